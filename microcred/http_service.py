@@ -1,0 +1,34 @@
+"""What the HTTP services (wallet, verifier) share: the health endpoint and the uvicorn runner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Response
+from redis.asyncio import Redis
+
+from microcred.settings import HttpServiceSettings
+
+
+def add_health_route(app: FastAPI, dependencies: dict[str, Any]) -> None:
+    """``GET /healthz``: 200 when Redis answers PING and every started dependency is up, else 503."""
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz(response: Response) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        redis: Redis | None = dependencies.get("redis")
+        try:
+            checks["redis"] = "ok" if redis is not None and await redis.ping() else "down"
+        except Exception:  # a health check reports, it never raises
+            checks["redis"] = "down"
+        checks["kafka"] = "ok" if dependencies.get("kafka_ready") else "down"
+        healthy = all(v == "ok" for v in checks.values())
+        response.status_code = 200 if healthy else 503
+        return {"status": "ok" if healthy else "unavailable", **checks}
+
+
+def run_http(app: FastAPI, settings: HttpServiceSettings) -> None:
+    """Serve ``app`` with uvicorn; uvicorn turns SIGINT/SIGTERM into a graceful shutdown (lifespan exit)."""
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                access_log=False, lifespan="on")

@@ -1,0 +1,194 @@
+"""The whole platform on one machine: Kafka, Redis, development PKI and the four services.
+
+``make run`` calls :func:`run_platform` through ``mcred dev up``. Everything it starts runs in its own process
+group and is stopped on Ctrl-C (or SIGTERM), so nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import httpx
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from microcred import pki
+from microcred.grpc_server import TlsFiles, client_channel
+from microcred.infra.kafka_local import LocalKafka
+from microcred.infra.ports import free_port, port_open
+from microcred.infra.redis_local import LocalRedis
+from microcred.kafka.topics import ensure_topics
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How to start one service and how to tell that it is up."""
+
+    name: str
+    module: str
+    kind: str  # "grpc" or "http"
+    default_port: int
+
+
+SERVICES = (
+    ServiceSpec("issuer", "services.issuer.main", "grpc", 50051),
+    ServiceSpec("revocation", "services.revocation.main", "grpc", 50052),
+    ServiceSpec("wallet", "services.wallet.main", "http", 8081),
+    ServiceSpec("verifier", "services.verifier.main", "http", 8080),
+)
+
+
+def ensure_dev_pki(directory: Path) -> Path:
+    """Create (once) a development CA, a server certificate and an operator client certificate."""
+    if not (directory / "ca.crt").exists():
+        ca = pki.create_ca("microcred dev platform CA")
+        ca.write(directory, "ca")
+        pki.create_server_cert(ca, "microcred-services").write(directory, "server")
+        pki.create_client_cert(ca, "platform-operator", "platform", pki.ROLE_SERVICE).write(directory, "client")
+    return directory
+
+
+@dataclass
+class RunningService:
+    """A started service process and where it listens."""
+
+    spec: ServiceSpec
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def endpoint(self) -> str:
+        scheme = "grpcs" if self.spec.kind == "grpc" else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+
+@dataclass
+class Platform:
+    """Local infrastructure plus the four services, started and stopped together."""
+
+    data_dir: Path
+    kafka: LocalKafka | None = None
+    redis: LocalRedis | None = None
+    services: list[RunningService] = field(default_factory=list)
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.data_dir / "pki"
+
+    async def start_infrastructure(self) -> None:
+        """Start Redis and a single Kafka node and create the platform's topics."""
+        self.redis = LocalRedis(self.data_dir / "redis")
+        self.redis.start()
+        self.kafka = LocalKafka(self.data_dir / "kafka")
+        await self.kafka.start()
+        await ensure_topics(self.kafka.bootstrap)
+
+    def service_env(self) -> dict[str, str]:
+        """Environment shared by the service processes."""
+        assert self.kafka is not None and self.redis is not None
+        return {
+            **os.environ,
+            "MICROCRED_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+            "MICROCRED_REDIS_URL": self.redis.url,
+            "MICROCRED_TLS_DIR": str(self.pki_dir),
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def start_services(self) -> None:
+        """Start the four services on their default ports (or free ones when taken)."""
+        ensure_dev_pki(self.pki_dir)
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for spec in SERVICES:
+            port = spec.default_port if not port_open("127.0.0.1", spec.default_port) else free_port()
+            env = self.service_env()
+            env["MICROCRED_GRPC_PORT" if spec.kind == "grpc" else "MICROCRED_HTTP_PORT"] = str(port)
+            log_path = logs / f"{spec.name}.log"
+            with log_path.open("ab") as log:
+                proc = subprocess.Popen([sys.executable, "-m", spec.module], env=env, cwd=REPO_ROOT,  # noqa: S603
+                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.services.append(RunningService(spec, port, proc, log_path))
+
+    async def wait_services(self, timeout: float = 60.0) -> dict[str, str]:
+        """Wait until every gRPC service reports SERVING and every HTTP service answers 200 on /healthz."""
+        tls = TlsFiles.from_dir(self.pki_dir, "client")
+        deadline = time.monotonic() + timeout
+        status: dict[str, str] = {}
+        for svc in self.services:
+            while True:
+                if svc.process.poll() is not None:
+                    raise RuntimeError(f"{svc.spec.name} exited; see {svc.log_path}")
+                status[svc.spec.name] = await probe(svc, tls)
+                if status[svc.spec.name] in ("SERVING", "200"):
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{svc.spec.name} not healthy ({status[svc.spec.name]}); see {svc.log_path}")
+                await asyncio.sleep(0.3)
+        return status
+
+    def stop(self) -> None:
+        """Stop the services (SIGTERM, then SIGKILL), then Kafka and Redis."""
+        for svc in self.services:
+            if svc.process.poll() is None:
+                os.killpg(svc.process.pid, signal.SIGTERM)
+        for svc in self.services:
+            try:
+                svc.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(svc.process.pid, signal.SIGKILL)
+                svc.process.wait(timeout=5)
+        self.services.clear()
+        if self.kafka is not None:
+            self.kafka.stop()
+        if self.redis is not None:
+            self.redis.stop()
+
+
+async def probe(svc: RunningService, tls: TlsFiles) -> str:
+    """One health probe: the gRPC health status name, or the HTTP status code, or the error."""
+    if svc.spec.kind == "grpc":
+        async with client_channel(f"localhost:{svc.port}", tls) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            try:
+                reply = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
+            except grpc.aio.AioRpcError as exc:
+                return exc.code().name
+            return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+    try:
+        async with httpx.AsyncClient(timeout=2) as client:
+            response = await client.get(f"http://127.0.0.1:{svc.port}/healthz")
+        return str(response.status_code)
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+
+
+async def run_platform(data_dir: Path, report: Callable[[Platform, dict[str, str]], None]) -> None:
+    """Start everything, call ``report`` with the endpoints, and run until SIGINT/SIGTERM."""
+    from microcred.lifecycle import wait_for_shutdown_signal
+
+    platform = Platform(data_dir)
+    stop_requested = asyncio.Event()
+    try:
+        await platform.start_infrastructure()
+        platform.start_services()
+        status = await platform.wait_services()
+        report(platform, status)
+        waiter = asyncio.ensure_future(wait_for_shutdown_signal())
+        while not waiter.done() and not stop_requested.is_set():
+            for svc in platform.services:
+                if svc.process.poll() is not None:
+                    raise RuntimeError(f"{svc.spec.name} exited unexpectedly; see {svc.log_path}")
+            await asyncio.wait({waiter}, timeout=1.0)
+    finally:
+        platform.stop()

@@ -1,0 +1,55 @@
+"""The platform's Kafka topics, declared as data, and their creation.
+
+Kafka is the source of truth: every state change is an event on one of these topics. Keys keep all events
+about one thing on one partition, so consumers see them in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+TOPIC_ALREADY_EXISTS = 36
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic, what its records are keyed by and what it carries."""
+
+    name: str
+    partitions: int
+    key: str
+    carries: str
+    config: dict[str, str] = field(default_factory=dict)
+
+
+CREDENTIALS = TopicSpec("microcred.credentials.v1", 6, "credential id", "CredentialIssued")
+STATUS = TopicSpec("microcred.status.v1", 3, "credential id (list id for list events)",
+                   "CredentialRevoked/Suspended/Reinstated, StatusIndexesReserved, StatusListPublished")
+REGISTRY = TopicSpec("microcred.registry.v1", 3, "issuer id (agency id for agency events)",
+                     "AgencyRegistered, IssuerRegistered, IssuerAccredited, Accreditation*, IssuerKeyRotated")
+PATHWAYS = TopicSpec("microcred.pathways.v1", 3, "pathway id", "PathwayPublished, PathwayCompleted")
+DEAD_LETTER = TopicSpec("microcred.deadletter.v1", 1, "original topic/partition/offset",
+                        "records no consumer could decode or apply, with the reason in headers")
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (CREDENTIALS, STATUS, REGISTRY, PATHWAYS, DEAD_LETTER)
+
+
+async def ensure_topics(bootstrap: str, replication_factor: int = 1, min_insync: int = 1,
+                        topics: tuple[TopicSpec, ...] = ALL_TOPICS, prefix: str = "") -> None:
+    """Create the topics that do not exist yet; raise on any error other than 'already exists'."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        new = [
+            NewTopic(prefix + t.name, t.partitions, replication_factor,
+                     topic_configs={"min.insync.replicas": str(min_insync), **t.config})
+            for t in topics
+        ]
+        response = await admin.create_topics(new)
+        for name, code, message in response.topic_errors:
+            if code not in (0, TOPIC_ALREADY_EXISTS):
+                raise RuntimeError(f"could not create topic {name}: error {code} {message}")
+    finally:
+        await admin.close()

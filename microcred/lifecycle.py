@@ -1,0 +1,35 @@
+"""Process lifecycle shared by the services: dependency checks at start and a signal-driven stop."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from redis.asyncio import Redis
+
+
+async def wait_for_shutdown_signal() -> signal.Signals:
+    """Return when the process receives SIGINT or SIGTERM (the handlers are removed again)."""
+    loop = asyncio.get_running_loop()
+    received: asyncio.Future[signal.Signals] = loop.create_future()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda s=sig: received.done() or received.set_result(s))
+    try:
+        return await received
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def connect_redis(url: str, attempts: int = 50) -> Redis:
+    """Connect to Redis and PING it, retrying briefly; raise when it never answers."""
+    redis = Redis.from_url(url, decode_responses=False)
+    for attempt in range(attempts):
+        try:
+            await redis.ping()
+            return redis
+        except Exception:  # connection refused, loading dataset, ...: retry until attempts run out
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.2)
+    return redis

@@ -1,0 +1,9 @@
+"""Settings of the revocation service (environment variables prefixed ``MICROCRED_``)."""
+
+from __future__ import annotations
+
+from microcred.settings import GrpcServiceSettings
+
+
+class Settings(GrpcServiceSettings):
+    """Everything the revocation service reads from its environment."""

@@ -1,0 +1,54 @@
+"""Revocation service entry point: wires settings, Redis, Kafka and the mTLS gRPC server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+
+from microcred.gen.microcred.v1 import revocation_pb2, revocation_pb2_grpc
+from microcred.grpc_server import GrpcServer, TlsFiles, create_server
+from microcred.kafka.publisher import KafkaEventPublisher
+from microcred.lifecycle import connect_redis, wait_for_shutdown_signal
+from microcred.logs import configure_logging
+from services.revocation.config import Settings
+
+SERVICE_NAMES = (revocation_pb2.DESCRIPTOR.services_by_name["RevocationService"].full_name,)
+
+
+def build_server(settings: Settings) -> GrpcServer:
+    """The gRPC server with the revocation API (not started)."""
+
+    def register(server: grpc.aio.Server) -> None:
+        revocation_pb2_grpc.add_RevocationServiceServicer_to_server(
+            revocation_pb2_grpc.RevocationServiceServicer(), server)
+
+    return create_server(TlsFiles.from_dir(settings.tls_dir), f"{settings.grpc_host}:{settings.grpc_port}",
+                         SERVICE_NAMES, register)
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM, then stop gracefully."""
+    log = configure_logging("revocation", settings.log_level)
+    redis = await connect_redis(settings.redis_url)
+    publisher = KafkaEventPublisher(settings.kafka_bootstrap, client_id="revocation")
+    await publisher.start()
+    server = build_server(settings)
+    await server.start()
+    log.info("revocation serving", extra={"grpc_port": server.port})
+    try:
+        await wait_for_shutdown_signal()
+    finally:
+        await server.stop()
+        await publisher.stop()
+        await redis.aclose()
+        log.info("revocation stopped")
+
+
+def main() -> None:
+    """Console entry point."""
+    asyncio.run(serve(Settings()))  # type: ignore[call-arg]
+
+
+if __name__ == "__main__":
+    main()

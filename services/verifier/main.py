@@ -1,0 +1,50 @@
+"""Verifier gateway entry point: wires settings, Redis and Kafka into the public HTTP gateway."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from microcred.http_service import add_health_route, run_http
+from microcred.kafka.publisher import KafkaEventPublisher
+from microcred.lifecycle import connect_redis
+from microcred.logs import configure_logging
+from services.verifier.config import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The verifier's FastAPI application; dependencies connect in the lifespan."""
+    log = configure_logging("verifier", settings.log_level)
+    deps: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        deps["redis"] = await connect_redis(settings.redis_url)
+        publisher = KafkaEventPublisher(settings.kafka_bootstrap, client_id="verifier")
+        await publisher.start()
+        deps["kafka_ready"] = True
+        log.info("verifier serving", extra={"http_port": settings.http_port})
+        try:
+            yield
+        finally:
+            deps["kafka_ready"] = False
+            await publisher.stop()
+            await deps["redis"].aclose()
+            log.info("verifier stopped")
+
+    app = FastAPI(title="microcred verifier", version="1", lifespan=lifespan)
+    add_health_route(app, deps)
+    return app
+
+
+def main() -> None:
+    """Console entry point."""
+    settings = Settings()  # type: ignore[call-arg]
+    run_http(create_app(settings), settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Test-session fixtures: real Kafka and Redis, started once for the whole run.
+
+Integration tests never skip: if Kafka or Redis cannot be started, the fixture raises and the tests fail.
+Set ``MICROCRED_TEST_KAFKA`` and ``MICROCRED_TEST_REDIS`` to reuse servers that are already running.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from microcred.infra.kafka_local import LocalKafka
+from microcred.infra.redis_local import LocalRedis
+from microcred.kafka.topics import ensure_topics
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    """Addresses of the running test infrastructure."""
+
+    kafka_bootstrap: str
+    redis_url: str
+    redis: LocalRedis | None
+    kafka: LocalKafka | None
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("infra")
+
+
+@pytest.fixture(scope="session")
+async def infrastructure(session_dir: Path) -> AsyncIterator[Infrastructure]:
+    """Start (or reuse) one Kafka node and one Redis server for the whole test session."""
+    kafka_env, redis_env = os.environ.get("MICROCRED_TEST_KAFKA"), os.environ.get("MICROCRED_TEST_REDIS")
+    redis = kafka = None
+    try:
+        if redis_env is None:
+            redis = LocalRedis(session_dir / "redis")
+            redis.start()
+        if kafka_env is None:
+            kafka = LocalKafka(session_dir / "kafka")
+            await kafka.start()
+        bootstrap = kafka_env or (kafka.bootstrap if kafka else "")
+        await ensure_topics(bootstrap)
+        yield Infrastructure(bootstrap, redis_env or (redis.url if redis else ""), redis, kafka)
+    finally:
+        if kafka is not None:
+            kafka.stop()
+        if redis is not None:
+            redis.stop()
+
+
+@pytest.fixture
+def unique() -> Iterator[str]:
+    """A short random name for topics, keys and groups so tests never see each other's data."""
+    yield uuid.uuid4().hex[:12]
