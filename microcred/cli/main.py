@@ -20,3 +20,5 @@ def version() -> None:
 
     console.print(dist_version("microcred"))
 
+if __name__ == "__main__":
+    app()
