@@ -34,9 +34,13 @@ class PoisonEvent(Exception):
     retriable = False
 
 
-def new_envelope(payload: Message, *, tenant: str = "", issuer_id: str = "", event_id: str | None = None,
-                 occurred_at: datetime | None = None) -> EventEnvelope:
-    """Wrap ``payload`` in an envelope carrying a fresh event id and the current trace context."""
+def new_envelope(payload: Message, *, subject: str = "", tenant: str = "", issuer_id: str = "",
+                 event_id: str | None = None, occurred_at: datetime | None = None) -> EventEnvelope:
+    """Wrap ``payload`` in an envelope carrying a fresh event id and the current trace context.
+
+    ``subject`` is the aggregate the event is about (credential, issuer, list or pathway id); it is also the
+    Kafka record key.
+    """
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     envelope = EventEnvelope(
@@ -45,6 +49,7 @@ def new_envelope(payload: Message, *, tenant: str = "", issuer_id: str = "", eve
         schema_version=SCHEMA_VERSION,
         tenant=tenant,
         issuer_id=issuer_id,
+        subject=subject,
         payload=payload.SerializeToString(deterministic=True),
         payload_type=payload.DESCRIPTOR.full_name,
     )

@@ -1,0 +1,255 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from microcred.gen.microcred.v1 import elements_pb2 as _elements_pb2
+from microcred.gen.microcred.v1 import status_pb2 as _status_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class EventEnvelope(_message.Message):
+    __slots__ = ("event_id", "event_type", "schema_version", "occurred_at", "tenant", "issuer_id", "trace_context", "payload", "payload_type", "subject")
+    class TraceContextEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    event_type: str
+    schema_version: int
+    occurred_at: _timestamp_pb2.Timestamp
+    tenant: str
+    issuer_id: str
+    trace_context: _containers.ScalarMap[str, str]
+    payload: bytes
+    payload_type: str
+    subject: str
+    def __init__(self, event_id: _Optional[str] = ..., event_type: _Optional[str] = ..., schema_version: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tenant: _Optional[str] = ..., issuer_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., payload: _Optional[bytes] = ..., payload_type: _Optional[str] = ..., subject: _Optional[str] = ...) -> None: ...
+
+class CredentialIssued(_message.Message):
+    __slots__ = ("credential_id", "issuer_id", "learner_did", "learner_hashed_id", "credential_json", "credential", "status_entries")
+    CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    LEARNER_DID_FIELD_NUMBER: _ClassVar[int]
+    LEARNER_HASHED_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_JSON_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    STATUS_ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    credential_id: str
+    issuer_id: str
+    learner_did: str
+    learner_hashed_id: _elements_pb2.HashedIdentifier
+    credential_json: str
+    credential: _elements_pb2.MicroCredential
+    status_entries: _containers.RepeatedCompositeFieldContainer[_status_pb2.StatusEntry]
+    def __init__(self, credential_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., learner_did: _Optional[str] = ..., learner_hashed_id: _Optional[_Union[_elements_pb2.HashedIdentifier, _Mapping]] = ..., credential_json: _Optional[str] = ..., credential: _Optional[_Union[_elements_pb2.MicroCredential, _Mapping]] = ..., status_entries: _Optional[_Iterable[_Union[_status_pb2.StatusEntry, _Mapping]]] = ...) -> None: ...
+
+class CredentialRevoked(_message.Message):
+    __slots__ = ("credential_id", "issuer_id", "actor", "reason", "status_list_id", "status_list_index")
+    CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_LIST_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_LIST_INDEX_FIELD_NUMBER: _ClassVar[int]
+    credential_id: str
+    issuer_id: str
+    actor: str
+    reason: str
+    status_list_id: str
+    status_list_index: int
+    def __init__(self, credential_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., status_list_id: _Optional[str] = ..., status_list_index: _Optional[int] = ...) -> None: ...
+
+class CredentialSuspended(_message.Message):
+    __slots__ = ("credential_id", "issuer_id", "actor", "reason", "status_list_id", "status_list_index")
+    CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_LIST_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_LIST_INDEX_FIELD_NUMBER: _ClassVar[int]
+    credential_id: str
+    issuer_id: str
+    actor: str
+    reason: str
+    status_list_id: str
+    status_list_index: int
+    def __init__(self, credential_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., status_list_id: _Optional[str] = ..., status_list_index: _Optional[int] = ...) -> None: ...
+
+class CredentialReinstated(_message.Message):
+    __slots__ = ("credential_id", "issuer_id", "actor", "reason", "status_list_id", "status_list_index")
+    CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_LIST_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_LIST_INDEX_FIELD_NUMBER: _ClassVar[int]
+    credential_id: str
+    issuer_id: str
+    actor: str
+    reason: str
+    status_list_id: str
+    status_list_index: int
+    def __init__(self, credential_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., status_list_id: _Optional[str] = ..., status_list_index: _Optional[int] = ...) -> None: ...
+
+class StatusListPublished(_message.Message):
+    __slots__ = ("status_list_id", "issuer_id", "status_purpose", "status_list_credential", "version", "credential_json", "size")
+    STATUS_LIST_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_LIST_CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_JSON_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    status_list_id: str
+    issuer_id: str
+    status_purpose: _status_pb2.StatusPurpose
+    status_list_credential: str
+    version: int
+    credential_json: str
+    size: int
+    def __init__(self, status_list_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., status_purpose: _Optional[_Union[_status_pb2.StatusPurpose, str]] = ..., status_list_credential: _Optional[str] = ..., version: _Optional[int] = ..., credential_json: _Optional[str] = ..., size: _Optional[int] = ...) -> None: ...
+
+class AgencyRegistered(_message.Message):
+    __slots__ = ("agency_id", "organisation")
+    AGENCY_ID_FIELD_NUMBER: _ClassVar[int]
+    ORGANISATION_FIELD_NUMBER: _ClassVar[int]
+    agency_id: str
+    organisation: _elements_pb2.Organisation
+    def __init__(self, agency_id: _Optional[str] = ..., organisation: _Optional[_Union[_elements_pb2.Organisation, _Mapping]] = ...) -> None: ...
+
+class IssuerRegistered(_message.Message):
+    __slots__ = ("issuer_id", "agency_id", "organisation", "did", "verification_method_id", "public_key_multibase", "client_certificate_sha256")
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENCY_ID_FIELD_NUMBER: _ClassVar[int]
+    ORGANISATION_FIELD_NUMBER: _ClassVar[int]
+    DID_FIELD_NUMBER: _ClassVar[int]
+    VERIFICATION_METHOD_ID_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_MULTIBASE_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_CERTIFICATE_SHA256_FIELD_NUMBER: _ClassVar[int]
+    issuer_id: str
+    agency_id: str
+    organisation: _elements_pb2.Organisation
+    did: str
+    verification_method_id: str
+    public_key_multibase: str
+    client_certificate_sha256: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, issuer_id: _Optional[str] = ..., agency_id: _Optional[str] = ..., organisation: _Optional[_Union[_elements_pb2.Organisation, _Mapping]] = ..., did: _Optional[str] = ..., verification_method_id: _Optional[str] = ..., public_key_multibase: _Optional[str] = ..., client_certificate_sha256: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class IssuerAccredited(_message.Message):
+    __slots__ = ("issuer_id", "accreditation_id", "type", "framework", "accrediting_body", "max_eqf_level", "valid_from", "valid_until", "decision_reference")
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCREDITATION_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    FRAMEWORK_FIELD_NUMBER: _ClassVar[int]
+    ACCREDITING_BODY_FIELD_NUMBER: _ClassVar[int]
+    MAX_EQF_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    VALID_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    DECISION_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    issuer_id: str
+    accreditation_id: str
+    type: _elements_pb2.AccreditationType
+    framework: str
+    accrediting_body: _elements_pb2.Organisation
+    max_eqf_level: _elements_pb2.EqfLevel
+    valid_from: _timestamp_pb2.Timestamp
+    valid_until: _timestamp_pb2.Timestamp
+    decision_reference: str
+    def __init__(self, issuer_id: _Optional[str] = ..., accreditation_id: _Optional[str] = ..., type: _Optional[_Union[_elements_pb2.AccreditationType, str]] = ..., framework: _Optional[str] = ..., accrediting_body: _Optional[_Union[_elements_pb2.Organisation, _Mapping]] = ..., max_eqf_level: _Optional[_Union[_elements_pb2.EqfLevel, str]] = ..., valid_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decision_reference: _Optional[str] = ...) -> None: ...
+
+class AccreditationSuspended(_message.Message):
+    __slots__ = ("issuer_id", "accreditation_id", "actor", "reason")
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCREDITATION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    issuer_id: str
+    accreditation_id: str
+    actor: str
+    reason: str
+    def __init__(self, issuer_id: _Optional[str] = ..., accreditation_id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class AccreditationWithdrawn(_message.Message):
+    __slots__ = ("issuer_id", "accreditation_id", "actor", "reason")
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCREDITATION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    issuer_id: str
+    accreditation_id: str
+    actor: str
+    reason: str
+    def __init__(self, issuer_id: _Optional[str] = ..., accreditation_id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class IssuerKeyRotated(_message.Message):
+    __slots__ = ("issuer_id", "new_verification_method_id", "new_public_key_multibase", "retired_verification_method_id", "retired_at")
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    NEW_VERIFICATION_METHOD_ID_FIELD_NUMBER: _ClassVar[int]
+    NEW_PUBLIC_KEY_MULTIBASE_FIELD_NUMBER: _ClassVar[int]
+    RETIRED_VERIFICATION_METHOD_ID_FIELD_NUMBER: _ClassVar[int]
+    RETIRED_AT_FIELD_NUMBER: _ClassVar[int]
+    issuer_id: str
+    new_verification_method_id: str
+    new_public_key_multibase: str
+    retired_verification_method_id: str
+    retired_at: _timestamp_pb2.Timestamp
+    def __init__(self, issuer_id: _Optional[str] = ..., new_verification_method_id: _Optional[str] = ..., new_public_key_multibase: _Optional[str] = ..., retired_verification_method_id: _Optional[str] = ..., retired_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class PathwayPublished(_message.Message):
+    __slots__ = ("pathway_id", "issuer_id", "title", "description", "required_achievement_ids", "min_total_ects", "min_eqf_level", "awarded_achievement_id")
+    PATHWAY_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_ACHIEVEMENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    MIN_TOTAL_ECTS_FIELD_NUMBER: _ClassVar[int]
+    MIN_EQF_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    AWARDED_ACHIEVEMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    pathway_id: str
+    issuer_id: str
+    title: _elements_pb2.LangString
+    description: _elements_pb2.LangString
+    required_achievement_ids: _containers.RepeatedScalarFieldContainer[str]
+    min_total_ects: str
+    min_eqf_level: _elements_pb2.EqfLevel
+    awarded_achievement_id: str
+    def __init__(self, pathway_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., title: _Optional[_Union[_elements_pb2.LangString, _Mapping]] = ..., description: _Optional[_Union[_elements_pb2.LangString, _Mapping]] = ..., required_achievement_ids: _Optional[_Iterable[str]] = ..., min_total_ects: _Optional[str] = ..., min_eqf_level: _Optional[_Union[_elements_pb2.EqfLevel, str]] = ..., awarded_achievement_id: _Optional[str] = ...) -> None: ...
+
+class PathwayCompleted(_message.Message):
+    __slots__ = ("pathway_id", "learner_id", "credential_ids", "total_ects")
+    PATHWAY_ID_FIELD_NUMBER: _ClassVar[int]
+    LEARNER_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_IDS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_ECTS_FIELD_NUMBER: _ClassVar[int]
+    pathway_id: str
+    learner_id: str
+    credential_ids: _containers.RepeatedScalarFieldContainer[str]
+    total_ects: str
+    def __init__(self, pathway_id: _Optional[str] = ..., learner_id: _Optional[str] = ..., credential_ids: _Optional[_Iterable[str]] = ..., total_ects: _Optional[str] = ...) -> None: ...
+
+class StatusIndexesReserved(_message.Message):
+    __slots__ = ("reservation_id", "issuer_id", "blocks")
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    BLOCKS_FIELD_NUMBER: _ClassVar[int]
+    reservation_id: str
+    issuer_id: str
+    blocks: _containers.RepeatedCompositeFieldContainer[_status_pb2.StatusIndexBlock]
+    def __init__(self, reservation_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., blocks: _Optional[_Iterable[_Union[_status_pb2.StatusIndexBlock, _Mapping]]] = ...) -> None: ...
