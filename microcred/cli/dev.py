@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import typer
@@ -32,10 +33,8 @@ def _report(platform: Platform, status: dict[str, str]) -> None:
 @app.command("up")
 def up(data_dir: Path = typer.Option(DEFAULT_DATA, help="where data, logs and dev certificates go")) -> None:
     """Start Kafka, Redis and the four services; print their endpoints; stop all on Ctrl-C."""
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_platform(data_dir, _report))
-    except KeyboardInterrupt:
-        pass
     console.print("stopped: no process left behind")
 
 
@@ -57,7 +56,5 @@ def infra(data_dir: Path = typer.Option(DEFAULT_DATA, help="where data and logs 
         finally:
             platform.stop()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
-    except KeyboardInterrupt:
-        pass

@@ -171,7 +171,7 @@ class LocalKafka:
         """Start (or restart) one node's JVM in its own process group, logging to ``node.log_path``."""
         props = node.directory / "server.properties"
         log = node.log_path.open("ab")
-        node.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        node.process = subprocess.Popen(
             self._java("kafka.Kafka", str(props), heap=self.heap),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -201,7 +201,7 @@ class LocalKafka:
                 meta = await admin.describe_cluster()
                 if len(meta["brokers"]) >= expected:
                     return
-            except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
+            except Exception as exc:
                 last = exc
             finally:
                 await admin.close()

@@ -116,7 +116,7 @@ class Platform:
             env["MICROCRED_GRPC_PORT" if spec.kind == "grpc" else "MICROCRED_HTTP_PORT"] = str(port)
             log_path = logs / f"{spec.name}.log"
             with log_path.open("ab") as log:
-                proc = subprocess.Popen([sys.executable, "-m", spec.module], env=env, cwd=REPO_ROOT,  # noqa: S603
+                proc = subprocess.Popen([sys.executable, "-m", spec.module], env=env, cwd=REPO_ROOT,
                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             self.services.append(RunningService(spec, port, proc, log_path))
 
@@ -163,8 +163,9 @@ async def probe(svc: RunningService, tls: TlsFiles) -> str:
             try:
                 reply = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
             except grpc.aio.AioRpcError as exc:
-                return exc.code().name
-            return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+                return str(exc.code().name)
+            name: str = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+            return name
     try:
         async with httpx.AsyncClient(timeout=2) as client:
             response = await client.get(f"http://127.0.0.1:{svc.port}/healthz")

@@ -64,7 +64,7 @@ class LocalRedis:
             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
             "--logfile", str(self.log_path), "--daemonize", "no", "--protected-mode", "yes",
         ]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,  # noqa: S603
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
                                         start_new_session=True)
         self._wait(timeout)
 

@@ -23,7 +23,7 @@ def _key(projection: str, topic: str) -> str:
 
 async def stored_position(redis: Redis, projection: str, topic: str, partition: int) -> int | None:
     """The next offset to read for ``topic/partition``, or None when this projection has no state."""
-    value = await redis.hget(_key(projection, topic), str(partition))  # type: ignore[misc]
+    value = await redis.hget(_key(projection, topic), str(partition))
     return None if value is None else int(value)
 
 
@@ -36,10 +36,10 @@ async def apply_at_position(redis: Redis, projection: str, position: Position,
         async with redis.pipeline(transaction=True) as pipe:
             try:
                 await pipe.watch(key)
-                current = await pipe.hget(key, field)  # type: ignore[misc]
+                current = await pipe.hget(key, field)
                 if current is not None and int(current) > position.offset:
                     return False
-                pipe.multi()
+                pipe.multi()  # type: ignore[no-untyped-call]
                 result = write(pipe)
                 if hasattr(result, "__await__"):
                     await result

@@ -50,7 +50,7 @@ async def serve(settings: Settings) -> None:
 
 def main() -> None:
     """Console entry point."""
-    asyncio.run(serve(Settings()))  # type: ignore[call-arg]
+    asyncio.run(serve(Settings()))
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 def main() -> None:
     """Console entry point."""
-    settings = Settings()  # type: ignore[call-arg]
+    settings = Settings()
     run_http(create_app(settings), settings)
 
 

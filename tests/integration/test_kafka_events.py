@@ -25,8 +25,11 @@ def revoked(n: int) -> events_pb2.CredentialRevoked:
                                         reason="issued in error", status_list_index=n)
 
 
-async def consume(consumer: AIOKafkaConsumer, count: int, timeout: float = 30.0) -> list[tuple[TopicPartition, int, bytes]]:
-    got: list[tuple[TopicPartition, int, bytes]] = []
+Record = tuple[TopicPartition, int, bytes]
+
+
+async def consume(consumer: AIOKafkaConsumer, count: int, timeout: float = 30.0) -> list[Record]:
+    got: list[Record] = []
     deadline = asyncio.get_running_loop().time() + timeout
     while len(got) < count and asyncio.get_running_loop().time() < deadline:
         batches = await consumer.getmany(timeout_ms=500)
