@@ -41,8 +41,6 @@ def new_envelope(payload: Message, *, subject: str = "", tenant: str = "", issue
     ``subject`` is the aggregate the event is about (credential, issuer, list or pathway id); it is also the
     Kafka record key.
     """
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
     envelope = EventEnvelope(
         event_id=event_id or str(uuid.uuid4()),
         event_type=payload.DESCRIPTOR.name,
@@ -54,7 +52,7 @@ def new_envelope(payload: Message, *, subject: str = "", tenant: str = "", issue
         payload_type=payload.DESCRIPTOR.full_name,
     )
     envelope.occurred_at.FromDatetime(occurred_at or datetime.now(UTC))
-    envelope.trace_context.update(carrier)
+    propagate.inject(envelope.trace_context)  # the Kafka publisher re-stamps it inside its PRODUCER span
     return envelope
 
 

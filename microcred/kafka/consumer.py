@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 
 from microcred.events.envelope import EventEnvelope, PoisonEvent, open_envelope
 from microcred.kafka.topics import DEAD_LETTER
+from microcred.telemetry import consumer_span
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,9 @@ class ConsumerRunner:
                 if record.value is None:
                     raise PoisonEvent("empty record value")
                 envelope, payload = open_envelope(record.value)
-                await self._handler(envelope, payload, position)
+                with consumer_span(tp.topic, envelope.trace_context, envelope.event_type, envelope.event_id,
+                                   self._group):
+                    await self._handler(envelope, payload, position)
                 self.processed += 1
                 return
             except PoisonEvent as exc:

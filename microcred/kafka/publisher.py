@@ -14,6 +14,7 @@ from typing import Protocol
 from aiokafka import AIOKafkaProducer
 
 from microcred.events.envelope import EventEnvelope, trace_headers
+from microcred.telemetry import inject_context, producer_span
 
 
 @dataclass(frozen=True)
@@ -55,18 +56,23 @@ class KafkaEventPublisher:
         await self._producer.stop()
 
     async def publish(self, topic: str, key: str, envelope: EventEnvelope) -> Published:
-        """Publish one envelope keyed by ``key``; the trace context travels in the headers too."""
-        meta = await self._producer.send_and_wait(
-            topic, envelope.SerializeToString(), key=key.encode(), headers=trace_headers(envelope))
-        return Published(meta.topic, meta.partition, meta.offset)
+        """Publish one envelope keyed by ``key``."""
+        return (await self.publish_many(topic, [(key, envelope)]))[0]
 
     async def publish_many(self, topic: str, items: list[tuple[str, EventEnvelope]]) -> list[Published]:
-        """Send all records at once (they batch together) and wait for every acknowledgement."""
-        futures = [
-            await self._producer.send(topic, env.SerializeToString(), key=key.encode(), headers=trace_headers(env))
-            for key, env in items
-        ]
-        metas = await asyncio.gather(*futures)
+        """Send all records at once (they batch together) and wait for every acknowledgement.
+
+        The records are sent inside one PRODUCER span whose trace context is written into each envelope, so
+        consumers continue the trace.
+        """
+        with producer_span(topic, len(items)):
+            futures = []
+            for key, env in items:
+                env.trace_context.clear()
+                inject_context(env.trace_context)
+                futures.append(await self._producer.send(
+                    topic, env.SerializeToString(), key=key.encode(), headers=trace_headers(env)))
+            metas = await asyncio.gather(*futures)
         return [Published(m.topic, m.partition, m.offset) for m in metas]
 
 

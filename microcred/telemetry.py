@@ -1,0 +1,78 @@
+"""OpenTelemetry for every service, configured in one place.
+
+Traces follow a credential across the platform: the gRPC server interceptor opens a span per call, the Kafka
+publisher opens a PRODUCER span and writes its W3C trace context into each event envelope, and consumers
+continue that trace in a CONSUMER span per record (:func:`consumer_span`). The exporter is configured by the
+standard ``OTEL_*`` environment variables (``OTEL_EXPORTER_OTLP_ENDPOINT``, ``OTEL_SERVICE_NAME``, ...); with
+none set, spans are created but not exported. Span attributes carry identifiers (event type and id, topic,
+credential id), never personal data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+from opentelemetry.trace import Span, SpanKind
+
+_configured: TracerProvider | None = None
+
+
+def configure_telemetry(service_name: str, exporter: SpanExporter | None = None) -> TracerProvider:
+    """Install the process-wide tracer provider once; later calls return the same provider.
+
+    ``exporter`` is for tests (an in-memory exporter, spans exported synchronously). Otherwise an OTLP/HTTP
+    exporter is added when ``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` is set.
+    """
+    global _configured
+    if _configured is not None:
+        if exporter is not None:
+            _configured.add_span_processor(SimpleSpanProcessor(exporter))
+        return _configured
+    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", f"microcred-{service_name}")})
+    provider = TracerProvider(resource=resource)
+    if exporter is not None:
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    elif os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    _configured = provider
+    return provider
+
+
+def tracer(name: str = "microcred") -> trace.Tracer:
+    """The tracer for platform spans."""
+    return trace.get_tracer(name)
+
+
+def inject_context(carrier: MutableMapping[str, str]) -> None:
+    """Write the current trace context (``traceparent``, ``tracestate``) into ``carrier``."""
+    propagate.inject(carrier)
+
+
+@contextmanager
+def producer_span(topic: str, count: int) -> Iterator[Span]:
+    """A PRODUCER span around publishing ``count`` records to ``topic``."""
+    with tracer().start_as_current_span(f"{topic} publish", kind=SpanKind.PRODUCER, attributes={
+        "messaging.system": "kafka", "messaging.destination.name": topic, "messaging.batch.message_count": count,
+    }) as span:
+        yield span
+
+
+@contextmanager
+def consumer_span(topic: str, trace_context: Mapping[str, str], event_type: str, event_id: str,
+                  group: str) -> Iterator[Span]:
+    """A CONSUMER span for processing one record, continuing the trace the envelope carries."""
+    parent = propagate.extract(dict(trace_context))
+    with tracer().start_as_current_span(f"{topic} process", context=parent, kind=SpanKind.CONSUMER, attributes={
+        "messaging.system": "kafka", "messaging.destination.name": topic, "messaging.consumer.group.name": group,
+        "microcred.event_type": event_type, "microcred.event_id": event_id,
+    }) as span:
+        yield span
