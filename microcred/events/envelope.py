@@ -34,12 +34,12 @@ class PoisonEvent(Exception):
     retriable = False
 
 
-def new_envelope(payload: Message, *, subject: str = "", tenant: str = "", issuer_id: str = "",
+def new_envelope(payload: Message, *, subject: str = "", tenant: str = "", issuer_id: str = "", actor: str = "",
                  event_id: str | None = None, occurred_at: datetime | None = None) -> EventEnvelope:
     """Wrap ``payload`` in an envelope carrying a fresh event id and the current trace context.
 
     ``subject`` is the aggregate the event is about (credential, issuer, list or pathway id); it is also the
-    Kafka record key.
+    Kafka record key. ``actor`` is who caused the change (from the caller's certificate), for the audit log.
     """
     envelope = EventEnvelope(
         event_id=event_id or str(uuid.uuid4()),
@@ -48,6 +48,7 @@ def new_envelope(payload: Message, *, subject: str = "", tenant: str = "", issue
         tenant=tenant,
         issuer_id=issuer_id,
         subject=subject,
+        actor=actor,
         payload=payload.SerializeToString(deterministic=True),
         payload_type=payload.DESCRIPTOR.full_name,
     )

@@ -27,7 +27,7 @@ from microcred.gen.microcred.v1 import elements_pb2 as microcred_dot_v1_dot_elem
 from microcred.gen.microcred.v1 import status_pb2 as microcred_dot_v1_dot_status__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19microcred/v1/events.proto\x12\x0cmicrocred.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bmicrocred/v1/elements.proto\x1a\x19microcred/v1/status.proto\"\xd4\x02\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x16\n\x0eschema_version\x18\x03 \x01(\r\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06tenant\x18\x05 \x01(\t\x12\x11\n\tissuer_id\x18\x06 \x01(\t\x12\x44\n\rtrace_context\x18\x07 \x03(\x0b\x32-.microcred.v1.EventEnvelope.TraceContextEntry\x12\x0f\n\x07payload\x18\x08 \x01(\x0c\x12\x14\n\x0cpayload_type\x18\t \x01(\t\x12\x0f\n\x07subject\x18\n \x01(\t\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x8b\x02\n\x10\x43redentialIssued\x12\x15\n\rcredential_id\x18\x01 \x01(\t\x12\x11\n\tissuer_id\x18\x02 \x01(\t\x12\x13\n\x0blearner_did\x18\x03 \x01(\t\x12\x39\n\x11learner_hashed_id\x18\x04 \x01(\x0b\x32\x1e.microcred.v1.HashedIdentifier\x12\x17\n\x0f\x63redential_json\x18\x05 \x01(\t\x12\x31\n\ncredential\x18\x06 \x01(\x0b\x32\x1d.microcred.v1.MicroCredential\x12\x31\n\x0estatus_entries\x18\x07 \x03(\x0b\x32\x19.microcred.v1.StatusEntry\"\x8f\x01\n\x11\x43redentialRevoked\x12\x15\n\rcredential_id\x18\x01 \x01(\t\x12\x11\n\tissuer_id\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x16\n\x0estatus_list_id\x18\x05 \x01(\t\x12\x19\n\x11status_list_index\x18\x06 \x01(\x04\"\x91\x01\n\x13\x43redentialSuspended\x12\x15\n\rcredential_id\x18\x01 \x01(\t\x12\x11\n\tissuer_id\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x16\n\x0estatus_list_id\x18\x05 \x01(\t\x12\x19\n\x11status_list_index\x18\x06 \x01(\x04\"\x92\x01\n\x14\x43redentialReinstated\x12\x15\n\rcredential_id\x18\x01 \x01(\t\x12\x11\n\tissuer_id\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x16\n\x0estatus_list_id\x18\x05 \x01(\t\x12\x19\n\x11status_list_index\x18\x06 \x01(\x04\"\xcd\x01\n\x13StatusListPublished\x12\x16\n\x0estatus_list_id\x18\x01 \x01(\t\x12\x11\n\tissuer_id\x18\x02 \x01(\t\x12\x33\n\x0estatus_purpose\x18\x03 \x01(\x0e\x32\x1b.microcred.v1.StatusPurpose\x12\x1e\n\x16status_list_credential\x18\x04 \x01(\t\x12\x0f\n\x07version\x18\x05 \x01(\x04\x12\x17\n\x0f\x63redential_json\x18\x06 \x01(\t\x12\x0c\n\x04size\x18\x07 \x01(\x04\"W\n\x10\x41gencyRegistered\x12\x11\n\tagency_id\x18\x01 \x01(\t\x12\x30\n\x0corganisation\x18\x02 \x01(\x0b\x32\x1a.microcred.v1.Organisation\"\xd8\x01\n\x10IssuerRegistered\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x11\n\tagency_id\x18\x02 \x01(\t\x12\x30\n\x0corganisation\x18\x03 \x01(\x0b\x32\x1a.microcred.v1.Organisation\x12\x0b\n\x03\x64id\x18\x04 \x01(\t\x12\x1e\n\x16verification_method_id\x18\x05 \x01(\t\x12\x1c\n\x14public_key_multibase\x18\x06 \x01(\t\x12!\n\x19\x63lient_certificate_sha256\x18\x07 \x03(\t\"\xe3\x02\n\x10IssuerAccredited\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x18\n\x10\x61\x63\x63reditation_id\x18\x02 \x01(\t\x12-\n\x04type\x18\x03 \x01(\x0e\x32\x1f.microcred.v1.AccreditationType\x12\x11\n\tframework\x18\x04 \x01(\t\x12\x34\n\x10\x61\x63\x63rediting_body\x18\x05 \x01(\x0b\x32\x1a.microcred.v1.Organisation\x12-\n\rmax_eqf_level\x18\x06 \x01(\x0e\x32\x16.microcred.v1.EqfLevel\x12.\n\nvalid_from\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bvalid_until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12\x64\x65\x63ision_reference\x18\t \x01(\t\"d\n\x16\x41\x63\x63reditationSuspended\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x18\n\x10\x61\x63\x63reditation_id\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"d\n\x16\x41\x63\x63reditationWithdrawn\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x18\n\x10\x61\x63\x63reditation_id\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xc3\x01\n\x10IssuerKeyRotated\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\"\n\x1anew_verification_method_id\x18\x02 \x01(\t\x12 \n\x18new_public_key_multibase\x18\x03 \x01(\t\x12&\n\x1eretired_verification_method_id\x18\x04 \x01(\t\x12.\n\nretired_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9a\x02\n\x10PathwayPublished\x12\x12\n\npathway_id\x18\x01 \x01(\t\x12\x11\n\tissuer_id\x18\x02 \x01(\t\x12\'\n\x05title\x18\x03 \x01(\x0b\x32\x18.microcred.v1.LangString\x12-\n\x0b\x64\x65scription\x18\x04 \x01(\x0b\x32\x18.microcred.v1.LangString\x12 \n\x18required_achievement_ids\x18\x05 \x03(\t\x12\x16\n\x0emin_total_ects\x18\x06 \x01(\t\x12-\n\rmin_eqf_level\x18\x07 \x01(\x0e\x32\x16.microcred.v1.EqfLevel\x12\x1e\n\x16\x61warded_achievement_id\x18\x08 \x01(\t\"f\n\x10PathwayCompleted\x12\x12\n\npathway_id\x18\x01 \x01(\t\x12\x12\n\nlearner_id\x18\x02 \x01(\t\x12\x16\n\x0e\x63redential_ids\x18\x03 \x03(\t\x12\x12\n\ntotal_ects\x18\x04 \x01(\t\"r\n\x15StatusIndexesReserved\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x11\n\tissuer_id\x18\x02 \x01(\t\x12.\n\x06\x62locks\x18\x03 \x03(\x0b\x32\x1e.microcred.v1.StatusIndexBlockb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19microcred/v1/events.proto\x12\x0cmicrocred.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bmicrocred/v1/elements.proto\x1a\x19microcred/v1/status.proto\"\xe3\x02\n\rEventEnvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x16\n\x0eschema_version\x18\x03 \x01(\r\x12/\n\x0boccurred_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06tenant\x18\x05 \x01(\t\x12\x11\n\tissuer_id\x18\x06 \x01(\t\x12\x44\n\rtrace_context\x18\x07 \x03(\x0b\x32-.microcred.v1.EventEnvelope.TraceContextEntry\x12\x0f\n\x07payload\x18\x08 \x01(\x0c\x12\x14\n\x0cpayload_type\x18\t \x01(\t\x12\x0f\n\x07subject\x18\n \x01(\t\x12\r\n\x05\x61\x63tor\x18\x0b \x01(\t\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x8b\x02\n\x10\x43redentialIssued\x12\x15\n\rcredential_id\x18\x01 \x01(\t\x12\x11\n\tissuer_id\x18\x02 \x01(\t\x12\x13\n\x0blearner_did\x18\x03 \x01(\t\x12\x39\n\x11learner_hashed_id\x18\x04 \x01(\x0b\x32\x1e.microcred.v1.HashedIdentifier\x12\x17\n\x0f\x63redential_json\x18\x05 \x01(\t\x12\x31\n\ncredential\x18\x06 \x01(\x0b\x32\x1d.microcred.v1.MicroCredential\x12\x31\n\x0estatus_entries\x18\x07 \x03(\x0b\x32\x19.microcred.v1.StatusEntry\"\x8f\x01\n\x11\x43redentialRevoked\x12\x15\n\rcredential_id\x18\x01 \x01(\t\x12\x11\n\tissuer_id\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x16\n\x0estatus_list_id\x18\x05 \x01(\t\x12\x19\n\x11status_list_index\x18\x06 \x01(\x04\"\x91\x01\n\x13\x43redentialSuspended\x12\x15\n\rcredential_id\x18\x01 \x01(\t\x12\x11\n\tissuer_id\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x16\n\x0estatus_list_id\x18\x05 \x01(\t\x12\x19\n\x11status_list_index\x18\x06 \x01(\x04\"\x92\x01\n\x14\x43redentialReinstated\x12\x15\n\rcredential_id\x18\x01 \x01(\t\x12\x11\n\tissuer_id\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x16\n\x0estatus_list_id\x18\x05 \x01(\t\x12\x19\n\x11status_list_index\x18\x06 \x01(\x04\"\xcd\x01\n\x13StatusListPublished\x12\x16\n\x0estatus_list_id\x18\x01 \x01(\t\x12\x11\n\tissuer_id\x18\x02 \x01(\t\x12\x33\n\x0estatus_purpose\x18\x03 \x01(\x0e\x32\x1b.microcred.v1.StatusPurpose\x12\x1e\n\x16status_list_credential\x18\x04 \x01(\t\x12\x0f\n\x07version\x18\x05 \x01(\x04\x12\x17\n\x0f\x63redential_json\x18\x06 \x01(\t\x12\x0c\n\x04size\x18\x07 \x01(\x04\"W\n\x10\x41gencyRegistered\x12\x11\n\tagency_id\x18\x01 \x01(\t\x12\x30\n\x0corganisation\x18\x02 \x01(\x0b\x32\x1a.microcred.v1.Organisation\"\xd8\x01\n\x10IssuerRegistered\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x11\n\tagency_id\x18\x02 \x01(\t\x12\x30\n\x0corganisation\x18\x03 \x01(\x0b\x32\x1a.microcred.v1.Organisation\x12\x0b\n\x03\x64id\x18\x04 \x01(\t\x12\x1e\n\x16verification_method_id\x18\x05 \x01(\t\x12\x1c\n\x14public_key_multibase\x18\x06 \x01(\t\x12!\n\x19\x63lient_certificate_sha256\x18\x07 \x03(\t\"\xe3\x02\n\x10IssuerAccredited\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x18\n\x10\x61\x63\x63reditation_id\x18\x02 \x01(\t\x12-\n\x04type\x18\x03 \x01(\x0e\x32\x1f.microcred.v1.AccreditationType\x12\x11\n\tframework\x18\x04 \x01(\t\x12\x34\n\x10\x61\x63\x63rediting_body\x18\x05 \x01(\x0b\x32\x1a.microcred.v1.Organisation\x12-\n\rmax_eqf_level\x18\x06 \x01(\x0e\x32\x16.microcred.v1.EqfLevel\x12.\n\nvalid_from\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bvalid_until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12\x64\x65\x63ision_reference\x18\t \x01(\t\"d\n\x16\x41\x63\x63reditationSuspended\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x18\n\x10\x61\x63\x63reditation_id\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"d\n\x16\x41\x63\x63reditationWithdrawn\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x18\n\x10\x61\x63\x63reditation_id\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\xc3\x01\n\x10IssuerKeyRotated\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\"\n\x1anew_verification_method_id\x18\x02 \x01(\t\x12 \n\x18new_public_key_multibase\x18\x03 \x01(\t\x12&\n\x1eretired_verification_method_id\x18\x04 \x01(\t\x12.\n\nretired_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9a\x02\n\x10PathwayPublished\x12\x12\n\npathway_id\x18\x01 \x01(\t\x12\x11\n\tissuer_id\x18\x02 \x01(\t\x12\'\n\x05title\x18\x03 \x01(\x0b\x32\x18.microcred.v1.LangString\x12-\n\x0b\x64\x65scription\x18\x04 \x01(\x0b\x32\x18.microcred.v1.LangString\x12 \n\x18required_achievement_ids\x18\x05 \x03(\t\x12\x16\n\x0emin_total_ects\x18\x06 \x01(\t\x12-\n\rmin_eqf_level\x18\x07 \x01(\x0e\x32\x16.microcred.v1.EqfLevel\x12\x1e\n\x16\x61warded_achievement_id\x18\x08 \x01(\t\"f\n\x10PathwayCompleted\x12\x12\n\npathway_id\x18\x01 \x01(\t\x12\x12\n\nlearner_id\x18\x02 \x01(\t\x12\x16\n\x0e\x63redential_ids\x18\x03 \x03(\t\x12\x12\n\ntotal_ects\x18\x04 \x01(\t\"r\n\x15StatusIndexesReserved\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x11\n\tissuer_id\x18\x02 \x01(\t\x12.\n\x06\x62locks\x18\x03 \x03(\x0b\x32\x1e.microcred.v1.StatusIndexBlockb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,35 +37,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EVENTENVELOPE_TRACECONTEXTENTRY']._loaded_options = None
   _globals['_EVENTENVELOPE_TRACECONTEXTENTRY']._serialized_options = b'8\001'
   _globals['_EVENTENVELOPE']._serialized_start=133
-  _globals['_EVENTENVELOPE']._serialized_end=473
-  _globals['_EVENTENVELOPE_TRACECONTEXTENTRY']._serialized_start=422
-  _globals['_EVENTENVELOPE_TRACECONTEXTENTRY']._serialized_end=473
-  _globals['_CREDENTIALISSUED']._serialized_start=476
-  _globals['_CREDENTIALISSUED']._serialized_end=743
-  _globals['_CREDENTIALREVOKED']._serialized_start=746
-  _globals['_CREDENTIALREVOKED']._serialized_end=889
-  _globals['_CREDENTIALSUSPENDED']._serialized_start=892
-  _globals['_CREDENTIALSUSPENDED']._serialized_end=1037
-  _globals['_CREDENTIALREINSTATED']._serialized_start=1040
-  _globals['_CREDENTIALREINSTATED']._serialized_end=1186
-  _globals['_STATUSLISTPUBLISHED']._serialized_start=1189
-  _globals['_STATUSLISTPUBLISHED']._serialized_end=1394
-  _globals['_AGENCYREGISTERED']._serialized_start=1396
-  _globals['_AGENCYREGISTERED']._serialized_end=1483
-  _globals['_ISSUERREGISTERED']._serialized_start=1486
-  _globals['_ISSUERREGISTERED']._serialized_end=1702
-  _globals['_ISSUERACCREDITED']._serialized_start=1705
-  _globals['_ISSUERACCREDITED']._serialized_end=2060
-  _globals['_ACCREDITATIONSUSPENDED']._serialized_start=2062
-  _globals['_ACCREDITATIONSUSPENDED']._serialized_end=2162
-  _globals['_ACCREDITATIONWITHDRAWN']._serialized_start=2164
-  _globals['_ACCREDITATIONWITHDRAWN']._serialized_end=2264
-  _globals['_ISSUERKEYROTATED']._serialized_start=2267
-  _globals['_ISSUERKEYROTATED']._serialized_end=2462
-  _globals['_PATHWAYPUBLISHED']._serialized_start=2465
-  _globals['_PATHWAYPUBLISHED']._serialized_end=2747
-  _globals['_PATHWAYCOMPLETED']._serialized_start=2749
-  _globals['_PATHWAYCOMPLETED']._serialized_end=2851
-  _globals['_STATUSINDEXESRESERVED']._serialized_start=2853
-  _globals['_STATUSINDEXESRESERVED']._serialized_end=2967
+  _globals['_EVENTENVELOPE']._serialized_end=488
+  _globals['_EVENTENVELOPE_TRACECONTEXTENTRY']._serialized_start=437
+  _globals['_EVENTENVELOPE_TRACECONTEXTENTRY']._serialized_end=488
+  _globals['_CREDENTIALISSUED']._serialized_start=491
+  _globals['_CREDENTIALISSUED']._serialized_end=758
+  _globals['_CREDENTIALREVOKED']._serialized_start=761
+  _globals['_CREDENTIALREVOKED']._serialized_end=904
+  _globals['_CREDENTIALSUSPENDED']._serialized_start=907
+  _globals['_CREDENTIALSUSPENDED']._serialized_end=1052
+  _globals['_CREDENTIALREINSTATED']._serialized_start=1055
+  _globals['_CREDENTIALREINSTATED']._serialized_end=1201
+  _globals['_STATUSLISTPUBLISHED']._serialized_start=1204
+  _globals['_STATUSLISTPUBLISHED']._serialized_end=1409
+  _globals['_AGENCYREGISTERED']._serialized_start=1411
+  _globals['_AGENCYREGISTERED']._serialized_end=1498
+  _globals['_ISSUERREGISTERED']._serialized_start=1501
+  _globals['_ISSUERREGISTERED']._serialized_end=1717
+  _globals['_ISSUERACCREDITED']._serialized_start=1720
+  _globals['_ISSUERACCREDITED']._serialized_end=2075
+  _globals['_ACCREDITATIONSUSPENDED']._serialized_start=2077
+  _globals['_ACCREDITATIONSUSPENDED']._serialized_end=2177
+  _globals['_ACCREDITATIONWITHDRAWN']._serialized_start=2179
+  _globals['_ACCREDITATIONWITHDRAWN']._serialized_end=2279
+  _globals['_ISSUERKEYROTATED']._serialized_start=2282
+  _globals['_ISSUERKEYROTATED']._serialized_end=2477
+  _globals['_PATHWAYPUBLISHED']._serialized_start=2480
+  _globals['_PATHWAYPUBLISHED']._serialized_end=2762
+  _globals['_PATHWAYCOMPLETED']._serialized_start=2764
+  _globals['_PATHWAYCOMPLETED']._serialized_end=2866
+  _globals['_STATUSINDEXESRESERVED']._serialized_start=2868
+  _globals['_STATUSINDEXESRESERVED']._serialized_end=2982
 # @@protoc_insertion_point(module_scope)

@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class EventEnvelope(_message.Message):
-    __slots__ = ("event_id", "event_type", "schema_version", "occurred_at", "tenant", "issuer_id", "trace_context", "payload", "payload_type", "subject")
+    __slots__ = ("event_id", "event_type", "schema_version", "occurred_at", "tenant", "issuer_id", "trace_context", "payload", "payload_type", "subject", "actor")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -30,6 +30,7 @@ class EventEnvelope(_message.Message):
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_TYPE_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     event_type: str
     schema_version: int
@@ -40,7 +41,8 @@ class EventEnvelope(_message.Message):
     payload: bytes
     payload_type: str
     subject: str
-    def __init__(self, event_id: _Optional[str] = ..., event_type: _Optional[str] = ..., schema_version: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tenant: _Optional[str] = ..., issuer_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., payload: _Optional[bytes] = ..., payload_type: _Optional[str] = ..., subject: _Optional[str] = ...) -> None: ...
+    actor: str
+    def __init__(self, event_id: _Optional[str] = ..., event_type: _Optional[str] = ..., schema_version: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tenant: _Optional[str] = ..., issuer_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., payload: _Optional[bytes] = ..., payload_type: _Optional[str] = ..., subject: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
 
 class CredentialIssued(_message.Message):
     __slots__ = ("credential_id", "issuer_id", "learner_did", "learner_hashed_id", "credential_json", "credential", "status_entries")

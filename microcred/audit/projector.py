@@ -1,0 +1,18 @@
+"""Feeds the audit read model from the credential, status and registry topics."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from microcred.audit.store import RedisAuditLog
+from microcred.kafka.consumer import ConsumerRunner
+from microcred.kafka.topics import CREDENTIALS, REGISTRY, STATUS
+
+
+def audit_runner(bootstrap: str, redis: Redis,
+                 group_id: str = "microcred-audit") -> tuple[RedisAuditLog, ConsumerRunner]:
+    """The audit log and the (not yet started) consumer that keeps it current."""
+    log = RedisAuditLog(redis)
+    topics = [CREDENTIALS.name, STATUS.name, REGISTRY.name]
+    runner = ConsumerRunner(bootstrap, group_id, topics, log.apply, log.position)
+    return log, runner
