@@ -16,6 +16,7 @@ from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
 from opentelemetry.instrumentation.grpc.filters import negate, service_name
 
+from microcred.metrics import GrpcMetricsInterceptor
 from microcred.pki import Identity, identity_from_pem
 
 
@@ -67,7 +68,8 @@ def create_server(
                                               require_client_auth=True)
     # Health probes would drown real calls in traces: they are not traced.
     tracing = aio_server_interceptor(filter_=negate(service_name(health.SERVICE_NAME)))  # type: ignore[no-untyped-call]
-    server = grpc.aio.server(interceptors=[tracing, *interceptors],
+    metrics = GrpcMetricsInterceptor(service_names[0].rsplit(".", 1)[-1] if service_names else "grpc")
+    server = grpc.aio.server(interceptors=[tracing, metrics, *interceptors],
                              options=[("grpc.max_receive_message_length", 16 * 1024 * 1024)])
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

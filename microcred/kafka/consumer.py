@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 
 from microcred.events.envelope import EventEnvelope, PoisonEvent, open_envelope
 from microcred.kafka.topics import DEAD_LETTER
+from microcred.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS
 from microcred.telemetry import consumer_span
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,10 @@ class ConsumerRunner:
                     for record in records:
                         await self._apply(tp, record)
                     await self._consumer.commit({tp: records[-1].offset + 1})
+                    highwater = self._consumer.highwater(tp)
+                    if highwater is not None:
+                        CONSUMER_LAG.labels(self._group, tp.topic, str(tp.partition)).set(
+                            max(0, highwater - records[-1].offset - 1))
         finally:
             await self._consumer.stop()
             await self._dead_letters.stop()
@@ -106,6 +111,7 @@ class ConsumerRunner:
                                    self._group):
                     await self._handler(envelope, payload, position)
                 self.processed += 1
+                EVENTS.labels(self._group, tp.topic, envelope.event_type).inc()
                 return
             except PoisonEvent as exc:
                 await self._dead_letter(position, record, str(exc))
@@ -127,5 +133,6 @@ class ConsumerRunner:
         ]
         await self._dead_letters.send_and_wait(DEAD_LETTER.name, record.value, key=record.key, headers=headers)
         self.dead_lettered += 1
+        DEAD_LETTERS.labels(self._group, position.topic).inc()
         log.error("dead-lettered record", extra={"topic": position.topic, "partition": position.partition,
                                                  "offset": position.offset, "reason": reason})
