@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from microcred.infra.platform import REPO_ROOT, Platform, run_platform
+from microcred.infra.platform import REPO_ROOT, Platform, ensure_dev_pki, run_platform
 
 app = typer.Typer(help="Run the platform locally (real Kafka and Redis on 127.0.0.1).", no_args_is_help=True)
 console = Console()
@@ -58,3 +58,10 @@ def infra(data_dir: Path = typer.Option(DEFAULT_DATA, help="where data and logs 
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
+
+
+@app.command("pki")
+def dev_pki(out: Path = typer.Option(..., help="directory for ca.crt, server.crt/key and client.crt/key")) -> None:
+    """Create development mTLS material (CA, server and operator client certificates) if it is missing."""
+    ensure_dev_pki(out)
+    console.print(f"development PKI in {out}: ca.crt, server.crt, server.key, client.crt, client.key")
