@@ -53,7 +53,9 @@ def ensure_dev_pki(directory: Path) -> Path:
     if not (directory / "ca.crt").exists():
         ca = pki.create_ca("microcred dev platform CA")
         ca.write(directory, "ca")
-        pki.create_server_cert(ca, "microcred-services").write(directory, "server")
+        # The service names make the same certificate usable inside docker compose.
+        hosts = ["localhost", "127.0.0.1", *(spec.name for spec in SERVICES)]
+        pki.create_server_cert(ca, "microcred-services", hosts=hosts).write(directory, "server")
         pki.create_client_cert(ca, "platform-operator", "platform", pki.ROLE_SERVICE).write(directory, "client")
     return directory
 
