@@ -24,14 +24,19 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
-CREDENTIALS = TopicSpec("microcred.credentials.v1", 6, "credential id", "CredentialIssued")
+# Event logs are the source of truth and are replayed in full to rebuild read models: they are kept forever
+# (retention.ms=-1) and not compacted (a compacted log would lose the audit trail and older status changes).
+FOREVER = {"retention.ms": "-1"}
+
+CREDENTIALS = TopicSpec("microcred.credentials.v1", 6, "credential id", "CredentialIssued", FOREVER)
 STATUS = TopicSpec("microcred.status.v1", 3, "credential id (list id for list events)",
-                   "CredentialRevoked/Suspended/Reinstated, StatusIndexesReserved, StatusListPublished")
+                   "CredentialRevoked/Suspended/Reinstated, StatusIndexesReserved, StatusListPublished", FOREVER)
 REGISTRY = TopicSpec("microcred.registry.v1", 3, "issuer id (agency id for agency events)",
-                     "AgencyRegistered, IssuerRegistered, IssuerAccredited, Accreditation*, IssuerKeyRotated")
-PATHWAYS = TopicSpec("microcred.pathways.v1", 3, "pathway id", "PathwayPublished, PathwayCompleted")
+                     "AgencyRegistered, IssuerRegistered, IssuerAccredited, Accreditation*, IssuerKeyRotated", FOREVER)
+PATHWAYS = TopicSpec("microcred.pathways.v1", 3, "pathway id", "PathwayPublished, PathwayCompleted", FOREVER)
 DEAD_LETTER = TopicSpec("microcred.deadletter.v1", 1, "original topic/partition/offset",
-                        "records no consumer could decode or apply, with the reason in headers")
+                        "records no consumer could decode or apply, with the reason in headers",
+                        {"retention.ms": str(90 * 24 * 3600 * 1000)})
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (CREDENTIALS, STATUS, REGISTRY, PATHWAYS, DEAD_LETTER)
 
