@@ -8,6 +8,7 @@ connecting somewhere unexpected.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,26 @@ class CommonSettings(BaseSettings):
     redis_url: str = Field(description="Redis URL, e.g. redis://127.0.0.1:6379/0")
     log_level: str = "INFO"
     environment: str = Field(default="dev", description="dev, test or prod")
+    # Kafka over TLS with a client certificate (Strimzi `tls` listener with KafkaUser per service).
+    kafka_security_protocol: str = Field(default="PLAINTEXT", description="PLAINTEXT or SSL")
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    metrics_port: int = Field(default=0, description="Prometheus /metrics port for gRPC services (0: off)")
+    metrics_host: str = "127.0.0.1"
+
+    def kafka_options(self) -> dict[str, Any]:
+        """Extra aiokafka client arguments (security); empty for a plaintext development broker."""
+        if self.kafka_security_protocol.upper() == "PLAINTEXT":
+            return {}
+        from aiokafka.helpers import create_ssl_context
+
+        context = create_ssl_context(
+            cafile=str(self.kafka_ssl_cafile) if self.kafka_ssl_cafile else None,
+            certfile=str(self.kafka_ssl_certfile) if self.kafka_ssl_certfile else None,
+            keyfile=str(self.kafka_ssl_keyfile) if self.kafka_ssl_keyfile else None,
+        )
+        return {"security_protocol": self.kafka_security_protocol.upper(), "ssl_context": context}
 
 
 class GrpcServiceSettings(CommonSettings):

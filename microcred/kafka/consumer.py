@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -59,12 +60,13 @@ class ConsumerRunner:
     """Runs one consumer group member over ``topics`` until :meth:`stop` is called."""
 
     def __init__(self, bootstrap: str, group_id: str, topics: Sequence[str], handler: Handler,
-                 positions: PositionLookup, max_records: int = 500) -> None:
+                 positions: PositionLookup, max_records: int = 500, options: Mapping[str, Any] | None = None) -> None:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", isolation_level="read_committed", max_poll_interval_ms=300000,
+            **(options or {}),
         )
-        self._dead_letters = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+        self._dead_letters = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, **(options or {}))
         self._topics, self._handler, self._positions = list(topics), handler, positions
         self._group, self._max_records = group_id, max_records
         self._stopping = asyncio.Event()

@@ -8,8 +8,9 @@ event is never lost.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 
@@ -41,10 +42,11 @@ class EventPublisher(Protocol):
 class KafkaEventPublisher:
     """Idempotent Kafka producer (acks=all, retries without duplicates)."""
 
-    def __init__(self, bootstrap: str, client_id: str = "microcred", linger_ms: int = 2) -> None:
+    def __init__(self, bootstrap: str, client_id: str = "microcred", linger_ms: int = 2,
+                 options: Mapping[str, Any] | None = None) -> None:
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap, client_id=client_id, enable_idempotence=True,
-            linger_ms=linger_ms, max_batch_size=1024 * 1024, request_timeout_ms=30000,
+            linger_ms=linger_ms, max_batch_size=1024 * 1024, request_timeout_ms=30000, **(options or {}),
         )
 
     async def start(self) -> None:

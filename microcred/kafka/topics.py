@@ -6,7 +6,9 @@ about one thing on one partition, so consumers see them in order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -42,9 +44,10 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (CREDENTIALS, STATUS, REGISTRY, PATHWAYS, DE
 
 
 async def ensure_topics(bootstrap: str, replication_factor: int = 1, min_insync: int = 1,
-                        topics: tuple[TopicSpec, ...] = ALL_TOPICS, prefix: str = "") -> None:
+                        topics: tuple[TopicSpec, ...] = ALL_TOPICS, prefix: str = "",
+                        options: Mapping[str, Any] | None = None) -> None:
     """Create the topics that do not exist yet; raise on any error other than 'already exists'."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000, **(options or {}))
     await admin.start()
     try:
         new = [
