@@ -5,10 +5,16 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from microcred.cli import dev
+from microcred.cli import credential, dev, issue, keys, registry, verify
 
 app = typer.Typer(help="microcred: EU micro-credentials platform", no_args_is_help=True)
 app.add_typer(dev.app, name="dev")
+app.add_typer(registry.agency_app, name="agency")
+app.add_typer(registry.issuer_app, name="issuer")
+app.command("verify")(verify.verify_command)
+app.add_typer(keys.app, name="keys")
+app.add_typer(credential.app, name="credential")
+app.command("issue")(issue.issue_command)
 
 console = Console()
 

@@ -1,0 +1,91 @@
+"""The registry read-model contract against RedisRegistry on the real Redis, plus what only Redis has to show."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from google.protobuf.message import Message
+from redis.asyncio import Redis
+
+from microcred.events.envelope import new_envelope
+from microcred.kafka.consumer import Position
+from microcred.registry.ports import RegistryReader
+from microcred.registry.redis_registry import RedisRegistry
+from tests.conftest import Infrastructure
+from tests.unit.test_registry_contract import (
+    T0,
+    Harness,
+    MemoryHarness,
+    RegistryContract,
+    accredited,
+    agency_registered,
+    issuer_registered,
+    later,
+    rotated,
+)
+
+pytestmark = pytest.mark.integration
+TOPIC = "microcred.registry.v1"
+
+
+class RedisHarness:
+    """RedisRegistry fed through its ConsumerRunner handler, one synthetic Kafka position per event."""
+
+    def __init__(self, redis: Redis, namespace: str) -> None:
+        self.registry = RedisRegistry(redis, namespace)
+        self.reader: RegistryReader = self.registry
+        self.offset = 0
+
+    async def feed(self, payload: Message, at: datetime) -> None:
+        await self.registry.handle(new_envelope(payload, occurred_at=at), payload, Position(TOPIC, 0, self.offset))
+        self.offset += 1
+
+    async def dump(self) -> dict[str, Any]:
+        return await self.registry.dump()
+
+
+@pytest.fixture
+async def redis(infrastructure: Infrastructure) -> AsyncIterator[Redis]:
+    client = Redis.from_url(infrastructure.redis_url)
+    yield client
+    await client.aclose()
+
+
+class TestRedisRegistry(RegistryContract):
+    @pytest.fixture
+    def harness(self, redis: Redis, unique: str) -> Harness:
+        return RedisHarness(redis, f"test-registry-{unique}")
+
+
+async def test_redis_and_memory_read_models_agree(redis: Redis, unique: str) -> None:
+    events = [agency_registered(), issuer_registered(), issuer_registered("uni-b"), accredited(),
+              rotated(retired_at=later(30)), accredited("uni-b", "acc-9", max_eqf=7, valid_until=later(999))]
+    memory, stored = MemoryHarness(), RedisHarness(redis, f"test-registry-{unique}")
+    for i, event in enumerate(events):
+        await memory.feed(event, later(i))
+        await stored.feed(event, later(i))
+    assert await stored.dump() == await memory.dump()
+    assert (await stored.dump())["method_index"]  # indexes are part of the comparison
+
+
+async def test_a_record_at_or_before_the_stored_position_is_skipped(redis: Redis, unique: str) -> None:
+    registry = RedisRegistry(redis, f"test-registry-{unique}")
+    for offset, event in enumerate([agency_registered(), issuer_registered(), accredited()]):
+        await registry.handle(new_envelope(event, occurred_at=T0), event, Position(TOPIC, 1, offset))
+    assert await registry.positions() == {1: 3}
+    before = await registry.dump()
+    # Same offset, different content: a replayed position is never applied again.
+    withdrawal = accredited(accreditation_id="acc-other")
+    await registry.handle(new_envelope(withdrawal, occurred_at=T0), withdrawal, Position(TOPIC, 1, 2))
+    assert await registry.dump() == before
+    assert await registry.stored_position(TOPIC, 1) == 3
+
+
+async def test_decoding_clients_are_refused(infrastructure: Infrastructure) -> None:
+    client = Redis.from_url(infrastructure.redis_url, decode_responses=True)
+    with pytest.raises(ValueError, match="decode_responses"):
+        RedisRegistry(client)
+    await client.aclose()
