@@ -1,53 +1,38 @@
-"""Revocation service entry point: wires settings, Redis, Kafka and the mTLS gRPC server."""
+"""Revocation service entry point: settings and logging in, :class:`RevocationApp` run until a signal."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 
-import grpc
-
-from microcred.gen.microcred.v1 import revocation_pb2, revocation_pb2_grpc
-from microcred.grpc_server import GrpcServer, TlsFiles, create_server
-from microcred.kafka.publisher import KafkaEventPublisher
-from microcred.lifecycle import connect_redis, wait_for_shutdown_signal
+from microcred.lifecycle import wait_for_shutdown_signal
 from microcred.logs import configure_logging
+from services.revocation.app import SERVICE_NAMES, RevocationApp
 from services.revocation.config import Settings
+from services.revocation.keys import MissingKekError
 
-SERVICE_NAMES = (revocation_pb2.DESCRIPTOR.services_by_name["RevocationService"].full_name,)
-
-
-def build_server(settings: Settings) -> GrpcServer:
-    """The gRPC server with the revocation API (not started)."""
-
-    def register(server: grpc.aio.Server) -> None:
-        revocation_pb2_grpc.add_RevocationServiceServicer_to_server(
-            revocation_pb2_grpc.RevocationServiceServicer(), server)
-
-    return create_server(TlsFiles.from_dir(settings.tls_dir), f"{settings.grpc_host}:{settings.grpc_port}",
-                         SERVICE_NAMES, register)
+__all__ = ["SERVICE_NAMES", "main", "serve"]
 
 
 async def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then stop gracefully."""
-    log = configure_logging("revocation", settings.log_level)
-    redis = await connect_redis(settings.redis_url)
-    publisher = KafkaEventPublisher(settings.kafka_bootstrap, client_id="revocation")
-    await publisher.start()
-    server = build_server(settings)
-    await server.start()
-    log.info("revocation serving", extra={"grpc_port": server.port})
+    configure_logging("revocation", settings.log_level)
+    app = RevocationApp(settings)
     try:
+        await app.start()
         await wait_for_shutdown_signal()
     finally:
-        await server.stop()
-        await publisher.stop()
-        await redis.aclose()
-        log.info("revocation stopped")
+        await app.stop()
 
 
 def main() -> None:
-    """Console entry point."""
-    asyncio.run(serve(Settings()))
+    """Console entry point; exits with status 2 when the key-encryption key is missing."""
+    try:
+        asyncio.run(serve(Settings()))
+    except MissingKekError as exc:
+        logging.getLogger("microcred.revocation").critical("cannot start: %s", exc)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,200 @@
+"""The running revocation service: Redis, Kafka producer and projector, publisher, gRPC and HTTP servers.
+
+:class:`RevocationApp` is what ``main.py`` runs and what tests and benchmarks start in-process (ports 0).
+Start-up order matters for correctness:
+
+1. connect Redis and the Kafka producer, load the signing key, bind the HTTP socket (the list base URL needs
+   its port);
+2. start the projector and wait until it has applied everything already in the topics (after a Redis wipe
+   this is the rebuild by replay);
+3. re-sign lists whose publication is missing, stale or expiring, then start the publisher loop;
+4. only then serve gRPC (health SERVING) and HTTP, so nobody sees a half-rebuilt state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import uvicorn
+from redis.asyncio import Redis
+
+from microcred.crypto.keystore import KeyStore
+from microcred.gen.microcred.v1 import revocation_pb2, revocation_pb2_grpc
+from microcred.grpc_server import GrpcServer, TlsFiles, create_server
+from microcred.kafka.consumer import ConsumerRunner
+from microcred.kafka.publisher import EventPublisher, KafkaEventPublisher
+from microcred.kafka.topics import CREDENTIALS, STATUS
+from microcred.lifecycle import connect_redis
+from microcred.status.cache import topic_end_offsets
+from services.revocation.commands import RevocationCommands
+from services.revocation.config import Settings
+from services.revocation.http_api import create_http_app
+from services.revocation.keys import StatusListSigner, load_signer, open_keystore
+from services.revocation.projector import ProjectionTracker, RevocationProjector
+from services.revocation.publisher import StatusListPublisher
+from services.revocation.servicer import RevocationServicer
+from services.revocation.store import RevocationStore
+
+__all__ = ["SERVICE_NAMES", "RevocationApp"]
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = (revocation_pb2.DESCRIPTOR.services_by_name["RevocationService"].full_name,)
+TOPICS = (CREDENTIALS.name, STATUS.name)
+
+
+class _EmbeddedUvicorn(uvicorn.Server):
+    """uvicorn inside our event loop: the process's signal handling stays with the service."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+class RevocationApp:
+    """All moving parts of one revocation service instance."""
+
+    def __init__(self, settings: Settings, keystore: KeyStore | None = None,
+                 catch_up_timeout: float = 120.0) -> None:
+        self.settings = settings
+        self._keystore = keystore
+        self._catch_up_timeout = catch_up_timeout
+        self._tasks: list[asyncio.Task[None]] = []
+        self._health: dict[str, Any] = {"kafka_ready": False}
+        self.redis: Redis | None = None
+        self.events: KafkaEventPublisher | None = None
+        self.runner: ConsumerRunner | None = None
+        self.grpc: GrpcServer | None = None
+        self.http: _EmbeddedUvicorn | None = None
+        self.signer: StatusListSigner | None = None
+        self.store: RevocationStore | None = None
+        self.publisher: StatusListPublisher | None = None
+        self.projector: RevocationProjector | None = None
+        self.commands: RevocationCommands | None = None
+        self.http_port = 0
+        self.base_url = ""
+
+    @property
+    def grpc_port(self) -> int:
+        """The bound gRPC port."""
+        assert self.grpc is not None, "not started"
+        return self.grpc.port
+
+    async def start(self) -> None:
+        """Start everything; return once the service answers gRPC and HTTP."""
+        s = self.settings
+        started = time.monotonic()
+        self.signer = load_signer(self._keystore or open_keystore(s), s.signer_key_id)  # fails fast without a KEK
+        self.redis = await connect_redis(s.redis_url)
+        self._health["redis"] = self.redis
+        self.store = RevocationStore(self.redis, s.revocation_redis_prefix)
+        self.events = KafkaEventPublisher(s.kafka_bootstrap, client_id="revocation")
+        await self.events.start()
+        events: EventPublisher = self.events
+
+        sock = _bind(s.http_host, s.http_port)
+        self.http_port = sock.getsockname()[1]
+        host = "127.0.0.1" if s.http_host in ("0.0.0.0", "::", "") else s.http_host
+        self.base_url = (s.status_base_url or f"http://{host}:{self.http_port}").rstrip("/")
+
+        self.publisher = StatusListPublisher(
+            self.store, events, self.signer, ttl_seconds=s.status_list_ttl_seconds,
+            validity_seconds=s.status_list_validity_seconds, batch_window=s.publish_batch_ms / 1000,
+            refresh_check=s.refresh_check_seconds)
+        tracker = ProjectionTracker(self.store.position)
+        self.projector = RevocationProjector(self.store, tracker, on_lists_changed=self.publisher.notify)
+        self.runner = ConsumerRunner(s.kafka_bootstrap, s.revocation_consumer_group, TOPICS,
+                                     self.projector.handle, self.projector.lookup)
+        await self.runner.start()
+        self._tasks.append(asyncio.create_task(self.runner.run(), name="revocation-projector"))
+        await self._catch_up()
+        self._health["kafka_ready"] = True
+
+        reconciled = await self.publisher.publish(await self.publisher.due_for_refresh()
+                                                  | await self.store.pop_dirty())
+        self._tasks.append(asyncio.create_task(self.publisher.run(), name="revocation-publisher"))
+
+        self.commands = RevocationCommands(
+            self.store, events, tracker, base_url=self.base_url, ensure_published=self.publisher.publish,
+            max_block_size=s.max_block_size, max_bulk_items=s.max_bulk_items,
+            projection_wait_seconds=s.projection_wait_seconds)
+        servicer = RevocationServicer(self.commands)
+
+        def register(server: grpc.aio.Server) -> None:
+            revocation_pb2_grpc.add_RevocationServiceServicer_to_server(servicer, server)
+
+        self.grpc = create_server(TlsFiles.from_dir(s.tls_dir), f"{s.grpc_host}:{s.grpc_port}", SERVICE_NAMES,
+                                  register)
+        await self.grpc.start()
+
+        app = create_http_app(self.store, s.status_list_ttl_seconds, self._health, signer={
+            "did": self.signer.did, "verificationMethod": self.signer.verification_method})
+        self.http = _EmbeddedUvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
+        self._tasks.append(asyncio.create_task(self.http.serve(sockets=[sock]), name="revocation-http"))
+        while not self.http.started:
+            if self._tasks[-1].done():
+                await self._tasks[-1]
+                raise RuntimeError("the HTTP server stopped during start-up")
+            await asyncio.sleep(0.01)
+        log.info("revocation serving", extra={
+            "grpc_port": self.grpc.port, "http_port": self.http_port, "status_base_url": self.base_url,
+            "signer": self.signer.did, "lists_republished": len(reconciled),
+            "start_seconds": round(time.monotonic() - started, 2)})
+
+    async def _catch_up(self) -> None:
+        assert self.store is not None and self.runner is not None
+        ends = await topic_end_offsets(self.settings.kafka_bootstrap, TOPICS)
+        deadline = time.monotonic() + self._catch_up_timeout
+        while True:
+            behind = 0
+            for tp, end in ends.items():
+                if end > 0 and (await self.store.position(tp.topic, tp.partition) or 0) < end:
+                    behind += 1
+            if not behind:
+                return
+            if self._tasks[0].done():
+                await self._tasks[0]  # the projector died: surface its error
+                raise RuntimeError("the projector stopped during start-up")
+            if time.monotonic() > deadline:
+                log.warning("projector still behind after start-up timeout; serving anyway",
+                            extra={"partitions_behind": behind})
+                return
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        """Stop serving, then stop the background tasks and close connections."""
+        self._health["kafka_ready"] = False
+        if self.grpc is not None:
+            await self.grpc.stop(grace=2.0)
+        if self.http is not None:
+            self.http.should_exit = True
+        if self.publisher is not None:
+            await self.publisher.stop()
+        if self.runner is not None:
+            await self.runner.stop()
+        for task in self._tasks:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 15)
+        self._tasks.clear()
+        if self.events is not None:
+            await self.events.stop()
+        if self.redis is not None:
+            await self.redis.aclose()
+        log.info("revocation stopped")

@@ -1,0 +1,278 @@
+"""Use cases of the revocation service: reserve indexes, change one or many credentials, read a status.
+
+Each use case validates, authorizes and decides with the pure rules of :mod:`services.revocation.domain`,
+publishes the resulting events to Kafka (the source of truth; acks=all) and waits until the projector has
+applied them to Redis before answering, so the caller reads its own writes. Nothing is written for a request
+that is refused: errors are raised as :class:`~services.revocation.domain.DomainError` before any event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from microcred.events.envelope import EventEnvelope, new_envelope
+from microcred.gen.microcred.v1 import events_pb2, status_pb2
+from microcred.kafka.publisher import EventPublisher, Published
+from microcred.kafka.topics import STATUS
+from microcred.model.errors import OUT_OF_RANGE, REQUIRED, FieldViolation
+from microcred.pki import Identity
+from microcred.status.allocator import IndexAllocator
+from services.revocation.domain import (
+    MAX_BLOCK_SIZE,
+    MAX_BULK_ITEMS,
+    Action,
+    Change,
+    CredentialRecord,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Purpose,
+    actor_of,
+    authorize_change,
+    authorize_read,
+    authorize_reservation,
+    decide,
+    list_id_for,
+    list_url_for,
+    validate_change,
+    validate_credential_id,
+    validate_reason,
+    validate_reservation,
+)
+from services.revocation.projector import LIST_SIZE, ProjectionTracker
+from services.revocation.store import ListMeta, RevocationStore
+
+__all__ = ["BulkItem", "ItemResult", "ReservedBlock", "RevocationCommands"]
+
+log = logging.getLogger(__name__)
+
+_PROTO_PURPOSE = {Purpose.REVOCATION: status_pb2.STATUS_PURPOSE_REVOCATION,
+                  Purpose.SUSPENSION: status_pb2.STATUS_PURPOSE_SUSPENSION}
+_PUBLISH_CHUNK = 5_000
+_CLAIM_ROUNDS = 8
+
+
+@dataclass(frozen=True)
+class ReservedBlock:
+    """Indexes reserved in one list."""
+
+    meta: ListMeta
+    indexes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class BulkItem:
+    """One credential of a bulk request."""
+
+    credential_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The outcome for one bulk item: ``error`` is None when the credential is in the requested state."""
+
+    credential_id: str
+    error: DomainError | None = None
+
+
+class RevocationCommands:
+    """The application service behind the gRPC API."""
+
+    def __init__(self, store: RevocationStore, events: EventPublisher, tracker: ProjectionTracker, *,
+                 base_url: str, ensure_published: Callable[[Sequence[str]], Awaitable[object]] | None = None,
+                 max_block_size: int = MAX_BLOCK_SIZE, max_bulk_items: int = MAX_BULK_ITEMS,
+                 projection_wait_seconds: float = 10.0) -> None:
+        self.store = store
+        self.events = events
+        self.tracker = tracker
+        self.base_url = base_url
+        self.ensure_published = ensure_published
+        self.max_block_size = max_block_size
+        self.max_bulk_items = max_bulk_items
+        self.projection_wait_seconds = projection_wait_seconds
+        self._reserve_locks: defaultdict[tuple[str, Purpose], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # -------------------------------------------------------------------------------- reservations
+
+    async def reserve(self, identity: Identity, issuer_id: str, purposes: Sequence[Purpose | None],
+                      count: int) -> tuple[str, list[ReservedBlock]]:
+        """Reserve ``count`` random, never-used indexes per purpose; return the reservation id and blocks.
+
+        The ``StatusIndexesReserved`` event is durable and projected before this returns, so a replay after
+        a Redis wipe knows these indexes are taken.
+        """
+        validate_reservation(issuer_id, purposes, count, self.max_block_size)
+        authorize_reservation(identity, issuer_id)
+        blocks: list[ReservedBlock] = []
+        created: list[str] = []
+        for purpose in purposes:
+            assert purpose is not None  # validated above
+            block, new = await self._reserve_block(issuer_id, purpose, count)
+            blocks.append(block)
+            if new:
+                created.append(block.meta.list_id)
+        reservation_id = str(uuid.uuid4())
+        payload = events_pb2.StatusIndexesReserved(reservation_id=reservation_id, issuer_id=issuer_id, blocks=[
+            status_pb2.StatusIndexBlock(status_list_id=b.meta.list_id, status_purpose=_PROTO_PURPOSE[Purpose(
+                b.meta.purpose)], status_list_credential=b.meta.url, indexes=list(b.indexes)) for b in blocks])
+        tenant = identity.agency_id if identity.role == "issuer" else ""
+        envelope = new_envelope(payload, subject=issuer_id, tenant=tenant, issuer_id=issuer_id)
+        published = await self.events.publish(STATUS.name, issuer_id, envelope)
+        await self._wait_projected([published])
+        if created and self.ensure_published is not None:
+            await self.ensure_published(created)
+        log.info("status indexes reserved", extra={"issuer_id": issuer_id, "count": count,
+                                                   "lists": [b.meta.list_id for b in blocks]})
+        return reservation_id, blocks
+
+    async def _reserve_block(self, issuer_id: str, purpose: Purpose, count: int) -> tuple[ReservedBlock, bool]:
+        async with self._reserve_locks[(issuer_id, purpose)]:
+            lists = await self.store.lists_of(issuer_id, purpose.value)
+            number = lists[-1][1] if lists else 0
+            created = False
+            meta = (await self.store.list_meta(lists[-1][0])) if lists else None
+            for _ in range(64):
+                if meta is None or meta.size - await self.store.used_count(meta.list_id) < count:
+                    if meta is not None:
+                        number += 1
+                    meta, created = await self._new_list(issuer_id, purpose, number)
+                    if meta is None:
+                        number += 1
+                        continue
+                won = await self._claim(meta, count)
+                if won is not None:
+                    return ReservedBlock(meta, tuple(won)), created
+                # Another instance took what was left: the rest of this list stays unused (never reused).
+            raise FailedPrecondition(f"could not open a status list for issuer {issuer_id!r}")
+
+    async def _new_list(self, issuer_id: str, purpose: Purpose, number: int) -> tuple[ListMeta | None, bool]:
+        list_id = list_id_for(issuer_id, purpose, number)
+        meta = ListMeta(list_id, issuer_id, purpose.value, list_url_for(self.base_url, list_id), number, LIST_SIZE)
+        usable, created = await self.store.create_list(meta)
+        if not usable:
+            return None, False
+        return (meta if created else await self.store.list_meta(list_id)), created
+
+    async def _claim(self, meta: ListMeta, count: int) -> list[int] | None:
+        """Claim ``count`` random free indexes of the list, or None when it no longer has that many."""
+        won: list[int] = []
+        for _ in range(_CLAIM_ROUNDS):
+            allocator = IndexAllocator(meta.size, await self.store.used_bitmap(meta.list_id))
+            if allocator.available < count - len(won):
+                return None
+            won += await self.store.claim(meta.list_id, allocator.reserve(count - len(won)))
+            if len(won) == count:
+                return won
+        return None
+
+    # ------------------------------------------------------------------------------ status changes
+
+    async def change(self, identity: Identity, action: Action, credential_id: str,
+                     reason: str) -> CredentialRecord:
+        """Revoke, suspend or reinstate one credential; return its status afterwards."""
+        validate_change(credential_id, reason)
+        record = await self.store.credential(credential_id)
+        if record is None:
+            raise NotFound(f"credential {credential_id!r} is not known to the revocation service")
+        authorize_change(identity, record, action)
+        outcome = decide(action, record)
+        if not isinstance(outcome, Change):
+            return record
+        await self._check_list(record, outcome, {})
+        published = await self.events.publish(STATUS.name, credential_id,
+                                              self._event(identity, record, outcome, reason))
+        await self._wait_projected([published])
+        log.info("credential status changed", extra={"credential_id": credential_id, "action": action.value,
+                                                     "actor": actor_of(identity)})
+        return await self.store.credential(credential_id) or record
+
+    async def change_many(self, identity: Identity, action: Action, items: Sequence[BulkItem],
+                          default_reason: str) -> list[ItemResult]:
+        """Apply ``action`` to many credentials; one result per item, in request order.
+
+        Items are independent: a refused item changes nothing and does not stop the others. An item that
+        names a credential already in the requested state succeeds without a new event.
+        """
+        if not items:
+            raise InvalidArgument([FieldViolation("items", "name at least one credential", REQUIRED)])
+        if len(items) > self.max_bulk_items:
+            raise InvalidArgument([FieldViolation("items", f"at most {self.max_bulk_items} per request",
+                                                  OUT_OF_RANGE)])
+        records = await self.store.credentials([item.credential_id for item in items])
+        metas: dict[str, ListMeta | None] = {}
+        results: list[ItemResult] = []
+        batch: list[tuple[str, EventEnvelope]] = []
+        seen: set[str] = set()
+        for i, (item, record) in enumerate(zip(items, records, strict=True)):
+            reason = item.reason or default_reason
+            try:
+                violations = (validate_credential_id(item.credential_id, f"items[{i}].credential_id")
+                              + validate_reason(reason, f"items[{i}].reason"))
+                if violations:
+                    raise InvalidArgument(violations)
+                if record is None:
+                    raise NotFound(f"credential {item.credential_id!r} is not known to the revocation service")
+                authorize_change(identity, record, action)
+                outcome = decide(action, record)
+                if isinstance(outcome, Change) and item.credential_id not in seen:
+                    await self._check_list(record, outcome, metas)
+                    batch.append((item.credential_id, self._event(identity, record, outcome, reason)))
+                    seen.add(item.credential_id)
+                results.append(ItemResult(item.credential_id))
+            except DomainError as exc:
+                results.append(ItemResult(item.credential_id, exc))
+        published: list[Published] = []
+        for start in range(0, len(batch), _PUBLISH_CHUNK):
+            published += await self.events.publish_many(STATUS.name, batch[start:start + _PUBLISH_CHUNK])
+        if published:
+            await self._wait_projected(published, scale=len(published))
+        log.info("bulk status change", extra={"action": action.value, "items": len(items), "events": len(batch),
+                                              "actor": actor_of(identity)})
+        return results
+
+    async def status(self, identity: Identity, credential_id: str) -> CredentialRecord:
+        """The current status of one credential."""
+        violations = validate_credential_id(credential_id)
+        if violations:
+            raise InvalidArgument(violations)
+        record = await self.store.credential(credential_id)
+        if record is None:
+            raise NotFound(f"credential {credential_id!r} is not known to the revocation service")
+        authorize_read(identity, record)
+        return record
+
+    # ------------------------------------------------------------------------------------- helpers
+
+    async def _check_list(self, record: CredentialRecord, change: Change,
+                          metas: dict[str, ListMeta | None]) -> None:
+        list_id = change.entry.list_id
+        if list_id not in metas:
+            metas[list_id] = await self.store.list_meta(list_id)
+        meta = metas[list_id]
+        if meta is None or meta.issuer_id != record.issuer_id or meta.purpose != change.entry.purpose:
+            raise FailedPrecondition(f"the {change.entry.purpose} entry of credential {record.credential_id!r} "
+                                     f"names list {list_id!r}, which this service did not reserve for its issuer")
+        if not 0 <= change.entry.index < meta.size:
+            raise FailedPrecondition(f"status index {change.entry.index} is outside list {list_id!r}")
+
+    def _event(self, identity: Identity, record: CredentialRecord, change: Change, reason: str) -> EventEnvelope:
+        kind = {Action.REVOKE: events_pb2.CredentialRevoked, Action.SUSPEND: events_pb2.CredentialSuspended,
+                Action.REINSTATE: events_pb2.CredentialReinstated}[change.action]
+        payload = kind(credential_id=record.credential_id, issuer_id=record.issuer_id, actor=actor_of(identity),
+                       reason=reason, status_list_id=change.entry.list_id, status_list_index=change.entry.index)
+        return new_envelope(payload, subject=record.credential_id, tenant=record.tenant,
+                            issuer_id=record.issuer_id)
+
+    async def _wait_projected(self, published: Sequence[Published], scale: int = 1) -> None:
+        timeout = self.projection_wait_seconds * max(1.0, scale / 1000)
+        if not await self.tracker.wait(published, timeout):
+            # The events are durable and will be applied; only read-your-writes is late. Say so loudly.
+            log.warning("events not yet projected; answering anyway", extra={"events": len(published),
+                                                                             "waited_s": timeout})

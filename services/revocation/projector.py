@@ -1,0 +1,204 @@
+"""The revocation read model, projected from Kafka: credentials, lists, index claims, bits, publications.
+
+One :class:`~microcred.kafka.consumer.ConsumerRunner` feeds :meth:`RevocationProjector.handle` with the
+``microcred.credentials.v1`` and ``microcred.status.v1`` topics. Every record is applied with
+:func:`~microcred.storage.positions.apply_at_position` (state and position in one ``MULTI``), including the
+records it ignores, so the stored positions always reach the end of the topics and replays change nothing.
+
+The command side waits for its own events to be projected before it answers (:class:`ProjectionTracker`),
+so a caller always reads its own writes, even from another instance sharing the same Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.message import Message
+from redis.asyncio.client import Pipeline
+
+from microcred.events.envelope import EventEnvelope
+from microcred.gen.microcred.v1 import events_pb2, status_pb2
+from microcred.kafka.consumer import Position
+from microcred.kafka.publisher import Published
+from microcred.status.bitstring import MIN_LIST_BITS, decode_list
+from microcred.storage.positions import apply_at_position
+from services.revocation.domain import CredentialRecord, EntryRef, parse_list_number
+from services.revocation.store import ListMeta, PublishedList, RevocationStore, etag_of
+
+__all__ = ["LIST_SIZE", "ProjectionTracker", "RevocationProjector", "purpose_name"]
+
+LIST_SIZE = MIN_LIST_BITS
+"""Entries per status list: the Recommendation's minimum (131,072), the same for every list, so that a
+replay rebuilds each list with the size it was created with."""
+
+log = logging.getLogger(__name__)
+
+_PURPOSES: dict[int, str] = {status_pb2.STATUS_PURPOSE_REVOCATION: "revocation",
+                             status_pb2.STATUS_PURPOSE_SUSPENSION: "suspension"}
+
+
+def purpose_name(purpose: int) -> str:
+    """The ``statusPurpose`` string of a protobuf ``StatusPurpose`` ("" when unspecified)."""
+    return _PURPOSES.get(purpose, "")
+
+
+class ProjectionTracker:
+    """Lets the command side wait until a published record has been applied to Redis."""
+
+    def __init__(self, lookup: Callable[[str, int], Any], poll_seconds: float = 0.1) -> None:
+        self._lookup = lookup
+        self._poll = poll_seconds
+        self._applied: dict[tuple[str, int], int] = {}
+        self._waiters: dict[tuple[str, int], list[tuple[int, asyncio.Future[None]]]] = {}
+
+    def advance(self, position: Position) -> None:
+        """Record that ``position`` is applied (called by the projector) and wake whoever waited for it."""
+        key = (position.topic, position.partition)
+        self._applied[key] = max(self._applied.get(key, 0), position.offset + 1)
+        waiting = self._waiters.get(key)
+        if not waiting:
+            return
+        keep = []
+        for offset, future in waiting:
+            if future.done():  # a waiter that gave up or polled Redis meanwhile
+                continue
+            if offset <= position.offset:
+                future.set_result(None)
+            else:
+                keep.append((offset, future))
+        self._waiters[key] = keep
+
+    async def wait(self, published: Iterable[Published], timeout: float) -> bool:
+        """Wait until every record in ``published`` is applied; False when ``timeout`` runs out first."""
+        latest: dict[tuple[str, int], int] = {}
+        for p in published:
+            key = (p.topic, p.partition)
+            latest[key] = max(latest.get(key, -1), p.offset)
+        try:
+            async with asyncio.timeout(timeout):
+                for key, offset in latest.items():
+                    await self._wait_one(key, offset)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _wait_one(self, key: tuple[str, int], offset: int) -> None:
+        while self._applied.get(key, 0) <= offset:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.setdefault(key, []).append((offset, future))
+            try:
+                await asyncio.wait_for(asyncio.shield(future), self._poll)
+                return
+            except TimeoutError:
+                # The partition may be owned by another instance: its position is in Redis too.
+                stored = await self._lookup(*key)
+                if stored is not None and stored > offset:
+                    return
+            finally:
+                future.cancel()
+
+
+class RevocationProjector:
+    """Applies credential and status events to the Redis read model, each exactly once in effect."""
+
+    def __init__(self, store: RevocationStore, tracker: ProjectionTracker | None = None,
+                 on_lists_changed: Callable[[set[str]], None] | None = None) -> None:
+        self.store = store
+        self.tracker = tracker or ProjectionTracker(store.position)
+        self._on_lists_changed = on_lists_changed
+        self.applied = 0
+
+    async def lookup(self, topic: str, partition: int) -> int | None:
+        """Position lookup for the consumer runner (None: start from the beginning)."""
+        return await self.store.position(topic, partition)
+
+    async def handle(self, envelope: EventEnvelope, payload: Message, position: Position) -> None:
+        """Apply one record (ignored types only advance the position)."""
+        changed: set[str] = set()
+        write = self._writer(envelope, payload, changed)
+        applied = await apply_at_position(self.store.redis, self.store.projection, position, write)
+        if applied:
+            self.applied += 1
+        self.tracker.advance(position)
+        if applied and changed and self._on_lists_changed is not None:
+            self._on_lists_changed(changed)
+
+    def _writer(self, envelope: EventEnvelope, payload: Message,
+                changed: set[str]) -> Callable[[Pipeline], None]:
+        if isinstance(payload, events_pb2.CredentialIssued):
+            return self._credential_issued(envelope, payload)
+        if isinstance(payload, events_pb2.StatusIndexesReserved):
+            return self._reserved(payload)
+        if isinstance(payload, events_pb2.CredentialRevoked | events_pb2.CredentialSuspended
+                      | events_pb2.CredentialReinstated):
+            changed.add(payload.status_list_id)
+            return self._changed(envelope, payload)
+        if isinstance(payload, events_pb2.StatusListPublished):
+            return self._published(payload)
+        return _nothing
+
+    def _credential_issued(self, envelope: EventEnvelope,
+                           payload: events_pb2.CredentialIssued) -> Callable[[Pipeline], None]:
+        if not payload.credential_id or not payload.issuer_id:
+            log.warning("CredentialIssued without credential or issuer id ignored",
+                        extra={"event_id": envelope.event_id})
+            return _nothing
+        entries = tuple(EntryRef(e.status_list_id, e.status_list_index, purpose_name(e.status_purpose),
+                                 e.status_list_credential)
+                        for e in payload.status_entries if e.status_list_id and purpose_name(e.status_purpose))
+        record = CredentialRecord(payload.credential_id, payload.issuer_id, envelope.tenant, entries)
+        return lambda pipe: self.store.write_credential(pipe, record)
+
+    def _reserved(self, payload: events_pb2.StatusIndexesReserved) -> Callable[[Pipeline], None]:
+        blocks = []
+        for block in payload.blocks:
+            purpose = purpose_name(block.status_purpose)
+            if not block.status_list_id or not purpose:
+                continue
+            meta = ListMeta(block.status_list_id, payload.issuer_id, purpose, block.status_list_credential,
+                            parse_list_number(block.status_list_id), LIST_SIZE)
+            blocks.append((meta, list(block.indexes)))
+
+        def write(pipe: Pipeline) -> None:
+            for meta, indexes in blocks:
+                self.store.write_reserved(pipe, meta, indexes)
+
+        return write
+
+    def _changed(self, envelope: EventEnvelope, payload: events_pb2.CredentialRevoked
+                 | events_pb2.CredentialSuspended | events_pb2.CredentialReinstated) -> Callable[[Pipeline], None]:
+        value = not isinstance(payload, events_pb2.CredentialReinstated)
+        at = envelope.occurred_at.ToDatetime(tzinfo=UTC)
+        return lambda pipe: self.store.write_change(pipe, payload.status_list_id, payload.status_list_index, value,
+                                                    payload.credential_id, at, payload.actor, payload.reason)
+
+    def _published(self, payload: events_pb2.StatusListPublished) -> Callable[[Pipeline], None]:
+        body = payload.credential_json.encode()
+        try:
+            document = json.loads(body)
+            bits = decode_list(document["credentialSubject"]["encodedList"], lenient_legacy=False).bits
+            valid_until = _parse_time(document["validUntil"])
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("unreadable StatusListPublished ignored",
+                        extra={"list_id": payload.status_list_id, "error": str(exc)})
+            return _nothing
+        published = PublishedList(payload.status_list_id, payload.version, body, etag_of(body), valid_until,
+                                  hashlib.sha256(bits.to_bytes()).hexdigest())
+        return lambda pipe: self.store.write_published(pipe, published)
+
+
+def _nothing(pipe: Pipeline) -> None:
+    return None
+
+
+def _parse_time(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        raise ValueError("validUntil lacks a time zone")
+    return parsed

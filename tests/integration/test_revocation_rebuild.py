@@ -1,0 +1,118 @@
+"""Kafka is the source of truth: wiping Redis and restarting the service rebuilds identical lists.
+
+The test runs the service against a Redis server of its own (so it can wipe it without touching anyone
+else's data) and the session's Kafka.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from microcred import pki
+from microcred.crypto.data_integrity import verify_data_integrity
+from microcred.crypto.did_key import resolve_key
+from microcred.crypto.keystore import InMemoryKeyStore
+from microcred.gen.microcred.v1 import revocation_pb2, status_pb2
+from microcred.infra.redis_local import LocalRedis
+from microcred.status.bitstring import decode_list
+from services.revocation.harness import Harness, start_harness, write_server_pki
+from tests.conftest import Infrastructure
+
+pytestmark = pytest.mark.integration
+
+REVOCATION = status_pb2.STATUS_PURPOSE_REVOCATION
+SUSPENSION = status_pb2.STATUS_PURPOSE_SUSPENSION
+
+
+@pytest.fixture(scope="module")
+def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
+    redis = LocalRedis(Path(tmp_path_factory.mktemp("rebuild-redis")))
+    redis.start()
+    try:
+        yield redis
+    finally:
+        redis.stop()
+
+
+@pytest.fixture
+async def wipe(own_redis: LocalRedis) -> AsyncIterator[Redis]:
+    client = Redis.from_url(own_redis.url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+async def lists_by_id(h: Harness, list_ids: set[str]) -> dict[str, dict[str, Any]]:
+    return {list_id: await h.fetch_list(f"{h.app.base_url}/status/{list_id}") for list_id in sorted(list_ids)}
+
+
+async def test_wiping_redis_and_restarting_rebuilds_identical_lists(
+        infrastructure: Infrastructure, own_redis: LocalRedis, wipe: Redis, tmp_path: Path) -> None:
+    keystore = InMemoryKeyStore()
+    ca = write_server_pki(tmp_path / "pki")
+    tag = uuid.uuid4().hex[:8]
+    options: dict[str, Any] = {"prefix": f"rebuild-{tag}", "group": f"rebuild-{tag}", "keystore": keystore, "ca": ca}
+    issuer = f"uni-{tag}"
+
+    first = await start_harness(infrastructure.kafka_bootstrap, own_redis.url, tmp_path, **options)
+    try:
+        credentials = await first.issue(issuer, "PL", 40)
+        stub = first.stub(issuer, "PL", pki.ROLE_ISSUER)
+        for c in credentials[:10]:
+            await stub.RevokeCredential(revocation_pb2.RevokeCredentialRequest(
+                credential_id=c.credential_id, reason="issued in error"))
+        for c in credentials[10:20]:
+            await stub.SuspendCredential(revocation_pb2.SuspendCredentialRequest(
+                credential_id=c.credential_id, reason="under investigation"))
+        for c in credentials[10:15]:
+            await stub.ReinstateCredential(revocation_pb2.ReinstateCredentialRequest(
+                credential_id=c.credential_id, reason="cleared"))
+        list_ids = {e.status_list_id for c in credentials for e in c.entries}
+        assert first.app.publisher is not None
+        await first.app.publisher.publish(list_ids)  # make sure the last changes are signed before we stop
+        before = await lists_by_id(first, list_ids)
+        http_port = first.app.http_port
+        reserved_before = {(e.status_list_id, e.status_list_index) for c in credentials for e in c.entries}
+    finally:
+        await first.close()
+
+    assert await wipe.dbsize() > 0
+    await wipe.flushall()
+    assert await wipe.dbsize() == 0
+
+    second = await start_harness(infrastructure.kafka_bootstrap, own_redis.url, tmp_path, http_port=http_port,
+                                 **options)
+    try:
+        after = await lists_by_id(second, list_ids)
+        for list_id in list_ids:
+            old, new = before[list_id], after[list_id]
+            assert new["credentialSubject"]["encodedList"] == old["credentialSubject"]["encodedList"], list_id
+            assert new["id"] == old["id"]
+            assert verify_data_integrity(new, resolve_key).verified is True
+        revoked = decode_list(after[f"{issuer}-revocation-0"]["credentialSubject"]["encodedList"]).bits
+        suspended = decode_list(after[f"{issuer}-suspension-0"]["credentialSubject"]["encodedList"]).bits
+        assert revoked.count() == 10 and suspended.count() == 5
+        assert all(revoked.get(c.entry(REVOCATION).status_list_index) for c in credentials[:10])
+        assert all(suspended.get(c.entry(SUSPENSION).status_list_index) for c in credentials[15:20])
+
+        # The rebuilt service still knows every credential, its state and who may change it...
+        stub = second.stub(issuer, "PL", pki.ROLE_ISSUER)
+        status = await stub.GetCredentialStatus(revocation_pb2.GetCredentialStatusRequest(
+            credential_id=credentials[0].credential_id))
+        assert status.status.revoked and status.status.updated_at.seconds > 0
+        reply = await stub.ReinstateCredential(revocation_pb2.ReinstateCredentialRequest(
+            credential_id=credentials[15].credential_id, reason="cleared after rebuild"))
+        assert not reply.status.suspended
+        # ...and never hands out an index that was reserved before the wipe.
+        more = await second.issue(issuer, "PL", 2_000)
+        reserved_after = {(e.status_list_id, e.status_list_index) for c in more for e in c.entries}
+        assert not reserved_after & reserved_before
+    finally:
+        await second.close()
