@@ -159,7 +159,14 @@ class RevocationServicer(revocation_pb2_grpc.RevocationServiceServicer):
         """Revoke many credentials (e.g. a cohort issued in error); one result per item."""
         return await self._bulk(Action.REVOKE, request, context)
 
-    async def _bulk(self, action: Action, request: revocation_pb2.RevokeCredentialsRequest,
+    async def SuspendCredentials(self, request: revocation_pb2.SuspendCredentialsRequest,
+                                 context: Context) -> revocation_pb2.SuspendCredentialsResponse:
+        """Suspend many credentials; one result per item."""
+        bulk = await self._bulk(Action.SUSPEND, request, context)
+        return revocation_pb2.SuspendCredentialsResponse(results=bulk.results)
+
+    async def _bulk(self, action: Action,
+                    request: revocation_pb2.RevokeCredentialsRequest | revocation_pb2.SuspendCredentialsRequest,
                     context: Context) -> revocation_pb2.RevokeCredentialsResponse:
         identity = await self._identity(context)
         items = [BulkItem(i.credential_id, i.reason) for i in request.items]

@@ -394,6 +394,18 @@ async def test_bulk_revocation_of_a_cohort(harness: Harness) -> None:
     assert empty.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
+async def test_bulk_suspension_of_a_cohort(harness: Harness) -> None:
+    issuer = issuer_id()
+    cohort = await harness.issue(issuer, "PL", 50)
+    items = [revocation_pb2.RevokeCredentialsItem(credential_id=c.credential_id) for c in cohort]
+    reply = await harness.stub(issuer, "PL", pki.ROLE_AGENCY).SuspendCredentials(
+        revocation_pb2.SuspendCredentialsRequest(items=items, reason="cohort under investigation"))
+    assert [r.code for r in reply.results] == [code_pb2.OK] * 50
+    for credential in (cohort[0], cohort[-1]):
+        await wait_bit(harness, credential, SUSPENSION, 1)
+        assert await bit(harness, credential, REVOCATION) == 0
+
+
 async def test_the_push_cache_sees_a_revocation_within_one_second(harness: Harness,
                                                                    cache: StatusListCache) -> None:
     issuer = issuer_id()

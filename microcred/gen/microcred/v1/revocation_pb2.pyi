@@ -130,3 +130,17 @@ class RevokeCredentialsResponse(_message.Message):
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     results: _containers.RepeatedCompositeFieldContainer[RevokeCredentialsResult]
     def __init__(self, results: _Optional[_Iterable[_Union[RevokeCredentialsResult, _Mapping]]] = ...) -> None: ...
+
+class SuspendCredentialsRequest(_message.Message):
+    __slots__ = ("items", "reason")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[RevokeCredentialsItem]
+    reason: str
+    def __init__(self, items: _Optional[_Iterable[_Union[RevokeCredentialsItem, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class SuspendCredentialsResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[RevokeCredentialsResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[RevokeCredentialsResult, _Mapping]]] = ...) -> None: ...

@@ -65,6 +65,11 @@ class RevocationServiceStub:
                 request_serializer=microcred_dot_v1_dot_revocation__pb2.RevokeCredentialsRequest.SerializeToString,
                 response_deserializer=microcred_dot_v1_dot_revocation__pb2.RevokeCredentialsResponse.FromString,
                 _registered_method=True)
+        self.SuspendCredentials = channel.unary_unary(
+                '/microcred.v1.RevocationService/SuspendCredentials',
+                request_serializer=microcred_dot_v1_dot_revocation__pb2.SuspendCredentialsRequest.SerializeToString,
+                response_deserializer=microcred_dot_v1_dot_revocation__pb2.SuspendCredentialsResponse.FromString,
+                _registered_method=True)
 
 
 class RevocationServiceServicer:
@@ -113,6 +118,13 @@ class RevocationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SuspendCredentials(self, request, context):
+        """Suspends many credentials in one call (e.g. a cohort under investigation); one result per item.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RevocationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -145,6 +157,11 @@ def add_RevocationServiceServicer_to_server(servicer, server):
                     servicer.RevokeCredentials,
                     request_deserializer=microcred_dot_v1_dot_revocation__pb2.RevokeCredentialsRequest.FromString,
                     response_serializer=microcred_dot_v1_dot_revocation__pb2.RevokeCredentialsResponse.SerializeToString,
+            ),
+            'SuspendCredentials': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuspendCredentials,
+                    request_deserializer=microcred_dot_v1_dot_revocation__pb2.SuspendCredentialsRequest.FromString,
+                    response_serializer=microcred_dot_v1_dot_revocation__pb2.SuspendCredentialsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -310,6 +327,33 @@ class RevocationService:
             '/microcred.v1.RevocationService/RevokeCredentials',
             microcred_dot_v1_dot_revocation__pb2.RevokeCredentialsRequest.SerializeToString,
             microcred_dot_v1_dot_revocation__pb2.RevokeCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SuspendCredentials(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/microcred.v1.RevocationService/SuspendCredentials',
+            microcred_dot_v1_dot_revocation__pb2.SuspendCredentialsRequest.SerializeToString,
+            microcred_dot_v1_dot_revocation__pb2.SuspendCredentialsResponse.FromString,
             options,
             channel_credentials,
             insecure,

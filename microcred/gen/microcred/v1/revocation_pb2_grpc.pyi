@@ -47,6 +47,8 @@ class RevocationServiceStub:
     """Current status of a credential."""
     RevokeCredentials: _grpc.UnaryUnaryMultiCallable[_revocation_pb2.RevokeCredentialsRequest, _revocation_pb2.RevokeCredentialsResponse]
     """Revokes many credentials; one result per item."""
+    SuspendCredentials: _grpc.UnaryUnaryMultiCallable[_revocation_pb2.SuspendCredentialsRequest, _revocation_pb2.SuspendCredentialsResponse]
+    """Suspends many credentials in one call (e.g. a cohort under investigation); one result per item."""
 
 @_typing.type_check_only
 class RevocationServiceAsyncStub(RevocationServiceStub):
@@ -65,6 +67,8 @@ class RevocationServiceAsyncStub(RevocationServiceStub):
     """Current status of a credential."""
     RevokeCredentials: _aio.UnaryUnaryMultiCallable[_revocation_pb2.RevokeCredentialsRequest, _revocation_pb2.RevokeCredentialsResponse]  # type: ignore[assignment]
     """Revokes many credentials; one result per item."""
+    SuspendCredentials: _aio.UnaryUnaryMultiCallable[_revocation_pb2.SuspendCredentialsRequest, _revocation_pb2.SuspendCredentialsResponse]  # type: ignore[assignment]
+    """Suspends many credentials in one call (e.g. a cohort under investigation); one result per item."""
 
 class RevocationServiceServicer(metaclass=_abc_1.ABCMeta):
     """Owns the Bitstring Status Lists."""
@@ -116,5 +120,13 @@ class RevocationServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_revocation_pb2.RevokeCredentialsResponse, _abc.Awaitable[_revocation_pb2.RevokeCredentialsResponse]]:
         """Revokes many credentials; one result per item."""
+
+    @_abc_1.abstractmethod
+    def SuspendCredentials(
+        self,
+        request: _revocation_pb2.SuspendCredentialsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_revocation_pb2.SuspendCredentialsResponse, _abc.Awaitable[_revocation_pb2.SuspendCredentialsResponse]]:
+        """Suspends many credentials in one call (e.g. a cohort under investigation); one result per item."""
 
 def add_RevocationServiceServicer_to_server(servicer: RevocationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
