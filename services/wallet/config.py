@@ -1,9 +1,96 @@
-"""Settings of the wallet service (environment variables prefixed ``MICROCRED_``)."""
+"""Settings of the wallet service (environment variables prefixed ``MICROCRED_``).
+
+Besides the shared Kafka/Redis/HTTP settings the wallet reads:
+
+* ``MICROCRED_OIDC_ISSUER``, ``MICROCRED_OIDC_AUDIENCE``: the ``iss`` and ``aud`` every learner token must
+  carry; ``MICROCRED_OIDC_JWKS_URL`` (the provider's key set, fetched over HTTP and cached for
+  ``MICROCRED_OIDC_JWKS_CACHE_SECONDS``) or ``MICROCRED_OIDC_JWKS_FILE`` (a local JWKS file, for tests).
+  ``prod`` requires issuer, audience and an ``https`` JWKS URL.
+* ``MICROCRED_OIDC_DEV_SIGNING_KEY_FILE``: a private JWK set that the dev-only login (``POST /dev/login``)
+  signs tokens with. Allowed only when ``MICROCRED_ENVIRONMENT`` is ``dev`` or ``test``. In ``dev`` with no
+  OIDC settings at all, the wallet generates ``<data dir>/dev-oidc.json`` and trusts it, so that
+  ``make run`` gives a working learner page.
+* ``MICROCRED_DATA_DIR`` (default ``.run/wallet``), ``MICROCRED_KEYSTORE_DIR`` (default ``<data dir>/keys``),
+  ``MICROCRED_KEK`` (base64) or ``MICROCRED_KEK_FILE``: the encrypted store of the learners' custodial holder
+  keys. Without a KEK, ``dev``/``test`` generate ``<data dir>/kek`` once and ``prod`` refuses to start.
+* ``MICROCRED_EMAIL_INDEX_KEY``: base64 of >= 32 random bytes, the HMAC key under which credentials are filed
+  by the learner's e-mail (never stored in clear). Same rule: generated in ``dev``/``test``, required in
+  ``prod``; keep it stable (a new key means rebuilding the read model by replay).
+* ``MICROCRED_SHARE_URL_TEMPLATE``: the public page of a share link (the verifier gateway), ``{token}`` is
+  replaced; ``MICROCRED_SHARE_MAX_SECONDS`` caps a link's lifetime.
+* ``MICROCRED_PATHWAY_PUBLISHER_SCOPE``: the OAuth scope that lets an issuer or agency publish a pathway
+  through ``POST /v1/admin/pathways``.
+* ``MICROCRED_WALLET_REDIS_PREFIX``, ``MICROCRED_WALLET_CONSUMER_GROUP``, ``MICROCRED_WALLET_TOPIC_PREFIX``:
+  so tests can run isolated instances against a shared Redis and Kafka.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
+
 from microcred.settings import HttpServiceSettings
+
+DEV_ENVIRONMENTS = frozenset({"dev", "test"})
 
 
 class Settings(HttpServiceSettings):
     """Everything the wallet service reads from its environment."""
+
+    oidc_issuer: str | None = Field(default=None, description="expected `iss` of learner tokens")
+    oidc_audience: str | None = Field(default=None, description="expected `aud` of learner tokens")
+    oidc_jwks_url: str | None = Field(default=None, description="the provider's JWKS URL")
+    oidc_jwks_file: Path | None = Field(default=None, description="a local JWKS file (tests)")
+    oidc_jwks_cache_seconds: float = Field(default=300.0, gt=0)
+    oidc_dev_signing_key_file: Path | None = Field(default=None, description="dev/test only: private JWK set")
+    oidc_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    data_dir: Path = Path(".run/wallet")
+    keystore_dir: Path | None = Field(default=None, description="encrypted holder keys; default <data_dir>/keys")
+    kek: SecretStr | None = Field(default=None, description="key-encryption key, base64 of 32 bytes")
+    kek_file: Path | None = Field(default=None, description="file holding the key-encryption key")
+    email_index_key: SecretStr | None = Field(default=None, description="HMAC key of the e-mail index, base64")
+    share_url_template: str = "http://127.0.0.1:8080/shares/{token}"
+    share_default_seconds: int = Field(default=7 * 24 * 3600, ge=1)
+    share_max_seconds: int = Field(default=90 * 24 * 3600, ge=1)
+    share_gone_retention_seconds: int = Field(default=30 * 24 * 3600, ge=0)
+    pathway_publisher_scope: str = "microcred:pathways.publish"
+    max_import_bytes: int = Field(default=512 * 1024, ge=1024)
+    wallet_redis_prefix: str = Field(default="wallet", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    wallet_consumer_group: str = "microcred-wallet"
+    wallet_topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,60}$")
+
+    @model_validator(mode="after")
+    def _fail_fast(self) -> Settings:
+        if self.oidc_jwks_url is not None and self.oidc_jwks_file is not None:
+            raise ValueError("set only one of MICROCRED_OIDC_JWKS_URL and MICROCRED_OIDC_JWKS_FILE")
+        if self.share_default_seconds > self.share_max_seconds:
+            raise ValueError("share_default_seconds must not exceed share_max_seconds")
+        if "{token}" not in self.share_url_template:
+            raise ValueError("share_url_template must contain {token}")
+        if self.is_dev:
+            return self
+        missing = [name for name in ("oidc_issuer", "oidc_audience", "oidc_jwks_url") if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"environment {self.environment!r} requires " + ", ".join(
+                "MICROCRED_" + name.upper() for name in missing))
+        if urlsplit(self.oidc_jwks_url or "").scheme != "https":
+            raise ValueError("MICROCRED_OIDC_JWKS_URL must be https outside dev/test")
+        if self.oidc_jwks_file is not None or self.oidc_dev_signing_key_file is not None:
+            raise ValueError("MICROCRED_OIDC_JWKS_FILE and MICROCRED_OIDC_DEV_SIGNING_KEY_FILE are dev/test only")
+        return self
+
+    @property
+    def is_dev(self) -> bool:
+        """True in the ``dev`` and ``test`` environments (dev login, generated keys allowed)."""
+        return self.environment in DEV_ENVIRONMENTS
+
+    @property
+    def resolved_keystore_dir(self) -> Path:
+        """The key store directory (``keystore_dir`` or ``<data_dir>/keys``)."""
+        return self.keystore_dir if self.keystore_dir is not None else self.data_dir / "keys"
+
+    def topic(self, name: str) -> str:
+        """The full name of a platform topic for this instance (``wallet_topic_prefix`` + name)."""
+        return self.wallet_topic_prefix + name

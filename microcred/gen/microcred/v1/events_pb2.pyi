@@ -215,7 +215,7 @@ class IssuerKeyRotated(_message.Message):
     def __init__(self, issuer_id: _Optional[str] = ..., new_verification_method_id: _Optional[str] = ..., new_public_key_multibase: _Optional[str] = ..., retired_verification_method_id: _Optional[str] = ..., retired_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class PathwayPublished(_message.Message):
-    __slots__ = ("pathway_id", "issuer_id", "title", "description", "required_achievement_ids", "min_total_ects", "min_eqf_level", "awarded_achievement_id")
+    __slots__ = ("pathway_id", "issuer_id", "title", "description", "required_achievement_ids", "min_total_ects", "min_eqf_level", "awarded_achievement_id", "accepted_issuer_ids")
     PATHWAY_ID_FIELD_NUMBER: _ClassVar[int]
     ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
@@ -224,6 +224,7 @@ class PathwayPublished(_message.Message):
     MIN_TOTAL_ECTS_FIELD_NUMBER: _ClassVar[int]
     MIN_EQF_LEVEL_FIELD_NUMBER: _ClassVar[int]
     AWARDED_ACHIEVEMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_ISSUER_IDS_FIELD_NUMBER: _ClassVar[int]
     pathway_id: str
     issuer_id: str
     title: _elements_pb2.LangString
@@ -232,19 +233,22 @@ class PathwayPublished(_message.Message):
     min_total_ects: str
     min_eqf_level: _elements_pb2.EqfLevel
     awarded_achievement_id: str
-    def __init__(self, pathway_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., title: _Optional[_Union[_elements_pb2.LangString, _Mapping]] = ..., description: _Optional[_Union[_elements_pb2.LangString, _Mapping]] = ..., required_achievement_ids: _Optional[_Iterable[str]] = ..., min_total_ects: _Optional[str] = ..., min_eqf_level: _Optional[_Union[_elements_pb2.EqfLevel, str]] = ..., awarded_achievement_id: _Optional[str] = ...) -> None: ...
+    accepted_issuer_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, pathway_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., title: _Optional[_Union[_elements_pb2.LangString, _Mapping]] = ..., description: _Optional[_Union[_elements_pb2.LangString, _Mapping]] = ..., required_achievement_ids: _Optional[_Iterable[str]] = ..., min_total_ects: _Optional[str] = ..., min_eqf_level: _Optional[_Union[_elements_pb2.EqfLevel, str]] = ..., awarded_achievement_id: _Optional[str] = ..., accepted_issuer_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PathwayCompleted(_message.Message):
-    __slots__ = ("pathway_id", "learner_id", "credential_ids", "total_ects")
+    __slots__ = ("pathway_id", "learner_id", "credential_ids", "total_ects", "learner_did")
     PATHWAY_ID_FIELD_NUMBER: _ClassVar[int]
     LEARNER_ID_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_IDS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_ECTS_FIELD_NUMBER: _ClassVar[int]
+    LEARNER_DID_FIELD_NUMBER: _ClassVar[int]
     pathway_id: str
     learner_id: str
     credential_ids: _containers.RepeatedScalarFieldContainer[str]
     total_ects: str
-    def __init__(self, pathway_id: _Optional[str] = ..., learner_id: _Optional[str] = ..., credential_ids: _Optional[_Iterable[str]] = ..., total_ects: _Optional[str] = ...) -> None: ...
+    learner_did: str
+    def __init__(self, pathway_id: _Optional[str] = ..., learner_id: _Optional[str] = ..., credential_ids: _Optional[_Iterable[str]] = ..., total_ects: _Optional[str] = ..., learner_did: _Optional[str] = ...) -> None: ...
 
 class StatusIndexesReserved(_message.Message):
     __slots__ = ("reservation_id", "issuer_id", "blocks")

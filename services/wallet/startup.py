@@ -1,0 +1,78 @@
+"""Secrets the wallet needs before it serves: the holder-key store and the e-mail index key.
+
+* Holder keys live in :class:`~microcred.crypto.keystore.EncryptedFileKeyStore` (AES-256-GCM under a KEK from
+  ``MICROCRED_KEK``, ``MICROCRED_KEK_FILE`` or the settings).
+* The e-mail index key (``MICROCRED_EMAIL_INDEX_KEY``, base64 of at least 32 bytes) keys the HMAC under which
+  credentials are filed by e-mail. It must stay the same for the life of the read model (changing it means
+  rebuilding the read model by replay).
+
+Without them, ``dev``/``test`` generate files under the data directory once (``kek``, ``email-index.key``);
+``prod`` refuses to start (same rule as the revocation service).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from microcred.crypto.keystore import KEK_ENV, KEK_FILE_ENV, EncryptedFileKeyStore, KeyStore, load_kek
+from services.wallet.config import Settings
+
+log = logging.getLogger(__name__)
+
+MIN_INDEX_KEY_BYTES = 32
+
+
+class MissingSecretError(RuntimeError):
+    """A secret the environment must provide is missing or malformed."""
+
+
+def _write_secret(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def _dev_secret(settings: Settings, name: str, what: str) -> Path:
+    if not settings.is_dev:
+        raise MissingSecretError(f"environment {settings.environment!r} needs {what}")
+    path = settings.data_dir / name
+    if not path.exists():
+        _write_secret(path, base64.b64encode(secrets.token_bytes(32)) + b"\n")
+        log.warning("generated a development secret", extra={"path": str(path)})
+    return path
+
+
+def open_keystore(settings: Settings, env: Mapping[str, str] | None = None) -> KeyStore:
+    """Open the encrypted holder-key store; generate a dev KEK file when the environment allows it."""
+    env = os.environ if env is None else env
+    directory = settings.resolved_keystore_dir
+    if settings.kek is not None:
+        return EncryptedFileKeyStore(directory, load_kek({KEK_ENV: settings.kek.get_secret_value()}))
+    if settings.kek_file is not None:
+        return EncryptedFileKeyStore(directory, load_kek(env, settings.kek_file))
+    if env.get(KEK_ENV) or env.get(KEK_FILE_ENV):
+        return EncryptedFileKeyStore(directory, load_kek(env))
+    path = _dev_secret(settings, "kek", f"a key-encryption key: set {KEK_ENV} (base64 of 32 bytes) or {KEK_FILE_ENV}")
+    return EncryptedFileKeyStore(directory, load_kek(env, path))
+
+
+def load_email_index_key(settings: Settings) -> bytes:
+    """The e-mail index key from the settings, or (dev/test) from a generated file."""
+    if settings.email_index_key is not None:
+        text = settings.email_index_key.get_secret_value().encode()
+    else:
+        text = _dev_secret(settings, "email-index.key", "MICROCRED_EMAIL_INDEX_KEY (base64, >= 32 bytes)").read_bytes()
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise MissingSecretError("the e-mail index key is not valid base64") from None
+    if len(key) < MIN_INDEX_KEY_BYTES:
+        raise MissingSecretError(f"the e-mail index key must be at least {MIN_INDEX_KEY_BYTES} bytes")
+    return key

@@ -1,0 +1,134 @@
+"""Duplicate delivery and replay of the wallet's projection over real Kafka and Redis.
+
+The same events delivered twice (again at new offsets, and again at the same offsets after a position
+reset) leave the same wallet state; an empty Redis is rebuilt by replay to the same projection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from redis.asyncio import Redis
+
+from microcred.events.envelope import EventEnvelope
+from microcred.gen.microcred.v1 import events_pb2
+from microcred.kafka.consumer import ConsumerRunner
+from microcred.kafka.topics import CREDENTIALS, PATHWAYS, STATUS
+from services.wallet.accounts import Accounts
+from services.wallet.intake import WalletIntake
+from services.wallet.pathway_codec import published_envelope
+from services.wallet.stacking import Pathway
+from services.wallet.startup import load_email_index_key
+from services.wallet.store import CredentialStore
+from tests.conftest import Infrastructure
+from tests.fixtures.wallet.credentials import TestIssuer
+from tests.fixtures.wallet.harness import WalletUnderTest, running_wallet, wait_for
+from tests.fixtures.wallet.snapshot import dump
+
+pytestmark = pytest.mark.integration
+
+
+async def publish_history(w: WalletUnderTest, learner_did: str, email: str) -> list[tuple[str, str, EventEnvelope]]:
+    """A small history on all three topics; returns (topic, key, envelope) as published."""
+    issuer = TestIssuer.new("issuer-dup")
+    a = issuer.issue(learner_did=learner_did, achievement_id="urn:ach:1")
+    b = issuer.issue(email=email, achievement_id="urn:ach:2")
+    c = issuer.issue(learner_did=learner_did, email=email, achievement_id="urn:ach:3")
+    # Out of reach (100 ECTS), so no PathwayCompleted joins the history while the test compares states.
+    pathway = Pathway("urn:pathway:dup", "agency-pl", {"en": "Dup"}, {}, ("urn:ach:1", "urn:ach:2"),
+                      Decimal("100"), 5, ("issuer-dup",))
+    history: list[tuple[str, str, EventEnvelope]] = []
+    for issued in (a, b, c):
+        history.append((CREDENTIALS.name, issued.credential_id, await w.issue(issued)))
+    history.append((STATUS.name, c.credential_id, await w.status(c.credential_id, events_pb2.CredentialRevoked(
+        credential_id=c.credential_id, issuer_id="issuer-dup", reason="error"))))
+    history.append((STATUS.name, b.credential_id, await w.status(b.credential_id, events_pb2.CredentialSuspended(
+        credential_id=b.credential_id, issuer_id="issuer-dup", reason="check"))))
+    history.append((PATHWAYS.name, pathway.pathway_id,
+                    await w.publish_envelope(PATHWAYS.name, pathway.pathway_id, published_envelope(pathway))))
+    return history
+
+
+async def records_in(w: WalletUnderTest) -> int:
+    """How many records the wallet's three topics hold."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=w.settings.kafka_bootstrap)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(w.topic(t.name), p) for t in (CREDENTIALS, STATUS, PATHWAYS)
+                      for p in range(t.partitions)]
+        ends = await consumer.end_offsets(partitions)
+        begins = await consumer.beginning_offsets(partitions)
+        return sum(ends[tp] - begins[tp] for tp in partitions)
+    finally:
+        await consumer.stop()
+
+
+async def run_intake(w: WalletUnderTest, redis: Redis, prefix: str, group: str, until_processed: int,
+                     settle: float = 0.0) -> WalletIntake:
+    """A separate intake (no completion policy) over the wallet's topics until it processed enough records."""
+    store = CredentialStore(redis, prefix, load_email_index_key(w.settings))
+    intake = WalletIntake(redis, prefix, store, Accounts(redis, prefix, store), None)
+    topics = [w.topic(t.name) for t in (CREDENTIALS, STATUS, PATHWAYS)]
+    runner = ConsumerRunner(w.settings.kafka_bootstrap, group, topics, intake.handle, intake.stored_position)
+    await runner.start()
+    task = asyncio.create_task(runner.run())
+    try:
+        async def done() -> bool:
+            return runner.processed >= until_processed
+        await wait_for(done, timeout=60)
+        await asyncio.sleep(settle)
+    finally:
+        await runner.stop()
+        await task
+    return intake
+
+
+async def test_same_events_delivered_twice_leave_the_same_wallet_state(
+        infrastructure: Infrastructure, unique: str, tmp_path: Path) -> None:
+    async with running_wallet(infrastructure, unique, tmp_path) as w:
+        headers = w.auth("dup-learner", "dup@example.org")
+        did = (await w.http.post("/v1/holder-keys", headers=headers)).json()["did"]
+        history = await publish_history(w, did, "dup@example.org")
+        await w.applied(len(history))
+        await asyncio.sleep(0.5)  # the policy step (owner lookups) runs after each write
+        prefix = w.settings.wallet_redis_prefix
+        first = await dump(w.redis, prefix)
+        listed = (await w.http.get("/v1/credentials", headers=headers)).json()
+        assert {c["status"] for c in listed["credentials"]} == {"ACTIVE", "SUSPENDED", "REVOKED"}
+
+        # 1. The very same events (same event ids) again, at new offsets: state unchanged.
+        for topic, key, envelope in history:
+            await w.publisher.publish(w.topic(topic), key, envelope)
+        await w.applied(2 * len(history))
+        await asyncio.sleep(0.5)
+        assert await dump(w.redis, prefix) == first
+        assert (await w.http.get("/v1/credentials", headers=headers)).json() == listed
+
+    redis = Redis.from_url(infrastructure.redis_url)
+    try:
+        # 2. A second member with a fresh group resumes at the positions stored with the state: nothing re-applied.
+        again = await run_intake(w, redis, prefix, f"again-{unique}", 0, settle=3.0)
+        assert again.applied == 0
+        assert await dump(redis, prefix) == first
+
+        # 3. Positions lost: everything is delivered again at the same offsets and re-applied; state unchanged.
+        async for key in redis.scan_iter(match=f"offsets:{prefix}:*"):
+            await redis.delete(key)
+        total = await records_in(w)
+        assert total == 2 * len(history)
+        replayed = await run_intake(w, redis, prefix, f"replay-{unique}", total)
+        assert replayed.applied == total
+        assert await dump(redis, prefix) == first
+
+        # 4. An empty Redis (a new prefix) is rebuilt by replay to the same projection.
+        fresh = f"fresh{uuid.uuid4().hex[:8]}"
+        await run_intake(w, redis, fresh, f"fresh-{unique}", total)
+        assert await dump(redis, fresh, projection_only=True) == await dump(redis, prefix, projection_only=True)
+        assert await dump(redis, fresh, projection_only=True)  # not trivially empty
+    finally:
+        await redis.aclose()

@@ -1,0 +1,38 @@
+"""The export bundle: one standard VC file per credential and a manifest."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import UTC, datetime
+
+from services.wallet.domain import EuElements, HeldCredential, Identity, Source
+from services.wallet.export import build_bundle, file_name
+
+
+def credential(cid: str, source: Source = Source.ISSUED) -> HeldCredential:
+    return HeldCredential(cid, "issuer-a", "did:key:z6MkI", EuElements(), Identity(), source=source,
+                          document={"id": cid, "name": "Zażółć"})
+
+
+def test_bundle_holds_each_credential_as_is_and_a_manifest() -> None:
+    creds = [credential("urn:uuid:1"), credential("https://x.example/c/2", Source.IMPORTED)]
+    data = build_bundle(creds, "lrn_1", ["did:key:z6MkH"], datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+        assert sorted(bundle.namelist()) == ["https_x.example_c_2.json", "manifest.json", "urn_uuid_1.json"]
+        manifest = json.loads(bundle.read("manifest.json"))
+        assert manifest["format"] == "microcred-wallet-export" and manifest["exported_at"] == "2026-01-02T03:04:05Z"
+        assert manifest["holder_dids"] == ["did:key:z6MkH"]
+        for entry, original in zip(manifest["credentials"], creds, strict=True):
+            assert json.loads(bundle.read(entry["file"])) == original.document
+            assert entry["id"] == original.credential_id and entry["media_type"] == "application/vc"
+        assert [e["source"] for e in manifest["credentials"]] == ["issued", "imported"]
+
+
+def test_file_names_are_safe_and_unique() -> None:
+    taken: set[str] = set()
+    assert file_name("../../etc/passwd", taken) == "etc_passwd.json"
+    assert file_name("../../etc/passwd", taken) == "etc_passwd-2.json"
+    assert file_name("manifest", taken) == "manifest-2.json"
+    assert file_name("", taken) == "credential.json"
