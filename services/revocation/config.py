@@ -44,7 +44,7 @@ class Settings(GrpcServiceSettings):
     max_block_size: int = Field(default=MAX_BLOCK_SIZE, ge=1, le=MAX_BLOCK_SIZE)
     max_bulk_items: int = Field(default=MAX_BULK_ITEMS, ge=1, le=MAX_BULK_ITEMS)
     revocation_redis_prefix: str = Field(default="rev", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
-    revocation_consumer_group: str = "revocation"
+    revocation_consumer_group: str = "microcred-revocation"
 
     @model_validator(mode="after")
     def _windows_fit(self) -> Settings:
