@@ -35,6 +35,9 @@ class MultikeyError(ValueError):
     """A multibase/multikey value is malformed or is not an Ed25519 key."""
 
 
+_BASE58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+
+
 def encode_base58btc(data: bytes) -> str:
     """Encode bytes as a multibase base58btc string (``z`` prefix)."""
     return "z" + base58.b58encode(data).decode("ascii")
@@ -44,6 +47,9 @@ def decode_base58btc(value: str) -> bytes:
     """Decode a multibase base58btc string; only the ``z`` (base58btc) base is accepted."""
     if not isinstance(value, str) or len(value) < 2 or value[0] != "z":
         raise MultikeyError("expected a multibase base58btc value starting with 'z'")
+    # The base58 package strips surrounding whitespace; an encoding must be exact, so refuse any other character.
+    if not _BASE58_ALPHABET.issuperset(value[1:]):
+        raise MultikeyError("invalid base58btc: character outside the base58 alphabet")
     try:
         return bytes(base58.b58decode(value[1:]))
     except ValueError as exc:

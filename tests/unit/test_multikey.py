@@ -147,3 +147,16 @@ def test_did_key_rejections(value: str) -> None:
     with pytest.raises(did_key.DidKeyError):
         did_key.public_key_from_did_key(value)
     assert did_key.resolve_key(value) is None
+
+
+def test_base58_with_surrounding_whitespace_is_refused() -> None:
+    # The base58 package strips whitespace; a proofValue or key with a trailing space must not decode.
+    import pytest
+
+    from microcred.crypto.multikey import MultikeyError, decode_base58btc, encode_base58btc
+
+    encoded = encode_base58btc(b"\x01" * 64)
+    assert decode_base58btc(encoded) == b"\x01" * 64
+    for bad in (encoded + " ", encoded + "\n", "z " + encoded[1:], encoded[:-1] + "0"):
+        with pytest.raises(MultikeyError):
+            decode_base58btc(bad)
