@@ -1,9 +1,47 @@
-"""Settings of the verifier service (environment variables prefixed ``MICROCRED_``)."""
+"""Settings of the verifier gateway (environment variables prefixed ``MICROCRED_``).
+
+Besides the shared Kafka/Redis/HTTP settings:
+
+* ``MICROCRED_WALLET_URL``: base URL of the wallet (share links are resolved at ``/v1/shares/{token}``);
+  unset: share links answer 503;
+* ``MICROCRED_STATUS_URL_PREFIXES``: JSON list of URL prefixes of *this platform's* status lists; only those
+  are fetched over HTTP when the Kafka-fed cache lacks a list (nothing else is ever fetched);
+* ``MICROCRED_STATUS_LIST_SIGNERS``: JSON list of identifiers allowed to sign status lists (e.g. the
+  revocation service's did:key); unset accepts any signer whose key resolves;
+* ``MICROCRED_CONTROLLER_DOCUMENTS``: a JSON file with a list of DID/controller documents of partner issuers
+  whose keys the gateway may use (never fetched);
+* ``MICROCRED_MAX_BODY_BYTES`` (262144), ``MICROCRED_RATE_LIMIT_PER_SECOND`` (20) and
+  ``MICROCRED_RATE_LIMIT_BURST`` (60) per client address, ``MICROCRED_CORS_ORIGINS`` (JSON list, ``["*"]``);
+* ``MICROCRED_REGISTRY_NAMESPACE`` / ``MICROCRED_REGISTRY_GROUP``: the verifier's own trust-registry read
+  model in Redis and its consumer group;
+* ``MICROCRED_RESULT_CACHE_ENTRIES`` (20000): size of the time-independent result cache;
+* ``MICROCRED_REGISTRY_CACHE_SECONDS`` (1.0): how long registry answers (key resolution, an issuer's
+  accreditations) are reused; a key rotation or an accreditation change shows within that time (0: every
+  verification reads Redis).
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
 
 from microcred.settings import HttpServiceSettings
 
 
 class Settings(HttpServiceSettings):
     """Everything the verifier service reads from its environment."""
+
+    wallet_url: str | None = Field(default=None, description="wallet base URL for share links")
+    status_url_prefixes: list[str] = Field(default_factory=list, description="platform status list URL prefixes")
+    status_list_signers: list[str] | None = None
+    controller_documents: Path | None = None
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    rate_limit_per_second: float = Field(default=20.0, gt=0)
+    rate_limit_burst: int = Field(default=60, ge=1)
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    registry_namespace: str = "verifier-registry"
+    registry_group: str = "verifier-registry"
+    result_cache_entries: int = Field(default=20_000, ge=0)
+    registry_cache_seconds: float = Field(default=1.0, ge=0)
+    http_fetch_timeout_seconds: float = Field(default=2.0, gt=0)

@@ -1,0 +1,149 @@
+"""``mcred verify FILE [--offline] [--gateway URL]``: print a verification report as JSON.
+
+Exit codes: 0 valid, 1 invalid, 3 undetermined (2 is a usage error: unreadable file, bad JSON).
+
+* ``--gateway URL``: ask a running verifier gateway (``POST {URL}/v1/verify``) and print its report.
+* default: run the pipeline here. Keys: did:key only (and ``--controllers FILE`` with DID/controller documents
+  you trust). Status lists are fetched over HTTP(S) from the URLs the credential names and kept in the cache
+  directory (``MICROCRED_CACHE``, default ``~/.cache/microcred``) under ``status-lists/``.
+* ``--offline``: nothing is fetched; status lists come only from that cache or from the file itself. FILE may
+  be a bundle ``{"credential" | "presentation": {...}, "status_lists": [<list credential>, ...]}``. A status
+  that cannot be established is ``unknown``, so the verdict is undetermined (exit 3), never valid.
+
+There is no trust registry here: accreditation is ``unknown`` (advisory for credentials that do not claim to be
+EU micro-credentials; required, hence exit 3, for those that do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import typer
+
+from microcred.verification import Verdict, VerificationPorts, VerificationReport, verify
+from microcred.verification.keys import ChainKeyResolver, ControllerDocumentResolver, DidKeyResolver
+from microcred.verification.ports import KeyResolver
+
+__all__ = ["EXIT_CODES", "FileStatusSource", "verify_command"]
+
+EXIT_CODES = {Verdict.VALID: 0, Verdict.INVALID: 1, Verdict.UNDETERMINED: 3}
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("MICROCRED_CACHE", Path.home() / ".cache" / "microcred")) / "status-lists"
+
+
+class FileStatusSource:
+    """Status lists from the file's bundle, the local cache and (online) HTTP, in that order."""
+
+    def __init__(self, bundled: list[Mapping[str, Any]], cache_dir: Path, online: bool, timeout: float = 5.0) -> None:
+        self._bundled = {str(c.get("id")): c for c in bundled if isinstance(c, Mapping) and c.get("id")}
+        self._dir, self._online, self._timeout = cache_dir, online, timeout
+
+    def _path(self, url: str) -> Path:
+        return self._dir / (hashlib.sha256(url.encode()).hexdigest() + ".json")
+
+    async def get(self, url: str) -> tuple[Mapping[str, Any], datetime] | None:
+        """The list credential and when it was obtained, or None."""
+        if url in self._bundled:
+            return self._bundled[url], datetime.now(UTC)
+        if self._online and url.startswith(("https://", "http://")):
+            fetched = await self._fetch(url)
+            if fetched is not None:
+                return fetched
+        path = self._path(url)
+        try:
+            credential = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return credential, datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+    async def _fetch(self, url: str) -> tuple[Mapping[str, Any], datetime] | None:
+        try:
+            async with httpx.AsyncClient(timeout=self._timeout) as client:
+                response = await client.get(url, headers={"accept": "application/vc+ld+json, application/json"})
+            credential = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None
+        if not isinstance(credential, dict):
+            return None
+        try:
+            self._dir.mkdir(parents=True, exist_ok=True)
+            self._path(url).write_text(json.dumps(credential), encoding="utf-8")
+        except OSError:
+            pass  # the cache is a convenience
+        return credential, datetime.now(UTC)
+
+
+def _load(file: Path) -> Any:
+    try:
+        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+        return json.loads(text)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"cannot read {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _split_bundle(data: Any) -> tuple[Any, list[Mapping[str, Any]]]:
+    if isinstance(data, Mapping) and "@context" not in data:
+        for key in ("credential", "presentation", "document"):
+            if key in data:
+                lists = data.get("status_lists", [])
+                return data[key], [c for c in lists if isinstance(c, Mapping)] if isinstance(lists, list) else []
+    return data, []
+
+
+async def _local(document: Any, bundled: list[Mapping[str, Any]], offline: bool,
+                 controllers: list[Mapping[str, Any]], challenge: str | None, domain: str | None) -> dict[str, Any]:
+    resolvers: list[KeyResolver] = [DidKeyResolver()]
+    if controllers:
+        resolvers.append(ControllerDocumentResolver(controllers))
+    ports = VerificationPorts(keys=ChainKeyResolver(*resolvers),
+                              status=FileStatusSource(bundled, _cache_dir(), online=not offline))
+    report: VerificationReport = await verify(document, ports, challenge=challenge, domain=domain)
+    return report.to_dict()
+
+
+def _remote(document: Any, gateway: str, challenge: str | None, domain: str | None) -> dict[str, Any]:
+    params = {k: v for k, v in (("challenge", challenge), ("domain", domain)) if v is not None}
+    try:
+        response = httpx.post(gateway.rstrip("/") + "/v1/verify", json=document, params=params, timeout=30)
+        body: dict[str, Any] = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        typer.echo(f"gateway {gateway}: {exc}", err=True)
+        raise typer.Exit(3) from None
+    if response.status_code != 200:
+        typer.echo(json.dumps(body, indent=2), err=True)
+        raise typer.Exit(2)
+    return body
+
+
+def verify_command(
+    file: Path = typer.Argument(..., help="credential, presentation or bundle (JSON); - reads standard input"),
+    offline: bool = typer.Option(False, "--offline", help="fetch nothing: use only the file and the local cache"),
+    gateway: str | None = typer.Option(None, "--gateway", help="verify through this gateway instead"),
+    controllers: Path | None = typer.Option(None, "--controllers", help="JSON list of trusted controller documents"),
+    challenge: str | None = typer.Option(None, help="expected challenge (presentations)"),
+    domain: str | None = typer.Option(None, help="expected domain (presentations)"),
+) -> None:
+    """Verify a credential or presentation and print the report as JSON (exit 0 valid, 1 invalid, 3 undetermined)."""
+    document, bundled = _split_bundle(_load(file))
+    if gateway is not None and not offline:
+        report = _remote(document, gateway, challenge, domain)
+    else:
+        documents = _load(controllers) if controllers is not None else []
+        if not isinstance(documents, list):
+            typer.echo(f"{controllers} must hold a JSON list of controller documents", err=True)
+            raise typer.Exit(2)
+        report = asyncio.run(_local(document, bundled, offline, documents, challenge, domain))
+    typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    raise typer.Exit(EXIT_CODES.get(Verdict(report.get("verdict", "undetermined")), 3))

@@ -1,0 +1,64 @@
+"""A bounded cache for verification results that depend only on bytes, never on time or state.
+
+Why it is sound: the verdict of a Data Integrity proof is a pure function of (document, proof options,
+public key, expected purpose/challenge/domain), because JSON-LD contexts are pinned and hash-checked and
+canonicalisation is deterministic. So the pipeline caches
+
+* the FORMAT check, keyed by the document digest;
+* the signature outcome, keyed by (document digest, expected purpose, challenge, domain, the resolved public
+  key bytes of every proof) and only when no proof carries ``expires`` (the one time-dependent part);
+* a status list credential's proof outcome, keyed the same way.
+
+Everything that depends on time or on mutable state is evaluated fresh on every call: key validity at signing
+time (registry), issuer identity, accreditation, validity window, revocation and suspension bits.
+
+The digest is SHA-256 of the document's canonical JSON (sorted keys, no whitespace), so two documents with
+equal JSON values share entries and any change to any field, proof included, misses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+__all__ = ["ResultCache", "document_digest"]
+
+
+def document_digest(document: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``document``."""
+    data = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ResultCache:
+    """A least-recently-used mapping with a fixed number of entries (single event loop, no locking)."""
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._max = max_entries
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> Any | None:
+        """The cached value, or None."""
+        try:
+            value = self._data[key]
+        except KeyError:
+            self.misses += 1
+            return None
+        self._data.move_to_end(key)
+        self.hits += 1
+        return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Store ``value``, evicting the least recently used entry when full."""
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self._max:
+            self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)

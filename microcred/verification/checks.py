@@ -1,0 +1,165 @@
+"""The named checks of a verification report and their results (shaped like DCC's verifier-core).
+
+Every check ends in one of three states, and the difference between the last two matters:
+
+* ``valid``: the check was carried out and passed;
+* ``invalid``: the check was carried out and failed (a bad signature, a set revocation bit, an expired window);
+* ``unknown``: the check could not be carried out (status list unreachable, issuer unresolvable, unknown
+  cryptosuite). "Could not check" is never reported as "invalid", and never as "valid".
+
+Each result carries a stable ``reason_code`` (a :class:`Reason`, mirrored in the English and Polish message
+catalogue of :mod:`microcred.verification.messages`), the English message, and ``details`` for machines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from microcred.verification.messages import render
+
+__all__ = ["CheckId", "CheckResult", "CheckStatus", "Reason", "invalid", "unknown", "valid"]
+
+
+class CheckId(StrEnum):
+    """The checks, in the order a report lists them."""
+
+    FORMAT = "format"
+    EU_ELEMENTS = "eu_elements"
+    SIGNATURE = "signature"
+    ISSUER_IDENTITY = "issuer_identity"
+    ACCREDITATION = "accreditation"
+    VALIDITY_WINDOW = "validity_window"
+    REVOCATION = "revocation"
+    SUSPENSION = "suspension"
+    HOLDER_BINDING = "holder_binding"
+
+
+class CheckStatus(StrEnum):
+    """Outcome of one check."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    UNKNOWN = "unknown"
+
+
+class Reason(StrEnum):
+    """Why a check ended as it did. Stable codes: clients may branch on them."""
+
+    # format
+    FORMAT_OK = "FORMAT_OK"
+    NOT_JSON_OBJECT = "NOT_JSON_OBJECT"
+    INVALID_CONTEXT = "INVALID_CONTEXT"
+    UNKNOWN_CONTEXT = "UNKNOWN_CONTEXT"
+    NOT_A_CREDENTIAL = "NOT_A_CREDENTIAL"
+    NOT_A_PRESENTATION = "NOT_A_PRESENTATION"
+    MISSING_FIELD = "MISSING_FIELD"
+    INVALID_FIELD = "INVALID_FIELD"
+    OB3_PROFILE_VIOLATION = "OB3_PROFILE_VIOLATION"
+    UNDEFINED_TERM = "UNDEFINED_TERM"
+    JSONLD_ERROR = "JSONLD_ERROR"
+    # EU elements
+    EU_ELEMENTS_PRESENT = "EU_ELEMENTS_PRESENT"
+    EU_ELEMENTS_MISSING = "EU_ELEMENTS_MISSING"
+    NOT_A_MICRO_CREDENTIAL = "NOT_A_MICRO_CREDENTIAL"
+    # signature (codes of microcred.crypto.data_integrity.VerificationCode where they overlap)
+    SIGNATURE_VALID = "SIGNATURE_VALID"
+    NO_PROOF = "NO_PROOF"
+    INVALID_SIGNATURE = "INVALID_SIGNATURE"
+    MALFORMED_PROOF = "MALFORMED_PROOF"
+    CANONICALIZATION_ERROR = "CANONICALIZATION_ERROR"
+    PROOF_PURPOSE_MISMATCH = "PROOF_PURPOSE_MISMATCH"
+    PROOF_EXPIRED = "PROOF_EXPIRED"
+    CONTEXT_MISMATCH = "CONTEXT_MISMATCH"
+    UNSUPPORTED_CRYPTOSUITE = "UNSUPPORTED_CRYPTOSUITE"
+    KEY_NOT_FOUND = "KEY_NOT_FOUND"
+    # issuer identity
+    ISSUER_KEY_VALID = "ISSUER_KEY_VALID"
+    ISSUER_UNRESOLVABLE = "ISSUER_UNRESOLVABLE"
+    KEY_NOT_OF_ISSUER = "KEY_NOT_OF_ISSUER"
+    KEY_RETIRED = "KEY_RETIRED"
+    KEY_NOT_YET_VALID = "KEY_NOT_YET_VALID"
+    UNKNOWN_VERIFICATION_METHOD = "UNKNOWN_VERIFICATION_METHOD"
+    NO_VERIFICATION_METHOD = "NO_VERIFICATION_METHOD"
+    # accreditation
+    ACCREDITED = "ACCREDITED"
+    ISSUER_NOT_IN_REGISTRY = "ISSUER_NOT_IN_REGISTRY"
+    NOT_ACCREDITED = "NOT_ACCREDITED"
+    ACCREDITATION_SUSPENDED = "ACCREDITATION_SUSPENDED"
+    ACCREDITATION_WITHDRAWN = "ACCREDITATION_WITHDRAWN"
+    ACCREDITATION_EXPIRED = "ACCREDITATION_EXPIRED"
+    ACCREDITATION_NOT_YET_VALID = "ACCREDITATION_NOT_YET_VALID"
+    EQF_LEVEL_NOT_ALLOWED = "EQF_LEVEL_NOT_ALLOWED"
+    REGISTRY_UNAVAILABLE = "REGISTRY_UNAVAILABLE"
+    # validity window
+    WITHIN_VALIDITY = "WITHIN_VALIDITY"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    EXPIRED = "EXPIRED"
+    # revocation / suspension
+    NOT_REVOKED = "NOT_REVOKED"
+    NOT_SUSPENDED = "NOT_SUSPENDED"
+    REVOKED = "REVOKED"
+    SUSPENDED = "SUSPENDED"
+    NO_STATUS_ENTRY = "NO_STATUS_ENTRY"
+    UNSUPPORTED_STATUS_TYPE = "UNSUPPORTED_STATUS_TYPE"
+    MALFORMED_STATUS_ENTRY = "MALFORMED_STATUS_ENTRY"
+    STATUS_RETRIEVAL_ERROR = "STATUS_RETRIEVAL_ERROR"
+    STATUS_VERIFICATION_ERROR = "STATUS_VERIFICATION_ERROR"
+    STATUS_LIST_EXPIRED = "STATUS_LIST_EXPIRED"
+    STATUS_LIST_LENGTH_ERROR = "STATUS_LIST_LENGTH_ERROR"
+    RANGE_ERROR = "RANGE_ERROR"
+    # holder binding
+    HOLDER_BOUND = "HOLDER_BOUND"
+    NOT_A_PRESENTATION_CHECK = "NOT_A_PRESENTATION_CHECK"
+    PRESENTATION_SIGNATURE_INVALID = "PRESENTATION_SIGNATURE_INVALID"
+    PRESENTATION_SIGNATURE_UNKNOWN = "PRESENTATION_SIGNATURE_UNKNOWN"
+    CHALLENGE_MISMATCH = "CHALLENGE_MISMATCH"
+    DOMAIN_MISMATCH = "DOMAIN_MISMATCH"
+    NO_CHALLENGE = "NO_CHALLENGE"
+    HOLDER_NOT_SIGNER = "HOLDER_NOT_SIGNER"
+    HOLDER_NOT_SUBJECT = "HOLDER_NOT_SUBJECT"
+    SUBJECT_NOT_IDENTIFIABLE = "SUBJECT_NOT_IDENTIFIABLE"
+    # any check
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One named check: status, reason code, English message and machine-readable details."""
+
+    id: CheckId
+    status: CheckStatus
+    reason_code: Reason
+    message: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """JSON form with the message in ``lang`` (English when the catalogue lacks it)."""
+        return {
+            "id": self.id.value,
+            "status": self.status.value,
+            "reason_code": self.reason_code.value,
+            "message": self.message if lang == "en" else render(self.reason_code, lang, self.details),
+            "details": dict(self.details),
+        }
+
+
+def _result(check: CheckId, status: CheckStatus, reason: Reason, details: Mapping[str, Any]) -> CheckResult:
+    return CheckResult(check, status, reason, render(reason, "en", details), dict(details))
+
+
+def valid(check: CheckId, reason: Reason, **details: Any) -> CheckResult:
+    """A passed check."""
+    return _result(check, CheckStatus.VALID, reason, details)
+
+
+def invalid(check: CheckId, reason: Reason, **details: Any) -> CheckResult:
+    """A failed check."""
+    return _result(check, CheckStatus.INVALID, reason, details)
+
+
+def unknown(check: CheckId, reason: Reason, **details: Any) -> CheckResult:
+    """A check that could not be carried out."""
+    return _result(check, CheckStatus.UNKNOWN, reason, details)

@@ -1,0 +1,220 @@
+"""Key resolvers (adapters of :class:`~microcred.verification.ports.KeyResolver`).
+
+* :class:`DidKeyResolver`: ``did:key`` (the DID *is* the key; always valid, nothing to fetch).
+* :class:`RegistryKeyResolver`: the platform's own ``did:web`` issuers through the trust registry read model,
+  with key validity at the signing time (rotation: a retired key cannot vouch for a later signature).
+* :class:`ControllerDocumentResolver`: DID documents or controller documents held in memory (configured
+  partners, test fixtures). Nothing is ever fetched from the network: a third-party ``did:web`` or HTTPS
+  controller that is not configured is *unresolvable*, which the report shows as ``unknown``.
+* :class:`ChainKeyResolver`: asks each resolver in turn.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from microcred.crypto.did_key import DidKeyError, public_key_from_did_key
+from microcred.crypto.multikey import MultikeyError, decode_ed25519_public_key
+from microcred.registry.ports import KeyProblem, RegistryReader
+from microcred.verification.ports import KeyLookup, KeyLookupProblem, KeyResolver
+
+__all__ = ["ChainKeyResolver", "ControllerDocumentResolver", "DidKeyResolver", "RegistryKeyResolver", "controller_of"]
+
+_UNRESOLVABLE = KeyLookupProblem.UNRESOLVABLE
+_PROBLEMS = {
+    KeyProblem.UNKNOWN_ISSUER: KeyLookupProblem.UNRESOLVABLE,
+    KeyProblem.UNKNOWN_VERIFICATION_METHOD: KeyLookupProblem.UNKNOWN_VERIFICATION_METHOD,
+    KeyProblem.KEY_RETIRED: KeyLookupProblem.KEY_RETIRED,
+    KeyProblem.KEY_NOT_YET_VALID: KeyLookupProblem.KEY_NOT_YET_VALID,
+}
+
+
+def controller_of(verification_method: str) -> str:
+    """The controller part of a verification method id (everything before ``#``)."""
+    return verification_method.split("#", 1)[0]
+
+
+@lru_cache(maxsize=4096)
+def _did_key_lookup(verification_method: str) -> KeyLookup:
+    if not verification_method.startswith("did:key:"):
+        return KeyLookup(None, problem=_UNRESOLVABLE, message="not a did:key")
+    try:
+        key = public_key_from_did_key(verification_method)
+    except DidKeyError as exc:
+        return KeyLookup(None, problem=KeyLookupProblem.UNKNOWN_VERIFICATION_METHOD, message=str(exc),
+                         source="did:key")
+    return KeyLookup(key, frozenset({controller_of(verification_method)}), source="did:key")
+
+
+class DidKeyResolver:
+    """did:key verification methods (``did:key:z6Mk…#z6Mk…`` or bare ``did:key:z6Mk…``)."""
+
+    async def resolve(self, verification_method: str, signed_at: datetime) -> KeyLookup:
+        """The key encoded in the DID, or UNRESOLVABLE for anything that is not an Ed25519 did:key."""
+        return _did_key_lookup(verification_method)
+
+    async def knows_issuer(self, issuer_id: str) -> bool:
+        """A did:key's only key is the DID itself."""
+        return issuer_id.startswith("did:key:")
+
+
+class RegistryKeyResolver:
+    """The platform's did:web issuers, resolved through :class:`~microcred.registry.ports.RegistryReader`."""
+
+    source = "did:web (trust registry)"
+
+    def __init__(self, registry: RegistryReader, ttl: float = 0.0, max_entries: int = 10_000) -> None:
+        """``ttl`` > 0 keeps answers that long (a rotation then shows within ``ttl`` seconds)."""
+        self._registry = registry
+        self._ttl, self._max = ttl, max_entries
+        self._kept: dict[tuple[str, datetime], tuple[float, KeyLookup]] = {}
+
+    async def resolve(self, verification_method: str, signed_at: datetime) -> KeyLookup:
+        """The key valid at ``signed_at``, or why there is none (registry errors: LOOKUP_FAILED)."""
+        if not verification_method.startswith("did:web:") or "#" not in verification_method:
+            return KeyLookup(None, problem=_UNRESOLVABLE, message="not a did:web verification method")
+        if self._ttl <= 0:
+            return await self._resolve(verification_method, signed_at)
+        key = (verification_method, signed_at)
+        kept = self._kept.get(key)
+        if kept is not None and time.monotonic() - kept[0] <= self._ttl:
+            return kept[1]
+        lookup = await self._resolve(verification_method, signed_at)
+        if lookup.problem is not KeyLookupProblem.LOOKUP_FAILED:
+            if len(self._kept) >= self._max:
+                self._kept.clear()
+            self._kept[key] = (time.monotonic(), lookup)
+        return lookup
+
+    async def _resolve(self, verification_method: str, signed_at: datetime) -> KeyLookup:
+        try:
+            resolution = await self._registry.resolve_verification_method(verification_method, signed_at)
+        except Exception as exc:  # Redis down, bad data: the key is unknown, never "invalid"
+            return KeyLookup(None, problem=KeyLookupProblem.LOOKUP_FAILED, message=f"trust registry: {exc}",
+                             source=self.source)
+        if resolution.public_key is not None:
+            return KeyLookup(resolution.public_key, frozenset({controller_of(verification_method)}),
+                             source=self.source)
+        problem = _PROBLEMS.get(resolution.problem or KeyProblem.UNKNOWN_ISSUER, _UNRESOLVABLE)
+        return KeyLookup(None, problem=problem, message=resolution.message, source=self.source)
+
+    async def knows_issuer(self, issuer_id: str) -> bool:
+        """True when the registry holds ``issuer_id`` as one of its issuers' DIDs.
+
+        The RegistryReader port has no DID lookup, so this asks for a method id that can never exist
+        (``#key-0``; platform methods are numbered from 1): a known DID answers "unknown verification
+        method", an unknown one "unknown issuer".
+        """
+        if not issuer_id.startswith("did:web:"):
+            return False
+        try:
+            probe = await self._registry.resolve_verification_method(f"{issuer_id}#key-0", datetime.now().astimezone())
+        except Exception:
+            return False
+        return probe.problem is KeyProblem.UNKNOWN_VERIFICATION_METHOD
+
+
+class ControllerDocumentResolver:
+    """Verification methods from DID/controller documents held in memory (never fetched).
+
+    Each document needs an ``id`` and ``verificationMethod`` entries with ``publicKeyMultibase`` (Ed25519
+    Multikey); a method named under ``assertionMethod`` or ``authentication`` may sign for the document's
+    ``id``. A method with ``revoked`` (xsd:dateTime) cannot vouch for signatures made at or after that time.
+    """
+
+    source = "controller document"
+
+    def __init__(self, documents: Iterable[Mapping[str, Any]]) -> None:
+        self._methods: dict[str, Mapping[str, Any]] = {}
+        self._controllers: dict[str, set[str]] = {}
+        self._documents: set[str] = set()
+        for doc in documents:
+            self._add(doc)
+
+    def _add(self, doc: Mapping[str, Any]) -> None:
+        doc_id = str(doc["id"])
+        self._documents.add(doc_id)
+        for method in doc.get("verificationMethod", []):
+            self._methods[self._absolute(doc_id, str(method["id"]))] = method
+        for relation in ("assertionMethod", "authentication"):
+            for ref in doc.get(relation, []):
+                ref_id = ref if isinstance(ref, str) else str(ref.get("id", ""))
+                if isinstance(ref, Mapping):
+                    self._methods[self._absolute(doc_id, ref_id)] = ref
+                self._controllers.setdefault(self._absolute(doc_id, ref_id), set()).add(doc_id)
+
+    @staticmethod
+    def _absolute(doc_id: str, ref: str) -> str:
+        return doc_id + ref if ref.startswith("#") else ref
+
+    async def resolve(self, verification_method: str, signed_at: datetime) -> KeyLookup:
+        """The configured key, honouring ``revoked``."""
+        method = self._methods.get(verification_method)
+        if method is None:
+            known = controller_of(verification_method) in self._documents
+            return KeyLookup(None, problem=KeyLookupProblem.UNKNOWN_VERIFICATION_METHOD if known else _UNRESOLVABLE,
+                             message=f"no configured controller document lists {verification_method}",
+                             source=self.source if known else "")
+        revoked = method.get("revoked")
+        if isinstance(revoked, str):
+            try:
+                revoked_at = datetime.fromisoformat(revoked)
+            except ValueError:
+                revoked_at = None
+            if revoked_at is None or revoked_at.tzinfo is None or signed_at >= revoked_at:
+                return KeyLookup(None, problem=KeyLookupProblem.KEY_RETIRED,
+                                 message=f"{verification_method} revoked at {revoked}", source=self.source)
+        try:
+            key = decode_ed25519_public_key(str(method.get("publicKeyMultibase", "")))
+        except MultikeyError as exc:
+            return KeyLookup(None, problem=KeyLookupProblem.UNKNOWN_VERIFICATION_METHOD, message=str(exc),
+                             source=self.source)
+        controllers = frozenset(self._controllers.get(verification_method, set()))
+        return KeyLookup(key, controllers, source=self.source)
+
+    async def knows_issuer(self, issuer_id: str) -> bool:
+        """True for the ids of the configured documents."""
+        return issuer_id in self._documents
+
+    def controllers_of(self, verification_method: str) -> frozenset[str]:
+        """Documents that list ``verification_method`` (possibly a did:key defined elsewhere) as theirs."""
+        return frozenset(self._controllers.get(verification_method, set()))
+
+
+class ChainKeyResolver:
+    """Asks each resolver in turn; the first answer other than UNRESOLVABLE wins."""
+
+    def __init__(self, *resolvers: KeyResolver) -> None:
+        self._resolvers = resolvers
+
+    async def resolve(self, verification_method: str, signed_at: datetime) -> KeyLookup:
+        """First definite answer, else UNRESOLVABLE."""
+        for resolver in self._resolvers:
+            lookup = await resolver.resolve(verification_method, signed_at)
+            if lookup.problem is not _UNRESOLVABLE:
+                return self._with_listing_documents(verification_method, lookup)
+        return KeyLookup(None, problem=_UNRESOLVABLE,
+                         message=f"{verification_method} is not a did:key, not one of this platform's did:web "
+                                 "issuers and not a configured controller; remote documents are not fetched")
+
+    def _with_listing_documents(self, verification_method: str, lookup: KeyLookup) -> KeyLookup:
+        """Add the controller documents that list a key defined elsewhere (e.g. an HTTPS issuer's did:key)."""
+        if lookup.public_key is None:
+            return lookup
+        extra = frozenset().union(*(r.controllers_of(verification_method) for r in self._resolvers
+                                    if isinstance(r, ControllerDocumentResolver)))
+        if extra <= lookup.controllers:
+            return lookup
+        return replace(lookup, controllers=lookup.controllers | extra)
+
+    async def knows_issuer(self, issuer_id: str) -> bool:
+        """True when any resolver knows the issuer."""
+        for resolver in self._resolvers:
+            if await resolver.knows_issuer(issuer_id):
+                return True
+        return False

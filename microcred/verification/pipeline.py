@@ -1,0 +1,160 @@
+"""The verification pipeline: a credential or a presentation in, a :class:`~.report.VerificationReport` out.
+
+A credential goes through FORMAT, EU_ELEMENTS, SIGNATURE, ISSUER_IDENTITY, ACCREDITATION, VALIDITY_WINDOW,
+REVOCATION and SUSPENSION, each reported on its own (a failed signature does not hide a revoked status); a
+presentation through FORMAT, SIGNATURE (``authentication`` purpose) and HOLDER_BINDING, and every credential
+it embeds through the credential pipeline. The verdict follows :mod:`~.policy`.
+
+Nothing here raises on content: a check that breaks unexpectedly is reported ``unknown`` / INTERNAL_ERROR
+(hence "undetermined", never "valid"); a document that is not a JSON object gets a report with FORMAT
+invalid. All I/O goes through :class:`~.ports.VerificationPorts`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
+
+from microcred.verification.accreditation import TrustDirectory, check_accreditation
+from microcred.verification.cache import document_digest
+from microcred.verification.checks import CheckId, CheckResult, Reason, unknown
+from microcred.verification.document import as_list, issuer_id, types
+from microcred.verification.eu_check import check_eu_elements, is_micro_credential
+from microcred.verification.format_check import check_format
+from microcred.verification.holder import check_holder_binding, holder_id
+from microcred.verification.policy import Verdict, combine, decide, required_checks
+from microcred.verification.ports import VerificationPorts
+from microcred.verification.report import VerificationReport
+from microcred.verification.signature import ProofCheck, check_proofs
+from microcred.verification.status_checks import check_statuses
+from microcred.verification.summary import summarize
+from microcred.verification.validity import check_validity_window
+
+__all__ = ["is_presentation", "verify", "verify_credential", "verify_presentation"]
+
+log = logging.getLogger(__name__)
+_CREDENTIAL_ORDER = (CheckId.FORMAT, CheckId.EU_ELEMENTS, CheckId.SIGNATURE, CheckId.ISSUER_IDENTITY,
+                     CheckId.ACCREDITATION, CheckId.VALIDITY_WINDOW, CheckId.REVOCATION, CheckId.SUSPENSION)
+
+
+def is_presentation(document: Any) -> bool:
+    """True when ``document`` is typed as a VerifiablePresentation."""
+    return isinstance(document, Mapping) and "VerifiablePresentation" in types(document)
+
+
+async def _guarded(checks: tuple[CheckId, ...], run: Callable[[], Awaitable[list[CheckResult]]]) -> list[CheckResult]:
+    try:
+        return await run()
+    except Exception as exc:  # a check must never crash the report: it becomes "could not check"
+        log.exception("verification check failed", extra={"checks": [c.value for c in checks]})
+        return [unknown(c, Reason.INTERNAL_ERROR, problem=type(exc).__name__) for c in checks]
+
+
+T = TypeVar("T")
+
+
+def _cached(ports: VerificationPorts, key: tuple[str, str], compute: Callable[[], T]) -> T:
+    """A pure function of the document (same digest, same value), through the result cache when there is one."""
+    if ports.cache is None:
+        return compute()
+    hit = ports.cache.get(key)
+    if hit is None:
+        hit = compute()
+        ports.cache.put(key, hit)
+    return cast("T", hit)
+
+
+def _directory(ports: VerificationPorts) -> TrustDirectory | None:
+    if ports.trust is None:
+        return None
+    if ports.directory is None or ports.directory.registry is not ports.trust:
+        ports.directory = TrustDirectory(ports.trust)
+    return ports.directory
+
+
+async def verify_credential(document: Any, ports: VerificationPorts, now: datetime | None = None) -> VerificationReport:
+    """Verify one credential at ``now`` (default: the current time)."""
+    now = now or datetime.now(UTC)
+    required = required_checks(presentation=False, micro_credential=False)
+    if not isinstance(document, Mapping):
+        bad: tuple[CheckResult, ...] = (check_format(document),)
+        return VerificationReport("credential", decide(bad, required), bad, now, required)
+    digest = document_digest(document)
+    micro = is_micro_credential(document)
+    required = required_checks(presentation=False, micro_credential=micro)
+    issuer = issuer_id(document)
+
+    async def sync(check: CheckId, fn: Callable[[], CheckResult]) -> list[CheckResult]:
+        async def run() -> list[CheckResult]:
+            return [fn()]
+        return await _guarded((check,), run)
+
+    async def proofs() -> list[CheckResult]:
+        result = await check_proofs(document, issuer, ports.keys, now, digest=digest, cache=ports.cache)
+        return [result.signature, result.identity]
+
+    async def accreditation() -> list[CheckResult]:
+        return [await check_accreditation(document, _directory(ports), now)]
+
+    async def status() -> list[CheckResult]:
+        return await check_statuses(document, ports, now)
+
+    results = [
+        *await sync(CheckId.FORMAT, lambda: check_format(document, digest=digest, cache=ports.cache)),
+        *await sync(CheckId.EU_ELEMENTS, lambda: _cached(ports, ("eu", digest), lambda: check_eu_elements(document))),
+        *await _guarded((CheckId.SIGNATURE, CheckId.ISSUER_IDENTITY), proofs),
+        *await _guarded((CheckId.ACCREDITATION,), accreditation),
+        *await sync(CheckId.VALIDITY_WINDOW, lambda: check_validity_window(document, now)),
+        *await _guarded((CheckId.REVOCATION, CheckId.SUSPENSION), status),
+    ]
+    checks = tuple(sorted(results, key=lambda c: _CREDENTIAL_ORDER.index(c.id)))
+    document_id = document.get("id") if isinstance(document.get("id"), str) else None
+    summary = _cached(ports, ("summary", digest), lambda: summarize(document))
+    return VerificationReport("credential", decide(checks, required), checks, now, required, document_id, issuer,
+                              micro, summary=summary)
+
+
+async def verify_presentation(presentation: Any, challenge: str | None, domain: str | None,
+                              ports: VerificationPorts, now: datetime | None = None) -> VerificationReport:
+    """Verify a presentation and every credential it embeds, with the verifier's ``challenge`` and ``domain``."""
+    now = now or datetime.now(UTC)
+    required = required_checks(presentation=True, micro_credential=False)
+    if not isinstance(presentation, Mapping):
+        bad: tuple[CheckResult, ...] = (check_format(presentation, presentation=True),)
+        return VerificationReport("presentation", decide(bad, required), bad, now, required)
+    digest = document_digest(presentation)
+    embedded = [vc for vc in as_list(presentation.get("verifiableCredential")) if isinstance(vc, Mapping)]
+    holder = holder_id(presentation)
+    proof: list[ProofCheck] = []
+
+    async def run_format() -> list[CheckResult]:
+        return [check_format(presentation, presentation=True, digest=digest, cache=ports.cache)]
+
+    async def run_proofs() -> list[CheckResult]:
+        proof.append(await check_proofs(presentation, holder, ports.keys, now, purpose="authentication",
+                                        digest=digest, cache=ports.cache))
+        return [proof[0].signature]
+
+    async def run_binding() -> list[CheckResult]:
+        if not proof:
+            return [unknown(CheckId.HOLDER_BINDING, Reason.PRESENTATION_SIGNATURE_UNKNOWN, problem="not checked")]
+        return [check_holder_binding(presentation, proof[0], embedded, challenge, domain)]
+
+    checks = (*await _guarded((CheckId.FORMAT,), run_format), *await _guarded((CheckId.SIGNATURE,), run_proofs),
+              *await _guarded((CheckId.HOLDER_BINDING,), run_binding))
+    reports = tuple([await verify_credential(vc, ports, now) for vc in embedded])
+    own = decide(checks, required)
+    verdict = combine([own, *(r.verdict for r in reports)]) if reports else combine([own, Verdict.UNDETERMINED])
+    document_id = presentation.get("id") if isinstance(presentation.get("id"), str) else None
+    return VerificationReport("presentation", verdict, checks, now, required, document_id, holder,
+                              credentials=reports)
+
+
+async def verify(document: Any, ports: VerificationPorts, now: datetime | None = None, *,
+                 challenge: str | None = None, domain: str | None = None) -> VerificationReport:
+    """Verify a credential or a presentation, detected from its ``type``."""
+    if is_presentation(document):
+        return await verify_presentation(document, challenge, domain, ports, now)
+    return await verify_credential(document, ports, now)

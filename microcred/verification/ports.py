@@ -1,0 +1,96 @@
+"""What the verification pipeline needs from the outside world, as Protocols (adapters live elsewhere).
+
+* :class:`KeyResolver`: the public key behind a proof's ``verificationMethod`` at signing time, and which
+  issuer identifiers that key may speak for. Adapters: :mod:`microcred.verification.keys` (did:key locally,
+  our did:web through the trust registry, statically configured controller documents).
+* :class:`StatusListSource`: a Bitstring status list credential by URL with the time it was obtained
+  (the verifier's Kafka-fed cache with an HTTP fallback restricted to the platform's own URLs; the CLI's
+  offline source; in-memory fakes for tests). ``None`` means "not available": the status is then unknown.
+* ``TrustSource``: the trust registry's read side, :class:`microcred.registry.ports.RegistryReader`.
+
+:class:`VerificationPorts` bundles them with the optional result cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from microcred.registry.ports import RegistryReader
+from microcred.verification.accreditation import TrustDirectory
+from microcred.verification.cache import ResultCache
+
+__all__ = ["KeyLookup", "KeyLookupProblem", "KeyResolver", "StatusListSource", "TrustSource", "VerificationPorts"]
+
+TrustSource = RegistryReader
+
+
+class KeyLookupProblem(StrEnum):
+    """Why a verification method gave no usable key."""
+
+    UNRESOLVABLE = "UNRESOLVABLE"
+    """Nobody we trust to answer knows this method (a third-party did:web or HTTPS controller): unknown."""
+    UNKNOWN_VERIFICATION_METHOD = "UNKNOWN_VERIFICATION_METHOD"
+    """The controller is known and has no such method: invalid."""
+    KEY_RETIRED = "KEY_RETIRED"
+    """The key had been retired before the signing time: invalid."""
+    KEY_NOT_YET_VALID = "KEY_NOT_YET_VALID"
+    """The key was registered after the signing time: invalid."""
+    LOOKUP_FAILED = "LOOKUP_FAILED"
+    """The lookup itself failed (registry down): unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLookup:
+    """A verification method resolved at a signing time.
+
+    ``controllers`` are the identifiers the key may sign for (its controller DID, and for a controller
+    document the documents that list it under ``assertionMethod``/``authentication``). ``source`` tells how it
+    was resolved (``did:key``, ``did:web (trust registry)``, ``controller document``).
+    """
+
+    public_key: Ed25519PublicKey | None
+    controllers: frozenset[str] = frozenset()
+    problem: KeyLookupProblem | None = None
+    message: str = ""
+    source: str = ""
+
+
+class KeyResolver(Protocol):
+    """Resolves verification methods and knows which issuers it can speak for."""
+
+    async def resolve(self, verification_method: str, signed_at: datetime) -> KeyLookup:
+        """The key of ``verification_method`` for a signature made at ``signed_at``."""
+        ...
+
+    async def knows_issuer(self, issuer_id: str) -> bool:
+        """True when this resolver can list every key of ``issuer_id`` (a mismatch is then definite)."""
+        ...
+
+
+class StatusListSource(Protocol):
+    """Status list credentials by URL."""
+
+    async def get(self, url: str) -> tuple[Mapping[str, Any], datetime] | None:
+        """``(list credential, obtained_at)`` or None when the list cannot be obtained."""
+        ...
+
+
+@dataclass
+class VerificationPorts:
+    """Everything :func:`microcred.verification.pipeline.verify_credential` talks to."""
+
+    keys: KeyResolver
+    status: StatusListSource
+    trust: TrustSource | None = None
+    cache: ResultCache | None = field(default=None)
+    status_list_signers: frozenset[str] | None = None
+    """When set, status lists must be signed by one of these identifiers (e.g. the revocation service's
+    did:key); None accepts any signer whose key resolves, as the Bitstring Status List REC allows."""
+    directory: TrustDirectory | None = None
+    """DID -> registry issuer snapshot over ``trust`` (created on first use when not given)."""

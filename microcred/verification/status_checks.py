@@ -1,0 +1,160 @@
+"""REVOCATION and SUSPENSION: Bitstring Status List entries checked against verified, current lists.
+
+For each purpose the credential's ``BitstringStatusListEntry`` items of that purpose are checked (all must be
+unset). Each list comes from the :class:`~.ports.StatusListSource` with the time it was obtained (shown in
+the report as ``obtained_at`` / ``age_seconds``); its proofs are verified with the same key resolver as
+credentials (cached by list digest) and, when ``status_list_signers`` is configured, its issuer must be one of
+them. Then :func:`microcred.status.check.check_status` applies the Recommendation's validation algorithm.
+
+Outcomes: bit clear -> valid; bit set -> invalid (REVOKED / SUSPENDED); the credential's own entry malformed
+-> invalid; anything about the *list* that prevents an answer (not obtainable, proof not verified, expired,
+too short, index out of range) -> unknown with the Recommendation's error code. A credential without an entry
+for a purpose cannot be revoked/suspended: valid with NO_STATUS_ENTRY, unless it carries a status entry of a
+type this verifier does not support, which makes both checks unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, cast
+
+from microcred.status.check import ENTRY_TYPE, StatusEntry, StatusResult, check_status, parse_status_entries
+from microcred.status.errors import (
+    MalformedValueError,
+    RangeError,
+    StatusListLengthError,
+    StatusListValidityError,
+    StatusVerificationError,
+)
+from microcred.verification.cache import ResultCache, document_digest
+from microcred.verification.checks import CheckId, CheckResult, Reason, invalid, unknown, valid
+from microcred.verification.document import as_list, issuer_id, parse_datetime
+from microcred.verification.keys import controller_of
+from microcred.verification.ports import VerificationPorts
+from microcred.verification.signature import resolve_proof_keys, verify_cached
+
+__all__ = ["check_statuses"]
+
+_PURPOSES = {
+    "revocation": (CheckId.REVOCATION, Reason.NOT_REVOKED, Reason.REVOKED),
+    "suspension": (CheckId.SUSPENSION, Reason.NOT_SUSPENDED, Reason.SUSPENDED),
+}
+
+
+async def check_statuses(document: Mapping[str, Any], ports: VerificationPorts, now: datetime) -> list[CheckResult]:
+    """The REVOCATION and SUSPENSION results for ``document``."""
+    items = as_list(document.get("credentialStatus"))
+    other_types = sorted({str(t) for item in items if isinstance(item, Mapping)
+                          for t in as_list(item.get("type")) if ENTRY_TYPE not in as_list(item.get("type"))})
+    try:
+        entries = parse_status_entries(document)
+    except MalformedValueError as exc:
+        return [invalid(check, Reason.MALFORMED_STATUS_ENTRY, problem=exc.message) for check, _, _ in
+                _PURPOSES.values()]
+    results = []
+    for purpose, (check, _, _) in _PURPOSES.items():
+        mine = [e for e in entries if e.purpose == purpose]
+        if not mine:
+            if other_types:
+                results.append(unknown(check, Reason.UNSUPPORTED_STATUS_TYPE, status_type=other_types))
+            else:
+                results.append(valid(check, Reason.NO_STATUS_ENTRY, purpose=purpose))
+            continue
+        entry_results = [await _check_entry(entry, check, ports, now) for entry in mine]
+        results.append(_worst(entry_results))
+    return results
+
+
+def _worst(results: list[CheckResult]) -> CheckResult:
+    order = {"invalid": 0, "unknown": 1, "valid": 2}
+    return min(results, key=lambda r: order[r.status.value])
+
+
+async def _check_entry(entry: StatusEntry, check: CheckId, ports: VerificationPorts, now: datetime) -> CheckResult:
+    _, ok_reason, set_reason = _PURPOSES[entry.purpose]
+    details: dict[str, Any] = {"list_url": entry.list_credential, "index": entry.index, "purpose": entry.purpose}
+    try:
+        fetched = await ports.status.get(entry.list_credential)
+    except Exception as exc:  # a broken source is an unreachable list
+        fetched, details["problem"] = None, str(exc)[:300]
+    if fetched is None:
+        details.setdefault("problem", f"no copy of {entry.list_credential} is available")
+        return unknown(check, Reason.STATUS_RETRIEVAL_ERROR, **details)
+    list_credential, obtained_at = fetched
+    details["obtained_at"] = obtained_at.isoformat()
+    details["age_seconds"] = round(max(0.0, (now - obtained_at).total_seconds()), 1)
+    if isinstance(list_credential.get("validUntil"), str):
+        details["list_valid_until"] = list_credential["validUntil"]
+    trusted = await _list_trusted(list_credential, ports, now)
+    if trusted is not None:
+        return unknown(check, Reason.STATUS_VERIFICATION_ERROR, problem=trusted, **details)
+    try:
+        result = _checked(entry, list_credential, now, ports.cache)
+    except StatusListValidityError as exc:
+        return unknown(check, Reason.STATUS_LIST_EXPIRED, problem=exc.message, **details)
+    except StatusVerificationError as exc:
+        return unknown(check, Reason.STATUS_VERIFICATION_ERROR, problem=exc.message, **details)
+    except StatusListLengthError as exc:
+        return unknown(check, Reason.STATUS_LIST_LENGTH_ERROR, problem=exc.message, **details)
+    except RangeError as exc:
+        return unknown(check, Reason.RANGE_ERROR, problem=exc.message, **details)
+    except MalformedValueError as exc:
+        return unknown(check, Reason.STATUS_VERIFICATION_ERROR, problem=exc.message, **details)
+    if result.warnings:
+        details["warnings"] = [w.value for w in result.warnings]
+    if result.message:
+        details["status_message"] = result.message
+    if result.valid:
+        return valid(check, ok_reason, **details)
+    return invalid(check, set_reason, status=result.status, **details)
+
+
+def _checked(entry: StatusEntry, list_credential: Mapping[str, Any], now: datetime,
+             cache: ResultCache | None) -> StatusResult:
+    """:func:`check_status`, reusing the bit read from the same list object when the list is still in force.
+
+    Only the validity window of the list depends on ``now``; it is checked again on every hit (the inflated
+    bitstring and the purpose checks are not redone).
+    """
+    if cache is None:
+        return check_status(entry, list_credential, now, proofs_verified=True)
+    key = ("status", id(list_credential), entry.index, entry.size, entry.purpose, entry.warnings,
+           tuple(sorted(entry.messages.items())))
+    hit = cache.get(key)
+    if isinstance(hit, tuple) and hit[0] is list_credential:
+        valid_from, valid_until, result = hit[1], hit[2], hit[3]
+        if (valid_from is None or now >= valid_from) and (valid_until is None or now <= valid_until):
+            return cast("StatusResult", result)
+    result = check_status(entry, list_credential, now, proofs_verified=True)  # raises outside the window
+    window = (parse_datetime(list_credential.get("validFrom")), parse_datetime(list_credential.get("validUntil")))
+    cache.put(key, (list_credential, *window, result))
+    return result
+
+
+def _digest(list_credential: Mapping[str, Any], cache: ResultCache) -> str:
+    """The list's digest, remembered per list object (a cache hands out the same object until a new version)."""
+    key = ("list-digest", id(list_credential))
+    hit = cache.get(key)
+    if isinstance(hit, tuple) and hit[0] is list_credential:
+        return str(hit[1])
+    digest = document_digest(list_credential)
+    cache.put(key, (list_credential, digest))  # holding the object keeps its id from being reused
+    return digest
+
+
+async def _list_trusted(list_credential: Mapping[str, Any], ports: VerificationPorts, now: datetime) -> str | None:
+    """None when the list's proofs verify and were made by its (allowed) issuer, else the problem."""
+    issuer = issuer_id(list_credential)
+    if ports.status_list_signers is not None and issuer not in ports.status_list_signers:
+        return f"the list's issuer {issuer!r} is not a trusted status list signer"
+    cache: ResultCache | None = ports.cache
+    digest = _digest(list_credential, cache) if cache is not None else None
+    lookups = await resolve_proof_keys(list_credential, ports.keys, now)
+    outcome = verify_cached(list_credential, lookups, now, digest=digest, cache=cache)
+    if outcome.verified is not True:
+        return f"list proof: {outcome.code.value} {outcome.message}"
+    for method, lookup in lookups.items():
+        if issuer is None or (issuer not in lookup.controllers and controller_of(method) != issuer):
+            return f"the list was signed by {method}, not by its issuer {issuer!r}"
+    return None

@@ -1,0 +1,300 @@
+"""The public gateway's routes: JSON verification API, share-link reports and the human pages.
+
+=======================================  ==================================================================
+``POST /v1/verify``                      a credential or a presentation (auto-detected) -> report JSON;
+                                         ``challenge``/``domain`` as query parameters, or a wrapper body
+                                         ``{"credential"|"presentation"|"document": ..., "challenge", "domain"}``
+``GET  /v1/shares/{token}/report``       resolve a wallet share link and verify what it holds
+``GET  /share/{token}``                  the employer page of a share link (also ``/shares/{token}``)
+``GET  /`` and ``POST /view``            paste a credential (form) and see the same page
+``GET  /trust-list``, ``/issuers/...``   the trust registry view (``trust_router``), mounted by ``main``
+=======================================  ==================================================================
+
+Messages follow ``?lang=`` or ``Accept-Language`` (English, Polish). Errors are RFC 9457 problem+json
+(:mod:`~.problems`). Handlers reach their dependencies through ``request.app.state.gateway``
+(:class:`Gateway`), set by ``main`` at start-up or directly by tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Body, FastAPI, Header, Path, Query, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from microcred.verification import VerificationPorts, VerificationReport, verify
+from microcred.verification.messages import pick_language
+from microcred.verification.policy import combine
+from services.verifier.limits import BodyLimitMiddleware, RateLimitMiddleware, add_cors
+from services.verifier.pages import render_error, render_home, render_reports
+from services.verifier.problems import Problem, install_problem_handlers, problem
+from services.verifier.sources import ShareGone, ShareNotFound, WalletClient, WalletUnavailable
+
+__all__ = ["CheckOut", "Gateway", "GatewayLimits", "ReportOut", "ShareReportOut", "create_gateway_app", "router"]
+
+_MAX_PARAM = 512
+_TOKEN_PATH = Path(min_length=1, max_length=256, description="the share token from the wallet's link")
+
+
+class GatewayLimits(Protocol):
+    """The settings :func:`create_gateway_app` reads (a subset of ``services.verifier.config.Settings``)."""
+
+    max_body_bytes: int
+    rate_limit_per_second: float
+    rate_limit_burst: int
+    cors_origins: list[str]
+
+
+@dataclass
+class Gateway:
+    """What the routes need: the verification ports and the wallet client (None: share links unavailable)."""
+
+    ports: VerificationPorts
+    wallet: WalletClient | None = None
+
+
+class CheckOut(BaseModel):
+    """One named check of a report."""
+
+    id: str = Field(description="format, eu_elements, signature, issuer_identity, accreditation, validity_window, "
+                                "revocation, suspension or holder_binding")
+    status: str = Field(description="valid, invalid or unknown (could not be checked)")
+    reason_code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ReportOut(BaseModel):
+    """A verification report (see docs/verification.md)."""
+
+    kind: str = Field(description="credential or presentation")
+    verdict: str = Field(description="valid, invalid or undetermined")
+    verdict_message: str
+    verified_at: str
+    id: str | None
+    issuer: str | None
+    micro_credential: bool
+    lang: str
+    policy: str
+    required_checks: list[str]
+    checks: list[CheckOut]
+    summary: dict[str, Any] | None = None
+    credentials: list[ReportOut] | None = None
+
+
+class ShareReportOut(BaseModel):
+    """The reports of everything a share link holds, with their combined verdict."""
+
+    verdict: str
+    expires_at: str | None
+    lang: str
+    reports: list[ReportOut]
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (413, 422, 429)
+}
+_SHARE_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (404, 410, 429, 503)
+}
+
+router = APIRouter()
+
+
+def _gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+_WRAPPER_KEYS = ("credential", "presentation", "document")
+_STRING = {"type": "string", "maxLength": _MAX_PARAM}
+VERIFY_BODY_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"title": "Document", "description": "a credential or presentation (JSON-LD, with @context)",
+         "type": "object", "required": ["@context"], "properties": {"challenge": _STRING, "domain": _STRING}},
+        {"title": "Wrapper", "description": "a document plus the verifier's challenge and domain",
+         "type": "object",
+         "properties": {**{k: {"type": "object"} for k in _WRAPPER_KEYS}, "challenge": _STRING, "domain": _STRING},
+         "anyOf": [{"required": [k]} for k in _WRAPPER_KEYS]},
+    ],
+}
+
+
+def _unwrap(body: dict[str, Any], challenge: str | None, domain: str | None
+            ) -> tuple[Any, str | None, str | None] | JSONResponse:
+    """The document and the challenge/domain, from a bare document or a wrapper body (see VERIFY_BODY_SCHEMA)."""
+    present = [k for k in _WRAPPER_KEYS if k in body]
+    if "@context" not in body and not present:
+        return problem(422, "expected a credential or presentation (with @context), or an object with one of "
+                            "credential, presentation or document", code="validation", field="body")
+    for key in present if "@context" not in body else ():
+        if not isinstance(body[key], dict):
+            return problem(422, f"{key} must be a JSON object (an embedded credential or presentation)",
+                           code="validation", field=key)
+    for name in ("challenge", "domain"):
+        value = body.get(name)
+        if name in body and (not isinstance(value, str) or len(value) > _MAX_PARAM):
+            return problem(422, f"{name} must be a string of at most {_MAX_PARAM} characters",
+                           code="validation", field=name)
+    if "@context" in body:
+        return body, challenge, domain
+    return body[present[0]], body.get("challenge", challenge), body.get("domain", domain)
+
+
+@router.post("/v1/verify", summary="Verify a credential or a presentation", response_model=None,
+             responses={200: {"model": ReportOut}, **_ERRORS}, tags=["verify"],
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": VERIFY_BODY_SCHEMA}}}})
+async def verify_document(
+    request: Request,
+    body: dict[str, Any] = Body(..., description="a VC 2.0/1.1 credential, a presentation, or a wrapper object"),
+    challenge: str | None = Query(None, max_length=_MAX_PARAM, description="expected proof challenge (presentations)"),
+    domain: str | None = Query(None, max_length=_MAX_PARAM, description="expected proof domain (presentations)"),
+    lang: str | None = Query(None, max_length=35, description="message language (en, pl)"),
+    accept_language: str | None = Header(None, max_length=500),
+) -> Response:
+    """Run every check and return the report; the verdict follows the documented policy."""
+    unwrapped = _unwrap(body, challenge, domain)
+    if isinstance(unwrapped, JSONResponse):
+        return unwrapped
+    document, challenge, domain = unwrapped
+    report = await verify(document, _gateway(request).ports, challenge=challenge, domain=domain)
+    return JSONResponse(report.to_dict(pick_language(lang, accept_language)))
+
+
+async def _share_reports(gateway: Gateway, token: str) -> tuple[list[VerificationReport], str | None]:
+    if gateway.wallet is None:
+        raise WalletUnavailable("no wallet is configured")
+    shared = await gateway.wallet.share(token)
+    now = datetime.now(UTC)
+    return [await verify(doc, gateway.ports, now) for doc in shared.credentials], shared.expires_at
+
+
+@router.get("/v1/shares/{token}/report", summary="Verify what a wallet share link holds", response_model=None,
+            responses={200: {"model": ShareReportOut}, **_SHARE_ERRORS}, tags=["verify"])
+async def share_report(request: Request, token: str = _TOKEN_PATH,
+                       lang: str | None = Query(None, max_length=35),
+                       accept_language: str | None = Header(None, max_length=500)) -> Response:
+    """One report per shared credential and the combined verdict."""
+    language = pick_language(lang, accept_language)
+    try:
+        reports, expires = await _share_reports(_gateway(request), token)
+    except ShareNotFound:
+        return problem(404, "no such share link", code="share-not-found", field="token")
+    except ShareGone:
+        return problem(410, "the share link expired or was withdrawn", code="share-gone", field="token")
+    except WalletUnavailable as exc:
+        return problem(503, f"the wallet could not be reached: {exc}", code="wallet-unavailable")
+    return JSONResponse({"verdict": combine(r.verdict for r in reports).value, "expires_at": expires,
+                         "lang": language, "reports": [r.to_dict(language) for r in reports]})
+
+
+_ERROR_TEXT = {
+    "en": {404: "There is no such share link. Check that the address is complete.",
+           410: "This share link has expired or was withdrawn by the learner.",
+           503: "The wallet could not be reached; please try again in a moment.",
+           422: "The pasted text is not valid JSON."},
+    "pl": {404: "Nie ma takiego linku. Sprawdź, czy adres jest kompletny.",
+           410: "Ten link wygasł albo został wycofany przez uczącego się.",
+           503: "Nie udało się połączyć z portfelem; spróbuj ponownie za chwilę.",
+           422: "Wklejony tekst nie jest poprawnym JSON-em."},
+}
+
+
+_HTML_ERRORS: dict[int | str, dict[str, Any]] = {code: {"description": "an error page", "content": {"text/html": {}}}
+                                                  for code in (404, 410, 503)}
+
+
+@router.get("/share/{token}", response_class=HTMLResponse, summary="Share link page (for people)", tags=["pages"],
+            responses=_HTML_ERRORS)
+@router.get("/shares/{token}", response_class=HTMLResponse, include_in_schema=False)
+async def share_page(request: Request, token: str = _TOKEN_PATH, lang: str | None = Query(None, max_length=35),
+                     accept_language: str | None = Header(None, max_length=500)) -> HTMLResponse:
+    """The credentials of a share link, each check explained, in the reader's language."""
+    language = pick_language(lang, accept_language)
+    path = request.url.path
+    try:
+        reports, expires = await _share_reports(_gateway(request), token)
+    except (ShareNotFound, ShareGone, WalletUnavailable) as exc:
+        status = 404 if isinstance(exc, ShareNotFound) else 410 if isinstance(exc, ShareGone) else 503
+        return HTMLResponse(render_error(language, _ERROR_TEXT[language][status], path=path), status_code=status)
+    return HTMLResponse(render_reports(reports, language, path=path, expires_at=expires),
+                        headers={"cache-control": "no-store"})
+
+
+@router.get("/", response_class=HTMLResponse, summary="Start page (for people)", tags=["pages"])
+async def home(request: Request, lang: str | None = Query(None, max_length=35),
+               accept_language: str | None = Header(None, max_length=500)) -> HTMLResponse:
+    """A form to paste a credential or a presentation."""
+    return HTMLResponse(render_home(pick_language(lang, accept_language), path=request.url.path))
+
+
+@router.post("/view", response_class=HTMLResponse, include_in_schema=False, responses=_HTML_ERRORS)
+async def view(request: Request, lang: str | None = Query(None, max_length=35),
+               accept_language: str | None = Header(None, max_length=500)) -> HTMLResponse:
+    """The page for a pasted document (form field ``document``, URL-encoded)."""
+    language = pick_language(lang, accept_language)
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    try:
+        document = json.loads(form.get("document", [""])[0])
+    except ValueError:
+        return HTMLResponse(render_error(language, _ERROR_TEXT[language][422], path="/"), status_code=422)
+    report = await verify(document, _gateway(request).ports)
+    return HTMLResponse(render_reports([report], language, path="/"))
+
+
+def create_gateway_app(settings: GatewayLimits, *, lifespan: Any = None,
+                       extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """The gateway application: limits, CORS, problem+json errors, these routes and ``extra_routers``.
+
+    ``app.state.gateway`` must be set (by the lifespan, or by a test) before requests arrive.
+    """
+    app = FastAPI(title="microcred verifier gateway", version="1", lifespan=lifespan,
+                  description="Verify W3C VC 2.0 / 1.1 and Open Badges 3.0 credentials and presentations. "
+                              "Each check is reported as valid, invalid or unknown; the verdict policy is in "
+                              "docs/verification.md. Errors are RFC 9457 problem+json.")
+    install_problem_handlers(app)
+    app.include_router(router)
+    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
+    for extra in extra_routers:
+        app.include_router(extra, tags=["trust registry"])
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitMiddleware, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
+    add_cors(app, settings.cors_origins)
+    return app
+
+
+def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with every error the gateway can answer described as problem+json.
+
+    FastAPI documents 422 as ``application/json`` HTTPValidationError; ours are RFC 9457 problems. The body
+    limit (413) and the rate limit (429) apply to every operation, so every operation lists them.
+    """
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    problem_media = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    problem_response: dict[str, Any] = {"description": "RFC 9457 problem details",
+                                        "content": {"application/problem+json": problem_media}}
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for code in ("400", "413", "422", "429"):
+                responses[code] = problem_response
+            for code, response in responses.items():
+                content = response.get("content", {})
+                if code[0] in "45" and "application/problem+json" in content:
+                    response["content"] = {"application/problem+json": problem_media}
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    app.openapi_schema = spec
+    return spec

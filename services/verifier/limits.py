@@ -1,0 +1,144 @@
+"""Request limits of the public gateway: body size, per-client rate, CORS.
+
+* :class:`BodyLimitMiddleware` refuses bodies over ``max_bytes`` with 413 problem+json, from the declared
+  ``Content-Length`` or while the body streams in (chunked uploads cannot slip past).
+* :class:`RateLimitMiddleware` keeps one token bucket per client address (``rate`` tokens a second, ``burst``
+  deep); an empty bucket answers 429 problem+json with ``Retry-After``. Health checks are exempt. Buckets are
+  per process and bounded in number (idle ones are dropped), which is what a per-instance limit behind a load
+  balancer needs; a shared limit would live in the load balancer.
+* CORS: :func:`add_cors` (Starlette's middleware; the API is public and read-only, so any origin may call it
+  without credentials).
+
+Both middlewares are plain ASGI (no per-request task overhead).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from services.verifier.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+
+__all__ = ["BodyLimitMiddleware", "RateLimitMiddleware", "TokenBucket", "add_cors"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+async def _send_problem(send: Send, status: int, title: str, detail: str, code: str,
+                        extra_headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    body = json.dumps({"type": PROBLEM_BASE + code, "title": title, "status": status, "detail": detail}).encode()
+    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
+               *extra_headers]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """413 for request bodies larger than ``max_bytes``."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        detail = f"request bodies are limited to {self.max_bytes} bytes"
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await _send_problem(send, 413, "Request body too large", detail, "body-too-large")
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _send_problem(send, 413, "Request body too large", detail, "body-too-large")
+
+
+class TokenBucket:
+    """A token bucket: ``rate`` tokens a second up to ``burst``."""
+
+    __slots__ = ("burst", "rate", "stamp", "tokens")
+
+    def __init__(self, rate: float, burst: int, now: float) -> None:
+        self.rate, self.burst, self.tokens, self.stamp = rate, burst, float(burst), now
+
+    def take(self, now: float) -> float:
+        """Take one token; 0 when allowed, else the seconds until one is available."""
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class RateLimitMiddleware:
+    """429 + Retry-After when a client address exceeds its token bucket."""
+
+    def __init__(self, app: ASGIApp, rate: float, burst: int, exempt: Sequence[str] = ("/healthz",),
+                 max_clients: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self.app, self.rate, self.burst, self.exempt = app, rate, burst, tuple(exempt)
+        self.max_clients, self.clock = max_clients, clock
+        self.buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "") in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        key = client[0] if client else "unknown"
+        now = self.clock()
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = TokenBucket(self.rate, self.burst, now)
+            if len(self.buckets) > self.max_clients:
+                self.buckets.popitem(last=False)
+        else:
+            self.buckets.move_to_end(key)
+        wait = bucket.take(now)
+        if wait > 0:
+            retry = str(max(1, math.ceil(wait)))
+            await _send_problem(send, 429, "Too many requests",
+                                f"at most {self.rate:g} requests a second (burst {self.burst}) per client",
+                                "rate-limited", [(b"retry-after", retry.encode())])
+            return
+        await self.app(scope, receive, send)
+
+
+def add_cors(app: FastAPI, origins: Sequence[str]) -> None:
+    """Allow cross-origin calls from ``origins`` (no credentials: the API is public)."""
+    app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=["GET", "POST", "OPTIONS"],
+                       allow_headers=["content-type", "accept-language"], allow_credentials=False, max_age=600)

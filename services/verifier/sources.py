@@ -1,0 +1,133 @@
+"""Adapters the gateway plugs into the verification ports: status lists and the wallet's share links.
+
+:class:`GatewayStatusSource` answers from the Kafka-fed :class:`~microcred.status.cache.StatusListCache` first
+(a revocation is visible as soon as the revocation service publishes the re-signed list). Only for URLs under
+this platform's own prefixes does it fall back to HTTP (a list not yet in the cache, a cache still replaying),
+keeping what it fetched for the list's ``ttl``. Every other URL gets None: remote lists of other platforms are
+not fetched, so their status reads "unknown" (STATUS_RETRIEVAL_ERROR), never "valid".
+
+:class:`WalletClient` resolves a share token with ``GET {wallet}/v1/shares/{token}``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import httpx
+
+__all__ = ["GatewayStatusSource", "ShareGone", "ShareNotFound", "SharedCredentials", "WalletClient",
+           "WalletUnavailable", "valid_token"]
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+
+
+class CachedLists(Protocol):
+    """What the gateway needs of :class:`~microcred.status.cache.StatusListCache`."""
+
+    def get(self, list_url: str) -> tuple[dict[str, Any], datetime] | None:
+        """The newest verified list credential and when it arrived."""
+        ...
+
+
+class GatewayStatusSource:
+    """StatusListSource: Kafka cache, then HTTP for the platform's own list URLs only."""
+
+    def __init__(self, cache: CachedLists | None, http: httpx.AsyncClient | None, allowed_prefixes: Sequence[str],
+                 *, default_ttl: float = 30.0, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._cache, self._http = cache, http
+        self._prefixes = tuple(p for p in allowed_prefixes if p)
+        self._default_ttl = default_ttl
+        self._clock = clock
+        self._fetched: dict[str, tuple[dict[str, Any], datetime, float]] = {}
+
+    def allowed(self, url: str) -> bool:
+        """Whether ``url`` belongs to this platform (may be fetched)."""
+        return url.startswith(self._prefixes) if self._prefixes else False
+
+    async def get(self, url: str) -> tuple[Mapping[str, Any], datetime] | None:
+        """The list from the Kafka cache, else (platform URLs only) from HTTP; None when unavailable."""
+        if self._cache is not None:
+            hit = self._cache.get(url)
+            if hit is not None:
+                return hit
+        if self._http is None or not self.allowed(url):
+            return None
+        kept = self._fetched.get(url)
+        if kept is not None and kept[2] > time.monotonic():
+            return kept[0], kept[1]
+        try:
+            response = await self._http.get(url, headers={"accept": "application/vc+ld+json, application/json"})
+            if response.status_code != 200:
+                return None
+            credential = response.json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        if not isinstance(credential, dict):
+            return None
+        subject = credential.get("credentialSubject")
+        ttl_ms = subject.get("ttl") if isinstance(subject, dict) else None
+        ttl = ttl_ms / 1000 if isinstance(ttl_ms, int | float) and ttl_ms > 0 else self._default_ttl
+        obtained = self._clock()
+        self._fetched[url] = (credential, obtained, time.monotonic() + min(ttl, 300.0))
+        return credential, obtained
+
+
+@dataclass(frozen=True)
+class SharedCredentials:
+    """What a share link points at."""
+
+    credentials: list[Any]
+    expires_at: str | None
+
+
+class ShareNotFound(Exception):
+    """No such share link (or a malformed token)."""
+
+
+class ShareGone(Exception):
+    """The share link expired or was withdrawn."""
+
+
+class WalletUnavailable(Exception):
+    """The wallet could not be asked (not configured, down, or a bad answer)."""
+
+
+def valid_token(token: str) -> bool:
+    """Tokens are URL-safe base64 (the wallet's are 43 characters); anything else is never sent on."""
+    return bool(_TOKEN.fullmatch(token))
+
+
+class WalletClient:
+    """Client of the wallet's share-link endpoint."""
+
+    def __init__(self, base_url: str, http: httpx.AsyncClient) -> None:
+        self._base = base_url.rstrip("/")
+        self._http = http
+
+    async def share(self, token: str) -> SharedCredentials:
+        """The credentials behind ``token``; raises ShareNotFound, ShareGone or WalletUnavailable."""
+        if not valid_token(token):
+            raise ShareNotFound(token)
+        try:
+            response = await self._http.get(f"{self._base}/v1/shares/{token}")
+        except httpx.HTTPError as exc:
+            raise WalletUnavailable(str(exc)) from exc
+        if response.status_code == 404:
+            raise ShareNotFound(token)
+        if response.status_code == 410:
+            raise ShareGone(token)
+        if response.status_code != 200:
+            raise WalletUnavailable(f"wallet answered {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise WalletUnavailable("wallet answered with something other than JSON") from exc
+        if not isinstance(body, dict) or not isinstance(body.get("credentials"), list):
+            raise WalletUnavailable("wallet answer lacks a credentials list")
+        expires = body.get("expires_at")
+        return SharedCredentials(body["credentials"], str(expires) if expires is not None else None)

@@ -1,0 +1,58 @@
+"""Schemathesis against the gateway's published OpenAPI: no 5xx, no response that breaks the schema.
+
+The gateway runs in process (ASGI) over in-memory ports: a registered issuer and its status lists
+(:class:`tests.verifier_support.World`) and a fake wallet that knows one share token. Kept short (a few dozen
+cases per operation) so it finishes well within a minute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from services.verifier.api import Gateway, create_gateway_app
+from services.verifier.sources import WalletClient
+from tests.verifier_support import World
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "S" * 43
+
+
+@dataclass
+class Limits:
+    max_body_bytes: int = 256 * 1024
+    rate_limit_per_second: float = 1e6
+    rate_limit_burst: int = 1_000_000
+    cors_origins: list[str] = field(default_factory=lambda: ["*"])
+
+
+def _app() -> Any:
+    world = World()
+    world.publish(datetime.now(UTC))
+    shared = {"credentials": [world.credential()], "expires_at": "2030-01-01T00:00:00Z"}
+
+    def wallet(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/" + TOKEN):
+            return httpx.Response(200, json=shared)
+        return httpx.Response(404, json={"title": "not found"})
+
+    app = create_gateway_app(Limits())
+    app.state.gateway = Gateway(world.ports(), WalletClient("http://wallet.test",
+                                                            httpx.AsyncClient(transport=httpx.MockTransport(wallet))))
+    return app
+
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_gateway_conforms_to_its_openapi(case: schemathesis.Case[Any]) -> None:
+    case.call_and_validate()
