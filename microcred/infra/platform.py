@@ -7,6 +7,7 @@ group and is stopped on Ctrl-C (or SIGTERM), so nothing is left behind.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -28,6 +29,7 @@ from microcred.infra.redis_local import LocalRedis
 from microcred.kafka.topics import ensure_topics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+REVOCATION_HTTP_PORT = 8082
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class RunningService:
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def endpoint(self) -> str:
@@ -83,6 +86,7 @@ class Platform:
     kafka: LocalKafka | None = None
     redis: LocalRedis | None = None
     services: list[RunningService] = field(default_factory=list)
+    ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def pki_dir(self) -> Path:
@@ -107,27 +111,83 @@ class Platform:
             "PYTHONUNBUFFERED": "1",
         }
 
-    def start_services(self) -> None:
-        """Start the four services on their default ports (or free ones when taken)."""
-        ensure_dev_pki(self.pki_dir)
+    def assign_ports(self) -> dict[str, int]:
+        """Each service's main port (and the revocation service's HTTP port): the default, or a free one."""
+        wanted = {spec.name: spec.default_port for spec in SERVICES}
+        wanted["revocation-http"] = REVOCATION_HTTP_PORT
+        return {name: port if not port_open("127.0.0.1", port) else free_port() for name, port in wanted.items()}
+
+    def env_for(self, name: str, ports: dict[str, int], signer: str = "") -> dict[str, str]:
+        """The environment of one service: shared settings plus what it needs to find the others."""
+        env = self.service_env()
+        env["MICROCRED_DATA_DIR"] = str(self.data_dir / name)
+        status_base = f"http://127.0.0.1:{ports['revocation-http']}"
+        verifier = f"127.0.0.1:{ports['verifier']}"
+        if name == "issuer":
+            env.update(MICROCRED_GRPC_PORT=str(ports["issuer"]),
+                       MICROCRED_REVOCATION_TARGET=f"localhost:{ports['revocation']}",
+                       MICROCRED_DID_WEB_HOST=verifier)
+        elif name == "revocation":
+            env.update(MICROCRED_GRPC_PORT=str(ports["revocation"]), MICROCRED_HTTP_PORT=str(ports["revocation-http"]),
+                       MICROCRED_STATUS_BASE_URL=status_base)
+        elif name == "wallet":
+            env.update(MICROCRED_HTTP_PORT=str(ports["wallet"]),
+                       MICROCRED_SHARE_URL_TEMPLATE=f"http://{verifier}/share/{{token}}")
+        elif name == "verifier":
+            env.update(MICROCRED_HTTP_PORT=str(ports["verifier"]),
+                       MICROCRED_WALLET_URL=f"http://127.0.0.1:{ports['wallet']}",
+                       MICROCRED_STATUS_URL_PREFIXES=json.dumps([f"{status_base}/status/"]),
+                       MICROCRED_STATUS_LIST_SIGNERS=json.dumps([signer] if signer else []))
+        return env
+
+    def start_service(self, spec: ServiceSpec, port: int, env: dict[str, str]) -> RunningService:
+        """Start one service process in its own process group, logging to ``logs/<name>.log``."""
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        for spec in SERVICES:
-            port = spec.default_port if not port_open("127.0.0.1", spec.default_port) else free_port()
-            env = self.service_env()
-            env["MICROCRED_GRPC_PORT" if spec.kind == "grpc" else "MICROCRED_HTTP_PORT"] = str(port)
-            log_path = logs / f"{spec.name}.log"
-            with log_path.open("ab") as log:
-                proc = subprocess.Popen([sys.executable, "-m", spec.module], env=env, cwd=REPO_ROOT,
-                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-            self.services.append(RunningService(spec, port, proc, log_path))
+        log_path = logs / f"{spec.name}.log"
+        with log_path.open("ab") as log:
+            proc = subprocess.Popen([sys.executable, "-m", spec.module], env=env, cwd=REPO_ROOT,
+                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        running = RunningService(spec, port, proc, log_path, env)
+        self.services.append(running)
+        return running
+
+    async def start_services(self, timeout: float = 90.0) -> dict[str, str]:
+        """Start revocation first (its status-list signer is what verifiers trust), then the other three."""
+        ensure_dev_pki(self.pki_dir)
+        ports = self.assign_ports()
+        self.ports = ports
+        by_name = {spec.name: spec for spec in SERVICES}
+        self.start_service(by_name["revocation"], ports["revocation"], self.env_for("revocation", ports))
+        await self.wait_services(timeout)
+        signer = await fetch_signer(ports["revocation-http"], timeout)
+        for name in ("issuer", "wallet", "verifier"):
+            self.start_service(by_name[name], ports[name], self.env_for(name, ports, signer))
+        return await self.wait_services(timeout)
+
+    def kill_service(self, name: str, sig: int = signal.SIGKILL) -> RunningService:
+        """Kill one service (SIGKILL by default) for fault tests; it stays in the list, dead."""
+        svc = next(s for s in self.services if s.spec.name == name and s.process.poll() is None)
+        os.killpg(svc.process.pid, sig)
+        svc.process.wait(timeout=30)
+        return svc
+
+    async def restart_service(self, name: str, timeout: float = 90.0) -> RunningService:
+        """Start a killed service again with the same port and environment, and wait until it is healthy."""
+        old = next(s for s in reversed(self.services) if s.spec.name == name)
+        if old.process.poll() is None:
+            raise RuntimeError(f"{name} is still running")
+        self.services.remove(old)
+        new = self.start_service(old.spec, old.port, old.env)
+        await self.wait_services(timeout)
+        return new
 
     async def wait_services(self, timeout: float = 60.0) -> dict[str, str]:
         """Wait until every gRPC service reports SERVING and every HTTP service answers 200 on /healthz."""
         tls = TlsFiles.from_dir(self.pki_dir, "client")
         deadline = time.monotonic() + timeout
         status: dict[str, str] = {}
-        for svc in self.services:
+        for svc in [s for s in self.services if s.process.poll() is None or s.spec.name not in status]:
             while True:
                 if svc.process.poll() is not None:
                     raise RuntimeError(f"{svc.spec.name} exited; see {svc.log_path}")
@@ -176,6 +236,23 @@ async def probe(svc: RunningService, tls: TlsFiles) -> str:
         return type(exc).__name__
 
 
+async def fetch_signer(http_port: int, timeout: float) -> str:
+    """The revocation service's status-list signer DID (``GET /signer``), which verifiers must trust."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2) as client:
+        while True:
+            try:
+                response = await client.get(f"http://127.0.0.1:{http_port}/signer")
+                if response.status_code == 200:
+                    body = response.json()
+                    return str(body["did"])
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("revocation service did not report its status-list signer")
+            await asyncio.sleep(0.2)
+
+
 async def run_platform(data_dir: Path, report: Callable[[Platform, dict[str, str]], None]) -> None:
     """Start everything, call ``report`` with the endpoints, and run until SIGINT/SIGTERM."""
     from microcred.lifecycle import wait_for_shutdown_signal
@@ -184,8 +261,7 @@ async def run_platform(data_dir: Path, report: Callable[[Platform, dict[str, str
     stop_requested = asyncio.Event()
     try:
         await platform.start_infrastructure()
-        platform.start_services()
-        status = await platform.wait_services()
+        status = await platform.start_services()
         report(platform, status)
         waiter = asyncio.ensure_future(wait_for_shutdown_signal())
         while not waiter.done() and not stop_requested.is_set():
