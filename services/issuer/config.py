@@ -1,9 +1,95 @@
-"""Settings of the issuer service (environment variables prefixed ``MICROCRED_``)."""
+"""Settings of the issuer service (environment variables prefixed ``MICROCRED_``) and its key store.
+
+Besides the shared Kafka/Redis/TLS/gRPC settings the service reads:
+
+* ``MICROCRED_REVOCATION_TARGET`` (required, e.g. ``127.0.0.1:50052``): the revocation service's gRPC
+  address, for status-list index reservations; ``MICROCRED_SERVICE_CERT_NAME`` (``client``): the client
+  certificate in ``MICROCRED_TLS_DIR`` (``<name>.crt``/``<name>.key``, OU ``service``) used for that call;
+* ``MICROCRED_DID_WEB_HOST`` (required): the public host serving the issuers' ``did:web`` documents (the
+  verifier's public host, e.g. ``trust.example.eu`` or ``localhost%3A8080``);
+* ``MICROCRED_DATA_DIR`` (``.run/issuer``), ``MICROCRED_KEYSTORE_DIR`` (``<data dir>/keys``): the encrypted
+  key store of the issuers' signing keys;
+* ``MICROCRED_KEK`` (base64) or ``MICROCRED_KEK_FILE``: the key-encryption key. Without either, ``dev`` and
+  ``test`` generate ``<data dir>/kek`` once; ``prod`` refuses to start;
+* ``MICROCRED_STATUS_BLOCK_SIZE`` (1000): indexes reserved per request (prefetched at half);
+* ``MICROCRED_SIGNING_WORKERS`` (default: number of cores minus one, at most 8): worker processes that render
+  and sign (0 = in the service process);
+* ``MICROCRED_BATCH_CHUNK_SIZE`` (256) and ``MICROCRED_BATCH_IN_FLIGHT`` (4): how a batch stream is cut into
+  chunks (one Kafka ``publish_many`` each) and how many chunks of one stream are processed at once;
+* ``MICROCRED_ISSUER_REDIS_PREFIX`` (``issuer``), ``MICROCRED_ISSUER_CONSUMER_GROUP`` (``issuer``) and
+  ``MICROCRED_REGISTRY_NAMESPACE`` (``issuer-registry``): so tests and benchmarks can run isolated instances.
+"""
 
 from __future__ import annotations
 
+import base64
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import Field
+
+from microcred.crypto.keystore import KEK_ENV, KEK_FILE_ENV, EncryptedFileKeyStore, KeyStore, load_kek
 from microcred.settings import GrpcServiceSettings
+
+__all__ = ["MissingKekError", "Settings", "open_keystore"]
+
+log = logging.getLogger(__name__)
+DEV_ENVIRONMENTS = frozenset({"dev", "test"})
 
 
 class Settings(GrpcServiceSettings):
     """Everything the issuer service reads from its environment."""
+
+    revocation_target: str = Field(description="host:port of the revocation service's gRPC endpoint")
+    service_cert_name: str = "client"
+    did_web_host: str = Field(description="public host serving did:web documents of the issuers")
+    data_dir: Path = Path(".run/issuer")
+    keystore_dir: Path | None = None
+    kek_file: Path | None = None
+    status_block_size: int = Field(default=1000, ge=1, le=10_000)
+    signing_workers: int | None = Field(default=None, ge=0, le=64,
+                                        description="signing processes; default: one per core but one")
+    batch_chunk_size: int = Field(default=256, ge=1, le=5000)
+    batch_in_flight: int = Field(default=4, ge=1, le=64)
+    issuer_redis_prefix: str = Field(default="issuer", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    issuer_consumer_group: str = "issuer"
+    registry_namespace: str = "issuer-registry"
+
+    @property
+    def resolved_signing_workers(self) -> int:
+        """``signing_workers``, or one per core but the one the event loop needs (at most 8)."""
+        if self.signing_workers is not None:
+            return self.signing_workers
+        return max(0, min(8, (os.cpu_count() or 1) - 1))
+
+    @property
+    def resolved_keystore_dir(self) -> Path:
+        """The key store directory (``keystore_dir`` or ``<data_dir>/keys``)."""
+        return self.keystore_dir if self.keystore_dir is not None else self.data_dir / "keys"
+
+
+class MissingKekError(RuntimeError):
+    """No key-encryption key was configured where one is required."""
+
+
+def open_keystore(settings: Settings, env: Mapping[str, str] | None = None) -> KeyStore:
+    """Open the encrypted key store; in ``dev``/``test`` generate a KEK file when none is configured."""
+    env = os.environ if env is None else env
+    if settings.kek_file is not None:
+        return EncryptedFileKeyStore(settings.resolved_keystore_dir, load_kek(env, settings.kek_file))
+    if env.get(KEK_ENV) or env.get(KEK_FILE_ENV):
+        return EncryptedFileKeyStore(settings.resolved_keystore_dir, load_kek(env))
+    if settings.environment not in DEV_ENVIRONMENTS:
+        raise MissingKekError(f"environment {settings.environment!r} needs a key-encryption key: set {KEK_ENV} "
+                              f"(base64 of 32 bytes) or {KEK_FILE_ENV}")
+    kek_path = settings.data_dir / "kek"
+    if not kek_path.exists():
+        kek_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(kek_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(base64.b64encode(secrets.token_bytes(32)) + b"\n")
+        log.warning("generated a development key-encryption key", extra={"path": str(kek_path)})
+    return EncryptedFileKeyStore(settings.resolved_keystore_dir, load_kek(env, kek_path))

@@ -1,0 +1,186 @@
+"""Fast RDFC-1.0 canonical N-Quads for many JSON-LD documents of the same *shape*.
+
+JSON-LD expansion dominates a naive signer (about 6 ms of pyld per credential). But the credentials of one
+cohort differ only in their string values: keys, types, contexts, list lengths, booleans and numbers (the
+*shape*) are what JSON-LD processing decides on. So, once per shape:
+
+1. every string value of the document (outside ``@context``, ``type`` and other ``@`` keywords) is replaced by a
+   unique sentinel IRI ``urn:x-microcred-slot:N`` and pyld canonicalises that document, in safe mode;
+2. each sentinel must come back as exactly one whole RDF term (an IRI or a literal's lexical value),
+   otherwise the shape is marked *unsafe* and always handled by pyld;
+3. the N-Quads, with slots where the sentinels were, are the shape's template
+   (:mod:`microcred.credential.rdfc_template`).
+
+Then, per document: fill the slots with the document's strings (IRI slots only take values pyld would pass
+through unchanged: absolute, not a blank node, not a compact IRI of a defined term), deduplicate the quads
+when the template allows duplicates, and run RDFC-1.0. Whenever every blank node has a unique first-degree
+hash (the normal case for credentials) RDFC-1.0 needs no N-degree hashing and is done here; otherwise the
+document goes to pyld. The first document of every shape is also canonicalised by pyld and compared: any
+difference marks the shape unsafe, so a wrong template can never sign anything.
+
+What is constant across a cohort is cached: RDF terms of unchanged values, first-degree hashes of blank nodes
+whose values did not change, and, for sub-documents registered with :meth:`TemplateCanonicalizer.freeze`
+(the issuer's rendered achievement, shared by a cohort's credentials), their flattened values.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from microcred.credential.rdfc_template import (
+    STRUCTURAL_KEYS,
+    Template,
+    UnsafeShape,
+    build_template,
+    iri_ok,
+    rdfc_planned,
+    rdfc_unique,
+    with_sentinels,
+)
+from microcred.jsonld import loader
+
+__all__ = ["CanonStats", "TemplateCanonicalizer"]
+
+log = logging.getLogger(__name__)
+
+# id(node) -> (node, its shape parts, its values): sub-documents promised never to change.
+_Frozen = dict[int, tuple[Any, list[str], list[str]]]
+
+
+def _flatten(node: Any, values: list[str], parts: list[str], frozen: _Frozen) -> None:
+    """Append ``node``'s shape to ``parts`` and its string values, in order, to ``values``.
+
+    Leaf strings are handled inline (no call per leaf): this walk runs once per signed credential.
+    """
+    if isinstance(node, dict):
+        parts.append("{")
+        for key, value in node.items():
+            parts.append(key)
+            if key in STRUCTURAL_KEYS:
+                parts.append("\x02" + repr(value))
+            elif type(value) is str:
+                parts.append("\x01")
+                values.append(value)
+            elif frozen and id(value) in frozen:
+                _, frozen_parts, frozen_values = frozen[id(value)]
+                parts.extend(frozen_parts)
+                values.extend(frozen_values)
+            else:
+                _flatten(value, values, parts, frozen)
+        parts.append("}")
+    elif isinstance(node, list):
+        parts.append("[")
+        for item in node:
+            if type(item) is str:
+                parts.append("\x01")
+                values.append(item)
+            else:
+                _flatten(item, values, parts, frozen)
+        parts.append("]")
+    elif isinstance(node, str):
+        parts.append("\x01")
+        values.append(node)
+    else:  # bool, number, None: part of the shape (their RDF form depends on the value)
+        parts.append(f"\x03{type(node).__name__}:{node!r}")
+
+
+@dataclass
+class CanonStats:
+    """Counters: documents done by template, by pyld (fallback) and templates built."""
+
+    fast: int = 0
+    fallback: int = 0
+    templates: int = 0
+    unsafe_shapes: int = 0
+    checks: int = 0
+
+
+@dataclass
+class TemplateCanonicalizer:
+    """Drop-in for :func:`microcred.jsonld.loader.canonize` that caches one template per document shape."""
+
+    max_templates: int = 256
+    max_frozen: int = 64
+    fallback: Callable[[Mapping[str, Any]], str] = loader.canonize
+    stats: CanonStats = field(default_factory=CanonStats)
+
+    def __post_init__(self) -> None:
+        self._templates: OrderedDict[str, Template | None] = OrderedDict()
+        self._frozen: OrderedDict[int, tuple[Any, list[str], list[str]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def freeze(self, node: dict[str, Any]) -> None:
+        """Promise that ``node`` (a sub-document, e.g. a shared achievement) will never be modified again, so
+        its flattened values can be reused wherever it appears. The promise is the caller's to keep."""
+        with self._lock:
+            if id(node) in self._frozen:
+                self._frozen.move_to_end(id(node))
+                return
+        values: list[str] = []
+        parts: list[str] = []
+        _flatten(node, values, parts, {})
+        with self._lock:
+            self._frozen[id(node)] = (node, parts, values)  # holds ``node``, so its id cannot be reused
+            while len(self._frozen) > self.max_frozen:
+                self._frozen.popitem(last=False)
+
+    def canonize(self, document: Mapping[str, Any]) -> str:
+        """RDFC-1.0 N-Quads of ``document``, identical to ``loader.canonize`` (and raising the same errors)."""
+        values: list[str] = []
+        parts: list[str] = []
+        _flatten(document, values, parts, dict(self._frozen) if self._frozen else {})
+        key = "\x00".join(parts)
+        template = self._template(key, document, len(values))
+        if template is None or not all(iri_ok(values[i]) for i in template.iri_slots):
+            self.stats.fallback += 1
+            return self.fallback(document)
+        quads = template.fill(values)
+        if template.may_collide and len(set(quads)) != len(quads):
+            result = rdfc_unique(list(dict.fromkeys(quads)))
+        else:
+            result = rdfc_planned(template, quads, values)
+        if result is None:
+            self.stats.fallback += 1
+            return self.fallback(document)
+        if not template.checked:
+            return self._check(key, template, document, result)
+        self.stats.fast += 1
+        return result
+
+    def _template(self, key: str, document: Mapping[str, Any], slots: int) -> Template | None:
+        with self._lock:
+            if key in self._templates:
+                self._templates.move_to_end(key)
+                return self._templates[key]
+        template: Template | None
+        try:
+            template = build_template(with_sentinels(document, [0]), slots)
+            self.stats.templates += 1
+        except UnsafeShape as exc:
+            log.info("JSON-LD shape not templatable, using pyld for it", extra={"why": str(exc)})
+            template = None
+            self.stats.unsafe_shapes += 1
+        # Errors of the document itself (remote context, undefined term) propagate from loader.canonize.
+        with self._lock:
+            self._templates[key] = template
+            while len(self._templates) > self.max_templates:
+                self._templates.popitem(last=False)
+        return template
+
+    def _check(self, key: str, template: Template, document: Mapping[str, Any], result: str) -> str:
+        """First use of a template: compare with pyld once; a difference disables the template for good."""
+        self.stats.checks += 1
+        reference = self.fallback(document)
+        if reference != result:
+            log.error("template canonicalisation differs from pyld; shape disabled")
+            with self._lock:
+                self._templates[key] = None
+            self.stats.unsafe_shapes += 1
+        else:
+            template.checked = True
+        return reference

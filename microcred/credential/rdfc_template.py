@@ -1,0 +1,302 @@
+"""Canonical N-Quads templates of JSON-LD document shapes, and the RDFC-1.0 fast path over filled templates.
+
+Used by :class:`microcred.credential.canon.TemplateCanonicalizer` (see there for the idea). A template is the
+RDFC-1.0 output of a document whose string values were replaced by sentinel IRIs, with each sentinel turned
+into a *slot*. Filling the slots with a document's values gives that document's dataset (before blank-node
+relabelling); :func:`rdfc_planned` then canonicalises it when every blank node's first-degree hash is unique,
+and caches those hashes per blank node, keyed by the values that feed them (for a cohort most blank nodes,
+e.g. the achievement's alignments, hash the same every time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import operator
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pyld.nquads import escape, parse_nquads
+
+from microcred.jsonld import loader
+
+__all__ = ["STRUCTURAL_KEYS", "Template", "UnsafeShape", "build_template", "iri_ok", "rdfc_planned", "rdfc_unique",
+           "with_sentinels"]
+
+SENTINEL = "urn:x-microcred-slot:"
+_SENTINEL_RE = re.compile(re.escape(SENTINEL) + r"(\d+)")
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+# What pyld leaves untouched in an @id / @type:@id position: an absolute IRI whose scheme is not a term.
+_IRI_OK = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]*")
+_NEEDS_ESCAPE = re.compile(r'[\\\t\n\r"]')
+#: Keys whose values are part of a document's shape, never slots.
+STRUCTURAL_KEYS = frozenset({"type", "@context", "@type", "@language", "@direction", "@container", "@list",
+                             "@set", "@graph", "@included", "@nest", "@json", "@version", "@vocab", "@base"})
+_MEMO_LIMIT = 4096  # cached first-degree hashes per blank node
+_MEMO_GIVE_UP = 256  # misses without a hit after which a blank node is no longer cached (per-learner nodes)
+
+# A template quad: (subject, predicate, object); an int is a slot index, a str constant N-Quads text.
+TQuad = tuple[int | str, str, int | str]
+# How one quad appears in a blank node's first-degree hash: (quad index, subject text or None = the filled
+# term, object text or None).
+Mention = tuple[int, str | None, str | None]
+
+
+class UnsafeShape(Exception):
+    """A sentinel did not come back as one whole RDF term: values influence the structure."""
+
+
+@cache
+def _context_terms() -> frozenset[str]:
+    """Every term defined anywhere in the pinned contexts (a compact-IRI prefix must not be one of them)."""
+    terms: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                terms.add(key)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for entry in set(loader.manifest().values()):
+        walk(json.loads(resources.files("microcred.jsonld.contexts").joinpath(entry.file).read_bytes()))
+    return frozenset(terms)
+
+
+def iri_ok(value: str) -> bool:
+    """True if pyld would emit ``value`` unchanged as an IRI (absolute, not a blank node, no term prefix)."""
+    if not _IRI_OK.fullmatch(value):
+        return False
+    prefix, _, suffix = value.partition(":")
+    terms = _context_terms()
+    return prefix != "_" and (suffix.startswith("//") or prefix not in terms) and value not in terms
+
+
+def with_sentinels(node: Any, counter: list[int]) -> Any:
+    """``node`` with its i-th string value (in :func:`canon._flatten` order) replaced by sentinel i."""
+    if isinstance(node, str):
+        counter[0] += 1
+        return f"{SENTINEL}{counter[0] - 1}"
+    if isinstance(node, dict):
+        return {k: (v if k in STRUCTURAL_KEYS else with_sentinels(v, counter)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [with_sentinels(item, counter) for item in node]
+    return node
+
+
+@dataclass
+class Template:
+    """The canonical quads of one document shape, with slots for its string values."""
+
+    quads: list[TQuad]
+    suffixes: list[str | None]  # per slot: None for an IRI slot, else the literal's suffix (^^<dt>, @lang, "")
+    iri_slots: tuple[int, ...]
+    plan: list[tuple[str, list[Mention]]]  # per blank node: its mentions
+    plan_slots: list[tuple[int, ...]]  # per blank node: the slots its first-degree hash depends on
+    may_collide: bool  # can two quads become equal once filled (then the dataset must be deduplicated)?
+    checked: bool = False
+    terms: list[tuple[str, str] | None] = field(default_factory=list)  # per slot: (last value, its term)
+    memos: list[dict[tuple[str, ...], str] | None] = field(default_factory=list)
+    constants: list[str] = field(default_factory=list)
+    _filled: list[str] = field(default_factory=list)
+    hits: list[int] = field(default_factory=list)
+    misses: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.terms = [None] * len(self.suffixes)
+        self.memos = [{} for _ in self.plan]
+        self.hits = [0] * len(self.plan)
+        self.misses = [0] * len(self.plan)
+        # Quads as indexes into (slot terms + constants), so filling and serialising run in C.
+        self.constants = sorted({t for q in self.quads for t in q if isinstance(t, str)})
+        at = {c: len(self.suffixes) + i for i, c in enumerate(self.constants)}
+        self._pick = operator.itemgetter(*[t if isinstance(t, int) else at[t] for q in self.quads for t in q])
+        self._lines = "%s %s %s .\n" * len(self.quads)
+
+    def fill(self, values: list[str]) -> list[tuple[str, str, str]]:
+        """The dataset of a document with these values (quads in template order)."""
+        cached = self.terms
+        terms: list[str] = []
+        for i, value in enumerate(values):
+            hit = cached[i]
+            if hit is not None and hit[0] is value:  # same string object as last time: same term
+                terms.append(hit[1])
+                continue
+            suffix = self.suffixes[i]
+            if suffix is None:
+                term = f"<{value}>"
+            else:
+                term = f'"{escape(value) if _NEEDS_ESCAPE.search(value) else value}"{suffix}'
+            cached[i] = (value, term)
+            terms.append(term)
+        self._filled = terms
+        flat = iter(self._pick(terms + self.constants))
+        return list(zip(flat, flat, flat, strict=True))
+
+    def serialize(self, label: dict[str, str]) -> str:
+        """The sorted canonical N-Quads of the last :meth:`fill`, blank nodes relabelled."""
+        text = self._lines % self._pick(self._filled + [label.get(c, c) for c in self.constants])
+        lines = [line + "\n" for line in text[:-1].split("\n")]  # not splitlines(): U+2028 is no line break
+        lines.sort()
+        return "".join(lines)
+
+    def first_degree_hash(self, b: int, quads: list[tuple[str, str, str]], values: list[str]) -> str:
+        """Hash First Degree Quads of blank node ``b`` (memoised on the values it depends on)."""
+        memo = self.memos[b]
+        key: tuple[str, ...] = ()
+        if memo is not None:
+            key = tuple([values[i] for i in self.plan_slots[b]])
+            hit = memo.get(key)
+            if hit is not None:
+                self.hits[b] += 1
+                return hit
+        digest = _hash_lines([f"{s or quads[i][0]} {quads[i][1]} {o or quads[i][2]} .\n"
+                              for i, s, o in self.plan[b][1]])
+        if memo is not None:
+            self.misses[b] += 1
+            if self.misses[b] > _MEMO_GIVE_UP and self.hits[b] * 10 < self.misses[b]:  # per-learner node
+                self.memos[b] = None
+            elif len(memo) < _MEMO_LIMIT:
+                memo[key] = digest
+        return digest
+
+
+def _slot_of(value: str) -> int | None:
+    match = _SENTINEL_RE.fullmatch(value)
+    if match is not None:
+        return int(match.group(1))
+    if SENTINEL in value:
+        raise UnsafeShape(f"sentinel inside {value!r}")
+    return None
+
+
+def _term(component: Mapping[str, Any], suffixes: dict[int, str | None]) -> int | str:
+    kind, value = component["type"], component["value"]
+    if kind == "blank node":
+        return str(value)
+    slot = _slot_of(value)
+    if kind == "IRI":
+        if slot is None:
+            return f"<{value}>"
+        suffixes[slot] = None
+        return slot
+    datatype = component.get("datatype", _XSD_STRING)
+    if SENTINEL in datatype:
+        raise UnsafeShape("sentinel in a datatype")
+    if datatype == _RDF_LANGSTRING:
+        suffix = f"@{component['language']}" if component.get("language") else ""
+    else:
+        suffix = "" if datatype == _XSD_STRING else f"^^<{datatype}>"
+    if slot is None:
+        return f'"{escape(value)}"{suffix}'
+    suffixes[slot] = suffix
+    return slot
+
+
+def _is_bnode(term: int | str) -> bool:
+    return isinstance(term, str) and term.startswith("_:")
+
+
+def _plan(quads: list[TQuad]) -> tuple[list[tuple[str, list[Mention]]], list[tuple[int, ...]]]:
+    mentions: dict[str, list[Mention]] = {}
+    for index, (subj, _, obj) in enumerate(quads):
+        for node in [t for t in (subj, obj) if _is_bnode(t)]:
+            assert isinstance(node, str)
+            s_text = ("_:a" if subj == node else "_:z") if _is_bnode(subj) else None
+            o_text = ("_:a" if obj == node else "_:z") if _is_bnode(obj) else None
+            mentions.setdefault(node, []).append((index, s_text, o_text))
+    plan = list(mentions.items())
+    slots = [tuple(sorted({t for i, _, _ in m for t in (quads[i][0], quads[i][2]) if isinstance(t, int)}))
+             for _, m in plan]
+    return plan, slots
+
+
+def _may_collide(quads: list[TQuad]) -> bool:
+    """Could two distinct template quads become equal once their slots are filled?"""
+    by_predicate: dict[str, list[TQuad]] = {}
+    for quad in quads:
+        by_predicate.setdefault(quad[1], []).append(quad)
+
+    def compatible(a: int | str, b: int | str) -> bool:
+        return isinstance(a, int) or isinstance(b, int) or a == b
+
+    for group in by_predicate.values():
+        for i, first in enumerate(group):
+            for second in group[i + 1:]:
+                if compatible(first[0], second[0]) and compatible(first[2], second[2]):
+                    return True
+    return False
+
+
+def build_template(sentinel_doc: Mapping[str, Any], slots: int) -> Template:
+    """The template of a sentinel document (raises :class:`UnsafeShape`, or pyld's errors for the document)."""
+    dataset = parse_nquads(loader.canonize(sentinel_doc))
+    if set(dataset) - {"@default"}:
+        raise UnsafeShape("named graphs")
+    suffixes: dict[int, str | None] = {}
+    quads: list[TQuad] = []
+    for triple in dataset.get("@default", []):
+        if SENTINEL in triple["predicate"]["value"]:
+            raise UnsafeShape("sentinel as a predicate")
+        quads.append((_term(triple["subject"], suffixes), f"<{triple['predicate']['value']}>",
+                      _term(triple["object"], suffixes)))
+    if set(suffixes) != set(range(slots)):
+        raise UnsafeShape(f"{slots - len(suffixes)} values do not appear as RDF terms")
+    iri_slots = tuple(sorted(i for i, suffix in suffixes.items() if suffix is None))
+    plan, plan_slots = _plan(quads)
+    return Template(quads, [suffixes[i] for i in range(slots)], iri_slots, plan, plan_slots, _may_collide(quads))
+
+
+def _hash_lines(lines: list[str]) -> str:
+    lines.sort()
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def _label(hashed: list[tuple[str, str]]) -> dict[str, str] | None:
+    """Canonical labels in first-degree-hash order, or None when two hashes collide (N-degree needed)."""
+    hashed.sort()
+    for i in range(1, len(hashed)):
+        if hashed[i][0] == hashed[i - 1][0]:
+            return None
+    return {node: f"_:c14n{i}" for i, (_, node) in enumerate(hashed)}
+
+
+def _serialize(quads: list[tuple[str, str, str]], label: dict[str, str]) -> str:
+    out = [f"{label.get(s, s)} {p} {label.get(o, o)} .\n" for s, p, o in quads]
+    out.sort()
+    return "".join(out)
+
+
+def rdfc_unique(quads: list[tuple[str, str, str]]) -> str | None:
+    """RDFC-1.0 of distinct quads when every blank node's first-degree hash is unique, else None."""
+    by_node: dict[str, list[tuple[str, str, str]]] = {}
+    for quad in quads:
+        s, _, o = quad
+        if s[:2] == "_:":
+            by_node.setdefault(s, []).append(quad)
+        if o[:2] == "_:":  # a self-loop is listed twice, exactly as pyld (and RDFC-1.0 step 2.1) do
+            by_node.setdefault(o, []).append(quad)
+    hashed = [
+        (_hash_lines([
+            f"{'_:a' if s == node else '_:z' if s[:2] == '_:' else s} {p} "
+            f"{'_:a' if o == node else '_:z' if o[:2] == '_:' else o} .\n"
+            for s, p, o in mentions
+        ]), node)
+        for node, mentions in by_node.items()
+    ]
+    label = _label(hashed)
+    return None if label is None else _serialize(quads, label)
+
+
+def rdfc_planned(template: Template, quads: list[tuple[str, str, str]], values: list[str]) -> str | None:
+    """:func:`rdfc_unique` using the template's blank-node plan and hash memo (quads must be distinct)."""
+    hashed = [(template.first_degree_hash(b, quads, values), node) for b, (node, _) in enumerate(template.plan)]
+    label = _label(hashed)
+    return None if label is None else template.serialize(label)

@@ -1,0 +1,179 @@
+"""IssuerService over gRPC (mTLS): the caller's client certificate is the issuer's identity.
+
+Only callers whose certificate has OU ``issuer`` may use the service; CN is the issuer id, O its agency. There is
+no field naming another issuer: a credential is always issued in the caller's name, and ``GetCredential``
+answers NOT_FOUND for another issuer's credential exactly as for an unknown id.
+
+Errors of the unary calls are ``google.rpc.Status`` values: INVALID_ARGUMENT with a ``google.rpc.BadRequest``
+naming every field violation, PERMISSION_DENIED with a ``google.rpc.ErrorInfo`` carrying the registry's reason,
+UNAVAILABLE when a retry (same idempotency key) may succeed. The batch stream never fails for one item: each
+item's result carries its own ``IssueFailure``. Items are gathered into chunks (one Kafka ``publish_many`` each);
+several chunks of a stream are processed at once, so results may come back out of order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, NoReturn
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+from google.rpc import code_pb2, error_details_pb2, status_pb2  # type: ignore[import-untyped, unused-ignore]
+from grpc_status import rpc_status
+
+from microcred.gen.microcred.v1 import issuer_pb2, issuer_pb2_grpc
+from microcred.grpc_server import caller_identity
+from microcred.model.errors import to_bad_request
+from microcred.pki import ROLE_ISSUER
+from services.issuer.issuance import Caller, Issuance, IssueItem, Outcome, Refusal
+
+__all__ = ["IssuerApi"]
+
+log = logging.getLogger(__name__)
+
+Context = Any  # grpc.aio.ServicerContext (grpc ships no type information)
+ERROR_DOMAIN = "issuer.microcred"
+
+
+async def _abort(context: Context, code: int, message: str, *details: Message) -> NoReturn:
+    packed = []
+    for detail in details:
+        item = any_pb2.Any()
+        item.Pack(detail)
+        packed.append(item)
+    await context.abort_with_status(rpc_status.to_status(status_pb2.Status(code=code, message=message,
+                                                                           details=packed)))
+    raise AssertionError("abort_with_status returned")  # pragma: no cover
+
+
+async def _refuse(context: Context, refusal: Refusal) -> NoReturn:
+    details: list[Message] = []
+    if refusal.violations:
+        details.append(to_bad_request(refusal.violations))
+    if refusal.reason:
+        details.append(error_details_pb2.ErrorInfo(reason=refusal.reason, domain=ERROR_DOMAIN))
+    await _abort(context, refusal.code, refusal.message, *details)
+
+
+def _failure(refusal: Refusal) -> issuer_pb2.IssueFailure:
+    violations = to_bad_request(refusal.violations).field_violations if refusal.violations else []
+    message = f"{refusal.reason}: {refusal.message}" if refusal.reason else refusal.message
+    return issuer_pb2.IssueFailure(code=refusal.code, message=message, field_violations=violations)
+
+
+def _result(request: issuer_pb2.IssueCredentialsRequest, outcome: Outcome) -> issuer_pb2.IssueCredentialsResponse:
+    response = issuer_pb2.IssueCredentialsResponse(idempotency_key=request.idempotency_key,
+                                                   client_reference=request.client_reference)
+    if isinstance(outcome, Refusal):
+        response.failure.CopyFrom(_failure(outcome))
+    else:
+        response.issued.CopyFrom(outcome)
+    return response
+
+
+class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
+    """The IssuerService servicer."""
+
+    def __init__(self, issuance: Issuance, *, chunk_size: int = 256, in_flight: int = 4,
+                 linger: float = 0.002) -> None:
+        self._issuance = issuance
+        self._chunk, self._in_flight, self._linger = chunk_size, in_flight, linger
+
+    async def _caller(self, context: Context) -> Caller:
+        identity = caller_identity(context)
+        if identity is None or not identity.subject_id:
+            await _abort(context, code_pb2.UNAUTHENTICATED,
+                         "a client certificate issued by the platform CA is required")
+        if identity.role != ROLE_ISSUER:
+            await _abort(context, code_pb2.PERMISSION_DENIED,
+                         f"only issuers (client certificate OU=issuer) may issue; the caller has role "
+                         f"{identity.role!r}",
+                         error_details_pb2.ErrorInfo(reason="ISSUER_ROLE_REQUIRED", domain=ERROR_DOMAIN))
+        pem = context.auth_context()["x509_pem_cert"][0]
+        fingerprint = x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256()).hex()
+        return Caller(identity.subject_id, identity.agency_id, fingerprint)
+
+    async def IssueCredential(self, request: issuer_pb2.IssueCredentialRequest,
+                              context: Context) -> issuer_pb2.IssueCredentialResponse:
+        """Validate, sign and publish one credential (idempotent on the key)."""
+        caller = await self._caller(context)
+        [outcome] = await self._issuance.issue(caller, [IssueItem(request.idempotency_key, request.credential)])
+        if isinstance(outcome, Refusal):
+            await _refuse(context, outcome)
+        return issuer_pb2.IssueCredentialResponse(credential=outcome)
+
+    async def GetCredential(self, request: issuer_pb2.GetCredentialRequest,
+                            context: Context) -> issuer_pb2.GetCredentialResponse:
+        """One of the caller's credentials; NOT_FOUND for anything else."""
+        caller = await self._caller(context)
+        found = await self._issuance.get(caller, request.credential_id)
+        if found is None:
+            await _abort(context, code_pb2.NOT_FOUND, f"no credential {request.credential_id!r} issued by "
+                                                      f"{caller.issuer_id!r}")
+        issued, event = found
+        return issuer_pb2.GetCredentialResponse(credential=issued, micro_credential=event.credential,
+                                                issuer_id=event.issuer_id)
+
+    async def IssueCredentials(self, request_iterator: AsyncIterator[issuer_pb2.IssueCredentialsRequest],
+                               context: Context) -> AsyncIterator[issuer_pb2.IssueCredentialsResponse]:
+        """One result per streamed item; a bad item never fails the stream."""
+        caller = await self._caller(context)
+        inbound: asyncio.Queue[issuer_pb2.IssueCredentialsRequest | None] = asyncio.Queue(self._chunk * 2)
+        chunks: asyncio.Queue[asyncio.Task[list[issuer_pb2.IssueCredentialsResponse]] | None] = \
+            asyncio.Queue(self._in_flight)
+        started: list[asyncio.Task[Any]] = []
+
+        async def read() -> None:
+            try:
+                async for request in request_iterator:
+                    await inbound.put(request)
+            finally:
+                await inbound.put(None)
+
+        async def cut() -> None:
+            done = False
+            while not done:
+                first = await inbound.get()
+                if first is None:
+                    break
+                batch = [first]
+                while len(batch) < self._chunk:
+                    try:
+                        nxt = inbound.get_nowait() if not inbound.empty() else \
+                            await asyncio.wait_for(inbound.get(), self._linger)
+                    except TimeoutError:
+                        break
+                    if nxt is None:
+                        done = True
+                        break
+                    batch.append(nxt)
+                task = asyncio.create_task(self._process(caller, batch))
+                started.append(task)
+                await chunks.put(task)
+            await chunks.put(None)
+
+        started += [asyncio.create_task(read()), asyncio.create_task(cut())]
+        try:
+            while (task := await chunks.get()) is not None:
+                for response in await task:
+                    yield response
+        finally:
+            for pending in started:
+                pending.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*started, return_exceptions=True)
+
+    async def _process(self, caller: Caller, batch: Sequence[issuer_pb2.IssueCredentialsRequest]
+                       ) -> list[issuer_pb2.IssueCredentialsResponse]:
+        items = [IssueItem(r.idempotency_key, r.credential, r.client_reference) for r in batch]
+        try:
+            outcomes = await self._issuance.issue(caller, items)
+        except Exception as exc:  # a bug must not end the stream: every item of the chunk reports it
+            log.exception("batch chunk failed", extra={"issuer_id": caller.issuer_id, "count": len(items)})
+            outcomes = [Refusal(code_pb2.INTERNAL, f"internal error: {type(exc).__name__}")] * len(items)
+        return [_result(request, outcome) for request, outcome in zip(batch, outcomes, strict=True)]

@@ -1,0 +1,129 @@
+"""The running issuer service: every part wired together, started and stopped in order.
+
+:class:`IssuerApp` is what ``main.py`` runs and what integration tests and the benchmark start in-process
+(gRPC port 0). Start order: Redis and the Kafka producer; the registry projection and the credential-store
+projection (rebuild by replay when Redis is empty); the revocation client and the status-index pool; the
+signing workers; then the mTLS gRPC server with IssuerService and RegistryService (health SERVING last).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import grpc
+from redis.asyncio import Redis
+
+from microcred.crypto.keystore import KeyStore
+from microcred.gen.microcred.v1 import issuer_pb2, issuer_pb2_grpc, registry_pb2, registry_pb2_grpc, revocation_pb2_grpc
+from microcred.grpc_server import GrpcServer, TlsFiles, client_channel, create_server
+from microcred.jsonld.loader import verify_all_contexts
+from microcred.kafka.publisher import KafkaEventPublisher
+from microcred.lifecycle import connect_redis
+from microcred.registry.projector import RegistryProjection, start_registry_projection
+from services.issuer.api import IssuerApi
+from services.issuer.config import Settings, open_keystore
+from services.issuer.issuance import Issuance
+from services.issuer.projection import CredentialStoreProjection
+from services.issuer.registry_api import RegistryApi
+from services.issuer.signing import SigningPool
+from services.issuer.status_pool import GrpcStatusIndexSource, StatusIndexPool, StatusIndexSource
+from services.issuer.store import RedisCredentialStore
+
+__all__ = ["SERVICE_NAMES", "IssuerApp"]
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = (
+    issuer_pb2.DESCRIPTOR.services_by_name["IssuerService"].full_name,
+    registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name,
+)
+
+
+@dataclass
+class IssuerApp:
+    """All moving parts of one issuer service instance (``keystore`` / ``status_source`` may be injected)."""
+
+    settings: Settings
+    keystore: KeyStore | None = None
+    status_source: StatusIndexSource | None = None
+    redis: Redis | None = field(default=None, init=False)
+    publisher: KafkaEventPublisher | None = field(default=None, init=False)
+    registry_projection: RegistryProjection | None = field(default=None, init=False)
+    store_projection: CredentialStoreProjection | None = field(default=None, init=False)
+    pool: StatusIndexPool | None = field(default=None, init=False)
+    signing: SigningPool | None = field(default=None, init=False)
+    server: GrpcServer | None = field(default=None, init=False)
+    _revocation: grpc.aio.Channel | None = field(default=None, init=False)
+
+    @property
+    def port(self) -> int:
+        """The bound gRPC port."""
+        assert self.server is not None
+        return self.server.port
+
+    async def start(self) -> None:
+        """Start everything; on failure, stop what was started and re-raise."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        s = self.settings
+        verify_all_contexts()
+        keystore = self.keystore if self.keystore is not None else open_keystore(s)
+        self.redis = await connect_redis(s.redis_url)
+        self.publisher = KafkaEventPublisher(s.kafka_bootstrap, client_id="issuer")
+        await self.publisher.start()
+        self.registry_projection = await start_registry_projection(
+            s.kafka_bootstrap, self.redis, group_id=f"{s.issuer_consumer_group}-registry",
+            namespace=s.registry_namespace)
+        self.store_projection = CredentialStoreProjection(s.kafka_bootstrap, self.redis,
+                                                          group_id=f"{s.issuer_consumer_group}-credentials",
+                                                          prefix=s.issuer_redis_prefix)
+        await self.store_projection.start()
+        source = self.status_source
+        if source is None:
+            self._revocation = client_channel(s.revocation_target, TlsFiles.from_dir(s.tls_dir, s.service_cert_name))
+            source = GrpcStatusIndexSource(revocation_pb2_grpc.RevocationServiceStub(self._revocation))
+        self.pool = StatusIndexPool(source, block_size=s.status_block_size)
+        self.signing = SigningPool(s.resolved_signing_workers)
+        await self.signing.start()
+        registry = self.registry_projection.registry
+        issuance = Issuance(registry=registry, keystore=keystore, status=self.pool,
+                            store=RedisCredentialStore(self.redis, s.issuer_redis_prefix), publisher=self.publisher,
+                            signing=self.signing)
+        issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight)
+        registry_api = RegistryApi(self.publisher, registry, keystore, s.did_web_host)
+
+        def register(server: grpc.aio.Server) -> None:
+            issuer_pb2_grpc.add_IssuerServiceServicer_to_server(issuer_api, server)
+            registry_pb2_grpc.add_RegistryServiceServicer_to_server(registry_api, server)
+
+        self.server = create_server(TlsFiles.from_dir(s.tls_dir), f"{s.grpc_host}:{s.grpc_port}", SERVICE_NAMES,
+                                    register)
+        await self.server.start()
+        log.info("issuer serving", extra={"grpc_port": self.server.port, "signing_workers": s.resolved_signing_workers})
+
+    async def stop(self) -> None:
+        """Stop in reverse order; safe to call on a partly started app."""
+        if self.server is not None:
+            await self.server.stop()
+        if self.pool is not None:
+            await self.pool.close()
+        if self._revocation is not None:
+            await self._revocation.close()
+        if self.signing is not None:
+            await self.signing.close()
+        if self.store_projection is not None:
+            await self.store_projection.stop()
+        if self.registry_projection is not None:
+            await self.registry_projection.stop()
+        if self.publisher is not None:
+            await self.publisher.stop()
+        if self.redis is not None:
+            await self.redis.aclose()
+        self.server = self.pool = self.signing = self.store_projection = self.registry_projection = None
+        self.publisher, self.redis, self._revocation = None, None, None

@@ -1,0 +1,344 @@
+"""Issuing credentials: the use case behind ``IssueCredential``, ``IssueCredentials`` and ``GetCredential``.
+
+:meth:`Issuance.issue` takes one chunk of items from one issuer and returns one outcome per item, in order:
+the issued credential or a :class:`Refusal` (code, message, every field violation). A bad item never affects
+the others. For each chunk:
+
+1. idempotency: the credential id is derived from (issuer, key); ids already issued are answered from the
+   store, ids with a *pending* record (signed before a crash or a failed publish) reuse that exact credential;
+2. validation of every Annex I element (INVALID_ARGUMENT with all violations), then the trust registry: the
+   issuer must be registered under the caller's agency, accredited, active, and allowed the EQF level
+   (PERMISSION_DENIED with the registry's reason);
+3. one (revocation, suspension) status pair per credential from the pool, render + sign (``eddsa-rdfc-2022``,
+   the issuer's current did:web or did:key verification method), ``CredentialIssued`` envelopes with
+   deterministic event ids;
+4. pending records (``SET NX``), one ``publish_many`` (idempotent producer, acks=all), then the issued records.
+   Only what Kafka acknowledged is answered as issued; a failed publish answers UNAVAILABLE and the retry
+   republishes the same credential.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
+
+from microcred.credential.ids import credential_id_for, issued_event_id
+from microcred.credential.ob3 import identity_hash, issuer_profile
+from microcred.credential.signing import IssueJob
+from microcred.crypto.keystore import KeyStore, KeyStoreError
+from microcred.events.envelope import EventEnvelope, new_envelope
+from microcred.gen.microcred.v1 import elements_pb2 as pb
+from microcred.gen.microcred.v1 import events_pb2, issuer_pb2, registry_pb2, status_pb2
+from microcred.kafka.publisher import EventPublisher
+from microcred.kafka.topics import CREDENTIALS
+from microcred.model.errors import INVALID_FORMAT, REQUIRED, FieldViolation
+from microcred.model.validation import validate_micro_credential
+from microcred.registry.domain import current_verification_method
+from microcred.registry.ports import IssuanceRefusal, RegistryReader
+from microcred.status.build import status_entry, xsd_datetime
+from services.issuer.signing import SigningPool
+from services.issuer.status_pool import StatusIndexPool, StatusPair
+from services.issuer.store import CredentialStore
+
+__all__ = ["MAX_KEY_LENGTH", "Caller", "Issuance", "IssueItem", "Outcome", "Refusal", "issued_credential"]
+
+log = logging.getLogger(__name__)
+
+MAX_KEY_LENGTH = 256
+_PURPOSE_NAMES = {status_pb2.STATUS_PURPOSE_REVOCATION: "revocation",
+                  status_pb2.STATUS_PURPOSE_SUSPENSION: "suspension"}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated issuer: ids from its client certificate and the certificate's SHA-256 (hex)."""
+
+    issuer_id: str
+    agency_id: str
+    certificate_sha256: str = ""
+
+
+@dataclass(frozen=True)
+class IssueItem:
+    """One credential to issue."""
+
+    idempotency_key: str
+    credential: pb.MicroCredential
+    client_reference: str = ""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an item was not issued: a ``google.rpc.Code``, a message, field violations, a machine reason."""
+
+    code: int
+    message: str
+    violations: tuple[FieldViolation, ...] = ()
+    reason: str = ""
+
+
+Outcome = issuer_pb2.IssuedCredential | Refusal
+
+
+def issued_credential(envelope_bytes: bytes) -> tuple[issuer_pb2.IssuedCredential, events_pb2.CredentialIssued]:
+    """The answer for a stored or pending ``CredentialIssued`` envelope, and its payload."""
+    envelope = EventEnvelope.FromString(envelope_bytes)
+    event = events_pb2.CredentialIssued.FromString(envelope.payload)
+    issued = issuer_pb2.IssuedCredential(credential_id=event.credential_id, credential_json=event.credential_json,
+                                         status_entries=event.status_entries, issued_at=envelope.occurred_at)
+    return issued, event
+
+
+def _key_violations(key: str) -> list[FieldViolation]:
+    if not key:
+        return [FieldViolation("idempotency_key", "is required (one key per credential, reused on retries)",
+                               REQUIRED)]
+    if len(key) > MAX_KEY_LENGTH or any(ord(c) < 0x20 or c == "\x7f" for c in key):
+        return [FieldViolation("idempotency_key", f"must be 1..{MAX_KEY_LENGTH} characters without control "
+                                                  "characters", INVALID_FORMAT)]
+    return []
+
+
+def _eqf_level(mc: pb.MicroCredential) -> int | None:
+    return mc.level.eqf_level if mc.level.WhichOneof("eqf") == "eqf_level" else None
+
+
+def _entry_dict(entry: status_pb2.StatusEntry) -> dict[str, Any]:
+    return status_entry(entry.status_list_credential, entry.status_list_index, _PURPOSE_NAMES[entry.status_purpose])
+
+
+def _deny(reason: str, message: str) -> Refusal:
+    return Refusal(code_pb2.PERMISSION_DENIED, message, reason=reason)
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A signed credential ready to publish: its envelope, the envelope's bytes and the answer."""
+
+    envelope: EventEnvelope
+    raw: bytes
+    answer: issuer_pb2.IssuedCredential
+
+    @classmethod
+    def parse(cls, raw: bytes) -> _Ready:
+        """From stored (pending) envelope bytes."""
+        answer, _ = issued_credential(raw)
+        return cls(EventEnvelope.FromString(raw), raw, answer)
+
+
+@dataclass
+class _Signer:
+    """What signs for one issuer in one chunk (the seed never appears in a repr, log or event)."""
+
+    profile: dict[str, Any]
+    seed: bytes = field(repr=False)
+    verification_method: str = ""
+
+
+class Issuance:
+    """Validates, authorises, signs and publishes credentials; see the module docstring."""
+
+    def __init__(self, *, registry: RegistryReader, keystore: KeyStore, status: StatusIndexPool,
+                 store: CredentialStore, publisher: EventPublisher, signing: SigningPool,
+                 topic: str = CREDENTIALS.name, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 new_salt: Callable[[], str] = lambda: secrets.token_urlsafe(16)) -> None:
+        self._registry, self._keystore, self._status = registry, keystore, status
+        self._store, self._publisher, self._signing = store, publisher, signing
+        self._topic, self._clock, self._new_salt = topic, clock, new_salt
+
+    async def get(self, caller: Caller, credential_id: str) -> tuple[issuer_pb2.IssuedCredential,
+                                                                      events_pb2.CredentialIssued] | None:
+        """One of the caller's own credentials (None for unknown ids and other issuers' credentials alike)."""
+        stored = await self._store.get(caller.issuer_id, credential_id)
+        return None if stored is None else issued_credential(stored)
+
+    async def issue(self, caller: Caller, items: Sequence[IssueItem]) -> list[Outcome]:
+        """One outcome per item, in order (never raises for a bad item)."""
+        outcomes: list[Outcome | None] = [None] * len(items)
+        first: dict[str, int] = {}  # credential id -> first item with it (duplicates in a chunk share its outcome)
+        for i, item in enumerate(items):
+            bad = _key_violations(item.idempotency_key)
+            if bad:
+                outcomes[i] = Refusal(code_pb2.INVALID_ARGUMENT, "invalid idempotency key", tuple(bad))
+            else:
+                first.setdefault(credential_id_for(caller.issuer_id, item.idempotency_key), i)
+        try:
+            issued, pending = await self._store.lookup(caller.issuer_id, list(first))
+        except Exception as exc:
+            log.error("credential store unavailable", extra={"error": repr(exc)})
+            return self._fill(items, outcomes, Refusal(code_pb2.UNAVAILABLE, "credential store unavailable; retry"))
+        for cid, envelope in issued.items():
+            outcomes[first[cid]] = issued_credential(envelope)[0]
+        todo = {cid: i for cid, i in first.items() if cid not in issued}
+        if todo:
+            await self._issue_new(caller, items, todo, pending, outcomes)
+        return self._fill(items, outcomes, Refusal(code_pb2.INTERNAL, "not processed"))
+
+    @staticmethod
+    def _fill(items: Sequence[IssueItem], outcomes: list[Outcome | None], default: Refusal) -> list[Outcome]:
+        """Copy outcomes to duplicate keys; anything still open gets ``default``."""
+        by_key: dict[str, Outcome] = {}
+        for item, outcome in zip(items, outcomes, strict=True):
+            if outcome is not None and item.idempotency_key not in by_key:
+                by_key[item.idempotency_key] = outcome
+        return [o if o is not None else by_key.get(item.idempotency_key, default)
+                for item, o in zip(items, outcomes, strict=True)]
+
+    async def _issue_new(self, caller: Caller, items: Sequence[IssueItem], todo: dict[str, int],
+                         pending: dict[str, bytes], outcomes: list[Outcome | None]) -> None:
+        now = self._clock()
+        fresh: dict[str, int] = {}
+        for cid, i in todo.items():
+            if cid in pending:
+                continue
+            violations = validate_micro_credential(items[i].credential, now=now)
+            if violations:
+                summary = "; ".join(f"{v.field}: {v.description}" for v in violations)
+                outcomes[i] = Refusal(code_pb2.INVALID_ARGUMENT, f"invalid credential: {summary}", tuple(violations))
+            else:
+                fresh[cid] = i
+        ready = {cid: _Ready.parse(raw) for cid, raw in pending.items() if cid in todo}
+        if fresh:
+            issuer = await self._registry.get_issuer(caller.issuer_id)
+            fresh = await self._authorize(caller, issuer, items, fresh, outcomes, now)
+            if fresh and issuer is not None:
+                signed = await self._sign(caller, issuer, items, fresh, outcomes, now)
+                ready.update(await self._keep_pending(caller, signed, fresh, outcomes))
+        if ready:
+            await self._publish(caller, todo, ready, outcomes)
+
+    async def _authorize(self, caller: Caller, issuer: registry_pb2.Issuer | None, items: Sequence[IssueItem],
+                         fresh: dict[str, int], outcomes: list[Outcome | None], now: datetime) -> dict[str, int]:
+        """Keep the items the registry allows; refuse the others with the registry's reason."""
+        refusal = self._caller_refusal(caller, issuer)
+        decisions: dict[int | None, Refusal | None] = {}
+        allowed: dict[str, int] = {}
+        for cid, i in fresh.items():
+            level = _eqf_level(items[i].credential)
+            if refusal is None and level not in decisions:
+                decision = await self._registry.authorize_issuance(caller.issuer_id, level, now)
+                decisions[level] = None if decision.allowed else _deny(
+                    str(decision.refusal or IssuanceRefusal.NOT_ACCREDITED),
+                    decision.message or "the issuer may not issue this credential")
+            denied = refusal or decisions[level]
+            if denied is None:
+                allowed[cid] = i
+            else:
+                outcomes[i] = denied
+        return allowed
+
+    @staticmethod
+    def _caller_refusal(caller: Caller, issuer: registry_pb2.Issuer | None) -> Refusal | None:
+        if issuer is None:
+            return _deny(IssuanceRefusal.ISSUER_NOT_REGISTERED,
+                         f"issuer {caller.issuer_id!r} is not registered in the trust registry")
+        if issuer.agency_id != caller.agency_id:
+            return _deny("AGENCY_MISMATCH", f"the client certificate names agency {caller.agency_id!r}, but the "
+                                            f"issuer belongs to {issuer.agency_id!r}")
+        pinned = {fp.lower() for fp in issuer.client_certificate_sha256}
+        if pinned and caller.certificate_sha256.lower() not in pinned:
+            return _deny("CERTIFICATE_NOT_REGISTERED", "the client certificate is not registered for this issuer")
+        return None
+
+    def _signer(self, issuer: registry_pb2.Issuer, now: datetime) -> _Signer | Refusal:
+        method = current_verification_method(issuer, now)
+        if method is None:
+            return Refusal(code_pb2.FAILED_PRECONDITION, "the issuer has no current verification method")
+        # {issuer}/key-n for the platform's did:web keys (microcred.registry.did_web), {issuer}/z6Mk... for did:key
+        key_id = f"{issuer.issuer_id}/{method.id.rpartition('#')[2]}"
+        try:
+            key = self._keystore.get_signing_key(key_id)
+        except KeyStoreError as exc:
+            log.error("issuer signing key unavailable", extra={"issuer_id": issuer.issuer_id, "key_id": key_id,
+                                                               "error": type(exc).__name__})
+            return Refusal(code_pb2.FAILED_PRECONDITION, f"no signing key for {method.id}")
+        return _Signer(issuer_profile(issuer.did, issuer.organisation), key.private_bytes_raw(), method.id)
+
+    async def _sign(self, caller: Caller, issuer: registry_pb2.Issuer, items: Sequence[IssueItem],
+                    fresh: dict[str, int], outcomes: list[Outcome | None], now: datetime) -> dict[str, _Ready]:
+        """Signed ``CredentialIssued`` envelopes of the fresh items, by credential id."""
+        signer = self._signer(issuer, now)
+        if isinstance(signer, Refusal):
+            for i in fresh.values():
+                outcomes[i] = signer
+            return {}
+        try:
+            pairs = await self._status.take(caller.issuer_id, len(fresh))
+        except Exception as exc:
+            log.error("status indexes unavailable", extra={"issuer_id": caller.issuer_id, "error": repr(exc)})
+            for i in fresh.values():
+                outcomes[i] = Refusal(code_pb2.UNAVAILABLE, "status-list indexes unavailable; retry")
+            return {}
+        jobs, salts = [], []
+        for (cid, i), pair in zip(fresh.items(), pairs, strict=True):
+            mc = items[i].credential
+            valid_from = (mc.valid_from if mc.HasField("valid_from") else mc.issued_at).ToDatetime(tzinfo=UTC)
+            salts.append(self._new_salt())
+            jobs.append(IssueJob(mc.SerializeToString(), cid, tuple(_entry_dict(e) for e in pair), valid_from,
+                                 salts[-1]))
+        results = await self._signing.sign(jobs, signer.profile, signer.seed, signer.verification_method,
+                                           xsd_datetime(now))
+        signed: dict[str, _Ready] = {}
+        for (cid, i), pair, salt, (text, error) in zip(fresh.items(), pairs, salts, results, strict=True):
+            if error:
+                log.error("credential could not be signed", extra={"credential_id": cid, "error": error})
+                outcomes[i] = Refusal(code_pb2.INTERNAL, f"credential could not be signed: {error}")
+                continue
+            envelope = self._envelope(caller, cid, items[i].credential, text, pair, salt, now)
+            answer = issuer_pb2.IssuedCredential(credential_id=cid, credential_json=text, status_entries=list(pair),
+                                                 issued_at=envelope.occurred_at)
+            signed[cid] = _Ready(envelope, envelope.SerializeToString(), answer)
+        return signed
+
+    async def _keep_pending(self, caller: Caller, signed: dict[str, _Ready], fresh: dict[str, int],
+                            outcomes: list[Outcome | None]) -> dict[str, _Ready]:
+        """Record the signed envelopes as pending; where another request got there first, use its envelope."""
+        if not signed:
+            return {}
+        try:
+            winners = await self._store.put_pending(caller.issuer_id, {c: r.raw for c, r in signed.items()})
+        except Exception as exc:
+            log.error("credential store unavailable", extra={"error": repr(exc)})
+            for cid in signed:
+                outcomes[fresh[cid]] = Refusal(code_pb2.UNAVAILABLE, "credential store unavailable; retry")
+            return {}
+        return {cid: signed[cid] if raw is signed[cid].raw else _Ready.parse(raw) for cid, raw in winners.items()}
+
+    @staticmethod
+    def _envelope(caller: Caller, cid: str, mc: pb.MicroCredential, text: str, pair: StatusPair, salt: str,
+                  now: datetime) -> EventEnvelope:
+        learner = mc.learner
+        hashed = learner.hashed_id if learner.HasField("hashed_id") else None
+        if hashed is None and learner.email:
+            hashed = pb.HashedIdentifier(identity_type="emailAddress", salt=salt,
+                                         identity_hash=identity_hash(learner.email.strip().lower(), salt))
+        event = events_pb2.CredentialIssued(credential_id=cid, issuer_id=caller.issuer_id, learner_did=learner.did,
+                                            learner_hashed_id=hashed, credential_json=text, credential=mc,
+                                            status_entries=list(pair))
+        return new_envelope(event, subject=cid, tenant=caller.agency_id, issuer_id=caller.issuer_id,
+                            event_id=issued_event_id(cid), occurred_at=now)
+
+    async def _publish(self, caller: Caller, todo: dict[str, int], ready: dict[str, _Ready],
+                       outcomes: list[Outcome | None]) -> None:
+        try:
+            await self._publisher.publish_many(self._topic, [(cid, r.envelope) for cid, r in ready.items()])
+        except Exception as exc:
+            log.error("publishing CredentialIssued failed", extra={"issuer_id": caller.issuer_id,
+                                                                   "count": len(ready), "error": repr(exc)})
+            for cid in ready:
+                outcomes[todo[cid]] = Refusal(code_pb2.UNAVAILABLE, "credential not published; retry with the same "
+                                                                    "idempotency key")
+            return
+        try:
+            await self._store.commit(caller.issuer_id, {cid: r.raw for cid, r in ready.items()})
+        except Exception as exc:  # published = issued: the projection rebuilds the record from Kafka
+            log.error("recording issued credentials failed", extra={"issuer_id": caller.issuer_id,
+                                                                    "error": repr(exc)})
+        for cid, r in ready.items():
+            outcomes[todo[cid]] = r.answer

@@ -1,0 +1,35 @@
+"""RedisCredentialStore against a real Redis: pending records settle races, commits move them without resending."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from microcred.lifecycle import connect_redis
+from services.issuer.store import PENDING_TTL_SECONDS, RedisCredentialStore, cred_key, pending_key
+from tests.conftest import Infrastructure
+
+pytestmark = pytest.mark.integration
+
+
+async def test_pending_first_writer_wins_and_commit_makes_it_permanent(infrastructure: Infrastructure) -> None:
+    redis = await connect_redis(infrastructure.redis_url)
+    prefix = f"st-{uuid.uuid4().hex[:8]}"
+    store = RedisCredentialStore(redis, prefix)
+    try:
+        assert await store.lookup("uni", ["a", "b"]) == ({}, {})
+        assert await store.put_pending("uni", {"a": b"first", "b": b"B"}) == {"a": b"first", "b": b"B"}
+        assert await store.put_pending("uni", {"a": b"second"}) == {"a": b"first"}  # NX: the first one stays
+        assert 0 < await redis.ttl(pending_key(prefix, "uni", "a")) <= PENDING_TTL_SECONDS
+        assert await store.lookup("uni", ["a", "b", "c"]) == ({}, {"a": b"first", "b": b"B"})
+        await redis.delete(pending_key(prefix, "uni", "b"))  # e.g. expired, or already recorded by the projection
+        await store.commit("uni", {"a": b"first", "b": b"B"})
+        assert await store.lookup("uni", ["a", "b"]) == ({"a": b"first", "b": b"B"}, {})
+        assert await redis.ttl(cred_key(prefix, "uni", "a")) == -1  # permanent
+        # a request that signed before "a" was recorded, but stores its pending record after: the issued one wins
+        assert await store.put_pending("uni", {"a": b"late"}) == {"a": b"first"}
+        assert await store.lookup("uni", ["a"]) == ({"a": b"first"}, {})
+        assert await store.get("uni", "a") == b"first" and await store.get("other", "a") is None
+    finally:
+        await redis.aclose()
