@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -11,9 +10,8 @@ import pytest
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.model import vocab
 
-_DEFAULT_REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
-REFERENCE = Path(os.environ.get("MICROCRED_REFERENCE_DIR", _DEFAULT_REFERENCE))
-CV = REFERENCE / "elm-edc/xsd/loq/cv"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "elm"  # copies of the ELM reference data
+CV = FIXTURES
 XS = "{http://www.w3.org/2001/XMLSchema}"
 
 
@@ -26,7 +24,6 @@ def _xsd_concepts(name: str) -> tuple[str, dict[str, str]]:
     return root.attrib["targetNamespace"], concepts
 
 
-@pytest.mark.skipif(not CV.is_dir(), reason=f"ELM reference XSDs not found at {CV}")
 @pytest.mark.parametrize(
     ("xsd", "vocabulary"),
     [
@@ -44,9 +41,8 @@ def test_vocabulary_matches_xsd(xsd: str, vocabulary: vocab.Vocabulary) -> None:
     assert {c.uri: c.label for c in vocabulary.concepts.values()} == concepts
 
 
-@pytest.mark.skipif(not CV.is_dir(), reason="EDC sample not found")
 def test_supervision_concept_of_the_edc_sample() -> None:
-    sample = REFERENCE / "elm-edc/Credentials/JSON-LD Examples (ELM v3)/Sample-MC-Annex1-unsigned.jsonld"
+    sample = FIXTURES / "Sample-MC-Annex1-unsigned.jsonld"
     text = sample.read_text(encoding="utf-8")
     uri = vocab.SUPERVISION_VERIFICATION.uri(pb.SUPERVISION_VERIFICATION_UNSUPERVISED_NO_ID_VERIFICATION)
     assert f'"idVerification":{{"id":"{uri}"' in text
