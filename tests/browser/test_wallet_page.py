@@ -128,7 +128,8 @@ async def test_learner_creates_a_share_link_and_sees_it_listed(
             rows = driver.find_elements(By.CSS_SELECTOR, "#credentials tbody tr")
             return any("Data literacy" in row.text for row in rows)
 
-        WebDriverWait(browser, 60, poll_frequency=1).until(credential_listed)
+        # Generous: the wallet process must join its consumer group and replay before the credential shows.
+        WebDriverWait(browser, 150, poll_frequency=1).until(credential_listed)
         browser.find_element(By.CSS_SELECTOR, "#credentials input.pick").click()
         browser.find_element(By.ID, "share-create").click()
         link = wait.until(ec.visibility_of_element_located((By.ID, "share-url")))
