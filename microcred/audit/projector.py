@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from microcred.audit.store import RedisAuditLog
+from microcred.audit.store import PROJECTION, RedisAuditLog
 from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.topics import CREDENTIALS, REGISTRY, STATUS
+from microcred.storage.positions import ProjectionEpoch
 
 
 def audit_runner(bootstrap: str, redis: Redis,
@@ -14,5 +15,6 @@ def audit_runner(bootstrap: str, redis: Redis,
     """The audit log and the (not yet started) consumer that keeps it current."""
     log = RedisAuditLog(redis)
     topics = [CREDENTIALS.name, STATUS.name, REGISTRY.name]
-    runner = ConsumerRunner(bootstrap, group_id, topics, log.apply, log.position)
+    runner = ConsumerRunner(bootstrap, group_id, topics, log.apply, log.position,
+                            guard=ProjectionEpoch(redis, PROJECTION))
     return log, runner

@@ -208,6 +208,39 @@ class LocalKafka:
             await asyncio.sleep(0.5)
         raise KafkaStartError(f"kafka not ready after {timeout}s ({last!r}); see {self.data_dir}/k*/kafka.log")
 
+    @property
+    def replication_factor(self) -> int:
+        """The replication factor topics should have on this cluster (3 on three nodes, else 1)."""
+        return 3 if self.nodes >= 3 else 1
+
+    @property
+    def min_insync(self) -> int:
+        """``min.insync.replicas`` for topics on this cluster (2 on three nodes, else 1)."""
+        return 2 if self.nodes >= 3 else 1
+
+    async def partition_leaders(self, topic: str) -> dict[int, int]:
+        """Partition -> node id of its current leader (-1 while it has none), from a metadata request."""
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+        await admin.start()
+        try:
+            described = await admin.describe_topics([topic])
+        finally:
+            await admin.close()
+        for entry in described:
+            if entry["topic"] == topic:
+                return {int(p["partition"]): int(p["leader"]) for p in entry["partitions"]}
+        raise KeyError(f"topic {topic!r} not found")
+
+    async def restart_node(self, node_id: int, timeout: float = 120.0) -> None:
+        """Start a killed node again (same configuration and data) and wait until every live broker is back."""
+        node = self.members[node_id - 1]
+        if node.alive:
+            raise RuntimeError(f"kafka node {node_id} is still running")
+        self.start_node(node)
+        await self.wait_ready(timeout)
+
     def kill_node(self, node_id: int, sig: int = signal.SIGKILL) -> None:
         """Kill one node (SIGKILL by default) for fault tests."""
         node = self.members[node_id - 1]

@@ -80,25 +80,47 @@ class RunningService:
 
 @dataclass
 class Platform:
-    """Local infrastructure plus the four services, started and stopped together."""
+    """Local infrastructure plus the four services, started and stopped together.
+
+    ``kafka_nodes=3`` starts a three-node KRaft cluster and creates the topics with replication factor 3 and
+    ``min.insync.replicas=2`` (fault tests); ``env_overrides`` adds environment variables per service name, or
+    for every service under ``"*"``.
+    """
 
     data_dir: Path
     kafka: LocalKafka | None = None
     redis: LocalRedis | None = None
     services: list[RunningService] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
+    kafka_nodes: int = 1
+    env_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def pki_dir(self) -> Path:
         return self.data_dir / "pki"
 
     async def start_infrastructure(self) -> None:
-        """Start Redis and a single Kafka node and create the platform's topics."""
+        """Start Redis and Kafka (one node, or a three-node cluster) and create the platform's topics."""
         self.redis = LocalRedis(self.data_dir / "redis")
         self.redis.start()
-        self.kafka = LocalKafka(self.data_dir / "kafka")
+        if self.kafka_nodes > 1:
+            self.kafka = LocalKafka(self.data_dir / "kafka", nodes=self.kafka_nodes, heap="512m")
+        else:
+            self.kafka = LocalKafka(self.data_dir / "kafka")
         await self.kafka.start()
-        await ensure_topics(self.kafka.bootstrap)
+        await ensure_topics(self.kafka.bootstrap, replication_factor=self.kafka.replication_factor,
+                            min_insync=self.kafka.min_insync)
+
+    def wipe_redis(self) -> None:
+        """``FLUSHALL`` on the platform's Redis while everything runs (fault tests: read models must rebuild)."""
+        import redis
+
+        assert self.redis is not None
+        client = redis.Redis(host="127.0.0.1", port=self.redis.port)
+        try:
+            client.flushall()
+        finally:
+            client.close()
 
     def service_env(self) -> dict[str, str]:
         """Environment shared by the service processes."""
@@ -138,6 +160,8 @@ class Platform:
                        MICROCRED_WALLET_URL=f"http://127.0.0.1:{ports['wallet']}",
                        MICROCRED_STATUS_URL_PREFIXES=json.dumps([f"{status_base}/status/"]),
                        MICROCRED_STATUS_LIST_SIGNERS=json.dumps([signer] if signer else []))
+        env.update(self.env_overrides.get("*", {}))
+        env.update(self.env_overrides.get(name, {}))
         return env
 
     def start_service(self, spec: ServiceSpec, port: int, env: dict[str, str]) -> RunningService:

@@ -5,6 +5,14 @@ record's position in one Redis transaction (see :mod:`microcred.storage.position
 assignment the runner seeks to the position stored *with the state*. When Redis is empty, there is no
 position, so the runner starts from the beginning of the topic and the read model is rebuilt by replay.
 Kafka commits are kept too, but only as a progress signal for lag monitoring.
+
+Seeking on assignment is not enough when the state is lost while the consumer runs (``FLUSHALL``, a failover
+to an empty replica): the consumer would go on from its in-memory offset and the earlier state would never be
+replayed. A runner given a :class:`StateGuard` (:class:`microcred.storage.positions.ProjectionEpoch` for Redis
+projections) asks it every ``guard_interval`` seconds, between batches, whether the state is still the one it
+has been building; when it is not, the guard forgets the stored positions of the runner's partitions (those
+written since the loss would hide the lost records) and the runner seeks them back to the beginning, so the
+read model is rebuilt by replay while the service keeps running.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -40,6 +48,26 @@ Handler = Callable[[EventEnvelope, Message, Position], Awaitable[None]]
 PositionLookup = Callable[[str, int], Awaitable[int | None]]
 
 
+class StateGuard(Protocol):
+    """Detects that the store holding a projection's state and positions lost them while the runner ran."""
+
+    async def open(self) -> None:
+        """Mark the state as the one this runner builds (called once, before the first poll)."""
+        ...
+
+    async def intact(self) -> bool:
+        """False when the state was lost (or replaced) since :meth:`open` or the last :meth:`reset`."""
+        ...
+
+    async def reset(self, partitions: Sequence[tuple[str, int]]) -> None:
+        """Forget the stored positions of ``partitions`` and mark the state as the one being rebuilt."""
+        ...
+
+    def rebuilt(self) -> None:
+        """The replay started by the last :meth:`reset` has reached the end offsets seen at the reset."""
+        ...
+
+
 class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, consumer: AIOKafkaConsumer, lookup: PositionLookup) -> None:
         self._consumer, self._lookup = consumer, lookup
@@ -47,7 +75,7 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         return None
 
-    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         for tp in assigned:
             stored = await self._lookup(tp.topic, tp.partition)
             if stored is None:
@@ -56,11 +84,80 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
                 self._consumer.seek(tp, stored)
 
 
+class StateWatch:
+    """Between batches, asks a :class:`StateGuard` whether the state is intact and, when it is not, replays.
+
+    :class:`ConsumerRunner` uses it when given a guard; a projection with its own consumer loop can too::
+
+        watch = StateWatch(consumer, ProjectionEpoch(redis, name), lookup, name)
+        await watch.open()                  # before subscribing
+        while running:
+            await watch.poll()              # before each getmany (checks at most every ``interval`` seconds)
+            batches = await consumer.getmany(...)
+    """
+
+    def __init__(self, consumer: AIOKafkaConsumer, guard: StateGuard, positions: PositionLookup, name: str,
+                 interval: float = 1.0) -> None:
+        self._consumer, self._guard, self._name, self._interval = consumer, guard, name, interval
+        self._seek = _SeekToStoredPositions(consumer, positions)
+        self._targets: dict[TopicPartition, int] = {}
+        self._next_check = 0.0
+        self.rebuilds = 0
+
+    @property
+    def rebuilding(self) -> bool:
+        """True from the moment the guard reported the state lost until the replay caught up."""
+        return bool(self._targets)
+
+    async def open(self) -> None:
+        """Adopt the guard's sentinel (before the first poll)."""
+        await self._guard.open()
+        self._next_check = asyncio.get_running_loop().time() + self._interval
+
+    async def poll(self) -> None:
+        """Note replay progress; every ``interval`` seconds, check the state and replay it if it was lost."""
+        if self._targets:
+            await self._progress()
+        now = asyncio.get_running_loop().time()
+        if now < self._next_check:
+            return
+        self._next_check = now + self._interval
+        try:
+            if await self._guard.intact():
+                return
+            assigned = sorted(self._consumer.assignment(), key=lambda tp: (tp.topic, tp.partition))
+            ends = await self._consumer.end_offsets(assigned) if assigned else {}
+            await self._guard.reset([(tp.topic, tp.partition) for tp in assigned])
+            self._targets = {tp: int(end) for tp, end in ends.items() if end > 0}
+            await self._seek.on_partitions_assigned(assigned)
+        except Exception as exc:  # the store is unreachable: the handlers retry; look again next time
+            log.warning("could not check the projection state", extra={"group": self._name,
+                                                                       "error": type(exc).__name__})
+            return
+        self.rebuilds += 1
+        log.warning("projection state lost; rebuilding by replay",
+                    extra={"group": self._name, "partitions": len(assigned)})
+        await self._progress()
+
+    async def _progress(self) -> None:
+        for tp, target in list(self._targets.items()):
+            try:
+                done = await self._consumer.position(tp) >= target
+            except Exception:  # the partition was revoked meanwhile: its new owner replays it
+                done = True
+            if done:
+                del self._targets[tp]
+        if not self._targets:
+            self._guard.rebuilt()
+            log.info("projection rebuilt", extra={"group": self._name})
+
+
 class ConsumerRunner:
     """Runs one consumer group member over ``topics`` until :meth:`stop` is called."""
 
     def __init__(self, bootstrap: str, group_id: str, topics: Sequence[str], handler: Handler,
-                 positions: PositionLookup, max_records: int = 500, options: Mapping[str, Any] | None = None) -> None:
+                 positions: PositionLookup, max_records: int = 500, options: Mapping[str, Any] | None = None, *,
+                 guard: StateGuard | None = None, guard_interval: float = 1.0) -> None:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", isolation_level="read_committed", max_poll_interval_ms=300000,
@@ -69,25 +166,41 @@ class ConsumerRunner:
         self._dead_letters = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, **(options or {}))
         self._topics, self._handler, self._positions = list(topics), handler, positions
         self._group, self._max_records = group_id, max_records
+        self._listener = _SeekToStoredPositions(self._consumer, self._positions)
+        self._watch = None if guard is None else StateWatch(self._consumer, guard, positions, group_id,
+                                                            guard_interval)
         self._stopping = asyncio.Event()
         self.processed = 0
         self.dead_lettered = 0
 
     async def start(self) -> None:
         """Connect and join the group (partitions are assigned on the first poll)."""
+        if self._watch is not None:
+            await self._watch.open()
         await self._dead_letters.start()
         await self._consumer.start()
-        self._consumer.subscribe(self._topics,
-                                 listener=_SeekToStoredPositions(self._consumer, self._positions))
+        self._consumer.subscribe(self._topics, listener=self._listener)
 
     async def stop(self) -> None:
         """Ask :meth:`run` to finish its batch and leave the group."""
         self._stopping.set()
 
+    @property
+    def rebuilding(self) -> bool:
+        """True from the moment the guard reported the state lost until the replay caught up."""
+        return self._watch is not None and self._watch.rebuilding
+
+    @property
+    def rebuilds(self) -> int:
+        """How many times the state was found lost and replayed."""
+        return 0 if self._watch is None else self._watch.rebuilds
+
     async def run(self) -> None:
         """Poll, apply and commit until stopped; handler errors that are retriable are retried in place."""
         try:
             while not self._stopping.is_set():
+                if self._watch is not None:
+                    await self._watch.poll()
                 batches = await self._consumer.getmany(timeout_ms=200, max_records=self._max_records)
                 for tp, records in batches.items():
                     for record in records:

@@ -8,7 +8,9 @@ serve did:web documents)::
     ...
     await projection.stop()
 
-With an empty Redis the runner starts from the beginning of the topic, so the read model is rebuilt by replay.
+With an empty Redis the runner starts from the beginning of the topic, so the read model is rebuilt by replay;
+a Redis emptied while the projection runs is noticed within a second (:class:`ProjectionEpoch`) and rebuilt
+the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from redis.asyncio import Redis
 from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.topics import REGISTRY
 from microcred.registry.redis_registry import RedisRegistry
+from microcred.storage.positions import ProjectionEpoch
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +36,15 @@ class RegistryProjection:
                  topic: str = REGISTRY.name) -> None:
         self.registry = RedisRegistry(redis, namespace)
         self.topic = topic
+        self.guard = ProjectionEpoch(redis, namespace)
         self.runner = ConsumerRunner(bootstrap, group_id, [topic], self.registry.handle,
-                                     self.registry.stored_position)
+                                     self.registry.stored_position, guard=self.guard)
         self._task: asyncio.Task[None] | None = None
+
+    async def available(self) -> bool:
+        """False while the read model is lost (Redis wiped) or being rebuilt: an empty answer then means
+        "not known yet", not "not registered", and callers should answer UNAVAILABLE rather than deny."""
+        return await self.guard.ready() is not None
 
     @property
     def running(self) -> bool:

@@ -3,11 +3,20 @@
 A projector applies a record with :func:`apply_at_position`: inside one ``MULTI`` it writes its change and
 ``offsets:{projection}:{topic}[partition] = offset + 1``. A record at or before the stored position is
 skipped, which makes redelivery (rebalance, crash before commit, replay) harmless.
+
+:class:`ProjectionEpoch` is the :class:`~microcred.kafka.consumer.StateGuard` of such a projection: a sentinel
+``epoch:{projection}`` holding a random token. The runner checks it every second; when it is gone (Redis wiped,
+failover to an empty replica) or holds another token (another instance saw the loss first and started the
+rebuild), the runner's stored positions are dropped and its partitions replayed from the beginning.
+Until that replay has caught up, :attr:`ProjectionEpoch.rebuilding` is true, and :meth:`ProjectionEpoch.ready`
+lets a command side refuse (retriably) to act on a read model that is missing or still incomplete.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -19,6 +28,11 @@ from microcred.kafka.consumer import Position
 
 def _key(projection: str, topic: str) -> str:
     return f"offsets:{projection}:{topic}"
+
+
+def epoch_key(projection: str) -> str:
+    """The Redis key of ``projection``'s sentinel."""
+    return f"epoch:{projection}"
 
 
 async def stored_position(redis: Redis, projection: str, topic: str, partition: int) -> int | None:
@@ -48,3 +62,56 @@ async def apply_at_position(redis: Redis, projection: str, position: Position,
                 return True
             except WatchError:
                 continue
+
+
+class ProjectionEpoch:
+    """:class:`~microcred.kafka.consumer.StateGuard` of a Redis projection (see the module docstring)."""
+
+    def __init__(self, redis: Redis, projection: str) -> None:
+        self._redis, self.projection = redis, projection
+        self._key = epoch_key(projection)
+        self._token: bytes | str | None = None
+        self.rebuilding = False
+
+    @property
+    def key(self) -> str:
+        """The sentinel's Redis key."""
+        return self._key
+
+    @property
+    def token(self) -> bytes | str | None:
+        """The token this guard adopted (None before :meth:`open`)."""
+        return self._token
+
+    async def open(self) -> None:
+        """Create the sentinel unless it exists, and adopt whatever token it holds."""
+        await self._redis.set(self._key, uuid.uuid4().hex, nx=True)
+        self._token = await self._redis.get(self._key)
+
+    async def intact(self) -> bool:
+        """True while the sentinel holds the token this guard adopted."""
+        current = await self._redis.get(self._key)
+        return current is not None and current == self._token
+
+    async def reset(self, partitions: Sequence[tuple[str, int]]) -> None:
+        """Drop the stored positions of ``partitions``, then adopt a (new or another instance's) sentinel."""
+        by_topic: defaultdict[str, list[str]] = defaultdict(list)
+        for topic, partition in partitions:
+            by_topic[topic].append(str(partition))
+        for topic, fields in by_topic.items():
+            await self._redis.hdel(_key(self.projection, topic), *fields)
+        self.rebuilding = True
+        await self.open()
+
+    def rebuilt(self) -> None:
+        """The replay after the last reset caught up."""
+        self.rebuilding = False
+
+    async def ready(self) -> bytes | str | None:
+        """The adopted token while the state is complete and current; None while it is lost or rebuilding.
+
+        A command side that writes ahead of its events can pass the token to a script that checks the sentinel
+        atomically with the write, closing the window between this check and the write."""
+        if self.rebuilding or self._token is None:
+            return None
+        return self._token if await self.intact() else None

@@ -31,6 +31,7 @@ from microcred.grpc_server import caller_identity
 from microcred.model.errors import to_bad_request
 from microcred.pki import ROLE_ISSUER
 from services.issuer.issuance import Caller, Issuance, IssueItem, Outcome, Refusal
+from services.issuer.store import StoreNotReady
 
 __all__ = ["IssuerApi"]
 
@@ -111,7 +112,10 @@ class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
                             context: Context) -> issuer_pb2.GetCredentialResponse:
         """One of the caller's credentials; NOT_FOUND for anything else."""
         caller = await self._caller(context)
-        found = await self._issuance.get(caller, request.credential_id)
+        try:
+            found = await self._issuance.get(caller, request.credential_id)
+        except StoreNotReady as exc:  # never a false NOT_FOUND while the store is rebuilt
+            await _abort(context, code_pb2.UNAVAILABLE, str(exc))
         if found is None:
             await _abort(context, code_pb2.NOT_FOUND, f"no credential {request.credential_id!r} issued by "
                                                       f"{caller.issuer_id!r}")

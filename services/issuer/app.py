@@ -3,7 +3,8 @@
 :class:`IssuerApp` is what ``main.py`` runs and what integration tests and the benchmark start in-process
 (gRPC port 0). Start order: Redis and the Kafka producer; the registry projection and the credential-store
 projection (rebuild by replay when Redis is empty); the revocation client and the status-index pool; the
-signing workers; then the mTLS gRPC server with IssuerService and RegistryService (health SERVING last).
+signing workers; then the mTLS gRPC server with IssuerService and RegistryService, once the credential store
+has caught up (or after ``MICROCRED_STORE_CATCH_UP_SECONDS``; issuing answers UNAVAILABLE until it has).
 """
 
 from __future__ import annotations
@@ -80,9 +81,7 @@ class IssuerApp:
         self.registry_projection = await start_registry_projection(
             s.kafka_bootstrap, self.redis, group_id=f"{s.issuer_consumer_group}-registry",
             namespace=s.registry_namespace)
-        self.store_projection = CredentialStoreProjection(s.kafka_bootstrap, self.redis,
-                                                          group_id=f"{s.issuer_consumer_group}-credentials",
-                                                          prefix=s.issuer_redis_prefix)
+        self.store_projection = CredentialStoreProjection(s.kafka_bootstrap, self.redis, prefix=s.issuer_redis_prefix)
         await self.store_projection.start()
         source = self.status_source
         if source is None:
@@ -93,8 +92,8 @@ class IssuerApp:
         await self.signing.start()
         registry = self.registry_projection.registry
         issuance = Issuance(registry=registry, keystore=keystore, status=self.pool,
-                            store=RedisCredentialStore(self.redis, s.issuer_redis_prefix), publisher=self.publisher,
-                            signing=self.signing)
+                            store=RedisCredentialStore(self.redis, s.issuer_redis_prefix, self.store_projection),
+                            publisher=self.publisher, signing=self.signing)
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight)
         registry_api = RegistryApi(self.publisher, registry, keystore, s.did_web_host)
 
@@ -104,6 +103,10 @@ class IssuerApp:
 
         self.server = create_server(TlsFiles.from_dir(s.tls_dir), f"{s.grpc_host}:{s.grpc_port}", SERVICE_NAMES,
                                     register)
+        # Issuing waits for a complete credential store anyway (UNAVAILABLE until then); waiting here a while
+        # means a normal start (Redis intact, little to catch up) never shows that to anyone.
+        if not await self.store_projection.wait_caught_up(s.store_catch_up_seconds):
+            log.warning("credential store still catching up; issuing answers UNAVAILABLE until it has")
         await self.server.start()
         log.info("issuer serving", extra={"grpc_port": self.server.port, "signing_workers": s.resolved_signing_workers})
 

@@ -44,7 +44,7 @@ from microcred.registry.ports import IssuanceRefusal, RegistryReader
 from microcred.status.build import status_entry, xsd_datetime
 from services.issuer.signing import SigningPool
 from services.issuer.status_pool import StatusIndexPool, StatusPair
-from services.issuer.store import CredentialStore
+from services.issuer.store import CredentialStore, StoreNotReady
 
 __all__ = ["MAX_KEY_LENGTH", "Caller", "Issuance", "IssueItem", "Outcome", "Refusal", "issued_credential"]
 
@@ -170,6 +170,8 @@ class Issuance:
                 first.setdefault(credential_id_for(caller.issuer_id, item.idempotency_key), i)
         try:
             issued, pending = await self._store.lookup(caller.issuer_id, list(first))
+        except StoreNotReady as exc:
+            return self._fill(items, outcomes, Refusal(code_pb2.UNAVAILABLE, str(exc)))
         except Exception as exc:
             log.error("credential store unavailable", extra={"error": repr(exc)})
             return self._fill(items, outcomes, Refusal(code_pb2.UNAVAILABLE, "credential store unavailable; retry"))
@@ -304,9 +306,11 @@ class Issuance:
         try:
             winners = await self._store.put_pending(caller.issuer_id, {c: r.raw for c, r in signed.items()})
         except Exception as exc:
-            log.error("credential store unavailable", extra={"error": repr(exc)})
+            if not isinstance(exc, StoreNotReady):
+                log.error("credential store unavailable", extra={"error": repr(exc)})
+            message = str(exc) if isinstance(exc, StoreNotReady) else "credential store unavailable; retry"
             for cid in signed:
-                outcomes[fresh[cid]] = Refusal(code_pb2.UNAVAILABLE, "credential store unavailable; retry")
+                outcomes[fresh[cid]] = Refusal(code_pb2.UNAVAILABLE, message)
             return {}
         return {cid: signed[cid] if raw is signed[cid].raw else _Ready.parse(raw) for cid, raw in winners.items()}
 

@@ -1,11 +1,23 @@
-"""Rebuilds the issuer's credential store from ``microcred.credentials.v1``.
+"""Rebuilds the issuer's credential store from ``microcred.credentials.v1``, and says when the store is whole.
 
 The issuer writes an issued record right after Kafka acknowledged it; this projection writes the same record
 from the topic, so that a crash between "published" and "recorded", or a lost Redis, is repaired by replay.
-It applies whole batches per partition: all records and the batch's last position in one transaction
-(:func:`microcred.storage.positions.apply_at_position`); the writes are idempotent (same key, same bytes),
-so a batch replayed after a crash changes nothing. On every partition assignment it seeks to the position
-stored with the data, or to the beginning when Redis has none.
+It applies whole batches per partition: the records that are missing and the batch's last position in one
+transaction (:func:`microcred.storage.positions.apply_at_position`); writes are idempotent (same key, same
+bytes), so a replayed batch changes nothing.
+
+Idempotency is only as good as this store, so it must never answer "not issued" for a credential that was
+issued. Hence:
+
+* every instance reads *all* partitions (manual assignment, no consumer group; instances share the stored
+  positions in Redis and skip what another already applied), so each one knows when the whole store is
+  caught up;
+* a :class:`~microcred.storage.positions.ProjectionEpoch` sentinel, watched by
+  :class:`~microcred.kafka.consumer.StateWatch`, notices a wiped Redis within a second and replays from the
+  beginning;
+* :meth:`CredentialStoreProjection.token` is the epoch token only while the store is complete (initial catch-up
+  done, no rebuild running); the store checks it atomically in Redis with every lookup and pending write, and
+  the issuer answers UNAVAILABLE (retriable) otherwise.
 """
 
 from __future__ import annotations
@@ -15,15 +27,15 @@ import contextlib
 import logging
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.abc import ConsumerRebalanceListener
 from google.protobuf.message import DecodeError
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from microcred.events.envelope import EventEnvelope
-from microcred.kafka.consumer import Position
+from microcred.kafka.consumer import Position, StateWatch
 from microcred.kafka.topics import CREDENTIALS
-from microcred.storage.positions import apply_at_position, stored_position
+from microcred.status.cache import topic_end_offsets
+from microcred.storage.positions import ProjectionEpoch, apply_at_position, stored_position
 from services.issuer.store import cred_key, pending_key
 
 __all__ = ["CredentialStoreProjection"]
@@ -40,58 +52,88 @@ return out
 """
 
 
-class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, projection: CredentialStoreProjection) -> None:
-        self._projection = projection
-
-    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        return None
-
-    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        consumer = self._projection.consumer
-        for tp in assigned:
-            stored = await stored_position(self._projection.redis, self._projection.name, tp.topic, tp.partition)
-            if stored is None:
-                await consumer.seek_to_beginning(tp)
-            else:
-                consumer.seek(tp, stored)
-
-
 class CredentialStoreProjection:
     """``CredentialIssued`` records -> issued records (see :mod:`services.issuer.store`), pending ones dropped."""
 
-    def __init__(self, bootstrap: str, redis: Redis, *, group_id: str, prefix: str = "issuer",
-                 topic: str = CREDENTIALS.name) -> None:
-        self.redis, self.name, self.topic, self._prefix = redis, f"{prefix}-credentials", topic, prefix
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
-                                         auto_offset_reset="earliest", isolation_level="read_committed")
+    def __init__(self, bootstrap: str, redis: Redis, *, prefix: str = "issuer", topic: str = CREDENTIALS.name
+                 ) -> None:
+        self.redis, self.topic, self._prefix, self._bootstrap = redis, topic, prefix, bootstrap
+        self.name = f"{prefix}-credentials"
+        # Records are ~10 kB: fetch in large batches so a rebuild replays thousands per second.
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                         isolation_level="read_committed", max_partition_fetch_bytes=8 << 20,
+                                         fetch_max_bytes=64 << 20)
+        self.guard = ProjectionEpoch(redis, self.name)
+        self.watch = StateWatch(self.consumer, self.guard, self._position, self.name)
         self.applied = 0
         self._missing = redis.register_script(_MISSING)
+        self._initial: dict[TopicPartition, int] = {}
+        self._caught_up = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
+    @property
+    def epoch_key(self) -> str:
+        """The Redis key of the store's sentinel."""
+        return self.guard.key
+
+    def token(self) -> bytes | str | None:
+        """The sentinel's token while the store is complete; None before catch-up or during a rebuild."""
+        if not self._caught_up.is_set() or self.watch.rebuilding:
+            return None
+        return self.guard.token
+
+    async def wait_caught_up(self, timeout: float) -> bool:
+        """Wait until everything in the topic at start has been applied (False on timeout)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._caught_up.wait(), timeout)
+        return self._caught_up.is_set()
+
+    async def _position(self, topic: str, partition: int) -> int | None:
+        return await stored_position(self.redis, self.name, topic, partition)
+
     async def start(self) -> None:
-        """Join the group and apply records in the background."""
+        """Assign every partition at its stored position (or the beginning) and apply in the background."""
+        ends = await topic_end_offsets(self._bootstrap, [self.topic])
+        await self.watch.open()
         await self.consumer.start()
-        self.consumer.subscribe([self.topic], listener=_SeekToStored(self))
+        self.consumer.assign(list(ends))
+        for tp in ends:
+            stored = await self._position(tp.topic, tp.partition)
+            if stored is None:
+                await self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, stored)
+        self._initial = {tp: end for tp, end in ends.items() if end > 0}
+        await self._note_progress()
         self._task = asyncio.create_task(self._run(), name="issuer-credential-store")
 
     async def stop(self) -> None:
-        """Finish the current batch and leave the group."""
+        """Finish the current batch and disconnect."""
         self._stopping.set()
         if self._task is not None:
             with contextlib.suppress(Exception):
                 await self._task
         await self.consumer.stop()
 
+    async def _note_progress(self) -> None:
+        for tp, end in list(self._initial.items()):
+            if await self.consumer.position(tp) >= end:
+                del self._initial[tp]
+        if not self._initial and not self._caught_up.is_set():
+            self._caught_up.set()
+            log.info("credential store caught up", extra={"projection": self.name})
+
     async def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                batches = await self.consumer.getmany(timeout_ms=200, max_records=1000)
+                await self.watch.poll()
+                batches = await self.consumer.getmany(timeout_ms=200, max_records=5000)
                 for tp, records in batches.items():
                     await self._apply(tp, records)
-                    await self.consumer.commit({tp: records[-1].offset + 1})
-            except Exception as exc:  # Redis or Kafka hiccup: log, wait, continue from the stored position
+                if self._initial:
+                    await self._note_progress()
+            except Exception as exc:  # Redis or Kafka hiccup: log, wait, go on from the consumer's position
                 log.error("credential store projection failed; retrying", extra={"error": repr(exc)})
                 await asyncio.sleep(1.0)
 
@@ -110,7 +152,6 @@ class CredentialStoreProjection:
                 continue
             values[cred_key(self._prefix, envelope.issuer_id, envelope.subject)] = record.value
             pending.append(pending_key(self._prefix, envelope.issuer_id, envelope.subject))
-
         if values:  # normally the issuer recorded them already: write only what is missing (no 10 kB resends)
             keys = list(values)
             missing = await self._missing(keys=keys)

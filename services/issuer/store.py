@@ -4,8 +4,7 @@ Every value is the serialized ``EventEnvelope`` of the credential's ``Credential
 published, so the store can be rebuilt from the credentials topic (:mod:`services.issuer.projection`).
 
 Two records per credential (``{prefix}`` defaults to ``issuer``; credential ids are derived from the issuer id
-and the idempotency key, so the id *is* the idempotency record; ``{issuer}`` is a Redis Cluster hash tag, so one
-issuer's keys share a slot and the per-chunk scripts below stay single-slot):
+and the idempotency key, so the id *is* the idempotency record):
 
 ``{prefix}:cred:{issuer}:{credential id}``
     written only after Kafka acknowledged the event: the credential as answered.
@@ -17,6 +16,11 @@ issuer's keys share a slot and the per-chunk scripts below stay single-slot):
 
 Each chunk costs a constant number of Redis commands (one ``MGET``, one script to store the pending records,
 one to commit them), whatever its size.
+
+A store given a :class:`Readiness` (the credential-store projection) refuses, with :class:`StoreNotReady`, to
+answer while it is incomplete (catching up, or rebuilding after Redis lost its data), and checks the
+projection's epoch sentinel atomically with each lookup and pending write: a wiped Redis can never make an
+already issued credential look new.
 """
 
 from __future__ import annotations
@@ -25,23 +29,28 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
-__all__ = ["PENDING_TTL_SECONDS", "CredentialStore", "InMemoryCredentialStore", "RedisCredentialStore",
-           "cred_key", "pending_key"]
+__all__ = ["PENDING_TTL_SECONDS", "CredentialStore", "InMemoryCredentialStore", "Readiness", "RedisCredentialStore",
+           "StoreNotReady", "cred_key", "pending_key"]
 
 PENDING_TTL_SECONDS = 7 * 24 * 3600
 
-# KEYS: pending1, cred1, pending2, cred2, ...; ARGV[1]: TTL, ARGV[1 + n]: value n. Returns, per credential,
-# false when ours was stored, else the record that was there first: issued (a concurrent request finished
-# already) or pending. Atomic, so a credential id can never get two different signed credentials.
+# KEYS[1]: the epoch sentinel, then pending1, cred1, pending2, cred2, ...; ARGV[1]: TTL, ARGV[2]: the epoch token
+# ('' = not checked), ARGV[2 + n]: value n. Returns, per credential, false when ours was stored, else the record
+# that was there first: issued (a concurrent request finished already) or pending. Atomic, so a credential id
+# can never get two different signed credentials.
 _PUT_PENDING = """
+if ARGV[2] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[2] then
+  return redis.error_reply('STORE_NOT_READY the credential store is being rebuilt')
+end
 local out = {}
-for i = 1, #KEYS, 2 do
-  local n = (i + 1) / 2
+for i = 2, #KEYS, 2 do
+  local n = i / 2
   local issued = redis.call('GET', KEYS[i + 1])
   if issued then
     out[n] = issued
-  elseif redis.call('SET', KEYS[i], ARGV[n + 1], 'NX', 'EX', ARGV[1]) then
+  elseif redis.call('SET', KEYS[i], ARGV[n + 2], 'NX', 'EX', ARGV[1]) then
     out[n] = false
   else
     out[n] = redis.call('GET', KEYS[i])
@@ -67,12 +76,29 @@ return missing
 
 def cred_key(prefix: str, issuer_id: str, credential_id: str) -> str:
     """Key of an issued record."""
-    return f"{prefix}:cred:{{{issuer_id}}}:{credential_id}"
+    return f"{prefix}:cred:{issuer_id}:{credential_id}"
 
 
 def pending_key(prefix: str, issuer_id: str, credential_id: str) -> str:
     """Key of a pending record."""
-    return f"{prefix}:pending:{{{issuer_id}}}:{credential_id}"
+    return f"{prefix}:pending:{issuer_id}:{credential_id}"
+
+
+class StoreNotReady(Exception):
+    """The store is catching up or being rebuilt; the request may be retried (UNAVAILABLE)."""
+
+
+class Readiness(Protocol):
+    """What tells the store whether it is complete: an epoch sentinel and its token while complete."""
+
+    @property
+    def epoch_key(self) -> str:
+        """The sentinel's Redis key."""
+        ...
+
+    def token(self) -> bytes | str | None:
+        """The sentinel's token while the store is complete, None while it is not."""
+        ...
 
 
 def _raw(value: Any) -> bytes:
@@ -104,19 +130,35 @@ class CredentialStore(Protocol):
 class RedisCredentialStore:
     """:class:`CredentialStore` in Redis (bytes client, as :func:`microcred.lifecycle.connect_redis` gives)."""
 
-    def __init__(self, redis: Redis, prefix: str = "issuer") -> None:
+    def __init__(self, redis: Redis, prefix: str = "issuer", readiness: Readiness | None = None) -> None:
         self._redis = redis
         self._prefix = prefix
+        self._readiness = readiness
         self._put_pending = redis.register_script(_PUT_PENDING)
         self._commit = redis.register_script(_COMMIT)
 
+    def _token(self) -> bytes | str:
+        """The epoch token to check ('' without readiness); raises while the store is incomplete."""
+        if self._readiness is None:
+            return ""
+        token = self._readiness.token()
+        if token is None:
+            raise StoreNotReady("the credential store is catching up or being rebuilt; retry")
+        return token
+
     async def lookup(self, issuer_id: str, credential_ids: Sequence[str]) -> tuple[dict[str, bytes], dict[str, bytes]]:
-        """One ``MGET`` for both record kinds."""
+        """One ``MGET`` for both record kinds (and the epoch sentinel, checked in the same round trip)."""
         if not credential_ids:
             return {}, {}
-        keys = [cred_key(self._prefix, issuer_id, c) for c in credential_ids]
+        token = self._token()
+        keys = [self._readiness.epoch_key] if self._readiness is not None else []
+        keys += [cred_key(self._prefix, issuer_id, c) for c in credential_ids]
         keys += [pending_key(self._prefix, issuer_id, c) for c in credential_ids]
         values = await self._redis.mget(keys)
+        if self._readiness is not None:
+            if values[0] != token:
+                raise StoreNotReady("the credential store lost its data and is being rebuilt; retry")
+            values = values[1:]
         n = len(credential_ids)
         issued = {c: _raw(v) for c, v in zip(credential_ids, values[:n], strict=True) if v is not None}
         pending = {c: _raw(v) for c, v in zip(credential_ids, values[n:], strict=True)
@@ -124,17 +166,34 @@ class RedisCredentialStore:
         return issued, pending
 
     async def get(self, issuer_id: str, credential_id: str) -> bytes | None:
-        """``GET`` of the issued record."""
-        value = await self._redis.get(cred_key(self._prefix, issuer_id, credential_id))
-        return None if value is None else _raw(value)
+        """The issued record; an absent one while the store is incomplete raises StoreNotReady (never a false
+        "not found"), checked with the epoch sentinel in the same round trip."""
+        key = cred_key(self._prefix, issuer_id, credential_id)
+        if self._readiness is None:
+            value = await self._redis.get(key)
+            return None if value is None else _raw(value)
+        epoch, value = await self._redis.mget([self._readiness.epoch_key, key])
+        if value is not None:
+            return _raw(value)
+        if epoch != self._token():
+            raise StoreNotReady("the credential store lost its data and is being rebuilt; retry")
+        return None
 
     async def put_pending(self, issuer_id: str, envelopes: dict[str, bytes]) -> dict[str, bytes]:
         """``SET NX EX`` of every pending record in one script; records already there (issued or pending) win."""
         if not envelopes:
             return {}
         ids = list(envelopes)
-        keys = [k for c in ids for k in (pending_key(self._prefix, issuer_id, c), cred_key(self._prefix, issuer_id, c))]
-        earlier = await self._put_pending(keys=keys, args=[PENDING_TTL_SECONDS, *envelopes.values()])
+        token = self._token()
+        epoch = self._readiness.epoch_key if self._readiness is not None else "-"
+        keys = [epoch] + [k for c in ids
+                          for k in (pending_key(self._prefix, issuer_id, c), cred_key(self._prefix, issuer_id, c))]
+        try:
+            earlier = await self._put_pending(keys=keys, args=[PENDING_TTL_SECONDS, token, *envelopes.values()])
+        except ResponseError as exc:
+            if "STORE_NOT_READY" in str(exc):
+                raise StoreNotReady(str(exc)) from None
+            raise
         return {cid: _raw(first) if first else envelopes[cid] for cid, first in zip(ids, earlier, strict=True)}
 
     async def commit(self, issuer_id: str, envelopes: dict[str, bytes]) -> None:

@@ -33,6 +33,7 @@ from microcred.kafka.publisher import EventPublisher, KafkaEventPublisher
 from microcred.kafka.topics import CREDENTIALS, STATUS
 from microcred.lifecycle import connect_redis
 from microcred.status.cache import topic_end_offsets
+from microcred.storage.positions import ProjectionEpoch
 from services.revocation.commands import RevocationCommands
 from services.revocation.config import Settings
 from services.revocation.http_api import create_http_app
@@ -81,6 +82,7 @@ class RevocationApp:
         self.redis: Redis | None = None
         self.events: KafkaEventPublisher | None = None
         self.runner: ConsumerRunner | None = None
+        self.guard: ProjectionEpoch | None = None
         self.grpc: GrpcServer | None = None
         self.http: _EmbeddedUvicorn | None = None
         self.signer: StatusListSigner | None = None
@@ -117,11 +119,12 @@ class RevocationApp:
         self.publisher = StatusListPublisher(
             self.store, events, self.signer, ttl_seconds=s.status_list_ttl_seconds,
             validity_seconds=s.status_list_validity_seconds, batch_window=s.publish_batch_ms / 1000,
-            refresh_check=s.refresh_check_seconds)
+            refresh_check=s.refresh_check_seconds, ready=self._read_model_ready)
         tracker = ProjectionTracker(self.store.position)
         self.projector = RevocationProjector(self.store, tracker, on_lists_changed=self.publisher.notify)
+        self.guard = ProjectionEpoch(self.redis, self.store.projection)
         self.runner = ConsumerRunner(s.kafka_bootstrap, s.revocation_consumer_group, TOPICS,
-                                     self.projector.handle, self.projector.lookup)
+                                     self.projector.handle, self.projector.lookup, guard=self.guard)
         await self.runner.start()
         self._tasks.append(asyncio.create_task(self.runner.run(), name="revocation-projector"))
         await self._catch_up()
@@ -134,7 +137,7 @@ class RevocationApp:
         self.commands = RevocationCommands(
             self.store, events, tracker, base_url=self.base_url, ensure_published=self.publisher.publish,
             max_block_size=s.max_block_size, max_bulk_items=s.max_bulk_items,
-            projection_wait_seconds=s.projection_wait_seconds)
+            projection_wait_seconds=s.projection_wait_seconds, guard=self.guard)
         servicer = RevocationServicer(self.commands)
 
         def register(server: grpc.aio.Server) -> None:
@@ -145,7 +148,8 @@ class RevocationApp:
         await self.grpc.start()
 
         app = create_http_app(self.store, s.status_list_ttl_seconds, self._health, signer={
-            "did": self.signer.did, "verificationMethod": self.signer.verification_method})
+            "did": self.signer.did, "verificationMethod": self.signer.verification_method},
+            ready=self._read_model_ready)
         self.http = _EmbeddedUvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
         self._tasks.append(asyncio.create_task(self.http.serve(sockets=[sock]), name="revocation-http"))
         while not self.http.started:
@@ -157,6 +161,10 @@ class RevocationApp:
             "grpc_port": self.grpc.port, "http_port": self.http_port, "status_base_url": self.base_url,
             "signer": self.signer.did, "lists_republished": len(reconciled),
             "start_seconds": round(time.monotonic() - started, 2)})
+
+    async def _read_model_ready(self) -> bool:
+        """False while Redis lost the read model or it is being rebuilt from Kafka."""
+        return self.guard is None or await self.guard.ready() is not None
 
     async def _catch_up(self) -> None:
         assert self.store is not None and self.runner is not None

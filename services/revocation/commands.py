@@ -22,6 +22,7 @@ from microcred.kafka.topics import STATUS
 from microcred.model.errors import OUT_OF_RANGE, REQUIRED, FieldViolation
 from microcred.pki import Identity
 from microcred.status.allocator import IndexAllocator
+from microcred.storage.positions import ProjectionEpoch
 from services.revocation.domain import (
     MAX_BLOCK_SIZE,
     MAX_BULK_ITEMS,
@@ -48,7 +49,7 @@ from services.revocation.domain import (
 from services.revocation.projector import LIST_SIZE, ProjectionTracker
 from services.revocation.store import ListMeta, RevocationStore
 
-__all__ = ["BulkItem", "ItemResult", "ReservedBlock", "RevocationCommands"]
+__all__ = ["BulkItem", "ItemResult", "ReadModelUnavailable", "ReservedBlock", "RevocationCommands"]
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +83,23 @@ class ItemResult:
     error: DomainError | None = None
 
 
+class ReadModelUnavailable(Exception):
+    """The read model was lost (Redis wiped) and is being rebuilt from Kafka; retry shortly (UNAVAILABLE)."""
+
+
 class RevocationCommands:
-    """The application service behind the gRPC API."""
+    """The application service behind the gRPC API.
+
+    With a ``guard`` (the projection's :class:`~microcred.storage.positions.ProjectionEpoch`) every command first
+    checks that the read model is intact and not being rebuilt, and index claims re-check it atomically: on a
+    wiped Redis every index looks free and every credential unknown, so answering then would hand out indexes
+    twice or refuse with NOT_FOUND.
+    """
 
     def __init__(self, store: RevocationStore, events: EventPublisher, tracker: ProjectionTracker, *,
                  base_url: str, ensure_published: Callable[[Sequence[str]], Awaitable[object]] | None = None,
                  max_block_size: int = MAX_BLOCK_SIZE, max_bulk_items: int = MAX_BULK_ITEMS,
-                 projection_wait_seconds: float = 10.0) -> None:
+                 projection_wait_seconds: float = 10.0, guard: ProjectionEpoch | None = None) -> None:
         self.store = store
         self.events = events
         self.tracker = tracker
@@ -97,6 +108,7 @@ class RevocationCommands:
         self.max_block_size = max_block_size
         self.max_bulk_items = max_bulk_items
         self.projection_wait_seconds = projection_wait_seconds
+        self.guard = guard
         self._reserve_locks: defaultdict[tuple[str, Purpose], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -------------------------------------------------------------------------------- reservations
@@ -110,11 +122,12 @@ class RevocationCommands:
         """
         validate_reservation(issuer_id, purposes, count, self.max_block_size)
         authorize_reservation(identity, issuer_id)
+        guard = await self._require_read_model()
         blocks: list[ReservedBlock] = []
         created: list[str] = []
         for purpose in purposes:
             assert purpose is not None  # validated above
-            block, new = await self._reserve_block(issuer_id, purpose, count)
+            block, new = await self._reserve_block(issuer_id, purpose, count, guard)
             blocks.append(block)
             if new:
                 created.append(block.meta.list_id)
@@ -132,7 +145,17 @@ class RevocationCommands:
                                                    "lists": [b.meta.list_id for b in blocks]})
         return reservation_id, blocks
 
-    async def _reserve_block(self, issuer_id: str, purpose: Purpose, count: int) -> tuple[ReservedBlock, bool]:
+    async def _require_read_model(self) -> tuple[str, bytes | str] | None:
+        """The guard's (sentinel key, token) while the read model is usable; raise while it is lost/rebuilding."""
+        if self.guard is None:
+            return None
+        token = await self.guard.ready()
+        if token is None:
+            raise ReadModelUnavailable("the revocation read model is being rebuilt from Kafka; retry shortly")
+        return self.guard.key, token
+
+    async def _reserve_block(self, issuer_id: str, purpose: Purpose, count: int,
+                             guard: tuple[str, bytes | str] | None = None) -> tuple[ReservedBlock, bool]:
         async with self._reserve_locks[(issuer_id, purpose)]:
             lists = await self.store.lists_of(issuer_id, purpose.value)
             number = lists[-1][1] if lists else 0
@@ -146,7 +169,7 @@ class RevocationCommands:
                     if meta is None:
                         number += 1
                         continue
-                won = await self._claim(meta, count)
+                won = await self._claim(meta, count, guard)
                 if won is not None:
                     return ReservedBlock(meta, tuple(won)), created
                 # Another instance took what was left: the rest of this list stays unused (never reused).
@@ -160,14 +183,15 @@ class RevocationCommands:
             return None, False
         return (meta if created else await self.store.list_meta(list_id)), created
 
-    async def _claim(self, meta: ListMeta, count: int) -> list[int] | None:
+    async def _claim(self, meta: ListMeta, count: int,
+                     guard: tuple[str, bytes | str] | None = None) -> list[int] | None:
         """Claim ``count`` random free indexes of the list, or None when it no longer has that many."""
         won: list[int] = []
         for _ in range(_CLAIM_ROUNDS):
             allocator = IndexAllocator(meta.size, await self.store.used_bitmap(meta.list_id))
             if allocator.available < count - len(won):
                 return None
-            won += await self.store.claim(meta.list_id, allocator.reserve(count - len(won)))
+            won += await self.store.claim(meta.list_id, allocator.reserve(count - len(won)), guard)
             if len(won) == count:
                 return won
         return None
@@ -178,6 +202,7 @@ class RevocationCommands:
                      reason: str) -> CredentialRecord:
         """Revoke, suspend or reinstate one credential; return its status afterwards."""
         validate_change(credential_id, reason)
+        await self._require_read_model()
         record = await self.store.credential(credential_id)
         if record is None:
             raise NotFound(f"credential {credential_id!r} is not known to the revocation service")
@@ -205,6 +230,7 @@ class RevocationCommands:
         if len(items) > self.max_bulk_items:
             raise InvalidArgument([FieldViolation("items", f"at most {self.max_bulk_items} per request",
                                                   OUT_OF_RANGE)])
+        await self._require_read_model()
         records = await self.store.credentials([item.credential_id for item in items])
         metas: dict[str, ListMeta | None] = {}
         results: list[ItemResult] = []
@@ -242,6 +268,7 @@ class RevocationCommands:
         violations = validate_credential_id(credential_id)
         if violations:
             raise InvalidArgument(violations)
+        await self._require_read_model()
         record = await self.store.credential(credential_id)
         if record is None:
             raise NotFound(f"credential {credential_id!r} is not known to the revocation service")

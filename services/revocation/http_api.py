@@ -11,7 +11,7 @@ that signs the lists.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,11 +55,13 @@ def _problem(status: int, detail: str, instance: str) -> JSONResponse:
 
 
 def create_http_app(store: RevocationStore, ttl_seconds: int, health: dict[str, Any],
-                    clock: Callable[[], datetime] | None = None, signer: dict[str, str] | None = None) -> FastAPI:
+                    clock: Callable[[], datetime] | None = None, signer: dict[str, str] | None = None,
+                    ready: Callable[[], Awaitable[bool]] | None = None) -> FastAPI:
     """The FastAPI application; ``health`` holds ``redis`` and ``kafka_ready`` for ``/healthz``.
 
     ``signer`` (``did`` and ``verificationMethod``) is served at ``GET /signer`` so that the platform can
-    tell verifiers which signer to trust for status lists.
+    tell verifiers which signer to trust for status lists. While ``ready`` says no (the read model is being
+    rebuilt after Redis lost its data) lists are answered 503: what Redis holds then may be an old version.
     """
     now = clock or (lambda: datetime.now(UTC))
     app = FastAPI(title="microcred revocation: status lists", version="1")
@@ -78,6 +80,10 @@ def create_http_app(store: RevocationStore, ttl_seconds: int, health: dict[str, 
     async def status_list(list_id: str, request: Request) -> Response:
         if not _LIST_ID.fullmatch(list_id):
             return _problem(404, "no status list has this id", str(request.url.path))
+        if ready is not None and not await ready():
+            unavailable = _problem(503, "the status lists are being rebuilt; retry shortly", str(request.url.path))
+            unavailable.headers["Retry-After"] = "1"
+            return unavailable
         published = await store.published(list_id)
         if published is None:
             return _problem(404, f"status list {list_id!r} does not exist", str(request.url.path))

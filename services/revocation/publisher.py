@@ -10,6 +10,8 @@ skipped. Every ``refresh_check`` seconds lists close to ``validUntil`` are re-si
 
 Signing runs in a worker thread so the event loop keeps serving gRPC and HTTP. One list is signed by one
 holder at a time (an in-process lock and a Redis lock shared by all instances); versions increase by one.
+While the read model is being rebuilt (``ready`` says no) nothing is signed: the bits and the last version
+are still being replayed, and a list signed from them would repeat a version number with older bits.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import json
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,7 +63,8 @@ class StatusListPublisher:
 
     def __init__(self, store: RevocationStore, events: EventPublisher, signer: StatusListSigner, *,
                  ttl_seconds: int, validity_seconds: int, batch_window: float = 0.05,
-                 refresh_check: float = 5.0, clock: Callable[[], datetime] | None = None) -> None:
+                 refresh_check: float = 5.0, clock: Callable[[], datetime] | None = None,
+                 ready: Callable[[], Awaitable[bool]] | None = None) -> None:
         self.store = store
         self.events = events
         self.signer = signer
@@ -70,6 +73,7 @@ class StatusListPublisher:
         self.batch_window = batch_window
         self.refresh_check = refresh_check
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.ready = ready
         self.stats = PublisherStats()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -95,6 +99,12 @@ class StatusListPublisher:
             if self._wake.is_set():
                 await asyncio.sleep(self.batch_window)
                 self._wake.clear()
+            if self.ready is not None and not await self.ready():
+                # The read model is being rebuilt: its bits and versions may be behind what was published.
+                # Lists are signed once it has caught up (the replay marks them dirty again).
+                await asyncio.sleep(0.5)
+                self._wake.set()
+                continue
             due: set[str] = set()
             try:
                 if time.monotonic() >= next_refresh:

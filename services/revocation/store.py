@@ -65,6 +65,16 @@ redis.call('ZADD', KEYS[3], ARGV[4], ARGV[6])
 return {ARGV[1], ARGV[2], '1'}
 """
 
+# Index claims that must not happen on a lost or replaced read model: the projection's sentinel
+# (microcred.storage.positions.ProjectionEpoch) must still hold the token the command side checked.
+_GUARDED_CLAIM = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then
+  return redis.error_reply('STATE_LOST the read model was lost or is being rebuilt')
+end
+return redis.call('BITFIELD', KEYS[1], unpack(ARGV, 2))
+"""
+_GUARDED_CHUNK = 500
+
 _RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -272,16 +282,25 @@ class RevocationStore:
         """How many indexes of the list have been handed out."""
         return int(await self.redis.bitcount(self._alloc(list_id)))
 
-    async def claim(self, list_id: str, indexes: Sequence[int]) -> list[int]:
-        """Atomically mark ``indexes`` used; return those that were free (ours now), in the order given."""
+    async def claim(self, list_id: str, indexes: Sequence[int],
+                    guard: tuple[str, bytes | str] | None = None) -> list[int]:
+        """Atomically mark ``indexes`` used; return those that were free (ours now), in the order given.
+
+        With ``guard`` = (sentinel key, token), each chunk is claimed only while the sentinel still holds the
+        token (a Redis error otherwise): a wiped Redis would report every index free."""
         won: list[int] = []
-        for start in range(0, len(indexes), _BITFIELD_CHUNK):
-            chunk = indexes[start:start + _BITFIELD_CHUNK]
+        size = _GUARDED_CHUNK if guard is not None else _BITFIELD_CHUNK
+        for start in range(0, len(indexes), size):
+            chunk = indexes[start:start + size]
             args: list[Any] = []
             for index in chunk:
                 args += ["SET", "u1", index, 1]
-            previous: list[int] = await self.redis.execute_command(  # type: ignore[no-untyped-call]
-                "BITFIELD", self._alloc(list_id), *args)
+            if guard is None:
+                previous: list[int] = await self.redis.execute_command(  # type: ignore[no-untyped-call]
+                    "BITFIELD", self._alloc(list_id), *args)
+            else:
+                previous = await self.redis.eval(
+                    _GUARDED_CLAIM, 2, self._alloc(list_id), guard[0], guard[1], *args)
             won.extend(index for index, old in zip(chunk, previous, strict=True) if old == 0)
         return won
 

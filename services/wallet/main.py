@@ -18,6 +18,7 @@ from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.kafka.topics import CREDENTIALS, PATHWAYS, STATUS
 from microcred.lifecycle import connect_redis
 from microcred.logs import configure_logging
+from microcred.storage.positions import ProjectionEpoch
 from microcred.telemetry import configure_telemetry
 from services.wallet import api_learner, api_pathways, api_sharing
 from services.wallet.accounts import Accounts
@@ -68,7 +69,7 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
         app.state.intake = intake = WalletIntake(redis, prefix, store, accounts, completions)
         topics = [settings.topic(t.name) for t in (CREDENTIALS, STATUS, PATHWAYS)]
         runner = ConsumerRunner(settings.kafka_bootstrap, settings.wallet_consumer_group, topics, intake.handle,
-                                intake.stored_position)
+                                intake.stored_position, guard=ProjectionEpoch(redis, prefix))
         await runner.start()
         task = asyncio.create_task(runner.run(), name="wallet-intake")
         task.add_done_callback(lambda _: deps.update(kafka_ready=False))

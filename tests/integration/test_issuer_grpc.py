@@ -38,8 +38,6 @@ from microcred.gen.microcred.v1 import (
 )
 from microcred.kafka.topics import CREDENTIALS
 from services.issuer.harness import IssuerHarness, start_issuer_harness
-from services.issuer.projection import CredentialStoreProjection
-from services.issuer.store import cred_key
 from tests.conftest import Infrastructure
 from tests.unit.factories import valid_micro_credential
 
@@ -290,33 +288,6 @@ async def test_the_revocation_service_knows_issued_credentials(stack: IssuerHarn
                                                                      status_pb2.STATUS_PURPOSE_SUSPENSION}
 
 
-async def test_a_lost_store_is_rebuilt_from_kafka(stack: IssuerHarness, infrastructure: Infrastructure) -> None:
-    credential = await issue(stack, UNI_A, "rebuild-me")
-    redis, running = stack.app.redis, stack.app.store_projection
-    assert redis is not None and running is not None
-    await running.stop()  # the service goes down and its Redis state is lost...
-    prefix = stack.app.settings.issuer_redis_prefix
-    await redis.delete(cred_key(prefix, UNI_A, credential.credential_id),
-                       f"offsets:{prefix}-credentials:{CREDENTIALS.name}")
-    replay = CredentialStoreProjection(infrastructure.kafka_bootstrap, redis, group_id=f"rebuild-{TAG}",
-                                       prefix=prefix)
-    stack.app.store_projection = replay  # ...and comes back: the projection replays the topic
-    await replay.start()
-    stub = stack.issuer_stub(UNI_A, AGENCY)
-    got = None
-    deadline = asyncio.get_running_loop().time() + 240  # a rebuild replays the whole topic (other tests' too)
-    while got is None and asyncio.get_running_loop().time() < deadline:
-        try:
-            got = await stub.GetCredential(issuer_pb2.GetCredentialRequest(credential_id=credential.credential_id))
-        except grpc.aio.AioRpcError as exc:
-            assert exc.code() == grpc.StatusCode.NOT_FOUND
-            await asyncio.sleep(0.2)
-    assert got is not None, f"not rebuilt after replaying {replay.applied} records"
-    assert got.credential == credential
-    again = await issue(stack, UNI_A, "rebuild-me")  # and the idempotency record is back
-    assert again == credential
-
-
 async def test_concurrent_streams_with_the_same_keys_issue_each_credential_once(
         stack: IssuerHarness, infrastructure: Infrastructure) -> None:
     items = [(f"race-{i}", valid_micro_credential()) for i in range(60)]
@@ -327,3 +298,31 @@ async def test_concurrent_streams_with_the_same_keys_issue_each_credential_once(
     assert len(found) == 60
     for values in found.values():  # a race may publish twice, but always the very same event
         assert len({open_envelope(v)[0].event_id for v in values}) == 1 and len(set(values)) == 1
+
+
+async def test_a_lost_store_is_rebuilt_and_never_answers_wrongly_meanwhile(stack: IssuerHarness) -> None:
+    """Runs last in this module: it wipes the issuer's state, and the rebuild replays the whole topic."""
+    credential = await issue(stack, UNI_A, "rebuild-me")
+    redis, projection = stack.app.redis, stack.app.store_projection
+    assert redis is not None and projection is not None
+    prefix = stack.app.settings.issuer_redis_prefix
+    lost = [k async for k in redis.scan_iter(match=f"{prefix}:*")]  # this service's state is lost (Redis
+    await redis.delete(*lost, projection.epoch_key, f"offsets:{projection.name}:{CREDENTIALS.name}")  # wiped)
+    stub = stack.issuer_stub(UNI_A, AGENCY)
+    refused = 0
+    deadline = asyncio.get_running_loop().time() + 600  # a rebuild replays the whole topic (other tests' too)
+    while True:
+        try:  # found, or refused retriably: never NOT_FOUND, the credential exists
+            got = await stub.GetCredential(issuer_pb2.GetCredentialRequest(credential_id=credential.credential_id))
+            assert got.credential == credential
+        except grpc.aio.AioRpcError as exc:
+            assert exc.code() == grpc.StatusCode.UNAVAILABLE, exc.details()
+        try:  # a retry is refused (retriably) until the store is whole again, then answered with the original
+            assert await issue(stack, UNI_A, "rebuild-me") == credential
+            break
+        except grpc.aio.AioRpcError as exc:
+            assert exc.code() == grpc.StatusCode.UNAVAILABLE, exc.details()
+            refused += 1
+        assert asyncio.get_running_loop().time() < deadline, f"not rebuilt ({projection.applied} replayed)"
+        await asyncio.sleep(0.2)
+    assert refused > 0 and projection.watch.rebuilds == 1

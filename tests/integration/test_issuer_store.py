@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from microcred.lifecycle import connect_redis
-from services.issuer.store import PENDING_TTL_SECONDS, RedisCredentialStore, cred_key, pending_key
+from services.issuer.store import PENDING_TTL_SECONDS, RedisCredentialStore, StoreNotReady, cred_key, pending_key
 from tests.conftest import Infrastructure
 
 pytestmark = pytest.mark.integration
@@ -32,4 +32,38 @@ async def test_pending_first_writer_wins_and_commit_makes_it_permanent(infrastru
         assert await store.lookup("uni", ["a"]) == ({"a": b"first"}, {})
         assert await store.get("uni", "a") == b"first" and await store.get("other", "a") is None
     finally:
+        await redis.aclose()
+
+
+class Sentinel:
+    """A Readiness whose token the test controls."""
+
+    epoch_key = "epoch:store-test"
+
+    def __init__(self) -> None:
+        self.current: bytes | None = b"t1"
+
+    def token(self) -> bytes | None:
+        return self.current
+
+
+async def test_a_store_with_readiness_refuses_while_incomplete_or_wiped(infrastructure: Infrastructure) -> None:
+    redis = await connect_redis(infrastructure.redis_url)
+    prefix = f"st-{uuid.uuid4().hex[:8]}"
+    sentinel = Sentinel()
+    store = RedisCredentialStore(redis, prefix, sentinel)
+    try:
+        await redis.set(Sentinel.epoch_key, b"t1")
+        assert await store.put_pending("uni", {"a": b"A"}) == {"a": b"A"}
+        await store.commit("uni", {"a": b"A"})
+        assert await store.get("uni", "a") == b"A" and await store.get("uni", "b") is None
+        await redis.delete(Sentinel.epoch_key)  # Redis lost its data; the projection has not noticed yet
+        for attempt in (store.lookup("uni", ["b"]), store.get("uni", "b"), store.put_pending("uni", {"b": b"B"})):
+            with pytest.raises(StoreNotReady):
+                await attempt
+        sentinel.current = None  # the projection noticed and is rebuilding
+        with pytest.raises(StoreNotReady):
+            await store.lookup("uni", ["a"])
+    finally:
+        await redis.delete(Sentinel.epoch_key)
         await redis.aclose()
