@@ -6,6 +6,8 @@ import asyncio
 
 from microcred.lifecycle import wait_for_shutdown_signal
 from microcred.logs import configure_logging
+from microcred.metrics import start_metrics_server
+from microcred.telemetry import configure_telemetry
 from services.issuer.app import SERVICE_NAMES, IssuerApp
 from services.issuer.config import Settings
 
@@ -15,6 +17,8 @@ __all__ = ["SERVICE_NAMES", "main", "serve"]
 async def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then stop gracefully."""
     log = configure_logging("issuer", settings.log_level)
+    configure_telemetry("issuer")
+    start_metrics_server(settings.metrics_port, settings.metrics_host)
     app = IssuerApp(settings)
     try:
         await app.start()

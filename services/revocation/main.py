@@ -8,6 +8,8 @@ import sys
 
 from microcred.lifecycle import wait_for_shutdown_signal
 from microcred.logs import configure_logging
+from microcred.metrics import start_metrics_server
+from microcred.telemetry import configure_telemetry
 from services.revocation.app import SERVICE_NAMES, RevocationApp
 from services.revocation.config import Settings
 from services.revocation.keys import MissingKekError
@@ -18,6 +20,8 @@ __all__ = ["SERVICE_NAMES", "main", "serve"]
 async def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then stop gracefully."""
     configure_logging("revocation", settings.log_level)
+    configure_telemetry("revocation")
+    start_metrics_server(settings.metrics_port, settings.metrics_host)
     app = RevocationApp(settings)
     try:
         await app.start()
