@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install system-deps kafka-libs run test test-unit test-integration check lint fmt typecheck \
+.PHONY: help install system-deps kafka-libs run test test-fault test-unit test-integration check lint fmt typecheck \
         gen-protos bench clean
 
 help:
@@ -55,8 +55,12 @@ test-unit: install
 test-integration: install system-deps kafka-libs
 	$(BIN)/pytest tests/integration -q
 
+# The fault suite (3-broker cluster, SIGKILLs, Redis wipes) runs on its own: `make test-fault`.
 test: install system-deps kafka-libs check
-	$(BIN)/pytest -q -ra
+	$(BIN)/pytest -q -ra --ignore=tests/fault
+
+test-fault: install system-deps kafka-libs
+	$(BIN)/pytest -q -ra tests/fault
 
 bench: install system-deps kafka-libs
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
