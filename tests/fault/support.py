@@ -573,10 +573,12 @@ async def check_batch(fault: FaultPlatform, client: BatchClient, keys: list[str]
     outcome.in_wallet = len(held & ids)
     outcome.wallet_missing = len(ids - held)
     outcome.wallet_extra = len(held - ids)
-    documents = await wallet_documents(fault.redis, ids)
     by_id = {a.credential_id: a for a in answered.values()}
-    outcome.wallet_differs = sum(1 for cid, doc in documents.items()
-                                 if doc != json.loads(by_id[cid].credential_json))
+    ordered = sorted(ids)
+    for first in range(0, len(ordered), 500):  # in chunks: a large run holds tens of thousands of documents
+        documents = await wallet_documents(fault.redis, ordered[first:first + 500])
+        outcome.wallet_differs += sum(1 for cid, doc in documents.items()
+                                      if doc != json.loads(by_id[cid].credential_json))
     outcome.duplicate_status_entries = len(duplicate_status_entries(
         json.loads(a.credential_json) for a in answered.values()))
 
