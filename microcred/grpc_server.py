@@ -9,10 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 import grpc
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+from google.rpc import status_pb2  # type: ignore[import-untyped, attr-defined, unused-ignore]
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
 from opentelemetry.instrumentation.grpc.filters import negate, service_name
 
@@ -94,3 +99,15 @@ def caller_identity(context: grpc.aio.ServicerContext[object, object]) -> Identi
     if not pems:
         return None
     return identity_from_pem(pems[0])
+
+
+async def abort_with_details(context: Any, code: int, message: str, *details: Message) -> NoReturn:
+    """Abort the call with a ``google.rpc.Status`` carrying ``details`` (e.g. ``BadRequest`` field violations)."""
+    packed = []
+    for detail in details:
+        item = any_pb2.Any()
+        item.Pack(detail)
+        packed.append(item)
+    await context.abort_with_status(rpc_status.to_status(status_pb2.Status(code=code, message=message,
+                                                                           details=packed)))
+    raise AssertionError("abort_with_status returned")  # pragma: no cover

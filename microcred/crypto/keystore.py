@@ -250,3 +250,38 @@ class EncryptedFileKeyStore:
             except ValueError:  # not one of ours
                 continue
         return sorted(ids)
+
+
+DEV_ENVIRONMENTS = frozenset({"dev", "test"})
+
+
+class MissingKekError(KeyStoreError, RuntimeError):
+    """No key-encryption key was configured where one is required (any environment but dev/test)."""
+
+
+def open_service_keystore(keystore_dir: Path, data_dir: Path, environment: str, kek_file: Path | None = None,
+                          env: Mapping[str, str] | None = None) -> EncryptedFileKeyStore:
+    """A service's encrypted key store: KEK from ``kek_file``, ``MICROCRED_KEK``/``MICROCRED_KEK_FILE``, or, in
+    dev/test only, a KEK generated once into ``<data_dir>/kek`` (mode 0600); elsewhere :class:`MissingKekError`."""
+    import base64
+    import logging
+    import os
+    import secrets
+
+    env = os.environ if env is None else env
+    if kek_file is not None:
+        return EncryptedFileKeyStore(keystore_dir, load_kek(env, kek_file))
+    if env.get(KEK_ENV) or env.get(KEK_FILE_ENV):
+        return EncryptedFileKeyStore(keystore_dir, load_kek(env))
+    if environment not in DEV_ENVIRONMENTS:
+        raise MissingKekError(f"environment {environment!r} needs a key-encryption key: set {KEK_ENV} "
+                              f"(base64 of 32 bytes) or {KEK_FILE_ENV}")
+    kek_path = data_dir / "kek"
+    if not kek_path.exists():
+        kek_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(kek_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(base64.b64encode(secrets.token_bytes(32)) + b"\n")
+        logging.getLogger(__name__).warning("generated a development key-encryption key",
+                                            extra={"path": str(kek_path)})
+    return EncryptedFileKeyStore(keystore_dir, load_kek(env, kek_path))

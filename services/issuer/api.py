@@ -21,13 +21,11 @@ from typing import Any, NoReturn
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from google.protobuf import any_pb2
 from google.protobuf.message import Message
-from google.rpc import code_pb2, error_details_pb2, status_pb2  # type: ignore[import-untyped, unused-ignore]
-from grpc_status import rpc_status
+from google.rpc import code_pb2, error_details_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred.gen.microcred.v1 import issuer_pb2, issuer_pb2_grpc
-from microcred.grpc_server import caller_identity
+from microcred.grpc_server import abort_with_details, caller_identity
 from microcred.model.errors import to_bad_request
 from microcred.pki import ROLE_ISSUER
 from services.issuer.issuance import Caller, Issuance, IssueItem, Outcome, Refusal
@@ -42,14 +40,7 @@ ERROR_DOMAIN = "issuer.microcred"
 
 
 async def _abort(context: Context, code: int, message: str, *details: Message) -> NoReturn:
-    packed = []
-    for detail in details:
-        item = any_pb2.Any()
-        item.Pack(detail)
-        packed.append(item)
-    await context.abort_with_status(rpc_status.to_status(status_pb2.Status(code=code, message=message,
-                                                                           details=packed)))
-    raise AssertionError("abort_with_status returned")  # pragma: no cover
+    await abort_with_details(context, code, message, *details)
 
 
 async def _refuse(context: Context, refusal: Refusal) -> NoReturn:

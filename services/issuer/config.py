@@ -24,16 +24,14 @@ Besides the shared Kafka/Redis/TLS/gRPC settings the service reads:
 
 from __future__ import annotations
 
-import base64
 import logging
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import Field
 
-from microcred.crypto.keystore import KEK_ENV, KEK_FILE_ENV, EncryptedFileKeyStore, KeyStore, load_kek
+from microcred.crypto.keystore import KeyStore, MissingKekError, open_service_keystore
 from microcred.settings import GrpcServiceSettings
 
 __all__ = ["MissingKekError", "Settings", "open_keystore"]
@@ -74,25 +72,7 @@ class Settings(GrpcServiceSettings):
         return self.keystore_dir if self.keystore_dir is not None else self.data_dir / "keys"
 
 
-class MissingKekError(RuntimeError):
-    """No key-encryption key was configured where one is required."""
-
-
 def open_keystore(settings: Settings, env: Mapping[str, str] | None = None) -> KeyStore:
     """Open the encrypted key store; in ``dev``/``test`` generate a KEK file when none is configured."""
-    env = os.environ if env is None else env
-    if settings.kek_file is not None:
-        return EncryptedFileKeyStore(settings.resolved_keystore_dir, load_kek(env, settings.kek_file))
-    if env.get(KEK_ENV) or env.get(KEK_FILE_ENV):
-        return EncryptedFileKeyStore(settings.resolved_keystore_dir, load_kek(env))
-    if settings.environment not in DEV_ENVIRONMENTS:
-        raise MissingKekError(f"environment {settings.environment!r} needs a key-encryption key: set {KEK_ENV} "
-                              f"(base64 of 32 bytes) or {KEK_FILE_ENV}")
-    kek_path = settings.data_dir / "kek"
-    if not kek_path.exists():
-        kek_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(kek_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(base64.b64encode(secrets.token_bytes(32)) + b"\n")
-        log.warning("generated a development key-encryption key", extra={"path": str(kek_path)})
-    return EncryptedFileKeyStore(settings.resolved_keystore_dir, load_kek(env, kek_path))
+    return open_service_keystore(settings.resolved_keystore_dir, settings.data_dir, settings.environment,
+                                 settings.kek_file, env)

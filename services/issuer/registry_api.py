@@ -32,15 +32,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from google.protobuf import any_pb2
 from google.protobuf.message import Message
-from google.rpc import code_pb2, error_details_pb2, status_pb2  # type: ignore[import-untyped, unused-ignore]
-from grpc_status import rpc_status
+from google.rpc import code_pb2, error_details_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred.crypto.keystore import KeyExistsError, KeyStore
 from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import events_pb2, registry_pb2, registry_pb2_grpc
-from microcred.grpc_server import caller_identity
+from microcred.grpc_server import abort_with_details, caller_identity
 from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import REGISTRY
 from microcred.model.errors import INCONSISTENT, INVALID_FORMAT, REQUIRED, FieldViolation, to_bad_request
@@ -60,15 +58,7 @@ def _now() -> datetime:
 
 
 async def _fail(context: Context, code: int, message: str, *details: Message) -> NoReturn:
-    """Abort the call with a google.rpc.Status carrying ``details``."""
-    packed = []
-    for detail in details:
-        item = any_pb2.Any()
-        item.Pack(detail)
-        packed.append(item)
-    await context.abort_with_status(rpc_status.to_status(status_pb2.Status(code=code, message=message,
-                                                                           details=packed)))
-    raise AssertionError("abort_with_status returned")  # pragma: no cover
+    await abort_with_details(context, code, message, *details)
 
 
 async def _invalid(context: Context, violations: Sequence[FieldViolation]) -> NoReturn:

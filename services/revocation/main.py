@@ -6,13 +6,13 @@ import asyncio
 import logging
 import sys
 
+from microcred.crypto.keystore import MissingKekError
 from microcred.lifecycle import wait_for_shutdown_signal
 from microcred.logs import configure_logging
 from microcred.metrics import start_metrics_server
 from microcred.telemetry import configure_telemetry
 from services.revocation.app import SERVICE_NAMES, RevocationApp
 from services.revocation.config import Settings
-from services.revocation.keys import MissingKekError
 
 __all__ = ["SERVICE_NAMES", "main", "serve"]
 
