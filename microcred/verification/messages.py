@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from microcred.i18n import accepted_languages
+
 __all__ = ["CHECK_TITLES", "LANGUAGES", "MESSAGES", "VERDICTS", "check_title", "pick_language", "render",
            "verdict_text"]
 
@@ -253,17 +255,7 @@ def pick_language(requested: str | None, accept_language: str | None) -> str:
     """An explicit ``requested`` language if supported, else the best Accept-Language match, else English."""
     if requested and requested.lower()[:2] in LANGUAGES:
         return requested.lower()[:2]
-    ranked: list[tuple[float, int, str]] = []
-    for position, part in enumerate((accept_language or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        ranked.append((-quality, position, tag.strip().lower()[:2]))
-    for negative_quality, _, tag in sorted(ranked):
-        if negative_quality < 0 and tag in LANGUAGES:
-            return tag
+    for tag in accepted_languages(accept_language):
+        if tag[:2] in LANGUAGES:
+            return tag[:2]
     return "en"

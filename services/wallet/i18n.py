@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from microcred.i18n import accepted_languages
+
 DEFAULT_LANGUAGE = "en"
 
 LABELS: Mapping[str, Mapping[str, str]] = {
@@ -63,27 +65,11 @@ LABELS: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def _accepted(header: str) -> list[str]:
-    """Language tags of an ``Accept-Language`` header, best first."""
-    ranked: list[tuple[float, int, str]] = []
-    for position, part in enumerate(header.split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        if tag:
-            ranked.append((-quality, position, tag.strip().lower()))
-    return [tag for q, _, tag in sorted(ranked) if q < 0]
-
-
 def pick_language(query: str | None, accept_language: str | None) -> str:
     """The page language for a ``?lang=`` value and an ``Accept-Language`` header."""
     if query and query.lower() in LABELS:
         return query.lower()
-    for tag in _accepted(accept_language or ""):
+    for tag in accepted_languages(accept_language):
         primary = tag.split("-", 1)[0]
         if primary in LABELS:
             return primary
