@@ -9,7 +9,7 @@ with :class:`PoisonEvent`, so the runner can dead-letter them instead of stoppin
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from google.protobuf import symbol_database
@@ -92,6 +92,19 @@ def trace_headers(envelope: EventEnvelope) -> list[tuple[str, bytes]]:
     headers = [("event_type", envelope.event_type.encode()), ("event_id", envelope.event_id.encode())]
     headers.extend((k, v.encode()) for k, v in envelope.trace_context.items())
     return headers
+
+
+TRACE_HEADERS = ("traceparent", "tracestate")
+
+
+def record_trace_context(headers: Sequence[tuple[str, bytes]] | None, envelope: EventEnvelope) -> dict[str, str]:
+    """The W3C trace context of a consumed record: its Kafka headers, else the copy inside the envelope.
+
+    The headers are what standard Kafka tooling (and other OpenTelemetry instrumentations) read and write; the
+    envelope keeps a copy so that the context survives tools that drop headers (mirroring, some connectors).
+    """
+    found = {k: v.decode("ascii", "replace") for k, v in headers or () if k in TRACE_HEADERS}
+    return found if "traceparent" in found else dict(envelope.trace_context)
 
 
 # Importing the module registers every payload type in the default symbol database.

@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from google.protobuf.message import Message
 
-from microcred.events.envelope import EventEnvelope, PoisonEvent, open_envelope
+from microcred.events.envelope import EventEnvelope, PoisonEvent, open_envelope, record_trace_context
 from microcred.kafka.topics import DEAD_LETTER
 from microcred.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS
 from microcred.telemetry import consumer_span
@@ -222,8 +222,8 @@ class ConsumerRunner:
                 if record.value is None:
                     raise PoisonEvent("empty record value")
                 envelope, payload = open_envelope(record.value)
-                with consumer_span(tp.topic, envelope.trace_context, envelope.event_type, envelope.event_id,
-                                   self._group):
+                with consumer_span(tp.topic, record_trace_context(record.headers, envelope),
+                                   envelope.event_type, envelope.event_id, self._group):
                     await self._handler(envelope, payload, position)
                 self.processed += 1
                 EVENTS.labels(self._group, tp.topic, envelope.event_type).inc()
