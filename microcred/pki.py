@@ -53,6 +53,16 @@ class Identity:
     agency_id: str
     role: str
 
+    @property
+    def actor(self) -> str:
+        """How this identity is recorded as the actor of an event (audit trail): ``role:subject@agency``."""
+        return actor_name(self.role, self.subject_id, self.agency_id)
+
+
+def actor_name(role: str, subject_id: str, agency_id: str) -> str:
+    """The actor of an event: ``role:subject@agency`` (one form for every service)."""
+    return f"{role}:{subject_id}@{agency_id}"
+
 
 def _name(common_name: str, agency: str | None = None, role: str | None = None) -> x509.Name:
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]

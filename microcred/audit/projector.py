@@ -10,11 +10,11 @@ from microcred.kafka.topics import CREDENTIALS, REGISTRY, STATUS
 from microcred.storage.positions import ProjectionEpoch
 
 
-def audit_runner(bootstrap: str, redis: Redis,
-                 group_id: str = "microcred-audit") -> tuple[RedisAuditLog, ConsumerRunner]:
-    """The audit log and the (not yet started) consumer that keeps it current."""
-    log = RedisAuditLog(redis)
+def audit_runner(bootstrap: str, redis: Redis, group_id: str = "microcred-audit",
+                 namespace: str = PROJECTION) -> tuple[RedisAuditLog, ConsumerRunner]:
+    """The audit log and the (not yet started) consumer that keeps it current (rebuilt by replay when wiped)."""
+    log = RedisAuditLog(redis, namespace)
     topics = [CREDENTIALS.name, STATUS.name, REGISTRY.name]
     runner = ConsumerRunner(bootstrap, group_id, topics, log.apply, log.position,
-                            guard=ProjectionEpoch(redis, PROJECTION))
+                            guard=ProjectionEpoch(redis, namespace))
     return log, runner

@@ -1,9 +1,10 @@
 """The audit read model in Redis: one time-ordered index per agency, rebuilt from Kafka by replay.
 
-``audit:{agency}`` is a sorted set of event ids scored by the time of the action in microseconds, and
-``audit:entry:{event_id}`` holds the serialized entry. Adding the same event twice changes nothing, so
-redelivery and replay are harmless even without positions; positions are stored anyway (one ``MULTI``) so a
-restart resumes where it stopped.
+``{ns}:{agency}`` is a sorted set of event ids scored by the time of the action in microseconds, and
+``{ns}:entry:{event_id}`` holds the serialized entry (``ns`` is the namespace, ``audit`` by default; it also
+names the projection's stored positions and epoch, so instances reading different clusters never mix).
+Adding the same event twice changes nothing, so redelivery and replay are harmless even without positions;
+positions are stored anyway (one ``MULTI``) so a restart resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from microcred.gen.microcred.v1 import audit_pb2
 from microcred.kafka.consumer import Position
 from microcred.storage.positions import apply_at_position, stored_position
 
-PROJECTION = "audit"
+PROJECTION = "audit"  # the default namespace
 MAX_PAGE = 10_000
 
 
@@ -32,12 +33,12 @@ def _micros(moment: datetime) -> int:
 class RedisAuditLog:
     """Projection (``apply``) and query (``list``) of the agencies' audit trails."""
 
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
+    def __init__(self, redis: Redis, namespace: str = PROJECTION) -> None:
+        self._redis, self.namespace = redis, namespace
 
     async def position(self, topic: str, partition: int) -> int | None:
         """Where this projection resumes on ``topic/partition``."""
-        return await stored_position(self._redis, PROJECTION, topic, partition)
+        return await stored_position(self._redis, self.namespace, topic, partition)
 
     async def apply(self, envelope: EventEnvelope, payload: Message, position: Position) -> None:
         """Record the event's audit entry (if it is an audited action) together with its position."""
@@ -47,10 +48,10 @@ class RedisAuditLog:
             if entry is None or not entry.agency_id:
                 return
             score = entry.occurred_at.seconds * 1_000_000 + entry.occurred_at.nanos // 1000
-            pipe.set(f"audit:entry:{entry.event_id}", entry.SerializeToString(deterministic=True))
-            pipe.zadd(f"audit:{entry.agency_id}", {entry.event_id: score})
+            pipe.set(f"{self.namespace}:entry:{entry.event_id}", entry.SerializeToString(deterministic=True))
+            pipe.zadd(f"{self.namespace}:{entry.agency_id}", {entry.event_id: score})
 
-        await apply_at_position(self._redis, PROJECTION, position, write)
+        await apply_at_position(self._redis, self.namespace, position, write)
 
     async def list(self, agency_id: str, since: datetime | None, until: datetime | None,
                    offset: int = 0, limit: int = 1000) -> tuple[list[audit_pb2.AuditEntry], int | None]:
@@ -58,11 +59,12 @@ class RedisAuditLog:
         limit = max(1, min(limit, MAX_PAGE))
         low = _micros(since) if since else "-inf"
         high = f"({_micros(until)}" if until else "+inf"
-        found = cast(list[bytes], await self._redis.zrangebyscore(f"audit:{agency_id}", low, high,
+        found = cast(list[bytes], await self._redis.zrangebyscore(f"{self.namespace}:{agency_id}", low, high,
                                                                   start=offset, num=limit + 1))
         more = len(found) > limit
         ids = [i.decode() for i in found[:limit]]
-        raw = cast(list[bytes | None], await self._redis.mget([f"audit:entry:{i}" for i in ids]) if ids else [])
+        keys = [f"{self.namespace}:entry:{i}" for i in ids]
+        raw = cast(list[bytes | None], await self._redis.mget(keys) if keys else [])
         entries = []
         for blob in raw:
             if blob is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from microcred.cli import credential, dev, issue, keys, registry, verify
+from microcred.cli import audit, credential, dev, issue, keys, registry, verify
 
 app = typer.Typer(help="microcred: EU micro-credentials platform", no_args_is_help=True)
 app.add_typer(dev.app, name="dev")
@@ -15,6 +15,7 @@ app.command("verify")(verify.verify_command)
 app.add_typer(keys.app, name="keys")
 app.add_typer(credential.app, name="credential")
 app.command("issue")(issue.issue_command)
+app.add_typer(audit.app, name="audit")
 
 console = Console()
 

@@ -3,22 +3,35 @@
 :class:`IssuerApp` is what ``main.py`` runs and what integration tests and the benchmark start in-process
 (gRPC port 0). Start order: Redis and the Kafka producer; the registry projection and the credential-store
 projection (rebuild by replay when Redis is empty); the revocation client and the status-index pool; the
-signing workers; then the mTLS gRPC server with IssuerService and RegistryService, once the credential store
-has caught up (or after ``MICROCRED_STORE_CATCH_UP_SECONDS``; issuing answers UNAVAILABLE until it has).
+signing workers; the audit projection; then the mTLS gRPC server with IssuerService, RegistryService and
+AuditService, once the credential store has caught up (or after ``MICROCRED_STORE_CATCH_UP_SECONDS``;
+issuing answers UNAVAILABLE until it has).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 
 import grpc
 from redis.asyncio import Redis
 
+from microcred.audit.api import AuditApi
+from microcred.audit.projector import audit_runner
 from microcred.crypto.keystore import KeyStore
-from microcred.gen.microcred.v1 import issuer_pb2, issuer_pb2_grpc, registry_pb2, registry_pb2_grpc, revocation_pb2_grpc
+from microcred.gen.microcred.v1 import (
+    audit_pb2,
+    audit_pb2_grpc,
+    issuer_pb2,
+    issuer_pb2_grpc,
+    registry_pb2,
+    registry_pb2_grpc,
+    revocation_pb2_grpc,
+)
 from microcred.grpc_server import GrpcServer, TlsFiles, client_channel, create_server
 from microcred.jsonld.loader import verify_all_contexts
+from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.lifecycle import connect_redis
 from microcred.registry.projector import RegistryProjection, start_registry_projection
@@ -38,6 +51,7 @@ log = logging.getLogger(__name__)
 SERVICE_NAMES = (
     issuer_pb2.DESCRIPTOR.services_by_name["IssuerService"].full_name,
     registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name,
+    audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
 )
 
 
@@ -55,6 +69,8 @@ class IssuerApp:
     pool: StatusIndexPool | None = field(default=None, init=False)
     signing: SigningPool | None = field(default=None, init=False)
     server: GrpcServer | None = field(default=None, init=False)
+    audit: ConsumerRunner | None = field(default=None, init=False)
+    _audit_task: asyncio.Task[None] | None = field(default=None, init=False)
     _revocation: grpc.aio.Channel | None = field(default=None, init=False)
 
     @property
@@ -96,10 +112,16 @@ class IssuerApp:
                             publisher=self.publisher, signing=self.signing)
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight)
         registry_api = RegistryApi(self.publisher, registry, keystore, s.did_web_host)
+        audit_log, self.audit = audit_runner(s.kafka_bootstrap, self.redis, f"{s.issuer_consumer_group}-audit",
+                                             s.audit_namespace)
+        await self.audit.start()
+        self._audit_task = asyncio.create_task(self.audit.run(), name="audit-projection")
+        audit_api = AuditApi(audit_log)
 
         def register(server: grpc.aio.Server) -> None:
             issuer_pb2_grpc.add_IssuerServiceServicer_to_server(issuer_api, server)
             registry_pb2_grpc.add_RegistryServiceServicer_to_server(registry_api, server)
+            audit_pb2_grpc.add_AuditServiceServicer_to_server(audit_api, server)
 
         self.server = create_server(TlsFiles.from_dir(s.tls_dir), f"{s.grpc_host}:{s.grpc_port}", SERVICE_NAMES,
                                     register)
@@ -120,6 +142,10 @@ class IssuerApp:
             await self._revocation.close()
         if self.signing is not None:
             await self.signing.close()
+        if self.audit is not None:
+            await self.audit.stop()
+        if self._audit_task is not None:
+            await asyncio.gather(self._audit_task, return_exceptions=True)
         if self.store_projection is not None:
             await self.store_projection.stop()
         if self.registry_projection is not None:
@@ -129,4 +155,5 @@ class IssuerApp:
         if self.redis is not None:
             await self.redis.aclose()
         self.server = self.pool = self.signing = self.store_projection = self.registry_projection = None
+        self.audit, self._audit_task = None, None
         self.publisher, self.redis, self._revocation = None, None, None

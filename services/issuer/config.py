@@ -58,6 +58,8 @@ class Settings(GrpcServiceSettings):
     issuer_redis_prefix: str = Field(default="issuer", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     issuer_consumer_group: str = "issuer"
     registry_namespace: str = "issuer-registry"
+    audit_namespace: str = Field(default="audit", pattern=r"^[A-Za-z0-9_.-]{1,40}$",
+                                 description="Redis namespace (and consumer group suffix) of the audit read model")
 
     @property
     def resolved_signing_workers(self) -> int:

@@ -232,6 +232,7 @@ async def start_issuer_harness(kafka_bootstrap: str, redis_url: str, work_dir: P
         kafka_bootstrap=kafka_bootstrap, redis_url=redis_url, tls_dir=tls_dir, grpc_port=0, environment="test",
         data_dir=work_dir / "issuer", revocation_target=target, did_web_host=did_web_host,
         issuer_redis_prefix=f"iss-{tag}", issuer_consumer_group=f"issuer-{tag}", registry_namespace=f"reg-{tag}",
+        audit_namespace=f"audit-{tag}",
         **overrides)
     app = IssuerApp(settings, keystore=keystore, status_source=status_source)
     try:

@@ -39,6 +39,7 @@ from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import CREDENTIALS
 from microcred.model.errors import INVALID_FORMAT, REQUIRED, FieldViolation
 from microcred.model.validation import validate_micro_credential
+from microcred.pki import ROLE_ISSUER, actor_name
 from microcred.registry.domain import current_verification_method
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
 from microcred.status.build import status_entry, xsd_datetime
@@ -62,6 +63,11 @@ class Caller:
     issuer_id: str
     agency_id: str
     certificate_sha256: str = ""
+
+    @property
+    def actor(self) -> str:
+        """The issuer as the actor of its events (audit trail)."""
+        return actor_name(ROLE_ISSUER, self.issuer_id, self.agency_id)
 
 
 @dataclass(frozen=True)
@@ -326,7 +332,7 @@ class Issuance:
                                             learner_hashed_id=hashed, credential_json=text, credential=mc,
                                             status_entries=list(pair))
         return new_envelope(event, subject=cid, tenant=caller.agency_id, issuer_id=caller.issuer_id,
-                            event_id=issued_event_id(cid), occurred_at=now)
+                            actor=caller.actor, event_id=issued_event_id(cid), occurred_at=now)
 
     async def _publish(self, caller: Caller, todo: dict[str, int], ready: dict[str, _Ready],
                        outcomes: list[Outcome | None]) -> None:

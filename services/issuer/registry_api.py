@@ -107,7 +107,9 @@ class RegistryApi(registry_pb2_grpc.RegistryServiceServicer):
 
     async def _publish(self, context: Context, key: str, tenant: str, payload: Message, at: datetime,
                        issuer_id: str = "") -> None:
-        envelope = new_envelope(payload, subject=key, tenant=tenant, issuer_id=issuer_id, occurred_at=at)
+        caller = caller_identity(context)  # who acted goes into the envelope, for the audit trail
+        envelope = new_envelope(payload, subject=key, tenant=tenant, issuer_id=issuer_id, occurred_at=at,
+                                actor=caller.actor if caller is not None else "")
         try:
             await self._publisher.publish(REGISTRY.name, key, envelope)
         except Exception as exc:  # Kafka unavailable: nothing was recorded, the caller may retry
@@ -266,10 +268,10 @@ class RegistryApi(registry_pb2_grpc.RegistryServiceServicer):
                                                                "withdrawn; it cannot be suspended")
         event: Message
         if withdraw:
-            event = events_pb2.AccreditationWithdrawn(issuer_id=request.issuer_id, actor=caller.subject_id,
+            event = events_pb2.AccreditationWithdrawn(issuer_id=request.issuer_id, actor=caller.actor,
                                                       accreditation_id=request.accreditation_id, reason=request.reason)
         else:
-            event = events_pb2.AccreditationSuspended(issuer_id=request.issuer_id, actor=caller.subject_id,
+            event = events_pb2.AccreditationSuspended(issuer_id=request.issuer_id, actor=caller.actor,
                                                       accreditation_id=request.accreditation_id, reason=request.reason)
         await self._publish(context, request.issuer_id, issuer.agency_id, event, self._clock(), request.issuer_id)
         answer = registry_pb2.Accreditation()

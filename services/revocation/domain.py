@@ -177,7 +177,7 @@ class NoChange:
 
 def actor_of(identity: Identity) -> str:
     """How an identity is recorded in events: ``role:subject@agency``."""
-    return f"{identity.role}:{identity.subject_id}@{identity.agency_id}"
+    return identity.actor
 
 
 def _may_manage(identity: Identity, record: CredentialRecord) -> bool:

@@ -294,7 +294,7 @@ async def test_accreditation_lifecycle(stack: Stack) -> None:
     suspended = await stack.call("agency_a", "SuspendAccreditation", registry_pb2.SuspendAccreditationRequest(**ref))
     assert suspended.accreditation.status == registry_pb2.ACCREDITATION_STATUS_SUSPENDED
     *_, payload = stack.events()[-1]
-    assert isinstance(payload, events_pb2.AccreditationSuspended) and payload.actor == "ie-qqi-operator"
+    assert isinstance(payload, events_pb2.AccreditationSuspended) and payload.actor == "agency:ie-qqi-operator@ie-qqi"
     withdrawn = await stack.call("agency_a", "WithdrawAccreditation", registry_pb2.WithdrawAccreditationRequest(**ref))
     assert withdrawn.accreditation.status == registry_pb2.ACCREDITATION_STATUS_WITHDRAWN
     err = await rpc_error(stack.call("agency_a", "SuspendAccreditation",
