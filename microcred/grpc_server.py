@@ -2,6 +2,10 @@
 
 ``create_server`` follows the grpc examples' idiom: it returns the server and the bound port so that tests can
 bind port 0, and it registers ``grpc.health.v1`` and server reflection for the named services.
+
+Kubernetes' built-in gRPC probe cannot present a client certificate, so a service may also open a *health
+port*: a second, plaintext server that carries nothing but ``grpc.health.v1`` (same servicer, so the same
+statuses). Business RPCs and reflection exist only on the mutual-TLS port.
 """
 
 from __future__ import annotations
@@ -48,10 +52,14 @@ class GrpcServer:
     port: int
     health: health.aio.HealthServicer
     service_names: tuple[str, ...]
+    health_server: grpc.aio.Server | None = None
+    health_port: int | None = None
 
     async def start(self) -> None:
         """Start serving and mark every service SERVING."""
         await self.server.start()
+        if self.health_server is not None:
+            await self.health_server.start()
         for name in ("", *self.service_names):
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
@@ -59,6 +67,8 @@ class GrpcServer:
         """Report NOT_SERVING, let running calls finish for ``grace`` seconds, then stop."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
+        if self.health_server is not None:
+            await self.health_server.stop(0)
 
 
 def create_server(
@@ -67,8 +77,12 @@ def create_server(
     service_names: Sequence[str],
     register: Callable[[grpc.aio.Server], None],
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    health_address: str | None = None,
 ) -> GrpcServer:
-    """Build a TLS gRPC server that requires client certificates signed by ``tls.ca``."""
+    """Build a TLS gRPC server that requires client certificates signed by ``tls.ca``.
+
+    With ``health_address``, also a plaintext server there with only ``grpc.health.v1`` (for kubelet probes).
+    """
     credentials = grpc.ssl_server_credentials([(tls.key, tls.cert)], root_certificates=tls.ca,
                                               require_client_auth=True)
     # Health probes would drown real calls in traces: they are not traced.
@@ -83,7 +97,14 @@ def create_server(
     port = server.add_secure_port(address, credentials)
     if port == 0:
         raise OSError(f"could not bind gRPC server to {address}")
-    return GrpcServer(server, port, health_servicer, tuple(service_names))
+    health_server, health_port = None, None
+    if health_address is not None:
+        health_server = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, health_server)
+        health_port = health_server.add_insecure_port(health_address)
+        if health_port == 0:
+            raise OSError(f"could not bind the gRPC health port to {health_address}")
+    return GrpcServer(server, port, health_servicer, tuple(service_names), health_server, health_port)
 
 
 def client_channel(target: str, tls: TlsFiles) -> grpc.aio.Channel:

@@ -51,6 +51,14 @@ class GrpcServiceSettings(CommonSettings):
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 0
     tls_dir: Path = Field(description="directory holding ca.crt, server.crt and server.key")
+    grpc_health_port: int | None = Field(
+        default=None, ge=0, le=65535,
+        description="plaintext port serving only grpc.health.v1 (Kubernetes gRPC probes); unset = none")
+
+    @property
+    def grpc_health_address(self) -> str | None:
+        """``host:port`` of the plaintext health-only port, or None when it is not enabled."""
+        return None if self.grpc_health_port is None else f"{self.grpc_host}:{self.grpc_health_port}"
 
 
 class HttpServiceSettings(CommonSettings):

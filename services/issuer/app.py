@@ -124,7 +124,7 @@ class IssuerApp:
             audit_pb2_grpc.add_AuditServiceServicer_to_server(audit_api, server)
 
         self.server = create_server(TlsFiles.from_dir(s.tls_dir), f"{s.grpc_host}:{s.grpc_port}", SERVICE_NAMES,
-                                    register)
+                                    register, health_address=s.grpc_health_address)
         # Issuing waits for a complete credential store anyway (UNAVAILABLE until then); waiting here a while
         # means a normal start (Redis intact, little to catch up) never shows that to anyone.
         if not await self.store_projection.wait_caught_up(s.store_catch_up_seconds):

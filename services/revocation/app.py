@@ -144,7 +144,7 @@ class RevocationApp:
             revocation_pb2_grpc.add_RevocationServiceServicer_to_server(servicer, server)
 
         self.grpc = create_server(TlsFiles.from_dir(s.tls_dir), f"{s.grpc_host}:{s.grpc_port}", SERVICE_NAMES,
-                                  register)
+                                  register, health_address=s.grpc_health_address)
         await self.grpc.start()
 
         app = create_http_app(self.store, s.status_list_ttl_seconds, self._health, signer={

@@ -41,21 +41,3 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- printf "%s-redis" (include "microcred.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/*
-gRPC readiness: grpc.health.v1 Check (service "") over mutual TLS with the probe client certificate.
-The kubelet's built-in `grpc:` probe cannot present a client certificate (Kubernetes docs: built-in
-probes take no authentication parameters), and these servers require one, so this is an exec probe.
-*/}}
-{{- define "microcred.grpcHealthCommand" -}}
-- python
-- -c
-- >-
-  import os, grpc;
-  from grpc_health.v1 import health_pb2 as h, health_pb2_grpc as g;
-  d = os.environ['MICROCRED_TLS_DIR'];
-  r = lambda n: open(os.path.join(d, n), 'rb').read();
-  c = grpc.secure_channel('localhost:' + os.environ['MICROCRED_GRPC_PORT'],
-  grpc.ssl_channel_credentials(r('ca.crt'), r('client.key'), r('client.crt')));
-  s = g.HealthStub(c).Check(h.HealthCheckRequest(service=''), timeout=3).status;
-  raise SystemExit(0 if s == h.HealthCheckResponse.SERVING else 1)
-{{- end -}}
