@@ -1,19 +1,28 @@
 """Verification throughput and latency through the gateway, with warm caches.
 
 Setup: registry events (an accredited did:web issuer) and two signed status lists (``StatusListPublished``)
-are published to Kafka; the gateway is started in its own process(es) with uvicorn
-(``services.verifier.main:app_from_environment``, ``WORKERS`` workers, 2 by default: one per core of the
-reference machine) and waits until it reports the credential ``valid`` (caches warm). The load comes from a
-separate process (``python -m bench.verify --load``): an asyncio HTTP/1.1 keep-alive client over loopback,
-``CONNECTIONS`` (16) connections each posting the same signed OB 3.0 micro-credential back to back for a fixed
-time; every response is checked to be a 200 with verdict ``valid``.
+are published to Kafka; the gateway is started as in production (``python -m services.verifier.main``) with
+``MICROCRED_HTTP_WORKERS`` = ``WORKERS`` uvicorn workers (2 by default: one per core of the reference machine;
+uvloop + httptools), and waits until it reports the credential ``valid`` (caches warm). Its settings are the
+defaults except load shedding: the per-client rate limit is lifted (all the load comes from one address) and
+so is saturation shedding (``MICROCRED_SHED_QUEUE_DELAY_MS=0``): this measures how fast the gateway verifies,
+and a closed-loop client that re-sends at once would turn shed requests into more work, not less (shedding is
+measured by ``tests/fault/test_gateway_load.py`` and docs/verification.md). The load comes
+from a separate process (``python -m bench.verify --load``): an HTTP/1.1 keep-alive client over loopback on
+uvloop, ``CONNECTIONS`` (16) connections each posting the same signed OB 3.0 micro-credential back to back
+(closed loop: a connection sends its next request when the answer is in) for a fixed time. Latency is measured
+per request from just before the request is written to when the whole answer has been read. Every answer
+must be a 200 with verdict ``valid``; a 429 (not expected with these settings) is counted apart
+(``verify_shed``) and is neither a verification nor in the latencies.
 
 With warm caches the signature and format verdicts come from the result cache (same bytes, same verdict; see
 ``microcred/verification/cache.py``); key validity, accreditation (Redis), validity window and both status
 checks are evaluated on every request.
 
-Figures: ``verify_per_s``, ``verify_p50_ms``, ``verify_p99_ms`` (plus ``verify_requests`` and
-``verify_workers``). ``python -m bench.verify`` starts its own Kafka and Redis and prints them.
+Figures: ``verify_per_s``, ``verify_p50_ms``, ``verify_p99_ms``, plus ``verify_requests``, ``verify_workers``,
+``verify_connections``, ``verify_shed`` and the CPU milliseconds per verification of the gateway processes
+(``verify_cpu_ms_gateway``) and of the load generator (``verify_cpu_ms_client``).
+``python -m bench.verify`` starts its own Kafka and Redis and prints them.
 """
 
 from __future__ import annotations
@@ -107,13 +116,13 @@ async def _publish_world(bootstrap: str, tag: str) -> tuple[dict[str, Any], str]
 
 def _start_gateway(infra: Any, port: int, tag: str, list_did: str, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MICROCRED_KAFKA_BOOTSTRAP": infra.kafka_bootstrap, "MICROCRED_REDIS_URL": infra.redis_url,
-           "MICROCRED_HTTP_PORT": str(port), "MICROCRED_STATUS_LIST_SIGNERS": json.dumps([list_did]),
+           "MICROCRED_HTTP_HOST": "127.0.0.1", "MICROCRED_HTTP_PORT": str(port),
+           "MICROCRED_HTTP_WORKERS": str(WORKERS), "MICROCRED_STATUS_LIST_SIGNERS": json.dumps([list_did]),
            "MICROCRED_RATE_LIMIT_PER_SECOND": "1000000000", "MICROCRED_RATE_LIMIT_BURST": "1000000000",
+           "MICROCRED_SHED_QUEUE_DELAY_MS": "0",
            "MICROCRED_REGISTRY_NAMESPACE": f"bench-verifier-{tag}", "MICROCRED_REGISTRY_GROUP": f"bench-verifier-{tag}",
            "MICROCRED_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "uvicorn", "services.verifier.main:app_from_environment", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS), "--no-access-log",
-               "--log-level", "warning"]
+    command = [sys.executable, "-m", "services.verifier.main"]
     with log.open("ab") as out:
         return subprocess.Popen(command, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -142,6 +151,18 @@ async def _warm(url: str, credential: dict[str, Any], process: subprocess.Popen[
                 await asyncio.sleep(0.2)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of ``pid`` and all its descendants; 0 for a process that is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_cpu_seconds(child) for child in children)
+
+
 def _load(port: int, body_file: Path, seconds: float) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-m", "bench.verify", "--load", str(port), str(body_file), str(seconds)],
                          cwd=REPO, capture_output=True, check=True, timeout=seconds + 120)
@@ -161,7 +182,9 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
     try:
         await _warm(f"http://127.0.0.1:{port}", credential, process)
         _load(port, body_file, 2.0)  # warm every connection's worker
+        cpu = _cpu_seconds(process.pid)
         result = await asyncio.to_thread(_load, port, body_file, 5.0 if quick else 20.0)
+        gateway_cpu = _cpu_seconds(process.pid) - cpu
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -171,17 +194,21 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
             process.wait(timeout=5)
     if result["errors"]:
         raise RuntimeError(f"{result['errors']} verification requests failed: {result['first_error']}")
+    count = max(1, result["count"])
     return {"verify_per_s": round(result["count"] / result["seconds"], 1),
             "verify_p50_ms": round(_percentile(result["latencies_ms"], 0.50), 2),
             "verify_p99_ms": round(_percentile(result["latencies_ms"], 0.99), 2),
-            "verify_requests": float(result["count"]), "verify_workers": float(WORKERS)}
+            "verify_requests": float(result["count"]), "verify_workers": float(WORKERS),
+            "verify_connections": float(CONNECTIONS), "verify_shed": float(result["shed"]),
+            "verify_cpu_ms_gateway": round(gateway_cpu / count * 1000, 3),
+            "verify_cpu_ms_client": round(result["cpu_seconds"] / count * 1000, 3)}
 
 
 # ------------------------------------------------------------------------------------------ load generator
 
 
 async def _connection(port: int, request: bytes, stop_at: float, latencies: list[float],
-                      errors: list[str]) -> None:
+                      errors: list[str], shed: list[int]) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while time.perf_counter() < stop_at:
@@ -191,9 +218,13 @@ async def _connection(port: int, request: bytes, stop_at: float, latencies: list
             length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
                           if line.lower().startswith(b"content-length:"))
             body = await reader.readexactly(length)
-            latencies.append((time.perf_counter() - started) * 1000)
-            if not head.startswith(b"HTTP/1.1 200") or b'"verdict":"valid"' not in body:
+            elapsed = (time.perf_counter() - started) * 1000
+            if head.startswith(b"HTTP/1.1 429"):
+                shed.append(1)
+            elif not head.startswith(b"HTTP/1.1 200") or b'"verdict":"valid"' not in body:
                 errors.append(head.split(b"\r\n", 1)[0].decode() + " " + body[:300].decode("utf-8", "replace"))
+            else:
+                latencies.append(elapsed)
     finally:
         writer.close()
 
@@ -203,11 +234,23 @@ async def _generate(port: int, body: bytes, seconds: float) -> dict[str, Any]:
                f"content-length: {len(body)}\r\n\r\n").encode() + body
     latencies: list[float] = []
     errors: list[str] = []
+    shed: list[int] = []
+    cpu = time.process_time()
     started = time.perf_counter()
     stop_at = started + seconds
-    await asyncio.gather(*(_connection(port, request, stop_at, latencies, errors) for _ in range(CONNECTIONS)))
+    await asyncio.gather(*(_connection(port, request, stop_at, latencies, errors, shed) for _ in range(CONNECTIONS)))
     return {"count": len(latencies), "seconds": time.perf_counter() - started, "latencies_ms": latencies,
-            "errors": len(errors), "first_error": errors[0] if errors else None}
+            "errors": len(errors), "first_error": errors[0] if errors else None, "shed": len(shed),
+            "cpu_seconds": time.process_time() - cpu}
+
+
+def _run_loop(work: Any) -> Any:
+    """Run ``work`` on uvloop when installed (a cheaper client leaves more of the shared CPU to the gateway)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] installs it
+        return asyncio.run(work)
+    return uvloop.run(work)
 
 
 def main() -> None:
@@ -218,7 +261,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.load:
         port, body, seconds = int(args.load[0]), Path(args.load[1]).read_bytes(), float(args.load[2])
-        print(json.dumps(asyncio.run(_generate(port, body, seconds))))
+        print(json.dumps(_run_loop(_generate(port, body, seconds))))
         return
     from bench.run import run
 

@@ -28,7 +28,15 @@ def add_health_route(app: FastAPI, dependencies: dict[str, Any]) -> None:
         return {"status": "ok" if healthy else "unavailable", **checks}
 
 
-def run_http(app: FastAPI, settings: HttpServiceSettings) -> None:
-    """Serve ``app`` with uvicorn; uvicorn turns SIGINT/SIGTERM into a graceful shutdown (lifespan exit)."""
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                access_log=False, lifespan="on")
+def run_http(app: FastAPI | str, settings: HttpServiceSettings, *, workers: int = 1, factory: bool = False) -> None:
+    """Serve ``app`` with uvicorn; uvicorn turns SIGINT/SIGTERM into a graceful shutdown (lifespan exit).
+
+    ``app`` is an application, or an import string (``"module:attribute"``; with ``factory``, a callable that
+    returns one), which ``workers`` > 1 needs: each worker process imports and builds its own application.
+    ``auto`` picks uvloop and httptools (``uvicorn[standard]``, pinned in constraints.txt) when installed.
+    """
+    if workers > 1 and not isinstance(app, str):
+        raise ValueError("several workers need the application as an import string")
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False,
+                lifespan="on", workers=workers if workers > 1 else None, factory=factory,
+                loop="auto", http="auto")

@@ -12,8 +12,11 @@ canonicalisation is deterministic. So the pipeline caches
 Everything that depends on time or on mutable state is evaluated fresh on every call: key validity at signing
 time (registry), issuer identity, accreditation, validity window, revocation and suspension bits.
 
-The digest is SHA-256 of the document's canonical JSON (sorted keys, no whitespace), so two documents with
-equal JSON values share entries and any change to any field, proof included, misses.
+The digest is SHA-256 of the document's canonical JSON (sorted keys, no whitespace, UTF-8), so two documents
+with equal JSON values share entries and any change to any field, proof included, misses. It is an in-memory
+key only (never stored or compared across processes): orjson writes it (about ten times faster than the
+stdlib on a credential), the stdlib JSON encoder only what orjson refuses (integers beyond 64 bits, lone
+surrogates), under a different prefix so the two encodings can never meet.
 """
 
 from __future__ import annotations
@@ -24,13 +27,18 @@ from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from typing import Any
 
+import orjson
+
 __all__ = ["ResultCache", "document_digest"]
 
 
 def document_digest(document: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of the canonical JSON of ``document``."""
-    data = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+    try:
+        return hashlib.sha256(b"o" + orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    except TypeError:
+        data = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(b"j" + data.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class ResultCache:

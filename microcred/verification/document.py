@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["OB_CONTEXT_PREFIX", "VC_V1", "VC_V2", "as_list", "issued_at", "issuer_id", "parse_datetime",
@@ -56,8 +57,17 @@ def proofs(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def parse_datetime(value: Any, *, require_zone: bool = True) -> datetime | None:
     """An aware datetime from an xsd:dateTime string; None when malformed (naive values read as UTC when
-    ``require_zone`` is false, as VC 1.1 allows)."""
-    if not isinstance(value, str) or not _DATETIME.match(value):
+    ``require_zone`` is false, as VC 1.1 allows). Short strings are memoised (every verification reads the
+    same few dates; datetimes are immutable)."""
+    if not isinstance(value, str):
+        return None
+    if len(value) <= 40:
+        return _parse_datetime_memo(value, require_zone)
+    return _parse_datetime(value, require_zone)
+
+
+def _parse_datetime(value: str, require_zone: bool) -> datetime | None:
+    if not _DATETIME.match(value):
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -68,6 +78,9 @@ def parse_datetime(value: Any, *, require_zone: bool = True) -> datetime | None:
             return None
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
+
+
+_parse_datetime_memo = lru_cache(maxsize=4096)(_parse_datetime)
 
 
 def issued_at(document: Mapping[str, Any]) -> datetime | None:

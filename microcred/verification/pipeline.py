@@ -74,14 +74,16 @@ def _directory(ports: VerificationPorts) -> TrustDirectory | None:
     return ports.directory
 
 
-async def verify_credential(document: Any, ports: VerificationPorts, now: datetime | None = None) -> VerificationReport:
-    """Verify one credential at ``now`` (default: the current time)."""
+async def verify_credential(document: Any, ports: VerificationPorts, now: datetime | None = None, *,
+                            digest: str | None = None) -> VerificationReport:
+    """Verify one credential at ``now`` (default: the current time); ``digest`` is its
+    :func:`~.cache.document_digest` when the caller already has it."""
     now = now or datetime.now(UTC)
     required = required_checks(presentation=False, micro_credential=False)
     if not isinstance(document, Mapping):
         bad: tuple[CheckResult, ...] = (check_format(document),)
         return VerificationReport("credential", decide(bad, required), bad, now, required)
-    digest = document_digest(document)
+    digest = digest or document_digest(document)
     micro = is_micro_credential(document)
     required = required_checks(presentation=False, micro_credential=micro)
     issuer = issuer_id(document)
@@ -117,14 +119,16 @@ async def verify_credential(document: Any, ports: VerificationPorts, now: dateti
 
 
 async def verify_presentation(presentation: Any, challenge: str | None, domain: str | None,
-                              ports: VerificationPorts, now: datetime | None = None) -> VerificationReport:
-    """Verify a presentation and every credential it embeds, with the verifier's ``challenge`` and ``domain``."""
+                              ports: VerificationPorts, now: datetime | None = None, *,
+                              digest: str | None = None) -> VerificationReport:
+    """Verify a presentation and every credential it embeds, with the verifier's ``challenge`` and ``domain``
+    (``digest``: the presentation's :func:`~.cache.document_digest` when the caller already has it)."""
     now = now or datetime.now(UTC)
     required = required_checks(presentation=True, micro_credential=False)
     if not isinstance(presentation, Mapping):
         bad: tuple[CheckResult, ...] = (check_format(presentation, presentation=True),)
         return VerificationReport("presentation", decide(bad, required), bad, now, required)
-    digest = document_digest(presentation)
+    digest = digest or document_digest(presentation)
     embedded = [vc for vc in as_list(presentation.get("verifiableCredential")) if isinstance(vc, Mapping)]
     holder = holder_id(presentation)
     proof: list[ProofCheck] = []
@@ -153,8 +157,10 @@ async def verify_presentation(presentation: Any, challenge: str | None, domain: 
 
 
 async def verify(document: Any, ports: VerificationPorts, now: datetime | None = None, *,
-                 challenge: str | None = None, domain: str | None = None) -> VerificationReport:
-    """Verify a credential or a presentation, detected from its ``type``."""
+                 challenge: str | None = None, domain: str | None = None,
+                 digest: str | None = None) -> VerificationReport:
+    """Verify a credential or a presentation, detected from its ``type`` (``digest``: its
+    :func:`~.cache.document_digest`, when the caller already has it)."""
     if is_presentation(document):
-        return await verify_presentation(document, challenge, domain, ports, now)
-    return await verify_credential(document, ports, now)
+        return await verify_presentation(document, challenge, domain, ports, now, digest=digest)
+    return await verify_credential(document, ports, now, digest=digest)

@@ -32,19 +32,27 @@ from pydantic import BaseModel, Field
 from microcred.verification import VerificationPorts, VerificationReport, verify
 from microcred.verification.messages import pick_language
 from microcred.verification.policy import combine
-from services.verifier.limits import BodyLimitMiddleware, RateLimitMiddleware, add_cors
+from services.verifier.admission import Admission
+from services.verifier.edge import GatewayApp
+from services.verifier.fastpath import FastVerify
+from services.verifier.limits import BodyLimitMiddleware, add_cors
 from services.verifier.pages import render_error, render_home, render_reports
 from services.verifier.problems import Problem, install_problem_handlers, problem
 from services.verifier.sources import ShareGone, ShareNotFound, WalletClient, WalletUnavailable
 
-__all__ = ["CheckOut", "Gateway", "GatewayLimits", "ReportOut", "ShareReportOut", "create_gateway_app", "router"]
+__all__ = ["CheckOut", "Gateway", "GatewayLimits", "ReportOut", "ShareReportOut", "create_gateway_app", "router",
+           "unwrap"]
 
 _MAX_PARAM = 512
 _TOKEN_PATH = Path(min_length=1, max_length=256, description="the share token from the wallet's link")
 
 
 class GatewayLimits(Protocol):
-    """The settings :func:`create_gateway_app` reads (a subset of ``services.verifier.config.Settings``)."""
+    """The settings :func:`create_gateway_app` reads (a subset of ``services.verifier.config.Settings``).
+
+    ``max_in_flight`` and ``shed_queue_delay_ms`` (process saturation, see :mod:`~.admission`) are read when
+    present; without them only the per-client limit applies.
+    """
 
     max_body_bytes: int
     rate_limit_per_second: float
@@ -127,8 +135,8 @@ VERIFY_BODY_SCHEMA: dict[str, Any] = {
 }
 
 
-def _unwrap(body: dict[str, Any], challenge: str | None, domain: str | None
-            ) -> tuple[Any, str | None, str | None] | JSONResponse:
+def unwrap(body: dict[str, Any], challenge: str | None, domain: str | None
+           ) -> tuple[Any, str | None, str | None] | JSONResponse:
     """The document and the challenge/domain, from a bare document or a wrapper body (see VERIFY_BODY_SCHEMA)."""
     present = [k for k in _WRAPPER_KEYS if k in body]
     if "@context" not in body and not present:
@@ -161,7 +169,7 @@ async def verify_document(
     accept_language: str | None = Header(None, max_length=500),
 ) -> Response:
     """Run every check and return the report; the verdict follows the documented policy."""
-    unwrapped = _unwrap(body, challenge, domain)
+    unwrapped = unwrap(body, challenge, domain)
     if isinstance(unwrapped, JSONResponse):
         return unwrapped
     document, challenge, domain = unwrapped
@@ -250,13 +258,14 @@ async def view(request: Request, lang: str | None = Query(None, max_length=35),
     return HTMLResponse(render_reports([report], language, path="/"))
 
 
-def create_gateway_app(settings: GatewayLimits, *, lifespan: Any = None,
-                       extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
-    """The gateway application: limits, CORS, problem+json errors, these routes and ``extra_routers``.
+def create_gateway_app(settings: GatewayLimits, *, lifespan: Any = None, extra_routers: Sequence[APIRouter] = (),
+                       fast_path: bool = True) -> GatewayApp:
+    """The gateway application: admission control, limits, CORS, problem+json errors, these routes and
+    ``extra_routers``; ``POST /v1/verify`` through :class:`~.fastpath.FastVerify` unless ``fast_path`` is False.
 
     ``app.state.gateway`` must be set (by the lifespan, or by a test) before requests arrive.
     """
-    app = FastAPI(title="microcred verifier gateway", version="1", lifespan=lifespan,
+    app = GatewayApp(title="microcred verifier gateway", version="1", lifespan=lifespan,
                   description="Verify W3C VC 2.0 / 1.1 and Open Badges 3.0 credentials and presentations. "
                               "Each check is reported as valid, invalid or unknown; the verdict policy is in "
                               "docs/verification.md. Errors are RFC 9457 problem+json.")
@@ -266,8 +275,12 @@ def create_gateway_app(settings: GatewayLimits, *, lifespan: Any = None,
     for extra in extra_routers:
         app.include_router(extra, tags=["trust registry"])
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RateLimitMiddleware, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
     add_cors(app, settings.cors_origins)
+    admission = Admission(settings.rate_limit_per_second, settings.rate_limit_burst,
+                          max_in_flight=getattr(settings, "max_in_flight", 0),
+                          max_queue_delay=getattr(settings, "shed_queue_delay_ms", 0.0) / 1000)
+    fast = FastVerify(app.full_stack, app.state, settings.max_body_bytes, unwrap) if fast_path else None
+    app.configure_edge(admission, fast, settings.cors_origins)
     return app
 
 

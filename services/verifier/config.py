@@ -14,6 +14,12 @@ Besides the shared Kafka/Redis/HTTP settings:
   ``MICROCRED_RATE_LIMIT_BURST`` (60) per client address, ``MICROCRED_CORS_ORIGINS`` (JSON list, ``["*"]``);
 * ``MICROCRED_REGISTRY_NAMESPACE`` / ``MICROCRED_REGISTRY_GROUP``: the verifier's own trust-registry read
   model in Redis and its consumer group;
+* ``MICROCRED_MAX_IN_FLIGHT`` (256) and ``MICROCRED_SHED_QUEUE_DELAY_MS`` (20): process saturation limits; past
+  either (the queueing delay for 100 ms, under a stream of requests), a share of new requests is shed with
+  429 + ``Retry-After`` (:mod:`services.verifier.admission`; 0 disables);
+* ``MICROCRED_HTTP_WORKERS`` (1): uvicorn worker processes of ``python -m services.verifier.main``; each keeps
+  its own status-list cache from Kafka, its own caches and limits (one per core; in Kubernetes keep 1 and
+  scale pods);
 * ``MICROCRED_RESULT_CACHE_ENTRIES`` (20000): size of the time-independent result cache;
 * ``MICROCRED_REGISTRY_CACHE_SECONDS`` (1.0): how long registry answers (key resolution, an issuer's
   accreditations) are reused; a key rotation or an accreditation change shows within that time (0: every
@@ -40,6 +46,9 @@ class Settings(HttpServiceSettings):
     rate_limit_per_second: float = Field(default=20.0, gt=0)
     rate_limit_burst: int = Field(default=60, ge=1)
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    max_in_flight: int = Field(default=256, ge=0)
+    shed_queue_delay_ms: float = Field(default=20.0, ge=0)
+    http_workers: int = Field(default=1, ge=1, le=64)
     registry_namespace: str = "verifier-registry"
     registry_group: str = "verifier-registry"
     result_cache_entries: int = Field(default=20_000, ge=0)

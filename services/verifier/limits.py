@@ -2,20 +2,19 @@
 
 * :class:`BodyLimitMiddleware` refuses bodies over ``max_bytes`` with 413 problem+json, from the declared
   ``Content-Length`` or while the body streams in (chunked uploads cannot slip past).
-* :class:`RateLimitMiddleware` keeps one token bucket per client address (``rate`` tokens a second, ``burst``
-  deep); an empty bucket answers 429 problem+json with ``Retry-After``. Health checks are exempt. Buckets are
-  per process and bounded in number (idle ones are dropped), which is what a per-instance limit behind a load
-  balancer needs; a shared limit would live in the load balancer.
+* :class:`ClientBuckets` keeps one token bucket per client address (``rate`` tokens a second, ``burst`` deep);
+  :mod:`~.admission` consults it before anything else runs and answers 429 problem+json with ``Retry-After``
+  when the bucket is empty. Buckets are per process and bounded in number (idle ones are dropped), which is
+  what a per-instance limit behind a load balancer needs; a shared limit would live in the load balancer.
 * CORS: :func:`add_cors` (Starlette's middleware; the API is public and read-only, so any origin may call it
   without credentials).
 
-Both middlewares are plain ASGI (no per-request task overhead).
+The body limit is plain ASGI middleware (no per-request task overhead).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
@@ -26,7 +25,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from services.verifier.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 
-__all__ = ["BodyLimitMiddleware", "RateLimitMiddleware", "TokenBucket", "add_cors"]
+__all__ = ["BodyLimitMiddleware", "ClientBuckets", "TokenBucket", "add_cors", "send_problem"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -35,8 +34,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-async def _send_problem(send: Send, status: int, title: str, detail: str, code: str,
-                        extra_headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+async def send_problem(send: Send, status: int, title: str, detail: str, code: str,
+                       extra_headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    """Send a small problem+json response (RFC 9457) straight to the ASGI server."""
     body = json.dumps({"type": PROBLEM_BASE + code, "title": title, "status": status, "detail": detail}).encode()
     headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
                *extra_headers]
@@ -61,7 +61,7 @@ class BodyLimitMiddleware:
         detail = f"request bodies are limited to {self.max_bytes} bytes"
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await _send_problem(send, 413, "Request body too large", detail, "body-too-large")
+                await send_problem(send, 413, "Request body too large", detail, "body-too-large")
                 return
         received = 0
         started = False
@@ -84,7 +84,7 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _send_problem(send, 413, "Request body too large", detail, "body-too-large")
+                await send_problem(send, 413, "Request body too large", detail, "body-too-large")
 
 
 class TokenBucket:
@@ -105,37 +105,25 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
-class RateLimitMiddleware:
-    """429 + Retry-After when a client address exceeds its token bucket."""
+class ClientBuckets:
+    """One :class:`TokenBucket` per client address, bounded in number (the least recently seen is dropped)."""
 
-    def __init__(self, app: ASGIApp, rate: float, burst: int, exempt: Sequence[str] = ("/healthz",),
-                 max_clients: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
-        self.app, self.rate, self.burst, self.exempt = app, rate, burst, tuple(exempt)
-        self.max_clients, self.clock = max_clients, clock
+    def __init__(self, rate: float, burst: int, max_clients: int = 100_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.max_clients, self.clock = rate, burst, max_clients, clock
         self.buckets: OrderedDict[str, TokenBucket] = OrderedDict()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path", "") in self.exempt:
-            await self.app(scope, receive, send)
-            return
-        client = scope.get("client")
-        key = client[0] if client else "unknown"
+    def take(self, client: str) -> float:
+        """Take a token for ``client``: 0 when allowed, else the seconds until one is available."""
         now = self.clock()
-        bucket = self.buckets.get(key)
+        bucket = self.buckets.get(client)
         if bucket is None:
-            bucket = self.buckets[key] = TokenBucket(self.rate, self.burst, now)
+            bucket = self.buckets[client] = TokenBucket(self.rate, self.burst, now)
             if len(self.buckets) > self.max_clients:
                 self.buckets.popitem(last=False)
         else:
-            self.buckets.move_to_end(key)
-        wait = bucket.take(now)
-        if wait > 0:
-            retry = str(max(1, math.ceil(wait)))
-            await _send_problem(send, 429, "Too many requests",
-                                f"at most {self.rate:g} requests a second (burst {self.burst}) per client",
-                                "rate-limited", [(b"retry-after", retry.encode())])
-            return
-        await self.app(scope, receive, send)
+            self.buckets.move_to_end(client)
+        return bucket.take(now)
 
 
 def add_cors(app: FastAPI, origins: Sequence[str]) -> None:

@@ -2,13 +2,19 @@
 
 Start-up (the lifespan): Redis; the trust-registry projection (``microcred.registry.v1`` -> Redis read model);
 the status-list cache (``StatusListPublished`` on ``microcred.status.v1`` -> memory); one httpx client (wallet
-share links, and status lists under the platform's own URL prefixes); then the verification ports. Shutdown
-stops them in reverse order.
+share links, and status lists under the platform's own URL prefixes); then the verification ports; finally the
+objects built so far are frozen out of the garbage collector (``gc.freeze``). Shutdown stops them in reverse
+order. ``MICROCRED_HTTP_WORKERS`` > 1 runs that many uvicorn worker processes, each with all of the above.
+
+Tracing: ``POST /v1/verify`` gets its SERVER span from the fast path (:mod:`~.fastpath`); every other route
+from the OpenTelemetry FastAPI instrumentation. Requests shed by admission control (:mod:`~.admission`) are
+not traced.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -85,6 +91,10 @@ def create_app(settings: Settings) -> FastAPI:
             async def mark_ready() -> None:
                 deps["kafka_ready"] = await cache.wait_ready(3600)
             ready_later = asyncio.create_task(mark_ready())
+        # what start-up built (contexts, code, registry, lists) lives as long as the process: move it out of the
+        # collector's reach, so a full collection walks only what requests left behind (~80 ms -> ~1 ms pauses)
+        gc.collect()
+        gc.freeze()
         log.info("verifier serving", extra={"http_port": settings.http_port, "status_lists": len(cache)})
         try:
             yield
@@ -112,9 +122,13 @@ def app_from_environment() -> FastAPI:
 
 
 def main() -> None:
-    """Console entry point (one process; use :func:`app_from_environment` for several workers)."""
+    """Console entry point: one process, or ``MICROCRED_HTTP_WORKERS`` uvicorn workers (each builds its app)."""
     settings = Settings()
-    run_http(create_app(settings), settings)
+    if settings.http_workers > 1:
+        run_http("services.verifier.main:app_from_environment", settings,
+                 workers=settings.http_workers, factory=True)
+    else:
+        run_http(create_app(settings), settings)
 
 
 if __name__ == "__main__":
