@@ -32,6 +32,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "bench.issuance_scaling",
     "bench.revocation_visible",
     "bench.verify",
+    "bench.wallet_replay",
 )
 
 

@@ -13,6 +13,15 @@ projections) asks it every ``guard_interval`` seconds, between batches, whether 
 has been building; when it is not, the guard forgets the stored positions of the runner's partitions (those
 written since the loss would hide the lost records) and the runner seeks them back to the beginning, so the
 read model is rebuilt by replay while the service keeps running.
+
+A runner given a ``batch_handler`` hands it every decodable record of a fetch at once (one Redis transaction
+for a few hundred records instead of a few round trips each, which is what makes a rebuild fast); when that
+fails with a non-retriable error it applies the same records one by one through ``handler``, so that only the
+bad record is dead-lettered. Dead letters go through :class:`~microcred.kafka.dead_letters.DeadLetters`, which
+writes each (group, source record) once even when a replay meets the record again. Once a record is on the
+dead-letter topic, a guard that can (:class:`PositionSkipper`, e.g. ``ProjectionEpoch``) stores the position
+past it, as if it had been applied: otherwise a partition whose last record is poison would never look caught
+up, and every restart would meet the record again.
 """
 
 from __future__ import annotations
@@ -20,14 +29,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from google.protobuf.message import Message
 
 from microcred.events.envelope import EventEnvelope, PoisonEvent, open_envelope, record_trace_context
+from microcred.kafka.dead_letters import DeadLetters
 from microcred.kafka.topics import DEAD_LETTER
 from microcred.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS
 from microcred.telemetry import consumer_span
@@ -45,6 +56,8 @@ class Position:
 
 
 Handler = Callable[[EventEnvelope, Message, Position], Awaitable[None]]
+#: Applies several decoded records at once (in partition order); must be equivalent to ``handler`` on each.
+BatchHandler = Callable[[Sequence[tuple[EventEnvelope, Message, Position]]], Awaitable[None]]
 PositionLookup = Callable[[str, int], Awaitable[int | None]]
 
 
@@ -65,6 +78,14 @@ class StateGuard(Protocol):
 
     def rebuilt(self) -> None:
         """The replay started by the last :meth:`reset` has reached the end offsets seen at the reset."""
+        ...
+
+
+class PositionSkipper(Protocol):
+    """A guard that can also store a position past a record that changed nothing (it was dead-lettered)."""
+
+    async def skip(self, position: Position) -> None:
+        """Store ``position.offset + 1`` as the partition's position unless the stored one is already past it."""
         ...
 
 
@@ -157,14 +178,17 @@ class ConsumerRunner:
 
     def __init__(self, bootstrap: str, group_id: str, topics: Sequence[str], handler: Handler,
                  positions: PositionLookup, max_records: int = 500, options: Mapping[str, Any] | None = None, *,
-                 guard: StateGuard | None = None, guard_interval: float = 1.0) -> None:
+                 guard: StateGuard | None = None, guard_interval: float = 1.0,
+                 batch_handler: BatchHandler | None = None) -> None:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", isolation_level="read_committed", max_poll_interval_ms=300000,
             **(options or {}),
         )
-        self._dead_letters = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, **(options or {}))
+        self._dead_letters = DeadLetters(bootstrap, group_id, DEAD_LETTER.name, options)
         self._topics, self._handler, self._positions = list(topics), handler, positions
+        self._batch_handler = batch_handler
+        self._skip: Callable[[Position], Awaitable[None]] | None = getattr(guard, "skip", None)
         self._group, self._max_records = group_id, max_records
         self._listener = _SeekToStoredPositions(self._consumer, self._positions)
         self._watch = None if guard is None else StateWatch(self._consumer, guard, positions, group_id,
@@ -172,6 +196,7 @@ class ConsumerRunner:
         self._stopping = asyncio.Event()
         self.processed = 0
         self.dead_lettered = 0
+        self.already_dead_lettered = 0
 
     async def start(self) -> None:
         """Connect and join the group (partitions are assigned on the first poll)."""
@@ -202,10 +227,15 @@ class ConsumerRunner:
                 if self._watch is not None:
                     await self._watch.poll()
                 batches = await self._consumer.getmany(timeout_ms=200, max_records=self._max_records)
+                if self._batch_handler is not None and batches:
+                    await self._apply_batch(batches)
+                    # One commit for the whole fetch (a round trip per partition cost as much as applying it).
+                    await self._consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
                 for tp, records in batches.items():
-                    for record in records:
-                        await self._apply(tp, record)
-                    await self._consumer.commit({tp: records[-1].offset + 1})
+                    if self._batch_handler is None:
+                        for record in records:
+                            await self._apply(tp, record)
+                        await self._consumer.commit({tp: records[-1].offset + 1})
                     highwater = self._consumer.highwater(tp)
                     if highwater is not None:
                         CONSUMER_LAG.labels(self._group, tp.topic, str(tp.partition)).set(
@@ -213,6 +243,71 @@ class ConsumerRunner:
         finally:
             await self._consumer.stop()
             await self._dead_letters.stop()
+
+    async def _apply_batch(self, batches: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
+        """Decode a whole fetch, dead-letter what cannot be decoded, hand the rest to the batch handler at once."""
+        assert self._batch_handler is not None
+        items: list[tuple[EventEnvelope, Message, Position]] = []
+        sources: list[tuple[TopicPartition, ConsumerRecord[bytes, bytes]]] = []
+        contexts: list[dict[str, str]] = []
+        trailing: list[Position] = []  # partitions whose fetch ends with a dead-lettered record
+        for tp, records in batches.items():
+            for record in records:
+                position = Position(tp.topic, tp.partition, record.offset)
+                try:
+                    if record.value is None:
+                        raise PoisonEvent("empty record value")
+                    envelope, payload = open_envelope(record.value)
+                except PoisonEvent as exc:
+                    await self._dead_letter(position, record, str(exc), skip=False)
+                    if record is records[-1]:
+                        trailing.append(position)
+                    continue
+                items.append((envelope, payload, position))
+                sources.append((tp, record))
+                contexts.append(record_trace_context(record.headers, envelope))
+        if items and not await self._apply_items(items, sources, contexts):
+            return
+        # Only now, with everything before them applied, may the stored positions move past trailing poison.
+        for position in trailing:
+            await self._skip_past(position)
+
+    async def _apply_items(self, items: list[tuple[EventEnvelope, Message, Position]],
+                           sources: list[tuple[TopicPartition, ConsumerRecord[bytes, bytes]]],
+                           contexts: list[dict[str, str]]) -> bool:
+        """The batch handler over ``items`` (one by one when it cannot); False when stopping left them unapplied."""
+        assert self._batch_handler is not None
+        delay = 0.1
+        while True:
+            try:
+                # One CONSUMER span per record, each continuing its own trace and lasting as long as the
+                # batch that applied it.
+                with ExitStack() as spans:
+                    for (envelope, _, position), context in zip(items, contexts, strict=True):
+                        spans.enter_context(consumer_span(position.topic, context, envelope.event_type,
+                                                          envelope.event_id, self._group))
+                    await self._batch_handler(items)
+                break
+            except Exception as exc:
+                if getattr(exc, "retriable", True) and self._stopping.is_set():
+                    # Not applied, so not recorded at its positions: the next run resumes from those.
+                    log.warning("stopping with a batch unapplied", extra={"group": self._group,
+                                                                         "error": type(exc).__name__})
+                    return False
+                if not getattr(exc, "retriable", True):
+                    log.warning("batch not applicable as a whole; applying its records one by one",
+                                extra={"group": self._group, "records": len(items), "error": type(exc).__name__})
+                    for tp, record in sources:
+                        await self._apply(tp, record)
+                    return True
+                log.warning("retrying batch", extra={"group": self._group, "records": len(items),
+                                                     "error": type(exc).__name__})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.processed += len(items)
+        for envelope, _, position in items:
+            EVENTS.labels(self._group, position.topic, envelope.event_type).inc()
+        return True
 
     async def _apply(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
         position = Position(tp.topic, tp.partition, record.offset)
@@ -233,20 +328,34 @@ class ConsumerRunner:
                 return
             except Exception as exc:
                 if not getattr(exc, "retriable", True) or self._stopping.is_set():
-                    await self._dead_letter(position, record, f"{type(exc).__name__}: {exc}")
+                    # A retriable failure while stopping is dead-lettered but not skipped: the next run retries it.
+                    await self._dead_letter(position, record, f"{type(exc).__name__}: {exc}",
+                                            skip=not getattr(exc, "retriable", True))
                     return
                 log.warning("retrying record", extra={"topic": tp.topic, "partition": tp.partition,
                                                       "offset": record.offset, "error": type(exc).__name__})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _dead_letter(self, position: Position, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
-        headers = [
-            ("reason", reason.encode()), ("consumer_group", self._group.encode()),
-            ("source_topic", position.topic.encode()), ("source_partition", str(position.partition).encode()),
-            ("source_offset", str(position.offset).encode()),
-        ]
-        await self._dead_letters.send_and_wait(DEAD_LETTER.name, record.value, key=record.key, headers=headers)
+    async def _skip_past(self, position: Position) -> None:
+        if self._skip is None:
+            return
+        try:
+            await self._skip(position)
+        except Exception as exc:  # the position stays behind: a replay meets the record again, dead-lettered once
+            log.warning("could not store the position past a dead letter", extra={
+                "topic": position.topic, "partition": position.partition, "error": type(exc).__name__})
+
+    async def _dead_letter(self, position: Position, record: ConsumerRecord[bytes, bytes], reason: str,
+                           skip: bool = True) -> None:
+        """Dead-letter ``record`` (once); with ``skip``, every record before it is applied: move past it too."""
+        published = await self._dead_letters.publish(position.topic, position.partition, position.offset,
+                                                     record.key, record.value, reason)
+        if skip:
+            await self._skip_past(position)
+        if not published:
+            self.already_dead_lettered += 1  # a replay met it again: dead-lettered before, not twice
+            return
         self.dead_lettered += 1
         DEAD_LETTERS.labels(self._group, position.topic).inc()
         log.error("dead-lettered record", extra={"topic": position.topic, "partition": position.partition,

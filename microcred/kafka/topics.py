@@ -36,11 +36,17 @@ STATUS = TopicSpec("microcred.status.v1", 3, "credential id (list id for list ev
 REGISTRY = TopicSpec("microcred.registry.v1", 3, "issuer id (agency id for agency events)",
                      "AgencyRegistered, IssuerRegistered, IssuerAccredited, Accreditation*, IssuerKeyRotated", FOREVER)
 PATHWAYS = TopicSpec("microcred.pathways.v1", 3, "pathway id", "PathwayPublished, PathwayCompleted", FOREVER)
+# The wallet's own state (accounts, holder keys, bindings, imports, share links) is keyed state: every record
+# is the full state of the thing its key names, so compaction (keep the latest record per key) loses nothing a
+# rebuild needs, and replay time follows the number of accounts and links rather than their history.
+WALLET = TopicSpec("microcred.wallet.v1", 6, "account:/holder-key:/binding:/import:/share: + id",
+                   "WalletAccountLinked, HolderKeyCreated, CredentialBound, CredentialImported, ShareLink*",
+                   {**FOREVER, "cleanup.policy": "compact"})
 DEAD_LETTER = TopicSpec("microcred.deadletter.v1", 1, "original topic/partition/offset",
                         "records no consumer could decode or apply, with the reason in headers",
                         {"retention.ms": str(90 * 24 * 3600 * 1000)})
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (CREDENTIALS, STATUS, REGISTRY, PATHWAYS, DEAD_LETTER)
+ALL_TOPICS: tuple[TopicSpec, ...] = (CREDENTIALS, STATUS, REGISTRY, PATHWAYS, WALLET, DEAD_LETTER)
 
 
 async def ensure_topics(bootstrap: str, replication_factor: int = 1, min_insync: int = 1,

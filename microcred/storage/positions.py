@@ -3,11 +3,13 @@
 A projector applies a record with :func:`apply_at_position`: inside one ``MULTI`` it writes its change and
 ``offsets:{projection}:{topic}[partition] = offset + 1``. A record at or before the stored position is
 skipped, which makes redelivery (rebalance, crash before commit, replay) harmless.
+:func:`apply_batch_at_positions` does the same for a whole fetch in one ``MULTI`` (fast replays).
 
 :class:`ProjectionEpoch` is the :class:`~microcred.kafka.consumer.StateGuard` of such a projection: a sentinel
 ``epoch:{projection}`` holding a random token. The runner checks it every second; when it is gone (Redis wiped,
 failover to an empty replica) or holds another token (another instance saw the loss first and started the
-rebuild), the runner's stored positions are dropped and its partitions replayed from the beginning.
+rebuild), the runner's stored positions are dropped and its partitions replayed from the beginning. It also
+stores the position past a record the runner dead-lettered (:meth:`ProjectionEpoch.skip`).
 Until that replay has caught up, :attr:`ProjectionEpoch.rebuilding` is true, and :meth:`ProjectionEpoch.ready`
 lets a command side refuse (retriably) to act on a read model that is missing or still incomplete.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -24,6 +26,10 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import WatchError
 
 from microcred.kafka.consumer import Position
+
+
+def _nothing(_: Pipeline) -> None:
+    return None
 
 
 def _key(projection: str, topic: str) -> str:
@@ -60,6 +66,48 @@ async def apply_at_position(redis: Redis, projection: str, position: Position,
                 pipe.hset(key, field, str(position.offset + 1))
                 await pipe.execute()
                 return True
+            except WatchError:
+                continue
+
+
+async def apply_batch_at_positions(redis: Redis, projection: str, positions: Sequence[Position],
+                                   write: Callable[[Pipeline, list[int]], Any],
+                                   prepare: Callable[[Pipeline, list[int]], Awaitable[None]] | None = None,
+                                   watch: Sequence[str] = ()) -> list[int]:
+    """Apply the records at ``positions`` not applied yet, in one transaction together with their new positions.
+
+    ``fresh``, the indexes into ``positions`` of the records not applied yet, is passed to ``prepare(pipe,
+    fresh)``, which may read (the pipeline is still in immediate mode; keys it reads belong in ``watch``), and
+    then to ``write(pipe, fresh)``, which queues the writes. The batch is retried as a whole when a watched key
+    changed in between. Returns ``fresh`` (empty when every record was applied before).
+    """
+    topics = sorted({p.topic for p in positions})
+    keys = [_key(projection, topic) for topic in topics]
+    while True:
+        async with redis.pipeline(transaction=True) as pipe:
+            try:
+                await pipe.watch(*keys, *watch)
+                stored: dict[tuple[str, int], int] = {}
+                for topic, key in zip(topics, keys, strict=True):
+                    for field, value in (await pipe.hgetall(key)).items():
+                        stored[(topic, int(field))] = int(value)
+                fresh = [i for i, p in enumerate(positions) if p.offset >= stored.get((p.topic, p.partition), -1)]
+                if not fresh:
+                    return []
+                if prepare is not None:
+                    await prepare(pipe, fresh)
+                pipe.multi()  # type: ignore[no-untyped-call]
+                result = write(pipe, fresh)
+                if hasattr(result, "__await__"):
+                    await result
+                ends: dict[tuple[str, int], int] = {}
+                for i in fresh:
+                    p = positions[i]
+                    ends[(p.topic, p.partition)] = max(ends.get((p.topic, p.partition), 0), p.offset + 1)
+                for (topic, partition), end in sorted(ends.items()):
+                    pipe.hset(_key(projection, topic), str(partition), str(end))
+                await pipe.execute()
+                return fresh
             except WatchError:
                 continue
 
@@ -106,6 +154,10 @@ class ProjectionEpoch:
     def rebuilt(self) -> None:
         """The replay after the last reset caught up."""
         self.rebuilding = False
+
+    async def skip(self, position: Position) -> None:
+        """Store the position past a record that changes no state (the runner dead-lettered it)."""
+        await apply_at_position(self._redis, self.projection, position, _nothing)
 
     async def ready(self) -> bytes | str | None:
         """The adopted token while the state is complete and current; None while it is lost or rebuilding.

@@ -8,8 +8,8 @@ credentials: another learner's credential id is "not found", in every use case a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,9 +18,9 @@ from microcred.kafka.topics import PATHWAYS
 from services.wallet.accounts import Account, Accounts, LearnerClaims
 from services.wallet.auth import DevTokenMinter, TokenVerifier
 from services.wallet.config import Settings
-from services.wallet.domain import CredentialFilter, HeldCredential, Source, identity_hash
-from services.wallet.elements import elements_from_document, identity_from_document, issuer_of
-from services.wallet.errors import Conflict, ImportRejected, NotFound, ShareGone, Unprocessable
+from services.wallet.domain import CredentialFilter, HeldCredential, identity_hash
+from services.wallet.elements import identity_from_document
+from services.wallet.errors import Conflict, ImportRejected, NotFound, ShareGone, Unavailable, Unprocessable
 from services.wallet.export import build_bundle
 from services.wallet.holder_keys import HolderKeys
 from services.wallet.holdings import Clock, Holdings, PathwayCompletions
@@ -32,9 +32,19 @@ from services.wallet.stacking import Pathway, PathwayProgress
 from services.wallet.store import CredentialStore
 
 
+async def _always_ready() -> bool:
+    return True
+
+
 @dataclass
 class WalletContext:
-    """Everything the routers need, built once in ``main.py``."""
+    """Everything the routers need, built once in ``main.py``.
+
+    ``ready`` tells whether the read model is complete and current (False while Redis is lost or the state is
+    being rebuilt by replay); learner requests and share links are then refused (retriably) rather than
+    answered from a partial read model: a withdrawn link whose withdrawal is not replayed yet must not work,
+    and a learner must not be told a credential is missing.
+    """
 
     settings: Settings
     store: CredentialStore
@@ -48,11 +58,17 @@ class WalletContext:
     minter: DevTokenMinter | None
     publisher: EventPublisher
     clock: Clock
+    ready: Callable[[], Awaitable[bool]] = field(default=_always_ready)
+
+    async def _available(self) -> None:
+        if not await self.ready():
+            raise Unavailable("the wallet is rebuilding its state from Kafka; try again in a few seconds")
 
     # -------------------------------------------------------------------------------------- accounts
 
     async def sign_in(self, claims: LearnerClaims) -> Account:
         """The caller's account (created on first sight, holder keys recovered from the key store)."""
+        await self._available()
         account = await self.accounts.ensure(claims)
         if account.created and await self.keys.recover(account.account_id):
             account = await self.accounts.ensure(claims)
@@ -87,6 +103,7 @@ class WalletContext:
 
     async def resolve_share(self, token: str) -> tuple[Share, list[Mapping[str, Any]]]:
         """The shared credentials behind a token (counted); NotFound or ShareGone otherwise."""
+        await self._available()
         resolution, share = await self.shares.resolve(token, self.clock())
         if resolution is Resolution.UNKNOWN or share is None:
             raise NotFound("no such share link")
@@ -129,14 +146,9 @@ class WalletContext:
         credential_id = str(document["id"])
         if any(c.credential_id == credential_id for c in await self.holdings.of(account)):
             raise Conflict("the credential is already in the wallet", code="ALREADY_HELD")
-        issuer = issuer_of(document) or ""
         check = {"verdict": verdict.code, "unknown_checks": list(verdict.unknown_checks),
                  "checked_at": self.clock().isoformat()}
-        credential = HeldCredential(credential_id=credential_id, issuer_id=issuer, issuer_did=issuer or None,
-                                    elements=elements_from_document(document), subject=identity,
-                                    source=Source.IMPORTED, document=dict(document),
-                                    import_check=check)
-        await self.accounts.add_imported(account.account_id, credential)
+        await self.accounts.add_imported(account.account_id, document, check)  # the projection files it
         return await self.holdings.one(account, credential_id)
 
     # --------------------------------------------------------------------------------------- stacking

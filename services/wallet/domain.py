@@ -102,6 +102,8 @@ class HeldCredential:
     status_reason: str = ""
     bound_did: str | None = None
     document: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    # The document's JSON text exactly as the event carried it, when known (stored as is: no re-encoding).
+    document_json: str | None = field(default=None, compare=False, repr=False)
     import_check: Mapping[str, Any] = field(default_factory=dict)  # imported: verdict and unknown checks
 
     @property

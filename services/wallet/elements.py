@@ -3,6 +3,10 @@
 Two sources. A ``CredentialIssued`` event carries the full EU model (``MicroCredential``), which is
 authoritative; an imported credential is only a document, so its elements are read back from the OB 3.0
 rendering with the shared :func:`microcred.credential.eu_elements.read_eu_elements`. Pure module.
+
+Reading a document back is the costly part of filing a credential (a few hundred microseconds), so every
+function below takes the document's :class:`~microcred.credential.eu_elements.EUElements` when the caller has
+read it already (:func:`read_document`): a replay reads each credential once, not three times.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from microcred.credential.eu_elements import read_eu_elements
+from microcred.credential.eu_elements import EUElements, read_eu_elements
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.model import vocab
@@ -45,9 +49,15 @@ def elements_from_model(mc: pb.MicroCredential) -> EuElements:
     )
 
 
-def elements_from_event(event: events_pb2.CredentialIssued, document: Mapping[str, Any]) -> EuElements:
+def read_document(doc: Mapping[str, Any]) -> EUElements:
+    """The EU elements of an OB 3.0 document, read once for the functions below."""
+    return read_eu_elements(doc)
+
+
+def elements_from_event(event: events_pb2.CredentialIssued, document: Mapping[str, Any],
+                        read: EUElements | None = None) -> EuElements:
     """The model's elements, completed from the document where the model leaves a field empty."""
-    from_doc = elements_from_document(document)
+    from_doc = elements_from_document(document, read)
     if not event.HasField("credential"):
         return from_doc
     model = elements_from_model(event.credential)
@@ -61,9 +71,9 @@ def elements_from_event(event: events_pb2.CredentialIssued, document: Mapping[st
     )
 
 
-def elements_from_document(doc: Mapping[str, Any]) -> EuElements:
+def elements_from_document(doc: Mapping[str, Any], read: EUElements | None = None) -> EuElements:
     """EU elements read back from an OB 3.0 credential document (absent values stay None)."""
-    e = read_eu_elements(doc)
+    e = read or read_eu_elements(doc)
     ects = None
     if e.credit_points and e.credit_system is not None and e.credit_system.uri == ECTS_URI:
         ects = _decimal(e.credit_points)
@@ -77,23 +87,23 @@ def elements_from_document(doc: Mapping[str, Any]) -> EuElements:
     )
 
 
-def identity_from_document(doc: Mapping[str, Any]) -> Identity:
+def identity_from_document(doc: Mapping[str, Any], read: EUElements | None = None) -> Identity:
     """The subject DID and salted hashed identifiers in ``credentialSubject``."""
-    e = read_eu_elements(doc)
+    e = read or read_eu_elements(doc)
     hashed = tuple(HashedId(i.identity_type, i.identity_hash, i.salt)
                    for i in e.learner_identifiers if i.hashed and i.identity_hash and i.salt)
     return Identity(e.learner_did or None, hashed)
 
 
 def identity_from_event(event: events_pb2.CredentialIssued, document: Mapping[str, Any],
-                        index_key: bytes | None = None) -> Identity:
+                        index_key: bytes | None = None, read: EUElements | None = None) -> Identity:
     """The event's learner DID and hashed id together with those in the document (deduplicated).
 
     With ``index_key``, and when the model's e-mail hashes to one of the document's e-mail identifiers (so
     the signed credential really names that address), the identity also carries the wallet's
     :func:`~services.wallet.domain.email_index` of it.
     """
-    from_doc = identity_from_document(document)
+    from_doc = identity_from_document(document, read)
     hashed = list(from_doc.hashed)
     h = event.learner_hashed_id
     if h.identity_hash and h.salt:
@@ -110,9 +120,9 @@ def identity_from_event(event: events_pb2.CredentialIssued, document: Mapping[st
     return identity
 
 
-def issuer_of(doc: Mapping[str, Any]) -> str | None:
+def issuer_of(doc: Mapping[str, Any], read: EUElements | None = None) -> str | None:
     """The credential's issuer id (the ``issuer`` URL or ``issuer.id``)."""
-    issuer = read_eu_elements(doc).issuer
+    issuer = (read or read_eu_elements(doc)).issuer
     if issuer is not None and issuer.id:
         return issuer.id
     plain = doc.get("issuer")

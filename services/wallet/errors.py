@@ -8,6 +8,7 @@
     ├── NotPermitted                 the token lacks a required scope
     ├── NotFound                     unknown, or not the caller's (never tells which)
     ├── ShareGone                    a share link was withdrawn or has expired
+    ├── Unavailable                  the read model is being rebuilt from Kafka (retriable)
     ├── Conflict                     the request contradicts the wallet's state (e.g. no holder key yet)
     └── Unprocessable                the request is well formed but cannot be accepted
         └── ImportRejected           an imported credential did not verify (carries the failing reason)
@@ -60,6 +61,13 @@ class ShareGone(WalletError):
     """A share link existed but was withdrawn or has expired."""
 
     code = "SHARE_GONE"
+
+
+class Unavailable(WalletError):
+    """The wallet cannot answer reliably right now (its read model is lost or being rebuilt): try again soon."""
+
+    retriable = True
+    code = "WALLET_REBUILDING"
 
 
 class Conflict(WalletError):

@@ -7,7 +7,9 @@ so a credential of another learner is simply not found (404, never 403: existenc
 :class:`PathwayCompletions` evaluates pathways for an account (pure :func:`~services.wallet.stacking.evaluate`)
 and publishes ``PathwayCompleted`` the first time one is complete. The event id is derived from (pathway,
 learner), and a ``completed`` marker is set only after Kafka acknowledged, so a crash in between republishes
-the same event id, which consumers deduplicate.
+the same event id, which consumers deduplicate. The wallet's projection also sets the marker when it consumes
+its own ``PathwayCompleted`` events, so the ledger comes back when Redis is rebuilt by replay (until the replay
+reaches them, a completion may be announced again: same event id, harmless).
 """
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ from services.wallet.stacking import Pathway, PathwayProgress, evaluate
 from services.wallet.store import CredentialStore, r
 
 Clock = Callable[[], datetime]
+
+
+def completed_key(prefix: str) -> str:
+    """The Redis set of announced completions under ``prefix``."""
+    return f"{prefix}:completed"
+
+
+def completion_marker(pathway_id: str, account_id: str) -> str:
+    """The member of ``P:completed`` recording that (pathway, learner) was announced."""
+    return f"{pathway_id}\x1f{account_id}"
 
 
 def utc_now() -> datetime:
@@ -97,14 +109,15 @@ class PathwayCompletions:
         return results, announced
 
     @property
-    def _completed_key(self) -> str:
-        return f"{self.prefix}:completed"
+    def completed_key(self) -> str:
+        """Set of (pathway, learner) markers of announced completions (also projected from the events)."""
+        return completed_key(self.prefix)
 
     async def _announce(self, aid: str, progress: PathwayProgress, dids: tuple[str, ...]) -> bool:
-        marker = f"{progress.pathway.pathway_id}\x1f{aid}"
-        if await r(self.redis.sismember(self._completed_key, marker)):
+        marker = completion_marker(progress.pathway.pathway_id, aid)
+        if await r(self.redis.sismember(self.completed_key, marker)):
             return False
         envelope = completed_envelope(progress, aid, dids[0] if dids else "")
         await self.publisher.publish(self.topic, progress.pathway.pathway_id, envelope)
-        await r(self.redis.sadd(self._completed_key, marker))
+        await r(self.redis.sadd(self.completed_key, marker))
         return True

@@ -13,9 +13,8 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from microcred.crypto.keystore import KeyStore
 from microcred.http_service import add_health_route, run_http
-from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.publisher import KafkaEventPublisher
-from microcred.kafka.topics import CREDENTIALS, PATHWAYS, STATUS
+from microcred.kafka.topics import PATHWAYS, WALLET
 from microcred.lifecycle import connect_redis
 from microcred.logs import configure_logging
 from microcred.storage.positions import ProjectionEpoch
@@ -28,11 +27,12 @@ from services.wallet.config import Settings
 from services.wallet.holder_keys import HolderKeys
 from services.wallet.holdings import Clock, Holdings, PathwayCompletions, utc_now
 from services.wallet.importer import CredentialVerifier, PipelineVerifier
-from services.wallet.intake import WalletIntake
+from services.wallet.intake import WALLET_TOPICS, build_intake
 from services.wallet.problems import install_problem_handlers
 from services.wallet.shares import ShareLinks
-from services.wallet.startup import load_email_index_key, open_keystore
+from services.wallet.startup import load_email_index_key, open_keystore, open_sealer
 from services.wallet.store import CredentialStore
+from services.wallet.wallet_log import WalletLog
 from services.wallet.web import install_web
 
 DESCRIPTION = """Learners' wallet for EU micro-credentials (W3C VC 2.0 / Open Badges 3.0).
@@ -48,7 +48,8 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
     log = configure_logging("wallet", settings.log_level)
     configure_telemetry("wallet")
     tokens, minter = build_auth(settings)
-    keys = keystore if keystore is not None else open_keystore(settings)
+    holder_keystore = keystore if keystore is not None else open_keystore(settings)
+    sealer = open_sealer(settings)
     index_key = load_email_index_key(settings)
     deps: dict[str, Any] = {}
 
@@ -58,18 +59,25 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
         publisher = KafkaEventPublisher(settings.kafka_bootstrap, client_id="wallet")
         await publisher.start()
         prefix = settings.wallet_redis_prefix
+        # The wallet's own state goes to Kafka first and comes back through the projection (wallet_log.py).
+        wallet_log = WalletLog(publisher, settings.topic(WALLET.name), redis, prefix)
         store = CredentialStore(redis, prefix, index_key)
-        accounts = Accounts(redis, prefix, store)
+        accounts = Accounts(redis, prefix, store, wallet_log, sealer)
         holdings = Holdings(store, accounts)
         completions = PathwayCompletions(redis, prefix, holdings, publisher, settings.topic(PATHWAYS.name), clock)
+        shares = ShareLinks(redis, prefix, settings.share_gone_retention_seconds, wallet_log)
+        epoch = ProjectionEpoch(redis, prefix)
+
+        async def ready() -> bool:
+            return await epoch.ready() is not None
+
         app.state.wallet = WalletContext(
-            settings, store, accounts, holdings, HolderKeys(keys, accounts),
-            ShareLinks(redis, prefix, settings.share_gone_retention_seconds), completions,
-            verifier or PipelineVerifier(), tokens, minter, publisher, clock)
-        app.state.intake = intake = WalletIntake(redis, prefix, store, accounts, completions)
-        topics = [settings.topic(t.name) for t in (CREDENTIALS, STATUS, PATHWAYS)]
-        runner = ConsumerRunner(settings.kafka_bootstrap, settings.wallet_consumer_group, topics, intake.handle,
-                                intake.stored_position, guard=ProjectionEpoch(redis, prefix))
+            settings, store, accounts, holdings, HolderKeys(accounts, wallet_log, holder_keystore), shares,
+            completions, verifier or PipelineVerifier(), tokens, minter, publisher, clock, ready)
+        topics = [settings.topic(t.name) for t in WALLET_TOPICS]
+        app.state.intake, runner = build_intake(
+            redis, prefix, index_key, settings.kafka_bootstrap, settings.wallet_consumer_group, topics,
+            sealer=sealer, completions=completions, shares=shares, store=store, accounts=accounts, epoch=epoch)
         await runner.start()
         task = asyncio.create_task(runner.run(), name="wallet-intake")
         task.add_done_callback(lambda _: deps.update(kafka_ready=False))

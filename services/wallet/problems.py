@@ -14,6 +14,7 @@ from services.wallet.errors import (
     NotPermitted,
     ProviderUnavailable,
     ShareGone,
+    Unavailable,
     Unprocessable,
     WalletError,
 )
@@ -24,6 +25,7 @@ PROBLEM_BASE = "https://microcred.eu/problems/"
 # Most specific first: the first matching class decides the status.
 _STATUS: tuple[tuple[type[WalletError], int], ...] = (
     (ProviderUnavailable, 503),
+    (Unavailable, 503),
     (NotAuthenticated, 401),
     (NotPermitted, 403),
     (NotFound, 404),
@@ -38,11 +40,18 @@ def status_of(error: WalletError) -> int:
     return next((status for cls, status in _STATUS if isinstance(error, cls)), 500)
 
 
-def problem(status: int, code: str, detail: str, title: str | None = None) -> JSONResponse:
+#: Seconds a client should wait before retrying a retriable error (a rebuild by replay takes seconds).
+RETRY_AFTER_SECONDS = 2
+
+
+def problem(status: int, code: str, detail: str, title: str | None = None, retry_after: int | None = None
+            ) -> JSONResponse:
     """A problem+json response."""
     body = {"type": PROBLEM_BASE + code.lower().replace("_", "-"), "title": title or code.replace("_", " ").title(),
             "status": status, "detail": detail, "code": code}
-    headers = {"WWW-Authenticate": 'Bearer realm="microcred-wallet"'} if status == 401 else None
+    headers = {"WWW-Authenticate": 'Bearer realm="microcred-wallet"'} if status == 401 else {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -51,7 +60,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(WalletError)
     async def wallet_error(_: Request, exc: WalletError) -> JSONResponse:
-        return problem(status_of(exc), exc.code, exc.message)
+        return problem(status_of(exc), exc.code, exc.message,
+                       retry_after=RETRY_AFTER_SECONDS if isinstance(exc, Unavailable) else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

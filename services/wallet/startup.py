@@ -1,7 +1,8 @@
-"""Secrets the wallet needs before it serves: the holder-key store and the e-mail index key.
+"""Secrets the wallet needs before it serves: the key-encryption key and the e-mail index key.
 
-* Holder keys live in :class:`~microcred.crypto.keystore.EncryptedFileKeyStore` (AES-256-GCM under a KEK from
-  ``MICROCRED_KEK``, ``MICROCRED_KEK_FILE`` or the settings).
+* The KEK (``MICROCRED_KEK``, ``MICROCRED_KEK_FILE`` or the settings) seals holder private keys and e-mail
+  addresses in the wallet's Kafka events (:class:`~services.wallet.sealing.Sealer`), and decrypts holder keys
+  created before they were kept on Kafka, still in :class:`~microcred.crypto.keystore.EncryptedFileKeyStore`.
 * The e-mail index key (``MICROCRED_EMAIL_INDEX_KEY``, base64 of at least 32 bytes) keys the HMAC under which
   credentials are filed by e-mail. It must stay the same for the life of the read model (changing it means
   rebuilding the read model by replay).
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from microcred.crypto.keystore import KEK_ENV, KEK_FILE_ENV, EncryptedFileKeyStore, KeyStore, load_kek
 from services.wallet.config import Settings
+from services.wallet.sealing import Sealer
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +51,27 @@ def _dev_secret(settings: Settings, name: str, what: str) -> Path:
     return path
 
 
-def open_keystore(settings: Settings, env: Mapping[str, str] | None = None) -> KeyStore:
-    """Open the encrypted holder-key store; generate a dev KEK file when the environment allows it."""
+def load_wallet_kek(settings: Settings, env: Mapping[str, str] | None = None) -> bytes:
+    """The KEK from the settings or the environment; a generated dev file when the environment allows it."""
     env = os.environ if env is None else env
-    directory = settings.resolved_keystore_dir
     if settings.kek is not None:
-        return EncryptedFileKeyStore(directory, load_kek({KEK_ENV: settings.kek.get_secret_value()}))
+        return load_kek({KEK_ENV: settings.kek.get_secret_value()})
     if settings.kek_file is not None:
-        return EncryptedFileKeyStore(directory, load_kek(env, settings.kek_file))
+        return load_kek(env, settings.kek_file)
     if env.get(KEK_ENV) or env.get(KEK_FILE_ENV):
-        return EncryptedFileKeyStore(directory, load_kek(env))
+        return load_kek(env)
     path = _dev_secret(settings, "kek", f"a key-encryption key: set {KEK_ENV} (base64 of 32 bytes) or {KEK_FILE_ENV}")
-    return EncryptedFileKeyStore(directory, load_kek(env, path))
+    return load_kek(env, path)
+
+
+def open_keystore(settings: Settings, env: Mapping[str, str] | None = None) -> KeyStore:
+    """Open the encrypted file store of holder keys created before they were kept on Kafka (read only now)."""
+    return EncryptedFileKeyStore(settings.resolved_keystore_dir, load_wallet_kek(settings, env))
+
+
+def open_sealer(settings: Settings, env: Mapping[str, str] | None = None) -> Sealer:
+    """The sealer of holder keys and e-mail addresses published on the wallet topic (keys derived from the KEK)."""
+    return Sealer(load_wallet_kek(settings, env))
 
 
 def load_email_index_key(settings: Settings) -> bytes:

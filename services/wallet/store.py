@@ -2,7 +2,8 @@
 
 Keys (``P`` is the instance prefix, ``wallet`` by default)::
 
-    P:cred:{credential id}         hash  doc (VC JSON), meta (issuer, identity, EU elements, source)
+    P:cred:{credential id}         hash  doc (VC JSON as the event carried it), meta (issuer, identity, EU
+                                         elements, source)
     P:status:{credential id}       hash  revoked "1", suspended "0"/"1", reason    (status events)
     P:by:did:{did}                 set   credential ids issued to a subject DID
     P:by:email:{keyed hash}        set   credential ids issued to an e-mail the issuer's model confirmed
@@ -76,7 +77,8 @@ def record_fields(credential: HeldCredential) -> dict[str, str]:
         "subject": {"did": subject.did, "hashed": [[h.identity_type, h.identity_hash, h.salt] for h in subject.hashed],
                     "email_index": subject.email_index},
     }
-    return {"doc": dumps(dict(credential.document)), "meta": dumps(meta)}
+    doc = credential.document_json if credential.document_json is not None else dumps(dict(credential.document))
+    return {"doc": doc, "meta": dumps(meta)}
 
 
 def parse_record(fields: dict[bytes, bytes], status: dict[bytes, bytes],

@@ -29,7 +29,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from microcred.events.envelope import new_envelope
 from microcred.infra.ports import free_port
 from microcred.kafka.publisher import KafkaEventPublisher
-from microcred.kafka.topics import CREDENTIALS, PATHWAYS, STATUS, ensure_topics
+from microcred.kafka.topics import CREDENTIALS, ensure_topics
+from services.wallet.intake import WALLET_TOPICS
 from tests.conftest import Infrastructure
 from tests.fixtures.wallet.credentials import TestIssuer
 from tests.fixtures.wallet.oidc import LocalOidcProvider
@@ -100,7 +101,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 async def test_learner_creates_a_share_link_and_sees_it_listed(
         infrastructure: Infrastructure, browser: WebDriver, tmp_path: Path) -> None:
     unique = uuid.uuid4().hex[:10]
-    await ensure_topics(infrastructure.kafka_bootstrap, topics=(CREDENTIALS, STATUS, PATHWAYS), prefix=f"t{unique}.")
+    await ensure_topics(infrastructure.kafka_bootstrap, topics=WALLET_TOPICS, prefix=f"t{unique}.")
     email = f"ola-{unique}@example.org"
     issued = TestIssuer.new("issuer-uw").issue(email=email, title="Data literacy")
     publisher = KafkaEventPublisher(infrastructure.kafka_bootstrap, client_id="browser-test")

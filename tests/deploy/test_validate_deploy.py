@@ -124,11 +124,13 @@ def test_strimzi_topics_match_the_code() -> None:
     topics = {t["metadata"]["name"]: t["spec"] for t in by_kind("KafkaTopic")}
     assert {t.name: t.partitions for t in ALL_TOPICS} == {n: s["partitions"] for n, s in topics.items()}
     pool_replicas = min(p["spec"]["replicas"] for p in by_kind("KafkaNodePool"))
+    declared = {t.name: t for t in ALL_TOPICS}
     for name, spec in topics.items():
         assert spec["replicas"] == 3 <= pool_replicas
         assert spec["config"]["min.insync.replicas"] == 2
-        # Event logs are replayed in full to rebuild Redis: never compacted, never expired.
-        assert spec["config"]["cleanup.policy"] == "delete"
+        # Event logs are replayed in full to rebuild Redis: never compacted, never expired. Keyed-state topics
+        # (full state per key) are compacted where the code declares it, and never expired either.
+        assert spec["config"]["cleanup.policy"] == declared[name].config.get("cleanup.policy", "delete"), name
         if name != DEAD_LETTER.name:
             assert spec["config"]["retention.ms"] == -1, name
 
@@ -164,6 +166,9 @@ def test_every_service_has_a_kafka_user_with_acls_on_existing_topics() -> None:
         assert groups == [{"type": "group", "name": name, "patternType": "prefix"}]
         writes = {a["resource"]["name"] for a in acls if "Write" in a["operations"]}
         assert DEAD_LETTER.name in writes, f"{name} cannot dead-letter"
+        # ConsumerRunner reads the dead-letter topic back so that a replay does not dead-letter a record twice.
+        reads = {a["resource"]["name"] for a in acls if "Read" in a["operations"]}
+        assert DEAD_LETTER.name in reads, f"{name} cannot check what it already dead-lettered"
 
 
 def test_compose_topic_init_matches_the_code() -> None:

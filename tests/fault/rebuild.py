@@ -13,23 +13,26 @@ import base64
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
+from microcred.crypto.keystore import load_kek
 from microcred.kafka.consumer import ConsumerRunner
-from microcred.kafka.topics import CREDENTIALS, PATHWAYS, STATUS
+from microcred.kafka.topics import CREDENTIALS, STATUS
 from microcred.registry.projector import start_registry_projection
 from services.revocation.projector import RevocationProjector
 from services.revocation.store import RevocationStore
-from services.wallet.accounts import Accounts
-from services.wallet.intake import WalletIntake
-from services.wallet.store import CredentialStore
+from services.wallet.intake import WALLET_TOPICS, build_intake
+from services.wallet.sealing import Sealer
 from tests.fault.support import SCALE, FaultPlatform
 
-#: Key families each projection writes from Kafka (everything else under the prefix is not rebuildable).
-WALLET_FAMILIES = ("cred:", "status:", "by:", "salts", "pathway:", "pathways")
+#: Key families each projection writes from Kafka (everything else under the prefix is not rebuildable). The
+#: wallet's own state (accounts, holder keys, bindings, imports, share links, announced completions) is on
+#: Kafka too; only the share-link access counters (``share-hits:``) are not.
+WALLET_FAMILIES = ("cred:", "status:", "by:", "salts", "pathway:", "pathways", "acct:", "holder-key:", "did-owner:",
+                   "email-owners:", "hash-owners:", "emails", "share:", "completed")
 REVOCATION_FAMILIES = ("cred:", "list:", "lists", "issuer-lists:", "bits:", "pub:")
 REGISTRY_FAMILIES = ("",)
 
@@ -110,31 +113,39 @@ class Diff:
     extra_live: list[str] = field(default_factory=list)
     differing: list[str] = field(default_factory=list)
     alloc_not_contained: list[str] = field(default_factory=list)
+    not_rebuilt_yet: list[str] = field(default_factory=list)  # keys the test knows must be there, not there yet
 
     def __bool__(self) -> bool:
-        return bool(self.missing_live or self.extra_live or self.differing or self.alloc_not_contained)
+        return bool(self.missing_live or self.extra_live or self.differing or self.alloc_not_contained
+                    or self.not_rebuilt_yet)
 
     def summary(self) -> dict[str, object]:
         return {name: {"count": len(v), "first": v[:5]} for name, v in self.__dict__.items() if v}
 
 
-async def compare(redis: Redis, live: str, rebuilt: str, families: Sequence[str], alloc: bool = False) -> Diff:
-    """Compare ``live`` with ``rebuilt`` over ``families`` (and, for revocation, the handed-out indexes)."""
+async def compare(redis: Redis, live: str, rebuilt: str, families: Sequence[str], alloc: bool = False,
+                  must_have: Collection[str] = ()) -> Diff:
+    """Compare ``live`` with ``rebuilt`` over ``families`` (and, for revocation, the handed-out indexes).
+
+    ``must_have`` are keys (without prefix) the rebuild must hold before an agreement counts: two read models
+    that are both still empty (or both half replayed) agree too, and prove nothing."""
     ours, theirs = await snapshot(redis, live, families), await snapshot(redis, rebuilt, families)
     diff = Diff(sorted(set(theirs) - set(ours)), sorted(set(ours) - set(theirs)),
-                sorted(k for k in set(ours) & set(theirs) if ours[k] != theirs[k]))
+                sorted(k for k in set(ours) & set(theirs) if ours[k] != theirs[k]),
+                not_rebuilt_yet=sorted(set(must_have) - set(theirs)))
     if alloc:
         diff.alloc_not_contained = await alloc_contained(redis, live, rebuilt)
     return diff
 
 
 async def converge(redis: Redis, live: str, rebuilt: str, families: Sequence[str], alloc: bool = False,
-                   timeout: float = 180.0) -> tuple[Diff, float, int]:
-    """Compare until live and rebuilt agree or ``timeout`` passes: (last diff, seconds taken, keys compared)."""
+                   timeout: float = 180.0, must_have: Collection[str] = ()) -> tuple[Diff, float, int]:
+    """Compare until live and rebuilt agree (the rebuild holding ``must_have``) or ``timeout`` passes:
+    (last diff, seconds taken, keys compared)."""
     started = time.monotonic()
     timeout *= SCALE
     while True:
-        diff = await compare(redis, live, rebuilt, families, alloc)
+        diff = await compare(redis, live, rebuilt, families, alloc, must_have)
         if not diff or time.monotonic() - started > timeout:
             keys = len(await snapshot(redis, rebuilt, families))
             return diff, time.monotonic() - started, keys
@@ -164,14 +175,12 @@ async def _run(runner: ConsumerRunner) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def rebuilt_wallet(fault: FaultPlatform) -> AsyncIterator[str]:
-    """The wallet intake replaying into a fresh prefix (same e-mail index key as the live wallet)."""
+    """The wallet intake replaying into a fresh prefix (same e-mail index key and KEK as the live wallet)."""
     prefix = f"wallet-rebuild-{uuid.uuid4().hex[:6]}"
-    key_file = fault.platform.data_dir / "wallet" / "email-index.key"
-    index_key = base64.b64decode(key_file.read_bytes().strip())
-    store = CredentialStore(fault.redis, prefix, index_key)
-    intake = WalletIntake(fault.redis, prefix, store, Accounts(fault.redis, prefix, store), None)
-    runner = ConsumerRunner(fault.bootstrap, prefix, [CREDENTIALS.name, STATUS.name, PATHWAYS.name], intake.handle,
-                            intake.stored_position)
+    data = fault.platform.data_dir / "wallet"
+    index_key = base64.b64decode((data / "email-index.key").read_bytes().strip())
+    _, runner = build_intake(fault.redis, prefix, index_key, fault.bootstrap, prefix, [t.name for t in WALLET_TOPICS],
+                             sealer=Sealer(load_kek({}, data / "kek")))
     try:
         async with _run(runner):
             yield prefix

@@ -385,16 +385,19 @@ async def read_topic(bootstrap: str, topic: str, start: Mapping[int, int] | None
     """Every record of ``topic`` from ``start`` (default: the beginning) to the current end:
     (partition, offset, key, value, headers)."""
     ends = await end_offsets(bootstrap, topic)
+    out: list[tuple[int, int, bytes | None, bytes | None, dict[str, bytes]]] = []
+    tps = [TopicPartition(topic, p) for p in ends]
+    todo = {tp for tp in tps if ends[tp.partition] > (start or {}).get(tp.partition, 0)}
+    if not todo:
+        # Nothing new: no consumer (aiokafka raises CancelledError when one is stopped right after its start).
+        return out
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                 max_partition_fetch_bytes=8 * 1024 * 1024)
     await consumer.start()
-    out: list[tuple[int, int, bytes | None, bytes | None, dict[str, bytes]]] = []
     try:
-        tps = [TopicPartition(topic, p) for p in ends]
         consumer.assign(tps)
         for tp in tps:
             consumer.seek(tp, (start or {}).get(tp.partition, 0))
-        todo = {tp for tp in tps if ends[tp.partition] > (start or {}).get(tp.partition, 0)}
         deadline = time.monotonic() + timeout
         while todo:
             if time.monotonic() > deadline:

@@ -2,10 +2,11 @@
 
 Garbage is written to every partition of the credentials, status, registry and pathways topics. Every consumer
 built on ``ConsumerRunner`` (wallet intake, revocation projector, the issuer's and the verifier's registry
-projections, the verifier's status-list cache) must dead-letter each record it reads (``microcred.deadletter.v1``,
-headers ``reason``, ``consumer_group``, ``source_topic``, ``source_partition``, ``source_offset``) and keep
-applying the valid events that follow on the same partitions: a new issuer is onboarded, a batch is issued and
-lands in the wallet, a revocation reaches the wallet and the verifier, a pathway reaches the wallet.
+projections, the verifier's status-list cache), and the issuer's credential-store projection, must dead-letter
+each record it reads (``microcred.deadletter.v1``, headers ``reason``, ``consumer_group``, ``source_topic``,
+``source_partition``, ``source_offset``) and keep applying the valid events that follow on the same
+partitions: a new issuer is onboarded, a batch is issued and lands in the wallet, a revocation reaches the
+wallet and the verifier, a pathway reaches the wallet.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ CONSUMERS = {
     "microcred-wallet": (CREDENTIALS.name, STATUS.name, PATHWAYS.name),
     "microcred-revocation": (CREDENTIALS.name, STATUS.name),
     "issuer-registry": (REGISTRY.name,),
+    "issuer-credentials": (CREDENTIALS.name,),  # the issuer's credential-store projection (its own loop)
     "verifier-registry": (REGISTRY.name,),
     "status-list-cache-": (STATUS.name,),
 }

@@ -1,12 +1,14 @@
 """Duplicate delivery and replay of the wallet's projection over real Kafka and Redis.
 
 The same events delivered twice (again at new offsets, and again at the same offsets after a position
-reset) leave the same wallet state; an empty Redis is rebuilt by replay to the same projection.
+reset) leave the same wallet state; an empty Redis is rebuilt by replay to the same projection, the learner's
+account, holder key, binding and share links included.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -17,14 +19,12 @@ from redis.asyncio import Redis
 
 from microcred.events.envelope import EventEnvelope
 from microcred.gen.microcred.v1 import events_pb2
-from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.topics import CREDENTIALS, PATHWAYS, STATUS
-from services.wallet.accounts import Accounts
-from services.wallet.intake import WalletIntake
+from services.wallet.intake import WALLET_TOPICS, WalletIntake, build_intake
 from services.wallet.pathway_codec import published_envelope
+from services.wallet.sealing import Sealer
 from services.wallet.stacking import Pathway
 from services.wallet.startup import load_email_index_key
-from services.wallet.store import CredentialStore
 from tests.conftest import Infrastructure
 from tests.fixtures.wallet.credentials import TestIssuer
 from tests.fixtures.wallet.harness import WalletUnderTest, running_wallet, wait_for
@@ -59,8 +59,7 @@ async def records_in(w: WalletUnderTest) -> int:
     consumer = AIOKafkaConsumer(bootstrap_servers=w.settings.kafka_bootstrap)
     await consumer.start()
     try:
-        partitions = [TopicPartition(w.topic(t.name), p) for t in (CREDENTIALS, STATUS, PATHWAYS)
-                      for p in range(t.partitions)]
+        partitions = [TopicPartition(w.topic(t.name), p) for t in WALLET_TOPICS for p in range(t.partitions)]
         ends = await consumer.end_offsets(partitions)
         begins = await consumer.beginning_offsets(partitions)
         return sum(ends[tp] - begins[tp] for tp in partitions)
@@ -71,10 +70,11 @@ async def records_in(w: WalletUnderTest) -> int:
 async def run_intake(w: WalletUnderTest, redis: Redis, prefix: str, group: str, until_processed: int,
                      settle: float = 0.0) -> WalletIntake:
     """A separate intake (no completion policy) over the wallet's topics until it processed enough records."""
-    store = CredentialStore(redis, prefix, load_email_index_key(w.settings))
-    intake = WalletIntake(redis, prefix, store, Accounts(redis, prefix, store), None)
-    topics = [w.topic(t.name) for t in (CREDENTIALS, STATUS, PATHWAYS)]
-    runner = ConsumerRunner(w.settings.kafka_bootstrap, group, topics, intake.handle, intake.stored_position)
+    assert w.settings.kek is not None
+    sealer = Sealer(base64.b64decode(w.settings.kek.get_secret_value()))
+    topics = [w.topic(t.name) for t in WALLET_TOPICS]
+    intake, runner = build_intake(redis, prefix, load_email_index_key(w.settings), w.settings.kafka_bootstrap, group,
+                                  topics, sealer=sealer)
     await runner.start()
     task = asyncio.create_task(runner.run())
     try:
@@ -93,18 +93,31 @@ async def test_same_events_delivered_twice_leave_the_same_wallet_state(
     async with running_wallet(infrastructure, unique, tmp_path) as w:
         headers = w.auth("dup-learner", "dup@example.org")
         did = (await w.http.post("/v1/holder-keys", headers=headers)).json()["did"]
+        start = w.intake.applied
         history = await publish_history(w, did, "dup@example.org")
-        await w.applied(len(history))
+        await w.applied(start + len(history))
+        # The learner's own state (account, key, binding, share links) is on Kafka too.
+        credential_id = history[0][1]
+        bound = await w.http.post("/v1/bindings", headers=headers, json={"credential_id": credential_id, "did": did})
+        assert bound.status_code == 200, bound.text
+        for withdraw in (False, True):
+            share = (await w.http.post("/v1/share-links", headers=headers,
+                                       json={"credential_ids": [credential_id]})).json()
+            if withdraw:
+                await w.http.delete(f"/v1/share-links/{share['share_id']}", headers=headers)
         await asyncio.sleep(0.5)  # the policy step (owner lookups) runs after each write
         prefix = w.settings.wallet_redis_prefix
         first = await dump(w.redis, prefix)
         listed = (await w.http.get("/v1/credentials", headers=headers)).json()
         assert {c["status"] for c in listed["credentials"]} == {"ACTIVE", "SUSPENDED", "REVOKED"}
+        assert "emails" in first and any(k.startswith("did-owner:") for k in first)
+        assert any(k.startswith("share:") for k in first) and any(k.startswith("holder-key:") for k in first)
 
         # 1. The very same events (same event ids) again, at new offsets: state unchanged.
+        start = w.intake.applied
         for topic, key, envelope in history:
             await w.publisher.publish(w.topic(topic), key, envelope)
-        await w.applied(2 * len(history))
+        await w.applied(start + len(history))
         await asyncio.sleep(0.5)
         assert await dump(w.redis, prefix) == first
         assert (await w.http.get("/v1/credentials", headers=headers)).json() == listed
@@ -120,7 +133,7 @@ async def test_same_events_delivered_twice_leave_the_same_wallet_state(
         async for key in redis.scan_iter(match=f"offsets:{prefix}:*"):
             await redis.delete(key)
         total = await records_in(w)
-        assert total == 2 * len(history)
+        assert total == 2 * len(history) + 6  # account, key, binding, two links created, one withdrawn
         replayed = await run_intake(w, redis, prefix, f"replay-{unique}", total)
         assert replayed.applied == total
         assert await dump(redis, prefix) == first

@@ -259,3 +259,73 @@ class StatusIndexesReserved(_message.Message):
     issuer_id: str
     blocks: _containers.RepeatedCompositeFieldContainer[_status_pb2.StatusIndexBlock]
     def __init__(self, reservation_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., blocks: _Optional[_Iterable[_Union[_status_pb2.StatusIndexBlock, _Mapping]]] = ...) -> None: ...
+
+class WalletAccountLinked(_message.Message):
+    __slots__ = ("account_id", "email_index", "sealed_email")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_INDEX_FIELD_NUMBER: _ClassVar[int]
+    SEALED_EMAIL_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    email_index: str
+    sealed_email: bytes
+    def __init__(self, account_id: _Optional[str] = ..., email_index: _Optional[str] = ..., sealed_email: _Optional[bytes] = ...) -> None: ...
+
+class HolderKeyCreated(_message.Message):
+    __slots__ = ("account_id", "did", "key_id")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    DID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    did: str
+    key_id: str
+    def __init__(self, account_id: _Optional[str] = ..., did: _Optional[str] = ..., key_id: _Optional[str] = ...) -> None: ...
+
+class CredentialBound(_message.Message):
+    __slots__ = ("account_id", "credential_id", "holder_did")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_DID_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    credential_id: str
+    holder_did: str
+    def __init__(self, account_id: _Optional[str] = ..., credential_id: _Optional[str] = ..., holder_did: _Optional[str] = ...) -> None: ...
+
+class CredentialImported(_message.Message):
+    __slots__ = ("account_id", "credential_id", "credential_json", "import_check_json")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_JSON_FIELD_NUMBER: _ClassVar[int]
+    IMPORT_CHECK_JSON_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    credential_id: str
+    credential_json: str
+    import_check_json: str
+    def __init__(self, account_id: _Optional[str] = ..., credential_id: _Optional[str] = ..., credential_json: _Optional[str] = ..., import_check_json: _Optional[str] = ...) -> None: ...
+
+class ShareLink(_message.Message):
+    __slots__ = ("share_id", "account_id", "credential_ids", "created_at", "expires_at")
+    SHARE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_IDS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    share_id: str
+    account_id: str
+    credential_ids: _containers.RepeatedScalarFieldContainer[str]
+    created_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, share_id: _Optional[str] = ..., account_id: _Optional[str] = ..., credential_ids: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ShareLinkCreated(_message.Message):
+    __slots__ = ("link",)
+    LINK_FIELD_NUMBER: _ClassVar[int]
+    link: ShareLink
+    def __init__(self, link: _Optional[_Union[ShareLink, _Mapping]] = ...) -> None: ...
+
+class ShareLinkWithdrawn(_message.Message):
+    __slots__ = ("link", "withdrawn_at")
+    LINK_FIELD_NUMBER: _ClassVar[int]
+    WITHDRAWN_AT_FIELD_NUMBER: _ClassVar[int]
+    link: ShareLink
+    withdrawn_at: _timestamp_pb2.Timestamp
+    def __init__(self, link: _Optional[_Union[ShareLink, _Mapping]] = ..., withdrawn_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,159 @@
+"""A poison record is dead-lettered once per consumer group, however often a replay meets it again.
+
+A Redis wipe (or lost positions) makes a projection replay its topics from the beginning, poison included. The
+runner must recognise a record it dead-lettered before, by reading the dead-letter topic itself (Redis is
+exactly what was lost). And once a record is dead-lettered, a projection's stored position moves past it, so a
+partition ending with poison still counts as caught up and a restart does not meet the record again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from google.protobuf.message import Message
+from redis.asyncio import Redis
+
+from microcred.events.envelope import EventEnvelope, new_envelope
+from microcred.gen.microcred.v1 import events_pb2
+from microcred.kafka.consumer import ConsumerRunner, Position
+from microcred.kafka.dead_letters import dead_letter_key
+from microcred.kafka.topics import DEAD_LETTER, TopicSpec, ensure_topics
+from microcred.storage.positions import ProjectionEpoch, apply_at_position, stored_position
+from tests.conftest import Infrastructure
+from tests.fixtures.wallet.harness import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+async def dead_letters_of(bootstrap: str, group: str, topic: str) -> list[tuple[bytes | None, dict[str, bytes]]]:
+    """(key, headers) of every dead letter ``group`` wrote for records of ``topic``."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tp = TopicPartition(DEAD_LETTER.name, 0)
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        end = (await consumer.end_offsets([tp]))[tp]
+        found = []
+        while await consumer.position(tp) < end:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    headers = dict(record.headers or ())
+                    if headers.get("consumer_group") == group.encode() and headers.get(
+                            "source_topic") == topic.encode():
+                        found.append((record.key, headers))
+        return found
+    finally:
+        await consumer.stop()
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["per-record", "batched"])
+async def test_a_replay_does_not_dead_letter_a_record_twice(infrastructure: Infrastructure, unique: str,
+                                                            batched: bool) -> None:
+    bootstrap = infrastructure.kafka_bootstrap
+    prefix = f"t{unique}{int(batched)}."
+    await ensure_topics(bootstrap, topics=(TopicSpec("dlq-source", 1, "-", "-"),), prefix=prefix)
+    topic = prefix + "dlq-source"
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        poison = await producer.send_and_wait(topic, b"\xff\x00 not an envelope", key=b"k")
+        valid = new_envelope(events_pb2.CredentialRevoked(credential_id="urn:uuid:x"), subject="urn:uuid:x")
+        await producer.send_and_wait(topic, valid.SerializeToString(), key=b"urn:uuid:x")
+    finally:
+        await producer.stop()
+
+    group = f"dlq-{unique}-{int(batched)}"
+    applied: list[int] = []
+
+    async def handler(envelope: EventEnvelope, payload: Message, position: Position) -> None:
+        applied.append(position.offset)
+
+    async def batch(items: Sequence[tuple[EventEnvelope, Message, Position]]) -> None:
+        applied.extend(position.offset for _, _, position in items)
+
+    async def nowhere(topic: str, partition: int) -> int | None:
+        return None  # no positions stored with any state: every run replays from the beginning, like after a wipe
+
+    runs = []
+    for run in range(3):
+        runner = ConsumerRunner(bootstrap, group, [topic], handler, nowhere, batch_handler=batch if batched else None)
+        await runner.start()
+        task = asyncio.create_task(runner.run())
+        try:
+            async def replayed(expected: int = run + 1) -> bool:
+                return applied.count(1) >= expected
+            await wait_for(replayed, timeout=60)
+        finally:
+            await runner.stop()
+            await task
+        runs.append((runner.dead_lettered, runner.already_dead_lettered))
+
+    assert runs == [(1, 0), (0, 1), (0, 1)]
+    letters = await dead_letters_of(bootstrap, group, topic)
+    assert len(letters) == 1, letters
+    key, headers = letters[0]
+    assert key == dead_letter_key(group, topic, poison.partition, poison.offset)
+    assert headers["source_offset"] == str(poison.offset).encode() and headers["source_key"] == b"k"
+    assert headers["reason"]
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["per-record", "batched"])
+async def test_the_stored_position_moves_past_a_trailing_dead_letter(infrastructure: Infrastructure, unique: str,
+                                                                     batched: bool) -> None:
+    """A partition ending with poison still counts as caught up, and a restart does not meet it again."""
+    bootstrap = infrastructure.kafka_bootstrap
+    prefix = f"s{unique}{int(batched)}."
+    await ensure_topics(bootstrap, topics=(TopicSpec("trailing", 1, "-", "-"),), prefix=prefix)
+    topic = prefix + "trailing"
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        valid = new_envelope(events_pb2.CredentialRevoked(credential_id="urn:uuid:y"), subject="urn:uuid:y")
+        await producer.send_and_wait(topic, valid.SerializeToString(), key=b"urn:uuid:y")
+        poison = await producer.send_and_wait(topic, b"\xff trailing poison", key=b"p")
+    finally:
+        await producer.stop()
+
+    redis = Redis.from_url(infrastructure.redis_url)
+    projection = f"trailing-{unique}-{int(batched)}"
+    applied: list[int] = []
+
+    async def handler(envelope: EventEnvelope, payload: Message, position: Position) -> None:
+        await apply_at_position(redis, projection, position, lambda pipe: None)
+        applied.append(position.offset)
+
+    async def batch(items: Sequence[tuple[EventEnvelope, Message, Position]]) -> None:
+        for item in items:
+            await handler(*item)
+
+    async def lookup(topic: str, partition: int) -> int | None:
+        return await stored_position(redis, projection, topic, partition)
+
+    try:
+        runs = []
+        for _ in range(2):
+            runner = ConsumerRunner(bootstrap, f"trailing-{unique}-{int(batched)}", [topic], handler, lookup,
+                                    guard=ProjectionEpoch(redis, projection), batch_handler=batch if batched else None)
+            await runner.start()
+            task = asyncio.create_task(runner.run())
+            try:
+                async def past_poison() -> bool:
+                    return (await lookup(topic, 0) or 0) > poison.offset
+                await wait_for(past_poison, timeout=60)
+                await asyncio.sleep(1.0)  # would it meet the poison again?
+            finally:
+                await runner.stop()
+                await task
+            runs.append((runner.dead_lettered, runner.already_dead_lettered))
+        assert await lookup(topic, 0) == poison.offset + 1
+        assert applied == [0]  # the valid record once; the second run started past both
+        assert runs == [(1, 0), (0, 0)]
+    finally:
+        keys = [k async for k in redis.scan_iter(match=f"*{projection}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
