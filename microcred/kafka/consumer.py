@@ -179,13 +179,16 @@ class ConsumerRunner:
     def __init__(self, bootstrap: str, group_id: str, topics: Sequence[str], handler: Handler,
                  positions: PositionLookup, max_records: int = 500, options: Mapping[str, Any] | None = None, *,
                  guard: StateGuard | None = None, guard_interval: float = 1.0,
-                 batch_handler: BatchHandler | None = None) -> None:
+                 batch_handler: BatchHandler | None = None, dead_letter_name: str | None = None) -> None:
+        # ``dead_letter_name`` names the consumer in dead letters (default: the group). A consumer whose group
+        # is new in every process (e.g. a cache that must see every partition) passes a stable name, so a
+        # poison record it meets again after a restart is recognised as already dead-lettered.
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", isolation_level="read_committed", max_poll_interval_ms=300000,
             **(options or {}),
         )
-        self._dead_letters = DeadLetters(bootstrap, group_id, DEAD_LETTER.name, options)
+        self._dead_letters = DeadLetters(bootstrap, dead_letter_name or group_id, DEAD_LETTER.name, options)
         self._topics, self._handler, self._positions = list(topics), handler, positions
         self._batch_handler = batch_handler
         self._skip: Callable[[Position], Awaitable[None]] | None = getattr(guard, "skip", None)

@@ -135,7 +135,10 @@ class StatusListCache:
         self._behind = {tp.partition: end for tp, end in ends.items() if end > 0}
         if not self._behind:
             self._ready.set()
-        self._runner = ConsumerRunner(self._bootstrap, self._group, [self._topic], self.handle, self._no_position)
+        # The group is new in every process; dead letters go under one stable name so a restart does not
+        # dead-letter the same poison record again.
+        self._runner = ConsumerRunner(self._bootstrap, self._group, [self._topic], self.handle, self._no_position,
+                                      dead_letter_name="status-list-cache")
         await self._runner.start()
         self._task = asyncio.create_task(self._runner.run(), name="status-list-cache")
 

@@ -45,7 +45,7 @@ CONSUMERS = {
     "issuer-registry": (REGISTRY.name,),
     "issuer-credentials": (CREDENTIALS.name,),  # the issuer's credential-store projection (its own loop)
     "verifier-registry": (REGISTRY.name,),
-    "status-list-cache-": (STATUS.name,),
+    "status-list-cache": (STATUS.name,),  # per-process groups, one stable dead-letter name
 }
 
 
