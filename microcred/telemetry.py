@@ -10,6 +10,7 @@ credential id), never personal data.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
@@ -47,8 +48,10 @@ def configure_telemetry(service_name: str, exporter: SpanExporter | None = None)
     return provider
 
 
+@functools.cache
 def tracer(name: str = "microcred") -> trace.Tracer:
-    """The tracer for platform spans."""
+    """The tracer for platform spans (cached: a tracer fetched before the provider is set is a proxy that
+    follows the provider once it is, so caching is safe, and it saves a lookup on every span)."""
     return trace.get_tracer(name)
 
 

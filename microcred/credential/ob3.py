@@ -38,7 +38,6 @@ reads all of this back.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -46,6 +45,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from microcred.credential.eu_elements import EUElements, missing_mandatory_elements, read_eu_elements
+from microcred.credential.jsontext import compact
 from microcred.credential.layout import (
     ACHIEVEMENT_TYPE,
     AWARDING_BODY_FRAMEWORK,
@@ -112,7 +112,7 @@ def _clean(node: Any) -> Any:
 
 def _without_controls(document: dict[str, Any]) -> dict[str, Any]:
     """``document`` with control characters replaced; the C JSON encoder finds them (escaped) quickly."""
-    text = json.dumps(document, ensure_ascii=False)  # escapes exactly the C0 controls, as \\uXXXX or \\t...
+    text = compact(document)  # escapes exactly the C0 controls, as \\uXXXX or \\t...
     if "\\u00" in text or "\\t" in text or "\\b" in text or "\\f" in text or "\x7f" in text:
         cleaned: dict[str, Any] = _clean(document)
         return cleaned

@@ -16,7 +16,7 @@ import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -70,6 +70,7 @@ def _context_terms() -> frozenset[str]:
     return frozenset(terms)
 
 
+@lru_cache(maxsize=8192)  # asked for every IRI slot of every document; a cohort repeats most of its IRIs
 def iri_ok(value: str) -> bool:
     """True if pyld would emit ``value`` unchanged as an IRI (absolute, not a blank node, no term prefix)."""
     if not _IRI_OK.fullmatch(value):

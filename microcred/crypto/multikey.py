@@ -38,9 +38,26 @@ class MultikeyError(ValueError):
 _BASE58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 
 
+_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_DIGIT_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # base 58**2: half the divisions
+_CHUNK = 58**10  # divide the big number ten digits at a time, then split each chunk with small integers
+
+
 def encode_base58btc(data: bytes) -> str:
-    """Encode bytes as a multibase base58btc string (``z`` prefix)."""
-    return "z" + base58.b58encode(data).decode("ascii")
+    """Encode bytes as a multibase base58btc string (``z`` prefix).
+
+    The same digits as ``base58.b58encode``, about twice as fast: every signature is encoded this way."""
+    number = int.from_bytes(data, "big")
+    pairs: list[str] = []
+    while number:
+        number, chunk = divmod(number, _CHUNK)
+        for _ in range(5):
+            chunk, pair = divmod(chunk, 3364)
+            pairs.append(_DIGIT_PAIRS[pair])
+            if not (number or chunk):
+                break
+    zeros = len(data) - len(data.lstrip(b"\0"))  # each leading zero byte is a leading "1"
+    return "z" + "1" * zeros + "".join(reversed(pairs)).lstrip("1")
 
 
 def decode_base58btc(value: str) -> bytes:

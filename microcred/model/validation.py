@@ -46,8 +46,10 @@ __all__ = [
     "MANDATORY_FIELDS",
     "MAX_CLOCK_SKEW",
     "MAX_CREDIT_POINTS",
+    "PER_LEARNER_FIELDS",
     "FieldViolation",
     "validate_micro_credential",
+    "validate_per_learner",
 ]
 
 #: Top-level MicroCredential fields holding the 11 mandatory Annex I elements.
@@ -64,6 +66,8 @@ MANDATORY_FIELDS: tuple[str, ...] = (
     "participation",
     "quality_assurance",
 )
+#: Top-level fields that usually differ between the credentials of one cohort (see :func:`validate_per_learner`).
+PER_LEARNER_FIELDS: tuple[str, ...] = ("learner", "issued_at", "valid_from", "valid_until", "grade")
 #: How far in the future an issue date may lie (clock skew between issuer systems and us).
 MAX_CLOCK_SKEW = timedelta(days=1)
 #: Upper bound of the credit points of one micro-credential (one academic year).
@@ -411,3 +415,21 @@ def validate_micro_credential(mc: pb.MicroCredential, *, now: datetime | None = 
         c.language_tag("language", mc.language)
     return c.violations
 
+
+def validate_per_learner(mc: pb.MicroCredential, *, now: datetime | None = None) -> list[FieldViolation]:
+    """The violations :func:`validate_micro_credential` reports about :data:`PER_LEARNER_FIELDS`, in its order.
+
+    No rule on the other fields reads these, and no rule on these reads the others, so for a credential whose
+    other fields pass, this is the whole of :func:`validate_micro_credential` (a batch of one cohort can check
+    the cohort's shared fields once).
+    """
+    c = _Checker(now or datetime.now(UTC))
+    if mc.HasField("learner"):
+        c.learner(mc.learner)
+    else:
+        c.add("learner", "identification of the learner is required", REQUIRED)
+    issued = c.issued_at(mc)
+    if mc.HasField("grade"):
+        c.grade(mc.grade)
+    c.validity(mc, issued)
+    return c.violations

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -97,6 +98,7 @@ def status_entry(list_url: str, index: int, purpose: str, *, status_size: int = 
     return entry
 
 
+@lru_cache(maxsize=1024)  # called a few times per credential signed, mostly with the cohort's same dates
 def xsd_datetime(moment: datetime) -> str:
     """Format an aware datetime as an XSD ``dateTimeStamp`` in UTC, to the second (``...Z``)."""
     if moment.tzinfo is None:

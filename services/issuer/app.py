@@ -4,8 +4,8 @@
 (gRPC port 0). Start order: Redis and the Kafka producer; the registry projection and the credential-store
 projection (rebuild by replay when Redis is empty); the revocation client and the status-index pool; the
 signing workers; the audit projection; then the mTLS gRPC server with IssuerService, RegistryService and
-AuditService, once the credential store has caught up (or after ``MICROCRED_STORE_CATCH_UP_SECONDS``;
-issuing answers UNAVAILABLE until it has).
+AuditService, once the credential store and the trust-registry read model have caught up (or after
+``MICROCRED_STORE_CATCH_UP_SECONDS`` each; issuing answers UNAVAILABLE until they have).
 """
 
 from __future__ import annotations
@@ -109,7 +109,8 @@ class IssuerApp:
         registry = self.registry_projection.registry
         issuance = Issuance(registry=registry, keystore=keystore, status=self.pool,
                             store=RedisCredentialStore(self.redis, s.issuer_redis_prefix, self.store_projection),
-                            publisher=self.publisher, signing=self.signing)
+                            publisher=self.publisher, signing=self.signing,
+                            registry_available=self.registry_projection.available)
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight)
         registry_api = RegistryApi(self.publisher, registry, keystore, s.did_web_host)
         audit_log, self.audit = audit_runner(s.kafka_bootstrap, self.redis, f"{s.issuer_consumer_group}-audit",
@@ -129,6 +130,8 @@ class IssuerApp:
         # means a normal start (Redis intact, little to catch up) never shows that to anyone.
         if not await self.store_projection.wait_caught_up(s.store_catch_up_seconds):
             log.warning("credential store still catching up; issuing answers UNAVAILABLE until it has")
+        if not await self.registry_projection.wait_available(s.store_catch_up_seconds):
+            log.warning("trust registry still catching up; issuing answers UNAVAILABLE until it has")
         await self.server.start()
         log.info("issuer serving", extra={"grpc_port": self.server.port, "signing_workers": s.resolved_signing_workers})
 

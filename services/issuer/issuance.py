@@ -6,9 +6,10 @@ the others. For each chunk:
 
 1. idempotency: the credential id is derived from (issuer, key); ids already issued are answered from the
    store, ids with a *pending* record (signed before a crash or a failed publish) reuse that exact credential;
-2. validation of every Annex I element (INVALID_ARGUMENT with all violations), then the trust registry: the
-   issuer must be registered under the caller's agency, accredited, active, and allowed the EQF level
-   (PERMISSION_DENIED with the registry's reason);
+2. validation of every Annex I element (INVALID_ARGUMENT with all violations; a cohort's shared elements are
+   checked once, :mod:`services.issuer.validation_cache`), then the trust registry: the issuer must be
+   registered under the caller's agency, accredited, active, and allowed the EQF level (PERMISSION_DENIED with
+   the registry's reason); while the registry read model is lost or being rebuilt, UNAVAILABLE instead;
 3. one (revocation, suspension) status pair per credential from the pool, render + sign (``eddsa-rdfc-2022``,
    the issuer's current did:web or did:key verification method), ``CredentialIssued`` envelopes with
    deterministic event ids;
@@ -21,24 +22,24 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred.credential.ids import credential_id_for, issued_event_id
 from microcred.credential.ob3 import identity_hash, issuer_profile
 from microcred.credential.signing import IssueJob
 from microcred.crypto.keystore import KeyStore, KeyStoreError
-from microcred.events.envelope import EventEnvelope, new_envelope
+from microcred.events.envelope import SCHEMA_VERSION, EventEnvelope
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.gen.microcred.v1 import events_pb2, issuer_pb2, registry_pb2, status_pb2
 from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import CREDENTIALS
 from microcred.model.errors import INVALID_FORMAT, REQUIRED, FieldViolation
-from microcred.model.validation import validate_micro_credential
 from microcred.pki import ROLE_ISSUER, actor_name
 from microcred.registry.domain import current_verification_method
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
@@ -46,12 +47,15 @@ from microcred.status.build import status_entry, xsd_datetime
 from services.issuer.signing import SigningPool
 from services.issuer.status_pool import StatusIndexPool, StatusPair
 from services.issuer.store import CredentialStore, StoreNotReady
+from services.issuer.validation_cache import CohortValidator
 
 __all__ = ["MAX_KEY_LENGTH", "Caller", "Issuance", "IssueItem", "Outcome", "Refusal", "issued_credential"]
 
 log = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 256
+_ISSUED = events_pb2.CredentialIssued.DESCRIPTOR.name
+_ISSUED_TYPE = events_pb2.CredentialIssued.DESCRIPTOR.full_name
 _PURPOSE_NAMES = {status_pb2.STATUS_PURPOSE_REVOCATION: "revocation",
                   status_pb2.STATUS_PURPOSE_SUSPENSION: "suspension"}
 
@@ -153,10 +157,13 @@ class Issuance:
     def __init__(self, *, registry: RegistryReader, keystore: KeyStore, status: StatusIndexPool,
                  store: CredentialStore, publisher: EventPublisher, signing: SigningPool,
                  topic: str = CREDENTIALS.name, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 new_salt: Callable[[], str] = lambda: secrets.token_urlsafe(16)) -> None:
+                 new_salt: Callable[[], str] = lambda: secrets.token_urlsafe(16),
+                 registry_available: Callable[[], Awaitable[bool]] | None = None) -> None:
         self._registry, self._keystore, self._status = registry, keystore, status
+        self._registry_available = registry_available
         self._store, self._publisher, self._signing = store, publisher, signing
         self._topic, self._clock, self._new_salt = topic, clock, new_salt
+        self._validator = CohortValidator()
 
     async def get(self, caller: Caller, credential_id: str) -> tuple[issuer_pb2.IssuedCredential,
                                                                       events_pb2.CredentialIssued] | None:
@@ -205,7 +212,7 @@ class Issuance:
         for cid, i in todo.items():
             if cid in pending:
                 continue
-            violations = validate_micro_credential(items[i].credential, now=now)
+            violations = self._validator.validate(items[i].credential, now)
             if violations:
                 summary = "; ".join(f"{v.field}: {v.description}" for v in violations)
                 outcomes[i] = Refusal(code_pb2.INVALID_ARGUMENT, f"invalid credential: {summary}", tuple(violations))
@@ -239,6 +246,13 @@ class Issuance:
                 allowed[cid] = i
             else:
                 outcomes[i] = denied
+        # Asked after reading: what was read then came from a whole read model, even if Redis is wiped right
+        # after. While it is lost or replaying, "not registered" (or "accredited") may just be "not replayed yet".
+        if self._registry_available is not None and not await self._registry_available():
+            for i in fresh.values():
+                outcomes[i] = Refusal(code_pb2.UNAVAILABLE, "the trust registry read model is being rebuilt from "
+                                                            "Kafka; retry shortly", reason="REGISTRY_REBUILDING")
+            return {}
         return allowed
 
     @staticmethod
@@ -284,6 +298,8 @@ class Issuance:
                 outcomes[i] = Refusal(code_pb2.UNAVAILABLE, "status-list indexes unavailable; retry")
             return {}
         jobs, salts = [], []
+        occurred_at = Timestamp()
+        occurred_at.FromDatetime(now)
         for (cid, i), pair in zip(fresh.items(), pairs, strict=True):
             mc = items[i].credential
             valid_from = (mc.valid_from if mc.HasField("valid_from") else mc.issued_at).ToDatetime(tzinfo=UTC)
@@ -298,9 +314,9 @@ class Issuance:
                 log.error("credential could not be signed", extra={"credential_id": cid, "error": error})
                 outcomes[i] = Refusal(code_pb2.INTERNAL, f"credential could not be signed: {error}")
                 continue
-            envelope = self._envelope(caller, cid, items[i].credential, text, pair, salt, now)
+            envelope = self._envelope(caller, cid, items[i].credential, text, pair, salt, occurred_at)
             answer = issuer_pb2.IssuedCredential(credential_id=cid, credential_json=text, status_entries=list(pair),
-                                                 issued_at=envelope.occurred_at)
+                                                 issued_at=occurred_at)
             signed[cid] = _Ready(envelope, envelope.SerializeToString(), answer)
         return signed
 
@@ -322,7 +338,7 @@ class Issuance:
 
     @staticmethod
     def _envelope(caller: Caller, cid: str, mc: pb.MicroCredential, text: str, pair: StatusPair, salt: str,
-                  now: datetime) -> EventEnvelope:
+                  occurred_at: Timestamp) -> EventEnvelope:
         learner = mc.learner
         hashed = learner.hashed_id if learner.HasField("hashed_id") else None
         if hashed is None and learner.email:
@@ -331,8 +347,12 @@ class Issuance:
         event = events_pb2.CredentialIssued(credential_id=cid, issuer_id=caller.issuer_id, learner_did=learner.did,
                                             learner_hashed_id=hashed, credential_json=text, credential=mc,
                                             status_entries=list(pair))
-        return new_envelope(event, subject=cid, tenant=caller.agency_id, issuer_id=caller.issuer_id,
-                            actor=caller.actor, event_id=issued_event_id(cid), occurred_at=now)
+        # What new_envelope builds, minus its trace context: the publisher stamps that inside its PRODUCER span
+        # anyway, and injecting it per credential first costs more than the rest of the envelope.
+        return EventEnvelope(event_id=issued_event_id(cid), event_type=_ISSUED, schema_version=SCHEMA_VERSION,
+                             tenant=caller.agency_id, issuer_id=caller.issuer_id, subject=cid, actor=caller.actor,
+                             payload=event.SerializeToString(deterministic=True), payload_type=_ISSUED_TYPE,
+                             occurred_at=occurred_at)
 
     async def _publish(self, caller: Caller, todo: dict[str, int], ready: dict[str, _Ready],
                        outcomes: list[Outcome | None]) -> None:

@@ -4,7 +4,10 @@ The issuer writes an issued record right after Kafka acknowledged it; this proje
 from the topic, so that a crash between "published" and "recorded", or a lost Redis, is repaired by replay.
 It applies whole batches per partition: the records that are missing and the batch's last position in one
 transaction (:func:`microcred.storage.positions.apply_at_position`); writes are idempotent (same key, same
-bytes), so a replayed batch changes nothing.
+bytes), so a replayed batch changes nothing. A record that cannot be decoded goes to the dead-letter topic with
+its reason (:class:`~microcred.kafka.dead_letters.DeadLetters`, as every consumer does, once per record even
+across replays) before the batch's position moves past it; the projection goes on. A batch that fails (Redis
+or Kafka hiccup) is fetched again, never skipped.
 
 Idempotency is only as good as this store, so it must never answer "not issued" for a credential that was
 issued. Hence:
@@ -33,7 +36,9 @@ from redis.asyncio.client import Pipeline
 
 from microcred.events.envelope import EventEnvelope
 from microcred.kafka.consumer import Position, StateWatch
-from microcred.kafka.topics import CREDENTIALS
+from microcred.kafka.dead_letters import DeadLetters
+from microcred.kafka.topics import CREDENTIALS, DEAD_LETTER
+from microcred.metrics import DEAD_LETTERS
 from microcred.status.cache import topic_end_offsets
 from microcred.storage.positions import ProjectionEpoch, apply_at_position, stored_position
 from services.issuer.store import cred_key, pending_key
@@ -60,12 +65,18 @@ class CredentialStoreProjection:
         self.redis, self.topic, self._prefix, self._bootstrap = redis, topic, prefix, bootstrap
         self.name = f"{prefix}-credentials"
         # Records are ~10 kB: fetch in large batches so a rebuild replays thousands per second.
+        # Nothing waits for this projection in normal operation (the issuer records its credentials itself), so
+        # the broker may hold a fetch until 512 kB are there or 100 ms passed: a few fetches a second at full
+        # issuance speed instead of one per handful of records, for the broker and for this process.
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                          isolation_level="read_committed", max_partition_fetch_bytes=8 << 20,
-                                         fetch_max_bytes=64 << 20)
+                                         fetch_max_bytes=64 << 20, fetch_min_bytes=512 << 10,
+                                         fetch_max_wait_ms=100)
         self.guard = ProjectionEpoch(redis, self.name)
         self.watch = StateWatch(self.consumer, self.guard, self._position, self.name)
+        self.dead_letters = DeadLetters(bootstrap, self.name, DEAD_LETTER.name)
         self.applied = 0
+        self.dead_lettered = 0
         self._missing = redis.register_script(_MISSING)
         self._initial: dict[TopicPartition, int] = {}
         self._caught_up = asyncio.Event()
@@ -96,6 +107,7 @@ class CredentialStoreProjection:
         """Assign every partition at its stored position (or the beginning) and apply in the background."""
         ends = await topic_end_offsets(self._bootstrap, [self.topic])
         await self.watch.open()
+        await self.dead_letters.start()
         await self.consumer.start()
         self.consumer.assign(list(ends))
         for tp in ends:
@@ -115,6 +127,7 @@ class CredentialStoreProjection:
             with contextlib.suppress(Exception):
                 await self._task
         await self.consumer.stop()
+        await self.dead_letters.stop()
 
     async def _note_progress(self) -> None:
         for tp, end in list(self._initial.items()):
@@ -126,15 +139,24 @@ class CredentialStoreProjection:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
+            failed = False
             try:
                 await self.watch.poll()
                 batches = await self.consumer.getmany(timeout_ms=200, max_records=5000)
                 for tp, records in batches.items():
-                    await self._apply(tp, records)
+                    try:
+                        await self._apply(tp, records)
+                    except Exception as exc:  # Redis or Kafka hiccup: fetch the batch again, skip nothing
+                        log.error("credential store projection failed; retrying",
+                                  extra={"partition": tp.partition, "error": repr(exc)})
+                        self.consumer.seek(tp, records[0].offset)
+                        failed = True
                 if self._initial:
                     await self._note_progress()
-            except Exception as exc:  # Redis or Kafka hiccup: log, wait, go on from the consumer's position
+            except Exception as exc:  # Kafka or Redis unreachable while polling: wait, then go on
                 log.error("credential store projection failed; retrying", extra={"error": repr(exc)})
+                failed = True
+            if failed:
                 await asyncio.sleep(1.0)
 
     async def _apply(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
@@ -142,11 +164,12 @@ class CredentialStoreProjection:
         pending: list[str] = []
         for record in records:
             if record.value is None:
+                await self._dead_letter(tp, record, "empty record value")
                 continue
             try:
                 envelope = EventEnvelope.FromString(record.value)
-            except DecodeError:
-                log.error("undecodable record skipped", extra={"partition": tp.partition, "offset": record.offset})
+            except DecodeError as exc:
+                await self._dead_letter(tp, record, f"undecodable envelope: {exc}")
                 continue
             if envelope.event_type != ISSUED or not envelope.issuer_id or not envelope.subject:
                 continue
@@ -166,3 +189,11 @@ class CredentialStoreProjection:
         if await apply_at_position(self.redis, self.name, Position(tp.topic, tp.partition, records[-1].offset),
                                    write):
             self.applied += len(values)
+
+    async def _dead_letter(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        """Publish the record to the dead-letter topic (unless done before) before its position is stored."""
+        if await self.dead_letters.publish(tp.topic, tp.partition, record.offset, record.key, record.value, reason):
+            self.dead_lettered += 1
+            DEAD_LETTERS.labels(self.name, tp.topic).inc()
+            log.error("dead-lettered record", extra={"topic": tp.topic, "partition": tp.partition,
+                                                     "offset": record.offset, "reason": reason})

@@ -124,7 +124,8 @@ class RevocationApp:
         self.projector = RevocationProjector(self.store, tracker, on_lists_changed=self.publisher.notify)
         self.guard = ProjectionEpoch(self.redis, self.store.projection)
         self.runner = ConsumerRunner(s.kafka_bootstrap, s.revocation_consumer_group, TOPICS,
-                                     self.projector.handle, self.projector.lookup, guard=self.guard)
+                                     self.projector.handle, self.projector.lookup, guard=self.guard,
+                                     batch_handler=self.projector.handle_batch)
         await self.runner.start()
         self._tasks.append(asyncio.create_task(self.runner.run(), name="revocation-projector"))
         await self._catch_up()

@@ -1,9 +1,13 @@
 """The revocation read model, projected from Kafka: credentials, lists, index claims, bits, publications.
 
-One :class:`~microcred.kafka.consumer.ConsumerRunner` feeds :meth:`RevocationProjector.handle` with the
-``microcred.credentials.v1`` and ``microcred.status.v1`` topics. Every record is applied with
-:func:`~microcred.storage.positions.apply_at_position` (state and position in one ``MULTI``), including the
-records it ignores, so the stored positions always reach the end of the topics and replays change nothing.
+One :class:`~microcred.kafka.consumer.ConsumerRunner` feeds :meth:`RevocationProjector.handle_batch` with the
+``microcred.credentials.v1`` and ``microcred.status.v1`` topics: every record of a fetch is applied in one
+``MULTI`` together with the new positions (:func:`~microcred.storage.positions.apply_batch_at_positions`),
+including the records it ignores, so the stored positions always reach the end of the topics and replays
+change nothing. One transaction per fetch rather than per record matters: the projector sees every
+``CredentialIssued``, so at full issuance speed it applies a thousand records a second. :meth:`handle` applies
+one record the same way (:func:`~microcred.storage.positions.apply_at_position`); the runner falls back to it
+to isolate a record that makes a whole batch fail.
 
 The command side waits for its own events to be projected before it answers (:class:`ProjectionTracker`),
 so a caller always reads its own writes, even from another instance sharing the same Redis.
@@ -15,7 +19,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +31,7 @@ from microcred.gen.microcred.v1 import events_pb2, status_pb2
 from microcred.kafka.consumer import Position
 from microcred.kafka.publisher import Published
 from microcred.status.bitstring import MIN_LIST_BITS, decode_list
-from microcred.storage.positions import apply_at_position
+from microcred.storage.positions import apply_at_position, apply_batch_at_positions
 from services.revocation.domain import CredentialRecord, EntryRef, parse_list_number
 from services.revocation.store import ListMeta, PublishedList, RevocationStore, etag_of
 
@@ -129,6 +133,42 @@ class RevocationProjector:
         if applied and changed and self._on_lists_changed is not None:
             self._on_lists_changed(changed)
 
+    async def handle_batch(self, items: Sequence[tuple[EventEnvelope, Message, Position]]) -> None:
+        """Apply a fetch's records (in partition order) in one transaction; equivalent to :meth:`handle` on each."""
+        changed: list[set[str]] = [set() for _ in items]
+        # CredentialIssued (nearly every record) becomes a CredentialRecord, written together with the ones next to
+        # it in a single script call; any other record keeps its own writer, in order between them.
+        steps: list[CredentialRecord | Callable[[Pipeline], None] | None] = [
+            self._credential_record(envelope, payload) if isinstance(payload, events_pb2.CredentialIssued)
+            else self._writer(envelope, payload, lists)
+            for (envelope, payload, _), lists in zip(items, changed, strict=True)]
+
+        def write(pipe: Pipeline, fresh: list[int]) -> None:
+            run: list[CredentialRecord] = []
+            for i in fresh:
+                step = steps[i]
+                if isinstance(step, CredentialRecord):
+                    run.append(step)
+                elif step is not None:
+                    if run:
+                        self.store.write_credentials(pipe, run)
+                        run = []
+                    step(pipe)
+            if run:
+                self.store.write_credentials(pipe, run)
+
+        positions = [position for _, _, position in items]
+        fresh = await apply_batch_at_positions(self.store.redis, self.store.projection, positions, write)
+        self.applied += len(fresh)
+        ends: dict[tuple[str, int], Position] = {}
+        for position in positions:  # records arrive in offset order per partition: the last one is the end
+            ends[(position.topic, position.partition)] = position
+        for position in ends.values():
+            self.tracker.advance(position)
+        lists = set().union(*(changed[i] for i in fresh))
+        if lists and self._on_lists_changed is not None:
+            self._on_lists_changed(lists)
+
     def _writer(self, envelope: EventEnvelope, payload: Message,
                 changed: set[str]) -> Callable[[Pipeline], None]:
         if isinstance(payload, events_pb2.CredentialIssued):
@@ -145,15 +185,21 @@ class RevocationProjector:
 
     def _credential_issued(self, envelope: EventEnvelope,
                            payload: events_pb2.CredentialIssued) -> Callable[[Pipeline], None]:
+        record = self._credential_record(envelope, payload)
+        if record is None:
+            return _nothing
+        return lambda pipe: self.store.write_credentials(pipe, [record])
+
+    @staticmethod
+    def _credential_record(envelope: EventEnvelope, payload: events_pb2.CredentialIssued) -> CredentialRecord | None:
         if not payload.credential_id or not payload.issuer_id:
             log.warning("CredentialIssued without credential or issuer id ignored",
                         extra={"event_id": envelope.event_id})
-            return _nothing
+            return None
         entries = tuple(EntryRef(e.status_list_id, e.status_list_index, purpose_name(e.status_purpose),
                                  e.status_list_credential)
                         for e in payload.status_entries if e.status_list_id and purpose_name(e.status_purpose))
-        record = CredentialRecord(payload.credential_id, payload.issuer_id, envelope.tenant, entries)
-        return lambda pipe: self.store.write_credential(pipe, record)
+        return CredentialRecord(payload.credential_id, payload.issuer_id, envelope.tenant, entries)
 
     def _reserved(self, payload: events_pb2.StatusIndexesReserved) -> Callable[[Pipeline], None]:
         blocks = []

@@ -48,11 +48,19 @@ redis.call('HSET', KEYS[1], 'version', ARGV[1], 'body', ARGV[2], 'etag', ARGV[3]
 return 1
 """
 
-_RECORD_CREDENTIAL = """
-local issuer = redis.call('HGET', KEYS[1], 'issuer')
-if issuer and issuer ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'issuer', ARGV[1], 'tenant', ARGV[2], 'entries', ARGV[3])
-return 1
+# KEYS: credential hashes; ARGV: issuer, tenant, entries (JSON) per key. The first record of a credential id wins:
+# one with another issuer changes nothing. Returns how many were written.
+_RECORD_CREDENTIALS = """
+local written = 0
+for i, key in ipairs(KEYS) do
+  local at = (i - 1) * 3
+  local issuer = redis.call('HGET', key, 'issuer')
+  if not issuer or issuer == ARGV[at + 1] then
+    redis.call('HSET', key, 'issuer', ARGV[at + 1], 'tenant', ARGV[at + 2], 'entries', ARGV[at + 3])
+    written = written + 1
+  end
+end
+return written
 """
 
 _CREATE_LIST = """
@@ -206,14 +214,17 @@ class RevocationStore:
             ))
         return out
 
-    def write_credential(self, pipe: Pipeline, record: CredentialRecord) -> None:
-        """Projection write for ``CredentialIssued``: the first record of a credential id wins.
+    def write_credentials(self, pipe: Pipeline, records: Sequence[CredentialRecord]) -> None:
+        """Projection write for ``CredentialIssued`` events, in order, as one script call: the first record of a
+        credential id wins.
 
         A redelivered event writes the same values again; a later event that reuses the id for another
         issuer cannot take the credential over.
         """
-        pipe.eval(_RECORD_CREDENTIAL, 1, self._cred(record.credential_id), record.issuer_id, record.tenant,
-                  _entries_json(record.entries))
+        args: list[str] = []
+        for record in records:
+            args += [record.issuer_id, record.tenant, _entries_json(record.entries)]
+        pipe.eval(_RECORD_CREDENTIALS, len(records), *[self._cred(r.credential_id) for r in records], *args)
 
     def write_change(self, pipe: Pipeline, list_id: str, index: int, value: bool, credential_id: str,
                      at: datetime, actor: str, reason: str) -> None:

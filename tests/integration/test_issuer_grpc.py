@@ -36,7 +36,8 @@ from microcred.gen.microcred.v1 import (
     revocation_pb2_grpc,
     status_pb2,
 )
-from microcred.kafka.topics import CREDENTIALS
+from microcred.kafka.topics import CREDENTIALS, REGISTRY
+from microcred.storage.positions import epoch_key
 from services.issuer.harness import IssuerHarness, start_issuer_harness
 from tests.conftest import Infrastructure
 from tests.unit.factories import valid_micro_credential
@@ -298,6 +299,33 @@ async def test_concurrent_streams_with_the_same_keys_issue_each_credential_once(
     assert len(found) == 60
     for values in found.values():  # a race may publish twice, but always the very same event
         assert len({open_envelope(v)[0].event_id for v in values}) == 1 and len(set(values)) == 1
+
+
+async def test_a_lost_registry_read_model_asks_to_retry_and_never_denies(stack: IssuerHarness) -> None:
+    """The registry's Redis state is lost: a registered issuer gets UNAVAILABLE, never PERMISSION_DENIED."""
+    redis, projection = stack.app.redis, stack.app.registry_projection
+    assert redis is not None and projection is not None
+    namespace = projection.registry.namespace
+    lost = [k async for k in redis.scan_iter(match=f"{namespace}:*")]
+    await redis.delete(*lost, epoch_key(namespace), f"offsets:{namespace}:{REGISTRY.name}")  # wiped
+    refused = 0
+    deadline = asyncio.get_running_loop().time() + 300  # the replay covers every test's registry events
+    while True:
+        try:
+            credential = await issue(stack, UNI_A, "registry-lost")
+            break
+        except grpc.aio.AioRpcError as exc:
+            assert exc.code() == grpc.StatusCode.UNAVAILABLE, exc.details()
+            assert "rebuilt" in (exc.details() or "")
+            refused += 1
+        assert asyncio.get_running_loop().time() < deadline, "the registry read model was not rebuilt"
+        await asyncio.sleep(0.1)
+    assert refused > 0 and projection.runner.rebuilds == 1
+    assert credential.credential_id == credential_id_for(UNI_A, "registry-lost")
+    with pytest.raises(grpc.aio.AioRpcError) as denied:  # and once whole, a real refusal is a refusal again
+        await stack.issuer_stub(UNI_C, AGENCY).IssueCredential(issuer_pb2.IssueCredentialRequest(
+            idempotency_key="registry-back", credential=valid_micro_credential()))
+    assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
 async def test_a_lost_store_is_rebuilt_and_never_answers_wrongly_meanwhile(stack: IssuerHarness) -> None:

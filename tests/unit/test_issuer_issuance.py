@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,7 +14,7 @@ from microcred.credential.eu_elements import missing_mandatory_elements, read_eu
 from microcred.credential.ids import credential_id_for, issued_event_id
 from microcred.crypto.data_integrity import verify_data_integrity
 from microcred.crypto.keystore import InMemoryKeyStore
-from microcred.events.envelope import open_envelope
+from microcred.events.envelope import new_envelope, open_envelope
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.gen.microcred.v1 import events_pb2, issuer_pb2, status_pb2
 from microcred.kafka.publisher import InMemoryEventPublisher
@@ -56,13 +57,14 @@ class Rig:
         return verify_data_integrity(doc, lambda method: key if method == vm else None).verified
 
 
-def rig(*specs: IssuerSpec, block_size: int = 16) -> Rig:
+def rig(*specs: IssuerSpec, block_size: int = 16,
+        registry_available: Callable[[], Awaitable[bool]] | None = None) -> Rig:
     world = in_memory_world(*(specs or (IssuerSpec("uni-a"), IssuerSpec("uni-b", max_eqf_level=5),
                                         IssuerSpec("uni-c", accredited=False))), keystore=InMemoryKeyStore())
     source, store, publisher = InMemoryStatusIndexSource(), InMemoryCredentialStore(), InMemoryEventPublisher()
     issuance = Issuance(registry=world.registry, keystore=world.keystore,
                         status=StatusIndexPool(source, block_size=block_size), store=store, publisher=publisher,
-                        signing=SigningPool(0))
+                        signing=SigningPool(0), registry_available=registry_available)
     return Rig(world, source, store, publisher, issuance)
 
 
@@ -102,6 +104,20 @@ async def test_a_valid_credential_is_signed_published_and_recorded() -> None:
     assert [s["statusPurpose"] for s in doc["credentialStatus"]] == ["revocation", "suspension"]
     assert missing_mandatory_elements(doc) == []
     assert read_eu_elements(doc).title == "Digital micro-credential creation"
+
+
+async def test_the_envelope_is_what_new_envelope_builds_without_a_trace_context() -> None:
+    r = rig()
+    before = datetime.now(UTC).replace(microsecond=0)
+    [outcome] = await r.issuance.issue(UNI_A, [item("row-1")])
+    after = datetime.now(UTC)
+    [(_, envelope)] = r.publisher.topics[CREDENTIALS.name]
+    _, payload = open_envelope(envelope.SerializeToString())
+    expected = new_envelope(payload, subject=envelope.subject, tenant=AGENCY, issuer_id="uni-a", actor=UNI_A.actor,
+                            event_id=envelope.event_id, occurred_at=envelope.occurred_at.ToDatetime(tzinfo=UTC))
+    expected.trace_context.clear()
+    assert envelope == expected and envelope.occurred_at == issued(outcome).issued_at
+    assert before <= envelope.occurred_at.ToDatetime(tzinfo=UTC) <= after
 
 
 async def test_the_event_carries_a_hashed_email_when_the_model_has_no_hashed_id() -> None:
@@ -251,6 +267,45 @@ async def test_status_indexes_unavailable_answers_unavailable() -> None:
     assert r.publisher.topics == {}
     [outcome] = await r.issuance.issue(UNI_A, [item("k")])
     issued(outcome)
+
+
+@pytest.mark.parametrize("caller", [UNI_A, Caller("not-registered", AGENCY)])
+async def test_while_the_registry_rebuilds_nobody_is_denied_only_asked_to_retry(caller: Caller) -> None:
+    calls: list[str] = []
+
+    async def rebuilding() -> bool:
+        calls.append("asked")
+        return False
+
+    r = rig(registry_available=rebuilding)
+    read = r.world.registry.get_issuer
+
+    async def get_issuer(issuer_id: str) -> object:
+        calls.append("read")
+        return await read(issuer_id)
+
+    r.world.registry.get_issuer = get_issuer  # type: ignore[method-assign]
+    outcomes = await r.issuance.issue(caller, [item("k"), item("k2")])
+    assert [refusal(o).code for o in outcomes] == [code_pb2.UNAVAILABLE] * 2
+    assert all(refusal(o).reason == "REGISTRY_REBUILDING" for o in outcomes)
+    assert calls[0] == "read" and calls[-1] == "asked"  # asked after reading: a wipe in between is caught
+    assert r.publisher.topics == {} and r.source.reservations == 0
+
+
+async def test_once_the_registry_is_whole_again_the_same_keys_issue() -> None:
+    available = False
+
+    async def whole() -> bool:
+        return available
+
+    r = rig(registry_available=whole)
+    [first] = await r.issuance.issue(UNI_A, [item("k")])
+    assert refusal(first).code == code_pb2.UNAVAILABLE
+    available = True
+    [second] = await r.issuance.issue(UNI_A, [item("k")])
+    assert r.verify(issued(second).credential_json) is True
+    [denied] = await r.issuance.issue(Caller("not-registered", AGENCY), [item("k")])
+    assert refusal(denied).code == code_pb2.PERMISSION_DENIED
 
 
 async def test_a_missing_signing_key_is_a_failed_precondition() -> None:

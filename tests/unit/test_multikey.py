@@ -160,3 +160,10 @@ def test_base58_with_surrounding_whitespace_is_refused() -> None:
     for bad in (encoded + " ", encoded + "\n", "z " + encoded[1:], encoded[:-1] + "0"):
         with pytest.raises(MultikeyError):
             decode_base58btc(bad)
+
+
+@given(st.binary(max_size=4).flatmap(lambda zeros: st.binary(max_size=96).map(lambda rest: bytes(len(zeros)) + rest)))
+def test_base58btc_encoding_is_the_reference_one(data: bytes) -> None:
+    assert encode_base58btc(data) == "z" + base58.b58encode(data).decode("ascii")
+    if data:  # "z" alone is no value for the decoder
+        assert decode_base58btc(encode_base58btc(data)) == data

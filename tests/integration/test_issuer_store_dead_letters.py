@@ -1,0 +1,121 @@
+"""The issuer's credential-store projection dead-letters what it cannot decode, with the reason, and goes on.
+
+A topic of this test's own stands in for the credentials topic (other consumers of the session never see the
+poison records): valid ``CredentialIssued`` records around an undecodable one and an empty one. The valid
+records must all reach the store, each bad one must reach the dead-letter topic once, with its reason and
+source, and a replay from scratch must not dead-letter them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from redis.asyncio import Redis
+
+from microcred.events.envelope import new_envelope
+from microcred.gen.microcred.v1 import events_pb2
+from microcred.kafka.topics import DEAD_LETTER, TopicSpec, ensure_topics
+from microcred.lifecycle import connect_redis
+from services.issuer.projection import CredentialStoreProjection
+from services.issuer.store import cred_key
+from tests.conftest import Infrastructure
+
+pytestmark = pytest.mark.integration
+
+ISSUER = "uni-dead-letters"
+
+
+@pytest.fixture
+async def redis(infrastructure: Infrastructure) -> AsyncIterator[Redis]:
+    client = await connect_redis(infrastructure.redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+def _issued(n: int) -> tuple[bytes, bytes]:
+    cid = f"urn:uuid:{uuid.uuid4()}"
+    event = events_pb2.CredentialIssued(credential_id=cid, issuer_id=ISSUER, credential_json=f'{{"n":{n}}}')
+    return cid.encode(), new_envelope(event, subject=cid, issuer_id=ISSUER).SerializeToString()
+
+
+async def _dead_letters(bootstrap: str, source_topic: str) -> list[dict[str, str]]:
+    """Headers of every dead letter whose source is ``source_topic``."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(DEAD_LETTER.name, p) for p in range(DEAD_LETTER.partitions)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        found = []
+        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    headers = {k: v.decode() for k, v in record.headers or ()}
+                    if headers.get("source_topic") == source_topic:
+                        found.append(headers)
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def _wait_stored(redis: Redis, prefix: str, ids: list[bytes]) -> None:
+    keys = [cred_key(prefix, ISSUER, cid.decode()) for cid in ids]
+    for _ in range(200):
+        if all(await redis.mget(keys)):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("valid records did not reach the store")
+
+
+async def test_undecodable_records_are_dead_lettered_and_the_projection_goes_on(
+        infrastructure: Infrastructure, redis: Redis) -> None:
+    bootstrap = infrastructure.kafka_bootstrap
+    topic, prefix = f"test.credentials.{uuid.uuid4().hex[:8]}", f"iss-dl-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(bootstrap, topics=(TopicSpec(topic, 1, "credential id", "test"),))
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    valid = [_issued(n) for n in range(3)]
+    try:
+        for key, value in [valid[0], (b"poison", b"\xff not an envelope"), valid[1], (b"empty", None)]:
+            await producer.send_and_wait(topic, value, key=key)
+        projection = CredentialStoreProjection(bootstrap, redis, prefix=prefix, topic=topic)
+        await projection.start()
+        try:
+            assert await projection.wait_caught_up(60)
+            await _wait_stored(redis, prefix, [valid[0][0], valid[1][0]])
+            await producer.send_and_wait(topic, valid[2][1], key=valid[2][0])  # still consuming
+            await _wait_stored(redis, prefix, [valid[2][0]])
+            assert projection.dead_lettered == 2
+        finally:
+            await projection.stop()
+        stored = await redis.get(cred_key(prefix, ISSUER, valid[0][0].decode()))
+        assert stored == valid[0][1]
+
+        letters = await _dead_letters(bootstrap, topic)
+        assert sorted((h["source_offset"], h["reason"].split(":")[0]) for h in letters) == [
+            ("1", "undecodable envelope"), ("3", "empty record value")]
+        assert {h["consumer_group"] for h in letters} == {projection.name}
+        assert {h["source_key"] for h in letters} == {"poison", "empty"}
+
+        # Lose the store (positions and sentinel too): the replay meets the poison again but adds no dead letter.
+        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
+        await redis.delete(*keys, projection.epoch_key, f"offsets:{projection.name}:{topic}")
+        again = CredentialStoreProjection(bootstrap, redis, prefix=prefix, topic=topic)
+        await again.start()
+        try:
+            assert await again.wait_caught_up(60)
+            await _wait_stored(redis, prefix, [cid for cid, _ in valid])
+        finally:
+            await again.stop()
+        assert again.dead_lettered == 0 and len(await _dead_letters(bootstrap, topic)) == 2
+    finally:
+        await producer.stop()
+        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
+        await redis.delete(*keys, f"epoch:{prefix}-credentials", f"offsets:{prefix}-credentials:{topic}")

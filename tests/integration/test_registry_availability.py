@@ -1,0 +1,60 @@
+"""The registry projection says "available" only for a whole read model: caught up since start, not lost.
+
+A command side (the issuer) asks ``available()`` after reading, and answers UNAVAILABLE instead of "not
+registered" when the answer is no; here the projection itself is checked on the session's Kafka and Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from redis.asyncio import Redis
+
+from microcred.kafka.publisher import KafkaEventPublisher
+from microcred.kafka.topics import REGISTRY
+from microcred.registry.projector import RegistryProjection
+from microcred.storage.positions import epoch_key
+from tests.conftest import Infrastructure
+from tests.fixtures.issuer.world import agency_event, envelopes
+
+pytestmark = pytest.mark.integration
+
+
+async def test_available_only_once_caught_up_and_not_while_lost(infrastructure: Infrastructure) -> None:
+    agency = f"avail-{uuid.uuid4().hex[:8]}"
+    publisher = KafkaEventPublisher(infrastructure.kafka_bootstrap)
+    await publisher.start()
+    try:
+        await publisher.publish_many(REGISTRY.name, envelopes([agency_event(agency)]))
+    finally:
+        await publisher.stop()
+    redis = Redis.from_url(infrastructure.redis_url)
+    namespace = f"registry-avail-{uuid.uuid4().hex[:8]}"
+    projection = RegistryProjection(infrastructure.kafka_bootstrap, redis, namespace, namespace=namespace)
+    try:
+        # The state is adopted (sentinel in place) but nothing is replayed yet (the consumer is not running):
+        # an empty read model must not pass for "nobody is registered".
+        await projection.guard.open()
+        assert not await projection.available()
+        await projection.start()
+        for _ in range(300):
+            if await projection.available():
+                break
+            await asyncio.sleep(0.1)
+        assert await projection.available()
+        assert await projection.registry.get_agency(agency) is not None  # caught up means this is in
+
+        await redis.delete(epoch_key(namespace))  # Redis lost the state; the runner has not noticed yet
+        assert not await projection.available()
+        for _ in range(300):
+            if await projection.available():
+                break
+            await asyncio.sleep(0.1)
+        assert projection.runner.rebuilds == 1 and await projection.available()
+    finally:
+        await projection.stop()
+        keys = [k for p in (f"{namespace}:*", f"offsets:{namespace}:*") async for k in redis.scan_iter(match=p)]
+        await redis.delete(*keys, epoch_key(namespace))
+        await redis.aclose()
