@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from microcred.infra.kafka_local import LocalKafka
 from microcred.infra.redis_local import LocalRedis
@@ -60,3 +61,13 @@ async def infrastructure(session_dir: Path) -> AsyncIterator[Infrastructure]:
 def unique() -> Iterator[str]:
     """A short random name for topics, keys and groups so tests never see each other's data."""
     yield uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+async def redis(infrastructure: Infrastructure) -> AsyncIterator[Redis]:
+    """An asyncio client of the session's Redis, closed after the test."""
+    client = Redis.from_url(infrastructure.redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()

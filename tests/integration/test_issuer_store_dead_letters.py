@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -19,7 +18,6 @@ from redis.asyncio import Redis
 from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.topics import DEAD_LETTER, TopicSpec, ensure_topics
-from microcred.lifecycle import connect_redis
 from services.issuer.projection import CredentialStoreProjection
 from services.issuer.store import cred_key
 from tests.conftest import Infrastructure
@@ -28,14 +26,6 @@ pytestmark = pytest.mark.integration
 
 ISSUER = "uni-dead-letters"
 
-
-@pytest.fixture
-async def redis(infrastructure: Infrastructure) -> AsyncIterator[Redis]:
-    client = await connect_redis(infrastructure.redis_url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 def _issued(n: int) -> tuple[bytes, bytes]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -46,12 +45,6 @@ class RedisHarness:
     async def dump(self) -> dict[str, Any]:
         return await self.registry.dump()
 
-
-@pytest.fixture
-async def redis(infrastructure: Infrastructure) -> AsyncIterator[Redis]:
-    client = Redis.from_url(infrastructure.redis_url)
-    yield client
-    await client.aclose()
 
 
 class TestRedisRegistry(RegistryContract):

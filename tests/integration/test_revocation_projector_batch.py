@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -24,21 +23,12 @@ from microcred.kafka.publisher import Published
 from microcred.kafka.topics import CREDENTIALS, STATUS
 from services.revocation.projector import RevocationProjector
 from services.revocation.store import RevocationStore
-from tests.conftest import Infrastructure
 
 pytestmark = pytest.mark.integration
 
 Item = tuple[EventEnvelope, Message, Position]
 REVOCATION, SUSPENSION = status_pb2.STATUS_PURPOSE_REVOCATION, status_pb2.STATUS_PURPOSE_SUSPENSION
 
-
-@pytest.fixture
-async def redis(infrastructure: Infrastructure) -> AsyncIterator[Redis]:
-    client = Redis.from_url(infrastructure.redis_url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 def _item(payload: Message, topic: str, partition: int, offset: int, subject: str) -> Item:

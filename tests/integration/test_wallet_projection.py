@@ -19,7 +19,6 @@ from services.wallet.domain import account_id, email_index, identity_hash
 from services.wallet.intake import WalletIntake
 from services.wallet.sealing import Sealer
 from services.wallet.store import CredentialStore
-from tests.conftest import Infrastructure
 from tests.fixtures.wallet.credentials import TestIssuer
 from tests.fixtures.wallet.snapshot import dump
 
@@ -29,14 +28,6 @@ INDEX_KEY = b"i" * 32
 SEALER = Sealer(os.urandom(32))
 EMAIL = "ada.lovelace@example.org"
 
-
-@pytest.fixture
-async def redis(infrastructure: Infrastructure) -> AsyncIterator[Redis]:
-    client = Redis.from_url(infrastructure.redis_url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture
