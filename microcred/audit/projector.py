@@ -16,5 +16,5 @@ def audit_runner(bootstrap: str, redis: Redis, group_id: str = "microcred-audit"
     log = RedisAuditLog(redis, namespace)
     topics = [CREDENTIALS.name, STATUS.name, REGISTRY.name]
     runner = ConsumerRunner(bootstrap, group_id, topics, log.apply, log.position,
-                            guard=ProjectionEpoch(redis, namespace))
+                            guard=ProjectionEpoch(redis, namespace), batch_handler=log.apply_batch)
     return log, runner

@@ -9,6 +9,7 @@ positions are stored anyway (one ``MULTI``) so a restart resumes where it stoppe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
@@ -20,7 +21,7 @@ from microcred.audit.entries import audit_entry
 from microcred.events.envelope import EventEnvelope
 from microcred.gen.microcred.v1 import audit_pb2
 from microcred.kafka.consumer import Position
-from microcred.storage.positions import apply_at_position, stored_position
+from microcred.storage.positions import apply_at_position, apply_batch_at_positions, stored_position
 
 PROJECTION = "audit"  # the default namespace
 MAX_PAGE = 10_000
@@ -40,18 +41,28 @@ class RedisAuditLog:
         """Where this projection resumes on ``topic/partition``."""
         return await stored_position(self._redis, self.namespace, topic, partition)
 
+    def _write(self, pipe: Pipeline, entry: audit_pb2.AuditEntry | None) -> None:
+        if entry is None or not entry.agency_id:
+            return
+        score = entry.occurred_at.seconds * 1_000_000 + entry.occurred_at.nanos // 1000
+        pipe.set(f"{self.namespace}:entry:{entry.event_id}", entry.SerializeToString(deterministic=True))
+        pipe.zadd(f"{self.namespace}:{entry.agency_id}", {entry.event_id: score})
+
     async def apply(self, envelope: EventEnvelope, payload: Message, position: Position) -> None:
         """Record the event's audit entry (if it is an audited action) together with its position."""
         entry = audit_entry(envelope, payload)
+        await apply_at_position(self._redis, self.namespace, position, lambda pipe: self._write(pipe, entry))
 
-        def write(pipe: Pipeline) -> None:
-            if entry is None or not entry.agency_id:
-                return
-            score = entry.occurred_at.seconds * 1_000_000 + entry.occurred_at.nanos // 1000
-            pipe.set(f"{self.namespace}:entry:{entry.event_id}", entry.SerializeToString(deterministic=True))
-            pipe.zadd(f"{self.namespace}:{entry.agency_id}", {entry.event_id: score})
+    async def apply_batch(self, items: Sequence[tuple[EventEnvelope, Message, Position]]) -> None:
+        """:meth:`apply` for a whole fetch, in one transaction with the positions (one per fetch, not per record:
+        the projection follows every credential issued)."""
+        entries = [audit_entry(envelope, payload) for envelope, payload, _ in items]
 
-        await apply_at_position(self._redis, self.namespace, position, write)
+        def write(pipe: Pipeline, fresh: list[int]) -> None:
+            for i in fresh:
+                self._write(pipe, entries[i])
+
+        await apply_batch_at_positions(self._redis, self.namespace, [p for _, _, p in items], write)
 
     async def list(self, agency_id: str, since: datetime | None, until: datetime | None,
                    offset: int = 0, limit: int = 1000) -> tuple[list[audit_pb2.AuditEntry], int | None]:
