@@ -261,8 +261,14 @@ class MissingKekError(KeyStoreError, RuntimeError):
 
 def open_service_keystore(keystore_dir: Path, data_dir: Path, environment: str, kek_file: Path | None = None,
                           env: Mapping[str, str] | None = None) -> EncryptedFileKeyStore:
-    """A service's encrypted key store: KEK from ``kek_file``, ``MICROCRED_KEK``/``MICROCRED_KEK_FILE``, or, in
-    dev/test only, a KEK generated once into ``<data_dir>/kek`` (mode 0600); elsewhere :class:`MissingKekError`."""
+    """A service's encrypted key store under the KEK that :func:`resolve_service_kek` finds."""
+    return EncryptedFileKeyStore(keystore_dir, resolve_service_kek(data_dir, environment, kek_file, env))
+
+
+def resolve_service_kek(data_dir: Path, environment: str, kek_file: Path | None = None,
+                        env: Mapping[str, str] | None = None) -> bytes:
+    """A service's KEK: from ``kek_file``, ``MICROCRED_KEK``/``MICROCRED_KEK_FILE``, or, in dev/test only, one
+    generated once into ``<data_dir>/kek`` (mode 0600); elsewhere :class:`MissingKekError`."""
     import base64
     import logging
     import os
@@ -270,9 +276,9 @@ def open_service_keystore(keystore_dir: Path, data_dir: Path, environment: str, 
 
     env = os.environ if env is None else env
     if kek_file is not None:
-        return EncryptedFileKeyStore(keystore_dir, load_kek(env, kek_file))
+        return load_kek(env, kek_file)
     if env.get(KEK_ENV) or env.get(KEK_FILE_ENV):
-        return EncryptedFileKeyStore(keystore_dir, load_kek(env))
+        return load_kek(env)
     if environment not in DEV_ENVIRONMENTS:
         raise MissingKekError(f"environment {environment!r} needs a key-encryption key: set {KEK_ENV} "
                               f"(base64 of 32 bytes) or {KEK_FILE_ENV}")
@@ -284,4 +290,4 @@ def open_service_keystore(keystore_dir: Path, data_dir: Path, environment: str, 
             fh.write(base64.b64encode(secrets.token_bytes(32)) + b"\n")
         logging.getLogger(__name__).warning("generated a development key-encryption key",
                                             extra={"path": str(kek_path)})
-    return EncryptedFileKeyStore(keystore_dir, load_kek(env, kek_path))
+    return load_kek(env, kek_path)

@@ -18,6 +18,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from microcred.verification.document import parse_datetime
+
 EMAIL_IDENTITY_TYPE = "emailAddress"
 
 
@@ -191,10 +193,4 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _parse_iso(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return parse_datetime(value, require_zone=False)

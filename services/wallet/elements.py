@@ -12,7 +12,7 @@ read it already (:func:`read_document`): a replay reads each credential once, no
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,6 +20,7 @@ from microcred.credential.eu_elements import EUElements, read_eu_elements
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.model import vocab
+from microcred.verification.document import parse_datetime
 from services.wallet.domain import (
     EMAIL_IDENTITY_TYPE,
     EuElements,
@@ -82,8 +83,9 @@ def elements_from_document(doc: Mapping[str, Any], read: EUElements | None = Non
         achievement_id=e.achievement_id or None,
         ects=ects,
         eqf_level=e.eqf_level if e.eqf_level is not None and 1 <= e.eqf_level <= 8 else None,
-        issued_at=_datetime(e.issued_at) or _datetime(e.valid_from),
-        valid_until=_datetime(e.valid_until),
+        issued_at=(parse_datetime(e.issued_at, require_zone=False)
+                   or parse_datetime(e.valid_from, require_zone=False)),
+        valid_until=parse_datetime(e.valid_until, require_zone=False),
     )
 
 
@@ -137,11 +139,3 @@ def _decimal(text: str) -> Decimal | None:
     return value if value.is_finite() and value >= 0 else None
 
 
-def _datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

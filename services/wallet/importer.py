@@ -30,6 +30,7 @@ from microcred.verification import (
     VerificationPorts,
     verify_credential,
 )
+from microcred.verification.document import parse_datetime
 from microcred.verification.keys import ChainKeyResolver, DidKeyResolver, RegistryKeyResolver
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -56,16 +57,6 @@ class CredentialVerifier(Protocol):
         ...
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
-
-
 def check_shape(document: Mapping[str, Any], now: datetime) -> ImportVerdict | None:
     """A refusal for a document that is not a usable VC 2.0 credential at ``now``, else None."""
     context = document.get("@context")
@@ -77,9 +68,9 @@ def check_shape(document: Mapping[str, Any], now: datetime) -> ImportVerdict | N
     if not isinstance(document.get("id"), str) or not document["id"]:
         return ImportVerdict(False, "MISSING_ID", "the credential has no id")
     for name in ("validFrom", "validUntil"):
-        if name in document and _parse_time(document[name]) is None:
+        if name in document and parse_datetime(document[name]) is None:
             return ImportVerdict(False, "MALFORMED", f"{name} is not a date-time with a time zone")
-    valid_from, valid_until = _parse_time(document.get("validFrom")), _parse_time(document.get("validUntil"))
+    valid_from, valid_until = parse_datetime(document.get("validFrom")), parse_datetime(document.get("validUntil"))
     if valid_from is not None and valid_from > now:
         return ImportVerdict(False, "NOT_YET_VALID", f"valid from {document['validFrom']}")
     if valid_until is not None and valid_until <= now:
@@ -106,7 +97,7 @@ class DataIntegrityVerifier:
             vm = proof["verificationMethod"]
             if vm.startswith("did:key:"):
                 continue
-            signed_at = _parse_time(proof.get("created")) or datetime.now(UTC)
+            signed_at = parse_datetime(proof.get("created")) or datetime.now(UTC)
             resolution = await self.registry.resolve_verification_method(vm, signed_at)
             if resolution.public_key is not None:
                 keys[vm] = resolution.public_key

@@ -1,8 +1,9 @@
 """Secrets the wallet needs before it serves: the key-encryption key and the e-mail index key.
 
-* The KEK (``MICROCRED_KEK``, ``MICROCRED_KEK_FILE`` or the settings) seals holder private keys and e-mail
-  addresses in the wallet's Kafka events (:class:`~services.wallet.sealing.Sealer`), and decrypts holder keys
-  created before they were kept on Kafka, still in :class:`~microcred.crypto.keystore.EncryptedFileKeyStore`.
+* The KEK (``MICROCRED_KEK``, ``MICROCRED_KEK_FILE`` or the settings) encrypts the learners' holder keys in
+  :class:`~microcred.crypto.keystore.EncryptedFileKeyStore` and seals e-mail addresses in the wallet's Kafka
+  events (:class:`~services.wallet.sealing.Sealer`); found as every service finds it
+  (:func:`~microcred.crypto.keystore.resolve_service_kek`).
 * The e-mail index key (``MICROCRED_EMAIL_INDEX_KEY``, base64 of at least 32 bytes) keys the HMAC under which
   credentials are filed by e-mail. It must stay the same for the life of the read model (changing it means
   rebuilding the read model by replay).
@@ -21,7 +22,14 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-from microcred.crypto.keystore import KEK_ENV, KEK_FILE_ENV, EncryptedFileKeyStore, KeyStore, load_kek
+from microcred.crypto.keystore import (
+    KEK_ENV,
+    EncryptedFileKeyStore,
+    KeyStore,
+    MissingKekError,
+    load_kek,
+    resolve_service_kek,
+)
 from services.wallet.config import Settings
 from services.wallet.sealing import Sealer
 
@@ -52,25 +60,22 @@ def _dev_secret(settings: Settings, name: str, what: str) -> Path:
 
 
 def load_wallet_kek(settings: Settings, env: Mapping[str, str] | None = None) -> bytes:
-    """The KEK from the settings or the environment; a generated dev file when the environment allows it."""
-    env = os.environ if env is None else env
+    """The KEK from the settings (inline, for tests) or as every service finds it (:func:`resolve_service_kek`)."""
     if settings.kek is not None:
         return load_kek({KEK_ENV: settings.kek.get_secret_value()})
-    if settings.kek_file is not None:
-        return load_kek(env, settings.kek_file)
-    if env.get(KEK_ENV) or env.get(KEK_FILE_ENV):
-        return load_kek(env)
-    path = _dev_secret(settings, "kek", f"a key-encryption key: set {KEK_ENV} (base64 of 32 bytes) or {KEK_FILE_ENV}")
-    return load_kek(env, path)
+    try:
+        return resolve_service_kek(settings.data_dir, settings.environment, settings.kek_file, env)
+    except MissingKekError as exc:  # one error type for every secret the wallet lacks
+        raise MissingSecretError(str(exc)) from None
 
 
 def open_keystore(settings: Settings, env: Mapping[str, str] | None = None) -> KeyStore:
-    """Open the encrypted file store of holder keys created before they were kept on Kafka (read only now)."""
+    """Open the encrypted store of the learners' holder keys (private keys never leave it)."""
     return EncryptedFileKeyStore(settings.resolved_keystore_dir, load_wallet_kek(settings, env))
 
 
 def open_sealer(settings: Settings, env: Mapping[str, str] | None = None) -> Sealer:
-    """The sealer of holder keys and e-mail addresses published on the wallet topic (keys derived from the KEK)."""
+    """The sealer of the e-mail addresses published on the wallet topic (its key derived from the KEK)."""
     return Sealer(load_wallet_kek(settings, env))
 
 
