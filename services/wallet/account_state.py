@@ -45,7 +45,7 @@ class AccountKeys:
         return f"{self.prefix}:acct:{aid}{suffix}"
 
     def holder_key(self, did: str) -> str:
-        """Hash of one holder key (owner, key id, wrapped private key)."""
+        """Hash of one holder key (owner, key id; the private key stays in the key store)."""
         return f"{self.prefix}:holder-key:{did}"
 
     def did_owner(self, did: str) -> str:
