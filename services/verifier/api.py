@@ -37,7 +37,13 @@ from services.verifier.edge import GatewayApp
 from services.verifier.fastpath import FastVerify
 from services.verifier.limits import BodyLimitMiddleware, add_cors
 from services.verifier.pages import render_error, render_home, render_reports
-from services.verifier.problems import Problem, install_problem_handlers, problem
+from services.verifier.problems import (
+    Problem,
+    install_problem_handlers,
+    non_finite_field,
+    non_finite_problem,
+    problem,
+)
 from services.verifier.sources import ShareGone, ShareNotFound, WalletClient, WalletUnavailable
 
 __all__ = ["CheckOut", "Gateway", "GatewayLimits", "ReportOut", "ShareReportOut", "create_gateway_app", "router",
@@ -169,6 +175,9 @@ async def verify_document(
     accept_language: str | None = Header(None, max_length=500),
 ) -> Response:
     """Run every check and return the report; the verdict follows the documented policy."""
+    bad = non_finite_field(body)  # the fast path never gets here with one: orjson refuses them
+    if bad is not None:
+        return non_finite_problem(bad)
     unwrapped = unwrap(body, challenge, domain)
     if isinstance(unwrapped, JSONResponse):
         return unwrapped
@@ -252,6 +261,8 @@ async def view(request: Request, lang: str | None = Query(None, max_length=35),
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     try:
         document = json.loads(form.get("document", [""])[0])
+        if non_finite_field(document) is not None:
+            raise ValueError("a number is not finite")
     except ValueError:
         return HTMLResponse(render_error(language, _ERROR_TEXT[language][422], path="/"), status_code=422)
     report = await verify(document, _gateway(request).ports)

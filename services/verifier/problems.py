@@ -7,6 +7,7 @@ dotted paths), so clients can point at it.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,7 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["PROBLEM_BASE", "PROBLEM_MEDIA_TYPE", "Problem", "install_problem_handlers", "problem"]
+__all__ = ["PROBLEM_BASE", "PROBLEM_MEDIA_TYPE", "Problem", "install_problem_handlers", "non_finite_field",
+           "non_finite_problem", "problem"]
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://microcred.eu/problems/"
@@ -51,6 +53,31 @@ def problem(status: int, detail: str = "", *, code: str | None = None, field: st
         body["field"] = field
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def non_finite_field(value: Any, prefix: str = "") -> str | None:
+    """The dotted path of the first NaN/±Infinity in a parsed JSON value, or None when every number is finite.
+
+    The stdlib parser accepts ``NaN``, ``Infinity`` and overflowing literals (``1e999``); orjson writes them as
+    ``null``, so such a document would share a result-cache digest with its ``null`` twin. Iterative, so a
+    deeply nested body cannot exhaust the stack.
+    """
+    stack: list[tuple[str, Any]] = [(prefix, value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return path or "body"
+        if isinstance(item, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(list(item.items())))
+        elif isinstance(item, list):
+            stack.extend((f"{path}.{i}" if path else str(i), v) for i, v in reversed(list(enumerate(item))))
+    return None
+
+
+def non_finite_problem(field: str) -> JSONResponse:
+    """400 problem+json for a non-finite number at ``field``."""
+    return problem(400, f"{field} is not a finite number (NaN and Infinity are not JSON values)",
+                   code="non-finite-number", field=field)
 
 
 def _field(location: tuple[Any, ...] | list[Any]) -> str:
