@@ -7,12 +7,20 @@ with the same credential carrying ``null``: such bodies must never reach verific
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
 
-from tests.unit.test_verification_gateway import Limits, client, make_app, world  # noqa: F401 (fixture)
+from tests.unit.test_verification_gateway import Limits, client, make_app
 from tests.verifier_support import World
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    world = World()
+    world.publish(datetime.now(UTC))
+    return world
 
 
 def _body(world: World, literal: str) -> bytes:
