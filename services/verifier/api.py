@@ -207,8 +207,8 @@ async def share_report(request: Request, token: str = _TOKEN_PATH,
         return problem(404, "no such share link", code="share-not-found", field="token")
     except ShareGone:
         return problem(410, "the share link expired or was withdrawn", code="share-gone", field="token")
-    except WalletUnavailable as exc:
-        return problem(503, f"the wallet could not be reached: {exc}", code="wallet-unavailable")
+    except WalletUnavailable:  # what went wrong is logged by the wallet client, never told to the public
+        return problem(503, "the wallet could not be reached; retry in a moment", code="wallet-unavailable")
     return JSONResponse({"verdict": combine(r.verdict for r in reports).value, "expires_at": expires,
                          "lang": language, "reports": [r.to_dict(language) for r in reports]})
 

@@ -11,6 +11,7 @@ not fetched, so their status reads "unknown" (STATUS_RETRIEVAL_ERROR), never "va
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +23,8 @@ import httpx
 
 __all__ = ["GatewayStatusSource", "ShareGone", "ShareNotFound", "SharedCredentials", "WalletClient",
            "WalletUnavailable", "valid_token"]
+
+log = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
@@ -94,7 +97,10 @@ class ShareGone(Exception):
 
 
 class WalletUnavailable(Exception):
-    """The wallet could not be asked (not configured, down, or a bad answer)."""
+    """The wallet could not be asked (not configured, down, or a bad answer).
+
+    Its text is for the log; public answers say only that the wallet could not be reached.
+    """
 
 
 def valid_token(token: str) -> bool:
@@ -116,12 +122,15 @@ class WalletClient:
         try:
             response = await self._http.get(f"{self._base}/v1/shares/{token}")
         except httpx.HTTPError as exc:
-            raise WalletUnavailable(str(exc)) from exc
+            # the detail (addresses, httpx's text) is for operators only; the token is never logged
+            log.warning("wallet unavailable", extra={"wallet": self._base, "error": f"{type(exc).__name__}: {exc}"})
+            raise WalletUnavailable(type(exc).__name__) from exc
         if response.status_code == 404:
             raise ShareNotFound(token)
         if response.status_code == 410:
             raise ShareGone(token)
         if response.status_code != 200:
+            log.warning("wallet unavailable", extra={"wallet": self._base, "error": f"HTTP {response.status_code}"})
             raise WalletUnavailable(f"wallet answered {response.status_code}")
         try:
             body = response.json()
