@@ -10,7 +10,9 @@ Outcomes: bit clear -> valid; bit set -> invalid (REVOKED / SUSPENDED); the cred
 -> invalid; anything about the *list* that prevents an answer (not obtainable, proof not verified, expired,
 too short, index out of range) -> unknown with the Recommendation's error code. A credential without an entry
 for a purpose cannot be revoked/suspended: valid with NO_STATUS_ENTRY, unless it carries a status entry of a
-type this verifier does not support, which makes both checks unknown.
+type this verifier does not support, which makes both checks unknown. A credential with more than
+:data:`MAX_STATUS_ENTRIES` status entries is not looked at further: both checks are unknown with
+TOO_MANY_STATUS_ENTRIES (each entry can cost a list fetch and a signature check; ours carry two).
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ from microcred.verification.keys import controller_of
 from microcred.verification.ports import VerificationPorts
 from microcred.verification.signature import resolve_proof_keys, verify_cached
 
-__all__ = ["check_statuses"]
+__all__ = ["MAX_STATUS_ENTRIES", "check_statuses"]
+
+MAX_STATUS_ENTRIES = 16
+"""Status entries checked per credential at most (the platform issues one per purpose)."""
 
 _PURPOSES = {
     "revocation": (CheckId.REVOCATION, Reason.NOT_REVOKED, Reason.REVOKED),
@@ -45,6 +50,9 @@ _PURPOSES = {
 async def check_statuses(document: Mapping[str, Any], ports: VerificationPorts, now: datetime) -> list[CheckResult]:
     """The REVOCATION and SUSPENSION results for ``document``."""
     items = as_list(document.get("credentialStatus"))
+    if len(items) > MAX_STATUS_ENTRIES:
+        return [unknown(check, Reason.TOO_MANY_STATUS_ENTRIES, count=len(items), limit=MAX_STATUS_ENTRIES)
+                for check, _, _ in _PURPOSES.values()]
     other_types = sorted({str(t) for item in items if isinstance(item, Mapping)
                           for t in as_list(item.get("type")) if ENTRY_TYPE not in as_list(item.get("type"))})
     try:

@@ -5,7 +5,8 @@ Besides the shared Kafka/Redis/HTTP settings:
 * ``MICROCRED_WALLET_URL``: base URL of the wallet (share links are resolved at ``/v1/shares/{token}``);
   unset: share links answer 503;
 * ``MICROCRED_STATUS_URL_PREFIXES``: JSON list of URL prefixes of *this platform's* status lists; only those
-  are fetched over HTTP when the Kafka-fed cache lacks a list (nothing else is ever fetched);
+  are fetched over HTTP when the Kafka-fed cache lacks a list (nothing else is ever fetched); compared as
+  parsed URLs (scheme, host, port, path under the prefix's path), never as strings;
 * ``MICROCRED_STATUS_LIST_SIGNERS``: JSON list of identifiers allowed to sign status lists (e.g. the
   revocation service's did:key); unset accepts any signer whose key resolves;
 * ``MICROCRED_CONTROLLER_DOCUMENTS``: a JSON file with a list of DID/controller documents of partner issuers
