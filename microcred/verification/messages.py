@@ -155,8 +155,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
                                       "({status_type})."},
     "MALFORMED_STATUS_ENTRY": {"en": "The credential's status entry is malformed: {problem}.",
                                "pl": "Wpis statusu poświadczenia jest nieprawidłowy: {problem}."},
-    "TOO_MANY_STATUS_ENTRIES": {"en": "The credential carries {count} status entries, more than the {limit} this verifier "
-                                      "checks; its status is unknown.",
+    "TOO_MANY_STATUS_ENTRIES": {"en": "The credential carries {count} status entries, more than the {limit} this "
+                                      "verifier checks; its status is unknown.",
                                 "pl": "Poświadczenie ma {count} wpisów statusu, więcej niż {limit} sprawdzanych przez "
                                       "weryfikator; jego status jest nieznany."},
     "STATUS_RETRIEVAL_ERROR": {"en": "The status list could not be obtained ({problem}); the status is unknown.",
