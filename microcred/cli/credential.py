@@ -4,9 +4,11 @@
 
     mcred credential sign --key KEY.json UNSIGNED.json > SIGNED.json
 
-The issuer (``issuer`` or ``issuer.id``) is set to the key's did:key, then the document gets a Data Integrity
-``eddsa-rdfc-2022`` proof (``assertionMethod``). Only the pinned JSON-LD contexts are used; a document with an
-unknown context or an undefined term is refused, never signed.
+The issuer (``issuer`` or ``issuer.id``) is set to the key's did:key, but only when the caller's is valid: an
+invalid issuer (``"fake-issuer"``, null, an object without a URL id) is refused, never replaced. The document
+must follow the VC data model (the rule it breaks is named); a VC 1.1 document gets the Data Integrity context
+added. Then it gets a Data Integrity ``eddsa-rdfc-2022`` proof (``assertionMethod``). Only the pinned JSON-LD
+contexts are used; a document with an unknown context or an undefined term is refused, never signed.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from microcred import vcdm
 from microcred.cli.keys import load_key_file
-from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
-from microcred.jsonld.loader import CanonicalizationError, RemoteContextRefused
+from microcred.credential import signing
 
 __all__ = ["app", "sign_document"]
 
@@ -35,12 +37,12 @@ def sign_document(document: dict[str, Any], key_path: Path, created: str | None 
     if "proof" in document:
         raise ValueError("the document is already signed")
     unsigned = dict(document)
-    issuer = unsigned.get("issuer")
+    unsigned.setdefault("issuer", key.did)
+    # The document as the caller gave it must follow the data model: an invalid issuer is refused, never replaced.
+    vcdm.require_valid(unsigned)
+    issuer = unsigned["issuer"]
     unsigned["issuer"] = {**issuer, "id": key.did} if isinstance(issuer, dict) else key.did
-    try:
-        return sign_eddsa_rdfc_2022(unsigned, key.private_key, key.verification_method, created=created)
-    except (RemoteContextRefused, CanonicalizationError) as exc:
-        raise ValueError(str(exc)) from None
+    return signing.sign_document(unsigned, key.private_key, key.verification_method, created=created)
 
 
 @app.command("sign")

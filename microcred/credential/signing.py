@@ -8,6 +8,10 @@ which repeat for every credential signed by one key within the same second.
 :func:`render_and_sign` is the unit of work the issuer service runs, inline or in a worker process: it renders
 the Open Badges 3.0 credentials of a batch, signs them and returns their JSON text. Everything it takes and
 returns is plain, picklable data.
+
+:func:`sign_document` secures one caller-supplied document (the CLI and the issuer's REST ``/credentials/issue``):
+it refuses a document that breaks the VC data model (:class:`~microcred.vcdm.DataModelError`, rule named) and
+adds the Data Integrity context when the document's contexts do not define the proof terms (VC 1.1).
 """
 
 from __future__ import annotations
@@ -23,15 +27,58 @@ from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from microcred import vcdm
 from microcred.credential.canon import TemplateCanonicalizer
 from microcred.credential.jsontext import compact
 from microcred.credential.ob3 import achievement_key, render_achievement, render_achievement_credential
-from microcred.crypto.data_integrity import EDDSA_RDFC_2022
+from microcred.crypto.data_integrity import EDDSA_RDFC_2022, sign_eddsa_jcs_2022, sign_eddsa_rdfc_2022
 from microcred.crypto.multikey import encode_base58btc
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.jsonld import loader
+from microcred.jsonld.loader import CanonicalizationError, RemoteContextRefused
 
-__all__ = ["FastSigner", "IssueJob", "dumps", "render_and_sign", "signing_stats", "warm_up"]
+__all__ = ["DATA_INTEGRITY_V2", "FastSigner", "IssueJob", "SigningError", "dumps", "render_and_sign", "sign_document",
+           "signing_stats", "warm_up", "with_proof_context"]
+
+#: The Data Integrity context; the VC 2.0 context already includes its terms.
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+_PROOF_CONTEXTS = frozenset({vcdm.VC_V2, DATA_INTEGRITY_V2, "https://w3id.org/security/data-integrity/v1"})
+_SUITES = {EDDSA_RDFC_2022: sign_eddsa_rdfc_2022, "eddsa-jcs-2022": sign_eddsa_jcs_2022}
+
+
+class SigningError(ValueError):
+    """The document could not be signed (its JSON-LD cannot be canonicalised in safe mode, or a bad option)."""
+
+
+def with_proof_context(document: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` with the Data Integrity context appended when none of its contexts defines the proof terms.
+
+    Data Integrity §4.2 ("Add Proof"): a VC 1.1 document's contexts do not define ``DataIntegrityProof``,
+    ``cryptosuite`` or ``proofValue``; the signer SHOULD add the Data Integrity context rather than fail."""
+    contexts = document.get("@context")
+    listed = contexts if isinstance(contexts, list) else [contexts]
+    if any(c in _PROOF_CONTEXTS for c in listed if isinstance(c, str)):
+        return dict(document)
+    return {**document, "@context": [*listed, DATA_INTEGRITY_V2]}
+
+
+def sign_document(document: Mapping[str, Any], private_key: Ed25519PrivateKey, verification_method: str, *,
+                  created: str | None = None, cryptosuite: str = EDDSA_RDFC_2022,
+                  proof_purpose: str = "assertionMethod") -> dict[str, Any]:
+    """``document`` validated against the VC data model and secured with a Data Integrity proof.
+
+    Raises :class:`~microcred.vcdm.DataModelError` (the rule is named) when the document breaks the data model,
+    and :class:`SigningError` when it cannot be signed; errors propagate, nothing is signed half-way. A document
+    that already has a proof gets one more (a proof set)."""
+    suite = _SUITES.get(cryptosuite)
+    if suite is None:
+        raise SigningError(f"unsupported cryptosuite {cryptosuite[:100]!r} (supported: {', '.join(_SUITES)})")
+    vcdm.require_valid(document)
+    try:
+        return suite(with_proof_context(document), private_key, verification_method, proof_purpose=proof_purpose,
+                     created=created)
+    except (RemoteContextRefused, CanonicalizationError) as exc:
+        raise SigningError(str(exc)[:500]) from None
 
 
 def dumps(document: Mapping[str, Any]) -> str:

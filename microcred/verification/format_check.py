@@ -9,7 +9,9 @@ Order of the checks (the first problem is the reason; ``details.problems`` lists
    dateTimeStamps for 2.0, ``issuanceDate``/``expirationDate`` for 1.1), ``credentialStatus`` objects;
 4. with an Open Badges 3.0 context, the OB 3.0 profile (credential and subject types, ``validFrom`` for 2.0);
 5. JSON-LD expansion in safe mode of the document without its proof (a term no context defines, or a relative
-   IRI, would silently drop out of the signed data): ``UNDEFINED_TERM``.
+   IRI, would silently drop out of the signed data): ``UNDEFINED_TERM``;
+6. the VC Data Model rules of :mod:`microcred.vcdm` on that expansion (the signer runs the same ones):
+   ``DATA_MODEL_VIOLATION`` naming the rule, or ``DATA_MODEL_UNCHECKED`` when a rule could not be checked.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from microcred import vcdm
 from microcred.jsonld.loader import (
     CanonicalizationError,
     ContextIntegrityError,
@@ -136,10 +139,10 @@ def _presentation_problems(document: Mapping[str, Any]) -> list[tuple[Reason, st
     return problems
 
 
-def _jsonld(document: Mapping[str, Any]) -> CheckResult | None:
+def _jsonld(document: Mapping[str, Any]) -> CheckResult | list[Any]:
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     try:
-        expand(unsecured)
+        return expand(unsecured)
     except RemoteContextRefused as exc:
         return unknown(_F, Reason.UNKNOWN_CONTEXT, context=exc.url[:300])
     except UnsafeJsonLdError as exc:
@@ -148,7 +151,19 @@ def _jsonld(document: Mapping[str, Any]) -> CheckResult | None:
         return unknown(_F, Reason.INTERNAL_ERROR, problem=str(exc)[:500])
     except CanonicalizationError as exc:
         return invalid(_F, Reason.JSONLD_ERROR, problem=str(exc)[:500])
-    return None
+
+
+def _data_model(document: Mapping[str, Any], expanded: list[Any], presentation: bool) -> CheckResult | None:
+    """The first VC Data Model rule (microcred.vcdm, shared with the signer) the expanded document breaks."""
+    violations = vcdm.validate(document, expanded, presentation=presentation)
+    if not violations:
+        return None
+    first = next((v for v in violations if v.severity == vcdm.Severity.INVALID), violations[0])
+    details = {"rule": first.rule, "field": first.field, "problem": first.message,
+               "problems": [str(v) for v in violations]}
+    if first.severity == vcdm.Severity.INVALID:
+        return invalid(_F, Reason.DATA_MODEL_VIOLATION, **details)
+    return unknown(_F, Reason.DATA_MODEL_UNCHECKED, **details)
 
 
 def check_format(document: Any, *, presentation: bool = False, digest: str | None = None,
@@ -181,6 +196,9 @@ def _check(document: Mapping[str, Any], presentation: bool) -> CheckResult:
         listed = [f"{f}: {t}" for _, f, t in problems]
         return invalid(_F, reason, field=field, problem=text, problems=listed)
     expanded = _jsonld(document)
-    if expanded is not None:
+    if isinstance(expanded, CheckResult):
         return expanded
+    model = _data_model(document, expanded, presentation)
+    if model is not None:
+        return model
     return valid(_F, Reason.FORMAT_OK, kind="presentation" if presentation else "credential", vc_version=version)

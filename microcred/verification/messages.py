@@ -45,6 +45,10 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
                        "pl": "Dokument używa pojęcia, którego nie definiuje żaden z jego kontekstów: {problem}."},
     "JSONLD_ERROR": {"en": "The document is not valid JSON-LD: {problem}.",
                      "pl": "Dokument nie jest poprawnym JSON-LD: {problem}."},
+    "DATA_MODEL_VIOLATION": {"en": "The document breaks the VC Data Model rule {rule} ({field}): {problem}.",
+                             "pl": "Dokument narusza regułę modelu danych VC {rule} ({field}): {problem}."},
+    "DATA_MODEL_UNCHECKED": {"en": "The VC Data Model rule {rule} ({field}) could not be checked: {problem}.",
+                             "pl": "Nie można było sprawdzić reguły modelu danych VC {rule} ({field}): {problem}."},
     # EU elements
     "EU_ELEMENTS_PRESENT": {"en": "All mandatory elements of the EU Council Recommendation on micro-credentials "
                                   "are present.",
