@@ -28,15 +28,18 @@ def add_health_route(app: FastAPI, dependencies: dict[str, Any]) -> None:
         return {"status": "ok" if healthy else "unavailable", **checks}
 
 
-def run_http(app: FastAPI | str, settings: HttpServiceSettings, *, workers: int = 1, factory: bool = False) -> None:
+def run_http(app: FastAPI | str, settings: HttpServiceSettings, *, workers: int = 1, factory: bool = False,
+             proxy_headers: bool = True) -> None:
     """Serve ``app`` with uvicorn; uvicorn turns SIGINT/SIGTERM into a graceful shutdown (lifespan exit).
 
     ``app`` is an application, or an import string (``"module:attribute"``; with ``factory``, a callable that
     returns one), which ``workers`` > 1 needs: each worker process imports and builds its own application.
     ``auto`` picks uvloop and httptools (``uvicorn[standard]``, pinned in constraints.txt) when installed.
+    ``proxy_headers=False`` keeps uvicorn from rewriting the client address from ``X-Forwarded-For`` (it
+    trusts 127.0.0.1 by default), for a service that decides about proxies itself (the verifier).
     """
     if workers > 1 and not isinstance(app, str):
         raise ValueError("several workers need the application as an import string")
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False,
                 lifespan="on", workers=workers if workers > 1 else None, factory=factory,
-                loop="auto", http="auto")
+                loop="auto", http="auto", proxy_headers=proxy_headers)

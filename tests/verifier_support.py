@@ -216,9 +216,10 @@ class _QuietServer(uvicorn.Server):
 class RunningServer:
     """An ASGI app served by uvicorn on a real loopback socket, in this event loop."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, **config: Any) -> None:
+        """``config``: further uvicorn settings (e.g. ``proxy_headers=False``, as the verifier runs)."""
         self.server = _QuietServer(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_config=None,
-                                                  access_log=False))
+                                                  access_log=False, **config))
         self.task: Any = None
 
     async def __aenter__(self) -> RunningServer:

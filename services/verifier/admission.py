@@ -4,8 +4,9 @@ It runs first for every HTTP request (:class:`~.edge.GatewayApp`), before routin
 or JSON parsing, so that refusing a request costs a few microseconds and the requests that are taken keep
 their latency. A request is refused with 429 problem+json and ``Retry-After`` when
 
-* its client address has used up its token bucket (``rate-limited``: ``rate`` a second, ``burst`` deep; see
-  :class:`~.limits.ClientBuckets`), or
+* its client address (the peer, or behind a trusted proxy the forwarded client, see
+  :class:`~.limits.TrustedProxies`) has used up its token bucket (``rate-limited``: ``rate`` a second,
+  ``burst`` deep; see :class:`~.limits.ClientBuckets`), or
 * the gateway process itself is saturated (``overloaded``, ``Retry-After: 1``): ``max_in_flight`` requests
   are already being answered, or the event loop's queueing delay is too long. New work would then wait behind
   what is already queued and every answer would be late; shedding part of it keeps the answered ones in time.
@@ -37,7 +38,7 @@ from collections.abc import Callable, Collection, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.verifier.limits import ClientBuckets
+from services.verifier.limits import ClientBuckets, TrustedProxies
 
 __all__ = ["Admission", "QueueDelayProbe", "Refusal"]
 
@@ -95,8 +96,10 @@ class Admission:
                  interval: float = 0.1, min_arrivals: int = 20, step: float = 0.01,
                  exempt: Collection[str] = ("/healthz",),
                  buckets: ClientBuckets | None = None, probe: QueueDelayProbe | None = None,
+                 proxies: TrustedProxies | None = None,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.buckets = buckets or ClientBuckets(rate, burst)
+        self.proxies = proxies or TrustedProxies()
         self.max_in_flight = max_in_flight
         self.max_queue_delay = max_queue_delay
         self.interval = interval
@@ -117,8 +120,7 @@ class Admission:
 
     def admit(self, scope: MutableMapping[str, Any]) -> Refusal | None:
         """None when the request is taken (then :meth:`release` it when answered), else the refusal."""
-        client = scope.get("client")
-        wait = self.buckets.take(client[0] if client else "unknown")
+        wait = self.buckets.take(self.proxies.client(scope))
         if wait > 0:
             self.shed["rate-limited"] += 1
             return Refusal("rate-limited", self._rate_detail, max(1, math.ceil(wait)))

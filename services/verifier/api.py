@@ -35,7 +35,7 @@ from microcred.verification.policy import combine
 from services.verifier.admission import Admission
 from services.verifier.edge import GatewayApp
 from services.verifier.fastpath import FastVerify
-from services.verifier.limits import BodyLimitMiddleware, add_cors
+from services.verifier.limits import BodyLimitMiddleware, TrustedProxies, add_cors
 from services.verifier.pages import render_error, render_home, render_reports
 from services.verifier.problems import (
     Problem,
@@ -56,8 +56,8 @@ _TOKEN_PATH = Path(min_length=1, max_length=256, description="the share token fr
 class GatewayLimits(Protocol):
     """The settings :func:`create_gateway_app` reads (a subset of ``services.verifier.config.Settings``).
 
-    ``max_in_flight`` and ``shed_queue_delay_ms`` (process saturation, see :mod:`~.admission`) are read when
-    present; without them only the per-client limit applies.
+    ``max_in_flight`` and ``shed_queue_delay_ms`` (process saturation, see :mod:`~.admission`) and
+    ``trusted_proxies`` are read when present; without them only the per-client limit applies, per peer.
     """
 
     max_body_bytes: int
@@ -288,6 +288,7 @@ def create_gateway_app(settings: GatewayLimits, *, lifespan: Any = None, extra_r
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     add_cors(app, settings.cors_origins)
     admission = Admission(settings.rate_limit_per_second, settings.rate_limit_burst,
+                          proxies=TrustedProxies(getattr(settings, "trusted_proxies", [])),
                           max_in_flight=getattr(settings, "max_in_flight", 0),
                           max_queue_delay=getattr(settings, "shed_queue_delay_ms", 0.0) / 1000)
     fast = FastVerify(app.full_stack, app.state, settings.max_body_bytes, unwrap) if fast_path else None

@@ -13,6 +13,10 @@ Besides the shared Kafka/Redis/HTTP settings:
   whose keys the gateway may use (never fetched);
 * ``MICROCRED_MAX_BODY_BYTES`` (262144), ``MICROCRED_RATE_LIMIT_PER_SECOND`` (20) and
   ``MICROCRED_RATE_LIMIT_BURST`` (60) per client address, ``MICROCRED_CORS_ORIGINS`` (JSON list, ``["*"]``);
+* ``MICROCRED_TRUSTED_PROXIES`` (JSON list of CIDRs, empty): the reverse proxies / load balancers in front of
+  the gateway. Only a request whose direct peer is in one of them has its client taken from
+  ``X-Forwarded-For`` (the rightmost address that is not a trusted proxy); otherwise the header is ignored.
+  Empty: every request is its peer's (uvicorn's own proxy-header handling is off for the verifier);
 * ``MICROCRED_REGISTRY_NAMESPACE`` / ``MICROCRED_REGISTRY_GROUP``: the verifier's own trust-registry read
   model in Redis and its consumer group;
 * ``MICROCRED_MAX_IN_FLIGHT`` (256) and ``MICROCRED_SHED_QUEUE_DELAY_MS`` (20): process saturation limits; past
@@ -31,9 +35,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from microcred.settings import HttpServiceSettings
+from services.verifier.limits import parse_networks
 
 
 class Settings(HttpServiceSettings):
@@ -47,6 +52,7 @@ class Settings(HttpServiceSettings):
     rate_limit_per_second: float = Field(default=20.0, gt=0)
     rate_limit_burst: int = Field(default=60, ge=1)
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    trusted_proxies: list[str] = Field(default_factory=list, description="CIDRs of trusted reverse proxies")
     max_in_flight: int = Field(default=256, ge=0)
     shed_queue_delay_ms: float = Field(default=20.0, ge=0)
     http_workers: int = Field(default=1, ge=1, le=64)
@@ -55,3 +61,12 @@ class Settings(HttpServiceSettings):
     result_cache_entries: int = Field(default=20_000, ge=0)
     registry_cache_seconds: float = Field(default=1.0, ge=0)
     http_fetch_timeout_seconds: float = Field(default=2.0, gt=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        try:
+            parse_networks(value)
+        except ValueError as exc:
+            raise ValueError(f"trusted_proxies must be IP networks in CIDR form: {exc}") from exc
+        return value

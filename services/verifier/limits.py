@@ -6,6 +6,11 @@
   :mod:`~.admission` consults it before anything else runs and answers 429 problem+json with ``Retry-After``
   when the bucket is empty. Buckets are per process and bounded in number (idle ones are dropped), which is
   what a per-instance limit behind a load balancer needs; a shared limit would live in the load balancer.
+* :class:`TrustedProxies` tells which address a request stands for: the direct peer, unless that peer is one
+  of the configured trusted proxies (``MICROCRED_TRUSTED_PROXIES``, CIDRs), and only then the rightmost
+  address of ``X-Forwarded-For`` that is not itself a trusted proxy. Without the setting the header is never
+  read (anyone can write it); with it, a client cannot pick its bucket by prepending addresses, since only
+  what the trusted proxies appended is believed.
 * CORS: :func:`add_cors` (Starlette's middleware; the API is public and read-only, so any origin may call it
   without credentials).
 
@@ -14,6 +19,7 @@ The body limit is plain ASGI middleware (no per-request task overhead).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 from collections import OrderedDict
@@ -25,7 +31,8 @@ from starlette.middleware.cors import CORSMiddleware
 
 from services.verifier.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 
-__all__ = ["BodyLimitMiddleware", "ClientBuckets", "TokenBucket", "add_cors", "send_problem"]
+__all__ = ["BodyLimitMiddleware", "ClientBuckets", "TokenBucket", "TrustedProxies", "add_cors", "parse_networks",
+           "send_problem"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -124,6 +131,59 @@ class ClientBuckets:
         else:
             self.buckets.move_to_end(client)
         return bucket.take(now)
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_MAX_HOPS = 32
+
+
+def parse_networks(values: Sequence[str]) -> tuple[IPNetwork, ...]:
+    """CIDRs (or single addresses) as networks; raises ValueError naming the first one that is neither."""
+    return tuple(ipaddress.ip_network(v.strip(), strict=False) for v in values)
+
+
+def _address(text: str) -> IPAddress | None:
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return mapped or address
+
+
+class TrustedProxies:
+    """The client address of a request: the peer, or what trusted proxies say in ``X-Forwarded-For``.
+
+    Walks the header's addresses (several headers are one list, in order) from the right: each trusted proxy
+    hop is skipped, the first address that is not a trusted proxy is the client. An unreadable entry stops the
+    walk at the last trusted hop (a proxy that wrote garbage is not believed past that point); a chain of only
+    trusted addresses gives its leftmost. Only the last ``32`` entries are looked at.
+    """
+
+    def __init__(self, networks: Sequence[str] = ()) -> None:
+        self.networks = parse_networks(networks)
+
+    def _trusted(self, address: IPAddress | None) -> bool:
+        return address is not None and any(address in network for network in self.networks)
+
+    def client(self, scope: Scope) -> str:
+        """The address whose bucket this request takes from."""
+        peer_info = scope.get("client")
+        peer = str(peer_info[0]) if peer_info else "unknown"
+        if not self.networks or not self._trusted(_address(peer)):
+            return peer
+        hops = [hop for name, value in scope.get("headers", ()) if name == b"x-forwarded-for"
+                for hop in value.decode("latin-1").split(",")]
+        current = peer
+        for hop in reversed(hops[-_MAX_HOPS:]):
+            address = _address(hop)
+            if address is None:
+                return current
+            if not self._trusted(address):
+                return str(address)
+            current = str(address)
+        return current
 
 
 def add_cors(app: FastAPI, origins: Sequence[str]) -> None:

@@ -126,9 +126,9 @@ def main() -> None:
     settings = Settings()
     if settings.http_workers > 1:
         run_http("services.verifier.main:app_from_environment", settings,
-                 workers=settings.http_workers, factory=True)
-    else:
-        run_http(create_app(settings), settings)
+                 workers=settings.http_workers, factory=True, proxy_headers=False)
+    else:  # proxies are MICROCRED_TRUSTED_PROXIES' business (admission), never uvicorn's default trust
+        run_http(create_app(settings), settings, proxy_headers=False)
 
 
 if __name__ == "__main__":
