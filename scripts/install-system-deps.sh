@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the platform needs from Debian when it is missing: redis-server, Java 17+, Maven,
-# and (for browser tests) chromium. Idempotent; needs root (or sudo) only when something is missing.
+# chromium + chromedriver (browser tests) and fonts. Idempotent; needs root (or sudo) only when something is
+# missing. Everything `make test` needs is installed here: no test depends on a variable only CI sets.
 set -euo pipefail
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
-if [ "${WITH_BROWSER:-0}" = "1" ]; then
-  command -v chromium >/dev/null 2>&1 || need+=(chromium)
-  command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
-fi
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing from Debian: ${need[*]}"
@@ -20,6 +20,6 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-for tool in redis-server java mvn; do
+for tool in redis-server java mvn chromium chromedriver; do
   command -v "$tool" >/dev/null 2>&1 || { echo "missing after install: $tool" >&2; exit 1; }
 done
