@@ -88,8 +88,11 @@ def create_server(
     # Health probes would drown real calls in traces: they are not traced.
     tracing = aio_server_interceptor(filter_=negate(service_name(health.SERVICE_NAME)))  # type: ignore[no-untyped-call]
     metrics = GrpcMetricsInterceptor(service_names[0].rsplit(".", 1)[-1] if service_names else "grpc")
+    # SO_REUSEPORT off: gRPC turns it on by default, and then a second server on a taken port binds silently
+    # and shares its traffic. A taken port must fail loudly instead.
     server = grpc.aio.server(interceptors=[tracing, metrics, *interceptors],
-                             options=[("grpc.max_receive_message_length", 16 * 1024 * 1024)])
+                             options=[("grpc.max_receive_message_length", 16 * 1024 * 1024),
+                                      ("grpc.so_reuseport", 0)])
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     register(server)
@@ -99,7 +102,7 @@ def create_server(
         raise OSError(f"could not bind gRPC server to {address}")
     health_server, health_port = None, None
     if health_address is not None:
-        health_server = grpc.aio.server()
+        health_server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, health_server)
         health_port = health_server.add_insecure_port(health_address)
         if health_port == 0:

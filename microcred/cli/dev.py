@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from microcred.infra.platform import REPO_ROOT, Platform, ensure_dev_pki, run_platform
+from microcred.infra.platform import (
+    PORT_SETTINGS,
+    REPO_ROOT,
+    Platform,
+    PortInUseError,
+    dev_ports,
+    ensure_dev_pki,
+    platform_processes,
+    run_platform,
+)
 
 app = typer.Typer(help="Run the platform locally (real Kafka and Redis on 127.0.0.1).", no_args_is_help=True)
 console = Console()
@@ -26,16 +36,68 @@ def _report(platform: Platform, status: dict[str, str]) -> None:
     table.add_row("redis", platform.redis.url, "ready", str(platform.redis.log_path))
     for svc in platform.services:
         table.add_row(svc.spec.name, svc.endpoint, status[svc.spec.name], str(svc.log_path))
+        if svc.spec.name == "revocation":
+            table.add_row("status lists", f"http://127.0.0.1:{platform.ports['revocation-http']}/status/",
+                          status[svc.spec.name], str(svc.log_path))
     console.print(table)
     console.print(f"mTLS material for gRPC clients: {platform.pki_dir} (ca.crt, client.crt, client.key)")
 
 
 @app.command("up")
-def up(data_dir: Path = typer.Option(DEFAULT_DATA, help="where data, logs and dev certificates go")) -> None:
-    """Start Kafka, Redis and the four services; print their endpoints; stop all on Ctrl-C."""
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_platform(data_dir, _report))
+def up(
+    data_dir: Path = typer.Option(DEFAULT_DATA, help="where data, logs and dev certificates go (kept between runs)"),
+    issuer_port: int = typer.Option(0, help=f"issuer gRPC port (default 50051, or {PORT_SETTINGS['issuer']})"),
+    revocation_port: int = typer.Option(
+        0, help=f"revocation gRPC port (default 50052, or {PORT_SETTINGS['revocation']})"),
+    status_port: int = typer.Option(
+        0, help=f"status-list HTTP port (default 8082, or {PORT_SETTINGS['revocation-http']})"),
+    wallet_port: int = typer.Option(0, help=f"wallet HTTP port (default 8081, or {PORT_SETTINGS['wallet']})"),
+    verifier_port: int = typer.Option(0, help=f"verifier HTTP port (default 8080, or {PORT_SETTINGS['verifier']})"),
+) -> None:
+    """Start Kafka, Redis and the four services; print their endpoints; stop all on Ctrl-C.
+
+    The data directory is kept: the next `mcred dev up` brings back the same platform (Kafka cluster, topics,
+    Redis state, keys, PKI and every credential issued). `mcred dev reset` wipes it.
+    """
+    try:
+        ports = dev_ports()
+    except PortInUseError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    chosen = {"issuer": issuer_port, "revocation": revocation_port, "revocation-http": status_port,
+              "wallet": wallet_port, "verifier": verifier_port}
+    ports.update({name: port for name, port in chosen.items() if port})
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_platform(data_dir, _report, ports))
+    except PortInUseError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
     console.print("stopped: no process left behind")
+
+
+@app.command("reset")
+def reset(
+    data_dir: Path = typer.Option(DEFAULT_DATA, help="the data directory `mcred dev up` uses"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
+) -> None:
+    """Wipe the local platform's data on purpose: Kafka log, Redis state, keys, PKI and every credential.
+
+    Refused while a platform runs on that directory. Example: `mcred dev reset --yes`.
+    """
+    if not data_dir.exists():
+        console.print(f"nothing to reset: {data_dir} does not exist")
+        return
+    running = platform_processes(data_dir)
+    if running:
+        console.print(f"[red]the platform is still running on {data_dir} ({len(running)} processes); "
+                      "stop it (Ctrl-C in `make run`) first[/red]")
+        raise typer.Exit(1)
+    if not yes and not typer.confirm(f"Delete {data_dir} with every credential, key and certificate in it?"):
+        console.print("nothing deleted")
+        raise typer.Exit(1)
+    shutil.rmtree(data_dir)
+    console.print(f"deleted {data_dir}: the next `make run` starts an empty platform")
 
 
 @app.command("infra")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import shutil
 import signal
@@ -19,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from microcred.infra.ports import free_port
+from microcred.infra.ports import free_port, port_bindable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
@@ -147,15 +148,50 @@ class LocalKafka:
             *args,
         ]
 
+    @property
+    def cluster_file(self) -> Path:
+        """Where the cluster id and node ports are kept, so that a restart finds its own data again."""
+        return self.data_dir / "cluster.json"
+
+    def _adopt_existing(self) -> dict[int, tuple[int, int]]:
+        """Take the cluster id of storage formatted before (a second ``make run``), and the node ports it had.
+
+        Kafka refuses to start on storage of another cluster id ("Invalid cluster.id"), so a data directory
+        that holds a cluster keeps its id. Older data directories have no ``cluster.json``: their id is read
+        from ``meta.properties``.
+        """
+        previous: dict[int, tuple[int, int]] = {}
+        if self.cluster_file.exists():
+            saved = json.loads(self.cluster_file.read_text())
+            self.cluster_id = str(saved["cluster_id"])
+            previous = {int(n["node_id"]): (int(n["port"]), int(n["controller_port"])) for n in saved["nodes"]}
+        else:
+            meta = self.data_dir / "k1" / "data" / "meta.properties"
+            if meta.exists():
+                for line in meta.read_text().splitlines():
+                    if line.startswith("cluster.id="):
+                        self.cluster_id = line.split("=", 1)[1].strip()
+        return previous
+
+    def _save_cluster(self) -> None:
+        nodes = [{"node_id": n.node_id, "port": n.port, "controller_port": n.controller_port} for n in self.members]
+        self.cluster_file.write_text(json.dumps({"cluster_id": self.cluster_id, "nodes": nodes}, indent=2) + "\n")
+
     def prepare(self) -> None:
-        """Choose ports, write configuration and format storage for every node (idempotent)."""
+        """Choose ports, write configuration and format storage for every node (idempotent: a data directory
+        that already holds a cluster keeps its cluster id, and its ports while they are free)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "log4j2.yaml").write_text(_LOG4J2)
+        previous = self._adopt_existing()
         if not self.members:
             for i in range(1, self.nodes + 1):
                 directory = self.data_dir / f"k{i}"
                 directory.mkdir(parents=True, exist_ok=True)
-                self.members.append(KafkaNode(i, free_port(), free_port(), directory))
+                port, controller_port = previous.get(i, (0, 0))
+                if not (port and controller_port and port_bindable(port) and port_bindable(controller_port)):
+                    port, controller_port = free_port(), free_port()
+                self.members.append(KafkaNode(i, port, controller_port, directory))
+        self._save_cluster()
         for node in self.members:
             props = node.directory / "server.properties"
             props.write_text(self._properties(node))

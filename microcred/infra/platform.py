@@ -1,7 +1,13 @@
 """The whole platform on one machine: Kafka, Redis, development PKI and the four services.
 
 ``make run`` calls :func:`run_platform` through ``mcred dev up``. Everything it starts runs in its own process
-group and is stopped on Ctrl-C (or SIGTERM), so nothing is left behind.
+group and is stopped on Ctrl-C (or SIGTERM), so nothing is left behind. Its data directory (Kafka log, Redis AOF,
+keys, PKI) is kept, so the next ``make run`` brings back the same platform; ``mcred dev reset`` wipes it.
+
+Ports: ``make run`` uses the documented defaults (:data:`DEFAULT_PORTS`, each changeable through its setting in
+:data:`PORT_SETTINGS`) and fails fast, naming the port and the setting, when one is taken. Tests never use fixed
+ports: a :class:`Platform` without ``fixed_ports`` takes free ports from the kernel and, should another process
+bind one first, starts that service again on new ones.
 """
 
 from __future__ import annotations
@@ -24,12 +30,16 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from microcred import pki
 from microcred.grpc_server import TlsFiles, client_channel
 from microcred.infra.kafka_local import LocalKafka
-from microcred.infra.ports import free_port, port_open
+from microcred.infra.ports import free_port, port_bindable, port_open
 from microcred.infra.redis_local import LocalRedis
 from microcred.kafka.topics import ensure_topics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REVOCATION_HTTP_PORT = 8082
+#: How many times a service is started again on fresh ports when a port picked for it was taken meanwhile.
+BIND_ATTEMPTS = 4
+#: What the services write to their log when their port is taken (gRPC core, uvicorn, our own check).
+BIND_FAILURE_MARKERS = ("Address already in use", "Failed to bind", "could not bind", "address already in use")
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,45 @@ SERVICES = (
     ServiceSpec("wallet", "services.wallet.main", "http", 8081),
     ServiceSpec("verifier", "services.verifier.main", "http", 8080),
 )
+
+
+#: ``make run``'s documented ports, by port name (a service, or ``revocation-http`` for status lists).
+DEFAULT_PORTS: dict[str, int] = {**{spec.name: spec.default_port for spec in SERVICES},
+                                 "revocation-http": REVOCATION_HTTP_PORT}
+#: The setting that changes each of ``make run``'s ports (environment variable or ``mcred dev up`` option).
+PORT_SETTINGS: dict[str, str] = {
+    "issuer": "MICROCRED_DEV_ISSUER_PORT",
+    "revocation": "MICROCRED_DEV_REVOCATION_PORT",
+    "revocation-http": "MICROCRED_DEV_STATUS_PORT",
+    "wallet": "MICROCRED_DEV_WALLET_PORT",
+    "verifier": "MICROCRED_DEV_VERIFIER_PORT",
+}
+
+
+class PortInUseError(RuntimeError):
+    """A port ``make run`` was told to use is taken; the message names the port and the setting to change."""
+
+
+def dev_ports(env: dict[str, str] | None = None) -> dict[str, int]:
+    """``make run``'s ports: the defaults, each overridden by its setting in :data:`PORT_SETTINGS`."""
+    env = dict(os.environ) if env is None else env
+    ports = dict(DEFAULT_PORTS)
+    for name, setting in PORT_SETTINGS.items():
+        if env.get(setting):
+            try:
+                ports[name] = int(env[setting])
+            except ValueError:
+                raise PortInUseError(f"{setting}={env[setting]!r} is not a port number") from None
+    return ports
+
+
+def check_ports_free(ports: dict[str, int]) -> None:
+    """Fail fast, naming the port and its setting, when one of ``ports`` is already taken on 127.0.0.1."""
+    for name, port in ports.items():
+        if port_open("127.0.0.1", port) or not port_bindable(port):
+            raise PortInUseError(
+                f"port {port} ({name}) is already in use on 127.0.0.1: stop what holds it, or choose another "
+                f"port with {PORT_SETTINGS[name]}=<port> (or `mcred dev up --{name}-port <port>`)")
 
 
 def ensure_dev_pki(directory: Path) -> Path:
@@ -71,6 +120,17 @@ class RunningService:
     process: subprocess.Popen[bytes]
     log_path: Path
     env: dict[str, str] = field(default_factory=dict, repr=False)
+    #: Where this process's own lines start in the (appended) log file.
+    log_offset: int = 0
+
+    def own_log(self) -> str:
+        """What this process has written to its log so far."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(self.log_offset)
+                return log.read().decode(errors="replace")
+        except OSError:
+            return ""
 
     @property
     def endpoint(self) -> str:
@@ -94,10 +154,26 @@ class Platform:
     ports: dict[str, int] = field(default_factory=dict)
     kafka_nodes: int = 1
     env_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: ``make run``'s ports (checked, never replaced); ``None`` (tests): free ports from the kernel.
+    fixed_ports: dict[str, int] | None = None
 
     @property
     def pki_dir(self) -> Path:
         return self.data_dir / "pki"
+
+    @classmethod
+    def attach(cls, data_dir: Path) -> Platform:
+        """Describe a platform that ``mcred dev up`` runs on ``data_dir`` (from its ``endpoints.json``), to talk
+        to it from another process. Nothing is started, and :meth:`stop` on the result stops nothing."""
+        from microcred.infra.kafka_local import KafkaNode
+
+        endpoints = json.loads((data_dir / "endpoints.json").read_text())
+        kafka = LocalKafka(data_dir / "kafka")
+        for i, address in enumerate(endpoints["kafka_bootstrap"].split(","), start=1):
+            kafka.members.append(KafkaNode(i, int(address.rsplit(":", 1)[1]), 0, kafka.data_dir / f"k{i}"))
+        redis_port = int(endpoints["redis_url"].rsplit(":", 1)[1].split("/", 1)[0])
+        return cls(data_dir, kafka=kafka, redis=LocalRedis(data_dir / "redis", port=redis_port),
+                   ports={k: int(v) for k, v in endpoints["ports"].items()})
 
     async def start_infrastructure(self) -> None:
         """Start Redis and Kafka (one node, or a three-node cluster) and create the platform's topics."""
@@ -134,10 +210,18 @@ class Platform:
         }
 
     def assign_ports(self) -> dict[str, int]:
-        """Each service's main port (and the revocation service's HTTP port): the default, or a free one."""
-        wanted = {spec.name: spec.default_port for spec in SERVICES}
-        wanted["revocation-http"] = REVOCATION_HTTP_PORT
-        return {name: port if not port_open("127.0.0.1", port) else free_port() for name, port in wanted.items()}
+        """Each service's main port (and the revocation service's HTTP port): the fixed ones, checked to be
+        free, or distinct free ports from the kernel."""
+        if self.fixed_ports is not None:
+            check_ports_free(self.fixed_ports)
+            return dict(self.fixed_ports)
+        ports: dict[str, int] = {}
+        for name in DEFAULT_PORTS:
+            port = free_port()
+            while port in ports.values():
+                port = free_port()
+            ports[name] = port
+        return ports
 
     def env_for(self, name: str, ports: dict[str, int], signer: str = "") -> dict[str, str]:
         """The environment of one service: shared settings plus what it needs to find the others."""
@@ -169,25 +253,50 @@ class Platform:
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         log_path = logs / f"{spec.name}.log"
+        log_offset = log_path.stat().st_size if log_path.exists() else 0
         with log_path.open("ab") as log:
             proc = subprocess.Popen([sys.executable, "-m", spec.module], env=env, cwd=REPO_ROOT,
                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        running = RunningService(spec, port, proc, log_path, env)
+        running = RunningService(spec, port, proc, log_path, env, log_offset)
         self.services.append(running)
         return running
 
     async def start_services(self, timeout: float = 90.0) -> dict[str, str]:
-        """Start revocation first (its status-list signer is what verifiers trust), then the other three."""
+        """Start revocation first (its status-list signer is what verifiers trust), then the other three.
+
+        With free ports (tests), a service that finds its port taken by another process in the moment between
+        the choice and its bind is stopped with the others of its step, and the step starts again on new ports.
+        """
         ensure_dev_pki(self.pki_dir)
-        ports = self.assign_ports()
-        self.ports = ports
+        self.ports = self.assign_ports()
+        await self._start_step(("revocation",), ("revocation", "revocation-http"), timeout)
+        signer = await fetch_signer(self.ports["revocation-http"], timeout)
+        return await self._start_step(("issuer", "wallet", "verifier"), ("issuer", "wallet", "verifier"), timeout,
+                                      signer)
+
+    async def _start_step(self, names: tuple[str, ...], port_names: tuple[str, ...], timeout: float,
+                          signer: str = "") -> dict[str, str]:
         by_name = {spec.name: spec for spec in SERVICES}
-        self.start_service(by_name["revocation"], ports["revocation"], self.env_for("revocation", ports))
-        await self.wait_services(timeout)
-        signer = await fetch_signer(ports["revocation-http"], timeout)
-        for name in ("issuer", "wallet", "verifier"):
-            self.start_service(by_name[name], ports[name], self.env_for(name, ports, signer))
-        return await self.wait_services(timeout)
+        for attempt in range(1, BIND_ATTEMPTS + 1):
+            started = [self.start_service(by_name[n], self.ports[n], self.env_for(n, self.ports, signer))
+                       for n in names]
+            try:
+                return await self.wait_services(timeout)
+            except RuntimeError:
+                if self.fixed_ports is not None or attempt == BIND_ATTEMPTS or not any(
+                        _lost_bind_race(svc) for svc in started):
+                    raise
+            self._stop_processes(started)
+            for svc in started:
+                self.services.remove(svc)
+            taken = {port for name, port in self.ports.items() if name not in port_names}
+            for name in port_names:
+                port = free_port()
+                while port in taken:
+                    port = free_port()
+                taken.add(port)
+                self.ports[name] = port
+        raise AssertionError("unreachable")
 
     def kill_service(self, name: str, sig: int = signal.SIGKILL) -> RunningService:
         """Kill one service (SIGKILL by default) for fault tests; it stays in the list, dead."""
@@ -225,20 +334,33 @@ class Platform:
 
     def stop(self) -> None:
         """Stop the services (SIGTERM, then SIGKILL), then Kafka and Redis."""
-        for svc in self.services:
-            if svc.process.poll() is None:
-                os.killpg(svc.process.pid, signal.SIGTERM)
-        for svc in self.services:
-            try:
-                svc.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(svc.process.pid, signal.SIGKILL)
-                svc.process.wait(timeout=5)
+        self._stop_processes(self.services)
         self.services.clear()
         if self.kafka is not None:
             self.kafka.stop()
         if self.redis is not None:
             self.redis.stop()
+
+
+    @staticmethod
+    def _stop_processes(services: list[RunningService]) -> None:
+        for svc in services:
+            if svc.process.poll() is None:
+                os.killpg(svc.process.pid, signal.SIGTERM)
+        for svc in services:
+            try:
+                svc.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(svc.process.pid, signal.SIGKILL)
+                svc.process.wait(timeout=5)
+
+
+def _lost_bind_race(svc: RunningService) -> bool:
+    """True when the service exited because the port chosen for it was taken."""
+    if svc.process.poll() is None:
+        return False
+    log = svc.own_log()
+    return any(marker in log for marker in BIND_FAILURE_MARKERS)
 
 
 async def probe(svc: RunningService, tls: TlsFiles) -> str:
@@ -277,15 +399,49 @@ async def fetch_signer(http_port: int, timeout: float) -> str:
             await asyncio.sleep(0.2)
 
 
-async def run_platform(data_dir: Path, report: Callable[[Platform, dict[str, str]], None]) -> None:
-    """Start everything, call ``report`` with the endpoints, and run until SIGINT/SIGTERM."""
+def platform_processes(data_dir: Path) -> list[int]:
+    """Pids of live processes that belong to a platform on ``data_dir`` (Kafka and Redis name it on their
+    command line; the services get it in their environment)."""
+    marker = str(data_dir.resolve())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environ = (entry / "environ").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline or marker in environ:
+            found.append(int(entry.name))
+    return found
+
+
+def write_endpoints(platform: Platform) -> Path:
+    """Write ``<data_dir>/endpoints.json`` (ports, Kafka, Redis, PKI) for scripts and tools that use the platform."""
+    assert platform.kafka is not None and platform.redis is not None
+    path = platform.data_dir / "endpoints.json"
+    path.write_text(json.dumps({"ports": platform.ports, "kafka_bootstrap": platform.kafka.bootstrap,
+                                "redis_url": platform.redis.url, "pki_dir": str(platform.pki_dir)}, indent=2))
+    return path
+
+
+async def run_platform(data_dir: Path, report: Callable[[Platform, dict[str, str]], None],
+                       ports: dict[str, int] | None = None) -> None:
+    """Start everything on ``make run``'s ports, call ``report`` with the endpoints, and run until SIGINT/SIGTERM.
+
+    The ports are checked before anything starts, so a taken one fails fast with the setting that changes it.
+    """
     from microcred.lifecycle import wait_for_shutdown_signal
 
-    platform = Platform(data_dir)
+    fixed = dev_ports() if ports is None else ports
+    check_ports_free(fixed)
+    platform = Platform(data_dir, fixed_ports=fixed)
     stop_requested = asyncio.Event()
     try:
         await platform.start_infrastructure()
         status = await platform.start_services()
+        write_endpoints(platform)
         report(platform, status)
         waiter = asyncio.ensure_future(wait_for_shutdown_signal())
         while not waiter.done() and not stop_requested.is_set():
@@ -294,4 +450,5 @@ async def run_platform(data_dir: Path, report: Callable[[Platform, dict[str, str
                     raise RuntimeError(f"{svc.spec.name} exited unexpectedly; see {svc.log_path}")
             await asyncio.wait({waiter}, timeout=1.0)
     finally:
+        (data_dir / "endpoints.json").unlink(missing_ok=True)
         platform.stop()

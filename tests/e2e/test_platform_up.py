@@ -4,68 +4,52 @@ from __future__ import annotations
 
 import os
 import re
-import signal
+import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from microcred.infra.platform import platform_processes
+from tests.e2e import devplatform
+
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def processes_mentioning(text: str) -> list[str]:
-    """Live processes whose command line or environment mention ``text`` (our data dir is unique to this test).
-
-    Kafka and Redis name the data dir on their command line; the services get it in ``MICROCRED_TLS_DIR``.
-    """
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            environ = (entry / "environ").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if (text in cmdline or text in environ) and str(os.getpid()) != entry.name:
-            found.append(f"{entry.name}: {cmdline[:120]}")
-    return found
 
 
 def test_platform_starts_reports_serving_and_stops_cleanly(tmp_path: Path) -> None:
     data_dir = tmp_path / "platform-run"
-    env = {**os.environ, "COLUMNS": "250"}
-    proc = subprocess.Popen([sys.executable, "-m", "microcred.cli.main", "dev", "up", "--data-dir", str(data_dir)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    output: list[str] = []
+    run = devplatform.start(data_dir)
     try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            output.append(line)
-            if "mTLS material" in line:
-                break
-        text = "".join(output)
-        assert "mTLS material" in text, text
+        text = run.text
         for name in ("issuer", "revocation", "wallet", "verifier"):
             row = next(r for r in text.splitlines() if re.search(rf"\b{name}\b", r))
             assert ("SERVING" in row) or ("200" in row), row
+            assert str(run.ports[name]) in row, row
+        assert f"http://127.0.0.1:{run.ports['revocation-http']}/status/" in text
         for port in re.findall(r"http://127\.0\.0\.1:(\d+)", text):
-            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
-        # Nothing is left of the processes that mention our data dir once Ctrl-C is handled.
-        assert len(processes_mentioning(str(data_dir))) >= 6, "expected Kafka, Redis and four services"
+            if int(port) != run.ports["revocation-http"]:
+                assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+        # Kafka, Redis and four services mention our data dir; nothing of them is left once Ctrl-C is handled.
+        assert len(platform_processes(data_dir)) >= 6, "expected Kafka, Redis and four services"
     finally:
-        proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=90)
-    assert proc.returncode == 0, rest
-    assert "no process left behind" in rest
-    time.sleep(0.5)
-    assert processes_mentioning(str(data_dir)) == []
+        run.stop()
+
+
+def test_a_taken_port_fails_fast_naming_the_port_and_its_setting(tmp_path: Path) -> None:
+    ports = devplatform.free_ports()
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", ports["verifier"]))
+        holder.listen()
+        args = [sys.executable, "-m", "microcred.cli.main", "dev", "up", "--data-dir", str(tmp_path / "run")]
+        for name, port in ports.items():
+            args += [devplatform.PORT_OPTIONS[name], str(port)]
+        result = subprocess.run(args, cwd=devplatform.ROOT, capture_output=True, text=True, timeout=60,
+                                env={**os.environ, "COLUMNS": "250"})
+    out = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 2, out
+    assert f"port {ports['verifier']} (verifier) is already in use" in out
+    assert "MICROCRED_DEV_VERIFIER_PORT" in out and "--verifier-port" in out
+    assert not (tmp_path / "run" / "kafka").exists(), "nothing may start before the ports are checked"
+    assert platform_processes(tmp_path / "run") == []
