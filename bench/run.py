@@ -86,13 +86,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short version of every measurement")
     parser.add_argument("--only", nargs="*", help="run only measurements whose module name ends with these")
+    parser.add_argument("--out", type=Path, help="write the figures here instead of bench/results/latest.json "
+                        "(and leave history.jsonl alone): for runs used only as load, e.g. beside the fault suite")
     args = parser.parse_args()
     results = asyncio.run(run(args.quick, args.only))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "latest.json"
+    out = args.out or RESULTS / "latest.json"
     out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    with (RESULTS / "history.jsonl").open("a") as history:
-        history.write(json.dumps(results, sort_keys=True) + "\n")
+    if args.out is None:
+        with (RESULTS / "history.jsonl").open("a") as history:
+            history.write(json.dumps(results, sort_keys=True) + "\n")
     print(f"wrote {out}")
 
 
