@@ -353,6 +353,12 @@ def _verify_one(
     created_str = created if isinstance(created, str) else None
     suite_str = suite_name if isinstance(suite_name, str) else None
     try:
+        # A proof without a type, or a DataIntegrityProof without a cryptosuite, is malformed (invalid), which
+        # is not the same as a well-formed proof of a kind this verifier does not implement (unknown).
+        if not isinstance(proof.get("type"), str) or not proof["type"]:
+            raise _ProofFailure(False, VerificationCode.MALFORMED_PROOF, "proof.type missing or not a string")
+        if proof["type"] == _DI_PROOF and (not isinstance(proof.get("cryptosuite"), str) or not proof["cryptosuite"]):
+            raise _ProofFailure(False, VerificationCode.MALFORMED_PROOF, "proof.cryptosuite missing or not a string")
         if proof.get("type") not in (_DI_PROOF, _ED25519_2020):
             raise _ProofFailure(
                 None, VerificationCode.UNSUPPORTED_CRYPTOSUITE, f"unsupported proof type {proof.get('type')!r}"

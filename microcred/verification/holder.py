@@ -1,5 +1,6 @@
 """HOLDER_BINDING (presentations): the holder signed this presentation, for this challenge and domain, and is
-the subject of every credential in it.
+the subject of every credential in it (when the verifier's policy requires it; otherwise the report says which
+credentials' subject the holder is not: the data model allows holder and subject to differ).
 
 Needs the presentation's proof verified (``proofPurpose: authentication``). Then, in order: the signing key
 must belong to the ``holder`` (when the presentation names one); with a verifier ``challenge`` every proof must
@@ -32,7 +33,7 @@ def holder_id(presentation: Mapping[str, Any]) -> str | None:
 
 def check_holder_binding(presentation: Mapping[str, Any], proof: ProofCheck,
                          credentials: Sequence[Mapping[str, Any]], challenge: str | None,
-                         domain: str | None) -> CheckResult:
+                         domain: str | None, *, holder_must_be_subject: bool = False) -> CheckResult:
     """The HOLDER_BINDING result of a presentation whose proofs were checked as ``proof``."""
     outcome = proof.outcome
     if outcome.verified is False:
@@ -46,17 +47,25 @@ def check_holder_binding(presentation: Mapping[str, Any], proof: ProofCheck,
         return invalid(_H, Reason.HOLDER_NOT_SIGNER, holder=holder, signer=signer)
     holder = holder or next(iter(sorted(controllers)), "?")
     results = _challenge_results(presentation, challenge, domain, holder)
+    not_subject: list[str] = []
     for i, credential in enumerate(credentials):
         name = str(credential.get("id") or f"#{i + 1}")
         ids = {s.get("id") for s in subjects(credential) if isinstance(s.get("id"), str)}
-        if not ids:
+        if holder in ids:
+            continue
+        if not holder_must_be_subject:
+            not_subject.append(name)
+        elif not ids:
             results.append(unknown(_H, Reason.SUBJECT_NOT_IDENTIFIABLE, holder=holder, credential=name))
-        elif holder not in ids:
+        else:
             results.append(invalid(_H, Reason.HOLDER_NOT_SUBJECT, holder=holder, credential=name))
     for status in (CheckStatus.INVALID, CheckStatus.UNKNOWN):
         for result in results:
             if result.status is status:
                 return result
+    if not_subject:
+        return valid(_H, Reason.HOLDER_BOUND_NOT_SUBJECT, holder=holder, challenge=challenge, domain=domain,
+                     credentials=not_subject)
     return valid(_H, Reason.HOLDER_BOUND, holder=holder, challenge=challenge, domain=domain)
 
 

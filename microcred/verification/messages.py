@@ -179,6 +179,12 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
                            "the holder is the subject of every credential.",
                      "pl": "Prezentację podpisał posiadacz {holder} dla tego wyzwania i domeny, a posiadacz jest "
                            "podmiotem każdego poświadczenia."},
+    "HOLDER_BOUND_NOT_SUBJECT": {"en": "The presentation was signed by the holder {holder} for this challenge and "
+                                       "domain; the holder is not the subject of {credentials} (the data model "
+                                       "allows this, and this verifier's policy does not require it).",
+                                 "pl": "Prezentację podpisał posiadacz {holder} dla tego wyzwania i domeny; posiadacz "
+                                       "nie jest podmiotem {credentials} (model danych na to pozwala, a zasady tego "
+                                       "weryfikatora tego nie wymagają)."},
     "NOT_A_PRESENTATION_CHECK": {"en": "Holder binding applies to presentations only.",
                                  "pl": "Powiązanie z posiadaczem dotyczy tylko prezentacji."},
     "PRESENTATION_SIGNATURE_INVALID": {"en": "The presentation's signature is not valid ({problem}).",

@@ -24,7 +24,7 @@ from microcred.verification.document import as_list, issuer_id, types
 from microcred.verification.eu_check import check_eu_elements, is_micro_credential
 from microcred.verification.format_check import check_format
 from microcred.verification.holder import check_holder_binding, holder_id
-from microcred.verification.policy import Verdict, combine, decide, required_checks
+from microcred.verification.policy import combine, decide, required_checks
 from microcred.verification.ports import VerificationPorts
 from microcred.verification.report import VerificationReport
 from microcred.verification.signature import ProofCheck, check_proofs
@@ -144,13 +144,15 @@ async def verify_presentation(presentation: Any, challenge: str | None, domain: 
     async def run_binding() -> list[CheckResult]:
         if not proof:
             return [unknown(CheckId.HOLDER_BINDING, Reason.PRESENTATION_SIGNATURE_UNKNOWN, problem="not checked")]
-        return [check_holder_binding(presentation, proof[0], embedded, challenge, domain)]
+        return [check_holder_binding(presentation, proof[0], embedded, challenge, domain,
+                                     holder_must_be_subject=ports.holder_must_be_subject)]
 
     checks = (*await _guarded((CheckId.FORMAT,), run_format), *await _guarded((CheckId.SIGNATURE,), run_proofs),
               *await _guarded((CheckId.HOLDER_BINDING,), run_binding))
     reports = tuple([await verify_credential(vc, ports, now) for vc in embedded])
     own = decide(checks, required)
-    verdict = combine([own, *(r.verdict for r in reports)]) if reports else combine([own, Verdict.UNDETERMINED])
+    # A presentation with no credentials (verifiableCredential is optional) stands on its own checks.
+    verdict = combine([own, *(r.verdict for r in reports)])
     document_id = presentation.get("id") if isinstance(presentation.get("id"), str) else None
     return VerificationReport("presentation", verdict, checks, now, required, document_id, holder,
                               credentials=reports)

@@ -92,5 +92,8 @@ class VerificationPorts:
     status_list_signers: frozenset[str] | None = None
     """When set, status lists must be signed by one of these identifiers (e.g. the revocation service's
     did:key); None accepts any signer whose key resolves, as the Bitstring Status List REC allows."""
+    holder_must_be_subject: bool = False
+    """Policy: a presentation's holder must be the subject of every credential in it (HOLDER_NOT_SUBJECT,
+    invalid). Off by default: the data model lets holder and subject differ; the report says so either way."""
     directory: TrustDirectory | None = None
     """DID -> registry issuer snapshot over ``trust`` (created on first use when not given)."""

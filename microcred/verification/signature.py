@@ -10,10 +10,11 @@ SIGNATURE maps the outcome: verified -> valid; definitely not valid (bad signatu
 uncanonicalisable data, wrong purpose, expired proof) -> invalid; could not check (unknown suite or context,
 key not obtainable) -> unknown.
 
-ISSUER_IDENTITY, over every proof that names a verification method: a retired, not-yet-valid or unknown key of
-a known controller -> invalid; a key whose controllers include the issuer -> valid; a key of someone else ->
-invalid when the issuer is known to the resolver (its keys are all listed), otherwise unknown; an unresolvable
-method -> unknown.
+ISSUER_IDENTITY, over every proof that names a verification method: valid when at least one verified proof is by
+a key of the issuer (the other signers of a proof set or chain are listed in ``details.other_signers``); else a
+retired, not-yet-valid or unknown key of a known controller -> invalid; a key whose controllers include the
+issuer -> valid; a key of someone else -> invalid when the issuer is known to the resolver (its keys are all
+listed), otherwise unknown; an unresolvable method -> unknown.
 """
 
 from __future__ import annotations
@@ -104,6 +105,10 @@ def verify_cached(document: Mapping[str, Any], lookups: Mapping[str, KeyLookup],
 def _signature_result(outcome: VerificationOutcome, lookups: Mapping[str, KeyLookup]) -> CheckResult:
     details: dict[str, Any] = {"suite": outcome.cryptosuite or "?", "verification_method": outcome.verification_method,
                                "created": outcome.created, "proofs": max(1, len(outcome.proofs))}
+    if len(outcome.proofs) > 1:  # a proof set or chain: every proof is reported, each for what it is
+        details["each"] = [{"verification_method": o.verification_method, "suite": o.cryptosuite or "?",
+                            "verified": o.verified, "code": o.code.value, "message": o.message[:300]}
+                           for o in outcome.proofs]
     if outcome.verified is True:
         return valid(_SIG, Reason.SIGNATURE_VALID, **details)
     reason = _CODE_REASONS.get(outcome.code, Reason.INTERNAL_ERROR)
@@ -117,7 +122,7 @@ def _signature_result(outcome: VerificationOutcome, lookups: Mapping[str, KeyLoo
 
 
 async def _identity_result(document: Mapping[str, Any], subject: str | None, lookups: Mapping[str, KeyLookup],
-                           keys: KeyResolver) -> CheckResult:
+                           keys: KeyResolver, outcome: VerificationOutcome | None = None) -> CheckResult:
     if not lookups:
         return unknown(_ID, Reason.NO_VERIFICATION_METHOD, issuer=subject or "?")
     results: list[CheckResult] = []
@@ -133,6 +138,15 @@ async def _identity_result(document: Mapping[str, Any], subject: str | None, loo
             results.append(invalid(_ID, Reason.KEY_NOT_OF_ISSUER, **details))
         else:
             results.append(unknown(_ID, Reason.ISSUER_UNRESOLVABLE, problem=lookup.message, **details))
+    # Proof sets and chains: at least one verified proof by a key of the issuer makes the identity; proofs by
+    # others (witnesses, endorsers) are listed for what they are, without deciding it.
+    verified = {o.verification_method for o in (outcome.proofs or (outcome,))
+                if o.verified is True} if outcome is not None else set()
+    by_issuer = [r for r in results if r.status is CheckStatus.VALID and r.details["verification_method"] in verified]
+    if by_issuer and len(results) > 1:
+        others = [{"verification_method": r.details["verification_method"], "status": r.status.value,
+                   "reason_code": r.reason_code.value} for r in results if r not in by_issuer]
+        return valid(_ID, Reason.ISSUER_KEY_VALID, **{**by_issuer[0].details, "other_signers": others})
     for status in (CheckStatus.INVALID, CheckStatus.UNKNOWN):
         for result in results:
             if result.status is status:
@@ -146,5 +160,5 @@ async def check_proofs(document: Mapping[str, Any], subject: str | None, keys: K
     """SIGNATURE and ISSUER_IDENTITY for ``document`` whose proofs should be by ``subject`` (issuer or holder)."""
     lookups = await resolve_proof_keys(document, keys, now)
     outcome = verify_cached(document, lookups, now, purpose=purpose, digest=digest, cache=cache)
-    identity = await _identity_result(document, subject, lookups, keys)
+    identity = await _identity_result(document, subject, lookups, keys, outcome)
     return ProofCheck(_signature_result(outcome, lookups), identity, outcome, lookups)

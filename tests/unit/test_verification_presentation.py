@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
 from microcred.crypto.did_key import verification_method_id
 from microcred.crypto.multikey import decode_ed25519_secret_key
 from microcred.verification import CheckId, CheckStatus, Reason, Verdict, verify
-from tests.unit.factories import LEARNER_DID
+from tests.unit.factories import ISSUED_AT, LEARNER_DID
 from tests.verifier_support import NOW, World
 
 C, S, R, V = CheckId, CheckStatus, Reason, Verdict
@@ -55,14 +56,38 @@ async def test_no_challenge_means_holder_binding_unknown() -> None:
     assert report.verdict is V.UNDETERMINED
 
 
-async def test_holder_who_is_not_the_subject_is_invalid() -> None:
+async def test_holder_who_is_not_the_subject_is_invalid_when_the_policy_requires_it() -> None:
     world = World()
     changed = world.credential()
     changed["credentialSubject"] = {**changed["credentialSubject"], "id": "did:example:someone-else"}
-    report = await verify(presentation([changed]), world.ports(), NOW, challenge="c-123")
+    ports = dataclasses.replace(world.ports(), holder_must_be_subject=True)
+    report = await verify(presentation([changed]), ports, NOW, challenge="c-123")
     binding = report.check(C.HOLDER_BINDING)
     assert binding is not None and (binding.status, binding.reason_code) == (S.INVALID, R.HOLDER_NOT_SUBJECT)
     assert report.verdict is V.INVALID
+
+
+async def test_holder_who_is_not_the_subject_is_reported_by_default() -> None:
+    # The data model lets holder and subject differ: the binding says so, the verdict follows the other checks.
+    world = World()
+    unsigned = {k: v for k, v in world.credential().items() if k != "proof"}
+    unsigned["credentialSubject"] = {**unsigned["credentialSubject"], "id": "did:example:someone-else"}
+    other = sign_eddsa_rdfc_2022(unsigned, world.issuer_key, world.vm, created=ISSUED_AT)
+    report = await verify(presentation([other]), world.ports(), NOW, challenge="c-123")
+    binding = report.check(C.HOLDER_BINDING)
+    assert binding is not None and (binding.status, binding.reason_code) == (S.VALID, R.HOLDER_BOUND_NOT_SUBJECT)
+    assert binding.details["credentials"] == [other["id"]]
+    assert report.verdict is V.VALID, report.to_dict()
+
+
+async def test_presentation_without_credentials_stands_on_its_own_checks() -> None:
+    vp = sign_eddsa_rdfc_2022(
+        {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+         "holder": LEARNER_DID}, HOLDER_KEY, verification_method_id(LEARNER_DID), proof_purpose="authentication",
+        challenge="c-123")
+    report = await verify(vp, World().ports(), NOW, challenge="c-123")
+    assert report.verdict is V.VALID, report.to_dict()
+    assert report.credentials == ()
 
 
 async def test_presentation_signed_by_someone_other_than_the_holder_is_invalid() -> None:
