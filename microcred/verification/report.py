@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from microcred.verification.checks import CheckId, CheckResult
+from microcred.verification.checks import CheckId, CheckResult, CheckStatus
 from microcred.verification.messages import verdict_text
 from microcred.verification.policy import Verdict
 
@@ -40,6 +40,16 @@ class VerificationReport:
         """The result of one check, or None when the report has no such check."""
         return next((c for c in self.checks if c.id is check_id), None)
 
+    @property
+    def issuer_vouched(self) -> bool:
+        """Whether the trust registry vouches for the issuer (ACCREDITATION valid: registered and accredited).
+
+        Otherwise the summary (the issuer's name, EQF level, quality assurance...) is only what the issuer says
+        about itself, however "valid" the credential is.
+        """
+        accreditation = self.check(CheckId.ACCREDITATION)
+        return accreditation is not None and accreditation.status is CheckStatus.VALID
+
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """JSON form, messages in ``lang``."""
         out: dict[str, Any] = {
@@ -58,5 +68,6 @@ class VerificationReport:
         if self.kind == "presentation":
             out["credentials"] = [c.to_dict(lang) for c in self.credentials]
         else:
+            out["issuer_vouched"] = self.issuer_vouched
             out["summary"] = dict(self.summary)
         return out

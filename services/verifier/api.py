@@ -99,6 +99,8 @@ class ReportOut(BaseModel):
     policy: str
     required_checks: list[str]
     checks: list[CheckOut]
+    issuer_vouched: bool | None = Field(None, description="credentials: whether the trust registry vouches for "
+                                        "the issuer (accreditation valid); false: the summary is self-asserted")
     summary: dict[str, Any] | None = None
     credentials: list[ReportOut] | None = None
 

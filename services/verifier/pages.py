@@ -5,6 +5,12 @@ given, else the best ``Accept-Language`` match, else English (English and Polish
 (WCAG 2.1 AA): ``lang`` on ``<html>``, a skip link, real tables with captions and header cells, every mark
 spelled out in text (never colour alone), colours with at least 4.5:1 contrast, visible focus outlines, no
 script needed, every control reachable by keyboard.
+
+A credential whose issuer the trust registry does not vouch for (ACCREDITATION not valid: a did:key, a
+partner outside the registry, a registry that could not be read) can still be "Valid" (authentic, in force,
+not revoked). Its page then says, next to the verdict, that the issuer's name, EQF level and quality
+assurance are self-asserted, and marks those rows "(self-asserted)"; the JSON report carries
+``issuer_vouched: false``.
 """
 
 from __future__ import annotations
@@ -46,6 +52,14 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "agency": "Accrediting agency", "framework": "Framework", "type": "Type",
         "max_eqf_level": "Highest EQF level", "accrediting_body": "Accrediting body",
         "decision_reference": "Decision",
+        "self_asserted": "self-asserted", "not_vouched_title": "Issuer not vouched for.",
+        "details_self_asserted": "What the credential says (the issuer's own statements, not vouched for)",
+        "not_vouched_missing": "{issuer} is not in this platform's trust registry, so nobody vouches for its name, "
+                               "its EQF level or its quality assurance: they are self-asserted.",
+        "not_vouched_other": "{issuer} could not be confirmed by this platform's trust registry, so nobody vouches "
+                             "for its name, its EQF level or its quality assurance: they are self-asserted.",
+        "valid_means": "“Valid” means only that the credential is authentic (signed with that issuer's key), in "
+                       "force and not revoked.",
     },
     "pl": {
         "page_title": "Weryfikacja poświadczenia", "skip": "Przejdź do wyniku", "language": "Język",
@@ -68,11 +82,22 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "agency": "Agencja akredytująca", "framework": "Ramy", "type": "Rodzaj",
         "max_eqf_level": "Najwyższy poziom EQF", "accrediting_body": "Organ akredytujący",
         "decision_reference": "Decyzja",
+        "self_asserted": "deklaracja wystawcy", "not_vouched_title": "Wystawca niepotwierdzony.",
+        "details_self_asserted": "Co zawiera poświadczenie (deklaracje samego wystawcy, niepotwierdzone)",
+        "not_vouched_missing": "{issuer} nie figuruje w rejestrze zaufania tej platformy, więc nikt nie potwierdza "
+                               "jego nazwy, poziomu EQF ani zapewnienia jakości: to deklaracje samego wystawcy.",
+        "not_vouched_other": "Rejestr zaufania tej platformy nie potwierdził wystawcy {issuer}, więc nikt nie "
+                             "potwierdza jego nazwy, poziomu EQF ani zapewnienia jakości: to deklaracje samego "
+                             "wystawcy.",
+        "valid_means": "„Ważne” oznacza tylko, że poświadczenie jest autentyczne (podpisane kluczem tego "
+                       "wystawcy), obowiązuje i nie zostało unieważnione.",
     },
 }
 _ACCREDITATION_FIELDS = ("agency", "framework", "type", "max_eqf_level", "accrediting_body", "decision_reference",
                          "valid_until")
 _MARKS = {"valid": "✔", "invalid": "✘", "unknown": "?"}
+#: Summary rows that speak about the issuer's standing: only the registry could vouch for them.
+_ISSUER_CLAIMS = frozenset({"issuer", "awarding_body", "country", "eqf_level", "quality_assurance"})
 
 
 def _value(value: Any) -> Any:
@@ -91,13 +116,31 @@ def _view(report: VerificationReport, lang: str) -> dict[str, Any]:
     if accreditation is not None:
         acc_rows = [(labels.get(k, k), _value(accreditation.details[k])) for k in _ACCREDITATION_FIELDS
                     if accreditation.details.get(k) not in (None, "")]
+    vouched = report.kind != "credential" or report.issuer_vouched
+    summary = [(_summary_label(k, labels, vouched), _value(v)) for k, v in report.summary.items()]
     return {"verdict": report.verdict.value, "verdict_text": verdict_text(report.verdict.value, lang),
             "verdict_mark": {"valid": "✔", "invalid": "✘", "undetermined": "?"}[report.verdict.value],
-            "checks": checks, "summary": [(labels.get(k, k), _value(v)) for k, v in report.summary.items()],
+            "vouched": vouched, "not_vouched": "" if vouched else _not_vouched(report, labels),
+            "checks": checks, "summary": summary,
             "title": report.summary.get("title") or report.document_id or labels["credential"],
             "accreditation": acc_rows,
             "accreditation_message": accreditation.to_dict(lang)["message"] if accreditation else "",
             "verified_at": report.verified_at.strftime("%Y-%m-%d %H:%M:%S %Z"), "id": report.document_id}
+
+
+def _summary_label(key: str, labels: Mapping[str, str], vouched: bool) -> str:
+    label = labels.get(key, key)
+    return label if vouched or key not in _ISSUER_CLAIMS else f"{label} ({labels['self_asserted']})"
+
+
+def _not_vouched(report: VerificationReport, labels: Mapping[str, str]) -> str:
+    """Why nobody vouches for the issuer's statements, naming the issuer as it names itself."""
+    name = str(report.summary.get("issuer") or "")
+    issuer = f"“{name}” ({report.issuer})" if name and report.issuer else name or report.issuer or "?"
+    accreditation = report.check(CheckId.ACCREDITATION)
+    missing = accreditation is None or accreditation.reason_code.value == "ISSUER_NOT_IN_REGISTRY"
+    text = labels["not_vouched_missing" if missing else "not_vouched_other"].format(issuer=issuer)
+    return f"{text} {labels['valid_means']}"
 
 
 def _flatten(reports: Sequence[VerificationReport]) -> list[VerificationReport]:
