@@ -5,6 +5,9 @@ Order of the checks (the first problem is the reason; ``details.problems`` lists
 1. a JSON object with ``@context`` whose first entry is the VC 2.0 or VC 1.1 context;
 2. every context URL is one this verifier holds (pinned, hash-checked): otherwise ``unknown`` with
    ``UNKNOWN_CONTEXT``; remote contexts are never fetched;
+2b. the JSON is the compacted form of those contexts, so what the checks read is what was signed
+   (:mod:`microcred.jsonld.compacted`): otherwise ``invalid`` NOT_COMPACTED; and within the verifier's limits
+   on size and shape: otherwise ``unknown`` TOO_COMPLEX;
 3. the VC Data Model shape: ``type``, ``issuer``, ``credentialSubject``, dates (``validFrom``/``validUntil`` as
    dateTimeStamps for 2.0, ``issuanceDate``/``expirationDate`` for 1.1), ``credentialStatus`` objects;
 4. with an Open Badges 3.0 context, the OB 3.0 profile (credential and subject types, ``validFrom`` for 2.0);
@@ -20,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from microcred import vcdm
+from microcred.jsonld.compacted import TOO_COMPLEX, compaction_problem
 from microcred.jsonld.loader import (
     CanonicalizationError,
     ContextIntegrityError,
@@ -42,7 +46,7 @@ from microcred.verification.document import (
     vc_version,
 )
 
-__all__ = ["check_format"]
+__all__ = ["check_format", "refusal"]
 
 _F = CheckId.FORMAT
 _OB_TYPES = {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"}
@@ -182,8 +186,19 @@ def check_format(document: Any, *, presentation: bool = False, digest: str | Non
     return result
 
 
+def refusal(document: Mapping[str, Any]) -> CheckResult | None:
+    """FORMAT ``invalid`` NOT_COMPACTED or ``unknown`` TOO_COMPLEX when the document is not read at all (see
+    :mod:`microcred.jsonld.compacted`), else None. Cheap: one pass over the JSON, no JSON-LD processing."""
+    refused = compaction_problem(document)
+    if refused is None:
+        return None
+    if refused.reason == TOO_COMPLEX:
+        return unknown(_F, Reason.TOO_COMPLEX, field=refused.path, problem=refused.problem)
+    return invalid(_F, Reason.NOT_COMPACTED, field=refused.path, problem=refused.problem)
+
+
 def _check(document: Mapping[str, Any], presentation: bool) -> CheckResult:
-    problem = _context_problem(document)
+    problem = _context_problem(document) or refusal(document)
     if problem is not None:
         return problem
     version = vc_version(document) or "2.0"

@@ -45,6 +45,16 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
                        "pl": "Dokument używa pojęcia, którego nie definiuje żaden z jego kontekstów: {problem}."},
     "JSONLD_ERROR": {"en": "The document is not valid JSON-LD: {problem}.",
                      "pl": "Dokument nie jest poprawnym JSON-LD: {problem}."},
+    "NOT_COMPACTED": {"en": "The document is not in the compacted form of its contexts ({field}): {problem}. "
+                            "Its JSON could be read differently from what was signed, so it is not read.",
+                      "pl": "Dokument nie jest w postaci skompaktowanej swoich kontekstów ({field}): {problem}. "
+                            "Jego JSON mógłby znaczyć co innego niż to, co podpisano, więc nie jest odczytywany."},
+    "TOO_COMPLEX": {"en": "The document is too complex to verify within this verifier's limits ({field}): "
+                          "{problem}.",
+                    "pl": "Dokument jest zbyt złożony, by go sprawdzić w granicach tego weryfikatora ({field}): "
+                          "{problem}."},
+    "NOT_CHECKED": {"en": "Not checked: {problem}.",
+                    "pl": "Nie sprawdzono: {problem}."},
     "DATA_MODEL_VIOLATION": {"en": "The document breaks the VC Data Model rule {rule} ({field}): {problem}.",
                              "pl": "Dokument narusza regułę modelu danych VC {rule} ({field}): {problem}."},
     "DATA_MODEL_UNCHECKED": {"en": "The VC Data Model rule {rule} ({field}) could not be checked: {problem}.",

@@ -66,6 +66,20 @@ def _cached(ports: VerificationPorts, key: tuple[str, str], compute: Callable[[]
     return cast("T", hit)
 
 
+# FORMAT refusals after which nothing else is read (see microcred.jsonld.compacted): the JSON may not say what
+# was signed, or the document is beyond the verifier's limits (and canonicalising it could cost without bound).
+_REFUSED = frozenset({Reason.NOT_COMPACTED, Reason.TOO_COMPLEX})
+
+
+def _not_checked(ids: tuple[CheckId, ...]) -> list[CheckResult]:
+    return [unknown(c, Reason.NOT_CHECKED, problem="the format check refused the document") for c in ids]
+
+
+def _document_id(document: Mapping[str, Any]) -> str | None:
+    value = document.get("id")
+    return value if isinstance(value, str) else None
+
+
 def _directory(ports: VerificationPorts) -> TrustDirectory | None:
     if ports.trust is None:
         return None
@@ -103,8 +117,13 @@ async def verify_credential(document: Any, ports: VerificationPorts, now: dateti
     async def status() -> list[CheckResult]:
         return await check_statuses(document, ports, now)
 
+    fmt = await sync(CheckId.FORMAT, lambda: check_format(document, digest=digest, cache=ports.cache))
+    if fmt[0].reason_code in _REFUSED:
+        checks = (fmt[0], *_not_checked(_CREDENTIAL_ORDER[1:]))
+        return VerificationReport("credential", decide(checks, required), checks, now, required,
+                                  _document_id(document), issuer, micro)
     results = [
-        *await sync(CheckId.FORMAT, lambda: check_format(document, digest=digest, cache=ports.cache)),
+        *fmt,
         *await sync(CheckId.EU_ELEMENTS, lambda: _cached(ports, ("eu", digest), lambda: check_eu_elements(document))),
         *await _guarded((CheckId.SIGNATURE, CheckId.ISSUER_IDENTITY), proofs),
         *await _guarded((CheckId.ACCREDITATION,), accreditation),
@@ -112,7 +131,7 @@ async def verify_credential(document: Any, ports: VerificationPorts, now: dateti
         *await _guarded((CheckId.REVOCATION, CheckId.SUSPENSION), status),
     ]
     checks = tuple(sorted(results, key=lambda c: _CREDENTIAL_ORDER.index(c.id)))
-    document_id = document.get("id") if isinstance(document.get("id"), str) else None
+    document_id = _document_id(document)
     summary = _cached(ports, ("summary", digest), lambda: summarize(document))
     return VerificationReport("credential", decide(checks, required), checks, now, required, document_id, issuer,
                               micro, summary=summary)
@@ -147,14 +166,18 @@ async def verify_presentation(presentation: Any, challenge: str | None, domain: 
         return [check_holder_binding(presentation, proof[0], embedded, challenge, domain,
                                      holder_must_be_subject=ports.holder_must_be_subject)]
 
-    checks = (*await _guarded((CheckId.FORMAT,), run_format), *await _guarded((CheckId.SIGNATURE,), run_proofs),
+    fmt = await _guarded((CheckId.FORMAT,), run_format)
+    if fmt[0].reason_code in _REFUSED:
+        checks: tuple[CheckResult, ...] = (fmt[0], *_not_checked((CheckId.SIGNATURE, CheckId.HOLDER_BINDING)))
+        return VerificationReport("presentation", decide(checks, required), checks, now, required,
+                                  _document_id(presentation), holder)
+    checks = (*fmt, *await _guarded((CheckId.SIGNATURE,), run_proofs),
               *await _guarded((CheckId.HOLDER_BINDING,), run_binding))
     reports = tuple([await verify_credential(vc, ports, now) for vc in embedded])
     own = decide(checks, required)
     # A presentation with no credentials (verifiableCredential is optional) stands on its own checks.
     verdict = combine([own, *(r.verdict for r in reports)])
-    document_id = presentation.get("id") if isinstance(presentation.get("id"), str) else None
-    return VerificationReport("presentation", verdict, checks, now, required, document_id, holder,
+    return VerificationReport("presentation", verdict, checks, now, required, _document_id(presentation), holder,
                               credentials=reports)
 
 

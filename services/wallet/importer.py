@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from microcred.crypto.data_integrity import verify_data_integrity
 from microcred.crypto.did_key import resolve_key
+from microcred.jsonld.compacted import compaction_problem
 from microcred.registry.ports import RegistryReader
 from microcred.verification import (
     CheckId,
@@ -58,7 +59,13 @@ class CredentialVerifier(Protocol):
 
 
 def check_shape(document: Mapping[str, Any], now: datetime) -> ImportVerdict | None:
-    """A refusal for a document that is not a usable VC 2.0 credential at ``now``, else None."""
+    """A refusal for a document that is not a usable VC 2.0 credential at ``now``, else None.
+
+    A document whose JSON is not the compacted form of its pinned contexts is refused first (NOT_COMPACTED,
+    :mod:`microcred.jsonld.compacted`): the fields read below must be the ones that were signed."""
+    refused = compaction_problem(document)
+    if refused is not None:
+        return ImportVerdict(False, refused.reason, f"{refused.path}: {refused.problem}")
     context = document.get("@context")
     if not isinstance(context, list) or not context or context[0] != VC_V2_CONTEXT:
         return ImportVerdict(False, "UNSUPPORTED_FORMAT", "@context must start with the VC 2.0 context")

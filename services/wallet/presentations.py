@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from microcred.crypto.data_integrity import VerificationCode, sign_eddsa_rdfc_2022, verify_data_integrity
 from microcred.crypto.did_key import resolve_key, verification_method_id
+from microcred.jsonld.compacted import compaction_problem
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 PRESENTATION_TYPE = "VerifiablePresentation"
@@ -85,6 +86,9 @@ def _subjects_bound(vp: Mapping[str, Any], holder: str) -> bool | None:
 def verify_presentation_binding(vp: Mapping[str, Any], challenge: str, domain: str,
                                 now: datetime | None = None) -> PresentationCheck:
     """Is ``vp`` the holder's own answer to this challenge and domain? (did:key holders)."""
+    refused = compaction_problem(vp)  # what is read below must be what was signed
+    if refused is not None:
+        return PresentationCheck(False, refused.reason, f"{refused.path}: {refused.problem}")
     if PRESENTATION_TYPE not in _types(vp.get("type")):
         return PresentationCheck(False, BindingCode.NOT_A_PRESENTATION, "type lacks VerifiablePresentation")
     holder = vp.get("holder")

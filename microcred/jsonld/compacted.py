@@ -1,0 +1,260 @@
+"""The compaction rule: a document is read as JSON only when its JSON is the compacted form of its pinned contexts.
+
+A Data Integrity proof signs the canonical RDF dataset, not the JSON text. Many JSON texts have the same
+dataset: a key written as its full IRI, a value written as an expanded value object (``{"@value", "@type"}``),
+an alias from an inline context, ``@graph`` wrapping, a node split in two objects that share an ``id``. A check
+that reads ``document["credentialStatus"]`` or ``document["validUntil"]`` from such a text reads something
+other than what was signed: a revoked or expired credential could verify "valid".
+
+So every check reads the JSON, and :func:`compaction_problem` refuses (``NOT_COMPACTED``) any document whose
+JSON is not in the one form those readers understand, the compacted form under its own pinned contexts:
+
+1. ``@context`` appears only at the top of a document (a credential, a presentation, or a credential embedded
+   in a presentation) and lists pinned context URLs only: no inline context objects, so no aliases, no
+   ``@vocab``/``@base`` and no redefinitions;
+2. no other key starts with ``@`` (no ``@graph``, ``@id``, ``@type``, ``@value``, ``@list``, ``@set``,
+   ``@reverse``, ``@included``, ``@nest``, ``@index``...) and no key contains ``:`` (no IRI or compact-IRI
+   keys); the keys of a language map (a term whose pinned definition has ``@container: @language``) must be
+   language tags with string values;
+3. ``type`` values are terms (no ``:``): a type written as an IRI would also escape the type-scoped contexts;
+4. every ``id`` is an absolute IRI that JSON-LD leaves unchanged: no blank-node identifiers (``_:``), no
+   compact IRIs of a defined prefix (:func:`microcred.credential.rdfc_template.iri_ok`);
+5. no object other than the document itself carries the document's ``id`` with further properties (that
+   would add properties, such as ``validUntil``, to the credential's node), and every status entry's ``id`` is
+   used by no other object with properties;
+6. a proof is a flat object of the Data Integrity proof terms with string values (``domain`` and
+   ``previousProof`` may be lists of strings), so the proof options read are the ones signed.
+
+Bounded cost (``TOO_COMPLEX``): the same walk counts and limits nesting depth, objects, values, objects without
+an ``id`` (blank nodes), proofs and embedded credentials before any JSON-LD processing runs.
+
+It is one pass over the JSON, without JSON-LD processing: cheap enough for every request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from microcred.jsonld import loader
+
+__all__ = ["NOT_COMPACTED", "TOO_COMPLEX", "Limits", "Refusal", "compaction_problem", "language_map_terms"]
+
+NOT_COMPACTED = "NOT_COMPACTED"
+TOO_COMPLEX = "TOO_COMPLEX"
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
+_PROOF_STRINGS = frozenset({"id", "type", "cryptosuite", "created", "expires", "verificationMethod",
+                            "proofPurpose", "proofValue", "challenge", "nonce"})
+_PROOF_STRING_LISTS = frozenset({"domain", "previousProof"})
+_EMBEDDED = "verifiableCredential"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one document may contain before it is refused as ``TOO_COMPLEX`` (a platform credential uses a
+    small fraction of each: depth 7, ~60 objects, ~250 values, ~50 objects without an id, 1 proof)."""
+
+    max_depth: int = 24
+    max_objects: int = 2_000
+    max_values: int = 10_000
+    max_blank_nodes: int = 500
+    max_proofs: int = 4
+    max_embedded: int = 32
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a document is not read: ``reason`` is ``NOT_COMPACTED`` or ``TOO_COMPLEX``; ``path`` where."""
+
+    reason: str
+    path: str
+    problem: str
+
+
+class _Refused(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.problem)
+        self.refusal = refusal
+
+
+@cache
+def language_map_terms() -> frozenset[str]:
+    """Terms that some pinned context defines with ``@container: @language`` (their values may be maps)."""
+    terms: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, dict) and "@language" in _as_list(value.get("@container")):
+                    terms.add(key)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for entry in set(loader.manifest().values()):
+        walk(json.loads(resources.files("microcred.jsonld.contexts").joinpath(entry.file).read_bytes()))
+    return frozenset(terms)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def _iri_ok(value: str) -> bool:
+    # Imported late: rdfc_template imports the loader, and both are needed only once a document has ids.
+    from microcred.credential.rdfc_template import iri_ok
+    return iri_ok(value)
+
+
+class _Walk:
+    """One pass over a document (and the credentials embedded in it), counting and checking.
+
+    The position is kept as a stack of keys and indexes and turned into text only for a refusal: this walk
+    runs on every request."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.objects = self.values = self.blank = self.embedded = 0
+        self.languages = language_map_terms()
+        self.at: list[str | int] = []
+
+    def refuse(self, reason: str, problem: str, *extra: str | int) -> None:
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in [*self.at, *extra]).lstrip(".")
+        raise _Refused(Refusal(reason, path or "$", problem))
+
+    def contexts(self, value: Any) -> None:
+        for i, entry in enumerate(_as_list(value)):
+            if not isinstance(entry, str):
+                self.refuse(NOT_COMPACTED, "inline contexts are not accepted: only pinned context URLs",
+                            "@context", i)
+
+    def document(self, doc: Mapping[str, Any], depth: int) -> None:
+        """A credential or presentation: its own @context, ids and proofs are judged on their own."""
+        self.contexts(doc.get("@context"))
+        proofs = _as_list(doc.get("proof"))
+        if len(proofs) > self.limits.max_proofs:
+            self.refuse(TOO_COMPLEX, f"more than {self.limits.max_proofs} proofs", "proof")
+        for i, proof in enumerate(proofs):
+            self.proof(proof, i)
+        ids: dict[str, int] = {}
+        self.node(doc, depth, ids, top=True)
+        own = doc.get("id")
+        if isinstance(own, str) and ids.get(own, 0) > 0:
+            self.refuse(NOT_COMPACTED, "another object carries the document's id with properties", "id")
+        for i, status in enumerate(_as_list(doc.get("credentialStatus"))):
+            sid = status.get("id") if isinstance(status, dict) else None
+            if isinstance(sid, str) and ids.get(sid, 0) > 1:
+                self.refuse(NOT_COMPACTED, "the status entry's id is shared with another object",
+                            "credentialStatus", i, "id")
+
+    def proof(self, proof: Any, index: int) -> None:
+        if not isinstance(proof, dict):
+            return  # the signature check reports a malformed proof
+        for key, value in proof.items():
+            if key in _PROOF_STRINGS and isinstance(value, str):
+                continue
+            if key in _PROOF_STRING_LISTS and all(isinstance(v, str) for v in _as_list(value)):
+                continue
+            if key == "@context" and all(isinstance(v, str) for v in _as_list(value)):
+                continue  # eddsa-jcs-2022 proofs repeat the document's context (pinned URLs only)
+            self.refuse(NOT_COMPACTED, "a proof holds only Data Integrity proof terms with string values",
+                        "proof", index, key)
+
+    def node(self, node: Mapping[str, Any], depth: int, ids: dict[str, int], top: bool = False) -> None:
+        self.objects += 1
+        limits = self.limits
+        if depth > limits.max_depth:
+            self.refuse(TOO_COMPLEX, f"nested deeper than {limits.max_depth}")
+        if self.objects > limits.max_objects:
+            self.refuse(TOO_COMPLEX, f"more than {limits.max_objects} objects")
+        node_id = node.get("id")
+        if node_id is None:
+            self.blank += 1
+            if self.blank > limits.max_blank_nodes:
+                self.refuse(TOO_COMPLEX, f"more than {limits.max_blank_nodes} objects without an id")
+        elif type(node_id) is not str or not _iri_ok(node_id):
+            self.refuse(NOT_COMPACTED, "an id must be an absolute IRI (no blank node or compact IRI)", "id")
+        elif not top and len(node) > 1:
+            ids[node_id] = ids.get(node_id, 0) + 1
+        at = self.at
+        for key, value in node.items():
+            if not key or key[0] == "@" or ":" in key:
+                if key == "@context" and not top:
+                    self.contexts(value)  # a nested credential (an OB endorsement) names its own contexts
+                    continue
+                if top and key in ("@context", "proof"):
+                    continue
+                self.refuse(NOT_COMPACTED, f"key {key[:80]!r} is not a term of the pinned contexts", key)
+            if top and key == "proof":
+                continue
+            kind = type(value)
+            if kind is str or value is None or kind is bool or kind is int or kind is float:
+                self.values += 1
+                if key == "type" and (value is None or kind is not str or ":" in value or not value):
+                    self.refuse(NOT_COMPACTED, "a type must be a term of the pinned contexts", key)
+                continue
+            at.append(key)
+            if key == "type":
+                for t in _as_list(value):
+                    if type(t) is not str or ":" in t or not t:
+                        self.refuse(NOT_COMPACTED, "a type must be a term of the pinned contexts")
+                self.values += len(value)
+            elif key == _EMBEDDED:
+                for i, item in enumerate(_as_list(value)):
+                    self.embedded += 1
+                    if self.embedded > limits.max_embedded:
+                        self.refuse(TOO_COMPLEX, f"more than {limits.max_embedded} credentials")
+                    if isinstance(item, dict):
+                        at.append(i)
+                        self.document(item, depth + 1)
+                        at.pop()
+            elif key in self.languages and isinstance(value, dict):
+                self.language_map(value)
+            else:
+                self.value(value, depth + 1, ids)
+            at.pop()
+        if self.values > limits.max_values:
+            self.refuse(TOO_COMPLEX, f"more than {limits.max_values} values")
+
+    def language_map(self, value: Mapping[str, Any]) -> None:
+        for tag, text in value.items():
+            if not _LANGUAGE_TAG.fullmatch(tag) or not all(isinstance(t, str) for t in _as_list(text)):
+                self.refuse(NOT_COMPACTED, "a language map holds language tags and strings", tag[:40])
+            self.values += len(_as_list(text))
+
+    def value(self, value: Any, depth: int, ids: dict[str, int]) -> None:
+        if isinstance(value, dict):
+            self.node(value, depth, ids)
+        elif type(value) is list:
+            if depth > self.limits.max_depth:
+                self.refuse(TOO_COMPLEX, f"nested deeper than {self.limits.max_depth}")
+            at = self.at
+            for i, item in enumerate(value):
+                kind = type(item)
+                if kind is str or item is None or kind is bool or kind is int or kind is float:
+                    self.values += 1
+                    continue
+                at.append(i)
+                if kind is list:
+                    self.refuse(NOT_COMPACTED, "lists of lists are not in compacted form")
+                self.value(item, depth + 1, ids)
+                at.pop()
+        else:
+            self.values += 1
+
+
+def compaction_problem(document: Mapping[str, Any], limits: Limits | None = None) -> Refusal | None:
+    """Why ``document`` (a credential or presentation) is not read, or None when it is in compacted form and
+    within ``limits``. Pure and linear in the size of the document."""
+    walk = _Walk(limits or Limits())
+    try:
+        walk.document(document, 0)
+    except _Refused as refused:
+        return refused.refusal
+    return None
