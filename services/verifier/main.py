@@ -44,6 +44,7 @@ from services.verifier.api import Gateway, create_gateway_app
 from services.verifier.config import Settings
 from services.verifier.sources import GatewayStatusSource, WalletClient
 from services.verifier.trust_api import trust_router
+from services.verifier.vcapi import router as vcapi_router
 
 
 def _controller_documents(settings: Settings) -> list[dict[str, Any]]:
@@ -110,6 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
             log.info("verifier stopped")
 
     app = create_gateway_app(settings, lifespan=lifespan, extra_routers=[trust_router(registry)])
+    app.include_router(vcapi_router)  # VC-API POST /credentials/verify, /presentations/verify
     add_health_route(app, deps)
     # one server span per request; the per-message receive/send spans cost more than they tell
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz", exclude_spans=["receive", "send"])
