@@ -142,8 +142,10 @@ class RegistryKeys:
 
 
 async def registry_keys(registry: RegistryReader, document: Mapping[str, Any],
-                        now: datetime | None = None) -> RegistryKeys:
-    """Resolve every did:web method named by ``document``'s proofs at that proof's ``created`` time."""
+                        now: datetime | None = None, purpose: str = "assertionMethod") -> RegistryKeys:
+    """Resolve every did:web method named by ``document``'s proofs at that proof's ``created`` time, for
+    ``purpose`` proofs: our DID documents list every key under ``assertionMethod`` only, so a key is refused
+    (UNKNOWN_VERIFICATION_METHOD) for any other purpose."""
     now = now or datetime.now(UTC)
     out = RegistryKeys()
     for proof in _proofs(document):
@@ -151,6 +153,9 @@ async def registry_keys(registry: RegistryReader, document: Mapping[str, Any],
         if not isinstance(method, str) or not method.startswith("did:web:"):
             continue
         resolution = await resolve_verification_method(registry, method, _signed_at(proof, now))
+        if resolution.public_key is not None and purpose != "assertionMethod":
+            resolution = KeyResolution(None, KeyProblem.UNKNOWN_VERIFICATION_METHOD,
+                                       f"{method} is listed under assertionMethod only, not {purpose}")
         if resolution.public_key is None:
             out.problems[method] = resolution
             out.keys.pop(method, None)
@@ -188,8 +193,9 @@ class RegistryVerification:
 
 async def verify_with_registry(document: Mapping[str, Any], registry: RegistryReader,
                                now: datetime | None = None, **options: Any) -> RegistryVerification:
-    """Verify ``document``'s proofs with keys from the trust registry (``options`` go to the verifier)."""
-    keys = await registry_keys(registry, document, now)
+    """Verify ``document``'s proofs with keys from the trust registry (``options`` go to the verifier; their
+    ``expected_proof_purpose`` also picks the verification relationship the keys must hold)."""
+    keys = await registry_keys(registry, document, now, options.get("expected_proof_purpose", "assertionMethod"))
     outcome = verify_data_integrity(document, keys, now=now, **options)
     problem = keys.problems.get(outcome.verification_method or "") if outcome.verified is not True else None
     return RegistryVerification(outcome, problem)

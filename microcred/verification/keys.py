@@ -7,6 +7,12 @@
   partners, test fixtures). Nothing is ever fetched from the network: a third-party ``did:web`` or HTTPS
   controller that is not configured is *unresolvable*, which the report shows as ``unknown``.
 * :class:`ChainKeyResolver`: asks each resolver in turn.
+
+Every resolver answers for one verification relationship, the proof's expected purpose: a key may sign an
+``assertionMethod`` proof (a credential, a status list) only when its controller lists it under
+``assertionMethod``, an ``authentication`` proof (a presentation) only under ``authentication``. A did:key's
+key holds both (and the capability relations), as its DID document does; the platform's did:web keys are all
+under ``assertionMethod`` only (:func:`microcred.registry.did_web.build_did_document`).
 """
 
 from __future__ import annotations
@@ -26,12 +32,21 @@ from microcred.verification.ports import KeyLookup, KeyLookupProblem, KeyResolve
 __all__ = ["ChainKeyResolver", "ControllerDocumentResolver", "DidKeyResolver", "RegistryKeyResolver", "controller_of"]
 
 _UNRESOLVABLE = KeyLookupProblem.UNRESOLVABLE
+_ASSERTION = "assertionMethod"
+#: The relationships a did:key document lists its Ed25519 key under (the did:key method's document).
+_DID_KEY_RELATIONS = frozenset({"assertionMethod", "authentication", "capabilityInvocation",
+                                "capabilityDelegation"})
 _PROBLEMS = {
     KeyProblem.UNKNOWN_ISSUER: KeyLookupProblem.UNRESOLVABLE,
     KeyProblem.UNKNOWN_VERIFICATION_METHOD: KeyLookupProblem.UNKNOWN_VERIFICATION_METHOD,
     KeyProblem.KEY_RETIRED: KeyLookupProblem.KEY_RETIRED,
     KeyProblem.KEY_NOT_YET_VALID: KeyLookupProblem.KEY_NOT_YET_VALID,
 }
+
+
+def _not_under(verification_method: str, purpose: str, listed: str, source: str) -> KeyLookup:
+    return KeyLookup(None, problem=KeyLookupProblem.UNKNOWN_VERIFICATION_METHOD, source=source,
+                     message=f"{verification_method} is not a {purpose} method of its controller ({listed})")
 
 
 def controller_of(verification_method: str) -> str:
@@ -54,9 +69,14 @@ def _did_key_lookup(verification_method: str) -> KeyLookup:
 class DidKeyResolver:
     """did:key verification methods (``did:key:z6Mk…#z6Mk…`` or bare ``did:key:z6Mk…``)."""
 
-    async def resolve(self, verification_method: str, signed_at: datetime) -> KeyLookup:
+    async def resolve(self, verification_method: str, signed_at: datetime,
+                      purpose: str = _ASSERTION) -> KeyLookup:
         """The key encoded in the DID, or UNRESOLVABLE for anything that is not an Ed25519 did:key."""
-        return _did_key_lookup(verification_method)
+        lookup = _did_key_lookup(verification_method)
+        if lookup.public_key is not None and purpose not in _DID_KEY_RELATIONS:
+            return _not_under(verification_method, purpose, "listed under " + ", ".join(sorted(_DID_KEY_RELATIONS)),
+                              "did:key")
+        return lookup
 
     async def knows_issuer(self, issuer_id: str) -> bool:
         """A did:key's only key is the DID itself."""
@@ -74,8 +94,16 @@ class RegistryKeyResolver:
         self._ttl, self._max = ttl, max_entries
         self._kept: dict[tuple[str, datetime], tuple[float, KeyLookup]] = {}
 
-    async def resolve(self, verification_method: str, signed_at: datetime) -> KeyLookup:
-        """The key valid at ``signed_at``, or why there is none (registry errors: LOOKUP_FAILED)."""
+    async def resolve(self, verification_method: str, signed_at: datetime,
+                      purpose: str = _ASSERTION) -> KeyLookup:
+        """The key valid at ``signed_at``, or why there is none (registry errors: LOOKUP_FAILED); a known key
+        for any ``purpose`` but ``assertionMethod`` is refused (the DID documents list them there only)."""
+        lookup = await self._resolve_cached(verification_method, signed_at)
+        if lookup.public_key is not None and purpose != _ASSERTION:
+            return _not_under(verification_method, purpose, "listed under assertionMethod only", self.source)
+        return lookup
+
+    async def _resolve_cached(self, verification_method: str, signed_at: datetime) -> KeyLookup:
         if not verification_method.startswith("did:web:") or "#" not in verification_method:
             return KeyLookup(None, problem=_UNRESOLVABLE, message="not a did:web verification method")
         if self._ttl <= 0:
@@ -123,15 +151,16 @@ class ControllerDocumentResolver:
     """Verification methods from DID/controller documents held in memory (never fetched).
 
     Each document needs an ``id`` and ``verificationMethod`` entries with ``publicKeyMultibase`` (Ed25519
-    Multikey); a method named under ``assertionMethod`` or ``authentication`` may sign for the document's
-    ``id``. A method with ``revoked`` (xsd:dateTime) cannot vouch for signatures made at or after that time.
+    Multikey); a method named under a relationship (``assertionMethod``, ``authentication``...) may sign
+    proofs of that purpose, and only those, for the document's ``id``. A method with ``revoked``
+    (xsd:dateTime) cannot vouch for signatures made at or after that time.
     """
 
     source = "controller document"
 
     def __init__(self, documents: Iterable[Mapping[str, Any]]) -> None:
         self._methods: dict[str, Mapping[str, Any]] = {}
-        self._controllers: dict[str, set[str]] = {}
+        self._controllers: dict[tuple[str, str], set[str]] = {}  # (relation, method) -> listing documents
         self._documents: set[str] = set()
         for doc in documents:
             self._add(doc)
@@ -141,19 +170,20 @@ class ControllerDocumentResolver:
         self._documents.add(doc_id)
         for method in doc.get("verificationMethod", []):
             self._methods[self._absolute(doc_id, str(method["id"]))] = method
-        for relation in ("assertionMethod", "authentication"):
+        for relation in _DID_KEY_RELATIONS:
             for ref in doc.get(relation, []):
                 ref_id = ref if isinstance(ref, str) else str(ref.get("id", ""))
                 if isinstance(ref, Mapping):
                     self._methods[self._absolute(doc_id, ref_id)] = ref
-                self._controllers.setdefault(self._absolute(doc_id, ref_id), set()).add(doc_id)
+                self._controllers.setdefault((relation, self._absolute(doc_id, ref_id)), set()).add(doc_id)
 
     @staticmethod
     def _absolute(doc_id: str, ref: str) -> str:
         return doc_id + ref if ref.startswith("#") else ref
 
-    async def resolve(self, verification_method: str, signed_at: datetime) -> KeyLookup:
-        """The configured key, honouring ``revoked``."""
+    async def resolve(self, verification_method: str, signed_at: datetime,
+                      purpose: str = _ASSERTION) -> KeyLookup:
+        """The configured key, honouring ``revoked``, when a document lists it under ``purpose``."""
         method = self._methods.get(verification_method)
         if method is None:
             known = controller_of(verification_method) in self._documents
@@ -174,16 +204,20 @@ class ControllerDocumentResolver:
         except MultikeyError as exc:
             return KeyLookup(None, problem=KeyLookupProblem.UNKNOWN_VERIFICATION_METHOD, message=str(exc),
                              source=self.source)
-        controllers = frozenset(self._controllers.get(verification_method, set()))
+        controllers = self.controllers_of(verification_method, purpose)
+        if not controllers:
+            listed = sorted(r for r, m in self._controllers if m == verification_method)
+            return _not_under(verification_method, purpose, "listed under " + (", ".join(listed) or "nothing"),
+                              self.source)
         return KeyLookup(key, controllers, source=self.source)
 
     async def knows_issuer(self, issuer_id: str) -> bool:
         """True for the ids of the configured documents."""
         return issuer_id in self._documents
 
-    def controllers_of(self, verification_method: str) -> frozenset[str]:
-        """Documents that list ``verification_method`` (possibly a did:key defined elsewhere) as theirs."""
-        return frozenset(self._controllers.get(verification_method, set()))
+    def controllers_of(self, verification_method: str, purpose: str = _ASSERTION) -> frozenset[str]:
+        """Documents that list ``verification_method`` (possibly a did:key defined elsewhere) under ``purpose``."""
+        return frozenset(self._controllers.get((purpose, verification_method), set()))
 
 
 class ChainKeyResolver:
@@ -192,21 +226,23 @@ class ChainKeyResolver:
     def __init__(self, *resolvers: KeyResolver) -> None:
         self._resolvers = resolvers
 
-    async def resolve(self, verification_method: str, signed_at: datetime) -> KeyLookup:
+    async def resolve(self, verification_method: str, signed_at: datetime,
+                      purpose: str = _ASSERTION) -> KeyLookup:
         """First definite answer, else UNRESOLVABLE."""
         for resolver in self._resolvers:
-            lookup = await resolver.resolve(verification_method, signed_at)
+            lookup = await resolver.resolve(verification_method, signed_at, purpose)
             if lookup.problem is not _UNRESOLVABLE:
-                return self._with_listing_documents(verification_method, lookup)
+                return self._with_listing_documents(verification_method, lookup, purpose)
         return KeyLookup(None, problem=_UNRESOLVABLE,
                          message=f"{verification_method} is not a did:key, not one of this platform's did:web "
                                  "issuers and not a configured controller; remote documents are not fetched")
 
-    def _with_listing_documents(self, verification_method: str, lookup: KeyLookup) -> KeyLookup:
-        """Add the controller documents that list a key defined elsewhere (e.g. an HTTPS issuer's did:key)."""
+    def _with_listing_documents(self, verification_method: str, lookup: KeyLookup, purpose: str) -> KeyLookup:
+        """Add the controller documents that list a key defined elsewhere (e.g. an HTTPS issuer's did:key) under
+        ``purpose``."""
         if lookup.public_key is None:
             return lookup
-        extra = frozenset().union(*(r.controllers_of(verification_method) for r in self._resolvers
+        extra = frozenset().union(*(r.controllers_of(verification_method, purpose) for r in self._resolvers
                                     if isinstance(r, ControllerDocumentResolver)))
         if extra <= lookup.controllers:
             return lookup

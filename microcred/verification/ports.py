@@ -50,7 +50,7 @@ class KeyLookup:
     """A verification method resolved at a signing time.
 
     ``controllers`` are the identifiers the key may sign for (its controller DID, and for a controller
-    document the documents that list it under ``assertionMethod``/``authentication``). ``source`` tells how it
+    document the documents that list it under the proof's relation). ``source`` tells how it
     was resolved (``did:key``, ``did:web (trust registry)``, ``controller document``).
     """
 
@@ -64,8 +64,14 @@ class KeyLookup:
 class KeyResolver(Protocol):
     """Resolves verification methods and knows which issuers it can speak for."""
 
-    async def resolve(self, verification_method: str, signed_at: datetime) -> KeyLookup:
-        """The key of ``verification_method`` for a signature made at ``signed_at``."""
+    async def resolve(self, verification_method: str, signed_at: datetime,
+                      purpose: str = "assertionMethod") -> KeyLookup:
+        """The key of ``verification_method`` for a ``purpose`` proof (a verification relationship such as
+        ``assertionMethod`` or ``authentication``) made at ``signed_at``.
+
+        A method its controller does not list under ``purpose`` is UNKNOWN_VERIFICATION_METHOD; the
+        ``controllers`` of the answer are those that list it under ``purpose``.
+        """
         ...
 
     async def knows_issuer(self, issuer_id: str) -> bool:

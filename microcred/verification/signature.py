@@ -66,15 +66,17 @@ class ProofCheck:
     lookups: Mapping[str, KeyLookup]
 
 
-async def resolve_proof_keys(document: Mapping[str, Any], keys: KeyResolver, now: datetime) -> dict[str, KeyLookup]:
-    """Resolve every proof's verification method at that proof's signing time."""
+async def resolve_proof_keys(document: Mapping[str, Any], keys: KeyResolver, now: datetime,
+                             purpose: str = "assertionMethod") -> dict[str, KeyLookup]:
+    """Resolve every proof's verification method at that proof's signing time, for the expected ``purpose``
+    (the verification relationship the controller must list the method under)."""
     out: dict[str, KeyLookup] = {}
     for proof in proofs(document):
         method = proof.get("verificationMethod")
         if not isinstance(method, str) or method in out:
             continue
         try:
-            out[method] = await keys.resolve(method, signed_at(proof, document, now))
+            out[method] = await keys.resolve(method, signed_at(proof, document, now), purpose)
         except Exception as exc:  # a resolver that breaks means "could not check", never a crash
             out[method] = KeyLookup(None, problem=KeyLookupProblem.LOOKUP_FAILED, message=str(exc)[:300])
     return out
@@ -158,7 +160,7 @@ async def check_proofs(document: Mapping[str, Any], subject: str | None, keys: K
                        purpose: str = "assertionMethod", digest: str | None = None,
                        cache: ResultCache | None = None) -> ProofCheck:
     """SIGNATURE and ISSUER_IDENTITY for ``document`` whose proofs should be by ``subject`` (issuer or holder)."""
-    lookups = await resolve_proof_keys(document, keys, now)
+    lookups = await resolve_proof_keys(document, keys, now, purpose)
     outcome = verify_cached(document, lookups, now, purpose=purpose, digest=digest, cache=cache)
     identity = await _identity_result(document, subject, lookups, keys, outcome)
     return ProofCheck(_signature_result(outcome, lookups), identity, outcome, lookups)
