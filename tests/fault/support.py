@@ -92,6 +92,7 @@ class FaultPlatform:
     ca: pki.CertifiedKey
     redis: Redis
     http: httpx.AsyncClient
+    loop: asyncio.AbstractEventLoop | None = None  # the tests' loop (the hang detector cancels a hung test on it)
     _channels: dict[tuple[str, str, str, str], grpc.aio.Channel] = field(default_factory=dict)
 
     # ------------------------------------------------------------------------------------------ addresses
