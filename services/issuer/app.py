@@ -38,11 +38,15 @@ from microcred.registry.projector import RegistryProjection, start_registry_proj
 from services.issuer.api import IssuerApi
 from services.issuer.config import Settings, open_keystore
 from services.issuer.issuance import Issuance
+from services.issuer.oauth import TokenIssuer, load_clients
 from services.issuer.projection import CredentialStoreProjection
 from services.issuer.registry_api import RegistryApi
+from services.issuer.rest_api import create_rest_app
+from services.issuer.rest_tls import RestServer
 from services.issuer.signing import SigningPool
 from services.issuer.status_pool import GrpcStatusIndexSource, StatusIndexPool, StatusIndexSource
 from services.issuer.store import RedisCredentialStore
+from services.issuer.vc_issuance import VcIssuance
 
 __all__ = ["SERVICE_NAMES", "IssuerApp"]
 
@@ -72,6 +76,7 @@ class IssuerApp:
     audit: ConsumerRunner | None = field(default=None, init=False)
     _audit_task: asyncio.Task[None] | None = field(default=None, init=False)
     _revocation: grpc.aio.Channel | None = field(default=None, init=False)
+    rest: RestServer | None = field(default=None, init=False)
 
     @property
     def port(self) -> int:
@@ -133,10 +138,19 @@ class IssuerApp:
         if not await self.registry_projection.wait_available(s.store_catch_up_seconds):
             log.warning("trust registry still catching up; issuing answers UNAVAILABLE until it has")
         await self.server.start()
+        if s.rest_port is not None:  # the REST API (VC-API) over the same issuance, when configured
+            vc_issuance = VcIssuance(registry=registry, keystore=keystore, status=self.pool, publisher=self.publisher,
+                                     registry_available=self.registry_projection.available)
+            rest_app = create_rest_app(issuance, vc_issuance, TokenIssuer(load_clients(s.oauth_clients_file)))
+            self.rest = RestServer(rest_app, s.rest_host, s.rest_port, s.tls_dir)
+            await self.rest.start()
         log.info("issuer serving", extra={"grpc_port": self.server.port, "signing_workers": s.resolved_signing_workers})
 
     async def stop(self) -> None:
         """Stop in reverse order; safe to call on a partly started app."""
+        if self.rest is not None:
+            await self.rest.stop()
+            self.rest = None
         if self.server is not None:
             await self.server.stop()
         if self.pool is not None:

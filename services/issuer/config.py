@@ -60,6 +60,11 @@ class Settings(GrpcServiceSettings):
     registry_namespace: str = "issuer-registry"
     audit_namespace: str = Field(default="audit", pattern=r"^[A-Za-z0-9_.-]{1,40}$",
                                  description="Redis namespace (and consumer group suffix) of the audit read model")
+    rest_port: int | None = Field(default=None, ge=0, le=65535,
+                                  description="HTTPS port of the REST API (VC-API /credentials/issue); unset = none")
+    rest_host: str = "127.0.0.1"
+    oauth_clients_file: Path | None = Field(default=None, description="OAuth 2.0 clients of the REST API, each "
+                                                                      "bound to one issuer (services/issuer/oauth.py)")
 
     @property
     def resolved_signing_workers(self) -> int:

@@ -1,0 +1,164 @@
+"""Issuing a caller-written VC 2.0 credential (VC-API ``POST /credentials/issue`` with a JSON-LD credential).
+
+The EU-element model goes through :class:`~services.issuer.issuance.Issuance`, like gRPC. A credential the
+caller wrote itself (what the W3C test suites send) goes through the same gates, in the same order:
+
+1. the caller: the issuer is registered under the caller's agency, the client certificate is one pinned for
+   it (mTLS callers), and the trust registry allows it to issue now (accredited, active); UNAVAILABLE while the
+   registry read model is rebuilt;
+2. the document: ``issuer`` (or ``issuer.id``) must be the caller's issuer DID (never replaced), and the
+   document must follow the VC data model (:mod:`microcred.vcdm`, the rule named);
+3. a (revocation, suspension) status pair from the same pool, added as ``credentialStatus`` (VC 2.0 documents;
+   a VC 1.1 document gets none: its context does not define BitstringStatusListEntry), an ``id`` derived from
+   (issuer, ``options.credentialId`` or a fresh key) when the document has none;
+4. a Data Integrity ``eddsa-rdfc-2022`` proof with the issuer's current verification method
+   (:func:`microcred.credential.signing.sign_document`), then ``CredentialIssued`` (no EU model: ``credential``
+   is empty) published with acks=all before the answer. Only what Kafka acknowledged is answered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
+
+from microcred import vcdm
+from microcred.credential.ids import credential_id_for, issued_event_id
+from microcred.credential.signing import SigningError, dumps, sign_document
+from microcred.crypto.keystore import KeyStore, KeyStoreError
+from microcred.events.envelope import SCHEMA_VERSION, EventEnvelope
+from microcred.gen.microcred.v1 import events_pb2, status_pb2
+from microcred.kafka.publisher import EventPublisher
+from microcred.kafka.topics import CREDENTIALS
+from microcred.model.errors import INVALID_FORMAT, FieldViolation
+from microcred.registry.domain import current_verification_method
+from microcred.registry.ports import IssuanceRefusal, RegistryReader
+from microcred.status.build import status_entry, xsd_datetime
+from services.issuer.issuance import Caller, Refusal
+from services.issuer.status_pool import StatusIndexPool
+
+__all__ = ["VcIssuance"]
+
+log = logging.getLogger(__name__)
+
+_ISSUED = events_pb2.CredentialIssued.DESCRIPTOR.name
+_ISSUED_TYPE = events_pb2.CredentialIssued.DESCRIPTOR.full_name
+_PURPOSES = {status_pb2.STATUS_PURPOSE_REVOCATION: "revocation", status_pb2.STATUS_PURPOSE_SUSPENSION: "suspension"}
+
+
+def _deny(reason: str, message: str) -> Refusal:
+    return Refusal(code_pb2.PERMISSION_DENIED, message, reason=reason)
+
+
+def _invalid(field: str, message: str, reason: str = "") -> Refusal:
+    return Refusal(code_pb2.INVALID_ARGUMENT, message, (FieldViolation(field, message, INVALID_FORMAT),),
+                   reason=reason)
+
+
+class VcIssuance:
+    """Validates, authorises, signs and publishes one caller-written credential; see the module docstring."""
+
+    def __init__(self, *, registry: RegistryReader, keystore: KeyStore, status: StatusIndexPool,
+                 publisher: EventPublisher, topic: str = CREDENTIALS.name,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 registry_available: Callable[[], Awaitable[bool]] | None = None) -> None:
+        self._registry, self._keystore, self._status = registry, keystore, status
+        self._publisher, self._topic, self._clock = publisher, topic, clock
+        self._registry_available = registry_available
+
+    async def issue(self, caller: Caller, credential: Mapping[str, Any], credential_key: str | None,
+                    *, pinned_certificate: bool) -> dict[str, Any] | Refusal:
+        """The signed credential, or why not. ``pinned_certificate``: the caller authenticated with a client
+        certificate, which must then be one the registry pins for the issuer (when it pins any)."""
+        now = self._clock()
+        issuer = await self._registry.get_issuer(caller.issuer_id)
+        if issuer is None:
+            return _deny(IssuanceRefusal.ISSUER_NOT_REGISTERED,
+                         f"issuer {caller.issuer_id!r} is not registered in the trust registry")
+        if issuer.agency_id != caller.agency_id:
+            return _deny("AGENCY_MISMATCH", f"the caller acts for agency {caller.agency_id!r}, but the issuer "
+                                            f"belongs to {issuer.agency_id!r}")
+        pinned = {fp.lower() for fp in issuer.client_certificate_sha256}
+        if pinned_certificate and pinned and caller.certificate_sha256.lower() not in pinned:
+            return _deny("CERTIFICATE_NOT_REGISTERED", "the client certificate is not registered for this issuer")
+        decision = await self._registry.authorize_issuance(caller.issuer_id, None, now)
+        if self._registry_available is not None and not await self._registry_available():
+            return Refusal(code_pb2.UNAVAILABLE, "the trust registry read model is being rebuilt from Kafka; retry "
+                                                 "shortly", reason="REGISTRY_REBUILDING")
+        if not decision.allowed:
+            return _deny(str(decision.refusal or IssuanceRefusal.NOT_ACCREDITED),
+                         decision.message or "the issuer may not issue credentials")
+        given = credential.get("issuer")
+        given_id = given.get("id") if isinstance(given, Mapping) else given
+        if given_id != issuer.did:
+            return _invalid("credential.issuer", f"issuer must be this issuer's DID {issuer.did} (given: "
+                                                 f"{str(given_id)[:200]}); it is never replaced", "ISSUER_MISMATCH")
+        try:
+            vcdm.require_valid(credential)
+        except vcdm.DataModelError as exc:
+            first = exc.violations[0]
+            return _invalid(f"credential.{first.field}".rstrip("."), f"{exc} (VC Data Model rule {first.rule})",
+                            first.rule)
+        return await self._sign_and_publish(caller, issuer, dict(credential), credential_key, now)
+
+    async def _sign_and_publish(self, caller: Caller, issuer: Any, document: dict[str, Any],
+                                credential_key: str | None, now: datetime) -> dict[str, Any] | Refusal:
+        method = current_verification_method(issuer, now)
+        if method is None:
+            return Refusal(code_pb2.FAILED_PRECONDITION, "the issuer has no current verification method")
+        key_id = f"{issuer.issuer_id}/{method.id.rpartition('#')[2]}"
+        try:
+            key = self._keystore.get_signing_key(key_id)
+        except KeyStoreError as exc:
+            log.error("issuer signing key unavailable", extra={"issuer_id": issuer.issuer_id, "key_id": key_id,
+                                                               "error": type(exc).__name__})
+            return Refusal(code_pb2.FAILED_PRECONDITION, f"no signing key for {method.id}")
+        cid = document.get("id") if isinstance(document.get("id"), str) else \
+            credential_id_for(caller.issuer_id, credential_key or str(uuid.uuid4()))
+        document.setdefault("id", cid)
+        pair: tuple[status_pb2.StatusEntry, ...] = ()
+        if vcdm.version_of(document) == "2.0":
+            try:
+                pair = tuple((await self._status.take(caller.issuer_id, 1))[0])
+            except Exception as exc:
+                log.error("status indexes unavailable", extra={"issuer_id": caller.issuer_id, "error": repr(exc)})
+                return Refusal(code_pb2.UNAVAILABLE, "status-list indexes unavailable; retry")
+            given = document.get("credentialStatus")
+            entries = [*(given if isinstance(given, list) else [] if given is None else [given]),
+                       *(status_entry(e.status_list_credential, e.status_list_index, _PURPOSES[e.status_purpose])
+                         for e in pair)]
+            document["credentialStatus"] = entries
+        try:
+            signed = sign_document(document, key, method.id, created=xsd_datetime(now))
+        except (vcdm.DataModelError, SigningError) as exc:
+            return _invalid("credential", f"the credential cannot be signed: {exc}")
+        text = dumps(signed)
+        refused = await self._publish(caller, str(cid), signed, text, pair, now)
+        return refused if refused is not None else json.loads(text)
+
+    async def _publish(self, caller: Caller, cid: str, signed: Mapping[str, Any], text: str,
+                       pair: tuple[status_pb2.StatusEntry, ...], now: datetime) -> Refusal | None:
+        subjects = signed.get("credentialSubject")
+        first = (subjects[0] if isinstance(subjects, list) and subjects else subjects)
+        learner = first.get("id") if isinstance(first, Mapping) and isinstance(first.get("id"), str) else ""
+        event = events_pb2.CredentialIssued(credential_id=cid, issuer_id=caller.issuer_id, learner_did=learner,
+                                            credential_json=text, status_entries=list(pair))
+        occurred_at = Timestamp()
+        occurred_at.FromDatetime(now)
+        envelope = EventEnvelope(event_id=issued_event_id(cid), event_type=_ISSUED, schema_version=SCHEMA_VERSION,
+                                 tenant=caller.agency_id, issuer_id=caller.issuer_id, subject=cid, actor=caller.actor,
+                                 payload=event.SerializeToString(deterministic=True), payload_type=_ISSUED_TYPE,
+                                 occurred_at=occurred_at)
+        try:
+            await self._publisher.publish(self._topic, cid, envelope)
+        except Exception as exc:
+            log.error("publishing CredentialIssued failed", extra={"issuer_id": caller.issuer_id,
+                                                                   "error": repr(exc)})
+            return Refusal(code_pb2.UNAVAILABLE, "credential not published; retry")
+        return None
