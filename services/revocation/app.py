@@ -32,6 +32,8 @@ from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.publisher import EventPublisher, KafkaEventPublisher
 from microcred.kafka.topics import CREDENTIALS, STATUS
 from microcred.lifecycle import connect_redis
+from microcred.registry.projector import RegistryProjection, start_registry_projection
+from microcred.registry.redis_registry import RedisRegistry
 from microcred.status.cache import topic_end_offsets
 from microcred.storage.positions import ProjectionEpoch
 from services.revocation.commands import RevocationCommands
@@ -90,6 +92,8 @@ class RevocationApp:
         self.publisher: StatusListPublisher | None = None
         self.projector: RevocationProjector | None = None
         self.commands: RevocationCommands | None = None
+        self.registry_projection: RegistryProjection | None = None
+        self.registry: RedisRegistry | None = None
         self.http_port = 0
         self.base_url = ""
 
@@ -107,6 +111,11 @@ class RevocationApp:
         self.redis = await connect_redis(s.redis_url)
         self._health["redis"] = self.redis
         self.store = RevocationStore(self.redis, s.revocation_redis_prefix)
+        # the issuers' pinned client-certificate fingerprints (checked on every issuer call, as issuance does)
+        self.registry_projection = await start_registry_projection(
+            s.kafka_bootstrap, self.redis, group_id=f"{s.revocation_consumer_group}-registry",
+            namespace=s.resolved_registry_namespace)
+        self.registry = self.registry_projection.registry
         self.events = KafkaEventPublisher(s.kafka_bootstrap, client_id="revocation")
         await self.events.start()
         events: EventPublisher = self.events
@@ -129,6 +138,8 @@ class RevocationApp:
         await self.runner.start()
         self._tasks.append(asyncio.create_task(self.runner.run(), name="revocation-projector"))
         await self._catch_up()
+        if not await self.registry_projection.wait_available(self._catch_up_timeout):
+            log.warning("trust registry still replaying after start-up timeout; issuer calls answer UNAVAILABLE")
         self._health["kafka_ready"] = True
 
         reconciled = await self.publisher.publish(await self.publisher.due_for_refresh()
@@ -138,7 +149,8 @@ class RevocationApp:
         self.commands = RevocationCommands(
             self.store, events, tracker, base_url=self.base_url, ensure_published=self.publisher.publish,
             max_block_size=s.max_block_size, max_bulk_items=s.max_bulk_items,
-            projection_wait_seconds=s.projection_wait_seconds, guard=self.guard)
+            projection_wait_seconds=s.projection_wait_seconds, guard=self.guard,
+            registry=self.registry, registry_available=self.registry_projection.available)
         servicer = RevocationServicer(self.commands)
 
         def register(server: grpc.aio.Server) -> None:
@@ -198,6 +210,8 @@ class RevocationApp:
             await self.publisher.stop()
         if self.runner is not None:
             await self.runner.stop()
+        if self.registry_projection is not None:
+            await self.registry_projection.stop()
         for task in self._tasks:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, 15)

@@ -20,7 +20,8 @@ from microcred.gen.microcred.v1 import events_pb2, status_pb2
 from microcred.kafka.publisher import EventPublisher, Published
 from microcred.kafka.topics import STATUS
 from microcred.model.errors import OUT_OF_RANGE, REQUIRED, FieldViolation
-from microcred.pki import Identity
+from microcred.pki import ROLE_ISSUER, Identity
+from microcred.registry.ports import RegistryReader
 from microcred.status.allocator import IndexAllocator
 from microcred.storage.positions import ProjectionEpoch
 from services.revocation.domain import (
@@ -33,6 +34,7 @@ from services.revocation.domain import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
     Purpose,
     actor_of,
     authorize_change,
@@ -99,8 +101,14 @@ class RevocationCommands:
     def __init__(self, store: RevocationStore, events: EventPublisher, tracker: ProjectionTracker, *,
                  base_url: str, ensure_published: Callable[[Sequence[str]], Awaitable[object]] | None = None,
                  max_block_size: int = MAX_BLOCK_SIZE, max_bulk_items: int = MAX_BULK_ITEMS,
-                 projection_wait_seconds: float = 10.0, guard: ProjectionEpoch | None = None) -> None:
+                 projection_wait_seconds: float = 10.0, guard: ProjectionEpoch | None = None,
+                 registry: RegistryReader | None = None,
+                 registry_available: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """``registry`` (the trust registry's read side) holds the issuers' pinned certificate fingerprints;
+        None skips that check (unit tests of the rules). ``registry_available`` is False while it rebuilds."""
         self.store = store
+        self.registry = registry
+        self.registry_available = registry_available
         self.events = events
         self.tracker = tracker
         self.base_url = base_url
@@ -110,6 +118,33 @@ class RevocationCommands:
         self.projection_wait_seconds = projection_wait_seconds
         self.guard = guard
         self._reserve_locks: defaultdict[tuple[str, Purpose], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # -------------------------------------------------------------------------------- caller
+
+    async def authenticate(self, identity: Identity, certificate_sha256: str) -> None:
+        """Check an issuer's client certificate against the trust registry, as issuance does.
+
+        The CA vouches for the names in a certificate; the registry may pin *which* certificates an issuer
+        uses (``client_certificate_sha256``). A pinned issuer calling with any other certificate (the right
+        CN, another key) is PERMISSION_DENIED, and so is a certificate naming another agency than the
+        issuer's. Issuers the registry does not hold, and other roles, are authorised by their names alone
+        (an unregistered issuer cannot have issued anything). While the registry is rebuilt: UNAVAILABLE.
+        """
+        if self.registry is None or identity.role != ROLE_ISSUER:
+            return
+        if self.registry_available is not None and not await self.registry_available():
+            raise ReadModelUnavailable("the trust registry read model is being rebuilt from Kafka; retry shortly")
+        issuer = await self.registry.get_issuer(identity.subject_id)
+        if issuer is None:
+            return
+        if issuer.agency_id and issuer.agency_id != identity.agency_id:
+            raise PermissionDenied(f"the client certificate names agency {identity.agency_id!r}, but issuer "
+                                   f"{identity.subject_id!r} belongs to {issuer.agency_id!r}")
+        pinned = {fp.lower() for fp in issuer.client_certificate_sha256}
+        if pinned and certificate_sha256.lower() not in pinned:
+            log.warning("unpinned issuer certificate refused", extra={"issuer_id": identity.subject_id,
+                                                                      "certificate_sha256": certificate_sha256})
+            raise PermissionDenied(f"the client certificate is not registered for issuer {identity.subject_id!r}")
 
     # -------------------------------------------------------------------------------- reservations
 

@@ -13,7 +13,10 @@ Besides the shared Kafka/Redis/TLS/gRPC settings the service reads:
   ``ttl`` in each list (also the HTTP ``max-age``) and the ``validFrom``..``validUntil`` window;
 * ``MICROCRED_PUBLISH_BATCH_MS`` (50): how long the publisher gathers changes before re-signing;
 * ``MICROCRED_REVOCATION_REDIS_PREFIX`` (``rev``) and ``MICROCRED_REVOCATION_CONSUMER_GROUP``
-  (``revocation``): so tests and benchmarks can run isolated instances against a shared Redis and Kafka.
+  (``revocation``): so tests and benchmarks can run isolated instances against a shared Redis and Kafka;
+* ``MICROCRED_REGISTRY_NAMESPACE`` (``<revocation redis prefix>-registry``): the service's own trust-registry
+  read model (fed from ``microcred.registry.v1`` by the group ``<consumer group>-registry``), where issuers'
+  pinned client-certificate fingerprints are read.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class Settings(GrpcServiceSettings):
     max_bulk_items: int = Field(default=MAX_BULK_ITEMS, ge=1, le=MAX_BULK_ITEMS)
     revocation_redis_prefix: str = Field(default="rev", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     revocation_consumer_group: str = "microcred-revocation"
+    registry_namespace: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,60}$",
+                                           description="trust-registry read model; default <prefix>-registry")
 
     @model_validator(mode="after")
     def _windows_fit(self) -> Settings:
@@ -52,6 +57,11 @@ class Settings(GrpcServiceSettings):
             raise ValueError("status_list_validity_seconds must exceed twice status_list_ttl_seconds, so that a "
                              "cached copy is still valid when its ttl runs out")
         return self
+
+    @property
+    def resolved_registry_namespace(self) -> str:
+        """The trust-registry read model's Redis namespace."""
+        return self.registry_namespace or f"{self.revocation_redis_prefix}-registry"
 
     @property
     def resolved_keystore_dir(self) -> Path:

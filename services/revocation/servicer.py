@@ -3,7 +3,9 @@
 Translates protobuf requests into :class:`~services.revocation.commands.RevocationCommands` calls and domain
 errors into gRPC statuses: INVALID_ARGUMENT (with ``google.rpc.BadRequest`` field violations), NOT_FOUND,
 PERMISSION_DENIED, FAILED_PRECONDITION. The caller is the identity in its client certificate; a call without
-one is UNAUTHENTICATED. When Kafka cannot take the event the call fails with UNAVAILABLE and nothing changed.
+one is UNAUTHENTICATED. An issuer's certificate must also be one the trust registry pins for it, when it pins
+any (:meth:`~services.revocation.commands.RevocationCommands.authenticate`). When Kafka cannot take the
+event the call fails with UNAVAILABLE and nothing changed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import logging
 from typing import Any, NoReturn, TypeAlias
 
 import grpc
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, status_pb2  # type: ignore[import-untyped, unused-ignore]
 from grpc_status import rpc_status
@@ -65,6 +69,12 @@ def _rich_status(error: DomainError) -> grpc.Status:
     return rpc_status.to_status(status)
 
 
+def _certificate_sha256(context: Context) -> str:
+    """SHA-256 (hex) of the caller's client certificate, as the registry pins it."""
+    pem = context.auth_context()["x509_pem_cert"][0]
+    return x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256()).hex()
+
+
 def status_message(record: CredentialRecord) -> revocation_pb2.CredentialStatus:
     """A credential's status as the API returns it."""
     message = revocation_pb2.CredentialStatus(
@@ -90,6 +100,10 @@ class RevocationServicer(revocation_pb2_grpc.RevocationServiceServicer):
             await context.abort(grpc.StatusCode.UNAUTHENTICATED,
                                 "a client certificate naming the caller (CN, O, OU role) is required")
             raise AssertionError("unreachable")
+        try:
+            await self.commands.authenticate(identity, _certificate_sha256(context))
+        except Exception as exc:
+            await self._fail(context, exc)
         return identity
 
     async def _fail(self, context: Context, error: Exception) -> NoReturn:
