@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: help install system-deps kafka-libs run test test-fault test-unit test-integration check lint fmt typecheck \
-        gen-protos bench clean
+        gen-protos bench clean conformance
 
 help:
 	@echo "make run    - start Kafka, Redis and the four services (Ctrl-C stops everything)"
 	@echo "make test   - install what is missing, run checks and the whole test suite on real Kafka + Redis"
 	@echo "make check  - ruff, mypy --strict, generated-protobuf freshness"
+	@echo "make conformance - the W3C VC 2.0 and vc-di-eddsa test suites against the platform (artifacts/conformance)"
 	@echo "make bench  - benchmarks, figures in bench/results/latest.json (QUICK=1 for a short run)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -61,6 +62,14 @@ test: install system-deps kafka-libs check
 
 test-fault: install system-deps kafka-libs
 	$(BIN)/pytest -q -ra tests/fault
+
+# The W3C VC 2.0 and vc-di-eddsa suites (vendored in conformance/, npm packages pinned by package-lock.json) against
+# the platform's VC-API endpoints; summary in artifacts/conformance/. See docs/conformance.md.
+conformance: install system-deps kafka-libs
+	bash conformance/install-node.sh
+	cd conformance/vc-data-model-2.0-test-suite && npm ci --no-audit --no-fund
+	cd conformance/vc-di-eddsa-test-suite && npm ci --no-audit --no-fund
+	$(BIN)/python conformance/run.py
 
 bench: install system-deps kafka-libs
 	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
