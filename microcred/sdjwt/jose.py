@@ -1,0 +1,199 @@
+"""JOSE for SD-JWT: compact JWS signing and verification over PyJWT, base64url and strict JSON.
+
+The signature maths (ES256/ES384/ES512, EdDSA) and JWK parsing are PyJWT's (``jwt.api_jws.PyJWS``,
+``jwt.PyJWK``), which the platform already uses. This module adds only what PyJWT leaves to the caller:
+
+* **strict JSON** for headers and payloads: duplicate member names, NaN/Infinity and over-deep nesting are
+  refused, so what a verdict reads is exactly what was signed (PyJWT's ``json.loads`` keeps the last
+  duplicate silently);
+* **strict base64url** (RFC 7515 §2: no padding, URL-safe alphabet only), where the stdlib decoder would
+  ignore stray characters;
+* size bounds, so hostile input costs bounded CPU and memory.
+
+``alg: none`` and MAC algorithms are never accepted: an SD-JWT must be signed with an asymmetric key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm
+
+__all__ = [
+    "ASYMMETRIC_ALGORITHMS",
+    "MAX_JSON_DEPTH",
+    "JoseError",
+    "JwsParts",
+    "PrivateKey",
+    "PublicKey",
+    "algorithm_for_key",
+    "b64url_decode",
+    "b64url_encode",
+    "jwk_to_public_key",
+    "parse_jws",
+    "public_jwk",
+    "sign_jws",
+    "strict_json_loads",
+    "verify_jws_signature",
+]
+
+#: Signature algorithms accepted anywhere in SD-JWT processing (HAIP requires ES256).
+ASYMMETRIC_ALGORITHMS: tuple[str, ...] = ("ES256", "ES384", "ES512", "EdDSA")
+#: Deepest JSON nesting accepted in a header, payload or disclosure.
+MAX_JSON_DEPTH = 32
+
+PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_CURVE_ALG = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
+_JWS = jwt.api_jws.PyJWS(algorithms=list(ASYMMETRIC_ALGORITHMS))
+
+
+class JoseError(ValueError):
+    """A JWS, JWK, base64url or JSON value that is malformed (``problem`` says how)."""
+
+
+def b64url_encode(data: bytes) -> str:
+    """Base64url without padding (RFC 7515 §2)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode unpadded base64url, refusing padding, other alphabets and impossible lengths."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise JoseError("not base64url")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise JoseError("not base64url") from exc
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise JoseError(f"duplicate member {key!r}")
+        out[key] = value
+    return out
+
+
+def _refuse_constant(name: str) -> Any:
+    raise JoseError(f"{name} is not JSON")
+
+
+def _depth(value: Any, limit: int) -> None:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            raise JoseError(f"JSON nested deeper than {limit}")
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+
+
+def strict_json_loads(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse JSON refusing duplicate names, NaN/Infinity and nesting deeper than ``max_depth``."""
+    try:
+        value = json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+    except JoseError:
+        raise
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise JoseError(f"not JSON: {exc.__class__.__name__}") from exc
+    _depth(value, max_depth)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class JwsParts:
+    """A parsed (not yet verified) compact JWS."""
+
+    compact: str
+    header: Mapping[str, Any]
+    payload: Mapping[str, Any]
+    payload_bytes: bytes
+
+
+def parse_jws(compact: str, *, max_length: int) -> JwsParts:
+    """Split and decode a compact JWS whose header and payload are JSON objects; the signature is not checked."""
+    if len(compact) > max_length:
+        raise JoseError(f"longer than {max_length} characters")
+    segments = compact.split(".")
+    if len(segments) != 3 or not all(segments):
+        raise JoseError("not a compact JWS (three non-empty dot-separated parts)")
+    header = strict_json_loads(b64url_decode(segments[0]))
+    payload_bytes = b64url_decode(segments[1])
+    payload = strict_json_loads(payload_bytes)
+    b64url_decode(segments[2])
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise JoseError("header and payload must be JSON objects")
+    if "crit" in header:
+        # RFC 7515 §4.1.11: extensions we do not understand must make the JWS invalid; we understand none.
+        raise JoseError("critical header parameters are not supported")
+    return JwsParts(compact, header, payload, payload_bytes)
+
+
+def algorithm_for_key(key: PrivateKey | PublicKey) -> str:
+    """The JWS ``alg`` for a key (ES256 for P-256, EdDSA for Ed25519...)."""
+    if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
+        return "EdDSA"
+    try:
+        return _CURVE_ALG[key.curve.name]
+    except KeyError as exc:
+        raise JoseError(f"unsupported curve {key.curve.name}") from exc
+
+
+def sign_jws(header: Mapping[str, Any], payload: Mapping[str, Any], key: PrivateKey) -> str:
+    """Sign ``payload`` (compact JSON) with ``key``; ``header`` gives ``typ``, ``x5c``... (``alg`` is derived)."""
+    alg = algorithm_for_key(key)
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return _JWS.encode(body, key, algorithm=alg, headers={**header, "alg": alg}, sort_headers=False)
+
+
+def verify_jws_signature(compact: str, key: PublicKey, algorithms: Sequence[str] = ASYMMETRIC_ALGORITHMS) -> bool:
+    """Whether the JWS signature verifies with ``key`` under one of ``algorithms`` (and its header's ``alg``)."""
+    allowed = [alg for alg in algorithms if alg in ASYMMETRIC_ALGORITHMS]
+    try:
+        _JWS.decode_complete(compact, key, algorithms=allowed)
+    except jwt.InvalidSignatureError:
+        return False
+    except jwt.InvalidAlgorithmError:
+        return False
+    except jwt.PyJWTError as exc:
+        raise JoseError(str(exc)) from exc
+    return True
+
+
+def jwk_to_public_key(jwk: Mapping[str, Any]) -> PublicKey:
+    """The public key of a JWK (EC P-256/384/521 or OKP Ed25519); private members are refused."""
+    if not isinstance(jwk, Mapping):
+        raise JoseError("a JWK must be an object")
+    if "d" in jwk:
+        raise JoseError("the JWK contains a private key")
+    try:
+        key = jwt.PyJWK(dict(jwk)).key
+    except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError) as exc:
+        raise JoseError(f"unusable JWK: {exc}") from exc
+    if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
+        raise JoseError("only EC and Ed25519 public keys are accepted")
+    return key
+
+
+def public_jwk(key: PrivateKey | PublicKey) -> dict[str, Any]:
+    """The public JWK of a key (members ``kty``, ``crv``, ``x`` [, ``y``] only)."""
+    public = key.public_key() if isinstance(key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey) else key
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        jwk = OKPAlgorithm.to_jwk(public, as_dict=True)
+    else:
+        jwk = ECAlgorithm.to_jwk(public, as_dict=True)
+    return {name: jwk[name] for name in ("kty", "crv", "x", "y") if name in jwk}

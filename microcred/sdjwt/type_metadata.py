@@ -1,0 +1,150 @@
+"""SD-JWT VC Type Metadata (draft-ietf-oauth-sd-jwt-vc §4, §5): our ``vct``, integrity, claim metadata checks.
+
+The platform's type for EU micro-credentials is :data:`VCT`; its Type Metadata document ships in this package
+(``metadata/eu-micro-credential-v1.json``: display per language en/pl/de/fr, claim labels per language,
+``sd`` and ``mandatory`` rules) and is never fetched: a verifier holds a :class:`TypeMetadataRegistry` of the
+documents it knows ("from a local cache", §4.3.4). The exact bytes matter: ``vct#integrity`` is a W3C Subresource
+Integrity value over them (:func:`integrity`), which the issuer signs and the verifier checks
+(:func:`integrity_matches`).
+
+:func:`claim_metadata_violations` is the §4.6 validation of a processed payload: a claim selected by a path
+with ``sd: always`` must have come from a Disclosure, one with ``sd: never`` must not, and a mandatory claim
+that may not be selectively disclosable must be present. Absence of a selectively disclosable claim is never
+held against the issuer (the holder may simply not have disclosed it).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from microcred.sdjwt.core import Processed
+
+__all__ = [
+    "VCT",
+    "TypeMetadataRegistry",
+    "claim_metadata_violations",
+    "default_registry",
+    "integrity",
+    "integrity_matches",
+    "type_metadata_bytes",
+]
+
+#: The platform's SD-JWT VC type for EU micro-credentials.
+VCT = "https://microcred.eu/vct/eu-micro-credential/v1"
+_FILE = "eu-micro-credential-v1.json"
+_SRI = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+_SRI_STRENGTH = ("sha256", "sha384", "sha512")
+
+Path = tuple[str | int, ...]
+
+
+@cache
+def type_metadata_bytes() -> bytes:
+    """The Type Metadata document of :data:`VCT`, byte for byte as shipped (and served)."""
+    return resources.files("microcred.sdjwt").joinpath("metadata", _FILE).read_bytes()
+
+
+def integrity(data: bytes, alg: str = "sha256") -> str:
+    """W3C SRI integrity metadata for ``data``, e.g. ``sha256-<base64>``."""
+    return f"{alg}-" + base64.b64encode(_SRI[alg](data).digest()).decode("ascii")
+
+
+def integrity_matches(data: bytes, metadata: str) -> bool:
+    """SRI §3.3.5: ``data`` matches one of the strongest-algorithm values in ``metadata``.
+
+    Raises ValueError when ``metadata`` names no supported algorithm (it cannot be checked, which is not a
+    match and not a mismatch either).
+    """
+    if not isinstance(metadata, str):
+        raise ValueError("integrity metadata must be a string")
+    by_alg: dict[str, list[str]] = {}
+    for token in metadata.split():
+        alg, sep, value = token.partition("-")
+        if sep and alg in _SRI:
+            by_alg.setdefault(alg, []).append(value.split("?", 1)[0])
+    if not by_alg:
+        raise ValueError("no supported hash algorithm in the integrity metadata")
+    strongest = max(by_alg, key=_SRI_STRENGTH.index)
+    expected = base64.b64encode(_SRI[strongest](data).digest()).decode("ascii")
+    return any(hmac.compare_digest(expected, value) for value in by_alg[strongest])
+
+
+@dataclass(frozen=True)
+class TypeMetadataRegistry:
+    """The Type Metadata documents a verifier knows, by ``vct`` (raw bytes, as their integrity covers them)."""
+
+    documents: Mapping[str, bytes]
+
+    def get(self, vct: str) -> bytes | None:
+        """The document for ``vct``, or None when unknown."""
+        return self.documents.get(vct)
+
+
+def default_registry() -> TypeMetadataRegistry:
+    """A registry holding the platform's own type."""
+    return TypeMetadataRegistry({VCT: type_metadata_bytes()})
+
+
+# --------------------------------------------------------------------------------------------- claim metadata
+
+
+def _select(node: Any, issued_path: Path, path: list[Any], hidden: frozenset[Path]) -> Iterator[tuple[Path, Any]]:
+    """(issued path, value) of every claim the §4.6.1 ``path`` selects in the processed payload ``node``."""
+    if not path:
+        yield issued_path, node
+        return
+    head, rest = path[0], path[1:]
+    if isinstance(head, str):
+        if isinstance(node, Mapping) and head in node:
+            yield from _select(node[head], (*issued_path, head), rest, hidden)
+        return
+    if not isinstance(node, list):
+        return
+    # array elements the holder did not disclose are absent from the processed payload: recover the issued
+    # index of each remaining element so that paths compare with the Disclosures' paths
+    hidden_here = sorted(p[-1] for p in hidden if len(p) == len(issued_path) + 1 and p[:-1] == issued_path)
+    issued = [i for i in range(len(node) + len(hidden_here)) if i not in set(hidden_here)]
+    for index, value in zip(issued, node, strict=True):
+        if head is None or head == index:
+            yield from _select(value, (*issued_path, index), rest, hidden)
+
+
+def _valid_path(path: Any) -> bool:
+    return (isinstance(path, list) and bool(path)
+            and all(p is None or isinstance(p, str) or (isinstance(p, int) and not isinstance(p, bool) and p >= 0)
+                    for p in path))
+
+
+def claim_metadata_violations(metadata: Mapping[str, Any], processed: Processed) -> list[tuple[str, str]]:
+    """Every (path, problem) where the processed payload breaks the Type Metadata's claim metadata (§4.6)."""
+    claims = metadata.get("claims", [])
+    if not isinstance(claims, list):
+        return [("claims", "the Type Metadata's claims must be an array")]
+    problems: list[tuple[str, str]] = []
+    disclosed = processed.disclosed_paths
+    for entry in claims:
+        path = entry.get("path") if isinstance(entry, Mapping) else None
+        if not isinstance(entry, Mapping) or not _valid_path(path):
+            problems.append((str(path), "claim metadata without a valid path"))
+            continue
+        assert isinstance(path, list)
+        sd = entry.get("sd", "allowed")
+        if sd not in ("always", "allowed", "never"):
+            problems.append((str(path), f"unknown sd value {sd!r}"))
+            continue
+        selected = list(_select(processed.claims, (), path, processed.hidden_array_elements))
+        for issued_path, _ in selected:
+            if sd == "always" and issued_path not in disclosed:
+                problems.append((str(list(issued_path)), "must be selectively disclosable, but is signed in clear"))
+            if sd == "never" and issued_path in disclosed:
+                problems.append((str(list(issued_path)), "must not be selectively disclosable"))
+        if entry.get("mandatory") is True and sd == "never" and not selected:
+            problems.append((str(path), "mandatory claim is missing"))
+    return problems
