@@ -25,14 +25,19 @@ whose values did not change, and, for sub-documents registered with :meth:`Templ
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from microcred.credential.rdfc_template import (
+    SENTINEL,
     STRUCTURAL_KEYS,
     Template,
     UnsafeShape,
@@ -40,11 +45,12 @@ from microcred.credential.rdfc_template import (
     iri_ok,
     rdfc_planned,
     rdfc_unique,
+    template_from_nquads,
     with_sentinels,
 )
 from microcred.jsonld import loader
 
-__all__ = ["CanonStats", "TemplateCanonicalizer"]
+__all__ = ["CanonStats", "ExpandedTemplate", "Shape", "TemplateCanonicalizer", "shape_of"]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +95,52 @@ def _flatten(node: Any, values: list[str], parts: list[str], frozen: _Frozen) ->
         parts.append(f"\x03{type(node).__name__}:{node!r}")
 
 
+@dataclass(frozen=True)
+class Shape:
+    """A document's shape key and its string values, in :func:`_flatten` order."""
+
+    key: str
+    values: list[str]
+
+
+def shape_of(document: Mapping[str, Any]) -> Shape:
+    """The shape of ``document`` (what a template is looked up by)."""
+    values: list[str] = []
+    parts: list[str] = []
+    _flatten(document, values, parts, {})
+    return Shape("\x00".join(parts), values)
+
+
+_SLOT_TEXT = re.compile(re.escape(json.dumps(SENTINEL)[:-1]) + r'(\d+)"')
+
+
+class ExpandedTemplate:
+    """The JSON-LD expansion of one document shape, with slots for its string values.
+
+    Built from the expansion of the shape's sentinel document: every sentinel must appear as a whole JSON string
+    (an ``@id`` or an ``@value``), otherwise :class:`UnsafeShape`. Filling writes each value as a JSON string
+    where its sentinel was and parses the text (orjson): the same expansion pyld gives the document, under the
+    same conditions as the N-Quads template (IRI slots only take values pyld passes through unchanged)."""
+
+    def __init__(self, expanded_sentinel: list[Any]) -> None:
+        text = json.dumps(expanded_sentinel, ensure_ascii=False, separators=(",", ":"))
+        if text.count(SENTINEL) != len(_SLOT_TEXT.findall(text)):
+            raise UnsafeShape("sentinel inside a longer string of the expansion")
+        pieces = _SLOT_TEXT.split(text)
+        self._texts = pieces[0::2]
+        self._slots = [int(i) for i in pieces[1::2]]
+
+    def fill(self, values: list[str]) -> list[Any]:
+        """The expansion of the document with these values."""
+        out = [self._texts[0]]
+        dumps = orjson.dumps
+        for slot, text in zip(self._slots, self._texts[1:], strict=True):
+            out.append(dumps(values[slot]).decode())
+            out.append(text)
+        result: list[Any] = orjson.loads("".join(out))
+        return result
+
+
 @dataclass
 class CanonStats:
     """Counters: documents done by template, by pyld (fallback) and templates built."""
@@ -111,6 +163,7 @@ class TemplateCanonicalizer:
 
     def __post_init__(self) -> None:
         self._templates: OrderedDict[str, Template | None] = OrderedDict()
+        self._expanded: dict[str, ExpandedTemplate] = {}
         self._frozen: OrderedDict[int, tuple[Any, list[str], list[str]]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -184,3 +237,77 @@ class TemplateCanonicalizer:
         else:
             template.checked = True
         return reference
+
+    # ---------------------------------------------------------------------------------------------------------
+    # verification: never run pyld here; shapes are learnt from canonical forms computed elsewhere (bounded)
+
+    def known(self, shape: Shape) -> tuple[str, list[Any] | None] | None:
+        """``(N-Quads, expansion or None)`` of the document of ``shape`` when a checked template covers it, else
+        None (unknown or unsafe shape, or values a template cannot take). Never calls pyld."""
+        with self._lock:
+            template = self._templates.get(shape.key)
+            expanded = self._expanded.get(shape.key)
+        if template is None or not template.checked:
+            return None
+        values = shape.values
+        if not all(iri_ok(values[i]) for i in template.iri_slots):
+            return None
+        with self._lock:  # templates keep per-fill state (last terms, memos): one fill at a time
+            quads = template.fill(values)
+            if template.may_collide and len(set(quads)) != len(quads):
+                result = rdfc_unique(list(dict.fromkeys(quads)))
+            else:
+                result = rdfc_planned(template, quads, values)
+        if result is None:
+            return None
+        self.stats.fast += 1
+        return result, expanded.fill(values) if expanded is not None else None
+
+    def seen(self, shape: Shape) -> bool:
+        """Whether ``shape`` was learnt already (a checked template, or marked unsafe)."""
+        with self._lock:
+            template = self._templates.get(shape.key, False)
+        return template is None or (isinstance(template, Template) and template.checked)
+
+    def learn_unsafe(self, shape: Shape) -> None:
+        """Remember that ``shape`` has no template (its sentinel document could not be processed)."""
+        with self._lock:
+            self._templates[shape.key] = None
+            while len(self._templates) > self.max_templates:
+                dropped, _ = self._templates.popitem(last=False)
+                self._expanded.pop(dropped, None)
+        self.stats.unsafe_shapes += 1
+
+    def learn(self, shape: Shape, sentinel_nquads: str, sentinel_expanded: list[Any], nquads: str) -> None:
+        """Learn ``shape`` from pyld's canonical forms of its sentinel document and of one document of that shape
+        (``nquads``), computed elsewhere: the template is kept, as checked, only when it reproduces ``nquads``."""
+        template: Template | None
+        expanded: ExpandedTemplate | None = None
+        try:
+            template = template_from_nquads(sentinel_nquads, len(shape.values))
+            expanded = ExpandedTemplate(sentinel_expanded)
+        except UnsafeShape as exc:
+            log.info("JSON-LD shape not templatable, using pyld for it", extra={"why": str(exc)})
+            template = None
+        if template is not None and all(iri_ok(shape.values[i]) for i in template.iri_slots):
+            quads = template.fill(shape.values)
+            if template.may_collide and len(set(quads)) != len(quads):
+                mine = rdfc_unique(list(dict.fromkeys(quads)))
+            else:
+                mine = rdfc_planned(template, quads, shape.values)
+            if mine != nquads:
+                if mine is not None:
+                    log.error("template canonicalisation differs from pyld; shape disabled")
+                template = None
+            else:
+                template.checked = True
+        with self._lock:
+            self._templates[shape.key] = template
+            if template is not None and expanded is not None:
+                self._expanded[shape.key] = expanded
+            while len(self._templates) > self.max_templates:
+                dropped, _ = self._templates.popitem(last=False)
+                self._expanded.pop(dropped, None)
+            self.stats.templates += template is not None
+            self.stats.unsafe_shapes += template is None
+

@@ -25,7 +25,7 @@ from pyld.nquads import escape, parse_nquads
 from microcred.jsonld import loader
 
 __all__ = ["STRUCTURAL_KEYS", "Template", "UnsafeShape", "build_template", "iri_ok", "rdfc_planned", "rdfc_unique",
-           "with_sentinels"]
+           "template_from_nquads", "with_sentinels"]
 
 SENTINEL = "urn:x-microcred-slot:"
 _SENTINEL_RE = re.compile(re.escape(SENTINEL) + r"(\d+)")
@@ -34,9 +34,10 @@ _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 # What pyld leaves untouched in an @id / @type:@id position: an absolute IRI whose scheme is not a term.
 _IRI_OK = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]*")
 _NEEDS_ESCAPE = re.compile(r'[\\\t\n\r"]')
-#: Keys whose values are part of a document's shape, never slots.
-STRUCTURAL_KEYS = frozenset({"type", "@context", "@type", "@language", "@direction", "@container", "@list",
-                             "@set", "@graph", "@included", "@nest", "@json", "@version", "@vocab", "@base"})
+#: Keys whose values are part of a document's shape, never slots (``proofPurpose``: its value is an IRI by
+#: vocabulary, ``assertionMethod`` -> ``sec:assertionMethod``, so each value is a shape of a proof config).
+STRUCTURAL_KEYS = frozenset({"type", "proofPurpose", "@context", "@type", "@language", "@direction", "@container",
+                             "@list", "@set", "@graph", "@included", "@nest", "@json", "@version", "@vocab", "@base"})
 _MEMO_LIMIT = 4096  # cached first-degree hashes per blank node
 _MEMO_GIVE_UP = 256  # misses without a hit after which a blank node is no longer cached (per-learner nodes)
 
@@ -238,7 +239,12 @@ def _may_collide(quads: list[TQuad]) -> bool:
 
 def build_template(sentinel_doc: Mapping[str, Any], slots: int) -> Template:
     """The template of a sentinel document (raises :class:`UnsafeShape`, or pyld's errors for the document)."""
-    dataset = parse_nquads(loader.canonize(sentinel_doc))
+    return template_from_nquads(loader.canonize(sentinel_doc), slots)
+
+
+def template_from_nquads(nquads: str, slots: int) -> Template:
+    """The template of a sentinel document whose canonical N-Quads are ``nquads`` (raises :class:`UnsafeShape`)."""
+    dataset = parse_nquads(nquads)
     if set(dataset) - {"@default"}:
         raise UnsafeShape("named graphs")
     suffixes: dict[int, str | None] = {}

@@ -25,6 +25,7 @@ proofs must verify.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -33,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -45,6 +46,7 @@ from microcred.jsonld.loader import (
     CanonicalizationError,
     ContextIntegrityError,
     RemoteContextRefused,
+    TooComplex,
     canonize,
 )
 
@@ -136,21 +138,34 @@ def chain_resolvers(*resolvers: KeyResolver) -> KeyResolver:
 @lru_cache(maxsize=4096)
 def _canonize_json(serialised: str) -> str:
     # Proof configs repeat exactly while `created` stays within the same second (issuing at
-    # 1000 signatures/s), so caching their N-Quads saves one canonize per signature.
-    result: str = canonize(json.loads(serialised))
+    # 1000 signatures/s), so caching their N-Quads saves one canonize per signature. Otherwise they
+    # differ only in values (created, verificationMethod): the per-shape template canonicaliser,
+    # checked against pyld on each shape's first use, does them without pyld.
+    result: str = _proof_canon().canonize(json.loads(serialised))
     return result
+
+
+@cache
+def _proof_canon() -> Any:
+    from microcred.credential.canon import TemplateCanonicalizer  # late: canon imports the loader stack
+
+    return TemplateCanonicalizer(max_templates=64)
 
 
 def _sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def _rdfc_hash_data(unsecured: Mapping[str, Any], proof_options: Mapping[str, Any]) -> bytes:
+def _rdfc_hash_data(unsecured: Mapping[str, Any], proof_options: Mapping[str, Any],
+                    unsecured_nquads: str | Exception | None = None) -> bytes:
     # The document's @context is used to canonicalise the proof config but is not part of the proof.
     config = {k: v for k, v in proof_options.items() if k not in ("proofValue", "jws", "signatureValue")}
     config["@context"] = unsecured.get("@context")
     proof_nquads = _canonize_json(json.dumps(config, sort_keys=True, separators=(",", ":")))
-    return _sha256(proof_nquads.encode()) + _sha256(canonize(unsecured).encode())
+    if isinstance(unsecured_nquads, Exception):  # canonicalising the document already failed: the same error
+        raise unsecured_nquads
+    document_nquads = unsecured_nquads if unsecured_nquads is not None else canonize(unsecured)
+    return _sha256(proof_nquads.encode()) + _sha256(document_nquads.encode())
 
 
 def _jcs_hash_data(unsecured: Mapping[str, Any], proof_options: Mapping[str, Any]) -> bytes:
@@ -306,7 +321,8 @@ def _parse_stamp(proof: Mapping[str, Any], name: str) -> datetime | None:
         raise _ProofFailure(False, VerificationCode.MALFORMED_PROOF, f"proof.{name} is not a dateTimeStamp") from None
 
 
-def _hash_for(proof: Mapping[str, Any], unsecured: dict[str, Any]) -> tuple[str, bytes]:
+def _hash_for(proof: Mapping[str, Any], unsecured: dict[str, Any],
+              nquads: str | Exception | None = None) -> tuple[str, bytes]:
     """Return (suite name, hash data) for one proof, or raise _ProofFailure."""
     proof_type = proof.get("type")
     suite = proof.get("cryptosuite")
@@ -329,10 +345,10 @@ def _hash_for(proof: Mapping[str, Any], unsecured: dict[str, Any]) -> tuple[str,
     if (proof_type == _DI_PROOF and suite == EDDSA_RDFC_2022) or proof_type == _ED25519_2020:
         name = EDDSA_RDFC_2022 if proof_type == _DI_PROOF else _ED25519_2020
         try:
-            return name, _rdfc_hash_data(unsecured, options)
+            return name, _rdfc_hash_data(unsecured, options, nquads)
         except RemoteContextRefused as exc:
             raise _ProofFailure(None, VerificationCode.REMOTE_CONTEXT, str(exc)) from exc
-        except ContextIntegrityError as exc:  # our own vendored context is damaged: cannot judge
+        except (ContextIntegrityError, TooComplex) as exc:  # a damaged vendored context, or over budget: cannot judge
             raise _ProofFailure(None, VerificationCode.CANONICALIZATION_ERROR, str(exc)) from exc
         except CanonicalizationError as exc:
             raise _ProofFailure(False, VerificationCode.CANONICALIZATION_ERROR, str(exc)) from exc
@@ -345,6 +361,7 @@ def _verify_one(
     unsecured: dict[str, Any],
     resolve_key: KeyResolver,
     expect: _Expectations,
+    nquads: str | Exception | None = None,
 ) -> VerificationOutcome:
     vm = proof.get("verificationMethod")
     created = proof.get("created")
@@ -370,7 +387,7 @@ def _verify_one(
             raise _ProofFailure(None, VerificationCode.KEY_NOT_FOUND, f"key resolution failed: {exc}") from exc
         if public_key is None:
             raise _ProofFailure(None, VerificationCode.KEY_NOT_FOUND, f"no key for {proof['verificationMethod']}")
-        suite, hash_data = _hash_for(proof, unsecured)
+        suite, hash_data = _hash_for(proof, unsecured, nquads)
         try:
             public_key.verify(signature, hash_data)
         except InvalidSignature as exc:
@@ -379,6 +396,11 @@ def _verify_one(
         verified, code, message = failure.verified, failure.code, str(failure)
         return VerificationOutcome(verified, code, message, vm_str, created_str, suite_str)
     return VerificationOutcome(True, VerificationCode.OK, f"{suite} proof verified", vm_str, created_str, suite_str)
+
+
+def _is_rdfc(proof: Mapping[str, Any]) -> bool:
+    proof_type = proof.get("type")
+    return (proof_type == _DI_PROOF and proof.get("cryptosuite") == EDDSA_RDFC_2022) or proof_type == _ED25519_2020
 
 
 def _aggregate(outcomes: list[VerificationOutcome]) -> VerificationOutcome:
@@ -417,8 +439,14 @@ def verify_data_integrity(
     expected_challenge: str | None = None,
     expected_domain: str | None = None,
     now: datetime | None = None,
+    unsecured_nquads: str | Exception | None = None,
 ) -> VerificationOutcome:
     """Verify every Data Integrity proof on ``document``.
+
+    ``unsecured_nquads``: the canonical N-Quads of ``document`` without its proof, when the caller has them
+    (canonicalised once, bounded, by :mod:`microcred.verification.canonical`), or the error canonicalising it
+    raised; every proof that is not part of a chain signs that same document, so it is canonicalised once, not
+    once per proof.
 
     ``resolve_key`` maps a verification method id to an Ed25519 public key (for example
     :func:`microcred.crypto.did_key.resolve_key`, or a did:web resolver, combined with
@@ -443,7 +471,11 @@ def verify_data_integrity(
     for proof in proofs:
         previous = proof.get("previousProof")
         if previous is None:
-            outcomes.append(_verify_one(proof, unsecured, resolve_key, expect))
+            if unsecured_nquads is None and len(proofs) > 1 and _is_rdfc(proof):
+                # canonicalised once for the whole proof set (an error is reported per proof, as before)
+                with contextlib.suppress(RemoteContextRefused, ContextIntegrityError, CanonicalizationError):
+                    unsecured_nquads = canonize(unsecured)
+            outcomes.append(_verify_one(proof, unsecured, resolve_key, expect, unsecured_nquads))
             continue
         # Proof chain: this proof signed the document together with the proofs it names.
         wanted = previous if isinstance(previous, list) else [previous]

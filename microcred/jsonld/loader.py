@@ -43,9 +43,11 @@ __all__ = [
     "ContextIntegrityError",
     "ManifestEntry",
     "RemoteContextRefused",
+    "TooComplex",
     "UnsafeJsonLdError",
     "allowed_context_urls",
     "canonize",
+    "canonize_and_expand",
     "document_loader",
     "expand",
     "get_context",
@@ -59,6 +61,10 @@ _ABSOLUTE_IRI = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:|_:)")
 # Mirrors rdf-canonize's default maxWorkFactor=1: each blank node may enter Hash N-Degree Quads at
 # most "number of blank nodes" times. Credentials never come close; crafted "poison" datasets do.
 _MAX_WORK_FACTOR = 1
+# And a bound on the whole document: Hash N-Degree Quads steps in all (each may try many permutations). A
+# credential's blank nodes almost always have unique first-degree hashes (no step at all); symmetric trees of
+# a few hundred blank nodes, which pass every size limit, would otherwise cost seconds to minutes of CPU.
+_MAX_DEEP_CALLS = 256
 
 
 class RemoteContextRefused(Exception):
@@ -79,6 +85,10 @@ class CanonicalizationError(Exception):
 
 class UnsafeJsonLdError(CanonicalizationError):
     """Safe mode: a term or IRI would have been dropped silently from the RDF dataset."""
+
+
+class TooComplex(CanonicalizationError):
+    """The document's JSON-LD processing did not finish within the caller's budget (time or size)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,10 +290,15 @@ class _GuardedURDNA2015(URDNA2015):  # type: ignore[misc]  # pyld is untyped
         super().__init__()
         self._iterations: dict[str, int] = {}
         self._max_iterations = -1
+        self._total = 0
 
     def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
         if self._max_iterations < 0:
             self._max_iterations = max(1, len(self.blank_node_info)) ** _MAX_WORK_FACTOR
+        self._total += 1
+        if self._total > _MAX_DEEP_CALLS:
+            raise TooComplex(f"RDFC-1.0 stopped after {_MAX_DEEP_CALLS} deep hashing steps (too many blank nodes "
+                             "that look alike)")
         count = self._iterations.get(id_, 0)
         if count > self._max_iterations:
             raise CanonicalizationError(
@@ -328,6 +343,30 @@ def expand(document: Mapping[str, Any]) -> list[Any]:
     except Exception as exc:
         _reraise(exc)
     return result
+
+
+class _KeepingProcessor(_SafeProcessor):
+    """The safe processor, keeping the expansion ``to_rdf`` computes on the way (one pass gives both)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.expanded: list[Any] = []
+
+    def expand(self, input_: Any, options: Any) -> Any:
+        expanded = super().expand(input_, options)
+        self.expanded = expanded
+        return expanded
+
+
+def canonize_and_expand(document: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """:func:`canonize` and :func:`expand` of ``document`` from one JSON-LD expansion (same errors)."""
+    try:
+        processor = _KeepingProcessor()
+        dataset = processor.to_rdf(dict(document), _options())
+        nquads: str = _GuardedURDNA2015().main(dataset, {"format": "application/n-quads"})
+    except Exception as exc:
+        _reraise(exc)
+    return nquads, processor.expanded
 
 
 def canonize(document: Mapping[str, Any]) -> str:

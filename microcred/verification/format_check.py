@@ -28,6 +28,7 @@ from microcred.jsonld.loader import (
     CanonicalizationError,
     ContextIntegrityError,
     RemoteContextRefused,
+    TooComplex,
     UnsafeJsonLdError,
     allowed_context_urls,
     expand,
@@ -46,7 +47,7 @@ from microcred.verification.document import (
     vc_version,
 )
 
-__all__ = ["check_format", "refusal"]
+__all__ = ["check_format", "jsonld_problem", "refusal"]
 
 _F = CheckId.FORMAT
 _OB_TYPES = {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"}
@@ -147,6 +148,16 @@ def _jsonld(document: Mapping[str, Any]) -> CheckResult | list[Any]:
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     try:
         return expand(unsecured)
+    except Exception as exc:
+        return jsonld_problem(exc)
+
+
+def jsonld_problem(exc: Exception) -> CheckResult:
+    """The FORMAT result for an error of the JSON-LD processing of a document (re-raises anything else)."""
+    try:
+        raise exc
+    except TooComplex:
+        return unknown(_F, Reason.TOO_COMPLEX, field="$", problem=str(exc)[:500])
     except RemoteContextRefused as exc:
         return unknown(_F, Reason.UNKNOWN_CONTEXT, context=exc.url[:300])
     except UnsafeJsonLdError as exc:
@@ -171,8 +182,12 @@ def _data_model(document: Mapping[str, Any], expanded: list[Any], presentation: 
 
 
 def check_format(document: Any, *, presentation: bool = False, digest: str | None = None,
-                 cache: ResultCache | None = None) -> CheckResult:
-    """The FORMAT check; cached by ``digest`` (the document's :func:`~.cache.document_digest`) when given."""
+                 cache: ResultCache | None = None, expanded: list[Any] | Exception | None = None,
+                 compacted: bool = False) -> CheckResult:
+    """The FORMAT check; cached by ``digest`` (the document's :func:`~.cache.document_digest`) when given.
+    ``expanded``: the proof-less document's JSON-LD expansion (or the error computing it), when the caller
+    has it (:mod:`~.canonical`); otherwise it is expanded here, in the caller. ``compacted``: the caller ran
+    :func:`refusal` already (and it found nothing)."""
     if not isinstance(document, Mapping):
         return invalid(_F, Reason.NOT_JSON_OBJECT)
     key = ("format", digest, presentation)
@@ -180,7 +195,7 @@ def check_format(document: Any, *, presentation: bool = False, digest: str | Non
         hit = cache.get(key)
         if isinstance(hit, CheckResult):
             return hit
-    result = _check(document, presentation)
+    result = _check(document, presentation, expanded, compacted)
     if cache is not None and digest is not None:
         cache.put(key, result)
     return result
@@ -197,8 +212,9 @@ def refusal(document: Mapping[str, Any]) -> CheckResult | None:
     return invalid(_F, Reason.NOT_COMPACTED, field=refused.path, problem=refused.problem)
 
 
-def _check(document: Mapping[str, Any], presentation: bool) -> CheckResult:
-    problem = _context_problem(document) or refusal(document)
+def _check(document: Mapping[str, Any], presentation: bool, given: list[Any] | Exception | None,
+           compacted: bool = False) -> CheckResult:
+    problem = _context_problem(document) or (None if compacted else refusal(document))
     if problem is not None:
         return problem
     version = vc_version(document) or "2.0"
@@ -210,7 +226,9 @@ def _check(document: Mapping[str, Any], presentation: bool) -> CheckResult:
         reason, field, text = problems[0]
         listed = [f"{f}: {t}" for _, f, t in problems]
         return invalid(_F, reason, field=field, problem=text, problems=listed)
-    expanded = _jsonld(document)
+    if isinstance(given, Exception):
+        return jsonld_problem(given)
+    expanded = _jsonld(document) if given is None else given
     if isinstance(expanded, CheckResult):
         return expanded
     model = _data_model(document, expanded, presentation)

@@ -17,12 +17,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
+from microcred.jsonld.loader import CanonicalizationError, ContextIntegrityError, RemoteContextRefused, TooComplex
 from microcred.verification.accreditation import TrustDirectory, check_accreditation
 from microcred.verification.cache import document_digest
+from microcred.verification.canonical import Processed, default_canonicalizer
 from microcred.verification.checks import CheckId, CheckResult, Reason, unknown
 from microcred.verification.document import as_list, issuer_id, types
 from microcred.verification.eu_check import check_eu_elements, is_micro_credential
-from microcred.verification.format_check import check_format
+from microcred.verification.format_check import check_format, refusal
 from microcred.verification.holder import check_holder_binding, holder_id
 from microcred.verification.policy import combine, decide, required_checks
 from microcred.verification.ports import VerificationPorts
@@ -71,6 +73,27 @@ def _cached(ports: VerificationPorts, key: tuple[str, str], compute: Callable[[]
 _REFUSED = frozenset({Reason.NOT_COMPACTED, Reason.TOO_COMPLEX})
 
 
+async def _process(document: Mapping[str, Any], ports: VerificationPorts,
+                   digest: str) -> Processed | Exception:
+    """The proof-less document's canonical N-Quads and expansion (once per document; a pure function of its
+    bytes, so kept in the result cache when there is one), or the error that processing it raised."""
+    key = ("canon", digest)
+    if ports.cache is not None:
+        hit = ports.cache.get(key)
+        if hit is not None:
+            return cast("Processed | Exception", hit)
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    try:
+        result: Processed | Exception = await (ports.canon or default_canonicalizer()).process(unsecured)
+    except TooComplex as exc:  # depends on load, not only on the bytes: not cached
+        return exc
+    except (CanonicalizationError, RemoteContextRefused, ContextIntegrityError) as exc:
+        result = exc
+    if ports.cache is not None:
+        ports.cache.put(key, result)
+    return result
+
+
 def _not_checked(ids: tuple[CheckId, ...]) -> list[CheckResult]:
     return [unknown(c, Reason.NOT_CHECKED, problem="the format check refused the document") for c in ids]
 
@@ -108,7 +131,8 @@ async def verify_credential(document: Any, ports: VerificationPorts, now: dateti
         return await _guarded((check,), run)
 
     async def proofs() -> list[CheckResult]:
-        result = await check_proofs(document, issuer, ports.keys, now, digest=digest, cache=ports.cache)
+        result = await check_proofs(document, issuer, ports.keys, now, digest=digest, cache=ports.cache,
+                                    nquads=nquads)
         return [result.signature, result.identity]
 
     async def accreditation() -> list[CheckResult]:
@@ -117,11 +141,16 @@ async def verify_credential(document: Any, ports: VerificationPorts, now: dateti
     async def status() -> list[CheckResult]:
         return await check_statuses(document, ports, now)
 
-    fmt = await sync(CheckId.FORMAT, lambda: check_format(document, digest=digest, cache=ports.cache))
-    if fmt[0].reason_code in _REFUSED:
-        checks = (fmt[0], *_not_checked(_CREDENTIAL_ORDER[1:]))
+    refused = refusal(document)
+    if refused is not None:
+        checks = (refused, *_not_checked(_CREDENTIAL_ORDER[1:]))
         return VerificationReport("credential", decide(checks, required), checks, now, required,
                                   _document_id(document), issuer, micro)
+    processed = await _process(document, ports, digest)
+    expanded = processed.expanded if isinstance(processed, Processed) else processed
+    nquads = processed.nquads if isinstance(processed, Processed) else processed
+    fmt = await sync(CheckId.FORMAT, lambda: check_format(document, digest=digest, cache=ports.cache,
+                                                          expanded=expanded, compacted=True))
     results = [
         *fmt,
         *await sync(CheckId.EU_ELEMENTS, lambda: _cached(ports, ("eu", digest), lambda: check_eu_elements(document))),
@@ -152,12 +181,23 @@ async def verify_presentation(presentation: Any, challenge: str | None, domain: 
     holder = holder_id(presentation)
     proof: list[ProofCheck] = []
 
+    processed: list[Processed | Exception] = []
+
     async def run_format() -> list[CheckResult]:
-        return [check_format(presentation, presentation=True, digest=digest, cache=ports.cache)]
+        refused = refusal(presentation)
+        if refused is not None:
+            return [refused]
+        processed.append(await _process(presentation, ports, digest))
+        given = processed[0].expanded if isinstance(processed[0], Processed) else processed[0]
+        return [check_format(presentation, presentation=True, digest=digest, cache=ports.cache, expanded=given,
+                             compacted=True)]
 
     async def run_proofs() -> list[CheckResult]:
+        nquads: str | Exception | None = None
+        if processed:
+            nquads = processed[0].nquads if isinstance(processed[0], Processed) else processed[0]
         proof.append(await check_proofs(presentation, holder, ports.keys, now, purpose="authentication",
-                                        digest=digest, cache=ports.cache))
+                                        digest=digest, cache=ports.cache, nquads=nquads))
         return [proof[0].signature]
 
     async def run_binding() -> list[CheckResult]:

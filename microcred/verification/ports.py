@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from microcred.registry.ports import RegistryReader
 from microcred.verification.accreditation import TrustDirectory
 from microcred.verification.cache import ResultCache
+from microcred.verification.canonical import Canonicalizer
 
 __all__ = ["KeyLookup", "KeyLookupProblem", "KeyResolver", "StatusListSource", "TrustSource", "VerificationPorts"]
 
@@ -103,3 +104,6 @@ class VerificationPorts:
     invalid). Off by default: the data model lets holder and subject differ; the report says so either way."""
     directory: TrustDirectory | None = None
     """DID -> registry issuer snapshot over ``trust`` (created on first use when not given)."""
+    canon: Canonicalizer | None = None
+    """JSON-LD processing of documents (:mod:`~.canonical`); None: the process-wide in-process one (pyld runs in
+    the caller). Servers wire one with a :class:`~.canonical.ProcessRunner` (bounded, off the event loop)."""

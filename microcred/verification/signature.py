@@ -89,8 +89,9 @@ def _raw(key: Any) -> bytes:
 
 def verify_cached(document: Mapping[str, Any], lookups: Mapping[str, KeyLookup], now: datetime, *,
                   purpose: str = "assertionMethod", digest: str | None = None,
-                  cache: ResultCache | None = None) -> VerificationOutcome:
-    """:func:`verify_data_integrity` with the resolved keys, cached when sound (no proof has ``expires``)."""
+                  cache: ResultCache | None = None, nquads: str | Exception | None = None) -> VerificationOutcome:
+    """:func:`verify_data_integrity` with the resolved keys, cached when sound (no proof has ``expires``);
+    ``nquads``: the proof-less document's canonical N-Quads when already computed."""
     resolved = {m: lk.public_key for m, lk in lookups.items() if lk.public_key is not None}
     cacheable = cache is not None and digest is not None and not any("expires" in p for p in proofs(document))
     key = ("proof", digest, purpose, tuple(sorted((m, _raw(k)) for m, k in resolved.items())))
@@ -98,7 +99,8 @@ def verify_cached(document: Mapping[str, Any], lookups: Mapping[str, KeyLookup],
         hit = cache.get(key)
         if isinstance(hit, VerificationOutcome):
             return hit
-    outcome = verify_data_integrity(document, resolved.get, expected_proof_purpose=purpose, now=now)
+    outcome = verify_data_integrity(document, resolved.get, expected_proof_purpose=purpose, now=now,
+                                    unsecured_nquads=nquads)
     if cacheable and cache is not None:
         cache.put(key, outcome)
     return outcome
@@ -158,9 +160,10 @@ async def _identity_result(document: Mapping[str, Any], subject: str | None, loo
 
 async def check_proofs(document: Mapping[str, Any], subject: str | None, keys: KeyResolver, now: datetime, *,
                        purpose: str = "assertionMethod", digest: str | None = None,
-                       cache: ResultCache | None = None) -> ProofCheck:
-    """SIGNATURE and ISSUER_IDENTITY for ``document`` whose proofs should be by ``subject`` (issuer or holder)."""
+                       cache: ResultCache | None = None, nquads: str | Exception | None = None) -> ProofCheck:
+    """SIGNATURE and ISSUER_IDENTITY for ``document`` whose proofs should be by ``subject`` (issuer or holder);
+    ``nquads``: the proof-less document's canonical N-Quads when already computed."""
     lookups = await resolve_proof_keys(document, keys, now, purpose)
-    outcome = verify_cached(document, lookups, now, purpose=purpose, digest=digest, cache=cache)
+    outcome = verify_cached(document, lookups, now, purpose=purpose, digest=digest, cache=cache, nquads=nquads)
     identity = await _identity_result(document, subject, lookups, keys, outcome)
     return ProofCheck(_signature_result(outcome, lookups), identity, outcome, lookups)

@@ -34,6 +34,7 @@ from microcred.status.cache import StatusListCache
 from microcred.telemetry import configure_telemetry
 from microcred.verification import ResultCache, VerificationPorts
 from microcred.verification.accreditation import TrustDirectory
+from microcred.verification.canonical import Canonicalizer, ProcessRunner
 from microcred.verification.keys import (
     ChainKeyResolver,
     ControllerDocumentResolver,
@@ -74,6 +75,10 @@ def create_app(settings: Settings) -> FastAPI:
         cache = StatusListCache(settings.kafka_bootstrap, trusted_signers=signers)
         await cache.start()
         http = httpx.AsyncClient(timeout=settings.http_fetch_timeout_seconds, follow_redirects=False)
+        # JSON-LD processing of unknown shapes in a child process with a deadline (never on this event loop)
+        runner = ProcessRunner()
+        await asyncio.to_thread(runner.start)
+        canon = Canonicalizer(runner)
         ports = VerificationPorts(
             keys=ChainKeyResolver(DidKeyResolver(), RegistryKeyResolver(registry, ttl=settings.registry_cache_seconds),
                                   controllers),
@@ -82,6 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
             cache=ResultCache(settings.result_cache_entries) if settings.result_cache_entries else None,
             status_list_signers=frozenset(signers) if signers is not None else None,
             directory=TrustDirectory(registry, fresh_ttl=settings.registry_cache_seconds),
+            canon=canon,
         )
         wallet = WalletClient(settings.wallet_url, http) if settings.wallet_url else None
         app.state.gateway = Gateway(ports, wallet)
@@ -104,6 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
                 ready_later.cancel()
             deps["kafka_ready"] = False
             await http.aclose()
+            canon.close()
             await cache.stop()
             await projection.stop()
             await deps["redis"].aclose()

@@ -31,6 +31,7 @@ from microcred.verification import (
     VerificationPorts,
     verify_credential,
 )
+from microcred.verification.canonical import Canonicalizer, ProcessRunner
 from microcred.verification.document import parse_datetime
 from microcred.verification.keys import ChainKeyResolver, DidKeyResolver, RegistryKeyResolver
 
@@ -137,15 +138,27 @@ class NoStatusLists:
 AUTHENTICITY_CHECKS = (CheckId.FORMAT, CheckId.SIGNATURE, CheckId.ISSUER_IDENTITY, CheckId.VALIDITY_WINDOW)
 
 
+_SHARED: list[Canonicalizer] = []
+
+
+def _shared_canonicalizer() -> Canonicalizer:
+    """One bounded canonicaliser (one child process) per wallet process, whatever the number of verifiers."""
+    if not _SHARED:
+        _SHARED.append(Canonicalizer(ProcessRunner()))
+    return _SHARED[0]
+
+
 class PipelineVerifier:
     """The platform's verification pipeline with the wallet's import policy (module docstring)."""
 
-    def __init__(self, registry: RegistryReader | None = None, status: StatusListSource | None = None) -> None:
+    def __init__(self, registry: RegistryReader | None = None, status: StatusListSource | None = None,
+                 canon: Canonicalizer | None = None) -> None:
         resolvers: list[KeyResolver] = [DidKeyResolver()]
         if registry is not None:
             resolvers.append(RegistryKeyResolver(registry))
+        # JSON-LD processing of unknown shapes in a child process with a deadline (never on the event loop)
         self.ports = VerificationPorts(keys=ChainKeyResolver(*resolvers), status=status or NoStatusLists(),
-                                       trust=registry)
+                                       trust=registry, canon=canon or _shared_canonicalizer())
 
     async def verify(self, document: Mapping[str, Any], now: datetime) -> ImportVerdict:
         """Refuse on any invalid check or on an authenticity check that is not valid; else accept."""
