@@ -57,7 +57,7 @@ SUITES: dict[str, list[str]] = {
 }
 #: Where a suite lives when not in conformance/ (``--local-eddsa``: a checkout with its GitHub-only dependency).
 SUITE_DIRS: dict[str, Path] = {}
-LOCAL_EDDSA = "vc-di-eddsa-test-suite (local, with data-integrity-test-suite-assertion)"
+LOCAL_EDDSA = "vc-di-eddsa-test-suite-full-local"  # with data-integrity-test-suite-assertion
 LOCAL_EDDSA_SPECS = ["tests/05-di-rdfc-create.js", "tests/15-di-rdfc-verify.js", "tests/70-data-model.js",
                      "tests/80-algorithms.js"]
 

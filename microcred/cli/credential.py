@@ -20,6 +20,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from microcred import vcdm
 from microcred.cli.keys import load_key_file
@@ -56,7 +57,7 @@ def sign(document: Path = typer.Argument(..., help="the unsigned credential (JSO
             raise ValueError("a credential is a JSON object")
         signed = sign_document(unsigned, key, created)
     except (OSError, ValueError) as exc:
-        err.print(f"[red]not signed:[/red] {exc}")
+        err.print(f"[red]not signed:[/red] {escape(str(exc))}")  # the rule name is in [brackets]
         raise typer.Exit(2) from None
     json.dump(signed, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")

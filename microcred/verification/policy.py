@@ -17,7 +17,8 @@ can be authentic, unrevoked and in force while its issuer is simply absent from 
 registry; the report still shows that check as ``unknown`` next to the ``valid`` verdict.
 
 A presentation's verdict is the worst of its own checks' verdict and every enclosed credential's verdict
-(invalid > undetermined > valid). A presentation with no credential is undetermined.
+(invalid > undetermined > valid). A presentation with no credential (``verifiableCredential`` is optional)
+stands on its own checks.
 
 A "could not check" therefore never yields "valid" for anything the policy requires: an unreachable status
 list, an unresolvable issuer, an unknown cryptosuite or context all end in "undetermined".
