@@ -1,0 +1,342 @@
+"""IETF Token Status List (draft-ietf-oauth-status-list-20): the list, its token, the index allocator, the check.
+
+Pure: no I/O, time and randomness are parameters.
+
+* :class:`TokenStatusList`: ``bits`` (1, 2, 4 or 8) per entry, packed from the least significant bit of each
+  byte (§4.1), ZLIB-compressed at the highest level and base64url-encoded as ``lst`` (§4.2). Decoding bounds
+  the decompressed size, so a "zip bomb" costs bounded memory.
+* :func:`status_list_token`: the Status List Token, a JWT with ``typ: statuslist+jwt``, ``x5c``, ``sub`` = the
+  list's URI, ``iat``, ``exp`` and ``ttl`` (§5.1). :func:`verify_status_list_token` is the relying party's side
+  (§8.3), :func:`check_token_status` turns a credential's ``status_list`` reference into the report's revocation
+  and suspension checks.
+* :class:`TokenIndexAllocator`: random, unique, never reused indexes (HAIP: unpredictable), drawn from a
+  :class:`~microcred.sdjwt.core.Randomness` source.
+
+The platform uses 2 bits, so that suspension (0x02) is expressible next to revocation (0x01, "INVALID"), and lists
+of at least :data:`MIN_ENTRIES` entries for herd privacy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+
+from microcred.sdjwt.core import Randomness, SystemRandomness
+from microcred.sdjwt.issue import IssuerKey, StatusReference
+from microcred.sdjwt.jose import (
+    ASYMMETRIC_ALGORITHMS,
+    JoseError,
+    b64url_decode,
+    b64url_encode,
+    parse_jws,
+    sign_jws,
+    verify_jws_signature,
+)
+from microcred.sdjwt.result import SdJwtCheck, check_invalid, check_unknown, check_valid
+from microcred.sdjwt.x5c import ChainError, validate_x5c
+from microcred.status.errors import (
+    ListFull,
+    MalformedValueError,
+    RangeError,
+    StatusListValidityError,
+    StatusVerificationError,
+)
+from microcred.verification.checks import CheckId
+
+__all__ = [
+    "BITS",
+    "DEFAULT_BITS",
+    "INVALID",
+    "MAX_LIST_BYTES",
+    "MEDIA_TYPE",
+    "MIN_ENTRIES",
+    "STATUS_LIST_TYP",
+    "SUSPENDED",
+    "VALID",
+    "StatusListToken",
+    "TokenIndexAllocator",
+    "TokenStatusList",
+    "check_token_status",
+    "status_list_token",
+    "verify_status_list_token",
+]
+
+BITS: tuple[int, ...] = (1, 2, 4, 8)
+DEFAULT_BITS = 2
+VALID, INVALID, SUSPENDED = 0x00, 0x01, 0x02
+#: Entries per list the platform publishes (herd privacy; the draft's §13.4 leaves the size to the issuer).
+MIN_ENTRIES = 1_000_000
+#: Largest decompressed list accepted (2^24 entries of 8 bits).
+MAX_LIST_BYTES = 1 << 24
+STATUS_LIST_TYP = "statuslist+jwt"
+MEDIA_TYPE = "application/statuslist+jwt"
+_MAX_TOKEN = 8 * MAX_LIST_BYTES // 6  # generous bound on a compact token before it is parsed
+_NOT_FULL_BYTE = re.compile(rb"[^\xff]")
+
+
+class TokenStatusList:
+    """A mutable status list of ``size`` entries of ``bits`` bits each (all VALID at first)."""
+
+    __slots__ = ("_bits", "_data", "_size")
+
+    def __init__(self, size: int, bits: int = DEFAULT_BITS, data: bytes | bytearray | None = None) -> None:
+        """A list of ``size`` entries; ``data`` is an existing uncompressed byte array (padded if shorter)."""
+        if bits not in BITS:
+            raise MalformedValueError(f"bits must be one of {BITS}, not {bits}")
+        if size <= 0 or size * bits > MAX_LIST_BYTES * 8:
+            raise MalformedValueError(f"a list holds 1 to {MAX_LIST_BYTES * 8 // bits} entries of {bits} bits")
+        length = (size * bits + 7) // 8
+        buffer = bytearray(length)
+        if data:
+            if len(data) > length:
+                raise MalformedValueError(f"{len(data)} bytes is more than a list of {size} entries holds")
+            buffer[: len(data)] = data
+        self._bits, self._size, self._data = bits, size, buffer
+
+    @property
+    def bits(self) -> int:
+        """Bits per entry."""
+        return self._bits
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _where(self, index: int) -> tuple[int, int]:
+        if not 0 <= index < self._size:
+            raise RangeError(f"index {index} is outside a list of {self._size} entries")
+        bit = index * self._bits
+        return bit // 8, bit % 8
+
+    def get(self, index: int) -> int:
+        """The status value at ``index``."""
+        byte, shift = self._where(index)
+        return (self._data[byte] >> shift) & ((1 << self._bits) - 1)
+
+    def set(self, index: int, value: int) -> None:
+        """Set the status value at ``index`` (0 .. 2^bits - 1)."""
+        if not 0 <= value < 1 << self._bits:
+            raise MalformedValueError(f"status {value} does not fit in {self._bits} bits")
+        byte, shift = self._where(index)
+        mask = ((1 << self._bits) - 1) << shift
+        self._data[byte] = (self._data[byte] & ~mask) | (value << shift)
+
+    def to_bytes(self) -> bytes:
+        """The uncompressed byte array (what to persist)."""
+        return bytes(self._data)
+
+    def encode(self) -> str:
+        """``lst``: base64url of the ZLIB-compressed byte array (§4.1 step 4, highest compression)."""
+        return b64url_encode(zlib.compress(bytes(self._data), 9))
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``status_list`` claim value ``{bits, lst}``."""
+        return {"bits": self._bits, "lst": self.encode()}
+
+    @classmethod
+    def decode(cls, lst: str, bits: int, *, max_bytes: int = MAX_LIST_BYTES) -> TokenStatusList:
+        """Decode ``lst``; its size is every entry the byte array holds. Refuses more than ``max_bytes``."""
+        if bits not in BITS:
+            raise MalformedValueError(f"bits must be one of {BITS}, not {bits!r}")
+        try:
+            compressed = b64url_decode(lst)
+            inflater = zlib.decompressobj()
+            data = inflater.decompress(compressed, max_bytes + 1)
+        except (JoseError, zlib.error) as exc:
+            raise MalformedValueError(f"lst is not base64url ZLIB data: {exc}") from exc
+        if len(data) > max_bytes or inflater.unconsumed_tail:
+            raise MalformedValueError(f"the list decompresses to more than {max_bytes} bytes")
+        if not inflater.eof:
+            raise MalformedValueError("lst is truncated ZLIB data")
+        if not data:
+            raise MalformedValueError("the list is empty")
+        return cls(len(data) * 8 // bits, bits, data)
+
+
+# --------------------------------------------------------------------------------------------- allocator
+
+
+class TokenIndexAllocator:
+    """Random, unique, never-reused indexes of one list (the used set persists as a bitmap, one bit per index)."""
+
+    __slots__ = ("_rng", "_size", "_used", "_used_count")
+
+    def __init__(self, size: int, used: bytes | None = None, rng: Randomness | None = None) -> None:
+        """Start from the persisted bitmap ``used`` (bit ``i`` of byte ``i // 8``, LSB first)."""
+        if size <= 0:
+            raise ValueError("list size must be positive")
+        self._size, self._rng = size, rng or SystemRandomness()
+        self._used = bytearray((size + 7) // 8)
+        if used:
+            if len(used) > len(self._used):
+                raise ValueError("used bitmap longer than the list")
+            self._used[: len(used)] = used
+        self._used_count = sum(bin(b).count("1") for b in self._used)
+
+    @property
+    def available(self) -> int:
+        """How many indexes are still free."""
+        return self._size - self._used_count
+
+    def is_used(self, index: int) -> bool:
+        """Whether ``index`` was handed out."""
+        return bool(self._used[index // 8] >> (index % 8) & 1)
+
+    def _mark(self, index: int) -> None:
+        self._used[index // 8] |= 1 << (index % 8)
+        self._used_count += 1
+
+    def to_bytes(self) -> bytes:
+        """The used-index bitmap, to persist."""
+        return bytes(self._used)
+
+    def reserve(self, count: int) -> list[int]:
+        """``count`` random unused indexes, marked used; :class:`ListFull` if fewer are free."""
+        if count <= 0:
+            raise ValueError("count must be positive")
+        if count > self.available:
+            raise ListFull(f"{self.available} of {self._size} indexes free, {count} requested",
+                           available=self.available)
+        picked: list[int] = []
+        # rejection sampling while the list is sparse (expected < 2 draws per index below half full), then an
+        # exact draw among the free indexes so a nearly full list costs one scan, not unbounded retries
+        budget = 4 * count + 64
+        while len(picked) < count and budget and (self._used_count + count) * 2 <= self._size:
+            budget -= 1
+            index = self._rng.randbelow(self._size)
+            if not self.is_used(index):
+                self._mark(index)
+                picked.append(index)
+        while len(picked) < count:
+            free = self._free()
+            index = free[self._rng.randbelow(len(free))]
+            self._mark(index)
+            picked.append(index)
+        return picked
+
+    def _free(self) -> list[int]:
+        out: list[int] = []
+        for match in _NOT_FULL_BYTE.finditer(bytes(self._used)):
+            base, byte = match.start() * 8, self._used[match.start()]
+            out.extend(base + bit for bit in range(8) if not byte >> bit & 1 and base + bit < self._size)
+        return out
+
+
+# --------------------------------------------------------------------------------------------- the token
+
+
+def status_list_token(status_list: TokenStatusList, *, uri: str, signer: IssuerKey, now: dt.datetime,
+                      ttl: int, lifetime: int) -> str:
+    """The signed Status List Token for ``uri`` (§5.1): valid ``lifetime`` s, cacheable ``ttl`` s."""
+    if ttl <= 0 or lifetime <= 0:
+        raise ValueError("ttl and lifetime must be positive")
+    iat = int(now.timestamp())
+    payload: dict[str, Any] = {"sub": uri, "iat": iat, "exp": iat + lifetime, "ttl": ttl,
+                               "status_list": status_list.to_json()}
+    if signer.iss:
+        payload["iss"] = signer.iss
+    header: dict[str, Any] = {"typ": STATUS_LIST_TYP}
+    if signer.x5c:
+        header["x5c"] = list(signer.x5c)
+    return sign_jws(header, payload, signer.key)
+
+
+@dataclass(frozen=True)
+class StatusListToken:
+    """A verified Status List Token."""
+
+    sub: str
+    iat: int
+    exp: int | None
+    ttl: int | None
+    status_list: TokenStatusList
+    certificate: x509.Certificate
+
+
+def _int_claim(payload: Mapping[str, Any], name: str, *, required: bool) -> int | None:
+    value = payload.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MalformedValueError(f"{name} must be a number")
+    return int(value)
+
+
+def verify_status_list_token(token: str, *, expected_uri: str, trust_anchors: Sequence[x509.Certificate],
+                             now: dt.datetime, clock_skew: int = 60) -> StatusListToken:
+    """Validate a Status List Token (§8.3 steps 3 to 5): ``typ``, ``x5c`` chain, signature, ``sub``, times.
+
+    Raises StatusVerificationError (untrusted, wrong subject), StatusListValidityError (expired) or
+    MalformedValueError (a claim breaks §5.1).
+    """
+    try:
+        jws = parse_jws(token.strip(), max_length=_MAX_TOKEN)
+    except JoseError as exc:
+        raise MalformedValueError(f"not a compact JWT: {exc}") from exc
+    if jws.header.get("typ") != STATUS_LIST_TYP:
+        raise StatusVerificationError(f"typ is {jws.header.get('typ')!r}, not {STATUS_LIST_TYP}")
+    if jws.header.get("alg") not in ASYMMETRIC_ALGORITHMS:
+        raise StatusVerificationError(f"alg {jws.header.get('alg')!r} is not accepted")
+    try:
+        leaf, key = validate_x5c(jws.header.get("x5c"), trust_anchors, now)
+    except ChainError as exc:
+        raise StatusVerificationError(f"{exc.reason}: {exc.problem}") from exc
+    if not verify_jws_signature(jws.compact, key):
+        raise StatusVerificationError("the signature does not verify")
+    payload = jws.payload
+    if payload.get("sub") != expected_uri:
+        raise StatusVerificationError(f"sub {payload.get('sub')!r} is not the referenced {expected_uri}")
+    iat = _int_claim(payload, "iat", required=True)
+    exp = _int_claim(payload, "exp", required=False)
+    ttl = _int_claim(payload, "ttl", required=False)
+    if ttl is not None and ttl <= 0:
+        raise MalformedValueError("ttl must be positive")
+    moment = now.timestamp()
+    if exp is not None and exp <= moment - clock_skew:
+        raise StatusListValidityError(f"the list expired at {exp}", reason="expired")
+    if iat is not None and iat > moment + clock_skew:
+        raise StatusListValidityError(f"the list is issued in the future ({iat})", reason="not_yet_valid")
+    claim = payload.get("status_list")
+    if not isinstance(claim, Mapping) or not isinstance(claim.get("lst"), str):
+        raise MalformedValueError("status_list must be an object with bits and lst")
+    bits = claim.get("bits")
+    if not isinstance(bits, int) or isinstance(bits, bool):
+        raise MalformedValueError("status_list.bits must be 1, 2, 4 or 8")
+    status_list = TokenStatusList.decode(claim["lst"], bits)
+    assert iat is not None
+    return StatusListToken(expected_uri, iat, exp, ttl, status_list, leaf)
+
+
+def check_token_status(reference: StatusReference, token: str, *, trust_anchors: Sequence[x509.Certificate],
+                       now: dt.datetime) -> tuple[SdJwtCheck, SdJwtCheck]:
+    """(revocation, suspension) checks for a credential's ``status_list`` reference against the list token."""
+    revocation, suspension = CheckId.REVOCATION.value, CheckId.SUSPENSION.value
+    try:
+        verified = verify_status_list_token(token, expected_uri=reference.uri, trust_anchors=trust_anchors, now=now)
+        status = verified.status_list.get(reference.idx)
+    except RangeError as exc:
+        # §8.3 step 6: an index outside the list means no statement is possible and the token MUST be rejected
+        failed = check_invalid(revocation, "RANGE_ERROR", problem=exc.message)
+        return failed, check_invalid(suspension, "RANGE_ERROR", problem=exc.message)
+    except StatusListValidityError as exc:
+        return (check_unknown(revocation, "STATUS_LIST_EXPIRED", problem=exc.message),
+                check_unknown(suspension, "STATUS_LIST_EXPIRED", problem=exc.message))
+    except (StatusVerificationError, MalformedValueError) as exc:
+        return (check_unknown(revocation, "STATUS_VERIFICATION_ERROR", problem=exc.message),
+                check_unknown(suspension, "STATUS_VERIFICATION_ERROR", problem=exc.message))
+    age = max(0, int(now.timestamp()) - verified.iat)
+    if status == VALID:
+        return (check_valid(revocation, "NOT_REVOKED", age_seconds=age),
+                check_valid(suspension, "NOT_SUSPENDED", age_seconds=age))
+    if status == INVALID:
+        return check_invalid(revocation, "REVOKED"), check_valid(suspension, "NOT_SUSPENDED", age_seconds=age)
+    if status == SUSPENDED:
+        return check_valid(revocation, "NOT_REVOKED", age_seconds=age), check_invalid(suspension, "SUSPENDED")
+    problem = f"status value {status:#04x} has no meaning this verifier knows"
+    return (check_unknown(revocation, "STATUS_VERIFICATION_ERROR", problem=problem),
+            check_unknown(suspension, "STATUS_VERIFICATION_ERROR", problem=problem))
