@@ -9,6 +9,13 @@ naming every field violation, PERMISSION_DENIED with a ``google.rpc.ErrorInfo`` 
 UNAVAILABLE when a retry (same idempotency key) may succeed. The batch stream never fails for one item: each
 item's result carries its own ``IssueFailure``. Items are gathered into chunks (one Kafka ``publish_many`` each);
 several chunks of a stream are processed at once, so results may come back out of order.
+
+Every chunk has a deadline (``chunk_timeout``): a chunk that a stalled dependency (signing worker, Kafka, Redis,
+the revocation service) keeps longer answers each of its items UNAVAILABLE ("retry with the same idempotency
+key"; what was signed is kept as a pending record and republished as is), and the stall is logged with the
+coroutine frame it was stuck in. Without it one stalled chunk held the whole stream: the handler stopped reading
+requests, the client's writes blocked on flow control until its deadline, and grpc reported that to the client
+as ``INTERNAL: Internal error from Core`` instead of an answer per item.
 """
 
 from __future__ import annotations
@@ -72,9 +79,10 @@ class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
     """The IssuerService servicer."""
 
     def __init__(self, issuance: Issuance, *, chunk_size: int = 256, in_flight: int = 4,
-                 linger: float = 0.002) -> None:
+                 linger: float = 0.002, chunk_timeout: float = 60.0) -> None:
         self._issuance = issuance
         self._chunk, self._in_flight, self._linger = chunk_size, in_flight, linger
+        self._chunk_timeout = chunk_timeout
 
     async def _caller(self, context: Context) -> Caller:
         identity = caller_identity(context)
@@ -166,9 +174,38 @@ class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
     async def _process(self, caller: Caller, batch: Sequence[issuer_pb2.IssueCredentialsRequest]
                        ) -> list[issuer_pb2.IssueCredentialsResponse]:
         items = [IssueItem(r.idempotency_key, r.credential, r.client_reference) for r in batch]
+        work = asyncio.ensure_future(self._issuance.issue(caller, items))
         try:
-            outcomes = await self._issuance.issue(caller, items)
-        except Exception as exc:  # a bug must not end the stream: every item of the chunk reports it
-            log.exception("batch chunk failed", extra={"issuer_id": caller.issuer_id, "count": len(items)})
+            done, _ = await asyncio.wait({work}, timeout=self._chunk_timeout)
+        except asyncio.CancelledError:  # the stream ended (client gone, deadline): stop the chunk's work too
+            work.cancel()
+            raise
+        outcomes: list[Outcome]
+        if not done or work.cancelled():
+            stalled_in = _where(work)
+            work.cancel()
+            log.error("batch chunk stalled; its items answer UNAVAILABLE",
+                      extra={"issuer_id": caller.issuer_id, "count": len(items), "seconds": self._chunk_timeout,
+                             "stalled_in": stalled_in})
+            outcomes = [Refusal(code_pb2.UNAVAILABLE, f"not processed within {self._chunk_timeout:g}s (a dependency "
+                                                      "stalled); retry with the same idempotency key")] * len(items)
+        elif (exc := work.exception()) is not None:  # a bug must not end the stream: every item reports it
+            log.error("batch chunk failed", exc_info=exc, extra={"issuer_id": caller.issuer_id, "count": len(items)})
             outcomes = [Refusal(code_pb2.INTERNAL, f"internal error: {type(exc).__name__}")] * len(items)
+        else:
+            outcomes = work.result()
         return [_result(request, outcome) for request, outcome in zip(batch, outcomes, strict=True)]
+
+
+def _where(task: asyncio.Future[Any]) -> str:
+    """Where a stalled chunk waits: the chain of coroutines it awaits, innermost last (for the log)."""
+    chain: list[str] = []
+    awaited: Any = task.get_coro() if isinstance(task, asyncio.Task) else None
+    while awaited is not None and len(chain) < 16:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is None:  # a future (executor job, Kafka ack, ...): the end of the chain
+            chain.append(type(awaited).__name__)
+            break
+        chain.append(f"{frame.f_code.co_qualname}:{frame.f_lineno}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return " > ".join(chain[-6:]) or "unknown"

@@ -109,14 +109,15 @@ class IssuerApp:
             self._revocation = client_channel(s.revocation_target, TlsFiles.from_dir(s.tls_dir, s.service_cert_name))
             source = GrpcStatusIndexSource(revocation_pb2_grpc.RevocationServiceStub(self._revocation))
         self.pool = StatusIndexPool(source, block_size=s.status_block_size)
-        self.signing = SigningPool(s.resolved_signing_workers)
+        self.signing = SigningPool(s.resolved_signing_workers, timeout=s.signing_timeout_seconds)
         await self.signing.start()
         registry = self.registry_projection.registry
         issuance = Issuance(registry=registry, keystore=keystore, status=self.pool,
                             store=RedisCredentialStore(self.redis, s.issuer_redis_prefix, self.store_projection),
                             publisher=self.publisher, signing=self.signing,
                             registry_available=self.registry_projection.available)
-        issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight)
+        issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,
+                               chunk_timeout=s.batch_chunk_timeout_seconds)
         registry_api = RegistryApi(self.publisher, registry, keystore, s.did_web_host)
         audit_log, self.audit = audit_runner(s.kafka_bootstrap, self.redis, f"{s.issuer_consumer_group}-audit",
                                              s.audit_namespace)

@@ -16,6 +16,9 @@ Besides the shared Kafka/Redis/TLS/gRPC settings the service reads:
   and sign (0 = in the service process);
 * ``MICROCRED_BATCH_CHUNK_SIZE`` (256) and ``MICROCRED_BATCH_IN_FLIGHT`` (4): how a batch stream is cut into
   chunks (one Kafka ``publish_many`` each) and how many chunks of one stream are processed at once;
+* ``MICROCRED_BATCH_CHUNK_TIMEOUT_SECONDS`` (60): a chunk still unfinished then (a stalled dependency) answers
+  its items UNAVAILABLE instead of holding the stream; ``MICROCRED_SIGNING_TIMEOUT_SECONDS`` (30): a signing
+  job still running then means a hung worker, and the worker processes are replaced;
 * ``MICROCRED_STORE_CATCH_UP_SECONDS`` (60): how long start-up waits for the credential store to catch up
   with the credentials topic before serving (issuing is refused, retriably, until it has);
 * ``MICROCRED_ISSUER_REDIS_PREFIX`` (``issuer``), ``MICROCRED_ISSUER_CONSUMER_GROUP`` (``issuer``) and
@@ -54,6 +57,8 @@ class Settings(GrpcServiceSettings):
                                         description="signing processes; default: one per core but one")
     batch_chunk_size: int = Field(default=256, ge=1, le=5000)
     batch_in_flight: int = Field(default=4, ge=1, le=64)
+    batch_chunk_timeout_seconds: float = Field(default=60.0, gt=0)
+    signing_timeout_seconds: float = Field(default=30.0, gt=0)
     store_catch_up_seconds: float = Field(default=60.0, ge=0)
     issuer_redis_prefix: str = Field(default="issuer", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     issuer_consumer_group: str = "issuer"

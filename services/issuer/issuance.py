@@ -44,7 +44,7 @@ from microcred.pki import ROLE_ISSUER, actor_name
 from microcred.registry.domain import current_verification_method
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
 from microcred.status.build import status_entry, xsd_datetime
-from services.issuer.signing import SigningPool
+from services.issuer.signing import SigningPool, SigningUnavailable
 from services.issuer.status_pool import StatusIndexPool, StatusPair
 from services.issuer.store import CredentialStore, StoreNotReady
 from services.issuer.validation_cache import CohortValidator
@@ -306,8 +306,13 @@ class Issuance:
             salts.append(self._new_salt())
             jobs.append(IssueJob(mc.SerializeToString(), cid, tuple(_entry_dict(e) for e in pair), valid_from,
                                  salts[-1]))
-        results = await self._signing.sign(jobs, signer.profile, signer.seed, signer.verification_method,
-                                           xsd_datetime(now))
+        try:
+            results = await self._signing.sign(jobs, signer.profile, signer.seed, signer.verification_method,
+                                               xsd_datetime(now))
+        except SigningUnavailable as exc:  # the workers died or hung and were replaced: a retry is signed
+            for i in fresh.values():
+                outcomes[i] = Refusal(code_pb2.UNAVAILABLE, str(exc))
+            return {}
         signed: dict[str, _Ready] = {}
         for (cid, i), pair, salt, (text, error) in zip(fresh.items(), pairs, salts, results, strict=True):
             if error:
