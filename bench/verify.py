@@ -1,27 +1,37 @@
-"""Verification throughput and latency through the gateway, with warm caches.
+"""Verification throughput and latency through the gateway: distinct credentials, as employers verify them.
 
 Setup: registry events (an accredited did:web issuer) and two signed status lists (``StatusListPublished``)
-are published to Kafka; the gateway is started as in production (``python -m services.verifier.main``) with
-``MICROCRED_HTTP_WORKERS`` = ``WORKERS`` uvicorn workers (2 by default: one per core of the reference machine;
-uvloop + httptools), and waits until it reports the credential ``valid`` (caches warm). Its settings are the
+are published to Kafka; ``DISTINCT`` (20,000 with ``--quick``, 40,000 otherwise) distinct micro-credentials of
+that issuer (each its own id, subject and status index; all ``valid``) are signed beforehand, in a process pool,
+with the issuer's own fast signer (:class:`microcred.credential.signing.FastSigner`), once per bench run. The
+gateway is started as in production (``python -m services.verifier.main``) with ``MICROCRED_HTTP_WORKERS`` =
+``WORKERS`` uvicorn workers (2: one per core of the reference machine; uvloop + httptools). Its settings are the
 defaults except load shedding: the per-client rate limit is lifted (all the load comes from one address) and
-so is saturation shedding (``MICROCRED_SHED_QUEUE_DELAY_MS=0``): this measures how fast the gateway verifies,
-and a closed-loop client that re-sends at once would turn shed requests into more work, not less (shedding is
-measured by ``tests/fault/test_gateway_load.py`` and docs/verification.md). The load comes
-from a separate process (``python -m bench.verify --load``): an HTTP/1.1 keep-alive client over loopback on
-uvloop, ``CONNECTIONS`` (16) connections each posting the same signed OB 3.0 micro-credential back to back
-(closed loop: a connection sends its next request when the answer is in) for a fixed time. Latency is measured
-per request from just before the request is written to when the whole answer has been read. Every answer
-must be a 200 with verdict ``valid``; a 429 (not expected with these settings) is counted apart
-(``verify_shed``) and is neither a verification nor in the latencies.
+so is saturation shedding (``MICROCRED_SHED_QUEUE_DELAY_MS=0``). The load comes from a separate process
+(``python -m bench.verify --load``) on the same machine: an HTTP/1.1 keep-alive client over loopback on
+uvloop, ``CONNECTIONS`` (16) connections, closed loop; latency from just before a request is written until its
+whole answer is read.
 
-With warm caches the signature and format verdicts come from the result cache (same bytes, same verdict; see
-``microcred/verification/cache.py``); key validity, accreditation (Redis), validity window and both status
-checks are evaluated on every request.
+Figures (each named for what it is):
 
-Figures: ``verify_per_s``, ``verify_p50_ms``, ``verify_p99_ms``, plus ``verify_requests``, ``verify_workers``,
-``verify_connections``, ``verify_shed`` and the CPU milliseconds per verification of the gateway processes
-(``verify_cpu_ms_gateway``) and of the load generator (``verify_cpu_ms_client``).
+* ``verify_per_s``, ``verify_p50_ms``, ``verify_p99_ms``: **distinct credentials**, every request different
+  bytes (no body is sent twice in the run), every answer must be ``valid``: non-valid answers are counted
+  (``verify_non_valid``) and make the bench fail. ``verify_cpu_ms_gateway`` / ``verify_cpu_ms_client``: CPU
+  milliseconds per verification of the gateway processes (their JSON-LD child processes included) and of the
+  load generator.
+* ``verify_same_bytes_per_s`` / ``_p99_ms`` (secondary): one credential's bytes posted over and over, the old
+  figure: parsing, format, canonical forms and signature come from the caches (status, keys, accreditation and
+  validity are evaluated on every request).
+* ``verify_foreign_per_s`` / ``_p99_ms``: distinct credentials of a non-platform did:key issuer in a DCC-like
+  Open Badges 3.0 shape (its first one is processed by pyld in the bounded child; the rest by the template the
+  first taught); expected ``valid`` (not a micro-credential, so accreditation is not required) or
+  ``undetermined``, counted in ``verify_foreign_valid_or_undetermined`` (anything else in ``_other``).
+* ``verify_hostile_*``: distinct credentials as above while poison requests (rings of 200 and 2,000 blank nodes
+  under an inline ``@vocab`` context, 100-proof documents, a symmetric blank-node tree that reaches pyld) arrive
+  at 10/s on their own connections: ``_ordinary_per_s`` / ``_ordinary_p99_ms``, ``_healthz_max_ms`` (polled every
+  100 ms), ``_poison_max_ms`` / ``_poison_p50_ms`` (answer time of a poison request) and ``_poison_unnamed`` (poison
+  answers without a named NOT_COMPACTED / TOO_COMPLEX reason: must be 0).
+
 ``python -m bench.verify`` starts its own Kafka and Redis and prints them.
 """
 
@@ -29,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import os
 import signal
@@ -41,7 +52,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from microcred.credential.ob3 import issuer_profile, render_achievement_credential
 from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
@@ -62,6 +75,7 @@ __all__ = ["measure"]
 REPO = Path(__file__).resolve().parents[1]
 WORKERS = int(os.environ.get("MICROCRED_BENCH_VERIFY_WORKERS", "2"))
 CONNECTIONS = 16
+HOSTILE_SECONDS = 5.0
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -69,8 +83,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-async def _publish_world(bootstrap: str, tag: str) -> tuple[dict[str, Any], str]:
-    """Publish an accredited issuer and its status lists; return a signed credential and the list signer DID."""
+async def _publish_world(bootstrap: str, tag: str) -> tuple[dict[str, Any], bytes, str, str]:
+    """Publish an accredited issuer and its status lists; return an unsigned credential, the issuer's private key
+    bytes, its verification method and the list signer DID."""
     from tests.unit.factories import ISSUED_AT, organisation, valid_micro_credential
 
     now = datetime.now(UTC).replace(microsecond=0)
@@ -111,7 +126,61 @@ async def _publish_world(bootstrap: str, tag: str) -> tuple[dict[str, Any], str]
         status_entries=[status_entry(base + "revocation", 1234, "revocation"),
                         status_entry(base + "suspension", 1234, "suspension")],
         valid_from=now - timedelta(hours=1))
-    return sign_eddsa_rdfc_2022(credential, issuer_key, method_id(did, 1), created=now - timedelta(hours=1)), list_did
+    raw = issuer_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    return credential, raw, method_id(did, 1), list_did
+
+
+def _sign_slice(template: bytes, key: bytes, method: str, created: str, start: int, stop: int) -> list[bytes]:
+    """Credentials ``start``..``stop`` of a run: ``template`` with its own id, subject and status indexes, signed
+    by the issuer's fast signer (one per worker process; its templates are checked against pyld)."""
+    from microcred.credential.signing import FastSigner
+
+    signer, private = _SIGNERS.setdefault(key, (FastSigner(), Ed25519PrivateKey.from_private_bytes(key)))
+    out = []
+    for i in range(start, stop):
+        doc = orjson.loads(template)
+        doc["id"] = f"urn:uuid:{uuid.UUID(int=(1 << 64) + i)}"
+        subject = doc["credentialSubject"]
+        if "id" in subject:
+            subject["id"] = f"did:example:learner-{i}"
+        for entry in doc.get("credentialStatus", []):
+            entry["id"] = f"{entry['statusListCredential']}#{i}"
+            entry["statusListIndex"] = str(i)
+        out.append(orjson.dumps(signer.sign(doc, private, method, created)))
+    return out
+
+
+_SIGNERS: dict[bytes, tuple[Any, Ed25519PrivateKey]] = {}
+
+
+def _sign_many(template: dict[str, Any], key: bytes, method: str, created: str, count: int, path: Path) -> None:
+    """Sign ``count`` distinct credentials in a process pool and write them to ``path``, one JSON per line."""
+    raw = orjson.dumps(template)
+    step = 1000
+    with concurrent.futures.ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool, path.open("wb") as out:
+        futures = [pool.submit(_sign_slice, raw, key, method, created, i, min(count, i + step))
+                   for i in range(0, count, step)]
+        for future in futures:
+            for line in future.result():
+                out.write(line + b"\n")
+
+
+def _foreign_template() -> tuple[dict[str, Any], bytes, str]:
+    """A DCC-like Open Badges 3.0 credential of a did:key issuer outside the trust registry (unsigned), its key
+    bytes and verification method."""
+    key = Ed25519PrivateKey.from_private_bytes(b"\x21" * 32)
+    did = did_key_from_public_key(key.public_key())
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "id": "urn:uuid:00000000-0000-4000-8000-000000000000", "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": "Teamwork Badge", "issuer": {"id": did, "type": ["Profile"], "name": "Example Corp"},
+        "validFrom": "2025-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:learner", "type": ["AchievementSubject"], "achievement": {
+            "id": "https://example.com/achievements/teamwork", "type": ["Achievement"], "name": "Teamwork",
+            "description": "Works well in a team.", "criteria": {"narrative": "Team project completed."}}},
+    }
+    raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    return credential, raw, verification_method_id(did)
 
 
 def _start_gateway(infra: Any, port: int, tag: str, list_did: str, log: Path) -> subprocess.Popen[bytes]:
@@ -163,28 +232,69 @@ def _cpu_seconds(pid: int) -> float:
     return own + sum(_cpu_seconds(child) for child in children)
 
 
-def _load(port: int, body_file: Path, seconds: float) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.verify", "--load", str(port), str(body_file), str(seconds)],
-                         cwd=REPO, capture_output=True, check=True, timeout=seconds + 120)
+def _load(port: int, bodies: Path, seconds: float, *extra: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-m", "bench.verify", "--load", str(port), str(bodies), str(seconds),
+                          *extra], cwd=REPO, capture_output=True, check=True, timeout=seconds + 300)
     result: dict[str, Any] = json.loads(out.stdout)
     return result
 
 
+def _poison_file(path: Path, proof_template: dict[str, Any]) -> None:
+    """The hostile requests of the hostile-mix run, one JSON per line (see the module docstring)."""
+    vc2, examples = "https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"
+    proof = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "created": "2026-01-01T00:00:00Z",
+             "verificationMethod": "did:example:poison#key-1", "proofPurpose": "assertionMethod",
+             "proofValue": "z" + "1" * 86}
+
+    def ring(n: int) -> dict[str, Any]:
+        nodes = [{"id": f"_:b{i}", "next": {"id": f"_:b{(i + 1) % n}"}} for i in range(n)]
+        return {"@context": [vc2, {"@vocab": "https://poison.example/#"}], "type": ["VerifiableCredential"],
+                "issuer": "did:example:poison", "credentialSubject": {"id": "_:b0", "ring": nodes}, "proof": proof}
+
+    def tree(d: int) -> dict[str, Any]:
+        return {"v": "x"} if d == 0 else {"c": [tree(d - 1) for _ in range(3)]}
+
+    proofs = {**proof_template, "proof": [dict(proof, created=f"2026-01-01T00:00:{i % 60:02d}Z") for i in range(100)]}
+    documents = [ring(200), ring(2000), proofs,
+                 {"@context": [vc2, examples], "type": ["VerifiableCredential"], "issuer": "did:example:poison",
+                  "credentialSubject": tree(5), "proof": proof}]
+    path.write_bytes(b"".join(orjson.dumps(d) + b"\n" for d in documents))
+
+
 async def measure(infra: Any, quick: bool) -> dict[str, float]:
-    """``bench.run`` entry point: 5 s of load with ``--quick``, 20 s otherwise (after a 2 s warm-up)."""
+    """``bench.run`` entry point: distinct credentials for 5 s with ``--quick`` (20 s otherwise), then the
+    same-bytes, foreign and hostile-mix runs (see the module docstring)."""
     tag = uuid.uuid4().hex[:8]
-    credential, list_did = await _publish_world(infra.kafka_bootstrap, tag)
+    template, key, method, list_did = await _publish_world(infra.kafka_bootstrap, tag)
     work = Path(getattr(infra, "work_dir", "/tmp"))
-    body_file = work / f"verify-body-{tag}.json"
-    body_file.write_text(json.dumps(credential))
+    seconds = 5.0 if quick else 20.0
+    distinct = 20_000 if quick else 40_000
+    hostile_count = 10_000
+    created = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    bodies, hostile, same, foreign, poison = (work / f"verify-{name}-{tag}.jsonl"
+                                              for name in ("distinct", "hostile", "same", "foreign", "poison"))
+    started = time.perf_counter()
+    await asyncio.to_thread(_sign_many, template, key, method, created, distinct + hostile_count, bodies)
+    signing_seconds = time.perf_counter() - started
+    lines = bodies.read_bytes().splitlines()
+    hostile.write_bytes(b"\n".join(lines[distinct:]) + b"\n")
+    bodies.write_bytes(b"\n".join(lines[1:distinct]) + b"\n")  # the first one warms the gateway up
+    same.write_bytes(lines[0] + b"\n")
+    foreign_template, foreign_key, foreign_method = _foreign_template()
+    await asyncio.to_thread(_sign_many, foreign_template, foreign_key, foreign_method, created, 5_000, foreign)
+    _poison_file(poison, orjson.loads(lines[0]))
+    first = orjson.loads(lines[0])
+    del lines
     port = free_port()
     process = _start_gateway(infra, port, tag, list_did, work / f"verifier-{tag}.log")
     try:
-        await _warm(f"http://127.0.0.1:{port}", credential, process)
-        _load(port, body_file, 2.0)  # warm every connection's worker
+        await _warm(f"http://127.0.0.1:{port}", first, process)
         cpu = _cpu_seconds(process.pid)
-        result = await asyncio.to_thread(_load, port, body_file, 5.0 if quick else 20.0)
+        result = await asyncio.to_thread(_load, port, bodies, seconds, "--distinct")
         gateway_cpu = _cpu_seconds(process.pid) - cpu
+        repeated = await asyncio.to_thread(_load, port, same, 3.0 if quick else 10.0)
+        foreigners = await asyncio.to_thread(_load, port, foreign, 3.0 if quick else 5.0, "--distinct", "--any")
+        mixed = await asyncio.to_thread(_load, port, hostile, HOSTILE_SECONDS, "--distinct", "--poison", str(poison))
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -192,56 +302,154 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
-    if result["errors"]:
-        raise RuntimeError(f"{result['errors']} verification requests failed: {result['first_error']}")
+    for file in (bodies, hostile, same, foreign, poison):
+        file.unlink(missing_ok=True)
     count = max(1, result["count"])
-    return {"verify_per_s": round(result["count"] / result["seconds"], 1),
-            "verify_p50_ms": round(_percentile(result["latencies_ms"], 0.50), 2),
-            "verify_p99_ms": round(_percentile(result["latencies_ms"], 0.99), 2),
-            "verify_requests": float(result["count"]), "verify_workers": float(WORKERS),
-            "verify_connections": float(CONNECTIONS), "verify_shed": float(result["shed"]),
-            "verify_cpu_ms_gateway": round(gateway_cpu / count * 1000, 3),
-            "verify_cpu_ms_client": round(result["cpu_seconds"] / count * 1000, 3)}
+    figures = {
+        "verify_per_s": round(result["count"] / result["seconds"], 1),
+        "verify_p50_ms": round(_percentile(result["latencies_ms"], 0.50), 2),
+        "verify_p99_ms": round(_percentile(result["latencies_ms"], 0.99), 2),
+        "verify_requests": float(result["count"]), "verify_non_valid": float(result["errors"]),
+        "verify_distinct_signed": float(distinct), "verify_signing_s": round(signing_seconds, 1),
+        "verify_workers": float(WORKERS), "verify_connections": float(CONNECTIONS),
+        "verify_shed": float(result["shed"]),
+        "verify_cpu_ms_gateway": round(gateway_cpu / count * 1000, 3),
+        "verify_cpu_ms_client": round(result["cpu_seconds"] / count * 1000, 3),
+        "verify_same_bytes_per_s": round(repeated["count"] / repeated["seconds"], 1),
+        "verify_same_bytes_p99_ms": round(_percentile(repeated["latencies_ms"] or [0.0], 0.99), 2),
+        "verify_foreign_per_s": round(foreigners["count"] / foreigners["seconds"], 1),
+        "verify_foreign_p99_ms": round(_percentile(foreigners["latencies_ms"] or [0.0], 0.99), 2),
+        "verify_foreign_valid_or_undetermined": float(foreigners["count"]),
+        "verify_foreign_other": float(foreigners["errors"]),
+        "verify_hostile_ordinary_per_s": round(mixed["count"] / mixed["seconds"], 1),
+        "verify_hostile_ordinary_p99_ms": round(_percentile(mixed["latencies_ms"] or [0.0], 0.99), 2),
+        "verify_hostile_ordinary_non_valid": float(mixed["errors"]),
+        "verify_hostile_healthz_max_ms": round(max(mixed["healthz_ms"] or [0.0]), 1),
+        "verify_hostile_poison_sent": float(len(mixed["poison_ms"])),
+        "verify_hostile_poison_p50_ms": round(_percentile(mixed["poison_ms"] or [0.0], 0.5), 1),
+        "verify_hostile_poison_max_ms": round(max(mixed["poison_ms"] or [0.0]), 1),
+        "verify_hostile_poison_unnamed": float(mixed["poison_unnamed"]),
+    }
+    if result["errors"] or mixed["errors"]:
+        raise RuntimeError(f"{result['errors'] + mixed['errors']} verifications were not valid "
+                           f"({result['first_error'] or mixed['first_error']}); figures: {figures}")
+    return figures
 
 
 # ------------------------------------------------------------------------------------------ load generator
 
 
-async def _connection(port: int, request: bytes, stop_at: float, latencies: list[float],
-                      errors: list[str], shed: list[int]) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+def _request(port: int, body: bytes) -> bytes:
+    return (f"POST /v1/verify HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: application/json\r\n"
+            f"content-length: {len(body)}\r\n\r\n").encode() + body
+
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[bytes, bytes]:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    return head, await reader.readexactly(length)
+
+
+class _Load:
+    """What one load run counts (shared by its connections)."""
+
+    def __init__(self, port: int, bodies: list[bytes], distinct: bool, accept_any: bool) -> None:
+        self.port, self.bodies, self.distinct, self.accept_any = port, bodies, distinct, accept_any
+        self.next = 0
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+        self.shed = 0
+
+    def body(self) -> bytes | None:
+        """The next body to send: each once when distinct (None when all were sent), else the first forever."""
+        if not self.distinct:
+            return self.bodies[0]
+        if self.next >= len(self.bodies):
+            return None
+        self.next += 1
+        return self.bodies[self.next - 1]
+
+    def ok(self, head: bytes, body: bytes) -> bool:
+        if not head.startswith(b"HTTP/1.1 200"):
+            return False
+        return b'"verdict":"valid"' in body or (self.accept_any and b'"verdict":"undetermined"' in body)
+
+
+async def _connection(load: _Load, stop_at: float) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", load.port)
     try:
         while time.perf_counter() < stop_at:
+            body = load.body()
+            if body is None:
+                return
             started = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:"))
-            body = await reader.readexactly(length)
+            head, answer = await _exchange(reader, writer, _request(load.port, body))
             elapsed = (time.perf_counter() - started) * 1000
             if head.startswith(b"HTTP/1.1 429"):
-                shed.append(1)
-            elif not head.startswith(b"HTTP/1.1 200") or b'"verdict":"valid"' not in body:
-                errors.append(head.split(b"\r\n", 1)[0].decode() + " " + body[:300].decode("utf-8", "replace"))
+                load.shed += 1
+            elif not load.ok(head, answer):
+                load.errors.append(head.split(b"\r\n", 1)[0].decode() + " " + answer[:300].decode("utf-8", "replace"))
             else:
-                latencies.append(elapsed)
+                load.latencies.append(elapsed)
     finally:
         writer.close()
 
 
-async def _generate(port: int, body: bytes, seconds: float) -> dict[str, Any]:
-    request = (f"POST /v1/verify HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\ncontent-type: application/json\r\n"
-               f"content-length: {len(body)}\r\n\r\n").encode() + body
-    latencies: list[float] = []
-    errors: list[str] = []
-    shed: list[int] = []
+async def _poison(port: int, documents: list[bytes], stop_at: float, times: list[float], unnamed: list[int]) -> None:
+    """Poison requests at 10/s, each on its own connection, not waiting for the previous answer."""
+    async def one(body: bytes) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            started = time.perf_counter()
+            _, answer = await _exchange(reader, writer, _request(port, body))
+            times.append((time.perf_counter() - started) * 1000)
+            if b'"reason_code":"NOT_COMPACTED"' not in answer and b'"reason_code":"TOO_COMPLEX"' not in answer:
+                unnamed.append(1)
+        finally:
+            writer.close()
+
+    pending = []
+    i = 0
+    while time.perf_counter() < stop_at:
+        pending.append(asyncio.create_task(one(documents[i % len(documents)])))
+        i += 1
+        await asyncio.sleep(0.1)
+    await asyncio.gather(*pending)
+
+
+async def _healthz(port: int, stop_at: float, times: list[float]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = f"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n\r\n".encode()
+    try:
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            await _exchange(reader, writer, request)
+            times.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(0.1)
+    finally:
+        writer.close()
+
+
+async def _generate(port: int, bodies: list[bytes], seconds: float, distinct: bool, accept_any: bool,
+                    poison: list[bytes]) -> dict[str, Any]:
+    load = _Load(port, bodies, distinct, accept_any)
+    poison_ms: list[float] = []
+    unnamed: list[int] = []
+    healthz_ms: list[float] = []
     cpu = time.process_time()
     started = time.perf_counter()
     stop_at = started + seconds
-    await asyncio.gather(*(_connection(port, request, stop_at, latencies, errors, shed) for _ in range(CONNECTIONS)))
-    return {"count": len(latencies), "seconds": time.perf_counter() - started, "latencies_ms": latencies,
-            "errors": len(errors), "first_error": errors[0] if errors else None, "shed": len(shed),
-            "cpu_seconds": time.process_time() - cpu}
+    extra = [asyncio.create_task(_poison(port, poison, stop_at, poison_ms, unnamed)),
+             asyncio.create_task(_healthz(port, stop_at, healthz_ms))] if poison else []
+    await asyncio.gather(*(_connection(load, stop_at) for _ in range(CONNECTIONS)))
+    elapsed = time.perf_counter() - started
+    await asyncio.gather(*extra)
+    return {"count": len(load.latencies), "seconds": elapsed, "latencies_ms": load.latencies,
+            "errors": len(load.errors), "first_error": load.errors[0] if load.errors else None, "shed": load.shed,
+            "cpu_seconds": time.process_time() - cpu, "poison_ms": poison_ms, "poison_unnamed": len(unnamed),
+            "healthz_ms": healthz_ms}
 
 
 def _run_loop(work: Any) -> Any:
@@ -256,12 +464,17 @@ def _run_loop(work: Any) -> Any:
 def main() -> None:
     """``--load PORT BODY SECONDS`` (the load process) or a standalone run with its own Kafka and Redis."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--load", nargs=3, metavar=("PORT", "BODY", "SECONDS"))
+    parser.add_argument("--load", nargs=3, metavar=("PORT", "BODIES", "SECONDS"))
+    parser.add_argument("--distinct", action="store_true", help="send each body once")
+    parser.add_argument("--any", action="store_true", help="count undetermined answers as expected too")
+    parser.add_argument("--poison", help="a file of poison documents to send at 10/s meanwhile")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.load:
-        port, body, seconds = int(args.load[0]), Path(args.load[1]).read_bytes(), float(args.load[2])
-        print(json.dumps(_run_loop(_generate(port, body, seconds))))
+        port, seconds = int(args.load[0]), float(args.load[2])
+        bodies = Path(args.load[1]).read_bytes().splitlines()
+        poison = Path(args.poison).read_bytes().splitlines() if args.poison else []
+        print(json.dumps(_run_loop(_generate(port, bodies, seconds, args.distinct, args.any, poison))))
         return
     from bench.run import run
 
