@@ -141,6 +141,8 @@ class IssuerApp:
         await self.server.start()
         if s.rest_port is not None:  # the REST API (VC-API) over the same issuance, when configured
             vc_issuance = VcIssuance(registry=registry, keystore=keystore, status=self.pool, publisher=self.publisher,
+                                     store=RedisCredentialStore(self.redis, s.issuer_redis_prefix,
+                                                                self.store_projection),
                                      registry_available=self.registry_projection.available)
             rest_app = create_rest_app(issuance, vc_issuance, TokenIssuer(load_clients(s.oauth_clients_file)))
             self.rest = RestServer(rest_app, s.rest_host, s.rest_port, s.tls_dir)

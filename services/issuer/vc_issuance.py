@@ -13,7 +13,9 @@ caller wrote itself (what the W3C test suites send) goes through the same gates,
    (issuer, ``options.credentialId`` or a fresh key) when the document has none;
 4. a Data Integrity ``eddsa-rdfc-2022`` proof with the issuer's current verification method
    (:func:`microcred.credential.signing.sign_document`), then ``CredentialIssued`` (no EU model: ``credential``
-   is empty) published with acks=all before the answer. Only what Kafka acknowledged is answered.
+   is empty) recorded as pending, published with acks=all, then recorded as issued, as gRPC issuance does. Only
+   what Kafka acknowledged is answered; the same ``id`` / ``options.credentialId`` again answers the same
+   credential (idempotent retries).
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ from microcred.model.errors import INVALID_FORMAT, FieldViolation
 from microcred.registry.domain import current_verification_method
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
 from microcred.status.build import status_entry, xsd_datetime
-from services.issuer.issuance import Caller, Refusal
+from services.issuer.issuance import Caller, Refusal, issued_credential
 from services.issuer.status_pool import StatusIndexPool
+from services.issuer.store import CredentialStore, StoreNotReady
 
 __all__ = ["VcIssuance"]
 
@@ -65,10 +68,10 @@ class VcIssuance:
     """Validates, authorises, signs and publishes one caller-written credential; see the module docstring."""
 
     def __init__(self, *, registry: RegistryReader, keystore: KeyStore, status: StatusIndexPool,
-                 publisher: EventPublisher, topic: str = CREDENTIALS.name,
+                 store: CredentialStore, publisher: EventPublisher, topic: str = CREDENTIALS.name,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  registry_available: Callable[[], Awaitable[bool]] | None = None) -> None:
-        self._registry, self._keystore, self._status = registry, keystore, status
+        self._registry, self._keystore, self._status, self._store = registry, keystore, status, store
         self._publisher, self._topic, self._clock = publisher, topic, clock
         self._registry_available = registry_available
 
@@ -105,10 +108,25 @@ class VcIssuance:
             first = exc.violations[0]
             return _invalid(f"credential.{first.field}".rstrip("."), f"{exc} (VC Data Model rule {first.rule})",
                             first.rule)
-        return await self._sign_and_publish(caller, issuer, dict(credential), credential_key, now)
+        document = dict(credential)
+        cid = document.get("id") if isinstance(document.get("id"), str) else \
+            credential_id_for(caller.issuer_id, credential_key or str(uuid.uuid4()))
+        document.setdefault("id", cid)
+        # Idempotency as in gRPC issuance: an id already issued (or signed and not yet published) by this issuer
+        # is answered with that credential, never signed again.
+        try:
+            issued, pending = await self._store.lookup(caller.issuer_id, [str(cid)])
+        except StoreNotReady as exc:
+            return Refusal(code_pb2.UNAVAILABLE, str(exc))
+        if str(cid) in issued:
+            answer: dict[str, Any] = json.loads(issued_credential(issued[str(cid)])[0].credential_json)
+            return answer
+        if str(cid) in pending:
+            return await self._publish(caller, str(cid), pending[str(cid)])
+        return await self._sign_and_publish(caller, issuer, document, str(cid), now)
 
-    async def _sign_and_publish(self, caller: Caller, issuer: Any, document: dict[str, Any],
-                                credential_key: str | None, now: datetime) -> dict[str, Any] | Refusal:
+    async def _sign_and_publish(self, caller: Caller, issuer: Any, document: dict[str, Any], cid: str,
+                                now: datetime) -> dict[str, Any] | Refusal:
         method = current_verification_method(issuer, now)
         if method is None:
             return Refusal(code_pb2.FAILED_PRECONDITION, "the issuer has no current verification method")
@@ -119,9 +137,6 @@ class VcIssuance:
             log.error("issuer signing key unavailable", extra={"issuer_id": issuer.issuer_id, "key_id": key_id,
                                                                "error": type(exc).__name__})
             return Refusal(code_pb2.FAILED_PRECONDITION, f"no signing key for {method.id}")
-        cid = document.get("id") if isinstance(document.get("id"), str) else \
-            credential_id_for(caller.issuer_id, credential_key or str(uuid.uuid4()))
-        document.setdefault("id", cid)
         pair: tuple[status_pb2.StatusEntry, ...] = ()
         if vcdm.version_of(document) == "2.0":
             try:
@@ -138,12 +153,34 @@ class VcIssuance:
             signed = sign_document(document, key, method.id, created=xsd_datetime(now))
         except (vcdm.DataModelError, SigningError) as exc:
             return _invalid("credential", f"the credential cannot be signed: {exc}")
-        text = dumps(signed)
-        refused = await self._publish(caller, str(cid), signed, text, pair, now)
-        return refused if refused is not None else json.loads(text)
+        raw = self._envelope(caller, cid, signed, dumps(signed), pair, now).SerializeToString()
+        try:
+            winner = (await self._store.put_pending(caller.issuer_id, {cid: raw}))[cid]
+        except Exception as exc:
+            log.error("credential store unavailable", extra={"error": repr(exc)})
+            return Refusal(code_pb2.UNAVAILABLE, "credential store unavailable; retry")
+        return await self._publish(caller, cid, winner)  # another request with this id may have got there first
 
-    async def _publish(self, caller: Caller, cid: str, signed: Mapping[str, Any], text: str,
-                       pair: tuple[status_pb2.StatusEntry, ...], now: datetime) -> Refusal | None:
+    async def _publish(self, caller: Caller, cid: str, raw: bytes) -> dict[str, Any] | Refusal:
+        """Publish the envelope (acks=all), record it as issued, answer its credential."""
+        envelope = EventEnvelope.FromString(raw)
+        try:
+            await self._publisher.publish(self._topic, cid, envelope)
+        except Exception as exc:
+            log.error("publishing CredentialIssued failed", extra={"issuer_id": caller.issuer_id,
+                                                                   "error": repr(exc)})
+            return Refusal(code_pb2.UNAVAILABLE, "credential not published; retry with the same credentialId")
+        try:
+            await self._store.commit(caller.issuer_id, {cid: raw})
+        except Exception as exc:  # published = issued: the store projection records it from Kafka
+            log.error("recording an issued credential failed", extra={"issuer_id": caller.issuer_id,
+                                                                      "error": repr(exc)})
+        answer: dict[str, Any] = json.loads(issued_credential(raw)[0].credential_json)
+        return answer
+
+    @staticmethod
+    def _envelope(caller: Caller, cid: str, signed: Mapping[str, Any], text: str,
+                  pair: tuple[status_pb2.StatusEntry, ...], now: datetime) -> EventEnvelope:
         subjects = signed.get("credentialSubject")
         first = (subjects[0] if isinstance(subjects, list) and subjects else subjects)
         learner = first.get("id") if isinstance(first, Mapping) and isinstance(first.get("id"), str) else ""
@@ -151,14 +188,7 @@ class VcIssuance:
                                             credential_json=text, status_entries=list(pair))
         occurred_at = Timestamp()
         occurred_at.FromDatetime(now)
-        envelope = EventEnvelope(event_id=issued_event_id(cid), event_type=_ISSUED, schema_version=SCHEMA_VERSION,
-                                 tenant=caller.agency_id, issuer_id=caller.issuer_id, subject=cid, actor=caller.actor,
-                                 payload=event.SerializeToString(deterministic=True), payload_type=_ISSUED_TYPE,
-                                 occurred_at=occurred_at)
-        try:
-            await self._publisher.publish(self._topic, cid, envelope)
-        except Exception as exc:
-            log.error("publishing CredentialIssued failed", extra={"issuer_id": caller.issuer_id,
-                                                                   "error": repr(exc)})
-            return Refusal(code_pb2.UNAVAILABLE, "credential not published; retry")
-        return None
+        return EventEnvelope(event_id=issued_event_id(cid), event_type=_ISSUED, schema_version=SCHEMA_VERSION,
+                             tenant=caller.agency_id, issuer_id=caller.issuer_id, subject=cid, actor=caller.actor,
+                             payload=event.SerializeToString(deterministic=True), payload_type=_ISSUED_TYPE,
+                             occurred_at=occurred_at)

@@ -202,3 +202,20 @@ async def test_oauth_client_issues_a_vc2_credential_with_status_and_event(stack:
     assert isinstance(event, events_pb2.CredentialIssued) and json.loads(event.credential_json) == issued
     assert len(event.status_entries) == 2 and event.issuer_id == UNI_A
     assert invalid.status_code == 400 and invalid.json()["reason"] == "terms_of_use.type"
+
+
+async def test_the_same_credential_id_answers_the_same_credential_once(stack: IssuerHarness) -> None:
+    granted = (await token(stack, "client-a", SECRET_A)).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {granted}"}
+    body = {"credential": vc(await issuer_did(stack, UNI_A)), "options": {"credentialId": f"once-{uuid.uuid4()}"}}
+    async with https(stack) as http:
+        first, again = [await http.post("/credentials/issue", headers=bearer, json=body) for _ in range(2)]
+    assert first.status_code == again.status_code == 201
+    issued = first.json()["verifiableCredential"]
+    assert again.json()["verifiableCredential"] == issued
+    records = (await kafka_records(stack.app.settings.kafka_bootstrap, {issued["id"]}))[issued["id"]]
+    assert len(records) == 1
+    # gRPC GetCredential finds it too: one store for both APIs.
+    got = await stack.issuer_stub(UNI_A, AGENCY).GetCredential(issuer_pb2.GetCredentialRequest(
+        credential_id=issued["id"]))
+    assert json.loads(got.credential.credential_json) == issued
