@@ -16,7 +16,10 @@ input; conformance suites take any 400/422 as "rejected"):
   malformed (problem+json naming the field);
 * 422 ``verified: false``: the verdict is undetermined (a required check could not be carried out). Never 200.
 
-The full per-check report (messages in English) is the platform's own ``POST /v1/verify``.
+Options: ``returnCredential`` (echo the document), ``returnResults``/``returnProblemDetails`` (always returned),
+``checks`` (accepted for older VC-API clients; every check runs regardless: a verdict never skips one), and for
+presentations ``challenge``/``domain``. Any other option is refused (400, naming it). The full per-check report
+(messages in English or Polish) is the platform's own ``POST /v1/verify``.
 """
 
 from __future__ import annotations
