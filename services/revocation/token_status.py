@@ -1,0 +1,230 @@
+"""Token Status Lists in the revocation service: Redis state, signed Status List Tokens, the HTTP route.
+
+Beside the W3C Bitstring lists, the service keeps IETF Token Status Lists (draft-ietf-oauth-status-list-20)
+for SD-JWT VCs: 2 bits per credential (0x00 valid, 0x01 revoked, 0x02 suspended), so one entry expresses both
+purposes. Not wired yet (see docs/sd-jwt-vc.md, "What is left to wire"): the projector calls
+:meth:`TokenStatusStore.write_transition` in its transaction for each revoke/suspend/reinstate, and app.py mounts
+:func:`add_token_status_routes` with a :class:`TokenStatusPublisher`.
+
+Keys (``{p}`` is the store prefix)::
+
+    {p}:tsl:{list id}        string  the uncompressed byte array exactly as the draft lays it out (§4.1)
+    {p}:tsl-lists            set     every Token Status List id
+    {p}:tsl-pub:{list id}    hash    latest signed token: token, etag, exp, bits_sha256
+
+Redis ``BITFIELD`` numbers bits from the most significant bit of each byte, the draft from the least
+significant: entry ``i`` (2 bits) is ``u2`` at offset ``8*(i//4) + 6 - 2*(i%4)`` (:func:`entry_offset`), so the
+stored string *is* the draft's byte array and needs no conversion before compression. A transition is one Lua
+call (read, decide, write), so concurrent changes cannot interleave; revocation is final, as in
+:mod:`services.revocation.domain`.
+
+Tokens are signed on demand: a request whose list bytes differ from the last signed token's (or whose token
+is within ``ttl`` of ``exp``) gets a freshly signed one, so a change is visible at the next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from microcred.sdjwt.issue import IssuerKey
+from microcred.status.token_status_list import (
+    INVALID,
+    MEDIA_TYPE,
+    SUSPENDED,
+    VALID,
+    TokenStatusList,
+    status_list_token,
+)
+from services.revocation.domain import Action
+
+__all__ = ["TOKEN_LIST_SIZE", "PublishedToken", "TokenStatusPublisher", "TokenStatusStore",
+           "add_token_status_routes", "entry_offset", "next_value"]
+
+#: Entries per Token Status List (2^20 >= the 1,000,000 the issue asks for).
+TOKEN_LIST_SIZE = 1 << 20
+_LIST_ID = re.compile(r"[A-Za-z0-9._~-]{1,200}")
+
+# KEYS: list bytes, list registry; ARGV: u2 offset, action, list id. Returns the new value.
+_TRANSITION = """
+local current = redis.call('BITFIELD', KEYS[1], 'GET', 'u2', ARGV[1])[1]
+local value = current
+if ARGV[2] == 'revoke' then
+  value = 1
+elseif ARGV[2] == 'suspend' then
+  if current ~= 1 then value = 2 end
+elseif ARGV[2] == 'reinstate' then
+  if current == 2 then value = 0 end
+end
+if value ~= current then redis.call('BITFIELD', KEYS[1], 'SET', 'u2', ARGV[1], value) end
+redis.call('SADD', KEYS[2], ARGV[3])
+return value
+"""
+
+
+def entry_offset(index: int) -> int:
+    """The Redis ``BITFIELD u2`` offset of 2-bit entry ``index`` in the draft's LSB-first layout."""
+    if index < 0:
+        raise ValueError("index must be non-negative")
+    return 8 * (index // 4) + 6 - 2 * (index % 4)
+
+
+def next_value(current: int, action: Action) -> int:
+    """The entry after ``action`` (what the Lua transition does): revocation is final, reinstate undoes suspend."""
+    if action is Action.REVOKE:
+        return INVALID
+    if action is Action.SUSPEND:
+        return current if current == INVALID else SUSPENDED
+    return VALID if current == SUSPENDED else current
+
+
+@dataclass(frozen=True)
+class PublishedToken:
+    """The latest signed Status List Token of a list."""
+
+    list_id: str
+    token: str
+    etag: str
+    expires: datetime
+    bits_sha256: str
+
+
+class TokenStatusStore:
+    """Redis reads and writes of the Token Status Lists under one key prefix."""
+
+    def __init__(self, redis: Redis, prefix: str = "rev") -> None:
+        self.redis = redis
+        self.prefix = prefix
+
+    def _bytes(self, list_id: str) -> str:
+        return f"{self.prefix}:tsl:{list_id}"
+
+    @property
+    def _lists(self) -> str:
+        return f"{self.prefix}:tsl-lists"
+
+    def _pub(self, list_id: str) -> str:
+        return f"{self.prefix}:tsl-pub:{list_id}"
+
+    def write_transition(self, pipe: Pipeline, list_id: str, index: int, action: Action) -> None:
+        """Queue the transition of entry ``index`` in a pipeline (the projector's transaction)."""
+        pipe.eval(_TRANSITION, 2, self._bytes(list_id), self._lists, entry_offset(index), action.value, list_id)
+
+    async def apply(self, list_id: str, index: int, action: Action) -> int:
+        """Apply one transition now; return the entry's new value."""
+        value: Any = await self.redis.eval(_TRANSITION, 2, self._bytes(list_id), self._lists, entry_offset(index),
+                                           action.value, list_id)
+        return int(value)
+
+    async def register(self, list_id: str) -> None:
+        """Make a list known (served, all entries VALID) before any of its entries changes."""
+        await self.redis.sadd(self._lists, list_id)
+
+    async def exists(self, list_id: str) -> bool:
+        """Whether the list is known."""
+        return bool(await self.redis.sismember(self._lists, list_id))
+
+    async def list_bytes(self, list_id: str) -> bytes:
+        """The byte array as stored (Redis drops nothing, but a list never written to is empty)."""
+        value: Any = await self.redis.get(self._bytes(list_id))
+        return bytes(value or b"")
+
+    async def published(self, list_id: str) -> PublishedToken | None:
+        """The latest signed token, or None."""
+        row: Any = await self.redis.hgetall(self._pub(list_id))
+        if not row:
+            return None
+        return PublishedToken(list_id, row[b"token"].decode(), row[b"etag"].decode(),
+                              datetime.fromisoformat(row[b"exp"].decode()), row[b"bits_sha256"].decode())
+
+    async def store_published(self, published: PublishedToken) -> None:
+        """Keep the latest signed token."""
+        await self.redis.hset(self._pub(published.list_id), mapping={
+            "token": published.token, "etag": published.etag, "exp": published.expires.isoformat(),
+            "bits_sha256": published.bits_sha256})
+
+
+class TokenStatusPublisher:
+    """Signs Status List Tokens (``typ: statuslist+jwt``, ``x5c``) for the lists, on demand."""
+
+    def __init__(self, store: TokenStatusStore, signer: IssuerKey, *, base_url: str, ttl_seconds: int = 60,
+                 lifetime_seconds: int = 300, list_size: int = TOKEN_LIST_SIZE,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        if not 0 < ttl_seconds < lifetime_seconds:
+            raise ValueError("0 < ttl_seconds < lifetime_seconds")
+        self.store, self.signer, self.base_url = store, signer, base_url.rstrip("/")
+        self.ttl_seconds, self.lifetime_seconds, self.list_size = ttl_seconds, lifetime_seconds, list_size
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def uri_for(self, list_id: str) -> str:
+        """The list's URI: the ``status.status_list.uri`` of its credentials and the token's ``sub``."""
+        return f"{self.base_url}/token-status/{list_id}"
+
+    async def current(self, list_id: str) -> PublishedToken:
+        """The token for the list's current bytes, signing a new one when they changed or it nears ``exp``."""
+        async with self._locks.setdefault(list_id, asyncio.Lock()):
+            data = await self.store.list_bytes(list_id)
+            digest = hashlib.sha256(data).hexdigest()
+            now = self.clock()
+            latest = await self.store.published(list_id)
+            if (latest is not None and latest.bits_sha256 == digest
+                    and latest.expires - timedelta(seconds=self.ttl_seconds) > now):
+                return latest
+            status_list = TokenStatusList(self.list_size, 2, data)
+            token = await asyncio.to_thread(status_list_token, status_list, uri=self.uri_for(list_id),
+                                            signer=self.signer, now=now, ttl=self.ttl_seconds,
+                                            lifetime=self.lifetime_seconds)
+            expires = datetime.fromtimestamp(int(now.timestamp()) + self.lifetime_seconds, UTC)
+            published = PublishedToken(list_id, token, '"' + hashlib.sha256(token.encode()).hexdigest()[:32] + '"',
+                                       expires, digest)
+            await self.store.store_published(published)
+            return published
+
+
+def _problem(status: int, detail: str, instance: str) -> JSONResponse:
+    return JSONResponse({"type": "about:blank", "title": "Status list not available", "status": status,
+                         "detail": detail, "instance": instance},
+                        status_code=status, media_type="application/problem+json",
+                        headers={"Cache-Control": "no-store"})
+
+
+def add_token_status_routes(app: FastAPI, publisher: TokenStatusPublisher,
+                            ready: Callable[[], Awaitable[bool]] | None = None) -> None:
+    """``GET|HEAD /token-status/{list_id}``: the Status List Token as ``application/statuslist+jwt``.
+
+    Strong ``ETag`` with ``If-None-Match`` -> 304 and ``Cache-Control: public, max-age`` no longer than the
+    token's ``ttl`` nor its remaining validity (the draft §8.2: the token's own ``exp``/``ttl`` take precedence).
+    """
+
+    @app.api_route("/token-status/{list_id}", methods=["GET", "HEAD"], response_model=None)
+    async def token_status_list(list_id: str, request: Request) -> Response:
+        path = str(request.url.path)
+        if not _LIST_ID.fullmatch(list_id) or not await publisher.store.exists(list_id):
+            return _problem(404, "no token status list has this id", path)
+        if ready is not None and not await ready():
+            unavailable = _problem(503, "the status lists are being rebuilt; retry shortly", path)
+            unavailable.headers["Retry-After"] = "1"
+            return unavailable
+        published = await publisher.current(list_id)
+        remaining = int((published.expires - publisher.clock()).total_seconds())
+        headers = {"ETag": published.etag, "Vary": "Accept",
+                   "Cache-Control": f"public, max-age={max(0, min(publisher.ttl_seconds, remaining))}"}
+        match = request.headers.get("if-none-match")
+        if match and (match.strip() == "*" or published.etag in [m.strip() for m in match.split(",")]):
+            return Response(status_code=304, headers=headers)
+        body = published.token.encode()
+        response = Response(content=b"" if request.method == "HEAD" else body, media_type=MEDIA_TYPE, headers=headers)
+        if request.method == "HEAD":
+            response.headers["Content-Length"] = str(len(body))
+        return response
