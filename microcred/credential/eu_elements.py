@@ -28,6 +28,7 @@ __all__ = [
     "IdentityView",
     "OrganisationView",
     "OutcomeView",
+    "missing_from",
     "missing_mandatory_elements",
     "read_eu_elements",
 ]
@@ -336,7 +337,11 @@ def read_eu_elements(credential: Mapping[str, Any]) -> EUElements:
 
 def missing_mandatory_elements(credential: Mapping[str, Any]) -> list[str]:
     """Names (as in ``MANDATORY_FIELDS``) of the mandatory Annex I elements the credential lacks."""
-    e = read_eu_elements(credential)
+    return missing_from(read_eu_elements(credential))
+
+
+def missing_from(e: EUElements) -> list[str]:
+    """:func:`missing_mandatory_elements` of elements already read (by :func:`read_eu_elements`)."""
     issuer_country = e.issuer.country if e.issuer else ""
     present = {
         "learner": bool(e.learner_did or e.learner_identifiers),

@@ -128,7 +128,7 @@ class Template:
         terms: list[str] = []
         for i, value in enumerate(values):
             hit = cached[i]
-            if hit is not None and hit[0] is value:  # same string object as last time: same term
+            if hit is not None and hit[0] == value:  # same value as last time (a cohort shares most): same term
                 terms.append(hit[1])
                 continue
             suffix = self.suffixes[i]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from microcred.credential.eu_elements import missing_mandatory_elements
+from microcred.credential.eu_elements import EUElements, missing_from, missing_mandatory_elements
 from microcred.verification.checks import CheckId, CheckResult, Reason, invalid, unknown, valid
 from microcred.verification.document import subjects
 
@@ -31,11 +31,11 @@ def is_micro_credential(document: Mapping[str, Any]) -> bool:
     return False
 
 
-def check_eu_elements(document: Mapping[str, Any]) -> CheckResult:
-    """The EU_ELEMENTS result."""
+def check_eu_elements(document: Mapping[str, Any], elements: EUElements | None = None) -> CheckResult:
+    """The EU_ELEMENTS result (``elements``: the document's, when the caller has read them already)."""
     if not is_micro_credential(document):
         return unknown(_E, Reason.NOT_A_MICRO_CREDENTIAL)
-    missing = missing_mandatory_elements(document)
+    missing = missing_from(elements) if elements is not None else missing_mandatory_elements(document)
     if missing:
         return invalid(_E, Reason.EU_ELEMENTS_MISSING, missing=missing)
     return valid(_E, Reason.EU_ELEMENTS_PRESENT)

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
+from microcred.credential.eu_elements import EUElements, read_eu_elements
 from microcred.jsonld.loader import CanonicalizationError, ContextIntegrityError, RemoteContextRefused, TooComplex
 from microcred.verification.accreditation import TrustDirectory, check_accreditation
 from microcred.verification.cache import document_digest
@@ -94,6 +95,13 @@ async def _process(document: Mapping[str, Any], ports: VerificationPorts,
     return result
 
 
+def _elements(document: Mapping[str, Any]) -> EUElements | None:
+    try:
+        return read_eu_elements(document)
+    except Exception:  # each reader reads again and reports (or tolerates) the problem itself
+        return None
+
+
 def _not_checked(ids: tuple[CheckId, ...]) -> list[CheckResult]:
     return [unknown(c, Reason.NOT_CHECKED, problem="the format check refused the document") for c in ids]
 
@@ -151,9 +159,16 @@ async def verify_credential(document: Any, ports: VerificationPorts, now: dateti
     nquads = processed.nquads if isinstance(processed, Processed) else processed
     fmt = await sync(CheckId.FORMAT, lambda: check_format(document, digest=digest, cache=ports.cache,
                                                           expanded=expanded, compacted=True))
+    read: list[EUElements | None] = []
+
+    def elements() -> EUElements | None:  # read once for EU_ELEMENTS and the summary, when not cached
+        if not read:
+            read.append(_elements(document))
+        return read[0]
     results = [
         *fmt,
-        *await sync(CheckId.EU_ELEMENTS, lambda: _cached(ports, ("eu", digest), lambda: check_eu_elements(document))),
+        *await sync(CheckId.EU_ELEMENTS, lambda: _cached(ports, ("eu", digest),
+                                                         lambda: check_eu_elements(document, elements()))),
         *await _guarded((CheckId.SIGNATURE, CheckId.ISSUER_IDENTITY), proofs),
         *await _guarded((CheckId.ACCREDITATION,), accreditation),
         *await sync(CheckId.VALIDITY_WINDOW, lambda: check_validity_window(document, now)),
@@ -161,7 +176,7 @@ async def verify_credential(document: Any, ports: VerificationPorts, now: dateti
     ]
     checks = tuple(sorted(results, key=lambda c: _CREDENTIAL_ORDER.index(c.id)))
     document_id = _document_id(document)
-    summary = _cached(ports, ("summary", digest), lambda: summarize(document))
+    summary = _cached(ports, ("summary", digest), lambda: summarize(document, elements()))
     return VerificationReport("credential", decide(checks, required), checks, now, required, document_id, issuer,
                               micro, summary=summary)
 

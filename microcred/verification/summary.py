@@ -65,10 +65,11 @@ def _grade(e: EUElements) -> str:
     return " ".join(p for p in parts if p)
 
 
-def summarize(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The readable fields of a credential (see :data:`FIELDS`), empty ones omitted; never raises on content."""
+def summarize(document: Mapping[str, Any], elements: EUElements | None = None) -> dict[str, Any]:
+    """The readable fields of a credential (see :data:`FIELDS`), empty ones omitted; never raises on content
+    (``elements``: the document's, when the caller has read them already)."""
     try:
-        e = read_eu_elements(document)
+        e = elements if elements is not None else read_eu_elements(document)
     except Exception:  # a summary is a courtesy: a document it cannot read simply has none
         return {}
     countries = list(e.countries) or ([e.issuer.country] if e.issuer is not None and e.issuer.country else [])
