@@ -65,6 +65,8 @@ class Limits:
     max_blank_nodes: int = 500
     max_proofs: int = 4
     max_embedded: int = 32
+    look_alike_check_above: int = 48
+    max_look_alike: int = 24
 
 
 @dataclass(frozen=True)
@@ -249,12 +251,46 @@ class _Walk:
             self.values += 1
 
 
+def _look_alike(document: Mapping[str, Any]) -> int:
+    """How many objects without an id share their *first-degree shape* with another one: the key they hang
+    under and their own keys and scalar values, nested objects standing as anonymous blank nodes. That is what
+    RDFC-1.0's first-degree hash sees of a blank node; nodes that look alike there need its costly N-degree
+    hashing (whose cost grows with how many look alike), so a document with many is refused up front."""
+    seen: dict[Any, int] = {}
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        key, node = stack.pop()
+        if isinstance(node, list):
+            stack.extend((key, item) for item in node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        shape = []
+        for k, v in node.items():
+            if isinstance(v, dict | list):
+                stack.append((k, v))
+                shape.append((k, "_:" if isinstance(v, dict) else f"_:[{len(v)}]"))
+            else:
+                shape.append((k, v))
+        if "id" not in node:
+            signature = (key, tuple(sorted(shape, key=repr)))
+            seen[signature] = seen.get(signature, 0) + 1
+    return sum(n for n in seen.values() if n > 1)
+
+
 def compaction_problem(document: Mapping[str, Any], limits: Limits | None = None) -> Refusal | None:
     """Why ``document`` (a credential or presentation) is not read, or None when it is in compacted form and
     within ``limits``. Pure and linear in the size of the document."""
-    walk = _Walk(limits or Limits())
+    limits = limits or Limits()
+    walk = _Walk(limits)
     try:
         walk.document(document, 0)
     except _Refused as refused:
         return refused.refusal
+    # Only documents with many blank nodes are looked at twice (a platform credential has about 30).
+    if walk.blank > limits.look_alike_check_above:
+        alike = _look_alike(document)
+        if alike > limits.max_look_alike:
+            return Refusal(TOO_COMPLEX, "$", f"{alike} objects without an id look alike to RDFC-1.0 (at most "
+                                              f"{limits.max_look_alike}): telling them apart costs without bound")
     return None
