@@ -6,8 +6,8 @@ The signature maths (ES256/ES384/ES512, EdDSA) and JWK parsing are PyJWT's (``jw
 * **strict JSON** for headers and payloads: duplicate member names, NaN/Infinity and over-deep nesting are
   refused, so what a verdict reads is exactly what was signed (PyJWT's ``json.loads`` keeps the last
   duplicate silently);
-* **strict base64url** (RFC 7515 §2: no padding, URL-safe alphabet only), where the stdlib decoder would
-  ignore stray characters;
+* **strict base64url** (RFC 7515 §2: no padding, URL-safe alphabet only, canonical: the unused bits of the last
+  character zero), where the stdlib decoder would ignore stray characters and let two texts mean one value;
 * size bounds, so hostile input costs bounded CPU and memory.
 
 ``alg: none`` and MAC algorithms are never accepted: an SD-JWT must be signed with an asymmetric key.
@@ -72,9 +72,13 @@ def b64url_decode(text: str) -> bytes:
     if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
         raise JoseError("not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise JoseError("not base64url") from exc
+    if b64url_encode(data) != text:
+        # non-zero unused bits in the last character: two texts would decode to the same bytes
+        raise JoseError("not canonical base64url")
+    return data
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
