@@ -9,6 +9,8 @@ Decoders accept only these multicodec headers, so a key of another type (P-256 `
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import base58
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -86,6 +88,7 @@ def encode_ed25519_public_key(public_key: Ed25519PublicKey | bytes) -> str:
     return encode_base58btc(ED25519_PUB_HEADER + raw)
 
 
+@lru_cache(maxsize=4096)  # asked on every verification for the same few issuer keys; key objects are immutable
 def decode_ed25519_public_key(multikey: str) -> Ed25519PublicKey:
     """Decode ``publicKeyMultibase`` into a public key; any header other than 0xed01 is rejected."""
     data = decode_base58btc(multikey)

@@ -26,6 +26,7 @@ import json
 import logging
 import multiprocessing
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -212,12 +213,31 @@ class ProcessRunner:
 class Canonicalizer:
     """Canonical N-Quads and expansion of documents: templates for known shapes, ``runner`` for the rest."""
 
-    def __init__(self, runner: Runner | None = None, templates: TemplateCanonicalizer | None = None) -> None:
+    def __init__(self, runner: Runner | None = None, templates: TemplateCanonicalizer | None = None,
+                 recent: int = 64) -> None:
         self.runner: Runner = runner or InProcessRunner()
         self.templates = templates or TemplateCanonicalizer(max_templates=512)
+        # The last few results by document digest: a document posted again (a share page reloaded) is not
+        # processed again. Few, because a result (expansion included) is large.
+        self._recent: OrderedDict[str, Processed] = OrderedDict()
+        self._recent_max = recent
 
-    async def process(self, document: Mapping[str, Any]) -> Processed:
-        """``document``'s canonical N-Quads and expansion; raises the loader's errors or :class:`TooComplex`."""
+    async def process(self, document: Mapping[str, Any], digest: str | None = None) -> Processed:
+        """``document``'s canonical N-Quads and expansion; raises the loader's errors or :class:`TooComplex`.
+        ``digest``: a digest of the document's bytes (:func:`~.cache.document_digest`), to reuse a recent result."""
+        if digest is not None:
+            kept = self._recent.get(digest)
+            if kept is not None:
+                self._recent.move_to_end(digest)
+                return kept
+        processed = await self._process(document)
+        if digest is not None and self._recent_max:
+            self._recent[digest] = processed
+            while len(self._recent) > self._recent_max:
+                self._recent.popitem(last=False)
+        return processed
+
+    async def _process(self, document: Mapping[str, Any]) -> Processed:
         shape = shape_of(document)
         hit = self.templates.known(shape)
         if hit is not None and hit[1] is not None:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from microcred.credential.eu_elements import EUElements, read_eu_elements
-from microcred.jsonld.loader import CanonicalizationError, ContextIntegrityError, RemoteContextRefused, TooComplex
+from microcred.jsonld.loader import CanonicalizationError, ContextIntegrityError, RemoteContextRefused
 from microcred.verification.accreditation import TrustDirectory, check_accreditation
 from microcred.verification.cache import document_digest
 from microcred.verification.canonical import Processed, default_canonicalizer
@@ -76,23 +76,13 @@ _REFUSED = frozenset({Reason.NOT_COMPACTED, Reason.TOO_COMPLEX})
 
 async def _process(document: Mapping[str, Any], ports: VerificationPorts,
                    digest: str) -> Processed | Exception:
-    """The proof-less document's canonical N-Quads and expansion (once per document; a pure function of its
-    bytes, so kept in the result cache when there is one), or the error that processing it raised."""
-    key = ("canon", digest)
-    if ports.cache is not None:
-        hit = ports.cache.get(key)
-        if hit is not None:
-            return cast("Processed | Exception", hit)
+    """The proof-less document's canonical N-Quads and expansion (once per document; the canonicaliser keeps
+    the last few by digest, for documents posted again), or the error that processing it raised."""
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     try:
-        result: Processed | Exception = await (ports.canon or default_canonicalizer()).process(unsecured)
-    except TooComplex as exc:  # depends on load, not only on the bytes: not cached
-        return exc
+        return await (ports.canon or default_canonicalizer()).process(unsecured, digest=digest)
     except (CanonicalizationError, RemoteContextRefused, ContextIntegrityError) as exc:
-        result = exc
-    if ports.cache is not None:
-        ports.cache.put(key, result)
-    return result
+        return exc
 
 
 def _elements(document: Mapping[str, Any]) -> EUElements | None:
