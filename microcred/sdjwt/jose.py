@@ -100,10 +100,10 @@ def _depth(value: Any, limit: int) -> None:
         node, depth = stack.pop()
         if depth > limit:
             raise JoseError(f"JSON nested deeper than {limit}")
-        if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
+        if not isinstance(node, dict | list):
+            continue
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def strict_json_loads(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
@@ -165,17 +165,30 @@ def sign_jws(header: Mapping[str, Any], payload: Mapping[str, Any], key: Private
 
 
 def verify_jws_signature(compact: str, key: PublicKey, algorithms: Sequence[str] = ASYMMETRIC_ALGORITHMS) -> bool:
-    """Whether the JWS signature verifies with ``key`` under one of ``algorithms`` (and its header's ``alg``)."""
-    allowed = [alg for alg in algorithms if alg in ASYMMETRIC_ALGORITHMS]
+    """Whether the JWS signature verifies with ``key`` under its header's ``alg``, which must be in ``algorithms``
+    and match the key (ES256 for P-256...).
+
+    The signature check is PyJWT's algorithm object; the segments are decoded here (strict, canonical), which
+    also spares PyJWT's per-character validation of the payload, the slowest step for an 8 KB credential.
+    """
+    segments = compact.split(".")
+    if len(segments) != 3:
+        raise JoseError("not a compact JWS")
+    header = strict_json_loads(b64url_decode(segments[0]))
+    alg = header.get("alg") if isinstance(header, dict) else None
+    if not isinstance(alg, str) or alg not in algorithms or alg not in ASYMMETRIC_ALGORITHMS:
+        return False
     try:
-        _JWS.decode_complete(compact, key, algorithms=allowed)
-    except jwt.InvalidSignatureError:
+        if algorithm_for_key(key) != alg:
+            return False
+    except JoseError:
         return False
-    except jwt.InvalidAlgorithmError:
-        return False
-    except jwt.PyJWTError as exc:
+    signature = b64url_decode(segments[2])
+    signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
+    try:
+        return bool(_JWS.get_algorithm_by_name(alg).verify(signing_input, key, signature))
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise JoseError(str(exc)) from exc
-    return True
 
 
 def jwk_to_public_key(jwk: Mapping[str, Any]) -> PublicKey:

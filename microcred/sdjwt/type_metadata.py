@@ -20,11 +20,12 @@ import hashlib
 import hmac
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
 from microcred.sdjwt.core import Processed
+from microcred.sdjwt.jose import strict_json_loads
 
 __all__ = [
     "VCT",
@@ -33,6 +34,7 @@ __all__ = [
     "default_registry",
     "integrity",
     "integrity_matches",
+    "parsed_type_metadata",
     "type_metadata_bytes",
 ]
 
@@ -90,6 +92,12 @@ class TypeMetadataRegistry:
 def default_registry() -> TypeMetadataRegistry:
     """A registry holding the platform's own type."""
     return TypeMetadataRegistry({VCT: type_metadata_bytes()})
+
+
+@lru_cache(maxsize=32)
+def parsed_type_metadata(document: bytes) -> Any:
+    """The parsed Type Metadata document (strict JSON; cached, a verifier sees the same few documents)."""
+    return strict_json_loads(document)
 
 
 # --------------------------------------------------------------------------------------------- claim metadata

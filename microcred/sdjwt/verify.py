@@ -49,7 +49,6 @@ from microcred.sdjwt.jose import (
     PublicKey,
     jwk_to_public_key,
     parse_jws,
-    strict_json_loads,
     verify_jws_signature,
 )
 from microcred.sdjwt.type_metadata import (
@@ -57,6 +56,7 @@ from microcred.sdjwt.type_metadata import (
     claim_metadata_violations,
     default_registry,
     integrity_matches,
+    parsed_type_metadata,
 )
 from microcred.sdjwt.x5c import ChainError, issuer_named_by, validate_x5c
 from microcred.verification.checks import CheckId, CheckStatus
@@ -261,7 +261,7 @@ def _type_metadata(run: _Run, payload: Mapping[str, Any], processed: Processed) 
             run.add(r.check_invalid(r.TYPE_METADATA, "MALFORMED_CLAIM", field="vct#integrity", problem=str(exc)))
             return
     try:
-        metadata = strict_json_loads(document)
+        metadata = parsed_type_metadata(document)
     except JoseError as exc:
         run.add(r.check_unknown(r.TYPE_METADATA, "NOT_CHECKED", problem=f"the type metadata is not JSON: {exc}"))
         return
