@@ -3,7 +3,7 @@
 Modules: :mod:`.jose` (JWS over PyJWT, strict JSON), :mod:`.x5c` (X.509 issuer chains over ``cryptography``),
 :mod:`.core` (RFC 9901 disclosures, decoys, KB-JWT), :mod:`.claims` (the protobuf ``MicroCredential`` as
 claims, and back), :mod:`.type_metadata` (our ``vct``, its Type Metadata and integrity), :mod:`.issue`,
-:mod:`.verify` (per-check results, :mod:`.result`).
+:mod:`.verify` (per-check results, :mod:`.result`), :mod:`.issuer_metadata` (JWT VC Issuer Metadata).
 
 Library choice (issue 19). JOSE: PyJWT (already a dependency, maintained, typed; ES256/ES384/ES512/EdDSA,
 JWK parsing). X.509 path validation: ``cryptography.x509.verification``. SD-JWT itself is implemented here,

@@ -61,7 +61,7 @@ from microcred.sdjwt.type_metadata import (
 from microcred.sdjwt.x5c import ChainError, issuer_named_by, validate_x5c
 from microcred.verification.checks import CheckId, CheckStatus
 
-__all__ = ["SdJwtVerification", "VerifierPolicy", "verify_sd_jwt_vc"]
+__all__ = ["SdJwtVerification", "VerifierPolicy", "looks_like_sd_jwt", "verify_sd_jwt_vc"]
 
 _MAX_JWT = 200_000
 #: Registered claims SD-JWT VC §2.2.2.3 forbids to disclose selectively.
@@ -340,6 +340,13 @@ def _disclosures(run: _Run, jws: JwsParts, parts: SdJwtParts) -> Processed | Non
         return None
     run.add(r.check_valid(r.DISCLOSURES, "DISCLOSURES_VALID", count=len(processed.disclosed)))
     return processed
+
+
+def looks_like_sd_jwt(text: str) -> bool:
+    """Whether ``text`` has the shape of a compact SD-JWT (``<JWT>~...``), so a caller can route it here rather
+    than to the JSON-LD pipeline. Only the shape is looked at; :func:`verify_sd_jwt_vc` checks everything."""
+    head, sep, _ = text.strip().partition("~")
+    return bool(sep) and head.count(".") == 2 and head.startswith("eyJ")
 
 
 def verify_sd_jwt_vc(text: str, policy: VerifierPolicy, now: dt.datetime) -> SdJwtVerification:

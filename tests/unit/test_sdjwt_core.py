@@ -138,3 +138,12 @@ def test_strict_json_refuses_ambiguous_or_hostile_input(text: str) -> None:
 def test_base64url_is_strict(text: str) -> None:
     with pytest.raises(JoseError):
         b64url_decode(text)
+
+
+def test_looks_like_sd_jwt_routes_by_shape_only() -> None:
+    from microcred.sdjwt.verify import looks_like_sd_jwt
+
+    assert looks_like_sd_jwt("eyJhbGciOiJFUzI1NiJ9.e30.c2ln~")
+    assert looks_like_sd_jwt("  eyJhbGciOiJFUzI1NiJ9.e30.c2ln~WyJ4Il0~kb.x.y\n")
+    assert not looks_like_sd_jwt('{"@context": []}')
+    assert not looks_like_sd_jwt("eyJhbGciOiJFUzI1NiJ9.e30.c2ln")  # a plain JWT
