@@ -1,8 +1,8 @@
 """The per-check result of verifying an SD-JWT VC, in the vocabulary of the verification report.
 
-Check ids are :class:`~microcred.verification.checks.CheckId` values where one exists (``format``,
+Check ids are the values of :class:`~microcred.verification.checks.CheckId` where one exists (``format``,
 ``signature``, ``issuer_identity``, ``validity_window``, ``holder_binding``, ``revocation``, ``suspension``)
-plus two that SD-JWT needs (``disclosures``, ``type_metadata``). Statuses are the report's
+plus two that SD-JWT needs (``disclosures``, ``type_metadata``). Statuses have the values of the report's
 :class:`~microcred.verification.checks.CheckStatus`: ``unknown`` means "could not be checked", never valid.
 Reason codes reuse the report's codes where the meaning is the same (``INVALID_SIGNATURE``, ``EXPIRED``,
 ``CHALLENGE_MISMATCH``, ``REVOKED``...); the SD-JWT-specific ones are in :data:`SD_JWT_MESSAGES` (English and
@@ -14,16 +14,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from microcred.verification.checks import CheckStatus
-from microcred.verification.messages import MESSAGES, render
+__all__ = ["DISCLOSURES", "FORMAT", "HOLDER_BINDING", "ISSUER_IDENTITY", "REVOCATION", "SD_JWT_CHECK_TITLES",
+           "SD_JWT_MESSAGES", "SIGNATURE", "SUSPENSION", "TYPE_METADATA", "VALIDITY_WINDOW", "CheckStatus",
+           "SdJwtCheck", "check_invalid", "check_unknown", "check_valid", "message"]
 
-__all__ = ["DISCLOSURES", "SD_JWT_CHECK_TITLES", "SD_JWT_MESSAGES", "TYPE_METADATA", "SdJwtCheck",
-           "check_invalid", "check_unknown", "check_valid", "message"]
-
+# Check ids: the values of microcred.verification.checks.CheckId, plus two for SD-JWT. Not imported from there:
+# microcred.verification imports its pipeline, which is to import this package (tests/unit/test_sdjwt_core.py
+# pins that the values stay the same).
+FORMAT, SIGNATURE, ISSUER_IDENTITY = "format", "signature", "issuer_identity"
+VALIDITY_WINDOW, HOLDER_BINDING = "validity_window", "holder_binding"
+REVOCATION, SUSPENSION = "revocation", "suspension"
 DISCLOSURES = "disclosures"
 TYPE_METADATA = "type_metadata"
+
+
+class CheckStatus(StrEnum):
+    """The values of :class:`microcred.verification.checks.CheckStatus` (see the note on check ids)."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    UNKNOWN = "unknown"
 
 SD_JWT_CHECK_TITLES: Mapping[str, Mapping[str, str]] = {
     DISCLOSURES: {"en": "Selective disclosures", "pl": "Selektywne ujawnienia"},
@@ -114,6 +127,9 @@ def message(code: str, lang: str, details: Mapping[str, Any]) -> str:
     """The message for ``code`` (SD-JWT catalogue first, then the report's) in ``lang``."""
     texts = SD_JWT_MESSAGES.get(code)
     if texts is None:
+        # imported here, not at the top: importing microcred.verification loads its pipeline (see above)
+        from microcred.verification.messages import MESSAGES, render
+
         return render(code, lang, details) if code in MESSAGES else code
     template = texts.get(lang) or texts["en"]
 

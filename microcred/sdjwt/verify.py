@@ -59,15 +59,14 @@ from microcred.sdjwt.type_metadata import (
     parsed_type_metadata,
 )
 from microcred.sdjwt.x5c import ChainError, issuer_named_by, validate_x5c
-from microcred.verification.checks import CheckId, CheckStatus
 
 __all__ = ["SdJwtVerification", "VerifierPolicy", "looks_like_sd_jwt", "verify_sd_jwt_vc"]
 
 _MAX_JWT = 200_000
 #: Registered claims SD-JWT VC §2.2.2.3 forbids to disclose selectively.
 _CLEAR_ONLY = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"})
-_FORMAT, _SIGNATURE, _ISSUER = CheckId.FORMAT.value, CheckId.SIGNATURE.value, CheckId.ISSUER_IDENTITY.value
-_VALIDITY, _HOLDER = CheckId.VALIDITY_WINDOW.value, CheckId.HOLDER_BINDING.value
+_FORMAT, _SIGNATURE, _ISSUER = r.FORMAT, r.SIGNATURE, r.ISSUER_IDENTITY
+_VALIDITY, _HOLDER = r.VALIDITY_WINDOW, r.HOLDER_BINDING
 _ORDER = (_FORMAT, _ISSUER, _SIGNATURE, r.DISCLOSURES, r.TYPE_METADATA, _VALIDITY, _HOLDER)
 
 
@@ -117,7 +116,7 @@ class SdJwtVerification:
     @property
     def failed(self) -> tuple[r.SdJwtCheck, ...]:
         """The checks that were carried out and failed."""
-        return tuple(c for c in self.checks if c.status is CheckStatus.INVALID)
+        return tuple(c for c in self.checks if c.status is r.CheckStatus.INVALID)
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """JSON form of the checks (and the disclosed claims when verified)."""
@@ -365,7 +364,7 @@ def verify_sd_jwt_vc(text: str, policy: VerifierPolicy, now: dt.datetime) -> SdJ
         return run.result()
     reference = _format(run, jws)
     common: dict[str, Any] = {"header": jws.header, "issuer": jws.payload.get("iss"), "vct": jws.payload.get("vct")}
-    if run.checks[_FORMAT].status is not CheckStatus.VALID:
+    if run.checks[_FORMAT].status is not r.CheckStatus.VALID:
         run.skip_rest("the format check failed")
         return run.result(**common)
     key, leaf = _issuer_key(run, jws)

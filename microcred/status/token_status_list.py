@@ -38,7 +38,7 @@ from microcred.sdjwt.jose import (
     sign_jws,
     verify_jws_signature,
 )
-from microcred.sdjwt.result import SdJwtCheck, check_invalid, check_unknown, check_valid
+from microcred.sdjwt.result import REVOCATION, SUSPENSION, SdJwtCheck, check_invalid, check_unknown, check_valid
 from microcred.sdjwt.x5c import ChainError, validate_x5c
 from microcred.status.errors import (
     ListFull,
@@ -47,7 +47,6 @@ from microcred.status.errors import (
     StatusListValidityError,
     StatusVerificationError,
 )
-from microcred.verification.checks import CheckId
 
 __all__ = [
     "BITS",
@@ -315,7 +314,7 @@ def verify_status_list_token(token: str, *, expected_uri: str, trust_anchors: Se
 def check_token_status(reference: StatusReference, token: str, *, trust_anchors: Sequence[x509.Certificate],
                        now: dt.datetime) -> tuple[SdJwtCheck, SdJwtCheck]:
     """(revocation, suspension) checks for a credential's ``status_list`` reference against the list token."""
-    revocation, suspension = CheckId.REVOCATION.value, CheckId.SUSPENSION.value
+    revocation, suspension = REVOCATION, SUSPENSION
     try:
         verified = verify_status_list_token(token, expected_uri=reference.uri, trust_anchors=trust_anchors, now=now)
         status = verified.status_list.get(reference.idx)

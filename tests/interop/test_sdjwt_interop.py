@@ -24,11 +24,11 @@ from microcred.sdjwt.claims import micro_credential_claims, read_micro_credentia
 from microcred.sdjwt.core import Sd, key_binding_jwt, split_sd_jwt
 from microcred.sdjwt.issue import IssuerKey, StatusReference, issue_micro_credential
 from microcred.sdjwt.jose import public_jwk
+from microcred.sdjwt.result import CheckStatus
 from microcred.sdjwt.type_metadata import VCT, integrity, type_metadata_bytes
 from microcred.sdjwt.verify import VerifierPolicy, verify_sd_jwt_vc
 from microcred.sdjwt.x5c import issue_signing_certificate, load_certificates, x5c_header
 from microcred.status.token_status_list import INVALID, MIN_ENTRIES, TokenStatusList, status_list_token
-from microcred.verification.checks import CheckStatus
 from tests.interop import node_env
 from tests.unit.factories import valid_micro_credential
 

@@ -147,3 +147,21 @@ def test_looks_like_sd_jwt_routes_by_shape_only() -> None:
     assert looks_like_sd_jwt("  eyJhbGciOiJFUzI1NiJ9.e30.c2ln~WyJ4Il0~kb.x.y\n")
     assert not looks_like_sd_jwt('{"@context": []}')
     assert not looks_like_sd_jwt("eyJhbGciOiJFUzI1NiJ9.e30.c2ln")  # a plain JWT
+
+
+def test_result_vocabulary_is_the_reports() -> None:
+    import subprocess
+    import sys
+
+    from microcred.sdjwt import result
+    from microcred.verification.checks import CheckId
+    from microcred.verification.checks import CheckStatus as ReportStatus
+
+    assert {s.value for s in result.CheckStatus} == {s.value for s in ReportStatus}
+    ids = {result.FORMAT, result.SIGNATURE, result.ISSUER_IDENTITY, result.VALIDITY_WINDOW, result.HOLDER_BINDING,
+           result.REVOCATION, result.SUSPENSION}
+    assert ids <= {c.value for c in CheckId}
+    # importing the SD-JWT verifier first must not import the verification pipeline (it will import this package)
+    code = ("import sys, microcred.sdjwt.verify, microcred.status.token_status_list; "
+            "assert 'microcred.verification.pipeline' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -15,9 +15,9 @@ from microcred import pki
 from microcred.sdjwt.core import key_binding_jwt, split_sd_jwt
 from microcred.sdjwt.issue import IssuerKey, StatusReference, issue_micro_credential
 from microcred.sdjwt.jose import public_jwk
+from microcred.sdjwt.result import CheckStatus
 from microcred.sdjwt.verify import VerifierPolicy, verify_sd_jwt_vc
 from microcred.sdjwt.x5c import issue_signing_certificate, load_certificates, x5c_header
-from microcred.verification.checks import CheckStatus
 from tests.unit.factories import valid_micro_credential
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)

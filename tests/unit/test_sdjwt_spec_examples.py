@@ -14,8 +14,8 @@ import pytest
 
 from microcred.sdjwt.core import split_sd_jwt
 from microcred.sdjwt.jose import b64url_decode, b64url_encode
+from microcred.sdjwt.result import CheckStatus
 from microcred.sdjwt.verify import SdJwtVerification, VerifierPolicy, verify_sd_jwt_vc
-from microcred.verification.checks import CheckStatus
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sdjwt"
 # RFC 9901 Appendix A.5: the issuer key of every example

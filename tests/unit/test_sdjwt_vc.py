@@ -25,6 +25,7 @@ from microcred.sdjwt.issue import (
     issue_sd_jwt_vc,
 )
 from microcred.sdjwt.jose import b64url_decode, public_jwk
+from microcred.sdjwt.result import CheckStatus
 from microcred.sdjwt.type_metadata import (
     VCT,
     TypeMetadataRegistry,
@@ -34,7 +35,6 @@ from microcred.sdjwt.type_metadata import (
 )
 from microcred.sdjwt.verify import SdJwtVerification, VerifierPolicy, verify_sd_jwt_vc
 from microcred.sdjwt.x5c import issue_signing_certificate, load_certificates, x5c_header
-from microcred.verification.checks import CheckStatus
 from tests.unit.factories import minimal_micro_credential, valid_micro_credential
 
 ISS = "https://uniz.example/issuer"
