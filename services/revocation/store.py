@@ -11,6 +11,9 @@ Keys (``{p}`` is the configured prefix, ``rev`` by default)::
     {p}:pub:{list id}              hash   latest signed list: version, body, etag, valid_until, bits_sha256
     {p}:dirty                      set    lists changed since they were last signed
     {p}:lock:{list id}             string signing lock (token, expires)
+    {p}:tsl:{list id}              string IETF Token Status List bytes (2 bits per credential, at its revocation
+                                          index; see services/revocation/token_status.py)
+    {p}:tsl-lists                  set    list ids that have a Token Status List
     offsets:{p}:{topic}            hash   Kafka positions stored with the state (microcred.storage.positions)
 
 Everything except the signing locks is written by the projector from Kafka events, inside the same ``MULTI``
@@ -71,6 +74,38 @@ redis.call('HSET', KEYS[1], 'issuer', ARGV[1], 'purpose', ARGV[2], 'url', ARGV[3
 redis.call('SADD', KEYS[2], ARGV[6])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[6])
 return {ARGV[1], ARGV[2], '1'}
+"""
+
+# The IETF Token Status List entry (services/revocation/token_status.py) of each credential, recomputed from its
+# Bitstring bits: 0x01 if the revocation bit is set, else 0x02 if the suspension bit is, else 0x00. The entry is
+# the credential's revocation list id and index; the byte array is the draft's (u2 at 8*(i//4)+6-2*(i%4)).
+# Recomputing from the bits (not applying the event) keeps it right whatever order a replay brings the
+# CredentialIssued and status events in. KEYS: credential hashes; ARGV[1]: key prefix.
+_TOKEN_STATUS_ENTRIES = """
+for _, key in ipairs(KEYS) do
+  local entries = redis.call('HGET', key, 'entries')
+  if entries then
+    local rev, sus = nil, nil
+    for _, e in ipairs(cjson.decode(entries)) do
+      if e[3] == 'revocation' then rev = e elseif e[3] == 'suspension' then sus = e end
+    end
+    if rev then
+      local value = 0
+      if redis.call('GETBIT', ARGV[1] .. ':bits:' .. rev[1], rev[2]) == 1 then
+        value = 1
+      elseif sus and redis.call('GETBIT', ARGV[1] .. ':bits:' .. sus[1], sus[2]) == 1 then
+        value = 2
+      end
+      local tsl = ARGV[1] .. ':tsl:' .. rev[1]
+      local offset = 8 * math.floor(rev[2] / 4) + 6 - 2 * (rev[2] % 4)
+      if redis.call('BITFIELD', tsl, 'GET', 'u2', offset)[1] ~= value then
+        redis.call('BITFIELD', tsl, 'SET', 'u2', offset, value)
+      end
+      redis.call('SADD', ARGV[1] .. ':tsl-lists', rev[1])
+    end
+  end
+end
+return 0
 """
 
 # Index claims that must not happen on a lost or replaced read model: the projection's sentinel
@@ -224,7 +259,9 @@ class RevocationStore:
         args: list[str] = []
         for record in records:
             args += [record.issuer_id, record.tenant, _entries_json(record.entries)]
-        pipe.eval(_RECORD_CREDENTIALS, len(records), *[self._cred(r.credential_id) for r in records], *args)
+        keys = [self._cred(r.credential_id) for r in records]
+        pipe.eval(_RECORD_CREDENTIALS, len(records), *keys, *args)
+        pipe.eval(_TOKEN_STATUS_ENTRIES, len(keys), *keys, self.prefix)
 
     def write_change(self, pipe: Pipeline, list_id: str, index: int, value: bool, credential_id: str,
                      at: datetime, actor: str, reason: str) -> None:
@@ -233,6 +270,7 @@ class RevocationStore:
         pipe.hset(self._cred(credential_id), mapping={
             "updated_at": at.astimezone(UTC).isoformat(), "actor": actor, "reason": reason})
         pipe.sadd(self._dirty, list_id)
+        pipe.eval(_TOKEN_STATUS_ENTRIES, 1, self._cred(credential_id), self.prefix)
 
     # ------------------------------------------------------------------------------------------ lists
 

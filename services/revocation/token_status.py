@@ -2,9 +2,12 @@
 
 Beside the W3C Bitstring lists, the service keeps IETF Token Status Lists (draft-ietf-oauth-status-list-20)
 for SD-JWT VCs: 2 bits per credential (0x00 valid, 0x01 revoked, 0x02 suspended), so one entry expresses both
-purposes. Not wired yet (see docs/sd-jwt-vc.md, "What is left to wire"): the projector calls
-:meth:`TokenStatusStore.write_transition` in its transaction for each revoke/suspend/reinstate, and app.py mounts
-:func:`add_token_status_routes` with a :class:`TokenStatusPublisher`.
+purposes. A credential's entry is at its *revocation* list id and index (random, never reused), so the token
+list of revocation list ``L`` is served at ``{base}/token-status/L``. The projector keeps the entries in step:
+:mod:`services.revocation.store` recomputes a credential's entry from its two Bitstring bits (:func:`token_value`)
+in the same transaction as every status change and every ``CredentialIssued``, so a replay in any order
+converges. Not mounted yet (see docs/sd-jwt-vc.md, "What is left to wire"): app.py adds
+:func:`add_token_status_routes` with a :class:`TokenStatusPublisher` once the service has a signing certificate.
 
 Keys (``{p}`` is the store prefix)::
 
@@ -14,9 +17,7 @@ Keys (``{p}`` is the store prefix)::
 
 Redis ``BITFIELD`` numbers bits from the most significant bit of each byte, the draft from the least
 significant: entry ``i`` (2 bits) is ``u2`` at offset ``8*(i//4) + 6 - 2*(i%4)`` (:func:`entry_offset`), so the
-stored string *is* the draft's byte array and needs no conversion before compression. A transition is one Lua
-call (read, decide, write), so concurrent changes cannot interleave; revocation is final, as in
-:mod:`services.revocation.domain`.
+stored string *is* the draft's byte array and needs no conversion before compression.
 
 Tokens are signed on demand: a request whose list bytes differ from the last signed token's (or whose token
 is within ``ttl`` of ``exp``) gets a freshly signed one, so a change is visible at the next request.
@@ -35,7 +36,6 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 
 from microcred.sdjwt.issue import IssuerKey
 from microcred.status.token_status_list import (
@@ -46,31 +46,13 @@ from microcred.status.token_status_list import (
     TokenStatusList,
     status_list_token,
 )
-from services.revocation.domain import Action
 
 __all__ = ["TOKEN_LIST_SIZE", "PublishedToken", "TokenStatusPublisher", "TokenStatusStore",
-           "add_token_status_routes", "entry_offset", "next_value"]
+           "add_token_status_routes", "entry_offset", "token_value"]
 
 #: Entries per Token Status List (2^20 >= the 1,000,000 the issue asks for).
 TOKEN_LIST_SIZE = 1 << 20
 _LIST_ID = re.compile(r"[A-Za-z0-9._~-]{1,200}")
-
-# KEYS: list bytes, list registry; ARGV: u2 offset, action, list id. Returns the new value.
-_TRANSITION = """
-local current = redis.call('BITFIELD', KEYS[1], 'GET', 'u2', ARGV[1])[1]
-local value = current
-if ARGV[2] == 'revoke' then
-  value = 1
-elseif ARGV[2] == 'suspend' then
-  if current ~= 1 then value = 2 end
-elseif ARGV[2] == 'reinstate' then
-  if current == 2 then value = 0 end
-end
-if value ~= current then redis.call('BITFIELD', KEYS[1], 'SET', 'u2', ARGV[1], value) end
-redis.call('SADD', KEYS[2], ARGV[3])
-return value
-"""
-
 
 def entry_offset(index: int) -> int:
     """The Redis ``BITFIELD u2`` offset of 2-bit entry ``index`` in the draft's LSB-first layout."""
@@ -79,13 +61,11 @@ def entry_offset(index: int) -> int:
     return 8 * (index // 4) + 6 - 2 * (index % 4)
 
 
-def next_value(current: int, action: Action) -> int:
-    """The entry after ``action`` (what the Lua transition does): revocation is final, reinstate undoes suspend."""
-    if action is Action.REVOKE:
+def token_value(revoked: bool, suspended: bool) -> int:
+    """The entry for a credential's two Bitstring bits: revocation (final) wins over suspension."""
+    if revoked:
         return INVALID
-    if action is Action.SUSPEND:
-        return current if current == INVALID else SUSPENDED
-    return VALID if current == SUSPENDED else current
+    return SUSPENDED if suspended else VALID
 
 
 @dataclass(frozen=True)
@@ -100,7 +80,7 @@ class PublishedToken:
 
 
 class TokenStatusStore:
-    """Redis reads and writes of the Token Status Lists under one key prefix."""
+    """Redis reads of the Token Status Lists (written by :mod:`services.revocation.store`) and their tokens."""
 
     def __init__(self, redis: Redis, prefix: str = "rev") -> None:
         self.redis = redis
@@ -115,16 +95,6 @@ class TokenStatusStore:
 
     def _pub(self, list_id: str) -> str:
         return f"{self.prefix}:tsl-pub:{list_id}"
-
-    def write_transition(self, pipe: Pipeline, list_id: str, index: int, action: Action) -> None:
-        """Queue the transition of entry ``index`` in a pipeline (the projector's transaction)."""
-        pipe.eval(_TRANSITION, 2, self._bytes(list_id), self._lists, entry_offset(index), action.value, list_id)
-
-    async def apply(self, list_id: str, index: int, action: Action) -> int:
-        """Apply one transition now; return the entry's new value."""
-        value: Any = await self.redis.eval(_TRANSITION, 2, self._bytes(list_id), self._lists, entry_offset(index),
-                                           action.value, list_id)
-        return int(value)
 
     async def register(self, list_id: str) -> None:
         """Make a list known (served, all entries VALID) before any of its entries changes."""

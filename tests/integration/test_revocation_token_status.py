@@ -1,12 +1,14 @@
-"""Token Status Lists in the revocation service: real Redis, the HTTP route on a real socket, tokens verified.
+"""Token Status Lists in the revocation service: real Redis, the HTTP route on a real socket, gRPC changes.
 
-The Redis byte array must be the draft's layout (LSB first) bit for bit, transitions must follow the service's
-rules (revocation final, reinstate undoes only a suspension), and what a verifier fetches must verify and say
-revoked / suspended as soon as the entry changed.
+The Redis byte array must be the draft's layout (LSB first) bit for bit; each credential's entry (at its
+revocation index) must follow its Bitstring bits whatever order the projection writes come in; revoke, suspend
+and reinstate over gRPC must flip it; and what a verifier fetches must verify and say revoked / suspended as
+soon as the entry changed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
 from collections.abc import AsyncIterator
@@ -20,6 +22,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from microcred import pki
+from microcred.gen.microcred.v1 import revocation_pb2, status_pb2
 from microcred.sdjwt.issue import IssuerKey, StatusReference
 from microcred.sdjwt.x5c import issue_signing_certificate, load_certificates, x5c_header
 from microcred.status.token_status_list import (
@@ -31,18 +34,23 @@ from microcred.status.token_status_list import (
     check_token_status,
     verify_status_list_token,
 )
-from services.revocation.domain import Action
+from services.revocation.domain import CredentialRecord, EntryRef
+from services.revocation.harness import Harness, start_harness
+from services.revocation.store import RevocationStore
 from services.revocation.token_status import (
     TOKEN_LIST_SIZE,
     TokenStatusPublisher,
     TokenStatusStore,
     add_token_status_routes,
     entry_offset,
-    next_value,
+    token_value,
 )
+from tests.conftest import Infrastructure
 from tests.verifier_support import RunningServer
 
 pytestmark = pytest.mark.integration
+
+NOW_ = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -73,31 +81,56 @@ async def test_redis_bytes_are_the_drafts_byte_array(store: TokenStatusStore) ->
     assert (await store.list_bytes("example")).hex() == "c944f9"
 
 
-async def test_transitions_follow_the_service_rules_and_match_the_pure_model(store: TokenStatusStore) -> None:
-    rng = random.Random(5)
-    model: dict[int, int] = {}
-    actions = [Action.REVOKE, Action.SUSPEND, Action.REINSTATE]
-    for _ in range(400):
-        index, action = rng.randrange(TOKEN_LIST_SIZE), rng.choice(actions)
-        if model and rng.random() < 0.6:
-            index = rng.choice(list(model))
-        expected = next_value(model.get(index, VALID), action)
-        assert await store.apply("l1", index, action) == expected
-        model[index] = expected
-    decoded = TokenStatusList(TOKEN_LIST_SIZE, 2, await store.list_bytes("l1"))
-    assert {i: decoded.get(i) for i in model} == model
-    assert sum(1 for i in range(0, TOKEN_LIST_SIZE, 997) if decoded.get(i) and i not in model) == 0
+def _record(n: int, rev: int, sus: int) -> CredentialRecord:
+    return CredentialRecord(f"urn:uuid:c{n}", "uni-a", "PL",
+                            (EntryRef("uni-a-revocation-1", rev, "revocation"), EntryRef("uni-a-suspension-1", sus,
+                                                                                          "suspension")))
 
 
-async def test_transitions_in_a_pipeline_transaction(store: TokenStatusStore) -> None:
-    async with store.redis.pipeline(transaction=True) as pipe:
-        store.write_transition(pipe, "l2", 10, Action.SUSPEND)
-        store.write_transition(pipe, "l2", 11, Action.REVOKE)
-        store.write_transition(pipe, "l2", 11, Action.SUSPEND)  # a revoked credential stays revoked
+async def _change(revocation: RevocationStore, record: CredentialRecord, purpose: str, value: bool) -> None:
+    entry = next(e for e in record.entries if e.purpose == purpose)
+    async with revocation.redis.pipeline(transaction=True) as pipe:
+        revocation.write_change(pipe, entry.list_id, entry.index, value, record.credential_id, NOW_, "test", "test")
         await pipe.execute()
-    decoded = TokenStatusList(TOKEN_LIST_SIZE, 2, await store.list_bytes("l2"))
+
+
+async def test_entries_follow_the_bitstring_bits_through_random_changes(store: TokenStatusStore) -> None:
+    revocation = RevocationStore(store.redis, store.prefix)
+    rng = random.Random(5)
+    indexes = rng.sample(range(131_072), 200)
+    records = [_record(n, indexes[n], indexes[n + 100]) for n in range(100)]
+    async with store.redis.pipeline(transaction=True) as pipe:
+        revocation.write_credentials(pipe, records)
+        await pipe.execute()
+    model = {r.credential_id: [False, False] for r in records}
+    for _ in range(300):
+        record = rng.choice(records)
+        state = model[record.credential_id]
+        action = rng.choice(["revoke", "suspend", "reinstate"])
+        if action == "revoke":
+            state[0] = True
+            await _change(revocation, record, "revocation", True)
+        elif not state[0]:  # the service refuses to suspend or reinstate a revoked credential
+            state[1] = action == "suspend"
+            await _change(revocation, record, "suspension", state[1])
+    decoded = TokenStatusList(TOKEN_LIST_SIZE, 2, await store.list_bytes("uni-a-revocation-1"))
+    for record in records:
+        assert decoded.get(record.entries[0].index) == token_value(*model[record.credential_id])
+    assert await store.exists("uni-a-revocation-1")
+
+
+async def test_a_replay_in_another_order_gives_the_same_entries(store: TokenStatusStore) -> None:
+    revocation = RevocationStore(store.redis, store.prefix)
+    suspended, revoked = _record(1, 10, 20), _record(2, 11, 21)
+    # status events projected before the CredentialIssued records (another topic, another order)
+    await _change(revocation, suspended, "suspension", True)
+    await _change(revocation, revoked, "revocation", True)
+    assert (await store.list_bytes("uni-a-revocation-1")) == b""
+    async with store.redis.pipeline(transaction=True) as pipe:
+        revocation.write_credentials(pipe, [suspended, revoked])
+        await pipe.execute()
+    decoded = TokenStatusList(TOKEN_LIST_SIZE, 2, await store.list_bytes("uni-a-revocation-1"))
     assert (decoded.get(10), decoded.get(11)) == (SUSPENDED, INVALID)
-    assert await store.exists("l2")
 
 
 async def test_the_route_serves_a_verifiable_token_and_shows_changes_at_once(
@@ -107,8 +140,13 @@ async def test_the_route_serves_a_verifiable_token_and_shows_changes_at_once(
                                      lifetime_seconds=120)
     app = FastAPI()
     add_token_status_routes(app, publisher)
-    await store.register("issuer-a-1")
-    reference = StatusReference(publisher.uri_for("issuer-a-1"), 777_777)
+    rev_store = RevocationStore(store.redis, store.prefix)
+    record = CredentialRecord("urn:uuid:route", "issuer-a", "PL", (EntryRef("issuer-a-1", 77_777, "revocation"),
+                                                                   EntryRef("issuer-a-s-1", 5, "suspension")))
+    async with store.redis.pipeline(transaction=True) as pipe:
+        rev_store.write_credentials(pipe, [record])
+        await pipe.execute()
+    reference = StatusReference(publisher.uri_for("issuer-a-1"), 77_777)
     async with RunningServer(app) as server, httpx.AsyncClient(base_url=server.url) as client:
         first = await client.get("/token-status/issuer-a-1")
         assert first.status_code == 200 and first.headers["content-type"] == MEDIA_TYPE
@@ -122,13 +160,13 @@ async def test_the_route_serves_a_verifiable_token_and_shows_changes_at_once(
         again = await client.get("/token-status/issuer-a-1", headers={"If-None-Match": first.headers["etag"]})
         assert again.status_code == 304
 
-        await store.apply("issuer-a-1", reference.idx, Action.SUSPEND)
+        await _change(rev_store, record, "suspension", True)
         suspended = await client.get("/token-status/issuer-a-1", headers={"If-None-Match": first.headers["etag"]})
         assert suspended.status_code == 200 and suspended.headers["etag"] != first.headers["etag"]
         _, suspension = check_token_status(reference, suspended.text, trust_anchors=anchors, now=now)
         assert suspension.reason_code == "SUSPENDED"
 
-        await store.apply("issuer-a-1", reference.idx, Action.REVOKE)
+        await _change(rev_store, record, "revocation", True)
         revoked = await client.get("/token-status/issuer-a-1")
         revocation, _ = check_token_status(reference, revoked.text, trust_anchors=anchors, now=now)
         assert revocation.reason_code == "REVOKED"
@@ -139,3 +177,42 @@ async def test_the_route_serves_a_verifiable_token_and_shows_changes_at_once(
         assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
         bad = await client.get("/token-status/%2e%2e")
         assert bad.status_code == 404
+
+
+async def test_revoke_suspend_reinstate_over_grpc_flip_the_token_status_list(
+        infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from microcred import pki as _pki
+
+    harness: Harness = await start_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url,
+                                           tmp_path_factory.mktemp("revocation-tsl"))
+    try:
+        assert harness.app.store is not None
+        tokens = TokenStatusStore(harness.app.store.redis, harness.app.store.prefix)
+        issuer = f"uni-{random.randrange(1 << 32):08x}"
+        (credential,) = await harness.issue(issuer, "PL", 1)
+        entry = credential.entry(status_pb2.STATUS_PURPOSE_REVOCATION)
+        stub = harness.stub(issuer, "PL", _pki.ROLE_ISSUER)
+
+        async def entry_value() -> int:
+            return TokenStatusList(TOKEN_LIST_SIZE, 2, await tokens.list_bytes(entry.status_list_id)).get(
+                entry.status_list_index)
+
+        async def wait_for(value: int) -> None:
+            for _ in range(100):  # the gRPC call returns once the change is projected: no wait expected
+                if await entry_value() == value:
+                    return
+                await asyncio.sleep(0.01)
+            raise AssertionError(f"entry not {value} within a second")
+
+        assert await tokens.exists(entry.status_list_id) and await entry_value() == VALID
+        await stub.SuspendCredential(revocation_pb2.SuspendCredentialRequest(
+            credential_id=credential.credential_id, reason="under investigation"))
+        await wait_for(SUSPENDED)
+        await stub.ReinstateCredential(revocation_pb2.ReinstateCredentialRequest(
+            credential_id=credential.credential_id, reason="investigation closed"))
+        await wait_for(VALID)
+        await stub.RevokeCredential(revocation_pb2.RevokeCredentialRequest(
+            credential_id=credential.credential_id, reason="issued in error"))
+        await wait_for(INVALID)
+    finally:
+        await harness.close()
