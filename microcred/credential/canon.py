@@ -34,8 +34,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from microcred.credential.rdfc_template import (
     SENTINEL,
     STRUCTURAL_KEYS,
@@ -111,34 +109,70 @@ def shape_of(document: Mapping[str, Any]) -> Shape:
     return Shape("\x00".join(parts), values)
 
 
-_SLOT_TEXT = re.compile(re.escape(json.dumps(SENTINEL)[:-1]) + r'(\d+)"')
+_SLOT_VALUE = re.compile(re.escape(SENTINEL) + r"(\d+)")
 
 
 class ExpandedTemplate:
     """The JSON-LD expansion of one document shape, with slots for its string values.
 
-    Built from the expansion of the shape's sentinel document: every sentinel must appear as a whole JSON string
-    (an ``@id`` or an ``@value``), otherwise :class:`UnsafeShape`. Filling writes each value as a JSON string
-    where its sentinel was and parses the text (orjson): the same expansion pyld gives the document, under the
-    same conditions as the N-Quads template (IRI slots only take values pyld passes through unchanged)."""
+    Built from the expansion of the shape's sentinel document: every sentinel must appear as a whole string
+    value (an ``@id`` or an ``@value``), otherwise :class:`UnsafeShape`; it is then the same expansion pyld gives
+    a document of the shape, under the same conditions as the N-Quads template (IRI slots only take values pyld
+    passes through unchanged).
+
+    Filling is copy-on-write against the previous fill: only the containers on the paths to the values that
+    changed are copied, the rest is shared (a cohort's credentials differ in a handful of values out of a few
+    hundred, and building a fresh expansion of ~1,000 objects per request cost more than the rest of the
+    canonicalisation). So an expansion handed out is **shared and read-only**: nothing may modify it.
+    """
 
     def __init__(self, expanded_sentinel: list[Any]) -> None:
         text = json.dumps(expanded_sentinel, ensure_ascii=False, separators=(",", ":"))
-        if text.count(SENTINEL) != len(_SLOT_TEXT.findall(text)):
-            raise UnsafeShape("sentinel inside a longer string of the expansion")
-        pieces = _SLOT_TEXT.split(text)
-        self._texts = pieces[0::2]
-        self._slots = [int(i) for i in pieces[1::2]]
+        tree = json.loads(text)  # a private copy
+        paths: dict[int, list[tuple[str | int, ...]]] = {}
+        stack: list[tuple[Any, tuple[str | int, ...]]] = [(tree, ())]
+        while stack:
+            node, path = stack.pop()
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, value in items:
+                if isinstance(value, dict | list):
+                    stack.append((value, (*path, key)))
+                elif isinstance(value, str) and SENTINEL in value:
+                    match = _SLOT_VALUE.fullmatch(value)
+                    if match is None:
+                        raise UnsafeShape("sentinel inside a longer string of the expansion")
+                    paths.setdefault(int(match.group(1)), []).append((*path, key))
+        if text.count(SENTINEL) != sum(len(p) for p in paths.values()):
+            raise UnsafeShape("sentinel outside a value of the expansion")
+        self._paths = paths
+        self._tree: list[Any] = tree
+        self._filled: dict[int, str | None] = dict.fromkeys(paths)  # None: the sentinel is still in place
+        self._lock = threading.Lock()
 
     def fill(self, values: list[str]) -> list[Any]:
-        """The expansion of the document with these values."""
-        out = [self._texts[0]]
-        dumps = orjson.dumps
-        for slot, text in zip(self._slots, self._texts[1:], strict=True):
-            out.append(dumps(values[slot]).decode())
-            out.append(text)
-        result: list[Any] = orjson.loads("".join(out))
-        return result
+        """The expansion of the document with these values (shared, read-only)."""
+        with self._lock:
+            filled = self._filled
+            changed = [i for i in filled if filled[i] != values[i]]
+            if not changed:
+                return self._tree
+            root = list(self._tree)
+            copied = {id(root)}
+            for slot in changed:
+                value = values[slot]
+                for path in self._paths[slot]:
+                    node: Any = root
+                    for step in path[:-1]:
+                        child = node[step]
+                        if id(child) not in copied:
+                            child = dict(child) if isinstance(child, dict) else list(child)
+                            node[step] = child
+                            copied.add(id(child))
+                        node = child
+                    node[path[-1]] = value
+                filled[slot] = value
+            self._tree = root
+            return root
 
 
 @dataclass

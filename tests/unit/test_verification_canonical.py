@@ -89,3 +89,14 @@ async def test_errors_come_back_from_the_child_as_the_loaders_errors() -> None:
             await canon.process({"@context": [VC2], "type": ["VerifiableCredential"], "undefinedTerm": "x"})
     finally:
         canon.close()
+
+
+async def test_expansions_handed_out_are_not_changed_by_later_documents_of_the_shape() -> None:
+    canon = Canonicalizer(CountingRunner())
+    documents = [unsecured(WORLD.credential(index)) for index in range(30, 36)]
+    documents[3]["name"] = "Another title"  # a value deep in no particular place changes too
+    documents[4]["credentialSubject"]["achievement"]["name"] = "Another achievement"
+    results = [await canon.process(document) for document in documents]
+    for document, processed in zip(documents, results, strict=True):  # checked after every later fill
+        assert (processed.nquads, processed.expanded) == canonize_and_expand(document)
+
