@@ -44,6 +44,12 @@ from services.revocation.projector import ProjectionTracker, RevocationProjector
 from services.revocation.publisher import StatusListPublisher
 from services.revocation.servicer import RevocationServicer
 from services.revocation.store import RevocationStore
+from services.revocation.token_status import (
+    TokenStatusPublisher,
+    TokenStatusStore,
+    add_token_status_routes,
+    load_token_signer,
+)
 
 __all__ = ["SERVICE_NAMES", "RevocationApp"]
 
@@ -163,6 +169,12 @@ class RevocationApp:
         app = create_http_app(self.store, s.status_list_ttl_seconds, self._health, signer={
             "did": self.signer.did, "verificationMethod": self.signer.verification_method},
             ready=self._read_model_ready)
+        if s.token_status_cert_file is not None and s.token_status_key_file is not None:
+            token_signer = load_token_signer(s.token_status_cert_file, s.token_status_key_file, iss=self.base_url)
+            add_token_status_routes(app, TokenStatusPublisher(
+                TokenStatusStore(self.redis, s.revocation_redis_prefix), token_signer, base_url=self.base_url,
+                ttl_seconds=s.status_list_ttl_seconds, lifetime_seconds=s.status_list_validity_seconds),
+                ready=self._read_model_ready)
         self.http = _EmbeddedUvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
         self._tasks.append(asyncio.create_task(self.http.serve(sockets=[sock]), name="revocation-http"))
         while not self.http.started:

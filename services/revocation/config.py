@@ -17,6 +17,9 @@ Besides the shared Kafka/Redis/TLS/gRPC settings the service reads:
 * ``MICROCRED_REGISTRY_NAMESPACE`` (``<revocation redis prefix>-registry``): the service's own trust-registry
   read model (fed from ``microcred.registry.v1`` by the group ``<consumer group>-registry``), where issuers'
   pinned client-certificate fingerprints are read.
+* ``MICROCRED_TOKEN_STATUS_CERT_FILE`` / ``MICROCRED_TOKEN_STATUS_KEY_FILE``: the document-signing certificate
+  chain (leaf first, PEM) and EC key (PEM) that sign IETF Token Status List tokens; with both set the service
+  serves ``GET /token-status/{list}`` (the ``ttl`` and validity are those of the status lists).
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class Settings(GrpcServiceSettings):
     revocation_consumer_group: str = "microcred-revocation"
     registry_namespace: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,60}$",
                                            description="trust-registry read model; default <prefix>-registry")
+    token_status_cert_file: Path | None = Field(default=None, description="Token Status List signing chain (PEM)")
+    token_status_key_file: Path | None = Field(default=None, description="Token Status List signing key (PEM)")
 
     @model_validator(mode="after")
     def _windows_fit(self) -> Settings:

@@ -6,8 +6,8 @@ purposes. A credential's entry is at its *revocation* list id and index (random,
 list of revocation list ``L`` is served at ``{base}/token-status/L``. The projector keeps the entries in step:
 :mod:`services.revocation.store` recomputes a credential's entry from its two Bitstring bits (:func:`token_value`)
 in the same transaction as every status change and every ``CredentialIssued``, so a replay in any order
-converges. Not mounted yet (see docs/sd-jwt-vc.md, "What is left to wire"): app.py adds
-:func:`add_token_status_routes` with a :class:`TokenStatusPublisher` once the service has a signing certificate.
+converges. app.py mounts :func:`add_token_status_routes` when the service is given a document-signing
+certificate (``MICROCRED_TOKEN_STATUS_CERT_FILE``/``_KEY_FILE``).
 
 Keys (``{p}`` is the store prefix)::
 
@@ -31,13 +31,17 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 
 from microcred.sdjwt.issue import IssuerKey
+from microcred.sdjwt.x5c import x5c_header
 from microcred.status.token_status_list import (
     INVALID,
     MEDIA_TYPE,
@@ -48,7 +52,7 @@ from microcred.status.token_status_list import (
 )
 
 __all__ = ["TOKEN_LIST_SIZE", "PublishedToken", "TokenStatusPublisher", "TokenStatusStore",
-           "add_token_status_routes", "entry_offset", "token_value"]
+           "add_token_status_routes", "entry_offset", "load_token_signer", "token_value"]
 
 #: Entries per Token Status List (2^20 >= the 1,000,000 the issue asks for).
 TOKEN_LIST_SIZE = 1 << 20
@@ -66,6 +70,17 @@ def token_value(revoked: bool, suspended: bool) -> int:
     if revoked:
         return INVALID
     return SUSPENDED if suspended else VALID
+
+
+def load_token_signer(cert_file: Path, key_file: Path, *, iss: str) -> IssuerKey:
+    """The token signer from a PEM chain (leaf first, without the anchor) and its PEM EC private key."""
+    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError("the Token Status List signing key must be an EC key")
+    x5c = tuple(x5c_header([cert_file.read_bytes()]))
+    if not x5c:
+        raise ValueError(f"{cert_file} holds no certificate")
+    return IssuerKey(iss, key, x5c)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -29,7 +30,6 @@ from microcred.status.token_status_list import (
     INVALID,
     MEDIA_TYPE,
     SUSPENDED,
-    VALID,
     TokenStatusList,
     check_token_status,
     verify_status_list_token,
@@ -179,40 +179,45 @@ async def test_the_route_serves_a_verifiable_token_and_shows_changes_at_once(
         assert bad.status_code == 404
 
 
-async def test_revoke_suspend_reinstate_over_grpc_flip_the_token_status_list(
+async def test_revoke_suspend_reinstate_over_grpc_flip_the_served_token_status_list(
         infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> None:
     from microcred import pki as _pki
 
     harness: Harness = await start_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url,
                                            tmp_path_factory.mktemp("revocation-tsl"))
     try:
-        assert harness.app.store is not None
-        tokens = TokenStatusStore(harness.app.store.redis, harness.app.store.prefix)
+        anchors = load_certificates(harness.ca.cert_pem)
         issuer = f"uni-{random.randrange(1 << 32):08x}"
         (credential,) = await harness.issue(issuer, "PL", 1)
         entry = credential.entry(status_pb2.STATUS_PURPOSE_REVOCATION)
+        # the SD-JWT VC's status reference: the revocation list's token list, at the revocation index
+        reference = StatusReference(f"{harness.app.base_url}/token-status/{entry.status_list_id}",
+                                    entry.status_list_index)
         stub = harness.stub(issuer, "PL", _pki.ROLE_ISSUER)
 
-        async def entry_value() -> int:
-            return TokenStatusList(TOKEN_LIST_SIZE, 2, await tokens.list_bytes(entry.status_list_id)).get(
-                entry.status_list_index)
+        async def served() -> tuple[str, str]:
+            response = await harness.fetch(reference.uri)
+            assert response.status_code == 200 and response.headers["content-type"] == MEDIA_TYPE
+            revocation, suspension = check_token_status(reference, response.text, trust_anchors=anchors,
+                                                        now=dt.datetime.now(dt.UTC))
+            return revocation.reason_code, suspension.reason_code
 
-        async def wait_for(value: int) -> None:
-            for _ in range(100):  # the gRPC call returns once the change is projected: no wait expected
-                if await entry_value() == value:
-                    return
+        async def visible(expected: tuple[str, str]) -> float:
+            started = time.monotonic()
+            while (got := await served()) != expected:
+                assert time.monotonic() - started < 1.0, f"{got} is not {expected} within a second"
                 await asyncio.sleep(0.01)
-            raise AssertionError(f"entry not {value} within a second")
+            return time.monotonic() - started
 
-        assert await tokens.exists(entry.status_list_id) and await entry_value() == VALID
+        assert await served() == ("NOT_REVOKED", "NOT_SUSPENDED")
         await stub.SuspendCredential(revocation_pb2.SuspendCredentialRequest(
             credential_id=credential.credential_id, reason="under investigation"))
-        await wait_for(SUSPENDED)
+        await visible(("NOT_REVOKED", "SUSPENDED"))
         await stub.ReinstateCredential(revocation_pb2.ReinstateCredentialRequest(
             credential_id=credential.credential_id, reason="investigation closed"))
-        await wait_for(VALID)
+        await visible(("NOT_REVOKED", "NOT_SUSPENDED"))
         await stub.RevokeCredential(revocation_pb2.RevokeCredentialRequest(
             credential_id=credential.credential_id, reason="issued in error"))
-        await wait_for(INVALID)
+        await visible(("REVOKED", "NOT_SUSPENDED"))
     finally:
         await harness.close()
