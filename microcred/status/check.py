@@ -20,9 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from microcred.status.bitstring import MIN_LIST_BITS, decode_list
+from microcred.status.bitstring import MIN_LIST_BITS, DecodedList, decode_list
 from microcred.status.errors import (
     MalformedValueError,
     StatusListLengthError,
@@ -208,7 +209,8 @@ def check_status(entry: StatusEntry, status_list_credential: Mapping[str, Any], 
             f"status purpose {entry.purpose!r} is not among the list's purposes {sorted(purposes)}"
         )
     _check_validity_window(status_list_credential, now)
-    decoded = decode_list(subject["encodedList"], lenient_legacy)
+    encoded = subject["encodedList"]
+    decoded = _decoded(encoded, lenient_legacy) if isinstance(encoded, str) else decode_list(encoded, lenient_legacy)
     entries = len(decoded.bits) // entry.size
     if entries < minimum_entries:
         raise StatusListLengthError(
@@ -225,6 +227,14 @@ def check_status(entry: StatusEntry, status_list_credential: Mapping[str, Any], 
         legacy_encoding=decoded.legacy_encoding,
         warnings=warnings,
     )
+
+
+@lru_cache(maxsize=64)
+def _decoded(encoded: str, lenient_legacy: bool) -> DecodedList:
+    """:func:`decode_list`, remembered for the few lists in use: a verifier checks many credentials (each at its
+    own index) against the same list, and inflating it (16 KiB and more) per credential cost more than reading
+    the bit. Only read from here (``get_status``), never modified."""
+    return decode_list(encoded, lenient_legacy)
 
 
 def _list_subject(credential: Mapping[str, Any]) -> Mapping[str, Any]:
