@@ -1,0 +1,38 @@
+"""A Redis that stops answering fails a call within the socket timeout instead of holding it forever (issue 13)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import redis.exceptions
+
+from microcred.infra.redis_local import LocalRedis
+from microcred.lifecycle import connect_redis
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_frozen_redis_fails_the_call_within_the_timeout_and_serves_again_after(tmp_path: Path) -> None:
+    server = LocalRedis(tmp_path / "redis")
+    server.start()
+    try:
+        client = await connect_redis(server.url, socket_timeout=1.0)
+        await client.set(b"k", b"v")
+        assert server.process is not None
+        os.killpg(server.process.pid, signal.SIGSTOP)
+        started = time.monotonic()
+        try:
+            with pytest.raises((redis.exceptions.TimeoutError, asyncio.TimeoutError)):
+                await asyncio.wait_for(client.get(b"k"), timeout=30)
+            assert time.monotonic() - started < 20, "the call must end on the client's socket timeout"
+        finally:
+            os.killpg(server.process.pid, signal.SIGCONT)
+        assert await client.get(b"k") == b"v"
+        await client.aclose()
+    finally:
+        server.stop()
