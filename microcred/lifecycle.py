@@ -26,9 +26,18 @@ async def wait_for_shutdown_signal() -> signal.Signals:
             loop.remove_signal_handler(sig)
 
 
-async def connect_redis(url: str, attempts: int = 50) -> Redis:
-    """Connect to Redis and PING it, retrying briefly; raise when it never answers."""
-    redis = Redis.from_url(url, decode_responses=False)
+#: Seconds a Redis reply may take. Generous: the largest replies are whole-fetch transactions of a replay.
+REDIS_SOCKET_TIMEOUT = 30.0
+
+
+async def connect_redis(url: str, attempts: int = 50, socket_timeout: float = REDIS_SOCKET_TIMEOUT) -> Redis:
+    """Connect to Redis and PING it, retrying briefly; raise when it never answers.
+
+    Every reply is awaited at most ``socket_timeout`` seconds: a Redis that stops answering fails the
+    call (retriable) instead of holding a request, a batch chunk or a consumer forever (issue 13).
+    """
+    redis = Redis.from_url(url, decode_responses=False, socket_timeout=socket_timeout,
+                           socket_connect_timeout=5.0)
     for attempt in range(attempts):
         try:
             await redis.ping()
