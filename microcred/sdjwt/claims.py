@@ -26,7 +26,7 @@ exist, ``<claim>_i18n`` holds all of them by language tag.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from google.protobuf import timestamp_pb2
@@ -266,16 +266,27 @@ def _obj(value: Any) -> Mapping[str, Any]:
 
 
 def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+    """``value`` if it is a string protobuf can hold (UTF-8: no lone surrogate), else ''."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return ""
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _read_text(node: Mapping[str, Any], name: str, target: pb.LangString) -> None:
     i18n = node.get(name + "_i18n")
     if isinstance(i18n, Mapping):
         for lang, text in i18n.items():
-            if isinstance(text, str):
+            if _str(lang) and _str(text):
                 target.values[lang] = text
-    elif isinstance(node.get(name), str) and node[name]:
+    elif _str(node.get(name)):
         target.values["en"] = node[name]
 
 
@@ -288,7 +299,7 @@ def _read_org(node: Mapping[str, Any], org: pb.Organisation) -> None:
     _read_text(node, "legal_name", org.legal_name)
     if node.get("country"):
         org.country.code = _str(node.get("country"))
-    for ident in node.get("identifiers") or []:
+    for ident in _list(node.get("identifiers")):
         org.identifiers.add(scheme=_str(_obj(ident).get("scheme")), value=_str(_obj(ident).get("value")))
     org.homepage = _str(node.get("homepage"))
     org.email = _str(node.get("email"))
@@ -296,17 +307,22 @@ def _read_org(node: Mapping[str, Any], org: pb.Organisation) -> None:
 
 def _timestamp(text: Any, target: timestamp_pb2.Timestamp) -> None:
     if isinstance(text, str) and text:
-        target.FromDatetime(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        try:
+            target.FromDatetime(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        except (ValueError, OverflowError):
+            target.Clear()  # not an RFC 3339 instant: left unset rather than guessed
 
 
 def _read_learner(claims: Mapping[str, Any], p: pb.Person) -> None:
     p.given_name = _str(claims.get("given_name"))
     p.family_name = _str(claims.get("family_name"))
     p.full_name = _str(claims.get("full_name"))
-    born = _str(claims.get("birthdate"))
-    if born:
-        year, month, day = (int(part) for part in born.split("-"))
-        p.date_of_birth.year, p.date_of_birth.month, p.date_of_birth.day = year, month, day
+    try:
+        born = date.fromisoformat(_str(claims.get("birthdate")))
+    except ValueError:
+        born = None  # absent, or not a full date: left unset rather than guessed
+    if born is not None:
+        p.date_of_birth.year, p.date_of_birth.month, p.date_of_birth.day = born.year, born.month, born.day
     ids = _obj(claims.get("learner_identification"))
     national = _obj(ids.get("national_id"))
     if national:
@@ -363,13 +379,13 @@ def _read_optional(claims: Mapping[str, Any], mc: pb.MicroCredential) -> None:
         node = _obj(claims["integration_stackability_options"])
         kinds = {name: value for value, name in _INTEGRATION.items()}
         mc.integration.kind = kinds.get(_str(node.get("kind")), pb.INTEGRATION_KIND_UNSPECIFIED)
-        mc.integration.related_credential_ids.extend(_str(r) for r in node.get("related_credentials") or [])
+        mc.integration.related_credential_ids.extend(_str(r) for r in _list(node.get("related_credentials")))
         _read_text(node, "description", mc.integration.description)
     if "further_information" in claims:
         node = _obj(claims["further_information"])
         mc.further_information.SetInParent()
         _read_text(node, "text", mc.further_information.text)
-        for link in node.get("links") or []:
+        for link in _list(node.get("links")):
             entry = mc.further_information.links.add(url=_str(_obj(link).get("url")))
             _read_text(_obj(link), "title", entry.title)
 
@@ -377,29 +393,33 @@ def _read_optional(claims: Mapping[str, Any], mc: pb.MicroCredential) -> None:
 def read_micro_credential(claims: Mapping[str, Any]) -> pb.MicroCredential:
     """The micro-credential that processed SD-JWT VC claims describe (undisclosed claims stay unset).
 
+    Never raises on content: a claim of the wrong type or an unreadable date is left unset (a verifier or wallet
+    shows what is there; whether it conforms is the type metadata check's business).
+
     ``valid_from``/``valid_until`` come from the JWT's ``nbf``/``exp`` (``iat`` when there is no ``nbf``).
     """
     mc = pb.MicroCredential()
     _read_learner(claims, mc.learner)
     _read_text(claims, "achievement_title", mc.title)
-    for country in claims.get("issuing_countries") or [{"code": claims.get("issuing_country")}]:
-        if isinstance(_obj(country).get("code"), str):
+    for country in _list(claims.get("issuing_countries")) or [{"code": claims.get("issuing_country")}]:
+        if _str(_obj(country).get("code")):
             mc.countries.add(code=_obj(country)["code"], uri=_str(_obj(country).get("uri")))
-    for region in claims.get("issuing_regions") or []:
+    for region in _list(claims.get("issuing_regions")):
         entry = mc.regions.add(uri=_str(_obj(region).get("uri")))
         _read_text(_obj(region), "name", entry.name)
-    for body in claims.get("awarding_bodies") or []:
+    for body in _list(claims.get("awarding_bodies")):
         _read_org(_obj(body), mc.awarding_bodies.add())
     _timestamp(claims.get("issued_at"), mc.issued_at)
-    for lo in claims.get("learning_outcomes") or []:
+    for lo in _list(claims.get("learning_outcomes")):
         entry_lo = mc.learning_outcomes.add(id=_str(_obj(lo).get("id")))
         _read_text(_obj(lo), "text", entry_lo.text)
-        entry_lo.esco_skill_uris.extend(_str(u) for u in _obj(lo).get("esco_skills") or [])
+        entry_lo.esco_skill_uris.extend(_str(u) for u in _list(_obj(lo).get("esco_skills")))
     work = _obj(claims.get("expected_study_time"))
     mc.workload.credit_points = _str(work.get("credit_points"))
     mc.workload.credit_system = _enum(vocab.CREDIT_SYSTEMS, work.get("credit_system_uri"))  # type: ignore[assignment]
     hours = work.get("hours")
-    mc.workload.hours = float(hours) if isinstance(hours, int | float) and not isinstance(hours, bool) else 0.0
+    mc.workload.hours = float(hours) if isinstance(hours, float) or (
+        isinstance(hours, int) and not isinstance(hours, bool) and abs(hours) < 1 << 53) else 0.0
     _read_level(_obj(claims.get("level_of_learning_experience")), mc.level)
     assessment = _obj(claims.get("type_of_assessment"))
     mc.assessment.type = _enum(vocab.ASSESSMENT_TYPES, assessment.get("type_uri"))  # type: ignore[assignment]
@@ -408,7 +428,7 @@ def read_micro_credential(claims: Mapping[str, Any]) -> pb.MicroCredential:
     mc.participation.mode = _enum(vocab.LEARNING_MODES, participation.get("mode_uri"))  # type: ignore[assignment]
     mc.participation.setting = _enum(vocab.LEARNING_SETTINGS,  # type: ignore[assignment]
                                      participation.get("setting_uri"))
-    for qa in (claims.get("types_of_quality_assurance") or [])[:1]:
+    for qa in _list(claims.get("types_of_quality_assurance"))[:1]:
         _read_quality(_obj(qa), mc.quality_assurance)
     _read_optional(claims, mc)
     _read_text(claims, "achievement_description", mc.description)
@@ -416,6 +436,10 @@ def read_micro_credential(claims: Mapping[str, Any]) -> pb.MicroCredential:
     _read_text(claims, "criteria_narrative", mc.criteria_narrative)
     mc.language = _str(claims.get("language_of_classes"))
     for claim, field_name in (("nbf", "valid_from"), ("exp", "valid_until")):
-        if isinstance(claims.get(claim), int):
-            getattr(mc, field_name).FromDatetime(datetime.fromtimestamp(claims[claim], UTC))
+        value = claims.get(claim)
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                getattr(mc, field_name).FromDatetime(datetime.fromtimestamp(value, UTC))
+            except (ValueError, OverflowError, OSError):
+                getattr(mc, field_name).Clear()
     return mc

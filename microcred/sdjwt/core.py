@@ -234,6 +234,8 @@ def split_sd_jwt(text: str, *, max_length: int = MAX_SD_JWT_LENGTH) -> SdJwtPart
         raise SdJwtError("MALFORMED_SD_JWT", "an SD-JWT is a string")
     if len(text) > max_length:
         raise SdJwtError("TOO_LARGE", f"the SD-JWT is longer than {max_length} characters")
+    if not text.isascii():
+        raise SdJwtError("MALFORMED_SD_JWT", "an SD-JWT is ASCII (base64url, '.' and '~')")
     parts = text.strip().split("~")
     if len(parts) < 2:
         raise SdJwtError("MALFORMED_SD_JWT", "no '~' separator: a plain JWT is not an SD-JWT")

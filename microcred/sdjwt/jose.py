@@ -107,7 +107,7 @@ def _depth(value: Any, limit: int) -> None:
 
 
 def strict_json_loads(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Parse JSON refusing duplicate names, NaN/Infinity and nesting deeper than ``max_depth``."""
+    """Parse JSON refusing duplicate names, NaN/Infinity, lone surrogates and nesting deeper than ``max_depth``."""
     try:
         value = json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
     except JoseError:
@@ -115,6 +115,12 @@ def strict_json_loads(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> 
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise JoseError(f"not JSON: {exc.__class__.__name__}") from exc
     _depth(value, max_depth)
+    text = data if isinstance(data, str) else data.decode("utf-8", errors="replace")
+    if "\\ud" in text.lower():  # a \uD800-\uDFFF escape: refuse a lone surrogate (not Unicode text)
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise JoseError("a string holds a lone surrogate") from exc
     return value
 
 

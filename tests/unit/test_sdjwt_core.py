@@ -165,3 +165,9 @@ def test_result_vocabulary_is_the_reports() -> None:
     code = ("import sys, microcred.sdjwt.verify, microcred.status.token_status_list; "
             "assert 'microcred.verification.pipeline' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_non_ascii_is_malformed_not_an_exception() -> None:
+    with pytest.raises(SdJwtError) as caught:
+        split_sd_jwt("eyJhbGciOiJFUzI1NiJ9.e30.c2ln~é~")
+    assert caught.value.reason == "MALFORMED_SD_JWT"

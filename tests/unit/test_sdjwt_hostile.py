@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from microcred import pki
+from microcred.sdjwt.claims import micro_credential_claims, read_micro_credential
 from microcred.sdjwt.core import key_binding_jwt, split_sd_jwt
 from microcred.sdjwt.issue import IssuerKey, StatusReference, issue_micro_credential
 from microcred.sdjwt.jose import public_jwk
@@ -43,7 +44,8 @@ def test_the_unaltered_presentation_is_valid() -> None:
     assert all(c.status is CheckStatus.VALID for c in result.checks)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(st.lists(st.tuples(st.integers(0, len(PRESENTATION) - 1), st.sampled_from(ALPHABET)), min_size=1,
                 max_size=4))
 def test_mutations_are_reported_never_raised(edits: list[tuple[int, str]]) -> None:
@@ -61,3 +63,21 @@ def test_mutations_are_reported_never_raised(edits: list[tuple[int, str]]) -> No
         assert signature is None or signature.status is not CheckStatus.VALID
     # whatever changed (signature, a Disclosure, the KB-JWT), the presentation is no longer entirely valid
     assert any(c.status is not CheckStatus.VALID for c in result.checks)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(1 << 70), 1 << 70) | st.floats(allow_nan=False)
+    | st.text(max_size=12) | st.sampled_from(["\ud800", "2000-13-45", "2025-03-14T10:00:00Z", "x" * 3]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8) | st.sampled_from(
+        ["value", "code", "uri", "text", "text_i18n", "legal_name", "legal_name_i18n", "identifiers", "links"]),
+        children, max_size=4),
+    max_leaves=12)
+_NAMES = [*sorted(micro_credential_claims(valid_micro_credential())), "nbf", "exp", "achievement_title_i18n"]
+_CLAIMS = st.dictionaries(st.sampled_from(_NAMES), _JSON, max_size=12)
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(_CLAIMS)
+def test_reading_claims_back_never_raises(claims: dict[str, object]) -> None:
+    read_micro_credential(claims)
