@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
+from microcred.jsonld.compacted import compaction_problem
+from microcred.jsonld.loader import CanonicalizationError, ContextIntegrityError, RemoteContextRefused, TooComplex
 from microcred.status.check import ENTRY_TYPE, StatusEntry, StatusResult, check_status, parse_status_entries
 from microcred.status.errors import (
     MalformedValueError,
@@ -30,6 +32,7 @@ from microcred.status.errors import (
     StatusVerificationError,
 )
 from microcred.verification.cache import ResultCache, document_digest
+from microcred.verification.canonical import default_canonicalizer
 from microcred.verification.checks import CheckId, CheckResult, Reason, invalid, unknown, valid
 from microcred.verification.document import as_list, issuer_id, parse_datetime
 from microcred.verification.keys import controller_of
@@ -151,15 +154,43 @@ def _digest(list_credential: Mapping[str, Any], cache: ResultCache) -> str:
     return digest
 
 
+async def _prepared(list_credential: Mapping[str, Any], ports: VerificationPorts
+                    ) -> tuple[str | None, str | Exception | None]:
+    """``(problem, nquads)``: why the list is not read at all, or None and the list's proof-less canonical
+    N-Quads (or the error computing them), computed once per list object through the bounded canonicaliser.
+    Like a credential, a list is read only in the compacted form of its pinned contexts (a ``validUntil``
+    under its IRI would otherwise hide that a replayed old list is out of date)."""
+    key = ("list-canon", id(list_credential))
+    hit = ports.cache.get(key) if ports.cache is not None else None
+    if isinstance(hit, tuple) and hit[0] is list_credential:
+        return cast("tuple[str | None, str | Exception | None]", hit[1])
+    result: tuple[str | None, str | Exception | None]
+    refused = compaction_problem(list_credential)
+    if refused is not None:
+        result = (f"the list is not read: {refused.reason} at {refused.path}: {refused.problem}", None)
+    else:
+        unsecured = {k: v for k, v in list_credential.items() if k != "proof"}
+        try:
+            result = (None, (await (ports.canon or default_canonicalizer()).process(unsecured)).nquads)
+        except (CanonicalizationError, RemoteContextRefused, ContextIntegrityError) as exc:
+            result = (None, exc)
+    if ports.cache is not None and not isinstance(result[1], TooComplex):  # holding the object keeps its id
+        ports.cache.put(key, (list_credential, result))
+    return result
+
+
 async def _list_trusted(list_credential: Mapping[str, Any], ports: VerificationPorts, now: datetime) -> str | None:
     """None when the list's proofs verify and were made by its (allowed) issuer, else the problem."""
     issuer = issuer_id(list_credential)
     if ports.status_list_signers is not None and issuer not in ports.status_list_signers:
         return f"the list's issuer {issuer!r} is not a trusted status list signer"
     cache: ResultCache | None = ports.cache
+    problem, nquads = await _prepared(list_credential, ports)
+    if problem is not None:
+        return problem
     digest = _digest(list_credential, cache) if cache is not None else None
     lookups = await resolve_proof_keys(list_credential, ports.keys, now)
-    outcome = verify_cached(list_credential, lookups, now, digest=digest, cache=cache)
+    outcome = verify_cached(list_credential, lookups, now, digest=digest, cache=cache, nquads=nquads)
     if outcome.verified is not True:
         return f"list proof: {outcome.code.value} {outcome.message}"
     for method, lookup in lookups.items():

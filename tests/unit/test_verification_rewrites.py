@@ -276,3 +276,18 @@ async def test_the_issue_rewrites_keep_the_signed_data_and_are_refused(base: str
     fmt = after.check(CheckId.FORMAT)
     assert after.verdict is not Verdict.VALID
     assert fmt is not None and (fmt.status, fmt.reason_code) == (CheckStatus.INVALID, Reason.NOT_COMPACTED)
+
+
+async def test_a_replayed_expired_status_list_with_its_expiry_rewritten_is_not_read() -> None:
+    """A status list is signed data too: an old (expired) list replayed with ``validUntil`` under its IRI
+    keeps its signature; read as JSON it would look current, so a since-revoked credential would pass."""
+    world = World()
+    world.publish(NOW - timedelta(hours=2))  # the lists expired an hour ago
+    for url, signed in list(world.status.lists.items()):
+        world.status.lists[url] = valid_until_as_value_object(signed)
+    report = await verify(world.credential(7), world.ports(), NOW)
+    for check in (CheckId.REVOCATION, CheckId.SUSPENSION):
+        result = report.check(check)
+        assert result is not None and result.status is CheckStatus.UNKNOWN, result
+        assert "NOT_COMPACTED" in str(result.details.get("problem")), result
+    assert report.verdict is not Verdict.VALID
