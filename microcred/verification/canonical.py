@@ -58,7 +58,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Processed:
-    """A document's canonical N-Quads and its JSON-LD expansion (safe mode)."""
+    """A document's canonical N-Quads and its JSON-LD expansion (safe mode). The expansion may share objects
+    with other documents' (templates fill it copy-on-write): it is read-only, nothing may modify it."""
 
     nquads: str
     expanded: list[Any]
