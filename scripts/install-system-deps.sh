@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the platform needs from Debian when it is missing: redis-server, Java 17+, Maven,
-# chromium + chromedriver (browser tests) and fonts. Idempotent; needs root (or sudo) only when something is
+# chromium + chromedriver (browser tests), fonts, and Node.js + npm (interop and conformance suites). Idempotent; needs root (or sudo) only when something is
 # missing. Everything `make test` needs is installed here: no test depends on a variable only CI sets.
 set -euo pipefail
 
@@ -23,3 +23,6 @@ fi
 for tool in redis-server java mvn chromium chromedriver; do
   command -v "$tool" >/dev/null 2>&1 || { echo "missing after install: $tool" >&2; exit 1; }
 done
+
+# Node.js >= 18 and npm: the SD-JWT interop tests and the W3C conformance suites run independent JS libraries.
+bash "$(dirname "$0")/../conformance/install-node.sh"
