@@ -30,6 +30,7 @@ import copy
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -141,8 +142,12 @@ def _canonize_json(serialised: str) -> str:
     # 1000 signatures/s), so caching their N-Quads saves one canonize per signature. Otherwise they
     # differ only in values (created, verificationMethod): the per-shape template canonicaliser,
     # checked against pyld on each shape's first use, does them without pyld.
-    result: str = _proof_canon().canonize(json.loads(serialised))
+    with _PROOF_CANON_LOCK:  # a template keeps per-fill state; callers may be on several threads
+        result: str = _proof_canon().canonize(json.loads(serialised))
     return result
+
+
+_PROOF_CANON_LOCK = threading.Lock()
 
 
 @cache
