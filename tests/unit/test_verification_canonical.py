@@ -100,3 +100,33 @@ async def test_expansions_handed_out_are_not_changed_by_later_documents_of_the_s
     for document, processed in zip(documents, results, strict=True):  # checked after every later fill
         assert (processed.nquads, processed.expanded) == canonize_and_expand(document)
 
+
+
+async def test_a_proof_set_is_canonicalised_once_not_once_per_proof(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from microcred.crypto import data_integrity
+    from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022, verify_data_integrity
+    from microcred.crypto.did_key import did_key_from_public_key, resolve_key, verification_method_id
+
+    keys = [Ed25519PrivateKey.from_private_bytes(bytes([40 + i]) * 32) for i in range(3)]
+    document = unsecured(WORLD.credential(50))
+    for key in keys:  # a proof set: three independent proofs over the same document
+        document = sign_eddsa_rdfc_2022(document, key, verification_method_id(did_key_from_public_key(
+            key.public_key())), created="2026-01-01T00:00:00Z")
+    calls: list[int] = []
+    real = data_integrity.canonize
+
+    def counting(doc: Any) -> str:
+        calls.append(1)
+        return real(doc)
+
+    monkeypatch.setattr(data_integrity, "canonize", counting)
+    outcome = verify_data_integrity(document, resolve_key)
+    assert outcome.verified is True and len(outcome.proofs) == 3
+    assert len(calls) == 1  # the proof-less document, once; the three proof configs go through their template
+    runner = CountingRunner()
+    processed = await Canonicalizer(runner).process(unsecured(document))
+    calls.clear()
+    again = verify_data_integrity(document, resolve_key, unsecured_nquads=processed.nquads)
+    assert again.verified is True and calls == [] and runner.calls == 1
