@@ -167,7 +167,13 @@ class StatusIndexPool:
                                                                 "error": repr(task.exception())})
 
     async def _refill(self, issuer_id: str, need: int) -> None:
-        task = self._refills.get(issuer_id) or self._start_refill(issuer_id, need)
+        task = self._refills.get(issuer_id)
+        if task is None or task.done():
+            # A finished reservation stays in ``_refills`` until its done-callback runs, and that runs only once
+            # the event loop gets a turn. Awaiting a finished task does not give it one, so a taker that needs
+            # more than that reservation brought would spin in ``take`` forever, holding the whole event loop
+            # (issue 13: the issuer stopped answering everything under a leader kill). Start the next one.
+            task = self._start_refill(issuer_id, need)
         await asyncio.shield(task)  # raises the reservation's error to every waiter
 
     async def _reserve(self, issuer_id: str, count: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
@@ -95,3 +96,30 @@ def test_malformed_reservations_are_refused() -> None:
                                         status_list_credential="https://s.example/m", indexes=[3])
     with pytest.raises(StatusIndexUnavailable):
         _pairs([block, other])
+
+
+def test_a_finished_reservation_whose_callback_has_not_run_does_not_spin_the_event_loop() -> None:
+    """Issue 13's hang: a reservation has finished (its pairs are in the pool) but its done-callback, queued behind
+    other ready work, has not removed it from the pool's refills yet; a taker that needs more than it brought
+    must start the next reservation, not await the finished one again and again without yielding.
+
+    Run in a thread of its own: before the fix ``take`` spun forever without yielding, so not even a timeout
+    inside its event loop could stop it."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        async def scenario() -> None:
+            source = InMemoryStatusIndexSource()
+            pool = StatusIndexPool(source, block_size=10)
+            finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            finished.set_result(None)  # a reservation that brought nothing more, callback still pending
+            pool._refills["uni"] = finished  # type: ignore[assignment]
+            outcome.append(await pool.take("uni", 25))
+        asyncio.run(scenario())
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "take() spun on a finished reservation without yielding"
+    [pairs] = outcome
+    assert isinstance(pairs, list) and len(pairs) == 25
