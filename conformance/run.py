@@ -74,18 +74,9 @@ EXPLAINED: list[tuple[str, str, str, str]] = [
      "Failed to accept a VC with valid relatedResource objects",
      "the suite's 'valid' digests are of an older revision of the VC 2.0 context (w3c/vc-data-model@8d0ee10); "
      "the platform holds the current one (@08b83e4), so they do not match: refusing is correct"),
-    ("vc-data-model-2.0-test-suite", "Verifiable Presentation `@context`",
-     "Failed to support objects in the `@context` Array in a VP",
-     "the verifier refuses inline (object) contexts (FORMAT NOT_COMPACTED): only pinned context URLs are read"),
-    ("vc-data-model-2.0-test-suite", "Verifiable Presentation objects MUST have a type specified",
-     "Failed to accept VP with `@context` mapped type",
-     "the type is mapped by an inline (object) context, which the verifier refuses (FORMAT NOT_COMPACTED)"),
     ("vc-di-eddsa-test-suite", "Verification Methods", 'Unsupported "multibaseMultikeyHeader"',
      "the suite resolves the issuer's key as did:key only; platform issuers are did:web, registered in the "
      "trust registry"),
-    (LOCAL_EDDSA, "proof.previousProof", 'Should verify VC with a string "proof.previousProof"',
-     "the suite's proof-chain credential maps its terms with an inline (object) context, which the verifier "
-     "refuses (FORMAT NOT_COMPACTED); both of its proofs and the issuer identity verify when checked directly"),
     (LOCAL_EDDSA, "Verification Methods", 'Unsupported "multibaseMultikeyHeader"',
      "the suite resolves the issuer's key as did:key only; platform issuers are did:web, registered in the "
      "trust registry"),

@@ -10,8 +10,9 @@ So every check reads the JSON, and :func:`compaction_problem` refuses (``NOT_COM
 JSON is not in the one form those readers understand, the compacted form under its own pinned contexts:
 
 1. ``@context`` appears only at the top of a document (a credential, a presentation, or a credential embedded
-   in a presentation) and lists pinned context URLs only: no inline context objects, so no aliases, no
-   ``@vocab``/``@base`` and no redefinitions;
+   in a presentation) and lists pinned context URLs, and after the first of them inline contexts that only add
+   vocabulary no check reads (:mod:`microcred.jsonld.inline_context`): no aliases of pinned terms or keywords,
+   no redefinitions, no scoped contexts, no ``@base``, no ``@vocab`` over a pinned namespace;
 2. no other key starts with ``@`` (no ``@graph``, ``@id``, ``@type``, ``@value``, ``@list``, ``@set``,
    ``@reverse``, ``@included``, ``@nest``, ``@index``...) and no key contains ``:`` (no IRI or compact-IRI
    keys); the keys of a language map (a term whose pinned definition has ``@container: @language``) must be
@@ -42,6 +43,7 @@ from importlib import resources
 from typing import Any
 
 from microcred.jsonld import loader
+from microcred.jsonld.inline_context import inline_context_problem
 
 __all__ = ["NOT_COMPACTED", "TOO_COMPLEX", "Limits", "Refusal", "compaction_problem", "language_map_terms"]
 
@@ -132,9 +134,14 @@ class _Walk:
 
     def contexts(self, value: Any) -> None:
         for i, entry in enumerate(_as_list(value)):
-            if not isinstance(entry, str):
-                self.refuse(NOT_COMPACTED, "inline contexts are not accepted: only pinned context URLs",
-                            "@context", i)
+            if isinstance(entry, str):
+                continue
+            if not isinstance(entry, dict) or i == 0:
+                self.refuse(NOT_COMPACTED, "a context is a pinned context URL or, after the first, an inline "
+                                           "context that only adds vocabulary", "@context", i)
+            problem = inline_context_problem(entry)
+            if problem is not None:
+                self.refuse(NOT_COMPACTED, problem[1], "@context", i, problem[0][:80])
 
     def document(self, doc: Mapping[str, Any], depth: int) -> None:
         """A credential or presentation: its own @context, ids and proofs are judged on their own."""
