@@ -15,6 +15,7 @@ to the other from a short-lived snapshot of ``list_issuers()`` (the port has no 
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Mapping
@@ -27,6 +28,8 @@ from microcred.registry.domain import authorize
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
 from microcred.verification.checks import CheckId, CheckResult, Reason, invalid, unknown, valid
 from microcred.verification.document import as_list, issued_at, issuer_id, subjects
+
+log = logging.getLogger(__name__)
 
 __all__ = ["TrustDirectory", "check_accreditation", "eqf_level"]
 
@@ -145,7 +148,10 @@ async def check_accreditation(document: Mapping[str, Any], directory: TrustDirec
         registered = fresh or registered
         agency = await directory.agency(registered.agency_id) if registered.agency_id else None
     except Exception as exc:  # registry unreadable: could not check
-        return unknown(_A, Reason.REGISTRY_UNAVAILABLE, issuer=issuer, problem=str(exc)[:300])
+        # The report is public: the error's text (addresses, internals) goes to the log only.
+        log.warning("trust registry unreadable", extra={"error": repr(exc)[:300]})
+        return unknown(_A, Reason.REGISTRY_UNAVAILABLE, issuer=issuer,
+                       problem=f"the trust registry could not be read ({type(exc).__name__})")
     details = _details(registered, agency, decision.accreditation_id, eqf)
     if decision.allowed:
         return valid(_A, Reason.ACCREDITED, **details)

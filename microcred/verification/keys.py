@@ -17,6 +17,7 @@ under ``assertionMethod`` only (:func:`microcred.registry.did_web.build_did_docu
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -28,6 +29,8 @@ from microcred.crypto.did_key import DidKeyError, public_key_from_did_key
 from microcred.crypto.multikey import MultikeyError, decode_ed25519_public_key
 from microcred.registry.ports import KeyProblem, RegistryReader
 from microcred.verification.ports import KeyLookup, KeyLookupProblem, KeyResolver
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ChainKeyResolver", "ControllerDocumentResolver", "DidKeyResolver", "RegistryKeyResolver", "controller_of"]
 
@@ -123,7 +126,10 @@ class RegistryKeyResolver:
         try:
             resolution = await self._registry.resolve_verification_method(verification_method, signed_at)
         except Exception as exc:  # Redis down, bad data: the key is unknown, never "invalid"
-            return KeyLookup(None, problem=KeyLookupProblem.LOOKUP_FAILED, message=f"trust registry: {exc}",
+            # The report is public: the error's text (addresses, internals) goes to the log only.
+            log.warning("trust registry lookup failed", extra={"error": repr(exc)[:300]})
+            return KeyLookup(None, problem=KeyLookupProblem.LOOKUP_FAILED,
+                             message=f"the trust registry could not be read ({type(exc).__name__})",
                              source=self.source)
         if resolution.public_key is not None:
             return KeyLookup(resolution.public_key, frozenset({controller_of(verification_method)}),
