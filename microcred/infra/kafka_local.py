@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
+import logging
 import os
 import shutil
 import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +58,18 @@ def kafka_libs_dir(cache: Path = DEFAULT_CACHE) -> Path:
         raise KafkaStartError(f"maven could not assemble Kafka:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     marker.write_text("ok\n")
     return libs
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """Only CRITICAL records from ``logger_name`` while the block runs."""
+    logger = logging.getLogger(logger_name)
+    before = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
 
 
 def new_cluster_id() -> str:
@@ -222,11 +237,17 @@ class LocalKafka:
 
     async def wait_ready(self, timeout: float = 120.0) -> None:
         """Wait for the started nodes' brokers to register with the controller quorum."""
+        deadline = time.monotonic() + timeout
+        expected = sum(1 for n in self.members if n.alive)
+        # While the broker starts, every probe's refused connection is logged by aiokafka as an ERROR ("Unable
+        # connect to ..."): expected here, and reported once as our own error if it lasts past the timeout.
+        with _quiet("aiokafka"):
+            await self._wait_brokers(deadline, expected, timeout)
+
+    async def _wait_brokers(self, deadline: float, expected: int, timeout: float) -> None:
         from aiokafka.admin import AIOKafkaAdminClient
 
-        deadline = time.monotonic() + timeout
         last: BaseException | None = None
-        expected = sum(1 for n in self.members if n.alive)
         while time.monotonic() < deadline:
             for node in self.members:
                 if node.process is not None and node.process.poll() is not None:
