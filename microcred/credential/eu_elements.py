@@ -9,9 +9,13 @@ credential yields whatever it carries; malformed parts are skipped, never raised
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from microcred.credential.layout import (
     LINKS_HEADING,
@@ -300,26 +304,17 @@ def _further(description: str) -> dict[str, Any]:
     return {"further_information": intro, "further_links": tuple(links)}
 
 
-def read_eu_elements(credential: Mapping[str, Any]) -> EUElements:
-    """Parse the EU elements of an OB 3.0 credential (see the module docstring); never raises on content."""
-    subject = _obj(credential.get("credentialSubject"))
-    achievement = _obj(subject.get("achievement"))
-    alignments = _objs(achievement.get("alignment"))
-    targets = _by_target(alignments)
+def _achievement_fields(achievement: Mapping[str, Any]) -> dict[str, Any]:
+    """The elements read from the achievement alone (most of them: a cohort's credentials share it)."""
+    targets = _by_target(_objs(achievement.get("alignment")))
     criteria, prerequisites, outcomes = _outcomes(_str(_obj(achievement.get("criteria")).get("narrative")), targets)
     bodies = [body for body in [_org(achievement.get("creator"))] if body is not None]
     bodies += [OrganisationView(_str(a.get("targetUrl")), _str(a.get("targetName")), _str(a.get("targetCode")))
                for a in targets.get(Target.AWARDING_BODY, [])]
-    fields: dict[str, Any] = {
-        "credential_id": _str(credential.get("id")),
-        "title": _str(achievement.get("name")) or _str(credential.get("name")),
-        "issuer": _org(credential.get("issuer")),
+    return {
         "awarding_bodies": tuple(bodies),
         "countries": tuple(_str(a.get("targetCode")) for a in targets.get(Target.COUNTRY, [])),
         "regions": tuple(_concept(a) for a in targets.get(Target.REGION, [])),
-        "issued_at": _str(credential.get("awardedDate")),
-        "valid_from": _str(credential.get("validFrom")),
-        "valid_until": _str(credential.get("validUntil")),
         "achievement_id": _str(achievement.get("id")),
         "achievement_type": _str(achievement.get("achievementType")),
         "description": _str(achievement.get("description")),
@@ -328,8 +323,51 @@ def read_eu_elements(credential: Mapping[str, Any]) -> EUElements:
         "prerequisites": prerequisites,
         "related_ids": tuple(_str(r.get("id")) for r in _objs(achievement.get("related"))),
         "language": _str(achievement.get("inLanguage")),
+        **_level(targets), **_workload(targets), **_quality(targets), **_concepts(targets),
+    }
+
+
+# The achievement's elements by its JSON text: a pure function of that text (every value is immutable: str,
+# int, bool, None, tuples and frozen views), bounded; a verifier sees the same few achievements over and over.
+_ACHIEVEMENTS: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
+_ACHIEVEMENTS_MAX = 256
+_ACHIEVEMENT_MAX_BYTES = 16 * 1024  # larger ones are read each time (they would hold much memory)
+_ACHIEVEMENTS_LOCK = threading.Lock()  # the wallet reads on threads
+
+
+def _achievement_fields_cached(achievement: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        key = orjson.dumps(achievement)
+    except TypeError:  # not plain JSON (say an int beyond 64 bits, a Mapping that is not a dict): read it
+        return _achievement_fields(achievement)
+    if len(key) > _ACHIEVEMENT_MAX_BYTES:
+        return _achievement_fields(achievement)
+    with _ACHIEVEMENTS_LOCK:
+        hit = _ACHIEVEMENTS.get(key)
+        if hit is not None:
+            _ACHIEVEMENTS.move_to_end(key)
+            return hit
+    fields = _achievement_fields(achievement)
+    with _ACHIEVEMENTS_LOCK:
+        _ACHIEVEMENTS[key] = fields
+        while len(_ACHIEVEMENTS) > _ACHIEVEMENTS_MAX:
+            _ACHIEVEMENTS.popitem(last=False)
+    return fields
+
+
+def read_eu_elements(credential: Mapping[str, Any]) -> EUElements:
+    """Parse the EU elements of an OB 3.0 credential (see the module docstring); never raises on content."""
+    subject = _obj(credential.get("credentialSubject"))
+    achievement = _obj(subject.get("achievement"))
+    fields: dict[str, Any] = {
+        "credential_id": _str(credential.get("id")),
+        "title": _str(achievement.get("name")) or _str(credential.get("name")),
+        "issuer": _org(credential.get("issuer")),
+        "issued_at": _str(credential.get("awardedDate")),
+        "valid_from": _str(credential.get("validFrom")),
+        "valid_until": _str(credential.get("validUntil")),
         "status_purposes": tuple(_str(s.get("statusPurpose")) for s in _objs(credential.get("credentialStatus"))),
-        **_learner(subject), **_level(targets), **_workload(targets), **_quality(targets), **_concepts(targets),
+        **_achievement_fields_cached(achievement), **_learner(subject),
         **_grade(achievement, subject), **_further(_str(credential.get("description"))),
     }
     return EUElements(**fields)

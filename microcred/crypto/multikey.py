@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import base58
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -43,6 +42,7 @@ _BASE58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqr
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _DIGIT_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # base 58**2: half the divisions
 _CHUNK = 58**10  # divide the big number ten digits at a time, then split each chunk with small integers
+_DIGIT_VALUES = str.maketrans({digit: chr(i) for i, digit in enumerate(_ALPHABET)})
 
 
 def encode_base58btc(data: bytes) -> str:
@@ -69,10 +69,24 @@ def decode_base58btc(value: str) -> bytes:
     # The base58 package strips surrounding whitespace; an encoding must be exact, so refuse any other character.
     if not _BASE58_ALPHABET.issuperset(value[1:]):
         raise MultikeyError("invalid base58btc: character outside the base58 alphabet")
-    try:
-        return bytes(base58.b58decode(value[1:]))
-    except ValueError as exc:
-        raise MultikeyError(f"invalid base58btc: {exc}") from exc
+    return _decode_digits(value[1:])
+
+
+def _decode_digits(digits: str) -> bytes:
+    """The bytes of base58 ``digits`` (all of the alphabet): the same bytes as ``base58.b58decode``, about twice
+    as fast (digits as small integers through ``str.translate``, ten per big-number step, one ``to_bytes``
+    instead of a division per byte). Hand-written like the encoder: every proof's signature is decoded here."""
+    body = digits.lstrip("1")
+    raw = body.translate(_DIGIT_VALUES).encode("latin-1")
+    whole = len(raw) - len(raw) % 10
+    number = 0
+    for i in range(0, whole, 10):
+        a, b, c, d, e, f, g, h, j, k = raw[i:i + 10]
+        number = number * _CHUNK + ((((((((a * 58 + b) * 58 + c) * 58 + d) * 58 + e) * 58 + f) * 58 + g) * 58
+                                     + h) * 58 + j) * 58 + k
+    for digit in raw[whole:]:
+        number = number * 58 + digit
+    return b"\0" * (len(digits) - len(body)) + number.to_bytes((number.bit_length() + 7) // 8, "big")
 
 
 def public_key_bytes(public_key: Ed25519PublicKey) -> bytes:

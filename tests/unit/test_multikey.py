@@ -167,3 +167,14 @@ def test_base58btc_encoding_is_the_reference_one(data: bytes) -> None:
     assert encode_base58btc(data) == "z" + base58.b58encode(data).decode("ascii")
     if data:  # "z" alone is no value for the decoder
         assert decode_base58btc(encode_base58btc(data)) == data
+
+
+_DIGITS = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+@given(st.text(alphabet="1", max_size=4), st.text(alphabet=_DIGITS, min_size=0, max_size=120))
+def test_base58btc_decoding_is_the_reference_one(ones: str, digits: str) -> None:
+    # Any digit string, not only encoder output (non-canonical ones too): the same bytes as the base58 package.
+    value = ones + digits
+    if value:
+        assert decode_base58btc("z" + value) == bytes(base58.b58decode(value))

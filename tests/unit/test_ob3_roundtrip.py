@@ -181,3 +181,20 @@ def test_markdown_looking_free_text_stays_in_its_place(criteria: str, further: s
     assert [o.text for o in e.learning_outcomes] == [lo.text.values["en"] for lo in mc.learning_outcomes]
     assert e.prerequisites == mc.prerequisites.values["en"]
     assert e.further_links == (("Course page", "https://uniz.example/mc/digital"),)
+
+
+def test_a_remembered_achievement_is_read_as_a_fresh_one() -> None:
+    # The achievement's elements are remembered by its JSON text: a second credential sharing it gets the same
+    # elements, and one whose achievement differs in any value gets its own (never the remembered ones).
+    from microcred.credential import eu_elements
+
+    doc = render(valid_micro_credential())
+    first = read_eu_elements(doc)
+    assert read_eu_elements(json.loads(json.dumps(doc))) == first
+    changed = json.loads(json.dumps(doc))
+    alignment = changed["credentialSubject"]["achievement"]["alignment"]
+    level = next(a for a in alignment if a.get("targetType") == Target.EQF_LEVEL)
+    level["targetCode"] = "3" if level["targetCode"] != "3" else "4"
+    again = read_eu_elements(changed)
+    assert again.eqf_level == int(level["targetCode"]) != first.eqf_level
+    assert again == eu_elements.EUElements(**{**first.__dict__, "eqf_level": again.eqf_level})
