@@ -9,7 +9,9 @@ checks that every code has every language.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from microcred.i18n import accepted_languages
@@ -254,13 +256,28 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+@lru_cache(maxsize=1024)
+def _fields(template: str) -> frozenset[str] | None:
+    """The plain field names ``template`` uses, or None when it uses any other kind (then every detail is
+    converted, as before)."""
+    names = set()
+    for _, name, spec, _ in string.Formatter().parse(template):
+        if name is None:
+            continue
+        if not name.isidentifier() or "{" in (spec or ""):  # an attribute, an index or a nested field
+            return None
+        names.add(name)
+    return frozenset(names)
+
+
 def render(code: str, lang: str, details: Mapping[str, Any]) -> str:
     """The message for reason ``code`` in ``lang`` (falling back to English) with ``details`` filled in."""
     texts = MESSAGES.get(code)
     if texts is None:
         return code
     template = texts.get(lang) or texts["en"]
-    return template.format_map(_Lenient({k: _text(v) for k, v in details.items()}))
+    used = _fields(template)  # only the details the text shows are turned into text (this runs per check)
+    return template.format_map(_Lenient({k: _text(v) for k, v in details.items() if used is None or k in used}))
 
 
 def check_title(check_id: str, lang: str) -> str:
