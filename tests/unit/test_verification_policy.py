@@ -74,3 +74,17 @@ def test_render_fills_details_and_tolerates_missing_ones() -> None:
 ])
 def test_language_choice(requested: str | None, header: str | None, expected: str) -> None:
     assert pick_language(requested, header) == expected
+
+
+def test_every_message_shows_its_details_as_the_full_conversion_would() -> None:
+    # render() converts only the details a text names; the text must be what converting all of them gives.
+    import string
+
+    from microcred.verification import messages
+
+    for code, texts in messages.MESSAGES.items():
+        for lang, text in texts.items():
+            names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            for details in ({name: [name, 1] for name in names} | {"extra": ("x",), "other": 3}, {"extra": 1}):
+                full = text.format_map(messages._Lenient({k: messages._text(v) for k, v in details.items()}))
+                assert messages.render(code, lang, details) == full
