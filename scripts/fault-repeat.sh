@@ -22,7 +22,8 @@ if [ "${BESIDE_BENCH:-0}" = "1" ]; then
   ( while true; do "$PY" -m bench.run --quick --out artifacts/fault-repeat-bench.json \
       >>artifacts/fault-repeat-bench.log 2>&1 || true; done ) &
   bench_pid=$!
-  trap '[ -n "$bench_pid" ] && pkill -P "$bench_pid"; kill "$bench_pid" 2>/dev/null' EXIT
+  # SIGINT, not SIGTERM: the bench then stops its own Kafka and Redis (its `finally`) instead of leaving them.
+  trap 'kill "$bench_pid" 2>/dev/null; pkill -INT -f "bench.run --quick --out artifacts/fault-repeat-bench.json"; wait' EXIT
   sleep 20
 fi
 failures=0
