@@ -78,15 +78,19 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
                              serialization.NoEncryption())
 
 
-def _validity(days: int) -> tuple[dt.datetime, dt.datetime]:
+def _validity(days: int, not_before: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
+    if not_before is not None:
+        return not_before, not_before + dt.timedelta(days=days)
     now = dt.datetime.now(dt.UTC)
     return now - dt.timedelta(minutes=5), now + dt.timedelta(days=days)
 
 
-def create_ca(common_name: str, days: int = 3650, agency: str | None = None) -> CertifiedKey:
-    """A self-signed EC P-256 certificate authority."""
+def create_ca(common_name: str, days: int = 3650, agency: str | None = None,
+              not_before: dt.datetime | None = None) -> CertifiedKey:
+    """A self-signed EC P-256 certificate authority, valid from ``not_before`` (default: a few minutes ago)
+    for ``days`` days."""
     key = ec.generate_private_key(ec.SECP256R1())
-    not_before, not_after = _validity(days)
+    not_before, not_after = _validity(days, not_before)
     name = _name(common_name, agency, ROLE_PLATFORM if agency is None else ROLE_AGENCY)
     cert = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())

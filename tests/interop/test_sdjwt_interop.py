@@ -48,7 +48,7 @@ class World:
 
 
 def _signer(ca: pki.CertifiedKey, iss: str, name: str) -> IssuerKey:
-    cert = issue_signing_certificate(ca, issuer_uri=iss, common_name=name)
+    cert = issue_signing_certificate(ca, issuer_uri=iss, common_name=name, not_before=NOW - dt.timedelta(days=1))
     key = serialization.load_pem_private_key(cert.key_pem, password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey)
     return IssuerKey(iss, key, tuple(x5c_header([cert.cert_pem])))
@@ -57,7 +57,7 @@ def _signer(ca: pki.CertifiedKey, iss: str, name: str) -> IssuerKey:
 @pytest.fixture(scope="module")
 def world() -> World:
     node_env.ensure_installed()
-    ca = pki.create_ca("Agency CA", agency="agency-ie")
+    ca = pki.create_ca("Agency CA", agency="agency-ie", not_before=NOW - dt.timedelta(days=30))
     return World(ca.cert_pem, load_certificates(ca.cert_pem), _signer(ca, "https://uniz.example/issuer", "Uni Zed"),
                  _signer(ca, "https://uniz.example", "Uni Zed status"), ec.generate_private_key(ec.SECP256R1()))
 

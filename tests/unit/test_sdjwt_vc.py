@@ -50,7 +50,7 @@ class Pki:
 
 
 def make_pki(iss: str = ISS, *, not_before: dt.datetime | None = None, days: int = 3650) -> Pki:
-    ca = pki.create_ca("Agency CA", agency="agency-ie")
+    ca = pki.create_ca("Agency CA", agency="agency-ie", not_before=NOW - dt.timedelta(days=30))
     cert = issue_signing_certificate(ca, issuer_uri=iss, common_name="University of Zed", days=days,
                                      not_before=not_before or NOT_BEFORE)
     key = serialization.load_pem_private_key(cert.key_pem, password=None)

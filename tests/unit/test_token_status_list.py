@@ -153,8 +153,9 @@ def test_two_seeds_draw_different_indexes() -> None:
 
 @pytest.fixture(scope="module")
 def signer() -> tuple[IssuerKey, list[Any]]:
-    ca = pki.create_ca("Agency CA", agency="agency-ie")
-    cert = issue_signing_certificate(ca, issuer_uri="https://status.example", common_name="Status service")
+    ca = pki.create_ca("Agency CA", agency="agency-ie", not_before=NOW - dt.timedelta(days=30))
+    cert = issue_signing_certificate(ca, issuer_uri="https://status.example", common_name="Status service",
+                                     not_before=NOW - dt.timedelta(days=1))
     key = serialization.load_pem_private_key(cert.key_pem, password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey)
     return IssuerKey("https://status.example", key, tuple(x5c_header([cert.cert_pem]))), load_certificates(
@@ -185,7 +186,7 @@ def test_status_list_token_refusals(signer: tuple[IssuerKey, list[Any]]) -> None
         verify_status_list_token(token, expected_uri=URI + "x", trust_anchors=signer[1], now=NOW)
     with pytest.raises(StatusListValidityError):
         verify_status_list_token(token, expected_uri=URI, trust_anchors=signer[1], now=NOW + dt.timedelta(days=2))
-    other_ca = load_certificates(pki.create_ca("Other CA").cert_pem)
+    other_ca = load_certificates(pki.create_ca("Other CA", not_before=NOW - dt.timedelta(days=1)).cert_pem)
     with pytest.raises(StatusVerificationError, match="CHAIN_UNTRUSTED"):
         verify_status_list_token(token, expected_uri=URI, trust_anchors=other_ca, now=NOW)
     head, body, sig = token.split(".")
