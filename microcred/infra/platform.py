@@ -30,7 +30,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from microcred import pki
 from microcred.grpc_server import TlsFiles, client_channel
 from microcred.infra.kafka_local import LocalKafka
-from microcred.infra.ports import free_port, port_bindable, port_open
+from microcred.infra.ports import free_ports, port_bindable
 from microcred.infra.redis_local import LocalRedis
 from microcred.kafka.topics import ensure_topics
 
@@ -93,7 +93,7 @@ def dev_ports(env: dict[str, str] | None = None) -> dict[str, int]:
 def check_ports_free(ports: dict[str, int]) -> None:
     """Fail fast, naming the port and its setting, when one of ``ports`` is already taken on 127.0.0.1."""
     for name, port in ports.items():
-        if port_open("127.0.0.1", port) or not port_bindable(port):
+        if not port_bindable(port):  # refuses a port something listens on, on loopback or all addresses
             raise PortInUseError(
                 f"port {port} ({name}) is already in use on 127.0.0.1: stop what holds it, or choose another "
                 f"port with {PORT_SETTINGS[name]}=<port> (or `mcred dev up --{name}-port <port>`)")
@@ -215,13 +215,7 @@ class Platform:
         if self.fixed_ports is not None:
             check_ports_free(self.fixed_ports)
             return dict(self.fixed_ports)
-        ports: dict[str, int] = {}
-        for name in DEFAULT_PORTS:
-            port = free_port()
-            while port in ports.values():
-                port = free_port()
-            ports[name] = port
-        return ports
+        return free_ports(DEFAULT_PORTS)
 
     def env_for(self, name: str, ports: dict[str, int], signer: str = "") -> dict[str, str]:
         """The environment of one service: shared settings plus what it needs to find the others."""
@@ -289,13 +283,8 @@ class Platform:
             self._stop_processes(started)
             for svc in started:
                 self.services.remove(svc)
-            taken = {port for name, port in self.ports.items() if name not in port_names}
-            for name in port_names:
-                port = free_port()
-                while port in taken:
-                    port = free_port()
-                taken.add(port)
-                self.ports[name] = port
+            others = [port for name, port in self.ports.items() if name not in port_names]
+            self.ports.update(free_ports(port_names, avoid=others))
         raise AssertionError("unreachable")
 
     def kill_service(self, name: str, sig: int = signal.SIGKILL) -> RunningService:

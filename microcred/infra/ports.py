@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import socket
+from collections.abc import Iterable
 from pathlib import Path
 
 _RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
@@ -33,7 +34,7 @@ def free_port() -> int:
     if low - _LOWEST >= 1000:
         for _ in range(200):
             port = _random.randrange(_LOWEST, low)
-            if port_bindable(port) and not port_open("127.0.0.1", port, timeout=0.05):
+            if port_bindable(port):  # also refuses a port something listens on (loopback or wildcard)
                 return port
     # No room below the ephemeral range on this machine: let the kernel pick one.
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -42,13 +43,17 @@ def free_port() -> int:
         return chosen
 
 
-def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
-    """True when something accepts TCP connections on ``host:port``."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+def free_ports(names: Iterable[str], avoid: Iterable[int] = ()) -> dict[str, int]:
+    """A distinct :func:`free_port` for each of ``names``, none of them in ``avoid``."""
+    taken = set(avoid)
+    chosen: dict[str, int] = {}
+    for name in names:
+        port = free_port()
+        while port in taken:
+            port = free_port()
+        taken.add(port)
+        chosen[name] = port
+    return chosen
 
 
 def port_bindable(port: int, host: str = "127.0.0.1") -> bool:

@@ -15,24 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from microcred.infra.platform import BIND_FAILURE_MARKERS, DEFAULT_PORTS, platform_processes
-from microcred.infra.ports import free_port
+from microcred.infra.ports import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 
 #: The ``mcred dev up`` option for each of the platform's ports.
 PORT_OPTIONS = {"issuer": "--issuer-port", "revocation": "--revocation-port", "revocation-http": "--status-port",
                 "wallet": "--wallet-port", "verifier": "--verifier-port"}
-
-
-def free_ports() -> dict[str, int]:
-    """One distinct free port per platform port."""
-    ports: dict[str, int] = {}
-    for name in DEFAULT_PORTS:
-        port = free_port()
-        while port in ports.values():
-            port = free_port()
-        ports[name] = port
-    return ports
 
 
 @dataclass
@@ -70,7 +59,7 @@ def start(data_dir: Path, timeout: float = 240.0, attempts: int = 3) -> DevUp:
     """
     for attempt in range(1, attempts + 1):
         try:
-            return _start_once(data_dir, free_ports(), timeout)
+            return _start_once(data_dir, free_ports(DEFAULT_PORTS), timeout)
         except _LostBindRace:
             if attempt == attempts:
                 raise

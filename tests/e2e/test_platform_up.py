@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from microcred.infra.platform import platform_processes
+from microcred.infra.platform import DEFAULT_PORTS, platform_processes
+from microcred.infra.ports import free_ports
 from tests.e2e import devplatform
 
 pytestmark = pytest.mark.integration
@@ -38,7 +39,7 @@ def test_platform_starts_reports_serving_and_stops_cleanly(tmp_path: Path) -> No
 
 
 def test_a_taken_port_fails_fast_naming_the_port_and_its_setting(tmp_path: Path) -> None:
-    ports = devplatform.free_ports()
+    ports = free_ports(DEFAULT_PORTS)
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", ports["verifier"]))
         holder.listen()
