@@ -36,6 +36,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from microcred.grpc_server import TlsFiles
 from microcred.infra.platform import RunningService
+from tests.processes import process_state
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def probe_once(svc: RunningService, tls: TlsFiles | None, timeout: float = PROBE
 
 def dump_stacks(pid: int, timeout: float = 60.0) -> str:
     """The Python stacks of ``pid`` and its child processes (signing workers), via ``py-spy dump``."""
-    state = _process_state(pid)
+    state = process_state(pid)
     attempts = [["--nonblocking"]] if state == "T" else [[], ["--nonblocking"]]
     errors = []
     for extra in attempts:
@@ -104,14 +105,6 @@ def dump_stacks(pid: int, timeout: float = 60.0) -> str:
             return f"(process state {state}; {' '.join(command[1:])})\n{done.stdout}"
         errors.append(f"{' '.join(command)} exited {done.returncode}: {done.stderr.strip()[:400]}")
     return "stack dump unavailable:\n" + "\n".join(errors)
-
-
-def _process_state(pid: int) -> str:
-    """The one-letter state from ``/proc/<pid>/stat`` (``T`` when stopped), or ``?``."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return "?"
 
 
 @dataclass

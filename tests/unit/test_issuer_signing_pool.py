@@ -12,12 +12,12 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from microcred.credential.signing import IssueJob
 from services.issuer.signing import SigningPool, SigningUnavailable
+from tests.processes import process_state
 from tests.unit.factories import valid_micro_credential
 
 ISSUER = {"id": "did:web:issuer.example", "type": ["Profile"], "name": "Issuer"}
@@ -39,11 +39,7 @@ def _dies(pid: int, timeout: float) -> bool:
     handle can no longer tell, and says True."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return True
-        if state in ("Z", "X"):
+        if process_state(pid) in ("?", "Z", "X"):  # gone, or dead and not yet reaped
             return True
         time.sleep(0.05)
     return False
