@@ -36,9 +36,7 @@ from typing import Any
 import httpx
 
 from microcred import pki
-from microcred.gen.microcred.v1 import elements_pb2 as pb
-from microcred.gen.microcred.v1 import registry_pb2, registry_pb2_grpc
-from microcred.grpc_server import TlsFiles, client_channel
+from microcred.gen.microcred.v1 import registry_pb2
 from microcred.infra.platform import Platform
 from microcred.infra.ports import free_port
 
@@ -89,11 +87,6 @@ def explained(suite: str, title: str, message: str) -> str | None:
                  if name == suite and words in title and text in message), None)
 
 
-def _org(name: str) -> pb.Organisation:
-    return pb.Organisation(legal_name=pb.LangString(values={"en": name}), country=pb.Country(code="IE"),
-                           homepage="https://issuer.example")
-
-
 async def _retry(call: Any, what: str, timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -106,29 +99,24 @@ async def _retry(call: Any, what: str, timeout: float = 60.0) -> Any:
 
 
 async def onboard(platform: Platform) -> str:
-    """Register the agency and the issuer, accredit it, and return its DID (through the RegistryService)."""
-    ca = pki.CertifiedKey.read(platform.pki_dir, "ca")
-    target = f"localhost:{platform.ports['issuer']}"
+    """Register the agency and an accredited issuer through the RegistryService (the fault suite's onboarding:
+    :meth:`tests.fault.support.FaultPlatform.onboard`) and return the issuer's DID."""
+    from redis.asyncio import Redis
 
-    def stub(subject: str, agency: str, role: str) -> Any:
-        cert = pki.create_client_cert(ca, subject, agency, role)
-        return registry_pb2_grpc.RegistryServiceStub(client_channel(target, TlsFiles(ca.cert_pem, cert.cert_pem,
-                                                                                      cert.key_pem)))
+    sys.path.insert(0, str(REPO))  # run as a script from conformance/: the test harness lives in tests/
+    from tests.fault.support import FaultPlatform
 
-    operator = stub("platform-operator", pki.ROLE_PLATFORM, pki.ROLE_SERVICE)
-    agency = stub(f"{AGENCY}-operator", AGENCY, pki.ROLE_AGENCY)
-    await _retry(lambda: operator.RegisterAgency(registry_pb2.RegisterAgencyRequest(
-        agency_id=AGENCY, organisation=_org("W3C conformance agency"))), "register agency")
-    await _retry(lambda: agency.RegisterIssuer(registry_pb2.RegisterIssuerRequest(
-        issuer_id=ISSUER, agency_id=AGENCY, organisation=_org("W3C conformance issuer"))), "register issuer")
-    accreditation = registry_pb2.Accreditation(
-        type=pb.ACCREDITATION_TYPE_PROGRAM_QUALITY_ASSURANCE, framework="ESG 2015",
-        accrediting_body=_org("Quality and Qualifications Ireland"), max_eqf_level=pb.EQF_LEVEL_8,
-        decision_reference="DEC-W3C")
-    accreditation.valid_from.FromDatetime(datetime(2020, 1, 1, tzinfo=UTC))
-    await _retry(lambda: agency.AccreditIssuer(registry_pb2.AccreditIssuerRequest(
-        issuer_id=ISSUER, accreditation=accreditation)), "accredit issuer")
-    reply = await _retry(lambda: agency.GetIssuer(registry_pb2.GetIssuerRequest(issuer_id=ISSUER)), "get issuer")
+    assert platform.redis is not None
+    redis = Redis.from_url(platform.redis.url)
+    async with httpx.AsyncClient(timeout=30) as http:
+        client = FaultPlatform(platform, pki.CertifiedKey.read(platform.pki_dir, "ca"), redis, http)
+        try:
+            await client.onboard(AGENCY, ISSUER, timeout=120)
+            reply = await client.registry_stub(f"{AGENCY}-operator", AGENCY, pki.ROLE_AGENCY).GetIssuer(
+                registry_pb2.GetIssuerRequest(issuer_id=ISSUER), timeout=30)
+        finally:
+            await client.close()
+            await redis.aclose()
     return str(reply.issuer.did)
 
 
