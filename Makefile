@@ -66,7 +66,6 @@ test-fault: install system-deps kafka-libs
 # The W3C VC 2.0 and vc-di-eddsa suites (vendored in conformance/, npm packages pinned by package-lock.json) against
 # the platform's VC-API endpoints; summary in artifacts/conformance/. See docs/conformance.md.
 conformance: install system-deps kafka-libs
-	bash conformance/install-node.sh
 	cd conformance/vc-data-model-2.0-test-suite && npm ci --no-audit --no-fund
 	cd conformance/vc-di-eddsa-test-suite && npm ci --no-audit --no-fund
 	$(BIN)/python conformance/run.py
