@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the platform needs from Debian when it is missing: redis-server, Java 17+, Maven,
 # chromium + chromedriver (browser tests), fonts, and Node.js + npm (interop and conformance suites).
-# Idempotent; needs root (or sudo) only when something is missing. Everything `make test` needs is installed here: no test depends on a variable only CI sets.
+# Idempotent; needs root (or sudo) only when something is missing. Everything `make test` needs is installed
+# here: no test depends on a variable only CI sets.
 set -euo pipefail
 
 need=()
