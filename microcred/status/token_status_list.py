@@ -1,6 +1,6 @@
-"""IETF Token Status List (draft-ietf-oauth-status-list-20): the list, its token, the index allocator, the check.
+"""IETF Token Status List (draft-ietf-oauth-status-list-20): the list, its token and the check.
 
-Pure: no I/O, time and randomness are parameters.
+Pure: no I/O; time is a parameter.
 
 * :class:`TokenStatusList`: ``bits`` (1, 2, 4 or 8) per entry, packed from the least significant bit of each
   byte (§4.1), ZLIB-compressed at the highest level and base64url-encoded as ``lst`` (§4.2). Decoding bounds
@@ -9,8 +9,8 @@ Pure: no I/O, time and randomness are parameters.
   list's URI, ``iat``, ``exp`` and ``ttl`` (§5.1). :func:`verify_status_list_token` is the relying party's side
   (§8.3), :func:`check_token_status` turns a credential's ``status_list`` reference into the report's revocation
   and suspension checks.
-* :class:`TokenIndexAllocator`: random, unique, never reused indexes (HAIP: unpredictable), drawn from a
-  :class:`~microcred.sdjwt.core.Randomness` source.
+* Indexes (HAIP: unpredictable) are :class:`~microcred.status.allocator.IndexAllocator`'s: random among the
+  unused, never reused, the same rule as for the Bitstring lists.
 
 The platform uses 2 bits, so that suspension (0x02) is expressible next to revocation (0x01, "INVALID"), and lists
 of at least :data:`MIN_ENTRIES` entries for herd privacy.
@@ -19,7 +19,6 @@ of at least :data:`MIN_ENTRIES` entries for herd privacy.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from typing import Any
 
 from cryptography import x509
 
-from microcred.sdjwt.core import Randomness, SystemRandomness
 from microcred.sdjwt.issue import IssuerKey, StatusReference
 from microcred.sdjwt.jose import (
     ASYMMETRIC_ALGORITHMS,
@@ -41,7 +39,6 @@ from microcred.sdjwt.jose import (
 from microcred.sdjwt.result import REVOCATION, SUSPENSION, SdJwtCheck, check_invalid, check_unknown, check_valid
 from microcred.sdjwt.x5c import ChainError, validate_x5c
 from microcred.status.errors import (
-    ListFull,
     MalformedValueError,
     RangeError,
     StatusListValidityError,
@@ -59,7 +56,6 @@ __all__ = [
     "SUSPENDED",
     "VALID",
     "StatusListToken",
-    "TokenIndexAllocator",
     "TokenStatusList",
     "check_token_status",
     "status_list_token",
@@ -76,7 +72,6 @@ MAX_LIST_BYTES = 1 << 24
 STATUS_LIST_TYP = "statuslist+jwt"
 MEDIA_TYPE = "application/statuslist+jwt"
 _MAX_TOKEN = 8 * MAX_LIST_BYTES // 6  # generous bound on a compact token before it is parsed
-_NOT_FULL_BYTE = re.compile(rb"[^\xff]")
 
 
 class TokenStatusList:
@@ -155,75 +150,6 @@ class TokenStatusList:
         if not data:
             raise MalformedValueError("the list is empty")
         return cls(len(data) * 8 // bits, bits, data)
-
-
-# --------------------------------------------------------------------------------------------- allocator
-
-
-class TokenIndexAllocator:
-    """Random, unique, never-reused indexes of one list (the used set persists as a bitmap, one bit per index)."""
-
-    __slots__ = ("_rng", "_size", "_used", "_used_count")
-
-    def __init__(self, size: int, used: bytes | None = None, rng: Randomness | None = None) -> None:
-        """Start from the persisted bitmap ``used`` (bit ``i`` of byte ``i // 8``, LSB first)."""
-        if size <= 0:
-            raise ValueError("list size must be positive")
-        self._size, self._rng = size, rng or SystemRandomness()
-        self._used = bytearray((size + 7) // 8)
-        if used:
-            if len(used) > len(self._used):
-                raise ValueError("used bitmap longer than the list")
-            self._used[: len(used)] = used
-        self._used_count = sum(bin(b).count("1") for b in self._used)
-
-    @property
-    def available(self) -> int:
-        """How many indexes are still free."""
-        return self._size - self._used_count
-
-    def is_used(self, index: int) -> bool:
-        """Whether ``index`` was handed out."""
-        return bool(self._used[index // 8] >> (index % 8) & 1)
-
-    def _mark(self, index: int) -> None:
-        self._used[index // 8] |= 1 << (index % 8)
-        self._used_count += 1
-
-    def to_bytes(self) -> bytes:
-        """The used-index bitmap, to persist."""
-        return bytes(self._used)
-
-    def reserve(self, count: int) -> list[int]:
-        """``count`` random unused indexes, marked used; :class:`ListFull` if fewer are free."""
-        if count <= 0:
-            raise ValueError("count must be positive")
-        if count > self.available:
-            raise ListFull(f"{self.available} of {self._size} indexes free, {count} requested",
-                           available=self.available)
-        picked: list[int] = []
-        # rejection sampling while the list is sparse (expected < 2 draws per index below half full), then an
-        # exact draw among the free indexes so a nearly full list costs one scan, not unbounded retries
-        budget = 4 * count + 64
-        while len(picked) < count and budget and (self._used_count + count) * 2 <= self._size:
-            budget -= 1
-            index = self._rng.randbelow(self._size)
-            if not self.is_used(index):
-                self._mark(index)
-                picked.append(index)
-        while len(picked) < count:
-            free = self._free()
-            index = free[self._rng.randbelow(len(free))]
-            self._mark(index)
-            picked.append(index)
-        return picked
-
-    def _free(self) -> list[int]:
-        out: list[int] = []
-        for match in _NOT_FULL_BYTE.finditer(bytes(self._used)):
-            base, byte = match.start() * 8, self._used[match.start()]
-            out.extend(base + bit for bit in range(8) if not byte >> bit & 1 and base + bit < self._size)
-        return out
 
 
 # --------------------------------------------------------------------------------------------- the token

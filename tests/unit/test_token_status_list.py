@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import random
 import zlib
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from microcred import pki
 from microcred.sdjwt.issue import IssuerKey, StatusReference
 from microcred.sdjwt.jose import b64url_decode, b64url_encode
 from microcred.sdjwt.x5c import issue_signing_certificate, load_certificates, x5c_header
+from microcred.status.allocator import IndexAllocator
 from microcred.status.errors import (
     ListFull,
     MalformedValueError,
@@ -29,7 +29,6 @@ from microcred.status.token_status_list import (
     INVALID,
     MIN_ENTRIES,
     SUSPENDED,
-    TokenIndexAllocator,
     TokenStatusList,
     check_token_status,
     status_list_token,
@@ -40,17 +39,6 @@ VECTORS = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "token_
                       / "draft-20-vectors.json").read_text())
 URI = "https://status.example/lists/1"
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-class SeededRandomness:
-    def __init__(self, seed: int) -> None:
-        self._random = random.Random(seed)
-
-    def token_bytes(self, n: int) -> bytes:
-        return self._random.randbytes(n)
-
-    def randbelow(self, n: int) -> int:
-        return self._random.randrange(n)
 
 
 # --------------------------------------------------------------------------------------------- encoding
@@ -122,29 +110,31 @@ def test_malformed_lists_are_refused(lst: str, bits: int) -> None:
 
 
 # --------------------------------------------------------------------------------------------- allocator
+# A token list's entry sits at an index drawn by the platform's one allocator (random among the unused, never
+# reused); these pin that rule at the Token Status List's size.
 
 
 def test_indexes_are_unique_random_and_never_reused_across_restarts() -> None:
-    allocator = TokenIndexAllocator(MIN_ENTRIES, rng=SeededRandomness(7))
+    allocator = IndexAllocator(MIN_ENTRIES)
     first = allocator.reserve(5_000)
     assert len(set(first)) == 5_000 and first != sorted(first)
-    restored = TokenIndexAllocator(MIN_ENTRIES, allocator.to_bytes(), rng=SeededRandomness(7))  # same seed again
+    restored = IndexAllocator(MIN_ENTRIES, allocator.to_bytes())
     second = restored.reserve(5_000)
     assert not set(first) & set(second)
     assert restored.available == MIN_ENTRIES - 10_000
 
 
 def test_a_nearly_full_list_fills_exactly_then_refuses() -> None:
-    allocator = TokenIndexAllocator(100, rng=SeededRandomness(1))
+    allocator = IndexAllocator(100)
     got = allocator.reserve(60) + allocator.reserve(40)
     assert sorted(got) == list(range(100))
     with pytest.raises(ListFull):
         allocator.reserve(1)
 
 
-def test_two_seeds_draw_different_indexes() -> None:
-    a = TokenIndexAllocator(MIN_ENTRIES, rng=SeededRandomness(1)).reserve(10)
-    b = TokenIndexAllocator(MIN_ENTRIES, rng=SeededRandomness(2)).reserve(10)
+def test_two_allocators_draw_different_indexes() -> None:
+    a = IndexAllocator(MIN_ENTRIES).reserve(10)
+    b = IndexAllocator(MIN_ENTRIES).reserve(10)
     assert a != b
 
 
