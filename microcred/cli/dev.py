@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from microcred.infra.platform import (
+    DEFAULT_PORTS,
     PORT_SETTINGS,
     REPO_ROOT,
     Platform,
@@ -43,16 +44,18 @@ def _report(platform: Platform, status: dict[str, str]) -> None:
     console.print(f"mTLS material for gRPC clients: {platform.pki_dir} (ca.crt, client.crt, client.key)")
 
 
+def _port_help(name: str, what: str) -> str:
+    return f"{what} (default {DEFAULT_PORTS[name]}, or {PORT_SETTINGS[name]})"
+
+
 @app.command("up")
 def up(
     data_dir: Path = typer.Option(DEFAULT_DATA, help="where data, logs and dev certificates go (kept between runs)"),
-    issuer_port: int = typer.Option(0, help=f"issuer gRPC port (default 50051, or {PORT_SETTINGS['issuer']})"),
-    revocation_port: int = typer.Option(
-        0, help=f"revocation gRPC port (default 50052, or {PORT_SETTINGS['revocation']})"),
-    status_port: int = typer.Option(
-        0, help=f"status-list HTTP port (default 8082, or {PORT_SETTINGS['revocation-http']})"),
-    wallet_port: int = typer.Option(0, help=f"wallet HTTP port (default 8081, or {PORT_SETTINGS['wallet']})"),
-    verifier_port: int = typer.Option(0, help=f"verifier HTTP port (default 8080, or {PORT_SETTINGS['verifier']})"),
+    issuer_port: int = typer.Option(0, help=_port_help("issuer", "issuer gRPC port")),
+    revocation_port: int = typer.Option(0, help=_port_help("revocation", "revocation gRPC port")),
+    status_port: int = typer.Option(0, help=_port_help("revocation-http", "status-list HTTP port")),
+    wallet_port: int = typer.Option(0, help=_port_help("wallet", "wallet HTTP port")),
+    verifier_port: int = typer.Option(0, help=_port_help("verifier", "verifier HTTP port")),
 ) -> None:
     """Start Kafka, Redis and the four services; print their endpoints; stop all on Ctrl-C.
 

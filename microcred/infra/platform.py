@@ -73,6 +73,12 @@ PORT_SETTINGS: dict[str, str] = {
 }
 
 
+#: The ``mcred dev up`` option that sets each of ``make run``'s ports.
+PORT_OPTIONS: dict[str, str] = {"issuer": "--issuer-port", "revocation": "--revocation-port",
+                                "revocation-http": "--status-port", "wallet": "--wallet-port",
+                                "verifier": "--verifier-port"}
+
+
 class PortInUseError(RuntimeError):
     """A port ``make run`` was told to use is taken; the message names the port and the setting to change."""
 
@@ -96,7 +102,7 @@ def check_ports_free(ports: dict[str, int]) -> None:
         if not port_bindable(port):  # refuses a port something listens on, on loopback or all addresses
             raise PortInUseError(
                 f"port {port} ({name}) is already in use on 127.0.0.1: stop what holds it, or choose another "
-                f"port with {PORT_SETTINGS[name]}=<port> (or `mcred dev up --{name}-port <port>`)")
+                f"port with {PORT_SETTINGS[name]}=<port> (or `mcred dev up {PORT_OPTIONS[name]} <port>`)")
 
 
 def ensure_dev_pki(directory: Path) -> Path:

@@ -14,14 +14,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from microcred.infra.platform import BIND_FAILURE_MARKERS, DEFAULT_PORTS, platform_processes
+from microcred.infra.platform import BIND_FAILURE_MARKERS, DEFAULT_PORTS, PORT_OPTIONS, platform_processes
 from microcred.infra.ports import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: The ``mcred dev up`` option for each of the platform's ports.
-PORT_OPTIONS = {"issuer": "--issuer-port", "revocation": "--revocation-port", "revocation-http": "--status-port",
-                "wallet": "--wallet-port", "verifier": "--verifier-port"}
 
 
 @dataclass

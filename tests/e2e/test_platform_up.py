@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from microcred.infra.platform import DEFAULT_PORTS, platform_processes
+from microcred.infra.platform import DEFAULT_PORTS, PORT_OPTIONS, platform_processes
 from microcred.infra.ports import free_ports
 from tests.e2e import devplatform
 
@@ -45,7 +45,7 @@ def test_a_taken_port_fails_fast_naming_the_port_and_its_setting(tmp_path: Path)
         holder.listen()
         args = [sys.executable, "-m", "microcred.cli.main", "dev", "up", "--data-dir", str(tmp_path / "run")]
         for name, port in ports.items():
-            args += [devplatform.PORT_OPTIONS[name], str(port)]
+            args += [PORT_OPTIONS[name], str(port)]
         result = subprocess.run(args, cwd=devplatform.ROOT, capture_output=True, text=True, timeout=60,
                                 env={**os.environ, "COLUMNS": "250"})
     out = " ".join((result.stdout + result.stderr).split())

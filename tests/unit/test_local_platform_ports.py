@@ -67,3 +67,12 @@ def test_a_data_directory_from_before_cluster_json_keeps_its_formatted_id(tmp_pa
     assert kafka.cluster_id != "p8ZaWZDWQ9q0DqJ8n1mVwA"
     kafka._adopt_existing()
     assert kafka.cluster_id == "p8ZaWZDWQ9q0DqJ8n1mVwA"
+
+
+def test_the_status_port_message_names_the_option_that_exists() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        with pytest.raises(PortInUseError) as caught:
+            check_ports_free({"revocation-http": sock.getsockname()[1]})
+    assert "MICROCRED_DEV_STATUS_PORT" in str(caught.value) and "--status-port" in str(caught.value)
