@@ -20,9 +20,9 @@ from fastapi.responses import JSONResponse
 
 from microcred.http_service import add_health_route
 from microcred.status.errors import StatusErrorCode, problem_type
-from services.revocation.store import PublishedList, RevocationStore
+from services.revocation.store import RevocationStore
 
-__all__ = ["create_http_app", "media_type_for"]
+__all__ = ["cached_response", "create_http_app", "media_type_for"]
 
 _LIST_ID = re.compile(r"[A-Za-z0-9._~-]{1,200}")
 _MEDIA_TYPES = ("application/vc+ld+json", "application/vc", "application/ld+json", "application/json")
@@ -44,6 +44,25 @@ def _etag_matches(header: str | None, etag: str) -> bool:
         return False
     candidates = [c.strip() for c in header.split(",")]
     return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
+
+
+def cached_response(request: Request, body: bytes, media_type: str, *, etag: str, ttl_seconds: int,
+                    expires: datetime, now: datetime) -> Response:
+    """A signed list as HTTP: strong ``ETag``, ``If-None-Match`` -> 304, ``HEAD`` without the body, and
+    ``Cache-Control: public, max-age`` no longer than ``ttl_seconds`` nor the time left until ``expires``.
+
+    One mechanism for both published forms (Bitstring credentials here, Token Status List tokens in
+    :mod:`services.revocation.token_status`).
+    """
+    max_age = max(0, min(ttl_seconds, int((expires - now).total_seconds())))
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept"}
+    if _etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    head = request.method == "HEAD"
+    response = Response(content=b"" if head else body, status_code=200, media_type=media_type, headers=headers)
+    if head:
+        response.headers["Content-Length"] = str(len(body))
+    return response
 
 
 def _problem(status: int, detail: str, instance: str) -> JSONResponse:
@@ -71,11 +90,6 @@ def create_http_app(store: RevocationStore, ttl_seconds: int, health: dict[str, 
     async def status_list_signer() -> dict[str, str]:
         return dict(signer or {})
 
-    def headers(published: PublishedList) -> dict[str, str]:
-        remaining = int((published.valid_until - now()).total_seconds())
-        max_age = max(0, min(ttl_seconds, remaining))
-        return {"ETag": published.etag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept"}
-
     @app.api_route("/status/{list_id}", methods=["GET", "HEAD"], response_model=None)
     async def status_list(list_id: str, request: Request) -> Response:
         if not _LIST_ID.fullmatch(list_id):
@@ -87,13 +101,8 @@ def create_http_app(store: RevocationStore, ttl_seconds: int, health: dict[str, 
         published = await store.published(list_id)
         if published is None:
             return _problem(404, f"status list {list_id!r} does not exist", str(request.url.path))
-        if _etag_matches(request.headers.get("if-none-match"), published.etag):
-            return Response(status_code=304, headers=headers(published))
-        media_type = media_type_for(request.headers.get("accept"))
-        body = b"" if request.method == "HEAD" else published.body
-        response = Response(content=body, status_code=200, media_type=media_type, headers=headers(published))
-        if request.method == "HEAD":
-            response.headers["Content-Length"] = str(len(published.body))
-        return response
+        return cached_response(request, published.body, media_type_for(request.headers.get("accept")),
+                               etag=published.etag, ttl_seconds=ttl_seconds, expires=published.valid_until,
+                               now=now())
 
     return app

@@ -50,6 +50,7 @@ from microcred.status.token_status_list import (
     TokenStatusList,
     status_list_token,
 )
+from services.revocation.http_api import cached_response
 
 __all__ = ["TOKEN_LIST_SIZE", "PublishedToken", "TokenStatusPublisher", "TokenStatusStore",
            "add_token_status_routes", "entry_offset", "load_token_signer", "token_value"]
@@ -188,8 +189,9 @@ def add_token_status_routes(app: FastAPI, publisher: TokenStatusPublisher,
                             ready: Callable[[], Awaitable[bool]] | None = None) -> None:
     """``GET|HEAD /token-status/{list_id}``: the Status List Token as ``application/statuslist+jwt``.
 
-    Strong ``ETag`` with ``If-None-Match`` -> 304 and ``Cache-Control: public, max-age`` no longer than the
-    token's ``ttl`` nor its remaining validity (the draft §8.2: the token's own ``exp``/``ttl`` take precedence).
+    Caching as for the Bitstring lists (:func:`~services.revocation.http_api.cached_response`): strong ``ETag``
+    with ``If-None-Match`` -> 304 and ``Cache-Control: public, max-age`` no longer than the token's ``ttl`` nor
+    its remaining validity (the draft §8.2: the token's own ``exp``/``ttl`` take precedence).
     """
 
     @app.api_route("/token-status/{list_id}", methods=["GET", "HEAD"], response_model=None)
@@ -202,14 +204,5 @@ def add_token_status_routes(app: FastAPI, publisher: TokenStatusPublisher,
             unavailable.headers["Retry-After"] = "1"
             return unavailable
         published = await publisher.current(list_id)
-        remaining = int((published.expires - publisher.clock()).total_seconds())
-        headers = {"ETag": published.etag, "Vary": "Accept",
-                   "Cache-Control": f"public, max-age={max(0, min(publisher.ttl_seconds, remaining))}"}
-        match = request.headers.get("if-none-match")
-        if match and (match.strip() == "*" or published.etag in [m.strip() for m in match.split(",")]):
-            return Response(status_code=304, headers=headers)
-        body = published.token.encode()
-        response = Response(content=b"" if request.method == "HEAD" else body, media_type=MEDIA_TYPE, headers=headers)
-        if request.method == "HEAD":
-            response.headers["Content-Length"] = str(len(body))
-        return response
+        return cached_response(request, published.token.encode(), MEDIA_TYPE, etag=published.etag,
+                               ttl_seconds=publisher.ttl_seconds, expires=published.expires, now=publisher.clock())
