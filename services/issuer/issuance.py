@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
@@ -49,7 +50,8 @@ from services.issuer.status_pool import StatusIndexPool, StatusPair
 from services.issuer.store import CredentialStore, StoreNotReady
 from services.issuer.validation_cache import CohortValidator
 
-__all__ = ["MAX_KEY_LENGTH", "Caller", "Issuance", "IssueItem", "Outcome", "Refusal", "issued_credential"]
+__all__ = ["MAX_KEY_LENGTH", "REGISTRY_REBUILDING", "Caller", "Issuance", "IssueItem", "Outcome", "Refusal",
+           "caller_refusal", "deny", "issued_credential", "signing_key", "status_entry_json"]
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,8 @@ _PURPOSE_NAMES = {status_pb2.STATUS_PURPOSE_REVOCATION: "revocation",
 
 @dataclass(frozen=True)
 class Caller:
-    """The authenticated issuer: ids from its client certificate and the certificate's SHA-256 (hex)."""
+    """The authenticated issuer: ids from its client certificate and the certificate's SHA-256 (hex), or from
+    the OAuth 2.0 client registered for it (REST API), whose ``certificate_sha256`` is then empty."""
 
     issuer_id: str
     agency_id: str
@@ -95,6 +98,11 @@ class Refusal:
 
 Outcome = issuer_pb2.IssuedCredential | Refusal
 
+#: While the registry read model is lost or replaying, "not registered" (or "accredited") may just be "not
+#: replayed yet": every registry answer is replaced by this one.
+REGISTRY_REBUILDING = Refusal(code_pb2.UNAVAILABLE, "the trust registry read model is being rebuilt from Kafka; "
+                                                    "retry shortly", reason="REGISTRY_REBUILDING")
+
 
 def issued_credential(envelope_bytes: bytes) -> tuple[issuer_pb2.IssuedCredential, events_pb2.CredentialIssued]:
     """The answer for a stored or pending ``CredentialIssued`` envelope, and its payload."""
@@ -119,12 +127,46 @@ def _eqf_level(mc: pb.MicroCredential) -> int | None:
     return mc.level.eqf_level if mc.level.WhichOneof("eqf") == "eqf_level" else None
 
 
-def _entry_dict(entry: status_pb2.StatusEntry) -> dict[str, Any]:
+def status_entry_json(entry: status_pb2.StatusEntry) -> dict[str, Any]:
+    """The ``credentialStatus`` entry (BitstringStatusListEntry) of a status-pool entry."""
     return status_entry(entry.status_list_credential, entry.status_list_index, _PURPOSE_NAMES[entry.status_purpose])
 
 
-def _deny(reason: str, message: str) -> Refusal:
+def deny(reason: str, message: str) -> Refusal:
+    """PERMISSION_DENIED with the registry's (or the caller check's) machine reason."""
     return Refusal(code_pb2.PERMISSION_DENIED, message, reason=reason)
+
+
+def caller_refusal(caller: Caller, issuer: registry_pb2.Issuer | None) -> Refusal | None:
+    """Why ``caller`` may not act as ``issuer`` (None when it may): the issuer must be registered under the
+    caller's agency, and a caller with a client certificate must present one the registry pins for the issuer
+    (when it pins any; an OAuth 2.0 client is bound to its issuer by its own registration instead)."""
+    if issuer is None:
+        return deny(IssuanceRefusal.ISSUER_NOT_REGISTERED,
+                    f"issuer {caller.issuer_id!r} is not registered in the trust registry")
+    if issuer.agency_id != caller.agency_id:
+        return deny("AGENCY_MISMATCH", f"the caller acts for agency {caller.agency_id!r}, but the issuer belongs "
+                                       f"to {issuer.agency_id!r}")
+    pinned = {fp.lower() for fp in issuer.client_certificate_sha256}
+    if pinned and caller.certificate_sha256 and caller.certificate_sha256.lower() not in pinned:
+        return deny("CERTIFICATE_NOT_REGISTERED", "the client certificate is not registered for this issuer")
+    return None
+
+
+def signing_key(keystore: KeyStore, issuer: registry_pb2.Issuer,
+                now: datetime) -> tuple[Ed25519PrivateKey, str] | Refusal:
+    """The issuer's current signing key and its verification method id, or FAILED_PRECONDITION."""
+    method = current_verification_method(issuer, now)
+    if method is None:
+        return Refusal(code_pb2.FAILED_PRECONDITION, "the issuer has no current verification method")
+    # {issuer}/key-n for the platform's did:web keys (microcred.registry.did_web), {issuer}/z6Mk... for did:key
+    key_id = f"{issuer.issuer_id}/{method.id.rpartition('#')[2]}"
+    try:
+        return keystore.get_signing_key(key_id), method.id
+    except KeyStoreError as exc:
+        log.error("issuer signing key unavailable", extra={"issuer_id": issuer.issuer_id, "key_id": key_id,
+                                                           "error": type(exc).__name__})
+        return Refusal(code_pb2.FAILED_PRECONDITION, f"no signing key for {method.id}")
 
 
 @dataclass(frozen=True)
@@ -231,14 +273,14 @@ class Issuance:
     async def _authorize(self, caller: Caller, issuer: registry_pb2.Issuer | None, items: Sequence[IssueItem],
                          fresh: dict[str, int], outcomes: list[Outcome | None], now: datetime) -> dict[str, int]:
         """Keep the items the registry allows; refuse the others with the registry's reason."""
-        refusal = self._caller_refusal(caller, issuer)
+        refusal = caller_refusal(caller, issuer)
         decisions: dict[int | None, Refusal | None] = {}
         allowed: dict[str, int] = {}
         for cid, i in fresh.items():
             level = _eqf_level(items[i].credential)
             if refusal is None and level not in decisions:
                 decision = await self._registry.authorize_issuance(caller.issuer_id, level, now)
-                decisions[level] = None if decision.allowed else _deny(
+                decisions[level] = None if decision.allowed else deny(
                     str(decision.refusal or IssuanceRefusal.NOT_ACCREDITED),
                     decision.message or "the issuer may not issue this credential")
             denied = refusal or decisions[level]
@@ -250,37 +292,16 @@ class Issuance:
         # after. While it is lost or replaying, "not registered" (or "accredited") may just be "not replayed yet".
         if self._registry_available is not None and not await self._registry_available():
             for i in fresh.values():
-                outcomes[i] = Refusal(code_pb2.UNAVAILABLE, "the trust registry read model is being rebuilt from "
-                                                            "Kafka; retry shortly", reason="REGISTRY_REBUILDING")
+                outcomes[i] = REGISTRY_REBUILDING
             return {}
         return allowed
 
-    @staticmethod
-    def _caller_refusal(caller: Caller, issuer: registry_pb2.Issuer | None) -> Refusal | None:
-        if issuer is None:
-            return _deny(IssuanceRefusal.ISSUER_NOT_REGISTERED,
-                         f"issuer {caller.issuer_id!r} is not registered in the trust registry")
-        if issuer.agency_id != caller.agency_id:
-            return _deny("AGENCY_MISMATCH", f"the client certificate names agency {caller.agency_id!r}, but the "
-                                            f"issuer belongs to {issuer.agency_id!r}")
-        pinned = {fp.lower() for fp in issuer.client_certificate_sha256}
-        if pinned and caller.certificate_sha256.lower() not in pinned:
-            return _deny("CERTIFICATE_NOT_REGISTERED", "the client certificate is not registered for this issuer")
-        return None
-
     def _signer(self, issuer: registry_pb2.Issuer, now: datetime) -> _Signer | Refusal:
-        method = current_verification_method(issuer, now)
-        if method is None:
-            return Refusal(code_pb2.FAILED_PRECONDITION, "the issuer has no current verification method")
-        # {issuer}/key-n for the platform's did:web keys (microcred.registry.did_web), {issuer}/z6Mk... for did:key
-        key_id = f"{issuer.issuer_id}/{method.id.rpartition('#')[2]}"
-        try:
-            key = self._keystore.get_signing_key(key_id)
-        except KeyStoreError as exc:
-            log.error("issuer signing key unavailable", extra={"issuer_id": issuer.issuer_id, "key_id": key_id,
-                                                               "error": type(exc).__name__})
-            return Refusal(code_pb2.FAILED_PRECONDITION, f"no signing key for {method.id}")
-        return _Signer(issuer_profile(issuer.did, issuer.organisation), key.private_bytes_raw(), method.id)
+        found = signing_key(self._keystore, issuer, now)
+        if isinstance(found, Refusal):
+            return found
+        key, method_id = found
+        return _Signer(issuer_profile(issuer.did, issuer.organisation), key.private_bytes_raw(), method_id)
 
     async def _sign(self, caller: Caller, issuer: registry_pb2.Issuer, items: Sequence[IssueItem],
                     fresh: dict[str, int], outcomes: list[Outcome | None], now: datetime) -> dict[str, _Ready]:
@@ -304,7 +325,7 @@ class Issuance:
             mc = items[i].credential
             valid_from = (mc.valid_from if mc.HasField("valid_from") else mc.issued_at).ToDatetime(tzinfo=UTC)
             salts.append(self._new_salt())
-            jobs.append(IssueJob(mc.SerializeToString(), cid, tuple(_entry_dict(e) for e in pair), valid_from,
+            jobs.append(IssueJob(mc.SerializeToString(), cid, tuple(status_entry_json(e) for e in pair), valid_from,
                                  salts[-1]))
         try:
             results = await self._signing.sign(jobs, signer.profile, signer.seed, signer.verification_method,

@@ -80,8 +80,9 @@ class _Unauthorized(Exception):
         self.status = status
 
 
-def _caller(request: Request, tokens: TokenIssuer) -> tuple[Caller, bool]:
-    """The caller and whether it authenticated with a client certificate; raises _Unauthorized."""
+def _caller(request: Request, tokens: TokenIssuer) -> Caller:
+    """The caller (by client certificate, else by bearer token: no certificate fingerprint); raises
+    _Unauthorized."""
     pem = client_certificate_pem(request.scope)
     if pem is not None:
         identity = identity_from_pem(pem)
@@ -91,12 +92,12 @@ def _caller(request: Request, tokens: TokenIssuer) -> tuple[Caller, bool]:
             raise _Unauthorized(403, f"only issuers (client certificate OU=issuer) may issue; the caller has role "
                                      f"{identity.role!r}")
         fingerprint = x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256()).hex()
-        return Caller(identity.subject_id, identity.agency_id, fingerprint), True
+        return Caller(identity.subject_id, identity.agency_id, fingerprint)
     client = tokens.resolve(request.headers.get("authorization"))
     if client is None:
         raise _Unauthorized(401, "a client certificate issued by the platform CA, or an OAuth 2.0 bearer token "
                                  "(client credentials, POST /oauth2/token), is required")
-    return Caller(client.issuer_id, client.agency_id, ""), False
+    return Caller(client.issuer_id, client.agency_id)
 
 
 async def _json_body(request: Request) -> Any:
@@ -135,7 +136,7 @@ def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIs
                                                                    "credentialId": {"type": "string"}}}}}}}}})
     async def issue(request: Request) -> Response:
         try:
-            caller, by_certificate = _caller(request, tokens)
+            caller = _caller(request, tokens)
         except _Unauthorized as exc:
             headers = {"WWW-Authenticate": 'Bearer realm="issuer"'} if exc.status == 401 else None
             return _problem(exc.status, str(exc), headers=headers)
@@ -155,8 +156,7 @@ def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIs
                             field="options")
         credential: dict[str, Any] = body["credential"]
         if "@context" in credential:
-            outcome = await vc_issuance.issue(caller, credential, options.get("credentialId"),
-                                              pinned_certificate=by_certificate)
+            outcome = await vc_issuance.issue(caller, credential, options.get("credentialId"))
             if isinstance(outcome, Refusal):
                 return _refused(outcome)
             return JSONResponse({"verifiableCredential": outcome}, status_code=201)

@@ -3,9 +3,9 @@
 The EU-element model goes through :class:`~services.issuer.issuance.Issuance`, like gRPC. A credential the
 caller wrote itself (what the W3C test suites send) goes through the same gates, in the same order:
 
-1. the caller: the issuer is registered under the caller's agency, the client certificate is one pinned for
-   it (mTLS callers), and the trust registry allows it to issue now (accredited, active); UNAVAILABLE while the
-   registry read model is rebuilt;
+1. the caller (:func:`~services.issuer.issuance.caller_refusal`, as gRPC): the issuer is registered under the
+   caller's agency, the client certificate is one pinned for it (mTLS callers), and the trust registry allows it
+   to issue now (accredited, active); UNAVAILABLE while the registry read model is rebuilt;
 2. the document: ``issuer`` (or ``issuer.id``) must be the caller's issuer DID (never replaced), and the
    document must follow the VC data model (:mod:`microcred.vcdm`, the rule named);
 3. a (revocation, suspension) status pair from the same pool, added as ``credentialStatus`` (VC 2.0 documents;
@@ -33,16 +33,24 @@ from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 from microcred import vcdm
 from microcred.credential.ids import credential_id_for, issued_event_id
 from microcred.credential.signing import SigningError, dumps, sign_document
-from microcred.crypto.keystore import KeyStore, KeyStoreError
+from microcred.crypto.keystore import KeyStore
 from microcred.events.envelope import SCHEMA_VERSION, EventEnvelope
-from microcred.gen.microcred.v1 import events_pb2, status_pb2
+from microcred.gen.microcred.v1 import events_pb2, registry_pb2, status_pb2
 from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import CREDENTIALS
 from microcred.model.errors import INVALID_FORMAT, FieldViolation
-from microcred.registry.domain import current_verification_method
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
-from microcred.status.build import status_entry, xsd_datetime
-from services.issuer.issuance import Caller, Refusal, issued_credential
+from microcred.status.build import xsd_datetime
+from services.issuer.issuance import (
+    REGISTRY_REBUILDING,
+    Caller,
+    Refusal,
+    caller_refusal,
+    deny,
+    issued_credential,
+    signing_key,
+    status_entry_json,
+)
 from services.issuer.status_pool import StatusIndexPool
 from services.issuer.store import CredentialStore, StoreNotReady
 
@@ -52,11 +60,6 @@ log = logging.getLogger(__name__)
 
 _ISSUED = events_pb2.CredentialIssued.DESCRIPTOR.name
 _ISSUED_TYPE = events_pb2.CredentialIssued.DESCRIPTOR.full_name
-_PURPOSES = {status_pb2.STATUS_PURPOSE_REVOCATION: "revocation", status_pb2.STATUS_PURPOSE_SUSPENSION: "suspension"}
-
-
-def _deny(reason: str, message: str) -> Refusal:
-    return Refusal(code_pb2.PERMISSION_DENIED, message, reason=reason)
 
 
 def _invalid(field: str, message: str, reason: str = "") -> Refusal:
@@ -75,28 +78,23 @@ class VcIssuance:
         self._publisher, self._topic, self._clock = publisher, topic, clock
         self._registry_available = registry_available
 
-    async def issue(self, caller: Caller, credential: Mapping[str, Any], credential_key: str | None,
-                    *, pinned_certificate: bool) -> dict[str, Any] | Refusal:
-        """The signed credential, or why not. ``pinned_certificate``: the caller authenticated with a client
-        certificate, which must then be one the registry pins for the issuer (when it pins any)."""
+    async def issue(self, caller: Caller, credential: Mapping[str, Any],
+                    credential_key: str | None) -> dict[str, Any] | Refusal:
+        """The signed credential, or why not."""
         now = self._clock()
         issuer = await self._registry.get_issuer(caller.issuer_id)
-        if issuer is None:
-            return _deny(IssuanceRefusal.ISSUER_NOT_REGISTERED,
-                         f"issuer {caller.issuer_id!r} is not registered in the trust registry")
-        if issuer.agency_id != caller.agency_id:
-            return _deny("AGENCY_MISMATCH", f"the caller acts for agency {caller.agency_id!r}, but the issuer "
-                                            f"belongs to {issuer.agency_id!r}")
-        pinned = {fp.lower() for fp in issuer.client_certificate_sha256}
-        if pinned_certificate and pinned and caller.certificate_sha256.lower() not in pinned:
-            return _deny("CERTIFICATE_NOT_REGISTERED", "the client certificate is not registered for this issuer")
-        decision = await self._registry.authorize_issuance(caller.issuer_id, None, now)
+        refusal = caller_refusal(caller, issuer)
+        if refusal is None:
+            decision = await self._registry.authorize_issuance(caller.issuer_id, None, now)
+            if not decision.allowed:
+                refusal = deny(str(decision.refusal or IssuanceRefusal.NOT_ACCREDITED),
+                               decision.message or "the issuer may not issue credentials")
+        # Asked after reading, as gRPC issuance does: while the read model is rebuilt, a refusal may be stale.
         if self._registry_available is not None and not await self._registry_available():
-            return Refusal(code_pb2.UNAVAILABLE, "the trust registry read model is being rebuilt from Kafka; retry "
-                                                 "shortly", reason="REGISTRY_REBUILDING")
-        if not decision.allowed:
-            return _deny(str(decision.refusal or IssuanceRefusal.NOT_ACCREDITED),
-                         decision.message or "the issuer may not issue credentials")
+            return REGISTRY_REBUILDING
+        if refusal is not None:
+            return refusal
+        assert issuer is not None  # caller_refusal refuses an unregistered issuer
         given = credential.get("issuer")
         given_id = given.get("id") if isinstance(given, Mapping) else given
         if given_id != issuer.did:
@@ -108,35 +106,29 @@ class VcIssuance:
             first = exc.violations[0]
             return _invalid(f"credential.{first.field}".rstrip("."), f"{exc} (VC Data Model rule {first.rule})",
                             first.rule)
-        document = dict(credential)
-        cid = document.get("id") if isinstance(document.get("id"), str) else \
+        given_cid = credential.get("id")  # a string URL when present: the data model rules checked it
+        cid = given_cid if isinstance(given_cid, str) else \
             credential_id_for(caller.issuer_id, credential_key or str(uuid.uuid4()))
-        document.setdefault("id", cid)
+        document = {**credential, "id": cid}
         # Idempotency as in gRPC issuance: an id already issued (or signed and not yet published) by this issuer
         # is answered with that credential, never signed again.
         try:
-            issued, pending = await self._store.lookup(caller.issuer_id, [str(cid)])
+            issued, pending = await self._store.lookup(caller.issuer_id, [cid])
         except StoreNotReady as exc:
             return Refusal(code_pb2.UNAVAILABLE, str(exc))
-        if str(cid) in issued:
-            answer: dict[str, Any] = json.loads(issued_credential(issued[str(cid)])[0].credential_json)
+        if cid in issued:
+            answer: dict[str, Any] = json.loads(issued_credential(issued[cid])[0].credential_json)
             return answer
-        if str(cid) in pending:
-            return await self._publish(caller, str(cid), pending[str(cid)])
-        return await self._sign_and_publish(caller, issuer, document, str(cid), now)
+        if cid in pending:
+            return await self._publish(caller, cid, pending[cid])
+        return await self._sign_and_publish(caller, issuer, document, cid, now)
 
-    async def _sign_and_publish(self, caller: Caller, issuer: Any, document: dict[str, Any], cid: str,
+    async def _sign_and_publish(self, caller: Caller, issuer: registry_pb2.Issuer, document: dict[str, Any], cid: str,
                                 now: datetime) -> dict[str, Any] | Refusal:
-        method = current_verification_method(issuer, now)
-        if method is None:
-            return Refusal(code_pb2.FAILED_PRECONDITION, "the issuer has no current verification method")
-        key_id = f"{issuer.issuer_id}/{method.id.rpartition('#')[2]}"
-        try:
-            key = self._keystore.get_signing_key(key_id)
-        except KeyStoreError as exc:
-            log.error("issuer signing key unavailable", extra={"issuer_id": issuer.issuer_id, "key_id": key_id,
-                                                               "error": type(exc).__name__})
-            return Refusal(code_pb2.FAILED_PRECONDITION, f"no signing key for {method.id}")
+        found = signing_key(self._keystore, issuer, now)
+        if isinstance(found, Refusal):
+            return found
+        key, method_id = found
         pair: tuple[status_pb2.StatusEntry, ...] = ()
         if vcdm.version_of(document) == "2.0":
             try:
@@ -146,11 +138,10 @@ class VcIssuance:
                 return Refusal(code_pb2.UNAVAILABLE, "status-list indexes unavailable; retry")
             given = document.get("credentialStatus")
             entries = [*(given if isinstance(given, list) else [] if given is None else [given]),
-                       *(status_entry(e.status_list_credential, e.status_list_index, _PURPOSES[e.status_purpose])
-                         for e in pair)]
+                       *(status_entry_json(e) for e in pair)]
             document["credentialStatus"] = entries
         try:
-            signed = sign_document(document, key, method.id, created=xsd_datetime(now))
+            signed = sign_document(document, key, method_id, created=xsd_datetime(now))
         except (vcdm.DataModelError, SigningError) as exc:
             return _invalid("credential", f"the credential cannot be signed: {exc}")
         raw = self._envelope(caller, cid, signed, dumps(signed), pair, now).SerializeToString()

@@ -185,6 +185,14 @@ async def test_a_pinned_client_certificate_must_match() -> None:
     issued(allowed)
 
 
+async def test_pins_do_not_apply_to_an_oauth_client_of_the_rest_api() -> None:
+    # The REST API's bearer-token callers carry no certificate; their client registration binds them to the
+    # issuer. The EU-model path refuses them no more than the caller-written VC path does.
+    r = rig(IssuerSpec("uni-a", certificate_sha256=("ab" * 32,)))
+    [allowed] = await r.issuance.issue(Caller("uni-a", AGENCY), [item("k")])
+    issued(allowed)
+
+
 async def test_a_batch_gives_each_item_its_own_result() -> None:
     r = rig()
     bad = valid_micro_credential()
