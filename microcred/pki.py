@@ -1,4 +1,5 @@
-"""X.509 material for mutual TLS: the platform CA, per-agency CAs, service and client certificates.
+"""X.509 material for mutual TLS: the platform CA, per-agency CAs, service and client certificates (and the
+document-signing certificates of SD-JWT VC issuers and Token Status List tokens, :func:`create_signing_cert`).
 
 Issuers and agency operators authenticate to the gRPC services with client certificates. The subject of a
 client certificate carries the caller's identity: ``CN`` is the issuer or operator id, ``O`` the agency id
@@ -11,6 +12,7 @@ import datetime as dt
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -151,6 +153,41 @@ def create_client_cert(ca: CertifiedKey, subject_id: str, agency_id: str, role: 
     if role not in (ROLE_ISSUER, ROLE_AGENCY, ROLE_SERVICE):
         raise ValueError(f"unknown role {role!r}")
     return _leaf(ca, _name(subject_id, agency_id, role), days, server=False)
+
+
+def create_signing_cert(ca: CertifiedKey, *, issuer_uri: str, common_name: str, organisation: str = "",
+                        days: int = 365, key: ec.EllipticCurvePrivateKey | None = None,
+                        not_before: dt.datetime | None = None) -> CertifiedKey:
+    """An EC P-256 document-signing certificate under ``ca`` naming ``issuer_uri`` in its SAN (and its host as a
+    DNS name): the key of an SD-JWT VC issuer or of Token Status List tokens (key usage: digital signature only).
+    ``key`` defaults to a new one; validity as for :func:`create_ca`."""
+    ca_cert, ca_key = _load(ca)
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    start, end = _validity(days, not_before)
+    sans: list[x509.GeneralName] = [x509.UniformResourceIdentifier(issuer_uri)]
+    host = urlsplit(issuer_uri).hostname
+    if host:
+        sans.append(x509.DNSName(host))
+    cert = (
+        x509.CertificateBuilder().subject_name(_name(common_name, organisation)).issuer_name(ca_cert.subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(start).not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return CertifiedKey(cert.public_bytes(serialization.Encoding.PEM), _pem_key(key))
+
+
+def certificate_sha256(cert_pem: bytes) -> str:
+    """The SHA-256 fingerprint (lower-case hex) of a PEM certificate: how the trust registry pins an issuer's
+    client certificates (``client_certificate_sha256``)."""
+    return x509.load_pem_x509_certificate(cert_pem).fingerprint(hashes.SHA256()).hex()
 
 
 def identity_from_pem(cert_pem: bytes) -> Identity:

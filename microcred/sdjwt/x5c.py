@@ -1,5 +1,8 @@
 """X.509 issuer keys for SD-JWT VC and Status List Tokens (HAIP: ``x5c`` chains to the agency's CA).
 
+The certificates themselves are made by :func:`microcred.pki.create_signing_cert`; this module carries them in
+``x5c`` headers and validates such chains.
+
 Path validation is ``cryptography``'s RFC 5280 verifier (``cryptography.x509.verification``): CA certificates
 must meet the Web PKI CA profile (basic constraints, key usage), the end-entity certificate may carry any
 extensions. The end-entity certificate of an issuer must additionally allow digital signatures and name the
@@ -16,18 +19,15 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import verification
-from cryptography.x509.oid import NameOID
 
-from microcred.pki import CertifiedKey
 from microcred.sdjwt.jose import PublicKey
 
 __all__ = [
     "MAX_CHAIN_LENGTH",
     "ChainError",
-    "issue_signing_certificate",
     "issuer_named_by",
     "load_certificates",
     "validate_x5c",
@@ -46,44 +46,6 @@ class ChainError(ValueError):
         super().__init__(problem)
         self.reason = reason
         self.problem = problem
-
-
-def issue_signing_certificate(ca: CertifiedKey, *, issuer_uri: str, common_name: str, organisation: str = "",
-                              days: int = 365, key: ec.EllipticCurvePrivateKey | None = None,
-                              not_before: dt.datetime | None = None) -> CertifiedKey:
-    """An EC P-256 document-signing certificate under ``ca`` naming ``issuer_uri`` in its SAN.
-
-    Used for SD-JWT VC issuer keys and Status List Token keys (key usage: digital signature only).
-    """
-    ca_cert = x509.load_pem_x509_certificate(ca.cert_pem)
-    ca_key = serialization.load_pem_private_key(ca.key_pem, password=None)
-    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
-        raise ValueError("the CA key must be an EC key")
-    key = key or ec.generate_private_key(ec.SECP256R1())
-    start = not_before or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
-    if organisation:
-        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
-    sans: list[x509.GeneralName] = [x509.UniformResourceIdentifier(issuer_uri)]
-    host = urlsplit(issuer_uri).hostname
-    if host:
-        sans.append(x509.DNSName(host))
-    cert = (
-        x509.CertificateBuilder().subject_name(x509.Name(attributes)).issuer_name(ca_cert.subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(start).not_valid_after(start + dt.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    return CertifiedKey(cert.public_bytes(serialization.Encoding.PEM), key_pem)
 
 
 def load_certificates(pem: bytes) -> list[x509.Certificate]:

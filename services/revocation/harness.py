@@ -24,7 +24,6 @@ from microcred.gen.microcred.v1 import events_pb2, revocation_pb2, revocation_pb
 from microcred.grpc_server import TlsFiles, client_channel
 from microcred.kafka.publisher import KafkaEventPublisher, Published
 from microcred.kafka.topics import CREDENTIALS
-from microcred.sdjwt.x5c import issue_signing_certificate
 from services.revocation.app import RevocationApp
 from services.revocation.config import Settings
 
@@ -152,7 +151,7 @@ async def start_harness(kafka_bootstrap: str, redis_url: str, work_dir: Path, *,
         "revocation_redis_prefix": prefix or f"rev-{tag}", "revocation_consumer_group": group or f"revocation-{tag}",
         **overrides}
     if "token_status_cert_file" not in overrides:  # a Token Status List signer under the test CA
-        signer = issue_signing_certificate(ca, issuer_uri="https://revocation.test", common_name="token status")
+        signer = pki.create_signing_cert(ca, issuer_uri="https://revocation.test", common_name="token status")
         values["token_status_cert_file"], values["token_status_key_file"] = signer.write(work_dir / "token-signer",
                                                                                           "signer")
     settings = Settings(**values)

@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from microcred import pki
 from microcred.gen.microcred.v1 import revocation_pb2, status_pb2
 from microcred.sdjwt.issue import IssuerKey, StatusReference
-from microcred.sdjwt.x5c import issue_signing_certificate, load_certificates, x5c_header
+from microcred.sdjwt.x5c import load_certificates, x5c_header
 from microcred.status.token_status_list import (
     INVALID,
     MEDIA_TYPE,
@@ -61,7 +61,7 @@ async def store(redis: Redis, unique: str) -> AsyncIterator[TokenStatusStore]:
 @pytest.fixture(scope="module")
 def signer() -> tuple[IssuerKey, list[x509.Certificate]]:
     ca = pki.create_ca("Platform CA")
-    cert = issue_signing_certificate(ca, issuer_uri="https://status.example", common_name="Revocation service")
+    cert = pki.create_signing_cert(ca, issuer_uri="https://status.example", common_name="Revocation service")
     key = serialization.load_pem_private_key(cert.key_pem, password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey)
     return IssuerKey("https://status.example", key, tuple(x5c_header([cert.cert_pem]))), load_certificates(

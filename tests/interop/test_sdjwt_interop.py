@@ -27,7 +27,7 @@ from microcred.sdjwt.jose import public_jwk
 from microcred.sdjwt.result import CheckStatus
 from microcred.sdjwt.type_metadata import VCT, integrity, type_metadata_bytes
 from microcred.sdjwt.verify import VerifierPolicy, verify_sd_jwt_vc
-from microcred.sdjwt.x5c import issue_signing_certificate, load_certificates, x5c_header
+from microcred.sdjwt.x5c import load_certificates, x5c_header
 from microcred.status.token_status_list import INVALID, MIN_ENTRIES, TokenStatusList, status_list_token
 from tests.interop import node_env
 from tests.unit.factories import valid_micro_credential
@@ -48,7 +48,7 @@ class World:
 
 
 def _signer(ca: pki.CertifiedKey, iss: str, name: str) -> IssuerKey:
-    cert = issue_signing_certificate(ca, issuer_uri=iss, common_name=name, not_before=NOW - dt.timedelta(days=1))
+    cert = pki.create_signing_cert(ca, issuer_uri=iss, common_name=name, not_before=NOW - dt.timedelta(days=1))
     key = serialization.load_pem_private_key(cert.key_pem, password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey)
     return IssuerKey(iss, key, tuple(x5c_header([cert.cert_pem])))

@@ -18,12 +18,12 @@ from microcred.sdjwt.issue import IssuerKey, StatusReference, issue_micro_creden
 from microcred.sdjwt.jose import public_jwk
 from microcred.sdjwt.result import CheckStatus
 from microcred.sdjwt.verify import VerifierPolicy, verify_sd_jwt_vc
-from microcred.sdjwt.x5c import issue_signing_certificate, load_certificates, x5c_header
+from microcred.sdjwt.x5c import load_certificates, x5c_header
 from tests.unit.factories import valid_micro_credential
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 _CA = pki.create_ca("Agency CA", agency="agency-ie")
-_CERT = issue_signing_certificate(_CA, issuer_uri="https://uniz.example/issuer", common_name="Uni")
+_CERT = pki.create_signing_cert(_CA, issuer_uri="https://uniz.example/issuer", common_name="Uni")
 _KEY = serialization.load_pem_private_key(_CERT.key_pem, password=None)
 assert isinstance(_KEY, ec.EllipticCurvePrivateKey)
 _HOLDER = ec.generate_private_key(ec.SECP256R1())

@@ -34,7 +34,7 @@ from microcred.sdjwt.type_metadata import (
     type_metadata_bytes,
 )
 from microcred.sdjwt.verify import SdJwtVerification, VerifierPolicy, verify_sd_jwt_vc
-from microcred.sdjwt.x5c import issue_signing_certificate, load_certificates, x5c_header
+from microcred.sdjwt.x5c import load_certificates, x5c_header
 from tests.unit.factories import minimal_micro_credential, valid_micro_credential
 
 ISS = "https://uniz.example/issuer"
@@ -51,7 +51,7 @@ class Pki:
 
 def make_pki(iss: str = ISS, *, not_before: dt.datetime | None = None, days: int = 3650) -> Pki:
     ca = pki.create_ca("Agency CA", agency="agency-ie", not_before=NOW - dt.timedelta(days=30))
-    cert = issue_signing_certificate(ca, issuer_uri=iss, common_name="University of Zed", days=days,
+    cert = pki.create_signing_cert(ca, issuer_uri=iss, common_name="University of Zed", days=days,
                                      not_before=not_before or NOT_BEFORE)
     key = serialization.load_pem_private_key(cert.key_pem, password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey)

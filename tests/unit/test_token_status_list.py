@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from microcred import pki
 from microcred.sdjwt.issue import IssuerKey, StatusReference
 from microcred.sdjwt.jose import b64url_decode, b64url_encode
-from microcred.sdjwt.x5c import issue_signing_certificate, load_certificates, x5c_header
+from microcred.sdjwt.x5c import load_certificates, x5c_header
 from microcred.status.allocator import IndexAllocator
 from microcred.status.errors import (
     ListFull,
@@ -144,7 +144,7 @@ def test_two_allocators_draw_different_indexes() -> None:
 @pytest.fixture(scope="module")
 def signer() -> tuple[IssuerKey, list[Any]]:
     ca = pki.create_ca("Agency CA", agency="agency-ie", not_before=NOW - dt.timedelta(days=30))
-    cert = issue_signing_certificate(ca, issuer_uri="https://status.example", common_name="Status service",
+    cert = pki.create_signing_cert(ca, issuer_uri="https://status.example", common_name="Status service",
                                      not_before=NOW - dt.timedelta(days=1))
     key = serialization.load_pem_private_key(cert.key_pem, password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey)
