@@ -112,8 +112,8 @@ class IssuerApp:
         self.signing = SigningPool(s.resolved_signing_workers, timeout=s.signing_timeout_seconds)
         await self.signing.start()
         registry = self.registry_projection.registry
-        issuance = Issuance(registry=registry, keystore=keystore, status=self.pool,
-                            store=RedisCredentialStore(self.redis, s.issuer_redis_prefix, self.store_projection),
+        store = RedisCredentialStore(self.redis, s.issuer_redis_prefix, self.store_projection)  # gRPC's and REST's
+        issuance = Issuance(registry=registry, keystore=keystore, status=self.pool, store=store,
                             publisher=self.publisher, signing=self.signing,
                             registry_available=self.registry_projection.available)
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,
@@ -141,9 +141,7 @@ class IssuerApp:
         await self.server.start()
         if s.rest_port is not None:  # the REST API (VC-API) over the same issuance, when configured
             vc_issuance = VcIssuance(registry=registry, keystore=keystore, status=self.pool, publisher=self.publisher,
-                                     store=RedisCredentialStore(self.redis, s.issuer_redis_prefix,
-                                                                self.store_projection),
-                                     registry_available=self.registry_projection.available)
+                                     store=store, registry_available=self.registry_projection.available)
             rest_app = create_rest_app(issuance, vc_issuance, TokenIssuer(load_clients(s.oauth_clients_file)))
             self.rest = RestServer(rest_app, s.rest_host, s.rest_port, s.tls_dir)
             await self.rest.start()
