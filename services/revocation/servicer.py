@@ -14,8 +14,6 @@ import logging
 from typing import Any, NoReturn, TypeAlias
 
 import grpc
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, status_pb2  # type: ignore[import-untyped, unused-ignore]
 from grpc_status import rpc_status
@@ -24,7 +22,7 @@ from microcred.gen.microcred.v1 import revocation_pb2, revocation_pb2_grpc
 from microcred.gen.microcred.v1 import status_pb2 as mc_status_pb2
 from microcred.grpc_server import caller_identity
 from microcred.model.errors import to_bad_request
-from microcred.pki import Identity
+from microcred.pki import Identity, certificate_sha256
 from services.revocation.commands import BulkItem, RevocationCommands
 from services.revocation.domain import (
     Action,
@@ -71,8 +69,7 @@ def _rich_status(error: DomainError) -> grpc.Status:
 
 def _certificate_sha256(context: Context) -> str:
     """SHA-256 (hex) of the caller's client certificate, as the registry pins it."""
-    pem = context.auth_context()["x509_pem_cert"][0]
-    return x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256()).hex()
+    return certificate_sha256(context.auth_context()["x509_pem_cert"][0])
 
 
 def status_message(record: CredentialRecord) -> revocation_pb2.CredentialStatus:
