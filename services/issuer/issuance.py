@@ -51,7 +51,8 @@ from services.issuer.store import CredentialStore, StoreNotReady
 from services.issuer.validation_cache import CohortValidator
 
 __all__ = ["MAX_KEY_LENGTH", "REGISTRY_REBUILDING", "Caller", "Issuance", "IssueItem", "Outcome", "Refusal",
-           "caller_refusal", "deny", "issued_credential", "signing_key", "status_entry_json"]
+           "caller_refusal", "deny", "issued_credential", "issued_envelope", "signing_key",
+           "status_entry_json"]
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,17 @@ def issued_credential(envelope_bytes: bytes) -> tuple[issuer_pb2.IssuedCredentia
     issued = issuer_pb2.IssuedCredential(credential_id=event.credential_id, credential_json=event.credential_json,
                                          status_entries=event.status_entries, issued_at=envelope.occurred_at)
     return issued, event
+
+
+def issued_envelope(caller: Caller, event: events_pb2.CredentialIssued, occurred_at: Timestamp) -> EventEnvelope:
+    """The ``CredentialIssued`` envelope of ``event`` (deterministic event id: a republish is the same event)."""
+    cid = event.credential_id
+    # What new_envelope builds, minus its trace context: the publisher stamps that inside its PRODUCER span
+    # anyway, and injecting it per credential first costs more than the rest of the envelope.
+    return EventEnvelope(event_id=issued_event_id(cid), event_type=_ISSUED, schema_version=SCHEMA_VERSION,
+                         tenant=caller.agency_id, issuer_id=caller.issuer_id, subject=cid, actor=caller.actor,
+                         payload=event.SerializeToString(deterministic=True), payload_type=_ISSUED_TYPE,
+                         occurred_at=occurred_at)
 
 
 def _key_violations(key: str) -> list[FieldViolation]:
@@ -373,12 +385,7 @@ class Issuance:
         event = events_pb2.CredentialIssued(credential_id=cid, issuer_id=caller.issuer_id, learner_did=learner.did,
                                             learner_hashed_id=hashed, credential_json=text, credential=mc,
                                             status_entries=list(pair))
-        # What new_envelope builds, minus its trace context: the publisher stamps that inside its PRODUCER span
-        # anyway, and injecting it per credential first costs more than the rest of the envelope.
-        return EventEnvelope(event_id=issued_event_id(cid), event_type=_ISSUED, schema_version=SCHEMA_VERSION,
-                             tenant=caller.agency_id, issuer_id=caller.issuer_id, subject=cid, actor=caller.actor,
-                             payload=event.SerializeToString(deterministic=True), payload_type=_ISSUED_TYPE,
-                             occurred_at=occurred_at)
+        return issued_envelope(caller, event, occurred_at)
 
     async def _publish(self, caller: Caller, todo: dict[str, int], ready: dict[str, _Ready],
                        outcomes: list[Outcome | None]) -> None:

@@ -31,10 +31,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred import vcdm
-from microcred.credential.ids import credential_id_for, issued_event_id
+from microcred.credential.ids import credential_id_for
 from microcred.credential.signing import SigningError, dumps, sign_document
 from microcred.crypto.keystore import KeyStore
-from microcred.events.envelope import SCHEMA_VERSION, EventEnvelope
+from microcred.events.envelope import EventEnvelope
 from microcred.gen.microcred.v1 import events_pb2, registry_pb2, status_pb2
 from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import CREDENTIALS
@@ -48,6 +48,7 @@ from services.issuer.issuance import (
     caller_refusal,
     deny,
     issued_credential,
+    issued_envelope,
     signing_key,
     status_entry_json,
 )
@@ -58,8 +59,6 @@ __all__ = ["VcIssuance"]
 
 log = logging.getLogger(__name__)
 
-_ISSUED = events_pb2.CredentialIssued.DESCRIPTOR.name
-_ISSUED_TYPE = events_pb2.CredentialIssued.DESCRIPTOR.full_name
 
 
 def _invalid(field: str, message: str, reason: str = "") -> Refusal:
@@ -179,7 +178,4 @@ class VcIssuance:
                                             credential_json=text, status_entries=list(pair))
         occurred_at = Timestamp()
         occurred_at.FromDatetime(now)
-        return EventEnvelope(event_id=issued_event_id(cid), event_type=_ISSUED, schema_version=SCHEMA_VERSION,
-                             tenant=caller.agency_id, issuer_id=caller.issuer_id, subject=cid, actor=caller.actor,
-                             payload=event.SerializeToString(deterministic=True), payload_type=_ISSUED_TYPE,
-                             occurred_at=occurred_at)
+        return issued_envelope(caller, event, occurred_at)
