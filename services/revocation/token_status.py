@@ -4,10 +4,10 @@ Beside the W3C Bitstring lists, the service keeps IETF Token Status Lists (draft
 for SD-JWT VCs: 2 bits per credential (0x00 valid, 0x01 revoked, 0x02 suspended), so one entry expresses both
 purposes. A credential's entry is at its *revocation* list id and index (random, never reused), so the token
 list of revocation list ``L`` is served at ``{base}/token-status/L``. The projector keeps the entries in step:
-:mod:`services.revocation.store` recomputes a credential's entry from its two Bitstring bits (:func:`token_value`)
-in the same transaction as every status change and every ``CredentialIssued``, so a replay in any order
-converges. app.py mounts :func:`add_token_status_routes` when the service is given a document-signing
-certificate (``MICROCRED_TOKEN_STATUS_CERT_FILE``/``_KEY_FILE``).
+:mod:`services.revocation.store` recomputes a credential's entry from its two Bitstring bits (revoked: 0x01,
+else suspended: 0x02, else 0x00) in the same transaction as every status change and every ``CredentialIssued``,
+so a replay in any order converges. app.py mounts :func:`add_token_status_routes` when the service is given a
+document-signing certificate (``MICROCRED_TOKEN_STATUS_CERT_FILE``/``_KEY_FILE``).
 
 Keys (``{p}`` is the store prefix)::
 
@@ -16,7 +16,7 @@ Keys (``{p}`` is the store prefix)::
     {p}:tsl-pub:{list id}    hash    latest signed token: token, etag, exp, bits_sha256
 
 Redis ``BITFIELD`` numbers bits from the most significant bit of each byte, the draft from the least
-significant: entry ``i`` (2 bits) is ``u2`` at offset ``8*(i//4) + 6 - 2*(i%4)`` (:func:`entry_offset`), so the
+significant: entry ``i`` (2 bits) is ``u2`` at offset ``8*(i//4) + 6 - 2*(i%4)`` (in the store's Lua), so the
 stored string *is* the draft's byte array and needs no conversion before compression.
 
 Tokens are signed on demand: a request whose list bytes differ from the last signed token's (or whose token
@@ -43,35 +43,18 @@ from redis.asyncio import Redis
 from microcred.sdjwt.issue import IssuerKey
 from microcred.sdjwt.x5c import x5c_header
 from microcred.status.token_status_list import (
-    INVALID,
     MEDIA_TYPE,
-    SUSPENDED,
-    VALID,
     TokenStatusList,
     status_list_token,
 )
 from services.revocation.http_api import cached_response
 
 __all__ = ["TOKEN_LIST_SIZE", "PublishedToken", "TokenStatusPublisher", "TokenStatusStore",
-           "add_token_status_routes", "entry_offset", "load_token_signer", "token_value"]
+           "add_token_status_routes", "load_token_signer"]
 
 #: Entries per Token Status List (2^20 >= the 1,000,000 the issue asks for).
 TOKEN_LIST_SIZE = 1 << 20
 _LIST_ID = re.compile(r"[A-Za-z0-9._~-]{1,200}")
-
-def entry_offset(index: int) -> int:
-    """The Redis ``BITFIELD u2`` offset of 2-bit entry ``index`` in the draft's LSB-first layout."""
-    if index < 0:
-        raise ValueError("index must be non-negative")
-    return 8 * (index // 4) + 6 - 2 * (index % 4)
-
-
-def token_value(revoked: bool, suspended: bool) -> int:
-    """The entry for a credential's two Bitstring bits: revocation (final) wins over suspension."""
-    if revoked:
-        return INVALID
-    return SUSPENDED if suspended else VALID
-
 
 def load_token_signer(cert_file: Path, key_file: Path, *, iss: str) -> IssuerKey:
     """The token signer from a PEM chain (leaf first, without the anchor) and its PEM EC private key."""

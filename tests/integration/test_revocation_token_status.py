@@ -30,6 +30,7 @@ from microcred.status.token_status_list import (
     INVALID,
     MEDIA_TYPE,
     SUSPENDED,
+    VALID,
     TokenStatusList,
     check_token_status,
     verify_status_list_token,
@@ -42,8 +43,6 @@ from services.revocation.token_status import (
     TokenStatusPublisher,
     TokenStatusStore,
     add_token_status_routes,
-    entry_offset,
-    token_value,
 )
 from tests.conftest import Infrastructure
 from tests.verifier_support import RunningServer
@@ -51,6 +50,19 @@ from tests.verifier_support import RunningServer
 pytestmark = pytest.mark.integration
 
 NOW_ = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+
+
+# The rules the store's Lua (services/revocation/store.py) applies, restated as the tests' oracle.
+def entry_offset(index: int) -> int:
+    """The Redis ``BITFIELD u2`` offset of 2-bit entry ``index`` in the draft's LSB-first layout."""
+    return 8 * (index // 4) + 6 - 2 * (index % 4)
+
+
+def token_value(revoked: bool, suspended: bool) -> int:
+    """The entry for a credential's two Bitstring bits: revocation (final) wins over suspension."""
+    if revoked:
+        return INVALID
+    return SUSPENDED if suspended else VALID
 
 
 @pytest.fixture
