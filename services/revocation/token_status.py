@@ -95,10 +95,6 @@ class TokenStatusStore:
     def _pub(self, list_id: str) -> str:
         return f"{self.prefix}:tsl-pub:{list_id}"
 
-    async def register(self, list_id: str) -> None:
-        """Make a list known (served, all entries VALID) before any of its entries changes."""
-        await self.redis.sadd(self._lists, list_id)
-
     async def exists(self, list_id: str) -> bool:
         """Whether the list is known."""
         return bool(await self.redis.sismember(self._lists, list_id))
