@@ -26,15 +26,13 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, NoReturn
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred.gen.microcred.v1 import issuer_pb2, issuer_pb2_grpc
 from microcred.grpc_server import abort_with_details, caller_identity
 from microcred.model.errors import to_bad_request
-from microcred.pki import ROLE_ISSUER
+from microcred.pki import ROLE_ISSUER, certificate_sha256
 from services.issuer.issuance import Caller, Issuance, IssueItem, Outcome, Refusal
 from services.issuer.store import StoreNotReady
 
@@ -95,8 +93,7 @@ class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
                          f"{identity.role!r}",
                          error_details_pb2.ErrorInfo(reason="ISSUER_ROLE_REQUIRED", domain=ERROR_DOMAIN))
         pem = context.auth_context()["x509_pem_cert"][0]
-        fingerprint = x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256()).hex()
-        return Caller(identity.subject_id, identity.agency_id, fingerprint)
+        return Caller(identity.subject_id, identity.agency_id, certificate_sha256(pem))
 
     async def IssueCredential(self, request: issuer_pb2.IssueCredentialRequest,
                               context: Context) -> issuer_pb2.IssueCredentialResponse:

@@ -27,15 +27,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
 from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred.gen.microcred.v1 import elements_pb2 as pb
-from microcred.pki import ROLE_ISSUER, identity_from_pem
+from microcred.pki import ROLE_ISSUER, certificate_sha256, identity_from_pem
 from services.issuer.issuance import Caller, Issuance, IssueItem, Refusal
 from services.issuer.oauth import OAuthError, TokenIssuer
 from services.issuer.rest_tls import client_certificate_pem
@@ -91,8 +89,7 @@ def _caller(request: Request, tokens: TokenIssuer) -> Caller:
         if identity.role != ROLE_ISSUER:
             raise _Unauthorized(403, f"only issuers (client certificate OU=issuer) may issue; the caller has role "
                                      f"{identity.role!r}")
-        fingerprint = x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256()).hex()
-        return Caller(identity.subject_id, identity.agency_id, fingerprint)
+        return Caller(identity.subject_id, identity.agency_id, certificate_sha256(pem))
     client = tokens.resolve(request.headers.get("authorization"))
     if client is None:
         raise _Unauthorized(401, "a client certificate issued by the platform CA, or an OAuth 2.0 bearer token "
