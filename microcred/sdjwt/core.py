@@ -65,7 +65,7 @@ _SALT_BYTES = 16  # 128 bits, RFC 9901 §9.3
 
 
 class SdJwtError(ValueError):
-    """An SD-JWT that breaks RFC 9901; ``reason`` is a stable code (see :mod:`microcred.sdjwt.reasons`)."""
+    """An SD-JWT that breaks RFC 9901; ``reason`` is a stable code (see :mod:`microcred.sdjwt.result`)."""
 
     def __init__(self, reason: str, problem: str) -> None:
         super().__init__(problem)
