@@ -115,6 +115,9 @@ class VcIssuance:
             issued, pending = await self._store.lookup(caller.issuer_id, [cid])
         except StoreNotReady as exc:
             return Refusal(code_pb2.UNAVAILABLE, str(exc))
+        except Exception as exc:  # as gRPC issuance: Redis down is "retry", not an internal error
+            log.error("credential store unavailable", extra={"error": repr(exc)})
+            return Refusal(code_pb2.UNAVAILABLE, "credential store unavailable; retry")
         if cid in issued:
             answer: dict[str, Any] = json.loads(issued_credential(issued[cid])[0].credential_json)
             return answer

@@ -57,3 +57,14 @@ async def test_while_the_registry_rebuilds_nobody_is_denied_only_asked_to_retry(
     outcome = await vc.issue(Caller(issuer_id, AGENCY), await credential(world), "k")
     assert isinstance(outcome, Refusal)
     assert outcome.code == code_pb2.UNAVAILABLE and outcome.reason == "REGISTRY_REBUILDING"
+
+
+async def test_a_store_that_fails_answers_retry_not_an_internal_error() -> None:
+    world, vc = rig()
+
+    async def down(issuer_id: str, credential_ids: object) -> object:
+        raise ConnectionError("redis down")
+
+    vc._store.lookup = down  # type: ignore[method-assign, assignment]
+    outcome = await vc.issue(Caller("uni-a", AGENCY), await credential(world), "k")
+    assert isinstance(outcome, Refusal) and outcome.code == code_pb2.UNAVAILABLE
