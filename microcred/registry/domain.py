@@ -147,6 +147,13 @@ def apply(state: RegistryState, event: Message, occurred_at: datetime) -> Applie
     return Applied("issuer", issuer_id, True, note)
 
 
+def certificate_pinned(issuer: registry_pb2.Issuer, certificate_sha256: str) -> bool:
+    """Whether a client certificate (its SHA-256, hex) may act for ``issuer``: any certificate when the issuer
+    pins none, otherwise only one of its pinned fingerprints (compared without regard to case)."""
+    pinned = {fp.lower() for fp in issuer.client_certificate_sha256}
+    return not pinned or certificate_sha256.lower() in pinned
+
+
 def issuer_from_registration(event: events_pb2.IssuerRegistered, occurred_at: datetime) -> registry_pb2.Issuer:
     """The issuer an ``IssuerRegistered`` event creates; its first key is valid from ``occurred_at``."""
     issuer = registry_pb2.Issuer(issuer_id=event.issuer_id, agency_id=event.agency_id,

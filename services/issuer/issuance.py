@@ -42,7 +42,7 @@ from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import CREDENTIALS
 from microcred.model.errors import INVALID_FORMAT, REQUIRED, FieldViolation
 from microcred.pki import ROLE_ISSUER, actor_name
-from microcred.registry.domain import current_verification_method
+from microcred.registry.domain import certificate_pinned, current_verification_method
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
 from microcred.status.build import status_entry, xsd_datetime
 from services.issuer.signing import SigningPool, SigningUnavailable
@@ -159,8 +159,7 @@ def caller_refusal(caller: Caller, issuer: registry_pb2.Issuer | None) -> Refusa
     if issuer.agency_id != caller.agency_id:
         return deny("AGENCY_MISMATCH", f"the caller acts for agency {caller.agency_id!r}, but the issuer belongs "
                                        f"to {issuer.agency_id!r}")
-    pinned = {fp.lower() for fp in issuer.client_certificate_sha256}
-    if pinned and caller.certificate_sha256 and caller.certificate_sha256.lower() not in pinned:
+    if caller.certificate_sha256 and not certificate_pinned(issuer, caller.certificate_sha256):
         return deny("CERTIFICATE_NOT_REGISTERED", "the client certificate is not registered for this issuer")
     return None
 

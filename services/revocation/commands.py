@@ -21,6 +21,7 @@ from microcred.kafka.publisher import EventPublisher, Published
 from microcred.kafka.topics import STATUS
 from microcred.model.errors import OUT_OF_RANGE, REQUIRED, FieldViolation
 from microcred.pki import ROLE_ISSUER, Identity
+from microcred.registry.domain import certificate_pinned
 from microcred.registry.ports import RegistryReader
 from microcred.status.allocator import IndexAllocator
 from microcred.storage.positions import ProjectionEpoch
@@ -140,8 +141,7 @@ class RevocationCommands:
         if issuer.agency_id and issuer.agency_id != identity.agency_id:
             raise PermissionDenied(f"the client certificate names agency {identity.agency_id!r}, but issuer "
                                    f"{identity.subject_id!r} belongs to {issuer.agency_id!r}")
-        pinned = {fp.lower() for fp in issuer.client_certificate_sha256}
-        if pinned and certificate_sha256.lower() not in pinned:
+        if not certificate_pinned(issuer, certificate_sha256):
             log.warning("unpinned issuer certificate refused", extra={"issuer_id": identity.subject_id,
                                                                       "certificate_sha256": certificate_sha256})
             raise PermissionDenied(f"the client certificate is not registered for issuer {identity.subject_id!r}")
