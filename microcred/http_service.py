@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
@@ -9,6 +11,15 @@ from fastapi import FastAPI, Response
 from redis.asyncio import Redis
 
 from microcred.settings import HttpServiceSettings
+
+
+class EmbeddedUvicorn(uvicorn.Server):
+    """uvicorn run as a task inside a service's (or a test's) own event loop: it installs no signal handlers, so
+    SIGINT/SIGTERM stay with the process's own lifecycle (uvicorn >= 0.29 captures them in ``capture_signals``)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def add_health_route(app: FastAPI, dependencies: dict[str, Any]) -> None:

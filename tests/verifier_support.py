@@ -7,10 +7,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from microcred.crypto.did_key import did_key_from_public_key, verification_metho
 from microcred.crypto.multikey import encode_ed25519_public_key
 from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import elements_pb2, events_pb2
+from microcred.http_service import EmbeddedUvicorn
 from microcred.registry.did_web import did_web_id, method_id
 from microcred.registry.domain import timestamp
 from microcred.registry.memory import InMemoryRegistry
@@ -205,20 +205,12 @@ __all__ = ["FIXTURES", "LIST_SIGNER", "LIST_SIGNER_DID", "NOW", "DictStatusSourc
 # --------------------------------------------------------------------------------------------- real sockets
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn without its signal handlers: the test process keeps its own."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 class RunningServer:
     """An ASGI app served by uvicorn on a real loopback socket, in this event loop."""
 
     def __init__(self, app: Any, **config: Any) -> None:
         """``config``: further uvicorn settings (e.g. ``proxy_headers=False``, as the verifier runs)."""
-        self.server = _QuietServer(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_config=None,
+        self.server = EmbeddedUvicorn(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_config=None,
                                                   access_log=False, **config))
         self.task: Any = None
 

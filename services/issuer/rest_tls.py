@@ -18,6 +18,8 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from microcred.http_service import EmbeddedUvicorn
+
 __all__ = ["RestServer", "TlsH11Protocol", "client_certificate_pem"]
 
 
@@ -45,11 +47,6 @@ def client_certificate_pem(scope: Any) -> bytes | None:
     return chain[0].encode() if chain else None
 
 
-class _QuietServer(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # the service's own lifecycle handles signals
-        pass
-
-
 class RestServer:
     """uvicorn serving ``app`` over TLS on ``host:port`` (0: a free port) inside the running event loop."""
 
@@ -58,7 +55,7 @@ class RestServer:
                                 access_log=False, ssl_certfile=str(tls_dir / "server.crt"),
                                 ssl_keyfile=str(tls_dir / "server.key"), ssl_ca_certs=str(tls_dir / "ca.crt"),
                                 ssl_cert_reqs=ssl.CERT_OPTIONAL)
-        self._server = _QuietServer(config)
+        self._server = EmbeddedUvicorn(config)
         self._task: asyncio.Task[None] | None = None
 
     @property

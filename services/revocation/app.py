@@ -18,7 +18,6 @@ import contextlib
 import logging
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -28,6 +27,7 @@ from redis.asyncio import Redis
 from microcred.crypto.keystore import KeyStore
 from microcred.gen.microcred.v1 import revocation_pb2, revocation_pb2_grpc
 from microcred.grpc_server import GrpcServer, TlsFiles, create_server
+from microcred.http_service import EmbeddedUvicorn
 from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.publisher import EventPublisher, KafkaEventPublisher
 from microcred.kafka.topics import CREDENTIALS, STATUS
@@ -59,14 +59,6 @@ SERVICE_NAMES = (revocation_pb2.DESCRIPTOR.services_by_name["RevocationService"]
 TOPICS = (CREDENTIALS.name, STATUS.name)
 
 
-class _EmbeddedUvicorn(uvicorn.Server):
-    """uvicorn inside our event loop: the process's signal handling stays with the service."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -92,7 +84,7 @@ class RevocationApp:
         self.runner: ConsumerRunner | None = None
         self.guard: ProjectionEpoch | None = None
         self.grpc: GrpcServer | None = None
-        self.http: _EmbeddedUvicorn | None = None
+        self.http: EmbeddedUvicorn | None = None
         self.signer: StatusListSigner | None = None
         self.store: RevocationStore | None = None
         self.publisher: StatusListPublisher | None = None
@@ -175,7 +167,7 @@ class RevocationApp:
                 TokenStatusStore(self.redis, s.revocation_redis_prefix), token_signer, base_url=self.base_url,
                 ttl_seconds=s.status_list_ttl_seconds, lifetime_seconds=s.status_list_validity_seconds),
                 ready=self._read_model_ready)
-        self.http = _EmbeddedUvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
+        self.http = EmbeddedUvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
         self._tasks.append(asyncio.create_task(self.http.serve(sockets=[sock]), name="revocation-http"))
         while not self.http.started:
             if self._tasks[-1].done():
