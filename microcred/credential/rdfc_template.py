@@ -11,18 +11,17 @@ e.g. the achievement's alignments, hash the same every time).
 from __future__ import annotations
 
 import hashlib
-import json
 import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
-from importlib import resources
+from functools import lru_cache
 from typing import Any
 
 from pyld.nquads import escape, parse_nquads
 
 from microcred.jsonld import loader
+from microcred.jsonld.inline_context import pinned_vocabulary
 
 __all__ = ["STRUCTURAL_KEYS", "Template", "UnsafeShape", "build_template", "iri_ok", "rdfc_planned", "rdfc_unique",
            "template_from_nquads", "with_sentinels"]
@@ -52,32 +51,13 @@ class UnsafeShape(Exception):
     """A sentinel did not come back as one whole RDF term: values influence the structure."""
 
 
-@cache
-def _context_terms() -> frozenset[str]:
-    """Every term defined anywhere in the pinned contexts (a compact-IRI prefix must not be one of them)."""
-    terms: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                terms.add(key)
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    for entry in set(loader.manifest().values()):
-        walk(json.loads(resources.files("microcred.jsonld.contexts").joinpath(entry.file).read_bytes()))
-    return frozenset(terms)
-
-
 @lru_cache(maxsize=8192)  # asked for every IRI slot of every document; a cohort repeats most of its IRIs
 def iri_ok(value: str) -> bool:
     """True if pyld would emit ``value`` unchanged as an IRI (absolute, not a blank node, no term prefix)."""
     if not _IRI_OK.fullmatch(value):
         return False
     prefix, _, suffix = value.partition(":")
-    terms = _context_terms()
+    terms = pinned_vocabulary().terms
     return prefix != "_" and (suffix.startswith("//") or prefix not in terms) and value not in terms
 
 

@@ -34,18 +34,14 @@ It is one pass over the JSON, without JSON-LD processing: cheap enough for every
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
-from microcred.jsonld import loader
-from microcred.jsonld.inline_context import inline_context_problem
+from microcred.jsonld.inline_context import inline_context_problem, pinned_vocabulary
 
-__all__ = ["NOT_COMPACTED", "TOO_COMPLEX", "Limits", "Refusal", "compaction_problem", "language_map_terms"]
+__all__ = ["NOT_COMPACTED", "TOO_COMPLEX", "Limits", "Refusal", "compaction_problem"]
 
 NOT_COMPACTED = "NOT_COMPACTED"
 TOO_COMPLEX = "TOO_COMPLEX"
@@ -86,26 +82,6 @@ class _Refused(Exception):
         self.refusal = refusal
 
 
-@cache
-def language_map_terms() -> frozenset[str]:
-    """Terms that some pinned context defines with ``@container: @language`` (their values may be maps)."""
-    terms: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(value, dict) and "@language" in _as_list(value.get("@container")):
-                    terms.add(key)
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    for entry in set(loader.manifest().values()):
-        walk(json.loads(resources.files("microcred.jsonld.contexts").joinpath(entry.file).read_bytes()))
-    return frozenset(terms)
-
-
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [] if value is None else [value]
 
@@ -125,7 +101,7 @@ class _Walk:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.objects = self.values = self.blank = self.embedded = 0
-        self.languages = language_map_terms()
+        self.languages = pinned_vocabulary().language_maps
         self.at: list[str | int] = []
 
     def refuse(self, reason: str, problem: str, *extra: str | int) -> None:

@@ -31,10 +31,16 @@ _TYPE_KEYWORDS = frozenset({"@id", "@vocab"})
 
 @dataclass(frozen=True)
 class PinnedVocabulary:
-    """Every term name, and every IRI a term maps to, in any pinned context (scoped contexts included)."""
+    """Every term name, and every IRI a term maps to, in any pinned context (scoped contexts included), and the
+    terms defined with ``@container: @language`` (their values may be language maps)."""
 
     terms: frozenset[str]
     iris: frozenset[str]
+    language_maps: frozenset[str]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
 
 
 def _absolute(iri: str, prefixes: Mapping[str, str]) -> str:
@@ -45,7 +51,8 @@ def _absolute(iri: str, prefixes: Mapping[str, str]) -> str:
     return iri
 
 
-def _collect(context: Any, terms: set[str], iris: set[str], prefixes: dict[str, str]) -> None:
+def _collect(context: Any, vocabulary: tuple[set[str], set[str], set[str]], prefixes: dict[str, str]) -> None:
+    terms, iris, language_maps = vocabulary
     for ctx in context if isinstance(context, list) else [context]:
         if not isinstance(ctx, dict):
             continue
@@ -60,20 +67,23 @@ def _collect(context: Any, terms: set[str], iris: set[str], prefixes: dict[str, 
             target = value if isinstance(value, str) else value.get("@id") if isinstance(value, dict) else None
             if isinstance(target, str) and not target.startswith("@"):
                 iris.add(_absolute(target, local))
+            if isinstance(value, dict) and "@language" in _as_list(value.get("@container")):
+                language_maps.add(key)
             if isinstance(value, dict) and "@context" in value:
-                _collect(value["@context"], terms, iris, local)
+                _collect(value["@context"], vocabulary, local)
 
 
 @cache
 def pinned_vocabulary() -> PinnedVocabulary:
-    """The vocabulary of every context the loader serves (read once from the packaged files)."""
-    terms: set[str] = set()
-    iris: set[str] = set()
+    """The vocabulary of every context the loader serves (read once from the packaged files; the one walk of
+    the pinned contexts: the compaction rule and the template canonicaliser read their terms from here)."""
+    vocabulary: tuple[set[str], set[str], set[str]] = (set(), set(), set())
     for entry in set(loader.manifest().values()):
         document = json.loads(resources.files("microcred.jsonld.contexts").joinpath(entry.file).read_bytes())
         if isinstance(document, dict):
-            _collect(document.get("@context"), terms, iris, {})
-    return PinnedVocabulary(frozenset(terms), frozenset(iris))
+            _collect(document.get("@context"), vocabulary, {})
+    terms, iris, language_maps = vocabulary
+    return PinnedVocabulary(frozenset(terms), frozenset(iris), frozenset(language_maps))
 
 
 def _absolute_iri_problem(value: Any, what: str, prefixes: frozenset[str] | set[str] = frozenset()) -> str | None:
