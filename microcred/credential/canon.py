@@ -109,6 +109,15 @@ def shape_of(document: Mapping[str, Any]) -> Shape:
     return Shape("\x00".join(parts), values)
 
 
+def _fill_and_canonize(template: Template, values: list[str]) -> str | None:
+    """RDFC-1.0 N-Quads of ``template`` filled with ``values``; None when a blank node's first-degree hash is
+    not unique (N-degree hashing is pyld's job)."""
+    quads = template.fill(values)
+    if template.may_collide and len(set(quads)) != len(quads):
+        return rdfc_unique(list(dict.fromkeys(quads)))
+    return rdfc_planned(template, quads, values)
+
+
 _SLOT_VALUE = re.compile(re.escape(SENTINEL) + r"(\d+)")
 
 
@@ -226,11 +235,7 @@ class TemplateCanonicalizer:
         if template is None or not all(iri_ok(values[i]) for i in template.iri_slots):
             self.stats.fallback += 1
             return self.fallback(document)
-        quads = template.fill(values)
-        if template.may_collide and len(set(quads)) != len(quads):
-            result = rdfc_unique(list(dict.fromkeys(quads)))
-        else:
-            result = rdfc_planned(template, quads, values)
+        result = _fill_and_canonize(template, values)
         if result is None:
             self.stats.fallback += 1
             return self.fallback(document)
@@ -287,11 +292,7 @@ class TemplateCanonicalizer:
         if not all(iri_ok(values[i]) for i in template.iri_slots):
             return None
         with self._lock:  # templates keep per-fill state (last terms, memos): one fill at a time
-            quads = template.fill(values)
-            if template.may_collide and len(set(quads)) != len(quads):
-                result = rdfc_unique(list(dict.fromkeys(quads)))
-            else:
-                result = rdfc_planned(template, quads, values)
+            result = _fill_and_canonize(template, values)
         if result is None:
             return None
         self.stats.fast += 1
@@ -324,11 +325,7 @@ class TemplateCanonicalizer:
             log.info("JSON-LD shape not templatable, using pyld for it", extra={"why": str(exc)})
             template = None
         if template is not None and all(iri_ok(shape.values[i]) for i in template.iri_slots):
-            quads = template.fill(shape.values)
-            if template.may_collide and len(set(quads)) != len(quads):
-                mine = rdfc_unique(list(dict.fromkeys(quads)))
-            else:
-                mine = rdfc_planned(template, quads, shape.values)
+            mine = _fill_and_canonize(template, shape.values)
             if mine != nquads:
                 if mine is not None:
                     log.error("template canonicalisation differs from pyld; shape disabled")
