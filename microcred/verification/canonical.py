@@ -26,7 +26,6 @@ import json
 import logging
 import multiprocessing
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -42,6 +41,7 @@ from microcred.jsonld.loader import (
     UnsafeJsonLdError,
     canonize_and_expand,
 )
+from microcred.verification.cache import ResultCache
 
 __all__ = [
     "Canonicalizer",
@@ -220,23 +220,19 @@ class Canonicalizer:
         self.templates = templates or TemplateCanonicalizer(max_templates=512)
         # The last few results by document digest: a document posted again (a share page reloaded) is not
         # processed again. Few, because a result (expansion included) is large.
-        self._recent: OrderedDict[str, Processed] = OrderedDict()
-        self._recent_max = recent
+        self._recent = ResultCache(recent)
 
     async def process(self, document: Mapping[str, Any], digest: str | None = None) -> Processed:
         """``document``'s canonical N-Quads and expansion; raises the loader's errors or :class:`TooComplex`.
         ``digest``: a digest of the document's bytes (:func:`~.cache.document_digest`), to reuse a recent result."""
         if digest is not None:
             kept = self._recent.get(digest)
-            if kept is not None:
-                self._recent.move_to_end(digest)
+            if isinstance(kept, Processed):
                 return kept
-        processed = await self._process(document)
-        if digest is not None and self._recent_max:
-            self._recent[digest] = processed
-            while len(self._recent) > self._recent_max:
-                self._recent.popitem(last=False)
-        return processed
+            processed = await self._process(document)
+            self._recent.put(digest, processed)
+            return processed
+        return await self._process(document)
 
     async def _process(self, document: Mapping[str, Any]) -> Processed:
         shape = shape_of(document)

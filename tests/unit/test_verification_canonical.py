@@ -130,3 +130,15 @@ async def test_a_proof_set_is_canonicalised_once_not_once_per_proof(monkeypatch:
     calls.clear()
     again = verify_data_integrity(document, resolve_key, unsecured_nquads=processed.nquads)
     assert again.verified is True and calls == [] and runner.calls == 1
+
+
+async def test_a_document_posted_again_reuses_its_result_by_digest_and_only_the_last_few() -> None:
+    canon = Canonicalizer(CountingRunner(), recent=2)
+    documents = [unsecured(WORLD.credential(index)) for index in range(60, 63)]
+    first = await canon.process(documents[0], digest="d0")
+    assert await canon.process(documents[0], digest="d0") is first  # the kept result, not a template fill
+    assert await canon.process(documents[0]) is not first  # no digest: processed again
+    await canon.process(documents[1], digest="d1")
+    await canon.process(documents[2], digest="d2")  # d0 is the least recently used of three: dropped
+    again = await canon.process(documents[0], digest="d0")
+    assert again is not first and again.nquads == first.nquads
