@@ -118,6 +118,18 @@ def registry_event(registry: InMemoryRegistry, payload: Message, at: datetime) -
 
 
 @dataclass
+class Limits:
+    """The settings ``create_gateway_app`` reads (``services.verifier.api.GatewayLimits``): a generous rate limit
+    unless a test sets its own, no trusted proxies."""
+
+    max_body_bytes: int = 256 * 1024
+    rate_limit_per_second: float = 1000.0
+    rate_limit_burst: int = 1000
+    cors_origins: list[str] = field(default_factory=lambda: ["*"])
+    trusted_proxies: list[str] = field(default_factory=list)
+
+
+@dataclass
 class World:
     """One accredited did:web issuer, a status-list signer and its two lists, all in memory."""
 

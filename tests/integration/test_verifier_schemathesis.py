@@ -7,7 +7,6 @@ cases per operation) so it finishes well within a minute.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,19 +17,11 @@ from hypothesis import HealthCheck, settings
 
 from services.verifier.api import Gateway, create_gateway_app
 from services.verifier.sources import WalletClient
-from tests.verifier_support import World
+from tests.verifier_support import Limits, World
 
 pytestmark = pytest.mark.integration
 
 TOKEN = "S" * 43
-
-
-@dataclass
-class Limits:
-    max_body_bytes: int = 256 * 1024
-    rate_limit_per_second: float = 1e6
-    rate_limit_burst: int = 1_000_000
-    cors_origins: list[str] = field(default_factory=lambda: ["*"])
 
 
 def _app() -> Any:
@@ -43,7 +34,7 @@ def _app() -> Any:
             return httpx.Response(200, json=shared)
         return httpx.Response(404, json={"title": "not found"})
 
-    app = create_gateway_app(Limits())
+    app = create_gateway_app(Limits(rate_limit_per_second=1e6, rate_limit_burst=1_000_000))
     app.state.gateway = Gateway(world.ports(), WalletClient("http://wallet.test",
                                                             httpx.AsyncClient(transport=httpx.MockTransport(wallet))))
     return app

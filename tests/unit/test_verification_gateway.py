@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,17 +12,9 @@ from fastapi import FastAPI
 
 from services.verifier.api import Gateway, create_gateway_app
 from services.verifier.sources import WalletClient
-from tests.verifier_support import World
+from tests.verifier_support import Limits, World
 
 TOKEN = "A" * 43
-
-
-@dataclass
-class Limits:
-    max_body_bytes: int = 256 * 1024
-    rate_limit_per_second: float = 1000.0
-    rate_limit_burst: int = 1000
-    cors_origins: list[str] = field(default_factory=lambda: ["*"])
 
 
 def fake_wallet(shares: dict[str, tuple[int, Any]]) -> httpx.AsyncClient:

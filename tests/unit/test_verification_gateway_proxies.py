@@ -3,7 +3,6 @@ proxy (``MICROCRED_TRUSTED_PROXIES``), and then its rightmost untrusted address;
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
@@ -12,16 +11,12 @@ import pytest
 from services.verifier.api import Gateway, create_gateway_app
 from services.verifier.config import Settings
 from services.verifier.limits import TrustedProxies
-from tests.verifier_support import RunningServer, World
+from tests.verifier_support import Limits, RunningServer, World
 
 
-@dataclass
-class Limits:
-    max_body_bytes: int = 256 * 1024
-    rate_limit_per_second: float = 0.001
-    rate_limit_burst: int = 2
-    cors_origins: list[str] = field(default_factory=lambda: ["*"])
-    trusted_proxies: list[str] = field(default_factory=list)
+def strict(trusted_proxies: list[str] | None = None) -> Limits:
+    """Two requests per client, then 429 (the bucket hardly refills)."""
+    return Limits(rate_limit_per_second=0.001, rate_limit_burst=2, trusted_proxies=trusted_proxies or [])
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +40,7 @@ async def codes(base: str, forwarded: list[str | None], path: str = "/v1/verify"
 
 
 async def test_behind_a_trusted_proxy_each_client_has_its_own_bucket(world: World) -> None:
-    app = create_gateway_app(Limits(trusted_proxies=["127.0.0.0/8", "10.0.0.0/8"]))
+    app = create_gateway_app(strict(trusted_proxies=["127.0.0.0/8", "10.0.0.0/8"]))
     app.state.gateway = Gateway(world.ports())
     async with RunningServer(app, proxy_headers=False) as server:
         first = await codes(server.url, ["203.0.113.5"] * 3)
@@ -61,7 +56,7 @@ async def test_behind_a_trusted_proxy_each_client_has_its_own_bucket(world: Worl
 
 
 async def test_without_trusted_proxies_forwarded_for_is_ignored(world: World) -> None:
-    app = create_gateway_app(Limits())
+    app = create_gateway_app(strict())
     app.state.gateway = Gateway(world.ports())
     async with RunningServer(app, proxy_headers=False) as server:
         assert await codes(server.url, ["203.0.113.5", "203.0.113.6", "203.0.113.7"]) == [200, 200, 429]
