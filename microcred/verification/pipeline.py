@@ -113,7 +113,14 @@ async def verify_credential(document: Any, ports: VerificationPorts, now: dateti
                             digest: str | None = None) -> VerificationReport:
     """Verify one credential at ``now`` (default: the current time); ``digest`` is its
     :func:`~.cache.document_digest` when the caller already has it."""
-    now = now or datetime.now(UTC)
+    return await _verify_credential(document, ports, now or datetime.now(UTC), digest, walked=False)
+
+
+async def _verify_credential(document: Any, ports: VerificationPorts, now: datetime, digest: str | None, *,
+                             walked: bool) -> VerificationReport:
+    """:func:`verify_credential`; ``walked``: the compaction rule already passed the credential, as part of the
+    presentation that embeds it (that walk judges each embedded credential as it would on its own, within
+    limits counted over the whole presentation: a credential it passes, it passes alone)."""
     required = required_checks(presentation=False, micro_credential=False)
     if not isinstance(document, Mapping):
         bad: tuple[CheckResult, ...] = (check_format(document),)
@@ -139,7 +146,7 @@ async def verify_credential(document: Any, ports: VerificationPorts, now: dateti
     async def status() -> list[CheckResult]:
         return await check_statuses(document, ports, now)
 
-    refused = refusal(document)
+    refused = None if walked else refusal(document)
     if refused is not None:
         checks = (refused, *_not_checked(_CREDENTIAL_ORDER[1:]))
         return VerificationReport("credential", decide(checks, required), checks, now, required,
@@ -187,11 +194,13 @@ async def verify_presentation(presentation: Any, challenge: str | None, domain: 
     proof: list[ProofCheck] = []
 
     processed: list[Processed | Exception] = []
+    walked: list[bool] = []  # the compaction rule passed the presentation, embedded credentials included
 
     async def run_format() -> list[CheckResult]:
         refused = refusal(presentation)
         if refused is not None:
             return [refused]
+        walked.append(True)
         processed.append(await _process(presentation, ports, digest))
         given = processed[0].expanded if isinstance(processed[0], Processed) else processed[0]
         return [check_format(presentation, presentation=True, digest=digest, cache=ports.cache, expanded=given,
@@ -218,7 +227,7 @@ async def verify_presentation(presentation: Any, challenge: str | None, domain: 
                                   _document_id(presentation), holder)
     checks = (*fmt, *await _guarded((CheckId.SIGNATURE,), run_proofs),
               *await _guarded((CheckId.HOLDER_BINDING,), run_binding))
-    reports = tuple([await verify_credential(vc, ports, now) for vc in embedded])
+    reports = tuple([await _verify_credential(vc, ports, now, None, walked=bool(walked)) for vc in embedded])
     own = decide(checks, required)
     # A presentation with no credentials (verifiableCredential is optional) stands on its own checks.
     verdict = combine([own, *(r.verdict for r in reports)])

@@ -116,3 +116,24 @@ async def test_revoked_credential_makes_the_presentation_invalid() -> None:
     report = await verify(presentation([doc]), world.ports(), NOW, challenge="c-123", domain="employer.example")
     assert report.check(C.HOLDER_BINDING) is not None
     assert report.verdict is V.INVALID
+
+
+async def test_embedded_credentials_are_walked_once_with_the_presentation(monkeypatch: Any) -> None:
+    from microcred.verification import pipeline
+
+    walked: list[Any] = []
+    real = pipeline.refusal
+
+    def counting(document: Any) -> Any:
+        walked.append(document.get("type"))
+        return real(document)
+
+    monkeypatch.setattr(pipeline, "refusal", counting)
+    world = World()
+    report = await verify(presentation([world.credential()]), world.ports(), NOW,
+                          challenge="c-123", domain="employer.example")
+    assert report.verdict is V.VALID, report.to_dict()
+    assert walked == [["VerifiablePresentation"]]  # the compaction rule judged the credential in that walk
+    walked.clear()
+    assert (await verify(world.credential(4244), world.ports(), NOW)).verdict is V.VALID
+    assert len(walked) == 1  # a credential on its own is walked by itself
