@@ -235,11 +235,17 @@ class _Walk:
 
 
 def _look_alike(document: Mapping[str, Any]) -> int:
-    """How many objects without an id share their *first-degree shape* with another one: the key they hang
-    under and their own keys and scalar values, nested objects standing as anonymous blank nodes. That is what
-    RDFC-1.0's first-degree hash sees of a blank node; nodes that look alike there need its costly N-degree
-    hashing (whose cost grows with how many look alike), so a document with many is refused up front."""
+    """How many objects without an id share their *first-degree shape* with another one in the same graph: the
+    key they hang under and their own keys and scalar values, nested objects standing as anonymous blank nodes.
+    That is what RDFC-1.0's first-degree hash sees of a blank node; nodes that look alike there need its costly
+    N-degree hashing (whose cost grows with how many look alike), so a document with many is refused up front.
+
+    Each credential embedded in a presentation is a named graph of its own: N-degree hashing walks the quads
+    that link a node to others, and nothing links a node in one credential to a node in another but their
+    graph names, each told apart by its own content. So look-alikes are counted per graph and the worst graph
+    counts: two credentials of one cohort side by side are not twice as costly to tell apart."""
     seen: dict[Any, int] = {}
+    graphs: list[Any] = []
     stack: list[tuple[str, Any]] = [("", document)]
     while stack:
         key, node = stack.pop()
@@ -250,7 +256,10 @@ def _look_alike(document: Mapping[str, Any]) -> int:
             continue
         shape = []
         for k, v in node.items():
-            if isinstance(v, dict | list):
+            if k == _EMBEDDED and isinstance(v, dict | list):
+                graphs.extend(_as_list(v))
+                shape.append((k, f"_:[{len(_as_list(v))}]"))
+            elif isinstance(v, dict | list):
                 stack.append((k, v))
                 shape.append((k, "_:" if isinstance(v, dict) else f"_:[{len(v)}]"))
             else:
@@ -258,7 +267,8 @@ def _look_alike(document: Mapping[str, Any]) -> int:
         if "id" not in node:
             signature = (key, tuple(sorted(shape, key=repr)))
             seen[signature] = seen.get(signature, 0) + 1
-    return sum(n for n in seen.values() if n > 1)
+    own = sum(n for n in seen.values() if n > 1)
+    return max([own, *(_look_alike(g) for g in graphs if isinstance(g, Mapping))])
 
 
 def compaction_problem(document: Mapping[str, Any], limits: Limits | None = None) -> Refusal | None:
