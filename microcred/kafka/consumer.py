@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
 from google.protobuf.message import Message
 
 from microcred.events.envelope import EventEnvelope, PoisonEvent, open_envelope, record_trace_context
@@ -90,13 +91,31 @@ class PositionSkipper(Protocol):
 
 
 class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, consumer: AIOKafkaConsumer, lookup: PositionLookup) -> None:
-        self._consumer, self._lookup = consumer, lookup
+    """Seeks newly assigned partitions to the positions stored with the state.
+
+    aiokafka rebalances in a background task, while the runner may be applying a fetch. Given the runner's
+    ``applying`` lock, a revocation waits for that fetch to be applied (every member revokes before any is
+    assigned, so the next owner then reads positions past it), and an assignment reads the positions only
+    once no fetch is in flight."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, lookup: PositionLookup,
+                 applying: asyncio.Lock | None = None) -> None:
+        self._consumer, self._lookup, self._applying = consumer, lookup, applying
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        return None
+        if self._applying is not None:
+            async with self._applying:
+                return None
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        if self._applying is None:
+            await self.seek(assigned)
+            return
+        async with self._applying:
+            await self.seek(assigned)
+
+    async def seek(self, assigned: Sequence[TopicPartition]) -> None:
+        """Seek each of ``assigned`` to its stored position, or to the beginning when none is stored."""
         for tp in assigned:
             stored = await self._lookup(tp.topic, tp.partition)
             if stored is None:
@@ -150,7 +169,7 @@ class StateWatch:
             ends = await self._consumer.end_offsets(assigned) if assigned else {}
             await self._guard.reset([(tp.topic, tp.partition) for tp in assigned])
             self._targets = {tp: int(end) for tp, end in ends.items() if end > 0}
-            await self._seek.on_partitions_assigned(assigned)
+            await self._seek.seek(assigned)
         except Exception as exc:  # the store is unreachable: the handlers retry; look again next time
             log.warning("could not check the projection state", extra={"group": self._name,
                                                                        "error": type(exc).__name__})
@@ -193,7 +212,9 @@ class ConsumerRunner:
         self._batch_handler = batch_handler
         self._skip: Callable[[Position], Awaitable[None]] | None = getattr(guard, "skip", None)
         self._group, self._max_records = group_id, max_records
-        self._listener = _SeekToStoredPositions(self._consumer, self._positions)
+        # Held while a fetch is applied: a rebalance waits for it (see _SeekToStoredPositions).
+        self._applying = asyncio.Lock()
+        self._listener = _SeekToStoredPositions(self._consumer, self._positions, self._applying)
         self._watch = None if guard is None else StateWatch(self._consumer, guard, positions, group_id,
                                                             guard_interval)
         self._stopping = asyncio.Event()
@@ -230,15 +251,20 @@ class ConsumerRunner:
                 if self._watch is not None:
                     await self._watch.poll()
                 batches = await self._consumer.getmany(timeout_ms=200, max_records=self._max_records)
-                if self._batch_handler is not None and batches:
-                    await self._apply_batch(batches)
+                async with self._applying:
+                    # A partition revoked since the fetch is left to its next owner, from the stored position.
+                    owned = self._consumer.assignment()
+                    batches = {tp: records for tp, records in batches.items() if tp in owned}
+                    if self._batch_handler is not None and batches:
+                        await self._apply_batch(batches)
+                    elif batches:
+                        for tp, records in batches.items():
+                            for record in records:
+                                await self._apply(tp, record)
+                if batches:
                     # One commit for the whole fetch (a round trip per partition cost as much as applying it).
-                    await self._consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
+                    await self._commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
                 for tp, records in batches.items():
-                    if self._batch_handler is None:
-                        for record in records:
-                            await self._apply(tp, record)
-                        await self._consumer.commit({tp: records[-1].offset + 1})
                     highwater = self._consumer.highwater(tp)
                     if highwater is not None:
                         CONSUMER_LAG.labels(self._group, tp.topic, str(tp.partition)).set(
@@ -246,6 +272,15 @@ class ConsumerRunner:
         finally:
             await self._consumer.stop()
             await self._dead_letters.stop()
+
+    async def _commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Report progress to Kafka. The positions that count are stored with the state, so a commit refused
+        because the group rebalanced meanwhile (the partition moved, the generation changed) is only noted."""
+        try:
+            await self._consumer.commit(dict(offsets))
+        except KafkaError as exc:
+            log.info("progress not committed: the group is rebalancing",
+                     extra={"group": self._group, "error": type(exc).__name__})
 
     async def _apply_batch(self, batches: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
         """Decode a whole fetch, dead-letter what cannot be decoded, hand the rest to the batch handler at once."""

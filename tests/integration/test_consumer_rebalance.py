@@ -1,0 +1,149 @@
+"""A rebalance while a runner applies a fetch: a replica joining (scale-out) or dying moves partitions.
+
+The runner must live through it: its Kafka commit after the fetch may be refused (the partition moved, the group
+generation changed), which is harmless (Kafka commits are only a progress signal) and must not end the
+projection. And the member that is assigned a partition must read its stored position only after the fetch
+in flight was applied, so that it does not go back over records applied a moment before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import CommitFailedError
+from google.protobuf.message import Message
+from redis.asyncio import Redis
+
+from microcred.events.envelope import EventEnvelope, new_envelope
+from microcred.gen.microcred.v1 import events_pb2
+from microcred.kafka.consumer import ConsumerRunner, Position
+from microcred.kafka.topics import TopicSpec, ensure_topics
+from microcred.storage.positions import apply_at_position, stored_position
+from tests.conftest import Infrastructure
+from tests.fixtures.wallet.harness import wait_for
+
+
+async def _send(bootstrap: str, topic: str, partitions: int, start: int, count: int) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for n in range(start, start + count):
+            envelope = new_envelope(events_pb2.CredentialRevoked(credential_id=f"urn:uuid:{n}"),
+                                    subject=f"urn:uuid:{n}")
+            await producer.send_and_wait(topic, envelope.SerializeToString(), partition=n % partitions)
+    finally:
+        await producer.stop()
+
+
+async def test_a_rebalance_during_a_fetch_does_not_replay_what_was_applied(
+        infrastructure: Infrastructure, unique: str) -> None:
+    bootstrap = infrastructure.kafka_bootstrap
+    prefix = f"rb{unique}."
+    await ensure_topics(bootstrap, topics=(TopicSpec("moves", 2, "-", "-"),), prefix=prefix)
+    topic = prefix + "moves"
+    await _send(bootstrap, topic, 2, 0, 4)
+
+    redis = Redis.from_url(infrastructure.redis_url)
+    projection, group = f"moves-{unique}", f"moves-{unique}"
+    invoked: list[tuple[str, Position]] = []
+    applied: list[Position] = []
+    first_fetch_started, release_first_fetch = asyncio.Event(), asyncio.Event()
+
+    def handler_of(member: str):  # type: ignore[no-untyped-def]
+        async def handler(envelope: EventEnvelope, payload: Message, position: Position) -> None:
+            invoked.append((member, position))
+            if member == "a" and not release_first_fetch.is_set():
+                first_fetch_started.set()
+                await release_first_fetch.wait()  # the fetch is in flight while the group rebalances
+            if await apply_at_position(redis, projection, position, lambda pipe: None):
+                applied.append(position)
+        return handler
+
+    async def lookup(topic: str, partition: int) -> int | None:
+        return await stored_position(redis, projection, topic, partition)
+
+    a = ConsumerRunner(bootstrap, group, [topic], handler_of("a"), lookup)
+    b = ConsumerRunner(bootstrap, group, [topic], handler_of("b"), lookup)
+    await a.start()
+    a_task = asyncio.create_task(a.run())
+    b_task: asyncio.Task[None] | None = None
+    try:
+        await asyncio.wait_for(first_fetch_started.wait(), timeout=60)
+        await b.start()  # b joins: the partitions are shared out again while a is applying its fetch
+        b_task = asyncio.create_task(b.run())
+        await asyncio.sleep(3.0)
+        release_first_fetch.set()
+
+        async def both_members_own_a_partition() -> bool:
+            return len(a._consumer.assignment()) == 1 and len(b._consumer.assignment()) == 1
+        await wait_for(both_members_own_a_partition, timeout=60)
+        await _send(bootstrap, topic, 2, 4, 4)  # after the rebalance: each member applies its partition's share
+
+        async def all_applied() -> bool:
+            return len(applied) == 8
+        await wait_for(all_applied, timeout=60)
+        assert not a_task.done(), a_task.exception() if a_task.done() else None
+        assert sorted((p.partition, p.offset) for p in applied) == sorted((n % 2, n // 2) for n in range(8))
+        # What a applied before the rebalance is not met again by whoever owns its partition now.
+        first = {(p.partition, p.offset) for m, p in invoked[:2] if m == "a"}
+        again = [(m, p) for m, p in invoked[2:] if (p.partition, p.offset) in first]
+        assert again == [], invoked
+    finally:
+        release_first_fetch.set()
+        await a.stop()
+        await b.stop()
+        await a_task if not a_task.done() else None
+        if b_task is not None:
+            await b_task
+        await redis.aclose()
+
+
+async def test_a_refused_commit_does_not_end_the_runner(infrastructure: Infrastructure, unique: str) -> None:
+    """Kafka refuses a commit when the group rebalanced meanwhile (CommitFailedError); the runner goes on."""
+    bootstrap = infrastructure.kafka_bootstrap
+    prefix = f"rc{unique}."
+    await ensure_topics(bootstrap, topics=(TopicSpec("refused", 1, "-", "-"),), prefix=prefix)
+    topic = prefix + "refused"
+    redis = Redis.from_url(infrastructure.redis_url)
+    applied: list[int] = []
+
+    async def handler(envelope: EventEnvelope, payload: Message, position: Position) -> None:
+        if await apply_at_position(redis, f"refused-{unique}", position, lambda pipe: None):
+            applied.append(position.offset)
+
+    async def lookup(topic: str, partition: int) -> int | None:
+        return await stored_position(redis, f"refused-{unique}", topic, partition)
+
+    runner = ConsumerRunner(bootstrap, f"refused-{unique}", [topic], handler, lookup)
+    refusals = 0
+    commit = runner._consumer.commit
+
+    async def refused_once(*args: object, **kwargs: object) -> None:
+        nonlocal refusals
+        if refusals == 0:
+            refusals += 1
+            raise CommitFailedError("the group has already rebalanced")
+        await commit(*args, **kwargs)
+
+    runner._consumer.commit = refused_once  # type: ignore[method-assign]
+    await runner.start()
+    task = asyncio.create_task(runner.run())
+    try:
+        await _send(bootstrap, topic, 1, 0, 1)
+
+        async def first_applied() -> bool:
+            return (applied == [0] and refusals == 1) or task.done()
+        await wait_for(first_applied, timeout=60)
+        assert (applied, refusals) == ([0], 1), task.exception() if task.done() else (applied, refusals)
+        await _send(bootstrap, topic, 1, 1, 1)
+
+        async def second_applied() -> bool:
+            return applied == [0, 1] or task.done()
+        await wait_for(second_applied, timeout=60)
+        assert not task.done(), task.exception()
+        assert applied == [0, 1]
+    finally:
+        await runner.stop()
+        await asyncio.gather(task, return_exceptions=True)
+        await redis.aclose()
