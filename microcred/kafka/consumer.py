@@ -250,7 +250,14 @@ class ConsumerRunner:
             while not self._stopping.is_set():
                 if self._watch is not None:
                     await self._watch.poll()
-                batches = await self._consumer.getmany(timeout_ms=200, max_records=self._max_records)
+                try:
+                    batches = await self._consumer.getmany(timeout_ms=200, max_records=self._max_records)
+                except KafkaError as exc:
+                    # aiokafka hands background failures (a heartbeat, a coordinator lost) to the next getmany;
+                    # the projection outlives them, resuming from where it is once the group is back.
+                    log.warning("fetch failed; retrying", extra={"group": self._group, "error": type(exc).__name__})
+                    await asyncio.sleep(1.0)
+                    continue
                 async with self._applying:
                     # A partition revoked since the fetch is left to its next owner, from the stored position.
                     owned = self._consumer.assignment()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import CommitFailedError
+from aiokafka.errors import CommitFailedError, GroupCoordinatorNotAvailableError
 from google.protobuf.message import Message
 from redis.asyncio import Redis
 
@@ -143,6 +143,50 @@ async def test_a_refused_commit_does_not_end_the_runner(infrastructure: Infrastr
         await wait_for(second_applied, timeout=60)
         assert not task.done(), task.exception()
         assert applied == [0, 1]
+    finally:
+        await runner.stop()
+        await asyncio.gather(task, return_exceptions=True)
+        await redis.aclose()
+
+
+async def test_a_failed_fetch_does_not_end_the_runner(infrastructure: Infrastructure, unique: str) -> None:
+    """aiokafka raises a background failure (heartbeat, coordinator) from the next getmany; the runner goes on."""
+    bootstrap = infrastructure.kafka_bootstrap
+    prefix = f"rf{unique}."
+    await ensure_topics(bootstrap, topics=(TopicSpec("fetch", 1, "-", "-"),), prefix=prefix)
+    topic = prefix + "fetch"
+    redis = Redis.from_url(infrastructure.redis_url)
+    applied: list[int] = []
+
+    async def handler(envelope: EventEnvelope, payload: Message, position: Position) -> None:
+        if await apply_at_position(redis, f"fetch-{unique}", position, lambda pipe: None):
+            applied.append(position.offset)
+
+    async def lookup(topic: str, partition: int) -> int | None:
+        return await stored_position(redis, f"fetch-{unique}", topic, partition)
+
+    runner = ConsumerRunner(bootstrap, f"fetch-{unique}", [topic], handler, lookup)
+    failures = 0
+    getmany = runner._consumer.getmany
+
+    async def fails_once(*args: object, **kwargs: object) -> object:
+        nonlocal failures
+        if failures == 0:
+            failures += 1
+            raise GroupCoordinatorNotAvailableError()
+        return await getmany(*args, **kwargs)
+
+    runner._consumer.getmany = fails_once  # type: ignore[method-assign]
+    await runner.start()
+    task = asyncio.create_task(runner.run())
+    try:
+        await _send(bootstrap, topic, 1, 0, 2)
+
+        async def applied_or_ended() -> bool:
+            return applied == [0, 1] or task.done()
+        await wait_for(applied_or_ended, timeout=60)
+        assert not task.done(), task.exception()
+        assert (applied, failures) == ([0, 1], 1)
     finally:
         await runner.stop()
         await asyncio.gather(task, return_exceptions=True)
