@@ -14,7 +14,7 @@ from microcred.credential.eu_elements import Concept, EUElements, OrganisationVi
 
 __all__ = ["FIELDS", "summarize"]
 
-#: Display order of the summary fields (the page labels them; see services/verifier/pages.py).
+#: Display order of the summary fields (the page labels them; see services/verifier/api/pages.py).
 FIELDS: tuple[str, ...] = (
     "title", "learner", "awarding_body", "issuer", "country", "issued_at", "valid_until", "learning_outcomes",
     "credit_points", "workload_hours", "eqf_level", "assessment", "participation", "supervision",

@@ -21,7 +21,7 @@ Besides the shared Kafka/Redis/HTTP settings:
   model in Redis and its consumer group;
 * ``MICROCRED_MAX_IN_FLIGHT`` (256) and ``MICROCRED_SHED_QUEUE_DELAY_MS`` (20): process saturation limits; past
   either (the queueing delay for 100 ms, under a stream of requests), a share of new requests is shed with
-  429 + ``Retry-After`` (:mod:`services.verifier.admission`; 0 disables);
+  429 + ``Retry-After`` (:mod:`services.verifier.api.admission`; 0 disables);
 * ``MICROCRED_HTTP_WORKERS`` (1): uvicorn worker processes of ``python -m services.verifier.main``; each keeps
   its own status-list cache from Kafka, its own caches and limits (one per core; in Kubernetes keep 1 and
   scale pods);
@@ -38,7 +38,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from microcred.settings import HttpServiceSettings
-from services.verifier.limits import parse_networks
+from services.verifier.api.limits import parse_networks
 
 
 class Settings(HttpServiceSettings):

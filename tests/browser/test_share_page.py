@@ -25,8 +25,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from services.verifier.api import Gateway, create_gateway_app
-from services.verifier.sources import WalletClient
+from services.verifier.adapters.sources import WalletClient
+from services.verifier.api.routes import create_gateway_app
+from services.verifier.application import Gateway
 from tests.verifier_support import World
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"

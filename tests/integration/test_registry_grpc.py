@@ -46,7 +46,7 @@ from microcred.registry.ports import IssuanceRefusal, KeyProblem
 from microcred.registry.projector import RegistryProjection, start_registry_projection
 from microcred.registry.redis_registry import RedisRegistry
 from services.issuer.registry_api import RegistryApi
-from services.verifier.trust_api import trust_router
+from services.verifier.api.trust import trust_router
 from tests.conftest import Infrastructure
 from tests.unit.test_registry_api import field_violations, rpc_error, start_registry_server
 from tests.unit.test_registry_contract import HOST, accreditation, org

@@ -1,6 +1,6 @@
 """The verifier gateway over a real uvicorn socket, with real Kafka and Redis and the real revocation service.
 
-The gateway (``services.verifier.main.create_app``) consumes the trust registry and the status lists from
+The gateway (``services.verifier.app.create_app``) consumes the trust registry and the status lists from
 Kafka. The test registers and accredits a did:web issuer by publishing registry events, reserves status
 indexes from an in-process revocation service (as the issuer service does), signs an OB 3.0 micro-credential
 with the issuer's key, and then: verify -> valid; revoke over gRPC -> the gateway reports REVOKED within one
@@ -34,8 +34,8 @@ from microcred.registry.did_web import did_web_id, method_id
 from microcred.registry.domain import timestamp
 from microcred.status.build import status_entry
 from services.revocation.harness import Harness, IssuedCredential, start_harness
+from services.verifier.app import create_app
 from services.verifier.config import Settings
-from services.verifier.main import create_app
 from tests.conftest import Infrastructure
 from tests.unit.factories import ISSUED_AT, organisation, valid_micro_credential
 from tests.verifier_support import RunningServer

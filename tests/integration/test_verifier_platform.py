@@ -22,8 +22,8 @@ import pytest
 from microcred import pki
 from microcred.gen.microcred.v1 import issuer_pb2, revocation_pb2
 from services.issuer.harness import IssuerHarness, start_issuer_harness
+from services.verifier.app import create_app
 from services.verifier.config import Settings
-from services.verifier.main import create_app
 from tests.conftest import Infrastructure
 from tests.unit.factories import valid_micro_credential
 from tests.verifier_support import RunningServer

@@ -1,6 +1,6 @@
 """Hostile documents cost the real gateway bounded work: a named reason for each, and everyone else keeps being served.
 
-The gateway (``services.verifier.main.create_app``, real Kafka and Redis, a real uvicorn socket) gets poison
+The gateway (``services.verifier.app.create_app``, real Kafka and Redis, a real uvicorn socket) gets poison
 requests at about 10 per second for a few seconds: directed rings of 200 and 2,000 blank nodes under an inline
 ``@vocab`` context (the shape that cost 15 s of CPU in issue 14), the same ring with blank-node ids under pinned
 contexts only, a document with 100 proofs, and a symmetric tree of identical blank nodes (10 to 30 s of pyld
@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from microcred.credential.ob3 import issuer_profile, render_achievement_credential
 from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
 from microcred.crypto.did_key import did_key_from_public_key, verification_method_id
+from services.verifier.app import create_app
 from services.verifier.config import Settings
-from services.verifier.main import create_app
 from tests.conftest import Infrastructure
 from tests.unit.factories import ISSUED_AT, organisation, valid_micro_credential
 from tests.verifier_support import RunningServer

@@ -15,8 +15,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from services.verifier.api import Gateway, create_gateway_app
-from services.verifier.sources import WalletClient
+from services.verifier.adapters.sources import WalletClient
+from services.verifier.api.routes import create_gateway_app
+from services.verifier.application import Gateway
 from tests.verifier_support import Limits, World
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.registry.memory import InMemoryRegistry
-from services.verifier.trust_api import render_html, trust_list, trust_router
+from services.verifier.api.trust import render_html, trust_list, trust_router
 from tests.unit.test_registry_contract import (
     MemoryHarness,
     accredited,

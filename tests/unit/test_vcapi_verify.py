@@ -13,8 +13,9 @@ from fastapi import FastAPI
 
 from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
 from microcred.crypto.did_key import did_key_from_public_key, verification_method_id
-from services.verifier.api import Gateway, create_gateway_app
-from services.verifier.vcapi import router
+from services.verifier.api.routes import create_gateway_app
+from services.verifier.api.vcapi import router
+from services.verifier.application import Gateway
 from tests.unit.test_verification_gateway import Limits
 from tests.verifier_support import World
 

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.verifier.api import Gateway, create_gateway_app
-from services.verifier.sources import WalletClient
+from services.verifier.adapters.sources import WalletClient
+from services.verifier.api.routes import create_gateway_app
+from services.verifier.application import Gateway
 from tests.verifier_support import Limits, World
 
 TOKEN = "A" * 43

@@ -12,10 +12,11 @@ import httpx
 import pytest
 from fastapi.responses import PlainTextResponse
 
-from services.verifier.admission import Admission, QueueDelayProbe
-from services.verifier.api import Gateway, create_gateway_app
-from services.verifier.edge import GatewayApp
-from services.verifier.limits import ClientBuckets
+from services.verifier.api.admission import Admission, QueueDelayProbe
+from services.verifier.api.edge import GatewayApp
+from services.verifier.api.limits import ClientBuckets
+from services.verifier.api.routes import create_gateway_app
+from services.verifier.application import Gateway
 from tests.unit.test_verification_gateway import Limits
 from tests.verifier_support import World
 

@@ -8,8 +8,9 @@ import socket
 import httpx
 import pytest
 
-from services.verifier.api import Gateway, create_gateway_app
-from services.verifier.sources import WalletClient
+from services.verifier.adapters.sources import WalletClient
+from services.verifier.api.routes import create_gateway_app
+from services.verifier.application import Gateway
 from tests.unit.test_verification_gateway import Limits, client
 from tests.verifier_support import World
 

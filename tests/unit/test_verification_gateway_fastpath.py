@@ -19,8 +19,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from microcred.telemetry import configure_telemetry
-from services.verifier.api import Gateway, create_gateway_app
-from services.verifier.edge import GatewayApp
+from services.verifier.api.edge import GatewayApp
+from services.verifier.api.routes import create_gateway_app
+from services.verifier.application import Gateway
 from tests.unit.test_verification_gateway import Limits
 from tests.unit.test_verification_presentation import presentation
 from tests.verifier_support import World

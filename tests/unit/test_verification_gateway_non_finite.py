@@ -32,8 +32,9 @@ def _body(world: World, literal: str) -> bytes:
 @pytest.mark.parametrize("fast_path", [True, False])
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999", "-1e999"])
 async def test_non_finite_numbers_are_400_naming_the_field(world: World, literal: str, fast_path: bool) -> None:
-    from services.verifier.api import Gateway, create_gateway_app
-    from services.verifier.sources import WalletClient
+    from services.verifier.adapters.sources import WalletClient
+    from services.verifier.api.routes import create_gateway_app
+    from services.verifier.application import Gateway
     from tests.unit.test_verification_gateway import fake_wallet
 
     app = create_gateway_app(Limits(), fast_path=fast_path)

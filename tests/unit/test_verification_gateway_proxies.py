@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from services.verifier.api import Gateway, create_gateway_app
+from services.verifier.api.limits import TrustedProxies
+from services.verifier.api.routes import create_gateway_app
+from services.verifier.application import Gateway
 from services.verifier.config import Settings
-from services.verifier.limits import TrustedProxies
 from tests.verifier_support import Limits, RunningServer, World
 
 

@@ -16,7 +16,8 @@ from microcred.credential.ob3 import issuer_profile, render_achievement_credenti
 from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
 from microcred.crypto.did_key import did_key_from_public_key, verification_method_id
 from microcred.status.build import status_entry
-from services.verifier.api import Gateway, create_gateway_app
+from services.verifier.api.routes import create_gateway_app
+from services.verifier.application import Gateway
 from tests.unit.factories import ISSUED_AT, organisation, valid_micro_credential
 from tests.unit.test_verification_gateway import Limits
 from tests.verifier_support import RunningServer, World
@@ -52,7 +53,7 @@ def fake_wallet(credential: dict[str, Any]) -> httpx.AsyncClient:
 
 
 async def serve(world: World, credential: dict[str, Any]) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
-    from services.verifier.sources import WalletClient
+    from services.verifier.adapters.sources import WalletClient
 
     app = create_gateway_app(Limits())
     app.state.gateway = Gateway(world.ports(), WalletClient("http://wallet.test", fake_wallet(credential)))

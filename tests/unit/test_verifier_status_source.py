@@ -13,7 +13,7 @@ from microcred.credential.ob3 import issuer_profile, render_achievement_credenti
 from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
 from microcred.status.build import status_entry
 from microcred.verification import verify
-from services.verifier.sources import GatewayStatusSource
+from services.verifier.adapters.sources import GatewayStatusSource
 from tests.unit.factories import ISSUED_AT, NOW, organisation, valid_micro_credential
 from tests.verifier_support import World
 

@@ -1,6 +1,6 @@
 """Server-rendered pages for people (employers): a shared credential, its checks and its issuer's accreditation.
 
-Rendered with Jinja2 (autoescaping on) from ``services/verifier/templates``. The language is ``?lang=`` when
+Rendered with Jinja2 (autoescaping on) from ``services/verifier/api/templates``. The language is ``?lang=`` when
 given, else the best ``Accept-Language`` match, else English (English and Polish). Accessibility basics
 (WCAG 2.1 AA): ``lang`` on ``<html>``, a skip link, real tables with captions and header cells, every mark
 spelled out in text (never colour alone), colours with at least 4.5:1 contrast, visible focus outlines, no

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI
 
-from services.verifier.admission import Admission, Refusal
-from services.verifier.fastpath import ROUTE, FastVerify, Message, Receive, Scope, Send, dumps
-from services.verifier.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from services.verifier.api.admission import Admission, Refusal
+from services.verifier.api.fastpath import ROUTE, FastVerify, Message, Receive, Scope, Send, dumps
+from services.verifier.api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 
 __all__ = ["GatewayApp"]
 

@@ -7,20 +7,18 @@
 ``GET  /v1/shares/{token}/report``       resolve a wallet share link and verify what it holds
 ``GET  /share/{token}``                  the employer page of a share link (also ``/shares/{token}``)
 ``GET  /`` and ``POST /view``            paste a credential (form) and see the same page
-``GET  /trust-list``, ``/issuers/...``   the trust registry view (``trust_router``), mounted by ``main``
+``GET  /trust-list``, ``/issuers/...``   the trust registry view (``trust_router``), mounted by ``app``
 =======================================  ==================================================================
 
 Messages follow ``?lang=`` or ``Accept-Language`` (English, Polish). Errors are RFC 9457 problem+json
 (:mod:`~.problems`). Handlers reach their dependencies through ``request.app.state.gateway``
-(:class:`Gateway`), set by ``main`` at start-up or directly by tests.
+(:class:`~services.verifier.application.Gateway`), set by :mod:`services.verifier.app` at start-up or by tests.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
@@ -29,24 +27,30 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from microcred.verification import VerificationPorts, VerificationReport, verify
 from microcred.verification.messages import pick_language
 from microcred.verification.policy import combine
-from services.verifier.admission import Admission
-from services.verifier.edge import GatewayApp
-from services.verifier.fastpath import FastVerify
-from services.verifier.limits import BodyLimitMiddleware, TrustedProxies, add_cors
-from services.verifier.pages import render_error, render_home, render_reports
-from services.verifier.problems import (
+from services.verifier.api.admission import Admission
+from services.verifier.api.edge import GatewayApp
+from services.verifier.api.fastpath import FastVerify
+from services.verifier.api.limits import BodyLimitMiddleware, TrustedProxies, add_cors
+from services.verifier.api.pages import render_error, render_home, render_reports
+from services.verifier.api.problems import (
     Problem,
     install_problem_handlers,
     non_finite_field,
     non_finite_problem,
     problem,
 )
-from services.verifier.sources import ShareGone, ShareNotFound, WalletClient, WalletUnavailable
+from services.verifier.application import (
+    Gateway,
+    ShareGone,
+    ShareNotFound,
+    WalletUnavailable,
+    share_reports,
+    verify_one,
+)
 
-__all__ = ["CheckOut", "Gateway", "GatewayLimits", "ReportOut", "ShareReportOut", "create_gateway_app", "router",
+__all__ = ["CheckOut", "GatewayLimits", "ReportOut", "ShareReportOut", "create_gateway_app", "router",
            "unwrap"]
 
 _MAX_PARAM = 512
@@ -64,14 +68,6 @@ class GatewayLimits(Protocol):
     rate_limit_per_second: float
     rate_limit_burst: int
     cors_origins: list[str]
-
-
-@dataclass
-class Gateway:
-    """What the routes need: the verification ports and the wallet client (None: share links unavailable)."""
-
-    ports: VerificationPorts
-    wallet: WalletClient | None = None
 
 
 class CheckOut(BaseModel):
@@ -184,16 +180,8 @@ async def verify_document(
     if isinstance(unwrapped, JSONResponse):
         return unwrapped
     document, challenge, domain = unwrapped
-    report = await verify(document, _gateway(request).ports, challenge=challenge, domain=domain)
+    report = await verify_one(_gateway(request), document, challenge, domain)
     return JSONResponse(report.to_dict(pick_language(lang, accept_language)))
-
-
-async def _share_reports(gateway: Gateway, token: str) -> tuple[list[VerificationReport], str | None]:
-    if gateway.wallet is None:
-        raise WalletUnavailable("no wallet is configured")
-    shared = await gateway.wallet.share(token)
-    now = datetime.now(UTC)
-    return [await verify(doc, gateway.ports, now) for doc in shared.credentials], shared.expires_at
 
 
 @router.get("/v1/shares/{token}/report", summary="Verify what a wallet share link holds", response_model=None,
@@ -204,7 +192,7 @@ async def share_report(request: Request, token: str = _TOKEN_PATH,
     """One report per shared credential and the combined verdict."""
     language = pick_language(lang, accept_language)
     try:
-        reports, expires = await _share_reports(_gateway(request), token)
+        reports, expires = await share_reports(_gateway(request), token)
     except ShareNotFound:
         return problem(404, "no such share link", code="share-not-found", field="token")
     except ShareGone:
@@ -240,7 +228,7 @@ async def share_page(request: Request, token: str = _TOKEN_PATH, lang: str | Non
     language = pick_language(lang, accept_language)
     path = request.url.path
     try:
-        reports, expires = await _share_reports(_gateway(request), token)
+        reports, expires = await share_reports(_gateway(request), token)
     except (ShareNotFound, ShareGone, WalletUnavailable) as exc:
         status = 404 if isinstance(exc, ShareNotFound) else 410 if isinstance(exc, ShareGone) else 503
         return HTMLResponse(render_error(language, _ERROR_TEXT[language][status], path=path), status_code=status)
@@ -267,7 +255,7 @@ async def view(request: Request, lang: str | None = Query(None, max_length=35),
             raise ValueError("a number is not finite")
     except ValueError:
         return HTMLResponse(render_error(language, _ERROR_TEXT[language][422], path="/"), status_code=422)
-    report = await verify(document, _gateway(request).ports)
+    report = await verify_one(_gateway(request), document, None, None)
     return HTMLResponse(render_reports([report], language, path="/"))
 
 

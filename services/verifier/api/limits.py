@@ -29,7 +29,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from services.verifier.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from services.verifier.api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 
 __all__ = ["BodyLimitMiddleware", "ClientBuckets", "TokenBucket", "TrustedProxies", "add_cors", "parse_networks",
            "send_problem"]

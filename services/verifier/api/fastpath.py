@@ -38,8 +38,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from microcred.verification import document_digest, verify
 from microcred.verification.messages import pick_language
-from services.verifier.limits import send_problem
-from services.verifier.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from services.verifier.api.limits import send_problem
+from services.verifier.api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 
 __all__ = ["ROUTE", "FastVerify", "dumps"]
 

@@ -33,7 +33,7 @@ from fastapi.responses import JSONResponse, Response
 from microcred.verification import VerificationReport, verify_credential, verify_presentation
 from microcred.verification.checks import CheckId, CheckResult, CheckStatus, Reason
 from microcred.verification.policy import Verdict
-from services.verifier.problems import PROBLEM_BASE, non_finite_field, non_finite_problem, problem
+from services.verifier.api.problems import PROBLEM_BASE, non_finite_field, non_finite_problem, problem
 
 __all__ = ["router"]
 

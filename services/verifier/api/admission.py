@@ -38,7 +38,7 @@ from collections.abc import Callable, Collection, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.verifier.limits import ClientBuckets, TrustedProxies
+from services.verifier.api.limits import ClientBuckets, TrustedProxies
 
 __all__ = ["Admission", "QueueDelayProbe", "Refusal"]
 

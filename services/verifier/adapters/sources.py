@@ -30,8 +30,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-__all__ = ["GatewayStatusSource", "ShareGone", "ShareNotFound", "SharedCredentials", "WalletClient",
-           "WalletUnavailable", "valid_token"]
+from services.verifier.application import SharedCredentials, ShareGone, ShareNotFound, WalletUnavailable
+
+__all__ = ["GatewayStatusSource", "WalletClient", "valid_token"]
 
 log = logging.getLogger(__name__)
 
@@ -137,29 +138,6 @@ class GatewayStatusSource:
         while len(self._fetched) > self._max_kept:
             self._fetched.popitem(last=False)
         return credential, obtained
-
-
-@dataclass(frozen=True)
-class SharedCredentials:
-    """What a share link points at."""
-
-    credentials: list[Any]
-    expires_at: str | None
-
-
-class ShareNotFound(Exception):
-    """No such share link (or a malformed token)."""
-
-
-class ShareGone(Exception):
-    """The share link expired or was withdrawn."""
-
-
-class WalletUnavailable(Exception):
-    """The wallet could not be asked (not configured, down, or a bad answer).
-
-    Its text is for the log; public answers say only that the wallet could not be reached.
-    """
 
 
 def valid_token(token: str) -> bool:
