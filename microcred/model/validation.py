@@ -264,12 +264,19 @@ class _Checker:
             self.add("workload.hours", f"{w.hours} is not a positive number of hours", OUT_OF_RANGE)
 
     def credit_points(self, path: str, points: str) -> None:
+        text = points.strip()
+        if text.startswith("-") and _DECIMAL.fullmatch(text[1:]):  # a number, just not one that can be credits
+            self.add(path, f"credit points must be positive (got {text})", OUT_OF_RANGE)
+            return
         if not _DECIMAL.fullmatch(points):
             self.add(path, f"'{points}' is not a decimal number like '5' or '2.5'", INVALID_FORMAT)
             return
         value = Decimal(points)
-        if not Decimal(0) < value <= MAX_CREDIT_POINTS:
-            self.add(path, f"{points} is outside (0, {MAX_CREDIT_POINTS}]", OUT_OF_RANGE)
+        if value == 0:
+            self.add(path, "credit points must be positive (got 0); leave them out and give hours instead",
+                     OUT_OF_RANGE)
+        elif value > MAX_CREDIT_POINTS:
+            self.add(path, f"credit points must be at most {MAX_CREDIT_POINTS} (got {points})", OUT_OF_RANGE)
         if "." in points and len(points.split(".")[1].rstrip("0")) > 2:
             self.add(path, f"{points} has more than two decimals", INVALID_FORMAT)
 

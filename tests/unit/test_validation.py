@@ -288,7 +288,7 @@ FAILING: list[tuple[str, Mutation, str, str]] = [
         "workload.credit_points",
         INVALID_FORMAT,
     ),
-    ("ects-negative", _set("workload.credit_points", "-1"), "workload.credit_points", INVALID_FORMAT),
+    ("ects-negative", _set("workload.credit_points", "-1"), "workload.credit_points", OUT_OF_RANGE),
     ("ects-without-system", _clear("workload", "credit_system"), "workload.credit_system", REQUIRED),
     (
         "system-without-points",
@@ -651,3 +651,16 @@ def test_trailing_newlines_and_non_ascii_digits_are_rejected(path: str, value: s
     mc = valid_micro_credential()
     _set(path, value)(mc)
     assert [v.field for v in _validate(mc)] == [path]
+
+
+@pytest.mark.parametrize(("points", "message"), [
+    ("-5", "credit points must be positive (got -5)"),
+    ("0", "credit points must be positive (got 0)"),
+    ("60.5", "credit points must be at most 60 (got 60.5)"),
+    ("five", "'five' is not a decimal number like '5' or '2.5'"),
+])
+def test_credit_point_errors_say_what_is_wrong(points: str, message: str) -> None:
+    mc = valid_micro_credential()
+    mc.workload.credit_points = points
+    [violation] = [v for v in _validate(mc) if v.field == "workload.credit_points"]
+    assert violation.description.startswith(message), violation
