@@ -40,7 +40,8 @@ from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.gen.microcred.v1 import events_pb2, issuer_pb2, registry_pb2, status_pb2
 from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import CREDENTIALS
-from microcred.model.errors import INVALID_FORMAT, REQUIRED, FieldViolation
+from microcred.model.differences import changed_fields
+from microcred.model.errors import INCONSISTENT, INVALID_FORMAT, REQUIRED, FieldViolation
 from microcred.pki import ROLE_ISSUER, actor_name
 from microcred.registry.domain import certificate_pinned, current_verification_method
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
@@ -51,7 +52,7 @@ from services.issuer.store import CredentialStore, StoreNotReady
 from services.issuer.validation_cache import CohortValidator
 
 __all__ = ["MAX_KEY_LENGTH", "REGISTRY_REBUILDING", "Caller", "Issuance", "IssueItem", "Outcome", "Refusal",
-           "caller_refusal", "deny", "issued_credential", "issued_envelope", "signing_key",
+           "caller_refusal", "deny", "issued_credential", "issued_envelope", "key_conflict", "signing_key",
            "status_entry_json"]
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,26 @@ def issued_envelope(caller: Caller, event: events_pb2.CredentialIssued, occurred
                          tenant=caller.agency_id, issuer_id=caller.issuer_id, subject=cid, actor=caller.actor,
                          payload=event.SerializeToString(deterministic=True), payload_type=_ISSUED_TYPE,
                          occurred_at=occurred_at)
+
+
+#: What may differ between two requests with one key: the issue date a client sets to "now" on each run.
+_MAY_DIFFER_ON_RETRY = ("issued_at",)
+
+
+def key_conflict(item: IssueItem, earlier: pb.MicroCredential) -> Refusal | None:
+    """ALREADY_EXISTS naming the fields that differ when ``item`` reuses the key of another credential's
+    content, or None when it is the same request again (then the earlier credential is the answer)."""
+    changed = changed_fields(earlier, item.credential, ignore=_MAY_DIFFER_ON_RETRY)
+    if not changed:
+        return None
+    shown = changed[:20]
+    more = f" and {len(changed) - len(shown)} more" if len(changed) > len(shown) else ""
+    return Refusal(code_pb2.ALREADY_EXISTS,
+                   f"idempotency key {item.idempotency_key!r} was used for a credential with other content "
+                   f"({', '.join(shown)}{more} differ); nothing was issued. To replace that credential, correct "
+                   f"it (revoke it as superseded and issue the new one under a new key)",
+                   tuple(FieldViolation(path, "differs from the credential issued under this key", INCONSISTENT)
+                         for path in shown), reason="IDEMPOTENCY_KEY_REUSED")
 
 
 def _key_violations(key: str) -> list[FieldViolation]:
@@ -242,8 +263,17 @@ class Issuance:
             log.error("credential store unavailable", extra={"error": repr(exc)})
             return self._fill(items, outcomes, Refusal(code_pb2.UNAVAILABLE, "credential store unavailable; retry"))
         for cid, envelope in issued.items():
-            outcomes[first[cid]] = issued_credential(envelope)[0]
-        todo = {cid: i for cid, i in first.items() if cid not in issued}
+            answer, event = issued_credential(envelope)
+            conflict = key_conflict(items[first[cid]], event.credential)
+            answer.already_issued = True  # answered before under this key: nothing is issued now
+            outcomes[first[cid]] = conflict or answer
+        for cid, envelope in list(pending.items()):  # signed before (a crash, a failed publish): same rule
+            if cid in first and cid not in issued:
+                conflict = key_conflict(items[first[cid]], issued_credential(envelope)[1].credential)
+                if conflict is not None:
+                    outcomes[first[cid]] = conflict
+                    del pending[cid]
+        todo = {cid: i for cid, i in first.items() if cid not in issued and outcomes[i] is None}
         if todo:
             await self._issue_new(caller, items, todo, pending, outcomes)
         return self._fill(items, outcomes, Refusal(code_pb2.INTERNAL, "not processed"))

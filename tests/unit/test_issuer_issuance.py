@@ -211,11 +211,31 @@ async def test_a_batch_gives_each_item_its_own_result() -> None:
 async def test_a_retried_key_returns_the_original_and_issues_nothing_new() -> None:
     r = rig()
     [first] = await r.issuance.issue(UNI_A, [item("row-7")])
+    retry = valid_micro_credential()
+    retry.issued_at.seconds -= 3_600  # a re-run stamps its own "now": the same request all the same
+    [again] = await r.issuance.issue(UNI_A, [item("row-7", retry)])
+    assert issued(again).already_issued and not issued(first).already_issued
+    again_without_flag = issuer_pb2.IssuedCredential()
+    again_without_flag.CopyFrom(issued(again))
+    again_without_flag.ClearField("already_issued")
+    assert again_without_flag == issued(first)
+    assert len(r.published()) == 1
+
+
+async def test_a_key_reused_for_other_content_is_a_conflict_naming_the_fields() -> None:
+    r = rig()
+    [first] = await r.issuance.issue(UNI_A, [item("row-7")])
     changed = valid_micro_credential()
     changed.title.values["en"] = "Something else"
+    changed.learner.full_name = "Ana Corrected"
     [again] = await r.issuance.issue(UNI_A, [item("row-7", changed)])
-    assert issued(again) == issued(first)
-    assert len(r.published()) == 1
+    conflict = refusal(again)
+    assert conflict.code == code_pb2.ALREADY_EXISTS and conflict.reason == "IDEMPOTENCY_KEY_REUSED"
+    assert [v.field for v in conflict.violations] == ["learner.full_name", "title.values[en]"]
+    assert "learner.full_name, title.values[en] differ" in conflict.message
+    assert len(r.published()) == 1  # nothing issued
+    [same] = await r.issuance.issue(UNI_A, [item("row-7")])
+    assert issued(same).credential_id == issued(first).credential_id
 
 
 async def test_duplicate_keys_in_one_chunk_issue_once() -> None:
@@ -257,6 +277,22 @@ async def test_a_failed_publish_answers_unavailable_and_the_retry_publishes_the_
     assert envelope.SerializeToString() == pending  # the very same signed credential, same event id
     assert r.verify(answer.credential_json) is True and not r.store.pending
     assert r.source.reservations == 1
+
+
+async def test_a_key_signed_but_not_published_is_a_conflict_for_other_content_too() -> None:
+    r = rig()
+    r.publisher.fail_next = ConnectionError("kafka down")
+    [failed] = await r.issuance.issue(UNI_A, [item("k")])
+    assert refusal(failed).code == code_pb2.UNAVAILABLE and len(r.store.pending) == 1
+    changed = valid_micro_credential()
+    changed.learner.email = "other@example.org"
+    [conflict] = await r.issuance.issue(UNI_A, [item("k", changed)])
+    assert refusal(conflict).code == code_pb2.ALREADY_EXISTS
+    assert [v.field for v in refusal(conflict).violations] == ["learner.email"]
+    assert r.publisher.topics == {}  # the pending credential was not published under the other content
+    [retried] = await r.issuance.issue(UNI_A, [item("k")])
+    assert not issued(retried).already_issued  # first answered now: new to the caller
+    assert len(r.published()) == 1
 
 
 async def test_a_failed_record_after_publishing_still_answers_issued() -> None:

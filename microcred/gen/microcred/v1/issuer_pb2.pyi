@@ -14,16 +14,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class IssuedCredential(_message.Message):
-    __slots__ = ("credential_id", "credential_json", "status_entries", "issued_at")
+    __slots__ = ("credential_id", "credential_json", "status_entries", "issued_at", "already_issued")
     CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_JSON_FIELD_NUMBER: _ClassVar[int]
     STATUS_ENTRIES_FIELD_NUMBER: _ClassVar[int]
     ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_ISSUED_FIELD_NUMBER: _ClassVar[int]
     credential_id: str
     credential_json: str
     status_entries: _containers.RepeatedCompositeFieldContainer[_status_pb2.StatusEntry]
     issued_at: _timestamp_pb2.Timestamp
-    def __init__(self, credential_id: _Optional[str] = ..., credential_json: _Optional[str] = ..., status_entries: _Optional[_Iterable[_Union[_status_pb2.StatusEntry, _Mapping]]] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    already_issued: bool
+    def __init__(self, credential_id: _Optional[str] = ..., credential_json: _Optional[str] = ..., status_entries: _Optional[_Iterable[_Union[_status_pb2.StatusEntry, _Mapping]]] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., already_issued: _Optional[bool] = ...) -> None: ...
 
 class IssueFailure(_message.Message):
     __slots__ = ("code", "message", "field_violations")
