@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from services.wallet.deps import Context, Learner
-from services.wallet.shares import Share
+from services.wallet.share_link import Share
 
 router = APIRouter(prefix="/v1", tags=["sharing"])
 public = APIRouter(prefix="/v1", tags=["public"])

@@ -27,7 +27,8 @@ from services.wallet.holdings import Clock, Holdings, PathwayCompletions
 from services.wallet.importer import CredentialVerifier
 from services.wallet.pathway_codec import published_envelope
 from services.wallet.presentations import build_presentation, sign_presentation
-from services.wallet.shares import Resolution, Share, ShareLinks
+from services.wallet.share_link import Resolution, Share
+from services.wallet.shares import ShareLinks
 from services.wallet.stacking import Pathway, PathwayProgress
 from services.wallet.store import CredentialStore
 

@@ -15,7 +15,7 @@ from google.protobuf.message import Message
 
 from microcred.events.envelope import EventEnvelope
 from microcred.gen.microcred.v1 import events_pb2
-from services.wallet.domain import HeldCredential, Source
+from services.wallet.domain import HeldCredential, Source, StatusChange
 from services.wallet.elements import (
     elements_from_document,
     elements_from_event,
@@ -26,9 +26,8 @@ from services.wallet.elements import (
 )
 from services.wallet.pathway_codec import InvalidPathway, pathway_from_event
 from services.wallet.sealing import Sealer
-from services.wallet.shares import Share, share_from_event
+from services.wallet.share_link import Share, share_from_event
 from services.wallet.stacking import Pathway
-from services.wallet.store import StatusChange
 
 
 class UnusableEvent(Exception):

@@ -150,6 +150,16 @@ class CredentialFilter:
         return not (self.issued_until is not None and (issued is None or issued.date() > self.issued_until))
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """One status event (revoked, suspended or reinstated), reduced to what the read model stores."""
+
+    credential_id: str
+    revoked: bool | None = None
+    suspended: bool | None = None
+    reason: str = ""
+
+
 def normalise_email(email: str) -> str:
     """The e-mail form that issuers hash (trimmed, lower case), as the OB 3.0 renderer does."""
     return email.strip().lower()

@@ -42,12 +42,12 @@ from microcred.storage.positions import ProjectionEpoch, apply_batch_at_position
 from services.wallet.account_state import AccountState
 from services.wallet.accounts import Accounts
 from services.wallet.changes import Change, Issued, PathwayDefined, UnusableEvent, change_of, issued_credential
-from services.wallet.domain import HeldCredential
+from services.wallet.domain import HeldCredential, StatusChange
 from services.wallet.holdings import PathwayCompletions, completed_key
 from services.wallet.projection import BatchWrite
 from services.wallet.sealing import Sealer
 from services.wallet.shares import ShareLinks
-from services.wallet.store import CredentialStore, StatusChange
+from services.wallet.store import CredentialStore
 
 __all__ = ["WALLET_TOPICS", "UnusableEvent", "WalletIntake", "build_intake", "issued_credential"]
 

@@ -31,9 +31,10 @@ from services.wallet.changes import (
     PathwayDone,
     ShareChanged,
 )
+from services.wallet.domain import StatusChange
 from services.wallet.holdings import completion_marker
 from services.wallet.shares import ShareLinks
-from services.wallet.store import CredentialStore, StatusChange, text
+from services.wallet.store import CredentialStore, text
 
 
 def _unconfirmed_salts(change: Change) -> list[str]:

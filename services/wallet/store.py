@@ -25,7 +25,6 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -37,6 +36,7 @@ from services.wallet.domain import (
     HeldCredential,
     Identity,
     Source,
+    StatusChange,
     dumps,
     effective_status,
     email_index,
@@ -54,16 +54,6 @@ async def r(result: Awaitable[Any] | Any) -> Any:
 def text(value: bytes | str | None) -> str | None:
     """A Redis reply as text."""
     return value.decode("utf-8") if isinstance(value, bytes) else value
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    """One status event, reduced to what the read model stores."""
-
-    credential_id: str
-    revoked: bool | None = None
-    suspended: bool | None = None
-    reason: str = ""
 
 
 def record_fields(credential: HeldCredential) -> dict[str, str]:
