@@ -1,159 +1,253 @@
-"""``mcred issue``: issue a cohort from a CSV file through the batch RPC, with a progress bar and a results file.
+"""``mcred issue``: issue a cohort from a CSV or XLSX file through the batch RPC.
 
 ::
 
-    mcred issue --csv cohort.csv --template achievement.yaml --server issuer.example:50051 --tls-dir uni-a/
+    mcred issue --file cohort.csv --template achievement.yaml --server issuer.example:50051 --tls-dir uni-a/
+    mcred issue --file cohort.xlsx --template achievement.yaml --dry-run
 
-Each CSV row becomes one item of ``IssuerService.IssueCredentials`` (see :mod:`microcred.credential.cohort` for
-the template and the columns). ``--tls-dir`` holds ``ca.crt`` and the issuer's client certificate (as written by
-``mcred issuer cert``). The results CSV (default ``<csv>.results.csv``) has one line per row: the credential id,
-or the error code and every reason. Idempotency keys come from the rows, so after any failure the same command
-can simply be run again: rows issued before get their original credential back, nothing is issued twice.
-Exit code 0 when every row was issued, 1 when some were not, 2 when nothing could be started.
+The file format (every column, every template field, an example) is ``docs/cohort-format.md``; the rows
+become items of ``IssuerService.IssueCredentials`` (:mod:`microcred.credential.cohort`), and
+:mod:`microcred.cli.cohort_run` runs them. ``--tls-dir`` holds ``ca.crt`` and the issuer's client certificate
+(as written by ``mcred issuer cert``).
+
+Before anything is sent, the header, the template and the client are checked; an error there stops the run
+(exit 2). Each run writes a new results file (``<file>.results-<UTC time>.csv``, or ``--results``): one line
+per row with its status (issued, already_issued, conflict, invalid, refused, not_processed), the credential
+id, or the error code and every reason. Idempotency keys come from the rows, so the same command can be run
+again after any failure: rows issued before are reported as already issued, nothing is issued twice, and a
+row whose content changed under the same key is a conflict naming the changed fields.
+
+Exit codes: 0 every row issued (now or before); 1 some rows were not; 2 nothing could be started (file,
+template, client certificate or permission).
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-from collections.abc import AsyncIterator
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-import grpc
 import typer
-from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from microcred.credential.cohort import CohortRow, TemplateError, cohort_rows, load_template
-from microcred.gen.microcred.v1 import issuer_pb2, issuer_pb2_grpc
-from microcred.grpc_server import TlsFiles, client_channel
+from microcred.cli.cohort_run import (
+    CallerRefused,
+    RowStatus,
+    RunOutcome,
+    Unreachable,
+    issue_rows,
+    preflight,
+    tls_diagnosis,
+)
+from microcred.cli.cohort_run import write_results as write_results_file
+from microcred.credential.cohort import (
+    COLUMN_HELP,
+    CohortRow,
+    TemplateError,
+    cohort_rows,
+    header_problems,
+    load_template,
+    template_problems,
+)
+from microcred.credential.cohort_files import CohortFileError, read_cohort_file
+from microcred.grpc_server import TlsFiles
+from microcred.model.validation import validate_micro_credential
 
-__all__ = ["CohortSummary", "issue_cohort", "issue_command", "load_cohort", "stream_cohort", "tls_from_dir",
-           "write_results"]
+__all__ = ["CohortSummary", "PreparedCohort", "client_cert_name", "default_results_path", "issue_command",
+           "prepare_cohort", "tls_from_dir"]
 
-console = Console(stderr=True)
-RESULT_COLUMNS = ("row", "key", "status", "credential_id", "code", "errors")
+console = Console(stderr=True, soft_wrap=True)  # long lines (paths, reasons) stay whole, for grep and logs
+_COLUMN_LIST = "\n".join(f"{name}: {text}" for name, text in COLUMN_HELP.items())
+
+
+class CohortProblem(ValueError):
+    """The file or the template stops the run before anything is sent (each line one problem)."""
+
+
+@dataclass(frozen=True)
+class PreparedCohort:
+    """The rows of a cohort file with their credentials, and how the file was read."""
+
+    rows: list[CohortRow]
+    form: str
 
 
 @dataclass(frozen=True)
 class CohortSummary:
-    """How a run went."""
+    """How a run went: rows per status, and where the results are."""
 
     rows: int
-    issued: int
-    failed: int
-    results: Path
+    counts: dict[str, int]
+    results: Path | None
+    form: str
+
+    @property
+    def complete(self) -> bool:
+        """Every row issued, now or in an earlier run."""
+        done = self.counts.get(RowStatus.NEW, 0) + self.counts.get(RowStatus.ALREADY_ISSUED, 0)
+        return done == self.rows
+
+    def text(self) -> str:
+        """One line for people."""
+        parts = [f"{self.counts.get(s, 0)} {label}" for s, label in (
+            (RowStatus.NEW, "new"), (RowStatus.ALREADY_ISSUED, "already issued"), (RowStatus.CONFLICT, "conflicts"),
+            (RowStatus.INVALID, "invalid"), (RowStatus.REFUSED, "refused"),
+            (RowStatus.NOT_PROCESSED, "not processed (run again)"))]
+        return f"{self.rows} rows: " + ", ".join(parts)
+
+    def as_json(self) -> dict[str, object]:
+        """The summary for ``--json``."""
+        return {"rows": self.rows, "form": self.form, "results": str(self.results) if self.results else None,
+                **{s.value: self.counts.get(s, 0) for s in RowStatus}}
 
 
-def tls_from_dir(directory: Path, name: str | None = None) -> TlsFiles:
-    """``ca.crt`` and ``NAME.crt``/``NAME.key`` from ``directory`` (NAME: the only other certificate there)."""
+def client_cert_name(directory: Path, name: str | None = None) -> str:
+    """NAME of ``NAME.crt``/``NAME.key`` in ``directory``: ``name``, or the only client certificate there."""
     if name is None:
         names = sorted(p.stem for p in directory.glob("*.crt") if p.stem != "ca" and (directory / f"{p.stem}.key")
                        .exists())
         if len(names) != 1:
             raise ValueError(f"{directory}: say which client certificate to use (--cert-name); found {names}")
         name = names[0]
-    return TlsFiles.from_dir(directory, name)
+    return name
 
 
-def _errors(failure: issuer_pb2.IssueFailure) -> str:
-    if failure.field_violations:
-        return "; ".join(f"{v.field}: {v.description} ({v.reason})" for v in failure.field_violations)
-    return failure.message
+def tls_from_dir(directory: Path, name: str | None = None) -> TlsFiles:
+    """``ca.crt`` and ``NAME.crt``/``NAME.key`` from ``directory`` (NAME: the only other certificate there)."""
+    return TlsFiles.from_dir(directory, client_cert_name(directory, name))
 
 
-def _line(row: CohortRow, response: issuer_pb2.IssueCredentialsResponse | None, note: str) -> dict[str, str]:
-    out = {"row": str(row.number), "key": row.key, "status": "failed", "credential_id": "", "code": "",
-           "errors": ""}
-    if row.credential is None:
-        out.update(code="INVALID_ARGUMENT", errors="; ".join(row.errors))
-    elif response is None:
-        out.update(status="not_processed", code="UNAVAILABLE", errors=note or "no answer; run again")
-    elif response.WhichOneof("result") == "issued":
-        out.update(status="issued", credential_id=response.issued.credential_id)
+def prepare_cohort(file: Path, template_path: Path, now: datetime | None = None) -> PreparedCohort:
+    """Read and check the file and the template; raise :class:`CohortProblem` for what stops the run."""
+    try:
+        table = read_cohort_file(file)
+        template = load_template(template_path.read_text(encoding="utf-8"))
+    except (CohortFileError, TemplateError) as exc:
+        raise CohortProblem(str(exc)) from None
+    problems = [f"{file}: {p}" for p in header_problems(table.columns)]
+    problems += [f"{template_path}: {v.field}: {v.description}" for v in template_problems(template, table.columns,
+                                                                                             now)]
+    if problems:
+        raise CohortProblem("\n".join(problems))
+    return PreparedCohort(list(cohort_rows(template, table.rows, now)), table.form)
+
+
+def dry_run(prepared: PreparedCohort, now: datetime | None = None) -> RunOutcome:
+    """Every row checked as the service would (Annex I validation), nothing sent."""
+    outcome = RunOutcome()
+    for row in prepared.rows:
+        errors = list(row.errors)
+        if row.credential is not None:
+            errors += [f"{v.field}: {v.description} ({v.reason})"
+                       for v in validate_micro_credential(row.credential, now=now)]
+        outcome.lines[row.number] = {"row": str(row.number), "key": row.key,
+                                     "status": RowStatus.INVALID.value if errors else "ready",
+                                     "credential_id": "", "code": "INVALID_ARGUMENT" if errors else "",
+                                     "errors": "; ".join(errors)}
+    return outcome
+
+
+def default_results_path(file: Path, now: datetime) -> Path:
+    """``<file>.results-<UTC time>.csv`` beside the file: a new one per run, never an earlier run's."""
+    return file.with_name(f"{file.stem}.results-{now.astimezone(UTC):%Y%m%dT%H%M%S%fZ}.csv")
+
+
+def _progress(total: int, quiet: bool) -> Progress:
+    return Progress(TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=console, disable=quiet or total == 0)
+
+
+async def _run(server: str, tls_dir: Path, cert_name: str | None, prepared: PreparedCohort, attempts: int,
+               quiet: bool) -> RunOutcome:
+    name = client_cert_name(tls_dir, cert_name)
+    tls = TlsFiles.from_dir(tls_dir, name)
+    await preflight(server, tls, attempts=attempts, diagnose=lambda: tls_diagnosis(
+        server, tls.ca, tls_dir / f"{name}.crt", tls_dir / f"{name}.key"))
+    with _progress(len(prepared.rows), quiet) as bar:
+        task = bar.add_task("issue", total=len(prepared.rows))
+        return await issue_rows(server, tls, prepared.rows, attempts=attempts,
+                                advance=lambda n: bar.advance(task, n))
+
+
+def _finish(summary: CohortSummary, as_json: bool, stopped: str = "") -> None:
+    if as_json:
+        print(json.dumps({**summary.as_json(), "stopped": stopped or None}))
     else:
-        out.update(code=code_pb2.Code.Name(response.failure.code), errors=_errors(response.failure))
-    return out
-
-
-def load_cohort(csv_path: Path, template_path: Path) -> list[CohortRow]:
-    """The rows of a cohort CSV, each with its credential (or its format errors) and idempotency key."""
-    template = load_template(template_path.read_text(encoding="utf-8"))
-    with csv_path.open(newline="", encoding="utf-8-sig") as fh:
-        return list(cohort_rows(template, csv.DictReader(fh)))
-
-
-async def stream_cohort(target: str, tls: TlsFiles, rows: list[CohortRow], *, progress: bool = True
-                        ) -> tuple[dict[str, issuer_pb2.IssueCredentialsResponse], str]:
-    """Send the buildable rows through ``IssueCredentials``; return the answers by row number and a note on
-    why the stream ended early ('' when it did not)."""
-    sendable = {str(r.number): r for r in rows if r.credential is not None}
-    responses: dict[str, issuer_pb2.IssueCredentialsResponse] = {}
-    note = ""
-    bar = Progress(TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   console=console, disable=not progress)
-
-    async def requests() -> AsyncIterator[issuer_pb2.IssueCredentialsRequest]:
-        for ref, row in sendable.items():
-            yield issuer_pb2.IssueCredentialsRequest(idempotency_key=row.key, credential=row.credential,
-                                                     client_reference=ref)
-
-    with bar:
-        task = bar.add_task("issue", total=len(rows))
-        bar.advance(task, len(rows) - len(sendable))
-        async with client_channel(target, tls) as channel:
-            stub = issuer_pb2_grpc.IssuerServiceStub(channel)
-            try:
-                async for response in stub.IssueCredentials(requests()):
-                    responses[response.client_reference] = response
-                    bar.advance(task)
-            except grpc.aio.AioRpcError as exc:
-                note = f"stream ended: {exc.code().name}: {exc.details()}; run again"
-    return responses, note
-
-
-def write_results(rows: list[CohortRow], responses: dict[str, issuer_pb2.IssueCredentialsResponse], note: str,
-                  results_path: Path) -> CohortSummary:
-    """Write one results line per row and summarise."""
-    lines = [_line(row, responses.get(str(row.number)), note) for row in rows]
-    with results_path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=RESULT_COLUMNS)
-        writer.writeheader()
-        writer.writerows(lines)
-    issued = sum(1 for line in lines if line["status"] == "issued")
-    return CohortSummary(len(rows), issued, len(rows) - issued, results_path)
-
-
-async def issue_cohort(target: str, tls: TlsFiles, csv_path: Path, template_path: Path,
-                       results_path: Path | None = None, *, progress: bool = True) -> CohortSummary:
-    """Load, stream and record a whole cohort (file I/O off the event loop)."""
-    rows = await asyncio.to_thread(load_cohort, csv_path, template_path)
-    responses, note = await stream_cohort(target, tls, rows, progress=progress)
-    return await asyncio.to_thread(write_results, rows, responses, note,
-                                   results_path or csv_path.with_suffix(".results.csv"))
+        colour = "green" if summary.complete else "yellow"
+        where = f"; results in {summary.results}" if summary.results else ""
+        console.print(f"[{colour}]{summary.text()}[/{colour}]{where}")
 
 
 def issue_command(
-    csv_path: Path = typer.Option(..., "--csv", help="one row per learner"),
-    template: Path = typer.Option(..., "--template", help="achievement template (YAML)"),
+    file: Path = typer.Option(..., "--file", "--csv", help="the cohort: CSV (comma, semicolon or tab; UTF-8, a BOM "
+                                                           "is fine) or XLSX (first sheet), one row per learner"),
+    template: Path = typer.Option(..., "--template", help="achievement template (YAML): what the cohort shares"),
     server: str = typer.Option("127.0.0.1:50051", "--server", envvar="MICROCRED_ISSUER_TARGET",
                                help="issuer service host:port"),
-    tls_dir: Path = typer.Option(..., "--tls-dir", help="ca.crt and the issuer's client certificate and key"),
+    tls_dir: Path | None = typer.Option(None, "--tls-dir", help="ca.crt and the issuer's client certificate and "
+                                                                "key (not needed with --dry-run)"),
     cert_name: str | None = typer.Option(None, "--cert-name", help="NAME of NAME.crt/NAME.key in --tls-dir"),
-    results: Path | None = typer.Option(None, "--results", help="results CSV (default: <csv>.results.csv)"),
+    results: Path | None = typer.Option(None, "--results", help="write the results CSV here (default: a new "
+                                                                "<file>.results-<UTC time>.csv per run)"),
+    dry_run_only: bool = typer.Option(False, "--dry-run", help="check the file and the template, issue nothing"),
+    attempts: int = typer.Option(5, "--attempts", min=1, max=20, help="tries for transient failures, with backoff"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON object on stdout"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
-    """Issue one micro-credential per CSV row; safe to run again after any failure."""
+    """Issue one micro-credential per row; safe to run again after any failure.
+
+    Columns (see docs/cohort-format.md; every one optional except a name and one identifier):
+
+    \b
+{columns}
+    """
+    now = datetime.now(UTC)
     try:
-        tls = tls_from_dir(tls_dir, cert_name)
-        summary = asyncio.run(issue_cohort(server, tls, csv_path, template, results, progress=not quiet))
-    except (OSError, ValueError, TemplateError) as exc:
+        prepared = prepare_cohort(file, template, now)
+    except (CohortProblem, OSError) as exc:
         console.print(f"[red]cannot issue:[/red] {exc}")
         raise typer.Exit(2) from None
-    colour = "green" if summary.failed == 0 else "yellow"
-    console.print(f"[{colour}]{summary.issued} of {summary.rows} rows issued, {summary.failed} not[/{colour}]; "
-                  f"results in {summary.results}")
-    if summary.failed:
+    out = results or default_results_path(file, now)
+    if dry_run_only:
+        outcome = dry_run(prepared, now)
+        write_results_file(out, outcome)
+        counts = outcome.counts()
+        summary = CohortSummary(len(prepared.rows), dict(counts), out, prepared.form)
+        if as_json:
+            print(json.dumps({"dry_run": True, "rows": summary.rows, "form": summary.form, "results": str(out),
+                              "ready": counts.get("ready", 0), "invalid": counts.get(RowStatus.INVALID, 0)}))
+        else:
+            console.print(f"dry run, nothing issued: {summary.rows} rows read as {prepared.form}, "
+                          f"{counts.get('ready', 0)} ready, {counts.get(RowStatus.INVALID, 0)} invalid; "
+                          f"details in {out}")
+        raise typer.Exit(1 if counts.get(RowStatus.INVALID, 0) else 0)
+    if tls_dir is None:
+        console.print("[red]cannot issue:[/red] --tls-dir is required (the issuer's client certificate)")
+        raise typer.Exit(2)
+    try:
+        outcome = asyncio.run(_run(server, tls_dir, cert_name, prepared, attempts, quiet))
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]cannot issue:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except CallerRefused as exc:
+        console.print(f"[red]the issuer service refuses this client; no retry can help:[/red] {exc}")
+        if exc.outcome is not None:
+            write_results_file(out, exc.outcome)
+            _finish(CohortSummary(len(prepared.rows), dict(exc.outcome.counts()), out, prepared.form), as_json,
+                    str(exc))
+        raise typer.Exit(2) from None
+    except Unreachable as exc:
+        console.print(f"[yellow]the issuer service at {server} could not be reached; nothing was sent; run again "
+                      f"later:[/yellow] {exc}")
+        raise typer.Exit(1) from None
+    write_results_file(out, outcome)
+    summary = CohortSummary(len(prepared.rows), dict(outcome.counts()), out, prepared.form)
+    _finish(summary, as_json)
+    if not summary.complete:
         raise typer.Exit(1)
+
+
+issue_command.__doc__ = (issue_command.__doc__ or "").replace("{columns}", _COLUMN_LIST)

@@ -1,4 +1,4 @@
-"""Cohorts: one achievement template (YAML) plus one CSV row per learner make one micro-credential per row.
+"""Cohorts: one achievement template (YAML) plus one row per learner make one micro-credential per row.
 
 The template is a partial ``microcred.v1.MicroCredential`` in protobuf JSON form (snake_case or camelCase
 field names, enum names or numbers), with two conveniences: a LangString may be written as a plain string
@@ -6,21 +6,27 @@ field names, enum names or numbers), with two conveniences: a LangString may be 
 by the cohort goes there: title, awarding bodies, countries, outcomes, workload, level, assessment,
 participation, quality assurance and the optional elements.
 
-Each CSV row adds the learner and what differs per learner. Recognised columns (all optional except a
-name and one identifier, as the validation requires): ``key``, ``full_name``, ``given_name``,
-``family_name``, ``email``, ``did``, ``date_of_birth`` (YYYY-MM-DD), ``national_id``,
-``national_id_country``, ``issued_at``, ``valid_from``, ``valid_until`` (ISO dates or date-times), ``grade``,
-``grade_status`` (passed/failed). Other columns are refused, so a typo never goes unnoticed.
+Each row adds the learner and what differs per learner (:data:`COLUMN_HELP` describes every column; the
+user-facing description is ``docs/cohort-format.md``). Besides the learner, a row may override what varies in
+real cohorts: ``title`` (and ``title_<lang>``), ``ects``, ``eqf_level``, ``grade``/``grade_status`` and the
+dates; the issuer service validates the result (including the issuer's accreditation for the EQF level) like
+any other value. An override replaces what depends on it: a row's title replaces the template's title in
+every language, and a row's other EQF level drops the template's national level and Bologna cycle. Other
+columns are refused with the allowed ones and a did-you-mean, so a typo never goes unnoticed.
+:func:`template_problems` tells template errors (the same for every row) from row errors before anything is
+sent.
 
 The idempotency key of a row is ``csv:<template digest>:<key column>`` (or a digest of the row when there is
-no ``key`` column): re-running the same CSV with the same template issues nothing twice, and the same
+no ``key`` column): re-running the same file with the same template issues nothing twice, and the same
 learner row under another template is another credential.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -31,20 +37,75 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from microcred.gen.microcred.v1 import elements_pb2 as pb
+from microcred.model.errors import FieldViolation
+from microcred.model.validation import validate_micro_credential
 
-__all__ = ["COLUMNS", "CohortRow", "TemplateError", "cohort_rows", "load_template", "template_digest"]
+__all__ = ["COLUMNS", "COLUMN_HELP", "CohortRow", "TemplateError", "cohort_rows", "header_problems",
+           "load_template", "template_digest", "template_problems"]
 
-COLUMNS = frozenset({"key", "full_name", "given_name", "family_name", "email", "did", "date_of_birth",
-                     "national_id", "national_id_country", "issued_at", "valid_from", "valid_until", "grade",
-                     "grade_status"})
+#: Every column a cohort file may have, with what it holds (``docs/cohort-format.md`` says the same).
+COLUMN_HELP: dict[str, str] = {
+    "key": "your stable id for the row (e.g. the student number); re-runs use it to issue nothing twice",
+    "full_name": "the learner's full name (or given_name and family_name)",
+    "given_name": "the learner's given name",
+    "family_name": "the learner's family name",
+    "email": "the learner's e-mail address (an identifier)",
+    "did": "the learner's DID (an identifier), e.g. did:web:learner.example",
+    "date_of_birth": "YYYY-MM-DD",
+    "national_id": "a national identifier (an identifier)",
+    "national_id_country": "the ISO 3166 country of national_id, e.g. IE",
+    "issued_at": "ISO date or date-time (default: now)",
+    "valid_from": "ISO date or date-time",
+    "valid_until": "ISO date or date-time",
+    "grade": "the learner's grade as printed, e.g. Pass or 72%",
+    "grade_status": "passed or failed",
+    "title": "this row's title in English, replacing the template's title",
+    "title_<lang>": "this row's title in another language (e.g. title_ga), replacing the template's title",
+    "ects": "this row's ECTS credit points (positive, e.g. 5 or 2.5), replacing the template's workload points",
+    "eqf_level": "this row's EQF level, 1 to 8, replacing the template's level",
+}
+COLUMNS = frozenset(name for name in COLUMN_HELP if "<" not in name)
+_TITLE_IN = re.compile(r"title_([a-z]{2,3}(?:-[a-z0-9]{2,8})?)")
+#: Where a row column writes: violations under these paths come from the row, every other from the template.
+_WRITES: dict[str, tuple[str, ...]] = {
+    "title": ("title",), "ects": ("workload",), "eqf_level": ("level",), "grade": ("grade",),
+    "grade_status": ("grade",), "issued_at": ("issued_at",), "valid_from": ("valid_from", "validity"),
+    "valid_until": ("valid_until", "validity"),
+}
 _GRADE_STATUS = {"passed": pb.GRADE_STATUS_PASSED, "pass": pb.GRADE_STATUS_PASSED,
                  "failed": pb.GRADE_STATUS_FAILED, "fail": pb.GRADE_STATUS_FAILED}
+_EQF_LEVELS: dict[int, pb.EqfLevel] = {n: getattr(pb, f"EQF_LEVEL_{n}") for n in range(1, 9)}
 _LANG_STRING = pb.LangString.DESCRIPTOR.full_name
 _TIMESTAMP = "google.protobuf.Timestamp"
 
 
 class TemplateError(ValueError):
     """The achievement template cannot be read as a MicroCredential."""
+
+
+def _known(column: str) -> bool:
+    return column in COLUMNS or bool(_TITLE_IN.fullmatch(column))
+
+
+def header_problems(columns: Iterable[str]) -> list[str]:
+    """What is wrong with a cohort file's header ([] when nothing): unknown, repeated or missing columns."""
+    names = [c.strip() for c in columns]
+    problems: list[str] = []
+    unknown = [c for c in names if not _known(c)]
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name.lower(), sorted(COLUMN_HELP), n=1, cutoff=0.7)
+            if close:
+                hints.append(f"did you mean {close[0]!r} for {name!r}?")
+        problems.append(f"unknown columns {sorted(unknown)}" + (f" ({'; '.join(hints)})" if hints else "")
+                        + f"; allowed columns are {', '.join(COLUMN_HELP)}")
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if repeated:
+        problems.append(f"columns appear more than once: {repeated}")
+    if not any(c in names for c in ("full_name", "given_name", "family_name")):
+        problems.append("no name column: give full_name, or given_name and family_name")
+    return problems
 
 
 @dataclass
@@ -169,6 +230,24 @@ def _apply_row(mc: pb.MicroCredential, row: Mapping[str, str], default_issued_at
                 errors.append(f"{column}: {row[column]!r} is not an ISO date or date-time")
     if not mc.HasField("issued_at"):
         mc.issued_at.FromDatetime(default_issued_at)
+    titles = {"en" if column == "title" else column.split("_", 1)[1]: value.strip()
+              for column, value in row.items() if (column == "title" or _TITLE_IN.fullmatch(column)) and value}
+    if titles:  # a row's title replaces the template's in every language (the others would be stale)
+        mc.title.values.clear()
+        mc.title.values.update(titles)
+    if row.get("ects"):
+        mc.workload.credit_points = row["ects"].strip()
+        mc.workload.credit_system = pb.CREDIT_SYSTEM_ECTS
+    if row.get("eqf_level"):
+        level = row["eqf_level"].strip()
+        if level.isascii() and level.isdigit() and 1 <= int(level) <= 8:
+            if mc.level.WhichOneof("eqf") != "eqf_level" or mc.level.eqf_level != _EQF_LEVELS[int(level)]:
+                # The template's national level and Bologna cycle describe its own EQF level, not this one.
+                mc.level.ClearField("nqf_level_uri")
+                mc.level.ClearField("qf_ehea_cycle")
+            mc.level.eqf_level = _EQF_LEVELS[int(level)]
+        else:
+            errors.append(f"eqf_level: {row['eqf_level']!r} is not an EQF level (a whole number from 1 to 8)")
     if row.get("grade"):
         mc.grade.value = row["grade"].strip()
     if row.get("grade_status"):
@@ -180,20 +259,37 @@ def _apply_row(mc: pb.MicroCredential, row: Mapping[str, str], default_issued_at
     return errors
 
 
-def cohort_rows(template: pb.MicroCredential, rows: Iterable[Mapping[str, str | None]],
+def cohort_rows(template: pb.MicroCredential, rows: Iterable[Mapping[str | None, Any]],
                 now: datetime | None = None) -> Iterator[CohortRow]:
     """One :class:`CohortRow` per CSV row (``rows`` as ``csv.DictReader`` yields them)."""
     digest = template_digest(template)
     issued_default = (now or datetime.now(UTC)).replace(microsecond=0)
     for number, raw in enumerate(rows, start=1):
-        row = {str(k): (v or "") for k, v in raw.items() if k is not None}
-        unknown = sorted(set(row) - COLUMNS)
+        row = {str(k): str(v or "") for k, v in raw.items() if k is not None}
+        unknown = sorted(c for c in row if not _known(c))
         key = _row_key(digest, row)
         if unknown or None in raw:
-            what = f"unknown columns {unknown}" if unknown else "more values than columns"
+            what = header_problems(row)[0] if unknown else "more values than columns"
             yield CohortRow(number, key, None, [f"row: {what}"])
             continue
         mc = pb.MicroCredential()
         mc.CopyFrom(template)
         errors = _apply_row(mc, row, issued_default)
         yield CohortRow(number, key, None if errors else mc, errors)
+
+
+def template_problems(template: pb.MicroCredential, columns: Iterable[str],
+                      now: datetime | None = None) -> list[FieldViolation]:
+    """The violations every row would share: those of the template with a stand-in learner, except on fields
+    that the file's ``columns`` fill in per row. Found before anything is sent, they stop the whole run
+    (the same error on every row would say nothing more)."""
+    names = {c.strip() for c in columns}
+    from_rows = {path for column in names for path in _WRITES.get("title" if _TITLE_IN.fullmatch(column)
+                                                                     else column, ())}
+    mc = pb.MicroCredential()
+    mc.CopyFrom(template)
+    mc.learner.full_name, mc.learner.email = "Stand-in Learner", "stand-in@example.org"
+    if not mc.HasField("issued_at"):
+        mc.issued_at.FromDatetime((now or datetime.now(UTC)).replace(microsecond=0))
+    return [v for v in validate_micro_credential(mc, now=now)
+            if not v.field.startswith("learner") and v.field.split(".")[0].split("[")[0] not in from_rows]
