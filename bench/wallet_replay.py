@@ -2,7 +2,7 @@
 
 Publishes ``count`` events on a private set of topics (real signed Open Badges 3.0 credentials with new ids,
 90 % issued to a DID, 10 % to a hashed e-mail; one status event per 20 credentials), then runs the wallet's
-own intake (``WalletIntake`` under a ``ConsumerRunner``, exactly as ``services.wallet.main`` wires it) into an
+own intake (``WalletIntake`` under a ``ConsumerRunner``, exactly as ``services.wallet.app`` wires it) into an
 empty Redis prefix and times it until every record is applied.
 
 Figures: ``wallet_replay_events_per_s`` (records applied per second, from the first applied record to the
@@ -29,10 +29,10 @@ from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.publisher import InMemoryEventPublisher, KafkaEventPublisher
 from microcred.kafka.topics import ensure_topics
-from services.wallet.accounts import Accounts
-from services.wallet.holdings import Holdings, PathwayCompletions
-from services.wallet.intake import WALLET_TOPICS, build_intake
-from services.wallet.store import CredentialStore
+from services.wallet.adapters.accounts import Accounts
+from services.wallet.adapters.holdings import Holdings, PathwayCompletions
+from services.wallet.adapters.store import CredentialStore
+from services.wallet.events.intake import WALLET_TOPICS, build_intake
 
 __all__ = ["measure", "measure_replay"]
 
@@ -92,7 +92,7 @@ async def measure_replay(kafka_bootstrap: str, redis_url: str, count: int = 10_0
 
     redis = Redis.from_url(redis_url)
     try:
-        # As services.wallet.main wires it, completion policy included (its publisher stays unused: no accounts).
+        # As services.wallet.app wires it, completion policy included (its publisher stays unused: no accounts).
         store = CredentialStore(redis, prefix, b"k" * 32)
         accounts = Accounts(redis, prefix, store)
         completions = PathwayCompletions(redis, prefix, Holdings(store, accounts), InMemoryEventPublisher(), "-")

@@ -1,117 +1,17 @@
-"""Wallet service entry point: wires settings, Redis, the key store, the OIDC verifier, the Kafka intake and
-publisher into the learners' HTTP API (``python -m services.wallet.main``)."""
+"""Wallet service entry point (``python -m services.wallet.main``): settings, then the HTTP server.
+
+What the wallet is made of, and the order it starts and stops in, is :mod:`services.wallet.app`.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
-from typing import Any
-
-from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-
-from microcred.crypto.keystore import KeyStore
-from microcred.http_service import add_health_route, run_http
-from microcred.kafka.publisher import KafkaEventPublisher
-from microcred.kafka.topics import PATHWAYS, WALLET
-from microcred.lifecycle import connect_redis
-from microcred.logs import configure_logging
-from microcred.storage.positions import ProjectionEpoch
-from microcred.telemetry import configure_telemetry
-from services.wallet import api_learner, api_pathways, api_sharing
-from services.wallet.accounts import Accounts
-from services.wallet.application import WalletContext
-from services.wallet.auth import build_auth
+from microcred.http_service import run_http
+from services.wallet.app import create_app
 from services.wallet.config import Settings
-from services.wallet.holder_keys import HolderKeys
-from services.wallet.holdings import Clock, Holdings, PathwayCompletions, utc_now
-from services.wallet.importer import CredentialVerifier, PipelineVerifier
-from services.wallet.intake import WALLET_TOPICS, build_intake
-from services.wallet.problems import install_problem_handlers
-from services.wallet.shares import ShareLinks
-from services.wallet.startup import load_email_index_key, open_keystore, open_sealer
-from services.wallet.store import CredentialStore
-from services.wallet.wallet_log import WalletLog
-from services.wallet.web import install_web
-
-DESCRIPTION = """Learners' wallet for EU micro-credentials (W3C VC 2.0 / Open Badges 3.0).
-
-Every `/v1` endpoint except `GET /v1/shares/{token}` needs an OpenID Connect bearer token; a learner only
-ever sees and acts on their own credentials. Errors are `application/problem+json` (RFC 9457)."""
-
-
-def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier: CredentialVerifier | None = None,
-               clock: Clock = utc_now) -> FastAPI:
-    """The wallet's FastAPI application. Key store and OIDC settings are checked now (fail fast); Redis and
-    Kafka connect in the lifespan."""
-    log = configure_logging("wallet", settings.log_level)
-    configure_telemetry("wallet")
-    tokens, minter = build_auth(settings)
-    holder_keystore = keystore if keystore is not None else open_keystore(settings)
-    sealer = open_sealer(settings)
-    index_key = load_email_index_key(settings)
-    deps: dict[str, Any] = {}
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        redis = deps["redis"] = await connect_redis(settings.redis_url)
-        publisher = KafkaEventPublisher(settings.kafka_bootstrap, client_id="wallet")
-        await publisher.start()
-        prefix = settings.wallet_redis_prefix
-        # The wallet's own state goes to Kafka first and comes back through the projection (wallet_log.py).
-        wallet_log = WalletLog(publisher, settings.topic(WALLET.name), redis, prefix)
-        store = CredentialStore(redis, prefix, index_key)
-        accounts = Accounts(redis, prefix, store, wallet_log, sealer)
-        holdings = Holdings(store, accounts)
-        completions = PathwayCompletions(redis, prefix, holdings, publisher, settings.topic(PATHWAYS.name), clock)
-        shares = ShareLinks(redis, prefix, settings.share_gone_retention_seconds, wallet_log)
-        epoch = ProjectionEpoch(redis, prefix)
-
-        async def ready() -> bool:
-            return await epoch.ready() is not None
-
-        app.state.wallet = WalletContext(
-            settings, store, accounts, holdings, HolderKeys(accounts, wallet_log, holder_keystore), shares,
-            completions, verifier or PipelineVerifier(), tokens, minter, publisher, clock, ready)
-        topics = [settings.topic(t.name) for t in WALLET_TOPICS]
-        app.state.intake, runner = build_intake(
-            redis, prefix, index_key, settings.kafka_bootstrap, settings.wallet_consumer_group, topics,
-            sealer=sealer, completions=completions, shares=shares, store=store, accounts=accounts, epoch=epoch)
-        await runner.start()
-        task = asyncio.create_task(runner.run(), name="wallet-intake")
-        task.add_done_callback(lambda _: deps.update(kafka_ready=False))
-        deps["kafka_ready"] = True
-        log.info("wallet serving", extra={"http_port": settings.http_port, "topics": topics})
-        try:
-            yield
-        finally:
-            deps["kafka_ready"] = False
-            await runner.stop()
-            with suppress(Exception):
-                await task
-            await publisher.stop()
-            close = getattr(tokens.source, "aclose", None)
-            if close is not None:
-                await close()
-            await redis.aclose()
-            log.info("wallet stopped")
-
-    app = FastAPI(title="microcred wallet", version="1", description=DESCRIPTION, lifespan=lifespan)
-    install_problem_handlers(app)
-    add_health_route(app, deps)
-    app.include_router(api_learner.router)
-    app.include_router(api_sharing.router)
-    app.include_router(api_sharing.public)
-    app.include_router(api_pathways.router)
-    app.include_router(api_pathways.admin)
-    install_web(app, minter)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
-    return app
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point: settings from the environment (fail fast), then uvicorn until SIGTERM."""
     settings = Settings()
     run_http(create_app(settings), settings)
 

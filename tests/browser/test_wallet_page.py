@@ -30,7 +30,7 @@ from microcred.events.envelope import new_envelope
 from microcred.infra.ports import free_port
 from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.kafka.topics import CREDENTIALS, ensure_topics
-from services.wallet.intake import WALLET_TOPICS
+from services.wallet.events.intake import WALLET_TOPICS
 from tests.conftest import Infrastructure
 from tests.fixtures.wallet.credentials import TestIssuer
 from tests.fixtures.wallet.oidc import LocalOidcProvider

@@ -24,8 +24,8 @@ from microcred.kafka.topics import CREDENTIALS, STATUS
 from microcred.registry.projector import start_registry_projection
 from services.revocation.projector import RevocationProjector
 from services.revocation.store import RevocationStore
-from services.wallet.intake import WALLET_TOPICS, build_intake
-from services.wallet.sealing import Sealer
+from services.wallet.adapters.sealing import Sealer
+from services.wallet.events.intake import WALLET_TOPICS, build_intake
 from tests.fault.support import SCALE, FaultPlatform
 
 #: Key families each projection writes from Kafka (everything else under the prefix is not rebuildable). The

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
 from microcred.crypto.did_key import did_key_from_public_key, verification_method_id
 from microcred.gen.microcred.v1 import events_pb2
-from services.wallet.presentations import verify_presentation_binding
+from services.wallet.domain.presentations import verify_presentation_binding
 from tests.conftest import Infrastructure
 from tests.fixtures.wallet.credentials import TestIssuer
 from tests.fixtures.wallet.harness import WalletUnderTest, running_wallet, wait_for

@@ -20,11 +20,11 @@ from redis.asyncio import Redis
 from microcred.events.envelope import EventEnvelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.topics import CREDENTIALS, PATHWAYS, STATUS
-from services.wallet.intake import WALLET_TOPICS, WalletIntake, build_intake
-from services.wallet.pathway_codec import published_envelope
-from services.wallet.sealing import Sealer
-from services.wallet.stacking import Pathway
-from services.wallet.startup import load_email_index_key
+from services.wallet.adapters.sealing import Sealer
+from services.wallet.adapters.secret_keys import load_email_index_key
+from services.wallet.domain.pathway_codec import published_envelope
+from services.wallet.domain.stacking import Pathway
+from services.wallet.events.intake import WALLET_TOPICS, WalletIntake, build_intake
 from tests.conftest import Infrastructure
 from tests.fixtures.wallet.credentials import TestIssuer
 from tests.fixtures.wallet.harness import WalletUnderTest, running_wallet, wait_for

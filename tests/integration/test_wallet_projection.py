@@ -14,11 +14,11 @@ from redis.asyncio import Redis
 from microcred.events.envelope import EventEnvelope, new_envelope, open_envelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.consumer import Position
-from services.wallet.accounts import Accounts
-from services.wallet.domain import account_id, email_index, identity_hash
-from services.wallet.intake import WalletIntake
-from services.wallet.sealing import Sealer
-from services.wallet.store import CredentialStore
+from services.wallet.adapters.accounts import Accounts
+from services.wallet.adapters.sealing import Sealer
+from services.wallet.adapters.store import CredentialStore
+from services.wallet.domain.credentials import account_id, email_index, identity_hash
+from services.wallet.events.intake import WalletIntake
 from tests.fixtures.wallet.credentials import TestIssuer
 from tests.fixtures.wallet.snapshot import dump
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from microcred.gen.microcred.v1 import events_pb2
-from services.wallet.pathway_codec import completed_event_id
+from services.wallet.domain.pathway_codec import completed_event_id
 from tests.conftest import Infrastructure
 from tests.fixtures.wallet.credentials import Issued, TestIssuer
 from tests.fixtures.wallet.harness import PUBLISHER_SCOPE, WalletUnderTest, running_wallet, wait_for

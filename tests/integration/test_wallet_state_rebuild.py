@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from redis.asyncio import Redis
 
 from microcred.kafka.topics import WALLET
-from services.wallet.presentations import verify_presentation_binding
+from services.wallet.domain.presentations import verify_presentation_binding
 from tests.conftest import Infrastructure
 from tests.fixtures.wallet.credentials import TestIssuer
 from tests.fixtures.wallet.harness import WalletUnderTest, running_wallet, wait_for

@@ -27,8 +27,8 @@ from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
 from microcred.crypto.did_key import did_key_from_public_key, verification_method_id
 from services.verifier.api.routes import create_gateway_app
 from services.verifier.application import Gateway
-from services.wallet.importer import DataIntegrityVerifier, PipelineVerifier
-from services.wallet.presentations import sign_presentation, verify_presentation_binding
+from services.wallet.adapters.importer import DataIntegrityVerifier, PipelineVerifier
+from services.wallet.domain.presentations import sign_presentation, verify_presentation_binding
 from tests.unit.test_verification_gateway import Limits
 from tests.unit.test_verification_rewrites import credential_status_as_iri, valid_until_as_value_object
 from tests.verifier_support import RunningServer, World

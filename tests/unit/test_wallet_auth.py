@@ -12,7 +12,7 @@ import httpx
 import jwt
 import pytest
 
-from services.wallet.auth import (
+from services.wallet.adapters.auth import (
     DevTokenMinter,
     FileJwks,
     HttpJwks,
@@ -22,7 +22,7 @@ from services.wallet.auth import (
     public_jwks,
 )
 from services.wallet.config import Settings
-from services.wallet.errors import NotAuthenticated, ProviderUnavailable
+from services.wallet.domain.errors import NotAuthenticated, ProviderUnavailable
 from tests.fixtures.wallet.oidc import public, rsa_jwk
 
 ISS, AUD = "https://idp.example", "wallet"

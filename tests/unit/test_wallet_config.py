@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from services.wallet.adapters.secret_keys import MissingSecretError, load_email_index_key, open_keystore
 from services.wallet.config import Settings
-from services.wallet.startup import MissingSecretError, load_email_index_key, open_keystore
 
 BASE: dict[str, Any] = {"kafka_bootstrap": "k:9092", "redis_url": "redis://r:6379/0"}
 PROD_OIDC: dict[str, Any] = {"oidc_issuer": "https://idp.example", "oidc_audience": "wallet",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from services.wallet.domain import (
+from services.wallet.domain.credentials import (
     CredentialFilter,
     CredentialStatus,
     EuElements,
@@ -15,8 +15,8 @@ from services.wallet.domain import (
     email_index,
     identity_hash,
 )
-from services.wallet.elements import elements_from_document, elements_from_event, identity_from_event, issuer_of
-from services.wallet.intake import UnusableEvent, issued_credential
+from services.wallet.domain.elements import elements_from_document, elements_from_event, identity_from_event, issuer_of
+from services.wallet.events.intake import UnusableEvent, issued_credential
 from tests.fixtures.wallet.credentials import TestIssuer
 
 ISSUER = TestIssuer.new("issuer-a")

@@ -7,8 +7,8 @@ import json
 import zipfile
 from datetime import UTC, datetime
 
-from services.wallet.domain import EuElements, HeldCredential, Identity, Source
-from services.wallet.export import build_bundle, file_name
+from services.wallet.domain.credentials import EuElements, HeldCredential, Identity, Source
+from services.wallet.domain.export import build_bundle, file_name
 
 
 def credential(cid: str, source: Source = Source.ISSUED) -> HeldCredential:

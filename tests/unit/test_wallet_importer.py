@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
 from microcred.registry.ports import KeyResolution
-from services.wallet.importer import DataIntegrityVerifier, PipelineVerifier
+from services.wallet.adapters.importer import DataIntegrityVerifier, PipelineVerifier
 from tests.fixtures.wallet.credentials import TestIssuer
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -9,8 +9,8 @@ import pytest
 
 from microcred.events.envelope import open_envelope
 from microcred.gen.microcred.v1 import events_pb2
-from services.wallet.domain import EuElements, HeldCredential, Identity
-from services.wallet.pathway_codec import (
+from services.wallet.domain.credentials import EuElements, HeldCredential, Identity
+from services.wallet.domain.pathway_codec import (
     InvalidPathway,
     completed_envelope,
     completed_event_id,
@@ -18,7 +18,7 @@ from services.wallet.pathway_codec import (
     pathway_to_event,
     published_envelope,
 )
-from services.wallet.stacking import Pathway, evaluate
+from services.wallet.domain.stacking import Pathway, evaluate
 
 PATHWAY = Pathway("urn:pathway:1", "agency-pl", {"en": "Cert", "pl": "Certyfikat"}, {"en": "d"},
                   ("urn:a1", "urn:a2"), Decimal("10.5"), 6, ("issuer-a", "did:web:b.example"), "urn:awarded")

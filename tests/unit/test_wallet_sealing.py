@@ -10,9 +10,9 @@ import pytest
 
 from microcred.events.envelope import new_envelope, open_envelope
 from microcred.gen.microcred.v1 import events_pb2
-from services.wallet.changes import AccountLinked, HolderKeyAdded, ShareChanged, UnusableEvent, change_of
-from services.wallet.sealing import Sealer, SealError
-from services.wallet.share_link import Share, share_id_of
+from services.wallet.adapters.sealing import Sealer, SealError
+from services.wallet.domain.share_link import Share, share_id_of
+from services.wallet.events.changes import AccountLinked, HolderKeyAdded, ShareChanged, UnusableEvent, change_of
 
 
 def test_a_sealed_email_is_not_in_clear_and_opens_only_for_its_account_and_kek() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from services.wallet.domain import CredentialStatus, EuElements, HeldCredential, Identity
-from services.wallet.stacking import Pathway, Reason, evaluate
+from services.wallet.domain.credentials import CredentialStatus, EuElements, HeldCredential, Identity
+from services.wallet.domain.stacking import Pathway, Reason, evaluate
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 A1, A2, A3 = "urn:ach:1", "urn:ach:2", "urn:ach:3"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from services.wallet.i18n import LABELS, pick_language
-from services.wallet.web import render_page
+from services.wallet.api.i18n import LABELS, pick_language
+from services.wallet.api.web import render_page
 
 
 def test_language_from_query_then_accept_language_then_english() -> None:

@@ -1,0 +1,140 @@
+"""Share links: unguessable, expiring, withdrawable, counted.
+
+A link's token is ``secrets.token_urlsafe(32)`` (256 bits). Only its SHA-256 is kept, on Kafka and in Redis,
+so neither (nor their backups) can be turned into working links; the hex digest doubles as the share id the
+learner sees (it cannot open the link). Creating and withdrawing publish ``ShareLinkCreated`` and
+``ShareLinkWithdrawn`` (each the full link, keyed ``share:{id}`` on the compacted wallet topic) and the
+projection writes the read model, so links, and withdrawals, come back after Redis is wiped. Expiry is explicit
+(``expires_at``, checked on every access) and also a Redis TTL (``expires_at`` plus a retention period during
+which the link answers 410 Gone instead of 404), set again by every replay. Resolving a link checks it and
+counts the access in one Lua script, so a withdrawn or expired link stops working at once and concurrent
+accesses are all counted.
+
+The access count is a plain Redis counter, not an event: a public, unauthenticated read must not turn into a
+Kafka write. It is lost with Redis (counting starts again at 0); everything else about a link is not.
+
+Keys (``P`` is the instance prefix)::
+
+    P:share:{sha256 hex of token}   hash  account, credential_ids (JSON), created_at, expires_at (epoch s),
+                                          withdrawn "0"/"1"                                  (projected)
+    P:acct:{account}:shares         zset  share ids by creation time                          (projected)
+    P:share-hits:{share id}         str   access count (same TTL as the link)                 (not projected)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+from datetime import UTC, datetime
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from microcred.gen.microcred.v1 import events_pb2
+from services.wallet.adapters.store import r, text
+from services.wallet.adapters.wallet_log import WalletLog, record_key
+from services.wallet.domain.errors import NotFound
+from services.wallet.domain.share_link import Resolution, Share, share_id_of
+
+_RESOLVE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end
+local f = redis.call('HMGET', KEYS[1], 'withdrawn', 'expires_at')
+if f[1] == '1' then return {1, 0} end
+if tonumber(f[2]) <= tonumber(ARGV[1]) then return {2, 0} end
+local count = redis.call('INCR', KEYS[2])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+return {3, count}
+"""
+
+
+def _share(share_id: str, raw: dict[bytes, bytes], hits: bytes | None) -> Share:
+    return Share(
+        share_id=share_id, account_id=raw[b"account"].decode(),
+        credential_ids=tuple(json.loads(raw[b"credential_ids"])),
+        created_at=datetime.fromtimestamp(float(raw[b"created_at"]), UTC),
+        expires_at=datetime.fromtimestamp(float(raw[b"expires_at"]), UTC),
+        withdrawn=raw.get(b"withdrawn") == b"1", access_count=int(hits or b"0"),
+    )
+
+
+class ShareLinks:
+    """Creates, lists, withdraws and resolves share links; :meth:`write` is the projection's side."""
+
+    def __init__(self, redis: Redis, prefix: str, gone_retention_seconds: int, log: WalletLog | None = None) -> None:
+        self.redis, self.prefix, self.retention, self._log = redis, prefix, gone_retention_seconds, log
+        self._resolve = redis.register_script(_RESOLVE)
+
+    def _key(self, share_id: str) -> str:
+        return f"{self.prefix}:share:{share_id}"
+
+    def _hits(self, share_id: str) -> str:
+        return f"{self.prefix}:share-hits:{share_id}"
+
+    def _index(self, aid: str) -> str:
+        return f"{self.prefix}:acct:{aid}:shares"
+
+    async def _publish(self, share: Share, payload: events_pb2.ShareLinkCreated | events_pb2.ShareLinkWithdrawn
+                       ) -> None:
+        if self._log is None:
+            raise RuntimeError("this ShareLinks instance is read-only (no wallet log)")
+        await self._log.publish(record_key("share", share.share_id), payload)
+
+    async def create(self, aid: str, credential_ids: list[str], expires_at: datetime,
+                     now: datetime) -> tuple[str, Share]:
+        """A new link to ``credential_ids`` (already checked to be ``aid``'s); returns (token, share)."""
+        token = secrets.token_urlsafe(32)
+        share = Share(share_id_of(token), aid, tuple(credential_ids), now, expires_at, False, 0)
+        await self._publish(share, events_pb2.ShareLinkCreated(link=share.to_event()))
+        return token, share
+
+    def write(self, pipe: Pipeline, share: Share) -> None:
+        """Queue the projection's writes for ``share`` (created or withdrawn): the full link, its TTL, its index."""
+        key = self._key(share.share_id)
+        pipe.hset(key, mapping={
+            "account": share.account_id, "credential_ids": json.dumps(list(share.credential_ids)),
+            "created_at": repr(share.created_at.timestamp()), "expires_at": repr(share.expires_at.timestamp()),
+            "withdrawn": "1" if share.withdrawn else "0",
+        })
+        # A link replayed after its retention ran out is deleted at once by the past EXPIREAT: it stays gone.
+        pipe.expireat(key, math.ceil(share.expires_at.timestamp()) + self.retention)
+        pipe.zadd(self._index(share.account_id), {share.share_id: share.created_at.timestamp()})
+
+    async def get(self, aid: str, share_id: str) -> Share:
+        """One of ``aid``'s shares (NotFound when unknown or someone else's)."""
+        raw: dict[bytes, bytes] = await r(self.redis.hgetall(self._key(share_id)))
+        if not raw or raw.get(b"account", b"").decode() != aid:
+            raise NotFound("no such share link")
+        return _share(share_id, raw, await r(self.redis.get(self._hits(share_id))))
+
+    async def for_account(self, aid: str) -> list[Share]:
+        """``aid``'s shares, newest first (links past their retention are left out)."""
+        ids = [text(m) or "" for m in await r(self.redis.zrevrange(self._index(aid), 0, -1))]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for share_id in ids:
+                pipe.hgetall(self._key(share_id))
+                pipe.get(self._hits(share_id))
+            replies = await pipe.execute()
+        # Gone links stay in the index (the projection owns it; a replay would add them back anyway).
+        return [_share(sid, replies[2 * i], replies[2 * i + 1]) for i, sid in enumerate(ids) if replies[2 * i]]
+
+    async def withdraw(self, aid: str, share_id: str) -> Share:
+        """Withdraw one of ``aid``'s links; it stops resolving as soon as the projection applied it."""
+        share = await self.get(aid, share_id)
+        if not share.withdrawn:
+            payload = events_pb2.ShareLinkWithdrawn(link=share.to_event())
+            payload.withdrawn_at.GetCurrentTime()
+            await self._publish(share, payload)
+        return await self.get(aid, share_id)
+
+    async def resolve(self, token: str, now: datetime) -> tuple[Resolution, Share | None]:
+        """Check a token and, when it works, count the access; returns the share when it exists."""
+        share_id = share_id_of(token)
+        outcome, _count = await self._resolve(keys=[self._key(share_id), self._hits(share_id)],
+                                              args=[repr(now.timestamp())])
+        resolution = Resolution(int(outcome))
+        if resolution is Resolution.UNKNOWN:
+            return resolution, None
+        raw: dict[bytes, bytes] = await r(self.redis.hgetall(self._key(share_id)))
+        return resolution, (_share(share_id, raw, await r(self.redis.get(self._hits(share_id)))) if raw else None)

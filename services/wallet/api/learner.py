@@ -1,0 +1,106 @@
+"""Learner HTTP API: account, holder keys, credentials (list, read, bind), export and import."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from services.wallet.api.deps import Learner
+from services.wallet.domain.credentials import CredentialFilter, CredentialStatus, HeldCredential
+from services.wallet.domain.errors import Unprocessable
+
+router = APIRouter(prefix="/v1", tags=["learner"])
+
+
+class BindingRequest(BaseModel):
+    """Bind a credential to one of the learner's holder DIDs."""
+
+    credential_id: str = Field(min_length=1, max_length=2048)
+    did: str = Field(min_length=1, max_length=512)
+
+
+def _with_document(credential: HeldCredential) -> dict[str, Any]:
+    return {**credential.meta_json(), "credential": credential.document}
+
+
+@router.get("/me", summary="The signed-in learner's account")
+async def me(session: Learner) -> dict[str, Any]:
+    """Account id, the verified e-mail the wallet matches hashed identifiers with, and the holder DIDs."""
+    account = session.account
+    return {"account_id": account.account_id, "email": account.email, "holder_dids": list(account.dids)}
+
+
+@router.post("/holder-keys", status_code=201, summary="Create a holder key (did:key)")
+async def create_holder_key(session: Learner) -> dict[str, str]:
+    """Generate a custodial Ed25519 key in the wallet's encrypted key store and return its did:key."""
+    key = await session.ctx.keys.create(session.account.account_id)
+    return key.to_json()
+
+
+@router.get("/holder-keys", summary="List the learner's holder keys")
+async def list_holder_keys(session: Learner) -> dict[str, Any]:
+    """The learner's holder DIDs with their verification methods."""
+    return {"holder_keys": [k.to_json() for k in await session.ctx.keys.for_account(session.account.account_id)]}
+
+
+@router.get("/credentials", summary="List the learner's credentials")
+async def list_credentials(
+    session: Learner,
+    issuer: Annotated[str | None, Query(description="issuer id or DID")] = None,
+    issued_from: Annotated[date | None, Query(description="issued on or after (YYYY-MM-DD)")] = None,
+    issued_until: Annotated[date | None, Query(description="issued on or before (YYYY-MM-DD)")] = None,
+    eqf_level: Annotated[int | None, Query(ge=1, le=8)] = None,
+    status: CredentialStatus | None = None,
+) -> dict[str, Any]:
+    """Credentials with their current status and EU elements, filtered by issuer, issue date, EQF level."""
+    filters = CredentialFilter(issuer, issued_from, issued_until, eqf_level, status)
+    return {"credentials": [c.meta_json() for c in await session.ctx.credentials(session.account, filters)]}
+
+
+@router.get("/credentials/{credential_id:path}", summary="Read one credential")
+async def get_credential(session: Learner, credential_id: str) -> dict[str, Any]:
+    """One credential: status, EU elements, binding and the signed document."""
+    return _with_document(await session.ctx.holdings.one(session.account, credential_id))
+
+
+@router.post("/bindings", summary="Bind a credential to a holder key")
+async def bind_credential(session: Learner, body: BindingRequest) -> dict[str, Any]:
+    """Claim a credential under one of the learner's holder DIDs."""
+    return (await session.ctx.bind(session.account, body.credential_id, body.did)).meta_json()
+
+
+@router.get("/export", summary="Export everything as a bundle", response_class=Response,
+            responses={200: {"content": {"application/zip": {}}}})
+async def export(session: Learner) -> Response:
+    """A zip: one ``<credential id>.json`` VC file per credential, and ``manifest.json``."""
+    bundle = await session.ctx.export(session.account)
+    return Response(bundle, media_type="application/zip", headers={
+        "Content-Disposition": 'attachment; filename="microcred-wallet-export.zip"', "Cache-Control": "no-store"})
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise Unprocessable(f"the document exceeds {limit} bytes", code="TOO_LARGE")
+    return bytes(body)
+
+
+@router.post("/import", status_code=201, summary="Import a credential issued elsewhere",
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                 "schema": {"type": "object", "description": "a W3C VC 2.0 credential with a Data Integrity proof"}}}}})
+async def import_credential(session: Learner, request: Request) -> dict[str, Any]:
+    """Accepted only after its proof verifies and it names the learner; else 422 with the failing reason."""
+    raw = await _read_limited(request, session.ctx.settings.max_import_bytes)
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        raise Unprocessable("the body is not JSON", code="MALFORMED") from None
+    if not isinstance(document, dict):
+        raise Unprocessable("the body must be a JSON object (one credential)", code="MALFORMED")
+    return (await session.ctx.import_credential(session.account, document)).meta_json()

@@ -1,0 +1,120 @@
+"""The wallet's composition root: builds the adapters, the use cases and the HTTP application, and starts and
+stops them in order (the lifespan). Started by :mod:`services.wallet.main`; tests call :func:`create_app`.
+
+Checked at once (fail fast): the OIDC settings, the key store and the KEK, the e-mail index key. In the
+lifespan: Redis, the Kafka publisher, the wallet log (commands publish, then wait for the projection), the
+Redis read model adapters, the use cases (:class:`~services.wallet.application.use_cases.WalletContext` on
+``app.state.wallet``) and the Kafka intake (``app.state.intake``) under a ``ConsumerRunner``. Shutdown goes
+the other way round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from microcred.crypto.keystore import KeyStore
+from microcred.http_service import add_health_route
+from microcred.kafka.publisher import KafkaEventPublisher
+from microcred.kafka.topics import PATHWAYS, WALLET
+from microcred.lifecycle import connect_redis
+from microcred.logs import configure_logging
+from microcred.storage.positions import ProjectionEpoch
+from microcred.telemetry import configure_telemetry
+from services.wallet.adapters.accounts import Accounts
+from services.wallet.adapters.auth import build_auth
+from services.wallet.adapters.holder_keys import HolderKeys
+from services.wallet.adapters.holdings import Holdings, PathwayCompletions
+from services.wallet.adapters.importer import PipelineVerifier
+from services.wallet.adapters.secret_keys import load_email_index_key, open_keystore, open_sealer
+from services.wallet.adapters.share_links import ShareLinks
+from services.wallet.adapters.store import CredentialStore
+from services.wallet.adapters.wallet_log import WalletLog
+from services.wallet.api import learner as api_learner
+from services.wallet.api import pathways as api_pathways
+from services.wallet.api import sharing as api_sharing
+from services.wallet.api.problems import install_problem_handlers
+from services.wallet.api.web import install_web
+from services.wallet.application.ports import Clock, CredentialVerifier, utc_now
+from services.wallet.application.use_cases import WalletContext
+from services.wallet.config import Settings
+from services.wallet.events.intake import WALLET_TOPICS, build_intake
+
+DESCRIPTION = """Learners' wallet for EU micro-credentials (W3C VC 2.0 / Open Badges 3.0).
+
+Every `/v1` endpoint except `GET /v1/shares/{token}` needs an OpenID Connect bearer token; a learner only
+ever sees and acts on their own credentials. Errors are `application/problem+json` (RFC 9457)."""
+
+
+def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier: CredentialVerifier | None = None,
+               clock: Clock = utc_now) -> FastAPI:
+    """The wallet's FastAPI application. Key store and OIDC settings are checked now (fail fast); Redis and
+    Kafka connect in the lifespan."""
+    log = configure_logging("wallet", settings.log_level)
+    configure_telemetry("wallet")
+    tokens, minter = build_auth(settings)
+    holder_keystore = keystore if keystore is not None else open_keystore(settings)
+    sealer = open_sealer(settings)
+    index_key = load_email_index_key(settings)
+    deps: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redis = deps["redis"] = await connect_redis(settings.redis_url)
+        publisher = KafkaEventPublisher(settings.kafka_bootstrap, client_id="wallet")
+        await publisher.start()
+        prefix = settings.wallet_redis_prefix
+        # The wallet's own state goes to Kafka first and comes back through the projection (wallet_log.py).
+        wallet_log = WalletLog(publisher, settings.topic(WALLET.name), redis, prefix)
+        store = CredentialStore(redis, prefix, index_key)
+        accounts = Accounts(redis, prefix, store, wallet_log, sealer)
+        holdings = Holdings(store, accounts)
+        completions = PathwayCompletions(redis, prefix, holdings, publisher, settings.topic(PATHWAYS.name), clock)
+        shares = ShareLinks(redis, prefix, settings.share_gone_retention_seconds, wallet_log)
+        epoch = ProjectionEpoch(redis, prefix)
+
+        async def ready() -> bool:
+            return await epoch.ready() is not None
+
+        app.state.wallet = WalletContext(
+            settings, store, accounts, holdings, HolderKeys(accounts, wallet_log, holder_keystore), shares,
+            completions, verifier or PipelineVerifier(), tokens, minter, publisher, clock, ready)
+        topics = [settings.topic(t.name) for t in WALLET_TOPICS]
+        app.state.intake, runner = build_intake(
+            redis, prefix, index_key, settings.kafka_bootstrap, settings.wallet_consumer_group, topics,
+            sealer=sealer, completions=completions, shares=shares, store=store, accounts=accounts, epoch=epoch)
+        await runner.start()
+        task = asyncio.create_task(runner.run(), name="wallet-intake")
+        task.add_done_callback(lambda _: deps.update(kafka_ready=False))
+        deps["kafka_ready"] = True
+        log.info("wallet serving", extra={"http_port": settings.http_port, "topics": topics})
+        try:
+            yield
+        finally:
+            deps["kafka_ready"] = False
+            await runner.stop()
+            with suppress(Exception):
+                await task
+            await publisher.stop()
+            close = getattr(tokens.source, "aclose", None)
+            if close is not None:
+                await close()
+            await redis.aclose()
+            log.info("wallet stopped")
+
+    app = FastAPI(title="microcred wallet", version="1", description=DESCRIPTION, lifespan=lifespan)
+    install_problem_handlers(app)
+    add_health_route(app, deps)
+    app.include_router(api_learner.router)
+    app.include_router(api_sharing.router)
+    app.include_router(api_sharing.public)
+    app.include_router(api_pathways.router)
+    app.include_router(api_pathways.admin)
+    install_web(app, minter)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
+    return app

@@ -1,0 +1,181 @@
+"""The ports the wallet's use cases need; the adapters in :mod:`services.wallet.adapters` implement them.
+
+The use cases (:mod:`services.wallet.application.use_cases`) see only these protocols and the domain, so they
+name no Redis, Kafka or HTTP type. ``app.py`` hands them the real adapters; mypy checks that each adapter
+fits its port.
+
+=====================  ==========================================================================
+port                   adapter
+=====================  ==========================================================================
+``PathwayReader``      ``adapters.store.CredentialStore`` (the pathways in the read model)
+``AccountStore``       ``adapters.accounts.Accounts`` (read model + ``microcred.wallet.v1``)
+``HoldingsReader``     ``adapters.holdings.Holdings`` (which credentials are this account's)
+``HolderKeyStore``     ``adapters.holder_keys.HolderKeys`` (the encrypted key store)
+``ShareLinkStore``     ``adapters.share_links.ShareLinks``
+``CompletionPolicy``   ``adapters.holdings.PathwayCompletions`` (announces ``PathwayCompleted`` once)
+``BearerTokens``       ``adapters.auth.TokenVerifier`` (OIDC, JWKS over HTTP or from a file)
+``TokenMinter``        ``adapters.auth.DevTokenMinter`` (dev/test only)
+``CredentialVerifier`` ``adapters.importer.PipelineVerifier``, ``DataIntegrityVerifier``
+``EventPublisher``     ``microcred.kafka.publisher`` (shared port)
+=====================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from services.wallet.domain.accounts import Account, HolderKey, LearnerClaims
+from services.wallet.domain.credentials import HeldCredential
+from services.wallet.domain.share_link import Resolution, Share
+from services.wallet.domain.stacking import Pathway, PathwayProgress
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time (UTC)."""
+    return datetime.now(UTC)
+
+
+class PathwayReader(Protocol):
+    """The pathways the wallet knows of."""
+
+    async def pathway(self, pathway_id: str) -> Pathway | None:
+        """One pathway, or None."""
+        ...
+
+    async def pathways(self, ids: Iterable[str] | None = None) -> list[Pathway]:
+        """The pathways with ``ids`` (default: all), ordered by id."""
+        ...
+
+
+class AccountStore(Protocol):
+    """Learner accounts: read from the read model, changed by publishing on the wallet topic."""
+
+    async def ensure(self, claims: LearnerClaims) -> Account:
+        """The account of ``claims`` (linked on first sight and when the e-mail changed)."""
+        ...
+
+    async def get(self, aid: str) -> Account | None:
+        """An existing account by id (None when it has never signed in)."""
+        ...
+
+    async def bind(self, aid: str, credential_id: str, did: str) -> None:
+        """Bind a credential under one of the account's holder DIDs."""
+        ...
+
+    async def add_imported(self, aid: str, document: Mapping[str, object], check: Mapping[str, object]) -> None:
+        """Add a verified imported credential (``check``: the import verdict) to the account."""
+        ...
+
+
+class HoldingsReader(Protocol):
+    """The credentials of one account, and nothing else (another learner's credential is not found)."""
+
+    async def of(self, account: Account) -> list[HeldCredential]:
+        """Every credential the account holds."""
+        ...
+
+    async def one(self, account: Account, credential_id: str) -> HeldCredential:
+        """One of the account's credentials; ``NotFound`` for anything else."""
+        ...
+
+    async def some(self, account: Account, credential_ids: Sequence[str]) -> list[HeldCredential]:
+        """The account's credentials with ``credential_ids``, in that order; ``NotFound`` if any is not its."""
+        ...
+
+
+class HolderKeyStore(Protocol):
+    """The learners' custodial holder keys (private keys never leave the store)."""
+
+    async def create(self, aid: str) -> HolderKey:
+        """Generate a key for the account and publish its DID."""
+        ...
+
+    async def recover(self, aid: str) -> int:
+        """Publish keys of the account found in the store but unknown to the read model; return how many."""
+        ...
+
+    async def for_account(self, aid: str) -> list[HolderKey]:
+        """The account's holder keys, ordered by DID."""
+        ...
+
+    async def signing_key(self, aid: str, did: str) -> Ed25519PrivateKey:
+        """The private key of one of the account's DIDs (``NotFound`` for any other DID)."""
+        ...
+
+
+class ShareLinkStore(Protocol):
+    """Share links: created and withdrawn by publishing, resolved (and counted) against the read model."""
+
+    async def create(self, aid: str, credential_ids: list[str], expires_at: datetime,
+                     now: datetime) -> tuple[str, Share]:
+        """A new link; returns (token, share)."""
+        ...
+
+    async def get(self, aid: str, share_id: str) -> Share:
+        """One of the account's links (``NotFound`` when unknown or someone else's)."""
+        ...
+
+    async def for_account(self, aid: str) -> list[Share]:
+        """The account's links, newest first."""
+        ...
+
+    async def withdraw(self, aid: str, share_id: str) -> Share:
+        """Withdraw one of the account's links."""
+        ...
+
+    async def resolve(self, token: str, now: datetime) -> tuple[Resolution, Share | None]:
+        """Check a token and, when it works, count the access."""
+        ...
+
+
+class CompletionPolicy(Protocol):
+    """Pathway progress of an account, announcing each completion once."""
+
+    async def progress(self, account: Account, pathways: Sequence[Pathway]) -> list[PathwayProgress]:
+        """Progress on ``pathways``; complete ones not yet announced are published."""
+        ...
+
+
+class BearerTokens(Protocol):
+    """Checks a learner's bearer token."""
+
+    async def verify(self, token: str) -> LearnerClaims:
+        """The verified claims, or ``NotAuthenticated`` with the reason."""
+        ...
+
+
+class TokenMinter(Protocol):
+    """Signs learner tokens (development sign-in only)."""
+
+    def mint(self, sub: str, email: str | None = None, email_verified: bool = True, scopes: Sequence[str] = (),
+             ttl_seconds: int = 3600) -> str:
+        """A signed token for ``sub``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ImportVerdict:
+    """Whether the document may enter the wallet; ``code`` names the first failing check.
+
+    ``unknown_checks`` lists the checks that could not be carried out on an accepted credential.
+    """
+
+    accepted: bool
+    code: str
+    message: str
+    unknown_checks: tuple[str, ...] = ()
+
+
+class CredentialVerifier(Protocol):
+    """Port: verify a credential document before import."""
+
+    async def verify(self, document: Mapping[str, Any], now: datetime) -> ImportVerdict:
+        """Accept only a credential whose every check passed."""
+        ...

@@ -1,0 +1,1 @@
+"""Inbound from Kafka: the projection of consumed events into the read model and the completion policy."""

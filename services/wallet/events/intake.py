@@ -1,0 +1,130 @@
+"""Intake: the wallet's projection of credential, status, pathway and its own wallet events (consumer group
+``microcred-wallet``).
+
+:meth:`WalletIntake.handle_batch` is the ``ConsumerRunner`` batch handler: a whole fetch is decoded
+(:mod:`services.wallet.events.changes`) and written with its Kafka positions in one Redis ``MULTI``
+(:mod:`services.wallet.events.projection`); :meth:`WalletIntake.handle` does the same for one record. A redelivered
+record is skipped, and every write is idempotent anyway, so a duplicate event at another offset leaves the same
+state. With an empty Redis there are no positions, the runner starts at the beginning of each topic, and the
+read model is rebuilt by replay, the learners' accounts, holder keys and share links included.
+
+=======================  ==========================================================================
+CredentialIssued         file the signed credential under its subject DID and hashed e-mail identifiers
+CredentialRevoked        status REVOKED (permanent)
+CredentialSuspended      status SUSPENDED
+CredentialReinstated     status ACTIVE again (unless revoked)
+PathwayPublished         store the pathway
+PathwayCompleted         mark (pathway, learner) announced (our own event)
+WalletAccountLinked      the account and its verified e-mail (opened with the KEK), e-mail/hash owners
+HolderKeyCreated         the holder DID, its owner and its key id in the encrypted key store
+CredentialBound          the binding
+CredentialImported       the imported credential in the account
+ShareLinkCreated/...     the full link (withdrawn or not), its TTL and the account's index
+anything else            position only (e.g. status-list events)
+=======================  ==========================================================================
+
+After the write, a policy step looks for accounts the batch's credentials concern and checks their pathways,
+publishing ``PathwayCompleted`` once per (pathway, learner). The policy runs for duplicates too (it is
+idempotent), so a crash between the write and the publication is repaired on redelivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from google.protobuf.message import Message
+from redis.asyncio import Redis
+
+from microcred.events.envelope import EventEnvelope
+from microcred.kafka.consumer import ConsumerRunner, Position
+from microcred.kafka.topics import CREDENTIALS, PATHWAYS, STATUS, WALLET, TopicSpec
+from microcred.storage.positions import ProjectionEpoch, apply_batch_at_positions, stored_position
+from services.wallet.adapters.account_state import AccountState
+from services.wallet.adapters.accounts import Accounts
+from services.wallet.adapters.holdings import PathwayCompletions, completed_key
+from services.wallet.adapters.sealing import Sealer
+from services.wallet.adapters.share_links import ShareLinks
+from services.wallet.adapters.store import CredentialStore
+from services.wallet.domain.credentials import HeldCredential, StatusChange
+from services.wallet.events.changes import Change, Issued, PathwayDefined, UnusableEvent, change_of, issued_credential
+from services.wallet.events.projection import BatchWrite
+
+__all__ = ["WALLET_TOPICS", "UnusableEvent", "WalletIntake", "build_intake", "issued_credential"]
+
+#: The topics the wallet projects (it produces to the last two as well).
+WALLET_TOPICS: tuple[TopicSpec, ...] = (CREDENTIALS, STATUS, PATHWAYS, WALLET)
+#: How long withdrawn/expired links answer 410 before they are forgotten (the settings' default).
+DEFAULT_GONE_RETENTION = 30 * 24 * 3600
+
+
+class WalletIntake:
+    """Applies events to the read model and runs the completion policy."""
+
+    def __init__(self, redis: Redis, projection: str, store: CredentialStore, accounts: Accounts,
+                 completions: PathwayCompletions | None, *, shares: ShareLinks | None = None,
+                 sealer: Sealer | None = None) -> None:
+        self.redis, self.projection, self.store = redis, projection, store
+        self.accounts, self.completions, self.sealer = accounts, completions, sealer
+        self.shares = shares or ShareLinks(redis, projection, DEFAULT_GONE_RETENTION)
+        self.state = AccountState(accounts.keys, store)
+        self.applied = 0
+
+    async def stored_position(self, topic: str, partition: int) -> int | None:
+        """Where the runner resumes ``topic/partition`` (None: from the beginning)."""
+        return await stored_position(self.redis, self.projection, topic, partition)
+
+    async def handle(self, envelope: EventEnvelope, payload: Message, position: Position) -> None:
+        """The ``ConsumerRunner`` handler (one record)."""
+        await self.handle_batch([(envelope, payload, position)])
+
+    async def handle_batch(self, items: Sequence[tuple[EventEnvelope, Message, Position]]) -> None:
+        """The ``ConsumerRunner`` batch handler: decode all, write all in one transaction, then the policy."""
+        changes = [change_of(envelope, payload, self.store.index_key, self.sealer) for envelope, payload, _ in items]
+        write = BatchWrite(self.store, self.state, self.shares, completed_key(self.projection), changes)
+        fresh = await apply_batch_at_positions(self.redis, self.projection, [p for _, _, p in items], write.queue,
+                                               write.prepare, write.watch)
+        self.applied += len(fresh)
+        await self._policy(changes)
+
+    async def _policy(self, changes: Sequence[Change]) -> None:
+        if self.completions is None:
+            return
+        credentials: list[HeldCredential] = [c.credential for c in changes if isinstance(c, Issued)]
+        reinstated = sorted({c.credential_id for c in changes if isinstance(c, StatusChange) and c.suspended is False})
+        if reinstated:
+            credentials += await self.store.load(reinstated)
+        achievements: dict[str, set[str | None]] = {}
+        for credential, owners in zip(credentials, await self.accounts.owners_of([c.subject for c in credentials]),
+                                      strict=True):
+            for owner in owners:
+                achievements.setdefault(owner, set()).add(credential.elements.achievement_id)
+        # One evaluation per learner per batch (not per credential): a cohort replays in seconds.
+        for owner, achievement_ids in sorted(achievements.items(), key=lambda item: item[0]):
+            await self.completions.check({owner}, await self.store.pathways_for(achievement_ids))
+        for change in changes:
+            if isinstance(change, PathwayDefined) and change.pathway.required_achievement_ids:
+                await self._pathway_policy(change)
+
+    async def _pathway_policy(self, change: PathwayDefined) -> None:
+        # An ECTS-only pathway could concern anyone: it is evaluated when learners look at it.
+        assert self.completions is not None
+        held = await self.store.load(sorted(await self.store.ids_for_achievements(
+            change.pathway.required_achievement_ids)))
+        owners: set[str] = set()
+        for found in await self.accounts.owners_of([c.subject for c in held]):
+            owners |= found
+        await self.completions.check(owners, [change.pathway])
+
+
+def build_intake(redis: Redis, prefix: str, index_key: bytes, bootstrap: str, group: str, topics: Sequence[str], *,
+                 sealer: Sealer | None = None, completions: PathwayCompletions | None = None,
+                 shares: ShareLinks | None = None, store: CredentialStore | None = None,
+                 accounts: Accounts | None = None, epoch: ProjectionEpoch | None = None
+                 ) -> tuple[WalletIntake, ConsumerRunner]:
+    """The wallet's intake and the ``ConsumerRunner`` that feeds it whole fetches, wired as the service does."""
+    store = store or CredentialStore(redis, prefix, index_key)
+    accounts = accounts or Accounts(redis, prefix, store)
+    intake = WalletIntake(redis, prefix, store, accounts, completions, shares=shares, sealer=sealer)
+    runner = ConsumerRunner(bootstrap, group, topics, intake.handle, intake.stored_position,
+                            guard=epoch or ProjectionEpoch(redis, prefix), batch_handler=intake.handle_batch)
+    return intake, runner
