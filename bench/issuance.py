@@ -38,7 +38,7 @@ from microcred.credential.signing import IssueJob, render_and_sign
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.gen.microcred.v1 import issuer_pb2
 from microcred.grpc_server import TlsFiles
-from services.issuer.harness import start_issuer_harness
+from tests.harness.issuer import start_issuer_harness
 
 __all__ = ["measure"]
 

@@ -30,7 +30,7 @@ from microcred import pki
 from microcred.gen.microcred.v1 import revocation_pb2, status_pb2
 from microcred.status.bitstring import decode_list
 from microcred.status.cache import CachedStatusList, StatusListCache
-from services.revocation.harness import start_harness
+from tests.harness.revocation import start_harness
 
 __all__ = ["measure", "measure_visibility"]
 

@@ -20,8 +20,8 @@ from microcred import pki
 from microcred.crypto.data_integrity import verify_data_integrity
 from microcred.gen.microcred.v1 import issuer_pb2
 from microcred.kafka.topics import CREDENTIALS
-from services.issuer.harness import IssuerHarness, start_issuer_harness
 from tests.conftest import Infrastructure
+from tests.harness.issuer import IssuerHarness, start_issuer_harness
 
 pytestmark = pytest.mark.integration
 

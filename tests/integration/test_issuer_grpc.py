@@ -1,6 +1,6 @@
 """The issuer service end to end: real gRPC over mutual TLS, Kafka, Redis, the registry and the revocation service.
 
-One stack per module (:func:`services.issuer.harness.start_issuer_harness`): an issuer service and a real
+One stack per module (:func:`tests.harness.issuer.start_issuer_harness`): an issuer service and a real
 revocation service sharing a test CA, issuers onboarded through the real RegistryService.
 """
 
@@ -38,8 +38,8 @@ from microcred.gen.microcred.v1 import (
 )
 from microcred.kafka.topics import CREDENTIALS, REGISTRY
 from microcred.storage.positions import epoch_key
-from services.issuer.harness import IssuerHarness, start_issuer_harness
 from tests.conftest import Infrastructure
+from tests.harness.issuer import IssuerHarness, start_issuer_harness
 from tests.unit.factories import valid_micro_credential
 
 pytestmark = pytest.mark.integration

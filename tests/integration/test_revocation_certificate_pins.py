@@ -24,8 +24,8 @@ from microcred.gen.microcred.v1 import events_pb2, revocation_pb2, revocation_pb
 from microcred.grpc_server import TlsFiles, client_channel
 from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.kafka.topics import REGISTRY
-from services.revocation.harness import Harness, start_harness
 from tests.conftest import Infrastructure
+from tests.harness.revocation import Harness, start_harness
 from tests.unit.factories import organisation
 
 pytestmark = pytest.mark.integration

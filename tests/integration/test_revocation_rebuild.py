@@ -21,8 +21,8 @@ from microcred.crypto.keystore import InMemoryKeyStore
 from microcred.gen.microcred.v1 import revocation_pb2, status_pb2
 from microcred.infra.redis_local import LocalRedis
 from microcred.status.bitstring import decode_list
-from services.revocation.harness import Harness, start_harness, write_server_pki
 from tests.conftest import Infrastructure
+from tests.harness.revocation import Harness, start_harness, write_server_pki
 
 pytestmark = pytest.mark.integration
 

@@ -30,8 +30,8 @@ from microcred.kafka.topics import STATUS
 from microcred.status.bitstring import MIN_LIST_BITS, decode_list
 from microcred.status.cache import StatusListCache, topic_end_offsets
 from microcred.status.check import StatusEntry, check_status
-from services.revocation.harness import Harness, IssuedCredential, start_harness
 from tests.conftest import Infrastructure
+from tests.harness.revocation import Harness, IssuedCredential, start_harness
 
 pytestmark = pytest.mark.integration
 

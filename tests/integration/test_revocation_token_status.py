@@ -36,7 +36,6 @@ from microcred.status.token_status_list import (
     verify_status_list_token,
 )
 from services.revocation.domain import CredentialRecord, EntryRef
-from services.revocation.harness import Harness, start_harness
 from services.revocation.store import RevocationStore
 from services.revocation.token_status import (
     TOKEN_LIST_SIZE,
@@ -45,6 +44,7 @@ from services.revocation.token_status import (
     add_token_status_routes,
 )
 from tests.conftest import Infrastructure
+from tests.harness.revocation import Harness, start_harness
 from tests.verifier_support import RunningServer
 
 pytestmark = pytest.mark.integration

@@ -24,9 +24,9 @@ from microcred.gen.microcred.v1 import issuer_pb2
 from microcred.infra.kafka_local import LocalKafka
 from microcred.kafka.topics import CREDENTIALS, ensure_topics
 from microcred.telemetry import configure_telemetry
-from services.issuer.harness import start_issuer_harness
 from tests.conftest import Infrastructure
 from tests.fixtures.wallet.harness import running_wallet
+from tests.harness.issuer import start_issuer_harness
 from tests.unit.factories import valid_micro_credential
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]

@@ -33,10 +33,10 @@ from microcred.kafka.topics import REGISTRY
 from microcred.registry.did_web import did_web_id, method_id
 from microcred.registry.domain import timestamp
 from microcred.status.build import status_entry
-from services.revocation.harness import Harness, IssuedCredential, start_harness
 from services.verifier.app import create_app
 from services.verifier.config import Settings
 from tests.conftest import Infrastructure
+from tests.harness.revocation import Harness, IssuedCredential, start_harness
 from tests.unit.factories import ISSUED_AT, organisation, valid_micro_credential
 from tests.verifier_support import RunningServer
 

@@ -1,7 +1,7 @@
 """The whole flow over the running platform: issue -> verify valid -> revoke -> revoked within a second ->
 suspend / reinstate round trip.
 
-Real services in process: the issuer and revocation services (``services.issuer.harness``: gRPC over mutual TLS,
+Real services in process: the issuer and revocation services (``tests.harness.issuer``: gRPC over mutual TLS,
 a test CA, issuers onboarded through the real RegistryService), and the verifier gateway on a real uvicorn
 socket consuming the registry and the status lists from Kafka.
 """
@@ -21,10 +21,10 @@ import pytest
 
 from microcred import pki
 from microcred.gen.microcred.v1 import issuer_pb2, revocation_pb2
-from services.issuer.harness import IssuerHarness, start_issuer_harness
 from services.verifier.app import create_app
 from services.verifier.config import Settings
 from tests.conftest import Infrastructure
+from tests.harness.issuer import IssuerHarness, start_issuer_harness
 from tests.unit.factories import valid_micro_credential
 from tests.verifier_support import RunningServer
 

@@ -1,7 +1,7 @@
 """An in-process issuer service (plus a real revocation service) with a throwaway PKI, for tests and benchmarks.
 
 :func:`start_issuer_harness` writes one test CA with the server and service certificates both services need,
-starts :class:`~services.revocation.harness` (unless a ``status_source`` replaces it) and an
+starts :mod:`tests.harness.revocation` (unless a ``status_source`` replaces it) and an
 :class:`~services.issuer.app.IssuerApp` on free ports against the given Kafka and Redis, each with its own
 Redis prefix and consumer groups. :meth:`IssuerHarness.onboard` then goes through the real RegistryService
 (platform operator registers the agency, agency operator registers and accredits issuers) and waits until the
@@ -31,7 +31,7 @@ from microcred.infra.ports import free_port
 from services.issuer.app import IssuerApp
 from services.issuer.config import Settings
 from services.issuer.status_pool import StatusIndexSource
-from services.revocation.harness import Harness, start_harness
+from tests.harness.revocation import Harness, start_harness
 
 __all__ = ["IssuerHarness", "RevocationProcess", "spawn_revocation", "start_issuer_harness"]
 
