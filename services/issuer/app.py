@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 import grpc
 from redis.asyncio import Redis
 
-from microcred.audit.api import AuditApi
-from microcred.audit.projector import audit_runner
 from microcred.crypto.keystore import KeyStore
 from microcred.gen.microcred.v1 import (
     audit_pb2,
@@ -36,6 +34,8 @@ from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.lifecycle import connect_redis
 from microcred.registry.projector import RegistryProjection, start_registry_projection
 from services.issuer.api import IssuerApi
+from services.issuer.audit.api import AuditApi
+from services.issuer.audit.projector import audit_runner
 from services.issuer.config import Settings, open_keystore
 from services.issuer.issuance import Issuance
 from services.issuer.oauth import TokenIssuer, load_clients

@@ -12,13 +12,13 @@ import pytest
 from redis.asyncio import Redis
 
 from microcred import pki
-from microcred.audit.api import AuditApi
-from microcred.audit.projector import audit_runner
 from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import audit_pb2, audit_pb2_grpc, events_pb2
 from microcred.grpc_server import TlsFiles, client_channel, create_server
 from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.kafka.topics import CREDENTIALS, REGISTRY, STATUS
+from services.issuer.audit.api import AuditApi
+from services.issuer.audit.projector import audit_runner
 from tests.conftest import Infrastructure
 
 pytestmark = pytest.mark.integration

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from microcred.audit.entries import audit_entry
 from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import events_pb2
+from services.issuer.audit.entries import audit_entry
 
 
 def test_revocation_records_actor_subject_and_reason() -> None:

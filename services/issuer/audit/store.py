@@ -17,11 +17,11 @@ from google.protobuf.message import Message
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from microcred.audit.entries import audit_entry
 from microcred.events.envelope import EventEnvelope
 from microcred.gen.microcred.v1 import audit_pb2
 from microcred.kafka.consumer import Position
 from microcred.storage.positions import apply_at_position, apply_batch_at_positions, stored_position
+from services.issuer.audit.entries import audit_entry
 
 PROJECTION = "audit"  # the default namespace
 MAX_PAGE = 10_000

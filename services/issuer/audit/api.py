@@ -6,10 +6,10 @@ from datetime import datetime
 
 import grpc
 
-from microcred.audit.store import RedisAuditLog
 from microcred.gen.microcred.v1 import audit_pb2, audit_pb2_grpc
 from microcred.grpc_server import caller_identity
 from microcred.pki import ROLE_AGENCY, ROLE_SERVICE
+from services.issuer.audit.store import RedisAuditLog
 
 
 def _time(ts: object) -> datetime | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from microcred.audit.store import PROJECTION, RedisAuditLog
 from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.topics import CREDENTIALS, REGISTRY, STATUS
 from microcred.storage.positions import ProjectionEpoch
+from services.issuer.audit.store import PROJECTION, RedisAuditLog
 
 
 def audit_runner(bootstrap: str, redis: Redis, group_id: str = "microcred-audit",
