@@ -39,7 +39,7 @@ __all__ = ["measure", "measure_replay"]
 
 def _templates() -> list[events_pb2.CredentialIssued]:
     """Nine credentials to DIDs and one to a hashed e-mail (each with its own salt), signed once."""
-    from tests.fixtures.wallet.credentials import TestIssuer  # the wallet tests' real renderer and signer
+    from tests.harness.wallet.credentials import TestIssuer  # the wallet tests' real renderer and signer
 
     issuer = TestIssuer.new("bench-issuer")
     issued = [issuer.issue(learner_did=f"did:example:bench-{n}", achievement_id=f"urn:bench:ach:{n}")

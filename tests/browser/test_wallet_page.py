@@ -32,8 +32,8 @@ from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.kafka.topics import CREDENTIALS, ensure_topics
 from services.wallet.events.intake import WALLET_TOPICS
 from tests.conftest import Infrastructure
-from tests.fixtures.wallet.credentials import TestIssuer
-from tests.fixtures.wallet.oidc import LocalOidcProvider
+from tests.harness.wallet.credentials import TestIssuer
+from tests.harness.wallet.oidc import LocalOidcProvider
 
 pytestmark = pytest.mark.integration
 

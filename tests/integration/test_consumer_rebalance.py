@@ -21,7 +21,7 @@ from microcred.kafka.consumer import ConsumerRunner, Position
 from microcred.kafka.topics import TopicSpec, ensure_topics
 from microcred.storage.positions import apply_at_position, stored_position
 from tests.conftest import Infrastructure
-from tests.fixtures.wallet.harness import wait_for
+from tests.harness.wallet.harness import wait_for
 
 
 async def _send(bootstrap: str, topic: str, partitions: int, start: int, count: int) -> None:

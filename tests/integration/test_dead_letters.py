@@ -23,7 +23,7 @@ from microcred.kafka.dead_letters import dead_letter_key
 from microcred.kafka.topics import DEAD_LETTER, TopicSpec, ensure_topics
 from microcred.storage.positions import ProjectionEpoch, apply_at_position, stored_position
 from tests.conftest import Infrastructure
-from tests.fixtures.wallet.harness import wait_for
+from tests.harness.wallet.harness import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -22,9 +22,9 @@ from microcred.crypto.did_key import did_key_from_public_key, verification_metho
 from microcred.gen.microcred.v1 import events_pb2
 from services.wallet.domain.presentations import verify_presentation_binding
 from tests.conftest import Infrastructure
-from tests.fixtures.wallet.credentials import TestIssuer
-from tests.fixtures.wallet.harness import WalletUnderTest, running_wallet, wait_for
-from tests.fixtures.wallet.oidc import rsa_jwk
+from tests.harness.wallet.credentials import TestIssuer
+from tests.harness.wallet.harness import WalletUnderTest, running_wallet, wait_for
+from tests.harness.wallet.oidc import rsa_jwk
 
 pytestmark = pytest.mark.integration
 

@@ -26,9 +26,9 @@ from services.wallet.domain.pathway_codec import published_envelope
 from services.wallet.domain.stacking import Pathway
 from services.wallet.events.intake import WALLET_TOPICS, WalletIntake, build_intake
 from tests.conftest import Infrastructure
-from tests.fixtures.wallet.credentials import TestIssuer
-from tests.fixtures.wallet.harness import WalletUnderTest, running_wallet, wait_for
-from tests.fixtures.wallet.snapshot import dump
+from tests.harness.wallet.credentials import TestIssuer
+from tests.harness.wallet.harness import WalletUnderTest, running_wallet, wait_for
+from tests.harness.wallet.snapshot import dump
 
 pytestmark = pytest.mark.integration
 

@@ -19,8 +19,8 @@ from services.wallet.adapters.sealing import Sealer
 from services.wallet.adapters.store import CredentialStore
 from services.wallet.domain.credentials import account_id, email_index, identity_hash
 from services.wallet.events.intake import WalletIntake
-from tests.fixtures.wallet.credentials import TestIssuer
-from tests.fixtures.wallet.snapshot import dump
+from tests.harness.wallet.credentials import TestIssuer
+from tests.harness.wallet.snapshot import dump
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ import pytest
 from microcred.gen.microcred.v1 import events_pb2
 from services.wallet.domain.pathway_codec import completed_event_id
 from tests.conftest import Infrastructure
-from tests.fixtures.wallet.credentials import Issued, TestIssuer
-from tests.fixtures.wallet.harness import PUBLISHER_SCOPE, WalletUnderTest, running_wallet, wait_for
+from tests.harness.wallet.credentials import Issued, TestIssuer
+from tests.harness.wallet.harness import PUBLISHER_SCOPE, WalletUnderTest, running_wallet, wait_for
 
 pytestmark = pytest.mark.integration
 

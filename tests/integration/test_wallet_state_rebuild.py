@@ -16,9 +16,9 @@ from redis.asyncio import Redis
 from microcred.kafka.topics import WALLET
 from services.wallet.domain.presentations import verify_presentation_binding
 from tests.conftest import Infrastructure
-from tests.fixtures.wallet.credentials import TestIssuer
-from tests.fixtures.wallet.harness import WalletUnderTest, running_wallet, wait_for
-from tests.fixtures.wallet.snapshot import dump
+from tests.harness.wallet.credentials import TestIssuer
+from tests.harness.wallet.harness import WalletUnderTest, running_wallet, wait_for
+from tests.harness.wallet.snapshot import dump
 
 pytestmark = pytest.mark.integration
 

@@ -23,7 +23,7 @@ from services.wallet.adapters.auth import (
 )
 from services.wallet.config import Settings
 from services.wallet.domain.errors import NotAuthenticated, ProviderUnavailable
-from tests.fixtures.wallet.oidc import public, rsa_jwk
+from tests.harness.wallet.oidc import public, rsa_jwk
 
 ISS, AUD = "https://idp.example", "wallet"
 KEY = rsa_jwk("k1")

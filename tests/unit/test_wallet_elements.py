@@ -17,7 +17,7 @@ from services.wallet.domain.credentials import (
 )
 from services.wallet.domain.elements import elements_from_document, elements_from_event, identity_from_event, issuer_of
 from services.wallet.events.intake import UnusableEvent, issued_credential
-from tests.fixtures.wallet.credentials import TestIssuer
+from tests.harness.wallet.credentials import TestIssuer
 
 ISSUER = TestIssuer.new("issuer-a")
 DID = "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
 from microcred.registry.ports import KeyResolution
 from services.wallet.adapters.importer import DataIntegrityVerifier, PipelineVerifier
-from tests.fixtures.wallet.credentials import TestIssuer
+from tests.harness.wallet.credentials import TestIssuer
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ISSUER = TestIssuer.new("elsewhere")

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
 from microcred.crypto.did_key import did_key_from_public_key, verification_method_id
 from services.wallet.domain.presentations import build_presentation, sign_presentation, verify_presentation_binding
-from tests.fixtures.wallet.credentials import TestIssuer
+from tests.harness.wallet.credentials import TestIssuer
 
 HOLDER = Ed25519PrivateKey.generate()
 HOLDER_DID = did_key_from_public_key(HOLDER.public_key())
