@@ -29,7 +29,6 @@ from typing import Any, cast
 
 import grpc
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 from redis.asyncio import Redis
@@ -51,7 +50,8 @@ from microcred.infra.platform import Platform
 from microcred.kafka.topics import CREDENTIALS
 from microcred.registry.did_web import verify_with_registry
 from microcred.registry.redis_registry import RedisRegistry
-from microcred.status.cache import topic_end_offsets
+from tests.harness.kafka import end_offsets, read_topic
+from tests.harness.waiting import eventually
 from tests.unit.factories import valid_micro_credential
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -169,7 +169,8 @@ class FaultPlatform:
         accreditation.valid_from.FromDatetime(datetime(2020, 1, 1, tzinfo=UTC))
         await agency.AccreditIssuer(registry_pb2.AccreditIssuerRequest(issuer_id=issuer_id,
                                                                        accreditation=accreditation), timeout=30)
-        await until(lambda: self._verifier_knows(issuer_id), timeout, f"verifier never showed issuer {issuer_id}")
+        await eventually(lambda: self._verifier_knows(issuer_id), timeout, f"verifier never showed issuer {issuer_id}",
+                         interval=0.2)
 
     async def _verifier_knows(self, issuer_id: str) -> bool:
         registry = RedisRegistry(self.redis, VERIFIER_REGISTRY)
@@ -190,16 +191,6 @@ class FaultPlatform:
         await self.platform.restart_service(name, timeout=120)
         await self.drop_channels(name)
         return time.monotonic() - started
-
-
-async def until(predicate: Callable[[], Awaitable[bool]], timeout: float, message: str,
-                interval: float = 0.2) -> None:
-    """Poll ``predicate`` until it is true; AssertionError with ``message`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(message)
-        await asyncio.sleep(interval)
 
 
 # ------------------------------------------------------------------------------------------------- issuing
@@ -373,46 +364,6 @@ async def revoke(fault: FaultPlatform, scenario: Scenario, credential_id: str, r
 
 
 # -------------------------------------------------------------------------------------------------- checks
-
-
-async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-    """Partition -> end offset of ``topic``."""
-    ends = await topic_end_offsets(bootstrap, [topic])
-    return {tp.partition: int(offset) for tp, offset in ends.items()}
-
-
-async def read_topic(bootstrap: str, topic: str, start: Mapping[int, int] | None = None,
-                     timeout: float = 120.0) -> list[tuple[int, int, bytes | None, bytes | None, dict[str, bytes]]]:
-    """Every record of ``topic`` from ``start`` (default: the beginning) to the current end:
-    (partition, offset, key, value, headers)."""
-    ends = await end_offsets(bootstrap, topic)
-    out: list[tuple[int, int, bytes | None, bytes | None, dict[str, bytes]]] = []
-    tps = [TopicPartition(topic, p) for p in ends]
-    todo = {tp for tp in tps if ends[tp.partition] > (start or {}).get(tp.partition, 0)}
-    if not todo:
-        # Nothing new: no consumer (aiokafka raises CancelledError when one is stopped right after its start).
-        return out
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                max_partition_fetch_bytes=8 * 1024 * 1024)
-    await consumer.start()
-    try:
-        consumer.assign(tps)
-        for tp in tps:
-            consumer.seek(tp, (start or {}).get(tp.partition, 0))
-        deadline = time.monotonic() + timeout
-        while todo:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"could not read {topic} to its end")
-            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
-            for tp, records in batches.items():
-                for r in records:
-                    if r.offset < ends[tp.partition]:
-                        out.append((tp.partition, r.offset, r.key, r.value, dict(r.headers)))
-                if records and records[-1].offset + 1 >= ends[tp.partition]:
-                    todo.discard(tp)
-    finally:
-        await consumer.stop()
-    return out
 
 
 @dataclass
@@ -616,4 +567,4 @@ async def wallet_status(redis: Redis, credential_id: str, field_name: str, value
         current = await redis.hget(f"{prefix}:status:{credential_id}", field_name)
         return current is not None and (current.decode() if isinstance(current, bytes) else current) == value
 
-    await until(there, timeout, f"wallet status of {credential_id} never had {field_name}={value}")
+    await eventually(there, timeout, f"wallet status of {credential_id} never had {field_name}={value}", interval=0.2)

@@ -31,7 +31,8 @@ import httpx
 import pytest
 
 from microcred.infra.ports import free_port
-from tests.fault.support import REPO_ROOT, FaultPlatform, Scenario, save_result, until
+from tests.fault.support import REPO_ROOT, FaultPlatform, Scenario, save_result
+from tests.harness.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -74,7 +75,7 @@ async def test_gateway_sheds_load_with_429_and_never_5xx(fault: FaultPlatform, t
             except httpx.HTTPError:
                 return False
 
-        await until(healthy, 90, f"load gateway never healthy; see {log_path}")
+        await eventually(healthy, 90, f"load gateway never healthy; see {log_path}", interval=0.2)
         for document in documents:  # warm: keys resolved, status lists cached, results cached
             response = await fault.http.post(f"{url}/v1/verify", json=document)
             assert response.status_code == 200 and response.json()["verdict"] == "valid", response.text

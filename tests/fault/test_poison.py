@@ -28,12 +28,11 @@ from tests.fault.support import (
     SCALE,
     FaultPlatform,
     Scenario,
-    end_offsets,
-    read_topic,
     revoke,
-    until,
     wallet_status,
 )
+from tests.harness.kafka import end_offsets, read_topic
+from tests.harness.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600 * SCALE)]
 
@@ -108,20 +107,21 @@ async def test_poison_is_dead_lettered_and_consumers_go_on(fault: FaultPlatform)
         return expected <= set(found)
 
     started = time.monotonic()
-    await until(all_dead_lettered, 90, "not every consumer dead-lettered every poison record", interval=1.0)
+    await eventually(all_dead_lettered, 90, "not every consumer dead-lettered every poison record", interval=1.0)
     missing_reason = [k for k, reason in found.items() if not reason]
     assert not missing_reason, missing_reason
 
     # ... and went on: the revocation and the pathway reached the wallet, the revocation the verifier.
     await wallet_status(fault.redis, first.credential_id, "revoked", "1")
-    await until(lambda: _exists(fault, f"wallet:pathway:{pathway.pathway_id}"), 30, "pathway never reached the wallet")
+    await eventually(lambda: _exists(fault, f"wallet:pathway:{pathway.pathway_id}"), 30,
+                     "pathway never reached the wallet", interval=0.2)
 
     async def verifier_sees_revocation() -> bool:
         response = await fault.http.post(f"{fault.verifier_url}/v1/verify", json=json.loads(first.credential_json))
         report = response.json()
         return bool(next(c for c in report["checks"] if c["id"] == "revocation")["reason_code"] == "REVOKED")
 
-    await until(verifier_sees_revocation, 30, "the verifier never saw the revocation")
+    await eventually(verifier_sees_revocation, 30, "the verifier never saw the revocation", interval=0.2)
     scenario.outcome.notes.update(
         poison_records=len(poison), dead_letters_expected=len(expected), dead_letters_found=len(found),
         dead_lettered_within_s=round(time.monotonic() - started, 1), reasons=sorted(set(found.values()))[:3],

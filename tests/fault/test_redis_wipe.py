@@ -44,10 +44,9 @@ from tests.fault.support import (
     SCALE,
     FaultPlatform,
     Scenario,
-    end_offsets,
-    read_topic,
-    until,
 )
+from tests.harness.kafka import end_offsets, read_topic
+from tests.harness.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900 * SCALE)]
 
@@ -93,7 +92,7 @@ async def test_redis_wiped_during_batch(fault: FaultPlatform) -> None:
 
     async def poison_dead_lettered() -> bool:
         return wallet_poison <= set(await dead_letters(fault, dead_start))
-    await until(poison_dead_lettered, 60 * SCALE, "the wallet never dead-lettered the poison", interval=1.0)
+    await eventually(poison_dead_lettered, 60 * SCALE, "the wallet never dead-lettered the poison", interval=1.0)
 
     # The learner's own state before the batch (so the wipe still lands in its middle): three of the batch's
     # credentials, one bound to the key, a link to all three and a withdrawn link.

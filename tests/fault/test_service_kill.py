@@ -20,7 +20,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from microcred.events.envelope import EventEnvelope
 from microcred.kafka.topics import STATUS
-from tests.fault.support import FAULT_SERVICE_BATCH, SCALE, FaultPlatform, Scenario, credential_records, end_offsets
+from tests.fault.support import FAULT_SERVICE_BATCH, SCALE, FaultPlatform, Scenario, credential_records
+from tests.harness.kafka import end_offsets
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600 * SCALE)]
 

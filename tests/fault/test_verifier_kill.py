@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.fault.support import FAULT_SERVICE_BATCH, SCALE, FaultPlatform, Scenario, revoke, wallet_status
+from tests.harness.waiting import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600 * SCALE)]
 
@@ -38,13 +39,10 @@ async def verify(fault: FaultPlatform, document: dict[str, Any]) -> dict[str, An
 async def until_report(fault: FaultPlatform, document: dict[str, Any], want: str, timeout: float) -> float:
     """Seconds until the gateway's revocation check reads ``want`` for ``document``."""
     started = time.monotonic()
-    while True:
-        report = await verify(fault, document)
-        if check(report, "revocation")["reason_code"] == want:
-            return time.monotonic() - started
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"revocation still {check(report, 'revocation')} after {timeout}s")
-        await asyncio.sleep(0.1)
+    await eventually(lambda: verify(fault, document), timeout,
+                     lambda report: f"revocation still {check(report, 'revocation')} after {timeout}s",
+                     until=lambda report: check(report, "revocation")["reason_code"] == want, interval=0.1)
+    return time.monotonic() - started
 
 
 async def test_verifier_killed_while_serving(fault: FaultPlatform) -> None:

@@ -18,7 +18,6 @@ from typing import Any
 import grpc
 import pyoxigraph as ox
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from google.rpc import code_pb2, error_details_pb2  # type: ignore[import-untyped, unused-ignore]
 from grpc_status import rpc_status
 
@@ -40,6 +39,7 @@ from microcred.kafka.topics import CREDENTIALS, REGISTRY
 from microcred.storage.positions import epoch_key
 from tests.conftest import Infrastructure
 from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.harness.kafka import read_topic
 from tests.unit.factories import valid_micro_credential
 
 pytestmark = pytest.mark.integration
@@ -63,28 +63,12 @@ async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPat
 
 async def kafka_records(bootstrap: str, keys: set[str]) -> dict[str, list[bytes]]:
     """Every value on the credentials topic whose key is in ``keys`` (read from the beginning to the end)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(CREDENTIALS.name, p) for p in range(CREDENTIALS.partitions)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        end = await consumer.end_offsets(partitions)
-        found: dict[str, list[bytes]] = {}
-
-        async def behind() -> bool:
-            return any([await consumer.position(tp) < end[tp] for tp in partitions])
-
-        while await behind():
-            batches = await consumer.getmany(timeout_ms=500)
-            for records in batches.values():
-                for record in records:
-                    key = (record.key or b"").decode()
-                    if key in keys and record.value is not None:
-                        found.setdefault(key, []).append(record.value)
-        return found
-    finally:
-        await consumer.stop()
+    found: dict[str, list[bytes]] = {}
+    for record in await read_topic(bootstrap, CREDENTIALS.name):
+        key = (record.key or b"").decode()
+        if key in keys and record.value is not None:
+            found.setdefault(key, []).append(record.value)
+    return found
 
 
 def details(exc: grpc.aio.AioRpcError) -> tuple[list[error_details_pb2.BadRequest.FieldViolation], str]:

@@ -8,11 +8,10 @@ source, and a replay from scratch must not dead-letter them again.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
 
 from microcred.events.envelope import new_envelope
@@ -21,6 +20,8 @@ from microcred.kafka.topics import DEAD_LETTER, TopicSpec, ensure_topics
 from services.issuer.projection import CredentialStoreProjection
 from services.issuer.store import cred_key
 from tests.conftest import Infrastructure
+from tests.harness.kafka import read_topic
+from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -36,32 +37,21 @@ def _issued(n: int) -> tuple[bytes, bytes]:
 
 async def _dead_letters(bootstrap: str, source_topic: str) -> list[dict[str, str]]:
     """Headers of every dead letter whose source is ``source_topic``."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(DEAD_LETTER.name, p) for p in range(DEAD_LETTER.partitions)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        found = []
-        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    headers = {k: v.decode() for k, v in record.headers or ()}
-                    if headers.get("source_topic") == source_topic:
-                        found.append(headers)
-        return found
-    finally:
-        await consumer.stop()
+    found = []
+    for record in await read_topic(bootstrap, DEAD_LETTER.name):
+        headers = {k: v.decode() for k, v in record.headers.items()}
+        if headers.get("source_topic") == source_topic:
+            found.append(headers)
+    return found
 
 
 async def _wait_stored(redis: Redis, prefix: str, ids: list[bytes]) -> None:
     keys = [cred_key(prefix, ISSUER, cid.decode()) for cid in ids]
-    for _ in range(200):
-        if all(await redis.mget(keys)):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("valid records did not reach the store")
+
+    async def stored() -> bool:
+        return all(await redis.mget(keys))
+
+    await eventually(stored, 10, "valid records did not reach the store", interval=0.05)
 
 
 async def test_undecodable_records_are_dead_lettered_and_the_projection_goes_on(

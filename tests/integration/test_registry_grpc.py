@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 import httpx
 import pytest
 import uvicorn
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from typer.testing import CliRunner
@@ -48,12 +47,13 @@ from microcred.registry.redis_registry import RedisRegistry
 from services.issuer.registry_api import RegistryApi
 from services.verifier.api.trust import trust_router
 from tests.conftest import Infrastructure
+from tests.harness.kafka import end_offsets
+from tests.harness.waiting import eventually
 from tests.unit.test_registry_api import field_violations, rpc_error, start_registry_server
 from tests.unit.test_registry_contract import HOST, accreditation, org
 from tests.unit.test_registry_did_web import credential
 
 pytestmark = pytest.mark.integration
-T = TypeVar("T")
 
 
 class RecordingPublisher:
@@ -70,18 +70,6 @@ class RecordingPublisher:
 
     async def publish_many(self, topic: str, items: list[tuple[str, EventEnvelope]]) -> list[Published]:
         return [await self.publish(topic, key, envelope) for key, envelope in items]
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 30.0, what: str = "") -> T:
-    """Poll ``probe`` until it returns something truthy (the read model caught up) or fail."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not reached within {timeout}s: {what}")
-        await asyncio.sleep(0.02)
 
 
 @dataclass
@@ -113,7 +101,7 @@ class Platform:
         async def all_processed() -> bool:
             return all([await self.processed(placed) for placed in pending.values()])
 
-        await eventually(all_processed, what=f"projection reaches {list(pending.values())}")
+        await eventually(all_processed, message=f"projection reaches {list(pending.values())}", interval=0.02)
 
     async def register_issuer(self, issuer_id: str, who: str = "agency_a", max_eqf: int | None = 5) -> None:
         await self.stubs[who].RegisterIssuer(registry_pb2.RegisterIssuerRequest(
@@ -270,7 +258,7 @@ async def test_withdrawn_accreditation_refuses_issuance_once_the_event_is_proces
         decision = await platform.registry.authorize_issuance(issuer_id, 6, datetime.now(UTC))
         return (processed, decision) if processed else None
 
-    processed, decision = await eventually(decision_once_processed, what="withdrawal processed")
+    processed, decision = await eventually(decision_once_processed, message="withdrawal processed", interval=0.02)
     assert processed and not decision.allowed
     assert decision.refusal is IssuanceRefusal.ACCREDITATION_WITHDRAWN and "withdrawn" in decision.message
     assert not (await platform.registry.authorize_issuance(issuer_id, None, datetime.now(UTC))).allowed
@@ -320,16 +308,6 @@ async def test_key_rotation_keeps_old_credentials_valid_and_stops_the_retired_ke
 # ------------------------------------------------------------------------------------------------ read model
 
 
-async def _end_offsets(bootstrap: str) -> dict[int, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(REGISTRY.name, p) for p in range(REGISTRY.partitions)]
-        return {tp.partition: offset for tp, offset in (await consumer.end_offsets(partitions)).items()}
-    finally:
-        await consumer.stop()
-
-
 async def _caught_up(registry: RedisRegistry, ends: dict[int, int]) -> bool:
     positions = await registry.positions()
     return all(positions.get(p, 0) >= end for p, end in ends.items() if end)
@@ -343,8 +321,9 @@ async def test_read_model_rebuilt_from_an_empty_redis_equals_the_live_one(
     await platform.stubs["agency_a"].SuspendAccreditation(registry_pb2.SuspendAccreditationRequest(
         issuer_id=issuer_id, accreditation_id="acc-1", reason="audit"))
     await platform.settle()
-    ends = await _end_offsets(infrastructure.kafka_bootstrap)
-    await eventually(lambda: _caught_up(platform.registry, ends), what="live projection at the end of the topic")
+    ends = await end_offsets(infrastructure.kafka_bootstrap, REGISTRY.name)
+    await eventually(lambda: _caught_up(platform.registry, ends), message="live projection at the end of the topic",
+                     interval=0.02)
 
     empty = LocalRedis(tmp_path / "redis")
     empty.start()
@@ -352,7 +331,8 @@ async def test_read_model_rebuilt_from_an_empty_redis_equals_the_live_one(
     rebuilt = await start_registry_projection(infrastructure.kafka_bootstrap, redis,
                                               f"rebuild-{os.urandom(4).hex()}", namespace=platform.registry.namespace)
     try:
-        await eventually(lambda: _caught_up(rebuilt.registry, ends), what="rebuilt projection at the end")
+        await eventually(lambda: _caught_up(rebuilt.registry, ends), message="rebuilt projection at the end",
+                         interval=0.02)
         live, replayed = await platform.registry.dump(), await rebuilt.registry.dump()
         assert replayed == live
         assert issuer_id in replayed["issuers"] and platform.agency_b in replayed["agencies"]
@@ -374,7 +354,8 @@ async def test_trust_list_and_did_documents_on_a_real_socket(platform: Platform)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
     task = asyncio.create_task(server.serve())
     try:
-        await eventually(lambda: asyncio.sleep(0, server.started), timeout=10, what="uvicorn started")
+        await eventually(lambda: asyncio.sleep(0, server.started), timeout=10, message="uvicorn started",
+                         interval=0.02)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             listing = (await client.get("/trust-list", params={"agency": platform.agency_a})).json()
             [agency] = listing["agencies"]

@@ -26,6 +26,7 @@ from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.kafka.topics import REGISTRY
 from tests.conftest import Infrastructure
 from tests.harness.revocation import Harness, start_harness
+from tests.harness.waiting import eventually
 from tests.unit.factories import organisation
 
 pytestmark = pytest.mark.integration
@@ -70,15 +71,13 @@ def stub(h: Harness, cert: pki.CertifiedKey) -> tuple[grpc.aio.Channel, revocati
 
 
 async def wait_registered(h: Harness, issuer_id: str) -> None:
-    import asyncio
-
     registry = h.app.registry
     assert registry is not None, "the revocation service reads no trust registry"
-    for _ in range(200):
-        if await registry.get_issuer(issuer_id) is not None:
-            return
-        await asyncio.sleep(0.05)
-    raise TimeoutError("the registry projection did not apply the issuer")
+
+    async def registered() -> bool:
+        return await registry.get_issuer(issuer_id) is not None
+
+    await eventually(registered, 10, "the registry projection did not apply the issuer", interval=0.05)
 
 
 async def test_a_certificate_with_the_right_cn_but_another_fingerprint_is_denied(

@@ -8,7 +8,6 @@ the issuer service does it: reserve indexes over gRPC with a ``service`` certifi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -18,7 +17,7 @@ from typing import Any
 
 import grpc
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from google.rpc import code_pb2, error_details_pb2  # type: ignore[import-untyped, unused-ignore]
 from grpc_status import rpc_status
 
@@ -31,7 +30,9 @@ from microcred.status.bitstring import MIN_LIST_BITS, decode_list
 from microcred.status.cache import StatusListCache, topic_end_offsets
 from microcred.status.check import StatusEntry, check_status
 from tests.conftest import Infrastructure
+from tests.harness.kafka import read_topic
 from tests.harness.revocation import Harness, IssuedCredential, start_harness
+from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -78,9 +79,8 @@ async def bit(h: Harness, credential: IssuedCredential, purpose: int) -> int:
 async def wait_bit(h: Harness, credential: IssuedCredential, purpose: int, value: int, timeout: float = 1.0) -> float:
     """Poll the published list over HTTP until the bit has ``value``; return how long that took."""
     started = time.monotonic()
-    while await bit(h, credential, purpose) != value:
-        assert time.monotonic() - started < timeout, f"bit not {value} within {timeout}s"
-        await asyncio.sleep(0.01)
+    await eventually(lambda: bit(h, credential, purpose), timeout, f"bit not {value}",
+                     until=lambda bit_now: bit_now == value, interval=0.01)
     return time.monotonic() - started
 
 
@@ -266,23 +266,8 @@ async def test_unknown_credential_is_not_found_and_changes_nothing(harness: Harn
 
 async def status_records_since(bootstrap: str, ends: dict[TopicPartition, int]) -> list[bytes | None]:
     """Keys of the records written to the status topic after the ``ends`` snapshot."""
-    now = await topic_end_offsets(bootstrap, [STATUS.name])
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(list(now))
-        for tp in now:
-            consumer.seek(tp, ends.get(tp, 0))
-        keys: list[bytes | None] = []
-        while sum(now.values()) - sum(ends.get(tp, 0) for tp in now) > len(keys):
-            batches = await consumer.getmany(timeout_ms=1000)
-            if not batches:
-                break
-            keys += [r.key for records in batches.values() for r in records]
-        return keys
-    finally:
-        with contextlib.suppress(asyncio.CancelledError):  # aiokafka's group-less coordinator, on close
-            await consumer.stop()
+    start = {tp.partition: offset for tp, offset in ends.items() if tp.topic == STATUS.name}
+    return [record.key for record in await read_topic(bootstrap, STATUS.name, start)]
 
 
 async def test_bad_input_is_invalid_argument_with_field_violations(harness: Harness) -> None:

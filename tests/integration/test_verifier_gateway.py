@@ -9,7 +9,6 @@ second of the RPC returning; suspend -> SUSPENDED; reinstate -> valid again.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -37,6 +36,7 @@ from services.verifier.app import create_app
 from services.verifier.config import Settings
 from tests.conftest import Infrastructure
 from tests.harness.revocation import Harness, IssuedCredential, start_harness
+from tests.harness.waiting import eventually
 from tests.unit.factories import ISSUED_AT, organisation, valid_micro_credential
 from tests.verifier_support import RunningServer
 
@@ -128,13 +128,9 @@ async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPat
 async def wait_for(stack: Stack, document: Any, predicate: Any, timeout: float) -> tuple[dict[str, Any], float]:
     """Verify repeatedly until ``predicate(report)``; returns the report and the seconds it took."""
     start = time.perf_counter()
-    while True:
-        report = await stack.verify(document)
-        if predicate(report):
-            return report, time.perf_counter() - start
-        if time.perf_counter() - start > timeout:
-            raise AssertionError(f"not reached within {timeout}s: {report}")
-        await asyncio.sleep(0.02)
+    report = await eventually(lambda: stack.verify(document), timeout, lambda last: f"last report: {last}",
+                              until=predicate, interval=0.02)
+    return report, time.perf_counter() - start
 
 
 async def test_health_and_openapi(stack: Stack) -> None:

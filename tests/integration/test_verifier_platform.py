@@ -8,7 +8,6 @@ socket consuming the registry and the status lists from Kafka.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -25,6 +24,7 @@ from services.verifier.app import create_app
 from services.verifier.config import Settings
 from tests.conftest import Infrastructure
 from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.harness.waiting import eventually
 from tests.unit.factories import valid_micro_credential
 from tests.verifier_support import RunningServer
 
@@ -85,13 +85,9 @@ def check(report: dict[str, Any], check_id: str) -> dict[str, Any]:
 async def until(platform: Platform, document: dict[str, Any], predicate: Any,
                 timeout: float) -> tuple[dict[str, Any], float]:
     start = time.perf_counter()
-    while True:
-        report = await platform.verify(document)
-        if predicate(report):
-            return report, time.perf_counter() - start
-        if time.perf_counter() - start > timeout:
-            raise AssertionError(f"not reached within {timeout}s: {json.dumps(report)[:2000]}")
-        await asyncio.sleep(0.02)
+    report = await eventually(lambda: platform.verify(document), timeout,
+                              lambda last: f"last report: {json.dumps(last)[:2000]}", until=predicate, interval=0.02)
+    return report, time.perf_counter() - start
 
 
 async def test_issue_verify_revoke_suspend_reinstate(platform: Platform) -> None:
