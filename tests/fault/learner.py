@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from tests.fault.support import SCALE, FaultPlatform
+from tests.harness.waiting import eventually
 
 
 @dataclass
@@ -54,13 +55,14 @@ class WalletLearner:
 
     async def holding(self, count: int, timeout: float = 120.0) -> list[str]:
         """At least ``count`` of the learner's credential ids, sorted (waits for the intake)."""
-        deadline = time.monotonic() + timeout * SCALE
-        while True:
-            listed = (await self.call("GET", "/v1/credentials")).json()["credentials"]
-            if len(listed) >= count:
-                return sorted(c["credential_id"] for c in listed)
-            assert time.monotonic() < deadline, f"the wallet shows {len(listed)} credentials, not {count}"
-            await asyncio.sleep(0.5)
+        async def listed() -> list[dict[str, Any]]:
+            credentials: list[dict[str, Any]] = (await self.call("GET", "/v1/credentials")).json()["credentials"]
+            return credentials
+
+        held = await eventually(listed, timeout * SCALE,
+                                lambda last: f"the wallet shows {len(last)} credentials, not {count}",
+                                until=lambda last: len(last) >= count, interval=0.5)
+        return sorted(c["credential_id"] for c in held)
 
     async def share(self, name: str, credential_ids: list[str]) -> dict[str, Any]:
         """A new share link, remembered under ``name``."""
