@@ -21,7 +21,7 @@ from microcred.kafka.consumer import ConsumerRunner, Position
 from microcred.kafka.topics import TopicSpec, ensure_topics
 from microcred.storage.positions import apply_at_position, stored_position
 from tests.conftest import Infrastructure
-from tests.harness.wallet.harness import wait_for
+from tests.harness.waiting import eventually
 
 
 async def _send(bootstrap: str, topic: str, partitions: int, start: int, count: int) -> None:
@@ -77,12 +77,12 @@ async def test_a_rebalance_during_a_fetch_does_not_replay_what_was_applied(
 
         async def both_members_own_a_partition() -> bool:
             return len(a._consumer.assignment()) == 1 and len(b._consumer.assignment()) == 1
-        await wait_for(both_members_own_a_partition, timeout=60)
+        await eventually(both_members_own_a_partition, timeout=60)
         await _send(bootstrap, topic, 2, 4, 4)  # after the rebalance: each member applies its partition's share
 
         async def all_applied() -> bool:
             return len(applied) == 8
-        await wait_for(all_applied, timeout=60)
+        await eventually(all_applied, timeout=60)
         assert not a_task.done(), a_task.exception() if a_task.done() else None
         assert sorted((p.partition, p.offset) for p in applied) == sorted((n % 2, n // 2) for n in range(8))
         # What a applied before the rebalance is not met again by whoever owns its partition now.
@@ -134,13 +134,13 @@ async def test_a_refused_commit_does_not_end_the_runner(infrastructure: Infrastr
 
         async def first_applied() -> bool:
             return (applied == [0] and refusals == 1) or task.done()
-        await wait_for(first_applied, timeout=60)
+        await eventually(first_applied, timeout=60)
         assert (applied, refusals) == ([0], 1), task.exception() if task.done() else (applied, refusals)
         await _send(bootstrap, topic, 1, 1, 1)
 
         async def second_applied() -> bool:
             return applied == [0, 1] or task.done()
-        await wait_for(second_applied, timeout=60)
+        await eventually(second_applied, timeout=60)
         assert not task.done(), task.exception()
         assert applied == [0, 1]
     finally:
@@ -184,7 +184,7 @@ async def test_a_failed_fetch_does_not_end_the_runner(infrastructure: Infrastruc
 
         async def applied_or_ended() -> bool:
             return applied == [0, 1] or task.done()
-        await wait_for(applied_or_ended, timeout=60)
+        await eventually(applied_or_ended, timeout=60)
         assert not task.done(), task.exception()
         assert (applied, failures) == ([0, 1], 1)
     finally:

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
 from redis.asyncio import Redis
 
@@ -23,31 +23,17 @@ from microcred.kafka.dead_letters import dead_letter_key
 from microcred.kafka.topics import DEAD_LETTER, TopicSpec, ensure_topics
 from microcred.storage.positions import ProjectionEpoch, apply_at_position, stored_position
 from tests.conftest import Infrastructure
-from tests.harness.wallet.harness import wait_for
+from tests.harness.kafka import read_topic
+from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
 
 async def dead_letters_of(bootstrap: str, group: str, topic: str) -> list[tuple[bytes | None, dict[str, bytes]]]:
     """(key, headers) of every dead letter ``group`` wrote for records of ``topic``."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tp = TopicPartition(DEAD_LETTER.name, 0)
-        consumer.assign([tp])
-        await consumer.seek_to_beginning(tp)
-        end = (await consumer.end_offsets([tp]))[tp]
-        found = []
-        while await consumer.position(tp) < end:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    headers = dict(record.headers or ())
-                    if headers.get("consumer_group") == group.encode() and headers.get(
-                            "source_topic") == topic.encode():
-                        found.append((record.key, headers))
-        return found
-    finally:
-        await consumer.stop()
+    return [(record.key, record.headers) for record in await read_topic(bootstrap, DEAD_LETTER.name)
+            if record.headers.get("consumer_group") == group.encode()
+            and record.headers.get("source_topic") == topic.encode()]
 
 
 @pytest.mark.parametrize("batched", [False, True], ids=["per-record", "batched"])
@@ -86,7 +72,7 @@ async def test_a_replay_does_not_dead_letter_a_record_twice(infrastructure: Infr
         try:
             async def replayed(expected: int = run + 1) -> bool:
                 return applied.count(1) >= expected
-            await wait_for(replayed, timeout=60)
+            await eventually(replayed, timeout=60)
         finally:
             await runner.stop()
             await task
@@ -144,7 +130,7 @@ async def test_the_stored_position_moves_past_a_trailing_dead_letter(infrastruct
             try:
                 async def past_poison() -> bool:
                     return (await lookup(topic, 0) or 0) > poison.offset
-                await wait_for(past_poison, timeout=60)
+                await eventually(past_poison, timeout=60)
                 await asyncio.sleep(1.0)  # would it meet the poison again?
             finally:
                 await runner.stop()

@@ -20,6 +20,7 @@ from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.kafka.topics import TopicSpec, ensure_topics
 from microcred.storage.positions import ProjectionEpoch, apply_at_position, epoch_key, stored_position
 from tests.conftest import Infrastructure
+from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -53,11 +54,8 @@ async def test_state_lost_while_running_is_rebuilt_by_replay(infrastructure: Inf
         return int(await redis.scard(state))
 
     async def wait_for(n: int) -> None:
-        for _ in range(150):
-            if await count() == n:
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"{await count()} applied, expected {n}")
+        await eventually(count, 15, lambda applied: f"{applied} applied, expected {n}",
+                         until=lambda applied: applied == n)
 
     try:
         await publisher.publish_many(topic, [(f"k{i}", new_envelope(revoked(i))) for i in range(60)])

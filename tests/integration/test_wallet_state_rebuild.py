@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from cryptography.hazmat.primitives import serialization
 from redis.asyncio import Redis
 
 from microcred.kafka.topics import WALLET
 from services.wallet.domain.presentations import verify_presentation_binding
 from tests.conftest import Infrastructure
+from tests.harness.kafka import read_topic
 from tests.harness.wallet.credentials import TestIssuer
 from tests.harness.wallet.harness import WalletUnderTest, running_wallet, wait_for
 from tests.harness.wallet.snapshot import dump
@@ -32,22 +32,11 @@ async def wipe(redis: Redis, prefix: str) -> None:
 
 async def wallet_topic_bytes(w: WalletUnderTest) -> bytes:
     """Every record of the instance's wallet topic, keys, values and headers, concatenated."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=w.settings.kafka_bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(w.topic(WALLET.name), p) for p in range(WALLET.partitions)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        out = bytearray()
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    out += (record.key or b"") + (record.value or b"")
-                    out += b"".join(k.encode() + v for k, v in record.headers or ())
-        return bytes(out)
-    finally:
-        await consumer.stop()
+    out = bytearray()
+    for record in await read_topic(w.settings.kafka_bootstrap, w.topic(WALLET.name)):
+        out += (record.key or b"") + (record.value or b"")
+        out += b"".join(k.encode() + v for k, v in record.headers.items())
+    return bytes(out)
 
 
 async def test_accounts_keys_and_share_links_come_back_after_redis_is_wiped(
