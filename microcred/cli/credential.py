@@ -28,7 +28,7 @@ from microcred.credential import signing
 
 __all__ = ["app", "sign_document"]
 
-app = typer.Typer(help="Sign credential documents offline.", no_args_is_help=True)
+app = typer.Typer(help="Credentials: read your issued ones (get); sign documents offline (sign).", no_args_is_help=True)
 err = Console(stderr=True)
 
 

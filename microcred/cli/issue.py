@@ -43,6 +43,7 @@ from microcred.cli.cohort_run import (
     tls_diagnosis,
 )
 from microcred.cli.cohort_run import write_results as write_results_file
+from microcred.cli.grpc_client import client_cert_name
 from microcred.credential.cohort import (
     COLUMN_HELP,
     CohortRow,
@@ -102,17 +103,6 @@ class CohortSummary:
         """The summary for ``--json``."""
         return {"rows": self.rows, "form": self.form, "results": str(self.results) if self.results else None,
                 **{s.value: self.counts.get(s, 0) for s in RowStatus}}
-
-
-def client_cert_name(directory: Path, name: str | None = None) -> str:
-    """NAME of ``NAME.crt``/``NAME.key`` in ``directory``: ``name``, or the only client certificate there."""
-    if name is None:
-        names = sorted(p.stem for p in directory.glob("*.crt") if p.stem != "ca" and (directory / f"{p.stem}.key")
-                       .exists())
-        if len(names) != 1:
-            raise ValueError(f"{directory}: say which client certificate to use (--cert-name); found {names}")
-        name = names[0]
-    return name
 
 
 def tls_from_dir(directory: Path, name: str | None = None) -> TlsFiles:
