@@ -47,7 +47,7 @@ AGENCY = "bench-agency"
 
 def _credential(n: int) -> pb.MicroCredential:
     """The factory-like credential of learner ``n`` (all Annex I elements, optional ones included)."""
-    from tests.unit.factories import valid_micro_credential
+    from tests.harness.factories import valid_micro_credential
 
     mc = valid_micro_credential()
     mc.learner.full_name = f"Learner {n}"
@@ -127,7 +127,7 @@ def sign_only_per_s(count: int = 2000) -> float:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from microcred.status.build import status_entry
-    from tests.unit.factories import organisation
+    from tests.harness.factories import organisation
 
     entries = (status_entry("https://s.example/r", 1, "revocation"), status_entry("https://s.example/s", 2,
                                                                                   "suspension"))

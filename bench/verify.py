@@ -86,7 +86,7 @@ def _percentile(values: list[float], q: float) -> float:
 async def _publish_world(bootstrap: str, tag: str) -> tuple[dict[str, Any], bytes, str, str]:
     """Publish an accredited issuer and its status lists; return an unsigned credential, the issuer's private key
     bytes, its verification method and the list signer DID."""
-    from tests.unit.factories import ISSUED_AT, organisation, valid_micro_credential
+    from tests.harness.factories import ISSUED_AT, organisation, valid_micro_credential
 
     now = datetime.now(UTC).replace(microsecond=0)
     issuer_key, list_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()

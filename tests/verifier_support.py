@@ -38,7 +38,7 @@ from microcred.verification.keys import (
     DidKeyResolver,
     RegistryKeyResolver,
 )
-from tests.unit.factories import ISSUED_AT, NOW, organisation, valid_micro_credential
+from tests.harness.factories import ISSUED_AT, NOW, organisation, valid_micro_credential
 
 FIXTURES = Path(__file__).parent / "fixtures" / "verifier"
 SUITE_BASE = "https://w3c-ccg.github.io/vc-api/fixtures/credentials/status/"

@@ -22,7 +22,7 @@ from microcred.gen.microcred.v1 import issuer_pb2
 from microcred.infra.platform import Platform
 from tests.e2e import devplatform
 from tests.fault.support import FaultPlatform
-from tests.unit.factories import valid_micro_credential
+from tests.harness.factories import valid_micro_credential
 
 pytestmark = pytest.mark.integration
 

@@ -50,9 +50,9 @@ from microcred.infra.platform import Platform
 from microcred.kafka.topics import CREDENTIALS
 from microcred.registry.did_web import verify_with_registry
 from microcred.registry.redis_registry import RedisRegistry
+from tests.harness.factories import valid_micro_credential
 from tests.harness.kafka import end_offsets, read_topic
 from tests.harness.waiting import eventually
-from tests.unit.factories import valid_micro_credential
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS = REPO_ROOT / "artifacts" / "fault-results.json"

@@ -1,6 +1,7 @@
-"""Test scaffolding shared by the tests, ``bench/`` and ``conformance/``: never part of the product.
+"""Test scaffolding shared by the tests and ``bench/``: never part of the product.
 
-``issuer`` and ``revocation`` start those services in-process with a throwaway PKI; ``factories`` builds
-protobuf test data. Nothing under ``services/`` or ``microcred/`` imports this package, and the container
-image never copies ``tests/`` (see ``.dockerignore`` and the ``Dockerfile``).
+``issuer`` and ``revocation`` start those services in-process with a throwaway PKI, ``wallet`` the wallet
+with its test issuer and OIDC provider; ``factories`` builds protobuf test data; ``waiting`` has the one
+``eventually()`` and ``kafka`` the one topic reader. Nothing under ``services/`` or ``microcred/`` imports this
+package, and the container image never copies ``tests/`` (see ``.dockerignore`` and the ``Dockerfile``).
 """

@@ -22,8 +22,8 @@ import pytest
 from microcred import pki
 from microcred.gen.microcred.v1 import issuer_pb2, registry_pb2, revocation_pb2
 from tests.conftest import Infrastructure
+from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import PLATFORM, IssuerHarness, start_issuer_harness
-from tests.unit.factories import valid_micro_credential
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 

@@ -38,9 +38,9 @@ from microcred.gen.microcred.v1 import (
 from microcred.kafka.topics import CREDENTIALS, REGISTRY
 from microcred.storage.positions import epoch_key
 from tests.conftest import Infrastructure
+from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_harness
 from tests.harness.kafka import read_topic
-from tests.unit.factories import valid_micro_credential
 
 pytestmark = pytest.mark.integration
 

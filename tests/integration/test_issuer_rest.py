@@ -28,9 +28,9 @@ from microcred.crypto.data_integrity import verify_data_integrity
 from microcred.events.envelope import open_envelope
 from microcred.gen.microcred.v1 import events_pb2, issuer_pb2
 from tests.conftest import Infrastructure
+from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_harness
 from tests.integration.test_issuer_grpc import kafka_records
-from tests.unit.factories import valid_micro_credential
 
 pytestmark = pytest.mark.integration
 

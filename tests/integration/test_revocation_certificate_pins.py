@@ -25,9 +25,9 @@ from microcred.grpc_server import TlsFiles, client_channel
 from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.kafka.topics import REGISTRY
 from tests.conftest import Infrastructure
+from tests.harness.factories import organisation
 from tests.harness.revocation import Harness, start_harness
 from tests.harness.waiting import eventually
-from tests.unit.factories import organisation
 
 pytestmark = pytest.mark.integration
 

@@ -25,9 +25,9 @@ from microcred.infra.kafka_local import LocalKafka
 from microcred.kafka.topics import CREDENTIALS, ensure_topics
 from microcred.telemetry import configure_telemetry
 from tests.conftest import Infrastructure
+from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import start_issuer_harness
 from tests.harness.wallet.harness import running_wallet
-from tests.unit.factories import valid_micro_credential
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 

@@ -35,9 +35,9 @@ from microcred.status.build import status_entry
 from services.verifier.app import create_app
 from services.verifier.config import Settings
 from tests.conftest import Infrastructure
+from tests.harness.factories import ISSUED_AT, organisation, valid_micro_credential
 from tests.harness.revocation import Harness, IssuedCredential, start_harness
 from tests.harness.waiting import eventually
-from tests.unit.factories import ISSUED_AT, organisation, valid_micro_credential
 from tests.verifier_support import RunningServer
 
 pytestmark = pytest.mark.integration

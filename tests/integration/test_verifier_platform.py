@@ -23,9 +23,9 @@ from microcred.gen.microcred.v1 import issuer_pb2, revocation_pb2
 from services.verifier.app import create_app
 from services.verifier.config import Settings
 from tests.conftest import Infrastructure
+from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_harness
 from tests.harness.waiting import eventually
-from tests.unit.factories import valid_micro_credential
 from tests.verifier_support import RunningServer
 
 pytestmark = pytest.mark.integration

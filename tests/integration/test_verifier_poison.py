@@ -29,7 +29,7 @@ from microcred.crypto.did_key import did_key_from_public_key, verification_metho
 from services.verifier.app import create_app
 from services.verifier.config import Settings
 from tests.conftest import Infrastructure
-from tests.unit.factories import ISSUED_AT, organisation, valid_micro_credential
+from tests.harness.factories import ISSUED_AT, organisation, valid_micro_credential
 from tests.verifier_support import RunningServer
 
 pytestmark = pytest.mark.integration

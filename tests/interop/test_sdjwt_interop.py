@@ -29,8 +29,8 @@ from microcred.sdjwt.type_metadata import VCT, integrity, type_metadata_bytes
 from microcred.sdjwt.verify import VerifierPolicy, verify_sd_jwt_vc
 from microcred.sdjwt.x5c import load_certificates, x5c_header
 from microcred.status.token_status_list import INVALID, MIN_ENTRIES, TokenStatusList, status_list_token
+from tests.harness.factories import valid_micro_credential
 from tests.interop import node_env
-from tests.unit.factories import valid_micro_credential
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 NONCE, AUD = "n-0S6_WzA2Mj", "https://verifier.example"

@@ -20,7 +20,7 @@ from microcred import pki
 from microcred.gen.microcred.v1 import issuer_pb2
 from services.issuer.api import IssuerApi
 from services.issuer.issuance import Caller, IssueItem, Outcome
-from tests.unit.factories import valid_micro_credential
+from tests.harness.factories import valid_micro_credential
 
 
 class Context:

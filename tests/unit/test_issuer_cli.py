@@ -20,7 +20,7 @@ from microcred.crypto import did_key
 from microcred.crypto.data_integrity import verify_data_integrity
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.model.validation import validate_micro_credential
-from tests.unit.factories import valid_micro_credential
+from tests.harness.factories import valid_micro_credential
 from tests.unit.test_ob3_render import render
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "issuer"

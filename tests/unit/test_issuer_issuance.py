@@ -25,7 +25,7 @@ from services.issuer.signing import SigningPool
 from services.issuer.status_pool import InMemoryStatusIndexSource, StatusIndexPool, StatusIndexUnavailable
 from services.issuer.store import InMemoryCredentialStore
 from tests.fixtures.issuer.world import AGENCY, IssuerSpec, World, in_memory_world
-from tests.unit.factories import minimal_micro_credential, valid_micro_credential
+from tests.harness.factories import minimal_micro_credential, valid_micro_credential
 
 UNI_A = Caller("uni-a", AGENCY)
 UNI_B = Caller("uni-b", AGENCY)

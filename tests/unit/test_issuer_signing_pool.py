@@ -17,8 +17,8 @@ import pytest
 
 from microcred.credential.signing import IssueJob
 from services.issuer.signing import SigningPool, SigningUnavailable
+from tests.harness.factories import valid_micro_credential
 from tests.processes import process_state
-from tests.unit.factories import valid_micro_credential
 
 ISSUER = {"id": "did:web:issuer.example", "type": ["Profile"], "name": "Issuer"}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from microcred.model.differences import changed_fields
-from tests.unit.factories import valid_micro_credential
+from tests.harness.factories import valid_micro_credential
 
 
 def test_equal_credentials_differ_nowhere() -> None:

@@ -18,7 +18,7 @@ from microcred.credential.signing import FastSigner, IssueJob, render_and_sign
 from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022, verify_data_integrity
 from microcred.jsonld import loader
 from microcred.jsonld.loader import UnsafeJsonLdError
-from tests.unit.factories import valid_micro_credential
+from tests.harness.factories import valid_micro_credential
 from tests.unit.test_ob3_render import ENTRIES, ISSUER, VALID_FROM, render, variants
 
 VECTORS = Path(__file__).resolve().parents[1] / "fixtures" / "vectors"

@@ -14,7 +14,7 @@ from microcred.credential.ob3 import identity_hash, issuer_profile, render_achie
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.jsonld import loader
 from microcred.status.build import status_entry
-from tests.unit.factories import LEARNER_EMAIL, lang, minimal_micro_credential, organisation, valid_micro_credential
+from tests.harness.factories import LEARNER_EMAIL, lang, minimal_micro_credential, organisation, valid_micro_credential
 
 DID = "did:web:trust.example.test:issuers:uni-a"
 ISSUER = issuer_profile(DID, organisation("University A"))

@@ -21,7 +21,7 @@ from microcred.credential.layout import Target
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.jsonld import loader
 from microcred.model.validation import MANDATORY_FIELDS
-from tests.unit.factories import lang, minimal_micro_credential, valid_micro_credential
+from tests.harness.factories import lang, minimal_micro_credential, valid_micro_credential
 from tests.unit.test_ob3_render import DID, render
 
 VECTORS = Path(__file__).resolve().parents[1] / "fixtures" / "vectors" / "ob3"

@@ -19,7 +19,7 @@ from microcred.sdjwt.jose import public_jwk
 from microcred.sdjwt.result import CheckStatus
 from microcred.sdjwt.verify import VerifierPolicy, verify_sd_jwt_vc
 from microcred.sdjwt.x5c import load_certificates, x5c_header
-from tests.unit.factories import valid_micro_credential
+from tests.harness.factories import valid_micro_credential
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 _CA = pki.create_ca("Agency CA", agency="agency-ie")

@@ -35,7 +35,7 @@ from microcred.sdjwt.type_metadata import (
 )
 from microcred.sdjwt.verify import SdJwtVerification, VerifierPolicy, verify_sd_jwt_vc
 from microcred.sdjwt.x5c import load_certificates, x5c_header
-from tests.unit.factories import minimal_micro_credential, valid_micro_credential
+from tests.harness.factories import minimal_micro_credential, valid_micro_credential
 
 ISS = "https://uniz.example/issuer"
 # the agency CA (microcred.pki) is valid from a few minutes before it is made, so "now" is the real clock

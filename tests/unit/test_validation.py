@@ -25,7 +25,7 @@ from microcred.model.errors import (
     to_bad_request,
 )
 from microcred.model.validation import MANDATORY_FIELDS, validate_micro_credential
-from tests.unit.factories import (
+from tests.harness.factories import (
     LEARNER_DID,
     NOW,
     identity_hash,

@@ -12,7 +12,7 @@ from microcred.gen.microcred.v1 import elements_pb2, events_pb2
 from microcred.registry.did_web import method_id
 from microcred.registry.domain import timestamp
 from microcred.verification import CheckId, CheckStatus, Reason, Verdict, verify
-from tests.unit.factories import ISSUED_AT
+from tests.harness.factories import ISSUED_AT
 from tests.verifier_support import LIST_SIGNER, NOW, World, registry_event, sign_list
 
 C, S, R, V = CheckId, CheckStatus, Reason, Verdict

@@ -9,7 +9,7 @@ from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
 from microcred.crypto.did_key import verification_method_id
 from microcred.crypto.multikey import decode_ed25519_secret_key
 from microcred.verification import CheckId, CheckStatus, Reason, Verdict, verify
-from tests.unit.factories import ISSUED_AT, LEARNER_DID
+from tests.harness.factories import ISSUED_AT, LEARNER_DID
 from tests.verifier_support import NOW, World
 
 C, S, R, V = CheckId, CheckStatus, Reason, Verdict

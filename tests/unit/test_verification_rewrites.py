@@ -29,7 +29,7 @@ from microcred.crypto.did_key import did_key_from_public_key, verification_metho
 from microcred.jsonld.loader import canonize
 from microcred.verification import CheckId, CheckStatus, Verdict, verify
 from microcred.verification.checks import Reason
-from tests.unit.factories import ISSUED_AT
+from tests.harness.factories import ISSUED_AT
 from tests.unit.test_verification_presentation import HOLDER_KEY, LEARNER_DID, presentation
 from tests.verifier_support import NOW, World
 

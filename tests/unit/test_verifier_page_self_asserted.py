@@ -18,7 +18,7 @@ from microcred.crypto.did_key import did_key_from_public_key, verification_metho
 from microcred.status.build import status_entry
 from services.verifier.api.routes import create_gateway_app
 from services.verifier.application import Gateway
-from tests.unit.factories import ISSUED_AT, organisation, valid_micro_credential
+from tests.harness.factories import ISSUED_AT, organisation, valid_micro_credential
 from tests.unit.test_verification_gateway import Limits
 from tests.verifier_support import RunningServer, World
 

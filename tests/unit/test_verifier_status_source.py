@@ -14,7 +14,7 @@ from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
 from microcred.status.build import status_entry
 from microcred.verification import verify
 from services.verifier.adapters.sources import GatewayStatusSource
-from tests.unit.factories import ISSUED_AT, NOW, organisation, valid_micro_credential
+from tests.harness.factories import ISSUED_AT, NOW, organisation, valid_micro_credential
 from tests.verifier_support import World
 
 PREFIX = "https://status.example/status/"

@@ -1,4 +1,4 @@
-"""Builders of protobuf test data shared by the unit tests of every service.
+"""Builders of protobuf test data shared by the tests of every service and by ``bench/``.
 
 ``valid_micro_credential()`` returns a complete MicroCredential (all 11 mandatory and all 5 optional
 Annex I elements, plus validity window and achievement data) that passes
