@@ -13,24 +13,28 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from redis.asyncio import Redis
 
 from microcred.crypto.keystore import KeyStore
 from microcred.http_service import add_health_route
-from microcred.kafka.publisher import KafkaEventPublisher
+from microcred.kafka.consumer import ConsumerRunner
+from microcred.kafka.publisher import EventPublisher, KafkaEventPublisher
 from microcred.kafka.topics import PATHWAYS, WALLET
 from microcred.lifecycle import connect_redis
 from microcred.logs import configure_logging
 from microcred.storage.positions import ProjectionEpoch
 from microcred.telemetry import configure_telemetry
 from services.wallet.adapters.accounts import Accounts
-from services.wallet.adapters.auth import build_auth
+from services.wallet.adapters.auth import DevTokenMinter, TokenVerifier, build_auth
 from services.wallet.adapters.holder_keys import HolderKeys
 from services.wallet.adapters.holdings import Holdings, PathwayCompletions
 from services.wallet.adapters.importer import PipelineVerifier
+from services.wallet.adapters.sealing import Sealer
 from services.wallet.adapters.secret_keys import load_email_index_key, open_keystore, open_sealer
 from services.wallet.adapters.share_links import ShareLinks
 from services.wallet.adapters.store import CredentialStore
@@ -43,12 +47,57 @@ from services.wallet.api.web import install_web
 from services.wallet.application.ports import Clock, CredentialVerifier, utc_now
 from services.wallet.application.use_cases import WalletContext
 from services.wallet.config import Settings
-from services.wallet.events.intake import WALLET_TOPICS, build_intake
+from services.wallet.events.intake import WALLET_TOPICS, WalletIntake, build_intake
 
 DESCRIPTION = """Learners' wallet for EU micro-credentials (W3C VC 2.0 / Open Badges 3.0).
 
 Every `/v1` endpoint except `GET /v1/shares/{token}` needs an OpenID Connect bearer token; a learner only
 ever sees and acts on their own credentials. Errors are `application/problem+json` (RFC 9457)."""
+
+
+@dataclass(frozen=True)
+class Startup:
+    """What is checked before the wallet serves (fail fast): tokens, the key store, the KEK's sealer, the index key."""
+
+    tokens: TokenVerifier
+    minter: DevTokenMinter | None
+    keystore: KeyStore
+    sealer: Sealer
+    index_key: bytes
+    verifier: CredentialVerifier | None  # None: the shared pipeline, built when the wallet starts serving
+    clock: Clock
+
+
+def topics(settings: Settings) -> list[str]:
+    """The topics the wallet consumes, under this instance's topic prefix."""
+    return [settings.topic(t.name) for t in WALLET_TOPICS]
+
+
+def build_wallet(settings: Settings, startup: Startup, redis: Redis, publisher: EventPublisher
+                 ) -> tuple[WalletContext, WalletIntake, ConsumerRunner]:
+    """The read-model adapters, the use cases and the Kafka intake over one Redis client and one publisher."""
+    prefix = settings.wallet_redis_prefix
+    # The wallet's own state goes to Kafka first and comes back through the projection (adapters/wallet_log.py).
+    wallet_log = WalletLog(publisher, settings.topic(WALLET.name), redis, prefix)
+    store = CredentialStore(redis, prefix, startup.index_key)
+    accounts = Accounts(redis, prefix, store, wallet_log, startup.sealer)
+    holdings = Holdings(store, accounts)
+    completions = PathwayCompletions(redis, prefix, holdings, publisher, settings.topic(PATHWAYS.name),
+                                     startup.clock)
+    shares = ShareLinks(redis, prefix, settings.share_gone_retention_seconds, wallet_log)
+    epoch = ProjectionEpoch(redis, prefix)
+
+    async def ready() -> bool:
+        return await epoch.ready() is not None
+
+    context = WalletContext(
+        settings, store, accounts, holdings, HolderKeys(accounts, wallet_log, startup.keystore), shares,
+        completions, startup.verifier or PipelineVerifier(), startup.tokens, startup.minter, publisher,
+        startup.clock, ready)
+    intake, runner = build_intake(
+        redis, prefix, startup.index_key, settings.kafka_bootstrap, settings.wallet_consumer_group, topics(settings),
+        sealer=startup.sealer, completions=completions, shares=shares, store=store, accounts=accounts, epoch=epoch)
+    return context, intake, runner
 
 
 def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier: CredentialVerifier | None = None,
@@ -58,9 +107,8 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
     log = configure_logging("wallet", settings.log_level)
     configure_telemetry("wallet")
     tokens, minter = build_auth(settings)
-    holder_keystore = keystore if keystore is not None else open_keystore(settings)
-    sealer = open_sealer(settings)
-    index_key = load_email_index_key(settings)
+    startup = Startup(tokens, minter, keystore if keystore is not None else open_keystore(settings),
+                      open_sealer(settings), load_email_index_key(settings), verifier, clock)
     deps: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -68,31 +116,12 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
         redis = deps["redis"] = await connect_redis(settings.redis_url)
         publisher = KafkaEventPublisher(settings.kafka_bootstrap, client_id="wallet")
         await publisher.start()
-        prefix = settings.wallet_redis_prefix
-        # The wallet's own state goes to Kafka first and comes back through the projection (wallet_log.py).
-        wallet_log = WalletLog(publisher, settings.topic(WALLET.name), redis, prefix)
-        store = CredentialStore(redis, prefix, index_key)
-        accounts = Accounts(redis, prefix, store, wallet_log, sealer)
-        holdings = Holdings(store, accounts)
-        completions = PathwayCompletions(redis, prefix, holdings, publisher, settings.topic(PATHWAYS.name), clock)
-        shares = ShareLinks(redis, prefix, settings.share_gone_retention_seconds, wallet_log)
-        epoch = ProjectionEpoch(redis, prefix)
-
-        async def ready() -> bool:
-            return await epoch.ready() is not None
-
-        app.state.wallet = WalletContext(
-            settings, store, accounts, holdings, HolderKeys(accounts, wallet_log, holder_keystore), shares,
-            completions, verifier or PipelineVerifier(), tokens, minter, publisher, clock, ready)
-        topics = [settings.topic(t.name) for t in WALLET_TOPICS]
-        app.state.intake, runner = build_intake(
-            redis, prefix, index_key, settings.kafka_bootstrap, settings.wallet_consumer_group, topics,
-            sealer=sealer, completions=completions, shares=shares, store=store, accounts=accounts, epoch=epoch)
+        app.state.wallet, app.state.intake, runner = build_wallet(settings, startup, redis, publisher)
         await runner.start()
         task = asyncio.create_task(runner.run(), name="wallet-intake")
         task.add_done_callback(lambda _: deps.update(kafka_ready=False))
         deps["kafka_ready"] = True
-        log.info("wallet serving", extra={"http_port": settings.http_port, "topics": topics})
+        log.info("wallet serving", extra={"http_port": settings.http_port, "topics": topics(settings)})
         try:
             yield
         finally:
