@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from services.issuer.app import IssuerApp
 from services.issuer.config import Settings
 from services.issuer.status_pool import StatusIndexSource
 from tests.harness.revocation import Harness, start_harness
+from tests.harness.waiting import eventually
 
 __all__ = ["IssuerHarness", "RevocationProcess", "spawn_revocation", "start_issuer_harness"]
 
@@ -138,10 +140,8 @@ class IssuerHarness:
                     registry_pb2_grpc.RegistryServiceStub(self.channel(subject, agency, role)))
 
     async def _wait(self, what: str, ready: Any, deadline: float) -> None:
-        while not await ready():
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{what} never reached the issuer's registry projection")
-            await asyncio.sleep(0.05)
+        await eventually(ready, max(0.0, deadline - time.monotonic()),
+                         f"{what} never reached the issuer's registry projection", interval=0.05)
 
     async def onboard(self, agency_id: str, issuers: dict[str, int | None], timeout: float = 30.0) -> None:
         """Register the agency and ``issuers`` (id -> highest EQF level, None = not accredited) and wait for them.
@@ -149,7 +149,7 @@ class IssuerHarness:
         Registry commands read the projection, so each step waits until the previous one has been applied.
         """
         registry = self.app_registry()
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = time.monotonic() + timeout  # one budget for the three waits
         if await registry.get_agency(agency_id) is None:
             await self.registry_stub(*PLATFORM).RegisterAgency(registry_pb2.RegisterAgencyRequest(
                 agency_id=agency_id, organisation=pb.Organisation(legal_name=pb.LangString(values={"en": agency_id}))))
