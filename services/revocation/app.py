@@ -36,20 +36,20 @@ from microcred.registry.projector import RegistryProjection, start_registry_proj
 from microcred.registry.redis_registry import RedisRegistry
 from microcred.status.cache import topic_end_offsets
 from microcred.storage.positions import ProjectionEpoch
-from services.revocation.commands import RevocationCommands
-from services.revocation.config import Settings
-from services.revocation.http_api import create_http_app
-from services.revocation.keys import StatusListSigner, load_signer, open_keystore
-from services.revocation.projector import ProjectionTracker, RevocationProjector
-from services.revocation.publisher import StatusListPublisher
-from services.revocation.servicer import RevocationServicer
-from services.revocation.store import RevocationStore
-from services.revocation.token_status import (
+from services.revocation.adapters.keys import StatusListSigner, load_signer, open_keystore
+from services.revocation.adapters.store import RevocationStore
+from services.revocation.api.grpc import RevocationServicer
+from services.revocation.api.http import create_http_app
+from services.revocation.api.token_status import (
     TokenStatusPublisher,
     TokenStatusStore,
     add_token_status_routes,
     load_token_signer,
 )
+from services.revocation.application import RevocationCommands
+from services.revocation.config import Settings
+from services.revocation.events.projector import ProjectionTracker, RevocationProjector
+from services.revocation.events.publisher import StatusListPublisher
 
 __all__ = ["SERVICE_NAMES", "RevocationApp"]
 

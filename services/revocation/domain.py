@@ -30,8 +30,10 @@ from enum import StrEnum
 
 from microcred.model.errors import INCONSISTENT, INVALID_FORMAT, OUT_OF_RANGE, REQUIRED, FieldViolation
 from microcred.pki import ROLE_AGENCY, ROLE_ISSUER, ROLE_SERVICE, Identity
+from microcred.status.bitstring import MIN_LIST_BITS
 
 __all__ = [
+    "LIST_SIZE",
     "MAX_BLOCK_SIZE",
     "MAX_BULK_ITEMS",
     "Action",
@@ -42,6 +44,7 @@ __all__ = [
     "FailedPrecondition",
     "FieldViolation",
     "InvalidArgument",
+    "ListMeta",
     "NoChange",
     "NotFound",
     "PermissionDenied",
@@ -120,6 +123,22 @@ class FailedPrecondition(DomainError):
 
 # --------------------------------------------------------------------------------------------------
 # state
+
+
+#: Entries of every Bitstring Status List the service creates (the minimum that gives herd privacy).
+LIST_SIZE = MIN_LIST_BITS
+
+
+@dataclass(frozen=True)
+class ListMeta:
+    """A status list: whose it is, its purpose, where it is served, its number and size in entries."""
+
+    list_id: str
+    issuer_id: str
+    purpose: str
+    url: str
+    number: int
+    size: int
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from microcred.crypto.keystore import load_kek
 from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.topics import CREDENTIALS, STATUS
 from microcred.registry.projector import start_registry_projection
-from services.revocation.projector import RevocationProjector
-from services.revocation.store import RevocationStore
+from services.revocation.adapters.store import RevocationStore
+from services.revocation.events.projector import RevocationProjector
 from services.wallet.adapters.sealing import Sealer
 from services.wallet.events.intake import WALLET_TOPICS, build_intake
 from tests.fault.support import SCALE, FaultPlatform

@@ -21,8 +21,8 @@ from microcred.gen.microcred.v1 import events_pb2, registry_pb2, status_pb2
 from microcred.kafka.consumer import Position
 from microcred.kafka.publisher import Published
 from microcred.kafka.topics import CREDENTIALS, STATUS
-from services.revocation.projector import RevocationProjector
-from services.revocation.store import RevocationStore
+from services.revocation.adapters.store import RevocationStore
+from services.revocation.events.projector import RevocationProjector
 
 pytestmark = pytest.mark.integration
 

@@ -35,14 +35,14 @@ from microcred.status.token_status_list import (
     check_token_status,
     verify_status_list_token,
 )
-from services.revocation.domain import CredentialRecord, EntryRef
-from services.revocation.store import RevocationStore
-from services.revocation.token_status import (
+from services.revocation.adapters.store import RevocationStore
+from services.revocation.api.token_status import (
     TOKEN_LIST_SIZE,
     TokenStatusPublisher,
     TokenStatusStore,
     add_token_status_routes,
 )
+from services.revocation.domain import CredentialRecord, EntryRef
 from tests.conftest import Infrastructure
 from tests.harness.revocation import Harness, start_harness
 from tests.verifier_support import RunningServer
@@ -52,7 +52,7 @@ pytestmark = pytest.mark.integration
 NOW_ = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
 
-# The rules the store's Lua (services/revocation/store.py) applies, restated as the tests' oracle.
+# The rules the store's Lua (services/revocation/adapters/store.py) applies, restated as the tests' oracle.
 def entry_offset(index: int) -> int:
     """The Redis ``BITFIELD u2`` offset of 2-bit entry ``index`` in the draft's LSB-first layout."""
     return 8 * (index // 4) + 6 - 2 * (index % 4)

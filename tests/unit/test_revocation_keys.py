@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from microcred.crypto.did_key import public_key_from_did_key
 from microcred.crypto.keystore import EncryptedFileKeyStore
+from services.revocation.adapters.keys import MissingKekError, load_signer, open_keystore
 from services.revocation.config import Settings
-from services.revocation.keys import MissingKekError, load_signer, open_keystore
 
 
 def settings(tmp_path: Path, **values: object) -> Settings:

@@ -6,7 +6,7 @@ import asyncio
 
 from microcred.kafka.consumer import Position
 from microcred.kafka.publisher import Published
-from services.revocation.projector import ProjectionTracker, purpose_name
+from services.revocation.events.projector import ProjectionTracker, purpose_name
 
 
 async def test_wait_returns_once_every_partition_has_applied_its_records() -> None:

@@ -21,10 +21,11 @@ from microcred.kafka.publisher import InMemoryEventPublisher
 from microcred.kafka.topics import STATUS
 from microcred.status.bitstring import MIN_LIST_BITS, Bitstring, decode_list
 from microcred.status.check import StatusEntry, check_status
-from services.revocation.http_api import create_http_app, media_type_for
-from services.revocation.keys import load_signer
-from services.revocation.publisher import StatusListPublisher
-from services.revocation.store import ListMeta, PublishedList
+from services.revocation.adapters.keys import load_signer
+from services.revocation.adapters.store import PublishedList
+from services.revocation.api.http import create_http_app, media_type_for
+from services.revocation.domain import ListMeta
+from services.revocation.events.publisher import StatusListPublisher
 
 URL = "https://status.example/status/uni-a-revocation-0"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 
 from microcred.http_service import add_health_route
 from microcred.status.errors import StatusErrorCode, problem_type
-from services.revocation.store import RevocationStore
+from services.revocation.adapters.store import RevocationStore
 
 __all__ = ["cached_response", "create_http_app", "media_type_for"]
 
@@ -52,7 +52,7 @@ def cached_response(request: Request, body: bytes, media_type: str, *, etag: str
     ``Cache-Control: public, max-age`` no longer than ``ttl_seconds`` nor the time left until ``expires``.
 
     One mechanism for both published forms (Bitstring credentials here, Token Status List tokens in
-    :mod:`services.revocation.token_status`).
+    :mod:`services.revocation.api.token_status`).
     """
     max_age = max(0, min(ttl_seconds, int((expires - now).total_seconds())))
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept"}

@@ -12,7 +12,7 @@ Keys (``{p}`` is the configured prefix, ``rev`` by default)::
     {p}:dirty                      set    lists changed since they were last signed
     {p}:lock:{list id}             string signing lock (token, expires)
     {p}:tsl:{list id}              string IETF Token Status List bytes (2 bits per credential, at its revocation
-                                          index; see services/revocation/token_status.py)
+                                          index; see services/revocation/api/token_status.py)
     {p}:tsl-lists                  set    list ids that have a Token Status List
     offsets:{p}:{topic}            hash   Kafka positions stored with the state (microcred.storage.positions)
 
@@ -37,9 +37,9 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from microcred.storage.positions import stored_position
-from services.revocation.domain import CredentialRecord, EntryRef
+from services.revocation.domain import CredentialRecord, EntryRef, ListMeta
 
-__all__ = ["ListMeta", "PublishedList", "RevocationStore", "etag_of"]
+__all__ = ["PublishedList", "RevocationStore", "etag_of"]
 
 _BITFIELD_CHUNK = 2_000
 
@@ -76,7 +76,7 @@ redis.call('ZADD', KEYS[3], ARGV[4], ARGV[6])
 return {ARGV[1], ARGV[2], '1'}
 """
 
-# The IETF Token Status List entry (services/revocation/token_status.py) of each credential, recomputed from its
+# The IETF Token Status List entry (services/revocation/api/token_status.py) of each credential, recomputed from its
 # Bitstring bits: 0x01 if the revocation bit is set, else 0x02 if the suspension bit is, else 0x00. The entry is
 # the credential's revocation list id and index; the byte array is the draft's (u2 at 8*(i//4)+6-2*(i%4)).
 # Recomputing from the bits (not applying the event) keeps it right whatever order a replay brings the
@@ -122,18 +122,6 @@ _RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-
-
-@dataclass(frozen=True)
-class ListMeta:
-    """A status list: whose it is, its purpose, where it is served, its number and size in entries."""
-
-    list_id: str
-    issuer_id: str
-    purpose: str
-    url: str
-    number: int
-    size: int
 
 
 @dataclass(frozen=True)

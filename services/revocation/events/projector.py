@@ -30,14 +30,13 @@ from microcred.events.envelope import EventEnvelope
 from microcred.gen.microcred.v1 import events_pb2, status_pb2
 from microcred.kafka.consumer import Position
 from microcred.kafka.publisher import Published
-from microcred.status.bitstring import MIN_LIST_BITS, decode_list
+from microcred.status.bitstring import decode_list
 from microcred.storage.positions import apply_at_position, apply_batch_at_positions
-from services.revocation.domain import CredentialRecord, EntryRef, parse_list_number
-from services.revocation.store import ListMeta, PublishedList, RevocationStore, etag_of
+from services.revocation.adapters.store import PublishedList, RevocationStore, etag_of
+from services.revocation.domain import LIST_SIZE, CredentialRecord, EntryRef, ListMeta, parse_list_number
 
-__all__ = ["LIST_SIZE", "ProjectionTracker", "RevocationProjector", "purpose_name"]
+__all__ = ["ProjectionTracker", "RevocationProjector", "purpose_name"]
 
-LIST_SIZE = MIN_LIST_BITS
 """Entries per status list: the Recommendation's minimum (131,072), the same for every list, so that a
 replay rebuilds each list with the size it was created with."""
 

@@ -23,7 +23,7 @@ from microcred.gen.microcred.v1 import status_pb2 as mc_status_pb2
 from microcred.grpc_server import caller_identity
 from microcred.model.errors import to_bad_request
 from microcred.pki import Identity, certificate_sha256
-from services.revocation.commands import BulkItem, RevocationCommands
+from services.revocation.application import BulkItem, RevocationCommands
 from services.revocation.domain import (
     Action,
     CredentialRecord,

@@ -34,9 +34,9 @@ from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import STATUS
 from microcred.status.bitstring import Bitstring
 from microcred.status.build import build_status_list_credential
-from services.revocation.domain import needs_refresh
-from services.revocation.keys import StatusListSigner
-from services.revocation.store import ListMeta, PublishedList, RevocationStore, etag_of
+from services.revocation.adapters.keys import StatusListSigner
+from services.revocation.adapters.store import PublishedList, RevocationStore, etag_of
+from services.revocation.domain import ListMeta, needs_refresh
 
 __all__ = ["PublisherStats", "StatusListPublisher"]
 

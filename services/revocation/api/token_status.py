@@ -4,7 +4,7 @@ Beside the W3C Bitstring lists, the service keeps IETF Token Status Lists (draft
 for SD-JWT VCs: 2 bits per credential (0x00 valid, 0x01 revoked, 0x02 suspended), so one entry expresses both
 purposes. A credential's entry is at its *revocation* list id and index (random, never reused), so the token
 list of revocation list ``L`` is served at ``{base}/token-status/L``. The projector keeps the entries in step:
-:mod:`services.revocation.store` recomputes a credential's entry from its two Bitstring bits (revoked: 0x01,
+:mod:`services.revocation.adapters.store` recomputes a credential's entry from its two Bitstring bits (revoked: 0x01,
 else suspended: 0x02, else 0x00) in the same transaction as every status change and every ``CredentialIssued``,
 so a replay in any order converges. app.py mounts :func:`add_token_status_routes` when the service is given a
 document-signing certificate (``MICROCRED_TOKEN_STATUS_CERT_FILE``/``_KEY_FILE``).
@@ -47,7 +47,7 @@ from microcred.status.token_status_list import (
     TokenStatusList,
     status_list_token,
 )
-from services.revocation.http_api import cached_response
+from services.revocation.api.http import cached_response
 
 __all__ = ["TOKEN_LIST_SIZE", "PublishedToken", "TokenStatusPublisher", "TokenStatusStore",
            "add_token_status_routes", "load_token_signer"]
@@ -79,7 +79,7 @@ class PublishedToken:
 
 
 class TokenStatusStore:
-    """Redis reads of the Token Status Lists (written by :mod:`services.revocation.store`) and their tokens."""
+    """Redis reads of the Token Status Lists (written by :mod:`services.revocation.adapters.store`) and their tokens."""
 
     def __init__(self, redis: Redis, prefix: str = "rev") -> None:
         self.redis = redis

@@ -12,8 +12,9 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from microcred.events.envelope import EventEnvelope, new_envelope
 from microcred.gen.microcred.v1 import events_pb2, status_pb2
@@ -24,8 +25,8 @@ from microcred.pki import ROLE_ISSUER, Identity
 from microcred.registry.domain import certificate_pinned
 from microcred.registry.ports import RegistryReader
 from microcred.status.allocator import IndexAllocator
-from microcred.storage.positions import ProjectionEpoch
 from services.revocation.domain import (
+    LIST_SIZE,
     MAX_BLOCK_SIZE,
     MAX_BULK_ITEMS,
     Action,
@@ -34,6 +35,7 @@ from services.revocation.domain import (
     DomainError,
     FailedPrecondition,
     InvalidArgument,
+    ListMeta,
     NotFound,
     PermissionDenied,
     Purpose,
@@ -49,12 +51,69 @@ from services.revocation.domain import (
     validate_reason,
     validate_reservation,
 )
-from services.revocation.projector import LIST_SIZE, ProjectionTracker
-from services.revocation.store import ListMeta, RevocationStore
 
-__all__ = ["BulkItem", "ItemResult", "ReadModelUnavailable", "ReservedBlock", "RevocationCommands"]
+__all__ = ["BulkItem", "ItemResult", "ProjectionWait", "ReadModelGuard", "ReadModelUnavailable", "ReservedBlock",
+           "RevocationCommands", "StatusState"]
 
 log = logging.getLogger(__name__)
+
+
+class StatusState(Protocol):
+    """Port: the read model of credentials and lists (:class:`~.adapters.store.RevocationStore` in Redis)."""
+
+    async def credential(self, credential_id: str) -> CredentialRecord | None:
+        """The credential's record, or None when unknown."""
+        ...
+
+    async def credentials(self, credential_ids: Sequence[str]) -> list[CredentialRecord | None]:
+        """The records of ``credential_ids``, in order (None where unknown)."""
+        ...
+
+    async def list_meta(self, list_id: str) -> ListMeta | None:
+        """A list's metadata, or None when no such list exists."""
+        ...
+
+    async def lists_of(self, issuer_id: str, purpose: str) -> list[tuple[str, int]]:
+        """The issuer's lists of ``purpose``: (list id, number), oldest first."""
+        ...
+
+    async def used_count(self, list_id: str) -> int:
+        """How many of the list's indexes are taken."""
+        ...
+
+    async def create_list(self, meta: ListMeta) -> tuple[bool, bool]:
+        """Create the list unless it exists: (usable, created)."""
+        ...
+
+    async def used_bitmap(self, list_id: str) -> bytes:
+        """The list's taken indexes as a bitmap."""
+        ...
+
+    async def claim(self, list_id: str, indexes: Sequence[int],
+                    guard: tuple[str, bytes | str] | None = None) -> list[int]:
+        """Claim the free ones of ``indexes`` atomically (refused while ``guard``'s sentinel has changed)."""
+        ...
+
+
+class ProjectionWait(Protocol):
+    """Port: waits until the projection has applied the given published events (read-your-writes)."""
+
+    async def wait(self, published: Iterable[Published], timeout: float) -> bool:
+        """True once every one is applied, False after ``timeout`` seconds."""
+        ...
+
+
+class ReadModelGuard(Protocol):
+    """Port: whether the read model is complete (:class:`~microcred.storage.positions.ProjectionEpoch`)."""
+
+    @property
+    def key(self) -> str:
+        """The sentinel's key, checked atomically with index claims."""
+        ...
+
+    async def ready(self) -> bytes | str | None:
+        """The sentinel's token while the read model is complete and current, else None."""
+        ...
 
 _PROTO_PURPOSE = {Purpose.REVOCATION: status_pb2.STATUS_PURPOSE_REVOCATION,
                   Purpose.SUSPENSION: status_pb2.STATUS_PURPOSE_SUSPENSION}
@@ -99,10 +158,10 @@ class RevocationCommands:
     twice or refuse with NOT_FOUND.
     """
 
-    def __init__(self, store: RevocationStore, events: EventPublisher, tracker: ProjectionTracker, *,
+    def __init__(self, store: StatusState, events: EventPublisher, tracker: ProjectionWait, *,
                  base_url: str, ensure_published: Callable[[Sequence[str]], Awaitable[object]] | None = None,
                  max_block_size: int = MAX_BLOCK_SIZE, max_bulk_items: int = MAX_BULK_ITEMS,
-                 projection_wait_seconds: float = 10.0, guard: ProjectionEpoch | None = None,
+                 projection_wait_seconds: float = 10.0, guard: ReadModelGuard | None = None,
                  registry: RegistryReader | None = None,
                  registry_available: Callable[[], Awaitable[bool]] | None = None) -> None:
         """``registry`` (the trust registry's read side) holds the issuers' pinned certificate fingerprints;

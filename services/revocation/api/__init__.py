@@ -1,0 +1,1 @@
+"""The revocation service's edges: gRPC RevocationService, the status-list HTTP endpoints, Token Status Lists."""

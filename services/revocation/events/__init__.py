@@ -1,0 +1,1 @@
+"""What the revocation service does on its events: the Redis projection and the re-signing publisher."""
