@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -130,7 +131,12 @@ async def test_learner_creates_a_share_link_and_sees_it_listed(
             return any("Data literacy" in row.text for row in rows)
 
         # Generous: the wallet process must join its consumer group and replay before the credential shows.
-        WebDriverWait(browser, 150, poll_frequency=1).until(credential_listed)
+        try:
+            WebDriverWait(browser, 150, poll_frequency=1).until(credential_listed)
+        except TimeoutException:  # keep what the wallet said: the process and its tmp_path go away
+            log = (tmp_path / "wallet.log").read_text(errors="replace")
+            (ARTIFACTS / "wallet-page-timeout.log").write_text(log)
+            raise AssertionError(f"the credential never showed; wallet log tail:\n{log[-6000:]}") from None
         browser.find_element(By.CSS_SELECTOR, "#credentials input.pick").click()
         browser.find_element(By.ID, "share-create").click()
         link = wait.until(ec.visibility_of_element_located((By.ID, "share-url")))
