@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from bench.issuance import AGENCY, _run_client
 from microcred import pki
 from microcred.kafka.topics import CREDENTIALS
-from services.issuer.store import cred_key
+from services.issuer.adapters.store import cred_key
 from tests.harness.issuer import start_issuer_harness
 
 __all__ = ["measure"]

@@ -33,20 +33,22 @@ from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.lifecycle import connect_redis
 from microcred.registry.projector import RegistryProjection, start_registry_projection
-from services.issuer.api import IssuerApi
+from services.issuer.adapters.signing import SigningPool
+from services.issuer.adapters.status_pool import GrpcStatusIndexSource
+from services.issuer.adapters.store import RedisCredentialStore
+from services.issuer.api.grpc import IssuerApi
+from services.issuer.api.oauth import TokenIssuer, load_clients
+from services.issuer.api.registry import RegistryApi
+from services.issuer.api.rest import create_rest_app
+from services.issuer.api.rest_tls import RestServer
+from services.issuer.application.issuance import Issuance
+from services.issuer.application.ports import StatusIndexSource
+from services.issuer.application.status_indexes import StatusIndexPool
+from services.issuer.application.vc_issuance import VcIssuance
 from services.issuer.audit.api import AuditApi
 from services.issuer.audit.projector import audit_runner
 from services.issuer.config import Settings, open_keystore
-from services.issuer.issuance import Issuance
-from services.issuer.oauth import TokenIssuer, load_clients
-from services.issuer.projection import CredentialStoreProjection
-from services.issuer.registry_api import RegistryApi
-from services.issuer.rest_api import create_rest_app
-from services.issuer.rest_tls import RestServer
-from services.issuer.signing import SigningPool
-from services.issuer.status_pool import GrpcStatusIndexSource, StatusIndexPool, StatusIndexSource
-from services.issuer.store import RedisCredentialStore
-from services.issuer.vc_issuance import VcIssuance
+from services.issuer.events.projection import CredentialStoreProjection
 
 __all__ = ["SERVICE_NAMES", "IssuerApp"]
 

@@ -69,7 +69,7 @@ class Settings(GrpcServiceSettings):
                                   description="HTTPS port of the REST API (VC-API /credentials/issue); unset = none")
     rest_host: str = "127.0.0.1"
     oauth_clients_file: Path | None = Field(default=None, description="OAuth 2.0 clients of the REST API, each "
-                                                                      "bound to one issuer (services/issuer/oauth.py)")
+                                            "bound to one issuer (services/issuer/api/oauth.py)")
 
     @property
     def resolved_signing_workers(self) -> int:

@@ -30,8 +30,8 @@ from microcred.gen.microcred.v1 import issuer_pb2_grpc, registry_pb2, registry_p
 from microcred.grpc_server import TlsFiles, client_channel
 from microcred.infra.ports import free_port
 from services.issuer.app import IssuerApp
+from services.issuer.application.ports import StatusIndexSource
 from services.issuer.config import Settings
-from services.issuer.status_pool import StatusIndexSource
 from tests.harness.revocation import Harness, start_harness
 from tests.harness.waiting import eventually
 

@@ -7,7 +7,8 @@ import uuid
 import pytest
 
 from microcred.lifecycle import connect_redis
-from services.issuer.store import PENDING_TTL_SECONDS, RedisCredentialStore, StoreNotReady, cred_key, pending_key
+from services.issuer.adapters.store import PENDING_TTL_SECONDS, RedisCredentialStore, cred_key, pending_key
+from services.issuer.application.ports import StoreNotReady
 from tests.conftest import Infrastructure
 
 pytestmark = pytest.mark.integration

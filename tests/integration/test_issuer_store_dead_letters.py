@@ -17,8 +17,8 @@ from redis.asyncio import Redis
 from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.topics import DEAD_LETTER, TopicSpec, ensure_topics
-from services.issuer.projection import CredentialStoreProjection
-from services.issuer.store import cred_key
+from services.issuer.adapters.store import cred_key
+from services.issuer.events.projection import CredentialStoreProjection
 from tests.conftest import Infrastructure
 from tests.harness.kafka import read_topic
 from tests.harness.waiting import eventually

@@ -44,7 +44,7 @@ from microcred.registry.did_web import key_store_id, verify_with_registry
 from microcred.registry.ports import IssuanceRefusal, KeyProblem
 from microcred.registry.projector import RegistryProjection, start_registry_projection
 from microcred.registry.redis_registry import RedisRegistry
-from services.issuer.registry_api import RegistryApi
+from services.issuer.api.registry import RegistryApi
 from services.verifier.api.trust import trust_router
 from tests.conftest import Infrastructure
 from tests.harness.kafka import end_offsets

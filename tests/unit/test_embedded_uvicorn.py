@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from microcred.infra.platform import ensure_dev_pki
-from services.issuer.rest_tls import RestServer
+from services.issuer.api.rest_tls import RestServer
 
 
 async def test_the_issuer_rest_server_installs_no_signal_handlers(tmp_path: Path) -> None:

@@ -18,8 +18,8 @@ from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred import pki
 from microcred.gen.microcred.v1 import issuer_pb2
-from services.issuer.api import IssuerApi
-from services.issuer.issuance import Caller, IssueItem, Outcome
+from services.issuer.api.grpc import IssuerApi
+from services.issuer.application.issuance import Caller, IssueItem, Outcome
 from tests.harness.factories import valid_micro_credential
 
 
@@ -76,7 +76,7 @@ async def test_a_stalled_chunk_answers_unavailable_and_the_rest_is_issued(
     keys = [f"k{i}" for i in range(12)]
     issuance = StallingIssuance({"k4"})
     api = IssuerApi(issuance, chunk_size=4, in_flight=2, linger=0.05, chunk_timeout=0.5)  # type: ignore[arg-type]
-    with caplog.at_level(logging.ERROR, logger="services.issuer.api"):
+    with caplog.at_level(logging.ERROR, logger="services.issuer.api.grpc"):
         answers = await stream(api, context, keys)
 
     assert sorted(answers) == sorted(keys)  # every item answered, once

@@ -20,10 +20,12 @@ from microcred.gen.microcred.v1 import events_pb2, issuer_pb2, status_pb2
 from microcred.kafka.publisher import InMemoryEventPublisher
 from microcred.kafka.topics import CREDENTIALS
 from microcred.registry.ports import IssuanceRefusal
-from services.issuer.issuance import Caller, Issuance, IssueItem, Refusal
-from services.issuer.signing import SigningPool
-from services.issuer.status_pool import InMemoryStatusIndexSource, StatusIndexPool, StatusIndexUnavailable
-from services.issuer.store import InMemoryCredentialStore
+from services.issuer.adapters.signing import SigningPool
+from services.issuer.adapters.status_pool import InMemoryStatusIndexSource
+from services.issuer.adapters.store import InMemoryCredentialStore
+from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
+from services.issuer.application.ports import StatusIndexUnavailable
+from services.issuer.application.status_indexes import StatusIndexPool
 from tests.fixtures.issuer.world import AGENCY, IssuerSpec, World, in_memory_world
 from tests.harness.factories import minimal_micro_credential, valid_micro_credential
 
@@ -381,7 +383,7 @@ async def test_no_key_material_in_events_logs_or_reprs(caplog: pytest.LogCapture
     published = b"".join(e.SerializeToString() for _, e in r.publisher.topics[CREDENTIALS.name])
     for secret in (seed, seed.hex().encode(), repr(seed).encode()):
         assert secret not in published and secret.decode("latin-1") not in caplog.text
-    from services.issuer.issuance import _Signer
+    from services.issuer.application.issuance import _Signer
     assert seed.hex() not in repr(_Signer({}, seed, "vm")) and repr(seed) not in repr(_Signer({}, seed, "vm"))
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.issuer.oauth import TOKEN_SECONDS, OAuthClient, OAuthError, TokenIssuer, load_clients
+from services.issuer.api.oauth import TOKEN_SECONDS, OAuthClient, OAuthError, TokenIssuer, load_clients
 
 CLIENT = OAuthClient("c1", hashlib.sha256(b"s3cret").hexdigest(), "uni-a", "ie-qqi")
 FORM = {"grant_type": "client_credentials", "client_id": "c1", "client_secret": "s3cret"}

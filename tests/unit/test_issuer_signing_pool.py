@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 import pytest
 
 from microcred.credential.signing import IssueJob
-from services.issuer.signing import SigningPool, SigningUnavailable
+from services.issuer.adapters.signing import SigningPool
+from services.issuer.application.ports import SigningUnavailable
 from tests.harness.factories import valid_micro_credential
 from tests.processes import process_state
 

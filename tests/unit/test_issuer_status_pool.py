@@ -8,13 +8,9 @@ import threading
 import pytest
 
 from microcred.gen.microcred.v1 import status_pb2
-from services.issuer.status_pool import (
-    InMemoryStatusIndexSource,
-    StatusIndexPool,
-    StatusIndexUnavailable,
-    StatusPair,
-    _pairs,
-)
+from services.issuer.adapters.status_pool import InMemoryStatusIndexSource, _pairs
+from services.issuer.application.ports import StatusIndexUnavailable, StatusPair
+from services.issuer.application.status_indexes import StatusIndexPool
 
 
 class SlowSource(InMemoryStatusIndexSource):

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from microcred.crypto.data_integrity import verify_data_integrity
-from services.issuer.issuance import Caller, IssueItem
+from services.issuer.application.issuance import Caller, IssueItem
 from tests.fixtures.issuer.world import AGENCY
 from tests.harness.factories import valid_micro_credential
 from tests.unit.test_issuer_issuance import Rig, issued, rig

@@ -9,7 +9,7 @@ import pytest
 
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.model.validation import validate_micro_credential, validate_per_learner
-from services.issuer.validation_cache import CohortValidator, cohort_key
+from services.issuer.application.validation_cache import CohortValidator, cohort_key
 from tests.harness.factories import NOW, timestamp, valid_micro_credential
 
 Change = Callable[[pb.MicroCredential], None]

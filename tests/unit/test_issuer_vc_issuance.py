@@ -11,10 +11,11 @@ from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred.crypto.keystore import InMemoryKeyStore
 from microcred.kafka.publisher import InMemoryEventPublisher
-from services.issuer.issuance import Caller, Refusal
-from services.issuer.status_pool import InMemoryStatusIndexSource, StatusIndexPool
-from services.issuer.store import InMemoryCredentialStore
-from services.issuer.vc_issuance import VcIssuance
+from services.issuer.adapters.status_pool import InMemoryStatusIndexSource
+from services.issuer.adapters.store import InMemoryCredentialStore
+from services.issuer.application.issuance import Caller, Refusal
+from services.issuer.application.status_indexes import StatusIndexPool
+from services.issuer.application.vc_issuance import VcIssuance
 from tests.fixtures.issuer.world import AGENCY, IssuerSpec, World, in_memory_world
 
 PINNED = "ab" * 32

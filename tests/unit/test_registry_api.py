@@ -25,7 +25,7 @@ from microcred.kafka.publisher import EventPublisher, InMemoryEventPublisher
 from microcred.kafka.topics import REGISTRY
 from microcred.registry.memory import InMemoryRegistry
 from microcred.registry.ports import RegistryReader
-from services.issuer.registry_api import RegistryApi
+from services.issuer.api.registry import RegistryApi
 from tests.unit.test_registry_contract import HOST, accreditation, org
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ the others. For each chunk:
 1. idempotency: the credential id is derived from (issuer, key); ids already issued are answered from the
    store, ids with a *pending* record (signed before a crash or a failed publish) reuse that exact credential;
 2. validation of every Annex I element (INVALID_ARGUMENT with all violations; a cohort's shared elements are
-   checked once, :mod:`services.issuer.validation_cache`), then the trust registry: the issuer must be
+   checked once, :mod:`services.issuer.application.validation_cache`), then the trust registry: the issuer must be
    registered under the caller's agency, accredited, active, and allowed the EQF level (PERMISSION_DENIED with
    the registry's reason); while the registry read model is lost or being rebuilt, UNAVAILABLE instead;
 3. one (revocation, suspension) status pair per credential from the pool, render + sign (``eddsa-rdfc-2022``,
@@ -46,10 +46,9 @@ from microcred.pki import ROLE_ISSUER, actor_name
 from microcred.registry.domain import certificate_pinned, current_verification_method
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
 from microcred.status.build import status_entry, xsd_datetime
-from services.issuer.signing import SigningPool, SigningUnavailable
-from services.issuer.status_pool import StatusIndexPool, StatusPair
-from services.issuer.store import CredentialStore, StoreNotReady
-from services.issuer.validation_cache import CohortValidator
+from services.issuer.application.ports import CredentialStore, Signer, SigningUnavailable, StatusPair, StoreNotReady
+from services.issuer.application.status_indexes import StatusIndexPool
+from services.issuer.application.validation_cache import CohortValidator
 
 __all__ = ["MAX_KEY_LENGTH", "REGISTRY_REBUILDING", "Caller", "Issuance", "IssueItem", "Outcome", "Refusal",
            "caller_refusal", "deny", "issued_credential", "issued_envelope", "key_conflict", "signing_key",
@@ -229,7 +228,7 @@ class Issuance:
     """Validates, authorises, signs and publishes credentials; see the module docstring."""
 
     def __init__(self, *, registry: RegistryReader, keystore: KeyStore, status: StatusIndexPool,
-                 store: CredentialStore, publisher: EventPublisher, signing: SigningPool,
+                 store: CredentialStore, publisher: EventPublisher, signing: Signer,
                  topic: str = CREDENTIALS.name, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  new_salt: Callable[[], str] = lambda: secrets.token_urlsafe(16),
                  registry_available: Callable[[], Awaitable[bool]] | None = None) -> None:

@@ -41,7 +41,7 @@ from microcred.kafka.topics import CREDENTIALS, DEAD_LETTER
 from microcred.metrics import DEAD_LETTERS
 from microcred.status.cache import topic_end_offsets
 from microcred.storage.positions import ProjectionEpoch, apply_at_position, stored_position
-from services.issuer.store import cred_key, pending_key
+from services.issuer.adapters.store import cred_key, pending_key
 
 __all__ = ["CredentialStoreProjection"]
 
@@ -58,7 +58,7 @@ return out
 
 
 class CredentialStoreProjection:
-    """``CredentialIssued`` records -> issued records (see :mod:`services.issuer.store`), pending ones dropped."""
+    """``CredentialIssued`` records -> issued records (:mod:`services.issuer.adapters.store`), pending dropped."""
 
     def __init__(self, bootstrap: str, redis: Redis, *, prefix: str = "issuer", topic: str = CREDENTIALS.name
                  ) -> None:

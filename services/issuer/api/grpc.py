@@ -33,8 +33,8 @@ from microcred.gen.microcred.v1 import issuer_pb2, issuer_pb2_grpc
 from microcred.grpc_server import abort_with_details, caller_identity
 from microcred.model.errors import to_bad_request
 from microcred.pki import ROLE_ISSUER, certificate_sha256
-from services.issuer.issuance import Caller, Issuance, IssueItem, Outcome, Refusal
-from services.issuer.store import StoreNotReady
+from services.issuer.application.issuance import Caller, Issuance, IssueItem, Outcome, Refusal
+from services.issuer.application.ports import StoreNotReady
 
 __all__ = ["IssuerApi"]
 

@@ -23,14 +23,11 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from microcred.credential.signing import IssueJob, render_and_sign, signing_stats, warm_up
+from services.issuer.application.ports import SigningUnavailable
 
-__all__ = ["SigningPool", "SigningUnavailable"]
+__all__ = ["SigningPool"]
 
 log = logging.getLogger(__name__)
-
-
-class SigningUnavailable(Exception):
-    """The signing workers died or hung; they were replaced, and a retry will be signed by new ones."""
 
 
 class SigningPool:

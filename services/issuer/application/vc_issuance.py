@@ -41,7 +41,7 @@ from microcred.kafka.topics import CREDENTIALS
 from microcred.model.errors import INVALID_FORMAT, FieldViolation
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
 from microcred.status.build import xsd_datetime
-from services.issuer.issuance import (
+from services.issuer.application.issuance import (
     REGISTRY_REBUILDING,
     Caller,
     Refusal,
@@ -52,8 +52,8 @@ from services.issuer.issuance import (
     signing_key,
     status_entry_json,
 )
-from services.issuer.status_pool import StatusIndexPool
-from services.issuer.store import CredentialStore, StoreNotReady
+from services.issuer.application.ports import CredentialStore, StoreNotReady
+from services.issuer.application.status_indexes import StatusIndexPool
 
 __all__ = ["VcIssuance"]
 

@@ -1,4 +1,4 @@
-"""RegistryService over gRPC (mTLS): the edge of :mod:`services.issuer.registry_commands`.
+"""RegistryService over gRPC (mTLS): the edge of :mod:`services.issuer.application.registry_commands`.
 
 Each call takes the identity in the caller's verified client certificate (UNAUTHENTICATED without one), runs
 the use case, and turns a :class:`~services.issuer.registry_commands.RegistryRefused` into the call's status
@@ -20,7 +20,7 @@ from microcred.grpc_server import abort_with_details, caller_identity
 from microcred.kafka.publisher import EventPublisher
 from microcred.pki import Identity
 from microcred.registry.ports import RegistryReader
-from services.issuer.registry_commands import (
+from services.issuer.application.registry_commands import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     RegistryCommands,

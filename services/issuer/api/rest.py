@@ -34,10 +34,10 @@ from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.pki import ROLE_ISSUER, certificate_sha256, identity_from_pem
-from services.issuer.issuance import Caller, Issuance, IssueItem, Refusal
-from services.issuer.oauth import OAuthError, TokenIssuer
-from services.issuer.rest_tls import client_certificate_pem
-from services.issuer.vc_issuance import VcIssuance
+from services.issuer.api.oauth import OAuthError, TokenIssuer
+from services.issuer.api.rest_tls import client_certificate_pem
+from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
+from services.issuer.application.vc_issuance import VcIssuance
 
 __all__ = ["MAX_BODY_BYTES", "create_rest_app"]
 

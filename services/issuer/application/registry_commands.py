@@ -11,7 +11,7 @@ Everything else is refused with PERMISSION_DENIED. Requests are checked complete
 input is INVALID_ARGUMENT with a ``google.rpc.BadRequest`` listing every field violation; an unknown issuer is
 NOT_FOUND; a duplicate registration ALREADY_EXISTS; a command the current state forbids FAILED_PRECONDITION.
 Each refusal is a :class:`RegistryRefused` carrying its ``google.rpc`` code and details; the gRPC edge
-(:mod:`services.issuer.registry_api`) only turns it into the call's status.
+(:mod:`services.issuer.api.registry`) only turns it into the call's status.
 
 Each command publishes its event on ``microcred.registry.v1`` (key = issuer id, or agency id for agencies;
 envelope tenant = agency id) and answers only after Kafka has acknowledged it. The answer is built from the

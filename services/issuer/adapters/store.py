@@ -1,7 +1,7 @@
 """Issued credentials per issuer: the record behind idempotent retries and ``GetCredential``.
 
 Every value is the serialized ``EventEnvelope`` of the credential's ``CredentialIssued`` event, exactly as
-published, so the store can be rebuilt from the credentials topic (:mod:`services.issuer.projection`).
+published, so the store can be rebuilt from the credentials topic (:mod:`services.issuer.events.projection`).
 
 Two records per credential (``{prefix}`` defaults to ``issuer``; credential ids are derived from the issuer id
 and the idempotency key, so the id *is* the idempotency record):
@@ -31,8 +31,10 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-__all__ = ["PENDING_TTL_SECONDS", "CredentialStore", "InMemoryCredentialStore", "Readiness", "RedisCredentialStore",
-           "StoreNotReady", "cred_key", "pending_key"]
+from services.issuer.application.ports import StoreNotReady
+
+__all__ = ["PENDING_TTL_SECONDS", "InMemoryCredentialStore", "Readiness", "RedisCredentialStore", "cred_key",
+           "pending_key"]
 
 PENDING_TTL_SECONDS = 7 * 24 * 3600
 
@@ -84,10 +86,6 @@ def pending_key(prefix: str, issuer_id: str, credential_id: str) -> str:
     return f"{prefix}:pending:{issuer_id}:{credential_id}"
 
 
-class StoreNotReady(Exception):
-    """The store is catching up or being rebuilt; the request may be retried (UNAVAILABLE)."""
-
-
 class Readiness(Protocol):
     """What tells the store whether it is complete: an epoch sentinel and its token while complete."""
 
@@ -105,26 +103,6 @@ def _raw(value: Any) -> bytes:
     if not isinstance(value, bytes):
         raise TypeError("RedisCredentialStore needs a Redis client with decode_responses=False")
     return value
-
-
-class CredentialStore(Protocol):
-    """Port: issued and pending credential events, per issuer."""
-
-    async def lookup(self, issuer_id: str, credential_ids: Sequence[str]) -> tuple[dict[str, bytes], dict[str, bytes]]:
-        """(issued, pending) envelopes of those ids that have them."""
-        ...
-
-    async def get(self, issuer_id: str, credential_id: str) -> bytes | None:
-        """The issued envelope of one of ``issuer_id``'s credentials, or None."""
-        ...
-
-    async def put_pending(self, issuer_id: str, envelopes: dict[str, bytes]) -> dict[str, bytes]:
-        """Store pending envelopes unless a pending or issued one exists already; return the winner, per id."""
-        ...
-
-    async def commit(self, issuer_id: str, envelopes: dict[str, bytes]) -> None:
-        """Record published envelopes as issued and drop their pending records."""
-        ...
 
 
 class RedisCredentialStore:

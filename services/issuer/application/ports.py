@@ -1,0 +1,72 @@
+"""The ports the issuer's use cases need, and the errors they may raise: what adapters implement.
+
+* :class:`CredentialStore`: issued and pending ``CredentialIssued`` envelopes per issuer (Redis:
+  :class:`~services.issuer.adapters.store.RedisCredentialStore`); :class:`StoreNotReady` while it catches up.
+* :class:`StatusIndexSource`: fresh (revocation, suspension) status entries (the revocation service:
+  :class:`~services.issuer.adapters.status_pool.GrpcStatusIndexSource`); :class:`StatusIndexUnavailable`.
+* :class:`Signer`: renders and signs credentials (worker processes:
+  :class:`~services.issuer.adapters.signing.SigningPool`); :class:`SigningUnavailable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from microcred.credential.signing import IssueJob
+from microcred.gen.microcred.v1 import status_pb2
+
+__all__ = ["CredentialStore", "Signer", "SigningUnavailable", "StatusIndexSource", "StatusIndexUnavailable",
+           "StatusPair", "StoreNotReady"]
+
+#: (revocation entry, suspension entry) of one credential.
+StatusPair = tuple[status_pb2.StatusEntry, status_pb2.StatusEntry]
+
+
+class StoreNotReady(Exception):
+    """The store is catching up or being rebuilt; the request may be retried (UNAVAILABLE)."""
+
+
+class CredentialStore(Protocol):
+    """Port: issued and pending credential events, per issuer."""
+
+    async def lookup(self, issuer_id: str, credential_ids: Sequence[str]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+        """(issued, pending) envelopes of those ids that have them."""
+        ...
+
+    async def get(self, issuer_id: str, credential_id: str) -> bytes | None:
+        """The issued envelope of one of ``issuer_id``'s credentials, or None."""
+        ...
+
+    async def put_pending(self, issuer_id: str, envelopes: dict[str, bytes]) -> dict[str, bytes]:
+        """Store pending envelopes unless a pending or issued one exists already; return the winner, per id."""
+        ...
+
+    async def commit(self, issuer_id: str, envelopes: dict[str, bytes]) -> None:
+        """Record published envelopes as issued and drop their pending records."""
+        ...
+
+
+class StatusIndexUnavailable(Exception):
+    """Indexes could not be reserved (revocation service down or refusing); issuing must wait."""
+
+
+class StatusIndexSource(Protocol):
+    """Port: reserves ``count`` fresh (revocation, suspension) entry pairs for an issuer."""
+
+    async def reserve(self, issuer_id: str, count: int) -> list[StatusPair]:
+        """Reserve ``count`` pairs (raise :class:`StatusIndexUnavailable` when that is impossible)."""
+        ...
+
+
+class SigningUnavailable(Exception):
+    """The signing workers died or hung; they were replaced, and a retry will be signed by new ones."""
+
+
+class Signer(Protocol):
+    """Port: renders and signs credentials (``(signed JSON, "")`` or ``("", error)`` per job, in order)."""
+
+    async def sign(self, jobs: Sequence[IssueJob], issuer: Mapping[str, Any], seed: bytes,
+                   verification_method: str, created: str) -> list[tuple[str, str]]:
+        """Sign every job; raise :class:`SigningUnavailable` when the signers died or hung."""
+        ...
