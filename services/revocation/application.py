@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from microcred.errors import Unavailable
 from microcred.events.envelope import EventEnvelope, new_envelope
 from microcred.gen.microcred.v1 import events_pb2, status_pb2
 from microcred.kafka.publisher import EventPublisher, Published
@@ -145,7 +146,7 @@ class ItemResult:
     error: DomainError | None = None
 
 
-class ReadModelUnavailable(Exception):
+class ReadModelUnavailable(Unavailable):
     """The read model was lost (Redis wiped) and is being rebuilt from Kafka; retry shortly (UNAVAILABLE)."""
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from microcred import errors
 from microcred.model.errors import INCONSISTENT, INVALID_FORMAT, OUT_OF_RANGE, REQUIRED, FieldViolation
 from microcred.pki import ROLE_AGENCY, ROLE_ISSUER, ROLE_SERVICE, Identity
 from microcred.status.bitstring import MIN_LIST_BITS
@@ -97,27 +98,23 @@ class Action(StrEnum):
 # errors
 
 
-class DomainError(Exception):
-    """A request the service refuses; nothing was changed."""
+class DomainError(errors.MicrocredError):
+    """A request the service refuses; nothing was changed (the kinds are those of :mod:`microcred.errors`)."""
 
 
-class InvalidArgument(DomainError):
+class InvalidArgument(DomainError, errors.InvalidArgument):
     """The request is malformed; ``violations`` says which fields and why."""
 
-    def __init__(self, violations: Sequence[FieldViolation]) -> None:
-        self.violations = tuple(violations)
-        super().__init__("; ".join(f"{v.field}: {v.description}" for v in self.violations) or "invalid request")
 
-
-class NotFound(DomainError):
+class NotFound(DomainError, errors.NotFound):
     """The credential (or list) is not known to the service."""
 
 
-class PermissionDenied(DomainError):
+class PermissionDenied(DomainError, errors.PermissionDenied):
     """The caller may not perform this operation on this credential or issuer."""
 
 
-class FailedPrecondition(DomainError):
+class FailedPrecondition(DomainError, errors.FailedPrecondition):
     """The operation is valid in general but not in the credential's current state."""
 
 

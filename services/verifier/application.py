@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from microcred.errors import Gone, NotFound, Unavailable
 from microcred.verification import VerificationPorts, VerificationReport, verify
 
 __all__ = ["Gateway", "ShareGone", "ShareNotFound", "ShareSource", "SharedCredentials", "WalletUnavailable",
@@ -26,15 +27,15 @@ class SharedCredentials:
     expires_at: str | None
 
 
-class ShareNotFound(Exception):
+class ShareNotFound(NotFound):
     """No such share link (or a malformed token)."""
 
 
-class ShareGone(Exception):
+class ShareGone(Gone):
     """The share link expired or was withdrawn."""
 
 
-class WalletUnavailable(Exception):
+class WalletUnavailable(Unavailable):
     """The wallet could not be asked (not configured, down, or a bad answer).
 
     Its text is for the log; public answers say only that the wallet could not be reached.

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from microcred.credential.signing import IssueJob
+from microcred.errors import Unavailable
 from microcred.gen.microcred.v1 import status_pb2
 
 __all__ = ["CredentialStore", "Signer", "SigningUnavailable", "StatusIndexSource", "StatusIndexUnavailable",
@@ -23,7 +24,7 @@ __all__ = ["CredentialStore", "Signer", "SigningUnavailable", "StatusIndexSource
 StatusPair = tuple[status_pb2.StatusEntry, status_pb2.StatusEntry]
 
 
-class StoreNotReady(Exception):
+class StoreNotReady(Unavailable):
     """The store is catching up or being rebuilt; the request may be retried (UNAVAILABLE)."""
 
 
@@ -47,7 +48,7 @@ class CredentialStore(Protocol):
         ...
 
 
-class StatusIndexUnavailable(Exception):
+class StatusIndexUnavailable(Unavailable):
     """Indexes could not be reserved (revocation service down or refusing); issuing must wait."""
 
 
@@ -59,7 +60,7 @@ class StatusIndexSource(Protocol):
         ...
 
 
-class SigningUnavailable(Exception):
+class SigningUnavailable(Unavailable):
     """The signing workers died or hung; they were replaced, and a retry will be signed by new ones."""
 
 

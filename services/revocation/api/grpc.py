@@ -18,6 +18,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, status_pb2  # type: ignore[import-untyped, unused-ignore]
 from grpc_status import rpc_status
 
+from microcred.errors import grpc_code
 from microcred.gen.microcred.v1 import revocation_pb2, revocation_pb2_grpc
 from microcred.gen.microcred.v1 import status_pb2 as mc_status_pb2
 from microcred.grpc_server import caller_identity
@@ -28,10 +29,7 @@ from services.revocation.domain import (
     Action,
     CredentialRecord,
     DomainError,
-    FailedPrecondition,
     InvalidArgument,
-    NotFound,
-    PermissionDenied,
     Purpose,
 )
 
@@ -43,19 +41,13 @@ Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
 _PURPOSES = {mc_status_pb2.STATUS_PURPOSE_REVOCATION: Purpose.REVOCATION,
              mc_status_pb2.STATUS_PURPOSE_SUSPENSION: Purpose.SUSPENSION}
-_CODES: tuple[tuple[type[DomainError], int], ...] = (
-    (InvalidArgument, int(code_pb2.INVALID_ARGUMENT)), (NotFound, int(code_pb2.NOT_FOUND)),
-    (PermissionDenied, int(code_pb2.PERMISSION_DENIED)), (FailedPrecondition, int(code_pb2.FAILED_PRECONDITION)))
 _UNSPECIFIED = mc_status_pb2.STATUS_PURPOSE_UNSPECIFIED
 _PROTO_PURPOSE: dict[str, mc_status_pb2.StatusPurpose] = {p.value: code for code, p in _PURPOSES.items()}
 
 
 def domain_code(error: DomainError) -> int:
-    """The ``google.rpc.Code`` of a domain error."""
-    for kind, code in _CODES:
-        if isinstance(error, kind):
-            return code
-    return int(code_pb2.UNKNOWN)
+    """The ``google.rpc.Code`` of a domain error (the shared table, :func:`microcred.errors.grpc_code`)."""
+    return grpc_code(error)
 
 
 def _rich_status(error: DomainError) -> grpc.Status:

@@ -7,41 +7,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.wallet.domain.errors import (
-    Conflict,
-    NotAuthenticated,
-    NotFound,
-    NotPermitted,
-    ProviderUnavailable,
-    ShareGone,
-    Unavailable,
-    Unprocessable,
-    WalletError,
-)
+from microcred.errors import http_status
+from services.wallet.domain.errors import Unavailable, WalletError
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://microcred.eu/problems/"
 
-# Most specific first: the first matching class decides the status.
-_STATUS: tuple[tuple[type[WalletError], int], ...] = (
-    (ProviderUnavailable, 503),
-    (Unavailable, 503),
-    (NotAuthenticated, 401),
-    (NotPermitted, 403),
-    (NotFound, 404),
-    (ShareGone, 410),
-    (Conflict, 409),
-    (Unprocessable, 422),
-)
-
 
 def status_of(error: WalletError) -> int:
-    """The HTTP status for a wallet error."""
-    return next((status for cls, status in _STATUS if isinstance(error, cls)), 500)
-
-
-#: Seconds a client should wait before retrying a retriable error (a rebuild by replay takes seconds).
-RETRY_AFTER_SECONDS = 2
+    """The HTTP status for a wallet error: the shared table of :mod:`microcred.errors` (each wallet error is a
+    kind of one of its errors: NotAuthenticated 401, NotPermitted 403, NotFound 404, ShareGone 410, Conflict 409,
+    Unprocessable 422, Unavailable and ProviderUnavailable 503)."""
+    return http_status(error)
 
 
 def problem(status: int, code: str, detail: str, title: str | None = None, retry_after: int | None = None
@@ -61,7 +38,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(WalletError)
     async def wallet_error(_: Request, exc: WalletError) -> JSONResponse:
         return problem(status_of(exc), exc.code, exc.message,
-                       retry_after=RETRY_AFTER_SECONDS if isinstance(exc, Unavailable) else None)
+                       retry_after=int(exc.retry_after) if isinstance(exc, Unavailable) and exc.retry_after else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -18,65 +18,69 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from microcred import errors
 
-class WalletError(Exception):
+
+class WalletError(errors.MicrocredError):
     """Base of every error the wallet reports to a caller; ``code`` is a stable machine-readable name."""
 
     retriable: ClassVar[bool] = False
     code: ClassVar[str] = "WALLET_ERROR"
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
+        # Not super(): the shared kinds a subclass also derives from (InvalidArgument) take other arguments.
+        Exception.__init__(self, message)
         self.message = message
         if code is not None:
             self.code = code  # type: ignore[misc]  # instance override of the class default
 
 
-class NotAuthenticated(WalletError):
+class NotAuthenticated(WalletError, errors.Unauthenticated):
     """The caller did not present a valid bearer token."""
 
     code = "NOT_AUTHENTICATED"
 
 
-class ProviderUnavailable(NotAuthenticated):
+class ProviderUnavailable(NotAuthenticated, errors.Unavailable):
     """The identity provider's keys could not be obtained, so no token can be checked right now."""
 
     retriable = True
     code = "PROVIDER_UNAVAILABLE"
 
 
-class NotPermitted(WalletError):
+class NotPermitted(WalletError, errors.PermissionDenied):
     """The caller is authenticated but lacks the scope the operation needs."""
 
     code = "NOT_PERMITTED"
 
 
-class NotFound(WalletError):
+class NotFound(WalletError, errors.NotFound):
     """The thing does not exist or belongs to someone else (the answer is the same on purpose)."""
 
     code = "NOT_FOUND"
 
 
-class ShareGone(WalletError):
+class ShareGone(WalletError, errors.Gone):
     """A share link existed but was withdrawn or has expired."""
 
     code = "SHARE_GONE"
 
 
-class Unavailable(WalletError):
+class Unavailable(WalletError, errors.Unavailable):
     """The wallet cannot answer reliably right now (its read model is lost or being rebuilt): try again soon."""
 
     retriable = True
     code = "WALLET_REBUILDING"
+    retry_after = 2.0  # seconds: a rebuild by replay takes seconds
 
 
-class Conflict(WalletError):
+class Conflict(WalletError, errors.FailedPrecondition):
     """The operation does not fit the wallet's current state."""
 
     code = "CONFLICT"
 
 
-class Unprocessable(WalletError):
+class Unprocessable(WalletError, errors.InvalidArgument):
     """The request is well formed but its content cannot be accepted."""
 
     code = "UNPROCESSABLE"
