@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
+from typing import Protocol
 
 from redis.asyncio import Redis
 
@@ -47,3 +49,36 @@ async def connect_redis(url: str, attempts: int = 50, socket_timeout: float = RE
                 raise
             await asyncio.sleep(0.2)
     return redis
+
+
+class Service(Protocol):
+    """What a gRPC service's composition root offers: start everything, stop everything."""
+
+    async def start(self) -> None:
+        """Connect and start serving."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop serving and disconnect (also after a failed start)."""
+        ...
+
+
+async def serve_until_signal(name: str, make_app: Callable[[], Service], *, log_level: str, metrics_port: int,
+                             metrics_host: str) -> None:
+    """Logging, tracing and metrics for service ``name``, then the app ``make_app`` builds (after them, so that
+    what it builds is instrumented), run until SIGINT/SIGTERM and stopped."""
+    # Imported here: the lifecycle helpers above are used by processes that configure none of these.
+    from microcred.logs import configure_logging
+    from microcred.metrics import start_metrics_server
+    from microcred.telemetry import configure_telemetry
+
+    log = configure_logging(name, log_level)
+    configure_telemetry(name)
+    start_metrics_server(metrics_port, metrics_host)
+    app = make_app()
+    try:
+        await app.start()
+        await wait_for_shutdown_signal()
+    finally:
+        await app.stop()
+        log.info(f"{name} stopped")

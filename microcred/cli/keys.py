@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.console import Console
 
-from microcred.crypto.did_key import did_key_from_public_key, verification_method_id
+from microcred.crypto.did_key_signer import DidKeySigner
 from microcred.crypto.multikey import (
     MultikeyError,
     decode_ed25519_secret_key,
@@ -33,24 +32,16 @@ app = typer.Typer(help="Ed25519 keys for signing credentials offline (did:key)."
 console = Console()
 
 
-@dataclass(frozen=True)
-class KeyFile:
-    """A loaded key file: the did:key, its verification method and the private key."""
-
-    did: str
-    verification_method: str
-    private_key: Ed25519PrivateKey
-
-    def __repr__(self) -> str:
-        return f"KeyFile(did={self.did!r})"
+#: A loaded key file: the did:key, its verification method and the private key (never in its repr).
+KeyFile = DidKeySigner
 
 
 def generate_key_file(out: Path) -> KeyFile:
     """Generate a key and write it to ``out`` (mode 0600; refuses to overwrite)."""
-    key = Ed25519PrivateKey.generate()
-    did = did_key_from_public_key(key.public_key())
+    signer = DidKeySigner.of(Ed25519PrivateKey.generate())
+    key = signer.private_key
     document = {
-        "id": verification_method_id(did), "type": "Multikey", "controller": did,
+        "id": signer.verification_method, "type": "Multikey", "controller": signer.did,
         "publicKeyMultibase": encode_ed25519_public_key(key.public_key()),
         "secretKeyMultibase": encode_ed25519_secret_key(key),
     }
@@ -58,7 +49,7 @@ def generate_key_file(out: Path) -> KeyFile:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(document, fh, indent=2)
         fh.write("\n")
-    return KeyFile(did, document["id"], key)
+    return signer
 
 
 def load_key_file(path: Path) -> KeyFile:
@@ -68,10 +59,9 @@ def load_key_file(path: Path) -> KeyFile:
         key = decode_ed25519_secret_key(document["secretKeyMultibase"])
     except (OSError, ValueError, KeyError, TypeError, MultikeyError) as exc:
         raise ValueError(f"{path} is not a key file: {type(exc).__name__}") from None
-    did = did_key_from_public_key(key.public_key())
     if document.get("publicKeyMultibase") not in (None, encode_ed25519_public_key(key.public_key())):
         raise ValueError(f"{path}: publicKeyMultibase does not belong to the secret key")
-    return KeyFile(did, verification_method_id(did), key)
+    return DidKeySigner.of(key)
 
 
 @app.command("generate")

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from microcred.lifecycle import wait_for_shutdown_signal
-from microcred.logs import configure_logging
-from microcred.metrics import start_metrics_server
-from microcred.telemetry import configure_telemetry
+from microcred.lifecycle import serve_until_signal
 from services.issuer.app import SERVICE_NAMES, IssuerApp
 from services.issuer.config import Settings
 
@@ -16,16 +13,8 @@ __all__ = ["SERVICE_NAMES", "main", "serve"]
 
 async def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then stop gracefully."""
-    log = configure_logging("issuer", settings.log_level)
-    configure_telemetry("issuer")
-    start_metrics_server(settings.metrics_port, settings.metrics_host)
-    app = IssuerApp(settings)
-    try:
-        await app.start()
-        await wait_for_shutdown_signal()
-    finally:
-        await app.stop()
-        log.info("issuer stopped")
+    await serve_until_signal("issuer", lambda: IssuerApp(settings), log_level=settings.log_level,
+                             metrics_port=settings.metrics_port, metrics_host=settings.metrics_host)
 
 
 def main() -> None:

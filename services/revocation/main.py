@@ -7,10 +7,7 @@ import logging
 import sys
 
 from microcred.crypto.keystore import MissingKekError
-from microcred.lifecycle import wait_for_shutdown_signal
-from microcred.logs import configure_logging
-from microcred.metrics import start_metrics_server
-from microcred.telemetry import configure_telemetry
+from microcred.lifecycle import serve_until_signal
 from services.revocation.app import SERVICE_NAMES, RevocationApp
 from services.revocation.config import Settings
 
@@ -19,15 +16,8 @@ __all__ = ["SERVICE_NAMES", "main", "serve"]
 
 async def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then stop gracefully."""
-    configure_logging("revocation", settings.log_level)
-    configure_telemetry("revocation")
-    start_metrics_server(settings.metrics_port, settings.metrics_host)
-    app = RevocationApp(settings)
-    try:
-        await app.start()
-        await wait_for_shutdown_signal()
-    finally:
-        await app.stop()
+    await serve_until_signal("revocation", lambda: RevocationApp(settings), log_level=settings.log_level,
+                             metrics_port=settings.metrics_port, metrics_host=settings.metrics_host)
 
 
 def main() -> None:

@@ -10,13 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
-from microcred.crypto.did_key import did_key_from_public_key, verification_method_id
+from microcred.crypto.did_key_signer import DidKeySigner
 from microcred.crypto.keystore import (
     KeyNotFoundError,
     KeyStore,
@@ -33,20 +28,8 @@ def open_keystore(settings: Settings, env: Mapping[str, str] | None = None) -> K
                                  settings.kek_file, env)
 
 
-@dataclass(frozen=True)
-class StatusListSigner:
-    """The service's did:key signer for status-list credentials (the key never leaves this object)."""
-
-    did: str
-    verification_method: str
-    _key: Ed25519PrivateKey
-
-    def __repr__(self) -> str:
-        return f"StatusListSigner(did={self.did!r})"
-
-    def sign(self, document: Mapping[str, Any]) -> dict[str, Any]:
-        """Return ``document`` secured with an ``eddsa-rdfc-2022`` proof (``assertionMethod``)."""
-        return sign_eddsa_rdfc_2022(document, self._key, self.verification_method)
+#: The service's did:key signer for status-list credentials (the key never appears in its repr).
+StatusListSigner = DidKeySigner
 
 
 def load_signer(keystore: KeyStore, key_id: str) -> StatusListSigner:
@@ -57,5 +40,4 @@ def load_signer(keystore: KeyStore, key_id: str) -> StatusListSigner:
         keystore.create_key(key_id)
         key = keystore.get_signing_key(key_id)
         log.info("created the status-list signing key", extra={"key_id": key_id})
-    did = did_key_from_public_key(key.public_key())
-    return StatusListSigner(did, verification_method_id(did), key)
+    return DidKeySigner.of(key)
