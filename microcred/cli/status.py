@@ -109,17 +109,25 @@ def show(credential_id: str = typer.Argument(..., help="the credential id (urn:u
             revocation_pb2.GetCredentialStatusRequest(credential_id=credential_id), as_json)
 
 
+def _revoke_or_suspend(suspend: bool, credential_id: str | None, reason: str, file: Path | None, server: str,
+                       tls_dir: Path, cert_name: str | None, as_json: bool) -> None:
+    ids = _targets(credential_id, file)
+    if file is not None:
+        _bulk(server, tls_dir, cert_name, ids, reason, suspend, as_json)
+    elif suspend:
+        _single(server, tls_dir, cert_name, "SuspendCredential",
+                revocation_pb2.SuspendCredentialRequest(credential_id=ids[0], reason=reason), as_json)
+    else:
+        _single(server, tls_dir, cert_name, "RevokeCredential",
+                revocation_pb2.RevokeCredentialRequest(credential_id=ids[0], reason=reason), as_json)
+
+
 @app.command("revoke")
 def revoke(credential_id: str | None = typer.Argument(None, help="the credential id (urn:uuid:...)"),
            reason: str = REASON, file: Path | None = FILE, server: str = SERVER, tls_dir: Path = TLS_DIR,
            cert_name: str | None = CERT_NAME, as_json: bool = JSON) -> None:
     """Revoke for good (verifiers then answer "invalid": revoked)."""
-    ids = _targets(credential_id, file)
-    if file is None:
-        _single(server, tls_dir, cert_name, "RevokeCredential",
-                revocation_pb2.RevokeCredentialRequest(credential_id=ids[0], reason=reason), as_json)
-    else:
-        _bulk(server, tls_dir, cert_name, ids, reason, False, as_json)
+    _revoke_or_suspend(False, credential_id, reason, file, server, tls_dir, cert_name, as_json)
 
 
 @app.command("suspend")
@@ -127,12 +135,7 @@ def suspend(credential_id: str | None = typer.Argument(None, help="the credentia
             reason: str = REASON, file: Path | None = FILE, server: str = SERVER, tls_dir: Path = TLS_DIR,
             cert_name: str | None = CERT_NAME, as_json: bool = JSON) -> None:
     """Suspend until reinstated (verifiers answer "invalid": suspended meanwhile)."""
-    ids = _targets(credential_id, file)
-    if file is None:
-        _single(server, tls_dir, cert_name, "SuspendCredential",
-                revocation_pb2.SuspendCredentialRequest(credential_id=ids[0], reason=reason), as_json)
-    else:
-        _bulk(server, tls_dir, cert_name, ids, reason, True, as_json)
+    _revoke_or_suspend(True, credential_id, reason, file, server, tls_dir, cert_name, as_json)
 
 
 @app.command("reinstate")

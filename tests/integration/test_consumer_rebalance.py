@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import CommitFailedError, GroupCoordinatorNotAvailableError
 from google.protobuf.message import Message
@@ -99,43 +100,49 @@ async def test_a_rebalance_during_a_fetch_does_not_replay_what_was_applied(
         await redis.aclose()
 
 
-async def test_a_refused_commit_does_not_end_the_runner(infrastructure: Infrastructure, unique: str) -> None:
-    """Kafka refuses a commit when the group rebalanced meanwhile (CommitFailedError); the runner goes on."""
+@pytest.mark.parametrize(("method", "error"), [
+    # Kafka refuses a commit when the group rebalanced meanwhile.
+    ("commit", CommitFailedError("the group has already rebalanced")),
+    # aiokafka raises a background failure (heartbeat, coordinator lost) from the next getmany.
+    ("getmany", GroupCoordinatorNotAvailableError()),
+], ids=["refused-commit", "failed-fetch"])
+async def test_a_kafka_failure_does_not_end_the_runner(infrastructure: Infrastructure, unique: str, method: str,
+                                                       error: Exception) -> None:
     bootstrap = infrastructure.kafka_bootstrap
-    prefix = f"rc{unique}."
-    await ensure_topics(bootstrap, topics=(TopicSpec("refused", 1, "-", "-"),), prefix=prefix)
-    topic = prefix + "refused"
+    prefix = f"r{method}{unique}."
+    await ensure_topics(bootstrap, topics=(TopicSpec("failing", 1, "-", "-"),), prefix=prefix)
+    topic, projection = prefix + "failing", f"{method}-{unique}"
     redis = Redis.from_url(infrastructure.redis_url)
     applied: list[int] = []
 
     async def handler(envelope: EventEnvelope, payload: Message, position: Position) -> None:
-        if await apply_at_position(redis, f"refused-{unique}", position, lambda pipe: None):
+        if await apply_at_position(redis, projection, position, lambda pipe: None):
             applied.append(position.offset)
 
     async def lookup(topic: str, partition: int) -> int | None:
-        return await stored_position(redis, f"refused-{unique}", topic, partition)
+        return await stored_position(redis, projection, topic, partition)
 
-    runner = ConsumerRunner(bootstrap, f"refused-{unique}", [topic], handler, lookup)
-    refusals = 0
-    commit = runner._consumer.commit
+    runner = ConsumerRunner(bootstrap, projection, [topic], handler, lookup)
+    failures = 0
+    real = getattr(runner._consumer, method)
 
-    async def refused_once(*args: object, **kwargs: object) -> None:
-        nonlocal refusals
-        if refusals == 0:
-            refusals += 1
-            raise CommitFailedError("the group has already rebalanced")
-        await commit(*args, **kwargs)
+    async def fails_once(*args: object, **kwargs: object) -> object:
+        nonlocal failures
+        if failures == 0:
+            failures += 1
+            raise error
+        return await real(*args, **kwargs)
 
-    runner._consumer.commit = refused_once  # type: ignore[method-assign]
+    setattr(runner._consumer, method, fails_once)
     await runner.start()
     task = asyncio.create_task(runner.run())
     try:
         await _send(bootstrap, topic, 1, 0, 1)
 
         async def first_applied() -> bool:
-            return (applied == [0] and refusals == 1) or task.done()
+            return (applied == [0] and failures == 1) or task.done()
         await eventually(first_applied, timeout=60)
-        assert (applied, refusals) == ([0], 1), task.exception() if task.done() else (applied, refusals)
+        assert (applied, failures) == ([0], 1), task.exception() if task.done() else (applied, failures)
         await _send(bootstrap, topic, 1, 1, 1)
 
         async def second_applied() -> bool:
@@ -143,50 +150,6 @@ async def test_a_refused_commit_does_not_end_the_runner(infrastructure: Infrastr
         await eventually(second_applied, timeout=60)
         assert not task.done(), task.exception()
         assert applied == [0, 1]
-    finally:
-        await runner.stop()
-        await asyncio.gather(task, return_exceptions=True)
-        await redis.aclose()
-
-
-async def test_a_failed_fetch_does_not_end_the_runner(infrastructure: Infrastructure, unique: str) -> None:
-    """aiokafka raises a background failure (heartbeat, coordinator) from the next getmany; the runner goes on."""
-    bootstrap = infrastructure.kafka_bootstrap
-    prefix = f"rf{unique}."
-    await ensure_topics(bootstrap, topics=(TopicSpec("fetch", 1, "-", "-"),), prefix=prefix)
-    topic = prefix + "fetch"
-    redis = Redis.from_url(infrastructure.redis_url)
-    applied: list[int] = []
-
-    async def handler(envelope: EventEnvelope, payload: Message, position: Position) -> None:
-        if await apply_at_position(redis, f"fetch-{unique}", position, lambda pipe: None):
-            applied.append(position.offset)
-
-    async def lookup(topic: str, partition: int) -> int | None:
-        return await stored_position(redis, f"fetch-{unique}", topic, partition)
-
-    runner = ConsumerRunner(bootstrap, f"fetch-{unique}", [topic], handler, lookup)
-    failures = 0
-    getmany = runner._consumer.getmany
-
-    async def fails_once(*args: object, **kwargs: object) -> object:
-        nonlocal failures
-        if failures == 0:
-            failures += 1
-            raise GroupCoordinatorNotAvailableError()
-        return await getmany(*args, **kwargs)
-
-    runner._consumer.getmany = fails_once  # type: ignore[method-assign]
-    await runner.start()
-    task = asyncio.create_task(runner.run())
-    try:
-        await _send(bootstrap, topic, 1, 0, 2)
-
-        async def applied_or_ended() -> bool:
-            return applied == [0, 1] or task.done()
-        await eventually(applied_or_ended, timeout=60)
-        assert not task.done(), task.exception()
-        assert (applied, failures) == ([0, 1], 1)
     finally:
         await runner.stop()
         await asyncio.gather(task, return_exceptions=True)
