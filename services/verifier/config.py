@@ -33,12 +33,20 @@ Besides the shared Kafka/Redis/HTTP settings:
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import Field, field_validator
 
 from microcred.settings import HttpServiceSettings
-from services.verifier.api.limits import parse_networks
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(values: Sequence[str]) -> tuple[IPNetwork, ...]:
+    """CIDRs (or single addresses) as networks; raises ValueError naming the first one that is neither."""
+    return tuple(ipaddress.ip_network(v.strip(), strict=False) for v in values)
 
 
 class Settings(HttpServiceSettings):

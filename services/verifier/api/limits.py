@@ -30,6 +30,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from services.verifier.api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from services.verifier.config import parse_networks
 
 __all__ = ["BodyLimitMiddleware", "ClientBuckets", "TokenBucket", "TrustedProxies", "add_cors", "parse_networks",
            "send_problem"]
@@ -133,14 +134,8 @@ class ClientBuckets:
         return bucket.take(now)
 
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _MAX_HOPS = 32
-
-
-def parse_networks(values: Sequence[str]) -> tuple[IPNetwork, ...]:
-    """CIDRs (or single addresses) as networks; raises ValueError naming the first one that is neither."""
-    return tuple(ipaddress.ip_network(v.strip(), strict=False) for v in values)
 
 
 def _address(text: str) -> IPAddress | None:
