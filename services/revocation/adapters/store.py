@@ -37,6 +37,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from microcred.storage.positions import stored_position
+from microcred.storage.replies import text
 from services.revocation.domain import CredentialRecord, EntryRef, ListMeta
 
 __all__ = ["PublishedList", "RevocationStore", "etag_of"]
@@ -142,9 +143,7 @@ def etag_of(body: bytes) -> str:
 
 
 def _s(value: bytes | str | None) -> str:
-    if value is None:
-        return ""
-    return value.decode() if isinstance(value, bytes) else value
+    return text(value) or ""
 
 
 def _entries_json(entries: Sequence[EntryRef]) -> str:

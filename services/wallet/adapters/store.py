@@ -22,14 +22,15 @@ travel on another topic and may arrive before the credential does.
 
 from __future__ import annotations
 
-import inspect
 import json
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from microcred.storage.replies import awaited
+from microcred.storage.replies import text as reply_text
 from services.wallet.domain.credentials import (
     EuElements,
     HashedId,
@@ -43,17 +44,8 @@ from services.wallet.domain.credentials import (
 )
 from services.wallet.domain.stacking import Pathway
 
-
-async def r(result: Awaitable[Any] | Any) -> Any:
-    """Await a redis-py result (its stubs type commands as ``Awaitable[X] | X``; callers annotate X)."""
-    if inspect.isawaitable(result):
-        return await result
-    return result
-
-
-def text(value: bytes | str | None) -> str | None:
-    """A Redis reply as text."""
-    return value.decode("utf-8") if isinstance(value, bytes) else value
+#: Kept under their short names for the wallet's adapters (see :mod:`microcred.storage.replies`).
+r, text = awaited, reply_text
 
 
 def record_fields(credential: HeldCredential) -> dict[str, str]:
