@@ -23,8 +23,11 @@ __all__ = ["VC_V1", "VC_V2", "DataModelError", "Severity", "Violation", "is_pres
            "validate", "version_of"]
 
 
-def is_presentation(document: Mapping[str, Any]) -> bool:
-    """True when the JSON ``type`` names VerifiablePresentation (which rule set applies)."""
+def is_presentation(document: Any) -> bool:
+    """True when ``document`` is a JSON object whose ``type`` names VerifiablePresentation (which rule set
+    applies; the verifier's pipeline uses it too)."""
+    if not isinstance(document, Mapping):
+        return False
     kinds = document.get("type")
     return "VerifiablePresentation" in (kinds if isinstance(kinds, list) else [kinds])
 

@@ -119,7 +119,7 @@ async def test_revoked_credential_makes_the_presentation_invalid() -> None:
 
 
 async def test_embedded_credentials_are_walked_once_with_the_presentation(monkeypatch: Any) -> None:
-    from microcred.verification import pipeline
+    from microcred.verification import table as pipeline  # where the compaction walk (refusal) is called
 
     walked: list[Any] = []
     real = pipeline.refusal
