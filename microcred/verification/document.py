@@ -1,4 +1,7 @@
-"""Small readers over credential/presentation JSON shared by the checks (pure, tolerant of bad input)."""
+"""Small readers over credential/presentation JSON shared by the checks (pure, tolerant of bad input).
+
+The data model version (:func:`version_of`) and the VC contexts are :mod:`microcred.vcdm`'s, re-exported.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["OB_CONTEXT_PREFIX", "VC_V1", "VC_V2", "as_list", "issued_at", "issuer_id", "parse_datetime",
-           "proofs", "signed_at", "subjects", "types", "vc_version"]
+from microcred.vcdm.rules import VC_V1, VC_V2, version_of
 
-VC_V2 = "https://www.w3.org/ns/credentials/v2"
-VC_V1 = "https://www.w3.org/2018/credentials/v1"
+__all__ = ["OB_CONTEXT_PREFIX", "VC_V1", "VC_V2", "as_list", "issued_at", "issuer_id", "parse_datetime",
+           "proofs", "signed_at", "subjects", "types", "version_of"]
+
 OB_CONTEXT_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/context"
 
 # xsd:dateTime; the time zone is optional for VC 1.1 dates, required (dateTimeStamp) for VC 2.0.
@@ -29,12 +32,6 @@ def as_list(value: Any) -> list[Any]:
 def types(document: Mapping[str, Any]) -> list[str]:
     """The string values of ``type``."""
     return [t for t in as_list(document.get("type")) if isinstance(t, str)]
-
-
-def vc_version(document: Mapping[str, Any]) -> str | None:
-    """``"2.0"`` or ``"1.1"`` from the first ``@context``, else None."""
-    first = next(iter(as_list(document.get("@context"))), None)
-    return {VC_V2: "2.0", VC_V1: "1.1"}.get(first) if isinstance(first, str) else None
 
 
 def issuer_id(document: Mapping[str, Any]) -> str | None:

@@ -44,7 +44,7 @@ from microcred.verification.document import (
     parse_datetime,
     subjects,
     types,
-    vc_version,
+    version_of,
 )
 
 __all__ = ["check_format", "jsonld_problem", "refusal"]
@@ -217,7 +217,7 @@ def _check(document: Mapping[str, Any], presentation: bool, given: list[Any] | E
     problem = _context_problem(document) or (None if compacted else refusal(document))
     if problem is not None:
         return problem
-    version = vc_version(document) or "2.0"
+    version = version_of(document) or "2.0"
     if presentation:
         problems = _presentation_problems(document)
     else:

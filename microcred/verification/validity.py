@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from microcred.verification.checks import CheckId, CheckResult, Reason, invalid, valid
-from microcred.verification.document import parse_datetime, vc_version
+from microcred.verification.document import parse_datetime, version_of
 
 __all__ = ["check_validity_window"]
 
@@ -27,7 +27,7 @@ _ENDS = ("validUntil", "expirationDate")
 
 def check_validity_window(document: Mapping[str, Any], now: datetime) -> CheckResult:
     """The VALIDITY_WINDOW result at ``now``."""
-    v1 = vc_version(document) == "1.1"
+    v1 = version_of(document) == "1.1"
     starts: list[tuple[datetime, Any]] = []
     ends: list[tuple[datetime, Any]] = []
     for names, into in ((_STARTS, starts), (_ENDS, ends)):
