@@ -149,7 +149,7 @@ def type_coercion(draw: st.DrawFn, doc: Doc) -> None:
             obj["@type"] = types
         else:
             listed = types if isinstance(types, list) else [types]
-            obj["type"] = [TYPE_IRIS.get(t, t) for t in listed]
+            obj["type"] = [TYPE_IRIS.get(t, t) if isinstance(t, str) else t for t in listed]  # already rewritten: kept
 
 
 def inline_alias(draw: st.DrawFn, doc: Doc) -> None:
