@@ -96,11 +96,13 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
     aiokafka rebalances in a background task, while the runner may be applying a fetch. Given the runner's
     ``applying`` lock, a revocation waits for that fetch to be applied (every member revokes before any is
     assigned, so the next owner then reads positions past it), and an assignment reads the positions only
-    once no fetch is in flight."""
+    once no fetch is in flight. ``assignments`` counts the seeks: a fetch returned before one of them is stale
+    (the partitions were sought back to their stored positions and will be fetched again from there)."""
 
     def __init__(self, consumer: AIOKafkaConsumer, lookup: PositionLookup,
                  applying: asyncio.Lock | None = None) -> None:
         self._consumer, self._lookup, self._applying = consumer, lookup, applying
+        self.assignments = 0
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         if self._applying is not None:
@@ -116,6 +118,7 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def seek(self, assigned: Sequence[TopicPartition]) -> None:
         """Seek each of ``assigned`` to its stored position, or to the beginning when none is stored."""
+        self.assignments += 1
         for tp in assigned:
             stored = await self._lookup(tp.topic, tp.partition)
             if stored is None:
@@ -250,6 +253,7 @@ class ConsumerRunner:
             while not self._stopping.is_set():
                 if self._watch is not None:
                     await self._watch.poll()
+                assignments = self._listener.assignments
                 try:
                     batches = await self._consumer.getmany(timeout_ms=200, max_records=self._max_records)
                 except KafkaError as exc:
@@ -259,6 +263,14 @@ class ConsumerRunner:
                     await asyncio.sleep(1.0)
                     continue
                 async with self._applying:
+                    if self._listener.assignments != assignments and batches:
+                        # A rebalance came during or after the fetch. Its assignment sought the partitions to
+                        # their stored positions, but whether these records were fetched before that seek or
+                        # after it cannot be told: seek again (to the stored positions, the truth) and let the
+                        # next fetch bring them, rather than apply them now and meet them twice.
+                        owned = self._consumer.assignment()
+                        await self._listener.seek(sorted(tp for tp in batches if tp in owned))
+                        continue
                     # A partition revoked since the fetch is left to its next owner, from the stored position.
                     owned = self._consumer.assignment()
                     batches = {tp: records for tp, records in batches.items() if tp in owned}
