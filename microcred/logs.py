@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -40,5 +41,7 @@ def configure_logging(service: str, level: str = "INFO") -> logging.Logger:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # aiokafka's INFO lines (every join, every coordinator found) drown a service's own; MICROCRED_KAFKA_LOG_LEVEL
+    # brings them back when a consumer group's behaviour is what is being looked at.
+    logging.getLogger("aiokafka").setLevel(os.environ.get("MICROCRED_KAFKA_LOG_LEVEL", "WARNING").upper())
     return logging.getLogger(f"microcred.{service}")

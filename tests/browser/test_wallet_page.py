@@ -74,6 +74,8 @@ async def start_wallet(infra: Infrastructure, provider: LocalOidcProvider, tmp: 
         "MICROCRED_OIDC_DEV_SIGNING_KEY_FILE": str(provider.write_private_jwks(tmp / "dev-keys.json")),
         "MICROCRED_WALLET_REDIS_PREFIX": f"w{unique}", "MICROCRED_WALLET_CONSUMER_GROUP": f"wallet-{unique}",
         "MICROCRED_WALLET_TOPIC_PREFIX": f"t{unique}.", "MICROCRED_SHARE_URL_TEMPLATE": "https://verify.example/s/{token}",
+        # The consumer group's join and coordinator lines, for the log this test keeps when it times out.
+        "MICROCRED_KAFKA_LOG_LEVEL": "INFO",
     }
     process = launch(env, tmp / "wallet.log")
     async with httpx.AsyncClient() as client:
