@@ -18,7 +18,7 @@ in the platform key store (so no DID or key is asked for here). Exit codes as in
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import grpc
 import typer
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from microcred.cli.audit import parse_moment
 from microcred.cli.grpc_client import CERT_NAME, JSON, TLS_DIR, connect, emit, fail, run_call, to_dict
 from microcred.cli.registry import agency_app, fingerprint, issuer_app
 from microcred.gen.microcred.v1 import elements_pb2, issuer_pb2, issuer_pb2_grpc, registry_pb2, registry_pb2_grpc
@@ -58,12 +59,11 @@ def _organisation(name: str, country: str | None, homepage: str | None,
 
 
 def _timestamp(text: str, option: str) -> Timestamp:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"{option}: {text!r} is not an ISO date or date-time")
+    """An ISO date or date-time option as a protobuf Timestamp (parsed as ``mcred audit`` parses its own)."""
+    moment = parse_moment(text, option)
+    assert moment is not None  # the options passed here are never empty
     stamp = Timestamp()
-    stamp.FromDatetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    stamp.FromDatetime(moment)
     return stamp
 
 
