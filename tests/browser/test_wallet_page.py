@@ -20,7 +20,6 @@ from pathlib import Path
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -41,6 +40,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+TOKEN_KEY = "microcred.wallet.token"  # where wallet.js keeps the bearer token
 
 
 @pytest.fixture
@@ -101,6 +101,22 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=5)
 
 
+async def credential_in_api(port: int, token: str, title: str, timeout: float) -> bool:
+    """Poll the wallet's ``/v1/credentials`` as the signed-in learner until ``title`` is listed."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=10.0) as client:
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                response = await client.get(f"http://127.0.0.1:{port}/v1/credentials")
+                listed = response.json()["credentials"] if response.status_code == 200 else []
+                if any(c["elements"].get("title") == title for c in listed):
+                    return True
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.5)
+    return False
+
+
 async def test_learner_creates_a_share_link_and_sees_it_listed(
         infrastructure: Infrastructure, browser: WebDriver, tmp_path: Path) -> None:
     unique = uuid.uuid4().hex[:10]
@@ -127,18 +143,22 @@ async def test_learner_creates_a_share_link_and_sees_it_listed(
         browser.find_element(By.ID, "dev-email").send_keys(email)
         browser.find_element(By.ID, "dev-login-button").click()
 
-        def credential_listed(driver: WebDriver) -> bool:
-            driver.refresh() if not driver.find_elements(By.CSS_SELECTOR, "#credentials tbody tr") else None
-            rows = driver.find_elements(By.CSS_SELECTOR, "#credentials tbody tr")
-            return any("Data literacy" in row.text for row in rows)
-
-        # Generous: the wallet process must join its consumer group and replay before the credential shows.
-        try:
-            WebDriverWait(browser, 150, poll_frequency=1).until(credential_listed)
-        except TimeoutException:  # keep what the wallet said: the process and its tmp_path go away
+        # First the wallet's API, with the page's own token: it tells "the consumer never delivered" (the wallet
+        # must join its consumer group and replay) apart from "the page never rendered". Generous under load.
+        wait.until(lambda d: d.execute_script(f"return sessionStorage.getItem('{TOKEN_KEY}')"))
+        bearer = str(browser.execute_script(f"return sessionStorage.getItem('{TOKEN_KEY}')"))
+        if not await credential_in_api(port, bearer, "Data literacy", timeout=150.0):
             log = (tmp_path / "wallet.log").read_text(errors="replace")
             (ARTIFACTS / "wallet-page-timeout.log").write_text(log)
-            raise AssertionError(f"the credential never showed; wallet log tail:\n{log[-6000:]}") from None
+            raise AssertionError(f"the credential never reached the wallet's API; wallet log tail:\n{log[-6000:]}")
+
+        def credential_listed(driver: WebDriver) -> bool:
+            rows = driver.find_elements(By.CSS_SELECTOR, "#credentials tbody tr")
+            if not rows and driver.find_element(By.ID, "no-credentials").is_displayed():
+                driver.refresh()  # the page loaded before the credential arrived: load it again, only then
+            return any("Data literacy" in row.text for row in rows)
+
+        WebDriverWait(browser, 60, poll_frequency=1).until(credential_listed)
         browser.find_element(By.CSS_SELECTOR, "#credentials input.pick").click()
         browser.find_element(By.ID, "share-create").click()
         link = wait.until(ec.visibility_of_element_located((By.ID, "share-url")))
