@@ -123,17 +123,23 @@ class InMemoryEventPublisher:
 
     topics: dict[str, list[tuple[str, EventEnvelope]]] = field(default_factory=dict)
     fail_next: Exception | None = None
+    #: How many records of the publish that raises ``fail_next`` land first: Kafka's ``publish_many`` can
+    #: half-succeed (a :class:`PublishTimeout` after some records were acknowledged), and callers must cope.
+    fail_after: int = 0
 
     async def publish(self, topic: str, key: str, envelope: EventEnvelope) -> Published:
         """Append one record (or raise ``fail_next`` once, to test failure paths)."""
         return (await self.publish_many(topic, [(key, envelope)]))[0]
 
     async def publish_many(self, topic: str, items: list[tuple[str, EventEnvelope]]) -> list[Published]:
-        """Append all records atomically, or none when ``fail_next`` is set."""
+        """Append all records; when ``fail_next`` is set, append the first ``fail_after`` of them and raise it."""
+        log = self.topics.setdefault(topic, [])
         if self.fail_next is not None:
             error, self.fail_next = self.fail_next, None
+            log.extend(items[:self.fail_after])
+            if not log:
+                del self.topics[topic]  # nothing landed: the topic stays as it was
             raise error
-        log = self.topics.setdefault(topic, [])
         start = len(log)
         log.extend(items)
         return [Published(topic, 0, start + i) for i in range(len(items))]
