@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18microcred/v1/audit.proto\x12\x0cmicrocred.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb5\x01\n\nAuditEntry\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tagency_id\x18\x03 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x0f\n\x07subject\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x11\n\tissuer_id\x18\x08 \x01(\t\"\xa9\x01\n\x17ListAuditEntriesRequest\x12\x11\n\tagency_id\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x04 \x01(\r\x12\x12\n\npage_token\x18\x05 \x01(\t\"^\n\x18ListAuditEntriesResponse\x12)\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x18.microcred.v1.AuditEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2q\n\x0c\x41uditService\x12\x61\n\x10ListAuditEntries\x12%.microcred.v1.ListAuditEntriesRequest\x1a&.microcred.v1.ListAuditEntriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18microcred/v1/audit.proto\x12\x0cmicrocred.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xde\x01\n\nAuditEntry\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12/\n\x0boccurred_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tagency_id\x18\x03 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x0f\n\x07subject\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12\x11\n\tissuer_id\x18\x08 \x01(\t\x12\x10\n\x08replaces\x18\t \x01(\t\x12\x15\n\rsuperseded_by\x18\n \x01(\t\"\xa9\x01\n\x17ListAuditEntriesRequest\x12\x11\n\tagency_id\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x04 \x01(\r\x12\x12\n\npage_token\x18\x05 \x01(\t\"^\n\x18ListAuditEntriesResponse\x12)\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x18.microcred.v1.AuditEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2q\n\x0c\x41uditService\x12\x61\n\x10ListAuditEntries\x12%.microcred.v1.ListAuditEntriesRequest\x1a&.microcred.v1.ListAuditEntriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,11 +33,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'microcred.gen.microcred.v1.
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AUDITENTRY']._serialized_start=76
-  _globals['_AUDITENTRY']._serialized_end=257
-  _globals['_LISTAUDITENTRIESREQUEST']._serialized_start=260
-  _globals['_LISTAUDITENTRIESREQUEST']._serialized_end=429
-  _globals['_LISTAUDITENTRIESRESPONSE']._serialized_start=431
-  _globals['_LISTAUDITENTRIESRESPONSE']._serialized_end=525
-  _globals['_AUDITSERVICE']._serialized_start=527
-  _globals['_AUDITSERVICE']._serialized_end=640
+  _globals['_AUDITENTRY']._serialized_end=298
+  _globals['_LISTAUDITENTRIESREQUEST']._serialized_start=301
+  _globals['_LISTAUDITENTRIESREQUEST']._serialized_end=470
+  _globals['_LISTAUDITENTRIESRESPONSE']._serialized_start=472
+  _globals['_LISTAUDITENTRIESRESPONSE']._serialized_end=566
+  _globals['_AUDITSERVICE']._serialized_start=568
+  _globals['_AUDITSERVICE']._serialized_end=681
 # @@protoc_insertion_point(module_scope)

@@ -45,7 +45,7 @@ class EventEnvelope(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., event_type: _Optional[str] = ..., schema_version: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tenant: _Optional[str] = ..., issuer_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., payload: _Optional[bytes] = ..., payload_type: _Optional[str] = ..., subject: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
 
 class CredentialIssued(_message.Message):
-    __slots__ = ("credential_id", "issuer_id", "learner_did", "learner_hashed_id", "credential_json", "credential", "status_entries")
+    __slots__ = ("credential_id", "issuer_id", "learner_did", "learner_hashed_id", "credential_json", "credential", "status_entries", "replaces", "correction_reason")
     CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
     ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
     LEARNER_DID_FIELD_NUMBER: _ClassVar[int]
@@ -53,6 +53,8 @@ class CredentialIssued(_message.Message):
     CREDENTIAL_JSON_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
     STATUS_ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    REPLACES_FIELD_NUMBER: _ClassVar[int]
+    CORRECTION_REASON_FIELD_NUMBER: _ClassVar[int]
     credential_id: str
     issuer_id: str
     learner_did: str
@@ -60,23 +62,27 @@ class CredentialIssued(_message.Message):
     credential_json: str
     credential: _elements_pb2.MicroCredential
     status_entries: _containers.RepeatedCompositeFieldContainer[_status_pb2.StatusEntry]
-    def __init__(self, credential_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., learner_did: _Optional[str] = ..., learner_hashed_id: _Optional[_Union[_elements_pb2.HashedIdentifier, _Mapping]] = ..., credential_json: _Optional[str] = ..., credential: _Optional[_Union[_elements_pb2.MicroCredential, _Mapping]] = ..., status_entries: _Optional[_Iterable[_Union[_status_pb2.StatusEntry, _Mapping]]] = ...) -> None: ...
+    replaces: str
+    correction_reason: str
+    def __init__(self, credential_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., learner_did: _Optional[str] = ..., learner_hashed_id: _Optional[_Union[_elements_pb2.HashedIdentifier, _Mapping]] = ..., credential_json: _Optional[str] = ..., credential: _Optional[_Union[_elements_pb2.MicroCredential, _Mapping]] = ..., status_entries: _Optional[_Iterable[_Union[_status_pb2.StatusEntry, _Mapping]]] = ..., replaces: _Optional[str] = ..., correction_reason: _Optional[str] = ...) -> None: ...
 
 class CredentialRevoked(_message.Message):
-    __slots__ = ("credential_id", "issuer_id", "actor", "reason", "status_list_id", "status_list_index")
+    __slots__ = ("credential_id", "issuer_id", "actor", "reason", "status_list_id", "status_list_index", "superseded_by")
     CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
     ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     STATUS_LIST_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_LIST_INDEX_FIELD_NUMBER: _ClassVar[int]
+    SUPERSEDED_BY_FIELD_NUMBER: _ClassVar[int]
     credential_id: str
     issuer_id: str
     actor: str
     reason: str
     status_list_id: str
     status_list_index: int
-    def __init__(self, credential_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., status_list_id: _Optional[str] = ..., status_list_index: _Optional[int] = ...) -> None: ...
+    superseded_by: str
+    def __init__(self, credential_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., actor: _Optional[str] = ..., reason: _Optional[str] = ..., status_list_id: _Optional[str] = ..., status_list_index: _Optional[int] = ..., superseded_by: _Optional[str] = ...) -> None: ...
 
 class CredentialSuspended(_message.Message):
     __slots__ = ("credential_id", "issuer_id", "actor", "reason", "status_list_id", "status_list_index")

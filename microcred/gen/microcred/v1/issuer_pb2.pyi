@@ -14,18 +14,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class IssuedCredential(_message.Message):
-    __slots__ = ("credential_id", "credential_json", "status_entries", "issued_at", "already_issued")
+    __slots__ = ("credential_id", "credential_json", "status_entries", "issued_at", "already_issued", "replaces")
     CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_JSON_FIELD_NUMBER: _ClassVar[int]
     STATUS_ENTRIES_FIELD_NUMBER: _ClassVar[int]
     ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
     ALREADY_ISSUED_FIELD_NUMBER: _ClassVar[int]
+    REPLACES_FIELD_NUMBER: _ClassVar[int]
     credential_id: str
     credential_json: str
     status_entries: _containers.RepeatedCompositeFieldContainer[_status_pb2.StatusEntry]
     issued_at: _timestamp_pb2.Timestamp
     already_issued: bool
-    def __init__(self, credential_id: _Optional[str] = ..., credential_json: _Optional[str] = ..., status_entries: _Optional[_Iterable[_Union[_status_pb2.StatusEntry, _Mapping]]] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., already_issued: _Optional[bool] = ...) -> None: ...
+    replaces: str
+    def __init__(self, credential_id: _Optional[str] = ..., credential_json: _Optional[str] = ..., status_entries: _Optional[_Iterable[_Union[_status_pb2.StatusEntry, _Mapping]]] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., already_issued: _Optional[bool] = ..., replaces: _Optional[str] = ...) -> None: ...
 
 class IssueFailure(_message.Message):
     __slots__ = ("code", "message", "field_violations")
@@ -88,3 +90,55 @@ class GetCredentialResponse(_message.Message):
     micro_credential: _elements_pb2.MicroCredential
     issuer_id: str
     def __init__(self, credential: _Optional[_Union[IssuedCredential, _Mapping]] = ..., micro_credential: _Optional[_Union[_elements_pb2.MicroCredential, _Mapping]] = ..., issuer_id: _Optional[str] = ...) -> None: ...
+
+class CorrectCredentialRequest(_message.Message):
+    __slots__ = ("credential_id", "credential", "reason")
+    CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    credential_id: str
+    credential: _elements_pb2.MicroCredential
+    reason: str
+    def __init__(self, credential_id: _Optional[str] = ..., credential: _Optional[_Union[_elements_pb2.MicroCredential, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CorrectCredentialResponse(_message.Message):
+    __slots__ = ("credential", "superseded_credential_id", "already_corrected")
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    SUPERSEDED_CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_CORRECTED_FIELD_NUMBER: _ClassVar[int]
+    credential: IssuedCredential
+    superseded_credential_id: str
+    already_corrected: bool
+    def __init__(self, credential: _Optional[_Union[IssuedCredential, _Mapping]] = ..., superseded_credential_id: _Optional[str] = ..., already_corrected: _Optional[bool] = ...) -> None: ...
+
+class ListCredentialsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "issued_since", "issued_before")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_SINCE_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    issued_since: _timestamp_pb2.Timestamp
+    issued_before: _timestamp_pb2.Timestamp
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., issued_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issued_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CredentialSummary(_message.Message):
+    __slots__ = ("credential_id", "issued_at", "title", "replaces")
+    CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    REPLACES_FIELD_NUMBER: _ClassVar[int]
+    credential_id: str
+    issued_at: _timestamp_pb2.Timestamp
+    title: str
+    replaces: str
+    def __init__(self, credential_id: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., title: _Optional[str] = ..., replaces: _Optional[str] = ...) -> None: ...
+
+class ListCredentialsResponse(_message.Message):
+    __slots__ = ("credentials", "next_page_token")
+    CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    credentials: _containers.RepeatedCompositeFieldContainer[CredentialSummary]
+    next_page_token: str
+    def __init__(self, credentials: _Optional[_Iterable[_Union[CredentialSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -51,6 +51,16 @@ class IssuerServiceStub:
                 request_serializer=microcred_dot_v1_dot_issuer__pb2.GetCredentialRequest.SerializeToString,
                 response_deserializer=microcred_dot_v1_dot_issuer__pb2.GetCredentialResponse.FromString,
                 _registered_method=True)
+        self.CorrectCredential = channel.unary_unary(
+                '/microcred.v1.IssuerService/CorrectCredential',
+                request_serializer=microcred_dot_v1_dot_issuer__pb2.CorrectCredentialRequest.SerializeToString,
+                response_deserializer=microcred_dot_v1_dot_issuer__pb2.CorrectCredentialResponse.FromString,
+                _registered_method=True)
+        self.ListCredentials = channel.unary_unary(
+                '/microcred.v1.IssuerService/ListCredentials',
+                request_serializer=microcred_dot_v1_dot_issuer__pb2.ListCredentialsRequest.SerializeToString,
+                response_deserializer=microcred_dot_v1_dot_issuer__pb2.ListCredentialsResponse.FromString,
+                _registered_method=True)
 
 
 class IssuerServiceServicer:
@@ -81,6 +91,24 @@ class IssuerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CorrectCredential(self, request, context):
+        """Corrects one of the calling issuer's credentials: issues the corrected credential (its CredentialIssued
+        names the old one in `replaces`) under an idempotency key derived from the old credential's id, then revokes
+        the old one with reason "superseded" (its CredentialRevoked names the new one in `superseded_by`). Retrying
+        the same correction answers the same replacement and never issues twice. Another issuer's credential is
+        PERMISSION_DENIED; a revoked or already superseded one FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCredentials(self, request, context):
+        """Lists the calling issuer's credentials, newest first, in pages.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IssuerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -98,6 +126,16 @@ def add_IssuerServiceServicer_to_server(servicer, server):
                     servicer.GetCredential,
                     request_deserializer=microcred_dot_v1_dot_issuer__pb2.GetCredentialRequest.FromString,
                     response_serializer=microcred_dot_v1_dot_issuer__pb2.GetCredentialResponse.SerializeToString,
+            ),
+            'CorrectCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.CorrectCredential,
+                    request_deserializer=microcred_dot_v1_dot_issuer__pb2.CorrectCredentialRequest.FromString,
+                    response_serializer=microcred_dot_v1_dot_issuer__pb2.CorrectCredentialResponse.SerializeToString,
+            ),
+            'ListCredentials': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCredentials,
+                    request_deserializer=microcred_dot_v1_dot_issuer__pb2.ListCredentialsRequest.FromString,
+                    response_serializer=microcred_dot_v1_dot_issuer__pb2.ListCredentialsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -183,6 +221,60 @@ class IssuerService:
             '/microcred.v1.IssuerService/GetCredential',
             microcred_dot_v1_dot_issuer__pb2.GetCredentialRequest.SerializeToString,
             microcred_dot_v1_dot_issuer__pb2.GetCredentialResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CorrectCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/microcred.v1.IssuerService/CorrectCredential',
+            microcred_dot_v1_dot_issuer__pb2.CorrectCredentialRequest.SerializeToString,
+            microcred_dot_v1_dot_issuer__pb2.CorrectCredentialResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCredentials(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/microcred.v1.IssuerService/ListCredentials',
+            microcred_dot_v1_dot_issuer__pb2.ListCredentialsRequest.SerializeToString,
+            microcred_dot_v1_dot_issuer__pb2.ListCredentialsResponse.FromString,
             options,
             channel_credentials,
             insecure,

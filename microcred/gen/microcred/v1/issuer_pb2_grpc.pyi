@@ -45,6 +45,15 @@ class IssuerServiceStub:
     """
     GetCredential: _grpc.UnaryUnaryMultiCallable[_issuer_pb2.GetCredentialRequest, _issuer_pb2.GetCredentialResponse]
     """Returns a credential issued by the calling issuer."""
+    CorrectCredential: _grpc.UnaryUnaryMultiCallable[_issuer_pb2.CorrectCredentialRequest, _issuer_pb2.CorrectCredentialResponse]
+    """Corrects one of the calling issuer's credentials: issues the corrected credential (its CredentialIssued
+    names the old one in `replaces`) under an idempotency key derived from the old credential's id, then revokes
+    the old one with reason "superseded" (its CredentialRevoked names the new one in `superseded_by`). Retrying
+    the same correction answers the same replacement and never issues twice. Another issuer's credential is
+    PERMISSION_DENIED; a revoked or already superseded one FAILED_PRECONDITION.
+    """
+    ListCredentials: _grpc.UnaryUnaryMultiCallable[_issuer_pb2.ListCredentialsRequest, _issuer_pb2.ListCredentialsResponse]
+    """Lists the calling issuer's credentials, newest first, in pages."""
 
 @_typing.type_check_only
 class IssuerServiceAsyncStub(IssuerServiceStub):
@@ -63,6 +72,15 @@ class IssuerServiceAsyncStub(IssuerServiceStub):
     """
     GetCredential: _aio.UnaryUnaryMultiCallable[_issuer_pb2.GetCredentialRequest, _issuer_pb2.GetCredentialResponse]  # type: ignore[assignment]
     """Returns a credential issued by the calling issuer."""
+    CorrectCredential: _aio.UnaryUnaryMultiCallable[_issuer_pb2.CorrectCredentialRequest, _issuer_pb2.CorrectCredentialResponse]  # type: ignore[assignment]
+    """Corrects one of the calling issuer's credentials: issues the corrected credential (its CredentialIssued
+    names the old one in `replaces`) under an idempotency key derived from the old credential's id, then revokes
+    the old one with reason "superseded" (its CredentialRevoked names the new one in `superseded_by`). Retrying
+    the same correction answers the same replacement and never issues twice. Another issuer's credential is
+    PERMISSION_DENIED; a revoked or already superseded one FAILED_PRECONDITION.
+    """
+    ListCredentials: _aio.UnaryUnaryMultiCallable[_issuer_pb2.ListCredentialsRequest, _issuer_pb2.ListCredentialsResponse]  # type: ignore[assignment]
+    """Lists the calling issuer's credentials, newest first, in pages."""
 
 class IssuerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Issues micro-credentials. Invalid input to a unary call fails with INVALID_ARGUMENT and a
@@ -96,5 +114,26 @@ class IssuerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_issuer_pb2.GetCredentialResponse, _abc.Awaitable[_issuer_pb2.GetCredentialResponse]]:
         """Returns a credential issued by the calling issuer."""
+
+    @_abc_1.abstractmethod
+    def CorrectCredential(
+        self,
+        request: _issuer_pb2.CorrectCredentialRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_issuer_pb2.CorrectCredentialResponse, _abc.Awaitable[_issuer_pb2.CorrectCredentialResponse]]:
+        """Corrects one of the calling issuer's credentials: issues the corrected credential (its CredentialIssued
+        names the old one in `replaces`) under an idempotency key derived from the old credential's id, then revokes
+        the old one with reason "superseded" (its CredentialRevoked names the new one in `superseded_by`). Retrying
+        the same correction answers the same replacement and never issues twice. Another issuer's credential is
+        PERMISSION_DENIED; a revoked or already superseded one FAILED_PRECONDITION.
+        """
+
+    @_abc_1.abstractmethod
+    def ListCredentials(
+        self,
+        request: _issuer_pb2.ListCredentialsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_issuer_pb2.ListCredentialsResponse, _abc.Awaitable[_issuer_pb2.ListCredentialsResponse]]:
+        """Lists the calling issuer's credentials, newest first, in pages."""
 
 def add_IssuerServiceServicer_to_server(servicer: IssuerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -215,3 +215,35 @@ class ListIssuersResponse(_message.Message):
     issuers: _containers.RepeatedCompositeFieldContainer[Issuer]
     next_page_token: str
     def __init__(self, issuers: _Optional[_Iterable[_Union[Issuer, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListAgenciesRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListAgenciesResponse(_message.Message):
+    __slots__ = ("agencies", "next_page_token")
+    AGENCIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    agencies: _containers.RepeatedCompositeFieldContainer[Agency]
+    next_page_token: str
+    def __init__(self, agencies: _Optional[_Iterable[_Union[Agency, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class RetireIssuerKeyRequest(_message.Message):
+    __slots__ = ("issuer_id", "verification_method_id", "retire_at")
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    VERIFICATION_METHOD_ID_FIELD_NUMBER: _ClassVar[int]
+    RETIRE_AT_FIELD_NUMBER: _ClassVar[int]
+    issuer_id: str
+    verification_method_id: str
+    retire_at: _timestamp_pb2.Timestamp
+    def __init__(self, issuer_id: _Optional[str] = ..., verification_method_id: _Optional[str] = ..., retire_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RetireIssuerKeyResponse(_message.Message):
+    __slots__ = ("issuer",)
+    ISSUER_FIELD_NUMBER: _ClassVar[int]
+    issuer: Issuer
+    def __init__(self, issuer: _Optional[_Union[Issuer, _Mapping]] = ...) -> None: ...

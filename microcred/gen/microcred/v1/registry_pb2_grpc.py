@@ -75,6 +75,16 @@ class RegistryServiceStub:
                 request_serializer=microcred_dot_v1_dot_registry__pb2.ListIssuersRequest.SerializeToString,
                 response_deserializer=microcred_dot_v1_dot_registry__pb2.ListIssuersResponse.FromString,
                 _registered_method=True)
+        self.ListAgencies = channel.unary_unary(
+                '/microcred.v1.RegistryService/ListAgencies',
+                request_serializer=microcred_dot_v1_dot_registry__pb2.ListAgenciesRequest.SerializeToString,
+                response_deserializer=microcred_dot_v1_dot_registry__pb2.ListAgenciesResponse.FromString,
+                _registered_method=True)
+        self.RetireIssuerKey = channel.unary_unary(
+                '/microcred.v1.RegistryService/RetireIssuerKey',
+                request_serializer=microcred_dot_v1_dot_registry__pb2.RetireIssuerKeyRequest.SerializeToString,
+                response_deserializer=microcred_dot_v1_dot_registry__pb2.RetireIssuerKeyResponse.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
@@ -137,6 +147,21 @@ class RegistryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAgencies(self, request, context):
+        """Lists the registered agencies (platform operator), ordered by agency id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetireIssuerKey(self, request, context):
+        """Retires one signing key of an issuer without adding a new one (published as an IssuerKeyRotated without a
+        new key); credentials signed before stay valid. Retiring the issuer's last current key is FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -179,6 +204,16 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     servicer.ListIssuers,
                     request_deserializer=microcred_dot_v1_dot_registry__pb2.ListIssuersRequest.FromString,
                     response_serializer=microcred_dot_v1_dot_registry__pb2.ListIssuersResponse.SerializeToString,
+            ),
+            'ListAgencies': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAgencies,
+                    request_deserializer=microcred_dot_v1_dot_registry__pb2.ListAgenciesRequest.FromString,
+                    response_serializer=microcred_dot_v1_dot_registry__pb2.ListAgenciesResponse.SerializeToString,
+            ),
+            'RetireIssuerKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetireIssuerKey,
+                    request_deserializer=microcred_dot_v1_dot_registry__pb2.RetireIssuerKeyRequest.FromString,
+                    response_serializer=microcred_dot_v1_dot_registry__pb2.RetireIssuerKeyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -398,6 +433,60 @@ class RegistryService:
             '/microcred.v1.RegistryService/ListIssuers',
             microcred_dot_v1_dot_registry__pb2.ListIssuersRequest.SerializeToString,
             microcred_dot_v1_dot_registry__pb2.ListIssuersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAgencies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/microcred.v1.RegistryService/ListAgencies',
+            microcred_dot_v1_dot_registry__pb2.ListAgenciesRequest.SerializeToString,
+            microcred_dot_v1_dot_registry__pb2.ListAgenciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetireIssuerKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/microcred.v1.RegistryService/RetireIssuerKey',
+            microcred_dot_v1_dot_registry__pb2.RetireIssuerKeyRequest.SerializeToString,
+            microcred_dot_v1_dot_registry__pb2.RetireIssuerKeyResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -49,6 +49,12 @@ class RegistryServiceStub:
     """Returns one issuer."""
     ListIssuers: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListIssuersRequest, _registry_pb2.ListIssuersResponse]
     """Lists issuers, optionally of one agency."""
+    ListAgencies: _grpc.UnaryUnaryMultiCallable[_registry_pb2.ListAgenciesRequest, _registry_pb2.ListAgenciesResponse]
+    """Lists the registered agencies (platform operator), ordered by agency id."""
+    RetireIssuerKey: _grpc.UnaryUnaryMultiCallable[_registry_pb2.RetireIssuerKeyRequest, _registry_pb2.RetireIssuerKeyResponse]
+    """Retires one signing key of an issuer without adding a new one (published as an IssuerKeyRotated without a
+    new key); credentials signed before stay valid. Retiring the issuer's last current key is FAILED_PRECONDITION.
+    """
 
 @_typing.type_check_only
 class RegistryServiceAsyncStub(RegistryServiceStub):
@@ -71,6 +77,12 @@ class RegistryServiceAsyncStub(RegistryServiceStub):
     """Returns one issuer."""
     ListIssuers: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListIssuersRequest, _registry_pb2.ListIssuersResponse]  # type: ignore[assignment]
     """Lists issuers, optionally of one agency."""
+    ListAgencies: _aio.UnaryUnaryMultiCallable[_registry_pb2.ListAgenciesRequest, _registry_pb2.ListAgenciesResponse]  # type: ignore[assignment]
+    """Lists the registered agencies (platform operator), ordered by agency id."""
+    RetireIssuerKey: _aio.UnaryUnaryMultiCallable[_registry_pb2.RetireIssuerKeyRequest, _registry_pb2.RetireIssuerKeyResponse]  # type: ignore[assignment]
+    """Retires one signing key of an issuer without adding a new one (published as an IssuerKeyRotated without a
+    new key); credentials signed before stay valid. Retiring the issuer's last current key is FAILED_PRECONDITION.
+    """
 
 class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
     """Registry commands (agency operators) and queries. Commands publish registry events."""
@@ -138,5 +150,23 @@ class RegistryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_registry_pb2.ListIssuersResponse, _abc.Awaitable[_registry_pb2.ListIssuersResponse]]:
         """Lists issuers, optionally of one agency."""
+
+    @_abc_1.abstractmethod
+    def ListAgencies(
+        self,
+        request: _registry_pb2.ListAgenciesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.ListAgenciesResponse, _abc.Awaitable[_registry_pb2.ListAgenciesResponse]]:
+        """Lists the registered agencies (platform operator), ordered by agency id."""
+
+    @_abc_1.abstractmethod
+    def RetireIssuerKey(
+        self,
+        request: _registry_pb2.RetireIssuerKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_registry_pb2.RetireIssuerKeyResponse, _abc.Awaitable[_registry_pb2.RetireIssuerKeyResponse]]:
+        """Retires one signing key of an issuer without adding a new one (published as an IssuerKeyRotated without a
+        new key); credentials signed before stay valid. Retiring the issuer's last current key is FAILED_PRECONDITION.
+        """
 
 def add_RegistryServiceServicer_to_server(servicer: RegistryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

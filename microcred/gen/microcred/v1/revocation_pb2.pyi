@@ -144,3 +144,21 @@ class SuspendCredentialsResponse(_message.Message):
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     results: _containers.RepeatedCompositeFieldContainer[RevokeCredentialsResult]
     def __init__(self, results: _Optional[_Iterable[_Union[RevokeCredentialsResult, _Mapping]]] = ...) -> None: ...
+
+class SupersedeCredentialRequest(_message.Message):
+    __slots__ = ("credential_id", "superseded_by", "issuer_id", "actor")
+    CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
+    SUPERSEDED_BY_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    credential_id: str
+    superseded_by: str
+    issuer_id: str
+    actor: str
+    def __init__(self, credential_id: _Optional[str] = ..., superseded_by: _Optional[str] = ..., issuer_id: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
+
+class SupersedeCredentialResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: CredentialStatus
+    def __init__(self, status: _Optional[_Union[CredentialStatus, _Mapping]] = ...) -> None: ...

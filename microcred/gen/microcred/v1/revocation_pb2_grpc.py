@@ -70,6 +70,11 @@ class RevocationServiceStub:
                 request_serializer=microcred_dot_v1_dot_revocation__pb2.SuspendCredentialsRequest.SerializeToString,
                 response_deserializer=microcred_dot_v1_dot_revocation__pb2.SuspendCredentialsResponse.FromString,
                 _registered_method=True)
+        self.SupersedeCredential = channel.unary_unary(
+                '/microcred.v1.RevocationService/SupersedeCredential',
+                request_serializer=microcred_dot_v1_dot_revocation__pb2.SupersedeCredentialRequest.SerializeToString,
+                response_deserializer=microcred_dot_v1_dot_revocation__pb2.SupersedeCredentialResponse.FromString,
+                _registered_method=True)
 
 
 class RevocationServiceServicer:
@@ -125,6 +130,15 @@ class RevocationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SupersedeCredential(self, request, context):
+        """Revokes a credential with reason "superseded" because a correction replaced it (the issuer service's
+        CorrectCredential, with its service certificate, after it authenticated the issuer). Only platform
+        services may call it, and only for a credential of the issuer named. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RevocationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -162,6 +176,11 @@ def add_RevocationServiceServicer_to_server(servicer, server):
                     servicer.SuspendCredentials,
                     request_deserializer=microcred_dot_v1_dot_revocation__pb2.SuspendCredentialsRequest.FromString,
                     response_serializer=microcred_dot_v1_dot_revocation__pb2.SuspendCredentialsResponse.SerializeToString,
+            ),
+            'SupersedeCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.SupersedeCredential,
+                    request_deserializer=microcred_dot_v1_dot_revocation__pb2.SupersedeCredentialRequest.FromString,
+                    response_serializer=microcred_dot_v1_dot_revocation__pb2.SupersedeCredentialResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -354,6 +373,33 @@ class RevocationService:
             '/microcred.v1.RevocationService/SuspendCredentials',
             microcred_dot_v1_dot_revocation__pb2.SuspendCredentialsRequest.SerializeToString,
             microcred_dot_v1_dot_revocation__pb2.SuspendCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SupersedeCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/microcred.v1.RevocationService/SupersedeCredential',
+            microcred_dot_v1_dot_revocation__pb2.SupersedeCredentialRequest.SerializeToString,
+            microcred_dot_v1_dot_revocation__pb2.SupersedeCredentialResponse.FromString,
             options,
             channel_credentials,
             insecure,

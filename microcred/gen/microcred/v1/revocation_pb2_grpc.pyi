@@ -49,6 +49,11 @@ class RevocationServiceStub:
     """Revokes many credentials; one result per item."""
     SuspendCredentials: _grpc.UnaryUnaryMultiCallable[_revocation_pb2.SuspendCredentialsRequest, _revocation_pb2.SuspendCredentialsResponse]
     """Suspends many credentials in one call (e.g. a cohort under investigation); one result per item."""
+    SupersedeCredential: _grpc.UnaryUnaryMultiCallable[_revocation_pb2.SupersedeCredentialRequest, _revocation_pb2.SupersedeCredentialResponse]
+    """Revokes a credential with reason "superseded" because a correction replaced it (the issuer service's
+    CorrectCredential, with its service certificate, after it authenticated the issuer). Only platform
+    services may call it, and only for a credential of the issuer named. Idempotent.
+    """
 
 @_typing.type_check_only
 class RevocationServiceAsyncStub(RevocationServiceStub):
@@ -69,6 +74,11 @@ class RevocationServiceAsyncStub(RevocationServiceStub):
     """Revokes many credentials; one result per item."""
     SuspendCredentials: _aio.UnaryUnaryMultiCallable[_revocation_pb2.SuspendCredentialsRequest, _revocation_pb2.SuspendCredentialsResponse]  # type: ignore[assignment]
     """Suspends many credentials in one call (e.g. a cohort under investigation); one result per item."""
+    SupersedeCredential: _aio.UnaryUnaryMultiCallable[_revocation_pb2.SupersedeCredentialRequest, _revocation_pb2.SupersedeCredentialResponse]  # type: ignore[assignment]
+    """Revokes a credential with reason "superseded" because a correction replaced it (the issuer service's
+    CorrectCredential, with its service certificate, after it authenticated the issuer). Only platform
+    services may call it, and only for a credential of the issuer named. Idempotent.
+    """
 
 class RevocationServiceServicer(metaclass=_abc_1.ABCMeta):
     """Owns the Bitstring Status Lists."""
@@ -128,5 +138,16 @@ class RevocationServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_revocation_pb2.SuspendCredentialsResponse, _abc.Awaitable[_revocation_pb2.SuspendCredentialsResponse]]:
         """Suspends many credentials in one call (e.g. a cohort under investigation); one result per item."""
+
+    @_abc_1.abstractmethod
+    def SupersedeCredential(
+        self,
+        request: _revocation_pb2.SupersedeCredentialRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_revocation_pb2.SupersedeCredentialResponse, _abc.Awaitable[_revocation_pb2.SupersedeCredentialResponse]]:
+        """Revokes a credential with reason "superseded" because a correction replaced it (the issuer service's
+        CorrectCredential, with its service certificate, after it authenticated the issuer). Only platform
+        services may call it, and only for a credential of the issuer named. Idempotent.
+        """
 
 def add_RevocationServiceServicer_to_server(servicer: RevocationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
