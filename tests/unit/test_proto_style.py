@@ -28,8 +28,8 @@ PROTO_DIR = ROOT / "proto"
 PACKAGE = "microcred.v1"
 
 VERBS = (
-    "Accredit|Batch|Check|Complete|Create|Delete|Get|Issue|List|Publish|Register|Reinstate|Reserve|Revoke"
-    "|Rotate|Search|Suspend|Update|Verify|Withdraw"
+    "Accredit|Batch|Check|Complete|Correct|Create|Delete|Get|Issue|List|Publish|Register|Reinstate|Reserve"
+    "|Retire|Revoke|Rotate|Search|Supersede|Suspend|Update|Verify|Withdraw"
 )
 VERB_NOUN = re.compile(rf"^(?:{VERBS})(?:[A-Z][a-z0-9]+)+$")
 PASCAL = re.compile(r"^[A-Z][a-zA-Z0-9]*$")
