@@ -188,26 +188,57 @@ class RedisCredentialStore:
 
 
 class InMemoryCredentialStore:
-    """Twin of :class:`RedisCredentialStore` for unit tests."""
+    """Twin of :class:`RedisCredentialStore` for unit tests, readiness checks included.
 
-    def __init__(self) -> None:
+    ``epochs`` stands for the Redis keyspace's epoch sentinels (key -> token, as the projection writes them);
+    :meth:`wipe` loses every record and sentinel, as a Redis that restarted empty does.
+    """
+
+    def __init__(self, readiness: Readiness | None = None) -> None:
         self.issued: dict[tuple[str, str], bytes] = {}
         self.pending: dict[tuple[str, str], bytes] = {}
+        self.epochs: dict[str, bytes | str] = {}
         self.fail_commit: Exception | None = None
+        self._readiness = readiness
+
+    def wipe(self) -> None:
+        """Lose every record and sentinel."""
+        self.issued.clear()
+        self.pending.clear()
+        self.epochs.clear()
+
+    def _check_ready(self) -> None:
+        """What the Redis store checks with its epoch sentinel: complete, and the sentinel still the token."""
+        if self._readiness is None:
+            return
+        token = self._readiness.token()
+        if token is None:
+            raise StoreNotReady("the credential store is catching up or being rebuilt; retry")
+        if self.epochs.get(self._readiness.epoch_key) != token:
+            raise StoreNotReady("the credential store lost its data and is being rebuilt; retry")
 
     async def lookup(self, issuer_id: str, credential_ids: Sequence[str]) -> tuple[dict[str, bytes], dict[str, bytes]]:
         """Issued and pending records of the ids."""
+        if not credential_ids:
+            return {}, {}
+        self._check_ready()
         issued = {c: self.issued[(issuer_id, c)] for c in credential_ids if (issuer_id, c) in self.issued}
         pending = {c: self.pending[(issuer_id, c)] for c in credential_ids
                    if (issuer_id, c) in self.pending and c not in issued}
         return issued, pending
 
     async def get(self, issuer_id: str, credential_id: str) -> bytes | None:
-        """The issued record."""
-        return self.issued.get((issuer_id, credential_id))
+        """The issued record; an absent one while the store is incomplete raises StoreNotReady."""
+        value = self.issued.get((issuer_id, credential_id))
+        if value is None:
+            self._check_ready()
+        return value
 
     async def put_pending(self, issuer_id: str, envelopes: dict[str, bytes]) -> dict[str, bytes]:
         """First writer wins; an issued record wins over everything."""
+        if not envelopes:
+            return {}
+        self._check_ready()
         out = {}
         for cid, value in envelopes.items():
             issued = self.issued.get((issuer_id, cid))
