@@ -121,10 +121,11 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):  # type: ignore[misc]
         self.assignments += 1
         for tp in assigned:
             stored = await self._lookup(tp.topic, tp.partition)
-            if stored is None:
-                await self._consumer.seek_to_beginning(tp)
-            else:
-                self._consumer.seek(tp, stored)
+            # Offset 0 rather than ``seek_to_beginning``: that one awaits the fetcher's offset lookup (up to
+            # ``request_timeout_ms`` per partition while a fresh broker elects leaders), here inside a rebalance
+            # callback that holds up the group. Where retention has moved the log start past 0, the fetch gets
+            # OffsetOutOfRange and ``auto_offset_reset="earliest"`` starts from the oldest record: the same place.
+            self._consumer.seek(tp, 0 if stored is None else stored)
 
 
 class StateWatch:

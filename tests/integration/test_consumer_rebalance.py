@@ -12,7 +12,8 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from aiokafka.errors import CommitFailedError, GroupCoordinatorNotAvailableError
 from google.protobuf.message import Message
 from redis.asyncio import Redis
@@ -215,4 +216,47 @@ async def test_a_fetch_overtaken_by_a_rebalance_is_not_applied_twice(infrastruct
     finally:
         await runner.stop()
         await asyncio.gather(task, return_exceptions=True)
+        await redis.aclose()
+
+
+async def test_without_a_stored_position_a_member_starts_at_the_oldest_record_kept(
+        infrastructure: Infrastructure, unique: str) -> None:
+    """Retention (or a delete-records call) moved the log start past 0: the runner starts at the oldest record
+    kept, not at an offset that no longer exists, and applies everything from there once."""
+    bootstrap = infrastructure.kafka_bootstrap
+    prefix = f"ls{unique}."
+    await ensure_topics(bootstrap, topics=(TopicSpec("trimmed", 1, "-", "-"),), prefix=prefix)
+    topic = prefix + "trimmed"
+    await _send(bootstrap, topic, 1, 0, 6)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_records({TopicPartition(topic, 0): RecordsToDelete(before_offset=4)})
+    finally:
+        await admin.close()
+
+    redis = Redis.from_url(infrastructure.redis_url)
+    projection = f"trimmed-{unique}"
+    applied: list[int] = []
+
+    async def handler(envelope: EventEnvelope, payload: Message, position: Position) -> None:
+        if await apply_at_position(redis, projection, position, lambda pipe: None):
+            applied.append(position.offset)
+
+    async def lookup(topic: str, partition: int) -> int | None:
+        return await stored_position(redis, projection, topic, partition)
+
+    runner = ConsumerRunner(bootstrap, f"trimmed-{unique}", [topic], handler, lookup)
+    await runner.start()
+    task = asyncio.create_task(runner.run())
+    try:
+        async def two_applied() -> bool:
+            return len(applied) >= 2
+
+        await eventually(two_applied, timeout=60)
+        await asyncio.sleep(1.0)  # nothing more, nothing twice
+        assert applied == [4, 5]
+    finally:
+        await runner.stop()
+        await task
         await redis.aclose()
