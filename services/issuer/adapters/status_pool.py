@@ -65,27 +65,41 @@ class GrpcStatusIndexSource:
 
 
 class InMemoryStatusIndexSource:
-    """Twin of the revocation service's reservations: one list per issuer and purpose, random indexes."""
+    """Twin of the revocation service's reservations: lists per issuer and purpose, random indexes.
+
+    As the service does, it hands out blocks of at most :data:`MAX_RESERVATION`, each from one list, and opens
+    the issuer's next list for a block the current one has no room for.
+    """
 
     def __init__(self, base_url: str = "https://status.example.test/lists", list_size: int = MIN_ENTRIES) -> None:
         self.base_url = base_url.rstrip("/")
         self.list_size = list_size
         self.reservations = 0
         self.fail_next: Exception | None = None
-        self._allocators: dict[tuple[str, int], IndexAllocator] = {}
+        self._lists: dict[tuple[str, int], tuple[str, IndexAllocator]] = {}
 
     async def reserve(self, issuer_id: str, count: int) -> list[StatusPair]:
         """Reserve ``count`` pairs (or raise ``fail_next`` once)."""
         if self.fail_next is not None:
             error, self.fail_next = self.fail_next, None
             raise error
-        self.reservations += 1
-        blocks = []
-        for purpose in PURPOSES:
-            allocator = self._allocators.setdefault((issuer_id, purpose), IndexAllocator(self.list_size))
-            name = status_pb2.StatusPurpose.Name(purpose).removeprefix("STATUS_PURPOSE_").lower()
-            list_id = f"{issuer_id}-{name}-1"
-            blocks.append(status_pb2.StatusIndexBlock(status_list_id=list_id, status_purpose=purpose,
-                                                      status_list_credential=f"{self.base_url}/{list_id}",
-                                                      indexes=allocator.reserve(count)))
-        return _pairs(blocks)
+        out: list[StatusPair] = []
+        while len(out) < count:
+            size = min(MAX_RESERVATION, count - len(out))
+            self.reservations += 1
+            out += _pairs([self._block(issuer_id, purpose, size) for purpose in PURPOSES])
+        return out
+
+    def _block(self, issuer_id: str, purpose: status_pb2.StatusPurpose, size: int) -> status_pb2.StatusIndexBlock:
+        name = status_pb2.StatusPurpose.Name(purpose).removeprefix("STATUS_PURPOSE_").lower()
+        current = self._lists.get((issuer_id, purpose))
+        number = 1 if current is None else int(current[0].rsplit("-", 1)[1])
+        if current is None or current[1].available < size:
+            if current is not None:
+                number += 1  # the rest of a list too full for the block stays unused, as in the service
+            current = (f"{issuer_id}-{name}-{number}", IndexAllocator(self.list_size))
+            self._lists[(issuer_id, purpose)] = current
+        list_id, allocator = current
+        return status_pb2.StatusIndexBlock(status_list_id=list_id, status_purpose=purpose,
+                                           status_list_credential=f"{self.base_url}/{list_id}",
+                                           indexes=allocator.reserve(size))
