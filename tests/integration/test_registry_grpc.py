@@ -47,10 +47,10 @@ from microcred.registry.redis_registry import RedisRegistry
 from services.issuer.api.registry import RegistryApi
 from services.verifier.api.trust import trust_router
 from tests.conftest import Infrastructure
+from tests.contract.registry import HOST, accreditation, org
 from tests.harness.kafka import end_offsets
 from tests.harness.waiting import eventually
 from tests.unit.test_registry_api import field_violations, rpc_error, start_registry_server
-from tests.unit.test_registry_contract import HOST, accreditation, org
 from tests.unit.test_registry_did_web import credential
 
 pytestmark = pytest.mark.integration

@@ -26,7 +26,7 @@ from microcred.kafka.topics import REGISTRY
 from microcred.registry.memory import InMemoryRegistry
 from microcred.registry.ports import RegistryReader
 from services.issuer.api.registry import RegistryApi
-from tests.unit.test_registry_contract import HOST, accreditation, org
+from tests.contract.registry import HOST, accreditation, org
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 SERVICE = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name

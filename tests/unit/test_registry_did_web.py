@@ -11,7 +11,7 @@ from microcred.crypto.data_integrity import VerificationCode, sign_eddsa_rdfc_20
 from microcred.registry import did_web
 from microcred.registry.memory import InMemoryRegistry
 from microcred.registry.ports import KeyProblem
-from tests.unit.test_registry_contract import (
+from tests.contract.registry import (
     HOST,
     T0,
     TEST_KEYS,

@@ -9,7 +9,7 @@ import pytest
 from microcred.gen.microcred.v1 import elements_pb2, events_pb2, registry_pb2
 from microcred.registry import domain
 from microcred.registry.ports import IssuanceRefusal, KeyProblem
-from tests.unit.test_registry_contract import (
+from tests.contract.registry import (
     T0,
     accreditation,
     accredited,

@@ -14,7 +14,7 @@ from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.registry.memory import InMemoryRegistry
 from services.verifier.api.trust import render_html, trust_list, trust_router
-from tests.unit.test_registry_contract import (
+from tests.contract.registry import (
     MemoryHarness,
     accredited,
     agency_registered,

@@ -14,7 +14,7 @@ from microcred.kafka.consumer import Position
 from microcred.registry.ports import RegistryReader
 from microcred.registry.redis_registry import RedisRegistry
 from tests.conftest import Infrastructure
-from tests.unit.test_registry_contract import (
+from tests.contract.registry import (
     T0,
     Harness,
     MemoryHarness,
@@ -42,9 +42,11 @@ class RedisHarness:
         await self.registry.handle(new_envelope(payload, occurred_at=at), payload, Position(TOPIC, 0, self.offset))
         self.offset += 1
 
+    async def feed_at(self, payload: Message, at: datetime, offset: int) -> None:
+        await self.registry.handle(new_envelope(payload, occurred_at=at), payload, Position(TOPIC, 1, offset))
+
     async def dump(self) -> dict[str, Any]:
         return await self.registry.dump()
-
 
 
 class TestRedisRegistry(RegistryContract):

@@ -1,7 +1,7 @@
 """One contract for every trust-registry read model: what the RegistryReader answers after a sequence of events.
 
-:class:`RegistryContract` is run here against :class:`InMemoryRegistry` and, in
-``tests/integration/test_registry_redis_contract.py``, against :class:`RedisRegistry` on the real Redis. The
+:class:`RegistryContract` is run against :class:`InMemoryRegistry` in ``tests/unit/test_contract_registry.py``
+and against :class:`RedisRegistry` on the real Redis in ``tests/integration/test_contract_registry.py``. The
 module also holds the event and message builders the other registry tests share.
 """
 
@@ -16,6 +16,8 @@ from google.protobuf.message import Message
 from microcred.crypto.keystore import InMemoryKeyStore
 from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import elements_pb2, events_pb2, registry_pb2
+from microcred.kafka.consumer import Position
+from microcred.kafka.topics import REGISTRY
 from microcred.registry.did_web import did_web_id, method_id
 from microcred.registry.domain import timestamp
 from microcred.registry.memory import InMemoryRegistry
@@ -23,6 +25,7 @@ from microcred.registry.ports import IssuanceRefusal, KeyProblem, RegistryReader
 
 T0 = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
 HOST = "trust.example:8443"
+TOPIC = REGISTRY.name
 
 
 # ------------------------------------------------------------------------------------------------ builders
@@ -102,6 +105,10 @@ class Harness(Protocol):
 
     async def dump(self) -> dict[str, Any]: ...
 
+    async def feed_at(self, payload: Message, at: datetime, offset: int) -> None:
+        """Feed one event as the ``ConsumerRunner`` does, as the record at ``offset`` of partition 1."""
+        ...
+
 
 class MemoryHarness:
     """InMemoryRegistry fed envelope by envelope."""
@@ -112,6 +119,9 @@ class MemoryHarness:
 
     async def feed(self, payload: Message, at: datetime) -> None:
         self.registry.apply(new_envelope(payload, occurred_at=at), payload)
+
+    async def feed_at(self, payload: Message, at: datetime, offset: int) -> None:
+        await self.registry.handle(new_envelope(payload, occurred_at=at), payload, Position(TOPIC, 1, offset))
 
     async def dump(self) -> dict[str, Any]:
         return await self.registry.dump()
@@ -247,9 +257,15 @@ class RegistryContract:
         assert await harness.reader.get_issuer("ghost") is None
         assert (await harness.dump())["issuers"] == {}
 
-
-class TestInMemoryRegistry(RegistryContract):
-    @pytest.fixture
-    def harness(self) -> Harness:
-        return MemoryHarness()
-
+    async def test_a_record_at_or_before_the_stored_position_is_not_applied_again(self, harness: Harness) -> None:
+        for offset, event in enumerate([agency_registered(), issuer_registered(), accredited()]):
+            await harness.feed_at(event, later(offset), offset)
+        before = await harness.dump()
+        # Redelivered positions with other content (a replay after a crash): never applied a second time.
+        await harness.feed_at(accredited(accreditation_id="acc-other"), later(5), 2)
+        await harness.feed_at(events_pb2.AccreditationWithdrawn(issuer_id="uni-a", accreditation_id="acc-1"),
+                              later(5), 0)
+        assert await harness.dump() == before
+        await harness.feed_at(accredited(accreditation_id="acc-next"), later(6), 3)
+        issuer = await harness.reader.get_issuer("uni-a")
+        assert issuer is not None and {a.accreditation_id for a in issuer.accreditations} == {"acc-1", "acc-next"}
