@@ -202,7 +202,8 @@ def _change_status(issuer: registry_pb2.Issuer, accreditation_id: str, status: S
 
 
 def _rotate(issuer: registry_pb2.Issuer, event: events_pb2.IssuerKeyRotated, occurred_at: datetime) -> str:
-    if any(vm.id == event.new_verification_method_id for vm in issuer.verification_methods):
+    if event.new_verification_method_id and any(vm.id == event.new_verification_method_id
+                                                for vm in issuer.verification_methods):
         return "verification method already registered"
     notes = []
     retire_at = event.retired_at if event.HasField("retired_at") else timestamp(occurred_at)
@@ -212,9 +213,10 @@ def _rotate(issuer: registry_pb2.Issuer, event: events_pb2.IssuerKeyRotated, occ
     for vm in retired:
         if not vm.HasField("retired_at") or to_datetime(retire_at) < to_datetime(vm.retired_at):
             vm.retired_at.CopyFrom(retire_at)
-    issuer.verification_methods.add(id=event.new_verification_method_id,
-                                    public_key_multibase=event.new_public_key_multibase,
-                                    created_at=timestamp(occurred_at))
+    if event.new_verification_method_id:  # without one, the event only retires a key (RetireIssuerKey)
+        issuer.verification_methods.add(id=event.new_verification_method_id,
+                                        public_key_multibase=event.new_public_key_multibase,
+                                        created_at=timestamp(occurred_at))
     return "; ".join(notes)
 
 

@@ -36,13 +36,16 @@ from microcred.registry.projector import RegistryProjection, start_registry_proj
 from services.issuer.adapters.signing import SigningPool
 from services.issuer.adapters.status_pool import GrpcStatusIndexSource
 from services.issuer.adapters.store import RedisCredentialStore
+from services.issuer.adapters.supersession import GrpcSupersession
 from services.issuer.api.grpc import IssuerApi
 from services.issuer.api.oauth import TokenIssuer, load_clients
 from services.issuer.api.registry import RegistryApi
 from services.issuer.api.rest import create_rest_app
 from services.issuer.api.rest_tls import RestServer
+from services.issuer.application.correction import Correction
 from services.issuer.application.issuance import Issuance
-from services.issuer.application.ports import StatusIndexSource
+from services.issuer.application.listing import CredentialListing
+from services.issuer.application.ports import StatusIndexSource, Supersession
 from services.issuer.application.status_indexes import StatusIndexPool
 from services.issuer.application.vc_issuance import VcIssuance
 from services.issuer.audit.api import AuditApi
@@ -68,6 +71,7 @@ class IssuerApp:
     settings: Settings
     keystore: KeyStore | None = None
     status_source: StatusIndexSource | None = None
+    supersession: Supersession | None = None
     redis: Redis | None = field(default=None, init=False)
     publisher: KafkaEventPublisher | None = field(default=None, init=False)
     registry_projection: RegistryProjection | None = field(default=None, init=False)
@@ -106,10 +110,12 @@ class IssuerApp:
             namespace=s.registry_namespace)
         self.store_projection = CredentialStoreProjection(s.kafka_bootstrap, self.redis, prefix=s.issuer_redis_prefix)
         await self.store_projection.start()
-        source = self.status_source
-        if source is None:
+        source, supersession = self.status_source, self.supersession
+        if source is None or supersession is None:  # the revocation service (a channel connects when first used)
             self._revocation = client_channel(s.revocation_target, TlsFiles.from_dir(s.tls_dir, s.service_cert_name))
-            source = GrpcStatusIndexSource(revocation_pb2_grpc.RevocationServiceStub(self._revocation))
+            revocation = revocation_pb2_grpc.RevocationServiceStub(self._revocation)
+            source = source or GrpcStatusIndexSource(revocation)
+            supersession = supersession or GrpcSupersession(revocation)
         self.pool = StatusIndexPool(source, block_size=s.status_block_size)
         self.signing = SigningPool(s.resolved_signing_workers, timeout=s.signing_timeout_seconds)
         await self.signing.start()
@@ -119,7 +125,9 @@ class IssuerApp:
                             publisher=self.publisher, signing=self.signing,
                             registry_available=self.registry_projection.available)
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,
-                               chunk_timeout=s.batch_chunk_timeout_seconds)
+                               chunk_timeout=s.batch_chunk_timeout_seconds,
+                               correction=Correction(issuance, store, supersession),
+                               listing=CredentialListing(store))
         registry_api = RegistryApi(self.publisher, registry, keystore, s.did_web_host)
         audit_log, self.audit = audit_runner(s.kafka_bootstrap, self.redis, f"{s.issuer_consumer_group}-audit",
                                              s.audit_namespace)

@@ -44,6 +44,7 @@ from services.revocation.domain import (
     authorize_change,
     authorize_read,
     authorize_reservation,
+    authorize_supersede,
     decide,
     list_id_for,
     list_url_for,
@@ -51,6 +52,7 @@ from services.revocation.domain import (
     validate_credential_id,
     validate_reason,
     validate_reservation,
+    validate_supersede,
 )
 
 __all__ = ["BulkItem", "ItemResult", "ProjectionWait", "ReadModelGuard", "ReadModelUnavailable", "ReservedBlock",
@@ -116,6 +118,8 @@ class ReadModelGuard(Protocol):
         """The sentinel's token while the read model is complete and current, else None."""
         ...
 
+#: The reason of a revocation by correction (CredentialRevoked.superseded_by names the replacement).
+SUPERSEDED = "superseded"
 _PROTO_PURPOSE = {Purpose.REVOCATION: status_pb2.STATUS_PURPOSE_REVOCATION,
                   Purpose.SUSPENSION: status_pb2.STATUS_PURPOSE_SUSPENSION}
 _PUBLISH_CHUNK = 5_000
@@ -313,6 +317,30 @@ class RevocationCommands:
                                                      "actor": actor_of(identity)})
         return await self.store.credential(credential_id) or record
 
+    async def supersede(self, identity: Identity, credential_id: str, superseded_by: str, issuer_id: str,
+                        actor: str) -> CredentialRecord:
+        """Revoke ``credential_id`` with reason "superseded" because ``superseded_by`` replaced it (a correction).
+
+        The event's actor is the issuer the calling service authenticated; revoking a revoked credential
+        changes nothing (the correction's retries), as with :meth:`change`.
+        """
+        validate_supersede(credential_id, superseded_by, issuer_id, actor)
+        await self._require_read_model()
+        record = await self.store.credential(credential_id)
+        if record is None:
+            raise NotFound(f"credential {credential_id!r} is not known to the revocation service")
+        authorize_supersede(identity, record, issuer_id)
+        outcome = decide(Action.REVOKE, record)
+        if not isinstance(outcome, Change):
+            return record
+        await self._check_list(record, outcome, {})
+        envelope = self._event(identity, record, outcome, SUPERSEDED, superseded_by=superseded_by, actor=actor)
+        published = await self.events.publish(STATUS.name, credential_id, envelope)
+        await self._wait_projected([published])
+        log.info("credential superseded", extra={"credential_id": credential_id, "superseded_by": superseded_by,
+                                                 "actor": actor})
+        return await self.store.credential(credential_id) or record
+
     async def change_many(self, identity: Identity, action: Action, items: Sequence[BulkItem],
                           default_reason: str) -> list[ItemResult]:
         """Apply ``action`` to many credentials; one result per item, in request order.
@@ -384,13 +412,21 @@ class RevocationCommands:
         if not 0 <= change.entry.index < meta.size:
             raise FailedPrecondition(f"status index {change.entry.index} is outside list {list_id!r}")
 
-    def _event(self, identity: Identity, record: CredentialRecord, change: Change, reason: str) -> EventEnvelope:
+    def _event(self, identity: Identity, record: CredentialRecord, change: Change, reason: str, *,
+               superseded_by: str = "", actor: str = "") -> EventEnvelope:
         kind = {Action.REVOKE: events_pb2.CredentialRevoked, Action.SUSPEND: events_pb2.CredentialSuspended,
                 Action.REINSTATE: events_pb2.CredentialReinstated}[change.action]
-        payload = kind(credential_id=record.credential_id, issuer_id=record.issuer_id, actor=actor_of(identity),
-                       reason=reason, status_list_id=change.entry.list_id, status_list_index=change.entry.index)
-        return new_envelope(payload, subject=record.credential_id, tenant=record.tenant,
-                            issuer_id=record.issuer_id)
+        payload = kind(credential_id=record.credential_id, issuer_id=record.issuer_id,
+                       actor=actor or actor_of(identity), reason=reason, status_list_id=change.entry.list_id,
+                       status_list_index=change.entry.index)
+        if superseded_by:
+            assert isinstance(payload, events_pb2.CredentialRevoked)
+            payload.superseded_by = superseded_by
+        envelope = new_envelope(payload, subject=record.credential_id, tenant=record.tenant,
+                                issuer_id=record.issuer_id)
+        if actor:  # the issuer the calling service acted for, not the service itself
+            envelope.actor = actor
+        return envelope
 
     async def _wait_projected(self, published: Sequence[Published], scale: int = 1) -> None:
         timeout = self.projection_wait_seconds * max(1.0, scale / 1000)

@@ -16,6 +16,7 @@ Authorization (client certificate: CN = subject, O = agency, OU = role):
 
 * status changes and reads: an ``issuer`` whose CN is the credential's issuer, or an ``agency`` whose O is
   the credential's tenant; reads are also open to ``service`` callers (platform services);
+* revoking as superseded (a correction): only a ``service`` caller, for a credential of the issuer it names;
 * index reservations: a ``service`` caller (the issuer service) for any issuer, or an ``issuer`` for itself.
 """
 
@@ -54,6 +55,7 @@ __all__ = [
     "authorize_change",
     "authorize_read",
     "authorize_reservation",
+    "authorize_supersede",
     "decide",
     "first_usable",
     "issuer_slug",
@@ -65,6 +67,7 @@ __all__ = [
     "validate_credential_id",
     "validate_reason",
     "validate_reservation",
+    "validate_supersede",
 ]
 
 MAX_BLOCK_SIZE = 10_000
@@ -218,6 +221,35 @@ def authorize_change(identity: Identity, record: CredentialRecord, action: Actio
             "it belongs to another agency")
     raise PermissionDenied(f"role {identity.role or '(none)'!r} may not change credential status; "
                            "use an issuer or agency client certificate")
+
+
+def authorize_supersede(identity: Identity, record: CredentialRecord, issuer_id: str) -> None:
+    """Raise :class:`PermissionDenied` unless ``identity`` may revoke ``record`` as superseded for ``issuer_id``.
+
+    Only a platform ``service`` (the issuer service's CorrectCredential, which authenticated the issuer and
+    issued the replacement first) may, and only for a credential of the issuer it names: issuers and agency
+    operators revoke with RevokeCredential, which this does not widen.
+    """
+    if identity.role != ROLE_SERVICE:
+        raise PermissionDenied("only platform services may revoke a credential as superseded; issuers correct "
+                               "credentials with IssuerService.CorrectCredential")
+    if record.issuer_id != issuer_id:
+        raise PermissionDenied(f"credential {record.credential_id!r} was not issued by {issuer_id!r}")
+
+
+def validate_supersede(credential_id: str, superseded_by: str, issuer_id: str, actor: str) -> None:
+    """Raise :class:`InvalidArgument` for a bad supersession request (every field required)."""
+    violations = validate_credential_id(credential_id) + validate_credential_id(superseded_by, "superseded_by")
+    if credential_id and credential_id == superseded_by:
+        violations.append(FieldViolation("superseded_by", "must name another credential", INCONSISTENT))
+    for name, value in (("issuer_id", issuer_id), ("actor", actor)):
+        if not value:
+            violations.append(FieldViolation(name, "is required", REQUIRED))
+        elif len(value) > MAX_ID_LENGTH or _CONTROL.search(value):
+            violations.append(FieldViolation(name, f"must be at most {MAX_ID_LENGTH} printable characters",
+                                             INVALID_FORMAT))
+    if violations:
+        raise InvalidArgument(violations)
 
 
 def authorize_read(identity: Identity, record: CredentialRecord) -> None:

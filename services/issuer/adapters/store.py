@@ -14,6 +14,10 @@ and the idempotency key, so the id *is* the idempotency record):
     the same id; ``NX`` also settles two concurrent requests with one key on one credential. After the
     publish it is renamed to the issued record (the 10 kB value is not sent twice).
 
+``{prefix}:issued:{issuer}``
+    a sorted set of the issuer's credential ids scored by issue time (microseconds): the index behind
+    ``ListCredentials``, written with each commit and by the projection (so a replay rebuilds it).
+
 Each chunk costs a constant number of Redis commands (one ``MGET``, one script to store the pending records,
 one to commit them), whatever its size.
 
@@ -26,15 +30,16 @@ already issued credential look new.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from services.issuer.application.ports import StoreNotReady
+from microcred.events.envelope import EventEnvelope
+from services.issuer.application.ports import PageCursor, StoreNotReady
 
 __all__ = ["PENDING_TTL_SECONDS", "InMemoryCredentialStore", "Readiness", "RedisCredentialStore", "cred_key",
-           "pending_key"]
+           "index_key", "issued_micros", "next_cursor", "pending_key"]
 
 PENDING_TTL_SECONDS = 7 * 24 * 3600
 
@@ -84,6 +89,26 @@ def cred_key(prefix: str, issuer_id: str, credential_id: str) -> str:
 def pending_key(prefix: str, issuer_id: str, credential_id: str) -> str:
     """Key of a pending record."""
     return f"{prefix}:pending:{issuer_id}:{credential_id}"
+
+
+def index_key(prefix: str, issuer_id: str) -> str:
+    """Key of an issuer's credentials by issue time."""
+    return f"{prefix}:issued:{issuer_id}"
+
+
+def issued_micros(envelope: bytes) -> int:
+    """The issue time of a stored ``CredentialIssued`` envelope, in microseconds (the index's score)."""
+    at = EventEnvelope.FromString(envelope).occurred_at
+    return at.seconds * 1_000_000 + at.nanos // 1000
+
+
+def next_cursor(cursor: PageCursor, scores: Sequence[int], more: bool) -> PageCursor | None:
+    """The cursor after a page whose items had ``scores`` (newest first); None when it was the last page."""
+    if not more or not scores:
+        return None
+    last = scores[-1]
+    same = sum(1 for score in scores if score == last)
+    return PageCursor(last, same + (cursor.skip if cursor.before_micros == last else 0))
 
 
 class Readiness(Protocol):
@@ -185,6 +210,23 @@ class RedisCredentialStore:
         if missing:
             await self._redis.mset({cred_key(self._prefix, issuer_id, ids[int(n) - 1]): envelopes[ids[int(n) - 1]]
                                     for n in missing})
+        await self._redis.zadd(index_key(self._prefix, issuer_id), {c: issued_micros(e) for c, e in envelopes.items()})
+
+    async def page(self, issuer_id: str, cursor: PageCursor, limit: int, since_micros: int | None
+                   ) -> tuple[list[bytes], PageCursor | None]:
+        """One ``ZREVRANGEBYSCORE`` and one ``MGET`` per page (the index holds ids, the records the envelopes);
+        StoreNotReady while the store is incomplete (a page would silently miss credentials)."""
+        self._token()
+        high = "+inf" if cursor.before_micros is None else cursor.before_micros
+        low = "-inf" if since_micros is None else since_micros
+        found = cast(list[tuple[bytes, float]], await self._redis.zrevrangebyscore(
+            index_key(self._prefix, issuer_id), high, low, start=cursor.skip, num=limit + 1, withscores=True))
+        page = found[:limit]
+        if not page:
+            return [], None
+        values = await self._redis.mget([cred_key(self._prefix, issuer_id, m.decode()) for m, _ in page])
+        envelopes = [_raw(v) for v in values if v is not None]
+        return envelopes, next_cursor(cursor, [int(score) for _, score in page], len(found) > limit)
 
 
 class InMemoryCredentialStore:
@@ -253,3 +295,13 @@ class InMemoryCredentialStore:
         for cid, value in envelopes.items():
             self.issued[(issuer_id, cid)] = value
             self.pending.pop((issuer_id, cid), None)
+
+    async def page(self, issuer_id: str, cursor: PageCursor, limit: int, since_micros: int | None
+                   ) -> tuple[list[bytes], PageCursor | None]:
+        """As the Redis store pages (newest first; equal times in descending id order, as ``ZREVRANGE``)."""
+        ranked = sorted(((issued_micros(v), cid, v) for (i, cid), v in self.issued.items() if i == issuer_id),
+                        reverse=True)
+        ranked = [r for r in ranked if (cursor.before_micros is None or r[0] <= cursor.before_micros)
+                  and (since_micros is None or r[0] >= since_micros)][cursor.skip:]
+        page = ranked[:limit]
+        return [v for _, _, v in page], next_cursor(cursor, [score for score, _, _ in page], len(ranked) > limit)

@@ -33,7 +33,9 @@ from microcred.gen.microcred.v1 import issuer_pb2, issuer_pb2_grpc
 from microcred.grpc_server import abort_with_details, caller_identity
 from microcred.model.errors import to_bad_request
 from microcred.pki import ROLE_ISSUER, certificate_sha256
+from services.issuer.application.correction import Corrected, Correction
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Outcome, Refusal
+from services.issuer.application.listing import CredentialListing
 from services.issuer.application.ports import StoreNotReady
 
 __all__ = ["IssuerApi"]
@@ -77,8 +79,9 @@ class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
     """The IssuerService servicer."""
 
     def __init__(self, issuance: Issuance, *, chunk_size: int = 256, in_flight: int = 4,
-                 linger: float = 0.002, chunk_timeout: float = 60.0) -> None:
-        self._issuance = issuance
+                 linger: float = 0.002, chunk_timeout: float = 60.0, correction: Correction | None = None,
+                 listing: CredentialListing | None = None) -> None:
+        self._issuance, self._correction, self._listing = issuance, correction, listing
         self._chunk, self._in_flight, self._linger = chunk_size, in_flight, linger
         self._chunk_timeout = chunk_timeout
 
@@ -118,6 +121,32 @@ class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
         issued, event = found
         return issuer_pb2.GetCredentialResponse(credential=issued, micro_credential=event.credential,
                                                 issuer_id=event.issuer_id)
+
+    async def CorrectCredential(self, request: issuer_pb2.CorrectCredentialRequest,
+                                context: Context) -> issuer_pb2.CorrectCredentialResponse:
+        """Replace one of the caller's credentials by a corrected one, revoking the old one as superseded."""
+        caller = await self._caller(context)
+        if self._correction is None:
+            await _abort(context, code_pb2.UNIMPLEMENTED, "corrections are not configured on this issuer service")
+        outcome = await self._correction.correct(
+            caller, request.credential_id, request.credential if request.HasField("credential") else None,
+            request.reason)
+        if not isinstance(outcome, Corrected):
+            await _refuse(context, outcome)
+        return issuer_pb2.CorrectCredentialResponse(credential=outcome.replacement,
+                                                    superseded_credential_id=outcome.superseded,
+                                                    already_corrected=outcome.already_corrected)
+
+    async def ListCredentials(self, request: issuer_pb2.ListCredentialsRequest,
+                              context: Context) -> issuer_pb2.ListCredentialsResponse:
+        """A page of the caller's credentials, newest first."""
+        caller = await self._caller(context)
+        if self._listing is None:
+            await _abort(context, code_pb2.UNIMPLEMENTED, "listing is not configured on this issuer service")
+        page = await self._listing.page(caller, request)
+        if isinstance(page, Refusal):
+            await _refuse(context, page)
+        return page
 
     async def IssueCredentials(self, request_iterator: AsyncIterator[issuer_pb2.IssueCredentialsRequest],
                                context: Context) -> AsyncIterator[issuer_pb2.IssueCredentialsResponse]:

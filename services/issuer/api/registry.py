@@ -93,3 +93,13 @@ class RegistryApi(registry_pb2_grpc.RegistryServiceServicer):
                           context: Context) -> registry_pb2.ListIssuersResponse:
         """A page of the caller's agency's issuers (an issuer sees only itself), ordered by id."""
         return await self._run(context, request, self.commands.list_issuers)
+
+    async def ListAgencies(self, request: registry_pb2.ListAgenciesRequest,
+                           context: Context) -> registry_pb2.ListAgenciesResponse:
+        """Platform operator only: a page of the registered agencies, ordered by id."""
+        return await self._run(context, request, self.commands.list_agencies)
+
+    async def RetireIssuerKey(self, request: registry_pb2.RetireIssuerKeyRequest,
+                              context: Context) -> registry_pb2.RetireIssuerKeyResponse:
+        """Retire one key of one of the caller's issuers without adding one (never the last current key)."""
+        return await self._run(context, request, self.commands.retire_issuer_key)

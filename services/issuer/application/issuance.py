@@ -50,9 +50,9 @@ from services.issuer.application.ports import CredentialStore, Signer, SigningUn
 from services.issuer.application.status_indexes import StatusIndexPool
 from services.issuer.application.validation_cache import CohortValidator
 
-__all__ = ["MAX_KEY_LENGTH", "REGISTRY_REBUILDING", "Caller", "Issuance", "IssueItem", "Outcome", "Refusal",
-           "caller_refusal", "deny", "issued_credential", "issued_envelope", "key_conflict", "signing_key",
-           "status_entry_json"]
+__all__ = ["CORRECTION_KEY_PREFIX", "MAX_KEY_LENGTH", "REGISTRY_REBUILDING", "Caller", "Issuance", "IssueItem",
+           "Outcome", "Refusal", "caller_refusal", "deny", "issued_credential", "issued_envelope", "key_conflict",
+           "signing_key", "status_entry_json"]
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,9 @@ class IssueItem:
     idempotency_key: str
     credential: pb.MicroCredential
     client_reference: str = ""
+    #: A correction (:mod:`services.issuer.application.correction`): the credential this one replaces, and why.
+    replaces: str = ""
+    correction_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,8 @@ def issued_credential(envelope_bytes: bytes) -> tuple[issuer_pb2.IssuedCredentia
     envelope = EventEnvelope.FromString(envelope_bytes)
     event = events_pb2.CredentialIssued.FromString(envelope.payload)
     issued = issuer_pb2.IssuedCredential(credential_id=event.credential_id, credential_json=event.credential_json,
-                                         status_entries=event.status_entries, issued_at=envelope.occurred_at)
+                                         status_entries=event.status_entries, issued_at=envelope.occurred_at,
+                                         replaces=event.replaces)
     return issued, event
 
 
@@ -145,7 +149,14 @@ def key_conflict(item: IssueItem, earlier: pb.MicroCredential) -> Refusal | None
                          for path in shown), reason="IDEMPOTENCY_KEY_REUSED")
 
 
-def _key_violations(key: str) -> list[FieldViolation]:
+#: Idempotency keys of corrections (derived from the corrected credential's id); no other request may use them.
+CORRECTION_KEY_PREFIX = "correction-of:"
+
+
+def _key_violations(key: str, correction: bool = False) -> list[FieldViolation]:
+    if key.startswith(CORRECTION_KEY_PREFIX) and not correction:
+        return [FieldViolation("idempotency_key", f"keys starting with {CORRECTION_KEY_PREFIX!r} are reserved for "
+                                                  "corrections (CorrectCredential)", INVALID_FORMAT)]
     if not key:
         return [FieldViolation("idempotency_key", "is required (one key per credential, reused on retries)",
                                REQUIRED)]
@@ -249,7 +260,7 @@ class Issuance:
         outcomes: list[Outcome | None] = [None] * len(items)
         first: dict[str, int] = {}  # credential id -> first item with it (duplicates in a chunk share its outcome)
         for i, item in enumerate(items):
-            bad = _key_violations(item.idempotency_key)
+            bad = _key_violations(item.idempotency_key, bool(item.replaces))
             if bad:
                 outcomes[i] = Refusal(code_pb2.INVALID_ARGUMENT, "invalid idempotency key", tuple(bad))
             else:
@@ -380,9 +391,9 @@ class Issuance:
                 log.error("credential could not be signed", extra={"credential_id": cid, "error": error})
                 outcomes[i] = Refusal(code_pb2.INTERNAL, f"credential could not be signed: {error}")
                 continue
-            envelope = self._envelope(caller, cid, items[i].credential, text, pair, salt, occurred_at)
+            envelope = self._envelope(caller, cid, items[i], text, pair, salt, occurred_at)
             answer = issuer_pb2.IssuedCredential(credential_id=cid, credential_json=text, status_entries=list(pair),
-                                                 issued_at=occurred_at)
+                                                 issued_at=occurred_at, replaces=items[i].replaces)
             signed[cid] = _Ready(envelope, envelope.SerializeToString(), answer)
         return signed
 
@@ -403,8 +414,9 @@ class Issuance:
         return {cid: signed[cid] if raw is signed[cid].raw else _Ready.parse(raw) for cid, raw in winners.items()}
 
     @staticmethod
-    def _envelope(caller: Caller, cid: str, mc: pb.MicroCredential, text: str, pair: StatusPair, salt: str,
+    def _envelope(caller: Caller, cid: str, item: IssueItem, text: str, pair: StatusPair, salt: str,
                   occurred_at: Timestamp) -> EventEnvelope:
+        mc = item.credential
         learner = mc.learner
         hashed = learner.hashed_id if learner.HasField("hashed_id") else None
         if hashed is None and learner.email:
@@ -412,7 +424,8 @@ class Issuance:
                                          identity_hash=identity_hash(learner.email.strip().lower(), salt))
         event = events_pb2.CredentialIssued(credential_id=cid, issuer_id=caller.issuer_id, learner_did=learner.did,
                                             learner_hashed_id=hashed, credential_json=text, credential=mc,
-                                            status_entries=list(pair))
+                                            status_entries=list(pair), replaces=item.replaces,
+                                            correction_reason=item.correction_reason)
         return issued_envelope(caller, event, occurred_at)
 
     async def _publish(self, caller: Caller, todo: dict[str, int], ready: dict[str, _Ready],

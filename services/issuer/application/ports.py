@@ -4,6 +4,8 @@
   :class:`~services.issuer.adapters.store.RedisCredentialStore`); :class:`StoreNotReady` while it catches up.
 * :class:`StatusIndexSource`: fresh (revocation, suspension) status entries (the revocation service:
   :class:`~services.issuer.adapters.status_pool.GrpcStatusIndexSource`); :class:`StatusIndexUnavailable`.
+* :class:`Supersession`: a credential's issuer and revocation, and revoking it as superseded (the revocation
+  service: :class:`~services.issuer.adapters.supersession.GrpcSupersession`); :class:`RevocationUnavailable`.
 * :class:`Signer`: renders and signs credentials (worker processes:
   :class:`~services.issuer.adapters.signing.SigningPool`); :class:`SigningUnavailable`.
 """
@@ -11,14 +13,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from microcred.credential.signing import IssueJob
 from microcred.errors import Unavailable
 from microcred.gen.microcred.v1 import status_pb2
 
-__all__ = ["CredentialStore", "Signer", "SigningUnavailable", "StatusIndexSource", "StatusIndexUnavailable",
-           "StatusPair", "StoreNotReady"]
+__all__ = ["CredentialState", "CredentialStore", "PageCursor", "RevocationUnavailable", "Signer", "SigningUnavailable",
+           "StatusIndexSource", "StatusIndexUnavailable", "StatusPair", "StoreNotReady", "Supersession"]
 
 #: (revocation entry, suspension entry) of one credential.
 StatusPair = tuple[status_pb2.StatusEntry, status_pb2.StatusEntry]
@@ -47,6 +50,22 @@ class CredentialStore(Protocol):
         """Record published envelopes as issued and drop their pending records."""
         ...
 
+    async def page(self, issuer_id: str, cursor: PageCursor, limit: int, since_micros: int | None
+                   ) -> tuple[list[bytes], PageCursor | None]:
+        """Up to ``limit`` issued envelopes of ``issuer_id``, newest first, from ``cursor`` on (issued at or after
+        ``since_micros`` when given), and the cursor of the next page (None on the last one)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PageCursor:
+    """Where a page of an issuer's credentials starts: below ``before_micros`` (issue time, microseconds; None =
+    the newest), after skipping ``skip`` credentials issued exactly at ``before_micros`` (a chunk shares one
+    issue time), so credentials issued meanwhile never shift a page."""
+
+    before_micros: int | None = None
+    skip: int = 0
+
 
 class StatusIndexUnavailable(Unavailable):
     """Indexes could not be reserved (revocation service down or refusing); issuing must wait."""
@@ -57,6 +76,33 @@ class StatusIndexSource(Protocol):
 
     async def reserve(self, issuer_id: str, count: int) -> list[StatusPair]:
         """Reserve ``count`` pairs (raise :class:`StatusIndexUnavailable` when that is impossible)."""
+        ...
+
+
+@dataclass(frozen=True)
+class CredentialState:
+    """What the revocation service knows of a credential: its issuer and whether it is revoked."""
+
+    credential_id: str
+    issuer_id: str
+    revoked: bool
+
+
+class RevocationUnavailable(Unavailable):
+    """The revocation service could not be asked or did not answer; the correction may be retried."""
+
+
+class Supersession(Protocol):
+    """Port: the revocation side of a correction (the revocation service, with the issuer service's certificate:
+    :class:`~services.issuer.adapters.supersession.GrpcSupersession`)."""
+
+    async def state(self, credential_id: str) -> CredentialState | None:
+        """The credential's issuer and revocation, or None when the revocation service does not know it (yet)."""
+        ...
+
+    async def supersede(self, credential_id: str, superseded_by: str, issuer_id: str, actor: str) -> None:
+        """Revoke ``credential_id`` with reason "superseded" (idempotent); raise :class:`RevocationUnavailable`
+        when that cannot be done now."""
         ...
 
 

@@ -334,6 +334,45 @@ class RegistryCommands:
             shown, event.new_verification_method_id) is not None)
         return registry_pb2.RotateIssuerKeyResponse(issuer=state.issuers[issuer.issuer_id])
 
+    async def retire_issuer_key(self, caller: Identity,
+                                request: registry_pb2.RetireIssuerKeyRequest) -> registry_pb2.RetireIssuerKeyResponse:
+        """Retire one key of an issuer at ``retire_at`` (or now) without adding one: an ``IssuerKeyRotated``
+        without a new key. Credentials signed before stay valid; the issuer's last current key is never retired."""
+        self._agency_caller(caller, "retire issuer keys")
+        problems = domain.check_id("issuer_id", request.issuer_id, "issuer")
+        if not request.verification_method_id:
+            problems.append(FieldViolation("verification_method_id", "is required: the key to retire (a DID URL "
+                                           "from `mcred issuer show`)", REQUIRED))
+        if problems:
+            _invalid(problems)
+        issuer = await self._own_issuer(caller, request.issuer_id, "retire the keys of")
+        now = self._clock()
+        retire_at = domain.to_datetime(request.retire_at) if request.HasField("retire_at") else now
+        vm = domain.verification_method(issuer, request.verification_method_id)
+        if vm is None:
+            _invalid([FieldViolation("verification_method_id", f"issuer {issuer.issuer_id!r} has no verification "
+                                     f"method {request.verification_method_id}", INCONSISTENT)])
+        if vm.HasField("retired_at"):
+            _fail(code_pb2.FAILED_PRECONDITION, f"{vm.id} was already retired at "
+                                                f"{domain.to_datetime(vm.retired_at).isoformat()}")
+        if retire_at < domain.to_datetime(vm.created_at):
+            _invalid([FieldViolation("retire_at", f"must not be before the key was registered "
+                                     f"({domain.to_datetime(vm.created_at).isoformat()})", INCONSISTENT)])
+        others = [m for m in issuer.verification_methods if m.id != vm.id and not m.HasField("retired_at")]
+        if not others:
+            _fail(code_pb2.FAILED_PRECONDITION, f"{vm.id} is the last current key of issuer {issuer.issuer_id!r}; "
+                                                "retiring it would leave the issuer unable to sign. Rotate the key "
+                                                "instead (mcred issuer rotate-key), which adds a new one",
+                  error_details_pb2.ErrorInfo(reason="LAST_ACTIVE_KEY", domain="registry.microcred"))
+        event = events_pb2.IssuerKeyRotated(issuer_id=issuer.issuer_id, retired_verification_method_id=vm.id,
+                                            retired_at=domain.timestamp(retire_at))
+        await self._publish(caller, issuer.issuer_id, issuer.agency_id, event, now, issuer.issuer_id)
+        state = domain.RegistryState(issuers={issuer.issuer_id: issuer})
+        domain.apply(state, event, now)
+        await self._issuer_shows(issuer.issuer_id, lambda shown: (
+            (m := domain.verification_method(shown, vm.id)) is not None and m.HasField("retired_at")))
+        return registry_pb2.RetireIssuerKeyResponse(issuer=state.issuers[issuer.issuer_id])
+
     @staticmethod
     def _retired_method(issuer: registry_pb2.Issuer,
                               request: registry_pb2.RotateIssuerKeyRequest,
@@ -381,15 +420,7 @@ class RegistryCommands:
         if request.agency_id and request.agency_id != caller.agency_id:
             _deny(f"{caller.subject_id!r} may not list the issuers of agency {request.agency_id!r}",
                   "NOT_YOUR_AGENCY")
-        if request.page_size > MAX_PAGE_SIZE:
-            _invalid([FieldViolation("page_size", f"at most {MAX_PAGE_SIZE}", INVALID_FORMAT)])
-        after = ""
-        if request.page_token:
-            try:
-                after = base64.b64decode(request.page_token.encode(), altchars=b"-_", validate=True).decode()
-            except (binascii.Error, UnicodeDecodeError, ValueError):
-                _invalid([FieldViolation("page_token", "not a token from a previous response",
-                                         INVALID_FORMAT)])
+        after = _page_start(request.page_size, request.page_token)
         issuers = await self._registry.list_issuers(caller.agency_id)
         if caller.role == ROLE_ISSUER:
             issuers = [i for i in issuers if i.issuer_id == caller.subject_id]
@@ -398,3 +429,28 @@ class RegistryCommands:
         page = remaining[:size]
         token = base64.urlsafe_b64encode(page[-1].issuer_id.encode()).decode() if len(remaining) > size else ""
         return registry_pb2.ListIssuersResponse(issuers=page, next_page_token=token)
+
+    async def list_agencies(self, caller: Identity,
+                            request: registry_pb2.ListAgenciesRequest) -> registry_pb2.ListAgenciesResponse:
+        """Platform operator only: a page of the registered agencies, ordered by id."""
+        if caller.role != ROLE_SERVICE or caller.agency_id != ROLE_PLATFORM:
+            _deny("only the platform operator may list agencies", "PLATFORM_OPERATOR_REQUIRED")
+        after = _page_start(request.page_size, request.page_token)
+        remaining = sorted((a for a in await self._registry.list_agencies() if a.agency_id > after),
+                           key=lambda a: a.agency_id)
+        size = request.page_size or DEFAULT_PAGE_SIZE
+        page = remaining[:size]
+        token = base64.urlsafe_b64encode(page[-1].agency_id.encode()).decode() if len(remaining) > size else ""
+        return registry_pb2.ListAgenciesResponse(agencies=page, next_page_token=token)
+
+
+def _page_start(page_size: int, page_token: str) -> str:
+    """The id a page starts after ('' for the first page), from a list request's size and token."""
+    if page_size > MAX_PAGE_SIZE:
+        _invalid([FieldViolation("page_size", f"at most {MAX_PAGE_SIZE}", INVALID_FORMAT)])
+    if not page_token:
+        return ""
+    try:
+        return base64.b64decode(page_token.encode(), altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        _invalid([FieldViolation("page_token", "not a token from a previous response", INVALID_FORMAT)])

@@ -41,7 +41,7 @@ from microcred.kafka.topics import CREDENTIALS, DEAD_LETTER
 from microcred.metrics import DEAD_LETTERS
 from microcred.status.cache import topic_end_offsets
 from microcred.storage.positions import ProjectionEpoch, apply_at_position, stored_position
-from services.issuer.adapters.store import cred_key, pending_key
+from services.issuer.adapters.store import cred_key, index_key, pending_key
 
 __all__ = ["CredentialStoreProjection"]
 
@@ -162,6 +162,7 @@ class CredentialStoreProjection:
     async def _apply(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         values: dict[str, bytes] = {}
         pending: list[str] = []
+        indexed: dict[str, dict[str, int]] = {}  # issuer -> credential id -> issue time (ListCredentials)
         for record in records:
             if record.value is None:
                 await self._dead_letter(tp, record, "empty record value")
@@ -174,6 +175,8 @@ class CredentialStoreProjection:
             if envelope.event_type != ISSUED or not envelope.issuer_id or not envelope.subject:
                 continue
             values[cred_key(self._prefix, envelope.issuer_id, envelope.subject)] = record.value
+            at = envelope.occurred_at
+            indexed.setdefault(envelope.issuer_id, {})[envelope.subject] = at.seconds * 1_000_000 + at.nanos // 1000
             pending.append(pending_key(self._prefix, envelope.issuer_id, envelope.subject))
         if values:  # normally the issuer recorded them already: write only what is missing (no 10 kB resends)
             keys = list(values)
@@ -185,6 +188,8 @@ class CredentialStoreProjection:
                 pipe.mset(values)
             if pending:
                 pipe.delete(*pending)
+            for issuer_id, scores in indexed.items():
+                pipe.zadd(index_key(self._prefix, issuer_id), scores)
 
         if await apply_at_position(self.redis, self.name, Position(tp.topic, tp.partition, records[-1].offset),
                                    write):

@@ -147,6 +147,17 @@ class RevocationServicer(revocation_pb2_grpc.RevocationServiceServicer):
         status = await self._change(Action.REINSTATE, request.credential_id, request.reason, context)
         return revocation_pb2.ReinstateCredentialResponse(status=status)
 
+    async def SupersedeCredential(self, request: revocation_pb2.SupersedeCredentialRequest,
+                                  context: Context) -> revocation_pb2.SupersedeCredentialResponse:
+        """Revoke a corrected credential as superseded (platform services only; idempotent)."""
+        identity = await self._identity(context)
+        try:
+            record = await self.commands.supersede(identity, request.credential_id, request.superseded_by,
+                                                   request.issuer_id, request.actor)
+        except Exception as exc:
+            await self._fail(context, exc)
+        return revocation_pb2.SupersedeCredentialResponse(status=status_message(record))
+
     async def GetCredentialStatus(self, request: revocation_pb2.GetCredentialStatusRequest,
                                   context: Context) -> revocation_pb2.GetCredentialStatusResponse:
         """The current status of one credential."""
