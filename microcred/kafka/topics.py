@@ -42,11 +42,23 @@ PATHWAYS = TopicSpec("microcred.pathways.v1", 3, "pathway id", "PathwayPublished
 WALLET = TopicSpec("microcred.wallet.v1", 6, "account:/holder-key:/binding:/import:/share: + id",
                    "WalletAccountLinked, HolderKeyCreated, CredentialBound, CredentialImported, ShareLink*",
                    {**FOREVER, "cleanup.policy": "compact"})
+# Learners' data keys (crypto-shredding, docs/privacy.md): the wrapped key per pseudonym, a tombstone destroys it.
+# Compaction is tuned so that a destroyed key is gone from every segment file within a stated bound: the active
+# segment rolls within an hour (segment.ms, max.compaction.lag.ms; a roll happens on an append, so the key
+# store appends a no-op tombstone every few minutes), the cleaner then compacts it (min.compaction.lag.ms=0,
+# a low dirty ratio) and deletes the old files a minute later (file.delete.delay.ms). The tombstone itself
+# (the pseudonym only) stays a day, so a cache replaying the topic learns of the deletion.
+LEARNER_KEYS = TopicSpec("microcred.learnerkeys.v1", 6, "learner pseudonym (lp_...)",
+                         "wrapped AES-256-GCM data keys; tombstone = key destroyed",
+                         {**FOREVER, "cleanup.policy": "compact", "min.compaction.lag.ms": "0",
+                          "max.compaction.lag.ms": str(3600 * 1000), "segment.ms": str(3600 * 1000),
+                          "delete.retention.ms": str(24 * 3600 * 1000), "min.cleanable.dirty.ratio": "0.01",
+                          "file.delete.delay.ms": str(60 * 1000)})
 DEAD_LETTER = TopicSpec("microcred.deadletter.v1", 1, "original topic/partition/offset",
                         "records no consumer could decode or apply, with the reason in headers",
                         {"retention.ms": str(90 * 24 * 3600 * 1000)})
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (CREDENTIALS, STATUS, REGISTRY, PATHWAYS, WALLET, DEAD_LETTER)
+ALL_TOPICS: tuple[TopicSpec, ...] = (CREDENTIALS, STATUS, REGISTRY, PATHWAYS, WALLET, LEARNER_KEYS, DEAD_LETTER)
 
 
 async def ensure_topics(bootstrap: str, replication_factor: int = 1, min_insync: int = 1,

@@ -1,0 +1,117 @@
+"""The learner data-key store on a real Kafka and Redis: created once, reloaded after a Redis wipe, and a
+destroyed key gone from every log segment file of its topic within the bound its compaction settings give."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from microcred.kafka.topics import LEARNER_KEYS, ensure_topics
+from microcred.privacy.kafka_datakeys import KafkaDataKeys
+from microcred.privacy.wrapping import AesGcmKeyWrapper
+from microcred.status.cache import topic_end_offsets
+from tests.conftest import Infrastructure
+
+pytestmark = pytest.mark.timeout(240)
+
+# The production settings (microcred.kafka.topics.LEARNER_KEYS) with the hour-long times scaled to seconds; the
+# broker's own log.cleaner.backoff.ms stays at Kafka's default (15 s), as in production.
+FAST = {**LEARNER_KEYS.config, "segment.ms": "2000", "max.compaction.lag.ms": "2000",
+        "file.delete.delay.ms": "1000", "delete.retention.ms": "1000"}
+CLEANER_BACKOFF_S = 15.0
+NUDGE_S = 1.0
+
+
+def bound_seconds(config: dict[str, str]) -> float:
+    """docs/privacy.md's erasure bound: roll (max of the roll deadline and the lag, plus one nudge interval),
+    the cleaner's next pass, the delayed file deletion, and a margin for the cleaning itself."""
+    roll = max(int(config["segment.ms"]), int(config["max.compaction.lag.ms"])) / 1000 + NUDGE_S
+    return roll + CLEANER_BACKOFF_S + int(config["file.delete.delay.ms"]) / 1000 + 30.0
+
+
+def topic_files(infrastructure: Infrastructure, topic: str) -> list[Path]:
+    assert infrastructure.kafka is not None, "this test reads the broker's log directory: run it on its own Kafka"
+    files = []
+    for node in infrastructure.kafka.members:
+        files += [f for d in (node.directory / "data").glob(f"{topic}-*") for f in d.iterdir() if f.is_file()]
+    return files
+
+
+def holding(files: list[Path], needle: bytes) -> list[Path]:
+    found = []
+    for f in files:
+        try:
+            if needle in f.read_bytes():
+                found.append(f)
+        except FileNotFoundError:  # deleted by the cleaner while we looked
+            continue
+    return found
+
+
+@pytest.fixture
+async def keys(infrastructure: Infrastructure, redis: Redis, unique: str) -> KafkaDataKeys:
+    spec = replace(LEARNER_KEYS, name=f"{unique}.learnerkeys", partitions=2, config=FAST)
+    await ensure_topics(infrastructure.kafka_bootstrap, topics=(spec,))
+    for _ in range(100):  # a new topic's metadata reaches the broker's cache a moment after its creation
+        try:
+            await topic_end_offsets(infrastructure.kafka_bootstrap, [spec.name])
+            break
+        except RuntimeError:
+            await asyncio.sleep(0.1)
+    store = KafkaDataKeys(infrastructure.kafka_bootstrap, redis, AesGcmKeyWrapper(bytes(range(32))),
+                          topic=spec.name, prefix=f"privacy-{unique}")
+    await store.start()
+    yield store  # type: ignore[misc]
+    await store.stop()
+
+
+async def test_keys_survive_a_redis_wipe_and_a_destroyed_key_stays_destroyed(keys: KafkaDataKeys,
+                                                                            redis: Redis) -> None:
+    made = await keys.ensure(["lp_a", "lp_b"])
+    assert (await keys.ensure(["lp_a"]))["lp_a"] == made["lp_a"]
+    assert await keys.destroy("lp_b")
+    await redis.flushall()  # the cache is lost: the next call reloads it from Kafka
+    again = await keys.get(["lp_a", "lp_b", "lp_c"])
+    assert again == {"lp_a": made["lp_a"]}
+    assert not await keys.destroy("lp_c")
+
+
+async def test_concurrent_creators_agree_on_one_key(keys: KafkaDataKeys, infrastructure: Infrastructure,
+                                                    redis: Redis) -> None:
+    other = KafkaDataKeys(infrastructure.kafka_bootstrap, redis, AesGcmKeyWrapper(bytes(range(32))),
+                          topic=keys.topic, prefix=keys.sentinel.split(":")[0])
+    await other.start()
+    try:
+        first, second = await asyncio.gather(keys.ensure(["lp_x"]), other.ensure(["lp_x"]))
+        assert first["lp_x"] == second["lp_x"]
+    finally:
+        await other.stop()
+
+
+async def test_a_destroyed_key_leaves_every_segment_file_within_the_bound(
+        keys: KafkaDataKeys, redis: Redis, infrastructure: Infrastructure) -> None:
+    pseudonym = "lp_" + secrets.token_hex(32)
+    await keys.ensure([pseudonym])
+    wrapped = bytes(await redis.get(f"{keys.sentinel.split(':')[0]}:dk:{{{pseudonym}}}"))[1:]
+    files = topic_files(infrastructure, keys.topic)
+    deadline = time.monotonic() + 20
+    while not holding(files, wrapped):  # the broker writes the record out within moments
+        assert time.monotonic() < deadline, "the wrapped key never reached a segment file"
+        await asyncio.sleep(0.2)
+        files = topic_files(infrastructure, keys.topic)
+    assert await keys.destroy(pseudonym)
+    destroyed = time.monotonic()
+    bound = bound_seconds(FAST)
+    while holding(topic_files(infrastructure, keys.topic), wrapped):
+        assert time.monotonic() - destroyed < bound, f"the destroyed key is still on disk after {bound:.0f}s"
+        await keys.nudge()  # the key store's roll_nudger, at NUDGE_S
+        await asyncio.sleep(NUDGE_S)
+    took = time.monotonic() - destroyed
+    print(f"destroyed key gone from every segment file after {took:.1f}s (bound {bound:.0f}s)")
+    assert await keys.get([pseudonym]) == {}
