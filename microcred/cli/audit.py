@@ -49,6 +49,7 @@ def entry_record(entry: audit_pb2.AuditEntry) -> dict[str, Any]:
         "occurred_at": entry.occurred_at.ToDatetime(tzinfo=UTC).isoformat(timespec="milliseconds"),
         "action": entry.action, "subject": entry.subject, "actor": entry.actor, "issuer_id": entry.issuer_id,
         "reason": entry.reason, "agency_id": entry.agency_id, "event_id": entry.event_id,
+        "replaces": entry.replaces, "superseded_by": entry.superseded_by,  # a correction's link, else ""
     }
 
 
@@ -102,6 +103,8 @@ def list_command(
         table.add_column(column)
     for entry in entries:
         record = entry_record(entry)
+        link = (f" (replaces {entry.replaces})" if entry.replaces else
+                f" (superseded by {entry.superseded_by})" if entry.superseded_by else "")
         table.add_row(record["occurred_at"], record["action"], record["subject"], record["actor"],
-                      record["issuer_id"], record["reason"])
+                      record["issuer_id"], record["reason"] + link)
     console.print(table)

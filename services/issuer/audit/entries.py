@@ -43,4 +43,10 @@ def audit_entry(envelope: EventEnvelope, payload: Message) -> audit_pb2.AuditEnt
         issuer_id=envelope.issuer_id or str(getattr(payload, "issuer_id", "") or ""),
     )
     entry.occurred_at.CopyFrom(envelope.occurred_at)
+    # A correction names both credentials: the replacement's issue names the old one, the old one's revocation
+    # names the replacement (with the issuer's reason for correcting on the issue).
+    if isinstance(payload, events_pb2.CredentialIssued) and payload.replaces:
+        entry.replaces, entry.reason = payload.replaces, payload.correction_reason
+    elif isinstance(payload, events_pb2.CredentialRevoked):
+        entry.superseded_by = payload.superseded_by
     return entry

@@ -4,7 +4,7 @@ Keys (``P`` is the instance prefix, ``wallet`` by default)::
 
     P:cred:{credential id}         hash  doc (VC JSON as the event carried it), meta (issuer, identity, EU
                                          elements, source)
-    P:status:{credential id}       hash  revoked "1", suspended "0"/"1", reason    (status events)
+    P:status:{credential id}       hash  revoked "1", suspended "0"/"1", reason, superseded_by (status events)
     P:by:did:{did}                 set   credential ids issued to a subject DID
     P:by:email:{keyed hash}        set   credential ids issued to an e-mail the issuer's model confirmed
     P:by:hash:{identity hash}      set   credential ids issued to a hashed e-mail identifier (no model e-mail)
@@ -56,6 +56,7 @@ def record_fields(credential: HeldCredential) -> dict[str, str]:
         "issuer_did": credential.issuer_did, "source": credential.source.value,
         "import_check": dict(credential.import_check),
         "elements": credential.elements.to_json(),
+        **({"replaces": credential.replaces} if credential.replaces else {}),
         "subject": {"did": subject.did, "hashed": [[h.identity_type, h.identity_hash, h.salt] for h in subject.hashed],
                     "email_index": subject.email_index},
     }
@@ -79,6 +80,7 @@ def parse_record(fields: dict[bytes, bytes], status: dict[bytes, bytes],
         status=effective_status(revoked, suspended),
         status_reason=(text(status.get(b"reason")) or "") if (revoked or suspended) else "",
         bound_did=bound_did, document=json.loads(fields[b"doc"]), import_check=meta.get("import_check") or {},
+        replaces=meta.get("replaces"), replaced_by=(text(status.get(b"superseded_by")) or None) if revoked else None,
     )
 
 
@@ -148,6 +150,8 @@ class CredentialStore:
             fields["suspended"] = "1" if change.suspended else "0"
         if change.reason:
             fields["reason"] = change.reason
+        if change.superseded_by:
+            fields["superseded_by"] = change.superseded_by
         if fields:
             pipe.hset(self.status_key(change.credential_id), mapping=fields)  # type: ignore[arg-type]
 

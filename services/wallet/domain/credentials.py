@@ -107,6 +107,10 @@ class HeldCredential:
     # The document's JSON text exactly as the event carried it, when known (stored as is: no re-encoding).
     document_json: str | None = field(default=None, compare=False, repr=False)
     import_check: Mapping[str, Any] = field(default_factory=dict)  # imported: verdict and unknown checks
+    # A correction links two credentials: the replacement names the one it replaces (its issue event), the
+    # replaced one its replacement (its revocation, reason "superseded"), so the learner is pointed to it.
+    replaces: str | None = None
+    replaced_by: str | None = None
 
     @property
     def issuer_name(self) -> str | None:
@@ -122,6 +126,7 @@ class HeldCredential:
             "issuer_name": self.issuer_name,
             "source": self.source.value, "status": self.status.value, "status_reason": self.status_reason,
             "bound_did": self.bound_did, "elements": self.elements.to_json(),
+            "replaces": self.replaces, "replaced_by": self.replaced_by,
             **({"import_check": dict(self.import_check)} if self.import_check else {}),
         }
 
@@ -158,6 +163,7 @@ class StatusChange:
     revoked: bool | None = None
     suspended: bool | None = None
     reason: str = ""
+    superseded_by: str = ""  # a revocation by correction: the replacement's id
 
 
 def normalise_email(email: str) -> str:

@@ -122,7 +122,7 @@ def issued_credential(event: events_pb2.CredentialIssued, envelope_issuer: str =
         credential_id=credential_id, issuer_id=event.issuer_id or envelope_issuer or issuer or "",
         issuer_did=issuer, elements=elements_from_event(event, document, read),
         subject=identity_from_event(event, document, index_key, read), source=Source.ISSUED, document=document,
-        document_json=event.credential_json,
+        document_json=event.credential_json, replaces=event.replaces or None,
     )
 
 
@@ -154,7 +154,8 @@ def change_of(envelope: EventEnvelope, payload: Message, index_key: bytes, seale
         case events_pb2.CredentialIssued():
             return Issued(issued_credential(payload, envelope.issuer_id, index_key))
         case events_pb2.CredentialRevoked():
-            return StatusChange(payload.credential_id, revoked=True, reason=payload.reason)
+            return StatusChange(payload.credential_id, revoked=True, reason=payload.reason,
+                                superseded_by=payload.superseded_by)
         case events_pb2.CredentialSuspended():
             return StatusChange(payload.credential_id, suspended=True, reason=payload.reason)
         case events_pb2.CredentialReinstated():

@@ -43,7 +43,15 @@
       cell(row, (c.elements.issued_at || "").slice(0, 10));
       cell(row, c.elements.eqf_level == null ? "–" : String(c.elements.eqf_level));
       cell(row, c.elements.ects == null ? "–" : c.elements.ects);
-      cell(row, t(c.status)).className = "status-" + c.status.toLowerCase();
+      const status = cell(row, t(c.status));
+      status.className = "status-" + c.status.toLowerCase();
+      if (c.replaced_by) {  // corrected: point the learner to the replacement
+        const note = document.createElement("div");
+        note.className = "replaced-by";
+        note.textContent = t("replaced_by") + " " + titleOf(c.replaced_by);
+        note.title = c.replaced_by;
+        status.appendChild(note);
+      }
       body.appendChild(row);
     }
   }
