@@ -4,7 +4,9 @@ Callers (:mod:`services.issuer.application.issuance`) rely on it thus: ``lookup`
 with an id in at most one of them; ``put_pending`` lets the first writer win and answers the winner per id, an
 issued record winning over everything, so one credential id never gets two signed credentials; ``commit``
 records published envelopes as issued whether or not their pending record is still there, and may be repeated;
-records are per issuer. A store given a :class:`~services.issuer.adapters.store.Readiness` raises
+records are per issuer; ``page`` lists an issuer's issued credentials newest first, every one exactly once
+across its pages even when a chunk shares one issue time or credentials are issued meanwhile. A store given a
+:class:`~services.issuer.adapters.store.Readiness` raises
 :class:`~services.issuer.application.ports.StoreNotReady` instead of answering while it is incomplete, or
 after its data was lost (the epoch sentinel no longer holds the token): never a false "not found" or "new".
 """
@@ -12,16 +14,42 @@ after its data was lost (the epoch sentinel no longer holds the token): never a 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import pytest
 
+from microcred.events.envelope import new_envelope
+from microcred.gen.microcred.v1 import events_pb2
 from services.issuer.adapters.store import Readiness
-from services.issuer.application.ports import CredentialStore, StoreNotReady
+from services.issuer.application.ports import CredentialStore, PageCursor, StoreNotReady
 
 __all__ = ["CredentialStoreContract", "Sentinel", "StoreHarness"]
 
 UNI, OTHER = "uni-a", "uni-b"
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def record(cid: str, seconds: int = 0) -> bytes:
+    """A stored value: the ``CredentialIssued`` envelope of ``cid`` issued ``seconds`` after T0 (its own event id,
+    so two records of one id differ)."""
+    return new_envelope(events_pb2.CredentialIssued(credential_id=cid, issuer_id=UNI),
+                        occurred_at=T0 + timedelta(seconds=seconds)).SerializeToString()
+
+
+def micros(seconds: int) -> int:
+    return int((T0 + timedelta(seconds=seconds)).timestamp()) * 1_000_000
+
+
+async def all_pages(store: CredentialStore, limit: int, since: int | None = None) -> list[list[bytes]]:
+    """Every page of UNI's credentials, following the cursors."""
+    pages: list[list[bytes]] = []
+    cursor: PageCursor | None = PageCursor()
+    while cursor is not None:
+        page, cursor = await store.page(UNI, cursor, limit, since)
+        pages.append(page)
+        assert len(pages) < 50, "the cursors never end"
+    return pages
 
 
 class Sentinel:
@@ -65,57 +93,69 @@ class CredentialStoreContract:
         assert await store.lookup(UNI, ["a", "b"]) == ({}, {})
         assert await store.lookup(UNI, []) == ({}, {})
         assert await store.get(UNI, "a") is None
+        assert await store.page(UNI, PageCursor(), 10, None) == ([], None)
 
     async def test_the_first_pending_record_wins(self, harness: StoreHarness) -> None:
         store = harness.store()
-        assert await store.put_pending(UNI, {"a": b"A1", "b": b"B"}) == {"a": b"A1", "b": b"B"}
-        assert await store.put_pending(UNI, {"a": b"A2", "c": b"C"}) == {"a": b"A1", "c": b"C"}
-        assert await store.lookup(UNI, ["a", "b", "c", "d"]) == ({}, {"a": b"A1", "b": b"B", "c": b"C"})
+        a1, a2, b, c = record("a"), record("a"), record("b"), record("c")
+        assert await store.put_pending(UNI, {"a": a1, "b": b}) == {"a": a1, "b": b}
+        assert await store.put_pending(UNI, {"a": a2, "c": c}) == {"a": a1, "c": c}
+        assert await store.lookup(UNI, ["a", "b", "c", "d"]) == ({}, {"a": a1, "b": b, "c": c})
         assert await store.get(UNI, "a") is None  # pending is not issued
+        assert await store.page(UNI, PageCursor(), 10, None) == ([], None)
 
     async def test_concurrent_pending_writes_settle_on_one_record(self, harness: StoreHarness) -> None:
         store = harness.store()
-        answers = await asyncio.gather(*(store.put_pending(UNI, {"x": f"v{i}".encode()}) for i in range(8)))
+        values = [record("x") for _ in range(8)]
+        answers = await asyncio.gather(*(store.put_pending(UNI, {"x": value}) for value in values))
         [winner] = {answer["x"] for answer in answers}
-        assert winner in {f"v{i}".encode() for i in range(8)}
+        assert winner in values
         assert await store.lookup(UNI, ["x"]) == ({}, {"x": winner})
 
     async def test_commit_makes_pending_records_issued(self, harness: StoreHarness) -> None:
         store = harness.store()
-        await store.put_pending(UNI, {"a": b"A", "b": b"B"})
-        await store.commit(UNI, {"a": b"A"})
-        assert await store.lookup(UNI, ["a", "b"]) == ({"a": b"A"}, {"b": b"B"})
-        assert await store.get(UNI, "a") == b"A"
+        a, b = record("a"), record("b")
+        await store.put_pending(UNI, {"a": a, "b": b})
+        await store.commit(UNI, {"a": a})
+        assert await store.lookup(UNI, ["a", "b"]) == ({"a": a}, {"b": b})
+        assert await store.get(UNI, "a") == a
+        assert await store.page(UNI, PageCursor(), 10, None) == ([a], None)
 
     async def test_commit_records_an_envelope_whose_pending_record_is_gone(self, harness: StoreHarness) -> None:
         store = harness.store()  # expired, or the projection recorded it first
-        await store.commit(UNI, {"z": b"Z"})
-        assert await store.get(UNI, "z") == b"Z"
-        assert await store.lookup(UNI, ["z"]) == ({"z": b"Z"}, {})
+        z = record("z")
+        await store.commit(UNI, {"z": z})
+        assert await store.get(UNI, "z") == z
+        assert await store.lookup(UNI, ["z"]) == ({"z": z}, {})
 
     async def test_commit_may_be_repeated(self, harness: StoreHarness) -> None:
         store = harness.store()
-        await store.put_pending(UNI, {"a": b"A"})
-        await store.commit(UNI, {"a": b"A"})
-        await store.commit(UNI, {"a": b"A"})
-        assert await store.lookup(UNI, ["a"]) == ({"a": b"A"}, {})
+        a = record("a")
+        await store.put_pending(UNI, {"a": a})
+        await store.commit(UNI, {"a": a})
+        await store.commit(UNI, {"a": a})
+        assert await store.lookup(UNI, ["a"]) == ({"a": a}, {})
+        assert await store.page(UNI, PageCursor(), 10, None) == ([a], None)
 
     async def test_an_issued_record_wins_over_later_pending_writes(self, harness: StoreHarness) -> None:
         store = harness.store()
-        await store.put_pending(UNI, {"a": b"A"})
-        await store.commit(UNI, {"a": b"A"})
+        a, late, n = record("a"), record("a"), record("n")
+        await store.put_pending(UNI, {"a": a})
+        await store.commit(UNI, {"a": a})
         # A request that signed before "a" was recorded but stores its pending record after: the issued one wins.
-        assert await store.put_pending(UNI, {"a": b"late", "n": b"N"}) == {"a": b"A", "n": b"N"}
-        assert await store.lookup(UNI, ["a", "n"]) == ({"a": b"A"}, {"n": b"N"})
+        assert await store.put_pending(UNI, {"a": late, "n": n}) == {"a": a, "n": n}
+        assert await store.lookup(UNI, ["a", "n"]) == ({"a": a}, {"n": n})
 
     async def test_records_are_per_issuer(self, harness: StoreHarness) -> None:
         store = harness.store()
-        await store.put_pending(UNI, {"a": b"A", "p": b"P"})
-        await store.commit(UNI, {"a": b"A"})
+        a, p, theirs = record("a"), record("p"), record("a")
+        await store.put_pending(UNI, {"a": a, "p": p})
+        await store.commit(UNI, {"a": a})
         assert await store.lookup(OTHER, ["a", "p"]) == ({}, {})
         assert await store.get(OTHER, "a") is None
-        assert await store.put_pending(OTHER, {"a": b"theirs"}) == {"a": b"theirs"}
-        assert await store.get(UNI, "a") == b"A"
+        assert await store.page(OTHER, PageCursor(), 10, None) == ([], None)
+        assert await store.put_pending(OTHER, {"a": theirs}) == {"a": theirs}
+        assert await store.get(UNI, "a") == a
 
     async def test_writing_nothing_changes_nothing(self, harness: StoreHarness) -> None:
         store = harness.store()
@@ -123,39 +163,78 @@ class CredentialStoreContract:
         await store.commit(UNI, {})
         assert await store.lookup(UNI, ["a"]) == ({}, {})
 
+    async def test_pages_list_issued_credentials_newest_first(self, harness: StoreHarness) -> None:
+        store = harness.store()
+        made = {f"c{i}": record(f"c{i}", seconds=i) for i in range(5)}
+        await store.commit(UNI, {c: made[c] for c in ("c3", "c0")})  # commit order is not issue order
+        await store.commit(UNI, {c: made[c] for c in ("c4", "c1", "c2")})
+        await store.put_pending(UNI, {"p": record("p", seconds=9)})  # pending is not listed
+        newest_first = [made[f"c{i}"] for i in (4, 3, 2, 1, 0)]
+        assert await all_pages(store, 2) == [newest_first[:2], newest_first[2:4], newest_first[4:]]
+        assert await all_pages(store, 5) == [newest_first]
+        assert await all_pages(store, 10, since=micros(2)) == [newest_first[:3]]  # issued at or after
+
+    async def test_a_chunk_sharing_one_issue_time_pages_without_loss(self, harness: StoreHarness) -> None:
+        store = harness.store()
+        chunk = {f"c{i}": record(f"c{i}", seconds=60) for i in range(7)}
+        await store.commit(UNI, chunk)
+        older = record("old", seconds=1)
+        await store.commit(UNI, {"old": older})
+        pages = await all_pages(store, 3)
+        listed = [value for page in pages for value in page]
+        assert sorted(listed[:7]) == sorted(chunk.values()) and listed[7:] == [older]
+        assert [len(page) for page in pages] == [3, 3, 2]
+
+    async def test_credentials_issued_meanwhile_never_shift_a_page(self, harness: StoreHarness) -> None:
+        store = harness.store()
+        made = {f"c{i}": record(f"c{i}", seconds=i) for i in range(4)}
+        await store.commit(UNI, made)
+        first, cursor = await store.page(UNI, PageCursor(), 2, None)
+        assert first == [made["c3"], made["c2"]] and cursor is not None
+        await store.commit(UNI, {"new": record("new", seconds=30)})
+        second, end = await store.page(UNI, cursor, 2, None)
+        assert second == [made["c1"], made["c0"]] and end is None
+
     async def test_a_complete_store_with_readiness_answers(self, harness: StoreHarness) -> None:
         store = harness.store(Sentinel(harness.epoch_key))
         await harness.write_epoch(b"epoch-1")
-        assert await store.put_pending(UNI, {"a": b"A"}) == {"a": b"A"}
-        await store.commit(UNI, {"a": b"A"})
-        assert await store.lookup(UNI, ["a", "b"]) == ({"a": b"A"}, {})
-        assert await store.get(UNI, "a") == b"A" and await store.get(UNI, "b") is None
+        a = record("a")
+        assert await store.put_pending(UNI, {"a": a}) == {"a": a}
+        await store.commit(UNI, {"a": a})
+        assert await store.lookup(UNI, ["a", "b"]) == ({"a": a}, {})
+        assert await store.get(UNI, "a") == a and await store.get(UNI, "b") is None
+        assert await store.page(UNI, PageCursor(), 10, None) == ([a], None)
 
     async def test_an_incomplete_store_refuses_what_it_cannot_know(self, harness: StoreHarness) -> None:
         sentinel = Sentinel(harness.epoch_key)
         store = harness.store(sentinel)
         await harness.write_epoch(b"epoch-1")
-        await store.put_pending(UNI, {"a": b"A"})
-        await store.commit(UNI, {"a": b"A"})
+        a = record("a")
+        await store.put_pending(UNI, {"a": a})
+        await store.commit(UNI, {"a": a})
         sentinel.current = None  # catching up, or rebuilding
-        for attempt in (store.lookup(UNI, ["a"]), store.get(UNI, "b"), store.put_pending(UNI, {"b": b"B"})):
+        for attempt in (store.lookup(UNI, ["a"]), store.get(UNI, "b"), store.put_pending(UNI, {"b": record("b")}),
+                        store.page(UNI, PageCursor(), 10, None)):
             with pytest.raises(StoreNotReady):
                 await attempt
-        assert await store.get(UNI, "a") == b"A"  # a record that is there is the answer, complete or not
+        assert await store.get(UNI, "a") == a  # a record that is there is the answer, complete or not
         assert await store.lookup(UNI, []) == ({}, {})
         sentinel.current = b"epoch-1"
-        assert await store.lookup(UNI, ["a", "b"]) == ({"a": b"A"}, {})  # nothing was written while refusing
+        assert await store.lookup(UNI, ["a", "b"]) == ({"a": a}, {})  # nothing was written while refusing
 
     async def test_a_store_that_lost_its_data_refuses_until_rebuilt(self, harness: StoreHarness) -> None:
         sentinel = Sentinel(harness.epoch_key)
         store = harness.store(sentinel)
         await harness.write_epoch(b"epoch-1")
-        await store.put_pending(UNI, {"a": b"A"})
-        await store.commit(UNI, {"a": b"A"})
+        a = record("a")
+        await store.put_pending(UNI, {"a": a})
+        await store.commit(UNI, {"a": a})
         await harness.lose_data()  # the projection has not noticed yet: its token is still the old one
-        for attempt in (store.lookup(UNI, ["a"]), store.get(UNI, "a"), store.put_pending(UNI, {"a": b"new"})):
-            with pytest.raises(StoreNotReady):  # never "not issued yet": that would sign "a" a second time
+        for attempt in (store.lookup(UNI, ["a"]), store.get(UNI, "a"), store.put_pending(UNI, {"a": record("a")}),
+                        store.page(UNI, PageCursor(), 10, None)):
+            with pytest.raises(StoreNotReady):  # never "not issued" or "no credentials": "a" exists
                 await attempt
         await harness.write_epoch(b"epoch-2")  # the rebuild opened a new epoch and caught up
         sentinel.current = b"epoch-2"
-        assert await store.put_pending(UNI, {"b": b"B"}) == {"b": b"B"}
+        b = record("b")
+        assert await store.put_pending(UNI, {"b": b}) == {"b": b}

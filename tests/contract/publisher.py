@@ -35,8 +35,12 @@ class Landed:
 class PublisherHarness(Protocol):
     """A publisher under test, a fresh topic of its own, and how to read that topic back."""
 
-    publisher: EventPublisher
     topic: str
+
+    @property
+    def publisher(self) -> EventPublisher:
+        """The publisher under test."""
+        ...
 
     async def records(self) -> list[Landed]:
         """Everything on ``topic`` now, in (partition, offset) order."""

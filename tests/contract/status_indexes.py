@@ -25,8 +25,12 @@ REVOCATION, SUSPENSION = status_pb2.STATUS_PURPOSE_REVOCATION, status_pb2.STATUS
 class StatusSourceHarness(Protocol):
     """A source under test, the size of its lists, an issuer id no other test uses, and a source that is down."""
 
-    source: StatusIndexSource
     list_size: int
+
+    @property
+    def source(self) -> StatusIndexSource:
+        """The source under test."""
+        ...
 
     def issuer(self, name: str) -> str:
         """An issuer id of this test's own."""

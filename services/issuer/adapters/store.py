@@ -215,16 +215,23 @@ class RedisCredentialStore:
     async def page(self, issuer_id: str, cursor: PageCursor, limit: int, since_micros: int | None
                    ) -> tuple[list[bytes], PageCursor | None]:
         """One ``ZREVRANGEBYSCORE`` and one ``MGET`` per page (the index holds ids, the records the envelopes);
-        StoreNotReady while the store is incomplete (a page would silently miss credentials)."""
-        self._token()
+        StoreNotReady while the store is incomplete (a page would silently miss credentials), the epoch sentinel
+        checked in the records' round trip, after the index was read (a wiped Redis has an empty index)."""
+        token = self._token()
         high = "+inf" if cursor.before_micros is None else cursor.before_micros
         low = "-inf" if since_micros is None else since_micros
         found = cast(list[tuple[bytes, float]], await self._redis.zrevrangebyscore(
             index_key(self._prefix, issuer_id), high, low, start=cursor.skip, num=limit + 1, withscores=True))
         page = found[:limit]
+        keys = [cred_key(self._prefix, issuer_id, m.decode()) for m, _ in page]
+        if self._readiness is not None:
+            epoch, *values = await self._redis.mget([self._readiness.epoch_key, *keys])
+            if epoch != token:
+                raise StoreNotReady("the credential store lost its data and is being rebuilt; retry")
+        elif keys:
+            values = await self._redis.mget(keys)
         if not page:
             return [], None
-        values = await self._redis.mget([cred_key(self._prefix, issuer_id, m.decode()) for m, _ in page])
         envelopes = [_raw(v) for v in values if v is not None]
         return envelopes, next_cursor(cursor, [int(score) for _, score in page], len(found) > limit)
 
@@ -299,6 +306,7 @@ class InMemoryCredentialStore:
     async def page(self, issuer_id: str, cursor: PageCursor, limit: int, since_micros: int | None
                    ) -> tuple[list[bytes], PageCursor | None]:
         """As the Redis store pages (newest first; equal times in descending id order, as ``ZREVRANGE``)."""
+        self._check_ready()
         ranked = sorted(((issued_micros(v), cid, v) for (i, cid), v in self.issued.items() if i == issuer_id),
                         reverse=True)
         ranked = [r for r in ranked if (cursor.before_micros is None or r[0] <= cursor.before_micros)
