@@ -1,5 +1,6 @@
-"""``mcred agency register``, ``mcred issuer register|list|show|rotate-key``, ``mcred accreditation ...`` and
-``mcred credential get``: the trust registry and issued credentials over the platform's mTLS gRPC APIs.
+"""``mcred agency register|list``, ``mcred issuer register|list|show|rotate-key|retire-key``,
+``mcred accreditation ...`` and ``mcred credential get``: the trust registry and issued credentials over the
+platform's mTLS gRPC APIs.
 
 ::
 
@@ -31,7 +32,7 @@ from microcred.cli.grpc_client import CERT_NAME, JSON, TLS_DIR, connect, emit, f
 from microcred.cli.registry import agency_app, fingerprint, issuer_app
 from microcred.gen.microcred.v1 import elements_pb2, issuer_pb2, issuer_pb2_grpc, registry_pb2, registry_pb2_grpc
 
-__all__ = ["accreditation_app", "credential_get"]
+__all__ = ["accreditation_app", "agency_list", "credential_get", "issuer_retire_key"]
 
 accreditation_app = typer.Typer(help="Accreditation decisions about issuers (agency operators).",
                                 no_args_is_help=True)
@@ -104,6 +105,33 @@ def agency_register(agency_id: str = typer.Argument(..., help="the agency's id, 
     emit(to_dict(response.agency), as_json, f"registered agency {response.agency.agency_id}")
 
 
+@agency_app.command("list")
+def agency_list(server: str = SERVER, tls_dir: Path = TLS_DIR, cert_name: str | None = CERT_NAME,
+                as_json: bool = JSON) -> None:
+    """Every registered agency (platform operator's certificate; every page).
+
+    \b
+    Examples:
+      mcred agency list --tls-dir pki/
+      mcred agency list --tls-dir pki/ --json
+    """
+    tls = connect(tls_dir, cert_name)
+
+    async def call(channel: grpc.aio.Channel) -> list[registry_pb2.Agency]:
+        stub, agencies, token = registry_pb2_grpc.RegistryServiceStub(channel), [], ""
+        while True:
+            page = await stub.ListAgencies(registry_pb2.ListAgenciesRequest(page_token=token), timeout=30)
+            agencies.extend(page.agencies)
+            token = page.next_page_token
+            if not token:
+                return agencies
+
+    agencies = run_call(server, tls, call)
+    lines = [f"{a.agency_id}: {a.organisation.legal_name.values.get('en', '')}"
+             + (f" ({a.organisation.country.code})" if a.organisation.country.code else "") for a in agencies]
+    emit([to_dict(a) for a in agencies], as_json, "\n".join(lines) or "no agencies registered")
+
+
 @issuer_app.command("register")
 def issuer_register(issuer_id: str = typer.Argument(..., help="the issuer's id, e.g. uni-a"),
                     name: str = typer.Option(..., "--name", help="legal name (English)"),
@@ -164,6 +192,34 @@ def issuer_rotate_key(issuer_id: str = typer.Argument(...),
     if retire_at:
         request.retire_at.CopyFrom(_timestamp(retire_at, "--retire-at"))
     response = _registry(server, tls_dir, cert_name, "RotateIssuerKey", request)
+    emit(to_dict(response.issuer), as_json, _issuer_text(response.issuer))
+
+
+@issuer_app.command("retire-key")
+def issuer_retire_key(issuer_id: str = typer.Argument(...),
+                      key: str = typer.Argument(..., help="the key to retire: its DID URL (did:web:...#key-1, as "
+                                                          "`mcred issuer show` lists it) or just its fragment (key-1)"),
+                      retire_at: str | None = typer.Option(None, "--retire-at", help="when it stops signing (ISO "
+                                                           "date-time; default now)"),
+                      server: str = SERVER, tls_dir: Path = TLS_DIR, cert_name: str | None = CERT_NAME,
+                      as_json: bool = JSON) -> None:
+    """Retire one signing key of an issuer without adding a new one (credentials signed before stay valid).
+
+    \b
+    Examples:
+      mcred issuer retire-key uni-a key-1 --tls-dir ie-qqi/
+      mcred issuer retire-key uni-a did:web:trust.example:issuers:uni-a#key-1 --retire-at 2026-12-31T00:00:00Z \\
+          --tls-dir ie-qqi/ --json
+
+    The issuer's last current key is never retired (FAILED_PRECONDITION): rotate it instead (rotate-key).
+    """
+    if "#" not in key:  # a bare fragment: the issuer's DID comes from the registry
+        found = _registry(server, tls_dir, cert_name, "GetIssuer", registry_pb2.GetIssuerRequest(issuer_id=issuer_id))
+        key = f"{found.issuer.did}#{key}"
+    request = registry_pb2.RetireIssuerKeyRequest(issuer_id=issuer_id, verification_method_id=key)
+    if retire_at:
+        request.retire_at.CopyFrom(_timestamp(retire_at, "--retire-at"))
+    response = _registry(server, tls_dir, cert_name, "RetireIssuerKey", request)
     emit(to_dict(response.issuer), as_json, _issuer_text(response.issuer))
 
 

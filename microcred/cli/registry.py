@@ -27,10 +27,10 @@ from rich.console import Console
 from microcred import pki
 from microcred.registry.domain import ID_PATTERN
 
-agency_app = typer.Typer(help="Agencies: register (platform operator); the platform CA and agency operator "
-                        "certificates.", no_args_is_help=True)
-issuer_app = typer.Typer(help="Issuers: register, list, show, rotate keys (agency operators); issuer client "
-                        "certificates.", no_args_is_help=True)
+agency_app = typer.Typer(help="Agencies: register and list (platform operator); the platform CA and agency "
+                        "operator certificates.", no_args_is_help=True)
+issuer_app = typer.Typer(help="Issuers: register, list, show, rotate and retire keys (agency operators); issuer "
+                        "client certificates.", no_args_is_help=True)
 console = Console()
 
 CA_DIR = typer.Option(Path(".run/pki"), "--ca-dir", envvar="MICROCRED_CA_DIR",
