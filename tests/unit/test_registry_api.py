@@ -383,3 +383,70 @@ def test_constructor_refuses_a_bad_host() -> None:
     with pytest.raises(ValueError, match="host"):
         RegistryApi(publisher, reader, InMemoryKeyStore(), "https://x/y")
 
+
+
+# ------------------------------------------------------------------------------ retiring keys, listing agencies
+
+
+async def test_retiring_a_key_adds_none_and_never_retires_the_last_current_one(stack: Stack) -> None:
+    await onboard(stack, ("uni-a", "agency_a"))
+    [key1] = (await stack.call("agency_a", "GetIssuer", registry_pb2.GetIssuerRequest(issuer_id="uni-a"))
+              ).issuer.verification_methods
+    err = await rpc_error(stack.call("agency_a", "RetireIssuerKey", registry_pb2.RetireIssuerKeyRequest(
+        issuer_id="uni-a", verification_method_id=key1.id)))
+    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION and "last current key" in (err.details() or "")
+    grace = NOW + timedelta(days=30)  # rotated with a grace period: key-1 still signs until then
+    stack.clock[0] = NOW + timedelta(hours=1)
+    await stack.call("agency_a", "RotateIssuerKey", registry_pb2.RotateIssuerKeyRequest(issuer_id="uni-a",
+                                                                                        retire_at=grace))
+    events_before = len(stack.events())
+    stack.clock[0] = NOW + timedelta(hours=2)
+    issuer = (await stack.call("agency_a", "RetireIssuerKey", registry_pb2.RetireIssuerKeyRequest(
+        issuer_id="uni-a", verification_method_id=key1.id))).issuer
+    first, second = issuer.verification_methods
+    assert first.retired_at.ToDatetime(tzinfo=UTC) == NOW + timedelta(hours=2) and not second.HasField("retired_at")
+    assert await stack.registry.get_issuer("uni-a") == issuer
+    [(key, envelope, payload)] = stack.events()[events_before:]
+    assert isinstance(payload, events_pb2.IssuerKeyRotated) and key == "uni-a" and envelope.actor
+    assert payload.retired_verification_method_id == key1.id and not payload.new_verification_method_id
+    assert stack.keystore.list_keys() == ["uni-a/key-1", "uni-a/key-2"]  # no key was made
+    err = await rpc_error(stack.call("agency_a", "RetireIssuerKey", registry_pb2.RetireIssuerKeyRequest(
+        issuer_id="uni-a", verification_method_id=key1.id)))
+    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION and "already retired" in (err.details() or "")
+    err = await rpc_error(stack.call("agency_a", "RetireIssuerKey", registry_pb2.RetireIssuerKeyRequest(
+        issuer_id="uni-a", verification_method_id=second.id)))
+    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION and "last current key" in (err.details() or "")
+    assert len(stack.events()) == events_before + 1
+
+
+async def test_retire_key_refusals_change_nothing(stack: Stack) -> None:
+    await onboard(stack, ("uni-a", "agency_a"), ("uni-p", "agency_b"))
+    before = len(stack.events())
+    err = await rpc_error(stack.call("agency_a", "RetireIssuerKey", registry_pb2.RetireIssuerKeyRequest(
+        issuer_id="bad id!")))
+    assert field_violations(err) == {"issuer_id": "INVALID_FORMAT", "verification_method_id": "REQUIRED"}
+    err = await rpc_error(stack.call("agency_a", "RetireIssuerKey", registry_pb2.RetireIssuerKeyRequest(
+        issuer_id="uni-a", verification_method_id="did:web:x#key-9")))
+    assert field_violations(err) == {"verification_method_id": "INCONSISTENT"}
+    err = await rpc_error(stack.call("agency_a", "RetireIssuerKey", registry_pb2.RetireIssuerKeyRequest(
+        issuer_id="uni-p", verification_method_id="did:web:x#key-1")))
+    assert err.code() == grpc.StatusCode.PERMISSION_DENIED
+    err = await rpc_error(stack.call("issuer_a", "RetireIssuerKey", registry_pb2.RetireIssuerKeyRequest(
+        issuer_id="uni-a", verification_method_id="did:web:x#key-1")))
+    assert err.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert len(stack.events()) == before
+
+
+async def test_only_the_platform_operator_lists_agencies_in_pages(stack: Stack) -> None:
+    await onboard(stack)
+    first = await stack.call("platform", "ListAgencies", registry_pb2.ListAgenciesRequest(page_size=1))
+    assert [a.agency_id for a in first.agencies] == ["ie-qqi"] and first.next_page_token
+    rest = await stack.call("platform", "ListAgencies", registry_pb2.ListAgenciesRequest(
+        page_token=first.next_page_token))
+    assert [a.agency_id for a in rest.agencies] == ["pl-pka"] and not rest.next_page_token
+    for who in ("agency_a", "issuer_a"):
+        err = await rpc_error(stack.call(who, "ListAgencies", registry_pb2.ListAgenciesRequest()))
+        assert err.code() == grpc.StatusCode.PERMISSION_DENIED
+    err = await rpc_error(stack.call("platform", "ListAgencies", registry_pb2.ListAgenciesRequest(
+        page_size=5000, page_token="%%")))
+    assert field_violations(err) == {"page_size": "INVALID_FORMAT", "page_token": "INVALID_FORMAT"}

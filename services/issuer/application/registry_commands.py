@@ -352,13 +352,18 @@ class RegistryCommands:
         if vm is None:
             _invalid([FieldViolation("verification_method_id", f"issuer {issuer.issuer_id!r} has no verification "
                                      f"method {request.verification_method_id}", INCONSISTENT)])
-        if vm.HasField("retired_at"):
-            _fail(code_pb2.FAILED_PRECONDITION, f"{vm.id} was already retired at "
+        def active_after(method: registry_pb2.VerificationMethod, at: datetime) -> bool:
+            return not method.HasField("retired_at") or domain.to_datetime(method.retired_at) > at
+
+        # A key rotated with a grace period (rotate-key --retire-at LATER) is still active: retiring it ends the
+        # grace period early, e.g. when it is suspected compromised.
+        if not active_after(vm, now) or (vm.HasField("retired_at") and not active_after(vm, retire_at)):
+            _fail(code_pb2.FAILED_PRECONDITION, f"{vm.id} is already retired at "
                                                 f"{domain.to_datetime(vm.retired_at).isoformat()}")
         if retire_at < domain.to_datetime(vm.created_at):
             _invalid([FieldViolation("retire_at", f"must not be before the key was registered "
                                      f"({domain.to_datetime(vm.created_at).isoformat()})", INCONSISTENT)])
-        others = [m for m in issuer.verification_methods if m.id != vm.id and not m.HasField("retired_at")]
+        others = [m for m in issuer.verification_methods if m.id != vm.id and active_after(m, retire_at)]
         if not others:
             _fail(code_pb2.FAILED_PRECONDITION, f"{vm.id} is the last current key of issuer {issuer.issuer_id!r}; "
                                                 "retiring it would leave the issuer unable to sign. Rotate the key "
@@ -370,7 +375,7 @@ class RegistryCommands:
         state = domain.RegistryState(issuers={issuer.issuer_id: issuer})
         domain.apply(state, event, now)
         await self._issuer_shows(issuer.issuer_id, lambda shown: (
-            (m := domain.verification_method(shown, vm.id)) is not None and m.HasField("retired_at")))
+            (m := domain.verification_method(shown, vm.id)) is not None and not active_after(m, retire_at)))
         return registry_pb2.RetireIssuerKeyResponse(issuer=state.issuers[issuer.issuer_id])
 
     @staticmethod
@@ -446,11 +451,15 @@ class RegistryCommands:
 
 def _page_start(page_size: int, page_token: str) -> str:
     """The id a page starts after ('' for the first page), from a list request's size and token."""
+    problems = []
     if page_size > MAX_PAGE_SIZE:
-        _invalid([FieldViolation("page_size", f"at most {MAX_PAGE_SIZE}", INVALID_FORMAT)])
-    if not page_token:
-        return ""
-    try:
-        return base64.b64decode(page_token.encode(), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        _invalid([FieldViolation("page_token", "not a token from a previous response", INVALID_FORMAT)])
+        problems.append(FieldViolation("page_size", f"at most {MAX_PAGE_SIZE}", INVALID_FORMAT))
+    after = ""
+    if page_token:
+        try:
+            after = base64.b64decode(page_token.encode(), altchars=b"-_", validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            problems.append(FieldViolation("page_token", "not a token from a previous response", INVALID_FORMAT))
+    if problems:
+        _invalid(problems)
+    return after
