@@ -3,7 +3,6 @@ gRPC over mTLS with the issuer service's ``service`` certificate), as the issuer
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,14 +10,12 @@ from pathlib import Path
 import grpc
 import pytest
 
-from microcred import pki
-from microcred.gen.microcred.v1 import revocation_pb2_grpc
-from microcred.grpc_server import TlsFiles, client_channel
 from services.issuer.adapters.status_pool import GrpcStatusIndexSource
 from services.issuer.application.ports import StatusIndexSource
 from services.revocation.domain import LIST_SIZE
 from tests.conftest import Infrastructure
 from tests.contract.status_indexes import StatusIndexSourceContract, StatusSourceHarness
+from tests.contract.unreachable import unreachable_revocation
 from tests.harness.revocation import Harness, start_harness
 
 pytestmark = pytest.mark.integration
@@ -50,14 +47,9 @@ class GrpcHarness:
         return f"uni-{name}-{self.tag}"
 
     async def unavailable(self) -> StatusIndexSource:
-        with socket.socket() as probe:  # a port nothing listens on any more
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        cert = pki.create_client_cert(self.revocation.ca, "issuer-service", "platform", pki.ROLE_SERVICE)
-        channel = client_channel(f"127.0.0.1:{port}", TlsFiles(self.revocation.ca.cert_pem, cert.cert_pem,
-                                                                  cert.key_pem))
+        stub, channel = unreachable_revocation(self.revocation.ca)
         self._channels.append(channel)
-        return GrpcStatusIndexSource(revocation_pb2_grpc.RevocationServiceStub(channel), timeout=10.0)
+        return GrpcStatusIndexSource(stub, timeout=10.0)
 
     async def close(self) -> None:
         for channel in self._channels:

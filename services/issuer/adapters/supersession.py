@@ -55,11 +55,16 @@ class InMemorySupersession:
         return self.known.get(credential_id)
 
     async def supersede(self, credential_id: str, superseded_by: str, issuer_id: str, actor: str) -> None:
-        """Mark it revoked (or raise ``fail_next`` once)."""
+        """Mark it revoked (or raise ``fail_next`` once); refuse, as the revocation service does (NOT_FOUND,
+        PERMISSION_DENIED, both RevocationUnavailable here), an unknown credential or another issuer's."""
         if self.fail_next is not None:
             error, self.fail_next = self.fail_next, None
             raise error
-        state = self.known[credential_id]
-        assert state.issuer_id == issuer_id
+        state = self.known.get(credential_id)
+        if state is None:
+            raise RevocationUnavailable(f"revocation service: NOT_FOUND: credential {credential_id!r} is not known")
+        if state.issuer_id != issuer_id:
+            raise RevocationUnavailable(f"revocation service: PERMISSION_DENIED: credential {credential_id!r} was "
+                                        f"not issued by {issuer_id!r}")
         self.known[credential_id] = CredentialState(credential_id, issuer_id, True)
         self.superseded.setdefault(credential_id, (superseded_by, actor))
