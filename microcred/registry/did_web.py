@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf import timestamp_pb2
@@ -56,6 +56,17 @@ def did_web_url(did: str) -> str:
     host, *path = did[len("did:web:"):].split("#", 1)[0].split(":")
     base = f"https://{unquote(host)}"
     return f"{base}/{'/'.join(unquote(p) for p in path)}/did.json" if path else f"{base}/.well-known/did.json"
+
+
+def did_web_of_https(url: str) -> str | None:
+    """The did:web naming the same place as an ``https`` identifier (an SD-JWT VC ``iss``): the mapping of
+    :func:`did_web_url` read backwards (``https://host:port/issuers/a`` -> ``did:web:host%3Aport:issuers:a``), or
+    None for a URL that no did:web names (another scheme, no host, a query or a fragment)."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment or "@" in parts.netloc:
+        return None
+    segments = [quote(unquote(s), safe="") for s in parts.path.strip("/").split("/") if s]
+    return ":".join(["did:web", quote(parts.netloc.lower(), safe=""), *segments])
 
 
 def method_id(did: str, n: int) -> str:

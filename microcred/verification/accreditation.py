@@ -24,6 +24,7 @@ from typing import Any
 
 from microcred.gen.microcred.v1 import registry_pb2
 from microcred.model import vocab
+from microcred.registry.did_web import did_web_of_https
 from microcred.registry.domain import authorize
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
 from microcred.verification.checks import CheckId, CheckResult, Reason, invalid, unknown, valid
@@ -133,18 +134,24 @@ def _name(values: Mapping[str, str]) -> str:
 
 async def check_accreditation(document: Mapping[str, Any], directory: TrustDirectory | None,
                               now: datetime) -> CheckResult:
-    """The ACCREDITATION result."""
-    issuer = issuer_id(document) or "?"
+    """The ACCREDITATION result of a Data Integrity credential."""
+    return await check_issuer_accreditation(issuer_id(document) or "?", eqf_level(document),
+                                            issued_at(document) or now, directory, now)
+
+
+async def check_issuer_accreditation(issuer: str, eqf: int | None, issued: datetime,
+                                     directory: TrustDirectory | None, now: datetime) -> CheckResult:
+    """The ACCREDITATION result for a credential of ``issuer`` (a DID, or an ``https`` ``iss`` whose did:web
+    the registry knows) at EQF level ``eqf``, issued at ``issued``: any format's, the same rules."""
     if directory is None:
         return unknown(_A, Reason.REGISTRY_UNAVAILABLE, issuer=issuer, problem="no trust registry is configured")
     try:
-        registered = await directory.issuer_for(issuer)
+        registered = await directory.issuer_for(did_web_of_https(issuer) or issuer)
         if registered is None:
             return unknown(_A, Reason.ISSUER_NOT_IN_REGISTRY, issuer=issuer)
-        eqf = eqf_level(document)
         fresh = await directory.issuer(registered.issuer_id)  # the current read model (at most ``fresh_ttl`` old)
         # the registry's own rules (what RegistryReader.authorize_issuance applies), on the issuer just read
-        decision = authorize(fresh, registered.issuer_id, eqf, issued_at(document) or now)
+        decision = authorize(fresh, registered.issuer_id, eqf, issued)
         registered = fresh or registered
         agency = await directory.agency(registered.agency_id) if registered.agency_id else None
     except Exception as exc:  # registry unreadable: could not check
@@ -159,3 +166,4 @@ async def check_accreditation(document: Mapping[str, Any], directory: TrustDirec
     if reason is Reason.ISSUER_NOT_IN_REGISTRY:
         return unknown(_A, reason, **details)
     return invalid(_A, reason, problem=decision.message, **details)
+

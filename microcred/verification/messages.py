@@ -15,13 +15,14 @@ from functools import lru_cache
 from typing import Any
 
 from microcred.i18n import accepted_languages
+from microcred.sdjwt.result import SD_JWT_CHECK_TITLES, SD_JWT_MESSAGES
 
 __all__ = ["CHECK_TITLES", "LANGUAGES", "MESSAGES", "VERDICTS", "check_title", "pick_language", "render",
            "verdict_text"]
 
 LANGUAGES: tuple[str, ...] = ("en", "pl")
 
-MESSAGES: Mapping[str, Mapping[str, str]] = {
+_MESSAGES: Mapping[str, Mapping[str, str]] = {
     # format
     "FORMAT_OK": {"en": "The document is a well-formed {kind} (VC Data Model {vc_version}).",
                   "pl": "Dokument jest poprawnie zbudowanym dokumentem typu {kind} (model danych VC {vc_version})."},
@@ -223,6 +224,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
                        "pl": "Sprawdzenie nieoczekiwanie się nie powiodło ({problem}); wynik jest nieznany."},
 }
 
+# The SD-JWT VC codes and titles live beside their checks (microcred.sdjwt.result imports nothing of ours).
+MESSAGES: Mapping[str, Mapping[str, str]] = {**_MESSAGES, **SD_JWT_MESSAGES}
+
 CHECK_TITLES: Mapping[str, Mapping[str, str]] = {
     "format": {"en": "Format and schema", "pl": "Format i schemat"},
     "eu_elements": {"en": "EU mandatory elements", "pl": "Obowiązkowe elementy UE"},
@@ -233,6 +237,7 @@ CHECK_TITLES: Mapping[str, Mapping[str, str]] = {
     "revocation": {"en": "Revocation", "pl": "Unieważnienie"},
     "suspension": {"en": "Suspension", "pl": "Zawieszenie"},
     "holder_binding": {"en": "Holder binding", "pl": "Powiązanie z posiadaczem"},
+    **SD_JWT_CHECK_TITLES,
 }
 
 VERDICTS: Mapping[str, Mapping[str, str]] = {

@@ -6,6 +6,7 @@
 * :class:`StatusListSource`: a Bitstring status list credential by URL with the time it was obtained
   (the verifier's Kafka-fed cache with an HTTP fallback restricted to the platform's own URLs; the CLI's
   offline source; in-memory fakes for tests). ``None`` means "not available": the status is then unknown.
+* :class:`TokenStatusSource`: an IETF Status List Token by URI, for SD-JWT VCs (checked against ``x509_anchors``).
 * ``TrustSource``: the trust registry's read side, :class:`microcred.registry.ports.RegistryReader`.
 
 :class:`VerificationPorts` bundles them with the optional result cache.
@@ -19,6 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from microcred.registry.ports import RegistryReader
@@ -26,7 +28,8 @@ from microcred.verification.accreditation import TrustDirectory
 from microcred.verification.cache import ResultCache
 from microcred.verification.canonical import Canonicalizer
 
-__all__ = ["KeyLookup", "KeyLookupProblem", "KeyResolver", "StatusListSource", "TrustSource", "VerificationPorts"]
+__all__ = ["KeyLookup", "KeyLookupProblem", "KeyResolver", "StatusListSource", "TokenStatusSource", "TrustSource",
+           "VerificationPorts"]
 
 TrustSource = RegistryReader
 
@@ -80,6 +83,14 @@ class KeyResolver(Protocol):
         ...
 
 
+class TokenStatusSource(Protocol):
+    """Status List Tokens (``statuslist+jwt``, for SD-JWT VCs) by URI."""
+
+    async def get(self, uri: str) -> tuple[str, datetime] | None:
+        """``(token, obtained_at)``, or None when the token cannot be obtained (the status is then unknown)."""
+        ...
+
+
 class StatusListSource(Protocol):
     """Status list credentials by URL."""
 
@@ -107,3 +118,15 @@ class VerificationPorts:
     canon: Canonicalizer | None = None
     """JSON-LD processing of documents (:mod:`~.canonical`); None: the process-wide in-process one (pyld runs in
     the caller). Servers wire one with a :class:`~.canonical.ProcessRunner` (bounded, off the event loop)."""
+    x509_anchors: tuple[x509.Certificate, ...] = ()
+    """CA certificates that an SD-JWT VC's or a Status List Token's ``x5c`` chain must reach (HAIP)."""
+    token_status: TokenStatusSource | None = None
+    """Status List Tokens by URI, for SD-JWT VCs (None: their status is unknown)."""
+
+    def trust_directory(self) -> TrustDirectory | None:
+        """The DID -> issuer snapshot over :attr:`trust` (made on first use); None without a registry."""
+        if self.trust is None:
+            return None
+        if self.directory is None or self.directory.registry is not self.trust:
+            self.directory = TrustDirectory(self.trust)
+        return self.directory

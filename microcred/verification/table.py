@@ -11,8 +11,9 @@ presentation, a presentation), which VC Data Model versions, whether it is fatal
 * **Fatal**: when a fatal row's step refuses the document (``Subject.refused``: not compacted, or beyond the
   verifier's limits), nothing after it is read; each later row is reported ``unknown`` / NOT_CHECKED.
 
-A new check (an SD-JWT VC or EDC one) is a new row here with its own step; which checks are *required* for a
-verdict stays in :mod:`~.policy`.
+A new Data Integrity check is a new row here with its own step; which checks are *required* for a verdict stays
+in :mod:`~.policy`. SD-JWT VCs are not JSON-LD documents: :mod:`~.sd_jwt` runs their checks (the format's own in
+:mod:`microcred.sdjwt.verify`, the shared ones such as accreditation through the same functions) in its ``ORDER``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, TypeVar, cast
 from microcred.credential.eu_elements import EUElements, read_eu_elements
 from microcred.jsonld.loader import CanonicalizationError, ContextIntegrityError, RemoteContextRefused
 from microcred.vcdm import version_of
-from microcred.verification.accreditation import TrustDirectory, check_accreditation
+from microcred.verification.accreditation import check_accreditation
 from microcred.verification.canonical import Processed, default_canonicalizer
 from microcred.verification.checks import CheckId, CheckResult, Reason, unknown
 from microcred.verification.eu_check import check_eu_elements
@@ -185,16 +186,8 @@ async def _proofs(s: Subject) -> list[CheckResult]:
     return [result.signature, result.identity]
 
 
-def _directory(ports: VerificationPorts) -> TrustDirectory | None:
-    if ports.trust is None:
-        return None
-    if ports.directory is None or ports.directory.registry is not ports.trust:
-        ports.directory = TrustDirectory(ports.trust)
-    return ports.directory
-
-
 async def _accreditation(s: Subject) -> list[CheckResult]:
-    return [await check_accreditation(s.document, _directory(s.ports), s.now)]
+    return [await check_accreditation(s.document, s.ports.trust_directory(), s.now)]
 
 
 async def _validity(s: Subject) -> list[CheckResult]:

@@ -1,0 +1,221 @@
+"""SD-JWT VCs in the verification report: the same checks, reasons and verdict policy as Data Integrity.
+
+An accredited did:web issuer in the in-memory registry (``tests.verifier_support.World``) signs SD-JWT VCs under
+an agency CA with ``iss`` the HTTPS form of its did:web; its Token Status List is served by a dict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from microcred import pki
+from microcred.gen.microcred.v1 import elements_pb2, events_pb2
+from microcred.registry.did_web import did_web_of_https
+from microcred.sdjwt.claims import PERSONAL_CLAIMS
+from microcred.sdjwt.core import SdJwtParts, key_binding_jwt
+from microcred.sdjwt.issue import IssuedSdJwtVc, IssuerKey, StatusReference, issue_micro_credential, issue_sd_jwt_vc
+from microcred.sdjwt.jose import public_jwk
+from microcred.sdjwt.x5c import load_certificates, x5c_header
+from microcred.status.token_status_list import INVALID, SUSPENDED, TokenStatusList, status_list_token
+from microcred.verification import CheckId, CheckStatus, Reason, Verdict
+from microcred.verification.sd_jwt import ORDER, is_sd_jwt, verify_sd_jwt_credential
+from tests.harness.factories import valid_micro_credential
+from tests.verifier_support import World, registry_event
+
+C, S, R, V = CheckId, CheckStatus, Reason, Verdict
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)  # the test CA is made on the real clock
+HOST, ISSUER_ID = "uniz.example", "uni-zed"
+ISS = f"https://{HOST}/issuers/{ISSUER_ID}"
+LIST_URI = "https://status.uniz.example/token-status/rev-1"
+
+
+@dataclass
+class Tokens:
+    """Status List Tokens by URI, as the gateway's source gives them (None: unreachable)."""
+
+    tokens: dict[str, str] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+    async def get(self, uri: str) -> tuple[str, dt.datetime] | None:
+        self.asked.append(uri)
+        token = self.tokens.get(uri)
+        return None if token is None else (token, NOW)
+
+
+@dataclass
+class SdWorld:
+    world: World
+    issuer: IssuerKey
+    anchors: tuple[x509.Certificate, ...]
+    tokens: Tokens
+    statuses: TokenStatusList
+
+    def publish(self) -> None:
+        self.tokens.tokens[LIST_URI] = status_list_token(self.statuses, uri=LIST_URI, signer=self.issuer,
+                                                         now=NOW, ttl=60, lifetime=3600)
+
+    def issue(self, **kwargs: Any) -> IssuedSdJwtVc:
+        kwargs.setdefault("status", StatusReference(LIST_URI, 17))
+        return issue_micro_credential(kwargs.pop("mc", None) or valid_micro_credential(), issuer=self.issuer,
+                                      now=NOW, **kwargs)
+
+    def ports(self, **overrides: Any) -> Any:
+        return self.world.ports(**{"x509_anchors": self.anchors, "token_status": self.tokens, **overrides})
+
+
+def make_world(iss: str = ISS) -> SdWorld:
+    ca = pki.create_ca("Agency CA", agency="agency-ie", not_before=NOW - dt.timedelta(days=30))
+    cert = pki.create_signing_cert(ca, issuer_uri=iss, common_name="University of Zed",
+                                   not_before=NOW - dt.timedelta(days=30))
+    key = serialization.load_pem_private_key(cert.key_pem, password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    sd = SdWorld(World(host=HOST, issuer_id=ISSUER_ID), IssuerKey(iss, key, tuple(x5c_header([cert.cert_pem]))),
+                 tuple(load_certificates(ca.cert_pem)), Tokens(), TokenStatusList(1024, bits=2))
+    sd.publish()
+    return sd
+
+
+@pytest.fixture
+def sd() -> SdWorld:
+    return make_world()
+
+
+def statuses(report: Any) -> dict[str, tuple[str, str]]:
+    return {c.id.value: (c.status.value, c.reason_code.value) for c in report.checks}
+
+
+def test_the_https_issuer_names_the_did_web_the_registry_knows() -> None:
+    assert did_web_of_https(ISS) == World(host=HOST, issuer_id=ISSUER_ID).did
+    assert did_web_of_https("https://Trust.Example:8443/issuers/a") == "did:web:trust.example%3A8443:issuers:a"
+    for other in ("http://uniz.example/issuers/x", "https://uniz.example/x?y=1", "did:web:uniz.example", "https://"):
+        assert did_web_of_https(other) is None
+
+
+async def test_a_platform_sd_jwt_vc_is_valid_on_every_check(sd: SdWorld) -> None:
+    issued = sd.issue()
+    assert is_sd_jwt(issued.compact) and not is_sd_jwt({"type": ["VerifiableCredential"]})
+    report = await verify_sd_jwt_credential(issued.compact, sd.ports(), NOW)
+    assert report.verdict is V.VALID, statuses(report)
+    assert [c.id for c in report.checks] == [c for c in ORDER if c is not C.HOLDER_BINDING]
+    assert all(c.status is S.VALID for c in report.checks), statuses(report)
+    assert report.micro_credential and report.issuer == ISS
+    accreditation = report.check(C.ACCREDITATION)
+    assert accreditation is not None and accreditation.details["framework"] == "Irish NFQ"
+    assert report.summary["title"] == valid_micro_credential().title.values["en"]
+    assert report.to_dict("pl")["checks"][1]["message"].startswith("Wszystkie ujawnienia")
+    assert sd.tokens.asked == [LIST_URI]
+
+
+async def test_revoked_and_suspended_entries_are_invalid(sd: SdWorld) -> None:
+    issued = sd.issue()
+    sd.statuses.set(17, INVALID)
+    sd.publish()
+    report = await verify_sd_jwt_credential(issued.compact, sd.ports(), NOW)
+    assert report.verdict is V.INVALID and statuses(report)["revocation"] == ("invalid", "REVOKED")
+    sd.statuses.set(17, SUSPENDED)
+    sd.publish()
+    report = await verify_sd_jwt_credential(issued.compact, sd.ports(), NOW)
+    assert report.verdict is V.INVALID and statuses(report)["suspension"] == ("invalid", "SUSPENDED")
+
+
+async def test_what_could_not_be_checked_is_never_valid(sd: SdWorld) -> None:
+    issued = sd.issue()
+    sd.tokens.tokens.clear()  # the status list is unreachable
+    report = await verify_sd_jwt_credential(issued.compact, sd.ports(), NOW)
+    assert report.verdict is V.UNDETERMINED
+    assert statuses(report)["revocation"] == ("unknown", "STATUS_RETRIEVAL_ERROR")
+    sd.publish()
+    report = await verify_sd_jwt_credential(issued.compact, sd.ports(x509_anchors=()), NOW)  # no trust anchors
+    assert report.verdict is V.UNDETERMINED and statuses(report)["issuer_identity"][0] == "unknown"
+    report = await verify_sd_jwt_credential(issued.compact, sd.ports(trust=None), NOW)  # no registry
+    assert report.verdict is V.UNDETERMINED
+    assert statuses(report)["accreditation"] == ("unknown", "REGISTRY_UNAVAILABLE")
+
+
+async def test_an_issuer_outside_the_registry_is_undetermined_and_a_withdrawn_one_invalid() -> None:
+    stranger = make_world("https://elsewhere.example/issuers/x")
+    report = await verify_sd_jwt_credential(stranger.issue().compact, stranger.ports(), NOW)
+    assert statuses(report)["accreditation"] == ("unknown", "ISSUER_NOT_IN_REGISTRY")
+    assert report.verdict is V.UNDETERMINED
+    sd = make_world()
+    registry_event(sd.world.registry, events_pb2.AccreditationWithdrawn(
+        issuer_id=ISSUER_ID, accreditation_id="acc-1", reason="audit"), NOW)
+    report = await verify_sd_jwt_credential(sd.issue().compact, sd.ports(), NOW)
+    assert statuses(report)["accreditation"] == ("invalid", "ACCREDITATION_WITHDRAWN")
+    high = valid_micro_credential()
+    high.level.eqf_level = elements_pb2.EQF_LEVEL_8
+    sd = make_world()
+    report = await verify_sd_jwt_credential(sd.issue(mc=high).compact, sd.ports(), NOW)
+    assert statuses(report)["accreditation"] == ("invalid", "EQF_LEVEL_NOT_ALLOWED")
+
+
+async def test_a_learner_who_withholds_personal_claims_still_presents_a_valid_credential(sd: SdWorld) -> None:
+    issued = sd.issue()
+    # the personal claims, the identifiers nested in learner_identification, and the grade
+    withheld = {*PERSONAL_CLAIMS, "national_id", "email", "did", "hashed_id", "assessment_grade"}
+    kept = [d.encoded for d in issued.disclosures if d.name not in withheld]
+    assert len(kept) < len(issued.disclosures)
+    text = "~".join([issued.parts().issuer_jwt, *kept]) + "~"
+    report = await verify_sd_jwt_credential(text, sd.ports(), NOW)
+    assert report.verdict is V.VALID, statuses(report)
+    eu = report.check(C.EU_ELEMENTS)
+    assert eu is not None and eu.details["withheld"] == ["learner"]
+    assert "learner" not in report.summary and "grade" not in report.summary
+
+
+async def test_a_changed_disclosure_or_signature_is_invalid(sd: SdWorld) -> None:
+    issued = sd.issue()
+    jwt, *disclosures = issued.compact.split("~")
+    forged = issue_micro_credential(valid_micro_credential(), issuer=sd.issuer, now=NOW)
+    foreign = next(d.encoded for d in forged.disclosures if d.name == "family_name")
+    report = await verify_sd_jwt_credential("~".join([jwt, *disclosures[:-1], foreign]) + "~", sd.ports(), NOW)
+    assert report.verdict is V.INVALID
+    assert statuses(report)["disclosures"] == ("invalid", "DISCLOSURE_NOT_REFERENCED")
+    head, payload, signature = jwt.split(".")
+    tampered = ".".join([head, payload, ("A" if signature[0] != "A" else "B") + signature[1:]])
+    report = await verify_sd_jwt_credential("~".join([tampered, *disclosures]), sd.ports(), NOW)
+    assert report.verdict is V.INVALID and statuses(report)["signature"] == ("invalid", "INVALID_SIGNATURE")
+    # nothing past the signature was read, so nothing past it can be "valid"
+    assert {statuses(report)[c] for c in ("eu_elements", "accreditation", "revocation")} == {
+        ("unknown", "NOT_CHECKED")}
+
+
+async def test_a_presentation_with_key_binding_must_answer_this_verifier(sd: SdWorld) -> None:
+    holder = ec.generate_private_key(ec.SECP256R1())
+    issued = sd.issue(holder_jwk=public_jwk(holder.public_key()))
+    parts = SdJwtParts(issued.parts().issuer_jwt, issued.parts().disclosures, None)
+    kb = key_binding_jwt(parts, holder, nonce="n-1", aud="https://verifier.example", iat=int(NOW.timestamp()))
+    presented = parts.without_key_binding + kb
+    report = await verify_sd_jwt_credential(presented, sd.ports(), NOW, nonce="n-1", audience="https://verifier.example")
+    assert report.verdict is V.VALID and statuses(report)["holder_binding"] == ("valid", "KEY_BINDING_VALID")
+    assert C.HOLDER_BINDING in report.required
+    report = await verify_sd_jwt_credential(presented, sd.ports(), NOW, nonce="n-2", audience="https://verifier.example")
+    assert report.verdict is V.INVALID and statuses(report)["holder_binding"] == ("invalid", "CHALLENGE_MISMATCH")
+    # a key-bound presentation checked without a nonce of ours cannot prove it was made for us
+    report = await verify_sd_jwt_credential(presented, sd.ports(), NOW)
+    assert report.verdict is V.UNDETERMINED and statuses(report)["holder_binding"] == ("unknown", "NO_CHALLENGE")
+
+
+async def test_another_type_is_judged_on_its_own_checks_with_the_eu_ones_advisory(sd: SdWorld) -> None:
+    other = issue_sd_jwt_vc({"given_name": "Ada"}, issuer=sd.issuer, vct="https://example.org/other", now=NOW)
+    report = await verify_sd_jwt_credential(other.compact, sd.ports(), NOW)
+    assert not report.micro_credential
+    assert statuses(report)["type_metadata"][0] == "unknown" and statuses(report)["eu_elements"] == (
+        "unknown", "NOT_A_MICRO_CREDENTIAL")
+    assert statuses(report)["revocation"] == ("valid", "NO_STATUS_ENTRY")
+    assert report.verdict is V.VALID, statuses(report)
+
+
+async def test_garbage_gets_a_named_reason_and_never_valid(sd: SdWorld) -> None:
+    for text in ("eyJ~", "eyJhbGciOiJub25lIn0.e30.~", "a.b.c~~~", "eyJ" + "A" * 10 + ".x.y~" * 3):
+        report = await verify_sd_jwt_credential(text, sd.ports(), NOW)
+        assert report.verdict is V.INVALID, text
+        assert report.checks[0].id is C.FORMAT and report.checks[0].status is S.INVALID
+        assert report.checks[0].reason_code.value in {"MALFORMED_SD_JWT", "NOT_JSON_OBJECT", "WRONG_TYP"}
