@@ -12,7 +12,8 @@ from microcred.kafka.publisher import EventPublisher, KafkaEventPublisher
 from microcred.kafka.topics import TopicSpec, ensure_topics
 from tests.conftest import Infrastructure
 from tests.contract.publisher import EventPublisherContract, Landed, PublisherHarness
-from tests.harness.kafka import read_topic
+from tests.harness.kafka import end_offsets, read_topic
+from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +29,16 @@ class KafkaHarness:
 
     async def start(self) -> None:
         await ensure_topics(self.bootstrap, topics=(TopicSpec(self.topic, 3, "test key", "contract records"),))
+        # A topic just created may not be described yet (no leader): reading it then would fail, not wait.
+        await eventually(self._described, timeout=60, message=f"{self.topic} never got leaders")
         await self.publisher.start()
+
+    async def _described(self) -> bool:
+        try:
+            await end_offsets(self.bootstrap, self.topic)
+        except RuntimeError:
+            return False
+        return True
 
     async def records(self) -> list[Landed]:
         return [Landed(r.partition, r.offset, (r.key or b"").decode(), r.value or b"")
