@@ -30,6 +30,7 @@ from microcred.verification.holder import holder_id
 from microcred.verification.policy import combine, decide, required_checks
 from microcred.verification.ports import VerificationPorts
 from microcred.verification.report import VerificationReport
+from microcred.verification.sd_jwt import sd_jwt_text, verify_sd_jwt_credential
 from microcred.verification.summary import summarize
 from microcred.verification.table import (
     Scope,
@@ -143,7 +144,11 @@ async def verify(document: Any, ports: VerificationPorts, now: datetime | None =
                  challenge: str | None = None, domain: str | None = None,
                  digest: str | None = None) -> VerificationReport:
     """Verify a credential or a presentation, detected from its ``type`` (``digest``: its
-    :func:`~.cache.document_digest`, when the caller already has it)."""
+    :func:`~.cache.document_digest`, when the caller already has it). A compact SD-JWT VC (a string) goes through
+    :mod:`~.sd_jwt`, with ``challenge``/``domain`` as the nonce and audience its Key Binding JWT must name."""
+    sd_jwt = sd_jwt_text(document)
+    if sd_jwt is not None:
+        return await verify_sd_jwt_credential(sd_jwt, ports, now, nonce=challenge, audience=domain)
     if is_presentation(document):
         return await verify_presentation(document, challenge, domain, ports, now, digest=digest)
     return await verify_credential(document, ports, now, digest=digest)

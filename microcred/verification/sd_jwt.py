@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from microcred.credential.eu_elements import read_eu_elements
+from microcred.credential.eu_elements import missing_from, read_eu_elements
 from microcred.credential.ob3 import render_achievement_credential
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.sdjwt import result as r
@@ -39,7 +39,7 @@ from microcred.verification.ports import VerificationPorts
 from microcred.verification.report import VerificationReport
 from microcred.verification.summary import summarize
 
-__all__ = ["ORDER", "is_sd_jwt", "sd_jwt_required_checks", "verify_sd_jwt_credential"]
+__all__ = ["ORDER", "is_sd_jwt", "sd_jwt_required_checks", "sd_jwt_text", "verify_sd_jwt_credential"]
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,25 @@ _POSITION = {check: i for i, check in enumerate(ORDER)}
 _WITHHOLDABLE = frozenset({"learner"})
 
 
+_ENVELOPE_PREFIX = "data:application/dc+sd-jwt,"
+
+
+def sd_jwt_text(document: Any) -> str | None:
+    """The compact SD-JWT a request carries: a string of that shape, or a VC 2.0 ``EnvelopedVerifiableCredential``
+    whose ``id`` is a ``data:application/dc+sd-jwt,`` URL (VC Data Model 2.0 §4.13); None for anything else."""
+    if isinstance(document, str):
+        return document if looks_like_sd_jwt(document) else None
+    if isinstance(document, Mapping) and document.get("type") == "EnvelopedVerifiableCredential":
+        data = document.get("id")
+        if isinstance(data, str) and data.startswith(_ENVELOPE_PREFIX):
+            text = data[len(_ENVELOPE_PREFIX):]
+            return text if looks_like_sd_jwt(text) else None
+    return None
+
+
 def is_sd_jwt(document: Any) -> bool:
-    """Whether a request's credential is a compact SD-JWT (a string of that shape) rather than JSON-LD."""
-    return isinstance(document, str) and looks_like_sd_jwt(document)
+    """Whether a request's credential is an SD-JWT VC (see :func:`sd_jwt_text`) rather than JSON-LD."""
+    return sd_jwt_text(document) is not None
 
 
 def sd_jwt_required_checks(*, micro_credential: bool, presented: bool) -> frozenset[CheckId]:
@@ -121,8 +137,6 @@ def _eu_elements(mc: pb.MicroCredential, document: Mapping[str, Any] | None,
                  disclosed: Sequence[Disclosed]) -> CheckResult:
     if document is None:
         return invalid(CheckId.EU_ELEMENTS, Reason.EU_ELEMENTS_MISSING, missing=["(unreadable claims)"])
-    from microcred.credential.eu_elements import missing_from
-
     withheld = _withheld(disclosed, mc)
     missing = [m for m in missing_from(read_eu_elements(document)) if m not in withheld]
     if missing:

@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from cryptography import x509
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from redis.asyncio import Redis
@@ -30,6 +31,7 @@ from microcred.lifecycle import connect_redis
 from microcred.logs import configure_logging
 from microcred.registry.projector import start_registry_projection
 from microcred.registry.redis_registry import RedisRegistry
+from microcred.sdjwt.x5c import load_certificates
 from microcred.status.cache import StatusListCache
 from microcred.telemetry import configure_telemetry
 from microcred.verification import ResultCache, VerificationPorts
@@ -41,7 +43,8 @@ from microcred.verification.keys import (
     DidKeyResolver,
     RegistryKeyResolver,
 )
-from services.verifier.adapters.sources import GatewayStatusSource, WalletClient
+from services.verifier.adapters.sources import GatewayStatusSource, PlatformUrls, WalletClient
+from services.verifier.adapters.token_status import TokenStatusHttpSource
 from services.verifier.api.routes import create_gateway_app
 from services.verifier.api.trust import trust_router
 from services.verifier.api.vcapi import router as vcapi_router
@@ -56,6 +59,12 @@ def _controller_documents(settings: Settings) -> list[dict[str, Any]]:
     if not isinstance(documents, list):
         raise ValueError(f"{settings.controller_documents} must hold a JSON list of controller documents")
     return documents
+
+
+def _x509_anchors(settings: Settings) -> tuple[x509.Certificate, ...]:
+    if settings.x509_trust_anchors_file is None:
+        return ()
+    return tuple(load_certificates(settings.x509_trust_anchors_file.read_bytes()))
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -89,6 +98,8 @@ def create_app(settings: Settings) -> FastAPI:
             status_list_signers=frozenset(signers) if signers is not None else None,
             directory=TrustDirectory(registry, fresh_ttl=settings.registry_cache_seconds),
             canon=canon,
+            x509_anchors=_x509_anchors(settings),
+            token_status=TokenStatusHttpSource(http, PlatformUrls(settings.token_status_url_prefixes)),
         )
         wallet = WalletClient(settings.wallet_url, http) if settings.wallet_url else None
         app.state.gateway = Gateway(ports, wallet)

@@ -7,6 +7,10 @@ Besides the shared Kafka/Redis/HTTP settings:
 * ``MICROCRED_STATUS_URL_PREFIXES``: JSON list of URL prefixes of *this platform's* status lists; only those
   are fetched over HTTP when the Kafka-fed cache lacks a list (nothing else is ever fetched); compared as
   parsed URLs (scheme, host, port, path under the prefix's path), never as strings;
+* ``MICROCRED_TOKEN_STATUS_URL_PREFIXES``: the same for the platform's Token Status Lists (SD-JWT VCs; the
+  revocation service's ``/token-status/``); empty: an SD-JWT VC's status is unknown;
+* ``MICROCRED_X509_TRUST_ANCHORS_FILE``: PEM file of the CA certificates (the agencies' CAs) that SD-JWT VC
+  issuers' and Status List Tokens' ``x5c`` chains must reach; unset: their issuer identity is unknown;
 * ``MICROCRED_STATUS_LIST_SIGNERS``: JSON list of identifiers allowed to sign status lists (e.g. the
   revocation service's did:key); unset accepts any signer whose key resolves;
 * ``MICROCRED_CONTROLLER_DOCUMENTS``: a JSON file with a list of DID/controller documents of partner issuers
@@ -54,6 +58,9 @@ class Settings(HttpServiceSettings):
 
     wallet_url: str | None = Field(default=None, description="wallet base URL for share links")
     status_url_prefixes: list[str] = Field(default_factory=list, description="platform status list URL prefixes")
+    token_status_url_prefixes: list[str] = Field(default_factory=list,
+                                                 description="platform Token Status List URL prefixes")
+    x509_trust_anchors_file: Path | None = None
     status_list_signers: list[str] | None = None
     controller_documents: Path | None = None
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)

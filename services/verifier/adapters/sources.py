@@ -32,7 +32,7 @@ import httpx
 
 from services.verifier.application import SharedCredentials, ShareGone, ShareNotFound, WalletUnavailable
 
-__all__ = ["GatewayStatusSource", "WalletClient", "valid_token"]
+__all__ = ["GatewayStatusSource", "PlatformUrls", "WalletClient", "valid_token"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,28 @@ def _location(url: str) -> _Location | None:
     return _Location(scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme], path)
 
 
+class PlatformUrls:
+    """The URLs this gateway may fetch: under one of the platform's own prefixes, parsed, compared part by part."""
+
+    def __init__(self, prefixes: Sequence[str]) -> None:
+        """``prefixes`` must be plain http(s) URLs; a malformed one is a configuration error."""
+        self._prefixes: list[_Location] = []
+        for prefix in (p for p in prefixes if p):
+            location = _location(prefix)
+            if location is None:
+                raise ValueError(f"status URL prefix {prefix!r} is not a plain http(s) URL")
+            directory = location.path if location.path.endswith("/") else location.path + "/"
+            self._prefixes.append(_Location(location.scheme, location.host, location.port, directory))
+
+    def allowed(self, url: str) -> bool:
+        """Whether ``url`` is strictly under one of the prefixes (never a prefix itself, never ambiguous)."""
+        location = _location(url)
+        if location is None:
+            return False
+        return any(location.scheme == p.scheme and location.host == p.host and location.port == p.port
+                   and location.path.startswith(p.path) and location.path != p.path for p in self._prefixes)
+
+
 class CachedLists(Protocol):
     """What the gateway needs of :class:`~microcred.status.cache.StatusListCache`."""
 
@@ -83,13 +105,7 @@ class GatewayStatusSource:
                  max_kept: int = 1024) -> None:
         """``allowed_prefixes`` must be plain http(s) URLs; a malformed one is a configuration error."""
         self._cache, self._http = cache, http
-        self._prefixes: list[_Location] = []
-        for prefix in (p for p in allowed_prefixes if p):
-            location = _location(prefix)
-            if location is None:
-                raise ValueError(f"status URL prefix {prefix!r} is not a plain http(s) URL")
-            directory = location.path if location.path.endswith("/") else location.path + "/"
-            self._prefixes.append(_Location(location.scheme, location.host, location.port, directory))
+        self._urls = PlatformUrls(allowed_prefixes)
         self._default_ttl = default_ttl
         self._clock = clock
         self._max_kept = max(1, max_kept)
@@ -101,12 +117,8 @@ class GatewayStatusSource:
         return len(self._fetched)
 
     def allowed(self, url: str) -> bool:
-        """Whether ``url`` belongs to this platform (may be fetched): parsed, compared part by part."""
-        location = _location(url)
-        if location is None:
-            return False
-        return any(location.scheme == p.scheme and location.host == p.host and location.port == p.port
-                   and location.path.startswith(p.path) and location.path != p.path for p in self._prefixes)
+        """Whether ``url`` belongs to this platform (may be fetched): see :class:`PlatformUrls`."""
+        return self._urls.allowed(url)
 
     async def get(self, url: str) -> tuple[Mapping[str, Any], datetime] | None:
         """The list from the Kafka cache, else (platform URLs only) from HTTP; None when unavailable."""

@@ -3,7 +3,8 @@
 =======================================  ==================================================================
 ``POST /v1/verify``                      a credential or a presentation (auto-detected) -> report JSON;
                                          ``challenge``/``domain`` as query parameters, or a wrapper body
-                                         ``{"credential"|"presentation"|"document": ..., "challenge", "domain"}``
+                                         ``{"credential"|"presentation"|"document": ..., "challenge", "domain"}``;
+                                         an SD-JWT VC as a string (``credential``) or enveloped (VCDM 2.0)
 ``GET  /v1/shares/{token}/report``       resolve a wallet share link and verify what it holds
 ``GET  /share/{token}``                  the employer page of a share link (also ``/shares/{token}``)
 ``GET  /`` and ``POST /view``            paste a credential (form) and see the same page
@@ -29,6 +30,7 @@ from pydantic import BaseModel, Field
 
 from microcred.verification.messages import pick_language
 from microcred.verification.policy import combine
+from microcred.verification.sd_jwt import is_sd_jwt
 from services.verifier.api.admission import Admission
 from services.verifier.api.edge import GatewayApp
 from services.verifier.api.fastpath import FastVerify
@@ -127,13 +129,17 @@ def _gateway(request: Request) -> Gateway:
 
 _WRAPPER_KEYS = ("credential", "presentation", "document")
 _STRING = {"type": "string", "maxLength": _MAX_PARAM}
+#: An SD-JWT VC travels as a string (``challenge``/``domain``: the nonce and audience of its Key Binding JWT).
+_SD_JWT_KEYS = {k: {"anyOf": [{"type": "object"}, {"type": "string", "description": "a compact SD-JWT VC"}]}
+                for k in ("credential", "document")}
 VERIFY_BODY_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"title": "Document", "description": "a credential or presentation (JSON-LD, with @context)",
          "type": "object", "required": ["@context"], "properties": {"challenge": _STRING, "domain": _STRING}},
         {"title": "Wrapper", "description": "a document plus the verifier's challenge and domain",
          "type": "object",
-         "properties": {**{k: {"type": "object"} for k in _WRAPPER_KEYS}, "challenge": _STRING, "domain": _STRING},
+         "properties": {**{k: {"type": "object"} for k in _WRAPPER_KEYS}, **_SD_JWT_KEYS, "challenge": _STRING,
+                        "domain": _STRING},
          "anyOf": [{"required": [k]} for k in _WRAPPER_KEYS]},
     ],
 }
@@ -147,9 +153,9 @@ def unwrap(body: dict[str, Any], challenge: str | None, domain: str | None
         return problem(422, "expected a credential or presentation (with @context), or an object with one of "
                             "credential, presentation or document", code="validation", field="body")
     for key in present if "@context" not in body else ():
-        if not isinstance(body[key], dict):
-            return problem(422, f"{key} must be a JSON object (an embedded credential or presentation)",
-                           code="validation", field=key)
+        if not isinstance(body[key], dict) and not (key != "presentation" and is_sd_jwt(body[key])):
+            return problem(422, f"{key} must be a JSON object (an embedded credential or presentation) or a "
+                                "compact SD-JWT VC", code="validation", field=key)
     for name in ("challenge", "domain"):
         value = body.get(name)
         if name in body and (not isinstance(value, str) or len(value) > _MAX_PARAM):
