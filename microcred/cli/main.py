@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from microcred.cli import admin, audit, credential, dev, issue, issued, keys, registry, status, verify
+from microcred.cli import admin, audit, credential, dev, issue, issued, keys, registry, status, trust, verify
 
 app = typer.Typer(help="microcred: EU micro-credentials platform", no_args_is_help=True)
 app.add_typer(dev.app, name="dev")
@@ -18,6 +18,7 @@ app.command("issue")(issue.issue_command)
 app.add_typer(audit.app, name="audit")
 app.add_typer(admin.accreditation_app, name="accreditation")
 app.add_typer(status.app, name="status")
+app.add_typer(trust.app, name="trust")
 credential.app.command("get")(admin.credential_get)
 credential.app.command("correct")(issued.credential_correct)
 credential.app.command("list")(issued.credential_list)

@@ -9,9 +9,15 @@ Exit codes: 0 valid, 1 invalid, 3 undetermined (2 is a usage error: unreadable f
 * ``--offline``: nothing is fetched; status lists come only from that cache or from the file itself. FILE may
   be a bundle ``{"credential" | "presentation": {...}, "status_lists": [<list credential>, ...]}``. A status
   that cannot be established is ``unknown``, so the verdict is undetermined (exit 3), never valid.
+* ``--trust-bundle BUNDLE``: keys, registry and status lists come only from a bundle written by
+  ``mcred trust export`` (:mod:`microcred.cli.trust`); nothing is fetched. The report gains ``trust_bundle``:
+  the age of the registry snapshot and of each status list used. A part older than the bundle allows makes its
+  checks ``unknown`` ("trust bundle too old (age X > limit Y)"), so the verdict is undetermined, never valid.
+* ``--at MOMENT``: verify as at that moment (ISO 8601) instead of now: validity windows, key validity, the status
+  lists' windows and the trust bundle's age are all judged then (not with ``--gateway``).
 
-There is no trust registry here: accreditation is ``unknown`` (advisory for credentials that do not claim to be
-EU micro-credentials; required, hence exit 3, for those that do).
+Without a trust bundle there is no trust registry here: accreditation is ``unknown`` (advisory for credentials
+that do not claim to be EU micro-credentials; required, hence exit 3, for those that do).
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from typing import Any
 import httpx
 import typer
 
+from microcred.cli.audit import parse_moment
+from microcred.cli.trust import verify_with_bundle
 from microcred.verification import Verdict, VerificationPorts, VerificationReport, verify
 from microcred.verification.keys import ChainKeyResolver, ControllerDocumentResolver, DidKeyResolver
 from microcred.verification.ports import KeyResolver
@@ -103,13 +111,14 @@ def _split_bundle(data: Any) -> tuple[Any, list[Mapping[str, Any]]]:
 
 
 async def _local(document: Any, bundled: list[Mapping[str, Any]], offline: bool,
-                 controllers: list[Mapping[str, Any]], challenge: str | None, domain: str | None) -> dict[str, Any]:
+                 controllers: list[Mapping[str, Any]], challenge: str | None, domain: str | None,
+                 now: datetime | None = None) -> dict[str, Any]:
     resolvers: list[KeyResolver] = [DidKeyResolver()]
     if controllers:
         resolvers.append(ControllerDocumentResolver(controllers))
     ports = VerificationPorts(keys=ChainKeyResolver(*resolvers),
                               status=FileStatusSource(bundled, _cache_dir(), online=not offline))
-    report: VerificationReport = await verify(document, ports, challenge=challenge, domain=domain)
+    report: VerificationReport = await verify(document, ports, now, challenge=challenge, domain=domain)
     return report.to_dict()
 
 
@@ -134,16 +143,35 @@ def verify_command(
     controllers: Path | None = typer.Option(None, "--controllers", help="JSON list of trusted controller documents"),
     challenge: str | None = typer.Option(None, help="expected challenge (presentations)"),
     domain: str | None = typer.Option(None, help="expected domain (presentations)"),
+    trust_bundle: Path | None = typer.Option(None, "--trust-bundle", help="verify offline with this bundle from "
+                                             "`mcred trust export` (keys, registry, status lists)"),
+    at: str | None = typer.Option(None, "--at", help="verify as at this moment (ISO 8601; default now)"),
 ) -> None:
-    """Verify a credential or presentation and print the report as JSON (exit 0 valid, 1 invalid, 3 undetermined)."""
+    """Verify a credential or presentation and print the report as JSON (exit 0 valid, 1 invalid, 3 undetermined).
+
+    \b
+    Examples:
+      mcred verify credential.json --gateway https://verify.example
+      mcred verify --trust-bundle trust.json credential.json
+      mcred verify --trust-bundle trust.json --at 2026-12-05T09:00:00Z credential.json
+    """
+    moment = parse_moment(at, "--at")
     document, bundled = _split_bundle(_load(file))
-    if gateway is not None and not offline:
+    if trust_bundle is not None:
+        if gateway is not None:
+            typer.echo("--trust-bundle and --gateway exclude each other", err=True)
+            raise typer.Exit(2)
+        report = verify_with_bundle(document, trust_bundle, moment, challenge, domain)
+    elif gateway is not None and not offline:
+        if moment is not None:
+            typer.echo("--at cannot be used with --gateway (the gateway verifies now)", err=True)
+            raise typer.Exit(2)
         report = _remote(document, gateway, challenge, domain)
     else:
         documents = _load(controllers) if controllers is not None else []
         if not isinstance(documents, list):
             typer.echo(f"{controllers} must hold a JSON list of controller documents", err=True)
             raise typer.Exit(2)
-        report = asyncio.run(_local(document, bundled, offline, documents, challenge, domain))
+        report = asyncio.run(_local(document, bundled, offline, documents, challenge, domain, moment))
     typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     raise typer.Exit(EXIT_CODES.get(Verdict(report.get("verdict", "undetermined")), 3))

@@ -1,0 +1,262 @@
+"""Trust bundles (``mcred trust export`` / ``mcred verify --trust-bundle``), the pure parts: the file format and its
+digest, the freshness rules, and verification through the bundle-backed ports (same checks and policy as the
+gateway) with the in-memory platform world of ``tests.verifier_support``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner
+
+from microcred.cli.main import app
+from microcred.cli.trust import issuer_slug, parse_duration
+from microcred.verification import verify
+from microcred.verification.bundle_sources import bundle_ports, freshness
+from microcred.verification.trust_bundle import (
+    BundleRefusal,
+    FetchedList,
+    TrustBundleError,
+    build_bundle,
+    digest_of,
+    freshness_problem,
+    human_duration,
+    list_max_age,
+    parse_bundle,
+)
+from tests.verifier_support import LIST_SIGNER_DID, NOW, World
+
+HOUR = timedelta(hours=1)
+
+
+async def bundle_of(world: World, *, fetched_at: datetime = NOW, registry_max_age: timedelta = 24 * HOUR,
+                    status_max_age: timedelta | None = None, issuers: bool = True,
+                    signers: tuple[str, ...] = (LIST_SIGNER_DID,)) -> dict[str, Any]:
+    """What ``mcred trust export`` would write for ``world``, fetched at ``fetched_at``."""
+    lists = [FetchedList(url, fetched_at, list_max_age(c, fetched_at, status_max_age), c)
+             for url, c in world.status.lists.items()]
+    return build_bundle(created_at=fetched_at, registry_fetched_at=fetched_at,
+                        agencies=await world.registry.list_agencies(),
+                        issuers=await world.registry.list_issuers() if issuers else [], status_lists=lists,
+                        status_signers=signers, registry_max_age=registry_max_age, status_max_age=status_max_age)
+
+
+def raw(content: dict[str, Any]) -> bytes:
+    return json.dumps(content).encode()
+
+
+async def verified(world: World, content: dict[str, Any], at: datetime, document: Any = None) -> dict[str, Any]:
+    used = bundle_ports(parse_bundle(raw(content)), at)
+    report = (await verify(document or world.credential(), used.ports, at)).to_dict()
+    report["trust_bundle"] = freshness(used)
+    return report
+
+
+def check(report: dict[str, Any], check_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(c for c in report["checks"] if c["id"] == check_id)
+    return found
+
+
+# ------------------------------------------------------------------------------------------------------ format
+
+
+async def test_a_fresh_bundle_verifies_a_platform_credential_as_the_gateway_does() -> None:
+    world = World()
+    content = await bundle_of(world)
+    bundle = parse_bundle(raw(content))
+    assert [i.issuer_id for i in bundle.issuers] == [world.issuer_id]
+    assert content["registry"]["did_documents"][world.did]["assertionMethod"] == [world.vm]
+    at = NOW + timedelta(minutes=10)
+    report = await verified(world, content, at)
+    gateway = (await verify(world.credential(), world.ports(), at)).to_dict()
+    assert report["verdict"] == gateway["verdict"] == "valid"
+    assert [(c["id"], c["status"], c["reason_code"]) for c in report["checks"]] == \
+           [(c["id"], c["status"], c["reason_code"]) for c in gateway["checks"]]
+    assert check(report, "accreditation")["reason_code"] == "ACCREDITED"
+    fresh = report["trust_bundle"]
+    assert fresh["registry"]["age_seconds"] == 600 and fresh["registry"]["limit_seconds"] == 86_400
+    assert fresh["registry"]["usable"] and fresh["registry"]["used"]
+    assert sorted(u["url"] for u in fresh["status_lists"]) == sorted([world.revocation_url, world.suspension_url])
+    assert all(u["usable"] and u["age_seconds"] == 600 and u["limit_seconds"] == 3600 for u in fresh["status_lists"])
+
+
+async def test_a_revoked_credential_is_invalid_with_the_bundle() -> None:
+    world = World()
+    world.revocation.set(4242)
+    world.publish()
+    report = await verified(world, await bundle_of(world), NOW)
+    assert report["verdict"] == "invalid" and check(report, "revocation")["reason_code"] == "REVOKED"
+
+
+async def test_a_tampered_bundle_is_refused_by_name() -> None:
+    world = World()
+    content = await bundle_of(world)
+    other = World(issuer_key=Ed25519PrivateKey.generate())
+    forged = json.loads(raw(content))
+    forged["registry"]["issuers"][0]["verification_methods"][0]["public_key_multibase"] = \
+        other.registry.state.issuers[other.issuer_id].verification_methods[0].public_key_multibase
+    with pytest.raises(TrustBundleError) as refused:
+        parse_bundle(raw(forged))
+    assert refused.value.reason is BundleRefusal.DIGEST_MISMATCH and "changed after export" in str(refused.value)
+    extended = json.loads(raw(content))
+    extended["limits"]["registry_max_age_seconds"] = 10 * 365 * 86_400  # a longer life, without resealing
+    with pytest.raises(TrustBundleError) as refused:
+        parse_bundle(raw(extended))
+    assert refused.value.reason is BundleRefusal.DIGEST_MISMATCH
+
+
+@pytest.mark.parametrize(("data", "reason"), [
+    (b"{not json", BundleRefusal.NOT_JSON),
+    (b"[1, 2]", BundleRefusal.NOT_A_BUNDLE),
+    (b'{"type": "microcred-trust-bundle", "version": 99}', BundleRefusal.UNSUPPORTED_VERSION),
+    (b'{"type": "microcred-trust-bundle", "version": 1}', BundleRefusal.NOT_SEALED),
+])
+def test_what_is_not_a_bundle_is_refused_by_name(data: bytes, reason: BundleRefusal) -> None:
+    with pytest.raises(TrustBundleError) as refused:
+        parse_bundle(data)
+    assert refused.value.reason is reason
+
+
+async def test_a_sealed_but_malformed_bundle_names_the_field() -> None:
+    content = await bundle_of(World())
+    content["status_lists"][0]["fetched_at"] = "yesterday"
+    content["digest"] = digest_of(content)
+    with pytest.raises(TrustBundleError) as refused:
+        parse_bundle(raw(content))
+    assert refused.value.reason is BundleRefusal.MALFORMED and "status_lists[0].fetched_at" in str(refused.value)
+    content = await bundle_of(World())
+    content["registry"]["issuers"][0]["no_such_field"] = 1
+    content["digest"] = digest_of(content)
+    with pytest.raises(TrustBundleError) as refused:
+        parse_bundle(raw(content))
+    assert refused.value.reason is BundleRefusal.MALFORMED and "registry.issuers[0]" in str(refused.value)
+
+
+def test_an_oversized_file_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("microcred.verification.trust_bundle.MAX_BUNDLE_BYTES", 10)
+    with pytest.raises(TrustBundleError) as refused:
+        parse_bundle(b"{" + b" " * 20 + b"}")
+    assert refused.value.reason is BundleRefusal.TOO_LARGE
+
+
+# --------------------------------------------------------------------------------------------------- freshness
+
+
+def test_freshness_rules() -> None:
+    assert freshness_problem(NOW, HOUR, NOW + HOUR) is None  # at the limit: still usable
+    assert freshness_problem(NOW, HOUR, NOW + HOUR + timedelta(seconds=1)) == \
+        "trust bundle too old (age 1h00m01s > limit 1h00m00s)"
+    assert freshness_problem(NOW, None, NOW + 1000 * HOUR) is None
+    assert freshness_problem(NOW, HOUR, NOW - timedelta(seconds=30)) is None  # clock skew tolerated
+    problem = freshness_problem(NOW, HOUR, NOW - HOUR)
+    assert problem is not None and problem.startswith("trust bundle fetched after the verification time")
+    assert human_duration(timedelta(days=1, hours=2, minutes=3, seconds=4)) == "1d02h03m04s"
+    assert human_duration(timedelta(seconds=42)) == "42s"
+
+
+def test_a_list_may_be_used_until_its_own_valid_until_unless_told_less() -> None:
+    credential = {"validUntil": (NOW + timedelta(minutes=5)).isoformat(), "credentialSubject": {"ttl": 60_000}}
+    assert list_max_age(credential, NOW, None) == timedelta(minutes=5)
+    assert list_max_age(credential, NOW, timedelta(seconds=30)) == timedelta(seconds=30)
+    assert list_max_age({"credentialSubject": {"ttl": 60_000}}, NOW, None) == timedelta(seconds=60)
+    assert list_max_age({}, NOW, None) is None
+
+
+async def test_a_status_list_older_than_the_bundle_allows_is_unknown_never_valid() -> None:
+    world = World()
+    content = await bundle_of(world, status_max_age=timedelta(minutes=10))
+    report = await verified(world, content, NOW + timedelta(minutes=11))
+    assert report["verdict"] == "undetermined"
+    for check_id in ("revocation", "suspension"):
+        result = check(report, check_id)
+        assert (result["status"], result["reason_code"]) == ("unknown", "STATUS_RETRIEVAL_ERROR")
+        assert "trust bundle too old (age 11m00s > limit 10m00s)" in result["message"]
+    assert check(report, "signature")["status"] == "valid"  # the registry (24 h) is still usable
+    lists = report["trust_bundle"]["status_lists"]
+    assert lists and all(not u["usable"] and u["problem"].startswith("trust bundle too old") for u in lists)
+
+
+async def test_a_registry_snapshot_older_than_the_bundle_allows_is_unknown_never_valid() -> None:
+    world = World()
+    content = await bundle_of(world, registry_max_age=timedelta(minutes=30))
+    report = await verified(world, content, NOW + timedelta(minutes=31))
+    assert report["verdict"] == "undetermined"
+    assert (check(report, "signature")["status"], check(report, "issuer_identity")["status"]) == ("unknown", "unknown")
+    for check_id in ("signature", "issuer_identity"):
+        assert check(report, check_id)["details"]["problem"] == "trust bundle too old (age 31m00s > limit 30m00s)"
+    accreditation = check(report, "accreditation")
+    assert (accreditation["status"], accreditation["reason_code"]) == ("unknown", "REGISTRY_UNAVAILABLE")
+    assert report["trust_bundle"]["registry"]["usable"] is False
+
+
+async def test_a_bundle_taken_after_the_verification_time_is_not_used() -> None:
+    world = World()
+    report = await verified(world, await bundle_of(world), NOW - timedelta(hours=2))
+    assert report["verdict"] == "undetermined"
+    assert "fetched after the verification time" in check(report, "revocation")["message"]
+
+
+async def test_an_issuer_missing_from_the_bundle_is_unresolvable_not_invalid() -> None:
+    world = World()
+    report = await verified(world, await bundle_of(world, issuers=False), NOW)
+    assert report["verdict"] == "undetermined"
+    assert (check(report, "issuer_identity")["status"], check(report, "issuer_identity")["reason_code"]) == \
+        ("unknown", "ISSUER_UNRESOLVABLE")
+    assert (check(report, "signature")["status"], check(report, "signature")["reason_code"]) == \
+        ("unknown", "KEY_NOT_FOUND")
+    assert check(report, "accreditation")["reason_code"] == "ISSUER_NOT_IN_REGISTRY"
+
+
+async def test_a_list_the_bundle_lacks_or_signed_by_another_signer_is_unknown() -> None:
+    world = World()
+    content = await bundle_of(world)
+    content["status_lists"] = [e for e in content["status_lists"] if e["url"] != world.suspension_url]
+    content["digest"] = digest_of(content)
+    report = await verified(world, content, NOW)
+    assert check(report, "suspension")["reason_code"] == "STATUS_RETRIEVAL_ERROR"
+    assert check(report, "revocation")["reason_code"] == "NOT_REVOKED" and report["verdict"] == "undetermined"
+    report = await verified(world, await bundle_of(world, signers=("did:key:z6MkOther",)), NOW)
+    assert check(report, "revocation")["reason_code"] == "STATUS_VERIFICATION_ERROR"
+
+
+# --------------------------------------------------------------------------------------------------------- CLI
+
+
+def test_durations_and_list_ids() -> None:
+    assert parse_duration("24h", "--x") == timedelta(hours=24)
+    assert parse_duration("90", "--x") == timedelta(seconds=90)
+    assert parse_duration("7d", "--x") == timedelta(days=7)
+    with pytest.raises(typer.BadParameter):
+        parse_duration("a day", "--x")
+    assert issuer_slug("uni-a") == "uni-a"
+    assert issuer_slug("uni a/b").startswith("~") and len(issuer_slug("uni a/b")) == 21
+
+
+def test_mcred_verify_with_a_trust_bundle(tmp_path: Path) -> None:
+    world = World()
+    bundle_file, credential_file = tmp_path / "trust.json", tmp_path / "vc.json"
+    content = asyncio.run(bundle_of(world))
+    bundle_file.write_text(json.dumps(content))
+    credential_file.write_text(json.dumps(world.credential()))
+    runner = CliRunner()
+    at = (NOW + timedelta(minutes=5)).isoformat()
+    done = runner.invoke(app, ["verify", "--trust-bundle", str(bundle_file), "--at", at, str(credential_file)])
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert report["verdict"] == "valid" and report["trust_bundle"]["registry"]["age"] == "5m00s"
+    late = (NOW + timedelta(hours=2)).isoformat()  # past the lists' own validUntil (one hour)
+    done = runner.invoke(app, ["verify", "--trust-bundle", str(bundle_file), "--at", late, str(credential_file)])
+    assert done.exit_code == 3 and json.loads(done.stdout)["verdict"] == "undetermined"
+    content["created_at"] = (NOW - timedelta(days=1)).isoformat()
+    bundle_file.write_text(json.dumps(content))
+    done = runner.invoke(app, ["verify", "--trust-bundle", str(bundle_file), "--at", at, str(credential_file)])
+    assert done.exit_code == 2 and "DIGEST_MISMATCH" in done.output and '"verdict"' not in done.output
+    done = runner.invoke(app, ["verify", "--trust-bundle", str(bundle_file), "--gateway", "http://x",
+                               str(credential_file)])
+    assert done.exit_code == 2
