@@ -85,8 +85,9 @@ ensure_helm() {
 check_compose() {
     local file="$1" dir out
     dir="$(dirname "$file")"
-    # ${MICROCRED_KEK:?...} must be set for interpolation; a dummy value is enough to validate.
+    # ${MICROCRED_KEK:?...} and ${MICROCRED_PRIVACY_KEK:?...} must be set for interpolation; dummies will do.
     if out="$(cd "$dir" && MICROCRED_KEK="${MICROCRED_KEK:-dmFsaWRhdGlvbi1vbmx5LW5vdC1hLXJlYWwta2V5ISE=}" \
+            MICROCRED_PRIVACY_KEK="${MICROCRED_PRIVACY_KEK:-dmFsaWRhdGlvbi1vbmx5LW5vdC1hLXJlYWwta2V5ISE=}" \
             docker-compose -f "$file" config -q 2>&1)"; then
         ok "$file: docker-compose $(docker-compose version --short 2>/dev/null) config"
     else

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -31,9 +32,9 @@ class DataKey:
     pseudonym: str
     key: bytes = field(repr=False)
 
-    @property
+    @cached_property
     def aead(self) -> AESGCM:
-        """The AES-256-GCM cipher of this key."""
+        """The AES-256-GCM cipher of this key (made once per key object)."""
         return AESGCM(self.key)
 
 

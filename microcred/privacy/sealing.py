@@ -3,11 +3,17 @@
 ``seal(key, plaintext, context)`` is ``version (1 byte) || nonce (12) || ciphertext+tag``; the additional
 authenticated data is ``microcred/privacy/v1`` + the pseudonym + the context (an event id, a wallet record
 key), so sealed bytes copied into another event or under another learner do not open.
+
+The nonce is synthetic (as in SIV modes): the first 12 bytes of HMAC-SHA256, under a sub-key of the data key, of
+the associated data and the plaintext. Sealing the same event twice therefore gives the same bytes, which the
+issuer relies on (a retried publish republishes the very same record), and a nonce repeats only for the same
+plaintext in the same place, which then repeats the same ciphertext and reveals nothing more than that equality.
 """
 
 from __future__ import annotations
 
-import secrets
+import hashlib
+import hmac
 
 from cryptography.exceptions import InvalidTag
 
@@ -30,8 +36,10 @@ def associated_data(pseudonym: str, context: str) -> bytes:
 
 def seal(key: DataKey, plaintext: bytes, context: str) -> bytes:
     """``plaintext`` sealed under ``key`` for ``context``."""
-    nonce = secrets.token_bytes(_NONCE_LEN)
-    return _VERSION + nonce + key.aead.encrypt(nonce, plaintext, associated_data(key.pseudonym, context))
+    aad = associated_data(key.pseudonym, context)
+    mac_key = hmac.new(key.key, b"microcred/privacy/v1 synthetic nonce", hashlib.sha256).digest()
+    nonce = hmac.new(mac_key, len(aad).to_bytes(4, "big") + aad + plaintext, hashlib.sha256).digest()[:_NONCE_LEN]
+    return _VERSION + nonce + key.aead.encrypt(nonce, plaintext, aad)
 
 
 def open_sealed(key: DataKey, sealed: bytes, context: str) -> bytes:

@@ -6,7 +6,7 @@ copied under another pseudonym does not open. Two sub-keys are derived from the 
 wrapping, one for pseudonyms), so a single secret is distributed to the services that need it.
 
 The KEK comes from ``MICROCRED_PRIVACY_KEK`` (base64 of 32 bytes) or the file ``MICROCRED_PRIVACY_KEK_FILE``;
-in ``dev``/``test`` without either, one is generated once into ``<data dir>/privacy-kek`` (mode 0600). Every
+in ``dev``/``test`` without either, one is generated once into ``<data dir>/../privacy-kek`` (mode 0600). Every
 service that seals or opens personal data (issuer, wallet) must be given the same KEK. In production the KEK
 sits behind this same :class:`KeyWrapper` port in an HSM/KMS.
 """
@@ -90,7 +90,7 @@ def pseudonymizer_for(kek: bytes) -> Pseudonymizer:
 
 def privacy_kek(data_dir: Path, environment: str, env: Mapping[str, str] | None = None) -> bytes:
     """The privacy KEK: ``MICROCRED_PRIVACY_KEK`` / ``MICROCRED_PRIVACY_KEK_FILE``, else (dev/test only) one
-    generated once into ``<data_dir>/privacy-kek``; elsewhere :class:`MissingKekError`."""
+    generated once into ``<data_dir>/../privacy-kek``; elsewhere :class:`MissingKekError`."""
     env = os.environ if env is None else env
     if env.get(PRIVACY_KEK_ENV):
         return load_kek({"MICROCRED_KEK": env[PRIVACY_KEK_ENV]})
@@ -99,7 +99,9 @@ def privacy_kek(data_dir: Path, environment: str, env: Mapping[str, str] | None 
     if environment not in DEV_ENVIRONMENTS:
         raise MissingKekError(f"environment {environment!r} needs a privacy key-encryption key: set "
                               f"{PRIVACY_KEK_ENV} (base64 of 32 bytes) or {PRIVACY_KEK_FILE_ENV}")
-    path = data_dir / "privacy-kek"
+    # Next to the services' own data directories (``<run dir>/<service>``), so the services of one development
+    # run share it: the wallet must open what the issuer sealed.
+    path = data_dir.parent / "privacy-kek"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:

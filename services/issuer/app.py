@@ -32,7 +32,12 @@ from microcred.jsonld.loader import verify_all_contexts
 from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.lifecycle import connect_redis
+from microcred.privacy.events import EventPrivacy
+from microcred.privacy.kafka_datakeys import KafkaDataKeys, roll_nudger
+from microcred.privacy.publishing import SealingPublisher
+from microcred.privacy.setup import start_privacy
 from microcred.registry.projector import RegistryProjection, start_registry_projection
+from services.issuer.adapters.sealed_store import SealedCredentialStore
 from services.issuer.adapters.signing import SigningPool
 from services.issuer.adapters.status_pool import GrpcStatusIndexSource
 from services.issuer.adapters.store import RedisCredentialStore
@@ -56,6 +61,8 @@ from services.issuer.events.projection import CredentialStoreProjection
 __all__ = ["SERVICE_NAMES", "IssuerApp"]
 
 log = logging.getLogger(__name__)
+#: How often the learner key topic gets a no-op record, so Kafka rolls its segment on time (docs/privacy.md).
+NUDGE_SECONDS = 300.0
 
 SERVICE_NAMES = (
     issuer_pb2.DESCRIPTOR.services_by_name["IssuerService"].full_name,
@@ -83,6 +90,9 @@ class IssuerApp:
     _audit_task: asyncio.Task[None] | None = field(default=None, init=False)
     _revocation: grpc.aio.Channel | None = field(default=None, init=False)
     rest: RestServer | None = field(default=None, init=False)
+    data_keys: KafkaDataKeys | None = field(default=None, init=False)
+    privacy: EventPrivacy | None = field(default=None, init=False)
+    _nudger: asyncio.Task[None] | None = field(default=None, init=False)
 
     @property
     def port(self) -> int:
@@ -120,9 +130,15 @@ class IssuerApp:
         self.signing = SigningPool(s.resolved_signing_workers, timeout=s.signing_timeout_seconds)
         await self.signing.start()
         registry = self.registry_projection.registry
-        store = RedisCredentialStore(self.redis, s.issuer_redis_prefix, self.store_projection)  # gRPC's and REST's
+        # Learners' personal data is sealed under their data keys on Kafka and in the store (docs/privacy.md).
+        self.data_keys, privacy = await start_privacy(s.kafka_bootstrap, self.redis, s.data_dir, s.environment)
+        self.privacy = privacy
+        self._nudger = asyncio.create_task(roll_nudger(self.data_keys, NUDGE_SECONDS), name="learner-keys-nudge")
+        sealing = SealingPublisher(self.publisher, privacy)
+        store = SealedCredentialStore(RedisCredentialStore(self.redis, s.issuer_redis_prefix, self.store_projection),
+                                      privacy)  # gRPC's and REST's
         issuance = Issuance(registry=registry, keystore=keystore, status=self.pool, store=store,
-                            publisher=self.publisher, signing=self.signing,
+                            publisher=sealing, signing=self.signing,
                             registry_available=self.registry_projection.available)
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,
                                chunk_timeout=s.batch_chunk_timeout_seconds,
@@ -150,7 +166,7 @@ class IssuerApp:
             log.warning("trust registry still catching up; issuing answers UNAVAILABLE until it has")
         await self.server.start()
         if s.rest_port is not None:  # the REST API (VC-API) over the same issuance, when configured
-            vc_issuance = VcIssuance(registry=registry, keystore=keystore, status=self.pool, publisher=self.publisher,
+            vc_issuance = VcIssuance(registry=registry, keystore=keystore, status=self.pool, publisher=sealing,
                                      store=store, registry_available=self.registry_projection.available)
             rest_app = create_rest_app(issuance, vc_issuance, TokenIssuer(load_clients(s.oauth_clients_file)))
             self.rest = RestServer(rest_app, s.rest_host, s.rest_port, s.tls_dir)
@@ -174,6 +190,11 @@ class IssuerApp:
             await self.audit.stop()
         if self._audit_task is not None:
             await asyncio.gather(self._audit_task, return_exceptions=True)
+        if self._nudger is not None:
+            self._nudger.cancel()
+            await asyncio.gather(self._nudger, return_exceptions=True)
+        if self.data_keys is not None:
+            await self.data_keys.stop()
         if self.store_projection is not None:
             await self.store_projection.stop()
         if self.registry_projection is not None:

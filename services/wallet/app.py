@@ -27,6 +27,8 @@ from microcred.kafka.publisher import EventPublisher, KafkaEventPublisher
 from microcred.kafka.topics import PATHWAYS, WALLET
 from microcred.lifecycle import connect_redis
 from microcred.logs import configure_logging
+from microcred.privacy.events import EventPrivacy
+from microcred.privacy.setup import start_privacy
 from microcred.storage.positions import ProjectionEpoch
 from microcred.telemetry import configure_telemetry
 from services.wallet.adapters.accounts import Accounts
@@ -73,8 +75,8 @@ def topics(settings: Settings) -> list[str]:
     return [settings.topic(t.name) for t in WALLET_TOPICS]
 
 
-def build_wallet(settings: Settings, startup: Startup, redis: Redis, publisher: EventPublisher
-                 ) -> tuple[WalletContext, WalletIntake, ConsumerRunner]:
+def build_wallet(settings: Settings, startup: Startup, redis: Redis, publisher: EventPublisher,
+                 privacy: EventPrivacy | None = None) -> tuple[WalletContext, WalletIntake, ConsumerRunner]:
     """The read-model adapters, the use cases and the Kafka intake over one Redis client and one publisher."""
     prefix = settings.wallet_redis_prefix
     # The wallet's own state goes to Kafka first and comes back through the projection (adapters/wallet_log.py).
@@ -96,7 +98,8 @@ def build_wallet(settings: Settings, startup: Startup, redis: Redis, publisher: 
         startup.clock, ready)
     intake, runner = build_intake(
         redis, prefix, startup.index_key, settings.kafka_bootstrap, settings.wallet_consumer_group, topics(settings),
-        sealer=startup.sealer, completions=completions, shares=shares, store=store, accounts=accounts, epoch=epoch)
+        sealer=startup.sealer, completions=completions, shares=shares, store=store, accounts=accounts, epoch=epoch,
+        privacy=privacy)
     return context, intake, runner
 
 
@@ -116,7 +119,10 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
         redis = deps["redis"] = await connect_redis(settings.redis_url)
         publisher = KafkaEventPublisher(settings.kafka_bootstrap, client_id="wallet")
         await publisher.start()
-        app.state.wallet, app.state.intake, runner = build_wallet(settings, startup, redis, publisher)
+        # Opens the learners' personal data the issuer sealed under their data keys (docs/privacy.md).
+        data_keys, privacy = await start_privacy(settings.kafka_bootstrap, redis, settings.data_dir,
+                                                 settings.environment)
+        app.state.wallet, app.state.intake, runner = build_wallet(settings, startup, redis, publisher, privacy)
         await runner.start()
         task = asyncio.create_task(runner.run(), name="wallet-intake")
         task.add_done_callback(lambda _: deps.update(kafka_ready=False))
@@ -130,6 +136,7 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
             with suppress(Exception):
                 await task
             await publisher.stop()
+            await data_keys.stop()
             close = getattr(tokens.source, "aclose", None)
             if close is not None:
                 await close()

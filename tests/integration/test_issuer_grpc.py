@@ -111,6 +111,11 @@ async def test_a_valid_credential_issues_and_appears_on_kafka(stack: IssuerHarne
     envelope, event = open_envelope(raw)
     assert isinstance(event, events_pb2.CredentialIssued)
     assert envelope.event_id == issued_event_id(credential.credential_id) and envelope.tenant == AGENCY
+    # The learner's personal data travels sealed under their data key (issue 18): open it to compare.
+    assert event.sealed_personal and not event.credential_json and event.learner_pseudonym.startswith("lp_")
+    assert stack.app.privacy is not None
+    [opened] = await stack.app.privacy.open([(envelope, event)])
+    event = opened.payload
     assert event.credential_json == credential.credential_json and event.issuer_id == UNI_A
     doc = json.loads(credential.credential_json)
     assert missing_mandatory_elements(doc) == []

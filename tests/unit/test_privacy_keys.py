@@ -53,6 +53,9 @@ def test_sealed_data_opens_only_for_its_learner_and_context() -> None:
     key = new_data_key("lp_a")
     sealed = seal(key, b"Ada Lovelace", "event-1")
     assert b"Ada" not in sealed and open_sealed(key, sealed, "event-1") == b"Ada Lovelace"
+    assert seal(key, b"Ada Lovelace", "event-1") == sealed  # a republished event is the very same record
+    assert seal(key, b"Ada Lovelace", "event-2")[1:13] != sealed[1:13]  # elsewhere, another nonce
+    assert seal(key, b"Ada Lovelacf", "event-1")[1:13] != sealed[1:13]
     with pytest.raises(SealError):
         open_sealed(key, sealed, "event-2")  # copied into another event
     with pytest.raises(SealError):
@@ -79,6 +82,6 @@ def test_privacy_kek_from_env_file_or_dev_default(tmp_path: Path) -> None:
     assert privacy_kek(tmp_path, "prod", {"MICROCRED_PRIVACY_KEK_FILE": str(tmp_path / "k")}) == kek
     with pytest.raises(MissingKekError):
         privacy_kek(tmp_path, "prod", {})
-    generated = privacy_kek(tmp_path / "data", "dev", {})
-    assert len(generated) == 32 and privacy_kek(tmp_path / "data", "test", {}) == generated
-    assert (tmp_path / "data" / "privacy-kek").stat().st_mode & 0o777 == 0o600
+    generated = privacy_kek(tmp_path / "run" / "issuer", "dev", {})
+    assert len(generated) == 32 and privacy_kek(tmp_path / "run" / "wallet", "test", {}) == generated  # shared
+    assert (tmp_path / "run" / "privacy-kek").stat().st_mode & 0o777 == 0o600

@@ -31,13 +31,16 @@ idempotent), so a crash between the write and the publication is repaired on red
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from google.protobuf.message import Message
 from redis.asyncio import Redis
 
 from microcred.events.envelope import EventEnvelope
+from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.consumer import ConsumerRunner, Position
 from microcred.kafka.topics import CREDENTIALS, PATHWAYS, STATUS, WALLET, TopicSpec
+from microcred.privacy.events import EventPrivacy
 from microcred.storage.positions import ProjectionEpoch, apply_batch_at_positions, stored_position
 from services.wallet.adapters.account_state import AccountState
 from services.wallet.adapters.accounts import Accounts
@@ -46,7 +49,15 @@ from services.wallet.adapters.sealing import Sealer
 from services.wallet.adapters.share_links import ShareLinks
 from services.wallet.adapters.store import CredentialStore
 from services.wallet.domain.credentials import HeldCredential, StatusChange
-from services.wallet.events.changes import Change, Issued, PathwayDefined, UnusableEvent, change_of, issued_credential
+from services.wallet.events.changes import (
+    Change,
+    Issued,
+    Nothing,
+    PathwayDefined,
+    UnusableEvent,
+    change_of,
+    issued_credential,
+)
 from services.wallet.events.projection import BatchWrite
 
 __all__ = ["WALLET_TOPICS", "UnusableEvent", "WalletIntake", "build_intake", "issued_credential"]
@@ -62,8 +73,9 @@ class WalletIntake:
 
     def __init__(self, redis: Redis, projection: str, store: CredentialStore, accounts: Accounts,
                  completions: PathwayCompletions | None, *, shares: ShareLinks | None = None,
-                 sealer: Sealer | None = None) -> None:
+                 sealer: Sealer | None = None, privacy: EventPrivacy | None = None) -> None:
         self.redis, self.projection, self.store = redis, projection, store
+        self.privacy = privacy  # opens the learners' sealed personal data (docs/privacy.md)
         self.accounts, self.completions, self.sealer = accounts, completions, sealer
         self.shares = shares or ShareLinks(redis, projection, DEFAULT_GONE_RETENTION)
         self.state = AccountState(accounts.keys, store)
@@ -79,12 +91,32 @@ class WalletIntake:
 
     async def handle_batch(self, items: Sequence[tuple[EventEnvelope, Message, Position]]) -> None:
         """The ``ConsumerRunner`` batch handler: decode all, write all in one transaction, then the policy."""
-        changes = [change_of(envelope, payload, self.store.index_key, self.sealer) for envelope, payload, _ in items]
+        items, erased = await self._opened(items)
+        # An erased learner's credential (data key destroyed) is dropped, not dead-lettered: only the position moves.
+        changes = [Nothing() if gone else change_of(envelope, payload, self.store.index_key, self.sealer)
+                   for (envelope, payload, _), gone in zip(items, erased, strict=True)]
         write = BatchWrite(self.store, self.state, self.shares, completed_key(self.projection), changes)
         fresh = await apply_batch_at_positions(self.redis, self.projection, [p for _, _, p in items], write.queue,
                                                write.prepare, write.watch)
         self.applied += len(fresh)
         await self._policy(changes)
+
+    async def _opened(self, items: Sequence[tuple[EventEnvelope, Message, Position]]
+                      ) -> tuple[list[tuple[EventEnvelope, Message, Position]], list[bool]]:
+        """The items with every sealed ``CredentialIssued`` opened, and which of them are erased."""
+        out, erased = list(items), [False] * len(items)
+        sealed = [i for i, (_, payload, _) in enumerate(items)
+                  if isinstance(payload, events_pb2.CredentialIssued) and payload.sealed_personal]
+        if not sealed:
+            return out, erased
+        if self.privacy is None:
+            raise UnusableEvent("sealed personal data and no privacy key to open it")
+        opened = await self.privacy.open([(items[i][0], cast(events_pb2.CredentialIssued, items[i][1]))
+                                          for i in sealed])
+        for i, result in zip(sealed, opened, strict=True):
+            out[i] = (items[i][0], result.payload, items[i][2])
+            erased[i] = result.erased
+        return out, erased
 
     async def _policy(self, changes: Sequence[Change]) -> None:
         if self.completions is None:
@@ -119,12 +151,12 @@ class WalletIntake:
 def build_intake(redis: Redis, prefix: str, index_key: bytes, bootstrap: str, group: str, topics: Sequence[str], *,
                  sealer: Sealer | None = None, completions: PathwayCompletions | None = None,
                  shares: ShareLinks | None = None, store: CredentialStore | None = None,
-                 accounts: Accounts | None = None, epoch: ProjectionEpoch | None = None
-                 ) -> tuple[WalletIntake, ConsumerRunner]:
+                 accounts: Accounts | None = None, epoch: ProjectionEpoch | None = None,
+                 privacy: EventPrivacy | None = None) -> tuple[WalletIntake, ConsumerRunner]:
     """The wallet's intake and the ``ConsumerRunner`` that feeds it whole fetches, wired as the service does."""
     store = store or CredentialStore(redis, prefix, index_key)
     accounts = accounts or Accounts(redis, prefix, store)
-    intake = WalletIntake(redis, prefix, store, accounts, completions, shares=shares, sealer=sealer)
+    intake = WalletIntake(redis, prefix, store, accounts, completions, shares=shares, sealer=sealer, privacy=privacy)
     runner = ConsumerRunner(bootstrap, group, topics, intake.handle, intake.stored_position,
                             guard=epoch or ProjectionEpoch(redis, prefix), batch_handler=intake.handle_batch)
     return intake, runner

@@ -1,0 +1,140 @@
+"""Sealing the personal part of events before they reach Kafka, and opening it again in every consumer.
+
+A ``CredentialIssued`` carries personal data in four fields: ``learner_did``, ``learner_hashed_id``,
+``credential_json`` (the signed credential: name, birth date, e-mail, grades) and ``credential`` (the EU model it
+was built from). :meth:`EventPrivacy.seal` moves them into ``sealed_personal`` (AES-256-GCM under the learner's
+data key, bound to the pseudonym and the event id) and names the learner by ``learner_pseudonym``; the routing,
+status and audit fields (credential id, issuer, status entries, replaces) stay in clear.
+:meth:`EventPrivacy.open` puts them back for a consumer; when the learner's key was destroyed (erasure) the
+personal part stays empty and the event is reported *erased*: the consumer drops it, it is not poison.
+
+Which identifier a learner's pseudonym comes from (:func:`learner_identifier`): the DID, else the e-mail of the
+EU model's learner; else the event's ``learner_did`` (VC API issuance); else ``urn:microcred:credential:{id}``,
+a learner the platform cannot otherwise name, erased credential by credential.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from google.protobuf.message import DecodeError
+
+from microcred.events.envelope import EventEnvelope
+from microcred.gen.microcred.v1 import events_pb2
+from microcred.privacy.datakeys import DataKeys
+from microcred.privacy.pseudonym import Pseudonymizer, canonical_identifier
+from microcred.privacy.sealing import SealError, open_sealed, seal
+
+__all__ = ["PERSONAL_FIELDS", "EventPrivacy", "Opened", "learner_identifier"]
+
+#: The personal fields of ``CredentialIssued``: sealed on the way out, never in clear on Kafka.
+PERSONAL_FIELDS = ("learner_did", "learner_hashed_id", "credential_json", "credential")
+_ISSUED = events_pb2.CredentialIssued.DESCRIPTOR.full_name
+
+
+def learner_identifier(event: events_pb2.CredentialIssued) -> str:
+    """The canonical identifier the learner's pseudonym is computed from (see the module docstring)."""
+    person = event.credential.learner
+    try:
+        return canonical_identifier(person.did or event.learner_did, person.email)
+    except ValueError:
+        return f"urn:microcred:credential:{event.credential_id}"
+
+
+def _has_personal(event: events_pb2.CredentialIssued) -> bool:
+    return bool(event.learner_did or event.credential_json or event.HasField("learner_hashed_id")
+                or event.HasField("credential"))
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A consumed event with its personal part put back, or ``erased`` when that part can no longer be opened."""
+
+    payload: events_pb2.CredentialIssued
+    erased: bool
+
+
+class EventPrivacy:
+    """Seals and opens the personal part of ``CredentialIssued`` events with the learners' data keys."""
+
+    def __init__(self, keys: DataKeys, pseudonyms: Pseudonymizer) -> None:
+        self.keys, self.pseudonyms = keys, pseudonyms
+
+    def pseudonym_of(self, event: events_pb2.CredentialIssued) -> str:
+        """The learner's pseudonym for ``event`` (in clear or sealed, whichever it carries)."""
+        return event.learner_pseudonym or self.pseudonyms.of_identifier(learner_identifier(event))
+
+    async def seal(self, envelopes: Sequence[EventEnvelope]) -> list[EventEnvelope]:
+        """The envelopes with every ``CredentialIssued``'s personal fields sealed (new objects for those; others,
+        and events already sealed, returned as they are). One data-key round trip for the whole batch."""
+        todo: list[tuple[int, events_pb2.CredentialIssued, str]] = []
+        for i, envelope in enumerate(envelopes):
+            if envelope.payload_type != _ISSUED:
+                continue
+            event = events_pb2.CredentialIssued.FromString(envelope.payload)
+            if _has_personal(event):
+                todo.append((i, event, self.pseudonym_of(event)))
+        if not todo:
+            return list(envelopes)
+        keys = await self.keys.ensure(p for _, _, p in todo)
+        out = list(envelopes)
+        for i, event, pseudonym in todo:
+            personal = events_pb2.CredentialIssued(learner_did=event.learner_did,
+                                                   credential_json=event.credential_json)
+            if event.HasField("learner_hashed_id"):
+                personal.learner_hashed_id.CopyFrom(event.learner_hashed_id)
+            if event.HasField("credential"):
+                personal.credential.CopyFrom(event.credential)
+            for name in PERSONAL_FIELDS:
+                event.ClearField(name)
+            event.learner_pseudonym = pseudonym
+            event.sealed_personal = seal(keys[pseudonym], personal.SerializeToString(deterministic=True),
+                                         envelopes[i].event_id)
+            sealed = EventEnvelope()
+            sealed.CopyFrom(envelopes[i])
+            sealed.payload = event.SerializeToString(deterministic=True)
+            out[i] = sealed
+        return out
+
+    async def open(self, items: Sequence[tuple[EventEnvelope, events_pb2.CredentialIssued]]) -> list[Opened]:
+        """Each event with its personal part opened (a copy), or erased when its learner's key is gone or the
+        sealed bytes do not open; events never sealed (issued before sealing) are returned as they are."""
+        wanted = {e.learner_pseudonym for _, e in items if e.sealed_personal}
+        keys = await self.keys.get(wanted) if wanted else {}
+        out: list[Opened] = []
+        for envelope, event in items:
+            if not event.sealed_personal:
+                out.append(Opened(event, erased=False))
+                continue
+            opened = events_pb2.CredentialIssued()
+            opened.CopyFrom(event)
+            opened.ClearField("sealed_personal")
+            key = keys.get(event.learner_pseudonym)
+            if key is None:
+                out.append(Opened(opened, erased=True))
+                continue
+            try:
+                opened.MergeFromString(open_sealed(key, event.sealed_personal, envelope.event_id))
+            except (SealError, DecodeError):
+                out.append(Opened(opened, erased=True))
+                continue
+            out.append(Opened(opened, erased=False))
+        return out
+
+    async def open_envelopes(self, raws: Sequence[bytes]) -> list[bytes]:
+        """Serialized envelopes with their ``CredentialIssued`` personal part opened (for answers, never to
+        publish); an erased one comes back with that part empty."""
+        parsed = [EventEnvelope.FromString(raw) for raw in raws]
+        sealed = [(i, env, events_pb2.CredentialIssued.FromString(env.payload)) for i, env in enumerate(parsed)
+                  if env.payload_type == _ISSUED]
+        sealed = [(i, env, ev) for i, env, ev in sealed if ev.sealed_personal]
+        if not sealed:
+            return list(raws)
+        out = list(raws)
+        for (i, env, _), opened in zip(sealed, await self.open([(env, ev) for _, env, ev in sealed]), strict=True):
+            clear = EventEnvelope()
+            clear.CopyFrom(env)
+            clear.payload = opened.payload.SerializeToString(deterministic=True)
+            out[i] = clear.SerializeToString()
+        return out

@@ -1,0 +1,60 @@
+"""The issuer's credential store with the learners' personal data sealed at rest (issue 18, docs/privacy.md).
+
+Wraps any :class:`~services.issuer.application.ports.CredentialStore`: what goes in is sealed
+(:meth:`~microcred.privacy.events.EventPrivacy.seal`, the same form as on Kafka, which the credential-store
+projection copies from the topic), what comes out is opened for the use cases (answers, idempotent retries,
+listings). Once a learner is erased, their records come out with the personal part empty: the credential id,
+status entries and issue time still answer "issued" (idempotency never forgets a credential), the document does
+not. The use cases publish only through a :class:`~microcred.privacy.publishing.SealingPublisher`, so the opened
+bytes handed to them never reach Kafka in clear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from microcred.events.envelope import EventEnvelope
+from microcred.privacy.events import EventPrivacy
+from services.issuer.application.ports import CredentialStore, PageCursor
+
+__all__ = ["SealedCredentialStore"]
+
+
+class SealedCredentialStore:
+    """Seals on the way in, opens on the way out; see the module docstring."""
+
+    def __init__(self, inner: CredentialStore, privacy: EventPrivacy) -> None:
+        self.inner, self.privacy = inner, privacy
+
+    async def _seal(self, envelopes: dict[str, bytes]) -> dict[str, bytes]:
+        ids = list(envelopes)
+        sealed = await self.privacy.seal([EventEnvelope.FromString(envelopes[cid]) for cid in ids])
+        return {cid: env.SerializeToString() for cid, env in zip(ids, sealed, strict=True)}
+
+    async def _open(self, envelopes: dict[str, bytes]) -> dict[str, bytes]:
+        ids = list(envelopes)
+        return dict(zip(ids, await self.privacy.open_envelopes([envelopes[c] for c in ids]), strict=True))
+
+    async def lookup(self, issuer_id: str, credential_ids: Sequence[str]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+        """(issued, pending) envelopes, opened."""
+        issued, pending = await self.inner.lookup(issuer_id, credential_ids)
+        return await self._open(issued), await self._open(pending)
+
+    async def get(self, issuer_id: str, credential_id: str) -> bytes | None:
+        """One issued envelope, opened."""
+        raw = await self.inner.get(issuer_id, credential_id)
+        return None if raw is None else (await self.privacy.open_envelopes([raw]))[0]
+
+    async def put_pending(self, issuer_id: str, envelopes: dict[str, bytes]) -> dict[str, bytes]:
+        """Store sealed pending envelopes; the winners, opened."""
+        return await self._open(await self.inner.put_pending(issuer_id, await self._seal(envelopes)))
+
+    async def commit(self, issuer_id: str, envelopes: dict[str, bytes]) -> None:
+        """Record sealed envelopes as issued."""
+        await self.inner.commit(issuer_id, await self._seal(envelopes))
+
+    async def page(self, issuer_id: str, cursor: PageCursor, limit: int, since_micros: int | None
+                   ) -> tuple[list[bytes], PageCursor | None]:
+        """A page of issued envelopes, opened."""
+        raws, following = await self.inner.page(issuer_id, cursor, limit, since_micros)
+        return await self.privacy.open_envelopes(raws), following
