@@ -142,12 +142,12 @@ def _read_lists(http: httpx.Client, base: str, issuers: list[registry_pb2.Issuer
                 list_id = f"{issuer_slug(issuer.issuer_id)}-{purpose}-{number}"
                 number += 1
                 url = f"{base}/status/{list_id}"
+                fetched_at = datetime.now(UTC)  # before the request: the age is never understated
                 response = _get(http, url)
                 if response is None:
                     misses += 1
                     continue
                 misses = 0
-                fetched_at = datetime.now(UTC)
                 try:
                     credential = response.json()
                 except ValueError:
@@ -157,10 +157,10 @@ def _read_lists(http: httpx.Client, base: str, issuers: list[registry_pb2.Issuer
                 lists.append(FetchedList(url, fetched_at, list_max_age(credential, fetched_at, status_max_age),
                                          credential))
                 if purpose == "revocation":  # Token Status Lists share the revocation lists' ids
+                    token_at = datetime.now(UTC)
                     token = _get(http, f"{base}/token-status/{list_id}")
                     if token is not None:
-                        tokens.append(FetchedToken(f"{base}/token-status/{list_id}", datetime.now(UTC),
-                                                   token.text.strip()))
+                        tokens.append(FetchedToken(f"{base}/token-status/{list_id}", token_at, token.text.strip()))
     return lists, tokens
 
 
@@ -202,8 +202,8 @@ def export_command(
     registry_limit = parse_duration(registry_max_age, "--registry-max-age")
     status_limit = parse_duration(status_max_age, "--status-max-age") if status_max_age else None
     tls = connect(tls_dir, cert_name)
+    registry_fetched_at = datetime.now(UTC)  # before the reads: the snapshot's age is never understated
     agencies, issuers = run_call(server, tls, _read_registry)
-    registry_fetched_at = datetime.now(UTC)
     base = status_url.rstrip("/")
     with httpx.Client(timeout=30) as http:
         signer = _get(http, f"{base}/signer")

@@ -211,9 +211,11 @@ def _write_pki(ca: pki.CertifiedKey, directory: Path, *, service_client: bool) -
 async def start_issuer_harness(kafka_bootstrap: str, redis_url: str, work_dir: Path, *,
                                status_source: StatusIndexSource | None = None, keystore: KeyStore | None = None,
                                did_web_host: str = "trust.example.test", revocation_process: bool = False,
+                               revocation_settings: dict[str, Any] | None = None,
                                **overrides: Any) -> IssuerHarness:
     """Start revocation (unless ``status_source`` is given; in-process, or as its own process with
-    ``revocation_process``) and the issuer service in-process; ``overrides`` are issuer Settings."""
+    ``revocation_process``) and the issuer service in-process; ``overrides`` are issuer Settings,
+    ``revocation_settings`` the in-process revocation service's."""
     ca = pki.create_ca("issuer harness CA")
     tag = uuid.uuid4().hex[:10]
     revocation: Harness | None = None
@@ -224,7 +226,8 @@ async def start_issuer_harness(kafka_bootstrap: str, redis_url: str, work_dir: P
         target = child.target
     elif status_source is None:
         _write_pki(ca, work_dir / "revocation" / "pki", service_client=False)
-        revocation = await start_harness(kafka_bootstrap, redis_url, work_dir / "revocation", ca=ca)
+        revocation = await start_harness(kafka_bootstrap, redis_url, work_dir / "revocation", ca=ca,
+                                         **(revocation_settings or {}))
         target = revocation.target
     tls_dir = work_dir / "issuer-pki"
     _write_pki(ca, tls_dir, service_client=True)
