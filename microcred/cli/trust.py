@@ -66,6 +66,7 @@ _PURPOSES = ("revocation", "suspension")
 _MISSES = 3
 """Consecutive absent list numbers after which an issuer's lists are taken to end (numbers are used in order)."""
 _MAX_LISTS = 10_000
+_MAX_DURATION = 100 * 366 * 86_400
 
 
 def parse_duration(value: str, option: str) -> timedelta:
@@ -73,7 +74,10 @@ def parse_duration(value: str, option: str) -> timedelta:
     match = _DURATION.fullmatch(value.strip().lower())
     if match is None:
         raise typer.BadParameter(f"{value!r} is not a duration like 90s, 15m, 24h or 7d", param_hint=option)
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    seconds = int(match.group(1)) * _UNITS[match.group(2)] if len(match.group(1)) <= 12 else None
+    if seconds is None or seconds > _MAX_DURATION:
+        raise typer.BadParameter(f"{value!r} is longer than a century", param_hint=option)
+    return timedelta(seconds=seconds)
 
 
 def issuer_slug(issuer_id: str) -> str:

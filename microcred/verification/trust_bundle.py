@@ -52,6 +52,8 @@ BUNDLE_VERSION = 1
 DEFAULT_REGISTRY_MAX_AGE = timedelta(hours=24)
 CLOCK_SKEW = timedelta(minutes=1)
 """How far the verification time may lie before a fetch time (clocks of two machines)."""
+_MAX_LIMIT_SECONDS = 100 * 366 * 86_400
+"""A limit beyond a century is a mistake (and beyond what ``timedelta`` holds, a crash)."""
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 """Larger files are refused before parsing (a list credential is some 20 KiB; a registry a few MiB at most)."""
 
@@ -200,15 +202,18 @@ def _moment(data: Mapping[str, Any], key: str, path: str) -> datetime:
         raise _bad(f"{path}{key}", f"{text[:40]!r} is not an ISO 8601 date-time") from None
     if moment.tzinfo is None:
         raise _bad(f"{path}{key}", f"{text[:40]!r} lacks a time zone")
-    return moment
+    try:
+        return moment.astimezone(UTC)  # in UTC, so that no later subtraction can overflow
+    except OverflowError:
+        raise _bad(f"{path}{key}", f"{text[:40]!r} is out of range") from None
 
 
 def _age_limit(data: Mapping[str, Any], key: str, path: str) -> timedelta | None:
     value = data.get(key)
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise _bad(f"{path}{key}", "must be a whole number of seconds, 0 or more")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_LIMIT_SECONDS:
+        raise _bad(f"{path}{key}", f"must be a whole number of seconds from 0 to {_MAX_LIMIT_SECONDS}")
     return timedelta(seconds=value)
 
 
@@ -250,6 +255,7 @@ def parse_bundle(data: bytes) -> TrustBundle:
                                "the file was changed after export")
     limits = _get(content, "limits", dict, "")
     registry = _get(content, "registry", dict, "")
+    registry_limit = _age_limit(limits, "registry_max_age_seconds", "limits.")
     lists: dict[str, FetchedList] = {}
     for n, item in enumerate(_get(content, "status_lists", list, "")):
         path = f"status_lists[{n}]."
@@ -259,7 +265,10 @@ def parse_bundle(data: bytes) -> TrustBundle:
         lists[url] = FetchedList(url, _moment(item, "fetched_at", path), _age_limit(item, "max_age_seconds", path),
                                  _get(item, "credential", dict, path))
     tokens: dict[str, FetchedToken] = {}
-    for n, item in enumerate(content.get("token_status_lists") or []):
+    token_items = content.get("token_status_lists") or []
+    if not isinstance(token_items, list):
+        raise _bad("token_status_lists", "must be a list")
+    for n, item in enumerate(token_items):
         path = f"token_status_lists[{n}]."
         if not isinstance(item, dict):
             raise _bad(path[:-1], "must be an object")
@@ -272,7 +281,7 @@ def parse_bundle(data: bytes) -> TrustBundle:
     return TrustBundle(
         created_at=_moment(content, "created_at", ""),
         registry_fetched_at=_moment(registry, "fetched_at", "registry."),
-        registry_max_age=_age_limit(limits, "registry_max_age_seconds", "limits.") or DEFAULT_REGISTRY_MAX_AGE,
+        registry_max_age=DEFAULT_REGISTRY_MAX_AGE if registry_limit is None else registry_limit,
         agencies=_messages(registry.get("agencies", []), registry_pb2.Agency, "registry.agencies"),
         issuers=_messages(registry.get("issuers", []), registry_pb2.Issuer, "registry.issuers"),
         status_lists=lists, status_signers=frozenset(signers), token_status_lists=tokens,

@@ -138,6 +138,32 @@ async def test_a_sealed_but_malformed_bundle_names_the_field() -> None:
     assert refused.value.reason is BundleRefusal.MALFORMED and "registry.issuers[0]" in str(refused.value)
 
 
+@pytest.mark.parametrize(("path", "value"), [
+    (("limits", "registry_max_age_seconds"), 2**52),
+    (("limits", "registry_max_age_seconds"), -1),
+    (("registry", "fetched_at"), "0001-01-01T00:00:00+14:00"),
+    (("token_status_lists",), "x"),
+])
+async def test_sealed_values_out_of_range_are_refused(path: tuple[str, ...], value: Any) -> None:
+    content = await bundle_of(World())
+    target = content
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    content["digest"] = digest_of(content)
+    with pytest.raises(TrustBundleError) as refused:
+        parse_bundle(raw(content))
+    assert refused.value.reason is BundleRefusal.MALFORMED and path[-1] in str(refused.value)
+
+
+async def test_a_registry_limit_of_zero_is_kept_not_replaced_by_the_default() -> None:
+    world = World()
+    content = await bundle_of(world, registry_max_age=timedelta(0))
+    assert parse_bundle(raw(content)).registry_max_age == timedelta(0)
+    report = await verified(world, content, NOW + timedelta(seconds=1))
+    assert report["verdict"] == "undetermined" and report["trust_bundle"]["registry"]["usable"] is False
+
+
 def test_an_oversized_file_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("microcred.verification.trust_bundle.MAX_BUNDLE_BYTES", 10)
     with pytest.raises(TrustBundleError) as refused:
@@ -232,8 +258,9 @@ def test_durations_and_list_ids() -> None:
     assert parse_duration("24h", "--x") == timedelta(hours=24)
     assert parse_duration("90", "--x") == timedelta(seconds=90)
     assert parse_duration("7d", "--x") == timedelta(days=7)
-    with pytest.raises(typer.BadParameter):
-        parse_duration("a day", "--x")
+    for bad in ("a day", "-5m", "99999999999999999999d", "40000d"):
+        with pytest.raises(typer.BadParameter):
+            parse_duration(bad, "--x")
     assert issuer_slug("uni-a") == "uni-a"
     assert issuer_slug("uni a/b").startswith("~") and len(issuer_slug("uni a/b")) == 21
 
