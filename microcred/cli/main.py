@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from microcred.cli import admin, audit, credential, dev, issue, issued, keys, registry, status, trust, verify
+from microcred.cli import admin, audit, credential, dev, issue, issued, keys, learner, registry, status, trust, verify
 
 app = typer.Typer(help="microcred: EU micro-credentials platform", no_args_is_help=True)
 app.add_typer(dev.app, name="dev")
@@ -19,6 +19,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(admin.accreditation_app, name="accreditation")
 app.add_typer(status.app, name="status")
 app.add_typer(trust.app, name="trust")
+app.add_typer(learner.app, name="learner")
 credential.app.command("get")(admin.credential_get)
 credential.app.command("correct")(issued.credential_correct)
 credential.app.command("list")(issued.credential_list)

@@ -16,13 +16,13 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from microcred.errors import Unavailable
+
 __all__ = ["DataKey", "DataKeys", "DataKeysUnavailable", "InMemoryDataKeys", "new_data_key"]
 
 
-class DataKeysUnavailable(Exception):
+class DataKeysUnavailable(Unavailable):
     """The data-key store cannot be reached or is not loaded yet; retry."""
-
-    retriable = True
 
 
 @dataclass(frozen=True)

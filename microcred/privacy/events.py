@@ -10,7 +10,8 @@ personal part stays empty and the event is reported *erased*: the consumer drops
 
 Which identifier a learner's pseudonym comes from (:func:`learner_identifier`): the DID, else the e-mail of the
 EU model's learner; else the event's ``learner_did`` (VC API issuance); else ``urn:microcred:credential:{id}``,
-a learner the platform cannot otherwise name, erased credential by credential.
+a learner the platform cannot otherwise name, erased credential by credential. ``learner_tags`` lists the
+pseudonyms of every identifier the credential names, so an operator finds the learner by DID or by e-mail.
 """
 
 from __future__ import annotations
@@ -65,6 +66,14 @@ class EventPrivacy:
         """The learner's pseudonym for ``event`` (in clear or sealed, whichever it carries)."""
         return event.learner_pseudonym or self.pseudonyms.of_identifier(learner_identifier(event))
 
+    def tags_of(self, event: events_pb2.CredentialIssued) -> list[str]:
+        """The pseudonyms of every identifier ``event`` names (its learner's DID and e-mail), sorted."""
+        person = event.credential.learner
+        tags = {self.pseudonyms.of(did=d) for d in (person.did, event.learner_did) if d.strip()}
+        if person.email.strip():
+            tags.add(self.pseudonyms.of(email=person.email))
+        return sorted(tags)
+
     async def seal(self, envelopes: Sequence[EventEnvelope]) -> list[EventEnvelope]:
         """The envelopes with every ``CredentialIssued``'s personal fields sealed (new objects for those; others,
         and events already sealed, returned as they are). One data-key round trip for the whole batch."""
@@ -89,6 +98,7 @@ class EventPrivacy:
             for name in PERSONAL_FIELDS:
                 event.ClearField(name)
             event.learner_pseudonym = pseudonym
+            event.learner_tags[:] = self.tags_of(personal)
             event.sealed_personal = seal(keys[pseudonym], personal.SerializeToString(deterministic=True),
                                          envelopes[i].event_id)
             sealed = EventEnvelope()

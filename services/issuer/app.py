@@ -23,6 +23,8 @@ from microcred.gen.microcred.v1 import (
     audit_pb2_grpc,
     issuer_pb2,
     issuer_pb2_grpc,
+    privacy_pb2,
+    privacy_pb2_grpc,
     registry_pb2,
     registry_pb2_grpc,
     revocation_pb2_grpc,
@@ -37,6 +39,7 @@ from microcred.privacy.kafka_datakeys import KafkaDataKeys, roll_nudger
 from microcred.privacy.publishing import SealingPublisher
 from microcred.privacy.setup import start_privacy
 from microcred.registry.projector import RegistryProjection, start_registry_projection
+from services.issuer.adapters.learner_records import KafkaLearnerRecords
 from services.issuer.adapters.sealed_store import SealedCredentialStore
 from services.issuer.adapters.signing import SigningPool
 from services.issuer.adapters.status_pool import GrpcStatusIndexSource
@@ -44,11 +47,13 @@ from services.issuer.adapters.store import RedisCredentialStore
 from services.issuer.adapters.supersession import GrpcSupersession
 from services.issuer.api.grpc import IssuerApi
 from services.issuer.api.oauth import TokenIssuer, load_clients
+from services.issuer.api.privacy import PrivacyApi
 from services.issuer.api.registry import RegistryApi
 from services.issuer.api.rest import create_rest_app
 from services.issuer.api.rest_tls import RestServer
 from services.issuer.application.correction import Correction
 from services.issuer.application.issuance import Issuance
+from services.issuer.application.learner_data import LearnerData
 from services.issuer.application.listing import CredentialListing
 from services.issuer.application.ports import StatusIndexSource, Supersession
 from services.issuer.application.status_indexes import StatusIndexPool
@@ -68,6 +73,7 @@ SERVICE_NAMES = (
     issuer_pb2.DESCRIPTOR.services_by_name["IssuerService"].full_name,
     registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name,
     audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+    privacy_pb2.DESCRIPTOR.services_by_name["PrivacyService"].full_name,
 )
 
 
@@ -150,11 +156,13 @@ class IssuerApp:
         await self.audit.start()
         self._audit_task = asyncio.create_task(self.audit.run(), name="audit-projection")
         audit_api = AuditApi(audit_log)
+        privacy_api = PrivacyApi(LearnerData(privacy, KafkaLearnerRecords(s.kafka_bootstrap), self.publisher))
 
         def register(server: grpc.aio.Server) -> None:
             issuer_pb2_grpc.add_IssuerServiceServicer_to_server(issuer_api, server)
             registry_pb2_grpc.add_RegistryServiceServicer_to_server(registry_api, server)
             audit_pb2_grpc.add_AuditServiceServicer_to_server(audit_api, server)
+            privacy_pb2_grpc.add_PrivacyServiceServicer_to_server(privacy_api, server)
 
         self.server = create_server(TlsFiles.from_dir(s.tls_dir), f"{s.grpc_host}:{s.grpc_port}", SERVICE_NAMES,
                                     register, health_address=s.grpc_health_address)

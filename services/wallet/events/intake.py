@@ -15,6 +15,7 @@ CredentialSuspended      status SUSPENDED
 CredentialReinstated     status ACTIVE again (unless revoked)
 PathwayPublished         store the pathway
 PathwayCompleted         mark (pathway, learner) announced (our own event)
+LearnerErased            drop the erased learner's credentials (their sealed events no longer open either)
 WalletAccountLinked      the account and its verified e-mail (opened with the KEK), e-mail/hash owners
 HolderKeyCreated         the holder DID, its owner and its key id in the encrypted key store
 CredentialBound          the binding
@@ -58,6 +59,7 @@ from services.wallet.events.changes import (
     change_of,
     issued_credential,
 )
+from services.wallet.events.erasure import drop_credentials
 from services.wallet.events.projection import BatchWrite
 
 __all__ = ["WALLET_TOPICS", "UnusableEvent", "WalletIntake", "build_intake", "issued_credential"]
@@ -92,6 +94,11 @@ class WalletIntake:
     async def handle_batch(self, items: Sequence[tuple[EventEnvelope, Message, Position]]) -> None:
         """The ``ConsumerRunner`` batch handler: decode all, write all in one transaction, then the policy."""
         items, erased = await self._opened(items)
+        # LearnerErased: drop the learner's credentials first (idempotent; see services.wallet.events.erasure).
+        gone = [cid for _, payload, _ in items if isinstance(payload, events_pb2.LearnerErased)
+                for cid in payload.credential_ids]
+        if gone:
+            await drop_credentials(self.store, gone)
         # An erased learner's credential (data key destroyed) is dropped, not dead-lettered: only the position moves.
         changes = [Nothing() if gone else change_of(envelope, payload, self.store.index_key, self.sealer)
                    for (envelope, payload, _), gone in zip(items, erased, strict=True)]

@@ -1,0 +1,173 @@
+"""Erasure and access for one learner (issue 18, docs/privacy.md): the use cases behind PrivacyService.
+
+:meth:`LearnerData.erase` destroys the learner's data key (for each pseudonym the given identifiers map to) and
+then publishes ``LearnerErased`` naming the learner's credentials, so every projection drops what it holds for
+them; the credentials themselves stay revocable (the status service needs only their ids) and stay counted in the
+audit log, which names the learner by pseudonym only. :meth:`LearnerData.export` returns everything the
+platform's event log holds about the learner (their credentials, opened, with their status history) as JSON.
+
+Who may call: an agency operator, for any learner of the platform's credentials under the agency; an issuer
+operator, for a learner it issued a credential to (and its export shows only its own credentials).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any, Protocol
+
+from google.protobuf import json_format
+
+from microcred.errors import InvalidArgument, PermissionDenied
+from microcred.events.envelope import EventEnvelope, new_envelope
+from microcred.gen.microcred.v1 import events_pb2
+from microcred.kafka.publisher import EventPublisher
+from microcred.kafka.topics import CREDENTIALS
+from microcred.model.errors import INVALID_FORMAT, REQUIRED, FieldViolation
+from microcred.pki import ROLE_AGENCY, ROLE_ISSUER, Identity
+from microcred.privacy.events import EventPrivacy
+
+__all__ = ["Erased", "LearnerData", "LearnerRecords", "StatusEvent"]
+
+log = logging.getLogger(__name__)
+
+MAX_REASON = 500
+MAX_IDENTIFIER = 512
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    """One status change of a credential, as the export shows it."""
+
+    credential_id: str
+    action: str
+    reason: str
+    actor: str
+    occurred_at: str
+
+
+class LearnerRecords(Protocol):
+    """Port: what the event log holds under some learner pseudonyms."""
+
+    async def issued_to(self, pseudonyms: Sequence[str]) -> list[tuple[EventEnvelope, events_pb2.CredentialIssued]]:
+        """The ``CredentialIssued`` events (sealed as on Kafka) whose pseudonym or tags name one of those."""
+        ...
+
+    async def status_of(self, credential_ids: Sequence[str]) -> list[StatusEvent]:
+        """The status changes of those credentials, oldest first."""
+        ...
+
+
+@dataclass(frozen=True)
+class Erased:
+    """What an erasure did."""
+
+    pseudonyms: list[str]
+    credential_ids: list[str]
+    key_destroyed: bool
+
+
+def _violations(did: str, email: str, reason: str | None) -> list[FieldViolation]:
+    out = []
+    if not did.strip() and not email.strip():
+        out.append(FieldViolation("learner", "name the learner by did or email", REQUIRED))
+    for name, value in (("learner.did", did), ("learner.email", email)):
+        if len(value) > MAX_IDENTIFIER or any(ord(c) < 0x20 for c in value):
+            out.append(FieldViolation(name, f"must be at most {MAX_IDENTIFIER} characters without control "
+                                            "characters", INVALID_FORMAT))
+    if did.strip() and not did.strip().startswith("did:"):
+        out.append(FieldViolation("learner.did", "must be a DID (did:method:...)", INVALID_FORMAT))
+    if email.strip() and "@" not in email:
+        out.append(FieldViolation("learner.email", "must be an e-mail address", INVALID_FORMAT))
+    if reason is not None:
+        if not reason.strip():
+            out.append(FieldViolation("reason", "is required (it is recorded with the erasure)", REQUIRED))
+        elif len(reason) > MAX_REASON or any(ord(c) < 0x20 for c in reason):
+            out.append(FieldViolation("reason", f"must be 1..{MAX_REASON} characters without control characters",
+                                      INVALID_FORMAT))
+    return out
+
+
+class LearnerData:
+    """Erasure and export of one learner's personal data; see the module docstring."""
+
+    def __init__(self, privacy: EventPrivacy, records: LearnerRecords, publisher: EventPublisher,
+                 topic: str = CREDENTIALS.name) -> None:
+        self._privacy, self._records, self._publisher, self._topic = privacy, records, publisher, topic
+
+    def pseudonyms(self, did: str, email: str) -> list[str]:
+        """One pseudonym per identifier given (a learner's credentials may name either)."""
+        found = []
+        if did.strip():
+            found.append(self._privacy.pseudonyms.of(did=did))
+        if email.strip():
+            found.append(self._privacy.pseudonyms.of(email=email))
+        return found
+
+    async def _visible(self, caller: Identity, pseudonyms: list[str]
+                       ) -> list[tuple[EventEnvelope, events_pb2.CredentialIssued]]:
+        if caller.role not in (ROLE_AGENCY, ROLE_ISSUER):
+            raise PermissionDenied(f"a {caller.role} certificate may not act on learners' personal data")
+        issued = await self._records.issued_to(pseudonyms)
+        if caller.role == ROLE_AGENCY:
+            return [(env, ev) for env, ev in issued if env.tenant == caller.agency_id]
+        mine = [(env, ev) for env, ev in issued if ev.issuer_id == caller.subject_id]
+        if not mine:
+            raise PermissionDenied(f"issuer {caller.subject_id!r} issued no credential to this learner")
+        return mine
+
+    async def erase(self, caller: Identity, did: str, email: str, reason: str) -> Erased:
+        """Destroy the learner's data keys, then publish ``LearnerErased`` for each pseudonym."""
+        bad = _violations(did, email, reason)
+        if bad:
+            raise InvalidArgument(bad)
+        asked = self.pseudonyms(did, email)
+        issued = await self._visible(caller, asked)
+        # The data keys are the events' own pseudonyms (a credential naming DID and e-mail is keyed by the DID).
+        pseudonyms = sorted({*asked, *(ev.learner_pseudonym for _, ev in issued if ev.learner_pseudonym)})
+        destroyed = False
+        for p in pseudonyms:  # the key first: once it is gone, no replay can bring the data back
+            destroyed = await self._privacy.keys.destroy(p) or destroyed
+        ids: list[str] = []
+        for p in pseudonyms:
+            mine = sorted({ev.credential_id for _, ev in issued if ev.learner_pseudonym == p})
+            ids += mine
+            event = events_pb2.LearnerErased(learner_pseudonym=p, reason=reason.strip(), actor=caller.actor,
+                                             credential_ids=mine)
+            await self._publisher.publish(self._topic, p, new_envelope(
+                event, subject=p, tenant=caller.agency_id, actor=caller.actor))
+        log.info("learner erased", extra={"pseudonyms": pseudonyms, "credentials": len(ids), "actor": caller.actor})
+        return Erased(pseudonyms, ids, destroyed)
+
+    async def export(self, caller: Identity, did: str, email: str) -> tuple[list[str], str]:
+        """The pseudonyms and a JSON document of everything held about the learner."""
+        bad = _violations(did, email, None)
+        if bad:
+            raise InvalidArgument(bad)
+        pseudonyms = self.pseudonyms(did, email)
+        issued = await self._visible(caller, pseudonyms) if pseudonyms else []
+        opened = await self._privacy.open(issued)
+        statuses = await self._records.status_of([ev.credential_id for _, ev in issued])
+        credentials: list[dict[str, Any]] = []
+        for (envelope, _), result in zip(issued, opened, strict=True):
+            event = result.payload
+            entry: dict[str, Any] = {
+                "credential_id": event.credential_id, "issuer_id": event.issuer_id,
+                "learner_pseudonym": event.learner_pseudonym,
+                "issued_at": envelope.occurred_at.ToDatetime(tzinfo=UTC).isoformat(),
+                "erased": result.erased,
+                "status_history": [s.__dict__ for s in statuses if s.credential_id == event.credential_id],
+            }
+            if not result.erased:
+                entry["learner_did"] = event.learner_did
+                entry["credential"] = json.loads(event.credential_json) if event.credential_json else None
+                entry["micro_credential"] = json_format.MessageToDict(event.credential,
+                                                                      preserving_proto_field_name=True)
+            credentials.append(entry)
+        document = {"learner_pseudonyms": pseudonyms, "credentials": credentials,
+                    "note": "credentials already delivered to the learner are theirs and are not affected by "
+                            "an erasure on the platform"}
+        return pseudonyms, json.dumps(document, ensure_ascii=False, sort_keys=True)
