@@ -4,14 +4,15 @@
 
     mcred trust export --out trust.json --tls-dir ie-qqi/ --server issuer.example:50051 \\
         --status-url https://status.example
-    mcred verify --trust-bundle trust.json credential.json        # offline: exit 0 valid, 1 invalid, 3 undetermined
+    mcred verify --trust-bundle trust.json --trust-ca ca.crt credential.json  # offline: exit 0, 1 or 3
     mcred verify --trust-bundle trust.json --at 2026-12-05T09:00:00Z credential.json
 
 The registry snapshot comes over the mTLS gRPC ``RegistryService`` as the caller sees it (an agency operator: its
 agency's issuers; an issuer: itself; agencies only for the platform operator, who sees no issuers, so export as
 an agency operator). The status lists come from the revocation service's public HTTP endpoint
 (``GET /status/{issuer}-{purpose}-{n}`` for every issuer of the snapshot, ``GET /token-status/...`` when served,
-``GET /signer``). The file format, its digest and the freshness rules are in
+``GET /signer``). The bundle is sealed with the caller's client certificate
+(:mod:`microcred.verification.bundle_seal`). The file format, its digest and the freshness rules are in
 :mod:`microcred.verification.trust_bundle`; the ports over it in :mod:`microcred.verification.bundle_sources`.
 
 Exit codes of ``export``: 0 written; 1 the registry refused the caller; 2 the platform could not be read or
@@ -37,6 +38,7 @@ import typer
 
 from microcred.cli.grpc_client import CERT_NAME, JSON, TLS_DIR, connect, emit, fail, run_call
 from microcred.gen.microcred.v1 import registry_pb2, registry_pb2_grpc
+from microcred.pki import identity_from_pem
 from microcred.verification import verify
 from microcred.verification.bundle_sources import bundle_ports, freshness
 from microcred.verification.trust_bundle import (
@@ -195,13 +197,13 @@ def export_command(
     as_json: bool = JSON,
 ) -> None:
     """Write a trust bundle: the registry snapshot (issuers, DIDs, keys, accreditations) and the status lists,
-    each with the time it was fetched, sealed with a SHA-256 digest.
+    each with the time it was fetched, with a SHA-256 digest, sealed with your client certificate.
 
     \b
     Examples:
       mcred trust export --out trust.json --tls-dir ie-qqi/ --status-url https://status.example
       mcred trust export --out trust.json --tls-dir ie-qqi/ --registry-max-age 7d --status-max-age 1h
-      mcred verify --trust-bundle trust.json credential.json
+      mcred verify --trust-bundle trust.json --trust-ca ie-qqi/ca.crt credential.json
     """
     registry_limit = parse_duration(registry_max_age, "--registry-max-age")
     status_limit = parse_duration(status_max_age, "--status-max-age") if status_max_age else None
@@ -217,9 +219,10 @@ def export_command(
                            issuers=issuers, status_lists=lists, token_status_lists=tokens,
                            status_signers=[signer_did] if isinstance(signer_did, str) and signer_did else [],
                            registry_max_age=registry_limit, status_max_age=status_limit,
-                           source={"registry": server, "status": base})
+                           source={"registry": server, "status": base}, seal_with=(tls.cert, tls.key))
     _write(out, content)
     summary = {"file": str(out), "digest": content["digest"], "created_at": content["created_at"],
+               "sealed_by": identity_from_pem(tls.cert).actor,
                "issuers": [i.issuer_id for i in issuers], "agencies": [a.agency_id for a in agencies],
                "status_lists": len(lists), "token_status_lists": len(tokens),
                "status_signers": content["status_signers"],
@@ -236,13 +239,18 @@ def export_command(
 
 
 def verify_with_bundle(document: Any, bundle_file: Path, at: datetime | None, challenge: str | None,
-                       domain: str | None) -> dict[str, Any]:
-    """``mcred verify --trust-bundle``: the report (plus ``trust_bundle``: how fresh each part used was),
-    computed from the bundle alone; a refused bundle exits 2 naming the reason."""
+                       domain: str | None, trust_ca: Path | None = None) -> dict[str, Any]:
+    """``mcred verify --trust-bundle``: the report (plus ``trust_bundle``: its seal and how fresh each part used
+    was), computed from the bundle alone; a refused bundle exits 2 naming the reason. With ``trust_ca`` (the
+    platform CA certificate) the bundle must be sealed by a client certificate it issued."""
+    try:
+        ca = trust_ca.read_bytes() if trust_ca is not None else None
+    except OSError as exc:
+        fail(f"cannot read the CA certificate {trust_ca}: {exc}")
     try:
         if bundle_file.stat().st_size > MAX_BUNDLE_BYTES:
             fail(f"trust bundle refused: TOO_LARGE: {bundle_file} is larger than {MAX_BUNDLE_BYTES} bytes")
-        bundle = parse_bundle(bundle_file.read_bytes())
+        bundle = parse_bundle(bundle_file.read_bytes(), ca)
     except OSError as exc:
         fail(f"cannot read the trust bundle {bundle_file}: {exc}")
     except TrustBundleError as exc:

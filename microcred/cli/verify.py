@@ -13,6 +13,7 @@ Exit codes: 0 valid, 1 invalid, 3 undetermined (2 is a usage error: unreadable f
   ``mcred trust export`` (:mod:`microcred.cli.trust`); nothing is fetched. The report gains ``trust_bundle``:
   the age of the registry snapshot and of each status list used. A part older than the bundle allows makes its
   checks ``unknown`` ("trust bundle too old (age X > limit Y)"), so the verdict is undetermined, never valid.
+  ``--trust-ca CA`` (the platform CA certificate) refuses a bundle not sealed by a client certificate of that CA.
 * ``--at MOMENT``: verify as at that moment (ISO 8601) instead of now: validity windows, key validity, the status
   lists' windows and the trust bundle's age are all judged then (not with ``--gateway``).
 
@@ -146,13 +147,16 @@ def verify_command(
     trust_bundle: Path | None = typer.Option(None, "--trust-bundle", help="verify offline with this bundle from "
                                              "`mcred trust export` (keys, registry, status lists)"),
     at: str | None = typer.Option(None, "--at", help="verify as at this moment (ISO 8601; default now)"),
+    trust_ca: Path | None = typer.Option(None, "--trust-ca", envvar="MICROCRED_TRUST_CA",
+                                         help="the platform CA certificate: the trust bundle must be sealed by a "
+                                              "client certificate it issued"),
 ) -> None:
     """Verify a credential or presentation and print the report as JSON (exit 0 valid, 1 invalid, 3 undetermined).
 
     \b
     Examples:
       mcred verify credential.json --gateway https://verify.example
-      mcred verify --trust-bundle trust.json credential.json
+      mcred verify --trust-bundle trust.json --trust-ca ca.crt credential.json
       mcred verify --trust-bundle trust.json --at 2026-12-05T09:00:00Z credential.json
     """
     moment = parse_moment(at, "--at")
@@ -161,7 +165,7 @@ def verify_command(
         if gateway is not None:
             typer.echo("--trust-bundle and --gateway exclude each other", err=True)
             raise typer.Exit(2)
-        report = verify_with_bundle(document, trust_bundle, moment, challenge, domain)
+        report = verify_with_bundle(document, trust_bundle, moment, challenge, domain, trust_ca)
     elif gateway is not None and not offline:
         if moment is not None:
             typer.echo("--at cannot be used with --gateway (the gateway verifies now)", err=True)

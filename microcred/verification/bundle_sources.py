@@ -181,8 +181,13 @@ def freshness(used: BundlePorts) -> dict[str, Any]:
         if use.problem is not None:
             entry["problem"] = use.problem
         lists.append(entry)
+    seal = bundle.seal
     return {
         "digest": bundle.digest,
+        "seal": {"sealed": False, "checked": False} if seal is None else
+        {"sealed": True, "checked": seal.checked, "sealed_by": seal.sealed_by,
+         "certificate_sha256": seal.certificate_sha256,
+         **({} if seal.checked else {"note": "who sealed the bundle was not checked: give --trust-ca"})},
         "created_at": bundle.created_at.isoformat(),
         "age_seconds": _age(at, bundle.created_at),
         "age": human_duration(at - bundle.created_at),

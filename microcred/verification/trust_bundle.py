@@ -12,12 +12,14 @@
 * ``created_at`` and ``limits`` (``registry_max_age_seconds``, default 24 h; ``status_max_age_seconds``, default
   each list's own ``validUntil``).
 
-Integrity: the file carries ``digest``, SHA-256 over its RFC 8785 (JCS) canonical form without ``digest``; a
-file whose content does not match is refused (DIGEST_MISMATCH). A digest detects damage and edits made without
-recomputing it, not a deliberate forger: the platform has no key to seal bundles with, so keeping the file out of
-others' reach (or moving it over a trusted channel) is the operator's responsibility. What the bundle holds still
-has to stand on its own where it can: every status list's proof is verified (by the signer named in the bundle)
-exactly as the gateway verifies it.
+Integrity: the file carries ``digest``, SHA-256 over its RFC 8785 (JCS) canonical form without ``digest`` and
+``seal``; a file whose content does not match is refused (DIGEST_MISMATCH). A digest detects damage and edits made
+without recomputing it, not a deliberate forger. Hence ``seal`` (:mod:`~.bundle_seal`): the exporting operator's
+signature with the client certificate the platform CA issued to it; given the CA (``--trust-ca``), a bundle
+whose seal does not hold is refused (NOT_SEALED, SEAL_UNTRUSTED, SEAL_INVALID). Without it the seal is not
+checked, and the bundle's origin is the operator's responsibility. What the bundle holds still has to stand on its
+own where it can: every status list's proof is verified (by the signer named in the bundle) exactly as the
+gateway verifies it.
 
 Freshness (:func:`freshness_problem`): a part of the bundle older than its limit at the verification time, or
 fetched more than :data:`CLOCK_SKEW` after it, is not used: the checks that needed it are ``unknown`` with
@@ -42,6 +44,7 @@ from google.protobuf import json_format
 
 from microcred.gen.microcred.v1 import registry_pb2
 from microcred.registry.did_web import build_did_document
+from microcred.verification.bundle_seal import Seal, SealError, canonical_content, check_seal, seal_of
 
 __all__ = ["BUNDLE_TYPE", "BUNDLE_VERSION", "CLOCK_SKEW", "DEFAULT_REGISTRY_MAX_AGE", "MAX_BUNDLE_BYTES",
            "BundleRefusal", "FetchedList", "FetchedToken", "TrustBundle", "TrustBundleError", "build_bundle",
@@ -67,6 +70,8 @@ class BundleRefusal(StrEnum):
     UNSUPPORTED_VERSION = "UNSUPPORTED_VERSION"
     NOT_SEALED = "NOT_SEALED"
     DIGEST_MISMATCH = "DIGEST_MISMATCH"
+    SEAL_UNTRUSTED = "SEAL_UNTRUSTED"
+    SEAL_INVALID = "SEAL_INVALID"
     MALFORMED = "MALFORMED"
 
 
@@ -112,6 +117,8 @@ class TrustBundle:
     token_status_lists: Mapping[str, FetchedToken] = field(default_factory=dict)
     source: Mapping[str, Any] = field(default_factory=dict)
     digest: str = ""
+    seal: Seal | None = None
+    """Who sealed the bundle, and whether that was checked against a trusted CA (None: not sealed)."""
 
 
 def _xsd(at: datetime) -> str:
@@ -123,9 +130,8 @@ def _seconds(delta: timedelta | None) -> int | None:
 
 
 def digest_of(content: Mapping[str, Any]) -> str:
-    """``sha256:<hex>`` of the RFC 8785 canonical JSON of ``content`` without its ``digest`` member."""
-    unsealed = {k: v for k, v in content.items() if k != "digest"}
-    return "sha256:" + hashlib.sha256(rfc8785.dumps(unsealed)).hexdigest()
+    """``sha256:<hex>`` of the RFC 8785 canonical JSON of ``content`` without its ``digest`` and ``seal``."""
+    return "sha256:" + hashlib.sha256(canonical_content(content)).hexdigest()
 
 
 def list_max_age(credential: Mapping[str, Any], fetched_at: datetime, configured: timedelta | None) -> timedelta | None:
@@ -152,9 +158,11 @@ def build_bundle(*, created_at: datetime, registry_fetched_at: datetime, agencie
                  issuers: Iterable[registry_pb2.Issuer], status_lists: Iterable[FetchedList],
                  status_signers: Iterable[str] = (), token_status_lists: Iterable[FetchedToken] = (),
                  registry_max_age: timedelta = DEFAULT_REGISTRY_MAX_AGE, status_max_age: timedelta | None = None,
-                 source: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The sealed bundle as JSON-ready data (``status_max_age`` is recorded; each list's own ``max_age``
-    is what verification applies, see :func:`list_max_age`)."""
+                 source: Mapping[str, Any] | None = None,
+                 seal_with: tuple[bytes, bytes] | None = None) -> dict[str, Any]:
+    """The bundle as JSON-ready data with its digest, and sealed with ``seal_with`` (client certificate and key,
+    PEM) when given. ``status_max_age`` is recorded; each list's own ``max_age`` is what verification applies
+    (:func:`list_max_age`)."""
     issuer_list = sorted(issuers, key=lambda i: i.issuer_id)
     content: dict[str, Any] = {
         "type": BUNDLE_TYPE,
@@ -177,6 +185,8 @@ def build_bundle(*, created_at: datetime, registry_fetched_at: datetime, agencie
                                for t in sorted(token_status_lists, key=lambda t: t.url)],
     }
     content["digest"] = digest_of(content)
+    if seal_with is not None:
+        content["seal"] = seal_of(content, *seal_with)
     return content
 
 
@@ -229,8 +239,9 @@ def _messages(items: Any, message: type[Any], path: str) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def parse_bundle(data: bytes) -> TrustBundle:
-    """Read a trust bundle; raises :class:`TrustBundleError` naming the reason (refused before any use)."""
+def parse_bundle(data: bytes, trusted_ca: bytes | None = None) -> TrustBundle:
+    """Read a trust bundle; raises :class:`TrustBundleError` naming the reason (refused before any use). With
+    ``trusted_ca`` (PEM), its seal must have been made by a client certificate that CA issued."""
     if len(data) > MAX_BUNDLE_BYTES:
         raise TrustBundleError(BundleRefusal.TOO_LARGE, f"{len(data)} bytes; at most {MAX_BUNDLE_BYTES}")
     try:
@@ -278,14 +289,19 @@ def parse_bundle(data: bytes) -> TrustBundle:
     if not isinstance(signers, list) or not all(isinstance(s, str) for s in signers):
         raise _bad("status_signers", "must be a list of DIDs")
     source = content.get("source") or {}
+    created_at = _moment(content, "created_at", "")
+    try:
+        seal = check_seal(content, created_at, trusted_ca)
+    except SealError as exc:
+        raise TrustBundleError(BundleRefusal(exc.reason), str(exc)) from None
     return TrustBundle(
-        created_at=_moment(content, "created_at", ""),
+        created_at=created_at,
         registry_fetched_at=_moment(registry, "fetched_at", "registry."),
         registry_max_age=DEFAULT_REGISTRY_MAX_AGE if registry_limit is None else registry_limit,
         agencies=_messages(registry.get("agencies", []), registry_pb2.Agency, "registry.agencies"),
         issuers=_messages(registry.get("issuers", []), registry_pb2.Issuer, "registry.issuers"),
         status_lists=lists, status_signers=frozenset(signers), token_status_lists=tokens,
-        source=source if isinstance(source, dict) else {}, digest=sealed)
+        source=source if isinstance(source, dict) else {}, digest=sealed, seal=seal)
 
 
 # --------------------------------------------------------------------------------------------------- freshness

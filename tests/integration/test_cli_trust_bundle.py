@@ -1,8 +1,9 @@
 """``mcred verify --trust-bundle`` offline against the running platform, a fresh ``mcred`` process per command:
-issue two credentials, ``mcred trust export``, revoke one (``mcred status revoke``) and export again, stop the
-platform, then verify in processes whose every network connection is refused: valid with the first bundle,
-undetermined (exit 3, "trust bundle too old") once the verification time is past the bundle's status limit,
-invalid (revoked) with the second bundle.
+issue two credentials, ``mcred trust export`` (sealed with the agency operator's certificate), revoke one
+(``mcred status revoke``) and export again, stop the platform, then verify in processes whose every network
+connection is refused: valid with the first bundle (its seal checked against the platform CA), undetermined
+(exit 3, "trust bundle too old") once the verification time is past the bundle's status limit, invalid (revoked)
+with the second bundle.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ async def test_verify_offline_with_a_trust_bundle(infrastructure: Infrastructure
         assert summary["issuers"] == [uni] and summary["status_lists"] >= 2 and summary["token_status_lists"] >= 1
         assert summary["status_signers"] == [stack.revocation.app.signer.did]  # type: ignore[union-attr]
         assert summary["status_max_age_seconds"] == 300 and summary["registry_max_age_seconds"] == 86_400
+        assert summary["sealed_by"] == f"agency:{agency}-operator@{agency}"
 
         revoke = ("status", "revoke", revoked["id"], "--reason", "issued in error", "--server",
                   stack.revocation.target, "--tls-dir", str(as_issuer), "--json")
@@ -130,8 +132,11 @@ async def test_verify_offline_with_a_trust_bundle(infrastructure: Infrastructure
                                            offline=True)
     assert code == 3 and "network disabled" in err, err
 
-    code, report, err = await asyncio.to_thread(offline_verify, "--trust-bundle", str(first), str(files["kept"]))
+    code, report, err = await asyncio.to_thread(offline_verify, "--trust-bundle", str(first), "--trust-ca",
+                                                str(as_agency / "ca.crt"), str(files["kept"]))
     assert code == 0 and report["verdict"] == "valid", (err, json.dumps(report)[:3000])
+    assert report["trust_bundle"]["seal"]["checked"] is True
+    assert report["trust_bundle"]["seal"]["sealed_by"] == f"agency:{agency}-operator@{agency}"
     assert {c["status"] for c in report["checks"]} == {"valid"}
     assert check(report, "accreditation")["reason_code"] == "ACCREDITED"
     fresh = report["trust_bundle"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
+from microcred import pki
 from microcred.cli.main import app
 from microcred.cli.trust import issuer_slug, parse_duration
 from microcred.verification import verify
@@ -35,16 +36,30 @@ from tests.verifier_support import LIST_SIGNER_DID, NOW, World
 HOUR = timedelta(hours=1)
 
 
+CA = pki.create_ca("trust bundle test CA")
+OPERATOR = pki.create_client_cert(CA, "ie-operator", "ie", pki.ROLE_AGENCY)
+# Certificates are valid from their creation on: a sealed bundle is made now, its lists signed around now.
+TODAY = datetime.now(UTC).replace(microsecond=0)
+
+
+def world_today() -> World:
+    world = World()
+    world.publish(TODAY)
+    return world
+
+
 async def bundle_of(world: World, *, fetched_at: datetime = NOW, registry_max_age: timedelta = 24 * HOUR,
                     status_max_age: timedelta | None = None, issuers: bool = True,
-                    signers: tuple[str, ...] = (LIST_SIGNER_DID,)) -> dict[str, Any]:
+                    signers: tuple[str, ...] = (LIST_SIGNER_DID,),
+                    seal: pki.CertifiedKey | None = None) -> dict[str, Any]:
     """What ``mcred trust export`` would write for ``world``, fetched at ``fetched_at``."""
     lists = [FetchedList(url, fetched_at, list_max_age(c, fetched_at, status_max_age), c)
              for url, c in world.status.lists.items()]
     return build_bundle(created_at=fetched_at, registry_fetched_at=fetched_at,
                         agencies=await world.registry.list_agencies(),
                         issuers=await world.registry.list_issuers() if issuers else [], status_lists=lists,
-                        status_signers=signers, registry_max_age=registry_max_age, status_max_age=status_max_age)
+                        status_signers=signers, registry_max_age=registry_max_age, status_max_age=status_max_age,
+                        seal_with=(seal.cert_pem, seal.key_pem) if seal is not None else None)
 
 
 def raw(content: dict[str, Any]) -> bytes:
@@ -109,6 +124,46 @@ async def test_a_tampered_bundle_is_refused_by_name() -> None:
     with pytest.raises(TrustBundleError) as refused:
         parse_bundle(raw(extended))
     assert refused.value.reason is BundleRefusal.DIGEST_MISMATCH
+
+
+async def test_a_sealed_bundle_names_its_sealer_and_a_forged_one_is_refused_given_the_ca() -> None:
+    world = world_today()
+    content = await bundle_of(world, seal=OPERATOR, fetched_at=TODAY)
+    bundle = parse_bundle(raw(content), CA.cert_pem)
+    assert bundle.seal is not None and bundle.seal.checked and bundle.seal.sealed_by == "agency:ie-operator@ie"
+    unchecked = parse_bundle(raw(content))
+    assert unchecked.seal is not None and not unchecked.seal.checked
+    report = await verified(world, content, TODAY)
+    seal = report["trust_bundle"]["seal"]
+    assert report["verdict"] == "valid" and seal["checked"] is False and "--trust-ca" in seal["note"]
+    forged = json.loads(raw(content))  # a forger edits the content and recomputes the digest, not the seal
+    forged["limits"]["registry_max_age_seconds"] = 10 * 365 * 86_400
+    forged["digest"] = digest_of(forged)
+    parse_bundle(raw(forged))  # the digest alone cannot tell
+    with pytest.raises(TrustBundleError) as refused:
+        parse_bundle(raw(forged), CA.cert_pem)
+    assert refused.value.reason is BundleRefusal.SEAL_INVALID and "agency:ie-operator@ie" in str(refused.value)
+
+
+@pytest.mark.parametrize(("sealer", "reason"), [
+    (None, BundleRefusal.NOT_SEALED),
+    (pki.create_client_cert(pki.create_ca("another CA"), "ie-operator", "ie", pki.ROLE_AGENCY),
+     BundleRefusal.SEAL_UNTRUSTED),
+    (pki.create_server_cert(CA, "microcred-services"), BundleRefusal.SEAL_UNTRUSTED),
+])
+async def test_given_the_ca_an_unsealed_or_foreign_sealed_bundle_is_refused(sealer: pki.CertifiedKey | None,
+                                                                           reason: BundleRefusal) -> None:
+    content = await bundle_of(world_today(), seal=sealer, fetched_at=TODAY)
+    with pytest.raises(TrustBundleError) as refused:
+        parse_bundle(raw(content), CA.cert_pem)
+    assert refused.value.reason is reason
+
+
+async def test_a_seal_by_a_certificate_not_valid_at_creation_is_untrusted() -> None:
+    content = await bundle_of(World(), seal=OPERATOR, fetched_at=datetime(2001, 1, 1, tzinfo=UTC))
+    with pytest.raises(TrustBundleError) as refused:
+        parse_bundle(raw(content), CA.cert_pem)
+    assert refused.value.reason is BundleRefusal.SEAL_UNTRUSTED and "not valid when" in str(refused.value)
 
 
 @pytest.mark.parametrize(("data", "reason"), [
@@ -266,21 +321,31 @@ def test_durations_and_list_ids() -> None:
 
 
 def test_mcred_verify_with_a_trust_bundle(tmp_path: Path) -> None:
-    world = World()
+    world = world_today()
     bundle_file, credential_file = tmp_path / "trust.json", tmp_path / "vc.json"
-    content = asyncio.run(bundle_of(world))
+    content = asyncio.run(bundle_of(world, seal=OPERATOR, fetched_at=TODAY))
     bundle_file.write_text(json.dumps(content))
+    ca_file = tmp_path / "ca.crt"
+    ca_file.write_bytes(CA.cert_pem)
     credential_file.write_text(json.dumps(world.credential()))
     runner = CliRunner()
-    at = (NOW + timedelta(minutes=5)).isoformat()
-    done = runner.invoke(app, ["verify", "--trust-bundle", str(bundle_file), "--at", at, str(credential_file)])
+    at = (TODAY + timedelta(minutes=5)).isoformat()
+    done = runner.invoke(app, ["verify", "--trust-bundle", str(bundle_file), "--trust-ca", str(ca_file), "--at", at,
+                               str(credential_file)])
     assert done.exit_code == 0, done.output
     report = json.loads(done.stdout)
     assert report["verdict"] == "valid" and report["trust_bundle"]["registry"]["age"] == "5m00s"
-    late = (NOW + timedelta(hours=2)).isoformat()  # past the lists' own validUntil (one hour)
+    assert report["trust_bundle"]["seal"] == {"sealed": True, "checked": True, "sealed_by": "agency:ie-operator@ie",
+                                              "certificate_sha256": pki.certificate_sha256(OPERATOR.cert_pem)}
+    other_ca = tmp_path / "other-ca.crt"
+    other_ca.write_bytes(pki.create_ca("another CA").cert_pem)
+    done = runner.invoke(app, ["verify", "--trust-bundle", str(bundle_file), "--trust-ca", str(other_ca), "--at", at,
+                               str(credential_file)])
+    assert done.exit_code == 2 and "SEAL_UNTRUSTED" in done.output
+    late = (TODAY + timedelta(hours=2)).isoformat()  # past the lists' own validUntil (one hour)
     done = runner.invoke(app, ["verify", "--trust-bundle", str(bundle_file), "--at", late, str(credential_file)])
     assert done.exit_code == 3 and json.loads(done.stdout)["verdict"] == "undetermined"
-    content["created_at"] = (NOW - timedelta(days=1)).isoformat()
+    content["created_at"] = (TODAY - timedelta(days=1)).isoformat()
     bundle_file.write_text(json.dumps(content))
     done = runner.invoke(app, ["verify", "--trust-bundle", str(bundle_file), "--at", at, str(credential_file)])
     assert done.exit_code == 2 and "DIGEST_MISMATCH" in done.output and '"verdict"' not in done.output
