@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -352,3 +353,38 @@ def test_mcred_verify_with_a_trust_bundle(tmp_path: Path) -> None:
     done = runner.invoke(app, ["verify", "--trust-bundle", str(bundle_file), "--gateway", "http://x",
                                str(credential_file)])
     assert done.exit_code == 2
+
+
+def test_export_reads_every_list_of_each_issuer_across_gaps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``trust export`` walks ``{issuer}-{purpose}-{n}`` until three numbers in a row are absent, waits out a 503
+    (lists being rebuilt), and takes the Token Status List of each revocation list when it is served."""
+    from microcred.cli import trust
+    from microcred.gen.microcred.v1 import registry_pb2
+
+    served = {"/status/uni-a-revocation-0", "/status/uni-a-revocation-2", "/status/uni-a-suspension-0",
+              "/token-status/uni-a-revocation-0"}
+    busy = {"/status/uni-a-suspension-0": 1}
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        asked.append(path)
+        if busy.get(path, 0) > 0:
+            busy[path] -= 1
+            return httpx.Response(503, headers={"retry-after": "0"})
+        if path not in served:
+            return httpx.Response(404)
+        if path.startswith("/token-status/"):
+            return httpx.Response(200, text="eyJ.token.sig\n")
+        return httpx.Response(200, json={"id": f"https://status.example{path}", "validUntil": "2030-01-01T00:00:00Z"})
+
+    monkeypatch.setattr(trust.time, "sleep", lambda seconds: None)
+    with httpx.Client(transport=httpx.MockTransport(answer), base_url="https://status.example") as http:
+        lists, tokens = trust._read_lists(http, "https://status.example", [registry_pb2.Issuer(issuer_id="uni-a")],
+                                          timedelta(minutes=5))
+    assert sorted(f.url.rsplit("/", 1)[1] for f in lists) == ["uni-a-revocation-0", "uni-a-revocation-2",
+                                                               "uni-a-suspension-0"]
+    assert all(f.max_age == timedelta(minutes=5) for f in lists)
+    assert [t.token for t in tokens] == ["eyJ.token.sig"]
+    assert "/status/uni-a-revocation-5" in asked and "/status/uni-a-revocation-6" not in asked
+    assert asked.count("/status/uni-a-suspension-0") == 2
