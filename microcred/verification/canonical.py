@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-from microcred.credential.canon import TemplateCanonicalizer, shape_of
+from microcred.credential.canon import Shape, TemplateCanonicalizer
 from microcred.credential.rdfc_template import with_sentinels
+from microcred.jsonld.compacted import ShapeKey, shape_key
 from microcred.jsonld.loader import (
     CanonicalizationError,
     ContextIntegrityError,
@@ -222,20 +223,30 @@ class Canonicalizer:
         # processed again. Few, because a result (expansion included) is large.
         self._recent = ResultCache(recent)
 
-    async def process(self, document: Mapping[str, Any], digest: str | None = None) -> Processed:
+    async def process(self, document: Mapping[str, Any], digest: str | None = None,
+                      shape: ShapeKey | None = None) -> Processed:
         """``document``'s canonical N-Quads and expansion; raises the loader's errors or :class:`TooComplex`.
-        ``digest``: a digest of the document's bytes (:func:`~.cache.document_digest`), to reuse a recent result."""
+        ``digest``: a digest of the document's bytes (:func:`~.cache.document_digest`), to reuse a recent result;
+        ``shape``: the document's :func:`~microcred.jsonld.compacted.shape_key` when the caller has it (from the
+        compaction walk, :func:`~microcred.jsonld.compacted.read_compacted`)."""
         if digest is not None:
             kept = self._recent.get(digest)
             if isinstance(kept, Processed):
                 return kept
-            processed = await self._process(document)
+            processed = await self._process(document, shape)
             self._recent.put(digest, processed)
             return processed
-        return await self._process(document)
+        return await self._process(document, shape)
 
-    async def _process(self, document: Mapping[str, Any]) -> Processed:
-        shape = shape_of(document)
+    async def _process(self, document: Mapping[str, Any], given: ShapeKey | None) -> Processed:
+        # The shape key is injective (microcred.jsonld.compacted): a template is only ever applied to a document
+        # that differs from the one it was learnt from in its string values. A document without a shape (a key
+        # that would make it ambiguous) is pyld's, always.
+        found = given or shape_key(document)
+        if found is None:
+            (nquads, expanded), _ = await self.runner.run(document, None)
+            return Processed(nquads, expanded)
+        shape = Shape(*found)
         hit = self.templates.known(shape)
         if hit is not None and hit[1] is not None:
             return Processed(hit[0], hit[1])

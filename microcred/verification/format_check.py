@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from microcred import vcdm
-from microcred.jsonld.compacted import TOO_COMPLEX, compaction_problem
+from microcred.jsonld.compacted import TOO_COMPLEX, Refusal, ShapeKey, compaction_problem, read_compacted
 from microcred.jsonld.loader import (
     CanonicalizationError,
     ContextIntegrityError,
@@ -201,10 +201,16 @@ def check_format(document: Any, *, presentation: bool = False, digest: str | Non
     return result
 
 
-def refusal(document: Mapping[str, Any]) -> CheckResult | None:
+def refusal(document: Mapping[str, Any]) -> tuple[CheckResult | None, ShapeKey | None]:
     """FORMAT ``invalid`` NOT_COMPACTED or ``unknown`` TOO_COMPLEX when the document is not read at all (see
-    :mod:`microcred.jsonld.compacted`), else None. Cheap: one pass over the JSON, no JSON-LD processing."""
-    refused = compaction_problem(document)
+    :mod:`microcred.jsonld.compacted`), else None; and, from the same walk, the shape of the document without its
+    proof (:func:`microcred.jsonld.compacted.read_compacted`: None for a presentation or a refused document).
+    Cheap: one pass over the JSON, no JSON-LD processing."""
+    refused, shape = read_compacted(document)
+    return _refusal(refused), shape
+
+
+def _refusal(refused: Refusal | None) -> CheckResult | None:
     if refused is None:
         return None
     if refused.reason == TOO_COMPLEX:
@@ -214,7 +220,7 @@ def refusal(document: Mapping[str, Any]) -> CheckResult | None:
 
 def _check(document: Mapping[str, Any], presentation: bool, given: list[Any] | Exception | None,
            compacted: bool = False) -> CheckResult:
-    problem = _context_problem(document) or (None if compacted else refusal(document))
+    problem = _context_problem(document) or (None if compacted else _refusal(compaction_problem(document)))
     if problem is not None:
         return problem
     version = version_of(document) or "2.0"

@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Any, TypeVar, cast
 
 from microcred.credential.eu_elements import EUElements, read_eu_elements
+from microcred.jsonld.compacted import ShapeKey
 from microcred.jsonld.loader import CanonicalizationError, ContextIntegrityError, RemoteContextRefused
 from microcred.vcdm import version_of
 from microcred.verification.accreditation import check_accreditation
@@ -80,6 +81,8 @@ class Subject:
     """The proof-less document's canonical N-Quads and expansion, or the error computing them."""
     walked: bool = False
     """The compaction rule passed this document (a presentation's walk covers its embedded credentials)."""
+    shape: ShapeKey | None = None
+    """The proof-less document's shape, from the compaction walk (None: not taken there)."""
     refused: bool = False
     """A fatal row refused the document: nothing after it is read."""
     proof: ProofCheck | None = None
@@ -139,7 +142,7 @@ async def process(subject: Subject) -> None:
     unsecured = {k: v for k, v in subject.document.items() if k != "proof"}
     try:
         subject.processed = await (subject.ports.canon or default_canonicalizer()).process(
-            unsecured, digest=subject.digest)
+            unsecured, digest=subject.digest, shape=subject.shape)
     except (CanonicalizationError, RemoteContextRefused, ContextIntegrityError) as exc:
         subject.processed = exc
 
@@ -148,7 +151,7 @@ async def read_credential(subject: Subject) -> CheckResult | None:
     """Before a credential's rows run: FORMAT's refusal of it (unless its presentation's walk passed it), else
     None once it is processed. A presentation is read by its FORMAT row instead."""
     if not subject.walked:
-        refused = refusal(subject.document)
+        refused, subject.shape = refusal(subject.document)
         if refused is not None:
             subject.refused = True
             return refused
@@ -159,7 +162,7 @@ async def read_credential(subject: Subject) -> CheckResult | None:
 async def _format(s: Subject) -> list[CheckResult]:
     presentation = s.scope is Scope.PRESENTATION
     if presentation:  # a credential was refused (or walked) and processed before its rows run (pipeline)
-        refused = refusal(s.document)
+        refused, _ = refusal(s.document)
         if refused is not None:
             s.refused = True
             return [refused]
