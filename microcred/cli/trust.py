@@ -35,6 +35,7 @@ from typing import Any
 import grpc
 import httpx
 import typer
+from cryptography import x509
 
 from microcred.cli.grpc_client import CERT_NAME, JSON, TLS_DIR, connect, emit, fail, run_call
 from microcred.gen.microcred.v1 import registry_pb2, registry_pb2_grpc
@@ -239,7 +240,8 @@ def export_command(
 
 
 def verify_with_bundle(document: Any, bundle_file: Path, at: datetime | None, challenge: str | None,
-                       domain: str | None, trust_ca: Path | None = None) -> dict[str, Any]:
+                       domain: str | None, trust_ca: Path | None = None,
+                       x509_anchors: tuple[x509.Certificate, ...] = ()) -> dict[str, Any]:
     """``mcred verify --trust-bundle``: the report (plus ``trust_bundle``: its seal and how fresh each part used
     was), computed from the bundle alone; a refused bundle exits 2 naming the reason. With ``trust_ca`` (the
     platform CA certificate) the bundle must be sealed by a client certificate it issued."""
@@ -257,6 +259,7 @@ def verify_with_bundle(document: Any, bundle_file: Path, at: datetime | None, ch
         fail(f"trust bundle refused: {exc}")
     moment = at or datetime.now(UTC)
     used = bundle_ports(bundle, moment)
+    used.ports.x509_anchors = x509_anchors  # SD-JWT VC issuers' CAs (the bundle holds their Status List Tokens)
     report = asyncio.run(verify(document, used.ports, moment, challenge=challenge, domain=domain)).to_dict()
     report["trust_bundle"] = freshness(used)
     return report

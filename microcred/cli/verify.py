@@ -35,9 +35,12 @@ from typing import Any
 
 import httpx
 import typer
+from cryptography import x509
 
 from microcred.cli.audit import parse_moment
 from microcred.cli.trust import verify_with_bundle
+from microcred.sdjwt.verify import looks_like_sd_jwt
+from microcred.sdjwt.x5c import load_certificates
 from microcred.verification import Verdict, VerificationPorts, VerificationReport, verify
 from microcred.verification.keys import ChainKeyResolver, ControllerDocumentResolver, DidKeyResolver
 from microcred.verification.ports import KeyResolver
@@ -93,9 +96,37 @@ class FileStatusSource:
         return credential, datetime.now(UTC)
 
 
+class OnlineTokenSource:
+    """Status List Tokens (SD-JWT VCs) fetched as the credential names them (online ``mcred verify`` only)."""
+
+    async def get(self, uri: str) -> tuple[str, datetime] | None:
+        """The token at ``uri``, or None when it cannot be fetched (the status is then unknown)."""
+        if not uri.startswith(("https://", "http://")):
+            return None
+        try:
+            async with httpx.AsyncClient(timeout=10.0) as client:
+                response = await client.get(uri, headers={"accept": "application/statuslist+jwt"})
+        except httpx.HTTPError:
+            return None
+        return (response.text.strip(), datetime.now(UTC)) if response.status_code == 200 else None
+
+
+def _anchors(path: Path | None) -> tuple[x509.Certificate, ...]:
+    if path is None:
+        return ()
+    try:
+        return tuple(load_certificates(path.read_bytes()))
+    except (OSError, ValueError) as exc:
+        typer.echo(f"cannot read the X.509 trust anchors {path}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _load(file: Path) -> Any:
+    """The JSON document in ``file``, or the compact SD-JWT VC it holds (as text)."""
     try:
         text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+        if looks_like_sd_jwt(text):
+            return text.strip()
         return json.loads(text)
     except (OSError, ValueError) as exc:
         typer.echo(f"cannot read {file}: {exc}", err=True)
@@ -113,12 +144,13 @@ def _split_bundle(data: Any) -> tuple[Any, list[Mapping[str, Any]]]:
 
 async def _local(document: Any, bundled: list[Mapping[str, Any]], offline: bool,
                  controllers: list[Mapping[str, Any]], challenge: str | None, domain: str | None,
-                 now: datetime | None = None) -> dict[str, Any]:
+                 now: datetime | None = None, anchors: tuple[x509.Certificate, ...] = ()) -> dict[str, Any]:
     resolvers: list[KeyResolver] = [DidKeyResolver()]
     if controllers:
         resolvers.append(ControllerDocumentResolver(controllers))
     ports = VerificationPorts(keys=ChainKeyResolver(*resolvers),
-                              status=FileStatusSource(bundled, _cache_dir(), online=not offline))
+                              status=FileStatusSource(bundled, _cache_dir(), online=not offline),
+                              x509_anchors=anchors, token_status=None if offline else OnlineTokenSource())
     report: VerificationReport = await verify(document, ports, now, challenge=challenge, domain=domain)
     return report.to_dict()
 
@@ -126,7 +158,8 @@ async def _local(document: Any, bundled: list[Mapping[str, Any]], offline: bool,
 def _remote(document: Any, gateway: str, challenge: str | None, domain: str | None) -> dict[str, Any]:
     params = {k: v for k, v in (("challenge", challenge), ("domain", domain)) if v is not None}
     try:
-        response = httpx.post(gateway.rstrip("/") + "/v1/verify", json=document, params=params, timeout=30)
+        body_out = {"credential": document} if isinstance(document, str) else document  # an SD-JWT VC
+        response = httpx.post(gateway.rstrip("/") + "/v1/verify", json=body_out, params=params, timeout=30)
         body: dict[str, Any] = response.json()
     except (httpx.HTTPError, ValueError) as exc:
         typer.echo(f"gateway {gateway}: {exc}", err=True)
@@ -150,6 +183,9 @@ def verify_command(
     trust_ca: Path | None = typer.Option(None, "--trust-ca", envvar="MICROCRED_TRUST_CA",
                                          help="the platform CA certificate: the trust bundle must be sealed by a "
                                               "client certificate it issued"),
+    x509_anchors: Path | None = typer.Option(None, "--x509-anchors", envvar="MICROCRED_X509_TRUST_ANCHORS_FILE",
+                                             help="PEM file of the CA certificates SD-JWT VC issuers' x5c chains "
+                                                  "must reach (the agencies' CAs)"),
 ) -> None:
     """Verify a credential or presentation and print the report as JSON (exit 0 valid, 1 invalid, 3 undetermined).
 
@@ -158,6 +194,7 @@ def verify_command(
       mcred verify credential.json --gateway https://verify.example
       mcred verify --trust-bundle trust.json --trust-ca ca.crt credential.json
       mcred verify --trust-bundle trust.json --at 2026-12-05T09:00:00Z credential.json
+      mcred verify --x509-anchors agency-ca.pem credential.sd-jwt   (an SD-JWT VC, compact form)
     """
     moment = parse_moment(at, "--at")
     document, bundled = _split_bundle(_load(file))
@@ -165,7 +202,8 @@ def verify_command(
         if gateway is not None:
             typer.echo("--trust-bundle and --gateway exclude each other", err=True)
             raise typer.Exit(2)
-        report = verify_with_bundle(document, trust_bundle, moment, challenge, domain, trust_ca)
+        report = verify_with_bundle(document, trust_bundle, moment, challenge, domain, trust_ca,
+                                    _anchors(x509_anchors))
     elif gateway is not None and not offline:
         if moment is not None:
             typer.echo("--at cannot be used with --gateway (the gateway verifies now)", err=True)
@@ -176,6 +214,7 @@ def verify_command(
         if not isinstance(documents, list):
             typer.echo(f"{controllers} must hold a JSON list of controller documents", err=True)
             raise typer.Exit(2)
-        report = asyncio.run(_local(document, bundled, offline, documents, challenge, domain, moment))
+        report = asyncio.run(_local(document, bundled, offline, documents, challenge, domain, moment,
+                                    _anchors(x509_anchors)))
     typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     raise typer.Exit(EXIT_CODES.get(Verdict(report.get("verdict", "undetermined")), 3))

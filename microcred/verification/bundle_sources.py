@@ -29,9 +29,16 @@ from microcred.registry.memory import InMemoryRegistry
 from microcred.registry.ports import IssuanceDecision, KeyResolution
 from microcred.verification.keys import ChainKeyResolver, DidKeyResolver, RegistryKeyResolver
 from microcred.verification.ports import KeyLookup, KeyLookupProblem, VerificationPorts
-from microcred.verification.trust_bundle import FetchedList, TrustBundle, freshness_problem, human_duration
+from microcred.verification.trust_bundle import (
+    FetchedList,
+    FetchedToken,
+    TrustBundle,
+    freshness_problem,
+    human_duration,
+)
 
-__all__ = ["BundleKeyResolver", "BundleRegistry", "BundleStatusSource", "TrustBundleTooOld", "bundle_ports",
+__all__ = ["BundleKeyResolver", "BundleRegistry", "BundleStatusSource", "BundleTokenSource", "TrustBundleTooOld",
+           "bundle_ports",
            "freshness"]
 
 
@@ -115,6 +122,19 @@ class ListUse:
     problem: str | None
 
 
+class BundleTokenSource:
+    """TokenStatusSource over the bundle's Status List Tokens (SD-JWT VCs). No age limit is added here: a token
+    carries its own ``exp``, which the status check holds against the verification time (expired: unknown)."""
+
+    def __init__(self, tokens: Mapping[str, FetchedToken]) -> None:
+        self._tokens = tokens
+
+    async def get(self, uri: str) -> tuple[str, datetime] | None:
+        """The token for ``uri`` and when it was fetched, or None when the bundle has none."""
+        kept = self._tokens.get(uri)
+        return None if kept is None else (kept.token, kept.fetched_at)
+
+
 class BundleStatusSource:
     """StatusListSource over the bundle's lists; records every list asked for (:attr:`used`)."""
 
@@ -152,7 +172,8 @@ class BundlePorts:
             keys=ChainKeyResolver(DidKeyResolver(), BundleKeyResolver(self.registry)),
             status=self.status, trust=self.registry,
             # lists must be signed by the revocation service's did:key as the gateway requires (when recorded)
-            status_list_signers=self.bundle.status_signers or None)
+            status_list_signers=self.bundle.status_signers or None,
+            token_status=BundleTokenSource(self.bundle.token_status_lists))
 
 
 def bundle_ports(bundle: TrustBundle, at: datetime) -> BundlePorts:
