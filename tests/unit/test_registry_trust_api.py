@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.registry.memory import InMemoryRegistry
+from microcred.sdjwt.type_metadata import VCT, integrity, integrity_matches, type_metadata_bytes
 from services.verifier.api.trust import render_html, trust_list, trust_router
 from tests.contract.registry import (
     MemoryHarness,
@@ -120,6 +122,14 @@ async def test_did_documents(client: httpx.AsyncClient) -> None:
     assert "revoked" in doc["verificationMethod"][0]
     for missing in ("nobody", "evil", "..%2Fetc"):
         assert (await client.get(f"/issuers/{missing}/did.json")).status_code == 404, missing
+
+
+async def test_the_sd_jwt_vc_type_metadata_is_served_byte_for_byte(client: httpx.AsyncClient) -> None:
+    response = await client.get(urlsplit(VCT).path)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    assert response.content == type_metadata_bytes()
+    assert integrity_matches(response.content, integrity(type_metadata_bytes()))
+    assert response.json()["vct"] == VCT
 
 
 def test_render_html_of_an_empty_registry() -> None:

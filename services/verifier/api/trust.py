@@ -8,6 +8,8 @@
 * ``GET /trust-list.html`` -- the same as a plain, accessible English page (no scripts, real tables with
   captions and header cells), for people who want to know who vouches for a credential.
 * ``GET /issuers/{issuer_id}/did.json`` -- the issuer's did:web document (all keys, retired ones ``revoked``).
+* ``GET /vct/eu-micro-credential/v1`` -- the SD-JWT VC Type Metadata of our ``vct``, byte for byte what
+  ``vct#integrity`` covers (where the platform is served at the ``vct``'s host, the ``vct`` resolves here).
 
 Everything comes from a :class:`~microcred.registry.ports.RegistryReader` (the Redis read model in production),
 so the pages show what the registry events say, no more.
@@ -18,9 +20,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from google.protobuf import timestamp_pb2
 
 from microcred.gen.microcred.v1 import elements_pb2, registry_pb2
@@ -28,6 +31,7 @@ from microcred.model import vocab
 from microcred.registry import domain
 from microcred.registry.did_web import build_did_document
 from microcred.registry.ports import RegistryReader
+from microcred.sdjwt.type_metadata import VCT, type_metadata_bytes
 
 CACHE = "public, max-age=30"
 _STATUS = {domain.ACTIVE: "active", domain.SUSPENDED: "suspended", domain.WITHDRAWN: "withdrawn"}
@@ -175,5 +179,10 @@ def trust_router(registry: RegistryReader) -> APIRouter:
             raise HTTPException(status_code=404, detail=f"no did:web issuer {issuer_id!r}")
         return JSONResponse(build_did_document(issuer), media_type="application/did+ld+json",
                             headers={"Cache-Control": CACHE})
+
+    @router.get(urlsplit(VCT).path, summary="Type Metadata of the EU micro-credential SD-JWT VC type (vct)")
+    async def get_type_metadata() -> Response:
+        # the exact bytes that vct#integrity in every credential covers: served, never re-serialised
+        return Response(type_metadata_bytes(), media_type="application/json", headers={"Cache-Control": CACHE})
 
     return router
