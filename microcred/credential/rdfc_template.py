@@ -125,9 +125,11 @@ class Template:
     def serialize(self, label: dict[str, str]) -> str:
         """The sorted canonical N-Quads of the last :meth:`fill`, blank nodes relabelled."""
         text = self._lines % self._pick(self._filled + [label.get(c, c) for c in self.constants])
-        lines = [line + "\n" for line in text[:-1].split("\n")]  # not splitlines(): U+2028 is no line break
+        # Sorted without their line ends: the same order, as no N-Quads line is a proper prefix of another (each
+        # ends with " ." after a whole term), and no copy of every line with its "\n" (a third of the time).
+        lines = text[:-1].split("\n")  # not splitlines(): U+2028 is no line break
         lines.sort()
-        return "".join(lines)
+        return "\n".join(lines) + "\n"
 
     def first_degree_hash(self, b: int, quads: list[tuple[str, str, str]], values: list[str]) -> str:
         """Hash First Degree Quads of blank node ``b`` (memoised on the values it depends on)."""
