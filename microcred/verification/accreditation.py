@@ -20,13 +20,13 @@ import re
 import time
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from microcred.gen.microcred.v1 import registry_pb2
 from microcred.model import vocab
 from microcred.registry.did_web import did_web_of_https
 from microcred.registry.domain import authorize
-from microcred.registry.ports import IssuanceRefusal, RegistryReader
+from microcred.registry.ports import IssuanceDecision, IssuanceRefusal, RegistryReader
 from microcred.verification.checks import CheckId, CheckResult, Reason, invalid, unknown, valid
 from microcred.verification.document import as_list, issued_at, issuer_id, subjects
 
@@ -79,6 +79,8 @@ class TrustDirectory:
         self._by_did: dict[str, registry_pb2.Issuer] = {}
         self._agencies: dict[str, tuple[float, registry_pb2.Agency | None]] = {}
         self._loaded = float("-inf")
+        # Results already computed from these very snapshot objects (see check_issuer_accreditation).
+        self.results: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     async def issuer_for(self, did: str) -> registry_pb2.Issuer | None:
         """The registered issuer whose DID (or id) is ``did``."""
@@ -150,16 +152,37 @@ async def check_issuer_accreditation(issuer: str, eqf: int | None, issued: datet
         if registered is None:
             return unknown(_A, Reason.ISSUER_NOT_IN_REGISTRY, issuer=issuer)
         fresh = await directory.issuer(registered.issuer_id)  # the current read model (at most ``fresh_ttl`` old)
+        # The result is a pure function of the snapshot objects read here (every read is made, as before) and of
+        # the credential's issuer, level and date: it is computed once per snapshot (a cohort shares all of
+        # them). The objects are held with the result, so their ids are not reused while it is kept; they are
+        # never modified (registry readers hand out copies, and the directory keeps them as they came).
+        source, key = registered, (issuer, eqf, issued, id(registered), id(fresh))
+        kept = directory.results.get(key)
+        known = kept is not None and kept[0] is registered and kept[1] is fresh
         # the registry's own rules (what RegistryReader.authorize_issuance applies), on the issuer just read
-        decision = authorize(fresh, registered.issuer_id, eqf, issued)
+        decision = None if known else authorize(fresh, registered.issuer_id, eqf, issued)
         registered = fresh or registered
         agency = await directory.agency(registered.agency_id) if registered.agency_id else None
+        if known and kept is not None and kept[2] is agency:
+            return cast("CheckResult", kept[3])
+        if decision is None:
+            decision = authorize(fresh, source.issuer_id, eqf, issued)
     except Exception as exc:  # registry unreadable: could not check
         # The report is public: the error's text (addresses, internals) goes to the log only.
         log.warning("trust registry unreadable", extra={"error": repr(exc)[:300]})
         return unknown(_A, Reason.REGISTRY_UNAVAILABLE, issuer=issuer,
                        problem=f"the trust registry could not be read ({type(exc).__name__})")
-    details = _details(registered, agency, decision.accreditation_id, eqf)
+    result = _decided(decision, _details(registered, agency, decision.accreditation_id, eqf))
+    if len(directory.results) >= _RESULTS_KEPT:
+        directory.results.clear()
+    directory.results[key] = (source, fresh, agency, result)
+    return result
+
+
+_RESULTS_KEPT = 1024
+
+
+def _decided(decision: IssuanceDecision, details: dict[str, Any]) -> CheckResult:
     if decision.allowed:
         return valid(_A, Reason.ACCREDITED, **details)
     reason = _REFUSALS.get(decision.refusal or IssuanceRefusal.NOT_ACCREDITED, Reason.NOT_ACCREDITED)

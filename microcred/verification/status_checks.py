@@ -34,9 +34,9 @@ from microcred.status.errors import (
 from microcred.verification.cache import ResultCache, document_digest
 from microcred.verification.canonical import default_canonicalizer
 from microcred.verification.checks import CheckId, CheckResult, Reason, invalid, unknown, valid
-from microcred.verification.document import as_list, issuer_id, parse_datetime
+from microcred.verification.document import as_list, issuer_id, parse_datetime, proofs
 from microcred.verification.keys import controller_of
-from microcred.verification.ports import VerificationPorts
+from microcred.verification.ports import KeyLookup, VerificationPorts
 from microcred.verification.signature import resolve_proof_keys, verify_cached
 
 __all__ = ["MAX_STATUS_ENTRIES", "check_statuses"]
@@ -190,6 +190,23 @@ async def _list_trusted(list_credential: Mapping[str, Any], ports: VerificationP
         return problem
     digest = _digest(list_credential, cache) if cache is not None else None
     lookups = await resolve_proof_keys(list_credential, ports.keys, now)
+    # The rest is a pure function of the list object and the key lookups just made (a proof with ``expires``
+    # aside): once per list object and lookups, held with the answer so that their ids are not reused.
+    key: tuple[Any, ...] | None = None
+    if cache is not None and not any("expires" in p for p in proofs(list_credential)):
+        key = ("list-trusted", id(list_credential), tuple((m, id(lk)) for m, lk in lookups.items()))
+        hit = cache.get(key)
+        if isinstance(hit, tuple) and hit[0] is list_credential and hit[1] == tuple(lookups.values()):
+            return cast("str | None", hit[2])
+    problem = _signed_by_issuer(list_credential, issuer, lookups, now, digest, cache, nquads)
+    if key is not None and cache is not None:
+        cache.put(key, (list_credential, tuple(lookups.values()), problem))
+    return problem
+
+
+def _signed_by_issuer(list_credential: Mapping[str, Any], issuer: str | None, lookups: Mapping[str, KeyLookup],
+                      now: datetime, digest: str | None, cache: ResultCache | None,
+                      nquads: str | Exception | None) -> str | None:
     outcome = verify_cached(list_credential, lookups, now, digest=digest, cache=cache, nquads=nquads)
     if outcome.verified is not True:
         return f"list proof: {outcome.code.value} {outcome.message}"
