@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
+from google.protobuf.message import DecodeError
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
@@ -96,9 +97,13 @@ def index_key(prefix: str, issuer_id: str) -> str:
     return f"{prefix}:issued:{issuer_id}"
 
 
-def issued_micros(envelope: bytes) -> int:
-    """The issue time of a stored ``CredentialIssued`` envelope, in microseconds (the index's score)."""
-    at = EventEnvelope.FromString(envelope).occurred_at
+def issued_micros(envelope: bytes) -> int | None:
+    """The issue time of a stored ``CredentialIssued`` envelope, in microseconds (the index's score); None for a
+    value that is no envelope (the store keeps values as given: such a record is simply not listed)."""
+    try:
+        at = EventEnvelope.FromString(envelope).occurred_at
+    except DecodeError:
+        return None
     return at.seconds * 1_000_000 + at.nanos // 1000
 
 
@@ -210,7 +215,9 @@ class RedisCredentialStore:
         if missing:
             await self._redis.mset({cred_key(self._prefix, issuer_id, ids[int(n) - 1]): envelopes[ids[int(n) - 1]]
                                     for n in missing})
-        await self._redis.zadd(index_key(self._prefix, issuer_id), {c: issued_micros(e) for c, e in envelopes.items()})
+        scores = {c: at for c, e in envelopes.items() if (at := issued_micros(e)) is not None}
+        if scores:
+            await self._redis.zadd(index_key(self._prefix, issuer_id), scores)
 
     async def page(self, issuer_id: str, cursor: PageCursor, limit: int, since_micros: int | None
                    ) -> tuple[list[bytes], PageCursor | None]:
@@ -307,8 +314,8 @@ class InMemoryCredentialStore:
                    ) -> tuple[list[bytes], PageCursor | None]:
         """As the Redis store pages (newest first; equal times in descending id order, as ``ZREVRANGE``)."""
         self._check_ready()
-        ranked = sorted(((issued_micros(v), cid, v) for (i, cid), v in self.issued.items() if i == issuer_id),
-                        reverse=True)
+        ranked = sorted(((at, cid, v) for (i, cid), v in self.issued.items()
+                         if i == issuer_id and (at := issued_micros(v)) is not None), reverse=True)
         ranked = [r for r in ranked if (cursor.before_micros is None or r[0] <= cursor.before_micros)
                   and (since_micros is None or r[0] >= since_micros)][cursor.skip:]
         page = ranked[:limit]
