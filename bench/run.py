@@ -33,6 +33,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "bench.revocation_visible",
     "bench.verify",
     "bench.wallet_replay",
+    "bench.privacy",
 )
 
 

@@ -6,6 +6,7 @@ Set ``MICROCRED_TEST_KAFKA`` and ``MICROCRED_TEST_REDIS`` to reuse servers that 
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -55,6 +56,14 @@ async def infrastructure(session_dir: Path) -> AsyncIterator[Infrastructure]:
             kafka.stop()
         if redis is not None:
             redis.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def privacy_kek() -> Iterator[None]:
+    """One privacy KEK for every service a test starts, in process or not: the wallet must open what the
+    issuer sealed, whatever data directories the test gives them (docs/privacy.md)."""
+    os.environ.setdefault("MICROCRED_PRIVACY_KEK", base64.b64encode(os.urandom(32)).decode())
+    yield
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ sealed under it), which never opens what was sealed under the old one.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,6 +38,11 @@ class DataKey:
     def aead(self) -> AESGCM:
         """The AES-256-GCM cipher of this key (made once per key object)."""
         return AESGCM(self.key)
+
+    @cached_property
+    def nonce_key(self) -> bytes:
+        """The sub-key of the synthetic nonces (:mod:`microcred.privacy.sealing`)."""
+        return hmac.new(self.key, b"microcred/privacy/v1 synthetic nonce", hashlib.sha256).digest()
 
 
 def new_data_key(pseudonym: str) -> DataKey:

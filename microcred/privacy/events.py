@@ -16,6 +16,7 @@ pseudonyms of every identifier the credential names, so an operator finds the le
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -59,36 +60,51 @@ class Opened:
 class EventPrivacy:
     """Seals and opens the personal part of ``CredentialIssued`` events with the learners' data keys."""
 
-    def __init__(self, keys: DataKeys, pseudonyms: Pseudonymizer) -> None:
+    def __init__(self, keys: DataKeys, pseudonyms: Pseudonymizer, recent: int = 2048) -> None:
         self.keys, self.pseudonyms = keys, pseudonyms
+        # The issuer seals one event up to three times (pending record, publish, issued record), always to the
+        # same bytes (synthetic nonce): the last ``recent`` results are reused, keyed by event id and checked
+        # against the clear payload.
+        self._recent: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
+        self._recent_max = recent
 
     def pseudonym_of(self, event: events_pb2.CredentialIssued) -> str:
         """The learner's pseudonym for ``event`` (in clear or sealed, whichever it carries)."""
         return event.learner_pseudonym or self.pseudonyms.of_identifier(learner_identifier(event))
 
+    def _identities(self, event: events_pb2.CredentialIssued) -> tuple[str, list[str]]:
+        """The learner's pseudonym and tags (each identifier's pseudonym computed once)."""
+        person = event.credential.learner
+        names = {canonical_identifier(did=d) for d in (person.did, event.learner_did) if d.strip()}
+        if person.email.strip():
+            names.add(canonical_identifier(email=person.email))
+        tags = {name: self.pseudonyms.of_identifier(name) for name in names}
+        main = learner_identifier(event)
+        return tags.get(main) or self.pseudonyms.of_identifier(main), sorted(tags.values())
+
     def tags_of(self, event: events_pb2.CredentialIssued) -> list[str]:
         """The pseudonyms of every identifier ``event`` names (its learner's DID and e-mail), sorted."""
-        person = event.credential.learner
-        tags = {self.pseudonyms.of(did=d) for d in (person.did, event.learner_did) if d.strip()}
-        if person.email.strip():
-            tags.add(self.pseudonyms.of(email=person.email))
-        return sorted(tags)
+        return self._identities(event)[1]
 
     async def seal(self, envelopes: Sequence[EventEnvelope]) -> list[EventEnvelope]:
         """The envelopes with every ``CredentialIssued``'s personal fields sealed (new objects for those; others,
         and events already sealed, returned as they are). One data-key round trip for the whole batch."""
-        todo: list[tuple[int, events_pb2.CredentialIssued, str]] = []
+        todo: list[tuple[int, events_pb2.CredentialIssued, str, list[str]]] = []
+        out = list(envelopes)
         for i, envelope in enumerate(envelopes):
             if envelope.payload_type != _ISSUED:
                 continue
+            known = self._recent.get(envelope.event_id)
+            if known is not None and known[0] == envelope.payload:
+                out[i] = self._with_payload(envelope, known[1])
+                continue
             event = events_pb2.CredentialIssued.FromString(envelope.payload)
             if _has_personal(event):
-                todo.append((i, event, self.pseudonym_of(event)))
+                todo.append((i, event, *self._identities(event)))
         if not todo:
-            return list(envelopes)
-        keys = await self.keys.ensure(p for _, _, p in todo)
-        out = list(envelopes)
-        for i, event, pseudonym in todo:
+            return out
+        keys = await self.keys.ensure(p for _, _, p, _ in todo)
+        for i, event, pseudonym, tags in todo:
             personal = events_pb2.CredentialIssued(learner_did=event.learner_did,
                                                    credential_json=event.credential_json)
             if event.HasField("learner_hashed_id"):
@@ -98,14 +114,30 @@ class EventPrivacy:
             for name in PERSONAL_FIELDS:
                 event.ClearField(name)
             event.learner_pseudonym = pseudonym
-            event.learner_tags[:] = self.tags_of(personal)
+            event.learner_tags[:] = tags
             event.sealed_personal = seal(keys[pseudonym], personal.SerializeToString(deterministic=True),
                                          envelopes[i].event_id)
-            sealed = EventEnvelope()
-            sealed.CopyFrom(envelopes[i])
-            sealed.payload = event.SerializeToString(deterministic=True)
-            out[i] = sealed
+            payload = event.SerializeToString(deterministic=True)
+            self._remember(envelopes[i].event_id, envelopes[i].payload, payload)
+            out[i] = self._with_payload(envelopes[i], payload)
         return out
+
+    @staticmethod
+    def _with_payload(envelope: EventEnvelope, payload: bytes) -> EventEnvelope:
+        sealed = EventEnvelope()
+        sealed.CopyFrom(envelope)
+        sealed.payload = payload
+        return sealed
+
+    def _remember(self, event_id: str, clear: bytes, sealed: bytes) -> None:
+        self._recent[event_id] = (clear, sealed)
+        self._recent.move_to_end(event_id)
+        while len(self._recent) > self._recent_max:
+            self._recent.popitem(last=False)
+
+    def forget(self) -> None:
+        """Drop the remembered seals (after an erasure, nothing is reused under a destroyed key)."""
+        self._recent.clear()
 
     async def open(self, items: Sequence[tuple[EventEnvelope, events_pb2.CredentialIssued]]) -> list[Opened]:
         """Each event with its personal part opened (a copy), or erased when its learner's key is gone or the

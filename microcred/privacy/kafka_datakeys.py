@@ -5,9 +5,9 @@ Where the keys live (the argument is in ``docs/privacy.md``):
 * **Kafka, ``microcred.learnerkeys.v1``** (:data:`~microcred.kafka.topics.LEARNER_KEYS`) is the truth: one record
   per pseudonym, value ``0x01 || wrapped key`` (wrapped under the privacy KEK, :mod:`microcred.privacy.wrapping`).
   Destroying a key appends a tombstone; the topic's compaction settings bound the time until the wrapped key is
-  gone from every segment file of every replica. Kafka rolls a segment only when a record is appended, so
-  :meth:`KafkaDataKeys.nudge` appends a no-op tombstone (key ``__roll__``), run every few minutes by the service
-  that owns erasure (:func:`roll_nudger`).
+  gone from every segment file of every replica. Kafka rolls a segment only when a record is appended to its
+  partition, so :meth:`KafkaDataKeys.nudge` appends a no-op tombstone (key ``__roll__``) to every partition, run
+  every few minutes by the service that owns erasure (:func:`roll_nudger`).
 * **Redis** caches the wrapped keys (``{prefix}:dk:{pseudonym}``), so issuing and consuming cost one round trip per
   batch, never a Kafka read. A sentinel (``{prefix}:dk:loaded``) says the cache holds the whole topic; when it is
   missing (Redis wiped) the cache is loaded again from the topic before any answer. A cached value is ``P`` +
@@ -89,11 +89,15 @@ class KafkaDataKeys:
         values = await self._read(wanted)
         missing = [p for p in wanted if values.get(p) is None]
         if missing:
+            made = {p: _PENDING + self._wrapper.wrap(new_data_key(p).key, p) for p in missing}
             async with self._redis.pipeline(transaction=False) as pipe:
-                for p in missing:
-                    pipe.set(self._key(p), _PENDING + self._wrapper.wrap(new_data_key(p).key, p), nx=True)
-                await pipe.execute()
-            values.update(await self._read(missing))  # the winners, ours or another replica's
+                for p, value in made.items():
+                    pipe.set(self._key(p), value, nx=True)
+                won = await pipe.execute()
+            values.update({p: made[p] for p, ok in zip(missing, won, strict=True) if ok})
+            lost = [p for p, ok in zip(missing, won, strict=True) if not ok]
+            if lost:
+                values.update(await self._read(lost))  # another replica's key won: use it
         pending = {p: v[1:] for p, v in values.items() if v is not None and v[:1] == _PENDING}
         if pending:
             await self._publish([(p, _FORMAT + wrapped) for p, wrapped in pending.items()])
@@ -120,8 +124,16 @@ class KafkaDataKeys:
         return existed
 
     async def nudge(self) -> None:
-        """Append a no-op tombstone, so that Kafka rolls the active segment once ``segment.ms`` has passed."""
-        await self._publish([(ROLL_KEY, None)])
+        """Append a no-op tombstone to every partition, so that Kafka rolls each active segment once its roll
+        deadline has passed (a roll happens only on an append to that partition)."""
+        partitions = sorted(await self._producer.partitions_for(self.topic))
+        try:
+            async with asyncio.timeout(self._timeout):
+                futures = [await self._producer.send(self.topic, None, key=ROLL_KEY.encode(), partition=p)
+                           for p in partitions]
+                await asyncio.gather(*futures)
+        except TimeoutError:
+            raise DataKeysUnavailable("the learner key topic did not acknowledge the nudge") from None
 
     # --------------------------------------------------------------------------------------------- internals
 
@@ -140,9 +152,11 @@ class KafkaDataKeys:
             try:
                 keys[p] = DataKey(p, self._wrapper.unwrap(value[1:], p))
             except UnwrapError:
-                # Another KEK, or a value altered in Redis: this learner's data cannot be read here. Never fatal
-                # for the others; an operator sees it (the pseudonym is not personal data).
+                # Almost always a service given another privacy KEK than the issuer's. Treating the key as
+                # destroyed would silently drop the learner's data (as if erased): refuse, retriably, instead.
                 log.error("a learner data key does not unwrap under this KEK", extra={"pseudonym": p})
+                raise DataKeysUnavailable("a learner data key does not unwrap under this service's privacy KEK "
+                                          "(MICROCRED_PRIVACY_KEK must be the issuer's)") from None
         return keys
 
     async def _publish(self, records: list[tuple[str, bytes | None]]) -> None:

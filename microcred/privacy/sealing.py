@@ -37,8 +37,8 @@ def associated_data(pseudonym: str, context: str) -> bytes:
 def seal(key: DataKey, plaintext: bytes, context: str) -> bytes:
     """``plaintext`` sealed under ``key`` for ``context``."""
     aad = associated_data(key.pseudonym, context)
-    mac_key = hmac.new(key.key, b"microcred/privacy/v1 synthetic nonce", hashlib.sha256).digest()
-    nonce = hmac.new(mac_key, len(aad).to_bytes(4, "big") + aad + plaintext, hashlib.sha256).digest()[:_NONCE_LEN]
+    nonce = hmac.new(key.nonce_key, len(aad).to_bytes(4, "big") + aad + plaintext,
+                     hashlib.sha256).digest()[:_NONCE_LEN]
     return _VERSION + nonce + key.aead.encrypt(nonce, plaintext, aad)
 
 

@@ -118,3 +118,15 @@ async def test_events_without_personal_data_and_old_clear_events_pass_as_they_ar
     old = events_pb2.CredentialIssued(credential_id="c2", credential_json="{}")
     [opened] = await r.privacy.open([(EventEnvelope(event_id="e2"), old)])
     assert opened.payload is old and not opened.erased
+
+
+def test_an_erasure_is_audited_under_the_pseudonym() -> None:
+    from microcred.events.envelope import new_envelope
+    from services.issuer.audit.entries import audit_entry
+
+    erased = events_pb2.LearnerErased(learner_pseudonym="lp_" + "a" * 64, reason="GDPR Art. 17 request",
+                                      actor="agency:op@ie", credential_ids=["urn:uuid:1"])
+    envelope = new_envelope(erased, subject=erased.learner_pseudonym, tenant="ie", actor="agency:op@ie")
+    entry = audit_entry(envelope, erased)
+    assert entry is not None and entry.action == "LearnerErased" and entry.subject == erased.learner_pseudonym
+    assert entry.reason == "GDPR Art. 17 request" and entry.actor == "agency:op@ie" and entry.agency_id == "ie"

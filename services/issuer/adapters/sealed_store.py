@@ -47,7 +47,11 @@ class SealedCredentialStore:
 
     async def put_pending(self, issuer_id: str, envelopes: dict[str, bytes]) -> dict[str, bytes]:
         """Store sealed pending envelopes; the winners, opened."""
-        return await self._open(await self.inner.put_pending(issuer_id, await self._seal(envelopes)))
+        sealed = await self._seal(envelopes)
+        winners = await self.inner.put_pending(issuer_id, sealed)
+        # Ours won (the usual case): hand back the clear bytes given, nothing to open.
+        ours = {cid: envelopes[cid] for cid, raw in winners.items() if sealed.get(cid) == raw}
+        return {**await self._open({c: r for c, r in winners.items() if c not in ours}), **ours}
 
     async def commit(self, issuer_id: str, envelopes: dict[str, bytes]) -> None:
         """Record sealed envelopes as issued."""

@@ -131,6 +131,7 @@ class LearnerData:
         destroyed = False
         for p in pseudonyms:  # the key first: once it is gone, no replay can bring the data back
             destroyed = await self._privacy.keys.destroy(p) or destroyed
+        self._privacy.forget()  # nothing sealed before is reused under a destroyed key
         ids: list[str] = []
         for p in pseudonyms:
             mine = sorted({ev.credential_id for _, ev in issued if ev.learner_pseudonym == p})

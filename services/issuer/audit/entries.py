@@ -12,6 +12,7 @@ AUDITED = {
     "CredentialIssued", "CredentialRevoked", "CredentialSuspended", "CredentialReinstated",
     "AgencyRegistered", "IssuerRegistered", "IssuerAccredited", "AccreditationSuspended",
     "AccreditationWithdrawn", "IssuerKeyRotated", "PathwayPublished",
+    "LearnerErased",  # subject: the learner's pseudonym (docs/privacy.md)
 }
 
 
