@@ -111,7 +111,7 @@ class Correction:
             fields = ", ".join(v.field for v in outcome.violations)
             return Refusal(code_pb2.FAILED_PRECONDITION,
                            f"credential {credential_id!r} was already corrected: it is superseded by "
-                           f"{replacement_id!r} (whose {fields} differ from this request); to change it again, "
+                           f"{replacement_id!r} (this request differs in {fields}); to change it again, "
                            f"correct {replacement_id!r}" + (f" ({problem})" if problem else ""),
                            reason="ALREADY_SUPERSEDED")
         problem = await self._supersede(caller, credential_id, outcome.credential_id)
