@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import cProfile
 import functools
+import gc
 import importlib
 import inspect
 import io
@@ -263,6 +264,8 @@ async def _main(count: int, rounds: int, profile: bool, asgi: bool) -> None:
           f"({len(bodies[1])} bytes each)")
     ports = _ports(world)
     await _one(bodies[0], ports, None)  # the shape is learnt (pyld, in process) from the first one
+    gc.collect()
+    gc.freeze()  # as the gateway does after start-up (services/verifier/app.py)
     chunks = iter([bodies[1 + i * count:1 + (i + 1) * count] for i in range(2 * rounds + 4)])
     await _round(next(chunks), ports)  # warm-up
     totals = [await _round(next(chunks), ports) for _ in range(rounds)]

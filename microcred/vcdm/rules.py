@@ -20,7 +20,7 @@ from typing import Any
 from microcred.vcdm.related import DigestProblem, Retriever, check_multibase, check_sri
 from microcred.vcdm.violations import Severity, Violation
 
-__all__ = ["VC_V1", "VC_V2", "credential_rules", "presentation_rules", "version_of"]
+__all__ = ["VC_V1", "VC_V2", "credential_rules", "credential_value_rules", "presentation_rules", "version_of"]
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
@@ -235,6 +235,17 @@ def credential_rules(document: Mapping[str, Any], expanded: list[Any], retrieve:
     version = version_of(document) or "2.0"
     return [*out, *_type_rules(node, "VerifiableCredential", "credential"), *_id_rule(document, node),
             *_issuer_rules(node), *_subject_rules(node), *_date_rules(node, version), *_typed_rules(node),
+            *_related_rules(document, node, retrieve)]
+
+
+def credential_value_rules(document: Mapping[str, Any], expanded: list[Any], retrieve: Retriever) -> list[Violation]:
+    """The credential rules that read values rather than the document's shape: the id, the issuer's id, the
+    dates, the related resources (what :func:`credential_rules` checks besides the shape, for a document whose
+    shape already passed every rule; the verifier's FORMAT check, :mod:`microcred.verification.format_check`).
+    ``expanded`` must hold exactly one node (a shape that passed)."""
+    node = next(n for n in expanded if isinstance(n, Mapping))
+    version = version_of(document) or "2.0"
+    return [*_id_rule(document, node), *_issuer_rules(node), *_date_rules(node, version),
             *_related_rules(document, node, retrieve)]
 
 

@@ -64,6 +64,8 @@ class Processed:
 
     nquads: str
     expanded: list[Any]
+    templated: bool = False
+    """Filled from the template of the document's shape (so the expansion's structure is the shape's)."""
 
 
 # What a runner returns: (nquads, expanded) of the document and, when asked, of its sentinel document (None when
@@ -249,7 +251,7 @@ class Canonicalizer:
         shape = Shape(*found)
         hit = self.templates.known(shape)
         if hit is not None and hit[1] is not None:
-            return Processed(hit[0], hit[1])
+            return Processed(hit[0], hit[1], templated=True)
         learn = not self.templates.seen(shape)
         sentinel = with_sentinels(document, [0]) if learn else None
         (nquads, expanded), shaped = await self.runner.run(document, sentinel)

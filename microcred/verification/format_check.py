@@ -33,6 +33,8 @@ from microcred.jsonld.loader import (
     allowed_context_urls,
     expand,
 )
+from microcred.vcdm.related import pinned_resource
+from microcred.vcdm.rules import credential_value_rules
 from microcred.verification.cache import ResultCache
 from microcred.verification.checks import CheckId, CheckResult, Reason, invalid, unknown, valid
 from microcred.verification.document import (
@@ -183,11 +185,12 @@ def _data_model(document: Mapping[str, Any], expanded: list[Any], presentation: 
 
 def check_format(document: Any, *, presentation: bool = False, digest: str | None = None,
                  cache: ResultCache | None = None, expanded: list[Any] | Exception | None = None,
-                 compacted: bool = False) -> CheckResult:
+                 compacted: bool = False, shape: str | None = None) -> CheckResult:
     """The FORMAT check; cached by ``digest`` (the document's :func:`~.cache.document_digest`) when given.
     ``expanded``: the proof-less document's JSON-LD expansion (or the error computing it), when the caller
     has it (:mod:`~.canonical`); otherwise it is expanded here, in the caller. ``compacted``: the caller ran
-    :func:`refusal` already (and it found nothing)."""
+    :func:`refusal` already (and it found nothing). ``shape``: the document's shape key
+    (:func:`microcred.jsonld.compacted.shape_key`) when ``expanded`` was filled from that shape's template."""
     if not isinstance(document, Mapping):
         return invalid(_F, Reason.NOT_JSON_OBJECT)
     key = ("format", digest, presentation)
@@ -195,9 +198,36 @@ def check_format(document: Any, *, presentation: bool = False, digest: str | Non
         hit = cache.get(key)
         if isinstance(hit, CheckResult):
             return hit
-    result = _check(document, presentation, expanded, compacted)
+    if shape is not None and compacted and not presentation and isinstance(expanded, list):
+        result = _check_shaped(document, expanded, shape)
+    else:
+        result = _check(document, presentation, expanded, compacted)
     if cache is not None and digest is not None:
         cache.put(key, result)
+    return result
+
+
+# Shape keys of credentials that passed every FORMAT rule, with that result. What FORMAT reads is the shape
+# (contexts, types, keys, nesting, non-string values; the expansion's structure, as it comes from the shape's
+# template) and a few values: the id, the issuer's id, the dates, related resources. So a credential of a shape
+# that passed is checked again on those values only (_credential_problems and vcdm.credential_value_rules, the
+# same functions as the full check); on any problem the full check runs and says what it is.
+_SHAPES_PASSED: dict[str, CheckResult] = {}
+_SHAPES_KEPT = 512
+
+
+def _check_shaped(document: Mapping[str, Any], expanded: list[Any], shape: str) -> CheckResult:
+    passed = _SHAPES_PASSED.get(shape)
+    if passed is not None:
+        version = version_of(document) or "2.0"
+        if not _credential_problems(document, version) and not credential_value_rules(document, expanded,
+                                                                                        pinned_resource):
+            return passed
+    result = _check(document, False, expanded, True)
+    if result.reason_code is Reason.FORMAT_OK:
+        if len(_SHAPES_PASSED) >= _SHAPES_KEPT:
+            _SHAPES_PASSED.clear()
+        _SHAPES_PASSED[shape] = result
     return result
 
 

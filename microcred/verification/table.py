@@ -168,8 +168,9 @@ async def _format(s: Subject) -> list[CheckResult]:
             return [refused]
         s.walked = True
         await process(s)
+    templated = isinstance(s.processed, Processed) and s.processed.templated and s.shape is not None
     result = check_format(s.document, presentation=presentation, digest=s.digest, cache=s.ports.cache,
-                          expanded=s.expanded(), compacted=True)
+                          expanded=s.expanded(), compacted=True, shape=s.shape[0] if templated and s.shape else None)
     if presentation and result.reason_code in _REFUSED:
         s.refused = True
     return [result]
