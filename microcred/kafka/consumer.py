@@ -57,6 +57,8 @@ class Position:
 
 
 Handler = Callable[[EventEnvelope, Message, Position], Awaitable[None]]
+#: Applies a tombstone (null value) of a compacted topic: the record key, and where it sits.
+TombstoneHandler = Callable[[str, Position], Awaitable[None]]
 #: Applies several decoded records at once (in partition order); must be equivalent to ``handler`` on each.
 BatchHandler = Callable[[Sequence[tuple[EventEnvelope, Message, Position]]], Awaitable[None]]
 PositionLookup = Callable[[str, int], Awaitable[int | None]]
@@ -202,7 +204,10 @@ class ConsumerRunner:
     def __init__(self, bootstrap: str, group_id: str, topics: Sequence[str], handler: Handler,
                  positions: PositionLookup, max_records: int = 500, options: Mapping[str, Any] | None = None, *,
                  guard: StateGuard | None = None, guard_interval: float = 1.0,
-                 batch_handler: BatchHandler | None = None, dead_letter_name: str | None = None) -> None:
+                 batch_handler: BatchHandler | None = None, dead_letter_name: str | None = None,
+                 tombstones: Mapping[str, TombstoneHandler] | None = None) -> None:
+        # ``tombstones``: topic -> handler, for compacted topics where a null value deletes the key's state (a
+        # wallet account deletion); elsewhere a null value is poison.
         # ``dead_letter_name`` names the consumer in dead letters (default: the group). A consumer whose group
         # is new in every process (e.g. a cache that must see every partition) passes a stable name, so a
         # poison record it meets again after a restart is recognised as already dead-lettered.
@@ -214,6 +219,7 @@ class ConsumerRunner:
         self._dead_letters = DeadLetters(bootstrap, dead_letter_name or group_id, DEAD_LETTER.name, options)
         self._topics, self._handler, self._positions = list(topics), handler, positions
         self._batch_handler = batch_handler
+        self._tombstones = dict(tombstones or {})
         self._skip: Callable[[Position], Awaitable[None]] | None = getattr(guard, "skip", None)
         self._group, self._max_records = group_id, max_records
         # Held while a fetch is applied: a rebalance waits for it (see _SeekToStoredPositions).
@@ -275,7 +281,7 @@ class ConsumerRunner:
                     # A partition revoked since the fetch is left to its next owner, from the stored position.
                     owned = self._consumer.assignment()
                     batches = {tp: records for tp, records in batches.items() if tp in owned}
-                    if self._batch_handler is not None and batches:
+                    if self._batch_handler is not None and batches and not self._has_tombstones(batches):
                         await self._apply_batch(batches)
                     elif batches:
                         for tp, records in batches.items():
@@ -301,6 +307,11 @@ class ConsumerRunner:
         except KafkaError as exc:
             log.info("progress not committed: the group is rebalancing",
                      extra={"group": self._group, "error": type(exc).__name__})
+
+    def _has_tombstones(self, batches: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> bool:
+        """A fetch holding a tombstone the runner applies is applied record by record, in order (rare)."""
+        return any(r.value is None and r.key is not None for tp, records in batches.items()
+                   if tp.topic in self._tombstones for r in records)
 
     async def _apply_batch(self, batches: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
         """Decode a whole fetch, dead-letter what cannot be decoded, hand the rest to the batch handler at once."""
@@ -372,6 +383,11 @@ class ConsumerRunner:
         delay = 0.1
         while True:
             try:
+                tombstone = self._tombstones.get(tp.topic)
+                if record.value is None and tombstone is not None and record.key is not None:
+                    await tombstone(record.key.decode("utf-8", "replace"), position)
+                    self.processed += 1
+                    return
                 if record.value is None:
                     raise PoisonEvent("empty record value")
                 envelope, payload = open_envelope(record.value)

@@ -69,6 +69,10 @@ class ShareLinks:
     def _key(self, share_id: str) -> str:
         return f"{self.prefix}:share:{share_id}"
 
+    def key(self, share_id: str) -> str:
+        """The Redis key of a projected share link (a deleted account's tombstones drop it)."""
+        return self._key(share_id)
+
     def _hits(self, share_id: str) -> str:
         return f"{self.prefix}:share-hits:{share_id}"
 

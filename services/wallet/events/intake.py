@@ -16,6 +16,7 @@ CredentialReinstated     status ACTIVE again (unless revoked)
 PathwayPublished         store the pathway
 PathwayCompleted         mark (pathway, learner) announced (our own event)
 LearnerErased            drop the erased learner's credentials (their sealed events no longer open either)
+(tombstone)              a deleted account's record on the wallet topic: drop what its key named
 WalletAccountLinked      the account and its verified e-mail (opened with the KEK), e-mail/hash owners
 HolderKeyCreated         the holder DID, its owner and its key id in the encrypted key store
 CredentialBound          the binding
@@ -59,7 +60,7 @@ from services.wallet.events.changes import (
     change_of,
     issued_credential,
 )
-from services.wallet.events.erasure import drop_credentials
+from services.wallet.events.erasure import WalletRecordDeletion, drop_credentials
 from services.wallet.events.projection import BatchWrite
 
 __all__ = ["WALLET_TOPICS", "UnusableEvent", "WalletIntake", "build_intake", "issued_credential"]
@@ -164,6 +165,9 @@ def build_intake(redis: Redis, prefix: str, index_key: bytes, bootstrap: str, gr
     store = store or CredentialStore(redis, prefix, index_key)
     accounts = accounts or Accounts(redis, prefix, store)
     intake = WalletIntake(redis, prefix, store, accounts, completions, shares=shares, sealer=sealer, privacy=privacy)
+    # A deleted wallet account leaves tombstones on the compacted wallet topic: applied, never dead-lettered.
+    deletion = WalletRecordDeletion(redis, prefix, accounts.keys, store, intake.shares.key)
     runner = ConsumerRunner(bootstrap, group, topics, intake.handle, intake.stored_position,
-                            guard=epoch or ProjectionEpoch(redis, prefix), batch_handler=intake.handle_batch)
+                            guard=epoch or ProjectionEpoch(redis, prefix), batch_handler=intake.handle_batch,
+                            tombstones={t: deletion for t in topics if t.endswith(WALLET.name)})
     return intake, runner
