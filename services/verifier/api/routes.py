@@ -130,7 +130,9 @@ def _gateway(request: Request) -> Gateway:
 _WRAPPER_KEYS = ("credential", "presentation", "document")
 _STRING = {"type": "string", "maxLength": _MAX_PARAM}
 #: An SD-JWT VC travels as a string (``challenge``/``domain``: the nonce and audience of its Key Binding JWT).
-_SD_JWT_KEYS = {k: {"anyOf": [{"type": "object"}, {"type": "string", "description": "a compact SD-JWT VC"}]}
+#: The pattern is the shape :func:`microcred.sdjwt.verify.looks_like_sd_jwt` routes (an Issuer-signed JWT, ``~``).
+_SD_JWT_KEYS = {k: {"anyOf": [{"type": "object"}, {"type": "string", "description": "a compact SD-JWT VC",
+                                                   "pattern": r"^eyJ[^.~]*\.[^.~]*\.[^.~]*~"}]}
                 for k in ("credential", "document")}
 VERIFY_BODY_SCHEMA: dict[str, Any] = {
     "anyOf": [
