@@ -4,7 +4,8 @@ The platform here is the issuer service (with its registry, credential store and
 revocation service and the wallet (consuming the real credentials and status topics), all with the privacy KEK
 of one run. After the erasure and a rebuild of every read model from Kafka: no Redis key or value and no byte of
 any topic's log segment files holds the learner's name, e-mail, DID, national id or grade; the credential can
-still be revoked, and the audit log still counts it. The logs of the whole run never name the learners.
+still be revoked, and the audit log still counts it. The logs and spans of the whole run never name the
+learners.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import logging
 import subprocess
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from redis.asyncio import Redis
 
 from microcred import pki
@@ -38,6 +40,7 @@ from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.kafka.topics import CREDENTIALS, STATUS
 from microcred.status.cache import topic_end_offsets
 from microcred.storage.positions import stored_position
+from microcred.telemetry import configure_telemetry
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_harness
@@ -145,8 +148,18 @@ async def wallet_caught_up(w: WalletUnderTest, bootstrap: str) -> bool:
     return True
 
 
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Every span of the test, kept in memory (as tests/integration/test_tracing.py does)."""
+    exporter = InMemorySpanExporter()
+    configure_telemetry("tests", exporter=exporter)
+    yield exporter
+    exporter.shutdown()
+
+
 async def test_an_erased_learner_is_gone_from_kafka_and_every_read_model(
-        infrastructure: Infrastructure, redis: Redis, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        infrastructure: Infrastructure, redis: Redis, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        spans: InMemorySpanExporter) -> None:
     caplog.set_level(logging.INFO)
     tag = uuid.uuid4().hex[:10]
     agency, uni, operator = f"pv-{tag}", f"uni-{tag}", f"pv-{tag}-operator"
@@ -249,6 +262,8 @@ async def test_an_erased_learner_is_gone_from_kafka_and_every_read_model(
         await stack.close()
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert caplog.records and not [v for v in ana.secrets + bob.secrets if v in logged]
+    traced = [span.to_json() for span in spans.get_finished_spans()]
+    assert len(traced) > 10 and not [v for v in ana.secrets + bob.secrets if any(v in t for t in traced)]
 
 
 async def test_erasure_requests_are_checked(infrastructure: Infrastructure, tmp_path: Path) -> None:
