@@ -185,16 +185,25 @@ class _Timers:
         return timed
 
 
+def _digest(body: bytes, document: Any) -> str:
+    """The digest the fast path computes (of the body's bytes; before, of the parsed document)."""
+    from microcred.verification import cache
+
+    if hasattr(cache, "body_digest"):
+        return str(cache.body_digest(body))
+    return str(cache.document_digest(document))
+
+
 async def _one(body: bytes, ports: Any, parts: dict[str, float] | None) -> bytes:
     """One request as the fast path serves it (parse, digest, verify, report, JSON)."""
-    from microcred.verification import document_digest, verify
+    from microcred.verification import verify
     from services.verifier.api.fastpath import dumps
 
     clock = time.process_time
     t0 = clock()
     document = orjson.loads(body)
     t1 = clock()
-    digest = document_digest(document)
+    digest = _digest(body, document)
     t2 = clock()
     report = await verify(document, ports, digest=digest)
     t3 = clock()

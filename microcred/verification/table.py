@@ -87,6 +87,13 @@ class Subject:
     """A fatal row refused the document: nothing after it is read."""
     proof: ProofCheck | None = None
     _elements: list[EUElements | None] = field(default_factory=list)
+    _version: str | None = None
+
+    def vc_version(self) -> str:
+        """The data model version, from the first ``@context`` (``2.0`` when it names neither, as FORMAT)."""
+        if self._version is None:
+            self._version = version_of(self.document) or "2.0"
+        return self._version
 
     def cached(self, key: tuple[str, str], compute: Callable[[], T]) -> T:
         """A pure function of the document (same digest, same value), through the result cache if any."""
@@ -133,7 +140,7 @@ class Check:
 
     def applies(self, subject: Subject) -> bool:
         """Whether the row runs for ``subject``."""
-        return subject.scope in self.applies_to and (version_of(subject.document) or "2.0") in self.versions
+        return subject.scope in self.applies_to and subject.vc_version() in self.versions
 
 
 async def process(subject: Subject) -> None:

@@ -9,7 +9,8 @@ directly on ASGI:
   streams in), parsed with ``orjson``, unwrapped exactly as the route does (:func:`~.api.unwrap`);
 * the same bytes posted again (a share page reloaded, a client polling a credential) are not parsed again:
   the last ``memo_entries`` bodies of at most ``memo_max_bytes`` are kept with their parsed document and its
-  digest (:func:`microcred.verification.document_digest`). Only parsing is skipped: every check runs as for a
+  digest (:func:`microcred.verification.cache.body_digest`, the hash of the bytes: a bare document's digest
+  is that of the bytes it was parsed from). Only parsing is skipped: every check runs as for a
   new document (see docs/verification.md, "Caching"), the status bits are read fresh;
 * the report is :func:`microcred.verification.verify`'s, serialised with ``orjson`` (same JSON as the route);
 * one SERVER span per request (``POST /v1/verify``, continuing a ``traceparent`` when one is sent) with the
@@ -36,7 +37,8 @@ import orjson
 from opentelemetry import context, propagate, trace
 from opentelemetry.trace import SpanKind, StatusCode
 
-from microcred.verification import document_digest, verify
+from microcred.verification import verify
+from microcred.verification.cache import body_digest
 from microcred.verification.messages import pick_language
 from services.verifier.api.limits import send_problem
 from services.verifier.api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
@@ -173,11 +175,12 @@ class FastVerify:
         unwrapped = self.unwrap(value, query.get("challenge"), query.get("domain"))
         if not isinstance(unwrapped, tuple):
             return _FALLBACK
-        if kept is None and unwrapped[0] is value and len(body) <= self.memo_max_bytes and self.memo_entries:
-            digest = document_digest(value)
-            self._memo[body] = (value, digest)
-            if len(self._memo) > self.memo_entries:
-                self._memo.popitem(last=False)
+        if kept is None and unwrapped[0] is value:
+            digest = body_digest(body)  # the bytes are the document (a wrapper's document gets its own digest)
+            if len(body) <= self.memo_max_bytes and self.memo_entries:
+                self._memo[body] = (value, digest)
+                if len(self._memo) > self.memo_entries:
+                    self._memo.popitem(last=False)
         return unwrapped, digest if unwrapped[0] is value else None
 
     async def _too_large(self, send: Send) -> None:
