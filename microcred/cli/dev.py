@@ -31,7 +31,8 @@ DEFAULT_DATA = REPO_ROOT / ".run"
 def _report(platform: Platform, status: dict[str, str]) -> None:
     table = Table(title="microcred is running (Ctrl-C stops everything)")
     for column in ("component", "endpoint", "health", "log"):
-        table.add_column(column)
+        # fold, never truncate: an operator copies the endpoint and the log path from here
+        table.add_column(column, overflow="fold")
     assert platform.kafka is not None and platform.redis is not None
     table.add_row("kafka", platform.kafka.bootstrap, "ready", str(platform.kafka.data_dir))
     table.add_row("redis", platform.redis.url, "ready", str(platform.redis.log_path))
