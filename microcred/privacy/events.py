@@ -12,6 +12,9 @@ Which identifier a learner's pseudonym comes from (:func:`learner_identifier`): 
 EU model's learner; else the event's ``learner_did`` (VC API issuance); else ``urn:microcred:credential:{id}``,
 a learner the platform cannot otherwise name, erased credential by credential. ``learner_tags`` lists the
 pseudonyms of every identifier the credential names, so an operator finds the learner by DID or by e-mail.
+
+A ``CredentialImported`` (the wallet's own topic) has its ``credential_json`` sealed the same way, under the data
+key of the wallet account's learner (:func:`account_identifier`).
 """
 
 from __future__ import annotations
@@ -28,11 +31,17 @@ from microcred.privacy.datakeys import DataKeys
 from microcred.privacy.pseudonym import Pseudonymizer, canonical_identifier
 from microcred.privacy.sealing import SealError, open_sealed, seal
 
-__all__ = ["PERSONAL_FIELDS", "EventPrivacy", "Opened", "learner_identifier"]
+__all__ = ["PERSONAL_FIELDS", "EventPrivacy", "Opened", "account_identifier", "learner_identifier"]
 
 #: The personal fields of ``CredentialIssued``: sealed on the way out, never in clear on Kafka.
 PERSONAL_FIELDS = ("learner_did", "learner_hashed_id", "credential_json", "credential")
 _ISSUED = events_pb2.CredentialIssued.DESCRIPTOR.full_name
+_IMPORTED = events_pb2.CredentialImported.DESCRIPTOR.full_name
+
+
+def account_identifier(account_id: str) -> str:
+    """The identifier of a wallet account's learner, for what the wallet alone knows (imported credentials)."""
+    return f"urn:microcred:wallet-account:{account_id}"
 
 
 def learner_identifier(event: events_pb2.CredentialIssued) -> str:
@@ -91,7 +100,13 @@ class EventPrivacy:
         and events already sealed, returned as they are). One data-key round trip for the whole batch."""
         todo: list[tuple[int, events_pb2.CredentialIssued, str, list[str]]] = []
         out = list(envelopes)
+        imported: list[tuple[int, events_pb2.CredentialImported, str]] = []
         for i, envelope in enumerate(envelopes):
+            if envelope.payload_type == _IMPORTED:
+                held = events_pb2.CredentialImported.FromString(envelope.payload)
+                if held.credential_json:
+                    imported.append((i, held, self.pseudonyms.of_identifier(account_identifier(held.account_id))))
+                continue
             if envelope.payload_type != _ISSUED:
                 continue
             known = self._recent.get(envelope.event_id)
@@ -101,9 +116,16 @@ class EventPrivacy:
             event = events_pb2.CredentialIssued.FromString(envelope.payload)
             if _has_personal(event):
                 todo.append((i, event, *self._identities(event)))
-        if not todo:
+        if not todo and not imported:
             return out
-        keys = await self.keys.ensure(p for _, _, p, _ in todo)
+        keys = await self.keys.ensure([*(p for _, _, p, _ in todo), *(p for _, _, p in imported)])
+        for i, held, pseudonym in imported:
+            sealed_json = events_pb2.CredentialImported(credential_json=held.credential_json)
+            held.ClearField("credential_json")
+            held.learner_pseudonym = pseudonym
+            held.sealed_personal = seal(keys[pseudonym], sealed_json.SerializeToString(deterministic=True),
+                                        envelopes[i].event_id)
+            out[i] = self._with_payload(envelopes[i], held.SerializeToString(deterministic=True))
         for i, event, pseudonym, tags in todo:
             personal = events_pb2.CredentialIssued(learner_did=event.learner_did,
                                                    credential_json=event.credential_json)
@@ -162,6 +184,30 @@ class EventPrivacy:
                 out.append(Opened(opened, erased=True))
                 continue
             out.append(Opened(opened, erased=False))
+        return out
+
+    async def open_imported(self, items: Sequence[tuple[EventEnvelope, events_pb2.CredentialImported]]
+                            ) -> list[tuple[events_pb2.CredentialImported, bool]]:
+        """Each imported credential with ``credential_json`` opened, and whether it is erased (key gone)."""
+        wanted = {e.learner_pseudonym for _, e in items if e.sealed_personal}
+        keys = await self.keys.get(wanted) if wanted else {}
+        out: list[tuple[events_pb2.CredentialImported, bool]] = []
+        for envelope, event in items:
+            if not event.sealed_personal:
+                out.append((event, False))
+                continue
+            opened = events_pb2.CredentialImported()
+            opened.CopyFrom(event)
+            opened.ClearField("sealed_personal")
+            key = keys.get(event.learner_pseudonym)
+            try:
+                if key is None:
+                    raise SealError("the learner's data key is gone")
+                opened.MergeFromString(open_sealed(key, event.sealed_personal, envelope.event_id))
+            except (SealError, DecodeError):
+                out.append((opened, True))
+                continue
+            out.append((opened, False))
         return out
 
     async def open_envelopes(self, raws: Sequence[bytes]) -> list[bytes]:

@@ -28,6 +28,7 @@ from microcred.kafka.topics import PATHWAYS, WALLET
 from microcred.lifecycle import connect_redis
 from microcred.logs import configure_logging
 from microcred.privacy.events import EventPrivacy
+from microcred.privacy.publishing import SealingPublisher
 from microcred.privacy.setup import start_privacy
 from microcred.storage.positions import ProjectionEpoch
 from microcred.telemetry import configure_telemetry
@@ -80,7 +81,9 @@ def build_wallet(settings: Settings, startup: Startup, redis: Redis, publisher: 
     """The read-model adapters, the use cases and the Kafka intake over one Redis client and one publisher."""
     prefix = settings.wallet_redis_prefix
     # The wallet's own state goes to Kafka first and comes back through the projection (adapters/wallet_log.py).
-    wallet_log = WalletLog(publisher, settings.topic(WALLET.name), redis, prefix)
+    # Imported credentials are sealed under the account learner's data key before they reach Kafka.
+    sealing = publisher if privacy is None else SealingPublisher(publisher, privacy)
+    wallet_log = WalletLog(sealing, settings.topic(WALLET.name), redis, prefix)
     store = CredentialStore(redis, prefix, startup.index_key)
     accounts = Accounts(redis, prefix, store, wallet_log, startup.sealer)
     holdings = Holdings(store, accounts)

@@ -24,9 +24,15 @@ async def test_account_tombstones_drop_the_account_and_are_not_dead_lettered(
         issued = TestIssuer.new("issuer-leaver").issue(email=email)
         await w.issue(issued)
 
+        foreign = TestIssuer.new("elsewhere").issue(learner_did=did, title=f"Imported {unique}")
+        assert (await http.post("/v1/import", headers=headers, json=foreign.document)).status_code == 201
+
         async def held() -> bool:
-            return len((await http.get("/v1/credentials", headers=headers)).json()["credentials"]) == 1
+            return len((await http.get("/v1/credentials", headers=headers)).json()["credentials"]) == 2
         await wait_for(held)
+        # The imported document is on the wallet topic only sealed (under the account learner's data key).
+        records = await read_topic(infrastructure.kafka_bootstrap, w.topic(WALLET.name))
+        assert records and not [r for r in records if r.value and f"Imported {unique}".encode() in r.value]
         share = (await http.post("/v1/share-links", headers=headers,
                                  json={"credential_ids": [issued.credential_id]})).json()
         account = (await http.get("/v1/me", headers=headers)).json()["account_id"]

@@ -130,3 +130,23 @@ def test_an_erasure_is_audited_under_the_pseudonym() -> None:
     entry = audit_entry(envelope, erased)
     assert entry is not None and entry.action == "LearnerErased" and entry.subject == erased.learner_pseudonym
     assert entry.reason == "GDPR Art. 17 request" and entry.actor == "agency:op@ie" and entry.agency_id == "ie"
+
+
+async def test_an_imported_credential_is_sealed_under_the_account_learners_key() -> None:
+    from microcred.events.envelope import new_envelope
+    from microcred.privacy.events import account_identifier
+
+    r = Rig()
+    document = '{"credentialSubject": {"name": "Ana Andromeda"}}'
+    held = events_pb2.CredentialImported(account_id="lrn_1", credential_id="urn:x", credential_json=document,
+                                         import_check_json='{"verdict": "valid"}')
+    [sealed] = await r.privacy.seal([new_envelope(held, subject="import:lrn_1/urn:x")])
+    raw = sealed.SerializeToString()
+    assert b"Andromeda" not in raw and b"valid" in raw  # the verdict is no personal data
+    event = events_pb2.CredentialImported.FromString(sealed.payload)
+    assert event.learner_pseudonym == r.privacy.pseudonyms.of_identifier(account_identifier("lrn_1"))
+    [(opened, erased)] = await r.privacy.open_imported([(sealed, event)])
+    assert not erased and opened.credential_json == document and not opened.sealed_personal
+    await r.keys.destroy(event.learner_pseudonym)
+    [(gone, erased)] = await r.privacy.open_imported([(sealed, event)])
+    assert erased and not gone.credential_json and gone.credential_id == "urn:x"

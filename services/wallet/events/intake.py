@@ -115,15 +115,24 @@ class WalletIntake:
         out, erased = list(items), [False] * len(items)
         sealed = [i for i, (_, payload, _) in enumerate(items)
                   if isinstance(payload, events_pb2.CredentialIssued) and payload.sealed_personal]
-        if not sealed:
+        imported = [i for i, (_, payload, _) in enumerate(items)
+                    if isinstance(payload, events_pb2.CredentialImported) and payload.sealed_personal]
+        if not sealed and not imported:
             return out, erased
         if self.privacy is None:
             raise UnusableEvent("sealed personal data and no privacy key to open it")
-        opened = await self.privacy.open([(items[i][0], cast(events_pb2.CredentialIssued, items[i][1]))
-                                          for i in sealed])
-        for i, result in zip(sealed, opened, strict=True):
-            out[i] = (items[i][0], result.payload, items[i][2])
-            erased[i] = result.erased
+        if sealed:
+            opened = await self.privacy.open([(items[i][0], cast(events_pb2.CredentialIssued, items[i][1]))
+                                              for i in sealed])
+            for i, result in zip(sealed, opened, strict=True):
+                out[i] = (items[i][0], result.payload, items[i][2])
+                erased[i] = result.erased
+        if imported:
+            held = await self.privacy.open_imported(
+                [(items[i][0], cast(events_pb2.CredentialImported, items[i][1])) for i in imported])
+            for i, (payload, gone) in zip(imported, held, strict=True):
+                out[i] = (items[i][0], payload, items[i][2])
+                erased[i] = gone
         return out, erased
 
     async def _policy(self, changes: Sequence[Change]) -> None:

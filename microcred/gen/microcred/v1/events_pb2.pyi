@@ -315,16 +315,20 @@ class CredentialBound(_message.Message):
     def __init__(self, account_id: _Optional[str] = ..., credential_id: _Optional[str] = ..., holder_did: _Optional[str] = ...) -> None: ...
 
 class CredentialImported(_message.Message):
-    __slots__ = ("account_id", "credential_id", "credential_json", "import_check_json")
+    __slots__ = ("account_id", "credential_id", "credential_json", "import_check_json", "learner_pseudonym", "sealed_personal")
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_JSON_FIELD_NUMBER: _ClassVar[int]
     IMPORT_CHECK_JSON_FIELD_NUMBER: _ClassVar[int]
+    LEARNER_PSEUDONYM_FIELD_NUMBER: _ClassVar[int]
+    SEALED_PERSONAL_FIELD_NUMBER: _ClassVar[int]
     account_id: str
     credential_id: str
     credential_json: str
     import_check_json: str
-    def __init__(self, account_id: _Optional[str] = ..., credential_id: _Optional[str] = ..., credential_json: _Optional[str] = ..., import_check_json: _Optional[str] = ...) -> None: ...
+    learner_pseudonym: str
+    sealed_personal: bytes
+    def __init__(self, account_id: _Optional[str] = ..., credential_id: _Optional[str] = ..., credential_json: _Optional[str] = ..., import_check_json: _Optional[str] = ..., learner_pseudonym: _Optional[str] = ..., sealed_personal: _Optional[bytes] = ...) -> None: ...
 
 class ShareLink(_message.Message):
     __slots__ = ("share_id", "account_id", "credential_ids", "created_at", "expires_at")
