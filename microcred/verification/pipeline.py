@@ -93,6 +93,9 @@ async def _verify_credential(document: Any, ports: VerificationPorts, now: datet
     """:func:`verify_credential`; ``walked``: the compaction rule already passed the credential, as part of the
     presentation that embeds it (that walk judges each embedded credential as it would on its own, within
     limits counted over the whole presentation: a credential it passes, it passes alone)."""
+    sd_jwt = sd_jwt_text(document)
+    if sd_jwt is not None:  # an SD-JWT VC, on its own or enveloped in a presentation
+        return await verify_sd_jwt_credential(sd_jwt, ports, now)
     required = required_checks(presentation=False, micro_credential=False)
     if not isinstance(document, Mapping):
         bad: tuple[CheckResult, ...] = (check_format(document),)

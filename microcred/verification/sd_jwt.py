@@ -24,13 +24,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from microcred.credential.eu_elements import missing_from, read_eu_elements
-from microcred.credential.ob3 import render_achievement_credential
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.sdjwt import result as r
 from microcred.sdjwt.claims import read_micro_credential
 from microcred.sdjwt.core import Disclosed
 from microcred.sdjwt.type_metadata import VCT
-from microcred.sdjwt.verify import SdJwtVerification, VerifierPolicy, looks_like_sd_jwt, verify_sd_jwt_vc
+from microcred.sdjwt.verify import SdJwtVerification, VerifierPolicy, verify_sd_jwt_vc
+from microcred.sdjwt.view import compact_of, view_of_claims
 from microcred.status.token_status_list import check_token_status
 from microcred.verification.accreditation import check_issuer_accreditation
 from microcred.verification.checks import CheckId, CheckResult, CheckStatus, Reason, invalid, unknown, valid
@@ -55,20 +55,10 @@ _POSITION = {check: i for i, check in enumerate(ORDER)}
 _WITHHOLDABLE = frozenset({"learner"})
 
 
-_ENVELOPE_PREFIX = "data:application/dc+sd-jwt,"
-
-
 def sd_jwt_text(document: Any) -> str | None:
     """The compact SD-JWT a request carries: a string of that shape, or a VC 2.0 ``EnvelopedVerifiableCredential``
     whose ``id`` is a ``data:application/dc+sd-jwt,`` URL (VC Data Model 2.0 §4.13); None for anything else."""
-    if isinstance(document, str):
-        return document if looks_like_sd_jwt(document) else None
-    if isinstance(document, Mapping) and document.get("type") == "EnvelopedVerifiableCredential":
-        data = document.get("id")
-        if isinstance(data, str) and data.startswith(_ENVELOPE_PREFIX):
-            text = data[len(_ENVELOPE_PREFIX):]
-            return text if looks_like_sd_jwt(text) else None
-    return None
+    return compact_of(document)
 
 
 def is_sd_jwt(document: Any) -> bool:
@@ -121,18 +111,6 @@ def _withheld(disclosed: Sequence[Disclosed], mc: pb.MicroCredential) -> list[st
     return [] if mc.HasField("learner") and mc.learner.ByteSize() else sorted(_WITHHOLDABLE)
 
 
-def _document(mc: pb.MicroCredential, verified: SdJwtVerification) -> dict[str, Any] | None:
-    """The claims as our OB 3.0 layout (unsigned), only to read the EU elements and the summary the same way."""
-    try:
-        issuer = {"id": verified.issuer or "urn:unknown", "type": ["Profile"],
-                  "name": (verified.claims or {}).get("issuing_authority") or verified.issuer or ""}
-        valid_from = mc.valid_from.ToDatetime(tzinfo=UTC) if mc.HasField("valid_from") else datetime.now(UTC)
-        return render_achievement_credential(mc, credential_id="urn:sd-jwt", issuer=issuer, status_entries=(),
-                                             valid_from=valid_from)
-    except Exception:  # claims too far from the model to lay out: EU_ELEMENTS says what is missing
-        return None
-
-
 def _eu_elements(mc: pb.MicroCredential, document: Mapping[str, Any] | None,
                  disclosed: Sequence[Disclosed]) -> CheckResult:
     if document is None:
@@ -168,7 +146,7 @@ async def verify_sd_jwt_credential(text: str, ports: VerificationPorts, now: dat
                    for c in (CheckId.EU_ELEMENTS, CheckId.ACCREDITATION, CheckId.REVOCATION, CheckId.SUSPENSION)]
     else:
         mc = read_micro_credential(verified.claims)
-        document = _document(mc, verified)
+        document = view_of_claims(verified.claims, verified.issuer, "urn:sd-jwt")
         checks.append(_eu_elements(mc, document, verified.disclosed) if micro
                       else unknown(CheckId.EU_ELEMENTS, Reason.NOT_A_MICRO_CREDENTIAL))
         issued = mc.issued_at.ToDatetime(tzinfo=UTC) if mc.HasField("issued_at") else now

@@ -16,15 +16,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from microcred import pki
+from microcred.credential.eu_elements import read_eu_elements
 from microcred.gen.microcred.v1 import elements_pb2, events_pb2
 from microcred.registry.did_web import did_web_of_https
 from microcred.sdjwt.claims import PERSONAL_CLAIMS
 from microcred.sdjwt.core import SdJwtParts, key_binding_jwt
 from microcred.sdjwt.issue import IssuedSdJwtVc, IssuerKey, StatusReference, issue_micro_credential, issue_sd_jwt_vc
 from microcred.sdjwt.jose import public_jwk
+from microcred.sdjwt.view import compact_of, enveloped, ob3_view
 from microcred.sdjwt.x5c import load_certificates, x5c_header
 from microcred.status.token_status_list import INVALID, SUSPENDED, TokenStatusList, status_list_token
-from microcred.verification import CheckId, CheckStatus, Reason, Verdict
+from microcred.verification import CheckId, CheckStatus, Reason, Verdict, verify_credential
 from microcred.verification.sd_jwt import ORDER, is_sd_jwt, verify_sd_jwt_credential
 from tests.harness.factories import valid_micro_credential
 from tests.verifier_support import World, registry_event
@@ -219,3 +221,25 @@ async def test_garbage_gets_a_named_reason_and_never_valid(sd: SdWorld) -> None:
         assert report.verdict is V.INVALID, text
         assert report.checks[0].id is C.FORMAT and report.checks[0].status is S.INVALID
         assert report.checks[0].reason_code.value in {"MALFORMED_SD_JWT", "NOT_JSON_OBJECT", "WRONG_TYP"}
+
+
+async def test_an_enveloped_sd_jwt_vc_is_verified_and_read_like_any_credential(sd: SdWorld) -> None:
+    issued = sd.issue()
+    envelope = enveloped(issued.compact)
+    assert compact_of(envelope) == issued.compact and compact_of({"type": "EnvelopedVerifiableCredential",
+                                                                  "id": "data:application/dc+sd-jwt,nope"}) is None
+    report = await verify_credential(envelope, sd.ports(), NOW)
+    assert report.verdict is V.VALID and report.micro_credential
+    view = ob3_view(envelope)
+    assert view is not None and view["id"].startswith("urn:sd-jwt:")
+    elements = read_eu_elements(view)
+    mc = valid_micro_credential()
+    assert elements.title == mc.title.values["en"] and elements.issuer is not None and elements.issuer.id == ISS
+    assert "emailAddress" in [i.identity_type for i in elements.learner_identifiers if i.hashed]
+    # what the holder withheld is absent from the view, and the view of a tampered SD-JWT is None
+    nested = {"learner_identification", "national_id", "email", "did", "hashed_id"}
+    kept = [d.encoded for d in issued.disclosures if d.name not in nested]
+    partial = ob3_view("~".join([issued.parts().issuer_jwt, *kept]) + "~")
+    assert partial is not None
+    assert "emailAddress" not in [i.identity_type for i in read_eu_elements(partial).learner_identifiers]
+    assert ob3_view(issued.compact[:-5] + "AAAA~") is None
