@@ -13,8 +13,9 @@ EU model's learner; else the event's ``learner_did`` (VC API issuance); else ``u
 a learner the platform cannot otherwise name, erased credential by credential. ``learner_tags`` lists the
 pseudonyms of every identifier the credential names, so an operator finds the learner by DID or by e-mail.
 
-A ``CredentialImported`` (the wallet's own topic) has its ``credential_json`` sealed the same way, under the data
-key of the wallet account's learner (:func:`account_identifier`).
+A ``CredentialImported`` (the wallet's own topic) has its ``credential_json``, a ``PathwayCompleted`` its
+``learner_did``, sealed the same way, under the data key of the wallet account's learner
+(:func:`account_identifier`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from google.protobuf.message import DecodeError
 
@@ -36,7 +38,14 @@ __all__ = ["PERSONAL_FIELDS", "EventPrivacy", "Opened", "account_identifier", "l
 #: The personal fields of ``CredentialIssued``: sealed on the way out, never in clear on Kafka.
 PERSONAL_FIELDS = ("learner_did", "learner_hashed_id", "credential_json", "credential")
 _ISSUED = events_pb2.CredentialIssued.DESCRIPTOR.full_name
-_IMPORTED = events_pb2.CredentialImported.DESCRIPTOR.full_name
+#: Events of a wallet account (sealed under the account learner's key) and their one personal field.
+AccountEvent = events_pb2.CredentialImported | events_pb2.PathwayCompleted
+A = TypeVar("A", events_pb2.CredentialImported, events_pb2.PathwayCompleted)
+_ACCOUNT_EVENTS: dict[str, type[AccountEvent]] = {
+    events_pb2.CredentialImported.DESCRIPTOR.full_name: events_pb2.CredentialImported,
+    events_pb2.PathwayCompleted.DESCRIPTOR.full_name: events_pb2.PathwayCompleted}
+_ACCOUNT_FIELD = {events_pb2.CredentialImported.DESCRIPTOR.full_name: "credential_json",
+                  events_pb2.PathwayCompleted.DESCRIPTOR.full_name: "learner_did"}
 
 
 def account_identifier(account_id: str) -> str:
@@ -100,12 +109,13 @@ class EventPrivacy:
         and events already sealed, returned as they are). One data-key round trip for the whole batch."""
         todo: list[tuple[int, events_pb2.CredentialIssued, str, list[str]]] = []
         out = list(envelopes)
-        imported: list[tuple[int, events_pb2.CredentialImported, str]] = []
+        imported: list[tuple[int, AccountEvent, str]] = []
         for i, envelope in enumerate(envelopes):
-            if envelope.payload_type == _IMPORTED:
-                held = events_pb2.CredentialImported.FromString(envelope.payload)
-                if held.credential_json:
-                    imported.append((i, held, self.pseudonyms.of_identifier(account_identifier(held.account_id))))
+            if envelope.payload_type in _ACCOUNT_EVENTS:
+                held = _ACCOUNT_EVENTS[envelope.payload_type].FromString(envelope.payload)
+                if getattr(held, _ACCOUNT_FIELD[envelope.payload_type]):
+                    owner = held.learner_id if isinstance(held, events_pb2.PathwayCompleted) else held.account_id
+                    imported.append((i, held, self.pseudonyms.of_identifier(account_identifier(owner))))
                 continue
             if envelope.payload_type != _ISSUED:
                 continue
@@ -120,8 +130,10 @@ class EventPrivacy:
             return out
         keys = await self.keys.ensure([*(p for _, _, p, _ in todo), *(p for _, _, p in imported)])
         for i, held, pseudonym in imported:
-            sealed_json = events_pb2.CredentialImported(credential_json=held.credential_json)
-            held.ClearField("credential_json")
+            name = _ACCOUNT_FIELD[envelopes[i].payload_type]
+            sealed_json = type(held)()
+            setattr(sealed_json, name, getattr(held, name))
+            held.ClearField(name)
             held.learner_pseudonym = pseudonym
             held.sealed_personal = seal(keys[pseudonym], sealed_json.SerializeToString(deterministic=True),
                                         envelopes[i].event_id)
@@ -186,17 +198,17 @@ class EventPrivacy:
             out.append(Opened(opened, erased=False))
         return out
 
-    async def open_imported(self, items: Sequence[tuple[EventEnvelope, events_pb2.CredentialImported]]
-                            ) -> list[tuple[events_pb2.CredentialImported, bool]]:
-        """Each imported credential with ``credential_json`` opened, and whether it is erased (key gone)."""
+    async def open_imported(self, items: Sequence[tuple[EventEnvelope, A]]) -> list[tuple[A, bool]]:
+        """Each account event (``CredentialImported``, ``PathwayCompleted``) with its sealed field opened, and
+        whether it is erased (key gone)."""
         wanted = {e.learner_pseudonym for _, e in items if e.sealed_personal}
         keys = await self.keys.get(wanted) if wanted else {}
-        out: list[tuple[events_pb2.CredentialImported, bool]] = []
+        out: list[tuple[A, bool]] = []
         for envelope, event in items:
             if not event.sealed_personal:
                 out.append((event, False))
                 continue
-            opened = events_pb2.CredentialImported()
+            opened = type(event)()
             opened.CopyFrom(event)
             opened.ClearField("sealed_personal")
             key = keys.get(event.learner_pseudonym)

@@ -81,13 +81,13 @@ def build_wallet(settings: Settings, startup: Startup, redis: Redis, publisher: 
     """The read-model adapters, the use cases and the Kafka intake over one Redis client and one publisher."""
     prefix = settings.wallet_redis_prefix
     # The wallet's own state goes to Kafka first and comes back through the projection (adapters/wallet_log.py).
-    # Imported credentials are sealed under the account learner's data key before they reach Kafka.
+    # Imported credentials and a completion's holder DID are sealed under the account learner's data key.
     sealing = publisher if privacy is None else SealingPublisher(publisher, privacy)
     wallet_log = WalletLog(sealing, settings.topic(WALLET.name), redis, prefix)
     store = CredentialStore(redis, prefix, startup.index_key)
     accounts = Accounts(redis, prefix, store, wallet_log, startup.sealer)
     holdings = Holdings(store, accounts)
-    completions = PathwayCompletions(redis, prefix, holdings, publisher, settings.topic(PATHWAYS.name),
+    completions = PathwayCompletions(redis, prefix, holdings, sealing, settings.topic(PATHWAYS.name),
                                      startup.clock)
     shares = ShareLinks(redis, prefix, settings.share_gone_retention_seconds, wallet_log)
     epoch = ProjectionEpoch(redis, prefix)

@@ -150,3 +150,17 @@ async def test_an_imported_credential_is_sealed_under_the_account_learners_key()
     await r.keys.destroy(event.learner_pseudonym)
     [(gone, erased)] = await r.privacy.open_imported([(sealed, event)])
     assert erased and not gone.credential_json and gone.credential_id == "urn:x"
+
+
+async def test_a_completed_pathway_names_the_holder_did_only_sealed() -> None:
+    from microcred.events.envelope import new_envelope
+
+    r = Rig()
+    done = events_pb2.PathwayCompleted(pathway_id="p1", learner_id="lrn_1", learner_did=LEARNER.did,
+                                       credential_ids=["urn:a"], total_ects="10")
+    [sealed] = await r.privacy.seal([new_envelope(done, subject="p1")])
+    assert LEARNER.did.encode() not in sealed.SerializeToString()
+    event = events_pb2.PathwayCompleted.FromString(sealed.payload)
+    assert event.learner_id == "lrn_1" and event.credential_ids == ["urn:a"] and not event.learner_did
+    [(opened, erased)] = await r.privacy.open_imported([(sealed, event)])
+    assert not erased and opened.learner_did == LEARNER.did

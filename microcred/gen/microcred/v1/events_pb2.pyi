@@ -261,18 +261,22 @@ class PathwayPublished(_message.Message):
     def __init__(self, pathway_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., title: _Optional[_Union[_elements_pb2.LangString, _Mapping]] = ..., description: _Optional[_Union[_elements_pb2.LangString, _Mapping]] = ..., required_achievement_ids: _Optional[_Iterable[str]] = ..., min_total_ects: _Optional[str] = ..., min_eqf_level: _Optional[_Union[_elements_pb2.EqfLevel, str]] = ..., awarded_achievement_id: _Optional[str] = ..., accepted_issuer_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PathwayCompleted(_message.Message):
-    __slots__ = ("pathway_id", "learner_id", "credential_ids", "total_ects", "learner_did")
+    __slots__ = ("pathway_id", "learner_id", "credential_ids", "total_ects", "learner_did", "learner_pseudonym", "sealed_personal")
     PATHWAY_ID_FIELD_NUMBER: _ClassVar[int]
     LEARNER_ID_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_IDS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_ECTS_FIELD_NUMBER: _ClassVar[int]
     LEARNER_DID_FIELD_NUMBER: _ClassVar[int]
+    LEARNER_PSEUDONYM_FIELD_NUMBER: _ClassVar[int]
+    SEALED_PERSONAL_FIELD_NUMBER: _ClassVar[int]
     pathway_id: str
     learner_id: str
     credential_ids: _containers.RepeatedScalarFieldContainer[str]
     total_ects: str
     learner_did: str
-    def __init__(self, pathway_id: _Optional[str] = ..., learner_id: _Optional[str] = ..., credential_ids: _Optional[_Iterable[str]] = ..., total_ects: _Optional[str] = ..., learner_did: _Optional[str] = ...) -> None: ...
+    learner_pseudonym: str
+    sealed_personal: bytes
+    def __init__(self, pathway_id: _Optional[str] = ..., learner_id: _Optional[str] = ..., credential_ids: _Optional[_Iterable[str]] = ..., total_ects: _Optional[str] = ..., learner_did: _Optional[str] = ..., learner_pseudonym: _Optional[str] = ..., sealed_personal: _Optional[bytes] = ...) -> None: ...
 
 class StatusIndexesReserved(_message.Message):
     __slots__ = ("reservation_id", "issuer_id", "blocks")
