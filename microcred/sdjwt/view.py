@@ -24,7 +24,7 @@ from microcred.sdjwt.core import SdJwtError, disclose, split_sd_jwt
 from microcred.sdjwt.jose import JoseError, parse_jws
 from microcred.sdjwt.verify import looks_like_sd_jwt
 
-__all__ = ["ENVELOPE_PREFIX", "compact_of", "enveloped", "ob3_view", "view_of_claims"]
+__all__ = ["ENVELOPE_PREFIX", "compact_of", "enveloped", "ob3_view", "sd_jwt_id", "view_of_claims"]
 
 ENVELOPE_PREFIX = "data:application/dc+sd-jwt,"
 _VC2 = "https://www.w3.org/ns/credentials/v2"
@@ -46,6 +46,16 @@ def compact_of(document: Any) -> str | None:
             text = data[len(ENVELOPE_PREFIX):]
             return text if looks_like_sd_jwt(text) else None
     return None
+
+
+def sd_jwt_id(document: Any) -> str | None:
+    """A short, stable id for the SD-JWT VC in ``document``: ``urn:sd-jwt:`` + the SHA-256 of its Issuer-signed JWT
+    (the same whatever the holder discloses); None when ``document`` holds none. An enveloped credential's own
+    ``id`` is the whole ``data:`` URL, too long (and full of ``/``) to name it in a URL path."""
+    compact = compact_of(document)
+    if compact is None:
+        return None
+    return "urn:sd-jwt:" + hashlib.sha256(compact.split("~", 1)[0].encode()).hexdigest()
 
 
 def view_of_claims(claims: Mapping[str, Any], issuer: str | None, credential_id: str) -> dict[str, Any] | None:
@@ -75,8 +85,7 @@ def ob3_view(document: Any) -> dict[str, Any] | None:
     except (SdJwtError, JoseError):
         return None
     issuer = jws.payload.get("iss")
-    digest = hashlib.sha256(parts.issuer_jwt.encode()).hexdigest()
-    return view_of_claims(processed.claims, issuer if isinstance(issuer, str) else None, f"urn:sd-jwt:{digest}")
+    return view_of_claims(processed.claims, issuer if isinstance(issuer, str) else None, str(sd_jwt_id(compact)))
 
 
 def _issued(mc: pb.MicroCredential) -> datetime:

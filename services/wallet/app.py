@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography import x509
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from redis.asyncio import Redis
@@ -30,6 +31,7 @@ from microcred.logs import configure_logging
 from microcred.privacy.events import EventPrivacy
 from microcred.privacy.publishing import SealingPublisher
 from microcred.privacy.setup import start_privacy
+from microcred.sdjwt.x5c import load_certificates
 from microcred.storage.positions import ProjectionEpoch
 from microcred.telemetry import configure_telemetry
 from services.wallet.adapters.accounts import Accounts
@@ -76,6 +78,12 @@ def topics(settings: Settings) -> list[str]:
     return [settings.topic(t.name) for t in WALLET_TOPICS]
 
 
+def x509_anchors(settings: Settings) -> tuple[x509.Certificate, ...]:
+    """The CA certificates imported SD-JWT VCs must chain to (``MICROCRED_X509_TRUST_ANCHORS_FILE``)."""
+    path = settings.x509_trust_anchors_file
+    return () if path is None else tuple(load_certificates(path.read_bytes()))
+
+
 def build_wallet(settings: Settings, startup: Startup, redis: Redis, publisher: EventPublisher,
                  privacy: EventPrivacy | None = None) -> tuple[WalletContext, WalletIntake, ConsumerRunner]:
     """The read-model adapters, the use cases and the Kafka intake over one Redis client and one publisher."""
@@ -95,10 +103,10 @@ def build_wallet(settings: Settings, startup: Startup, redis: Redis, publisher: 
     async def ready() -> bool:
         return await epoch.ready() is not None
 
+    verifier = startup.verifier or PipelineVerifier(x509_anchors=x509_anchors(settings))
     context = WalletContext(
         settings, store, accounts, holdings, HolderKeys(accounts, wallet_log, startup.keystore), shares,
-        completions, startup.verifier or PipelineVerifier(), startup.tokens, startup.minter, publisher,
-        startup.clock, ready)
+        completions, verifier, startup.tokens, startup.minter, publisher, startup.clock, ready)
     intake, runner = build_intake(
         redis, prefix, startup.index_key, settings.kafka_bootstrap, settings.wallet_consumer_group, topics(settings),
         sealer=startup.sealer, completions=completions, shares=shares, store=store, accounts=accounts, epoch=epoch,

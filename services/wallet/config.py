@@ -18,6 +18,8 @@ Besides the shared Kafka/Redis/HTTP settings the wallet reads:
   ``prod``; keep it stable (a new key means rebuilding the read model by replay).
 * ``MICROCRED_SHARE_URL_TEMPLATE``: the public page of a share link (the verifier gateway), ``{token}`` is
   replaced; ``MICROCRED_SHARE_MAX_SECONDS`` caps a link's lifetime.
+* ``MICROCRED_X509_TRUST_ANCHORS_FILE``: PEM file of the CA certificates (the agencies') that an imported SD-JWT
+  VC's ``x5c`` chain must reach; unset, no SD-JWT VC can be imported (its issuer could not be checked);
 * ``MICROCRED_PATHWAY_PUBLISHER_SCOPE``: the OAuth scope that lets an issuer or agency publish a pathway
   through ``POST /v1/admin/pathways``.
 * ``MICROCRED_WALLET_REDIS_PREFIX``, ``MICROCRED_WALLET_CONSUMER_GROUP``, ``MICROCRED_WALLET_TOPIC_PREFIX``:
@@ -57,6 +59,8 @@ class Settings(HttpServiceSettings):
     share_gone_retention_seconds: int = Field(default=30 * 24 * 3600, ge=0)
     pathway_publisher_scope: str = "microcred:pathways.publish"
     max_import_bytes: int = Field(default=512 * 1024, ge=1024)
+    x509_trust_anchors_file: Path | None = Field(
+        default=None, description="PEM CA certificates an imported SD-JWT VC's x5c must chain to (none: refused)")
     wallet_redis_prefix: str = Field(default="wallet", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     wallet_consumer_group: str = "microcred-wallet"
     wallet_topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,60}$")

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from redis.asyncio import Redis
 
 from microcred.gen.microcred.v1 import events_pb2
+from microcred.sdjwt.view import sd_jwt_id
 from services.wallet.adapters.account_state import AccountKeys
 from services.wallet.adapters.sealing import Sealer
 from services.wallet.adapters.store import CredentialStore, parse_record, r, text
@@ -124,7 +125,7 @@ class Accounts:
     async def add_imported(self, aid: str, document: Mapping[str, object], check: Mapping[str, object]) -> None:
         """Publish a verified imported credential (``check``: the import verdict) into the account."""
         log, _ = self._publisher()
-        credential_id = str(document["id"])
+        credential_id = sd_jwt_id(document) or str(document["id"])  # an SD-JWT VC: its short id
         await log.publish(record_key("import", aid, credential_id), events_pb2.CredentialImported(
             account_id=aid, credential_id=credential_id, credential_json=json.dumps(document),
             import_check_json=json.dumps(check, sort_keys=True)))

@@ -16,12 +16,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from microcred.crypto.data_integrity import verify_data_integrity
 from microcred.crypto.did_key import resolve_key
 from microcred.jsonld.compacted import compaction_problem
 from microcred.registry.ports import RegistryReader
+from microcred.sdjwt.view import compact_of
 from microcred.verification import (
     CheckId,
     CheckStatus,
@@ -131,24 +133,27 @@ class PipelineVerifier:
     """The platform's verification pipeline with the wallet's import policy (module docstring)."""
 
     def __init__(self, registry: RegistryReader | None = None, status: StatusListSource | None = None,
-                 canon: Canonicalizer | None = None) -> None:
+                 canon: Canonicalizer | None = None, x509_anchors: tuple[x509.Certificate, ...] = ()) -> None:
+        """``x509_anchors``: the CAs an SD-JWT VC issuer's ``x5c`` must chain to (without them none imports)."""
         resolvers: list[KeyResolver] = [DidKeyResolver()]
         if registry is not None:
             resolvers.append(RegistryKeyResolver(registry))
         # JSON-LD processing of unknown shapes in a child process with a deadline (never on the event loop)
         self.ports = VerificationPorts(keys=ChainKeyResolver(*resolvers), status=status or NoStatusLists(),
-                                       trust=registry, canon=canon or _shared_canonicalizer())
+                                       trust=registry, canon=canon or _shared_canonicalizer(),
+                                       x509_anchors=x509_anchors)
 
     async def verify(self, document: Mapping[str, Any], now: datetime) -> ImportVerdict:
         """Refuse on any invalid check or on an authenticity check that is not valid; else accept."""
         report = await verify_credential(document, self.ports, now)
         failed = [c for c in report.checks if c.status is CheckStatus.INVALID]
-        failed += [c for c in report.checks if c.id in AUTHENTICITY_CHECKS and c.status is not CheckStatus.VALID]
+        authentic = AUTHENTICITY_CHECKS + ((CheckId.DISCLOSURES,) if compact_of(document) is not None else ())
+        failed += [c for c in report.checks if c.id in authentic and c.status is not CheckStatus.VALID]
         if failed:
             first = failed[0]
             return ImportVerdict(False, first.reason_code.value, f"{first.id.value}: {first.message}")
         present = {c.id for c in report.checks}
-        if not set(AUTHENTICITY_CHECKS) <= present:
+        if not set(authentic) <= present:
             return ImportVerdict(False, "NOT_VERIFIED", "the credential could not be verified")
         unknown = tuple(c.id.value for c in report.checks if c.status is CheckStatus.UNKNOWN)
         return ImportVerdict(True, report.verdict.value.upper(), f"verdict {report.verdict.value}", unknown)

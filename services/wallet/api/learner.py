@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from microcred.sdjwt.view import compact_of, enveloped
 from services.wallet.api.deps import Learner
 from services.wallet.domain.credentials import CredentialFilter, CredentialStatus, HeldCredential
 from services.wallet.domain.errors import Unprocessable
@@ -93,14 +94,23 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 @router.post("/import", status_code=201, summary="Import a credential issued elsewhere",
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-                 "schema": {"type": "object", "description": "a W3C VC 2.0 credential with a Data Integrity proof"}}}}})
+                 "schema": {"type": "object", "description": "a W3C VC 2.0 credential with a Data Integrity proof, "
+                                                            "or an enveloped SD-JWT VC"}},
+                 "application/dc+sd-jwt": {"schema": {"type": "string", "description": "a compact SD-JWT VC"}}}}})
 async def import_credential(session: Learner, request: Request) -> dict[str, Any]:
-    """Accepted only after its proof verifies and it names the learner; else 422 with the failing reason."""
+    """Accepted only after its proof verifies and it names the learner; else 422 with the failing reason. An SD-JWT
+    VC (its compact form, as ``application/dc+sd-jwt`` or a JSON string) is kept as a VC 2.0 enveloped credential."""
     raw = await _read_limited(request, session.ctx.settings.max_import_bytes)
-    try:
-        document = json.loads(raw)
-    except ValueError:
-        raise Unprocessable("the body is not JSON", code="MALFORMED") from None
+    text = raw.decode("utf-8", errors="replace").strip()
+    if compact_of(text) is not None:  # an SD-JWT VC (application/dc+sd-jwt): held as a VC 2.0 envelope
+        document: Any = enveloped(text)
+    else:
+        try:
+            document = json.loads(raw)
+        except ValueError:
+            raise Unprocessable("the body is not JSON", code="MALFORMED") from None
+        if isinstance(document, str) and compact_of(document) is not None:
+            document = enveloped(document)
     if not isinstance(document, dict):
-        raise Unprocessable("the body must be a JSON object (one credential)", code="MALFORMED")
+        raise Unprocessable("the body must be a JSON object (one credential) or an SD-JWT VC", code="MALFORMED")
     return (await session.ctx.import_credential(session.account, document)).meta_json()

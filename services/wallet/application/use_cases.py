@@ -16,6 +16,7 @@ from typing import Any
 
 from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import PATHWAYS
+from microcred.sdjwt.view import sd_jwt_id
 from services.wallet.application.ports import (
     AccountStore,
     BearerTokens,
@@ -151,7 +152,7 @@ class WalletContext:
         mine = {identity_hash(account.email, h.salt) for h in identity.email_hashes()} if account.email else set()
         if identity.did not in account.holder_keys and not mine & {h.identity_hash for h in identity.hashed}:
             raise ImportRejected("the credential was not issued to this learner", code="SUBJECT_NOT_LEARNER")
-        credential_id = str(document["id"])
+        credential_id = sd_jwt_id(document) or str(document["id"])
         if any(c.credential_id == credential_id for c in await self.holdings.of(account)):
             raise Conflict("the credential is already in the wallet", code="ALREADY_HELD")
         check = {"verdict": verdict.code, "unknown_checks": list(verdict.unknown_checks),

@@ -2,7 +2,8 @@
 
 Two sources. A ``CredentialIssued`` event carries the full EU model (``MicroCredential``), which is
 authoritative; an imported credential is only a document, so its elements are read back from the OB 3.0
-rendering with the shared :func:`microcred.credential.eu_elements.read_eu_elements`. Pure module.
+rendering with the shared :func:`microcred.credential.eu_elements.read_eu_elements` (an SD-JWT VC, held as a VC
+2.0 enveloped credential, through its OB 3.0 view). Pure module.
 
 Reading a document back is the costly part of filing a credential (a few hundred microseconds), so every
 function below takes the document's :class:`~microcred.credential.eu_elements.EUElements` when the caller has
@@ -20,6 +21,7 @@ from microcred.credential.eu_elements import EUElements, read_eu_elements
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.model import vocab
+from microcred.sdjwt.view import ob3_view
 from microcred.verification.document import parse_datetime
 from services.wallet.domain.credentials import (
     EMAIL_IDENTITY_TYPE,
@@ -51,8 +53,10 @@ def elements_from_model(mc: pb.MicroCredential) -> EuElements:
 
 
 def read_document(doc: Mapping[str, Any]) -> EUElements:
-    """The EU elements of an OB 3.0 document, read once for the functions below."""
-    return read_eu_elements(doc)
+    """The EU elements of an OB 3.0 document, or of an enveloped SD-JWT VC's disclosed claims (read through
+    :func:`microcred.sdjwt.view.ob3_view`: the same reader for both formats), read once for the functions below."""
+    view = ob3_view(doc)
+    return read_eu_elements(view if view is not None else doc)
 
 
 def elements_from_event(event: events_pb2.CredentialIssued, document: Mapping[str, Any],
@@ -74,7 +78,7 @@ def elements_from_event(event: events_pb2.CredentialIssued, document: Mapping[st
 
 def elements_from_document(doc: Mapping[str, Any], read: EUElements | None = None) -> EuElements:
     """EU elements read back from an OB 3.0 credential document (absent values stay None)."""
-    e = read or read_eu_elements(doc)
+    e = read or read_document(doc)
     ects = None
     if e.credit_points and e.credit_system is not None and e.credit_system.uri == ECTS_URI:
         ects = _decimal(e.credit_points)
@@ -91,7 +95,7 @@ def elements_from_document(doc: Mapping[str, Any], read: EUElements | None = Non
 
 def identity_from_document(doc: Mapping[str, Any], read: EUElements | None = None) -> Identity:
     """The subject DID and salted hashed identifiers in ``credentialSubject``."""
-    e = read or read_eu_elements(doc)
+    e = read or read_document(doc)
     hashed = tuple(HashedId(i.identity_type, i.identity_hash, i.salt)
                    for i in e.learner_identifiers if i.hashed and i.identity_hash and i.salt)
     return Identity(e.learner_did or None, hashed)
@@ -124,7 +128,7 @@ def identity_from_event(event: events_pb2.CredentialIssued, document: Mapping[st
 
 def issuer_of(doc: Mapping[str, Any], read: EUElements | None = None) -> str | None:
     """The credential's issuer id (the ``issuer`` URL or ``issuer.id``)."""
-    issuer = (read or read_eu_elements(doc)).issuer
+    issuer = (read or read_document(doc)).issuer
     if issuer is not None and issuer.id:
         return issuer.id
     plain = doc.get("issuer")
