@@ -44,6 +44,13 @@ _FORMAT = b"\x01"
 _PENDING, _DURABLE = b"P", b"D"
 #: Key of the no-op tombstone that makes Kafka roll the active segment (never a pseudonym).
 ROLL_KEY = "__roll__"
+#: How long a destroyed key's marker lives (the key topic's delete.retention.ms: a reload sees the tombstone).
+_GONE_SECONDS = 24 * 3600
+# KEYS[1]: a cached key, KEYS[2]: its "destroyed" marker; ARGV[1]: the value read from the topic.
+_RESTORE = """
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end
+return 0
+"""
 
 
 class KafkaDataKeys:
@@ -57,12 +64,18 @@ class KafkaDataKeys:
         self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=1,
                                           client_id="microcred-learnerkeys", **self._options)
         self._loading = asyncio.Lock()
+        self._restore = redis.register_script(_RESTORE)
 
     def __repr__(self) -> str:
         return f"KafkaDataKeys(topic={self.topic!r})"
 
     def _key(self, pseudonym: str) -> str:
         return f"{self._prefix}:dk:{{{pseudonym}}}"  # hash-tagged: one slot per learner on a Redis Cluster
+
+    def _gone(self, pseudonym: str) -> str:
+        # Set when a key is destroyed, until a new key is made: a reload that read the key's record before the
+        # tombstone was written must not put the key back (same slot as the key).
+        return f"{self._prefix}:dk-gone:{{{pseudonym}}}"
 
     @property
     def sentinel(self) -> str:
@@ -94,7 +107,10 @@ class KafkaDataKeys:
                 for p, value in made.items():
                     pipe.set(self._key(p), value, nx=True)
                 won = await pipe.execute()
-            values.update({p: made[p] for p, ok in zip(missing, won, strict=True) if ok})
+            fresh = [p for p, ok in zip(missing, won, strict=True) if ok]
+            values.update({p: made[p] for p in fresh})
+            if fresh:
+                await self._redis.delete(*[self._gone(p) for p in fresh])
             lost = [p for p, ok in zip(missing, won, strict=True) if not ok]
             if lost:
                 values.update(await self._read(lost))  # another replica's key won: use it
@@ -120,7 +136,10 @@ class KafkaDataKeys:
         await self._ready()
         existed = (await self._read([pseudonym])).get(pseudonym) is not None
         await self._publish([(pseudonym, None)])
-        await self._redis.delete(self._key(pseudonym))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key(pseudonym))
+            pipe.set(self._gone(pseudonym), b"1", ex=_GONE_SECONDS)
+            await pipe.execute()
         return existed
 
     async def nudge(self) -> None:
@@ -204,7 +223,8 @@ class KafkaDataKeys:
                 if value is None:
                     pipe.delete(self._key(p))
                 elif value[:1] == _FORMAT:
-                    pipe.set(self._key(p), _DURABLE + value[1:])
+                    await self._restore(keys=[self._key(p), self._gone(p)], args=[_DURABLE + value[1:]],
+                                        client=pipe)
             pipe.set(self.sentinel, uuid.uuid4().hex)
             await pipe.execute()
         count = sum(1 for v in live.values() if v is not None)

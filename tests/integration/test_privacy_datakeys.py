@@ -115,3 +115,19 @@ async def test_a_destroyed_key_leaves_every_segment_file_within_the_bound(
     took = time.monotonic() - destroyed
     print(f"destroyed key gone from every segment file after {took:.1f}s (bound {bound:.0f}s)")
     assert await keys.get([pseudonym]) == {}
+
+
+async def test_a_reload_that_read_a_key_before_its_tombstone_does_not_restore_it(keys: KafkaDataKeys,
+                                                                                 redis: Redis) -> None:
+    prefix = keys.sentinel.split(":")[0]
+    made = await keys.ensure(["lp_r", "lp_s"])
+    # What a destroy leaves in Redis while a reload is still replaying records written before its tombstone.
+    await redis.delete(f"{prefix}:dk:{{lp_r}}")
+    await redis.set(f"{prefix}:dk-gone:{{lp_r}}", b"1")
+    await keys.load()  # the topic still holds lp_r's record (no tombstone was written in this simulation)
+    assert await keys.get(["lp_r", "lp_s"]) == {"lp_s": made["lp_s"]}
+    # A new key for the same learner (a credential issued after the erasure) lifts the marker.
+    newer = await keys.ensure(["lp_r"])
+    assert newer["lp_r"] != made["lp_r"] and not await redis.exists(f"{prefix}:dk-gone:{{lp_r}}")
+    await redis.delete(keys.sentinel)
+    assert await keys.get(["lp_r"]) == newer  # reloaded from the topic: the newest record
