@@ -105,8 +105,9 @@ class EventPrivacy:
         return self._identities(event)[1]
 
     async def seal(self, envelopes: Sequence[EventEnvelope]) -> list[EventEnvelope]:
-        """The envelopes with every ``CredentialIssued``'s personal fields sealed (new objects for those; others,
-        and events already sealed, returned as they are). One data-key round trip for the whole batch."""
+        """The envelopes with the personal fields of every ``CredentialIssued`` (and of the wallet's
+        ``CredentialImported`` and ``PathwayCompleted``) sealed: new objects for those; others, and events already
+        sealed, returned as they are. One data-key round trip for the whole batch."""
         todo: list[tuple[int, events_pb2.CredentialIssued, str, list[str]]] = []
         out = list(envelopes)
         imported: list[tuple[int, AccountEvent, str]] = []
@@ -131,11 +132,11 @@ class EventPrivacy:
         keys = await self.keys.ensure([*(p for _, _, p, _ in todo), *(p for _, _, p in imported)])
         for i, held, pseudonym in imported:
             name = _ACCOUNT_FIELD[envelopes[i].payload_type]
-            sealed_json = type(held)()
-            setattr(sealed_json, name, getattr(held, name))
+            part = type(held)()  # the same message type holding only the personal field
+            setattr(part, name, getattr(held, name))
             held.ClearField(name)
             held.learner_pseudonym = pseudonym
-            held.sealed_personal = seal(keys[pseudonym], sealed_json.SerializeToString(deterministic=True),
+            held.sealed_personal = seal(keys[pseudonym], part.SerializeToString(deterministic=True),
                                         envelopes[i].event_id)
             out[i] = self._with_payload(envelopes[i], held.SerializeToString(deterministic=True))
         for i, event, pseudonym, tags in todo:
