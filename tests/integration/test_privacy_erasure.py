@@ -283,5 +283,11 @@ async def test_erasure_requests_are_checked(infrastructure: Infrastructure, tmp_
             await as_issuer.DeleteLearnerData(privacy_pb2.DeleteLearnerDataRequest(
                 learner=privacy_pb2.LearnerRef(email=f"nobody.{tag}@learners.example"), reason="test"))
         assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        as_agency = privacy_pb2_grpc.PrivacyServiceStub(stack.channel(f"{agency}-operator", agency,
+                                                                      pki.ROLE_AGENCY))
+        with pytest.raises(grpc.aio.AioRpcError) as unknown:  # no credential under this agency names them
+            await as_agency.DeleteLearnerData(privacy_pb2.DeleteLearnerDataRequest(
+                learner=privacy_pb2.LearnerRef(email=f"nobody.{tag}@learners.example"), reason="test"))
+        assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
     finally:
         await stack.close()

@@ -6,8 +6,9 @@ them; the credentials themselves stay revocable (the status service needs only t
 audit log, which names the learner by pseudonym only. :meth:`LearnerData.export` returns everything the
 platform's event log holds about the learner (their credentials, opened, with their status history) as JSON.
 
-Who may call: an agency operator, for any learner of the platform's credentials under the agency; an issuer
-operator, for a learner it issued a credential to (and its export shows only its own credentials).
+Who may call: an agency operator, for a learner named by a credential issued under the agency; an issuer
+operator, for a learner it issued a credential to (and its export shows only its own credentials). The learner's
+data key is one for all their credentials: erasing it makes every one unreadable, whoever issued it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, Protocol
 
 from google.protobuf import json_format
 
-from microcred.errors import InvalidArgument, PermissionDenied
+from microcred.errors import InvalidArgument, NotFound, PermissionDenied
 from microcred.events.envelope import EventEnvelope, new_envelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.publisher import EventPublisher
@@ -124,10 +125,12 @@ class LearnerData:
         bad = _violations(did, email, reason)
         if bad:
             raise InvalidArgument(bad)
-        asked = self.pseudonyms(did, email)
-        issued = await self._visible(caller, asked)
+        issued = await self._visible(caller, self.pseudonyms(did, email))
+        if not issued:
+            # Only a learner the caller's credentials name: an operator never destroys another agency's learner.
+            raise NotFound(f"no credential under agency {caller.agency_id!r} names this learner")
         # The data keys are the events' own pseudonyms (a credential naming DID and e-mail is keyed by the DID).
-        pseudonyms = sorted({*asked, *(ev.learner_pseudonym for _, ev in issued if ev.learner_pseudonym)})
+        pseudonyms = sorted({ev.learner_pseudonym for _, ev in issued if ev.learner_pseudonym})
         destroyed = False
         for p in pseudonyms:  # the key first: once it is gone, no replay can bring the data back
             destroyed = await self._privacy.keys.destroy(p) or destroyed
