@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from microcred.crypto.keystore import load_kek
 from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.topics import CREDENTIALS, STATUS
+from microcred.privacy.setup import start_privacy
 from microcred.registry.projector import start_registry_projection
 from services.revocation.adapters.store import RevocationStore
 from services.revocation.events.projector import RevocationProjector
@@ -179,12 +180,16 @@ async def rebuilt_wallet(fault: FaultPlatform) -> AsyncIterator[str]:
     prefix = f"wallet-rebuild-{uuid.uuid4().hex[:6]}"
     data = fault.platform.data_dir / "wallet"
     index_key = base64.b64decode((data / "email-index.key").read_bytes().strip())
+    # The platform's privacy KEK too (MICROCRED_PRIVACY_KEK, or the one generated in its run directory): the
+    # credentials on Kafka are sealed under the learners' data keys (docs/privacy.md).
+    keys, privacy = await start_privacy(fault.bootstrap, fault.redis, data, "test")
     _, runner = build_intake(fault.redis, prefix, index_key, fault.bootstrap, prefix, [t.name for t in WALLET_TOPICS],
-                             sealer=Sealer(load_kek({}, data / "kek")))
+                             sealer=Sealer(load_kek({}, data / "kek")), privacy=privacy)
     try:
         async with _run(runner):
             yield prefix
     finally:
+        await keys.stop()
         await _drop(fault.redis, prefix)
 
 
