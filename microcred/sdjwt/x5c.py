@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from collections import OrderedDict
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -36,6 +37,10 @@ __all__ = [
 
 #: Most certificates accepted in an ``x5c`` header.
 MAX_CHAIN_LENGTH = 5
+#: Chains validated against a set of anchors: (leaf, its key, start, end of the window all certificates share).
+_VALIDATED: OrderedDict[tuple[tuple[str, ...], tuple[x509.Certificate, ...]],
+                        tuple[x509.Certificate, PublicKey, dt.datetime, dt.datetime]] = OrderedDict()
+_MAX_VALIDATED = 256
 _MAX_CERT_BYTES = 16_384
 
 
@@ -86,9 +91,15 @@ def validate_x5c(x5c: object, trust_anchors: Sequence[x509.Certificate], at: dt.
     (no path to an anchor, a certificate outside its validity, a constraint broken) or
     ``KEY_USAGE_MISMATCH`` (the end-entity certificate may not sign).
     """
-    certs = _decode_chain(x5c)
     if not trust_anchors:
         raise ChainError("NO_TRUST_ANCHORS", "no trust anchors are configured")
+    memo_key = (tuple(x5c), tuple(trust_anchors)) if isinstance(x5c, list) and len(x5c) <= MAX_CHAIN_LENGTH \
+        and all(isinstance(item, str) for item in x5c) else None
+    kept = _VALIDATED.get(memo_key) if memo_key is not None else None
+    if memo_key is not None and kept is not None and kept[2] <= at <= kept[3]:
+        _VALIDATED.move_to_end(memo_key)
+        return kept[0], kept[1]
+    certs = _decode_chain(x5c)
     leaf, intermediates = certs[0], certs[1:]
     builder = (
         verification.PolicyBuilder().store(verification.Store(list(trust_anchors))).time(at)
@@ -97,7 +108,7 @@ def validate_x5c(x5c: object, trust_anchors: Sequence[x509.Certificate], at: dt.
                             ee_policy=verification.ExtensionPolicy.permit_all())
     )
     try:
-        builder.build_client_verifier().verify(leaf, intermediates)
+        chain = builder.build_client_verifier().verify(leaf, intermediates).chain
     except verification.VerificationError as exc:
         raise ChainError("CHAIN_UNTRUSTED", str(exc)) from exc
     try:
@@ -109,6 +120,13 @@ def validate_x5c(x5c: object, trust_anchors: Sequence[x509.Certificate], at: dt.
     key = leaf.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise ChainError("KEY_USAGE_MISMATCH", "the end-entity certificate does not hold an EC key")
+    if memo_key is not None:
+        # Path validation depends on the time only through the certificates' validity periods: the same path is
+        # valid at any moment inside all of them, so the outcome is kept for that window (and no longer).
+        window = (max(c.not_valid_before_utc for c in chain), min(c.not_valid_after_utc for c in chain))
+        _VALIDATED[memo_key] = (leaf, key, *window)
+        while len(_VALIDATED) > _MAX_VALIDATED:
+            _VALIDATED.popitem(last=False)
     return leaf, key
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ from microcred.sdjwt.issue import IssuerKey, StatusReference
 from microcred.sdjwt.jose import (
     ASYMMETRIC_ALGORITHMS,
     JoseError,
+    JwsParts,
     b64url_decode,
     b64url_encode,
     parse_jws,
@@ -72,6 +74,9 @@ MAX_LIST_BYTES = 1 << 24
 STATUS_LIST_TYP = "statuslist+jwt"
 MEDIA_TYPE = "application/statuslist+jwt"
 _MAX_TOKEN = 8 * MAX_LIST_BYTES // 6  # generous bound on a compact token before it is parsed
+#: Tokens whose signature verified, with their decoded list (read-only for callers), newest last.
+_SIGNED: OrderedDict[str, tuple[JwsParts, TokenStatusList]] = OrderedDict()
+_MAX_SIGNED = 64
 
 
 class TokenStatusList:
@@ -199,19 +204,26 @@ def verify_status_list_token(token: str, *, expected_uri: str, trust_anchors: Se
     Raises StatusVerificationError (untrusted, wrong subject), StatusListValidityError (expired) or
     MalformedValueError (a claim breaks §5.1).
     """
-    try:
-        jws = parse_jws(token.strip(), max_length=_MAX_TOKEN)
-    except JoseError as exc:
-        raise MalformedValueError(f"not a compact JWT: {exc}") from exc
+    text = token.strip()
+    kept = _SIGNED.get(text)
+    if kept is None:
+        try:
+            jws = parse_jws(text, max_length=_MAX_TOKEN)
+        except JoseError as exc:
+            raise MalformedValueError(f"not a compact JWT: {exc}") from exc
+    else:
+        jws = kept[0]
     if jws.header.get("typ") != STATUS_LIST_TYP:
         raise StatusVerificationError(f"typ is {jws.header.get('typ')!r}, not {STATUS_LIST_TYP}")
     if jws.header.get("alg") not in ASYMMETRIC_ALGORITHMS:
         raise StatusVerificationError(f"alg {jws.header.get('alg')!r} is not accepted")
     try:
-        leaf, key = validate_x5c(jws.header.get("x5c"), trust_anchors, now)
+        leaf, key = validate_x5c(jws.header.get("x5c"), trust_anchors, now)  # at ``now``, every time
     except ChainError as exc:
         raise StatusVerificationError(f"{exc.reason}: {exc.problem}") from exc
-    if not verify_jws_signature(jws.compact, key):
+    # The signature over these exact bytes by the key their own x5c names does not depend on time or anchors:
+    # a token verified once is not verified again (a list token is shared by every credential on the list).
+    if kept is None and not verify_jws_signature(jws.compact, key):
         raise StatusVerificationError("the signature does not verify")
     payload = jws.payload
     if payload.get("sub") != expected_uri:
@@ -232,7 +244,13 @@ def verify_status_list_token(token: str, *, expected_uri: str, trust_anchors: Se
     bits = claim.get("bits")
     if not isinstance(bits, int) or isinstance(bits, bool):
         raise MalformedValueError("status_list.bits must be 1, 2, 4 or 8")
-    status_list = TokenStatusList.decode(claim["lst"], bits)
+    status_list = kept[1] if kept is not None else TokenStatusList.decode(claim["lst"], bits)
+    if kept is None:
+        _SIGNED[text] = (jws, status_list)
+        while len(_SIGNED) > _MAX_SIGNED:
+            _SIGNED.popitem(last=False)
+    else:
+        _SIGNED.move_to_end(text)
     assert iat is not None
     return StatusListToken(expected_uri, iat, exp, ttl, status_list, leaf)
 
