@@ -1,8 +1,9 @@
 """Sealing the personal part of events before they reach Kafka, and opening it again in every consumer.
 
-A ``CredentialIssued`` carries personal data in four fields: ``learner_did``, ``learner_hashed_id``,
-``credential_json`` (the signed credential: name, birth date, e-mail, grades) and ``credential`` (the EU model it
-was built from). :meth:`EventPrivacy.seal` moves them into ``sealed_personal`` (AES-256-GCM under the learner's
+A ``CredentialIssued`` carries personal data in five fields: ``learner_did``, ``learner_hashed_id``,
+``credential_json`` (the signed credential: name, birth date, e-mail, grades), ``credential`` (the EU model it
+was built from) and ``sd_jwt_vc`` (the same credential as an SD-JWT VC, when issued in that format).
+:meth:`EventPrivacy.seal` moves them into ``sealed_personal`` (AES-256-GCM under the learner's
 data key, bound to the pseudonym and the event id) and names the learner by ``learner_pseudonym``; the routing,
 status and audit fields (credential id, issuer, status entries, replaces) stay in clear.
 :meth:`EventPrivacy.open` puts them back for a consumer; when the learner's key was destroyed (erasure) the
@@ -36,7 +37,7 @@ from microcred.privacy.sealing import SealError, open_sealed, seal
 __all__ = ["PERSONAL_FIELDS", "EventPrivacy", "Opened", "account_identifier", "learner_identifier"]
 
 #: The personal fields of ``CredentialIssued``: sealed on the way out, never in clear on Kafka.
-PERSONAL_FIELDS = ("learner_did", "learner_hashed_id", "credential_json", "credential")
+PERSONAL_FIELDS = ("learner_did", "learner_hashed_id", "credential_json", "credential", "sd_jwt_vc")
 _ISSUED = events_pb2.CredentialIssued.DESCRIPTOR.full_name
 #: Events of a wallet account (sealed under the account learner's key) and their one personal field.
 AccountEvent = events_pb2.CredentialImported | events_pb2.PathwayCompleted
@@ -64,7 +65,7 @@ def learner_identifier(event: events_pb2.CredentialIssued) -> str:
 
 def _has_personal(event: events_pb2.CredentialIssued) -> bool:
     return bool(event.learner_did or event.credential_json or event.HasField("learner_hashed_id")
-                or event.HasField("credential"))
+                or event.HasField("credential") or event.sd_jwt_vc)
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class EventPrivacy:
             out[i] = self._with_payload(envelopes[i], held.SerializeToString(deterministic=True))
         for i, event, pseudonym, tags in todo:
             personal = events_pb2.CredentialIssued(learner_did=event.learner_did,
-                                                   credential_json=event.credential_json)
+                                                   credential_json=event.credential_json, sd_jwt_vc=event.sd_jwt_vc)
             if event.HasField("learner_hashed_id"):
                 personal.learner_hashed_id.CopyFrom(event.learner_hashed_id)
             if event.HasField("credential"):

@@ -58,6 +58,18 @@ def did_web_url(did: str) -> str:
     return f"{base}/{'/'.join(unquote(p) for p in path)}/did.json" if path else f"{base}/.well-known/did.json"
 
 
+def https_of_did_web(did: str) -> str | None:
+    """The ``https`` identifier naming the same place as a did:web (the inverse of :func:`did_web_of_https`):
+    ``did:web:host%3Aport:issuers:a`` -> ``https://host:port/issuers/a``; None for any other DID. An SD-JWT VC
+    issued by a did:web issuer carries it as ``iss`` (the JWT VC Issuer Metadata lives under it)."""
+    if not did.startswith("did:web:") or "#" in did or "?" in did:
+        return None
+    host, *path = did[len("did:web:"):].split(":")
+    if not host:
+        return None
+    return "/".join([f"https://{unquote(host)}", *(quote(unquote(p), safe="") for p in path)])
+
+
 def did_web_of_https(url: str) -> str | None:
     """The did:web naming the same place as an ``https`` identifier (an SD-JWT VC ``iss``): the mapping of
     :func:`did_web_url` read backwards (``https://host:port/issuers/a`` -> ``did:web:host%3Aport:issuers:a``), or

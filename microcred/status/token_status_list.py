@@ -61,6 +61,7 @@ __all__ = [
     "TokenStatusList",
     "check_token_status",
     "status_list_token",
+    "token_status_uri",
     "verify_status_list_token",
 ]
 
@@ -253,6 +254,16 @@ def verify_status_list_token(token: str, *, expected_uri: str, trust_anchors: Se
         _SIGNED.move_to_end(text)
     assert iat is not None
     return StatusListToken(expected_uri, iat, exp, ttl, status_list, leaf)
+
+
+def token_status_uri(status_list_credential: str) -> str:
+    """The Token Status List beside a Bitstring Status List credential URL: ``{base}/status/{list}`` ->
+    ``{base}/token-status/{list}`` (the revocation service serves both; a credential's token entry sits at its
+    revocation list id and index)."""
+    base, sep, list_id = status_list_credential.rpartition("/status/")
+    if not sep or not base or not list_id or "/" in list_id:
+        raise ValueError(f"not a platform status list URL: {status_list_credential!r}")
+    return f"{base}/token-status/{list_id}"
 
 
 def check_token_status(reference: StatusReference, token: str, *, trust_anchors: Sequence[x509.Certificate],

@@ -39,6 +39,7 @@ from microcred.privacy.kafka_datakeys import KafkaDataKeys, roll_nudger
 from microcred.privacy.publishing import SealingPublisher
 from microcred.privacy.setup import start_privacy
 from microcred.registry.projector import RegistryProjection, start_registry_projection
+from services.issuer.adapters.document_signing import CertifiedDocumentSigning
 from services.issuer.adapters.learner_records import KafkaLearnerRecords
 from services.issuer.adapters.sealed_store import SealedCredentialStore
 from services.issuer.adapters.signing import SigningPool
@@ -145,7 +146,8 @@ class IssuerApp:
                                       privacy)  # gRPC's and REST's
         issuance = Issuance(registry=registry, keystore=keystore, status=self.pool, store=store,
                             publisher=sealing, signing=self.signing,
-                            registry_available=self.registry_projection.available)
+                            registry_available=self.registry_projection.available,
+                            documents=CertifiedDocumentSigning(keystore, s.document_signing_ca()))
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,
                                chunk_timeout=s.batch_chunk_timeout_seconds,
                                correction=Correction(issuance, store, supersession),

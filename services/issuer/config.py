@@ -21,6 +21,9 @@ Besides the shared Kafka/Redis/TLS/gRPC settings the service reads:
   job still running then means a hung worker, and the worker processes are replaced;
 * ``MICROCRED_STORE_CATCH_UP_SECONDS`` (60): how long start-up waits for the credential store to catch up
   with the credentials topic before serving (issuing is refused, retriably, until it has);
+* ``MICROCRED_DOCUMENT_SIGNING_CA_CERT_FILE`` / ``MICROCRED_DOCUMENT_SIGNING_CA_KEY_FILE`` (PEM): the CA that
+  certifies issuers' SD-JWT VC keys (the agency's document-signing CA; in development the platform CA); unset,
+  a request for the SD-JWT VC format is refused (FAILED_PRECONDITION);
 * ``MICROCRED_ISSUER_REDIS_PREFIX`` (``issuer``), ``MICROCRED_ISSUER_CONSUMER_GROUP`` (``issuer``) and
   ``MICROCRED_REGISTRY_NAMESPACE`` (``issuer-registry``): so tests and benchmarks can run isolated instances.
 """
@@ -35,6 +38,7 @@ from pathlib import Path
 from pydantic import Field
 
 from microcred.crypto.keystore import KeyStore, MissingKekError, open_service_keystore
+from microcred.pki import CertifiedKey
 from microcred.settings import GrpcServiceSettings
 
 __all__ = ["MissingKekError", "Settings", "open_keystore"]
@@ -70,6 +74,15 @@ class Settings(GrpcServiceSettings):
     rest_host: str = "127.0.0.1"
     oauth_clients_file: Path | None = Field(default=None, description="OAuth 2.0 clients of the REST API, each "
                                             "bound to one issuer (services/issuer/api/oauth.py)")
+    document_signing_ca_cert_file: Path | None = None
+    document_signing_ca_key_file: Path | None = None
+
+    def document_signing_ca(self) -> CertifiedKey | None:
+        """The CA certifying issuers' SD-JWT VC keys, when both files are configured."""
+        if self.document_signing_ca_cert_file is None or self.document_signing_ca_key_file is None:
+            return None
+        return CertifiedKey(self.document_signing_ca_cert_file.read_bytes(),
+                            self.document_signing_ca_key_file.read_bytes())
 
     @property
     def resolved_signing_workers(self) -> int:

@@ -71,7 +71,8 @@ class InMemoryStatusIndexSource:
     the issuer's next list for a block the current one has no room for.
     """
 
-    def __init__(self, base_url: str = "https://status.example.test/lists", list_size: int = MIN_ENTRIES) -> None:
+    def __init__(self, base_url: str = "https://status.example.test/status", list_size: int = MIN_ENTRIES) -> None:
+        """Lists are at ``{base_url}/{list id}``; the default has the service's layout (``{base}/status/{list id}``)."""
         self.base_url = base_url.rstrip("/")
         self.list_size = list_size
         self.reservations = 0

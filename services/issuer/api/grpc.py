@@ -29,10 +29,12 @@ from typing import Any, NoReturn
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2  # type: ignore[import-untyped, unused-ignore]
 
+from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.gen.microcred.v1 import issuer_pb2, issuer_pb2_grpc
 from microcred.grpc_server import abort_with_details, caller_identity
-from microcred.model.errors import to_bad_request
+from microcred.model.errors import INVALID_FORMAT, FieldViolation, to_bad_request
 from microcred.pki import ROLE_ISSUER, certificate_sha256
+from microcred.sdjwt.jose import JoseError, jwk_to_public_key, strict_json_loads
 from services.issuer.application.correction import Corrected, Correction
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Outcome, Refusal
 from services.issuer.application.listing import CredentialListing
@@ -75,6 +77,30 @@ def _result(request: issuer_pb2.IssueCredentialsRequest, outcome: Outcome) -> is
     return response
 
 
+_KNOWN_FORMATS = frozenset({issuer_pb2.CREDENTIAL_FORMAT_DATA_INTEGRITY, issuer_pb2.CREDENTIAL_FORMAT_SD_JWT_VC})
+
+
+def request_item(key: str, credential: pb.MicroCredential, client_reference: str, formats: Sequence[int],
+                 holder_jwk_json: str) -> IssueItem | Refusal:
+    """The item a request asks for, or INVALID_ARGUMENT naming every bad field (formats, the holder's JWK)."""
+    violations = [FieldViolation(f"formats[{n}]", "is not a known credential format", INVALID_FORMAT)
+                  for n, f in enumerate(formats) if f not in _KNOWN_FORMATS]
+    holder: dict[str, Any] | None = None
+    if holder_jwk_json:
+        try:
+            holder = strict_json_loads(holder_jwk_json.encode("utf-8"))
+            if not isinstance(holder, dict):
+                raise JoseError("a JWK must be a JSON object")
+            jwk_to_public_key(holder)
+        except (JoseError, ValueError) as exc:
+            violations.append(FieldViolation("holder_jwk_json", f"is not a public JWK: {exc}", INVALID_FORMAT))
+    if violations:
+        return Refusal(code_pb2.INVALID_ARGUMENT, "invalid request: " + "; ".join(
+            f"{v.field}: {v.description}" for v in violations), tuple(violations))
+    return IssueItem(key, credential, client_reference, sd_jwt_vc=issuer_pb2.CREDENTIAL_FORMAT_SD_JWT_VC in formats,
+                     holder_jwk=holder)
+
+
 class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
     """The IssuerService servicer."""
 
@@ -102,7 +128,9 @@ class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
                               context: Context) -> issuer_pb2.IssueCredentialResponse:
         """Validate, sign and publish one credential (idempotent on the key)."""
         caller = await self._caller(context)
-        [outcome] = await self._issuance.issue(caller, [IssueItem(request.idempotency_key, request.credential)])
+        item = request_item(request.idempotency_key, request.credential, "", request.formats,
+                            request.holder_jwk_json)
+        [outcome] = [item] if isinstance(item, Refusal) else await self._issuance.issue(caller, [item])
         if isinstance(outcome, Refusal):
             await _refuse(context, outcome)
         return issuer_pb2.IssueCredentialResponse(credential=outcome)
@@ -199,7 +227,14 @@ class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
 
     async def _process(self, caller: Caller, batch: Sequence[issuer_pb2.IssueCredentialsRequest]
                        ) -> list[issuer_pb2.IssueCredentialsResponse]:
-        items = [IssueItem(r.idempotency_key, r.credential, r.client_reference) for r in batch]
+        parsed = [request_item(r.idempotency_key, r.credential, r.client_reference, r.formats, r.holder_jwk_json)
+                  for r in batch]
+        refused = {n: p for n, p in enumerate(parsed) if isinstance(p, Refusal)}
+        if refused:  # answered here; the rest go on as a smaller chunk
+            rest = [(r, p) for n, (r, p) in enumerate(zip(batch, parsed, strict=True)) if n not in refused]
+            answers = iter(await self._process(caller, [r for r, _ in rest]) if rest else [])
+            return [_result(r, refused[n]) if n in refused else next(answers) for n, r in enumerate(batch)]
+        items = [p for p in parsed if isinstance(p, IssueItem)]
         work = asyncio.ensure_future(self._issuance.issue(caller, items))
         try:
             done, _ = await asyncio.wait({work}, timeout=self._chunk_timeout)

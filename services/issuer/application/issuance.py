@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -45,8 +45,18 @@ from microcred.model.errors import INCONSISTENT, INVALID_FORMAT, REQUIRED, Field
 from microcred.pki import ROLE_ISSUER, actor_name
 from microcred.registry.domain import certificate_pinned, current_verification_method
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
+from microcred.sdjwt.issue import IssuerKey, StatusReference, issue_micro_credential
 from microcred.status.build import status_entry, xsd_datetime
-from services.issuer.application.ports import CredentialStore, Signer, SigningUnavailable, StatusPair, StoreNotReady
+from microcred.status.token_status_list import token_status_uri
+from services.issuer.application.ports import (
+    CredentialStore,
+    DocumentSigning,
+    DocumentSigningUnavailable,
+    Signer,
+    SigningUnavailable,
+    StatusPair,
+    StoreNotReady,
+)
 from services.issuer.application.status_indexes import StatusIndexPool
 from services.issuer.application.validation_cache import CohortValidator
 
@@ -88,6 +98,9 @@ class IssueItem:
     #: A correction (:mod:`services.issuer.application.correction`): the credential this one replaces, and why.
     replaces: str = ""
     correction_reason: str = ""
+    #: Also issue the credential as an SD-JWT VC (``CREDENTIAL_FORMAT_SD_JWT_VC``), bound to ``holder_jwk`` if any.
+    sd_jwt_vc: bool = False
+    holder_jwk: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +127,7 @@ def issued_credential(envelope_bytes: bytes) -> tuple[issuer_pb2.IssuedCredentia
     event = events_pb2.CredentialIssued.FromString(envelope.payload)
     issued = issuer_pb2.IssuedCredential(credential_id=event.credential_id, credential_json=event.credential_json,
                                          status_entries=event.status_entries, issued_at=envelope.occurred_at,
-                                         replaces=event.replaces)
+                                         replaces=event.replaces, sd_jwt_vc=event.sd_jwt_vc)
     return issued, event
 
 
@@ -242,8 +255,11 @@ class Issuance:
                  store: CredentialStore, publisher: EventPublisher, signing: Signer,
                  topic: str = CREDENTIALS.name, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  new_salt: Callable[[], str] = lambda: secrets.token_urlsafe(16),
-                 registry_available: Callable[[], Awaitable[bool]] | None = None) -> None:
+                 registry_available: Callable[[], Awaitable[bool]] | None = None,
+                 documents: DocumentSigning | None = None) -> None:
+        """``documents``: the issuers' SD-JWT VC keys (None: an SD-JWT VC request is FAILED_PRECONDITION)."""
         self._registry, self._keystore, self._status = registry, keystore, status
+        self._documents = documents
         self._registry_available = registry_available
         self._store, self._publisher, self._signing = store, publisher, signing
         self._topic, self._clock, self._new_salt = topic, clock, new_salt
@@ -362,6 +378,9 @@ class Issuance:
             for i in fresh.values():
                 outcomes[i] = signer
             return {}
+        document_key = self._document_key(issuer, items, fresh, outcomes, now)  # before any index is taken
+        if not fresh:
+            return {}
         try:
             pairs = await self._status.take(caller.issuer_id, len(fresh))
         except Exception as exc:
@@ -391,9 +410,18 @@ class Issuance:
                 log.error("credential could not be signed", extra={"credential_id": cid, "error": error})
                 outcomes[i] = Refusal(code_pb2.INTERNAL, f"credential could not be signed: {error}")
                 continue
-            envelope = self._envelope(caller, cid, items[i], text, pair, salt, occurred_at)
+            sd_jwt = ""
+            if document_key is not None and items[i].sd_jwt_vc:
+                try:
+                    sd_jwt = self._sd_jwt(items[i], document_key, pair, now)
+                except ValueError as exc:  # a status list URL not of the service's layout: no token status
+                    log.error("SD-JWT VC could not be signed", extra={"credential_id": cid, "error": str(exc)})
+                    outcomes[i] = Refusal(code_pb2.INTERNAL, f"SD-JWT VC could not be signed: {exc}")
+                    continue
+            envelope = self._envelope(caller, cid, items[i], text, pair, salt, occurred_at, sd_jwt)
             answer = issuer_pb2.IssuedCredential(credential_id=cid, credential_json=text, status_entries=list(pair),
-                                                 issued_at=occurred_at, replaces=items[i].replaces)
+                                                 issued_at=occurred_at, replaces=items[i].replaces,
+                                                 sd_jwt_vc=sd_jwt)
             signed[cid] = _Ready(envelope, envelope.SerializeToString(), answer)
         return signed
 
@@ -413,9 +441,34 @@ class Issuance:
             return {}
         return {cid: signed[cid] if raw is signed[cid].raw else _Ready.parse(raw) for cid, raw in winners.items()}
 
+    def _document_key(self, issuer: registry_pb2.Issuer, items: Sequence[IssueItem], fresh: dict[str, int],
+                      outcomes: list[Outcome | None], now: datetime) -> IssuerKey | None:
+        """The issuer's SD-JWT VC key when an item of the chunk asks for that format; items that ask for it when
+        it is unavailable are refused (FAILED_PRECONDITION) and leave ``fresh``."""
+        wanted = [cid for cid, i in fresh.items() if items[i].sd_jwt_vc]
+        if not wanted:
+            return None
+        try:
+            if self._documents is None:
+                raise DocumentSigningUnavailable("this issuer service does not issue SD-JWT VCs")
+            return self._documents.issuer_key(issuer, now)
+        except DocumentSigningUnavailable as exc:
+            for cid in wanted:
+                outcomes[fresh.pop(cid)] = Refusal(code_pb2.FAILED_PRECONDITION, str(exc),
+                                                   reason="SD_JWT_VC_UNAVAILABLE")
+            return None
+
+    @staticmethod
+    def _sd_jwt(item: IssueItem, key: IssuerKey, pair: StatusPair, now: datetime) -> str:
+        """The credential as an SD-JWT VC whose status is its revocation entry's Token Status List entry."""
+        revocation = pair[0]
+        status = StatusReference(token_status_uri(revocation.status_list_credential), revocation.status_list_index)
+        return issue_micro_credential(item.credential, issuer=key, now=now, status=status,
+                                      holder_jwk=item.holder_jwk).compact
+
     @staticmethod
     def _envelope(caller: Caller, cid: str, item: IssueItem, text: str, pair: StatusPair, salt: str,
-                  occurred_at: Timestamp) -> EventEnvelope:
+                  occurred_at: Timestamp, sd_jwt: str = "") -> EventEnvelope:
         mc = item.credential
         learner = mc.learner
         hashed = learner.hashed_id if learner.HasField("hashed_id") else None
@@ -425,7 +478,7 @@ class Issuance:
         event = events_pb2.CredentialIssued(credential_id=cid, issuer_id=caller.issuer_id, learner_did=learner.did,
                                             learner_hashed_id=hashed, credential_json=text, credential=mc,
                                             status_entries=list(pair), replaces=item.replaces,
-                                            correction_reason=item.correction_reason)
+                                            correction_reason=item.correction_reason, sd_jwt_vc=sd_jwt)
         return issued_envelope(caller, event, occurred_at)
 
     async def _publish(self, caller: Caller, todo: dict[str, int], ready: dict[str, _Ready],

@@ -8,20 +8,25 @@
   service: :class:`~services.issuer.adapters.supersession.GrpcSupersession`); :class:`RevocationUnavailable`.
 * :class:`Signer`: renders and signs credentials (worker processes:
   :class:`~services.issuer.adapters.signing.SigningPool`); :class:`SigningUnavailable`.
+* :class:`DocumentSigning`: an issuer's SD-JWT VC signing key and ``x5c`` chain
+  (:class:`~services.issuer.adapters.document_signing.CertifiedDocumentSigning`); :class:`DocumentSigningUnavailable`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from microcred.credential.signing import IssueJob
-from microcred.errors import Unavailable
-from microcred.gen.microcred.v1 import status_pb2
+from microcred.errors import FailedPrecondition, Unavailable
+from microcred.gen.microcred.v1 import registry_pb2, status_pb2
+from microcred.sdjwt.issue import IssuerKey
 
-__all__ = ["CredentialState", "CredentialStore", "PageCursor", "RevocationUnavailable", "Signer", "SigningUnavailable",
-           "StatusIndexSource", "StatusIndexUnavailable", "StatusPair", "StoreNotReady", "Supersession"]
+__all__ = ["CredentialState", "CredentialStore", "DocumentSigning", "DocumentSigningUnavailable", "PageCursor",
+           "RevocationUnavailable", "Signer", "SigningUnavailable", "StatusIndexSource", "StatusIndexUnavailable",
+           "StatusPair", "StoreNotReady", "Supersession"]
 
 #: (revocation entry, suspension entry) of one credential.
 StatusPair = tuple[status_pb2.StatusEntry, status_pb2.StatusEntry]
@@ -116,4 +121,16 @@ class Signer(Protocol):
     async def sign(self, jobs: Sequence[IssueJob], issuer: Mapping[str, Any], seed: bytes,
                    verification_method: str, created: str) -> list[tuple[str, str]]:
         """Sign every job; raise :class:`SigningUnavailable` when the signers died or hung."""
+        ...
+
+
+class DocumentSigningUnavailable(FailedPrecondition):
+    """The issuer cannot sign SD-JWT VCs (no document-signing CA configured, no did:web, no current key)."""
+
+
+class DocumentSigning(Protocol):
+    """Port: the issuer's SD-JWT VC key, ``iss`` and ``x5c`` chain (HAIP: an X.509 chain to the agency's CA)."""
+
+    def issuer_key(self, issuer: registry_pb2.Issuer, now: datetime) -> IssuerKey:
+        """The key to sign ``issuer``'s SD-JWT VCs with now; raise :class:`DocumentSigningUnavailable`."""
         ...

@@ -6,6 +6,7 @@ from google.rpc import error_details_pb2 as _error_details_pb2
 from microcred.gen.microcred.v1 import elements_pb2 as _elements_pb2
 from microcred.gen.microcred.v1 import status_pb2 as _status_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -13,21 +14,32 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CredentialFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CREDENTIAL_FORMAT_UNSPECIFIED: _ClassVar[CredentialFormat]
+    CREDENTIAL_FORMAT_DATA_INTEGRITY: _ClassVar[CredentialFormat]
+    CREDENTIAL_FORMAT_SD_JWT_VC: _ClassVar[CredentialFormat]
+CREDENTIAL_FORMAT_UNSPECIFIED: CredentialFormat
+CREDENTIAL_FORMAT_DATA_INTEGRITY: CredentialFormat
+CREDENTIAL_FORMAT_SD_JWT_VC: CredentialFormat
+
 class IssuedCredential(_message.Message):
-    __slots__ = ("credential_id", "credential_json", "status_entries", "issued_at", "already_issued", "replaces")
+    __slots__ = ("credential_id", "credential_json", "status_entries", "issued_at", "already_issued", "replaces", "sd_jwt_vc")
     CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_JSON_FIELD_NUMBER: _ClassVar[int]
     STATUS_ENTRIES_FIELD_NUMBER: _ClassVar[int]
     ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
     ALREADY_ISSUED_FIELD_NUMBER: _ClassVar[int]
     REPLACES_FIELD_NUMBER: _ClassVar[int]
+    SD_JWT_VC_FIELD_NUMBER: _ClassVar[int]
     credential_id: str
     credential_json: str
     status_entries: _containers.RepeatedCompositeFieldContainer[_status_pb2.StatusEntry]
     issued_at: _timestamp_pb2.Timestamp
     already_issued: bool
     replaces: str
-    def __init__(self, credential_id: _Optional[str] = ..., credential_json: _Optional[str] = ..., status_entries: _Optional[_Iterable[_Union[_status_pb2.StatusEntry, _Mapping]]] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., already_issued: _Optional[bool] = ..., replaces: _Optional[str] = ...) -> None: ...
+    sd_jwt_vc: str
+    def __init__(self, credential_id: _Optional[str] = ..., credential_json: _Optional[str] = ..., status_entries: _Optional[_Iterable[_Union[_status_pb2.StatusEntry, _Mapping]]] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., already_issued: _Optional[bool] = ..., replaces: _Optional[str] = ..., sd_jwt_vc: _Optional[str] = ...) -> None: ...
 
 class IssueFailure(_message.Message):
     __slots__ = ("code", "message", "field_violations")
@@ -40,12 +52,16 @@ class IssueFailure(_message.Message):
     def __init__(self, code: _Optional[_Union[_code_pb2.Code, str]] = ..., message: _Optional[str] = ..., field_violations: _Optional[_Iterable[_Union[_error_details_pb2.BadRequest.FieldViolation, _Mapping]]] = ...) -> None: ...
 
 class IssueCredentialRequest(_message.Message):
-    __slots__ = ("idempotency_key", "credential")
+    __slots__ = ("idempotency_key", "credential", "formats", "holder_jwk_json")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    FORMATS_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_JWK_JSON_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     credential: _elements_pb2.MicroCredential
-    def __init__(self, idempotency_key: _Optional[str] = ..., credential: _Optional[_Union[_elements_pb2.MicroCredential, _Mapping]] = ...) -> None: ...
+    formats: _containers.RepeatedScalarFieldContainer[CredentialFormat]
+    holder_jwk_json: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., credential: _Optional[_Union[_elements_pb2.MicroCredential, _Mapping]] = ..., formats: _Optional[_Iterable[_Union[CredentialFormat, str]]] = ..., holder_jwk_json: _Optional[str] = ...) -> None: ...
 
 class IssueCredentialResponse(_message.Message):
     __slots__ = ("credential",)
@@ -54,14 +70,18 @@ class IssueCredentialResponse(_message.Message):
     def __init__(self, credential: _Optional[_Union[IssuedCredential, _Mapping]] = ...) -> None: ...
 
 class IssueCredentialsRequest(_message.Message):
-    __slots__ = ("idempotency_key", "credential", "client_reference")
+    __slots__ = ("idempotency_key", "credential", "client_reference", "formats", "holder_jwk_json")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
     CLIENT_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    FORMATS_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_JWK_JSON_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     credential: _elements_pb2.MicroCredential
     client_reference: str
-    def __init__(self, idempotency_key: _Optional[str] = ..., credential: _Optional[_Union[_elements_pb2.MicroCredential, _Mapping]] = ..., client_reference: _Optional[str] = ...) -> None: ...
+    formats: _containers.RepeatedScalarFieldContainer[CredentialFormat]
+    holder_jwk_json: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., credential: _Optional[_Union[_elements_pb2.MicroCredential, _Mapping]] = ..., client_reference: _Optional[str] = ..., formats: _Optional[_Iterable[_Union[CredentialFormat, str]]] = ..., holder_jwk_json: _Optional[str] = ...) -> None: ...
 
 class IssueCredentialsResponse(_message.Message):
     __slots__ = ("idempotency_key", "client_reference", "issued", "failure")
