@@ -106,7 +106,9 @@ def check_ports_free(ports: dict[str, int]) -> None:
 
 
 def ensure_dev_pki(directory: Path) -> Path:
-    """Create (once) a development CA, a server certificate and an operator client certificate."""
+    """Create (once) a development CA, a server certificate, an operator client certificate and the Token Status
+    List signer's document-signing certificate. In development the platform CA also certifies issuers' SD-JWT VC
+    keys (in production: the agency's document-signing CA)."""
     if not (directory / "ca.crt").exists():
         ca = pki.create_ca("microcred dev platform CA")
         ca.write(directory, "ca")
@@ -114,6 +116,10 @@ def ensure_dev_pki(directory: Path) -> Path:
         hosts = ["localhost", "127.0.0.1", *(spec.name for spec in SERVICES)]
         pki.create_server_cert(ca, "microcred-services", hosts=hosts).write(directory, "server")
         pki.create_client_cert(ca, "platform-operator", "platform", pki.ROLE_SERVICE).write(directory, "client")
+    if not (directory / "token-status.crt").exists():  # also for data directories made before it existed
+        ca = pki.CertifiedKey((directory / "ca.crt").read_bytes(), (directory / "ca.key").read_bytes())
+        pki.create_signing_cert(ca, issuer_uri="https://status.microcred.local",
+                                common_name="microcred dev token status lists").write(directory, "token-status")
     return directory
 
 
@@ -229,20 +235,27 @@ class Platform:
         env["MICROCRED_DATA_DIR"] = str(self.data_dir / name)
         status_base = f"http://127.0.0.1:{ports['revocation-http']}"
         verifier = f"127.0.0.1:{ports['verifier']}"
+        ca_cert, ca_key = str(self.pki_dir / "ca.crt"), str(self.pki_dir / "ca.key")
         if name == "issuer":
             env.update(MICROCRED_GRPC_PORT=str(ports["issuer"]),
                        MICROCRED_REVOCATION_TARGET=f"localhost:{ports['revocation']}",
-                       MICROCRED_DID_WEB_HOST=verifier)
+                       MICROCRED_DID_WEB_HOST=verifier,
+                       MICROCRED_DOCUMENT_SIGNING_CA_CERT_FILE=ca_cert, MICROCRED_DOCUMENT_SIGNING_CA_KEY_FILE=ca_key)
         elif name == "revocation":
             env.update(MICROCRED_GRPC_PORT=str(ports["revocation"]), MICROCRED_HTTP_PORT=str(ports["revocation-http"]),
-                       MICROCRED_STATUS_BASE_URL=status_base)
+                       MICROCRED_STATUS_BASE_URL=status_base,
+                       MICROCRED_TOKEN_STATUS_CERT_FILE=str(self.pki_dir / "token-status.crt"),
+                       MICROCRED_TOKEN_STATUS_KEY_FILE=str(self.pki_dir / "token-status.key"))
         elif name == "wallet":
             env.update(MICROCRED_HTTP_PORT=str(ports["wallet"]),
-                       MICROCRED_SHARE_URL_TEMPLATE=f"http://{verifier}/share/{{token}}")
+                       MICROCRED_SHARE_URL_TEMPLATE=f"http://{verifier}/share/{{token}}",
+                       MICROCRED_X509_TRUST_ANCHORS_FILE=ca_cert)
         elif name == "verifier":
             env.update(MICROCRED_HTTP_PORT=str(ports["verifier"]),
                        MICROCRED_WALLET_URL=f"http://127.0.0.1:{ports['wallet']}",
                        MICROCRED_STATUS_URL_PREFIXES=json.dumps([f"{status_base}/status/"]),
+                       MICROCRED_TOKEN_STATUS_URL_PREFIXES=json.dumps([f"{status_base}/token-status/"]),
+                       MICROCRED_X509_TRUST_ANCHORS_FILE=ca_cert,
                        MICROCRED_STATUS_LIST_SIGNERS=json.dumps([signer] if signer else []))
         env.update(self.env_overrides.get("*", {}))
         env.update(self.env_overrides.get(name, {}))
