@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -20,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 from microcred import pki
+from microcred.gen.microcred.v1 import issuer_pb2, revocation_pb2
 from microcred.sdjwt.claims import micro_credential_claims, read_micro_credential
 from microcred.sdjwt.core import Sd, key_binding_jwt, split_sd_jwt
 from microcred.sdjwt.issue import IssuerKey, StatusReference, issue_micro_credential
@@ -29,7 +33,10 @@ from microcred.sdjwt.type_metadata import VCT, integrity, type_metadata_bytes
 from microcred.sdjwt.verify import VerifierPolicy, verify_sd_jwt_vc
 from microcred.sdjwt.x5c import load_certificates, x5c_header
 from microcred.status.token_status_list import INVALID, MIN_ENTRIES, TokenStatusList, status_list_token
+from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
+from tests.harness.issuer import start_issuer_harness
+from tests.harness.waiting import eventually
 from tests.interop import node_env
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -203,3 +210,61 @@ def test_a_credential_made_by_the_library_verifies_in_microcred(world: World) ->
         assert result.status_reference == StatusReference(STATUS_URI, INDEX)
     result = verify_sd_jwt_vc(answer["presentation"], policy, NOW)
     assert all(c.status is CheckStatus.VALID for c in result.checks)
+
+
+# --------------------------------------------------------------------------------------------- the running platform
+
+
+async def test_the_library_verifies_what_the_running_platform_issues(infrastructure: Infrastructure,
+                                                                     tmp_path: Path) -> None:
+    """Issued over gRPC by the issuer service (its ES256 key certified by the agency's document-signing CA), the
+    Token Status List served over HTTP by the revocation service (its signer under the same CA): the library
+    verifies the credential, each Disclosure, the KB-JWT and the status; revoked, it refuses it."""
+    node_env.ensure_installed()
+    now = dt.datetime.now(dt.UTC)
+    ca = pki.create_ca("Agency document-signing CA", agency="agency-ix", not_before=now - dt.timedelta(days=1))
+    ca_cert, ca_key = ca.write(tmp_path / "document-ca", "ca")
+    token_cert, token_key = pki.create_signing_cert(ca, issuer_uri="https://status.agency-ix.example",
+                                                    common_name="token status").write(tmp_path / "token", "signer")
+    harness = await start_issuer_harness(
+        infrastructure.kafka_bootstrap, infrastructure.redis_url, tmp_path / "platform",
+        document_signing_ca_cert_file=ca_cert, document_signing_ca_key_file=ca_key,
+        revocation_settings={"token_status_cert_file": token_cert, "token_status_key_file": token_key})
+    try:
+        assert harness.revocation is not None
+        await harness.onboard("agency-ix", {"uni-ix": 7})
+        holder = ec.generate_private_key(ec.SECP256R1())
+        reply = await harness.issuer_stub("uni-ix", "agency-ix").IssueCredential(issuer_pb2.IssueCredentialRequest(
+            idempotency_key="interop-1", credential=valid_micro_credential(),
+            formats=[issuer_pb2.CREDENTIAL_FORMAT_SD_JWT_VC], holder_jwk_json=json.dumps(public_jwk(holder))))
+        parts = split_sd_jwt(reply.credential.sd_jwt_vc)
+        at = int(dt.datetime.now(dt.UTC).timestamp())
+        presentation = parts.serialize() + key_binding_jwt(parts, holder, nonce=NONCE, aud=AUD, iat=at)
+        status = verify_sd_jwt_vc(presentation, VerifierPolicy(trust_anchors=load_certificates(ca.cert_pem),
+                                                               expected_nonce=NONCE, expected_aud=AUD),
+                                  dt.datetime.now(dt.UTC)).status_reference
+        assert status is not None and status.uri.startswith(harness.revocation.app.base_url)
+
+        async def served() -> httpx.Response | None:  # the list exists once the revocation service applied the issue
+            response = await harness.revocation.fetch(status.uri)
+            return response if response.status_code == 200 else None
+
+        async def library(nonce: str = NONCE) -> dict[str, Any]:
+            token = (await eventually(served, timeout=10)).text
+            return node_env.run({
+                "op": "verify", "credential": presentation, "anchor_pem": ca.cert_pem.decode(), "now": at,
+                "status_list_tokens": {status.uri: token},
+                "type_metadata": {VCT: base64.b64encode(type_metadata_bytes()).decode()},
+                "nonce": nonce, "aud": AUD})
+
+        answer = await library()
+        assert answer["ok"], answer
+        assert len(answer["disclosures"]) == len(parts.disclosures) and answer["vct"] == VCT
+        assert answer["claims"]["iss"] == "https://trust.example.test/issuers/uni-ix"
+        assert not (await library(nonce="another"))["ok"]
+        await harness.revocation.stub("uni-ix", "agency-ix", pki.ROLE_ISSUER).RevokeCredential(
+            revocation_pb2.RevokeCredentialRequest(credential_id=reply.credential.credential_id, reason="test"))
+        refused = await eventually(library, until=lambda a: not a["ok"], timeout=10)
+        assert "status" in refused["error"].lower()
+    finally:
+        await harness.close()
