@@ -57,8 +57,10 @@ def _credential(n: int) -> pb.MicroCredential:
     return mc
 
 
-async def _client(target: str, tls: TlsFiles, issuer: str, count: int, prefix: str) -> dict[str, float]:
-    """Stream ``count`` pre-serialised requests (the load generator should cost little) and count answers."""
+async def _client(target: str, tls: TlsFiles, issuer: str, count: int, prefix: str,
+                  formats: tuple[int, ...] = ()) -> dict[str, float]:
+    """Stream ``count`` pre-serialised requests (the load generator should cost little) and count answers;
+    ``formats``: the formats each request asks for besides Data Integrity (bench.sd_jwt)."""
     template = _credential(0)
     payloads = []
     for n in range(count):
@@ -66,8 +68,8 @@ async def _client(target: str, tls: TlsFiles, issuer: str, count: int, prefix: s
         mc.CopyFrom(template)
         mc.learner.full_name = f"Learner {n}"
         mc.learner.email = f"learner{n}@example.org"
-        payloads.append(issuer_pb2.IssueCredentialsRequest(idempotency_key=f"{prefix}-{n}",
-                                                           credential=mc).SerializeToString())
+        payloads.append(issuer_pb2.IssueCredentialsRequest(idempotency_key=f"{prefix}-{n}", credential=mc,
+                                                           formats=formats).SerializeToString())
 
     async def requests() -> AsyncIterator[bytes]:
         for payload in payloads:
@@ -102,19 +104,20 @@ def _is_issued(raw: bytes) -> bool:
 
 
 def _client_main(argv: list[str]) -> None:
-    target, tls_dir, issuer, _agency, count, prefix = argv
+    target, tls_dir, issuer, _agency, count, prefix, *formats = argv
     tls = TlsFiles.from_dir(Path(tls_dir), issuer)
-    result = asyncio.run(_client(target, tls, issuer, int(count), prefix))
+    result = asyncio.run(_client(target, tls, issuer, int(count), prefix, tuple(int(f) for f in formats)))
     print(json.dumps(result))
 
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-async def _run_client(target: str, tls_dir: Path, issuer: str, count: int) -> dict[str, float]:
+async def _run_client(target: str, tls_dir: Path, issuer: str, count: int,
+                      formats: tuple[int, ...] = ()) -> dict[str, float]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.issuance", "--client", target, str(tls_dir), issuer, AGENCY, str(count),
-        uuid.uuid4().hex[:8], stdout=asyncio.subprocess.PIPE, cwd=REPO)
+        uuid.uuid4().hex[:8], *(str(f) for f in formats), stdout=asyncio.subprocess.PIPE, cwd=REPO)
     out, _ = await process.communicate()
     if process.returncode != 0:
         raise RuntimeError(f"bench client failed ({process.returncode})")

@@ -34,6 +34,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "bench.verify",
     "bench.wallet_replay",
     "bench.privacy",
+    "bench.sd_jwt",
 )
 
 

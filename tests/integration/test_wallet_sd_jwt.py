@@ -17,9 +17,9 @@ from services.verifier.api.routes import create_gateway_app
 from services.verifier.application import Gateway
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
+from tests.harness.sd_jwt import SdWorld, make_world
 from tests.harness.wallet.harness import WalletUnderTest, running_wallet
 from tests.integration.test_wallet_api import assert_problem, ids, sign_up, until_held
-from tests.unit.test_verification_sd_jwt import SdWorld, make_world
 from tests.verifier_support import Limits, RunningServer
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from microcred.status.token_status_list import INVALID
 from microcred.verification.trust_bundle import FetchedToken, build_bundle
 from services.verifier.api.routes import create_gateway_app
 from services.verifier.application import Gateway
-from tests.unit.test_verification_sd_jwt import LIST_URI, NOW, SdWorld, make_world
+from tests.harness.sd_jwt import LIST_URI, NOW, SdWorld, make_world
 from tests.verifier_support import Limits, RunningServer
 
 

@@ -12,7 +12,7 @@ from microcred import pki
 from microcred.sdjwt.x5c import ChainError, load_certificates, validate_x5c
 from microcred.status.errors import StatusListValidityError, StatusVerificationError
 from microcred.status.token_status_list import TokenStatusList, status_list_token, verify_status_list_token
-from tests.unit.test_verification_sd_jwt import LIST_URI, NOW, make_world
+from tests.harness.sd_jwt import LIST_URI, NOW, make_world
 
 
 def test_a_remembered_chain_is_used_only_inside_its_validity_and_for_the_same_anchors() -> None:

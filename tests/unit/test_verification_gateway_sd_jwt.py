@@ -20,7 +20,7 @@ from services.verifier.adapters.sources import PlatformUrls
 from services.verifier.adapters.token_status import TokenStatusHttpSource
 from services.verifier.api.routes import create_gateway_app
 from services.verifier.application import Gateway
-from tests.unit.test_verification_sd_jwt import LIST_URI, SdWorld, make_world
+from tests.harness.sd_jwt import LIST_URI, SdWorld, make_world
 from tests.verifier_support import Limits, RunningServer
 
 

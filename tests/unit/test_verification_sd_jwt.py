@@ -6,84 +6,27 @@ an agency CA with ``iss`` the HTTPS form of its did:web; its Token Status List i
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from microcred import pki
 from microcred.credential.eu_elements import read_eu_elements
 from microcred.gen.microcred.v1 import elements_pb2, events_pb2
 from microcred.registry.did_web import did_web_of_https
 from microcred.sdjwt.claims import PERSONAL_CLAIMS
 from microcred.sdjwt.core import SdJwtParts, key_binding_jwt
-from microcred.sdjwt.issue import IssuedSdJwtVc, IssuerKey, StatusReference, issue_micro_credential, issue_sd_jwt_vc
+from microcred.sdjwt.issue import issue_micro_credential, issue_sd_jwt_vc
 from microcred.sdjwt.jose import public_jwk
 from microcred.sdjwt.view import compact_of, enveloped, ob3_view
-from microcred.sdjwt.x5c import load_certificates, x5c_header
-from microcred.status.token_status_list import INVALID, SUSPENDED, TokenStatusList, status_list_token
+from microcred.status.token_status_list import INVALID, SUSPENDED
 from microcred.verification import CheckId, CheckStatus, Reason, Verdict, verify_credential
 from microcred.verification.sd_jwt import ORDER, is_sd_jwt, verify_sd_jwt_credential
 from tests.harness.factories import valid_micro_credential
+from tests.harness.sd_jwt import HOST, ISS, ISSUER_ID, LIST_URI, NOW, SdWorld, make_world
 from tests.verifier_support import World, registry_event
 
 C, S, R, V = CheckId, CheckStatus, Reason, Verdict
-NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)  # the test CA is made on the real clock
-HOST, ISSUER_ID = "uniz.example", "uni-zed"
-ISS = f"https://{HOST}/issuers/{ISSUER_ID}"
-LIST_URI = "https://status.uniz.example/token-status/rev-1"
-
-
-@dataclass
-class Tokens:
-    """Status List Tokens by URI, as the gateway's source gives them (None: unreachable)."""
-
-    tokens: dict[str, str] = field(default_factory=dict)
-    asked: list[str] = field(default_factory=list)
-
-    async def get(self, uri: str) -> tuple[str, dt.datetime] | None:
-        self.asked.append(uri)
-        token = self.tokens.get(uri)
-        return None if token is None else (token, NOW)
-
-
-@dataclass
-class SdWorld:
-    world: World
-    issuer: IssuerKey
-    anchors: tuple[x509.Certificate, ...]
-    tokens: Tokens
-    statuses: TokenStatusList
-
-    def publish(self) -> None:
-        self.tokens.tokens[LIST_URI] = status_list_token(self.statuses, uri=LIST_URI, signer=self.issuer,
-                                                         now=NOW, ttl=60, lifetime=3600)
-
-    def issue(self, **kwargs: Any) -> IssuedSdJwtVc:
-        kwargs.setdefault("status", StatusReference(LIST_URI, 17))
-        return issue_micro_credential(kwargs.pop("mc", None) or valid_micro_credential(), issuer=self.issuer,
-                                      now=NOW, **kwargs)
-
-    def ports(self, **overrides: Any) -> Any:
-        return self.world.ports(**{"x509_anchors": self.anchors, "token_status": self.tokens, **overrides})
-
-
-def make_world(iss: str = ISS) -> SdWorld:
-    ca = pki.create_ca("Agency CA", agency="agency-ie", not_before=NOW - dt.timedelta(days=30))
-    cert = pki.create_signing_cert(ca, issuer_uri=iss, common_name="University of Zed",
-                                   not_before=NOW - dt.timedelta(days=30))
-    key = serialization.load_pem_private_key(cert.key_pem, password=None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
-    sd = SdWorld(World(host=HOST, issuer_id=ISSUER_ID), IssuerKey(iss, key, tuple(x5c_header([cert.cert_pem]))),
-                 tuple(load_certificates(ca.cert_pem)), Tokens(), TokenStatusList(1024, bits=2))
-    sd.publish()
-    return sd
-
-
 @pytest.fixture
 def sd() -> SdWorld:
     return make_world()
