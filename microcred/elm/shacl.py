@@ -1,0 +1,84 @@
+"""SHACL validation of ELM / EDC documents against the EDC application profile (``EDC-generic-no-cv``).
+
+The JSON-LD document is turned into RDF with pyld and the pinned, offline loader of :mod:`microcred.jsonld`
+(a remote context is refused), then validated with pyshacl against the EC's shapes kept in ``data/``. The
+shapes' ``owl:imports`` are not followed (no network). Validation costs tens of milliseconds per document
+(see docs/elm-edc.md), so it is a test gate and an optional issuance check rather than a per-credential step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import rdflib
+from pyld import jsonld
+from pyshacl import validate
+
+from microcred.jsonld.loader import RemoteContextRefused, document_loader
+
+__all__ = ["ShaclReport", "shapes", "to_graph", "validate_edc"]
+
+_SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+
+
+@dataclass(frozen=True)
+class ShaclReport:
+    """Outcome of a SHACL validation: whether it conforms, and each violation as readable text."""
+
+    conforms: bool
+    violations: tuple[str, ...]
+
+
+@cache
+def shapes(name: str = "EDC-generic-no-cv.ttl") -> rdflib.Graph:
+    """The EC's shapes graph ``name`` from the package data (parsed once)."""
+    graph = rdflib.Graph()
+    graph.parse(data=resources.files("microcred.elm.data").joinpath(name).read_text("utf-8"), format="turtle")
+    return graph
+
+
+def to_graph(document: Mapping[str, Any]) -> rdflib.Graph:
+    """The RDF graph of a JSON-LD document, expanded with the pinned local contexts only."""
+    try:
+        nquads = jsonld.to_rdf(dict(document), {"format": "application/n-quads",
+                                                "documentLoader": document_loader})
+    except jsonld.JsonLdError as exc:
+        refusal = _refusal(exc)
+        if refusal is not None:
+            raise refusal from exc
+        raise
+    graph = rdflib.Graph()
+    graph.parse(data=nquads, format="nt")
+    return graph
+
+
+def _refusal(exc: BaseException | None, depth: int = 0) -> RemoteContextRefused | None:
+    """The :class:`RemoteContextRefused` pyld wrapped (in ``cause``) somewhere below ``exc``, if any."""
+    if exc is None or depth > 16:
+        return None
+    if isinstance(exc, RemoteContextRefused):
+        return exc
+    for inner in (getattr(exc, "cause", None), exc.__cause__, exc.__context__):
+        if isinstance(inner, BaseException):
+            found = _refusal(inner, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def validate_edc(document: Mapping[str, Any], *, shapes_file: str = "EDC-generic-no-cv.ttl") -> ShaclReport:
+    """Validate an EDC JSON-LD document against the shapes ``shapes_file`` (Violation severity counts)."""
+    data = to_graph(document)
+    conforms, report, _text = validate(data, shacl_graph=shapes(shapes_file), inference="none",
+                                       allow_warnings=True, advanced=True)
+    violations: list[str] = []
+    for result in report.subjects(rdflib.RDF.type, _SH.ValidationResult):
+        if report.value(result, _SH.resultSeverity) != _SH.Violation:
+            continue
+        violations.append(" | ".join(str(report.value(result, p)) for p in (
+            _SH.focusNode, _SH.resultPath, _SH.resultMessage)))
+    return ShaclReport(conforms=bool(conforms) and not violations, violations=tuple(violations))
