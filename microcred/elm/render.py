@@ -312,6 +312,8 @@ def _qualification(ids: _Ids, mc: pb.MicroCredential, assessment_spec: dict[str,
         outcomes.append(node)
     spec["learningOutcome"] = outcomes
     spec["provenBy"] = assessment_spec
+    if mc.criteria_narrative.values:
+        spec["learningOutcomeSummary"] = _note(ids, _texts(mc.criteria_narrative))
     if mc.prerequisites.values:
         spec["entryRequirement"] = _note(ids, _texts(mc.prerequisites))
     if mc.HasField("quality_assurance"):

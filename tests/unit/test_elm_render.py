@@ -79,6 +79,7 @@ def test_every_annex_i_element_is_mapped() -> None:
     assert accreditation["accreditingAgent"]["legalName"]["en"] == "Quality and Qualifications Ireland"
     assert accreditation["report"]["contentURL"] == "https://qqi.example/reports/2024-0042"
     assert spec["entryRequirement"]["noteLiteral"] == {"en": "Basic digital skills (DigComp level 3)"}  # 12
+    assert spec["learningOutcomeSummary"]["noteLiteral"] == {"en": "Pass the written examination"}
     assessment = claim["provenBy"]
     assert assessment["idVerification"]["id"].endswith("/supervision-verification/70be69aaf9")  # 13
     assert assessment["grade"]["noteLiteral"] == {"en": "Pass"}  # 14
