@@ -84,6 +84,10 @@ class KeyStore(Protocol):
         """Return all key ids, sorted."""
         ...
 
+    def delete_key(self, key_id: str) -> bool:
+        """Delete the key for good (a learner deleting their wallet account); True when there was one."""
+        ...
+
 
 def _check_key_id(key_id: str) -> str:
     if not isinstance(key_id, str) or not 0 < len(key_id) <= _MAX_ID_LEN:
@@ -133,6 +137,11 @@ class InMemoryKeyStore:
     def list_keys(self) -> list[str]:
         """Return all key ids, sorted."""
         return sorted(self._keys)
+
+    def delete_key(self, key_id: str) -> bool:
+        """Forget the key; True when there was one."""
+        with self._lock:
+            return self._keys.pop(key_id, None) is not None
 
 
 def load_kek(
@@ -250,6 +259,17 @@ class EncryptedFileKeyStore:
             except ValueError:  # not one of ours
                 continue
         return sorted(ids)
+
+    def delete_key(self, key_id: str) -> bool:
+        """Remove the key's file (and the cached key); True when there was one."""
+        path = self._path(key_id)
+        with self._lock:
+            self._cache.pop(key_id, None)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
 
 DEV_ENVIRONMENTS = frozenset({"dev", "test"})

@@ -34,6 +34,7 @@ from microcred.privacy.setup import start_privacy
 from microcred.sdjwt.x5c import load_certificates
 from microcred.storage.positions import ProjectionEpoch
 from microcred.telemetry import configure_telemetry
+from services.wallet.adapters.account_deletion import AccountDeletion, AccountKeyShredder
 from services.wallet.adapters.accounts import Accounts
 from services.wallet.adapters.auth import DevTokenMinter, TokenVerifier, build_auth
 from services.wallet.adapters.holder_keys import HolderKeys
@@ -43,7 +44,7 @@ from services.wallet.adapters.sealing import Sealer
 from services.wallet.adapters.secret_keys import load_email_index_key, open_keystore, open_sealer
 from services.wallet.adapters.share_links import ShareLinks
 from services.wallet.adapters.store import CredentialStore
-from services.wallet.adapters.wallet_log import WalletLog
+from services.wallet.adapters.wallet_log import KafkaTombstones, Tombstones, WalletLog
 from services.wallet.api import learner as api_learner
 from services.wallet.api import pathways as api_pathways
 from services.wallet.api import sharing as api_sharing
@@ -85,13 +86,14 @@ def x509_anchors(settings: Settings) -> tuple[x509.Certificate, ...]:
 
 
 def build_wallet(settings: Settings, startup: Startup, redis: Redis, publisher: EventPublisher,
-                 privacy: EventPrivacy | None = None) -> tuple[WalletContext, WalletIntake, ConsumerRunner]:
+                 privacy: EventPrivacy | None = None, tombstones: Tombstones | None = None
+                 ) -> tuple[WalletContext, WalletIntake, ConsumerRunner]:
     """The read-model adapters, the use cases and the Kafka intake over one Redis client and one publisher."""
     prefix = settings.wallet_redis_prefix
     # The wallet's own state goes to Kafka first and comes back through the projection (adapters/wallet_log.py).
     # Imported credentials and a completion's holder DID are sealed under the account learner's data key.
     sealing = publisher if privacy is None else SealingPublisher(publisher, privacy)
-    wallet_log = WalletLog(sealing, settings.topic(WALLET.name), redis, prefix)
+    wallet_log = WalletLog(sealing, settings.topic(WALLET.name), redis, prefix, tombstones=tombstones)
     store = CredentialStore(redis, prefix, startup.index_key)
     accounts = Accounts(redis, prefix, store, wallet_log, startup.sealer)
     holdings = Holdings(store, accounts)
@@ -104,9 +106,12 @@ def build_wallet(settings: Settings, startup: Startup, redis: Redis, publisher: 
         return await epoch.ready() is not None
 
     verifier = startup.verifier or PipelineVerifier(x509_anchors=x509_anchors(settings))
+    shredder = None if privacy is None else AccountKeyShredder(privacy.keys, privacy.pseudonyms)
+    deletion = None if tombstones is None else AccountDeletion(accounts, shares, wallet_log, startup.keystore,
+                                                               shredder)
     context = WalletContext(
         settings, store, accounts, holdings, HolderKeys(accounts, wallet_log, startup.keystore), shares,
-        completions, verifier, startup.tokens, startup.minter, publisher, startup.clock, ready)
+        completions, verifier, startup.tokens, startup.minter, publisher, startup.clock, ready, deletion)
     intake, runner = build_intake(
         redis, prefix, startup.index_key, settings.kafka_bootstrap, settings.wallet_consumer_group, topics(settings),
         sealer=startup.sealer, completions=completions, shares=shares, store=store, accounts=accounts, epoch=epoch,
@@ -130,10 +135,13 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
         redis = deps["redis"] = await connect_redis(settings.redis_url)
         publisher = KafkaEventPublisher(settings.kafka_bootstrap, client_id="wallet")
         await publisher.start()
+        tombstones = KafkaTombstones(settings.kafka_bootstrap)  # a learner deleting their account
+        await tombstones.start()
         # Opens the learners' personal data the issuer sealed under their data keys (docs/privacy.md).
         data_keys, privacy = await start_privacy(settings.kafka_bootstrap, redis, settings.data_dir,
                                                  settings.environment)
-        app.state.wallet, app.state.intake, runner = build_wallet(settings, startup, redis, publisher, privacy)
+        app.state.wallet, app.state.intake, runner = build_wallet(settings, startup, redis, publisher, privacy,
+                                                                  tombstones)
         await runner.start()
         task = asyncio.create_task(runner.run(), name="wallet-intake")
         task.add_done_callback(lambda _: deps.update(kafka_ready=False))
@@ -147,6 +155,7 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
             with suppress(Exception):
                 await task
             await publisher.stop()
+            await tombstones.stop()
             await data_keys.stop()
             close = getattr(tokens.source, "aclose", None)
             if close is not None:

@@ -54,6 +54,15 @@ class KeyStoreContract:
             store.create_key("issuer-1")
         assert store.public_key("issuer-1") == first
 
+    def test_delete_removes_the_key_for_good(self, store: KeyStore) -> None:
+        store.create_key("holder-1")
+        store.create_key("holder-2")
+        assert store.delete_key("holder-1") is True
+        assert store.list_keys() == ["holder-2"]
+        with pytest.raises(KeyNotFoundError):
+            store.get_signing_key("holder-1")
+        assert store.delete_key("holder-1") is False
+
     def test_missing_key(self, store: KeyStore) -> None:
         with pytest.raises(KeyNotFoundError):
             store.get_signing_key("nope")

@@ -36,3 +36,13 @@ def test_file_names_are_safe_and_unique() -> None:
     assert file_name("../../etc/passwd", taken) == "etc_passwd-2.json"
     assert file_name("manifest", taken) == "manifest-2.json"
     assert file_name("", taken) == "credential.json"
+
+
+def test_my_data_is_a_file_of_its_own_and_no_credential_takes_its_name() -> None:
+    creds = [credential("my-data")]
+    mine = {"account": {"account_id": "lrn_1", "email": "ada@example.org"}, "share_links": []}
+    data = build_bundle(creds, "lrn_1", [], datetime(2026, 1, 2, tzinfo=UTC), mine)
+    with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+        assert sorted(bundle.namelist()) == ["manifest.json", "my-data-2.json", "my-data.json"]
+        assert json.loads(bundle.read("my-data.json")) == mine
+        assert json.loads(bundle.read("my-data-2.json")) == creds[0].document

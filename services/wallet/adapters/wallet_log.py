@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from typing import Protocol
 
+from aiokafka import AIOKafkaProducer
 from google.protobuf.message import Message
 from redis.asyncio import Redis
 
@@ -33,13 +36,52 @@ def record_key(kind: str, *parts: str) -> str:
     return f"{kind}:{'/'.join(parts)}"
 
 
+class Tombstones(Protocol):
+    """Port: tombstones (null values) on a compacted topic, durable when ``send`` returns."""
+
+    async def send(self, topic: str, keys: Sequence[str]) -> list[Published]:
+        """Append one tombstone per key, in order; return where each landed."""
+        ...
+
+
+class KafkaTombstones:
+    """Tombstones through an idempotent producer of their own (``acks=all``): the event publisher's port carries
+    envelopes only, and a tombstone is the one record of the wallet topic that has none."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id="wallet-tombstones",
+                                          enable_idempotence=True)
+
+    async def start(self) -> None:
+        """Connect."""
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        """Flush and disconnect."""
+        await self._producer.stop()
+
+    async def send(self, topic: str, keys: Sequence[str]) -> list[Published]:
+        """Append the tombstones (they batch together) and wait for every acknowledgement."""
+        futures = [await self._producer.send(topic, None, key=key.encode()) for key in keys]
+        metas = await asyncio.gather(*futures)
+        return [Published(m.topic, m.partition, m.offset) for m in metas]
+
+
 class WalletLog:
     """Publishes wallet state changes and waits until the projection applied them."""
 
     def __init__(self, publisher: EventPublisher, topic: str, redis: Redis, projection: str,
-                 wait_seconds: float = 5.0) -> None:
+                 wait_seconds: float = 5.0, tombstones: Tombstones | None = None) -> None:
         self.publisher, self.topic, self.redis = publisher, topic, redis
-        self.projection, self.wait_seconds = projection, wait_seconds
+        self.projection, self.wait_seconds, self.tombstones = projection, wait_seconds, tombstones
+
+    async def delete(self, keys: Sequence[str]) -> list[Published]:
+        """Publish a tombstone for each record key (durable when this returns) and wait for the projection."""
+        if self.tombstones is None:
+            raise RuntimeError("this wallet log publishes no tombstones")
+        published = await self.tombstones.send(self.topic, keys)
+        await asyncio.gather(*(self.applied(p) for p in published))
+        return published
 
     async def publish(self, key: str, payload: Message) -> Published:
         """Publish ``payload`` under ``key`` (durable when this returns) and wait for the projection."""

@@ -37,6 +37,16 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "DUPLICATE_ACHIEVEMENT": "this achievement already counts",
         "holder_keys": "Holder keys", "holder_create": "Create holder key", "export": "Export all (zip)",
         "error": "Something went wrong:",
+        "delete_h": "Delete my account", "delete_start": "Delete my account…",
+        "delete_text": "Deleting your account removes from this wallet your account, your e-mail address, your "
+                       "holder keys, your bindings, your imported credentials and your share links (they stop "
+                       "working), and destroys the key your imported credentials are sealed under, so no copy on "
+                       "the platform can be read again. Credentials you already downloaded or shared remain yours "
+                       "and are not affected. The platform keeps a pseudonymous audit (which credentials were "
+                       "issued and their status changes, never your name), and credentials issued to you stay "
+                       "revocable by their issuer. Download your data first if you want a copy.",
+        "delete_confirm": "Yes, delete my account", "delete_cancel": "Cancel",
+        "deleted": "Your account was deleted.",
     },
     "pl": {
         "title": "Moje mikropoświadczenia", "skip": "Przejdź do treści", "language": "Język",
@@ -61,6 +71,17 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "DUPLICATE_ACHIEVEMENT": "to osiągnięcie już się liczy",
         "holder_keys": "Klucze posiadacza", "holder_create": "Utwórz klucz posiadacza",
         "export": "Eksportuj wszystko (zip)", "error": "Coś poszło nie tak:",
+        "delete_h": "Usuń moje konto", "delete_start": "Usuń moje konto…",
+        "delete_text": "Usunięcie konta usuwa z tego portfela Twoje konto, adres e-mail, klucze posiadacza, "
+                       "powiązania, zaimportowane poświadczenia i linki do udostępniania (przestaną działać) oraz "
+                       "niszczy klucz, którym zaszyfrowano zaimportowane poświadczenia, więc żadnej ich kopii na "
+                       "platformie nie da się już odczytać. Poświadczenia, które już pobrałeś lub udostępniłeś, "
+                       "pozostają Twoje i usunięcie konta ich nie dotyczy. Platforma zachowuje pseudonimowy "
+                       "rejestr audytu (jakie poświadczenia wydano i zmiany ich statusu, nigdy Twoje imię i "
+                       "nazwisko), a poświadczenia wydane Tobie wystawca nadal może unieważnić. Jeśli chcesz "
+                       "zachować kopię, najpierw pobierz swoje dane.",
+        "delete_confirm": "Tak, usuń moje konto", "delete_cancel": "Anuluj",
+        "deleted": "Twoje konto zostało usunięte.",
     },
 }
 

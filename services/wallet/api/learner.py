@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -33,6 +33,16 @@ async def me(session: Learner) -> dict[str, Any]:
     """Account id, the verified e-mail the wallet matches hashed identifiers with, and the holder DIDs."""
     account = session.account
     return {"account_id": account.account_id, "email": account.email, "holder_dids": list(account.dids)}
+
+
+@router.delete("/me", summary="Delete the signed-in learner's wallet account")
+async def delete_me(session: Learner, confirm: Annotated[Literal["delete-my-account"], Query(
+        description="must be `delete-my-account`: the learner confirmed on the page")]) -> dict[str, Any]:
+    """Delete the account: its records on the wallet topic get tombstones (the read model drops them, compaction
+    removes them from Kafka), the holder keys are deleted and the account learner's data key is destroyed, so
+    imported credentials and completions sealed under it no longer open anywhere. Answers what was deleted.
+    Credentials the learner already downloaded or shared remain theirs and are not affected."""
+    return await session.ctx.delete_account(session.account)
 
 
 @router.post("/holder-keys", status_code=201, summary="Create a holder key (did:key)")

@@ -16,6 +16,7 @@ port                   adapter
 ``BearerTokens``       ``adapters.auth.TokenVerifier`` (OIDC, JWKS over HTTP or from a file)
 ``TokenMinter``        ``adapters.auth.DevTokenMinter`` (dev/test only)
 ``CredentialVerifier`` ``adapters.importer.PipelineVerifier``, ``DataIntegrityVerifier``
+``AccountDeleter``     ``adapters.account_deletion.AccountDeletion`` (tombstones, key store, data key)
 ``EventPublisher``     ``microcred.kafka.publisher`` (shared port)
 =====================  ==========================================================================
 """
@@ -51,6 +52,14 @@ class PathwayReader(Protocol):
 
     async def pathways(self, ids: Iterable[str] | None = None) -> list[Pathway]:
         """The pathways with ``ids`` (default: all), ordered by id."""
+        ...
+
+
+class AccountDeleter(Protocol):
+    """Deletes a learner's wallet account: its records, holder keys and learner data key."""
+
+    async def delete(self, account: Account) -> dict[str, Any]:
+        """Delete ``account``; answers what was deleted (ids only)."""
         ...
 
 

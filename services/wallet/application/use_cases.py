@@ -18,6 +18,7 @@ from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import PATHWAYS
 from microcred.sdjwt.view import sd_jwt_id
 from services.wallet.application.ports import (
+    AccountDeleter,
     AccountStore,
     BearerTokens,
     Clock,
@@ -68,6 +69,7 @@ class WalletContext:
     publisher: EventPublisher
     clock: Clock
     ready: Callable[[], Awaitable[bool]] = field(default=_always_ready)
+    deletion: AccountDeleter | None = None
 
     async def _available(self) -> None:
         if not await self.ready():
@@ -82,6 +84,12 @@ class WalletContext:
         if account.created and await self.keys.recover(account.account_id):
             account = await self.accounts.ensure(claims)
         return account
+
+    async def delete_account(self, account: Account) -> dict[str, Any]:
+        """Delete the caller's account (docs/privacy.md); credentials already downloaded or shared stay theirs."""
+        if self.deletion is None:
+            raise Unavailable("account deletion is not configured in this wallet")
+        return await self.deletion.delete(account)
 
     # ----------------------------------------------------------------------------------- credentials
 
@@ -141,7 +149,17 @@ class WalletContext:
 
     async def export(self, account: Account) -> bytes:
         """The export bundle (zip) of everything the account holds."""
-        return build_bundle(await self.holdings.of(account), account.account_id, account.dids, self.clock())
+        held = await self.holdings.of(account)
+        now = self.clock()
+        keys = await self.keys.for_account(account.account_id)
+        my_data = {
+            "account": {"account_id": account.account_id, "email": account.email},
+            "holder_keys": [k.to_json() for k in keys],
+            "bindings": {c.credential_id: c.bound_did for c in held if c.bound_did},
+            "share_links": [s.to_json(now) for s in await self.shares.for_account(account.account_id)],
+            "pathway_progress": [p.to_json() for p in await self.progress(account)],
+            "credentials": [c.meta_json() for c in held]}
+        return build_bundle(held, account.account_id, account.dids, now, my_data)
 
     async def import_credential(self, account: Account, document: Mapping[str, Any]) -> HeldCredential:
         """Accept a credential issued elsewhere once it verifies and is the account's own."""

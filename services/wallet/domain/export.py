@@ -3,7 +3,10 @@
 Each credential is one ``<credential id>.json`` file holding the signed W3C VC exactly as issued (any OB 3.0
 host or verifier can read it); characters that are unsafe in file names are replaced by ``_``.
 ``manifest.json`` lists the files with each credential's id, issuer, status and source, and the holder DIDs
-of the account (never private keys).
+of the account (never private keys). ``my-data.json`` (issue 18, the learner's "download my data") holds
+everything else the wallet keeps about the account: the account (id, verified e-mail), the holder keys'
+public parts, the bindings, the share links (never their tokens: only their hash is kept) with their access
+counts, and the pathway progress.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +30,7 @@ def file_name(credential_id: str, taken: set[str]) -> str:
     """A safe, unique file name for ``credential_id`` (``urn:uuid:…`` → ``urn_uuid_….json``)."""
     base = _UNSAFE.sub("_", credential_id).strip("._")[:150] or "credential"
     name, n = f"{base}.json", 1
-    while name in taken or name == "manifest.json":
+    while name in taken or name in ("manifest.json", "my-data.json"):
         n += 1
         name = f"{base}-{n}.json"
     taken.add(name)
@@ -35,7 +38,7 @@ def file_name(credential_id: str, taken: set[str]) -> str:
 
 
 def build_bundle(credentials: Sequence[HeldCredential], account_id: str, holder_dids: Sequence[str],
-                 now: datetime) -> bytes:
+                 now: datetime, my_data: Mapping[str, Any] | None = None) -> bytes:
     """The zip bytes of the export bundle."""
     stamp = now.astimezone(UTC)
     date_time = (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
@@ -55,4 +58,8 @@ def build_bundle(credentials: Sequence[HeldCredential], account_id: str, holder_
                     "account_id": account_id, "holder_dids": list(holder_dids), "credentials": entries}
         archive.writestr(zipfile.ZipInfo("manifest.json", date_time),
                          (json.dumps(manifest, indent=2) + "\n").encode(), zipfile.ZIP_DEFLATED)
+        if my_data is not None:
+            archive.writestr(zipfile.ZipInfo("my-data.json", date_time),
+                             (json.dumps(dict(my_data), indent=2, ensure_ascii=False) + "\n").encode(),
+                             zipfile.ZIP_DEFLATED)
     return buffer.getvalue()

@@ -199,6 +199,16 @@
     $("signout").addEventListener("click", signOut);
     $("share-form").addEventListener("submit", createShare);
     $("export").addEventListener("click", exportAll);
+    // Deleting the account takes a second, explicit step after the learner read what it does and keeps.
+    $("delete-start").addEventListener("click", () => { $("delete-confirmation").hidden = false; });
+    $("delete-cancel").addEventListener("click", () => { $("delete-confirmation").hidden = true; });
+    $("delete-confirm").addEventListener("click", async () => {
+      try {
+        await api("v1/me?confirm=delete-my-account", { method: "DELETE" });
+        signOut();
+        say(t("deleted"));
+      } catch (e) { say(t("error") + " " + e.message); }
+    });
     $("key-create").addEventListener("click", async () => {
       try { await api("v1/holder-keys", { method: "POST" }); await loadKeys(); }
       catch (e) { say(t("error") + " " + e.message); }
