@@ -27,6 +27,9 @@ Where each Annex I element goes (``claim`` = ``credentialSubject.hasClaim``, a `
 16 further info     ``spec.additionalNote`` and ``spec.supplementaryDocument[]``
 ==================  =====================================================================================
 
+When the QA is an accreditation held in the trust registry (``accreditation_id``), ``evidence.accreditation``
+names it too, as the EDC accredited profile (``EDC-accredited.ttl``) requires.
+
 Texts keep every language of the model (ELM language maps). Ids of inner nodes are ``urn:uuid``s derived
 from the credential id, so rendering is deterministic. The learner's salted hashed id (an OB 3.0 notion) has no
 ELM home and is left out.
@@ -407,6 +410,11 @@ def render_edc(mc: pb.MicroCredential, *, issuer: ElmIssuer, credential_id: str,
         "issued": _xsd(issued_at),
         "validFrom": _xsd(start),
     }
+    accreditation = claim["specifiedBy"].get("accreditation")
+    if accreditation is not None and mc.quality_assurance.accreditation_id:
+        # EDC "accredited" profile: the evidence names the accreditation (held in the platform's trust registry)
+        # under which the credential is issued; the same node as the qualification's, shared by id.
+        document["evidence"]["accreditation"] = accreditation
     end = valid_until or (mc.valid_until.ToDatetime(tzinfo=UTC) if mc.HasField("valid_until") else None)
     if end is not None:
         document["expirationDate"] = _xsd(end)

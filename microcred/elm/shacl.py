@@ -20,7 +20,7 @@ from pyshacl import validate
 
 from microcred.jsonld.loader import RemoteContextRefused, document_loader
 
-__all__ = ["ShaclReport", "shapes", "to_graph", "validate_edc"]
+__all__ = ["ACCREDITED", "GENERIC", "ShaclReport", "shapes", "to_graph", "validate_edc"]
 
 _SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
@@ -33,11 +33,17 @@ class ShaclReport:
     violations: tuple[str, ...]
 
 
+GENERIC = "EDC-generic-no-cv.ttl"
+ACCREDITED = "EDC-accredited.ttl"
+
+
 @cache
-def shapes(name: str = "EDC-generic-no-cv.ttl") -> rdflib.Graph:
-    """The EC's shapes graph ``name`` from the package data (parsed once)."""
+def shapes(*names: str) -> rdflib.Graph:
+    """The union of the EC's shapes graphs ``names`` from the package data (parsed once per combination)."""
     graph = rdflib.Graph()
-    graph.parse(data=resources.files("microcred.elm.data").joinpath(name).read_text("utf-8"), format="turtle")
+    for name in names or (GENERIC,):
+        graph.parse(data=resources.files("microcred.elm.data").joinpath(name).read_text("utf-8"),
+                    format="turtle")
     return graph
 
 
@@ -70,10 +76,12 @@ def _refusal(exc: BaseException | None, depth: int = 0) -> RemoteContextRefused 
     return None
 
 
-def validate_edc(document: Mapping[str, Any], *, shapes_file: str = "EDC-generic-no-cv.ttl") -> ShaclReport:
-    """Validate an EDC JSON-LD document against the shapes ``shapes_file`` (Violation severity counts)."""
+def validate_edc(document: Mapping[str, Any], *, accredited: bool = False) -> ShaclReport:
+    """Validate an EDC JSON-LD document against ``EDC-generic-no-cv`` (plus ``EDC-accredited`` when
+    ``accredited``, for an issuer with an accreditation); only Violation-severity results count."""
     data = to_graph(document)
-    conforms, report, _text = validate(data, shacl_graph=shapes(shapes_file), inference="none",
+    shapes_graph = shapes(GENERIC, ACCREDITED) if accredited else shapes(GENERIC)
+    conforms, report, _text = validate(data, shacl_graph=shapes_graph, inference="none",
                                        allow_warnings=True, advanced=True)
     violations: list[str] = []
     for result in report.subjects(rdflib.RDF.type, _SH.ValidationResult):

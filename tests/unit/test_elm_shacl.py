@@ -89,6 +89,8 @@ def micro_credentials(draw: st.DrawFn) -> pb.MicroCredential:
     if draw(st.booleans()):
         for name in ("framework_name", "decision_reference", "report_url", "description"):
             mc.quality_assurance.ClearField(name)
+    if draw(st.booleans()):
+        mc.quality_assurance.accreditation_id = "urn:microcred:accreditation:42"
     if mc.HasField("supervision"):
         mc.supervision.verification = draw(st.integers(1, 4))  # type: ignore[assignment]
     if mc.HasField("integration") and draw(st.booleans()):
@@ -103,9 +105,24 @@ def micro_credentials(draw: st.DrawFn) -> pb.MicroCredential:
 @given(micro_credentials())
 def test_generated_cohort_has_no_shacl_violation(mc: pb.MicroCredential) -> None:
     assert validate_micro_credential(mc, now=datetime(2026, 3, 1, tzinfo=UTC)) == []
-    report = validate_edc(_render(mc))
+    document = _render(mc)
+    report = validate_edc(document)
     assert report.violations == ()
     assert report.conforms
+    if mc.quality_assurance.accreditation_id:  # an accredited issuer also meets EDC-accredited
+        assert "accreditation" in document["evidence"]
+        assert validate_edc(document, accredited=True).violations == ()
+
+
+def test_accredited_profile_needs_the_accreditation_in_the_evidence() -> None:
+    mc = _mc()
+    mc.quality_assurance.accreditation_id = "urn:microcred:accreditation:42"
+    document = _render(mc)
+    assert validate_edc(document, accredited=True).violations == ()
+    del document["evidence"]["accreditation"]
+    report = validate_edc(document, accredited=True)
+    assert [v.split(" | ")[1] for v in report.violations] == ["http://data.europa.eu/snb/model/elm/accreditation"]
+    assert validate_edc(document).violations == ()
 
 
 def test_every_optional_element_absent_and_present() -> None:
