@@ -17,7 +17,9 @@ Besides the shared Kafka/Redis/HTTP settings the wallet reads:
   by the learner's e-mail (never stored in clear). Same rule: generated in ``dev``/``test``, required in
   ``prod``; keep it stable (a new key means rebuilding the read model by replay).
 * ``MICROCRED_SHARE_URL_TEMPLATE``: the public page of a share link (the verifier gateway), ``{token}`` is
-  replaced; ``MICROCRED_SHARE_MAX_SECONDS`` caps a link's lifetime.
+  replaced; ``MICROCRED_SHARE_MAX_SECONDS`` caps a link's lifetime. ``MICROCRED_SHARE_GONE_RETENTION_SECONDS``
+  (default 7 days, short on purpose: docs/privacy.md's retention table) is how long an expired or withdrawn
+  link and its access count are kept after the link's expiry (it answers 410 meanwhile, then 404).
 * ``MICROCRED_X509_TRUST_ANCHORS_FILE``: PEM file of the CA certificates (the agencies') that an imported SD-JWT
   VC's ``x5c`` chain must reach; unset, no SD-JWT VC can be imported (its issuer could not be checked);
 * ``MICROCRED_PATHWAY_PUBLISHER_SCOPE``: the OAuth scope that lets an issuer or agency publish a pathway
@@ -56,7 +58,7 @@ class Settings(HttpServiceSettings):
     share_url_template: str = "http://127.0.0.1:8080/shares/{token}"
     share_default_seconds: int = Field(default=7 * 24 * 3600, ge=1)
     share_max_seconds: int = Field(default=90 * 24 * 3600, ge=1)
-    share_gone_retention_seconds: int = Field(default=30 * 24 * 3600, ge=0)
+    share_gone_retention_seconds: int = Field(default=7 * 24 * 3600, ge=0)
     pathway_publisher_scope: str = "microcred:pathways.publish"
     max_import_bytes: int = Field(default=512 * 1024, ge=1024)
     x509_trust_anchors_file: Path | None = Field(

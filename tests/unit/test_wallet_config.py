@@ -72,3 +72,12 @@ def test_configured_secrets_are_used(tmp_path: Path) -> None:
     with pytest.raises(MissingSecretError, match="at least"):
         load_email_index_key(settings(environment="prod", email_index_key=base64.b64encode(b"short").decode(),
                                       **PROD_OIDC))
+
+
+def test_gone_share_links_are_kept_a_short_time_by_default_and_it_is_configurable(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert settings().share_gone_retention_seconds == 7 * 24 * 3600
+    monkeypatch.setenv("MICROCRED_SHARE_GONE_RETENTION_SECONDS", "3600")
+    assert settings().share_gone_retention_seconds == 3600
+    with pytest.raises(ValidationError, match="share_gone_retention_seconds"):
+        settings(share_gone_retention_seconds=-1)

@@ -68,7 +68,7 @@ __all__ = ["WALLET_TOPICS", "UnusableEvent", "WalletIntake", "build_intake", "is
 #: The topics the wallet projects (it produces to the last two as well).
 WALLET_TOPICS: tuple[TopicSpec, ...] = (CREDENTIALS, STATUS, PATHWAYS, WALLET)
 #: How long withdrawn/expired links answer 410 before they are forgotten (the settings' default).
-DEFAULT_GONE_RETENTION = 30 * 24 * 3600
+DEFAULT_GONE_RETENTION = 7 * 24 * 3600  # as Settings.share_gone_retention_seconds
 
 
 class WalletIntake:
