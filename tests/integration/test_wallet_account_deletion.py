@@ -1,8 +1,9 @@
 """A learner downloads their data, then deletes their wallet account over the HTTP API (issue 18).
 
 The deletion publishes the account's tombstones on the compacted wallet topic, deletes the holder keys and
-destroys the account learner's data key; nothing is dead-lettered. After Redis is wiped and the wallet rebuilt
-from Kafka, no read-model key or value names the account's e-mail, DID, account id or imported credential.
+destroys the account learner's data key; nothing is dead-lettered; the share link answers 410. After Redis is wiped
+and the wallet rebuilt from Kafka, no read-model key or value names the account's e-mail, DID, account id or
+imported credential, and the link still answers 410.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ async def test_learner_exports_then_deletes_the_account_and_a_rebuild_brings_not
         assert [c["credential_id"] for c in mine["credentials"]] == [foreign.credential_id]
         assert share["token"] not in exported.text
 
-        needles = (email, did, account, title, foreign.credential_id, share["share_id"])
+        needles = (email, did, account, title, foreign.credential_id)
         held = repr(await dump(redis, prefix)).encode()
         assert all(n.encode() in held for n in needles)  # the scan below can fail
 
@@ -81,8 +82,10 @@ async def test_learner_exports_then_deletes_the_account_and_a_rebuild_brings_not
         pseudonym = deletion.shredder.pseudonyms.of_identifier(account_identifier(account))
         assert await deletion.shredder.keys.get([pseudonym]) == {}
         assert not [k for k in deletion.keystore.list_keys() if k.startswith(f"holder:{account}:")]
-        # Nothing of the link remains to resolve (its record is dropped, not kept as withdrawn).
-        assert (await http.get(f"/v1/shares/{share['token']}")).status_code == 404
+        # The link is gone: only a marker of its id is left (for the gone-link retention), not the link.
+        gone = await http.get(f"/v1/shares/{share['token']}")
+        assert gone.status_code == 410 and gone.json()["code"] == "SHARE_DELETED"
+        assert not await redis.exists(f"{prefix}:share:{share['share_id']}")
 
         tombstones = [r for r in await read_topic(infrastructure.kafka_bootstrap, w.topic(WALLET.name))
                       if r.value is None]
@@ -97,10 +100,15 @@ async def test_learner_exports_then_deletes_the_account_and_a_rebuild_brings_not
         deadline = time.monotonic() + 60
         while (await http.get(f"/v1/shares/{share['token']}")).status_code == 503:
             assert time.monotonic() < deadline, "the wallet did not rebuild"
-        # Ready again means the replay caught up with the topics' ends (WALLET_REBUILDING until then).
-        assert (await http.get(f"/v1/shares/{share['token']}")).status_code == 404
-        state = repr(await dump(redis, prefix)).encode()
+        # Ready again means the replay caught up with the topics' ends (WALLET_REBUILDING until then); the
+        # replayed tombstone marks the link deleted again.
+        gone = await http.get(f"/v1/shares/{share['token']}")
+        assert gone.status_code == 410 and gone.json()["code"] == "SHARE_DELETED"
+        snapshot = await dump(redis, prefix)
+        state = repr(snapshot).encode()
         for needle in needles:
             assert needle.encode() not in state, needle
+        # Of the link, only the deletion marker (its id: the hash of the token, nothing personal) is left.
+        assert [k for k in snapshot if share["share_id"] in k] == [f"share-deleted:{share['share_id']}"]
         letters = await read_topic(infrastructure.kafka_bootstrap, DEAD_LETTER.name)
         assert not [r for r in letters if r.headers.get("source_topic") == w.topic(WALLET.name).encode()]

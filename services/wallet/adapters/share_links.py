@@ -73,6 +73,14 @@ class ShareLinks:
         """The Redis key of a projected share link (a deleted account's tombstones drop it)."""
         return self._key(share_id)
 
+    def mark_deleted(self, pipe: Pipeline, share_id: str) -> None:
+        """Queue a marker that the link was deleted with its account (its id only, for the gone-link retention),
+        so it answers "gone" rather than "unknown" meanwhile; the tombstone's projection writes it."""
+        pipe.set(self._deleted(share_id), "1", ex=max(self.retention, 1))
+
+    def _deleted(self, share_id: str) -> str:
+        return f"{self.prefix}:share-deleted:{share_id}"
+
     def _hits(self, share_id: str) -> str:
         return f"{self.prefix}:share-hits:{share_id}"
 
@@ -139,6 +147,7 @@ class ShareLinks:
                                               args=[repr(now.timestamp())])
         resolution = Resolution(int(outcome))
         if resolution is Resolution.UNKNOWN:
-            return resolution, None
+            deleted = await r(self.redis.exists(self._deleted(share_id)))
+            return (Resolution.DELETED if deleted else resolution), None
         raw: dict[bytes, bytes] = await r(self.redis.hgetall(self._key(share_id)))
         return resolution, (_share(share_id, raw, await r(self.redis.get(self._hits(share_id)))) if raw else None)

@@ -122,6 +122,8 @@ class WalletContext:
         """The shared credentials behind a token (counted); NotFound or ShareGone otherwise."""
         await self._available()
         resolution, share = await self.shares.resolve(token, self.clock())
+        if resolution is Resolution.DELETED:
+            raise ShareGone("the learner deleted their wallet account", code="SHARE_DELETED")
         if resolution is Resolution.UNKNOWN or share is None:
             raise NotFound("no such share link")
         if resolution is Resolution.WITHDRAWN:

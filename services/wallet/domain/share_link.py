@@ -23,6 +23,7 @@ class Resolution(Enum):
     WITHDRAWN = 1
     EXPIRED = 2
     OK = 3
+    DELETED = 4  # its account was deleted (only a marker of the link's id is left, for the gone-link retention)
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,8 +59,11 @@ class WalletRecordDeletion:
     """
 
     def __init__(self, redis: Redis, projection: str, keys: AccountKeys, store: CredentialStore,
-                 share_key: Callable[[str], str]) -> None:
+                 share_key: Callable[[str], str],
+                 mark_share_deleted: Callable[[Pipeline, str], None] | None = None) -> None:
         self.redis, self.projection, self.keys, self.store, self._share_key = redis, projection, keys, store, share_key
+        # A dropped link answers "gone" (410) for the gone-link retention rather than "unknown" (404).
+        self._mark = mark_share_deleted or (lambda pipe, share_id: None)
 
     async def __call__(self, record_key: str, position: Position) -> None:
         """Apply the tombstone of ``record_key`` at ``position``."""
@@ -88,6 +91,7 @@ class WalletRecordDeletion:
                     pipe.delete(k.holder_key(did), k.did_owner(did))
                 for share in shares:
                     pipe.delete(self._share_key(share))
+                    self._mark(pipe, share)
                 pipe.delete(*[k.account(ident, f":imp:{c}") for c in imported], k.account(ident),
                             k.account(ident, ":keys"), k.account(ident, ":bindings"),
                             k.account(ident, ":imported"), k.account(ident, ":shares"))
@@ -121,6 +125,7 @@ class WalletRecordDeletion:
                 if owner:
                     pipe.zrem(k.account(owner, ":shares"), ident)
                 pipe.delete(self._share_key(ident))
+                self._mark(pipe, ident)
 
             return drop_share
         return lambda pipe: None

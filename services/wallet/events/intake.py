@@ -175,7 +175,8 @@ def build_intake(redis: Redis, prefix: str, index_key: bytes, bootstrap: str, gr
     accounts = accounts or Accounts(redis, prefix, store)
     intake = WalletIntake(redis, prefix, store, accounts, completions, shares=shares, sealer=sealer, privacy=privacy)
     # A deleted wallet account leaves tombstones on the compacted wallet topic: applied, never dead-lettered.
-    deletion = WalletRecordDeletion(redis, prefix, accounts.keys, store, intake.shares.key)
+    deletion = WalletRecordDeletion(redis, prefix, accounts.keys, store, intake.shares.key,
+                                    intake.shares.mark_deleted)
     runner = ConsumerRunner(bootstrap, group, topics, intake.handle, intake.stored_position,
                             guard=epoch or ProjectionEpoch(redis, prefix), batch_handler=intake.handle_batch,
                             tombstones={t: deletion for t in topics if t.endswith(WALLET.name)})
