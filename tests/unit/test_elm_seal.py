@@ -23,9 +23,10 @@ NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _material() -> tuple[pki.CertifiedKey, ec.EllipticCurvePrivateKey, x509.Certificate]:
-    ca = pki.create_ca("Platform Test CA")
+    # valid from a day before NOW (the module's import time): a long run reaches this test well after NOW
+    ca = pki.create_ca("Platform Test CA", not_before=NOW - dt.timedelta(days=1))
     sealing = pki.create_signing_cert(ca, issuer_uri="https://issuer.example", common_name="Issuer seal",
-                                      organisation="Issuing Platform")
+                                      organisation="Issuing Platform", not_before=NOW - dt.timedelta(days=1))
     key = serialization.load_pem_private_key(sealing.key_pem, password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey)
     return ca, key, x509.load_pem_x509_certificate(sealing.cert_pem)
