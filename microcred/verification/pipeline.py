@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from microcred.sdjwt.view import compact_of
 from microcred.vcdm import is_presentation
 from microcred.verification.cache import document_digest
 from microcred.verification.checks import CheckId, CheckResult, Reason, unknown
@@ -30,7 +31,7 @@ from microcred.verification.holder import holder_id
 from microcred.verification.policy import combine, decide, required_checks
 from microcred.verification.ports import VerificationPorts
 from microcred.verification.report import VerificationReport
-from microcred.verification.sd_jwt import sd_jwt_text, verify_sd_jwt_credential
+from microcred.verification.sd_jwt import verify_sd_jwt_credential
 from microcred.verification.summary import summarize
 from microcred.verification.table import (
     Scope,
@@ -93,7 +94,7 @@ async def _verify_credential(document: Any, ports: VerificationPorts, now: datet
     """:func:`verify_credential`; ``walked``: the compaction rule already passed the credential, as part of the
     presentation that embeds it (that walk judges each embedded credential as it would on its own, within
     limits counted over the whole presentation: a credential it passes, it passes alone)."""
-    sd_jwt = sd_jwt_text(document)
+    sd_jwt = compact_of(document)
     if sd_jwt is not None:  # an SD-JWT VC, on its own or enveloped in a presentation
         return await verify_sd_jwt_credential(sd_jwt, ports, now)
     required = required_checks(presentation=False, micro_credential=False)
@@ -149,7 +150,7 @@ async def verify(document: Any, ports: VerificationPorts, now: datetime | None =
     """Verify a credential or a presentation, detected from its ``type`` (``digest``: its
     :func:`~.cache.document_digest`, when the caller already has it). A compact SD-JWT VC (a string) goes through
     :mod:`~.sd_jwt`, with ``challenge``/``domain`` as the nonce and audience its Key Binding JWT must name."""
-    sd_jwt = sd_jwt_text(document)
+    sd_jwt = compact_of(document)
     if sd_jwt is not None:
         return await verify_sd_jwt_credential(sd_jwt, ports, now, nonce=challenge, audience=domain)
     if is_presentation(document):

@@ -19,7 +19,7 @@ withholds them, EU_ELEMENTS stays valid and names them as withheld, since withho
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,6 @@ from microcred.credential.eu_elements import missing_from, read_eu_elements
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.sdjwt import result as r
 from microcred.sdjwt.claims import read_micro_credential
-from microcred.sdjwt.core import Disclosed
 from microcred.sdjwt.type_metadata import VCT
 from microcred.sdjwt.verify import SdJwtVerification, VerifierPolicy, verify_sd_jwt_vc
 from microcred.sdjwt.view import compact_of, view_of_claims
@@ -39,7 +38,7 @@ from microcred.verification.ports import VerificationPorts
 from microcred.verification.report import VerificationReport
 from microcred.verification.summary import summarize
 
-__all__ = ["ORDER", "is_sd_jwt", "sd_jwt_required_checks", "sd_jwt_text", "verify_sd_jwt_credential"]
+__all__ = ["ORDER", "is_sd_jwt", "sd_jwt_required_checks", "verify_sd_jwt_credential"]
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +54,10 @@ _POSITION = {check: i for i, check in enumerate(ORDER)}
 _WITHHOLDABLE = frozenset({"learner"})
 
 
-def sd_jwt_text(document: Any) -> str | None:
-    """The compact SD-JWT a request carries: a string of that shape, or a VC 2.0 ``EnvelopedVerifiableCredential``
-    whose ``id`` is a ``data:application/dc+sd-jwt,`` URL (VC Data Model 2.0 §4.13); None for anything else."""
-    return compact_of(document)
-
-
 def is_sd_jwt(document: Any) -> bool:
-    """Whether a request's credential is an SD-JWT VC (see :func:`sd_jwt_text`) rather than JSON-LD."""
-    return sd_jwt_text(document) is not None
+    """Whether a request's credential is an SD-JWT VC (:func:`microcred.sdjwt.view.compact_of`: a compact string,
+    or a VC 2.0 enveloped credential holding one) rather than JSON-LD."""
+    return compact_of(document) is not None
 
 
 def sd_jwt_required_checks(*, micro_credential: bool, presented: bool) -> frozenset[CheckId]:
@@ -106,16 +100,15 @@ async def _statuses(verified: SdJwtVerification, ports: VerificationPorts, now: 
     return [_result(revocation), _result(suspension)]
 
 
-def _withheld(disclosed: Sequence[Disclosed], mc: pb.MicroCredential) -> list[str]:
+def _withheld(mc: pb.MicroCredential) -> list[str]:
     """Learner elements absent from the claims: they are selectively disclosable, so the holder withheld them."""
     return [] if mc.HasField("learner") and mc.learner.ByteSize() else sorted(_WITHHOLDABLE)
 
 
-def _eu_elements(mc: pb.MicroCredential, document: Mapping[str, Any] | None,
-                 disclosed: Sequence[Disclosed]) -> CheckResult:
+def _eu_elements(mc: pb.MicroCredential, document: Mapping[str, Any] | None) -> CheckResult:
     if document is None:
         return invalid(CheckId.EU_ELEMENTS, Reason.EU_ELEMENTS_MISSING, missing=["(unreadable claims)"])
-    withheld = _withheld(disclosed, mc)
+    withheld = _withheld(mc)
     missing = [m for m in missing_from(read_eu_elements(document)) if m not in withheld]
     if missing:
         return invalid(CheckId.EU_ELEMENTS, Reason.EU_ELEMENTS_MISSING, missing=missing)
@@ -147,7 +140,7 @@ async def verify_sd_jwt_credential(text: str, ports: VerificationPorts, now: dat
     else:
         mc = read_micro_credential(verified.claims)
         document = view_of_claims(verified.claims, verified.issuer, "urn:sd-jwt")
-        checks.append(_eu_elements(mc, document, verified.disclosed) if micro
+        checks.append(_eu_elements(mc, document) if micro
                       else unknown(CheckId.EU_ELEMENTS, Reason.NOT_A_MICRO_CREDENTIAL))
         issued = mc.issued_at.ToDatetime(tzinfo=UTC) if mc.HasField("issued_at") else now
         checks.append(await check_issuer_accreditation(verified.issuer or "?", _eqf(mc), issued,
