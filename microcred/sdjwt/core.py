@@ -17,13 +17,20 @@ once, names must not collide, and the claims come back with the paths of what wa
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from microcred.sdjwt.jose import JoseError, PrivateKey, b64url_decode, b64url_encode, sign_jws, strict_json_loads
+from microcred.sdjwt.jose import (
+    JoseError,
+    PrivateKey,
+    b64url_decode,
+    b64url_encode,
+    compact_json,
+    sign_jws,
+    strict_json_loads,
+)
 
 __all__ = [
     "DEFAULT_HASH",
@@ -141,8 +148,7 @@ def digest(encoded: str, alg: str = DEFAULT_HASH) -> str:
 
 
 def _encode_disclosure(parts: list[Any], alg: str) -> Disclosure:
-    text = json.dumps(parts, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    encoded = b64url_encode(text.encode("utf-8"))
+    encoded = b64url_encode(compact_json(parts))
     name = parts[1] if len(parts) == 3 else None
     return Disclosure(encoded, digest(encoded, alg), parts[0], name, parts[-1])
 
@@ -166,7 +172,10 @@ class _Concealer:
         return disclosure.digest
 
     def value(self, node: Any) -> Any:
-        if isinstance(node, Mapping):
+        kind = type(node)
+        if kind is str or kind is int or kind is bool or kind is float or node is None:
+            return node  # most values: exact type checks first, no ABC checks (issuance walks every claim)
+        if kind is dict or isinstance(node, Mapping):
             return self.obj(node)
         if isinstance(node, list | tuple):
             out: list[Any] = []
@@ -186,7 +195,7 @@ class _Concealer:
         for name, value in node.items():
             if name in _RESERVED_NAMES:
                 raise ValueError(f"claim name {name!r} is reserved by SD-JWT")
-            if isinstance(value, Sd):
+            if type(value) is Sd:
                 digests.append(self.add([self.salt(), name, self.value(value.value)]))
             else:
                 out[name] = self.value(value)

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.sdjwt.claims import micro_credential_claims
@@ -24,8 +25,8 @@ from microcred.sdjwt.core import DEFAULT_HASH, DecoyPolicy, Disclosure, Randomne
 from microcred.sdjwt.jose import PrivateKey, jwk_to_public_key, public_jwk, sign_jws
 from microcred.sdjwt.type_metadata import VCT, integrity, type_metadata_bytes
 
-__all__ = ["SD_JWT_VC_TYP", "HolderKeyMissing", "IssuedSdJwtVc", "IssuerKey", "StatusReference",
-           "issue_micro_credential", "issue_sd_jwt_vc"]
+__all__ = ["SD_JWT_VC_TYP", "HolderKeyMissing", "IssuedSdJwtVc", "IssuerKey", "SdJwtChunk", "SdJwtJob",
+           "StatusReference", "issue_micro_credential", "issue_sd_jwt_vc"]
 
 SD_JWT_VC_TYP = "dc+sd-jwt"
 
@@ -53,6 +54,27 @@ class StatusReference:
     def claim(self) -> dict[str, Any]:
         """The ``status`` claim value."""
         return {"status_list": {"idx": self.idx, "uri": self.uri}}
+
+
+class SdJwtJob(NamedTuple):
+    """One SD-JWT VC to issue beside a credential's Data Integrity job: its Token Status List entry and the
+    holder's public JWK (None: no ``cnf``). Plain data (a tuple), so that a chunk travels to the issuer's signing
+    worker processes cheaply."""
+
+    status_uri: str
+    status_idx: int
+    holder_jwk: Mapping[str, Any] | None
+
+
+class SdJwtChunk(NamedTuple):
+    """The SD-JWT VCs of one signing chunk: the issuer's ``iss`` and ``x5c`` (public parts only: the signing
+    worker derives the key itself, see :mod:`services.issuer.adapters.document_signing`), the signing time and,
+    per Data Integrity job in order, an :class:`SdJwtJob` or None (that credential in Data Integrity only)."""
+
+    iss: str
+    x5c: tuple[str, ...]
+    now: datetime
+    jobs: tuple[SdJwtJob | None, ...]
 
 
 @dataclass(frozen=True)
@@ -124,5 +146,11 @@ def issue_micro_credential(mc: pb.MicroCredential, *, issuer: IssuerKey, now: da
     not_before = mc.valid_from.ToDatetime(tzinfo=UTC) if mc.HasField("valid_from") else None
     expires = mc.valid_until.ToDatetime(tzinfo=UTC) if mc.HasField("valid_until") else None
     return issue_sd_jwt_vc(micro_credential_claims(mc), issuer=issuer, vct=VCT, now=now,
-                           vct_integrity=integrity(type_metadata_bytes()), not_before=not_before, expires=expires,
+                           vct_integrity=_vct_integrity(), not_before=not_before, expires=expires,
                            status=status, holder_jwk=holder_jwk, rng=rng, decoys=decoys)
+
+
+@cache
+def _vct_integrity() -> str:
+    """``vct#integrity`` of the shipped Type Metadata (read and hashed once per process, not per credential)."""
+    return integrity(type_metadata_bytes())

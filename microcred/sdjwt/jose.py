@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+import orjson
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
@@ -37,6 +38,7 @@ __all__ = [
     "algorithm_for_key",
     "b64url_decode",
     "b64url_encode",
+    "compact_json",
     "jwk_to_public_key",
     "parse_jws",
     "public_jwk",
@@ -79,6 +81,23 @@ def b64url_decode(text: str) -> bytes:
         # non-zero unused bits in the last character: two texts would decode to the same bytes
         raise JoseError("not canonical base64url")
     return data
+
+
+def compact_json(value: Any) -> bytes:
+    """``json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)`` in UTF-8, written by
+    ``orjson`` (an order of magnitude faster; issuing one SD-JWT VC writes about ten JSON texts).
+
+    ``orjson`` writes NaN and the infinities as ``null`` where the standard library refuses them, and refuses what
+    it cannot write (integers beyond 64 bits, non-string keys): any text with ``null`` in it, and anything
+    ``orjson`` refuses, is written by the standard library instead, which refuses non-finite numbers as before.
+    Numbers may be spelled differently (``1e16`` for ``1e+16``): the bytes signed are the bytes sent."""
+    try:
+        out = orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        out = b"null"
+    if b"null" in out:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return out
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -166,7 +185,7 @@ def algorithm_for_key(key: PrivateKey | PublicKey) -> str:
 def sign_jws(header: Mapping[str, Any], payload: Mapping[str, Any], key: PrivateKey) -> str:
     """Sign ``payload`` (compact JSON) with ``key``; ``header`` gives ``typ``, ``x5c``... (``alg`` is derived)."""
     alg = algorithm_for_key(key)
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    body = compact_json(payload)
     return _JWS.encode(body, key, algorithm=alg, headers={**header, "alg": alg}, sort_headers=False)
 
 

@@ -6,6 +6,13 @@ across N spawned processes (never forked: the service runs gRPC and Kafka thread
 Redis I/O in the main process overlap with signing on other cores. The issuer's key seed is passed to the
 workers over the executor's private pipe; it never leaves the service's processes.
 
+A credential asked for as an SD-JWT VC too is signed in that format by the same worker, in the same job
+(:meth:`SigningPool.sign_formats`): ES256 with the key the worker derives from the same seed
+(:func:`~services.issuer.adapters.document_signing.derive_document_key`), so no other private key travels; only
+the public ``iss`` and ``x5c`` do, and the worker refuses to sign when the certificate does not certify the key
+it derived. Signing SD-JWT VCs in the event loop's process took about 0.4 ms of its CPU per credential, which
+made that process the bottleneck of mixed issuance (docs/performance.md).
+
 The workers can fail: one may die (``BrokenProcessPool`` then fails every later job, for good) or hang (its jobs
 never finish). Either way :meth:`SigningPool.sign` raises :class:`SigningUnavailable` (callers answer
 UNAVAILABLE) and replaces the worker processes, killing the old ones, so the service signs again at the next
@@ -15,17 +22,81 @@ request instead of failing or waiting forever.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import logging
 import multiprocessing
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, TypeVar
+
+from cryptography import x509
 
 from microcred.credential.signing import IssueJob, render_and_sign, signing_stats, warm_up
+from microcred.gen.microcred.v1 import elements_pb2 as pb
+from microcred.sdjwt.issue import IssuerKey, SdJwtChunk, StatusReference, issue_micro_credential
+from services.issuer.adapters.document_signing import derive_document_key
 from services.issuer.application.ports import SigningUnavailable
 
-__all__ = ["SigningPool"]
+__all__ = ["SigningPool", "render_and_sign_formats"]
+
+T = TypeVar("T")
+
+#: SD-JWT VC keys this process derived, by (seed digest, iss, x5c): one per issuer key, a handful at most.
+_document_keys: OrderedDict[tuple[bytes, str, tuple[str, ...]], IssuerKey] = OrderedDict()
+_DOCUMENT_KEYS_KEPT = 64
+
+
+def _document_key(seed: bytes, iss: str, x5c: tuple[str, ...]) -> IssuerKey:
+    """The SD-JWT VC key derived from ``seed``, once its certificate (``x5c[0]``) is checked to certify it."""
+    cache_key = (hashlib.sha256(seed).digest(), iss, x5c)
+    kept = _document_keys.get(cache_key)
+    if kept is not None:
+        return kept
+    key = derive_document_key(seed)
+    if not x5c:
+        raise ValueError("no x5c certificate for the SD-JWT VC key")
+    certified = x509.load_der_x509_certificate(base64.b64decode(x5c[0])).public_key()
+    if certified != key.public_key():
+        raise ValueError("the x5c certificate does not certify the issuer's SD-JWT VC key")
+    kept = _document_keys[cache_key] = IssuerKey(iss, key, x5c)
+    while len(_document_keys) > _DOCUMENT_KEYS_KEPT:
+        _document_keys.popitem(last=False)
+    return kept
+
+
+def render_and_sign_formats(jobs: Sequence[IssueJob], issuer: Mapping[str, Any], seed: bytes,
+                            verification_method: str, created: str,
+                            documents: SdJwtChunk) -> list[tuple[str, str, str, str]]:
+    """:func:`~microcred.credential.signing.render_and_sign`, plus the SD-JWT VC of each job that
+    ``documents`` asks one for: ``(signed JSON, SD-JWT VC or "", error, SD-JWT error)`` per job, in order
+    (a credential whose SD-JWT VC fails is reported with both texts empty: nothing half-issued)."""
+    signed = render_and_sign(jobs, issuer, seed, verification_method, created)
+    key: IssuerKey | None = None
+    key_error = ""
+    if any(documents.jobs):
+        try:
+            key = _document_key(seed, documents.iss, documents.x5c)
+        except ValueError as exc:
+            key_error = str(exc)
+    out: list[tuple[str, str, str, str]] = []
+    for job, (text, error), wanted in zip(jobs, signed, documents.jobs, strict=True):
+        if error or wanted is None:
+            out.append((text, "", error, ""))
+            continue
+        try:
+            if key is None:
+                raise ValueError(key_error)
+            mc = pb.MicroCredential.FromString(job.micro_credential)
+            sd_jwt = issue_micro_credential(mc, issuer=key, now=documents.now, holder_jwk=wanted.holder_jwk,
+                                            status=StatusReference(wanted.status_uri, wanted.status_idx)).compact
+        except ValueError as exc:  # reported per item; never carries key material
+            out.append(("", "", "", str(exc)))
+            continue
+        out.append((text, sd_jwt, "", ""))
+    return out
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +125,42 @@ class SigningPool:
     async def sign(self, jobs: Sequence[IssueJob], issuer: Mapping[str, Any], seed: bytes,
                    verification_method: str, created: str) -> list[tuple[str, str]]:
         """``(signed JSON, "")`` or ``("", error)`` per job, in order."""
+        return await self._run(jobs, lambda part, _: render_and_sign(part, dict(issuer), seed, verification_method,
+                                                                     created),
+                               lambda part, _: (render_and_sign, part, dict(issuer), seed, verification_method,
+                                                created))
+
+    async def sign_formats(self, jobs: Sequence[IssueJob], issuer: Mapping[str, Any], seed: bytes,
+                           verification_method: str, created: str,
+                           documents: SdJwtChunk) -> list[tuple[str, str, str, str]]:
+        """``(signed JSON, SD-JWT VC or "", error, SD-JWT error)`` per job, in order (see
+        :func:`render_and_sign_formats`); the SD-JWT VCs are signed in the same worker job as their credential."""
+        if len(documents.jobs) != len(jobs):
+            raise ValueError("one SD-JWT entry (or None) per job")
+
+        def part_of(start: int, end: int) -> SdJwtChunk:
+            return documents._replace(jobs=documents.jobs[start:end])
+
+        return await self._run(jobs, lambda part, at: render_and_sign_formats(
+            part, dict(issuer), seed, verification_method, created, part_of(*at)),
+            lambda part, at: (render_and_sign_formats, part, dict(issuer), seed, verification_method, created,
+                              part_of(*at)))
+
+    async def _run(self, jobs: Sequence[IssueJob], inline: Callable[[list[IssueJob], tuple[int, int]], list[T]],
+                   call: Callable[[list[IssueJob], tuple[int, int]], tuple[Any, ...]]) -> list[T]:
+        """Run ``inline`` here (no workers), or the function and arguments ``call`` gives per part of ``jobs``
+        across the workers; results in job order."""
         if not jobs:
             return []
         if self._executor is None:
-            return render_and_sign(jobs, issuer, seed, verification_method, created)
+            return inline(list(jobs), (0, len(jobs)))
         parts = max(1, min(self.workers, len(jobs) // self._min))
         size = -(-len(jobs) // parts)
         loop = asyncio.get_running_loop()
-        issuer_dict = dict(issuer)
         executor = self._executor
         try:
             results = await asyncio.wait_for(asyncio.gather(*(
-                loop.run_in_executor(executor, render_and_sign, list(jobs[i:i + size]), issuer_dict, seed,
-                                     verification_method, created)
+                loop.run_in_executor(executor, *call(list(jobs[i:i + size]), (i, min(i + size, len(jobs)))))
                 for i in range(0, len(jobs), size)
             )), self._timeout)
         except (BrokenProcessPool, TimeoutError) as exc:

@@ -45,7 +45,7 @@ from microcred.model.errors import INCONSISTENT, INVALID_FORMAT, REQUIRED, Field
 from microcred.pki import ROLE_ISSUER, actor_name
 from microcred.registry.domain import certificate_pinned, current_verification_method
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
-from microcred.sdjwt.issue import IssuerKey, StatusReference, issue_micro_credential
+from microcred.sdjwt.issue import IssuerKey, SdJwtChunk, SdJwtJob
 from microcred.status.build import status_entry, xsd_datetime
 from microcred.status.token_status_list import token_status_uri
 from services.issuer.application.ports import (
@@ -389,6 +389,8 @@ class Issuance:
                 outcomes[i] = Refusal(code_pb2.UNAVAILABLE, "status-list indexes unavailable; retry")
             return {}
         jobs, salts = [], []
+        documents: list[SdJwtJob | None] = []
+        refused_sd_jwt: dict[str, str] = {}
         occurred_at = Timestamp()
         occurred_at.FromDatetime(now)
         for (cid, i), pair in zip(fresh.items(), pairs, strict=True):
@@ -397,27 +399,39 @@ class Issuance:
             salts.append(self._new_salt())
             jobs.append(IssueJob(mc.SerializeToString(), cid, tuple(status_entry_json(e) for e in pair), valid_from,
                                  salts[-1]))
+            document = None
+            if document_key is not None and items[i].sd_jwt_vc:
+                revocation = pair[0]
+                try:  # the credential's status is its revocation entry's Token Status List entry
+                    document = SdJwtJob(token_status_uri(revocation.status_list_credential),
+                                        revocation.status_list_index, items[i].holder_jwk)
+                except ValueError as exc:  # a status list URL not of the service's layout: no token status
+                    refused_sd_jwt[cid] = str(exc)
+            documents.append(document)
         try:
-            results = await self._signing.sign(jobs, signer.profile, signer.seed, signer.verification_method,
-                                               xsd_datetime(now))
+            if document_key is None:
+                results = [(text, "", error, "") for text, error in await self._signing.sign(
+                    jobs, signer.profile, signer.seed, signer.verification_method, xsd_datetime(now))]
+            else:  # the SD-JWT VCs are signed with their credentials, by the same signers
+                results = await self._signing.sign_formats(
+                    jobs, signer.profile, signer.seed, signer.verification_method, xsd_datetime(now),
+                    SdJwtChunk(document_key.iss, document_key.x5c, now, tuple(documents)))
         except SigningUnavailable as exc:  # the workers died or hung and were replaced: a retry is signed
             for i in fresh.values():
                 outcomes[i] = Refusal(code_pb2.UNAVAILABLE, str(exc))
             return {}
         signed: dict[str, _Ready] = {}
-        for (cid, i), pair, salt, (text, error) in zip(fresh.items(), pairs, salts, results, strict=True):
+        for (cid, i), pair, salt, (text, sd_jwt, error, sd_error) in zip(fresh.items(), pairs, salts, results,
+                                                                          strict=True):
             if error:
                 log.error("credential could not be signed", extra={"credential_id": cid, "error": error})
                 outcomes[i] = Refusal(code_pb2.INTERNAL, f"credential could not be signed: {error}")
                 continue
-            sd_jwt = ""
-            if document_key is not None and items[i].sd_jwt_vc:
-                try:
-                    sd_jwt = self._sd_jwt(items[i], document_key, pair, now)
-                except ValueError as exc:  # a status list URL not of the service's layout: no token status
-                    log.error("SD-JWT VC could not be signed", extra={"credential_id": cid, "error": str(exc)})
-                    outcomes[i] = Refusal(code_pb2.INTERNAL, f"SD-JWT VC could not be signed: {exc}")
-                    continue
+            sd_error = refused_sd_jwt.get(cid, sd_error)
+            if sd_error:
+                log.error("SD-JWT VC could not be signed", extra={"credential_id": cid, "error": sd_error})
+                outcomes[i] = Refusal(code_pb2.INTERNAL, f"SD-JWT VC could not be signed: {sd_error}")
+                continue
             envelope = self._envelope(caller, cid, items[i], text, pair, salt, occurred_at, sd_jwt)
             answer = issuer_pb2.IssuedCredential(credential_id=cid, credential_json=text, status_entries=list(pair),
                                                  issued_at=occurred_at, replaces=items[i].replaces,
@@ -457,14 +471,6 @@ class Issuance:
                 outcomes[fresh.pop(cid)] = Refusal(code_pb2.FAILED_PRECONDITION, str(exc),
                                                    reason="SD_JWT_VC_UNAVAILABLE")
             return None
-
-    @staticmethod
-    def _sd_jwt(item: IssueItem, key: IssuerKey, pair: StatusPair, now: datetime) -> str:
-        """The credential as an SD-JWT VC whose status is its revocation entry's Token Status List entry."""
-        revocation = pair[0]
-        status = StatusReference(token_status_uri(revocation.status_list_credential), revocation.status_list_index)
-        return issue_micro_credential(item.credential, issuer=key, now=now, status=status,
-                                      holder_jwk=item.holder_jwk).compact
 
     @staticmethod
     def _envelope(caller: Caller, cid: str, item: IssueItem, text: str, pair: StatusPair, salt: str,

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from microcred.credential.signing import IssueJob
 from microcred.errors import FailedPrecondition, Unavailable
 from microcred.gen.microcred.v1 import registry_pb2, status_pb2
-from microcred.sdjwt.issue import IssuerKey
+from microcred.sdjwt.issue import IssuerKey, SdJwtChunk
 
 __all__ = ["CredentialState", "CredentialStore", "DocumentSigning", "DocumentSigningUnavailable", "PageCursor",
            "RevocationUnavailable", "Signer", "SigningUnavailable", "StatusIndexSource", "StatusIndexUnavailable",
@@ -121,6 +121,14 @@ class Signer(Protocol):
     async def sign(self, jobs: Sequence[IssueJob], issuer: Mapping[str, Any], seed: bytes,
                    verification_method: str, created: str) -> list[tuple[str, str]]:
         """Sign every job; raise :class:`SigningUnavailable` when the signers died or hung."""
+        ...
+
+    async def sign_formats(self, jobs: Sequence[IssueJob], issuer: Mapping[str, Any], seed: bytes,
+                           verification_method: str, created: str,
+                           documents: SdJwtChunk) -> list[tuple[str, str, str, str]]:
+        """As :meth:`sign`, plus the SD-JWT VC of each job ``documents`` asks one for (signed by the same
+        signers, with the key derived from ``seed``): ``(signed JSON, SD-JWT VC or "", error, SD-JWT error)``
+        per job, in order."""
         ...
 
 
