@@ -9,8 +9,8 @@ gateway is started as in production (``python -m services.verifier.main``) with 
 defaults except load shedding: the per-client rate limit is lifted (all the load comes from one address) and
 so is saturation shedding (``MICROCRED_SHED_QUEUE_DELAY_MS=0``). The load comes from a separate process
 (``python -m bench.verify --load``) on the same machine: an HTTP/1.1 keep-alive client over loopback on
-uvloop, ``CONNECTIONS`` (16) connections, closed loop; latency from just before a request is written until its
-whole answer is read.
+uvloop, ``CONNECTIONS`` (16; ``MICROCRED_BENCH_VERIFY_CONNECTIONS``) connections, closed loop; latency from just
+before a request is written until its whole answer is read.
 
 Figures (each named for what it is):
 
@@ -18,7 +18,9 @@ Figures (each named for what it is):
   bytes (no body is sent twice in the run), every answer must be ``valid``: non-valid answers are counted
   (``verify_non_valid``) and make the bench fail. ``verify_cpu_ms_gateway`` / ``verify_cpu_ms_client``: CPU
   milliseconds per verification of the gateway processes (their JSON-LD child processes included) and of the
-  load generator.
+  load generator. ``verify_busiest_worker_cpu_share``: the busiest worker's share of the workers' CPU in that
+  run (0.5 with two workers evenly loaded, 1.0 when one worker served every connection);
+  ``verify_loadavg_start`` / ``_end``: the machine's 1-minute load average around it (what else ran).
 * ``verify_same_bytes_per_s`` / ``_p99_ms`` (secondary): one credential's bytes posted over and over, the old
   figure: parsing, format, canonical forms and signature come from the caches (status, keys, accreditation and
   validity are evaluated on every request).
@@ -74,7 +76,7 @@ __all__ = ["measure"]
 
 REPO = Path(__file__).resolve().parents[1]
 WORKERS = int(os.environ.get("MICROCRED_BENCH_VERIFY_WORKERS", "2"))
-CONNECTIONS = 16
+CONNECTIONS = int(os.environ.get("MICROCRED_BENCH_VERIFY_CONNECTIONS", "16"))
 HOSTILE_SECONDS = 5.0
 
 
@@ -232,6 +234,23 @@ def _cpu_seconds(pid: int) -> float:
     return own + sum(_cpu_seconds(child) for child in children)
 
 
+def _worker_cpu_seconds(pid: int) -> list[float]:
+    """CPU seconds of each direct child of ``pid`` (the uvicorn workers) with their own descendants."""
+    try:
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
+    except OSError:
+        return []
+    return [_cpu_seconds(child) for child in children]
+
+
+def _busiest_share(before: list[float], after: list[float]) -> float:
+    """The busiest worker's share of the workers' CPU between two readings (1 / workers when even; 1.0 when one
+    worker did all the work, as happened when every connection landed on one worker)."""
+    spent = [b - a for a, b in zip(before, after, strict=False)]
+    return round(max(spent) / sum(spent), 3) if spent and sum(spent) > 0 else 0.0
+
+
 def _load(port: int, bodies: Path, seconds: float, *extra: str) -> dict[str, Any]:
     out = subprocess.run([sys.executable, "-m", "bench.verify", "--load", str(port), str(bodies), str(seconds),
                           *extra], cwd=REPO, capture_output=True, check=True, timeout=seconds + 300)
@@ -289,9 +308,10 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
     process = _start_gateway(infra, port, tag, list_did, work / f"verifier-{tag}.log")
     try:
         await _warm(f"http://127.0.0.1:{port}", first, process)
-        cpu = _cpu_seconds(process.pid)
+        cpu, workers_cpu, load_start = _cpu_seconds(process.pid), _worker_cpu_seconds(process.pid), os.getloadavg()[0]
         result = await asyncio.to_thread(_load, port, bodies, seconds, "--distinct")
         gateway_cpu = _cpu_seconds(process.pid) - cpu
+        busiest, load_end = _busiest_share(workers_cpu, _worker_cpu_seconds(process.pid)), os.getloadavg()[0]
         repeated = await asyncio.to_thread(_load, port, same, 3.0 if quick else 10.0)
         foreigners = await asyncio.to_thread(_load, port, foreign, 3.0 if quick else 5.0, "--distinct", "--any")
         mixed = await asyncio.to_thread(_load, port, hostile, HOSTILE_SECONDS, "--distinct", "--poison", str(poison))
@@ -315,6 +335,8 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
         "verify_shed": float(result["shed"]),
         "verify_cpu_ms_gateway": round(gateway_cpu / count * 1000, 3),
         "verify_cpu_ms_client": round(result["cpu_seconds"] / count * 1000, 3),
+        "verify_busiest_worker_cpu_share": busiest,
+        "verify_loadavg_start": round(load_start, 2), "verify_loadavg_end": round(load_end, 2),
         "verify_same_bytes_per_s": round(repeated["count"] / repeated["seconds"], 1),
         "verify_same_bytes_p99_ms": round(_percentile(repeated["latencies_ms"] or [0.0], 0.99), 2),
         "verify_foreign_per_s": round(foreigners["count"] / foreigners["seconds"], 1),
