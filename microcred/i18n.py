@@ -1,6 +1,13 @@
-"""Language negotiation shared by the human pages (wallet, verifier)."""
+"""Language negotiation and locale formatting shared by the human pages (wallet, verifier)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal
 
 
 def accepted_languages(header: str | None) -> list[str]:
@@ -17,3 +24,45 @@ def accepted_languages(header: str | None) -> list[str]:
         if tag.strip():
             ranked.append((-quality, position, tag.strip().lower()))
     return [tag for negative_quality, _, tag in sorted(ranked) if negative_quality < 0]
+
+
+# ---------------------------------------------------------------------------------------------------- formatting
+# Dates, numbers and country names in the reader's locale come from Babel (CLDR data), never hand-written tables.
+
+
+_LOCALES = {"en": "en_GB", "pl": "pl_PL", "de": "de_DE", "fr": "fr_FR"}  # en_GB: day-month-year, as in the EU
+
+
+def _locale(lang: str) -> Any:
+    return Locale.parse(_LOCALES.get(lang, "en_GB"))
+
+
+def format_when(value: str | datetime | None, lang: str, *, time: bool = False) -> str:
+    """An ISO 8601 text or a datetime as the reader reads a date (``14 March 2025`` / ``14 marca 2025``), with the
+    hour and minute in UTC when ``time`` is set; text that is not a date is returned unchanged."""
+    if value is None or value == "":
+        return ""
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    assert isinstance(moment, datetime)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    day = format_date(moment.date(), "long", locale=_locale(lang))
+    return f"{day}, {moment:%H:%M} UTC" if time else day
+
+
+def format_number(value: float | int, lang: str) -> str:
+    """A number as the reader writes it: ``125`` (never ``125.0``), ``12.5`` / ``12,5``."""
+    return format_decimal(value, locale=_locale(lang))
+
+
+def country_name(code: str, lang: str) -> str:
+    """The country's name in the reader's language for an ISO 3166 alpha-2 code (``IE`` -> ``Ireland`` /
+    ``Irlandia``); anything else is returned unchanged."""
+    name = _locale(lang).territories.get(code.strip().upper()) if len(code.strip()) == 2 else None
+    return str(name) if name else code

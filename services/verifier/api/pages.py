@@ -1,16 +1,25 @@
-"""Server-rendered pages for people (employers): a shared credential, its checks and its issuer's accreditation.
+"""Server-rendered pages for people (employers): a shared or pasted credential, what it says, its checks.
 
-Rendered with Jinja2 (autoescaping on) from ``services/verifier/api/templates``. The language is ``?lang=`` when
-given, else the best ``Accept-Language`` match, else English (English and Polish). Accessibility basics
-(WCAG 2.1 AA): ``lang`` on ``<html>``, a skip link, real tables with captions and header cells, every mark
-spelled out in text (never colour alone), colours with at least 4.5:1 contrast, visible focus outlines, no
-script needed, every control reachable by keyboard.
+Rendered with Jinja2 (autoescaping on) from ``services/verifier/api/templates``; the words come from
+:mod:`.page_text`. The language is ``?lang=`` when given, else the best ``Accept-Language`` match, else English.
 
-A credential whose issuer the trust registry does not vouch for (ACCREDITATION not valid: a did:key, a
-partner outside the registry, a registry that could not be read) can still be "Valid" (authentic, in force,
-not revoked). Its page then says, next to the verdict, that the issuer's name, EQF level and quality
-assurance are self-asserted, and marks those rows "(self-asserted)"; the JSON report carries
-``issuer_vouched: false``.
+The page tells the truth plainly (issue 23):
+
+* the headline is one of valid, altered (signature or issuer key failed: the content is shown only behind an
+  explicit "show what the altered document claims" disclosure), revoked, suspended, expired, not yet valid, not
+  valid (naming the failed checks) and undetermined (naming what could not be checked);
+* a credential's content is shown as fact only when its seal was verified; otherwise only behind a disclosure;
+* each check says in plain words what it means and what to do; the verifier's technical messages (cryptosuite,
+  DIDs, reason codes, status list ages) are behind a "technical details" disclosure;
+* dates, numbers and country names follow the reader's locale (:mod:`microcred.i18n`, Babel);
+* the content comes before the checks; a print stylesheet gives a clean paper report.
+
+Accessibility (WCAG 2.1 AA): ``lang`` on ``<html>``, landmarks, a skip link, real tables with captions and header
+cells, every mark spelled out in text (never colour alone), contrast of at least 4.5:1, visible focus, no script
+needed to read a report, every control reachable by keyboard.
+
+A credential whose issuer the trust registry does not vouch for can still be "Valid"; its page then says the
+issuer's statements are self-asserted and marks those rows (the JSON report carries ``issuer_vouched: false``).
 """
 
 from __future__ import annotations
@@ -21,111 +30,127 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from microcred.verification.checks import CheckId
-from microcred.verification.messages import check_title, verdict_text
+from microcred.i18n import country_name, format_number, format_when
+from microcred.verification.checks import CheckId, CheckResult
+from microcred.verification.messages import check_title, render
 from microcred.verification.report import POLICY_URL, VerificationReport
+from services.verifier.api.page_text import CHECK_PLAIN, DETAIL_VALUES, HEADLINES, LABELS
 
-__all__ = ["LABELS", "render_error", "render_home", "render_reports"]
+__all__ = ["LABELS", "headline_kind", "render_error", "render_home", "render_reports"]
 
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-
-LABELS: Mapping[str, Mapping[str, str]] = {
-    "en": {
-        "page_title": "Credential verification", "skip": "Skip to the result", "language": "Language",
-        "verdict": "Verdict", "credential": "Credential", "details": "What the credential says",
-        "checks": "Checks", "check": "Check", "result": "Result", "explanation": "Explanation",
-        "accreditation": "Issuer's accreditation", "no_accreditation": "No accreditation information is available.",
-        "valid": "Passed", "invalid": "Failed", "unknown": "Not checked",
-        "verified_at": "Verified at", "expires_at": "This share link expires at",
-        "policy": "How the verdict is decided",
-        "none_shared": "This share link holds no credential.", "home_intro":
-        "Paste a credential or a presentation (JSON) to check it.", "document": "Credential or presentation (JSON)",
-        "submit": "Verify", "error": "The credential could not be shown", "back": "Verify another credential",
-        "title": "Title", "learner": "Learner", "awarding_body": "Awarding body", "issuer": "Issuer",
-        "country": "Country", "issued_at": "Date of issue", "valid_until": "Valid until",
-        "learning_outcomes": "Learning outcomes", "credit_points": "Workload (credits)",
-        "workload_hours": "Workload (hours)", "eqf_level": "EQF level", "assessment": "Assessment",
-        "participation": "Form of participation", "supervision": "Supervision and identity verification",
-        "quality_assurance": "Quality assurance", "grade": "Grade", "stackability": "Stackability",
-        "prerequisites": "Prerequisites", "further_information": "Further information",
-        "agency": "Accrediting agency", "framework": "Framework", "type": "Type",
-        "max_eqf_level": "Highest EQF level", "accrediting_body": "Accrediting body",
-        "decision_reference": "Decision",
-        "self_asserted": "self-asserted", "not_vouched_title": "Issuer not vouched for.",
-        "details_self_asserted": "What the credential says (the issuer's own statements, not vouched for)",
-        "not_vouched_missing": "{issuer} is not in this platform's trust registry, so nobody vouches for its name, "
-                               "its EQF level or its quality assurance: they are self-asserted.",
-        "not_vouched_other": "{issuer} could not be confirmed by this platform's trust registry, so nobody vouches "
-                             "for its name, its EQF level or its quality assurance: they are self-asserted.",
-        "valid_means": "“Valid” means only that the credential is authentic (signed with that issuer's key), in "
-                       "force and not revoked.",
-    },
-    "pl": {
-        "page_title": "Weryfikacja poświadczenia", "skip": "Przejdź do wyniku", "language": "Język",
-        "verdict": "Wynik", "credential": "Poświadczenie", "details": "Co zawiera poświadczenie",
-        "checks": "Sprawdzenia", "check": "Sprawdzenie", "result": "Wynik", "explanation": "Wyjaśnienie",
-        "accreditation": "Akredytacja wystawcy", "no_accreditation": "Brak informacji o akredytacji.",
-        "valid": "Pozytywnie", "invalid": "Negatywnie", "unknown": "Nie sprawdzono",
-        "verified_at": "Zweryfikowano", "expires_at": "Ten link wygasa", "policy": "Jak ustalany jest wynik",
-        "none_shared": "Ten link nie zawiera żadnego poświadczenia.", "home_intro":
-        "Wklej poświadczenie lub prezentację (JSON), aby je sprawdzić.", "document": "Poświadczenie lub prezentacja "
-        "(JSON)", "submit": "Sprawdź", "error": "Nie można wyświetlić poświadczenia",
-        "back": "Sprawdź inne poświadczenie",
-        "title": "Tytuł", "learner": "Uczący się", "awarding_body": "Instytucja przyznająca", "issuer": "Wystawca",
-        "country": "Kraj", "issued_at": "Data wydania", "valid_until": "Ważne do",
-        "learning_outcomes": "Efekty uczenia się", "credit_points": "Nakład pracy (punkty)",
-        "workload_hours": "Nakład pracy (godziny)", "eqf_level": "Poziom EQF", "assessment": "Forma oceny",
-        "participation": "Forma udziału", "supervision": "Nadzór i weryfikacja tożsamości",
-        "quality_assurance": "Zapewnienie jakości", "grade": "Ocena", "stackability": "Możliwość łączenia",
-        "prerequisites": "Wymagania wstępne", "further_information": "Dodatkowe informacje",
-        "agency": "Agencja akredytująca", "framework": "Ramy", "type": "Rodzaj",
-        "max_eqf_level": "Najwyższy poziom EQF", "accrediting_body": "Organ akredytujący",
-        "decision_reference": "Decyzja",
-        "self_asserted": "deklaracja wystawcy", "not_vouched_title": "Wystawca niepotwierdzony.",
-        "details_self_asserted": "Co zawiera poświadczenie (deklaracje samego wystawcy, niepotwierdzone)",
-        "not_vouched_missing": "{issuer} nie figuruje w rejestrze zaufania tej platformy, więc nikt nie potwierdza "
-                               "jego nazwy, poziomu EQF ani zapewnienia jakości: to deklaracje samego wystawcy.",
-        "not_vouched_other": "Rejestr zaufania tej platformy nie potwierdził wystawcy {issuer}, więc nikt nie "
-                             "potwierdza jego nazwy, poziomu EQF ani zapewnienia jakości: to deklaracje samego "
-                             "wystawcy.",
-        "valid_means": "„Ważne” oznacza tylko, że poświadczenie jest autentyczne (podpisane kluczem tego "
-                       "wystawcy), obowiązuje i nie zostało unieważnione.",
-    },
-}
+_LANGUAGES = [("en", "English"), ("pl", "Polski")]
 _ACCREDITATION_FIELDS = ("agency", "framework", "type", "max_eqf_level", "accrediting_body", "decision_reference",
                          "valid_until")
 _MARKS = {"valid": "✔", "invalid": "✘", "unknown": "?"}
 #: Summary rows that speak about the issuer's standing: only the registry could vouch for them.
 _ISSUER_CLAIMS = frozenset({"issuer", "awarding_body", "country", "eqf_level", "quality_assurance"})
+#: Checks whose failure means the content is not the issuer's: then nothing it says is shown as fact.
+_AUTHENTICITY = (CheckId.FORMAT, CheckId.SIGNATURE, CheckId.ISSUER_IDENTITY)
+_DATES = frozenset({"issued_at", "valid_until", "valid_from"})
 
 
-def _value(value: Any) -> Any:
+def _status(report: VerificationReport, check: CheckId) -> str | None:
+    found = report.check(check)
+    return found.status.value if found is not None else None
+
+
+def headline_kind(report: VerificationReport) -> str:
+    """Which plain-language headline a report gets: valid, altered, revoked, suspended, expired, not_yet_valid,
+    invalid or undetermined (the verdict decides valid/invalid/undetermined; the failed check says which kind)."""
+    verdict = report.verdict.value
+    if verdict == "valid":
+        return "valid"
+    if any(_status(report, c) == "invalid" for c in (CheckId.SIGNATURE, CheckId.ISSUER_IDENTITY)):
+        return "altered"
+    if verdict == "invalid":
+        if _status(report, CheckId.REVOCATION) == "invalid":
+            return "revoked"
+        if _status(report, CheckId.SUSPENSION) == "invalid":
+            return "suspended"
+        window = report.check(CheckId.VALIDITY_WINDOW)
+        if window is not None and window.status.value == "invalid":
+            return "expired" if window.reason_code.value == "EXPIRED" else "not_yet_valid"
+        return "invalid"
+    return "undetermined"
+
+
+def _authentic(report: VerificationReport) -> bool:
+    """Whether the content may be shown as the issuer's: every authenticity check passed."""
+    return all(_status(report, c) in ("valid", None) for c in _AUTHENTICITY) and \
+        _status(report, CheckId.SIGNATURE) == "valid"
+
+
+def _value(key: str, value: Any, lang: str) -> Any:
+    """A summary value as the reader reads it (dates, numbers, country names in their locale)."""
     if isinstance(value, list | tuple):
-        return [str(v) for v in value]
+        return [_value(key, v, lang) for v in value]
+    if key == "country" and isinstance(value, str):
+        return country_name(value, lang)
+    if key in _DATES and isinstance(value, str):
+        return format_when(value, lang)
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return format_number(value, lang)
     return str(value)
+
+
+def _technical(check: CheckResult, lang: str) -> str:
+    """The verifier's own message, its English detail words (kind, key source) in the reader's language."""
+    words = DETAIL_VALUES.get(lang, {})
+    details = {k: words.get(v, v) if isinstance(v, str) else v for k, v in check.details.items()}
+    return render(check.reason_code.value, lang, details)
+
+
+def _check_view(check: CheckResult, lang: str) -> dict[str, Any]:
+    labels, status = LABELS[lang], check.status.value
+    means, todo_failed, todo_unknown = CHECK_PLAIN.get(check.id.value, {}).get(lang, ("", "", ""))
+    return {"id": check.id.value, "title": check_title(check.id.value, lang), "status": status,
+            "mark": _MARKS[status], "label": labels[status], "means": means,
+            "todo": todo_failed if status == "invalid" else todo_unknown if status == "unknown" else "",
+            "technical": _technical(check, lang), "reason": check.reason_code.value}
+
+
+def _headline(report: VerificationReport, kind: str, lang: str) -> tuple[str, str]:
+    title, sentence = HEADLINES[kind][lang]
+    labels = LABELS[lang]
+    issuer = str(report.summary.get("issuer") or report.issuer or "?") if _authentic(report) else "?"
+    date, reason = "", labels["no_reason"]
+    if kind in ("revoked", "suspended"):
+        status = report.check(CheckId.REVOCATION if kind == "revoked" else CheckId.SUSPENSION)
+        if status is not None:
+            date = format_when(status.details.get("obtained_at"), lang, time=True) or "?"
+            reason = str(status.details.get("status_message") or reason)
+    elif kind in ("expired", "not_yet_valid"):
+        window = report.check(CheckId.VALIDITY_WINDOW)
+        key = "valid_until" if kind == "expired" else "valid_from"
+        date = format_when(window.details.get(key) if window else None, lang, time=True) or "?"
+    wanted = "invalid" if kind == "invalid" else "unknown"
+    checks = "; ".join(check_title(c.id.value, lang) for c in report.checks if c.status.value == wanted)
+    return title, sentence.format(issuer=issuer, date=date, reason=reason, checks=checks or "?")
 
 
 def _view(report: VerificationReport, lang: str) -> dict[str, Any]:
     labels = LABELS[lang]
-    checks = [{"id": c.id.value, "title": check_title(c.id.value, lang), "status": c.status.value,
-               "mark": _MARKS[c.status.value], "label": labels[c.status.value], "message": c.to_dict(lang)["message"],
-               "reason": c.reason_code.value} for c in report.checks]
+    kind = headline_kind(report)
+    headline, sentence = _headline(report, kind, lang)
+    authentic = _authentic(report)
     accreditation = report.check(CheckId.ACCREDITATION)
     acc_rows = []
-    if accreditation is not None:
-        acc_rows = [(labels.get(k, k), _value(accreditation.details[k])) for k in _ACCREDITATION_FIELDS
+    if accreditation is not None and authentic:
+        acc_rows = [(labels.get(k, k), _value(k, accreditation.details[k], lang)) for k in _ACCREDITATION_FIELDS
                     if accreditation.details.get(k) not in (None, "")]
     vouched = report.kind != "credential" or report.issuer_vouched
-    summary = [(_summary_label(k, labels, vouched), _value(v)) for k, v in report.summary.items()]
-    return {"verdict": report.verdict.value, "verdict_text": verdict_text(report.verdict.value, lang),
+    summary = [(_summary_label(k, labels, vouched), _value(k, v, lang)) for k, v in report.summary.items()]
+    title = report.summary.get("title") if authentic else None
+    return {"verdict": report.verdict.value, "kind": kind, "headline": headline, "verdict_text": sentence,
             "verdict_mark": {"valid": "✔", "invalid": "✘", "undetermined": "?"}[report.verdict.value],
-            "vouched": vouched, "not_vouched": "" if vouched else _not_vouched(report, labels),
-            "checks": checks, "summary": summary,
-            "title": report.summary.get("title") or report.document_id or labels["credential"],
-            "accreditation": acc_rows,
-            "accreditation_message": accreditation.to_dict(lang)["message"] if accreditation else "",
-            "verified_at": report.verified_at.strftime("%Y-%m-%d %H:%M:%S %Z"), "id": report.document_id}
+            "vouched": vouched, "not_vouched": "" if vouched or not authentic else _not_vouched(report, labels),
+            "authentic": authentic, "checks": [_check_view(c, lang) for c in report.checks], "summary": summary,
+            "title": title or labels["credential"], "accreditation": acc_rows,
+            "accreditation_message": _technical(accreditation, lang) if accreditation and authentic else "",
+            "verified_at": format_when(report.verified_at, lang, time=True), "id": report.document_id,
+            "issuer_id": report.issuer}
 
 
 def _summary_label(key: str, labels: Mapping[str, str], vouched: bool) -> str:
@@ -136,7 +161,7 @@ def _summary_label(key: str, labels: Mapping[str, str], vouched: bool) -> str:
 def _not_vouched(report: VerificationReport, labels: Mapping[str, str]) -> str:
     """Why nobody vouches for the issuer's statements, naming the issuer as it names itself."""
     name = str(report.summary.get("issuer") or "")
-    issuer = f"“{name}” ({report.issuer})" if name and report.issuer else name or report.issuer or "?"
+    issuer = f"“{name}”" if name else report.issuer or "?"
     accreditation = report.check(CheckId.ACCREDITATION)
     missing = accreditation is None or accreditation.reason_code.value == "ISSUER_NOT_IN_REGISTRY"
     text = labels["not_vouched_missing" if missing else "not_vouched_other"].format(issuer=issuer)
@@ -155,17 +180,17 @@ def render_reports(reports: Sequence[VerificationReport], lang: str, *, path: st
     """The page for one or more verified credentials (a share link, or a pasted document)."""
     template = _ENV.get_template("report.html")
     views = [_view(r, lang) for r in _flatten(reports)]
-    return template.render(lang=lang, t=LABELS[lang], reports=views, expires_at=expires_at, path=path,
-                           policy_url=POLICY_URL, languages=[("en", "English"), ("pl", "Polski")])
+    return template.render(lang=lang, t=LABELS[lang], reports=views, path=path, policy_url=POLICY_URL,
+                           expires_at=format_when(expires_at, lang, time=True) if expires_at else None,
+                           languages=_LANGUAGES)
 
 
 def render_home(lang: str, *, path: str) -> str:
-    """The start page with a form to paste a credential."""
-    return _ENV.get_template("home.html").render(lang=lang, t=LABELS[lang], path=path,
-                                                 languages=[("en", "English"), ("pl", "Polski")])
+    """The start page with a form to paste a credential or read it from a file."""
+    return _ENV.get_template("home.html").render(lang=lang, t=LABELS[lang], path=path, languages=_LANGUAGES)
 
 
 def render_error(lang: str, message: str, *, path: str) -> str:
     """A plain error page (unknown or expired link, wallet unavailable)."""
     return _ENV.get_template("error.html").render(lang=lang, t=LABELS[lang], message=message, path=path,
-                                                  languages=[("en", "English"), ("pl", "Polski")])
+                                                  languages=_LANGUAGES)

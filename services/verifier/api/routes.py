@@ -254,11 +254,12 @@ async def home(request: Request, lang: str | None = Query(None, max_length=35),
 @router.post("/view", response_class=HTMLResponse, include_in_schema=False, responses=_HTML_ERRORS)
 async def view(request: Request, lang: str | None = Query(None, max_length=35),
                accept_language: str | None = Header(None, max_length=500)) -> HTMLResponse:
-    """The page for a pasted document (form field ``document``, URL-encoded)."""
+    """The page for a pasted document (form field ``document``, URL-encoded): JSON, or a compact SD-JWT VC."""
     language = pick_language(lang, accept_language)
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    text = form.get("document", [""])[0].strip()
     try:
-        document = json.loads(form.get("document", [""])[0])
+        document: Any = text if is_sd_jwt(text) else json.loads(text)
         if non_finite_field(document) is not None:
             raise ValueError("a number is not finite")
     except ValueError:

@@ -1,0 +1,256 @@
+"""The employer page in headless Chromium, as a new user meets it (issue 23).
+
+A gateway on a real loopback socket (in-memory ports, a fake wallet holding one share link per case) serves:
+a valid credential, a tampered one (the learner's name changed after signing), a revoked, a suspended and an
+expired one. Each page must read its own plain-language verdict, show nothing of a tampered document as fact
+(its claims only behind "show what the altered document claims"), keep jargon behind "technical details", show
+dates/countries/numbers the reader's way, leave no English on the Polish page, and have no serious or critical
+axe-core violation. The employer journey uploads a JSON file and an SD-JWT VC file from the start page; the
+journeys are also done keyboard-only. Screenshots of every page in English and Polish go to ``artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from microcred.registry.domain import timestamp
+from services.verifier.adapters.sources import WalletClient
+from services.verifier.api.routes import create_gateway_app
+from services.verifier.application import Gateway
+from tests.browser.support import assert_accessible, chromium, screenshot, serve, wait_until
+from tests.harness.sd_jwt import make_world
+from tests.verifier_support import Limits, World
+
+TOKENS = {kind: letter * 43 for kind, letter in
+          (("valid", "V"), ("tampered", "T"), ("revoked", "R"), ("suspended", "S"), ("expired", "E"))}
+FORGED_NAME = "Aoife Smith"
+REAL_NAME = "Ana Andromeda"
+JARGON = ("eddsa-rdfc-2022", "did:web:", "SIGNATURE_VALID", "INVALID_SIGNATURE", "status list checked")
+HEADLINES = {
+    "valid": ("Valid", "Ważne"),
+    "tampered": ("Altered or forged", "Zmieniony lub podrobiony"),
+    "revoked": ("Revoked by the issuer", "Unieważnione przez wystawcę"),
+    "suspended": ("Suspended by the issuer", "Zawieszone przez wystawcę"),
+    "expired": ("Expired", "Wygasło"),
+}
+KINDS = {"valid": "valid", "tampered": "altered", "revoked": "revoked", "suspended": "suspended",
+         "expired": "expired"}
+#: English words that must not be left on a Polish page (outside codes and identifiers).
+ENGLISH = ("credential", "trust registry", "Passed", "Failed", "Verdict", "Valid", "Learner", "Issuer")
+
+
+def _credentials(world: World) -> dict[str, dict[str, Any]]:
+    now = datetime.now(UTC)
+    tampered = world.credential(4243)
+    tampered["credentialSubject"]["identifier"][0]["identityHash"] = FORGED_NAME  # changed after signing
+    world.revocation.set(4244)
+    world.suspension.set(4245)
+    world.publish(now)
+
+    def expire(mc: Any) -> None:
+        mc.valid_until.CopyFrom(timestamp(now - timedelta(days=30)))
+
+    return {"valid": world.credential(4242), "tampered": tampered, "revoked": world.credential(4244),
+            "suspended": world.credential(4245), "expired": world.credential(4246, mutate=expire)}
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World()
+
+
+@pytest.fixture(scope="module")
+def credentials(world: World) -> dict[str, dict[str, Any]]:
+    return _credentials(world)
+
+
+@pytest.fixture(scope="module")
+def gateway_url(world: World, credentials: dict[str, dict[str, Any]]) -> Iterator[str]:
+    by_token = {TOKENS[kind]: doc for kind, doc in credentials.items()}
+
+    def wallet(request: httpx.Request) -> httpx.Response:
+        doc = by_token.get(request.url.path.rsplit("/", 1)[-1])
+        if doc is None:
+            return httpx.Response(404, json={"title": "not found"})
+        return httpx.Response(200, json={"credentials": [doc], "expires_at": "2030-01-01T00:00:00Z"})
+
+    app = create_gateway_app(Limits())
+    app.state.gateway = Gateway(world.ports(), WalletClient(
+        "http://wallet.test", httpx.AsyncClient(transport=httpx.MockTransport(wallet))))
+    with serve(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    driver = chromium()
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _visible(browser: WebDriver) -> str:
+    """The text a reader sees (Selenium leaves out what a closed <details> hides)."""
+    return str(browser.find_element(By.TAG_NAME, "body").text)
+
+
+@pytest.mark.parametrize("lang", ["en", "pl"])
+@pytest.mark.parametrize("case", list(TOKENS))
+def test_each_outcome_reads_its_own_plain_verdict(gateway_url: str, browser: WebDriver, case: str,
+                                                  lang: str) -> None:
+    browser.get(f"{gateway_url}/share/{TOKENS[case]}?lang={lang}")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+    verdict = browser.find_element(By.CSS_SELECTOR, "[data-testid=verdict]")
+    assert verdict.get_attribute("data-kind") == KINDS[case]
+    headline = HEADLINES[case][0 if lang == "en" else 1]
+    assert headline in verdict.find_element(By.CSS_SELECTOR, "[data-testid=headline]").text
+    seen = _visible(browser)
+    for word in JARGON:
+        assert word not in seen, (case, lang, word)
+    if case == "tampered":
+        # nothing the altered document says is shown as fact: no name, no title, no content table
+        assert FORGED_NAME not in seen and "Digital micro-credential creation" not in seen
+        assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid=details]")
+        assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid=accreditation]")
+        claims = browser.find_element(By.CSS_SELECTOR, "[data-testid=claims]")
+        claims.find_element(By.TAG_NAME, "summary").click()
+        assert FORGED_NAME in claims.text and "altered" in claims.text.lower() if lang == "en" else \
+            FORGED_NAME in claims.text and "zmieniony" in claims.text.lower()
+    else:
+        details = browser.find_element(By.CSS_SELECTOR, "[data-testid=details]").text
+        assert REAL_NAME in details
+        assert ("Ireland" if lang == "en" else "Irlandia") in details  # country names, not codes
+        assert ("14 March 2025" if lang == "en" else "14 marca 2025") in details  # dates the reader's way
+        assert "125.0" not in details and "125,0" not in details and "125" in details
+        content_top = browser.find_element(By.CSS_SELECTOR, "[data-testid=details]").location["y"]
+        assert content_top < browser.find_element(By.CSS_SELECTOR, "[data-testid=checks]").location["y"]
+        assert len(browser.find_elements(By.XPATH, "//*[normalize-space()=\"Issuer's accreditation\" or "
+                                                   "normalize-space()='Akredytacja wystawcy']")) <= 1
+    text = verdict.text
+    if case == "suspended":
+        assert ("Suspended by the issuer since" if lang == "en" else "Zawieszone przez wystawcę co najmniej od") \
+            in text and ("reason" if lang == "en" else "powód") in text
+    if case == "expired":
+        assert ("valid until" if lang == "en" else "ważne do") in text
+    if case != "valid":
+        assert ("Valid" if lang == "en" else "Ważne") not in browser.find_element(
+            By.CSS_SELECTOR, "[data-testid=headline]").text
+    if lang == "pl":  # the page's own words, not the credential's (its title is in English)
+        own = [browser.find_element(By.CSS_SELECTOR, sel).text for sel in
+               ("header", "footer", "[data-testid=checks]", "[data-testid=headline]", "main > p")]
+        own += [e.text for e in browser.find_elements(By.CSS_SELECTOR, "th, caption, summary, h2")]
+        for word in ENGLISH:
+            assert not [text for text in own if word in text], (case, word)
+    screenshot(browser, f"employer-{case}-{lang}")
+    assert_accessible(browser, f"{case} ({lang})")
+    technical = browser.find_element(By.CSS_SELECTOR, "[data-testid=technical]")
+    technical.find_element(By.TAG_NAME, "summary").click()
+    assert "did:web:" in technical.text  # the jargon is there for who asks for it
+    assert_accessible(browser, f"{case} ({lang}), disclosures open")
+
+
+def test_print_view_keeps_the_report_and_drops_the_controls(gateway_url: str, browser: WebDriver) -> None:
+    browser.get(f"{gateway_url}/share/{TOKENS['suspended']}?lang=en")
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=verdict]").is_displayed()
+        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=checks]").is_displayed()
+        assert not browser.find_element(By.CSS_SELECTOR, "header nav").is_displayed()
+        assert not browser.find_element(By.ID, "print").is_displayed()
+        screenshot(browser, "employer-print-en")
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def _upload(browser: WebDriver, url: str, path: Path, lang: str) -> None:
+    browser.get(f"{url}/?lang={lang}")
+    assert_accessible(browser, f"start page ({lang})")
+    screenshot(browser, f"employer-home-{lang}")
+    browser.find_element(By.ID, "file").send_keys(str(path))
+    box = browser.find_element(By.ID, "document")
+    wait_until(lambda: (box.get_attribute("value") or "").strip(), "the file in the box")
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, "[data-testid=verdict]"), "the report")
+
+
+def test_employer_uploads_a_json_credential(gateway_url: str, browser: WebDriver,
+                                           credentials: dict[str, dict[str, Any]], tmp_path: Path) -> None:
+    for case in ("valid", "revoked"):
+        path = tmp_path / f"{case}.json"
+        path.write_text(json.dumps(credentials[case]), encoding="utf-8")
+        _upload(browser, gateway_url, path, "en")
+        verdict = browser.find_element(By.CSS_SELECTOR, "[data-testid=verdict]")
+        assert verdict.get_attribute("data-kind") == KINDS[case]
+        assert "Digital micro-credential creation" in browser.find_element(By.TAG_NAME, "h1").text
+        assert_accessible(browser, f"uploaded {case} JSON")
+        screenshot(browser, f"employer-upload-json-{case}-en")
+
+
+def test_employer_uploads_an_sd_jwt_vc(browser: WebDriver, tmp_path: Path) -> None:
+    sd = make_world()
+    app = create_gateway_app(Limits())
+    app.state.gateway = Gateway(sd.ports())
+    compact = sd.issue().compact
+    path = tmp_path / "credential.sd-jwt"
+    path.write_text(compact + "\n", encoding="utf-8")
+    with serve(app) as url:
+        for lang in ("en", "pl"):
+            _upload(browser, url, path, lang)
+            verdict = browser.find_element(By.CSS_SELECTOR, "[data-testid=verdict]")
+            assert verdict.get_attribute("data-verdict") == "valid", _visible(browser)
+            assert browser.find_elements(By.CSS_SELECTOR, "[data-testid=check-disclosures]")
+            assert browser.find_element(By.CSS_SELECTOR, "[data-testid=details]").text
+            assert_accessible(browser, f"uploaded SD-JWT VC ({lang})")
+            screenshot(browser, f"employer-upload-sd-jwt-{lang}")
+
+
+def _tab_to(browser: WebDriver, predicate: Any, what: str, limit: int = 60) -> Any:
+    """Press Tab until the focused element satisfies ``predicate`` (keyboard only)."""
+    for _ in range(limit):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        focused = browser.switch_to.active_element
+        if predicate(focused):
+            return focused
+    raise AssertionError(f"Tab never reached {what}")
+
+
+def test_keyboard_only_paste_verify_and_open_the_disclosures(gateway_url: str, browser: WebDriver,
+                                                             credentials: dict[str, dict[str, Any]]) -> None:
+    browser.get(f"{gateway_url}/?lang=en")
+    first = _tab_to(browser, lambda e: True, "anything")
+    assert first.get_attribute("class") == "skip"
+    box = _tab_to(browser, lambda e: e.get_attribute("id") == "document", "the document box")
+    browser.execute_script("arguments[0].value = arguments[1];", box,
+                           json.dumps(credentials["tampered"])[:-1])  # typing 6 kB key by key is slow:
+    box.send_keys("}")  # the last character is typed, so the box is the keyboard's
+    _tab_to(browser, lambda e: e.get_attribute("id") == "file", "the file chooser")
+    _tab_to(browser, lambda e: e.tag_name == "button", "the Verify button")
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait_until(lambda: browser.find_elements(By.CSS_SELECTOR, "[data-testid=verdict]"), "the report")
+    assert FORGED_NAME not in _visible(browser)
+    _tab_to(browser, lambda e: e.tag_name == "summary", "the claims disclosure")
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    assert FORGED_NAME in browser.find_element(By.CSS_SELECTOR, "[data-testid=claims]").text
+    _tab_to(browser, lambda e: e.tag_name == "summary", "the technical details")
+    ActionChains(browser).send_keys(Keys.SPACE).perform()
+    assert "INVALID_SIGNATURE" in browser.find_element(By.CSS_SELECTOR, "[data-testid=technical]").text
+
+
+def test_keyboard_only_share_link_language_switch(gateway_url: str, browser: WebDriver) -> None:
+    browser.get(f"{gateway_url}/share/{TOKENS['suspended']}?lang=en")
+    _tab_to(browser, lambda e: e.get_attribute("hreflang") == "pl", "the Polish link")
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait_until(lambda: browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "pl", "Polish")
+    assert "Zawieszone" in browser.find_element(By.CSS_SELECTOR, "[data-testid=headline]").text

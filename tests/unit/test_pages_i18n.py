@@ -1,0 +1,54 @@
+"""The employer page's catalogue and locale formatting (issue 23): every word in every language, dates, numbers
+and country names the reader's way, and which headline each outcome gets."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from microcred.i18n import country_name, format_number, format_when
+from microcred.verification import verify
+from microcred.verification.messages import CHECK_TITLES
+from services.verifier.api.page_text import CHECK_PLAIN, HEADLINES, LABELS
+from services.verifier.api.pages import headline_kind, render_reports
+from tests.verifier_support import World
+
+
+def test_every_label_headline_and_check_text_exists_in_every_language() -> None:
+    assert set(LABELS["en"]) == set(LABELS["pl"])
+    for texts in (*HEADLINES.values(), *CHECK_PLAIN.values()):
+        assert set(texts) == {"en", "pl"} and all(all(part for part in t) for t in texts.values())
+    for check in CHECK_TITLES:
+        assert check in CHECK_PLAIN, check  # every check the verifier reports is explained in plain words
+
+
+def test_dates_numbers_and_countries_follow_the_readers_locale() -> None:
+    assert format_when("2025-03-14T10:00:00Z", "en") == "14 March 2025"
+    assert format_when("2025-03-14T10:00:00Z", "pl", time=True) == "14 marca 2025, 10:00 UTC"
+    assert format_when("not a date", "en") == "not a date"
+    assert format_number(125.0, "en") == "125" and format_number(12.5, "pl") == "12,5"
+    assert country_name("IE", "en") == "Ireland" and country_name("PL", "pl") == "Polska"
+    assert country_name("Atlantis", "en") == "Atlantis"
+
+
+def _report(world: World, doc: dict[str, Any]) -> Any:
+    return asyncio.run(verify(doc, world.ports(), datetime.now(UTC)))
+
+
+def test_each_outcome_gets_its_own_headline_and_a_tampered_one_shows_no_content_as_fact() -> None:
+    world = World()
+    tampered = world.credential(7001)
+    tampered["credentialSubject"]["identifier"][0]["identityHash"] = "Aoife Smith"
+    world.revocation.set(7002)
+    world.suspension.set(7003)
+    world.publish(datetime.now(UTC))
+    kinds = {name: headline_kind(_report(world, doc)) for name, doc in
+             (("valid", world.credential(7000)), ("tampered", tampered), ("revoked", world.credential(7002)),
+              ("suspended", world.credential(7003)))}
+    assert kinds == {"valid": "valid", "tampered": "altered", "revoked": "revoked", "suspended": "suspended"}
+    page = render_reports([_report(world, tampered)], "en", path="/")
+    before, claims = page.split('data-testid="claims"', 1)
+    assert "Aoife Smith" not in before and "Aoife Smith" in claims  # only inside the disclosure
+    assert "Show what the altered document claims" in claims
+    assert 'data-testid="details"' not in page and 'data-testid="accreditation"' not in page
