@@ -58,7 +58,7 @@ from microcred.sdjwt.type_metadata import (
     integrity_matches,
     parsed_type_metadata,
 )
-from microcred.sdjwt.x5c import ChainError, issuer_named_by, validate_x5c
+from microcred.sdjwt.x5c import ChainError, certificate_names, issuer_named_by, validate_x5c
 
 __all__ = ["SdJwtVerification", "VerifierPolicy", "looks_like_sd_jwt", "verify_sd_jwt_vc"]
 
@@ -202,8 +202,8 @@ def _issuer_key(run: _Run, jws: JwsParts) -> tuple[PublicKey | None, x509.Certif
         if isinstance(iss, str) and not issuer_named_by(iss, leaf):
             run.add(r.check_invalid(_ISSUER, "ISSUER_NOT_IN_CERTIFICATE", issuer=iss))
             return None, leaf
-        run.add(r.check_valid(_ISSUER, "ISSUER_CERTIFICATE_VALID", subject=leaf.subject.rfc4514_string(),
-                              anchor=leaf.issuer.rfc4514_string(), issuer=iss))
+        subject, anchor = certificate_names(leaf)
+        run.add(r.check_valid(_ISSUER, "ISSUER_CERTIFICATE_VALID", subject=subject, anchor=anchor, issuer=iss))
         return key, leaf
     pinned = run.policy.pinned_issuer_keys.get(iss) if isinstance(iss, str) else None
     if pinned is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 from collections import OrderedDict
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -29,6 +30,7 @@ from microcred.sdjwt.jose import PublicKey
 __all__ = [
     "MAX_CHAIN_LENGTH",
     "ChainError",
+    "certificate_names",
     "issuer_named_by",
     "load_certificates",
     "validate_x5c",
@@ -130,8 +132,18 @@ def validate_x5c(x5c: object, trust_anchors: Sequence[x509.Certificate], at: dt.
     return leaf, key
 
 
+@functools.lru_cache(maxsize=256)
+def certificate_names(cert: x509.Certificate) -> tuple[str, str]:
+    """``(subject, issuer)`` of ``cert`` as RFC 4514 strings. Remembered per certificate (equal DER, equal
+    answer): every SD-JWT VC of an issuer carries the same end-entity certificate, and writing the two names cost
+    about as much as the rest of the chain check once the chain is remembered."""
+    return cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
+
+
+@functools.lru_cache(maxsize=1024)
 def issuer_named_by(iss: str, leaf: x509.Certificate) -> bool:
-    """Whether the end-entity certificate names ``iss``: a URI SAN equal to it, or a DNS SAN equal to its host."""
+    """Whether the end-entity certificate names ``iss``: a URI SAN equal to it, or a DNS SAN equal to its host.
+    A pure function of the two (remembered, as :func:`certificate_names`)."""
     try:
         sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
