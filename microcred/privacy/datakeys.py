@@ -8,7 +8,6 @@ sealed under it), which never opens what was sealed under the old one.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
@@ -42,7 +41,7 @@ class DataKey:
     @cached_property
     def nonce_key(self) -> bytes:
         """The sub-key of the synthetic nonces (:mod:`microcred.privacy.sealing`)."""
-        return hmac.new(self.key, b"microcred/privacy/v1 synthetic nonce", hashlib.sha256).digest()
+        return hmac.digest(self.key, b"microcred/privacy/v1 synthetic nonce", "sha256")
 
 
 def new_data_key(pseudonym: str) -> DataKey:

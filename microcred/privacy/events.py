@@ -86,6 +86,8 @@ class EventPrivacy:
         # against the clear payload.
         self._recent: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
         self._recent_max = recent
+        #: Incremented by :meth:`forget`: whoever keeps seals of its own reuses only those of the current one.
+        self.generation = 0
 
     def pseudonym_of(self, event: events_pb2.CredentialIssued) -> str:
         """The learner's pseudonym for ``event`` (in clear or sealed, whichever it carries)."""
@@ -174,6 +176,7 @@ class EventPrivacy:
     def forget(self) -> None:
         """Drop the remembered seals (after an erasure, nothing is reused under a destroyed key)."""
         self._recent.clear()
+        self.generation += 1
 
     async def open(self, items: Sequence[tuple[EventEnvelope, events_pb2.CredentialIssued]]) -> list[Opened]:
         """Each event with its personal part opened (a copy), or erased when its learner's key is gone or the

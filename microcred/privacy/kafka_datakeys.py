@@ -99,21 +99,24 @@ class KafkaDataKeys:
         if not wanted:
             return {}
         await self._ready()
-        values = await self._read(wanted)
-        missing = [p for p in wanted if values.get(p) is None]
-        if missing:
-            made = {p: _PENDING + self._wrapper.wrap(new_data_key(p).key, p) for p in missing}
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for p, value in made.items():
-                    pipe.set(self._key(p), value, nx=True)
-                won = await pipe.execute()
-            fresh = [p for p, ok in zip(missing, won, strict=True) if ok]
-            values.update({p: made[p] for p in fresh})
-            if fresh:
-                await self._redis.delete(*[self._gone(p) for p in fresh])
-            lost = [p for p, ok in zip(missing, won, strict=True) if not ok]
-            if lost:
-                values.update(await self._read(lost))  # another replica's key won: use it
+        # One command per learner whether it has a key or not (SET NX GET, Redis >= 7.0): a learner without a key
+        # gets the pending key made here, one with a key (or whose key another replica just made) answers it and
+        # is left as it is. Reading first and then creating took two commands per new learner.
+        made_keys = {p: new_data_key(p) for p in wanted}
+        made = {p: _PENDING + self._wrapper.wrap(k.key, p) for p, k in made_keys.items()}
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for p, value in made.items():
+                pipe.set(self._key(p), value, nx=True, get=True)
+            found = await pipe.execute()
+        values: dict[str, bytes | None] = {}
+        for p, old in zip(wanted, found, strict=True):
+            if old is None:
+                values[p] = made[p]
+            else:
+                values[p] = bytes(old)
+                del made_keys[p]
+        if made_keys:
+            await self._redis.delete(*[self._gone(p) for p in made_keys])
         pending = {p: v[1:] for p, v in values.items() if v is not None and v[:1] == _PENDING}
         if pending:
             await self._publish([(p, _FORMAT + wrapped) for p, wrapped in pending.items()])
@@ -121,7 +124,8 @@ class KafkaDataKeys:
                 for p, wrapped in pending.items():
                     pipe.set(self._key(p), _DURABLE + wrapped, xx=True)  # xx: never resurrect a destroyed key
                 await pipe.execute()
-        return self._unwrapped(values)
+        # The keys made here are used as made (their wrapped form was just written): only the others are unwrapped.
+        return {**self._unwrapped({p: v for p, v in values.items() if p not in made_keys}), **made_keys}
 
     async def get(self, pseudonyms: Iterable[str]) -> dict[str, DataKey]:
         """The keys that exist (destroyed and unknown pseudonyms are absent)."""

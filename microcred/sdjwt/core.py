@@ -195,7 +195,10 @@ class _Concealer:
         for name, value in node.items():
             if name in _RESERVED_NAMES:
                 raise ValueError(f"claim name {name!r} is reserved by SD-JWT")
-            if type(value) is Sd:
+            kind = type(value)
+            if kind is str or kind is int or kind is bool or kind is float or value is None:
+                out[name] = value  # most members (inlined: no call per value)
+            elif kind is Sd:
                 digests.append(self.add([self.salt(), name, self.value(value.value)]))
             else:
                 out[name] = self.value(value)

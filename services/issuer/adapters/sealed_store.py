@@ -11,6 +11,7 @@ bytes handed to them never reach Kafka in clear.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from microcred.events.envelope import EventEnvelope
@@ -23,13 +24,32 @@ __all__ = ["SealedCredentialStore"]
 class SealedCredentialStore:
     """Seals on the way in, opens on the way out; see the module docstring."""
 
-    def __init__(self, inner: CredentialStore, privacy: EventPrivacy) -> None:
+    def __init__(self, inner: CredentialStore, privacy: EventPrivacy, recent: int = 4096) -> None:
         self.inner, self.privacy = inner, privacy
+        # A credential is sealed for its pending record and then committed with the same clear bytes: the sealed
+        # bytes of the last ``recent`` pending records are reused at commit (same bytes as sealing them again:
+        # the seal is deterministic), instead of parsing, sealing and serialising ~10 kB again.
+        # (Only seals of the privacy's current generation: after an erasure nothing is reused under a gone key.)
+        self._recent: OrderedDict[str, tuple[bytes, bytes, int]] = OrderedDict()
+        self._recent_max = recent
 
     async def _seal(self, envelopes: dict[str, bytes]) -> dict[str, bytes]:
-        ids = list(envelopes)
-        sealed = await self.privacy.seal([EventEnvelope.FromString(envelopes[cid]) for cid in ids])
-        return {cid: env.SerializeToString() for cid, env in zip(ids, sealed, strict=True)}
+        out: dict[str, bytes] = {}
+        for cid, raw in envelopes.items():
+            known = self._recent.pop(cid, None)
+            if known is not None and known[0] == raw and known[2] == self.privacy.generation:
+                out[cid] = known[1]
+        ids = [cid for cid in envelopes if cid not in out]
+        if ids:
+            sealed = await self.privacy.seal([EventEnvelope.FromString(envelopes[cid]) for cid in ids])
+            out.update((cid, env.SerializeToString()) for cid, env in zip(ids, sealed, strict=True))
+        return {cid: out[cid] for cid in envelopes}
+
+    def _remember(self, clear: dict[str, bytes], sealed: dict[str, bytes], generation: int) -> None:
+        for cid, raw in clear.items():
+            self._recent[cid] = (raw, sealed[cid], generation)
+        while len(self._recent) > self._recent_max:
+            self._recent.popitem(last=False)
 
     async def _open(self, envelopes: dict[str, bytes]) -> dict[str, bytes]:
         ids = list(envelopes)
@@ -47,8 +67,10 @@ class SealedCredentialStore:
 
     async def put_pending(self, issuer_id: str, envelopes: dict[str, bytes]) -> dict[str, bytes]:
         """Store sealed pending envelopes; the winners, opened."""
+        generation = self.privacy.generation
         sealed = await self._seal(envelopes)
         winners = await self.inner.put_pending(issuer_id, sealed)
+        self._remember({c: envelopes[c] for c, raw in winners.items() if sealed.get(c) == raw}, sealed, generation)
         # Ours won (the usual case): hand back the clear bytes given, nothing to open.
         ours = {cid: envelopes[cid] for cid, raw in winners.items() if sealed.get(cid) == raw}
         return {**await self._open({c: r for c, r in winners.items() if c not in ours}), **ours}
