@@ -66,3 +66,37 @@ def country_name(code: str, lang: str) -> str:
     ``Irlandia``); anything else is returned unchanged."""
     name = _locale(lang).territories.get(code.strip().upper()) if len(code.strip()) == 2 else None
     return str(name) if name else code
+
+
+#: Names of the EU micro-credential elements (Annex I of the Council Recommendation) as the human pages show
+#: them, keyed like :data:`microcred.verification.summary.FIELDS`.
+ELEMENT_LABELS: dict[str, dict[str, str]] = {
+    "en": {"title": "Title", "learner": "Learner", "awarding_body": "Awarding body", "issuer": "Issuer",
+           "country": "Country", "issued_at": "Date of issue", "valid_until": "Valid until",
+           "learning_outcomes": "Learning outcomes", "credit_points": "Workload (credits)",
+           "workload_hours": "Workload (hours)", "eqf_level": "EQF level", "assessment": "Assessment",
+           "participation": "Form of participation", "supervision": "Supervision and identity verification",
+           "quality_assurance": "Quality assurance", "grade": "Grade", "stackability": "Stackability",
+           "prerequisites": "Prerequisites", "further_information": "Further information"},
+    "pl": {"title": "Tytuł", "learner": "Uczący się", "awarding_body": "Instytucja przyznająca", "issuer": "Wystawca",
+           "country": "Kraj", "issued_at": "Data wydania", "valid_until": "Ważne do",
+           "learning_outcomes": "Efekty uczenia się", "credit_points": "Nakład pracy (punkty)",
+           "workload_hours": "Nakład pracy (godziny)", "eqf_level": "Poziom EQF", "assessment": "Forma oceny",
+           "participation": "Forma udziału", "supervision": "Nadzór i weryfikacja tożsamości",
+           "quality_assurance": "Zapewnienie jakości", "grade": "Ocena", "stackability": "Możliwość łączenia",
+           "prerequisites": "Wymagania wstępne", "further_information": "Dodatkowe informacje"},
+}
+
+
+def element_value(key: str, value: Any, lang: str) -> Any:
+    """A summary value (:func:`microcred.verification.summary.summarize`) as the reader reads it: dates, numbers
+    and country names in their locale; lists element by element."""
+    if isinstance(value, list | tuple):
+        return [element_value(key, v, lang) for v in value]
+    if key == "country" and isinstance(value, str):
+        return country_name(value, lang)
+    if key in ("issued_at", "valid_until", "valid_from") and isinstance(value, str):
+        return format_when(value, lang)
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return format_number(value, lang)
+    return str(value)

@@ -30,10 +30,13 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 _AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-def chromium(width: int = 1280, height: int = 1600, lang: str = "en-GB") -> WebDriver:
-    """A headless Chromium (Debian's chromium + chromium-driver)."""
+def chromium(width: int = 1280, height: int = 1600, lang: str = "en-GB", downloads: Path | None = None) -> WebDriver:
+    """A headless Chromium (Debian's chromium + chromium-driver), saving downloads to ``downloads`` if given."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    if downloads is not None:
+        options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                                  "download.prompt_for_download": False})
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                  f"--window-size={width},{height}", f"--lang={lang}"):
         options.add_argument(flag)

@@ -52,3 +52,33 @@ def test_each_outcome_gets_its_own_headline_and_a_tampered_one_shows_no_content_
     assert "Aoife Smith" not in before and "Aoife Smith" in claims  # only inside the disclosure
     assert "Show what the altered document claims" in claims
     assert 'data-testid="details"' not in page and 'data-testid="accreditation"' not in page
+
+
+def test_the_wallet_app_words_exist_in_both_languages_and_downloads_follow_the_api_routes() -> None:
+    from fastapi import FastAPI
+
+    from microcred.i18n import ELEMENT_LABELS
+    from services.wallet.api.app_text import APP_LABELS
+    from services.wallet.api.web import available_downloads
+
+    assert set(APP_LABELS["en"]) == set(APP_LABELS["pl"])
+    assert set(ELEMENT_LABELS["en"]) == set(ELEMENT_LABELS["pl"])
+    app = FastAPI()
+    assert available_downloads(app) == {}  # nothing offered that the API does not have
+
+    @app.get("/v1/credentials/{credential_id:path}/pdf")
+    async def pdf(credential_id: str) -> str:
+        return credential_id
+
+    assert available_downloads(app) == {"pdf": "v1/credentials/{credential_id}/pdf"}
+
+
+def test_an_undetermined_report_names_what_could_not_be_checked() -> None:
+    from tests.verifier_support import DictStatusSource
+
+    world = World()
+    doc = world.credential(7010)
+    report = asyncio.run(verify(doc, world.ports(status=DictStatusSource({})), datetime.now(UTC)))
+    assert headline_kind(report) == "undetermined"
+    page = render_reports([report], "en", path="/")
+    assert "Could not be fully checked" in page and "Revocation" in page.split('data-testid="verdict-text"')[1]

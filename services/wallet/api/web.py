@@ -1,7 +1,14 @@
-"""The learner page (plain HTML + a little JavaScript over the API) and the dev-only login.
+"""The learner wallet app (plain HTML + a small script over the API, no build step; see docs/wallet-app.md) and the
+dev-only login.
 
 ``GET /`` (also ``/app``) renders ``static/index.html`` in English or Polish (``?lang=en|pl``, else
 ``Accept-Language``); the script keeps the bearer token in ``sessionStorage`` and calls the ``/v1`` API.
+
+Two helpers for the app, both for the signed-in learner only:
+
+* ``GET /app/view/{credential_id}?lang=`` every EU element of one credential, labelled and formatted (dates,
+  numbers, country names) in the chosen language, and the download formats the wallet API offers for it;
+* ``POST /app/qr`` ``{"text": url}`` -> an SVG data URI of its QR code (segno), so a share link can be scanned.
 
 Dev login: ``POST /dev/login {"sub": ..., "email": ...}`` returns a token signed with the development key
 set, so the page can be used without an identity provider. The route exists only when the wallet runs with
@@ -17,14 +24,19 @@ import json
 from functools import cache
 from importlib import resources
 from string import Template
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Query
+import segno
+from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from services.wallet.api.deps import Context
+from microcred.i18n import ELEMENT_LABELS, element_value
+from microcred.verification.summary import summarize
+from services.wallet.api.app_text import APP_LABELS
+from services.wallet.api.deps import Context, Learner
 from services.wallet.api.i18n import LABELS, pick_language
 from services.wallet.application.ports import TokenMinter
 
@@ -43,7 +55,7 @@ def _template() -> Template:
 
 def render_page(lang: str, dev_login: bool) -> str:
     """The learner page in ``lang``."""
-    labels = LABELS[lang]
+    labels = {**LABELS[lang], **APP_LABELS[lang]}
     values = {key: html.escape(value) for key, value in labels.items()}
     # The JSON sits in a <script> data block: "</" must not appear in it, so escape "<" as \u003c.
     labels_json = json.dumps(dict(labels), ensure_ascii=False).replace("<", "\\u003c")
@@ -60,6 +72,63 @@ async def page(ctx: Context, lang: Annotated[str | None, Query()] = None,
     return HTMLResponse(render_page(chosen, ctx.minter is not None), headers={
         "Content-Security-Policy": _CSP, "Content-Language": chosen, "Vary": "Accept-Language",
         "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+
+
+#: Download formats besides the signed JSON (which the app always offers from the credential itself): the last path
+#: segment of a ``/v1/credentials/{credential_id}/...`` route of the wallet API, and the file name suffix. A format
+#: is offered only when the running API has such a route (others add them; the app never links to a missing one).
+DOWNLOADS = {"sd-jwt": ".sd-jwt", "edc": ".jsonld", "pdf": ".pdf"}
+
+
+def available_downloads(app: FastAPI) -> dict[str, str]:
+    """Format -> URL template (``{credential_id}`` to fill) of the download routes the API has."""
+    found: dict[str, str] = {}
+    for route in app.routes:
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ()) and route.path_format.startswith(
+                "/v1/credentials/{credential_id}/"):
+            last = route.path_format.rsplit("/", 1)[1]
+            if last in DOWNLOADS:
+                found[last] = route.path_format.lstrip("/")
+    return found
+
+
+def _elements(document: dict[str, Any], fallback: dict[str, Any], lang: str) -> list[tuple[str, Any]]:
+    """(label, value) rows of every element the signed document carries, in ``lang``."""
+    labels = ELEMENT_LABELS.get(lang, ELEMENT_LABELS["en"])
+    summary = summarize(document) if document.get("type") != "EnvelopedVerifiableCredential" else {}
+    if not summary:  # an SD-JWT VC held as an envelope: what the wallet read from it
+        summary = {k: v for k, v in (("title", fallback.get("title")), ("issued_at", fallback.get("issued_at")),
+                                     ("valid_until", fallback.get("valid_until")),
+                                     ("credit_points", f"{fallback['ects']} ECTS" if fallback.get("ects") else None),
+                                     ("eqf_level", fallback.get("eqf_level"))) if v not in (None, "")}
+    return [(labels.get(key, key), element_value(key, value, lang)) for key, value in summary.items()]
+
+
+@router.get("/app/view/{credential_id:path}")
+async def credential_view(request: Request, session: Learner, credential_id: str,
+                          lang: Annotated[str | None, Query(max_length=35)] = None,
+                          accept_language: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    """One of the learner's credentials as the app shows it: labelled elements and the download formats."""
+    chosen = pick_language(lang, accept_language)
+    held = await session.ctx.holdings.one(session.account, credential_id)
+    rows = _elements(dict(held.document), held.elements.to_json(), chosen)
+    downloads = [{"format": fmt, "url": url.replace("{credential_id}", credential_id), "suffix": DOWNLOADS[fmt]}
+                 for fmt, url in available_downloads(request.app).items()]
+    return {"credential_id": credential_id, "lang": chosen, "elements": [[label, value] for label, value in rows],
+            "downloads": downloads}
+
+
+class QrRequest(BaseModel):
+    """The text (a share link's URL) to draw as a QR code."""
+
+    text: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/app/qr")
+async def qr_code(session: Learner, body: QrRequest) -> dict[str, str]:
+    """An SVG data URI of ``text``'s QR code (error correction M, dark modules on white for any scanner)."""
+    del session  # signed-in learners only: the app's helper, not a public QR service
+    return {"svg": segno.make(body.text, error="m").svg_data_uri(scale=4, border=4)}
 
 
 class DevLoginRequest(BaseModel):

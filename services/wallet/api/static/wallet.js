@@ -1,4 +1,5 @@
-// Learner page of the microcred wallet: plain DOM + fetch against the wallet API with the bearer token.
+// Learner wallet app: plain DOM + fetch against the wallet API with the bearer token, no build step (see
+// docs/wallet-app.md). Views: the list (#/) with search, and one credential's detail (#/credential/<id>).
 // Every text from the API is inserted with textContent (never innerHTML), so credential data cannot inject markup.
 "use strict";
 (function () {
@@ -28,19 +29,34 @@
 
   function cell(row, text) { const td = document.createElement("td"); td.textContent = text; row.appendChild(td); return td; }
 
+  function matches(c, query) {
+    if (!query) return true;
+    const text = [c.elements.title, c.issuer_name, c.issuer_did, c.issuer_id, c.elements.issued_at, t(c.status)]
+      .filter(Boolean).join(" ").toLocaleLowerCase(document.documentElement.lang);
+    return query.toLocaleLowerCase(document.documentElement.lang).split(/\s+/).every((word) => text.includes(word));
+  }
+
   function renderCredentials() {
     const body = $("credentials").querySelector("tbody");
     body.replaceChildren();
     $("no-credentials").hidden = credentials.length > 0;
-    for (const c of credentials) {
+    const query = $("search").value.trim();
+    const shown = credentials.filter((c) => matches(c, query));
+    $("no-match").hidden = !credentials.length || shown.length > 0;
+    for (const c of shown) {
       const row = document.createElement("tr");
       const pick = document.createElement("input");
       pick.type = "checkbox"; pick.value = c.credential_id; pick.className = "pick";
       pick.setAttribute("aria-label", t("select") + ": " + (c.elements.title || c.credential_id));
       const first = document.createElement("td"); first.appendChild(pick); row.appendChild(first);
-      cell(row, c.elements.title || c.credential_id);
+      const name = cell(row, c.elements.title || c.credential_id);
+      const open = document.createElement("a");
+      open.href = "#/credential/" + encodeURIComponent(c.credential_id);
+      open.className = "open"; open.textContent = t("open");
+      open.setAttribute("aria-label", t("open") + ": " + (c.elements.title || c.credential_id));
+      name.append(" "); name.appendChild(open);
       cell(row, c.issuer_name || c.issuer_did || c.issuer_id).title = c.issuer_did || c.issuer_id;
-      cell(row, (c.elements.issued_at || "").slice(0, 10));
+      cell(row, day(c.elements.issued_at));
       cell(row, c.elements.eqf_level == null ? "–" : String(c.elements.eqf_level));
       cell(row, c.elements.ects == null ? "–" : c.elements.ects);
       const status = cell(row, t(c.status));
@@ -61,6 +77,119 @@
     return c ? (c.elements.title || id) : id;
   }
 
+  // Dates in the page's language (the browser's own Intl, CLDR data like the server's Babel).
+  function day(iso) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    return isNaN(d) ? iso : d.toLocaleDateString(document.documentElement.lang, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+  }
+
+  function when(iso) {
+    const d = new Date(iso);
+    return isNaN(d) ? iso : d.toLocaleString(document.documentElement.lang, { day: "numeric", month: "long", year: "numeric",
+      hour: "2-digit", minute: "2-digit", timeZone: "UTC" }) + " UTC";
+  }
+
+  function number(text) {
+    const n = Number(text);
+    return isNaN(n) ? String(text) : n.toLocaleString(document.documentElement.lang);
+  }
+
+  async function showQr(url) {
+    const img = document.createElement("img");
+    img.id = "share-qr"; img.alt = t("qr_alt") + ": " + url;
+    img.src = (await api("app/qr", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text: url }) })).svg;
+    return img;
+  }
+
+  async function share(ids) {
+    const days = Number($("share-days").value || "7");
+    const made = await api("v1/share-links", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ credential_ids: ids, expires_in_seconds: Math.round(days * 86400) }),
+    });
+    const out = $("share-result");
+    out.replaceChildren();
+    const p = document.createElement("p");
+    p.append(t("share_created") + " ");
+    const link = document.createElement("a");
+    link.href = made.url; link.textContent = made.url; link.id = "share-url";
+    p.appendChild(link);
+    const hint = document.createElement("p");
+    hint.textContent = t("copy_hint");
+    out.append(p, await showQr(made.url), hint);
+    await loadShares();
+    return made;
+  }
+
+  async function download(url, filename) {
+    try {
+      const blob = await api(url);
+      saveBlob(blob, filename);
+    } catch (e) { say(t("error") + " " + e.message); }
+  }
+
+  function saveBlob(blob, filename) {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob); a.download = filename;
+    document.body.appendChild(a); a.click(); a.remove();
+  }
+
+  function fileName(id) { return id.replace(/[^A-Za-z0-9._-]+/g, "_"); }
+
+  async function showDetail(id) {
+    $("list-view").hidden = true;
+    $("detail").hidden = false;
+    const lang = document.documentElement.lang;
+    try {
+      const [held, view] = await Promise.all([api("v1/credentials/" + encodeURIComponent(id)),
+        api("app/view/" + encodeURIComponent(id) + "?lang=" + lang)]);
+      $("detail-h").textContent = held.elements.title || id;
+      $("detail-status").textContent = t(held.status);
+      $("detail-status").className = "status-" + held.status.toLowerCase();
+      const body = $("detail-elements").querySelector("tbody");
+      body.replaceChildren();
+      for (const [label, value] of view.elements) {
+        const row = document.createElement("tr");
+        const th = document.createElement("th"); th.scope = "row"; th.textContent = label; row.appendChild(th);
+        const td = document.createElement("td");
+        if (Array.isArray(value)) {
+          const ul = document.createElement("ul"); ul.className = "plain";
+          for (const v of value) { const li = document.createElement("li"); li.textContent = v; ul.appendChild(li); }
+          td.appendChild(ul);
+        } else { td.textContent = value; }
+        row.appendChild(td); body.appendChild(row);
+      }
+      const list = $("downloads");
+      list.replaceChildren();
+      const items = [{ format: "json", label: t("download_json"), run: () => saveBlob(
+        new Blob([JSON.stringify(held.credential, null, 2)], { type: "application/json" }), fileName(id) + ".json") }];
+      for (const d of view.downloads) {  // only the formats the wallet API offers
+        items.push({ format: d.format, label: t("download_" + d.format), run: () => download(d.url, fileName(id) + d.suffix) });
+      }
+      for (const item of items) {
+        const li = document.createElement("li");
+        const button = document.createElement("button");
+        button.type = "button"; button.textContent = item.label; button.dataset.format = item.format;
+        button.className = "download";
+        button.addEventListener("click", item.run);
+        li.appendChild(button); list.appendChild(li);
+      }
+      $("detail-share").onclick = async () => {
+        try { await share([id]); $("share-url").focus(); } catch (e) { say(t("error") + " " + e.message); }
+      };
+      $("detail-h").focus();
+    } catch (e) { say(t("error") + " " + e.message); }
+  }
+
+  function route() {
+    const match = location.hash.match(/^#\/credential\/(.+)$/);
+    if (match && token()) { showDetail(decodeURIComponent(match[1])); return; }
+    $("detail").hidden = true;
+    $("list-view").hidden = false;
+  }
+
   async function loadShares() {
     const data = await api("v1/share-links");
     const body = $("shares").querySelector("tbody");
@@ -70,7 +199,7 @@
       row.dataset.shareId = s.share_id;
       row.className = "share-row share-" + s.state;
       cell(row, s.credential_ids.map(titleOf).join(", "));
-      cell(row, s.expires_at.replace("T", " ").replace("Z", " UTC"));
+      cell(row, when(s.expires_at));
       cell(row, String(s.access_count));
       cell(row, t(s.state)).className = "share-state";
       const actions = cell(row, "");
@@ -101,10 +230,29 @@
       h.textContent = (title[document.documentElement.lang] || title.en || Object.values(title)[0] || p.pathway.pathway_id)
         + " — " + (p.complete ? t("complete") : t("in_progress"));
       article.appendChild(h);
-      const ects = document.createElement("p");
-      ects.textContent = t("ects_gathered") + ": " + p.ects_gathered
-        + (p.pathway.min_total_ects ? " / " + t("ects_min") + " " + p.pathway.min_total_ects : "");
-      article.appendChild(ects);
+      const bars = [];
+      if (p.pathway.min_total_ects) {
+        bars.push([Number(p.ects_gathered), Number(p.pathway.min_total_ects),
+          t("progress_of").replace("{gathered}", number(p.ects_gathered)).replace("{needed}", number(p.pathway.min_total_ects))]);
+      } else {
+        const ects = document.createElement("p");
+        ects.textContent = t("ects_gathered") + ": " + number(p.ects_gathered);
+        article.appendChild(ects);
+      }
+      const required = p.pathway.required_achievement_ids || [];
+      if (required.length) {
+        const have = required.length - p.missing_achievement_ids.length;
+        bars.push([have, required.length, t("missing") + ": " + p.missing_achievement_ids.length + " / " + required.length]);
+      }
+      bars.forEach(([value, max, text], i) => {
+        const id = "bar-" + box.children.length + "-" + i;
+        const label = document.createElement("p");
+        label.className = "bar-text"; label.id = id; label.textContent = text;
+        const bar = document.createElement("progress");
+        bar.max = max; bar.value = Math.min(value, max);
+        bar.setAttribute("aria-labelledby", id);
+        article.append(bar, label);
+      });
       if (p.missing_achievement_ids.length) {
         const m = document.createElement("p");
         m.textContent = t("missing") + ": " + p.missing_achievement_ids.join(", ");
@@ -137,6 +285,7 @@
       credentials = (await api("v1/credentials")).credentials;
       renderCredentials();
       await Promise.all([loadShares(), loadProgress(), loadKeys()]);
+      route();
     } catch (e) { say(t("error") + " " + e.message); }
   }
 
@@ -153,29 +302,13 @@
     event.preventDefault();
     const ids = Array.from(document.querySelectorAll("input.pick:checked")).map((x) => x.value);
     if (!ids.length) { say(t("share_select_first")); return; }
-    const days = Number($("share-days").value || "7");
-    try {
-      const share = await api("v1/share-links", {
-        method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ credential_ids: ids, expires_in_seconds: Math.round(days * 86400) }),
-      });
-      const out = $("share-result");
-      out.replaceChildren();
-      out.append(t("share_created") + " ");
-      const link = document.createElement("a");
-      link.href = share.url; link.textContent = share.url; link.id = "share-url";
-      out.appendChild(link);
-      await loadShares();
-    } catch (e) { say(t("error") + " " + e.message); }
+    try { await share(ids); } catch (e) { say(t("error") + " " + e.message); }
   }
 
   async function exportAll(event) {
     event.preventDefault();
     try {
-      const blob = await api("v1/export");
-      const a = document.createElement("a");
-      a.href = URL.createObjectURL(blob); a.download = "microcred-wallet-export.zip";
-      document.body.appendChild(a); a.click(); a.remove();
+      saveBlob(await api("v1/export"), "microcred-wallet-export.zip");
     } catch (e) { say(t("error") + " " + e.message); }
   }
 
@@ -198,6 +331,8 @@
     });
     $("signout").addEventListener("click", signOut);
     $("share-form").addEventListener("submit", createShare);
+    $("search").addEventListener("input", renderCredentials);
+    window.addEventListener("hashchange", route);
     $("export").addEventListener("click", exportAll);
     // Deleting the account takes a second, explicit step after the learner read what it does and keeps.
     $("delete-start").addEventListener("click", () => { $("delete-confirmation").hidden = false; });

@@ -1,0 +1,190 @@
+"""The learner wallet app in headless Chromium, English and Polish (issue 23): sign in, find a credential by
+search, open its detail (every element in the chosen language), see the pathway progress bar and what is missing,
+download the signed JSON, share it (link + QR code of exactly that link), open the link as an employer's verifier
+would, and withdraw it. axe-core reports no serious or critical violation on any view; a phone-sized window shows
+the app without sideways scrolling. Screenshots go to ``artifacts/``.
+
+The wallet runs as its own process against the session's real Kafka and Redis (as in test_wallet_page.py).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import segno
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from microcred.events.envelope import new_envelope
+from microcred.infra.ports import free_port
+from microcred.kafka.publisher import KafkaEventPublisher
+from microcred.kafka.topics import CREDENTIALS, ensure_topics
+from services.wallet.events.intake import WALLET_TOPICS
+from tests.browser.support import assert_accessible, chromium, screenshot, wait_until
+from tests.browser.test_wallet_page import TOKEN_KEY, credential_in_api, start_wallet, stop
+from tests.conftest import Infrastructure
+from tests.harness.wallet.credentials import TestIssuer
+from tests.harness.wallet.oidc import LocalOidcProvider
+
+pytestmark = pytest.mark.integration
+
+TITLE = "Data literacy"
+A1, A2 = "https://uniz.example/achievements/a1", "https://uniz.example/achievements/a2"
+WORDS = {"en": {"title": "Title", "h1": "My micro-credentials", "active": "Active", "withdrawn": "Withdrawn",
+                "bar": "5 of 10 ECTS", "country": "Ireland"},
+         "pl": {"title": "Tytuł", "h1": "Moje mikropoświadczenia", "active": "Aktywny", "withdrawn": "Wycofany",
+                "bar": "5 z 10 ECTS", "country": "Irlandia"}}
+
+
+async def _publish_pathway(port: int) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+        login = await http.post("/dev/login", json={"sub": "agency", "scopes": ["microcred:pathways.publish"]})
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        published = await http.post("/v1/admin/pathways", headers=headers, json={
+            "pathway_id": "urn:pathway:data", "issuer_id": "issuer-uw",
+            "title": {"en": "Certificate in data", "pl": "Certyfikat z danych"},
+            "required_achievement_ids": [A1, A2], "min_total_ects": "10"})
+        assert published.status_code == 202, published.text
+
+
+def _downloads(downloads: Path, suffix: str) -> list[Path]:
+    return [p for p in downloads.iterdir() if p.name.endswith(suffix)] if downloads.exists() else []
+
+
+async def _journey(browser: WebDriver, base: str, lang: str, issued: Any, offered: set[str], downloads: Path,
+                   port: int) -> None:
+    words = WORDS[lang]
+    wait = WebDriverWait(browser, 60)
+    browser.get(f"{base}/?lang={lang}")
+    wait.until(lambda d: any(TITLE in r.text for r in d.find_elements(By.CSS_SELECTOR, "#credentials tbody tr")))
+    assert browser.find_element(By.TAG_NAME, "h1").text == words["h1"]
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#progress progress"))
+    bars = browser.find_elements(By.CSS_SELECTOR, "#progress progress")
+    assert [(b.get_attribute("value"), b.get_attribute("max")) for b in bars] == [("5", "10"), ("1", "2")]
+    assert words["bar"] in browser.find_element(By.ID, "progress").text and A2 in browser.find_element(
+        By.ID, "progress").text  # what is missing
+    screenshot(browser, f"wallet-list-{lang}")
+    assert_accessible(browser, f"wallet list ({lang})")
+
+    search = browser.find_element(By.ID, "search")
+    search.send_keys("no such thing")
+    assert browser.find_element(By.ID, "no-match").is_displayed()
+    assert not browser.find_elements(By.CSS_SELECTOR, "#credentials tbody tr")
+    search.clear()
+    search.send_keys("literacy")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#credentials tbody tr")) == 1
+
+    browser.find_element(By.CSS_SELECTOR, "#credentials a.open").click()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "detail-h"), TITLE))
+    elements = browser.find_element(By.ID, "detail-elements")
+    wait.until(lambda d: words["title"] in elements.text)
+    assert words["country"] in elements.text and "5 ECTS" in elements.text
+    formats = {b.get_attribute("data-format") for b in browser.find_elements(By.CSS_SELECTOR, "#downloads button")}
+    assert formats == {"json"} | offered  # only what the API offers
+    screenshot(browser, f"wallet-detail-{lang}")
+    assert_accessible(browser, f"wallet detail ({lang})")
+
+    before = set(_downloads(downloads, ".json"))
+    browser.find_element(By.CSS_SELECTOR, "#downloads button[data-format=json]").click()
+    saved = wait_until(lambda: set(_downloads(downloads, ".json")) - before, "the JSON download")
+    assert json.loads(next(iter(saved)).read_text()) == issued.document
+
+    browser.find_element(By.ID, "detail-share").click()
+    link = wait.until(ec.visibility_of_element_located((By.ID, "share-url")))
+    url = link.text
+    assert url.startswith("https://verify.example/s/")
+    qr = wait.until(ec.visibility_of_element_located((By.ID, "share-qr")))
+    wait_until(lambda: browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", qr),
+               "the QR code")
+    assert qr.get_attribute("src") == segno.make(url, error="m").svg_data_uri(scale=4, border=4)  # that very link
+    assert url in (qr.get_attribute("alt") or "")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#shares tbody tr.share-active"))
+    screenshot(browser, f"wallet-share-{lang}")
+    assert_accessible(browser, f"wallet share ({lang})")
+
+    token = url.rsplit("/", 1)[1]
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        assert (await http.get(f"/v1/shares/{token}")).status_code == 200
+        row = browser.find_element(By.CSS_SELECTOR, "#shares tbody tr.share-active")
+        assert TITLE in row.text and words["active"] in row.text
+        row.find_element(By.CSS_SELECTOR, "button.withdraw").click()
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#shares tbody tr.share-active"))
+        assert words["withdrawn"] in browser.find_element(By.ID, "shares").text
+        assert (await http.get(f"/v1/shares/{token}")).status_code == 410
+    assert_accessible(browser, f"wallet after withdrawal ({lang})")
+
+    browser.find_element(By.ID, "detail-back").click()
+    wait.until(lambda d: d.find_element(By.ID, "list-view").is_displayed())
+
+
+async def test_learner_journey_in_english_and_polish(infrastructure: Infrastructure, tmp_path: Path) -> None:
+    unique = uuid.uuid4().hex[:10]
+    await ensure_topics(infrastructure.kafka_bootstrap, topics=WALLET_TOPICS, prefix=f"t{unique}.")
+    email = f"ola-{unique}@example.org"
+    issued = TestIssuer.new("issuer-uw").issue(email=email, title=TITLE, achievement_id=A1, ects="5")
+    publisher = KafkaEventPublisher(infrastructure.kafka_bootstrap, client_id="browser-wallet-app")
+    await publisher.start()
+    try:
+        await publisher.publish(f"t{unique}.{CREDENTIALS.name}", issued.credential_id,
+                                new_envelope(issued.event, subject=issued.credential_id))
+    finally:
+        await publisher.stop()
+    provider = LocalOidcProvider()
+    port = free_port()
+    process = await start_wallet(infrastructure, provider, tmp_path, unique, port)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    browser = chromium(height=1400, downloads=downloads)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient() as http:
+            paths = (await http.get(f"{base}/openapi.json")).json()["paths"]
+        offered = {p.rsplit("/", 1)[1] for p in paths if p.startswith("/v1/credentials/{credential_id")
+                   and p.rsplit("/", 1)[1] in ("sd-jwt", "edc", "pdf") and "get" in paths[p]}
+        await _publish_pathway(port)
+
+        browser.get(f"{base}/?lang=en")
+        assert_accessible(browser, "sign-in page")
+        screenshot(browser, "wallet-signin-en")
+        WebDriverWait(browser, 30).until(ec.visibility_of_element_located((By.ID, "dev-login")))
+        browser.find_element(By.ID, "dev-sub").send_keys(f"ola-{unique}")
+        browser.find_element(By.ID, "dev-email").send_keys(email)
+        browser.find_element(By.ID, "dev-login-button").click()
+        WebDriverWait(browser, 30).until(lambda d: d.execute_script(f"return sessionStorage.getItem('{TOKEN_KEY}')"))
+        bearer = str(browser.execute_script(f"return sessionStorage.getItem('{TOKEN_KEY}')"))
+        assert await credential_in_api(port, bearer, TITLE, timeout=150.0), "the credential never reached the API"
+
+        async def progress_known() -> bool:
+            async with httpx.AsyncClient(headers={"Authorization": f"Bearer {bearer}"}) as http:
+                for _ in range(300):
+                    if (await http.get(f"{base}/v1/pathways/progress")).json().get("progress"):
+                        return True
+                    import asyncio
+                    await asyncio.sleep(0.5)
+            return False
+        assert await progress_known(), "the pathway never reached the wallet"
+
+        for lang in ("en", "pl"):
+            await _journey(browser, base, lang, issued, offered, downloads, port)
+
+        browser.set_window_size(375, 812)  # a phone
+        browser.get(f"{base}/?lang=pl")
+        WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#credentials tbody tr"))
+        wider = browser.execute_script(
+            "return Array.from(document.querySelectorAll('body *')).filter(e => e.offsetParent !== null"
+            " && !e.closest('.scroll') && e.getBoundingClientRect().right > window.innerWidth + 1)"
+            ".map(e => e.tagName + '#' + e.id + '.' + e.className)")
+        assert not wider, f"wider than the phone: {wider}"  # tables scroll in their own box
+        screenshot(browser, "wallet-phone-pl")
+        assert_accessible(browser, "wallet on a phone (pl)")
+    finally:
+        browser.quit()
+        stop(process)
+        provider.stop()
