@@ -23,6 +23,7 @@ Nothing is read from a payload whose signature did not verify: those checks are 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -240,6 +241,14 @@ def _validity(run: _Run, claims: Mapping[str, Any]) -> None:
         run.add(r.check_valid(_VALIDITY, "WITHIN_VALIDITY"))
 
 
+@functools.lru_cache(maxsize=256)
+def _integrity_matches(document: bytes, declared: str) -> bool:
+    """:func:`integrity_matches` remembered per (type metadata document, declared ``vct#integrity``): a pure
+    function of the two, so the document is hashed once per ``vct`` and value, not once per credential (an
+    unsupported algorithm raises, and is not remembered)."""
+    return integrity_matches(document, declared)
+
+
 def _type_metadata(run: _Run, payload: Mapping[str, Any], processed: Processed) -> None:
     registry, vct = run.policy.type_metadata, payload.get("vct")
     if registry is None or not isinstance(vct, str):
@@ -253,7 +262,8 @@ def _type_metadata(run: _Run, payload: Mapping[str, Any], processed: Processed) 
     declared = payload.get("vct#integrity")
     if declared is not None:
         try:
-            if not integrity_matches(document, declared):
+            if not (_integrity_matches(document, declared) if isinstance(declared, str)
+                    else integrity_matches(document, declared)):
                 run.add(r.check_invalid(r.TYPE_METADATA, "INTEGRITY_MISMATCH", problem=f"vct#integrity of {vct}"))
                 return
         except ValueError as exc:
