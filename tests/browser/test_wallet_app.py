@@ -1,8 +1,9 @@
 """The learner wallet app in headless Chromium, English and Polish (issue 23): sign in, find a credential by
 search, open its detail (every element in the chosen language), see the pathway progress bar and what is missing,
 download the signed JSON, share it (link + QR code of exactly that link), open the link as an employer's verifier
-would, and withdraw it. axe-core reports no serious or critical violation on any view; a phone-sized window shows
-the app without sideways scrolling. Screenshots go to ``artifacts/``.
+would, and withdraw it; the Polish journey is done keyboard-only (Tab to each control, Enter). axe-core reports
+no serious or critical violation on any view; a phone-sized window shows the app without sideways scrolling.
+Screenshots go to ``artifacts/``.
 
 The wallet runs as its own process against the session's real Kafka and Redis (as in test_wallet_page.py).
 """
@@ -17,7 +18,9 @@ from typing import Any
 import httpx
 import pytest
 import segno
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -54,12 +57,25 @@ async def _publish_pathway(port: int) -> None:
         assert published.status_code == 202, published.text
 
 
+def _activate(browser: WebDriver, element: Any, keyboard: bool) -> None:
+    """Click ``element``, or, keyboard-only, Tab to it (it must be in the focus order) and press Enter."""
+    if not keyboard:
+        element.click()
+        return
+    for _ in range(250):
+        if browser.switch_to.active_element == element:
+            ActionChains(browser).send_keys(Keys.ENTER).perform()
+            return
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+    raise AssertionError(f"Tab never reached {element.tag_name}#{element.get_attribute('id')}")
+
+
 def _downloads(downloads: Path, suffix: str) -> list[Path]:
     return [p for p in downloads.iterdir() if p.name.endswith(suffix)] if downloads.exists() else []
 
 
 async def _journey(browser: WebDriver, base: str, lang: str, issued: Any, offered: set[str], downloads: Path,
-                   port: int) -> None:
+                   port: int, keyboard: bool) -> None:
     words = WORDS[lang]
     wait = WebDriverWait(browser, 60)
     browser.get(f"{base}/?lang={lang}")
@@ -81,7 +97,7 @@ async def _journey(browser: WebDriver, base: str, lang: str, issued: Any, offere
     search.send_keys("literacy")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#credentials tbody tr")) == 1
 
-    browser.find_element(By.CSS_SELECTOR, "#credentials a.open").click()
+    _activate(browser, browser.find_element(By.CSS_SELECTOR, "#credentials a.open"), keyboard)
     wait.until(ec.text_to_be_present_in_element((By.ID, "detail-h"), TITLE))
     elements = browser.find_element(By.ID, "detail-elements")
     wait.until(lambda d: words["title"] in elements.text)
@@ -92,11 +108,11 @@ async def _journey(browser: WebDriver, base: str, lang: str, issued: Any, offere
     assert_accessible(browser, f"wallet detail ({lang})")
 
     before = set(_downloads(downloads, ".json"))
-    browser.find_element(By.CSS_SELECTOR, "#downloads button[data-format=json]").click()
+    _activate(browser, browser.find_element(By.CSS_SELECTOR, "#downloads button[data-format=json]"), keyboard)
     saved = wait_until(lambda: set(_downloads(downloads, ".json")) - before, "the JSON download")
     assert json.loads(next(iter(saved)).read_text()) == issued.document
 
-    browser.find_element(By.ID, "detail-share").click()
+    _activate(browser, browser.find_element(By.ID, "detail-share"), keyboard)
     link = wait.until(ec.visibility_of_element_located((By.ID, "share-url")))
     url = link.text
     assert url.startswith("https://verify.example/s/")
@@ -114,13 +130,13 @@ async def _journey(browser: WebDriver, base: str, lang: str, issued: Any, offere
         assert (await http.get(f"/v1/shares/{token}")).status_code == 200
         row = browser.find_element(By.CSS_SELECTOR, "#shares tbody tr.share-active")
         assert TITLE in row.text and words["active"] in row.text
-        row.find_element(By.CSS_SELECTOR, "button.withdraw").click()
+        _activate(browser, row.find_element(By.CSS_SELECTOR, "button.withdraw"), keyboard)
         wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#shares tbody tr.share-active"))
         assert words["withdrawn"] in browser.find_element(By.ID, "shares").text
         assert (await http.get(f"/v1/shares/{token}")).status_code == 410
     assert_accessible(browser, f"wallet after withdrawal ({lang})")
 
-    browser.find_element(By.ID, "detail-back").click()
+    _activate(browser, browser.find_element(By.ID, "detail-back"), keyboard)
     wait.until(lambda d: d.find_element(By.ID, "list-view").is_displayed())
 
 
@@ -150,9 +166,10 @@ async def test_learner_journey_in_english_and_polish(infrastructure: Infrastruct
                    and p.rsplit("/", 1)[1] in ("sd-jwt", "edc", "pdf") and "get" in paths[p]}
         await _publish_pathway(port)
 
-        browser.get(f"{base}/?lang=en")
-        assert_accessible(browser, "sign-in page")
-        screenshot(browser, "wallet-signin-en")
+        for lang in ("pl", "en"):
+            browser.get(f"{base}/?lang={lang}")
+            assert_accessible(browser, f"sign-in page ({lang})")
+            screenshot(browser, f"wallet-signin-{lang}")
         WebDriverWait(browser, 30).until(ec.visibility_of_element_located((By.ID, "dev-login")))
         browser.find_element(By.ID, "dev-sub").send_keys(f"ola-{unique}")
         browser.find_element(By.ID, "dev-email").send_keys(email)
@@ -171,8 +188,8 @@ async def test_learner_journey_in_english_and_polish(infrastructure: Infrastruct
             return False
         assert await progress_known(), "the pathway never reached the wallet"
 
-        for lang in ("en", "pl"):
-            await _journey(browser, base, lang, issued, offered, downloads, port)
+        for lang, keyboard in (("en", False), ("pl", True)):  # the Polish journey keyboard-only
+            await _journey(browser, base, lang, issued, offered, downloads, port, keyboard)
 
         browser.set_window_size(375, 812)  # a phone
         browser.get(f"{base}/?lang=pl")
