@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from microcred.credential.eu_elements import missing_from, read_eu_elements
+from microcred.credential.eu_elements import EUElements, missing_from, read_eu_elements
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.sdjwt import result as r
 from microcred.sdjwt.claims import read_micro_credential
@@ -105,11 +105,26 @@ def _withheld(mc: pb.MicroCredential) -> list[str]:
     return [] if mc.HasField("learner") and mc.learner.ByteSize() else sorted(_WITHHOLDABLE)
 
 
-def _eu_elements(mc: pb.MicroCredential, document: Mapping[str, Any] | None) -> CheckResult:
+def _read_elements(document: Mapping[str, Any] | None) -> EUElements | Exception | None:
+    """The view's EU elements, read once for EU_ELEMENTS and the summary (the error reading them, or None
+    without a view)."""
+    if document is None:
+        return None
+    try:
+        return read_eu_elements(document)
+    except Exception as exc:  # EU_ELEMENTS raises it again (as before); the summary shows nothing
+        return exc
+
+
+def _eu_elements(mc: pb.MicroCredential, document: Mapping[str, Any] | None,
+                 elements: EUElements | Exception | None) -> CheckResult:
     if document is None:
         return invalid(CheckId.EU_ELEMENTS, Reason.EU_ELEMENTS_MISSING, missing=["(unreadable claims)"])
+    if isinstance(elements, Exception):
+        raise elements
     withheld = _withheld(mc)
-    missing = [m for m in missing_from(read_eu_elements(document)) if m not in withheld]
+    read = elements if elements is not None else read_eu_elements(document)
+    missing = [m for m in missing_from(read) if m not in withheld]
     if missing:
         return invalid(CheckId.EU_ELEMENTS, Reason.EU_ELEMENTS_MISSING, missing=missing)
     return valid(CheckId.EU_ELEMENTS, Reason.EU_ELEMENTS_PRESENT, withheld=withheld)
@@ -140,13 +155,14 @@ async def verify_sd_jwt_credential(text: str, ports: VerificationPorts, now: dat
     else:
         mc = read_micro_credential(verified.claims)
         document = view_of_claims(verified.claims, verified.issuer, "urn:sd-jwt")
-        checks.append(_eu_elements(mc, document) if micro
+        elements = _read_elements(document)
+        checks.append(_eu_elements(mc, document, elements) if micro
                       else unknown(CheckId.EU_ELEMENTS, Reason.NOT_A_MICRO_CREDENTIAL))
         issued = mc.issued_at.ToDatetime(tzinfo=UTC) if mc.HasField("issued_at") else now
         checks.append(await check_issuer_accreditation(verified.issuer or "?", _eqf(mc), issued,
                                                        ports.trust_directory(), now))
         checks += await _statuses(verified, ports, now)
-        summary = summarize(document) if document is not None else {}
+        summary = summarize(document, elements) if document is not None and isinstance(elements, EUElements) else {}
     ordered = tuple(sorted(checks, key=lambda c: _POSITION[c.id]))
     return VerificationReport("credential", decide(ordered, required), ordered, now, required, None,
                               verified.issuer, micro, summary=summary)
