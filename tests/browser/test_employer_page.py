@@ -254,3 +254,30 @@ def test_keyboard_only_share_link_language_switch(gateway_url: str, browser: Web
     ActionChains(browser).send_keys(Keys.ENTER).perform()
     wait_until(lambda: browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "pl", "Polish")
     assert "Zawieszone" in browser.find_element(By.CSS_SELECTOR, "[data-testid=headline]").text
+
+
+@pytest.mark.parametrize("lang", ["en", "pl"])
+def test_an_unknown_link_is_a_readable_accessible_error(gateway_url: str, browser: WebDriver, lang: str) -> None:
+    browser.get(f"{gateway_url}/share/{'Q' * 43}?lang={lang}")
+    assert browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+    screenshot(browser, f"employer-error-{lang}")
+    assert_accessible(browser, f"error page ({lang})")
+
+
+def test_a_sealed_edc_upload_is_not_presented_as_checked(gateway_url: str, browser: WebDriver,
+                                                         tmp_path: Path) -> None:
+    """The gateway does not read JAdES-sealed EDC credentials yet: the page must say so, not show them as fact."""
+    from microcred.elm.seal import seal_edc
+    from tests.unit.test_elm_seal import NOW, _credential, _material
+
+    _, key, cert = _material()
+    path = tmp_path / "credential.jsonld"
+    path.write_text(json.dumps(seal_edc(_credential(), key=key, chain=[cert], signing_time=NOW)), encoding="utf-8")
+    _upload(browser, gateway_url, path, "en")
+    verdict = browser.find_element(By.CSS_SELECTOR, "[data-testid=verdict]")
+    assert verdict.get_attribute("data-kind") == "unreadable"
+    assert "Not a credential this page can check" in verdict.text
+    assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid=details]")
+    assert_accessible(browser, "uploaded sealed EDC")
+    screenshot(browser, "employer-upload-edc-en")

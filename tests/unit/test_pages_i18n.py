@@ -82,3 +82,23 @@ def test_an_undetermined_report_names_what_could_not_be_checked() -> None:
     assert headline_kind(report) == "undetermined"
     page = render_reports([report], "en", path="/")
     assert "Could not be fully checked" in page and "Revocation" in page.split('data-testid="verdict-text"')[1]
+
+
+def test_an_unsigned_document_and_a_sealed_edc_are_never_shown_as_fact() -> None:
+    """An unsigned credential is 'not signed' (not 'altered'); a JAdES-sealed EDC, which this verifier does not
+    read yet, is 'not a credential this page can check'; neither shows its content outside the disclosure."""
+    from microcred.elm.seal import seal_edc
+    from tests.unit.test_elm_seal import NOW, _credential, _material
+
+    world = World()
+    unsigned = world.credential(7020)
+    del unsigned["proof"]
+    _, key, cert = _material()
+    sealed = seal_edc(_credential(), key=key, chain=[cert], signing_time=NOW)
+    for doc, kind, headline in ((unsigned, "unsigned", "Not signed"),
+                                (sealed, "unreadable", "Not a credential this page can check")):
+        report = _report(world, doc)
+        assert headline_kind(report) == kind
+        page = render_reports([report], "en", path="/")
+        assert headline in page and 'data-testid="details"' not in page
+        assert "Digital micro-credential creation" not in page.split('data-testid="claims"')[0]

@@ -119,6 +119,22 @@ HEADLINES: Mapping[str, Mapping[str, tuple[str, str]]] = {
                "Jego cyfrowa pieczęć nie zgadza się z treścią: zmieniono go po wydaniu albo nie wydał go ten, kogo "
                "wskazuje. Niczego, co zawiera, nie można uznać za prawdę."),
     },
+    "unreadable": {
+        "en": ("Not a credential this page can check",
+               "The document is not a verifiable credential in a form this verifier reads (failed: {checks}). "
+               "Nothing it says has been checked."),
+        "pl": ("To nie jest poświadczenie, które ta strona umie sprawdzić",
+               "Dokument nie jest weryfikowalnym poświadczeniem w postaci odczytywanej przez ten weryfikator "
+               "(negatywnie: {checks}). Niczego, co zawiera, nie sprawdzono."),
+    },
+    "unsigned": {
+        "en": ("Not signed: nothing shows who issued it",
+               "The document carries no digital seal, so anyone could have written it. Nothing it says can be "
+               "taken as true."),
+        "pl": ("Niepodpisany: nic nie wskazuje, kto go wydał",
+               "Dokument nie ma cyfrowej pieczęci, więc mógł go napisać ktokolwiek. Niczego, co zawiera, nie "
+               "można uznać za prawdę."),
+    },
     "revoked": {
         "en": ("Revoked by the issuer",
                "{issuer} has withdrawn this credential: it is no longer valid. Its status list, read on {date}, "

@@ -5,9 +5,10 @@ Rendered with Jinja2 (autoescaping on) from ``services/verifier/api/templates``;
 
 The page tells the truth plainly (issue 23):
 
-* the headline is one of valid, altered (signature or issuer key failed: the content is shown only behind an
-  explicit "show what the altered document claims" disclosure), revoked, suspended, expired, not yet valid, not
-  valid (naming the failed checks) and undetermined (naming what could not be checked);
+* the headline is one of valid, unreadable (not a credential this verifier reads), unsigned, altered (signature
+  or issuer key failed: the content is shown only behind an explicit "show what the altered document claims"
+  disclosure), revoked, suspended, expired, not yet valid, not valid (naming the failed checks) and undetermined
+  (naming what could not be checked);
 * a credential's content is shown as fact only when its seal was verified; otherwise only behind a disclosure;
 * each check says in plain words what it means and what to do; the verifier's technical messages (cryptosuite,
   DIDs, reason codes, status list ages) are behind a "technical details" disclosure;
@@ -57,11 +58,17 @@ def _status(report: VerificationReport, check: CheckId) -> str | None:
 
 
 def headline_kind(report: VerificationReport) -> str:
-    """Which plain-language headline a report gets: valid, altered, revoked, suspended, expired, not_yet_valid,
-    invalid or undetermined (the verdict decides valid/invalid/undetermined; the failed check says which kind)."""
+    """Which plain-language headline a report gets: valid, unreadable (not a credential in a form this verifier
+    reads), unsigned, altered, revoked, suspended, expired, not_yet_valid, invalid or undetermined (the verdict
+    decides valid/invalid/undetermined; the failed check says which kind)."""
     verdict = report.verdict.value
     if verdict == "valid":
         return "valid"
+    if _status(report, CheckId.FORMAT) == "invalid":
+        return "unreadable"
+    signature = report.check(CheckId.SIGNATURE)
+    if signature is not None and signature.reason_code.value == "NO_PROOF":
+        return "unsigned"
     if any(_status(report, c) == "invalid" for c in (CheckId.SIGNATURE, CheckId.ISSUER_IDENTITY)):
         return "altered"
     if verdict == "invalid":
@@ -125,7 +132,7 @@ def _headline(report: VerificationReport, kind: str, lang: str) -> tuple[str, st
         window = report.check(CheckId.VALIDITY_WINDOW)
         key = "valid_until" if kind == "expired" else "valid_from"
         date = format_when(window.details.get(key) if window else None, lang, time=True) or "?"
-    wanted = "invalid" if kind == "invalid" else "unknown"
+    wanted = "invalid" if kind in ("invalid", "unreadable") else "unknown"
     checks = "; ".join(check_title(c.id.value, lang) for c in report.checks if c.status.value == wanted)
     return title, sentence.format(issuer=issuer, date=date, reason=reason, checks=checks or "?")
 
