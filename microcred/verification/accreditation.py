@@ -25,7 +25,7 @@ from typing import Any, cast
 from microcred.gen.microcred.v1 import registry_pb2
 from microcred.model import vocab
 from microcred.registry.did_web import did_web_of_https
-from microcred.registry.domain import authorize
+from microcred.registry.domain import authorize, standing
 from microcred.registry.ports import IssuanceDecision, IssuanceRefusal, RegistryReader
 from microcred.verification.checks import CheckId, CheckResult, Reason, invalid, unknown, valid
 from microcred.verification.document import as_list, issued_at, issuer_id, subjects
@@ -156,7 +156,12 @@ async def check_issuer_accreditation(issuer: str, eqf: int | None, issued: datet
         # the credential's issuer, level and date: it is computed once per snapshot (a cohort shares all of
         # them). The objects are held with the result, so their ids are not reused while it is kept; they are
         # never modified (registry readers hand out copies, and the directory keeps them as they came).
-        source, key = registered, (issuer, eqf, issued, id(registered), id(fresh))
+        # The issuance date enters the decision only through each accreditation's standing at that date
+        # (registry.domain.authorize -> standing): the memo is keyed by those standings, so credentials issued
+        # at different moments within the same accreditation period share one result (distinct credentials
+        # carry distinct dates: keyed by the date itself, the memo never hit for them).
+        standings = tuple(standing(acc, issued) for acc in fresh.accreditations) if fresh is not None else ()
+        source, key = registered, (issuer, eqf, standings, id(registered), id(fresh))
         kept = directory.results.get(key)
         known = kept is not None and kept[0] is registered and kept[1] is fresh
         # the registry's own rules (what RegistryReader.authorize_issuance applies), on the issuer just read
