@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from string import Template
@@ -55,12 +56,15 @@ def _template() -> Template:
 
 def render_page(lang: str, dev_login: bool) -> str:
     """The learner page in ``lang``."""
-    labels = {**LABELS[lang], **APP_LABELS[lang]}
-    values = {key: html.escape(value) for key, value in labels.items()}
-    # The JSON sits in a <script> data block: "</" must not appear in it, so escape "<" as \u003c.
-    labels_json = json.dumps(dict(labels), ensure_ascii=False).replace("<", "\\u003c")
-    return _template().safe_substitute(values, lang=lang, labels_json=labels_json,
+    values = {key: html.escape(value) for key, value in {**LABELS[lang], **APP_LABELS[lang]}.items()}
+    return _template().safe_substitute(values, lang=lang, labels_json=_script_json(LABELS[lang]),
+                                       app_labels_json=_script_json(APP_LABELS[lang]),
                                        dev_login="true" if dev_login else "false")
+
+
+def _script_json(labels: Mapping[str, str]) -> str:
+    # The JSON sits in a <script> data block: "</" must not appear in it, so escape "<" as \u003c.
+    return json.dumps(dict(labels), ensure_ascii=False).replace("<", "\\u003c")
 
 
 @router.get("/", response_class=HTMLResponse)

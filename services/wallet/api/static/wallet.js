@@ -3,7 +3,8 @@
 // Every text from the API is inserted with textContent (never innerHTML), so credential data cannot inject markup.
 "use strict";
 (function () {
-  const L = JSON.parse(document.getElementById("labels").textContent);
+  const L = Object.assign(JSON.parse(document.getElementById("labels").textContent),
+    JSON.parse(document.getElementById("app-labels").textContent));
   const TOKEN_KEY = "microcred.wallet.token";
   const $ = (id) => document.getElementById(id);
   const t = (key) => L[key] || key;
