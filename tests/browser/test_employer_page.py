@@ -161,15 +161,16 @@ def test_each_outcome_reads_its_own_plain_verdict(gateway_url: str, browser: Web
     assert_accessible(browser, f"{case} ({lang}), disclosures open")
 
 
-def test_print_view_keeps_the_report_and_drops_the_controls(gateway_url: str, browser: WebDriver) -> None:
-    browser.get(f"{gateway_url}/share/{TOKENS['suspended']}?lang=en")
+@pytest.mark.parametrize("lang", ["en", "pl"])
+def test_print_view_keeps_the_report_and_drops_the_controls(gateway_url: str, browser: WebDriver, lang: str) -> None:
+    browser.get(f"{gateway_url}/share/{TOKENS['suspended']}?lang={lang}")
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     try:
         assert browser.find_element(By.CSS_SELECTOR, "[data-testid=verdict]").is_displayed()
         assert browser.find_element(By.CSS_SELECTOR, "[data-testid=checks]").is_displayed()
         assert not browser.find_element(By.CSS_SELECTOR, "header nav").is_displayed()
         assert not browser.find_element(By.ID, "print").is_displayed()
-        screenshot(browser, "employer-print-en")
+        screenshot(browser, f"employer-print-{lang}")
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
 
