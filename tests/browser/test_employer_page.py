@@ -117,6 +117,7 @@ def test_each_outcome_reads_its_own_plain_verdict(gateway_url: str, browser: Web
     headline = HEADLINES[case][0 if lang == "en" else 1]
     assert headline in verdict.find_element(By.CSS_SELECTOR, "[data-testid=headline]").text
     seen = _visible(browser)
+    screenshot(browser, f"employer-{case}-{lang}")  # as the reader first sees it
     for word in JARGON:
         assert word not in seen, (case, lang, word)
     if case == "tampered":
@@ -153,7 +154,6 @@ def test_each_outcome_reads_its_own_plain_verdict(gateway_url: str, browser: Web
         own += [e.text for e in browser.find_elements(By.CSS_SELECTOR, "th, caption, summary, h2")]
         for word in ENGLISH:
             assert not [text for text in own if word in text], (case, word)
-    screenshot(browser, f"employer-{case}-{lang}")
     assert_accessible(browser, f"{case} ({lang})")
     technical = browser.find_element(By.CSS_SELECTOR, "[data-testid=technical]")
     technical.find_element(By.TAG_NAME, "summary").click()
