@@ -4,7 +4,9 @@
   workers, the revocation service as its own process, a client process streaming ``IssueCredentials``), every
   request asking for ``CREDENTIAL_FORMAT_SD_JWT_VC``: each answer counted is a distinct credential signed in both
   formats (Data Integrity and SD-JWT VC, the SD-JWT VC with a fresh holder-free status reference), sealed and
-  acknowledged by Kafka.
+  acknowledged by Kafka. ``sd_jwt_issuance_cpu_ms_{issuer,signing,revocation,kafka,redis,client}``: CPU
+  milliseconds per credential by process during that run, as ``bench.issuance`` reports them (the SD-JWT VCs are
+  signed in the signing workers, beside their Data Integrity credentials).
 * ``sd_jwt_sign_per_s``: rendering the EU model as SD-JWT VC claims, concealing and ES256 signing alone, one core,
   distinct credentials.
 * ``sd_jwt_verify_cpu_ms`` / ``sd_jwt_verify_in_process_per_s``: CPU per distinct credential through the

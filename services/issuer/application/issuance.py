@@ -11,8 +11,9 @@ the others. For each chunk:
    registered under the caller's agency, accredited, active, and allowed the EQF level (PERMISSION_DENIED with
    the registry's reason); while the registry read model is lost or being rebuilt, UNAVAILABLE instead;
 3. one (revocation, suspension) status pair per credential from the pool, render + sign (``eddsa-rdfc-2022``,
-   the issuer's current did:web or did:key verification method), ``CredentialIssued`` envelopes with
-   deterministic event ids;
+   the issuer's current did:web or did:key verification method; an SD-JWT VC asked for is signed in the same
+   signing job, :meth:`~services.issuer.application.ports.Signer.sign_formats`), ``CredentialIssued`` envelopes
+   with deterministic event ids;
 4. pending records (``SET NX``), one ``publish_many`` (idempotent producer, acks=all), then the issued records.
    Only what Kafka acknowledged is answered as issued; a failed publish answers UNAVAILABLE and the retry
    republishes the same credential.
