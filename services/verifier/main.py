@@ -10,20 +10,25 @@ import os
 from microcred.http_service import run_http
 from services.verifier.app import create_app
 from services.verifier.config import Settings
+from services.verifier.workers import reuse_port_possible, run_workers
+
+_FACTORY = "services.verifier.app:app_from_environment"
 
 
 def main() -> None:
     """Console entry point: one process, or ``MICROCRED_HTTP_WORKERS`` uvicorn workers (each builds its app)."""
     settings = Settings()
-    if settings.http_workers > 1:
-        # The workers share one listening socket, and libuv (uvloop) accepts every pending connection in one
-        # wake-up: a burst of keep-alive connections (a load balancer's pool, a client's) could all land on one
-        # worker while the others idle (seen in bench.verify: one worker served 16 of 16 connections, half the
-        # machine unused). libuv's UV_TCP_SINGLE_ACCEPT switch (src/unix/tcp.c) makes a worker accept one
-        # connection and yield before the next, so the workers take turns. libuv reads it at the first listen in
-        # each worker (spawned with this environment); an operator's own setting wins.
+    if settings.http_workers > 1 and reuse_port_possible(settings.http_port):
+        # one listening socket per worker, so that connections are spread over the workers (see workers.py)
+        run_workers(_FACTORY, settings.http_host, settings.http_port, settings.http_workers)
+    elif settings.http_workers > 1:
+        # Port 0: the workers share uvicorn's one socket, and libuv (uvloop) accepts every pending connection in
+        # one wake-up, so a burst of keep-alive connections could all land on one worker. libuv's
+        # UV_TCP_SINGLE_ACCEPT switch (src/unix/tcp.c) makes a worker accept one connection and yield before the
+        # next (it helps on a quiet machine only); read at the first listen in each worker (spawned with this
+        # environment); an operator's own setting wins.
         os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
-        run_http("services.verifier.app:app_from_environment", settings,
+        run_http(_FACTORY, settings,
                  workers=settings.http_workers, factory=True, proxy_headers=False)
     else:  # proxies are MICROCRED_TRUSTED_PROXIES' business (admission), never uvicorn's default trust
         run_http(create_app(settings), settings, proxy_headers=False)
