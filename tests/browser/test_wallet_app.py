@@ -199,6 +199,8 @@ async def test_learner_journey_in_english_and_polish(infrastructure: Infrastruct
             " && !e.closest('.scroll') && e.getBoundingClientRect().right > window.innerWidth + 1)"
             ".map(e => e.tagName + '#' + e.id + '.' + e.className)")
         assert not wider, f"wider than the phone: {wider}"  # tables scroll in their own box
+        widths = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
         screenshot(browser, "wallet-phone-pl")
         assert_accessible(browser, "wallet on a phone (pl)")
     finally:
