@@ -282,3 +282,20 @@ def test_a_sealed_edc_upload_is_not_presented_as_checked(gateway_url: str, brows
     assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid=details]")
     assert_accessible(browser, "uploaded sealed EDC")
     screenshot(browser, "employer-upload-edc-en")
+
+
+@pytest.mark.parametrize("lang", ["en", "pl"])
+def test_the_report_reads_on_a_phone(gateway_url: str, lang: str) -> None:
+    phone = chromium(width=375, height=812)
+    try:
+        for case in ("valid", "tampered"):
+            phone.get(f"{gateway_url}/share/{TOKENS[case]}?lang={lang}")
+            for summary in phone.find_elements(By.TAG_NAME, "summary"):
+                summary.click()  # the technical details' identifiers are the longest words on the page
+            widths = phone.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            assert widths[0] <= widths[1], f"{case} ({lang}) scrolls sideways: {widths}"
+        phone.get(f"{gateway_url}/share/{TOKENS['suspended']}?lang={lang}")
+        screenshot(phone, f"employer-phone-{lang}")
+        assert_accessible(phone, f"phone ({lang})")
+    finally:
+        phone.quit()
