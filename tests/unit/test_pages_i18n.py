@@ -102,3 +102,17 @@ def test_an_unsigned_document_and_a_sealed_edc_are_never_shown_as_fact() -> None
         page = render_reports([report], "en", path="/")
         assert headline in page and 'data-testid="details"' not in page
         assert "Digital micro-credential creation" not in page.split('data-testid="claims"')[0]
+
+
+def test_wallet_detail_rows_are_labelled_and_formatted_in_the_chosen_language() -> None:
+    from services.wallet.api.web import _elements
+
+    world = World()
+    rows = dict(_elements(world.credential(7030), {}, "pl"))
+    assert rows["Tytuł"] == "Digital micro-credential creation" and rows["Kraj"] == ["Irlandia"]
+    assert rows["Data wydania"] == "14 marca 2025" and rows["Nakład pracy (godziny)"] == "125"
+    envelope = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": "EnvelopedVerifiableCredential",
+                "id": "data:application/dc+sd-jwt,eyJ..."}
+    held = {"title": "Data literacy", "ects": "5", "eqf_level": 6, "issued_at": "2025-03-14T10:00:00Z"}
+    assert dict(_elements(envelope, held, "en")) == {"Title": "Data literacy", "Date of issue": "14 March 2025",
+                                                     "Workload (credits)": "5 ECTS", "EQF level": "6"}
