@@ -59,8 +59,21 @@ class RedisAuditLog:
         entries = [audit_entry(envelope, payload) for envelope, payload, _ in items]
 
         def write(pipe: Pipeline, fresh: list[int]) -> None:
+            # What _write queues per entry, as one MSET and one ZADD per agency for the whole fetch: the issuer
+            # process projects every credential it issues, and redis-py's cost is per command, not per key.
+            values: dict[str, bytes] = {}
+            scores: dict[str, dict[str, int]] = {}
             for i in fresh:
-                self._write(pipe, entries[i])
+                entry = entries[i]
+                if entry is None or not entry.agency_id:
+                    continue
+                values[f"{self.namespace}:entry:{entry.event_id}"] = entry.SerializeToString(deterministic=True)
+                scores.setdefault(f"{self.namespace}:{entry.agency_id}", {})[entry.event_id] = (
+                    entry.occurred_at.seconds * 1_000_000 + entry.occurred_at.nanos // 1000)
+            if values:
+                pipe.mset(values)
+            for key, members in scores.items():
+                pipe.zadd(key, members)
 
         await apply_batch_at_positions(self._redis, self.namespace, [p for _, _, p in items], write)
 
