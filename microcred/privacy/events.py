@@ -1,8 +1,9 @@
 """Sealing the personal part of events before they reach Kafka, and opening it again in every consumer.
 
-A ``CredentialIssued`` carries personal data in five fields: ``learner_did``, ``learner_hashed_id``,
+A ``CredentialIssued`` carries personal data in six fields: ``learner_did``, ``learner_hashed_id``,
 ``credential_json`` (the signed credential: name, birth date, e-mail, grades), ``credential`` (the EU model it
-was built from) and ``sd_jwt_vc`` (the same credential as an SD-JWT VC, when issued in that format).
+was built from), ``sd_jwt_vc`` (the same credential as an SD-JWT VC, when issued in that format) and
+``edc_jsonld`` (the sealed EDC document, when issued in that format).
 :meth:`EventPrivacy.seal` moves them into ``sealed_personal`` (AES-256-GCM under the learner's
 data key, bound to the pseudonym and the event id) and names the learner by ``learner_pseudonym``; the routing,
 status and audit fields (credential id, issuer, status entries, replaces) stay in clear.
@@ -37,7 +38,8 @@ from microcred.privacy.sealing import SealError, open_sealed, seal
 __all__ = ["PERSONAL_FIELDS", "EventPrivacy", "Opened", "account_identifier", "learner_identifier"]
 
 #: The personal fields of ``CredentialIssued``: sealed on the way out, never in clear on Kafka.
-PERSONAL_FIELDS = ("learner_did", "learner_hashed_id", "credential_json", "credential", "sd_jwt_vc")
+PERSONAL_FIELDS = ("learner_did", "learner_hashed_id", "credential_json", "credential", "sd_jwt_vc",
+                   "edc_jsonld")
 _ISSUED = events_pb2.CredentialIssued.DESCRIPTOR.full_name
 #: Events of a wallet account (sealed under the account learner's key) and their one personal field.
 AccountEvent = events_pb2.CredentialImported | events_pb2.PathwayCompleted
@@ -65,7 +67,7 @@ def learner_identifier(event: events_pb2.CredentialIssued) -> str:
 
 def _has_personal(event: events_pb2.CredentialIssued) -> bool:
     return bool(event.learner_did or event.credential_json or event.HasField("learner_hashed_id")
-                or event.HasField("credential") or event.sd_jwt_vc)
+                or event.HasField("credential") or event.sd_jwt_vc or event.edc_jsonld)
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,8 @@ class EventPrivacy:
             out[i] = self._with_payload(envelopes[i], held.SerializeToString(deterministic=True))
         for i, event, pseudonym, tags in todo:
             personal = events_pb2.CredentialIssued(learner_did=event.learner_did,
-                                                   credential_json=event.credential_json, sd_jwt_vc=event.sd_jwt_vc)
+                                                   credential_json=event.credential_json, sd_jwt_vc=event.sd_jwt_vc,
+                                                   edc_jsonld=event.edc_jsonld)
             if event.HasField("learner_hashed_id"):
                 personal.learner_hashed_id.CopyFrom(event.learner_hashed_id)
             if event.HasField("credential"):

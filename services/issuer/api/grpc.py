@@ -77,7 +77,8 @@ def _result(request: issuer_pb2.IssueCredentialsRequest, outcome: Outcome) -> is
     return response
 
 
-_KNOWN_FORMATS = frozenset({issuer_pb2.CREDENTIAL_FORMAT_DATA_INTEGRITY, issuer_pb2.CREDENTIAL_FORMAT_SD_JWT_VC})
+_KNOWN_FORMATS = frozenset({issuer_pb2.CREDENTIAL_FORMAT_DATA_INTEGRITY, issuer_pb2.CREDENTIAL_FORMAT_SD_JWT_VC,
+                            issuer_pb2.CREDENTIAL_FORMAT_EDC})
 
 
 def request_item(key: str, credential: pb.MicroCredential, client_reference: str, formats: Sequence[int],
@@ -98,7 +99,7 @@ def request_item(key: str, credential: pb.MicroCredential, client_reference: str
         return Refusal(code_pb2.INVALID_ARGUMENT, "invalid request: " + "; ".join(
             f"{v.field}: {v.description}" for v in violations), tuple(violations))
     return IssueItem(key, credential, client_reference, sd_jwt_vc=issuer_pb2.CREDENTIAL_FORMAT_SD_JWT_VC in formats,
-                     holder_jwk=holder)
+                     holder_jwk=holder, edc=issuer_pb2.CREDENTIAL_FORMAT_EDC in formats)
 
 
 class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):

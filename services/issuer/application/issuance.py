@@ -49,6 +49,7 @@ from microcred.registry.ports import IssuanceRefusal, RegistryReader
 from microcred.sdjwt.issue import IssuerKey, SdJwtChunk, SdJwtJob
 from microcred.status.build import status_entry, xsd_datetime
 from microcred.status.token_status_list import token_status_uri
+from services.issuer.application.edc import seal_edcs
 from services.issuer.application.ports import (
     CredentialStore,
     DocumentSigning,
@@ -102,6 +103,8 @@ class IssueItem:
     #: Also issue the credential as an SD-JWT VC (``CREDENTIAL_FORMAT_SD_JWT_VC``), bound to ``holder_jwk`` if any.
     sd_jwt_vc: bool = False
     holder_jwk: Mapping[str, Any] | None = None
+    #: Also issue the credential as a sealed EDC (``CREDENTIAL_FORMAT_EDC``, :mod:`services.issuer.application.edc`).
+    edc: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,8 @@ def issued_credential(envelope_bytes: bytes) -> tuple[issuer_pb2.IssuedCredentia
     event = events_pb2.CredentialIssued.FromString(envelope.payload)
     issued = issuer_pb2.IssuedCredential(credential_id=event.credential_id, credential_json=event.credential_json,
                                          status_entries=event.status_entries, issued_at=envelope.occurred_at,
-                                         replaces=event.replaces, sd_jwt_vc=event.sd_jwt_vc)
+                                         replaces=event.replaces, sd_jwt_vc=event.sd_jwt_vc,
+                                         edc_jsonld=event.edc_jsonld)
     return issued, event
 
 
@@ -380,6 +384,7 @@ class Issuance:
                 outcomes[i] = signer
             return {}
         document_key = self._document_key(issuer, items, fresh, outcomes, now)  # before any index is taken
+        seal_key = self._seal_key(issuer, items, fresh, outcomes, now)
         if not fresh:
             return {}
         try:
@@ -421,6 +426,8 @@ class Issuance:
             for i in fresh.values():
                 outcomes[i] = Refusal(code_pb2.UNAVAILABLE, str(exc))
             return {}
+        edcs = {} if seal_key is None else await seal_edcs(
+            seal_key, issuer, {cid: items[i].credential for cid, i in fresh.items() if items[i].edc}, now)
         signed: dict[str, _Ready] = {}
         for (cid, i), pair, salt, (text, sd_jwt, error, sd_error) in zip(fresh.items(), pairs, salts, results,
                                                                           strict=True):
@@ -433,10 +440,15 @@ class Issuance:
                 log.error("SD-JWT VC could not be signed", extra={"credential_id": cid, "error": sd_error})
                 outcomes[i] = Refusal(code_pb2.INTERNAL, f"SD-JWT VC could not be signed: {sd_error}")
                 continue
-            envelope = self._envelope(caller, cid, items[i], text, pair, salt, occurred_at, sd_jwt)
+            edc, edc_error = edcs.get(cid, ("", ""))
+            if edc_error:  # the model cannot be rendered in ELM (e.g. one organisation id for two organisations)
+                outcomes[i] = Refusal(code_pb2.INVALID_ARGUMENT, f"cannot be issued as EDC: {edc_error}",
+                                      (FieldViolation("formats", edc_error, INCONSISTENT),), reason="EDC_UNRENDERABLE")
+                continue
+            envelope = self._envelope(caller, cid, items[i], text, pair, salt, occurred_at, sd_jwt, edc)
             answer = issuer_pb2.IssuedCredential(credential_id=cid, credential_json=text, status_entries=list(pair),
                                                  issued_at=occurred_at, replaces=items[i].replaces,
-                                                 sd_jwt_vc=sd_jwt)
+                                                 sd_jwt_vc=sd_jwt, edc_jsonld=edc)
             signed[cid] = _Ready(envelope, envelope.SerializeToString(), answer)
         return signed
 
@@ -473,9 +485,28 @@ class Issuance:
                                                    reason="SD_JWT_VC_UNAVAILABLE")
             return None
 
+    def _seal_key(self, issuer: registry_pb2.Issuer, items: Sequence[IssueItem], fresh: dict[str, int],
+                  outcomes: list[Outcome | None], now: datetime) -> IssuerKey | None:
+        """The issuer's EDC seal key when an item of the chunk asks for that format (the document-signing port's
+        certified key, docs/elm-edc.md); items that ask for it when it is unavailable are refused
+        (FAILED_PRECONDITION) and leave ``fresh``."""
+        wanted = [cid for cid, i in fresh.items() if items[i].edc]
+        if not wanted:
+            return None
+        try:
+            if self._documents is None:
+                raise DocumentSigningUnavailable("this issuer service has no document-signing key store, so it "
+                                                 "cannot seal EDC credentials")
+            return self._documents.issuer_key(issuer, now)
+        except DocumentSigningUnavailable as exc:
+            for cid in wanted:
+                outcomes[fresh.pop(cid)] = Refusal(code_pb2.FAILED_PRECONDITION, f"EDC: {exc}",
+                                                   reason="EDC_UNAVAILABLE")
+            return None
+
     @staticmethod
     def _envelope(caller: Caller, cid: str, item: IssueItem, text: str, pair: StatusPair, salt: str,
-                  occurred_at: Timestamp, sd_jwt: str = "") -> EventEnvelope:
+                  occurred_at: Timestamp, sd_jwt: str = "", edc: str = "") -> EventEnvelope:
         mc = item.credential
         learner = mc.learner
         hashed = learner.hashed_id if learner.HasField("hashed_id") else None
@@ -485,7 +516,8 @@ class Issuance:
         event = events_pb2.CredentialIssued(credential_id=cid, issuer_id=caller.issuer_id, learner_did=learner.did,
                                             learner_hashed_id=hashed, credential_json=text, credential=mc,
                                             status_entries=list(pair), replaces=item.replaces,
-                                            correction_reason=item.correction_reason, sd_jwt_vc=sd_jwt)
+                                            correction_reason=item.correction_reason, sd_jwt_vc=sd_jwt,
+                                            edc_jsonld=edc)
         return issued_envelope(caller, event, occurred_at)
 
     async def _publish(self, caller: Caller, todo: dict[str, int], ready: dict[str, _Ready],

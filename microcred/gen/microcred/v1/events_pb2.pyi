@@ -45,7 +45,7 @@ class EventEnvelope(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., event_type: _Optional[str] = ..., schema_version: _Optional[int] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tenant: _Optional[str] = ..., issuer_id: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., payload: _Optional[bytes] = ..., payload_type: _Optional[str] = ..., subject: _Optional[str] = ..., actor: _Optional[str] = ...) -> None: ...
 
 class CredentialIssued(_message.Message):
-    __slots__ = ("credential_id", "issuer_id", "learner_did", "learner_hashed_id", "credential_json", "credential", "status_entries", "replaces", "correction_reason", "learner_pseudonym", "sealed_personal", "learner_tags", "sd_jwt_vc")
+    __slots__ = ("credential_id", "issuer_id", "learner_did", "learner_hashed_id", "credential_json", "credential", "status_entries", "replaces", "correction_reason", "learner_pseudonym", "sealed_personal", "learner_tags", "sd_jwt_vc", "edc_jsonld")
     CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
     ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
     LEARNER_DID_FIELD_NUMBER: _ClassVar[int]
@@ -59,6 +59,7 @@ class CredentialIssued(_message.Message):
     SEALED_PERSONAL_FIELD_NUMBER: _ClassVar[int]
     LEARNER_TAGS_FIELD_NUMBER: _ClassVar[int]
     SD_JWT_VC_FIELD_NUMBER: _ClassVar[int]
+    EDC_JSONLD_FIELD_NUMBER: _ClassVar[int]
     credential_id: str
     issuer_id: str
     learner_did: str
@@ -72,7 +73,8 @@ class CredentialIssued(_message.Message):
     sealed_personal: bytes
     learner_tags: _containers.RepeatedScalarFieldContainer[str]
     sd_jwt_vc: str
-    def __init__(self, credential_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., learner_did: _Optional[str] = ..., learner_hashed_id: _Optional[_Union[_elements_pb2.HashedIdentifier, _Mapping]] = ..., credential_json: _Optional[str] = ..., credential: _Optional[_Union[_elements_pb2.MicroCredential, _Mapping]] = ..., status_entries: _Optional[_Iterable[_Union[_status_pb2.StatusEntry, _Mapping]]] = ..., replaces: _Optional[str] = ..., correction_reason: _Optional[str] = ..., learner_pseudonym: _Optional[str] = ..., sealed_personal: _Optional[bytes] = ..., learner_tags: _Optional[_Iterable[str]] = ..., sd_jwt_vc: _Optional[str] = ...) -> None: ...
+    edc_jsonld: str
+    def __init__(self, credential_id: _Optional[str] = ..., issuer_id: _Optional[str] = ..., learner_did: _Optional[str] = ..., learner_hashed_id: _Optional[_Union[_elements_pb2.HashedIdentifier, _Mapping]] = ..., credential_json: _Optional[str] = ..., credential: _Optional[_Union[_elements_pb2.MicroCredential, _Mapping]] = ..., status_entries: _Optional[_Iterable[_Union[_status_pb2.StatusEntry, _Mapping]]] = ..., replaces: _Optional[str] = ..., correction_reason: _Optional[str] = ..., learner_pseudonym: _Optional[str] = ..., sealed_personal: _Optional[bytes] = ..., learner_tags: _Optional[_Iterable[str]] = ..., sd_jwt_vc: _Optional[str] = ..., edc_jsonld: _Optional[str] = ...) -> None: ...
 
 class LearnerErased(_message.Message):
     __slots__ = ("learner_pseudonym", "reason", "actor", "credential_ids")

@@ -29,41 +29,41 @@ from microcred.gen.microcred.v1 import elements_pb2 as microcred_dot_v1_dot_elem
 from microcred.gen.microcred.v1 import status_pb2 as microcred_dot_v1_dot_status__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19microcred/v1/issuer.proto\x12\x0cmicrocred.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15google/rpc/code.proto\x1a\x1egoogle/rpc/error_details.proto\x1a\x1bmicrocred/v1/elements.proto\x1a\x19microcred/v1/status.proto\"\xe1\x01\n\x10IssuedCredential\x12\x15\n\rcredential_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63redential_json\x18\x02 \x01(\t\x12\x31\n\x0estatus_entries\x18\x03 \x03(\x0b\x32\x19.microcred.v1.StatusEntry\x12-\n\tissued_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x61lready_issued\x18\x05 \x01(\x08\x12\x10\n\x08replaces\x18\x06 \x01(\t\x12\x11\n\tsd_jwt_vc\x18\x07 \x01(\t\"\x80\x01\n\x0cIssueFailure\x12\x1e\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x10.google.rpc.Code\x12\x0f\n\x07message\x18\x02 \x01(\t\x12?\n\x10\x66ield_violations\x18\x03 \x03(\x0b\x32%.google.rpc.BadRequest.FieldViolation\"\xae\x01\n\x16IssueCredentialRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x31\n\ncredential\x18\x02 \x01(\x0b\x32\x1d.microcred.v1.MicroCredential\x12/\n\x07\x66ormats\x18\x03 \x03(\x0e\x32\x1e.microcred.v1.CredentialFormat\x12\x17\n\x0fholder_jwk_json\x18\x04 \x01(\t\"M\n\x17IssueCredentialResponse\x12\x32\n\ncredential\x18\x01 \x01(\x0b\x32\x1e.microcred.v1.IssuedCredential\"\xc9\x01\n\x17IssueCredentialsRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x31\n\ncredential\x18\x02 \x01(\x0b\x32\x1d.microcred.v1.MicroCredential\x12\x18\n\x10\x63lient_reference\x18\x03 \x01(\t\x12/\n\x07\x66ormats\x18\x04 \x03(\x0e\x32\x1e.microcred.v1.CredentialFormat\x12\x17\n\x0fholder_jwk_json\x18\x05 \x01(\t\"\xb8\x01\n\x18IssueCredentialsResponse\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x18\n\x10\x63lient_reference\x18\x02 \x01(\t\x12\x30\n\x06issued\x18\x03 \x01(\x0b\x32\x1e.microcred.v1.IssuedCredentialH\x00\x12-\n\x07\x66\x61ilure\x18\x04 \x01(\x0b\x32\x1a.microcred.v1.IssueFailureH\x00\x42\x08\n\x06result\"-\n\x14GetCredentialRequest\x12\x15\n\rcredential_id\x18\x01 \x01(\t\"\x97\x01\n\x15GetCredentialResponse\x12\x32\n\ncredential\x18\x01 \x01(\x0b\x32\x1e.microcred.v1.IssuedCredential\x12\x37\n\x10micro_credential\x18\x02 \x01(\x0b\x32\x1d.microcred.v1.MicroCredential\x12\x11\n\tissuer_id\x18\x03 \x01(\t\"t\n\x18\x43orrectCredentialRequest\x12\x15\n\rcredential_id\x18\x01 \x01(\t\x12\x31\n\ncredential\x18\x02 \x01(\x0b\x32\x1d.microcred.v1.MicroCredential\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x8c\x01\n\x19\x43orrectCredentialResponse\x12\x32\n\ncredential\x18\x01 \x01(\x0b\x32\x1e.microcred.v1.IssuedCredential\x12 \n\x18superseded_credential_id\x18\x02 \x01(\t\x12\x19\n\x11\x61lready_corrected\x18\x03 \x01(\x08\"\xa4\x01\n\x16ListCredentialsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x30\n\x0cissued_since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rissued_before\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"z\n\x11\x43redentialSummary\x12\x15\n\rcredential_id\x18\x01 \x01(\t\x12-\n\tissued_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05title\x18\x03 \x01(\t\x12\x10\n\x08replaces\x18\x04 \x01(\t\"h\n\x17ListCredentialsResponse\x12\x34\n\x0b\x63redentials\x18\x01 \x03(\x0b\x32\x1f.microcred.v1.CredentialSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*|\n\x10\x43redentialFormat\x12!\n\x1d\x43REDENTIAL_FORMAT_UNSPECIFIED\x10\x00\x12$\n CREDENTIAL_FORMAT_DATA_INTEGRITY\x10\x01\x12\x1f\n\x1b\x43REDENTIAL_FORMAT_SD_JWT_VC\x10\x02\x32\xf6\x03\n\rIssuerService\x12^\n\x0fIssueCredential\x12$.microcred.v1.IssueCredentialRequest\x1a%.microcred.v1.IssueCredentialResponse\x12\x65\n\x10IssueCredentials\x12%.microcred.v1.IssueCredentialsRequest\x1a&.microcred.v1.IssueCredentialsResponse(\x01\x30\x01\x12X\n\rGetCredential\x12\".microcred.v1.GetCredentialRequest\x1a#.microcred.v1.GetCredentialResponse\x12\x64\n\x11\x43orrectCredential\x12&.microcred.v1.CorrectCredentialRequest\x1a\'.microcred.v1.CorrectCredentialResponse\x12^\n\x0fListCredentials\x12$.microcred.v1.ListCredentialsRequest\x1a%.microcred.v1.ListCredentialsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19microcred/v1/issuer.proto\x12\x0cmicrocred.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15google/rpc/code.proto\x1a\x1egoogle/rpc/error_details.proto\x1a\x1bmicrocred/v1/elements.proto\x1a\x19microcred/v1/status.proto\"\xf5\x01\n\x10IssuedCredential\x12\x15\n\rcredential_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63redential_json\x18\x02 \x01(\t\x12\x31\n\x0estatus_entries\x18\x03 \x03(\x0b\x32\x19.microcred.v1.StatusEntry\x12-\n\tissued_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x61lready_issued\x18\x05 \x01(\x08\x12\x10\n\x08replaces\x18\x06 \x01(\t\x12\x11\n\tsd_jwt_vc\x18\x07 \x01(\t\x12\x12\n\nedc_jsonld\x18\x08 \x01(\t\"\x80\x01\n\x0cIssueFailure\x12\x1e\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x10.google.rpc.Code\x12\x0f\n\x07message\x18\x02 \x01(\t\x12?\n\x10\x66ield_violations\x18\x03 \x03(\x0b\x32%.google.rpc.BadRequest.FieldViolation\"\xae\x01\n\x16IssueCredentialRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x31\n\ncredential\x18\x02 \x01(\x0b\x32\x1d.microcred.v1.MicroCredential\x12/\n\x07\x66ormats\x18\x03 \x03(\x0e\x32\x1e.microcred.v1.CredentialFormat\x12\x17\n\x0fholder_jwk_json\x18\x04 \x01(\t\"M\n\x17IssueCredentialResponse\x12\x32\n\ncredential\x18\x01 \x01(\x0b\x32\x1e.microcred.v1.IssuedCredential\"\xc9\x01\n\x17IssueCredentialsRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x31\n\ncredential\x18\x02 \x01(\x0b\x32\x1d.microcred.v1.MicroCredential\x12\x18\n\x10\x63lient_reference\x18\x03 \x01(\t\x12/\n\x07\x66ormats\x18\x04 \x03(\x0e\x32\x1e.microcred.v1.CredentialFormat\x12\x17\n\x0fholder_jwk_json\x18\x05 \x01(\t\"\xb8\x01\n\x18IssueCredentialsResponse\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x18\n\x10\x63lient_reference\x18\x02 \x01(\t\x12\x30\n\x06issued\x18\x03 \x01(\x0b\x32\x1e.microcred.v1.IssuedCredentialH\x00\x12-\n\x07\x66\x61ilure\x18\x04 \x01(\x0b\x32\x1a.microcred.v1.IssueFailureH\x00\x42\x08\n\x06result\"-\n\x14GetCredentialRequest\x12\x15\n\rcredential_id\x18\x01 \x01(\t\"\x97\x01\n\x15GetCredentialResponse\x12\x32\n\ncredential\x18\x01 \x01(\x0b\x32\x1e.microcred.v1.IssuedCredential\x12\x37\n\x10micro_credential\x18\x02 \x01(\x0b\x32\x1d.microcred.v1.MicroCredential\x12\x11\n\tissuer_id\x18\x03 \x01(\t\"t\n\x18\x43orrectCredentialRequest\x12\x15\n\rcredential_id\x18\x01 \x01(\t\x12\x31\n\ncredential\x18\x02 \x01(\x0b\x32\x1d.microcred.v1.MicroCredential\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x8c\x01\n\x19\x43orrectCredentialResponse\x12\x32\n\ncredential\x18\x01 \x01(\x0b\x32\x1e.microcred.v1.IssuedCredential\x12 \n\x18superseded_credential_id\x18\x02 \x01(\t\x12\x19\n\x11\x61lready_corrected\x18\x03 \x01(\x08\"\xa4\x01\n\x16ListCredentialsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x30\n\x0cissued_since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rissued_before\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"z\n\x11\x43redentialSummary\x12\x15\n\rcredential_id\x18\x01 \x01(\t\x12-\n\tissued_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05title\x18\x03 \x01(\t\x12\x10\n\x08replaces\x18\x04 \x01(\t\"h\n\x17ListCredentialsResponse\x12\x34\n\x0b\x63redentials\x18\x01 \x03(\x0b\x32\x1f.microcred.v1.CredentialSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x97\x01\n\x10\x43redentialFormat\x12!\n\x1d\x43REDENTIAL_FORMAT_UNSPECIFIED\x10\x00\x12$\n CREDENTIAL_FORMAT_DATA_INTEGRITY\x10\x01\x12\x1f\n\x1b\x43REDENTIAL_FORMAT_SD_JWT_VC\x10\x02\x12\x19\n\x15\x43REDENTIAL_FORMAT_EDC\x10\x03\x32\xf6\x03\n\rIssuerService\x12^\n\x0fIssueCredential\x12$.microcred.v1.IssueCredentialRequest\x1a%.microcred.v1.IssueCredentialResponse\x12\x65\n\x10IssueCredentials\x12%.microcred.v1.IssueCredentialsRequest\x1a&.microcred.v1.IssueCredentialsResponse(\x01\x30\x01\x12X\n\rGetCredential\x12\".microcred.v1.GetCredentialRequest\x1a#.microcred.v1.GetCredentialResponse\x12\x64\n\x11\x43orrectCredential\x12&.microcred.v1.CorrectCredentialRequest\x1a\'.microcred.v1.CorrectCredentialResponse\x12^\n\x0fListCredentials\x12$.microcred.v1.ListCredentialsRequest\x1a%.microcred.v1.ListCredentialsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'microcred.gen.microcred.v1.issuer_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREDENTIALFORMAT']._serialized_start=2052
-  _globals['_CREDENTIALFORMAT']._serialized_end=2176
+  _globals['_CREDENTIALFORMAT']._serialized_start=2073
+  _globals['_CREDENTIALFORMAT']._serialized_end=2224
   _globals['_ISSUEDCREDENTIAL']._serialized_start=188
-  _globals['_ISSUEDCREDENTIAL']._serialized_end=413
-  _globals['_ISSUEFAILURE']._serialized_start=416
-  _globals['_ISSUEFAILURE']._serialized_end=544
-  _globals['_ISSUECREDENTIALREQUEST']._serialized_start=547
-  _globals['_ISSUECREDENTIALREQUEST']._serialized_end=721
-  _globals['_ISSUECREDENTIALRESPONSE']._serialized_start=723
-  _globals['_ISSUECREDENTIALRESPONSE']._serialized_end=800
-  _globals['_ISSUECREDENTIALSREQUEST']._serialized_start=803
-  _globals['_ISSUECREDENTIALSREQUEST']._serialized_end=1004
-  _globals['_ISSUECREDENTIALSRESPONSE']._serialized_start=1007
-  _globals['_ISSUECREDENTIALSRESPONSE']._serialized_end=1191
-  _globals['_GETCREDENTIALREQUEST']._serialized_start=1193
-  _globals['_GETCREDENTIALREQUEST']._serialized_end=1238
-  _globals['_GETCREDENTIALRESPONSE']._serialized_start=1241
-  _globals['_GETCREDENTIALRESPONSE']._serialized_end=1392
-  _globals['_CORRECTCREDENTIALREQUEST']._serialized_start=1394
-  _globals['_CORRECTCREDENTIALREQUEST']._serialized_end=1510
-  _globals['_CORRECTCREDENTIALRESPONSE']._serialized_start=1513
-  _globals['_CORRECTCREDENTIALRESPONSE']._serialized_end=1653
-  _globals['_LISTCREDENTIALSREQUEST']._serialized_start=1656
-  _globals['_LISTCREDENTIALSREQUEST']._serialized_end=1820
-  _globals['_CREDENTIALSUMMARY']._serialized_start=1822
-  _globals['_CREDENTIALSUMMARY']._serialized_end=1944
-  _globals['_LISTCREDENTIALSRESPONSE']._serialized_start=1946
-  _globals['_LISTCREDENTIALSRESPONSE']._serialized_end=2050
-  _globals['_ISSUERSERVICE']._serialized_start=2179
-  _globals['_ISSUERSERVICE']._serialized_end=2681
+  _globals['_ISSUEDCREDENTIAL']._serialized_end=433
+  _globals['_ISSUEFAILURE']._serialized_start=436
+  _globals['_ISSUEFAILURE']._serialized_end=564
+  _globals['_ISSUECREDENTIALREQUEST']._serialized_start=567
+  _globals['_ISSUECREDENTIALREQUEST']._serialized_end=741
+  _globals['_ISSUECREDENTIALRESPONSE']._serialized_start=743
+  _globals['_ISSUECREDENTIALRESPONSE']._serialized_end=820
+  _globals['_ISSUECREDENTIALSREQUEST']._serialized_start=823
+  _globals['_ISSUECREDENTIALSREQUEST']._serialized_end=1024
+  _globals['_ISSUECREDENTIALSRESPONSE']._serialized_start=1027
+  _globals['_ISSUECREDENTIALSRESPONSE']._serialized_end=1211
+  _globals['_GETCREDENTIALREQUEST']._serialized_start=1213
+  _globals['_GETCREDENTIALREQUEST']._serialized_end=1258
+  _globals['_GETCREDENTIALRESPONSE']._serialized_start=1261
+  _globals['_GETCREDENTIALRESPONSE']._serialized_end=1412
+  _globals['_CORRECTCREDENTIALREQUEST']._serialized_start=1414
+  _globals['_CORRECTCREDENTIALREQUEST']._serialized_end=1530
+  _globals['_CORRECTCREDENTIALRESPONSE']._serialized_start=1533
+  _globals['_CORRECTCREDENTIALRESPONSE']._serialized_end=1673
+  _globals['_LISTCREDENTIALSREQUEST']._serialized_start=1676
+  _globals['_LISTCREDENTIALSREQUEST']._serialized_end=1840
+  _globals['_CREDENTIALSUMMARY']._serialized_start=1842
+  _globals['_CREDENTIALSUMMARY']._serialized_end=1964
+  _globals['_LISTCREDENTIALSRESPONSE']._serialized_start=1966
+  _globals['_LISTCREDENTIALSRESPONSE']._serialized_end=2070
+  _globals['_ISSUERSERVICE']._serialized_start=2227
+  _globals['_ISSUERSERVICE']._serialized_end=2729
 # @@protoc_insertion_point(module_scope)

@@ -19,12 +19,14 @@ class CredentialFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CREDENTIAL_FORMAT_UNSPECIFIED: _ClassVar[CredentialFormat]
     CREDENTIAL_FORMAT_DATA_INTEGRITY: _ClassVar[CredentialFormat]
     CREDENTIAL_FORMAT_SD_JWT_VC: _ClassVar[CredentialFormat]
+    CREDENTIAL_FORMAT_EDC: _ClassVar[CredentialFormat]
 CREDENTIAL_FORMAT_UNSPECIFIED: CredentialFormat
 CREDENTIAL_FORMAT_DATA_INTEGRITY: CredentialFormat
 CREDENTIAL_FORMAT_SD_JWT_VC: CredentialFormat
+CREDENTIAL_FORMAT_EDC: CredentialFormat
 
 class IssuedCredential(_message.Message):
-    __slots__ = ("credential_id", "credential_json", "status_entries", "issued_at", "already_issued", "replaces", "sd_jwt_vc")
+    __slots__ = ("credential_id", "credential_json", "status_entries", "issued_at", "already_issued", "replaces", "sd_jwt_vc", "edc_jsonld")
     CREDENTIAL_ID_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_JSON_FIELD_NUMBER: _ClassVar[int]
     STATUS_ENTRIES_FIELD_NUMBER: _ClassVar[int]
@@ -32,6 +34,7 @@ class IssuedCredential(_message.Message):
     ALREADY_ISSUED_FIELD_NUMBER: _ClassVar[int]
     REPLACES_FIELD_NUMBER: _ClassVar[int]
     SD_JWT_VC_FIELD_NUMBER: _ClassVar[int]
+    EDC_JSONLD_FIELD_NUMBER: _ClassVar[int]
     credential_id: str
     credential_json: str
     status_entries: _containers.RepeatedCompositeFieldContainer[_status_pb2.StatusEntry]
@@ -39,7 +42,8 @@ class IssuedCredential(_message.Message):
     already_issued: bool
     replaces: str
     sd_jwt_vc: str
-    def __init__(self, credential_id: _Optional[str] = ..., credential_json: _Optional[str] = ..., status_entries: _Optional[_Iterable[_Union[_status_pb2.StatusEntry, _Mapping]]] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., already_issued: _Optional[bool] = ..., replaces: _Optional[str] = ..., sd_jwt_vc: _Optional[str] = ...) -> None: ...
+    edc_jsonld: str
+    def __init__(self, credential_id: _Optional[str] = ..., credential_json: _Optional[str] = ..., status_entries: _Optional[_Iterable[_Union[_status_pb2.StatusEntry, _Mapping]]] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., already_issued: _Optional[bool] = ..., replaces: _Optional[str] = ..., sd_jwt_vc: _Optional[str] = ..., edc_jsonld: _Optional[str] = ...) -> None: ...
 
 class IssueFailure(_message.Message):
     __slots__ = ("code", "message", "field_violations")

@@ -1,0 +1,74 @@
+"""Issuing the EDC format (issue 22) with in-memory ports: the sealed EDC travels in the event and the answer,
+its JAdES seal verifies with the document-signing CA as anchor (unknown without it), its payload is the same
+credential (same id) and passes SHACL; a retry answers the same document; the format is refused by name when no
+seal key is available, and a request with it maps to the item."""
+
+from __future__ import annotations
+
+import json
+
+from cryptography import x509
+from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
+
+from microcred.elm.jades import verify_jades
+from microcred.elm.shacl import validate_edc
+from microcred.gen.microcred.v1 import elements_pb2 as pb
+from microcred.gen.microcred.v1 import issuer_pb2
+from services.issuer.api.grpc import request_item
+from services.issuer.application.issuance import IssueItem
+from tests.harness.factories import valid_micro_credential
+from tests.unit.test_issuer_issuance import UNI_A, issued, refusal, rig
+from tests.unit.test_issuer_sd_jwt import CA, with_documents
+
+
+def _mc() -> pb.MicroCredential:
+    mc = valid_micro_credential()
+    mc.quality_assurance.qa_body.id = "https://qqi.example"  # the factory's QA body reuses the university's id
+    return mc
+
+
+async def test_an_edc_is_sealed_beside_the_data_integrity_credential() -> None:
+    r = with_documents(rig())
+    [outcome, plain] = await r.issuance.issue(UNI_A, [IssueItem("row-1", _mc(), edc=True),
+                                                      IssueItem("row-2", _mc())])
+    credential = issued(outcome)
+    assert credential.edc_jsonld and issued(plain).edc_jsonld == ""
+    anchor = x509.load_pem_x509_certificate(CA.cert_pem)
+    verdict = verify_jades(credential.edc_jsonld, anchors=[anchor])
+    assert (verdict.signature, verdict.trust) == ("valid", "trusted"), verdict.trust_reason
+    assert verify_jades(credential.edc_jsonld).trust == "unknown"
+    document = json.loads(verdict.payload)
+    assert document["id"] == credential.credential_id
+    assert document["type"] == ["VerifiableCredential", "EuropeanDigitalCredential"]
+    assert validate_edc(document).violations == ()
+    events = r.published()
+    assert [e.edc_jsonld for e in events] == [credential.edc_jsonld, ""]
+    [again] = await r.issuance.issue(UNI_A, [IssueItem("row-1", _mc(), edc=True)])
+    assert issued(again).already_issued and issued(again).edc_jsonld == credential.edc_jsonld
+
+
+async def test_without_a_seal_key_the_edc_format_is_refused_by_name() -> None:
+    r = with_documents(rig(), ca=None)
+    [outcome, plain] = await r.issuance.issue(UNI_A, [IssueItem("x", valid_micro_credential(), edc=True),
+                                                      IssueItem("y", valid_micro_credential())])
+    failed = refusal(outcome)
+    assert failed.code == code_pb2.FAILED_PRECONDITION and failed.reason == "EDC_UNAVAILABLE"
+    assert issued(plain).edc_jsonld == ""
+
+
+async def test_a_model_elm_cannot_render_is_invalid_argument_and_the_rest_is_issued() -> None:
+    r = with_documents(rig())
+    [bad, good] = await r.issuance.issue(UNI_A, [IssueItem("x", valid_micro_credential(), edc=True),
+                                                 IssueItem("y", _mc(), edc=True)])
+    failed = refusal(bad)
+    assert failed.code == code_pb2.INVALID_ARGUMENT and failed.reason == "EDC_UNRENDERABLE"
+    assert "two different organisations" in failed.message and failed.violations[0].field == "formats"
+    assert issued(good).edc_jsonld
+    assert [e.credential_id for e in r.published()] == [issued(good).credential_id]
+
+
+def test_a_request_for_the_edc_format_asks_for_it() -> None:
+    item = request_item("k", valid_micro_credential(), "", [issuer_pb2.CREDENTIAL_FORMAT_EDC], "")
+    assert isinstance(item, IssueItem) and item.edc and not item.sd_jwt_vc
+    plain = request_item("k", valid_micro_credential(), "", [], "")
+    assert isinstance(plain, IssueItem) and not plain.edc
