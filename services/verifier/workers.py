@@ -17,13 +17,18 @@ uvicorn's shared socket then (see :func:`reuse_port_possible`).
 
 from __future__ import annotations
 
+import logging
 import socket
+import sys
 from typing import Any, cast
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 __all__ = ["ReusePortListener", "reuse_port_possible", "run_workers"]
+
+log = logging.getLogger("uvicorn.error")
 
 
 def reuse_port_possible(port: int) -> bool:
@@ -36,7 +41,14 @@ def _listen(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        # as uvicorn's own bind: a worker that cannot listen exits with STARTUP_FAILURE, and the supervisor then
+        # stops instead of restarting it forever (the port is taken by a socket outside the group)
+        sock.close()
+        log.error("cannot listen on %s:%s: %s", host, port, exc)
+        sys.exit(STARTUP_FAILURE)
     return sock
 
 
@@ -60,4 +72,7 @@ def run_workers(app: str, host: str, port: int, workers: int) -> None:
     config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, log_config=None,
                             access_log=False, lifespan="on", loop="auto", http="auto", proxy_headers=False)
     # the supervisor only passes its listeners on to the workers (see the module docstring)
-    Multiprocess(config, sockets=[cast("socket.socket", ReusePortListener(host, port))]).run()
+    supervisor = Multiprocess(config, sockets=[cast("socket.socket", ReusePortListener(host, port))])
+    supervisor.run()
+    if any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
+        sys.exit(STARTUP_FAILURE)  # a worker could not start (e.g. the port is taken): say so to the orchestrator

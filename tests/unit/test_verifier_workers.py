@@ -6,6 +6,9 @@ from __future__ import annotations
 import pickle
 import socket
 
+import pytest
+from uvicorn.config import STARTUP_FAILURE
+
 from services.verifier.workers import ReusePortListener, reuse_port_possible
 
 
@@ -31,3 +34,15 @@ def test_each_worker_unpickles_its_own_listener_on_the_shared_port() -> None:
 def test_an_ephemeral_port_keeps_one_shared_socket() -> None:
     assert not reuse_port_possible(0)  # every worker would get another port
     assert reuse_port_possible(8080)
+
+
+def test_a_worker_that_cannot_listen_stops_with_startup_failure() -> None:
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", 0))  # no SO_REUSEPORT: outside any group
+        taken.listen()
+        with pytest.raises(SystemExit) as stopped:
+            pickle.loads(pickle.dumps(ReusePortListener("127.0.0.1", taken.getsockname()[1])))
+        assert stopped.value.code == STARTUP_FAILURE  # the supervisor stops instead of restarting it forever
+    finally:
+        taken.close()
