@@ -111,11 +111,13 @@ def _technical(check: CheckResult, lang: str) -> str:
 
 def _check_view(check: CheckResult, lang: str) -> dict[str, Any]:
     labels, status = LABELS[lang], check.status.value
-    means, todo_failed, todo_unknown = CHECK_PLAIN.get(check.id.value, {}).get(lang, ("", "", ""))
+    technical = _technical(check, lang)
+    # A check added without plain words yet is explained by the verifier's own message rather than not at all.
+    means, todo_failed, todo_unknown = CHECK_PLAIN.get(check.id.value, {}).get(lang, (technical, "", ""))
     return {"id": check.id.value, "title": check_title(check.id.value, lang), "status": status,
             "mark": _MARKS[status], "label": labels[status], "means": means,
             "todo": todo_failed if status == "invalid" else todo_unknown if status == "unknown" else "",
-            "technical": _technical(check, lang), "reason": check.reason_code.value}
+            "technical": technical, "reason": check.reason_code.value}
 
 
 def _headline(report: VerificationReport, kind: str, lang: str) -> tuple[str, str]:
