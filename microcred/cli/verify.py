@@ -39,6 +39,7 @@ from cryptography import x509
 
 from microcred.cli.audit import parse_moment
 from microcred.cli.trust import verify_with_bundle
+from microcred.elm.trusted_list import load_trusted_lists
 from microcred.sdjwt.verify import looks_like_sd_jwt
 from microcred.sdjwt.x5c import load_certificates
 from microcred.verification import Verdict, VerificationPorts, VerificationReport, verify
@@ -111,13 +112,19 @@ class OnlineTokenSource:
         return (response.text.strip(), datetime.now(UTC)) if response.status_code == 200 else None
 
 
-def _anchors(path: Path | None) -> tuple[x509.Certificate, ...]:
-    if path is None:
-        return ()
+def _anchors(path: Path | None, trusted_lists: list[Path] | None = None) -> tuple[x509.Certificate, ...]:
+    """The PEM anchors of ``path`` and the service identities of EU trusted lists (EDC seals' CAs)."""
+    found: tuple[x509.Certificate, ...] = ()
     try:
-        return tuple(load_certificates(path.read_bytes()))
+        if path is not None:
+            found = tuple(load_certificates(path.read_bytes()))
     except (OSError, ValueError) as exc:
         typer.echo(f"cannot read the X.509 trust anchors {path}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        return found + tuple(load_trusted_lists(tuple(trusted_lists or ())))
+    except (OSError, ValueError) as exc:
+        typer.echo(f"cannot read the EU trusted list: {exc}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -186,6 +193,9 @@ def verify_command(
     x509_anchors: Path | None = typer.Option(None, "--x509-anchors", envvar="MICROCRED_X509_TRUST_ANCHORS_FILE",
                                              help="PEM file of the CA certificates SD-JWT VC issuers' x5c chains "
                                                   "must reach (the agencies' CAs)"),
+    eu_trusted_list: list[Path] | None = typer.Option(None, "--eu-trusted-list",
+                                                      help="EU trusted list (ETSI TS 119 612 XML) whose service "
+                                                           "certificates EDC seals' chains may reach; repeatable"),
 ) -> None:
     """Verify a credential or presentation and print the report as JSON (exit 0 valid, 1 invalid, 3 undetermined).
 
@@ -195,6 +205,7 @@ def verify_command(
       mcred verify --trust-bundle trust.json --trust-ca ca.crt credential.json
       mcred verify --trust-bundle trust.json --at 2026-12-05T09:00:00Z credential.json
       mcred verify --x509-anchors agency-ca.pem credential.sd-jwt   (an SD-JWT VC, compact form)
+      mcred verify --eu-trusted-list ES-TL.xml credential.jsonld    (a JAdES-sealed EDC)
     """
     moment = parse_moment(at, "--at")
     document, bundled = _split_bundle(_load(file))
@@ -203,7 +214,7 @@ def verify_command(
             typer.echo("--trust-bundle and --gateway exclude each other", err=True)
             raise typer.Exit(2)
         report = verify_with_bundle(document, trust_bundle, moment, challenge, domain, trust_ca,
-                                    _anchors(x509_anchors))
+                                    _anchors(x509_anchors, eu_trusted_list))
     elif gateway is not None and not offline:
         if moment is not None:
             typer.echo("--at cannot be used with --gateway (the gateway verifies now)", err=True)
@@ -215,6 +226,6 @@ def verify_command(
             typer.echo(f"{controllers} must hold a JSON list of controller documents", err=True)
             raise typer.Exit(2)
         report = asyncio.run(_local(document, bundled, offline, documents, challenge, domain, moment,
-                                    _anchors(x509_anchors)))
+                                    _anchors(x509_anchors, eu_trusted_list)))
     typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     raise typer.Exit(EXIT_CODES.get(Verdict(report.get("verdict", "undetermined")), 3))

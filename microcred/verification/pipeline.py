@@ -25,6 +25,7 @@ from microcred.vcdm import is_presentation
 from microcred.verification.cache import document_digest
 from microcred.verification.checks import CheckId, CheckResult, Reason, unknown
 from microcred.verification.document import as_list, issuer_id
+from microcred.verification.edc import is_jades, verify_edc_credential
 from microcred.verification.eu_check import is_micro_credential
 from microcred.verification.format_check import check_format
 from microcred.verification.holder import holder_id
@@ -97,6 +98,8 @@ async def _verify_credential(document: Any, ports: VerificationPorts, now: datet
     sd_jwt = compact_of(document)
     if sd_jwt is not None:  # an SD-JWT VC, on its own or enveloped in a presentation
         return await verify_sd_jwt_credential(sd_jwt, ports, now)
+    if is_jades(document):  # a JAdES-sealed European Digital Credential
+        return await verify_edc_credential(document, ports, now)
     required = required_checks(presentation=False, micro_credential=False)
     if not isinstance(document, Mapping):
         bad: tuple[CheckResult, ...] = (check_format(document),)

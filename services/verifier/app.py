@@ -26,6 +26,7 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from redis.asyncio import Redis
 
+from microcred.elm.trusted_list import load_trusted_lists
 from microcred.http_service import add_health_route
 from microcred.lifecycle import connect_redis
 from microcred.logs import configure_logging
@@ -62,9 +63,10 @@ def _controller_documents(settings: Settings) -> list[dict[str, Any]]:
 
 
 def _x509_anchors(settings: Settings) -> tuple[x509.Certificate, ...]:
+    listed = tuple(load_trusted_lists(settings.eu_trusted_list_files))  # EDC seals' CAs (microcred.elm)
     if settings.x509_trust_anchors_file is None:
-        return ()
-    return tuple(load_certificates(settings.x509_trust_anchors_file.read_bytes()))
+        return listed
+    return tuple(load_certificates(settings.x509_trust_anchors_file.read_bytes())) + listed
 
 
 def create_app(settings: Settings) -> FastAPI:

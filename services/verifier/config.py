@@ -61,6 +61,8 @@ class Settings(HttpServiceSettings):
     token_status_url_prefixes: list[str] = Field(default_factory=list,
                                                  description="platform Token Status List URL prefixes")
     x509_trust_anchors_file: Path | None = None
+    eu_trusted_list_files: list[Path] = Field(default_factory=list,
+                                              description="EU trusted lists (TSL XML): EDC seal trust anchors")
     status_list_signers: list[str] | None = None
     controller_documents: Path | None = None
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)

@@ -28,6 +28,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from microcred.verification.edc import is_jades
 from microcred.verification.messages import pick_language
 from microcred.verification.policy import combine
 from microcred.verification.sd_jwt import is_sd_jwt
@@ -150,6 +151,8 @@ VERIFY_BODY_SCHEMA: dict[str, Any] = {
 def unwrap(body: dict[str, Any], challenge: str | None, domain: str | None
            ) -> tuple[Any, str | None, str | None] | JSONResponse:
     """The document and the challenge/domain, from a bare document or a wrapper body (see VERIFY_BODY_SCHEMA)."""
+    if is_jades(body):  # a JAdES-sealed EDC on its own (microcred.verification.edc)
+        return body, challenge, domain
     present = [k for k in _WRAPPER_KEYS if k in body]
     if "@context" not in body and not present:
         return problem(422, "expected a credential or presentation (with @context), or an object with one of "
