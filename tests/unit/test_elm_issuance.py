@@ -14,11 +14,15 @@ from microcred.elm.jades import verify_jades
 from microcred.elm.shacl import validate_edc
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.gen.microcred.v1 import issuer_pb2
+from services.issuer.adapters.document_signing import CertifiedDocumentSigning
 from services.issuer.api.grpc import request_item
-from services.issuer.application.issuance import IssueItem
+from services.issuer.application.issuance import Caller, IssueItem
+from tests.fixtures.issuer.world import AGENCY
 from tests.harness.factories import valid_micro_credential
 from tests.unit.test_issuer_issuance import UNI_A, issued, refusal, rig
 from tests.unit.test_issuer_sd_jwt import CA, with_documents
+
+PRIVACY_CALLER = Caller("uni-a", AGENCY)
 
 
 def _mc() -> pb.MicroCredential:
@@ -72,3 +76,24 @@ def test_a_request_for_the_edc_format_asks_for_it() -> None:
     assert isinstance(item, IssueItem) and item.edc and not item.sd_jwt_vc
     plain = request_item("k", valid_micro_credential(), "", [], "")
     assert isinstance(plain, IssueItem) and not plain.edc
+
+
+async def test_the_edc_travels_sealed_under_the_learner_key_and_get_opens_it() -> None:
+    from microcred.events.envelope import open_envelope
+    from microcred.gen.microcred.v1 import events_pb2
+    from tests.unit.test_privacy_events import Rig, clear_of_personal_data
+
+    r = Rig()
+    r.issuance._documents = CertifiedDocumentSigning(r.issuance._keystore, CA)
+    [outcome] = await r.issuance.issue(PRIVACY_CALLER, [IssueItem("row-1", _mc(), edc=True)])
+    answer = issued(outcome)
+    assert answer.edc_jsonld and "Andromeda" in answer.edc_jsonld  # the learner's own document names them
+    [raw] = r.records()
+    assert clear_of_personal_data(raw)
+    envelope, event = open_envelope(raw)
+    assert isinstance(event, events_pb2.CredentialIssued) and not event.edc_jsonld
+    [opened] = await r.privacy.open([(envelope, event)])
+    assert opened.payload.edc_jsonld == answer.edc_jsonld
+    assert all(clear_of_personal_data(v) for v in r.raw_store.issued.values())
+    got = await r.issuance.get(PRIVACY_CALLER, answer.credential_id)
+    assert got is not None and got[0].edc_jsonld == answer.edc_jsonld

@@ -1,0 +1,87 @@
+"""EDC end to end (issue 22): issued over gRPC (TLS) by the running issuer with CREDENTIAL_FORMAT_EDC, published
+to real Kafka with the sealed EDC inside the learner-sealed personal part (never in clear), answered again by
+GetCredential from the store, and verified by the gateway over a socket: valid with the platform's
+document-signing CA as anchor (SHACL FORMAT, JAdES signature, issuer identity, accreditation in the registry),
+undetermined without it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from microcred import pki
+from microcred.gen.microcred.v1 import issuer_pb2
+from microcred.sdjwt.x5c import load_certificates
+from microcred.verification import VerificationPorts
+from microcred.verification.keys import ChainKeyResolver, DidKeyResolver
+from services.verifier.api.routes import create_gateway_app
+from services.verifier.application import Gateway
+from tests.conftest import Infrastructure
+from tests.harness.factories import valid_micro_credential
+from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.verifier_support import DictStatusSource, Limits, RunningServer
+
+pytestmark = pytest.mark.integration
+
+AGENCY = "agency-edc"
+
+
+@pytest.fixture
+async def platform(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator[tuple[IssuerHarness, bytes]]:
+    document_ca = pki.create_ca("Platform document-signing CA", agency=AGENCY)
+    cert_file, key_file = document_ca.write(tmp_path / "document-ca", "ca")
+    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, tmp_path,
+                                         document_signing_ca_cert_file=cert_file,
+                                         document_signing_ca_key_file=key_file)
+    try:
+        yield harness, document_ca.cert_pem
+    finally:
+        await harness.close()
+
+
+async def test_an_edc_is_issued_stored_and_verified_with_the_platform_ca(
+        platform: tuple[IssuerHarness, bytes]) -> None:
+    harness, document_ca = platform
+    issuer_id = f"uni-{uuid.uuid4().hex[:8]}"
+    await harness.onboard(AGENCY, {issuer_id: 7})
+    mc = valid_micro_credential()
+    mc.quality_assurance.qa_body.id = "https://qqi.example"  # the factory's QA body reuses the university's id
+    stub = harness.issuer_stub(issuer_id, AGENCY)
+    response = await stub.IssueCredential(issuer_pb2.IssueCredentialRequest(
+        idempotency_key="edc-1", credential=mc, formats=[issuer_pb2.CREDENTIAL_FORMAT_EDC]))
+    credential = response.credential
+    assert credential.credential_json and credential.edc_jsonld and not credential.sd_jwt_vc
+    sealed = json.loads(credential.edc_jsonld)
+    assert json.loads(sealed["payload"])["id"] == credential.credential_id
+
+    got = await stub.GetCredential(issuer_pb2.GetCredentialRequest(credential_id=credential.credential_id))
+    assert got.credential.edc_jsonld == credential.edc_jsonld
+    batch = [r async for r in stub.IssueCredentials(iter([issuer_pb2.IssueCredentialsRequest(
+        idempotency_key=f"edc-b{i}", credential=mc, formats=[issuer_pb2.CREDENTIAL_FORMAT_EDC])
+        for i in range(3)]))]
+    assert all(r.issued.edc_jsonld for r in batch)
+
+    async def report(anchors: bytes) -> dict[str, Any]:
+        ports = VerificationPorts(keys=ChainKeyResolver(DidKeyResolver()), status=DictStatusSource(),
+                                  trust=harness.app_registry(), x509_anchors=tuple(load_certificates(anchors)))
+        gateway = create_gateway_app(Limits())
+        gateway.state.gateway = Gateway(ports)
+        async with RunningServer(gateway) as server, httpx.AsyncClient(base_url=server.url, timeout=120) as http:
+            answer: dict[str, Any] = (await http.post("/v1/verify", json=sealed)).json()
+        return answer
+
+    trusted = await report(document_ca)
+    checks = {c["id"]: (c["status"], c["reason_code"]) for c in trusted["checks"]}
+    assert trusted["verdict"] == "valid", trusted["checks"]
+    assert checks["format"] == ("valid", "FORMAT_OK") and checks["issuer_identity"][0] == "valid"
+    assert checks["accreditation"] == ("valid", "ACCREDITED") and trusted["micro_credential"]
+    other = pki.create_ca("Some other CA").cert_pem
+    untrusted = await report(other)
+    assert untrusted["verdict"] == "undetermined"
+    assert next(c for c in untrusted["checks"] if c["id"] == "issuer_identity")["status"] == "unknown"
