@@ -45,6 +45,7 @@ from services.wallet.adapters.secret_keys import load_email_index_key, open_keys
 from services.wallet.adapters.share_links import ShareLinks
 from services.wallet.adapters.store import CredentialStore
 from services.wallet.adapters.wallet_log import KafkaTombstones, Tombstones, WalletLog
+from services.wallet.api import edc as api_edc
 from services.wallet.api import learner as api_learner
 from services.wallet.api import pathways as api_pathways
 from services.wallet.api import sharing as api_sharing
@@ -166,6 +167,7 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
     app = FastAPI(title="microcred wallet", version="1", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
     add_health_route(app, deps)
+    app.include_router(api_edc.router)  # before the learner router: its {credential_id:path} would take /edc
     app.include_router(api_learner.router)
     app.include_router(api_sharing.router)
     app.include_router(api_sharing.public)

@@ -3,7 +3,7 @@
 Keys (``P`` is the instance prefix, ``wallet`` by default)::
 
     P:cred:{credential id}         hash  doc (VC JSON as the event carried it), meta (issuer, identity, EU
-                                         elements, source)
+                                         elements, source), edc (the sealed EDC, when issued in that format)
     P:status:{credential id}       hash  revoked "1", suspended "0"/"1", reason, superseded_by (status events)
     P:by:did:{did}                 set   credential ids issued to a subject DID
     P:by:email:{keyed hash}        set   credential ids issued to an e-mail the issuer's model confirmed
@@ -61,7 +61,8 @@ def record_fields(credential: HeldCredential) -> dict[str, str]:
                     "email_index": subject.email_index},
     }
     doc = credential.document_json if credential.document_json is not None else dumps(dict(credential.document))
-    return {"doc": doc, "meta": dumps(meta)}
+    edc = {"edc": credential.edc_jsonld} if credential.edc_jsonld else {}  # the sealed EDC, as issued
+    return {"doc": doc, "meta": dumps(meta), **edc}
 
 
 def parse_record(fields: dict[bytes, bytes], status: dict[bytes, bytes],
@@ -81,6 +82,7 @@ def parse_record(fields: dict[bytes, bytes], status: dict[bytes, bytes],
         status_reason=(text(status.get(b"reason")) or "") if (revoked or suspended) else "",
         bound_did=bound_did, document=json.loads(fields[b"doc"]), import_check=meta.get("import_check") or {},
         replaces=meta.get("replaces"), replaced_by=(text(status.get(b"superseded_by")) or None) if revoked else None,
+        edc_jsonld=text(fields.get(b"edc")) or None,
     )
 
 

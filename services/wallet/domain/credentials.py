@@ -111,6 +111,9 @@ class HeldCredential:
     # replaced one its replacement (its revocation, reason "superseded"), so the learner is pointed to it.
     replaces: str | None = None
     replaced_by: str | None = None
+    # The same credential as a JAdES-sealed European Digital Credential (JSON text), when the issuer issued it in
+    # that format: the .jsonld the learner downloads for a Europass wallet (GET /v1/credentials/{id}/edc).
+    edc_jsonld: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def issuer_name(self) -> str | None:
@@ -128,6 +131,7 @@ class HeldCredential:
             "bound_did": self.bound_did, "elements": self.elements.to_json(),
             "replaces": self.replaces, "replaced_by": self.replaced_by,
             **({"import_check": dict(self.import_check)} if self.import_check else {}),
+            **({"edc": True} if self.edc_jsonld else {}),
         }
 
 
