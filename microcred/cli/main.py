@@ -5,7 +5,21 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from microcred.cli import admin, audit, credential, dev, issue, issued, keys, learner, registry, status, trust, verify
+from microcred.cli import (
+    admin,
+    audit,
+    credential,
+    dev,
+    edc_export,
+    issue,
+    issued,
+    keys,
+    learner,
+    registry,
+    status,
+    trust,
+    verify,
+)
 
 app = typer.Typer(help="microcred: EU micro-credentials platform", no_args_is_help=True)
 app.add_typer(dev.app, name="dev")
@@ -23,6 +37,7 @@ app.add_typer(learner.app, name="learner")
 credential.app.command("get")(admin.credential_get)
 credential.app.command("correct")(issued.credential_correct)
 credential.app.command("list")(issued.credential_list)
+credential.app.command("export-edc")(edc_export.export_edc)
 
 console = Console()
 

@@ -6,16 +6,21 @@ undetermined without it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from microcred import pki
+from microcred.cli.main import app
+from microcred.elm.jades import verify_jades
 from microcred.gen.microcred.v1 import issuer_pb2
 from microcred.sdjwt.x5c import load_certificates
 from microcred.verification import VerificationPorts
@@ -85,3 +90,48 @@ async def test_an_edc_is_issued_stored_and_verified_with_the_platform_ca(
     untrusted = await report(other)
     assert untrusted["verdict"] == "undetermined"
     assert next(c for c in untrusted["checks"] if c["id"] == "issuer_identity")["status"] == "unknown"
+
+
+async def test_an_agency_exports_a_cohorts_edc_documents(platform: tuple[IssuerHarness, bytes],
+                                                         tmp_path: Path) -> None:
+    harness, document_ca = platform
+    issuer_id = f"uni-{uuid.uuid4().hex[:8]}"
+    await harness.onboard(AGENCY, {issuer_id: 7})
+    mc = valid_micro_credential()
+    mc.quality_assurance.qa_body.id = "https://qqi.example"
+    stub = harness.issuer_stub(issuer_id, AGENCY)
+    issued = {}
+    for key, formats in (("c-1", [issuer_pb2.CREDENTIAL_FORMAT_EDC]), ("c-2", [issuer_pb2.CREDENTIAL_FORMAT_EDC]),
+                         ("c-3", [])):
+        answer = await stub.IssueCredential(issuer_pb2.IssueCredentialRequest(idempotency_key=key, credential=mc,
+                                                                              formats=formats))
+        issued[key] = answer.credential
+    tls = tmp_path / "issuer-tls"
+    pki.create_client_cert(harness.ca, issuer_id, AGENCY, pki.ROLE_ISSUER).write(tls, issuer_id)
+    harness.ca.write(tls, "ca")
+    out = tmp_path / "cohort"
+    done = await asyncio.to_thread(CliRunner().invoke, app, [
+        "credential", "export-edc", "--out", str(out), "--server", harness.target, "--tls-dir", str(tls), "--json"])
+    assert done.exit_code == 0, done.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["without_edc"] == [issued["c-3"].credential_id]
+    files = {e["credential_id"]: out / e["file"] for e in manifest["exported"]}
+    assert set(files) == {issued["c-1"].credential_id, issued["c-2"].credential_id}
+    anchors = tuple(load_certificates(document_ca))
+    for credential_id, path in files.items():
+        text = path.read_text(encoding="utf-8")
+        assert text == next(c.edc_jsonld for c in issued.values() if c.credential_id == credential_id)
+        assert verify_jades(text, anchors=anchors).trust == "trusted"
+    archive = tmp_path / "cohort.zip"
+    done = await asyncio.to_thread(CliRunner().invoke, app, [
+        "credential", "export-edc", "--out", str(archive), "--ids", str(_ids(tmp_path, issued["c-1"])),
+        "--server", harness.target, "--tls-dir", str(tls)])
+    assert done.exit_code == 0, done.output
+    with zipfile.ZipFile(archive) as zipped:
+        assert sorted(zipped.namelist()) == sorted(["manifest.json", files[issued["c-1"].credential_id].name])
+
+
+def _ids(tmp_path: Path, credential: issuer_pb2.IssuedCredential) -> Path:
+    path = tmp_path / "ids.txt"
+    path.write_text(f"# the cohort\n{credential.credential_id}\n")
+    return path
