@@ -9,6 +9,7 @@ import json
 
 from cryptography import x509
 from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
+from hypothesis import HealthCheck, given, settings
 
 from microcred.elm.jades import verify_jades
 from microcred.elm.shacl import validate_edc
@@ -19,6 +20,7 @@ from services.issuer.api.grpc import request_item
 from services.issuer.application.issuance import Caller, IssueItem
 from tests.fixtures.issuer.world import AGENCY
 from tests.harness.factories import valid_micro_credential
+from tests.unit.test_elm_shacl import micro_credentials
 from tests.unit.test_issuer_issuance import UNI_A, issued, refusal, rig
 from tests.unit.test_issuer_sd_jwt import CA, with_documents
 
@@ -97,3 +99,24 @@ async def test_the_edc_travels_sealed_under_the_learner_key_and_get_opens_it() -
     assert all(clear_of_personal_data(v) for v in r.raw_store.issued.values())
     got = await r.issuance.get(PRIVACY_CALLER, answer.credential_id)
     assert got is not None and got[0].edc_jsonld == answer.edc_jsonld
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                HealthCheck.function_scoped_fixture])
+@given(micro_credentials())
+async def test_every_edc_the_platform_issues_passes_shacl(mc: pb.MicroCredential) -> None:
+    """The generated cohort of test_elm_shacl (optional elements present and absent, several languages, EQF or
+    not applicable, several awarding bodies) issued through the issuance use case, as the platform seals it
+    (the registry's issuer and its document key): 0 violations, and EDC-accredited where accredited."""
+    if mc.level.WhichOneof("eqf") == "eqf_level" and mc.level.eqf_level > 7:  # the rig's issuer: EQF 7 at most
+        mc.level.eqf_level = 7  # type: ignore[assignment]
+        mc.level.ClearField("qf_ehea_cycle")
+    r = with_documents(rig())
+    [outcome] = await r.issuance.issue(UNI_A, [IssueItem("k", mc, edc=True)])
+    credential = issued(outcome)
+    verdict = verify_jades(credential.edc_jsonld, anchors=[x509.load_pem_x509_certificate(CA.cert_pem)])
+    assert (verdict.signature, verdict.trust) == ("valid", "trusted")
+    document = json.loads(verdict.payload)
+    assert validate_edc(document).violations == ()
+    if mc.quality_assurance.accreditation_id:
+        assert validate_edc(document, accredited=True).violations == ()
