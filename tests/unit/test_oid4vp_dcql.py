@@ -1,0 +1,140 @@
+"""DCQL (OpenID4VP 1.0 §6, §7): parsing with named errors, claims path pointers, and evaluation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from microcred.oid4vp.dcql import DcqlError, Presented, evaluate, parse_query, select
+
+VCT = "urn:eu.europa.ec.eudi:learning:credential:1"
+
+
+def sd_query(**extra: Any) -> dict[str, Any]:
+    return {"credentials": [{"id": "mc", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
+                             "claims": [{"path": ["achievement_title"]},
+                                        {"path": ["level_of_learning_experience", "eqf_level"],
+                                         "values": [6, 7, 8]}], **extra}]}
+
+
+CLAIMS = {"vct": VCT, "achievement_title": "Data", "level_of_learning_experience": {"eqf_level": 6},
+          "learning_outcomes": [{"title": "a"}, {"title": "b"}]}
+
+
+def test_the_spec_example_parses() -> None:
+    # OpenID4VP 1.0 §6.4.1 (first example), as published.
+    query = parse_query({"credentials": [{"id": "my_credential", "format": "dc+sd-jwt",
+                                          "meta": {"vct_values": ["https://credentials.example.com/identity_credential"]},
+                                          "claims": [{"path": ["last_name"]}, {"path": ["first_name"]},
+                                                     {"path": ["address", "street_address"]}]}]})
+    assert query.credentials[0].claims[2].path == ("address", "street_address")
+    assert query.credentials[0].require_cryptographic_holder_binding
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ({}, "credentials"),
+    ({"credentials": [{"id": "a b", "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]}}]}, "credentials[0].id"),
+    ({"credentials": [{"id": "a", "format": "mso_mdoc", "meta": {}}]}, "credentials[0].format"),
+    ({"credentials": [{"id": "a", "format": "dc+sd-jwt", "meta": {}}]}, "credentials[0].meta.vct_values"),
+    ({"credentials": [{"id": "a", "format": "ldp_vc", "meta": {"type_values": ["x"]}}]},
+     "credentials[0].meta.type_values[0]"),
+    ({"credentials": [{"id": "a", "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]},
+                       "claims": [{"path": ["a", -1]}]}]}, "credentials[0].claims[0].path[1]"),
+    ({"credentials": [{"id": "a", "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]},
+                       "claims": [{"path": ["a"], "values": [1.5]}]}]}, "credentials[0].claims[0].values[0]"),
+    ({"credentials": [{"id": "a", "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]},
+                       "claims": [{"path": ["a"]}], "claim_sets": [["x"]]}]}, "credentials[0].claims[0].id"),
+    ({"credentials": [{"id": "a", "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]},
+                       "claims": [{"id": "p", "path": ["a"]}], "claim_sets": [["q"]]}]},
+     "credentials[0].claim_sets[0]"),
+    ({"credentials": [{"id": "a", "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]}}],
+      "credential_sets": [{"options": [["b"]]}]}, "credential_sets[0].options[0]"),
+    ({"credentials": [{"id": "a", "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]}}] * 2}, "credentials"),
+    ({"credentials": [{"id": "a", "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]}}], "extra": 1},
+     "dcql_query.extra"),
+    ({"credentials": [{"id": str(i), "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]}} for i in range(17)]},
+     "credentials"),
+])
+def test_bad_queries_name_the_field(query: dict[str, Any], field: str) -> None:
+    with pytest.raises(DcqlError) as caught:
+        parse_query(query)
+    assert caught.value.field == field
+
+
+def test_claims_path_pointers() -> None:
+    doc = {"a": [{"b": 1}, {"b": 2}, {"c": 3}], "d": {"e": None}}
+    assert select(doc, ["a", None, "b"]) == [1, 2]
+    assert select(doc, ["a", 1, "b"]) == [2]
+    assert select(doc, ["a", 5]) == []
+    assert select(doc, ["d", "e"]) == [None]
+    assert select(doc, ["d", "x"]) == []
+    assert select(doc, ["d", None]) == []  # null needs an array
+
+
+def test_a_credential_meeting_the_query_satisfies_it() -> None:
+    result = evaluate(parse_query(sd_query()), {"mc": [Presented("dc+sd-jwt", CLAIMS, VCT)]})
+    assert result.satisfied and result.outcomes[0].satisfied and not result.missing
+
+
+def test_a_value_outside_the_list_is_named() -> None:
+    low = {**CLAIMS, "level_of_learning_experience": {"eqf_level": 5}}
+    result = evaluate(parse_query(sd_query()), {"mc": [Presented("dc+sd-jwt", low, VCT)]})
+    assert not result.satisfied
+    assert result.outcomes[0].missing == ("level_of_learning_experience.eqf_level: value not among 6, 7, 8",)
+    assert result.to_dict()["credentials"][0]["satisfied"] is False
+
+
+def test_withheld_claims_wrong_type_and_no_binding_are_named() -> None:
+    query = parse_query(sd_query())
+    withheld = {k: v for k, v in CLAIMS.items() if k != "achievement_title"}
+    assert evaluate(query, {"mc": [Presented("dc+sd-jwt", withheld, VCT)]}).outcomes[0].missing == (
+        "achievement_title: not disclosed",)
+    assert "vct other is not one of" in evaluate(query, {"mc": [Presented("dc+sd-jwt", CLAIMS, "other")]}
+                                                 ).outcomes[0].missing[0]
+    assert evaluate(query, {"mc": [Presented("dc+sd-jwt", CLAIMS, VCT, holder_bound=False)]}).outcomes[0].missing == (
+        "no proof of possession (holder binding)",)
+    assert evaluate(query, {"mc": [Presented("dc+sd-jwt", CLAIMS, VCT, verified=False)]}).outcomes[0].missing == (
+        "the credential did not verify, so its claims cannot count",)
+    assert evaluate(query, {}).outcomes[0].missing == ("no credential presented",)
+    two = evaluate(query, {"mc": [Presented("dc+sd-jwt", CLAIMS, VCT)] * 2})
+    assert not two.satisfied and "multiple is false" in two.outcomes[0].missing[0]
+    extra = evaluate(query, {"mc": [Presented("dc+sd-jwt", CLAIMS, VCT)], "zz": []})
+    assert not extra.satisfied and extra.missing == ("zz: not requested",)
+
+
+def test_a_boolean_is_not_a_number() -> None:
+    query = parse_query({"credentials": [{"id": "a", "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]},
+                                          "claims": [{"path": ["n"], "values": [1]}]}]})
+    assert not evaluate(query, {"a": [Presented("dc+sd-jwt", {"n": True}, "x")]}).satisfied
+    assert evaluate(query, {"a": [Presented("dc+sd-jwt", {"n": 1}, "x")]}).satisfied
+
+
+def test_claim_sets_take_the_first_option_met_and_name_the_closest_otherwise() -> None:
+    query = parse_query(sd_query(claims=[{"id": "t", "path": ["achievement_title"]},
+                                         {"id": "o", "path": ["learning_outcomes", None, "title"]},
+                                         {"id": "g", "path": ["assessment_grade"]}],
+                                 claim_sets=[["t", "g"], ["t", "o"]]))
+    assert evaluate(query, {"mc": [Presented("dc+sd-jwt", CLAIMS, VCT)]}).satisfied
+    bare = {"vct": VCT, "achievement_title": "Data"}
+    result = evaluate(query, {"mc": [Presented("dc+sd-jwt", bare, VCT)]})
+    assert not result.satisfied and result.outcomes[0].missing == ("assessment_grade: not disclosed",)
+
+
+def test_credential_sets_and_ldp_type_values() -> None:
+    query = parse_query({
+        "credentials": [
+            {"id": "sd", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]}},
+            {"id": "ldp", "format": "ldp_vc",
+             "meta": {"type_values": [["VerifiableCredential", "AchievementCredential"]]},
+             "claims": [{"path": ["credentialSubject", "achievement", "name"]}]},
+            {"id": "extra", "format": "ldp_vc", "meta": {"type_values": [["Other"]]}}],
+        "credential_sets": [{"options": [["sd"], ["ldp"]]}, {"options": [["extra"]], "required": False}]})
+    vc = {"type": ["VerifiableCredential", "AchievementCredential"],
+          "credentialSubject": {"achievement": {"name": "Data"}}}
+    ok = evaluate(query, {"ldp": [Presented("ldp_vc", vc, types=tuple(vc["type"]))]})
+    assert ok.satisfied, ok.to_dict()
+    wrong = evaluate(query, {"ldp": [Presented("ldp_vc", vc, types=("VerifiableCredential",))]})
+    assert not wrong.satisfied
+    assert wrong.missing == ("credential set 1: none of the options sd | ldp was met",)
+    assert wrong.outcomes[1].missing[0].startswith("type is not one of")
