@@ -1,0 +1,224 @@
+"""OpenID4VP 1.0 authorization responses: reading them (direct_post and the encrypted direct_post.jwt) and
+checking them against their request.
+
+:func:`read_response` takes the form a wallet posted to the request's ``response_uri``: ``vp_token`` and
+``state`` (direct_post), or ``response``, a JWE (ECDH-ES with A128GCM/A256GCM, HAIP) to the request's ephemeral
+key whose payload holds them (direct_post.jwt; decrypted with joserfc, a kept JOSE library: pyjwt has no JWE).
+A wallet's refusal (``error``) is read as such. Anything else is a :class:`ResponseError` with the OAuth error
+code and a description naming the member, and the state of the request is untouched by the caller.
+
+:func:`check_response` verifies every presentation of the ``vp_token`` (a JSON object: credential query id ->
+array of presentations) with :mod:`microcred.verification` and this request's ``nonce`` and ``client_id``:
+an SD-JWT VC's Key Binding JWT must name them as ``nonce`` and ``aud``; an ``ldp_vp``'s proof as ``challenge``
+and ``domain``. Each presentation gets the same per-check report as a posted credential; then the disclosed
+claims are evaluated against the DCQL query (:mod:`.dcql`), a "query" result naming what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from joserfc import jwe
+from joserfc.errors import JoseError as JoseRfcError
+from joserfc.jwk import ECKey
+
+from microcred.oid4vp.dcql import LDP, SD_JWT, DcqlError, Presented, QueryResult, evaluate, parse_query
+from microcred.oid4vp.request import ENC_VALUES, PresentationRequest
+from microcred.sdjwt.core import SdJwtError, disclose, split_sd_jwt
+from microcred.sdjwt.jose import JoseError, parse_jws, strict_json_loads
+from microcred.verification.checks import CheckId, CheckStatus
+from microcred.verification.document import as_list
+from microcred.verification.pipeline import verify_presentation
+from microcred.verification.policy import Verdict, combine
+from microcred.verification.ports import VerificationPorts
+from microcred.verification.report import VerificationReport
+from microcred.verification.sd_jwt import verify_sd_jwt_credential
+
+__all__ = [
+    "MAX_RESPONSE_BYTES", "PresentationOutcome", "ResponseError", "WalletResponse", "check_response",
+    "decrypt_response", "read_response",
+]
+
+#: A response larger than this is refused before it is parsed (bounded memory/CPU for hostile input).
+MAX_RESPONSE_BYTES = 512 * 1024
+MAX_PRESENTATIONS = 16
+
+
+class ResponseError(ValueError):
+    """A response the verifier refuses: ``error`` is the OAuth error code, ``description`` says why."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(f"{error}: {description}")
+        self.error = error
+        self.description = description
+
+
+@dataclass(frozen=True)
+class WalletResponse:
+    """What a wallet answered: a ``vp_token`` or an ``error`` (a refusal), with the ``state`` it names."""
+
+    state: str | None
+    vp_token: Mapping[str, list[Any]] | None = None
+    error: str | None = None
+    error_description: str | None = None
+    encrypted: bool = False
+
+
+def decrypt_response(token: str, private_jwk: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The JSON payload of a direct_post.jwt ``response`` JWE encrypted to ``private_jwk`` (ECDH-ES, A128GCM or
+    A256GCM; anything else refused)."""
+    if len(token) > MAX_RESPONSE_BYTES:
+        raise ResponseError("invalid_request", "response: too large")
+    try:
+        key = ECKey.import_key(dict(private_jwk))
+        # Only the algorithms HAIP names: a JWE asking for anything else is refused before any key agreement.
+        decrypted = jwe.decrypt_compact(token, key, algorithms=["ECDH-ES", *ENC_VALUES])
+    except (JoseRfcError, ValueError, TypeError, KeyError) as exc:
+        raise ResponseError("invalid_request", f"response: cannot be decrypted ({type(exc).__name__})") from exc
+    header = decrypted.protected
+    if header.get("alg") != "ECDH-ES" or header.get("enc") not in ENC_VALUES:
+        raise ResponseError("invalid_request", "response: alg must be ECDH-ES and enc A128GCM or A256GCM")
+    if "kid" in header and header["kid"] != private_jwk.get("kid"):
+        raise ResponseError("invalid_request", "response: encrypted to another key (kid)")
+    try:
+        payload = strict_json_loads(decrypted.plaintext or b"")
+    except (JoseError, ValueError) as exc:
+        raise ResponseError("invalid_request", "response: the payload is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise ResponseError("invalid_request", "response: the payload is not a JSON object")
+    return payload
+
+
+def _vp_token(value: Any) -> Mapping[str, list[Any]]:
+    if isinstance(value, str):
+        try:
+            value = strict_json_loads(value)
+        except (JoseError, ValueError) as exc:
+            raise ResponseError("invalid_request", "vp_token: not JSON") from exc
+    if not isinstance(value, dict) or not value:
+        raise ResponseError("invalid_request", "vp_token: must be a non-empty JSON object keyed by query id")
+    out: dict[str, list[Any]] = {}
+    for query_id, items in value.items():
+        if not isinstance(items, list) or not items or len(items) > MAX_PRESENTATIONS:
+            raise ResponseError("invalid_request", f"vp_token.{query_id}: must be a non-empty array of presentations")
+        out[str(query_id)] = items
+    return out
+
+
+def read_response(form: Mapping[str, str], request: PresentationRequest,
+                  private_jwk: Mapping[str, Any] | None) -> WalletResponse:
+    """Read a posted form for ``request`` (its ``response_mode`` decides which form is allowed)."""
+    if "error" in form:  # a refusal: allowed in either mode, in the clear (§8.5)
+        return WalletResponse(form.get("state"), error=form["error"][:100],
+                              error_description=(form.get("error_description") or "")[:500] or None)
+    fields: Mapping[str, Any] = form
+    encrypted = request.response_mode == "direct_post.jwt"
+    if encrypted:
+        if "vp_token" in form:
+            raise ResponseError("invalid_request", "vp_token: this request asks for an encrypted response")
+        if "response" not in form:
+            raise ResponseError("invalid_request", "response: missing")
+        if private_jwk is None:
+            raise ResponseError("server_error", "response: the request's decryption key is gone")
+        fields = decrypt_response(form["response"], private_jwk)
+        if "error" in fields:
+            return WalletResponse(_str(fields.get("state")), error=str(fields["error"])[:100], encrypted=True)
+    elif "response" in form:
+        raise ResponseError("invalid_request", "response: this request asks for direct_post")
+    if "vp_token" not in fields:
+        raise ResponseError("invalid_request", "vp_token: missing")
+    return WalletResponse(_str(fields.get("state")), _vp_token(fields["vp_token"]), encrypted=encrypted)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class PresentationOutcome:
+    """The verdict on a whole response: one report per presentation, and the DCQL evaluation."""
+
+    verdict: Verdict
+    reports: tuple[tuple[str, VerificationReport], ...]
+    query: QueryResult
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """JSON form: ``verdict``, ``query`` (satisfied, per credential query what is missing) and
+        ``presentations`` (the query id and the per-check report of each)."""
+        return {"verdict": self.verdict.value, "query": self.query.to_dict(),
+                "presentations": [{"query": q, "report": r.to_dict(lang)} for q, r in self.reports]}
+
+
+def _sd_jwt_claims(text: str, report: VerificationReport) -> Presented:
+    """The disclosed claims of an SD-JWT VC whose signature and Disclosures verified (otherwise a Presented
+    marked unverified: its claims count for nothing)."""
+    unverified = Presented(SD_JWT, {}, verified=False)
+    for check in (CheckId.SIGNATURE, CheckId.DISCLOSURES):
+        result = report.check(check)
+        if result is None or result.status is not CheckStatus.VALID:
+            return unverified
+    try:  # re-reads what verify_sd_jwt_credential verified (pure hashing; the report does not carry claims)
+        parts = split_sd_jwt(text)
+        processed = disclose(parse_jws(parts.issuer_jwt, max_length=len(text)).payload, parts.disclosures)
+    except (SdJwtError, JoseError, ValueError):
+        return unverified
+    claims = processed.claims
+    vct = claims.get("vct")
+    return Presented(SD_JWT, claims, vct if isinstance(vct, str) else None, holder_bound=_bound(report))
+
+
+def _bound(report: VerificationReport) -> bool:
+    binding = report.check(CheckId.HOLDER_BINDING)
+    return binding is not None and binding.status is CheckStatus.VALID
+
+
+def _ldp_claims(vp: Mapping[str, Any], report: VerificationReport) -> list[Presented]:
+    out = []
+    for vc, vc_report in zip([v for v in as_list(vp.get("verifiableCredential")) if isinstance(v, Mapping)],
+                             report.credentials, strict=False):
+        types = tuple(t for t in as_list(vc.get("type")) if isinstance(t, str))
+        # A credential that did not verify discloses nothing a query can count on.
+        out.append(Presented(LDP, vc, types=types, holder_bound=_bound(report),
+                             verified=vc_report.verdict is not Verdict.INVALID))
+    if not out:
+        out.append(Presented(LDP, {}, holder_bound=False, verified=False))
+    return out
+
+
+async def check_response(request: PresentationRequest, vp_token: Mapping[str, list[Any]],
+                         ports: VerificationPorts, now: datetime) -> PresentationOutcome:
+    """Verify every presentation in ``vp_token`` for ``request`` and evaluate its DCQL query."""
+    try:
+        query = parse_query(request.dcql_query)
+    except DcqlError as exc:  # stored requests were parsed when made: this is a bug, never a pass
+        raise ResponseError("server_error", f"the stored query is unusable: {exc}") from exc
+    reports: list[tuple[str, VerificationReport]] = []
+    presented: dict[str, list[Presented]] = {}
+    for query_id, items in vp_token.items():
+        cq = query.by_id(query_id)
+        for item in items:
+            if isinstance(item, str):
+                report = await verify_sd_jwt_credential(item, ports, now, nonce=request.nonce,
+                                                        audience=request.client_id)
+                if cq is not None and cq.format != SD_JWT:
+                    presented.setdefault(query_id, []).append(Presented(SD_JWT, {}, holder_bound=_bound(report)))
+                else:
+                    presented.setdefault(query_id, []).append(_sd_jwt_claims(item, report))
+            elif isinstance(item, Mapping):
+                report = await verify_presentation(item, request.nonce, request.client_id, ports, now)
+                presented.setdefault(query_id, []).extend(_ldp_claims(item, report))
+            else:
+                raise ResponseError("invalid_request", f"vp_token.{query_id}: a presentation is a string or object")
+            reports.append((query_id, report))
+    result = evaluate(query, presented)
+    verdicts = [r.verdict for _, r in reports] + [Verdict.VALID if result.satisfied else Verdict.INVALID]
+    return PresentationOutcome(combine(verdicts), tuple(reports), result)
+
+
+def json_form(outcome: PresentationOutcome, lang: str = "en") -> str:
+    """The outcome as compact JSON (what the gateway stores for the employer)."""
+    return json.dumps(outcome.to_dict(lang), separators=(",", ":"), default=str)

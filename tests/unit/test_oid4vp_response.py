@@ -1,0 +1,149 @@
+"""OpenID4VP responses: direct_post and encrypted direct_post.jwt forms, SD-JWT VC + KB-JWT and ldp_vp checked
+against this request's nonce and client_id, and the DCQL query evaluated on what was disclosed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc import jwe
+from joserfc.jwk import ECKey
+
+from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
+from microcred.crypto.did_key import verification_method_id
+from microcred.crypto.multikey import decode_ed25519_secret_key
+from microcred.oid4vp.request import PresentationRequest, build_request
+from microcred.oid4vp.response import ResponseError, check_response, decrypt_response, read_response
+from microcred.sdjwt.core import SdJwtParts, key_binding_jwt
+from microcred.sdjwt.jose import public_jwk
+from microcred.sdjwt.type_metadata import VCT
+from microcred.verification import CheckId, CheckStatus, Reason, Verdict
+from tests.harness.factories import LEARNER_DID
+from tests.harness.sd_jwt import NOW, SdWorld, make_world
+
+CLIENT_ID = "x509_san_dns:verifier.example"
+HOLDER = ec.generate_private_key(ec.SECP256R1())
+LDP_HOLDER = decode_ed25519_secret_key("z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq")  # W3C keyPair.json
+
+
+def sd_query(eqf: list[int] | None = None) -> dict[str, Any]:
+    return {"credentials": [{"id": "mc", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
+                             "claims": [{"path": ["achievement_title"]}, {"path": ["family_name"]},
+                                        {"path": ["level_of_learning_experience", "eqf_level"],
+                                         "values": eqf or [6, 7, 8]}]}]}
+
+
+def request(query: dict[str, Any], mode: str = "direct_post", jwk: dict[str, Any] | None = None) -> PresentationRequest:
+    return build_request(client_id=CLIENT_ID, response_uri="https://verifier.example/r", response_mode=mode,
+                         dcql_query=query, now=int(NOW.timestamp()), lifetime=300, encryption_jwk=jwk)
+
+
+@pytest.fixture(scope="module")
+def sd() -> SdWorld:
+    return make_world()
+
+
+def present(sd: SdWorld, req: PresentationRequest, *, withhold: tuple[str, ...] = (), aud: str = CLIENT_ID) -> str:
+    issued = sd.issue(holder_jwk=public_jwk(HOLDER))
+    chosen = tuple(d.encoded for d in issued.disclosures if d.name not in withhold)
+    parts = SdJwtParts(issued.compact.split("~")[0], chosen, None)
+    kb = key_binding_jwt(parts, HOLDER, nonce=req.nonce, aud=aud, iat=int(NOW.timestamp()))
+    return parts.without_key_binding + kb
+
+
+def checks(report: Any) -> dict[str, tuple[str, str]]:
+    return {c.id.value: (c.status.value, c.reason_code.value) for c in report.checks}
+
+
+async def test_an_sd_jwt_vc_with_chosen_disclosures_and_kb_jwt_satisfies_the_query(sd: SdWorld) -> None:
+    req = request(sd_query())
+    outcome = await check_response(req, {"mc": [present(sd, req, withhold=("given_name", "birthdate"))]},
+                                   sd.ports(), NOW)
+    assert outcome.verdict is Verdict.VALID, outcome.to_dict()
+    assert outcome.query.satisfied
+    (query_id, report), = outcome.reports
+    assert query_id == "mc" and checks(report)["holder_binding"][0] == "valid"
+    body = outcome.to_dict("pl")
+    assert body["presentations"][0]["report"]["verdict"] == "valid" and body["query"]["satisfied"] is True
+
+
+async def test_a_query_the_credential_does_not_satisfy_says_what_is_missing(sd: SdWorld) -> None:
+    req = request(sd_query(eqf=[7, 8]))
+    outcome = await check_response(req, {"mc": [present(sd, req, withhold=("family_name",))]}, sd.ports(), NOW)
+    assert outcome.verdict is Verdict.INVALID
+    assert outcome.reports[0][1].verdict is Verdict.VALID  # the credential itself is fine
+    assert outcome.query.outcomes[0].missing == ("family_name: not disclosed",
+                                                 "level_of_learning_experience.eqf_level: value not among 7, 8")
+
+
+async def test_a_kb_jwt_for_another_audience_or_request_is_refused(sd: SdWorld) -> None:
+    req = request(sd_query())
+    outcome = await check_response(req, {"mc": [present(sd, req, aud="x509_san_dns:evil.example")]}, sd.ports(), NOW)
+    assert outcome.verdict is Verdict.INVALID
+    assert checks(outcome.reports[0][1])["holder_binding"][0] == "invalid"
+    assert "no proof of possession (holder binding)" in outcome.query.outcomes[0].missing
+    other = request(sd_query())
+    outcome = await check_response(req, {"mc": [present(sd, other)]}, sd.ports(), NOW)  # another request's nonce
+    assert outcome.verdict is Verdict.INVALID and checks(outcome.reports[0][1])["holder_binding"][0] == "invalid"
+
+
+def ldp_vp(sd: SdWorld, challenge: str, domain: str) -> dict[str, Any]:
+    sd.world.publish(NOW)  # its status lists, fresh on the real clock the SD-JWT side uses
+    vp = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+          "holder": LEARNER_DID, "verifiableCredential": [sd.world.credential()]}
+    return sign_eddsa_rdfc_2022(vp, LDP_HOLDER, verification_method_id(LEARNER_DID), proof_purpose="authentication",
+                                challenge=challenge, domain=domain)
+
+
+LDP_QUERY = {"credentials": [{"id": "ob", "format": "ldp_vc",
+                              "meta": {"type_values": [["VerifiableCredential", "AchievementCredential"]]},
+                              "claims": [{"path": ["credentialSubject", "achievement", "name"]}]}]}
+
+
+async def test_an_ldp_vp_with_challenge_and_domain(sd: SdWorld) -> None:
+    req = request(LDP_QUERY)
+    outcome = await check_response(req, {"ob": [ldp_vp(sd, req.nonce, CLIENT_ID)]}, sd.ports(), NOW)
+    assert outcome.verdict is Verdict.VALID, outcome.to_dict()
+    wrong = await check_response(req, {"ob": [ldp_vp(sd, req.nonce, "x509_san_dns:evil.example")]}, sd.ports(), NOW)
+    binding = wrong.reports[0][1].check(CheckId.HOLDER_BINDING)
+    assert binding is not None and (binding.status, binding.reason_code) == (CheckStatus.INVALID,
+                                                                            Reason.DOMAIN_MISMATCH)
+    assert wrong.verdict is Verdict.INVALID and not wrong.query.satisfied
+
+
+def test_direct_post_forms() -> None:
+    req = request(sd_query())
+    read = read_response({"vp_token": json.dumps({"mc": ["a~b~"]}), "state": req.state}, req, None)
+    assert read.state == req.state and read.vp_token == {"mc": ["a~b~"]} and not read.encrypted
+    refusal = read_response({"error": "access_denied", "state": req.state}, req, None)
+    assert refusal.error == "access_denied" and refusal.vp_token is None
+    for form, member in (({"state": "s"}, "vp_token"), ({"vp_token": "[1]"}, "vp_token"),
+                         ({"vp_token": '{"mc": []}'}, "vp_token.mc"), ({"vp_token": "{"}, "vp_token"),
+                         ({"response": "x"}, "response")):
+        with pytest.raises(ResponseError) as caught:
+            read_response(form, req, None)
+        assert caught.value.error == "invalid_request" and caught.value.description.startswith(member)
+
+
+def test_direct_post_jwt_is_decrypted_and_only_haip_algorithms_are_accepted() -> None:
+    key = ECKey.generate_key("P-256", parameters={"kid": "k1", "use": "enc", "alg": "ECDH-ES"})
+    private, public = key.as_dict(private=True), key.as_dict(private=False)
+    req = request(sd_query(), "direct_post.jwt", public)
+    payload = json.dumps({"vp_token": {"mc": ["a~b~"]}, "state": req.state}).encode()
+    for enc in ("A128GCM", "A256GCM"):
+        token = jwe.encrypt_compact({"alg": "ECDH-ES", "enc": enc, "kid": "k1"}, payload, ECKey.import_key(public))
+        read = read_response({"response": token}, req, private)
+        assert read.encrypted and read.state == req.state and read.vp_token == {"mc": ["a~b~"]}
+    with pytest.raises(ResponseError, match="encrypted response"):
+        read_response({"vp_token": "{}"}, req, private)
+    other = ECKey.generate_key("P-256")
+    token = jwe.encrypt_compact({"alg": "ECDH-ES", "enc": "A128GCM"}, payload, other)
+    with pytest.raises(ResponseError, match="cannot be decrypted"):
+        read_response({"response": token}, req, private)
+    weak = jwe.encrypt_compact({"alg": "ECDH-ES", "enc": "A128CBC-HS256"}, payload, ECKey.import_key(public))
+    with pytest.raises(ResponseError):
+        decrypt_response(weak, private)
+    with pytest.raises(ResponseError, match="too large"):
+        decrypt_response("x" * 600_000, private)
