@@ -35,6 +35,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "bench.wallet_replay",
     "bench.privacy",
     "bench.sd_jwt",
+    "bench.elm",
 )
 
 

@@ -12,7 +12,8 @@ A request's document is an EDC when it is a JAdES JWS JSON serialisation (``payl
 * FORMAT: SHACL against the EC's ``EDC-generic-no-cv`` shapes (:func:`microcred.elm.shacl.validate_edc`), run only
   for a payload whose seal verified (an unsigned or broken document is invalid already and costs no SHACL), in a
   worker thread, one at a time per process and within :data:`SHACL_TIMEOUT_SECONDS` (past it: ``unknown``
-  ``TOO_COMPLEX``); the payload size is bounded by :data:`microcred.elm.jades.MAX_DOCUMENT_BYTES`.
+  ``TOO_COMPLEX``); the payload size is bounded by :data:`microcred.elm.jades.MAX_DOCUMENT_BYTES` and its
+  shape by :data:`MAX_DEPTH` / :data:`MAX_OBJECTS` / :data:`MAX_VALUES` before any JSON-LD work.
 * EU_ELEMENTS (:mod:`microcred.elm.elements`): all 11 mandatory Annex I elements present makes the EDC an EU
   micro-credential (EU_ELEMENTS and ACCREDITATION then required); an EDC lacking some does not claim to be one
   (the generic profile does not require them): ``unknown`` ``NOT_A_MICRO_CREDENTIAL`` naming what is missing.
@@ -60,6 +61,8 @@ SHACL_TIMEOUT_SECONDS = 20.0
 #: One SHACL validation at a time per event loop (pure-Python pyshacl holds the GIL anyway).
 _SHACL_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 _MAX_VIOLATIONS_SHOWN = 10
+#: JSON limits before SHACL (as the Data Integrity path's; the EC's Annex I sample has ~200 objects).
+MAX_DEPTH, MAX_OBJECTS, MAX_VALUES = 24, 2_000, 10_000
 
 
 def is_jades(document: Any) -> bool:
@@ -103,7 +106,31 @@ def _slot() -> asyncio.Semaphore:
     return slot
 
 
+def _too_complex(document: Any) -> str | None:
+    """The size limit the payload passes (None), or the one it exceeds: the limits of the Data Integrity path
+    (docs/verification.md, bounded cost), checked on the JSON before any JSON-LD or SHACL work."""
+    objects = values = 0
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"nesting deeper than {MAX_DEPTH}"
+        if isinstance(node, Mapping):
+            objects += 1
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+        else:
+            values += 1
+        if objects > MAX_OBJECTS or values > MAX_VALUES:
+            return f"more than {MAX_OBJECTS} objects or {MAX_VALUES} values"
+    return None
+
+
 async def _format(document: Mapping[str, Any]) -> CheckResult:
+    too_complex = _too_complex(document)
+    if too_complex is not None:
+        return unknown(CheckId.FORMAT, Reason.TOO_COMPLEX, field="payload", problem=too_complex)
     slot = _slot()
     await slot.acquire()
     task = asyncio.ensure_future(asyncio.to_thread(validate_edc, document))

@@ -158,3 +158,20 @@ def test_a_trusted_list_reads_its_service_identities_and_refuses_other_xml() -> 
         anchors_from_trusted_list(b"<html/>")
     with pytest.raises(TrustedListError):
         anchors_from_trusted_list(b"not xml")
+
+
+async def test_an_oversized_sealed_payload_is_not_run_through_shacl() -> None:
+    from microcred.elm.seal import seal_edc
+    from microcred.verification.edc import MAX_OBJECTS
+
+    ca = pki.create_ca("Some CA")
+    certified = pki.create_signing_cert(ca, issuer_uri="https://x.example", common_name="X")
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    key = load_pem_private_key(certified.key_pem, password=None)
+    chain = [x509.load_pem_x509_certificate(certified.cert_pem)]
+    document = {"@context": ["https://www.w3.org/2018/credentials/v1"], "id": "urn:x",
+                "credentialSubject": [{"id": f"urn:s:{n}"} for n in range(MAX_OBJECTS + 1)]}
+    sealed = seal_edc(document, key=key, chain=chain, signing_time=datetime.now(UTC))  # type: ignore[arg-type]
+    report = (await verify(sealed, World().ports())).to_dict()
+    assert _checks(report)["format"] == ("unknown", "TOO_COMPLEX") and report["verdict"] != "valid"
