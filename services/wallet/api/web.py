@@ -80,7 +80,8 @@ async def page(ctx: Context, lang: Annotated[str | None, Query()] = None,
 
 #: Download formats besides the signed JSON (which the app always offers from the credential itself): the last path
 #: segment of a ``/v1/credentials/{credential_id}/...`` route of the wallet API, and the file name suffix. A format
-#: is offered only when the running API has such a route (others add them; the app never links to a missing one).
+#: is offered only when the running API has such a route (others add them; the app never links to a missing one),
+#: and the EDC only for a credential the wallet holds in that format.
 DOWNLOADS = {"sd-jwt": ".sd-jwt", "edc": ".jsonld", "pdf": ".pdf"}
 
 
@@ -117,7 +118,7 @@ async def credential_view(request: Request, session: Learner, credential_id: str
     held = await session.ctx.holdings.one(session.account, credential_id)
     rows = _elements(dict(held.document), held.elements.to_json(), chosen)
     downloads = [{"format": fmt, "url": url.replace("{credential_id}", credential_id), "suffix": DOWNLOADS[fmt]}
-                 for fmt, url in available_downloads(request.app).items()]
+                 for fmt, url in available_downloads(request.app).items() if fmt != "edc" or held.edc_jsonld]
     return {"credential_id": credential_id, "lang": chosen, "elements": [[label, value] for label, value in rows],
             "downloads": downloads}
 
