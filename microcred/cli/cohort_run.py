@@ -190,14 +190,14 @@ def _answer_line(row: CohortRow, response: issuer_pb2.IssueCredentialsResponse) 
 
 
 async def _stream_once(stub: issuer_pb2_grpc.IssuerServiceStub, rows: Sequence[CohortRow], outcome: RunOutcome,
-                       advance: Callable[[int], None]) -> str:
+                       advance: Callable[[int], None], formats: Sequence[int] = ()) -> str:
     """Send ``rows`` once; record every answer; return why the stream ended early ('' when it did not)."""
     by_ref = {str(r.number): r for r in rows}
 
     async def requests() -> AsyncIterator[issuer_pb2.IssueCredentialsRequest]:
         for ref, row in by_ref.items():
             yield issuer_pb2.IssueCredentialsRequest(idempotency_key=row.key, credential=row.credential,
-                                                     client_reference=ref)
+                                                     client_reference=ref, formats=formats)  # type: ignore[arg-type]
 
     call = stub.IssueCredentials(requests())
     try:
@@ -218,8 +218,10 @@ async def _stream_once(stub: issuer_pb2_grpc.IssuerServiceStub, rows: Sequence[C
 
 
 async def issue_rows(target: str, tls: TlsFiles, rows: Sequence[CohortRow], *, attempts: int,
-                     advance: Callable[[int], None] = lambda n: None, backoff: float = 0.5) -> RunOutcome:
-    """Issue every buildable row, retrying transient failures up to ``attempts`` times in all."""
+                     advance: Callable[[int], None] = lambda n: None, backoff: float = 0.5,
+                     formats: Sequence[int] = ()) -> RunOutcome:
+    """Issue every buildable row, retrying transient failures up to ``attempts`` times in all; ``formats``: the
+    ``CredentialFormat`` values every row asks for besides Data Integrity."""
     outcome = RunOutcome()
     for row in rows:
         if row.credential is None:
@@ -231,7 +233,8 @@ async def issue_rows(target: str, tls: TlsFiles, rows: Sequence[CohortRow], *, a
     for attempt in range(1, attempts + 1):
         try:
             async with client_channel(target, tls) as channel:
-                note = await _stream_once(issuer_pb2_grpc.IssuerServiceStub(channel), todo, outcome, advance)
+                note = await _stream_once(issuer_pb2_grpc.IssuerServiceStub(channel), todo, outcome, advance,
+                                          formats)
         except CallerRefused as refused:
             for row in todo:
                 if row.number not in outcome.lines:

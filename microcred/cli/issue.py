@@ -54,6 +54,7 @@ from microcred.credential.cohort import (
     template_problems,
 )
 from microcred.credential.cohort_files import CohortFileError, read_cohort_file
+from microcred.gen.microcred.v1 import issuer_pb2
 from microcred.grpc_server import TlsFiles
 from microcred.model.validation import validate_micro_credential
 
@@ -150,8 +151,20 @@ def _progress(total: int, quiet: bool) -> Progress:
                     console=console, disable=quiet or total == 0)
 
 
+#: ``--format`` names of the formats a cohort can ask for besides Data Integrity.
+FORMATS = {"edc": issuer_pb2.CREDENTIAL_FORMAT_EDC, "sd-jwt": issuer_pb2.CREDENTIAL_FORMAT_SD_JWT_VC}
+
+
+def _formats(names: list[str]) -> tuple[int, ...]:
+    unknown = [n for n in names if n.lower() not in FORMATS]
+    if unknown:
+        console.print(f"[red]cannot issue:[/red] --format {unknown[0]!r} is not one of {', '.join(FORMATS)}")
+        raise typer.Exit(2)
+    return tuple(dict.fromkeys(FORMATS[n.lower()] for n in names))
+
+
 async def _run(server: str, tls_dir: Path, cert_name: str | None, prepared: PreparedCohort, attempts: int,
-               quiet: bool) -> RunOutcome:
+               quiet: bool, formats: tuple[int, ...] = ()) -> RunOutcome:
     name = client_cert_name(tls_dir, cert_name)
     tls = TlsFiles.from_dir(tls_dir, name)
     await preflight(server, tls, attempts=attempts, diagnose=lambda: tls_diagnosis(
@@ -159,7 +172,7 @@ async def _run(server: str, tls_dir: Path, cert_name: str | None, prepared: Prep
     with _progress(len(prepared.rows), quiet) as bar:
         task = bar.add_task("issue", total=len(prepared.rows))
         return await issue_rows(server, tls, prepared.rows, attempts=attempts,
-                                advance=lambda n: bar.advance(task, n))
+                                advance=lambda n: bar.advance(task, n), formats=formats)
 
 
 def _finish(summary: CohortSummary, as_json: bool, stopped: str = "") -> None:
@@ -186,6 +199,9 @@ def issue_command(
     attempts: int = typer.Option(5, "--attempts", min=1, max=20, help="tries for transient failures, with backoff"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON object on stdout"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+    formats: list[str] = typer.Option([], "--format", help="also issue every credential in this format: edc "
+                                                           "(sealed European Digital Credential, Europass) or "
+                                                           "sd-jwt (repeatable)"),
 ) -> None:
     """Issue one micro-credential per row; safe to run again after any failure.
 
@@ -218,7 +234,7 @@ def issue_command(
         console.print("[red]cannot issue:[/red] --tls-dir is required (the issuer's client certificate)")
         raise typer.Exit(2)
     try:
-        outcome = asyncio.run(_run(server, tls_dir, cert_name, prepared, attempts, quiet))
+        outcome = asyncio.run(_run(server, tls_dir, cert_name, prepared, attempts, quiet, _formats(formats)))
     except (OSError, ValueError) as exc:
         console.print(f"[red]cannot issue:[/red] {exc}")
         raise typer.Exit(2) from None

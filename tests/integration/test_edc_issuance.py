@@ -35,6 +35,7 @@ from tests.verifier_support import DictStatusSource, Limits, RunningServer
 pytestmark = pytest.mark.integration
 
 AGENCY = "agency-edc"
+TEMPLATE = Path(__file__).resolve().parents[1] / "fixtures" / "issuer" / "achievement.yaml"
 
 
 @pytest.fixture
@@ -135,3 +136,34 @@ def _ids(tmp_path: Path, credential: issuer_pb2.IssuedCredential) -> Path:
     path = tmp_path / "ids.txt"
     path.write_text(f"# the cohort\n{credential.credential_id}\n")
     return path
+
+
+async def test_a_cohort_is_issued_in_the_edc_format_with_mcred_issue(platform: tuple[IssuerHarness, bytes],
+                                                                     tmp_path: Path) -> None:
+    harness, document_ca = platform
+    issuer_id = f"uni-{uuid.uuid4().hex[:8]}"
+    await harness.onboard(AGENCY, {issuer_id: 7})
+    tls = tmp_path / "issuer-tls"
+    pki.create_client_cert(harness.ca, issuer_id, AGENCY, pki.ROLE_ISSUER).write(tls, issuer_id)
+    harness.ca.write(tls, "ca")
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text("key,full_name,email,date_of_birth,grade,grade_status\n" + "".join(
+        f"s-{n},Learner {n},learner{n}@example.org,2001-02-03,Pass,passed\n" for n in range(3)))
+    template = TEMPLATE
+    common = ["--server", harness.target, "--tls-dir", str(tls)]
+    done = await asyncio.to_thread(CliRunner().invoke, app, [
+        "issue", "--csv", str(cohort), "--template", str(template), "--format", "bogus", *common, "--quiet"])
+    assert done.exit_code == 2 and "bogus" in done.output
+    done = await asyncio.to_thread(CliRunner().invoke, app, [
+        "issue", "--csv", str(cohort), "--template", str(template), "--format", "edc", *common, "--quiet",
+        "--results", str(tmp_path / "results.csv")])
+    assert done.exit_code == 0, done.output
+    out = tmp_path / "out"
+    done = await asyncio.to_thread(CliRunner().invoke, app, [
+        "credential", "export-edc", "--out", str(out), *common])
+    assert done.exit_code == 0, done.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(manifest["exported"]) == 3 and manifest["without_edc"] == []
+    anchors = tuple(load_certificates(document_ca))
+    assert all(verify_jades((out / e["file"]).read_text(), anchors=anchors).trust == "trusted"
+               for e in manifest["exported"])
