@@ -172,7 +172,7 @@ async def verify_edc_credential(document: Mapping[str, Any], ports: Verification
         payload = json.loads(verdict.payload)
         if not isinstance(payload, dict):
             raise JadesError("the sealed payload is not a JSON object")
-    except (JadesError, ValueError) as exc:
+    except (JadesError, ValueError, TypeError, KeyError, IndexError) as exc:  # any malformed seal: named, never 5xx
         checks: tuple[CheckResult, ...] = (
             invalid(CheckId.FORMAT, Reason.MALFORMED_PROOF, problem=str(exc)[:300], format="JAdES"),
             *(unknown(c, Reason.NOT_CHECKED, problem="not a JAdES seal this verifier supports")
