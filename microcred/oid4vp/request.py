@@ -111,14 +111,16 @@ class PresentationRequest:
 
 
 def build_request(*, client_id: str, response_uri: str, response_mode: str, dcql_query: Mapping[str, Any],
-                  now: int, lifetime: int, encryption_jwk: Mapping[str, Any] | None = None) -> PresentationRequest:
-    """A new request with fresh ``request_id``, ``nonce`` and ``state``; direct_post.jwt needs ``encryption_jwk``."""
+                  now: int, lifetime: int, encryption_jwk: Mapping[str, Any] | None = None,
+                  request_id: str | None = None) -> PresentationRequest:
+    """A new request with fresh ``nonce``, ``state`` and (unless given) ``request_id``; direct_post.jwt needs
+    ``encryption_jwk``."""
     if response_mode not in RESPONSE_MODES:
         raise ValueError(f"response_mode must be one of {', '.join(RESPONSE_MODES)}")
     if response_mode == "direct_post.jwt" and not encryption_jwk:
         raise ValueError("direct_post.jwt needs the verifier's encryption key")
-    return PresentationRequest(new_token(), client_id, response_uri, response_mode, new_token(), new_token(),
-                               dcql_query, now, now + lifetime, encryption_jwk)
+    return PresentationRequest(request_id or new_token(), client_id, response_uri, response_mode, new_token(),
+                               new_token(), dcql_query, now, now + lifetime, encryption_jwk)
 
 
 def _client_metadata(request: PresentationRequest) -> dict[str, Any]:

@@ -44,8 +44,11 @@ from microcred.verification.keys import (
     DidKeyResolver,
     RegistryKeyResolver,
 )
+from services.verifier.adapters.presentation_store import PresentationStore
 from services.verifier.adapters.sources import GatewayStatusSource, PlatformUrls, WalletClient
 from services.verifier.adapters.token_status import TokenStatusHttpSource
+from services.verifier.api.presentation import presentation_router
+from services.verifier.api.presentation_service import PresentationService, client_identity
 from services.verifier.api.routes import create_gateway_app
 from services.verifier.api.trust import trust_router
 from services.verifier.api.vcapi import router as vcapi_router
@@ -105,6 +108,10 @@ def create_app(settings: Settings) -> FastAPI:
         )
         wallet = WalletClient(settings.wallet_url, http) if settings.wallet_url else None
         app.state.gateway = Gateway(ports, wallet)
+        app.state.presentations = PresentationService(  # OpenID4VP (docs/oid4vp.md)
+            PresentationStore(deps["redis"], retention=settings.oid4vp_result_retention_seconds),
+            lambda: app.state.gateway.ports, identity=client_identity(settings),
+            lifetime=settings.oid4vp_request_seconds)
         app.state.status_cache = cache
         deps["kafka_ready"] = await cache.wait_ready(30)
         ready_later = None
@@ -133,6 +140,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = create_gateway_app(settings, lifespan=lifespan, extra_routers=[trust_router(registry)])
     app.include_router(vcapi_router)  # VC-API POST /credentials/verify, /presentations/verify
+    app.include_router(presentation_router(settings.oid4vp_public_url))  # OpenID4VP verifier (issue 21)
     add_health_route(app, deps)
     # one server span per request; the per-message receive/send spans cost more than they tell
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz", exclude_spans=["receive", "send"])

@@ -33,6 +33,11 @@ Besides the shared Kafka/Redis/HTTP settings:
 * ``MICROCRED_REGISTRY_CACHE_SECONDS`` (1.0): how long registry answers (key resolution, an issuer's
   accreditations) are reused; a key rotation or an accreditation change shows within that time (0: every
   verification reads Redis).
+* OpenID4VP (docs/oid4vp.md): ``MICROCRED_OID4VP_PUBLIC_URL`` (the base URL wallets reach the gateway at;
+  default: each request's own), ``MICROCRED_OID4VP_CLIENT_HOST`` with ``MICROCRED_OID4VP_SIGNING_CERT_FILE``
+  (PEM chain, leaf first, its SAN naming the host) and ``MICROCRED_OID4VP_SIGNING_KEY_FILE``: the
+  ``x509_san_dns`` client identifier (unset: the development ``redirect_uri`` scheme, unsigned requests);
+  ``MICROCRED_OID4VP_REQUEST_SECONDS`` (300) and ``MICROCRED_OID4VP_RESULT_RETENTION_SECONDS`` (600).
 """
 
 from __future__ import annotations
@@ -78,6 +83,12 @@ class Settings(HttpServiceSettings):
     result_cache_entries: int = Field(default=20_000, ge=0)
     registry_cache_seconds: float = Field(default=1.0, ge=0)
     http_fetch_timeout_seconds: float = Field(default=2.0, gt=0)
+    oid4vp_public_url: str | None = None
+    oid4vp_client_host: str | None = None
+    oid4vp_signing_cert_file: Path | None = None
+    oid4vp_signing_key_file: Path | None = None
+    oid4vp_request_seconds: int = Field(default=300, ge=10, le=3600)
+    oid4vp_result_retention_seconds: int = Field(default=600, ge=10, le=86400)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -1,0 +1,152 @@
+"""OpenID4VP 1.0 routes of the gateway (docs/oid4vp.md has the shapes).
+
+=========================================  ==========================================================
+``POST /v1/presentation-requests``         employer: a DCQL query or a template -> request_uri, nonce,
+                                           state, the ``openid4vp://`` link, its QR code (SVG), result id
+``GET  /v1/presentation-results/{id}``     employer: pending / expired / refused / verified (+ reports)
+``GET  /oid4vp/requests/{request_id}``     wallet: the request object (``application/oauth-authz-req+jwt``)
+``POST /oid4vp/responses/{request_id}``    wallet: direct_post / direct_post.jwt form
+=========================================  ==========================================================
+
+The employer endpoints answer problem+json; the wallet endpoints answer OAuth errors (``error``,
+``error_description``) as OpenID4VP requires. Handlers reach :class:`~.presentation_service.PresentationService`
+through ``request.app.state.presentations``.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Literal
+from urllib.parse import parse_qs
+
+import segno
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from microcred.oid4vp.dcql import DcqlError
+from microcred.oid4vp.request import REQUEST_TYP
+from microcred.oid4vp.response import MAX_RESPONSE_BYTES, ResponseError
+from services.verifier.api.presentation_service import PresentationService, RequestGone, RequestUnknown
+from services.verifier.api.problems import problem
+
+__all__ = ["CreateRequestIn", "CreatedRequestOut", "presentation_router", "qr_svg"]
+
+def _id() -> Any:
+    """A path id (one Path object per parameter: FastAPI binds each to its parameter's name)."""
+    return Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+class CreateRequestIn(BaseModel):
+    """An employer's request: a DCQL query or a template name, and how the wallet answers."""
+
+    dcql_query: dict[str, Any] | None = Field(default=None, description="a DCQL query (OpenID4VP 1.0 §6)")
+    template: str | None = Field(default=None, max_length=64,
+                                 description="micro-credential, micro-credential-eqf6 or open-badge")
+    response_mode: Literal["direct_post", "direct_post.jwt"] = Field(
+        default="direct_post.jwt", description="direct_post.jwt: the answer encrypted to this request's key (HAIP)")
+
+
+class CreatedRequestOut(BaseModel):
+    """What the employer shows the learner (link or QR code) and polls (result_url)."""
+
+    request_id: str
+    client_id: str
+    request_uri: str
+    nonce: str
+    state: str
+    response_mode: str
+    expires_at: int
+    link: str = Field(description="openid4vp://?client_id=...&request_uri=...")
+    qr_svg: str = Field(description="the link as a QR code, an SVG document")
+    result_id: str
+    result_url: str
+
+
+def qr_svg(link: str) -> str:
+    """The link as an SVG QR code (segno; error correction M, a scale a phone camera reads from a screen)."""
+    out = io.BytesIO()
+    segno.make(link, error="m").save(out, kind="svg", scale=4, border=2, title="OpenID4VP request")
+    return out.getvalue().decode()
+
+
+def _service(request: Request) -> PresentationService:
+    service: PresentationService = request.app.state.presentations
+    return service
+
+
+def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
+    return JSONResponse({"error": error, "error_description": description}, status_code=status, headers=_NO_STORE)
+
+
+def presentation_router(public_url: str | None = None) -> APIRouter:
+    """The routes; ``public_url``: the base URL wallets reach the gateway at (default: the request's own)."""
+    router = APIRouter(tags=["OpenID4VP"])
+
+    def base(request: Request) -> str:
+        return public_url or str(request.base_url)
+
+    @router.post("/v1/presentation-requests", status_code=201, response_model=CreatedRequestOut)
+    async def create(body: CreateRequestIn, request: Request) -> Any:
+        """Create an OpenID4VP presentation request (signed request object by reference)."""
+        try:
+            made = await _service(request).create(base(request), query=body.dcql_query, template_name=body.template,
+                                                  response_mode=body.response_mode)
+        except DcqlError as exc:
+            return problem(400, exc.problem, code="invalid-dcql-query", field=exc.field)
+        r = made.request
+        result_url = f"{base(request).rstrip('/')}/v1/presentation-results/{made.result_id}"
+        return JSONResponse(CreatedRequestOut(
+            request_id=r.request_id, client_id=r.client_id, request_uri=made.request_uri, nonce=r.nonce,
+            state=r.state, response_mode=r.response_mode, expires_at=r.expires_at, link=made.link,
+            qr_svg=qr_svg(made.link), result_id=made.result_id, result_url=result_url).model_dump(),
+            status_code=201, headers=_NO_STORE)
+
+    @router.get("/v1/presentation-results/{result_id}")
+    async def result(request: Request, result_id: str = _id()) -> Any:
+        """The result of a request: ``pending``, ``expired``, ``refused`` (the wallet's error) or ``verified``
+        (``en``/``pl``: the verdict, the DCQL evaluation and a per-check report per presentation)."""
+        try:
+            found = await _service(request).result(result_id)
+        except RequestUnknown:
+            return problem(404, "no such presentation result (unknown, or past its retention)",
+                           code="unknown-presentation-result")
+        return JSONResponse(found, headers=_NO_STORE)
+
+    @router.get("/oid4vp/requests/{request_id}", response_class=Response,
+                responses={200: {"content": {f"application/{REQUEST_TYP}": {}}}})
+    async def request_object(request: Request, request_id: str = _id()) -> Response:
+        """The request object a wallet fetches at ``request_uri``."""
+        try:
+            token = await _service(request).request_object(request_id)
+        except RequestUnknown:
+            return _oauth_error(404, "invalid_request_uri", "unknown request")
+        except RequestGone:
+            return _oauth_error(410, "invalid_request_uri", "the request expired")
+        return Response(token, media_type=f"application/{REQUEST_TYP}", headers=_NO_STORE)
+
+    @router.post("/oid4vp/responses/{request_id}")
+    async def response(request: Request, request_id: str = _id()) -> Any:
+        """A wallet's authorization response (``application/x-www-form-urlencoded``)."""
+        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            return _oauth_error(400, "invalid_request", "the response must be application/x-www-form-urlencoded")
+        body = await request.body()
+        if len(body) > MAX_RESPONSE_BYTES:
+            return _oauth_error(400, "invalid_request", "the response is too large")
+        try:
+            parsed = parse_qs(body.decode("ascii"), max_num_fields=8, strict_parsing=True)
+        except (UnicodeDecodeError, ValueError):
+            return _oauth_error(400, "invalid_request", "the body is not a form")
+        if any(len(v) != 1 for v in parsed.values()):
+            return _oauth_error(400, "invalid_request", "a form member is repeated")
+        form = {k: v[0] for k, v in parsed.items()}
+        try:
+            await _service(request).answer(request_id, form)
+        except ResponseError as exc:
+            return _oauth_error(400, exc.error, exc.description)
+        return JSONResponse({}, headers=_NO_STORE)
+
+    return router

@@ -1,0 +1,193 @@
+"""The gateway's OpenID4VP verifier: create a request, serve its request object, take the wallet's answer, and
+give the employer the result. Protocol rules are :mod:`microcred.oid4vp` (pure); this module orders them
+around the Redis store (:class:`~services.verifier.adapters.presentation_store.PresentationStore`).
+
+Security properties (issue 21): every id, nonce and state is 256 random bits; a request is answered once
+(``SET NX`` in Redis, so across replicas), a second answer is refused as a replay; an answer must name the
+request's ``state`` and its presentations the request's ``nonce`` and ``client_id`` (KB-JWT ``nonce``/``aud``,
+``ldp_vp`` ``challenge``/``domain``); requests expire; nothing of a response body is ever logged (the log lines
+below name only ids and outcome codes).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path as PathType
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc.jwk import ECKey
+
+from microcred.oid4vp.dcql import DcqlError, parse_query
+from microcred.oid4vp.request import (
+    ClientIdentity,
+    PresentationRequest,
+    authorization_link,
+    build_request,
+    new_token,
+    request_object,
+)
+from microcred.oid4vp.response import ResponseError, check_response, read_response
+from microcred.oid4vp.templates import template
+from microcred.sdjwt.x5c import x5c_header
+from microcred.verification.checks import CheckId, CheckStatus
+from microcred.verification.ports import VerificationPorts
+from services.verifier.adapters.presentation_store import PresentationStore, StoredRequest
+
+__all__ = ["CreatedRequest", "PresentationService", "RequestGone", "RequestUnknown", "client_identity"]
+
+log = logging.getLogger(__name__)
+
+
+class RequestUnknown(LookupError):
+    """No such request (or result)."""
+
+
+class RequestGone(LookupError):
+    """The request expired."""
+
+
+@dataclass(frozen=True)
+class CreatedRequest:
+    """What the employer gets back when creating a request."""
+
+    request: PresentationRequest
+    request_uri: str
+    link: str
+    result_id: str
+
+
+def _encryption_key() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A fresh ephemeral P-256 key for one direct_post.jwt response: (public JWK for client_metadata, private)."""
+    key = ECKey.generate_key("P-256", parameters={"kid": new_token()[:16], "use": "enc", "alg": "ECDH-ES"})
+    return dict(key.as_dict(private=False)), dict(key.as_dict(private=True))
+
+
+class PresentationService:
+    """The OpenID4VP verifier flows over a store, the verification ports and this gateway's identity."""
+
+    def __init__(self, store: PresentationStore, ports: Callable[[], VerificationPorts], *,
+                 identity: ClientIdentity | None, lifetime: int = 300,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``identity``: the x509_san_dns identity, or None for the development ``redirect_uri`` scheme."""
+        self.store, self.ports, self.identity, self.lifetime, self.clock = store, ports, identity, lifetime, clock
+
+    def _identity(self, request: PresentationRequest) -> ClientIdentity:
+        return self.identity or ClientIdentity.redirect_uri(request.response_uri)
+
+    async def create(self, base_url: str, *, query: Mapping[str, Any] | None, template_name: str | None,
+                     response_mode: str) -> CreatedRequest:
+        """A new request (``query``, or the named template) answered at ``base_url``; raises
+        :class:`~microcred.oid4vp.dcql.DcqlError` naming the field, or ValueError."""
+        if (query is None) == (template_name is None):
+            raise DcqlError("dcql_query", "give either dcql_query or template")
+        if template_name is not None:
+            query = template(template_name)
+            if query is None:
+                raise DcqlError("template", "unknown template")
+        parse_query(query)
+        assert query is not None
+        now = int(self.clock())
+        public = private = None
+        if response_mode == "direct_post.jwt":
+            public, private = _encryption_key()
+        request_id = new_token()
+        base = base_url.rstrip("/")
+        response_uri = f"{base}/oid4vp/responses/{request_id}"
+        client_id = self.identity.client_id if self.identity else f"redirect_uri:{response_uri}"
+        request = build_request(client_id=client_id, response_uri=response_uri, response_mode=response_mode,
+                                dcql_query=query, now=now, lifetime=self.lifetime, encryption_jwk=public,
+                                request_id=request_id)
+        stored = StoredRequest(request, new_token(), private)
+        await self.store.create(stored, now)
+        request_uri = f"{base}/oid4vp/requests/{request_id}"
+        log.info("presentation request created", extra={"request_id": request_id[:8], "mode": response_mode})
+        return CreatedRequest(request, request_uri, authorization_link(client_id, request_uri), stored.result_id)
+
+    async def _live(self, request_id: str) -> StoredRequest:
+        stored = await self.store.get(request_id)
+        if stored is None:
+            raise RequestUnknown(request_id)
+        if self.clock() >= stored.request.expires_at:
+            raise RequestGone(request_id)
+        return stored
+
+    async def request_object(self, request_id: str) -> str:
+        """The request object JWT at ``request_uri``."""
+        stored = await self._live(request_id)
+        return request_object(stored.request, self._identity(stored.request))
+
+    async def answer(self, request_id: str, form: Mapping[str, str]) -> dict[str, Any]:
+        """Take a wallet's posted form; returns the stored result, raises :class:`ResponseError` (OAuth error
+        code and reason) for what is refused. A refused answer changes nothing, except a wrong ``aud`` or
+        ``nonce`` in an otherwise well-formed answer: it spends the request (a replay attempt) and the employer
+        sees why."""
+        try:
+            stored = await self._live(request_id)
+        except RequestUnknown:
+            raise ResponseError("invalid_request", "unknown request") from None
+        except RequestGone:
+            raise ResponseError("invalid_request", "the request expired") from None
+        request = stored.request
+        response = read_response(form, request, stored.private_jwk)
+        if response.state != request.state:
+            raise ResponseError("invalid_request", "state: does not match this request")
+        if not await self.store.claim(request_id, request.expires_at - int(self.clock()) + 60):
+            log.warning("presentation replay refused", extra={"request_id": request_id[:8]})
+            raise ResponseError("invalid_request", "the request was already answered (replay)")
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        if response.error is not None:
+            result: dict[str, Any] = {"status": "refused", "request_id": request_id, "error": response.error,
+                      "error_description": response.error_description, "answered_at": now.isoformat()}
+            await self.store.finish(stored, result)
+            log.info("presentation refused by the wallet", extra={"request_id": request_id[:8]})
+            return result
+        assert response.vp_token is not None
+        outcome = await check_response(request, response.vp_token, self.ports(), now)
+        result = {"status": "verified", "request_id": request_id, "answered_at": now.isoformat(),
+                  "encrypted": response.encrypted, "en": outcome.to_dict("en"), "pl": outcome.to_dict("pl")}
+        await self.store.finish(stored, result)
+        log.info("presentation verified", extra={"request_id": request_id[:8], "verdict": outcome.verdict.value})
+        for _, report in outcome.reports:
+            binding = report.check(CheckId.HOLDER_BINDING)
+            if binding is not None and binding.status is CheckStatus.INVALID:
+                raise ResponseError("invalid_request", f"holder binding: {binding.reason_code.value} "
+                                    "(the presentation is not bound to this request's nonce and client_id)")
+        return result
+
+    async def result(self, result_id: str) -> dict[str, Any]:
+        """What the employer polls (``pending``, ``expired``, ``refused`` or ``verified``)."""
+        found = await self.store.result(result_id)
+        if found is None:
+            raise RequestUnknown(result_id)
+        if found.get("status") == "pending" and self.clock() >= int(found.get("expires_at", 0)):
+            found["status"] = "expired"
+        return found
+
+
+class _IdentitySettings(Protocol):
+    oid4vp_client_host: str | None
+    oid4vp_signing_cert_file: PathType | None
+    oid4vp_signing_key_file: PathType | None
+
+
+def client_identity(settings: _IdentitySettings) -> ClientIdentity | None:
+    """The x509_san_dns identity the settings name (all three set), None for the development scheme; a partial
+    or unusable configuration fails start-up rather than silently falling back."""
+    named = (settings.oid4vp_client_host, settings.oid4vp_signing_cert_file, settings.oid4vp_signing_key_file)
+    if not any(named):
+        return None
+    if not all(named):
+        raise ValueError("OpenID4VP x509_san_dns needs MICROCRED_OID4VP_CLIENT_HOST, _SIGNING_CERT_FILE and "
+                         "_SIGNING_KEY_FILE together")
+    assert settings.oid4vp_signing_cert_file and settings.oid4vp_signing_key_file and settings.oid4vp_client_host
+    key = serialization.load_pem_private_key(settings.oid4vp_signing_key_file.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError("the OpenID4VP signing key must be an EC key")
+    chain = x5c_header([settings.oid4vp_signing_cert_file.read_bytes()])  # leaf first, as the file lists them
+    return ClientIdentity.x509_san_dns(settings.oid4vp_client_host, key, chain)

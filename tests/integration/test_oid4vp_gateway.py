@@ -1,0 +1,216 @@
+"""The gateway as an OpenID4VP 1.0 verifier over real sockets, with real Redis (and the Kafka it consumes),
+answered by the test wallet written from the spec (tests/harness/oid4vp_wallet.py).
+
+The SD-JWT VC issuer's CA is the gateway's x509 trust anchor; the issuer is not in this gateway's registry and
+its status list is not reachable, so those checks read unknown/invalid (never valid) and the tests assert the
+checks this protocol is about: the issuer's signature and Disclosures, holder binding to this request's nonce
+and client_id, and the DCQL evaluation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from microcred import pki
+from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
+from microcred.crypto.did_key import verification_method_id
+from microcred.crypto.multikey import decode_ed25519_secret_key
+from microcred.sdjwt.jose import public_jwk
+from microcred.sdjwt.type_metadata import VCT
+from services.verifier.app import create_app
+from services.verifier.config import Settings
+from tests.conftest import Infrastructure
+from tests.harness.factories import LEARNER_DID
+from tests.harness.oid4vp_wallet import FetchedRequest, TestWallet, sd_jwt_presentation
+from tests.harness.sd_jwt import SdWorld, make_world
+from tests.harness.waiting import eventually
+from tests.verifier_support import RunningServer
+
+pytestmark = pytest.mark.integration
+
+LDP_HOLDER = decode_ed25519_secret_key("z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq")  # W3C keyPair.json
+HOST = "verifier.test"
+
+
+@dataclass
+class Stack:
+    url: str
+    http: httpx.AsyncClient
+    wallet: TestWallet
+    sd: SdWorld
+    holder: ec.EllipticCurvePrivateKey
+
+    async def create(self, **body: Any) -> dict[str, Any]:
+        response = await self.http.post(f"{self.url}/v1/presentation-requests", json=body)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    async def result(self, created: dict[str, Any]) -> dict[str, Any]:
+        response = await self.http.get(created["result_url"])
+        assert response.status_code == 200, response.text
+        found: dict[str, Any] = response.json()
+        return found
+
+    def credential(self) -> str:
+        return self.sd.issue(holder_jwk=public_jwk(self.holder)).compact
+
+
+def _settings(infrastructure: Infrastructure, tmp: Path, **extra: Any) -> Settings:
+    tag = uuid.uuid4().hex[:8]
+    return Settings(kafka_bootstrap=infrastructure.kafka_bootstrap, redis_url=infrastructure.redis_url, http_port=0,
+                    environment="test", registry_namespace=f"vreg-{tag}", registry_group=f"vreg-{tag}",
+                    rate_limit_per_second=1e6, rate_limit_burst=1_000_000, **extra)
+
+
+@pytest.fixture
+async def stack(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator[Stack]:
+    sd = make_world()
+    anchors = tmp_path / "anchors.pem"
+    anchors.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in sd.anchors))
+    now = dt.datetime.now(dt.UTC)
+    ca = pki.create_ca("Platform CA", not_before=now - dt.timedelta(days=1))
+    cert = pki.create_signing_cert(ca, issuer_uri=f"https://{HOST}", common_name="Verifier gateway",
+                                   not_before=now - dt.timedelta(days=1))
+    cert_file, key_file = cert.write(tmp_path, "verifier")
+    settings = _settings(infrastructure, tmp_path, x509_trust_anchors_file=anchors, oid4vp_client_host=HOST,
+                         oid4vp_signing_cert_file=cert_file, oid4vp_signing_key_file=key_file)
+    async with RunningServer(create_app(settings), proxy_headers=False) as server, \
+            httpx.AsyncClient(timeout=30) as http:
+        wallet = TestWallet(http, x509.load_pem_x509_certificate(ca.cert_pem))
+        yield Stack(server.url, http, wallet, sd, ec.generate_private_key(ec.SECP256R1()))
+
+
+def checks(report: dict[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["status"] for c in report["checks"]}
+
+
+QUERY = {"credentials": [{"id": "mc", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
+                          "claims": [{"path": ["achievement_title"]}, {"path": ["family_name"]},
+                                     {"path": ["level_of_learning_experience", "eqf_level"], "values": [6, 7, 8]}]}]}
+
+
+async def present_sd(stack: Stack, request: FetchedRequest, **kwargs: Any) -> str:
+    return sd_jwt_presentation(stack.credential(), stack.holder, nonce=kwargs.pop("nonce", request.nonce),
+                               aud=kwargs.pop("aud", request.client_id), **kwargs)
+
+
+async def test_sd_jwt_vc_with_chosen_disclosures_over_an_encrypted_response(stack: Stack) -> None:
+    created = await stack.create(dcql_query=QUERY)  # direct_post.jwt by default (HAIP)
+    assert created["link"].startswith("openid4vp://?") and created["qr_svg"].lstrip().startswith("<?xml")
+    assert (await stack.result(created))["status"] == "pending"
+    request = await stack.wallet.fetch(created["link"])
+    assert request.client_id == f"x509_san_dns:{HOST}" and request.claims["response_mode"] == "direct_post.jwt"
+    assert request.nonce == created["nonce"] and request.dcql_query == QUERY
+    vp = await present_sd(stack, request, withhold=("given_name", "birthdate"))
+    response = await stack.wallet.answer(request, {"mc": [vp]}, enc="A256GCM")
+    assert response.status_code == 200, response.text
+    result = await stack.result(created)
+    assert result["status"] == "verified" and result["encrypted"] is True
+    body = result["en"]
+    assert body["query"]["satisfied"] is True, body["query"]
+    report = body["presentations"][0]["report"]
+    assert {k: checks(report)[k] for k in ("signature", "disclosures", "holder_binding", "issuer_identity")} == {
+        "signature": "valid", "disclosures": "valid", "holder_binding": "valid", "issuer_identity": "valid"}
+    assert body["verdict"] != "valid"  # accreditation and status could not be established here: never valid
+    assert result["pl"]["presentations"][0]["report"]["verdict_message"] != report["verdict_message"]
+
+
+async def test_a_query_the_credential_does_not_satisfy_names_what_is_missing(stack: Stack) -> None:
+    query = json.loads(json.dumps(QUERY))
+    query["credentials"][0]["claims"][2]["values"] = [7, 8]
+    created = await stack.create(dcql_query=query, response_mode="direct_post")
+    request = await stack.wallet.fetch(created["link"])
+    response = await stack.wallet.answer(request, {"mc": [await present_sd(stack, request, withhold=("family_name",))]})
+    assert response.status_code == 200, response.text
+    body = (await stack.result(created))["en"]
+    assert body["verdict"] == "invalid" and body["query"]["satisfied"] is False
+    assert body["query"]["credentials"][0]["missing"] == [
+        "family_name: not disclosed", "level_of_learning_experience.eqf_level: value not among 7, 8"]
+
+
+async def test_replays_wrong_state_and_wrong_aud_are_refused_with_reasons(stack: Stack) -> None:
+    created = await stack.create(dcql_query=QUERY, response_mode="direct_post")
+    request = await stack.wallet.fetch(created["link"])
+    vp = await present_sd(stack, request)
+    wrong_state = await stack.wallet.answer(request, {"mc": [vp]}, state="not-the-state")
+    assert wrong_state.status_code == 400
+    assert wrong_state.json() == {"error": "invalid_request", "error_description": "state: does not match this request"}
+    assert (await stack.result(created))["status"] == "pending"  # a refused answer changes nothing
+    first = await stack.wallet.answer(request, {"mc": [vp]})
+    assert first.status_code == 200, first.text
+    replay = await stack.wallet.answer(request, {"mc": [vp]})
+    assert replay.status_code == 400 and "already answered (replay)" in replay.json()["error_description"]
+
+    other = await stack.create(dcql_query=QUERY, response_mode="direct_post")
+    other_request = await stack.wallet.fetch(other["link"])
+    stolen = await stack.wallet.answer(other_request, {"mc": [vp]})  # bound to the first request's nonce
+    assert stolen.status_code == 400 and "holder binding" in stolen.json()["error_description"]
+
+    third = await stack.create(dcql_query=QUERY, response_mode="direct_post")
+    third_request = await stack.wallet.fetch(third["link"])
+    wrong_aud = await stack.wallet.answer(third_request, {"mc": [await present_sd(
+        stack, third_request, aud="x509_san_dns:evil.example")]})
+    assert wrong_aud.status_code == 400 and "holder binding" in wrong_aud.json()["error_description"]
+    report = (await stack.result(third))["en"]["presentations"][0]["report"]
+    assert checks(report)["holder_binding"] == "invalid"
+
+
+async def test_an_ldp_vp_with_challenge_and_domain(stack: Stack) -> None:
+    created = await stack.create(template="open-badge", response_mode="direct_post")
+    request = await stack.wallet.fetch(created["link"])
+    vp = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+          "holder": LEARNER_DID, "verifiableCredential": [stack.sd.world.credential()]}
+    signed = sign_eddsa_rdfc_2022(vp, LDP_HOLDER, verification_method_id(LEARNER_DID), proof_purpose="authentication",
+                                  challenge=request.nonce, domain=request.client_id)
+    response = await stack.wallet.answer(request, {"open_badge": [signed]})
+    assert response.status_code == 200, response.text
+    body = (await stack.result(created))["en"]
+    assert body["query"]["satisfied"] is True, body
+    assert checks(body["presentations"][0]["report"])["holder_binding"] == "valid"
+
+
+async def test_a_refusal_bad_queries_and_unknown_requests(stack: Stack) -> None:
+    created = await stack.create(template="micro-credential-eqf6")
+    request = await stack.wallet.fetch(created["link"])
+    refused = await stack.wallet.refuse(request)
+    assert refused.status_code == 200
+    assert (await stack.result(created))["status"] == "refused"
+    bad = await stack.http.post(f"{stack.url}/v1/presentation-requests",
+                                json={"dcql_query": {"credentials": [{"id": "x", "format": "jwt_vc_json"}]}})
+    assert bad.status_code == 400 and bad.json()["field"] == "credentials[0].format"
+    missing = await stack.http.get(f"{stack.url}/oid4vp/requests/{'A' * 43}")
+    assert missing.status_code == 404 and missing.json()["error"] == "invalid_request_uri"
+
+
+async def test_an_expired_request_is_refused(infrastructure: Infrastructure, tmp_path: Path) -> None:
+    settings = _settings(infrastructure, tmp_path, oid4vp_request_seconds=10)
+    async with RunningServer(create_app(settings), proxy_headers=False) as server, \
+            httpx.AsyncClient(timeout=30) as http:
+        response = await http.post(f"{server.url}/v1/presentation-requests", json={"template": "micro-credential"})
+        assert response.status_code == 201, response.text
+        created = response.json()
+        wallet = TestWallet(http)
+        request = await wallet.fetch(created["link"])  # redirect_uri scheme: unsigned
+        assert request.client_id.startswith("redirect_uri:") and request.header["alg"] == "none"
+
+        async def expired() -> bool:
+            return (await http.get(created["result_url"])).json()["status"] == "expired"
+
+        await eventually(expired, timeout=60)
+        late = await wallet.answer(request, {"micro_credential": ["x~"]})
+        assert late.status_code == 400 and late.json()["error_description"] == "the request expired"
+        gone = await http.get(request.claims["response_uri"].replace("/responses/", "/requests/"))
+        assert gone.status_code == 410
