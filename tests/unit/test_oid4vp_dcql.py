@@ -138,3 +138,12 @@ def test_credential_sets_and_ldp_type_values() -> None:
     assert not wrong.satisfied
     assert wrong.missing == ("credential set 1: none of the options sd | ldp was met",)
     assert wrong.outcomes[1].missing[0].startswith("type is not one of")
+
+
+def test_every_template_is_a_valid_query_and_eqf6_means_six_to_eight() -> None:
+    from microcred.oid4vp.templates import TEMPLATES, template
+
+    for name, query in TEMPLATES.items():
+        assert parse_query(query).credentials, name
+    eqf = parse_query(template("micro-credential-eqf6")).credentials[0].claims[-1]
+    assert eqf.values == (6, 7, 8) and template("nope") is None
