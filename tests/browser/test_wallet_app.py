@@ -35,10 +35,12 @@ from tests.browser.test_wallet_page import TOKEN_KEY, credential_in_api, start_w
 from tests.conftest import Infrastructure
 from tests.harness.wallet.credentials import TestIssuer
 from tests.harness.wallet.oidc import LocalOidcProvider
+from tests.integration.test_edc_wallet import _seal as seal_for_wallet
 
 pytestmark = pytest.mark.integration
 
 TITLE = "Data literacy"
+EDC_TITLE = "Europass ready"
 A1, A2 = "https://uniz.example/achievements/a1", "https://uniz.example/achievements/a2"
 WORDS = {"en": {"title": "Title", "h1": "My micro-credentials", "active": "Active", "withdrawn": "Withdrawn",
                 "bar": "5 of 10 ECTS", "country": "Ireland"},
@@ -144,12 +146,17 @@ async def test_learner_journey_in_english_and_polish(infrastructure: Infrastruct
     unique = uuid.uuid4().hex[:10]
     await ensure_topics(infrastructure.kafka_bootstrap, topics=WALLET_TOPICS, prefix=f"t{unique}.")
     email = f"ola-{unique}@example.org"
-    issued = TestIssuer.new("issuer-uw").issue(email=email, title=TITLE, achievement_id=A1, ects="5")
+    issuer = TestIssuer.new("issuer-uw")
+    issued = issuer.issue(email=email, title=TITLE, achievement_id=A1, ects="5")
+    with_edc = issuer.issue(email=email, title=EDC_TITLE, achievement_id="https://uniz.example/achievements/e1")
+    sealed = seal_for_wallet(with_edc)
+    with_edc.event.edc_jsonld = sealed
     publisher = KafkaEventPublisher(infrastructure.kafka_bootstrap, client_id="browser-wallet-app")
     await publisher.start()
     try:
-        await publisher.publish(f"t{unique}.{CREDENTIALS.name}", issued.credential_id,
-                                new_envelope(issued.event, subject=issued.credential_id))
+        for one in (issued, with_edc):
+            await publisher.publish(f"t{unique}.{CREDENTIALS.name}", one.credential_id,
+                                    new_envelope(one.event, subject=one.credential_id))
     finally:
         await publisher.stop()
     provider = LocalOidcProvider()
@@ -178,6 +185,7 @@ async def test_learner_journey_in_english_and_polish(infrastructure: Infrastruct
         WebDriverWait(browser, 30).until(lambda d: d.execute_script(f"return sessionStorage.getItem('{TOKEN_KEY}')"))
         bearer = str(browser.execute_script(f"return sessionStorage.getItem('{TOKEN_KEY}')"))
         assert await credential_in_api(port, bearer, TITLE, timeout=150.0), "the credential never reached the API"
+        assert await credential_in_api(port, bearer, EDC_TITLE, timeout=150.0), "the EDC one never reached the API"
 
         async def progress_known() -> bool:
             async with httpx.AsyncClient(headers={"Authorization": f"Bearer {bearer}"}) as http:
@@ -191,6 +199,24 @@ async def test_learner_journey_in_english_and_polish(infrastructure: Infrastruct
 
         for lang, keyboard in (("en", False), ("pl", True)):  # the Polish journey keyboard-only
             await _journey(browser, base, lang, issued, offered, downloads, port, keyboard)
+
+        # a credential held as an EDC offers the sealed .jsonld too, and it is what the issuer sealed
+        browser.get(f"{base}/?lang=en")
+        wait = WebDriverWait(browser, 60)
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {bearer}"}) as http:
+            listed = (await http.get(f"{base}/v1/credentials")).json()["credentials"]
+            view = (await http.get(f"{base}/app/view/{with_edc.credential_id}")).json()
+        assert [c.get("edc", False) for c in listed if c["credential_id"] == with_edc.credential_id] == [True]
+        assert [d["format"] for d in view["downloads"]] == ["edc"], view
+        rows = "#credentials tbody tr"
+        wait.until(lambda d: any(EDC_TITLE in r.text for r in d.find_elements(By.CSS_SELECTOR, rows)))
+        row = next(r for r in browser.find_elements(By.CSS_SELECTOR, rows) if EDC_TITLE in r.text)
+        row.find_element(By.CSS_SELECTOR, "a.open").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#downloads button[data-format=edc]"))
+        before = set(_downloads(downloads, ".jsonld"))
+        browser.find_element(By.CSS_SELECTOR, "#downloads button[data-format=edc]").click()
+        saved = wait_until(lambda: set(_downloads(downloads, ".jsonld")) - before, "the EDC download")
+        assert next(iter(saved)).read_text() == sealed
 
         browser.set_window_size(375, 812)  # a phone
         browser.get(f"{base}/?lang=pl")

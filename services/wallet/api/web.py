@@ -30,7 +30,6 @@ from typing import Annotated, Any
 import segno
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
@@ -86,14 +85,14 @@ DOWNLOADS = {"sd-jwt": ".sd-jwt", "edc": ".jsonld", "pdf": ".pdf"}
 
 
 def available_downloads(app: FastAPI) -> dict[str, str]:
-    """Format -> URL template (``{credential_id}`` to fill) of the download routes the API has."""
+    """Format -> URL template (``{credential_id}`` to fill) of the download routes the API publishes (its OpenAPI
+    document, built once: included routers are not flattened into ``app.routes`` in this FastAPI)."""
     found: dict[str, str] = {}
-    for route in app.routes:
-        if isinstance(route, APIRoute) and "GET" in (route.methods or ()) and route.path_format.startswith(
-                "/v1/credentials/{credential_id}/"):
-            last = route.path_format.rsplit("/", 1)[1]
+    for path, operations in app.openapi().get("paths", {}).items():
+        if path.startswith("/v1/credentials/{credential_id}/") and "get" in operations:
+            last = path.rsplit("/", 1)[1]
             if last in DOWNLOADS:
-                found[last] = route.path_format.lstrip("/")
+                found[last] = path.lstrip("/")
     return found
 
 

@@ -14,7 +14,7 @@
 
   function say(text) { $("status").textContent = text; }
 
-  async function api(path, options) {
+  async function api(path, options, asFile) {
     const opts = Object.assign({ headers: {} }, options || {});
     opts.headers = Object.assign({ Authorization: "Bearer " + token() }, opts.headers);
     const response = await fetch(path, opts);
@@ -25,7 +25,7 @@
       throw new Error(detail);
     }
     const type = response.headers.get("content-type") || "";
-    return type.includes("json") ? response.json() : response.blob();
+    return !asFile && type.includes("json") ? response.json() : response.blob();
   }
 
   function cell(row, text) { const td = document.createElement("td"); td.textContent = text; row.appendChild(td); return td; }
@@ -126,8 +126,7 @@
 
   async function download(url, filename) {
     try {
-      const blob = await api(url);
-      saveBlob(blob, filename);
+      saveBlob(await api(url, {}, true), filename);  // a file as served, even when it is JSON (EDC .jsonld)
     } catch (e) { say(t("error") + " " + e.message); }
   }
 
