@@ -48,6 +48,7 @@ from services.verifier.adapters.presentation_store import PresentationStore
 from services.verifier.adapters.sources import GatewayStatusSource, PlatformUrls, WalletClient
 from services.verifier.adapters.token_status import TokenStatusHttpSource
 from services.verifier.api.presentation import presentation_router
+from services.verifier.api.presentation_pages import presentation_pages_router
 from services.verifier.api.presentation_service import PresentationService, client_identity
 from services.verifier.api.routes import create_gateway_app
 from services.verifier.api.trust import trust_router
@@ -141,6 +142,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = create_gateway_app(settings, lifespan=lifespan, extra_routers=[trust_router(registry)])
     app.include_router(vcapi_router)  # VC-API POST /credentials/verify, /presentations/verify
     app.include_router(presentation_router(settings.oid4vp_public_url))  # OpenID4VP verifier (issue 21)
+    app.include_router(presentation_pages_router(settings.oid4vp_public_url))  # the employer's OpenID4VP pages
     add_health_route(app, deps)
     # one server span per request; the per-message receive/send spans cost more than they tell
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz", exclude_spans=["receive", "send"])

@@ -214,3 +214,25 @@ async def test_an_expired_request_is_refused(infrastructure: Infrastructure, tmp
         assert late.status_code == 400 and late.json()["error_description"] == "the request expired"
         gone = await http.get(request.claims["response_uri"].replace("/responses/", "/requests/"))
         assert gone.status_code == 410
+
+
+async def test_the_employer_page_from_template_to_result_in_polish(stack: Stack) -> None:
+    created = await stack.http.post(f"{stack.url}/presentations/new?lang=pl",
+                                    data={"template": "micro-credential", "response_mode": "direct_post"})
+    assert created.status_code == 303, created.text
+    page_url = stack.url + created.headers["location"]
+    pending = await stack.http.get(page_url)
+    assert pending.status_code == 200 and "<svg" in pending.text and "openid4vp://" in pending.text
+    assert 'lang="pl"' in pending.text and "Czekamy na odpowiedź portfela" in pending.text
+    link = pending.text.split('href="openid4vp://')[1].split('"')[0].replace("&amp;", "&")
+    request = await stack.wallet.fetch("openid4vp://" + link)
+    answered = await stack.wallet.answer(request, {"micro_credential": [await present_sd(stack, request)]})
+    assert answered.status_code == 200, answered.text
+    result = await stack.http.get(page_url)
+    assert "Poświadczenie pokazuje wszystko, o co proszono." in result.text
+    assert "<table>" in result.text and "Niesprawdzone" in result.text  # the status list is unknown here
+    bad = await stack.http.post(f"{stack.url}/presentations/new",
+                                data={"template": "custom", "dcql_query": '{"credentials": []}'})
+    assert bad.status_code == 400 and "credentials: must be a non-empty array" in bad.text
+    gone = await stack.http.get(f"{stack.url}/presentations/{'Z' * 43}")
+    assert gone.status_code == 404

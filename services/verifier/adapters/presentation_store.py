@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from redis.asyncio import Redis
 
@@ -47,17 +48,22 @@ class StoredRequest:
         return cls(PresentationRequest.from_dict(value["request"]), value["result_id"], value.get("private_jwk"))
 
 
+def _request_uri(link: str) -> str:
+    return parse_qs(urlsplit(link).query).get("request_uri", [""])[0]
+
+
 class PresentationStore:
     """Requests, single use and results in Redis (see the module docstring)."""
 
     def __init__(self, redis: Redis, namespace: str = "oid4vp", retention: int = 600) -> None:
         self.redis, self.prefix, self.retention = redis, namespace, retention
 
-    async def create(self, stored: StoredRequest, now: int) -> None:
-        """Store a new request and its pending result."""
+    async def create(self, stored: StoredRequest, now: int, link: str) -> None:
+        """Store a new request and its pending result (with the wallet ``link``, for the employer's page)."""
         ttl = max(1, stored.request.expires_at - now) + _GRACE
         pending = json.dumps({"status": "pending", "request_id": stored.request.request_id,
-                              "expires_at": stored.request.expires_at}).encode()
+                              "expires_at": stored.request.expires_at, "link": link,
+                              "request_uri": link and _request_uri(link)}).encode()
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(f"{self.prefix}:req:{stored.request.request_id}", stored.dumps(), ex=ttl)
             pipe.set(f"{self.prefix}:res:{stored.result_id}", pending, ex=ttl + self.retention)

@@ -104,10 +104,11 @@ class PresentationService:
                                 dcql_query=query, now=now, lifetime=self.lifetime, encryption_jwk=public,
                                 request_id=request_id)
         stored = StoredRequest(request, new_token(), private)
-        await self.store.create(stored, now)
         request_uri = f"{base}/oid4vp/requests/{request_id}"
+        link = authorization_link(client_id, request_uri)
+        await self.store.create(stored, now, link)
         log.info("presentation request created", extra={"request_id": request_id[:8], "mode": response_mode})
-        return CreatedRequest(request, request_uri, authorization_link(client_id, request_uri), stored.result_id)
+        return CreatedRequest(request, request_uri, link, stored.result_id)
 
     async def _live(self, request_id: str) -> StoredRequest:
         stored = await self.store.get(request_id)
