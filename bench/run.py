@@ -36,6 +36,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "bench.privacy",
     "bench.sd_jwt",
     "bench.elm",
+    "bench.oid4vp",
 )
 
 

@@ -13,7 +13,6 @@ script only adds the Digital Credentials API button. Words are in :data:`TEXT` (
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from markupsafe import Markup
 
 from microcred.oid4vp.dcql import DcqlError
 from microcred.oid4vp.templates import TEMPLATES
+from microcred.sdjwt.jose import strict_json_loads
 from microcred.verification.messages import check_title, pick_language
 from services.verifier.api.presentation import qr_svg
 from services.verifier.api.presentation_service import PresentationService, RequestUnknown
@@ -138,7 +138,7 @@ def presentation_pages_router(public_url: str | None = None) -> APIRouter:
         if mode not in ("direct_post", "direct_post.jwt"):
             mode = "direct_post.jwt"
         try:
-            query = json.loads(form.get("dcql_query", "")) if choice == "custom" else None
+            query = strict_json_loads(form.get("dcql_query", "")) if choice == "custom" else None  # depth-bounded
             made = await service(request).create(public_url or str(request.base_url), query=query,
                                                  template_name=None if choice == "custom" else choice,
                                                  response_mode=mode)
