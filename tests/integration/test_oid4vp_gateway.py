@@ -109,7 +109,9 @@ async def present_sd(stack: Stack, request: FetchedRequest, **kwargs: Any) -> st
 
 async def test_sd_jwt_vc_with_chosen_disclosures_over_an_encrypted_response(stack: Stack) -> None:
     created = await stack.create(dcql_query=QUERY)  # direct_post.jwt by default (HAIP)
-    assert created["link"].startswith("openid4vp://?") and created["qr_svg"].lstrip().startswith("<?xml")
+    assert created["link"].startswith("openid4vp://?")
+    qr = await stack.http.get(created["qr_url"])
+    assert qr.status_code == 200 and qr.headers["content-type"] == "image/svg+xml" and "<svg" in qr.text
     assert (await stack.result(created))["status"] == "pending"
     request = await stack.wallet.fetch(created["link"])
     assert request.client_id == f"x509_san_dns:{HOST}" and request.claims["response_mode"] == "direct_post.jwt"
@@ -222,13 +224,16 @@ async def test_the_employer_page_from_template_to_result_in_polish(stack: Stack)
     assert created.status_code == 303, created.text
     page_url = stack.url + created.headers["location"]
     pending = await stack.http.get(page_url)
-    assert pending.status_code == 200 and "<svg" in pending.text and "openid4vp://" in pending.text
+    assert pending.status_code == 200 and "qr.svg" in pending.text and "openid4vp://" in pending.text
     assert 'lang="pl"' in pending.text and "Czekamy na odpowiedź portfela" in pending.text
     link = pending.text.split('href="openid4vp://')[1].split('"')[0].replace("&amp;", "&")
     request = await stack.wallet.fetch("openid4vp://" + link)
     answered = await stack.wallet.answer(request, {"micro_credential": [await present_sd(stack, request)]})
     assert answered.status_code == 200, answered.text
     result = await stack.http.get(page_url)
+    result_path = created.headers["location"].split("?")[0]
+    qr_url = stack.url + result_path.replace("/presentations/", "/v1/presentation-results/")
+    assert (await stack.http.get(qr_url + "/qr.svg")).status_code == 404  # answered: no QR any more
     assert "Poświadczenie pokazuje wszystko, o co proszono." in result.text
     assert "<table>" in result.text and "Niesprawdzone" in result.text  # the status list is unknown here
     bad = await stack.http.post(f"{stack.url}/presentations/new",

@@ -2,8 +2,9 @@
 
 =========================================  ==========================================================
 ``POST /v1/presentation-requests``         employer: a DCQL query or a template -> request_uri, nonce,
-                                           state, the ``openid4vp://`` link, its QR code (SVG), result id
+                                           state, the ``openid4vp://`` link, its QR code's URL, result id
 ``GET  /v1/presentation-results/{id}``     employer: pending / expired / refused / verified (+ reports)
+``GET  /v1/presentation-results/{id}/qr.svg``  the pending request's link as a QR code (SVG)
 ``GET  /oid4vp/requests/{request_id}``     wallet: the request object (``application/oauth-authz-req+jwt``)
 ``POST /oid4vp/responses/{request_id}``    wallet: direct_post / direct_post.jwt form
 =========================================  ==========================================================
@@ -61,7 +62,7 @@ class CreatedRequestOut(BaseModel):
     response_mode: str
     expires_at: int
     link: str = Field(description="openid4vp://?client_id=...&request_uri=...")
-    qr_svg: str = Field(description="the link as a QR code, an SVG document")
+    qr_url: str = Field(description="the link as a QR code (SVG), while the request is pending")
     result_id: str
     result_url: str
 
@@ -102,7 +103,7 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
         return JSONResponse(CreatedRequestOut(
             request_id=r.request_id, client_id=r.client_id, request_uri=made.request_uri, nonce=r.nonce,
             state=r.state, response_mode=r.response_mode, expires_at=r.expires_at, link=made.link,
-            qr_svg=qr_svg(made.link), result_id=made.result_id, result_url=result_url).model_dump(),
+            qr_url=result_url + "/qr.svg", result_id=made.result_id, result_url=result_url).model_dump(),
             status_code=201, headers=_NO_STORE)
 
     @router.get("/v1/presentation-results/{result_id}")
@@ -115,6 +116,19 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
             return problem(404, "no such presentation result (unknown, or past its retention)",
                            code="unknown-presentation-result")
         return JSONResponse(found, headers=_NO_STORE)
+
+    @router.get("/v1/presentation-results/{result_id}/qr.svg", response_class=Response,
+                responses={200: {"content": {"image/svg+xml": {}}}})
+    async def qr(request: Request, result_id: str = _id()) -> Response:
+        """The QR code of a pending request's ``openid4vp://`` link (its own URL: drawing one costs ~15 ms of
+        pure-Python encoding, which only the page showing it should pay)."""
+        try:
+            found = await _service(request).result(result_id)
+        except RequestUnknown:
+            found = {}
+        if found.get("status") != "pending" or not found.get("link"):
+            return problem(404, "no pending request with this result id", code="unknown-presentation-result")
+        return Response(qr_svg(found["link"]), media_type="image/svg+xml", headers=_NO_STORE)
 
     @router.get("/oid4vp/requests/{request_id}", response_class=Response,
                 responses={200: {"content": {f"application/{REQUEST_TYP}": {}}}})

@@ -21,13 +21,11 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 
 from microcred.oid4vp.dcql import DcqlError
 from microcred.oid4vp.templates import TEMPLATES
 from microcred.sdjwt.jose import strict_json_loads
 from microcred.verification.messages import check_title, pick_language
-from services.verifier.api.presentation import qr_svg
 from services.verifier.api.presentation_service import PresentationService, RequestUnknown
 
 __all__ = ["TEXT", "presentation_pages_router"]
@@ -47,6 +45,7 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "query": "DCQL query (JSON), for “My own query”", "mode": "How the wallet answers",
         "mode_direct_post.jwt": "Encrypted (recommended)", "mode_direct_post": "Not encrypted",
         "create": "Create the request", "scan": "Scan this code with the learner's wallet",
+        "qr_alt": "QR code of the request",
         "or_link": "Or open this link on the learner's phone:", "dc_api": "Ask a wallet on this device",
         "waiting": "Waiting for the wallet's answer. This page updates by itself.",
         "expired": "The request expired before the wallet answered. Create a new one.",
@@ -69,7 +68,7 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "template_open-badge": "Osiągnięcie Open Badge 3.0", "template_custom": "Własne zapytanie DCQL (poniżej)",
         "query": "Zapytanie DCQL (JSON), dla „Własne zapytanie”", "mode": "Jak odpowiada portfel",
         "mode_direct_post.jwt": "Zaszyfrowana odpowiedź (zalecane)", "mode_direct_post": "Bez szyfrowania",
-        "create": "Utwórz prośbę", "scan": "Zeskanuj ten kod portfelem osoby uczącej się",
+        "create": "Utwórz prośbę", "scan": "Zeskanuj ten kod portfelem osoby uczącej się", "qr_alt": "Kod QR prośby",
         "or_link": "Albo otwórz ten link na jej telefonie:", "dc_api": "Zapytaj portfel na tym urządzeniu",
         "waiting": "Czekamy na odpowiedź portfela. Ta strona odświeża się sama.",
         "expired": "Prośba wygasła, zanim portfel odpowiedział. Utwórz nową.",
@@ -155,8 +154,7 @@ def presentation_pages_router(public_url: str | None = None) -> APIRouter:
         except RequestUnknown:
             return _page("request_status.html", lang, request.url.path, 404, found={"status": "unknown"})
         outcome = found.get(lang) or found.get("en") or {}
-        qr = Markup(qr_svg(found["link"])) if found.get("status") == "pending" and found.get("link") else None
-        return _page("request_status.html", lang, request.url.path, found=found, outcome=outcome, qr=qr,
-                     presentations=_checks(outcome, lang))
+        return _page("request_status.html", lang, request.url.path, found=found, outcome=outcome,
+                     result_id=result_id, presentations=_checks(outcome, lang))
 
     return router
