@@ -9,6 +9,7 @@ and client_id, and the DCQL evaluation.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import uuid
@@ -128,6 +129,31 @@ async def test_sd_jwt_vc_with_chosen_disclosures_over_an_encrypted_response(stac
         "signature": "valid", "disclosures": "valid", "holder_binding": "valid", "issuer_identity": "valid"}
     assert body["verdict"] != "valid"  # accreditation and status could not be established here: never valid
     assert result["pl"]["presentations"][0]["report"]["verdict_message"] != report["verdict_message"]
+
+
+async def test_server_sent_events_carry_the_result(stack: Stack) -> None:
+    created = await stack.create(template="micro-credential", response_mode="direct_post")
+    events: list[dict[str, Any]] = []
+
+    async def listen() -> None:
+        async with stack.http.stream("GET", created["result_url"] + "/events") as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            async for line in stream.aiter_lines():
+                if line.startswith("data: "):
+                    events.append(json.loads(line[6:]))
+
+    listening = asyncio.create_task(listen())
+    await eventually(lambda: _true(bool(events)), timeout=30)
+    request = await stack.wallet.fetch(created["link"])
+    answered = await stack.wallet.answer(request, {"micro_credential": [await present_sd(stack, request)]})
+    assert answered.status_code == 200, answered.text
+    await asyncio.wait_for(listening, 60)  # the stream ends once the result is no longer pending
+    assert [e["status"] for e in events] == ["pending", "verified"]
+    assert events[-1]["en"]["query"]["satisfied"] is True
+
+
+async def _true(value: bool) -> bool:
+    return value
 
 
 async def test_a_query_the_credential_does_not_satisfy_names_what_is_missing(stack: Stack) -> None:

@@ -5,6 +5,7 @@
                                            state, the ``openid4vp://`` link, its QR code's URL, result id
 ``GET  /v1/presentation-results/{id}``     employer: pending / expired / refused / verified (+ reports)
 ``GET  /v1/presentation-results/{id}/qr.svg``  the pending request's link as a QR code (SVG)
+``GET  /v1/presentation-results/{id}/events``  the same as server-sent events, until it is no longer pending
 ``GET  /oid4vp/requests/{request_id}``     wallet: the request object (``application/oauth-authz-req+jwt``)
 ``POST /oid4vp/responses/{request_id}``    wallet: direct_post / direct_post.jwt form
 =========================================  ==========================================================
@@ -16,13 +17,17 @@ through ``request.app.state.presentations``.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
+import time
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import segno
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from microcred.oid4vp.dcql import DcqlError
@@ -39,6 +44,7 @@ def _id() -> Any:
 
 
 _NO_STORE = {"Cache-Control": "no-store"}
+_SSE_MAX_SECONDS = 15 * 60
 
 
 class CreateRequestIn(BaseModel):
@@ -129,6 +135,36 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
         if found.get("status") != "pending" or not found.get("link"):
             return problem(404, "no pending request with this result id", code="unknown-presentation-result")
         return Response(qr_svg(found["link"]), media_type="image/svg+xml", headers=_NO_STORE)
+
+    @router.get("/v1/presentation-results/{result_id}/events", response_class=StreamingResponse,
+                responses={200: {"content": {"text/event-stream": {}}}})
+    async def events(request: Request, result_id: str = _id()) -> Response:
+        """Server-sent events: ``event: result`` with the result JSON now and whenever its status changes; the
+        stream ends once the status is no longer ``pending`` (or after ``_SSE_MAX_SECONDS``). Redis is read every
+        half second (results live there, shared by every replica; a pub/sub channel would save those reads)."""
+        service = _service(request)
+        try:
+            first = await service.result(result_id)
+        except RequestUnknown:
+            return problem(404, "no such presentation result (unknown, or past its retention)",
+                           code="unknown-presentation-result")
+
+        async def stream() -> AsyncIterator[bytes]:
+            current, last = first, None
+            deadline = time.monotonic() + _SSE_MAX_SECONDS
+            while True:
+                if current.get("status") != last:
+                    last = current.get("status")
+                    yield b"event: result\ndata: " + json.dumps(current).encode() + b"\n\n"
+                if last != "pending" or time.monotonic() > deadline or await request.is_disconnected():
+                    return
+                await asyncio.sleep(0.5)
+                try:
+                    current = await service.result(result_id)
+                except RequestUnknown:
+                    return
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=_NO_STORE)
 
     @router.get("/oid4vp/requests/{request_id}", response_class=Response,
                 responses={200: {"content": {f"application/{REQUEST_TYP}": {}}}})
