@@ -147,3 +147,16 @@ def test_direct_post_jwt_is_decrypted_and_only_haip_algorithms_are_accepted() ->
         decrypt_response(weak, private)
     with pytest.raises(ResponseError, match="too large"):
         decrypt_response("x" * 600_000, private)
+
+
+async def test_a_credential_bound_to_another_holder_cannot_be_presented(sd: SdWorld) -> None:
+    req = request(sd_query())
+    issued = sd.issue(holder_jwk=public_jwk(HOLDER))
+    thief = ec.generate_private_key(ec.SECP256R1())
+    parts = SdJwtParts(issued.compact.split("~")[0], tuple(d.encoded for d in issued.disclosures), None)
+    vp = parts.without_key_binding + key_binding_jwt(parts, thief, nonce=req.nonce, aud=CLIENT_ID,
+                                                     iat=int(NOW.timestamp()))
+    outcome = await check_response(req, {"mc": [vp]}, sd.ports(), NOW)
+    assert outcome.verdict is Verdict.INVALID
+    assert checks(outcome.reports[0][1])["holder_binding"][0] == "invalid"
+    assert outcome.query.outcomes[0].missing == ("no proof of possession (holder binding)",)
