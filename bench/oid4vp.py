@@ -12,10 +12,13 @@ once, ``CONNECTIONS`` concurrent closed loops. One round trip, timed from its fi
 4. employer ``GET`` the result (verified, with the per-check report).
 
 Figures: ``oid4vp_round_trips_per_s``, ``oid4vp_round_trip_p50_ms``, ``oid4vp_round_trip_p99_ms``; each step's
-p99 as ``oid4vp_{create,fetch,respond,result}_p99_ms``. The wallet's own work (KB-JWT signing, JWE) runs in this
-process on the same two cores, and the machine may be shared: the figures are what such a run gives, not the
-gateway alone. The SD-JWT issuer is not in the gateway's registry and its Token Status List is not served, so
-each report has unknown checks; the verification work (x5c chain, signature, Disclosures, KB-JWT) is all done.
+p99 as ``oid4vp_{create,fetch,respond,result}_p99_ms``; CPU milliseconds per round trip of the gateway processes
+and of this (employer + wallet) process, ``oid4vp_{gateway,wallet}_cpu_ms_per_round_trip``; the 1-minute load
+average at the end (``load_average_1m``: other work on the machine). The wallet's own work (KB-JWT signing,
+JWE) runs in this process on the same two cores, and the machine may be shared: the figures are what such a
+run gives, not the gateway alone. The SD-JWT issuer is not in the gateway's registry and its Token Status
+List is not served, so each report has unknown checks; the verification work (x5c chain, signature,
+Disclosures, KB-JWT) is all done.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from joserfc import jwe
 from joserfc.jwk import ECKey
 
 from bench.issuance import _credential
+from bench.verify import _cpu_seconds
 from microcred import pki
 from microcred.infra.ports import free_port
 from microcred.sdjwt.issue import StatusReference
@@ -172,9 +176,11 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
                 for compact in queue:
                     await _round_trip(http, url, compact, holder, steps)
 
+            gateway_cpu, client_cpu = _cpu_seconds(process.pid), time.process_time()
             started = time.perf_counter()
             await asyncio.gather(*(loop() for _ in range(CONNECTIONS)))
             seconds = time.perf_counter() - started
+            gateway_cpu, client_cpu = _cpu_seconds(process.pid) - gateway_cpu, time.process_time() - client_cpu
     finally:
         process.terminate()
         try:
@@ -183,7 +189,10 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
             process.kill()
     figures = {"oid4vp_round_trips_per_s": round(len(steps["total"]) / seconds, 1),
                "oid4vp_round_trip_p50_ms": round(_percentile(steps["total"], 0.5), 2),
-               "oid4vp_round_trip_p99_ms": round(_percentile(steps["total"], 0.99), 2)}
+               "oid4vp_round_trip_p99_ms": round(_percentile(steps["total"], 0.99), 2),
+               "oid4vp_gateway_cpu_ms_per_round_trip": round(gateway_cpu / len(steps["total"]) * 1000, 2),
+               "oid4vp_wallet_cpu_ms_per_round_trip": round(client_cpu / len(steps["total"]) * 1000, 2),
+               "load_average_1m": round(os.getloadavg()[0], 2)}
     for step in ("create", "fetch", "respond", "result"):
         figures[f"oid4vp_{step}_p99_ms"] = round(_percentile(steps[step], 0.99), 2)
     return figures
