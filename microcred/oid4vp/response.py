@@ -105,6 +105,8 @@ def _vp_token(value: Any) -> Mapping[str, list[Any]]:
     for query_id, items in value.items():
         if not isinstance(items, list) or not items or len(items) > MAX_PRESENTATIONS:
             raise ResponseError("invalid_request", f"vp_token.{query_id}: must be a non-empty array of presentations")
+        if not all(isinstance(item, str | dict) for item in items):
+            raise ResponseError("invalid_request", f"vp_token.{query_id}: a presentation is a string or an object")
         out[str(query_id)] = items
     return out
 

@@ -121,6 +121,7 @@ def test_direct_post_forms() -> None:
     assert refusal.error == "access_denied" and refusal.vp_token is None
     for form, member in (({"state": "s"}, "vp_token"), ({"vp_token": "[1]"}, "vp_token"),
                          ({"vp_token": '{"mc": []}'}, "vp_token.mc"), ({"vp_token": "{"}, "vp_token"),
+                         ({"vp_token": '{"mc": [5]}'}, "vp_token.mc"),
                          ({"response": "x"}, "response")):
         with pytest.raises(ResponseError) as caught:
             read_response(form, req, None)

@@ -149,7 +149,14 @@ class PresentationService:
             log.info("presentation refused by the wallet", extra={"request_id": request_id[:8]})
             return result
         assert response.vp_token is not None
-        outcome = await check_response(request, response.vp_token, self.ports(), now)
+        try:
+            outcome = await check_response(request, response.vp_token, self.ports(), now)
+        except Exception as exc:  # the request is spent: the employer is told it failed, never left "pending"
+            # the class only: an exception's text could quote the presentation (personal data)
+            log.error("presentation check failed", extra={"request_id": request_id[:8], "error": type(exc).__name__})
+            await self.store.finish(stored, {"status": "failed", "request_id": request_id,
+                                             "answered_at": now.isoformat(), "error": type(exc).__name__})
+            raise ResponseError("server_error", "the presentation could not be checked") from exc
         result = {"status": "verified", "request_id": request_id, "answered_at": now.isoformat(),
                   "encrypted": response.encrypted, "en": outcome.to_dict("en"), "pl": outcome.to_dict("pl")}
         await self.store.finish(stored, result)
