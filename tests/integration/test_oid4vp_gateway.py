@@ -23,6 +23,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from redis.asyncio import Redis
 
 from microcred import pki
 from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
@@ -108,7 +109,7 @@ async def present_sd(stack: Stack, request: FetchedRequest, **kwargs: Any) -> st
                                aud=kwargs.pop("aud", request.client_id), **kwargs)
 
 
-async def test_sd_jwt_vc_with_chosen_disclosures_over_an_encrypted_response(stack: Stack) -> None:
+async def test_sd_jwt_vc_with_chosen_disclosures_over_an_encrypted_response(stack: Stack, redis: Redis) -> None:
     created = await stack.create(dcql_query=QUERY)  # direct_post.jwt by default (HAIP)
     assert created["link"].startswith("openid4vp://?")
     qr = await stack.http.get(created["qr_url"])
@@ -129,6 +130,8 @@ async def test_sd_jwt_vc_with_chosen_disclosures_over_an_encrypted_response(stac
         "signature": "valid", "disclosures": "valid", "holder_binding": "valid", "issuer_identity": "valid"}
     assert body["verdict"] != "valid"  # accreditation and status could not be established here: never valid
     assert result["pl"]["presentations"][0]["report"]["verdict_message"] != report["verdict_message"]
+    ttl = await redis.ttl(f"oid4vp:res:{created['result_id']}")  # personal data: kept briefly (docs/privacy.md)
+    assert 0 < ttl <= 600
 
 
 async def test_server_sent_events_carry_the_result(stack: Stack) -> None:
