@@ -147,3 +147,58 @@ def test_every_template_is_a_valid_query_and_eqf6_means_six_to_eight() -> None:
         assert parse_query(query).credentials, name
     eqf = parse_query(template("micro-credential-eqf6")).credentials[0].claims[-1]
     assert eqf.values == (6, 7, 8) and template("nope") is None
+
+
+# After the credential_sets and claim_sets examples of OpenID4VP 1.0 §6.4.2 / §6.4.3 (written from the spec's
+# text; the spec is not in the repository).
+SPEC_SETS = {
+    "credentials": [
+        {"id": "pid", "format": "dc+sd-jwt",
+         "meta": {"vct_values": ["https://credentials.example.com/identity_credential"]},
+         "claims": [{"path": ["given_name"]}, {"path": ["family_name"]}, {"path": ["address", "street_address"]}]},
+        {"id": "other_pid", "format": "dc+sd-jwt", "meta": {"vct_values": ["https://othercredentials.example/pid"]},
+         "claims": [{"path": ["given_name"]}, {"path": ["family_name"]}, {"path": ["address", "street_address"]}]},
+        {"id": "pid_reduced_cred_1", "format": "dc+sd-jwt",
+         "meta": {"vct_values": ["https://credentials.example.com/reduced_identity_credential"]},
+         "claims": [{"path": ["family_name"]}, {"path": ["given_name"]}]},
+        {"id": "pid_reduced_cred_2", "format": "dc+sd-jwt",
+         "meta": {"vct_values": ["https://cred.example/residence_credential"]},
+         "claims": [{"path": ["postal_code"]}, {"path": ["locality"]}, {"path": ["region"]}]},
+        {"id": "nice_to_have", "format": "dc+sd-jwt", "meta": {"vct_values": ["https://company.example/company_rewards"]},
+         "claims": [{"path": ["rewards_number"]}]},
+    ],
+    "credential_sets": [
+        {"options": [["pid"], ["other_pid"], ["pid_reduced_cred_1", "pid_reduced_cred_2"]]},
+        {"required": False, "options": [["nice_to_have"]]},
+    ],
+}
+SPEC_CLAIM_SETS = {"credentials": [{
+    "id": "pid", "format": "dc+sd-jwt", "meta": {"vct_values": ["https://credentials.example.com/identity_credential"]},
+    "claims": [{"id": "a", "path": ["last_name"]}, {"id": "b", "path": ["postal_code"]},
+               {"id": "c", "path": ["locality"]}, {"id": "d", "path": ["region"]},
+               {"id": "e", "path": ["date_of_birth"]}],
+    "claim_sets": [["a", "c", "d", "e"], ["a", "b", "e"]]}]}
+
+
+def test_the_spec_credential_sets_example() -> None:
+    query = parse_query(SPEC_SETS)
+    reduced_1 = Presented("dc+sd-jwt", {"family_name": "D", "given_name": "J"},
+                          "https://credentials.example.com/reduced_identity_credential")
+    reduced_2 = Presented("dc+sd-jwt", {"postal_code": "1", "locality": "L", "region": "R"},
+                          "https://cred.example/residence_credential")
+    both = evaluate(query, {"pid_reduced_cred_1": [reduced_1], "pid_reduced_cred_2": [reduced_2]})
+    assert both.satisfied, both.to_dict()  # the optional nice_to_have is not needed
+    one = evaluate(query, {"pid_reduced_cred_1": [reduced_1]})
+    assert not one.satisfied and one.missing[0].startswith("credential set 1: none of the options")
+    pid = Presented("dc+sd-jwt", {"given_name": "J", "family_name": "D", "address": {"street_address": "S"}},
+                    "https://credentials.example.com/identity_credential")
+    assert evaluate(query, {"pid": [pid]}).satisfied
+
+
+def test_the_spec_claim_sets_example() -> None:
+    query = parse_query(SPEC_CLAIM_SETS)
+    vct = "https://credentials.example.com/identity_credential"
+    second = {"last_name": "D", "postal_code": "1", "date_of_birth": "2000-01-01"}
+    assert evaluate(query, {"pid": [Presented("dc+sd-jwt", second, vct)]}).satisfied
+    lacking = evaluate(query, {"pid": [Presented("dc+sd-jwt", {"last_name": "D", "locality": "L"}, vct)]})
+    assert not lacking.satisfied and len(lacking.outcomes[0].missing) == 2  # the closest option's two gaps
