@@ -1,0 +1,1 @@
+"""The PDF of a credential: rendering, embedded signed credential (issue 23)."""
