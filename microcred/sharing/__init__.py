@@ -1,0 +1,1 @@
+"""Sharing a credential outside the wallet (LinkedIn) (issue 23)."""
