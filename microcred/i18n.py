@@ -85,6 +85,21 @@ ELEMENT_LABELS: dict[str, dict[str, str]] = {
            "participation": "Forma udziału", "supervision": "Nadzór i weryfikacja tożsamości",
            "quality_assurance": "Zapewnienie jakości", "grade": "Ocena", "stackability": "Możliwość łączenia",
            "prerequisites": "Wymagania wstępne", "further_information": "Dodatkowe informacje"},
+    "de": {"title": "Titel", "learner": "Lernende Person", "awarding_body": "Verleihende Stelle",
+           "issuer": "Aussteller", "country": "Land", "issued_at": "Ausstellungsdatum", "valid_until": "Gültig bis",
+           "learning_outcomes": "Lernergebnisse", "credit_points": "Arbeitsaufwand (Leistungspunkte)",
+           "workload_hours": "Arbeitsaufwand (Stunden)", "eqf_level": "EQR-Niveau", "assessment": "Prüfungsform",
+           "participation": "Form der Teilnahme", "supervision": "Aufsicht und Identitätsprüfung",
+           "quality_assurance": "Qualitätssicherung", "grade": "Note", "stackability": "Kombinierbarkeit",
+           "prerequisites": "Voraussetzungen", "further_information": "Weitere Informationen"},
+    "fr": {"title": "Intitulé", "learner": "Apprenant", "awarding_body": "Organisme de délivrance",
+           "issuer": "Émetteur", "country": "Pays", "issued_at": "Date de délivrance",
+           "valid_until": "Valable jusqu’au",
+           "learning_outcomes": "Acquis d’apprentissage", "credit_points": "Charge de travail (crédits)",
+           "workload_hours": "Charge de travail (heures)", "eqf_level": "Niveau CEC", "assessment": "Évaluation",
+           "participation": "Forme de participation", "supervision": "Supervision et vérification d’identité",
+           "quality_assurance": "Assurance qualité", "grade": "Note", "stackability": "Possibilité de combinaison",
+           "prerequisites": "Prérequis", "further_information": "Informations complémentaires"},
 }
 
 
