@@ -48,7 +48,9 @@ from services.wallet.adapters.wallet_log import KafkaTombstones, Tombstones, Wal
 from services.wallet.api import edc as api_edc
 from services.wallet.api import learner as api_learner
 from services.wallet.api import pathways as api_pathways
+from services.wallet.api import pdf as api_pdf
 from services.wallet.api import sharing as api_sharing
+from services.wallet.api import verification_links as api_verification_links
 from services.wallet.api.problems import install_problem_handlers
 from services.wallet.api.web import install_web
 from services.wallet.application.ports import Clock, CredentialVerifier, utc_now
@@ -168,6 +170,8 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
     install_problem_handlers(app)
     add_health_route(app, deps)
     app.include_router(api_edc.router)  # before the learner router: its {credential_id:path} would take /edc
+    app.include_router(api_pdf.router)  # likewise .../pdf
+    app.include_router(api_verification_links.router)  # likewise .../verification-link
     app.include_router(api_learner.router)
     app.include_router(api_sharing.router)
     app.include_router(api_sharing.public)
