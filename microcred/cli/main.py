@@ -20,6 +20,7 @@ from microcred.cli import (
     trust,
     verify,
 )
+from microcred.pdf import cohort as pdf_cohort
 
 app = typer.Typer(help="microcred: EU micro-credentials platform", no_args_is_help=True)
 app.add_typer(dev.app, name="dev")
@@ -38,6 +39,7 @@ credential.app.command("get")(admin.credential_get)
 credential.app.command("correct")(issued.credential_correct)
 credential.app.command("list")(issued.credential_list)
 credential.app.command("export-edc")(edc_export.export_edc)
+credential.app.command("pdf")(pdf_cohort.pdf_command)
 
 console = Console()
 
