@@ -41,6 +41,7 @@ from microcred.privacy.setup import start_privacy
 from microcred.registry.projector import RegistryProjection, start_registry_projection
 from services.issuer.adapters.document_signing import CertifiedDocumentSigning
 from services.issuer.adapters.learner_records import KafkaLearnerRecords
+from services.issuer.adapters.offers import RedisOfferStore
 from services.issuer.adapters.sealed_store import SealedCredentialStore
 from services.issuer.adapters.signing import SigningPool
 from services.issuer.adapters.status_pool import GrpcStatusIndexSource
@@ -56,6 +57,7 @@ from services.issuer.application.correction import Correction
 from services.issuer.application.issuance import Issuance
 from services.issuer.application.learner_data import LearnerData
 from services.issuer.application.listing import CredentialListing
+from services.issuer.application.offers import Offers, OfferSettings
 from services.issuer.application.ports import StatusIndexSource, Supersession
 from services.issuer.application.status_indexes import StatusIndexPool
 from services.issuer.application.vc_issuance import VcIssuance
@@ -178,7 +180,11 @@ class IssuerApp:
         if s.rest_port is not None:  # the REST API (VC-API) over the same issuance, when configured
             vc_issuance = VcIssuance(registry=registry, keystore=keystore, status=self.pool, publisher=sealing,
                                      store=store, registry_available=self.registry_projection.available)
-            rest_app = create_rest_app(issuance, vc_issuance, TokenIssuer(load_clients(s.oauth_clients_file)))
+            offers = Offers(RedisOfferStore(self.redis, s.issuer_redis_prefix), issuance,
+                            OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
+                                          max_tx_attempts=s.oid4vci_max_tx_attempts))
+            rest_app = create_rest_app(issuance, vc_issuance, TokenIssuer(load_clients(s.oauth_clients_file)),
+                                       offers, s.oid4vci_issuer_url)
             self.rest = RestServer(rest_app, s.rest_host, s.rest_port, s.tls_dir)
             await self.rest.start()
         log.info("issuer serving", extra={"grpc_port": self.server.port, "signing_workers": s.resolved_signing_workers})

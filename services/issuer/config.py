@@ -76,6 +76,10 @@ class Settings(GrpcServiceSettings):
                                             "bound to one issuer (services/issuer/api/oauth.py)")
     document_signing_ca_cert_file: Path | None = None
     document_signing_ca_key_file: Path | None = None
+    oid4vci_issuer_url: str | None = Field(default=None, description="OpenID4VCI Credential Issuer identifier "
+                                           "(public https base URL of the REST API); unset: the request's own")
+    oid4vci_offer_seconds: int = Field(default=7 * 86400, ge=1, description="longest lifetime of an offer")
+    oid4vci_max_tx_attempts: int = Field(default=5, ge=1, le=100, description="wrong tx_codes that lock an offer")
 
     def document_signing_ca(self) -> CertifiedKey | None:
         """The CA certifying issuers' SD-JWT VC keys, when both files are configured."""

@@ -35,8 +35,10 @@ from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.pki import ROLE_ISSUER, certificate_sha256, identity_from_pem
 from services.issuer.api.oauth import OAuthError, TokenIssuer
+from services.issuer.api.oid4vci import oid4vci_router
 from services.issuer.api.rest_tls import client_certificate_pem
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
+from services.issuer.application.offers import Offers
 from services.issuer.application.vc_issuance import VcIssuance
 
 __all__ = ["MAX_BODY_BYTES", "create_rest_app"]
@@ -104,11 +106,21 @@ async def _json_body(request: Request) -> Any:
     return json.loads(raw)
 
 
-def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIssuer) -> FastAPI:
-    """The REST application (served over TLS by :class:`~.app.IssuerApp` with :mod:`~.rest_tls`)."""
+def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIssuer,
+                    offers: Offers | None = None, oid4vci_issuer_url: str | None = None) -> FastAPI:
+    """The REST application (served over TLS by :class:`~.app.IssuerApp` with :mod:`~.rest_tls`); with
+    ``offers``, also the OpenID4VCI routes (:mod:`~.oid4vci`)."""
     app = FastAPI(title="microcred issuer REST API", version="1",
                   description="VC-API POST /credentials/issue for issuers integrating over HTTPS (mTLS or "
                               "OAuth 2.0 client credentials). Errors are RFC 9457 problem+json.")
+    if offers is not None:
+        def caller_of(request: Request) -> Caller | Response:
+            try:
+                return _caller(request, tokens)
+            except _Unauthorized as exc:
+                headers = {"WWW-Authenticate": 'Bearer realm="issuer"'} if exc.status == 401 else None
+                return _problem(exc.status, str(exc), headers=headers)
+        app.include_router(oid4vci_router(offers, caller_of, _problem, oid4vci_issuer_url))
 
     @app.post("/oauth2/token", summary="OAuth 2.0 client-credentials token", tags=["auth"], response_model=None)
     async def token(request: Request) -> Response:

@@ -1,0 +1,36 @@
+"""OAuth 2.0 / OpenID4VCI 1.0 error codes and the error every check here raises.
+
+Token endpoint (RFC 6749 §5.2, OpenID4VCI §6.3): ``invalid_request``, ``invalid_grant`` (unknown, used, expired
+or withdrawn pre-authorized code; wrong ``tx_code``), ``unsupported_grant_type``. Credential endpoint (§8.3.1.2):
+``invalid_credential_request``, ``unknown_credential_configuration``, ``invalid_proof``, ``invalid_nonce``; the
+bearer token (RFC 6750 §3.1): ``invalid_token``; DPoP (RFC 9449 §7.1): ``invalid_dpop_proof``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "INVALID_CREDENTIAL_REQUEST", "INVALID_DPOP_PROOF", "INVALID_GRANT", "INVALID_NONCE", "INVALID_PROOF",
+    "INVALID_REQUEST", "INVALID_TOKEN", "UNKNOWN_CREDENTIAL_CONFIGURATION", "UNSUPPORTED_GRANT_TYPE", "OAuthError",
+]
+
+INVALID_REQUEST = "invalid_request"
+INVALID_GRANT = "invalid_grant"
+UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
+INVALID_TOKEN = "invalid_token"
+INVALID_DPOP_PROOF = "invalid_dpop_proof"
+INVALID_CREDENTIAL_REQUEST = "invalid_credential_request"
+UNKNOWN_CREDENTIAL_CONFIGURATION = "unknown_credential_configuration"
+INVALID_PROOF = "invalid_proof"
+INVALID_NONCE = "invalid_nonce"
+
+
+class OAuthError(Exception):
+    """An OAuth/OpenID4VCI error: ``error`` (the code), ``description`` (no personal data), HTTP ``status``."""
+
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(f"{error}: {description}")
+        self.error, self.description, self.status = error, description, status
+
+    def body(self) -> dict[str, str]:
+        """The JSON error body (RFC 6749 §5.2)."""
+        return {"error": self.error, "error_description": self.description}

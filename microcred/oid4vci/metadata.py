@@ -1,0 +1,97 @@
+"""Credential Issuer metadata (OpenID4VCI 1.0 §12.2) and OAuth authorization-server metadata (RFC 8414).
+
+One Credential Issuer per issuer service: its identifier is the service's public ``https`` base URL, which is
+also the authorization server (pre-authorized code flow only, so no ``authorization_endpoint``). Two
+configurations:
+
+* ``eu_micro_credential_sd_jwt``: ``dc+sd-jwt`` with our ``vct`` (the display comes from the shipped Type
+  Metadata document, en/pl/de/fr), holder binding by ``jwk``, ``jwt`` key proofs in ES256, signed ES256;
+* ``ob3_achievement_credential_ldp``: ``ldp_vc`` Open Badges 3.0 ``AchievementCredential`` (Data Integrity
+  ``eddsa-rdfc-2022``). Advertised because the issuer signs it for every award; the credential endpoint here only
+  delivers the ``dc+sd-jwt`` one (docs/oid4vci.md says what is not built).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from microcred.sdjwt.type_metadata import VCT, type_metadata_bytes
+
+__all__ = [
+    "LANGUAGES", "LDP_CONFIGURATION", "PRE_AUTHORIZED_GRANT", "SD_JWT_CONFIGURATION", "authorization_server_metadata",
+    "credential_issuer_metadata", "endpoint",
+]
+
+PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+SD_JWT_CONFIGURATION = "eu_micro_credential_sd_jwt"
+LDP_CONFIGURATION = "ob3_achievement_credential_ldp"
+LANGUAGES = ("en", "pl", "de", "fr")
+#: Paths below the Credential Issuer identifier.
+PATHS = {"credential": "/oid4vci/credential", "nonce": "/oid4vci/nonce", "token": "/oid4vci/token",
+         "notification": "/oid4vci/notification", "offer": "/oid4vci/offers/"}
+_OB3_NAMES = {"en": "Open Badge (micro-credential)", "pl": "Open Badge (mikropoświadczenie)",
+              "de": "Open Badge (Microcredential)", "fr": "Open Badge (microcertificat)"}
+
+
+def endpoint(credential_issuer: str, name: str) -> str:
+    """The absolute URL of one endpoint (``name`` a key of :data:`PATHS`)."""
+    return credential_issuer.rstrip("/") + PATHS[name]
+
+
+@cache
+def _type_display() -> tuple[dict[str, str], ...]:
+    document = json.loads(type_metadata_bytes())
+    return tuple({"locale": d["locale"], "name": d["name"], "description": d["description"]}
+                 for d in document["display"] if d.get("locale") in LANGUAGES)
+
+
+def credential_issuer_metadata(credential_issuer: str) -> dict[str, Any]:
+    """The document served at ``/.well-known/openid-credential-issuer`` (§12.2.4)."""
+    display = [dict(d) for d in _type_display()]
+    return {
+        "credential_issuer": credential_issuer,
+        "credential_endpoint": endpoint(credential_issuer, "credential"),
+        "nonce_endpoint": endpoint(credential_issuer, "nonce"),
+        "notification_endpoint": endpoint(credential_issuer, "notification"),
+        "batch_credential_issuance": {"batch_size": 10},
+        "display": [{"name": "microcred", "locale": lang} for lang in LANGUAGES],
+        "credential_configurations_supported": {
+            SD_JWT_CONFIGURATION: {
+                "format": "dc+sd-jwt",
+                "vct": VCT,
+                "scope": SD_JWT_CONFIGURATION,
+                "cryptographic_binding_methods_supported": ["jwk"],
+                "credential_signing_alg_values_supported": ["ES256"],
+                "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["ES256"]}},
+                "credential_metadata": {"display": display},
+            },
+            LDP_CONFIGURATION: {
+                "format": "ldp_vc",
+                "scope": LDP_CONFIGURATION,
+                "cryptographic_binding_methods_supported": ["did:key"],
+                "credential_signing_alg_values_supported": ["eddsa-rdfc-2022"],
+                "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["ES256", "EdDSA"]}},
+                "credential_definition": {
+                    "@context": ["https://www.w3.org/ns/credentials/v2",
+                                 "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+                    "type": ["VerifiableCredential", "OpenBadgeCredential"],
+                },
+                "credential_metadata": {"display": [{"name": _OB3_NAMES[lang], "locale": lang}
+                                                    for lang in LANGUAGES]},
+            },
+        },
+    }
+
+
+def authorization_server_metadata(credential_issuer: str) -> dict[str, Any]:
+    """RFC 8414 metadata at ``/.well-known/oauth-authorization-server`` (the issuer is its own AS)."""
+    return {
+        "issuer": credential_issuer,
+        "token_endpoint": endpoint(credential_issuer, "token"),
+        "grant_types_supported": [PRE_AUTHORIZED_GRANT],
+        "pre-authorized_grant_anonymous_access_supported": True,
+        "token_endpoint_auth_methods_supported": ["none"],
+        "response_types_supported": [],
+    }

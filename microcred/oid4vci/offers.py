@@ -1,0 +1,65 @@
+"""Credential offers (OpenID4VCI 1.0 §4.1) with a pre-authorized code, and the secrets around them.
+
+Codes, access tokens and nonces are 256-bit ``secrets.token_urlsafe`` values; the store keeps only their SHA-256
+(a Redis dump reveals no usable code). A ``tx_code`` is a 6-digit number, delivered out of band by the issuer,
+compared in constant time against its hash (``hmac.compare_digest``); its attempts are counted by the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+from urllib.parse import quote
+
+from microcred.oid4vci.metadata import PRE_AUTHORIZED_GRANT, SD_JWT_CONFIGURATION, endpoint
+
+__all__ = [
+    "OFFER_SCHEME", "TX_CODE_LENGTH", "credential_offer", "digest", "new_secret", "new_tx_code", "offer_link",
+    "offer_uri", "tx_code_matches",
+]
+
+OFFER_SCHEME = "openid-credential-offer://"
+TX_CODE_LENGTH = 6
+
+
+def new_secret() -> str:
+    """An unguessable code, token, nonce or offer id (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def new_tx_code() -> str:
+    """A numeric transaction code (the wallet shows a numeric keypad for ``input_mode: numeric``)."""
+    return "".join(secrets.choice("0123456789") for _ in range(TX_CODE_LENGTH))
+
+
+def digest(secret: str) -> str:
+    """What the store keeps of a secret (hex SHA-256: the secrets have 256 bits, so no salt is needed)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def tx_code_matches(given: str, expected_digest: str) -> bool:
+    """Whether ``given`` is the tx_code whose digest is kept (constant time)."""
+    return hmac.compare_digest(digest(given), expected_digest)
+
+
+def credential_offer(credential_issuer: str, pre_authorized_code: str, *, tx_code: bool,
+                     configuration: str = SD_JWT_CONFIGURATION) -> dict[str, Any]:
+    """The Credential Offer object (§4.1.1) for one award."""
+    grant: dict[str, Any] = {"pre-authorized_code": pre_authorized_code}
+    if tx_code:
+        grant["tx_code"] = {"input_mode": "numeric", "length": TX_CODE_LENGTH,
+                            "description": "The code sent to you by your institution"}
+    return {"credential_issuer": credential_issuer, "credential_configuration_ids": [configuration],
+            "grants": {PRE_AUTHORIZED_GRANT: grant}}
+
+
+def offer_uri(credential_issuer: str, offer_id: str) -> str:
+    """The ``credential_offer_uri`` the wallet fetches the offer from (by reference, §4.1.3)."""
+    return endpoint(credential_issuer, "offer") + offer_id
+
+
+def offer_link(uri: str) -> str:
+    """The ``openid-credential-offer://`` link (and QR code content) for an offer by reference."""
+    return f"{OFFER_SCHEME}?credential_offer_uri={quote(uri, safe='')}"

@@ -1,0 +1,91 @@
+"""Key proofs of possession (OpenID4VCI 1.0 §8.2.1.1, Appendix F.1: ``jwt`` proof type).
+
+A proof is a JWS with header ``typ: openid4vci-proof+jwt``, ``alg`` ES256 and the holder's public ``jwk``
+(``kid`` and ``x5c`` are not accepted: the credential is bound to the key shown), signed by that key; claims
+``aud`` = the Credential Issuer identifier, ``iat`` (not older than ``max_age``, not in the future beyond
+``skew``) and ``nonce`` (the ``c_nonce`` from the nonce endpoint). This module checks everything but whether the
+nonce is fresh and unused: that needs the store (atomic consumption in Redis), so :func:`check_key_proof` returns
+the nonce for the caller to spend. Every failure is ``invalid_proof`` (a bad nonce, ``invalid_nonce``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from microcred.oid4vci.errors import INVALID_PROOF, OAuthError
+from microcred.sdjwt.jose import (
+    JoseError,
+    b64url_decode,
+    jwk_to_public_key,
+    public_jwk,
+    strict_json_loads,
+    verify_jws_signature,
+)
+
+__all__ = ["MAX_PROOF_LENGTH", "PROOF_TYP", "KeyProof", "check_key_proof"]
+
+PROOF_TYP = "openid4vci-proof+jwt"
+MAX_PROOF_LENGTH = 8192
+ALGORITHMS = ("ES256",)
+
+
+@dataclass(frozen=True)
+class KeyProof:
+    """A checked proof: the holder's public JWK (only ``kty``, ``crv``, ``x``, ``y``) and the nonce it names."""
+
+    jwk: dict[str, Any]
+    nonce: str
+
+
+def _fail(description: str) -> OAuthError:
+    return OAuthError(INVALID_PROOF, description)
+
+
+def _decode(segment: str, what: str) -> Mapping[str, Any]:
+    try:
+        value = strict_json_loads(b64url_decode(segment))
+    except (JoseError, ValueError, UnicodeDecodeError) as exc:
+        raise _fail(f"the proof's {what} is not base64url JSON") from exc
+    if not isinstance(value, dict):
+        raise _fail(f"the proof's {what} is not a JSON object")
+    return value
+
+
+def check_key_proof(proof: object, *, audience: str, now: datetime, max_age: float = 300.0,
+                    skew: float = 60.0) -> KeyProof:
+    """Check one ``jwt`` key proof for ``audience`` at ``now``; raise ``invalid_proof`` naming what is wrong."""
+    if not isinstance(proof, str) or len(proof) > MAX_PROOF_LENGTH or proof.count(".") != 2:
+        raise _fail(f"a proof must be a compact JWS of at most {MAX_PROOF_LENGTH} characters")
+    head, body, _ = proof.split(".")
+    header, claims = _decode(head, "header"), _decode(body, "payload")
+    if header.get("typ") != PROOF_TYP:
+        raise _fail(f"typ must be {PROOF_TYP}")
+    if header.get("alg") not in ALGORITHMS:
+        raise _fail(f"alg must be one of {list(ALGORITHMS)}")
+    if "kid" in header or "x5c" in header:
+        raise _fail("the key must be given as jwk (kid and x5c are not supported)")
+    jwk = header.get("jwk")
+    if not isinstance(jwk, Mapping):
+        raise _fail("the header must carry the holder's public key as jwk")
+    try:
+        key = jwk_to_public_key(jwk)
+        signed = verify_jws_signature(proof, key, ALGORITHMS)
+    except JoseError as exc:
+        raise _fail(f"jwk: {exc}") from exc
+    if not signed:
+        raise _fail("the signature does not verify with the header's jwk")
+    if claims.get("aud") != audience:
+        raise _fail("aud must be this Credential Issuer's identifier")
+    iat = claims.get("iat")
+    if isinstance(iat, bool) or not isinstance(iat, int | float):
+        raise _fail("iat is required (seconds since the epoch)")
+    age = now.timestamp() - iat
+    if age > max_age or age < -skew:
+        raise _fail(f"iat is outside the accepted window ({int(max_age)} s old, {int(skew)} s ahead)")
+    nonce = claims.get("nonce")
+    if not isinstance(nonce, str) or not nonce or len(nonce) > 256:
+        raise OAuthError("invalid_nonce", "the proof must carry the c_nonce from the nonce endpoint")
+    return KeyProof(public_jwk(key), nonce)

@@ -1,0 +1,165 @@
+"""Credential offers, access tokens and nonces of OpenID4VCI in Redis, every state change one Lua script.
+
+Redis, not process memory, so that a code is redeemed once across all issuer replicas: each script runs
+atomically on the server, and every check it makes happens before any write, so a refused request changes
+nothing (except a wrong ``tx_code``, which counts an attempt). Keys (``{p}`` the issuer's Redis prefix):
+
+* ``{p}:o4i:offer:{offer_id}`` hash: ``state`` (offered, redeemed, withdrawn), ``code_digest``, ``tx_digest``,
+  ``attempts``, ``issuer_id``, ``agency_id``, ``offer`` (the Credential Offer JSON), ``award`` (the
+  ``MicroCredential``, protobuf bytes); expires with the offer;
+* ``{p}:o4i:code:{sha256(code)}`` -> offer id, expiring with the offer (gone: ``invalid_grant``; it stays
+  after redemption, withdrawal or locking, so the error says which);
+* ``{p}:o4i:token:{sha256(token)}`` hash: ``offer_id``, ``state`` (ready, issuing, spent), ``notification_ids``;
+* ``{p}:o4i:nonce:{sha256(nonce)}``: a c_nonce, deleted when a proof spends it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+__all__ = ["Offer", "RedisOfferStore"]
+
+# KEYS[1] code key; ARGV: tx digest given ('' none), max attempts, token key suffix, token ttl, key prefix
+_REDEEM = """
+local offer_id = redis.call('GET', KEYS[1])
+if not offer_id then return {'unknown'} end
+local offer_key = ARGV[5] .. ':o4i:offer:' .. offer_id
+local state, tx, attempts = unpack(redis.call('HMGET', offer_key, 'state', 'tx_digest', 'attempts'))
+if state ~= 'offered' then return {state or 'unknown'} end
+if tx and tx ~= '' then
+  if ARGV[1] == '' then return {'tx_missing'} end
+  if ARGV[1] ~= tx then
+    local n = redis.call('HINCRBY', offer_key, 'attempts', 1)
+    if n >= tonumber(ARGV[2]) then
+      redis.call('HSET', offer_key, 'state', 'locked')
+      return {'locked'}
+    end
+    return {'tx_wrong'}
+  end
+end
+redis.call('HSET', offer_key, 'state', 'redeemed')
+local token_key = ARGV[5] .. ':o4i:token:' .. ARGV[3]
+redis.call('HSET', token_key, 'offer_id', offer_id, 'state', 'ready')
+redis.call('EXPIRE', token_key, tonumber(ARGV[4]))
+return {'ok', offer_id}
+"""
+# KEYS: nonce keys; all or none are deleted
+_SPEND_NONCES = """
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 0 then return 0 end
+end
+redis.call('DEL', unpack(KEYS))
+return 1
+"""
+# KEYS[1] token key; ARGV[1] from state, ARGV[2] to state
+_TOKEN_STATE = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= ARGV[1] then return {state or 'unknown'} end
+redis.call('HSET', KEYS[1], 'state', ARGV[2])
+return {'ok', redis.call('HGET', KEYS[1], 'offer_id')}
+"""
+# KEYS[1] offer key; ARGV[1] issuer id (the code key stays, so a later redemption says 'withdrawn')
+_WITHDRAW = """
+local state, issuer = unpack(redis.call('HMGET', KEYS[1], 'state', 'issuer_id'))
+if not state or issuer ~= ARGV[1] then return 'unknown' end
+if state ~= 'offered' then return state end
+redis.call('HSET', KEYS[1], 'state', 'withdrawn')
+return 'ok'
+"""
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A stored offer (``award``: the ``MicroCredential`` bytes, personal data)."""
+
+    offer_id: str
+    state: str
+    issuer_id: str
+    agency_id: str
+    offer_json: str
+    award: bytes
+
+
+def _text(value: bytes | str | None) -> str:
+    return value.decode() if isinstance(value, bytes) else (value or "")
+
+
+def _bytes(value: bytes | str | None) -> bytes:
+    return value.encode() if isinstance(value, str) else (value or b"")
+
+
+class RedisOfferStore:
+    """The OpenID4VCI state of one issuer service (see the module docstring)."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._redis, self._p = redis, prefix
+        self._redeem = redis.register_script(_REDEEM)
+        self._spend = redis.register_script(_SPEND_NONCES)
+        self._token_state = redis.register_script(_TOKEN_STATE)
+        self._withdraw = redis.register_script(_WITHDRAW)
+
+    def _offer_key(self, offer_id: str) -> str:
+        return f"{self._p}:o4i:offer:{offer_id}"
+
+    async def add_offers(self, offers: list[tuple[Offer, str, str]], ttl_seconds: int) -> None:
+        """Keep offers (each with its code digest and tx digest, '' for none), expiring after ``ttl_seconds``;
+        one pipeline (a cohort's offers in one round trip)."""
+        pipe = self._redis.pipeline(transaction=True)
+        for offer, code_digest, tx_digest in offers:
+            key = self._offer_key(offer.offer_id)
+            pipe.hset(key, mapping={"state": "offered", "code_digest": code_digest, "tx_digest": tx_digest,
+                                    "attempts": 0, "issuer_id": offer.issuer_id, "agency_id": offer.agency_id,
+                                    "offer": offer.offer_json, "award": offer.award})
+            pipe.expire(key, ttl_seconds)
+            pipe.set(f"{self._p}:o4i:code:{code_digest}", offer.offer_id, ex=ttl_seconds)
+        await pipe.execute()
+
+    async def offer(self, offer_id: str) -> Offer | None:
+        """An offer by id (None: unknown or expired)."""
+        fields = await self._redis.hgetall(self._offer_key(offer_id))
+        if not fields:
+            return None
+        get = {_text(k): v for k, v in fields.items()}
+        return Offer(offer_id, _text(get.get("state")), _text(get.get("issuer_id")), _text(get.get("agency_id")),
+                     _text(get.get("offer")), _bytes(get.get("award")))
+
+    async def redeem(self, code_digest: str, tx_digest: str, max_attempts: int, token_digest: str,
+                     token_ttl: int) -> tuple[str, str]:
+        """Spend a pre-authorized code: ('ok', offer id) and an access token, or (why, '') with nothing spent."""
+        result = await self._redeem(keys=[f"{self._p}:o4i:code:{code_digest}"],
+                                    args=[tx_digest, max_attempts, token_digest, token_ttl, self._p])
+        return _text(result[0]), _text(result[1]) if len(result) > 1 else ""
+
+    async def add_nonce(self, nonce_digest: str, ttl_seconds: int) -> None:
+        """Keep a fresh c_nonce."""
+        await self._redis.set(f"{self._p}:o4i:nonce:{nonce_digest}", b"1", ex=ttl_seconds)
+
+    async def spend_nonces(self, nonce_digests: list[str]) -> bool:
+        """Delete all the nonces if every one is live (else none, False)."""
+        keys = [f"{self._p}:o4i:nonce:{d}" for d in sorted(set(nonce_digests))]
+        return bool(await self._spend(keys=keys, args=[]))  # a batch's proofs share one c_nonce
+
+    async def move_token(self, token_digest: str, from_state: str, to_state: str) -> tuple[str, str]:
+        """Move an access token between states: ('ok', offer id) or (the state it is in, '')."""
+        result = await self._token_state(keys=[f"{self._p}:o4i:token:{token_digest}"], args=[from_state, to_state])
+        return _text(result[0]), _text(result[1]) if len(result) > 1 else ""
+
+    async def token_offer(self, token_digest: str) -> tuple[str, str] | None:
+        """(offer id, state) of a live access token."""
+        offer_id, state = await self._redis.hmget(f"{self._p}:o4i:token:{token_digest}", ["offer_id", "state"])
+        return None if offer_id is None else (_text(offer_id), _text(state))
+
+    async def add_notifications(self, token_digest: str, ids: list[str]) -> None:
+        """Remember the notification ids answered to a token (accepted at the notification endpoint)."""
+        await self._redis.sadd(f"{self._p}:o4i:notify:{token_digest}", *ids)
+        await self._redis.expire(f"{self._p}:o4i:notify:{token_digest}", 86400)
+
+    async def notification_known(self, token_digest: str, notification_id: str) -> bool:
+        """Whether ``notification_id`` was answered to this token."""
+        return bool(await self._redis.sismember(f"{self._p}:o4i:notify:{token_digest}", notification_id))
+
+    async def withdraw(self, issuer_id: str, offer_id: str) -> str:
+        """Withdraw an offered offer of ``issuer_id``: 'ok', or its state ('unknown' for others' offers)."""
+        return _text(await self._withdraw(keys=[self._offer_key(offer_id)], args=[issuer_id]))

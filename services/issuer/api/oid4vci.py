@@ -1,0 +1,183 @@
+"""OpenID4VCI 1.0 HTTP routes of the issuer service (docs/oid4vci.md), included in the REST app (:mod:`.rest`).
+
+Wallet-facing (no client authentication; the pre-authorized code, access token and nonces are the secrets):
+``/.well-known/openid-credential-issuer``, ``/.well-known/oauth-authorization-server``,
+``GET /oid4vci/offers/{id}`` (the ``credential_offer_uri``), ``POST /oid4vci/token``, ``POST /oid4vci/nonce``,
+``POST /oid4vci/credential``, ``POST /oid4vci/notification``. Issuer-facing, authenticated like
+``/credentials/issue`` (client certificate or OAuth client-credentials token): ``POST /oid4vci/offers`` (one
+offer per award) and ``DELETE /oid4vci/offers/{id}`` (withdraw).
+
+Errors on the OAuth/OpenID4VCI endpoints are ``{"error", "error_description"}`` (RFC 6749 §5.2, OpenID4VCI
+§8.3.1.2) with ``Cache-Control: no-store``; on the issuer-facing ones problem+json like the rest of the API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from microcred.oid4vci.errors import INVALID_REQUEST, INVALID_TOKEN, OAuthError
+from microcred.oid4vci.metadata import authorization_server_metadata, credential_issuer_metadata
+from services.issuer.application.issuance import Caller
+from services.issuer.application.offers import Offers, parse_award
+
+__all__ = ["MAX_COHORT", "oid4vci_router"]
+
+MAX_BODY = 64 * 1024
+MAX_OFFER_BODY = 16 * 1024 * 1024
+#: Awards per offer-creation request (a 50,000 cohort is sent in chunks).
+MAX_COHORT = 5000
+_NO_STORE = {"Cache-Control": "no-store"}
+
+CallerOf = Callable[[Request], Caller | Response]
+Problem = Callable[..., JSONResponse]
+
+
+def _oauth(exc: OAuthError) -> JSONResponse:
+    headers = dict(_NO_STORE)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = f'Bearer error="{exc.error}"'
+    return JSONResponse(exc.body(), exc.status, headers=headers)
+
+
+def _bearer(request: Request) -> str:
+    value = request.headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or len(token) > 256:
+        raise OAuthError(INVALID_TOKEN, "a Bearer access token from the token endpoint is required", 401)
+    return token.strip()
+
+
+async def _body(request: Request, limit: int = MAX_BODY) -> bytes:
+    raw = await request.body()
+    if len(raw) > limit:
+        raise OAuthError(INVALID_REQUEST, f"the body is larger than {limit} bytes")
+    return raw
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise OAuthError(INVALID_REQUEST, "the body is not JSON") from exc
+
+
+def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer_url: str | None) -> APIRouter:
+    """The routes; ``issuer_url``: the Credential Issuer identifier (None: the request's own base URL)."""
+    router = APIRouter(tags=["OpenID4VCI"])
+
+    def ident(request: Request) -> str:
+        return issuer_url or str(request.base_url).rstrip("/")
+
+    def oauth_route(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except OAuthError as exc:
+                return _oauth(exc)
+        run.__doc__ = handler.__doc__
+        run.__name__ = handler.__name__
+        return run
+
+    @router.get("/.well-known/openid-credential-issuer", summary="Credential Issuer metadata")
+    async def issuer_metadata(request: Request) -> JSONResponse:
+        return JSONResponse(credential_issuer_metadata(ident(request)))
+
+    @router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)")
+    async def as_metadata(request: Request) -> JSONResponse:
+        return JSONResponse(authorization_server_metadata(ident(request)))
+
+    @router.get("/oid4vci/offers/{offer_id}", summary="A Credential Offer by reference", response_model=None)
+    async def get_offer(offer_id: str) -> Response:
+        document = await offers.offer_document(offer_id[:128])
+        if document is None:
+            return JSONResponse({"error": "not_found", "error_description": "no such offer (unknown, expired, "
+                                 "redeemed or withdrawn)"}, 404, headers=_NO_STORE)
+        return JSONResponse(document, headers=_NO_STORE)
+
+    async def token(request: Request) -> Response:
+        raw = await _body(request)
+        form = dict(parse_qsl(raw.decode("utf-8", "replace"), max_num_fields=16))
+        return JSONResponse(await offers.token(form), headers=_NO_STORE)
+
+    async def nonce(request: Request) -> Response:
+        return JSONResponse({"c_nonce": await offers.nonce()}, headers=_NO_STORE)
+
+    async def credential(request: Request) -> Response:
+        access = _bearer(request)
+        body = _json(await _body(request))
+        return JSONResponse(await offers.credential(access, body, ident(request)), headers=_NO_STORE)
+
+    async def notification(request: Request) -> Response:
+        access = _bearer(request)
+        await offers.notification(access, _json(await _body(request)))
+        return Response(status_code=204)
+
+    router.add_api_route("/oid4vci/token", oauth_route(token), methods=["POST"], summary="Token endpoint "
+                         "(pre-authorized code, tx_code)", response_model=None)
+    router.add_api_route("/oid4vci/nonce", oauth_route(nonce), methods=["POST"], summary="Nonce endpoint",
+                         response_model=None)
+    router.add_api_route("/oid4vci/credential", oauth_route(credential), methods=["POST"],
+                         summary="Credential endpoint (one SD-JWT VC per key proof)", response_model=None)
+    router.add_api_route("/oid4vci/notification", oauth_route(notification), methods=["POST"],
+                         summary="Notification endpoint", response_model=None)
+
+    @router.post("/oid4vci/offers", summary="Create one offer per award (issuer)", status_code=201,
+                 response_model=None)
+    async def create_offers(request: Request) -> Response:
+        caller = caller_of(request)
+        if isinstance(caller, Response):
+            return caller
+        raw = await request.body()
+        if len(raw) > MAX_OFFER_BODY:
+            return problem(400, f"the body is larger than {MAX_OFFER_BODY} bytes", field="body")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return problem(400, "the body is not JSON", field="body")
+        if not isinstance(body, dict) or not isinstance(body.get("credentials"), list) \
+                or not 1 <= len(body["credentials"]) <= MAX_COHORT:
+            return problem(400, f"credentials must be a list of 1..{MAX_COHORT} MicroCredentials",
+                           field="credentials")
+        tx_code, expires_in = body.get("tx_code", False), body.get("expires_in")
+        if not isinstance(tx_code, bool):
+            return problem(400, "tx_code must be a boolean", field="tx_code")
+        if expires_in is not None and (isinstance(expires_in, bool) or not isinstance(expires_in, int)
+                                       or expires_in < 1):
+            return problem(400, "expires_in must be a positive number of seconds", field="expires_in")
+        awards = []
+        for n, document in enumerate(body["credentials"]):
+            try:
+                awards.append(parse_award(document))
+            except ValueError as exc:
+                return problem(400, str(exc), field=f"credentials[{n}]")
+        for n, refusal in enumerate(offers.validate(awards)):
+            if refusal is not None:
+                return problem(400, refusal.message[:500], field=f"credentials[{n}]",
+                               violations=[{"field": f"credentials[{n}].{v.field}", "description": v.description}
+                                           for v in refusal.violations])
+        created = await offers.create(caller, ident(request), awards, tx_code=tx_code, expires_in=expires_in)
+        return JSONResponse({"offers": [
+            {"offer_id": c.offer_id, "credential_offer_uri": c.credential_offer_uri, "link": c.link,
+             "expires_in": c.expires_in, **({"tx_code": c.tx_code} if c.tx_code else {})} for c in created]},
+            201, headers=_NO_STORE)
+
+    @router.delete("/oid4vci/offers/{offer_id}", summary="Withdraw an offer (issuer)", status_code=204,
+                   response_model=None)
+    async def withdraw(request: Request, offer_id: str) -> Response:
+        caller = caller_of(request)
+        if isinstance(caller, Response):
+            return caller
+        outcome = await offers.withdraw(caller, offer_id[:128])
+        if outcome == "ok":
+            return Response(status_code=204)
+        if outcome == "unknown":
+            return problem(404, "no such offer of this issuer", field="offer_id")
+        return problem(409, f"the offer cannot be withdrawn: it is {outcome}", field="offer_id")
+
+    return router

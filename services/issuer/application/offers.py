@@ -1,0 +1,256 @@
+"""OpenID4VCI use cases of the issuer: create and withdraw offers, redeem a pre-authorized code, hand out
+nonces, and issue the SD-JWT VC(s) at redemption.
+
+* **Create** (an authenticated issuer, REST ``POST /oid4vci/offers``): each award is validated exactly as
+  ``IssueCredential`` validates it (:class:`~.validation_cache.CohortValidator`) before any offer exists; an
+  award that fails is refused with its field violations and no offer is made for it.
+* **Token**: the pre-authorized code is spent atomically in Redis (one replica wins), with the ``tx_code`` when
+  the offer has one (``max_tx_attempts`` wrong codes lock the offer).
+* **Credential**: every proof is checked (pure) and all their nonces spent atomically before the token moves from
+  ``ready`` to ``issuing``; then :class:`~.issuance.Issuance` issues one credential per proof under idempotency
+  key ``oid4vci:{offer id}:{n}``: the same validation, registry checks, status entries from the reserved blocks,
+  signature and sealed ``CredentialIssued`` event as ``IssueCredential`` with ``CREDENTIAL_FORMAT_SD_JWT_VC``,
+  each SD-JWT VC bound (``cnf``) to its proof's key. If issuance fails the token goes back to ``ready``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from google.protobuf import json_format
+
+from microcred.gen.microcred.v1 import elements_pb2 as pb
+from microcred.gen.microcred.v1 import issuer_pb2
+from microcred.oid4vci import errors as e
+from microcred.oid4vci.errors import OAuthError
+from microcred.oid4vci.metadata import PRE_AUTHORIZED_GRANT, SD_JWT_CONFIGURATION
+from microcred.oid4vci.offers import (
+    credential_offer,
+    digest,
+    new_secret,
+    new_tx_code,
+    offer_link,
+    offer_uri,
+)
+from microcred.oid4vci.proofs import check_key_proof
+from services.issuer.adapters.offers import Offer
+from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
+from services.issuer.application.validation_cache import CohortValidator
+
+__all__ = ["CreatedOffer", "OfferSettings", "OfferStore", "Offers"]
+
+MAX_BATCH = 10
+NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
+
+
+class OfferStore(Protocol):
+    """Port: :class:`~services.issuer.adapters.offers.RedisOfferStore`."""
+
+    async def add_offers(self, offers: list[tuple[Offer, str, str]], ttl_seconds: int) -> None: ...
+    async def offer(self, offer_id: str) -> Offer | None: ...
+    async def redeem(self, code_digest: str, tx_digest: str, max_attempts: int, token_digest: str,
+                     token_ttl: int) -> tuple[str, str]: ...
+    async def add_nonce(self, nonce_digest: str, ttl_seconds: int) -> None: ...
+    async def spend_nonces(self, nonce_digests: list[str]) -> bool: ...
+    async def move_token(self, token_digest: str, from_state: str, to_state: str) -> tuple[str, str]: ...
+    async def token_offer(self, token_digest: str) -> tuple[str, str] | None: ...
+    async def add_notifications(self, token_digest: str, ids: list[str]) -> None: ...
+    async def notification_known(self, token_digest: str, notification_id: str) -> bool: ...
+    async def withdraw(self, issuer_id: str, offer_id: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class OfferSettings:
+    """Lifetimes and limits (``MICROCRED_OID4VCI_*``)."""
+
+    offer_seconds: int = 7 * 86400
+    token_seconds: int = 300
+    nonce_seconds: int = 300
+    max_tx_attempts: int = 5
+    proof_max_age: float = 300.0
+
+
+@dataclass(frozen=True)
+class CreatedOffer:
+    """What the issuer gets back for one award (``tx_code`` to send out of band, '' for none)."""
+
+    offer_id: str
+    credential_offer_uri: str
+    link: str
+    tx_code: str
+    expires_in: int
+
+
+class Offers:
+    """The use cases (see the module docstring)."""
+
+    def __init__(self, store: OfferStore, issuance: Issuance, settings: OfferSettings = OfferSettings(),
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._store, self._issuance, self._s, self._clock = store, issuance, settings, clock
+        self._validator = CohortValidator()
+
+    def validate(self, awards: Sequence[pb.MicroCredential]) -> list[Refusal | None]:
+        """Per award: None if it may be offered, else the refusal (the issuer's validation)."""
+        now = self._clock()
+        out: list[Refusal | None] = []
+        for award in awards:
+            violations = self._validator.validate(award, now)
+            out.append(None if not violations else Refusal(
+                3, "invalid credential: " + "; ".join(f"{v.field}: {v.description}" for v in violations),
+                tuple(violations)))
+        return out
+
+    async def create(self, caller: Caller, credential_issuer: str, awards: Sequence[pb.MicroCredential],
+                     *, tx_code: bool, expires_in: int | None = None) -> list[CreatedOffer]:
+        """One offer per (already validated) award, kept in one Redis round trip."""
+        ttl = min(expires_in or self._s.offer_seconds, self._s.offer_seconds)
+        kept: list[tuple[Offer, str, str]] = []
+        created: list[CreatedOffer] = []
+        for award in awards:
+            offer_id, code = new_secret(), new_secret()
+            tx = new_tx_code() if tx_code else ""
+            document = json.dumps(credential_offer(credential_issuer, code, tx_code=tx_code))
+            kept.append((Offer(offer_id, "offered", caller.issuer_id, caller.agency_id, document,
+                               award.SerializeToString(deterministic=True)), digest(code), digest(tx) if tx else ""))
+            uri = offer_uri(credential_issuer, offer_id)
+            created.append(CreatedOffer(offer_id, uri, offer_link(uri), tx, ttl))
+        await self._store.add_offers(kept, ttl)
+        return created
+
+    async def withdraw(self, caller: Caller, offer_id: str) -> str:
+        """'ok', or why not ('unknown', 'redeemed', 'withdrawn', 'locked')."""
+        return await self._store.withdraw(caller.issuer_id, offer_id)
+
+    async def offer_document(self, offer_id: str) -> dict[str, Any] | None:
+        """The Credential Offer served at its ``credential_offer_uri`` while it can still be redeemed."""
+        offer = await self._store.offer(offer_id)
+        if offer is None or offer.state != "offered":
+            return None
+        document: dict[str, Any] = json.loads(offer.offer_json)
+        return document
+
+    async def token(self, form: Mapping[str, str]) -> dict[str, Any]:
+        """Token endpoint (pre-authorized code grant, §6): the access token answer, or :class:`OAuthError`."""
+        if form.get("grant_type") != PRE_AUTHORIZED_GRANT:
+            raise OAuthError(e.UNSUPPORTED_GRANT_TYPE, f"only {PRE_AUTHORIZED_GRANT} is supported")
+        code = form.get("pre-authorized_code", "")
+        if not code or len(code) > 256:
+            raise OAuthError(e.INVALID_REQUEST, "pre-authorized_code is required")
+        tx = form.get("tx_code", "")
+        if len(tx) > 64:
+            raise OAuthError(e.INVALID_REQUEST, "tx_code is too long")
+        token = new_secret()
+        why, _ = await self._store.redeem(digest(code), digest(tx) if tx else "", self._s.max_tx_attempts,
+                                          digest(token), self._s.token_seconds)
+        if why != "ok":
+            raise OAuthError(e.INVALID_GRANT, _GRANT_ERRORS.get(why, "the pre-authorized code is not valid"))
+        return {"access_token": token, "token_type": "Bearer", "expires_in": self._s.token_seconds,
+                "authorization_details": [{"type": "openid_credential",
+                                           "credential_configuration_id": SD_JWT_CONFIGURATION,
+                                           "credential_identifiers": [SD_JWT_CONFIGURATION]}]}
+
+    async def nonce(self) -> str:
+        """A fresh c_nonce (§7)."""
+        nonce = new_secret()
+        await self._store.add_nonce(digest(nonce), self._s.nonce_seconds)
+        return nonce
+
+    async def credential(self, access_token: str, body: Any, credential_issuer: str) -> dict[str, Any]:
+        """Credential endpoint (§8): one SD-JWT VC per proof, or :class:`OAuthError` with nothing changed."""
+        token = digest(access_token)
+        found = await self._store.token_offer(token)
+        if found is None:
+            raise OAuthError(e.INVALID_TOKEN, "the access token is unknown or expired", 401)
+        proofs = _request_proofs(body)
+        now = self._clock()
+        checked = [check_key_proof(p, audience=credential_issuer, now=now, max_age=self._s.proof_max_age)
+                   for p in proofs]
+        if found[1] != "ready":
+            raise OAuthError(e.INVALID_TOKEN, "the access token has been used", 401)
+        if not await self._store.spend_nonces([digest(k.nonce) for k in checked]):
+            raise OAuthError(e.INVALID_NONCE, "the proof's nonce is unknown, expired or already used")
+        moved, offer_id = await self._store.move_token(token, "ready", "issuing")
+        if moved != "ok":
+            raise OAuthError(e.INVALID_TOKEN, "the access token has been used", 401)
+        try:
+            answer = await self._issue(offer_id, [k.jwk for k in checked])
+        except BaseException:
+            await self._store.move_token(token, "issuing", "ready")
+            raise
+        await self._store.move_token(token, "issuing", "spent")
+        await self._store.add_notifications(token, [answer["notification_id"]])
+        return answer
+
+    async def _issue(self, offer_id: str, keys: list[dict[str, Any]]) -> dict[str, Any]:
+        offer = await self._store.offer(offer_id)
+        if offer is None:
+            raise OAuthError(e.INVALID_TOKEN, "the offer has expired", 401)
+        award = pb.MicroCredential.FromString(offer.award)
+        caller = Caller(offer.issuer_id, offer.agency_id)
+        items = [IssueItem(f"oid4vci:{offer_id}:{n}", award, sd_jwt_vc=True, holder_jwk=jwk)
+                 for n, jwk in enumerate(keys)]
+        outcomes = await self._issuance.issue(caller, items)
+        credentials: list[dict[str, str]] = []
+        for outcome in outcomes:
+            if isinstance(outcome, Refusal):
+                raise OAuthError(e.INVALID_CREDENTIAL_REQUEST if outcome.code == 3 else "server_error",
+                                 f"the credential cannot be issued: {outcome.message[:200]}",
+                                 400 if outcome.code == 3 else 503)
+            assert isinstance(outcome, issuer_pb2.IssuedCredential)
+            credentials.append({"credential": outcome.sd_jwt_vc})
+        return {"credentials": credentials, "notification_id": new_secret()}
+
+    async def notification(self, access_token: str, body: Any) -> None:
+        """Notification endpoint (§11): accepted (204) or :class:`OAuthError`."""
+        token = digest(access_token)
+        if await self._store.token_offer(token) is None:
+            raise OAuthError(e.INVALID_TOKEN, "the access token is unknown or expired", 401)
+        if not isinstance(body, dict) or not isinstance(body.get("notification_id"), str):
+            raise OAuthError("invalid_notification_request", "notification_id is required")
+        if body.get("event") not in NOTIFICATION_EVENTS:
+            raise OAuthError("invalid_notification_request", f"event must be one of {list(NOTIFICATION_EVENTS)}")
+        if not await self._store.notification_known(token, body["notification_id"]):
+            raise OAuthError("invalid_notification_id", "the notification_id was not issued with this token")
+
+
+_GRANT_ERRORS = {
+    "unknown": "the pre-authorized code is unknown, expired or already used",
+    "redeemed": "the pre-authorized code has already been used",
+    "withdrawn": "the offer has been withdrawn by the issuer",
+    "locked": "too many wrong tx_code attempts: the offer is locked",
+    "tx_missing": "this offer requires a tx_code",
+    "tx_wrong": "the tx_code is wrong",
+}
+
+
+def _request_proofs(body: Any) -> list[str]:
+    """The proofs of a credential request (§8.2): ``credential_configuration_id`` (or ``credential_identifier``)
+    and ``proofs: {"jwt": [...]}`` with 1..MAX_BATCH entries (the single ``proof`` form was removed in 1.0)."""
+    if not isinstance(body, dict):
+        raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "the body must be a JSON object")
+    wanted = body.get("credential_configuration_id", body.get("credential_identifier"))
+    if wanted != SD_JWT_CONFIGURATION:
+        raise OAuthError(e.UNKNOWN_CREDENTIAL_CONFIGURATION if "credential_configuration_id" in body
+                         else e.INVALID_CREDENTIAL_REQUEST,
+                         f"credential_configuration_id must be {SD_JWT_CONFIGURATION}")
+    proofs = body.get("proofs")
+    if not isinstance(proofs, dict) or set(proofs) != {"jwt"} or not isinstance(proofs["jwt"], list) \
+            or not 1 <= len(proofs["jwt"]) <= MAX_BATCH:
+        raise OAuthError(e.INVALID_PROOF, f"proofs must be {{\"jwt\": [1..{MAX_BATCH} key proofs]}}")
+    return list(proofs["jwt"])
+
+
+def parse_award(document: Any) -> pb.MicroCredential:
+    """A ``MicroCredential`` from protobuf JSON (ValueError naming what is wrong)."""
+    if not isinstance(document, dict):
+        raise ValueError("credential must be a JSON object")
+    award = pb.MicroCredential()
+    try:
+        json_format.ParseDict(document, award)
+    except json_format.ParseError as exc:
+        raise ValueError(f"credential is not a MicroCredential: {str(exc)[:300]}") from exc
+    return award

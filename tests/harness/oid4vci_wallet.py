@@ -1,0 +1,108 @@
+"""A test wallet for OpenID4VCI 1.0 (pre-authorized code flow), written from the specification, not from the
+server's code: it uses only httpx, PyJWT and cryptography.
+
+Flow (§3.5): follow the offer link (``openid-credential-offer://?credential_offer_uri=...``, §4.1.3) to the
+Credential Offer; read the Credential Issuer metadata (§12.2.2: ``/.well-known/openid-credential-issuer``) and
+the authorization server metadata (RFC 8414); redeem the pre-authorized code at the token endpoint (§6.1,
+form-encoded, with ``tx_code`` when asked); get a ``c_nonce`` from the nonce endpoint (§7); send one key proof
+per wanted instance (Appendix F.1: ``typ: openid4vci-proof+jwt``, ES256, ``jwk`` header, ``aud``, ``iat``,
+``nonce``) to the credential endpoint (§8); optionally notify (§11).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+
+PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+
+
+def public_jwk_of(key: ec.EllipticCurvePrivateKey) -> dict[str, Any]:
+    """The public JWK (RFC 7517) of a P-256 key."""
+    jwk = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    return {k: jwk[k] for k in ("kty", "crv", "x", "y")}
+
+
+def key_proof(key: ec.EllipticCurvePrivateKey, audience: str, nonce: str | None, *, iat: float | None = None,
+              typ: str = "openid4vci-proof+jwt") -> str:
+    """An OpenID4VCI ``jwt`` key proof (Appendix F.1)."""
+    claims: dict[str, Any] = {"aud": audience, "iat": int(time.time() if iat is None else iat)}
+    if nonce is not None:
+        claims["nonce"] = nonce
+    return jwt.encode(claims, key, algorithm="ES256", headers={"typ": typ, "jwk": public_jwk_of(key)})
+
+
+@dataclass
+class Wallet:
+    """One wallet session against one Credential Issuer (``http`` trusts its TLS certificate)."""
+
+    http: httpx.AsyncClient
+    keys: list[ec.EllipticCurvePrivateKey] = field(default_factory=list)
+    offer: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    as_metadata: dict[str, Any] = field(default_factory=dict)
+    access_token: str = ""
+
+    async def take_offer(self, link: str) -> dict[str, Any]:
+        """Resolve an ``openid-credential-offer://`` link and read both metadata documents."""
+        parts = urlsplit(link)
+        assert parts.scheme == "openid-credential-offer", link
+        [uri] = parse_qs(parts.query)["credential_offer_uri"]
+        response = await self.http.get(uri)
+        response.raise_for_status()
+        self.offer = response.json()
+        issuer = self.offer["credential_issuer"]
+        self.metadata = (await self.http.get(f"{issuer}/.well-known/openid-credential-issuer")).json()
+        assert self.metadata["credential_issuer"] == issuer
+        self.as_metadata = (await self.http.get(f"{issuer}/.well-known/oauth-authorization-server")).json()
+        return self.offer
+
+    @property
+    def issuer(self) -> str:
+        """The Credential Issuer identifier of the offer."""
+        return str(self.offer["credential_issuer"])
+
+    async def token(self, tx_code: str | None = None, code: str | None = None) -> httpx.Response:
+        """POST the pre-authorized code (and tx_code) to the token endpoint; keeps the access token."""
+        grant = self.offer["grants"][PRE_AUTH]
+        form = {"grant_type": PRE_AUTH, "pre-authorized_code": code or grant["pre-authorized_code"]}
+        if tx_code is not None:
+            form["tx_code"] = tx_code
+        response = await self.http.post(self.as_metadata["token_endpoint"], data=form)
+        if response.status_code == 200:
+            self.access_token = response.json()["access_token"]
+        return response
+
+    async def nonce(self) -> str:
+        """A fresh c_nonce."""
+        response = await self.http.post(self.metadata["nonce_endpoint"])
+        response.raise_for_status()
+        assert response.headers.get("cache-control") == "no-store"
+        return str(response.json()["c_nonce"])
+
+    async def credential(self, proofs: list[str], configuration: str | None = None) -> httpx.Response:
+        """POST a credential request with ``proofs.jwt``."""
+        wanted = configuration or self.offer["credential_configuration_ids"][0]
+        return await self.http.post(self.metadata["credential_endpoint"],
+                                    json={"credential_configuration_id": wanted, "proofs": {"jwt": proofs}},
+                                    headers={"Authorization": f"Bearer {self.access_token}"})
+
+    async def receive(self, count: int = 1) -> httpx.Response:
+        """New keys, one nonce, ``count`` proofs, one credential request."""
+        nonce = await self.nonce()
+        new = [ec.generate_private_key(ec.SECP256R1()) for _ in range(count)]
+        self.keys.extend(new)
+        return await self.credential([key_proof(k, self.issuer, nonce) for k in new])
+
+    async def notify(self, notification_id: str, event: str = "credential_accepted") -> httpx.Response:
+        """POST to the notification endpoint."""
+        return await self.http.post(self.metadata["notification_endpoint"],
+                                    json={"notification_id": notification_id, "event": event},
+                                    headers={"Authorization": f"Bearer {self.access_token}"})

@@ -1,0 +1,286 @@
+"""OpenID4VCI 1.0 over the running issuer service (issue 20): real Kafka and Redis, HTTPS over a socket (port 0),
+a test wallet written from the spec (tests/harness/oid4vci_wallet.py). Offers are created over the REST API by an
+issuer with its client certificate; the wallet redeems them and the SD-JWT VCs it receives verify at the
+gateway, bound (``cnf``) to the keys it proved. Each negative case answers its OAuth/OpenID4VCI error code."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from google.protobuf import json_format
+
+from microcred import pki
+from microcred.sdjwt.x5c import load_certificates
+from microcred.verification import VerificationPorts
+from microcred.verification.keys import ChainKeyResolver, DidKeyResolver
+from services.verifier.adapters.sources import PlatformUrls
+from services.verifier.adapters.token_status import TokenStatusHttpSource
+from services.verifier.api.routes import create_gateway_app
+from services.verifier.application import Gateway
+from tests.conftest import Infrastructure
+from tests.harness.factories import valid_micro_credential
+from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.harness.oid4vci_wallet import Wallet, key_proof, public_jwk_of
+from tests.verifier_support import DictStatusSource, Limits, RunningServer
+
+pytestmark = pytest.mark.integration
+
+TAG = uuid.uuid4().hex[:8]
+AGENCY = f"agency-vci-{TAG}"
+UNI = f"uni-vci-{TAG}"
+
+
+@pytest.fixture(scope="module")
+async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+                ) -> AsyncIterator[tuple[IssuerHarness, bytes]]:
+    work = tmp_path_factory.mktemp("oid4vci")
+    document_ca = pki.create_ca("Agency document-signing CA", agency=AGENCY)
+    cert_file, key_file = document_ca.write(work / "document-ca", "ca")
+    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, work,
+                                         rest_port=0, document_signing_ca_cert_file=cert_file,
+                                         document_signing_ca_key_file=key_file, oid4vci_max_tx_attempts=3)
+    try:
+        await harness.onboard(AGENCY, {UNI: 7})
+        yield harness, document_ca.cert_pem
+    finally:
+        await harness.close()
+
+
+def _context(harness: IssuerHarness, issuer: bool) -> ssl.SSLContext:
+    context = ssl.create_default_context(cadata=harness.ca.cert_pem.decode())
+    if issuer:
+        cert = pki.create_client_cert(harness.ca, UNI, AGENCY, pki.ROLE_ISSUER)
+        cert_path, key_path = cert.write(Path(harness.work_dir) / f"client-{uuid.uuid4().hex[:8]}", "client")
+        context.load_cert_chain(str(cert_path), str(key_path))
+    return context
+
+
+def base(harness: IssuerHarness) -> str:
+    assert harness.app.rest is not None
+    return f"https://localhost:{harness.app.rest.port}"
+
+
+async def create_offers(harness: IssuerHarness, count: int = 1, **options: Any) -> list[dict[str, Any]]:
+    body = {"credentials": [json_format.MessageToDict(valid_micro_credential()) for _ in range(count)], **options}
+    async with httpx.AsyncClient(base_url=base(harness), verify=_context(harness, True), timeout=30) as http:
+        response = await http.post("/oid4vci/offers", json=body)
+    assert response.status_code == 201, response.text
+    offers: list[dict[str, Any]] = response.json()["offers"]
+    return offers
+
+
+def wallet_http(harness: IssuerHarness) -> httpx.AsyncClient:
+    return httpx.AsyncClient(verify=_context(harness, False), timeout=60)
+
+
+async def verify_at_gateway(harness: IssuerHarness, document_ca: bytes, credential: str) -> dict[str, Any]:
+    assert harness.revocation is not None
+    status_base = harness.revocation.app.base_url
+    async with httpx.AsyncClient(timeout=10) as http:
+        ports = VerificationPorts(
+            keys=ChainKeyResolver(DidKeyResolver()), status=DictStatusSource(), trust=harness.app_registry(),
+            x509_anchors=(*load_certificates(document_ca), *load_certificates(harness.ca.cert_pem)),
+            token_status=TokenStatusHttpSource(http, PlatformUrls([f"{status_base}/token-status/"]), max_age=0.1))
+        gateway = create_gateway_app(Limits())
+        gateway.state.gateway = Gateway(ports)
+        async with RunningServer(gateway) as server, httpx.AsyncClient(base_url=server.url) as client:
+            report: dict[str, Any] = (await client.post("/v1/verify", json={"credential": credential})).json()
+    return report
+
+
+def cnf_of(credential: str) -> dict[str, Any]:
+    """The cnf.jwk of an SD-JWT VC (payload read after the gateway verified the signature)."""
+    payload = jwt.decode(credential.split("~")[0], options={"verify_signature": False})
+    jwk: dict[str, Any] = payload["cnf"]["jwk"]
+    return jwk
+
+
+def error_of(response: httpx.Response) -> str:
+    assert response.headers.get("content-type", "").startswith("application/json"), response.text
+    return str(response.json()["error"])
+
+
+async def test_metadata_lists_both_configurations(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, _ = stack
+    async with wallet_http(harness) as http:
+        metadata = (await http.get(f"{base(harness)}/.well-known/openid-credential-issuer")).json()
+        server = (await http.get(f"{base(harness)}/.well-known/oauth-authorization-server")).json()
+    configurations = metadata["credential_configurations_supported"]
+    sd = next(c for c in configurations.values() if c["format"] == "dc+sd-jwt")
+    assert sd["vct"] == "https://microcred.eu/vct/eu-micro-credential/v1"
+    assert sd["cryptographic_binding_methods_supported"] == ["jwk"]
+    assert sd["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256"]
+    assert {d["locale"] for d in sd["credential_metadata"]["display"]} == {"en", "pl", "de", "fr"}
+    assert any(c["format"] == "ldp_vc" for c in configurations.values())
+    assert server["issuer"] == metadata["credential_issuer"] == base(harness)
+    assert "urn:ietf:params:oauth:grant-type:pre-authorized_code" in server["grant_types_supported"]
+
+
+async def test_pre_authorized_code_without_tx_code(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, document_ca = stack
+    [offer] = await create_offers(harness)
+    assert "tx_code" not in offer
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offer["link"])
+        assert "tx_code" not in wallet.offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+        token = await wallet.token()
+        assert token.status_code == 200, token.text
+        assert token.headers["cache-control"] == "no-store"
+        answer = await wallet.receive(1)
+        assert answer.status_code == 200, answer.text
+        [credential] = [c["credential"] for c in answer.json()["credentials"]]
+        report = await verify_at_gateway(harness, document_ca, credential)
+        assert report["verdict"] == "valid", report["checks"]
+        assert cnf_of(credential) == public_jwk_of(wallet.keys[0])
+        notified = await wallet.notify(answer.json()["notification_id"])
+        assert notified.status_code == 204, notified.text
+        unknown = await wallet.notify("not-a-notification-id")
+        assert error_of(unknown) == "invalid_notification_id"
+        # the code was spent: a second redemption fails and the offer is no longer served
+        again = await wallet.token()
+        assert again.status_code == 400 and error_of(again) == "invalid_grant"
+        assert (await http.get(offer["credential_offer_uri"])).status_code == 404
+        # the access token was spent by the credential request
+        reused = await wallet.receive(1)
+        assert reused.status_code == 401 and error_of(reused) == "invalid_token"
+
+
+async def test_pre_authorized_code_with_tx_code(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, document_ca = stack
+    [offer] = await create_offers(harness, tx_code=True)
+    tx_code = offer["tx_code"]
+    assert len(tx_code) == 6 and tx_code.isdigit()
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offer["link"])
+        grant = wallet.offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+        assert grant["tx_code"]["input_mode"] == "numeric" and grant["tx_code"]["length"] == 6
+        missing = await wallet.token()
+        assert error_of(missing) == "invalid_grant"
+        wrong = await wallet.token(tx_code="000000" if tx_code != "000000" else "111111")
+        assert wrong.status_code == 400 and error_of(wrong) == "invalid_grant"
+        token = await wallet.token(tx_code=tx_code)
+        assert token.status_code == 200, token.text
+        answer = await wallet.receive(1)
+        assert answer.status_code == 200, answer.text
+        credential = answer.json()["credentials"][0]["credential"]
+        report = await verify_at_gateway(harness, document_ca, credential)
+        assert report["verdict"] == "valid", report["checks"]
+
+
+async def test_wrong_tx_codes_lock_the_offer(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, _ = stack
+    [offer] = await create_offers(harness, tx_code=True)
+    wrong = "000000" if offer["tx_code"] != "000000" else "111111"
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offer["link"])
+        for _ in range(3):  # oid4vci_max_tx_attempts=3
+            assert error_of(await wallet.token(tx_code=wrong)) == "invalid_grant"
+        locked = await wallet.token(tx_code=offer["tx_code"])
+        assert locked.status_code == 400 and error_of(locked) == "invalid_grant"
+        assert "locked" in locked.json()["error_description"]
+
+
+async def test_batch_of_three_instances_with_distinct_keys(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, document_ca = stack
+    [offer] = await create_offers(harness)
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offer["link"])
+        assert (await wallet.token()).status_code == 200
+        answer = await wallet.receive(3)
+        assert answer.status_code == 200, answer.text
+        credentials = [c["credential"] for c in answer.json()["credentials"]]
+    assert len(credentials) == 3 and len(set(credentials)) == 3
+    assert [cnf_of(c) for c in credentials] == [public_jwk_of(k) for k in wallet.keys]
+    assert len({json.dumps(cnf_of(c), sort_keys=True) for c in credentials}) == 3
+    for credential in credentials:
+        report = await verify_at_gateway(harness, document_ca, credential)
+        assert report["verdict"] == "valid", report["checks"]
+
+
+async def test_expired_code(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, _ = stack
+    [offer] = await create_offers(harness, expires_in=1)
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offer["link"])
+        deadline = time.monotonic() + 30
+        while (await http.get(offer["credential_offer_uri"])).status_code != 404:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.2)
+        expired = await wallet.token()
+        assert expired.status_code == 400 and error_of(expired) == "invalid_grant"
+
+
+async def test_withdrawn_offer(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, _ = stack
+    [offer] = await create_offers(harness)
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offer["link"])
+        async with httpx.AsyncClient(base_url=base(harness), verify=_context(harness, True), timeout=30) as issuer:
+            assert (await issuer.delete(f"/oid4vci/offers/{offer['offer_id']}")).status_code == 204
+            assert (await issuer.delete(f"/oid4vci/offers/{offer['offer_id']}")).status_code == 409
+        withdrawn = await wallet.token()
+        assert withdrawn.status_code == 400 and error_of(withdrawn) == "invalid_grant"
+        assert "withdrawn" in withdrawn.json()["error_description"]
+
+
+async def test_bad_proofs_and_nonces_change_nothing(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, document_ca = stack
+    [offer] = await create_offers(harness)
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offer["link"])
+        assert (await wallet.token()).status_code == 200
+        key = ec.generate_private_key(ec.SECP256R1())
+        unknown = await wallet.credential([key_proof(key, wallet.issuer, "a-nonce-never-issued")])
+        assert unknown.status_code == 400 and error_of(unknown) == "invalid_nonce"
+        nonce = await wallet.nonce()
+        other_aud = await wallet.credential([key_proof(key, "https://other-issuer.example", nonce)])
+        assert other_aud.status_code == 400 and error_of(other_aud) == "invalid_proof"
+        stale_iat = await wallet.credential([key_proof(key, wallet.issuer, nonce, iat=time.time() - 3600)])
+        assert error_of(stale_iat) == "invalid_proof"
+        wrong_typ = await wallet.credential([key_proof(key, wallet.issuer, nonce, typ="JWT")])
+        assert error_of(wrong_typ) == "invalid_proof"
+        no_token = await http.post(wallet.metadata["credential_endpoint"], json={})
+        assert no_token.status_code == 401 and error_of(no_token) == "invalid_token"
+        # none of that spent the nonce or the token
+        good = await wallet.credential([key_proof(key, wallet.issuer, nonce)])
+        assert good.status_code == 200, good.text
+        report = await verify_at_gateway(harness, document_ca, good.json()["credentials"][0]["credential"])
+        assert report["verdict"] == "valid", report["checks"]
+        # a used nonce is stale for the next offer's wallet
+        [second] = await create_offers(harness)
+        other = Wallet(http)
+        await other.take_offer(second["link"])
+        assert (await other.token()).status_code == 200
+        stale = await other.credential([key_proof(key, other.issuer, nonce)])
+        assert stale.status_code == 400 and error_of(stale) == "invalid_nonce"
+
+
+async def test_invalid_award_creates_no_offer(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, _ = stack
+    bad = json_format.MessageToDict(valid_micro_credential())
+    bad.pop("title", None)
+    async with httpx.AsyncClient(base_url=base(harness), verify=_context(harness, True), timeout=30) as http:
+        response = await http.post("/oid4vci/offers", json={"credentials": [bad]})
+        anonymous = await httpx.AsyncClient(base_url=base(harness), verify=_context(harness, False)).post(
+            "/oid4vci/offers", json={"credentials": [bad]})
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == "credentials[0]"
+    assert anonymous.status_code == 401
