@@ -37,6 +37,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "bench.sd_jwt",
     "bench.elm",
     "bench.oid4vp",
+    "bench.pdf",
 )
 
 
