@@ -1,0 +1,130 @@
+"""The pure OpenID4VCI package: key proof checks (each rule of OpenID4VCI 1.0 Appendix F.1 on its own), the
+Credential Offer, the offer link, secrets and metadata."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from microcred.oid4vci.errors import OAuthError
+from microcred.oid4vci.metadata import (
+    LDP_CONFIGURATION,
+    PRE_AUTHORIZED_GRANT,
+    SD_JWT_CONFIGURATION,
+    authorization_server_metadata,
+    credential_issuer_metadata,
+)
+from microcred.oid4vci.offers import (
+    credential_offer,
+    digest,
+    new_secret,
+    new_tx_code,
+    offer_link,
+    offer_uri,
+    tx_code_matches,
+)
+from microcred.oid4vci.proofs import check_key_proof
+from microcred.sdjwt.jose import public_jwk
+
+ISSUER = "https://issuer.example.eu"
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def proof(key: Any = None, *, header: dict[str, Any] | None = None, claims: dict[str, Any] | None = None,
+          drop: tuple[str, ...] = (), alg: str = "ES256") -> str:
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    head = {"typ": "openid4vci-proof+jwt", "jwk": public_jwk(key), **(header or {})}
+    body = {"aud": ISSUER, "iat": int(NOW.timestamp()), "nonce": "n-1", **(claims or {})}
+    for name in drop:
+        head.pop(name, None)
+        body.pop(name, None)
+    return jwt.encode(body, key, algorithm=alg, headers=head)
+
+
+def error(text: Any, **kwargs: Any) -> tuple[str, str]:
+    with pytest.raises(OAuthError) as caught:
+        check_key_proof(text, audience=ISSUER, now=kwargs.pop("now", NOW), **kwargs)
+    return caught.value.error, caught.value.description
+
+
+def test_a_good_proof_gives_the_public_key_and_nonce() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    checked = check_key_proof(proof(key), audience=ISSUER, now=NOW + timedelta(seconds=10))
+    assert checked.jwk == public_jwk(key) and checked.nonce == "n-1"
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"header": {"typ": "JWT"}}, "typ"),
+    ({"drop": ("typ",)}, "typ"),
+    ({"drop": ("jwk",)}, "jwk"),
+    ({"header": {"kid": "k1"}}, "kid"),
+    ({"claims": {"aud": "https://other.example"}}, "aud"),
+    ({"drop": ("aud",)}, "aud"),
+    ({"drop": ("iat",)}, "iat"),
+    ({"claims": {"iat": int(NOW.timestamp()) - 301}}, "iat"),
+    ({"claims": {"iat": int(NOW.timestamp()) + 120}}, "iat"),
+    ({"claims": {"iat": True}}, "iat"),
+])
+def test_each_rule_refuses_with_invalid_proof(change: dict[str, Any], words: str) -> None:
+    code, description = error(proof(**change))
+    assert code == "invalid_proof" and words in description
+
+
+def test_a_missing_nonce_is_invalid_nonce() -> None:
+    assert error(proof(drop=("nonce",)))[0] == "invalid_nonce"
+    assert error(proof(claims={"nonce": ""}))[0] == "invalid_nonce"
+
+
+def test_signature_by_another_key_than_the_jwk_is_refused() -> None:
+    other = ec.generate_private_key(ec.SECP256R1())
+    forged = proof(header={"jwk": public_jwk(other)})
+    assert "signature" in error(forged)[1]
+
+
+def test_only_es256_and_no_private_jwk() -> None:
+    assert "alg" in error(proof(ed25519.Ed25519PrivateKey.generate(), alg="EdDSA"))[1]
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = {**public_jwk(key), "d": "AAAA"}
+    assert "private" in error(proof(key, header={"jwk": private}))[1]
+
+
+@pytest.mark.parametrize("text", [None, 5, "", "a.b", "a.b.c", "x" * 9000, "e30.e30.e30"])
+def test_malformed_proofs_are_invalid_proof(text: Any) -> None:
+    assert error(text)[0] == "invalid_proof"
+
+
+def test_offer_link_and_document() -> None:
+    uri = offer_uri(ISSUER, "abc")
+    link = offer_link(uri)
+    parts = urlsplit(link)
+    assert parts.scheme == "openid-credential-offer"
+    assert parse_qs(parts.query)["credential_offer_uri"] == [f"{ISSUER}/oid4vci/offers/abc"]
+    offer = credential_offer(ISSUER, "code-1", tx_code=True)
+    assert offer["credential_configuration_ids"] == [SD_JWT_CONFIGURATION]
+    grant = offer["grants"][PRE_AUTHORIZED_GRANT]
+    assert grant["pre-authorized_code"] == "code-1" and grant["tx_code"]["length"] == 6
+    assert "tx_code" not in credential_offer(ISSUER, "c", tx_code=False)["grants"][PRE_AUTHORIZED_GRANT]
+
+
+def test_secrets_are_long_distinct_and_kept_as_digests() -> None:
+    codes = {new_secret() for _ in range(100)}
+    assert len(codes) == 100 and all(len(c) >= 43 for c in codes)
+    tx = new_tx_code()
+    assert len(tx) == 6 and tx.isdigit()
+    assert tx_code_matches(tx, digest(tx)) and not tx_code_matches("x" + tx[1:], digest(tx))
+
+
+def test_metadata() -> None:
+    metadata = credential_issuer_metadata(ISSUER)
+    sd = metadata["credential_configurations_supported"][SD_JWT_CONFIGURATION]
+    assert sd["format"] == "dc+sd-jwt" and sd["vct"].startswith("https://")
+    assert sd["proof_types_supported"] == {"jwt": {"proof_signing_alg_values_supported": ["ES256"]}}
+    assert [d["locale"] for d in sd["credential_metadata"]["display"]] == ["en", "pl", "de", "fr"]
+    assert metadata["credential_configurations_supported"][LDP_CONFIGURATION]["format"] == "ldp_vc"
+    assert metadata["credential_endpoint"] == f"{ISSUER}/oid4vci/credential"
+    assert authorization_server_metadata(ISSUER)["token_endpoint"] == f"{ISSUER}/oid4vci/token"
