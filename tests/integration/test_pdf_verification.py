@@ -118,10 +118,20 @@ async def test_pdf_qr_link_verifies_embedded_credential_verifies_and_withdrawal(
         assert added["startTask"] == ["CERTIFICATION_NAME"]
         shares = (await wallet.http.get("/v1/share-links", headers=learner.headers)).json()["share_links"]
         assert {share_id_of(token), link["share_id"]} <= {s["share_id"] for s in shares}
+        # a PDF may print an existing link instead of a new one
+        again = await wallet.http.get(f"/v1/credentials/{cid}/pdf", params={"link": link["token"]},
+                                      headers=learner.headers)
+        assert again.status_code == 200, again.text
+        (tmp_path / "again.pdf").write_bytes(again.content)
+        _run("pdftoppm", "-r", "150", "-png", "-singlefile", str(tmp_path / "again.pdf"), str(tmp_path / "again"))
+        assert _run("zbarimg", "-q", "--raw", str(tmp_path / "again.png")).split() == [link["url"]]
         for share_id, gone_url in ((link["share_id"], link["url"]), (share_id_of(token), url)):
             withdrawn = await wallet.http.delete(f"/v1/verification-links/{share_id}", headers=learner.headers)
             assert withdrawn.status_code == 200, withdrawn.text
             assert (await http.get(gone_url)).status_code == 410
+        stale = await wallet.http.get(f"/v1/credentials/{cid}/pdf", params={"link": link["token"]},
+                                      headers=learner.headers)
+        assert stale.status_code == 404 and "link" in stale.text
 
         bad = await wallet.http.get(f"/v1/credentials/{cid}/pdf", params={"lang": "xx"}, headers=learner.headers)
         assert bad.status_code == 422 and "lang" in bad.text
