@@ -6,6 +6,7 @@ gateway, bound (``cnf``) to the keys it proved. Each negative case answers its O
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import ssl
 import time
@@ -21,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from google.protobuf import json_format
 
 from microcred import pki
+from microcred.events.envelope import open_envelope
+from microcred.gen.microcred.v1 import events_pb2
 from microcred.sdjwt.x5c import load_certificates
 from microcred.verification import VerificationPorts
 from microcred.verification.keys import ChainKeyResolver, DidKeyResolver
@@ -32,6 +35,7 @@ from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_harness
 from tests.harness.oid4vci_wallet import Wallet, key_proof, public_jwk_of
+from tests.integration.test_issuer_grpc import kafka_records
 from tests.verifier_support import DictStatusSource, Limits, RunningServer
 
 pytestmark = pytest.mark.integration
@@ -106,6 +110,16 @@ def cnf_of(credential: str) -> dict[str, Any]:
     return jwk
 
 
+async def offer_events(infrastructure: Infrastructure, offer_id: str,
+                       credential_ids: tuple[str, ...] = ()) -> tuple[list[Any], list[Any]]:
+    """The offer's events (by offer_ref = SHA-256 of its id) and the CredentialIssued records of credential_ids."""
+    ref = hashlib.sha256(offer_id.encode()).hexdigest()
+    records = await kafka_records(infrastructure.kafka_bootstrap, {ref, *credential_ids})
+    offers = [open_envelope(raw)[1] for raw in records.get(ref, [])]
+    issued = [open_envelope(raw)[1] for cid in credential_ids for raw in records.get(cid, [])]
+    return offers, issued
+
+
 def error_of(response: httpx.Response) -> str:
     assert response.headers.get("content-type", "").startswith("application/json"), response.text
     return str(response.json()["error"])
@@ -127,7 +141,8 @@ async def test_metadata_lists_both_configurations(stack: tuple[IssuerHarness, by
     assert "urn:ietf:params:oauth:grant-type:pre-authorized_code" in server["grant_types_supported"]
 
 
-async def test_pre_authorized_code_without_tx_code(stack: tuple[IssuerHarness, bytes]) -> None:
+async def test_pre_authorized_code_without_tx_code(stack: tuple[IssuerHarness, bytes],
+                                                   infrastructure: Infrastructure) -> None:
     harness, document_ca = stack
     [offer] = await create_offers(harness)
     assert "tx_code" not in offer
@@ -155,6 +170,16 @@ async def test_pre_authorized_code_without_tx_code(stack: tuple[IssuerHarness, b
         # the access token was spent by the credential request
         reused = await wallet.receive(1)
         assert reused.status_code == 401 and error_of(reused) == "invalid_token"
+    # on Kafka: created and redeemed (no personal data), and the credential's CredentialIssued with its personal
+    # fields (the SD-JWT VC among them) sealed, never in clear
+    events, _ = await offer_events(infrastructure, offer["offer_id"])
+    assert [type(e).__name__ for e in events] == ["CredentialOfferCreated", "CredentialOfferRedeemed"]
+    created, redeemed = events
+    assert created.issuer_id == UNI and not created.tx_code_required
+    assert len(redeemed.credential_ids) == 1
+    _, issued = await offer_events(infrastructure, offer["offer_id"], tuple(redeemed.credential_ids))
+    assert len(issued) == 1 and isinstance(issued[0], events_pb2.CredentialIssued)
+    assert issued[0].sealed_personal and not issued[0].sd_jwt_vc and not issued[0].credential_json
 
 
 async def test_pre_authorized_code_with_tx_code(stack: tuple[IssuerHarness, bytes]) -> None:
@@ -226,7 +251,7 @@ async def test_expired_code(stack: tuple[IssuerHarness, bytes]) -> None:
         assert expired.status_code == 400 and error_of(expired) == "invalid_grant"
 
 
-async def test_withdrawn_offer(stack: tuple[IssuerHarness, bytes]) -> None:
+async def test_withdrawn_offer(stack: tuple[IssuerHarness, bytes], infrastructure: Infrastructure) -> None:
     harness, _ = stack
     [offer] = await create_offers(harness)
     async with wallet_http(harness) as http:
@@ -238,6 +263,9 @@ async def test_withdrawn_offer(stack: tuple[IssuerHarness, bytes]) -> None:
         withdrawn = await wallet.token()
         assert withdrawn.status_code == 400 and error_of(withdrawn) == "invalid_grant"
         assert "withdrawn" in withdrawn.json()["error_description"]
+    events, _ = await offer_events(infrastructure, offer["offer_id"])
+    assert [type(e).__name__ for e in events] == ["CredentialOfferCreated", "CredentialOfferWithdrawn"]
+    assert events[1].reason == "withdrawn"
 
 
 async def test_bad_proofs_and_nonces_change_nothing(stack: tuple[IssuerHarness, bytes]) -> None:

@@ -34,7 +34,7 @@ if tx and tx ~= '' then
     local n = redis.call('HINCRBY', offer_key, 'attempts', 1)
     if n >= tonumber(ARGV[2]) then
       redis.call('HSET', offer_key, 'state', 'locked')
-      return {'locked'}
+      return {'locked', offer_id}
     end
     return {'tx_wrong'}
   end

@@ -11,6 +11,11 @@ nonces, and issue the SD-JWT VC(s) at redemption.
   key ``oid4vci:{offer id}:{n}``: the same validation, registry checks, status entries from the reserved blocks,
   signature and sealed ``CredentialIssued`` event as ``IssueCredential`` with ``CREDENTIAL_FORMAT_SD_JWT_VC``,
   each SD-JWT VC bound (``cnf``) to its proof's key. If issuance fails the token goes back to ``ready``.
+
+Events (on the credentials topic, keyed by ``offer_ref`` = SHA-256 of the offer id, which is itself a bearer
+secret): ``CredentialOfferCreated``, ``CredentialOfferRedeemed`` (with the issued credential ids),
+``CredentialOfferWithdrawn`` (reason ``withdrawn`` or ``locked``). They carry no personal data: the award is in
+the ``CredentialIssued`` events, sealed under the learner's key.
 """
 
 from __future__ import annotations
@@ -18,13 +23,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from google.protobuf import json_format
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
+from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import elements_pb2 as pb
-from microcred.gen.microcred.v1 import issuer_pb2
+from microcred.gen.microcred.v1 import events_pb2, issuer_pb2
+from microcred.kafka.publisher import EventPublisher
+from microcred.kafka.topics import CREDENTIALS
 from microcred.oid4vci import errors as e
 from microcred.oid4vci.errors import OAuthError
 from microcred.oid4vci.metadata import PRE_AUTHORIZED_GRANT, SD_JWT_CONFIGURATION
@@ -88,10 +98,20 @@ class CreatedOffer:
 class Offers:
     """The use cases (see the module docstring)."""
 
-    def __init__(self, store: OfferStore, issuance: Issuance, settings: OfferSettings = OfferSettings(),
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, store: OfferStore, issuance: Issuance, publisher: EventPublisher,
+                 settings: OfferSettings = OfferSettings(),
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), topic: str = CREDENTIALS.name) -> None:
         self._store, self._issuance, self._s, self._clock = store, issuance, settings, clock
+        self._publisher, self._topic = publisher, topic
         self._validator = CohortValidator()
+
+    async def _publish(self, events: list[tuple[Message, str, str, str]]) -> None:
+        """Publish (payload, offer_ref, agency id, actor) events."""
+        items = []
+        for payload, ref, agency, actor in events:
+            issuer_id = str(getattr(payload, "issuer_id"))  # noqa: B009
+            items.append((ref, new_envelope(payload, subject=ref, tenant=agency, issuer_id=issuer_id, actor=actor)))
+        await self._publisher.publish_many(self._topic, items)
 
     def validate(self, awards: Sequence[pb.MicroCredential]) -> list[Refusal | None]:
         """Per award: None if it may be offered, else the refusal (the issuer's validation)."""
@@ -119,11 +139,22 @@ class Offers:
             uri = offer_uri(credential_issuer, offer_id)
             created.append(CreatedOffer(offer_id, uri, offer_link(uri), tx, ttl))
         await self._store.add_offers(kept, ttl)
+        expires = Timestamp()
+        expires.FromDatetime(self._clock() + timedelta(seconds=ttl))
+        await self._publish([(events_pb2.CredentialOfferCreated(
+            offer_ref=digest(c.offer_id), issuer_id=caller.issuer_id, credential_configuration_id=SD_JWT_CONFIGURATION,
+            tx_code_required=tx_code, expires_at=expires), digest(c.offer_id), caller.agency_id, caller.actor)
+            for c in created])
         return created
 
     async def withdraw(self, caller: Caller, offer_id: str) -> str:
         """'ok', or why not ('unknown', 'redeemed', 'withdrawn', 'locked')."""
-        return await self._store.withdraw(caller.issuer_id, offer_id)
+        outcome = await self._store.withdraw(caller.issuer_id, offer_id)
+        if outcome == "ok":
+            await self._publish([(events_pb2.CredentialOfferWithdrawn(
+                offer_ref=digest(offer_id), issuer_id=caller.issuer_id, reason="withdrawn"), digest(offer_id),
+                caller.agency_id, caller.actor)])
+        return outcome
 
     async def offer_document(self, offer_id: str) -> dict[str, Any] | None:
         """The Credential Offer served at its ``credential_offer_uri`` while it can still be redeemed."""
@@ -144,8 +175,14 @@ class Offers:
         if len(tx) > 64:
             raise OAuthError(e.INVALID_REQUEST, "tx_code is too long")
         token = new_secret()
-        why, _ = await self._store.redeem(digest(code), digest(tx) if tx else "", self._s.max_tx_attempts,
-                                          digest(token), self._s.token_seconds)
+        why, offer_id = await self._store.redeem(digest(code), digest(tx) if tx else "", self._s.max_tx_attempts,
+                                                 digest(token), self._s.token_seconds)
+        if why == "locked":
+            offer = await self._store.offer(offer_id)
+            if offer is not None:
+                await self._publish([(events_pb2.CredentialOfferWithdrawn(
+                    offer_ref=digest(offer_id), issuer_id=offer.issuer_id, reason="locked"), digest(offer_id),
+                    offer.agency_id, "")])
         if why != "ok":
             raise OAuthError(e.INVALID_GRANT, _GRANT_ERRORS.get(why, "the pre-authorized code is not valid"))
         return {"access_token": token, "token_type": "Bearer", "expires_in": self._s.token_seconds,
@@ -195,6 +232,7 @@ class Offers:
                  for n, jwk in enumerate(keys)]
         outcomes = await self._issuance.issue(caller, items)
         credentials: list[dict[str, str]] = []
+        ids: list[str] = []
         for outcome in outcomes:
             if isinstance(outcome, Refusal):
                 raise OAuthError(e.INVALID_CREDENTIAL_REQUEST if outcome.code == 3 else "server_error",
@@ -202,6 +240,10 @@ class Offers:
                                  400 if outcome.code == 3 else 503)
             assert isinstance(outcome, issuer_pb2.IssuedCredential)
             credentials.append({"credential": outcome.sd_jwt_vc})
+            ids.append(outcome.credential_id)
+        await self._publish([(events_pb2.CredentialOfferRedeemed(offer_ref=digest(offer_id), issuer_id=offer.issuer_id,
+                                                                 credential_ids=ids), digest(offer_id),
+                              offer.agency_id, "")])  # the actor is a wallet, not the issuer
         return {"credentials": credentials, "notification_id": new_secret()}
 
     async def notification(self, access_token: str, body: Any) -> None:

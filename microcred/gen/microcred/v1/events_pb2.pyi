@@ -365,3 +365,37 @@ class ShareLinkWithdrawn(_message.Message):
     link: ShareLink
     withdrawn_at: _timestamp_pb2.Timestamp
     def __init__(self, link: _Optional[_Union[ShareLink, _Mapping]] = ..., withdrawn_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CredentialOfferCreated(_message.Message):
+    __slots__ = ("offer_ref", "issuer_id", "credential_configuration_id", "tx_code_required", "expires_at")
+    OFFER_REF_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_CONFIGURATION_ID_FIELD_NUMBER: _ClassVar[int]
+    TX_CODE_REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    offer_ref: str
+    issuer_id: str
+    credential_configuration_id: str
+    tx_code_required: bool
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, offer_ref: _Optional[str] = ..., issuer_id: _Optional[str] = ..., credential_configuration_id: _Optional[str] = ..., tx_code_required: _Optional[bool] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CredentialOfferRedeemed(_message.Message):
+    __slots__ = ("offer_ref", "issuer_id", "credential_ids")
+    OFFER_REF_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_IDS_FIELD_NUMBER: _ClassVar[int]
+    offer_ref: str
+    issuer_id: str
+    credential_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, offer_ref: _Optional[str] = ..., issuer_id: _Optional[str] = ..., credential_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CredentialOfferWithdrawn(_message.Message):
+    __slots__ = ("offer_ref", "issuer_id", "reason")
+    OFFER_REF_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    offer_ref: str
+    issuer_id: str
+    reason: str
+    def __init__(self, offer_ref: _Optional[str] = ..., issuer_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
