@@ -70,3 +70,16 @@ def test_bad_parameters(data: CredentialPdf) -> None:
         render_pdf(data, "xx")
     with pytest.raises(ValueError, match="paper"):
         render_pdf(data, "en", "a5")
+
+
+def test_title_and_description_from_the_credentials_language_map(data: CredentialPdf, tmp_path: Path) -> None:
+    document = json.loads(json.dumps(data.document))
+    achievement = document["credentialSubject"]["achievement"]
+    achievement["name"] = {"en": "Data analysis", "pl": "Analiza danych (wersja polska)"}
+    achievement["description"] = [{"@language": "en", "@value": "In English"},
+                                  {"@language": "fr", "@value": "Description en français"}]
+    localized = CredentialPdf(document, data.credential_id, URL)
+    polish = " ".join(_text(render_pdf(localized, "pl"), tmp_path).split())
+    assert "Analiza danych (wersja polska)" in polish and "In English" in polish  # no Polish description: English
+    french = " ".join(_text(render_pdf(localized, "fr"), tmp_path).split())
+    assert "Data analysis" in french and "Description en français" in french
