@@ -1,0 +1,379 @@
+"""Our wallet as an OpenID4VP 1.0 responder (issue 21): pure logic, no I/O.
+
+* :func:`parse_link`: an ``openid4vp://?client_id=…&request_uri=…`` link (request by reference only).
+* :func:`check_request_object`: the request object the verifier serves at ``request_uri`` (RFC 9101). With
+  ``x509_san_dns:<host>`` the ``x5c`` chain must reach one of the wallet's trust anchors, the leaf must name
+  ``<host>`` as a SAN dNSName and its key must sign the JWT (ES256/384/512); with ``redirect_uri:<uri>`` the
+  spec forbids a signature (``alg: none``) and ``response_uri`` must be ``<uri>``, so the verifier is *not*
+  authenticated (``verified`` is False and the learner is told so). Anything else is refused.
+* :func:`match`: which of the learner's SD-JWT VCs meets each DCQL credential query, and which claims each
+  would disclose. The DCQL semantics are the shared :mod:`microcred.oid4vp.dcql` (the very code the gateway
+  evaluates answers with), applied here to every claim the credential holds.
+* :func:`build_presentation`: the SD-JWT with only the Disclosures of the chosen claims (and the Disclosures
+  of the objects that contain them) and a Key Binding JWT (``typ: kb+jwt``, ``iat``, ``aud`` = client_id,
+  ``nonce``, ``sd_hash``) signed with the holder key the credential binds (``cnf.jwk``).
+* :func:`answer_form` / :func:`refusal_form`: the ``direct_post`` form, or for ``direct_post.jwt`` a JWE
+  (ECDH-ES to the request's ``client_metadata.jwks`` key, made with joserfc); a refusal is
+  ``error=access_denied`` (OpenID4VP §8.5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from cryptography import x509
+from joserfc import jwe
+from joserfc.errors import JoseError as JoserfcError
+from joserfc.jwk import ECKey
+
+from microcred.oid4vp.dcql import (
+    SD_JWT,
+    ClaimQuery,
+    CredentialQuery,
+    DcqlError,
+    DcqlQuery,
+    Presented,
+    evaluate,
+    parse_query,
+    select,
+)
+from microcred.sdjwt.core import SdJwtError, SdJwtParts, digest, disclose, key_binding_jwt, split_sd_jwt
+from microcred.sdjwt.jose import (
+    JoseError,
+    PrivateKey,
+    b64url_decode,
+    public_jwk,
+    strict_json_loads,
+    verify_jws_signature,
+)
+from microcred.sdjwt.x5c import ChainError, validate_x5c
+
+__all__ = [
+    "Candidate", "Holding", "Link", "PresentationRequestError", "VerifierRequest", "answer_form",
+    "build_presentation", "check_request_object", "match", "parse_holding", "parse_link", "refusal_form",
+    "same_key",
+]
+
+X509_SAN_DNS, REDIRECT_URI = "x509_san_dns:", "redirect_uri:"
+REQUEST_TYP = "oauth-authz-req+jwt"
+RESPONSE_MODES = ("direct_post", "direct_post.jwt")
+SIGNED_ALGS = ("ES256", "ES384", "ES512")
+#: Content encryption we use, in order of preference, among those the verifier lists (HAIP: A128GCM, A256GCM).
+ENC_PREFERENCE = ("A128GCM", "A256GCM")
+MAX_LINK, MAX_REQUEST_OBJECT = 4096, 256 * 1024
+
+
+class PresentationRequestError(ValueError):
+    """A link, request object or choice we cannot act on; ``field`` names what is wrong."""
+
+    def __init__(self, field_name: str, problem: str) -> None:
+        super().__init__(f"{field_name}: {problem}")
+        self.field = field_name
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Link:
+    """What an ``openid4vp://`` link carries."""
+
+    client_id: str
+    request_uri: str
+
+
+def parse_link(link: Any) -> Link:
+    """Read an ``openid4vp://`` (or ``haip://``) link: exactly one ``client_id`` and one ``request_uri``."""
+    if not isinstance(link, str) or not link or len(link) > MAX_LINK:
+        raise PresentationRequestError("link", f"must be a text of 1..{MAX_LINK} characters")
+    parts = urlsplit(link.strip())
+    if parts.scheme not in ("openid4vp", "haip", "https"):
+        raise PresentationRequestError("link", "must be an openid4vp:// link")
+    query = parse_qs(parts.query)
+    found: dict[str, str] = {}
+    for name in ("client_id", "request_uri"):
+        values = query.get(name, [])
+        if len(values) != 1 or not values[0]:
+            raise PresentationRequestError(f"link.{name}", "missing, or given more than once")
+        found[name] = values[0]
+    if "request" in query:
+        raise PresentationRequestError("link.request", "requests by value are not accepted, only request_uri")
+    if not found["client_id"].startswith((X509_SAN_DNS, REDIRECT_URI)):
+        raise PresentationRequestError("link.client_id", "only the x509_san_dns: and redirect_uri: schemes")
+    return Link(found["client_id"], found["request_uri"])
+
+
+@dataclass(frozen=True)
+class VerifierRequest:
+    """A request object we accepted."""
+
+    client_id: str
+    verified: bool  # True: x509_san_dns with a trusted chain; False: redirect_uri (development scheme)
+    claims: Mapping[str, Any]
+    query: DcqlQuery
+
+    @property
+    def nonce(self) -> str:
+        return str(self.claims["nonce"])
+
+    @property
+    def state(self) -> str | None:
+        state = self.claims.get("state")
+        return state if isinstance(state, str) else None
+
+    @property
+    def response_uri(self) -> str:
+        return str(self.claims["response_uri"])
+
+    @property
+    def response_mode(self) -> str:
+        return str(self.claims["response_mode"])
+
+    @property
+    def host(self) -> str:
+        """Who is asking, as people read it: the certified host, or the response URI's host."""
+        if self.client_id.startswith(X509_SAN_DNS):
+            return self.client_id.removeprefix(X509_SAN_DNS)
+        return urlsplit(self.response_uri).hostname or self.response_uri
+
+    @property
+    def purpose(self) -> str | None:
+        """A ``purpose`` the verifier may give (a claim outside the spec's core; shown only when it is text)."""
+        value = self.claims.get("purpose")
+        return value if isinstance(value, str) and value else None
+
+
+def _segment(text: str, name: str) -> Any:
+    try:
+        value = strict_json_loads(b64url_decode(text))
+    except (JoseError, ValueError) as exc:
+        raise PresentationRequestError(name, f"not base64url JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise PresentationRequestError(name, "must be a JSON object")
+    return value
+
+
+def _check_signed(token: str, header: Mapping[str, Any], host: str, anchors: Sequence[x509.Certificate],
+                  now: dt.datetime) -> None:
+    if header.get("alg") not in SIGNED_ALGS:
+        raise PresentationRequestError("request.alg", "an x509_san_dns request must be signed with ES256/384/512")
+    try:
+        leaf, key = validate_x5c(header.get("x5c"), anchors, now)
+    except ChainError as exc:
+        raise PresentationRequestError("request.x5c", f"{exc.reason}: {exc.problem}") from None
+    try:
+        names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        dns = names.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        dns = []
+    if host not in dns:
+        raise PresentationRequestError("request.x5c", f"the certificate does not name {host} (SAN dNSName)")
+    try:
+        ok = verify_jws_signature(token, key, SIGNED_ALGS)
+    except JoseError:
+        ok = False
+    if not ok:
+        raise PresentationRequestError("request.signature", "does not verify with the x5c certificate's key")
+
+
+def check_request_object(token: str, client_id: str, anchors: Sequence[x509.Certificate],
+                         now: dt.datetime) -> VerifierRequest:
+    """Check the request object fetched for a link with ``client_id`` and return what it asks."""
+    if not isinstance(token, str) or len(token) > MAX_REQUEST_OBJECT or not token.isascii():
+        raise PresentationRequestError("request", "not a request object")
+    segments = token.strip().split(".")
+    if len(segments) != 3:
+        raise PresentationRequestError("request", "not a compact JWT")
+    header, claims = _segment(segments[0], "request.header"), _segment(segments[1], "request.payload")
+    if header.get("typ") != REQUEST_TYP:
+        raise PresentationRequestError("request.typ", f"must be {REQUEST_TYP}")
+    if client_id.startswith(X509_SAN_DNS):
+        _check_signed(token.strip(), header, client_id.removeprefix(X509_SAN_DNS), anchors, now)
+        verified = True
+    elif client_id.startswith(REDIRECT_URI):
+        if header.get("alg") != "none" or segments[2]:
+            raise PresentationRequestError("request.alg", "a redirect_uri: request must be unsigned (alg none)")
+        if claims.get("response_uri") != client_id.removeprefix(REDIRECT_URI):
+            raise PresentationRequestError("request.response_uri", "must be the redirect_uri: client id")
+        verified = False
+    else:
+        raise PresentationRequestError("client_id", "only the x509_san_dns: and redirect_uri: schemes")
+    if claims.get("client_id") != client_id:
+        raise PresentationRequestError("request.client_id", "does not match the link's client_id")
+    if claims.get("response_type") != "vp_token":
+        raise PresentationRequestError("request.response_type", "must be vp_token")
+    if claims.get("response_mode") not in RESPONSE_MODES:
+        raise PresentationRequestError("request.response_mode", "must be direct_post or direct_post.jwt")
+    exp = claims.get("exp")
+    if isinstance(exp, int) and not isinstance(exp, bool) and exp <= now.timestamp():
+        raise PresentationRequestError("request.exp", "the request has expired")
+    for name in ("nonce", "response_uri"):
+        if not isinstance(claims.get(name), str) or not claims[name]:
+            raise PresentationRequestError(f"request.{name}", "missing")
+    if urlsplit(claims["response_uri"]).scheme not in ("https", "http"):
+        raise PresentationRequestError("request.response_uri", "must be an https URL")
+    try:
+        query = parse_query(claims.get("dcql_query"))
+    except DcqlError as exc:
+        raise PresentationRequestError(f"request.dcql_query.{exc.field}", exc.problem) from None
+    if claims["response_mode"] == "direct_post.jwt":
+        _encryption_key(claims)  # refuse now, not after the learner chose
+    return VerifierRequest(client_id, verified, claims, query)
+
+
+# --------------------------------------------------------------------------------------------- holdings
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One of the learner's SD-JWT VCs, as the wallet holds it (every Disclosure)."""
+
+    credential_id: str
+    parts: SdJwtParts
+    claims: Mapping[str, Any]  # processed, with every Disclosure applied
+    disclosures: tuple[tuple[tuple[str | int, ...], str], ...]  # (path as issued, encoded Disclosure)
+    vct: str | None
+    cnf_jwk: Mapping[str, Any] | None
+
+
+def parse_holding(credential_id: str, compact: str) -> Holding:
+    """Read a held SD-JWT VC (the wallet verified it when it arrived; here only its structure is read)."""
+    parts = split_sd_jwt(compact)
+    segments = parts.issuer_jwt.split(".")
+    if len(segments) != 3:
+        raise SdJwtError("MALFORMED_SD_JWT", "the issuer-signed JWT is not a compact JWS")
+    payload = strict_json_loads(b64url_decode(segments[1]))
+    if not isinstance(payload, dict):
+        raise SdJwtError("MALFORMED_SD_JWT", "the payload is not an object")
+    processed = disclose(payload, parts.disclosures)
+    alg = str(payload.get("_sd_alg", "sha-256"))
+    encoded = {digest(d, alg): d for d in parts.disclosures}
+    disclosures = tuple((item.path, encoded[item.digest]) for item in processed.disclosed)
+    cnf = payload.get("cnf")
+    jwk = cnf.get("jwk") if isinstance(cnf, Mapping) else None
+    vct = payload.get("vct")
+    return Holding(credential_id, parts, processed.claims, disclosures, vct if isinstance(vct, str) else None,
+                   jwk if isinstance(jwk, Mapping) else None)
+
+
+def same_key(jwk: Mapping[str, Any] | None, key: PrivateKey) -> bool:
+    """Whether the ``cnf.jwk`` is the public half of ``key``."""
+    if jwk is None:
+        return False
+    mine = public_jwk(key)
+    return all(jwk.get(name) == value for name, value in mine.items())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A held credential that meets a credential query, and the claims it would disclose (labels)."""
+
+    query_id: str
+    credential_id: str
+    claims: tuple[str, ...]
+
+
+def _chosen_claims(query: CredentialQuery, holding: Holding) -> tuple[ClaimQuery, ...] | None:
+    """The claims of ``query`` this holding would disclose, or None when it cannot meet the query."""
+    everything = Presented(SD_JWT, holding.claims, vct=holding.vct, holder_bound=holding.cnf_jwk is not None)
+    if not evaluate(DcqlQuery((query,)), {query.id: [everything]}).satisfied:
+        return None
+    if not query.claim_sets:
+        return query.claims
+    by_id = {c.id: c for c in query.claims}
+    for option in query.claim_sets:  # the first option this holding meets (the gateway reads it the same way)
+        one = CredentialQuery(query.id, query.format, query.vct_values, (), tuple(by_id[i] for i in option))
+        if evaluate(DcqlQuery((one,)), {query.id: [everything]}).satisfied:
+            return one.claims
+    return None
+
+
+def match(request: VerifierRequest, holdings: Sequence[Holding]) -> list[Candidate]:
+    """Every (credential query, held credential) pair where the credential meets the query, with its claims."""
+    found: list[Candidate] = []
+    for query in request.query.credentials:
+        if query.format != SD_JWT:
+            continue  # ldp_vc answers are not built by this responder yet
+        for holding in holdings:
+            chosen = _chosen_claims(query, holding)
+            if chosen is not None:
+                found.append(Candidate(query.id, holding.credential_id, tuple(c.label() for c in chosen)))
+    return found
+
+
+def _reaches(disclosed: tuple[str | int, ...], wanted: tuple[str | int | None, ...]) -> bool:
+    """Whether a Disclosure at ``disclosed`` is needed to show the claim at ``wanted``: it lies on the way to it
+    (a containing object or array element) or inside it."""
+    n = min(len(disclosed), len(wanted))
+    return all((w is None and isinstance(d, int)) or w == d for d, w in zip(disclosed[:n], wanted[:n], strict=True))
+
+
+def build_presentation(holding: Holding, query: CredentialQuery, disclose_labels: Sequence[str],
+                       key: PrivateKey, *, nonce: str, aud: str, iat: int) -> str:
+    """The SD-JWT+KB presenting ``holding`` for ``query`` with only the claims ``disclose_labels`` (labels of
+    the query's claims; anything the query does not ask for is refused: we never disclose more)."""
+    by_label = {c.label(): c for c in query.claims}
+    unknown = [label for label in disclose_labels if label not in by_label]
+    if unknown:
+        raise PresentationRequestError("disclose", f"not asked for by the verifier: {', '.join(unknown)}")
+    if not same_key(holding.cnf_jwk, key):
+        raise PresentationRequestError("credential_id", "the credential is not bound to this holder key")
+    paths = [by_label[label].path for label in dict.fromkeys(disclose_labels)]
+    if not query.claims:  # the query asks for the credential only: no selectively disclosable claim
+        paths = []
+    kept = tuple(encoded for path, encoded in holding.disclosures if any(_reaches(path, p) for p in paths))
+    parts = SdJwtParts(holding.parts.issuer_jwt, kept, None)
+    return parts.without_key_binding + key_binding_jwt(parts, key, nonce=nonce, aud=aud, iat=iat)
+
+
+def disclosed_values(holding: Holding, labels: Sequence[str], query: CredentialQuery) -> dict[str, list[Any]]:
+    """What each chosen claim would show (for the learner to see before sending)."""
+    by_label = {c.label(): c for c in query.claims}
+    return {label: select(holding.claims, by_label[label].path) for label in labels if label in by_label}
+
+
+# --------------------------------------------------------------------------------------------- the answer
+
+
+def _encryption_key(claims: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
+    metadata = claims.get("client_metadata")
+    jwks = metadata.get("jwks") if isinstance(metadata, Mapping) else None
+    keys = jwks.get("keys") if isinstance(jwks, Mapping) else None
+    usable = [k for k in keys if isinstance(k, Mapping) and k.get("kty") == "EC" and k.get("crv") == "P-256"
+              and k.get("use", "enc") == "enc"] if isinstance(keys, list) else []
+    if not usable:
+        raise PresentationRequestError("request.client_metadata.jwks", "no P-256 encryption key")
+    offered = metadata.get("encrypted_response_enc_values_supported", ["A128GCM"]) \
+        if isinstance(metadata, Mapping) else []
+    enc = next((e for e in ENC_PREFERENCE if isinstance(offered, list) and e in offered), None)
+    if enc is None:
+        raise PresentationRequestError("request.client_metadata.encrypted_response_enc_values_supported",
+                                       "none of A128GCM, A256GCM")
+    return usable[0], enc
+
+
+def answer_form(request: VerifierRequest, vp_token: Mapping[str, list[Any]]) -> dict[str, str]:
+    """The form to POST to ``response_uri`` carrying ``vp_token`` in the request's response mode."""
+    payload: dict[str, Any] = {"vp_token": dict(vp_token)}
+    if request.state is not None:
+        payload["state"] = request.state
+    if request.response_mode != "direct_post.jwt":
+        return {"vp_token": json.dumps(payload["vp_token"]), **({"state": request.state} if request.state else {})}
+    jwk, enc = _encryption_key(request.claims)
+    header = {"alg": "ECDH-ES", "enc": enc, **({"kid": jwk["kid"]} if isinstance(jwk.get("kid"), str) else {})}
+    try:
+        token = jwe.encrypt_compact(header, json.dumps(payload).encode(), ECKey.import_key(dict(jwk)))
+    except (JoserfcError, ValueError) as exc:
+        raise PresentationRequestError("request.client_metadata.jwks", f"unusable key ({exc})") from None
+    return {"response": token}
+
+
+def refusal_form(request: VerifierRequest) -> dict[str, str]:
+    """The learner declined (OpenID4VP §8.5): ``error=access_denied``, in the clear in either mode."""
+    form = {"error": "access_denied", "error_description": "the holder declined"}
+    if request.state is not None:
+        form["state"] = request.state
+    return form

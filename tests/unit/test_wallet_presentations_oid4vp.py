@@ -1,0 +1,165 @@
+"""Our wallet as an OpenID4VP responder (pure logic): links, request objects (x509_san_dns chain, SAN and
+signature; redirect_uri unsigned), DCQL matching against held SD-JWT VCs, presentations with only the chosen
+Disclosures and a KB-JWT, encrypted and plain answers, refusals. What the wallet builds is judged by the
+gateway's own response checker (microcred.oid4vp.response), not by the code that built it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from joserfc.jwk import ECKey
+
+from microcred import pki
+from microcred.oid4vp.request import (
+    ClientIdentity,
+    PresentationRequest,
+    authorization_link,
+    build_request,
+    request_object,
+)
+from microcred.oid4vp.response import check_response, read_response
+from microcred.sdjwt.jose import b64url_decode, b64url_encode, compact_json, public_jwk
+from microcred.sdjwt.type_metadata import VCT
+from microcred.sdjwt.x5c import load_certificates, x5c_header
+from microcred.verification import Verdict
+from services.wallet.domain.presentations_oid4vp import (
+    PresentationRequestError,
+    answer_form,
+    build_presentation,
+    check_request_object,
+    match,
+    parse_holding,
+    parse_link,
+    refusal_form,
+)
+from tests.harness.sd_jwt import NOW, SdWorld, make_world
+
+HOST = "verifier.example"
+CLIENT_ID = f"x509_san_dns:{HOST}"
+RESPONSE_URI = f"https://{HOST}/oid4vp/responses/r1"
+HOLDER = ec.generate_private_key(ec.SECP256R1())
+QUERY = {"credentials": [{"id": "mc", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
+                          "claims": [{"path": ["achievement_title"]}, {"path": ["family_name"]},
+                                     {"path": ["level_of_learning_experience", "eqf_level"], "values": [6, 7, 8]}]}]}
+
+
+@pytest.fixture(scope="module")
+def sd() -> SdWorld:
+    return make_world()
+
+
+@pytest.fixture(scope="module")
+def verifier() -> tuple[ClientIdentity, tuple[x509.Certificate, ...]]:
+    ca = pki.create_ca("Platform CA", not_before=NOW - dt.timedelta(days=1))
+    cert = pki.create_signing_cert(ca, issuer_uri=f"https://{HOST}", common_name="Verifier",
+                                   not_before=NOW - dt.timedelta(days=1))
+    key = serialization.load_pem_private_key(cert.key_pem, password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return ClientIdentity.x509_san_dns(HOST, key, x5c_header([cert.cert_pem])), tuple(load_certificates(ca.cert_pem))
+
+
+def new_request(query: dict[str, Any] = QUERY, mode: str = "direct_post",
+                jwk: dict[str, Any] | None = None) -> PresentationRequest:
+    return build_request(client_id=CLIENT_ID, response_uri=RESPONSE_URI, response_mode=mode, dcql_query=query,
+                         now=int(NOW.timestamp()), lifetime=300, encryption_jwk=jwk)
+
+
+def test_links_are_read_and_bad_ones_named() -> None:
+    link = parse_link(authorization_link(CLIENT_ID, "https://verifier.example/oid4vp/requests/abc"))
+    assert link.client_id == CLIENT_ID and link.request_uri.endswith("/requests/abc")
+    for bad, field in (("", "link"), ("http://x?client_id=a&request_uri=b", "link"),
+                       ("openid4vp://?request_uri=b", "link.client_id"),
+                       ("openid4vp://?client_id=x509_san_dns:a", "link.request_uri"),
+                       ("openid4vp://?client_id=did:web:a&request_uri=https://a", "link.client_id"),
+                       ("openid4vp://?client_id=x509_san_dns:a&request_uri=b&request_uri=c", "link.request_uri")):
+        with pytest.raises(PresentationRequestError) as caught:
+            parse_link(bad)
+        assert caught.value.field == field, bad
+
+
+def test_a_signed_request_is_accepted_only_from_the_certified_host(verifier: Any) -> None:
+    identity, anchors = verifier
+    request = new_request()
+    token = request_object(request, identity)
+    checked = check_request_object(token, CLIENT_ID, anchors, NOW)
+    assert checked.verified and checked.host == HOST and checked.nonce == request.nonce
+    assert checked.query.credentials[0].id == "mc"
+    with pytest.raises(PresentationRequestError, match=r"does not name evil\.example"):
+        check_request_object(token, "x509_san_dns:evil.example", anchors, NOW)
+    other_ca = pki.create_ca("Other CA", not_before=NOW - dt.timedelta(days=1))
+    with pytest.raises(PresentationRequestError) as caught:
+        check_request_object(token, CLIENT_ID, tuple(load_certificates(other_ca.cert_pem)), NOW)
+    assert caught.value.field == "request.x5c"
+    head, body, sig = token.split(".")
+    forged_claims = json.loads(b64url_decode(body))
+    forged_claims["response_uri"] = "https://evil.example/steal"
+    forged = f"{head}.{b64url_encode(compact_json(forged_claims))}.{sig}"
+    with pytest.raises(PresentationRequestError) as caught:
+        check_request_object(forged, CLIENT_ID, anchors, NOW)
+    assert caught.value.field == "request.signature"
+    with pytest.raises(PresentationRequestError, match="expired"):
+        check_request_object(token, CLIENT_ID, anchors, NOW + dt.timedelta(minutes=10))
+
+
+def test_an_unsigned_request_needs_the_redirect_uri_scheme_and_is_not_verified(verifier: Any) -> None:
+    _, anchors = verifier
+    dev_id = f"redirect_uri:{RESPONSE_URI}"
+    request = build_request(client_id=dev_id, response_uri=RESPONSE_URI, response_mode="direct_post",
+                            dcql_query=QUERY, now=int(NOW.timestamp()), lifetime=300)
+    token = request_object(request, ClientIdentity.redirect_uri(RESPONSE_URI))
+    checked = check_request_object(token, dev_id, anchors, NOW)
+    assert not checked.verified and checked.host == HOST
+    with pytest.raises(PresentationRequestError):  # an unsigned object cannot claim a certified host
+        check_request_object(token, CLIENT_ID, anchors, NOW)
+    with pytest.raises(PresentationRequestError, match="redirect_uri"):
+        check_request_object(token, "redirect_uri:https://evil.example/r", anchors, NOW)
+
+
+async def test_matching_and_a_presentation_with_only_the_chosen_claims(sd: SdWorld, verifier: Any) -> None:
+    identity, anchors = verifier
+    request = new_request()
+    checked = check_request_object(request_object(request, identity), CLIENT_ID, anchors, NOW)
+    mine = parse_holding("c1", sd.issue(holder_jwk=public_jwk(HOLDER)).compact)
+    unbound = parse_holding("c2", sd.issue().compact)  # no cnf: cannot meet a query asking for holder binding
+    found = match(checked, [mine, unbound])
+    assert [(c.query_id, c.credential_id) for c in found] == [("mc", "c1")]
+    assert found[0].claims == ("achievement_title", "family_name", "level_of_learning_experience.eqf_level")
+    query = checked.query.credentials[0]
+    vp = build_presentation(mine, query, found[0].claims, HOLDER, nonce=checked.nonce, aud=checked.client_id,
+                            iat=int(NOW.timestamp()))
+    assert len(vp.split("~")) - 2 < len(mine.disclosures)  # given_name, birthdate... are not in it
+    outcome = await check_response(request, {"mc": [vp]}, sd.ports(), NOW)
+    assert outcome.verdict is Verdict.VALID and outcome.query.satisfied, outcome.to_dict()
+    # withholding a claim the verifier asked for: the presentation is genuine, the query not satisfied
+    vp = build_presentation(mine, query, ("achievement_title", "level_of_learning_experience.eqf_level"), HOLDER,
+                            nonce=checked.nonce, aud=checked.client_id, iat=int(NOW.timestamp()))
+    outcome = await check_response(request, {"mc": [vp]}, sd.ports(), NOW)
+    assert outcome.reports[0][1].verdict is Verdict.VALID
+    assert outcome.query.outcomes[0].missing == ("family_name: not disclosed",)
+    with pytest.raises(PresentationRequestError, match="not asked for"):
+        build_presentation(mine, query, ("birthdate",), HOLDER, nonce="n", aud=CLIENT_ID, iat=0)
+    with pytest.raises(PresentationRequestError, match="not bound"):
+        build_presentation(mine, query, (), ed25519.Ed25519PrivateKey.generate(), nonce="n", aud=CLIENT_ID, iat=0)
+
+
+def test_answers_encrypted_plain_and_refusals(sd: SdWorld, verifier: Any) -> None:
+    identity, anchors = verifier
+    key = ECKey.generate_key("P-256", parameters={"kid": "k1", "use": "enc", "alg": "ECDH-ES"})
+    request = new_request(mode="direct_post.jwt", jwk=key.as_dict(private=False))
+    checked = check_request_object(request_object(request, identity), CLIENT_ID, anchors, NOW)
+    form = answer_form(checked, {"mc": ["a~b~"]})
+    assert set(form) == {"response"}
+    read = read_response(form, request, key.as_dict(private=True))
+    assert read.encrypted and read.vp_token == {"mc": ["a~b~"]} and read.state == request.state
+    plain_request = new_request()
+    plain = check_request_object(request_object(plain_request, identity), CLIENT_ID, anchors, NOW)
+    read = read_response(answer_form(plain, {"mc": ["a~b~"]}), plain_request, None)
+    assert not read.encrypted and read.vp_token == {"mc": ["a~b~"]}
+    refusal = read_response(refusal_form(plain), plain_request, None)
+    assert refusal.error == "access_denied" and refusal.state == plain_request.state
