@@ -149,7 +149,8 @@ class IssuerApp:
         issuance = Issuance(registry=registry, keystore=keystore, status=self.pool, store=store,
                             publisher=sealing, signing=self.signing,
                             registry_available=self.registry_projection.available,
-                            documents=CertifiedDocumentSigning(keystore, s.document_signing_ca()))
+                            documents=CertifiedDocumentSigning(keystore, s.document_signing_ca()),
+                            require_holder_key=s.sd_jwt_require_holder_key)
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,
                                chunk_timeout=s.batch_chunk_timeout_seconds,
                                correction=Correction(issuance, store, supersession),

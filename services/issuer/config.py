@@ -24,6 +24,9 @@ Besides the shared Kafka/Redis/TLS/gRPC settings the service reads:
 * ``MICROCRED_DOCUMENT_SIGNING_CA_CERT_FILE`` / ``MICROCRED_DOCUMENT_SIGNING_CA_KEY_FILE`` (PEM): the CA that
   certifies issuers' SD-JWT VC keys (the agency's document-signing CA; in development the platform CA); unset,
   a request for the SD-JWT VC format is refused (FAILED_PRECONDITION);
+* ``MICROCRED_SD_JWT_REQUIRE_HOLDER_KEY`` (false): an SD-JWT VC request without ``holder_jwk_json`` is refused
+  (FAILED_PRECONDITION, reason ``HOLDER_KEY_REQUIRED``); false: it is issued as a bearer credential without
+  ``cnf`` (the returned ``sd_jwt_vc`` then has no ``cnf`` claim);
 * ``MICROCRED_ISSUER_REDIS_PREFIX`` (``issuer``), ``MICROCRED_ISSUER_CONSUMER_GROUP`` (``issuer``) and
   ``MICROCRED_REGISTRY_NAMESPACE`` (``issuer-registry``): so tests and benchmarks can run isolated instances.
 """
@@ -76,6 +79,8 @@ class Settings(GrpcServiceSettings):
                                             "bound to one issuer (services/issuer/api/oauth.py)")
     document_signing_ca_cert_file: Path | None = None
     document_signing_ca_key_file: Path | None = None
+    sd_jwt_require_holder_key: bool = Field(default=False, description="refuse SD-JWT VCs without a holder key "
+                                            "(else issue them without cnf)")
     oid4vci_issuer_url: str | None = Field(default=None, description="OpenID4VCI Credential Issuer identifier "
                                            "(public https base URL of the REST API); unset: the request's own")
     oid4vci_offer_seconds: int = Field(default=7 * 86400, ge=1, description="longest lifetime of an offer")

@@ -95,3 +95,29 @@ def test_requests_name_a_bad_format_and_a_private_or_malformed_holder_key() -> N
     assert isinstance(ok, IssueItem) and ok.sd_jwt_vc and ok.holder_jwk is not None and ok.client_reference == "ref"
     plain = request_item("k", mc, "", [], "")
     assert isinstance(plain, IssueItem) and not plain.sd_jwt_vc and plain.holder_jwk is None
+
+
+async def test_without_a_holder_key_a_bearer_sd_jwt_vc_is_issued_without_cnf_by_default() -> None:
+    r = with_documents(rig())
+    [outcome] = await r.issuance.issue(UNI_A, [IssueItem("bearer", valid_micro_credential(), sd_jwt_vc=True)])
+    policy = VerifierPolicy(trust_anchors=load_certificates(CA.cert_pem))
+    verified = verify_sd_jwt_vc(issued(outcome).sd_jwt_vc, policy, datetime.now(UTC))
+    assert verified.claims is not None and "cnf" not in verified.claims
+
+
+async def test_a_service_requiring_holder_keys_refuses_an_sd_jwt_vc_without_one_and_spends_nothing() -> None:
+    r = with_documents(rig())
+    r.issuance._require_holder_key = True
+    holder = ec.generate_private_key(ec.SECP256R1())
+    [bare, bound, plain] = await r.issuance.issue(UNI_A, [
+        IssueItem("bare", valid_micro_credential(), sd_jwt_vc=True),
+        IssueItem("bound", valid_micro_credential(), sd_jwt_vc=True, holder_jwk=public_jwk(holder.public_key())),
+        IssueItem("plain", valid_micro_credential())])
+    failed = refusal(bare)
+    assert failed.code == code_pb2.FAILED_PRECONDITION and failed.reason == "HOLDER_KEY_REQUIRED"
+    assert "holder_jwk_json" in failed.message
+    policy = VerifierPolicy(trust_anchors=load_certificates(CA.cert_pem))
+    verified = verify_sd_jwt_vc(issued(bound).sd_jwt_vc, policy, datetime.now(UTC))
+    assert verified.claims is not None and verified.claims["cnf"]["jwk"] == public_jwk(holder.public_key())
+    assert issued(plain).sd_jwt_vc == ""
+    assert {e.credential_id for e in r.published()} == {issued(bound).credential_id, issued(plain).credential_id}

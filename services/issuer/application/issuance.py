@@ -261,10 +261,12 @@ class Issuance:
                  topic: str = CREDENTIALS.name, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  new_salt: Callable[[], str] = lambda: secrets.token_urlsafe(16),
                  registry_available: Callable[[], Awaitable[bool]] | None = None,
-                 documents: DocumentSigning | None = None) -> None:
-        """``documents``: the issuers' SD-JWT VC keys (None: an SD-JWT VC request is FAILED_PRECONDITION)."""
+                 documents: DocumentSigning | None = None, require_holder_key: bool = False) -> None:
+        """``documents``: the issuers' SD-JWT VC keys (None: an SD-JWT VC request is FAILED_PRECONDITION).
+        ``require_holder_key``: an SD-JWT VC request without a holder key is refused (FAILED_PRECONDITION,
+        ``HOLDER_KEY_REQUIRED``) instead of issuing a bearer SD-JWT VC without ``cnf``."""
         self._registry, self._keystore, self._status = registry, keystore, status
-        self._documents = documents
+        self._documents, self._require_holder_key = documents, require_holder_key
         self._registry_available = registry_available
         self._store, self._publisher, self._signing = store, publisher, signing
         self._topic, self._clock, self._new_salt = topic, clock, new_salt
@@ -473,6 +475,12 @@ class Issuance:
         """The issuer's SD-JWT VC key when an item of the chunk asks for that format; items that ask for it when
         it is unavailable are refused (FAILED_PRECONDITION) and leave ``fresh``."""
         wanted = [cid for cid, i in fresh.items() if items[i].sd_jwt_vc]
+        if self._require_holder_key:  # refused before any status index is taken: nothing is issued for them
+            for cid in [cid for cid in wanted if items[fresh[cid]].holder_jwk is None]:
+                wanted.remove(cid)
+                outcomes[fresh.pop(cid)] = Refusal(
+                    code_pb2.FAILED_PRECONDITION, "this issuer service issues only holder-bound SD-JWT VCs; "
+                    "holder_jwk_json is required with the SD-JWT VC format", reason="HOLDER_KEY_REQUIRED")
         if not wanted:
             return None
         try:
