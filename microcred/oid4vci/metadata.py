@@ -93,5 +93,6 @@ def authorization_server_metadata(credential_issuer: str) -> dict[str, Any]:
         "grant_types_supported": [PRE_AUTHORIZED_GRANT],
         "pre-authorized_grant_anonymous_access_supported": True,
         "token_endpoint_auth_methods_supported": ["none"],
+        "dpop_signing_alg_values_supported": ["ES256"],
         "response_types_supported": [],
     }

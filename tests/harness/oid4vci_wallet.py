@@ -4,13 +4,17 @@ server's code: it uses only httpx, PyJWT and cryptography.
 Flow (§3.5): follow the offer link (``openid-credential-offer://?credential_offer_uri=...``, §4.1.3) to the
 Credential Offer; read the Credential Issuer metadata (§12.2.2: ``/.well-known/openid-credential-issuer``) and
 the authorization server metadata (RFC 8414); redeem the pre-authorized code at the token endpoint (§6.1,
-form-encoded, with ``tx_code`` when asked); get a ``c_nonce`` from the nonce endpoint (§7); send one key proof
+form-encoded, with ``tx_code`` when asked; with ``dpop_key``, a DPoP proof per RFC 9449); get a ``c_nonce``
+from the nonce endpoint (§7); send one key proof
 per wanted instance (Appendix F.1: ``typ: openid4vci-proof+jwt``, ES256, ``jwk`` header, ``aud``, ``iat``,
 ``nonce``) to the credential endpoint (§8); optionally notify (§11).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +43,17 @@ def key_proof(key: ec.EllipticCurvePrivateKey, audience: str, nonce: str | None,
     return jwt.encode(claims, key, algorithm="ES256", headers={"typ": typ, "jwk": public_jwk_of(key)})
 
 
+def dpop_proof(key: ec.EllipticCurvePrivateKey, method: str, url: str, access_token: str | None = None,
+               jti: str | None = None) -> str:
+    """A DPoP proof (RFC 9449 §4.2): typ dpop+jwt, jwk, jti, htm, htu, iat and, with a token, ath."""
+    claims: dict[str, Any] = {"jti": jti or secrets.token_urlsafe(16), "htm": method, "htu": url,
+                              "iat": int(time.time())}
+    if access_token is not None:
+        digest = hashlib.sha256(access_token.encode("ascii")).digest()
+        claims["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return jwt.encode(claims, key, algorithm="ES256", headers={"typ": "dpop+jwt", "jwk": public_jwk_of(key)})
+
+
 @dataclass
 class Wallet:
     """One wallet session against one Credential Issuer (``http`` trusts its TLS certificate)."""
@@ -49,6 +64,15 @@ class Wallet:
     metadata: dict[str, Any] = field(default_factory=dict)
     as_metadata: dict[str, Any] = field(default_factory=dict)
     access_token: str = ""
+    #: With a key, the wallet uses DPoP (a proof per request; the token is bound to this key).
+    dpop_key: ec.EllipticCurvePrivateKey | None = None
+    last_dpop: str = ""
+
+    def _auth(self, method: str, url: str) -> dict[str, str]:
+        if self.dpop_key is None:
+            return {"Authorization": f"Bearer {self.access_token}"}
+        self.last_dpop = dpop_proof(self.dpop_key, method, url, self.access_token)
+        return {"Authorization": f"DPoP {self.access_token}", "DPoP": self.last_dpop}
 
     async def take_offer(self, link: str) -> dict[str, Any]:
         """Resolve an ``openid-credential-offer://`` link and read both metadata documents."""
@@ -75,7 +99,9 @@ class Wallet:
         form = {"grant_type": PRE_AUTH, "pre-authorized_code": code or grant["pre-authorized_code"]}
         if tx_code is not None:
             form["tx_code"] = tx_code
-        response = await self.http.post(self.as_metadata["token_endpoint"], data=form)
+        url = self.as_metadata["token_endpoint"]
+        headers = {} if self.dpop_key is None else {"DPoP": dpop_proof(self.dpop_key, "POST", url)}
+        response = await self.http.post(url, data=form, headers=headers)
         if response.status_code == 200:
             self.access_token = response.json()["access_token"]
         return response
@@ -90,9 +116,9 @@ class Wallet:
     async def credential(self, proofs: list[str], configuration: str | None = None) -> httpx.Response:
         """POST a credential request with ``proofs.jwt``."""
         wanted = configuration or self.offer["credential_configuration_ids"][0]
-        return await self.http.post(self.metadata["credential_endpoint"],
-                                    json={"credential_configuration_id": wanted, "proofs": {"jwt": proofs}},
-                                    headers={"Authorization": f"Bearer {self.access_token}"})
+        url = self.metadata["credential_endpoint"]
+        return await self.http.post(url, json={"credential_configuration_id": wanted, "proofs": {"jwt": proofs}},
+                                    headers=self._auth("POST", url))
 
     async def receive(self, count: int = 1) -> httpx.Response:
         """New keys, one nonce, ``count`` proofs, one credential request."""
@@ -103,6 +129,6 @@ class Wallet:
 
     async def notify(self, notification_id: str, event: str = "credential_accepted") -> httpx.Response:
         """POST to the notification endpoint."""
-        return await self.http.post(self.metadata["notification_endpoint"],
-                                    json={"notification_id": notification_id, "event": event},
-                                    headers={"Authorization": f"Bearer {self.access_token}"})
+        url = self.metadata["notification_endpoint"]
+        return await self.http.post(url, json={"notification_id": notification_id, "event": event},
+                                    headers=self._auth("POST", url))

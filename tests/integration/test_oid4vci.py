@@ -34,7 +34,7 @@ from services.verifier.application import Gateway
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_harness
-from tests.harness.oid4vci_wallet import Wallet, key_proof, public_jwk_of
+from tests.harness.oid4vci_wallet import Wallet, dpop_proof, key_proof, public_jwk_of
 from tests.integration.test_issuer_grpc import kafka_records
 from tests.verifier_support import DictStatusSource, Limits, RunningServer
 
@@ -312,3 +312,38 @@ async def test_invalid_award_creates_no_offer(stack: tuple[IssuerHarness, bytes]
     assert response.status_code == 400, response.text
     assert response.json()["field"] == "credentials[0]"
     assert anonymous.status_code == 401
+
+
+async def test_dpop_bound_token_and_replayed_proof(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, document_ca = stack
+    [offer] = await create_offers(harness)
+    async with wallet_http(harness) as http:
+        dpop_key = ec.generate_private_key(ec.SECP256R1())
+        wallet = Wallet(http, dpop_key=dpop_key)
+        await wallet.take_offer(offer["link"])
+        assert "ES256" in wallet.as_metadata["dpop_signing_alg_values_supported"]
+        token = await wallet.token()
+        assert token.status_code == 200 and token.json()["token_type"] == "DPoP", token.text
+        url = wallet.metadata["credential_endpoint"]
+        nonce = await wallet.nonce()
+        key = ec.generate_private_key(ec.SECP256R1())
+        body = {"credential_configuration_id": wallet.offer["credential_configuration_ids"][0],
+                "proofs": {"jwt": [key_proof(key, wallet.issuer, nonce)]}}
+        as_bearer = await http.post(url, json=body, headers={"Authorization": f"Bearer {wallet.access_token}"})
+        assert as_bearer.status_code == 401 and error_of(as_bearer) == "invalid_dpop_proof"
+        thief = Wallet(http, dpop_key=ec.generate_private_key(ec.SECP256R1()), access_token=wallet.access_token,
+                       offer=wallet.offer, metadata=wallet.metadata)
+        stolen = await thief.credential(body["proofs"]["jwt"])
+        assert stolen.status_code == 401 and error_of(stolen) == "invalid_dpop_proof"
+        answer = await wallet.credential(body["proofs"]["jwt"])
+        assert answer.status_code == 200, answer.text
+        report = await verify_at_gateway(harness, document_ca, answer.json()["credentials"][0]["credential"])
+        assert report["verdict"] == "valid", report["checks"]
+        notify_url = wallet.metadata["notification_endpoint"]
+        once = dpop_proof(dpop_key, "POST", notify_url, wallet.access_token)
+        note = {"notification_id": answer.json()["notification_id"], "event": "credential_accepted"}
+        headers = {"Authorization": f"DPoP {wallet.access_token}", "DPoP": once}
+        assert (await http.post(notify_url, json=note, headers=headers)).status_code == 204
+        replayed = await http.post(notify_url, json=note, headers=headers)
+        assert replayed.status_code == 401 and error_of(replayed) == "invalid_dpop_proof"
+        assert "replayed" in replayed.json()["error_description"]

@@ -11,6 +11,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from microcred.oid4vci.dpop import access_token_hash, check_dpop_proof, jwk_thumbprint
 from microcred.oid4vci.errors import OAuthError
 from microcred.oid4vci.metadata import (
     LDP_CONFIGURATION,
@@ -128,3 +129,48 @@ def test_metadata() -> None:
     assert metadata["credential_configurations_supported"][LDP_CONFIGURATION]["format"] == "ldp_vc"
     assert metadata["credential_endpoint"] == f"{ISSUER}/oid4vci/credential"
     assert authorization_server_metadata(ISSUER)["token_endpoint"] == f"{ISSUER}/oid4vci/token"
+
+
+def dpop(key: Any = None, *, header: dict[str, Any] | None = None, claims: dict[str, Any] | None = None) -> str:
+    key = key or ec.generate_private_key(ec.SECP256R1())
+    head = {"typ": "dpop+jwt", "jwk": public_jwk(key), **(header or {})}
+    body = {"jti": "jti-12345678", "htm": "POST", "htu": f"{ISSUER}/oid4vci/credential",
+            "iat": int(NOW.timestamp()), "ath": access_token_hash("tok"), **(claims or {})}
+    return jwt.encode(body, key, algorithm="ES256", headers=head)
+
+
+def test_dpop_proof_gives_the_thumbprint_and_jti() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    checked = check_dpop_proof(dpop(key), method="POST", url=f"{ISSUER}/oid4vci/credential?x=1", now=NOW,
+                               access_token="tok")
+    assert checked.jti == "jti-12345678" and checked.jkt == jwk_thumbprint(public_jwk(key))
+
+
+def test_rfc7638_thumbprint_example() -> None:
+    # RFC 7638 §3.1 is an RSA key; the EC rule is the same: required members, sorted, no whitespace. Checked
+    # here against the RFC 8037 §A.3 OKP example (Ed25519), whose thumbprint the RFC gives.
+    jwk = {"crv": "Ed25519", "kty": "OKP", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+    assert jwk_thumbprint(jwk) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+
+
+@pytest.mark.parametrize(("change", "kwargs"), [
+    ({"header": {"typ": "JWT"}}, {}),
+    ({"claims": {"htm": "GET"}}, {}),
+    ({"claims": {"htu": "https://other.example/oid4vci/credential"}}, {}),
+    ({"claims": {"iat": int(NOW.timestamp()) - 3600}}, {}),
+    ({"claims": {"jti": "short"}}, {}),
+    ({"claims": {"ath": access_token_hash("another token")}}, {}),
+    ({}, {"access_token": "different"}),
+])
+def test_dpop_rules(change: dict[str, Any], kwargs: dict[str, Any]) -> None:
+    with pytest.raises(OAuthError) as caught:
+        check_dpop_proof(dpop(**change), method="POST", url=f"{ISSUER}/oid4vci/credential", now=NOW,
+                         access_token=kwargs.get("access_token", "tok"))
+    assert caught.value.error == "invalid_dpop_proof"
+
+
+def test_dpop_signed_by_another_key_is_refused() -> None:
+    other = ec.generate_private_key(ec.SECP256R1())
+    with pytest.raises(OAuthError):
+        check_dpop_proof(dpop(header={"jwk": public_jwk(other)}), method="POST",
+                         url=f"{ISSUER}/oid4vci/credential", now=NOW, access_token="tok")

@@ -9,8 +9,10 @@ nothing (except a wrong ``tx_code``, which counts an attempt). Keys (``{p}`` the
   ``MicroCredential``, protobuf bytes); expires with the offer;
 * ``{p}:o4i:code:{sha256(code)}`` -> offer id, expiring with the offer (gone: ``invalid_grant``; it stays
   after redemption, withdrawal or locking, so the error says which);
-* ``{p}:o4i:token:{sha256(token)}`` hash: ``offer_id``, ``state`` (ready, issuing, spent), ``notification_ids``;
-* ``{p}:o4i:nonce:{sha256(nonce)}``: a c_nonce, deleted when a proof spends it.
+* ``{p}:o4i:token:{sha256(token)}`` hash: ``offer_id``, ``state`` (ready, issuing, spent), ``jkt`` (DPoP);
+* ``{p}:o4i:notify:{sha256(token)}`` set: the notification ids answered to the token;
+* ``{p}:o4i:nonce:{sha256(nonce)}``: a c_nonce, deleted when a proof spends it;
+* ``{p}:o4i:jti:{sha256(jti)}``: a DPoP proof seen (SET NX: a replay is refused on every replica).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from redis.asyncio import Redis
 
 __all__ = ["Offer", "RedisOfferStore"]
 
-# KEYS[1] code key; ARGV: tx digest given ('' none), max attempts, token key suffix, token ttl, key prefix
+# KEYS[1] code key; ARGV: tx digest given ('' none), max attempts, token key suffix, token ttl, key prefix,
+# DPoP key thumbprint ('' for a Bearer token)
 _REDEEM = """
 local offer_id = redis.call('GET', KEYS[1])
 if not offer_id then return {'unknown'} end
@@ -41,7 +44,7 @@ if tx and tx ~= '' then
 end
 redis.call('HSET', offer_key, 'state', 'redeemed')
 local token_key = ARGV[5] .. ':o4i:token:' .. ARGV[3]
-redis.call('HSET', token_key, 'offer_id', offer_id, 'state', 'ready')
+redis.call('HSET', token_key, 'offer_id', offer_id, 'state', 'ready', 'jkt', ARGV[6])
 redis.call('EXPIRE', token_key, tonumber(ARGV[4]))
 return {'ok', offer_id}
 """
@@ -126,10 +129,11 @@ class RedisOfferStore:
                      _text(get.get("offer")), _bytes(get.get("award")))
 
     async def redeem(self, code_digest: str, tx_digest: str, max_attempts: int, token_digest: str,
-                     token_ttl: int) -> tuple[str, str]:
-        """Spend a pre-authorized code: ('ok', offer id) and an access token, or (why, '') with nothing spent."""
+                     token_ttl: int, jkt: str = "") -> tuple[str, str]:
+        """Spend a pre-authorized code: ('ok', offer id) and an access token (bound to the DPoP key ``jkt``
+        if given), or (why, '') with nothing spent."""
         result = await self._redeem(keys=[f"{self._p}:o4i:code:{code_digest}"],
-                                    args=[tx_digest, max_attempts, token_digest, token_ttl, self._p])
+                                    args=[tx_digest, max_attempts, token_digest, token_ttl, self._p, jkt])
         return _text(result[0]), _text(result[1]) if len(result) > 1 else ""
 
     async def add_nonce(self, nonce_digest: str, ttl_seconds: int) -> None:
@@ -146,10 +150,16 @@ class RedisOfferStore:
         result = await self._token_state(keys=[f"{self._p}:o4i:token:{token_digest}"], args=[from_state, to_state])
         return _text(result[0]), _text(result[1]) if len(result) > 1 else ""
 
-    async def token_offer(self, token_digest: str) -> tuple[str, str] | None:
-        """(offer id, state) of a live access token."""
-        offer_id, state = await self._redis.hmget(f"{self._p}:o4i:token:{token_digest}", ["offer_id", "state"])
-        return None if offer_id is None else (_text(offer_id), _text(state))
+    async def token_offer(self, token_digest: str) -> tuple[str, str, str] | None:
+        """(offer id, state, DPoP jkt or '') of a live access token."""
+        offer_id, state, jkt = await self._redis.hmget(f"{self._p}:o4i:token:{token_digest}",
+                                                       ["offer_id", "state", "jkt"])
+        return None if offer_id is None else (_text(offer_id), _text(state), _text(jkt))
+
+    async def first_use(self, jti_digest: str, ttl_seconds: int) -> bool:
+        """Whether a DPoP proof's ``jti`` is seen here for the first time (kept ``ttl_seconds``: longer than a
+        proof is accepted)."""
+        return bool(await self._redis.set(f"{self._p}:o4i:jti:{jti_digest}", b"1", nx=True, ex=ttl_seconds))
 
     async def add_notifications(self, token_digest: str, ids: list[str]) -> None:
         """Remember the notification ids answered to a token (accepted at the notification endpoint)."""

@@ -7,6 +7,9 @@ Wallet-facing (no client authentication; the pre-authorized code, access token a
 ``/credentials/issue`` (client certificate or OAuth client-credentials token): ``POST /oid4vci/offers`` (one
 offer per award) and ``DELETE /oid4vci/offers/{id}`` (withdraw).
 
+DPoP (RFC 9449, HAIP): a ``DPoP`` header at the token endpoint binds the access token to its key; such a token
+is then only accepted as ``Authorization: DPoP`` with a fresh proof (``ath``) by that key, each ``jti`` once.
+
 Errors on the OAuth/OpenID4VCI endpoints are ``{"error", "error_description"}`` (RFC 6749 §5.2, OpenID4VCI
 §8.3.1.2) with ``Cache-Control: no-store``; on the issuer-facing ones problem+json like the rest of the API.
 """
@@ -15,13 +18,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from microcred.oid4vci.errors import INVALID_REQUEST, INVALID_TOKEN, OAuthError
+from microcred.oid4vci.dpop import DpopProof, check_dpop_proof
+from microcred.oid4vci.errors import INVALID_DPOP_PROOF, INVALID_REQUEST, INVALID_TOKEN, OAuthError
 from microcred.oid4vci.metadata import authorization_server_metadata, credential_issuer_metadata
 from services.issuer.application.issuance import Caller
 from services.issuer.application.offers import Offers, parse_award
@@ -40,17 +45,28 @@ Problem = Callable[..., JSONResponse]
 
 def _oauth(exc: OAuthError) -> JSONResponse:
     headers = dict(_NO_STORE)
-    if exc.status == 401:
-        headers["WWW-Authenticate"] = f'Bearer error="{exc.error}"'
+    if exc.status == 401:  # RFC 6750 §3 / RFC 9449 §7.1
+        scheme = "DPoP" if exc.error == INVALID_DPOP_PROOF else "Bearer"
+        headers["WWW-Authenticate"] = f'{scheme} error="{exc.error}", algs="ES256"' if scheme == "DPoP" \
+            else f'Bearer error="{exc.error}"'
     return JSONResponse(exc.body(), exc.status, headers=headers)
 
 
-def _bearer(request: Request) -> str:
+def _access(request: Request, url: str) -> tuple[str, DpopProof | None]:
+    """The access token (``Bearer`` or ``DPoP`` scheme) and, for ``DPoP``, the checked proof."""
     value = request.headers.get("authorization", "")
     scheme, _, token = value.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip() or len(token) > 256:
-        raise OAuthError(INVALID_TOKEN, "a Bearer access token from the token endpoint is required", 401)
-    return token.strip()
+    token = token.strip()
+    if scheme.lower() not in ("bearer", "dpop") or not token or len(token) > 256:
+        raise OAuthError(INVALID_TOKEN, "an access token from the token endpoint is required "
+                                        "(Authorization: Bearer or DPoP)", 401)
+    if scheme.lower() == "bearer":
+        return token, None
+    try:
+        return token, check_dpop_proof(request.headers.get("dpop"), method=request.method, url=url,
+                                       now=datetime.now(UTC), access_token=token)
+    except OAuthError as exc:  # at a resource endpoint a bad proof is 401 (RFC 9449 §7.1)
+        raise OAuthError(exc.error, exc.description, 401) from exc
 
 
 async def _body(request: Request, limit: int = MAX_BODY) -> bytes:
@@ -73,6 +89,9 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
 
     def ident(request: Request) -> str:
         return issuer_url or str(request.base_url).rstrip("/")
+
+    def url(request: Request) -> str:  # the public URL of this request (DPoP htu)
+        return ident(request) + request.url.path
 
     def oauth_route(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
@@ -103,19 +122,22 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
     async def token(request: Request) -> Response:
         raw = await _body(request)
         form = dict(parse_qsl(raw.decode("utf-8", "replace"), max_num_fields=16))
-        return JSONResponse(await offers.token(form), headers=_NO_STORE)
+        dpop = None
+        if "dpop" in request.headers:
+            dpop = check_dpop_proof(request.headers["dpop"], method="POST", url=url(request), now=datetime.now(UTC))
+        return JSONResponse(await offers.token(form, dpop), headers=_NO_STORE)
 
     async def nonce(request: Request) -> Response:
         return JSONResponse({"c_nonce": await offers.nonce()}, headers=_NO_STORE)
 
     async def credential(request: Request) -> Response:
-        access = _bearer(request)
+        access, dpop = _access(request, url(request))
         body = _json(await _body(request))
-        return JSONResponse(await offers.credential(access, body, ident(request)), headers=_NO_STORE)
+        return JSONResponse(await offers.credential(access, body, ident(request), dpop), headers=_NO_STORE)
 
     async def notification(request: Request) -> Response:
-        access = _bearer(request)
-        await offers.notification(access, _json(await _body(request)))
+        access, dpop = _access(request, url(request))
+        await offers.notification(access, _json(await _body(request)), dpop)
         return Response(status_code=204)
 
     router.add_api_route("/oid4vci/token", oauth_route(token), methods=["POST"], summary="Token endpoint "

@@ -36,6 +36,7 @@ from microcred.gen.microcred.v1 import events_pb2, issuer_pb2
 from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import CREDENTIALS
 from microcred.oid4vci import errors as e
+from microcred.oid4vci.dpop import DpopProof
 from microcred.oid4vci.errors import OAuthError
 from microcred.oid4vci.metadata import PRE_AUTHORIZED_GRANT, SD_JWT_CONFIGURATION
 from microcred.oid4vci.offers import (
@@ -63,11 +64,12 @@ class OfferStore(Protocol):
     async def add_offers(self, offers: list[tuple[Offer, str, str]], ttl_seconds: int) -> None: ...
     async def offer(self, offer_id: str) -> Offer | None: ...
     async def redeem(self, code_digest: str, tx_digest: str, max_attempts: int, token_digest: str,
-                     token_ttl: int) -> tuple[str, str]: ...
+                     token_ttl: int, jkt: str = "") -> tuple[str, str]: ...
+    async def first_use(self, jti_digest: str, ttl_seconds: int) -> bool: ...
     async def add_nonce(self, nonce_digest: str, ttl_seconds: int) -> None: ...
     async def spend_nonces(self, nonce_digests: list[str]) -> bool: ...
     async def move_token(self, token_digest: str, from_state: str, to_state: str) -> tuple[str, str]: ...
-    async def token_offer(self, token_digest: str) -> tuple[str, str] | None: ...
+    async def token_offer(self, token_digest: str) -> tuple[str, str, str] | None: ...
     async def add_notifications(self, token_digest: str, ids: list[str]) -> None: ...
     async def notification_known(self, token_digest: str, notification_id: str) -> bool: ...
     async def withdraw(self, issuer_id: str, offer_id: str) -> str: ...
@@ -164,8 +166,14 @@ class Offers:
         document: dict[str, Any] = json.loads(offer.offer_json)
         return document
 
-    async def token(self, form: Mapping[str, str]) -> dict[str, Any]:
-        """Token endpoint (pre-authorized code grant, §6): the access token answer, or :class:`OAuthError`."""
+    async def _fresh(self, dpop: DpopProof, status: int = 400) -> None:
+        """Refuse a replayed DPoP proof (400 at the token endpoint, 401 at resource endpoints: RFC 9449 §7.1)."""
+        if not await self._store.first_use(digest(dpop.jti), int(self._s.proof_max_age) + 120):
+            raise OAuthError(e.INVALID_DPOP_PROOF, "this DPoP proof was used before (jti replayed)", status)
+
+    async def token(self, form: Mapping[str, str], dpop: DpopProof | None = None) -> dict[str, Any]:
+        """Token endpoint (pre-authorized code grant, §6): the access token answer, or :class:`OAuthError`;
+        with a checked DPoP proof the token is bound to its key (``token_type: DPoP``)."""
         if form.get("grant_type") != PRE_AUTHORIZED_GRANT:
             raise OAuthError(e.UNSUPPORTED_GRANT_TYPE, f"only {PRE_AUTHORIZED_GRANT} is supported")
         code = form.get("pre-authorized_code", "")
@@ -174,9 +182,12 @@ class Offers:
         tx = form.get("tx_code", "")
         if len(tx) > 64:
             raise OAuthError(e.INVALID_REQUEST, "tx_code is too long")
+        if dpop is not None:
+            await self._fresh(dpop)
         token = new_secret()
         why, offer_id = await self._store.redeem(digest(code), digest(tx) if tx else "", self._s.max_tx_attempts,
-                                                 digest(token), self._s.token_seconds)
+                                                 digest(token), self._s.token_seconds,
+                                                 dpop.jkt if dpop is not None else "")
         if why == "locked":
             offer = await self._store.offer(offer_id)
             if offer is not None:
@@ -185,7 +196,8 @@ class Offers:
                     offer.agency_id, "")])
         if why != "ok":
             raise OAuthError(e.INVALID_GRANT, _GRANT_ERRORS.get(why, "the pre-authorized code is not valid"))
-        return {"access_token": token, "token_type": "Bearer", "expires_in": self._s.token_seconds,
+        return {"access_token": token, "token_type": "DPoP" if dpop is not None else "Bearer",
+                "expires_in": self._s.token_seconds,
                 "authorization_details": [{"type": "openid_credential",
                                            "credential_configuration_id": SD_JWT_CONFIGURATION,
                                            "credential_identifiers": [SD_JWT_CONFIGURATION]}]}
@@ -196,12 +208,26 @@ class Offers:
         await self._store.add_nonce(digest(nonce), self._s.nonce_seconds)
         return nonce
 
-    async def credential(self, access_token: str, body: Any, credential_issuer: str) -> dict[str, Any]:
-        """Credential endpoint (§8): one SD-JWT VC per proof, or :class:`OAuthError` with nothing changed."""
-        token = digest(access_token)
-        found = await self._store.token_offer(token)
+    async def _token(self, access_token: str, dpop: DpopProof | None) -> tuple[str, str, str]:
+        """The live token, its DPoP binding checked (a DPoP-bound token needs a proof by its key)."""
+        found = await self._store.token_offer(digest(access_token))
         if found is None:
             raise OAuthError(e.INVALID_TOKEN, "the access token is unknown or expired", 401)
+        if found[2]:
+            if dpop is None:
+                raise OAuthError(e.INVALID_DPOP_PROOF, "this access token is DPoP-bound: send it as "
+                                 "'Authorization: DPoP' with a DPoP proof", 401)
+            if dpop.jkt != found[2]:
+                raise OAuthError(e.INVALID_DPOP_PROOF, "the DPoP proof is signed by another key than the token's",
+                                 401)
+            await self._fresh(dpop, 401)
+        return found
+
+    async def credential(self, access_token: str, body: Any, credential_issuer: str,
+                         dpop: DpopProof | None = None) -> dict[str, Any]:
+        """Credential endpoint (§8): one SD-JWT VC per proof, or :class:`OAuthError` with nothing changed."""
+        token = digest(access_token)
+        found = await self._token(access_token, dpop)
         proofs = _request_proofs(body)
         now = self._clock()
         checked = [check_key_proof(p, audience=credential_issuer, now=now, max_age=self._s.proof_max_age)
@@ -246,11 +272,10 @@ class Offers:
                               offer.agency_id, "")])  # the actor is a wallet, not the issuer
         return {"credentials": credentials, "notification_id": new_secret()}
 
-    async def notification(self, access_token: str, body: Any) -> None:
+    async def notification(self, access_token: str, body: Any, dpop: DpopProof | None = None) -> None:
         """Notification endpoint (§11): accepted (204) or :class:`OAuthError`."""
         token = digest(access_token)
-        if await self._store.token_offer(token) is None:
-            raise OAuthError(e.INVALID_TOKEN, "the access token is unknown or expired", 401)
+        await self._token(access_token, dpop)
         if not isinstance(body, dict) or not isinstance(body.get("notification_id"), str):
             raise OAuthError("invalid_notification_request", "notification_id is required")
         if body.get("event") not in NOTIFICATION_EVENTS:
