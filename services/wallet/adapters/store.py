@@ -3,7 +3,8 @@
 Keys (``P`` is the instance prefix, ``wallet`` by default)::
 
     P:cred:{credential id}         hash  doc (VC JSON as the event carried it), meta (issuer, identity, EU
-                                         elements, source), edc (the sealed EDC, when issued in that format)
+                                         elements, source), edc (the sealed EDC, when issued in that format),
+                                         sdjwt (the SD-JWT VC, when issued in that format)
     P:status:{credential id}       hash  revoked "1", suspended "0"/"1", reason, superseded_by (status events)
     P:by:did:{did}                 set   credential ids issued to a subject DID
     P:by:email:{keyed hash}        set   credential ids issued to an e-mail the issuer's model confirmed
@@ -62,7 +63,8 @@ def record_fields(credential: HeldCredential) -> dict[str, str]:
     }
     doc = credential.document_json if credential.document_json is not None else dumps(dict(credential.document))
     edc = {"edc": credential.edc_jsonld} if credential.edc_jsonld else {}  # the sealed EDC, as issued
-    return {"doc": doc, "meta": dumps(meta), **edc}
+    sd_jwt = {"sdjwt": credential.sd_jwt_vc} if credential.sd_jwt_vc else {}  # as issued; erased with the hash
+    return {"doc": doc, "meta": dumps(meta), **edc, **sd_jwt}
 
 
 def parse_record(fields: dict[bytes, bytes], status: dict[bytes, bytes],
@@ -82,7 +84,7 @@ def parse_record(fields: dict[bytes, bytes], status: dict[bytes, bytes],
         status_reason=(text(status.get(b"reason")) or "") if (revoked or suspended) else "",
         bound_did=bound_did, document=json.loads(fields[b"doc"]), import_check=meta.get("import_check") or {},
         replaces=meta.get("replaces"), replaced_by=(text(status.get(b"superseded_by")) or None) if revoked else None,
-        edc_jsonld=text(fields.get(b"edc")) or None,
+        edc_jsonld=text(fields.get(b"edc")) or None, sd_jwt_vc=text(fields.get(b"sdjwt")) or None,
     )
 
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from microcred.sdjwt.view import compact_of
 from microcred.verification.document import parse_datetime
 
 EMAIL_IDENTITY_TYPE = "emailAddress"
@@ -114,6 +115,14 @@ class HeldCredential:
     # The same credential as a JAdES-sealed European Digital Credential (JSON text), when the issuer issued it in
     # that format: the .jsonld the learner downloads for a Europass wallet (GET /v1/credentials/{id}/edc).
     edc_jsonld: str | None = field(default=None, compare=False, repr=False)
+    # The same credential as an SD-JWT VC (compact, every Disclosure), when the issuer issued it in that format:
+    # what the learner downloads for an EUDI wallet (GET /v1/credentials/{id}/sd-jwt).
+    sd_jwt_vc: str | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def sd_jwt_compact(self) -> str | None:
+        """The credential as a compact SD-JWT VC: the issued one, or an imported SD-JWT VC (its envelope's)."""
+        return self.sd_jwt_vc or compact_of(self.document)
 
     @property
     def issuer_name(self) -> str | None:
@@ -132,6 +141,7 @@ class HeldCredential:
             "replaces": self.replaces, "replaced_by": self.replaced_by,
             **({"import_check": dict(self.import_check)} if self.import_check else {}),
             **({"edc": True} if self.edc_jsonld else {}),
+            **({"sd_jwt_vc": True} if self.sd_jwt_compact else {}),
         }
 
 

@@ -123,6 +123,7 @@ def issued_credential(event: events_pb2.CredentialIssued, envelope_issuer: str =
         issuer_did=issuer, elements=elements_from_event(event, document, read),
         subject=identity_from_event(event, document, index_key, read), source=Source.ISSUED, document=document,
         document_json=event.credential_json, replaces=event.replaces or None, edc_jsonld=event.edc_jsonld or None,
+        sd_jwt_vc=event.sd_jwt_vc or None,
     )
 
 
