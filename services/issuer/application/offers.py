@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
+from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import elements_pb2 as pb
@@ -122,7 +123,8 @@ class Offers:
         for award in awards:
             violations = self._validator.validate(award, now)
             out.append(None if not violations else Refusal(
-                3, "invalid credential: " + "; ".join(f"{v.field}: {v.description}" for v in violations),
+                code_pb2.INVALID_ARGUMENT,
+                "invalid credential: " + "; ".join(f"{v.field}: {v.description}" for v in violations),
                 tuple(violations)))
         return out
 
@@ -260,10 +262,10 @@ class Offers:
         credentials: list[dict[str, str]] = []
         ids: list[str] = []
         for outcome in outcomes:
-            if isinstance(outcome, Refusal):
-                raise OAuthError(e.INVALID_CREDENTIAL_REQUEST if outcome.code == 3 else "server_error",
-                                 f"the credential cannot be issued: {outcome.message[:200]}",
-                                 400 if outcome.code == 3 else 503)
+            if isinstance(outcome, Refusal):  # INVALID_ARGUMENT, PERMISSION_DENIED: the award; else: retry later
+                final = outcome.code in (code_pb2.INVALID_ARGUMENT, code_pb2.PERMISSION_DENIED)
+                raise OAuthError(e.INVALID_CREDENTIAL_REQUEST if final else "server_error",
+                                 f"the credential cannot be issued: {outcome.message[:200]}", 400 if final else 503)
             assert isinstance(outcome, issuer_pb2.IssuedCredential)
             credentials.append({"credential": outcome.sd_jwt_vc})
             ids.append(outcome.credential_id)
