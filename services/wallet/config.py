@@ -22,6 +22,9 @@ Besides the shared Kafka/Redis/HTTP settings the wallet reads:
   link and its access count are kept after the link's expiry (it answers 410 meanwhile, then 404).
 * ``MICROCRED_X509_TRUST_ANCHORS_FILE``: PEM file of the CA certificates (the agencies') that an imported SD-JWT
   VC's ``x5c`` chain must reach; unset, no SD-JWT VC can be imported (its issuer could not be checked);
+* ``MICROCRED_OID4VP_TRUST_ANCHORS_FILE``: PEM file of the CA certificates an OpenID4VP verifier's signed
+  (``x509_san_dns``) request object must chain to; unset, only unsigned development requests can be inspected
+  (docs/oid4vp.md, "Our wallet as responder").
 * ``MICROCRED_PATHWAY_PUBLISHER_SCOPE``: the OAuth scope that lets an issuer or agency publish a pathway
   through ``POST /v1/admin/pathways``.
 * ``MICROCRED_WALLET_REDIS_PREFIX``, ``MICROCRED_WALLET_CONSUMER_GROUP``, ``MICROCRED_WALLET_TOPIC_PREFIX``:
@@ -63,6 +66,8 @@ class Settings(HttpServiceSettings):
     max_import_bytes: int = Field(default=512 * 1024, ge=1024)
     x509_trust_anchors_file: Path | None = Field(
         default=None, description="PEM CA certificates an imported SD-JWT VC's x5c must chain to (none: refused)")
+    oid4vp_trust_anchors_file: Path | None = Field(
+        default=None, description="PEM CA certificates an OpenID4VP verifier's x509_san_dns request must chain to")
     wallet_redis_prefix: str = Field(default="wallet", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     wallet_consumer_group: str = "microcred-wallet"
     wallet_topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,60}$")
