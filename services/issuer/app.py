@@ -48,6 +48,7 @@ from services.issuer.adapters.status_pool import GrpcStatusIndexSource
 from services.issuer.adapters.store import RedisCredentialStore
 from services.issuer.adapters.supersession import GrpcSupersession
 from services.issuer.api.grpc import IssuerApi
+from services.issuer.api.issuer_metadata import issuer_metadata_router
 from services.issuer.api.oauth import TokenIssuer, load_clients
 from services.issuer.api.privacy import PrivacyApi
 from services.issuer.api.registry import RegistryApi
@@ -146,10 +147,10 @@ class IssuerApp:
         sealing = SealingPublisher(self.publisher, privacy)
         store = SealedCredentialStore(RedisCredentialStore(self.redis, s.issuer_redis_prefix, self.store_projection),
                                       privacy)  # gRPC's and REST's
+        documents = CertifiedDocumentSigning(keystore, s.document_signing_ca())
         issuance = Issuance(registry=registry, keystore=keystore, status=self.pool, store=store,
                             publisher=sealing, signing=self.signing,
-                            registry_available=self.registry_projection.available,
-                            documents=CertifiedDocumentSigning(keystore, s.document_signing_ca()),
+                            registry_available=self.registry_projection.available, documents=documents,
                             require_holder_key=s.sd_jwt_require_holder_key)
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,
                                chunk_timeout=s.batch_chunk_timeout_seconds,
@@ -186,6 +187,7 @@ class IssuerApp:
                                           max_tx_attempts=s.oid4vci_max_tx_attempts))
             rest_app = create_rest_app(issuance, vc_issuance, TokenIssuer(load_clients(s.oauth_clients_file)),
                                        offers, s.oid4vci_issuer_url)
+            rest_app.include_router(issuer_metadata_router(registry, documents))  # SD-JWT VC keys
             self.rest = RestServer(rest_app, s.rest_host, s.rest_port, s.tls_dir)
             await self.rest.start()
         log.info("issuer serving", extra={"grpc_port": self.server.port, "signing_workers": s.resolved_signing_workers})
