@@ -38,6 +38,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "bench.elm",
     "bench.oid4vp",
     "bench.pdf",
+    "bench.oid4vci",
 )
 
 
