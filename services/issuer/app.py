@@ -182,7 +182,7 @@ class IssuerApp:
         if s.rest_port is not None:  # the REST API (VC-API) over the same issuance, when configured
             vc_issuance = VcIssuance(registry=registry, keystore=keystore, status=self.pool, publisher=sealing,
                                      store=store, registry_available=self.registry_projection.available)
-            offers = Offers(RedisOfferStore(self.redis, s.issuer_redis_prefix), issuance, self.publisher,
+            offers = Offers(RedisOfferStore(self.redis, s.issuer_redis_prefix), issuance, self.publisher, privacy,
                             OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
                                           max_tx_attempts=s.oid4vci_max_tx_attempts))
             rest_app = create_rest_app(issuance, vc_issuance, TokenIssuer(load_clients(s.oauth_clients_file)),

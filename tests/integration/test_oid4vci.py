@@ -146,6 +146,11 @@ async def test_pre_authorized_code_without_tx_code(stack: tuple[IssuerHarness, b
     harness, document_ca = stack
     [offer] = await create_offers(harness)
     assert "tx_code" not in offer
+    # the award is kept sealed: none of the learner's data in clear in Redis
+    assert harness.app.redis is not None
+    kept = await harness.app.redis.hgetall(f"{harness.app.settings.issuer_redis_prefix}:o4i:offer:{offer['offer_id']}")
+    learner = valid_micro_credential().learner
+    assert kept and all(learner.full_name.encode() not in v and learner.email.encode() not in v for v in kept.values())
     async with wallet_http(harness) as http:
         wallet = Wallet(http)
         await wallet.take_offer(offer["link"])

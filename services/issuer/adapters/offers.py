@@ -6,7 +6,7 @@ nothing (except a wrong ``tx_code``, which counts an attempt). Keys (``{p}`` the
 
 * ``{p}:o4i:offer:{offer_id}`` hash: ``state`` (offered, redeemed, withdrawn), ``code_digest``, ``tx_digest``,
   ``attempts``, ``issuer_id``, ``agency_id``, ``offer`` (the Credential Offer JSON), ``award`` (the
-  ``MicroCredential``, protobuf bytes); expires with the offer;
+  ``MicroCredential`` in a ``CredentialIssued`` envelope sealed under the learner's key); expires with the offer;
 * ``{p}:o4i:code:{sha256(code)}`` -> offer id, expiring with the offer (gone: ``invalid_grant``; it stays
   after redemption, withdrawal or locking, so the error says which);
 * ``{p}:o4i:token:{sha256(token)}`` hash: ``offer_id``, ``state`` (ready, issuing, spent), ``jkt`` (DPoP);
@@ -75,7 +75,7 @@ return 'ok'
 
 @dataclass(frozen=True)
 class Offer:
-    """A stored offer (``award``: the ``MicroCredential`` bytes, personal data)."""
+    """A stored offer (``award``: the sealed envelope of the ``MicroCredential``)."""
 
     offer_id: str
     state: str

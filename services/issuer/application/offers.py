@@ -31,7 +31,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
-from microcred.events.envelope import new_envelope
+from microcred.events.envelope import EventEnvelope, new_envelope
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.gen.microcred.v1 import events_pb2, issuer_pb2
 from microcred.kafka.publisher import EventPublisher
@@ -49,6 +49,7 @@ from microcred.oid4vci.offers import (
     offer_uri,
 )
 from microcred.oid4vci.proofs import check_key_proof
+from microcred.privacy.events import EventPrivacy
 from services.issuer.adapters.offers import Offer
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
 from services.issuer.application.validation_cache import CohortValidator
@@ -101,11 +102,12 @@ class CreatedOffer:
 class Offers:
     """The use cases (see the module docstring)."""
 
-    def __init__(self, store: OfferStore, issuance: Issuance, publisher: EventPublisher,
+    def __init__(self, store: OfferStore, issuance: Issuance, publisher: EventPublisher, privacy: EventPrivacy,
                  settings: OfferSettings = OfferSettings(),
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), topic: str = CREDENTIALS.name) -> None:
+        """``privacy`` seals each award at rest (the learner's key, as the credential store does)."""
         self._store, self._issuance, self._s, self._clock = store, issuance, settings, clock
-        self._publisher, self._topic = publisher, topic
+        self._publisher, self._topic, self._privacy = publisher, topic, privacy
         self._validator = CohortValidator()
 
     async def _publish(self, events: list[tuple[Message, str, str, str]]) -> None:
@@ -134,12 +136,19 @@ class Offers:
         ttl = min(expires_in or self._s.offer_seconds, self._s.offer_seconds)
         kept: list[tuple[Offer, str, str]] = []
         created: list[CreatedOffer] = []
-        for award in awards:
-            offer_id, code = new_secret(), new_secret()
+        ids = [new_secret() for _ in awards]
+        # The award is kept sealed under the learner's data key, in the form CredentialIssued has on Kafka (one
+        # data-key round trip for the batch); erasing the learner makes it unreadable, as everywhere else.
+        sealed = await self._privacy.seal([new_envelope(events_pb2.CredentialIssued(
+            credential_id=f"urn:microcred:offer:{digest(offer_id)}", issuer_id=caller.issuer_id, credential=award),
+            subject=digest(offer_id), tenant=caller.agency_id, issuer_id=caller.issuer_id)
+            for offer_id, award in zip(ids, awards, strict=True)])
+        for offer_id, envelope in zip(ids, sealed, strict=True):
+            code = new_secret()
             tx = new_tx_code() if tx_code else ""
             document = json.dumps(credential_offer(credential_issuer, code, tx_code=tx_code))
             kept.append((Offer(offer_id, "offered", caller.issuer_id, caller.agency_id, document,
-                               award.SerializeToString(deterministic=True)), digest(code), digest(tx) if tx else ""))
+                               envelope.SerializeToString(deterministic=True)), digest(code), digest(tx) if tx else ""))
             uri = offer_uri(credential_issuer, offer_id)
             created.append(CreatedOffer(offer_id, uri, offer_link(uri), tx, ttl))
         await self._store.add_offers(kept, ttl)
@@ -254,7 +263,11 @@ class Offers:
         offer = await self._store.offer(offer_id)
         if offer is None:
             raise OAuthError(e.INVALID_TOKEN, "the offer has expired", 401)
-        award = pb.MicroCredential.FromString(offer.award)
+        [opened] = await self._privacy.open_envelopes([offer.award])
+        kept = events_pb2.CredentialIssued.FromString(EventEnvelope.FromString(opened).payload)
+        if not kept.HasField("credential"):
+            raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "the award is no longer available (learner data erased)")
+        award = kept.credential
         caller = Caller(offer.issuer_id, offer.agency_id)
         items = [IssueItem(f"oid4vci:{offer_id}:{n}", award, sd_jwt_vc=True, holder_jwk=jwk)
                  for n, jwk in enumerate(keys)]
