@@ -9,6 +9,13 @@ events, not even encrypted. So after a Redis wipe the projection knows again whi
 which key id its key is stored. Key ids are ``holder:{account id}:{random}``: :meth:`HolderKeys.recover`
 publishes keys of an account found in the store but unknown to the read model (keys from before the wallet
 topic, or a crash between storing and publishing).
+
+P-256 (ES256) holder keys, for SD-JWT VCs under HAIP: the key store keeps 32-byte secrets encrypted under the
+KEK; a P-256 key is derived from its own such secret (HKDF-SHA256, rejection-sampled into the curve order), so it
+lives in the same encrypted store, in the same file format, is recovered and deleted with the account's other
+keys, and exists unencrypted only in memory. Its key id carries ``p256-`` and its DID is the P-256 ``did:key``
+(multicodec ``0x1200``, compressed point). Such a key signs Key Binding JWTs (:meth:`HolderKeys.jose_key`), not
+``eddsa-rdfc-2022`` presentations (:meth:`HolderKeys.signing_key` refuses it).
 """
 
 from __future__ import annotations
@@ -16,18 +23,50 @@ from __future__ import annotations
 import asyncio
 import secrets
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from microcred.crypto.did_key import verification_method_id
 from microcred.crypto.keystore import KeyStore, KeyStoreError
+from microcred.crypto.multikey import encode_base58btc
 from microcred.gen.microcred.v1 import events_pb2
+from microcred.sdjwt.jose import PrivateKey
 from services.wallet.adapters.accounts import Accounts
 from services.wallet.adapters.store import r
 from services.wallet.adapters.wallet_log import WalletLog, record_key
 from services.wallet.domain.accounts import HolderKey
-from services.wallet.domain.errors import NotFound
+from services.wallet.domain.errors import Conflict, NotFound
 
 _KEY_PREFIX = "holder:"
+_P256_MARK = "p256-"
+EDDSA, ES256 = "EdDSA", "ES256"
+HOLDER_KEY_ALGS = (EDDSA, ES256)
+_P256_MULTICODEC = b"\x80\x24"  # varint of 0x1200, p256-pub
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def p256_from_secret(secret_key: Ed25519PrivateKey) -> ec.EllipticCurvePrivateKey:
+    """The P-256 key derived from a key store secret (see the module docstring)."""
+    seed = secret_key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                    serialization.NoEncryption())
+    for counter in range(256):  # a candidate is out of range with probability ~2**-32: one round in practice
+        info = b"microcred holder key P-256/" + bytes([counter])
+        scalar = int.from_bytes(HKDF(hashes.SHA256(), 32, salt=None, info=info).derive(seed), "big")
+        if 0 < scalar < _P256_ORDER:
+            return ec.derive_private_key(scalar, ec.SECP256R1())
+    raise ValueError("no P-256 scalar could be derived")  # pragma: no cover (probability 2**-8192)
+
+
+def p256_did(key: ec.EllipticCurvePrivateKey) -> str:
+    """The ``did:key`` of a P-256 key (compressed point under multicodec 0x1200)."""
+    point = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+    return "did:key:" + encode_base58btc(_P256_MULTICODEC + point)
+
+
+def _is_p256(key_id: str) -> bool:
+    return key_id.rsplit(":", 1)[-1].startswith(_P256_MARK)
 
 
 class HolderKeys:
@@ -36,13 +75,21 @@ class HolderKeys:
     def __init__(self, accounts: Accounts, log: WalletLog, keystore: KeyStore) -> None:
         self.accounts, self.log, self.keystore = accounts, log, keystore
 
-    async def create(self, aid: str) -> HolderKey:
-        """Generate a key for account ``aid`` in the key store, publish its DID and return it."""
-        key_id = f"{_KEY_PREFIX}{aid}:{secrets.token_hex(8)}"
+    async def create(self, aid: str, alg: str = EDDSA) -> HolderKey:
+        """Generate a key (``alg``: EdDSA, or ES256 for P-256) for account ``aid`` in the key store, publish its
+        DID and return it."""
+        if alg not in HOLDER_KEY_ALGS:
+            raise ValueError(f"alg must be one of {', '.join(HOLDER_KEY_ALGS)}")
+        key_id = f"{_KEY_PREFIX}{aid}:{_P256_MARK if alg == ES256 else ''}{secrets.token_hex(8)}"
         multikey = await asyncio.to_thread(self.keystore.create_key, key_id)
-        did = f"did:key:{multikey}"
+        did = await self._did(key_id) if alg == ES256 else f"did:key:{multikey}"
         await self._publish(aid, key_id, did)
         return HolderKey(did, verification_method_id(did))
+
+    async def _did(self, key_id: str) -> str:
+        if _is_p256(key_id):
+            return p256_did(p256_from_secret(await asyncio.to_thread(self.keystore.get_signing_key, key_id)))
+        return f"did:key:{await asyncio.to_thread(self.keystore.public_key, key_id)}"
 
     async def _publish(self, aid: str, key_id: str, did: str) -> None:
         await self.log.publish(record_key("holder-key", did), events_pb2.HolderKeyCreated(
@@ -54,7 +101,7 @@ class HolderKeys:
         key_ids = [k for k in await asyncio.to_thread(self.keystore.list_keys) if k.startswith(prefix)]
         found = 0
         for key_id in key_ids:
-            did = f"did:key:{await asyncio.to_thread(self.keystore.public_key, key_id)}"
+            did = await self._did(key_id)
             if not await r(self.accounts.redis.hexists(self.accounts.keys.holder_key(did), "key_id")):
                 await self._publish(aid, key_id, did)
                 found += 1
@@ -64,12 +111,24 @@ class HolderKeys:
         """The account's holder keys, ordered by DID."""
         return [HolderKey(did, verification_method_id(did)) for did in sorted(await self.accounts.holder_keys(aid))]
 
-    async def signing_key(self, aid: str, did: str) -> Ed25519PrivateKey:
-        """The private key of one of ``aid``'s DIDs (NotFound for any other DID)."""
+    async def _secret(self, aid: str, did: str) -> tuple[str, Ed25519PrivateKey]:
         key_id = (await self.accounts.holder_keys(aid)).get(did)
         if key_id is None:
             raise NotFound("no such holder key")
         try:
-            return await asyncio.to_thread(self.keystore.get_signing_key, key_id)
+            return key_id, await asyncio.to_thread(self.keystore.get_signing_key, key_id)
         except KeyStoreError:
             raise NotFound("no such holder key") from None
+
+    async def signing_key(self, aid: str, did: str) -> Ed25519PrivateKey:
+        """The Ed25519 private key of one of ``aid``'s DIDs (NotFound for any other DID; a P-256 key is refused)."""
+        key_id, secret = await self._secret(aid, did)
+        if _is_p256(key_id):
+            raise Conflict("this holder key is P-256 (ES256): it signs SD-JWT presentations, not eddsa-rdfc-2022",
+                           code="WRONG_KEY_TYPE")
+        return secret
+
+    async def jose_key(self, aid: str, did: str) -> PrivateKey:
+        """The private key of one of ``aid``'s DIDs for JWS (EdDSA or ES256); NotFound for any other DID."""
+        key_id, secret = await self._secret(aid, did)
+        return p256_from_secret(secret) if _is_p256(key_id) else secret

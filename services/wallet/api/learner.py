@@ -45,10 +45,17 @@ async def delete_me(session: Learner, confirm: Annotated[Literal["delete-my-acco
     return await session.ctx.delete_account(session.account)
 
 
+class HolderKeyRequest(BaseModel):
+    """Which kind of key: EdDSA (Ed25519, the default; signs VC presentations) or ES256 (P-256, HAIP, SD-JWT VCs)."""
+
+    alg: Literal["EdDSA", "ES256"] = "EdDSA"
+
+
 @router.post("/holder-keys", status_code=201, summary="Create a holder key (did:key)")
-async def create_holder_key(session: Learner) -> dict[str, str]:
-    """Generate a custodial Ed25519 key in the wallet's encrypted key store and return its did:key."""
-    key = await session.ctx.keys.create(session.account.account_id)
+async def create_holder_key(session: Learner, body: HolderKeyRequest | None = None) -> dict[str, str]:
+    """Generate a custodial key (Ed25519, or P-256 with ``{"alg": "ES256"}``) in the wallet's encrypted key store
+    and return its did:key (its public JWK: ``GET /v1/holder-keys/jwks``)."""
+    key = await session.ctx.keys.create(session.account.account_id, body.alg if body is not None else "EdDSA")
     return key.to_json()
 
 

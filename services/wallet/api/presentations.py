@@ -113,7 +113,7 @@ async def _holder_key(session: Session, holding: Holding) -> PrivateKey:
     """The learner's key that the credential's ``cnf`` names."""
     aid = session.account.account_id
     for key in await session.ctx.keys.for_account(aid):
-        private = await session.ctx.keys.signing_key(aid, key.did)
+        private = await session.ctx.keys.jose_key(aid, key.did)
         if same_key(holding.cnf_jwk, private):
             return private
     raise Conflict("the credential is not bound to any of your holder keys", code="NOT_BOUND_TO_HOLDER_KEY")
@@ -199,5 +199,5 @@ async def holder_jwks(session: Learner) -> dict[str, Any]:
     aid = session.account.account_id
     keys = []
     for key in await session.ctx.keys.for_account(aid):
-        keys.append({"did": key.did, "jwk": public_jwk(await session.ctx.keys.signing_key(aid, key.did))})
+        keys.append({"did": key.did, "jwk": public_jwk(await session.ctx.keys.jose_key(aid, key.did))})
     return {"keys": keys}

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.wallet.domain.accounts import Account, HolderKey, LearnerClaims
@@ -102,8 +103,8 @@ class HoldingsReader(Protocol):
 class HolderKeyStore(Protocol):
     """The learners' custodial holder keys (private keys never leave the store)."""
 
-    async def create(self, aid: str) -> HolderKey:
-        """Generate a key for the account and publish its DID."""
+    async def create(self, aid: str, alg: str = "EdDSA") -> HolderKey:
+        """Generate a key (``alg``: EdDSA, or ES256 for P-256) for the account and publish its DID."""
         ...
 
     async def recover(self, aid: str) -> int:
@@ -116,6 +117,10 @@ class HolderKeyStore(Protocol):
 
     async def signing_key(self, aid: str, did: str) -> Ed25519PrivateKey:
         """The private key of one of the account's DIDs (``NotFound`` for any other DID)."""
+        ...
+
+    async def jose_key(self, aid: str, did: str) -> Ed25519PrivateKey | EllipticCurvePrivateKey:
+        """The private key of one of the account's DIDs for JWS (EdDSA or ES256), e.g. a Key Binding JWT."""
         ...
 
 
