@@ -27,6 +27,7 @@ from microcred.gen.microcred.v1 import events_pb2
 from microcred.sdjwt.x5c import load_certificates
 from microcred.verification import VerificationPorts
 from microcred.verification.keys import ChainKeyResolver, DidKeyResolver
+from services.issuer.app import IssuerApp
 from services.verifier.adapters.sources import PlatformUrls
 from services.verifier.adapters.token_status import TokenStatusHttpSource
 from services.verifier.api.routes import create_gateway_app
@@ -352,3 +353,39 @@ async def test_dpop_bound_token_and_replayed_proof(stack: tuple[IssuerHarness, b
         replayed = await http.post(notify_url, json=note, headers=headers)
         assert replayed.status_code == 401 and error_of(replayed) == "invalid_dpop_proof"
         assert "replayed" in replayed.json()["error_description"]
+
+
+async def test_a_code_and_a_token_are_redeemed_once_across_replicas(stack: tuple[IssuerHarness, bytes]) -> None:
+    """A second issuer replica on the same Redis, Kafka and key store: the same code sent to both at once gives
+    one access token; the same token sent to both at once gives one credential response."""
+    harness, _ = stack
+    s = harness.app.settings
+    replica = IssuerApp(s.model_copy(update={"grpc_port": 0, "rest_port": 0, "oid4vci_issuer_url": base(harness),
+                                             "issuer_consumer_group": f"{s.issuer_consumer_group}-r2"}))
+    await replica.start()
+    try:
+        assert replica.rest is not None
+        other = f"https://localhost:{replica.rest.port}"
+        [offer] = await create_offers(harness)
+        async with wallet_http(harness) as http:
+            wallet = Wallet(http)
+            await wallet.take_offer(offer["link"])
+            code = wallet.offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"][
+                "pre-authorized_code"]
+            form = {"grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code", "pre-authorized_code": code}
+            answers = await asyncio.gather(*(http.post(f"{host}/oid4vci/token", data=form)
+                                             for host in [base(harness), other] * 8))
+            assert sorted(a.status_code for a in answers) == [200] + [400] * 15
+            assert all(error_of(a) == "invalid_grant" for a in answers if a.status_code == 400)
+            token = next(a for a in answers if a.status_code == 200).json()["access_token"]
+            nonces = [await wallet.nonce() for _ in range(6)]
+            keys = [ec.generate_private_key(ec.SECP256R1()) for _ in nonces]
+            requests = [http.post(f"{host}/oid4vci/credential", headers={"Authorization": f"Bearer {token}"},
+                                  json={"credential_configuration_id": wallet.offer["credential_configuration_ids"][0],
+                                        "proofs": {"jwt": [key_proof(key, wallet.issuer, nonce)]}})
+                        for host, key, nonce in zip([base(harness), other] * 3, keys, nonces, strict=True)]
+            results = await asyncio.gather(*requests)
+        assert sorted(r.status_code for r in results) == [200] + [401] * 5, [r.text for r in results]
+        assert all(error_of(r) == "invalid_token" for r in results if r.status_code == 401)
+    finally:
+        await replica.stop()
