@@ -233,7 +233,8 @@ class RevocationCommands:
         reservation_id = str(uuid.uuid4())
         payload = events_pb2.StatusIndexesReserved(reservation_id=reservation_id, issuer_id=issuer_id, blocks=[
             status_pb2.StatusIndexBlock(status_list_id=b.meta.list_id, status_purpose=_PROTO_PURPOSE[Purpose(
-                b.meta.purpose)], status_list_credential=b.meta.url, indexes=list(b.indexes)) for b in blocks])
+                b.meta.purpose)], status_list_credential=b.meta.url, indexes=list(b.indexes),
+                status_list_size=b.meta.size) for b in blocks])
         tenant = identity.agency_id if identity.role == "issuer" else ""
         envelope = new_envelope(payload, subject=issuer_id, tenant=tenant, issuer_id=issuer_id)
         published = await self.events.publish(STATUS.name, issuer_id, envelope)

@@ -307,6 +307,7 @@ async def test_reservations_are_random_never_reused_and_authorized(harness: Harn
     revocation_lists = {first.blocks[0].status_list_id, second.blocks[0].status_list_id}
     assert revocation_lists == {f"{issuer}-revocation-0"}
     assert first.blocks[1].status_list_id == f"{issuer}-suspension-0"
+    assert {b.status_list_size for b in (*first.blocks, *second.blocks)} == {MIN_LIST_BITS}  # the size travels
     taken = list(first.blocks[0].indexes) + list(second.blocks[0].indexes)
     assert len(set(taken)) == 1000
     assert all(0 <= i < MIN_LIST_BITS for i in taken)

@@ -117,7 +117,8 @@ class RevocationServicer(revocation_pb2_grpc.RevocationServiceServicer):
         return revocation_pb2.ReserveStatusIndexesResponse(reservation_id=reservation_id, blocks=[
             mc_status_pb2.StatusIndexBlock(status_list_id=b.meta.list_id,
                                            status_purpose=_PROTO_PURPOSE[b.meta.purpose],
-                                           status_list_credential=b.meta.url, indexes=list(b.indexes))
+                                           status_list_credential=b.meta.url, indexes=list(b.indexes),
+                                           status_list_size=b.meta.size)
             for b in blocks])
 
     async def _change(self, action: Action, credential_id: str, reason: str,

@@ -51,6 +51,10 @@ def purpose_name(purpose: int) -> str:
     return _PURPOSES.get(purpose, "")
 
 
+#: The largest list size a reserved block may name (2^24 entries: a 2 MiB bitmap).
+MAX_LIST_SIZE = 1 << 24
+
+
 class ProjectionTracker:
     """Lets the command side wait until a published record has been applied to Redis."""
 
@@ -206,8 +210,13 @@ class RevocationProjector:
             purpose = purpose_name(block.status_purpose)
             if not block.status_list_id or not purpose:
                 continue
+            if block.status_list_size > MAX_LIST_SIZE:  # bounded memory: no service creates such a list
+                log.warning("status index block with an oversized list ignored",
+                            extra={"status_list_id": block.status_list_id, "size": block.status_list_size})
+                continue
             meta = ListMeta(block.status_list_id, payload.issuer_id, purpose, block.status_list_credential,
-                            parse_list_number(block.status_list_id), LIST_SIZE)
+                            parse_list_number(block.status_list_id),
+                            block.status_list_size or LIST_SIZE)  # 0: written before sizes travelled
             blocks.append((meta, list(block.indexes)))
 
         def write(pipe: Pipeline) -> None:

@@ -24,17 +24,17 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19microcred/v1/status.proto\x12\x0cmicrocred.v1\"\x95\x01\n\x0bStatusEntry\x12\x16\n\x0estatus_list_id\x18\x01 \x01(\t\x12\x19\n\x11status_list_index\x18\x02 \x01(\x04\x12\x33\n\x0estatus_purpose\x18\x03 \x01(\x0e\x32\x1b.microcred.v1.StatusPurpose\x12\x1e\n\x16status_list_credential\x18\x04 \x01(\t\"\x90\x01\n\x10StatusIndexBlock\x12\x16\n\x0estatus_list_id\x18\x01 \x01(\t\x12\x33\n\x0estatus_purpose\x18\x02 \x01(\x0e\x32\x1b.microcred.v1.StatusPurpose\x12\x1e\n\x16status_list_credential\x18\x03 \x01(\t\x12\x0f\n\x07indexes\x18\x04 \x03(\x04*m\n\rStatusPurpose\x12\x1e\n\x1aSTATUS_PURPOSE_UNSPECIFIED\x10\x00\x12\x1d\n\x19STATUS_PURPOSE_REVOCATION\x10\x01\x12\x1d\n\x19STATUS_PURPOSE_SUSPENSION\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19microcred/v1/status.proto\x12\x0cmicrocred.v1\"\x95\x01\n\x0bStatusEntry\x12\x16\n\x0estatus_list_id\x18\x01 \x01(\t\x12\x19\n\x11status_list_index\x18\x02 \x01(\x04\x12\x33\n\x0estatus_purpose\x18\x03 \x01(\x0e\x32\x1b.microcred.v1.StatusPurpose\x12\x1e\n\x16status_list_credential\x18\x04 \x01(\t\"\xaa\x01\n\x10StatusIndexBlock\x12\x16\n\x0estatus_list_id\x18\x01 \x01(\t\x12\x33\n\x0estatus_purpose\x18\x02 \x01(\x0e\x32\x1b.microcred.v1.StatusPurpose\x12\x1e\n\x16status_list_credential\x18\x03 \x01(\t\x12\x0f\n\x07indexes\x18\x04 \x03(\x04\x12\x18\n\x10status_list_size\x18\x05 \x01(\x04*m\n\rStatusPurpose\x12\x1e\n\x1aSTATUS_PURPOSE_UNSPECIFIED\x10\x00\x12\x1d\n\x19STATUS_PURPOSE_REVOCATION\x10\x01\x12\x1d\n\x19STATUS_PURPOSE_SUSPENSION\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'microcred.gen.microcred.v1.status_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STATUSPURPOSE']._serialized_start=342
-  _globals['_STATUSPURPOSE']._serialized_end=451
+  _globals['_STATUSPURPOSE']._serialized_start=368
+  _globals['_STATUSPURPOSE']._serialized_end=477
   _globals['_STATUSENTRY']._serialized_start=44
   _globals['_STATUSENTRY']._serialized_end=193
   _globals['_STATUSINDEXBLOCK']._serialized_start=196
-  _globals['_STATUSINDEXBLOCK']._serialized_end=340
+  _globals['_STATUSINDEXBLOCK']._serialized_end=366
 # @@protoc_insertion_point(module_scope)

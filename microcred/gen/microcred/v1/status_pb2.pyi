@@ -29,13 +29,15 @@ class StatusEntry(_message.Message):
     def __init__(self, status_list_id: _Optional[str] = ..., status_list_index: _Optional[int] = ..., status_purpose: _Optional[_Union[StatusPurpose, str]] = ..., status_list_credential: _Optional[str] = ...) -> None: ...
 
 class StatusIndexBlock(_message.Message):
-    __slots__ = ("status_list_id", "status_purpose", "status_list_credential", "indexes")
+    __slots__ = ("status_list_id", "status_purpose", "status_list_credential", "indexes", "status_list_size")
     STATUS_LIST_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_PURPOSE_FIELD_NUMBER: _ClassVar[int]
     STATUS_LIST_CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
     INDEXES_FIELD_NUMBER: _ClassVar[int]
+    STATUS_LIST_SIZE_FIELD_NUMBER: _ClassVar[int]
     status_list_id: str
     status_purpose: StatusPurpose
     status_list_credential: str
     indexes: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, status_list_id: _Optional[str] = ..., status_purpose: _Optional[_Union[StatusPurpose, str]] = ..., status_list_credential: _Optional[str] = ..., indexes: _Optional[_Iterable[int]] = ...) -> None: ...
+    status_list_size: int
+    def __init__(self, status_list_id: _Optional[str] = ..., status_purpose: _Optional[_Union[StatusPurpose, str]] = ..., status_list_credential: _Optional[str] = ..., indexes: _Optional[_Iterable[int]] = ..., status_list_size: _Optional[int] = ...) -> None: ...
