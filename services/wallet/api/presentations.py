@@ -28,7 +28,6 @@ from pydantic import BaseModel, Field
 from microcred.oid4vp.dcql import SD_JWT
 from microcred.sdjwt.core import SdJwtError
 from microcred.sdjwt.jose import JoseError, PrivateKey, public_jwk
-from microcred.sdjwt.view import compact_of
 from microcred.sdjwt.x5c import load_certificates
 from services.wallet.adapters.presentation_client import VerifierClient
 from services.wallet.api.deps import Learner, Session
@@ -90,16 +89,11 @@ async def _request(session: Session, link_text: str, client: VerifierClient) -> 
         raise Unprocessable(str(exc), code=_CODE) from None
 
 
-def _compact(credential: HeldCredential) -> str | None:
-    issued = getattr(credential, "sd_jwt_vc", None)  # issued as an SD-JWT VC (when the wallet keeps it)
-    return issued if isinstance(issued, str) and issued else compact_of(credential.document)
-
-
 async def _holdings(session: Session) -> dict[str, tuple[HeldCredential, Holding]]:
     """The learner's active SD-JWT VCs (revoked or suspended ones are not offered)."""
     found: dict[str, tuple[HeldCredential, Holding]] = {}
     for credential in await session.ctx.holdings.of(session.account):
-        compact = _compact(credential)
+        compact = credential.sd_jwt_compact  # issued in that format, or an imported SD-JWT VC
         if compact is None or credential.status is not CredentialStatus.ACTIVE:
             continue
         try:
