@@ -148,7 +148,8 @@ class RevocationApp:
             self.store, events, tracker, base_url=self.base_url, ensure_published=self.publisher.publish,
             max_block_size=s.max_block_size, max_bulk_items=s.max_bulk_items,
             projection_wait_seconds=s.projection_wait_seconds, guard=self.guard,
-            registry=self.registry, registry_available=self.registry_projection.available)
+            registry=self.registry, registry_available=self.registry_projection.available,
+            list_size=s.status_list_size)
         servicer = RevocationServicer(self.commands)
 
         def register(server: grpc.aio.Server) -> None:

@@ -168,9 +168,10 @@ class RevocationCommands:
                  max_block_size: int = MAX_BLOCK_SIZE, max_bulk_items: int = MAX_BULK_ITEMS,
                  projection_wait_seconds: float = 10.0, guard: ReadModelGuard | None = None,
                  registry: RegistryReader | None = None,
-                 registry_available: Callable[[], Awaitable[bool]] | None = None) -> None:
+                 registry_available: Callable[[], Awaitable[bool]] | None = None, list_size: int = LIST_SIZE) -> None:
         """``registry`` (the trust registry's read side) holds the issuers' pinned certificate fingerprints;
-        None skips that check (unit tests of the rules). ``registry_available`` is False while it rebuilds."""
+        None skips that check (unit tests of the rules). ``registry_available`` is False while it rebuilds.
+        ``list_size``: entries of each *new* list (an existing list keeps the size it was created with)."""
         self.store = store
         self.registry = registry
         self.registry_available = registry_available
@@ -180,6 +181,7 @@ class RevocationCommands:
         self.ensure_published = ensure_published
         self.max_block_size = max_block_size
         self.max_bulk_items = max_bulk_items
+        self.list_size = list_size
         self.projection_wait_seconds = projection_wait_seconds
         self.guard = guard
         self._reserve_locks: defaultdict[tuple[str, Purpose], asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -277,7 +279,8 @@ class RevocationCommands:
 
     async def _new_list(self, issuer_id: str, purpose: Purpose, number: int) -> tuple[ListMeta | None, bool]:
         list_id = list_id_for(issuer_id, purpose, number)
-        meta = ListMeta(list_id, issuer_id, purpose.value, list_url_for(self.base_url, list_id), number, LIST_SIZE)
+        meta = ListMeta(list_id, issuer_id, purpose.value, list_url_for(self.base_url, list_id), number,
+                        self.list_size)
         usable, created = await self.store.create_list(meta)
         if not usable:
             return None, False

@@ -20,6 +20,8 @@ Besides the shared Kafka/Redis/TLS/gRPC settings the service reads:
 * ``MICROCRED_TOKEN_STATUS_CERT_FILE`` / ``MICROCRED_TOKEN_STATUS_KEY_FILE``: the document-signing certificate
   chain (leaf first, PEM) and EC key (PEM) that sign IETF Token Status List tokens; with both set the service
   serves ``GET /token-status/{list}`` (the ``ttl`` and validity are those of the status lists).
+* ``MICROCRED_STATUS_LIST_SIZE`` (1,048,576 = 2^20): entries of each new status list (the herd of a credential;
+  HAIP/issue 19: 1,000,000 or more); existing lists keep their size (it travels in ``StatusIndexBlock``).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class Settings(GrpcServiceSettings):
     refresh_check_seconds: float = Field(default=5.0, gt=0)
     projection_wait_seconds: float = Field(default=10.0, gt=0)
     max_block_size: int = Field(default=MAX_BLOCK_SIZE, ge=1, le=MAX_BLOCK_SIZE)
+    # 131,072 (the W3C minimum) .. 2^24 (the projector's bound, services/revocation/events/projector.py)
+    status_list_size: int = Field(default=1 << 20, ge=131_072, le=1 << 24)
     max_bulk_items: int = Field(default=MAX_BULK_ITEMS, ge=1, le=MAX_BULK_ITEMS)
     revocation_redis_prefix: str = Field(default="rev", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     revocation_consumer_group: str = "microcred-revocation"

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.integration
 async def revocation(infrastructure: Infrastructure,
                      tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
     h = await start_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url,
-                            Path(tmp_path_factory.mktemp("contract-revocation")))
+                            Path(tmp_path_factory.mktemp("contract-revocation")),
+                            status_list_size=LIST_SIZE)  # small lists: the contract fills one
     try:
         yield h
     finally:

@@ -125,7 +125,7 @@ async def test_revoke_sets_the_bit_in_a_signed_valid_list(harness: Harness) -> N
     outcome = verify_data_integrity(document, resolve_key)
     assert outcome.verified is True, outcome.message
     bits = decode_list(document["credentialSubject"]["encodedList"], lenient_legacy=False).bits
-    assert len(bits) == MIN_LIST_BITS
+    assert len(bits) == harness.settings.status_list_size == 1 << 20  # the default: 2^20 entries
     assert bits.get(entry.status_list_index) and not bits.get(b.entry(REVOCATION).status_list_index)
     # The W3C validation algorithm on the published list: revoked a, untouched b.
     now = datetime.now(UTC)
@@ -307,12 +307,13 @@ async def test_reservations_are_random_never_reused_and_authorized(harness: Harn
     revocation_lists = {first.blocks[0].status_list_id, second.blocks[0].status_list_id}
     assert revocation_lists == {f"{issuer}-revocation-0"}
     assert first.blocks[1].status_list_id == f"{issuer}-suspension-0"
-    assert {b.status_list_size for b in (*first.blocks, *second.blocks)} == {MIN_LIST_BITS}  # the size travels
+    size = harness.settings.status_list_size
+    assert {b.status_list_size for b in (*first.blocks, *second.blocks)} == {size}  # the size travels
     taken = list(first.blocks[0].indexes) + list(second.blocks[0].indexes)
     assert len(set(taken)) == 1000
-    assert all(0 <= i < MIN_LIST_BITS for i in taken)
+    assert all(0 <= i < size for i in taken)
     assert list(first.blocks[0].indexes) != sorted(first.blocks[0].indexes)  # random order, not sequential
-    assert max(taken) - min(taken) > MIN_LIST_BITS // 2  # spread over the list
+    assert max(taken) - min(taken) > size // 2  # spread over the list
     # A fresh list is published (all zeros) as soon as its first indexes are handed out.
     published = await harness.fetch_list(first.blocks[0].status_list_credential)
     assert decode_list(published["credentialSubject"]["encodedList"]).bits.count() == 0
@@ -325,9 +326,20 @@ async def test_reservations_are_random_never_reused_and_authorized(harness: Harn
         assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED, who
 
 
-async def test_a_full_list_is_followed_by_a_new_one(harness: Harness) -> None:
+@pytest.fixture
+async def small_lists(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator[Harness]:
+    """A service creating lists of the minimum size (131,072), so that filling one stays quick."""
+    h = await start_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, tmp_path,
+                            status_list_size=MIN_LIST_BITS)
+    try:
+        yield h
+    finally:
+        await h.close()
+
+
+async def test_a_full_list_is_followed_by_a_new_one(small_lists: Harness) -> None:
     issuer = issuer_id()
-    stub = harness.service_stub()
+    stub = small_lists.service_stub()
     seen: set[int] = set()
     lists: list[str] = []
     for _ in range(MIN_LIST_BITS // 10_000):  # 13 blocks: 130,000 of the 131,072 indexes
