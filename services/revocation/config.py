@@ -50,8 +50,9 @@ class Settings(GrpcServiceSettings):
     refresh_check_seconds: float = Field(default=5.0, gt=0)
     projection_wait_seconds: float = Field(default=10.0, gt=0)
     max_block_size: int = Field(default=MAX_BLOCK_SIZE, ge=1, le=MAX_BLOCK_SIZE)
-    # 131,072 (the W3C minimum) .. 2^24 (the projector's bound, services/revocation/events/projector.py)
-    status_list_size: int = Field(default=1 << 20, ge=131_072, le=1 << 24)
+    # 131,072 (the W3C minimum) .. 2^20 (the size of every Token Status List, TOKEN_LIST_SIZE, whose entries
+    # mirror a revocation list's indexes)
+    status_list_size: int = Field(default=1 << 20, ge=131_072, le=1 << 20)
     max_bulk_items: int = Field(default=MAX_BULK_ITEMS, ge=1, le=MAX_BULK_ITEMS)
     revocation_redis_prefix: str = Field(default="rev", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     revocation_consumer_group: str = "microcred-revocation"
