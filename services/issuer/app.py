@@ -152,10 +152,14 @@ class IssuerApp:
                             publisher=sealing, signing=self.signing,
                             registry_available=self.registry_projection.available, documents=documents,
                             require_holder_key=s.sd_jwt_require_holder_key)
+        offers = Offers(RedisOfferStore(self.redis, s.issuer_redis_prefix), issuance, self.publisher, privacy,
+                        OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
+                                      max_tx_attempts=s.oid4vci_max_tx_attempts))  # OpenID4VCI (REST and gRPC)
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,
                                chunk_timeout=s.batch_chunk_timeout_seconds,
                                correction=Correction(issuance, store, supersession),
-                               listing=CredentialListing(store))
+                               listing=CredentialListing(store), offers=offers,
+                               oid4vci_issuer_url=self._oid4vci_issuer_url)
         registry_api = RegistryApi(self.publisher, registry, keystore, s.did_web_host)
         audit_log, self.audit = audit_runner(s.kafka_bootstrap, self.redis, f"{s.issuer_consumer_group}-audit",
                                              s.audit_namespace)
@@ -182,15 +186,18 @@ class IssuerApp:
         if s.rest_port is not None:  # the REST API (VC-API) over the same issuance, when configured
             vc_issuance = VcIssuance(registry=registry, keystore=keystore, status=self.pool, publisher=sealing,
                                      store=store, registry_available=self.registry_projection.available)
-            offers = Offers(RedisOfferStore(self.redis, s.issuer_redis_prefix), issuance, self.publisher, privacy,
-                            OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
-                                          max_tx_attempts=s.oid4vci_max_tx_attempts))
             rest_app = create_rest_app(issuance, vc_issuance, TokenIssuer(load_clients(s.oauth_clients_file)),
                                        offers, s.oid4vci_issuer_url)
             rest_app.include_router(issuer_metadata_router(registry, documents))  # SD-JWT VC keys
             self.rest = RestServer(rest_app, s.rest_host, s.rest_port, s.tls_dir)
             await self.rest.start()
         log.info("issuer serving", extra={"grpc_port": self.server.port, "signing_workers": s.resolved_signing_workers})
+
+    def _oid4vci_issuer_url(self) -> str | None:
+        """The Credential Issuer identifier: configured, else (development) the REST app's own address."""
+        if self.rest is None:
+            return None
+        return self.settings.oid4vci_issuer_url or f"https://{self.settings.rest_host}:{self.rest.port}"
 
     async def stop(self) -> None:
         """Stop in reverse order; safe to call on a partly started app."""

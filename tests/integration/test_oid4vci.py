@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
 import jwt
 import pytest
@@ -23,7 +24,7 @@ from google.protobuf import json_format
 
 from microcred import pki
 from microcred.events.envelope import open_envelope
-from microcred.gen.microcred.v1 import events_pb2
+from microcred.gen.microcred.v1 import events_pb2, issuer_pb2
 from microcred.sdjwt.x5c import load_certificates
 from microcred.verification import VerificationPorts
 from microcred.verification.keys import ChainKeyResolver, DidKeyResolver
@@ -389,3 +390,28 @@ async def test_a_code_and_a_token_are_redeemed_once_across_replicas(stack: tuple
         assert all(error_of(r) == "invalid_token" for r in results if r.status_code == 401)
     finally:
         await replica.stop()
+
+
+async def test_offers_over_grpc(stack: tuple[IssuerHarness, bytes]) -> None:
+    """CreateOffers (mTLS gRPC, as IssueCredentials): offers a wallet redeems; an invalid award makes none."""
+    harness, document_ca = stack
+    stub = harness.issuer_stub(UNI, AGENCY)
+    bad = valid_micro_credential()
+    bad.ClearField("title")
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.CreateOffers(issuer_pb2.CreateOffersRequest(credentials=[valid_micro_credential(), bad]))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "credentials[1]" in (refused.value.details() or "")
+    answer = await stub.CreateOffers(issuer_pb2.CreateOffersRequest(
+        credentials=[valid_micro_credential(), valid_micro_credential()], tx_code=True))
+    assert len(answer.offers) == 2 and len({o.offer_id for o in answer.offers}) == 2
+    offer = answer.offers[1]
+    assert offer.link.startswith("openid-credential-offer://") and len(offer.tx_code) == 6
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offer.link)
+        assert (await wallet.token(tx_code=offer.tx_code)).status_code == 200
+        received = await wallet.receive(1)
+        assert received.status_code == 200, received.text
+    report = await verify_at_gateway(harness, document_ca, received.json()["credentials"][0]["credential"])
+    assert report["verdict"] == "valid", report["checks"]

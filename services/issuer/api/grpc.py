@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, NoReturn
 
 from google.protobuf.message import Message
@@ -38,6 +38,7 @@ from microcred.sdjwt.jose import JoseError, jwk_to_public_key, strict_json_loads
 from services.issuer.application.correction import Corrected, Correction
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Outcome, Refusal
 from services.issuer.application.listing import CredentialListing
+from services.issuer.application.offers import Offers
 from services.issuer.application.ports import StoreNotReady
 
 __all__ = ["IssuerApi"]
@@ -77,6 +78,9 @@ def _result(request: issuer_pb2.IssueCredentialsRequest, outcome: Outcome) -> is
     return response
 
 
+#: Awards per CreateOffers call (a 50,000 cohort is sent in calls of this size).
+MAX_OFFERS = 5000
+
 _KNOWN_FORMATS = frozenset({issuer_pb2.CREDENTIAL_FORMAT_DATA_INTEGRITY, issuer_pb2.CREDENTIAL_FORMAT_SD_JWT_VC,
                             issuer_pb2.CREDENTIAL_FORMAT_EDC})
 
@@ -107,8 +111,11 @@ class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
 
     def __init__(self, issuance: Issuance, *, chunk_size: int = 256, in_flight: int = 4,
                  linger: float = 0.002, chunk_timeout: float = 60.0, correction: Correction | None = None,
-                 listing: CredentialListing | None = None) -> None:
+                 listing: CredentialListing | None = None, offers: Offers | None = None,
+                 oid4vci_issuer_url: Callable[[], str | None] = lambda: None) -> None:
+        """``oid4vci_issuer_url``: the Credential Issuer identifier once the REST app serves (None: no OpenID4VCI)."""
         self._issuance, self._correction, self._listing = issuance, correction, listing
+        self._offers, self._oid4vci_issuer_url = offers, oid4vci_issuer_url
         self._chunk, self._in_flight, self._linger = chunk_size, in_flight, linger
         self._chunk_timeout = chunk_timeout
 
@@ -135,6 +142,29 @@ class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
         if isinstance(outcome, Refusal):
             await _refuse(context, outcome)
         return issuer_pb2.IssueCredentialResponse(credential=outcome)
+
+    async def CreateOffers(self, request: issuer_pb2.CreateOffersRequest,
+                           context: Context) -> issuer_pb2.CreateOffersResponse:
+        """OpenID4VCI offers, one per award (docs/oid4vci.md)."""
+        caller = await self._caller(context)
+        issuer_url = self._oid4vci_issuer_url()
+        if self._offers is None or not issuer_url:
+            await _abort(context, code_pb2.FAILED_PRECONDITION, "OpenID4VCI is not configured on this issuer service "
+                         "(MICROCRED_OID4VCI_ISSUER_URL and MICROCRED_REST_PORT)")
+        if not 1 <= len(request.credentials) <= MAX_OFFERS:
+            await _refuse(context, Refusal(code_pb2.INVALID_ARGUMENT, f"credentials: 1..{MAX_OFFERS} awards", (
+                FieldViolation("credentials", f"must hold 1..{MAX_OFFERS} awards", INVALID_FORMAT),)))
+        for n, refusal in enumerate(self._offers.validate(request.credentials)):
+            if refusal is not None:
+                await _refuse(context, Refusal(refusal.code, f"credentials[{n}]: {refusal.message}", tuple(
+                    FieldViolation(f"credentials[{n}].{v.field}", v.description, v.reason)
+                    for v in refusal.violations)))
+        created = await self._offers.create(caller, issuer_url, list(request.credentials),
+                                            tx_code=request.tx_code,
+                                            expires_in=request.expires_in_seconds or None)
+        return issuer_pb2.CreateOffersResponse(offers=[issuer_pb2.CredentialOffer(
+            offer_id=c.offer_id, credential_offer_uri=c.credential_offer_uri, link=c.link, tx_code=c.tx_code,
+            expires_in_seconds=c.expires_in) for c in created])
 
     async def GetCredential(self, request: issuer_pb2.GetCredentialRequest,
                             context: Context) -> issuer_pb2.GetCredentialResponse:

@@ -166,3 +166,33 @@ class ListCredentialsResponse(_message.Message):
     credentials: _containers.RepeatedCompositeFieldContainer[CredentialSummary]
     next_page_token: str
     def __init__(self, credentials: _Optional[_Iterable[_Union[CredentialSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class CreateOffersRequest(_message.Message):
+    __slots__ = ("credentials", "tx_code", "expires_in_seconds")
+    CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    TX_CODE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_IN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    credentials: _containers.RepeatedCompositeFieldContainer[_elements_pb2.MicroCredential]
+    tx_code: bool
+    expires_in_seconds: int
+    def __init__(self, credentials: _Optional[_Iterable[_Union[_elements_pb2.MicroCredential, _Mapping]]] = ..., tx_code: _Optional[bool] = ..., expires_in_seconds: _Optional[int] = ...) -> None: ...
+
+class CredentialOffer(_message.Message):
+    __slots__ = ("offer_id", "credential_offer_uri", "link", "tx_code", "expires_in_seconds")
+    OFFER_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_OFFER_URI_FIELD_NUMBER: _ClassVar[int]
+    LINK_FIELD_NUMBER: _ClassVar[int]
+    TX_CODE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_IN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    offer_id: str
+    credential_offer_uri: str
+    link: str
+    tx_code: str
+    expires_in_seconds: int
+    def __init__(self, offer_id: _Optional[str] = ..., credential_offer_uri: _Optional[str] = ..., link: _Optional[str] = ..., tx_code: _Optional[str] = ..., expires_in_seconds: _Optional[int] = ...) -> None: ...
+
+class CreateOffersResponse(_message.Message):
+    __slots__ = ("offers",)
+    OFFERS_FIELD_NUMBER: _ClassVar[int]
+    offers: _containers.RepeatedCompositeFieldContainer[CredentialOffer]
+    def __init__(self, offers: _Optional[_Iterable[_Union[CredentialOffer, _Mapping]]] = ...) -> None: ...

@@ -61,6 +61,11 @@ class IssuerServiceStub:
                 request_serializer=microcred_dot_v1_dot_issuer__pb2.ListCredentialsRequest.SerializeToString,
                 response_deserializer=microcred_dot_v1_dot_issuer__pb2.ListCredentialsResponse.FromString,
                 _registered_method=True)
+        self.CreateOffers = channel.unary_unary(
+                '/microcred.v1.IssuerService/CreateOffers',
+                request_serializer=microcred_dot_v1_dot_issuer__pb2.CreateOffersRequest.SerializeToString,
+                response_deserializer=microcred_dot_v1_dot_issuer__pb2.CreateOffersResponse.FromString,
+                _registered_method=True)
 
 
 class IssuerServiceServicer:
@@ -109,6 +114,16 @@ class IssuerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateOffers(self, request, context):
+        """OpenID4VCI (docs/oid4vci.md): one credential offer per award, each award validated as IssueCredential
+        validates it (one invalid award: INVALID_ARGUMENT naming credentials[n], and no offer is made). The
+        credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service has no
+        MICROCRED_OID4VCI_ISSUER_URL.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IssuerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -136,6 +151,11 @@ def add_IssuerServiceServicer_to_server(servicer, server):
                     servicer.ListCredentials,
                     request_deserializer=microcred_dot_v1_dot_issuer__pb2.ListCredentialsRequest.FromString,
                     response_serializer=microcred_dot_v1_dot_issuer__pb2.ListCredentialsResponse.SerializeToString,
+            ),
+            'CreateOffers': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateOffers,
+                    request_deserializer=microcred_dot_v1_dot_issuer__pb2.CreateOffersRequest.FromString,
+                    response_serializer=microcred_dot_v1_dot_issuer__pb2.CreateOffersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -275,6 +295,33 @@ class IssuerService:
             '/microcred.v1.IssuerService/ListCredentials',
             microcred_dot_v1_dot_issuer__pb2.ListCredentialsRequest.SerializeToString,
             microcred_dot_v1_dot_issuer__pb2.ListCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateOffers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/microcred.v1.IssuerService/CreateOffers',
+            microcred_dot_v1_dot_issuer__pb2.CreateOffersRequest.SerializeToString,
+            microcred_dot_v1_dot_issuer__pb2.CreateOffersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,6 +54,12 @@ class IssuerServiceStub:
     """
     ListCredentials: _grpc.UnaryUnaryMultiCallable[_issuer_pb2.ListCredentialsRequest, _issuer_pb2.ListCredentialsResponse]
     """Lists the calling issuer's credentials, newest first, in pages."""
+    CreateOffers: _grpc.UnaryUnaryMultiCallable[_issuer_pb2.CreateOffersRequest, _issuer_pb2.CreateOffersResponse]
+    """OpenID4VCI (docs/oid4vci.md): one credential offer per award, each award validated as IssueCredential
+    validates it (one invalid award: INVALID_ARGUMENT naming credentials[n], and no offer is made). The
+    credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service has no
+    MICROCRED_OID4VCI_ISSUER_URL.
+    """
 
 @_typing.type_check_only
 class IssuerServiceAsyncStub(IssuerServiceStub):
@@ -81,6 +87,12 @@ class IssuerServiceAsyncStub(IssuerServiceStub):
     """
     ListCredentials: _aio.UnaryUnaryMultiCallable[_issuer_pb2.ListCredentialsRequest, _issuer_pb2.ListCredentialsResponse]  # type: ignore[assignment]
     """Lists the calling issuer's credentials, newest first, in pages."""
+    CreateOffers: _aio.UnaryUnaryMultiCallable[_issuer_pb2.CreateOffersRequest, _issuer_pb2.CreateOffersResponse]  # type: ignore[assignment]
+    """OpenID4VCI (docs/oid4vci.md): one credential offer per award, each award validated as IssueCredential
+    validates it (one invalid award: INVALID_ARGUMENT naming credentials[n], and no offer is made). The
+    credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service has no
+    MICROCRED_OID4VCI_ISSUER_URL.
+    """
 
 class IssuerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Issues micro-credentials. Invalid input to a unary call fails with INVALID_ARGUMENT and a
@@ -135,5 +147,17 @@ class IssuerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_issuer_pb2.ListCredentialsResponse, _abc.Awaitable[_issuer_pb2.ListCredentialsResponse]]:
         """Lists the calling issuer's credentials, newest first, in pages."""
+
+    @_abc_1.abstractmethod
+    def CreateOffers(
+        self,
+        request: _issuer_pb2.CreateOffersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_issuer_pb2.CreateOffersResponse, _abc.Awaitable[_issuer_pb2.CreateOffersResponse]]:
+        """OpenID4VCI (docs/oid4vci.md): one credential offer per award, each award validated as IssueCredential
+        validates it (one invalid award: INVALID_ARGUMENT naming credentials[n], and no offer is made). The
+        credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service has no
+        MICROCRED_OID4VCI_ISSUER_URL.
+        """
 
 def add_IssuerServiceServicer_to_server(servicer: IssuerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
