@@ -117,8 +117,8 @@ class IssuerServiceServicer:
     def CreateOffers(self, request, context):
         """OpenID4VCI (docs/oid4vci.md): one credential offer per award, each award validated as IssueCredential
         validates it (one invalid award: INVALID_ARGUMENT naming credentials[n], and no offer is made). The
-        credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service has no
-        MICROCRED_OID4VCI_ISSUER_URL.
+        credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service serves
+        no REST app (MICROCRED_REST_PORT), where the Credential Issuer endpoints live.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -57,8 +57,8 @@ class IssuerServiceStub:
     CreateOffers: _grpc.UnaryUnaryMultiCallable[_issuer_pb2.CreateOffersRequest, _issuer_pb2.CreateOffersResponse]
     """OpenID4VCI (docs/oid4vci.md): one credential offer per award, each award validated as IssueCredential
     validates it (one invalid award: INVALID_ARGUMENT naming credentials[n], and no offer is made). The
-    credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service has no
-    MICROCRED_OID4VCI_ISSUER_URL.
+    credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service serves
+    no REST app (MICROCRED_REST_PORT), where the Credential Issuer endpoints live.
     """
 
 @_typing.type_check_only
@@ -90,8 +90,8 @@ class IssuerServiceAsyncStub(IssuerServiceStub):
     CreateOffers: _aio.UnaryUnaryMultiCallable[_issuer_pb2.CreateOffersRequest, _issuer_pb2.CreateOffersResponse]  # type: ignore[assignment]
     """OpenID4VCI (docs/oid4vci.md): one credential offer per award, each award validated as IssueCredential
     validates it (one invalid award: INVALID_ARGUMENT naming credentials[n], and no offer is made). The
-    credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service has no
-    MICROCRED_OID4VCI_ISSUER_URL.
+    credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service serves
+    no REST app (MICROCRED_REST_PORT), where the Credential Issuer endpoints live.
     """
 
 class IssuerServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -156,8 +156,8 @@ class IssuerServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_issuer_pb2.CreateOffersResponse, _abc.Awaitable[_issuer_pb2.CreateOffersResponse]]:
         """OpenID4VCI (docs/oid4vci.md): one credential offer per award, each award validated as IssueCredential
         validates it (one invalid award: INVALID_ARGUMENT naming credentials[n], and no offer is made). The
-        credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service has no
-        MICROCRED_OID4VCI_ISSUER_URL.
+        credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service serves
+        no REST app (MICROCRED_REST_PORT), where the Credential Issuer endpoints live.
         """
 
 def add_IssuerServiceServicer_to_server(servicer: IssuerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
