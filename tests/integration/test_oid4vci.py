@@ -169,6 +169,8 @@ async def test_pre_authorized_code_without_tx_code(stack: tuple[IssuerHarness, b
         report = await verify_at_gateway(harness, document_ca, credential)
         assert report["verdict"] == "valid", report["checks"]
         assert cnf_of(credential) == public_jwk_of(wallet.keys[0])
+        prefix = harness.app.settings.issuer_redis_prefix
+        assert not await harness.app.redis.hexists(f"{prefix}:o4i:offer:{offer['offer_id']}", "award")
         notified = await wallet.notify(answer.json()["notification_id"])
         assert notified.status_code == 204, notified.text
         unknown = await wallet.notify("not-a-notification-id")

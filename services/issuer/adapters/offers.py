@@ -170,6 +170,10 @@ class RedisOfferStore:
         """Whether ``notification_id`` was answered to this token."""
         return bool(await self._redis.sismember(f"{self._p}:o4i:notify:{token_digest}", notification_id))
 
+    async def forget_award(self, offer_id: str) -> None:
+        """Drop the award of a redeemed offer (it is in the issued credentials now; the state stays)."""
+        await self._redis.hdel(self._offer_key(offer_id), "award")
+
     async def withdraw(self, issuer_id: str, offer_id: str) -> str:
         """Withdraw an offered offer of ``issuer_id``: 'ok', or its state ('unknown' for others' offers)."""
         return _text(await self._withdraw(keys=[self._offer_key(offer_id)], args=[issuer_id]))

@@ -75,6 +75,7 @@ class OfferStore(Protocol):
     async def add_notifications(self, token_digest: str, ids: list[str]) -> None: ...
     async def notification_known(self, token_digest: str, notification_id: str) -> bool: ...
     async def withdraw(self, issuer_id: str, offer_id: str) -> str: ...
+    async def forget_award(self, offer_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,7 @@ class Offers:
             await self._store.move_token(token, "issuing", "ready")
             raise
         await self._store.move_token(token, "issuing", "spent")
+        await self._store.forget_award(offer_id)  # kept no longer than needed
         await self._store.add_notifications(token, [answer["notification_id"]])
         return answer
 
