@@ -278,6 +278,81 @@
     if (!data.holder_keys.length) { const li = document.createElement("li"); li.textContent = t("none"); list.appendChild(li); }
   }
 
+  // Respond to an OpenID4VP request (docs/oid4vp.md, "Our wallet as responder"): the wallet API fetches and checks
+  // the request; the learner picks one credential and which of the requested claims to show, then sends or refuses.
+  let vpLink = "";
+
+  // A claim's value as text: nested objects (learning outcomes...) by their leaves, never "[object Object]".
+  function plain(v) {
+    if (v === null || typeof v !== "object") return String(v);
+    return (Array.isArray(v) ? v : Object.values(v)).map(plain).filter(Boolean).join("; ");
+  }
+
+  function vpBody(extra) {
+    return { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(Object.assign({ link: vpLink }, extra || {})) };
+  }
+
+  async function inspectRequest(event) {
+    event.preventDefault();
+    vpLink = $("vp-link").value.trim();
+    $("vp-outcome").textContent = "";
+    try {
+      const seen = await api("v1/presentation-requests/inspect", vpBody());
+      $("vp-verifier").textContent = seen.verifier;
+      $("vp-verified").textContent = t(seen.verified ? "vp_verified" : "vp_unverified");
+      $("vp-purpose").hidden = !seen.purpose;
+      $("vp-purpose").textContent = seen.purpose ? t("vp_purpose") + ": " + seen.purpose : "";
+      const box = $("vp-choices");
+      box.querySelectorAll("div.vp-match").forEach((x) => x.remove());
+      seen.matches.forEach((m, i) => {
+        const div = document.createElement("div");
+        div.className = "vp-match";
+        const pick = document.createElement("input");
+        pick.type = "radio"; pick.name = "vp-credential"; pick.id = "vp-c" + i; pick.value = m.credential_id;
+        pick.dataset.query = m.query; pick.checked = i === 0;
+        const label = document.createElement("label");
+        label.htmlFor = pick.id; label.textContent = m.title || m.credential_id;
+        div.append(pick, " ", label);
+        const list = document.createElement("ul");
+        m.claims.forEach((c, j) => {
+          const li = document.createElement("li");
+          const claim = document.createElement("input");
+          claim.type = "checkbox"; claim.checked = true; claim.id = "vp-c" + i + "-" + j; claim.value = c.claim;
+          claim.className = "vp-claim";
+          const text = document.createElement("label");
+          text.htmlFor = claim.id; text.textContent = c.claim + ": " + c.values.map(plain).join(", ");
+          li.append(claim, " ", text);
+          list.appendChild(li);
+        });
+        div.appendChild(list);
+        box.appendChild(div);
+      });
+      $("vp-none").hidden = seen.matches.length > 0;
+      $("vp-send").disabled = !seen.matches.length;
+      $("vp-request").hidden = false;
+    } catch (e) { $("vp-request").hidden = true; say(t("error") + " " + e.message); }
+  }
+
+  async function answerRequest(refuse) {
+    try {
+      let reply;
+      if (refuse) {
+        reply = await api("v1/presentation-requests/refuse", vpBody());
+      } else {
+        const pick = document.querySelector("input[name=vp-credential]:checked");
+        const claims = Array.from(pick.closest("div.vp-match").querySelectorAll("input.vp-claim:checked"))
+          .map((x) => x.value);
+        reply = await api("v1/presentation-requests/answer",
+          vpBody({ credential_id: pick.value, query: pick.dataset.query, disclose: claims }));
+      }
+      const said = reply.verifier_answer && reply.verifier_answer.error_description;
+      $("vp-outcome").textContent = reply.accepted ? t(refuse ? "vp_refused" : "vp_sent")
+        : t("vp_rejected") + " " + (said || reply.verifier_status);
+      $("vp-request").hidden = true;
+    } catch (e) { say(t("error") + " " + e.message); }
+  }
+
   async function refresh() {
     try {
       const me = await api("v1/me");
@@ -331,6 +406,9 @@
     });
     $("signout").addEventListener("click", signOut);
     $("share-form").addEventListener("submit", createShare);
+    $("vp-form").addEventListener("submit", inspectRequest);
+    $("vp-send").addEventListener("click", () => answerRequest(false));
+    $("vp-refuse").addEventListener("click", () => answerRequest(true));
     $("search").addEventListener("input", renderCredentials);
     window.addEventListener("hashchange", route);
     $("export").addEventListener("click", exportAll);

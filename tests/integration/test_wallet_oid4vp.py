@@ -1,0 +1,198 @@
+"""Our wallet answers the gateway's OpenID4VP requests (issue 21), both real, over sockets, with real Kafka/Redis.
+
+An SD-JWT VC bound (``cnf``) to one of the learner's custodial P-256 holder keys is imported into the wallet; the
+employer creates a request on the gateway (signed, ``x509_san_dns``, ``direct_post.jwt``); the wallet inspects
+it through its API (who asks, certified or not, which credential matches, what it would disclose) and answers
+with the claims the learner chose. The employer's result is valid with the withheld claims absent; a refusal
+reaches the employer as ``refused``; a request for a claim the learner withholds is "not satisfied". A
+credential issued as an SD-JWT VC (``CredentialIssued.sd_jwt_vc`` over Kafka) is presented the same way.
+
+The gateway's verification ports are the SD-JWT test world's (its issuer in the registry, its status list
+reachable), as in tests/integration/test_wallet_sd_jwt.py, so a correct presentation can read ``valid``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from microcred import pki
+from microcred.sdjwt.type_metadata import VCT
+from microcred.sdjwt.view import sd_jwt_id
+from services.verifier.app import create_app as create_verifier_app
+from services.verifier.application import Gateway
+from services.verifier.config import Settings as VerifierSettings
+from tests.conftest import Infrastructure
+from tests.harness.factories import valid_micro_credential
+from tests.harness.sd_jwt import SdWorld, make_world
+from tests.harness.wallet.credentials import TestIssuer
+from tests.harness.wallet.harness import WalletUnderTest, running_wallet
+from tests.integration.test_wallet_api import Learner, assert_problem, sign_up, until_held
+from tests.verifier_support import RunningServer
+
+pytestmark = pytest.mark.integration
+
+HOST = "verifier.test"
+CLAIMS = ["achievement_title", "family_name", "level_of_learning_experience.eqf_level"]
+QUERY = {"credentials": [{"id": "mc", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
+                          "claims": [{"path": ["achievement_title"]}, {"path": ["family_name"]},
+                                     {"path": ["level_of_learning_experience", "eqf_level"], "values": [6, 7, 8]}]}]}
+
+
+@dataclass
+class Stack:
+    wallet: WalletUnderTest
+    verifier_url: str
+    http: httpx.AsyncClient
+    learner: Learner
+    credential_id: str
+    given_name: str
+    family_name: str
+    sd: SdWorld
+    holder_jwk: dict[str, Any]
+
+    async def create(self, **body: Any) -> dict[str, Any]:
+        response = await self.http.post(f"{self.verifier_url}/v1/presentation-requests", json=body)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    async def result(self, created: dict[str, Any]) -> dict[str, Any]:
+        response = await self.http.get(created["result_url"])
+        assert response.status_code == 200, response.text
+        found: dict[str, Any] = response.json()
+        return found
+
+    async def call(self, action: str, **body: Any) -> httpx.Response:
+        return await self.wallet.http.post(f"/v1/presentation-requests/{action}", headers=self.learner.headers,
+                                           json=body)
+
+
+@pytest.fixture
+async def stack(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator[Stack]:
+    sd: SdWorld = make_world()
+    issuer_anchors = tmp_path / "agency-ca.pem"
+    issuer_anchors.write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in sd.anchors))
+    now = dt.datetime.now(dt.UTC)
+    ca = pki.create_ca("Platform CA", not_before=now - dt.timedelta(days=1))
+    cert = pki.create_signing_cert(ca, issuer_uri=f"https://{HOST}", common_name="Verifier gateway",
+                                   not_before=now - dt.timedelta(days=1))
+    cert_file, key_file = cert.write(tmp_path, "verifier")
+    verifier_anchors = tmp_path / "platform-ca.pem"
+    verifier_anchors.write_bytes(ca.cert_pem)
+    tag = uuid.uuid4().hex[:8]
+    settings = VerifierSettings(
+        kafka_bootstrap=infrastructure.kafka_bootstrap, redis_url=infrastructure.redis_url, http_port=0,
+        environment="test", registry_namespace=f"vreg-{tag}", registry_group=f"vreg-{tag}",
+        rate_limit_per_second=1e6, rate_limit_burst=1_000_000, x509_trust_anchors_file=issuer_anchors,
+        oid4vp_client_host=HOST, oid4vp_signing_cert_file=cert_file, oid4vp_signing_key_file=key_file)
+    gateway = create_verifier_app(settings)
+    async with running_wallet(infrastructure, uuid.uuid4().hex[:10], tmp_path / "wallet",
+                              x509_trust_anchors_file=issuer_anchors,
+                              oid4vp_trust_anchors_file=verifier_anchors) as wallet, \
+            RunningServer(gateway, proxy_headers=False) as server, httpx.AsyncClient(timeout=30) as http:
+        gateway.state.gateway = Gateway(sd.ports())  # the test issuer's registry and status list
+        learner = await sign_up(wallet, "oid4vp")  # with an Ed25519 key; the credential binds a P-256 one (HAIP)
+        p256 = await wallet.http.post("/v1/holder-keys", headers=learner.headers, json={"alg": "ES256"})
+        assert p256.status_code == 201, p256.text
+        assert p256.json()["did"].startswith("did:key:zDn")  # P-256 did:key
+        jwks = await wallet.http.get("/v1/holder-keys/jwks", headers=learner.headers)
+        assert jwks.status_code == 200, jwks.text
+        by_did = {k["did"]: k["jwk"] for k in jwks.json()["keys"]}
+        assert by_did[learner.did]["crv"] == "Ed25519" and all("d" not in jwk for jwk in by_did.values())
+        key = {"jwk": by_did[p256.json()["did"]]}
+        assert key["jwk"]["kty"] == "EC" and key["jwk"]["crv"] == "P-256"
+        mc = valid_micro_credential()
+        mc.learner.email = learner.email.lower()
+        compact = sd.issue(mc=mc, holder_jwk=key["jwk"]).compact
+        imported = await wallet.http.post("/v1/import", content=compact.encode(),
+                                          headers={**learner.headers, "content-type": "application/dc+sd-jwt"})
+        assert imported.status_code == 201, imported.text
+        credential_id = sd_jwt_id(compact)
+        assert credential_id is not None
+        await until_held(wallet, learner, credential_id)
+        yield Stack(wallet, server.url, http, learner, credential_id, mc.learner.given_name,
+                    mc.learner.family_name, sd, key["jwk"])
+
+
+async def test_the_learner_inspects_and_answers_with_chosen_claims(stack: Stack) -> None:
+    created = await stack.create(dcql_query=QUERY)  # direct_post.jwt: the answer is encrypted (HAIP)
+    inspected = await stack.call("inspect", link=created["link"])
+    assert inspected.status_code == 200, inspected.text
+    seen = inspected.json()
+    assert seen["client_id"] == f"x509_san_dns:{HOST}" and seen["verified"] is True and seen["verifier"] == HOST
+    assert seen["response_mode"] == "direct_post.jwt"
+    (found,) = seen["matches"]
+    assert found["credential_id"] == stack.credential_id and found["query"] == "mc"
+    assert [c["claim"] for c in found["claims"]] == CLAIMS
+    assert (await stack.result(created))["status"] == "pending"  # inspecting answers nothing
+
+    answered = await stack.call("answer", link=created["link"], credential_id=stack.credential_id, disclose=CLAIMS)
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["accepted"] is True, answered.json()
+    result = await stack.result(created)
+    assert result["status"] == "verified" and result["encrypted"] is True
+    body = result["en"]
+    assert body["query"]["satisfied"] is True and body["verdict"] == "valid", body
+    shown = json.dumps(result)  # the employer's result shows what was disclosed (family_name), and only that
+    assert stack.family_name in shown and stack.given_name not in shown
+
+    again = await stack.call("answer", link=created["link"], credential_id=stack.credential_id, disclose=CLAIMS)
+    assert again.status_code == 200 and again.json()["accepted"] is False  # the verifier refuses a replay
+    assert "replay" in again.json()["verifier_answer"]["error_description"]
+
+
+async def test_a_refusal_reaches_the_employer(stack: Stack) -> None:
+    created = await stack.create(dcql_query=QUERY, response_mode="direct_post")
+    refused = await stack.call("refuse", link=created["link"])
+    assert refused.status_code == 200 and refused.json()["accepted"] is True, refused.text
+    result = await stack.result(created)
+    assert result["status"] == "refused" and result["error"] == "access_denied"
+
+
+async def test_withholding_a_requested_claim_leaves_the_query_not_satisfied(stack: Stack) -> None:
+    created = await stack.create(dcql_query=QUERY, response_mode="direct_post")
+    chosen = [c for c in CLAIMS if c != "family_name"]
+    answered = await stack.call("answer", link=created["link"], credential_id=stack.credential_id, disclose=chosen)
+    assert answered.status_code == 200 and answered.json()["accepted"] is True, answered.text
+    body = (await stack.result(created))["en"]
+    assert body["query"]["satisfied"] is False and body["verdict"] == "invalid"
+    assert body["query"]["credentials"][0]["missing"] == ["family_name: not disclosed"]
+    assert body["presentations"][0]["report"]["verdict"] == "valid"  # the credential itself is fine
+
+
+async def test_bad_input_is_refused_by_name_and_sends_nothing(stack: Stack) -> None:
+    created = await stack.create(dcql_query=QUERY, response_mode="direct_post")
+    bad = await stack.call("inspect", link="openid4vp://?client_id=x509_san_dns:verifier.test")
+    assert "link.request_uri" in assert_problem(bad, 422)["detail"]
+    spoofed = created["link"].replace("verifier.test", "evil.test")  # another host than the certificate names
+    assert "evil.test" in assert_problem(await stack.call("inspect", link=spoofed), 422)["detail"]
+    more = await stack.call("answer", link=created["link"], credential_id=stack.credential_id,
+                            disclose=[*CLAIMS, "given_name"])
+    assert "given_name" in assert_problem(more, 422)["detail"]  # never more than the verifier asked for
+    other = await stack.call("answer", link=created["link"], credential_id="urn:sd-jwt:0", disclose=CLAIMS)
+    assert_problem(other, 404)
+    assert (await stack.result(created))["status"] == "pending"
+
+
+async def test_a_credential_issued_as_an_sd_jwt_vc_over_kafka_is_presented(stack: Stack) -> None:
+    issued = TestIssuer.new("issuer-oid4vp").issue(learner_did=stack.learner.did, title="Issued over Kafka")
+    issued.event.sd_jwt_vc = stack.sd.issue(mc=issued.event.credential, holder_jwk=stack.holder_jwk).compact
+    await stack.wallet.issue(issued)
+    await until_held(stack.wallet, stack.learner, issued.credential_id)
+    created = await stack.create(dcql_query=QUERY)
+    seen = (await stack.call("inspect", link=created["link"])).json()
+    assert {m["credential_id"] for m in seen["matches"]} == {stack.credential_id, issued.credential_id}, seen
+    answered = await stack.call("answer", link=created["link"], credential_id=issued.credential_id, disclose=CLAIMS)
+    assert answered.status_code == 200 and answered.json()["accepted"] is True, answered.text
+    body = (await stack.result(created))["en"]
+    assert body["verdict"] == "valid" and body["query"]["satisfied"] is True, body
