@@ -50,6 +50,7 @@ from services.wallet.api import learner as api_learner
 from services.wallet.api import pathways as api_pathways
 from services.wallet.api import pdf as api_pdf
 from services.wallet.api import presentations as api_presentations
+from services.wallet.api import sd_jwt as api_sd_jwt
 from services.wallet.api import sharing as api_sharing
 from services.wallet.api import verification_links as api_verification_links
 from services.wallet.api.problems import install_problem_handlers
@@ -171,6 +172,7 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
     install_problem_handlers(app)
     add_health_route(app, deps)
     app.include_router(api_edc.router)  # before the learner router: its {credential_id:path} would take /edc
+    app.include_router(api_sd_jwt.router)  # likewise for /sd-jwt
     app.include_router(api_pdf.router)  # likewise .../pdf
     app.include_router(api_verification_links.router)  # likewise .../verification-link
     app.include_router(api_presentations.router)  # OpenID4VP responder; its /holder-keys/jwks too

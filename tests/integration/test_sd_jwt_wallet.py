@@ -1,7 +1,8 @@
 """The wallet keeps the SD-JWT VC of a credential issued to its learner (issue 19): a CredentialIssued carrying an
 SD-JWT VC is filed over real Kafka and Redis; the learner sees that the credential has it (``sd_jwt_vc: true``, over
 HTTP), the read model keeps it exactly as issued (its signature verifies), and ``LearnerErased`` drops it with the
-rest of the credential. (The download route, services/wallet/api/sd_jwt.py, is not wired into the app yet.)"""
+rest of the credential. It is downloaded exactly as issued (GET /v1/credentials/{id}/sd-jwt,
+``application/dc+sd-jwt``); a credential without one is a named 404, another learner's is not found."""
 
 from __future__ import annotations
 
@@ -55,6 +56,13 @@ async def test_the_wallet_keeps_shows_and_erases_the_issued_sd_jwt_vc(wallet: Wa
     verified = verify_sd_jwt_vc(kept.decode(), policy, datetime.now(UTC))
     assert {c.id: c.status.value for c in verified.checks}["signature"] == "valid", verified.to_dict()
     own = f"/v1/credentials/{with_sd_jwt.credential_id}"
+    download = await wallet.http.get(f"{own}/sd-jwt", headers=learner.headers)
+    assert download.status_code == 200, download.text
+    assert download.headers["content-type"].startswith("application/dc+sd-jwt")
+    assert download.headers["content-disposition"].endswith('.sd-jwt"') and download.text == compact
+    missing = await wallet.http.get(f"/v1/credentials/{plain.credential_id}/sd-jwt", headers=learner.headers)
+    assert "SD-JWT VC" in assert_problem(missing, 404)["detail"]
+    assert_problem(await wallet.http.get(f"{own}/sd-jwt", headers=other.headers), 404)
     assert_problem(await wallet.http.get(own, headers=other.headers), 404)  # another learner's is not found
 
     await wallet.publish(CREDENTIALS.name, with_sd_jwt.credential_id, events_pb2.LearnerErased(
