@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 
 from microcred.http_service import run_http
+from services.verifier.adapters.workers import reuse_port_possible, run_workers
 from services.verifier.app import create_app
 from services.verifier.config import Settings
-from services.verifier.workers import reuse_port_possible, run_workers
 
 _FACTORY = "services.verifier.app:app_from_environment"
 

@@ -1,5 +1,5 @@
 """The gateway's workers each listen on a socket of their own (``SO_REUSEPORT``), so the kernel spreads
-connections over them (services.verifier.workers)."""
+connections over them (services.verifier.adapters.workers)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import socket
 import pytest
 from uvicorn.config import STARTUP_FAILURE
 
-from services.verifier.workers import ReusePortListener, reuse_port_possible
+from services.verifier.adapters.workers import ReusePortListener, reuse_port_possible
 
 
 def test_each_worker_unpickles_its_own_listener_on_the_shared_port() -> None:

@@ -17,9 +17,9 @@ nothing (except a wrong ``tx_code``, which counts an attempt). Keys (``{p}`` the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from redis.asyncio import Redis
+
+from services.issuer.application.offer_records import Offer
 
 __all__ = ["Offer", "RedisOfferStore"]
 
@@ -71,18 +71,6 @@ if state ~= 'offered' then return state end
 redis.call('HSET', KEYS[1], 'state', 'withdrawn')
 return 'ok'
 """
-
-
-@dataclass(frozen=True)
-class Offer:
-    """A stored offer (``award``: the sealed envelope of the ``MicroCredential``)."""
-
-    offer_id: str
-    state: str
-    issuer_id: str
-    agency_id: str
-    offer_json: str
-    award: bytes
 
 
 def _text(value: bytes | str | None) -> str:

@@ -50,8 +50,8 @@ from microcred.oid4vci.offers import (
 )
 from microcred.oid4vci.proofs import check_key_proof
 from microcred.privacy.events import EventPrivacy
-from services.issuer.adapters.offers import Offer
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
+from services.issuer.application.offer_records import Offer
 from services.issuer.application.validation_cache import CohortValidator
 
 __all__ = ["CreatedOffer", "OfferSettings", "OfferStore", "Offers"]

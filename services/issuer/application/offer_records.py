@@ -1,0 +1,20 @@
+"""What the offer store keeps per OpenID4VCI credential offer: the record the use cases read and the adapter
+writes (it lives here, below the adapters, so the use cases name it without importing an adapter)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Offer"]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A stored offer (``award``: the sealed envelope of the ``MicroCredential``)."""
+
+    offer_id: str
+    state: str
+    issuer_id: str
+    agency_id: str
+    offer_json: str
+    award: bytes
