@@ -3,9 +3,11 @@
 The PDF shows the credential in the chosen language with a QR code of a public verification link
 (:mod:`services.wallet.api.verification_links`) and carries the signed credential as an attachment
 (``credential.json``, ``credential-edc.jsonld`` when held as an EDC, ``credential.sd-jwt`` for an imported SD-JWT
-VC). Each download makes a new verification link unless ``link`` names one of the learner's live links to this
-credential (the token the link was created with): every link is listed with the learner's share links and can be
-withdrawn there, after which the printed QR code answers 410 Gone.
+VC). The QR code is ``link`` when that names one of the learner's live links to this credential (the token the
+link was created with); otherwise the learner's active verification link the PDF made before, and a new one only
+when there is none (:mod:`services.wallet.api.pdf_link`, which says what is guaranteed under concurrent downloads).
+Every link is listed with the learner's share links and can be withdrawn there, after which the printed QR code
+answers 410 Gone and the next download makes a new link.
 
 Its own router, included before the learner router (whose ``{credential_id:path}`` would take ``.../pdf``).
 Rendering (~30 ms of CPU) runs in a worker thread so the event loop keeps serving.
@@ -22,7 +24,8 @@ from starlette.concurrency import run_in_threadpool
 
 from microcred.pdf.render import CredentialPdf, render_pdf
 from services.wallet.api.deps import Learner
-from services.wallet.api.verification_links import create_link, linkedin_links
+from services.wallet.api.pdf_link import pdf_link
+from services.wallet.api.verification_links import linkedin_links
 from services.wallet.domain.credentials import HeldCredential
 from services.wallet.domain.errors import NotFound
 from services.wallet.domain.share_link import share_id_of
@@ -56,8 +59,7 @@ async def _link(session: Learner, credential: HeldCredential, token: str | None)
         if share.withdrawn or share.expires_at <= now or share.credential_ids != (credential.credential_id,):
             raise NotFound("link: not a live verification link of this credential")
         return session.ctx.settings.share_url_template.format(token=token)
-    link, _ = await create_link(session, credential.credential_id)
-    return link.url
+    return await pdf_link(session, credential.credential_id)
 
 
 @router.get("/credentials/{credential_id:path}/pdf", summary="Download the credential as a PDF",
