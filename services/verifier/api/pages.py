@@ -32,12 +32,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from microcred.i18n import country_name, format_number, format_when
+from microcred.sharing.linkedin import add_to_profile_url, share_url
 from microcred.verification.checks import CheckId, CheckResult
 from microcred.verification.messages import check_title, render
 from microcred.verification.report import POLICY_URL, VerificationReport
 from services.verifier.api.page_text import CHECK_PLAIN, DETAIL_VALUES, HEADLINES, LABELS
 
-__all__ = ["LABELS", "headline_kind", "render_error", "render_home", "render_reports"]
+__all__ = ["LABELS", "headline_kind", "linkedin_links", "render_error", "render_home", "render_reports"]
 
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
@@ -50,6 +51,11 @@ _ISSUER_CLAIMS = frozenset({"issuer", "awarding_body", "country", "eqf_level", "
 #: Checks whose failure means the content is not the issuer's: then nothing it says is shown as fact.
 _AUTHENTICITY = (CheckId.FORMAT, CheckId.SIGNATURE, CheckId.ISSUER_IDENTITY)
 _DATES = frozenset({"issued_at", "valid_until", "valid_from"})
+#: The LinkedIn links' words (kept here, next to the only template that shows them).
+_LINKEDIN = {"en": {"h": "Share on LinkedIn", "add": "Add to LinkedIn profile", "share": "Share on LinkedIn",
+                    "new_tab": "(opens LinkedIn in a new tab)"},
+             "pl": {"h": "Udostępnij w LinkedIn", "add": "Dodaj do profilu LinkedIn", "share": "Udostępnij w LinkedIn",
+                    "new_tab": "(otwiera LinkedIn w nowej karcie)"}}
 
 
 def _status(report: VerificationReport, check: CheckId) -> str | None:
@@ -162,6 +168,23 @@ def _view(report: VerificationReport, lang: str) -> dict[str, Any]:
             "issuer_id": report.issuer}
 
 
+def linkedin_links(report: VerificationReport, verification_url: str | None) -> dict[str, str] | None:
+    """LinkedIn "Add to profile" and share URLs for a credential shown at its public verification link, built
+    only from what was verified and only when the verdict is valid (never for a doubtful or altered document)."""
+    if not verification_url or report.kind != "credential" or report.verdict.value != "valid":
+        return None
+    summary = report.summary
+
+    def text(key: str) -> str | None:
+        value = summary.get(key)
+        return value if isinstance(value, str) and value else None
+
+    add = add_to_profile_url(name=text("title") or report.document_id or "", organization_name=text("issuer") or
+                             report.issuer or "", issued=text("issued_at"), expires=text("valid_until"),
+                             cert_url=verification_url, cert_id=report.document_id or "")
+    return {"add": add, "share": share_url(verification_url)}
+
+
 def _summary_label(key: str, labels: Mapping[str, str], vouched: bool) -> str:
     label = labels.get(key, key)
     return label if vouched or key not in _ISSUER_CLAIMS else f"{label} ({labels['self_asserted']})"
@@ -185,11 +208,13 @@ def _flatten(reports: Sequence[VerificationReport]) -> list[VerificationReport]:
 
 
 def render_reports(reports: Sequence[VerificationReport], lang: str, *, path: str,
-                   expires_at: str | None = None) -> str:
-    """The page for one or more verified credentials (a share link, or a pasted document)."""
+                   expires_at: str | None = None, verification_url: str | None = None) -> str:
+    """The page for one or more verified credentials (a share link, or a pasted document); ``verification_url``
+    (a public verification link's page) adds LinkedIn links to each valid credential."""
     template = _ENV.get_template("report.html")
-    views = [_view(r, lang) for r in _flatten(reports)]
+    views = [_view(r, lang) | {"linkedin": linkedin_links(r, verification_url)} for r in _flatten(reports)]
     return template.render(lang=lang, t=LABELS[lang], reports=views, path=path, policy_url=POLICY_URL,
+                           linkedin_t=_LINKEDIN.get(lang, _LINKEDIN["en"]),
                            expires_at=format_when(expires_at, lang, time=True) if expires_at else None,
                            languages=_LANGUAGES)
 

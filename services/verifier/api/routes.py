@@ -243,7 +243,9 @@ async def share_page(request: Request, token: str = _TOKEN_PATH, lang: str | Non
     except (ShareNotFound, ShareGone, WalletUnavailable) as exc:
         status = 404 if isinstance(exc, ShareNotFound) else 410 if isinstance(exc, ShareGone) else 503
         return HTMLResponse(render_error(language, _ERROR_TEXT[language][status], path=path), status_code=status)
-    return HTMLResponse(render_reports(reports, language, path=path, expires_at=expires),
+    # the page's own address (no query) is the public verification link LinkedIn points back to
+    return HTMLResponse(render_reports(reports, language, path=path, expires_at=expires,
+                                       verification_url=str(request.url.replace(query=""))),
                         headers={"cache-control": "no-store"})
 
 
