@@ -11,6 +11,7 @@ The wallet runs as its own process against the session's real Kafka and Redis (a
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from microcred.events.envelope import new_envelope
 from microcred.infra.ports import free_port
 from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.kafka.topics import CREDENTIALS, ensure_topics
+from microcred.pdf.labels import PDF_LABELS
 from services.wallet.events.intake import WALLET_TOPICS
 from tests.browser.support import assert_accessible, chromium, screenshot, wait_until
 from tests.browser.test_wallet_page import TOKEN_KEY, credential_in_api, start_wallet, stop
@@ -76,6 +78,10 @@ def _downloads(downloads: Path, suffix: str) -> list[Path]:
     return [p for p in downloads.iterdir() if p.name.endswith(suffix)] if downloads.exists() else []
 
 
+def _pdf_text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True, timeout=60).stdout
+
+
 async def _journey(browser: WebDriver, base: str, lang: str, issued: Any, offered: set[str], downloads: Path,
                    port: int, keyboard: bool) -> None:
     words = WORDS[lang]
@@ -113,6 +119,12 @@ async def _journey(browser: WebDriver, base: str, lang: str, issued: Any, offere
     _activate(browser, browser.find_element(By.CSS_SELECTOR, "#downloads button[data-format=json]"), keyboard)
     saved = wait_until(lambda: set(_downloads(downloads, ".json")) - before, "the JSON download")
     assert json.loads(next(iter(saved)).read_text()) == issued.document
+    if "pdf" in offered:  # the PDF comes in the page's language (its text read by pdftotext)
+        before = set(_downloads(downloads, ".pdf"))
+        _activate(browser, browser.find_element(By.CSS_SELECTOR, "#downloads button[data-format=pdf]"), keyboard)
+        pdf = next(iter(wait_until(lambda: set(_downloads(downloads, ".pdf")) - before, "the PDF download")))
+        text = _pdf_text(pdf)
+        assert PDF_LABELS[lang]["heading"] in text and PDF_LABELS[lang]["verify"] in text, text
 
     _activate(browser, browser.find_element(By.ID, "detail-share"), keyboard)
     link = wait.until(ec.visibility_of_element_located((By.ID, "share-url")))
@@ -130,10 +142,12 @@ async def _journey(browser: WebDriver, base: str, lang: str, issued: Any, offere
     token = url.rsplit("/", 1)[1]
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
         assert (await http.get(f"/v1/shares/{token}")).status_code == 200
+        # newest first: the link just made (the PDF's verification link, when downloaded, stays active)
+        active = len(browser.find_elements(By.CSS_SELECTOR, "#shares tbody tr.share-active"))
         row = browser.find_element(By.CSS_SELECTOR, "#shares tbody tr.share-active")
         assert TITLE in row.text and words["active"] in row.text
         _activate(browser, row.find_element(By.CSS_SELECTOR, "button.withdraw"), keyboard)
-        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#shares tbody tr.share-active"))
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#shares tbody tr.share-active")) == active - 1)
         assert words["withdrawn"] in browser.find_element(By.ID, "shares").text
         assert (await http.get(f"/v1/shares/{token}")).status_code == 410
     assert_accessible(browser, f"wallet after withdrawal ({lang})")

@@ -34,6 +34,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from microcred.i18n import ELEMENT_LABELS, element_value
+from microcred.pdf.labels import LANGUAGES as PDF_LANGUAGES
 from microcred.verification.summary import summarize
 from services.wallet.api.app_text import APP_LABELS
 from services.wallet.api.deps import Context, Learner
@@ -108,6 +109,12 @@ def _elements(document: dict[str, Any], fallback: dict[str, Any], lang: str) -> 
     return [(labels.get(key, key), element_value(key, value, lang)) for key, value in summary.items()]
 
 
+def _query(fmt: str, lang: str) -> str:
+    """The PDF is rendered in the page's language (English when the PDF lacks it); A4, the page offers no paper
+    choice (the API takes ``paper=letter``)."""
+    return f"?lang={lang if lang in PDF_LANGUAGES else 'en'}&paper=a4" if fmt == "pdf" else ""
+
+
 @router.get("/app/view/{credential_id:path}")
 async def credential_view(request: Request, session: Learner, credential_id: str,
                           lang: Annotated[str | None, Query(max_length=35)] = None,
@@ -116,7 +123,8 @@ async def credential_view(request: Request, session: Learner, credential_id: str
     chosen = pick_language(lang, accept_language)
     held = await session.ctx.holdings.one(session.account, credential_id)
     rows = _elements(dict(held.document), held.elements.to_json(), chosen)
-    downloads = [{"format": fmt, "url": url.replace("{credential_id}", credential_id), "suffix": DOWNLOADS[fmt]}
+    downloads = [{"format": fmt, "url": url.replace("{credential_id}", credential_id) + _query(fmt, chosen),
+                  "suffix": DOWNLOADS[fmt]}
                  for fmt, url in available_downloads(request.app).items() if fmt != "edc" or held.edc_jsonld]
     return {"credential_id": credential_id, "lang": chosen, "elements": [[label, value] for label, value in rows],
             "downloads": downloads}
