@@ -24,7 +24,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "none_shared": "This share link holds no credential.",
         "home_intro": "Check a micro-credential someone gave you: paste it, or choose its file.",
         "document": "Credential or presentation (JSON or SD-JWT text)",
-        "file": "Or choose a file (JSON, .jsonld, SD-JWT)",
+        "file": "Or choose a file (JSON, .jsonld, SD-JWT, PDF)",
         "file_hint": "The file is read in your browser and put into the box above; nothing is sent until you "
                      "choose Verify.",
         "submit": "Verify", "error": "The credential could not be shown", "back": "Verify another credential",
@@ -67,7 +67,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "none_shared": "Ten link nie zawiera żadnego poświadczenia.",
         "home_intro": "Sprawdź otrzymane mikropoświadczenie: wklej je albo wybierz jego plik.",
         "document": "Poświadczenie lub prezentacja (tekst JSON lub SD-JWT)",
-        "file": "Albo wybierz plik (JSON, .jsonld, SD-JWT)",
+        "file": "Albo wybierz plik (JSON, .jsonld, SD-JWT, PDF)",
         "file_hint": "Plik jest odczytywany w przeglądarce i wstawiany do pola powyżej; nic nie zostaje wysłane, "
                      "dopóki nie wybierzesz „Sprawdź”.",
         "submit": "Sprawdź", "error": "Nie można wyświetlić poświadczenia",

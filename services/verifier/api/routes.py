@@ -18,6 +18,8 @@ Messages follow ``?lang=`` or ``Accept-Language`` (English, Polish). Errors are 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -28,6 +30,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from microcred.pdf.embedded import PdfInputError, extract_embedded_credentials
 from microcred.verification.edc import is_jades
 from microcred.verification.messages import pick_language
 from microcred.verification.policy import combine
@@ -259,10 +262,16 @@ async def home(request: Request, lang: str | None = Query(None, max_length=35),
 @router.post("/view", response_class=HTMLResponse, include_in_schema=False, responses=_HTML_ERRORS)
 async def view(request: Request, lang: str | None = Query(None, max_length=35),
                accept_language: str | None = Header(None, max_length=500)) -> HTMLResponse:
-    """The page for a pasted document (form field ``document``, URL-encoded): JSON, or a compact SD-JWT VC."""
+    """The page for a pasted document (form field ``document``, URL-encoded): JSON, or a compact SD-JWT VC; or for
+    an uploaded PDF (field ``pdf``, base64, put there by the page's script) whose embedded credential is verified."""
     language = pick_language(lang, accept_language)
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     text = form.get("document", [""])[0].strip()
+    if form.get("pdf", [""])[0]:
+        found = _from_pdf(form["pdf"][0], language)
+        if isinstance(found, HTMLResponse):
+            return found
+        text = found
     try:
         document: Any = text if is_sd_jwt(text) else json.loads(text)
         if non_finite_field(document) is not None:
@@ -271,6 +280,39 @@ async def view(request: Request, lang: str | None = Query(None, max_length=35),
         return HTMLResponse(render_error(language, _ERROR_TEXT[language][422], path="/"), status_code=422)
     report = await verify_one(_gateway(request), document, None, None)
     return HTMLResponse(render_reports([report], language, path="/"))
+
+
+#: The largest PDF the page takes (a credential PDF is ~100-300 kB), and the /view body bound that admits it as
+#: base64 in a URL-encoded form (4/3, plus %2B/%2F escapes), only for that route.
+MAX_PDF_UPLOAD_BYTES = 2 * 1024 * 1024
+VIEW_MAX_BODY_BYTES = 3 * 1024 * 1024
+#: Which embedded file is verified when a PDF carries several (the signed JSON first, as the wallet attaches it).
+_PDF_ATTACHMENTS = ("credential.json", "credential.sd-jwt", "credential-edc.jsonld")
+_PDF_TEXT = {
+    "en": {"none": "This PDF carries no embedded credential, so it cannot be verified. Ask the learner for the "
+                   "credential file, or use the QR code or link printed on the PDF.",
+           "unreadable": "This file is not a readable PDF.",
+           "too_big": f"This PDF is larger than {MAX_PDF_UPLOAD_BYTES // (1024 * 1024)} MB."},
+    "pl": {"none": "Ten PDF nie zawiera osadzonego poświadczenia, więc nie można go zweryfikować. Poproś "
+                   "uczącego się o plik poświadczenia albo użyj kodu QR lub linku wydrukowanego w PDF-ie.",
+           "unreadable": "Ten plik nie jest czytelnym PDF-em.",
+           "too_big": f"Ten PDF jest większy niż {MAX_PDF_UPLOAD_BYTES // (1024 * 1024)} MB."},
+}
+
+
+def _from_pdf(encoded: str, language: str) -> str | HTMLResponse:
+    """The text of the credential embedded in an uploaded PDF, or the error page saying plainly why not."""
+    words = _PDF_TEXT.get(language, _PDF_TEXT["en"])
+    if len(encoded) > MAX_PDF_UPLOAD_BYTES * 4 // 3 + 4:
+        return HTMLResponse(render_error(language, words["too_big"], path="/"), status_code=413)
+    try:
+        files = dict(extract_embedded_credentials(base64.b64decode(encoded, validate=True)))
+    except (binascii.Error, PdfInputError):
+        return HTMLResponse(render_error(language, words["unreadable"], path="/"), status_code=422)
+    for name in _PDF_ATTACHMENTS:
+        if name in files:
+            return files[name].decode("utf-8", "replace").strip()
+    return HTMLResponse(render_error(language, words["none"], path="/"), status_code=422)
 
 
 def create_gateway_app(settings: GatewayLimits, *, lifespan: Any = None, extra_routers: Sequence[APIRouter] = (),
@@ -289,7 +331,8 @@ def create_gateway_app(settings: GatewayLimits, *, lifespan: Any = None, extra_r
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     for extra in extra_routers:
         app.include_router(extra, tags=["trust registry"])
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       per_path={"/view": max(settings.max_body_bytes, VIEW_MAX_BODY_BYTES)})
     add_cors(app, settings.cors_origins)
     admission = Admission(settings.rate_limit_per_second, settings.rate_limit_burst,
                           proxies=TrustedProxies(getattr(settings, "trusted_proxies", [])),
