@@ -19,6 +19,7 @@ from typing import Any
 
 import uvicorn
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
@@ -78,10 +79,18 @@ def screenshot(driver: WebDriver, name: str) -> None:
 
 
 def wait_until(condition: Any, what: str, timeout: float = 30.0) -> Any:
-    """Poll ``condition()`` until it is truthy (generous deadline, never a fixed sleep)."""
+    """Poll ``condition()`` until it is truthy (generous deadline, never a fixed sleep).
+
+    An element found on a page that a form submission is replacing goes stale between finding and reading it
+    (seen in a fresh-clone run: the start page's <main> read just as the report page replaced it); that is
+    "not yet", so the poll goes on.
+    """
     deadline = time.monotonic() + timeout
     while True:
-        value = condition()
+        try:
+            value = condition()
+        except StaleElementReferenceException:
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
