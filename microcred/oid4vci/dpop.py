@@ -17,21 +17,19 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from microcred.oid4vci.errors import INVALID_DPOP_PROOF, OAuthError
+from microcred.oid4vci.self_keyed import ALGORITHMS, header_key
 from microcred.sdjwt.jose import (
     JoseError,
     b64url_decode,
     b64url_encode,
     compact_json,
-    jwk_to_public_key,
     public_jwk,
     strict_json_loads,
-    verify_jws_signature,
 )
 
 __all__ = ["DPOP_TYP", "DpopProof", "access_token_hash", "check_dpop_proof", "jwk_thumbprint"]
 
 DPOP_TYP = "dpop+jwt"
-ALGORITHMS = ("ES256",)
 MAX_LENGTH = 4096
 
 
@@ -84,16 +82,7 @@ def check_dpop_proof(proof: str | None, *, method: str, url: str, now: datetime,
         raise _fail(f"typ must be {DPOP_TYP}")
     if header.get("alg") not in ALGORITHMS:
         raise _fail(f"alg must be one of {list(ALGORITHMS)}")
-    jwk = header.get("jwk")
-    if not isinstance(jwk, Mapping):
-        raise _fail("the header must carry the public jwk")
-    try:
-        key = jwk_to_public_key(jwk)
-        signed = verify_jws_signature(proof, key, ALGORITHMS)
-    except JoseError as exc:
-        raise _fail(f"jwk: {exc}") from exc
-    if not signed:
-        raise _fail("the signature does not verify with the header's jwk")
+    key = header_key(proof, header, _fail, "the header must carry the public jwk")
     jti = claims.get("jti")
     if not isinstance(jti, str) or not 8 <= len(jti) <= 256:
         raise _fail("jti is required (8..256 characters)")

@@ -16,20 +16,18 @@ from datetime import datetime
 from typing import Any
 
 from microcred.oid4vci.errors import INVALID_PROOF, OAuthError
+from microcred.oid4vci.self_keyed import ALGORITHMS, header_key
 from microcred.sdjwt.jose import (
     JoseError,
     b64url_decode,
-    jwk_to_public_key,
     public_jwk,
     strict_json_loads,
-    verify_jws_signature,
 )
 
 __all__ = ["MAX_PROOF_LENGTH", "PROOF_TYP", "KeyProof", "check_key_proof"]
 
 PROOF_TYP = "openid4vci-proof+jwt"
 MAX_PROOF_LENGTH = 8192
-ALGORITHMS = ("ES256",)
 
 
 @dataclass(frozen=True)
@@ -67,16 +65,7 @@ def check_key_proof(proof: object, *, audience: str, now: datetime, max_age: flo
         raise _fail(f"alg must be one of {list(ALGORITHMS)}")
     if "kid" in header or "x5c" in header:
         raise _fail("the key must be given as jwk (kid and x5c are not supported)")
-    jwk = header.get("jwk")
-    if not isinstance(jwk, Mapping):
-        raise _fail("the header must carry the holder's public key as jwk")
-    try:
-        key = jwk_to_public_key(jwk)
-        signed = verify_jws_signature(proof, key, ALGORITHMS)
-    except JoseError as exc:
-        raise _fail(f"jwk: {exc}") from exc
-    if not signed:
-        raise _fail("the signature does not verify with the header's jwk")
+    key = header_key(proof, header, _fail, "the header must carry the holder's public key as jwk")
     if claims.get("aud") != audience:
         raise _fail("aud must be this Credential Issuer's identifier")
     iat = claims.get("iat")
