@@ -6,21 +6,16 @@ gateway over loopback sockets (port 0)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from microcred.gen.microcred.v1 import events_pb2
 from services.wallet.domain.share_link import share_id_of
-from tests.harness.factories import valid_micro_credential
-from tests.harness.wallet.credentials import Issued
 from tests.harness.wallet.harness import WalletUnderTest
-from tests.integration.test_pdf_verification import stack  # noqa: F401 - the fixture
-from tests.integration.test_wallet_api import sign_up, until_held
+from tests.integration.test_pdf_verification import hold_credential, stack  # noqa: F401 - the fixture
+from tests.integration.test_wallet_api import sign_up
 from tests.verifier_support import World
 
 pytestmark = pytest.mark.integration
@@ -41,17 +36,7 @@ async def test_downloads_reuse_one_link_until_it_is_withdrawn(
     wallet, _gateway_url, world = stack
     learner = await sign_up(wallet, "pdflink")
 
-    def for_learner(mc: Any) -> None:
-        mc.learner.ClearField("did")
-        mc.learner.email = learner.email.lower()
-
-    document = world.credential(7002, mutate=for_learner)
-    mc = valid_micro_credential()
-    for_learner(mc)
-    cid = document["id"]
-    await wallet.issue(Issued(cid, document, events_pb2.CredentialIssued(
-        credential_id=cid, issuer_id=world.issuer_id, credential_json=json.dumps(document), credential=mc)))
-    await until_held(wallet, learner, cid)
+    cid, _document = await hold_credential(wallet, world, learner, 7002)
 
     async def download() -> bytes:
         response = await wallet.http.get(f"/v1/credentials/{cid}/pdf", headers=learner.headers)

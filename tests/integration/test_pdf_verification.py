@@ -52,22 +52,30 @@ async def stack(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator
         yield wallet, server.url, world
 
 
-async def test_pdf_qr_link_verifies_embedded_credential_verifies_and_withdrawal(
-        stack: tuple[WalletUnderTest, str, World], tmp_path: Path) -> None:
-    wallet, gateway_url, world = stack
-    learner = await sign_up(wallet, "pdf")
+async def hold_credential(wallet: WalletUnderTest, world: World, learner: Any, number: int
+                          ) -> tuple[str, dict[str, Any]]:
+    """A credential issued to ``learner`` (by e-mail) arrives over Kafka and is held; its id and document."""
 
     def for_learner(mc: Any) -> None:
         mc.learner.ClearField("did")
         mc.learner.email = learner.email.lower()
 
-    document = world.credential(7001, mutate=for_learner)
+    document = world.credential(number, mutate=for_learner)
     mc = valid_micro_credential()
     for_learner(mc)
     cid = document["id"]
     await wallet.issue(Issued(cid, document, events_pb2.CredentialIssued(
         credential_id=cid, issuer_id=world.issuer_id, credential_json=json.dumps(document), credential=mc)))
     await until_held(wallet, learner, cid)
+    return cid, document
+
+
+async def test_pdf_qr_link_verifies_embedded_credential_verifies_and_withdrawal(
+        stack: tuple[WalletUnderTest, str, World], tmp_path: Path) -> None:
+    wallet, gateway_url, world = stack
+    learner = await sign_up(wallet, "pdf")
+
+    cid, document = await hold_credential(wallet, world, learner, 7001)
 
     response = await wallet.http.get(f"/v1/credentials/{cid}/pdf", params={"lang": "en", "paper": "letter"},
                                      headers=learner.headers)
