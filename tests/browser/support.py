@@ -19,7 +19,7 @@ from typing import Any
 
 import uvicorn
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
@@ -82,14 +82,15 @@ def wait_until(condition: Any, what: str, timeout: float = 30.0) -> Any:
     """Poll ``condition()`` until it is truthy (generous deadline, never a fixed sleep).
 
     An element found on a page that a form submission is replacing goes stale between finding and reading it
-    (seen in a fresh-clone run: the start page's <main> read just as the report page replaced it); that is
-    "not yet", so the poll goes on.
+    (seen in a fresh-clone run: the start page's <main> read just as the report page replaced it), and between the
+    two documents there may be no such element at all (seen in the stop-28 CI run); both are "not yet", so the poll
+    goes on until the deadline, whose message names what never came.
     """
     deadline = time.monotonic() + timeout
     while True:
         try:
             value = condition()
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, NoSuchElementException):
             value = None
         if value:
             return value
