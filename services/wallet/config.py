@@ -80,6 +80,11 @@ class Settings(HttpServiceSettings):
             raise ValueError("share_default_seconds must not exceed share_max_seconds")
         if "{token}" not in self.share_url_template:
             raise ValueError("share_url_template must contain {token}")
+        # A configured anchors file that is not there stops the wallet at startup, not its first request (a 500).
+        for name in ("x509_trust_anchors_file", "oid4vp_trust_anchors_file"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                raise ValueError(f"MICROCRED_{name.upper()} names no readable file: {path}")
         if self.is_dev:
             return self
         missing = [name for name in ("oidc_issuer", "oidc_audience", "oidc_jwks_url") if not getattr(self, name)]

@@ -81,3 +81,11 @@ def test_gone_share_links_are_kept_a_short_time_by_default_and_it_is_configurabl
     assert settings().share_gone_retention_seconds == 3600
     with pytest.raises(ValidationError, match="share_gone_retention_seconds"):
         settings(share_gone_retention_seconds=-1)
+
+
+@pytest.mark.parametrize("name", ["x509_trust_anchors_file", "oid4vp_trust_anchors_file"])
+def test_a_missing_anchors_file_stops_the_wallet_at_startup(name: str, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match=f"MICROCRED_{name.upper()} names no readable file"):
+        settings(**{name: tmp_path / "absent.pem"})
+    (tmp_path / "anchors.pem").write_text("")
+    assert getattr(settings(**{name: tmp_path / "anchors.pem"}), name) == tmp_path / "anchors.pem"
