@@ -31,6 +31,7 @@ from microcred.cli.audit import parse_moment
 from microcred.cli.grpc_client import CERT_NAME, JSON, TLS_DIR, connect, emit, fail, run_call, to_dict
 from microcred.cli.registry import agency_app, fingerprint, issuer_app
 from microcred.gen.microcred.v1 import elements_pb2, issuer_pb2, issuer_pb2_grpc, registry_pb2, registry_pb2_grpc
+from microcred.registry.logo import MAX_LOGO_BYTES
 
 __all__ = ["accreditation_app", "agency_list", "credential_get", "issuer_retire_key"]
 
@@ -132,6 +133,24 @@ def agency_list(server: str = SERVER, tls_dir: Path = TLS_DIR, cert_name: str | 
     emit([to_dict(a) for a in agencies], as_json, "\n".join(lines) or "no agencies registered")
 
 
+_LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+
+
+def _logo(path: Path) -> tuple[bytes, str]:
+    """A logo file's bytes and media type (from its suffix; the registry checks the image itself)."""
+    media_type = _LOGO_TYPES.get(path.suffix.lower())
+    if media_type is None:
+        fail(f"--logo: {path.name} is not a .png or .jpg file")
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_LOGO_BYTES + 1)
+    except OSError as exc:
+        fail(f"--logo: {exc}")
+    if len(data) > MAX_LOGO_BYTES:
+        fail(f"--logo: {path.name} is larger than {MAX_LOGO_BYTES} bytes (256 kB)")
+    return data, media_type
+
+
 @issuer_app.command("register")
 def issuer_register(issuer_id: str = typer.Argument(..., help="the issuer's id, e.g. uni-a"),
                     name: str = typer.Option(..., "--name", help="legal name (English)"),
@@ -140,6 +159,8 @@ def issuer_register(issuer_id: str = typer.Argument(..., help="the issuer's id, 
                     identifier: list[str] = typer.Option([], "--identifier", help="SCHEME=VALUE (repeatable)"),
                     pin_cert: list[Path] = typer.Option([], "--pin-cert", help="a client certificate (PEM) the "
                                                         "issuer will use; only pinned ones may issue (repeatable)"),
+                    logo: Path | None = typer.Option(None, "--logo", help="the issuer's logo, a .png or .jpg "
+                                                     "file (at most 256 kB, 1024 px a side)"),
                     server: str = SERVER, tls_dir: Path = TLS_DIR, cert_name: str | None = CERT_NAME,
                     as_json: bool = JSON) -> None:
     """Register an issuer under your agency; the registry gives it a did:web and its first signing key."""
@@ -147,9 +168,10 @@ def issuer_register(issuer_id: str = typer.Argument(..., help="the issuer's id, 
         pins = [fingerprint(path.read_bytes()) for path in pin_cert]
     except (OSError, ValueError) as exc:
         fail(f"--pin-cert: {exc}")
+    logo_data, logo_type = _logo(logo) if logo is not None else (b"", "")
     response = _registry(server, tls_dir, cert_name, "RegisterIssuer", registry_pb2.RegisterIssuerRequest(
         issuer_id=issuer_id, organisation=_organisation(name, country, homepage, identifier),
-        client_certificate_sha256=pins))
+        client_certificate_sha256=pins, logo=logo_data, logo_media_type=logo_type))
     emit(to_dict(response.issuer), as_json, _issuer_text(response.issuer))
 
 

@@ -42,7 +42,7 @@ from microcred.model.errors import (
     UNKNOWN_VOCABULARY,
     FieldViolation,
 )
-from microcred.registry.ports import IssuanceDecision, IssuanceRefusal, KeyProblem, KeyResolution
+from microcred.registry.ports import IssuanceDecision, IssuanceRefusal, KeyProblem, KeyResolution, Logo
 
 Status = registry_pb2.AccreditationStatus
 ACTIVE, SUSPENDED, WITHDRAWN = (registry_pb2.ACCREDITATION_STATUS_ACTIVE, registry_pb2.ACCREDITATION_STATUS_SUSPENDED,
@@ -65,6 +65,8 @@ class RegistryState:
 
     agencies: dict[str, registry_pb2.Agency] = field(default_factory=dict)
     issuers: dict[str, registry_pb2.Issuer] = field(default_factory=dict)
+    #: Logos by issuer id, set by ``IssuerRegistered`` only (kept apart from the issuers: see RegistryReader).
+    logos: dict[str, Logo] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,8 @@ def apply(state: RegistryState, event: Message, occurred_at: datetime) -> Applie
         if issuer_id in state.issuers:
             return Applied("issuer", issuer_id, False, "issuer already registered")
         state.issuers[issuer_id] = issuer_from_registration(event, occurred_at)
+        if event.logo:
+            state.logos[issuer_id] = Logo(event.logo, event.logo_media_type)
         return Applied("issuer", issuer_id, True)
     current = state.issuers.get(issuer_id)
     if current is None:
@@ -155,7 +159,8 @@ def certificate_pinned(issuer: registry_pb2.Issuer, certificate_sha256: str) -> 
 
 
 def issuer_from_registration(event: events_pb2.IssuerRegistered, occurred_at: datetime) -> registry_pb2.Issuer:
-    """The issuer an ``IssuerRegistered`` event creates; its first key is valid from ``occurred_at``."""
+    """The issuer an ``IssuerRegistered`` event creates; its first key is valid from ``occurred_at`` (its logo,
+    if any, is kept apart: :attr:`RegistryState.logos`)."""
     issuer = registry_pb2.Issuer(issuer_id=event.issuer_id, agency_id=event.agency_id,
                                  organisation=event.organisation, did=event.did,
                                  client_certificate_sha256=event.client_certificate_sha256)

@@ -19,7 +19,7 @@ from microcred.kafka.consumer import Position
 from microcred.kafka.publisher import InMemoryEventPublisher
 from microcred.kafka.topics import REGISTRY
 from microcred.registry import domain
-from microcred.registry.ports import IssuanceDecision, KeyResolution
+from microcred.registry.ports import IssuanceDecision, KeyResolution, Logo
 
 M = TypeVar("M", bound=Message)
 
@@ -83,6 +83,10 @@ class InMemoryRegistry:
     async def list_agencies(self) -> list[registry_pb2.Agency]:
         """All agencies, ordered by id."""
         return [_copy(a) for _, a in sorted(self.state.agencies.items())]
+
+    async def get_issuer_logo(self, issuer_id: str) -> Logo | None:
+        """The issuer's registered logo, or None."""
+        return self.state.logos.get(issuer_id)
 
     async def authorize_issuance(self, issuer_id: str, eqf_level: int | None, at: datetime) -> IssuanceDecision:
         """See :func:`microcred.registry.domain.authorize`."""

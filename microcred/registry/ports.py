@@ -10,6 +10,7 @@ contract test suite.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -52,6 +53,19 @@ class KeyProblem(StrEnum):
 
 
 @dataclass(frozen=True)
+class Logo:
+    """A registered issuer's logo: the bytes as registered (checked by :func:`microcred.registry.logo.check_logo`)
+    and their media type (``image/png`` or ``image/jpeg``)."""
+
+    data: bytes
+    media_type: str
+
+    def data_uri(self) -> str:
+        """The logo as a ``data:`` URI (for an ``<img>`` on a page)."""
+        return f"data:{self.media_type};base64,{base64.b64encode(self.data).decode()}"
+
+
+@dataclass(frozen=True)
 class KeyResolution:
     """A verification method resolved for a signing time: the key, or the problem."""
 
@@ -73,6 +87,11 @@ class RegistryReader(Protocol):
 
     async def get_agency(self, agency_id: str) -> registry_pb2.Agency | None:
         """A registered agency."""
+        ...
+
+    async def get_issuer_logo(self, issuer_id: str) -> Logo | None:
+        """The logo the issuer was registered with, or None. Kept apart from :meth:`get_issuer`, so the issuer
+        read on every verification does not carry up to 256 kB of image."""
         ...
 
     async def list_agencies(self) -> list[registry_pb2.Agency]:

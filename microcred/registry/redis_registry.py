@@ -11,6 +11,7 @@ Keys (``ns`` is the namespace, ``registry`` by default; it also names the projec
 ``{ns}:agency-issuers:{agency}``   sorted set of the issuer ids of one agency
 ``{ns}:methods``                   hash: verification method id -> issuer id
 ``{ns}:dids``                      hash: DID -> issuer id
+``{ns}:issuer-logo:{issuer_id}``   hash: ``data`` (the image as registered), ``media_type``
 =================================  ==============================================================
 
 :meth:`RedisRegistry.handle` applies one record: it loads the aggregate the event is about, folds the event in
@@ -38,7 +39,7 @@ from microcred.gen.microcred.v1 import registry_pb2
 from microcred.kafka.consumer import Position
 from microcred.kafka.topics import REGISTRY
 from microcred.registry import domain
-from microcred.registry.ports import IssuanceDecision, KeyResolution
+from microcred.registry.ports import IssuanceDecision, KeyResolution, Logo
 from microcred.storage.positions import apply_at_position, stored_position
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,10 @@ class RedisRegistry:
             pipe.hset(self._key("methods"), mapping=methods)  # type: ignore[arg-type]
         if issuer.did:
             pipe.hset(self._key("dids"), issuer.did, issuer.issuer_id)
+        logo = state.logos.get(issuer.issuer_id)  # only IssuerRegistered sets one; later events leave it as is
+        if logo is not None:
+            pipe.hset(self._key("issuer-logo", issuer.issuer_id),
+                      mapping={"data": logo.data, "media_type": logo.media_type})
 
     # -- RegistryReader --------------------------------------------------------------------------------------
 
@@ -148,6 +153,13 @@ class RedisRegistry:
             return []
         raws = await self._redis.mget([self._key("agency", i) for i in ids])
         return [registry_pb2.Agency.FromString(_bytes(raw)) for raw in raws if raw is not None]
+
+    async def get_issuer_logo(self, issuer_id: str) -> Logo | None:
+        """The issuer's registered logo, or None."""
+        data, media_type = await self._redis.hmget(self._key("issuer-logo", issuer_id), ["data", "media_type"])
+        if not data or not media_type:
+            return None
+        return Logo(_bytes(data), _text(media_type))
 
     async def authorize_issuance(self, issuer_id: str, eqf_level: int | None, at: datetime) -> IssuanceDecision:
         """See :func:`microcred.registry.domain.authorize`."""

@@ -26,7 +26,7 @@ from typing import Any
 
 from microcred.gen.microcred.v1 import registry_pb2
 from microcred.registry.memory import InMemoryRegistry
-from microcred.registry.ports import IssuanceDecision, KeyResolution
+from microcred.registry.ports import IssuanceDecision, KeyResolution, Logo
 from microcred.verification.keys import ChainKeyResolver, DidKeyResolver, RegistryKeyResolver
 from microcred.verification.ports import KeyLookup, KeyLookupProblem, VerificationPorts
 from microcred.verification.trust_bundle import (
@@ -77,6 +77,10 @@ class BundleRegistry:
     async def list_agencies(self) -> list[registry_pb2.Agency]:
         """The snapshot's agencies."""
         return await self._read().list_agencies()
+
+    async def get_issuer_logo(self, issuer_id: str) -> Logo | None:
+        """None: a trust bundle carries no logos (an offline report shows none)."""
+        return None
 
     async def authorize_issuance(self, issuer_id: str, eqf_level: int | None, at: datetime) -> IssuanceDecision:
         """The registry's rule on the snapshot."""

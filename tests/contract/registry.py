@@ -269,3 +269,20 @@ class RegistryContract:
         await harness.feed_at(accredited(accreditation_id="acc-next"), later(6), 3)
         issuer = await harness.reader.get_issuer("uni-a")
         assert issuer is not None and {a.accreditation_id for a in issuer.accreditations} == {"acc-1", "acc-next"}
+
+    async def test_the_logo_given_at_registration_is_kept_apart_and_survives_later_events(
+            self, harness: Harness) -> None:
+        png = b"\x89PNG\r\n\x1a\n-the-bytes-as-registered"  # read models keep bytes; check_logo judges images
+        event = issuer_registered()
+        event.logo, event.logo_media_type = png, "image/png"
+        await harness.feed(agency_registered(), T0)
+        await harness.feed(event, later(1))
+        await harness.feed(accredited(), later(2))
+        await harness.feed(rotated(), later(3))
+        logo = await harness.reader.get_issuer_logo("uni-a")
+        assert logo is not None and (logo.data, logo.media_type) == (png, "image/png")
+        issuer = await harness.reader.get_issuer("uni-a")
+        assert issuer is not None and len(issuer.accreditations) == 1 and png not in issuer.SerializeToString()
+        await harness.feed(issuer_registered("uni-b"), later(4))
+        assert await harness.reader.get_issuer_logo("uni-b") is None
+        assert await harness.reader.get_issuer_logo("uni-z") is None

@@ -6,6 +6,7 @@ publishes. The same scenarios over Kafka and Redis are in tests/integration/test
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ import grpc
 import pytest
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped, unused-ignore]
+from PIL import Image
 
 from microcred import pki
 from microcred.crypto.keystore import InMemoryKeyStore
@@ -215,6 +217,26 @@ async def test_register_issuer_refusals(stack: Stack) -> None:
                                      "public_key_multibase": "INCONSISTENT",
                                      "client_certificate_sha256[0]": "INVALID_FORMAT"}
     assert "uni-c/key-1" not in stack.keystore.list_keys()
+
+
+async def test_an_issuer_registered_with_a_logo_keeps_it_and_a_bad_logo_changes_nothing(stack: Stack) -> None:
+    await onboard(stack)
+    picture = io.BytesIO()
+    Image.new("RGB", (120, 40), (0, 51, 153)).save(picture, format="PNG")
+    request = registry_pb2.RegisterIssuerRequest(issuer_id="uni-a", organisation=org("Uni A"),
+                                                 logo=picture.getvalue(), logo_media_type="image/png")
+    await stack.call("agency_a", "RegisterIssuer", request)
+    logo = await stack.registry.get_issuer_logo("uni-a")
+    assert logo is not None and (logo.data, logo.media_type) == (picture.getvalue(), "image/png")
+    published = len(stack.events())
+    for data, media_type, expected in ((b"GIF89a not a png", "image/png", {"logo": "INVALID_FORMAT"}),
+                                       (picture.getvalue(), "image/svg+xml", {"logo_media_type": "INVALID_FORMAT"}),
+                                       (picture.getvalue()[:60], "image/png", {"logo": "INVALID_FORMAT"})):
+        bad = registry_pb2.RegisterIssuerRequest(issuer_id="uni-b", organisation=org("Uni B"), logo=data,
+                                                 logo_media_type=media_type)
+        err = await rpc_error(stack.call("agency_a", "RegisterIssuer", bad))
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and field_violations(err) == expected
+    assert len(stack.events()) == published and await stack.registry.get_issuer("uni-b") is None
 
 
 # ------------------------------------------------------------------------------------------------ tenancy

@@ -45,6 +45,7 @@ from microcred.kafka.topics import REGISTRY
 from microcred.model.errors import INCONSISTENT, INVALID_FORMAT, REQUIRED, FieldViolation, to_bad_request
 from microcred.pki import ROLE_AGENCY, ROLE_ISSUER, ROLE_PLATFORM, ROLE_SERVICE, Identity
 from microcred.registry import did_web, domain
+from microcred.registry.logo import check_logo
 from microcred.registry.ports import RegistryReader
 
 __all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "RegistryCommands", "RegistryRefused", "now_utc"]
@@ -180,7 +181,8 @@ class RegistryCommands:
         did = "" if id_problems else did_web.did_web_id(self._host, request.issuer_id)
         problems = domain.violations(id_problems, domain.check_organisation("organisation", request.organisation,
                                                                             country_required=True),
-                                     self._key_fields(request, did))
+                                     self._key_fields(request, did),
+                                     await asyncio.to_thread(check_logo, request.logo, request.logo_media_type))
         if problems:
             _invalid(problems)
         if await self._registry.get_agency(agency_id) is None:
@@ -196,7 +198,8 @@ class RegistryCommands:
         event = events_pb2.IssuerRegistered(
             issuer_id=request.issuer_id, agency_id=agency_id, organisation=request.organisation, did=did,
             verification_method_id=did_web.method_id(did, 1), public_key_multibase=public_key,
-            client_certificate_sha256=[f.lower() for f in request.client_certificate_sha256])
+            client_certificate_sha256=[f.lower() for f in request.client_certificate_sha256],
+            logo=request.logo, logo_media_type=request.logo_media_type if request.logo else "")
         await self._publish(caller, request.issuer_id, agency_id, event, now, request.issuer_id)
         await self._issuer_shows(request.issuer_id, lambda issuer: True)
         return registry_pb2.RegisterIssuerResponse(issuer=domain.issuer_from_registration(event, now))

@@ -165,7 +165,7 @@ class AgencyRegistered(_message.Message):
     def __init__(self, agency_id: _Optional[str] = ..., organisation: _Optional[_Union[_elements_pb2.Organisation, _Mapping]] = ...) -> None: ...
 
 class IssuerRegistered(_message.Message):
-    __slots__ = ("issuer_id", "agency_id", "organisation", "did", "verification_method_id", "public_key_multibase", "client_certificate_sha256")
+    __slots__ = ("issuer_id", "agency_id", "organisation", "did", "verification_method_id", "public_key_multibase", "client_certificate_sha256", "logo", "logo_media_type")
     ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
     AGENCY_ID_FIELD_NUMBER: _ClassVar[int]
     ORGANISATION_FIELD_NUMBER: _ClassVar[int]
@@ -173,6 +173,8 @@ class IssuerRegistered(_message.Message):
     VERIFICATION_METHOD_ID_FIELD_NUMBER: _ClassVar[int]
     PUBLIC_KEY_MULTIBASE_FIELD_NUMBER: _ClassVar[int]
     CLIENT_CERTIFICATE_SHA256_FIELD_NUMBER: _ClassVar[int]
+    LOGO_FIELD_NUMBER: _ClassVar[int]
+    LOGO_MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
     issuer_id: str
     agency_id: str
     organisation: _elements_pb2.Organisation
@@ -180,7 +182,9 @@ class IssuerRegistered(_message.Message):
     verification_method_id: str
     public_key_multibase: str
     client_certificate_sha256: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, issuer_id: _Optional[str] = ..., agency_id: _Optional[str] = ..., organisation: _Optional[_Union[_elements_pb2.Organisation, _Mapping]] = ..., did: _Optional[str] = ..., verification_method_id: _Optional[str] = ..., public_key_multibase: _Optional[str] = ..., client_certificate_sha256: _Optional[_Iterable[str]] = ...) -> None: ...
+    logo: bytes
+    logo_media_type: str
+    def __init__(self, issuer_id: _Optional[str] = ..., agency_id: _Optional[str] = ..., organisation: _Optional[_Union[_elements_pb2.Organisation, _Mapping]] = ..., did: _Optional[str] = ..., verification_method_id: _Optional[str] = ..., public_key_multibase: _Optional[str] = ..., client_certificate_sha256: _Optional[_Iterable[str]] = ..., logo: _Optional[bytes] = ..., logo_media_type: _Optional[str] = ...) -> None: ...
 
 class IssuerAccredited(_message.Message):
     __slots__ = ("issuer_id", "accreditation_id", "type", "framework", "accrediting_body", "max_eqf_level", "valid_from", "valid_until", "decision_reference")

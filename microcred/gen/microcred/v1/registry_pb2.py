@@ -26,15 +26,15 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from microcred.gen.microcred.v1 import elements_pb2 as microcred_dot_v1_dot_elements__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bmicrocred/v1/registry.proto\x12\x0cmicrocred.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bmicrocred/v1/elements.proto\"M\n\x06\x41gency\x12\x11\n\tagency_id\x18\x01 \x01(\t\x12\x30\n\x0corganisation\x18\x02 \x01(\x0b\x32\x1a.microcred.v1.Organisation\"\x9e\x01\n\x12VerificationMethod\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1c\n\x14public_key_multibase\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nretired_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x80\x03\n\rAccreditation\x12\x18\n\x10\x61\x63\x63reditation_id\x18\x01 \x01(\t\x12-\n\x04type\x18\x02 \x01(\x0e\x32\x1f.microcred.v1.AccreditationType\x12\x11\n\tframework\x18\x03 \x01(\t\x12\x34\n\x10\x61\x63\x63rediting_body\x18\x04 \x01(\x0b\x32\x1a.microcred.v1.Organisation\x12-\n\rmax_eqf_level\x18\x05 \x01(\x0e\x32\x16.microcred.v1.EqfLevel\x12.\n\nvalid_from\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bvalid_until\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12\x64\x65\x63ision_reference\x18\x08 \x01(\t\x12\x31\n\x06status\x18\t \x01(\x0e\x32!.microcred.v1.AccreditationStatus\"\x85\x02\n\x06Issuer\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x11\n\tagency_id\x18\x02 \x01(\t\x12\x30\n\x0corganisation\x18\x03 \x01(\x0b\x32\x1a.microcred.v1.Organisation\x12\x0b\n\x03\x64id\x18\x04 \x01(\t\x12>\n\x14verification_methods\x18\x05 \x03(\x0b\x32 .microcred.v1.VerificationMethod\x12\x33\n\x0e\x61\x63\x63reditations\x18\x06 \x03(\x0b\x32\x1b.microcred.v1.Accreditation\x12!\n\x19\x63lient_certificate_sha256\x18\x07 \x03(\t\"\\\n\x15RegisterAgencyRequest\x12\x11\n\tagency_id\x18\x01 \x01(\t\x12\x30\n\x0corganisation\x18\x02 \x01(\x0b\x32\x1a.microcred.v1.Organisation\">\n\x16RegisterAgencyResponse\x12$\n\x06\x61gency\x18\x01 \x01(\x0b\x32\x14.microcred.v1.Agency\"\xdd\x01\n\x15RegisterIssuerRequest\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x11\n\tagency_id\x18\x02 \x01(\t\x12\x30\n\x0corganisation\x18\x03 \x01(\x0b\x32\x1a.microcred.v1.Organisation\x12\x0b\n\x03\x64id\x18\x04 \x01(\t\x12\x1e\n\x16verification_method_id\x18\x05 \x01(\t\x12\x1c\n\x14public_key_multibase\x18\x06 \x01(\t\x12!\n\x19\x63lient_certificate_sha256\x18\x07 \x03(\t\">\n\x16RegisterIssuerResponse\x12$\n\x06issuer\x18\x01 \x01(\x0b\x32\x14.microcred.v1.Issuer\"^\n\x15\x41\x63\x63reditIssuerRequest\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x32\n\raccreditation\x18\x02 \x01(\x0b\x32\x1b.microcred.v1.Accreditation\"L\n\x16\x41\x63\x63reditIssuerResponse\x12\x32\n\raccreditation\x18\x01 \x01(\x0b\x32\x1b.microcred.v1.Accreditation\"Z\n\x1bSuspendAccreditationRequest\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x18\n\x10\x61\x63\x63reditation_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"R\n\x1cSuspendAccreditationResponse\x12\x32\n\raccreditation\x18\x01 \x01(\x0b\x32\x1b.microcred.v1.Accreditation\"[\n\x1cWithdrawAccreditationRequest\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x18\n\x10\x61\x63\x63reditation_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"S\n\x1dWithdrawAccreditationResponse\x12\x32\n\raccreditation\x18\x01 \x01(\x0b\x32\x1b.microcred.v1.Accreditation\"\xc8\x01\n\x16RotateIssuerKeyRequest\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\"\n\x1anew_verification_method_id\x18\x02 \x01(\t\x12 \n\x18new_public_key_multibase\x18\x03 \x01(\t\x12&\n\x1eretired_verification_method_id\x18\x04 \x01(\t\x12-\n\tretire_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\x17RotateIssuerKeyResponse\x12$\n\x06issuer\x18\x01 \x01(\x0b\x32\x14.microcred.v1.Issuer\"%\n\x10GetIssuerRequest\x12\x11\n\tissuer_id\x18\x01 \x01(\t\"9\n\x11GetIssuerResponse\x12$\n\x06issuer\x18\x01 \x01(\x0b\x32\x14.microcred.v1.Issuer\"N\n\x12ListIssuersRequest\x12\x11\n\tagency_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"U\n\x13ListIssuersResponse\x12%\n\x07issuers\x18\x01 \x03(\x0b\x32\x14.microcred.v1.Issuer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"<\n\x13ListAgenciesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"W\n\x14ListAgenciesResponse\x12&\n\x08\x61gencies\x18\x01 \x03(\x0b\x32\x14.microcred.v1.Agency\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"z\n\x16RetireIssuerKeyRequest\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x1e\n\x16verification_method_id\x18\x02 \x01(\t\x12-\n\tretire_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\x17RetireIssuerKeyResponse\x12$\n\x06issuer\x18\x01 \x01(\x0b\x32\x14.microcred.v1.Issuer*\xa4\x01\n\x13\x41\x63\x63reditationStatus\x12$\n ACCREDITATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x41\x43\x43REDITATION_STATUS_ACTIVE\x10\x01\x12\"\n\x1e\x41\x43\x43REDITATION_STATUS_SUSPENDED\x10\x02\x12\"\n\x1e\x41\x43\x43REDITATION_STATUS_WITHDRAWN\x10\x03\x32\xc2\x07\n\x0fRegistryService\x12[\n\x0eRegisterAgency\x12#.microcred.v1.RegisterAgencyRequest\x1a$.microcred.v1.RegisterAgencyResponse\x12[\n\x0eRegisterIssuer\x12#.microcred.v1.RegisterIssuerRequest\x1a$.microcred.v1.RegisterIssuerResponse\x12[\n\x0e\x41\x63\x63reditIssuer\x12#.microcred.v1.AccreditIssuerRequest\x1a$.microcred.v1.AccreditIssuerResponse\x12m\n\x14SuspendAccreditation\x12).microcred.v1.SuspendAccreditationRequest\x1a*.microcred.v1.SuspendAccreditationResponse\x12p\n\x15WithdrawAccreditation\x12*.microcred.v1.WithdrawAccreditationRequest\x1a+.microcred.v1.WithdrawAccreditationResponse\x12^\n\x0fRotateIssuerKey\x12$.microcred.v1.RotateIssuerKeyRequest\x1a%.microcred.v1.RotateIssuerKeyResponse\x12L\n\tGetIssuer\x12\x1e.microcred.v1.GetIssuerRequest\x1a\x1f.microcred.v1.GetIssuerResponse\x12R\n\x0bListIssuers\x12 .microcred.v1.ListIssuersRequest\x1a!.microcred.v1.ListIssuersResponse\x12U\n\x0cListAgencies\x12!.microcred.v1.ListAgenciesRequest\x1a\".microcred.v1.ListAgenciesResponse\x12^\n\x0fRetireIssuerKey\x12$.microcred.v1.RetireIssuerKeyRequest\x1a%.microcred.v1.RetireIssuerKeyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bmicrocred/v1/registry.proto\x12\x0cmicrocred.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bmicrocred/v1/elements.proto\"M\n\x06\x41gency\x12\x11\n\tagency_id\x18\x01 \x01(\t\x12\x30\n\x0corganisation\x18\x02 \x01(\x0b\x32\x1a.microcred.v1.Organisation\"\x9e\x01\n\x12VerificationMethod\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1c\n\x14public_key_multibase\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nretired_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x80\x03\n\rAccreditation\x12\x18\n\x10\x61\x63\x63reditation_id\x18\x01 \x01(\t\x12-\n\x04type\x18\x02 \x01(\x0e\x32\x1f.microcred.v1.AccreditationType\x12\x11\n\tframework\x18\x03 \x01(\t\x12\x34\n\x10\x61\x63\x63rediting_body\x18\x04 \x01(\x0b\x32\x1a.microcred.v1.Organisation\x12-\n\rmax_eqf_level\x18\x05 \x01(\x0e\x32\x16.microcred.v1.EqfLevel\x12.\n\nvalid_from\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bvalid_until\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12\x64\x65\x63ision_reference\x18\x08 \x01(\t\x12\x31\n\x06status\x18\t \x01(\x0e\x32!.microcred.v1.AccreditationStatus\"\x85\x02\n\x06Issuer\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x11\n\tagency_id\x18\x02 \x01(\t\x12\x30\n\x0corganisation\x18\x03 \x01(\x0b\x32\x1a.microcred.v1.Organisation\x12\x0b\n\x03\x64id\x18\x04 \x01(\t\x12>\n\x14verification_methods\x18\x05 \x03(\x0b\x32 .microcred.v1.VerificationMethod\x12\x33\n\x0e\x61\x63\x63reditations\x18\x06 \x03(\x0b\x32\x1b.microcred.v1.Accreditation\x12!\n\x19\x63lient_certificate_sha256\x18\x07 \x03(\t\"\\\n\x15RegisterAgencyRequest\x12\x11\n\tagency_id\x18\x01 \x01(\t\x12\x30\n\x0corganisation\x18\x02 \x01(\x0b\x32\x1a.microcred.v1.Organisation\">\n\x16RegisterAgencyResponse\x12$\n\x06\x61gency\x18\x01 \x01(\x0b\x32\x14.microcred.v1.Agency\"\x84\x02\n\x15RegisterIssuerRequest\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x11\n\tagency_id\x18\x02 \x01(\t\x12\x30\n\x0corganisation\x18\x03 \x01(\x0b\x32\x1a.microcred.v1.Organisation\x12\x0b\n\x03\x64id\x18\x04 \x01(\t\x12\x1e\n\x16verification_method_id\x18\x05 \x01(\t\x12\x1c\n\x14public_key_multibase\x18\x06 \x01(\t\x12!\n\x19\x63lient_certificate_sha256\x18\x07 \x03(\t\x12\x0c\n\x04logo\x18\x08 \x01(\x0c\x12\x17\n\x0flogo_media_type\x18\t \x01(\t\">\n\x16RegisterIssuerResponse\x12$\n\x06issuer\x18\x01 \x01(\x0b\x32\x14.microcred.v1.Issuer\"^\n\x15\x41\x63\x63reditIssuerRequest\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x32\n\raccreditation\x18\x02 \x01(\x0b\x32\x1b.microcred.v1.Accreditation\"L\n\x16\x41\x63\x63reditIssuerResponse\x12\x32\n\raccreditation\x18\x01 \x01(\x0b\x32\x1b.microcred.v1.Accreditation\"Z\n\x1bSuspendAccreditationRequest\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x18\n\x10\x61\x63\x63reditation_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"R\n\x1cSuspendAccreditationResponse\x12\x32\n\raccreditation\x18\x01 \x01(\x0b\x32\x1b.microcred.v1.Accreditation\"[\n\x1cWithdrawAccreditationRequest\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x18\n\x10\x61\x63\x63reditation_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"S\n\x1dWithdrawAccreditationResponse\x12\x32\n\raccreditation\x18\x01 \x01(\x0b\x32\x1b.microcred.v1.Accreditation\"\xc8\x01\n\x16RotateIssuerKeyRequest\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\"\n\x1anew_verification_method_id\x18\x02 \x01(\t\x12 \n\x18new_public_key_multibase\x18\x03 \x01(\t\x12&\n\x1eretired_verification_method_id\x18\x04 \x01(\t\x12-\n\tretire_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\x17RotateIssuerKeyResponse\x12$\n\x06issuer\x18\x01 \x01(\x0b\x32\x14.microcred.v1.Issuer\"%\n\x10GetIssuerRequest\x12\x11\n\tissuer_id\x18\x01 \x01(\t\"9\n\x11GetIssuerResponse\x12$\n\x06issuer\x18\x01 \x01(\x0b\x32\x14.microcred.v1.Issuer\"N\n\x12ListIssuersRequest\x12\x11\n\tagency_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"U\n\x13ListIssuersResponse\x12%\n\x07issuers\x18\x01 \x03(\x0b\x32\x14.microcred.v1.Issuer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"<\n\x13ListAgenciesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\r\x12\x12\n\npage_token\x18\x02 \x01(\t\"W\n\x14ListAgenciesResponse\x12&\n\x08\x61gencies\x18\x01 \x03(\x0b\x32\x14.microcred.v1.Agency\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"z\n\x16RetireIssuerKeyRequest\x12\x11\n\tissuer_id\x18\x01 \x01(\t\x12\x1e\n\x16verification_method_id\x18\x02 \x01(\t\x12-\n\tretire_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\x17RetireIssuerKeyResponse\x12$\n\x06issuer\x18\x01 \x01(\x0b\x32\x14.microcred.v1.Issuer*\xa4\x01\n\x13\x41\x63\x63reditationStatus\x12$\n ACCREDITATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x41\x43\x43REDITATION_STATUS_ACTIVE\x10\x01\x12\"\n\x1e\x41\x43\x43REDITATION_STATUS_SUSPENDED\x10\x02\x12\"\n\x1e\x41\x43\x43REDITATION_STATUS_WITHDRAWN\x10\x03\x32\xc2\x07\n\x0fRegistryService\x12[\n\x0eRegisterAgency\x12#.microcred.v1.RegisterAgencyRequest\x1a$.microcred.v1.RegisterAgencyResponse\x12[\n\x0eRegisterIssuer\x12#.microcred.v1.RegisterIssuerRequest\x1a$.microcred.v1.RegisterIssuerResponse\x12[\n\x0e\x41\x63\x63reditIssuer\x12#.microcred.v1.AccreditIssuerRequest\x1a$.microcred.v1.AccreditIssuerResponse\x12m\n\x14SuspendAccreditation\x12).microcred.v1.SuspendAccreditationRequest\x1a*.microcred.v1.SuspendAccreditationResponse\x12p\n\x15WithdrawAccreditation\x12*.microcred.v1.WithdrawAccreditationRequest\x1a+.microcred.v1.WithdrawAccreditationResponse\x12^\n\x0fRotateIssuerKey\x12$.microcred.v1.RotateIssuerKeyRequest\x1a%.microcred.v1.RotateIssuerKeyResponse\x12L\n\tGetIssuer\x12\x1e.microcred.v1.GetIssuerRequest\x1a\x1f.microcred.v1.GetIssuerResponse\x12R\n\x0bListIssuers\x12 .microcred.v1.ListIssuersRequest\x1a!.microcred.v1.ListIssuersResponse\x12U\n\x0cListAgencies\x12!.microcred.v1.ListAgenciesRequest\x1a\".microcred.v1.ListAgenciesResponse\x12^\n\x0fRetireIssuerKey\x12$.microcred.v1.RetireIssuerKeyRequest\x1a%.microcred.v1.RetireIssuerKeyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'microcred.gen.microcred.v1.registry_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ACCREDITATIONSTATUS']._serialized_start=2846
-  _globals['_ACCREDITATIONSTATUS']._serialized_end=3010
+  _globals['_ACCREDITATIONSTATUS']._serialized_start=2885
+  _globals['_ACCREDITATIONSTATUS']._serialized_end=3049
   _globals['_AGENCY']._serialized_start=107
   _globals['_AGENCY']._serialized_end=184
   _globals['_VERIFICATIONMETHOD']._serialized_start=187
@@ -48,41 +48,41 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REGISTERAGENCYRESPONSE']._serialized_start=1092
   _globals['_REGISTERAGENCYRESPONSE']._serialized_end=1154
   _globals['_REGISTERISSUERREQUEST']._serialized_start=1157
-  _globals['_REGISTERISSUERREQUEST']._serialized_end=1378
-  _globals['_REGISTERISSUERRESPONSE']._serialized_start=1380
-  _globals['_REGISTERISSUERRESPONSE']._serialized_end=1442
-  _globals['_ACCREDITISSUERREQUEST']._serialized_start=1444
-  _globals['_ACCREDITISSUERREQUEST']._serialized_end=1538
-  _globals['_ACCREDITISSUERRESPONSE']._serialized_start=1540
-  _globals['_ACCREDITISSUERRESPONSE']._serialized_end=1616
-  _globals['_SUSPENDACCREDITATIONREQUEST']._serialized_start=1618
-  _globals['_SUSPENDACCREDITATIONREQUEST']._serialized_end=1708
-  _globals['_SUSPENDACCREDITATIONRESPONSE']._serialized_start=1710
-  _globals['_SUSPENDACCREDITATIONRESPONSE']._serialized_end=1792
-  _globals['_WITHDRAWACCREDITATIONREQUEST']._serialized_start=1794
-  _globals['_WITHDRAWACCREDITATIONREQUEST']._serialized_end=1885
-  _globals['_WITHDRAWACCREDITATIONRESPONSE']._serialized_start=1887
-  _globals['_WITHDRAWACCREDITATIONRESPONSE']._serialized_end=1970
-  _globals['_ROTATEISSUERKEYREQUEST']._serialized_start=1973
-  _globals['_ROTATEISSUERKEYREQUEST']._serialized_end=2173
-  _globals['_ROTATEISSUERKEYRESPONSE']._serialized_start=2175
-  _globals['_ROTATEISSUERKEYRESPONSE']._serialized_end=2238
-  _globals['_GETISSUERREQUEST']._serialized_start=2240
-  _globals['_GETISSUERREQUEST']._serialized_end=2277
-  _globals['_GETISSUERRESPONSE']._serialized_start=2279
-  _globals['_GETISSUERRESPONSE']._serialized_end=2336
-  _globals['_LISTISSUERSREQUEST']._serialized_start=2338
-  _globals['_LISTISSUERSREQUEST']._serialized_end=2416
-  _globals['_LISTISSUERSRESPONSE']._serialized_start=2418
-  _globals['_LISTISSUERSRESPONSE']._serialized_end=2503
-  _globals['_LISTAGENCIESREQUEST']._serialized_start=2505
-  _globals['_LISTAGENCIESREQUEST']._serialized_end=2565
-  _globals['_LISTAGENCIESRESPONSE']._serialized_start=2567
-  _globals['_LISTAGENCIESRESPONSE']._serialized_end=2654
-  _globals['_RETIREISSUERKEYREQUEST']._serialized_start=2656
-  _globals['_RETIREISSUERKEYREQUEST']._serialized_end=2778
-  _globals['_RETIREISSUERKEYRESPONSE']._serialized_start=2780
-  _globals['_RETIREISSUERKEYRESPONSE']._serialized_end=2843
-  _globals['_REGISTRYSERVICE']._serialized_start=3013
-  _globals['_REGISTRYSERVICE']._serialized_end=3975
+  _globals['_REGISTERISSUERREQUEST']._serialized_end=1417
+  _globals['_REGISTERISSUERRESPONSE']._serialized_start=1419
+  _globals['_REGISTERISSUERRESPONSE']._serialized_end=1481
+  _globals['_ACCREDITISSUERREQUEST']._serialized_start=1483
+  _globals['_ACCREDITISSUERREQUEST']._serialized_end=1577
+  _globals['_ACCREDITISSUERRESPONSE']._serialized_start=1579
+  _globals['_ACCREDITISSUERRESPONSE']._serialized_end=1655
+  _globals['_SUSPENDACCREDITATIONREQUEST']._serialized_start=1657
+  _globals['_SUSPENDACCREDITATIONREQUEST']._serialized_end=1747
+  _globals['_SUSPENDACCREDITATIONRESPONSE']._serialized_start=1749
+  _globals['_SUSPENDACCREDITATIONRESPONSE']._serialized_end=1831
+  _globals['_WITHDRAWACCREDITATIONREQUEST']._serialized_start=1833
+  _globals['_WITHDRAWACCREDITATIONREQUEST']._serialized_end=1924
+  _globals['_WITHDRAWACCREDITATIONRESPONSE']._serialized_start=1926
+  _globals['_WITHDRAWACCREDITATIONRESPONSE']._serialized_end=2009
+  _globals['_ROTATEISSUERKEYREQUEST']._serialized_start=2012
+  _globals['_ROTATEISSUERKEYREQUEST']._serialized_end=2212
+  _globals['_ROTATEISSUERKEYRESPONSE']._serialized_start=2214
+  _globals['_ROTATEISSUERKEYRESPONSE']._serialized_end=2277
+  _globals['_GETISSUERREQUEST']._serialized_start=2279
+  _globals['_GETISSUERREQUEST']._serialized_end=2316
+  _globals['_GETISSUERRESPONSE']._serialized_start=2318
+  _globals['_GETISSUERRESPONSE']._serialized_end=2375
+  _globals['_LISTISSUERSREQUEST']._serialized_start=2377
+  _globals['_LISTISSUERSREQUEST']._serialized_end=2455
+  _globals['_LISTISSUERSRESPONSE']._serialized_start=2457
+  _globals['_LISTISSUERSRESPONSE']._serialized_end=2542
+  _globals['_LISTAGENCIESREQUEST']._serialized_start=2544
+  _globals['_LISTAGENCIESREQUEST']._serialized_end=2604
+  _globals['_LISTAGENCIESRESPONSE']._serialized_start=2606
+  _globals['_LISTAGENCIESRESPONSE']._serialized_end=2693
+  _globals['_RETIREISSUERKEYREQUEST']._serialized_start=2695
+  _globals['_RETIREISSUERKEYREQUEST']._serialized_end=2817
+  _globals['_RETIREISSUERKEYRESPONSE']._serialized_start=2819
+  _globals['_RETIREISSUERKEYRESPONSE']._serialized_end=2882
+  _globals['_REGISTRYSERVICE']._serialized_start=3052
+  _globals['_REGISTRYSERVICE']._serialized_end=4014
 # @@protoc_insertion_point(module_scope)
