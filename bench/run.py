@@ -32,6 +32,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "bench.issuance_scaling",
     "bench.revocation_visible",
     "bench.verify",
+    "bench.verify_sd_jwt",
     "bench.wallet_replay",
     "bench.privacy",
     "bench.sd_jwt",
@@ -39,6 +40,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "bench.oid4vp",
     "bench.pdf",
     "bench.oid4vci",
+    "bench.rate_limit",
 )
 
 

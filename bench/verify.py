@@ -6,11 +6,13 @@ that issuer (each its own id, subject and status index; all ``valid``) are signe
 with the issuer's own fast signer (:class:`microcred.credential.signing.FastSigner`), once per bench run. The
 gateway is started as in production (``python -m services.verifier.main``) with ``MICROCRED_HTTP_WORKERS`` =
 ``WORKERS`` uvicorn workers (2: one per core of the reference machine; uvloop + httptools). Its settings are the
-defaults except load shedding: the per-client rate limit is lifted (all the load comes from one address) and
-so is saturation shedding (``MICROCRED_SHED_QUEUE_DELAY_MS=0``). The load comes from a separate process
-(``python -m bench.verify --load``) on the same machine: an HTTP/1.1 keep-alive client over loopback on
-uvloop, ``CONNECTIONS`` (16; ``MICROCRED_BENCH_VERIFY_CONNECTIONS``) connections, closed loop; latency from just
-before a request is written until its whole answer is read.
+defaults except load shedding: the per-client rate limit is lifted (all the load comes from one address; kept
+per process, ``MICROCRED_RATE_LIMIT_SHARED=false``, so that these figures mean what they meant before the shared
+limit: its Redis round trip is measured on its own by :mod:`bench.rate_limit`) and so is saturation shedding
+(``MICROCRED_SHED_QUEUE_DELAY_MS=0``). The load comes from a separate process (``python -m bench.verify --load``)
+on the same machine: an HTTP/1.1 keep-alive client over loopback on uvloop, ``CONNECTIONS`` (16;
+``MICROCRED_BENCH_VERIFY_CONNECTIONS``) connections, closed loop; latency from just before a request is written
+until its whole answer is read.
 
 Figures (each named for what it is):
 
@@ -185,14 +187,16 @@ def _foreign_template() -> tuple[dict[str, Any], bytes, str]:
     return credential, raw, verification_method_id(did)
 
 
-def _start_gateway(infra: Any, port: int, tag: str, list_did: str, log: Path) -> subprocess.Popen[bytes]:
+def _start_gateway(infra: Any, port: int, tag: str, list_did: str, log: Path,
+                   extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MICROCRED_KAFKA_BOOTSTRAP": infra.kafka_bootstrap, "MICROCRED_REDIS_URL": infra.redis_url,
            "MICROCRED_HTTP_HOST": "127.0.0.1", "MICROCRED_HTTP_PORT": str(port),
            "MICROCRED_HTTP_WORKERS": str(WORKERS), "MICROCRED_STATUS_LIST_SIGNERS": json.dumps([list_did]),
            "MICROCRED_RATE_LIMIT_PER_SECOND": "1000000000", "MICROCRED_RATE_LIMIT_BURST": "1000000000",
+           "MICROCRED_RATE_LIMIT_SHARED": "false",  # lifted limit, per process as before (bench.rate_limit: Redis)
            "MICROCRED_SHED_QUEUE_DELAY_MS": "0",
            "MICROCRED_REGISTRY_NAMESPACE": f"bench-verifier-{tag}", "MICROCRED_REGISTRY_GROUP": f"bench-verifier-{tag}",
-           "MICROCRED_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+           "MICROCRED_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     command = [sys.executable, "-m", "services.verifier.main"]
     with log.open("ab") as out:
         return subprocess.Popen(command, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,

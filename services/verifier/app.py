@@ -45,11 +45,13 @@ from microcred.verification.keys import (
     RegistryKeyResolver,
 )
 from services.verifier.adapters.presentation_store import PresentationStore
+from services.verifier.adapters.rate_limit import RedisBucketStore
 from services.verifier.adapters.sources import GatewayStatusSource, PlatformUrls, WalletClient
 from services.verifier.adapters.token_status import TokenStatusHttpSource
 from services.verifier.api.presentation import presentation_router
 from services.verifier.api.presentation_pages import presentation_pages_router
 from services.verifier.api.presentation_service import PresentationService, client_identity
+from services.verifier.api.rate_limit import SharedClientBuckets
 from services.verifier.api.routes import create_gateway_app
 from services.verifier.api.trust import trust_router
 from services.verifier.api.vcapi import router as vcapi_router
@@ -78,6 +80,10 @@ def create_app(settings: Settings) -> FastAPI:
     log = configure_logging("verifier", settings.log_level)
     configure_telemetry("verifier")
     redis = Redis.from_url(settings.redis_url, decode_responses=False)
+    # its own client: a rate-limit answer is waited for milliseconds, never the read models' long timeout
+    limit_timeout = settings.rate_limit_timeout_ms / 1000
+    limits_redis = Redis.from_url(settings.redis_url, decode_responses=False, socket_timeout=limit_timeout,
+                                  socket_connect_timeout=limit_timeout)
     registry = RedisRegistry(redis, settings.registry_namespace)
     controllers = ControllerDocumentResolver(_controller_documents(settings))
     deps: dict[str, Any] = {}
@@ -137,9 +143,15 @@ def create_app(settings: Settings) -> FastAPI:
             await projection.stop()
             await deps["redis"].aclose()
             await redis.aclose()
+            await limits_redis.aclose()
             log.info("verifier stopped")
 
     app = create_gateway_app(settings, lifespan=lifespan, extra_routers=[trust_router(registry)])
+    # the limit in total across the replicas of one deployment (those that share its registry namespace)
+    if settings.rate_limit_shared and app.admission is not None:
+        store = RedisBucketStore(limits_redis, f"{settings.registry_namespace}:ratelimit")
+        app.admission.use_shared(SharedClientBuckets(store, settings.rate_limit_per_second, settings.rate_limit_burst,
+                                                     timeout=limit_timeout))
     app.include_router(vcapi_router)  # VC-API POST /credentials/verify, /presentations/verify
     app.include_router(presentation_router(settings.oid4vp_public_url))  # OpenID4VP verifier (issue 21)
     app.include_router(presentation_pages_router(settings.oid4vp_public_url))  # the employer's OpenID4VP pages

@@ -17,6 +17,10 @@ Besides the shared Kafka/Redis/HTTP settings:
   whose keys the gateway may use (never fetched);
 * ``MICROCRED_MAX_BODY_BYTES`` (262144), ``MICROCRED_RATE_LIMIT_PER_SECOND`` (20) and
   ``MICROCRED_RATE_LIMIT_BURST`` (60) per client address, ``MICROCRED_CORS_ORIGINS`` (JSON list, ``["*"]``);
+* ``MICROCRED_RATE_LIMIT_SHARED`` (true): the per-client limit holds in total across every worker and replica
+  (token buckets in Redis, :mod:`services.verifier.api.rate_limit`); false: per process.
+  ``MICROCRED_RATE_LIMIT_TIMEOUT_MS`` (50): how long a request waits for Redis's answer before this process's
+  own buckets decide (fails open to the per-process limit; docs/rate-limit.md);
 * ``MICROCRED_TRUSTED_PROXIES`` (JSON list of CIDRs, empty): the reverse proxies / load balancers in front of
   the gateway. Only a request whose direct peer is in one of them has its client taken from
   ``X-Forwarded-For`` (the rightmost address that is not a trusted proxy); otherwise the header is ignored.
@@ -73,6 +77,8 @@ class Settings(HttpServiceSettings):
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     rate_limit_per_second: float = Field(default=20.0, gt=0)
     rate_limit_burst: int = Field(default=60, ge=1)
+    rate_limit_shared: bool = True
+    rate_limit_timeout_ms: float = Field(default=50.0, gt=0, le=5000)
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     trusted_proxies: list[str] = Field(default_factory=list, description="CIDRs of trusted reverse proxies")
     max_in_flight: int = Field(default=256, ge=0)

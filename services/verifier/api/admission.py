@@ -22,7 +22,10 @@ the delay hovers near the limit, instead of all-or-nothing swings (shed everythi
 everything, queue builds up again).
 
 Never a 5xx for load: the issue says excess load is shed with 429. ``/healthz`` is exempt (probes must see
-a busy gateway as alive). All figures are per process (with several workers, each has its own).
+a busy gateway as alive). The saturation figures are per process (with several workers, each has its own).
+The per-client buckets are per process too, unless :meth:`Admission.use_shared` gives it buckets that every
+worker and replica shares (:class:`~.rate_limit.SharedClientBuckets`, Redis in production): then the gateway's
+entry point awaits :meth:`Admission.admit_shared` (one Redis round trip) instead of calling :meth:`Admission.admit`.
 
 The queueing delay is measured by :class:`QueueDelayProbe`: how long a callback queued now waits before the
 loop runs it, i.e. how long a request that arrives now waits before it is looked at. It costs one
@@ -39,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.verifier.api.limits import ClientBuckets, TrustedProxies
+from services.verifier.api.rate_limit import SharedClientBuckets
 
 __all__ = ["Admission", "QueueDelayProbe", "Refusal"]
 
@@ -99,6 +103,8 @@ class Admission:
                  proxies: TrustedProxies | None = None,
                  clock: Callable[[], float] = time.perf_counter) -> None:
         self.buckets = buckets or ClientBuckets(rate, burst)
+        self.shared: SharedClientBuckets | None = None
+        """Buckets shared across processes (:meth:`use_shared`); None: :attr:`buckets`, per process."""
         self.proxies = proxies or TrustedProxies()
         self.max_in_flight = max_in_flight
         self.max_queue_delay = max_queue_delay
@@ -118,9 +124,25 @@ class Admission:
         self.shed: dict[str, int] = {"rate-limited": 0, "overloaded": 0}
         self._rate_detail = f"at most {rate:g} requests a second (burst {burst}) per client"
 
+    def use_shared(self, shared: SharedClientBuckets | None) -> None:
+        """Take the per-client tokens from ``shared`` (every replica's buckets) from now on; None: per process."""
+        self.shared = shared
+
     def admit(self, scope: MutableMapping[str, Any]) -> Refusal | None:
-        """None when the request is taken (then :meth:`release` it when answered), else the refusal."""
-        wait = self.buckets.take(self.proxies.client(scope))
+        """None when the request is taken (then :meth:`release` it when answered), else the refusal.
+
+        Per-process buckets only: with :attr:`shared` buckets set, await :meth:`admit_shared` instead.
+        """
+        return self._decide(self.buckets.take(self.proxies.client(scope)))
+
+    async def admit_shared(self, scope: MutableMapping[str, Any]) -> Refusal | None:
+        """As :meth:`admit`, with the client's token taken from the :attr:`shared` buckets."""
+        if self.shared is None:
+            return self.admit(scope)
+        return self._decide(await self.shared.take(self.proxies.client(scope)))
+
+    def _decide(self, wait: float) -> Refusal | None:
+        """The refusal, given the client's wait for a token (0: it had one), else take the request."""
         if wait > 0:
             self.shed["rate-limited"] += 1
             return Refusal("rate-limited", self._rate_detail, max(1, math.ceil(wait)))

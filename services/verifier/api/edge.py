@@ -5,7 +5,8 @@ its ASGI entry point in front of FastAPI's middleware stack:
 
 1. ``/healthz`` and ``OPTIONS`` (CORS preflights) go straight to the application (never shed, as before);
 2. :class:`~.admission.Admission` decides from the scope alone (client address, in-flight count, event-loop
-   queueing delay) whether the request is taken; a refusal is a 429 problem+json with ``Retry-After`` and the
+   queueing delay; the client's bucket shared with the other replicas in Redis, when configured) whether the
+   request is taken; a refusal is a 429 problem+json with ``Retry-After`` and the
    CORS header a browser needs to read it, written before the body is read, without routing or tracing;
 3. ``POST /v1/verify`` goes to :class:`~.fastpath.FastVerify`, everything else through FastAPI's stack
    (OpenTelemetry, CORS, body limit, routing, problem+json errors).
@@ -54,7 +55,8 @@ class GatewayApp(FastAPI):
                 or scope["method"] == "OPTIONS"):  # CORS preflights are answered by the CORS middleware, unlimited
             await super().__call__(scope, receive, send)
             return
-        refusal = admission.admit(scope)
+        # shared buckets (every replica's, in Redis) cost one awaited round trip; per-process ones a call
+        refusal = admission.admit(scope) if admission.shared is None else await admission.admit_shared(scope)
         if refusal is not None:
             await self._refuse(scope, send, refusal)
             return

@@ -4,8 +4,9 @@
   ``Content-Length`` or while the body streams in (chunked uploads cannot slip past).
 * :class:`ClientBuckets` keeps one token bucket per client address (``rate`` tokens a second, ``burst`` deep);
   :mod:`~.admission` consults it before anything else runs and answers 429 problem+json with ``Retry-After``
-  when the bucket is empty. Buckets are per process and bounded in number (idle ones are dropped), which is
-  what a per-instance limit behind a load balancer needs; a shared limit would live in the load balancer.
+  when the bucket is empty. Buckets are per process and bounded in number (idle ones are dropped); they are the
+  whole limit with ``MICROCRED_RATE_LIMIT_SHARED=false``, otherwise the fallback of the buckets every replica
+  shares in Redis (:mod:`~.rate_limit`).
 * :class:`TrustedProxies` tells which address a request stands for: the direct peer, unless that peer is one
   of the configured trusted proxies (``MICROCRED_TRUSTED_PROXIES``, CIDRs), and only then the rightmost
   address of ``X-Forwarded-For`` that is not itself a trusted proxy. Without the setting the header is never
