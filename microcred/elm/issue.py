@@ -21,6 +21,7 @@ from microcred.elm.render import ElmIssuer, render_edc
 from microcred.elm.seal import seal_edc
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.gen.microcred.v1 import registry_pb2
+from microcred.sdjwt.issue import StatusReference
 
 __all__ = ["elm_issuer", "sealed_edc"]
 
@@ -47,12 +48,15 @@ def elm_issuer(issuer: registry_pb2.Issuer, issuer_uri: str) -> ElmIssuer:
 
 
 def sealed_edc(mc: pb.MicroCredential, *, issuer: ElmIssuer, credential_id: str, issued_at: datetime,
-               key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, x5c: Sequence[str]) -> str:
+               key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, x5c: Sequence[str],
+               status: StatusReference | None = None) -> str:
     """The sealed EDC document (JAdES JWS JSON serialisation) as compact JSON text.
 
-    ``x5c``: the seal certificate chain as base64 DER, leaf first (an ``x5c`` header value).
+    ``x5c``: the seal certificate chain as base64 DER, leaf first (an ``x5c`` header value). ``status``: the
+    credential's Token Status List entry, sealed into the payload as its ``credentialStatus``
+    (:mod:`microcred.elm.status`); the platform always gives it, so its EDCs can be revoked and suspended.
     """
     chain = [x509.load_der_x509_certificate(base64.b64decode(c)) for c in x5c]
-    document = render_edc(mc, issuer=issuer, credential_id=credential_id, issued_at=issued_at)
+    document = render_edc(mc, issuer=issuer, credential_id=credential_id, issued_at=issued_at, status=status)
     sealed = seal_edc(document, key=key, chain=chain, signing_time=issued_at)
     return json.dumps(sealed, separators=(",", ":"), ensure_ascii=False)

@@ -30,6 +30,9 @@ Where each Annex I element goes (``claim`` = ``credentialSubject.hasClaim``, a `
 When the QA is an accreditation held in the trust registry (``accreditation_id``), ``evidence.accreditation``
 names it too, as the EDC accredited profile (``EDC-accredited.ttl``) requires.
 
+``credentialStatus`` (when the caller gives the credential's status entry) is one ``xsd:anyURI`` naming the
+credential's Token Status List entry (revocation and suspension), see :mod:`microcred.elm.status`.
+
 Texts keep every language of the model (ELM language maps). Ids of inner nodes are ``urn:uuid``s derived
 from the credential id, so rendering is deterministic. The learner's salted hashed id (an OB 3.0 notion) has no
 ELM home and is left out.
@@ -45,8 +48,10 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
+from microcred.elm.status import credential_status
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.model import vocab
+from microcred.sdjwt.issue import StatusReference
 
 __all__ = ["EDC_CONTEXTS", "EDC_SCHEMA", "ElmIssuer", "render_edc"]
 
@@ -363,12 +368,14 @@ def _default_image() -> bytes:
 
 def render_edc(mc: pb.MicroCredential, *, issuer: ElmIssuer, credential_id: str, issued_at: datetime,
                valid_from: datetime | None = None, valid_until: datetime | None = None,
-               display_image_png: bytes | None = None) -> dict[str, Any]:
+               display_image_png: bytes | None = None, status: StatusReference | None = None) -> dict[str, Any]:
     """The unsigned EDC JSON-LD document of ``mc``, issued by ``issuer`` as ``credential_id`` at ``issued_at``.
 
     ``mc`` must have passed :mod:`microcred.model.validation` (mandatory elements present, vocabularies known).
     One organisation id naming two different organisations (they would merge in RDF) is a ``ValueError``.
     ``display_image_png`` is the page image the EDC viewer shows; a neutral default is used when absent.
+    ``status`` is the credential's Token Status List entry, rendered as its ``credentialStatus``
+    (:mod:`microcred.elm.status`: one ``xsd:anyURI``, sealed with the rest).
     """
     ids = _Ids(credential_id)
     lang = mc.language or "en"
@@ -415,6 +422,8 @@ def render_edc(mc: pb.MicroCredential, *, issuer: ElmIssuer, credential_id: str,
         # EDC "accredited" profile: the evidence names the accreditation (held in the platform's trust registry)
         # under which the credential is issued; the same node as the qualification's, shared by id.
         document["evidence"]["accreditation"] = accreditation
+    if status is not None:  # inside the sealed payload: a verifier reads its status reference from what was signed
+        document["credentialStatus"] = credential_status(status)
     end = valid_until or (mc.valid_until.ToDatetime(tzinfo=UTC) if mc.HasField("valid_until") else None)
     if end is not None:
         document["expirationDate"] = _xsd(end)

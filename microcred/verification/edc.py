@@ -18,8 +18,16 @@ A request's document is an EDC when it is a JAdES JWS JSON serialisation (``payl
   micro-credential (EU_ELEMENTS and ACCREDITATION then required); an EDC lacking some does not claim to be one
   (the generic profile does not require them): ``unknown`` ``NOT_A_MICRO_CREDENTIAL`` naming what is missing.
 * ACCREDITATION of the issuer id in the trust registry, VALIDITY_WINDOW (``validFrom``/``expirationDate``).
-* REVOCATION / SUSPENSION: an EDC carries no status entry (``NO_STATUS_ENTRY``); the platform's own status of the
-  same credential id is in its Data Integrity and SD-JWT VC forms (docs/elm-edc.md).
+* REVOCATION / SUSPENSION: from the Token Status List entry named by the sealed payload's ``credentialStatus``
+  (one ``xsd:anyURI``, ``{list token URI}#{index}``, :mod:`microcred.elm.status`), read only after the seal
+  verified, so what is checked is what was signed. The list token comes from
+  :attr:`VerificationPorts.token_status` (the gateway's fetches only under its configured platform prefixes) and
+  is checked as an SD-JWT VC's (:func:`microcred.status.token_status_list.check_token_status`: signature, ``x5c``
+  chain to the anchors, validity, the 2-bit value): revoked / suspended are ``invalid``; no source, a URI outside
+  the trusted prefixes, an unreachable or untrusted list are ``unknown`` with the reason (verdict undetermined,
+  never valid); a ``credentialStatus`` this verifier cannot read is ``unknown`` (another URI form) or ``invalid``
+  (not one ``xsd:anyURI``). A document naming no ``credentialStatus`` (the EC's sample) has no status to check:
+  ``valid`` ``NO_STATUS_ENTRY``, saying so in its ``note``.
 """
 
 from __future__ import annotations
@@ -39,8 +47,11 @@ from cryptography.x509.oid import NameOID
 from microcred.elm.elements import eqf_level, issuer_id, missing_elements
 from microcred.elm.jades import JadesError, JadesVerdict, verify_jades
 from microcred.elm.shacl import validate_edc
+from microcred.elm.status import EdcStatusError, read_status_reference, status_uri
+from microcred.sdjwt.result import SdJwtCheck
+from microcred.status.token_status_list import check_token_status
 from microcred.verification.accreditation import check_issuer_accreditation
-from microcred.verification.checks import CheckId, CheckResult, Reason, invalid, unknown, valid
+from microcred.verification.checks import CheckId, CheckResult, CheckStatus, Reason, invalid, unknown, valid
 from microcred.verification.document import parse_datetime
 from microcred.verification.policy import ALWAYS_REQUIRED, MICRO_CREDENTIAL_REQUIRED, decide
 from microcred.verification.ports import VerificationPorts
@@ -56,6 +67,7 @@ ORDER: tuple[CheckId, ...] = (
     CheckId.VALIDITY_WINDOW, CheckId.REVOCATION, CheckId.SUSPENSION,
 )
 _POSITION = {check: i for i, check in enumerate(ORDER)}
+_STATUS_CHECKS = (CheckId.REVOCATION, CheckId.SUSPENSION)
 #: Longest a SHACL validation may take before FORMAT is reported unknown (0.15-0.4 s of CPU is typical).
 SHACL_TIMEOUT_SECONDS = 20.0
 #: One SHACL validation at a time per event loop (pure-Python pyshacl holds the GIL anyway).
@@ -163,6 +175,53 @@ def _leaf(document: Mapping[str, Any]) -> x509.Certificate | None:
         return None
 
 
+def _from_token(check: SdJwtCheck, details: Mapping[str, Any]) -> CheckResult:
+    """The report's form of a Token Status List check (same ids, statuses and reason codes by construction)."""
+    try:
+        return CheckResult(CheckId(check.id), CheckStatus(check.status.value), Reason(check.reason_code),
+                           check.message, {**details, **check.details})
+    except ValueError:  # a code the report does not know: never passed off as valid
+        log.error("unmapped token status check", extra={"check": check.id, "reason": check.reason_code})
+        return unknown(CheckId(check.id), Reason.INTERNAL_ERROR, problem=f"unmapped result {check.reason_code}")
+
+
+async def _statuses(payload: Mapping[str, Any], ports: VerificationPorts, now: datetime) -> list[CheckResult]:
+    """REVOCATION and SUSPENSION from the Token Status List entry the *sealed* payload names (module docstring).
+
+    Never valid without an answer from a list whose signature chains to an anchor: an unreadable reference, no
+    source, a URI outside the trusted platform prefixes or an unreachable list are ``unknown`` with the reason.
+    """
+    try:
+        reference = read_status_reference(payload)
+    except EdcStatusError as exc:
+        if exc.unsupported:
+            return [unknown(c, Reason.UNSUPPORTED_STATUS_TYPE, status_type="credentialStatus URI that names no "
+                            "Token Status List entry", problem=str(exc)) for c in _STATUS_CHECKS]
+        return [invalid(c, Reason.MALFORMED_STATUS_ENTRY, problem=str(exc)) for c in _STATUS_CHECKS]
+    if reference is None:  # the EC's sample, or an EDC from an issuer that publishes no status for it
+        note = ("the sealed credential names no credentialStatus, so its issuer offers no revocation or suspension "
+                "status for it to check")
+        return [valid(CheckId.REVOCATION, Reason.NO_STATUS_ENTRY, purpose="revocation", note=note),
+                valid(CheckId.SUSPENSION, Reason.NO_STATUS_ENTRY, purpose="suspension", note=note)]
+    details: dict[str, Any] = {"status_uri": status_uri(reference), "list_uri": reference.uri,
+                               "index": reference.idx, "read_from": "sealed payload"}
+    source, fetched, problem = ports.token_status, None, ""
+    if source is None:
+        problem = "no Token Status List source is configured"
+    else:
+        try:
+            fetched = await source.get(reference.uri)
+        except Exception as exc:  # the source failed: the status is unknown, never assumed
+            log.warning("token status list unavailable", extra={"error": type(exc).__name__})
+        problem = "the list is not under a trusted platform status URL, or could not be obtained from it"
+    if fetched is None:
+        return [unknown(c, Reason.STATUS_RETRIEVAL_ERROR, problem=problem, **details) for c in _STATUS_CHECKS]
+    token, obtained_at = fetched
+    details["obtained_at"] = obtained_at.isoformat()
+    revocation, suspension = check_token_status(reference, token, trust_anchors=tuple(ports.x509_anchors), now=now)
+    return [_from_token(revocation, details), _from_token(suspension, details)]
+
+
 async def verify_edc_credential(document: Mapping[str, Any], ports: VerificationPorts,
                                 now: datetime | None = None) -> VerificationReport:
     """Verify a JAdES-sealed EDC at ``now`` (module docstring)."""
@@ -198,8 +257,7 @@ async def verify_edc_credential(document: Mapping[str, Any], ports: Verification
         results.append(await check_issuer_accreditation(issuer or "?", eqf_level(payload), issued,
                                                         ports.trust_directory(), now))
         results.append(check_validity_window(payload, now))
-        results += [valid(CheckId.REVOCATION, Reason.NO_STATUS_ENTRY, purpose="revocation"),
-                    valid(CheckId.SUSPENSION, Reason.NO_STATUS_ENTRY, purpose="suspension")]
+        results += await _statuses(payload, ports, now)
     ordered = tuple(sorted(results, key=lambda c: _POSITION[c.id]))
     document_id = payload.get("id") if isinstance(payload.get("id"), str) else None
     return VerificationReport("credential", decide(ordered, required), ordered, now, required, document_id, issuer,

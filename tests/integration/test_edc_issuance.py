@@ -1,13 +1,16 @@
 """EDC end to end (issue 22): issued over gRPC (TLS) by the running issuer with CREDENTIAL_FORMAT_EDC, published
 to real Kafka with the sealed EDC inside the learner-sealed personal part (never in clear), answered again by
 GetCredential from the store, and verified by the gateway over a socket: valid with the platform's
-document-signing CA as anchor (SHACL FORMAT, JAdES signature, issuer identity, accreditation in the registry),
-undetermined without it."""
+document-signing CA as anchor (SHACL FORMAT, JAdES signature, issuer identity, accreditation in the registry,
+revocation and suspension from the Token Status List its sealed ``credentialStatus`` names), undetermined without
+it; then suspended and revoked over gRPC, which the gateway and ``mcred verify`` report."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 import uuid
 import zipfile
 from collections.abc import AsyncIterator
@@ -21,10 +24,13 @@ from typer.testing import CliRunner
 from microcred import pki
 from microcred.cli.main import app
 from microcred.elm.jades import verify_jades
-from microcred.gen.microcred.v1 import issuer_pb2
+from microcred.elm.status import read_status_reference
+from microcred.gen.microcred.v1 import issuer_pb2, revocation_pb2
 from microcred.sdjwt.x5c import load_certificates
 from microcred.verification import VerificationPorts
 from microcred.verification.keys import ChainKeyResolver, DidKeyResolver
+from services.verifier.adapters.sources import PlatformUrls
+from services.verifier.adapters.token_status import TokenStatusHttpSource
 from services.verifier.api.routes import create_gateway_app
 from services.verifier.application import Gateway
 from tests.conftest import Infrastructure
@@ -51,6 +57,24 @@ async def platform(infrastructure: Infrastructure, tmp_path: Path) -> AsyncItera
         await harness.close()
 
 
+@contextlib.asynccontextmanager
+async def gateway_for(harness: IssuerHarness, document_ca: bytes) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a gateway wired as the verifier service wires it: the document-signing CA and the platform CA
+    (which certifies the revocation service's list signer) as X.509 anchors, Token Status Lists fetched over HTTP
+    only under the revocation service's ``/token-status/`` prefix."""
+    assert harness.revocation is not None
+    prefix = f"{harness.revocation.app.base_url}/token-status/"
+    async with httpx.AsyncClient(timeout=10) as fetcher:
+        ports = VerificationPorts(
+            keys=ChainKeyResolver(DidKeyResolver()), status=DictStatusSource(), trust=harness.app_registry(),
+            x509_anchors=(*load_certificates(document_ca), *load_certificates(harness.ca.cert_pem)),
+            token_status=TokenStatusHttpSource(fetcher, PlatformUrls([prefix]), max_age=0.1))
+        gateway = create_gateway_app(Limits())
+        gateway.state.gateway = Gateway(ports)
+        async with RunningServer(gateway) as server, httpx.AsyncClient(base_url=server.url, timeout=120) as http:
+            yield http
+
+
 async def test_an_edc_is_issued_stored_and_verified_with_the_platform_ca(
         platform: tuple[IssuerHarness, bytes]) -> None:
     harness, document_ca = platform
@@ -74,17 +98,14 @@ async def test_an_edc_is_issued_stored_and_verified_with_the_platform_ca(
     assert all(r.issued.edc_jsonld for r in batch)
 
     async def report(anchors: bytes) -> dict[str, Any]:
-        ports = VerificationPorts(keys=ChainKeyResolver(DidKeyResolver()), status=DictStatusSource(),
-                                  trust=harness.app_registry(), x509_anchors=tuple(load_certificates(anchors)))
-        gateway = create_gateway_app(Limits())
-        gateway.state.gateway = Gateway(ports)
-        async with RunningServer(gateway) as server, httpx.AsyncClient(base_url=server.url, timeout=120) as http:
+        async with gateway_for(harness, anchors) as http:
             answer: dict[str, Any] = (await http.post("/v1/verify", json=sealed)).json()
         return answer
 
     trusted = await report(document_ca)
     checks = {c["id"]: (c["status"], c["reason_code"]) for c in trusted["checks"]}
     assert trusted["verdict"] == "valid", trusted["checks"]
+    assert checks["revocation"] == ("valid", "NOT_REVOKED") and checks["suspension"] == ("valid", "NOT_SUSPENDED")
     assert checks["format"] == ("valid", "FORMAT_OK") and checks["issuer_identity"][0] == "valid"
     assert checks["accreditation"] == ("valid", "ACCREDITED") and trusted["micro_credential"]
     other = pki.create_ca("Some other CA").cert_pem
@@ -167,3 +188,63 @@ async def test_a_cohort_is_issued_in_the_edc_format_with_mcred_issue(platform: t
     anchors = tuple(load_certificates(document_ca))
     assert all(verify_jades((out / e["file"]).read_text(), anchors=anchors).trust == "trusted"
                for e in manifest["exported"])
+
+
+async def test_an_edc_suspended_then_revoked_over_grpc_is_reported_so(platform: tuple[IssuerHarness, bytes],
+                                                                      tmp_path: Path) -> None:
+    harness, document_ca = platform
+    assert harness.revocation is not None
+    issuer_id = f"uni-{uuid.uuid4().hex[:8]}"
+    await harness.onboard(AGENCY, {issuer_id: 7})
+    mc = valid_micro_credential()
+    mc.quality_assurance.qa_body.id = "https://qqi.example"
+    stub = harness.issuer_stub(issuer_id, AGENCY)
+    credential = (await stub.IssueCredential(issuer_pb2.IssueCredentialRequest(
+        idempotency_key="edc-status", credential=mc, formats=[issuer_pb2.CREDENTIAL_FORMAT_EDC]))).credential
+    sealed = json.loads(credential.edc_jsonld)
+    reference = read_status_reference(json.loads(sealed["payload"]))
+    assert reference is not None and reference.uri.startswith(harness.revocation.app.base_url + "/token-status/")
+    revoker = harness.revocation.stub(issuer_id, AGENCY, pki.ROLE_ISSUER)
+
+    async with gateway_for(harness, document_ca) as http:
+        async def checks() -> tuple[str, dict[str, tuple[str, str]]]:
+            answer = (await http.post("/v1/verify", json=sealed)).json()
+            return answer["verdict"], {c["id"]: (c["status"], c["reason_code"]) for c in answer["checks"]}
+
+        async def until(wanted: dict[str, tuple[str, str]]) -> str:
+            """The verdict once the gateway reports ``wanted`` (generous deadline: a loaded 2-core CI machine)."""
+            deadline = time.monotonic() + 60
+            while True:
+                verdict, got = await checks()
+                if all(got.get(k) == v for k, v in wanted.items()):
+                    return verdict
+                assert time.monotonic() < deadline, f"still {got} after 60 s, waiting for {wanted}"
+                await asyncio.sleep(0.1)
+
+        assert await until({"revocation": ("valid", "NOT_REVOKED"), "suspension": ("valid", "NOT_SUSPENDED")}) == \
+            "valid"
+        await revoker.SuspendCredential(revocation_pb2.SuspendCredentialRequest(
+            credential_id=credential.credential_id, reason="under investigation"))
+        assert await until({"suspension": ("invalid", "SUSPENDED"), "revocation": ("valid", "NOT_REVOKED")}) == \
+            "invalid"
+        await revoker.ReinstateCredential(revocation_pb2.ReinstateCredentialRequest(
+            credential_id=credential.credential_id, reason="investigation closed"))
+        assert await until({"suspension": ("valid", "NOT_SUSPENDED")}) == "valid"
+        await revoker.RevokeCredential(revocation_pb2.RevokeCredentialRequest(
+            credential_id=credential.credential_id, reason="issued in error"))
+        assert await until({"revocation": ("invalid", "REVOKED")}) == "invalid"
+
+    # mcred verify, online, with the same anchors: it fetches the list the sealed payload names
+    edc, anchors = tmp_path / "revoked.jsonld", tmp_path / "anchors.pem"
+    edc.write_text(credential.edc_jsonld, encoding="utf-8")
+    anchors.write_bytes(document_ca + harness.ca.cert_pem)
+    done = await asyncio.to_thread(CliRunner().invoke, app, ["verify", "--x509-anchors", str(anchors), str(edc)])
+    assert done.exit_code == 1, done.output  # invalid
+    report = json.loads(done.stdout)
+    revocation = next(c for c in report["checks"] if c["id"] == "revocation")
+    assert (revocation["status"], revocation["reason_code"]) == ("invalid", "REVOKED"), report["checks"]
+    # offline it cannot know: never valid
+    done = await asyncio.to_thread(CliRunner().invoke, app, ["verify", "--offline", "--x509-anchors", str(anchors),
+                                                              str(edc)])
+    assert done.exit_code == 3, done.output
+    assert next(c for c in json.loads(done.stdout)["checks"] if c["id"] == "revocation")["status"] == "unknown"

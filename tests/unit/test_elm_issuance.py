@@ -1,7 +1,8 @@
 """Issuing the EDC format (issue 22) with in-memory ports: the sealed EDC travels in the event and the answer,
 its JAdES seal verifies with the document-signing CA as anchor (unknown without it), its payload is the same
-credential (same id) and passes SHACL; a retry answers the same document; the format is refused by name when no
-seal key is available, and a request with it maps to the item."""
+credential (same id) and passes SHACL, naming the credential's own Token Status List entry; a retry answers the
+same document; the format is refused by name when no seal key is available, and a request with it maps to the
+item."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from hypothesis import HealthCheck, given, settings
 
 from microcred.elm.jades import verify_jades
 from microcred.elm.shacl import validate_edc
+from microcred.elm.status import read_status_reference
 from microcred.gen.microcred.v1 import elements_pb2 as pb
-from microcred.gen.microcred.v1 import issuer_pb2
+from microcred.gen.microcred.v1 import issuer_pb2, status_pb2
+from microcred.sdjwt.issue import StatusReference
+from microcred.status.token_status_list import token_status_uri
 from services.issuer.adapters.document_signing import CertifiedDocumentSigning
 from services.issuer.api.grpc import request_item
 from services.issuer.application.issuance import Caller, IssueItem
@@ -47,6 +51,10 @@ async def test_an_edc_is_sealed_beside_the_data_integrity_credential() -> None:
     assert document["id"] == credential.credential_id
     assert document["type"] == ["VerifiableCredential", "EuropeanDigitalCredential"]
     assert validate_edc(document).violations == ()
+    # its status is the credential's own revocation entry, as a Token Status List entry (revocation + suspension)
+    [revocation] = [e for e in credential.status_entries if e.status_purpose == status_pb2.STATUS_PURPOSE_REVOCATION]
+    assert read_status_reference(document) == StatusReference(
+        token_status_uri(revocation.status_list_credential), revocation.status_list_index)
     events = r.published()
     assert [e.edc_jsonld for e in events] == [credential.edc_jsonld, ""]
     [again] = await r.issuance.issue(UNI_A, [IssueItem("row-1", _mc(), edc=True)])

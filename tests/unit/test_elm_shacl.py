@@ -20,6 +20,7 @@ from microcred.elm.shacl import validate_edc
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.jsonld.loader import RemoteContextRefused
 from microcred.model.validation import validate_micro_credential
+from microcred.sdjwt.issue import StatusReference
 from tests.harness.factories import organisation, valid_micro_credential
 
 
@@ -43,9 +44,15 @@ OPTIONAL = ("regions", "prerequisites", "supervision", "grade", "integration", "
 LANGUAGES = ("fr", "de", "es", "it", "pl", "el", "ga")
 
 
-def _render(mc: pb.MicroCredential) -> dict[str, Any]:
+def _render(mc: pb.MicroCredential, status: StatusReference | None = None) -> dict[str, Any]:
     return render_edc(mc, issuer=ISSUER, credential_id="urn:uuid:6b4d1c0e-3a53-4d58-9a55-1b0b5c1e2f10",
-                      issued_at=datetime(2026, 3, 1, 9, 30, tzinfo=UTC))
+                      issued_at=datetime(2026, 3, 1, 9, 30, tzinfo=UTC), status=status)
+
+
+#: The platform's status references: its revocation service's Token Status List of a revocation list, any index.
+STATUSES = st.none() | st.builds(StatusReference, st.sampled_from([
+    "https://status.example/token-status/uni-a-revocation-1", "http://127.0.0.1:8443/token-status/x-7"]),
+    st.integers(0, 1_048_575))
 
 
 @st.composite
@@ -102,10 +109,11 @@ def micro_credentials(draw: st.DrawFn) -> pb.MicroCredential:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(micro_credentials())
-def test_generated_cohort_has_no_shacl_violation(mc: pb.MicroCredential) -> None:
+@given(micro_credentials(), STATUSES)
+def test_generated_cohort_has_no_shacl_violation(mc: pb.MicroCredential, status: StatusReference | None) -> None:
     assert validate_micro_credential(mc, now=datetime(2026, 3, 1, tzinfo=UTC)) == []
-    document = _render(mc)
+    document = _render(mc, status)
+    assert ("credentialStatus" in document) is (status is not None)  # the platform's EDCs name their status
     report = validate_edc(document)
     assert report.violations == ()
     assert report.conforms

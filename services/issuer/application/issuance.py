@@ -21,6 +21,7 @@ the others. For each chunk:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -46,7 +47,7 @@ from microcred.model.errors import INCONSISTENT, INVALID_FORMAT, REQUIRED, Field
 from microcred.pki import ROLE_ISSUER, actor_name
 from microcred.registry.domain import certificate_pinned, current_verification_method
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
-from microcred.sdjwt.issue import IssuerKey, SdJwtChunk, SdJwtJob
+from microcred.sdjwt.issue import IssuerKey, SdJwtChunk, SdJwtJob, StatusReference
 from microcred.status.build import status_entry, xsd_datetime
 from microcred.status.token_status_list import token_status_uri
 from services.issuer.application.edc import seal_edcs
@@ -191,6 +192,21 @@ def _eqf_level(mc: pb.MicroCredential) -> int | None:
 def status_entry_json(entry: status_pb2.StatusEntry) -> dict[str, Any]:
     """The ``credentialStatus`` entry (BitstringStatusListEntry) of a status-pool entry."""
     return status_entry(entry.status_list_credential, entry.status_list_index, _PURPOSE_NAMES[entry.status_purpose])
+
+
+def _edc_statuses(fresh: Mapping[str, int], items: Sequence[IssueItem],
+                  pairs: Sequence[Sequence[status_pb2.StatusEntry]]) -> dict[str, StatusReference]:
+    """The Token Status List entry each EDC names (the SD-JWT VC's: its revocation list's token list, at its
+    revocation index; one 2-bit entry for revocation and suspension). A status list URL not of the service's
+    layout has none, and its EDC is refused (microcred/elm/status.py)."""
+    out = {}
+    for (cid, i), pair in zip(fresh.items(), pairs, strict=True):
+        revocation = [e for e in pair if e.status_purpose == status_pb2.STATUS_PURPOSE_REVOCATION]
+        if items[i].edc and revocation:
+            with contextlib.suppress(ValueError):
+                out[cid] = StatusReference(token_status_uri(revocation[0].status_list_credential),
+                                           revocation[0].status_list_index)
+    return out
 
 
 def deny(reason: str, message: str) -> Refusal:
@@ -429,7 +445,8 @@ class Issuance:
                 outcomes[i] = Refusal(code_pb2.UNAVAILABLE, str(exc))
             return {}
         edcs = {} if seal_key is None else await seal_edcs(
-            seal_key, issuer, {cid: items[i].credential for cid, i in fresh.items() if items[i].edc}, now)
+            seal_key, issuer, {cid: items[i].credential for cid, i in fresh.items() if items[i].edc}, now,
+            _edc_statuses(fresh, items, pairs))
         signed: dict[str, _Ready] = {}
         for (cid, i), pair, salt, (text, sd_jwt, error, sd_error) in zip(fresh.items(), pairs, salts, results,
                                                                           strict=True):
