@@ -25,6 +25,10 @@ Besides the shared Kafka/Redis/HTTP settings the wallet reads:
 * ``MICROCRED_OID4VP_TRUST_ANCHORS_FILE``: PEM file of the CA certificates an OpenID4VP verifier's signed
   (``x509_san_dns``) request object must chain to; unset, only unsigned development requests can be inspected
   (docs/oid4vp.md, "Our wallet as responder").
+* ``MICROCRED_WALLET_TRUSTED_ISSUERS``: the OpenID4VCI Credential Issuer identifiers (JSON list, or comma
+  separated) whose offers the learner can accept; the wallet calls no other issuer (no SSRF through a pasted
+  link). ``https`` only (``http`` to loopback in ``dev``/``test``). Empty: no offer is accepted.
+  ``MICROCRED_WALLET_ISSUER_TLS_CA_FILE``: PEM CA certificates for those issuers' TLS (default: the system's).
 * ``MICROCRED_PATHWAY_PUBLISHER_SCOPE``: the OAuth scope that lets an issuer or agency publish a pathway
   through ``POST /v1/admin/pathways``.
 * ``MICROCRED_WALLET_REDIS_PREFIX``, ``MICROCRED_WALLET_CONSUMER_GROUP``, ``MICROCRED_WALLET_TOPIC_PREFIX``:
@@ -33,10 +37,13 @@ Besides the shared Kafka/Redis/HTTP settings the wallet reads:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
 
 from microcred.settings import HttpServiceSettings
 
@@ -68,12 +75,29 @@ class Settings(HttpServiceSettings):
         default=None, description="PEM CA certificates an imported SD-JWT VC's x5c must chain to (none: refused)")
     oid4vp_trust_anchors_file: Path | None = Field(
         default=None, description="PEM CA certificates an OpenID4VP verifier's x509_san_dns request must chain to")
+    wallet_trusted_issuers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="OpenID4VCI issuers whose offers are accepted (docs/oid4vci.md)")
+    wallet_issuer_tls_ca_file: Path | None = Field(default=None, description="PEM CAs of the issuers' TLS")
     wallet_redis_prefix: str = Field(default="wallet", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     wallet_consumer_group: str = "microcred-wallet"
     wallet_topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,60}$")
 
+    @field_validator("wallet_trusted_issuers", mode="before")
+    @classmethod
+    def _issuer_list(cls, value: Any) -> Any:
+        if isinstance(value, str):  # the environment: a JSON list or comma-separated URLs
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [v.strip() for v in text.split(",") if v.strip()]
+        return value
+
     @model_validator(mode="after")
     def _fail_fast(self) -> Settings:
+        for issuer in self.wallet_trusted_issuers:
+            parts = urlsplit(issuer)
+            loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+            if not parts.hostname or parts.query or parts.fragment or not (
+                    parts.scheme == "https" or (parts.scheme == "http" and loopback and self.is_dev)):
+                raise ValueError(f"MICROCRED_WALLET_TRUSTED_ISSUERS: {issuer!r} is not an https issuer identifier")
         if self.oidc_jwks_url is not None and self.oidc_jwks_file is not None:
             raise ValueError("set only one of MICROCRED_OIDC_JWKS_URL and MICROCRED_OIDC_JWKS_FILE")
         if self.share_default_seconds > self.share_max_seconds:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from redis.asyncio import Redis
 
 from microcred.kafka.publisher import EventPublisher
+from microcred.sdjwt.view import sd_jwt_id
 from services.wallet.adapters.accounts import Accounts
 from services.wallet.adapters.store import CredentialStore, r
 from services.wallet.application.ports import Clock, utc_now
@@ -50,8 +51,11 @@ class Holdings:
         bindings = await self.accounts.bindings(account.account_id)
         indexes = [self.store.email_index(account.email)] if account.email else []
         issued_ids = await self.store.ids_for(account.dids, await self.accounts.email_hashes(account), indexes)
-        imported_ids = await self.accounts.imported_ids(account.account_id) - issued_ids
         issued = await self.store.load(sorted(issued_ids), bindings)
+        # An SD-JWT VC received through an OpenID4VCI offer of our own issuer is also issued over Kafka (same
+        # Issuer-signed JWT): shown once, as the issued one, which follows its status (docs/oid4vci.md).
+        also_issued = {sd_jwt_id(c.sd_jwt_vc) for c in issued if c.sd_jwt_vc}
+        imported_ids = await self.accounts.imported_ids(account.account_id) - issued_ids - also_issued
         imported = await self.accounts.load_imported(account.account_id, sorted(imported_ids), bindings)
         return issued + imported
 

@@ -1,0 +1,83 @@
+"""The wallet's outbound HTTP to OpenID4VCI Credential Issuers (httpx), fenced in:
+
+* only the issuers the operator listed (``MICROCRED_WALLET_TRUSTED_ISSUERS``): every URL is checked against them
+  before it is called, whatever domain code decided before (:func:`services.wallet.domain.offers.trusted_issuer`);
+* no redirects followed (an issuer could otherwise bounce the wallet anywhere);
+* a timeout (connect, read, write, pool: ``TIMEOUT_SECONDS``) and a bound on what is read (``MAX_BODY_BYTES``: the
+  body is streamed and the read stops past the bound, whatever ``Content-Length`` says); JSON parsed with
+  :func:`~microcred.sdjwt.jose.strict_json_loads` (bounded depth, no duplicate names);
+* TLS verified against the system's CAs, or the PEM file ``MICROCRED_WALLET_ISSUER_TLS_CA_FILE`` (a private CA,
+  e.g. the development platform's).
+
+Nothing here logs a URL or a body: offer URIs, codes, tokens and credentials are secrets or personal data.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from microcred.sdjwt.jose import JoseError, strict_json_loads
+from services.wallet.domain.offers import ISSUER_UNAVAILABLE, IssuerReply, OfferError, require_trusted
+
+TIMEOUT_SECONDS = 10.0
+MAX_BODY_BYTES = 512 * 1024
+
+
+class IssuerClient:
+    """HTTP to trusted Credential Issuers (see the module docstring)."""
+
+    def __init__(self, trusted: Sequence[str], *, ca_file: Path | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.trusted = tuple(trusted)
+        verify: ssl.SSLContext | bool = True
+        if ca_file is not None:
+            verify = ssl.create_default_context(cafile=str(ca_file))
+        self._http = httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False, verify=verify,
+                                       transport=transport, trust_env=False,
+                                       headers={"user-agent": "microcred-wallet", "accept": "application/json"})
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def _call(self, method: str, url: str, **kwargs: Any) -> IssuerReply:
+        require_trusted(url, "url", self.trusted)
+        try:
+            async with self._http.stream(method, url, **kwargs) as response:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body.extend(chunk)
+                    if len(body) > MAX_BODY_BYTES:
+                        raise OfferError(ISSUER_UNAVAILABLE, f"the issuer's answer is larger than {MAX_BODY_BYTES} "
+                                                             "bytes")
+                status, kind = response.status_code, response.headers.get("content-type", "")
+        except httpx.HTTPError as exc:
+            raise OfferError(ISSUER_UNAVAILABLE, f"the issuer could not be reached ({type(exc).__name__})") from None
+        parsed: Any = None
+        if "json" in kind and body:
+            try:
+                parsed = strict_json_loads(bytes(body))
+            except (JoseError, ValueError):
+                parsed = None
+        return IssuerReply(status, parsed)
+
+    async def get(self, url: str) -> IssuerReply:
+        """GET a JSON document (offer, metadata)."""
+        return await self._call("GET", url)
+
+    async def post_form(self, url: str, form: Mapping[str, str]) -> IssuerReply:
+        """POST a form (token request)."""
+        return await self._call("POST", url, data=dict(form))
+
+    async def post_json(self, url: str, body: Mapping[str, Any] | None, access_token: str | None = None
+                        ) -> IssuerReply:
+        """POST JSON (nonce, credential, notification), with the access token when given."""
+        headers = {"authorization": f"Bearer {access_token}"} if access_token else {}
+        if body is None:
+            return await self._call("POST", url, headers=headers)
+        return await self._call("POST", url, json=dict(body), headers=headers)

@@ -1,0 +1,73 @@
+"""Words of the wallet app's "Receive a credential" view (OpenID4VCI offers, issue 20), English and Polish: the
+labels, and one plain-language sentence per refusal code of :mod:`services.wallet.domain.offers` (what happened
+and what the learner can do), so an issuer's OAuth error never reaches the learner as jargon.
+
+Merged over the other labels when the page is rendered (:func:`services.wallet.api.web.render_page`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["OFFER_LABELS"]
+
+OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "offer_h": "Receive a credential", "offer_link": "Offer link (openid-credential-offer://)",
+        "offer_link_hint": "Paste the link from the issuer's e-mail or QR code.", "offer_inspect": "See the offer",
+        "offer_from": "Offered by", "offer_what": "Credential", "offer_tx_code": "Transaction code",
+        "offer_tx_hint": "The issuer sent you this code separately (by e-mail or text message).",
+        "offer_accept": "Accept", "offer_cancel": "Not now",
+        "offer_received": "Received: the credential is now in your list.",
+        "offer_pending": "Received: the credential will appear in your list in a moment.",
+        "offer_signin_first": "Sign in to receive the credential you were offered.",
+        "OFFER_LINK_INVALID": "This is not a credential offer link. Copy the whole link from the issuer's message "
+                              "and try again.",
+        "OFFER_ISSUER_NOT_TRUSTED": "This wallet does not accept credentials from this issuer: only issuers the "
+                                    "platform trusts can send credentials here.",
+        "OFFER_UNSUPPORTED": "This offer is for a kind of credential, or uses a way of issuing it, that this wallet "
+                             "cannot receive yet.",
+        "OFFER_GONE": "This offer can no longer be used: it was already accepted, withdrawn by the issuer, or it "
+                      "expired. Ask the issuer for a new one.",
+        "OFFER_TX_CODE_REQUIRED": "Enter the transaction code the issuer sent you.",
+        "OFFER_TX_CODE_FORMAT": "The code does not have the expected form. Check it and try again.",
+        "OFFER_TX_CODE_WRONG": "The issuer did not accept the code you entered. Check it and try again: after "
+                               "several wrong codes the offer is locked. If the offer expired or was already "
+                               "used, ask the issuer for a new one.",
+        "OFFER_ISSUER_REFUSED": "The issuer refused to issue the credential. Try again later, or contact the "
+                                "issuer.",
+        "OFFER_ISSUER_UNAVAILABLE": "The issuer could not be reached. Try again in a few minutes.",
+        "OFFER_ISSUER_ANSWER_INVALID": "The issuer's answer could not be understood. Contact the issuer.",
+        "OFFER_CREDENTIAL_REJECTED": "The credential the issuer sent did not pass the wallet's checks, so it was "
+                                     "not kept. The issuer was told.",
+    },
+    "pl": {
+        "offer_h": "Odbierz poświadczenie", "offer_link": "Link oferty (openid-credential-offer://)",
+        "offer_link_hint": "Wklej link z e-maila lub kodu QR od wystawcy.", "offer_inspect": "Zobacz ofertę",
+        "offer_from": "Oferuje", "offer_what": "Poświadczenie", "offer_tx_code": "Kod transakcji",
+        "offer_tx_hint": "Wystawca wysłał Ci ten kod osobno (e-mailem lub SMS-em).",
+        "offer_accept": "Przyjmij", "offer_cancel": "Nie teraz",
+        "offer_received": "Odebrano: poświadczenie jest już na Twojej liście.",
+        "offer_pending": "Odebrano: poświadczenie za chwilę pojawi się na Twojej liście.",
+        "offer_signin_first": "Zaloguj się, aby odebrać zaoferowane Ci poświadczenie.",
+        "OFFER_LINK_INVALID": "To nie jest link oferty poświadczenia. Skopiuj cały link z wiadomości od wystawcy "
+                              "i spróbuj ponownie.",
+        "OFFER_ISSUER_NOT_TRUSTED": "Ten portfel nie przyjmuje poświadczeń od tego wystawcy: przesyłać je tutaj "
+                                    "mogą tylko wystawcy zaufani przez platformę.",
+        "OFFER_UNSUPPORTED": "Ta oferta dotyczy rodzaju poświadczenia lub sposobu jego wydania, których ten portfel "
+                             "jeszcze nie obsługuje.",
+        "OFFER_GONE": "Tej oferty nie można już użyć: została już przyjęta, wycofana przez wystawcę albo wygasła. "
+                      "Poproś wystawcę o nową.",
+        "OFFER_TX_CODE_REQUIRED": "Wpisz kod transakcji, który wysłał Ci wystawca.",
+        "OFFER_TX_CODE_FORMAT": "Kod nie ma oczekiwanej postaci. Sprawdź go i spróbuj ponownie.",
+        "OFFER_TX_CODE_WRONG": "Wystawca nie przyjął wpisanego kodu. Sprawdź go i spróbuj ponownie: po kilku "
+                               "błędnych kodach oferta zostaje zablokowana. Jeśli oferta wygasła lub została już "
+                               "wykorzystana, poproś wystawcę o nową.",
+        "OFFER_ISSUER_REFUSED": "Wystawca odmówił wydania poświadczenia. Spróbuj później albo skontaktuj się z "
+                                "wystawcą.",
+        "OFFER_ISSUER_UNAVAILABLE": "Nie udało się połączyć z wystawcą. Spróbuj ponownie za kilka minut.",
+        "OFFER_ISSUER_ANSWER_INVALID": "Nie udało się zrozumieć odpowiedzi wystawcy. Skontaktuj się z wystawcą.",
+        "OFFER_CREDENTIAL_REJECTED": "Poświadczenie przesłane przez wystawcę nie przeszło kontroli portfela, więc "
+                                     "nie zostało zachowane. Wystawca został o tym powiadomiony.",
+    },
+}

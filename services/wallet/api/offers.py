@@ -1,0 +1,96 @@
+"""Our wallet as an OpenID4VCI 1.0 client (issue 20): the learner accepts a credential offer.
+
+* ``POST /v1/credential-offers/inspect`` ``{offer}``: the offer (an ``openid-credential-offer://`` link, or any
+  URL with ``credential_offer_uri``/``credential_offer``) read from a trusted issuer, with its metadata: who
+  offers (identifier and display name in ``lang``), what (each offered configuration, named, and whether this
+  wallet can hold it), and the transaction code it asks for (length, input mode, the issuer's description).
+* ``POST /v1/credential-offers/accept`` ``{offer, tx_code?}``: redeems it and keeps the SD-JWT VC
+  (:class:`~services.wallet.application.offers.CredentialOffers`); answers the credentials now listed.
+
+A refusal is 422 problem+json whose ``code`` is one of :mod:`services.wallet.domain.offers`'s (the page words
+it in the learner's language); an issuer that cannot be reached is 503 ``OFFER_ISSUER_UNAVAILABLE``. The offer,
+its code and the credential are never logged.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from pydantic import BaseModel, Field
+
+from services.wallet.adapters.oid4vci_client import IssuerClient
+from services.wallet.api.deps import Learner, Session
+from services.wallet.api.i18n import pick_language
+from services.wallet.application.offers import CredentialOffers
+from services.wallet.domain.errors import Unavailable, Unprocessable
+from services.wallet.domain.offers import ISSUER_UNAVAILABLE, MAX_LINK_CHARS, OfferError, display_name
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/credential-offers", tags=["credential offers"])
+
+
+class OfferBody(BaseModel):
+    """A credential offer link (from the issuer's e-mail or QR code)."""
+
+    offer: str = Field(min_length=1, max_length=MAX_LINK_CHARS)
+
+
+class AcceptBody(OfferBody):
+    """The offer and the transaction code the issuer sent separately, when it asks for one."""
+
+    tx_code: str | None = Field(default=None, max_length=64)
+
+
+def _offers(session: Session) -> tuple[CredentialOffers, IssuerClient]:
+    settings, ctx = session.ctx.settings, session.ctx
+    client = IssuerClient(settings.wallet_trusted_issuers, ca_file=settings.wallet_issuer_tls_ca_file)
+    return CredentialOffers(settings.wallet_trusted_issuers, client, ctx.keys, ctx.verifier, ctx.accounts,
+                            ctx.holdings, ctx.clock), client
+
+
+def _problem(exc: OfferError) -> Exception:
+    if exc.code == ISSUER_UNAVAILABLE:
+        return Unavailable(exc.detail, code=exc.code)
+    return Unprocessable(exc.detail, code=exc.code)
+
+
+@router.post("/inspect", summary="Who offers which credential, and whether a code is needed")
+async def inspect(session: Learner, body: OfferBody, lang: Annotated[str | None, Query(max_length=35)] = None,
+                  accept_language: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    """Read and check the offer and its issuer's metadata (only trusted issuers are contacted)."""
+    chosen = pick_language(lang, accept_language)
+    offers, client = _offers(session)
+    try:
+        seen = await offers.inspect(body.offer)
+    except OfferError as exc:
+        raise _problem(exc) from None
+    finally:
+        await client.aclose()
+    metadata = seen.metadata
+    return {
+        "credential_issuer": metadata.credential_issuer,
+        "issuer_name": display_name(metadata.display, chosen) or metadata.credential_issuer,
+        "credentials": [{"configuration_id": cid,
+                         "name": display_name(metadata.configurations[cid].display, chosen)
+                         if cid in metadata.configurations else None,
+                         "format": metadata.configurations[cid].format if cid in metadata.configurations else None,
+                         "supported": cid == seen.configuration.configuration_id}
+                        for cid in seen.offer.configuration_ids],
+        "tx_code": None if seen.offer.tx_code is None else seen.offer.tx_code.to_json(),
+    }
+
+
+@router.post("/accept", summary="Redeem the offer and keep the credential")
+async def accept(session: Learner, body: AcceptBody) -> dict[str, Any]:
+    """Token, nonce, key proof by the learner's P-256 holder key, credential, verification, notification."""
+    offers, client = _offers(session)
+    try:
+        received = await offers.accept(session.account, body.offer, body.tx_code)
+    except OfferError as exc:
+        raise _problem(exc) from None
+    finally:
+        await client.aclose()
+    return {"credentials": [c.meta_json() for c in received.credentials], "pending": received.pending,
+            "notified": received.notified}

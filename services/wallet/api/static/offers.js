@@ -1,0 +1,106 @@
+// "Receive a credential" (OpenID4VCI offers, docs/oid4vci.md "Our wallet as an OpenID4VCI client"): the learner pastes
+// an offer link, or opens the wallet's own link /?credential_offer_uri=... (what an issuer's QR code can point to);
+// the wallet API reads the offer from a trusted issuer and says who offers what; the learner enters the transaction
+// code when one is asked for and accepts; the credential then joins the list. Refusals come back as codes that are
+// shown as plain sentences in the page's language (labels from api/offer_text.py). Plain DOM, textContent only.
+"use strict";
+(function () {
+  const L = Object.assign(JSON.parse(document.getElementById("labels").textContent),
+    JSON.parse(document.getElementById("app-labels").textContent));
+  const TOKEN_KEY = "microcred.wallet.token";  // as wallet.js
+  const $ = (id) => document.getElementById(id);
+  const t = (key) => L[key] || key;
+  let offer = "";
+
+  // The wallet API's answer, or an Error whose message is the plain-language text of the refusal's code.
+  async function post(path, body) {
+    const response = await fetch(path + "?lang=" + document.documentElement.lang, {
+      method: "POST", body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", Authorization: "Bearer " + sessionStorage.getItem(TOKEN_KEY) },
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { /* not JSON */ }
+    if (!response.ok) {
+      const code = data.code || "";
+      throw new Error(L[code] ? L[code] : t("error") + " " + (data.detail || response.statusText));
+    }
+    return data;
+  }
+
+  function fail(message) {
+    $("offer-error").textContent = message;
+    $("offer-error").hidden = false;
+  }
+
+  function clear() {
+    $("offer-error").textContent = ""; $("offer-error").hidden = true;
+    $("offer-outcome").textContent = "";
+  }
+
+  async function inspect(event) {
+    if (event) event.preventDefault();
+    offer = $("offer-link").value.trim();
+    clear();
+    $("offer-review").hidden = true;
+    try {
+      const seen = await post("v1/credential-offers/inspect", { offer: offer });
+      $("offer-issuer").textContent = seen.issuer_name;
+      $("offer-issuer").title = seen.credential_issuer;
+      const wanted = seen.credentials.find((c) => c.supported) || seen.credentials[0];
+      $("offer-what").textContent = (wanted && (wanted.name || wanted.configuration_id)) || "";
+      $("offer-tx").hidden = !seen.tx_code;
+      const input = $("offer-tx-code");
+      input.value = "";
+      input.required = Boolean(seen.tx_code);
+      if (seen.tx_code) {
+        input.inputMode = seen.tx_code.input_mode === "numeric" ? "numeric" : "text";
+        if (seen.tx_code.length) input.maxLength = seen.tx_code.length;
+        $("offer-tx-hint").textContent = seen.tx_code.description || t("offer_tx_hint");
+      }
+      $("offer-review").hidden = false;
+      (seen.tx_code ? input : $("offer-accept")).focus();
+    } catch (e) { fail(e.message); }
+  }
+
+  async function accept(event) {
+    event.preventDefault();
+    clear();
+    const body = { offer: offer };
+    if (!$("offer-tx").hidden) body.tx_code = $("offer-tx-code").value.trim();
+    $("offer-accept").disabled = true;
+    try {
+      const got = await post("v1/credential-offers/accept", body);
+      $("offer-review").hidden = true;
+      $("offer-link").value = "";
+      $("offer-outcome").textContent = t(got.credentials.length ? "offer_received" : "offer_pending");
+      if (location.search.includes("credential_offer")) history.replaceState(null, "", location.pathname + location.hash);
+      document.dispatchEvent(new Event("microcred:refresh"));  // wallet.js reloads the list
+    } catch (e) {
+      fail(e.message);
+      if (!$("offer-tx").hidden) $("offer-tx-code").focus();
+    } finally { $("offer-accept").disabled = false; }
+  }
+
+  // The wallet's own offer link: /?credential_offer_uri=... (or credential_offer=...) fills the form.
+  function fromAddress() {
+    const query = new URLSearchParams(location.search);
+    if (!query.has("credential_offer_uri") && !query.has("credential_offer")) return "";
+    const carried = new URLSearchParams();
+    for (const name of ["credential_offer_uri", "credential_offer"]) if (query.has(name)) carried.set(name, query.get(name));
+    return "openid-credential-offer://?" + carried.toString();
+  }
+
+  function signedIn() {
+    const link = fromAddress();
+    if (link && !offer) { $("offer-link").value = link; inspect(); }
+  }
+
+  // Registered now, before any DOMContentLoaded handler: wallet.js announces a sign-in from its own.
+  document.addEventListener("microcred:signed-in", signedIn);
+  document.addEventListener("DOMContentLoaded", () => {
+    $("offer-form").addEventListener("submit", inspect);
+    $("offer-review").addEventListener("submit", accept);
+    $("offer-cancel").addEventListener("click", () => { $("offer-review").hidden = true; clear(); offer = ""; });
+    if (fromAddress() && !sessionStorage.getItem(TOKEN_KEY)) $("status").textContent = t("offer_signin_first");
+  });
+})();

@@ -1,0 +1,225 @@
+"""Receiving a credential through an OpenID4VCI offer (issue 20): the order of the calls, over ports.
+
+:meth:`CredentialOffers.inspect` fetches the offer (by reference) and the issuer's two metadata documents and
+says who offers what; :meth:`CredentialOffers.accept` does the same again (nothing is kept between the two
+calls: the offer is the state) and redeems it: token (pre-authorized code, ``tx_code``), nonce, a key proof
+signed with the learner's custodial P-256 holder key, credential request; then it verifies the SD-JWT VC it
+received (as an import is verified, and bound to the key it proved), keeps it in the learner's wallet and
+notifies the issuer (``credential_accepted``, or ``credential_failure`` when the wallet refused it).
+
+The same credential may also reach the wallet over Kafka: when the Credential Issuer is this platform's issuer,
+its ``CredentialIssued`` carries the SD-JWT VC too and is filed under the learner's identifiers. The wallet
+shows it once (:class:`~services.wallet.adapters.holdings.Holdings` hides a received copy once the issued one
+is there; docs/oid4vci.md, "Our wallet as an OpenID4VCI client").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+
+from microcred.sdjwt.core import SdJwtError
+from microcred.sdjwt.jose import JoseError
+from microcred.sdjwt.view import enveloped, sd_jwt_id
+from services.wallet.application.ports import (
+    AccountStore,
+    Clock,
+    CredentialVerifier,
+    HolderKeyStore,
+    HoldingsReader,
+)
+from services.wallet.domain.accounts import Account
+from services.wallet.domain.credentials import HeldCredential
+from services.wallet.domain.offers import (
+    CREDENTIAL_REJECTED,
+    ISSUER_NOT_TRUSTED,
+    Configuration,
+    CredentialOffer,
+    IssuerMetadata,
+    IssuerReply,
+    OfferError,
+    access_token,
+    c_nonce,
+    check_tx_code,
+    chosen_configuration,
+    credential_request,
+    issued_credentials,
+    issuer_error,
+    key_proof,
+    normalize_issuer,
+    notification,
+    parse_issuer_metadata,
+    parse_offer,
+    parse_offer_link,
+    require_trusted,
+    token_endpoint,
+    token_form,
+    well_known,
+)
+from services.wallet.domain.presentations_oid4vp import parse_holding, same_key
+
+
+class IssuerPort(Protocol):
+    """HTTP to trusted Credential Issuers (:class:`~services.wallet.adapters.oid4vci_client.IssuerClient`)."""
+
+    async def get(self, url: str) -> IssuerReply:
+        """GET a JSON document."""
+        ...
+
+    async def post_form(self, url: str, form: Mapping[str, str]) -> IssuerReply:
+        """POST a form."""
+        ...
+
+    async def post_json(self, url: str, body: Mapping[str, Any] | None, access_token: str | None = None
+                        ) -> IssuerReply:
+        """POST JSON with an optional bearer token."""
+        ...
+
+
+@dataclass(frozen=True)
+class Inspected:
+    """An offer read and checked: what is offered, by whom, and where to redeem it."""
+
+    offer: CredentialOffer
+    metadata: IssuerMetadata
+    configuration: Configuration
+    token_endpoint: str
+
+
+@dataclass(frozen=True)
+class Received:
+    """The outcome of an accepted offer: the credentials now in the wallet, and whether the issuer was told."""
+
+    credentials: tuple[HeldCredential, ...]
+    notified: bool
+    pending: int = 0  # kept (durable on Kafka) but not in the read model yet: listed moments later
+
+
+def held_copy(held: Sequence[HeldCredential], received_id: str) -> HeldCredential | None:
+    """The credential in ``held`` that is the SD-JWT VC ``received_id`` names: received before, or issued with it
+    (the same Issuer-signed JWT)."""
+    for credential in held:
+        if credential.credential_id == received_id or (
+                credential.sd_jwt_vc is not None and sd_jwt_id(credential.sd_jwt_vc) == received_id):
+            return credential
+    return None
+
+
+class CredentialOffers:
+    """The learner's side of the pre-authorized code flow (module docstring)."""
+
+    def __init__(self, trusted: Sequence[str], issuers: IssuerPort, keys: HolderKeyStore,
+                 verifier: CredentialVerifier, accounts: AccountStore, holdings: HoldingsReader,
+                 clock: Clock) -> None:
+        self.trusted = tuple(normalize_issuer(t) for t in trusted)
+        self.issuers, self.keys, self.verifier = issuers, keys, verifier
+        self.accounts, self.holdings, self.clock = accounts, holdings, clock
+
+    async def _json(self, stage: str, reply: IssuerReply) -> Any:
+        if reply.status != 200:
+            raise issuer_error(stage, reply.status, reply.body)
+        return reply.body
+
+    async def inspect(self, link: str) -> Inspected:
+        """Read and check the offer behind ``link`` and its issuer's metadata."""
+        if not self.trusted:
+            raise OfferError(ISSUER_NOT_TRUSTED, "this wallet trusts no credential issuer "
+                                                 "(MICROCRED_WALLET_TRUSTED_ISSUERS is empty)")
+        parsed = parse_offer_link(link)
+        if parsed.offer_uri is not None:
+            uri = require_trusted(parsed.offer_uri, "link.credential_offer_uri", self.trusted)
+            offer = parse_offer(await self._json("offer", await self.issuers.get(uri)))
+        else:
+            assert parsed.offer is not None
+            offer = parse_offer(parsed.offer)
+        if offer.credential_issuer not in self.trusted:  # identifiers compare exactly (§12.2.1)
+            raise OfferError(ISSUER_NOT_TRUSTED, f"credential_offer.credential_issuer: "
+                                                 f"{offer.credential_issuer[:200]!r} is not trusted by this wallet")
+        issuer = offer.credential_issuer
+        metadata = parse_issuer_metadata(await self._json(
+            "metadata", await self.issuers.get(well_known(issuer, "openid-credential-issuer"))), issuer)
+        configuration = chosen_configuration(offer, metadata)
+        token = token_endpoint(await self._json(
+            "metadata", await self.issuers.get(well_known(issuer, "oauth-authorization-server"))), issuer)
+        return Inspected(offer, metadata, configuration, token)
+
+    async def accept(self, account: Account, link: str, tx_code: str | None) -> Received:
+        """Redeem the offer behind ``link`` with ``tx_code`` and keep what it gives (module docstring)."""
+        seen = await self.inspect(link)
+        code = check_tx_code(seen.offer, tx_code)
+        key = await self._proof_key(account)
+        metadata = seen.metadata
+        reply = await self.issuers.post_form(seen.token_endpoint, token_form(seen.offer, code))
+        if reply.status != 200:
+            raise issuer_error("token", reply.status, reply.body, tx_code_sent=code is not None)
+        token, _ = access_token(reply.body)
+        nonce = None
+        if metadata.nonce_endpoint is not None:
+            nonce = c_nonce(await self._json("nonce", await self.issuers.post_json(metadata.nonce_endpoint, None)))
+        proof = key_proof(key, metadata.credential_issuer, nonce, int(self.clock().timestamp()))
+        issued = issued_credentials(await self._json("credential", await self.issuers.post_json(
+            metadata.credential_endpoint, credential_request(seen.configuration.configuration_id, proof), token)))
+        kept: list[HeldCredential | None] = []
+        accepted = False
+        try:
+            for compact in issued.credentials:
+                kept.append(await self._keep(account, compact, key, metadata.credential_issuer))
+            accepted = True
+        finally:
+            notified = await self._notify(metadata, issued.notification_id, token, accepted)
+        listed = tuple(c for c in kept if c is not None)
+        return Received(listed, notified, len(kept) - len(listed))
+
+    async def _proof_key(self, account: Account) -> EllipticCurvePrivateKey:
+        """The learner's first P-256 holder key (SD-JWT VCs are bound with ES256 under HAIP); one is made when
+        the learner has none yet."""
+        aid = account.account_id
+        for held in await self.keys.for_account(aid):
+            key = await self.keys.jose_key(aid, held.did)
+            if isinstance(key, EllipticCurvePrivateKey):
+                return key
+        made = await self.keys.create(aid, "ES256")
+        key = await self.keys.jose_key(aid, made.did)
+        assert isinstance(key, EllipticCurvePrivateKey)
+        return key
+
+    async def _keep(self, account: Account, compact: str, key: EllipticCurvePrivateKey, issuer: str
+                    ) -> HeldCredential | None:
+        """Verify the SD-JWT VC (as an import is), check it is bound to ``key``, and keep it (once); None when
+        it is kept but the read model does not list it yet."""
+        document = enveloped(compact)
+        received_id = sd_jwt_id(document)
+        if received_id is None:
+            raise OfferError(CREDENTIAL_REJECTED, "credential: not an SD-JWT VC")
+        try:
+            holding = parse_holding(received_id, compact)
+        except (SdJwtError, JoseError, ValueError):
+            raise OfferError(CREDENTIAL_REJECTED, "credential: not a readable SD-JWT VC") from None
+        if not same_key(holding.cnf_jwk, key):
+            raise OfferError(CREDENTIAL_REJECTED, "credential: not bound (cnf) to the key the wallet proved")
+        verdict = await self.verifier.verify(document, self.clock())
+        if not verdict.accepted:
+            raise OfferError(CREDENTIAL_REJECTED, f"credential: {verdict.code}: {verdict.message}")
+        existing = held_copy(await self.holdings.of(account), received_id)
+        if existing is not None:
+            return existing
+        check = {"verdict": verdict.code, "unknown_checks": list(verdict.unknown_checks),
+                 "checked_at": self.clock().isoformat(), "received_from": issuer, "received_by": "openid4vci"}
+        await self.accounts.add_imported(account.account_id, document, check)  # the projection files it
+        # None: the projection is behind; the change is durable on Kafka and appears moments later
+        return held_copy(await self.holdings.of(account), received_id)
+
+    async def _notify(self, metadata: IssuerMetadata, notification_id: str | None, token: str,
+                      accepted: bool) -> bool:
+        """Tell the issuer (§11); a failure to notify does not undo what the wallet kept."""
+        if notification_id is None or metadata.notification_endpoint is None:
+            return False
+        try:
+            reply = await self.issuers.post_json(metadata.notification_endpoint,
+                                                 notification(notification_id, accepted), token)
+        except OfferError:
+            return False
+        return reply.status in (200, 204)

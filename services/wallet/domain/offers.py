@@ -1,0 +1,420 @@
+"""Our wallet as an OpenID4VCI 1.0 client (issue 20): credential offers, issuer metadata and the requests of the
+pre-authorized code flow, read and built without I/O (the HTTP is :mod:`services.wallet.adapters.oid4vci_client`,
+the order of the calls :mod:`services.wallet.application.offers`).
+
+Written from the specification (OpenID4VCI 1.0 §4.1 offer, §6 token, §7 nonce, §8 credential, §11 notification,
+§12.2 metadata, Appendix F.1 ``jwt`` key proof; RFC 8414 for the authorization server metadata), not from our
+issuer's code: the wallet must take offers from any conformant issuer it is told to trust.
+
+**Trust (no SSRF).** The wallet calls only Credential Issuers the operator listed
+(``MICROCRED_WALLET_TRUSTED_ISSUERS``): a pasted link can make it fetch nothing else. :func:`trusted_issuer`
+says which listed issuer a URL belongs to (same scheme, host and port, and a path under the issuer's path);
+the offer's ``credential_issuer`` must be a listed identifier exactly, and every endpoint the metadata names must
+be on that issuer's origin.
+
+Every refusal is an :class:`OfferError` whose ``code`` the wallet page turns into plain language (English and
+Polish, :mod:`services.wallet.api.offer_text`); the ``detail`` says what exactly, for a developer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from microcred.sdjwt.jose import PrivateKey, algorithm_for_key, public_jwk, sign_jws
+
+PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+PROOF_TYPE = "openid4vci-proof+jwt"
+SD_JWT_FORMATS = frozenset({"dc+sd-jwt", "vc+sd-jwt"})  # vc+sd-jwt: the name before SD-JWT VC draft 06
+MAX_LINK_CHARS = 8192
+MAX_TX_CODE_CHARS = 64
+MAX_CONFIGURATIONS = 16
+
+# Codes the page explains in plain language (api/offer_text.py has one text per code and language).
+LINK_INVALID = "OFFER_LINK_INVALID"
+ISSUER_NOT_TRUSTED = "OFFER_ISSUER_NOT_TRUSTED"
+UNSUPPORTED = "OFFER_UNSUPPORTED"
+GONE = "OFFER_GONE"
+TX_CODE_REQUIRED = "OFFER_TX_CODE_REQUIRED"
+TX_CODE_WRONG = "OFFER_TX_CODE_WRONG"
+TX_CODE_FORMAT = "OFFER_TX_CODE_FORMAT"
+ISSUER_REFUSED = "OFFER_ISSUER_REFUSED"
+ISSUER_UNAVAILABLE = "OFFER_ISSUER_UNAVAILABLE"
+ISSUER_ANSWER_INVALID = "OFFER_ISSUER_ANSWER_INVALID"
+CREDENTIAL_REJECTED = "OFFER_CREDENTIAL_REJECTED"
+
+
+class OfferError(ValueError):
+    """A refused offer or a failed redemption: ``code`` for the learner, ``detail`` for a developer."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code, self.detail = code, detail
+
+
+@dataclass(frozen=True)
+class IssuerReply:
+    """An issuer's answer as the HTTP adapter read it: status and JSON body (None when the body is not JSON)."""
+
+    status: int
+    body: Any
+
+
+# ------------------------------------------------------------------------------------------------- the link
+
+
+@dataclass(frozen=True)
+class OfferLink:
+    """What a link carries: the offer by reference (``credential_offer_uri``) or by value (``credential_offer``)."""
+
+    offer_uri: str | None = None
+    offer: Mapping[str, Any] | None = None
+
+
+def parse_offer_link(text: str) -> OfferLink:
+    """An ``openid-credential-offer://?...`` link (§4.1), or any URL with the same query parameters (our wallet's
+    own ``/?credential_offer_uri=...`` link, an issuer's ``https`` link): exactly one of ``credential_offer`` and
+    ``credential_offer_uri``."""
+    text = text.strip()
+    if not text or len(text) > MAX_LINK_CHARS:
+        raise OfferError(LINK_INVALID, f"link: empty or longer than {MAX_LINK_CHARS} characters")
+    query = parse_qs(urlsplit(text).query, keep_blank_values=True, max_num_fields=20)
+    by_value, by_reference = query.get("credential_offer", []), query.get("credential_offer_uri", [])
+    if len(by_value) + len(by_reference) != 1:
+        raise OfferError(LINK_INVALID, "link: exactly one credential_offer or credential_offer_uri is needed")
+    if by_reference:
+        return OfferLink(offer_uri=by_reference[0])
+    try:
+        offer = json.loads(by_value[0])
+    except ValueError:
+        raise OfferError(LINK_INVALID, "link: credential_offer is not JSON") from None
+    if not isinstance(offer, dict):
+        raise OfferError(LINK_INVALID, "link: credential_offer is not a JSON object")
+    return OfferLink(offer=offer)
+
+
+# ------------------------------------------------------------------------------------------------ the trust
+
+
+def normalize_issuer(url: str) -> str:
+    """A Credential Issuer identifier without a trailing slash (identifiers are compared as strings, §12.2.1)."""
+    return url.rstrip("/")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port if port is not None else default
+
+
+def trusted_issuer(url: str, trusted: Sequence[str]) -> str | None:
+    """The listed issuer ``url`` belongs to (same origin, path at or under the issuer's path), else None. A URL
+    with user information, a fragment or no host never belongs to one."""
+    parts = urlsplit(url)
+    if not parts.hostname or parts.username or parts.password or parts.fragment or "\\" in url:
+        return None
+    for issuer in trusted:
+        base = urlsplit(issuer)
+        path = base.path.rstrip("/")
+        if _origin(url) == _origin(issuer) and (parts.path == path or parts.path.startswith(path + "/")):
+            return normalize_issuer(issuer)
+    return None
+
+
+def require_trusted(url: str, field: str, trusted: Sequence[str]) -> str:
+    """``url`` if it belongs to a listed issuer, else ``OFFER_ISSUER_NOT_TRUSTED`` naming ``field``."""
+    if not isinstance(url, str) or trusted_issuer(url, trusted) is None:
+        raise OfferError(ISSUER_NOT_TRUSTED, f"{field}: {str(url)[:200]!r} is not one of this wallet's trusted "
+                                             "credential issuers")
+    return url
+
+
+def same_origin(url: str, issuer: str) -> bool:
+    """Whether ``url`` is on the issuer's origin (where its endpoints must be)."""
+    return bool(urlsplit(url).hostname) and _origin(url) == _origin(issuer) and not urlsplit(url).username
+
+
+def well_known(issuer: str, name: str) -> str:
+    """``/.well-known/{name}`` inserted between the host and the issuer's path (§12.2.2, RFC 8414 §3.1)."""
+    parts = urlsplit(issuer)
+    path = parts.path.rstrip("/")
+    return f"{parts.scheme}://{parts.netloc}/.well-known/{name}{path}"
+
+
+# ------------------------------------------------------------------------------------------------ the offer
+
+
+@dataclass(frozen=True)
+class TxCode:
+    """The transaction code the issuer sent the learner another way (§4.1.1 ``tx_code``)."""
+
+    length: int | None = None
+    input_mode: str = "numeric"
+    description: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """For the page."""
+        return {"length": self.length, "input_mode": self.input_mode, "description": self.description}
+
+
+@dataclass(frozen=True)
+class CredentialOffer:
+    """A Credential Offer with a pre-authorized code (the only grant this wallet redeems)."""
+
+    credential_issuer: str
+    configuration_ids: tuple[str, ...]
+    pre_authorized_code: str
+    tx_code: TxCode | None
+
+
+def _string(value: Any, field: str, limit: int = 2048) -> str:
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise OfferError(LINK_INVALID, f"{field}: a non-empty string of at most {limit} characters is needed")
+    return value
+
+
+def parse_offer(offer: Mapping[str, Any]) -> CredentialOffer:
+    """The Credential Offer object (§4.1.1); an offer without a pre-authorized code is ``OFFER_UNSUPPORTED``
+    (the authorization code flow needs the learner to sign in at the issuer: not built)."""
+    if not isinstance(offer, Mapping):
+        raise OfferError(LINK_INVALID, "credential_offer: not a JSON object")
+    issuer = _string(offer.get("credential_issuer"), "credential_offer.credential_issuer")
+    ids = offer.get("credential_configuration_ids")
+    if not isinstance(ids, list) or not ids or len(ids) > MAX_CONFIGURATIONS:
+        raise OfferError(LINK_INVALID, "credential_offer.credential_configuration_ids: a non-empty list is needed")
+    configuration_ids = tuple(_string(i, "credential_offer.credential_configuration_ids[]", 256) for i in ids)
+    grants = offer.get("grants")
+    grant = grants.get(PRE_AUTHORIZED_GRANT) if isinstance(grants, Mapping) else None
+    if not isinstance(grant, Mapping):
+        raise OfferError(UNSUPPORTED, "credential_offer.grants: no pre-authorized code (only that grant is "
+                                      "supported by this wallet)")
+    code = _string(grant.get("pre-authorized_code"), "credential_offer.grants.pre-authorized_code", 4096)
+    raw = grant.get("tx_code")
+    tx_code = None
+    if raw is not None:
+        if not isinstance(raw, Mapping):
+            raise OfferError(LINK_INVALID, "credential_offer.grants.tx_code: not an object")
+        length, mode, description = raw.get("length"), raw.get("input_mode", "numeric"), raw.get("description")
+        if length is not None and (not isinstance(length, int) or isinstance(length, bool)
+                                   or not 1 <= length <= MAX_TX_CODE_CHARS):
+            raise OfferError(LINK_INVALID, "credential_offer.grants.tx_code.length: not a small positive integer")
+        if mode not in ("numeric", "text"):
+            raise OfferError(LINK_INVALID, "credential_offer.grants.tx_code.input_mode: numeric or text")
+        tx_code = TxCode(length, mode, description[:300] if isinstance(description, str) else None)
+    return CredentialOffer(normalize_issuer(issuer), configuration_ids, code, tx_code)
+
+
+def check_tx_code(offer: CredentialOffer, tx_code: str | None) -> str | None:
+    """The code to send: None when the offer asks for none; ``OFFER_TX_CODE_REQUIRED`` when it asks for one and
+    none (or one of the wrong shape: the length or the digits the offer announced) was given."""
+    if offer.tx_code is None:
+        return None
+    code = (tx_code or "").strip()
+    wanted = offer.tx_code
+    if not code or len(code) > MAX_TX_CODE_CHARS:
+        raise OfferError(TX_CODE_REQUIRED, "tx_code: the issuer asks for the code it sent you")
+    numeric = wanted.input_mode != "numeric" or (code.isascii() and code.isdigit())
+    if not numeric or (wanted.length is not None and len(code) != wanted.length):
+        raise OfferError(TX_CODE_FORMAT, f"tx_code: {wanted.length or 'some'} "
+                                         f"{'digits' if wanted.input_mode == 'numeric' else 'characters'} expected")
+    return code
+
+
+# --------------------------------------------------------------------------------------------- the metadata
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One offered credential configuration, as the metadata describes it."""
+
+    configuration_id: str
+    format: str
+    display: tuple[Mapping[str, Any], ...]
+
+    @property
+    def supported(self) -> bool:
+        """Whether this wallet can hold it (SD-JWT VC only, bound to a ``jwk`` by a ``jwt`` proof)."""
+        return self.format in SD_JWT_FORMATS
+
+
+@dataclass(frozen=True)
+class IssuerMetadata:
+    """The Credential Issuer metadata this wallet uses (§12.2.4)."""
+
+    credential_issuer: str
+    credential_endpoint: str
+    nonce_endpoint: str | None
+    notification_endpoint: str | None
+    authorization_server: str
+    display: tuple[Mapping[str, Any], ...]
+    configurations: Mapping[str, Configuration]
+
+
+def _displays(value: Any) -> tuple[Mapping[str, Any], ...]:
+    return tuple(d for d in value if isinstance(d, Mapping))[:32] if isinstance(value, list) else ()
+
+
+def _endpoint(metadata: Mapping[str, Any], name: str, issuer: str, required: bool) -> str | None:
+    value = metadata.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not same_origin(value, issuer):
+        raise OfferError(ISSUER_ANSWER_INVALID, f"metadata.{name}: missing or not on the issuer's own origin")
+    return value
+
+
+def parse_issuer_metadata(metadata: Any, issuer: str) -> IssuerMetadata:
+    """The metadata of ``issuer``; its ``credential_issuer`` must be ``issuer`` (§12.2.4) and its endpoints on
+    the issuer's origin (the wallet calls nothing else)."""
+    if not isinstance(metadata, Mapping):
+        raise OfferError(ISSUER_ANSWER_INVALID, "metadata: not a JSON object")
+    if normalize_issuer(str(metadata.get("credential_issuer", ""))) != issuer:
+        raise OfferError(ISSUER_ANSWER_INVALID, "metadata.credential_issuer: not the offer's credential issuer")
+    servers = metadata.get("authorization_servers")
+    server = issuer
+    if isinstance(servers, list) and servers and not all(
+            isinstance(s, str) and normalize_issuer(s) == issuer for s in servers):
+        raise OfferError(UNSUPPORTED, "metadata.authorization_servers: another authorization server than the "
+                                      "credential issuer (not supported by this wallet)")
+    configurations: dict[str, Configuration] = {}
+    raw = metadata.get("credential_configurations_supported")
+    if isinstance(raw, Mapping):
+        for cid, value in list(raw.items())[:64]:
+            if isinstance(cid, str) and isinstance(value, Mapping):
+                inner = value.get("credential_metadata")
+                display = inner.get("display") if isinstance(inner, Mapping) else value.get("display")
+                configurations[cid] = Configuration(cid, str(value.get("format", "")), _displays(display))
+    return IssuerMetadata(
+        issuer, str(_endpoint(metadata, "credential_endpoint", issuer, True)),
+        _endpoint(metadata, "nonce_endpoint", issuer, False),
+        _endpoint(metadata, "notification_endpoint", issuer, False), server, _displays(metadata.get("display")),
+        configurations)
+
+
+def token_endpoint(as_metadata: Any, issuer: str) -> str:
+    """The token endpoint from the authorization server metadata (RFC 8414: its ``issuer`` must be ``issuer``)."""
+    if not isinstance(as_metadata, Mapping) or normalize_issuer(str(as_metadata.get("issuer", ""))) != issuer:
+        raise OfferError(ISSUER_ANSWER_INVALID, "authorization server metadata: missing, or another issuer")
+    return str(_endpoint(as_metadata, "token_endpoint", issuer, True))
+
+
+def display_name(displays: Sequence[Mapping[str, Any]], lang: str) -> str | None:
+    """The ``name`` of the display for ``lang`` (its primary subtag), else the first one without a locale,
+    else the first one."""
+    named = [d for d in displays if isinstance(d.get("name"), str) and d["name"]]
+    primary = [d for d in named if str(d.get("locale", "")).lower().split("-")[0] == lang]
+    unmarked = [d for d in named if not d.get("locale")]
+    for found in (primary, unmarked, named):
+        if found:
+            return str(found[0]["name"])[:300]
+    return None
+
+
+def chosen_configuration(offer: CredentialOffer, metadata: IssuerMetadata) -> Configuration:
+    """The first offered configuration this wallet can hold; ``OFFER_UNSUPPORTED`` if none."""
+    for cid in offer.configuration_ids:
+        configuration = metadata.configurations.get(cid)
+        if configuration is not None and configuration.supported:
+            return configuration
+    raise OfferError(UNSUPPORTED, "credential_configuration_ids: none is an SD-JWT VC this wallet can hold")
+
+
+# ------------------------------------------------------------------------------------------------ requests
+
+
+def token_form(offer: CredentialOffer, tx_code: str | None) -> dict[str, str]:
+    """The token request (§6.1, form-encoded)."""
+    form = {"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": offer.pre_authorized_code}
+    if tx_code is not None:
+        form["tx_code"] = tx_code
+    return form
+
+
+def key_proof(key: PrivateKey, audience: str, nonce: str | None, iat: int) -> str:
+    """A ``jwt`` key proof (Appendix F.1): ``typ`` openid4vci-proof+jwt, the public ``jwk`` in the header,
+    ``aud`` the Credential Issuer, ``iat``, ``nonce`` when the issuer gave one; no ``iss`` (anonymous
+    pre-authorized access: the wallet is no registered client)."""
+    claims: dict[str, Any] = {"aud": audience, "iat": iat}
+    if nonce is not None:
+        claims["nonce"] = nonce
+    header = {"typ": PROOF_TYPE, "alg": algorithm_for_key(key), "jwk": public_jwk(key)}
+    return sign_jws(header, claims, key)
+
+
+def credential_request(configuration_id: str, proof: str) -> dict[str, Any]:
+    """The credential request (§8.2): one instance, bound to the proved key."""
+    return {"credential_configuration_id": configuration_id, "proofs": {"jwt": [proof]}}
+
+
+def access_token(response: Any) -> tuple[str, str]:
+    """(access token, token type) of a successful token response (§6.2)."""
+    if not isinstance(response, Mapping) or not isinstance(response.get("access_token"), str):
+        raise OfferError(ISSUER_ANSWER_INVALID, "token response: no access_token")
+    kind = str(response.get("token_type", "Bearer"))
+    if kind.lower() != "bearer":
+        raise OfferError(UNSUPPORTED, f"token response: token_type {kind[:20]!r} (only Bearer is used)")
+    return response["access_token"], "Bearer"
+
+
+def c_nonce(response: Any) -> str:
+    """The ``c_nonce`` of a nonce response (§7.2)."""
+    if not isinstance(response, Mapping) or not isinstance(response.get("c_nonce"), str):
+        raise OfferError(ISSUER_ANSWER_INVALID, "nonce response: no c_nonce")
+    return str(response["c_nonce"])
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What the credential endpoint returned: the credentials (compact) and the id to notify with."""
+
+    credentials: tuple[str, ...]
+    notification_id: str | None
+
+
+def issued_credentials(response: Any) -> Issued:
+    """The credentials of a credential response (§8.3); a deferred answer (``transaction_id``) is
+    ``OFFER_UNSUPPORTED``."""
+    if not isinstance(response, Mapping):
+        raise OfferError(ISSUER_ANSWER_INVALID, "credential response: not a JSON object")
+    if "transaction_id" in response and "credentials" not in response:
+        raise OfferError(UNSUPPORTED, "credential response: deferred issuance (not supported by this wallet)")
+    items = response.get("credentials")
+    if not isinstance(items, list) or not items:
+        raise OfferError(ISSUER_ANSWER_INVALID, "credential response: no credentials")
+    found = tuple(i["credential"] for i in items if isinstance(i, Mapping) and isinstance(i.get("credential"), str))
+    if len(found) != len(items):
+        raise OfferError(ISSUER_ANSWER_INVALID, "credential response: a credential is not a string (SD-JWT VC)")
+    notification = response.get("notification_id")
+    return Issued(found, notification if isinstance(notification, str) and notification else None)
+
+
+def notification(notification_id: str, accepted: bool) -> dict[str, str]:
+    """The notification request (§11.1)."""
+    return {"notification_id": notification_id, "event": "credential_accepted" if accepted else "credential_failure"}
+
+
+# -------------------------------------------------------------------------------------------- issuer errors
+
+
+def issuer_error(stage: str, status: int, body: Any, *, tx_code_sent: bool = False) -> OfferError:
+    """An issuer's error answer at ``stage`` (offer, metadata, token, nonce, credential) as the learner's
+    plain-language code. The OAuth ``error`` decides (§6.3, §8.3.1); its ``error_description`` is kept for the
+    detail only (issuers word it freely)."""
+    error = body.get("error") if isinstance(body, Mapping) else None
+    said = body.get("error_description") if isinstance(body, Mapping) else None
+    detail = f"{stage}: the issuer answered {status}" + (f" {error}" if isinstance(error, str) else "") + (
+        f" ({said[:200]})" if isinstance(said, str) else "")
+    if status >= 500 or status in (408, 429):
+        return OfferError(ISSUER_UNAVAILABLE, detail)
+    if stage == "offer" and status in (404, 410):
+        return OfferError(GONE, detail)
+    if stage == "token" and error == "invalid_grant":
+        return OfferError(TX_CODE_WRONG if tx_code_sent else GONE, detail)
+    return OfferError(ISSUER_REFUSED, detail)

@@ -1,0 +1,251 @@
+"""Our wallet as an OpenID4VCI client (issue 20), without I/O: offer links and offers (the specification's own
+example), which URLs the wallet may call (no SSRF), metadata, the key proof, the issuer's errors in plain words
+(en and pl), and the HTTP adapter's fences (trusted issuers only, no redirects, bounded answers)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from services.wallet.adapters.oid4vci_client import MAX_BODY_BYTES, IssuerClient
+from services.wallet.api.offer_text import OFFER_LABELS
+from services.wallet.domain import offers as o
+
+ISSUER = "https://credential-issuer.example.com"
+
+# OpenID4VCI 1.0 §4.1.1, the Credential Offer with a pre-authorized code and a transaction code.
+SPEC_OFFER: dict[str, Any] = {
+    "credential_issuer": "https://credential-issuer.example.com",
+    "credential_configuration_ids": ["UniversityDegreeCredential", "org.iso.18013.5.1.mDL"],
+    "grants": {
+        "urn:ietf:params:oauth:grant-type:pre-authorized_code": {
+            "pre-authorized_code": "oaKazRN8I0IbtZ0C7JuMn5",
+            "tx_code": {"length": 4, "input_mode": "numeric",
+                        "description": "Please provide the one-time code that was sent via e-mail"},
+        }
+    },
+}
+
+
+def refused(code: str, call: Any, *args: Any) -> str:
+    with pytest.raises(o.OfferError) as caught:
+        call(*args)
+    assert caught.value.code == code, caught.value.detail
+    return caught.value.detail
+
+
+def test_links_by_reference_by_value_and_the_wallets_own_address() -> None:
+    uri = f"{ISSUER}/offers/abc"
+    assert o.parse_offer_link(f"openid-credential-offer://?credential_offer_uri={quote(uri, safe='')}") \
+        == o.OfferLink(offer_uri=uri)
+    assert o.parse_offer_link(f"  https://wallet.example/?lang=pl&credential_offer_uri={quote(uri)}\n").offer_uri == uri
+    by_value = o.parse_offer_link("openid-credential-offer://?credential_offer=" + quote(json.dumps(SPEC_OFFER)))
+    assert by_value.offer == SPEC_OFFER
+    for bad in ("", "openid-credential-offer://", "openid-credential-offer://?credential_offer_uri=a&credential_offer=b",
+                "openid-credential-offer://?credential_offer=%7Bnot-json", "openid-credential-offer://?credential_offer=%5B%5D",
+                "openid-credential-offer://?credential_offer_uri=" + "a" * o.MAX_LINK_CHARS):
+        refused(o.LINK_INVALID, o.parse_offer_link, bad)
+
+
+def test_the_specifications_offer_example_is_read() -> None:
+    offer = o.parse_offer(SPEC_OFFER)
+    assert offer.credential_issuer == ISSUER
+    assert offer.configuration_ids == ("UniversityDegreeCredential", "org.iso.18013.5.1.mDL")
+    assert offer.pre_authorized_code == "oaKazRN8I0IbtZ0C7JuMn5"
+    assert offer.tx_code == o.TxCode(4, "numeric", "Please provide the one-time code that was sent via e-mail")
+    assert o.token_form(offer, "1234") == {"grant_type": o.PRE_AUTHORIZED_GRANT,
+                                           "pre-authorized_code": "oaKazRN8I0IbtZ0C7JuMn5", "tx_code": "1234"}
+
+
+def test_offers_this_wallet_cannot_take_are_refused_by_name() -> None:
+    # the authorization code grant only (§4.1.1 example 1): the learner would have to sign in at the issuer
+    refused(o.UNSUPPORTED, o.parse_offer, {"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
+                                           "grants": {"authorization_code": {"issuer_state": "eyJhbGciOiJSU0Et"}}})
+    detail = refused(o.LINK_INVALID, o.parse_offer, {**SPEC_OFFER, "credential_configuration_ids": []})
+    assert "credential_configuration_ids" in detail
+    assert "credential_issuer" in refused(o.LINK_INVALID, o.parse_offer, {"credential_configuration_ids": ["x"]})
+    bad_tx = json.loads(json.dumps(SPEC_OFFER))
+    bad_tx["grants"][o.PRE_AUTHORIZED_GRANT]["tx_code"]["length"] = 1000
+    refused(o.LINK_INVALID, o.parse_offer, bad_tx)
+
+
+def test_the_transaction_code_is_asked_for_and_its_form_checked() -> None:
+    offer = o.parse_offer(SPEC_OFFER)
+    assert o.check_tx_code(offer, " 0042 ") == "0042"
+    refused(o.TX_CODE_REQUIRED, o.check_tx_code, offer, None)
+    refused(o.TX_CODE_REQUIRED, o.check_tx_code, offer, "  ")
+    refused(o.TX_CODE_FORMAT, o.check_tx_code, offer, "12345")
+    refused(o.TX_CODE_FORMAT, o.check_tx_code, offer, "12a4")
+    refused(o.TX_CODE_FORMAT, o.check_tx_code, offer, "١٢٣٤")  # Arabic-Indic digits are not the ASCII ones asked for
+    without = o.parse_offer({**SPEC_OFFER, "grants": {o.PRE_AUTHORIZED_GRANT: {"pre-authorized_code": "c"}}})
+    assert o.check_tx_code(without, "1234") is None  # never sent when not asked for
+
+
+@pytest.mark.parametrize(("url", "trusted"), [
+    (f"{ISSUER}/oid4vci/offers/abc", True),
+    (f"{ISSUER}:443/x", True),
+    ("https://CREDENTIAL-issuer.example.com/x", True),
+    ("http://credential-issuer.example.com/x", False),  # another scheme
+    ("https://credential-issuer.example.com:8443/x", False),  # another port
+    ("https://credential-issuer.example.com.evil.example/x", False),
+    ("https://credential-issuer.example.com@evil.example/x", False),  # user information
+    ("https://evil.example/?u=https://credential-issuer.example.com", False),
+    ("https://credential-issuer.example.com\\@evil.example/", False),
+    ("file:///etc/passwd", False),
+    ("https://169.254.169.254/latest/meta-data/", False),
+])
+def test_only_listed_issuers_are_called(url: str, trusted: bool) -> None:
+    assert (o.trusted_issuer(url, [ISSUER]) is not None) is trusted
+
+
+def test_an_issuer_with_a_path_covers_only_that_path() -> None:
+    listed = ["https://example.org/issuer"]
+    assert o.trusted_issuer("https://example.org/issuer/offers/1", listed) == "https://example.org/issuer"
+    assert o.trusted_issuer("https://example.org/issuer", listed) == "https://example.org/issuer"
+    assert o.trusted_issuer("https://example.org/issuer-other/offers/1", listed) is None
+    assert o.trusted_issuer("https://example.org/", listed) is None
+    # §12.2.2 and RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path
+    assert o.well_known("https://example.org/issuer", "openid-credential-issuer") == \
+        "https://example.org/.well-known/openid-credential-issuer/issuer"
+    assert o.well_known(ISSUER, "oauth-authorization-server") == f"{ISSUER}/.well-known/oauth-authorization-server"
+
+
+def metadata(**changes: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "credential_issuer": ISSUER, "credential_endpoint": f"{ISSUER}/credential", "nonce_endpoint": f"{ISSUER}/nonce",
+        "notification_endpoint": f"{ISSUER}/notification",
+        "display": [{"name": "Example University", "locale": "en-US"}, {"name": "Przykładowy Uniwersytet",
+                                                                          "locale": "pl"}],
+        "credential_configurations_supported": {
+            "UniversityDegreeCredential": {"format": "dc+sd-jwt", "vct": "https://example.org/degree",
+                                           "credential_metadata": {"display": [{"name": "Degree", "locale": "en"}]}},
+            "org.iso.18013.5.1.mDL": {"format": "mso_mdoc", "display": [{"name": "Mobile Driving Licence"}]},
+        }}
+    document.update(changes)
+    return document
+
+
+def test_metadata_is_read_and_its_endpoints_must_be_the_issuers_own() -> None:
+    read = o.parse_issuer_metadata(metadata(), ISSUER)
+    assert read.credential_endpoint == f"{ISSUER}/credential" and read.nonce_endpoint == f"{ISSUER}/nonce"
+    assert o.display_name(read.display, "pl") == "Przykładowy Uniwersytet"
+    assert o.display_name(read.display, "en") == "Example University"
+    assert o.display_name(read.display, "de") == "Example University"
+    mdl = read.configurations["org.iso.18013.5.1.mDL"]
+    assert o.display_name(mdl.display, "en") == "Mobile Driving Licence" and not mdl.supported
+    assert o.chosen_configuration(o.parse_offer(SPEC_OFFER), read).configuration_id == "UniversityDegreeCredential"
+    assert o.parse_issuer_metadata(metadata(nonce_endpoint=None), ISSUER).nonce_endpoint is None
+    for bad in (metadata(credential_endpoint="https://evil.example/credential"),
+                metadata(nonce_endpoint="http://credential-issuer.example.com/nonce"),
+                metadata(credential_issuer="https://other.example"), metadata(credential_endpoint=None)):
+        refused(o.ISSUER_ANSWER_INVALID, o.parse_issuer_metadata, bad, ISSUER)
+    refused(o.UNSUPPORTED, o.parse_issuer_metadata, metadata(authorization_servers=["https://as.example"]), ISSUER)
+    only_mdl = {**SPEC_OFFER, "credential_configuration_ids": ["org.iso.18013.5.1.mDL"]}
+    refused(o.UNSUPPORTED, o.chosen_configuration, o.parse_offer(only_mdl), read)
+    assert o.token_endpoint({"issuer": ISSUER, "token_endpoint": f"{ISSUER}/token"}, ISSUER) == f"{ISSUER}/token"
+    refused(o.ISSUER_ANSWER_INVALID, o.token_endpoint, {"issuer": ISSUER, "token_endpoint": "https://x.example/t"},
+            ISSUER)
+    refused(o.ISSUER_ANSWER_INVALID, o.token_endpoint, {"issuer": "https://x.example"}, ISSUER)
+
+
+def test_the_key_proof_is_the_appendix_f1_jwt() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    proof = o.key_proof(key, ISSUER, "wKI4LT17ac15ES9bw8ac4", 1_700_000_000)
+    header = jwt.get_unverified_header(proof)
+    assert header["typ"] == "openid4vci-proof+jwt" and header["alg"] == "ES256"
+    assert set(header["jwk"]) == {"kty", "crv", "x", "y"}  # the public key only
+    claims = jwt.decode(proof, key.public_key(), algorithms=["ES256"], audience=ISSUER,
+                        options={"verify_iat": False})
+    assert claims == {"aud": ISSUER, "iat": 1_700_000_000, "nonce": "wKI4LT17ac15ES9bw8ac4"}  # no iss: anonymous
+    assert o.credential_request("UniversityDegreeCredential", proof) == {
+        "credential_configuration_id": "UniversityDegreeCredential", "proofs": {"jwt": [proof]}}
+
+
+def test_answers_of_the_token_nonce_and_credential_endpoints() -> None:
+    assert o.access_token({"access_token": "t", "token_type": "Bearer", "expires_in": 300}) == ("t", "Bearer")
+    refused(o.UNSUPPORTED, o.access_token, {"access_token": "t", "token_type": "DPoP"})
+    refused(o.ISSUER_ANSWER_INVALID, o.access_token, {"token_type": "Bearer"})
+    assert o.c_nonce({"c_nonce": "n"}) == "n"
+    refused(o.ISSUER_ANSWER_INVALID, o.c_nonce, [])
+    # §8.3 example: credentials as an array, with a notification id
+    assert o.issued_credentials({"credentials": [{"credential": "a~b~"}], "notification_id": "3fwe98js"}) == \
+        o.Issued(("a~b~",), "3fwe98js")
+    refused(o.UNSUPPORTED, o.issued_credentials, {"transaction_id": "8xLOxBtZp8", "interval": 3600})
+    refused(o.ISSUER_ANSWER_INVALID, o.issued_credentials, {"credentials": [{"credential": {"mdoc": 1}}]})
+    assert o.notification("3fwe98js", True) == {"notification_id": "3fwe98js", "event": "credential_accepted"}
+    assert o.notification("3fwe98js", False)["event"] == "credential_failure"
+
+
+def test_issuer_errors_become_the_learners_plain_codes() -> None:
+    wrong = o.issuer_error("token", 400, {"error": "invalid_grant", "error_description": "wrong tx_code"},
+                           tx_code_sent=True)
+    assert wrong.code == o.TX_CODE_WRONG and "invalid_grant" in wrong.detail and "wrong tx_code" in wrong.detail
+    assert o.issuer_error("token", 400, {"error": "invalid_grant"}).code == o.GONE
+    assert o.issuer_error("offer", 404, None).code == o.GONE
+    assert o.issuer_error("credential", 503, {"error": "server_error"}).code == o.ISSUER_UNAVAILABLE
+    assert o.issuer_error("credential", 400, {"error": "invalid_proof"}).code == o.ISSUER_REFUSED
+
+
+def test_every_code_and_label_is_worded_in_english_and_polish() -> None:
+    assert set(OFFER_LABELS["en"]) == set(OFFER_LABELS["pl"])
+    codes = {value for name, value in vars(o).items() if name.isupper() and isinstance(value, str)
+             and value.startswith("OFFER_")}
+    assert len(codes) == 11 and codes <= set(OFFER_LABELS["en"])
+    for lang in ("en", "pl"):
+        for code in codes:
+            text = OFFER_LABELS[lang][code]
+            assert text.endswith(".") and "invalid_" not in text and "OFFER" not in text
+    assert "ą" in OFFER_LABELS["pl"]["OFFER_TX_CODE_WRONG"] or "ę" in OFFER_LABELS["pl"]["OFFER_TX_CODE_WRONG"]
+
+
+async def test_the_http_adapter_calls_only_trusted_issuers_follows_no_redirect_and_reads_a_bounded_answer() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        if request.url.path == "/redirect":
+            return httpx.Response(302, headers={"location": "https://evil.example/"})
+        if request.url.path == "/huge":
+            return httpx.Response(200, headers={"content-type": "application/json"},
+                                  content=b"[" + b"1," * MAX_BODY_BYTES + b"1]")
+        if request.url.path == "/token":
+            assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+            return httpx.Response(200, json={"access_token": "t", "form": request.content.decode()})
+        return httpx.Response(200, json={"ok": True, "auth": request.headers.get("authorization")})
+
+    client = IssuerClient([ISSUER], transport=httpx.MockTransport(handler))
+    try:
+        refused_call = pytest.raises(o.OfferError)
+        with refused_call as caught:
+            await client.get("https://evil.example/offers/1")
+        assert caught.value.code == o.ISSUER_NOT_TRUSTED and calls == []  # refused before any request
+        redirect = await client.get(f"{ISSUER}/redirect")
+        assert redirect.status == 302 and calls == [f"{ISSUER}/redirect"]  # not followed
+        with pytest.raises(o.OfferError) as caught:
+            await client.get(f"{ISSUER}/huge")
+        assert caught.value.code == o.ISSUER_UNAVAILABLE
+        token = await client.post_form(f"{ISSUER}/token", {"tx_code": "1234"})
+        assert token.body["form"] == "tx_code=1234"
+        answer = await client.post_json(f"{ISSUER}/credential", {"a": 1}, "tok")
+        assert answer.body == {"ok": True, "auth": "Bearer tok"}
+    finally:
+        await client.aclose()
+
+
+async def test_an_unreachable_issuer_is_unavailable_not_an_error_page() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    client = IssuerClient([ISSUER], transport=httpx.MockTransport(handler))
+    try:
+        with pytest.raises(o.OfferError) as caught:
+            await client.get(f"{ISSUER}/x")
+        assert caught.value.code == o.ISSUER_UNAVAILABLE
+    finally:
+        await client.aclose()
