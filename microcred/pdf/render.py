@@ -35,6 +35,7 @@ from reportlab.platypus.flowables import Image
 from microcred.i18n import ELEMENT_LABELS, element_value
 from microcred.pdf.embedded import embed_credentials
 from microcred.pdf.labels import LANGUAGES, PDF_LABELS
+from microcred.registry.logo import pdf_ready_png
 from microcred.verification.summary import summarize
 
 __all__ = ["PAPERS", "CredentialPdf", "render_pdf"]
@@ -45,13 +46,17 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
 @dataclass(frozen=True)
 class CredentialPdf:
-    """What goes into one PDF. ``attachments``: ``(name, bytes)`` per :mod:`microcred.pdf.embedded`."""
+    """What goes into one PDF. ``attachments``: ``(name, bytes)`` per :mod:`microcred.pdf.embedded`.
+
+    ``logo``: the issuer's logo *from the trust registry* (PNG or JPEG bytes that passed
+    :func:`microcred.registry.logo.check_logo`), given only when the registry vouches for the issuer
+    (:func:`microcred.registry.logo.shown_logo`); never an image the credential carries itself."""
 
     document: Mapping[str, Any]
     credential_id: str
     verification_url: str
     issuer_name: str = ""
-    logo_png: bytes | None = None
+    logo: bytes | None = None
     linkedin_url: str = ""
     attachments: Sequence[tuple[str, bytes]] = field(default_factory=tuple)
 
@@ -138,11 +143,16 @@ def render_pdf(data: CredentialPdf, lang: str = "en", paper: str = "a4") -> byte
     issuer = data.issuer_name or str(summary.get("issuer") or "")
 
     story: list[Flowable] = []
-    if data.logo_png:
-        story.append(Image(io.BytesIO(data.logo_png), width=30 * mm, height=15 * mm, kind="proportional"))
     story += [Paragraph(escape(labels["heading"]), small), Paragraph(escape(title or data.credential_id), title_style)]
-    if issuer:
-        story.append(Paragraph(f"{escape(labels['issued_by'])}: {escape(issuer)}", body))
+    issued_by = Paragraph(f"{escape(labels['issued_by'])}: {escape(issuer)}", body) if issuer else None
+    if data.logo:
+        # the registry's logo beside the issuer's name, at most 36 x 18 mm, its aspect ratio kept
+        logo = Image(io.BytesIO(pdf_ready_png(data.logo)), width=36 * mm, height=18 * mm, kind="proportional")
+        header = Table([[logo, issued_by or ""]], colWidths=[40 * mm, None], hAlign="LEFT")
+        header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
+        story.append(header)
+    elif issued_by is not None:
+        story.append(issued_by)
     description = _localized(achievement.get("description"), lang)
     if description:
         story += [Spacer(1, 3 * mm), Paragraph(escape(description), body)]

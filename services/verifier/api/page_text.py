@@ -39,6 +39,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "max_eqf_level": "Highest EQF level", "accrediting_body": "Accrediting body",
         "decision_reference": "Decision",
         "self_asserted": "self-asserted", "not_vouched_title": "Issuer not vouched for.",
+        "registry_logo": "Logo of {issuer}, as registered in this platform's trust registry",
         "details_self_asserted": "What the credential says (the issuer's own statements, not vouched for)",
         "not_vouched_missing": "{issuer} is not in this platform's trust registry (its register of accredited "
                                "issuers), so nobody vouches for its name, its EQF level or its quality "
@@ -83,6 +84,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "max_eqf_level": "Najwyższy poziom EQF", "accrediting_body": "Organ akredytujący",
         "decision_reference": "Decyzja",
         "self_asserted": "deklaracja wystawcy", "not_vouched_title": "Wystawca niepotwierdzony.",
+        "registry_logo": "Logo wystawcy {issuer} według rejestru zaufania tej platformy",
         "details_self_asserted": "Co zawiera poświadczenie (deklaracje samego wystawcy, niepotwierdzone)",
         "not_vouched_missing": "{issuer} nie figuruje w rejestrze akredytowanych wystawców tej platformy, więc nikt "
                                "nie potwierdza jego nazwy, poziomu EQF ani zapewnienia jakości: to deklaracje "

@@ -38,7 +38,8 @@ from microcred.verification.messages import check_title, render
 from microcred.verification.report import POLICY_URL, VerificationReport
 from services.verifier.api.page_text import CHECK_PLAIN, DETAIL_VALUES, HEADLINES, LABELS
 
-__all__ = ["LABELS", "headline_kind", "linkedin_links", "render_error", "render_home", "render_reports"]
+__all__ = ["LABELS", "flatten_reports", "headline_kind", "linkedin_links", "render_error", "render_home",
+           "render_reports"]
 
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
@@ -165,7 +166,7 @@ def _view(report: VerificationReport, lang: str) -> dict[str, Any]:
             "title": title or labels["credential"], "accreditation": acc_rows,
             "accreditation_message": _technical(accreditation, lang) if accreditation and authentic else "",
             "verified_at": format_when(report.verified_at, lang, time=True), "id": report.document_id,
-            "issuer_id": report.issuer}
+            "issuer_id": report.issuer, "issuer_name": str(report.summary.get("issuer") or "") if authentic else ""}
 
 
 def linkedin_links(report: VerificationReport, verification_url: str | None) -> dict[str, str] | None:
@@ -200,7 +201,8 @@ def _not_vouched(report: VerificationReport, labels: Mapping[str, str]) -> str:
     return f"{text} {labels['valid_means']}"
 
 
-def _flatten(reports: Sequence[VerificationReport]) -> list[VerificationReport]:
+def flatten_reports(reports: Sequence[VerificationReport]) -> list[VerificationReport]:
+    """The credential reports a page shows, in order (a presentation's credentials in its place)."""
     out: list[VerificationReport] = []
     for report in reports:
         out.extend(report.credentials if report.kind == "presentation" else [report])
@@ -208,11 +210,17 @@ def _flatten(reports: Sequence[VerificationReport]) -> list[VerificationReport]:
 
 
 def render_reports(reports: Sequence[VerificationReport], lang: str, *, path: str,
-                   expires_at: str | None = None, verification_url: str | None = None) -> str:
+                   expires_at: str | None = None, verification_url: str | None = None,
+                   logos: Sequence[str | None] = ()) -> str:
     """The page for one or more verified credentials (a share link, or a pasted document); ``verification_url``
-    (a public verification link's page) adds LinkedIn links to each valid credential."""
+    (a public verification link's page) adds LinkedIn links to each valid credential; ``logos``, aligned with
+    :func:`flatten_reports`, the ``data:`` URI of each issuer's logo *from the trust registry* or None
+    (:mod:`.issuer_logos` decides when one may be shown)."""
     template = _ENV.get_template("report.html")
-    views = [_view(r, lang) | {"linkedin": linkedin_links(r, verification_url)} for r in _flatten(reports)]
+    flat = flatten_reports(reports)
+    shown = list(logos) + [None] * (len(flat) - len(logos))
+    views = [_view(r, lang) | {"linkedin": linkedin_links(r, verification_url), "logo": logo}
+             for r, logo in zip(flat, shown, strict=False)]
     return template.render(lang=lang, t=LABELS[lang], reports=views, path=path, policy_url=POLICY_URL,
                            linkedin_t=_LINKEDIN.get(lang, _LINKEDIN["en"]),
                            expires_at=format_when(expires_at, lang, time=True) if expires_at else None,

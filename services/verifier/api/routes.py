@@ -22,6 +22,7 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
@@ -34,12 +35,14 @@ from microcred.pdf.embedded import PdfInputError, extract_embedded_credentials
 from microcred.verification.edc import is_jades
 from microcred.verification.messages import pick_language
 from microcred.verification.policy import combine
+from microcred.verification.report import VerificationReport
 from microcred.verification.sd_jwt import is_sd_jwt
 from services.verifier.api.admission import Admission
 from services.verifier.api.edge import GatewayApp
 from services.verifier.api.fastpath import FastVerify
+from services.verifier.api.issuer_logos import registry_logos
 from services.verifier.api.limits import BodyLimitMiddleware, TrustedProxies, add_cors
-from services.verifier.api.pages import render_error, render_home, render_reports
+from services.verifier.api.pages import flatten_reports, render_error, render_home, render_reports
 from services.verifier.api.problems import (
     Problem,
     install_problem_handlers,
@@ -248,7 +251,8 @@ async def share_page(request: Request, token: str = _TOKEN_PATH, lang: str | Non
         return HTMLResponse(render_error(language, _ERROR_TEXT[language][status], path=path), status_code=status)
     # the page's own address (no query) is the public verification link LinkedIn points back to
     return HTMLResponse(render_reports(reports, language, path=path, expires_at=expires,
-                                       verification_url=str(request.url.replace(query=""))),
+                                       verification_url=str(request.url.replace(query="")),
+                                       logos=await _logos(request, reports)),
                         headers={"cache-control": "no-store"})
 
 
@@ -279,7 +283,12 @@ async def view(request: Request, lang: str | None = Query(None, max_length=35),
     except ValueError:
         return HTMLResponse(render_error(language, _ERROR_TEXT[language][422], path="/"), status_code=422)
     report = await verify_one(_gateway(request), document, None, None)
-    return HTMLResponse(render_reports([report], language, path="/"))
+    return HTMLResponse(render_reports([report], language, path="/", logos=await _logos(request, [report])))
+
+
+async def _logos(request: Request, reports: Sequence[VerificationReport]) -> list[str | None]:
+    """The registry's logo of each shown credential's issuer, when the registry vouches for it."""
+    return await registry_logos(_gateway(request).ports.trust, flatten_reports(reports), datetime.now(UTC))
 
 
 #: The largest PDF the page takes (a credential PDF is ~100-300 kB), and the /view body bound that admits it as
