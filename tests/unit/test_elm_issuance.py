@@ -70,6 +70,15 @@ async def test_without_a_seal_key_the_edc_format_is_refused_by_name() -> None:
     assert issued(plain).edc_jsonld == ""
 
 
+async def test_no_edc_is_issued_without_a_status_entry_to_name() -> None:
+    r = with_documents(rig())
+    r.source.base_url = "https://status.example.test/lists"  # not the revocation service's /status/ layout
+    [outcome, plain] = await r.issuance.issue(UNI_A, [IssueItem("x", _mc(), edc=True), IssueItem("y", _mc())])
+    failed = refusal(outcome)  # never an EDC its issuer could not revoke; the platform, not the request, is at fault
+    assert failed.code == code_pb2.INTERNAL and "Token Status List entry" in failed.message
+    assert issued(plain).credential_json and not issued(plain).edc_jsonld
+
+
 async def test_a_model_elm_cannot_render_is_invalid_argument_and_the_rest_is_issued() -> None:
     r = with_documents(rig())
     [bad, good] = await r.issuance.issue(UNI_A, [IssueItem("x", valid_micro_credential(), edc=True),

@@ -198,7 +198,7 @@ def _edc_statuses(fresh: Mapping[str, int], items: Sequence[IssueItem],
                   pairs: Sequence[Sequence[status_pb2.StatusEntry]]) -> dict[str, StatusReference]:
     """The Token Status List entry each EDC names (the SD-JWT VC's: its revocation list's token list, at its
     revocation index; one 2-bit entry for revocation and suspension). A status list URL not of the service's
-    layout has none, and its EDC is refused (microcred/elm/status.py)."""
+    layout has none, and its EDC is refused as an INTERNAL error (microcred/elm/status.py)."""
     out = {}
     for (cid, i), pair in zip(fresh.items(), pairs, strict=True):
         revocation = [e for e in pair if e.status_purpose == status_pb2.STATUS_PURPOSE_REVOCATION]
@@ -444,9 +444,10 @@ class Issuance:
             for i in fresh.values():
                 outcomes[i] = Refusal(code_pb2.UNAVAILABLE, str(exc))
             return {}
+        edc_statuses = _edc_statuses(fresh, items, pairs)
         edcs = {} if seal_key is None else await seal_edcs(
             seal_key, issuer, {cid: items[i].credential for cid, i in fresh.items() if items[i].edc}, now,
-            _edc_statuses(fresh, items, pairs))
+            edc_statuses)
         signed: dict[str, _Ready] = {}
         for (cid, i), pair, salt, (text, sd_jwt, error, sd_error) in zip(fresh.items(), pairs, salts, results,
                                                                           strict=True):
@@ -460,6 +461,10 @@ class Issuance:
                 outcomes[i] = Refusal(code_pb2.INTERNAL, f"SD-JWT VC could not be signed: {sd_error}")
                 continue
             edc, edc_error = edcs.get(cid, ("", ""))
+            if edc_error and cid not in edc_statuses:  # the platform's status layout, not the request, is at fault
+                log.error("EDC without a status entry", extra={"credential_id": cid, "error": edc_error})
+                outcomes[i] = Refusal(code_pb2.INTERNAL, f"EDC could not be sealed: {edc_error}")
+                continue
             if edc_error:  # the model cannot be rendered in ELM (e.g. one organisation id for two organisations)
                 outcomes[i] = Refusal(code_pb2.INVALID_ARGUMENT, f"cannot be issued as EDC: {edc_error}",
                                       (FieldViolation("formats", edc_error, INCONSISTENT),), reason="EDC_UNRENDERABLE")
