@@ -83,7 +83,10 @@ def read_status_reference(payload: Mapping[str, Any]) -> StatusReference | None:
     if not isinstance(value, str) or not value or len(value) > MAX_URI_LENGTH:
         raise EdcStatusError(f"credentialStatus must be a URI of 1..{MAX_URI_LENGTH} characters")
     base, sep, fragment = value.partition("#")
-    parts = urlsplit(base)
+    try:
+        parts = urlsplit(base)
+    except ValueError:  # e.g. an unclosed IPv6 literal
+        raise EdcStatusError(f"credentialStatus {value[:200]!r} is not a URI", unsupported=True) from None
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise EdcStatusError(f"credentialStatus {value[:200]!r} is not an http(s) URI", unsupported=True)
     # A decimal index only (no sign, no spaces, bounded length), as the Bitstring rules ask of statusListIndex.

@@ -168,6 +168,7 @@ def test_status_uri_refuses_what_it_cannot_name() -> None:
     (f"{LIST_URI}#1 ", True),
     (f"{LIST_URI}#١٢", True),  # Arabic-Indic digits are decimal to Python, not to a URI
     (f"{LIST_URI}#999999999", True),
+    ("http://[::1/token-status/x#1", True),
 ])
 def test_a_status_reference_that_is_not_the_documented_form_is_refused(value: Any, unsupported: bool) -> None:
     with pytest.raises(EdcStatusError) as refused:
