@@ -2,15 +2,17 @@
 
 Token endpoint (RFC 6749 §5.2, OpenID4VCI §6.3): ``invalid_request``, ``invalid_grant`` (unknown, used, expired
 or withdrawn pre-authorized code; wrong ``tx_code``), ``unsupported_grant_type``. Credential endpoint (§8.3.1.2):
-``invalid_credential_request``, ``unknown_credential_configuration``, ``invalid_proof``, ``invalid_nonce``; the
+``invalid_credential_request``, ``unknown_credential_configuration``, ``invalid_proof``, ``invalid_nonce``,
+``credential_request_denied``; deferred credential endpoint (§9.3): ``invalid_transaction_id``; the
 bearer token (RFC 6750 §3.1): ``invalid_token``; DPoP (RFC 9449 §7.1): ``invalid_dpop_proof``.
 """
 
 from __future__ import annotations
 
 __all__ = [
-    "INVALID_CREDENTIAL_REQUEST", "INVALID_DPOP_PROOF", "INVALID_GRANT", "INVALID_NONCE", "INVALID_PROOF",
-    "INVALID_REQUEST", "INVALID_TOKEN", "UNKNOWN_CREDENTIAL_CONFIGURATION", "UNSUPPORTED_GRANT_TYPE", "OAuthError",
+    "CREDENTIAL_REQUEST_DENIED", "INVALID_CREDENTIAL_REQUEST", "INVALID_DPOP_PROOF", "INVALID_GRANT", "INVALID_NONCE",
+    "INVALID_PROOF", "INVALID_REQUEST", "INVALID_TOKEN", "INVALID_TRANSACTION_ID", "UNKNOWN_CREDENTIAL_CONFIGURATION",
+    "UNSUPPORTED_GRANT_TYPE", "OAuthError",
 ]
 
 INVALID_REQUEST = "invalid_request"
@@ -22,6 +24,8 @@ INVALID_CREDENTIAL_REQUEST = "invalid_credential_request"
 UNKNOWN_CREDENTIAL_CONFIGURATION = "unknown_credential_configuration"
 INVALID_PROOF = "invalid_proof"
 INVALID_NONCE = "invalid_nonce"
+CREDENTIAL_REQUEST_DENIED = "credential_request_denied"
+INVALID_TRANSACTION_ID = "invalid_transaction_id"
 
 
 class OAuthError(Exception):

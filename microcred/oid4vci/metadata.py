@@ -1,8 +1,8 @@
 """Credential Issuer metadata (OpenID4VCI 1.0 §12.2) and OAuth authorization-server metadata (RFC 8414).
 
 One Credential Issuer per issuer service: its identifier is the service's public ``https`` base URL, which is
-also the authorization server (pre-authorized code flow only, so no ``authorization_endpoint``). Two
-configurations:
+also the authorization server: the pre-authorized code grant, and the authorization code grant with PKCE S256 and
+pushed authorization requests required (HAIP 1.0; :mod:`~.authorization`). Two configurations:
 
 * ``eu_micro_credential_sd_jwt``: ``dc+sd-jwt`` with our ``vct`` (the display comes from the shipped Type
   Metadata document, en/pl/de/fr), holder binding by ``jwk``, ``jwt`` key proofs in ES256, signed ES256;
@@ -20,17 +20,20 @@ from typing import Any
 from microcred.sdjwt.type_metadata import VCT, type_metadata_bytes
 
 __all__ = [
-    "LANGUAGES", "LDP_CONFIGURATION", "PRE_AUTHORIZED_GRANT", "SD_JWT_CONFIGURATION", "authorization_server_metadata",
+    "AUTHORIZATION_CODE_GRANT", "LANGUAGES",
+    "LDP_CONFIGURATION", "PRE_AUTHORIZED_GRANT", "SD_JWT_CONFIGURATION", "authorization_server_metadata",
     "credential_issuer_metadata", "endpoint",
 ]
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+AUTHORIZATION_CODE_GRANT = "authorization_code"
 SD_JWT_CONFIGURATION = "eu_micro_credential_sd_jwt"
 LDP_CONFIGURATION = "ob3_achievement_credential_ldp"
 LANGUAGES = ("en", "pl", "de", "fr")
 #: Paths below the Credential Issuer identifier.
 PATHS = {"credential": "/oid4vci/credential", "nonce": "/oid4vci/nonce", "token": "/oid4vci/token",
-         "notification": "/oid4vci/notification", "offer": "/oid4vci/offers/"}
+         "notification": "/oid4vci/notification", "offer": "/oid4vci/offers/", "par": "/oid4vci/par",
+         "authorize": "/oid4vci/authorize", "deferred": "/oid4vci/deferred-credential"}
 _OB3_NAMES = {"en": "Open Badge (micro-credential)", "pl": "Open Badge (mikropoświadczenie)",
               "de": "Open Badge (Microcredential)", "fr": "Open Badge (microcertificat)"}
 
@@ -55,6 +58,7 @@ def credential_issuer_metadata(credential_issuer: str) -> dict[str, Any]:
         "credential_endpoint": endpoint(credential_issuer, "credential"),
         "nonce_endpoint": endpoint(credential_issuer, "nonce"),
         "notification_endpoint": endpoint(credential_issuer, "notification"),
+        "deferred_credential_endpoint": endpoint(credential_issuer, "deferred"),
         "batch_credential_issuance": {"batch_size": 10},
         "display": [{"name": "microcred", "locale": lang} for lang in LANGUAGES],
         "credential_configurations_supported": {
@@ -90,9 +94,17 @@ def authorization_server_metadata(credential_issuer: str) -> dict[str, Any]:
     return {
         "issuer": credential_issuer,
         "token_endpoint": endpoint(credential_issuer, "token"),
-        "grant_types_supported": [PRE_AUTHORIZED_GRANT],
+        "authorization_endpoint": endpoint(credential_issuer, "authorize"),
+        "pushed_authorization_request_endpoint": endpoint(credential_issuer, "par"),
+        "require_pushed_authorization_requests": True,
+        "code_challenge_methods_supported": ["S256"],
+        "grant_types_supported": [AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT],
         "pre-authorized_grant_anonymous_access_supported": True,
         "token_endpoint_auth_methods_supported": ["none"],
         "dpop_signing_alg_values_supported": ["ES256"],
-        "response_types_supported": [],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "authorization_response_iss_parameter_supported": True,
+        "authorization_details_types_supported": ["openid_credential"],
+        "scopes_supported": [SD_JWT_CONFIGURATION],
     }

@@ -13,7 +13,7 @@ import secrets
 from typing import Any
 from urllib.parse import quote
 
-from microcred.oid4vci.metadata import PRE_AUTHORIZED_GRANT, SD_JWT_CONFIGURATION, endpoint
+from microcred.oid4vci.metadata import AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT, SD_JWT_CONFIGURATION, endpoint
 
 __all__ = [
     "OFFER_SCHEME", "TX_CODE_LENGTH", "credential_offer", "digest", "new_secret", "new_tx_code", "offer_link",
@@ -45,14 +45,18 @@ def tx_code_matches(given: str, expected_digest: str) -> bool:
 
 
 def credential_offer(credential_issuer: str, pre_authorized_code: str, *, tx_code: bool,
-                     configuration: str = SD_JWT_CONFIGURATION) -> dict[str, Any]:
-    """The Credential Offer object (§4.1.1) for one award."""
+                     configuration: str = SD_JWT_CONFIGURATION, issuer_state: str = "") -> dict[str, Any]:
+    """The Credential Offer object (§4.1.1) for one award; with ``issuer_state``, the authorization code grant
+    too (the wallet picks one, §4.1.1)."""
     grant: dict[str, Any] = {"pre-authorized_code": pre_authorized_code}
     if tx_code:
         grant["tx_code"] = {"input_mode": "numeric", "length": TX_CODE_LENGTH,
                             "description": "The code sent to you by your institution"}
+    grants: dict[str, Any] = {PRE_AUTHORIZED_GRANT: grant}
+    if issuer_state:
+        grants[AUTHORIZATION_CODE_GRANT] = {"issuer_state": issuer_state}
     return {"credential_issuer": credential_issuer, "credential_configuration_ids": [configuration],
-            "grants": {PRE_AUTHORIZED_GRANT: grant}}
+            "grants": grants}
 
 
 def offer_uri(credential_issuer: str, offer_id: str) -> str:

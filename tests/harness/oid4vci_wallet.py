@@ -8,12 +8,20 @@ form-encoded, with ``tx_code`` when asked; with ``dpop_key``, a DPoP proof per R
 from the nonce endpoint (§7); send one key proof
 per wanted instance (Appendix F.1: ``typ: openid4vci-proof+jwt``, ES256, ``jwk`` header, ``aud``, ``iat``,
 ``nonce``) to the credential endpoint (§8); optionally notify (§11).
+
+Authorization code flow (§5, RFC 9126 PAR, RFC 7636 PKCE, RFC 9207 ``iss``): push the authorization request
+(``issuer_state`` from the offer's ``authorization_code`` grant, S256 challenge), open the authorization endpoint
+with the ``request_uri`` (the wallet plays the browser, without following the redirect), read ``code``, ``state``
+and ``iss`` from the redirect and exchange the code with the ``code_verifier``. Deferred issuance (§9): a 202
+credential response carries ``transaction_id`` and ``interval``; the wallet asks the deferred credential
+endpoint with the same access token.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -26,6 +34,26 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+AUTH_CODE = "authorization_code"
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A fresh (code_verifier, S256 code_challenge) (RFC 7636 §4.1, §4.2)."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+@dataclass
+class Authorization:
+    """What the wallet keeps between PAR and the token request."""
+
+    client_id: str
+    redirect_uri: str
+    verifier: str
+    state: str
+    request_uri: str = ""
+    code: str = ""
 
 
 def public_jwk_of(key: ec.EllipticCurvePrivateKey) -> dict[str, Any]:
@@ -105,6 +133,57 @@ class Wallet:
         if response.status_code == 200:
             self.access_token = response.json()["access_token"]
         return response
+
+    async def push_authorization(self, *, client_id: str = "wallet.example.org",
+                                 redirect_uri: str = "https://wallet.example.org/cb", method: str = "S256",
+                                 issuer_state: str | None = None, **extra: str) -> tuple[httpx.Response,
+                                                                                          Authorization]:
+        """PAR (RFC 9126 §2.1) for the offer's authorization code grant; returns the response and the session."""
+        verifier, challenge = pkce_pair()
+        state = secrets.token_urlsafe(16)
+        grant = self.offer["grants"][AUTH_CODE]
+        wanted = self.offer["credential_configuration_ids"][0]
+        form = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
+                "code_challenge": verifier if method == "plain" else challenge, "code_challenge_method": method,
+                "state": state, "issuer_state": grant["issuer_state"] if issuer_state is None else issuer_state,
+                "authorization_details": json.dumps([{"type": "openid_credential",
+                                                      "credential_configuration_id": wanted}]), **extra}
+        response = await self.http.post(self.as_metadata["pushed_authorization_request_endpoint"], data=form)
+        session = Authorization(client_id, redirect_uri, verifier, state)
+        if response.status_code == 201:
+            session.request_uri = response.json()["request_uri"]
+        return response, session
+
+    async def authorize(self, session: Authorization) -> httpx.Response:
+        """Open the authorization endpoint with the request_uri (as the browser would) and read the redirect:
+        ``code`` (checked against ``state`` and ``iss``) is kept in the session."""
+        response = await self.http.get(self.as_metadata["authorization_endpoint"],
+                                       params={"client_id": session.client_id, "request_uri": session.request_uri})
+        if response.status_code == 302:
+            location, expected = urlsplit(response.headers["location"]), urlsplit(session.redirect_uri)
+            assert (location.scheme, location.netloc, location.path) == (expected.scheme, expected.netloc,
+                                                                         expected.path)
+            query = {k: v[0] for k, v in parse_qs(location.query).items()}
+            assert query.get("state") == session.state
+            assert query.get("iss") == self.as_metadata["issuer"]  # RFC 9207 mix-up defence
+            session.code = query.get("code", "")
+        return response
+
+    async def exchange(self, session: Authorization, verifier: str | None = None) -> httpx.Response:
+        """The token request of the authorization code grant (RFC 6749 §4.1.3 with the PKCE code_verifier)."""
+        form = {"grant_type": AUTH_CODE, "code": session.code, "redirect_uri": session.redirect_uri,
+                "client_id": session.client_id, "code_verifier": verifier or session.verifier}
+        url = self.as_metadata["token_endpoint"]
+        headers = {} if self.dpop_key is None else {"DPoP": dpop_proof(self.dpop_key, "POST", url)}
+        response = await self.http.post(url, data=form, headers=headers)
+        if response.status_code == 200:
+            self.access_token = response.json()["access_token"]
+        return response
+
+    async def deferred(self, transaction_id: str) -> httpx.Response:
+        """POST a deferred credential request (§9.1)."""
+        url = self.metadata["deferred_credential_endpoint"]
+        return await self.http.post(url, json={"transaction_id": transaction_id}, headers=self._auth("POST", url))
 
     async def nonce(self) -> str:
         """A fresh c_nonce."""

@@ -7,8 +7,8 @@ nothing (except a wrong ``tx_code``, which counts an attempt). Keys (``{p}`` the
 * ``{p}:o4i:offer:{offer_id}`` hash: ``state`` (offered, redeemed, withdrawn), ``code_digest``, ``tx_digest``,
   ``attempts``, ``issuer_id``, ``agency_id``, ``offer`` (the Credential Offer JSON), ``award`` (the
   ``MicroCredential`` in a ``CredentialIssued`` envelope sealed under the learner's key); expires with the offer;
-* ``{p}:o4i:code:{sha256(code)}`` -> offer id, expiring with the offer (gone: ``invalid_grant``; it stays
-  after redemption, withdrawal or locking, so the error says which);
+* ``{p}:o4i:code:{sha256(code)}`` -> offer id, kept :data:`EXPIRED_MEMORY` seconds longer than the offer (gone:
+  ``invalid_grant``; it stays after redemption, withdrawal, locking and expiry, so the error says which);
 * ``{p}:o4i:token:{sha256(token)}`` hash: ``offer_id``, ``state`` (ready, issuing, spent), ``jkt`` (DPoP);
 * ``{p}:o4i:notify:{sha256(token)}`` set: the notification ids answered to the token;
 * ``{p}:o4i:nonce:{sha256(nonce)}``: a c_nonce, deleted when a proof spends it;
@@ -19,9 +19,14 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from services.issuer.adapters.oid4vci_grants import RedisGrantStore
 from services.issuer.application.offer_records import Offer
 
-__all__ = ["Offer", "RedisOfferStore"]
+__all__ = ["EXPIRED_MEMORY", "Offer", "RedisOfferStore"]
+
+#: How long after an offer expired its code (and issuer_state) is remembered, so that a late redemption is told
+#: "expired" rather than "unknown".
+EXPIRED_MEMORY = 86400
 
 # KEYS[1] code key; ARGV: tx digest given ('' none), max attempts, token key suffix, token ttl, key prefix,
 # DPoP key thumbprint ('' for a Bearer token)
@@ -30,7 +35,8 @@ local offer_id = redis.call('GET', KEYS[1])
 if not offer_id then return {'unknown'} end
 local offer_key = ARGV[5] .. ':o4i:offer:' .. offer_id
 local state, tx, attempts = unpack(redis.call('HMGET', offer_key, 'state', 'tx_digest', 'attempts'))
-if state ~= 'offered' then return {state or 'unknown'} end
+if not state then return {'expired'} end
+if state ~= 'offered' then return {state} end
 if tx and tx ~= '' then
   if ARGV[1] == '' then return {'tx_missing'} end
   if ARGV[1] ~= tx then
@@ -81,10 +87,12 @@ def _bytes(value: bytes | str | None) -> bytes:
     return value.encode() if isinstance(value, str) else (value or b"")
 
 
-class RedisOfferStore:
-    """The OpenID4VCI state of one issuer service (see the module docstring)."""
+class RedisOfferStore(RedisGrantStore):
+    """The OpenID4VCI state of one issuer service (see the module docstring; the authorization code flow's and
+    deferred issuance's in :class:`~.oid4vci_grants.RedisGrantStore`)."""
 
     def __init__(self, redis: Redis, prefix: str) -> None:
+        super().__init__(redis, prefix)
         self._redis, self._p = redis, prefix
         self._redeem = redis.register_script(_REDEEM)
         self._spend = redis.register_script(_SPEND_NONCES)
@@ -94,17 +102,21 @@ class RedisOfferStore:
     def _offer_key(self, offer_id: str) -> str:
         return f"{self._p}:o4i:offer:{offer_id}"
 
-    async def add_offers(self, offers: list[tuple[Offer, str, str]], ttl_seconds: int) -> None:
-        """Keep offers (each with its code digest and tx digest, '' for none), expiring after ``ttl_seconds``;
-        one pipeline (a cohort's offers in one round trip)."""
+    async def add_offers(self, offers: list[tuple[Offer, str, str, str]], ttl_seconds: int) -> None:
+        """Keep offers (each with its code digest, tx digest and issuer_state digest, '' for none), expiring
+        after ``ttl_seconds``; one pipeline (a cohort's offers in one round trip)."""
         pipe = self._redis.pipeline(transaction=True)
-        for offer, code_digest, tx_digest in offers:
+        remembered = ttl_seconds + EXPIRED_MEMORY
+        for offer, code_digest, tx_digest, state_digest in offers:
             key = self._offer_key(offer.offer_id)
             pipe.hset(key, mapping={"state": "offered", "code_digest": code_digest, "tx_digest": tx_digest,
                                     "attempts": 0, "issuer_id": offer.issuer_id, "agency_id": offer.agency_id,
-                                    "offer": offer.offer_json, "award": offer.award})
+                                    "offer": offer.offer_json, "award": offer.award,
+                                    "not_before": repr(float(offer.not_before))})
             pipe.expire(key, ttl_seconds)
-            pipe.set(f"{self._p}:o4i:code:{code_digest}", offer.offer_id, ex=ttl_seconds)
+            pipe.set(f"{self._p}:o4i:code:{code_digest}", offer.offer_id, ex=remembered)
+            if state_digest:
+                pipe.set(f"{self._p}:o4i:state:{state_digest}", offer.offer_id, ex=remembered)
         await pipe.execute()
 
     async def offer(self, offer_id: str) -> Offer | None:
@@ -114,7 +126,7 @@ class RedisOfferStore:
             return None
         get = {_text(k): v for k, v in fields.items()}
         return Offer(offer_id, _text(get.get("state")), _text(get.get("issuer_id")), _text(get.get("agency_id")),
-                     _text(get.get("offer")), _bytes(get.get("award")))
+                     _text(get.get("offer")), _bytes(get.get("award")), float(_text(get.get("not_before")) or 0))
 
     async def redeem(self, code_digest: str, tx_digest: str, max_attempts: int, token_digest: str,
                      token_ttl: int, jkt: str = "") -> tuple[str, str]:

@@ -2,8 +2,10 @@
 
 Wallet-facing (no client authentication; the pre-authorized code, access token and nonces are the secrets):
 ``/.well-known/openid-credential-issuer``, ``/.well-known/oauth-authorization-server``,
-``GET /oid4vci/offers/{id}`` (the ``credential_offer_uri``), ``POST /oid4vci/token``, ``POST /oid4vci/nonce``,
-``POST /oid4vci/credential``, ``POST /oid4vci/notification``. Issuer-facing, authenticated like
+``GET /oid4vci/offers/{id}`` (the ``credential_offer_uri``), ``POST /oid4vci/par`` and ``GET /oid4vci/authorize``
+(:mod:`.oid4vci_authorization`), ``POST /oid4vci/token``, ``POST /oid4vci/nonce``, ``POST /oid4vci/credential``
+(200, or 202 with a ``transaction_id``), ``POST /oid4vci/deferred-credential``, ``POST /oid4vci/notification``.
+Issuer-facing, authenticated like
 ``/credentials/issue`` (client certificate or OAuth client-credentials token): ``POST /oid4vci/offers`` (one
 offer per award) and ``DELETE /oid4vci/offers/{id}`` (withdraw).
 
@@ -28,6 +30,7 @@ from fastapi.responses import JSONResponse, Response
 from microcred.oid4vci.dpop import DpopProof, check_dpop_proof
 from microcred.oid4vci.errors import INVALID_DPOP_PROOF, INVALID_REQUEST, INVALID_TOKEN, OAuthError
 from microcred.oid4vci.metadata import authorization_server_metadata, credential_issuer_metadata
+from services.issuer.api.oid4vci_authorization import authorization_router
 from services.issuer.application.issuance import Caller
 from services.issuer.application.offers import Offers, parse_award
 
@@ -67,6 +70,15 @@ def _access(request: Request, url: str) -> tuple[str, DpopProof | None]:
                                        now=datetime.now(UTC), access_token=token)
     except OAuthError as exc:  # at a resource endpoint a bad proof is 401 (RFC 9449 §7.1)
         raise OAuthError(exc.error, exc.description, 401) from exc
+
+
+def _form(raw: bytes) -> dict[str, str]:
+    return dict(parse_qsl(raw.decode("utf-8", "replace"), max_num_fields=32))
+
+
+def _issued(answer: dict[str, Any]) -> JSONResponse:
+    """A (deferred) credential response: 200 with the credentials, 202 with a ``transaction_id`` (§8.3)."""
+    return JSONResponse(answer, 202 if "transaction_id" in answer else 200, headers=_NO_STORE)
 
 
 async def _body(request: Request, limit: int = MAX_BODY) -> bytes:
@@ -120,8 +132,7 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
         return JSONResponse(document, headers=_NO_STORE)
 
     async def token(request: Request) -> Response:
-        raw = await _body(request)
-        form = dict(parse_qsl(raw.decode("utf-8", "replace"), max_num_fields=16))
+        form = _form(await _body(request))
         dpop = None
         if "dpop" in request.headers:
             dpop = check_dpop_proof(request.headers["dpop"], method="POST", url=url(request), now=datetime.now(UTC))
@@ -133,7 +144,11 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
     async def credential(request: Request) -> Response:
         access, dpop = _access(request, url(request))
         body = _json(await _body(request))
-        return JSONResponse(await offers.credential(access, body, ident(request), dpop), headers=_NO_STORE)
+        return _issued(await offers.credential(access, body, ident(request), dpop))
+
+    async def deferred(request: Request) -> Response:
+        access, dpop = _access(request, url(request))
+        return _issued(await offers.deferred(access, _json(await _body(request)), dpop))
 
     async def notification(request: Request) -> Response:
         access, dpop = _access(request, url(request))
@@ -141,11 +156,14 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
         return Response(status_code=204)
 
     router.add_api_route("/oid4vci/token", oauth_route(token), methods=["POST"], summary="Token endpoint "
-                         "(pre-authorized code, tx_code)", response_model=None)
+                         "(pre-authorized code with tx_code; authorization code with PKCE)", response_model=None)
     router.add_api_route("/oid4vci/nonce", oauth_route(nonce), methods=["POST"], summary="Nonce endpoint",
                          response_model=None)
     router.add_api_route("/oid4vci/credential", oauth_route(credential), methods=["POST"],
                          summary="Credential endpoint (one SD-JWT VC per key proof)", response_model=None)
+    router.add_api_route("/oid4vci/deferred-credential", oauth_route(deferred), methods=["POST"],
+                         summary="Deferred credential endpoint (transaction_id)", response_model=None)
+    router.include_router(authorization_router(offers.codes, _form, ident, MAX_BODY))
     router.add_api_route("/oid4vci/notification", oauth_route(notification), methods=["POST"],
                          summary="Notification endpoint", response_model=None)
 
@@ -166,12 +184,20 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
                 or not 1 <= len(body["credentials"]) <= MAX_COHORT:
             return problem(400, f"credentials must be a list of 1..{MAX_COHORT} MicroCredentials",
                            field="credentials")
-        tx_code, expires_in = body.get("tx_code", False), body.get("expires_in")
+        tx_code, expires_in, not_before = body.get("tx_code", False), body.get("expires_in"), body.get("not_before")
         if not isinstance(tx_code, bool):
             return problem(400, "tx_code must be a boolean", field="tx_code")
         if expires_in is not None and (isinstance(expires_in, bool) or not isinstance(expires_in, int)
                                        or expires_in < 1):
             return problem(400, "expires_in must be a positive number of seconds", field="expires_in")
+        embargo = None
+        if not_before is not None:
+            try:
+                embargo = datetime.fromisoformat(not_before) if isinstance(not_before, str) else None
+            except ValueError:
+                embargo = None
+            if embargo is None or embargo.tzinfo is None:
+                return problem(400, "not_before must be an RFC 3339 date-time with a time zone", field="not_before")
         awards = []
         for n, document in enumerate(body["credentials"]):
             try:
@@ -183,7 +209,8 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
                 return problem(400, refusal.message[:500], field=f"credentials[{n}]",
                                violations=[{"field": f"credentials[{n}].{v.field}", "description": v.description}
                                            for v in refusal.violations])
-        created = await offers.create(caller, ident(request), awards, tx_code=tx_code, expires_in=expires_in)
+        created = await offers.create(caller, ident(request), awards, tx_code=tx_code, expires_in=expires_in,
+                                      not_before=embargo)
         return JSONResponse({"offers": [
             {"offer_id": c.offer_id, "credential_offer_uri": c.credential_offer_uri, "link": c.link,
              "expires_in": c.expires_in, **({"tx_code": c.tx_code} if c.tx_code else {})} for c in created]},

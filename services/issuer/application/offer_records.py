@@ -10,7 +10,8 @@ __all__ = ["Offer"]
 
 @dataclass(frozen=True)
 class Offer:
-    """A stored offer (``award``: the sealed envelope of the ``MicroCredential``)."""
+    """A stored offer (``award``: the sealed envelope of the ``MicroCredential``; ``not_before``: epoch seconds
+    before which its credential is not issued, the wallet getting a deferred ``transaction_id``; 0 for none)."""
 
     offer_id: str
     state: str
@@ -18,3 +19,4 @@ class Offer:
     agency_id: str
     offer_json: str
     award: bytes
+    not_before: float = 0.0

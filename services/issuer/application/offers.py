@@ -5,12 +5,17 @@ nonces, and issue the SD-JWT VC(s) at redemption.
   ``IssueCredential`` validates it (:class:`~.validation_cache.CohortValidator`) before any offer exists; an
   award that fails is refused with its field violations and no offer is made for it.
 * **Token**: the pre-authorized code is spent atomically in Redis (one replica wins), with the ``tx_code`` when
-  the offer has one (``max_tx_attempts`` wrong codes lock the offer).
+  the offer has one (``max_tx_attempts`` wrong codes lock the offer); or an authorization code, from PAR and the
+  authorization endpoint with PKCE (:mod:`~.oid4vci_authorization`; offers without ``tx_code`` only).
 * **Credential**: every proof is checked (pure) and all their nonces spent atomically before the token moves from
   ``ready`` to ``issuing``; then :class:`~.issuance.Issuance` issues one credential per proof under idempotency
   key ``oid4vci:{offer id}:{n}``: the same validation, registry checks, status entries from the reserved blocks,
   signature and sealed ``CredentialIssued`` event as ``IssueCredential`` with ``CREDENTIAL_FORMAT_SD_JWT_VC``,
-  each SD-JWT VC bound (``cnf``) to its proof's key. If issuance fails the token goes back to ``ready``.
+  each SD-JWT VC bound (``cnf``) to its proof's key. If issuance fails for good the token goes back to ``ready``.
+* **Deferred** (§9): when the credential cannot be issued at once (the offer's ``not_before`` has not come, or
+  issuance is UNAVAILABLE for a while: status indexes, signing workers, registry rebuilding, Kafka), the
+  checked request is kept under a ``transaction_id`` (202); the deferred credential endpoint issues it once it
+  can (same idempotency keys, so a retry never makes a second credential), else 202 again.
 
 Events (on the credentials topic, keyed by ``offer_ref`` = SHA-256 of the offer id, which is itself a bearer
 secret): ``CredentialOfferCreated``, ``CredentialOfferRedeemed`` (with the issued credential ids),
@@ -21,6 +26,7 @@ the ``CredentialIssued`` events, sealed under the learner's key.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,7 +45,7 @@ from microcred.kafka.topics import CREDENTIALS
 from microcred.oid4vci import errors as e
 from microcred.oid4vci.dpop import DpopProof
 from microcred.oid4vci.errors import OAuthError
-from microcred.oid4vci.metadata import PRE_AUTHORIZED_GRANT, SD_JWT_CONFIGURATION
+from microcred.oid4vci.metadata import AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT, SD_JWT_CONFIGURATION
 from microcred.oid4vci.offers import (
     credential_offer,
     digest,
@@ -52,6 +58,7 @@ from microcred.oid4vci.proofs import check_key_proof
 from microcred.privacy.events import EventPrivacy
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
 from services.issuer.application.offer_records import Offer
+from services.issuer.application.oid4vci_authorization import AuthorizationCodes, GrantStore
 from services.issuer.application.validation_cache import CohortValidator
 
 __all__ = ["CreatedOffer", "OfferSettings", "OfferStore", "Offers"]
@@ -60,10 +67,10 @@ MAX_BATCH = 10
 NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
 
 
-class OfferStore(Protocol):
+class OfferStore(GrantStore, Protocol):
     """Port: :class:`~services.issuer.adapters.offers.RedisOfferStore`."""
 
-    async def add_offers(self, offers: list[tuple[Offer, str, str]], ttl_seconds: int) -> None: ...
+    async def add_offers(self, offers: list[tuple[Offer, str, str, str]], ttl_seconds: int) -> None: ...
     async def offer(self, offer_id: str) -> Offer | None: ...
     async def redeem(self, code_digest: str, tx_digest: str, max_attempts: int, token_digest: str,
                      token_ttl: int, jkt: str = "") -> tuple[str, str]: ...
@@ -87,6 +94,10 @@ class OfferSettings:
     nonce_seconds: int = 300
     max_tx_attempts: int = 5
     proof_max_age: float = 300.0
+    #: How long a deferred transaction (and the token that made it) is kept; the wallet's polling interval while
+    #: issuance is unavailable.
+    deferred_seconds: int = 86400
+    deferred_interval: int = 5
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,7 @@ class Offers:
         self._store, self._issuance, self._s, self._clock = store, issuance, settings, clock
         self._publisher, self._topic, self._privacy = publisher, topic, privacy
         self._validator = CohortValidator()
+        self.codes = AuthorizationCodes(store, settings.token_seconds)
 
     async def _publish(self, events: list[tuple[Message, str, str, str]]) -> None:
         """Publish (payload, offer_ref, agency id, actor) events."""
@@ -132,10 +144,14 @@ class Offers:
         return out
 
     async def create(self, caller: Caller, credential_issuer: str, awards: Sequence[pb.MicroCredential],
-                     *, tx_code: bool, expires_in: int | None = None) -> list[CreatedOffer]:
-        """One offer per (already validated) award, kept in one Redis round trip."""
+                     *, tx_code: bool, expires_in: int | None = None,
+                     not_before: datetime | None = None) -> list[CreatedOffer]:
+        """One offer per (already validated) award, kept in one Redis round trip; with ``not_before``, its
+        credential is not issued before then (the wallet gets a deferred ``transaction_id``). An offer without
+        ``tx_code`` also offers the authorization code grant (its ``issuer_state``); one with a ``tx_code`` does
+        not, since that grant would skip the ``tx_code``."""
         ttl = min(expires_in or self._s.offer_seconds, self._s.offer_seconds)
-        kept: list[tuple[Offer, str, str]] = []
+        kept: list[tuple[Offer, str, str, str]] = []
         created: list[CreatedOffer] = []
         ids = [new_secret() for _ in awards]
         # The award is kept sealed under the learner's data key, in the form CredentialIssued has on Kafka (one
@@ -147,9 +163,12 @@ class Offers:
         for offer_id, envelope in zip(ids, sealed, strict=True):
             code = new_secret()
             tx = new_tx_code() if tx_code else ""
-            document = json.dumps(credential_offer(credential_issuer, code, tx_code=tx_code))
+            state = "" if tx_code else new_secret()
+            document = json.dumps(credential_offer(credential_issuer, code, tx_code=tx_code, issuer_state=state))
             kept.append((Offer(offer_id, "offered", caller.issuer_id, caller.agency_id, document,
-                               envelope.SerializeToString(deterministic=True)), digest(code), digest(tx) if tx else ""))
+                               envelope.SerializeToString(deterministic=True),
+                               not_before.timestamp() if not_before is not None else 0.0),
+                         digest(code), digest(tx) if tx else "", digest(state) if state else ""))
             uri = offer_uri(credential_issuer, offer_id)
             created.append(CreatedOffer(offer_id, uri, offer_link(uri), tx, ttl))
         await self._store.add_offers(kept, ttl)
@@ -184,10 +203,16 @@ class Offers:
             raise OAuthError(e.INVALID_DPOP_PROOF, "this DPoP proof was used before (jti replayed)", status)
 
     async def token(self, form: Mapping[str, str], dpop: DpopProof | None = None) -> dict[str, Any]:
-        """Token endpoint (pre-authorized code grant, §6): the access token answer, or :class:`OAuthError`;
-        with a checked DPoP proof the token is bound to its key (``token_type: DPoP``)."""
+        """Token endpoint (§6: pre-authorized code or authorization code grant): the access token answer, or
+        :class:`OAuthError`; with a checked DPoP proof the token is bound to its key (``token_type: DPoP``)."""
+        if form.get("grant_type") == AUTHORIZATION_CODE_GRANT:
+            if dpop is not None:
+                await self._fresh(dpop)
+            token, _ = await self.codes.token(form, dpop)
+            return self._token_answer(token, dpop)
         if form.get("grant_type") != PRE_AUTHORIZED_GRANT:
-            raise OAuthError(e.UNSUPPORTED_GRANT_TYPE, f"only {PRE_AUTHORIZED_GRANT} is supported")
+            raise OAuthError(e.UNSUPPORTED_GRANT_TYPE, f"grant_type must be {PRE_AUTHORIZED_GRANT} or "
+                                                       f"{AUTHORIZATION_CODE_GRANT}")
         code = form.get("pre-authorized_code", "")
         if not code or len(code) > 256:
             raise OAuthError(e.INVALID_REQUEST, "pre-authorized_code is required")
@@ -208,6 +233,9 @@ class Offers:
                     offer.agency_id, "")])
         if why != "ok":
             raise OAuthError(e.INVALID_GRANT, _GRANT_ERRORS.get(why, "the pre-authorized code is not valid"))
+        return self._token_answer(token, dpop)
+
+    def _token_answer(self, token: str, dpop: DpopProof | None) -> dict[str, Any]:
         return {"access_token": token, "token_type": "DPoP" if dpop is not None else "Bearer",
                 "expires_in": self._s.token_seconds,
                 "authorization_details": [{"type": "openid_credential",
@@ -251,20 +279,66 @@ class Offers:
         moved, offer_id = await self._store.move_token(token, "ready", "issuing")
         if moved != "ok":
             raise OAuthError(e.INVALID_TOKEN, "the access token has been used", 401)
+        keys = [k.jwk for k in checked]
         try:
-            answer = await self._issue(offer_id, [k.jwk for k in checked])
+            answer = await self._issue(offer_id, keys)
+        except _Pending as pending:  # the checked request waits under a transaction_id (§8.3: 202)
+            transaction = new_secret()
+            if not await self._store.defer(token, digest(transaction), offer_id, keys, pending.not_before,
+                                           self._s.deferred_seconds):
+                raise OAuthError(e.INVALID_TOKEN, "the access token has been used", 401) from None
+            return {"transaction_id": transaction, "interval": pending.interval}
         except BaseException:
             await self._store.move_token(token, "issuing", "ready")
             raise
+        await self._delivered(token, offer_id, answer)
         await self._store.move_token(token, "issuing", "spent")
+        return answer
+
+    async def _delivered(self, token: str, offer_id: str, answer: dict[str, Any]) -> None:
         await self._store.forget_award(offer_id)  # kept no longer than needed
         await self._store.add_notifications(token, [answer["notification_id"]])
+
+    async def deferred(self, access_token: str, body: Any, dpop: DpopProof | None = None) -> dict[str, Any]:
+        """Deferred credential endpoint (§9): the credentials (then the ``transaction_id`` is spent), or
+        ``{"transaction_id", "interval"}`` while still pending (202), or :class:`OAuthError`
+        (``invalid_transaction_id``: unknown, another token's or used; ``credential_request_denied``: refused
+        for good, the transaction dropped)."""
+        token = digest(access_token)
+        await self._token(access_token, dpop)
+        if not isinstance(body, dict) or not isinstance(body.get("transaction_id"), str) \
+                or not 0 < len(body["transaction_id"]) <= 256:
+            raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "transaction_id (a string) is required")
+        transaction = body["transaction_id"]
+        why, offer_id, keys, _ = await self._store.claim_transaction(digest(transaction), token)
+        if why == "issuing":  # another request (maybe on another replica) is issuing it right now
+            return {"transaction_id": transaction, "interval": 1}
+        if why != "ok":
+            raise OAuthError(e.INVALID_TRANSACTION_ID, "the transaction_id is unknown, was issued with another "
+                                                       "access token, or its credentials were already delivered")
+        try:
+            answer = await self._issue(offer_id, keys)
+        except _Pending as pending:
+            await self._store.release_transaction(digest(transaction))
+            return {"transaction_id": transaction, "interval": pending.interval}
+        except OAuthError as exc:  # refused for good: the wallet should stop asking (§9.3)
+            await self._store.finish_transaction(digest(transaction), token)
+            raise OAuthError(e.CREDENTIAL_REQUEST_DENIED, exc.description) from exc
+        except BaseException:
+            await self._store.release_transaction(digest(transaction))
+            raise
+        await self._delivered(token, offer_id, answer)
+        await self._store.finish_transaction(digest(transaction), token)
         return answer
 
     async def _issue(self, offer_id: str, keys: list[dict[str, Any]]) -> dict[str, Any]:
+        """Issue the offer's credential, one per key; :class:`_Pending` when it cannot be issued yet."""
         offer = await self._store.offer(offer_id)
         if offer is None:
             raise OAuthError(e.INVALID_TOKEN, "the offer has expired", 401)
+        wait = offer.not_before - self._clock().timestamp()
+        if wait > 0:  # the issuer asked for the credential not to be issued before then
+            raise _Pending(max(1, math.ceil(wait)), offer.not_before)
         [opened] = await self._privacy.open_envelopes([offer.award])
         kept = events_pb2.CredentialIssued.FromString(EventEnvelope.FromString(opened).payload)
         if not kept.HasField("credential"):
@@ -278,6 +352,8 @@ class Offers:
         ids: list[str] = []
         for outcome in outcomes:
             if isinstance(outcome, Refusal):  # INVALID_ARGUMENT, PERMISSION_DENIED: the award; else: retry later
+                if outcome.code == code_pb2.UNAVAILABLE:  # for a while: the wallet gets a transaction_id
+                    raise _Pending(self._s.deferred_interval, offer.not_before)
                 final = outcome.code in (code_pb2.INVALID_ARGUMENT, code_pb2.PERMISSION_DENIED)
                 raise OAuthError(e.INVALID_CREDENTIAL_REQUEST if final else "server_error",
                                  f"the credential cannot be issued: {outcome.message[:200]}", 400 if final else 503)
@@ -301,8 +377,17 @@ class Offers:
             raise OAuthError("invalid_notification_id", "the notification_id was not issued with this token")
 
 
+class _Pending(Exception):
+    """The credential cannot be issued yet: ask again after ``interval`` seconds."""
+
+    def __init__(self, interval: int, not_before: float) -> None:
+        super().__init__(f"pending for {interval} s")
+        self.interval, self.not_before = interval, not_before
+
+
 _GRANT_ERRORS = {
-    "unknown": "the pre-authorized code is unknown, expired or already used",
+    "unknown": "the pre-authorized code is unknown or already used",
+    "expired": "the offer has expired",
     "redeemed": "the pre-authorized code has already been used",
     "withdrawn": "the offer has been withdrawn by the issuer",
     "locked": "too many wrong tx_code attempts: the offer is locked",

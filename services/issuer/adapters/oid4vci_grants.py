@@ -1,0 +1,158 @@
+"""The authorization code flow's and deferred issuance's OpenID4VCI state in Redis, each change one atomic step.
+
+Redis, not process memory, so that a ``request_uri``, an authorization code and a ``transaction_id`` are used
+once across all issuer replicas. Keys (``{p}`` the issuer's Redis prefix; every secret kept as its SHA-256):
+
+* ``{p}:o4i:state:{sha256(issuer_state)}`` -> offer id (written with the offer, expiring with its code);
+* ``{p}:o4i:par:{sha256(request_uri secret)}``: the pushed request (JSON), 60 s, taken by ``GETDEL`` (one use);
+* ``{p}:o4i:authz:{sha256(code)}`` hash: ``state`` (issued, used), ``request`` (client_id, redirect_uri,
+  code_challenge), ``offer_id``, ``token`` (the digest of the token it gave); 60 s after issue, kept a while once
+  used so that a replay revokes that token (RFC 6749 §4.1.2);
+* ``{p}:o4i:tx:{sha256(transaction_id)}`` hash: ``state`` (pending, issuing), ``offer_id``, ``token``, ``keys``
+  (the proved public JWKs, JSON), ``not_before``; deleted once its credentials are handed out.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from redis.asyncio import Redis
+
+__all__ = ["USED_CODE_SECONDS", "RedisGrantStore"]
+
+#: How long a used code is remembered, so that its replay is told apart and revokes the token it gave.
+USED_CODE_SECONDS = 600
+
+# KEYS[1] code key; ARGV: prefix, token digest, token ttl, DPoP jkt, used-code ttl. The code is spent and the
+# offer redeemed together; a replayed code revokes the token it gave (RFC 6749 §4.1.2).
+_EXCHANGE = """
+local state, offer_id, given = unpack(redis.call('HMGET', KEYS[1], 'state', 'offer_id', 'token'))
+if not state then return {'unknown'} end
+if state ~= 'issued' then
+  if given and given ~= '' then redis.call('DEL', ARGV[1] .. ':o4i:token:' .. given) end
+  return {'code_used'}
+end
+local offer_key = ARGV[1] .. ':o4i:offer:' .. offer_id
+local offer_state = redis.call('HGET', offer_key, 'state')
+if not offer_state then return {'expired'} end
+if offer_state ~= 'offered' then return {offer_state} end
+redis.call('HSET', offer_key, 'state', 'redeemed')
+redis.call('HSET', KEYS[1], 'state', 'used', 'token', ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
+local token_key = ARGV[1] .. ':o4i:token:' .. ARGV[2]
+redis.call('HSET', token_key, 'offer_id', offer_id, 'state', 'ready', 'jkt', ARGV[4])
+redis.call('EXPIRE', token_key, tonumber(ARGV[3]))
+return {'ok', offer_id}
+"""
+# KEYS[1] token key, KEYS[2] transaction key; ARGV: transaction ttl, offer id, keys JSON, not_before, prefix.
+# The token (state issuing) becomes 'deferred' and lives as long as the transaction, and so does the offer's
+# sealed award; nothing happens unless the token is still 'issuing'.
+_DEFER = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'issuing' then return 0 end
+local ttl = tonumber(ARGV[1])
+redis.call('HSET', KEYS[1], 'state', 'deferred')
+redis.call('EXPIRE', KEYS[1], ttl)
+redis.call('HSET', KEYS[2], 'state', 'pending', 'offer_id', ARGV[2], 'token', KEYS[1], 'keys', ARGV[3],
+           'not_before', ARGV[4])
+redis.call('EXPIRE', KEYS[2], ttl)
+local offer_key = ARGV[5] .. ':o4i:offer:' .. ARGV[2]
+if redis.call('TTL', offer_key) < ttl then redis.call('EXPIRE', offer_key, ttl) end
+return 1
+"""
+# KEYS[1] transaction key; ARGV[1] the token key presenting it. 'unknown' also for another token's transaction.
+_CLAIM = """
+local state, token, offer_id, keys, not_before = unpack(redis.call('HMGET', KEYS[1], 'state', 'token', 'offer_id',
+                                                                   'keys', 'not_before'))
+if not state or token ~= ARGV[1] then return {'unknown'} end
+if state ~= 'pending' then return {state} end
+redis.call('HSET', KEYS[1], 'state', 'issuing')
+return {'ok', offer_id, keys, not_before}
+"""
+# KEYS[1] transaction key, KEYS[2] token key: the credentials were handed out, the transaction_id is spent.
+_FINISH = """
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[2], 'state', 'spent')
+return 1
+"""
+
+
+def _text(value: bytes | str | None) -> str:
+    return value.decode() if isinstance(value, bytes) else (value or "")
+
+
+class RedisGrantStore:
+    """Pushed requests, authorization codes and deferred transactions (see the module docstring)."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self._redis, self._p = redis, prefix
+        self._exchange = redis.register_script(_EXCHANGE)
+        self._defer = redis.register_script(_DEFER)
+        self._claim = redis.register_script(_CLAIM)
+        self._finish = redis.register_script(_FINISH)
+
+    async def state_offer(self, state_digest: str) -> str:
+        """The offer id an ``issuer_state`` names ('' for none or expired)."""
+        return _text(await self._redis.get(f"{self._p}:o4i:state:{state_digest}"))
+
+    async def offer_state(self, offer_id: str) -> str:
+        """The state of an offer ('' once it has expired)."""
+        return _text(await self._redis.hget(f"{self._p}:o4i:offer:{offer_id}", "state"))
+
+    async def push_request(self, uri_digest: str, request_json: str, ttl_seconds: int) -> None:
+        """Keep a pushed authorization request under its ``request_uri``."""
+        await self._redis.set(f"{self._p}:o4i:par:{uri_digest}", request_json, ex=ttl_seconds, nx=True)
+
+    async def take_request(self, uri_digest: str) -> str:
+        """The pushed request of a ``request_uri``, removed in the same step ('' if unknown, expired or used)."""
+        return _text(await self._redis.getdel(f"{self._p}:o4i:par:{uri_digest}"))
+
+    async def add_code(self, code_digest: str, offer_id: str, request: dict[str, str], ttl_seconds: int) -> None:
+        """Keep an issued authorization code and what it is bound to."""
+        key = f"{self._p}:o4i:authz:{code_digest}"
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(key, mapping={"state": "issued", "offer_id": offer_id, "request": json.dumps(request), "token": ""})
+        pipe.expire(key, ttl_seconds)
+        await pipe.execute()
+
+    async def code(self, code_digest: str) -> dict[str, Any] | None:
+        """The binding of a code (client_id, redirect_uri, code_challenge) while it is known."""
+        raw = await self._redis.hget(f"{self._p}:o4i:authz:{code_digest}", "request")
+        if raw is None:
+            return None
+        found: dict[str, Any] = json.loads(raw)
+        return found
+
+    async def exchange_code(self, code_digest: str, token_digest: str, token_ttl: int,
+                            jkt: str = "") -> tuple[str, str]:
+        """Spend a code and redeem its offer: ('ok', offer id) with the token kept, or (why, '') changing nothing
+        ('unknown', 'code_used' (whose token is then revoked), 'expired', or the offer's state)."""
+        result = await self._exchange(keys=[f"{self._p}:o4i:authz:{code_digest}"],
+                                      args=[self._p, token_digest, token_ttl, jkt, USED_CODE_SECONDS])
+        return _text(result[0]), _text(result[1]) if len(result) > 1 else ""
+
+    async def defer(self, token_digest: str, tx_digest: str, offer_id: str, keys: list[dict[str, Any]],
+                    not_before: float, ttl_seconds: int) -> bool:
+        """Turn an ``issuing`` token into a deferred transaction (False: the token is no longer issuing)."""
+        return bool(await self._defer(
+            keys=[f"{self._p}:o4i:token:{token_digest}", f"{self._p}:o4i:tx:{tx_digest}"],
+            args=[ttl_seconds, offer_id, json.dumps(keys), repr(float(not_before)), self._p]))
+
+    async def claim_transaction(self, tx_digest: str, token_digest: str
+                                ) -> tuple[str, str, list[dict[str, Any]], float]:
+        """Take a pending transaction for issuing: ('ok', offer id, keys, not_before), else (why, '', [], 0)."""
+        result = await self._claim(keys=[f"{self._p}:o4i:tx:{tx_digest}"],
+                                   args=[f"{self._p}:o4i:token:{token_digest}"])
+        if _text(result[0]) != "ok":
+            return _text(result[0]), "", [], 0.0
+        return "ok", _text(result[1]), json.loads(_text(result[2])), float(_text(result[3]) or 0)
+
+    async def release_transaction(self, tx_digest: str) -> None:
+        """Back to pending (issuing failed, or it is not time yet)."""
+        key = f"{self._p}:o4i:tx:{tx_digest}"
+        if await self._redis.exists(key):
+            await self._redis.hset(key, "state", "pending")
+
+    async def finish_transaction(self, tx_digest: str, token_digest: str) -> None:
+        """The credentials were handed out: the transaction_id is gone and the token spent."""
+        await self._finish(keys=[f"{self._p}:o4i:tx:{tx_digest}", f"{self._p}:o4i:token:{token_digest}"], args=[])

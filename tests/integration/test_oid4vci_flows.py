@@ -1,0 +1,237 @@
+"""OpenID4VCI 1.0 authorization code flow (PAR, PKCE S256) and deferred issuance over the running issuer service:
+real Kafka and Redis, HTTPS over a socket (port 0), the spec-written test wallet (tests/harness/oid4vci_wallet.py).
+Each negative case asserts its OAuth / OpenID4VCI error code."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from google.protobuf import json_format
+
+from microcred.oid4vci.offers import digest
+from tests.conftest import Infrastructure
+from tests.harness.factories import valid_micro_credential
+from tests.harness.issuer import IssuerHarness
+from tests.harness.oid4vci_wallet import AUTH_CODE, PRE_AUTH, Wallet, public_jwk_of
+from tests.integration.test_oid4vci import (
+    _context,
+    base,
+    cnf_of,
+    create_offers,
+    error_of,
+    offer_events,
+    stack,
+    verify_at_gateway,
+    wallet_http,
+)
+
+pytestmark = pytest.mark.integration
+
+__all__ = ["stack"]  # the module-scoped issuer stack of test_oid4vci, started once for this module
+
+
+async def _authorized(wallet: Wallet, link: str) -> None:
+    await wallet.take_offer(link)
+    assert AUTH_CODE in wallet.offer["grants"] and PRE_AUTH in wallet.offer["grants"]
+
+
+async def test_metadata_advertises_par_pkce_and_deferred(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, _ = stack
+    async with wallet_http(harness) as http:
+        server = (await http.get(f"{base(harness)}/.well-known/oauth-authorization-server")).json()
+        issuer = (await http.get(f"{base(harness)}/.well-known/openid-credential-issuer")).json()
+        paths = (await http.get(f"{base(harness)}/openapi.json")).json()["paths"]
+    assert server["code_challenge_methods_supported"] == ["S256"]
+    assert server["require_pushed_authorization_requests"] is True
+    assert server["pushed_authorization_request_endpoint"] == f"{base(harness)}/oid4vci/par"
+    assert server["authorization_endpoint"] == f"{base(harness)}/oid4vci/authorize"
+    assert {"authorization_code", PRE_AUTH} <= set(server["grant_types_supported"])
+    assert server["response_types_supported"] == ["code"]
+    assert issuer["deferred_credential_endpoint"] == f"{base(harness)}/oid4vci/deferred-credential"
+    assert {"/oid4vci/par", "/oid4vci/authorize", "/oid4vci/deferred-credential"} <= set(paths)
+
+
+async def test_authorization_code_flow_with_pkce_via_par(stack: tuple[IssuerHarness, bytes],
+                                                         infrastructure: Infrastructure) -> None:
+    harness, document_ca = stack
+    [offer] = await create_offers(harness)
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await _authorized(wallet, offer["link"])
+        pushed, session = await wallet.push_authorization()
+        assert pushed.status_code == 201, pushed.text
+        assert pushed.headers["cache-control"] == "no-store"
+        assert session.request_uri.startswith("urn:ietf:params:oauth:request_uri:")
+        assert 0 < pushed.json()["expires_in"] <= 600
+        redirected = await wallet.authorize(session)
+        assert redirected.status_code == 302, redirected.text
+        assert session.code
+        # the request_uri was used: a second visit is refused (single use)
+        again = await wallet.authorize(session)
+        assert again.status_code == 400 and error_of(again) == "invalid_request_uri"
+        # a wrong code_verifier is invalid_grant and spends nothing
+        wrong = await wallet.exchange(session, verifier="W" * 43)
+        assert wrong.status_code == 400 and error_of(wrong) == "invalid_grant"
+        token = await wallet.exchange(session)
+        assert token.status_code == 200, token.text
+        assert token.headers["cache-control"] == "no-store"
+        first_token = wallet.access_token
+        # the offer is redeemed: its pre-authorized code no longer works
+        assert error_of(await wallet.token()) == "invalid_grant"
+        # a reused code is invalid_grant, and revokes the token the code gave (RFC 6749 §4.1.2)
+        reused = await wallet.exchange(session)
+        assert reused.status_code == 400 and error_of(reused) == "invalid_grant"
+        assert "already been used" in reused.json()["error_description"]
+        wallet.access_token = first_token
+        revoked = await wallet.receive(1)
+        assert revoked.status_code == 401 and error_of(revoked) == "invalid_token"
+    events, _ = await offer_events(infrastructure, offer["offer_id"])
+    assert [type(e).__name__ for e in events] == ["CredentialOfferCreated"]  # nothing was issued
+    # a fresh offer through the whole flow gives a valid credential bound to the proved key
+    [second] = await create_offers(harness)
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await _authorized(wallet, second["link"])
+        _, session = await wallet.push_authorization(client_id="https://wallet.example.org",
+                                                     redirect_uri="eu.example.wallet:/callback?x=1")
+        assert (await wallet.authorize(session)).status_code == 302
+        assert (await wallet.exchange(session)).status_code == 200
+        answer = await wallet.receive(1)
+        assert answer.status_code == 200, answer.text
+        [credential] = [c["credential"] for c in answer.json()["credentials"]]
+    report = await verify_at_gateway(harness, document_ca, credential)
+    assert report["verdict"] == "valid", report["checks"]
+    assert cnf_of(credential) == public_jwk_of(wallet.keys[0])
+
+
+async def test_pkce_plain_and_bad_pushed_requests_are_refused(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, _ = stack
+    [offer] = await create_offers(harness)
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await _authorized(wallet, offer["link"])
+        plain, _ = await wallet.push_authorization(method="plain")
+        assert plain.status_code == 400 and error_of(plain) == "invalid_request"
+        assert "S256" in plain.json()["error_description"]
+        cases = [
+            ({"issuer_state": "not-an-issuer-state"}, "invalid_request"),
+            ({"issuer_state": ""}, "invalid_request"),
+            ({"redirect_uri": "javascript:alert(1)"}, "invalid_request"),
+            ({"redirect_uri": "http://evil.example/cb"}, "invalid_request"),
+            ({"response_type": "token"}, "unsupported_response_type"),
+            ({"request_uri": "urn:ietf:params:oauth:request_uri:x"}, "invalid_request"),
+            ({"authorization_details": '[{"type":"openid_credential","credential_configuration_id":"other"}]'},
+             "invalid_authorization_details"),
+        ]
+        for change, code in cases:
+            response, _ = await wallet.push_authorization(**change)
+            assert response.status_code == 400 and error_of(response) == code, (change, response.text)
+        # the authorization endpoint takes only pushed requests, from the same client
+        direct = await http.get(wallet.as_metadata["authorization_endpoint"],
+                                params={"client_id": "wallet.example.org", "response_type": "code"})
+        assert direct.status_code == 400 and error_of(direct) == "invalid_request"
+        _, session = await wallet.push_authorization()
+        stolen = await http.get(wallet.as_metadata["authorization_endpoint"],
+                                params={"client_id": "another-client", "request_uri": session.request_uri})
+        assert stolen.status_code == 400 and error_of(stolen) == "invalid_request"
+        # an offer with a tx_code has no authorization code grant (it would skip the tx_code)
+        [with_tx] = await create_offers(harness, tx_code=True)
+        other = Wallet(http)
+        await other.take_offer(with_tx["link"])
+        assert AUTH_CODE not in other.offer["grants"]
+
+
+async def test_withdrawn_offer_is_access_denied_at_the_authorization_endpoint(
+        stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, _ = stack
+    [offer] = await create_offers(harness)
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await _authorized(wallet, offer["link"])
+        _, session = await wallet.push_authorization()
+        async with httpx.AsyncClient(base_url=base(harness), verify=_context(harness, True), timeout=30) as issuer:
+            assert (await issuer.delete(f"/oid4vci/offers/{offer['offer_id']}")).status_code == 204
+        denied = await http.get(wallet.as_metadata["authorization_endpoint"],
+                                params={"client_id": session.client_id, "request_uri": session.request_uri})
+        assert denied.status_code == 302
+        assert "error=access_denied" in denied.headers["location"] and "code=" not in denied.headers["location"]
+        refused, _ = await wallet.push_authorization()
+        assert refused.status_code == 400 and error_of(refused) == "invalid_request"
+        assert "withdrawn" in refused.json()["error_description"]
+
+
+async def test_deferred_issuance_until_not_before(stack: tuple[IssuerHarness, bytes]) -> None:
+    """An offer whose credential may not be issued before a time: the credential request gets a transaction_id
+    (202, interval); the deferred credential endpoint answers 202 until then, then the credential."""
+    harness, document_ca = stack
+    not_before = datetime.now(UTC) + timedelta(seconds=4)
+    [offer] = await create_offers(harness, not_before=not_before.isoformat())
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offer["link"])
+        assert (await wallet.token()).status_code == 200
+        accepted = await wallet.receive(2)
+        assert accepted.status_code == 202, accepted.text
+        body = accepted.json()
+        assert set(body) == {"transaction_id", "interval"} and 1 <= body["interval"] <= 5
+        transaction = body["transaction_id"]
+        # the token that was deferred cannot ask for another credential
+        assert error_of(await wallet.receive(1)) == "invalid_token"
+        wallet.keys = wallet.keys[:2]
+        unknown = await wallet.deferred("no-such-transaction")
+        assert unknown.status_code == 400 and error_of(unknown) == "invalid_transaction_id"
+        deadline = time.monotonic() + 60
+        while True:
+            answer = await wallet.deferred(transaction)
+            if answer.status_code == 200:
+                break
+            assert answer.status_code == 202, answer.text
+            assert answer.json()["transaction_id"] == transaction and answer.json()["interval"] >= 1
+            assert time.monotonic() < deadline
+            await asyncio.sleep(min(answer.json()["interval"], 2))
+        assert time.time() >= not_before.timestamp()
+        credentials = [c["credential"] for c in answer.json()["credentials"]]
+        assert [cnf_of(c) for c in credentials] == [public_jwk_of(k) for k in wallet.keys]
+        for credential in credentials:
+            report = await verify_at_gateway(harness, document_ca, credential)
+            assert report["verdict"] == "valid", report["checks"]
+        assert (await wallet.notify(answer.json()["notification_id"])).status_code == 204
+        # the transaction_id is spent once delivered
+        used = await wallet.deferred(transaction)
+        assert used.status_code == 400 and error_of(used) == "invalid_transaction_id"
+    assert harness.app.redis is not None
+    prefix = harness.app.settings.issuer_redis_prefix
+    assert not await harness.app.redis.exists(f"{prefix}:o4i:tx:{digest(transaction)}")
+
+
+async def test_another_tokens_transaction_is_invalid(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, _ = stack
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    first, second = await create_offers(harness, 2, not_before=later)
+    async with wallet_http(harness) as http:
+        owner, other = Wallet(http), Wallet(http)
+        for wallet, offer in ((owner, first), (other, second)):
+            await wallet.take_offer(offer["link"])
+            assert (await wallet.token()).status_code == 200
+        accepted = await owner.receive(1)
+        assert accepted.status_code == 202 and accepted.json()["interval"] > 3000
+        transaction = accepted.json()["transaction_id"]
+        assert (await owner.deferred(transaction)).status_code == 202
+        theft = await other.deferred(transaction)
+        assert theft.status_code == 400 and error_of(theft) == "invalid_transaction_id"
+        no_token = await http.post(owner.metadata["deferred_credential_endpoint"], json={"transaction_id": transaction})
+        assert no_token.status_code == 401 and error_of(no_token) == "invalid_token"
+        malformed = await owner.deferred("")
+        assert malformed.status_code == 400 and error_of(malformed) == "invalid_credential_request"
+
+
+async def test_not_before_must_be_a_date_time(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, _ = stack
+    body = {"credentials": [json_format.MessageToDict(valid_micro_credential())], "not_before": "tomorrow"}
+    async with httpx.AsyncClient(base_url=base(harness), verify=_context(harness, True), timeout=30) as http:
+        response = await http.post("/oid4vci/offers", json=body)
+    assert response.status_code == 400 and response.json()["field"] == "not_before"
