@@ -332,7 +332,9 @@ class _Discloser:
         return node
 
     def obj(self, node: dict[str, Any], path: tuple[str | int, ...]) -> dict[str, Any]:
-        out = {name: self.node(value, (*path, name)) for name, value in node.items() if name != "_sd"}
+        # scalars (most claims) are taken as they are: no path is built for them (the walk's main cost)
+        out = {name: self.node(value, (*path, name)) if isinstance(value, dict | list) else value
+               for name, value in node.items() if name != "_sd"}
         digests = node.get("_sd", [])
         if not isinstance(digests, list) or not all(isinstance(d, str) for d in digests):
             raise SdJwtError("MALFORMED_SD_JWT", f"_sd at {list(path)} must be an array of strings")
@@ -370,8 +372,10 @@ class _Discloser:
                 value = self.node(parts[1], (*path, index))
                 out.append(value)
                 self.disclosed.append(Disclosed((*path, index), None, value, item["..."]))
-            else:
+            elif isinstance(item, dict | list):
                 out.append(self.node(item, (*path, index)))
+            else:
+                out.append(item)
         return out
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -103,25 +103,34 @@ def parsed_type_metadata(document: bytes) -> Any:
 # --------------------------------------------------------------------------------------------- claim metadata
 
 
-def _select(node: Any, issued_path: Path, path: list[Any], hidden: frozenset[Path]) -> Iterator[tuple[Path, Any]]:
-    """(issued path, value) of every claim the §4.6.1 ``path`` selects in the processed payload ``node``."""
-    if not path:
-        yield issued_path, node
-        return
-    head, rest = path[0], path[1:]
-    if isinstance(head, str):
-        if isinstance(node, Mapping) and head in node:
-            yield from _select(node[head], (*issued_path, head), rest, hidden)
-        return
-    if not isinstance(node, list):
-        return
-    # array elements the holder did not disclose are absent from the processed payload: recover the issued
-    # index of each remaining element so that paths compare with the Disclosures' paths
-    hidden_here = sorted(p[-1] for p in hidden if len(p) == len(issued_path) + 1 and p[:-1] == issued_path)
-    issued = [i for i in range(len(node) + len(hidden_here)) if i not in set(hidden_here)]
-    for index, value in zip(issued, node, strict=True):
-        if head is None or head == index:
-            yield from _select(value, (*issued_path, index), rest, hidden)
+def _select(node: Any, path: list[Any], hidden: frozenset[Path]) -> list[tuple[Path, Any]]:
+    """(issued path, value) of every claim the §4.6.1 ``path`` selects in the processed payload ``node``.
+
+    Breadth-first over the path's components (a list per step rather than nested generators: this runs for
+    every claim metadata entry of every credential verified)."""
+    frontier: list[tuple[Path, Any]] = [((), node)]
+    for head in path:
+        following: list[tuple[Path, Any]] = []
+        for issued_path, value in frontier:
+            if isinstance(head, str):
+                if isinstance(value, Mapping) and head in value:
+                    following.append(((*issued_path, head), value[head]))
+                continue
+            if not isinstance(value, list):
+                continue
+            # array elements the holder did not disclose are absent from the processed payload: recover the
+            # issued index of each remaining element so that paths compare with the Disclosures' paths
+            indexes: Any = range(len(value))
+            if hidden:
+                hidden_here = {p[-1] for p in hidden if len(p) == len(issued_path) + 1 and p[:-1] == issued_path}
+                indexes = [i for i in range(len(value) + len(hidden_here)) if i not in hidden_here]
+            for index, item in zip(indexes, value, strict=True):
+                if head is None or head == index:
+                    following.append(((*issued_path, index), item))
+        frontier = following
+        if not frontier:
+            break
+    return frontier
 
 
 def _valid_path(path: Any) -> bool:
@@ -147,7 +156,7 @@ def claim_metadata_violations(metadata: Mapping[str, Any], processed: Processed)
         if sd not in ("always", "allowed", "never"):
             problems.append((str(path), f"unknown sd value {sd!r}"))
             continue
-        selected = list(_select(processed.claims, (), path, processed.hidden_array_elements))
+        selected = _select(processed.claims, path, processed.hidden_array_elements)
         for issued_path, _ in selected:
             if sd == "always" and issued_path not in disclosed:
                 problems.append((str(list(issued_path)), "must be selectively disclosable, but is signed in clear"))

@@ -58,10 +58,12 @@ def sd_jwt_id(document: Any) -> str | None:
     return "urn:sd-jwt:" + hashlib.sha256(compact.split("~", 1)[0].encode()).hexdigest()
 
 
-def view_of_claims(claims: Mapping[str, Any], issuer: str | None, credential_id: str) -> dict[str, Any] | None:
+def view_of_claims(claims: Mapping[str, Any], issuer: str | None, credential_id: str,
+                   mc: pb.MicroCredential | None = None) -> dict[str, Any] | None:
     """Processed claims as our unsigned OB 3.0 layout with ``credential_id``; None when they are too far from
-    the model to lay out."""
-    mc = read_micro_credential(claims)
+    the model to lay out. ``mc``: the claims already read into the model (by a caller that needs it too), so
+    they are not read twice."""
+    mc = read_micro_credential(claims) if mc is None else mc
     try:
         profile = {"id": issuer or "urn:unknown", "type": ["Profile"],
                    "name": claims.get("issuing_authority") or issuer or ""}

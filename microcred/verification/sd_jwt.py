@@ -154,7 +154,7 @@ async def verify_sd_jwt_credential(text: str, ports: VerificationPorts, now: dat
                    for c in (CheckId.EU_ELEMENTS, CheckId.ACCREDITATION, CheckId.REVOCATION, CheckId.SUSPENSION)]
     else:
         mc = read_micro_credential(verified.claims)
-        document = view_of_claims(verified.claims, verified.issuer, "urn:sd-jwt")
+        document = view_of_claims(verified.claims, verified.issuer, "urn:sd-jwt", mc)
         elements = _read_elements(document)
         checks.append(_eu_elements(mc, document, elements) if micro
                       else unknown(CheckId.EU_ELEMENTS, Reason.NOT_A_MICRO_CREDENTIAL))

@@ -128,10 +128,21 @@ def test_split_reads_key_binding_and_disclosures() -> None:
     assert split_sd_jwt("jwt~").key_binding_jwt is None
 
 
-@pytest.mark.parametrize("text", ['{"a":1,"a":2}', '{"a":NaN}', "[" * 40 + "]" * 40, "{"])
-def test_strict_json_refuses_ambiguous_or_hostile_input(text: str) -> None:
+@pytest.mark.parametrize("text", ['{"a":1,"a":2}', '{"a":NaN}', "[" * 40 + "]" * 40, "{", '["\\ud800"]',
+                                  '{"a":"\\uDFFF"}', b'["\xed\xa0\x80"]', ("[" * 40 + "]" * 40).encode(),
+                                  '{"a":' * 33 + "1" + "}" * 33])
+def test_strict_json_refuses_ambiguous_or_hostile_input(text: str | bytes) -> None:
     with pytest.raises(JoseError):
         strict_json_loads(text)
+
+
+@pytest.mark.parametrize("text", ['["\\ud83d\\ude00"]', '["\\\\ud800"]', '{"a":' * 32 + "1" + "}" * 32,
+                                  '["' + "[" * 40 + '"]', "[" + "{}," * 50 + "{}]"])
+def test_strict_json_keeps_what_is_well_formed(text: str) -> None:
+    """A surrogate pair, an escaped backslash before 'ud800', 32 levels, brackets inside a string, many flat
+    objects: all JSON as it should be read (the bracket count only decides whether the depth is walked)."""
+    assert strict_json_loads(text) == json.loads(text)
+    assert strict_json_loads(text.encode()) == json.loads(text)
 
 
 @pytest.mark.parametrize("text", ["YQ==", "Y+E", "Y/E", "a b", "a", "YR"])  # "YR": "a" with non-zero unused bits
