@@ -8,10 +8,12 @@ set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)  # veraPDF runner (tests/interop/verapdf)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+[ -e /usr/share/color/icc/sRGB.icc ] || need+=(icc-profiles-free)  # the PDF's PDF/A output intent (sRGB, Zlib)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)  # PDF tests: rasterise, extract text
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)  # PDF tests: decode the printed QR code
 

@@ -15,8 +15,11 @@ pikepdf (qpdf) does the PDF parsing; nothing here is hand-written PDF syntax.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import pikepdf
+from pikepdf.models.metadata import encode_pdf_date
 
 #: Names of the attachments a credential PDF may carry, and their MIME types.
 CREDENTIAL_ATTACHMENTS: dict[str, str] = {
@@ -75,22 +78,30 @@ def extract_embedded_credentials(pdf: bytes) -> list[tuple[str, bytes]]:
         return out
 
 
-def embed_credentials(pdf: bytes, files: list[tuple[str, bytes]]) -> bytes:
-    """Return ``pdf`` with each ``(name, bytes)`` attached (MIME type from :data:`CREDENTIAL_ATTACHMENTS`).
+def attach(doc: pikepdf.Pdf, files: Sequence[tuple[str, bytes]], at: datetime) -> None:
+    """Attach each ``(name, bytes)`` to the open ``doc`` (MIME type from :data:`CREDENTIAL_ATTACHMENTS`,
+    creation and modification date ``at``).
 
     The attachments are also listed in the catalogue's ``/AF`` array with ``/AFRelationship /Source``, as PDF/A-3
     asks for embedded files (the signed credential is the source of the printed content).
     """
+    when = encode_pdf_date(at)
+    af = pikepdf.Array()
+    for name, data in files:
+        spec = pikepdf.AttachedFileSpec(
+            doc, data, filename=name, mime_type=CREDENTIAL_ATTACHMENTS.get(name, "application/octet-stream"),
+            description="The signed credential this document shows", relationship=pikepdf.Name.Source,
+            creation_date=when, mod_date=when,
+        )
+        doc.attachments[name] = spec
+        af.append(spec.obj)
+    doc.Root.AF = af
+
+
+def embed_credentials(pdf: bytes, files: list[tuple[str, bytes]]) -> bytes:
+    """Return ``pdf`` with each ``(name, bytes)`` attached, as :func:`attach` does."""
     with _open(pdf) as doc:
-        af = pikepdf.Array()
-        for name, data in files:
-            spec = pikepdf.AttachedFileSpec(
-                doc, data, filename=name, mime_type=CREDENTIAL_ATTACHMENTS.get(name, "application/octet-stream"),
-                description="The signed credential this document shows", relationship=pikepdf.Name.Source,
-            )
-            doc.attachments[name] = spec
-            af.append(spec.obj)
-        doc.Root.AF = af
+        attach(doc, files, datetime.now(UTC))
         out = io.BytesIO()
         doc.save(out)
         return out.getvalue()

@@ -33,8 +33,8 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from reportlab.platypus.flowables import Image
 
 from microcred.i18n import ELEMENT_LABELS, element_value
-from microcred.pdf.embedded import embed_credentials
 from microcred.pdf.labels import LANGUAGES, PDF_LABELS
+from microcred.pdf.pdfa import to_pdfa3b
 from microcred.registry.logo import pdf_ready_png
 from microcred.verification.summary import summarize
 
@@ -189,5 +189,4 @@ def render_pdf(data: CredentialPdf, lang: str = "en", paper: str = "a4") -> byte
                             topMargin=18 * mm, bottomMargin=18 * mm, title=title, author=issuer,
                             subject=labels["heading"], lang=lang, creator="microcred")
     doc.build(story)
-    pdf = out.getvalue()
-    return embed_credentials(pdf, list(data.attachments)) if data.attachments else pdf
+    return to_pdfa3b(out.getvalue(), data.attachments)
