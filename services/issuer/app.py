@@ -103,6 +103,7 @@ class IssuerApp:
     data_keys: KafkaDataKeys | None = field(default=None, init=False)
     privacy: EventPrivacy | None = field(default=None, init=False)
     _nudger: asyncio.Task[None] | None = field(default=None, init=False)
+    _offer_expiry: asyncio.Task[None] | None = field(default=None, init=False)
 
     @property
     def port(self) -> int:
@@ -155,6 +156,7 @@ class IssuerApp:
         offers = Offers(RedisOfferStore(self.redis, s.issuer_redis_prefix), issuance, self.publisher, privacy,
                         OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
                                       max_tx_attempts=s.oid4vci_max_tx_attempts))  # OpenID4VCI (REST and gRPC)
+        self._offer_expiry = asyncio.create_task(offers.expire_forever(), name="oid4vci-offer-expiry")
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,
                                chunk_timeout=s.batch_chunk_timeout_seconds,
                                correction=Correction(issuance, store, supersession),
@@ -219,6 +221,10 @@ class IssuerApp:
         if self._nudger is not None:
             self._nudger.cancel()
             await asyncio.gather(self._nudger, return_exceptions=True)
+        if self._offer_expiry is not None:
+            self._offer_expiry.cancel()
+            await asyncio.gather(self._offer_expiry, return_exceptions=True)
+            self._offer_expiry = None
         if self.data_keys is not None:
             await self.data_keys.stop()
         if self.store_projection is not None:

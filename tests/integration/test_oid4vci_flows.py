@@ -235,3 +235,48 @@ async def test_not_before_must_be_a_date_time(stack: tuple[IssuerHarness, bytes]
     async with httpx.AsyncClient(base_url=base(harness), verify=_context(harness, True), timeout=30) as http:
         response = await http.post("/oid4vci/offers", json=body)
     assert response.status_code == 400 and response.json()["field"] == "not_before"
+
+
+async def test_an_expired_offer_is_refused_as_expired_and_its_expiry_is_an_event(
+        stack: tuple[IssuerHarness, bytes], infrastructure: Infrastructure) -> None:
+    """An offer left unredeemed past its expiry: the pre-authorized code is invalid_grant "expired", PAR with its
+    issuer_state invalid_request "expired", and CredentialOfferExpired is published once (by one of the
+    replicas' sweeps); an offer redeemed or withdrawn before its expiry gets no such event."""
+    harness, _ = stack
+    expiring, redeemed, withdrawn = await create_offers(harness, 3, expires_in=2)
+    async with wallet_http(harness) as http:
+        wallets = [Wallet(http) for _ in range(3)]
+        for wallet, offer in zip(wallets, (expiring, redeemed, withdrawn), strict=True):
+            await wallet.take_offer(offer["link"])
+        assert (await wallets[1].token()).status_code == 200
+        async with httpx.AsyncClient(base_url=base(harness), verify=_context(harness, True), timeout=30) as issuer:
+            assert (await issuer.delete(f"/oid4vci/offers/{withdrawn['offer_id']}")).status_code == 204
+        deadline = time.monotonic() + 60
+        while (await http.get(expiring["credential_offer_uri"])).status_code != 404:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.2)
+        expired = await wallets[0].token()
+        assert expired.status_code == 400 and error_of(expired) == "invalid_grant"
+        assert "expired" in expired.json()["error_description"]
+        pushed, _ = await wallets[0].push_authorization()
+        assert pushed.status_code == 400 and error_of(pushed) == "invalid_request"
+        assert "expired" in pushed.json()["error_description"]
+    while True:
+        events, _ = await offer_events(infrastructure, expiring["offer_id"])
+        names = [type(e).__name__ for e in events]
+        if "CredentialOfferExpired" in names:
+            break
+        assert time.monotonic() < deadline, names
+        await asyncio.sleep(0.5)
+    assert names == ["CredentialOfferCreated", "CredentialOfferExpired"]
+    assert events[1].offer_ref == digest(expiring["offer_id"]) and events[1].issuer_id == events[0].issuer_id
+    assert events[1].expired_at.seconds >= events[0].expires_at.seconds
+    # the same sweep saw all three (same expiry): the redeemed and withdrawn ones had left the expiry set
+    assert harness.app.redis is not None
+    expiry = f"{harness.app.settings.issuer_redis_prefix}:o4i:expiry"
+    for offer in (expiring, redeemed, withdrawn):
+        assert await harness.app.redis.zscore(expiry, offer["offer_id"]) is None
+    for offer, last in ((redeemed, "CredentialOfferCreated"), (withdrawn, "CredentialOfferWithdrawn")):
+        others, _ = await offer_events(infrastructure, offer["offer_id"])
+        assert [type(e).__name__ for e in others][-1] == last
+        assert "CredentialOfferExpired" not in [type(e).__name__ for e in others]

@@ -12,7 +12,13 @@ nothing (except a wrong ``tx_code``, which counts an attempt). Keys (``{p}`` the
 * ``{p}:o4i:token:{sha256(token)}`` hash: ``offer_id``, ``state`` (ready, issuing, spent), ``jkt`` (DPoP);
 * ``{p}:o4i:notify:{sha256(token)}`` set: the notification ids answered to the token;
 * ``{p}:o4i:nonce:{sha256(nonce)}``: a c_nonce, deleted when a proof spends it;
-* ``{p}:o4i:jti:{sha256(jti)}``: a DPoP proof seen (SET NX: a replay is refused on every replica).
+* ``{p}:o4i:jti:{sha256(jti)}``: a DPoP proof seen (SET NX: a replay is refused on every replica);
+* ``{p}:o4i:expiry`` sorted set: the offers still ``offered``, scored by when they expire, and
+  ``{p}:o4i:expiry:who`` hash: offer id -> issuer and agency (the offer's hash is gone once it expires). Every
+  script that ends an offer (redeemed, withdrawn, locked) removes it from both; what is left when its time has
+  come expired unredeemed, and :meth:`RedisOfferStore.claim_expired` hands it to one replica, which publishes
+  ``CredentialOfferExpired`` and then forgets it (a replica that dies in between leaves it to another after the
+  lease: at least once, never lost).
 """
 
 from __future__ import annotations
@@ -43,12 +49,16 @@ if tx and tx ~= '' then
     local n = redis.call('HINCRBY', offer_key, 'attempts', 1)
     if n >= tonumber(ARGV[2]) then
       redis.call('HSET', offer_key, 'state', 'locked')
+      redis.call('ZREM', ARGV[5] .. ':o4i:expiry', offer_id)
+      redis.call('HDEL', ARGV[5] .. ':o4i:expiry:who', offer_id)
       return {'locked', offer_id}
     end
     return {'tx_wrong'}
   end
 end
 redis.call('HSET', offer_key, 'state', 'redeemed')
+redis.call('ZREM', ARGV[5] .. ':o4i:expiry', offer_id)
+redis.call('HDEL', ARGV[5] .. ':o4i:expiry:who', offer_id)
 local token_key = ARGV[5] .. ':o4i:token:' .. ARGV[3]
 redis.call('HSET', token_key, 'offer_id', offer_id, 'state', 'ready', 'jkt', ARGV[6])
 redis.call('EXPIRE', token_key, tonumber(ARGV[4]))
@@ -69,13 +79,28 @@ if state ~= ARGV[1] then return {state or 'unknown'} end
 redis.call('HSET', KEYS[1], 'state', ARGV[2])
 return {'ok', redis.call('HGET', KEYS[1], 'offer_id')}
 """
-# KEYS[1] offer key; ARGV[1] issuer id (the code key stays, so a later redemption says 'withdrawn')
+# KEYS[1] offer key, KEYS[2] expiry set, KEYS[3] expiry:who; ARGV[1] issuer id, ARGV[2] offer id (the code key
+# stays, so a later redemption says 'withdrawn')
 _WITHDRAW = """
 local state, issuer = unpack(redis.call('HMGET', KEYS[1], 'state', 'issuer_id'))
 if not state or issuer ~= ARGV[1] then return 'unknown' end
 if state ~= 'offered' then return state end
 redis.call('HSET', KEYS[1], 'state', 'withdrawn')
+redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('HDEL', KEYS[3], ARGV[2])
 return 'ok'
+"""
+# KEYS[1] expiry set, KEYS[2] expiry:who; ARGV: due (score), lease end, limit. Due offers are leased (re-scored
+# to the lease end) so that one replica publishes each; returns [offer id, who, ...].
+_CLAIM_EXPIRED = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, offer_id in ipairs(due) do
+  redis.call('ZADD', KEYS[1], ARGV[2], offer_id)
+  out[#out + 1] = offer_id
+  out[#out + 1] = redis.call('HGET', KEYS[2], offer_id) or ''
+end
+return out
 """
 
 
@@ -98,13 +123,17 @@ class RedisOfferStore(RedisGrantStore):
         self._spend = redis.register_script(_SPEND_NONCES)
         self._token_state = redis.register_script(_TOKEN_STATE)
         self._withdraw = redis.register_script(_WITHDRAW)
+        self._claim_expired = redis.register_script(_CLAIM_EXPIRED)
+        self._expiry, self._who = f"{prefix}:o4i:expiry", f"{prefix}:o4i:expiry:who"
 
     def _offer_key(self, offer_id: str) -> str:
         return f"{self._p}:o4i:offer:{offer_id}"
 
-    async def add_offers(self, offers: list[tuple[Offer, str, str, str]], ttl_seconds: int) -> None:
+    async def add_offers(self, offers: list[tuple[Offer, str, str, str]], ttl_seconds: int,
+                         expires_at: float = 0.0) -> None:
         """Keep offers (each with its code digest, tx digest and issuer_state digest, '' for none), expiring
-        after ``ttl_seconds``; one pipeline (a cohort's offers in one round trip)."""
+        after ``ttl_seconds`` (at ``expires_at``, epoch seconds, when their expiry is to be published); one
+        pipeline (a cohort's offers in one round trip)."""
         pipe = self._redis.pipeline(transaction=True)
         remembered = ttl_seconds + EXPIRED_MEMORY
         for offer, code_digest, tx_digest, state_digest in offers:
@@ -117,6 +146,10 @@ class RedisOfferStore(RedisGrantStore):
             pipe.set(f"{self._p}:o4i:code:{code_digest}", offer.offer_id, ex=remembered)
             if state_digest:
                 pipe.set(f"{self._p}:o4i:state:{state_digest}", offer.offer_id, ex=remembered)
+        if expires_at:
+            pipe.zadd(self._expiry, {offer.offer_id: expires_at for offer, *_ in offers})
+            pipe.hset(self._who, mapping={offer.offer_id: f"{offer.issuer_id}\t{offer.agency_id}"
+                                          for offer, *_ in offers})
         await pipe.execute()
 
     async def offer(self, offer_id: str) -> Offer | None:
@@ -176,4 +209,24 @@ class RedisOfferStore(RedisGrantStore):
 
     async def withdraw(self, issuer_id: str, offer_id: str) -> str:
         """Withdraw an offered offer of ``issuer_id``: 'ok', or its state ('unknown' for others' offers)."""
-        return _text(await self._withdraw(keys=[self._offer_key(offer_id)], args=[issuer_id]))
+        return _text(await self._withdraw(keys=[self._offer_key(offer_id), self._expiry, self._who],
+                                          args=[issuer_id, offer_id]))
+
+    async def claim_expired(self, due: float, lease_until: float, limit: int) -> list[tuple[str, str, str]]:
+        """Lease up to ``limit`` offers whose expiry (score) is at most ``due`` and that were never redeemed,
+        withdrawn or locked: (offer id, issuer id, agency id)."""
+        flat = [_text(v) for v in await self._claim_expired(keys=[self._expiry, self._who],
+                                                            args=[repr(due), repr(lease_until), limit])]
+        out = []
+        for offer_id, who in zip(flat[::2], flat[1::2], strict=True):
+            issuer_id, _, agency_id = who.partition("\t")
+            out.append((offer_id, issuer_id, agency_id))
+        return out
+
+    async def forget_expired(self, offer_ids: list[str]) -> None:
+        """Their expiry was published."""
+        if offer_ids:
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.zrem(self._expiry, *offer_ids)
+            pipe.hdel(self._who, *offer_ids)
+            await pipe.execute()

@@ -38,6 +38,8 @@ local offer_state = redis.call('HGET', offer_key, 'state')
 if not offer_state then return {'expired'} end
 if offer_state ~= 'offered' then return {offer_state} end
 redis.call('HSET', offer_key, 'state', 'redeemed')
+redis.call('ZREM', ARGV[1] .. ':o4i:expiry', offer_id)
+redis.call('HDEL', ARGV[1] .. ':o4i:expiry:who', offer_id)
 redis.call('HSET', KEYS[1], 'state', 'used', 'token', ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
 local token_key = ARGV[1] .. ':o4i:token:' .. ARGV[2]

@@ -19,13 +19,17 @@ nonces, and issue the SD-JWT VC(s) at redemption.
 
 Events (on the credentials topic, keyed by ``offer_ref`` = SHA-256 of the offer id, which is itself a bearer
 secret): ``CredentialOfferCreated``, ``CredentialOfferRedeemed`` (with the issued credential ids),
-``CredentialOfferWithdrawn`` (reason ``withdrawn`` or ``locked``). They carry no personal data: the award is in
+``CredentialOfferWithdrawn`` (reason ``withdrawn`` or ``locked``), ``CredentialOfferExpired`` (an offer that
+expired unredeemed, published by :meth:`Offers.publish_expired`, which :meth:`Offers.expire_forever` runs on every
+replica, each expired offer handed to one). They carry no personal data: the award is in
 the ``CredentialIssued`` events, sealed under the learner's key.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -63,6 +67,8 @@ from services.issuer.application.validation_cache import CohortValidator
 
 __all__ = ["CreatedOffer", "OfferSettings", "OfferStore", "Offers"]
 
+log = logging.getLogger(__name__)
+
 MAX_BATCH = 10
 NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
 
@@ -70,7 +76,8 @@ NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_
 class OfferStore(GrantStore, Protocol):
     """Port: :class:`~services.issuer.adapters.offers.RedisOfferStore`."""
 
-    async def add_offers(self, offers: list[tuple[Offer, str, str, str]], ttl_seconds: int) -> None: ...
+    async def add_offers(self, offers: list[tuple[Offer, str, str, str]], ttl_seconds: int,
+                         expires_at: float = 0.0) -> None: ...
     async def offer(self, offer_id: str) -> Offer | None: ...
     async def redeem(self, code_digest: str, tx_digest: str, max_attempts: int, token_digest: str,
                      token_ttl: int, jkt: str = "") -> tuple[str, str]: ...
@@ -83,6 +90,8 @@ class OfferStore(GrantStore, Protocol):
     async def notification_known(self, token_digest: str, notification_id: str) -> bool: ...
     async def withdraw(self, issuer_id: str, offer_id: str) -> str: ...
     async def forget_award(self, offer_id: str) -> None: ...
+    async def claim_expired(self, due: float, lease_until: float, limit: int) -> list[tuple[str, str, str]]: ...
+    async def forget_expired(self, offer_ids: list[str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,11 @@ class OfferSettings:
     #: issuance is unavailable.
     deferred_seconds: int = 86400
     deferred_interval: int = 5
+    #: How often each replica looks for expired offers; how long after its expiry an offer is counted expired
+    #: (Redis expires keys by its own clock); how long a replica has to publish the expiries it took.
+    expiry_sweep_seconds: float = 2.0
+    expiry_grace_seconds: float = 2.0
+    expiry_lease_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -171,9 +185,10 @@ class Offers:
                          digest(code), digest(tx) if tx else "", digest(state) if state else ""))
             uri = offer_uri(credential_issuer, offer_id)
             created.append(CreatedOffer(offer_id, uri, offer_link(uri), tx, ttl))
-        await self._store.add_offers(kept, ttl)
+        expires_at = self._clock() + timedelta(seconds=ttl)
+        await self._store.add_offers(kept, ttl, expires_at.timestamp())
         expires = Timestamp()
-        expires.FromDatetime(self._clock() + timedelta(seconds=ttl))
+        expires.FromDatetime(expires_at)
         await self._publish([(events_pb2.CredentialOfferCreated(
             offer_ref=digest(c.offer_id), issuer_id=caller.issuer_id, credential_configuration_id=SD_JWT_CONFIGURATION,
             tx_code_required=tx_code, expires_at=expires), digest(c.offer_id), caller.agency_id, caller.actor)
@@ -188,6 +203,35 @@ class Offers:
                 offer_ref=digest(offer_id), issuer_id=caller.issuer_id, reason="withdrawn"), digest(offer_id),
                 caller.agency_id, caller.actor)])
         return outcome
+
+    async def publish_expired(self, limit: int = 500) -> int:
+        """Publish ``CredentialOfferExpired`` for offers that expired unredeemed (each taken by one replica, then
+        forgotten once Kafka acknowledged); the number published."""
+        now = self._clock().timestamp()
+        due = await self._store.claim_expired(now - self._s.expiry_grace_seconds,
+                                              now + self._s.expiry_lease_seconds, limit)
+        if not due:
+            return 0
+        expired_at = Timestamp()
+        expired_at.FromDatetime(self._clock())
+        await self._publish([(events_pb2.CredentialOfferExpired(offer_ref=digest(offer_id), issuer_id=issuer_id,
+                                                                expired_at=expired_at), digest(offer_id), agency, "")
+                             for offer_id, issuer_id, agency in due])
+        await self._store.forget_expired([offer_id for offer_id, _, _ in due])
+        return len(due)
+
+    async def expire_forever(self) -> None:
+        """Run :meth:`publish_expired` every ``expiry_sweep_seconds`` until cancelled (failures are logged and
+        retried: a leased offer comes back to the next sweep)."""
+        while True:
+            try:
+                while await self.publish_expired() == 500:  # a backlog: drain it before sleeping
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis or Kafka down: try again at the next sweep
+                log.warning("offer expiry sweep failed", extra={"error": repr(exc)})
+            await asyncio.sleep(self._s.expiry_sweep_seconds)
 
     async def offer_document(self, offer_id: str) -> dict[str, Any] | None:
         """The Credential Offer served at its ``credential_offer_uri`` while it can still be redeemed."""

@@ -403,3 +403,13 @@ class CredentialOfferWithdrawn(_message.Message):
     issuer_id: str
     reason: str
     def __init__(self, offer_ref: _Optional[str] = ..., issuer_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CredentialOfferExpired(_message.Message):
+    __slots__ = ("offer_ref", "issuer_id", "expired_at")
+    OFFER_REF_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_AT_FIELD_NUMBER: _ClassVar[int]
+    offer_ref: str
+    issuer_id: str
+    expired_at: _timestamp_pb2.Timestamp
+    def __init__(self, offer_ref: _Optional[str] = ..., issuer_id: _Optional[str] = ..., expired_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
