@@ -6,7 +6,8 @@ the read model (:class:`~services.wallet.events.erasure.WalletRecordDeletion`; n
 
 * the holder keys' private keys are deleted from the key store (else signing in again would recover them);
 * the account learner's data key is destroyed (:class:`~microcred.privacy.datakeys.DataKeys`): the imported
-  credentials and the completions' holder DID sealed under it no longer open anywhere, replays included.
+  credentials and the completions' holder DID sealed under it no longer open anywhere, replays included;
+* the PDF's remembered verification links (``P:pdf-link:{account}:*``, plain Redis keys) are deleted.
 
 Every step is idempotent, so a deletion that failed half-way is finished by asking again.
 """
@@ -61,6 +62,10 @@ class AccountDeletion:
         for key_id in holder_keys.values():
             await asyncio.to_thread(self.keystore.delete_key, key_id)
         destroyed = await self.shredder.destroy(aid) if self.shredder is not None else False
+        # the PDF's remembered verification links (sealed tokens of links just tombstoned): not on Kafka, so
+        # they are deleted here, last, so that a deletion retried after a failure deletes them too
+        forgotten = await self.shares.forget_pdf_links(aid)
         return {"account_id": aid, "deleted": {
             "holder_dids": sorted(holder_keys), "bindings": bindings, "imported_credentials": imported,
-            "share_links": shares, "records": len(keys)}, "learner_data_key_destroyed": destroyed}
+            "share_links": shares, "records": len(keys)}, "learner_data_key_destroyed": destroyed,
+            "pdf_links_forgotten": forgotten}

@@ -19,12 +19,16 @@ Keys (``P`` is the instance prefix)::
                                           withdrawn "0"/"1"                                  (projected)
     P:acct:{account}:shares         zset  share ids by creation time                          (projected)
     P:share-hits:{share id}         str   access count (same TTL as the link)                 (not projected)
+    P:pdf-link:{account}:{sha256 hex of credential id}[:lock]  the PDF's remembered verification link
+                                          (services/wallet/api/pdf_link.py; deleted with the account)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
 import secrets
 from datetime import UTC, datetime
 
@@ -47,6 +51,11 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 return {3, count}
 """
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` matched literally in a Redis SCAN MATCH pattern."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)
 
 
 def _share(share_id: str, raw: dict[bytes, bytes], hits: bytes | None) -> Share:
@@ -112,6 +121,26 @@ class ShareLinks:
         # A link replayed after its retention ran out is deleted at once by the past EXPIREAT: it stays gone.
         pipe.expireat(key, math.ceil(share.expires_at.timestamp()) + self.retention)
         pipe.zadd(self._index(share.account_id), {share.share_id: share.created_at.timestamp()})
+
+    def pdf_link_key(self, aid: str, credential_id: str) -> str:
+        """Where the PDF download remembers its verification link to ``credential_id`` (sealed token)."""
+        return f"{self.prefix}:pdf-link:{aid}:{hashlib.sha256(credential_id.encode()).hexdigest()}"
+
+    async def forget_pdf_links(self, aid: str) -> int:
+        """Delete every remembered PDF link of ``aid`` (and any creation lock); how many keys were deleted.
+
+        The keys carry only a hash of the credential id, so they are found by a SCAN of the account's key
+        pattern (non-blocking, in steps; account deletion is rare), not by an index that could miss one."""
+        pattern = f"{_glob_escape(self.prefix)}:pdf-link:{_glob_escape(aid)}:*"
+        deleted, batch = 0, []
+        async for key in self.redis.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) >= 500:
+                deleted += await r(self.redis.delete(*batch))
+                batch = []
+        if batch:
+            deleted += await r(self.redis.delete(*batch))
+        return deleted
 
     async def get(self, aid: str, share_id: str) -> Share:
         """One of ``aid``'s shares (NotFound when unknown or someone else's)."""

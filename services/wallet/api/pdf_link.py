@@ -25,7 +25,6 @@ share links are not the Redis adapter (in-memory unit twins) simply creates a li
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 
 from services.wallet.adapters.sealing import Sealer, SealError
@@ -87,7 +86,7 @@ async def pdf_link(session: Learner, credential_id: str) -> str:
         link, _ = await create_link(session, credential_id)
         return link.url
     aid = session.account.account_id
-    key = f"{shares.prefix}:pdf-link:{aid}:{hashlib.sha256(credential_id.encode()).hexdigest()}"
+    key = shares.pdf_link_key(aid, credential_id)
     template = session.ctx.settings.share_url_template
     deadline = time.monotonic() + _WAIT_SECONDS
     while True:
