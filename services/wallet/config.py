@@ -76,7 +76,7 @@ class Settings(HttpServiceSettings):
     oid4vp_trust_anchors_file: Path | None = Field(
         default=None, description="PEM CA certificates an OpenID4VP verifier's x509_san_dns request must chain to")
     wallet_trusted_issuers: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="OpenID4VCI issuers whose offers are accepted (docs/oid4vci.md)")
+        default_factory=list, description="OpenID4VCI issuers whose offers are accepted (docs/wallet-oid4vci.md)")
     wallet_issuer_tls_ca_file: Path | None = Field(default=None, description="PEM CAs of the issuers' TLS")
     wallet_redis_prefix: str = Field(default="wallet", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     wallet_consumer_group: str = "microcred-wallet"

@@ -53,7 +53,7 @@ class Holdings:
         issued_ids = await self.store.ids_for(account.dids, await self.accounts.email_hashes(account), indexes)
         issued = await self.store.load(sorted(issued_ids), bindings)
         # An SD-JWT VC received through an OpenID4VCI offer of our own issuer is also issued over Kafka (same
-        # Issuer-signed JWT): shown once, as the issued one, which follows its status (docs/oid4vci.md).
+        # Issuer-signed JWT): shown once, as the issued one, which follows its status (docs/wallet-oid4vci.md).
         also_issued = {sd_jwt_id(c.sd_jwt_vc) for c in issued if c.sd_jwt_vc}
         imported_ids = await self.accounts.imported_ids(account.account_id) - issued_ids - also_issued
         imported = await self.accounts.load_imported(account.account_id, sorted(imported_ids), bindings)

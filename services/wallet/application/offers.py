@@ -10,7 +10,7 @@ notifies the issuer (``credential_accepted``, or ``credential_failure`` when the
 The same credential may also reach the wallet over Kafka: when the Credential Issuer is this platform's issuer,
 its ``CredentialIssued`` carries the SD-JWT VC too and is filed under the learner's identifiers. The wallet
 shows it once (:class:`~services.wallet.adapters.holdings.Holdings` hides a received copy once the issued one
-is there; docs/oid4vci.md, "Our wallet as an OpenID4VCI client").
+is there; docs/wallet-oid4vci.md).
 """
 
 from __future__ import annotations
@@ -160,8 +160,11 @@ class CredentialOffers:
         if metadata.nonce_endpoint is not None:
             nonce = c_nonce(await self._json("nonce", await self.issuers.post_json(metadata.nonce_endpoint, None)))
         proof = key_proof(key, metadata.credential_issuer, nonce, int(self.clock().timestamp()))
-        issued = issued_credentials(await self._json("credential", await self.issuers.post_json(
-            metadata.credential_endpoint, credential_request(seen.configuration.configuration_id, proof), token)))
+        reply = await self.issuers.post_json(
+            metadata.credential_endpoint, credential_request(seen.configuration.configuration_id, proof), token)
+        if reply.status not in (200, 202):  # 202: deferred (§9), refused by name in issued_credentials
+            raise issuer_error("credential", reply.status, reply.body)
+        issued = issued_credentials(reply.body)
         kept: list[HeldCredential | None] = []
         accepted = False
         try:

@@ -1,4 +1,4 @@
-// "Receive a credential" (OpenID4VCI offers, docs/oid4vci.md "Our wallet as an OpenID4VCI client"): the learner pastes
+// "Receive a credential" (OpenID4VCI offers, docs/wallet-oid4vci.md): the learner pastes
 // an offer link, or opens the wallet's own link /?credential_offer_uri=... (what an issuer's QR code can point to);
 // the wallet API reads the offer from a trusted issuer and says who offers what; the learner enters the transaction
 // code when one is asked for and accepts; the credential then joins the list. Refusals come back as codes that are
@@ -55,7 +55,8 @@
       if (seen.tx_code) {
         input.inputMode = seen.tx_code.input_mode === "numeric" ? "numeric" : "text";
         if (seen.tx_code.length) input.maxLength = seen.tx_code.length;
-        $("offer-tx-hint").textContent = seen.tx_code.description || t("offer_tx_hint");
+        // Our hint in the page's language, then the issuer's own words (in whatever language it wrote them).
+        $("offer-tx-hint").textContent = t("offer_tx_hint") + (seen.tx_code.description ? " " + seen.tx_code.description : "");
       }
       $("offer-review").hidden = false;
       (seen.tx_code ? input : $("offer-accept")).focus();

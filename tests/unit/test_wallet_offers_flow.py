@@ -1,0 +1,223 @@
+"""The wallet's OpenID4VCI use case (:class:`services.wallet.application.offers.CredentialOffers`) over in-memory
+twins of its ports: an issuer that answers as the specification says (and records what it was sent), the
+learner's holder keys, a verifier, the account's imports. The running services are in
+tests/integration/test_wallet_oid4vci_offers.py; these check the rules the flow must keep on its own."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from microcred.crypto.did_key import verification_method_id
+from microcred.sdjwt.jose import public_jwk
+from microcred.sdjwt.view import compact_of, sd_jwt_id
+from services.wallet.application.offers import CredentialOffers
+from services.wallet.application.ports import ImportVerdict
+from services.wallet.domain import offers as o
+from services.wallet.domain.accounts import Account, HolderKey
+from services.wallet.domain.credentials import EuElements, HeldCredential, Identity, Source
+from tests.harness.sd_jwt import make_world
+
+ISSUER = "https://issuer.example"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+OFFER_URI = f"{ISSUER}/offers/1"
+LINK = "openid-credential-offer://?credential_offer_uri=" + quote(OFFER_URI, safe="")
+
+
+class FakeIssuer:
+    """A Credential Issuer answering from the specification's shapes; ``bind`` picks the key it binds to."""
+
+    def __init__(self, *, tx_code: str | None = None, deferred: bool = False, bind_to_proof: bool = True) -> None:
+        self.tx_code, self.deferred, self.bind_to_proof = tx_code, deferred, bind_to_proof
+        self.calls: list[tuple[str, str, Any]] = []
+        self.world = make_world()
+        self.notified: list[Mapping[str, Any]] = []
+        self.compact = ""
+
+    async def get(self, url: str) -> o.IssuerReply:
+        self.calls.append(("GET", url, None))
+        grant: dict[str, Any] = {"pre-authorized_code": "code-1"}
+        if self.tx_code:
+            grant["tx_code"] = {"length": len(self.tx_code), "input_mode": "numeric"}
+        documents: dict[str, Any] = {
+            OFFER_URI: {"credential_issuer": ISSUER, "credential_configuration_ids": ["mc"],
+                        "grants": {o.PRE_AUTHORIZED_GRANT: grant}},
+            f"{ISSUER}/.well-known/openid-credential-issuer": {
+                "credential_issuer": ISSUER, "credential_endpoint": f"{ISSUER}/credential",
+                "nonce_endpoint": f"{ISSUER}/nonce", "notification_endpoint": f"{ISSUER}/notification",
+                "display": [{"name": "Issuer", "locale": "en"}],
+                "credential_configurations_supported": {"mc": {"format": "dc+sd-jwt"}}},
+            f"{ISSUER}/.well-known/oauth-authorization-server": {"issuer": ISSUER, "token_endpoint": f"{ISSUER}/token"},
+        }
+        return o.IssuerReply(200, documents[url]) if url in documents else o.IssuerReply(404, None)
+
+    async def post_form(self, url: str, form: Mapping[str, str]) -> o.IssuerReply:
+        self.calls.append(("POST", url, dict(form)))
+        if form.get("pre-authorized_code") != "code-1" or form.get("tx_code") != self.tx_code:
+            return o.IssuerReply(400, {"error": "invalid_grant", "error_description": "no"})
+        return o.IssuerReply(200, {"access_token": "at", "token_type": "Bearer", "expires_in": 300})
+
+    async def post_json(self, url: str, body: Mapping[str, Any] | None, access_token: str | None = None
+                        ) -> o.IssuerReply:
+        self.calls.append(("POST", url, body))
+        if url.endswith("/nonce"):
+            return o.IssuerReply(200, {"c_nonce": "n-1"})
+        assert access_token == "at"
+        if url.endswith("/notification"):
+            assert body is not None
+            self.notified.append(body)
+            return o.IssuerReply(204, None)
+        if self.deferred:
+            return o.IssuerReply(202, {"transaction_id": "t-1", "interval": 5})
+        assert body is not None
+        [proof] = body["proofs"]["jwt"]
+        jwk = jwt.get_unverified_header(proof)["jwk"]
+        claims = jwt.decode(proof, jwt.PyJWK(jwk).key, algorithms=["ES256"], audience=ISSUER,
+                            options={"verify_iat": False})
+        assert claims["nonce"] == "n-1" and "iss" not in claims
+        if not self.bind_to_proof:
+            jwk = public_jwk(ec.generate_private_key(ec.SECP256R1()))
+        self.compact = self.world.issue(holder_jwk=jwk).compact
+        return o.IssuerReply(200, {"credentials": [{"credential": self.compact}], "notification_id": "note-1"})
+
+
+class Keys:
+    """The learner's holder keys (one Ed25519 key to start with: not usable for SD-JWT VC proofs)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, Ed25519PrivateKey | ec.EllipticCurvePrivateKey] = {
+            "did:key:ed": Ed25519PrivateKey.generate()}
+
+    async def for_account(self, aid: str) -> list[HolderKey]:
+        return [HolderKey(did, verification_method_id(did)) for did in sorted(self.keys)]
+
+    async def jose_key(self, aid: str, did: str) -> Ed25519PrivateKey | ec.EllipticCurvePrivateKey:
+        return self.keys[did]
+
+    async def create(self, aid: str, alg: str = "EdDSA") -> HolderKey:
+        assert alg == "ES256"
+        self.keys["did:key:zp256"] = ec.generate_private_key(ec.SECP256R1())
+        return HolderKey("did:key:zp256", verification_method_id("did:key:zp256"))
+
+
+class Verifier:
+    def __init__(self, accepted: bool = True) -> None:
+        self.accepted, self.seen = accepted, 0
+
+    async def verify(self, document: Mapping[str, Any], now: datetime) -> ImportVerdict:
+        self.seen += 1
+        assert compact_of(document) is not None  # the SD-JWT VC as a VC 2.0 envelope, as imports are
+        code = "VALID" if self.accepted else "SIGNATURE_INVALID"
+        return ImportVerdict(self.accepted, code, "checked", ("revocation",))
+
+
+class Held:
+    """The account's imports, and the credentials issued to it over Kafka (``issued``)."""
+
+    def __init__(self) -> None:
+        self.imported: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = []
+        self.issued: list[HeldCredential] = []
+
+    async def add_imported(self, aid: str, document: Mapping[str, object], check: Mapping[str, object]) -> None:
+        self.imported.append((document, check))
+
+    async def of(self, account: Account) -> list[HeldCredential]:
+        imported = [HeldCredential(str(sd_jwt_id(d)), ISSUER, None, EuElements("t"), Identity(),
+                                   source=Source.IMPORTED, document=d, import_check=c) for d, c in self.imported]
+        return [*self.issued, *imported]
+
+
+def flow(issuer: FakeIssuer, keys: Keys | None = None, verifier: Verifier | None = None,
+         held: Held | None = None, trusted: tuple[str, ...] = (ISSUER,)) -> tuple[CredentialOffers, Keys, Held]:
+    keys, held = keys or Keys(), held or Held()
+    offers = CredentialOffers(trusted, issuer, keys, verifier or Verifier(), held, held,  # type: ignore[arg-type]
+                              lambda: NOW)
+    return offers, keys, held
+
+
+ACCOUNT = Account("acc-1", "ola@example.org", {})
+
+
+async def test_an_offer_is_redeemed_with_a_new_p256_key_verified_kept_and_notified() -> None:
+    issuer = FakeIssuer(tx_code="123456")
+    offers, keys, held = flow(issuer)
+    seen = await offers.inspect(LINK)
+    assert seen.offer.tx_code == o.TxCode(6) and seen.configuration.configuration_id == "mc"
+    received = await offers.accept(ACCOUNT, LINK, "123456")
+    assert received.notified and received.pending == 0
+    [credential] = received.credentials
+    assert credential.credential_id == sd_jwt_id(issuer.compact)
+    [(document, check)] = held.imported
+    assert compact_of(document) == issuer.compact
+    assert check["received_by"] == "openid4vci" and check["received_from"] == ISSUER
+    assert check["unknown_checks"] == ["revocation"]  # said, never hidden
+    assert isinstance(keys.keys["did:key:zp256"], ec.EllipticCurvePrivateKey)  # made: the Ed25519 key cannot sign
+    assert issuer.notified == [{"notification_id": "note-1", "event": "credential_accepted"}]
+    token_calls = [c for c in issuer.calls if c[1].endswith("/token")]
+    assert token_calls == [("POST", f"{ISSUER}/token", {"grant_type": o.PRE_AUTHORIZED_GRANT,
+                                                        "pre-authorized_code": "code-1", "tx_code": "123456"})]
+
+
+async def test_a_credential_bound_to_another_key_or_failing_verification_is_not_kept_and_the_issuer_is_told() -> None:
+    for issuer, verifier in ((FakeIssuer(bind_to_proof=False), Verifier()), (FakeIssuer(), Verifier(False))):
+        offers, _, held = flow(issuer, verifier=verifier)
+        with pytest.raises(o.OfferError) as caught:
+            await offers.accept(ACCOUNT, LINK, None)
+        assert caught.value.code == o.CREDENTIAL_REJECTED
+        assert held.imported == []
+        assert issuer.notified == [{"notification_id": "note-1", "event": "credential_failure"}]
+
+
+async def test_a_credential_already_issued_over_kafka_is_not_kept_twice() -> None:
+    issuer = FakeIssuer()
+
+    class Arrived(Held):
+        async def of(self, account: Account) -> list[HeldCredential]:
+            # the issuer's CredentialIssued (same Issuer-signed JWT) is filed before the wallet looks
+            return [HeldCredential("urn:uuid:issued-1", "uni", None, EuElements("t"), Identity(),
+                                   sd_jwt_vc=issuer.compact)]
+
+    arrived = Arrived()
+    offers, _, _ = flow(issuer, held=arrived)
+    received = await offers.accept(ACCOUNT, LINK, None)
+    assert [c.credential_id for c in received.credentials] == ["urn:uuid:issued-1"]
+    assert arrived.imported == []
+    assert issuer.notified[-1]["event"] == "credential_accepted"
+
+
+async def test_wrong_missing_and_malformed_codes_and_deferred_answers() -> None:
+    offers, _, held = flow(FakeIssuer(tx_code="123456"))
+    for code, expected in ((None, o.TX_CODE_REQUIRED), ("12345", o.TX_CODE_FORMAT), ("654321", o.TX_CODE_WRONG)):
+        with pytest.raises(o.OfferError) as caught:
+            await offers.accept(ACCOUNT, LINK, code)
+        assert caught.value.code == expected
+    offers, _, held = flow(FakeIssuer(deferred=True))
+    with pytest.raises(o.OfferError) as caught:
+        await offers.accept(ACCOUNT, LINK, None)
+    assert caught.value.code == o.UNSUPPORTED and "deferred" in caught.value.detail
+    assert held.imported == []
+
+
+async def test_untrusted_offers_are_refused_without_calling_anyone() -> None:
+    issuer = FakeIssuer()
+    offers, _, _ = flow(issuer)
+    by_value = {"credential_issuer": "https://other.example", "credential_configuration_ids": ["mc"],
+                "grants": {o.PRE_AUTHORIZED_GRANT: {"pre-authorized_code": "c"}}}
+    for link in ("openid-credential-offer://?credential_offer_uri=" + quote("https://other.example/o/1", safe=""),
+                 "openid-credential-offer://?credential_offer=" + quote(json.dumps(by_value))):
+        with pytest.raises(o.OfferError) as caught:
+            await offers.inspect(link)
+        assert caught.value.code == o.ISSUER_NOT_TRUSTED
+    assert issuer.calls == []
+    nobody, _, _ = flow(issuer, trusted=())
+    with pytest.raises(o.OfferError) as caught:
+        await nobody.inspect(LINK)
+    assert caught.value.code == o.ISSUER_NOT_TRUSTED and issuer.calls == []
