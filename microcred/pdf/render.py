@@ -7,9 +7,9 @@ shown, named from the translation catalogue (:data:`microcred.i18n.ELEMENT_LABEL
 :func:`microcred.verification.summary.summarize`; the title and description come from the credential's own language
 map when it has one for the chosen language.
 
-PDF/A-3: not claimed. The file has embedded fonts, XMP-free metadata and the credential attached with
-``/AFRelationship /Source`` listed in ``/AF`` (what PDF/A-3 asks of embedded files), but reportlab writes no
-output intent and pikepdf does not validate conformance, so declaring ``pdfaid:part=3`` would be unproven.
+The result is PDF/A-3b: :mod:`microcred.pdf.pdfa` adds the XMP identification, the sRGB output intent and the
+attachments (``/AFRelationship /Source`` in ``/AF``); veraPDF validates it in the tests (docs/pdf.md). The issuer's
+logo, when given, is the trust registry's (:attr:`CredentialPdf.logo`), shown beside the issuer's name.
 """
 
 from __future__ import annotations
