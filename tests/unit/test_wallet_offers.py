@@ -249,3 +249,21 @@ async def test_an_unreachable_issuer_is_unavailable_not_an_error_page() -> None:
         assert caught.value.code == o.ISSUER_UNAVAILABLE
     finally:
         await client.aclose()
+
+
+def test_dpop_proofs_follow_rfc_9449() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    assert o.uses_dpop({"dpop_signing_alg_values_supported": ["ES256"]})
+    assert not o.uses_dpop({"dpop_signing_alg_values_supported": ["RS256"]}) and not o.uses_dpop({})
+    proof = o.dpop_proof(key, "POST", f"{ISSUER}/credential?x=1#f", jti="j-1", iat=1_700_000_000,
+                         access_token="Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU")
+    header = jwt.get_unverified_header(proof)
+    assert header["typ"] == "dpop+jwt" and header["alg"] == "ES256" and set(header["jwk"]) == {"kty", "crv", "x", "y"}
+    claims = jwt.decode(proof, key.public_key(), algorithms=["ES256"], options={"verify_iat": False})
+    # RFC 9449 §7.1 example: the ath of that access token
+    assert claims == {"jti": "j-1", "htm": "POST", "htu": f"{ISSUER}/credential", "iat": 1_700_000_000,
+                      "ath": "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo"}
+    assert "ath" not in jwt.decode(o.dpop_proof(key, "POST", ISSUER, jti="j", iat=1), key.public_key(),
+                                   algorithms=["ES256"], options={"verify_iat": False})
+    assert o.access_token({"access_token": "t", "token_type": "DPoP"}, dpop=True) == ("t", "DPoP")
+    assert o.access_token({"access_token": "t", "token_type": "Bearer"}, dpop=True) == ("t", "Bearer")

@@ -35,8 +35,10 @@ LINK = "openid-credential-offer://?credential_offer_uri=" + quote(OFFER_URI, saf
 class FakeIssuer:
     """A Credential Issuer answering from the specification's shapes; ``bind`` picks the key it binds to."""
 
-    def __init__(self, *, tx_code: str | None = None, deferred: bool = False, bind_to_proof: bool = True) -> None:
-        self.tx_code, self.deferred, self.bind_to_proof = tx_code, deferred, bind_to_proof
+    def __init__(self, *, tx_code: str | None = None, deferred: bool = False, bind_to_proof: bool = True,
+                 dpop: bool = False) -> None:
+        self.tx_code, self.deferred, self.bind_to_proof, self.dpop = tx_code, deferred, bind_to_proof, dpop
+        self.dpop_jwks: list[dict[str, Any]] = []  # the key of each DPoP proof received, in order
         self.calls: list[tuple[str, str, Any]] = []
         self.world = make_world()
         self.notified: list[Mapping[str, Any]] = []
@@ -55,22 +57,40 @@ class FakeIssuer:
                 "nonce_endpoint": f"{ISSUER}/nonce", "notification_endpoint": f"{ISSUER}/notification",
                 "display": [{"name": "Issuer", "locale": "en"}],
                 "credential_configurations_supported": {"mc": {"format": "dc+sd-jwt"}}},
-            f"{ISSUER}/.well-known/oauth-authorization-server": {"issuer": ISSUER, "token_endpoint": f"{ISSUER}/token"},
+            f"{ISSUER}/.well-known/oauth-authorization-server": {
+                "issuer": ISSUER, "token_endpoint": f"{ISSUER}/token",
+                **({"dpop_signing_alg_values_supported": ["ES256"]} if self.dpop else {})},
         }
         return o.IssuerReply(200, documents[url]) if url in documents else o.IssuerReply(404, None)
 
-    async def post_form(self, url: str, form: Mapping[str, str]) -> o.IssuerReply:
+    def _dpop(self, proof: str | None, url: str, token: str | None) -> None:
+        assert proof is not None, url
+        header = jwt.get_unverified_header(proof)
+        assert header["typ"] == "dpop+jwt" and header["alg"] == "ES256"
+        claims = jwt.decode(proof, jwt.PyJWK(header["jwk"]).key, algorithms=["ES256"])
+        assert claims["htm"] == "POST" and claims["htu"] == url and claims["jti"]
+        assert ("ath" in claims) is (token is not None)
+        self.dpop_jwks.append(header["jwk"])
+
+    async def post_form(self, url: str, form: Mapping[str, str], dpop: str | None = None) -> o.IssuerReply:
         self.calls.append(("POST", url, dict(form)))
         if form.get("pre-authorized_code") != "code-1" or form.get("tx_code") != self.tx_code:
             return o.IssuerReply(400, {"error": "invalid_grant", "error_description": "no"})
-        return o.IssuerReply(200, {"access_token": "at", "token_type": "Bearer", "expires_in": 300})
+        if self.dpop:
+            self._dpop(dpop, url, None)
+        return o.IssuerReply(200, {"access_token": "at", "token_type": "DPoP" if dpop else "Bearer",
+                                   "expires_in": 300})
 
-    async def post_json(self, url: str, body: Mapping[str, Any] | None, access_token: str | None = None
-                        ) -> o.IssuerReply:
+    async def post_json(self, url: str, body: Mapping[str, Any] | None, access_token: str | None = None,
+                        dpop: str | None = None) -> o.IssuerReply:
         self.calls.append(("POST", url, body))
         if url.endswith("/nonce"):
             return o.IssuerReply(200, {"c_nonce": "n-1"})
         assert access_token == "at"
+        if self.dpop:
+            self._dpop(dpop, url, access_token)
+        else:
+            assert dpop is None
         if url.endswith("/notification"):
             assert body is not None
             self.notified.append(body)
@@ -221,3 +241,19 @@ async def test_untrusted_offers_are_refused_without_calling_anyone() -> None:
     with pytest.raises(o.OfferError) as caught:
         await nobody.inspect(LINK)
     assert caught.value.code == o.ISSUER_NOT_TRUSTED and issuer.calls == []
+
+
+async def test_dpop_is_used_when_the_server_offers_it_with_one_fresh_key_per_redemption() -> None:
+    issuer = FakeIssuer(dpop=True)
+    offers, keys, held = flow(issuer)
+    assert (await offers.inspect(LINK)).dpop
+    received = await offers.accept(ACCOUNT, LINK, None)
+    assert received.notified and len(held.imported) == 1
+    # token, credential, notification: each with a proof by the same key, which is not the holder key
+    assert len(issuer.dpop_jwks) == 3 and all(j == issuer.dpop_jwks[0] for j in issuer.dpop_jwks)
+    holder = public_jwk(keys.keys["did:key:zp256"])
+    assert issuer.dpop_jwks[0]["x"] != holder["x"]
+    second = FakeIssuer(dpop=True)
+    again, _, _ = flow(second, keys=keys)
+    await again.accept(ACCOUNT, LINK, None)
+    assert second.dpop_jwks[0]["x"] != issuer.dpop_jwks[0]["x"]  # another redemption, another key

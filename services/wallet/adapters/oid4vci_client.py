@@ -70,14 +70,19 @@ class IssuerClient:
         """GET a JSON document (offer, metadata)."""
         return await self._call("GET", url)
 
-    async def post_form(self, url: str, form: Mapping[str, str]) -> IssuerReply:
-        """POST a form (token request)."""
-        return await self._call("POST", url, data=dict(form))
+    async def post_form(self, url: str, form: Mapping[str, str], dpop: str | None = None) -> IssuerReply:
+        """POST a form (token request), with a ``DPoP`` proof header when given."""
+        return await self._call("POST", url, data=dict(form), headers={"dpop": dpop} if dpop else {})
 
-    async def post_json(self, url: str, body: Mapping[str, Any] | None, access_token: str | None = None
-                        ) -> IssuerReply:
-        """POST JSON (nonce, credential, notification), with the access token when given."""
-        headers = {"authorization": f"Bearer {access_token}"} if access_token else {}
+    async def post_json(self, url: str, body: Mapping[str, Any] | None, access_token: str | None = None,
+                        dpop: str | None = None) -> IssuerReply:
+        """POST JSON (nonce, credential, notification), with the access token when given: ``Bearer``, or
+        ``DPoP`` with the proof ``dpop`` (RFC 9449 §7.1)."""
+        headers = {}
+        if access_token:
+            headers["authorization"] = f"{'DPoP' if dpop else 'Bearer'} {access_token}"
+        if dpop:
+            headers["dpop"] = dpop
         if body is None:
             return await self._call("POST", url, headers=headers)
         return await self._call("POST", url, json=dict(body), headers=headers)

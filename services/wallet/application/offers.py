@@ -2,7 +2,8 @@
 
 :meth:`CredentialOffers.inspect` fetches the offer (by reference) and the issuer's two metadata documents and
 says who offers what; :meth:`CredentialOffers.accept` does the same again (nothing is kept between the two
-calls: the offer is the state) and redeems it: token (pre-authorized code, ``tx_code``), nonce, a key proof
+calls: the offer is the state) and redeems it: token (pre-authorized code, ``tx_code``; DPoP when the server
+takes it), nonce, a key proof
 signed with the learner's custodial P-256 holder key, credential request; then it verifies the SD-JWT VC it
 received (as an import is verified, and bound to the key it proved), keeps it in the learner's wallet and
 notifies the issuer (``credential_accepted``, or ``credential_failure`` when the wallet refused it).
@@ -15,10 +16,12 @@ is there; docs/wallet-oid4vci.md).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
 from microcred.sdjwt.core import SdJwtError
@@ -46,6 +49,7 @@ from services.wallet.domain.offers import (
     check_tx_code,
     chosen_configuration,
     credential_request,
+    dpop_proof,
     issued_credentials,
     issuer_error,
     key_proof,
@@ -57,6 +61,7 @@ from services.wallet.domain.offers import (
     require_trusted,
     token_endpoint,
     token_form,
+    uses_dpop,
     well_known,
 )
 from services.wallet.domain.presentations_oid4vp import parse_holding, same_key
@@ -69,13 +74,13 @@ class IssuerPort(Protocol):
         """GET a JSON document."""
         ...
 
-    async def post_form(self, url: str, form: Mapping[str, str]) -> IssuerReply:
-        """POST a form."""
+    async def post_form(self, url: str, form: Mapping[str, str], dpop: str | None = None) -> IssuerReply:
+        """POST a form, with a DPoP proof when given."""
         ...
 
-    async def post_json(self, url: str, body: Mapping[str, Any] | None, access_token: str | None = None
-                        ) -> IssuerReply:
-        """POST JSON with an optional bearer token."""
+    async def post_json(self, url: str, body: Mapping[str, Any] | None, access_token: str | None = None,
+                        dpop: str | None = None) -> IssuerReply:
+        """POST JSON with an optional access token (Bearer, or DPoP with the proof ``dpop``)."""
         ...
 
 
@@ -87,6 +92,7 @@ class Inspected:
     metadata: IssuerMetadata
     configuration: Configuration
     token_endpoint: str
+    dpop: bool  # the authorization server takes DPoP proofs (ES256)
 
 
 @dataclass(frozen=True)
@@ -142,9 +148,8 @@ class CredentialOffers:
         metadata = parse_issuer_metadata(await self._json(
             "metadata", await self.issuers.get(well_known(issuer, "openid-credential-issuer"))), issuer)
         configuration = chosen_configuration(offer, metadata)
-        token = token_endpoint(await self._json(
-            "metadata", await self.issuers.get(well_known(issuer, "oauth-authorization-server"))), issuer)
-        return Inspected(offer, metadata, configuration, token)
+        server = await self._json("metadata", await self.issuers.get(well_known(issuer, "oauth-authorization-server")))
+        return Inspected(offer, metadata, configuration, token_endpoint(server, issuer), uses_dpop(server))
 
     async def accept(self, account: Account, link: str, tx_code: str | None) -> Received:
         """Redeem the offer behind ``link`` with ``tx_code`` and keep what it gives (module docstring)."""
@@ -152,16 +157,30 @@ class CredentialOffers:
         code = check_tx_code(seen.offer, tx_code)
         key = await self._proof_key(account)
         metadata = seen.metadata
-        reply = await self.issuers.post_form(seen.token_endpoint, token_form(seen.offer, code))
+        # DPoP (RFC 9449) when the server offers it, as HAIP asks of wallets: a fresh key per redemption, so two
+        # redemptions cannot be linked by it.
+        dpop_key = ec.generate_private_key(ec.SECP256R1()) if seen.dpop else None
+
+        def dpop(url: str, token: str | None = None) -> str | None:
+            if dpop_key is None:
+                return None
+            return dpop_proof(dpop_key, "POST", url, jti=secrets.token_urlsafe(16),
+                              iat=int(self.clock().timestamp()), access_token=token)
+
+        reply = await self.issuers.post_form(seen.token_endpoint, token_form(seen.offer, code),
+                                             dpop(seen.token_endpoint))
         if reply.status != 200:
             raise issuer_error("token", reply.status, reply.body, tx_code_sent=code is not None)
-        token, _ = access_token(reply.body)
+        token, kind = access_token(reply.body, dpop=dpop_key is not None)
+        if kind == "Bearer":
+            dpop_key = None  # the server did not bind the token to the key: plain Bearer from here on
         nonce = None
         if metadata.nonce_endpoint is not None:
             nonce = c_nonce(await self._json("nonce", await self.issuers.post_json(metadata.nonce_endpoint, None)))
         proof = key_proof(key, metadata.credential_issuer, nonce, int(self.clock().timestamp()))
         reply = await self.issuers.post_json(
-            metadata.credential_endpoint, credential_request(seen.configuration.configuration_id, proof), token)
+            metadata.credential_endpoint, credential_request(seen.configuration.configuration_id, proof), token,
+            dpop(metadata.credential_endpoint, token))
         if reply.status not in (200, 202):  # 202: deferred (§9), refused by name in issued_credentials
             raise issuer_error("credential", reply.status, reply.body)
         issued = issued_credentials(reply.body)
@@ -172,7 +191,9 @@ class CredentialOffers:
                 kept.append(await self._keep(account, compact, key, metadata.credential_issuer))
             accepted = True
         finally:
-            notified = await self._notify(metadata, issued.notification_id, token, accepted)
+            endpoint = metadata.notification_endpoint
+            notified = await self._notify(metadata, issued.notification_id, token, accepted,
+                                          dpop(endpoint, token) if endpoint else None)
         listed = tuple(c for c in kept if c is not None)
         return Received(listed, notified, len(kept) - len(listed))
 
@@ -216,13 +237,13 @@ class CredentialOffers:
         return held_copy(await self.holdings.of(account), received_id)
 
     async def _notify(self, metadata: IssuerMetadata, notification_id: str | None, token: str,
-                      accepted: bool) -> bool:
+                      accepted: bool, proof: str | None) -> bool:
         """Tell the issuer (§11); a failure to notify does not undo what the wallet kept."""
         if notification_id is None or metadata.notification_endpoint is None:
             return False
         try:
             reply = await self.issuers.post_json(metadata.notification_endpoint,
-                                                 notification(notification_id, accepted), token)
+                                                 notification(notification_id, accepted), token, proof)
         except OfferError:
             return False
         return reply.status in (200, 204)

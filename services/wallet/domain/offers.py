@@ -18,13 +18,14 @@ Polish, :mod:`services.wallet.api.offer_text`); the ``detail`` says what exactly
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from microcred.sdjwt.jose import PrivateKey, algorithm_for_key, public_jwk, sign_jws
+from microcred.sdjwt.jose import PrivateKey, algorithm_for_key, b64url_encode, public_jwk, sign_jws
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 PROOF_TYPE = "openid4vci-proof+jwt"
@@ -348,19 +349,40 @@ def key_proof(key: PrivateKey, audience: str, nonce: str | None, iat: int) -> st
     return sign_jws(header, claims, key)
 
 
+def uses_dpop(as_metadata: Any) -> bool:
+    """Whether the authorization server takes DPoP proofs by ES256 (RFC 9449 §5.1 metadata; HAIP wants wallets to
+    use DPoP wherever it is offered)."""
+    algs = as_metadata.get("dpop_signing_alg_values_supported") if isinstance(as_metadata, Mapping) else None
+    return isinstance(algs, list) and "ES256" in algs
+
+
+def dpop_proof(key: PrivateKey, method: str, url: str, *, jti: str, iat: int, access_token: str | None = None
+               ) -> str:
+    """A DPoP proof (RFC 9449 §4.2): ``typ`` dpop+jwt, the public ``jwk``, ``jti``, ``htm``, ``htu`` (the URL
+    without query and fragment), ``iat`` and, with an access token, ``ath`` (its SHA-256, base64url)."""
+    parts = urlsplit(url)
+    claims: dict[str, Any] = {"jti": jti, "htm": method, "htu": f"{parts.scheme}://{parts.netloc}{parts.path}",
+                              "iat": iat}
+    if access_token is not None:
+        claims["ath"] = b64url_encode(hashlib.sha256(access_token.encode("ascii")).digest())
+    return sign_jws({"typ": "dpop+jwt", "alg": algorithm_for_key(key), "jwk": public_jwk(key)}, claims, key)
+
+
 def credential_request(configuration_id: str, proof: str) -> dict[str, Any]:
     """The credential request (§8.2): one instance, bound to the proved key."""
     return {"credential_configuration_id": configuration_id, "proofs": {"jwt": [proof]}}
 
 
-def access_token(response: Any) -> tuple[str, str]:
-    """(access token, token type) of a successful token response (§6.2)."""
+def access_token(response: Any, *, dpop: bool = False) -> tuple[str, str]:
+    """(access token, token type) of a successful token response (§6.2): ``Bearer``, or ``DPoP`` when the wallet
+    sent a DPoP proof (RFC 9449 §5)."""
     if not isinstance(response, Mapping) or not isinstance(response.get("access_token"), str):
         raise OfferError(ISSUER_ANSWER_INVALID, "token response: no access_token")
     kind = str(response.get("token_type", "Bearer"))
-    if kind.lower() != "bearer":
-        raise OfferError(UNSUPPORTED, f"token response: token_type {kind[:20]!r} (only Bearer is used)")
-    return response["access_token"], "Bearer"
+    if kind.lower() == "bearer" or (dpop and kind.lower() == "dpop"):
+        return response["access_token"], "DPoP" if kind.lower() == "dpop" else "Bearer"
+    raise OfferError(UNSUPPORTED, f"token response: token_type {kind[:20]!r} (Bearer{' or DPoP' if dpop else ''} "
+                                  "expected)")
 
 
 def c_nonce(response: Any) -> str:
