@@ -49,7 +49,10 @@ def test_links_by_reference_by_value_and_the_wallets_own_address() -> None:
     assert by_value.offer == SPEC_OFFER
     for bad in ("", "openid-credential-offer://", "openid-credential-offer://?credential_offer_uri=a&credential_offer=b",
                 "openid-credential-offer://?credential_offer=%7Bnot-json", "openid-credential-offer://?credential_offer=%5B%5D",
-                "openid-credential-offer://?credential_offer_uri=" + "a" * o.MAX_LINK_CHARS):
+                "openid-credential-offer://?credential_offer_uri=" + "a" * o.MAX_LINK_CHARS,
+                "openid-credential-offer://?credential_offer=" + "[" * 4000 + "]" * 4000,  # bounded depth
+                'openid-credential-offer://?credential_offer={"a":1,"a":2}', "https://[::1?credential_offer_uri=x",
+                "openid-credential-offer://?" + "&".join(f"p{i}=1" for i in range(30))):
         refused(o.LINK_INVALID, o.parse_offer_link, bad)
 
 
@@ -99,6 +102,9 @@ def test_the_transaction_code_is_asked_for_and_its_form_checked() -> None:
     ("https://credential-issuer.example.com\\@evil.example/", False),
     ("file:///etc/passwd", False),
     ("https://169.254.169.254/latest/meta-data/", False),
+    ("https://[::1/x", False),
+    ("https://credential-issuer.example.com:99999/x", False),
+    ("https://credential-issuer.example.com:abc/x", False),
 ])
 def test_only_listed_issuers_are_called(url: str, trusted: bool) -> None:
     assert (o.trusted_issuer(url, [ISSUER]) is not None) is trusted

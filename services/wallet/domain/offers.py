@@ -19,13 +19,20 @@ Polish, :mod:`services.wallet.api.offer_text`); the ``detail`` says what exactly
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from microcred.sdjwt.jose import PrivateKey, algorithm_for_key, b64url_encode, public_jwk, sign_jws
+from microcred.sdjwt.jose import (
+    JoseError,
+    PrivateKey,
+    algorithm_for_key,
+    b64url_encode,
+    public_jwk,
+    sign_jws,
+    strict_json_loads,
+)
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 PROOF_TYPE = "openid4vci-proof+jwt"
@@ -82,15 +89,18 @@ def parse_offer_link(text: str) -> OfferLink:
     text = text.strip()
     if not text or len(text) > MAX_LINK_CHARS:
         raise OfferError(LINK_INVALID, f"link: empty or longer than {MAX_LINK_CHARS} characters")
-    query = parse_qs(urlsplit(text).query, keep_blank_values=True, max_num_fields=20)
+    try:
+        query = parse_qs(urlsplit(text).query, keep_blank_values=True, max_num_fields=20)
+    except ValueError:  # an unbalanced IPv6 bracket, too many parameters
+        raise OfferError(LINK_INVALID, "link: not a URL with a query") from None
     by_value, by_reference = query.get("credential_offer", []), query.get("credential_offer_uri", [])
     if len(by_value) + len(by_reference) != 1:
         raise OfferError(LINK_INVALID, "link: exactly one credential_offer or credential_offer_uri is needed")
     if by_reference:
         return OfferLink(offer_uri=by_reference[0])
-    try:
-        offer = json.loads(by_value[0])
-    except ValueError:
+    try:  # bounded depth, no duplicate names: hostile JSON costs bounded work
+        offer = strict_json_loads(by_value[0])
+    except (JoseError, ValueError):
         raise OfferError(LINK_INVALID, "link: credential_offer is not JSON") from None
     if not isinstance(offer, dict):
         raise OfferError(LINK_INVALID, "link: credential_offer is not a JSON object")
@@ -118,7 +128,11 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 def trusted_issuer(url: str, trusted: Sequence[str]) -> str | None:
     """The listed issuer ``url`` belongs to (same origin, path at or under the issuer's path), else None. A URL
     with user information, a fragment or no host never belongs to one."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
+    except ValueError:
+        return None
     if not parts.hostname or parts.username or parts.password or parts.fragment or "\\" in url:
         return None
     for issuer in trusted:
@@ -139,7 +153,11 @@ def require_trusted(url: str, field: str, trusted: Sequence[str]) -> str:
 
 def same_origin(url: str, issuer: str) -> bool:
     """Whether ``url`` is on the issuer's origin (where its endpoints must be)."""
-    return bool(urlsplit(url).hostname) and _origin(url) == _origin(issuer) and not urlsplit(url).username
+    try:
+        parts = urlsplit(url)
+        return bool(parts.hostname) and not parts.username and _origin(url) == _origin(issuer)
+    except ValueError:
+        return False
 
 
 def well_known(issuer: str, name: str) -> str:
