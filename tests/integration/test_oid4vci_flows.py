@@ -5,33 +5,68 @@ Each negative case asserts its OAuth / OpenID4VCI error code."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
+import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from google.protobuf import json_format
 
+from microcred import pki
 from microcred.oid4vci.offers import digest
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
-from tests.harness.issuer import IssuerHarness
+from tests.harness.issuer import IssuerHarness, start_issuer_harness
 from tests.harness.oid4vci_wallet import AUTH_CODE, PRE_AUTH, Wallet, public_jwk_of
-from tests.integration.test_oid4vci import (
-    _context,
-    base,
-    cnf_of,
-    create_offers,
-    error_of,
-    offer_events,
-    stack,
-    verify_at_gateway,
-    wallet_http,
-)
+from tests.harness.revocation import start_harness
+from tests.integration.test_oid4vci import base, cnf_of, error_of, offer_events, verify_at_gateway, wallet_http
 
 pytestmark = pytest.mark.integration
 
-__all__ = ["stack"]  # the module-scoped issuer stack of test_oid4vci, started once for this module
+TAG = uuid.uuid4().hex[:8]
+AGENCY = f"agency-vcf-{TAG}"
+UNI = f"uni-vcf-{TAG}"
+
+
+@pytest.fixture(scope="module")
+async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+                ) -> AsyncIterator[tuple[IssuerHarness, bytes]]:
+    """An issuer service with its REST app and a revocation service, on real Kafka and Redis (this module's own
+    agency and issuer)."""
+    work = tmp_path_factory.mktemp("oid4vci-flows")
+    document_ca = pki.create_ca("Agency document-signing CA", agency=AGENCY)
+    cert_file, key_file = document_ca.write(work / "document-ca", "ca")
+    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, work,
+                                         rest_port=0, document_signing_ca_cert_file=cert_file,
+                                         document_signing_ca_key_file=key_file)
+    try:
+        await harness.onboard(AGENCY, {UNI: 7})
+        yield harness, document_ca.cert_pem
+    finally:
+        await harness.close()
+
+
+async def create_offers(harness: IssuerHarness, count: int = 1, **options: Any) -> list[dict[str, Any]]:
+    """Offers made over REST by this module's issuer."""
+    body = {"credentials": [json_format.MessageToDict(valid_micro_credential()) for _ in range(count)], **options}
+    async with httpx.AsyncClient(base_url=base(harness), verify=issuer_context(harness, UNI), timeout=30) as http:
+        response = await http.post("/oid4vci/offers", json=body)
+    assert response.status_code == 201, response.text
+    offers: list[dict[str, Any]] = response.json()["offers"]
+    return offers
+
+
+def issuer_context(harness: IssuerHarness, issuer_id: str) -> ssl.SSLContext:
+    """TLS to the REST app with the client certificate of ``issuer_id`` (OU=issuer)."""
+    context = ssl.create_default_context(cadata=harness.ca.cert_pem.decode())
+    cert = pki.create_client_cert(harness.ca, issuer_id, AGENCY, pki.ROLE_ISSUER)
+    cert_path, key_path = cert.write(harness.work_dir / f"client-{uuid.uuid4().hex[:8]}", "client")
+    context.load_cert_chain(str(cert_path), str(key_path))
+    return context
 
 
 async def _authorized(wallet: Wallet, link: str) -> None:
@@ -153,7 +188,7 @@ async def test_withdrawn_offer_is_access_denied_at_the_authorization_endpoint(
         wallet = Wallet(http)
         await _authorized(wallet, offer["link"])
         _, session = await wallet.push_authorization()
-        async with httpx.AsyncClient(base_url=base(harness), verify=_context(harness, True), timeout=30) as issuer:
+        async with httpx.AsyncClient(base_url=base(harness), verify=issuer_context(harness, UNI), timeout=30) as issuer:
             assert (await issuer.delete(f"/oid4vci/offers/{offer['offer_id']}")).status_code == 204
         denied = await http.get(wallet.as_metadata["authorization_endpoint"],
                                 params={"client_id": session.client_id, "request_uri": session.request_uri})
@@ -232,7 +267,7 @@ async def test_another_tokens_transaction_is_invalid(stack: tuple[IssuerHarness,
 async def test_not_before_must_be_a_date_time(stack: tuple[IssuerHarness, bytes]) -> None:
     harness, _ = stack
     body = {"credentials": [json_format.MessageToDict(valid_micro_credential())], "not_before": "tomorrow"}
-    async with httpx.AsyncClient(base_url=base(harness), verify=_context(harness, True), timeout=30) as http:
+    async with httpx.AsyncClient(base_url=base(harness), verify=issuer_context(harness, UNI), timeout=30) as http:
         response = await http.post("/oid4vci/offers", json=body)
     assert response.status_code == 400 and response.json()["field"] == "not_before"
 
@@ -249,7 +284,7 @@ async def test_an_expired_offer_is_refused_as_expired_and_its_expiry_is_an_event
         for wallet, offer in zip(wallets, (expiring, redeemed, withdrawn), strict=True):
             await wallet.take_offer(offer["link"])
         assert (await wallets[1].token()).status_code == 200
-        async with httpx.AsyncClient(base_url=base(harness), verify=_context(harness, True), timeout=30) as issuer:
+        async with httpx.AsyncClient(base_url=base(harness), verify=issuer_context(harness, UNI), timeout=30) as issuer:
             assert (await issuer.delete(f"/oid4vci/offers/{withdrawn['offer_id']}")).status_code == 204
         deadline = time.monotonic() + 60
         while (await http.get(expiring["credential_offer_uri"])).status_code != 404:
@@ -280,3 +315,54 @@ async def test_an_expired_offer_is_refused_as_expired_and_its_expiry_is_an_event
         others, _ = await offer_events(infrastructure, offer["offer_id"])
         assert [type(e).__name__ for e in others][-1] == last
         assert "CredentialOfferExpired" not in [type(e).__name__ for e in others]
+
+
+async def test_deferred_while_the_revocation_service_is_down(stack: tuple[IssuerHarness, bytes],
+                                                             infrastructure: Infrastructure) -> None:
+    """A real transient failure: the revocation service (which hands out status-list indexes) is stopped while a
+    newly onboarded issuer, with no indexes reserved yet, has its offer redeemed. The credential request is
+    accepted with a transaction_id (202) instead of failing; the deferred credential endpoint answers 202 while
+    the service is down and the credential, verified valid, once it is back (on the same ports)."""
+    harness, document_ca = stack
+    old = harness.revocation
+    assert old is not None
+    uni2 = f"uni2-vci-{uuid.uuid4().hex[:6]}"
+    await harness.onboard(AGENCY, {uni2: 7})
+    grpc_port, http_port = old.app.grpc_port, old.app.http_port
+    await old.close()
+    harness.revocation = None
+    try:
+        body = {"credentials": [json_format.MessageToDict(valid_micro_credential())]}
+        async with httpx.AsyncClient(base_url=base(harness), verify=issuer_context(harness, uni2), timeout=30) as http:
+            created = await http.post("/oid4vci/offers", json=body)
+        assert created.status_code == 201, created.text
+        [offer] = created.json()["offers"]
+        async with wallet_http(harness) as http:
+            wallet = Wallet(http)
+            await wallet.take_offer(offer["link"])
+            assert (await wallet.token()).status_code == 200
+            accepted = await wallet.receive(1)
+            assert accepted.status_code == 202, accepted.text
+            transaction = accepted.json()["transaction_id"]
+            assert accepted.json()["interval"] >= 1
+            pending = await wallet.deferred(transaction)
+            assert pending.status_code == 202 and pending.json()["transaction_id"] == transaction
+            harness.revocation = await start_harness(
+                infrastructure.kafka_bootstrap, infrastructure.redis_url, old.work_dir, ca=old.ca,
+                prefix=old.settings.revocation_redis_prefix, group=old.settings.revocation_consumer_group,
+                grpc_port=grpc_port, http_port=http_port, token_status_cert_file=old.settings.token_status_cert_file,
+                token_status_key_file=old.settings.token_status_key_file)
+            deadline = time.monotonic() + 90
+            while (answer := await wallet.deferred(transaction)).status_code == 202:
+                assert time.monotonic() < deadline, answer.text
+                await asyncio.sleep(1)
+            assert answer.status_code == 200, answer.text
+        report = await verify_at_gateway(harness, document_ca, answer.json()["credentials"][0]["credential"])
+        assert report["verdict"] == "valid", report["checks"]
+    finally:
+        if harness.revocation is None:  # leave the module's stack with a revocation service in any case
+            harness.revocation = await start_harness(
+                infrastructure.kafka_bootstrap, infrastructure.redis_url, old.work_dir, ca=old.ca,
+                prefix=old.settings.revocation_redis_prefix, group=old.settings.revocation_consumer_group,
+                grpc_port=grpc_port, http_port=http_port, token_status_cert_file=old.settings.token_status_cert_file,
+                token_status_key_file=old.settings.token_status_key_file)
