@@ -69,6 +69,12 @@ STAGES: tuple[tuple[int, str, str], ...] = (
     (0, "microcred.verification.table", "check_accreditation"),
     (0, "microcred.verification.table", "check_validity_window"),
     (0, "microcred.verification.table", "check_statuses"),
+    (1, "microcred.verification.status_checks", "parse_status_entries"),
+    (1, "microcred.verification.status_checks", "_list_trusted"),
+    (2, "microcred.verification.status_checks", "_prepared"),
+    (2, "microcred.verification.status_checks", "resolve_proof_keys"),
+    (2, "microcred.verification.status_checks", "_signed_by_issuer"),
+    (1, "microcred.verification.status_checks", "_checked"),
     (0, "microcred.verification.pipeline", "summarize"),
     (0, "microcred.verification.pipeline", "decide"),
 )
