@@ -22,6 +22,8 @@ EVENTS = Counter("microcred_events_processed_total", "Kafka records applied", ["
 DEAD_LETTERS = Counter("microcred_dead_letters_total", "Records sent to the dead-letter topic", ["group", "topic"])
 CONSUMER_LAG = Gauge("microcred_consumer_lag", "Records behind the partition end", ["group", "topic", "partition"])
 CREDENTIALS_ISSUED = Counter("microcred_credentials_issued_total", "Credentials issued", ["issuer"])
+#: The issuer's optional SHACL check of EDCs (outcome: conforms, violation, timeout, error).
+EDC_SHACL_CHECKS = Counter("microcred_edc_shacl_checks_total", "EDC documents SHACL-checked at issuance", ["outcome"])
 STATUS_CHANGES = Counter("microcred_status_changes_total", "Revocations, suspensions, reinstatements", ["action"])
 
 

@@ -27,10 +27,16 @@ _SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
 @dataclass(frozen=True)
 class ShaclReport:
-    """Outcome of a SHACL validation: whether it conforms, and each violation as readable text."""
+    """Outcome of a SHACL validation: whether it conforms, and each violation as readable text.
+
+    ``paths``: for each violation, in the same order, the shape path it violates (its ``sh:resultPath`` IRI, or
+    the IRI of its source shape or constraint component when it names no path): shape vocabulary only, never a
+    value of the document, so it may be logged or answered (the issuer's optional check,
+    ``services/issuer/application/edc.py``)."""
 
     conforms: bool
     violations: tuple[str, ...]
+    paths: tuple[str, ...] = ()
 
 
 GENERIC = "EDC-generic-no-cv.ttl"
@@ -84,9 +90,22 @@ def validate_edc(document: Mapping[str, Any], *, accredited: bool = False) -> Sh
     conforms, report, _text = validate(data, shacl_graph=shapes_graph, inference="none",
                                        allow_warnings=True, advanced=True)
     violations: list[str] = []
+    paths: list[str] = []
     for result in report.subjects(rdflib.RDF.type, _SH.ValidationResult):
         if report.value(result, _SH.resultSeverity) != _SH.Violation:
             continue
         violations.append(" | ".join(str(report.value(result, p)) for p in (
             _SH.focusNode, _SH.resultPath, _SH.resultMessage)))
-    return ShaclReport(conforms=bool(conforms) and not violations, violations=tuple(violations))
+        paths.append(_shape_path(report, result))
+    return ShaclReport(conforms=bool(conforms) and not violations, violations=tuple(violations),
+                       paths=tuple(paths))
+
+
+def _shape_path(report: rdflib.Graph, result: rdflib.term.Node) -> str:
+    """The first IRI naming what ``result`` violates: its path, source shape or constraint component (a complex
+    path or an anonymous shape is a blank node, which names nothing)."""
+    for p in (_SH.resultPath, _SH.sourceShape, _SH.sourceConstraintComponent):
+        value = report.value(result, p)
+        if isinstance(value, rdflib.URIRef):
+            return str(value)
+    return "(unnamed shape)"

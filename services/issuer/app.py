@@ -55,6 +55,7 @@ from services.issuer.api.registry import RegistryApi
 from services.issuer.api.rest import create_rest_app
 from services.issuer.api.rest_tls import RestServer
 from services.issuer.application.correction import Correction
+from services.issuer.application.edc import EdcCheck
 from services.issuer.application.issuance import Issuance
 from services.issuer.application.learner_data import LearnerData
 from services.issuer.application.listing import CredentialListing
@@ -152,7 +153,8 @@ class IssuerApp:
         issuance = Issuance(registry=registry, keystore=keystore, status=self.pool, store=store,
                             publisher=sealing, signing=self.signing,
                             registry_available=self.registry_projection.available, documents=documents,
-                            require_holder_key=s.sd_jwt_require_holder_key)
+                            require_holder_key=s.sd_jwt_require_holder_key,
+                            edc_check=EdcCheck(s.edc_shacl_check, s.edc_shacl_sample, s.edc_shacl_timeout_seconds))
         offers = Offers(RedisOfferStore(self.redis, s.issuer_redis_prefix), issuance, self.publisher, privacy,
                         OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
                                       max_tx_attempts=s.oid4vci_max_tx_attempts))  # OpenID4VCI (REST and gRPC)

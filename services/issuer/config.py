@@ -27,6 +27,10 @@ Besides the shared Kafka/Redis/TLS/gRPC settings the service reads:
 * ``MICROCRED_SD_JWT_REQUIRE_HOLDER_KEY`` (false): an SD-JWT VC request without ``holder_jwk_json`` is refused
   (FAILED_PRECONDITION, reason ``HOLDER_KEY_REQUIRED``); false: it is issued as a bearer credential without
   ``cnf`` (the returned ``sd_jwt_vc`` then has no ``cnf`` claim);
+* ``MICROCRED_EDC_SHACL_CHECK`` (``off``): SHACL-check sealed EDCs before they are answered: ``off``, ``sample``
+  (``MICROCRED_EDC_SHACL_SAMPLE``, 1, documents per chunk, chosen at random) or ``all`` (0.15-0.4 s per
+  document: lower the chunk size or raise the chunk timeout); ``MICROCRED_EDC_SHACL_TIMEOUT_SECONDS`` (20): one
+  validation still running then is not waited for (the item is refused UNAVAILABLE). See docs/elm-edc.md;
 * ``MICROCRED_ISSUER_REDIS_PREFIX`` (``issuer``), ``MICROCRED_ISSUER_CONSUMER_GROUP`` (``issuer``) and
   ``MICROCRED_REGISTRY_NAMESPACE`` (``issuer-registry``): so tests and benchmarks can run isolated instances.
 """
@@ -37,6 +41,7 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -85,6 +90,10 @@ class Settings(GrpcServiceSettings):
                                            "(public https base URL of the REST API); unset: the request's own")
     oid4vci_offer_seconds: int = Field(default=7 * 86400, ge=1, description="longest lifetime of an offer")
     oid4vci_max_tx_attempts: int = Field(default=5, ge=1, le=100, description="wrong tx_codes that lock an offer")
+    edc_shacl_check: Literal["off", "sample", "all"] = Field(default="off", description="SHACL-check EDCs at "
+                                                             "issuance: off, a sample per chunk, or all")
+    edc_shacl_sample: int = Field(default=1, ge=1, le=5000, description="EDCs checked per chunk in sample mode")
+    edc_shacl_timeout_seconds: float = Field(default=20.0, gt=0, description="longest one SHACL check may take")
 
     def document_signing_ca(self) -> CertifiedKey | None:
         """The CA certifying issuers' SD-JWT VC keys, when both files are configured."""

@@ -50,7 +50,7 @@ from microcred.registry.ports import IssuanceRefusal, RegistryReader
 from microcred.sdjwt.issue import IssuerKey, SdJwtChunk, SdJwtJob, StatusReference
 from microcred.status.build import status_entry, xsd_datetime
 from microcred.status.token_status_list import token_status_uri
-from services.issuer.application.edc import seal_edcs
+from services.issuer.application.edc import EdcCheck, seal_edcs
 from services.issuer.application.ports import (
     CredentialStore,
     DocumentSigning,
@@ -277,12 +277,15 @@ class Issuance:
                  topic: str = CREDENTIALS.name, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  new_salt: Callable[[], str] = lambda: secrets.token_urlsafe(16),
                  registry_available: Callable[[], Awaitable[bool]] | None = None,
-                 documents: DocumentSigning | None = None, require_holder_key: bool = False) -> None:
+                 documents: DocumentSigning | None = None, require_holder_key: bool = False,
+                 edc_check: EdcCheck | None = None) -> None:
         """``documents``: the issuers' SD-JWT VC keys (None: an SD-JWT VC request is FAILED_PRECONDITION).
         ``require_holder_key``: an SD-JWT VC request without a holder key is refused (FAILED_PRECONDITION,
-        ``HOLDER_KEY_REQUIRED``) instead of issuing a bearer SD-JWT VC without ``cnf``."""
+        ``HOLDER_KEY_REQUIRED``) instead of issuing a bearer SD-JWT VC without ``cnf``. ``edc_check``: the
+        optional SHACL check of EDCs before they are answered (:mod:`services.issuer.application.edc`)."""
         self._registry, self._keystore, self._status = registry, keystore, status
         self._documents, self._require_holder_key = documents, require_holder_key
+        self._edc_check = edc_check
         self._registry_available = registry_available
         self._store, self._publisher, self._signing = store, publisher, signing
         self._topic, self._clock, self._new_salt = topic, clock, new_salt
@@ -447,7 +450,7 @@ class Issuance:
         edc_statuses = _edc_statuses(fresh, items, pairs)
         edcs = {} if seal_key is None else await seal_edcs(
             seal_key, issuer, {cid: items[i].credential for cid, i in fresh.items() if items[i].edc}, now,
-            edc_statuses)
+            edc_statuses, self._edc_check)
         signed: dict[str, _Ready] = {}
         for (cid, i), pair, salt, (text, sd_jwt, error, sd_error) in zip(fresh.items(), pairs, salts, results,
                                                                           strict=True):
@@ -460,14 +463,17 @@ class Issuance:
                 log.error("SD-JWT VC could not be signed", extra={"credential_id": cid, "error": sd_error})
                 outcomes[i] = Refusal(code_pb2.INTERNAL, f"SD-JWT VC could not be signed: {sd_error}")
                 continue
-            edc, edc_error = edcs.get(cid, ("", ""))
-            if edc_error and cid not in edc_statuses:  # the platform's status layout, not the request, is at fault
-                log.error("EDC without a status entry", extra={"credential_id": cid, "error": edc_error})
-                outcomes[i] = Refusal(code_pb2.INTERNAL, f"EDC could not be sealed: {edc_error}")
+            edc_result = edcs.get(cid)
+            edc = "" if edc_result is None else edc_result.text
+            if edc_result is not None and edc_result.code == code_pb2.INVALID_ARGUMENT:  # ELM cannot express it
+                outcomes[i] = Refusal(code_pb2.INVALID_ARGUMENT, edc_result.error, (FieldViolation(
+                    "formats", edc_result.error.removeprefix("cannot be issued as EDC: "), INCONSISTENT),),
+                    reason=edc_result.reason)
                 continue
-            if edc_error:  # the model cannot be rendered in ELM (e.g. one organisation id for two organisations)
-                outcomes[i] = Refusal(code_pb2.INVALID_ARGUMENT, f"cannot be issued as EDC: {edc_error}",
-                                      (FieldViolation("formats", edc_error, INCONSISTENT),), reason="EDC_UNRENDERABLE")
+            if edc_result is not None and edc_result.error:  # the platform, not the request, is at fault (or busy)
+                if edc_result.code == code_pb2.INTERNAL:
+                    log.error("EDC not issued", extra={"credential_id": cid, "error": edc_result.error})
+                outcomes[i] = Refusal(edc_result.code, edc_result.error, reason=edc_result.reason)
                 continue
             envelope = self._envelope(caller, cid, items[i], text, pair, salt, occurred_at, sd_jwt, edc)
             answer = issuer_pb2.IssuedCredential(credential_id=cid, credential_json=text, status_entries=list(pair),
