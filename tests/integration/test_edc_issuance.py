@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from typer.testing import CliRunner
 
 from microcred import pki
@@ -50,7 +51,8 @@ async def platform(infrastructure: Infrastructure, tmp_path: Path) -> AsyncItera
     cert_file, key_file = document_ca.write(tmp_path / "document-ca", "ca")
     harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, tmp_path,
                                          document_signing_ca_cert_file=cert_file,
-                                         document_signing_ca_key_file=key_file)
+                                         document_signing_ca_key_file=key_file,
+                                         edc_shacl_check="all")  # every EDC here is SHACL-checked at issuance
     try:
         yield harness, document_ca.cert_pem
     finally:
@@ -83,6 +85,8 @@ async def test_an_edc_is_issued_stored_and_verified_with_the_platform_ca(
     mc = valid_micro_credential()
     mc.quality_assurance.qa_body.id = "https://qqi.example"  # the factory's QA body reuses the university's id
     stub = harness.issuer_stub(issuer_id, AGENCY)
+    checks = {o: REGISTRY.get_sample_value("microcred_edc_shacl_checks_total", {"outcome": o}) or 0.0
+              for o in ("conforms", "violation")}
     response = await stub.IssueCredential(issuer_pb2.IssueCredentialRequest(
         idempotency_key="edc-1", credential=mc, formats=[issuer_pb2.CREDENTIAL_FORMAT_EDC]))
     credential = response.credential
@@ -96,6 +100,9 @@ async def test_an_edc_is_issued_stored_and_verified_with_the_platform_ca(
         idempotency_key=f"edc-b{i}", credential=mc, formats=[issuer_pb2.CREDENTIAL_FORMAT_EDC])
         for i in range(3)]))]
     assert all(r.issued.edc_jsonld for r in batch)
+    # MICROCRED_EDC_SHACL_CHECK=all: the running issuer SHACL-checked each of the four before answering it
+    assert {o: (REGISTRY.get_sample_value("microcred_edc_shacl_checks_total", {"outcome": o}) or 0.0) - n
+            for o, n in checks.items()} == {"conforms": 4, "violation": 0}
 
     async def report(anchors: bytes) -> dict[str, Any]:
         async with gateway_for(harness, anchors) as http:
