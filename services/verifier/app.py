@@ -30,6 +30,7 @@ from microcred.elm.trusted_list import load_trusted_lists
 from microcred.http_service import add_health_route
 from microcred.lifecycle import connect_redis
 from microcred.logs import configure_logging
+from microcred.oid4vp.webhook import WebhookPolicy
 from microcred.registry.projector import start_registry_projection
 from microcred.registry.redis_registry import RedisRegistry
 from microcred.sdjwt.x5c import load_certificates
@@ -48,6 +49,7 @@ from services.verifier.adapters.presentation_store import PresentationStore
 from services.verifier.adapters.rate_limit import RedisBucketStore
 from services.verifier.adapters.sources import GatewayStatusSource, PlatformUrls, WalletClient
 from services.verifier.adapters.token_status import TokenStatusHttpSource
+from services.verifier.adapters.webhook import HttpWebhookSender, WebhookDispatcher, WebhookOutbox
 from services.verifier.api.presentation import presentation_router
 from services.verifier.api.presentation_pages import presentation_pages_router
 from services.verifier.api.presentation_service import PresentationService, client_identity
@@ -115,10 +117,23 @@ def create_app(settings: Settings) -> FastAPI:
         )
         wallet = WalletClient(settings.wallet_url, http) if settings.wallet_url else None
         app.state.gateway = Gateway(ports, wallet)
+        identity, store = client_identity(settings), PresentationStore(
+            deps["redis"], retention=settings.oid4vp_result_retention_seconds)
+        webhooks = None
+        if settings.oid4vp_webhook_hosts:  # signed result webhooks (docs/oid4vp.md)
+            if identity is None or identity.key is None:
+                raise ValueError("MICROCRED_OID4VP_WEBHOOK_HOSTS needs the x509_san_dns signing key (webhooks are "
+                                 "signed with it)")
+            webhooks = WebhookDispatcher(
+                WebhookOutbox(deps["redis"]), HttpWebhookSender(settings.oid4vp_webhook_timeout_seconds),
+                key=identity.key, x5c=identity.x5c, document=lambda rid: app.state.presentations.document(rid),
+                answered=store.answered, attempts=settings.oid4vp_webhook_attempts,
+                backoff=settings.oid4vp_webhook_backoff_seconds)
         app.state.presentations = PresentationService(  # OpenID4VP (docs/oid4vp.md)
-            PresentationStore(deps["redis"], retention=settings.oid4vp_result_retention_seconds),
-            lambda: app.state.gateway.ports, identity=client_identity(settings),
-            lifetime=settings.oid4vp_request_seconds)
+            store, lambda: app.state.gateway.ports, identity=identity, lifetime=settings.oid4vp_request_seconds,
+            webhooks=webhooks, webhook_policy=WebhookPolicy.of(settings.oid4vp_webhook_hosts, settings.environment))
+        if webhooks is not None:
+            webhooks.start()  # this worker's sweep for unanswered requests (their results read "expired")
         app.state.status_cache = cache
         deps["kafka_ready"] = await cache.wait_ready(30)
         ready_later = None
@@ -137,6 +152,8 @@ def create_app(settings: Settings) -> FastAPI:
             if ready_later is not None:
                 ready_later.cancel()
             deps["kafka_ready"] = False
+            if webhooks is not None:
+                await webhooks.close()
             await http.aclose()
             canon.close()
             await cache.stop()

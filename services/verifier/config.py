@@ -41,7 +41,10 @@ Besides the shared Kafka/Redis/HTTP settings:
   default: each request's own), ``MICROCRED_OID4VP_CLIENT_HOST`` with ``MICROCRED_OID4VP_SIGNING_CERT_FILE``
   (PEM chain, leaf first, its SAN naming the host) and ``MICROCRED_OID4VP_SIGNING_KEY_FILE``: the
   ``x509_san_dns`` client identifier (unset: the development ``redirect_uri`` scheme, unsigned requests);
-  ``MICROCRED_OID4VP_REQUEST_SECONDS`` (300) and ``MICROCRED_OID4VP_RESULT_RETENTION_SECONDS`` (600).
+  ``MICROCRED_OID4VP_REQUEST_SECONDS`` (300) and ``MICROCRED_OID4VP_RESULT_RETENTION_SECONDS`` (600);
+  signed result webhooks: ``MICROCRED_OID4VP_WEBHOOK_HOSTS`` (JSON list of the hosts a webhook URL may name;
+  empty: webhooks refused; needs the x509_san_dns key), ``MICROCRED_OID4VP_WEBHOOK_TIMEOUT_SECONDS`` (5),
+  ``MICROCRED_OID4VP_WEBHOOK_ATTEMPTS`` (4) and ``MICROCRED_OID4VP_WEBHOOK_BACKOFF_SECONDS`` (1, doubling).
 """
 
 from __future__ import annotations
@@ -95,6 +98,10 @@ class Settings(HttpServiceSettings):
     oid4vp_signing_key_file: Path | None = None
     oid4vp_request_seconds: int = Field(default=300, ge=10, le=3600)
     oid4vp_result_retention_seconds: int = Field(default=600, ge=10, le=86400)
+    oid4vp_webhook_hosts: list[str] = Field(default_factory=list, description="hosts result webhooks may name")
+    oid4vp_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    oid4vp_webhook_attempts: int = Field(default=4, ge=1, le=10)
+    oid4vp_webhook_backoff_seconds: float = Field(default=1.0, ge=0, le=60)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -78,6 +78,10 @@ class PresentationStore:
         """Mark the request answered; False when it already was (a replay). Atomic across replicas."""
         return bool(await self.redis.set(f"{self.prefix}:answered:{request_id}", b"1", nx=True, ex=max(1, ttl)))
 
+    async def answered(self, request_id: str) -> bool:
+        """Whether an answer to the request was taken (:meth:`claim`), its result perhaps still being checked."""
+        return bool(await self.redis.exists(f"{self.prefix}:answered:{request_id}"))
+
     async def finish(self, stored: StoredRequest, result: Mapping[str, Any]) -> None:
         """Publish the result for the employer (kept ``retention`` seconds). The request's key stays until it
         expires, so a replay is told "already answered" rather than "unknown"."""

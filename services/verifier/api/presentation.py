@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 from microcred.oid4vp.dcql import DcqlError
 from microcred.oid4vp.request import REQUEST_TYP
 from microcred.oid4vp.response import MAX_RESPONSE_BYTES, ResponseError
+from microcred.oid4vp.webhook import MAX_URL_LENGTH, WebhookUrlError
 from services.verifier.api.presentation_service import PresentationService, RequestGone, RequestUnknown
 from services.verifier.api.problems import problem
 
@@ -55,6 +56,9 @@ class CreateRequestIn(BaseModel):
                                  description="micro-credential, micro-credential-eqf6 or open-badge")
     response_mode: Literal["direct_post", "direct_post.jwt"] = Field(
         default="direct_post.jwt", description="direct_post.jwt: the answer encrypted to this request's key (HAIP)")
+    webhook: str | None = Field(default=None, max_length=MAX_URL_LENGTH,
+                                description="https URL (its host in the gateway's allow-list) the final result is "
+                                            "POSTed to, signed (docs/oid4vp.md, Signed webhook)")
 
 
 class CreatedRequestOut(BaseModel):
@@ -101,9 +105,11 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
         """Create an OpenID4VP presentation request (signed request object by reference)."""
         try:
             made = await _service(request).create(base(request), query=body.dcql_query, template_name=body.template,
-                                                  response_mode=body.response_mode)
+                                                  response_mode=body.response_mode, webhook=body.webhook)
         except DcqlError as exc:
             return problem(400, exc.problem, code="invalid-dcql-query", field=exc.field)
+        except WebhookUrlError as exc:
+            return problem(400, f"webhook: {exc.problem}", code="invalid-webhook", field="webhook")
         r = made.request
         result_url = f"{base(request).rstrip('/')}/v1/presentation-results/{made.result_id}"
         return JSONResponse(CreatedRequestOut(

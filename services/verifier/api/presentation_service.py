@@ -34,10 +34,12 @@ from microcred.oid4vp.request import (
 )
 from microcred.oid4vp.response import ResponseError, check_response, read_response
 from microcred.oid4vp.templates import template
+from microcred.oid4vp.webhook import WebhookPolicy, WebhookUrlError
 from microcred.sdjwt.x5c import x5c_header
 from microcred.verification.checks import CheckId, CheckStatus
 from microcred.verification.ports import VerificationPorts
 from services.verifier.adapters.presentation_store import PresentationStore, StoredRequest
+from services.verifier.adapters.webhook import WebhookDispatcher
 
 __all__ = ["CreatedRequest", "PresentationService", "RequestGone", "RequestUnknown", "client_identity"]
 
@@ -73,17 +75,26 @@ class PresentationService:
 
     def __init__(self, store: PresentationStore, ports: Callable[[], VerificationPorts], *,
                  identity: ClientIdentity | None, lifetime: int = 300,
-                 clock: Callable[[], float] = time.time) -> None:
-        """``identity``: the x509_san_dns identity, or None for the development ``redirect_uri`` scheme."""
+                 clock: Callable[[], float] = time.time, webhooks: WebhookDispatcher | None = None,
+                 webhook_policy: WebhookPolicy | None = None) -> None:
+        """``identity``: the x509_san_dns identity, or None for the development ``redirect_uri`` scheme;
+        ``webhooks``: the signed result webhooks (None: a request naming one is refused)."""
         self.store, self.ports, self.identity, self.lifetime, self.clock = store, ports, identity, lifetime, clock
+        self.webhooks, self.webhook_policy = webhooks, webhook_policy or WebhookPolicy(frozenset())
 
     def _identity(self, request: PresentationRequest) -> ClientIdentity:
         return self.identity or ClientIdentity.redirect_uri(request.response_uri)
 
     async def create(self, base_url: str, *, query: Mapping[str, Any] | None, template_name: str | None,
-                     response_mode: str) -> CreatedRequest:
-        """A new request (``query``, or the named template) answered at ``base_url``; raises
-        :class:`~microcred.oid4vp.dcql.DcqlError` naming the field, or ValueError."""
+                     response_mode: str, webhook: str | None = None) -> CreatedRequest:
+        """A new request (``query``, or the named template) answered at ``base_url``, its result POSTed signed
+        to ``webhook`` when given; raises :class:`~microcred.oid4vp.dcql.DcqlError` naming the field,
+        :class:`~microcred.oid4vp.webhook.WebhookUrlError` (field ``webhook``), or ValueError."""
+        if webhook is not None:
+            if self.webhooks is None or self.identity is None:
+                raise WebhookUrlError("webhooks are not enabled on this gateway (they need an allow-list and the "
+                                      "x509_san_dns signing key)")
+            self.webhook_policy.check(webhook)
         if (query is None) == (template_name is None):
             raise DcqlError("dcql_query", "give either dcql_query or template")
         if template_name is not None:
@@ -107,6 +118,9 @@ class PresentationService:
         request_uri = f"{base}/oid4vp/requests/{request_id}"
         link = authorization_link(client_id, request_uri)
         await self.store.create(stored, now, link)
+        if webhook is not None and self.webhooks is not None:
+            await self.webhooks.register(stored.result_id, request_id, webhook, request.expires_at,
+                                         self.store.retention)
         log.info("presentation request created", extra={"request_id": request_id[:8], "mode": response_mode})
         return CreatedRequest(request, request_uri, link, stored.result_id)
 
@@ -145,7 +159,7 @@ class PresentationService:
         if response.error is not None:
             result: dict[str, Any] = {"status": "refused", "request_id": request_id, "error": response.error,
                       "error_description": response.error_description, "answered_at": now.isoformat()}
-            await self.store.finish(stored, result)
+            await self._finish(stored, result)
             log.info("presentation refused by the wallet", extra={"request_id": request_id[:8]})
             return result
         assert response.vp_token is not None
@@ -154,12 +168,12 @@ class PresentationService:
         except Exception as exc:  # the request is spent: the employer is told it failed, never left "pending"
             # the class only: an exception's text could quote the presentation (personal data)
             log.error("presentation check failed", extra={"request_id": request_id[:8], "error": type(exc).__name__})
-            await self.store.finish(stored, {"status": "failed", "request_id": request_id,
+            await self._finish(stored, {"status": "failed", "request_id": request_id,
                                              "answered_at": now.isoformat(), "error": type(exc).__name__})
             raise ResponseError("server_error", "the presentation could not be checked") from exc
         result = {"status": "verified", "request_id": request_id, "answered_at": now.isoformat(),
                   "encrypted": response.encrypted, "en": outcome.to_dict("en"), "pl": outcome.to_dict("pl")}
-        await self.store.finish(stored, result)
+        await self._finish(stored, result)
         log.info("presentation verified", extra={"request_id": request_id[:8], "verdict": outcome.verdict.value})
         for _, report in outcome.reports:
             binding = report.check(CheckId.HOLDER_BINDING)
@@ -168,13 +182,28 @@ class PresentationService:
                                     "(the presentation is not bound to this request's nonce and client_id)")
         return result
 
-    async def result(self, result_id: str) -> dict[str, Any]:
-        """What the employer polls (``pending``, ``expired``, ``refused`` or ``verified``)."""
+    async def _finish(self, stored: StoredRequest, result: dict[str, Any]) -> None:
+        await self.store.finish(stored, result)
+        if self.webhooks is not None:
+            self.webhooks.finished(stored.result_id)  # in the background: the wallet's answer never waits
+
+    async def document(self, result_id: str) -> dict[str, Any] | None:
+        """The result as the employer reads it, without its ``webhook`` member (what a webhook carries)."""
         found = await self.store.result(result_id)
+        if found is not None and found.get("status") == "pending" and self.clock() >= int(found.get("expires_at", 0)):
+            found["status"] = "expired"
+        return found
+
+    async def result(self, result_id: str) -> dict[str, Any]:
+        """What the employer polls (``pending``, ``expired``, ``refused`` or ``verified``), with ``webhook``
+        (the delivery's status and attempts) when the request named one."""
+        found = await self.document(result_id)
         if found is None:
             raise RequestUnknown(result_id)
-        if found.get("status") == "pending" and self.clock() >= int(found.get("expires_at", 0)):
-            found["status"] = "expired"
+        if self.webhooks is not None:
+            outcome = await self.webhooks.outcome(result_id)
+            if outcome is not None:
+                found["webhook"] = outcome
         return found
 
 
