@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -19,6 +20,7 @@ from redis.asyncio import Redis
 from microcred.infra.kafka_local import LocalKafka
 from microcred.infra.redis_local import LocalRedis
 from microcred.kafka.topics import ensure_topics
+from tests.harness.redis_cluster import redis_clients, redis_cluster  # noqa: F401 - session/param fixtures
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,19 @@ def unique() -> Iterator[str]:
 
 
 @pytest.fixture
-async def redis(infrastructure: Infrastructure) -> AsyncIterator[Redis]:
-    """An asyncio client of the session's Redis, closed after the test."""
-    client = Redis.from_url(infrastructure.redis_url)
+async def redis(infrastructure: Infrastructure, request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
+    """An asyncio client of the session's Redis, closed after the test.
+
+    ``MICROCRED_TEST_REDIS_TOPOLOGY=cluster``: a RedisCluster client of the session's 3-master cluster instead
+    (to see which read models work on a cluster; docs/redis-keys.md).
+    """
+    client: Any = Redis.from_url(infrastructure.redis_url)
+    if os.environ.get("MICROCRED_TEST_REDIS_TOPOLOGY") == "cluster":
+        from redis.asyncio.cluster import ClusterNode, RedisCluster
+
+        await client.aclose()
+        client = RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in request.getfixturevalue("redis_cluster")])
+        await client.initialize()  # before any concurrent use (tests/harness/redis_cluster.py)
     try:
         yield client
     finally:

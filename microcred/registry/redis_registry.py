@@ -59,7 +59,9 @@ class RedisRegistry:
     """Projection target and :class:`~microcred.registry.ports.RegistryReader` over Redis."""
 
     def __init__(self, redis: Redis, namespace: str = "registry") -> None:
-        if redis.connection_pool.connection_kwargs.get("decode_responses"):
+        # a RedisCluster (docs/redis-keys.md) has its options itself, a Redis in its connection pool
+        options = getattr(redis, "connection_kwargs", None) or redis.connection_pool.connection_kwargs
+        if options.get("decode_responses"):
             raise ValueError("RedisRegistry needs a Redis client with decode_responses=False")
         self._redis, self.namespace = redis, namespace
 

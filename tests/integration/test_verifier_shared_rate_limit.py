@@ -1,6 +1,7 @@
 """The gateway's per-client rate limit holds in total across replicas: two gateway apps, each served by uvicorn
 on its own socket, share their buckets in the real Redis; a client alternating between them is admitted the
-limit once, not twice, and is then told 429 problem+json with ``Retry-After`` by both."""
+limit once, not twice, and is then told 429 problem+json with ``Retry-After`` by both. On the single node and on
+the 3-master Redis Cluster (``redis_clients``)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 
 from services.verifier.adapters.rate_limit import RedisBucketStore
 from services.verifier.api.rate_limit import SharedClientBuckets
 from services.verifier.api.routes import create_gateway_app
 from services.verifier.application import Gateway
-from tests.conftest import Infrastructure
+from tests.harness.redis_cluster import RedisClients
 from tests.verifier_support import Limits, RunningServer, World
 
 pytestmark = pytest.mark.integration
@@ -32,14 +32,13 @@ def world() -> World:
 
 
 @asynccontextmanager
-async def replicas(redis_url: str, namespace: str, world: World, count: int = 2,
+async def replicas(clients: RedisClients, namespace: str, world: World, count: int = 2,
                    trusted_proxies: list[str] | None = None) -> AsyncIterator[list[str]]:
     """``count`` gateway replicas (each its own app, socket and Redis client) sharing ``namespace``; their URLs."""
     async with AsyncExitStack() as stack:
         urls = []
         for _ in range(count):
-            redis = Redis.from_url(redis_url, socket_timeout=0.5)
-            stack.push_async_callback(redis.aclose)
+            redis = await clients.new(socket_timeout=0.5)
             app = create_gateway_app(Limits(rate_limit_per_second=RATE, rate_limit_burst=BURST,
                                             trusted_proxies=trusted_proxies or []))
             app.state.gateway = Gateway(world.ports())
@@ -82,8 +81,8 @@ def assert_limited(responses: list[httpx.Response]) -> None:
 
 
 async def test_one_client_alternating_between_two_replicas_gets_the_limit_once(
-        infrastructure: Infrastructure, unique: str, world: World) -> None:
-    async with replicas(infrastructure.redis_url, f"rl-{unique}", world) as urls:
+        redis_clients: RedisClients, unique: str, world: World) -> None:
+    async with replicas(redis_clients, f"rl-{unique}", world) as urls:
         assert len(set(urls)) == 2
         pages = await alternate(urls, 3 * BURST)
         assert_limited(pages)
@@ -93,8 +92,8 @@ async def test_one_client_alternating_between_two_replicas_gets_the_limit_once(
 
 
 async def test_behind_a_trusted_proxy_each_client_has_the_limit_in_total(
-        infrastructure: Infrastructure, unique: str, world: World) -> None:
-    async with replicas(infrastructure.redis_url, f"rl-{unique}", world,
+        redis_clients: RedisClients, unique: str, world: World) -> None:
+    async with replicas(redis_clients, f"rl-{unique}", world,
                         trusted_proxies=["127.0.0.0/8"]) as urls:
         assert_limited(await alternate(urls, 2 * BURST + 2, forwarded="203.0.113.5"))
         other = await alternate(urls, 2 * BURST + 2, forwarded="203.0.113.6", body=world.credential())

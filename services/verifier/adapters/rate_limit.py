@@ -64,7 +64,9 @@ class RedisBucketStore:
     """:class:`~services.verifier.api.rate_limit.BucketStore` on Redis (a single node or a Redis Cluster)."""
 
     def __init__(self, redis: Redis | RedisCluster, namespace: str) -> None:
-        self.namespace = namespace
+        # braces of the namespace (a registry namespace made a hash tag for a cluster) would become the tag of
+        # every bucket and put them all in one slot: the digest alone is the tag
+        self.namespace = namespace.replace("{", "").replace("}", "")
         self._take = redis.register_script(TAKE_SCRIPT)
 
     async def take(self, client: str, rate: float, burst: int) -> float:
