@@ -91,7 +91,7 @@ def shown_logo(issuer: registry_pb2.Issuer | None, logo: Logo | None, signer_did
     return logo
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)  # a JPEG logo re-encoded may reach a few MB: keep few
 def pdf_ready_png(data: bytes) -> bytes:
     """A registered logo re-encoded as an 8-bit RGB or RGBA PNG, what the PDF embeds: PDF/A with an sRGB output
     intent allows RGB images (a CMYK or 16-bit image would not conform), and reportlab then never sees the
