@@ -8,18 +8,23 @@ once across all issuer replicas. Keys (``{p}`` the issuer's Redis prefix; every 
 * ``{p}:o4i:authz:{sha256(code)}`` hash: ``state`` (issued, used), ``request`` (client_id, redirect_uri,
   code_challenge), ``offer_id``, ``token`` (the digest of the token it gave); 60 s after issue, kept a while once
   used so that a replay revokes that token (RFC 6749 §4.1.2);
-* ``{p}:o4i:tx:{sha256(transaction_id)}`` hash: ``state`` (pending, issuing), ``offer_id``, ``token``, ``keys``
-  (the proved public JWKs, JSON), ``not_before``; deleted once its credentials are handed out.
+* ``{p}:o4i:tx:{sha256(transaction_id)}`` hash: ``state`` (pending, issuing), ``claimed_at``, ``offer_id``,
+  ``token``, ``keys`` (the proved public JWKs, JSON), ``not_before``; deleted once its credentials are handed out.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from redis.asyncio import Redis
 
-__all__ = ["USED_CODE_SECONDS", "RedisGrantStore"]
+__all__ = ["CLAIM_LEASE", "USED_CODE_SECONDS", "RedisGrantStore"]
+
+#: Seconds a deferred transaction stays claimed by the request issuing it; after that (the replica died while
+#: issuing) another request may issue it, under the same idempotency keys.
+CLAIM_LEASE = 120
 
 #: How long a used code is remembered, so that its replay is told apart and revokes the token it gave.
 USED_CODE_SECONDS = 600
@@ -62,13 +67,16 @@ local offer_key = ARGV[5] .. ':o4i:offer:' .. ARGV[2]
 if redis.call('TTL', offer_key) < ttl then redis.call('EXPIRE', offer_key, ttl) end
 return 1
 """
-# KEYS[1] transaction key; ARGV[1] the token key presenting it. 'unknown' also for another token's transaction.
+# KEYS[1] transaction key; ARGV: the token key presenting it, now, lease (seconds). 'unknown' also for another
+# token's transaction. A claim older than the lease (its replica died while issuing) may be taken again.
 _CLAIM = """
-local state, token, offer_id, keys, not_before = unpack(redis.call('HMGET', KEYS[1], 'state', 'token', 'offer_id',
-                                                                   'keys', 'not_before'))
+local state, token, offer_id, keys, not_before, claimed = unpack(redis.call('HMGET', KEYS[1], 'state', 'token',
+                                                                 'offer_id', 'keys', 'not_before', 'claimed_at'))
 if not state or token ~= ARGV[1] then return {'unknown'} end
-if state ~= 'pending' then return {state} end
-redis.call('HSET', KEYS[1], 'state', 'issuing')
+if state == 'issuing' and tonumber(claimed or '0') + tonumber(ARGV[3]) > tonumber(ARGV[2]) then
+  return {'issuing'}
+end
+redis.call('HSET', KEYS[1], 'state', 'issuing', 'claimed_at', ARGV[2])
 return {'ok', offer_id, keys, not_before}
 """
 # KEYS[1] transaction key, KEYS[2] token key: the credentials were handed out, the transaction_id is spent.
@@ -142,9 +150,10 @@ class RedisGrantStore:
 
     async def claim_transaction(self, tx_digest: str, token_digest: str
                                 ) -> tuple[str, str, list[dict[str, Any]], float]:
-        """Take a pending transaction for issuing: ('ok', offer id, keys, not_before), else (why, '', [], 0)."""
+        """Take a pending transaction for issuing (or one whose claim is older than :data:`CLAIM_LEASE`):
+        ('ok', offer id, keys, not_before), else (why: 'unknown' or 'issuing', '', [], 0)."""
         result = await self._claim(keys=[f"{self._p}:o4i:tx:{tx_digest}"],
-                                   args=[f"{self._p}:o4i:token:{token_digest}"])
+                                   args=[f"{self._p}:o4i:token:{token_digest}", repr(time.time()), CLAIM_LEASE])
         if _text(result[0]) != "ok":
             return _text(result[0]), "", [], 0.0
         return "ok", _text(result[1]), json.loads(_text(result[2])), float(_text(result[3]) or 0)

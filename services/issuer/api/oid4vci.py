@@ -73,7 +73,11 @@ def _access(request: Request, url: str) -> tuple[str, DpopProof | None]:
 
 
 def _form(raw: bytes) -> dict[str, str]:
-    return dict(parse_qsl(raw.decode("utf-8", "replace"), max_num_fields=32))
+    """A form-encoded body (at most 32 fields: more is ``invalid_request``, not a server error)."""
+    try:
+        return dict(parse_qsl(raw.decode("utf-8", "replace"), max_num_fields=32))
+    except ValueError as exc:
+        raise OAuthError(INVALID_REQUEST, "the form has too many fields") from exc
 
 
 def _issued(answer: dict[str, Any]) -> JSONResponse:
