@@ -10,6 +10,7 @@ sweeping the same Redis; a webhook host outside the allow-list is refused when t
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 import uuid
@@ -55,10 +56,13 @@ class Receiver:
     url: str = ""
     received: dict[str, list[tuple[dict[str, str], bytes]]] = field(default_factory=dict)
     script: dict[str, list[int]] = field(default_factory=dict)
+    hold: dict[str, asyncio.Event] = field(default_factory=dict)
 
     async def hook(self, request: Request) -> Response:
         name = request.path_params["name"]
         self.received.setdefault(name, []).append((dict(request.headers), await request.body()))
+        if name in self.hold:  # answer only once the test lets go
+            await self.hold[name].wait()
         statuses = self.script.get(name) or [200]
         return Response(b"x" * 100_000, status_code=statuses.pop(0) if len(statuses) > 1 else statuses[0])
 
@@ -151,6 +155,7 @@ async def stack(infrastructure: Infrastructure, receiver: Receiver, tmp_path: Pa
 
 
 async def test_the_result_is_posted_once_signed_and_equal_to_the_api_result(stack: Stack, redis: Redis) -> None:
+    stack.receiver.hold["a"] = asyncio.Event()
     created = await stack.create(dcql_query=QUERY, webhook=stack.receiver.hook_url("a"))
     assert (await stack.result(created))["webhook"] == {"status": "pending", "attempts": 0, "http_status": None,
                                                         "error": None}
@@ -158,13 +163,21 @@ async def test_the_result_is_posted_once_signed_and_equal_to_the_api_result(stac
     vp = sd_jwt_presentation(stack.sd.issue(holder_jwk=public_jwk(stack.holder)).compact, stack.holder,
                              nonce=request.nonce, aud=request.client_id, withhold=("given_name",))
     answered = await stack.wallet.answer(request, {"mc": [vp]})
-    assert answered.status_code == 200, answered.text
+    assert answered.status_code == 200, answered.text  # while the receiver holds the POST (or before it came)
+    await eventually(lambda: _now(bool(stack.receiver.posts("a"))), timeout=60)
+    assert (await stack.result(created))["webhook"] == {"status": "delivering", "attempts": 0, "http_status": None,
+                                                        "error": None}
+    stack.receiver.hold["a"].set()
     result = await stack.webhook_done(created)
     webhook = result.pop("webhook")
     assert webhook["status"] == "delivered" and webhook["attempts"] == 1 and webhook["http_status"] == 200
     assert result["status"] == "verified" and result["en"]["query"]["satisfied"] is True
     assert stack.verified("a") == [result]  # exactly one POST, signed, carrying what the API gives
     assert await redis.zscore("oid4vp:hooks", created["result_id"]) is None  # claimed: nobody sends it again
+
+
+async def _now(value: bool) -> bool:
+    return value
 
 
 async def test_a_500_is_retried_and_a_400_is_not(stack: Stack) -> None:

@@ -30,7 +30,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -39,7 +39,8 @@ from redis.asyncio import Redis
 from microcred.oid4vp.webhook import SIGNATURE_HEADER, sign_delivery
 from microcred.sdjwt.jose import PrivateKey
 
-__all__ = ["EXPIRY_GRACE", "HttpWebhookSender", "WebhookDispatcher", "WebhookOutbox"]
+__all__ = ["EXPIRY_GRACE", "Attempt", "HttpWebhookSender", "WebhookDispatcher", "WebhookOutbox", "WebhookSender",
+           "WebhookStore"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,46 @@ log = logging.getLogger(__name__)
 EXPIRY_GRACE = 5
 _ANSWER_WAIT = 60
 _RETRY_STATUSES = frozenset({408, 425, 429})
+
+
+class WebhookStore(Protocol):
+    """Where webhooks wait (the port of :class:`WebhookOutbox`; an in-memory twin in unit tests)."""
+
+    async def claim(self, result_id: str) -> bool:
+        """Take the delivery of ``result_id``: True for exactly one caller."""
+        ...
+
+    async def defer(self, result_id: str, due_at: float) -> None:
+        """Put a claimed delivery back."""
+        ...
+
+    async def due(self, now: float, limit: int) -> list[str]:
+        """Result ids due by ``now``."""
+        ...
+
+    async def get(self, result_id: str) -> dict[str, Any] | None:
+        """The record with its outcome."""
+        ...
+
+    async def update(self, result_id: str, record: Mapping[str, Any]) -> None:
+        """Write the outcome."""
+        ...
+
+    async def register(self, result_id: str, record: Mapping[str, Any], due_at: float, ttl: int) -> None:
+        """Store a new webhook."""
+        ...
+
+
+class WebhookSender(Protocol):
+    """One POST attempt (the port of :class:`HttpWebhookSender`)."""
+
+    async def send(self, url: str, body: bytes, signature: str) -> Attempt:
+        """POST ``body`` with its signature; what it came to."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
 
 
 class WebhookOutbox:
@@ -135,7 +176,7 @@ class HttpWebhookSender:
 class WebhookDispatcher:
     """Registers webhooks, delivers each final result once (claim in Redis), sweeps for expired requests."""
 
-    def __init__(self, outbox: WebhookOutbox, sender: HttpWebhookSender, *, key: PrivateKey, x5c: Sequence[str],
+    def __init__(self, outbox: WebhookStore, sender: WebhookSender, *, key: PrivateKey, x5c: Sequence[str],
                  document: Callable[[str], Awaitable[dict[str, Any] | None]],
                  answered: Callable[[str], Awaitable[bool]], attempts: int = 4, backoff: float = 1.0,
                  interval: float = 1.0, concurrency: int = 32, clock: Callable[[], float] = time.time) -> None:
@@ -231,6 +272,7 @@ class WebhookDispatcher:
             return
         document.pop("webhook", None)
         host = urlsplit(url).hostname
+        await self._record(result_id, record, "delivering")
         attempt = Attempt(None)
         for number in range(1, self.attempts + 1):
             body, signature = sign_delivery(document, key=self.key, x5c=self.x5c, url=url, request_id=request_id,
