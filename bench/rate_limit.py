@@ -13,9 +13,11 @@ Figures:
 * ``rate_limit_shared_p50_us`` / ``_p99_us``: shared admission, one request at a time (latency);
 * ``rate_limit_added_p50_us``: the difference of the medians: the latency the shared limit adds per request;
 * ``rate_limit_shared_concurrent_per_s``: shared admissions a second with 16 requests in flight (one process),
-  ``rate_limit_shared_concurrent_p99_us`` their latency.
+  ``rate_limit_shared_concurrent_p99_us`` their latency;
+* ``rate_limit_cluster_*``: the same shared figures on a local 3-master Redis Cluster
+  (``tests.harness.redis_cluster``, started for this measurement; ``redis.asyncio.cluster.RedisCluster``).
 
-``python -m bench.rate_limit`` starts its own Redis and prints the figures.
+``python -m bench.rate_limit`` starts its own Redis (and cluster) and prints the figures.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 
 from services.verifier.adapters.rate_limit import RedisBucketStore
 from services.verifier.api.admission import Admission
@@ -48,12 +51,11 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def measure_with(redis_url: str, quick: bool) -> dict[str, float]:
-    """The figures against the Redis at ``redis_url`` (its own key namespace, removed afterwards)."""
+async def measure_with(redis: Redis | RedisCluster, quick: bool) -> dict[str, float]:
+    """The figures against ``redis`` (its own key namespace, removed afterwards; the client is closed)."""
     distinct = 5_000 if quick else 20_000
     scopes = [_scope(i) for i in range(distinct)]
     namespace = f"bench-rl-{uuid.uuid4().hex[:8]}"
-    redis = Redis.from_url(redis_url, socket_timeout=1.0)
     try:
         local = Admission(RATE, BURST)
         shared = Admission(RATE, BURST)
@@ -100,20 +102,47 @@ async def measure_with(redis_url: str, quick: bool) -> dict[str, float]:
     }
 
 
+async def measure_cluster(work_dir: Path, quick: bool) -> dict[str, float]:
+    """The shared figures on a 3-master Redis Cluster started under ``work_dir`` (stopped afterwards)."""
+    from tests.harness.redis_cluster import LocalRedisCluster
+
+    cluster = LocalRedisCluster(work_dir)
+    await asyncio.to_thread(cluster.start)
+    try:
+        client = RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in cluster.startup_nodes],
+                              socket_timeout=1.0)
+        await client.initialize()  # before concurrent commands (docs/redis-keys.md)
+        figures = await measure_with(client, quick)
+    finally:
+        await asyncio.to_thread(cluster.stop)
+    renamed = {"rate_limit_shared": "rate_limit_cluster", "rate_limit_added": "rate_limit_cluster_added"}
+    out = {}
+    for key, value in figures.items():
+        prefix = next((p for p in renamed if key.startswith(p)), None)
+        if prefix is not None:
+            out[renamed[prefix] + key[len(prefix):]] = value
+    return out
+
+
 async def measure(infra: Any, quick: bool) -> dict[str, float]:
     """``make bench`` entry point (see bench/run.py)."""
-    return await measure_with(infra.redis_url, quick)
+    figures = await measure_with(Redis.from_url(infra.redis_url, socket_timeout=1.0), quick)
+    return figures | await measure_cluster(infra.work_dir / "rate-limit-cluster", quick)
 
 
 def main() -> None:
     """Start a Redis of its own, measure, print."""
     from microcred.infra.redis_local import LocalRedis
 
+    async def both(url: str, work: Path) -> dict[str, float]:
+        figures = await measure_with(Redis.from_url(url, socket_timeout=1.0), False)
+        return figures | await measure_cluster(work / "cluster", False)
+
     with tempfile.TemporaryDirectory(prefix="bench-rate-limit-") as tmp:
         redis = LocalRedis(Path(tmp) / "redis")
         redis.start()
         try:
-            print(json.dumps(asyncio.run(measure_with(redis.url, quick=False)), indent=2))
+            print(json.dumps(asyncio.run(both(redis.url, Path(tmp))), indent=2))
         finally:
             redis.stop()
 
