@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from google.protobuf import json_format
 
 from microcred import pki
 from microcred.oid4vci.offers import digest
+from services.issuer.app import IssuerApp
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_harness
@@ -369,3 +371,37 @@ async def test_deferred_while_the_revocation_service_is_down(stack: tuple[Issuer
                 prefix=old.settings.revocation_redis_prefix, group=old.settings.revocation_consumer_group,
                 grpc_port=grpc_port, http_port=http_port, token_status_cert_file=old.settings.token_status_cert_file,
                 token_status_key_file=old.settings.token_status_key_file)
+
+
+async def test_request_uri_and_code_are_single_use_across_replicas(stack: tuple[IssuerHarness, bytes]) -> None:
+    """A second issuer replica on the same Redis and Kafka: one request_uri opened 8 times on both at once gives
+    one code; that code exchanged 8 times on both at once gives one access token (which the replays revoke)."""
+    harness, _ = stack
+    s = harness.app.settings
+    replica = IssuerApp(s.model_copy(update={"grpc_port": 0, "rest_port": 0, "oid4vci_issuer_url": base(harness),
+                                             "issuer_consumer_group": f"{s.issuer_consumer_group}-r2"}))
+    await replica.start()
+    try:
+        assert replica.rest is not None
+        hosts = [base(harness), f"https://localhost:{replica.rest.port}"] * 4
+        [offer] = await create_offers(harness)
+        async with wallet_http(harness) as http:
+            wallet = Wallet(http)
+            await _authorized(wallet, offer["link"])
+            _, session = await wallet.push_authorization()
+            opened = await asyncio.gather(*(http.get(f"{host}/oid4vci/authorize", params={
+                "client_id": session.client_id, "request_uri": session.request_uri}) for host in hosts))
+            assert sorted(o.status_code for o in opened) == [302] + [400] * 7
+            assert all(error_of(o) == "invalid_request_uri" for o in opened if o.status_code == 400)
+            location = next(o for o in opened if o.status_code == 302).headers["location"]
+            code = parse_qs(urlsplit(location).query)["code"][0]
+            form = {"grant_type": "authorization_code", "code": code, "code_verifier": session.verifier,
+                    "client_id": session.client_id, "redirect_uri": session.redirect_uri}
+            tokens = await asyncio.gather(*(http.post(f"{host}/oid4vci/token", data=form) for host in hosts))
+            assert sorted(t.status_code for t in tokens) == [200] + [400] * 7
+            assert all(error_of(t) == "invalid_grant" for t in tokens if t.status_code == 400)
+            # the replays revoked the token the code gave (RFC 6749 §4.1.2)
+            wallet.access_token = next(t for t in tokens if t.status_code == 200).json()["access_token"]
+            assert error_of(await wallet.receive(1)) == "invalid_token"
+    finally:
+        await replica.stop()
