@@ -16,8 +16,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from google.protobuf import json_format
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from microcred import pki
+from microcred.gen.microcred.v1 import issuer_pb2
 from microcred.oid4vci.offers import digest
 from services.issuer.app import IssuerApp
 from tests.conftest import Infrastructure
@@ -405,3 +407,18 @@ async def test_request_uri_and_code_are_single_use_across_replicas(stack: tuple[
             assert error_of(await wallet.receive(1)) == "invalid_token"
     finally:
         await replica.stop()
+
+
+async def test_create_offers_over_grpc_with_not_before(stack: tuple[IssuerHarness, bytes]) -> None:
+    """gRPC CreateOffers takes not_before too: the wallet redeeming before it gets a deferred transaction_id."""
+    harness, _ = stack
+    later = Timestamp()
+    later.FromDatetime(datetime.now(UTC) + timedelta(hours=1))
+    answer = await harness.issuer_stub(UNI, AGENCY).CreateOffers(issuer_pb2.CreateOffersRequest(
+        credentials=[valid_micro_credential()], not_before=later))
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(answer.offers[0].link)
+        assert (await wallet.token()).status_code == 200
+        accepted = await wallet.receive(1)
+    assert accepted.status_code == 202 and accepted.json()["interval"] > 3000, accepted.text

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC
 from typing import Any, NoReturn
 
 from google.protobuf.message import Message
@@ -161,7 +162,9 @@ class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
                     for v in refusal.violations)))
         created = await self._offers.create(caller, issuer_url, list(request.credentials),
                                             tx_code=request.tx_code,
-                                            expires_in=request.expires_in_seconds or None)
+                                            expires_in=request.expires_in_seconds or None,
+                                            not_before=request.not_before.ToDatetime(tzinfo=UTC)
+                                            if request.HasField("not_before") else None)
         return issuer_pb2.CreateOffersResponse(offers=[issuer_pb2.CredentialOffer(
             offer_id=c.offer_id, credential_offer_uri=c.credential_offer_uri, link=c.link, tx_code=c.tx_code,
             expires_in_seconds=c.expires_in) for c in created])

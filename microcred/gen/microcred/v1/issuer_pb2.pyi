@@ -168,14 +168,16 @@ class ListCredentialsResponse(_message.Message):
     def __init__(self, credentials: _Optional[_Iterable[_Union[CredentialSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CreateOffersRequest(_message.Message):
-    __slots__ = ("credentials", "tx_code", "expires_in_seconds")
+    __slots__ = ("credentials", "tx_code", "expires_in_seconds", "not_before")
     CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
     TX_CODE_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_IN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    NOT_BEFORE_FIELD_NUMBER: _ClassVar[int]
     credentials: _containers.RepeatedCompositeFieldContainer[_elements_pb2.MicroCredential]
     tx_code: bool
     expires_in_seconds: int
-    def __init__(self, credentials: _Optional[_Iterable[_Union[_elements_pb2.MicroCredential, _Mapping]]] = ..., tx_code: _Optional[bool] = ..., expires_in_seconds: _Optional[int] = ...) -> None: ...
+    not_before: _timestamp_pb2.Timestamp
+    def __init__(self, credentials: _Optional[_Iterable[_Union[_elements_pb2.MicroCredential, _Mapping]]] = ..., tx_code: _Optional[bool] = ..., expires_in_seconds: _Optional[int] = ..., not_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CredentialOffer(_message.Message):
     __slots__ = ("offer_id", "credential_offer_uri", "link", "tx_code", "expires_in_seconds")
