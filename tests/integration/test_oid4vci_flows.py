@@ -263,6 +263,12 @@ async def test_another_tokens_transaction_is_invalid(stack: tuple[IssuerHarness,
         assert accepted.status_code == 202 and accepted.json()["interval"] > 3000
         transaction = accepted.json()["transaction_id"]
         assert (await owner.deferred(transaction)).status_code == 202
+        # the transaction, its token and the offer's sealed award outlive not_before (an hour ahead) by a day
+        assert harness.app.redis is not None
+        prefix = harness.app.settings.issuer_redis_prefix
+        for key in (f"{prefix}:o4i:tx:{digest(transaction)}", f"{prefix}:o4i:token:{digest(owner.access_token)}",
+                    f"{prefix}:o4i:offer:{first['offer_id']}"):
+            assert await harness.app.redis.ttl(key) > 86400 + 3000, key
         theft = await other.deferred(transaction)
         assert theft.status_code == 400 and error_of(theft) == "invalid_transaction_id"
         no_token = await http.post(owner.metadata["deferred_credential_endpoint"], json={"transaction_id": transaction})

@@ -328,8 +328,10 @@ class Offers:
             answer = await self._issue(offer_id, keys)
         except _Pending as pending:  # the checked request waits under a transaction_id (§8.3: 202)
             transaction = new_secret()
+            # kept a day past not_before too, however far ahead the issuer put it
+            wait = max(0, math.ceil(pending.not_before - self._clock().timestamp()))
             if not await self._store.defer(token, digest(transaction), offer_id, keys, pending.not_before,
-                                           self._s.deferred_seconds):
+                                           self._s.deferred_seconds + wait):
                 raise OAuthError(e.INVALID_TOKEN, "the access token has been used", 401) from None
             return {"transaction_id": transaction, "interval": pending.interval}
         except BaseException:
