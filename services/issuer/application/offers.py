@@ -432,7 +432,7 @@ class _Pending(Exception):
 
 
 _GRANT_ERRORS = {
-    "unknown": "the pre-authorized code is unknown or already used",
+    "unknown": "the pre-authorized code is unknown (or its offer expired more than a day ago)",
     "expired": "the offer has expired",
     "redeemed": "the pre-authorized code has already been used",
     "withdrawn": "the offer has been withdrawn by the issuer",
