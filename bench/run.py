@@ -41,6 +41,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "bench.pdf",
     "bench.oid4vci",
     "bench.rate_limit",
+    "bench.storage",
 )
 
 
