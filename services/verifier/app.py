@@ -128,7 +128,8 @@ def create_app(settings: Settings) -> FastAPI:
                 WebhookOutbox(deps["redis"]), HttpWebhookSender(settings.oid4vp_webhook_timeout_seconds),
                 key=identity.key, x5c=identity.x5c, document=lambda rid: app.state.presentations.document(rid),
                 answered=store.answered, attempts=settings.oid4vp_webhook_attempts,
-                backoff=settings.oid4vp_webhook_backoff_seconds)
+                backoff=settings.oid4vp_webhook_backoff_seconds,
+                timeout=settings.oid4vp_webhook_timeout_seconds)  # with the retries, sets the lease
         app.state.presentations = PresentationService(  # OpenID4VP (docs/oid4vp.md)
             store, lambda: app.state.gateway.ports, identity=identity, lifetime=settings.oid4vp_request_seconds,
             webhooks=webhooks, webhook_policy=WebhookPolicy.of(settings.oid4vp_webhook_hosts, settings.environment))

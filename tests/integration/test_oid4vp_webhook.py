@@ -45,6 +45,7 @@ from tests.verifier_support import RunningServer
 pytestmark = pytest.mark.integration
 
 HOST = "verifier.test"
+HOOKS = "{oid4vp:hooks}"  # the outbox's due set (WebhookOutbox.due_key)
 QUERY = {"credentials": [{"id": "mc", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
                           "claims": [{"path": ["achievement_title"]}, {"path": ["family_name"]}]}]}
 
@@ -165,15 +166,15 @@ async def test_the_result_is_posted_once_signed_and_equal_to_the_api_result(stac
     answered = await stack.wallet.answer(request, {"mc": [vp]})
     assert answered.status_code == 200, answered.text  # while the receiver holds the POST (or before it came)
     await eventually(lambda: _now(bool(stack.receiver.posts("a"))), timeout=60)
-    assert (await stack.result(created))["webhook"] == {"status": "delivering", "attempts": 0, "http_status": None,
-                                                        "error": None}
+    assert (await stack.result(created))["webhook"] == {"status": "delivering", "attempts": 1, "http_status": None,
+                                                        "error": None}  # counted once sent
     stack.receiver.hold["a"].set()
     result = await stack.webhook_done(created)
     webhook = result.pop("webhook")
     assert webhook["status"] == "delivered" and webhook["attempts"] == 1 and webhook["http_status"] == 200
     assert result["status"] == "verified" and result["en"]["query"]["satisfied"] is True
     assert stack.verified("a") == [result]  # exactly one POST, signed, carrying what the API gives
-    assert await redis.zscore("oid4vp:hooks", created["result_id"]) is None  # claimed: nobody sends it again
+    assert await redis.zscore(HOOKS, created["result_id"]) is None  # delivered and removed: nobody sends it again
 
 
 async def _now(value: bool) -> bool:
@@ -202,7 +203,7 @@ async def test_a_500_is_retried_and_a_400_is_not(stack: Stack) -> None:
 
 
 async def test_a_webhook_outside_the_allow_list_is_refused_at_creation(stack: Stack, redis: Redis) -> None:
-    before = await redis.zcard("oid4vp:hooks")
+    before = await redis.zcard(HOOKS)
     for url, why in [("http://localhost:9/hook", "host localhost is not in the gateway's webhook allow-list"),
                      ("https://169.254.169.254/latest", "not in the gateway's webhook allow-list"),
                      ("http://user:pw@127.0.0.1:9/hook", "must not carry user information")]:
@@ -213,7 +214,7 @@ async def test_a_webhook_outside_the_allow_list_is_refused_at_creation(stack: St
         problem = response.json()
         assert problem["field"] == "webhook" and problem["type"].endswith("/invalid-webhook")
         assert why in problem["detail"]
-    assert await redis.zcard("oid4vp:hooks") == before  # nothing was registered
+    assert await redis.zcard(HOOKS) == before  # nothing was registered
 
 
 async def test_an_unanswered_request_is_delivered_expired_once_by_two_replicas(
@@ -228,4 +229,4 @@ async def test_an_unanswered_request_is_delivered_expired_once_by_two_replicas(
             assert webhook["status"] == "delivered" and webhook["attempts"] == 1
             assert result["status"] == "expired" and result["request_id"] == created["request_id"]
             assert first.verified("late") == [result]
-            assert await redis.zscore("oid4vp:hooks", created["result_id"]) is None
+            assert await redis.zscore(HOOKS, created["result_id"]) is None
