@@ -257,3 +257,19 @@ async def test_a_stale_holder_cannot_give_back_a_lease_another_worker_holds() ->
     assert second is not None and await outbox.claim("res", 17, 5) is None
     assert not await outbox.defer("res", 18, first) and outbox.due_at["res"] == 21
     assert await outbox.defer("res", 18, second) and outbox.due_at["res"] == 18
+
+
+async def test_a_stopping_worker_gives_its_leases_back_for_another_to_deliver_at_once() -> None:
+    world = World(Attempt(200))
+    hanging = world.dispatcher.sender = HangingSender(Attempt(200))
+    await world.register()
+    world.dispatcher.finished("res")
+    await eventually(lambda: _now(len(hanging.sent) == 1), timeout=30)
+    await world.dispatcher.close()  # SIGTERM: the POST in flight is cancelled
+    assert world.outbox.due_at["res"] == world.now and "res" not in world.outbox.leases  # due now, not in 37 s
+    other = WebhookDispatcher(world.outbox, world.sender, key=ec.generate_private_key(ec.SECP256R1()),
+                              x5c=["AAAA"], document=world.load, answered=world.answered, attempts=4, backoff=0,
+                              clock=lambda: world.now)
+    await other.sweep()
+    await asyncio.gather(*other._tasks)
+    assert world.outbox.records["res"]["status"] == "delivered" and len(world.sender.sent) == 1

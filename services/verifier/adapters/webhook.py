@@ -277,6 +277,7 @@ class WebhookDispatcher:
         self.lease = lease if lease is not None else lease_seconds(attempts, timeout, backoff)
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._held: dict[str, str] = {}  # result id -> lease token, while this worker delivers it
 
     async def register(self, result_id: str, request_id: str, url: str, expires_at: int, keep_seconds: int) -> None:
         """A new request's webhook (its URL already passed the policy)."""
@@ -306,11 +307,18 @@ class WebhookDispatcher:
         self._sweeper = asyncio.create_task(self._sweep_forever())
 
     async def close(self) -> None:
-        """Stop sweeping and cancel deliveries in flight (their leases run out: another worker delivers them),
-        then close the sender."""
+        """Stop sweeping, cancel deliveries in flight and give their leases back (due now: another replica
+        delivers them at its next sweep instead of after the lease; a POST already sent may then arrive twice),
+        then close the sender. A worker killed without this leaves its leases to run out."""
+        held = dict(self._held)
         for task in [*self._tasks, *([self._sweeper] if self._sweeper else [])]:
             task.cancel()
         await asyncio.gather(*self._tasks, *([self._sweeper] if self._sweeper else []), return_exceptions=True)
+        for result_id, token in held.items():
+            try:
+                await self.outbox.defer(result_id, self.clock(), token)  # only if still this worker's lease
+            except Exception as exc:  # Redis away: the lease runs out instead
+                log.warning("webhook lease not given back", extra={"error": type(exc).__name__})
         await self.sender.aclose()
 
     def _spawn(self, work: Awaitable[None]) -> None:
@@ -350,6 +358,13 @@ class WebhookDispatcher:
             await self._deliver(result_id, token)
 
     async def _deliver(self, result_id: str, token: str) -> None:
+        self._held[result_id] = token
+        try:
+            await self._deliver_held(result_id, token)
+        finally:
+            self._held.pop(result_id, None)
+
+    async def _deliver_held(self, result_id: str, token: str) -> None:
         record = await self.outbox.get(result_id)
         if record is None or record["status"] in _FINAL:  # past retention, or finished by a worker that
             await self.outbox.done(result_id)              # stopped before removing it: nothing to send
