@@ -14,7 +14,10 @@ Before and after the cohort, once every projection of the harness has caught up 
   the growth divided by the cohort is ``storage_redis_bytes_per_credential_<read model>``. Keys of earlier
   benchmarks sit still, so the difference is this cohort's. ``INFO memory`` ``used_memory`` growth per
   credential is the cross-check (``storage_redis_used_memory_bytes_per_credential``: it also holds allocator
-  slack and Redis' own buffers).
+  slack and Redis' own buffers). A read model's figure includes its per-list or per-agency keys charged to
+  the cohort: the revocation service's allocation bitmaps (``P:alloc:<list>``, up to 128 KiB per 2^20-entry
+  list, grown to the highest index handed out) make ``..._revocation`` smaller the larger the cohort
+  (docs/capacity.md separates the per-credential record from them).
 * **Kafka**: the growth of the topic's ``*.log`` segment files in the bench broker's data directory (replication
   factor 1, no producer compression: what the producers send, plus Kafka's record batch framing), per
   credential: ``storage_kafka_bytes_per_credential_<topic>`` (``credentials``, ``status``, ``learnerkeys``, ...).
