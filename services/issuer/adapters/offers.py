@@ -19,13 +19,19 @@ nothing (except a wrong ``tx_code``, which counts an attempt). Keys (``{p}`` the
   come expired unredeemed, and :meth:`RedisOfferStore.claim_expired` hands it to one replica, which publishes
   ``CredentialOfferExpired`` and then forgets it (a replica that dies in between leaves it to another after the
   lease: at least once, never lost).
+* ``index`` field of an offer's hash: the key prefix of its issuer's index (:mod:`.offer_index`, read by
+  ``ListOffers``); the scripts that redeem, lock or withdraw the offer record its new state there too.
 """
 
 from __future__ import annotations
 
+import time
+
 from redis.asyncio import Redis
 
+from services.issuer.adapters.offer_index import RedisOfferIndex
 from services.issuer.adapters.oid4vci_grants import RedisGrantStore
+from services.issuer.application.offer_listing import OfferEntry
 from services.issuer.application.offer_records import Offer
 
 __all__ = ["EXPIRED_MEMORY", "Offer", "RedisOfferStore"]
@@ -40,7 +46,8 @@ _REDEEM = """
 local offer_id = redis.call('GET', KEYS[1])
 if not offer_id then return {'unknown'} end
 local offer_key = ARGV[5] .. ':o4i:offer:' .. offer_id
-local state, tx, attempts = unpack(redis.call('HMGET', offer_key, 'state', 'tx_digest', 'attempts'))
+local state, tx, attempts, index = unpack(redis.call('HMGET', offer_key, 'state', 'tx_digest', 'attempts',
+                                                   'index'))
 if not state then return {'expired'} end
 if state ~= 'offered' then return {state} end
 if tx and tx ~= '' then
@@ -51,6 +58,7 @@ if tx and tx ~= '' then
       redis.call('HSET', offer_key, 'state', 'locked')
       redis.call('ZREM', ARGV[5] .. ':o4i:expiry', offer_id)
       redis.call('HDEL', ARGV[5] .. ':o4i:expiry:who', offer_id)
+      if index then redis.call('HSET', index .. ':states', offer_id, 'locked') end
       return {'locked', offer_id}
     end
     return {'tx_wrong'}
@@ -59,6 +67,7 @@ end
 redis.call('HSET', offer_key, 'state', 'redeemed')
 redis.call('ZREM', ARGV[5] .. ':o4i:expiry', offer_id)
 redis.call('HDEL', ARGV[5] .. ':o4i:expiry:who', offer_id)
+if index then redis.call('HSET', index .. ':states', offer_id, 'redeemed') end
 local token_key = ARGV[5] .. ':o4i:token:' .. ARGV[3]
 redis.call('HSET', token_key, 'offer_id', offer_id, 'state', 'ready', 'jkt', ARGV[6])
 redis.call('EXPIRE', token_key, tonumber(ARGV[4]))
@@ -82,10 +91,11 @@ return {'ok', redis.call('HGET', KEYS[1], 'offer_id')}
 # KEYS[1] offer key, KEYS[2] expiry set, KEYS[3] expiry:who; ARGV[1] issuer id, ARGV[2] offer id (the code key
 # stays, so a later redemption says 'withdrawn')
 _WITHDRAW = """
-local state, issuer = unpack(redis.call('HMGET', KEYS[1], 'state', 'issuer_id'))
+local state, issuer, index = unpack(redis.call('HMGET', KEYS[1], 'state', 'issuer_id', 'index'))
 if not state or issuer ~= ARGV[1] then return 'unknown' end
 if state ~= 'offered' then return state end
 redis.call('HSET', KEYS[1], 'state', 'withdrawn')
+if index then redis.call('HSET', index .. ':states', ARGV[2], 'withdrawn') end
 redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('HDEL', KEYS[3], ARGV[2])
 return 'ok'
@@ -125,6 +135,7 @@ class RedisOfferStore(RedisGrantStore):
         self._withdraw = redis.register_script(_WITHDRAW)
         self._claim_expired = redis.register_script(_CLAIM_EXPIRED)
         self._expiry, self._who = f"{prefix}:o4i:expiry", f"{prefix}:o4i:expiry:who"
+        self._index = RedisOfferIndex(redis, prefix, EXPIRED_MEMORY)
 
     def _offer_key(self, offer_id: str) -> str:
         return f"{self._p}:o4i:offer:{offer_id}"
@@ -141,7 +152,8 @@ class RedisOfferStore(RedisGrantStore):
             pipe.hset(key, mapping={"state": "offered", "code_digest": code_digest, "tx_digest": tx_digest,
                                     "attempts": 0, "issuer_id": offer.issuer_id, "agency_id": offer.agency_id,
                                     "offer": offer.offer_json, "award": offer.award,
-                                    "not_before": repr(float(offer.not_before))})
+                                    "not_before": repr(float(offer.not_before)),
+                                    "index": self._index.base(offer.issuer_id)})
             pipe.expire(key, ttl_seconds)
             pipe.set(f"{self._p}:o4i:code:{code_digest}", offer.offer_id, ex=remembered)
             if state_digest:
@@ -150,7 +162,19 @@ class RedisOfferStore(RedisGrantStore):
             pipe.zadd(self._expiry, {offer.offer_id: expires_at for offer, *_ in offers})
             pipe.hset(self._who, mapping={offer.offer_id: f"{offer.issuer_id}\t{offer.agency_id}"
                                           for offer, *_ in offers})
+        expires = expires_at or time.time() + ttl_seconds
+        self._index.stage(pipe, [(offer, bool(tx_digest)) for offer, _, tx_digest, _ in offers],
+                          expires - ttl_seconds, expires)
         await pipe.execute()
+
+    async def trim_offers(self, issuer_id: str, now: float) -> int:
+        """Forget the index entries of ``issuer_id``'s offers that expired more than a day ago."""
+        return await self._index.trim(issuer_id, now)
+
+    async def offer_window(self, issuer_id: str, max_score: float, offset: int, count: int,
+                           min_score: float) -> list[OfferEntry]:
+        """``issuer_id``'s offers by creation time, newest first (:meth:`RedisOfferIndex.window`)."""
+        return await self._index.window(issuer_id, max_score, offset, count, min_score)
 
     async def offer(self, offer_id: str) -> Offer | None:
         """An offer by id (None: unknown or expired)."""

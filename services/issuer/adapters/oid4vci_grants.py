@@ -45,6 +45,8 @@ if offer_state ~= 'offered' then return {offer_state} end
 redis.call('HSET', offer_key, 'state', 'redeemed')
 redis.call('ZREM', ARGV[1] .. ':o4i:expiry', offer_id)
 redis.call('HDEL', ARGV[1] .. ':o4i:expiry:who', offer_id)
+local index = redis.call('HGET', offer_key, 'index')
+if index then redis.call('HSET', index .. ':states', offer_id, 'redeemed') end
 redis.call('HSET', KEYS[1], 'state', 'used', 'token', ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
 local token_key = ARGV[1] .. ':o4i:token:' .. ARGV[2]

@@ -36,6 +36,7 @@ from microcred.grpc_server import abort_with_details, caller_identity
 from microcred.model.errors import INVALID_FORMAT, FieldViolation, to_bad_request
 from microcred.pki import ROLE_ISSUER, certificate_sha256
 from microcred.sdjwt.jose import JoseError, jwk_to_public_key, strict_json_loads
+from services.issuer.api.offer_listing import list_offers_query, offer_summary, reference_violations
 from services.issuer.application.correction import Corrected, Correction
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Outcome, Refusal
 from services.issuer.application.listing import CredentialListing
@@ -155,19 +156,40 @@ class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
         if not 1 <= len(request.credentials) <= MAX_OFFERS:
             await _refuse(context, Refusal(code_pb2.INVALID_ARGUMENT, f"credentials: 1..{MAX_OFFERS} awards", (
                 FieldViolation("credentials", f"must hold 1..{MAX_OFFERS} awards", INVALID_FORMAT),)))
+        bad_references = reference_violations(list(request.references), len(request.credentials))
+        if bad_references:
+            await _refuse(context, Refusal(code_pb2.INVALID_ARGUMENT, "invalid references: " + "; ".join(
+                f"{v.field}: {v.description}" for v in bad_references), tuple(bad_references)))
         for n, refusal in enumerate(self._offers.validate(request.credentials)):
             if refusal is not None:
                 await _refuse(context, Refusal(refusal.code, f"credentials[{n}]: {refusal.message}", tuple(
                     FieldViolation(f"credentials[{n}].{v.field}", v.description, v.reason)
                     for v in refusal.violations)))
         created = await self._offers.create(caller, issuer_url, list(request.credentials),
-                                            tx_code=request.tx_code,
+                                            tx_code=request.tx_code, references=list(request.references),
                                             expires_in=request.expires_in_seconds or None,
                                             not_before=request.not_before.ToDatetime(tzinfo=UTC)
                                             if request.HasField("not_before") else None)
         return issuer_pb2.CreateOffersResponse(offers=[issuer_pb2.CredentialOffer(
             offer_id=c.offer_id, credential_offer_uri=c.credential_offer_uri, link=c.link, tx_code=c.tx_code,
             expires_in_seconds=c.expires_in) for c in created])
+
+    async def ListOffers(self, request: issuer_pb2.ListOffersRequest,
+                         context: Context) -> issuer_pb2.ListOffersResponse:
+        """A page of the caller's own OpenID4VCI offers, newest first (docs/oid4vci.md)."""
+        caller = await self._caller(context)
+        issuer_url = self._oid4vci_issuer_url()
+        if self._offers is None or not issuer_url:
+            await _abort(context, code_pb2.FAILED_PRECONDITION, "OpenID4VCI is not configured on this issuer service "
+                         "(MICROCRED_OID4VCI_ISSUER_URL and MICROCRED_REST_PORT)")
+        query = list_offers_query(request)
+        if isinstance(query, Refusal):
+            await _refuse(context, query)
+        size, cursor, state, since = query
+        page = await self._offers.list_offers(caller, size=size, cursor=cursor, state=state, since=since)
+        return issuer_pb2.ListOffersResponse(offers=[
+            offer_summary(entry, now_state, reason, issuer_url) for entry, now_state, reason in page.entries],
+            next_page_token=page.next_token)
 
     async def GetCredential(self, request: issuer_pb2.GetCredentialRequest,
                             context: Context) -> issuer_pb2.GetCredentialResponse:

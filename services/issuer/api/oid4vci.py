@@ -7,7 +7,8 @@ Wallet-facing (no client authentication; the pre-authorized code, access token a
 (200, or 202 with a ``transaction_id``), ``POST /oid4vci/deferred-credential``, ``POST /oid4vci/notification``.
 Issuer-facing, authenticated like
 ``/credentials/issue`` (client certificate or OAuth client-credentials token): ``POST /oid4vci/offers`` (one
-offer per award) and ``DELETE /oid4vci/offers/{id}`` (withdraw).
+offer per award), ``GET /oid4vci/offers`` (the caller's own offers, newest first, in pages, as gRPC
+``ListOffers``) and ``DELETE /oid4vci/offers/{id}`` (withdraw).
 
 DPoP (RFC 9449, HAIP): a ``DPoP`` header at the token endpoint binds the access token to its key; such a token
 is then only accepted as ``Authorization: DPoP`` with a fresh proof (``ath``) by that key, each ``jti`` once.
@@ -26,12 +27,16 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from google.protobuf import json_format
 
+from microcred.model.errors import INVALID_FORMAT, FieldViolation
 from microcred.oid4vci.dpop import DpopProof, check_dpop_proof
 from microcred.oid4vci.errors import INVALID_DPOP_PROOF, INVALID_REQUEST, INVALID_TOKEN, OAuthError
 from microcred.oid4vci.metadata import authorization_server_metadata, credential_issuer_metadata
+from services.issuer.api.offer_listing import STATE_NAMES, offer_summary, query_problems, reference_violations
 from services.issuer.api.oid4vci_authorization import authorization_router
 from services.issuer.application.issuance import Caller
+from services.issuer.application.offer_listing import DEFAULT_PAGE
 from services.issuer.application.offers import Offers, parse_award
 
 __all__ = ["MAX_COHORT", "oid4vci_router"]
@@ -202,6 +207,12 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
                 embargo = None
             if embargo is None or embargo.tzinfo is None:
                 return problem(400, "not_before must be an RFC 3339 date-time with a time zone", field="not_before")
+        references = body.get("references", [])
+        if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
+            return problem(400, "references must be a list of strings", field="references")
+        bad = reference_violations(references, len(body["credentials"]))
+        if bad:
+            return problem(400, f"{bad[0].field} {bad[0].description}", field=bad[0].field)
         awards = []
         for n, document in enumerate(body["credentials"]):
             try:
@@ -214,11 +225,39 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
                                violations=[{"field": f"credentials[{n}].{v.field}", "description": v.description}
                                            for v in refusal.violations])
         created = await offers.create(caller, ident(request), awards, tx_code=tx_code, expires_in=expires_in,
-                                      not_before=embargo)
+                                      not_before=embargo, references=references)
         return JSONResponse({"offers": [
             {"offer_id": c.offer_id, "credential_offer_uri": c.credential_offer_uri, "link": c.link,
              "expires_in": c.expires_in, **({"tx_code": c.tx_code} if c.tx_code else {})} for c in created]},
             201, headers=_NO_STORE)
+
+    @router.get("/oid4vci/offers", summary="List the caller's offers, newest first (issuer)", response_model=None)
+    async def list_offers(request: Request, page_size: int = 0, page_token: str = "", state: str = "",
+                          since: str = "") -> Response:
+        caller = caller_of(request)
+        if isinstance(caller, Response):
+            return caller
+        violations, cursor = query_problems(page_size, page_token)
+        if state and state not in STATE_NAMES.values():
+            violations.append(FieldViolation("state", f"must be one of {', '.join(STATE_NAMES.values())}",
+                                             INVALID_FORMAT))
+        after = None
+        if since:
+            try:
+                after = datetime.fromisoformat(since)
+            except ValueError:
+                after = None
+            if after is None or after.tzinfo is None:
+                violations.append(FieldViolation("since", "must be an RFC 3339 date-time with a time zone",
+                                                 INVALID_FORMAT))
+        if violations:
+            return problem(400, f"{violations[0].field} {violations[0].description}", field=violations[0].field,
+                           violations=[{"field": v.field, "description": v.description} for v in violations])
+        page = await offers.list_offers(caller, size=page_size or DEFAULT_PAGE, cursor=cursor, state=state,
+                                        since=after)
+        listed = [json_format.MessageToDict(offer_summary(entry, now_state, reason, ident(request)))
+                  for entry, now_state, reason in page.entries]
+        return JSONResponse({"offers": listed, "next_page_token": page.next_token}, headers=_NO_STORE)
 
     @router.delete("/oid4vci/offers/{offer_id}", summary="Withdraw an offer (issuer)", status_code=204,
                    response_model=None)

@@ -11,7 +11,9 @@ __all__ = ["Offer"]
 @dataclass(frozen=True)
 class Offer:
     """A stored offer (``award``: the sealed envelope of the ``MicroCredential``; ``not_before``: epoch seconds
-    before which its credential is not issued, the wallet getting a deferred ``transaction_id``; 0 for none)."""
+    before which its credential is not issued, the wallet getting a deferred ``transaction_id``; 0 for none;
+    ``reference``: what the issuer gave to find it again in ``ListOffers``, '' for none; ``credential_issuer``:
+    the Credential Issuer identifier its links were made with, which ``ListOffers`` makes them with again)."""
 
     offer_id: str
     state: str
@@ -20,3 +22,5 @@ class Offer:
     offer_json: str
     award: bytes
     not_before: float = 0.0
+    reference: str = ""
+    credential_issuer: str = ""

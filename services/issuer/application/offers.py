@@ -61,6 +61,7 @@ from microcred.oid4vci.offers import (
 from microcred.oid4vci.proofs import check_key_proof
 from microcred.privacy.events import EventPrivacy
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
+from services.issuer.application.offer_listing import Cursor, OfferIndex, OfferPage, list_page
 from services.issuer.application.offer_records import Offer
 from services.issuer.application.oid4vci_authorization import AuthorizationCodes, GrantStore
 from services.issuer.application.validation_cache import CohortValidator
@@ -73,7 +74,7 @@ MAX_BATCH = 10
 NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
 
 
-class OfferStore(GrantStore, Protocol):
+class OfferStore(GrantStore, OfferIndex, Protocol):
     """Port: :class:`~services.issuer.adapters.offers.RedisOfferStore`."""
 
     async def add_offers(self, offers: list[tuple[Offer, str, str, str]], ttl_seconds: int,
@@ -159,11 +160,12 @@ class Offers:
 
     async def create(self, caller: Caller, credential_issuer: str, awards: Sequence[pb.MicroCredential],
                      *, tx_code: bool, expires_in: int | None = None,
-                     not_before: datetime | None = None) -> list[CreatedOffer]:
+                     not_before: datetime | None = None, references: Sequence[str] = ()) -> list[CreatedOffer]:
         """One offer per (already validated) award, kept in one Redis round trip; with ``not_before``, its
         credential is not issued before then (the wallet gets a deferred ``transaction_id``). An offer without
         ``tx_code`` also offers the authorization code grant (its ``issuer_state``); one with a ``tx_code`` does
-        not, since that grant would skip the ``tx_code``."""
+        not, since that grant would skip the ``tx_code``. ``references`` (checked by the caller: none, or one per
+        award) are kept in the issuer's offer index for :meth:`list_offers`."""
         ttl = min(expires_in or self._s.offer_seconds, self._s.offer_seconds)
         kept: list[tuple[Offer, str, str, str]] = []
         created: list[CreatedOffer] = []
@@ -174,14 +176,16 @@ class Offers:
             credential_id=f"urn:microcred:offer:{digest(offer_id)}", issuer_id=caller.issuer_id, credential=award),
             subject=digest(offer_id), tenant=caller.agency_id, issuer_id=caller.issuer_id)
             for offer_id, award in zip(ids, awards, strict=True)])
-        for offer_id, envelope in zip(ids, sealed, strict=True):
+        refs = list(references) or [""] * len(ids)
+        for offer_id, envelope, reference in zip(ids, sealed, refs, strict=True):
             code = new_secret()
             tx = new_tx_code() if tx_code else ""
             state = "" if tx_code else new_secret()
             document = json.dumps(credential_offer(credential_issuer, code, tx_code=tx_code, issuer_state=state))
             kept.append((Offer(offer_id, "offered", caller.issuer_id, caller.agency_id, document,
                                envelope.SerializeToString(deterministic=True),
-                               not_before.timestamp() if not_before is not None else 0.0),
+                               not_before.timestamp() if not_before is not None else 0.0, reference,
+                               credential_issuer),
                          digest(code), digest(tx) if tx else "", digest(state) if state else ""))
             uri = offer_uri(credential_issuer, offer_id)
             created.append(CreatedOffer(offer_id, uri, offer_link(uri), tx, ttl))
@@ -194,6 +198,12 @@ class Offers:
             tx_code_required=tx_code, expires_at=expires), digest(c.offer_id), caller.agency_id, caller.actor)
             for c in created])
         return created
+
+    async def list_offers(self, caller: Caller, *, size: int, cursor: Cursor, state: str = "",
+                   since: datetime | None = None) -> OfferPage:
+        """A page of the caller's own offers, newest first (:func:`~.offer_listing.list_page`)."""
+        return await list_page(self._store, caller.issuer_id, self._clock().timestamp(), size=size, cursor=cursor,
+                               state=state, since=since.timestamp() if since is not None else -math.inf)
 
     async def withdraw(self, caller: Caller, offer_id: str) -> str:
         """'ok', or why not ('unknown', 'redeemed', 'withdrawn', 'locked')."""

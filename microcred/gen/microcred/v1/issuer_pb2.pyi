@@ -20,10 +20,23 @@ class CredentialFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CREDENTIAL_FORMAT_DATA_INTEGRITY: _ClassVar[CredentialFormat]
     CREDENTIAL_FORMAT_SD_JWT_VC: _ClassVar[CredentialFormat]
     CREDENTIAL_FORMAT_EDC: _ClassVar[CredentialFormat]
+
+class OfferState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OFFER_STATE_UNSPECIFIED: _ClassVar[OfferState]
+    OFFER_STATE_OPEN: _ClassVar[OfferState]
+    OFFER_STATE_REDEEMED: _ClassVar[OfferState]
+    OFFER_STATE_EXPIRED: _ClassVar[OfferState]
+    OFFER_STATE_WITHDRAWN: _ClassVar[OfferState]
 CREDENTIAL_FORMAT_UNSPECIFIED: CredentialFormat
 CREDENTIAL_FORMAT_DATA_INTEGRITY: CredentialFormat
 CREDENTIAL_FORMAT_SD_JWT_VC: CredentialFormat
 CREDENTIAL_FORMAT_EDC: CredentialFormat
+OFFER_STATE_UNSPECIFIED: OfferState
+OFFER_STATE_OPEN: OfferState
+OFFER_STATE_REDEEMED: OfferState
+OFFER_STATE_EXPIRED: OfferState
+OFFER_STATE_WITHDRAWN: OfferState
 
 class IssuedCredential(_message.Message):
     __slots__ = ("credential_id", "credential_json", "status_entries", "issued_at", "already_issued", "replaces", "sd_jwt_vc", "edc_jsonld")
@@ -168,16 +181,18 @@ class ListCredentialsResponse(_message.Message):
     def __init__(self, credentials: _Optional[_Iterable[_Union[CredentialSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CreateOffersRequest(_message.Message):
-    __slots__ = ("credentials", "tx_code", "expires_in_seconds", "not_before")
+    __slots__ = ("credentials", "tx_code", "expires_in_seconds", "not_before", "references")
     CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
     TX_CODE_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_IN_SECONDS_FIELD_NUMBER: _ClassVar[int]
     NOT_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    REFERENCES_FIELD_NUMBER: _ClassVar[int]
     credentials: _containers.RepeatedCompositeFieldContainer[_elements_pb2.MicroCredential]
     tx_code: bool
     expires_in_seconds: int
     not_before: _timestamp_pb2.Timestamp
-    def __init__(self, credentials: _Optional[_Iterable[_Union[_elements_pb2.MicroCredential, _Mapping]]] = ..., tx_code: _Optional[bool] = ..., expires_in_seconds: _Optional[int] = ..., not_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    references: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, credentials: _Optional[_Iterable[_Union[_elements_pb2.MicroCredential, _Mapping]]] = ..., tx_code: _Optional[bool] = ..., expires_in_seconds: _Optional[int] = ..., not_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., references: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CredentialOffer(_message.Message):
     __slots__ = ("offer_id", "credential_offer_uri", "link", "tx_code", "expires_in_seconds")
@@ -198,3 +213,45 @@ class CreateOffersResponse(_message.Message):
     OFFERS_FIELD_NUMBER: _ClassVar[int]
     offers: _containers.RepeatedCompositeFieldContainer[CredentialOffer]
     def __init__(self, offers: _Optional[_Iterable[_Union[CredentialOffer, _Mapping]]] = ...) -> None: ...
+
+class ListOffersRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "state", "since")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    state: OfferState
+    since: _timestamp_pb2.Timestamp
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., state: _Optional[_Union[OfferState, str]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class OfferSummary(_message.Message):
+    __slots__ = ("offer_id", "state", "created_at", "expires_at", "reference", "credential_offer_uri", "link", "tx_code_required", "withdrawal_reason")
+    OFFER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_OFFER_URI_FIELD_NUMBER: _ClassVar[int]
+    LINK_FIELD_NUMBER: _ClassVar[int]
+    TX_CODE_REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    WITHDRAWAL_REASON_FIELD_NUMBER: _ClassVar[int]
+    offer_id: str
+    state: OfferState
+    created_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    reference: str
+    credential_offer_uri: str
+    link: str
+    tx_code_required: bool
+    withdrawal_reason: str
+    def __init__(self, offer_id: _Optional[str] = ..., state: _Optional[_Union[OfferState, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reference: _Optional[str] = ..., credential_offer_uri: _Optional[str] = ..., link: _Optional[str] = ..., tx_code_required: _Optional[bool] = ..., withdrawal_reason: _Optional[str] = ...) -> None: ...
+
+class ListOffersResponse(_message.Message):
+    __slots__ = ("offers", "next_page_token")
+    OFFERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    offers: _containers.RepeatedCompositeFieldContainer[OfferSummary]
+    next_page_token: str
+    def __init__(self, offers: _Optional[_Iterable[_Union[OfferSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -66,6 +66,11 @@ class IssuerServiceStub:
                 request_serializer=microcred_dot_v1_dot_issuer__pb2.CreateOffersRequest.SerializeToString,
                 response_deserializer=microcred_dot_v1_dot_issuer__pb2.CreateOffersResponse.FromString,
                 _registered_method=True)
+        self.ListOffers = channel.unary_unary(
+                '/microcred.v1.IssuerService/ListOffers',
+                request_serializer=microcred_dot_v1_dot_issuer__pb2.ListOffersRequest.SerializeToString,
+                response_deserializer=microcred_dot_v1_dot_issuer__pb2.ListOffersResponse.FromString,
+                _registered_method=True)
 
 
 class IssuerServiceServicer:
@@ -124,6 +129,15 @@ class IssuerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListOffers(self, request, context):
+        """Lists the calling issuer's OpenID4VCI offers (never another issuer's), newest first, in pages, optionally
+        only those in one state or created since a time: what the issuer needs to send them from its own systems.
+        The tx_code is never answered here (only by CreateOffers); an offer is listed until a day after it expired.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IssuerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -156,6 +170,11 @@ def add_IssuerServiceServicer_to_server(servicer, server):
                     servicer.CreateOffers,
                     request_deserializer=microcred_dot_v1_dot_issuer__pb2.CreateOffersRequest.FromString,
                     response_serializer=microcred_dot_v1_dot_issuer__pb2.CreateOffersResponse.SerializeToString,
+            ),
+            'ListOffers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOffers,
+                    request_deserializer=microcred_dot_v1_dot_issuer__pb2.ListOffersRequest.FromString,
+                    response_serializer=microcred_dot_v1_dot_issuer__pb2.ListOffersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -322,6 +341,33 @@ class IssuerService:
             '/microcred.v1.IssuerService/CreateOffers',
             microcred_dot_v1_dot_issuer__pb2.CreateOffersRequest.SerializeToString,
             microcred_dot_v1_dot_issuer__pb2.CreateOffersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOffers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/microcred.v1.IssuerService/ListOffers',
+            microcred_dot_v1_dot_issuer__pb2.ListOffersRequest.SerializeToString,
+            microcred_dot_v1_dot_issuer__pb2.ListOffersResponse.FromString,
             options,
             channel_credentials,
             insecure,

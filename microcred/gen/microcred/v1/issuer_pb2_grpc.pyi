@@ -60,6 +60,11 @@ class IssuerServiceStub:
     credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service serves
     no REST app (MICROCRED_REST_PORT), where the Credential Issuer endpoints live.
     """
+    ListOffers: _grpc.UnaryUnaryMultiCallable[_issuer_pb2.ListOffersRequest, _issuer_pb2.ListOffersResponse]
+    """Lists the calling issuer's OpenID4VCI offers (never another issuer's), newest first, in pages, optionally
+    only those in one state or created since a time: what the issuer needs to send them from its own systems.
+    The tx_code is never answered here (only by CreateOffers); an offer is listed until a day after it expired.
+    """
 
 @_typing.type_check_only
 class IssuerServiceAsyncStub(IssuerServiceStub):
@@ -92,6 +97,11 @@ class IssuerServiceAsyncStub(IssuerServiceStub):
     validates it (one invalid award: INVALID_ARGUMENT naming credentials[n], and no offer is made). The
     credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service serves
     no REST app (MICROCRED_REST_PORT), where the Credential Issuer endpoints live.
+    """
+    ListOffers: _aio.UnaryUnaryMultiCallable[_issuer_pb2.ListOffersRequest, _issuer_pb2.ListOffersResponse]  # type: ignore[assignment]
+    """Lists the calling issuer's OpenID4VCI offers (never another issuer's), newest first, in pages, optionally
+    only those in one state or created since a time: what the issuer needs to send them from its own systems.
+    The tx_code is never answered here (only by CreateOffers); an offer is listed until a day after it expired.
     """
 
 class IssuerServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -158,6 +168,17 @@ class IssuerServiceServicer(metaclass=_abc_1.ABCMeta):
         validates it (one invalid award: INVALID_ARGUMENT naming credentials[n], and no offer is made). The
         credential is signed when the learner's wallet redeems the offer. FAILED_PRECONDITION when the service serves
         no REST app (MICROCRED_REST_PORT), where the Credential Issuer endpoints live.
+        """
+
+    @_abc_1.abstractmethod
+    def ListOffers(
+        self,
+        request: _issuer_pb2.ListOffersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_issuer_pb2.ListOffersResponse, _abc.Awaitable[_issuer_pb2.ListOffersResponse]]:
+        """Lists the calling issuer's OpenID4VCI offers (never another issuer's), newest first, in pages, optionally
+        only those in one state or created since a time: what the issuer needs to send them from its own systems.
+        The tx_code is never answered here (only by CreateOffers); an offer is listed until a day after it expired.
         """
 
 def add_IssuerServiceServicer_to_server(servicer: IssuerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
