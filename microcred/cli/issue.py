@@ -17,8 +17,13 @@ id, or the error code and every reason. Idempotency keys come from the rows, so 
 again after any failure: rows issued before are reported as already issued, nothing is issued twice, and a
 row whose content changed under the same key is a conflict naming the changed fields.
 
-Exit codes: 0 every row issued (now or before); 1 some rows were not; 2 nothing could be started (file,
-template, client certificate or permission).
+With ``--deliver offer`` nothing is issued now: each row becomes an OpenID4VCI credential offer
+(``IssuerService.CreateOffers``, in chunks; :mod:`microcred.cli.offer_run`), its credential signed when the
+learner's wallet redeems it, and the results file (mode 0600: it holds the ``tx_code`` of each offer with
+``--tx-code``) gives each row its offer id and ``openid-credential-offer://`` link for the issuer to send.
+
+Exit codes: 0 every row issued (now or before) or offered; 1 some rows were not; 2 nothing could be started
+(file, template, client certificate or permission).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from microcred.cli.cohort_run import (
 )
 from microcred.cli.cohort_run import write_results as write_results_file
 from microcred.cli.grpc_client import client_cert_name
+from microcred.cli.offer_run import MAX_CHUNK, offer_rows, write_offer_results
 from microcred.credential.cohort import (
     COLUMN_HELP,
     CohortRow,
@@ -175,6 +181,60 @@ async def _run(server: str, tls_dir: Path, cert_name: str | None, prepared: Prep
                                 advance=lambda n: bar.advance(task, n), formats=formats)
 
 
+#: What an offer run's rows end as, in the summary's order.
+OFFER_STATUSES = ("offered", "invalid", "refused", "not_processed")
+
+
+async def _run_offers(server: str, tls_dir: Path, cert_name: str | None, prepared: PreparedCohort, attempts: int,
+                      quiet: bool, *, chunk: int, tx_code: bool, expires_in: int, now: datetime) -> RunOutcome:
+    name = client_cert_name(tls_dir, cert_name)
+    tls = TlsFiles.from_dir(tls_dir, name)
+    await preflight(server, tls, attempts=attempts, diagnose=lambda: tls_diagnosis(
+        server, tls.ca, tls_dir / f"{name}.crt", tls_dir / f"{name}.key"))
+    with Progress(TextColumn("offering"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, disable=quiet or not prepared.rows) as bar:
+        task = bar.add_task("offer", total=len(prepared.rows))
+        return await offer_rows(server, tls, prepared.rows, chunk=chunk, tx_code=tx_code, expires_in=expires_in,
+                                attempts=attempts, advance=lambda n: bar.advance(task, n), now=now)
+
+
+def _deliver_offers(server: str, tls_dir: Path, cert_name: str | None, prepared: PreparedCohort, out: Path,
+                    attempts: int, quiet: bool, as_json: bool, *, chunk: int, tx_code: bool, expires_in: int,
+                    now: datetime) -> None:
+    """``--deliver offer``: offer the rows, write the (owner-only) results, exit 0/1/2 as documented."""
+    stopped = ""
+    try:
+        outcome = asyncio.run(_run_offers(server, tls_dir, cert_name, prepared, attempts, quiet, chunk=chunk,
+                                          tx_code=tx_code, expires_in=expires_in, now=now))
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]cannot offer:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except CallerRefused as exc:
+        console.print(f"[red]the issuer service refuses this client; no retry can help:[/red] {exc}")
+        if exc.outcome is None:
+            raise typer.Exit(2) from None
+        outcome, stopped = exc.outcome, str(exc)
+    except Unreachable as exc:
+        console.print(f"[yellow]the issuer service at {server} could not be reached; nothing was sent; run again "
+                      f"later:[/yellow] {exc}")
+        raise typer.Exit(1) from None
+    write_offer_results(out, outcome)
+    counts = outcome.counts()
+    if as_json:
+        print(json.dumps({"deliver": "offer", "rows": len(prepared.rows), "form": prepared.form,
+                          "results": str(out), **{s: counts.get(s, 0) for s in OFFER_STATUSES},
+                          "stopped": stopped or None}))
+    else:
+        colour = "green" if counts.get("offered", 0) == len(prepared.rows) else "yellow"
+        console.print(f"[{colour}]{len(prepared.rows)} rows: " + ", ".join(
+            f"{counts.get(s, 0)} {s.replace('_', ' ')}" for s in OFFER_STATUSES)
+            + f"[/{colour}]; offer links in {out} (owner-only: it holds the tx_codes)")
+    if stopped:
+        raise typer.Exit(2)
+    if counts.get("offered", 0) != len(prepared.rows):
+        raise typer.Exit(1)
+
+
 def _finish(summary: CohortSummary, as_json: bool, stopped: str = "") -> None:
     if as_json:
         print(json.dumps({**summary.as_json(), "stopped": stopped or None}))
@@ -194,7 +254,9 @@ def issue_command(
                                                                 "key (not needed with --dry-run)"),
     cert_name: str | None = typer.Option(None, "--cert-name", help="NAME of NAME.crt/NAME.key in --tls-dir"),
     results: Path | None = typer.Option(None, "--results", help="write the results CSV here (default: a new "
-                                                                "<file>.results-<UTC time>.csv per run)"),
+                                                                "<file>.results-<UTC time>.csv per run; with "
+                                                                "--deliver offer created mode 0600, owner only: "
+                                                                "it holds the offer links and tx_codes)"),
     dry_run_only: bool = typer.Option(False, "--dry-run", help="check the file and the template, issue nothing"),
     attempts: int = typer.Option(5, "--attempts", min=1, max=20, help="tries for transient failures, with backoff"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON object on stdout"),
@@ -202,8 +264,26 @@ def issue_command(
     formats: list[str] = typer.Option([], "--format", help="also issue every credential in this format: edc "
                                                            "(sealed European Digital Credential, Europass) or "
                                                            "sd-jwt (repeatable)"),
+    deliver: str = typer.Option("credential", "--deliver", help="credential: issue now (default); offer: make "
+                                                                "one OpenID4VCI credential offer per row, signed "
+                                                                "when the learner's wallet redeems it; the "
+                                                                "results file gives each row its offer link"),
+    tx_code: bool = typer.Option(False, "--tx-code", help="with --deliver offer: each offer needs a 6-digit "
+                                                          "tx_code, written to the results file, which is then "
+                                                          "SENSITIVE (created mode 0600, owner only): send each "
+                                                          "code to its learner apart from the link, then delete "
+                                                          "the file"),
+    offer_expires_in: int = typer.Option(0, "--offer-expires-in", min=0, help="with --deliver offer: seconds "
+                                                                              "the offers live (0: the service's "
+                                                                              "maximum)"),
+    chunk_size: int = typer.Option(1000, "--chunk-size", min=1, max=MAX_CHUNK, help="with --deliver offer: "
+                                                                                    "awards per CreateOffers call"),
 ) -> None:
     """Issue one micro-credential per row; safe to run again after any failure.
+
+    With --deliver offer, make one OpenID4VCI credential offer per row instead (not idempotent: a re-run makes
+    new offers; find earlier ones with their row keys in ListOffers). The results file then holds each offer's
+    link and tx_code: it is created owner-only (0600); keep it safe and delete it once the offers are sent.
 
     Columns (see docs/cohort-format.md; every one optional except a name and one identifier):
 
@@ -233,6 +313,17 @@ def issue_command(
     if tls_dir is None:
         console.print("[red]cannot issue:[/red] --tls-dir is required (the issuer's client certificate)")
         raise typer.Exit(2)
+    if deliver not in ("credential", "offer"):
+        console.print(f"[red]cannot issue:[/red] --deliver {deliver!r} is not one of credential, offer")
+        raise typer.Exit(2)
+    if deliver == "offer":
+        if formats:
+            console.print("[red]cannot offer:[/red] --format does not apply to --deliver offer (the wallet "
+                          "receives an SD-JWT VC)")
+            raise typer.Exit(2)
+        _deliver_offers(server, tls_dir, cert_name, prepared, out, attempts, quiet, as_json, chunk=chunk_size,
+                        tx_code=tx_code, expires_in=offer_expires_in, now=now)
+        return
     try:
         outcome = asyncio.run(_run(server, tls_dir, cert_name, prepared, attempts, quiet, _formats(formats)))
     except (OSError, ValueError) as exc:
