@@ -10,14 +10,16 @@ not from ``bench.issuance``'s client process: that one names learners ``0..n`` i
 Before and after the cohort, once every projection of the harness has caught up with the end of its topics:
 
 * **Redis**: every key is ``SCAN``-ned and sized with ``MEMORY USAGE <key> SAMPLES 0`` (exact for hashes, sets
-  and sorted sets), summed per read model (:func:`read_model_of`, from the key layout of docs/redis-keys.md);
-  the growth divided by the cohort is ``storage_redis_bytes_per_credential_<read model>``. Keys of earlier
-  benchmarks sit still, so the difference is this cohort's. ``INFO memory`` ``used_memory`` growth per
-  credential is the cross-check (``storage_redis_used_memory_bytes_per_credential``: it also holds allocator
-  slack and Redis' own buffers). A read model's figure includes its per-list or per-agency keys charged to
-  the cohort: the revocation service's allocation bitmaps (``P:alloc:<list>``, up to 128 KiB per 2^20-entry
-  list, grown to the highest index handed out) make ``..._revocation`` smaller the larger the cohort
-  (docs/capacity.md separates the per-credential record from them).
+  and sorted sets), summed per read model (:func:`read_model_of`, from the key layout of docs/redis-keys.md)
+  over this harness's namespaces only (its projections', found from their stored positions, and the shared
+  learner-key cache: :func:`charge`, so keys of earlier benchmarks expiring meanwhile do not count); the
+  growth divided by the cohort is ``storage_redis_bytes_per_credential_<read model>``. The growth of
+  ``INFO memory`` ``used_memory`` per credential is the cross-check
+  (``storage_redis_used_memory_bytes_per_credential``: it also holds allocator slack, Redis' own buffers and
+  other keys' changes). A read model's figure includes its per-list or per-agency keys charged to the cohort:
+  the revocation service's allocation bitmaps (``P:alloc:<list>``, up to 128 KiB per 2^20-entry list, grown
+  to the highest index handed out) make ``..._revocation`` smaller the larger the cohort (docs/capacity.md
+  separates the per-credential record from them).
 * **Kafka**: the growth of the topic's ``*.log`` segment files in the bench broker's data directory (replication
   factor 1, no producer compression: what the producers send, plus Kafka's record batch framing), per
   credential: ``storage_kafka_bytes_per_credential_<topic>`` (``credentials``, ``status``, ``learnerkeys``, ...).
@@ -50,7 +52,7 @@ from microcred.gen.microcred.v1 import issuer_pb2
 from microcred.grpc_server import TlsFiles
 from microcred.kafka.topics import ALL_TOPICS
 
-__all__ = ["bytes_per_credential", "kafka_topic_of", "measure", "read_model_of"]
+__all__ = ["bytes_per_credential", "charge", "kafka_topic_of", "measure", "owner_of", "read_model_of"]
 
 AGENCY = "bench-agency"
 _TOPICS = {t.name for t in ALL_TOPICS}
@@ -68,19 +70,38 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-def read_model_of(key: bytes | str) -> str:
-    """The read model a Redis key belongs to; positions (``offsets:P:topic``) and epochs (``epoch:P``) count
-    with their projection ``P``; anything else is ``other``."""
+def owner_of(key: bytes | str) -> str:
+    """The namespace a Redis key belongs to: its first segment, or for a position (``offsets:P:topic``) or
+    an epoch (``epoch:P``) the projection ``P`` (a hash-tagged ``{P}`` is named without its braces)."""
     text = key.decode(errors="replace") if isinstance(key, bytes) else key
     head, _, rest = text.partition(":")
     if head in ("offsets", "epoch") and rest:
         head = rest.split(":", 1)[0]
-    # A hash-tagged prefix ("{verifier-registry}") is named inside its braces.
-    head = head.strip("{}")
+    return head.strip("{}")
+
+
+def read_model_of(key: bytes | str) -> str:
+    """The read model a Redis key belongs to; positions and epochs count with their projection; anything else
+    is ``other``."""
+    head = owner_of(key)
     for pattern, model in _RULES:
         if pattern.match(head):
             return model
     return "other"
+
+
+def charge(sizes: Mapping[bytes, int], owners: Iterable[str]) -> dict[str, int]:
+    """Bytes per read model of the keys in ``sizes`` (key -> ``MEMORY USAGE``) whose namespace is one of
+    ``owners`` or the prefix of one (a projection is named after its store's prefix: ``P-credentials``
+    holds ``P:cred:...``): the running harness's own, so keys of earlier benchmarks that expire meanwhile
+    (offers, nonces, rate-limit buckets) do not count against the cohort."""
+    wanted = set(owners)
+    totals: dict[str, int] = defaultdict(int)
+    for key, size in sizes.items():
+        owner = owner_of(key)
+        if owner in wanted or any(name.startswith(owner + "-") for name in wanted):
+            totals[read_model_of(key)] += size
+    return dict(totals)
 
 
 def bytes_per_credential(before: Mapping[str, int], after: Mapping[str, int], credentials: int
@@ -118,18 +139,18 @@ def kafka_bytes(log_root: Path) -> dict[str, int]:
     return dict(totals)
 
 
-async def redis_bytes(redis: Redis, match: str = "*") -> dict[str, int]:
-    """``MEMORY USAGE`` of every key matching ``match``, summed per read model."""
-    totals: dict[str, int] = defaultdict(int)
+async def key_sizes(redis: Redis, match: str = "*") -> dict[bytes, int]:
+    """``MEMORY USAGE <key> SAMPLES 0`` of every key matching ``match`` (SCAN, pipelined by 1,000)."""
+    sizes: dict[bytes, int] = {}
     batch: list[bytes] = []
 
     async def flush() -> None:
         async with redis.pipeline(transaction=False) as pipe:
             for key in batch:
                 pipe.memory_usage(key, samples=0)
-            sizes = await pipe.execute()
-        for key, size in zip(batch, sizes, strict=True):
-            totals[read_model_of(key)] += int(size or 0)  # None: expired between SCAN and MEMORY USAGE
+            answers = await pipe.execute()
+        # None: the key expired between SCAN and MEMORY USAGE.
+        sizes.update((key, int(size)) for key, size in zip(batch, answers, strict=True) if size is not None)
         batch.clear()
 
     async for key in redis.scan_iter(match=match, count=2000):
@@ -138,7 +159,7 @@ async def redis_bytes(redis: Redis, match: str = "*") -> dict[str, int]:
             await flush()
     if batch:
         await flush()
-    return dict(totals)
+    return sizes
 
 
 async def used_memory(redis: Redis) -> int:
@@ -228,7 +249,7 @@ async def _platform(infra: Any, redis: Redis, count: int) -> dict[str, float]:
         harness.ca.write(tls_dir, "ca")
         ours = await _positions(redis) - existing
         await _caught_up(redis, infra.kafka_bootstrap, ours)
-        redis_before, memory_before = await redis_bytes(redis), await used_memory(redis)
+        redis_before, memory_before = await key_sizes(redis), await used_memory(redis)
         kafka_before = kafka_bytes(log_root)
         run = uuid.uuid4().hex[:8]
         issued = await _issue(harness.target, TlsFiles.from_dir(tls_dir, issuer), count, run)
@@ -236,13 +257,15 @@ async def _platform(infra: Any, redis: Redis, count: int) -> dict[str, float]:
             raise RuntimeError(f"only {issued} of {count} credentials were issued")
         ours = await _positions(redis) - existing  # projections that wrote their first position just now
         await _caught_up(redis, infra.kafka_bootstrap, ours)
-        redis_after, memory_after = await redis_bytes(redis), await used_memory(redis)
+        redis_after, memory_after = await key_sizes(redis), await used_memory(redis)
         kafka_after = kafka_bytes(log_root)
     finally:
         await harness.close()
     figures: dict[str, float] = {"storage_credentials": float(count)}
-    figures.update({f"storage_redis_bytes_per_credential_{model}": value
-                    for model, value in bytes_per_credential(redis_before, redis_after, count).items()})
+    # This harness's namespaces: its projections' (from their positions) and the shared learner-key cache.
+    owners = {owner_of(k) for k in ours} | {"privacy"}
+    figures.update({f"storage_redis_bytes_per_credential_{model}": value for model, value in
+                    bytes_per_credential(charge(redis_before, owners), charge(redis_after, owners), count).items()})
     figures["storage_redis_used_memory_bytes_per_credential"] = round((memory_after - memory_before) / count, 1)
     figures.update({f"storage_kafka_bytes_per_credential_{topic.removeprefix('microcred.').removesuffix('.v1')}":
                     value for topic, value in bytes_per_credential(kafka_before, kafka_after, count).items()})
@@ -289,9 +312,9 @@ async def _wallet(infra: Any, redis: Redis, count: int) -> dict[str, float]:
         await runner.stop()
         await task
     try:
-        sized = await redis_bytes(redis, f"{prefix}:*")
-        sized_positions = await redis_bytes(redis, f"*:{prefix}*")  # offsets:<prefix>:..., epoch:<prefix>
-        total = sum(sized.values()) + sum(sized_positions.values())
+        sized = await key_sizes(redis, f"{prefix}:*")
+        sized.update(await key_sizes(redis, f"*:{prefix}*"))  # offsets:<prefix>:..., epoch:<prefix>
+        total = sum(charge(sized, {prefix}).values())
     finally:
         keys = [k async for k in redis.scan_iter(match=f"{prefix}:*", count=5000)]
         keys += [k async for k in redis.scan_iter(match=f"*:{prefix}*")]

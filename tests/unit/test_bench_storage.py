@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.storage import bytes_per_credential, kafka_bytes, kafka_topic_of, read_model_of
+from bench.storage import bytes_per_credential, charge, kafka_bytes, kafka_topic_of, owner_of, read_model_of
 
 
 @pytest.mark.parametrize(("key", "model"), [
@@ -29,6 +29,26 @@ from bench.storage import bytes_per_credential, kafka_bytes, kafka_topic_of, rea
 ])
 def test_read_model_of(key: bytes | str, model: str) -> None:
     assert read_model_of(key) == model
+
+
+def test_owner_of() -> None:
+    assert owner_of(b"rev-9f:cred:urn:uuid:1") == "rev-9f"
+    assert owner_of(b"offsets:rev-9f-registry:microcred.registry.v1") == "rev-9f-registry"
+    assert owner_of(b"epoch:iss-1a") == "iss-1a"
+    assert owner_of(b"{verifier-registry}:issuers") == "verifier-registry"
+
+
+def test_charge_counts_only_the_named_namespaces_per_read_model() -> None:
+    sizes = {b"iss-ours:cred:i:1": 10_000, b"iss-ours:issued:i": 150,
+             b"offsets:iss-ours-credentials:microcred.credentials.v1": 90,
+             b"rev-ours:cred:1": 600, b"privacy:dk:{lp_1}": 216,
+             b"iss-earlier:oid4vci:nonce:x": 5_000,  # an earlier bench's expiring key: not ours
+             b"rev-earlier:cred:2": 600}
+    assert charge(sizes, {"iss-ours", "rev-ours", "privacy"}) == {"issuer": 10_150, "revocation": 600, "privacy": 216}
+    # The issuer's store projection is named "<prefix>-credentials": its prefix's keys are ours too.
+    assert charge(sizes, {"iss-ours-credentials"}) == {"issuer": 10_240}
+    assert charge(sizes, {"iss-our"}) == {}  # a namespace is matched whole, not by its first letters
+    assert charge(sizes, set()) == {}
 
 
 def test_bytes_per_credential_is_growth_over_cohort() -> None:
