@@ -142,9 +142,10 @@ async def test_an_issuer_lists_its_own_offers_in_every_state(stack: IssuerHarnes
         assert page.status_code == 200 and page.headers["cache-control"] == "no-store", page.text
         assert {o["reference"] for o in page.json()["offers"]} == {"r-2", "r-3"}
         assert page.json()["next_page_token"] == ""
-        bad = await http.get("/oid4vci/offers", params={"state": "gone", "page_token": "zz", "since": "yesterday"})
+        bad = await http.get("/oid4vci/offers", params={"state": "gone", "page_token": "zz", "since": "yesterday",
+                                                        "page_size": "ten"})
         assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json")
-        assert [v["field"] for v in bad.json()["violations"]] == ["page_token", "state", "since"]
+        assert [v["field"] for v in bad.json()["violations"]] == ["page_size", "page_token", "state", "since"]
 
     # entries are forgotten a day after their offer expired
     assert harness.app.redis is not None

@@ -232,12 +232,14 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
             201, headers=_NO_STORE)
 
     @router.get("/oid4vci/offers", summary="List the caller's offers, newest first (issuer)", response_model=None)
-    async def list_offers(request: Request, page_size: int = 0, page_token: str = "", state: str = "",
+    async def list_offers(request: Request, page_size: str = "0", page_token: str = "", state: str = "",
                           since: str = "") -> Response:
         caller = caller_of(request)
         if isinstance(caller, Response):
             return caller
-        violations, cursor = query_problems(page_size, page_token)
+        # a string, checked here: FastAPI's own refusal of a non-integer would be its 422, not problem+json
+        size = int(page_size) if page_size.isdigit() and len(page_size) <= 6 else -1
+        violations, cursor = query_problems(size, page_token)
         if state and state not in STATE_NAMES.values():
             violations.append(FieldViolation("state", f"must be one of {', '.join(STATE_NAMES.values())}",
                                              INVALID_FORMAT))
@@ -253,7 +255,7 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
         if violations:
             return problem(400, f"{violations[0].field} {violations[0].description}", field=violations[0].field,
                            violations=[{"field": v.field, "description": v.description} for v in violations])
-        page = await offers.list_offers(caller, size=page_size or DEFAULT_PAGE, cursor=cursor, state=state,
+        page = await offers.list_offers(caller, size=size or DEFAULT_PAGE, cursor=cursor, state=state,
                                         since=after)
         listed = [json_format.MessageToDict(offer_summary(entry, now_state, reason, ident(request)))
                   for entry, now_state, reason in page.entries]
