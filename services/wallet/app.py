@@ -47,6 +47,7 @@ from services.wallet.adapters.store import CredentialStore
 from services.wallet.adapters.wallet_log import KafkaTombstones, Tombstones, WalletLog
 from services.wallet.api import edc as api_edc
 from services.wallet.api import learner as api_learner
+from services.wallet.api import offers as api_offers
 from services.wallet.api import pathways as api_pathways
 from services.wallet.api import pdf as api_pdf
 from services.wallet.api import presentations as api_presentations
@@ -176,6 +177,7 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
     app.include_router(api_pdf.router)  # likewise .../pdf
     app.include_router(api_verification_links.router)  # likewise .../verification-link
     app.include_router(api_presentations.router)  # OpenID4VP responder; its /holder-keys/jwks too
+    app.include_router(api_offers.router)  # OpenID4VCI client: credential offers
     app.include_router(api_learner.router)
     app.include_router(api_sharing.router)
     app.include_router(api_sharing.public)

@@ -39,6 +39,7 @@ from microcred.verification.summary import summarize
 from services.wallet.api.app_text import APP_LABELS
 from services.wallet.api.deps import Context, Learner
 from services.wallet.api.i18n import LABELS, pick_language
+from services.wallet.api.offer_text import OFFER_LABELS
 from services.wallet.application.ports import TokenMinter
 
 STATIC = resources.files("services.wallet.api") / "static"
@@ -56,9 +57,10 @@ def _template() -> Template:
 
 def render_page(lang: str, dev_login: bool) -> str:
     """The learner page in ``lang``."""
-    values = {key: html.escape(value) for key, value in {**LABELS[lang], **APP_LABELS[lang]}.items()}
+    app_labels = {**APP_LABELS[lang], **OFFER_LABELS[lang]}
+    values = {key: html.escape(value) for key, value in {**LABELS[lang], **app_labels}.items()}
     return _template().safe_substitute(values, lang=lang, labels_json=_script_json(LABELS[lang]),
-                                       app_labels_json=_script_json(APP_LABELS[lang]),
+                                       app_labels_json=_script_json(app_labels),
                                        dev_login="true" if dev_login else "false")
 
 

@@ -369,6 +369,7 @@
     $("signin").hidden = signedIn;
     $("app").hidden = !signedIn;
     if (signedIn) refresh();
+    if (signedIn) document.dispatchEvent(new Event("microcred:signed-in"));  // offers.js: an offer in the address
   }
 
   function signOut() { sessionStorage.removeItem(TOKEN_KEY); showApp(); }
@@ -411,6 +412,7 @@
     $("vp-refuse").addEventListener("click", () => answerRequest(true));
     $("search").addEventListener("input", renderCredentials);
     window.addEventListener("hashchange", route);
+    document.addEventListener("microcred:refresh", refresh);  // offers.js: a credential was received
     $("export").addEventListener("click", exportAll);
     // Deleting the account takes a second, explicit step after the learner read what it does and keeps.
     $("delete-start").addEventListener("click", () => { $("delete-confirmation").hidden = false; });

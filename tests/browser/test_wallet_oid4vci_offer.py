@@ -1,0 +1,174 @@
+"""Our wallet receives a credential from the running issuer through an offer link, end to end, in headless Chromium
+(issue 20's acceptance; issue 23's "accept OpenID4VCI offers").
+
+The issuer service runs in the test process with its REST app (HTTPS, port 0) and a document-signing CA; the
+wallet as its own process (``python -m services.wallet.main``) trusting that issuer only
+(``MICROCRED_WALLET_TRUSTED_ISSUERS``), on the session's real Kafka and Redis. The issuer creates offers with a
+transaction code. In English the learner opens the wallet's own offer link (``/?credential_offer_uri=...``, what
+a QR code points to), signs in, sees who offers what, types a wrong code and reads the plain-language refusal,
+then the right code, and sees the credential in the list. In Polish the learner pastes an
+``openid-credential-offer://`` link, keyboard only, with the same refusal in Polish. axe-core reports no serious
+or critical violation on each step. The browser runs in a worker thread: the issuer answers on this event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from google.protobuf import json_format
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from microcred import pki
+from microcred.infra.ports import free_port
+from microcred.kafka.topics import ensure_topics
+from services.wallet.events.intake import WALLET_TOPICS
+from tests.browser.support import assert_accessible, chromium, screenshot, wait_until
+from tests.browser.test_wallet_page import start_wallet, stop
+from tests.conftest import Infrastructure
+from tests.harness.factories import valid_micro_credential
+from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.harness.wallet.oidc import LocalOidcProvider
+
+pytestmark = pytest.mark.integration
+
+TAG = uuid.uuid4().hex[:8]
+AGENCY, UNI = f"agency-bvci-{TAG}", f"uni-bvci-{TAG}"
+
+
+async def create_offer(harness: IssuerHarness, base: str, title: str) -> dict[str, Any]:
+    """One offer with a transaction code, as the issuer creates it (POST /oid4vci/offers, client certificate)."""
+    mc = valid_micro_credential()
+    mc.title.values["en"] = title
+    cert = pki.create_client_cert(harness.ca, UNI, AGENCY, pki.ROLE_ISSUER)
+    cert_file, key_file = cert.write(Path(harness.work_dir) / f"client-{uuid.uuid4().hex[:8]}", "client")
+    context = ssl.create_default_context(cadata=harness.ca.cert_pem.decode())
+    context.load_cert_chain(str(cert_file), str(key_file))
+    async with httpx.AsyncClient(base_url=base, verify=context, timeout=60) as http:
+        response = await http.post("/oid4vci/offers", json={"credentials": [json_format.MessageToDict(mc)],
+                                                            "tx_code": True})
+    assert response.status_code == 201, response.text
+    offer: dict[str, Any] = response.json()["offers"][0]
+    return offer
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def text(driver: WebDriver, element_id: str) -> str:
+    return str(driver.find_element(By.ID, element_id).text)
+
+
+def listed(driver: WebDriver, title: str) -> bool:
+    return any(title in row.text for row in driver.find_elements(By.CSS_SELECTOR, "#credentials tbody tr"))
+
+
+def english_journey(driver: WebDriver, wallet: str, offer: dict[str, Any], title: str, unique: str) -> None:
+    """Open the wallet's own offer link, sign in, wrong code, right code, credential listed."""
+    driver.get(f"{wallet}/?lang=en&credential_offer_uri={quote(offer['credential_offer_uri'], safe='')}")
+    wait_until(lambda: driver.find_element(By.ID, "dev-login").is_displayed(), "the sign-in form")
+    assert "Sign in to receive" in text(driver, "status")
+    driver.find_element(By.ID, "dev-sub").send_keys(f"ola-{unique}")
+    driver.find_element(By.ID, "dev-email").send_keys(f"ola-{unique}@example.org")
+    driver.find_element(By.ID, "dev-login-button").click()
+    # signed in: the offer in the address is read at once
+    wait_until(lambda: driver.find_element(By.ID, "offer-review").is_displayed(), "the offer to be shown", 60)
+    assert text(driver, "offer-issuer") == "microcred"
+    assert text(driver, "offer-what")  # the configuration's display name
+    assert driver.find_element(By.ID, "offer-tx").is_displayed()
+    screenshot(driver, "wallet-offer-en")
+    assert_accessible(driver, "wallet: an offer (en)")
+
+    driver.find_element(By.ID, "offer-tx-code").send_keys(wrong(offer["tx_code"]))
+    driver.find_element(By.ID, "offer-accept").click()
+    wait_until(lambda: driver.find_element(By.ID, "offer-error").is_displayed(), "the refusal", 60)
+    refusal = text(driver, "offer-error")
+    assert refusal.startswith("The issuer did not accept the code you entered"), refusal
+    assert "invalid_grant" not in refusal and not listed(driver, title)
+    screenshot(driver, "wallet-offer-wrong-code-en")
+    assert_accessible(driver, "wallet: a wrong transaction code (en)")
+
+    field = driver.find_element(By.ID, "offer-tx-code")
+    field.clear()
+    field.send_keys(offer["tx_code"])
+    driver.find_element(By.ID, "offer-accept").click()
+    wait_until(lambda: text(driver, "offer-outcome").startswith("Received"), "the credential to be received", 90)
+    wait_until(lambda: listed(driver, title), "the credential in the list", 60)
+    assert not driver.find_element(By.ID, "offer-error").is_displayed()
+    assert "credential_offer" not in str(driver.current_url)  # the used offer left the address
+    screenshot(driver, "wallet-offer-received-en")
+    assert_accessible(driver, "wallet: the credential received (en)")
+
+
+def polish_journey(driver: WebDriver, wallet: str, offer: dict[str, Any], title: str) -> None:
+    """Paste an openid-credential-offer:// link and accept it with the keyboard only, in Polish."""
+    driver.get(f"{wallet}/?lang=pl")  # the token stays in the tab's sessionStorage
+    wait_until(lambda: driver.find_element(By.ID, "offer-link").is_displayed(), "the offer form")
+    wait_until(lambda: listed(driver, ""), "the list")
+    field = driver.find_element(By.ID, "offer-link")
+    field.send_keys(offer["link"])
+    field.send_keys(Keys.ENTER)  # submits the form
+    wait_until(lambda: driver.find_element(By.ID, "offer-review").is_displayed(), "the offer to be shown", 60)
+    code = driver.switch_to.active_element  # focus moved to the code field
+    assert code.get_attribute("id") == "offer-tx-code"
+    code.send_keys(wrong(offer["tx_code"]), Keys.ENTER)
+    wait_until(lambda: driver.find_element(By.ID, "offer-error").is_displayed(), "the refusal", 60)
+    refusal = text(driver, "offer-error")
+    assert refusal.startswith("Wystawca nie przyjął wpisanego kodu"), refusal
+    screenshot(driver, "wallet-offer-wrong-code-pl")
+    assert_accessible(driver, "wallet: a wrong transaction code (pl)")
+    code = driver.switch_to.active_element
+    assert code.get_attribute("id") == "offer-tx-code"  # focus back on the code to correct it
+    code.send_keys(Keys.CONTROL, "a")
+    code.send_keys(offer["tx_code"], Keys.ENTER)
+    wait_until(lambda: text(driver, "offer-outcome").startswith("Odebrano"), "the credential to be received", 90)
+    wait_until(lambda: listed(driver, title), "the credential in the list", 60)
+    screenshot(driver, "wallet-offer-received-pl")
+    assert_accessible(driver, "wallet: the credential received (pl)")
+
+
+async def test_a_learner_receives_a_credential_through_an_offer_link(
+        infrastructure: Infrastructure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    unique = uuid.uuid4().hex[:10]
+    await ensure_topics(infrastructure.kafka_bootstrap, topics=WALLET_TOPICS, prefix=f"t{unique}.")
+    document_ca = pki.create_ca("Agency document-signing CA", agency=AGENCY)
+    cert_file, key_file = document_ca.write(tmp_path / "document-ca", "ca")
+    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, tmp_path,
+                                         rest_port=0, document_signing_ca_cert_file=cert_file,
+                                         document_signing_ca_key_file=key_file)
+    provider = LocalOidcProvider()
+    process = None
+    driver = None
+    try:
+        await harness.onboard(AGENCY, {UNI: 7})
+        assert harness.app.rest is not None
+        base = f"https://localhost:{harness.app.rest.port}"
+        (tmp_path / "issuer-tls.pem").write_bytes(harness.ca.cert_pem)
+        (tmp_path / "sd-jwt-anchors.pem").write_bytes(document_ca.cert_pem + harness.ca.cert_pem)
+        monkeypatch.setenv("MICROCRED_WALLET_TRUSTED_ISSUERS", base)  # read by the wallet process
+        monkeypatch.setenv("MICROCRED_WALLET_ISSUER_TLS_CA_FILE", str(tmp_path / "issuer-tls.pem"))
+        monkeypatch.setenv("MICROCRED_X509_TRUST_ANCHORS_FILE", str(tmp_path / "sd-jwt-anchors.pem"))
+        port = free_port()
+        process = await start_wallet(infrastructure, provider, tmp_path, unique, port)
+        wallet = f"http://127.0.0.1:{port}"
+        first, second = f"Offered data skills {unique[:4]}", f"Kurs z oferty {unique[:4]}"
+        offers = [await create_offer(harness, base, first), await create_offer(harness, base, second)]
+        driver = chromium()
+        await asyncio.to_thread(english_journey, driver, wallet, offers[0], first, unique)
+        await asyncio.to_thread(polish_journey, driver, wallet, offers[1], second)
+    finally:
+        if driver is not None:
+            driver.quit()
+        if process is not None:
+            stop(process)
+        provider.stop()
+        await harness.close()

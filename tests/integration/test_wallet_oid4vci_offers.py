@@ -1,0 +1,213 @@
+"""Our wallet receives credentials from the running issuer through OpenID4VCI offers (issue 20): the issuer service
+in process with its REST app on HTTPS (port 0), the wallet served over HTTP on a socket, real Kafka and Redis.
+The issuer creates offers over REST with its client certificate; a signed-in learner's wallet inspects and
+accepts them through ``/v1/credential-offers``: the SD-JWT VC arrives bound to the learner's custodial P-256
+key, is listed and downloadable like any other, and when the issuer's ``CredentialIssued`` for the same
+credential reaches the wallet over Kafka it is still listed once. A wrong, a missing and a reused code, an
+untrusted issuer and a malformed link are each refused with their own code."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import jwt
+import pytest
+from google.protobuf import json_format
+
+from microcred import pki
+from microcred.sdjwt.view import sd_jwt_id
+from tests.conftest import Infrastructure
+from tests.harness.factories import identity_hash, valid_micro_credential
+from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.harness.waiting import eventually
+from tests.harness.wallet.harness import WalletUnderTest, running_wallet
+
+pytestmark = pytest.mark.integration
+
+TAG = uuid.uuid4().hex[:8]
+AGENCY, UNI = f"agency-wvci-{TAG}", f"uni-wvci-{TAG}"
+
+
+@dataclass
+class Stack:
+    """The running issuer (REST on HTTPS) and a wallet that trusts it."""
+
+    issuer: IssuerHarness
+    wallet: WalletUnderTest
+    base: str
+    issuer_tls: Path
+
+    async def offers(self, *emails: str, tx_code: bool = False, title: str = "") -> list[dict[str, Any]]:
+        """One offer per learner e-mail, as the issuer creates them (POST /oid4vci/offers, client certificate)."""
+        awards = []
+        for email in emails:
+            mc = valid_micro_credential()
+            mc.learner.email = email
+            mc.learner.hashed_id.identity_hash = identity_hash(email)
+            if title:
+                mc.title.values["en"] = title
+            awards.append(json_format.MessageToDict(mc))
+        cert = pki.create_client_cert(self.issuer.ca, UNI, AGENCY, pki.ROLE_ISSUER)
+        cert_file, key_file = cert.write(Path(self.issuer.work_dir) / f"client-{uuid.uuid4().hex[:8]}", "client")
+        context = ssl.create_default_context(cafile=str(self.issuer_tls))
+        context.load_cert_chain(str(cert_file), str(key_file))
+        async with httpx.AsyncClient(base_url=self.base, verify=context, timeout=60) as http:
+            response = await http.post("/oid4vci/offers", json={"credentials": awards, "tx_code": tx_code})
+        assert response.status_code == 201, response.text
+        offers: list[dict[str, Any]] = response.json()["offers"]
+        return offers
+
+
+@pytest.fixture(scope="module")
+async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    work = tmp_path_factory.mktemp("wallet-oid4vci")
+    document_ca = pki.create_ca("Agency document-signing CA", agency=AGENCY)
+    cert_file, key_file = document_ca.write(work / "document-ca", "ca")
+    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, work,
+                                         rest_port=0, document_signing_ca_cert_file=cert_file,
+                                         document_signing_ca_key_file=key_file, oid4vci_max_tx_attempts=5)
+    try:
+        await harness.onboard(AGENCY, {UNI: 7})
+        assert harness.app.rest is not None
+        base = f"https://localhost:{harness.app.rest.port}"
+        issuer_tls = work / "issuer-tls-ca.pem"
+        issuer_tls.write_bytes(harness.ca.cert_pem)
+        anchors = work / "sd-jwt-anchors.pem"
+        anchors.write_bytes(document_ca.cert_pem + harness.ca.cert_pem)
+        # The issuer's own topics (no prefix), so its CredentialIssued events reach this wallet too.
+        async with running_wallet(infrastructure, TAG, work / "wallet", wallet_topic_prefix="",
+                                  wallet_trusted_issuers=[base], wallet_issuer_tls_ca_file=issuer_tls,
+                                  x509_trust_anchors_file=anchors) as wallet:
+            yield Stack(harness, wallet, base, issuer_tls)
+    finally:
+        await harness.close()
+
+
+def learner(stack: Stack) -> tuple[str, dict[str, str]]:
+    email = f"learner-{uuid.uuid4().hex[:8]}@example.org"
+    return email, stack.wallet.auth(email.split("@")[0], email)
+
+
+async def titles(stack: Stack, headers: dict[str, str]) -> list[dict[str, Any]]:
+    response = await stack.wallet.http.get("/v1/credentials", headers=headers)
+    assert response.status_code == 200, response.text
+    listed: list[dict[str, Any]] = response.json()["credentials"]
+    return listed
+
+
+def code_of(response: httpx.Response) -> str:
+    assert response.headers["content-type"].startswith("application/problem+json"), response.text
+    return str(response.json()["code"])
+
+
+async def test_a_learner_accepts_an_offer_with_a_transaction_code_and_holds_it_once(stack: Stack) -> None:
+    email, headers = learner(stack)
+    title = f"Offered course {uuid.uuid4().hex[:6]}"
+    [offer] = await stack.offers(email, tx_code=True, title=title)
+    link, tx_code = offer["link"], offer["tx_code"]
+    http = stack.wallet.http
+
+    seen = await http.post("/v1/credential-offers/inspect?lang=pl", json={"offer": link}, headers=headers)
+    assert seen.status_code == 200, seen.text
+    body = seen.json()
+    assert body["credential_issuer"] == stack.base and body["issuer_name"] == "microcred"
+    assert body["tx_code"]["length"] == 6 and body["tx_code"]["input_mode"] == "numeric"
+    [offered] = body["credentials"]
+    assert offered["supported"] and offered["format"] == "dc+sd-jwt" and offered["name"]
+
+    missing = await http.post("/v1/credential-offers/accept", json={"offer": link}, headers=headers)
+    assert missing.status_code == 422 and code_of(missing) == "OFFER_TX_CODE_REQUIRED"
+    wrong_code = f"{(int(tx_code) + 1) % 1_000_000:06d}"
+    wrong = await http.post("/v1/credential-offers/accept", json={"offer": link, "tx_code": wrong_code},
+                            headers=headers)
+    assert wrong.status_code == 422 and code_of(wrong) == "OFFER_TX_CODE_WRONG"
+    assert "invalid_grant" in wrong.json()["detail"]
+    assert await titles(stack, headers) == []  # nothing kept
+
+    accepted = await http.post("/v1/credential-offers/accept", json={"offer": link, "tx_code": tx_code},
+                               headers=headers)
+    assert accepted.status_code == 200, accepted.text
+    answer = accepted.json()
+    assert answer["notified"] is True and answer["pending"] == 0  # the issuer took credential_accepted (204)
+    [received] = answer["credentials"]
+    assert received["elements"]["title"] == title and received["sd_jwt_vc"] is True
+
+    # bound to the learner's custodial P-256 key (made for this offer: the learner had none)
+    keys = (await http.get("/v1/holder-keys/jwks", headers=headers)).json()["keys"]
+    [p256] = [k["jwk"] for k in keys if k["jwk"].get("crv") == "P-256"]
+    download = await http.get(f"/v1/credentials/{received['credential_id']}/sd-jwt", headers=headers)
+    assert download.status_code == 200, download.text
+    compact = download.text
+    cnf = jwt.decode(compact.split("~")[0], options={"verify_signature": False})["cnf"]["jwk"]
+    assert {k: cnf[k] for k in ("kty", "crv", "x", "y")} == {k: p256[k] for k in ("kty", "crv", "x", "y")}
+    received_id = sd_jwt_id(compact)
+
+    again = await http.post("/v1/credential-offers/accept", json={"offer": link, "tx_code": tx_code},
+                            headers=headers)
+    assert again.status_code == 422 and code_of(again) == "OFFER_GONE"  # a redeemed offer is gone
+
+    # The issuer's CredentialIssued (sealed, filed under the learner's e-mail) reaches the wallet over Kafka: the
+    # same credential, listed once, as the issued one (which follows its status).
+    async def issued_copy() -> list[dict[str, Any]]:
+        return [c for c in await titles(stack, headers) if c["source"] == "issued"]
+
+    await eventually(issued_copy, 120, "the issuer's CredentialIssued never reached the wallet")
+    listed = await titles(stack, headers)
+    assert len(listed) == 1 and listed[0]["elements"]["title"] == title, listed
+    issued_sd_jwt = await http.get(f"/v1/credentials/{listed[0]['credential_id']}/sd-jwt", headers=headers)
+    assert sd_jwt_id(issued_sd_jwt.text) == received_id  # the very credential the wallet received
+
+
+async def test_an_offer_for_another_identity_is_kept_as_received_without_a_code(stack: Stack) -> None:
+    _, headers = learner(stack)
+    title = f"Forwarded course {uuid.uuid4().hex[:6]}"
+    [offer] = await stack.offers(f"someone-else-{TAG}@example.org", title=title)
+    assert "tx_code" not in offer or not offer["tx_code"]
+    accepted = await stack.wallet.http.post("/v1/credential-offers/accept", json={"offer": offer["link"]},
+                                            headers=headers)
+    assert accepted.status_code == 200, accepted.text
+    [received] = accepted.json()["credentials"]
+    assert received["source"] == "imported" and received["import_check"]["received_by"] == "openid4vci"
+    assert received["import_check"]["received_from"] == stack.base
+    listed = await titles(stack, headers)
+    assert [c["credential_id"] for c in listed] == [received["credential_id"]]
+    view = await stack.wallet.http.get(f"/app/view/{received['credential_id']}?lang=en", headers=headers)
+    assert view.status_code == 200 and any(title in str(v) for _, v in view.json()["elements"])
+
+
+async def test_untrusted_issuers_and_malformed_links_are_refused_before_anything_is_fetched(stack: Stack) -> None:
+    _, headers = learner(stack)
+    http = stack.wallet.http
+    [offer] = await stack.offers(f"x-{TAG}@example.org")
+    uri = offer["credential_offer_uri"]
+    other_host = uri.replace("https://localhost:", "https://127.0.0.1:")  # the same server, not the listed name
+    cases = {
+        "openid-credential-offer://?credential_offer_uri=" + quote(other_host, safe=""): "OFFER_ISSUER_NOT_TRUSTED",
+        "openid-credential-offer://?credential_offer_uri=" + quote("http://169.254.169.254/latest", safe=""):
+            "OFFER_ISSUER_NOT_TRUSTED",
+        "openid-credential-offer://?credential_offer=" + quote(json.dumps({
+            "credential_issuer": "https://issuer.evil.example", "credential_configuration_ids": ["x"],
+            "grants": {"urn:ietf:params:oauth:grant-type:pre-authorized_code": {"pre-authorized_code": "c"}}})):
+            "OFFER_ISSUER_NOT_TRUSTED",
+        "openid-credential-offer://?nothing=here": "OFFER_LINK_INVALID",
+        "openid-credential-offer://?credential_offer_uri=" + quote(stack.base + "/oid4vci/offers/unknown", safe=""):
+            "OFFER_GONE",
+    }
+    for link, expected in cases.items():
+        for path in ("/v1/credential-offers/inspect", "/v1/credential-offers/accept"):
+            response = await http.post(path, json={"offer": link}, headers=headers)
+            assert response.status_code == 422 and code_of(response) == expected, (link, response.text)
+    unauthenticated = await http.post("/v1/credential-offers/inspect", json={"offer": offer["link"]})
+    assert unauthenticated.status_code == 401
+    assert await titles(stack, headers) == []
+    # the offer itself is untouched by all this: still redeemable
+    still = await http.post("/v1/credential-offers/inspect", json={"offer": offer["link"]}, headers=headers)
+    assert still.status_code == 200, still.text
