@@ -38,6 +38,9 @@ def _report(platform: Platform, status: dict[str, str]) -> None:
     table.add_row("redis", platform.redis.url, "ready", str(platform.redis.log_path))
     for svc in platform.services:
         table.add_row(svc.spec.name, svc.endpoint, status[svc.spec.name], str(svc.log_path))
+        if svc.spec.name == "issuer":
+            table.add_row("OpenID4VCI issuer", f"https://localhost:{platform.ports['issuer-rest']}",
+                          status[svc.spec.name], str(svc.log_path))
         if svc.spec.name == "revocation":
             table.add_row("status lists", f"http://127.0.0.1:{platform.ports['revocation-http']}/status/",
                           status[svc.spec.name], str(svc.log_path))
@@ -57,6 +60,7 @@ def up(
     status_port: int = typer.Option(0, help=_port_help("revocation-http", "status-list HTTP port")),
     wallet_port: int = typer.Option(0, help=_port_help("wallet", "wallet HTTP port")),
     verifier_port: int = typer.Option(0, help=_port_help("verifier", "verifier HTTP port")),
+    issuer_rest_port: int = typer.Option(0, help=_port_help("issuer-rest", "issuer HTTPS port (OpenID4VCI)")),
 ) -> None:
     """Start Kafka, Redis and the four services; print their endpoints; stop all on Ctrl-C.
 
@@ -69,7 +73,7 @@ def up(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     chosen = {"issuer": issuer_port, "revocation": revocation_port, "revocation-http": status_port,
-              "wallet": wallet_port, "verifier": verifier_port}
+              "wallet": wallet_port, "verifier": verifier_port, "issuer-rest": issuer_rest_port}
     ports.update({name: port for name, port in chosen.items() if port})
     try:
         with contextlib.suppress(KeyboardInterrupt):

@@ -36,6 +36,7 @@ from microcred.kafka.topics import ensure_topics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REVOCATION_HTTP_PORT = 8082
+ISSUER_REST_PORT = 8443  # the issuer's REST app: OpenID4VCI Credential Issuer (docs/oid4vci.md)
 #: How many times a service is started again on fresh ports when a port picked for it was taken meanwhile.
 BIND_ATTEMPTS = 4
 #: What the services write to their log when their port is taken (gRPC core, uvicorn, our own check).
@@ -62,7 +63,7 @@ SERVICES = (
 
 #: ``make run``'s documented ports, by port name (a service, or ``revocation-http`` for status lists).
 DEFAULT_PORTS: dict[str, int] = {**{spec.name: spec.default_port for spec in SERVICES},
-                                 "revocation-http": REVOCATION_HTTP_PORT}
+                                 "revocation-http": REVOCATION_HTTP_PORT, "issuer-rest": ISSUER_REST_PORT}
 #: The setting that changes each of ``make run``'s ports (environment variable or ``mcred dev up`` option).
 PORT_SETTINGS: dict[str, str] = {
     "issuer": "MICROCRED_DEV_ISSUER_PORT",
@@ -70,13 +71,14 @@ PORT_SETTINGS: dict[str, str] = {
     "revocation-http": "MICROCRED_DEV_STATUS_PORT",
     "wallet": "MICROCRED_DEV_WALLET_PORT",
     "verifier": "MICROCRED_DEV_VERIFIER_PORT",
+    "issuer-rest": "MICROCRED_DEV_ISSUER_REST_PORT",
 }
 
 
 #: The ``mcred dev up`` option that sets each of ``make run``'s ports.
 PORT_OPTIONS: dict[str, str] = {"issuer": "--issuer-port", "revocation": "--revocation-port",
                                 "revocation-http": "--status-port", "wallet": "--wallet-port",
-                                "verifier": "--verifier-port"}
+                                "verifier": "--verifier-port", "issuer-rest": "--issuer-rest-port"}
 
 
 class PortInUseError(RuntimeError):
@@ -236,11 +238,14 @@ class Platform:
         status_base = f"http://127.0.0.1:{ports['revocation-http']}"
         verifier = f"127.0.0.1:{ports['verifier']}"
         ca_cert, ca_key = str(self.pki_dir / "ca.crt"), str(self.pki_dir / "ca.key")
+        # The Credential Issuer identifier: the name the dev server certificate carries (localhost).
+        credential_issuer = f"https://localhost:{ports['issuer-rest']}"
         if name == "issuer":
             env.update(MICROCRED_GRPC_PORT=str(ports["issuer"]),
                        MICROCRED_REVOCATION_TARGET=f"localhost:{ports['revocation']}",
                        MICROCRED_DID_WEB_HOST=verifier,
-                       MICROCRED_DOCUMENT_SIGNING_CA_CERT_FILE=ca_cert, MICROCRED_DOCUMENT_SIGNING_CA_KEY_FILE=ca_key)
+                       MICROCRED_DOCUMENT_SIGNING_CA_CERT_FILE=ca_cert, MICROCRED_DOCUMENT_SIGNING_CA_KEY_FILE=ca_key,
+                       MICROCRED_REST_PORT=str(ports["issuer-rest"]), MICROCRED_OID4VCI_ISSUER_URL=credential_issuer)
         elif name == "revocation":
             env.update(MICROCRED_GRPC_PORT=str(ports["revocation"]), MICROCRED_HTTP_PORT=str(ports["revocation-http"]),
                        MICROCRED_STATUS_BASE_URL=status_base,
@@ -249,7 +254,9 @@ class Platform:
         elif name == "wallet":
             env.update(MICROCRED_HTTP_PORT=str(ports["wallet"]),
                        MICROCRED_SHARE_URL_TEMPLATE=f"http://{verifier}/share/{{token}}",
-                       MICROCRED_X509_TRUST_ANCHORS_FILE=ca_cert)
+                       MICROCRED_X509_TRUST_ANCHORS_FILE=ca_cert,
+                       # our wallet accepts OpenID4VCI offers of the platform's own issuer (docs/wallet-oid4vci.md)
+                       MICROCRED_WALLET_TRUSTED_ISSUERS=credential_issuer, MICROCRED_WALLET_ISSUER_TLS_CA_FILE=ca_cert)
         elif name == "verifier":
             env.update(MICROCRED_HTTP_PORT=str(ports["verifier"]),
                        MICROCRED_WALLET_URL=f"http://127.0.0.1:{ports['wallet']}",
@@ -284,8 +291,8 @@ class Platform:
         self.ports = self.assign_ports()
         await self._start_step(("revocation",), ("revocation", "revocation-http"), timeout)
         signer = await fetch_signer(self.ports["revocation-http"], timeout)
-        return await self._start_step(("issuer", "wallet", "verifier"), ("issuer", "wallet", "verifier"), timeout,
-                                      signer)
+        return await self._start_step(("issuer", "wallet", "verifier"), ("issuer", "issuer-rest", "wallet", "verifier"),
+                                      timeout, signer)
 
     async def _start_step(self, names: tuple[str, ...], port_names: tuple[str, ...], timeout: float,
                           signer: str = "") -> dict[str, str]:

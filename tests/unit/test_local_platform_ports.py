@@ -32,7 +32,7 @@ def test_a_bound_port_is_not_bindable() -> None:
 
 def test_dev_ports_are_the_documented_defaults_unless_a_setting_changes_one() -> None:
     assert dev_ports({}) == {"issuer": 50051, "revocation": 50052, "wallet": 8081, "verifier": 8080,
-                             "revocation-http": 8082}
+                             "revocation-http": 8082, "issuer-rest": 8443}
     assert dev_ports({"MICROCRED_DEV_VERIFIER_PORT": "9090"})["verifier"] == 9090
     with pytest.raises(PortInUseError, match="MICROCRED_DEV_WALLET_PORT"):
         dev_ports({"MICROCRED_DEV_WALLET_PORT": "eighty"})
