@@ -22,6 +22,15 @@ from tests.fixtures.issuer.world import agency_event, envelopes
 pytestmark = pytest.mark.integration
 
 
+async def _until_available(projection: RegistryProjection, timeout: float = 180.0) -> None:
+    """Wait until the projection says it is available. A rebuild replays the whole registry topic, which the
+    suite's earlier modules have filled by then (a CI run took longer than the 30 s this waited before)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await projection.available():
+        assert asyncio.get_running_loop().time() < deadline, f"not available within {timeout:g} s"
+        await asyncio.sleep(0.1)
+
+
 async def test_available_only_once_caught_up_and_not_while_lost(infrastructure: Infrastructure) -> None:
     agency = f"avail-{uuid.uuid4().hex[:8]}"
     publisher = KafkaEventPublisher(infrastructure.kafka_bootstrap)
@@ -39,20 +48,13 @@ async def test_available_only_once_caught_up_and_not_while_lost(infrastructure: 
         await projection.guard.open()
         assert not await projection.available()
         await projection.start()
-        for _ in range(300):
-            if await projection.available():
-                break
-            await asyncio.sleep(0.1)
-        assert await projection.available()
+        await _until_available(projection)
         assert await projection.registry.get_agency(agency) is not None  # caught up means this is in
 
         await redis.delete(epoch_key(namespace))  # Redis lost the state; the runner has not noticed yet
         assert not await projection.available()
-        for _ in range(300):
-            if await projection.available():
-                break
-            await asyncio.sleep(0.1)
-        assert projection.runner.rebuilds == 1 and await projection.available()
+        await _until_available(projection)
+        assert projection.runner.rebuilds == 1
     finally:
         await projection.stop()
         keys = [k for p in (f"{namespace}:*", f"offsets:{namespace}:*") async for k in redis.scan_iter(match=p)]
