@@ -119,6 +119,27 @@ def _text(value: Any) -> str:
     return escape(", ".join(value) if isinstance(value, list) else str(value))
 
 
+_MARGIN = 18 * mm
+_QR_COLUMN = 45 * mm
+_CELL_PADDING = 12  # a Table cell's default left + right padding, points
+_MIN_URL_SIZE = 6.5
+
+
+def _url_paragraph(url: str, style: ParagraphStyle, width: float) -> Paragraph:
+    """The verification link as a reader can type it: on one line, in a smaller size when it is long; when even
+    the smallest size is too wide, broken after a ``/`` (never inside the unguessable token, and never at a
+    hyphen, which a reader would take for a line-end hyphen and drop, as text extraction does)."""
+    natural = pdfmetrics.stringWidth(url, style.fontName, 1)
+    size = min(style.fontSize, width / natural) if natural else style.fontSize
+    shown = escape(url)
+    if size < _MIN_URL_SIZE:
+        size = _MIN_URL_SIZE
+        head, _, token = url.rpartition("/")
+        shown = f"{escape(head)}/<br/>{escape(token)}" if head else shown
+    fitted = ParagraphStyle("url", parent=style, fontSize=size, leading=size * 1.3, splitLongWords=0)
+    return Paragraph(f'<link href="{escape(url)}">{shown}</link>', fitted)
+
+
 def render_pdf(data: CredentialPdf, lang: str = "en", paper: str = "a4") -> bytes:
     """The credential as a PDF in ``lang`` (en, pl, de, fr) on ``paper`` (a4, letter), the signed credential
     attached. Raises ValueError naming the parameter for an unknown language or paper size."""
@@ -173,19 +194,19 @@ def render_pdf(data: CredentialPdf, lang: str = "en", paper: str = "a4") -> byte
         story.append(table)
 
     verify = [Paragraph(escape(labels["verify"]), heading), Paragraph(escape(labels["verify_text"]), small),
-              Spacer(1, 2 * mm), Paragraph(f'<link href="{escape(data.verification_url)}">'
-                                           f"{escape(data.verification_url)}</link>", body),
+              Spacer(1, 2 * mm), _url_paragraph(data.verification_url, body,
+                                                PAPERS[paper][0] - 2 * _MARGIN - _QR_COLUMN - _CELL_PADDING),
               Spacer(1, 2 * mm),
               Paragraph(f"{escape(labels['credential_id'])}: {escape(data.credential_id)}", small)]
     if data.linkedin_url:
         verify.append(Paragraph(f'<link href="{escape(data.linkedin_url)}">{escape(labels["linkedin"])}</link>',
                                 small))
-    block = Table([[_Qr(data.verification_url, 40 * mm), verify]], colWidths=[45 * mm, None], hAlign="LEFT")
+    block = Table([[_Qr(data.verification_url, 40 * mm), verify]], colWidths=[_QR_COLUMN, None], hAlign="LEFT")
     block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story += [Spacer(1, 6 * mm), block]
 
     out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=PAPERS[paper], leftMargin=18 * mm, rightMargin=18 * mm,
+    doc = SimpleDocTemplate(out, pagesize=PAPERS[paper], leftMargin=_MARGIN, rightMargin=_MARGIN,
                             topMargin=18 * mm, bottomMargin=18 * mm, title=title, author=issuer,
                             subject=labels["heading"], lang=lang, creator="microcred")
     doc.build(story)

@@ -83,3 +83,18 @@ def test_title_and_description_from_the_credentials_language_map(data: Credentia
     assert "Analiza danych (wersja polska)" in polish and "In English" in polish  # no Polish description: English
     french = " ".join(_text(render_pdf(localized, "fr"), tmp_path).split())
     assert "Data analysis" in french and "Description en français" in french
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:44321/shares/wnVWRBdD8fuIwrV5o6BsbnEVeDPZ-wZ5MJ-FsFU426g",  # a CI run lost the hyphen in MJ-Fs
+    "https://verify.agency.example.eu/shares/" + "-a-b" * 11,
+    "https://a-very-long-verification-host-name.national-agency.example.eu/shares/" + "x-" * 21 + "y",
+])
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_the_printed_link_reads_back_exactly(data: CredentialPdf, url: str, paper: str, tmp_path: Path) -> None:
+    """The link a reader types from the page: never wrapped at a hyphen (text extraction, like a reader, takes a
+    line-end hyphen for a break and drops it); a link too long for one line breaks after a '/' only."""
+    pdf = render_pdf(CredentialPdf(data.document, data.credential_id, url, issuer_name=data.issuer_name), "en", paper)
+    lines = _text(pdf, tmp_path).splitlines()
+    assert url in "".join("".join(lines).split())
+    assert not any(line.rstrip().endswith("-") for line in lines if line.strip() and line.strip() in url)
