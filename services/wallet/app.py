@@ -2,10 +2,10 @@
 stops them in order (the lifespan). Started by :mod:`services.wallet.main`; tests call :func:`create_app`.
 
 Checked at once (fail fast): the OIDC settings, the key store and the KEK, the e-mail index key. In the
-lifespan: Redis, the Kafka publisher, the wallet log (commands publish, then wait for the projection), the
-Redis read model adapters, the use cases (:class:`~services.wallet.application.use_cases.WalletContext` on
-``app.state.wallet``) and the Kafka intake (``app.state.intake``) under a ``ConsumerRunner``. Shutdown goes
-the other way round.
+lifespan: Redis, the Kafka publisher, the trust-registry projection (issuers' logos), the wallet log (commands
+publish, then wait for the projection), the Redis read model adapters, the use cases
+(:class:`~services.wallet.application.use_cases.WalletContext` on ``app.state.wallet``) and the Kafka intake
+(``app.state.intake``) under a ``ConsumerRunner``. Shutdown goes the other way round.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from microcred.logs import configure_logging
 from microcred.privacy.events import EventPrivacy
 from microcred.privacy.publishing import SealingPublisher
 from microcred.privacy.setup import start_privacy
+from microcred.registry.ports import RegistryReader
+from microcred.registry.projector import start_registry_projection
 from microcred.sdjwt.x5c import load_certificates
 from microcred.storage.positions import ProjectionEpoch
 from microcred.telemetry import configure_telemetry
@@ -92,8 +94,8 @@ def x509_anchors(settings: Settings) -> tuple[x509.Certificate, ...]:
 
 
 def build_wallet(settings: Settings, startup: Startup, redis: Redis, publisher: EventPublisher,
-                 privacy: EventPrivacy | None = None, tombstones: Tombstones | None = None
-                 ) -> tuple[WalletContext, WalletIntake, ConsumerRunner]:
+                 privacy: EventPrivacy | None = None, tombstones: Tombstones | None = None,
+                 registry: RegistryReader | None = None) -> tuple[WalletContext, WalletIntake, ConsumerRunner]:
     """The read-model adapters, the use cases and the Kafka intake over one Redis client and one publisher."""
     prefix = settings.wallet_redis_prefix
     # The wallet's own state goes to Kafka first and comes back through the projection (adapters/wallet_log.py).
@@ -117,7 +119,7 @@ def build_wallet(settings: Settings, startup: Startup, redis: Redis, publisher: 
                                                                shredder)
     context = WalletContext(
         settings, store, accounts, holdings, HolderKeys(accounts, wallet_log, startup.keystore), shares,
-        completions, verifier, startup.tokens, startup.minter, publisher, startup.clock, ready, deletion)
+        completions, verifier, startup.tokens, startup.minter, publisher, startup.clock, ready, deletion, registry)
     intake, runner = build_intake(
         redis, prefix, startup.index_key, settings.kafka_bootstrap, settings.wallet_consumer_group, topics(settings),
         sealer=startup.sealer, completions=completions, shares=shares, store=store, accounts=accounts, epoch=epoch,
@@ -146,8 +148,12 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
         # Opens the learners' personal data the issuer sealed under their data keys (docs/privacy.md).
         data_keys, privacy = await start_privacy(settings.kafka_bootstrap, redis, settings.data_dir,
                                                  settings.environment)
+        # The trust registry's read model, for issuers' logos (only of issuers it vouches for: docs/pdf.md).
+        registry = await start_registry_projection(settings.kafka_bootstrap, redis,
+                                                   f"{settings.wallet_consumer_group}-registry",
+                                                   namespace=f"{settings.wallet_redis_prefix}-registry")
         app.state.wallet, app.state.intake, runner = build_wallet(settings, startup, redis, publisher, privacy,
-                                                                  tombstones)
+                                                                  tombstones, registry.registry)
         await runner.start()
         task = asyncio.create_task(runner.run(), name="wallet-intake")
         task.add_done_callback(lambda _: deps.update(kafka_ready=False))
@@ -160,6 +166,7 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
             await runner.stop()
             with suppress(Exception):
                 await task
+            await registry.stop()
             await publisher.stop()
             await tombstones.stop()
             await data_keys.stop()

@@ -6,6 +6,8 @@ The PDF shows the credential in the chosen language with a QR code of a public v
 VC). The QR code is ``link`` when that names one of the learner's live links to this credential (the token the
 link was created with); otherwise the learner's active verification link the PDF made before, and a new one only
 when there is none (:mod:`services.wallet.api.pdf_link`, which says what is guaranteed under concurrent downloads).
+The issuer's registered name and logo head the PDF when the trust registry vouches for the issuer
+(:mod:`services.wallet.api.registry_issuer`); otherwise the name the credential gives and no logo.
 Every link is listed with the learner's share links and can be withdrawn there, after which the printed QR code
 answers 410 Gone and the next download makes a new link.
 
@@ -25,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from microcred.pdf.render import CredentialPdf, render_pdf
 from services.wallet.api.deps import Learner
 from services.wallet.api.pdf_link import pdf_link
+from services.wallet.api.registry_issuer import vouched_issuer
 from services.wallet.api.verification_links import linkedin_links
 from services.wallet.domain.credentials import HeldCredential
 from services.wallet.domain.errors import NotFound
@@ -72,8 +75,10 @@ async def download_pdf(session: Learner, credential_id: str,
     credential = await session.ctx.holdings.one(session.account, credential_id)
     url = await _link(session, credential, link)
     add, _share = linkedin_links(credential, url)
+    vouched = await vouched_issuer(session.ctx, credential, lang)  # the registry's name and logo, or none
     data = CredentialPdf(document=credential.document, credential_id=credential_id, verification_url=url,
-                         issuer_name=credential.issuer_name or "", linkedin_url=add,
+                         issuer_name=vouched.name if vouched else credential.issuer_name or "",
+                         logo=vouched.logo.data if vouched else None, linkedin_url=add,
                          attachments=attachments(credential))
     pdf = await run_in_threadpool(render_pdf, data, lang, paper)
     name = _UNSAFE.sub("-", credential_id).strip("-")[:100] or "credential"

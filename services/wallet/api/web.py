@@ -7,7 +7,8 @@ dev-only login.
 Two helpers for the app, both for the signed-in learner only:
 
 * ``GET /app/view/{credential_id}?lang=`` every EU element of one credential, labelled and formatted (dates,
-  numbers, country names) in the chosen language, and the download formats the wallet API offers for it;
+  numbers, country names) in the chosen language, the download formats the wallet API offers for it, and
+  ``registry_issuer`` (name and logo as a data URI) when the trust registry vouches for its issuer;
 * ``POST /app/qr`` ``{"text": url}`` -> an SVG data URI of its QR code (segno), so a share link can be scanned.
 
 Dev login: ``POST /dev/login {"sub": ..., "email": ...}`` returns a token signed with the development key
@@ -40,6 +41,7 @@ from services.wallet.api.app_text import APP_LABELS
 from services.wallet.api.deps import Context, Learner
 from services.wallet.api.i18n import LABELS, pick_language
 from services.wallet.api.offer_text import OFFER_LABELS
+from services.wallet.api.registry_issuer import vouched_issuer
 from services.wallet.application.ports import TokenMinter
 
 STATIC = resources.files("services.wallet.api") / "static"
@@ -128,8 +130,10 @@ async def credential_view(request: Request, session: Learner, credential_id: str
     downloads = [{"format": fmt, "url": url.replace("{credential_id}", credential_id) + _query(fmt, chosen),
                   "suffix": DOWNLOADS[fmt]}
                  for fmt, url in available_downloads(request.app).items() if fmt != "edc" or held.edc_jsonld]
+    vouched = await vouched_issuer(session.ctx, held, chosen)
+    issuer = {"name": vouched.name, "logo": vouched.logo.data_uri()} if vouched else None
     return {"credential_id": credential_id, "lang": chosen, "elements": [[label, value] for label, value in rows],
-            "downloads": downloads}
+            "downloads": downloads, "registry_issuer": issuer}
 
 
 class QrRequest(BaseModel):

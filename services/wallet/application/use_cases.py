@@ -16,6 +16,7 @@ from typing import Any
 
 from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import PATHWAYS
+from microcred.registry.ports import RegistryReader
 from microcred.sdjwt.view import sd_jwt_id
 from services.wallet.application.ports import (
     AccountDeleter,
@@ -70,6 +71,8 @@ class WalletContext:
     clock: Clock
     ready: Callable[[], Awaitable[bool]] = field(default=_always_ready)
     deletion: AccountDeleter | None = None
+    # The trust registry's read model (issuers' names and logos on the PDF and the detail view); None: no logos.
+    registry: RegistryReader | None = None
 
     async def _available(self) -> None:
         if not await self.ready():

@@ -148,6 +148,11 @@
       $("detail-h").textContent = held.elements.title || id;
       $("detail-status").textContent = t(held.status);
       $("detail-status").className = "status-" + held.status.toLowerCase();
+      // the issuer's logo only as the trust registry holds it, for an issuer it vouches for (never the credential's)
+      const registered = view.registry_issuer;
+      $("detail-issuer").hidden = !registered;
+      $("detail-logo").src = registered ? registered.logo : "data:,";
+      $("detail-issuer-name").textContent = registered ? registered.name : "";
       const body = $("detail-elements").querySelector("tbody");
       body.replaceChildren();
       for (const [label, value] of view.elements) {
