@@ -56,9 +56,10 @@ test-unit: install
 test-integration: install system-deps kafka-libs
 	$(BIN)/pytest tests/integration -q
 
-# Everything, the fault suite included (3-broker cluster, SIGKILLs, Redis wipe): ~12 minutes on 2 cores.
+# Everything, the fault suite included (3-broker cluster, SIGKILLs, Redis wipe): ~20 minutes on 2 cores; the 25
+# slowest tests are listed at the end (what to look at when the run grows).
 test: install system-deps kafka-libs check
-	$(BIN)/pytest -q -ra
+	$(BIN)/pytest -q -ra --durations=25
 
 test-fault: install system-deps kafka-libs
 	$(BIN)/pytest -q -ra tests/fault
