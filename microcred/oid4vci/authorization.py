@@ -22,7 +22,7 @@ Errors are :class:`~.errors.OAuthError` with the RFC 6749 §4.1.2.1 / §5.2 code
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -100,8 +100,10 @@ def check_redirect_uri(uri: str) -> str:
     return uri
 
 
-def _configuration(form: Mapping[str, str], offered: str, supported: Collection[str]) -> str:
-    """What the request asks for, which must be what the offer offers (``offered``)."""
+def _configuration(form: Mapping[str, str], offered: str | Sequence[str], supported: Collection[str]) -> str:
+    """What the request asks for, which must be among what the offer offers (``offered``, in the offer's order):
+    one configuration id (the first offered when the request names none)."""
+    offers = (offered,) if isinstance(offered, str) else tuple(offered)
     details = _text(form, "authorization_details", required=False)
     if details:
         try:
@@ -114,20 +116,21 @@ def _configuration(form: Mapping[str, str], offered: str, supported: Collection[
         wanted = {i.get("credential_configuration_id") for i in items if i.get("type") == "openid_credential"}
         if not wanted:
             raise OAuthError(INVALID_AUTHORIZATION_DETAILS, "no authorization_details of type openid_credential")
-        if wanted != {offered}:
+        if not wanted <= set(offers):
             raise OAuthError(INVALID_AUTHORIZATION_DETAILS, f"this offer is for credential_configuration_id "
-                                                            f"{offered} only")
-        return offered
+                                                            f"{' or '.join(offers)} only")
+        return next(o for o in offers if o in wanted)
     scopes = set(_text(form, "scope", required=False).split())
     asked = scopes & set(supported)  # unknown scope values are ignored (§5.1.2)
-    if asked and asked != {offered}:
-        raise OAuthError("invalid_scope", f"this offer is for the scope {offered} only")
-    return offered  # neither given: the offer (issuer_state) says what is authorized
+    if not asked <= set(offers):
+        raise OAuthError("invalid_scope", f"this offer is for the scope {' or '.join(offers)} only")
+    return next((o for o in offers if o in asked), offers[0])  # neither given: the offer says what is authorized
 
 
-def check_pushed_request(form: Mapping[str, str], offered: str, supported: Collection[str]) -> PushedRequest:
-    """Check a pushed authorization request whose ``issuer_state`` names an offer of ``offered`` (a credential
-    configuration id; ``supported``: all of them)."""
+def check_pushed_request(form: Mapping[str, str], offered: str | Sequence[str],
+                         supported: Collection[str]) -> PushedRequest:
+    """Check a pushed authorization request whose ``issuer_state`` names an offer of ``offered`` (its credential
+    configuration id(s); ``supported``: all of them)."""
     if "request_uri" in form:
         raise OAuthError(INVALID_REQUEST, "request_uri must not be sent in a pushed authorization request")
     if form.get("response_type") != "code":

@@ -7,8 +7,7 @@ pushed authorization requests required (HAIP 1.0; :mod:`~.authorization`). Two c
 * ``eu_micro_credential_sd_jwt``: ``dc+sd-jwt`` with our ``vct`` (the display comes from the shipped Type
   Metadata document, en/pl/de/fr), holder binding by ``jwk``, ``jwt`` key proofs in ES256, signed ES256;
 * ``ob3_achievement_credential_ldp``: ``ldp_vc`` Open Badges 3.0 ``AchievementCredential`` (Data Integrity
-  ``eddsa-rdfc-2022``). Advertised because the issuer signs it for every award; the credential endpoint here only
-  delivers the ``dc+sd-jwt`` one (docs/oid4vci.md says what is not built).
+  ``eddsa-rdfc-2022``), bound to the holder by ``credentialSubject.id``: the ``did:key`` of the proof's key.
 """
 
 from __future__ import annotations
@@ -17,11 +16,13 @@ import json
 from functools import cache
 from typing import Any
 
+from microcred.credential.layout import CONTEXTS, CREDENTIAL_TYPES
 from microcred.sdjwt.type_metadata import VCT, type_metadata_bytes
 
 __all__ = [
     "AUTHORIZATION_CODE_GRANT", "LANGUAGES",
-    "LDP_CONFIGURATION", "PRE_AUTHORIZED_GRANT", "SD_JWT_CONFIGURATION", "authorization_server_metadata",
+    "LDP_CONFIGURATION", "OFFERED_CONFIGURATIONS", "PRE_AUTHORIZED_GRANT", "SD_JWT_CONFIGURATION",
+    "authorization_server_metadata",
     "credential_issuer_metadata", "endpoint",
 ]
 
@@ -29,6 +30,8 @@ PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 AUTHORIZATION_CODE_GRANT = "authorization_code"
 SD_JWT_CONFIGURATION = "eu_micro_credential_sd_jwt"
 LDP_CONFIGURATION = "ob3_achievement_credential_ldp"
+#: What every offer is for, and the credential endpoint delivers (the SD-JWT VC first: a wallet's default).
+OFFERED_CONFIGURATIONS = (SD_JWT_CONFIGURATION, LDP_CONFIGURATION)
 LANGUAGES = ("en", "pl", "de", "fr")
 #: Paths below the Credential Issuer identifier.
 PATHS = {"credential": "/oid4vci/credential", "nonce": "/oid4vci/nonce", "token": "/oid4vci/token",
@@ -76,12 +79,10 @@ def credential_issuer_metadata(credential_issuer: str) -> dict[str, Any]:
                 "scope": LDP_CONFIGURATION,
                 "cryptographic_binding_methods_supported": ["did:key"],
                 "credential_signing_alg_values_supported": ["eddsa-rdfc-2022"],
-                "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["ES256", "EdDSA"]}},
-                "credential_definition": {
-                    "@context": ["https://www.w3.org/ns/credentials/v2",
-                                 "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
-                    "type": ["VerifiableCredential", "OpenBadgeCredential"],
-                },
+                # the key proofs accepted (microcred.oid4vci.proofs): ES256 only, as for the SD-JWT VC
+                "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["ES256"]}},
+                # exactly what the issuer signs (microcred.credential.ob3)
+                "credential_definition": {"@context": list(CONTEXTS), "type": list(CREDENTIAL_TYPES)},
                 "credential_metadata": {"display": [{"name": _OB3_NAMES[lang], "locale": lang}
                                                     for lang in LANGUAGES]},
             },
@@ -106,5 +107,5 @@ def authorization_server_metadata(credential_issuer: str) -> dict[str, Any]:
         "response_modes_supported": ["query"],
         "authorization_response_iss_parameter_supported": True,
         "authorization_details_types_supported": ["openid_credential"],
-        "scopes_supported": [SD_JWT_CONFIGURATION],
+        "scopes_supported": [SD_JWT_CONFIGURATION, LDP_CONFIGURATION],
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -45,9 +46,9 @@ def tx_code_matches(given: str, expected_digest: str) -> bool:
 
 
 def credential_offer(credential_issuer: str, pre_authorized_code: str, *, tx_code: bool,
-                     configuration: str = SD_JWT_CONFIGURATION, issuer_state: str = "") -> dict[str, Any]:
-    """The Credential Offer object (§4.1.1) for one award; with ``issuer_state``, the authorization code grant
-    too (the wallet picks one, §4.1.1)."""
+                     configurations: Sequence[str] = (SD_JWT_CONFIGURATION,), issuer_state: str = "") -> dict[str, Any]:
+    """The Credential Offer object (§4.1.1) for one award, offered in each of ``configurations`` (the wallet asks
+    for the one it wants); with ``issuer_state``, the authorization code grant too (the wallet picks one)."""
     grant: dict[str, Any] = {"pre-authorized_code": pre_authorized_code}
     if tx_code:
         grant["tx_code"] = {"input_mode": "numeric", "length": TX_CODE_LENGTH,
@@ -55,7 +56,7 @@ def credential_offer(credential_issuer: str, pre_authorized_code: str, *, tx_cod
     grants: dict[str, Any] = {PRE_AUTHORIZED_GRANT: grant}
     if issuer_state:
         grants[AUTHORIZATION_CODE_GRANT] = {"issuer_state": issuer_state}
-    return {"credential_issuer": credential_issuer, "credential_configuration_ids": [configuration],
+    return {"credential_issuer": credential_issuer, "credential_configuration_ids": list(configurations),
             "grants": grants}
 
 

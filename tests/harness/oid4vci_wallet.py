@@ -136,13 +136,14 @@ class Wallet:
 
     async def push_authorization(self, *, client_id: str = "wallet.example.org",
                                  redirect_uri: str = "https://wallet.example.org/cb", method: str = "S256",
-                                 issuer_state: str | None = None, **extra: str) -> tuple[httpx.Response,
-                                                                                          Authorization]:
-        """PAR (RFC 9126 §2.1) for the offer's authorization code grant; returns the response and the session."""
+                                 issuer_state: str | None = None, configuration: str | None = None,
+                                 **extra: str) -> tuple[httpx.Response, Authorization]:
+        """PAR (RFC 9126 §2.1) for the offer's authorization code grant, asking (``authorization_details``) for
+        ``configuration``, else the offer's first; returns the response and the session."""
         verifier, challenge = pkce_pair()
         state = secrets.token_urlsafe(16)
         grant = self.offer["grants"][AUTH_CODE]
-        wanted = self.offer["credential_configuration_ids"][0]
+        wanted = configuration or self.offer["credential_configuration_ids"][0]
         form = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
                 "code_challenge": verifier if method == "plain" else challenge, "code_challenge_method": method,
                 "state": state, "issuer_state": grant["issuer_state"] if issuer_state is None else issuer_state,
@@ -199,12 +200,16 @@ class Wallet:
         return await self.http.post(url, json={"credential_configuration_id": wanted, "proofs": {"jwt": proofs}},
                                     headers=self._auth("POST", url))
 
-    async def receive(self, count: int = 1) -> httpx.Response:
-        """New keys, one nonce, ``count`` proofs, one credential request."""
+    async def receive(self, count: int = 1, configuration: str | None = None) -> httpx.Response:
+        """New keys, one nonce, ``count`` proofs, one credential request (for ``configuration``, else the offer's
+        first: any id of the offer's ``credential_configuration_ids``, e.g. the ``ldp_vc`` one)."""
+        if configuration is not None:
+            assert configuration in self.offer["credential_configuration_ids"], "not offered"
+            assert configuration in self.metadata["credential_configurations_supported"], "not in the metadata"
         nonce = await self.nonce()
         new = [ec.generate_private_key(ec.SECP256R1()) for _ in range(count)]
         self.keys.extend(new)
-        return await self.credential([key_proof(k, self.issuer, nonce) for k in new])
+        return await self.credential([key_proof(k, self.issuer, nonce) for k in new], configuration)
 
     async def notify(self, notification_id: str, event: str = "credential_accepted") -> httpx.Response:
         """POST to the notification endpoint."""

@@ -120,8 +120,10 @@ async def test_a_learner_accepts_an_offer_with_a_transaction_code_and_holds_it_o
     body = seen.json()
     assert body["credential_issuer"] == stack.base and body["issuer_name"] == "microcred"
     assert body["tx_code"]["length"] == 6 and body["tx_code"]["input_mode"] == "numeric"
-    [offered] = body["credentials"]
-    assert offered["supported"] and offered["format"] == "dc+sd-jwt" and offered["name"]
+    # the offer lists both configurations; this wallet holds the SD-JWT VC and says the ldp_vc is not for it
+    [offered] = [c for c in body["credentials"] if c["supported"]]
+    assert offered["format"] == "dc+sd-jwt" and offered["name"]
+    assert [c["format"] for c in body["credentials"] if not c["supported"]] == ["ldp_vc"]
 
     missing = await http.post("/v1/credential-offers/accept", json={"offer": link}, headers=headers)
     assert missing.status_code == 422 and code_of(missing) == "OFFER_TX_CODE_REQUIRED"

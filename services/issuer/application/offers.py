@@ -1,5 +1,6 @@
 """OpenID4VCI use cases of the issuer: create and withdraw offers, redeem a pre-authorized code, hand out
-nonces, and issue the SD-JWT VC(s) at redemption.
+nonces, and issue the credential(s) at redemption, in either offered format: SD-JWT VC (``dc+sd-jwt``) or
+Open Badges 3.0 with a Data Integrity proof (``ldp_vc``).
 
 * **Create** (an authenticated issuer, REST ``POST /oid4vci/offers``): each award is validated exactly as
   ``IssueCredential`` validates it (:class:`~.validation_cache.CohortValidator`) before any offer exists; an
@@ -11,7 +12,10 @@ nonces, and issue the SD-JWT VC(s) at redemption.
   ``ready`` to ``issuing``; then :class:`~.issuance.Issuance` issues one credential per proof under idempotency
   key ``oid4vci:{offer id}:{n}``: the same validation, registry checks, status entries from the reserved blocks,
   signature and sealed ``CredentialIssued`` event as ``IssueCredential`` with ``CREDENTIAL_FORMAT_SD_JWT_VC``,
-  each SD-JWT VC bound (``cnf``) to its proof's key. If issuance fails for good the token goes back to ``ready``.
+  each SD-JWT VC bound (``cnf``) to its proof's key. For ``ldp_vc`` each credential is the Open Badges 3.0
+  ``AchievementCredential`` signed (``eddsa-rdfc-2022``) by the same issuance, with ``credentialSubject.id`` the
+  ``did:key`` of its proof's key (:func:`~microcred.oid4vci.holder_did.holder_did_key`), i.e. the award's learner
+  DID set to it. If issuance fails for good the token goes back to ``ready``.
 * **Deferred** (§9): when the credential cannot be issued at once (the offer's ``not_before`` has not come, or
   issuance is UNAVAILABLE for a while: status indexes, signing workers, registry rebuilding, Kafka), the
   checked request is kept under a ``transaction_id`` (202); the deferred credential endpoint issues it once it
@@ -49,7 +53,13 @@ from microcred.kafka.topics import CREDENTIALS
 from microcred.oid4vci import errors as e
 from microcred.oid4vci.dpop import DpopProof
 from microcred.oid4vci.errors import OAuthError
-from microcred.oid4vci.metadata import AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT, SD_JWT_CONFIGURATION
+from microcred.oid4vci.holder_did import holder_did_key
+from microcred.oid4vci.metadata import (
+    AUTHORIZATION_CODE_GRANT,
+    OFFERED_CONFIGURATIONS,
+    PRE_AUTHORIZED_GRANT,
+    SD_JWT_CONFIGURATION,
+)
 from microcred.oid4vci.offers import (
     credential_offer,
     digest,
@@ -181,7 +191,8 @@ class Offers:
             code = new_secret()
             tx = new_tx_code() if tx_code else ""
             state = "" if tx_code else new_secret()
-            document = json.dumps(credential_offer(credential_issuer, code, tx_code=tx_code, issuer_state=state))
+            document = json.dumps(credential_offer(credential_issuer, code, tx_code=tx_code, issuer_state=state,
+                                                   configurations=OFFERED_CONFIGURATIONS))
             kept.append((Offer(offer_id, "offered", caller.issuer_id, caller.agency_id, document,
                                envelope.SerializeToString(deterministic=True),
                                not_before.timestamp() if not_before is not None else 0.0, reference,
@@ -292,9 +303,9 @@ class Offers:
     def _token_answer(self, token: str, dpop: DpopProof | None) -> dict[str, Any]:
         return {"access_token": token, "token_type": "DPoP" if dpop is not None else "Bearer",
                 "expires_in": self._s.token_seconds,
-                "authorization_details": [{"type": "openid_credential",
-                                           "credential_configuration_id": SD_JWT_CONFIGURATION,
-                                           "credential_identifiers": [SD_JWT_CONFIGURATION]}]}
+                "authorization_details": [{"type": "openid_credential", "credential_configuration_id": configuration,
+                                           "credential_identifiers": [configuration]}
+                                          for configuration in OFFERED_CONFIGURATIONS]}
 
     async def nonce(self) -> str:
         """A fresh c_nonce (§7)."""
@@ -319,13 +330,18 @@ class Offers:
 
     async def credential(self, access_token: str, body: Any, credential_issuer: str,
                          dpop: DpopProof | None = None) -> dict[str, Any]:
-        """Credential endpoint (§8): one SD-JWT VC per proof, or :class:`OAuthError` with nothing changed."""
+        """Credential endpoint (§8): one credential per proof in the requested configuration (SD-JWT VC bound by
+        ``cnf``, or ``ldp_vc`` bound by its subject's ``did:key``), or :class:`OAuthError` with nothing changed."""
         token = digest(access_token)
         found = await self._token(access_token, dpop)
-        proofs = _request_proofs(body)
+        configuration, proofs = _request_proofs(body)
         now = self._clock()
         checked = [check_key_proof(p, audience=credential_issuer, now=now, max_age=self._s.proof_max_age)
                    for p in proofs]
+        # A holder is its proof's JWK (SD-JWT VC) or {"did": its did:key} (ldp_vc): kept as such with a deferred
+        # transaction, so the deferred endpoint issues the same format. Derived before any nonce is spent.
+        keys = [k.jwk for k in checked] if configuration == SD_JWT_CONFIGURATION else \
+            [{"did": holder_did_key(k.jwk)} for k in checked]
         if found[1] != "ready":
             raise OAuthError(e.INVALID_TOKEN, "the access token has been used", 401)
         if not await self._store.spend_nonces([digest(k.nonce) for k in checked]):
@@ -333,7 +349,6 @@ class Offers:
         moved, offer_id = await self._store.move_token(token, "ready", "issuing")
         if moved != "ok":
             raise OAuthError(e.INVALID_TOKEN, "the access token has been used", 401)
-        keys = [k.jwk for k in checked]
         try:
             answer = await self._issue(offer_id, keys)
         except _Pending as pending:  # the checked request waits under a transaction_id (§8.3: 202)
@@ -388,7 +403,8 @@ class Offers:
         return answer
 
     async def _issue(self, offer_id: str, keys: list[dict[str, Any]]) -> dict[str, Any]:
-        """Issue the offer's credential, one per key; :class:`_Pending` when it cannot be issued yet."""
+        """Issue the offer's credential, one per holder (a JWK: SD-JWT VC; ``{"did": …}``: ``ldp_vc`` whose
+        subject is that DID); :class:`_Pending` when it cannot be issued yet."""
         offer = await self._store.offer(offer_id)
         if offer is None:
             raise OAuthError(e.INVALID_TOKEN, "the offer has expired", 401)
@@ -401,12 +417,13 @@ class Offers:
             raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "the award is no longer available (learner data erased)")
         award = kept.credential
         caller = Caller(offer.issuer_id, offer.agency_id)
-        items = [IssueItem(f"oid4vci:{offer_id}:{n}", award, sd_jwt_vc=True, holder_jwk=jwk)
-                 for n, jwk in enumerate(keys)]
+        items = [_ldp_item(offer_id, n, award, key["did"]) if "did" in key
+                 else IssueItem(f"oid4vci:{offer_id}:{n}", award, sd_jwt_vc=True, holder_jwk=key)
+                 for n, key in enumerate(keys)]
         outcomes = await self._issuance.issue(caller, items)
-        credentials: list[dict[str, str]] = []
+        credentials: list[dict[str, Any]] = []
         ids: list[str] = []
-        for outcome in outcomes:
+        for key, outcome in zip(keys, outcomes, strict=True):
             if isinstance(outcome, Refusal):  # INVALID_ARGUMENT, PERMISSION_DENIED: the award; else: retry later
                 if outcome.code == code_pb2.UNAVAILABLE:  # for a while: the wallet gets a transaction_id
                     raise _Pending(self._s.deferred_interval, offer.not_before)
@@ -414,7 +431,9 @@ class Offers:
                 raise OAuthError(e.INVALID_CREDENTIAL_REQUEST if final else "server_error",
                                  f"the credential cannot be issued: {outcome.message[:200]}", 400 if final else 503)
             assert isinstance(outcome, issuer_pb2.IssuedCredential)
-            credentials.append({"credential": outcome.sd_jwt_vc})
+            # §8.3: an SD-JWT VC is a string, an ldp_vc the JSON object itself
+            credentials.append({"credential": json.loads(outcome.credential_json) if "did" in key
+                                else outcome.sd_jwt_vc})
             ids.append(outcome.credential_id)
         await self._publish([(events_pb2.CredentialOfferRedeemed(offer_ref=digest(offer_id), issuer_id=offer.issuer_id,
                                                                  credential_ids=ids), digest(offer_id),
@@ -452,21 +471,32 @@ _GRANT_ERRORS = {
 }
 
 
-def _request_proofs(body: Any) -> list[str]:
-    """The proofs of a credential request (§8.2): ``credential_configuration_id`` (or ``credential_identifier``)
-    and ``proofs: {"jwt": [...]}`` with 1..MAX_BATCH entries (the single ``proof`` form was removed in 1.0)."""
+def _ldp_item(offer_id: str, n: int, award: pb.MicroCredential, did: str) -> IssueItem:
+    """The ``ldp_vc`` for holder ``did``: the award with its learner DID set to it (the OB3 credential's
+    ``credentialSubject.id``). Its own idempotency key: a token that failed an SD-JWT request may ask again
+    for ``ldp_vc``, which must not be answered with the other format's earlier record."""
+    bound = pb.MicroCredential()
+    bound.CopyFrom(award)
+    bound.learner.did = did
+    return IssueItem(f"oid4vci:{offer_id}:ldp:{n}", bound)
+
+
+def _request_proofs(body: Any) -> tuple[str, list[str]]:
+    """The configuration and proofs of a credential request (§8.2): ``credential_configuration_id`` (or
+    ``credential_identifier``) and ``proofs: {"jwt": [...]}`` with 1..MAX_BATCH entries (the single ``proof``
+    form was removed in 1.0)."""
     if not isinstance(body, dict):
         raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "the body must be a JSON object")
     wanted = body.get("credential_configuration_id", body.get("credential_identifier"))
-    if wanted != SD_JWT_CONFIGURATION:
+    if wanted not in OFFERED_CONFIGURATIONS:
         raise OAuthError(e.UNKNOWN_CREDENTIAL_CONFIGURATION if "credential_configuration_id" in body
                          else e.INVALID_CREDENTIAL_REQUEST,
-                         f"credential_configuration_id must be {SD_JWT_CONFIGURATION}")
+                         f"credential_configuration_id must be one of {list(OFFERED_CONFIGURATIONS)}")
     proofs = body.get("proofs")
     if not isinstance(proofs, dict) or set(proofs) != {"jwt"} or not isinstance(proofs["jwt"], list) \
             or not 1 <= len(proofs["jwt"]) <= MAX_BATCH:
         raise OAuthError(e.INVALID_PROOF, f"proofs must be {{\"jwt\": [1..{MAX_BATCH} key proofs]}}")
-    return list(proofs["jwt"])
+    return str(wanted), list(proofs["jwt"])
 
 
 def parse_award(document: Any) -> pb.MicroCredential:

@@ -26,12 +26,12 @@ from microcred.oid4vci import authorization as az
 from microcred.oid4vci import errors as e
 from microcred.oid4vci.dpop import DpopProof
 from microcred.oid4vci.errors import OAuthError
-from microcred.oid4vci.metadata import SD_JWT_CONFIGURATION
+from microcred.oid4vci.metadata import OFFERED_CONFIGURATIONS
 from microcred.oid4vci.offers import digest, new_secret
 
 __all__ = ["AuthorizationCodes", "GrantStore", "Redirect"]
 
-CONFIGURATIONS = (SD_JWT_CONFIGURATION,)  # what an offer can be for (the credential endpoint issues this one)
+CONFIGURATIONS = OFFERED_CONFIGURATIONS  # what every offer is for (the credential endpoint issues each)
 
 
 class GrantStore(Protocol):
@@ -96,7 +96,7 @@ class AuthorizationCodes:
         if not form.get("issuer_state"):
             raise OAuthError(e.INVALID_REQUEST, "issuer_state is required: this issuer authorizes the offers it "
                                                 "made (take the authorization code grant of a Credential Offer)")
-        request = az.check_pushed_request(form, SD_JWT_CONFIGURATION, CONFIGURATIONS)
+        request = az.check_pushed_request(form, CONFIGURATIONS, CONFIGURATIONS)
         await self._offer_of(request.issuer_state)
         secret = new_secret()
         await self._store.push_request(digest(secret), request.to_json(), az.REQUEST_URI_SECONDS)
