@@ -50,3 +50,8 @@ async def test_a_received_credential_later_issued_over_kafka_is_listed_once(
         assert await listed() == [(issued.credential_id, "issued")]
         kept = await wallet.http.get(f"/v1/credentials/{issued.credential_id}/sd-jwt", headers=learner.headers)
         assert kept.status_code == 200 and kept.text == compact
+        # the id the learner was given on receipt still names the credential (a fresh-clone run downloaded by it
+        # just after the issued copy landed, and got 404)
+        by_received_id = await wallet.http.get(f"/v1/credentials/{sd_jwt_id(compact)}/sd-jwt",
+                                               headers=learner.headers)
+        assert by_received_id.status_code == 200 and by_received_id.text == compact

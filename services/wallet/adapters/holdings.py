@@ -59,20 +59,32 @@ class Holdings:
         imported = await self.accounts.load_imported(account.account_id, sorted(imported_ids), bindings)
         return issued + imported
 
+    async def by_id(self, account: Account) -> dict[str, HeldCredential]:
+        """The account's credentials by id, and an issued SD-JWT VC also by the id its received copy had
+        (``urn:sd-jwt:…``): the copy is not listed once the issued one is there, but the id the wallet gave the
+        learner when it received it (in the accept answer, in a page still open) keeps naming the credential."""
+        held = {c.credential_id: c for c in await self.of(account)}
+        for credential in list(held.values()):
+            alias = sd_jwt_id(credential.sd_jwt_vc) if credential.sd_jwt_vc else None
+            if alias is not None:
+                held.setdefault(alias, credential)
+        return held
+
     async def one(self, account: Account, credential_id: str) -> HeldCredential:
         """One of the account's credentials; :class:`NotFound` for anything else."""
-        for credential in await self.of(account):
-            if credential.credential_id == credential_id:
-                return credential
-        raise NotFound("no such credential")
+        found = (await self.by_id(account)).get(credential_id)
+        if found is None:
+            raise NotFound("no such credential")
+        return found
 
     async def some(self, account: Account, credential_ids: Sequence[str]) -> list[HeldCredential]:
-        """The account's credentials with ``credential_ids``, in that order; NotFound if any is not its."""
-        held = {c.credential_id: c for c in await self.of(account)}
+        """The account's credentials with ``credential_ids``, in that order (each once, however it is named);
+        NotFound if any is not its."""
+        held = await self.by_id(account)
         missing = [cid for cid in credential_ids if cid not in held]
         if missing or not credential_ids:
             raise NotFound("no such credential")
-        return [held[cid] for cid in dict.fromkeys(credential_ids)]
+        return list({held[cid].credential_id: held[cid] for cid in credential_ids}.values())
 
 
 class PathwayCompletions:

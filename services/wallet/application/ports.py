@@ -91,6 +91,10 @@ class HoldingsReader(Protocol):
         """Every credential the account holds."""
         ...
 
+    async def by_id(self, account: Account) -> dict[str, HeldCredential]:
+        """The account's credentials by id (an issued SD-JWT VC also by its received copy's ``urn:sd-jwt:`` id)."""
+        ...
+
     async def one(self, account: Account, credential_id: str) -> HeldCredential:
         """One of the account's credentials; ``NotFound`` for anything else."""
         ...

@@ -136,7 +136,7 @@ class WalletContext:
         account = await self.accounts.get(share.account_id)
         if account is None:
             raise NotFound("no such share link")
-        held = {c.credential_id: c for c in await self.holdings.of(account)}
+        held = await self.holdings.by_id(account)  # also by a received copy's id (see Holdings.by_id)
         return share, [held[cid].document for cid in share.credential_ids if cid in held]
 
     # ---------------------------------------------------------------------------------- presentations
