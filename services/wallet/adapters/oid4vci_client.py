@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from microcred.sdjwt.jose import JoseError, strict_json_loads
+from services.wallet.adapters.bounded_http import TooLarge, read_bounded
 from services.wallet.domain.offers import ISSUER_UNAVAILABLE, IssuerReply, OfferError, require_trusted
 
 TIMEOUT_SECONDS = 10.0
@@ -48,20 +49,16 @@ class IssuerClient:
     async def _call(self, method: str, url: str, **kwargs: Any) -> IssuerReply:
         require_trusted(url, "url", self.trusted)
         try:
-            async with self._http.stream(method, url, **kwargs) as response:
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body.extend(chunk)
-                    if len(body) > MAX_BODY_BYTES:
-                        raise OfferError(ISSUER_UNAVAILABLE, f"the issuer's answer is larger than {MAX_BODY_BYTES} "
-                                                             "bytes")
-                status, kind = response.status_code, response.headers.get("content-type", "")
+            answer = await read_bounded(self._http, method, url, MAX_BODY_BYTES, **kwargs)
+        except TooLarge:
+            raise OfferError(ISSUER_UNAVAILABLE, f"the issuer's answer is larger than {MAX_BODY_BYTES} bytes") from None
         except httpx.HTTPError as exc:
             raise OfferError(ISSUER_UNAVAILABLE, f"the issuer could not be reached ({type(exc).__name__})") from None
+        status, kind, body = answer.status, answer.content_type, answer.body
         parsed: Any = None
         if "json" in kind and body:
             try:
-                parsed = strict_json_loads(bytes(body))
+                parsed = strict_json_loads(body)
             except (JoseError, ValueError):
                 parsed = None
         return IssuerReply(status, parsed)

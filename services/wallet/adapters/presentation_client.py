@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from services.wallet.adapters.bounded_http import TooLarge, read_bounded
 from services.wallet.domain.errors import Unavailable, Unprocessable
 
 TIMEOUT_SECONDS = 5.0
@@ -69,17 +70,14 @@ class VerifierClient:
 
     async def _read(self, method: str, url: str, **kwargs: Any) -> tuple[int, str, bytes]:
         try:
-            async with self._http.stream(method, url, **kwargs) as response:
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body.extend(chunk)
-                    if len(body) > MAX_BODY_BYTES:
-                        raise Unprocessable(f"{url.split('?')[0]}: the verifier's answer is larger than "
-                                            f"{MAX_BODY_BYTES} bytes", code="INVALID_PRESENTATION_REQUEST")
-                return response.status_code, response.headers.get("content-type", ""), bytes(body)
+            answer = await read_bounded(self._http, method, url, MAX_BODY_BYTES, **kwargs)
+        except TooLarge:
+            raise Unprocessable(f"{url.split('?')[0]}: the verifier's answer is larger than {MAX_BODY_BYTES} bytes",
+                                code="INVALID_PRESENTATION_REQUEST") from None
         except httpx.HTTPError as exc:
             raise Unavailable(f"the verifier could not be reached ({type(exc).__name__})",
                               code="VERIFIER_UNREACHABLE") from None
+        return answer.status, answer.content_type, answer.body
 
     async def fetch_request_object(self, request_uri: str) -> str:
         """GET ``request_uri``: the request object (a JWT), or Unprocessable saying why not."""
