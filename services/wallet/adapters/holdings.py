@@ -48,27 +48,27 @@ class Holdings:
 
     async def of(self, account: Account) -> list[HeldCredential]:
         """Every credential the account holds, issued ones first by id, then imported ones (by id)."""
+        return (await self._held(account))[0]
+
+    async def by_id(self, account: Account) -> dict[str, HeldCredential]:
+        """The account's credentials by id, and an issued SD-JWT VC also by the id its received copy had
+        (``urn:sd-jwt:…``): the copy is not listed once the issued one is there, but the id the wallet gave the
+        learner when it received it (in the accept answer, in a page still open) keeps naming the credential."""
+        held, received_ids = await self._held(account)
+        return {**received_ids, **{c.credential_id: c for c in held}}
+
+    async def _held(self, account: Account) -> tuple[list[HeldCredential], dict[str, HeldCredential]]:
+        """The credentials, and each issued SD-JWT VC by its ``urn:sd-jwt:`` id (computed once for both uses)."""
         bindings = await self.accounts.bindings(account.account_id)
         indexes = [self.store.email_index(account.email)] if account.email else []
         issued_ids = await self.store.ids_for(account.dids, await self.accounts.email_hashes(account), indexes)
         issued = await self.store.load(sorted(issued_ids), bindings)
         # An SD-JWT VC received through an OpenID4VCI offer of our own issuer is also issued over Kafka (same
         # Issuer-signed JWT): shown once, as the issued one, which follows its status (docs/wallet-oid4vci.md).
-        also_issued = {sd_jwt_id(c.sd_jwt_vc) for c in issued if c.sd_jwt_vc}
-        imported_ids = await self.accounts.imported_ids(account.account_id) - issued_ids - also_issued
+        also_issued = {alias: c for c in issued if c.sd_jwt_vc and (alias := sd_jwt_id(c.sd_jwt_vc)) is not None}
+        imported_ids = await self.accounts.imported_ids(account.account_id) - issued_ids - also_issued.keys()
         imported = await self.accounts.load_imported(account.account_id, sorted(imported_ids), bindings)
-        return issued + imported
-
-    async def by_id(self, account: Account) -> dict[str, HeldCredential]:
-        """The account's credentials by id, and an issued SD-JWT VC also by the id its received copy had
-        (``urn:sd-jwt:…``): the copy is not listed once the issued one is there, but the id the wallet gave the
-        learner when it received it (in the accept answer, in a page still open) keeps naming the credential."""
-        held = {c.credential_id: c for c in await self.of(account)}
-        for credential in list(held.values()):
-            alias = sd_jwt_id(credential.sd_jwt_vc) if credential.sd_jwt_vc else None
-            if alias is not None:
-                held.setdefault(alias, credential)
-        return held
+        return issued + imported, also_issued
 
     async def one(self, account: Account, credential_id: str) -> HeldCredential:
         """One of the account's credentials; :class:`NotFound` for anything else."""
