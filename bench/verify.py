@@ -203,6 +203,16 @@ def _start_gateway(infra: Any, port: int, tag: str, list_did: str, log: Path,
                                 start_new_session=True)
 
 
+def _stop_gateway(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the gateway's process group, SIGKILL it if it has not stopped within 20 s."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
 async def _warm(url: str, credential: dict[str, Any], process: subprocess.Popen[bytes], timeout: float = 90) -> None:
     """Wait until every worker answers ``valid`` (registry and status caches filled, result cache warm)."""
     deadline = time.monotonic() + timeout
@@ -320,12 +330,7 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
         foreigners = await asyncio.to_thread(_load, port, foreign, 3.0 if quick else 5.0, "--distinct", "--any")
         mixed = await asyncio.to_thread(_load, port, hostile, HOSTILE_SECONDS, "--distinct", "--poison", str(poison))
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+        _stop_gateway(process)
     for file in (bodies, hostile, same, foreign, poison):
         file.unlink(missing_ok=True)
     count = max(1, result["count"])

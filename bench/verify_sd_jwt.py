@@ -26,7 +26,6 @@ import asyncio
 import concurrent.futures
 import json
 import os
-import signal
 import threading
 import time
 import uuid
@@ -39,7 +38,7 @@ import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bench.verify import _cpu_seconds, _load, _percentile, _publish_world, _start_gateway, _warm
+from bench.verify import _cpu_seconds, _load, _percentile, _publish_world, _start_gateway, _stop_gateway, _warm
 from microcred import pki
 from microcred.infra.ports import free_port
 from microcred.registry.did_web import https_of_did_web
@@ -146,8 +145,7 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
         result = await asyncio.to_thread(_load, port, bodies, seconds, "--distinct")
         gateway_cpu = _cpu_seconds(process.pid) - cpu
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        _stop_gateway(process)
         server.shutdown()
         server.server_close()
         bodies.unlink(missing_ok=True)
