@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -164,21 +165,26 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
     process = _start_gateway(infra, port, work)
     try:
         await _ready(url, process)
-        limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
-        async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        # One client of one keep-alive connection per closed loop: a single pooled client spends most of this
+        # process's CPU scanning its pool (httpcore checks every connection's socket on each request), which
+        # would starve the gateway of the shared cores; the requests sent are the same.
+        one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [await stack.enter_async_context(httpx.AsyncClient(timeout=60, limits=one))
+                       for _ in range(CONNECTIONS)]
             warm: dict[str, list[float]] = {k: [] for k in ("create", "fetch", "respond", "result", "total")}
             for compact in credentials[:100]:
-                await _round_trip(http, url, compact, holder, warm)
+                await _round_trip(clients[0], url, compact, holder, warm)
             steps: dict[str, list[float]] = {k: [] for k in warm}
             queue = iter(credentials[100:])
 
-            async def loop() -> None:
+            async def loop(http: httpx.AsyncClient) -> None:
                 for compact in queue:
                     await _round_trip(http, url, compact, holder, steps)
 
             gateway_cpu, client_cpu = _cpu_seconds(process.pid), time.process_time()
             started = time.perf_counter()
-            await asyncio.gather(*(loop() for _ in range(CONNECTIONS)))
+            await asyncio.gather(*(loop(http) for http in clients))
             seconds = time.perf_counter() - started
             gateway_cpu, client_cpu = _cpu_seconds(process.pid) - gateway_cpu, time.process_time() - client_cpu
     finally:
