@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from microcred.credential.layout import CONTEXTS, CREDENTIAL_TYPES
+from microcred.oid4vci.proofs import KEY_PROOF_ALGORITHMS
 from microcred.sdjwt.type_metadata import VCT, type_metadata_bytes
 
 __all__ = [
@@ -71,7 +72,8 @@ def credential_issuer_metadata(credential_issuer: str) -> dict[str, Any]:
                 "scope": SD_JWT_CONFIGURATION,
                 "cryptographic_binding_methods_supported": ["jwk"],
                 "credential_signing_alg_values_supported": ["ES256"],
-                "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["ES256"]}},
+                # the key proofs accepted (microcred.oid4vci.proofs): ES256 and EdDSA
+                "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": list(KEY_PROOF_ALGORITHMS)}},
                 "credential_metadata": {"display": display},
             },
             LDP_CONFIGURATION: {
@@ -79,8 +81,9 @@ def credential_issuer_metadata(credential_issuer: str) -> dict[str, Any]:
                 "scope": LDP_CONFIGURATION,
                 "cryptographic_binding_methods_supported": ["did:key"],
                 "credential_signing_alg_values_supported": ["eddsa-rdfc-2022"],
-                # the key proofs accepted (microcred.oid4vci.proofs): ES256 only, as for the SD-JWT VC
-                "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["ES256"]}},
+                # the key proofs accepted (microcred.oid4vci.proofs), as for the SD-JWT VC; an Ed25519 key
+                # becomes a did:key z6Mk subject, a P-256 key a did:key zDn one (microcred.oid4vci.holder_did)
+                "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": list(KEY_PROOF_ALGORITHMS)}},
                 # exactly what the issuer signs (microcred.credential.ob3)
                 "credential_definition": {"@context": list(CONTEXTS), "type": list(CREDENTIAL_TYPES)},
                 "credential_metadata": {"display": [{"name": _OB3_NAMES[lang], "locale": lang}

@@ -1,6 +1,7 @@
 """Key proofs of possession (OpenID4VCI 1.0 §8.2.1.1, Appendix F.1: ``jwt`` proof type).
 
-A proof is a JWS with header ``typ: openid4vci-proof+jwt``, ``alg`` ES256 and the holder's public ``jwk``
+A proof is a JWS with header ``typ: openid4vci-proof+jwt``, ``alg`` ES256 (a P-256 key) or EdDSA (an Ed25519
+key: :data:`KEY_PROOF_ALGORITHMS`, the alg always the key type's own) and the holder's public ``jwk``
 (``kid`` and ``x5c`` are not accepted: the credential is bound to the key shown), signed by that key; claims
 ``aud`` = the Credential Issuer identifier, ``iat`` (not older than ``max_age``, not in the future beyond
 ``skew``) and ``nonce`` (the ``c_nonce`` from the nonce endpoint). This module checks everything but whether the
@@ -16,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from microcred.oid4vci.errors import INVALID_PROOF, OAuthError
-from microcred.oid4vci.self_keyed import ALGORITHMS, header_key
+from microcred.oid4vci.self_keyed import header_key
 from microcred.sdjwt.jose import (
     JoseError,
     b64url_decode,
@@ -24,7 +25,12 @@ from microcred.sdjwt.jose import (
     strict_json_loads,
 )
 
-__all__ = ["MAX_PROOF_LENGTH", "PROOF_TYP", "KeyProof", "check_key_proof"]
+__all__ = ["KEY_PROOF_ALGORITHMS", "MAX_PROOF_LENGTH", "PROOF_TYP", "KeyProof", "check_key_proof"]
+
+# What a wallet may prove its holder key with: HAIP's ES256, and EdDSA (Ed25519) for the wallets whose keys are
+# Ed25519 (did:key z6Mk holders). "EdDSA" is the name RFC 8037 registered and PyJWT implements; the fully
+# specified "Ed25519" of RFC 9864 is not accepted yet (no wallet here sends it and PyJWT does not know it).
+KEY_PROOF_ALGORITHMS: tuple[str, ...] = ("ES256", "EdDSA")
 
 PROOF_TYP = "openid4vci-proof+jwt"
 MAX_PROOF_LENGTH = 8192
@@ -32,7 +38,7 @@ MAX_PROOF_LENGTH = 8192
 
 @dataclass(frozen=True)
 class KeyProof:
-    """A checked proof: the holder's public JWK (only ``kty``, ``crv``, ``x``, ``y``) and the nonce it names."""
+    """A checked proof: the holder's public JWK (only ``kty``, ``crv``, ``x`` [, ``y``]) and the nonce it names."""
 
     jwk: dict[str, Any]
     nonce: str
@@ -61,11 +67,12 @@ def check_key_proof(proof: object, *, audience: str, now: datetime, max_age: flo
     header, claims = _decode(head, "header"), _decode(body, "payload")
     if header.get("typ") != PROOF_TYP:
         raise _fail(f"typ must be {PROOF_TYP}")
-    if header.get("alg") not in ALGORITHMS:
-        raise _fail(f"alg must be one of {list(ALGORITHMS)}")
+    if header.get("alg") not in KEY_PROOF_ALGORITHMS:
+        raise _fail(f"alg must be one of {list(KEY_PROOF_ALGORITHMS)}")
     if "kid" in header or "x5c" in header:
         raise _fail("the key must be given as jwk (kid and x5c are not supported)")
-    key = header_key(proof, header, _fail, "the header must carry the holder's public key as jwk")
+    key = header_key(proof, header, _fail, "the header must carry the holder's public key as jwk",
+                     KEY_PROOF_ALGORITHMS)
     if claims.get("aud") != audience:
         raise _fail("aud must be this Credential Issuer's identifier")
     iat = claims.get("iat")

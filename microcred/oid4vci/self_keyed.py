@@ -1,5 +1,7 @@
 """The signature check shared by OpenID4VCI key proofs and DPoP proofs: both are JWSs signed by the public
-``jwk`` their own header carries (the proof shows possession of that key), checked with the same algorithms."""
+``jwk`` their own header carries (the proof shows possession of that key), checked by the same rule: the
+header's ``alg`` must be one the caller allows and the jwk key type's own (ES256 for a P-256 key, EdDSA for an
+Ed25519 key), so that no key is ever used with another algorithm than its own."""
 
 from __future__ import annotations
 
@@ -7,22 +9,32 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from microcred.oid4vci.errors import OAuthError
-from microcred.sdjwt.jose import JoseError, PublicKey, jwk_to_public_key, verify_jws_signature
+from microcred.sdjwt.jose import JoseError, PublicKey, algorithm_for_key, jwk_to_public_key, verify_jws_signature
 
 __all__ = ["ALGORITHMS", "header_key"]
 
-ALGORITHMS = ("ES256",)
+# DPoP proofs: ES256 only (HAIP 1.0 requires it and names no other); key proofs widen this (see proofs.py).
+ALGORITHMS: tuple[str, ...] = ("ES256",)
 
 
 def header_key(proof: str, header: Mapping[str, Any], fail: Callable[[str], OAuthError],
-               missing: str) -> PublicKey:
-    """The key of the header's ``jwk``, once ``proof`` verifies with it; else ``fail`` (``missing``: no jwk)."""
+               missing: str, algorithms: tuple[str, ...] = ALGORITHMS) -> PublicKey:
+    """The key of the header's ``jwk``, once ``proof`` verifies with it under the header's ``alg`` (one of
+    ``algorithms``, and the key type's own); else ``fail`` (``missing``: no jwk)."""
     jwk = header.get("jwk")
     if not isinstance(jwk, Mapping):
         raise fail(missing)
     try:
         key = jwk_to_public_key(jwk)
-        signed = verify_jws_signature(proof, key, ALGORITHMS)
+        own = algorithm_for_key(key)
+    except JoseError as exc:
+        raise fail(f"jwk: {exc}") from exc
+    if own not in algorithms:
+        raise fail(f"the jwk's key type signs with {own}, which is not one of {list(algorithms)}")
+    if header.get("alg") != own:
+        raise fail(f"alg {header.get('alg')!r} does not match the jwk's key type (which signs with {own})")
+    try:
+        signed = verify_jws_signature(proof, key, algorithms)
     except JoseError as exc:
         raise fail(f"jwk: {exc}") from exc
     if not signed:

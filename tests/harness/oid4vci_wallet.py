@@ -31,6 +31,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc import jws
+from joserfc.jwk import OKPKey
 from jwt.algorithms import ECAlgorithm
 
 PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
@@ -69,6 +71,14 @@ def key_proof(key: ec.EllipticCurvePrivateKey, audience: str, nonce: str | None,
     if nonce is not None:
         claims["nonce"] = nonce
     return jwt.encode(claims, key, algorithm="ES256", headers={"typ": typ, "jwk": public_jwk_of(key)})
+
+
+def ed25519_proof(key: OKPKey, audience: str, nonce: str) -> str:
+    """An EdDSA key proof of an Ed25519 key, made with joserfc (another JOSE library than the PyJWT the issuer
+    checks with)."""
+    header = {"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": key.as_dict(private=False)}
+    claims = {"aud": audience, "iat": int(time.time()), "nonce": nonce}
+    return jws.serialize_compact(header, json.dumps(claims).encode(), key, algorithms=["EdDSA"])
 
 
 def dpop_proof(key: ec.EllipticCurvePrivateKey, method: str, url: str, access_token: str | None = None,

@@ -21,10 +21,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from google.protobuf import json_format
+from joserfc.jwk import OKPKey
 
 from microcred import pki
 from microcred.events.envelope import open_envelope
 from microcred.gen.microcred.v1 import events_pb2, issuer_pb2
+from microcred.oid4vci.metadata import SD_JWT_CONFIGURATION
 from microcred.sdjwt.x5c import load_certificates
 from microcred.verification import VerificationPorts
 from microcred.verification.keys import ChainKeyResolver, DidKeyResolver
@@ -36,7 +38,7 @@ from services.verifier.application import Gateway
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_harness
-from tests.harness.oid4vci_wallet import Wallet, dpop_proof, key_proof, public_jwk_of
+from tests.harness.oid4vci_wallet import Wallet, dpop_proof, ed25519_proof, key_proof, public_jwk_of
 from tests.integration.test_issuer_grpc import kafka_records
 from tests.verifier_support import DictStatusSource, Limits, RunningServer
 
@@ -139,7 +141,7 @@ async def test_metadata_lists_both_configurations(stack: tuple[IssuerHarness, by
     sd = next(c for c in configurations.values() if c["format"] == "dc+sd-jwt")
     assert sd["vct"] == "https://microcred.eu/vct/eu-micro-credential/v1"
     assert sd["cryptographic_binding_methods_supported"] == ["jwk"]
-    assert sd["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256"]
+    assert sd["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256", "EdDSA"]
     assert {d["locale"] for d in sd["credential_metadata"]["display"]} == {"en", "pl", "de", "fr"}
     assert any(c["format"] == "ldp_vc" for c in configurations.values())
     assert server["issuer"] == metadata["credential_issuer"] == base(harness)
@@ -311,6 +313,26 @@ async def test_bad_proofs_and_nonces_change_nothing(stack: tuple[IssuerHarness, 
         assert (await other.token()).status_code == 200
         stale = await other.credential([key_proof(key, other.issuer, nonce)])
         assert stale.status_code == 400 and error_of(stale) == "invalid_nonce"
+
+
+async def test_an_ed25519_key_proof_binds_the_sd_jwt_vc_to_an_okp_key(stack: tuple[IssuerHarness, bytes]) -> None:
+    """An EdDSA key proof (Ed25519 key, signed with joserfc): the SD-JWT VC's ``cnf.jwk`` is that OKP key and the
+    gateway reports the credential valid."""
+    harness, document_ca = stack
+    [offer] = await create_offers(harness)
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offer["link"])
+        sd = wallet.metadata["credential_configurations_supported"][SD_JWT_CONFIGURATION]
+        assert sd["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256", "EdDSA"]
+        assert (await wallet.token()).status_code == 200
+        key = OKPKey.generate_key("Ed25519")
+        answer = await wallet.credential([ed25519_proof(key, wallet.issuer, await wallet.nonce())])
+        assert answer.status_code == 200, answer.text
+        credential = answer.json()["credentials"][0]["credential"]
+        assert cnf_of(credential) == {"kty": "OKP", "crv": "Ed25519", "x": key.as_dict(private=False)["x"]}
+        report = await verify_at_gateway(harness, document_ca, credential)
+        assert report["verdict"] == "valid", report["checks"]
 
 
 async def test_invalid_award_creates_no_offer(stack: tuple[IssuerHarness, bytes]) -> None:

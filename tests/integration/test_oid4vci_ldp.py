@@ -2,7 +2,8 @@
 over the running issuer (real Kafka, Redis, HTTPS), taken by the spec-written test wallet: the credential's
 ``credentialSubject.id`` is the ``did:key`` of the wallet's proof key, its proof verifies with the issuer's key
 from the registry, and the verifier gateway reports it valid; a batch gives one instance per key; a proof whose
-key is not P-256 is ``invalid_proof`` and spends nothing."""
+key is neither P-256 nor Ed25519 (or whose alg is not its key's own) is ``invalid_proof`` and spends nothing; an
+Ed25519 proof key (EdDSA, signed with joserfc) binds both formats."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from google.protobuf import json_format
+from joserfc import jws
+from joserfc.jwk import OKPKey
 from jwt.algorithms import ECAlgorithm
 
 from microcred import pki
@@ -37,7 +40,7 @@ from services.verifier.application import Gateway
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_harness
-from tests.harness.oid4vci_wallet import AUTH_CODE, Wallet, key_proof, public_jwk_of
+from tests.harness.oid4vci_wallet import AUTH_CODE, Wallet, ed25519_proof, key_proof, public_jwk_of
 from tests.integration.test_oid4vci import error_of, wallet_http
 from tests.verifier_support import Limits, RunningServer
 
@@ -130,7 +133,7 @@ async def test_offer_lists_both_and_pre_authorized_flow_delivers_ldp_vc(stack: I
         assert wallet.offer["credential_configuration_ids"] == [SD_JWT_CONFIGURATION, LDP_CONFIGURATION]
         ldp = wallet.metadata["credential_configurations_supported"][LDP_CONFIGURATION]
         assert ldp["format"] == "ldp_vc" and ldp["cryptographic_binding_methods_supported"] == ["did:key"]
-        assert ldp["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256"]
+        assert ldp["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256", "EdDSA"]
         token = await wallet.token()
         assert token.status_code == 200, token.text
         details = token.json()["authorization_details"]
@@ -240,3 +243,45 @@ async def test_deferred_ldp_vc_is_issued_in_the_format_asked(stack: IssuerHarnes
         for credential in credentials:
             assert await signature_verifies(harness, credential)
         assert (await wallet.notify(answer.json()["notification_id"])).status_code == 204
+
+
+async def test_an_ed25519_key_proof_binds_the_ldp_vc_to_a_z6mk_did_key(stack: IssuerHarness) -> None:
+    """The metadata offers EdDSA key proofs: an Ed25519 holder key becomes the ldp_vc's ``did:key:z6Mk`` subject;
+    the credential verifies and the gateway reports it valid (the SD-JWT VC's ``cnf``: test_oid4vci.py)."""
+    harness = stack
+    offers = await create_offers(harness, 1)
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offers[0]["link"])
+        algs = wallet.metadata["credential_configurations_supported"][LDP_CONFIGURATION]["proof_types_supported"]
+        assert "EdDSA" in algs["jwt"]["proof_signing_alg_values_supported"]
+        assert (await wallet.token()).status_code == 200
+        key = OKPKey.generate_key("Ed25519")
+        answer = await wallet.credential([ed25519_proof(key, wallet.issuer, await wallet.nonce())], LDP_CONFIGURATION)
+        assert answer.status_code == 200, answer.text
+        credential = answer.json()["credentials"][0]["credential"]
+        public = key.as_dict(private=False)
+        did = holder_did_key(public)
+        assert did.startswith("did:key:z6Mk") and credential["credentialSubject"]["id"] == did
+        assert await signature_verifies(harness, credential)
+        report = await verify_at_gateway(harness, credential)
+        assert report["verdict"] == "valid", [c for c in report["checks"] if c["status"] != "valid"]
+
+async def test_an_eddsa_alg_over_a_p256_key_is_invalid_proof_and_spends_nothing(stack: IssuerHarness) -> None:
+    harness = stack
+    [offer] = await create_offers(harness)
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offer["link"])
+        assert (await wallet.token()).status_code == 200
+        nonce = await wallet.nonce()
+        ed = OKPKey.generate_key("Ed25519")
+        p256 = ec.generate_private_key(ec.SECP256R1())
+        # signed by the Ed25519 key, but the header shows a P-256 key: the alg is not that key's own
+        header = {"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": public_jwk_of(p256)}
+        claims = {"aud": wallet.issuer, "iat": int(time.time()), "nonce": nonce}
+        crossed = jws.serialize_compact(header, json.dumps(claims).encode(), ed, algorithms=["EdDSA"])
+        refused = await wallet.credential([crossed], LDP_CONFIGURATION)
+        assert refused.status_code == 400 and error_of(refused) == "invalid_proof", refused.text
+        good = await wallet.credential([ed25519_proof(ed, wallet.issuer, nonce)], LDP_CONFIGURATION)
+        assert good.status_code == 200, good.text  # the nonce and the token were not spent by the refusal

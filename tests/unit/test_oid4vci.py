@@ -3,6 +3,8 @@ Credential Offer, the offer link, secrets and metadata."""
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -10,9 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from joserfc import jws
+from joserfc.jwk import OKPKey
 
 from microcred.oid4vci.dpop import access_token_hash, check_dpop_proof, jwk_thumbprint
 from microcred.oid4vci.errors import OAuthError
+from microcred.oid4vci.holder_did import holder_did_key
 from microcred.oid4vci.metadata import (
     LDP_CONFIGURATION,
     PRE_AUTHORIZED_GRANT,
@@ -87,11 +92,59 @@ def test_signature_by_another_key_than_the_jwk_is_refused() -> None:
     assert "signature" in error(forged)[1]
 
 
-def test_only_es256_and_no_private_jwk() -> None:
-    assert "alg" in error(proof(ed25519.Ed25519PrivateKey.generate(), alg="EdDSA"))[1]
+def test_no_private_jwk_and_no_other_algorithm() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     private = {**public_jwk(key), "d": "AAAA"}
     assert "private" in error(proof(key, header={"jwk": private}))[1]
+    p384 = ec.generate_private_key(ec.SECP384R1())
+    assert error(proof(p384, alg="ES384")) == ("invalid_proof", "alg must be one of ['ES256', 'EdDSA']")
+    labelled = _hand_signed({"typ": "openid4vci-proof+jwt", "alg": "ES256", "jwk": public_jwk(p384)}, None)
+    assert "ES384" in error(labelled)[1]  # a P-384 key signs with ES384, which is not taken
+
+
+def test_an_ed25519_proof_made_by_another_library_gives_its_okp_key() -> None:
+    """An EdDSA proof signed with joserfc (not the PyJWT the product checks with)."""
+    key = OKPKey.generate_key("Ed25519")
+    public = key.as_dict(private=False)
+    header = {"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": public}
+    claims = {"aud": ISSUER, "iat": int(NOW.timestamp()), "nonce": "n-2"}
+    text = jws.serialize_compact(header, json.dumps(claims).encode(), key, algorithms=["EdDSA"])
+    checked = check_key_proof(text, audience=ISSUER, now=NOW)
+    assert checked.jwk == {"kty": "OKP", "crv": "Ed25519", "x": public["x"]} and checked.nonce == "n-2"
+    assert holder_did_key(checked.jwk).startswith("did:key:z6Mk")
+    assert "signature" in error(text[:-4] + ("AAAA" if not text.endswith("AAAA") else "BBBB"))[1]
+
+
+def _hand_signed(header: dict[str, Any], key: Any) -> str:
+    """A JWS put together by hand, so that its ``alg`` can disagree with the key that signed it."""
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    claims = {"aud": ISSUER, "iat": int(NOW.timestamp()), "nonce": "n-3"}
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+    return f"{signing_input}.{b64(key.sign(signing_input.encode()) if key is not None else bytes(64))}"
+
+
+def test_the_alg_must_be_the_jwk_key_types_own() -> None:
+    ed = ed25519.Ed25519PrivateKey.generate()
+    p256 = ec.generate_private_key(ec.SECP256R1())
+    # an Ed25519 signature labelled ES256, over an OKP jwk
+    labelled = _hand_signed({"typ": "openid4vci-proof+jwt", "alg": "ES256", "jwk": public_jwk(ed)}, ed)
+    assert error(labelled) == ("invalid_proof", "alg 'ES256' does not match the jwk's key type (which signs "
+                                                "with EdDSA)")
+    # EdDSA over an EC jwk (the signature is by an Ed25519 key)
+    crossed = _hand_signed({"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": public_jwk(p256)}, ed)
+    assert "does not match" in error(crossed)[1]
+    # the right pairing verifies
+    good = _hand_signed({"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": public_jwk(ed)}, ed)
+    assert check_key_proof(good, audience=ISSUER, now=NOW).jwk == public_jwk(ed)
+
+
+def test_dpop_stays_es256_only() -> None:
+    ed = ed25519.Ed25519PrivateKey.generate()
+    with pytest.raises(OAuthError) as caught:
+        check_dpop_proof(dpop(ed, alg="EdDSA"), method="POST", url=f"{ISSUER}/oid4vci/credential", now=NOW,
+                         access_token="tok")
+    assert (caught.value.error, caught.value.description) == ("invalid_dpop_proof", "alg must be one of ['ES256']")
 
 
 @pytest.mark.parametrize("text", [None, 5, "", "a.b", "a.b.c", "x" * 9000, "e30.e30.e30"])
@@ -124,19 +177,22 @@ def test_metadata() -> None:
     metadata = credential_issuer_metadata(ISSUER)
     sd = metadata["credential_configurations_supported"][SD_JWT_CONFIGURATION]
     assert sd["format"] == "dc+sd-jwt" and sd["vct"].startswith("https://")
-    assert sd["proof_types_supported"] == {"jwt": {"proof_signing_alg_values_supported": ["ES256"]}}
+    assert sd["proof_types_supported"] == {"jwt": {"proof_signing_alg_values_supported": ["ES256", "EdDSA"]}}
+    ldp = metadata["credential_configurations_supported"][LDP_CONFIGURATION]
+    assert ldp["proof_types_supported"] == sd["proof_types_supported"]
     assert [d["locale"] for d in sd["credential_metadata"]["display"]] == ["en", "pl", "de", "fr"]
     assert metadata["credential_configurations_supported"][LDP_CONFIGURATION]["format"] == "ldp_vc"
     assert metadata["credential_endpoint"] == f"{ISSUER}/oid4vci/credential"
     assert authorization_server_metadata(ISSUER)["token_endpoint"] == f"{ISSUER}/oid4vci/token"
 
 
-def dpop(key: Any = None, *, header: dict[str, Any] | None = None, claims: dict[str, Any] | None = None) -> str:
+def dpop(key: Any = None, *, header: dict[str, Any] | None = None, claims: dict[str, Any] | None = None,
+         alg: str = "ES256") -> str:
     key = key or ec.generate_private_key(ec.SECP256R1())
     head = {"typ": "dpop+jwt", "jwk": public_jwk(key), **(header or {})}
     body = {"jti": "jti-12345678", "htm": "POST", "htu": f"{ISSUER}/oid4vci/credential",
             "iat": int(NOW.timestamp()), "ath": access_token_hash("tok"), **(claims or {})}
-    return jwt.encode(body, key, algorithm="ES256", headers=head)
+    return jwt.encode(body, key, algorithm=alg, headers=head)
 
 
 def test_dpop_proof_gives_the_thumbprint_and_jti() -> None:

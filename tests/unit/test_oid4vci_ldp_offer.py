@@ -63,5 +63,5 @@ def test_the_ldp_vc_metadata_says_what_is_delivered() -> None:
     ldp = credential_issuer_metadata(ISSUER)["credential_configurations_supported"][LDP_CONFIGURATION]
     assert ldp["format"] == "ldp_vc" and ldp["cryptographic_binding_methods_supported"] == ["did:key"]
     # the key proofs checked by microcred.oid4vci.proofs: ES256 only
-    assert ldp["proof_types_supported"] == {"jwt": {"proof_signing_alg_values_supported": ["ES256"]}}
+    assert ldp["proof_types_supported"] == {"jwt": {"proof_signing_alg_values_supported": ["ES256", "EdDSA"]}}
     assert authorization_server_metadata(ISSUER)["scopes_supported"] == list(OFFERED_CONFIGURATIONS)
