@@ -202,15 +202,28 @@ def check_status(entry: StatusEntry, status_list_credential: Mapping[str, Any], 
         raise ValueError("now must be timezone-aware")
     if not proofs_verified:
         raise StatusVerificationError("the proofs of the status list credential did not verify")
+    decoded = prepared_list(entry.purpose, status_list_credential, now, lenient_legacy)
+    return status_in(entry, decoded, minimum_entries)
+
+
+def prepared_list(purpose: str, status_list_credential: Mapping[str, Any], now: datetime,
+                  lenient_legacy: bool = True) -> DecodedList:
+    """The list-level half of :func:`check_status` (type, ``purpose`` among the list's purposes, validity
+    window at ``now``, decoded bitstring): the same for every entry read from one list, so a verifier may keep
+    it per list object and re-check only the validity window (which depends on ``now``)."""
     subject = _list_subject(status_list_credential)
     purposes = _list_purposes(subject)
-    if entry.purpose not in purposes:
+    if purpose not in purposes:
         raise StatusVerificationError(
-            f"status purpose {entry.purpose!r} is not among the list's purposes {sorted(purposes)}"
+            f"status purpose {purpose!r} is not among the list's purposes {sorted(purposes)}"
         )
     _check_validity_window(status_list_credential, now)
     encoded = subject["encodedList"]
-    decoded = _decoded(encoded, lenient_legacy) if isinstance(encoded, str) else decode_list(encoded, lenient_legacy)
+    return _decoded(encoded, lenient_legacy) if isinstance(encoded, str) else decode_list(encoded, lenient_legacy)
+
+
+def status_in(entry: StatusEntry, decoded: DecodedList, minimum_entries: int = MIN_ENTRIES) -> StatusResult:
+    """The entry-level half of :func:`check_status`: ``entry``'s status in a list :func:`prepared_list` accepted."""
     entries = len(decoded.bits) // entry.size
     if entries < minimum_entries:
         raise StatusListLengthError(

@@ -23,7 +23,15 @@ from typing import Any, cast
 
 from microcred.jsonld.compacted import compaction_problem
 from microcred.jsonld.loader import CanonicalizationError, ContextIntegrityError, RemoteContextRefused, TooComplex
-from microcred.status.check import ENTRY_TYPE, StatusEntry, StatusResult, check_status, parse_status_entries
+from microcred.status.check import (
+    ENTRY_TYPE,
+    StatusEntry,
+    StatusResult,
+    check_status,
+    parse_status_entries,
+    prepared_list,
+    status_in,
+)
 from microcred.status.errors import (
     MalformedValueError,
     RangeError,
@@ -123,24 +131,25 @@ async def _check_entry(entry: StatusEntry, check: CheckId, ports: VerificationPo
 
 def _checked(entry: StatusEntry, list_credential: Mapping[str, Any], now: datetime,
              cache: ResultCache | None) -> StatusResult:
-    """:func:`check_status`, reusing the bit read from the same list object when the list is still in force.
+    """:func:`check_status`, reusing the list-level work (type, purpose, decoded bitstring) done for the same
+    list object and purpose, whichever entry asked: many credentials each read their own index of one list.
 
-    Only the validity window of the list depends on ``now``; it is checked again on every hit (the inflated
-    bitstring and the purpose checks are not redone).
+    The key is the list object (held in the value so that its id is not reused): a new list version, as after
+    a revocation, is a new object and is prepared afresh. Only the validity window depends on ``now``; it is
+    checked again on every hit. The entry's own bit is read every time.
     """
     if cache is None:
         return check_status(entry, list_credential, now, proofs_verified=True)
-    key = ("status", id(list_credential), entry.index, entry.size, entry.purpose, entry.warnings,
-           tuple(sorted(entry.messages.items())))
+    key = ("status-list", id(list_credential), entry.purpose)
     hit = cache.get(key)
     if isinstance(hit, tuple) and hit[0] is list_credential:
-        valid_from, valid_until, result = hit[1], hit[2], hit[3]
+        valid_from, valid_until, decoded = hit[1], hit[2], hit[3]
         if (valid_from is None or now >= valid_from) and (valid_until is None or now <= valid_until):
-            return cast("StatusResult", result)
-    result = check_status(entry, list_credential, now, proofs_verified=True)  # raises outside the window
+            return status_in(entry, decoded)
+    decoded = prepared_list(entry.purpose, list_credential, now)  # raises outside the window
     window = (parse_datetime(list_credential.get("validFrom")), parse_datetime(list_credential.get("validUntil")))
-    cache.put(key, (list_credential, *window, result))
-    return result
+    cache.put(key, (list_credential, *window, decoded))
+    return status_in(entry, decoded)
 
 
 def _digest(list_credential: Mapping[str, Any], cache: ResultCache) -> str:
