@@ -72,6 +72,8 @@ async def check_statuses(document: Mapping[str, Any], ports: VerificationPorts, 
         return [invalid(check, Reason.MALFORMED_STATUS_ENTRY, problem=exc.message) for check, _, _ in
                 _PURPOSES.values()]
     results = []
+    # One verification reads one list for both purposes: its trust is decided once per list object here.
+    trusted_lists: dict[int, tuple[Mapping[str, Any], str | None]] = {}
     for purpose, (check, _, _) in _PURPOSES.items():
         mine = [e for e in entries if e.purpose == purpose]
         if not mine:
@@ -80,7 +82,7 @@ async def check_statuses(document: Mapping[str, Any], ports: VerificationPorts, 
             else:
                 results.append(valid(check, Reason.NO_STATUS_ENTRY, purpose=purpose))
             continue
-        entry_results = [await _check_entry(entry, check, ports, now) for entry in mine]
+        entry_results = [await _check_entry(entry, check, ports, now, trusted_lists) for entry in mine]
         results.append(_worst(entry_results))
     return results
 
@@ -90,7 +92,9 @@ def _worst(results: list[CheckResult]) -> CheckResult:
     return min(results, key=lambda r: order[r.status.value])
 
 
-async def _check_entry(entry: StatusEntry, check: CheckId, ports: VerificationPorts, now: datetime) -> CheckResult:
+async def _check_entry(entry: StatusEntry, check: CheckId, ports: VerificationPorts, now: datetime,
+                       trusted_lists: dict[int, tuple[Mapping[str, Any], str | None]]) -> CheckResult:
+    """One entry's result; ``trusted_lists``: the trust decided for list objects earlier in this verification."""
     _, ok_reason, set_reason = _PURPOSES[entry.purpose]
     details: dict[str, Any] = {"list_url": entry.list_credential, "index": entry.index, "purpose": entry.purpose}
     try:
@@ -105,7 +109,12 @@ async def _check_entry(entry: StatusEntry, check: CheckId, ports: VerificationPo
     details["age_seconds"] = round(max(0.0, (now - obtained_at).total_seconds()), 1)
     if isinstance(list_credential.get("validUntil"), str):
         details["list_valid_until"] = list_credential["validUntil"]
-    trusted = await _list_trusted(list_credential, ports, now)
+    memo = trusted_lists.get(id(list_credential))
+    if memo is not None and memo[0] is list_credential:
+        trusted = memo[1]
+    else:
+        trusted = await _list_trusted(list_credential, ports, now)
+        trusted_lists[id(list_credential)] = (list_credential, trusted)  # holding it keeps its id
     if trusted is not None:
         return unknown(check, Reason.STATUS_VERIFICATION_ERROR, problem=trusted, **details)
     try:

@@ -53,3 +53,29 @@ def test_the_validity_window_is_checked_on_every_hit() -> None:
     assert _checked(_entry(1), status_list, NOW, cache).valid
     with pytest.raises(StatusListValidityError):
         _checked(_entry(2), status_list, NOW + timedelta(hours=2), cache)
+
+
+def test_one_verification_decides_a_list_s_trust_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from microcred.verification import status_checks
+    from microcred.verification.ports import VerificationPorts
+
+    status_list, calls = _list(3), []
+
+    class Source:
+        async def get(self, url: str) -> tuple[dict[str, object], datetime]:
+            return status_list, NOW
+
+    async def trusted(list_credential: object, ports: object, now: datetime) -> str | None:
+        calls.append(list_credential)
+        return None
+
+    monkeypatch.setattr(status_checks, "_list_trusted", trusted)
+    ports = VerificationPorts(keys=None, status=Source(), cache=ResultCache())  # type: ignore[arg-type]
+    document = {"credentialStatus": [status_entry(LIST_URL, 3, "revocation"), status_entry(LIST_URL, 4, "suspension")]}
+    revocation, suspension = asyncio.run(status_checks.check_statuses(document, ports, NOW))
+    assert (revocation.status.value, suspension.status.value) == ("invalid", "valid")
+    assert len(calls) == 1
+    asyncio.run(status_checks.check_statuses(document, ports, NOW))
+    assert len(calls) == 2  # decided again by the next verification (keys may have changed)
