@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.connection import SSLConnection, parse_url
 
 
 async def wait_for_shutdown_signal() -> signal.Signals:
@@ -31,24 +33,102 @@ async def wait_for_shutdown_signal() -> signal.Signals:
 #: Seconds a Redis reply may take. Generous: the largest replies are whole-fetch transactions of a replay.
 REDIS_SOCKET_TIMEOUT = 30.0
 
+#: A client of either Redis topology: what a read model that holds on a Redis Cluster accepts
+#: (docs/redis-keys.md lists which do).
+RedisClient: TypeAlias = Redis | RedisCluster
+_C = TypeVar("_C", Redis, RedisCluster)
 
-async def connect_redis(url: str, attempts: int = 50, socket_timeout: float = REDIS_SOCKET_TIMEOUT) -> Redis:
-    """Connect to Redis and PING it, retrying briefly; raise when it never answers.
+#: URL schemes naming a Redis Cluster: ``redis+cluster://host:port[,host:port...]`` (``rediss+`` with TLS).
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 
-    Every reply is awaited at most ``socket_timeout`` seconds: a Redis that stops answering fails the
-    call (retriable) instead of holding a request, a batch chunk or a consumer forever (issue 13).
+
+def is_cluster_url(url: str) -> bool:
+    """Whether ``url`` names a Redis Cluster (``redis+cluster://`` or ``rediss+cluster://``)."""
+    return url.partition("://")[0].lower() in CLUSTER_SCHEMES
+
+
+def cluster_from_url(url: str, **options: Any) -> RedisCluster:
+    """A (not yet initialised) :class:`RedisCluster` for ``redis+cluster://[user:pass@]h1:p1[,h2:p2...][?opts]``.
+
+    Every listed node is a startup node (the client discovers the rest from any one that answers); the path must
+    be empty or ``/0`` (a cluster has database 0 only). Query options are passed on as ``redis://`` ones are.
     """
-    redis = Redis.from_url(url, decode_responses=False, socket_timeout=socket_timeout,
-                           socket_connect_timeout=5.0)
+    scheme, _, rest = url.partition("://")
+    plain = CLUSTER_SCHEMES.get(scheme.lower())
+    if plain is None:
+        raise ValueError(f"not a Redis Cluster URL (redis+cluster:// or rediss+cluster://): {scheme}://...")
+    authority, slash, tail = rest.partition("/")
+    credentials, _, hosts = authority.rpartition("@")
+    nodes: list[ClusterNode] = []
+    for item in hosts.split(","):
+        host, _, port = item.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"Redis Cluster URL: each node must be host:port, got {item!r}")
+        nodes.append(ClusterNode(host.strip("[]"), int(port)))
+    # redis-py parses the credentials, database and options from a one-host URL of the plain scheme
+    first = f"{plain}://{credentials + '@' if credentials else ''}{hosts.split(',')[0].strip()}{slash}{tail}"
+    parsed: dict[str, Any] = dict(parse_url(first))
+    if parsed.pop("connection_class", None) is SSLConnection:
+        parsed["ssl"] = True
+    for key in ("host", "port"):
+        parsed.pop(key, None)
+    return RedisCluster(startup_nodes=nodes, **{**options, **parsed})
+
+
+async def connect_redis_client(url: str, attempts: int = 50,
+                               socket_timeout: float = REDIS_SOCKET_TIMEOUT) -> RedisClient:
+    """Connect to a single Redis node (``redis://``, ``rediss://``, ``unix://``) or to a Redis Cluster
+    (``redis+cluster://host:port[,host:port...]``) and PING it, retrying briefly; raise when it never answers.
+
+    Same options on both: bytes replies (``decode_responses=False``), replies awaited at most
+    ``socket_timeout`` seconds (a Redis that stops answering fails the call, retriable, instead of holding a
+    request, a batch chunk or a consumer forever: issue 13), 5 s to connect. A cluster client comes back
+    initialised: redis-py's asyncio cluster client races its lazy initialisation when its first commands run
+    concurrently (redis/redis-py#3032), so it is done here, once, before anyone uses it.
+    """
+    options: dict[str, Any] = {"decode_responses": False, "socket_timeout": socket_timeout,
+                               "socket_connect_timeout": 5.0}
+    if not is_cluster_url(url):
+        return await _ping_until_ready(Redis.from_url(url, **options), attempts)
+    cluster = cluster_from_url(url, **options)
     for attempt in range(attempts):
         try:
-            await redis.ping()
-            return redis
-        except Exception:  # connection refused, loading dataset, ...: retry until attempts run out
+            await cluster.initialize()  # reads the slot map from a startup node (retried: nodes may be starting)
+            break
+        except Exception:  # refused, CLUSTERDOWN while slots are assigned, ...
             if attempt == attempts - 1:
+                await cluster.aclose()
                 raise
             await asyncio.sleep(0.2)
-    return redis
+    return await _ping_until_ready(cluster, attempts)
+
+
+async def connect_redis(url: str, attempts: int = 50, socket_timeout: float = REDIS_SOCKET_TIMEOUT) -> Redis:
+    """Connect to a single Redis node and PING it, retrying briefly; raise when it never answers.
+
+    The single-node path of :func:`connect_redis_client` (same options), typed :class:`Redis` for the callers
+    whose read models do not hold on a cluster yet. A cluster URL is refused here, clearly, instead of handing
+    those callers a client they would fail on; a caller ready for both calls :func:`connect_redis_client`.
+    """
+    if is_cluster_url(url):
+        raise ValueError("a Redis Cluster URL (redis+cluster://) given to a caller that needs a single Redis "
+                         "node: its read models are not cluster-ready yet (docs/redis-keys.md)")
+    client = await connect_redis_client(url, attempts, socket_timeout)
+    assert isinstance(client, Redis)
+    return client
+
+
+async def _ping_until_ready(client: _C, attempts: int) -> _C:
+    for attempt in range(attempts):
+        try:
+            await client.ping()
+            return client
+        except Exception:  # connection refused, loading dataset, ...: retry until attempts run out
+            if attempt == attempts - 1:
+                await client.aclose()
+                raise
+            await asyncio.sleep(0.2)
+    return client
 
 
 class Service(Protocol):
