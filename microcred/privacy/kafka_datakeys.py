@@ -17,6 +17,11 @@ Creating a key: ``SET NX`` of the pending value arbitrates between replicas (two
 one learner at once agree on one key), the winner's value is published (acks=all), then marked durable. Nothing
 is sealed under a key before :meth:`KafkaDataKeys.ensure` returned, i.e. before the key was on Kafka.
 Destroying: the tombstone is published first (durable), then the cached value deleted.
+
+On a Redis Cluster (docs/redis-keys.md): a learner's cached key and its "destroyed" marker share the pseudonym's
+hash tag, so each script and ``MULTI`` here stays in one slot; batches are non-transactional pipelines (split per
+node by the cluster client); a reload's restore script goes as ``EVAL`` on a cluster, since the cluster client
+refuses ``EVALSHA`` in a pipeline, and as ``EVALSHA`` on a single node, as before.
 """
 
 from __future__ import annotations
@@ -29,9 +34,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from microcred.kafka.topics import LEARNER_KEYS
+from microcred.lifecycle import RedisClient
 from microcred.privacy.datakeys import DataKey, DataKeysUnavailable, new_data_key
 from microcred.privacy.wrapping import KeyWrapper, UnwrapError
 from microcred.status.cache import topic_end_offsets
@@ -56,7 +62,7 @@ return 0
 class KafkaDataKeys:
     """:class:`~microcred.privacy.datakeys.DataKeys` on Kafka + Redis; see the module docstring."""
 
-    def __init__(self, bootstrap: str, redis: Redis, wrapper: KeyWrapper, *, topic: str = LEARNER_KEYS.name,
+    def __init__(self, bootstrap: str, redis: RedisClient, wrapper: KeyWrapper, *, topic: str = LEARNER_KEYS.name,
                  prefix: str = "privacy", options: Mapping[str, Any] | None = None,
                  delivery_timeout: float = 30.0) -> None:
         self._bootstrap, self._redis, self._wrapper, self.topic = bootstrap, redis, wrapper, topic
@@ -226,11 +232,17 @@ class KafkaDataKeys:
             for p, value in live.items():
                 if value is None:
                     pipe.delete(self._key(p))
-                elif value[:1] == _FORMAT:
+                elif value[:1] != _FORMAT:
+                    continue
+                elif isinstance(pipe, Pipeline):  # a single node's: EVALSHA (the script loaded once)
                     await self._restore(keys=[self._key(p), self._gone(p)], args=[_DURABLE + value[1:]],
                                         client=pipe)
-            pipe.set(self.sentinel, uuid.uuid4().hex)
+                else:  # a cluster's refuses EVALSHA; EVAL (of this short script) is routed by its keys
+                    pipe.eval(_RESTORE, 2, self._key(p), self._gone(p), _DURABLE + value[1:])
             await pipe.execute()
+        # Only once every key is back: a non-transactional pipeline (and a cluster's, split per node) goes on
+        # past a failed command, and a sentinel set then would make a learner whose key failed look erased.
+        await self._redis.set(self.sentinel, uuid.uuid4().hex)
         count = sum(1 for v in live.values() if v is not None)
         log.info("learner data keys loaded", extra={"keys": count})
         return count

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio import Redis
-
+from microcred.lifecycle import RedisClient
 from microcred.privacy.events import EventPrivacy
 from microcred.privacy.kafka_datakeys import KafkaDataKeys
 from microcred.privacy.wrapping import AesGcmKeyWrapper, privacy_kek, pseudonymizer_for
@@ -15,7 +14,7 @@ from microcred.privacy.wrapping import AesGcmKeyWrapper, privacy_kek, pseudonymi
 __all__ = ["start_privacy"]
 
 
-async def start_privacy(bootstrap: str, redis: Redis, data_dir: Path, environment: str, *,
+async def start_privacy(bootstrap: str, redis: RedisClient, data_dir: Path, environment: str, *,
                         options: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
                         ) -> tuple[KafkaDataKeys, EventPrivacy]:
     """The started data-key store (stop it with the service) and the event sealer built on it."""

@@ -135,7 +135,7 @@ async def test_redis_wiped_during_batch(fault: FaultPlatform) -> None:
     # What each fresh rebuild must hold before an agreement with the live read model counts.
     credentials = [f"cred:{a.credential_id}" for a in scenario.client.answered.values()]
     wallet_must = [*credentials, f"by:did:{learner.did}", f"acct:{account}", f"holder-key:{learner.did}",
-                   *(f"share:{link['share_id']}" for link in learner.shares.values())]
+                   *(f"share:{{{link['share_id']}}}" for link in learner.shares.values())]
     issuer = [f"issuer:{scenario.issuer}"]
     diffs = {}
     async with rebuilt_wallet(fault) as wallet, rebuilt_revocation(fault) as revocation, \

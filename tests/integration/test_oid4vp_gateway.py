@@ -130,7 +130,7 @@ async def test_sd_jwt_vc_with_chosen_disclosures_over_an_encrypted_response(stac
         "signature": "valid", "disclosures": "valid", "holder_binding": "valid", "issuer_identity": "valid"}
     assert body["verdict"] != "valid"  # accreditation and status could not be established here: never valid
     assert result["pl"]["presentations"][0]["report"]["verdict_message"] != report["verdict_message"]
-    ttl = await redis.ttl(f"oid4vp:res:{created['result_id']}")  # personal data: kept briefly (docs/privacy.md)
+    ttl = await redis.ttl(f"oid4vp:res:{{{created['result_id']}}}")  # personal data: kept briefly (docs/privacy.md)
     assert 0 < ttl <= 600
 
 

@@ -1,5 +1,8 @@
 """The learner data-key store on a real Kafka and Redis: created once, reloaded after a Redis wipe, and a
-destroyed key gone from every log segment file of its topic within the bound its compaction settings give."""
+destroyed key gone from every log segment file of its topic within the bound its compaction settings give.
+
+The cache's behaviour runs on a single Redis node and on a 3-master Redis Cluster (``redis_clients``); the
+segment-file bound (Kafka's side, a minute of waiting) on the single node only."""
 
 from __future__ import annotations
 
@@ -13,10 +16,12 @@ import pytest
 from redis.asyncio import Redis
 
 from microcred.kafka.topics import LEARNER_KEYS, ensure_topics
+from microcred.lifecycle import RedisClient
 from microcred.privacy.kafka_datakeys import KafkaDataKeys
 from microcred.privacy.wrapping import AesGcmKeyWrapper
 from microcred.status.cache import topic_end_offsets
 from tests.conftest import Infrastructure
+from tests.harness.redis_cluster import RedisClients
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -55,7 +60,26 @@ def holding(files: list[Path], needle: bytes) -> list[Path]:
 
 
 @pytest.fixture
-async def keys(infrastructure: Infrastructure, redis: Redis, unique: str) -> KafkaDataKeys:
+async def client(redis_clients: RedisClients) -> RedisClient:
+    """The Redis the store caches in: the single node, then the cluster."""
+    return await redis_clients.new()
+
+
+@pytest.fixture
+async def keys(infrastructure: Infrastructure, client: RedisClient, unique: str) -> KafkaDataKeys:
+    store = await _started(infrastructure, client, unique)
+    yield store  # type: ignore[misc]
+    await store.stop()
+
+
+@pytest.fixture
+async def single_node_keys(infrastructure: Infrastructure, redis: Redis, unique: str) -> KafkaDataKeys:
+    store = await _started(infrastructure, redis, unique)
+    yield store  # type: ignore[misc]
+    await store.stop()
+
+
+async def _started(infrastructure: Infrastructure, redis: RedisClient, unique: str) -> KafkaDataKeys:
     spec = replace(LEARNER_KEYS, name=f"{unique}.learnerkeys", partitions=2, config=FAST)
     await ensure_topics(infrastructure.kafka_bootstrap, topics=(spec,))
     for _ in range(100):  # a new topic's metadata reaches the broker's cache a moment after its creation
@@ -67,24 +91,27 @@ async def keys(infrastructure: Infrastructure, redis: Redis, unique: str) -> Kaf
     store = KafkaDataKeys(infrastructure.kafka_bootstrap, redis, AesGcmKeyWrapper(bytes(range(32))),
                           topic=spec.name, prefix=f"privacy-{unique}")
     await store.start()
-    yield store  # type: ignore[misc]
-    await store.stop()
+    return store
 
 
 async def test_keys_survive_a_redis_wipe_and_a_destroyed_key_stays_destroyed(keys: KafkaDataKeys,
-                                                                            redis: Redis) -> None:
-    made = await keys.ensure(["lp_a", "lp_b"])
+                                                                            client: RedisClient) -> None:
+    learners = [f"lp_{i}" for i in range(40)]  # in many slots, on every master of a cluster
+    made = await keys.ensure(["lp_a", "lp_b", *learners])
     assert (await keys.ensure(["lp_a"]))["lp_a"] == made["lp_a"]
     assert await keys.destroy("lp_b")
-    await redis.flushall()  # the cache is lost: the next call reloads it from Kafka
-    again = await keys.get(["lp_a", "lp_b", "lp_c"])
-    assert again == {"lp_a": made["lp_a"]}
+    prefix = keys.sentinel.split(":")[0]
+    # the cache is lost (this store's keys, on every node): the next call reloads it from Kafka
+    await client.delete(*[k async for k in client.scan_iter(match=f"{prefix}:dk:*")])
+    again = await keys.get(["lp_a", "lp_b", "lp_c", *learners])
+    assert again == {"lp_a": made["lp_a"], **{p: made[p] for p in learners}}
+    assert await client.exists(keys.sentinel)
     assert not await keys.destroy("lp_c")
 
 
 async def test_concurrent_creators_agree_on_one_key(keys: KafkaDataKeys, infrastructure: Infrastructure,
-                                                    redis: Redis) -> None:
-    other = KafkaDataKeys(infrastructure.kafka_bootstrap, redis, AesGcmKeyWrapper(bytes(range(32))),
+                                                    redis_clients: RedisClients) -> None:
+    other = KafkaDataKeys(infrastructure.kafka_bootstrap, await redis_clients.new(), AesGcmKeyWrapper(bytes(range(32))),
                           topic=keys.topic, prefix=keys.sentinel.split(":")[0])
     await other.start()
     try:
@@ -95,7 +122,8 @@ async def test_concurrent_creators_agree_on_one_key(keys: KafkaDataKeys, infrast
 
 
 async def test_a_destroyed_key_leaves_every_segment_file_within_the_bound(
-        keys: KafkaDataKeys, redis: Redis, infrastructure: Infrastructure) -> None:
+        single_node_keys: KafkaDataKeys, redis: Redis, infrastructure: Infrastructure) -> None:
+    keys = single_node_keys
     pseudonym = "lp_" + secrets.token_hex(32)
     await keys.ensure([pseudonym])
     wrapped = bytes(await redis.get(f"{keys.sentinel.split(':')[0]}:dk:{{{pseudonym}}}"))[1:]
@@ -118,7 +146,8 @@ async def test_a_destroyed_key_leaves_every_segment_file_within_the_bound(
 
 
 async def test_a_reload_that_read_a_key_before_its_tombstone_does_not_restore_it(keys: KafkaDataKeys,
-                                                                                 redis: Redis) -> None:
+                                                                                 client: RedisClient) -> None:
+    redis = client
     prefix = keys.sentinel.split(":")[0]
     made = await keys.ensure(["lp_r", "lp_s"])
     # What a destroy leaves in Redis while a reload is still replaying records written before its tombstone.

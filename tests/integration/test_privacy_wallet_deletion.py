@@ -37,7 +37,7 @@ async def test_account_tombstones_drop_the_account_and_are_not_dead_lettered(
                                  json={"credential_ids": [issued.credential_id]})).json()
         account = (await http.get("/v1/me", headers=headers)).json()["account_id"]
         owned = [f"{prefix}:acct:{account}", f"{prefix}:acct:{account}:keys", f"{prefix}:holder-key:{did}",
-                 f"{prefix}:did-owner:{did}", f"{prefix}:share:{share['share_id']}"]
+                 f"{prefix}:did-owner:{did}", f"{prefix}:share:{{{share['share_id']}}}"]
         assert await redis.exists(*owned) == len(owned)
         assert await redis.hexists(f"{prefix}:emails", account)
 

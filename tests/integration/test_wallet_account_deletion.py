@@ -85,7 +85,7 @@ async def test_learner_exports_then_deletes_the_account_and_a_rebuild_brings_not
         # The link is gone: only a marker of its id is left (for the gone-link retention), not the link.
         gone = await http.get(f"/v1/shares/{share['token']}")
         assert gone.status_code == 410 and gone.json()["code"] == "SHARE_DELETED"
-        assert not await redis.exists(f"{prefix}:share:{share['share_id']}")
+        assert not await redis.exists(f"{prefix}:share:{{{share['share_id']}}}")
 
         tombstones = [r for r in await read_topic(infrastructure.kafka_bootstrap, w.topic(WALLET.name))
                       if r.value is None]

@@ -92,7 +92,7 @@ async def test_batch_and_one_by_one_agree_in_any_order_of_salt_and_email(
             assert {k for k in state if k.startswith("hash-owners:")} == {
                 f"hash-owners:{identity_hash(EMAIL, s)}" for s in salts}, (order, batched)
             assert all(state[f"hash-owners:{identity_hash(EMAIL, s)}"] == [aid.encode()] for s in salts)
-            assert state["share:" + "ab" * 32][b"withdrawn"] == b"1"
+            assert state["share:{" + "ab" * 32 + "}"][b"withdrawn"] == b"1"
             assert state[f"acct:{aid}"] == {b"email": EMAIL.encode(),
                                             b"email_index": email_index(EMAIL, INDEX_KEY).encode()}
             states.append(state)

@@ -13,14 +13,22 @@ accesses are all counted.
 The access count is a plain Redis counter, not an event: a public, unauthenticated read must not turn into a
 Kafka write. It is lost with Redis (counting starts again at 0); everything else about a link is not.
 
-Keys (``P`` is the instance prefix)::
+Keys (``P`` is the instance prefix; ``<id>`` the share id, sha256 hex of the token)::
 
-    P:share:{sha256 hex of token}   hash  account, credential_ids (JSON), created_at, expires_at (epoch s),
+    P:share:{<id>}                  hash  account, credential_ids (JSON), created_at, expires_at (epoch s),
                                           withdrawn "0"/"1"                                  (projected)
-    P:acct:{account}:shares         zset  share ids by creation time                          (projected)
-    P:share-hits:{share id}         str   access count (same TTL as the link)                 (not projected)
-    P:pdf-link:{account}:{sha256 hex of credential id}[:lock]  the PDF's remembered verification link
+    P:share-hits:{<id>}             str   access count (same TTL as the link)                 (not projected)
+    P:share-deleted:<id>            str   the link went with its account (gone-link retention)
+    P:acct:<account>:shares         zset  share ids by creation time                          (projected)
+    P:pdf-link:<account>:<sha256 hex of credential id>[:lock]  the PDF's remembered verification link
                                           (services/wallet/api/pdf_link.py; deleted with the account)
+
+The braces around ``<id>`` are literal: a Redis Cluster hash tag, so a link's hash and its counter share one slot
+and the resolve script (which takes both) runs on a cluster (docs/redis-keys.md). Links projected before the
+tags (``P:share:<id>``, ``P:share-hits:<id>``) are still read on a single node when the tagged key is missing, and
+deleted with the tagged ones, until they expire (``expires_at`` plus the gone-link retention: at most the longest
+link lifetime plus the retention after the upgrade), or a rebuild from Kafka writes them tagged. A cluster never
+held the old layout (no service could connect to one before), so it does not look for it.
 """
 
 from __future__ import annotations
@@ -34,8 +42,10 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterPipeline
 
 from microcred.gen.microcred.v1 import events_pb2
+from microcred.lifecycle import RedisClient
 from services.wallet.adapters.store import r, text
 from services.wallet.adapters.wallet_log import WalletLog, record_key
 from services.wallet.domain.errors import NotFound
@@ -71,27 +81,37 @@ def _share(share_id: str, raw: dict[bytes, bytes], hits: bytes | None) -> Share:
 class ShareLinks:
     """Creates, lists, withdraws and resolves share links; :meth:`write` is the projection's side."""
 
-    def __init__(self, redis: Redis, prefix: str, gone_retention_seconds: int, log: WalletLog | None = None) -> None:
+    def __init__(self, redis: RedisClient, prefix: str, gone_retention_seconds: int,
+                 log: WalletLog | None = None) -> None:
         self.redis, self.prefix, self.retention, self._log = redis, prefix, gone_retention_seconds, log
         self._resolve = redis.register_script(_RESOLVE)
+        # Untagged keys of links projected before the hash tags exist only on a single node (module docstring).
+        self._legacy = isinstance(redis, Redis)
 
     def _key(self, share_id: str) -> str:
-        return f"{self.prefix}:share:{share_id}"
+        return f"{self.prefix}:share:{{{share_id}}}"
+
+    def _legacy_keys(self, share_id: str) -> tuple[str, str]:
+        """The link's hash and counter as projected before the hash tags (read and deleted on a single node)."""
+        return f"{self.prefix}:share:{share_id}", f"{self.prefix}:share-hits:{share_id}"
 
     def key(self, share_id: str) -> str:
         """The Redis key of a projected share link (a deleted account's tombstones drop it)."""
         return self._key(share_id)
 
-    def mark_deleted(self, pipe: Pipeline, share_id: str) -> None:
+    def mark_deleted(self, pipe: Pipeline | ClusterPipeline, share_id: str) -> None:
         """Queue a marker that the link was deleted with its account (its id only, for the gone-link retention),
-        so it answers "gone" rather than "unknown" meanwhile; the tombstone's projection writes it."""
+        so it answers "gone" rather than "unknown" meanwhile; the tombstone's projection writes it. The link's
+        pre-hash-tag keys go too, so a link dropped with its account never resolves from them."""
         pipe.set(self._deleted(share_id), "1", ex=max(self.retention, 1))
+        if self._legacy:
+            pipe.delete(*self._legacy_keys(share_id))
 
     def _deleted(self, share_id: str) -> str:
         return f"{self.prefix}:share-deleted:{share_id}"
 
     def _hits(self, share_id: str) -> str:
-        return f"{self.prefix}:share-hits:{share_id}"
+        return f"{self.prefix}:share-hits:{{{share_id}}}"
 
     def _index(self, aid: str) -> str:
         return f"{self.prefix}:acct:{aid}:shares"
@@ -110,7 +130,7 @@ class ShareLinks:
         await self._publish(share, events_pb2.ShareLinkCreated(link=share.to_event()))
         return token, share
 
-    def write(self, pipe: Pipeline, share: Share) -> None:
+    def write(self, pipe: Pipeline | ClusterPipeline, share: Share) -> None:
         """Queue the projection's writes for ``share`` (created or withdrawn): the full link, its TTL, its index."""
         key = self._key(share.share_id)
         pipe.hset(key, mapping={
@@ -142,21 +162,42 @@ class ShareLinks:
             deleted += await r(self.redis.delete(*batch))
         return deleted
 
+    async def _read(self, share_id: str) -> tuple[dict[bytes, bytes], bytes | None]:
+        """A link's hash and counter (the pre-hash-tag keys when only they exist); an empty hash when unknown."""
+        raw: dict[bytes, bytes] = await r(self.redis.hgetall(self._key(share_id)))
+        if raw:
+            return raw, await r(self.redis.get(self._hits(share_id)))
+        if not self._legacy:
+            return raw, None
+        key, hits = self._legacy_keys(share_id)
+        raw = await r(self.redis.hgetall(key))
+        return raw, (await r(self.redis.get(hits)) if raw else None)
+
     async def get(self, aid: str, share_id: str) -> Share:
         """One of ``aid``'s shares (NotFound when unknown or someone else's)."""
-        raw: dict[bytes, bytes] = await r(self.redis.hgetall(self._key(share_id)))
+        raw, hits = await self._read(share_id)
         if not raw or raw.get(b"account", b"").decode() != aid:
             raise NotFound("no such share link")
-        return _share(share_id, raw, await r(self.redis.get(self._hits(share_id))))
+        return _share(share_id, raw, hits)
 
     async def for_account(self, aid: str) -> list[Share]:
         """``aid``'s shares, newest first (links past their retention are left out)."""
         ids = [text(m) or "" for m in await r(self.redis.zrevrange(self._index(aid), 0, -1))]
+        # Not a transaction: on a cluster the links' keys are in many slots, and a listing needs no isolation.
         async with self.redis.pipeline(transaction=False) as pipe:
             for share_id in ids:
                 pipe.hgetall(self._key(share_id))
                 pipe.get(self._hits(share_id))
             replies = await pipe.execute()
+        missing = [i for i in range(len(ids)) if not replies[2 * i]]
+        if self._legacy and missing:  # links projected before the hash tags (module docstring)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for i in missing:
+                    pipe.hgetall(self._legacy_keys(ids[i])[0])
+                    pipe.get(self._legacy_keys(ids[i])[1])
+                legacy = await pipe.execute()
+            for n, i in enumerate(missing):
+                replies[2 * i], replies[2 * i + 1] = legacy[2 * n], legacy[2 * n + 1]
         # Gone links stay in the index (the projection owns it; a replay would add them back anyway).
         return [_share(sid, replies[2 * i], replies[2 * i + 1]) for i, sid in enumerate(ids) if replies[2 * i]]
 
@@ -172,11 +213,15 @@ class ShareLinks:
     async def resolve(self, token: str, now: datetime) -> tuple[Resolution, Share | None]:
         """Check a token and, when it works, count the access; returns the share when it exists."""
         share_id = share_id_of(token)
-        outcome, _count = await self._resolve(keys=[self._key(share_id), self._hits(share_id)],
-                                              args=[repr(now.timestamp())])
+        # the link's hash and counter share the hash tag: one slot, so one script on a cluster too
+        keys = [self._key(share_id), self._hits(share_id)]
+        outcome, _count = await self._resolve(keys=keys, args=[repr(now.timestamp())])
+        if Resolution(int(outcome)) is Resolution.UNKNOWN and self._legacy:  # projected before the hash tags
+            keys = list(self._legacy_keys(share_id))
+            outcome, _count = await self._resolve(keys=keys, args=[repr(now.timestamp())])
         resolution = Resolution(int(outcome))
         if resolution is Resolution.UNKNOWN:
             deleted = await r(self.redis.exists(self._deleted(share_id)))
             return (Resolution.DELETED if deleted else resolution), None
-        raw: dict[bytes, bytes] = await r(self.redis.hgetall(self._key(share_id)))
-        return resolution, (_share(share_id, raw, await r(self.redis.get(self._hits(share_id)))) if raw else None)
+        raw: dict[bytes, bytes] = await r(self.redis.hgetall(keys[0]))
+        return resolution, (_share(share_id, raw, await r(self.redis.get(keys[1]))) if raw else None)
