@@ -1,7 +1,9 @@
 """Each issuer's index of its OpenID4VCI offers in Redis, read by ``IssuerService.ListOffers``.
 
 Keys (``{p}`` the issuer service's Redis prefix, ``B`` = ``{p}:o4i:issuer:{<sha256(issuer id)[:32]>}``: every
-key of one issuer's index carries the same hash tag, so a script touches one slot even on a Redis Cluster):
+key of one issuer's index carries the same hash tag, so a script touches one slot even on a Redis Cluster; there
+``{p}`` is itself a hash tag, which then wins (the first braces), putting the index in the slot of the offers
+whose scripts write its states: :func:`~.oid4vci_grants.oid4vci_prefix`):
 
 * ``B:created`` sorted set: offer id scored by its creation time (epoch seconds): newest first by ZREVRANGE;
 * ``B:entries`` hash: offer id -> ``created \\t expires \\t tx_code required (0/1) \\t Credential Issuer
@@ -21,8 +23,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, cast
 
-from redis.asyncio import Redis
-
+from microcred.lifecycle import RedisClient
 from services.issuer.application.offer_listing import OfferEntry
 from services.issuer.application.offer_records import Offer
 
@@ -54,8 +55,9 @@ def _text(value: bytes | str | None) -> str:
 class RedisOfferIndex:
     """Writes (inside the offer store's transaction), trims and reads the per-issuer index."""
 
-    def __init__(self, redis: Redis, prefix: str, memory_seconds: int) -> None:
-        """``memory_seconds``: how long after its expiry an offer stays listed."""
+    def __init__(self, redis: RedisClient, prefix: str, memory_seconds: int) -> None:
+        """``prefix``: the offer store's (tagged on a cluster); ``memory_seconds``: how long after its expiry an
+        offer stays listed."""
         self._redis, self._p, self._memory = redis, prefix, memory_seconds
         self._trim = redis.register_script(_TRIM)
 

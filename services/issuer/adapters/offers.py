@@ -21,14 +21,16 @@ nothing (except a wrong ``tx_code``, which counts an attempt). Keys (``{p}`` the
   lease: at least once, never lost).
 * ``index`` field of an offer's hash: the key prefix of its issuer's index (:mod:`.offer_index`, read by
   ``ListOffers``); the scripts that redeem, lock or withdraw the offer record its new state there too.
+
+On a Redis Cluster ``{p}`` is written as a hash tag, so all of the above is in one slot and every script and
+``MULTI`` here works as on one node (:func:`~.oid4vci_grants.oid4vci_prefix`; docs/redis-keys.md).
 """
 
 from __future__ import annotations
 
 import time
 
-from redis.asyncio import Redis
-
+from microcred.lifecycle import RedisClient
 from services.issuer.adapters.offer_index import RedisOfferIndex
 from services.issuer.adapters.oid4vci_grants import RedisGrantStore
 from services.issuer.application.offer_listing import OfferEntry
@@ -40,8 +42,9 @@ __all__ = ["EXPIRED_MEMORY", "Offer", "RedisOfferStore"]
 #: "expired" rather than "unknown".
 EXPIRED_MEMORY = 86400
 
-# KEYS[1] code key; ARGV: tx digest given ('' none), max attempts, token key suffix, token ttl, key prefix,
-# DPoP key thumbprint ('' for a Bearer token)
+# KEYS[1] code key (on a cluster also every key below, :meth:`RedisGrantStore._declared`); ARGV: tx digest
+# given ('' none), max attempts, token key suffix, token ttl, key prefix, DPoP key thumbprint ('' for a Bearer
+# token)
 _REDEEM = """
 local offer_id = redis.call('GET', KEYS[1])
 if not offer_id then return {'unknown'} end
@@ -88,8 +91,9 @@ if state ~= ARGV[1] then return {state or 'unknown'} end
 redis.call('HSET', KEYS[1], 'state', ARGV[2])
 return {'ok', redis.call('HGET', KEYS[1], 'offer_id')}
 """
-# KEYS[1] offer key, KEYS[2] expiry set, KEYS[3] expiry:who; ARGV[1] issuer id, ARGV[2] offer id (the code key
-# stays, so a later redemption says 'withdrawn')
+# KEYS[1] offer key, KEYS[2] expiry set, KEYS[3] expiry:who, KEYS[4] the issuer's index states (the offer's own
+# index when it is the issuer's); ARGV[1] issuer id, ARGV[2] offer id (the code key stays, so a later redemption
+# says 'withdrawn')
 _WITHDRAW = """
 local state, issuer, index = unpack(redis.call('HMGET', KEYS[1], 'state', 'issuer_id', 'index'))
 if not state or issuer ~= ARGV[1] then return 'unknown' end
@@ -126,16 +130,15 @@ class RedisOfferStore(RedisGrantStore):
     """The OpenID4VCI state of one issuer service (see the module docstring; the authorization code flow's and
     deferred issuance's in :class:`~.oid4vci_grants.RedisGrantStore`)."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
-        super().__init__(redis, prefix)
-        self._redis, self._p = redis, prefix
+    def __init__(self, redis: RedisClient, prefix: str) -> None:
+        super().__init__(redis, prefix)  # sets self._redis and self._p (the prefix, tagged on a cluster)
         self._redeem = redis.register_script(_REDEEM)
         self._spend = redis.register_script(_SPEND_NONCES)
         self._token_state = redis.register_script(_TOKEN_STATE)
         self._withdraw = redis.register_script(_WITHDRAW)
         self._claim_expired = redis.register_script(_CLAIM_EXPIRED)
-        self._expiry, self._who = f"{prefix}:o4i:expiry", f"{prefix}:o4i:expiry:who"
-        self._index = RedisOfferIndex(redis, prefix, EXPIRED_MEMORY)
+        self._expiry, self._who = f"{self._p}:o4i:expiry", f"{self._p}:o4i:expiry:who"
+        self._index = RedisOfferIndex(redis, self._p, EXPIRED_MEMORY)
 
     def _offer_key(self, offer_id: str) -> str:
         return f"{self._p}:o4i:offer:{offer_id}"
@@ -189,8 +192,13 @@ class RedisOfferStore(RedisGrantStore):
                      token_ttl: int, jkt: str = "") -> tuple[str, str]:
         """Spend a pre-authorized code: ('ok', offer id) and an access token (bound to the DPoP key ``jkt``
         if given), or (why, '') with nothing spent."""
-        result = await self._redeem(keys=[f"{self._p}:o4i:code:{code_digest}"],
-                                    args=[tx_digest, max_attempts, token_digest, token_ttl, self._p, jkt])
+        keys = [f"{self._p}:o4i:code:{code_digest}"]
+        if self._cluster:  # name the offer's keys: the code's offer is read first (a code never changes offer)
+            offer_id = _text(await self._redis.get(keys[0]))
+            if not offer_id:
+                return "unknown", ""
+            keys += await self._declared(offer_id, [token_digest])
+        result = await self._redeem(keys=keys, args=[tx_digest, max_attempts, token_digest, token_ttl, self._p, jkt])
         return _text(result[0]), _text(result[1]) if len(result) > 1 else ""
 
     async def add_nonce(self, nonce_digest: str, ttl_seconds: int) -> None:
@@ -233,8 +241,9 @@ class RedisOfferStore(RedisGrantStore):
 
     async def withdraw(self, issuer_id: str, offer_id: str) -> str:
         """Withdraw an offered offer of ``issuer_id``: 'ok', or its state ('unknown' for others' offers)."""
-        return _text(await self._withdraw(keys=[self._offer_key(offer_id), self._expiry, self._who],
-                                          args=[issuer_id, offer_id]))
+        return _text(await self._withdraw(
+            keys=[self._offer_key(offer_id), self._expiry, self._who, f"{self._index.base(issuer_id)}:states"],
+            args=[issuer_id, offer_id]))
 
     async def claim_expired(self, due: float, lease_until: float, limit: int) -> list[tuple[str, str, str]]:
         """Lease up to ``limit`` offers whose expiry (score) is at most ``due`` and that were never redeemed,

@@ -10,6 +10,15 @@ once across all issuer replicas. Keys (``{p}`` the issuer's Redis prefix; every 
   used so that a replay revokes that token (RFC 6749 §4.1.2);
 * ``{p}:o4i:tx:{sha256(transaction_id)}`` hash: ``state`` (pending, issuing), ``claimed_at``, ``offer_id``,
   ``token``, ``keys`` (the proved public JWKs, JSON), ``not_before``; deleted once its credentials are handed out.
+
+On a Redis Cluster ``{p}`` is the prefix written as a hash tag (``{issuer}:o4i:...``, :func:`oid4vci_prefix`):
+every OpenID4VCI key of the service (offers, codes, tokens, nonces, the expiry set, the issuers' offer indexes)
+is in one slot, so every script and ``MULTI`` stays as atomic as on one node (a code redeemed once, an offer's
+state with its index entry and its expiry entry, a cohort's offers with their entries). The scripts name every
+key they touch in ``KEYS`` there; where a key is only known from what Redis holds (the offer a code names),
+it is read first and the script checks it did not change meanwhile. This state is transient (offers live days,
+awards are dropped once redeemed), so one slot is affordable where issued credentials are not
+(docs/redis-keys.md). A single node keeps the plain prefix: its keys are the ones written before.
 """
 
 from __future__ import annotations
@@ -20,7 +29,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-__all__ = ["CLAIM_LEASE", "USED_CODE_SECONDS", "RedisGrantStore"]
+from microcred.lifecycle import RedisClient
+
+__all__ = ["CLAIM_LEASE", "USED_CODE_SECONDS", "RedisGrantStore", "oid4vci_prefix"]
 
 #: Seconds a deferred transaction stays claimed by the request issuing it; after that (the replica died while
 #: issuing) another request may issue it, under the same idempotency keys.
@@ -29,11 +40,14 @@ CLAIM_LEASE = 120
 #: How long a used code is remembered, so that its replay is told apart and revokes the token it gave.
 USED_CODE_SECONDS = 600
 
-# KEYS[1] code key; ARGV: prefix, token digest, token ttl, DPoP jkt, used-code ttl. The code is spent and the
-# offer redeemed together; a replayed code revokes the token it gave (RFC 6749 §4.1.2).
+# KEYS[1] code key (on a cluster also every key below, :meth:`RedisGrantStore._declared`); ARGV: prefix, token
+# digest, token ttl, DPoP jkt, used-code ttl, and on a cluster the code's token as read before (a change since:
+# 'retry'). The code is spent and the offer redeemed together; a replayed code revokes the token it gave (RFC
+# 6749 §4.1.2).
 _EXCHANGE = """
 local state, offer_id, given = unpack(redis.call('HMGET', KEYS[1], 'state', 'offer_id', 'token'))
 if not state then return {'unknown'} end
+if #KEYS > 1 and (given or '') ~= ARGV[6] then return {'retry'} end
 if state ~= 'issued' then
   if given and given ~= '' then redis.call('DEL', ARGV[1] .. ':o4i:token:' .. given) end
   return {'code_used'}
@@ -54,7 +68,8 @@ redis.call('HSET', token_key, 'offer_id', offer_id, 'state', 'ready', 'jkt', ARG
 redis.call('EXPIRE', token_key, tonumber(ARGV[3]))
 return {'ok', offer_id}
 """
-# KEYS[1] token key, KEYS[2] transaction key; ARGV: transaction ttl, offer id, keys JSON, not_before, prefix.
+# KEYS[1] token key, KEYS[2] transaction key, KEYS[3] offer key; ARGV: transaction ttl, offer id, keys JSON,
+# not_before, prefix.
 # The token (state issuing) becomes 'deferred' and lives as long as the transaction, and so does the offer's
 # sealed award; nothing happens unless the token is still 'issuing'.
 _DEFER = """
@@ -93,15 +108,34 @@ def _text(value: bytes | str | None) -> str:
     return value.decode() if isinstance(value, bytes) else (value or "")
 
 
+def oid4vci_prefix(redis: RedisClient, prefix: str) -> str:
+    """The key prefix of the OpenID4VCI state: ``prefix`` on a single node, ``{prefix}`` (one hash tag) on a
+    Redis Cluster (module docstring); a prefix that already holds a hash tag is kept as it is."""
+    return prefix if isinstance(redis, Redis) or "{" in prefix else f"{{{prefix}}}"
+
+
 class RedisGrantStore:
     """Pushed requests, authorization codes and deferred transactions (see the module docstring)."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
-        self._redis, self._p = redis, prefix
+    def __init__(self, redis: RedisClient, prefix: str) -> None:
+        """``prefix``: the issuer service's Redis prefix (tagged here on a cluster, :func:`oid4vci_prefix`)."""
+        self._redis, self._p = redis, oid4vci_prefix(redis, prefix)
+        self._cluster = not isinstance(redis, Redis)  # scripts then name the keys they find through Redis
         self._exchange = redis.register_script(_EXCHANGE)
         self._defer = redis.register_script(_DEFER)
         self._claim = redis.register_script(_CLAIM)
         self._finish = redis.register_script(_FINISH)
+
+    async def _declared(self, offer_id: str, token_digests: list[str]) -> list[str]:
+        """The keys a script ending the offer ``offer_id`` touches besides its first (its hash, the expiry set,
+        its index's states when it has one, the tokens), for ``KEYS`` on a cluster. The offer's ``index`` field
+        is written with the offer and never changed, so reading it first is safe."""
+        offer_key = f"{self._p}:o4i:offer:{offer_id}"
+        keys = [offer_key, f"{self._p}:o4i:expiry", f"{self._p}:o4i:expiry:who"]
+        index = _text(await self._redis.hget(offer_key, "index"))
+        if index:
+            keys.append(f"{index}:states")
+        return keys + [f"{self._p}:o4i:token:{d}" for d in token_digests if d]
 
     async def state_offer(self, state_digest: str) -> str:
         """The offer id an ``issuer_state`` names ('' for none or expired)."""
@@ -139,15 +173,27 @@ class RedisGrantStore:
                             jkt: str = "") -> tuple[str, str]:
         """Spend a code and redeem its offer: ('ok', offer id) with the token kept, or (why, '') changing nothing
         ('unknown', 'code_used' (whose token is then revoked), 'expired', or the offer's state)."""
-        result = await self._exchange(keys=[f"{self._p}:o4i:authz:{code_digest}"],
-                                      args=[self._p, token_digest, token_ttl, jkt, USED_CODE_SECONDS])
-        return _text(result[0]), _text(result[1]) if len(result) > 1 else ""
+        key = f"{self._p}:o4i:authz:{code_digest}"
+        args: list[str | int] = [self._p, token_digest, token_ttl, jkt, USED_CODE_SECONDS]
+        for _ in range(5):
+            keys = [key]
+            if self._cluster:  # name the offer and the tokens, read first (a concurrent use: 'retry', read again)
+                offer_id, given = (_text(v) for v in await self._redis.hmget(key, ["offer_id", "token"]))
+                if not offer_id:
+                    return "unknown", ""
+                keys += await self._declared(offer_id, [token_digest, given])
+                args = [*args[:5], given]
+            result = await self._exchange(keys=keys, args=args)
+            if _text(result[0]) != "retry":
+                return _text(result[0]), _text(result[1]) if len(result) > 1 else ""
+        raise RuntimeError("authorization code changed under every attempt")  # a code changes once: unreachable
 
     async def defer(self, token_digest: str, tx_digest: str, offer_id: str, keys: list[dict[str, Any]],
                     not_before: float, ttl_seconds: int) -> bool:
         """Turn an ``issuing`` token into a deferred transaction (False: the token is no longer issuing)."""
         return bool(await self._defer(
-            keys=[f"{self._p}:o4i:token:{token_digest}", f"{self._p}:o4i:tx:{tx_digest}"],
+            keys=[f"{self._p}:o4i:token:{token_digest}", f"{self._p}:o4i:tx:{tx_digest}",
+                  f"{self._p}:o4i:offer:{offer_id}"],
             args=[ttl_seconds, offer_id, json.dumps(keys), repr(float(not_before)), self._p]))
 
     async def claim_transaction(self, tx_digest: str, token_digest: str

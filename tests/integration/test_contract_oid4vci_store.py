@@ -1,0 +1,128 @@
+"""The issuer's OpenID4VCI state in Redis (services/issuer/adapters/offers.py, oid4vci_grants.py, offer_index.py)
+on a single node and a 3-master Redis Cluster (``redis_clients``): a cohort's offers with their index entries, a
+pre-authorized code redeemed once by two replicas racing (and locked after wrong tx_codes), an authorization code
+exchanged once (its replay revoking the token it gave), withdrawal, expiry claims, deferred transactions, nonces,
+DPoP jtis, notifications and the issuer's listing, each state change with its index entry. On a cluster every key
+is under the prefix's hash tag (one slot): checked on the keys written."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from dataclasses import replace
+
+import pytest
+from redis.crc import key_slot
+
+from services.issuer.adapters.offers import RedisOfferStore
+from services.issuer.application.offer_records import Offer
+from tests.harness.redis_cluster import RedisClients
+
+pytestmark = pytest.mark.integration
+
+ISSUER, OTHER = "did:web:issuer.example:{odd}", "did:web:other.example"
+
+
+def d(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def offer(offer_id: str, issuer: str = ISSUER) -> Offer:
+    return Offer(offer_id, "offered", issuer, "agency-1", '{"credential_issuer": "https://i.example"}',
+                 b"sealed-award", 0.0, f"ref-{offer_id}", "https://i.example")
+
+
+async def test_offers_codes_and_index_on_both_topologies(redis_clients: RedisClients, unique: str) -> None:
+    prefix = f"iss-{unique}"
+    one = RedisOfferStore(await redis_clients.new(), prefix)
+    two = RedisOfferStore(await redis_clients.new(), prefix)  # another replica
+    now = time.time()
+    offers = [(offer("o-pre"), d("code-pre"), "", ""), (offer("o-tx"), d("code-tx"), d("1234"), ""),
+              (offer("o-auth"), d("code-auth"), "", d("state-auth")), (offer("o-wd"), d("code-wd"), "", ""),
+              (offer("o-late"), d("code-late"), "", ""), (offer("o-theirs", OTHER), d("code-theirs"), "", "")]
+    await one.add_offers(offers, 600, now + 600)
+    assert (await two.offer("o-pre")) == replace(offer("o-pre"), reference="", credential_issuer="")  # index's
+    assert await two.offer("nope") is None
+
+    # a pre-authorized code: redeemed once, whichever of two replicas racing gets it
+    outcomes = await asyncio.gather(*(store.redeem(d("code-pre"), "", 5, d(f"tok-{i}"), 300, "jkt")
+                                      for i, store in enumerate([one, two] * 4)))
+    assert sorted(why for why, _ in outcomes) == ["ok"] + ["redeemed"] * 7
+    winner = next(i for i, (why, _) in enumerate(outcomes) if why == "ok")
+    assert await two.token_offer(d(f"tok-{winner}")) == ("o-pre", "ready", "jkt")
+    assert await one.token_offer(d("tok-x")) is None and await one.offer_state("o-pre") == "redeemed"
+    assert await one.redeem(d("no-such-code"), "", 5, d("t"), 300) == ("unknown", "")
+
+    # tx_code: missing, wrong (counted), locked at the limit; the right one is then refused too
+    assert (await one.redeem(d("code-tx"), "", 3, d("t1"), 300))[0] == "tx_missing"
+    assert (await one.redeem(d("code-tx"), d("0000"), 3, d("t1"), 300))[0] == "tx_wrong"
+    assert (await two.redeem(d("code-tx"), d("0000"), 3, d("t1"), 300))[0] == "tx_wrong"
+    assert await one.redeem(d("code-tx"), d("0000"), 3, d("t1"), 300) == ("locked", "o-tx")
+    assert (await two.redeem(d("code-tx"), d("1234"), 3, d("t1"), 300))[0] == "locked"
+
+    # withdrawal: only the issuer's own offer, only while offered
+    assert await one.withdraw(OTHER, "o-wd") == "unknown"
+    assert await two.withdraw(ISSUER, "o-wd") == "ok"
+    assert await one.withdraw(ISSUER, "o-wd") == "withdrawn"
+    assert (await one.redeem(d("code-wd"), "", 5, d("t2"), 300))[0] == "withdrawn"
+
+    # the authorization code flow: issuer_state -> offer, PAR once, code exchanged once, a replay revokes
+    assert await one.state_offer(d("state-auth")) == "o-auth"
+    await one.push_request(d("uri"), '{"client_id": "w"}', 60)
+    assert await two.take_request(d("uri")) == '{"client_id": "w"}' and await one.take_request(d("uri")) == ""
+    await one.add_code(d("authz"), "o-auth", {"client_id": "w"}, 60)
+    assert await two.code(d("authz")) == {"client_id": "w"}
+    exchanged = await asyncio.gather(one.exchange_code(d("authz"), d("tok-a"), 300, "k"),
+                                     two.exchange_code(d("authz"), d("tok-b"), 300, "k"))
+    assert sorted(why for why, _ in exchanged) == ["code_used", "ok"]
+    given = "tok-a" if exchanged[0][0] == "ok" else "tok-b"
+    assert await one.token_offer(d(given)) is None  # revoked by the replay (RFC 6749 §4.1.2)
+    assert await one.offer_state("o-auth") == "redeemed"
+    assert await one.exchange_code(d("nope"), d("t"), 300) == ("unknown", "")
+
+    # tokens, deferred transactions, nonces, DPoP jtis, notifications
+    token = d(f"tok-{winner}")
+    assert await one.move_token(token, "ready", "issuing") == ("ok", "o-pre")
+    assert await two.move_token(token, "ready", "issuing") == ("issuing", "")
+    assert await one.defer(token, d("tx"), "o-pre", [{"kty": "EC"}], 0.0, 900)
+    assert (await two.claim_transaction(d("tx"), token))[:3] == ("ok", "o-pre", [{"kty": "EC"}])
+    assert (await one.claim_transaction(d("tx"), token))[0] == "issuing"
+    await two.release_transaction(d("tx"))
+    assert (await one.claim_transaction(d("tx"), d("other-token")))[0] == "unknown"
+    assert (await one.claim_transaction(d("tx"), token))[0] == "ok"
+    await one.finish_transaction(d("tx"), token)
+    assert await one.token_offer(token) == ("o-pre", "spent", "jkt")
+    await one.add_nonce(d("n1"), 60)
+    await one.add_nonce(d("n2"), 60)
+    assert not await two.spend_nonces([d("n1"), d("n3")])  # all or none
+    assert await two.spend_nonces([d("n1"), d("n2")]) and not await one.spend_nonces([d("n1")])
+    assert await one.first_use(d("jti"), 60) and not await two.first_use(d("jti"), 60)
+    await one.add_notifications(token, ["nid-1"])
+    assert await two.notification_known(token, "nid-1") and not await two.notification_known(token, "nid-2")
+    await one.forget_award("o-pre")
+    assert (await one.offer("o-pre")) == replace(offer("o-pre"), state="redeemed", award=b"", reference="",
+                                                 credential_issuer="")
+
+    # expiry: only offers never ended are claimed (leased to one replica), then forgotten
+    claimed = await one.claim_expired(now + 601, now + 700, 100)
+    assert sorted(claimed) == [("o-late", ISSUER, "agency-1"), ("o-theirs", OTHER, "agency-1")]
+    assert await two.claim_expired(now + 601, now + 700, 100) == []  # leased
+    await one.forget_expired(["o-late", "o-theirs"])
+    assert await two.claim_expired(now + 10_000, now + 10_100, 100) == []
+
+    # the issuer's listing: each offer with the state its script left, newest first; the other issuer's apart
+    listed = {e.offer_id: e.state for e in await two.offer_window(ISSUER, float("inf"), 0, 10, float("-inf"))}
+    assert listed == {"o-pre": "redeemed", "o-tx": "locked", "o-auth": "redeemed", "o-wd": "withdrawn",
+                      "o-late": "offered"}
+    assert [e.offer_id for e in await one.offer_window(OTHER, float("inf"), 0, 10, float("-inf"))] == ["o-theirs"]
+    assert await one.trim_offers(ISSUER, now + 600 + 86400 + 1) == 5
+    assert await one.offer_window(ISSUER, float("inf"), 0, 10, float("-inf")) == []
+
+    # layout: on a cluster every key of this state is in one slot (the prefix is the hash tag)
+    keys = [k async for k in one._redis.scan_iter(match=f"*{prefix}*")]
+    assert len(keys) > 10
+    if redis_clients.topology == "cluster":
+        assert {key_slot(k) for k in keys} == {key_slot(f"{{{prefix}}}".encode())}
+    else:
+        assert all(k.startswith(f"{prefix}:o4i:".encode()) for k in keys)  # a single node's keys as before
