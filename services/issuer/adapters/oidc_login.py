@@ -14,7 +14,6 @@ sign-in"). What it gives that endpoint:
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -27,9 +26,11 @@ from urllib.parse import urlencode
 import jwt
 from redis.asyncio import Redis
 
+from microcred.crypto.jwks import TOKEN_ALGORITHMS, select_jwks_key
+from microcred.oid4vci.pkce import s256_challenge
+
 # Asymmetric only: a JWKS's public key can then never be taken as an HMAC secret.
-ID_TOKEN_ALGORITHMS: tuple[str, ...] = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
-                                        "EdDSA")
+ID_TOKEN_ALGORITHMS: tuple[str, ...] = TOKEN_ALGORITHMS
 LEEWAY_SECONDS = 30
 
 
@@ -53,8 +54,7 @@ class LoginAttempt:
     @property
     def code_challenge(self) -> str:
         """The PKCE S256 challenge of :attr:`code_verifier` (RFC 7636 §4.2)."""
-        digest = hashlib.sha256(self.code_verifier.encode("ascii")).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+        return s256_challenge(self.code_verifier)
 
 
 def new_login(request_uri_digest: str) -> LoginAttempt:
@@ -103,22 +103,6 @@ class LoginStates:
         return attempt if hmac.compare_digest(attempt.state, state) else None
 
 
-def _select_key(jwks: Mapping[str, Any], kid: str | None, alg: str) -> jwt.PyJWK | None:
-    candidates = [k for k in jwks.get("keys", []) if isinstance(k, dict) and k.get("use", "sig") == "sig"]
-    if kid is not None:
-        candidates = [k for k in candidates if k.get("kid") == kid]
-    elif len(candidates) != 1:
-        return None
-    for candidate in candidates:
-        try:
-            key = jwt.PyJWK(candidate, algorithm=candidate.get("alg", alg))
-        except jwt.PyJWKError:
-            continue
-        if key.algorithm_name == alg:
-            return key
-    return None
-
-
 def verify_id_token(token: str, jwks: Mapping[str, Any], issuer: str, client_id: str, nonce: str) -> dict[str, Any]:
     """The claims of a valid ID token (OpenID Connect Core §3.1.3.7); :class:`LoginRejected` otherwise."""
     if len(token) > 16_384:
@@ -130,7 +114,7 @@ def verify_id_token(token: str, jwks: Mapping[str, Any], issuer: str, client_id:
     alg = header.get("alg")
     if alg not in ID_TOKEN_ALGORITHMS:
         raise LoginRejected("access_denied", "the ID token's alg is not an accepted asymmetric algorithm")
-    key = _select_key(jwks, header.get("kid"), str(alg))
+    key = select_jwks_key(jwks, header.get("kid"), str(alg))
     if key is None:
         raise LoginRejected("access_denied", "no key of the provider's JWKS matches the ID token")
     try:

@@ -28,11 +28,12 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
+from microcred.crypto.jwks import TOKEN_ALGORITHMS, select_jwks_key
 from services.wallet.config import Settings
 from services.wallet.domain.accounts import LearnerClaims
 from services.wallet.domain.errors import NotAuthenticated, ProviderUnavailable
 
-ALGORITHMS: tuple[str, ...] = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA")
+ALGORITHMS: tuple[str, ...] = TOKEN_ALGORITHMS
 DEV_ISSUER = "urn:microcred:dev-oidc"
 DEV_AUDIENCE = "microcred-wallet"
 
@@ -102,22 +103,6 @@ def public_jwks(jwks: Mapping[str, Any]) -> dict[str, Any]:
     return {"keys": [{k: v for k, v in key.items() if k not in private} for key in jwks.get("keys", [])]}
 
 
-def _select_key(jwks: Mapping[str, Any], kid: str | None, alg: str) -> jwt.PyJWK | None:
-    candidates = [k for k in jwks.get("keys", []) if isinstance(k, dict) and k.get("use", "sig") == "sig"]
-    if kid is not None:
-        candidates = [k for k in candidates if k.get("kid") == kid]
-    elif len(candidates) != 1:
-        return None
-    for candidate in candidates:
-        try:
-            key = jwt.PyJWK(candidate, algorithm=candidate.get("alg", alg))
-        except jwt.PyJWKError:
-            continue
-        if key.algorithm_name == alg:
-            return key
-    return None
-
-
 def _scopes(claims: Mapping[str, Any]) -> frozenset[str]:
     scope, scp = claims.get("scope"), claims.get("scp")
     if isinstance(scope, str):
@@ -142,9 +127,9 @@ class TokenVerifier:
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in self.algorithms:
             raise NotAuthenticated(f"token algorithm {alg!r} is not accepted")
-        key = _select_key(await self.source.keys(), kid, alg)
+        key = select_jwks_key(await self.source.keys(), kid, alg)
         if key is None:
-            key = _select_key(await self.source.keys(refresh=True), kid, alg)
+            key = select_jwks_key(await self.source.keys(refresh=True), kid, alg)
         if key is None:
             raise NotAuthenticated("token signed by an unknown key")
         try:
