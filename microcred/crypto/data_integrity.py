@@ -38,10 +38,9 @@ from enum import StrEnum
 from functools import cache, lru_cache
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from microcred.crypto import jcs
+from microcred.crypto import ed25519, jcs
 from microcred.crypto.multikey import MultikeyError, decode_base58btc, encode_base58btc
 from microcred.jsonld.loader import (
     CanonicalizationError,
@@ -393,10 +392,8 @@ def _verify_one(
         if public_key is None:
             raise _ProofFailure(None, VerificationCode.KEY_NOT_FOUND, f"no key for {proof['verificationMethod']}")
         suite, hash_data = _hash_for(proof, unsecured, nquads)
-        try:
-            public_key.verify(signature, hash_data)
-        except InvalidSignature as exc:
-            raise _ProofFailure(False, VerificationCode.INVALID_SIGNATURE, f"{suite} signature is invalid") from exc
+        if not ed25519.signature_is_valid(public_key, signature, hash_data):
+            raise _ProofFailure(False, VerificationCode.INVALID_SIGNATURE, f"{suite} signature is invalid")
     except _ProofFailure as failure:
         verified, code, message = failure.verified, failure.code, str(failure)
         return VerificationOutcome(verified, code, message, vm_str, created_str, suite_str)

@@ -617,3 +617,35 @@ def test_resolvers_compose() -> None:
     resolver: Callable[[str], Ed25519PublicKey | None] = chain_resolvers(first, did_key.resolve_key)
     assert resolver(ISSUER_VM) is not None and calls == [ISSUER_VM]
     assert decode_base58btc(SIGNED_MC["proof"]["proofValue"])  # well-formed multibase
+
+
+# ------------------------------------------------------------------------------ strict Ed25519 checks
+
+# The encoding of the identity point: a public key of small order (order 1).
+_SMALL_ORDER_KEY = bytes([1]) + bytes(31)
+
+
+@pytest.mark.parametrize("sign", [sign_eddsa_rdfc_2022, sign_eddsa_jcs_2022])
+def test_a_small_order_key_signs_nothing(sign: Callable[..., dict[str, Any]]) -> None:
+    # With A and R the identity and S = 0, [S]B = R + [k]A holds for every message: a "signature" of anything,
+    # made without a private key, which OpenSSL's Ed25519 check accepts. libsodium's strict check refuses it.
+    small = Ed25519PublicKey.from_public_bytes(_SMALL_ORDER_KEY)
+    forged = copy.deepcopy(sign(_json(EDDSA / "unsigned.json"), W3C_SECRET, W3C_VM, created="2023-02-24T23:36:38Z"))
+    forged["proof"]["proofValue"] = encode_base58btc(_SMALL_ORDER_KEY + bytes(32))
+    forged["credentialSubject"] = {"id": "did:example:anyone", "claim": "anything at all"}
+    small.verify(_SMALL_ORDER_KEY + bytes(32), b"any message")  # what OpenSSL says (no exception: "valid")
+
+    outcome = verify_data_integrity(forged, lambda _vm: small)
+
+    assert (outcome.verified, outcome.code) == (False, C.INVALID_SIGNATURE)
+
+
+def test_the_strict_check_accepts_what_rfc_8032_signers_make() -> None:
+    from microcred.crypto.ed25519 import signature_is_valid
+
+    key = Ed25519PrivateKey.generate()
+    signature = key.sign(b"message")
+    assert signature_is_valid(key.public_key(), signature, b"message")
+    assert not signature_is_valid(key.public_key(), signature, b"messagf")
+    assert not signature_is_valid(key.public_key(), signature[:63], b"message")
+    assert not signature_is_valid(Ed25519PrivateKey.generate().public_key(), signature, b"message")
