@@ -29,6 +29,7 @@ import gc
 import importlib
 import inspect
 import io
+import os
 import pstats
 import statistics
 import time
@@ -321,7 +322,12 @@ async def _main(count: int, rounds: int, profile: bool, asgi: bool) -> None:
         await _round(next(chunks), ports)
         profiler.disable()
         stream = io.StringIO()
-        pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(40)
+        stats = pstats.Stats(profiler, stream=stream).sort_stats(os.environ.get("PROFILE_SORT", "tottime"))
+        stats.print_stats(int(os.environ.get("PROFILE_TOP", "40")))
+        if os.environ.get("PROFILE_CALLERS"):  # e.g. PROFILE_CALLERS=__instancecheck__: who calls it, how often
+            stats.print_callers(os.environ["PROFILE_CALLERS"])
+        if os.environ.get("PROFILE_DUMP"):  # for snakeviz or pstats later
+            profiler.dump_stats(os.environ["PROFILE_DUMP"])
         print(stream.getvalue())
 
 

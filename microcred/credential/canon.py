@@ -112,10 +112,12 @@ def shape_of(document: Mapping[str, Any]) -> Shape:
 def _fill_and_canonize(template: Template, values: list[str]) -> str | None:
     """RDFC-1.0 N-Quads of ``template`` filled with ``values``; None when a blank node's first-degree hash is
     not unique (N-degree hashing is pyld's job)."""
-    quads = template.fill(values)
-    if template.may_collide and len(set(quads)) != len(quads):
-        return rdfc_unique(list(dict.fromkeys(quads)))
-    return rdfc_planned(template, quads, values)
+    template.fill(values)
+    if template.may_collide:
+        quads = template.dataset()
+        if len(set(quads)) != len(quads):
+            return rdfc_unique(list(dict.fromkeys(quads)))
+    return rdfc_planned(template, values)
 
 
 _SLOT_VALUE = re.compile(re.escape(SENTINEL) + r"(\d+)")

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 
 from pyld.nquads import escape, parse_nquads
@@ -75,7 +76,18 @@ def with_sentinels(node: Any, counter: list[int]) -> Any:
 
 @dataclass
 class Template:
-    """The canonical quads of one document shape, with slots for its string values."""
+    """The canonical quads of one document shape, with slots for its string values.
+
+    A template remembers its last fill, and the next fill redoes only what its
+    changed values reach. A cohort's documents differ in a handful of values out of a hundred or more, so:
+
+    * only the changed slots' terms are written again (the changed slots are found in C, ``map``/``compress``);
+    * a blank node's first-degree hash is a function of the template and of its ``plan_slots``: it is kept
+      while none of those change, else memoised on their values;
+    * the dataset (the filled quads) is made only when a hash has to be computed or duplicates looked for.
+
+    A template is not safe for concurrent use: callers fill and canonicalise one document at a time.
+    """
 
     quads: list[TQuad]
     suffixes: list[str | None]  # per slot: None for an IRI slot, else the literal's suffix (^^<dt>, @lang, "")
@@ -84,55 +96,83 @@ class Template:
     plan_slots: list[tuple[int, ...]]  # per blank node: the slots its first-degree hash depends on
     may_collide: bool  # can two quads become equal once filled (then the dataset must be deduplicated)?
     checked: bool = False
-    terms: list[tuple[str, str] | None] = field(default_factory=list)  # per slot: (last value, its term)
     memos: list[dict[tuple[str, ...], str] | None] = field(default_factory=list)
     constants: list[str] = field(default_factory=list)
-    _filled: list[str] = field(default_factory=list)
     hits: list[int] = field(default_factory=list)
     misses: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.terms = [None] * len(self.suffixes)
         self.memos = [{} for _ in self.plan]
         self.hits = [0] * len(self.plan)
         self.misses = [0] * len(self.plan)
+        nodes: list[list[int]] = [[] for _ in self.suffixes]
+        for b, slots in enumerate(self.plan_slots):
+            for slot in slots:
+                nodes[slot].append(b)
+        self._nodes_of_slot = [tuple(n) for n in nodes]  # per slot: the blank nodes whose hash it feeds
         # Quads as indexes into (slot terms + constants), so filling and serialising run in C.
         self.constants = sorted({t for q in self.quads for t in q if isinstance(t, str)})
+        self._blank_constants = [(i, c) for i, c in enumerate(self.constants) if c.startswith("_:")]
         at = {c: len(self.suffixes) + i for i, c in enumerate(self.constants)}
         self._pick = operator.itemgetter(*[t if isinstance(t, int) else at[t] for q in self.quads for t in q])
-        self._lines = "%s %s %s .\n" * len(self.quads)
+        self._format = "%s %s %s .\n" * len(self.quads)
+        # The last fill: its values and their terms, its dataset (made when asked), per blank node its hash
+        # under it (None: not known yet).
+        self._values: list[str] | None = None
+        self._filled: list[str] = []
+        self._dataset: list[tuple[str, str, str]] | None = None
+        self._hashes: list[str | None] = [None] * len(self.plan)
 
-    def fill(self, values: list[str]) -> list[tuple[str, str, str]]:
-        """The dataset of a document with these values (quads in template order)."""
-        cached = self.terms
-        terms: list[str] = []
-        for i, value in enumerate(values):
-            hit = cached[i]
-            if hit is not None and hit[0] == value:  # same value as last time (a cohort shares most): same term
-                terms.append(hit[1])
-                continue
-            suffix = self.suffixes[i]
-            if suffix is None:
-                term = f"<{value}>"
-            else:
-                term = f'"{escape(value) if _NEEDS_ESCAPE.search(value) else value}"{suffix}'
-            cached[i] = (value, term)
-            terms.append(term)
-        self._filled = terms
-        flat = iter(self._pick(terms + self.constants))
-        return list(zip(flat, flat, flat, strict=True))
+    def _term(self, slot: int, value: str) -> str:
+        suffix = self.suffixes[slot]
+        if suffix is None:
+            return f"<{value}>"
+        return f'"{escape(value) if _NEEDS_ESCAPE.search(value) else value}"{suffix}'
+
+    def fill(self, values: list[str]) -> None:
+        """Take these values as the document's (its dataset is :meth:`dataset`)."""
+        last = self._values
+        if last is None or len(last) != len(values):
+            self._filled = [self._term(i, value) for i, value in enumerate(values)]
+            self._hashes = [None] * len(self.plan)
+        else:
+            terms, hashes, nodes_of_slot = self._filled, self._hashes, self._nodes_of_slot
+            for i in compress(range(len(values)), map(operator.ne, values, last)):
+                terms[i] = self._term(i, values[i])
+                for b in nodes_of_slot[i]:
+                    hashes[b] = None
+        self._values = list(values)
+        self._dataset = None
+
+    def dataset(self) -> list[tuple[str, str, str]]:
+        """The quads of the last fill, in template order (blank nodes under their template labels)."""
+        if self._dataset is None:
+            flat = iter(self._pick(self._filled + self.constants))
+            self._dataset = list(zip(flat, flat, flat, strict=True))
+        return self._dataset
 
     def serialize(self, label: dict[str, str]) -> str:
-        """The sorted canonical N-Quads of the last :meth:`fill`, blank nodes relabelled."""
-        text = self._lines % self._pick(self._filled + [label.get(c, c) for c in self.constants])
+        """The sorted canonical N-Quads of the last :meth:`fill`, blank nodes relabelled by ``label``.
+
+        Every line is written and sorted again: keeping the last sorted lines and redoing only the changed ones
+        does not pay, as the blank nodes whose hashes depend on a changed value (those next to the credential's
+        own id, for one) take new places in the hash order, which relabels most of the others."""
+        constants = self.constants.copy()
+        for i, node in self._blank_constants:
+            constants[i] = label.get(node, node)
+        text = self._format % self._pick(self._filled + constants)
         # Sorted without their line ends: the same order, as no N-Quads line is a proper prefix of another (each
         # ends with " ." after a whole term), and no copy of every line with its "\n" (a third of the time).
         lines = text[:-1].split("\n")  # not splitlines(): U+2028 is no line break
         lines.sort()
         return "\n".join(lines) + "\n"
 
-    def first_degree_hash(self, b: int, quads: list[tuple[str, str, str]], values: list[str]) -> str:
-        """Hash First Degree Quads of blank node ``b`` (memoised on the values it depends on)."""
+    def first_degree_hash(self, b: int, values: list[str]) -> str:
+        """Hash First Degree Quads of blank node ``b`` under the last fill (whose values are ``values``): kept
+        from an earlier fill when none of its slots changed since, else memoised on the values it depends on."""
+        known = self._hashes[b]
+        if known is not None:
+            return known
         memo = self.memos[b]
         key: tuple[str, ...] = ()
         if memo is not None:
@@ -140,7 +180,9 @@ class Template:
             hit = memo.get(key)
             if hit is not None:
                 self.hits[b] += 1
+                self._hashes[b] = hit
                 return hit
+        quads = self.dataset()
         digest = _hash_lines([f"{s or quads[i][0]} {quads[i][1]} {o or quads[i][2]} .\n"
                               for i, s, o in self.plan[b][1]])
         if memo is not None:
@@ -149,6 +191,7 @@ class Template:
                 self.memos[b] = None
             elif len(memo) < _MEMO_LIMIT:
                 memo[key] = digest
+        self._hashes[b] = digest
         return digest
 
 
@@ -284,8 +327,9 @@ def rdfc_unique(quads: list[tuple[str, str, str]]) -> str | None:
     return None if label is None else _serialize(quads, label)
 
 
-def rdfc_planned(template: Template, quads: list[tuple[str, str, str]], values: list[str]) -> str | None:
-    """:func:`rdfc_unique` using the template's blank-node plan and hash memo (quads must be distinct)."""
-    hashed = [(template.first_degree_hash(b, quads, values), node) for b, (node, _) in enumerate(template.plan)]
+def rdfc_planned(template: Template, values: list[str]) -> str | None:
+    """:func:`rdfc_unique` of the template's last fill (``values``; its quads must be distinct), using the
+    template's blank-node plan, hashes and memo."""
+    hashed = [(template.first_degree_hash(b, values), node) for b, (node, _) in enumerate(template.plan)]
     label = _label(hashed)
     return None if label is None else template.serialize(label)
