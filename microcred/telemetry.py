@@ -12,16 +12,46 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Sampler, SamplingResult
+from opentelemetry.trace import Link, Span, SpanKind, TraceState
+from opentelemetry.util.types import Attributes
 
 _configured: TracerProvider | None = None
+
+
+class RecordWhenSeen(Sampler):
+    """The configured sampler's decision (``OTEL_TRACES_SAMPLER``, by default parent-based always-on) when a
+    span will be seen: a span processor is installed (an exporter, or a test's), or the incoming trace is
+    sampled upstream (dropping it here would unsample it for every service after this one). Otherwise the span
+    is not recorded: its context (trace and span ids) still propagates, but no attributes, events or timings
+    are collected for nobody. Why: a recorded SDK span costs ≈ 18 µs to build and end, a dropped one ≈ 5 µs,
+    and the gateway opens one per verification (docs/performance.md, "Spans nobody exports")."""
+
+    def __init__(self, inner: Sampler) -> None:
+        self.inner = inner
+        self.exporting = False
+        """Set once a span processor is installed."""
+
+    def should_sample(self, parent_context: Context | None, trace_id: int, name: str, kind: SpanKind | None = None,
+                      attributes: Attributes = None, links: Sequence[Link] | None = None,
+                      trace_state: TraceState | None = None) -> SamplingResult:
+        """Decide for one new span (see the class docstring)."""
+        upstream = trace.get_current_span(parent_context).get_span_context()
+        if self.exporting or (upstream.is_valid and upstream.trace_flags.sampled):
+            return self.inner.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+        return ALWAYS_OFF.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        """The sampler's name, for diagnostics."""
+        return f"RecordWhenSeen{{{self.inner.get_description()}}}"
 
 
 def configure_telemetry(service_name: str, exporter: SpanExporter | None = None) -> TracerProvider:
@@ -33,19 +63,26 @@ def configure_telemetry(service_name: str, exporter: SpanExporter | None = None)
     global _configured
     if _configured is not None:
         if exporter is not None:
-            _configured.add_span_processor(SimpleSpanProcessor(exporter))
+            _add_processor(_configured, SimpleSpanProcessor(exporter))
         return _configured
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", f"microcred-{service_name}")})
     provider = TracerProvider(resource=resource)
+    provider.sampler = RecordWhenSeen(provider.sampler)  # before any tracer is made (tracers copy the sampler)
     if exporter is not None:
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        _add_processor(provider, SimpleSpanProcessor(exporter))
     elif os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        _add_processor(provider, BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     _configured = provider
     return provider
+
+
+def _add_processor(provider: TracerProvider, processor: SpanProcessor) -> None:
+    provider.add_span_processor(processor)
+    if isinstance(provider.sampler, RecordWhenSeen):
+        provider.sampler.exporting = True
 
 
 @functools.cache
