@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any
 
 from microcred.credential.rdfc_template import (
@@ -157,16 +159,22 @@ class ExpandedTemplate:
             raise UnsafeShape("sentinel outside a value of the expansion")
         self._paths = paths
         self._tree: list[Any] = tree
-        self._filled: dict[int, str | None] = dict.fromkeys(paths)  # None: the sentinel is still in place
+        self._slots = sorted(paths)
+        # the slots' values, picked from a document's values in C; None while the sentinel is still in place
+        self._pick = operator.itemgetter(*self._slots) if len(self._slots) > 1 else None
+        self._filled: tuple[str | None, ...] = (None,) * len(self._slots)
         self._lock = threading.Lock()
 
     def fill(self, values: list[str]) -> list[Any]:
         """The expansion of the document with these values (shared, read-only)."""
         with self._lock:
-            filled = self._filled
-            changed = [i for i in filled if filled[i] != values[i]]
+            picked: tuple[str, ...] = (self._pick(values) if self._pick is not None
+                                       else tuple(values[i] for i in self._slots))
+            # the slots whose values changed since the last fill, found in C (map/compress)
+            changed = [self._slots[i] for i in compress(range(len(picked)), map(operator.ne, picked, self._filled))]
             if not changed:
                 return self._tree
+            self._filled = picked
             root = list(self._tree)
             copied = {id(root)}
             for slot in changed:
@@ -181,7 +189,6 @@ class ExpandedTemplate:
                             copied.add(id(child))
                         node = child
                     node[path[-1]] = value
-                filled[slot] = value
             self._tree = root
             return root
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import compress
+from itertools import compress, repeat
 from typing import Any
 
 from pyld.nquads import escape, parse_nquads
@@ -114,8 +114,10 @@ class Template:
         self.constants = sorted({t for q in self.quads for t in q if isinstance(t, str)})
         self._blank_constants = [(i, c) for i, c in enumerate(self.constants) if c.startswith("_:")]
         at = {c: len(self.suffixes) + i for i, c in enumerate(self.constants)}
-        self._pick = operator.itemgetter(*[t if isinstance(t, int) else at[t] for q in self.quads for t in q])
-        self._format = "%s %s %s .\n" * len(self.quads)
+        self._pick = _picker([t if isinstance(t, int) else at[t] for q in self.quads for t in q])
+        self._subjects = _picker([t if isinstance(t, int) else at[t] for t, _, _ in self.quads])
+        self._objects = _picker([t if isinstance(t, int) else at[t] for _, _, t in self.quads])
+        self._middles = [f" {p} " for _, p, _ in self.quads]
         # The last fill: its values and their terms, its dataset (made when asked), per blank node its hash
         # under it (None: not known yet).
         self._values: list[str] | None = None
@@ -160,12 +162,14 @@ class Template:
         constants = self.constants.copy()
         for i, node in self._blank_constants:
             constants[i] = label.get(node, node)
-        text = self._format % self._pick(self._filled + constants)
-        # Sorted without their line ends: the same order, as no N-Quads line is a proper prefix of another (each
-        # ends with " ." after a whole term), and no copy of every line with its "\n" (a third of the time).
-        lines = text[:-1].split("\n")  # not splitlines(): U+2028 is no line break
+        terms = self._filled + constants
+        # "<s> <p> <o> ." per quad, concatenated in C (two map(add) passes: ≈ 15 % less than formatting one text
+        # and splitting it into lines). Sorted without their line ends: the same order, as no N-Quads line is a
+        # proper prefix of another (each ends with " ." after a whole term).
+        lines = list(map(operator.add, map(operator.add, self._subjects(terms), self._middles),
+                         map(operator.add, self._objects(terms), repeat(" ."))))
         lines.sort()
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n" if lines else ""  # an empty dataset is an empty text, as pyld writes it
 
     def first_degree_hash(self, b: int, values: list[str]) -> str:
         """Hash First Degree Quads of blank node ``b`` under the last fill (whose values are ``values``): kept
@@ -193,6 +197,16 @@ class Template:
                 memo[key] = digest
         self._hashes[b] = digest
         return digest
+
+
+def _picker(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """``operator.itemgetter`` that always returns a tuple (itemgetter of one index returns the item itself)."""
+    if len(indexes) == 1:
+        only = indexes[0]
+        return lambda items: (items[only],)
+    if not indexes:
+        return lambda items: ()
+    return operator.itemgetter(*indexes)
 
 
 def _slot_of(value: str) -> int | None:
