@@ -182,10 +182,12 @@ class CheckResult:
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """JSON form with the message in ``lang`` (English when the catalogue lacks it)."""
+        # ``_value_`` (the member's value as a plain instance attribute), not ``.value``: in Python 3.11 that is a
+        # descriptor call, and a report makes two dozen of them per verification.
         return {
-            "id": self.id.value,
-            "status": self.status.value,
-            "reason_code": self.reason_code.value,
+            "id": self.id._value_,
+            "status": self.status._value_,
+            "reason_code": self.reason_code._value_,
             "message": self.message if lang == "en" else render(self.reason_code, lang, self.details),
             "details": dict(self.details),
         }

@@ -54,15 +54,15 @@ class VerificationReport:
         """JSON form, messages in ``lang``."""
         out: dict[str, Any] = {
             "kind": self.kind,
-            "verdict": self.verdict.value,
-            "verdict_message": verdict_text(self.verdict.value, lang),
+            "verdict": self.verdict._value_,  # a plain attribute: see CheckResult.to_dict
+            "verdict_message": verdict_text(self.verdict._value_, lang),
             "verified_at": self.verified_at.isoformat(),
             "id": self.document_id,
             "issuer": self.issuer,
             "micro_credential": self.micro_credential,
             "lang": lang,
             "policy": POLICY_URL,
-            "required_checks": sorted(c.value for c in self.required),
+            "required_checks": sorted(c._value_ for c in self.required),
             "checks": [c.to_dict(lang) for c in self.checks],
         }
         if self.kind == "presentation":

@@ -89,7 +89,7 @@ async def check_statuses(document: Mapping[str, Any], ports: VerificationPorts, 
 
 def _worst(results: list[CheckResult]) -> CheckResult:
     order = {"invalid": 0, "unknown": 1, "valid": 2}
-    return min(results, key=lambda r: order[r.status.value])
+    return min(results, key=lambda r: order[r.status._value_])
 
 
 async def _check_entry(entry: StatusEntry, check: CheckId, ports: VerificationPorts, now: datetime,
