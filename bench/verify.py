@@ -266,9 +266,16 @@ def _busiest_share(before: list[float], after: list[float]) -> float:
 
 
 def _load(port: int, bodies: Path, seconds: float, *extra: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.verify", "--load", str(port), str(bodies), str(seconds),
-                          *extra], cwd=REPO, capture_output=True, check=True, timeout=seconds + 300)
-    result: dict[str, Any] = json.loads(out.stdout)
+    # The figures come back in a file, not on stdout: a full run's latencies are hundreds of kilobytes, and the
+    # load process's stdout came back cut at exactly 128 KiB (exit status 0, nothing on stderr), which broke
+    # every full `make bench` run of this module.
+    answer = bodies.with_suffix(".answer.json")
+    subprocess.run([sys.executable, "-m", "bench.verify", "--load", str(port), str(bodies), str(seconds),
+                    "--answer", str(answer), *extra], cwd=REPO, capture_output=True, check=True, timeout=seconds + 300)
+    try:
+        result: dict[str, Any] = json.loads(answer.read_bytes())
+    finally:
+        answer.unlink(missing_ok=True)
     return result
 
 
@@ -550,13 +557,18 @@ def main() -> None:
     parser.add_argument("--distinct", action="store_true", help="send each body once")
     parser.add_argument("--any", action="store_true", help="count undetermined answers as expected too")
     parser.add_argument("--poison", help="a file of poison documents to send at 10/s meanwhile")
+    parser.add_argument("--answer", help="write the figures to this file instead of stdout")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.load:
         port, seconds = int(args.load[0]), float(args.load[2])
         bodies = Path(args.load[1]).read_bytes().splitlines()
         poison = Path(args.poison).read_bytes().splitlines() if args.poison else []
-        print(json.dumps(_run_loop(_generate(port, bodies, seconds, args.distinct, args.any, poison))))
+        figures = json.dumps(_run_loop(_generate(port, bodies, seconds, args.distinct, args.any, poison)))
+        if args.answer:
+            Path(args.answer).write_text(figures)
+        else:
+            print(figures)
         return
     from bench.run import run
 
