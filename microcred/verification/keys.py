@@ -231,6 +231,8 @@ class ChainKeyResolver:
 
     def __init__(self, *resolvers: KeyResolver) -> None:
         self._resolvers = resolvers
+        # found once, not per lookup (every proof of every verification asks)
+        self._listing = tuple(r for r in resolvers if isinstance(r, ControllerDocumentResolver))
 
     async def resolve(self, verification_method: str, signed_at: datetime,
                       purpose: str = _ASSERTION) -> KeyLookup:
@@ -248,8 +250,9 @@ class ChainKeyResolver:
         ``purpose``."""
         if lookup.public_key is None:
             return lookup
-        extra = frozenset().union(*(r.controllers_of(verification_method, purpose) for r in self._resolvers
-                                    if isinstance(r, ControllerDocumentResolver)))
+        extra: frozenset[str] = frozenset()
+        for resolver in self._listing:
+            extra |= resolver.controllers_of(verification_method, purpose)
         if extra <= lookup.controllers:
             return lookup
         return replace(lookup, controllers=lookup.controllers | extra)
