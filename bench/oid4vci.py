@@ -1,30 +1,42 @@
 """OpenID4VCI figures (issue 20): offers created for a cohort, and redemptions end to end.
 
-Both against the issuer service in this process (REST app over HTTPS on port 0, its signing workers, the
-revocation service in process, real Kafka and Redis), with the client in this process too (it shares the cores).
+The issuer service runs in this process (REST app over HTTPS on port 0, its signing workers, the revocation
+service in process, real Kafka and Redis). The clients (the issuer posting the cohort, the wallets) run in
+``CLIENTS`` processes of their own, spawned (the load generator shares the machine's cores, not the issuer's
+event loop): what this process spends is the issuer's work.
 
 * ``oid4vci_offers_per_s``: a cohort of distinct awards (learner ``n``) posted to ``POST /oid4vci/offers`` in
-  requests of 5,000 by the issuer (client certificate), 2 requests in flight: validation, Redis and one
-  ``CredentialOfferCreated`` per offer acknowledged by Kafka. ``oid4vci_offers_cohort``: the cohort size.
+  requests of 5,000 by the issuer (client certificate), one request in flight per client process: validation,
+  sealing, Redis and one ``CredentialOfferCreated`` per offer acknowledged by Kafka. ``oid4vci_offers_cohort``:
+  the cohort size. ``oid4vci_offer_issuer_cpu_ms``: CPU milliseconds of the issuer process per offer.
 * ``oid4vci_redemptions_per_s``, ``oid4vci_redemption_p50_ms``, ``oid4vci_redemption_p99_ms``: distinct offers
-  redeemed by the spec-written test wallet, 16 at a time: token (code spent), nonce, credential (one ES256 key
-  proof checked; SD-JWT VC and its Data Integrity sibling signed; CredentialIssued sealed and
-  CredentialOfferRedeemed on Kafka); latency of the three requests together.
+  redeemed by the spec-written test wallet (a fresh P-256 key per redemption), ``CONCURRENCY`` closed loops over
+  the client processes, each loop with its own HTTP connection: token (code spent), nonce, credential (one ES256
+  key proof checked; SD-JWT VC and its Data Integrity sibling signed; CredentialIssued sealed and
+  CredentialOfferRedeemed on Kafka); latency of the three requests together. ``oid4vci_redemption_issuer_cpu_ms``
+  and ``oid4vci_redemption_signer_cpu_ms``: CPU milliseconds per redemption of the issuer process and of its
+  signing workers. ``load_average_1m`` at the end: other work on the machine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import multiprocessing
+import os
 import ssl
 import time
 import uuid
+from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from google.protobuf import json_format
 
 from bench.issuance import _credential
+from bench.verify import _cpu_seconds
 from microcred import pki
 from tests.harness.issuer import start_issuer_harness
 from tests.harness.oid4vci_wallet import Wallet
@@ -32,7 +44,9 @@ from tests.harness.oid4vci_wallet import Wallet
 __all__ = ["measure"]
 
 AGENCY = "bench-vci-agency"
-CHUNK = 5000
+CHUNK = 1000
+CLIENTS = int(os.environ.get("MICROCRED_BENCH_OID4VCI_CLIENTS", "2"))
+CONCURRENCY = int(os.environ.get("MICROCRED_BENCH_OID4VCI_CONCURRENCY", "16"))
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -40,8 +54,121 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _offer_client(base: str, ca_pem: str, cert: str, key: str, ranges: list[tuple[int, int]],
+                  ready: Queue[Any], go: Any, out: Queue[Any]) -> None:
+    """A client process posting the cohort chunks ``ranges`` (learners [start, end)), one request at a time."""
+    bodies = [json.dumps({"credentials": [json_format.MessageToDict(_credential(n)) for n in range(start, end)]})
+              .encode() for start, end in ranges]
+
+    async def run() -> list[str]:
+        context = ssl.create_default_context(cadata=ca_pem)
+        context.load_cert_chain(cert, key)
+        links: list[str] = []
+        async with httpx.AsyncClient(base_url=base, verify=context, timeout=600) as http:
+            ready.put("ready")
+            go.wait()
+            for body in bodies:
+                response = await http.post("/oid4vci/offers", content=body,
+                                           headers={"content-type": "application/json"})
+                if not response.is_success:
+                    raise RuntimeError(f"offers refused: {response.status_code} {response.text[:500]}")
+                links.extend(o["link"] for o in response.json()["offers"])
+        return links
+
+    out.put(asyncio.run(run()))
+
+
+def _wallet_client(ca_pem: str, warm: str, links: list[str], loops: int, ready: Queue[Any], go: Any,
+                   out: Queue[Any]) -> None:
+    """A client process redeeming ``links`` with ``loops`` closed loops (each its own connection); puts the
+    latencies and its start and end (``time.monotonic``, shared by the processes of the machine)."""
+    context = ssl.create_default_context(cadata=ca_pem)
+
+    async def redeem(http: httpx.AsyncClient, link: str) -> float:
+        wallet = Wallet(http)
+        await wallet.take_offer(link)  # not timed: the wallet reads the offer and metadata first
+        began = time.perf_counter()
+        assert (await wallet.token()).status_code == 200
+        answer = await wallet.receive(1)
+        assert answer.status_code == 200, answer.text
+        return time.perf_counter() - began
+
+    async def loop(http: httpx.AsyncClient, mine: list[str], latencies: list[float]) -> None:
+        for link in mine:
+            latencies.append(await redeem(http, link))
+
+    async def run() -> tuple[list[float], float, float]:
+        clients = [httpx.AsyncClient(verify=context, timeout=120, limits=httpx.Limits(max_connections=1))
+                   for _ in range(loops)]
+        try:
+            await redeem(clients[0], warm)  # warm-up (its own offer), then every connection opened
+            for http in clients[1:]:
+                assert (await http.get(_metadata_url(warm))).is_success
+            ready.put("ready")
+            go.wait()
+            latencies: list[float] = []
+            started = time.monotonic()
+            await asyncio.gather(*(loop(http, links[n::loops], latencies) for n, http in enumerate(clients)))
+            return latencies, started, time.monotonic()
+        finally:
+            for http in clients:
+                await http.aclose()
+
+    out.put(asyncio.run(run()))
+
+
+def _metadata_url(link: str) -> str:
+    [uri] = parse_qs(urlsplit(link).query)["credential_offer_uri"]
+    return uri.split("/oid4vci/")[0] + "/.well-known/openid-credential-issuer"
+
+
+async def _run_clients(targets: list[tuple[Any, tuple[Any, ...]]]) -> tuple[list[Any], float, float, float]:
+    """Start one spawned process per (function, args), wait until each is ready, let them go together, and
+    collect their results; also this process's CPU seconds and wall seconds from go to the last result, and the
+    CPU seconds of the other children of this process (the signing workers) over that time."""
+    context = multiprocessing.get_context("spawn")
+    ready: Queue[Any] = context.Queue()
+    out: Queue[Any] = context.Queue()
+    go = context.Event()
+    processes = [context.Process(target=target, args=(*args, ready, go, out), daemon=True)
+                 for target, args in targets]
+    for process in processes:
+        process.start()
+    try:
+        for _ in processes:
+            await asyncio.to_thread(ready.get, True, 600)
+        clients = {p.pid for p in processes}
+        signer_before = _children_cpu(exclude=clients)
+        cpu, wall = time.process_time(), time.monotonic()
+        go.set()
+        results = [await asyncio.to_thread(out.get, True, 1800) for _ in processes]
+        cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+        signer = _children_cpu(exclude=clients) - signer_before
+        return results, cpu, wall, signer
+    finally:
+        for process in processes:
+            await asyncio.to_thread(process.join, 30)
+            if process.is_alive():
+                process.kill()
+
+
+def _children_cpu(exclude: set[int | None]) -> float:
+    """CPU seconds of this process's spawned Python children (the signing workers), but ``exclude``."""
+    total = 0.0
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            pid = int(child)
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if pid not in exclude and b"multiprocessing" in command:
+                total += _cpu_seconds(pid)
+    return total
+
+
 async def measure(infra: Any, quick: bool) -> dict[str, float]:
-    """Run both measurements (``quick``: a 5,000 cohort and 100 redemptions; else 50,000 and 500)."""
+    """Run both measurements (``quick``: a 10,000 cohort and 1,000 redemptions; else 50,000 and 5,000)."""
     work: Path = infra.work_dir / f"oid4vci-{uuid.uuid4().hex[:6]}"
     document_ca = pki.create_ca("bench document-signing CA", agency=AGENCY)
     cert_file, key_file = document_ca.write(work / "document-ca", "ca")
@@ -53,57 +180,38 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
         await harness.onboard(AGENCY, {issuer_id: 7})
         assert harness.app.rest is not None
         base = f"https://localhost:{harness.app.rest.port}"
-        issuer_ctx = ssl.create_default_context(cadata=harness.ca.cert_pem.decode())
+        ca_pem = harness.ca.cert_pem.decode()
         cert_path, key_path = pki.create_client_cert(harness.ca, issuer_id, AGENCY, pki.ROLE_ISSUER).write(
             work / "client", "client")
-        issuer_ctx.load_cert_chain(str(cert_path), str(key_path))
-        wallet_ctx = ssl.create_default_context(cadata=harness.ca.cert_pem.decode())
-        cohort = 5000 if quick else 50000
-        redemptions = 100 if quick else 500
-        bodies = [{"credentials": [json_format.MessageToDict(_credential(n))
-                                   for n in range(start, min(cohort, start + CHUNK))]}
-                  for start in range(0, cohort, CHUNK)]
-        async with httpx.AsyncClient(base_url=base, verify=issuer_ctx, timeout=600) as http:
-            await http.post("/oid4vci/offers", json={"credentials": bodies[0]["credentials"][:10]})  # warm-up
-            gate = asyncio.Semaphore(2)
-            links: list[str] = []
-
-            async def send(body: dict[str, Any]) -> None:
-                async with gate:
-                    response = await http.post("/oid4vci/offers", json=body)
-                    response.raise_for_status()
-                    links.extend(o["link"] for o in response.json()["offers"])
-
-            started = time.perf_counter()
-            await asyncio.gather(*(send(b) for b in bodies))
-            offers_per_s = cohort / (time.perf_counter() - started)
-        assert len(links) == cohort
-        latencies: list[float] = []
-        async with httpx.AsyncClient(verify=wallet_ctx, timeout=120,
-                                     limits=httpx.Limits(max_connections=32)) as http:
-            async def redeem(link: str) -> None:
-                wallet = Wallet(http)
-                await wallet.take_offer(link)  # not timed: the wallet reads the offer and metadata first
-                began = time.perf_counter()
-                assert (await wallet.token()).status_code == 200
-                answer = await wallet.receive(1)
-                assert answer.status_code == 200, answer.text
-                latencies.append(time.perf_counter() - began)
-
-            await redeem(links[-1])  # warm-up
-            latencies.clear()
-            gate = asyncio.Semaphore(16)
-
-            async def limited(link: str) -> None:
-                async with gate:
-                    await redeem(link)
-
-            started = time.perf_counter()
-            await asyncio.gather(*(limited(link) for link in links[:redemptions]))
-            redeemed_per_s = redemptions / (time.perf_counter() - started)
-        return {"oid4vci_offers_cohort": float(cohort), "oid4vci_offers_per_s": round(offers_per_s, 1),
-                "oid4vci_redemptions_per_s": round(redeemed_per_s, 1),
-                "oid4vci_redemption_p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
-                "oid4vci_redemption_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1)}
+        cohort = 10000 if quick else 50000
+        redemptions = 1000 if quick else 5000
+        warm = [(cohort + n, cohort + n + 10) for n in range(0, CLIENTS * 10, 10)]  # own learners: distinct
+        await _run_clients([(_offer_client, (base, ca_pem, str(cert_path), str(key_path), [w])) for w in warm])
+        chunks = [(start, min(cohort, start + CHUNK)) for start in range(0, cohort, CHUNK)]
+        results, cpu, seconds, _ = await _run_clients(
+            [(_offer_client, (base, ca_pem, str(cert_path), str(key_path), chunks[n::CLIENTS]))
+             for n in range(CLIENTS)])
+        links = [link for result in results for link in result]
+        assert len(links) == cohort == len(set(links))
+        figures: dict[str, float] = {
+            "oid4vci_offers_cohort": float(cohort), "oid4vci_offers_per_s": round(cohort / seconds, 1),
+            "oid4vci_offer_issuer_cpu_ms": round(cpu * 1000 / cohort, 3)}
+        loops = max(1, CONCURRENCY // CLIENTS)
+        mine = [links[n:redemptions:CLIENTS] for n in range(CLIENTS)]
+        warmups = links[redemptions:redemptions + CLIENTS]
+        results, cpu, _, signer = await _run_clients(
+            [(_wallet_client, (ca_pem, warmups[n], mine[n], loops)) for n in range(CLIENTS)])
+        latencies = [latency for result in results for latency in result[0]]
+        assert len(latencies) == redemptions
+        window = max(r[2] for r in results) - min(r[1] for r in results)
+        figures.update({
+            "oid4vci_redemptions_per_s": round(redemptions / window, 1),
+            "oid4vci_redemption_p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
+            "oid4vci_redemption_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
+            "oid4vci_redemption_issuer_cpu_ms": round(cpu * 1000 / redemptions, 2),
+            "oid4vci_redemption_signer_cpu_ms": round(signer * 1000 / redemptions, 2),
+            "oid4vci_redemption_concurrency": float(loops * CLIENTS),
+            "load_average_1m": round(os.getloadavg()[0], 2)})
+        return figures
     finally:
         await harness.close()
