@@ -75,6 +75,16 @@ PORT_SETTINGS: dict[str, str] = {
 }
 
 
+#: Each service's own ports and the setting that gives each to a process: another replica of the service gets new
+#: values of these and keeps the rest of the first replica's environment (fault tests: :meth:`Platform.start_replica`).
+REPLICA_PORTS: dict[str, dict[str, str]] = {
+    "issuer": {"issuer": "MICROCRED_GRPC_PORT", "issuer-rest": "MICROCRED_REST_PORT"},
+    "revocation": {"revocation": "MICROCRED_GRPC_PORT", "revocation-http": "MICROCRED_HTTP_PORT"},
+    "wallet": {"wallet": "MICROCRED_HTTP_PORT"},
+    "verifier": {"verifier": "MICROCRED_HTTP_PORT"},
+}
+
+
 #: The ``mcred dev up`` option that sets each of ``make run``'s ports.
 PORT_OPTIONS: dict[str, str] = {"issuer": "--issuer-port", "revocation": "--revocation-port",
                                 "revocation-http": "--status-port", "wallet": "--wallet-port",
@@ -136,6 +146,8 @@ class RunningService:
     env: dict[str, str] = field(default_factory=dict, repr=False)
     #: Where this process's own lines start in the (appended) log file.
     log_offset: int = 0
+    #: A replica started by :meth:`Platform.start_replica`: its own ports by port name (empty for the first one).
+    own_ports: dict[str, int] = field(default_factory=dict)
 
     def own_log(self) -> str:
         """What this process has written to its log so far."""
@@ -312,6 +324,43 @@ class Platform:
             others = [port for name, port in self.ports.items() if name not in port_names]
             self.ports.update(free_ports(port_names, avoid=others))
         raise AssertionError("unreachable")
+
+    async def start_replica(self, name: str, timeout: float = 90.0,
+                            env: dict[str, str] | None = None) -> RunningService:
+        """Start one more process of service ``name`` and wait until every service is healthy.
+
+        The replica has the first process's environment (data directory and keys, Kafka, Redis, consumer groups,
+        the other services' addresses; a load balancer would hide which replica answers), ports of its own
+        (:data:`REPLICA_PORTS`, in its ``own_ports``) and ``env`` on top."""
+        first = next(s for s in self.services if s.spec.name == name and not s.own_ports)
+        taken = [*self.ports.values(), *(port for s in self.services for port in s.own_ports.values())]
+        own = free_ports(REPLICA_PORTS[name], avoid=taken)
+        replica_env = {**first.env, **{REPLICA_PORTS[name][port]: str(value) for port, value in own.items()},
+                       **(env or {})}
+        replica = self.start_service(first.spec, own[name], replica_env)
+        replica.own_ports = own
+        await self.wait_services(timeout)
+        return replica
+
+    def kill_process(self, svc: RunningService, sig: int = signal.SIGKILL) -> None:
+        """Kill one service process (a given replica); it stays in the list, dead."""
+        os.killpg(svc.process.pid, sig)
+        svc.process.wait(timeout=30)
+
+    async def restart_process(self, svc: RunningService, timeout: float = 90.0) -> RunningService:
+        """Start a killed process again with its ports and environment; wait until every service is healthy."""
+        if svc.process.poll() is None:
+            raise RuntimeError(f"{svc.spec.name} on port {svc.port} is still running")
+        self.services.remove(svc)
+        new = self.start_service(svc.spec, svc.port, svc.env)
+        new.own_ports = svc.own_ports
+        await self.wait_services(timeout)
+        return new
+
+    def stop_process(self, svc: RunningService) -> None:
+        """Stop one process (SIGTERM, then SIGKILL) and forget it (a replica a test no longer needs)."""
+        self._stop_processes([svc])
+        self.services.remove(svc)
 
     def kill_service(self, name: str, sig: int = signal.SIGKILL) -> RunningService:
         """Kill one service (SIGKILL by default) for fault tests; it stays in the list, dead."""

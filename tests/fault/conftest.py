@@ -88,7 +88,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 #: The order the fault tests run in: the Redis wipe early, so that the full replay it forces stays short in CI
 #: (larger histories: scripts/fault-run.sh); the load run last, on a platform that went through every fault.
 ORDER = ("test_poison", "test_redis_wipe", "test_service_kill", "test_verifier_kill", "test_leader_kill",
-         "test_gateway_load")
+         "test_replica_kill", "test_gateway_load")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
