@@ -16,10 +16,10 @@ signature is reported invalid.
 from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from nacl.bindings import crypto_sign_open
+from nacl.bindings import crypto_core_ed25519_is_valid_point, crypto_sign_open
 from nacl.exceptions import BadSignatureError
 
-__all__ = ["SIGNATURE_BYTES", "signature_is_valid"]
+__all__ = ["SIGNATURE_BYTES", "is_sound_public_key", "signature_is_valid"]
 
 SIGNATURE_BYTES = 64
 
@@ -34,3 +34,10 @@ def signature_is_valid(public_key: Ed25519PublicKey, signature: bytes, message: 
     except BadSignatureError:
         return False
     return True
+
+
+def is_sound_public_key(public_key: Ed25519PublicKey) -> bool:
+    """False for a key no private key stands behind: a point of small order, one outside the curve's main
+    subgroup, or a non-canonical encoding (libsodium's ``crypto_core_ed25519_is_valid_point``). For such a key a
+    "signature" of any message can be made by anyone; every key made by an RFC 8032 key generation passes."""
+    return bool(crypto_core_ed25519_is_valid_point(public_key.public_bytes_raw()))

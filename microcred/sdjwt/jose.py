@@ -28,6 +28,8 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
+from microcred.crypto.ed25519 import is_sound_public_key
+
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
     "MAX_JSON_DEPTH",
@@ -260,6 +262,11 @@ def jwk_to_public_key(jwk: Mapping[str, Any]) -> PublicKey:
         raise JoseError(f"unusable JWK: {exc}") from exc
     if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
         raise JoseError("only EC and Ed25519 public keys are accepted")
+    # PyJWT checks EdDSA signatures with OpenSSL, which accepts keys of small order: for those anyone can sign
+    # anything (a holder binding, a key proof, a DPoP proof would bind nobody). Refused here, where every JWK
+    # (key proofs, DPoP, cnf, pinned issuer keys) becomes a key.
+    if isinstance(key, ed25519.Ed25519PublicKey) and not is_sound_public_key(key):
+        raise JoseError("the Ed25519 key is of small order or not a canonical point: anyone could sign for it")
     return key
 
 

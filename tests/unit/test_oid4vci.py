@@ -230,3 +230,22 @@ def test_dpop_signed_by_another_key_is_refused() -> None:
     with pytest.raises(OAuthError):
         check_dpop_proof(dpop(header={"jwk": public_jwk(other)}), method="POST",
                          url=f"{ISSUER}/oid4vci/credential", now=NOW, access_token="tok")
+
+
+def test_a_key_proof_by_a_small_order_ed25519_key_is_refused() -> None:
+    # The identity point as the jwk, R = identity and S = 0 as the signature: OpenSSL (which PyJWT uses) accepts
+    # that as an EdDSA signature of any message, so without the check this "proof of possession" needs no key.
+    identity = bytes([1]) + bytes(31)
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64(identity)}
+    header = {"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": jwk}
+    claims = {"aud": ISSUER, "iat": int(NOW.timestamp()), "nonce": "n-1"}
+    forged = ".".join([b64(json.dumps(header).encode()), b64(json.dumps(claims).encode()), b64(identity + bytes(32))])
+    ed25519.Ed25519PublicKey.from_public_bytes(identity).verify(identity + bytes(32), forged.rsplit(".", 1)[0].encode())
+
+    code, description = error(forged)
+
+    assert code == "invalid_proof" and "small order" in description
