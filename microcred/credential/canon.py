@@ -43,6 +43,7 @@ from microcred.credential.rdfc_template import (
     UnsafeShape,
     build_template,
     iri_ok,
+    picker,
     rdfc_planned,
     rdfc_unique,
     template_from_nquads,
@@ -161,15 +162,14 @@ class ExpandedTemplate:
         self._tree: list[Any] = tree
         self._slots = sorted(paths)
         # the slots' values, picked from a document's values in C; None while the sentinel is still in place
-        self._pick = operator.itemgetter(*self._slots) if len(self._slots) > 1 else None
+        self._pick = picker(self._slots)
         self._filled: tuple[str | None, ...] = (None,) * len(self._slots)
         self._lock = threading.Lock()
 
     def fill(self, values: list[str]) -> list[Any]:
         """The expansion of the document with these values (shared, read-only)."""
         with self._lock:
-            picked: tuple[str, ...] = (self._pick(values) if self._pick is not None
-                                       else tuple(values[i] for i in self._slots))
+            picked = self._pick(values)
             # the slots whose values changed since the last fill, found in C (map/compress)
             changed = [self._slots[i] for i in compress(range(len(picked)), map(operator.ne, picked, self._filled))]
             if not changed:

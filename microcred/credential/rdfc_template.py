@@ -24,8 +24,8 @@ from pyld.nquads import escape, parse_nquads
 from microcred.jsonld import loader
 from microcred.jsonld.inline_context import pinned_vocabulary
 
-__all__ = ["STRUCTURAL_KEYS", "Template", "UnsafeShape", "build_template", "iri_ok", "rdfc_planned", "rdfc_unique",
-           "template_from_nquads", "with_sentinels"]
+__all__ = ["STRUCTURAL_KEYS", "Template", "UnsafeShape", "build_template", "iri_ok", "picker", "rdfc_planned",
+           "rdfc_unique", "template_from_nquads", "with_sentinels"]
 
 SENTINEL = "urn:x-microcred-slot:"
 _SENTINEL_RE = re.compile(re.escape(SENTINEL) + r"(\d+)")
@@ -114,9 +114,9 @@ class Template:
         self.constants = sorted({t for q in self.quads for t in q if isinstance(t, str)})
         self._blank_constants = [(i, c) for i, c in enumerate(self.constants) if c.startswith("_:")]
         at = {c: len(self.suffixes) + i for i, c in enumerate(self.constants)}
-        self._pick = _picker([t if isinstance(t, int) else at[t] for q in self.quads for t in q])
-        self._subjects = _picker([t if isinstance(t, int) else at[t] for t, _, _ in self.quads])
-        self._objects = _picker([t if isinstance(t, int) else at[t] for _, _, t in self.quads])
+        self._pick = picker([t if isinstance(t, int) else at[t] for q in self.quads for t in q])
+        self._subjects = picker([t if isinstance(t, int) else at[t] for t, _, _ in self.quads])
+        self._objects = picker([t if isinstance(t, int) else at[t] for _, _, t in self.quads])
         self._middles = [f" {p} " for _, p, _ in self.quads]
         # The last fill: its values and their terms, its dataset (made when asked), per blank node its hash
         # under it (None: not known yet).
@@ -199,7 +199,7 @@ class Template:
         return digest
 
 
-def _picker(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+def picker(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
     """``operator.itemgetter`` that always returns a tuple (itemgetter of one index returns the item itself)."""
     if len(indexes) == 1:
         only = indexes[0]
