@@ -10,6 +10,7 @@ import uvicorn
 from fastapi import FastAPI, Response
 from redis.asyncio import Redis
 
+from microcred.http_protocol import CoalescingHttpToolsProtocol
 from microcred.settings import HttpServiceSettings
 
 
@@ -45,7 +46,8 @@ def run_http(app: FastAPI | str, settings: HttpServiceSettings, *, workers: int 
 
     ``app`` is an application, or an import string (``"module:attribute"``; with ``factory``, a callable that
     returns one), which ``workers`` > 1 needs: each worker process imports and builds its own application.
-    ``auto`` picks uvloop and httptools (``uvicorn[standard]``, pinned in constraints.txt) when installed.
+    ``auto`` picks uvloop when installed; requests are parsed by httptools (``uvicorn[standard]``, pinned in
+    constraints.txt), each response written in one send (:mod:`microcred.http_protocol`).
     ``proxy_headers=False`` keeps uvicorn from rewriting the client address from ``X-Forwarded-For`` (it
     trusts 127.0.0.1 by default), for a service that decides about proxies itself (the verifier).
     """
@@ -53,4 +55,4 @@ def run_http(app: FastAPI | str, settings: HttpServiceSettings, *, workers: int 
         raise ValueError("several workers need the application as an import string")
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False,
                 lifespan="on", workers=workers if workers > 1 else None, factory=factory,
-                loop="auto", http="auto", proxy_headers=proxy_headers)
+                loop="auto", http=CoalescingHttpToolsProtocol, proxy_headers=proxy_headers)

@@ -25,6 +25,7 @@ from microcred.crypto.did_key import did_key_from_public_key, verification_metho
 from microcred.crypto.multikey import encode_ed25519_public_key
 from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import elements_pb2, events_pb2
+from microcred.http_protocol import CoalescingHttpToolsProtocol
 from microcred.http_service import EmbeddedUvicorn
 from microcred.registry.did_web import did_web_id, method_id
 from microcred.registry.domain import timestamp
@@ -221,7 +222,9 @@ class RunningServer:
     """An ASGI app served by uvicorn on a real loopback socket, in this event loop."""
 
     def __init__(self, app: Any, **config: Any) -> None:
-        """``config``: further uvicorn settings (e.g. ``proxy_headers=False``, as the verifier runs)."""
+        """``config``: further uvicorn settings (e.g. ``proxy_headers=False``, as the verifier runs); the HTTP
+        protocol is the services' own (responses written in one send) unless ``http`` says otherwise."""
+        config.setdefault("http", CoalescingHttpToolsProtocol)
         self.server = EmbeddedUvicorn(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_config=None,
                                                   access_log=False, **config))
         self.task: Any = None

@@ -26,6 +26,8 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
+from microcred.http_protocol import CoalescingHttpToolsProtocol
+
 __all__ = ["ReusePortListener", "reuse_port_possible", "run_workers"]
 
 log = logging.getLogger("uvicorn.error")
@@ -70,7 +72,8 @@ def run_workers(app: str, host: str, port: int, workers: int) -> None:
     """Serve the application factory ``app`` ("module:callable") from ``workers`` uvicorn worker processes, each
     on its own ``SO_REUSEPORT`` socket; returns when the supervisor stops (SIGINT/SIGTERM)."""
     config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, log_config=None,
-                            access_log=False, lifespan="on", loop="auto", http="auto", proxy_headers=False)
+                            access_log=False, lifespan="on", loop="auto", http=CoalescingHttpToolsProtocol,
+                            proxy_headers=False)
     # the supervisor only passes its listeners on to the workers (see the module docstring)
     supervisor = Multiprocess(config, sockets=[cast("socket.socket", ReusePortListener(host, port))])
     supervisor.run()
