@@ -149,7 +149,7 @@ class RevocationApp:
             max_block_size=s.max_block_size, max_bulk_items=s.max_bulk_items,
             projection_wait_seconds=s.projection_wait_seconds, guard=self.guard,
             registry=self.registry, registry_available=self.registry_projection.available,
-            list_size=s.status_list_size)
+            list_size=s.status_list_size, on_lists_changed=self.publisher.notify)
         servicer = RevocationServicer(self.commands)
 
         def register(server: grpc.aio.Server) -> None:

@@ -40,6 +40,7 @@ from services.revocation.domain import (
     NotFound,
     PermissionDenied,
     Purpose,
+    StatusWrite,
     actor_of,
     authorize_change,
     authorize_read,
@@ -54,6 +55,7 @@ from services.revocation.domain import (
     validate_reservation,
     validate_supersede,
 )
+from services.revocation.events.changes import StatusEvent, status_write
 
 __all__ = ["BulkItem", "ItemResult", "ProjectionWait", "ReadModelGuard", "ReadModelUnavailable", "ReservedBlock",
            "RevocationCommands", "StatusState"]
@@ -95,6 +97,10 @@ class StatusState(Protocol):
     async def claim(self, list_id: str, indexes: Sequence[int],
                     guard: tuple[str, bytes | str] | None = None) -> list[int]:
         """Claim the free ones of ``indexes`` atomically (refused while ``guard``'s sentinel has changed)."""
+        ...
+
+    async def apply_changes(self, changes: Sequence[StatusWrite]) -> None:
+        """Write status changes whose events are on Kafka, in one transaction (a newer change of a bit wins)."""
         ...
 
 
@@ -168,10 +174,12 @@ class RevocationCommands:
                  max_block_size: int = MAX_BLOCK_SIZE, max_bulk_items: int = MAX_BULK_ITEMS,
                  projection_wait_seconds: float = 10.0, guard: ReadModelGuard | None = None,
                  registry: RegistryReader | None = None,
-                 registry_available: Callable[[], Awaitable[bool]] | None = None, list_size: int = LIST_SIZE) -> None:
+                 registry_available: Callable[[], Awaitable[bool]] | None = None, list_size: int = LIST_SIZE,
+                 on_lists_changed: Callable[[set[str]], None] | None = None) -> None:
         """``registry`` (the trust registry's read side) holds the issuers' pinned certificate fingerprints;
         None skips that check (unit tests of the rules). ``registry_available`` is False while it rebuilds.
-        ``list_size``: entries of each *new* list (an existing list keeps the size it was created with)."""
+        ``list_size``: entries of each *new* list (an existing list keeps the size it was created with).
+        ``on_lists_changed``: told the lists a status change wrote (the publisher, to re-sign them)."""
         self.store = store
         self.registry = registry
         self.registry_available = registry_available
@@ -184,6 +192,7 @@ class RevocationCommands:
         self.list_size = list_size
         self.projection_wait_seconds = projection_wait_seconds
         self.guard = guard
+        self.on_lists_changed = on_lists_changed
         self._reserve_locks: defaultdict[tuple[str, Purpose], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -------------------------------------------------------------------------------- caller
@@ -314,9 +323,9 @@ class RevocationCommands:
         if not isinstance(outcome, Change):
             return record
         await self._check_list(record, outcome, {})
-        published = await self.events.publish(STATUS.name, credential_id,
-                                              self._event(identity, record, outcome, reason))
-        await self._wait_projected([published])
+        event = self._event(identity, record, outcome, reason)
+        published = await self.events.publish(STATUS.name, credential_id, event[1])
+        await self._write_changes([event], [published])
         log.info("credential status changed", extra={"credential_id": credential_id, "action": action.value,
                                                      "actor": actor_of(identity)})
         return await self.store.credential(credential_id) or record
@@ -338,9 +347,9 @@ class RevocationCommands:
         if not isinstance(outcome, Change):
             return record
         await self._check_list(record, outcome, {})
-        envelope = self._event(identity, record, outcome, SUPERSEDED, superseded_by=superseded_by, actor=actor)
-        published = await self.events.publish(STATUS.name, credential_id, envelope)
-        await self._wait_projected([published])
+        event = self._event(identity, record, outcome, SUPERSEDED, superseded_by=superseded_by, actor=actor)
+        published = await self.events.publish(STATUS.name, credential_id, event[1])
+        await self._write_changes([event], [published])
         log.info("credential superseded", extra={"credential_id": credential_id, "superseded_by": superseded_by,
                                                  "actor": actor})
         return await self.store.credential(credential_id) or record
@@ -362,6 +371,7 @@ class RevocationCommands:
         metas: dict[str, ListMeta | None] = {}
         results: list[ItemResult] = []
         batch: list[tuple[str, EventEnvelope]] = []
+        changes: list[tuple[StatusEvent, EventEnvelope]] = []
         seen: set[str] = set()
         for i, (item, record) in enumerate(zip(items, records, strict=True)):
             reason = item.reason or default_reason
@@ -376,7 +386,8 @@ class RevocationCommands:
                 outcome = decide(action, record)
                 if isinstance(outcome, Change) and item.credential_id not in seen:
                     await self._check_list(record, outcome, metas)
-                    batch.append((item.credential_id, self._event(identity, record, outcome, reason)))
+                    changes.append(self._event(identity, record, outcome, reason))
+                    batch.append((item.credential_id, changes[-1][1]))
                     seen.add(item.credential_id)
                 results.append(ItemResult(item.credential_id))
             except DomainError as exc:
@@ -385,7 +396,7 @@ class RevocationCommands:
         for start in range(0, len(batch), _PUBLISH_CHUNK):
             published += await self.events.publish_many(STATUS.name, batch[start:start + _PUBLISH_CHUNK])
         if published:
-            await self._wait_projected(published, scale=len(published))
+            await self._write_changes(changes, published)
         log.info("bulk status change", extra={"action": action.value, "items": len(items), "events": len(batch),
                                               "actor": actor_of(identity)})
         return results
@@ -417,7 +428,8 @@ class RevocationCommands:
             raise FailedPrecondition(f"status index {change.entry.index} is outside list {list_id!r}")
 
     def _event(self, identity: Identity, record: CredentialRecord, change: Change, reason: str, *,
-               superseded_by: str = "", actor: str = "") -> EventEnvelope:
+               superseded_by: str = "", actor: str = "") -> tuple[StatusEvent, EventEnvelope]:
+        """The status event of ``change``: its payload, and the envelope that carries it."""
         kind = {Action.REVOKE: events_pb2.CredentialRevoked, Action.SUSPEND: events_pb2.CredentialSuspended,
                 Action.REINSTATE: events_pb2.CredentialReinstated}[change.action]
         payload = kind(credential_id=record.credential_id, issuer_id=record.issuer_id,
@@ -430,7 +442,29 @@ class RevocationCommands:
                                 issuer_id=record.issuer_id)
         if actor:  # the issuer the calling service acted for, not the service itself
             envelope.actor = actor
-        return envelope
+        return payload, envelope
+
+    async def _write_changes(self, events: Sequence[tuple[StatusEvent, EventEnvelope]],
+                             published: Sequence[Published]) -> None:
+        """Write the changes whose events Kafka now holds into the read model, and queue their lists for signing.
+
+        Not left to the projector alone: its partition may belong to a replica that just died, and nobody applies
+        it until the consumer group notices (seconds), while a revocation must be seen within one. Each write
+        carries its event's position, so the projector's later write of the same event changes nothing and an
+        older change never overwrites a newer one (adapters/store.py). Should the write fail (Redis slow or
+        away), the events are durable and the projector applies them: then wait for it, as before.
+        """
+        writes = [status_write(envelope, payload, at.partition, at.offset)
+                  for (payload, envelope), at in zip(events, published, strict=True)]
+        try:
+            await self.store.apply_changes(writes)
+        except Exception:  # any failure of the read model's store; the change itself is already durable
+            log.warning("status changes not written ahead; waiting for the projector", exc_info=True,
+                        extra={"events": len(writes)})
+            await self._wait_projected(published, scale=len(published))
+            return
+        if self.on_lists_changed is not None:
+            self.on_lists_changed({write.list_id for write in writes})
 
     async def _wait_projected(self, published: Sequence[Published], scale: int = 1) -> None:
         timeout = self.projection_wait_seconds * max(1.0, scale / 1000)

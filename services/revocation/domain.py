@@ -190,6 +190,22 @@ class NoChange:
     reasons: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class StatusWrite:
+    """One status change as the read model takes it: set ``value`` at ``index`` of ``list_id`` for
+    ``credential_id``, by the event at ``partition``/``offset`` of the status topic."""
+
+    list_id: str
+    index: int
+    value: bool
+    credential_id: str
+    at: datetime
+    actor: str
+    reason: str
+    partition: int
+    offset: int
+
+
 # --------------------------------------------------------------------------------------------------
 # authorization
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import random
 import time
 from collections.abc import AsyncIterator
@@ -42,7 +43,7 @@ from services.revocation.api.token_status import (
     TokenStatusStore,
     add_token_status_routes,
 )
-from services.revocation.domain import CredentialRecord, EntryRef
+from services.revocation.domain import CredentialRecord, EntryRef, StatusWrite
 from tests.conftest import Infrastructure
 from tests.harness.revocation import Harness, start_harness
 from tests.verifier_support import RunningServer
@@ -50,6 +51,7 @@ from tests.verifier_support import RunningServer
 pytestmark = pytest.mark.integration
 
 NOW_ = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+_OFFSETS = itertools.count()  # each change newer than the last, as on one Kafka partition
 
 
 # The rules the store's Lua (services/revocation/adapters/store.py) applies, restated as the tests' oracle.
@@ -101,9 +103,8 @@ def _record(n: int, rev: int, sus: int) -> CredentialRecord:
 
 async def _change(revocation: RevocationStore, record: CredentialRecord, purpose: str, value: bool) -> None:
     entry = next(e for e in record.entries if e.purpose == purpose)
-    async with revocation.redis.pipeline(transaction=True) as pipe:
-        revocation.write_change(pipe, entry.list_id, entry.index, value, record.credential_id, NOW_, "test", "test")
-        await pipe.execute()
+    await revocation.apply_changes([StatusWrite(entry.list_id, entry.index, value, record.credential_id, NOW_,
+                                                "test", "test", partition=0, offset=next(_OFFSETS))])
 
 
 async def test_entries_follow_the_bitstring_bits_through_random_changes(store: TokenStatusStore) -> None:

@@ -2,7 +2,8 @@
 
 Keys (``{p}`` is the configured prefix, ``rev`` by default)::
 
-    {p}:cred:{credential id}       hash   issuer, tenant, entries (JSON), updated_at, actor, reason
+    {p}:cred:{credential id}       hash   issuer, tenant, entries (JSON), updated_at, actor, reason, status_offset,
+                                          o:{list id} (the Kafka position of the change that set that bit)
     {p}:list:{list id}             hash   issuer, purpose, url, number, size
     {p}:lists                      set    every list id
     {p}:issuer-lists:{issuer}:{purpose}  zset  the issuer's list ids for a purpose, scored by number
@@ -17,10 +18,21 @@ Keys (``{p}`` is the configured prefix, ``rev`` by default)::
     offsets:{p}:{topic}            hash   Kafka positions stored with the state (microcred.storage.positions)
 
 Everything except the signing locks is written by the projector from Kafka events, inside the same ``MULTI``
-as the record's position, so an empty Redis is rebuilt by replay. The command side writes two things ahead of
-its events, both idempotent and set-only so that replay converges on the same state: the list metadata of a
-new list, and index *claims* (``BITFIELD SET`` returns the previous bit, an atomic test-and-set, so two
-service instances can never hand out the same index).
+as the record's position, so an empty Redis is rebuilt by replay. The command side writes three things itself,
+each converging with replay on the same state: the list metadata of a new list and index *claims*, ahead of
+their events, idempotent and set-only (``BITFIELD SET`` returns the previous bit, an atomic test-and-set, so two
+service instances can never hand out the same index); and **status changes once their event is on Kafka**
+(:meth:`RevocationStore.apply_changes`), so that a revocation is in the read model (and its list queued for
+signing) as soon as the instance that accepted it has it durable, not only once the partition's projector (which
+may be on a replica that just died, until the consumer group rebalances) gets to it.
+
+Status changes are ordered by their Kafka position: a credential's status events share one partition (they are
+keyed by its id), and each status bit keeps the offset of the change that set it (``o:{list id}`` in the
+credential's hash, "partition:offset"). A change no newer than that is skipped, so whichever of the command
+side and the projector writes first, and in whatever order two replicas' writes land, each bit ends as the
+newest change says; who/when/why (``updated_at``, ``actor``, ``reason``) follow the newest change of any list
+(``status_offset``). A change from another partition than the one recorded (the topic was repartitioned) is
+applied, as before ordering was recorded.
 """
 
 from __future__ import annotations
@@ -38,7 +50,7 @@ from redis.asyncio.client import Pipeline
 
 from microcred.storage.positions import stored_position
 from microcred.storage.replies import text
-from services.revocation.domain import CredentialRecord, EntryRef, ListMeta
+from services.revocation.domain import CredentialRecord, EntryRef, ListMeta, StatusWrite
 
 __all__ = ["PublishedList", "RevocationStore", "etag_of"]
 
@@ -118,6 +130,29 @@ end
 return redis.call('BITFIELD', KEYS[1], unpack(ARGV, 2))
 """
 _GUARDED_CHUNK = 500
+
+# A status change (see the module docstring). KEYS: bits, credential hash, dirty set. ARGV: index, bit (0/1),
+# partition, offset, updated_at, actor, reason, list id. Returns 1 when the bit was written, 0 when a newer (or the
+# same) change had already set it.
+_WRITE_CHANGE = """
+local partition, at = ARGV[3], tonumber(ARGV[4])
+local function newer(field)
+  local seen = redis.call('HGET', KEYS[2], field)
+  if not seen then return true end
+  local p, o = string.match(seen, '^(%d+):(%d+)$')
+  return p ~= partition or tonumber(o) < at
+end
+local field = 'o:' .. ARGV[8]
+if not newer(field) then return 0 end
+local position = partition .. ':' .. ARGV[4]
+redis.call('SETBIT', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], field, position)
+if newer('status_offset') then
+  redis.call('HSET', KEYS[2], 'updated_at', ARGV[5], 'actor', ARGV[6], 'reason', ARGV[7], 'status_offset', position)
+end
+redis.call('SADD', KEYS[3], ARGV[8])
+return 1
+"""
 
 _RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -250,14 +285,24 @@ class RevocationStore:
         pipe.eval(_RECORD_CREDENTIALS, len(records), *keys, *args)
         pipe.eval(_TOKEN_STATUS_ENTRIES, len(keys), *keys, self.prefix)
 
-    def write_change(self, pipe: Pipeline, list_id: str, index: int, value: bool, credential_id: str,
-                     at: datetime, actor: str, reason: str) -> None:
-        """Projection write for a status change: flip the bit, remember who/when/why, mark the list dirty."""
-        pipe.setbit(self._bits(list_id), index, 1 if value else 0)
-        pipe.hset(self._cred(credential_id), mapping={
-            "updated_at": at.astimezone(UTC).isoformat(), "actor": actor, "reason": reason})
-        pipe.sadd(self._dirty, list_id)
-        pipe.eval(_TOKEN_STATUS_ENTRIES, 1, self._cred(credential_id), self.prefix)
+    def write_change(self, pipe: Pipeline, change: StatusWrite) -> None:
+        """Queue a status change: set the bit unless a newer change set it, remember who/when/why, mark the list
+        dirty, and recompute the credential's Token Status List entry from its bits."""
+        cred = self._cred(change.credential_id)
+        pipe.eval(_WRITE_CHANGE, 3, self._bits(change.list_id), cred, self._dirty, change.index,
+                  1 if change.value else 0, change.partition, change.offset,
+                  change.at.astimezone(UTC).isoformat(), change.actor, change.reason, change.list_id)
+        pipe.eval(_TOKEN_STATUS_ENTRIES, 1, cred, self.prefix)
+
+    async def apply_changes(self, changes: Sequence[StatusWrite]) -> None:
+        """Write status changes whose events are already on Kafka, in one transaction (the command side's
+        write; the projector's later write of the same events then changes nothing)."""
+        if not changes:
+            return
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for change in changes:
+                self.write_change(pipe, change)
+            await pipe.execute()
 
     # ------------------------------------------------------------------------------------------ lists
 

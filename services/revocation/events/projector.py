@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from google.protobuf.message import Message
@@ -34,6 +34,7 @@ from microcred.status.bitstring import decode_list
 from microcred.storage.positions import apply_at_position, apply_batch_at_positions
 from services.revocation.adapters.store import PublishedList, RevocationStore, etag_of
 from services.revocation.domain import LIST_SIZE, CredentialRecord, EntryRef, ListMeta, parse_list_number
+from services.revocation.events.changes import status_write
 
 __all__ = ["ProjectionTracker", "RevocationProjector", "purpose_name"]
 
@@ -128,7 +129,7 @@ class RevocationProjector:
     async def handle(self, envelope: EventEnvelope, payload: Message, position: Position) -> None:
         """Apply one record (ignored types only advance the position)."""
         changed: set[str] = set()
-        write = self._writer(envelope, payload, changed)
+        write = self._writer(envelope, payload, position, changed)
         applied = await apply_at_position(self.store.redis, self.store.projection, position, write)
         if applied:
             self.applied += 1
@@ -143,8 +144,8 @@ class RevocationProjector:
         # it in a single script call; any other record keeps its own writer, in order between them.
         steps: list[CredentialRecord | Callable[[Pipeline], None] | None] = [
             self._credential_record(envelope, payload) if isinstance(payload, events_pb2.CredentialIssued)
-            else self._writer(envelope, payload, lists)
-            for (envelope, payload, _), lists in zip(items, changed, strict=True)]
+            else self._writer(envelope, payload, position, lists)
+            for (envelope, payload, position), lists in zip(items, changed, strict=True)]
 
         def write(pipe: Pipeline, fresh: list[int]) -> None:
             run: list[CredentialRecord] = []
@@ -172,7 +173,7 @@ class RevocationProjector:
         if lists and self._on_lists_changed is not None:
             self._on_lists_changed(lists)
 
-    def _writer(self, envelope: EventEnvelope, payload: Message,
+    def _writer(self, envelope: EventEnvelope, payload: Message, position: Position,
                 changed: set[str]) -> Callable[[Pipeline], None]:
         if isinstance(payload, events_pb2.CredentialIssued):
             return self._credential_issued(envelope, payload)
@@ -181,7 +182,8 @@ class RevocationProjector:
         if isinstance(payload, events_pb2.CredentialRevoked | events_pb2.CredentialSuspended
                       | events_pb2.CredentialReinstated):
             changed.add(payload.status_list_id)
-            return self._changed(envelope, payload)
+            write = status_write(envelope, payload, position.partition, position.offset)
+            return lambda pipe: self.store.write_change(pipe, write)
         if isinstance(payload, events_pb2.StatusListPublished):
             return self._published(payload)
         return _nothing
@@ -224,13 +226,6 @@ class RevocationProjector:
                 self.store.write_reserved(pipe, meta, indexes)
 
         return write
-
-    def _changed(self, envelope: EventEnvelope, payload: events_pb2.CredentialRevoked
-                 | events_pb2.CredentialSuspended | events_pb2.CredentialReinstated) -> Callable[[Pipeline], None]:
-        value = not isinstance(payload, events_pb2.CredentialReinstated)
-        at = envelope.occurred_at.ToDatetime(tzinfo=UTC)
-        return lambda pipe: self.store.write_change(pipe, payload.status_list_id, payload.status_list_index, value,
-                                                    payload.credential_id, at, payload.actor, payload.reason)
 
     def _published(self, payload: events_pb2.StatusListPublished) -> Callable[[Pipeline], None]:
         body = payload.credential_json.encode()
