@@ -35,9 +35,10 @@ from microcred.oid4vci.errors import INVALID_DPOP_PROOF, INVALID_REQUEST, INVALI
 from microcred.oid4vci.metadata import authorization_server_metadata, credential_issuer_metadata
 from services.issuer.api.offer_listing import STATE_NAMES, offer_summary, query_problems, reference_violations
 from services.issuer.api.oid4vci_authorization import authorization_router
+from services.issuer.application.award_json import AwardParser
 from services.issuer.application.issuance import Caller
 from services.issuer.application.offer_listing import DEFAULT_PAGE
-from services.issuer.application.offers import Offers, parse_award
+from services.issuer.application.offers import Offers
 
 __all__ = ["MAX_COHORT", "oid4vci_router"]
 
@@ -107,6 +108,7 @@ def _json(raw: bytes) -> Any:
 def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer_url: str | None) -> APIRouter:
     """The routes; ``issuer_url``: the Credential Issuer identifier (None: the request's own base URL)."""
     router = APIRouter(tags=["OpenID4VCI"])
+    award_parser = AwardParser()  # a cohort's repeated parts (the achievement, the awarding body) parsed once
 
     def ident(request: Request) -> str:
         return issuer_url or str(request.base_url).rstrip("/")
@@ -216,7 +218,7 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
         awards = []
         for n, document in enumerate(body["credentials"]):
             try:
-                awards.append(parse_award(document))
+                awards.append(award_parser.parse(document))
             except ValueError as exc:
                 return problem(400, str(exc), field=f"credentials[{n}]")
         for n, refusal in enumerate(offers.validate(awards)):

@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
@@ -497,15 +496,3 @@ def _request_proofs(body: Any) -> tuple[str, list[str]]:
             or not 1 <= len(proofs["jwt"]) <= MAX_BATCH:
         raise OAuthError(e.INVALID_PROOF, f"proofs must be {{\"jwt\": [1..{MAX_BATCH} key proofs]}}")
     return str(wanted), list(proofs["jwt"])
-
-
-def parse_award(document: Any) -> pb.MicroCredential:
-    """A ``MicroCredential`` from protobuf JSON (ValueError naming what is wrong)."""
-    if not isinstance(document, dict):
-        raise ValueError("credential must be a JSON object")
-    award = pb.MicroCredential()
-    try:
-        json_format.ParseDict(document, award)
-    except json_format.ParseError as exc:
-        raise ValueError(f"credential is not a MicroCredential: {str(exc)[:300]}") from exc
-    return award
