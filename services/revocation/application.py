@@ -14,6 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Protocol
 
 from microcred.errors import Unavailable
@@ -55,12 +56,23 @@ from services.revocation.domain import (
     validate_reservation,
     validate_supersede,
 )
-from services.revocation.events.changes import StatusEvent, status_write
 
 __all__ = ["BulkItem", "ItemResult", "ProjectionWait", "ReadModelGuard", "ReadModelUnavailable", "ReservedBlock",
-           "RevocationCommands", "StatusState"]
+           "RevocationCommands", "StatusEvent", "StatusState", "status_write"]
 
 log = logging.getLogger(__name__)
+
+
+StatusEvent = events_pb2.CredentialRevoked | events_pb2.CredentialSuspended | events_pb2.CredentialReinstated
+
+
+def status_write(envelope: EventEnvelope, payload: StatusEvent, partition: int, offset: int) -> StatusWrite:
+    """The read-model write of a status event at ``partition``/``offset`` of the status topic (the projector's
+    and, once the event is on Kafka, the command side's)."""
+    return StatusWrite(payload.status_list_id, payload.status_list_index,
+                       not isinstance(payload, events_pb2.CredentialReinstated), payload.credential_id,
+                       envelope.occurred_at.ToDatetime(tzinfo=UTC), payload.actor, payload.reason,
+                       partition, offset)
 
 
 class StatusState(Protocol):

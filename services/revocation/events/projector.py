@@ -33,8 +33,8 @@ from microcred.kafka.publisher import Published
 from microcred.status.bitstring import decode_list
 from microcred.storage.positions import apply_at_position, apply_batch_at_positions
 from services.revocation.adapters.store import PublishedList, RevocationStore, etag_of
+from services.revocation.application import status_write
 from services.revocation.domain import LIST_SIZE, CredentialRecord, EntryRef, ListMeta, parse_list_number
-from services.revocation.events.changes import status_write
 
 __all__ = ["ProjectionTracker", "RevocationProjector", "purpose_name"]
 
