@@ -38,6 +38,13 @@ REDIS_SOCKET_TIMEOUT = 30.0
 RedisClient: TypeAlias = Redis | RedisCluster
 _C = TypeVar("_C", Redis, RedisCluster)
 
+def one_slot(redis: RedisClient, prefix: str) -> str:
+    """The key prefix of a read model that keeps every key in one slot of a Redis Cluster: ``prefix`` on a single
+    node, ``{prefix}`` (a hash tag) on a cluster, so that each of its scripts and ``MULTI`` blocks (its state with
+    its Kafka positions) stays atomic; a prefix that already holds a hash tag is kept (docs/redis-keys.md)."""
+    return prefix if isinstance(redis, Redis) or "{" in prefix else f"{{{prefix}}}"
+
+
 #: URL schemes naming a Redis Cluster: ``redis+cluster://host:port[,host:port...]`` (``rediss+`` with TLS).
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import socket
 import time
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import uvicorn
@@ -31,7 +31,7 @@ from microcred.http_service import EmbeddedUvicorn
 from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.publisher import EventPublisher, KafkaEventPublisher
 from microcred.kafka.topics import CREDENTIALS, STATUS
-from microcred.lifecycle import connect_redis
+from microcred.lifecycle import connect_redis_client, one_slot
 from microcred.registry.projector import RegistryProjection, start_registry_projection
 from microcred.registry.redis_registry import RedisRegistry
 from microcred.status.cache import topic_end_offsets
@@ -80,6 +80,8 @@ class RevocationApp:
         self._tasks: list[asyncio.Task[None]] = []
         self._health: dict[str, Any] = {"kafka_ready": False}
         self.redis: Redis | None = None
+        self.prefix = settings.revocation_redis_prefix
+        """The read model's key prefix (a hash tag on a Redis Cluster)."""
         self.events: KafkaEventPublisher | None = None
         self.runner: ConsumerRunner | None = None
         self.guard: ProjectionEpoch | None = None
@@ -106,13 +108,19 @@ class RevocationApp:
         s = self.settings
         started = time.monotonic()
         self.signer = load_signer(self._keystore or open_keystore(s), s.signer_key_id)  # fails fast without a KEK
-        self.redis = await connect_redis(s.redis_url)
+        # A single node or a Redis Cluster (MICROCRED_REDIS_URL's scheme). On a cluster each read model keeps its
+        # keys in one slot (one_slot: its prefix as a hash tag), so every script and MULTI (state with its Kafka
+        # positions) is atomic as on one node; the adapters are typed for the single node's client, whose commands
+        # a RedisCluster shares (tests/integration/test_revocation_cluster.py runs the service on one).
+        client = await connect_redis_client(s.redis_url)
+        self.redis = cast("Redis", client)
         self._health["redis"] = self.redis
-        self.store = RevocationStore(self.redis, s.revocation_redis_prefix)
+        self.prefix = one_slot(client, s.revocation_redis_prefix)
+        self.store = RevocationStore(self.redis, self.prefix)
         # the issuers' pinned client-certificate fingerprints (checked on every issuer call, as issuance does)
         self.registry_projection = await start_registry_projection(
             s.kafka_bootstrap, self.redis, group_id=f"{s.revocation_consumer_group}-registry",
-            namespace=s.resolved_registry_namespace)
+            namespace=one_slot(client, s.resolved_registry_namespace))
         self.registry = self.registry_projection.registry
         self.events = KafkaEventPublisher(s.kafka_bootstrap, client_id="revocation")
         await self.events.start()
@@ -165,7 +173,7 @@ class RevocationApp:
         if s.token_status_cert_file is not None and s.token_status_key_file is not None:
             token_signer = load_token_signer(s.token_status_cert_file, s.token_status_key_file, iss=self.base_url)
             add_token_status_routes(app, TokenStatusPublisher(
-                TokenStatusStore(self.redis, s.revocation_redis_prefix), token_signer, base_url=self.base_url,
+                TokenStatusStore(self.redis, self.prefix), token_signer, base_url=self.base_url,
                 ttl_seconds=s.status_list_ttl_seconds, lifetime_seconds=s.status_list_validity_seconds),
                 ready=self._read_model_ready)
         self.http = EmbeddedUvicorn(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))

@@ -1,18 +1,21 @@
 """Kafka is the source of truth: wiping Redis and restarting the service rebuilds identical lists.
 
-The test runs the service against a Redis server of its own (so it can wipe it without touching anyone
-else's data) and the session's Kafka.
+The test runs the service, with the session's Kafka, against a Redis server of its own (so it can wipe it without
+touching anyone else's data), and against the session's 3-master Redis Cluster (issue 24), where the service keeps
+its read model in one slot and the test deletes every key of it.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 
 from microcred import pki
 from microcred.crypto.data_integrity import verify_data_integrity
@@ -40,13 +43,47 @@ def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
         redis.stop()
 
 
-@pytest.fixture
-async def wipe(own_redis: LocalRedis) -> AsyncIterator[Redis]:
-    client = Redis.from_url(own_redis.url)
+@dataclass
+class Topology:
+    """Where the service keeps its read model, and how the test wipes it."""
+
+    url: str
+    wipe: Callable[[str], Awaitable[int]]  # wipe everything of the read model named by the tag; keys before
+    cluster: bool = False
+
+
+@pytest.fixture(params=["single", "cluster"])
+async def topology(request: pytest.FixtureRequest, own_redis: LocalRedis) -> AsyncIterator[Topology]:
+    """The service's own single node (wiped whole, FLUSHALL), or the session's 3-master cluster, shared with other
+    tests, where the read model's keys are deleted (every key naming the test's tag: state, positions, epochs,
+    the registry's), on every master."""
+    if request.param == "single":
+        single = Redis.from_url(own_redis.url)
+
+        async def flush(_: str) -> int:
+            keys = int(await single.dbsize())
+            await single.flushall()
+            assert await single.dbsize() == 0
+            return keys
+        try:
+            yield Topology(own_redis.url, flush)
+        finally:
+            await single.aclose()
+        return
+    nodes: list[tuple[str, int]] = request.getfixturevalue("redis_cluster")
+    cluster = RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in nodes])
+    await cluster.initialize()
+
+    async def delete(tag: str) -> int:
+        keys = [key async for key in cluster.scan_iter(match=f"*{tag}*", count=1000)]
+        for key in keys:
+            await cluster.delete(key)
+        assert [key async for key in cluster.scan_iter(match=f"*{tag}*")] == []
+        return len(keys)
     try:
-        yield client
+        yield Topology("redis+cluster://" + ",".join(f"{host}:{port}" for host, port in nodes), delete, cluster=True)
     finally:
-        await client.aclose()
+        await cluster.aclose()
 
 
 async def lists_by_id(h: Harness, list_ids: set[str]) -> dict[str, dict[str, Any]]:
@@ -54,15 +91,17 @@ async def lists_by_id(h: Harness, list_ids: set[str]) -> dict[str, dict[str, Any
 
 
 async def test_wiping_redis_and_restarting_rebuilds_identical_lists(
-        infrastructure: Infrastructure, own_redis: LocalRedis, wipe: Redis, tmp_path: Path) -> None:
+        infrastructure: Infrastructure, topology: Topology, tmp_path: Path) -> None:
     keystore = InMemoryKeyStore()
     ca = write_server_pki(tmp_path / "pki")
     tag = uuid.uuid4().hex[:8]
     options: dict[str, Any] = {"prefix": f"rebuild-{tag}", "group": f"rebuild-{tag}", "keystore": keystore, "ca": ca}
     issuer = f"uni-{tag}"
 
-    first = await start_harness(infrastructure.kafka_bootstrap, own_redis.url, tmp_path, **options)
+    first = await start_harness(infrastructure.kafka_bootstrap, topology.url, tmp_path, **options)
     try:
+        assert isinstance(first.app.redis, RedisCluster) is topology.cluster
+        assert first.app.prefix == (f"{{rebuild-{tag}}}" if topology.cluster else f"rebuild-{tag}")
         credentials = await first.issue(issuer, "PL", 40)
         stub = first.stub(issuer, "PL", pki.ROLE_ISSUER)
         for c in credentials[:10]:
@@ -83,11 +122,9 @@ async def test_wiping_redis_and_restarting_rebuilds_identical_lists(
     finally:
         await first.close()
 
-    assert await wipe.dbsize() > 0
-    await wipe.flushall()
-    assert await wipe.dbsize() == 0
+    assert await topology.wipe(tag) > 0
 
-    second = await start_harness(infrastructure.kafka_bootstrap, own_redis.url, tmp_path, http_port=http_port,
+    second = await start_harness(infrastructure.kafka_bootstrap, topology.url, tmp_path, http_port=http_port,
                                  **options)
     try:
         after = await lists_by_id(second, list_ids)

@@ -14,6 +14,7 @@ import itertools
 import random
 import time
 from collections.abc import AsyncIterator
+from typing import cast
 
 import httpx
 import pytest
@@ -25,6 +26,7 @@ from redis.asyncio import Redis
 
 from microcred import pki
 from microcred.gen.microcred.v1 import revocation_pb2, status_pb2
+from microcred.lifecycle import one_slot
 from microcred.sdjwt.issue import IssuerKey, StatusReference
 from microcred.sdjwt.x5c import load_certificates, x5c_header
 from microcred.status.token_status_list import (
@@ -45,6 +47,7 @@ from services.revocation.api.token_status import (
 )
 from services.revocation.domain import CredentialRecord, EntryRef, StatusWrite
 from tests.conftest import Infrastructure
+from tests.harness.redis_cluster import RedisClients
 from tests.harness.revocation import Harness, start_harness
 from tests.verifier_support import RunningServer
 
@@ -68,8 +71,10 @@ def token_value(revoked: bool, suspended: bool) -> int:
 
 
 @pytest.fixture
-async def store(redis: Redis, unique: str) -> AsyncIterator[TokenStatusStore]:
-    yield TokenStatusStore(redis, prefix=f"tsl-test-{unique}")
+async def store(redis_clients: RedisClients, unique: str) -> AsyncIterator[TokenStatusStore]:
+    """On the single node, then on the 3-master cluster (the prefix a hash tag there, as the service keeps it)."""
+    client = await redis_clients.new()
+    yield TokenStatusStore(cast("Redis", client), prefix=one_slot(client, f"tsl-test-{unique}"))
 
 
 @pytest.fixture(scope="module")

@@ -13,17 +13,20 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from pathlib import Path
+from typing import cast
 
 import pytest
 from redis.asyncio import Redis
 
 from microcred import pki
 from microcred.gen.microcred.v1 import revocation_pb2, status_pb2
+from microcred.lifecycle import one_slot
 from microcred.status.bitstring import decode_list
 from microcred.storage.replies import text
 from services.revocation.adapters.store import RevocationStore
 from services.revocation.domain import CredentialRecord, EntryRef, StatusWrite
 from tests.conftest import Infrastructure
+from tests.harness.redis_cluster import RedisClients
 from tests.harness.revocation import Harness, IssuedCredential, start_harness
 from tests.harness.waiting import eventually
 
@@ -48,8 +51,11 @@ async def _state(store: RevocationStore) -> tuple[bool, bool, str, str | None]:
 
 
 @pytest.fixture
-async def store(redis: Redis, unique: str) -> RevocationStore:
-    revocation = RevocationStore(redis, f"wa-{unique}")
+async def store(redis_clients: RedisClients, unique: str) -> RevocationStore:
+    """The read model on the single node, then on the cluster (in one slot there, as the service keeps it)."""
+    client = await redis_clients.new()
+    revocation = RevocationStore(cast("Redis", client), one_slot(client, f"wa-{unique}"))
+    redis = revocation.redis
     async with redis.pipeline(transaction=True) as pipe:
         revocation.write_credentials(pipe, [CredentialRecord("urn:uuid:c1", "uni-a", "PL", (
             EntryRef("rev-1", 7, "revocation"), EntryRef("sus-1", 7, "suspension")))])

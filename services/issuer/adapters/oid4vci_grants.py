@@ -29,7 +29,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from microcred.lifecycle import RedisClient
+from microcred.lifecycle import RedisClient, one_slot
 
 __all__ = ["CLAIM_LEASE", "USED_CODE_SECONDS", "RedisGrantStore", "oid4vci_prefix"]
 
@@ -111,7 +111,7 @@ def _text(value: bytes | str | None) -> str:
 def oid4vci_prefix(redis: RedisClient, prefix: str) -> str:
     """The key prefix of the OpenID4VCI state: ``prefix`` on a single node, ``{prefix}`` (one hash tag) on a
     Redis Cluster (module docstring); a prefix that already holds a hash tag is kept as it is."""
-    return prefix if isinstance(redis, Redis) or "{" in prefix else f"{{{prefix}}}"
+    return one_slot(redis, prefix)
 
 
 class RedisGrantStore:
