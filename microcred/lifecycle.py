@@ -82,6 +82,13 @@ def cluster_from_url(url: str, **options: Any) -> RedisCluster:
     return RedisCluster(startup_nodes=nodes, **{**options, **parsed})
 
 
+def redis_client_from_url(url: str, **options: Any) -> RedisClient:
+    """A client of either topology, chosen by the URL's scheme as :func:`connect_redis_client` does, not connected
+    yet (for an application built before its event loop runs). A cluster client must be initialised
+    (``await client.initialize()``) before its first concurrent commands (redis/redis-py#3032)."""
+    return cluster_from_url(url, **options) if is_cluster_url(url) else Redis.from_url(url, **options)
+
+
 async def connect_redis_client(url: str, attempts: int = 50,
                                socket_timeout: float = REDIS_SOCKET_TIMEOUT) -> RedisClient:
     """Connect to a single Redis node (``redis://``, ``rediss://``, ``unix://``) or to a Redis Cluster

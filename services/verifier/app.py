@@ -18,17 +18,18 @@ import gc
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from cryptography import x509
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from microcred.elm.trusted_list import load_trusted_lists
 from microcred.http_service import add_health_route
-from microcred.lifecycle import connect_redis
+from microcred.lifecycle import connect_redis_client, one_slot, redis_client_from_url
 from microcred.logs import configure_logging
 from microcred.oid4vp.webhook import WebhookPolicy
 from microcred.registry.projector import start_registry_projection
@@ -81,20 +82,28 @@ def create_app(settings: Settings) -> FastAPI:
     """The verifier's FastAPI application; dependencies connect in the lifespan."""
     log = configure_logging("verifier", settings.log_level)
     configure_telemetry("verifier")
-    redis = Redis.from_url(settings.redis_url, decode_responses=False)
+    # A single node or a Redis Cluster (the URL's scheme). On a cluster the registry's read model is kept in one
+    # slot (one_slot: its namespace a hash tag); the OpenID4VP stores and the rate-limit buckets tag their own
+    # keys (docs/redis-keys.md). RedisRegistry is typed for the single node's client, whose commands a cluster
+    # client shares (tests/integration/test_oid4vp_gateway.py runs the gateway on both).
+    client = redis_client_from_url(settings.redis_url, decode_responses=False)
+    redis = cast("Redis", client)
     # its own client: a rate-limit answer is waited for milliseconds, never the read models' long timeout
     limit_timeout = settings.rate_limit_timeout_ms / 1000
-    limits_redis = Redis.from_url(settings.redis_url, decode_responses=False, socket_timeout=limit_timeout,
-                                  socket_connect_timeout=limit_timeout)
-    registry = RedisRegistry(redis, settings.registry_namespace)
+    limits_redis = redis_client_from_url(settings.redis_url, decode_responses=False, socket_timeout=limit_timeout,
+                                         socket_connect_timeout=limit_timeout)
+    namespace = one_slot(client, settings.registry_namespace)
+    registry = RedisRegistry(redis, namespace)
     controllers = ControllerDocumentResolver(_controller_documents(settings))
     deps: dict[str, Any] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        deps["redis"] = await connect_redis(settings.redis_url)
+        for cluster in (c for c in (client, limits_redis) if isinstance(c, RedisCluster)):
+            await cluster.initialize()  # before requests use it concurrently
+        deps["redis"] = await connect_redis_client(settings.redis_url)
         projection = await start_registry_projection(settings.kafka_bootstrap, redis, settings.registry_group,
-                                                     namespace=settings.registry_namespace)
+                                                     namespace=namespace)
         signers = settings.status_list_signers
         cache = StatusListCache(settings.kafka_bootstrap, trusted_signers=signers)
         await cache.start()
@@ -167,7 +176,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = create_gateway_app(settings, lifespan=lifespan, extra_routers=[trust_router(registry)])
     # the limit in total across the replicas of one deployment (those that share its registry namespace)
     if settings.rate_limit_shared and app.admission is not None:
-        store = RedisBucketStore(limits_redis, f"{settings.registry_namespace}:ratelimit")
+        store = RedisBucketStore(limits_redis, f"{namespace}:ratelimit")
         app.admission.use_shared(SharedClientBuckets(store, settings.rate_limit_per_second, settings.rate_limit_burst,
                                                      timeout=limit_timeout))
     app.include_router(vcapi_router)  # VC-API POST /credentials/verify, /presentations/verify
