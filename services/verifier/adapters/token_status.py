@@ -4,13 +4,16 @@ SD-JWT VCs name their status by a Status List Token URI (the revocation service'
 gateway fetches a token only under a configured platform prefix (:class:`~.sources.PlatformUrls`: the same rule
 as for Bitstring lists, so a credential cannot make the gateway fetch arbitrary URLs) and keeps it for at most
 ``max_age`` seconds, shorter than the token's own ``ttl``: a revocation is seen within a second, as for the
-Bitstring lists, while a burst of verifications of one list costs one fetch. Conditional requests (``ETag``)
+Bitstring lists, while a burst of verifications of one list costs one fetch. When the kept token runs out, the
+verifications that need it meanwhile wait for one fetch (single flight) instead of each fetching the same token
+(under load every in-flight verification of the list did, at every expiry). Conditional requests (``ETag``)
 make a refetch of an unchanged list cheap. The token's signature, ``x5c`` chain and validity are checked by the
 verification (:func:`microcred.status.token_status_list.check_token_status`), never here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -34,15 +37,33 @@ class TokenStatusHttpSource:
         self._max_kept = max(1, max_kept)
         # uri -> (token, obtained at, kept until (monotonic), ETag)
         self._kept: OrderedDict[str, tuple[str, datetime, float, str | None]] = OrderedDict()
+        self._fetching: dict[str, asyncio.Future[tuple[str, datetime] | None]] = {}  # uri -> the fetch under way
+        self.fetches = 0
+        """HTTP requests made (each a fetch or a revalidation)."""
 
     async def get(self, uri: str) -> tuple[str, datetime] | None:
         """The token at ``uri`` and when it was obtained; None when not a platform URI or not obtainable."""
         if not self._urls.allowed(uri):
             return None
         kept = self._kept.get(uri)
-        now = time.monotonic()
-        if kept is not None and kept[2] > now:
+        if kept is not None and kept[2] > time.monotonic():
             return kept[0], kept[1]
+        fetching = self._fetching.get(uri)
+        if fetching is None:  # the fetch is a task of its own: a caller that goes away does not cancel it for the rest
+            fetching = asyncio.ensure_future(self._fetch(uri, kept))
+            self._fetching[uri] = fetching
+            fetching.add_done_callback(lambda done: self._fetched(uri, done))
+        return await asyncio.shield(fetching)
+
+    def _fetched(self, uri: str, done: asyncio.Future[tuple[str, datetime] | None]) -> None:
+        self._fetching.pop(uri, None)
+        if not done.cancelled():
+            done.exception()  # retrieved here too: no "never retrieved" warning when every caller went away
+
+    async def _fetch(self, uri: str, kept: tuple[str, datetime, float, str | None] | None
+                     ) -> tuple[str, datetime] | None:
+        now = time.monotonic()
+        self.fetches += 1
         headers = {"accept": "application/statuslist+jwt"}
         if kept is not None and kept[3]:
             headers["if-none-match"] = kept[3]
