@@ -1,11 +1,13 @@
 """HTTPS for the issuer's REST API: the server's certificate, an optional client certificate, and the ASGI TLS
 extension so the application can read which verified certificate the caller presented.
 
-uvicorn does not put the peer certificate in the ASGI scope; :class:`TlsH11Protocol` adds it as the ASGI "TLS"
+uvicorn does not put the peer certificate in the ASGI scope; :class:`TlsHttpProtocol` adds it as the ASGI "TLS"
 extension (``scope["extensions"]["tls"]["client_cert_chain"]``, PEM strings) for every request of the
-connection. The certificate is only there when the handshake verified it against the platform CA (the SSL
-context's ``CERT_OPTIONAL``: no certificate is allowed, a bad one fails the handshake). :class:`RestServer` runs
-an app that way (TLS 1.2+, ``server.crt``/``server.key``, client certificates checked against ``ca.crt``).
+connection. Otherwise it is the services' own HTTP protocol (:mod:`microcred.http_protocol`: httptools parsing,
+each response written in one send, which over TLS is also one TLS record instead of two). The certificate is
+only there when the handshake verified it against the platform CA (the SSL context's ``CERT_OPTIONAL``: no
+certificate is allowed, a bad one fails the handshake). :class:`RestServer` runs an app that way (TLS 1.2+,
+``server.crt``/``server.key``, client certificates checked against ``ca.crt``).
 """
 
 from __future__ import annotations
@@ -16,15 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from microcred.http_protocol import CoalescingHttpToolsProtocol
 from microcred.http_service import EmbeddedUvicorn
 
-__all__ = ["RestServer", "TlsH11Protocol", "client_certificate_pem"]
+__all__ = ["RestServer", "TlsHttpProtocol", "client_certificate_pem"]
 
 
-class TlsH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, adding the ASGI TLS extension with the verified client certificate."""
+class TlsHttpProtocol(CoalescingHttpToolsProtocol):
+    """The services' HTTP protocol, adding the ASGI TLS extension with the verified client certificate."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -51,7 +53,7 @@ class RestServer:
     """uvicorn serving ``app`` over TLS on ``host:port`` (0: a free port) inside the running event loop."""
 
     def __init__(self, app: Any, host: str, port: int, tls_dir: Path) -> None:
-        config = uvicorn.Config(app, host=host, port=port, http=TlsH11Protocol, lifespan="off", log_config=None,
+        config = uvicorn.Config(app, host=host, port=port, http=TlsHttpProtocol, lifespan="off", log_config=None,
                                 access_log=False, ssl_certfile=str(tls_dir / "server.crt"),
                                 ssl_keyfile=str(tls_dir / "server.key"), ssl_ca_certs=str(tls_dir / "ca.crt"),
                                 ssl_cert_reqs=ssl.CERT_OPTIONAL)
