@@ -19,6 +19,7 @@ Errors on the OAuth/OpenID4VCI endpoints are ``{"error", "error_description"}`` 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -105,6 +106,14 @@ def _json(raw: bytes) -> Any:
         raise OAuthError(INVALID_REQUEST, "the body is not JSON") from exc
 
 
+@functools.lru_cache(maxsize=32)  # a new wallet reads both documents per learner; they change only with the code
+def _metadata_bytes(document: Callable[[str], dict[str, Any]], credential_issuer: str) -> bytes:
+    """A metadata document as JSONResponse writes it, built once per issuer identifier (one, unless the
+    identifier is taken from each request's own base URL: then at most a few, bounded by the cache)."""
+    return json.dumps(document(credential_issuer), ensure_ascii=False, allow_nan=False, indent=None,
+                      separators=(",", ":")).encode("utf-8")
+
+
 def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer_url: str | None) -> APIRouter:
     """The routes; ``issuer_url``: the Credential Issuer identifier (None: the request's own base URL)."""
     router = APIRouter(tags=["OpenID4VCI"])
@@ -126,13 +135,16 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
         run.__name__ = handler.__name__
         return run
 
-    @router.get("/.well-known/openid-credential-issuer", summary="Credential Issuer metadata")
-    async def issuer_metadata(request: Request) -> JSONResponse:
-        return JSONResponse(credential_issuer_metadata(ident(request)))
+    @router.get("/.well-known/openid-credential-issuer", summary="Credential Issuer metadata",
+                response_class=JSONResponse)
+    async def issuer_metadata(request: Request) -> Response:
+        return Response(_metadata_bytes(credential_issuer_metadata, ident(request)), media_type="application/json")
 
-    @router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)")
-    async def as_metadata(request: Request) -> JSONResponse:
-        return JSONResponse(authorization_server_metadata(ident(request)))
+    @router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)",
+                response_class=JSONResponse)
+    async def as_metadata(request: Request) -> Response:
+        return Response(_metadata_bytes(authorization_server_metadata, ident(request)),
+                        media_type="application/json")
 
     @router.get("/oid4vci/offers/{offer_id}", summary="A Credential Offer by reference", response_model=None)
     async def get_offer(offer_id: str) -> Response:
