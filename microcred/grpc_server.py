@@ -110,11 +110,46 @@ def create_server(
     return GrpcServer(server, port, health_servicer, tuple(service_names), health_server, health_port)
 
 
-def client_channel(target: str, tls: TlsFiles) -> grpc.aio.Channel:
-    """An asyncio channel presenting ``tls.cert`` as client certificate and trusting ``tls.ca``."""
+def client_channel(target: str, tls: TlsFiles, *, server_name: str | None = None) -> grpc.aio.Channel:
+    """An asyncio channel presenting ``tls.cert`` as client certificate and trusting ``tls.ca``.
+
+    ``target`` is any gRPC target: ``host:port``, ``dns:///host:port`` (every address the name resolves to, e.g.
+    a headless Kubernetes service), or a list of replicas ``ipv4:10.0.0.1:50051,10.0.0.2:50051`` (``ipv6:`` with
+    ``[addr]:port``). See :func:`channel_options` for the name the server's certificate must carry and how calls
+    are spread.
+    """
     credentials = grpc.ssl_channel_credentials(root_certificates=tls.ca, private_key=tls.key,
                                                certificate_chain=tls.cert)
-    return grpc.aio.secure_channel(target, credentials, interceptors=aio_client_interceptors())  # type: ignore[no-untyped-call]
+    interceptors = aio_client_interceptors()  # type: ignore[no-untyped-call]
+    return grpc.aio.secure_channel(target, credentials, options=channel_options(target, server_name),
+                                   interceptors=interceptors)
+
+
+def channel_options(target: str, server_name: str | None = None) -> list[tuple[str, str]]:
+    """Channel options for ``target``.
+
+    * The name the server certificate is checked against: ``server_name`` when given; for a list of addresses
+      (``ipv4:``/``ipv6:``) the first one's host, since gRPC would otherwise check the whole list text as a host
+      name and refuse every replica ("Hostname Verification Check failed"); else the target's own host.
+    * Several addresses (a list, or a ``dns:`` name that may resolve to several) are used in turn
+      (``round_robin``): calls spread over the replicas, and a replica that is down is skipped while the others
+      answer, instead of every call going to the first address (``pick_first``, gRPC's default).
+    """
+    scheme, _, rest = target.partition(":")
+    addresses = rest.split(",") if scheme in ("ipv4", "ipv6") else []
+    name = server_name or (_host(addresses[0]) if len(addresses) > 1 else None)
+    options = [("grpc.ssl_target_name_override", name), ("grpc.default_authority", name)] if name else []
+    if len(addresses) > 1 or scheme == "dns":
+        options.append(("grpc.lb_policy_name", "round_robin"))
+    return options
+
+
+def _host(address: str) -> str:
+    """The host of ``addr:port`` or ``[v6addr]:port`` (an address without a port is its own host)."""
+    address = address.strip()
+    if address.startswith("["):
+        return address[1:address.index("]")]
+    return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
 
 
 def caller_identity(context: grpc.aio.ServicerContext[object, object]) -> Identity | None:

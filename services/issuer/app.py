@@ -134,7 +134,8 @@ class IssuerApp:
         await self.store_projection.start()
         source, supersession = self.status_source, self.supersession
         if source is None or supersession is None:  # the revocation service (a channel connects when first used)
-            self._revocation = client_channel(s.revocation_target, TlsFiles.from_dir(s.tls_dir, s.service_cert_name))
+            self._revocation = client_channel(s.revocation_target, TlsFiles.from_dir(s.tls_dir, s.service_cert_name),
+                                              server_name=s.revocation_server_name)
             revocation = revocation_pb2_grpc.RevocationServiceStub(self._revocation)
             source = source or GrpcStatusIndexSource(revocation)
             supersession = supersession or GrpcSupersession(revocation)

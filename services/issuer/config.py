@@ -3,7 +3,9 @@
 Besides the shared Kafka/Redis/TLS/gRPC settings the service reads:
 
 * ``MICROCRED_REVOCATION_TARGET`` (required, e.g. ``127.0.0.1:50052``): the revocation service's gRPC
-  address, for status-list index reservations; ``MICROCRED_SERVICE_CERT_NAME`` (``client``): the client
+  address, for status-list index reservations; with several replicas ``dns:///revocation:50052`` or
+  ``ipv4:10.0.0.1:50052,10.0.0.2:50052`` (calls in turn, a replica that is down skipped), and
+  ``MICROCRED_REVOCATION_SERVER_NAME`` when the addresses are not the name its certificate carries; ``MICROCRED_SERVICE_CERT_NAME`` (``client``): the client
   certificate in ``MICROCRED_TLS_DIR`` (``<name>.crt``/``<name>.key``, OU ``service``) used for that call;
 * ``MICROCRED_DID_WEB_HOST`` (required): the public host serving the issuers' ``did:web`` documents (the
   verifier's public host, e.g. ``trust.example.eu`` or ``localhost%3A8080``);
@@ -58,7 +60,12 @@ DEV_ENVIRONMENTS = frozenset({"dev", "test"})
 class Settings(GrpcServiceSettings):
     """Everything the issuer service reads from its environment."""
 
-    revocation_target: str = Field(description="host:port of the revocation service's gRPC endpoint")
+    revocation_target: str = Field(description="the revocation service's gRPC endpoint: host:port, dns:///host:port "
+                                   "(every address the name resolves to) or ipv4:a:port,b:port (replicas, used in "
+                                   "turn; microcred.grpc_server.channel_options)")
+    revocation_server_name: str | None = Field(
+        default=None, description="the name the revocation service's certificate carries, when the target does not "
+        "say it (a list of addresses: by default the first address)")
     service_cert_name: str = "client"
     did_web_host: str = Field(description="public host serving did:web documents of the issuers")
     data_dir: Path = Path(".run/issuer")
