@@ -1,9 +1,10 @@
 """Two replicas of every service; one replica of each is SIGKILLed in turn while a cohort is issued (issue 24).
 
 Each service gets a second process (:meth:`microcred.infra.platform.Platform.start_replica`): same data directory
-and keys, same Kafka consumer groups, ports of its own. Each issuer replica reserves status indexes from its own
-revocation replica (the second from the second); while one revocation replica is down, its issuer answers
-UNAVAILABLE for items it has no indexes for and the integrator re-sends them, to either issuer. The integrator
+and keys, same Kafka consumer groups, ports of its own. The first issuer reserves status indexes from the first
+revocation replica only: while that one is down, it answers UNAVAILABLE for items it has no indexes for and the
+integrator re-sends them, to either issuer. The second issuer reaches both revocation replicas (an ``ipv4:`` list,
+used in turn, the one that is down skipped). The integrator
 streams the cohort in chunks to both issuers in turn and re-sends whatever got no answer (same idempotency keys).
 Meanwhile the first process of each service is killed and, after a moment, started again, in turn: issuer,
 revocation, wallet, verifier. Each kill of a consumer moves its partitions to the surviving replica (a
@@ -138,7 +139,10 @@ async def test_one_replica_of_each_service_killed_in_turn(fault: FaultPlatform) 
     replicas: list[RunningService] = []
     revocation2 = await platform.start_replica("revocation", timeout=120)
     replicas.append(revocation2)
-    for name, env in (("issuer", {"MICROCRED_REVOCATION_TARGET": f"localhost:{revocation2.port}"}),
+    # the second issuer reaches both revocation replicas (in turn; the one that is down is skipped), the first
+    # only its own: so both ways are exercised while a revocation replica is down
+    both = f"ipv4:127.0.0.1:{first['revocation'].port},127.0.0.1:{revocation2.port}"
+    for name, env in (("issuer", {"MICROCRED_REVOCATION_TARGET": both}),
                       ("wallet", {}), ("verifier", {})):
         replicas.append(await platform.start_replica(name, timeout=120, env=env))
     by_name = {svc.spec.name: svc for svc in replicas}
