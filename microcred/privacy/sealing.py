@@ -30,20 +30,21 @@ nothing more than that equality.
 from __future__ import annotations
 
 import hmac
-import threading
 
 import zstandard
 from cryptography.exceptions import InvalidTag
 
 from microcred.privacy.datakeys import DataKey
+from microcred.storage.frames import LEVEL as FRAME_LEVEL
+from microcred.storage.frames import compressor, decompressor
 
 __all__ = ["LEVEL", "MAX_OPENED", "SealError", "associated_data", "open_sealed", "seal"]
 
 _V1, _V2 = 1, 2
 _NONCE_LEN = 12
 _TAG_LEN = 16
-#: zstd level of ``0x02`` records: chosen from the measured CPU and ratio (docs/privacy.md, "Compression").
-LEVEL = 3
+#: zstd level of ``0x02`` records (:mod:`microcred.storage.frames`, the project's one compressor setup).
+LEVEL = FRAME_LEVEL
 #: The most a ``0x02`` record may open to (4 MiB); larger plaintexts are sealed as ``0x01``, never compressed.
 MAX_OPENED = 4 << 20
 
@@ -58,26 +59,6 @@ def associated_data(pseudonym: str, context: str, version: int = _V1) -> bytes:
             + context.encode("utf-8"))
 
 
-# zstd contexts are not safe to share between threads (the issuer seals in worker threads): one per thread,
-# made once (a new context per record would cost more than compressing it).
-_local = threading.local()
-
-
-def _compressor() -> zstandard.ZstdCompressor:
-    made: zstandard.ZstdCompressor | None = getattr(_local, "compressor", None)
-    if made is None:
-        made = _local.compressor = zstandard.ZstdCompressor(level=LEVEL, write_checksum=False,
-                                                             write_content_size=True, write_dict_id=True)
-    return made
-
-
-def _decompressor() -> zstandard.ZstdDecompressor:
-    made: zstandard.ZstdDecompressor | None = getattr(_local, "decompressor", None)
-    if made is None:
-        made = _local.decompressor = zstandard.ZstdDecompressor()
-    return made
-
-
 def _encrypt(key: DataKey, version: int, body: bytes, context: str) -> bytes:
     aad = associated_data(key.pseudonym, context, version)
     # hmac.digest: the one-shot C path (same MAC as hmac.new(...).digest(), no HMAC object per seal)
@@ -88,7 +69,7 @@ def _encrypt(key: DataKey, version: int, body: bytes, context: str) -> bytes:
 def seal(key: DataKey, plaintext: bytes, context: str) -> bytes:
     """``plaintext`` sealed under ``key`` for ``context`` (compressed, ``0x02``, when that makes it smaller)."""
     if len(plaintext) <= MAX_OPENED:
-        frame = _compressor().compress(plaintext)
+        frame = compressor().compress(plaintext)
         if len(frame) < len(plaintext):
             return _encrypt(key, _V2, frame, context)
     return _encrypt(key, _V1, plaintext, context)
@@ -103,7 +84,7 @@ def _decompress(frame: bytes) -> bytes:
         if params.dict_id:
             raise SealError(f"sealed personal data needs zstd dictionary {params.dict_id}, which is not known")
         # The output buffer is the declared size; zstd refuses a frame that decodes to more (or less).
-        plaintext = _decompressor().decompress(frame, allow_extra_data=False)
+        plaintext = decompressor().decompress(frame, allow_extra_data=False)
     except zstandard.ZstdError as e:
         raise SealError(f"sealed personal data is not a valid zstd frame: {e}") from None
     if len(plaintext) != params.content_size:

@@ -39,6 +39,7 @@ from microcred.gen.microcred.v1 import (
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.kafka.topics import CREDENTIALS, STATUS
 from microcred.status.cache import topic_end_offsets
+from microcred.storage.frames import unpack
 from microcred.storage.positions import stored_position
 from microcred.telemetry import configure_telemetry
 from tests.conftest import Infrastructure
@@ -94,7 +95,8 @@ def files_holding(files: list[Path], values: list[str]) -> dict[str, list[str]]:
 
 
 async def redis_holding(redis: Redis, values: list[str]) -> dict[str, list[str]]:
-    """Every key and value in Redis (read by type, never in a compressed form) that contains one of ``values``."""
+    """Every key and value in Redis (read by type; zstd frames, as the wallet stores documents, opened) that
+    contains one of ``values``."""
     needles = [v.encode() for v in values]
     found: dict[str, list[str]] = {}
     async for key in redis.scan_iter(count=1000):
@@ -111,7 +113,7 @@ async def redis_holding(redis: Redis, values: list[str]) -> dict[str, list[str]]
             parts += list(await redis.zrange(key, 0, -1))
         elif kind == "list":
             parts += list(await redis.lrange(key, 0, -1))
-        blob = b"\x00".join(parts)
+        blob = b"\x00".join(unpack(part, 64 << 20) for part in parts)
         for value, needle in zip(values, needles, strict=True):
             if needle in blob:
                 found.setdefault(value, []).append(key.decode(errors="replace"))

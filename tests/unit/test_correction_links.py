@@ -49,11 +49,11 @@ def test_the_wallet_keeps_the_replacement_of_a_superseded_credential() -> None:
 def test_the_wallet_shows_both_ends_of_a_correction() -> None:
     old = HeldCredential("urn:uuid:old", "uni-a", None, EuElements("t"), Learner())
     new = HeldCredential("urn:uuid:new", "uni-a", None, EuElements("t"), Learner(), replaces="urn:uuid:old")
-    fields = {k.encode(): v.encode() for k, v in record_fields(old).items()}
+    fields = {k.encode(): v if isinstance(v, bytes) else v.encode() for k, v in record_fields(old).items()}
     shown = parse_record(fields, {b"revoked": b"1", b"reason": b"superseded", b"superseded_by": b"urn:uuid:new"})
     assert shown.status is CredentialStatus.REVOKED and shown.replaced_by == "urn:uuid:new"
     assert shown.meta_json()["replaced_by"] == "urn:uuid:new" and shown.meta_json()["replaces"] is None
-    fields = {k.encode(): v.encode() for k, v in record_fields(new).items()}
+    fields = {k.encode(): v if isinstance(v, bytes) else v.encode() for k, v in record_fields(new).items()}
     shown = parse_record(fields, {})
     assert shown.replaces == "urn:uuid:old" and shown.replaced_by is None
     assert shown.meta_json()["replaces"] == "urn:uuid:old"

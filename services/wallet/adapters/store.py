@@ -4,7 +4,9 @@ Keys (``P`` is the instance prefix, ``wallet`` by default)::
 
     P:cred:{credential id}         hash  doc (VC JSON as the event carried it), meta (issuer, identity, EU
                                          elements, source), edc (the sealed EDC, when issued in that format),
-                                         sdjwt (the SD-JWT VC, when issued in that format)
+                                         sdjwt (the SD-JWT VC, when issued in that format); doc and edc are
+                                         stored as zstd frames (microcred.storage.frames; records written
+                                         before are read as they are)
     P:status:{credential id}       hash  revoked "1", suspended "0"/"1", reason, superseded_by (status events)
     P:by:did:{did}                 set   credential ids issued to a subject DID
     P:by:email:{keyed hash}        set   credential ids issued to an e-mail the issuer's model confirmed
@@ -30,6 +32,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from microcred.storage.frames import pack, unpack
 from microcred.storage.replies import awaited
 from microcred.storage.replies import text as reply_text
 from services.wallet.domain.credentials import (
@@ -49,8 +52,13 @@ from services.wallet.domain.stacking import Pathway
 r, text = awaited, reply_text
 
 
-def record_fields(credential: HeldCredential) -> dict[str, str]:
-    """The hash fields that store ``credential`` (document and metadata)."""
+#: The most a stored document may open to (documents come from the platform's own events, far smaller).
+MAX_DOCUMENT_BYTES = 16 << 20
+
+
+def record_fields(credential: HeldCredential) -> dict[str, str | bytes]:
+    """The hash fields that store ``credential`` (document and metadata; the document and the EDC compressed:
+    JSON-LD with repeated contexts and names shrinks to about a third, the largest part of a wallet's memory)."""
     subject = credential.subject
     meta = {
         "credential_id": credential.credential_id, "issuer_id": credential.issuer_id,
@@ -62,9 +70,9 @@ def record_fields(credential: HeldCredential) -> dict[str, str]:
                     "email_index": subject.email_index},
     }
     doc = credential.document_json if credential.document_json is not None else dumps(dict(credential.document))
-    edc = {"edc": credential.edc_jsonld} if credential.edc_jsonld else {}  # the sealed EDC, as issued
+    edc = {"edc": pack(credential.edc_jsonld.encode())} if credential.edc_jsonld else {}  # the sealed EDC, as issued
     sd_jwt = {"sdjwt": credential.sd_jwt_vc} if credential.sd_jwt_vc else {}  # as issued; erased with the hash
-    return {"doc": doc, "meta": dumps(meta), **edc, **sd_jwt}
+    return {"doc": pack(doc.encode()), "meta": dumps(meta), **edc, **sd_jwt}
 
 
 def parse_record(fields: dict[bytes, bytes], status: dict[bytes, bytes],
@@ -82,9 +90,11 @@ def parse_record(fields: dict[bytes, bytes], status: dict[bytes, bytes],
         source=Source(meta.get("source", Source.ISSUED.value)),
         status=effective_status(revoked, suspended),
         status_reason=(text(status.get(b"reason")) or "") if (revoked or suspended) else "",
-        bound_did=bound_did, document=json.loads(fields[b"doc"]), import_check=meta.get("import_check") or {},
+        bound_did=bound_did, document=json.loads(unpack(fields[b"doc"], MAX_DOCUMENT_BYTES)),
+        import_check=meta.get("import_check") or {},
         replaces=meta.get("replaces"), replaced_by=(text(status.get(b"superseded_by")) or None) if revoked else None,
-        edc_jsonld=text(fields.get(b"edc")) or None, sd_jwt_vc=text(fields.get(b"sdjwt")) or None,
+        edc_jsonld=unpack(fields[b"edc"], MAX_DOCUMENT_BYTES).decode() if fields.get(b"edc") else None,
+        sd_jwt_vc=text(fields.get(b"sdjwt")) or None,
     )
 
 
