@@ -5,8 +5,9 @@ Besides the shared Kafka/Redis/TLS/gRPC settings the service reads:
 * ``MICROCRED_REVOCATION_TARGET`` (required, e.g. ``127.0.0.1:50052``): the revocation service's gRPC
   address, for status-list index reservations; with several replicas ``dns:///revocation:50052`` or
   ``ipv4:10.0.0.1:50052,10.0.0.2:50052`` (calls in turn, a replica that is down skipped), and
-  ``MICROCRED_REVOCATION_SERVER_NAME`` when the addresses are not the name its certificate carries; ``MICROCRED_SERVICE_CERT_NAME`` (``client``): the client
-  certificate in ``MICROCRED_TLS_DIR`` (``<name>.crt``/``<name>.key``, OU ``service``) used for that call;
+  ``MICROCRED_REVOCATION_SERVER_NAME`` when the addresses are not the name its certificate carries;
+  ``MICROCRED_SERVICE_CERT_NAME`` (``client``): the client certificate in ``MICROCRED_TLS_DIR``
+  (``<name>.crt``/``<name>.key``, OU ``service``) used for that call;
 * ``MICROCRED_DID_WEB_HOST`` (required): the public host serving the issuers' ``did:web`` documents (the
   verifier's public host, e.g. ``trust.example.eu`` or ``localhost%3A8080``);
 * ``MICROCRED_DATA_DIR`` (``.run/issuer``), ``MICROCRED_KEYSTORE_DIR`` (``<data dir>/keys``): the encrypted
