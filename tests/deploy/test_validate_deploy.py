@@ -7,6 +7,7 @@ run may take minutes while `go install` builds helm; later runs take seconds.
 
 from __future__ import annotations
 
+import importlib
 import re
 import shutil
 import subprocess
@@ -203,3 +204,24 @@ def test_chart_ports_match_compose() -> None:
         svc = values["services"][name]
         assert svc.get("grpcPort") == env.get("MICROCRED_GRPC_PORT"), name
         assert svc.get("httpPort") == env.get("MICROCRED_HTTP_PORT"), name
+
+
+def _required_settings(name: str) -> set[str]:
+    """The environment variables a service refuses to start without (its settings without a default)."""
+    settings = importlib.import_module(f"services.{name}.config").Settings
+    prefix = settings.model_config.get("env_prefix", "")
+    return {f"{prefix}{field}".upper() for field, info in settings.model_fields.items() if info.is_required()}
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_required_setting_is_given_in_compose_and_in_the_chart(name: str) -> None:
+    # The issuer's revocation target and did:web host were missing from both: its container could not start.
+    required = _required_settings(name)
+    assert required, name
+    compose = yaml.safe_load(COMPOSE.read_text())
+    given = set(compose["services"][name]["environment"])
+    assert required <= given, f"compose: {name} lacks {sorted(required - given)}"
+    templates = (CHART / "templates" / "deployment.yaml").read_text()
+    configmap = (CHART / "templates" / "configmap.yaml").read_text()
+    in_chart = {v for v in required if f"name: {v}\n" in templates or f"{v}:" in configmap}
+    assert in_chart == required, f"chart: {name} lacks {sorted(required - in_chart)}"
