@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import hmac
 
-import zstandard
 from cryptography.exceptions import InvalidTag
 
 from microcred.privacy.datakeys import DataKey
 from microcred.storage.frames import LEVEL as FRAME_LEVEL
-from microcred.storage.frames import compressor, decompressor
+from microcred.storage.frames import FrameError, compressor, open_frame
 
 __all__ = ["LEVEL", "MAX_OPENED", "SealError", "associated_data", "open_sealed", "seal"]
 
@@ -78,18 +77,9 @@ def seal(key: DataKey, plaintext: bytes, context: str) -> bytes:
 def _decompress(frame: bytes) -> bytes:
     """The plaintext of a ``0x02`` record's frame, within :data:`MAX_OPENED`."""
     try:
-        params = zstandard.get_frame_parameters(frame)
-        if params.content_size > MAX_OPENED:  # unknown size reads as 2**64-1: refused as well
-            raise SealError(f"sealed personal data would open to more than {MAX_OPENED} bytes")
-        if params.dict_id:
-            raise SealError(f"sealed personal data needs zstd dictionary {params.dict_id}, which is not known")
-        # The output buffer is the declared size; zstd refuses a frame that decodes to more (or less).
-        plaintext = decompressor().decompress(frame, allow_extra_data=False)
-    except zstandard.ZstdError as e:
-        raise SealError(f"sealed personal data is not a valid zstd frame: {e}") from None
-    if len(plaintext) != params.content_size:
-        raise SealError("sealed personal data does not open to its declared size")
-    return plaintext
+        return open_frame(frame, MAX_OPENED)
+    except FrameError as e:
+        raise SealError(f"sealed personal data {e}") from None
 
 
 def open_sealed(key: DataKey, sealed: bytes, context: str) -> bytes:

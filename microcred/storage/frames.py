@@ -16,7 +16,7 @@ import threading
 
 import zstandard
 
-__all__ = ["LEVEL", "MAGIC", "FrameError", "compressor", "decompressor", "pack", "unpack"]
+__all__ = ["LEVEL", "MAGIC", "FrameError", "compressor", "decompressor", "open_frame", "pack", "unpack"]
 
 #: zstd level: chosen from the measured CPU and ratio (docs/privacy.md, "Compression").
 LEVEL = 3
@@ -56,19 +56,23 @@ def pack(value: bytes) -> bytes:
 
 
 def unpack(stored: bytes, limit: int) -> bytes:
-    """The value :func:`pack` stored: a frame opened (to at most ``limit`` bytes, its declared size), anything
-    else as it is. :class:`FrameError` for a frame that declares more, no size, a dictionary, or is corrupt."""
-    if not stored.startswith(MAGIC):
-        return stored
+    """The value :func:`pack` stored: a frame opened (:func:`open_frame`), anything else as it is."""
+    return open_frame(stored, limit) if stored.startswith(MAGIC) else stored
+
+
+def open_frame(frame: bytes, limit: int) -> bytes:
+    """The content of one frame, at most ``limit`` bytes (its declared size); :class:`FrameError` for a frame that
+    declares more or no size, needs a dictionary, or is corrupt (checked before anything is decompressed)."""
     try:
-        params = zstandard.get_frame_parameters(stored)
+        params = zstandard.get_frame_parameters(frame)
         if params.content_size > limit:  # an unknown size reads as 2**64-1: refused as well
-            raise FrameError(f"a stored frame would open to more than {limit} bytes")
+            raise FrameError(f"would open to more than {limit} bytes")
         if params.dict_id:
-            raise FrameError(f"a stored frame needs zstd dictionary {params.dict_id}, which is not known")
-        value = decompressor().decompress(stored, allow_extra_data=False)
+            raise FrameError(f"needs zstd dictionary {params.dict_id}, which is not known")
+        # The output buffer is the declared size; zstd refuses a frame that decodes to more (or less).
+        value = decompressor().decompress(frame, allow_extra_data=False)
     except zstandard.ZstdError as e:
-        raise FrameError(f"not a valid zstd frame: {e}") from None
+        raise FrameError(f"is not a valid zstd frame: {e}") from None
     if len(value) != params.content_size:
-        raise FrameError("a stored frame does not open to its declared size")
+        raise FrameError("does not open to its declared size")
     return value
