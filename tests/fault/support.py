@@ -50,6 +50,8 @@ from microcred.infra.platform import Platform
 from microcred.kafka.topics import CREDENTIALS
 from microcred.registry.did_web import verify_with_registry
 from microcred.registry.redis_registry import RedisRegistry
+from microcred.storage.frames import unpack
+from services.wallet.adapters.store import MAX_DOCUMENT_BYTES
 from tests.harness.factories import valid_micro_credential
 from tests.harness.kafka import end_offsets, read_topic
 from tests.harness.waiting import eventually
@@ -414,7 +416,9 @@ async def wallet_documents(redis: Redis, ids: Iterable[str], prefix: str = WALLE
             for cid in chunk:
                 pipe.hget(f"{prefix}:cred:{cid}", "doc")
             values = await pipe.execute()
-        out.update({cid: json.loads(v) for cid, v in zip(chunk, values, strict=True) if v is not None})
+        # stored as zstd frames (services/wallet/adapters/store.py); MAX_DOCUMENT_BYTES as the wallet reads them
+        out.update({cid: json.loads(unpack(v, MAX_DOCUMENT_BYTES)) for cid, v in zip(chunk, values, strict=True)
+                    if v is not None})
     return out
 
 
