@@ -102,9 +102,9 @@ async def connect_redis_client(url: str, attempts: int = 50,
     """
     options: dict[str, Any] = {"decode_responses": False, "socket_timeout": socket_timeout,
                                "socket_connect_timeout": 5.0}
-    if not is_cluster_url(url):
-        return await _ping_until_ready(Redis.from_url(url, **options), attempts)
-    cluster = cluster_from_url(url, **options)
+    cluster = redis_client_from_url(url, **options)
+    if isinstance(cluster, Redis):
+        return await _ping_until_ready(cluster, attempts)
     for attempt in range(attempts):
         try:
             await cluster.initialize()  # reads the slot map from a startup node (retried: nodes may be starting)

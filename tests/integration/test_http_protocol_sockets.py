@@ -72,6 +72,19 @@ async def port() -> AsyncIterator[int]:
         yield int(server.url.rsplit(":", 1)[1])
 
 
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+@pytest.fixture
+async def connection(port: int) -> AsyncIterator[Connection]:
+    """A client connection to the server, closed after the test."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        yield reader, writer
+    finally:
+        writer.close()
+
+
 def _get(path: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nhost: test\r\n\r\n".encode()
 
@@ -83,45 +96,33 @@ async def _one_answer(reader: asyncio.StreamReader) -> bytes:
     return await asyncio.wait_for(reader.readexactly(length), 10)
 
 
-async def test_a_small_answer_goes_out_in_one_send(port: int) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        for _ in range(5):
-            writer.write(_get("/answer"))
-            assert await _one_answer(reader) == _BODY
-    finally:
-        writer.close()
+async def test_a_small_answer_goes_out_in_one_send(connection: Connection) -> None:
+    reader, writer = connection
+    for _ in range(5):
+        writer.write(_get("/answer"))
+        assert await _one_answer(reader) == _BODY
     assert len(SENDS) == 5  # uvicorn's own protocol: 10 (the head, then the body)
     assert all(send.startswith(b"HTTP/1.1 200 OK\r\n") and send.endswith(b"\r\n\r\n" + _BODY) for send in SENDS)
 
 
-async def test_pipelined_requests_are_answered_whole_and_in_order(port: int) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(_get("/a") + _get("/b") + _get("/c"))
-        assert [await _one_answer(reader) for _ in range(3)] == [_BODY] * 3
-    finally:
-        writer.close()
+async def test_pipelined_requests_are_answered_whole_and_in_order(connection: Connection) -> None:
+    reader, writer = connection
+    writer.write(_get("/a") + _get("/b") + _get("/c"))
+    assert [await _one_answer(reader) for _ in range(3)] == [_BODY] * 3
 
 
-async def test_a_streamed_body_arrives_whole(port: int) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(_get("/stream"))
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-        assert b"transfer-encoding: chunked" in head
-        body = await asyncio.wait_for(reader.readuntil(b"0\r\n\r\n"), 10)
-        assert body == b"6\r\nfirst \r\n7\r\nsecond \r\n5\r\nthird\r\n0\r\n\r\n"
-    finally:
-        writer.close()
+async def test_a_streamed_body_arrives_whole(connection: Connection) -> None:
+    reader, writer = connection
+    writer.write(_get("/stream"))
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    assert b"transfer-encoding: chunked" in head
+    body = await asyncio.wait_for(reader.readuntil(b"0\r\n\r\n"), 10)
+    assert body == b"6\r\nfirst \r\n7\r\nsecond \r\n5\r\nthird\r\n0\r\n\r\n"
 
 
-async def test_a_closing_answer_is_sent_entirely_before_the_connection_closes(port: int) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(_get("/close"))
-        everything = await asyncio.wait_for(reader.read(-1), 10)  # up to the server's close
-        assert everything.startswith(b"HTTP/1.1 200 OK\r\n") and everything.endswith(b"\r\n\r\n" + _BODY)
-        assert b"connection: close" in everything
-    finally:
-        writer.close()
+async def test_a_closing_answer_is_sent_entirely_before_the_connection_closes(connection: Connection) -> None:
+    reader, writer = connection
+    writer.write(_get("/close"))
+    everything = await asyncio.wait_for(reader.read(-1), 10)  # up to the server's close
+    assert everything.startswith(b"HTTP/1.1 200 OK\r\n") and everything.endswith(b"\r\n\r\n" + _BODY)
+    assert b"connection: close" in everything
