@@ -30,6 +30,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 MEASUREMENTS: tuple[str, ...] = (
     "bench.issuance",
     "bench.issuance_scaling",
+    "bench.issuance_cluster",
     "bench.revocation_visible",
     "bench.verify",
     "bench.verify_sd_jwt",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import cast
 
 import grpc
 from redis.asyncio import Redis
@@ -33,12 +34,13 @@ from microcred.grpc_server import GrpcServer, TlsFiles, client_channel, create_s
 from microcred.jsonld.loader import verify_all_contexts
 from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.publisher import KafkaEventPublisher
-from microcred.lifecycle import connect_redis
+from microcred.lifecycle import connect_redis_client, one_slot
 from microcred.privacy.events import EventPrivacy
 from microcred.privacy.kafka_datakeys import KafkaDataKeys, roll_nudger
 from microcred.privacy.publishing import SealingPublisher
 from microcred.privacy.setup import start_privacy
 from microcred.registry.projector import RegistryProjection, start_registry_projection
+from microcred.storage.slot_groups import SlotGroups
 from services.issuer.adapters.document_signing import CertifiedDocumentSigning
 from services.issuer.adapters.learner_records import KafkaLearnerRecords
 from services.issuer.adapters.offers import RedisOfferStore
@@ -124,13 +126,17 @@ class IssuerApp:
         s = self.settings
         verify_all_contexts()
         keystore = self.keystore if self.keystore is not None else open_keystore(s)
-        self.redis = await connect_redis(s.redis_url)
+        # A single node or a Redis Cluster (docs/redis-keys.md): the issued credentials spread over slot groups,
+        # the small read models (registry copy, audit log) each in one slot, the offers and data keys tagged.
+        client = await connect_redis_client(s.redis_url)
+        self.redis = cast("Redis", client)
+        credentials = SlotGroups.for_client(client, s.issuer_redis_prefix, s.issuer_store_slot_groups)
         self.publisher = KafkaEventPublisher(s.kafka_bootstrap, client_id="issuer")
         await self.publisher.start()
         self.registry_projection = await start_registry_projection(
             s.kafka_bootstrap, self.redis, group_id=f"{s.issuer_consumer_group}-registry",
-            namespace=s.registry_namespace)
-        self.store_projection = CredentialStoreProjection(s.kafka_bootstrap, self.redis, prefix=s.issuer_redis_prefix)
+            namespace=one_slot(client, s.registry_namespace))
+        self.store_projection = CredentialStoreProjection(s.kafka_bootstrap, client, prefix=credentials)
         await self.store_projection.start()
         source, supersession = self.status_source, self.supersession
         if source is None or supersession is None:  # the revocation service (a channel connects when first used)
@@ -144,11 +150,11 @@ class IssuerApp:
         await self.signing.start()
         registry = self.registry_projection.registry
         # Learners' personal data is sealed under their data keys on Kafka and in the store (docs/privacy.md).
-        self.data_keys, privacy = await start_privacy(s.kafka_bootstrap, self.redis, s.data_dir, s.environment)
+        self.data_keys, privacy = await start_privacy(s.kafka_bootstrap, client, s.data_dir, s.environment)
         self.privacy = privacy
         self._nudger = asyncio.create_task(roll_nudger(self.data_keys, NUDGE_SECONDS), name="learner-keys-nudge")
         sealing = SealingPublisher(self.publisher, privacy)
-        store = SealedCredentialStore(RedisCredentialStore(self.redis, s.issuer_redis_prefix, self.store_projection),
+        store = SealedCredentialStore(RedisCredentialStore(client, credentials, self.store_projection),
                                       privacy)  # gRPC's and REST's
         documents = CertifiedDocumentSigning(keystore, s.document_signing_ca())
         issuance = Issuance(registry=registry, keystore=keystore, status=self.pool, store=store,
@@ -156,7 +162,7 @@ class IssuerApp:
                             registry_available=self.registry_projection.available, documents=documents,
                             require_holder_key=s.sd_jwt_require_holder_key,
                             edc_check=EdcCheck(s.edc_shacl_check, s.edc_shacl_sample, s.edc_shacl_timeout_seconds))
-        offers = Offers(RedisOfferStore(self.redis, s.issuer_redis_prefix), issuance, self.publisher, privacy,
+        offers = Offers(RedisOfferStore(client, s.issuer_redis_prefix), issuance, self.publisher, privacy,
                         OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
                                       max_tx_attempts=s.oid4vci_max_tx_attempts))  # OpenID4VCI (REST and gRPC)
         self._offer_expiry = asyncio.create_task(offers.expire_forever(), name="oid4vci-offer-expiry")
@@ -167,7 +173,7 @@ class IssuerApp:
                                oid4vci_issuer_url=self._oid4vci_issuer_url)
         registry_api = RegistryApi(self.publisher, registry, keystore, s.did_web_host)
         audit_log, self.audit = audit_runner(s.kafka_bootstrap, self.redis, f"{s.issuer_consumer_group}-audit",
-                                             s.audit_namespace)
+                                             one_slot(client, s.audit_namespace))
         await self.audit.start()
         self._audit_task = asyncio.create_task(self.audit.run(), name="audit-projection")
         audit_api = AuditApi(audit_log)

@@ -51,6 +51,7 @@ from pydantic import Field
 from microcred.crypto.keystore import KeyStore, MissingKekError, open_service_keystore
 from microcred.pki import CertifiedKey
 from microcred.settings import GrpcServiceSettings
+from microcred.storage.slot_groups import GROUPS_ON_CLUSTER
 
 __all__ = ["MissingKekError", "Settings", "open_keystore"]
 
@@ -81,6 +82,10 @@ class Settings(GrpcServiceSettings):
     signing_timeout_seconds: float = Field(default=30.0, gt=0)
     store_catch_up_seconds: float = Field(default=60.0, ge=0)
     issuer_redis_prefix: str = Field(default="issuer", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    issuer_store_slot_groups: int = Field(
+        default=GROUPS_ON_CLUSTER, ge=1, le=1024,
+        description="On a Redis Cluster: slot groups the issued credentials spread over (the same on every "
+                    "replica; a change rebuilds the store from Kafka). Ignored on a single node")
     issuer_consumer_group: str = "issuer"
     registry_namespace: str = "issuer-registry"
     audit_namespace: str = Field(default="audit", pattern=r"^[A-Za-z0-9_.-]{1,40}$",

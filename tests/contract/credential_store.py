@@ -53,27 +53,33 @@ async def all_pages(store: CredentialStore, limit: int, since: int | None = None
 
 
 class Sentinel:
-    """A :class:`Readiness` whose token the test controls (the projection's part)."""
+    """A :class:`Readiness` whose token the test controls (the projection's part; one token for every slot
+    group, whose sentinels the harness names)."""
 
-    def __init__(self, epoch_key: str, token: bytes | None = b"epoch-1") -> None:
-        self.epoch_key = epoch_key
+    def __init__(self, harness: StoreHarness, token: bytes | None = b"epoch-1") -> None:
+        self._harness = harness
         self.current = token
 
-    def token(self) -> bytes | None:
+    def epoch_key(self, group: int) -> str:
+        return self._harness.epoch_key(group)
+
+    def token(self, group: int) -> bytes | None:
         return self.current
 
 
 class StoreHarness(Protocol):
     """Makes the store under test and plays its backend's part around it."""
 
-    epoch_key: str
+    def epoch_key(self, group: int) -> str:
+        """The key of slot group ``group``'s sentinel."""
+        ...
 
     def store(self, readiness: Readiness | None = None) -> CredentialStore:
         """The store under test (one per test)."""
         ...
 
     async def write_epoch(self, token: bytes) -> None:
-        """Write the epoch sentinel, as the projection does once it is complete."""
+        """Write every slot group's epoch sentinel, as the projection does once it is complete."""
         ...
 
     async def lose_data(self) -> None:
@@ -196,7 +202,7 @@ class CredentialStoreContract:
         assert second == [made["c1"], made["c0"]] and end is None
 
     async def test_a_complete_store_with_readiness_answers(self, harness: StoreHarness) -> None:
-        store = harness.store(Sentinel(harness.epoch_key))
+        store = harness.store(Sentinel(harness))
         await harness.write_epoch(b"epoch-1")
         a = record("a")
         assert await store.put_pending(UNI, {"a": a}) == {"a": a}
@@ -206,7 +212,7 @@ class CredentialStoreContract:
         assert await store.page(UNI, PageCursor(), 10, None) == ([a], None)
 
     async def test_an_incomplete_store_refuses_what_it_cannot_know(self, harness: StoreHarness) -> None:
-        sentinel = Sentinel(harness.epoch_key)
+        sentinel = Sentinel(harness)
         store = harness.store(sentinel)
         await harness.write_epoch(b"epoch-1")
         a = record("a")
@@ -223,7 +229,7 @@ class CredentialStoreContract:
         assert await store.lookup(UNI, ["a", "b"]) == ({"a": a}, {})  # nothing was written while refusing
 
     async def test_a_store_that_lost_its_data_refuses_until_rebuilt(self, harness: StoreHarness) -> None:
-        sentinel = Sentinel(harness.epoch_key)
+        sentinel = Sentinel(harness)
         store = harness.store(sentinel)
         await harness.write_epoch(b"epoch-1")
         a = record("a")

@@ -343,7 +343,7 @@ async def test_a_lost_store_is_rebuilt_and_never_answers_wrongly_meanwhile(stack
     assert redis is not None and projection is not None
     prefix = stack.app.settings.issuer_redis_prefix
     lost = [k async for k in redis.scan_iter(match=f"{prefix}:*")]  # this service's state is lost (Redis
-    await redis.delete(*lost, projection.epoch_key, f"offsets:{projection.name}:{CREDENTIALS.name}")  # wiped)
+    await redis.delete(*lost, projection.epoch_key(0), f"offsets:{projection.name}:{CREDENTIALS.name}")  # wiped)
     stub = stack.issuer_stub(UNI_A, AGENCY)
     refused = 0
     deadline = asyncio.get_running_loop().time() + 600  # a rebuild replays the whole topic (other tests' too)

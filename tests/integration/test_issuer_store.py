@@ -39,12 +39,15 @@ async def test_pending_first_writer_wins_and_commit_makes_it_permanent(infrastru
 class Sentinel:
     """A Readiness whose token the test controls."""
 
-    epoch_key = "epoch:store-test"
+    KEY = "epoch:store-test"
 
     def __init__(self) -> None:
         self.current: bytes | None = b"t1"
 
-    def token(self) -> bytes | None:
+    def epoch_key(self, group: int) -> str:
+        return self.KEY
+
+    def token(self, group: int) -> bytes | None:
         return self.current
 
 
@@ -54,11 +57,11 @@ async def test_a_store_with_readiness_refuses_while_incomplete_or_wiped(infrastr
     sentinel = Sentinel()
     store = RedisCredentialStore(redis, prefix, sentinel)
     try:
-        await redis.set(Sentinel.epoch_key, b"t1")
+        await redis.set(Sentinel.KEY, b"t1")
         assert await store.put_pending("uni", {"a": b"A"}) == {"a": b"A"}
         await store.commit("uni", {"a": b"A"})
         assert await store.get("uni", "a") == b"A" and await store.get("uni", "b") is None
-        await redis.delete(Sentinel.epoch_key)  # Redis lost its data; the projection has not noticed yet
+        await redis.delete(Sentinel.KEY)  # Redis lost its data; the projection has not noticed yet
         for attempt in (store.lookup("uni", ["b"]), store.get("uni", "b"), store.put_pending("uni", {"b": b"B"})):
             with pytest.raises(StoreNotReady):
                 await attempt
@@ -66,5 +69,5 @@ async def test_a_store_with_readiness_refuses_while_incomplete_or_wiped(infrastr
         with pytest.raises(StoreNotReady):
             await store.lookup("uni", ["a"])
     finally:
-        await redis.delete(Sentinel.epoch_key)
+        await redis.delete(Sentinel.KEY)
         await redis.aclose()

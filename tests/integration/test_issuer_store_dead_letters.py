@@ -86,7 +86,7 @@ async def test_undecodable_records_are_dead_lettered_and_the_projection_goes_on(
 
         # Lose the store (positions and sentinel too): the replay meets the poison again but adds no dead letter.
         keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
-        await redis.delete(*keys, projection.epoch_key, f"offsets:{projection.name}:{topic}")
+        await redis.delete(*keys, projection.epoch_key(0), f"offsets:{projection.name}:{topic}")
         again = CredentialStoreProjection(bootstrap, redis, prefix=prefix, topic=topic)
         await again.start()
         try:

@@ -12,17 +12,18 @@ from tests.contract.credential_store import CredentialStoreContract, StoreHarnes
 class MemoryHarness:
     """One InMemoryCredentialStore; its ``epochs`` play the Redis keyspace's sentinels."""
 
-    epoch_key = "epoch:contract"
-
     def __init__(self) -> None:
         self._store = InMemoryCredentialStore()
+
+    def epoch_key(self, group: int) -> str:
+        return "epoch:contract"
 
     def store(self, readiness: Readiness | None = None) -> CredentialStore:
         self._store = InMemoryCredentialStore(readiness)
         return self._store
 
     async def write_epoch(self, token: bytes) -> None:
-        self._store.epochs[self.epoch_key] = token
+        self._store.epochs[self.epoch_key(0)] = token
 
     async def lose_data(self) -> None:
         self._store.wipe()

@@ -19,24 +19,33 @@ and the idempotency key, so the id *is* the idempotency record):
     ``ListCredentials``, written with each commit and by the projection (so a replay rebuilds it).
 
 Each chunk costs a constant number of Redis commands (one ``MGET``, one script to store the pending records,
-one to commit them), whatever its size.
+one to commit them), whatever its size, per slot group it touches.
+
+**On a Redis Cluster** the records are spread over slot groups by credential id
+(:class:`~microcred.storage.slot_groups.SlotGroups`): ``{prefix}`` is then ``{<prefix>:g<n>}``, a hash tag, so
+a credential's records, its issuer's index of that group and the group's epoch sentinel and Kafka positions
+share one slot, and every script, ``MGET`` and projection transaction stays within it. An issuer's listing
+merges its groups' indexes. On a single node there is one group and ``{prefix}`` is the plain prefix.
 
 A store given a :class:`Readiness` (the credential-store projection) refuses, with :class:`StoreNotReady`, to
 answer while it is incomplete (catching up, or rebuilding after Redis lost its data), and checks the
-projection's epoch sentinel atomically with each lookup and pending write: a wiped Redis can never make an
-already issued credential look new.
+projection's epoch sentinel (of the slot group) atomically with each lookup and pending write: a wiped Redis,
+or a wiped cluster master, can never make an already issued credential look new.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import heapq
+from collections.abc import Coroutine, Iterable, Sequence
 from typing import Any, Protocol, cast
 
 from google.protobuf.message import DecodeError
-from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from microcred.events.envelope import EventEnvelope
+from microcred.lifecycle import RedisClient
+from microcred.storage.slot_groups import SlotGroups
 from services.issuer.application.ports import PageCursor, StoreNotReady
 
 __all__ = ["PENDING_TTL_SECONDS", "InMemoryCredentialStore", "Readiness", "RedisCredentialStore", "cred_key",
@@ -117,15 +126,15 @@ def next_cursor(cursor: PageCursor, scores: Sequence[int], more: bool) -> PageCu
 
 
 class Readiness(Protocol):
-    """What tells the store whether it is complete: an epoch sentinel and its token while complete."""
+    """What tells the store whether it is complete: an epoch sentinel per slot group and its token while
+    complete (:mod:`microcred.storage.slot_groups`; one group on a single node)."""
 
-    @property
-    def epoch_key(self) -> str:
-        """The sentinel's Redis key."""
+    def epoch_key(self, group: int) -> str:
+        """The Redis key of group ``group``'s sentinel (in the group's slot)."""
         ...
 
-    def token(self) -> bytes | str | None:
-        """The sentinel's token while the store is complete, None while it is not."""
+    def token(self, group: int) -> bytes | str | None:
+        """Group ``group``'s token while the store is complete, None while it is not."""
         ...
 
 
@@ -136,115 +145,165 @@ def _raw(value: Any) -> bytes:
 
 
 class RedisCredentialStore:
-    """:class:`CredentialStore` in Redis (bytes client, as :func:`microcred.lifecycle.connect_redis` gives)."""
+    """:class:`CredentialStore` in Redis (bytes client, as :func:`microcred.lifecycle.connect_redis_client`
+    gives), on a single node or spread over a Redis Cluster in slot groups by credential id
+    (:class:`~microcred.storage.slot_groups.SlotGroups`): each script and ``MGET`` takes one group's keys, and
+    a chunk costs that constant number of commands per group it touches."""
 
-    def __init__(self, redis: Redis, prefix: str = "issuer", readiness: Readiness | None = None) -> None:
+    def __init__(self, redis: RedisClient, prefix: str | SlotGroups = "issuer", readiness: Readiness | None = None
+                 ) -> None:
         self._redis = redis
-        self._prefix = prefix
+        self._groups = prefix if isinstance(prefix, SlotGroups) else SlotGroups(prefix)
         self._readiness = readiness
         self._put_pending = redis.register_script(_PUT_PENDING)
         self._commit = redis.register_script(_COMMIT)
 
-    def _token(self) -> bytes | str:
+    def _token(self, group: int) -> bytes | str:
         """The epoch token to check ('' without readiness); raises while the store is incomplete."""
         if self._readiness is None:
             return ""
-        token = self._readiness.token()
+        token = self._readiness.token(group)
         if token is None:
             raise StoreNotReady("the credential store is catching up or being rebuilt; retry")
         return token
 
+    async def _mget_checked(self, group: int, keys: list[str]) -> list[Any]:
+        """``MGET`` of one group's keys together with its epoch sentinel (checked: StoreNotReady when lost)."""
+        if self._readiness is None:
+            return list(await self._redis.mget(keys)) if keys else []
+        token = self._token(group)
+        epoch, *values = await self._redis.mget([self._readiness.epoch_key(group), *keys])
+        if epoch != token:
+            raise StoreNotReady("the credential store lost its data and is being rebuilt; retry")
+        return values
+
     async def lookup(self, issuer_id: str, credential_ids: Sequence[str]) -> tuple[dict[str, bytes], dict[str, bytes]]:
-        """One ``MGET`` for both record kinds (and the epoch sentinel, checked in the same round trip)."""
+        """One ``MGET`` per slot group for both record kinds (and the group's epoch sentinel, checked in the
+        same round trip)."""
         if not credential_ids:
             return {}, {}
-        token = self._token()
-        keys = [self._readiness.epoch_key] if self._readiness is not None else []
-        keys += [cred_key(self._prefix, issuer_id, c) for c in credential_ids]
-        keys += [pending_key(self._prefix, issuer_id, c) for c in credential_ids]
-        values = await self._redis.mget(keys)
-        if self._readiness is not None:
-            if values[0] != token:
-                raise StoreNotReady("the credential store lost its data and is being rebuilt; retry")
-            values = values[1:]
-        n = len(credential_ids)
-        issued = {c: _raw(v) for c, v in zip(credential_ids, values[:n], strict=True) if v is not None}
-        pending = {c: _raw(v) for c, v in zip(credential_ids, values[n:], strict=True)
-                   if v is not None and c not in issued}
+        issued: dict[str, bytes] = {}
+        pending: dict[str, bytes] = {}
+
+        async def look(group: int, ids: list[str]) -> None:
+            p = self._groups.key_prefix(group)
+            values = await self._mget_checked(group, [cred_key(p, issuer_id, c) for c in ids]
+                                              + [pending_key(p, issuer_id, c) for c in ids])
+            n = len(ids)
+            found = {c: _raw(v) for c, v in zip(ids, values[:n], strict=True) if v is not None}
+            issued.update(found)
+            pending.update({c: _raw(v) for c, v in zip(ids, values[n:], strict=True)
+                            if v is not None and c not in found})
+
+        await _each(look(g, ids) for g, ids in self._groups.split(credential_ids).items())
         return issued, pending
 
     async def get(self, issuer_id: str, credential_id: str) -> bytes | None:
         """The issued record; an absent one while the store is incomplete raises StoreNotReady (never a false
         "not found"), checked with the epoch sentinel in the same round trip."""
-        key = cred_key(self._prefix, issuer_id, credential_id)
+        group = self._groups.group_of(credential_id)
+        key = cred_key(self._groups.key_prefix(group), issuer_id, credential_id)
         if self._readiness is None:
             value = await self._redis.get(key)
             return None if value is None else _raw(value)
-        epoch, value = await self._redis.mget([self._readiness.epoch_key, key])
+        epoch, value = await self._redis.mget([self._readiness.epoch_key(group), key])
         if value is not None:
             return _raw(value)
-        if epoch != self._token():
+        if epoch != self._token(group):
             raise StoreNotReady("the credential store lost its data and is being rebuilt; retry")
         return None
 
     async def put_pending(self, issuer_id: str, envelopes: dict[str, bytes]) -> dict[str, bytes]:
-        """``SET NX EX`` of every pending record in one script; records already there (issued or pending) win."""
+        """``SET NX EX`` of every pending record in one script per slot group; records already there (issued or
+        pending) win."""
         if not envelopes:
             return {}
-        ids = list(envelopes)
-        token = self._token()
-        epoch = self._readiness.epoch_key if self._readiness is not None else "-"
-        keys = [epoch] + [k for c in ids
-                          for k in (pending_key(self._prefix, issuer_id, c), cred_key(self._prefix, issuer_id, c))]
-        try:
-            earlier = await self._put_pending(keys=keys, args=[PENDING_TTL_SECONDS, token, *envelopes.values()])
-        except ResponseError as exc:
-            if "STORE_NOT_READY" in str(exc):
-                raise StoreNotReady(str(exc)) from None
-            raise
-        return {cid: _raw(first) if first else envelopes[cid] for cid, first in zip(ids, earlier, strict=True)}
+        firsts: dict[str, bytes] = {}
+
+        async def put(group: int, ids: list[str]) -> None:
+            p = self._groups.key_prefix(group)
+            token = self._token(group)
+            # Without readiness the script checks nothing, but its first key must still be in the group's slot.
+            epoch = self._readiness.epoch_key(group) if self._readiness is not None else f"{p}:no-epoch"
+            keys = [epoch] + [k for c in ids for k in (pending_key(p, issuer_id, c), cred_key(p, issuer_id, c))]
+            try:
+                earlier = await self._put_pending(keys=keys,
+                                                  args=[PENDING_TTL_SECONDS, token, *(envelopes[c] for c in ids)])
+            except ResponseError as exc:
+                if "STORE_NOT_READY" in str(exc):
+                    raise StoreNotReady(str(exc)) from None
+                raise
+            firsts.update({c: _raw(first) if first else envelopes[c] for c, first in zip(ids, earlier, strict=True)})
+
+        await _each(put(g, ids) for g, ids in self._groups.split(envelopes).items())
+        return {c: firsts[c] for c in envelopes}
 
     async def commit(self, issuer_id: str, envelopes: dict[str, bytes]) -> None:
-        """Rename the pending records to issued ones in one script; write the value where one is gone (expired,
-        or the projection got there first)."""
+        """Rename the pending records to issued ones in one script per slot group; write the value where one is
+        gone (expired, or the projection got there first); index them by issue time."""
         if not envelopes:
             return
-        ids = list(envelopes)
-        keys = [k for c in ids for k in (pending_key(self._prefix, issuer_id, c), cred_key(self._prefix, issuer_id, c))]
-        missing = await self._commit(keys=keys)
-        if missing:
-            await self._redis.mset({cred_key(self._prefix, issuer_id, ids[int(n) - 1]): envelopes[ids[int(n) - 1]]
-                                    for n in missing})
-        scores = {c: at for c, e in envelopes.items() if (at := issued_micros(e)) is not None}
-        if scores:
-            await self._redis.zadd(index_key(self._prefix, issuer_id), scores)
+
+        async def commit(group: int, ids: list[str]) -> None:
+            p = self._groups.key_prefix(group)
+            keys = [k for c in ids for k in (pending_key(p, issuer_id, c), cred_key(p, issuer_id, c))]
+            missing = await self._commit(keys=keys)
+            if missing:
+                await self._redis.mset({cred_key(p, issuer_id, ids[int(n) - 1]): envelopes[ids[int(n) - 1]]
+                                        for n in missing})
+            scores = {c: at for c in ids if (at := issued_micros(envelopes[c])) is not None}
+            if scores:
+                await self._redis.zadd(index_key(p, issuer_id), scores)
+
+        await _each(commit(g, ids) for g, ids in self._groups.split(envelopes).items())
 
     async def page(self, issuer_id: str, cursor: PageCursor, limit: int, since_micros: int | None
                    ) -> tuple[list[bytes], PageCursor | None]:
-        """One ``ZREVRANGEBYSCORE`` and one ``MGET`` per page (the index holds ids, the records the envelopes);
-        StoreNotReady while the store is incomplete (a page would silently miss credentials), the epoch sentinel
-        checked in the records' round trip, after the index was read (a wiped Redis has an empty index)."""
-        token = self._token()
+        """One ``ZREVRANGEBYSCORE`` and one ``MGET`` per slot group and page (the indexes hold ids, the records
+        the envelopes; several groups' index ranges are merged in ``ZREVRANGE`` order); StoreNotReady while the
+        store is incomplete (a page would silently miss credentials), every group's epoch sentinel checked in
+        its records' round trip, after the indexes were read (a wiped Redis has empty indexes)."""
+        for group in self._groups.groups:
+            self._token(group)
         high = "+inf" if cursor.before_micros is None else cursor.before_micros
         low = "-inf" if since_micros is None else since_micros
-        found = cast(list[tuple[bytes, float]], await self._redis.zrevrangebyscore(
-            index_key(self._prefix, issuer_id), high, low, start=cursor.skip, num=limit + 1, withscores=True))
+        single = self._groups.count == 1
+        # One group: the range starts at the cursor's skip. Several: each group's first skip + limit + 1, merged
+        # (every group orders as ZREVRANGE does: score, then member, descending), then skipped.
+        ranges = await asyncio.gather(*(self._redis.zrevrangebyscore(
+            index_key(self._groups.key_prefix(g), issuer_id), high, low, start=cursor.skip if single else 0,
+            num=limit + 1 + (0 if single else cursor.skip), withscores=True) for g in self._groups.groups))
+        found = cast(list[tuple[bytes, float]], ranges[0] if single else list(heapq.merge(
+            *ranges, key=lambda item: (item[1], item[0]), reverse=True))[cursor.skip:])
         page = found[:limit]
-        keys = [cred_key(self._prefix, issuer_id, m.decode()) for m, _ in page]
-        if self._readiness is not None:
-            epoch, *values = await self._redis.mget([self._readiness.epoch_key, *keys])
-            if epoch != token:
-                raise StoreNotReady("the credential store lost its data and is being rebuilt; retry")
-        elif keys:
-            values = await self._redis.mget(keys)
+        ids = [member.decode() for member, _ in page]
+        by_group = self._groups.split(ids)
+        values: dict[str, Any] = {}
+
+        async def read(group: int) -> None:
+            wanted = by_group.get(group, [])
+            p = self._groups.key_prefix(group)
+            values.update(zip(wanted, await self._mget_checked(group, [cred_key(p, issuer_id, c) for c in wanted]),
+                              strict=True))
+
+        await _each(read(g) for g in self._groups.groups)
         if not page:
             return [], None
-        envelopes = [_raw(v) for v in values if v is not None]
+        envelopes = [_raw(values[c]) for c in ids if values[c] is not None]
         return envelopes, next_cursor(cursor, [int(score) for _, score in page], len(found) > limit)
 
 
+async def _each(calls: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Run one call per slot group concurrently; the first failure is raised once every call has ended (none
+    is left running behind a failed request)."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
 class InMemoryCredentialStore:
-    """Twin of :class:`RedisCredentialStore` for unit tests, readiness checks included.
+    """Twin of :class:`RedisCredentialStore` for unit tests, readiness checks included (one slot group).
 
     ``epochs`` stands for the Redis keyspace's epoch sentinels (key -> token, as the projection writes them);
     :meth:`wipe` loses every record and sentinel, as a Redis that restarted empty does.
@@ -267,10 +326,10 @@ class InMemoryCredentialStore:
         """What the Redis store checks with its epoch sentinel: complete, and the sentinel still the token."""
         if self._readiness is None:
             return
-        token = self._readiness.token()
+        token = self._readiness.token(0)
         if token is None:
             raise StoreNotReady("the credential store is catching up or being rebuilt; retry")
-        if self.epochs.get(self._readiness.epoch_key) != token:
+        if self.epochs.get(self._readiness.epoch_key(0)) != token:
             raise StoreNotReady("the credential store lost its data and is being rebuilt; retry")
 
     async def lookup(self, issuer_id: str, credential_ids: Sequence[str]) -> tuple[dict[str, bytes], dict[str, bytes]]:

@@ -21,6 +21,7 @@ from microcred.events.envelope import EventEnvelope
 from microcred.gen.microcred.v1 import audit_pb2
 from microcred.kafka.consumer import Position
 from microcred.storage.positions import apply_at_position, apply_batch_at_positions, stored_position
+from microcred.storage.slot_groups import queue_set_many
 from services.issuer.audit.entries import audit_entry
 
 PROJECTION = "audit"  # the default namespace
@@ -59,8 +60,9 @@ class RedisAuditLog:
         entries = [audit_entry(envelope, payload) for envelope, payload, _ in items]
 
         def write(pipe: Pipeline, fresh: list[int]) -> None:
-            # What _write queues per entry, as one MSET and one ZADD per agency for the whole fetch: the issuer
-            # process projects every credential it issues, and redis-py's cost is per command, not per key.
+            # What _write queues per entry, as one MSET (SETs on a cluster) and one ZADD per agency for the whole
+            # fetch: the issuer process projects every credential it issues, and redis-py's cost is per command,
+            # not per key.
             values: dict[str, bytes] = {}
             scores: dict[str, dict[str, int]] = {}
             for i in fresh:
@@ -70,8 +72,7 @@ class RedisAuditLog:
                 values[f"{self.namespace}:entry:{entry.event_id}"] = entry.SerializeToString(deterministic=True)
                 scores.setdefault(f"{self.namespace}:{entry.agency_id}", {})[entry.event_id] = (
                     entry.occurred_at.seconds * 1_000_000 + entry.occurred_at.nanos // 1000)
-            if values:
-                pipe.mset(values)
+            queue_set_many(pipe, values)
             for key, members in scores.items():
                 pipe.zadd(key, members)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import cast
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from google.protobuf.message import DecodeError
@@ -38,9 +39,11 @@ from microcred.events.envelope import EventEnvelope
 from microcred.kafka.consumer import Position, StateWatch
 from microcred.kafka.dead_letters import DeadLetters
 from microcred.kafka.topics import CREDENTIALS, DEAD_LETTER
+from microcred.lifecycle import RedisClient
 from microcred.metrics import DEAD_LETTERS
 from microcred.status.cache import topic_end_offsets
-from microcred.storage.positions import ProjectionEpoch, apply_at_position, stored_position
+from microcred.storage.positions import apply_at_position
+from microcred.storage.slot_groups import GroupEpochs, SlotGroups, queue_set_many
 from services.issuer.adapters.store import cred_key, index_key, pending_key
 
 __all__ = ["CredentialStoreProjection"]
@@ -60,10 +63,11 @@ return out
 class CredentialStoreProjection:
     """``CredentialIssued`` records -> issued records (:mod:`services.issuer.adapters.store`), pending dropped."""
 
-    def __init__(self, bootstrap: str, redis: Redis, *, prefix: str = "issuer", topic: str = CREDENTIALS.name
-                 ) -> None:
-        self.redis, self.topic, self._prefix, self._bootstrap = redis, topic, prefix, bootstrap
-        self.name = f"{prefix}-credentials"
+    def __init__(self, bootstrap: str, redis: RedisClient, *, prefix: str | SlotGroups = "issuer",
+                 topic: str = CREDENTIALS.name) -> None:
+        self.groups = prefix if isinstance(prefix, SlotGroups) else SlotGroups(prefix)
+        self.redis, self.topic, self._bootstrap = cast("Redis", redis), topic, bootstrap
+        self.name = f"{self.groups.prefix}-credentials"
         # Records are ~10 kB: fetch in large batches so a rebuild replays thousands per second.
         # Nothing waits for this projection in normal operation (the issuer records its credentials itself), so
         # the broker may hold a fetch until 512 kB are there or 100 ms passed: a few fetches a second at full
@@ -72,8 +76,9 @@ class CredentialStoreProjection:
                                          isolation_level="read_committed", max_partition_fetch_bytes=8 << 20,
                                          fetch_max_bytes=64 << 20, fetch_min_bytes=512 << 10,
                                          fetch_max_wait_ms=100)
-        self.guard = ProjectionEpoch(redis, self.name)
-        self.watch = StateWatch(self.consumer, self.guard, self._position, self.name)
+        # One position and sentinel per slot group (one group, named as ever, on a single node).
+        self.guard = GroupEpochs(redis, self.groups, "credentials")
+        self.watch = StateWatch(self.consumer, self.guard, self.guard.position, self.name)
         self.dead_letters = DeadLetters(bootstrap, self.name, DEAD_LETTER.name)
         self.applied = 0
         self.dead_lettered = 0
@@ -83,25 +88,21 @@ class CredentialStoreProjection:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
-    @property
-    def epoch_key(self) -> str:
-        """The Redis key of the store's sentinel."""
-        return self.guard.key
+    def epoch_key(self, group: int) -> str:
+        """The Redis key of slot group ``group``'s sentinel."""
+        return self.guard.epochs[group].key
 
-    def token(self) -> bytes | str | None:
-        """The sentinel's token while the store is complete; None before catch-up or during a rebuild."""
+    def token(self, group: int) -> bytes | str | None:
+        """Group ``group``'s token while the store is complete; None before catch-up or during a rebuild."""
         if not self._caught_up.is_set() or self.watch.rebuilding:
             return None
-        return self.guard.token
+        return self.guard.epochs[group].token
 
     async def wait_caught_up(self, timeout: float) -> bool:
         """Wait until everything in the topic at start has been applied (False on timeout)."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._caught_up.wait(), timeout)
         return self._caught_up.is_set()
-
-    async def _position(self, topic: str, partition: int) -> int | None:
-        return await stored_position(self.redis, self.name, topic, partition)
 
     async def start(self) -> None:
         """Assign every partition at its stored position (or the beginning) and apply in the background."""
@@ -111,7 +112,7 @@ class CredentialStoreProjection:
         await self.consumer.start()
         self.consumer.assign(list(ends))
         for tp in ends:
-            stored = await self._position(tp.topic, tp.partition)
+            stored = await self.guard.position(tp.topic, tp.partition)
             if stored is None:
                 await self.consumer.seek_to_beginning(tp)
             else:
@@ -160,9 +161,7 @@ class CredentialStoreProjection:
                 await asyncio.sleep(1.0)
 
     async def _apply(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        values: dict[str, bytes] = {}
-        pending: list[str] = []
-        indexed: dict[str, dict[str, int]] = {}  # issuer -> credential id -> issue time (ListCredentials)
+        issued: dict[str, tuple[str, int, bytes]] = {}  # credential id -> issuer, issue time, record
         for record in records:
             if record.value is None:
                 await self._dead_letter(tp, record, "empty record value")
@@ -174,25 +173,40 @@ class CredentialStoreProjection:
                 continue
             if envelope.event_type != ISSUED or not envelope.issuer_id or not envelope.subject:
                 continue
-            values[cred_key(self._prefix, envelope.issuer_id, envelope.subject)] = record.value
             at = envelope.occurred_at
-            indexed.setdefault(envelope.issuer_id, {})[envelope.subject] = at.seconds * 1_000_000 + at.nanos // 1000
-            pending.append(pending_key(self._prefix, envelope.issuer_id, envelope.subject))
+            issued[envelope.subject] = (envelope.issuer_id, at.seconds * 1_000_000 + at.nanos // 1000, record.value)
+        position = Position(tp.topic, tp.partition, records[-1].offset)
+        by_group = self.groups.split(issued)
+        # Every group stores the batch's position, also one without records of it, so that the partition's
+        # lowest position (where a restart resumes) moves on.
+        done = await asyncio.gather(*(self._apply_group(g, position, {c: issued[c] for c in by_group.get(g, [])})
+                                      for g in self.groups.groups), return_exceptions=True)
+        for result in done:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def _apply_group(self, group: int, position: Position, issued: dict[str, tuple[str, int, bytes]]
+                           ) -> None:
+        """One slot group's records of a batch, with the group's position, in one transaction of its slot."""
+        p = self.groups.key_prefix(group)
+        values = {cred_key(p, issuer, cid): value for cid, (issuer, _, value) in issued.items()}
+        pending = [pending_key(p, issuer, cid) for cid, (issuer, _, _) in issued.items()]
+        indexed: dict[str, dict[str, int]] = {}  # issuer -> credential id -> issue time (ListCredentials)
+        for cid, (issuer, at, _) in issued.items():
+            indexed.setdefault(issuer, {})[cid] = at
         if values:  # normally the issuer recorded them already: write only what is missing (no 10 kB resends)
             keys = list(values)
             missing = await self._missing(keys=keys)
             values = {keys[int(n) - 1]: values[keys[int(n) - 1]] for n in missing}
 
         def write(pipe: Pipeline) -> None:
-            if values:
-                pipe.mset(values)
+            queue_set_many(pipe, values)
             if pending:
                 pipe.delete(*pending)
             for issuer_id, scores in indexed.items():
-                pipe.zadd(index_key(self._prefix, issuer_id), scores)
+                pipe.zadd(index_key(p, issuer_id), scores)
 
-        if await apply_at_position(self.redis, self.name, Position(tp.topic, tp.partition, records[-1].offset),
-                                   write):
+        if await apply_at_position(self.redis, self.guard.names[group], position, write):
             self.applied += len(values)
 
     async def _dead_letter(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
