@@ -315,12 +315,15 @@ async def _wallet(infra: Any, redis: Redis, count: int) -> dict[str, float]:
         sized = await key_sizes(redis, f"{prefix}:*")
         sized.update(await key_sizes(redis, f"*:{prefix}*"))  # offsets:<prefix>:..., epoch:<prefix>
         total = sum(charge(sized, {prefix}).values())
+        # The credential records alone: what spreads over slot groups on a cluster (the rest takes one slot).
+        records = sum(size for key, size in sized.items() if key.startswith(f"{prefix}:cred:".encode()))
     finally:
         keys = [k async for k in redis.scan_iter(match=f"{prefix}:*", count=5000)]
         keys += [k async for k in redis.scan_iter(match=f"*:{prefix}*")]
         for start in range(0, len(keys), 1000):
             await redis.delete(*keys[start:start + 1000])
-    return {"storage_redis_bytes_per_credential_wallet": round(total / count, 1)}
+    return {"storage_redis_bytes_per_credential_wallet": round(total / count, 1),
+            "storage_redis_bytes_per_credential_wallet_records": round(records / count, 1)}
 
 
 async def measure(infra: Any, quick: bool) -> dict[str, float]:

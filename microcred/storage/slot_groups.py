@@ -30,6 +30,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterPipeline
 
+from microcred.kafka.consumer import Position
 from microcred.lifecycle import RedisClient
 from microcred.storage.positions import ProjectionEpoch, stored_position
 
@@ -90,12 +91,14 @@ class GroupEpochs:
     as :class:`~microcred.storage.positions.ProjectionEpoch` does for one.
     """
 
-    def __init__(self, redis: RedisClient, groups: SlotGroups, name: str) -> None:
+    def __init__(self, redis: RedisClient, groups: SlotGroups, name: str, *, also: Sequence[str] = ()) -> None:
+        # ``also``: projection names of further parts kept in step with the groups (each in a slot of its own:
+        # e.g. the rest of a read model whose large documents alone are spread), listed after the groups.
         # The positions helpers take a single-node client type; a cluster client runs the same commands, each
-        # group's within one slot.
+        # part's within one slot.
         client = cast("Redis", redis)
         self.groups = groups
-        self.names = [f"{groups.key_prefix(g)}-{name}" for g in groups.groups]
+        self.names = [*(f"{groups.key_prefix(g)}-{name}" for g in groups.groups), *also]
         self.epochs = [ProjectionEpoch(client, n) for n in self.names]
         self._redis = client
 
@@ -120,6 +123,14 @@ class GroupEpochs:
         """The replay after the last reset caught up."""
         for epoch in self.epochs:
             epoch.rebuilt()
+
+    async def skip(self, position: Position) -> None:
+        """Store the position past a record that changes no state (dead-lettered) in every part."""
+        await asyncio.gather(*(epoch.skip(position) for epoch in self.epochs))
+
+    async def ready(self) -> bool:
+        """True while every part is complete and current (no rebuild running, every sentinel intact)."""
+        return not self.rebuilding and all(e.token is not None for e in self.epochs) and await self.intact()
 
     async def position(self, topic: str, partition: int) -> int | None:
         """Where to resume ``topic/partition``: the lowest of its groups' positions, None when a group has none

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from cryptography import x509
 from fastapi import FastAPI
@@ -26,7 +26,7 @@ from microcred.http_service import add_health_route
 from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.publisher import EventPublisher, KafkaEventPublisher
 from microcred.kafka.topics import PATHWAYS, WALLET
-from microcred.lifecycle import connect_redis
+from microcred.lifecycle import RedisClient, connect_redis_client, one_slot
 from microcred.logs import configure_logging
 from microcred.privacy.events import EventPrivacy
 from microcred.privacy.publishing import SealingPublisher
@@ -35,6 +35,7 @@ from microcred.registry.ports import RegistryReader
 from microcred.registry.projector import start_registry_projection
 from microcred.sdjwt.x5c import load_certificates
 from microcred.storage.positions import ProjectionEpoch
+from microcred.storage.slot_groups import SlotGroups
 from microcred.telemetry import configure_telemetry
 from services.wallet.adapters.account_deletion import AccountDeletion, AccountKeyShredder
 from services.wallet.adapters.accounts import Accounts
@@ -61,7 +62,7 @@ from services.wallet.api.web import install_web
 from services.wallet.application.ports import Clock, CredentialVerifier, utc_now
 from services.wallet.application.use_cases import WalletContext
 from services.wallet.config import Settings
-from services.wallet.events.intake import WALLET_TOPICS, WalletIntake, build_intake
+from services.wallet.events.intake import WALLET_TOPICS, WalletIntake, build_intake, wallet_guard
 
 DESCRIPTION = """Learners' wallet for EU micro-credentials (W3C VC 2.0 / Open Badges 3.0).
 
@@ -93,25 +94,34 @@ def x509_anchors(settings: Settings) -> tuple[x509.Certificate, ...]:
     return () if path is None else tuple(load_certificates(path.read_bytes()))
 
 
-def build_wallet(settings: Settings, startup: Startup, redis: Redis, publisher: EventPublisher,
+def build_wallet(settings: Settings, startup: Startup, client: RedisClient, publisher: EventPublisher,
                  privacy: EventPrivacy | None = None, tombstones: Tombstones | None = None,
                  registry: RegistryReader | None = None) -> tuple[WalletContext, WalletIntake, ConsumerRunner]:
-    """The read-model adapters, the use cases and the Kafka intake over one Redis client and one publisher."""
-    prefix = settings.wallet_redis_prefix
+    """The read-model adapters, the use cases and the Kafka intake over one Redis client and one publisher.
+
+    On a Redis Cluster the read model takes one slot (``one_slot``: the prefix a hash tag), so the projection's
+    transactions (accounts, indexes, statuses and positions together, under ``WATCH``) stay atomic as on one
+    node, except the credential records (the documents: most of the memory), which spread over slot groups
+    with their own positions (docs/redis-keys.md)."""
+    prefix = one_slot(client, settings.wallet_redis_prefix)
+    redis = cast("Redis", client)  # the adapters run single-slot commands only: the same on both clients
+    groups = SlotGroups.for_client(client, settings.wallet_redis_prefix, settings.wallet_document_slot_groups)
     # The wallet's own state goes to Kafka first and comes back through the projection (adapters/wallet_log.py).
     # Imported credentials and a completion's holder DID are sealed under the account learner's data key.
     sealing = publisher if privacy is None else SealingPublisher(publisher, privacy)
     wallet_log = WalletLog(sealing, settings.topic(WALLET.name), redis, prefix, tombstones=tombstones)
-    store = CredentialStore(redis, prefix, startup.index_key)
+    store = CredentialStore(redis, prefix, startup.index_key, groups if groups.tagged else None)
     accounts = Accounts(redis, prefix, store, wallet_log, startup.sealer)
     holdings = Holdings(store, accounts)
     completions = PathwayCompletions(redis, prefix, holdings, sealing, settings.topic(PATHWAYS.name),
                                      startup.clock)
     shares = ShareLinks(redis, prefix, settings.share_gone_retention_seconds, wallet_log)
-    epoch = ProjectionEpoch(redis, prefix)
+    epoch = wallet_guard(redis, prefix, store)
 
     async def ready() -> bool:
-        return await epoch.ready() is not None
+        if isinstance(epoch, ProjectionEpoch):
+            return await epoch.ready() is not None
+        return await epoch.ready()
 
     verifier = startup.verifier or PipelineVerifier(x509_anchors=x509_anchors(settings))
     shredder = None if privacy is None else AccountKeyShredder(privacy.keys, privacy.pseudonyms)
@@ -140,7 +150,7 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        redis = deps["redis"] = await connect_redis(settings.redis_url)
+        redis = deps["redis"] = await connect_redis_client(settings.redis_url)  # a single node or a cluster
         publisher = KafkaEventPublisher(settings.kafka_bootstrap, client_id="wallet")
         await publisher.start()
         tombstones = KafkaTombstones(settings.kafka_bootstrap)  # a learner deleting their account
@@ -149,9 +159,9 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
         data_keys, privacy = await start_privacy(settings.kafka_bootstrap, redis, settings.data_dir,
                                                  settings.environment)
         # The trust registry's read model, for issuers' logos (only of issuers it vouches for: docs/pdf.md).
-        registry = await start_registry_projection(settings.kafka_bootstrap, redis,
-                                                   f"{settings.wallet_consumer_group}-registry",
-                                                   namespace=f"{settings.wallet_redis_prefix}-registry")
+        registry = await start_registry_projection(
+            settings.kafka_bootstrap, cast("Redis", redis), f"{settings.wallet_consumer_group}-registry",
+            namespace=one_slot(redis, f"{settings.wallet_redis_prefix}-registry"))
         app.state.wallet, app.state.intake, runner = build_wallet(settings, startup, redis, publisher, privacy,
                                                                   tombstones, registry.registry)
         await runner.start()

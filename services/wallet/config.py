@@ -46,6 +46,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from microcred.settings import HttpServiceSettings
+from microcred.storage.slot_groups import GROUPS_ON_CLUSTER
 
 DEV_ENVIRONMENTS = frozenset({"dev", "test"})
 
@@ -79,6 +80,10 @@ class Settings(HttpServiceSettings):
         default_factory=list, description="OpenID4VCI issuers whose offers are accepted (docs/wallet-oid4vci.md)")
     wallet_issuer_tls_ca_file: Path | None = Field(default=None, description="PEM CAs of the issuers' TLS")
     wallet_redis_prefix: str = Field(default="wallet", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
+    wallet_document_slot_groups: int = Field(
+        default=GROUPS_ON_CLUSTER, ge=1, le=1024,
+        description="On a Redis Cluster: slot groups the credential records spread over (the same on every "
+                    "replica; a change rebuilds the read model from Kafka). Ignored on a single node")
     wallet_consumer_group: str = "microcred-wallet"
     wallet_topic_prefix: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,60}$")
 

@@ -18,7 +18,7 @@ async def test_account_tombstones_drop_the_account_and_are_not_dead_lettered(
         infrastructure: Infrastructure, unique: str, tmp_path: Path) -> None:
     email = f"leaver-{unique}@example.org"
     async with running_wallet(infrastructure, unique, tmp_path) as w:
-        http, prefix, redis = w.http, w.settings.wallet_redis_prefix, w.redis
+        http, prefix, redis = w.http, w.prefix, w.redis
         headers = w.auth(f"leaver-{unique}", email)
         did = (await http.post("/v1/holder-keys", headers=headers)).json()["did"]
         issued = TestIssuer.new("issuer-leaver").issue(email=email)

@@ -32,7 +32,7 @@ async def test_learner_exports_then_deletes_the_account_and_a_rebuild_brings_not
     email = f"gone-{unique}@example.org"
     title = f"Imported for deletion {unique}"
     async with running_wallet(infrastructure, unique, tmp_path) as w:
-        http, prefix, redis = w.http, w.settings.wallet_redis_prefix, w.redis
+        http, prefix, redis = w.http, w.prefix, w.redis
         headers = w.auth(f"gone-{unique}", email)
         did = (await http.post("/v1/holder-keys", headers=headers)).json()["did"]
         foreign = TestIssuer.new("elsewhere").issue(learner_did=did, title=title)
@@ -84,7 +84,7 @@ async def test_learner_exports_then_deletes_the_account_and_a_rebuild_brings_not
         assert not [k for k in deletion.keystore.list_keys() if k.startswith(f"holder:{account}:")]
         # The link is gone: only a marker of its id is left (for the gone-link retention), not the link.
         gone = await http.get(f"/v1/shares/{share['token']}")
-        assert gone.status_code == 410 and gone.json()["code"] == "SHARE_DELETED"
+        assert gone.status_code == 410 and gone.json()["code"] == "SHARE_DELETED", gone.text
         assert not await redis.exists(f"{prefix}:share:{{{share['share_id']}}}")
 
         tombstones = [r for r in await read_topic(infrastructure.kafka_bootstrap, w.topic(WALLET.name))
@@ -103,7 +103,7 @@ async def test_learner_exports_then_deletes_the_account_and_a_rebuild_brings_not
         # Ready again means the replay caught up with the topics' ends (WALLET_REBUILDING until then); the
         # replayed tombstone marks the link deleted again.
         gone = await http.get(f"/v1/shares/{share['token']}")
-        assert gone.status_code == 410 and gone.json()["code"] == "SHARE_DELETED"
+        assert gone.status_code == 410 and gone.json()["code"] == "SHARE_DELETED", gone.text
         snapshot = await dump(redis, prefix)
         state = repr(snapshot).encode()
         for needle in needles:

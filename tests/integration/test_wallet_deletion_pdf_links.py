@@ -28,7 +28,7 @@ async def wallet(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterato
 
 
 async def pdf_link_keys(wallet: WalletUnderTest, account_id: str) -> set[bytes]:
-    pattern = f"{wallet.settings.wallet_redis_prefix}:pdf-link:{account_id}:*"
+    pattern = f"{wallet.prefix}:pdf-link:{account_id}:*"
     return {key async for key in wallet.redis.scan_iter(match=pattern)}
 
 

@@ -106,7 +106,7 @@ async def test_same_events_delivered_twice_leave_the_same_wallet_state(
             if withdraw:
                 await w.http.delete(f"/v1/share-links/{share['share_id']}", headers=headers)
         await asyncio.sleep(0.5)  # the policy step (owner lookups) runs after each write
-        prefix = w.settings.wallet_redis_prefix
+        prefix = w.prefix
         first = await dump(w.redis, prefix)
         listed = (await w.http.get("/v1/credentials", headers=headers)).json()
         assert {c["status"] for c in listed["credentials"]} == {"ACTIVE", "SUSPENDED", "REVOKED"}

@@ -1,21 +1,23 @@
-"""Redis loses the wallet's state while the wallet runs: the learner's account, holder key, binding, import and
-share links come back by replay from Kafka, an existing link still resolves and a withdrawn one still does not.
-While the state is rebuilding the wallet answers 503 (retry), never a wrong 404 or a partial answer. What the
-wallet topic carries is no secret: no share token, no e-mail address, no private key in clear."""
+"""Redis loses the wallet's state while the wallet runs (a single node, or a Redis Cluster): the learner's
+account, holder key, binding, import and share links come back by replay from Kafka, an existing link still
+resolves and a withdrawn one still does not. While the state is rebuilding the wallet answers 503 (retry),
+never a wrong 404 or a partial answer. What the wallet topic carries is no secret: no share token, no e-mail
+address, no private key in clear."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from redis.asyncio import Redis
 
 from microcred.kafka.topics import WALLET
 from services.wallet.domain.presentations import verify_presentation_binding
 from tests.conftest import Infrastructure
 from tests.harness.kafka import read_topic
+from tests.harness.redis_cluster import RedisClients
 from tests.harness.wallet.credentials import TestIssuer
 from tests.harness.wallet.harness import WalletUnderTest, running_wallet, wait_for
 from tests.harness.wallet.snapshot import dump
@@ -23,11 +25,29 @@ from tests.harness.wallet.snapshot import dump
 pytestmark = pytest.mark.integration
 
 
-async def wipe(redis: Redis, prefix: str) -> None:
-    """Everything of this wallet instance in Redis (state, positions, sentinel): FLUSHALL, for one wallet."""
-    keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
-    keys += [k async for k in redis.scan_iter(match=f"offsets:{prefix}:*")]
-    await redis.delete(*keys, f"epoch:{prefix}")
+def _group_patterns(w: WalletUnderTest) -> list[str]:
+    """The credential records' slot groups, their positions and sentinels (a cluster only; none on one node)."""
+    raw = w.settings.wallet_redis_prefix
+    return [f"{{{raw}:g*}}:cred:*", f"offsets:{{{raw}:g*}}-docs:*", f"epoch:{{{raw}:g*}}-docs"]
+
+
+async def wipe(w: WalletUnderTest) -> None:
+    """Everything of this wallet instance in Redis (state, records, positions, sentinels): FLUSHALL, for one
+    wallet (one key at a time: on a cluster they are in several slots)."""
+    prefix = w.prefix
+    keys: list[bytes] = []
+    for pattern in (f"{prefix}:*", f"offsets:{prefix}:*", f"epoch:{prefix}", *_group_patterns(w)):
+        keys += [k async for k in w.redis.scan_iter(match=pattern)]
+    for key in keys:
+        await w.redis.delete(key)
+
+
+async def records(w: WalletUnderTest) -> dict[Any, Any]:
+    """The credential records where they are (under the prefix, or spread over slot groups on a cluster)."""
+    found: dict[Any, Any] = {}
+    for pattern in (f"{w.prefix}:cred:*", _group_patterns(w)[0]):
+        found.update({k: await w.redis.hgetall(k) async for k in w.redis.scan_iter(match=pattern)})
+    return found
 
 
 async def wallet_topic_bytes(w: WalletUnderTest) -> bytes:
@@ -40,10 +60,13 @@ async def wallet_topic_bytes(w: WalletUnderTest) -> bytes:
 
 
 async def test_accounts_keys_and_share_links_come_back_after_redis_is_wiped(
-        infrastructure: Infrastructure, unique: str, tmp_path: Path) -> None:
+        infrastructure: Infrastructure, unique: str, tmp_path: Path, redis_clients: RedisClients) -> None:
+    """On the single node and on the 3-master cluster (the wallet's read model in one slot there)."""
     email = f"rebuild-{unique}@example.org"
-    async with running_wallet(infrastructure, unique, tmp_path) as w:
-        http, prefix = w.http, w.settings.wallet_redis_prefix
+    url = infrastructure.redis_url if redis_clients.topology == "single" else \
+        "redis+cluster://" + ",".join(f"{host}:{port}" for host, port in redis_clients.nodes)
+    async with running_wallet(infrastructure, unique, tmp_path, redis_url=url) as w:
+        http, prefix = w.http, w.prefix
         headers = w.auth(f"rebuild-{unique}", email)
         did = (await http.post("/v1/holder-keys", headers=headers)).json()["did"]
         issuer = TestIssuer.new("issuer-rebuild")
@@ -66,12 +89,16 @@ async def test_accounts_keys_and_share_links_come_back_after_redis_is_wiped(
         assert (await http.get(f"/v1/shares/{active['token']}")).status_code == 200
         assert (await http.get(f"/v1/shares/{gone['token']}")).status_code == 410
         before = await dump(w.redis, prefix, projection_only=True)
+        records_before = await records(w)
+        assert len(records_before) == 2
+        if redis_clients.topology == "cluster":  # spread: none under the wallet's one-slot prefix
+            assert not [k async for k in w.redis.scan_iter(match=f"{prefix}:cred:*")]
         me, listed = (await http.get("/v1/me", headers=headers)).json(), (
             await http.get("/v1/credentials", headers=headers)).json()
         links = {s["share_id"]: s["state"] for s in (await http.get("/v1/share-links", headers=headers)).json()[
             "share_links"]}
 
-        await wipe(w.redis, prefix)
+        await wipe(w)
         # Until the replay has caught up, the link is refused for now (503 + Retry-After), never "unknown".
         statuses: list[int] = []
         deadline = time.monotonic() + 60
@@ -89,7 +116,7 @@ async def test_accounts_keys_and_share_links_come_back_after_redis_is_wiped(
         assert withdrawn.status_code == 410 and withdrawn.json()["code"] == "SHARE_WITHDRAWN"
 
         async def rebuilt() -> bool:
-            return await dump(w.redis, prefix, projection_only=True) == before
+            return await dump(w.redis, prefix, projection_only=True) == before and await records(w) == records_before
         await wait_for(rebuilt, timeout=30)
         assert (await http.get("/v1/me", headers=headers)).json() == me
         assert (await http.get("/v1/credentials", headers=headers)).json() == listed  # binding and import too

@@ -18,6 +18,12 @@ Keys (``P`` is the instance prefix, ``wallet`` by default)::
     P:pathways:ach:{achievement}   set   pathways that require the achievement
     P:pathways:open                set   pathways without required achievements (ECTS only)
 
+On a Redis Cluster ``P`` is a hash tag (one slot for the whole read model, so the projection's transactions
+stay atomic), except the ``cred`` records: they spread over slot groups by credential id,
+``{<prefix>:g<n>}:cred:{credential id}``, each group with its own Kafka positions and epoch sentinel
+(:mod:`microcred.storage.slot_groups`; docs/redis-keys.md). The intake writes a batch's records group by
+group before the rest, so an index never names a record that is not written yet.
+
 Every write here is a blind overwrite or a set addition, so applying the same event twice, at the same or
 at another offset, leaves the same state. Status lives apart from the credential because status events
 travel on another topic and may arrive before the credential does.
@@ -35,6 +41,7 @@ from redis.asyncio.client import Pipeline
 from microcred.storage.frames import pack, unpack
 from microcred.storage.replies import awaited
 from microcred.storage.replies import text as reply_text
+from microcred.storage.slot_groups import SlotGroups
 from services.wallet.domain.credentials import (
     EuElements,
     HashedId,
@@ -99,16 +106,23 @@ def parse_record(fields: dict[bytes, bytes], status: dict[bytes, bytes],
 
 
 class CredentialStore:
-    """Reads and (through a transaction pipeline) writes the credential and pathway read model."""
+    """Reads and (through a transaction pipeline) writes the credential and pathway read model.
 
-    def __init__(self, redis: Redis, prefix: str, index_key: bytes) -> None:
+    ``documents``: on a Redis Cluster, the slot groups the credential records (``cred`` hashes: the documents,
+    most of the wallet's memory) spread over, by credential id; the rest of the read model stays under
+    ``prefix`` (one slot). None (a single node): the records stay under ``prefix`` with everything else."""
+
+    def __init__(self, redis: Redis, prefix: str, index_key: bytes, documents: SlotGroups | None = None) -> None:
         self.redis, self.prefix, self.index_key = redis, prefix, index_key
+        self.documents = documents
 
     # ------------------------------------------------------------------------------------------ keys
 
     def cred_key(self, credential_id: str) -> str:
-        """Hash of one issued credential."""
-        return f"{self.prefix}:cred:{credential_id}"
+        """Hash of one issued credential (in its slot group when the records are spread)."""
+        if self.documents is None:
+            return f"{self.prefix}:cred:{credential_id}"
+        return f"{self.documents.key_prefix(self.documents.group_of(credential_id))}:cred:{credential_id}"
 
     def status_key(self, credential_id: str) -> str:
         """Hash of one credential's status."""
@@ -141,9 +155,15 @@ class CredentialStore:
 
     # ---------------------------------------------------------------------------------------- writes
 
-    def write_issued(self, pipe: Pipeline, credential: HeldCredential) -> None:
-        """Queue the writes that file ``credential`` under its identifiers."""
+    def write_document(self, pipe: Pipeline, credential: HeldCredential) -> None:
+        """Queue the write of ``credential``'s record (on the transaction of its slot group when spread)."""
         pipe.hset(self.cred_key(credential.credential_id), mapping=record_fields(credential))  # type: ignore[arg-type]
+
+    def write_issued(self, pipe: Pipeline, credential: HeldCredential) -> None:
+        """Queue the writes that file ``credential`` under its identifiers (and its record, unless the records
+        are spread: then :meth:`write_document` goes on its group's transaction)."""
+        if self.documents is None:
+            self.write_document(pipe, credential)
         if credential.subject.did:
             pipe.sadd(self.did_key(credential.subject.did), credential.credential_id)
         if credential.elements.achievement_id:

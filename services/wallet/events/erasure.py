@@ -27,11 +27,16 @@ __all__ = ["WalletRecordDeletion", "drop_credentials"]
 
 
 async def drop_credentials(store: CredentialStore, credential_ids: Iterable[str]) -> int:
-    """Delete the wallet's records of ``credential_ids`` and every index entry pointing at them."""
+    """Delete the wallet's records of ``credential_ids`` and every index entry pointing at them.
+
+    Records spread over slot groups (a cluster) are deleted after the transaction that drops the index
+    entries and statuses: a crash in between leaves records no index names, which the retry (the batch is
+    applied again) still finds and deletes; the other order could leave index entries behind."""
     ids = sorted(set(credential_ids))
     if not ids:
         return 0
     held = await store.load(ids)
+    spread = store.documents is not None
     async with store.redis.pipeline(transaction=True) as pipe:
         for credential in held:
             cid = credential.credential_id
@@ -44,8 +49,11 @@ async def drop_credentials(store: CredentialStore, credential_ids: Iterable[str]
             if credential.elements.achievement_id:
                 pipe.srem(store.achievement_key(credential.elements.achievement_id), cid)
         for cid in ids:
-            pipe.delete(store.cred_key(cid), store.status_key(cid))
+            pipe.delete(*([] if spread else [store.cred_key(cid)]), store.status_key(cid))
         await pipe.execute()
+    if spread:
+        for cid in ids:  # one key each: every record is in its own group's slot
+            await store.redis.delete(store.cred_key(cid))
     return len(held)
 
 

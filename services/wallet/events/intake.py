@@ -32,18 +32,21 @@ idempotent), so a crash between the write and the publication is repaired on red
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import cast
 
 from google.protobuf.message import Message
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from microcred.events.envelope import EventEnvelope
 from microcred.gen.microcred.v1 import events_pb2
-from microcred.kafka.consumer import ConsumerRunner, Position
+from microcred.kafka.consumer import ConsumerRunner, Position, StateGuard
 from microcred.kafka.topics import CREDENTIALS, PATHWAYS, STATUS, WALLET, TopicSpec
 from microcred.privacy.events import EventPrivacy
 from microcred.storage.positions import ProjectionEpoch, apply_batch_at_positions, stored_position
+from microcred.storage.slot_groups import GroupEpochs
 from services.wallet.adapters.account_state import AccountState
 from services.wallet.adapters.accounts import Accounts
 from services.wallet.adapters.holdings import PathwayCompletions, completed_key
@@ -63,7 +66,7 @@ from services.wallet.events.changes import (
 from services.wallet.events.erasure import WalletRecordDeletion, drop_credentials
 from services.wallet.events.projection import BatchWrite
 
-__all__ = ["WALLET_TOPICS", "UnusableEvent", "WalletIntake", "build_intake", "issued_credential"]
+__all__ = ["WALLET_TOPICS", "UnusableEvent", "WalletIntake", "build_intake", "issued_credential", "wallet_guard"]
 
 #: The topics the wallet projects (it produces to the last two as well).
 WALLET_TOPICS: tuple[TopicSpec, ...] = (CREDENTIALS, STATUS, PATHWAYS, WALLET)
@@ -76,8 +79,11 @@ class WalletIntake:
 
     def __init__(self, redis: Redis, projection: str, store: CredentialStore, accounts: Accounts,
                  completions: PathwayCompletions | None, *, shares: ShareLinks | None = None,
-                 sealer: Sealer | None = None, privacy: EventPrivacy | None = None) -> None:
-        self.redis, self.projection, self.store = redis, projection, store
+                 sealer: Sealer | None = None, privacy: EventPrivacy | None = None,
+                 documents: GroupEpochs | None = None) -> None:
+        # ``documents``: the slot groups' positions and sentinels when the store's records are spread (a
+        # cluster), the core's (``projection``) among them; None: one projection, one transaction per batch.
+        self.redis, self.projection, self.store, self.documents = redis, projection, store, documents
         self.privacy = privacy  # opens the learners' sealed personal data (docs/privacy.md)
         self.accounts, self.completions, self.sealer = accounts, completions, sealer
         self.shares = shares or ShareLinks(redis, projection, DEFAULT_GONE_RETENTION)
@@ -85,7 +91,10 @@ class WalletIntake:
         self.applied = 0
 
     async def stored_position(self, topic: str, partition: int) -> int | None:
-        """Where the runner resumes ``topic/partition`` (None: from the beginning)."""
+        """Where the runner resumes ``topic/partition`` (None: from the beginning; the lowest of the parts'
+        positions when the records are spread)."""
+        if self.documents is not None:
+            return await self.documents.position(topic, partition)
         return await stored_position(self.redis, self.projection, topic, partition)
 
     async def handle(self, envelope: EventEnvelope, payload: Message, position: Position) -> None:
@@ -103,11 +112,36 @@ class WalletIntake:
         # An erased learner's credential (data key destroyed) is dropped, not dead-lettered: only the position moves.
         changes = [Nothing() if gone else change_of(envelope, payload, self.store.index_key, self.sealer)
                    for (envelope, payload, _), gone in zip(items, erased, strict=True)]
+        positions = [p for _, _, p in items]
+        if self.documents is not None:  # the records first: an index never names a record not yet written
+            await self._write_documents(positions, changes)
         write = BatchWrite(self.store, self.state, self.shares, completed_key(self.projection), changes)
-        fresh = await apply_batch_at_positions(self.redis, self.projection, [p for _, _, p in items], write.queue,
-                                               write.prepare, write.watch)
+        fresh = await apply_batch_at_positions(self.redis, self.projection, positions, write.queue, write.prepare,
+                                               write.watch)
         self.applied += len(fresh)
         await self._policy(changes)
+
+    async def _write_documents(self, positions: list[Position], changes: Sequence[Change]) -> None:
+        """Each slot group's new records of the batch with the batch's positions, in one transaction of the
+        group's slot (every group takes the positions, so the lowest one moves on); a group already past a
+        record skips it."""
+        documents = self.documents
+        assert documents is not None
+        groups = documents.groups
+
+        async def write_group(group: int) -> None:
+            def queue(pipe: Pipeline, fresh: list[int]) -> None:
+                for i in fresh:
+                    change = changes[i]
+                    if isinstance(change, Issued) and groups.group_of(change.credential.credential_id) == group:
+                        self.store.write_document(pipe, change.credential)
+
+            await apply_batch_at_positions(self.redis, documents.names[group], positions, queue)
+
+        failed = [r for r in await asyncio.gather(*(write_group(g) for g in groups.groups), return_exceptions=True)
+                  if isinstance(r, BaseException)]
+        if failed:
+            raise failed[0]
 
     async def _opened(self, items: Sequence[tuple[EventEnvelope, Message, Position]]
                       ) -> tuple[list[tuple[EventEnvelope, Message, Position]], list[bool]]:
@@ -168,16 +202,27 @@ class WalletIntake:
 def build_intake(redis: Redis, prefix: str, index_key: bytes, bootstrap: str, group: str, topics: Sequence[str], *,
                  sealer: Sealer | None = None, completions: PathwayCompletions | None = None,
                  shares: ShareLinks | None = None, store: CredentialStore | None = None,
-                 accounts: Accounts | None = None, epoch: ProjectionEpoch | None = None,
+                 accounts: Accounts | None = None, epoch: StateGuard | None = None,
                  privacy: EventPrivacy | None = None) -> tuple[WalletIntake, ConsumerRunner]:
-    """The wallet's intake and the ``ConsumerRunner`` that feeds it whole fetches, wired as the service does."""
+    """The wallet's intake and the ``ConsumerRunner`` that feeds it whole fetches, wired as the service does
+    (``epoch``: the guard, :func:`wallet_guard` of the store when not given)."""
     store = store or CredentialStore(redis, prefix, index_key)
     accounts = accounts or Accounts(redis, prefix, store)
-    intake = WalletIntake(redis, prefix, store, accounts, completions, shares=shares, sealer=sealer, privacy=privacy)
+    epoch = epoch or wallet_guard(redis, prefix, store)
+    intake = WalletIntake(redis, prefix, store, accounts, completions, shares=shares, sealer=sealer, privacy=privacy,
+                          documents=epoch if isinstance(epoch, GroupEpochs) else None)
     # A deleted wallet account leaves tombstones on the compacted wallet topic: applied, never dead-lettered.
     deletion = WalletRecordDeletion(redis, prefix, accounts.keys, store, intake.shares.key,
                                     intake.shares.mark_deleted)
     runner = ConsumerRunner(bootstrap, group, topics, intake.handle, intake.stored_position,
-                            guard=epoch or ProjectionEpoch(redis, prefix), batch_handler=intake.handle_batch,
+                            guard=epoch, batch_handler=intake.handle_batch,
                             tombstones={t: deletion for t in topics if t.endswith(WALLET.name)})
     return intake, runner
+
+
+def wallet_guard(redis: Redis, prefix: str, store: CredentialStore) -> ProjectionEpoch | GroupEpochs:
+    """The projection's state guard: one sentinel (``epoch:{prefix}``) on a single node; with spread records,
+    one per slot group plus the core's, all replayed together when any is lost."""
+    if store.documents is None:
+        return ProjectionEpoch(redis, prefix)
+    return GroupEpochs(redis, store.documents, "docs", also=[prefix])
