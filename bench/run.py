@@ -33,6 +33,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "bench.issuance_cluster",
     "bench.revocation_visible",
     "bench.verify",
+    "bench.verify_cluster",
     "bench.verify_sd_jwt",
     "bench.wallet_replay",
     "bench.privacy",

@@ -87,9 +87,10 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-async def _publish_world(bootstrap: str, tag: str) -> tuple[dict[str, Any], bytes, str, str]:
-    """Publish an accredited issuer and its status lists; return an unsigned credential, the issuer's private key
-    bytes, its verification method and the list signer DID."""
+async def _publish_world(bootstrap: str, tag: str, lists: int = 1) -> tuple[dict[str, Any], bytes, str, str]:
+    """Publish an accredited issuer and its status lists (``lists`` per purpose: ``…/revocation`` alone for
+    one, ``…/revocation-<k>`` for several); return an unsigned credential, the issuer's private key bytes, its
+    verification method and the list signer DID."""
     from tests.harness.factories import ISSUED_AT, organisation, valid_micro_credential
 
     now = datetime.now(UTC).replace(microsecond=0)
@@ -109,14 +110,15 @@ async def _publish_world(bootstrap: str, tag: str) -> tuple[dict[str, Any], byte
             type=elements_pb2.ACCREDITATION_TYPE_INSTITUTIONAL_QUALITY_ASSURANCE, accrediting_body=organisation(),
             valid_from=timestamp(registered))),
     ]
-    for purpose, enum in (("revocation", status_pb2.STATUS_PURPOSE_REVOCATION),
-                          ("suspension", status_pb2.STATUS_PURPOSE_SUSPENSION)):
-        url = base + purpose
+    for purpose, enum, k in ((purpose, enum, k) for purpose, enum in (
+            ("revocation", status_pb2.STATUS_PURPOSE_REVOCATION), ("suspension", status_pb2.STATUS_PURPOSE_SUSPENSION))
+            for k in range(lists)):
+        url = base + purpose + (f"-{k}" if lists > 1 else "")
         unsigned = build_status_list_credential(url, list_did, purpose, Bitstring(), now - timedelta(minutes=1),
                                                 ttl_ms=60_000, valid_until=now + timedelta(hours=6))
         signed = sign_eddsa_rdfc_2022(unsigned, list_key, verification_method_id(list_did))
         events.append((STATUS.name, url, events_pb2.StatusListPublished(
-            status_list_id=f"{tag}-{purpose}", issuer_id=issuer_id, status_purpose=enum, status_list_credential=url,
+            status_list_id=f"{tag}-{purpose}-{k}", issuer_id=issuer_id, status_purpose=enum, status_list_credential=url,
             version=1, credential_json=json.dumps(signed), size=len(Bitstring()))))
     publisher = KafkaEventPublisher(bootstrap, client_id="bench-verify")
     await publisher.start()
@@ -127,16 +129,19 @@ async def _publish_world(bootstrap: str, tag: str) -> tuple[dict[str, Any], byte
         await publisher.stop()
     credential = render_achievement_credential(
         valid_micro_credential(), credential_id=f"urn:uuid:{uuid.uuid4()}", issuer=issuer_profile(did, organisation()),
-        status_entries=[status_entry(base + "revocation", 1234, "revocation"),
-                        status_entry(base + "suspension", 1234, "suspension")],
+        status_entries=[status_entry(base + "revocation" + ("-0" if lists > 1 else ""), 1234, "revocation"),
+                        status_entry(base + "suspension" + ("-0" if lists > 1 else ""), 1234, "suspension")],
         valid_from=now - timedelta(hours=1))
     raw = issuer_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     return credential, raw, method_id(did, 1), list_did
 
 
-def _sign_slice(template: bytes, key: bytes, method: str, created: str, start: int, stop: int) -> list[bytes]:
+def _sign_slice(template: bytes, key: bytes, method: str, created: str, start: int, stop: int,
+                lists: int = 1) -> list[bytes]:
     """Credentials ``start``..``stop`` of a run: ``template`` with its own id, subject and status indexes, signed
-    by the issuer's fast signer (one per worker process; its templates are checked against pyld)."""
+    by the issuer's fast signer (one per worker process; its templates are checked against pyld). With several
+    lists, credential ``i`` takes list ``i mod lists`` (``…-<k>``) at an index spread over the whole list (a
+    multiple of an odd stride modulo the list size: distinct for up to a list's size per list)."""
     from microcred.credential.signing import FastSigner
 
     signer, private = _SIGNERS.setdefault(key, (FastSigner(), Ed25519PrivateKey.from_private_bytes(key)))
@@ -148,8 +153,11 @@ def _sign_slice(template: bytes, key: bytes, method: str, created: str, start: i
         if "id" in subject:
             subject["id"] = f"did:example:learner-{i}"
         for entry in doc.get("credentialStatus", []):
-            entry["id"] = f"{entry['statusListCredential']}#{i}"
-            entry["statusListIndex"] = str(i)
+            index = i if lists == 1 else (i // lists * 7919) % len(Bitstring())
+            if lists > 1:
+                entry["statusListCredential"] = entry["statusListCredential"].rsplit("-", 1)[0] + f"-{i % lists}"
+            entry["id"] = f"{entry['statusListCredential']}#{index}"
+            entry["statusListIndex"] = str(index)
         out.append(orjson.dumps(signer.sign(doc, private, method, created)))
     return out
 
@@ -157,12 +165,13 @@ def _sign_slice(template: bytes, key: bytes, method: str, created: str, start: i
 _SIGNERS: dict[bytes, tuple[Any, Ed25519PrivateKey]] = {}
 
 
-def _sign_many(template: dict[str, Any], key: bytes, method: str, created: str, count: int, path: Path) -> None:
+def _sign_many(template: dict[str, Any], key: bytes, method: str, created: str, count: int, path: Path,
+               lists: int = 1) -> None:
     """Sign ``count`` distinct credentials in a process pool and write them to ``path``, one JSON per line."""
     raw = orjson.dumps(template)
     step = 1000
     with concurrent.futures.ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool, path.open("wb") as out:
-        futures = [pool.submit(_sign_slice, raw, key, method, created, i, min(count, i + step))
+        futures = [pool.submit(_sign_slice, raw, key, method, created, i, min(count, i + step), lists)
                    for i in range(0, count, step)]
         for future in futures:
             for line in future.result():
