@@ -26,11 +26,22 @@ def test_a_cluster_gets_tagged_groups_in_distinct_slots() -> None:
     groups = SlotGroups.for_client(cluster, "issuer")
     assert groups.count == GROUPS_ON_CLUSTER and groups.tagged
     prefixes = [groups.key_prefix(g) for g in groups.groups]
-    assert prefixes[3] == "{issuer:g3}"
-    # Every key of a group is in that group's slot, and the groups do not share slots.
-    slots = {key_slot(f"{p}:cred:uni:x".encode()) for p in prefixes}
-    assert len(slots) == GROUPS_ON_CLUSTER
-    assert key_slot(f"offsets:{prefixes[3]}-credentials:topic".encode()) == key_slot(b"{issuer:g3}:cred:uni:y")
+    assert prefixes[3].startswith("{issuer:g3.") and prefixes[3].endswith("}")
+    # Every key of a group is in that group's slot: its own share of the slot space, in group order.
+    slots = [key_slot(f"{p}:cred:uni:x".encode()) for p in prefixes]
+    assert all(g * 1024 <= slot < (g + 1) * 1024 for g, slot in enumerate(slots))
+    assert key_slot(f"offsets:{prefixes[3]}-credentials:topic".encode()) == slots[3]
+
+
+def test_spaced_groups_spread_evenly_over_masters() -> None:
+    """A cluster splits the slots into equal contiguous ranges per master: 16 groups fall 5/6/5 on 3 masters,
+    and evenly on 2, 4 or 8."""
+    groups = SlotGroups("wallet", 16, tagged=True)
+    slots = [key_slot(f"{groups.key_prefix(g)}:cred:x".encode()) for g in groups.groups]
+    for masters, largest in ((2, 8), (3, 6), (4, 4), (8, 2)):
+        ranges = [(m * 16384 // masters, (m + 1) * 16384 // masters) for m in range(masters)]
+        counts = [sum(low <= slot < high for slot in slots) for low, high in ranges]
+        assert sum(counts) == 16 and max(counts) == largest, (masters, counts)
 
 
 def test_the_group_is_a_stable_hash_of_the_id() -> None:

@@ -22,7 +22,7 @@ Each chunk costs a constant number of Redis commands (one ``MGET``, one script t
 one to commit them), whatever its size, per slot group it touches.
 
 **On a Redis Cluster** the records are spread over slot groups by credential id
-(:class:`~microcred.storage.slot_groups.SlotGroups`): ``{prefix}`` is then ``{<prefix>:g<n>}``, a hash tag, so
+(:class:`~microcred.storage.slot_groups.SlotGroups`): ``{prefix}`` is then ``{<prefix>:g<n>.<k>}``, a hash tag, so
 a credential's records, its issuer's index of that group and the group's epoch sentinel and Kafka positions
 share one slot, and every script, ``MGET`` and projection transaction stays within it. An issuer's listing
 merges its groups' indexes. On a single node there is one group and ``{prefix}`` is the plain prefix.

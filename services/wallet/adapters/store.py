@@ -20,7 +20,7 @@ Keys (``P`` is the instance prefix, ``wallet`` by default)::
 
 On a Redis Cluster ``P`` is a hash tag (one slot for the whole read model, so the projection's transactions
 stay atomic), except the ``cred`` records: they spread over slot groups by credential id,
-``{<prefix>:g<n>}:cred:{credential id}``, each group with its own Kafka positions and epoch sentinel
+``{<prefix>:g<n>.<k>}:cred:{credential id}``, each group with its own Kafka positions and epoch sentinel
 (:mod:`microcred.storage.slot_groups`; docs/redis-keys.md). The intake writes a batch's records group by
 group before the rest, so an index never names a record that is not written yet.
 
