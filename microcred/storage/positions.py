@@ -32,7 +32,8 @@ def _nothing(_: Pipeline) -> None:
     return None
 
 
-def _key(projection: str, topic: str) -> str:
+def position_key(projection: str, topic: str) -> str:
+    """The hash of ``projection``'s positions on ``topic`` (field: the partition, value: the next offset)."""
     return f"offsets:{projection}:{topic}"
 
 
@@ -43,14 +44,14 @@ def epoch_key(projection: str) -> str:
 
 async def stored_position(redis: Redis, projection: str, topic: str, partition: int) -> int | None:
     """The next offset to read for ``topic/partition``, or None when this projection has no state."""
-    value = await redis.hget(_key(projection, topic), str(partition))
+    value = await redis.hget(position_key(projection, topic), str(partition))
     return None if value is None else int(value)
 
 
 async def apply_at_position(redis: Redis, projection: str, position: Position,
                             write: Callable[[Pipeline], Any]) -> bool:
     """Run ``write`` on a transaction together with the new position; False when already applied."""
-    key = _key(projection, position.topic)
+    key = position_key(projection, position.topic)
     field = str(position.partition)
     while True:
         async with redis.pipeline(transaction=True) as pipe:
@@ -82,7 +83,7 @@ async def apply_batch_at_positions(redis: Redis, projection: str, positions: Seq
     changed in between. Returns ``fresh`` (empty when every record was applied before).
     """
     topics = sorted({p.topic for p in positions})
-    keys = [_key(projection, topic) for topic in topics]
+    keys = [position_key(projection, topic) for topic in topics]
     while True:
         async with redis.pipeline(transaction=True) as pipe:
             try:
@@ -105,7 +106,7 @@ async def apply_batch_at_positions(redis: Redis, projection: str, positions: Seq
                     p = positions[i]
                     ends[(p.topic, p.partition)] = max(ends.get((p.topic, p.partition), 0), p.offset + 1)
                 for (topic, partition), end in sorted(ends.items()):
-                    pipe.hset(_key(projection, topic), str(partition), str(end))
+                    pipe.hset(position_key(projection, topic), str(partition), str(end))
                 await pipe.execute()
                 return fresh
             except WatchError:
@@ -147,7 +148,7 @@ class ProjectionEpoch:
         for topic, partition in partitions:
             by_topic[topic].append(str(partition))
         for topic, fields in by_topic.items():
-            await self._redis.hdel(_key(self.projection, topic), *fields)
+            await self._redis.hdel(position_key(self.projection, topic), *fields)
         self.rebuilding = True
         await self.open()
 

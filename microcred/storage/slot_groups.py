@@ -24,8 +24,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import time
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -37,9 +38,9 @@ from redis.crc import key_slot
 
 from microcred.kafka.consumer import Position
 from microcred.lifecycle import RedisClient
-from microcred.storage.positions import ProjectionEpoch, stored_position
+from microcred.storage.positions import ProjectionEpoch, position_key, stored_position
 
-__all__ = ["GROUPS_ON_CLUSTER", "GroupEpochs", "SlotGroups", "queue_set_many"]
+__all__ = ["GROUPS_ON_CLUSTER", "GroupEpochs", "IdlePositions", "SlotGroups", "queue_set_many"]
 
 #: Slot groups of a large read model on a cluster. 16 tags land on every master of a 3-master cluster with
 #: about 5 groups each; more groups spread more evenly but cost one more command per group per batch.
@@ -177,3 +178,49 @@ def queue_set_many(pipe: Pipeline, values: Mapping[str, bytes | str]) -> None:
         pipe.execute_command("MSET", *(part for item in values.items() for part in item))
     else:
         pipe.mset(dict(values))
+
+
+#: How often a slot group that the batches leave untouched still records their position (seconds).
+IDLE_POSITION_SECONDS = 2.0
+
+# KEYS[1]: a positions hash; ARGV[1]: the partition, ARGV[2]: the next offset. Moves the position forward only.
+_ADVANCE = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if (not current) or tonumber(current) < tonumber(ARGV[2]) then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+class IdlePositions:
+    """Moves the positions of slot groups that a batch did not touch, now and then and in one round trip.
+
+    Every group must record every batch's position eventually, or the lowest position (where the consumer
+    resumes) never moves. A transaction per group per batch (``WATCH``, read, ``MULTI``/``EXEC``: three round
+    trips of a cluster client, 16 groups) cost more than the records themselves; a group without records in a
+    batch has nothing to keep atomic with its position, so it takes one forward-only script instead, at most
+    every ``interval`` seconds per group and partition. A restart then replays at most that much of a
+    partition for such a group, which the projections skip cheaply (their writes are idempotent).
+    """
+
+    def __init__(self, redis: RedisClient, names: Sequence[str], interval: float = IDLE_POSITION_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._names, self._interval, self._clock = list(names), interval, clock
+        self._advance = redis.register_script(_ADVANCE)
+        self._written: dict[tuple[int, str, int], float] = {}
+
+    def touched(self, group: int, position: Position) -> None:
+        """Note that ``group`` recorded ``position`` itself (in its records' transaction)."""
+        self._written[(group, position.topic, position.partition)] = self._clock()
+
+    async def untouched(self, group: int, position: Position) -> None:
+        """``group`` had no records in the batch ending at ``position``: record it when due."""
+        key = (group, position.topic, position.partition)
+        now = self._clock()
+        if now - self._written.get(key, float("-inf")) < self._interval:
+            return
+        await self._advance(keys=[position_key(self._names[group], position.topic)],
+                            args=[position.partition, position.offset + 1])
+        self._written[key] = now

@@ -43,7 +43,7 @@ from microcred.lifecycle import RedisClient
 from microcred.metrics import DEAD_LETTERS
 from microcred.status.cache import topic_end_offsets
 from microcred.storage.positions import apply_at_position
-from microcred.storage.slot_groups import GroupEpochs, SlotGroups, queue_set_many
+from microcred.storage.slot_groups import GroupEpochs, IdlePositions, SlotGroups, queue_set_many
 from services.issuer.adapters.store import cred_key, index_key, pending_key
 
 __all__ = ["CredentialStoreProjection"]
@@ -79,6 +79,7 @@ class CredentialStoreProjection:
         # One position and sentinel per slot group (one group, named as ever, on a single node).
         self.guard = GroupEpochs(redis, self.groups, "credentials")
         self.watch = StateWatch(self.consumer, self.guard, self.guard.position, self.name)
+        self._idle = IdlePositions(redis, self.guard.names)
         self.dead_letters = DeadLetters(bootstrap, self.name, DEAD_LETTER.name)
         self.applied = 0
         self.dead_lettered = 0
@@ -177,9 +178,13 @@ class CredentialStoreProjection:
             issued[envelope.subject] = (envelope.issuer_id, at.seconds * 1_000_000 + at.nanos // 1000, record.value)
         position = Position(tp.topic, tp.partition, records[-1].offset)
         by_group = self.groups.split(issued)
-        # Every group stores the batch's position, also one without records of it, so that the partition's
-        # lowest position (where a restart resumes) moves on.
-        done = await asyncio.gather(*(self._apply_group(g, position, {c: issued[c] for c in by_group.get(g, [])})
+        if self.groups.count == 1:  # a single node: one transaction, records (if any) and position
+            await self._apply_group(0, position, issued)
+            return
+        # A group with records stores them with the batch's position; one without records of it moves its
+        # position now and then (IdlePositions), so that the partition's lowest position moves on.
+        done = await asyncio.gather(*(self._apply_group(g, position, {c: issued[c] for c in by_group[g]})
+                                      if g in by_group else self._idle.untouched(g, position)
                                       for g in self.groups.groups), return_exceptions=True)
         for result in done:
             if isinstance(result, BaseException):
@@ -208,6 +213,7 @@ class CredentialStoreProjection:
 
         if await apply_at_position(self.redis, self.guard.names[group], position, write):
             self.applied += len(values)
+        self._idle.touched(group, position)
 
     async def _dead_letter(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
         """Publish the record to the dead-letter topic (unless done before) before its position is stored."""

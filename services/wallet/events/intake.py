@@ -46,7 +46,7 @@ from microcred.kafka.consumer import ConsumerRunner, Position, StateGuard
 from microcred.kafka.topics import CREDENTIALS, PATHWAYS, STATUS, WALLET, TopicSpec
 from microcred.privacy.events import EventPrivacy
 from microcred.storage.positions import ProjectionEpoch, apply_batch_at_positions, stored_position
-from microcred.storage.slot_groups import GroupEpochs
+from microcred.storage.slot_groups import GroupEpochs, IdlePositions
 from services.wallet.adapters.account_state import AccountState
 from services.wallet.adapters.accounts import Accounts
 from services.wallet.adapters.holdings import PathwayCompletions, completed_key
@@ -84,6 +84,7 @@ class WalletIntake:
         # ``documents``: the slot groups' positions and sentinels when the store's records are spread (a
         # cluster), the core's (``projection``) among them; None: one projection, one transaction per batch.
         self.redis, self.projection, self.store, self.documents = redis, projection, store, documents
+        self._idle = None if documents is None else IdlePositions(redis, documents.names)
         self.privacy = privacy  # opens the learners' sealed personal data (docs/privacy.md)
         self.accounts, self.completions, self.sealer = accounts, completions, sealer
         self.shares = shares or ShareLinks(redis, projection, DEFAULT_GONE_RETENTION)
@@ -125,11 +126,20 @@ class WalletIntake:
         """Each slot group's new records of the batch with the batch's positions, in one transaction of the
         group's slot (every group takes the positions, so the lowest one moves on); a group already past a
         record skips it."""
-        documents = self.documents
-        assert documents is not None
+        documents, idle = self.documents, self._idle
+        assert documents is not None and idle is not None
         groups = documents.groups
+        touched = {groups.group_of(c.credential.credential_id) for c in changes if isinstance(c, Issued)}
+        ends: dict[tuple[str, int], int] = {}
+        for p in positions:
+            ends[(p.topic, p.partition)] = max(ends.get((p.topic, p.partition), -1), p.offset)
 
         async def write_group(group: int) -> None:
+            if group not in touched:  # nothing to keep atomic with the position: moved now and then
+                for (topic, partition), offset in ends.items():
+                    await idle.untouched(group, Position(topic, partition, offset))
+                return
+
             def queue(pipe: Pipeline, fresh: list[int]) -> None:
                 for i in fresh:
                     change = changes[i]
@@ -137,6 +147,8 @@ class WalletIntake:
                         self.store.write_document(pipe, change.credential)
 
             await apply_batch_at_positions(self.redis, documents.names[group], positions, queue)
+            for (topic, partition), offset in ends.items():
+                idle.touched(group, Position(topic, partition, offset))
 
         failed = [r for r in await asyncio.gather(*(write_group(g) for g in groups.groups), return_exceptions=True)
                   if isinstance(r, BaseException)]
