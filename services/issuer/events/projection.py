@@ -2,9 +2,11 @@
 
 The issuer writes an issued record right after Kafka acknowledged it; this projection writes the same record
 from the topic, so that a crash between "published" and "recorded", or a lost Redis, is repaired by replay.
-It applies whole batches per partition: the records that are missing and the batch's last position in one
-transaction (:func:`microcred.storage.positions.apply_at_position`); writes are idempotent (same key, same
-bytes), so a replayed batch changes nothing. A record that cannot be decoded goes to the dead-letter topic with
+It applies whole batches per partition (per slot group on a cluster): normally the issuer recorded them
+already, and one script drops their pending records, indexes them and stores the batch's last position; the
+records that are missing are written with the rest and the position in one transaction
+(:func:`microcred.storage.positions.apply_at_position`). Writes are idempotent (same key, same bytes), so a
+replayed batch changes nothing. A record that cannot be decoded goes to the dead-letter topic with
 its reason (:class:`~microcred.kafka.dead_letters.DeadLetters`, as every consumer does, once per record even
 across replays) before the batch's position moves past it; the projection goes on. A batch that fails (Redis
 or Kafka hiccup) is fetched again, never skipped.
@@ -42,7 +44,7 @@ from microcred.kafka.topics import CREDENTIALS, DEAD_LETTER
 from microcred.lifecycle import RedisClient
 from microcred.metrics import DEAD_LETTERS
 from microcred.status.cache import topic_end_offsets
-from microcred.storage.positions import apply_at_position
+from microcred.storage.positions import apply_at_position, position_key
 from microcred.storage.slot_groups import GroupEpochs, IdlePositions, SlotGroups, queue_set_many
 from services.issuer.adapters.store import cred_key, index_key, pending_key
 
@@ -50,13 +52,27 @@ __all__ = ["CredentialStoreProjection"]
 
 log = logging.getLogger(__name__)
 ISSUED = "CredentialIssued"
-# KEYS: issued-record keys. Returns the 1-based numbers of those that do not exist.
-_MISSING = """
-local out = {}
-for i, key in ipairs(KEYS) do
-  if redis.call('EXISTS', key) == 0 then out[#out + 1] = i end
+# KEYS[1]: the group's positions hash, then n issued-record keys, their n pending keys, their n index keys.
+# ARGV[1]: the partition, ARGV[2]: the batch's next offset, then n issue times, then n credential ids.
+# Already applied (stored position at or past ARGV[2]): -1. Otherwise, when every issued record exists (the
+# issuer recorded them itself, the normal case), drops the pending records, indexes the credentials and stores
+# the position, all at once, and answers {}; else changes nothing and answers the 1-based numbers of the
+# missing records (the caller writes them, with the rest, in a transaction).
+_FINISH = """
+local n = (#KEYS - 1) / 3
+local stored = redis.call('HGET', KEYS[1], ARGV[1])
+if stored and tonumber(stored) >= tonumber(ARGV[2]) then return -1 end
+local missing = {}
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[1 + i]) == 0 then missing[#missing + 1] = i end
 end
-return out
+if #missing > 0 then return missing end
+for i = 1, n do
+  redis.call('DEL', KEYS[1 + n + i])
+  redis.call('ZADD', KEYS[1 + 2 * n + i], ARGV[2 + i], ARGV[2 + n + i])
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return {}
 """
 
 
@@ -83,7 +99,7 @@ class CredentialStoreProjection:
         self.dead_letters = DeadLetters(bootstrap, self.name, DEAD_LETTER.name)
         self.applied = 0
         self.dead_lettered = 0
-        self._missing = redis.register_script(_MISSING)
+        self._finish = redis.register_script(_FINISH)
         self._initial: dict[TopicPartition, int] = {}
         self._caught_up = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -194,15 +210,23 @@ class CredentialStoreProjection:
                            ) -> None:
         """One slot group's records of a batch, with the group's position, in one transaction of its slot."""
         p = self.groups.key_prefix(group)
-        values = {cred_key(p, issuer, cid): value for cid, (issuer, _, value) in issued.items()}
+        ids = list(issued)
+        name = self.guard.names[group]
+        # Normally the issuer recorded them already: one script finishes the batch for this group (no 10 kB
+        # resends, one round trip); only records that are missing go through the transaction below.
+        finished = await self._finish(
+            keys=[position_key(name, position.topic), *(cred_key(p, issued[c][0], c) for c in ids),
+                  *(pending_key(p, issued[c][0], c) for c in ids), *(index_key(p, issued[c][0]) for c in ids)],
+            args=[position.partition, position.offset + 1, *(issued[c][1] for c in ids), *ids])
+        if not isinstance(finished, list) or not finished:  # -1: applied before; []: done
+            self._idle.touched(group, position)
+            return
+        missing = {ids[int(n) - 1] for n in finished}
+        values = {cred_key(p, issued[c][0], c): issued[c][2] for c in ids if c in missing}
         pending = [pending_key(p, issuer, cid) for cid, (issuer, _, _) in issued.items()]
         indexed: dict[str, dict[str, int]] = {}  # issuer -> credential id -> issue time (ListCredentials)
         for cid, (issuer, at, _) in issued.items():
             indexed.setdefault(issuer, {})[cid] = at
-        if values:  # normally the issuer recorded them already: write only what is missing (no 10 kB resends)
-            keys = list(values)
-            missing = await self._missing(keys=keys)
-            values = {keys[int(n) - 1]: values[keys[int(n) - 1]] for n in missing}
 
         def write(pipe: Pipeline) -> None:
             queue_set_many(pipe, values)
@@ -211,7 +235,7 @@ class CredentialStoreProjection:
             for issuer_id, scores in indexed.items():
                 pipe.zadd(index_key(p, issuer_id), scores)
 
-        if await apply_at_position(self.redis, self.guard.names[group], position, write):
+        if await apply_at_position(self.redis, name, position, write):
             self.applied += len(values)
         self._idle.touched(group, position)
 
