@@ -167,4 +167,9 @@ class ProjectionEpoch:
         atomically with the write, closing the window between this check and the write."""
         if self.rebuilding or self._token is None:
             return None
-        return self._token if await self.intact() else None
+        intact = await self.intact()
+        # Checked again after the read: a reset that ran meanwhile adopted a new sentinel (so the read saw it
+        # intact) and marked the state rebuilding before it did; the answer must not be "complete" then.
+        if not intact or self.rebuilding:
+            return None
+        return self._token

@@ -152,7 +152,12 @@ class GroupEpochs:
 
     async def ready(self) -> bool:
         """True while every part is complete and current (no rebuild running, every sentinel intact)."""
-        return not self.rebuilding and all(e.token is not None for e in self.epochs) and await self.intact()
+        if self.rebuilding or any(e.token is None for e in self.epochs):
+            return False
+        intact = await self.intact()
+        # Again after the reads: a reset that ran meanwhile adopted new sentinels (which the reads then found
+        # intact) after marking the parts rebuilding; seen on the cluster as a 404 from a wiped wallet.
+        return intact and not self.rebuilding
 
     async def position(self, topic: str, partition: int) -> int | None:
         """Where to resume ``topic/partition``: the lowest of its groups' positions, None when a group has none

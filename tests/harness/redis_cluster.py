@@ -133,6 +133,13 @@ class RedisClients:
         self.topology, self.url, self.nodes = topology, url, nodes
         self.opened: list[Redis | RedisCluster] = []
 
+    @property
+    def service_url(self) -> str:
+        """What a service's ``MICROCRED_REDIS_URL`` is on this topology (``redis+cluster://`` on the cluster)."""
+        if self.topology != "cluster":
+            return self.url
+        return "redis+cluster://" + ",".join(f"{host}:{port}" for host, port in self.nodes)
+
     async def new(self, **options: Any) -> Redis | RedisCluster:
         """One more client (its own connection pool, as another replica has), ready for concurrent commands."""
         client: Redis | RedisCluster

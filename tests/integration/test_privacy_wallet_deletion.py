@@ -10,14 +10,16 @@ from aiokafka import AIOKafkaProducer
 from microcred.kafka.topics import DEAD_LETTER, WALLET
 from tests.conftest import Infrastructure
 from tests.harness.kafka import read_topic
+from tests.harness.redis_cluster import RedisClients
 from tests.harness.wallet.credentials import TestIssuer
 from tests.harness.wallet.harness import running_wallet, wait_for
 
 
 async def test_account_tombstones_drop_the_account_and_are_not_dead_lettered(
-        infrastructure: Infrastructure, unique: str, tmp_path: Path) -> None:
+        infrastructure: Infrastructure, unique: str, tmp_path: Path, redis_clients: RedisClients) -> None:
+    """On the single node and on the 3-master cluster."""
     email = f"leaver-{unique}@example.org"
-    async with running_wallet(infrastructure, unique, tmp_path) as w:
+    async with running_wallet(infrastructure, unique, tmp_path, redis_url=redis_clients.service_url) as w:
         http, prefix, redis = w.http, w.prefix, w.redis
         headers = w.auth(f"leaver-{unique}", email)
         did = (await http.post("/v1/holder-keys", headers=headers)).json()["did"]

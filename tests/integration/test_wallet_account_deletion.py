@@ -20,6 +20,7 @@ from microcred.kafka.topics import DEAD_LETTER, WALLET
 from microcred.privacy.events import account_identifier
 from tests.conftest import Infrastructure
 from tests.harness.kafka import read_topic
+from tests.harness.redis_cluster import RedisClients
 from tests.harness.wallet.credentials import TestIssuer
 from tests.harness.wallet.harness import running_wallet
 from tests.harness.wallet.snapshot import dump
@@ -28,10 +29,11 @@ pytestmark = pytest.mark.integration
 
 
 async def test_learner_exports_then_deletes_the_account_and_a_rebuild_brings_nothing_back(
-        infrastructure: Infrastructure, unique: str, tmp_path: Path) -> None:
+        infrastructure: Infrastructure, unique: str, tmp_path: Path, redis_clients: RedisClients) -> None:
+    """On the single node and on the 3-master cluster."""
     email = f"gone-{unique}@example.org"
     title = f"Imported for deletion {unique}"
-    async with running_wallet(infrastructure, unique, tmp_path) as w:
+    async with running_wallet(infrastructure, unique, tmp_path, redis_url=redis_clients.service_url) as w:
         http, prefix, redis = w.http, w.prefix, w.redis
         headers = w.auth(f"gone-{unique}", email)
         did = (await http.post("/v1/holder-keys", headers=headers)).json()["did"]
