@@ -39,7 +39,7 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
     cluster = LocalRedisCluster(Path(infra.work_dir) / "issuance-cluster")
     cluster.start()
     try:
-        url = "redis+cluster://" + ",".join(f"{host}:{port}" for host, port in cluster.startup_nodes)
+        url = cluster.service_url
         small, large, size = await scaling_rates(infra, quick, url)
         share = await _master_share(url)
     finally:

@@ -82,6 +82,16 @@ CONNECTIONS = int(os.environ.get("MICROCRED_BENCH_VERIFY_CONNECTIONS", "16"))
 HOSTILE_SECONDS = 5.0
 
 
+def _load_figures(name: str, result: dict[str, Any], gateway_cpu: float) -> dict[str, float]:
+    """A load run's rate, median and p99 latency, and gateway CPU milliseconds per request, named ``<name>_…``."""
+    return {
+        f"{name}_per_s": round(result["count"] / result["seconds"], 1),
+        f"{name}_p50_ms": round(_percentile(result["latencies_ms"], 0.50), 2),
+        f"{name}_p99_ms": round(_percentile(result["latencies_ms"], 0.99), 2),
+        f"{name}_cpu_ms_gateway": round(gateway_cpu / max(1, result["count"]) * 1000, 3),
+    }
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
@@ -351,14 +361,11 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
         file.unlink(missing_ok=True)
     count = max(1, result["count"])
     figures = {
-        "verify_per_s": round(result["count"] / result["seconds"], 1),
-        "verify_p50_ms": round(_percentile(result["latencies_ms"], 0.50), 2),
-        "verify_p99_ms": round(_percentile(result["latencies_ms"], 0.99), 2),
+        **_load_figures("verify", result, gateway_cpu),
         "verify_requests": float(result["count"]), "verify_non_valid": float(result["errors"]),
         "verify_distinct_signed": float(distinct), "verify_signing_s": round(signing_seconds, 1),
         "verify_workers": float(WORKERS), "verify_connections": float(CONNECTIONS),
         "verify_shed": float(result["shed"]),
-        "verify_cpu_ms_gateway": round(gateway_cpu / count * 1000, 3),
         "verify_cpu_ms_client": round(result["cpu_seconds"] / count * 1000, 3),
         "verify_busiest_worker_cpu_share": busiest,
         "verify_loadavg_start": round(load_start, 2), "verify_loadavg_end": round(load_end, 2),

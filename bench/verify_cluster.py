@@ -24,7 +24,7 @@ from bench.verify import (
     _busiest_share,
     _cpu_seconds,
     _load,
-    _percentile,
+    _load_figures,
     _publish_world,
     _sign_many,
     _start_gateway,
@@ -58,7 +58,7 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
     del lines
     cluster = LocalRedisCluster(work / f"verify-cluster-{tag}")
     cluster.start()
-    url = "redis+cluster://" + ",".join(f"{host}:{port}" for host, port in cluster.startup_nodes)
+    url = cluster.service_url
     port = free_port()
     process = _start_gateway(infra, port, tag, list_did, work / f"verifier-cluster-{tag}.log",
                              {"MICROCRED_REDIS_URL": url, "MICROCRED_RATE_LIMIT_SHARED": "true"})
@@ -72,12 +72,8 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
         _stop_gateway(process)
         cluster.stop()
         bodies.unlink(missing_ok=True)
-    count = max(1, result["count"])
     figures = {
-        "verify_cluster_per_s": round(result["count"] / result["seconds"], 1),
-        "verify_cluster_p50_ms": round(_percentile(result["latencies_ms"], 0.50), 2),
-        "verify_cluster_p99_ms": round(_percentile(result["latencies_ms"], 0.99), 2),
-        "verify_cluster_cpu_ms_gateway": round(gateway_cpu / count * 1000, 3),
+        **_load_figures("verify_cluster", result, gateway_cpu),
         "verify_cluster_busiest_worker_cpu_share": busiest,
         "verify_cluster_non_valid": float(result["errors"]),
         "verify_cluster_status_entries": float(LISTS * len(Bitstring())),

@@ -38,7 +38,7 @@ import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bench.verify import _cpu_seconds, _load, _percentile, _publish_world, _start_gateway, _stop_gateway, _warm
+from bench.verify import _cpu_seconds, _load, _load_figures, _publish_world, _start_gateway, _stop_gateway, _warm
 from microcred import pki
 from microcred.infra.ports import free_port
 from microcred.registry.did_web import https_of_did_web
@@ -151,11 +151,8 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
         bodies.unlink(missing_ok=True)
     count = max(1, result["count"])
     figures = {
-        "sd_jwt_gateway_verify_per_s": round(result["count"] / result["seconds"], 1),
-        "sd_jwt_gateway_verify_p50_ms": round(_percentile(result["latencies_ms"], 0.50), 2),
-        "sd_jwt_gateway_verify_p99_ms": round(_percentile(result["latencies_ms"], 0.99), 2),
+        **_load_figures("sd_jwt_gateway_verify", result, gateway_cpu),
         "sd_jwt_gateway_verify_requests": float(result["count"]),
-        "sd_jwt_gateway_verify_cpu_ms_gateway": round(gateway_cpu / count * 1000, 3),
         "sd_jwt_gateway_verify_cpu_ms_client": round(result["cpu_seconds"] / count * 1000, 3),
         "sd_jwt_gateway_verify_issuing_s": round(issuing_seconds, 1),
     }

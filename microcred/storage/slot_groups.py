@@ -26,7 +26,7 @@ import functools
 import itertools
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -40,7 +40,7 @@ from microcred.kafka.consumer import Position
 from microcred.lifecycle import RedisClient
 from microcred.storage.positions import ProjectionEpoch, position_key, stored_position
 
-__all__ = ["GROUPS_ON_CLUSTER", "GroupEpochs", "IdlePositions", "SlotGroups", "queue_set_many"]
+__all__ = ["GROUPS_ON_CLUSTER", "GroupEpochs", "IdlePositions", "SlotGroups", "each_group", "queue_set_many"]
 
 #: Slot groups of a large read model on a cluster. 16 tags land on every master of a 3-master cluster with
 #: about 5 groups each; more groups spread more evenly but cost one more command per group per batch.
@@ -166,6 +166,14 @@ class GroupEpochs:
         if any(p is None for p in stored):
             return None
         return min(cast(list[int], stored))
+
+
+async def each_group(calls: Iterable[Awaitable[object]]) -> None:
+    """Run one call per slot group concurrently; the first failure is raised once every call has ended (none is
+    left running behind a failed request or batch)."""
+    for result in await asyncio.gather(*calls, return_exceptions=True):
+        if isinstance(result, BaseException):
+            raise result
 
 
 def queue_set_many(pipe: Pipeline, values: Mapping[str, bytes | str]) -> None:

@@ -29,9 +29,14 @@ from redis.asyncio.cluster import ClusterNode, RedisCluster
 from microcred.infra.ports import free_ports
 from microcred.infra.redis_local import RedisStartError, redis_server_binary
 
-__all__ = ["LocalRedisCluster", "RedisClients", "redis_clients", "redis_cluster"]
+__all__ = ["LocalRedisCluster", "RedisClients", "cluster_url", "redis_clients", "redis_cluster"]
 
 MASTERS = 3
+
+
+def cluster_url(nodes: list[tuple[str, int]]) -> str:
+    """A service's ``MICROCRED_REDIS_URL`` for a cluster with these startup nodes (``redis+cluster://``)."""
+    return "redis+cluster://" + ",".join(f"{host}:{port}" for host, port in nodes)
 
 
 @dataclass
@@ -46,6 +51,11 @@ class LocalRedisCluster:
     def startup_nodes(self) -> list[tuple[str, int]]:
         """(host, port) of every master."""
         return [("127.0.0.1", port) for port in self.ports]
+
+    @property
+    def service_url(self) -> str:
+        """What a service's ``MICROCRED_REDIS_URL`` is for this cluster (``redis+cluster://``)."""
+        return cluster_url(self.startup_nodes)
 
     @property
     def url(self) -> str:
@@ -136,9 +146,7 @@ class RedisClients:
     @property
     def service_url(self) -> str:
         """What a service's ``MICROCRED_REDIS_URL`` is on this topology (``redis+cluster://`` on the cluster)."""
-        if self.topology != "cluster":
-            return self.url
-        return "redis+cluster://" + ",".join(f"{host}:{port}" for host, port in self.nodes)
+        return cluster_url(self.nodes) if self.topology == "cluster" else self.url
 
     async def new(self, **options: Any) -> Redis | RedisCluster:
         """One more client (its own connection pool, as another replica has), ready for concurrent commands."""

@@ -43,8 +43,7 @@ async def _batch(stack: IssuerHarness, uni: str, agency: str, keys: list[str]
 async def test_the_issuer_issues_replays_reads_and_lists_on_both_topologies(
         infrastructure: Infrastructure, redis_clients: RedisClients, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    url = infrastructure.redis_url if redis_clients.topology == "single" else \
-        "redis+cluster://" + ",".join(f"{host}:{port}" for host, port in redis_clients.nodes)
+    url = redis_clients.service_url
     stack = await start_issuer_harness(infrastructure.kafka_bootstrap, url,
                                        tmp_path_factory.mktemp(f"issuer-{redis_clients.topology}"),
                                        status_block_size=50)

@@ -83,8 +83,7 @@ def _settings(infrastructure: Infrastructure, tmp: Path, redis_url: str = "", **
 @pytest.fixture
 async def stack(infrastructure: Infrastructure, tmp_path: Path, redis_clients: RedisClients) -> AsyncIterator[Stack]:
     """The gateway on the session's single Redis node, then on the 3-master Redis Cluster (issue 24)."""
-    redis_url = infrastructure.redis_url if redis_clients.topology == "single" else \
-        "redis+cluster://" + ",".join(f"{host}:{port}" for host, port in redis_clients.nodes)
+    redis_url = redis_clients.service_url
     sd = make_world()
     anchors = tmp_path / "anchors.pem"
     anchors.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in sd.anchors))

@@ -25,6 +25,7 @@ from microcred.gen.microcred.v1 import revocation_pb2, status_pb2
 from microcred.infra.redis_local import LocalRedis
 from microcred.status.bitstring import decode_list
 from tests.conftest import Infrastructure
+from tests.harness.redis_cluster import cluster_url
 from tests.harness.revocation import Harness, start_harness, write_server_pki
 
 pytestmark = pytest.mark.integration
@@ -81,7 +82,7 @@ async def topology(request: pytest.FixtureRequest, own_redis: LocalRedis) -> Asy
         assert [key async for key in cluster.scan_iter(match=f"*{tag}*")] == []
         return len(keys)
     try:
-        yield Topology("redis+cluster://" + ",".join(f"{host}:{port}" for host, port in nodes), delete, cluster=True)
+        yield Topology(cluster_url(nodes), delete, cluster=True)
     finally:
         await cluster.aclose()
 

@@ -63,8 +63,7 @@ async def test_accounts_keys_and_share_links_come_back_after_redis_is_wiped(
         infrastructure: Infrastructure, unique: str, tmp_path: Path, redis_clients: RedisClients) -> None:
     """On the single node and on the 3-master cluster (the wallet's read model in one slot there)."""
     email = f"rebuild-{unique}@example.org"
-    url = infrastructure.redis_url if redis_clients.topology == "single" else \
-        "redis+cluster://" + ",".join(f"{host}:{port}" for host, port in redis_clients.nodes)
+    url = redis_clients.service_url
     async with running_wallet(infrastructure, unique, tmp_path, redis_url=url) as w:
         http, prefix = w.http, w.prefix
         headers = w.auth(f"rebuild-{unique}", email)

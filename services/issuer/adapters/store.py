@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
 from google.protobuf.message import DecodeError
@@ -45,7 +45,7 @@ from redis.exceptions import ResponseError
 
 from microcred.events.envelope import EventEnvelope
 from microcred.lifecycle import RedisClient
-from microcred.storage.slot_groups import SlotGroups
+from microcred.storage.slot_groups import SlotGroups, each_group
 from services.issuer.application.ports import PageCursor, StoreNotReady
 
 __all__ = ["PENDING_TTL_SECONDS", "InMemoryCredentialStore", "Readiness", "RedisCredentialStore", "cred_key",
@@ -195,7 +195,7 @@ class RedisCredentialStore:
             pending.update({c: _raw(v) for c, v in zip(ids, values[n:], strict=True)
                             if v is not None and c not in found})
 
-        await _each(look(g, ids) for g, ids in self._groups.split(credential_ids).items())
+        await each_group(look(g, ids) for g, ids in self._groups.split(credential_ids).items())
         return issued, pending
 
     async def get(self, issuer_id: str, credential_id: str) -> bytes | None:
@@ -235,7 +235,7 @@ class RedisCredentialStore:
                 raise
             firsts.update({c: _raw(first) if first else envelopes[c] for c, first in zip(ids, earlier, strict=True)})
 
-        await _each(put(g, ids) for g, ids in self._groups.split(envelopes).items())
+        await each_group(put(g, ids) for g, ids in self._groups.split(envelopes).items())
         return {c: firsts[c] for c in envelopes}
 
     async def commit(self, issuer_id: str, envelopes: dict[str, bytes]) -> None:
@@ -255,7 +255,7 @@ class RedisCredentialStore:
             if scores:
                 await self._redis.zadd(index_key(p, issuer_id), scores)
 
-        await _each(commit(g, ids) for g, ids in self._groups.split(envelopes).items())
+        await each_group(commit(g, ids) for g, ids in self._groups.split(envelopes).items())
 
     async def page(self, issuer_id: str, cursor: PageCursor, limit: int, since_micros: int | None
                    ) -> tuple[list[bytes], PageCursor | None]:
@@ -286,20 +286,11 @@ class RedisCredentialStore:
             values.update(zip(wanted, await self._mget_checked(group, [cred_key(p, issuer_id, c) for c in wanted]),
                               strict=True))
 
-        await _each(read(g) for g in self._groups.groups)
+        await each_group(read(g) for g in self._groups.groups)
         if not page:
             return [], None
         envelopes = [_raw(values[c]) for c in ids if values[c] is not None]
         return envelopes, next_cursor(cursor, [int(score) for _, score in page], len(found) > limit)
-
-
-async def _each(calls: Iterable[Coroutine[Any, Any, None]]) -> None:
-    """Run one call per slot group concurrently; the first failure is raised once every call has ended (none
-    is left running behind a failed request)."""
-    results = await asyncio.gather(*calls, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
 
 
 class InMemoryCredentialStore:

@@ -45,7 +45,7 @@ from microcred.lifecycle import RedisClient
 from microcred.metrics import DEAD_LETTERS
 from microcred.status.cache import topic_end_offsets
 from microcred.storage.positions import apply_at_position, position_key
-from microcred.storage.slot_groups import GroupEpochs, IdlePositions, SlotGroups, queue_set_many
+from microcred.storage.slot_groups import GroupEpochs, IdlePositions, SlotGroups, each_group, queue_set_many
 from services.issuer.adapters.store import cred_key, index_key, pending_key
 
 __all__ = ["CredentialStoreProjection"]
@@ -199,12 +199,8 @@ class CredentialStoreProjection:
             return
         # A group with records stores them with the batch's position; one without records of it moves its
         # position now and then (IdlePositions), so that the partition's lowest position moves on.
-        done = await asyncio.gather(*(self._apply_group(g, position, {c: issued[c] for c in by_group[g]})
-                                      if g in by_group else self._idle.untouched(g, position)
-                                      for g in self.groups.groups), return_exceptions=True)
-        for result in done:
-            if isinstance(result, BaseException):
-                raise result
+        await each_group(self._apply_group(g, position, {c: issued[c] for c in by_group[g]})
+                         if g in by_group else self._idle.untouched(g, position) for g in self.groups.groups)
 
     async def _apply_group(self, group: int, position: Position, issued: dict[str, tuple[str, int, bytes]]
                            ) -> None:

@@ -32,7 +32,6 @@ idempotent), so a crash between the write and the publication is repaired on red
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import cast
 
@@ -46,7 +45,7 @@ from microcred.kafka.consumer import ConsumerRunner, Position, StateGuard
 from microcred.kafka.topics import CREDENTIALS, PATHWAYS, STATUS, WALLET, TopicSpec
 from microcred.privacy.events import EventPrivacy
 from microcred.storage.positions import ProjectionEpoch, apply_batch_at_positions, stored_position
-from microcred.storage.slot_groups import GroupEpochs, IdlePositions
+from microcred.storage.slot_groups import GroupEpochs, IdlePositions, each_group
 from services.wallet.adapters.account_state import AccountState
 from services.wallet.adapters.accounts import Accounts
 from services.wallet.adapters.holdings import PathwayCompletions, completed_key
@@ -150,10 +149,7 @@ class WalletIntake:
             for (topic, partition), offset in ends.items():
                 idle.touched(group, Position(topic, partition, offset))
 
-        failed = [r for r in await asyncio.gather(*(write_group(g) for g in groups.groups), return_exceptions=True)
-                  if isinstance(r, BaseException)]
-        if failed:
-            raise failed[0]
+        await each_group(write_group(g) for g in groups.groups)
 
     async def _opened(self, items: Sequence[tuple[EventEnvelope, Message, Position]]
                       ) -> tuple[list[tuple[EventEnvelope, Message, Position]], list[bool]]:
