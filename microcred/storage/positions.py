@@ -16,6 +16,7 @@ lets a command side refuse (retriably) to act on a read model that is missing or
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -48,6 +49,17 @@ async def stored_position(redis: Redis, projection: str, topic: str, partition: 
     return None if value is None else int(value)
 
 
+async def _finish(result: Any) -> None:
+    """Await what a write function returned when it is a coroutine (an ``async def`` write), and nothing else.
+
+    A write that queues one command often returns what the command returned: the pipeline itself. A cluster
+    pipeline is awaitable (``await pipe`` initialises it again, dropping every command queued so far), so
+    "awaitable" is the wrong test: on a Redis Cluster it silently emptied the transaction of such a write
+    (the revocation projector's published lists were lost on replay)."""
+    if inspect.iscoroutine(result):
+        await result
+
+
 async def apply_at_position(redis: Redis, projection: str, position: Position,
                             write: Callable[[Pipeline], Any]) -> bool:
     """Run ``write`` on a transaction together with the new position; False when already applied."""
@@ -61,9 +73,7 @@ async def apply_at_position(redis: Redis, projection: str, position: Position,
                 if current is not None and int(current) > position.offset:
                     return False
                 pipe.multi()  # type: ignore[no-untyped-call]
-                result = write(pipe)
-                if hasattr(result, "__await__"):
-                    await result
+                await _finish(write(pipe))
                 pipe.hset(key, field, str(position.offset + 1))
                 await pipe.execute()
                 return True
@@ -98,9 +108,7 @@ async def apply_batch_at_positions(redis: Redis, projection: str, positions: Seq
                 if prepare is not None:
                     await prepare(pipe, fresh)
                 pipe.multi()  # type: ignore[no-untyped-call]
-                result = write(pipe, fresh)
-                if hasattr(result, "__await__"):
-                    await result
+                await _finish(write(pipe, fresh))
                 ends: dict[tuple[str, int], int] = {}
                 for i in fresh:
                     p = positions[i]
