@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -62,6 +62,8 @@ TombstoneHandler = Callable[[str, Position], Awaitable[None]]
 #: Applies several decoded records at once (in partition order); must be equivalent to ``handler`` on each.
 BatchHandler = Callable[[Sequence[tuple[EventEnvelope, Message, Position]]], Awaitable[None]]
 PositionLookup = Callable[[str, int], Awaitable[int | None]]
+#: Called when a fetch brought nothing, with the (topic, partition)s the member owns.
+IdleHandler = Callable[[Collection[tuple[str, int]]], Awaitable[None]]
 
 
 class StateGuard(Protocol):
@@ -205,7 +207,8 @@ class ConsumerRunner:
                  positions: PositionLookup, max_records: int = 500, options: Mapping[str, Any] | None = None, *,
                  guard: StateGuard | None = None, guard_interval: float = 1.0,
                  batch_handler: BatchHandler | None = None, dead_letter_name: str | None = None,
-                 tombstones: Mapping[str, TombstoneHandler] | None = None) -> None:
+                 tombstones: Mapping[str, TombstoneHandler] | None = None,
+                 idle_handler: IdleHandler | None = None) -> None:
         # ``tombstones``: topic -> handler, for compacted topics where a null value deletes the key's state (a
         # wallet account deletion); elsewhere a null value is poison.
         # ``dead_letter_name`` names the consumer in dead letters (default: the group). A consumer whose group
@@ -219,6 +222,9 @@ class ConsumerRunner:
         self._dead_letters = DeadLetters(bootstrap, dead_letter_name or group_id, DEAD_LETTER.name, options)
         self._topics, self._handler, self._positions = list(topics), handler, positions
         self._batch_handler = batch_handler
+        # ``idle_handler``: called with the owned (topic, partition)s when a fetch brings nothing (a projection
+        # writes what it held back: slot groups' positions, microcred.storage.slot_groups.IdlePositions).
+        self._idle_handler = idle_handler
         self._tombstones = dict(tombstones or {})
         self._skip: Callable[[Position], Awaitable[None]] | None = getattr(guard, "skip", None)
         self._group, self._max_records = group_id, max_records
@@ -287,6 +293,8 @@ class ConsumerRunner:
                         for tp, records in batches.items():
                             for record in records:
                                 await self._apply(tp, record)
+                if not batches and self._idle_handler is not None:
+                    await self._idle(self._idle_handler)
                 if batches:
                     # One commit for the whole fetch (a round trip per partition cost as much as applying it).
                     await self._commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
@@ -298,6 +306,14 @@ class ConsumerRunner:
         finally:
             await self._consumer.stop()
             await self._dead_letters.stop()
+
+    async def _idle(self, handler: IdleHandler) -> None:
+        async with self._applying:  # not while a rebalance seeks: the assignment read is the one handled
+            owned = {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+            try:
+                await handler(owned)
+            except Exception as exc:  # only positions held back; the next idle fetch tries again
+                log.warning("idle handler failed", extra={"group": self._group, "error": type(exc).__name__})
 
     async def _commit(self, offsets: Mapping[TopicPartition, int]) -> None:
         """Report progress to Kafka. The positions that count are stored with the state, so a commit refused

@@ -26,7 +26,7 @@ import functools
 import itertools
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -123,6 +123,7 @@ class GroupEpochs:
         self.names = [*(f"{groups.key_prefix(g)}-{name}" for g in groups.groups), *also]
         self.epochs = [ProjectionEpoch(client, n) for n in self.names]
         self._redis = client
+        self.resets = 0  # how many resets ran (IdlePositions drops what it held back before one)
 
     @property
     def rebuilding(self) -> bool:
@@ -139,6 +140,7 @@ class GroupEpochs:
 
     async def reset(self, partitions: Sequence[tuple[str, int]]) -> None:
         """Drop the partitions' positions in every group, then adopt each group's (new or another's) token."""
+        self.resets += 1
         await asyncio.gather(*(epoch.reset(partitions) for epoch in self.epochs))
 
     def rebuilt(self) -> None:
@@ -216,24 +218,46 @@ class IdlePositions:
     batch has nothing to keep atomic with its position, so it takes one forward-only script instead, at most
     every ``interval`` seconds per group and partition. A restart then replays at most that much of a
     partition for such a group, which the projections skip cheaply (their writes are idempotent).
+
+    A position held back that way is written by :meth:`flush`, which the consumer calls when a fetch brings
+    nothing: an idle projection's positions all reach the end of what it applied. ``generation`` (the guard's
+    reset count) drops what was held back before a reset: written after it, an old position would make a
+    replaying group skip records.
     """
 
     def __init__(self, redis: RedisClient, names: Sequence[str], interval: float = IDLE_POSITION_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, generation: Callable[[], int] = lambda: 0) -> None:
         self._names, self._interval, self._clock = list(names), interval, clock
+        self._generation = generation
         self._advance = redis.register_script(_ADVANCE)
         self._written: dict[tuple[int, str, int], float] = {}
+        self._held: dict[tuple[int, str, int], tuple[Position, int]] = {}
 
     def touched(self, group: int, position: Position) -> None:
         """Note that ``group`` recorded ``position`` itself (in its records' transaction)."""
-        self._written[(group, position.topic, position.partition)] = self._clock()
+        key = (group, position.topic, position.partition)
+        self._written[key] = self._clock()
+        self._held.pop(key, None)
 
     async def untouched(self, group: int, position: Position) -> None:
-        """``group`` had no records in the batch ending at ``position``: record it when due."""
+        """``group`` had no records in the batch ending at ``position``: record it when due, else hold it back."""
         key = (group, position.topic, position.partition)
         now = self._clock()
         if now - self._written.get(key, float("-inf")) < self._interval:
+            self._held[key] = (position, self._generation())
             return
-        await self._advance(keys=[position_key(self._names[group], position.topic)],
+        await self._write(key, position, now)
+
+    async def flush(self, owned: Collection[tuple[str, int]]) -> None:
+        """Write every held-back position of a partition still ``owned`` (topic, partition) and of the current
+        generation; forget the others (a partition revoked since is its new owner's)."""
+        held, self._held = self._held, {}
+        generation, now = self._generation(), self._clock()
+        await each_group(self._write(key, position, now) for key, (position, seen) in held.items()
+                         if seen == generation and (key[1], key[2]) in owned)
+
+    async def _write(self, key: tuple[int, str, int], position: Position, now: float) -> None:
+        await self._advance(keys=[position_key(self._names[key[0]], position.topic)],
                             args=[position.partition, position.offset + 1])
         self._written[key] = now
+        self._held.pop(key, None)

@@ -95,7 +95,7 @@ class CredentialStoreProjection:
         # One position and sentinel per slot group (one group, named as ever, on a single node).
         self.guard = GroupEpochs(redis, self.groups, "credentials")
         self.watch = StateWatch(self.consumer, self.guard, self.guard.position, self.name)
-        self._idle = IdlePositions(redis, self.guard.names)
+        self._idle = IdlePositions(redis, self.guard.names, generation=lambda: self.guard.resets)
         self.dead_letters = DeadLetters(bootstrap, self.name, DEAD_LETTER.name)
         self.applied = 0
         self.dead_lettered = 0
@@ -161,6 +161,8 @@ class CredentialStoreProjection:
             try:
                 await self.watch.poll()
                 batches = await self.consumer.getmany(timeout_ms=200, max_records=5000)
+                if not batches:  # idle: the groups' held-back positions reach what was applied
+                    await self._idle.flush({(tp.topic, tp.partition) for tp in self.consumer.assignment()})
                 for tp, records in batches.items():
                     try:
                         await self._apply(tp, records)

@@ -32,7 +32,7 @@ idempotent), so a crash between the write and the publication is repaired on red
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import cast
 
 from google.protobuf.message import Message
@@ -83,7 +83,8 @@ class WalletIntake:
         # ``documents``: the slot groups' positions and sentinels when the store's records are spread (a
         # cluster), the core's (``projection``) among them; None: one projection, one transaction per batch.
         self.redis, self.projection, self.store, self.documents = redis, projection, store, documents
-        self._idle = None if documents is None else IdlePositions(redis, documents.names)
+        self._idle = None if documents is None else IdlePositions(redis, documents.names,
+                                                                 generation=lambda: documents.resets)
         self.privacy = privacy  # opens the learners' sealed personal data (docs/privacy.md)
         self.accounts, self.completions, self.sealer = accounts, completions, sealer
         self.shares = shares or ShareLinks(redis, projection, DEFAULT_GONE_RETENTION)
@@ -96,6 +97,12 @@ class WalletIntake:
         if self.documents is not None:
             return await self.documents.position(topic, partition)
         return await stored_position(self.redis, self.projection, topic, partition)
+
+    async def idle(self, owned: Collection[tuple[str, int]]) -> None:
+        """The ``ConsumerRunner``'s idle handler (a fetch brought nothing): the slot groups' held-back positions
+        of the ``owned`` partitions are written, so that an idle wallet's positions reach what it applied."""
+        if self._idle is not None:
+            await self._idle.flush(owned)
 
     async def handle(self, envelope: EventEnvelope, payload: Message, position: Position) -> None:
         """The ``ConsumerRunner`` handler (one record)."""
@@ -223,7 +230,7 @@ def build_intake(redis: Redis, prefix: str, index_key: bytes, bootstrap: str, gr
     deletion = WalletRecordDeletion(redis, prefix, accounts.keys, store, intake.shares.key,
                                     intake.shares.mark_deleted)
     runner = ConsumerRunner(bootstrap, group, topics, intake.handle, intake.stored_position,
-                            guard=epoch, batch_handler=intake.handle_batch,
+                            guard=epoch, batch_handler=intake.handle_batch, idle_handler=intake.idle,
                             tombstones={t: deletion for t in topics if t.endswith(WALLET.name)})
     return intake, runner
 
