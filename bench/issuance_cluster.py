@@ -17,8 +17,8 @@ from typing import Any
 from redis.asyncio.cluster import RedisCluster
 
 from bench.issuance_scaling import scaling_rates
+from microcred.infra.redis_cluster_local import LocalRedisCluster
 from microcred.lifecycle import connect_redis_client
-from tests.harness.redis_cluster import LocalRedisCluster
 
 __all__ = ["measure"]
 

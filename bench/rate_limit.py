@@ -104,7 +104,7 @@ async def measure_with(redis: Redis | RedisCluster, quick: bool) -> dict[str, fl
 
 async def measure_cluster(work_dir: Path, quick: bool) -> dict[str, float]:
     """The shared figures on a 3-master Redis Cluster started under ``work_dir`` (stopped afterwards)."""
-    from tests.harness.redis_cluster import LocalRedisCluster
+    from microcred.infra.redis_cluster_local import LocalRedisCluster
 
     cluster = LocalRedisCluster(work_dir)
     await asyncio.to_thread(cluster.start)

@@ -33,8 +33,8 @@ from bench.verify import (
     _worker_cpu_seconds,
 )
 from microcred.infra.ports import free_port
+from microcred.infra.redis_cluster_local import LocalRedisCluster
 from microcred.status.bitstring import Bitstring
-from tests.harness.redis_cluster import LocalRedisCluster
 
 __all__ = ["measure"]
 

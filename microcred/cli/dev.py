@@ -35,7 +35,7 @@ def _report(platform: Platform, status: dict[str, str]) -> None:
         table.add_column(column, overflow="fold")
     assert platform.kafka is not None and platform.redis is not None
     table.add_row("kafka", platform.kafka.bootstrap, "ready", str(platform.kafka.data_dir))
-    table.add_row("redis", platform.redis.url, "ready", str(platform.redis.log_path))
+    table.add_row("redis", platform.redis.service_url, "ready", str(platform.redis.log_path))
     for svc in platform.services:
         table.add_row(svc.spec.name, svc.endpoint, status[svc.spec.name], str(svc.log_path))
         if svc.spec.name == "issuer":
@@ -120,7 +120,7 @@ def infra(data_dir: Path = typer.Option(DEFAULT_DATA, help="where data and logs 
             await platform.start_infrastructure()
             assert platform.kafka is not None and platform.redis is not None
             console.print(f"export MICROCRED_KAFKA_BOOTSTRAP={platform.kafka.bootstrap}")
-            console.print(f"export MICROCRED_REDIS_URL={platform.redis.url}")
+            console.print(f"export MICROCRED_REDIS_URL={platform.redis.service_url}")
             console.print("Ctrl-C stops Kafka and Redis")
             await wait_for_shutdown_signal()
         finally:

@@ -31,6 +31,7 @@ from microcred import pki
 from microcred.grpc_server import TlsFiles, client_channel
 from microcred.infra.kafka_local import LocalKafka
 from microcred.infra.ports import free_ports, port_bindable
+from microcred.infra.redis_cluster_local import LocalRedisCluster
 from microcred.infra.redis_local import LocalRedis
 from microcred.kafka.topics import ensure_topics
 
@@ -169,16 +170,18 @@ class Platform:
     """Local infrastructure plus the four services, started and stopped together.
 
     ``kafka_nodes=3`` starts a three-node KRaft cluster and creates the topics with replication factor 3 and
-    ``min.insync.replicas=2`` (fault tests); ``env_overrides`` adds environment variables per service name, or
-    for every service under ``"*"``.
+    ``min.insync.replicas=2`` (fault tests); ``redis_cluster=True`` runs the read models on a local 3-master
+    Redis Cluster instead of one node (the cluster fault test); ``env_overrides`` adds environment variables per
+    service name, or for every service under ``"*"``.
     """
 
     data_dir: Path
     kafka: LocalKafka | None = None
-    redis: LocalRedis | None = None
+    redis: LocalRedis | LocalRedisCluster | None = None
     services: list[RunningService] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
     kafka_nodes: int = 1
+    redis_cluster: bool = False
     env_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     #: ``make run``'s ports (checked, never replaced); ``None`` (tests): free ports from the kernel.
     fixed_ports: dict[str, int] | None = None
@@ -203,7 +206,8 @@ class Platform:
 
     async def start_infrastructure(self) -> None:
         """Start Redis and Kafka (one node, or a three-node cluster) and create the platform's topics."""
-        self.redis = LocalRedis(self.data_dir / "redis")
+        self.redis = LocalRedisCluster(self.data_dir / "redis-cluster") if self.redis_cluster \
+            else LocalRedis(self.data_dir / "redis")
         self.redis.start()
         if self.kafka_nodes > 1:
             self.kafka = LocalKafka(self.data_dir / "kafka", nodes=self.kafka_nodes, heap="512m")
@@ -214,15 +218,10 @@ class Platform:
                             min_insync=self.kafka.min_insync)
 
     def wipe_redis(self) -> None:
-        """``FLUSHALL`` on the platform's Redis while everything runs (fault tests: read models must rebuild)."""
-        import redis
-
+        """``FLUSHALL`` on the platform's Redis (every master of a cluster) while everything runs (fault tests:
+        read models must rebuild)."""
         assert self.redis is not None
-        client = redis.Redis(host="127.0.0.1", port=self.redis.port)
-        try:
-            client.flushall()
-        finally:
-            client.close()
+        self.redis.flush()
 
     def service_env(self) -> dict[str, str]:
         """Environment shared by the service processes."""
@@ -230,7 +229,7 @@ class Platform:
         return {
             **os.environ,
             "MICROCRED_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
-            "MICROCRED_REDIS_URL": self.redis.url,
+            "MICROCRED_REDIS_URL": self.redis.service_url,
             "MICROCRED_TLS_DIR": str(self.pki_dir),
             "PYTHONUNBUFFERED": "1",
         }
@@ -486,7 +485,7 @@ def write_endpoints(platform: Platform) -> Path:
     assert platform.kafka is not None and platform.redis is not None
     path = platform.data_dir / "endpoints.json"
     path.write_text(json.dumps({"ports": platform.ports, "kafka_bootstrap": platform.kafka.bootstrap,
-                                "redis_url": platform.redis.url, "pki_dir": str(platform.pki_dir)}, indent=2))
+                                "redis_url": platform.redis.service_url, "pki_dir": str(platform.pki_dir)}, indent=2))
     return path
 
 

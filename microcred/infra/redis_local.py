@@ -50,8 +50,23 @@ class LocalRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     @property
+    def service_url(self) -> str:
+        """What a service's ``MICROCRED_REDIS_URL`` is for this server."""
+        return self.url
+
+    @property
     def log_path(self) -> Path:
         return self.data_dir / "redis.log"
+
+    def flush(self) -> None:
+        """``FLUSHALL`` (what a fault test does to lose every read model at once)."""
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=self.port)
+        try:
+            client.flushall()
+        finally:
+            client.close()
 
     def start(self, timeout: float = 20.0) -> None:
         """Start redis-server and wait until it answers PING."""
