@@ -35,7 +35,6 @@ from microcred.registry.ports import RegistryReader
 from microcred.registry.projector import start_registry_projection
 from microcred.sdjwt.x5c import load_certificates
 from microcred.storage.positions import ProjectionEpoch
-from microcred.storage.slot_groups import SlotGroups
 from microcred.telemetry import configure_telemetry
 from services.wallet.adapters.account_deletion import AccountDeletion, AccountKeyShredder
 from services.wallet.adapters.accounts import Accounts
@@ -103,14 +102,13 @@ def build_wallet(settings: Settings, startup: Startup, client: RedisClient, publ
     transactions (accounts, indexes, statuses and positions together, under ``WATCH``) stay atomic as on one
     node, except the credential records (the documents: most of the memory), which spread over slot groups
     with their own positions (docs/redis-keys.md)."""
-    prefix = one_slot(client, settings.wallet_redis_prefix)
-    redis = cast("Redis", client)  # the adapters run single-slot commands only: the same on both clients
-    groups = SlotGroups.for_client(client, settings.wallet_redis_prefix, settings.wallet_document_slot_groups)
+    store = CredentialStore.laid_out(client, settings.wallet_redis_prefix, startup.index_key,
+                                     settings.wallet_document_slot_groups)
+    redis, prefix = store.redis, store.prefix
     # The wallet's own state goes to Kafka first and comes back through the projection (adapters/wallet_log.py).
     # Imported credentials and a completion's holder DID are sealed under the account learner's data key.
     sealing = publisher if privacy is None else SealingPublisher(publisher, privacy)
     wallet_log = WalletLog(sealing, settings.topic(WALLET.name), redis, prefix, tombstones=tombstones)
-    store = CredentialStore(redis, prefix, startup.index_key, groups if groups.tagged else None)
     accounts = Accounts(redis, prefix, store, wallet_log, startup.sealer)
     holdings = Holdings(store, accounts)
     completions = PathwayCompletions(redis, prefix, holdings, sealing, settings.topic(PATHWAYS.name),

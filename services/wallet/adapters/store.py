@@ -33,15 +33,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from microcred.lifecycle import RedisClient, one_slot
 from microcred.storage.frames import pack, unpack
 from microcred.storage.replies import awaited
 from microcred.storage.replies import text as reply_text
-from microcred.storage.slot_groups import SlotGroups
+from microcred.storage.slot_groups import GROUPS_ON_CLUSTER, SlotGroups
 from services.wallet.domain.credentials import (
     EuElements,
     HashedId,
@@ -115,6 +116,15 @@ class CredentialStore:
     def __init__(self, redis: Redis, prefix: str, index_key: bytes, documents: SlotGroups | None = None) -> None:
         self.redis, self.prefix, self.index_key = redis, prefix, index_key
         self.documents = documents
+
+    @classmethod
+    def laid_out(cls, client: RedisClient, name: str, index_key: bytes,
+                 slot_groups: int = GROUPS_ON_CLUSTER) -> CredentialStore:
+        """The store named ``name`` laid out for ``client``: everything under ``name`` on a single node; on a
+        Redis Cluster the read model in one slot (``{name}``) and the records over ``slot_groups`` groups."""
+        groups = SlotGroups.for_client(client, name, slot_groups)
+        # the adapters run single-slot commands only: the same on both clients
+        return cls(cast("Redis", client), one_slot(client, name), index_key, groups if groups.tagged else None)
 
     # ------------------------------------------------------------------------------------------ keys
 
