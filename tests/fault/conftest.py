@@ -7,48 +7,21 @@ answering its health check during or after the test fails that test, with its st
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Generator, Iterator
 
-import httpx
 import pytest
-from redis.asyncio import Redis
 
-from microcred import pki
 from microcred.grpc_server import TlsFiles
-from microcred.infra.platform import Platform
 from tests.fault.hang_detector import HangWatch, HungServices, cancel_test_task, failure_message
-from tests.fault.support import FaultPlatform
+from tests.fault.support import FaultPlatform, fault_platform
 
 HANG_WATCH = pytest.StashKey[HangWatch]()
-
-#: Small status-index blocks make the issuer reserve often (the revocation kill lands during reservations);
-#: the verifier's per-client limit is lifted because every test client calls from 127.0.0.1.
-ENV_OVERRIDES = {
-    "*": {"MICROCRED_LOG_LEVEL": "INFO"},
-    "issuer": {"MICROCRED_STATUS_BLOCK_SIZE": "200"},
-    "verifier": {"MICROCRED_RATE_LIMIT_PER_SECOND": "1000000", "MICROCRED_RATE_LIMIT_BURST": "1000000"},
-}
 
 
 @pytest.fixture(scope="package")
 async def fault(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FaultPlatform]:
-    platform = Platform(tmp_path_factory.mktemp("fault-platform"), kafka_nodes=3, env_overrides=ENV_OVERRIDES)
-    try:
-        await platform.start_infrastructure()
-        await platform.start_services(timeout=180)
-        assert platform.redis is not None
-        redis = Redis.from_url(platform.redis.url, decode_responses=False)
-        async with httpx.AsyncClient(timeout=30) as http:
-            running = FaultPlatform(platform, pki.CertifiedKey.read(platform.pki_dir, "ca"), redis, http,
-                                    loop=asyncio.get_running_loop())
-            try:
-                yield running
-            finally:
-                await running.close()
-                await redis.aclose()
-    finally:
-        platform.stop()
+    async with fault_platform(tmp_path_factory.mktemp("fault-platform"), kafka_nodes=3) as running:
+        yield running
 
 
 @pytest.fixture(autouse=True)
@@ -85,10 +58,11 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
             raise HungServices(message)  # the test's own error, if any, stays chained below it
 
 
-#: The order the fault tests run in: the Redis wipe early, so that the full replay it forces stays short in CI
-#: (larger histories: scripts/fault-run.sh); the load run last, on a platform that went through every fault.
-ORDER = ("test_poison", "test_redis_wipe", "test_service_kill", "test_verifier_kill", "test_leader_kill",
-         "test_replica_kill", "test_gateway_load")
+#: The order the fault tests run in: the cluster platform's (``cluster/``) first, so that it is stopped before the
+#: main platform starts; the Redis wipe early, so that the full replay it forces stays short in CI (larger
+#: histories: scripts/fault-run.sh); the load run last, on a platform that went through every fault.
+ORDER = ("test_redis_wipe_cluster", "test_poison", "test_redis_wipe", "test_service_kill", "test_verifier_kill",
+         "test_leader_kill", "test_replica_kill", "test_gateway_load")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,6 +4,10 @@ A rebuild runs the service's own projection code in the test process under a new
 group, so it replays every topic from the beginning into empty state. :func:`converge` then compares the live
 read model with it, key by key (digests computed inside Redis, so nothing large crosses the wire), until they
 agree or time runs out.
+
+On a Redis Cluster a read model's keys sit under a hash-tagged prefix (``{wallet}``) and, for the wallet's
+records, under its slot groups' prefixes too (:class:`Layout`); keys are compared by their name after the
+prefix, so the live layout and the rebuild's compare although their tags differ.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ from redis.asyncio import Redis
 from microcred.crypto.keystore import load_kek
 from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.topics import CREDENTIALS, STATUS
+from microcred.lifecycle import one_slot
 from microcred.privacy.setup import start_privacy
 from microcred.registry.projector import start_registry_projection
 from services.revocation.adapters.store import RevocationStore
 from services.revocation.events.projector import RevocationProjector
 from services.wallet.adapters.sealing import Sealer
+from services.wallet.adapters.store import CredentialStore
 from services.wallet.events.intake import WALLET_TOPICS, build_intake
 from tests.fault.support import SCALE, FaultPlatform
 
@@ -63,6 +69,26 @@ return out
 """
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where one read model's keys are: its prefixes, the core's first (then its slot groups' on a cluster)."""
+
+    prefixes: tuple[str, ...]
+
+    @property
+    def core(self) -> str:
+        return self.prefixes[0]
+
+
+def layout(redis: Redis, name: str, grouped: bool = False) -> Layout:
+    """The layout the services give read model ``name`` on this Redis (``grouped``: records in slot groups)."""
+    if not grouped:
+        return Layout((one_slot(redis, name),))
+    store = CredentialStore.laid_out(redis, name, b"")
+    groups = store.documents
+    return Layout((store.prefix, *(groups.key_prefix(g) for g in groups.groups)) if groups else (store.prefix,))
+
+
 async def keys_under(redis: Redis, prefix: str) -> list[str]:
     """Every key ``{prefix}:*``."""
     found = [k.decode() if isinstance(k, bytes) else str(k)
@@ -70,15 +96,16 @@ async def keys_under(redis: Redis, prefix: str) -> list[str]:
     return sorted(found)
 
 
-async def snapshot(redis: Redis, prefix: str, families: Sequence[str]) -> dict[str, str]:
-    """Key (without ``prefix:``) -> type and content digest, for the keys in ``families``."""
-    keys = [k for k in await keys_under(redis, prefix) if k[len(prefix) + 1:].startswith(tuple(families))]
+async def snapshot(redis: Redis, where: Layout, families: Sequence[str]) -> dict[str, str]:
+    """Key (without its prefix) -> type and content digest, for the keys in ``families``."""
     out: dict[str, str] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
-        digests = await redis.eval(_DIGEST, len(chunk), *chunk)
-        for key, digest in zip(chunk, digests, strict=True):
-            out[key[len(prefix) + 1:]] = digest.decode() if isinstance(digest, bytes) else str(digest)
+    for prefix in where.prefixes:  # one script per prefix: on a cluster each prefix is one slot
+        keys = [k for k in await keys_under(redis, prefix) if k[len(prefix) + 1:].startswith(tuple(families))]
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            digests = await redis.eval(_DIGEST, len(chunk), *chunk)
+            for key, digest in zip(chunk, digests, strict=True):
+                out[key[len(prefix) + 1:]] = digest.decode() if isinstance(digest, bytes) else str(digest)
     return out
 
 
@@ -124,7 +151,7 @@ class Diff:
         return {name: {"count": len(v), "first": v[:5]} for name, v in self.__dict__.items() if v}
 
 
-async def compare(redis: Redis, live: str, rebuilt: str, families: Sequence[str], alloc: bool = False,
+async def compare(redis: Redis, live: Layout, rebuilt: Layout, families: Sequence[str], alloc: bool = False,
                   must_have: Collection[str] = ()) -> Diff:
     """Compare ``live`` with ``rebuilt`` over ``families`` (and, for revocation, the handed-out indexes).
 
@@ -135,11 +162,11 @@ async def compare(redis: Redis, live: str, rebuilt: str, families: Sequence[str]
                 sorted(k for k in set(ours) & set(theirs) if ours[k] != theirs[k]),
                 not_rebuilt_yet=sorted(set(must_have) - set(theirs)))
     if alloc:
-        diff.alloc_not_contained = await alloc_contained(redis, live, rebuilt)
+        diff.alloc_not_contained = await alloc_contained(redis, live.core, rebuilt.core)
     return diff
 
 
-async def converge(redis: Redis, live: str, rebuilt: str, families: Sequence[str], alloc: bool = False,
+async def converge(redis: Redis, live: Layout, rebuilt: Layout, families: Sequence[str], alloc: bool = False,
                    timeout: float = 180.0, must_have: Collection[str] = ()) -> tuple[Diff, float, int]:
     """Compare until live and rebuilt agree (the rebuild holding ``must_have``) or ``timeout`` passes:
     (last diff, seconds taken, keys compared)."""
@@ -153,13 +180,14 @@ async def converge(redis: Redis, live: str, rebuilt: str, families: Sequence[str
         await asyncio.sleep(2.0)
 
 
-async def _drop(redis: Redis, prefix: str) -> None:
-    keys = await keys_under(redis, prefix)
-    keys += [k.decode() if isinstance(k, bytes) else str(k)
-             async for k in redis.scan_iter(match=f"offsets:{prefix}:*", count=2000)]
-    keys.append(f"epoch:{prefix}")
+async def _drop(redis: Redis, name: str) -> None:
+    """Every key whose name holds ``name`` (unique to one rebuild): its state, positions and sentinels."""
+    keys = [k async for k in redis.scan_iter(match=f"*{name}*", count=2000)]
     for start in range(0, len(keys), 1000):
-        await redis.delete(*keys[start:start + 1000])
+        async with redis.pipeline(transaction=False) as pipe:  # a key per command: any slot on a cluster
+            for key in keys[start:start + 1000]:
+                pipe.delete(key)
+            await pipe.execute()
 
 
 @contextlib.asynccontextmanager
@@ -175,45 +203,49 @@ async def _run(runner: ConsumerRunner) -> AsyncIterator[None]:
 
 
 @contextlib.asynccontextmanager
-async def rebuilt_wallet(fault: FaultPlatform) -> AsyncIterator[str]:
+async def rebuilt_wallet(fault: FaultPlatform) -> AsyncIterator[Layout]:
     """The wallet intake replaying into a fresh prefix (same e-mail index key and KEK as the live wallet)."""
-    prefix = f"wallet-rebuild-{uuid.uuid4().hex[:6]}"
+    name = f"wallet-rebuild-{uuid.uuid4().hex[:6]}"
     data = fault.platform.data_dir / "wallet"
     index_key = base64.b64decode((data / "email-index.key").read_bytes().strip())
     # The platform's privacy KEK too (MICROCRED_PRIVACY_KEK, or the one generated in its run directory): the
     # credentials on Kafka are sealed under the learners' data keys (docs/privacy.md).
     keys, privacy = await start_privacy(fault.bootstrap, fault.redis, data, "test")
-    _, runner = build_intake(fault.redis, prefix, index_key, fault.bootstrap, prefix, [t.name for t in WALLET_TOPICS],
-                             sealer=Sealer(load_kek({}, data / "kek")), privacy=privacy)
+    store = CredentialStore.laid_out(fault.redis, name, index_key)  # as the wallet lays it out
+    _, runner = build_intake(fault.redis, store.prefix, index_key, fault.bootstrap, name,
+                             [t.name for t in WALLET_TOPICS], sealer=Sealer(load_kek({}, data / "kek")),
+                             privacy=privacy, store=store)
     try:
         async with _run(runner):
-            yield prefix
+            yield layout(fault.redis, name, grouped=True)
     finally:
         await keys.stop()
-        await _drop(fault.redis, prefix)
+        await _drop(fault.redis, name)
 
 
 @contextlib.asynccontextmanager
-async def rebuilt_revocation(fault: FaultPlatform) -> AsyncIterator[str]:
+async def rebuilt_revocation(fault: FaultPlatform) -> AsyncIterator[Layout]:
     """The revocation projector replaying into a fresh prefix."""
-    prefix = f"rev-rebuild-{uuid.uuid4().hex[:6]}"
-    projector = RevocationProjector(RevocationStore(fault.redis, prefix))
-    runner = ConsumerRunner(fault.bootstrap, prefix, [CREDENTIALS.name, STATUS.name], projector.handle,
+    name = f"rev-rebuild-{uuid.uuid4().hex[:6]}"
+    where = layout(fault.redis, name)
+    projector = RevocationProjector(RevocationStore(fault.redis, where.core))
+    runner = ConsumerRunner(fault.bootstrap, name, [CREDENTIALS.name, STATUS.name], projector.handle,
                             projector.lookup)
     try:
         async with _run(runner):
-            yield prefix
+            yield where
     finally:
-        await _drop(fault.redis, prefix)
+        await _drop(fault.redis, name)
 
 
 @contextlib.asynccontextmanager
-async def rebuilt_registry(fault: FaultPlatform) -> AsyncIterator[str]:
+async def rebuilt_registry(fault: FaultPlatform) -> AsyncIterator[Layout]:
     """The registry projection replaying into a fresh namespace."""
-    namespace = f"registry-rebuild-{uuid.uuid4().hex[:6]}"
-    projection = await start_registry_projection(fault.bootstrap, fault.redis, namespace, namespace=namespace)
+    name = f"registry-rebuild-{uuid.uuid4().hex[:6]}"
+    where = layout(fault.redis, name)
+    projection = await start_registry_projection(fault.bootstrap, fault.redis, name, namespace=where.core)
     try:
-        yield namespace
+        yield where
     finally:
         await projection.stop()
-        await _drop(fault.redis, namespace)
+        await _drop(fault.redis, name)

@@ -32,6 +32,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from microcred import pki
 from microcred.crypto.did_key import did_key_from_public_key
@@ -48,10 +49,11 @@ from microcred.gen.microcred.v1 import (
 from microcred.grpc_server import TlsFiles, client_channel
 from microcred.infra.platform import Platform
 from microcred.kafka.topics import CREDENTIALS
+from microcred.lifecycle import one_slot, redis_client_from_url
 from microcred.registry.did_web import verify_with_registry
 from microcred.registry.redis_registry import RedisRegistry
 from microcred.storage.frames import unpack
-from services.wallet.adapters.store import MAX_DOCUMENT_BYTES
+from services.wallet.adapters.store import MAX_DOCUMENT_BYTES, CredentialStore
 from tests.harness.factories import valid_micro_credential
 from tests.harness.kafka import end_offsets, read_topic
 from tests.harness.waiting import eventually
@@ -74,6 +76,40 @@ VERIFIER_REGISTRY = "verifier-registry"
 #: Failures a careful integrator retries with the same idempotency key.
 RETRIABLE = frozenset({code_pb2.UNAVAILABLE, code_pb2.INTERNAL, code_pb2.ABORTED, code_pb2.DEADLINE_EXCEEDED,
                        code_pb2.RESOURCE_EXHAUSTED, code_pb2.UNKNOWN})
+
+
+#: Small status-index blocks make the issuer reserve often (the revocation kill lands during reservations);
+#: the verifier's per-client limit is lifted because every test client calls from 127.0.0.1.
+ENV_OVERRIDES = {
+    "*": {"MICROCRED_LOG_LEVEL": "INFO"},
+    "issuer": {"MICROCRED_STATUS_BLOCK_SIZE": "200"},
+    "verifier": {"MICROCRED_RATE_LIMIT_PER_SECOND": "1000000", "MICROCRED_RATE_LIMIT_BURST": "1000000"},
+}
+
+
+@contextlib.asynccontextmanager
+async def fault_platform(data_dir: Path, kafka_nodes: int, redis_cluster: bool = False
+                         ) -> AsyncIterator[FaultPlatform]:
+    """The whole platform started under ``data_dir`` (Kafka with ``kafka_nodes`` brokers; Redis one node or a
+    local 3-master cluster), with clients; stopped at the end."""
+    platform = Platform(data_dir, kafka_nodes=kafka_nodes, redis_cluster=redis_cluster, env_overrides=ENV_OVERRIDES)
+    try:
+        await platform.start_infrastructure()
+        await platform.start_services(timeout=180)
+        assert platform.redis is not None
+        redis = redis_client_from_url(platform.redis.service_url)
+        if isinstance(redis, RedisCluster):
+            await redis.initialize()  # before any concurrent use (tests/harness/redis_cluster.py)
+        async with httpx.AsyncClient(timeout=30) as http:
+            running = FaultPlatform(platform, pki.CertifiedKey.read(platform.pki_dir, "ca"), cast("Redis", redis),
+                                    http, loop=asyncio.get_running_loop())
+            try:
+                yield running
+            finally:
+                await running.close()
+                await redis.aclose()
+    finally:
+        platform.stop()
 
 
 def new_learner_did() -> str:
@@ -106,8 +142,9 @@ class FaultPlatform:
 
     @property
     def redis_url(self) -> str:
+        """The services' ``MICROCRED_REDIS_URL`` (``redis+cluster://`` on a cluster)."""
         assert self.platform.redis is not None
-        return self.platform.redis.url
+        return self.platform.redis.service_url
 
     def port(self, name: str) -> int:
         return self.platform.ports[name]
@@ -175,7 +212,7 @@ class FaultPlatform:
                          interval=0.2)
 
     async def _verifier_knows(self, issuer_id: str) -> bool:
-        registry = RedisRegistry(self.redis, VERIFIER_REGISTRY)
+        registry = RedisRegistry(self.redis, one_slot(self.redis, VERIFIER_REGISTRY))
         issuer = await registry.get_issuer(issuer_id)
         return issuer is not None and bool(issuer.accreditations)
 
@@ -400,21 +437,27 @@ async def credential_records(bootstrap: str, issuer_id: str, start: Mapping[int,
     return KafkaCount(dict(found))
 
 
-async def wallet_ids(redis: Redis, learner_did: str, prefix: str = WALLET_PREFIX) -> set[str]:
+def wallet_store(redis: Redis) -> CredentialStore:
+    """The live wallet's read model as the wallet lays it out on this Redis (one slot and slot groups on a
+    cluster); for its key names only (no index key)."""
+    return CredentialStore.laid_out(redis, WALLET_PREFIX, b"")
+
+
+async def wallet_ids(redis: Redis, learner_did: str) -> set[str]:
     """Credential ids the wallet files under ``learner_did``."""
-    members = await redis.smembers(f"{prefix}:by:did:{learner_did}")
+    members = await redis.smembers(wallet_store(redis).did_key(learner_did))
     return {m.decode() if isinstance(m, bytes) else str(m) for m in members}
 
 
-async def wallet_documents(redis: Redis, ids: Iterable[str], prefix: str = WALLET_PREFIX) -> dict[str, Any]:
+async def wallet_documents(redis: Redis, ids: Iterable[str]) -> dict[str, Any]:
     """Credential id -> the signed document the wallet holds (absent ids are left out)."""
-    ids = list(ids)
+    ids, store = list(ids), wallet_store(redis)
     out: dict[str, Any] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         async with redis.pipeline(transaction=False) as pipe:
             for cid in chunk:
-                pipe.hget(f"{prefix}:cred:{cid}", "doc")
+                pipe.hget(store.cred_key(cid), "doc")
             values = await pipe.execute()
         # stored as zstd frames (services/wallet/adapters/store.py); MAX_DOCUMENT_BYTES as the wallet reads them
         out.update({cid: json.loads(unpack(v, MAX_DOCUMENT_BYTES)) for cid, v in zip(chunk, values, strict=True)
@@ -448,7 +491,7 @@ def duplicate_status_entries(documents: Iterable[Mapping[str, Any]]) -> list[tup
 
 async def verify_documents(redis: Redis, documents: Iterable[Mapping[str, Any]]) -> tuple[int, list[str]]:
     """Verify Data Integrity proofs with keys from the verifier's trust-registry read model; (verified, failures)."""
-    registry = RedisRegistry(redis, VERIFIER_REGISTRY)
+    registry = RedisRegistry(redis, one_slot(redis, VERIFIER_REGISTRY))
     ok, bad = 0, []
     for document in documents:
         result = await verify_with_registry(document, registry)
@@ -564,11 +607,11 @@ def assert_nothing_lost(outcome: Outcome, batch: int) -> None:
     assert outcome.verify_failures == 0 and outcome.verified > 0, outcome
 
 
-async def wallet_status(redis: Redis, credential_id: str, field_name: str, value: str, timeout: float = 30.0,
-                        prefix: str = WALLET_PREFIX) -> None:
+async def wallet_status(redis: Redis, credential_id: str, field_name: str, value: str,
+                        timeout: float = 30.0) -> None:
     """Wait until the wallet's status hash of ``credential_id`` has ``field_name == value``."""
     async def there() -> bool:
-        current = await redis.hget(f"{prefix}:status:{credential_id}", field_name)
+        current = await redis.hget(wallet_store(redis).status_key(credential_id), field_name)
         return current is not None and (current.decode() if isinstance(current, bytes) else current) == value
 
     await eventually(there, timeout, f"wallet status of {credential_id} never had {field_name}={value}", interval=0.2)
