@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from microcred.infra.kafka_local import LocalKafka
 from microcred.infra.redis_local import LocalRedis
 from microcred.kafka.topics import ensure_topics
-from tests.harness.redis_cluster import redis_clients, redis_cluster  # noqa: F401 - session/param fixtures
+from tests.harness.redis_cluster import cluster_url, redis_clients, redis_cluster  # noqa: F401 - session/param fixtures
 
 
 @dataclass(frozen=True)
@@ -74,15 +74,35 @@ def unique() -> Iterator[str]:
     yield uuid.uuid4().hex[:12]
 
 
-@pytest.fixture
-async def redis(infrastructure: Infrastructure, request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
-    """An asyncio client of the session's Redis, closed after the test.
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``@pytest.mark.redis_topologies``: the test's ``redis`` (and ``redis_service_url``) on the single node and
+    on the 3-master cluster, in every run (the read models' integration suites, issue 24)."""
+    if "redis" in metafunc.fixturenames and metafunc.definition.get_closest_marker("redis_topologies"):
+        metafunc.parametrize("redis_topology", ["single", "cluster"], indirect=True)
 
-    ``MICROCRED_TEST_REDIS_TOPOLOGY=cluster``: a RedisCluster client of the session's 3-master cluster instead
-    (to see which read models work on a cluster; docs/redis-keys.md).
-    """
+
+@pytest.fixture
+def redis_topology(request: pytest.FixtureRequest) -> str:
+    """``single`` or ``cluster``: the parameter of a ``redis_topologies`` test, else
+    ``MICROCRED_TEST_REDIS_TOPOLOGY`` (default ``single``)."""
+    return str(getattr(request, "param", None) or os.environ.get("MICROCRED_TEST_REDIS_TOPOLOGY", "single"))
+
+
+@pytest.fixture
+def redis_service_url(infrastructure: Infrastructure, redis_topology: str, request: pytest.FixtureRequest) -> str:
+    """What a service's ``MICROCRED_REDIS_URL`` is on the test's topology (``redis+cluster://`` on the cluster)."""
+    if redis_topology == "cluster":
+        return cluster_url(request.getfixturevalue("redis_cluster"))
+    return infrastructure.redis_url
+
+
+@pytest.fixture
+async def redis(infrastructure: Infrastructure, redis_topology: str,
+                request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
+    """An asyncio client of the session's Redis, closed after the test: on the cluster (a ``RedisCluster``
+    client of the session's 3-master cluster) when the test's topology is ``cluster`` (docs/redis-keys.md)."""
     client: Any = Redis.from_url(infrastructure.redis_url)
-    if os.environ.get("MICROCRED_TEST_REDIS_TOPOLOGY") == "cluster":
+    if redis_topology == "cluster":
         from redis.asyncio.cluster import ClusterNode, RedisCluster
 
         await client.aclose()

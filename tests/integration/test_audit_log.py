@@ -17,15 +17,18 @@ from microcred.gen.microcred.v1 import audit_pb2, audit_pb2_grpc, events_pb2
 from microcred.grpc_server import TlsFiles, client_channel, create_server
 from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.kafka.topics import CREDENTIALS, REGISTRY, STATUS
+from microcred.lifecycle import one_slot
 from services.issuer.audit.api import AuditApi
 from services.issuer.audit.projector import audit_runner
+from services.issuer.audit.store import PROJECTION
 from tests.conftest import Infrastructure
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.redis_topologies]
 
 
 @pytest.fixture
-async def audit_server(infrastructure: Infrastructure, tmp_path: Path, unique: str) -> AsyncIterator[tuple[int, Path]]:
+async def audit_server(infrastructure: Infrastructure, tmp_path: Path, unique: str,
+                       redis: Redis) -> AsyncIterator[tuple[int, Path]]:
     ca = pki.create_ca("test CA")
     ca.write(tmp_path, "ca")
     pki.create_server_cert(ca, "issuer").write(tmp_path, "server")
@@ -34,8 +37,9 @@ async def audit_server(infrastructure: Infrastructure, tmp_path: Path, unique: s
         (tmp_path / name).mkdir()
         cert.write(tmp_path / name, "client")
         (tmp_path / name / "ca.crt").write_bytes(ca.cert_pem)
-    redis = Redis.from_url(infrastructure.redis_url)
-    log, runner = audit_runner(infrastructure.kafka_bootstrap, redis, group_id=f"audit-{unique}")
+    # the namespace as the issuer lays it out on this topology (one slot on a cluster)
+    log, runner = audit_runner(infrastructure.kafka_bootstrap, redis, group_id=f"audit-{unique}",
+                               namespace=one_slot(redis, PROJECTION))
     await runner.start()
     task = asyncio.create_task(runner.run())
     server = create_server(TlsFiles.from_dir(tmp_path), "127.0.0.1:0", ["microcred.v1.AuditService"],
@@ -47,7 +51,6 @@ async def audit_server(infrastructure: Infrastructure, tmp_path: Path, unique: s
         await server.stop(0)
         await runner.stop()
         await task
-        await redis.aclose()
 
 
 async def test_audit_log_returns_the_exact_sequence(infrastructure: Infrastructure, audit_server: tuple[int, Path],

@@ -21,12 +21,13 @@ from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.consumer import ConsumerRunner, Position
 from microcred.kafka.dead_letters import dead_letter_key
 from microcred.kafka.topics import DEAD_LETTER, TopicSpec, ensure_topics
+from microcred.lifecycle import one_slot
 from microcred.storage.positions import ProjectionEpoch, apply_at_position, stored_position
 from tests.conftest import Infrastructure
 from tests.harness.kafka import read_topic
 from tests.harness.waiting import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.redis_topologies]
 
 
 async def dead_letters_of(bootstrap: str, group: str, topic: str) -> list[tuple[bytes | None, dict[str, bytes]]]:
@@ -89,7 +90,7 @@ async def test_a_replay_does_not_dead_letter_a_record_twice(infrastructure: Infr
 
 @pytest.mark.parametrize("batched", [False, True], ids=["per-record", "batched"])
 async def test_the_stored_position_moves_past_a_trailing_dead_letter(infrastructure: Infrastructure, unique: str,
-                                                                     batched: bool) -> None:
+                                                                     batched: bool, redis: Redis) -> None:
     """A partition ending with poison still counts as caught up, and a restart does not meet it again."""
     bootstrap = infrastructure.kafka_bootstrap
     prefix = f"s{unique}{int(batched)}."
@@ -104,8 +105,7 @@ async def test_the_stored_position_moves_past_a_trailing_dead_letter(infrastruct
     finally:
         await producer.stop()
 
-    redis = Redis.from_url(infrastructure.redis_url)
-    projection = f"trailing-{unique}-{int(batched)}"
+    projection = one_slot(redis, f"trailing-{unique}-{int(batched)}")  # positions and sentinel: one slot
     applied: list[int] = []
 
     async def handler(envelope: EventEnvelope, payload: Message, position: Position) -> None:
@@ -141,7 +141,6 @@ async def test_the_stored_position_moves_past_a_trailing_dead_letter(infrastruct
         # The second run started past both: it did not meet the poison again.
         assert runs == [(1, 0), (0, 0)]
     finally:
-        keys = [k async for k in redis.scan_iter(match=f"*{projection}*")]
+        keys = [k async for k in redis.scan_iter(match=f"*trailing-{unique}-{int(batched)}*")]
         if keys:
             await redis.delete(*keys)
-        await redis.aclose()

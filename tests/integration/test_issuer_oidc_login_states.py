@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from services.issuer.adapters.oidc_login import LoginStates, new_login
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.redis_topologies]
 
 
 async def test_a_state_is_taken_once_even_by_concurrent_replicas(redis: Redis, unique: str) -> None:

@@ -17,13 +17,14 @@ from redis.asyncio import Redis
 from microcred.events.envelope import new_envelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.topics import DEAD_LETTER, TopicSpec, ensure_topics
+from microcred.storage.slot_groups import SlotGroups
 from services.issuer.adapters.store import cred_key
 from services.issuer.events.projection import CredentialStoreProjection
 from tests.conftest import Infrastructure
 from tests.harness.kafka import read_topic
 from tests.harness.waiting import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.redis_topologies]
 
 ISSUER = "uni-dead-letters"
 
@@ -45,11 +46,15 @@ async def _dead_letters(bootstrap: str, source_topic: str) -> list[dict[str, str
     return found
 
 
-async def _wait_stored(redis: Redis, prefix: str, ids: list[bytes]) -> None:
-    keys = [cred_key(prefix, ISSUER, cid.decode()) for cid in ids]
+def _key(groups: SlotGroups, cid: bytes) -> str:
+    return cred_key(groups.key_prefix(groups.group_of(cid.decode())), ISSUER, cid.decode())
+
+
+async def _wait_stored(redis: Redis, groups: SlotGroups, ids: list[bytes]) -> None:
+    keys = [_key(groups, cid) for cid in ids]
 
     async def stored() -> bool:
-        return all(await redis.mget(keys))
+        return all([await redis.get(key) for key in keys])  # one by one: several slots on a cluster
 
     await eventually(stored, 10, "valid records did not reach the store", interval=0.05)
 
@@ -58,6 +63,7 @@ async def test_undecodable_records_are_dead_lettered_and_the_projection_goes_on(
         infrastructure: Infrastructure, redis: Redis) -> None:
     bootstrap = infrastructure.kafka_bootstrap
     topic, prefix = f"test.credentials.{uuid.uuid4().hex[:8]}", f"iss-dl-{uuid.uuid4().hex[:8]}"
+    groups = SlotGroups.for_client(redis, prefix)  # as the issuer lays its store out on this topology
     await ensure_topics(bootstrap, topics=(TopicSpec(topic, 1, "credential id", "test"),))
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
     await producer.start()
@@ -65,17 +71,17 @@ async def test_undecodable_records_are_dead_lettered_and_the_projection_goes_on(
     try:
         for key, value in [valid[0], (b"poison", b"\xff not an envelope"), valid[1], (b"empty", None)]:
             await producer.send_and_wait(topic, value, key=key)
-        projection = CredentialStoreProjection(bootstrap, redis, prefix=prefix, topic=topic)
+        projection = CredentialStoreProjection(bootstrap, redis, prefix=groups, topic=topic)
         await projection.start()
         try:
             assert await projection.wait_caught_up(60)
-            await _wait_stored(redis, prefix, [valid[0][0], valid[1][0]])
+            await _wait_stored(redis, groups, [valid[0][0], valid[1][0]])
             await producer.send_and_wait(topic, valid[2][1], key=valid[2][0])  # still consuming
-            await _wait_stored(redis, prefix, [valid[2][0]])
+            await _wait_stored(redis, groups, [valid[2][0]])
             assert projection.dead_lettered == 2
         finally:
             await projection.stop()
-        stored = await redis.get(cred_key(prefix, ISSUER, valid[0][0].decode()))
+        stored = await redis.get(_key(groups, valid[0][0]))
         assert stored == valid[0][1]
 
         letters = await _dead_letters(bootstrap, topic)
@@ -85,17 +91,17 @@ async def test_undecodable_records_are_dead_lettered_and_the_projection_goes_on(
         assert {h["source_key"] for h in letters} == {"poison", "empty"}
 
         # Lose the store (positions and sentinel too): the replay meets the poison again but adds no dead letter.
-        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
-        await redis.delete(*keys, projection.epoch_key(0), f"offsets:{projection.name}:{topic}")
-        again = CredentialStoreProjection(bootstrap, redis, prefix=prefix, topic=topic)
+        for key in [k async for k in redis.scan_iter(match=f"*{prefix}*")]:  # records, positions, sentinels
+            await redis.delete(key)
+        again = CredentialStoreProjection(bootstrap, redis, prefix=groups, topic=topic)
         await again.start()
         try:
             assert await again.wait_caught_up(60)
-            await _wait_stored(redis, prefix, [cid for cid, _ in valid])
+            await _wait_stored(redis, groups, [cid for cid, _ in valid])
         finally:
             await again.stop()
         assert again.dead_lettered == 0 and len(await _dead_letters(bootstrap, topic)) == 2
     finally:
         await producer.stop()
-        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
-        await redis.delete(*keys, f"epoch:{prefix}-credentials", f"offsets:{prefix}-credentials:{topic}")
+        for key in [k async for k in redis.scan_iter(match=f"*{prefix}*")]:
+            await redis.delete(key)

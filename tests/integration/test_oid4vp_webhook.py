@@ -42,7 +42,7 @@ from tests.harness.sd_jwt import SdWorld, make_world
 from tests.harness.waiting import eventually
 from tests.verifier_support import RunningServer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.redis_topologies]
 
 HOST = "verifier.test"
 HOOKS = "{oid4vp:hooks}"  # the outbox's due set (WebhookOutbox.due_key)

@@ -39,7 +39,7 @@ from tests.harness.oid4vp_wallet import TestWallet
 from tests.harness.waiting import eventually
 from tests.verifier_support import RunningServer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.redis_topologies]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOST = "verifier.test"
@@ -93,11 +93,12 @@ def _identity(tmp: Path) -> tuple[x509.Certificate, Path, Path]:
 
 
 async def test_a_replica_killed_mid_delivery_leaves_it_to_the_other(
-        infrastructure: Infrastructure, receiver: HoldingReceiver, tmp_path: Path, redis: Redis) -> None:
+        infrastructure: Infrastructure, receiver: HoldingReceiver, tmp_path: Path, redis: Redis,
+        redis_service_url: str) -> None:
     anchor, cert_file, key_file = _identity(tmp_path)
     tag = uuid.uuid4().hex[:8]
     env = {**os.environ, "MICROCRED_KAFKA_BOOTSTRAP": infrastructure.kafka_bootstrap,
-           "MICROCRED_REDIS_URL": infrastructure.redis_url, "MICROCRED_HTTP_HOST": "127.0.0.1",
+           "MICROCRED_REDIS_URL": redis_service_url, "MICROCRED_HTTP_HOST": "127.0.0.1",
            "MICROCRED_ENVIRONMENT": "test", "MICROCRED_REGISTRY_NAMESPACE": f"wh-proc-{tag}",
            "MICROCRED_REGISTRY_GROUP": f"wh-proc-{tag}", "MICROCRED_RATE_LIMIT_PER_SECOND": "1000000",
            "MICROCRED_RATE_LIMIT_BURST": "1000000", "MICROCRED_OID4VP_CLIENT_HOST": HOST,

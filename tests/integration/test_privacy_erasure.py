@@ -40,7 +40,6 @@ from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.kafka.topics import CREDENTIALS, STATUS
 from microcred.status.cache import topic_end_offsets
 from microcred.storage.frames import unpack
-from microcred.storage.positions import stored_position
 from microcred.telemetry import configure_telemetry
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
@@ -48,7 +47,7 @@ from tests.harness.issuer import IssuerHarness, start_issuer_harness
 from tests.harness.waiting import eventually
 from tests.harness.wallet.harness import WalletUnderTest, running_wallet
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.integration, pytest.mark.redis_topologies, pytest.mark.timeout(420)]
 
 
 class Learner:
@@ -144,7 +143,7 @@ async def wallet_caught_up(w: WalletUnderTest, bootstrap: str) -> bool:
     """The wallet's stored positions reach the current end of the credentials and status topics."""
     ends = await topic_end_offsets(bootstrap, [CREDENTIALS.name, STATUS.name])
     for tp, end in ends.items():
-        stored = await stored_position(w.redis, w.settings.wallet_redis_prefix, tp.topic, tp.partition)
+        stored = await w.intake.stored_position(tp.topic, tp.partition)  # the lowest slot group's on a cluster
         if end and (stored or 0) < end:
             return False
     return True
@@ -160,15 +159,15 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 async def test_an_erased_learner_is_gone_from_kafka_and_every_read_model(
-        infrastructure: Infrastructure, redis: Redis, tmp_path: Path, caplog: pytest.LogCaptureFixture,
-        spans: InMemorySpanExporter) -> None:
+        infrastructure: Infrastructure, redis: Redis, redis_service_url: str, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture, spans: InMemorySpanExporter) -> None:
     caplog.set_level(logging.INFO)
     tag = uuid.uuid4().hex[:10]
     agency, uni, operator = f"pv-{tag}", f"uni-{tag}", f"pv-{tag}-operator"
     ana, bob = Learner(tag, "Anneliese"), Learner(tag, "Bartholomew")
     bootstrap = infrastructure.kafka_bootstrap
     certs = tmp_path / "operator-certs"
-    stack: IssuerHarness = await start_issuer_harness(bootstrap, infrastructure.redis_url, tmp_path,
+    stack: IssuerHarness = await start_issuer_harness(bootstrap, redis_service_url, tmp_path,
                                                       status_block_size=20)
     try:
         assert stack.revocation is not None and stack.app.data_keys is not None
@@ -186,7 +185,8 @@ async def test_an_erased_learner_is_gone_from_kafka_and_every_read_model(
             idempotency_key=f"{ana.name}-second", credential=ana.credential())))
         ana_ids = sorted({*ana_ids, replies[-1].credential.credential_id})
 
-        async with running_wallet(infrastructure, tag, tmp_path / "wallet", wallet_topic_prefix="") as w:
+        async with running_wallet(infrastructure, tag, tmp_path / "wallet", wallet_topic_prefix="",
+                                  redis_url=redis_service_url) as w:
             store = w.intake.store
 
             async def filed(did: str) -> set[str]:

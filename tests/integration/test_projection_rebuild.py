@@ -18,22 +18,24 @@ from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.consumer import ConsumerRunner, Position
 from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.kafka.topics import TopicSpec, ensure_topics
+from microcred.lifecycle import one_slot
 from microcred.storage.positions import ProjectionEpoch, apply_at_position, epoch_key, stored_position
 from tests.conftest import Infrastructure
 from tests.harness.waiting import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.redis_topologies]
 
 
 def revoked(n: int) -> events_pb2.CredentialRevoked:
     return events_pb2.CredentialRevoked(credential_id=f"urn:uuid:{n:08d}", issuer_id="issuer-a", reason="test")
 
 
-async def test_state_lost_while_running_is_rebuilt_by_replay(infrastructure: Infrastructure, unique: str) -> None:
-    topic, projection = f"test.rebuild.{unique}", f"rebuild-{unique}"
+async def test_state_lost_while_running_is_rebuilt_by_replay(infrastructure: Infrastructure, unique: str,
+                                                             redis: Redis) -> None:
+    # one slot on a cluster: state, positions and sentinel change in one transaction
+    topic, projection = f"test.rebuild.{unique}", one_slot(redis, f"rebuild-{unique}")
     await ensure_topics(infrastructure.kafka_bootstrap, topics=(TopicSpec(topic, 3, "id", "test"),))
-    redis = Redis.from_url(infrastructure.redis_url)
-    state = f"t:{unique}:ids"
+    state = f"{projection}:ids"
 
     async def handle(envelope: EventEnvelope, payload: Message, position: Position) -> None:
         assert isinstance(payload, events_pb2.CredentialRevoked)
@@ -78,4 +80,3 @@ async def test_state_lost_while_running_is_rebuilt_by_replay(infrastructure: Inf
         await task
         await publisher.stop()
         await redis.delete(state, f"offsets:{projection}:{topic}", epoch_key(projection))
-        await redis.aclose()

@@ -14,12 +14,13 @@ from redis.asyncio import Redis
 
 from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.kafka.topics import REGISTRY
+from microcred.lifecycle import one_slot
 from microcred.registry.projector import RegistryProjection
 from microcred.storage.positions import epoch_key
 from tests.conftest import Infrastructure
 from tests.fixtures.issuer.world import agency_event, envelopes
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.redis_topologies]
 
 
 async def _until_available(projection: RegistryProjection, timeout: float = 180.0) -> None:
@@ -31,7 +32,8 @@ async def _until_available(projection: RegistryProjection, timeout: float = 180.
         await asyncio.sleep(0.1)
 
 
-async def test_available_only_once_caught_up_and_not_while_lost(infrastructure: Infrastructure) -> None:
+async def test_available_only_once_caught_up_and_not_while_lost(infrastructure: Infrastructure,
+                                                                redis: Redis) -> None:
     agency = f"avail-{uuid.uuid4().hex[:8]}"
     publisher = KafkaEventPublisher(infrastructure.kafka_bootstrap)
     await publisher.start()
@@ -39,8 +41,7 @@ async def test_available_only_once_caught_up_and_not_while_lost(infrastructure: 
         await publisher.publish_many(REGISTRY.name, envelopes([agency_event(agency)]))
     finally:
         await publisher.stop()
-    redis = Redis.from_url(infrastructure.redis_url)
-    namespace = f"registry-avail-{uuid.uuid4().hex[:8]}"
+    namespace = one_slot(redis, f"registry-avail-{uuid.uuid4().hex[:8]}")  # as the services lay it out
     projection = RegistryProjection(infrastructure.kafka_bootstrap, redis, namespace, namespace=namespace)
     try:
         # The state is adopted (sentinel in place) but nothing is replayed yet (the consumer is not running):
@@ -59,4 +60,3 @@ async def test_available_only_once_caught_up_and_not_while_lost(infrastructure: 
         await projection.stop()
         keys = [k for p in (f"{namespace}:*", f"offsets:{namespace}:*") async for k in redis.scan_iter(match=p)]
         await redis.delete(*keys, epoch_key(namespace))
-        await redis.aclose()

@@ -12,6 +12,7 @@ import base64
 import uuid
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -22,6 +23,7 @@ from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.topics import CREDENTIALS, PATHWAYS, STATUS
 from services.wallet.adapters.sealing import Sealer
 from services.wallet.adapters.secret_keys import load_email_index_key
+from services.wallet.adapters.store import CredentialStore
 from services.wallet.domain.pathway_codec import published_envelope
 from services.wallet.domain.stacking import Pathway
 from services.wallet.events.intake import WALLET_TOPICS, WalletIntake, build_intake
@@ -30,7 +32,7 @@ from tests.harness.wallet.credentials import TestIssuer
 from tests.harness.wallet.harness import WalletUnderTest, running_wallet, wait_for
 from tests.harness.wallet.snapshot import dump
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.redis_topologies]
 
 
 async def publish_history(w: WalletUnderTest, learner_did: str, email: str) -> list[tuple[str, str, EventEnvelope]]:
@@ -67,14 +69,16 @@ async def records_in(w: WalletUnderTest) -> int:
         await consumer.stop()
 
 
-async def run_intake(w: WalletUnderTest, redis: Redis, prefix: str, group: str, until_processed: int,
+async def run_intake(w: WalletUnderTest, redis: Redis, name: str, group: str, until_processed: int,
                      settle: float = 0.0) -> WalletIntake:
-    """A separate intake (no completion policy) over the wallet's topics until it processed enough records."""
+    """A separate intake (no completion policy) over the wallet's topics, into read model ``name`` laid out as
+    the wallet lays it out on this Redis, until it processed enough records."""
     assert w.settings.kek is not None
     sealer = Sealer(base64.b64decode(w.settings.kek.get_secret_value()))
     topics = [w.topic(t.name) for t in WALLET_TOPICS]
-    intake, runner = build_intake(redis, prefix, load_email_index_key(w.settings), w.settings.kafka_bootstrap, group,
-                                  topics, sealer=sealer)
+    store = CredentialStore.laid_out(redis, name, load_email_index_key(w.settings))
+    intake, runner = build_intake(redis, store.prefix, store.index_key, w.settings.kafka_bootstrap, group,
+                                  topics, sealer=sealer, store=store)
     await runner.start()
     task = asyncio.create_task(runner.run())
     try:
@@ -88,9 +92,14 @@ async def run_intake(w: WalletUnderTest, redis: Redis, prefix: str, group: str, 
     return intake
 
 
+async def state(redis: Redis, intake: WalletIntake, projection_only: bool = False) -> dict[str, Any]:
+    """The read model of ``intake``, its records in their slot groups included (named ``cred:<id>`` either way)."""
+    return await dump(redis, intake.projection, projection_only, documents=intake.store.documents)
+
+
 async def test_same_events_delivered_twice_leave_the_same_wallet_state(
-        infrastructure: Infrastructure, unique: str, tmp_path: Path) -> None:
-    async with running_wallet(infrastructure, unique, tmp_path) as w:
+        infrastructure: Infrastructure, unique: str, tmp_path: Path, redis: Redis, redis_service_url: str) -> None:
+    async with running_wallet(infrastructure, unique, tmp_path, redis_url=redis_service_url) as w:
         headers = w.auth("dup-learner", "dup@example.org")
         did = (await w.http.post("/v1/holder-keys", headers=headers)).json()["did"]
         start = w.intake.applied
@@ -106,8 +115,8 @@ async def test_same_events_delivered_twice_leave_the_same_wallet_state(
             if withdraw:
                 await w.http.delete(f"/v1/share-links/{share['share_id']}", headers=headers)
         await asyncio.sleep(0.5)  # the policy step (owner lookups) runs after each write
-        prefix = w.prefix
-        first = await dump(w.redis, prefix)
+        name, live = w.settings.wallet_redis_prefix, w.intake
+        first = await state(w.redis, live)
         listed = (await w.http.get("/v1/credentials", headers=headers)).json()
         assert {c["status"] for c in listed["credentials"]} == {"ACTIVE", "SUSPENDED", "REVOKED"}
         assert "emails" in first and any(k.startswith("did-owner:") for k in first)
@@ -119,29 +128,25 @@ async def test_same_events_delivered_twice_leave_the_same_wallet_state(
             await w.publisher.publish(w.topic(topic), key, envelope)
         await w.applied(start + len(history))
         await asyncio.sleep(0.5)
-        assert await dump(w.redis, prefix) == first
+        assert await state(w.redis, live) == first
         assert (await w.http.get("/v1/credentials", headers=headers)).json() == listed
 
-    redis = Redis.from_url(infrastructure.redis_url)
-    try:
-        # 2. A second member with a fresh group resumes at the positions stored with the state: nothing re-applied.
-        again = await run_intake(w, redis, prefix, f"again-{unique}", 0, settle=3.0)
-        assert again.applied == 0
-        assert await dump(redis, prefix) == first
+    # 2. A second member with a fresh group resumes at the positions stored with the state: nothing re-applied.
+    again = await run_intake(w, redis, name, f"again-{unique}", 0, settle=3.0)
+    assert again.applied == 0
+    assert await state(redis, again) == first
 
-        # 3. Positions lost: everything is delivered again at the same offsets and re-applied; state unchanged.
-        async for key in redis.scan_iter(match=f"offsets:{prefix}:*"):
-            await redis.delete(key)
-        total = await records_in(w)
-        assert total == 2 * len(history) + 6  # account, key, binding, two links created, one withdrawn
-        replayed = await run_intake(w, redis, prefix, f"replay-{unique}", total)
-        assert replayed.applied == total
-        assert await dump(redis, prefix) == first
+    # 3. Positions lost (the core's and every slot group's): everything is delivered again at the same offsets
+    # and re-applied; state unchanged.
+    async for key in redis.scan_iter(match=f"offsets:*{name}*"):
+        await redis.delete(key)
+    total = await records_in(w)
+    assert total == 2 * len(history) + 6  # account, key, binding, two links created, one withdrawn
+    replayed = await run_intake(w, redis, name, f"replay-{unique}", total)
+    assert replayed.applied == total
+    assert await state(redis, replayed) == first
 
-        # 4. An empty Redis (a new prefix) is rebuilt by replay to the same projection.
-        fresh = f"fresh{uuid.uuid4().hex[:8]}"
-        await run_intake(w, redis, fresh, f"fresh-{unique}", total)
-        assert await dump(redis, fresh, projection_only=True) == await dump(redis, prefix, projection_only=True)
-        assert await dump(redis, fresh, projection_only=True)  # not trivially empty
-    finally:
-        await redis.aclose()
+    # 4. An empty Redis (a new prefix) is rebuilt by replay to the same projection.
+    fresh = await run_intake(w, redis, f"fresh{uuid.uuid4().hex[:8]}", f"fresh-{unique}", total)
+    assert await state(redis, fresh, projection_only=True) == await state(redis, replayed, projection_only=True)
+    assert await state(redis, fresh, projection_only=True)  # not trivially empty

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
 
 import pytest
 from google.protobuf.message import Message
@@ -14,15 +15,16 @@ from redis.asyncio import Redis
 from microcred.events.envelope import EventEnvelope, new_envelope, open_envelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.consumer import Position
+from microcred.storage.slot_groups import GroupEpochs
 from services.wallet.adapters.accounts import Accounts
 from services.wallet.adapters.sealing import Sealer
 from services.wallet.adapters.store import CredentialStore
 from services.wallet.domain.credentials import account_id, email_index, identity_hash
-from services.wallet.events.intake import WalletIntake
+from services.wallet.events.intake import WalletIntake, wallet_guard
 from tests.harness.wallet.credentials import TestIssuer
 from tests.harness.wallet.snapshot import dump
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.redis_topologies]
 
 INDEX_KEY = b"i" * 32
 SEALER = Sealer(os.urandom(32))
@@ -38,14 +40,21 @@ async def intake(redis: Redis) -> AsyncIterator[Callable[[], WalletIntake]]:
     def make() -> WalletIntake:
         prefix = f"wp{uuid.uuid4().hex[:8]}"
         prefixes.append(prefix)
-        store = CredentialStore(redis, prefix, INDEX_KEY)
-        return WalletIntake(redis, prefix, store, Accounts(redis, prefix, store), None, sealer=SEALER)
+        store = CredentialStore.laid_out(redis, prefix, INDEX_KEY)  # as the wallet lays it out on this topology
+        guard = wallet_guard(redis, store.prefix, store)
+        return WalletIntake(redis, store.prefix, store, Accounts(redis, store.prefix, store), None, sealer=SEALER,
+                            documents=guard if isinstance(guard, GroupEpochs) else None)
 
     yield make
     for prefix in prefixes:
-        keys = [k async for k in redis.scan_iter(match=f"*{prefix}:*")]
-        if keys:
-            await redis.delete(*keys)
+        keys = [k async for k in redis.scan_iter(match=f"*{prefix}*")]
+        for key in keys:  # one by one: on a cluster they sit in several slots
+            await redis.delete(key)
+
+
+async def state_of(redis: Redis, target: WalletIntake) -> dict[str, Any]:
+    """The projection's state, the records of every slot group included."""
+    return await dump(redis, target.projection, projection_only=True, documents=target.store.documents)
 
 
 def decoded(payload: Message) -> tuple[EventEnvelope, Message]:
@@ -86,7 +95,7 @@ async def test_batch_and_one_by_one_agree_in_any_order_of_salt_and_email(
             target = intake()
             await apply(target, [events[i] for i in order], batched)
             assert target.applied == len(order)
-            state = await dump(redis, target.projection, projection_only=True)
+            state = await state_of(redis, target)
             salts = [m.decode() for m in state["salts"]]
             # The account owns the credential by its salted e-mail hash, whichever of the two came first.
             assert {k for k in state if k.startswith("hash-owners:")} == {
@@ -109,7 +118,7 @@ async def test_a_new_email_takes_over_what_the_old_one_owned(redis: Redis, intak
     relinked = decoded(events_pb2.WalletAccountLinked(account_id=aid, email_index=email_index(moved, INDEX_KEY),
                                                       sealed_email=SEALER.seal_email(aid, moved)))
     await target.handle(*relinked, Position("t", 0, 2))
-    state = await dump(redis, target.projection, projection_only=True)
+    state = await state_of(redis, target)
     salts = [m.decode() for m in state["salts"]]
     assert {k for k in state if k.startswith("hash-owners:")} == {
         f"hash-owners:{identity_hash(moved, s)}" for s in salts}
@@ -118,4 +127,4 @@ async def test_a_new_email_takes_over_what_the_old_one_owned(redis: Redis, intak
     assert state["emails"] == {aid.encode(): moved.encode()}
     # The same records again, at their offsets: nothing changes.
     await apply(target, [*events[:2], relinked], batched=True)
-    assert await dump(redis, target.projection, projection_only=True) == state
+    assert await state_of(redis, target) == state
