@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 
 from microcred.kafka.topics import LEARNER_KEYS, ensure_topics
 from microcred.lifecycle import RedisClient
+from microcred.privacy.datakeys import new_data_key
 from microcred.privacy.kafka_datakeys import KafkaDataKeys
 from microcred.privacy.wrapping import AesGcmKeyWrapper
 from microcred.status.cache import topic_end_offsets
@@ -126,7 +128,9 @@ async def test_a_destroyed_key_leaves_every_segment_file_within_the_bound(
     keys = single_node_keys
     pseudonym = "lp_" + secrets.token_hex(32)
     await keys.ensure([pseudonym])
-    wrapped = bytes(await redis.get(f"{keys.sentinel.split(':')[0]}:dk:{{{pseudonym}}}"))[1:]
+    cached = bytes(await redis.get(f"{keys.sentinel.split(':')[0]}:dk:{{{pseudonym}}}"))
+    assert cached[:1] == b"O"  # on Kafka, at its offset (20 digits), then the wrapped key
+    wrapped = cached[21:]
     files = topic_files(infrastructure, keys.topic)
     deadline = time.monotonic() + 20
     while not holding(files, wrapped):  # the broker writes the record out within moments
@@ -160,3 +164,53 @@ async def test_a_reload_that_read_a_key_before_its_tombstone_does_not_restore_it
     assert newer["lp_r"] != made["lp_r"] and not await redis.exists(f"{prefix}:dk-gone:{{lp_r}}")
     await redis.delete(keys.sentinel)
     assert await keys.get(["lp_r"]) == newer  # reloaded from the topic: the newest record
+
+
+async def test_a_service_on_another_redis_follows_the_topic(infrastructure: Infrastructure, redis: Redis,
+                                                            redis_cluster: list[tuple[str, int]], unique: str) -> None:
+    """The issuer caches in one Redis, the wallet in another (a cluster): the wallet learns keys made after its
+    load, adopts the issuer's key instead of making a second one, and sees an erasure, all through the topic."""
+    issuer = await _started(infrastructure, redis, unique)
+    cluster = RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in redis_cluster])
+    await cluster.initialize()
+    wallet = KafkaDataKeys(infrastructure.kafka_bootstrap, cluster, AesGcmKeyWrapper(bytes(range(32))),
+                           topic=issuer.topic, prefix=issuer.sentinel.split(":")[0], follow_interval=0.2)
+    await wallet.start()  # loaded now: nothing on the topic yet
+    try:
+        made = await issuer.ensure(["lp_new", "lp_gone"])
+        assert await wallet.get(["lp_new", "lp_gone", "lp_never"]) == made  # not "erased": read on the miss
+        both = await issuer.ensure(["lp_both"])
+        assert await wallet.ensure(["lp_both"]) == both  # adopted: one key per learner
+
+        assert await issuer.destroy("lp_gone")
+        deadline = time.monotonic() + 10
+        while await wallet.get(["lp_gone"]):  # the background catch-up reads the tombstone
+            assert time.monotonic() < deadline, "the erasure never reached the other Redis"
+            await asyncio.sleep(0.1)
+        assert await wallet.get(["lp_new"]) == {"lp_new": made["lp_new"]}
+    finally:
+        await wallet.stop()
+        await cluster.aclose()
+        await issuer.stop()
+
+
+async def test_a_tombstone_read_late_never_drops_a_key_made_after_it(keys: KafkaDataKeys,
+                                                                      client: RedisClient) -> None:
+    """A catch-up that reads a learner's tombstone while the cache already holds a key made after the erasure
+    (whose record the catch-up has not reached) keeps that key; a key older than the tombstone goes."""
+    prefix = keys.sentinel.split(":")[0]
+    first = await keys.ensure(["lp_t", "lp_p", "lp_o"])
+    for p in ("lp_t", "lp_p", "lp_o"):
+        assert await keys.destroy(p)
+    wrapper = AesGcmKeyWrapper(bytes(range(32)))
+    newer = {p: new_data_key(p) for p in ("lp_t", "lp_p")}
+    # lp_t: made again and on Kafka at an offset later than anything read below; lp_p: being made now (pending);
+    # lp_o: a cache that never saw the erasure still holds the old key.
+    await client.set(f"{prefix}:dk:{{lp_t}}", b"O" + b"9" * 20 + wrapper.wrap(newer["lp_t"].key, "lp_t"))
+    await client.set(f"{prefix}:dk:{{lp_p}}", b"P" + wrapper.wrap(newer["lp_p"].key, "lp_p"))
+    await client.set(f"{prefix}:dk:{{lp_o}}", b"O" + b"0" * 20 + wrapper.wrap(first["lp_o"].key, "lp_o"))
+    for p in ("lp_t", "lp_p", "lp_o"):
+        await client.delete(f"{prefix}:dk-gone:{{{p}}}")
+    await client.delete(keys.cursor)  # a cache that has not read the topic since before the tombstones
+    assert await keys.catch_up()
+    assert await keys.get(["lp_t", "lp_p", "lp_o"]) == newer
