@@ -91,7 +91,7 @@ async def test_undecodable_records_are_dead_lettered_and_the_projection_goes_on(
         assert {h["source_key"] for h in letters} == {"poison", "empty"}
 
         # Lose the store (positions and sentinel too): the replay meets the poison again but adds no dead letter.
-        for key in [k async for k in redis.scan_iter(match=f"*{prefix}*")]:  # records, positions, sentinels
+        for key in [k async for k in redis.scan_iter(match=f"*{prefix}*", count=2000)]:  # records, positions, sentinels
             await redis.delete(key)
         again = CredentialStoreProjection(bootstrap, redis, prefix=groups, topic=topic)
         await again.start()
@@ -103,5 +103,5 @@ async def test_undecodable_records_are_dead_lettered_and_the_projection_goes_on(
         assert again.dead_lettered == 0 and len(await _dead_letters(bootstrap, topic)) == 2
     finally:
         await producer.stop()
-        for key in [k async for k in redis.scan_iter(match=f"*{prefix}*")]:
+        for key in [k async for k in redis.scan_iter(match=f"*{prefix}*", count=2000)]:
             await redis.delete(key)

@@ -46,10 +46,12 @@ async def intake(redis: Redis) -> AsyncIterator[Callable[[], WalletIntake]]:
                             documents=guard if isinstance(guard, GroupEpochs) else None)
 
     yield make
-    for prefix in prefixes:
-        keys = [k async for k in redis.scan_iter(match=f"*{prefix}*")]
-        for key in keys:  # one by one: on a cluster they sit in several slots
-            await redis.delete(key)
+    # one scan for every prefix (a scan walks the whole of the session's Redis); deleted one by one: on a
+    # cluster the keys sit in several slots
+    keys = [k async for k in redis.scan_iter(match="*wp*", count=2000)
+            if any(p in (k.decode() if isinstance(k, bytes) else k) for p in prefixes)]
+    for key in keys:
+        await redis.delete(key)
 
 
 async def state_of(redis: Redis, target: WalletIntake) -> dict[str, Any]:

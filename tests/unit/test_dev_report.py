@@ -19,7 +19,8 @@ def test_long_log_paths_and_the_status_list_endpoint_are_shown_whole(monkeypatch
     service = SimpleNamespace(spec=SimpleNamespace(name="revocation"), endpoint=f"127.0.0.1:{grpc_port}",
                               log_path=deep)
     platform = SimpleNamespace(kafka=SimpleNamespace(bootstrap=f"127.0.0.1:{kafka_port}", data_dir=Path("/k")),
-                               redis=SimpleNamespace(url=f"redis://127.0.0.1:{redis_port}", log_path=Path("/r.log")),
+                               redis=SimpleNamespace(service_url=f"redis://127.0.0.1:{redis_port}",
+                                                     log_path=Path("/r.log")),
                                services=[service], ports={"revocation-http": status_port}, pki_dir=Path("/pki"))
     narrow = Console(width=80, record=True)
     monkeypatch.setattr(dev, "console", narrow)
