@@ -30,10 +30,14 @@ one learner at once agree on one key), the winner's value is published (acks=all
 is sealed under a key before :meth:`KafkaDataKeys.ensure` returned, i.e. before the key was on Kafka.
 Destroying: the tombstone is published first (durable), then the cached value deleted.
 
-On a Redis Cluster (docs/redis-keys.md): a learner's cached key and its "destroyed" marker share the pseudonym's
-hash tag, so each script and ``MULTI`` here stays in one slot; batches are non-transactional pipelines (split per
-node by the cluster client); a reload's restore script goes as ``EVAL`` on a cluster, since the cluster client
-refuses ``EVALSHA`` in a pipeline, and as ``EVALSHA`` on a single node, as before.
+On a Redis Cluster (docs/redis-keys.md) the whole cache takes one slot: the prefix is a hash tag (``one_slot``:
+``{privacy}:dk:…``). The "loaded" sentinel then sits with the keys, so a master that restarts empty loses them
+together and the cache is reloaded; with the keys spread over every master, a restarted master lost some
+learners' keys while the sentinel said the cache was whole, and those learners read as erased (found by the
+Redis-wipe fault test on a cluster). One slot is affordable: about 216 bytes per learner (0.4 GB for 2 M
+learners, docs/capacity.md). A reload's restore script goes as ``EVAL`` on a cluster, since the cluster client
+refuses ``EVALSHA`` in a pipeline, and as ``EVALSHA`` on a single node. A single node keeps the plain prefix:
+no key moves.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from redis.asyncio.client import Pipeline
 
 from microcred.kafka.topics import LEARNER_KEYS
-from microcred.lifecycle import RedisClient
+from microcred.lifecycle import RedisClient, one_slot
 from microcred.privacy.datakeys import DataKey, DataKeysUnavailable, new_data_key
 from microcred.privacy.wrapping import KeyWrapper, UnwrapError
 
@@ -116,7 +120,8 @@ class KafkaDataKeys:
                  prefix: str = "privacy", options: Mapping[str, Any] | None = None,
                  delivery_timeout: float = 30.0, follow_interval: float | None = FOLLOW_SECONDS) -> None:
         self._bootstrap, self._redis, self._wrapper, self.topic = bootstrap, redis, wrapper, topic
-        self._prefix, self._options, self._timeout = prefix, dict(options or {}), delivery_timeout
+        # one slot on a cluster: the sentinel and cursor live and die with the keys (module docstring)
+        self._prefix, self._options, self._timeout = one_slot(redis, prefix), dict(options or {}), delivery_timeout
         self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=1,
                                           client_id="microcred-learnerkeys", **self._options)
         self._loading = asyncio.Lock()
@@ -133,7 +138,7 @@ class KafkaDataKeys:
         return f"KafkaDataKeys(topic={self.topic!r})"
 
     def _key(self, pseudonym: str) -> str:
-        return f"{self._prefix}:dk:{{{pseudonym}}}"  # hash-tagged: one slot per learner on a Redis Cluster
+        return f"{self._prefix}:dk:{{{pseudonym}}}"  # (braces: the tag of a single node's layout, kept as it was)
 
     def _gone(self, pseudonym: str) -> str:
         # Set when a key is destroyed, until a new key is made: a reload that read the key's record before the

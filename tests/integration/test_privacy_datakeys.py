@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.crc import key_slot
 
 from microcred.kafka.topics import LEARNER_KEYS, ensure_topics
 from microcred.lifecycle import RedisClient
@@ -222,3 +223,21 @@ async def test_a_tombstone_read_late_never_drops_a_key_made_after_it(keys: Kafka
         assert await other.get(["lp_t", "lp_p", "lp_o"]) == newer
     finally:
         await other.stop()
+
+
+async def test_a_master_restarting_empty_takes_the_sentinel_with_the_keys(keys: KafkaDataKeys,
+                                                                        client: RedisClient) -> None:
+    """On a cluster the cache is one slot: losing the keys loses the "loaded" sentinel too, so the cache reloads
+    instead of reading the lost learners as erased (keys spread over the masters once could)."""
+    learners = [f"lp_m{i}" for i in range(40)]
+    made = await keys.ensure(learners)
+    prefix = keys.sentinel.split(":")[0]
+    names = [keys.sentinel, keys.cursor, *(f"{prefix}:dk:{{{p}}}" for p in learners)]
+    if isinstance(client, RedisCluster):
+        assert len({key_slot(n.encode()) for n in names}) == 1
+        node = client.get_node_from_key(keys.sentinel)
+        await client.execute_command("FLUSHALL", target_nodes=node)  # that master restarted empty
+    else:  # one node: this cache's keys lost (not the session's other data)
+        await client.delete(*[k async for k in client.scan_iter(match=f"{prefix}:*", count=2000)])
+    assert not await client.exists(keys.sentinel)
+    assert await keys.get(learners) == made  # reloaded from the topic, none taken for erased
