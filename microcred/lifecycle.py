@@ -9,7 +9,9 @@ from typing import Any, Protocol, TypeAlias, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
-from redis.asyncio.connection import SSLConnection, parse_url
+from redis.asyncio.connection import ConnectionPool, SSLConnection, parse_url
+
+from microcred.storage.prompt_send import prompt_connection_class
 
 
 async def wait_for_shutdown_signal() -> signal.Signals:
@@ -79,14 +81,25 @@ def cluster_from_url(url: str, **options: Any) -> RedisCluster:
         parsed["ssl"] = True
     for key in ("host", "port"):
         parsed.pop(key, None)
-    return RedisCluster(startup_nodes=nodes, **{**options, **parsed})
+    cluster = RedisCluster(startup_nodes=nodes, **{**options, **parsed})
+    # Every node's connections write without a task per command (microcred.storage.prompt_send): the startup
+    # nodes are built by now, the nodes found later from the shared connection arguments.
+    cluster.connection_kwargs["connection_class"] = prompt_connection_class(
+        cluster.connection_kwargs["connection_class"])
+    for node in cluster.startup_nodes:
+        node.connection_class = prompt_connection_class(node.connection_class)
+    return cluster
 
 
 def redis_client_from_url(url: str, **options: Any) -> RedisClient:
     """A client of either topology, chosen by the URL's scheme as :func:`connect_redis_client` does, not connected
     yet (for an application built before its event loop runs). A cluster client must be initialised
     (``await client.initialize()``) before its first concurrent commands (redis/redis-py#3032)."""
-    return cluster_from_url(url, **options) if is_cluster_url(url) else Redis.from_url(url, **options)
+    if is_cluster_url(url):
+        return cluster_from_url(url, **options)
+    pool = ConnectionPool.from_url(url, **options)  # the URL picks TCP, TLS or a Unix socket
+    pool.connection_class = prompt_connection_class(pool.connection_class)  # microcred.storage.prompt_send
+    return Redis.from_pool(pool)
 
 
 async def connect_redis_client(url: str, attempts: int = 50,

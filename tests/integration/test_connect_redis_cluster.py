@@ -12,6 +12,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
 
 from microcred.lifecycle import connect_redis, connect_redis_client
+from microcred.storage.prompt_send import PromptConnection
 
 pytestmark = pytest.mark.integration
 
@@ -29,6 +30,8 @@ async def test_a_cluster_url_gives_an_initialised_cluster_client_ready_for_concu
         assert await asyncio.gather(*(client.get(key) for key in keys)) == keys  # bytes, not str
         masters = {client.get_node_from_key(key).name for key in keys}
         assert len(masters) == len(client.get_primaries()) == 3
+        # every node, startup or discovered, writes without a task per command (microcred.storage.prompt_send)
+        assert {node.connection_class for node in client.get_nodes()} == {PromptConnection}
         await client.delete(*keys)
     finally:
         await client.aclose()
@@ -40,6 +43,7 @@ async def test_a_plain_url_gives_the_single_node_on_both_entry_points(infrastruc
         try:
             assert isinstance(client, Redis)
             assert client.connection_pool.connection_kwargs["socket_timeout"] == 7.0
+            assert client.connection_pool.connection_class is PromptConnection
             await client.set(f"t:{unique}".encode(), b"v")
             assert await client.get(f"t:{unique}".encode()) == b"v"
             await client.delete(f"t:{unique}".encode())

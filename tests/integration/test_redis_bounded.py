@@ -36,3 +36,28 @@ async def test_a_frozen_redis_fails_the_call_within_the_timeout_and_serves_again
         await client.aclose()
     finally:
         server.stop()
+
+
+async def test_a_write_to_a_redis_that_does_not_read_fails_within_the_timeout_and_the_connection_is_replaced(
+        tmp_path: Path) -> None:
+    """The prompt send (``microcred.storage.prompt_send``) keeps redis-py's write timeout: a command larger than
+    the socket buffers, to a Redis that does not read, fails as ``Timeout writing to socket``."""
+    server = LocalRedis(tmp_path / "redis")
+    server.start()
+    try:
+        client = await connect_redis(server.url, socket_timeout=1.0)
+        await client.set(b"k", b"v")
+        assert server.process is not None
+        os.killpg(server.process.pid, signal.SIGSTOP)
+        started = time.monotonic()
+        try:
+            with pytest.raises(redis.exceptions.TimeoutError, match="writing"):
+                await asyncio.wait_for(client.set(b"big", b"x" * (64 << 20)), timeout=30)
+            assert time.monotonic() - started < 10, "the write must end on the client's socket timeout"
+        finally:
+            os.killpg(server.process.pid, signal.SIGCONT)
+        assert await client.get(b"k") == b"v"  # a new connection: the half-written one was closed
+        assert await client.get(b"big") is None
+        await client.aclose()
+    finally:
+        server.stop()

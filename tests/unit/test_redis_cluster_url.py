@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection
 
-from microcred.lifecycle import cluster_from_url, connect_redis, is_cluster_url
+from microcred.lifecycle import cluster_from_url, connect_redis, is_cluster_url, redis_client_from_url
+from microcred.storage.prompt_send import PromptConnection, PromptSSLConnection, PromptUnixConnection
 
 
 def test_cluster_scheme_is_recognised_and_the_plain_ones_are_not() -> None:
@@ -22,12 +24,15 @@ def test_every_listed_node_is_a_startup_node_with_the_given_options() -> None:
     assert client.connection_kwargs["username"] == "user"
     assert client.connection_kwargs["password"] == "s@cret"
     assert client.connection_kwargs["socket_timeout"] == 3.0
-    assert client.nodes_manager.connection_kwargs["connection_class"].__name__ == "Connection"  # no TLS
+    # no TLS; written without a task per command (microcred.storage.prompt_send), startup nodes too
+    assert client.nodes_manager.connection_kwargs["connection_class"] is PromptConnection
+    assert {n.connection_class for n in client.nodes_manager.startup_nodes.values()} == {PromptConnection}
 
 
 def test_rediss_cluster_asks_for_tls() -> None:
     client = cluster_from_url("rediss+cluster://h:7000")
-    assert client.nodes_manager.connection_kwargs["connection_class"].__name__ == "SSLConnection"
+    assert client.nodes_manager.connection_kwargs["connection_class"] is PromptSSLConnection
+    assert issubclass(PromptSSLConnection, SSLConnection)
 
 
 @pytest.mark.parametrize("url, message", [
@@ -49,3 +54,15 @@ def test_a_database_other_than_0_is_refused() -> None:
 async def test_the_single_node_connect_refuses_a_cluster_url() -> None:
     with pytest.raises(ValueError, match="single Redis node"):
         await connect_redis("redis+cluster://127.0.0.1:1", attempts=1)
+
+
+@pytest.mark.parametrize("url, expected, plain", [
+    ("redis://h:1/0", PromptConnection, None),
+    ("rediss://h:1/0", PromptSSLConnection, SSLConnection),
+    ("unix:///tmp/redis.sock", PromptUnixConnection, UnixDomainSocketConnection),
+])
+def test_single_node_urls_keep_their_transport_with_the_prompt_send(url: str, expected: type,
+                                                                    plain: type | None) -> None:
+    client = redis_client_from_url(url, socket_timeout=2.0)
+    assert client.connection_pool.connection_class is expected  # type: ignore[union-attr]
+    assert plain is None or issubclass(expected, plain)
