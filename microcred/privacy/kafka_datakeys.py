@@ -103,6 +103,19 @@ return 1
 """
 
 
+# KEYS[1]: the sentinel, KEYS[2..]: cached keys; ARGV[i]: the pending value for KEYS[i + 1]. Nothing is written
+# unless the cache holds the topic (-1); else, per key, the value it had (false: none, the pending one set now).
+# The sentinel is checked in the same step as the keys are made (a separate EXISTS was one more round trip).
+_ENSURE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local found = {}
+for i = 2, #KEYS do
+  found[i - 1] = redis.call('SET', KEYS[i], ARGV[i - 1], 'NX', 'GET')
+end
+return found
+"""
+
+
 def _at(offset: int, wrapped: bytes) -> bytes:
     """The cached value of a key whose record is at ``offset``."""
     return _AT + str(offset).zfill(_OFFSET_DIGITS).encode() + wrapped
@@ -133,6 +146,7 @@ class KafkaDataKeys:
         self._own: dict[int, set[int]] = {}  # partition -> offsets this process wrote, not yet passed by a catch-up
         self._restore = redis.register_script(_RESTORE)
         self._drop = redis.register_script(_DROP)
+        self._ensure = redis.register_script(_ENSURE)
 
     def __repr__(self) -> str:
         return f"KafkaDataKeys(topic={self.topic!r})"
@@ -182,16 +196,18 @@ class KafkaDataKeys:
         wanted = list(dict.fromkeys(pseudonyms))
         if not wanted:
             return {}
-        await self._ready()
         # One command per learner whether it has a key or not (SET NX GET, Redis >= 7.0): a learner without a key
         # gets the pending key made here, one with a key (or whose key another replica just made) answers it and
         # is left as it is. Reading first and then creating took two commands per new learner.
         made_keys = {p: new_data_key(p) for p in wanted}
         made = {p: _PENDING + self._wrapper.wrap(k.key, p) for p, k in made_keys.items()}
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for p, value in made.items():
-                pipe.set(self._key(p), value, nx=True, get=True)
-            found = await pipe.execute()
+        keys, args = [self.sentinel, *(self._key(p) for p in wanted)], [made[p] for p in wanted]
+        found = await self._ensure(keys=keys, args=args)
+        if found == -1:  # the cache lost the topic (Redis wiped): nothing was written; load it, then make the keys
+            await self._ready()
+            found = await self._ensure(keys=keys, args=args)
+            if found == -1:
+                raise DataKeysUnavailable("the learner key cache was emptied again while it was being loaded")
         values: dict[str, bytes | None] = {}
         for p, old in zip(wanted, found, strict=True):
             if old is None:
@@ -226,8 +242,10 @@ class KafkaDataKeys:
         wanted = list(dict.fromkeys(pseudonyms))
         if not wanted:
             return {}
-        await self._ready()
-        values = await self._read(wanted)
+        loaded, values = await self._read_ready(wanted)
+        if not loaded:  # the cache lost the topic (Redis wiped): load it, then read again
+            await self._ready()
+            values = await self._read(wanted)
         missing = [p for p, v in values.items() if v is None]
         if missing and await self.catch_up():  # absent reads as destroyed: only once the cache has the topic
             values.update(await self._read(missing))
@@ -264,6 +282,15 @@ class KafkaDataKeys:
                 pipe.get(self._key(p))
             found = await pipe.execute()
         return {p: (bytes(v) if v is not None else None) for p, v in zip(pseudonyms, found, strict=True)}
+
+    async def _read_ready(self, pseudonyms: list[str]) -> tuple[bool, dict[str, bytes | None]]:
+        """Whether the cache holds the topic (the sentinel), and the cached values, in one round trip."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.exists(self.sentinel)
+            for p in pseudonyms:
+                pipe.get(self._key(p))
+            loaded, *found = await pipe.execute()
+        return bool(loaded), {p: (bytes(v) if v is not None else None) for p, v in zip(pseudonyms, found, strict=True)}
 
     def _unwrapped(self, values: Mapping[str, bytes | None]) -> dict[str, DataKey]:
         keys: dict[str, DataKey] = {}

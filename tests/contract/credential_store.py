@@ -133,6 +133,7 @@ class CredentialStoreContract:
         await store.commit(UNI, {"z": z})
         assert await store.get(UNI, "z") == z
         assert await store.lookup(UNI, ["z"]) == ({"z": z}, {})
+        assert await store.page(UNI, PageCursor(), 10, None) == ([z], None)  # listed too
 
     async def test_commit_may_be_repeated(self, harness: StoreHarness) -> None:
         store = harness.store()

@@ -93,14 +93,9 @@ async def test_offers_codes_and_index_on_both_topologies(redis_clients: RedisCli
     assert (await one.claim_transaction(d("tx"), token))[0] == "ok"
     await one.finish_transaction(d("tx"), token)
     assert await one.token_offer(token) == ("o-pre", "spent", "jkt")
-    await one.add_nonce(d("n1"), 60)
-    await one.add_nonce(d("n2"), 60)
-    assert not await two.spend_nonces([d("n1"), d("n3")])  # all or none
-    assert await two.spend_nonces([d("n1"), d("n2")]) and not await one.spend_nonces([d("n1")])
     assert await one.first_use(d("jti"), 60) and not await two.first_use(d("jti"), 60)
-    await one.add_notifications(token, ["nid-1"])
+    await one.delivered(token, "o-pre", ["nid-1"], spend_token=False)
     assert await two.notification_known(token, "nid-1") and not await two.notification_known(token, "nid-2")
-    await one.forget_award("o-pre")
     assert (await one.offer("o-pre")) == replace(offer("o-pre"), state="redeemed", award=b"", reference="",
                                                  credential_issuer="")
 
@@ -126,3 +121,32 @@ async def test_offers_codes_and_index_on_both_topologies(redis_clients: RedisCli
         assert {key_slot(k) for k in keys} == {key_slot(f"{{{prefix}}}".encode())}
     else:
         assert all(k.startswith(f"{prefix}:o4i:".encode()) for k in keys)  # a single node's keys as before
+
+
+async def test_the_credential_step_spends_nonces_and_moves_the_token_once_on_both_topologies(
+        redis_clients: RedisClients, unique: str) -> None:
+    """A ready token's nonces are spent (all or none) in the step that moves it to issuing and reads its offer;
+    of replicas racing, one wins; the delivery step drops the award, keeps the notification ids, spends the token."""
+    prefix = f"iss-{unique}"
+    one = RedisOfferStore(await redis_clients.new(), prefix)
+    two = RedisOfferStore(await redis_clients.new(), prefix)
+    now = time.time()
+    await one.add_offers([(offer("o-cred"), d("code-cred"), "", "")], 600, now + 600)
+    assert (await one.redeem(d("code-cred"), "", 5, d("tok-cred"), 300))[0] == "ok"
+    cred = d("tok-cred")
+    await one.add_nonce(d("n1"), 60)
+    await one.add_nonce(d("n2"), 60)
+    assert await two.begin_issuing(cred, "o-cred", [d("n1"), d("n3")]) == ("nonce", None)  # all or none
+    assert await one.token_offer(cred) == ("o-cred", "ready", "")
+    outcomes = await asyncio.gather(*(store.begin_issuing(cred, "o-cred", [d("n1"), d("n2")])
+                                      for store in (one, two, one, two)))
+    assert sorted(why for why, _ in outcomes) == ["issuing"] * 3 + ["ok"]  # one replica wins
+    assert next(o for why, o in outcomes if why == "ok") == replace(
+        offer("o-cred"), state="redeemed", reference="", credential_issuer="")
+    await one.add_nonce(d("n1"), 60)
+    assert await two.begin_issuing(cred, "o-cred", [d("n1")]) == ("issuing", None)  # the token's state first
+    assert await one.token_offer(cred) == ("o-cred", "issuing", "")
+    await one.delivered(cred, "o-cred", ["nid-2", "nid-3"], spend_token=True)
+    assert await one.token_offer(cred) == ("o-cred", "spent", "")
+    assert await two.notification_known(cred, "nid-3") and (await one.offer("o-cred") or offer("x")).award == b""
+    assert await one.begin_issuing(d("no-token"), "o-cred", [d("n1")]) == ("unknown", None)

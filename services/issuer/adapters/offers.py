@@ -29,6 +29,8 @@ On a Redis Cluster ``{p}`` is written as a hash tag, so all of the above is in o
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from microcred.lifecycle import RedisClient
 from services.issuer.adapters.offer_index import RedisOfferIndex
@@ -76,12 +78,29 @@ redis.call('HSET', token_key, 'offer_id', offer_id, 'state', 'ready', 'jkt', ARG
 redis.call('EXPIRE', token_key, tonumber(ARGV[4]))
 return {'ok', offer_id}
 """
-# KEYS: nonce keys; all or none are deleted
-_SPEND_NONCES = """
-for i, key in ipairs(KEYS) do
-  if redis.call('EXISTS', key) == 0 then return 0 end
+# KEYS[1] token key, KEYS[2] its offer's key, KEYS[3..] nonce keys. The token must be ready and every nonce live
+# (checked in that order, before any write); then the nonces are deleted, the token is issuing, and the offer's
+# fields come back: one round trip for the credential endpoint's checks and its read of the offer.
+_BEGIN_ISSUING = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'ready' then return {state or 'unknown'} end
+for i = 3, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 then return {'nonce'} end
 end
-redis.call('DEL', unpack(KEYS))
+redis.call('DEL', unpack(KEYS, 3))
+redis.call('HSET', KEYS[1], 'state', 'issuing')
+return {'ok', redis.call('HGETALL', KEYS[2])}
+"""
+# KEYS[1] offer key, KEYS[2] the token's notification set, KEYS[3] token key; ARGV[1] '1' to move the token from
+# issuing to spent, ARGV[2] the set's ttl, ARGV[3..] notification ids. The award is dropped (it is in the issued
+# credentials now; the state stays).
+_DELIVERED = """
+redis.call('HDEL', KEYS[1], 'award')
+redis.call('SADD', KEYS[2], unpack(ARGV, 3))
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
+if ARGV[1] == '1' and redis.call('HGET', KEYS[3], 'state') == 'issuing' then
+  redis.call('HSET', KEYS[3], 'state', 'spent')
+end
 return 1
 """
 # KEYS[1] token key; ARGV[1] from state, ARGV[2] to state
@@ -126,6 +145,15 @@ def _bytes(value: bytes | str | None) -> bytes:
     return value.encode() if isinstance(value, str) else (value or b"")
 
 
+def _offer(offer_id: str, fields: Mapping[Any, Any]) -> Offer | None:
+    """An offer from its hash's fields (None: no fields, the offer is unknown or expired)."""
+    if not fields:
+        return None
+    get = {_text(k): v for k, v in fields.items()}
+    return Offer(offer_id, _text(get.get("state")), _text(get.get("issuer_id")), _text(get.get("agency_id")),
+                 _text(get.get("offer")), _bytes(get.get("award")), float(_text(get.get("not_before")) or 0))
+
+
 class RedisOfferStore(RedisGrantStore):
     """The OpenID4VCI state of one issuer service (see the module docstring; the authorization code flow's and
     deferred issuance's in :class:`~.oid4vci_grants.RedisGrantStore`)."""
@@ -133,7 +161,8 @@ class RedisOfferStore(RedisGrantStore):
     def __init__(self, redis: RedisClient, prefix: str) -> None:
         super().__init__(redis, prefix)  # sets self._redis and self._p (the prefix, tagged on a cluster)
         self._redeem = redis.register_script(_REDEEM)
-        self._spend = redis.register_script(_SPEND_NONCES)
+        self._begin = redis.register_script(_BEGIN_ISSUING)
+        self._delivered = redis.register_script(_DELIVERED)
         self._token_state = redis.register_script(_TOKEN_STATE)
         self._withdraw = redis.register_script(_WITHDRAW)
         self._claim_expired = redis.register_script(_CLAIM_EXPIRED)
@@ -181,12 +210,7 @@ class RedisOfferStore(RedisGrantStore):
 
     async def offer(self, offer_id: str) -> Offer | None:
         """An offer by id (None: unknown or expired)."""
-        fields = await self._redis.hgetall(self._offer_key(offer_id))
-        if not fields:
-            return None
-        get = {_text(k): v for k, v in fields.items()}
-        return Offer(offer_id, _text(get.get("state")), _text(get.get("issuer_id")), _text(get.get("agency_id")),
-                     _text(get.get("offer")), _bytes(get.get("award")), float(_text(get.get("not_before")) or 0))
+        return _offer(offer_id, await self._redis.hgetall(self._offer_key(offer_id)))
 
     async def redeem(self, code_digest: str, tx_digest: str, max_attempts: int, token_digest: str,
                      token_ttl: int, jkt: str = "") -> tuple[str, str]:
@@ -205,10 +229,18 @@ class RedisOfferStore(RedisGrantStore):
         """Keep a fresh c_nonce."""
         await self._redis.set(f"{self._p}:o4i:nonce:{nonce_digest}", b"1", ex=ttl_seconds)
 
-    async def spend_nonces(self, nonce_digests: list[str]) -> bool:
-        """Delete all the nonces if every one is live (else none, False)."""
-        keys = [f"{self._p}:o4i:nonce:{d}" for d in sorted(set(nonce_digests))]
-        return bool(await self._spend(keys=keys, args=[]))  # a batch's proofs share one c_nonce
+    async def begin_issuing(self, token_digest: str, offer_id: str,
+                            nonce_digests: list[str]) -> tuple[str, Offer | None]:
+        """Spend the proofs' nonces and move the token (of offer ``offer_id``) from ready to issuing, atomically:
+        ('ok', the offer or None when it expired), or ('nonce', None) when a nonce is not live, or (the token's
+        state, None) when it is not ready; nothing changes unless 'ok'."""
+        keys = [f"{self._p}:o4i:token:{token_digest}", self._offer_key(offer_id),
+                *(f"{self._p}:o4i:nonce:{d}" for d in sorted(set(nonce_digests)))]  # a batch shares one c_nonce
+        result = await self._begin(keys=keys, args=[])
+        if _text(result[0]) != "ok":
+            return _text(result[0]), None
+        flat = result[1]
+        return "ok", _offer(offer_id, dict(zip(flat[::2], flat[1::2], strict=True)))
 
     async def move_token(self, token_digest: str, from_state: str, to_state: str) -> tuple[str, str]:
         """Move an access token between states: ('ok', offer id) or (the state it is in, '')."""
@@ -226,18 +258,18 @@ class RedisOfferStore(RedisGrantStore):
         proof is accepted)."""
         return bool(await self._redis.set(f"{self._p}:o4i:jti:{jti_digest}", b"1", nx=True, ex=ttl_seconds))
 
-    async def add_notifications(self, token_digest: str, ids: list[str]) -> None:
-        """Remember the notification ids answered to a token (accepted at the notification endpoint)."""
-        await self._redis.sadd(f"{self._p}:o4i:notify:{token_digest}", *ids)
-        await self._redis.expire(f"{self._p}:o4i:notify:{token_digest}", 86400)
+    async def delivered(self, token_digest: str, offer_id: str, notification_ids: list[str],
+                        spend_token: bool) -> None:
+        """After the credentials were answered: drop the offer's award (it is in the issued credentials now; the
+        state stays), remember the notification ids answered to the token (accepted at the notification
+        endpoint, a day), and with ``spend_token`` move the token from issuing to spent; one round trip."""
+        await self._delivered(keys=[self._offer_key(offer_id), f"{self._p}:o4i:notify:{token_digest}",
+                                    f"{self._p}:o4i:token:{token_digest}"],
+                              args=["1" if spend_token else "", 86400, *notification_ids])
 
     async def notification_known(self, token_digest: str, notification_id: str) -> bool:
         """Whether ``notification_id`` was answered to this token."""
         return bool(await self._redis.sismember(f"{self._p}:o4i:notify:{token_digest}", notification_id))
-
-    async def forget_award(self, offer_id: str) -> None:
-        """Drop the award of a redeemed offer (it is in the issued credentials now; the state stays)."""
-        await self._redis.hdel(self._offer_key(offer_id), "award")
 
     async def withdraw(self, issuer_id: str, offer_id: str) -> str:
         """Withdraw an offered offer of ``issuer_id``: 'ok', or its state ('unknown' for others' offers)."""

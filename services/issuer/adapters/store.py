@@ -75,16 +75,21 @@ for i = 2, #KEYS, 2 do
 end
 return out
 """
-# KEYS: pending1, cred1, pending2, cred2, ... Renames each pending record to its issued key (made permanent).
-# Returns the 1-based pair numbers whose pending record was missing.
+# KEYS: pending1, cred1, pending2, cred2, ..., then the issuer's index. ARGV: per pair its index score ('' for
+# none) and member. Renames each pending record to its issued key (made permanent) and indexes it, in the same
+# step (the index was a second round trip). Returns the 1-based pair numbers whose pending record was missing:
+# those are written and indexed by the caller afterwards (never an index entry before its record).
 _COMMIT = """
 local missing = {}
-for i = 1, #KEYS, 2 do
+local index = KEYS[#KEYS]
+for i = 1, #KEYS - 1, 2 do
+  local n = (i + 1) / 2
   if redis.call('EXISTS', KEYS[i]) == 1 then
     redis.call('RENAME', KEYS[i], KEYS[i + 1])
     redis.call('PERSIST', KEYS[i + 1])
+    if ARGV[2 * n - 1] ~= '' then redis.call('ZADD', index, ARGV[2 * n - 1], ARGV[2 * n]) end
   else
-    missing[#missing + 1] = (i + 1) / 2
+    missing[#missing + 1] = n
   end
 end
 return missing
@@ -247,13 +252,17 @@ class RedisCredentialStore:
         async def commit(group: int, ids: list[str]) -> None:
             p = self._groups.key_prefix(group)
             keys = [k for c in ids for k in (pending_key(p, issuer_id, c), cred_key(p, issuer_id, c))]
-            missing = await self._commit(keys=keys)
+            scores = {c: issued_micros(envelopes[c]) for c in ids}
+            args: list[str | int] = []
+            for c in ids:
+                score = scores[c]
+                args += ("", "") if score is None else (score, c)
+            missing = [ids[int(n) - 1] for n in await self._commit(keys=[*keys, index_key(p, issuer_id)], args=args)]
             if missing:
-                await self._redis.mset({cred_key(p, issuer_id, ids[int(n) - 1]): envelopes[ids[int(n) - 1]]
-                                        for n in missing})
-            scores = {c: at for c in ids if (at := issued_micros(envelopes[c])) is not None}
-            if scores:
-                await self._redis.zadd(index_key(p, issuer_id), scores)
+                await self._redis.mset({cred_key(p, issuer_id, c): envelopes[c] for c in missing})
+                late = {c: at for c in missing if (at := scores[c]) is not None}
+                if late:
+                    await self._redis.zadd(index_key(p, issuer_id), late)
 
         await each_group(commit(g, ids) for g, ids in self._groups.split(envelopes).items())
 

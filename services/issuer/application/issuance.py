@@ -45,7 +45,7 @@ from microcred.kafka.topics import CREDENTIALS
 from microcred.model.differences import changed_fields
 from microcred.model.errors import INCONSISTENT, INVALID_FORMAT, REQUIRED, FieldViolation
 from microcred.pki import ROLE_ISSUER, actor_name
-from microcred.registry.domain import certificate_pinned, current_verification_method
+from microcred.registry.domain import authorize, certificate_pinned, current_verification_method
 from microcred.registry.ports import IssuanceRefusal, RegistryReader
 from microcred.sdjwt.issue import IssuerKey, SdJwtChunk, SdJwtJob, StatusReference
 from microcred.status.build import status_entry, xsd_datetime
@@ -372,7 +372,8 @@ class Issuance:
         for cid, i in fresh.items():
             level = _eqf_level(items[i].credential)
             if refusal is None and level not in decisions:
-                decision = await self._registry.authorize_issuance(caller.issuer_id, level, now)
+                # the registry's rule on the issuer as read above (what authorize_issuance reads again)
+                decision = authorize(issuer, caller.issuer_id, level, now)
                 decisions[level] = None if decision.allowed else deny(
                     str(decision.refusal or IssuanceRefusal.NOT_ACCREDITED),
                     decision.message or "the issuer may not issue this credential")

@@ -8,14 +8,15 @@ Open Badges 3.0 with a Data Integrity proof (``ldp_vc``).
 * **Token**: the pre-authorized code is spent atomically in Redis (one replica wins), with the ``tx_code`` when
   the offer has one (``max_tx_attempts`` wrong codes lock the offer); or an authorization code, from PAR and the
   authorization endpoint with PKCE (:mod:`~.oid4vci_authorization`; offers without ``tx_code`` only).
-* **Credential**: every proof is checked (pure) and all their nonces spent atomically before the token moves from
-  ``ready`` to ``issuing``; then :class:`~.issuance.Issuance` issues one credential per proof under idempotency
-  key ``oid4vci:{offer id}:{n}``: the same validation, registry checks, status entries from the reserved blocks,
-  signature and sealed ``CredentialIssued`` event as ``IssueCredential`` with ``CREDENTIAL_FORMAT_SD_JWT_VC``,
-  each SD-JWT VC bound (``cnf``) to its proof's key. For ``ldp_vc`` each credential is the Open Badges 3.0
-  ``AchievementCredential`` signed (``eddsa-rdfc-2022``) by the same issuance, with ``credentialSubject.id`` the
-  ``did:key`` of its proof's key (:func:`~microcred.oid4vci.holder_did.holder_did_key`), i.e. the award's learner
-  DID set to it. If issuance fails for good the token goes back to ``ready``.
+* **Credential**: every proof is checked (pure), then all their nonces are spent in the same atomic step that moves
+  the token from ``ready`` to ``issuing`` (and reads the offer); then :class:`~.issuance.Issuance` issues one
+  credential per proof under idempotency key ``oid4vci:{offer id}:{n}``: the same validation, registry checks,
+  status entries from the reserved blocks, signature and sealed ``CredentialIssued`` event as ``IssueCredential``
+  with ``CREDENTIAL_FORMAT_SD_JWT_VC``, each SD-JWT VC bound (``cnf``) to its proof's key. For ``ldp_vc`` each
+  credential is the Open Badges 3.0 ``AchievementCredential`` signed (``eddsa-rdfc-2022``) by the same issuance,
+  with ``credentialSubject.id`` the ``did:key`` of its proof's key
+  (:func:`~microcred.oid4vci.holder_did.holder_did_key`), i.e. the award's learner DID set to it. If issuance fails
+  for good the token goes back to ``ready``.
 * **Deferred** (§9): when the credential cannot be issued at once (the offer's ``not_before`` has not come, or
   issuance is UNAVAILABLE for a while: status indexes, signing workers, registry rebuilding, Kafka), the
   checked request is kept under a ``transaction_id`` (202); the deferred credential endpoint issues it once it
@@ -93,13 +94,14 @@ class OfferStore(GrantStore, OfferIndex, Protocol):
                      token_ttl: int, jkt: str = "") -> tuple[str, str]: ...
     async def first_use(self, jti_digest: str, ttl_seconds: int) -> bool: ...
     async def add_nonce(self, nonce_digest: str, ttl_seconds: int) -> None: ...
-    async def spend_nonces(self, nonce_digests: list[str]) -> bool: ...
+    async def begin_issuing(self, token_digest: str, offer_id: str,
+                            nonce_digests: list[str]) -> tuple[str, Offer | None]: ...
     async def move_token(self, token_digest: str, from_state: str, to_state: str) -> tuple[str, str]: ...
     async def token_offer(self, token_digest: str) -> tuple[str, str, str] | None: ...
-    async def add_notifications(self, token_digest: str, ids: list[str]) -> None: ...
+    async def delivered(self, token_digest: str, offer_id: str, notification_ids: list[str],
+                        spend_token: bool) -> None: ...
     async def notification_known(self, token_digest: str, notification_id: str) -> bool: ...
     async def withdraw(self, issuer_id: str, offer_id: str) -> str: ...
-    async def forget_award(self, offer_id: str) -> None: ...
     async def claim_expired(self, due: float, lease_until: float, limit: int) -> list[tuple[str, str, str]]: ...
     async def forget_expired(self, offer_ids: list[str]) -> None: ...
 
@@ -343,13 +345,15 @@ class Offers:
             [{"did": holder_did_key(k.jwk)} for k in checked]
         if found[1] != "ready":
             raise OAuthError(e.INVALID_TOKEN, "the access token has been used", 401)
-        if not await self._store.spend_nonces([digest(k.nonce) for k in checked]):
+        # nonces spent and the token moved to issuing in one step, which also reads the offer
+        moved, offer = await self._store.begin_issuing(token, found[0], [digest(k.nonce) for k in checked])
+        if moved == "nonce":
             raise OAuthError(e.INVALID_NONCE, "the proof's nonce is unknown, expired or already used")
-        moved, offer_id = await self._store.move_token(token, "ready", "issuing")
         if moved != "ok":
             raise OAuthError(e.INVALID_TOKEN, "the access token has been used", 401)
+        offer_id = found[0]
         try:
-            answer = await self._issue(offer_id, keys)
+            answer = await self._issue_offer(offer_id, offer, keys)
         except _Pending as pending:  # the checked request waits under a transaction_id (§8.3: 202)
             transaction = new_secret()
             # kept a day past not_before too, however far ahead the issuer put it
@@ -361,13 +365,8 @@ class Offers:
         except BaseException:
             await self._store.move_token(token, "issuing", "ready")
             raise
-        await self._delivered(token, offer_id, answer)
-        await self._store.move_token(token, "issuing", "spent")
+        await self._store.delivered(token, offer_id, [answer["notification_id"]], spend_token=True)
         return answer
-
-    async def _delivered(self, token: str, offer_id: str, answer: dict[str, Any]) -> None:
-        await self._store.forget_award(offer_id)  # kept no longer than needed
-        await self._store.add_notifications(token, [answer["notification_id"]])
 
     async def deferred(self, access_token: str, body: Any, dpop: DpopProof | None = None) -> dict[str, Any]:
         """Deferred credential endpoint (§9): the credentials (then the ``transaction_id`` is spent), or
@@ -397,14 +396,17 @@ class Offers:
         except BaseException:
             await self._store.release_transaction(digest(transaction))
             raise
-        await self._delivered(token, offer_id, answer)
+        await self._store.delivered(token, offer_id, [answer["notification_id"]], spend_token=False)
         await self._store.finish_transaction(digest(transaction), token)
         return answer
 
     async def _issue(self, offer_id: str, keys: list[dict[str, Any]]) -> dict[str, Any]:
-        """Issue the offer's credential, one per holder (a JWK: SD-JWT VC; ``{"did": …}``: ``ldp_vc`` whose
-        subject is that DID); :class:`_Pending` when it cannot be issued yet."""
-        offer = await self._store.offer(offer_id)
+        """:meth:`_issue_offer` of the offer as stored now."""
+        return await self._issue_offer(offer_id, await self._store.offer(offer_id), keys)
+
+    async def _issue_offer(self, offer_id: str, offer: Offer | None, keys: list[dict[str, Any]]) -> dict[str, Any]:
+        """Issue the offer's credential (``offer`` as read, None: gone), one per holder (a JWK: SD-JWT VC;
+        ``{"did": …}``: ``ldp_vc`` whose subject is that DID); :class:`_Pending` when it cannot be issued yet."""
         if offer is None:
             raise OAuthError(e.INVALID_TOKEN, "the offer has expired", 401)
         wait = offer.not_before - self._clock().timestamp()
