@@ -42,7 +42,7 @@ from microcred.events.envelope import EventEnvelope, PoisonEvent, open_envelope,
 from microcred.kafka.dead_letters import DeadLetters
 from microcred.kafka.topics import DEAD_LETTER
 from microcred.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS
-from microcred.telemetry import consumer_span
+from microcred.telemetry import consumer_span, span_exit, start_consumer_span
 
 log = logging.getLogger(__name__)
 
@@ -366,11 +366,15 @@ class ConsumerRunner:
         while True:
             try:
                 # One CONSUMER span per record, each continuing its own trace and lasting as long as the
-                # batch that applied it.
+                # batch that applied it; the last record's is current while the batch is applied.
                 with ExitStack() as spans:
-                    for (envelope, _, position), context in zip(items, contexts, strict=True):
-                        spans.enter_context(consumer_span(position.topic, context, envelope.event_type,
-                                                          envelope.event_id, self._group))
+                    for n, ((envelope, _, position), context) in enumerate(zip(items, contexts, strict=True)):
+                        if n == len(items) - 1:
+                            spans.enter_context(consumer_span(position.topic, context, envelope.event_type,
+                                                              envelope.event_id, self._group))
+                        else:
+                            spans.push(span_exit(start_consumer_span(position.topic, context, envelope.event_type,
+                                                                     envelope.event_id, self._group)))
                     await self._batch_handler(items)
                 break
             except Exception as exc:

@@ -49,3 +49,32 @@ def test_once_an_exporter_is_installed_spans_are_recorded_and_exported() -> None
         assert span.is_recording()
     assert [s.name for s in exporter.get_finished_spans()] == ["POST /v1/verify"]
     assert sampler.get_description().startswith("RecordWhenSeen{ParentBased{")
+
+
+def test_span_exit_ends_a_span_as_use_span_does_recording_the_exception() -> None:
+    from contextlib import ExitStack
+
+    from opentelemetry.trace import StatusCode
+
+    from microcred.telemetry import span_exit
+
+    provider, sampler = _provider()
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    sampler.exporting = True
+    tracer = provider.get_tracer("t")
+    try:
+        with ExitStack() as spans:
+            spans.push(span_exit(tracer.start_span("first record")))
+            spans.push(span_exit(tracer.start_span("second record")))
+            raise KeyError("batch failed")
+    except KeyError:
+        pass
+    with ExitStack() as spans:
+        spans.push(span_exit(tracer.start_span("fine")))
+    ended = {span.name: span for span in exporter.get_finished_spans()}
+    assert set(ended) == {"first record", "second record", "fine"}
+    for name in ("first record", "second record"):
+        assert ended[name].status.status_code is StatusCode.ERROR
+        assert [event.name for event in ended[name].events] == ["exception"]
+    assert ended["fine"].status.status_code is StatusCode.UNSET and not ended["fine"].events
