@@ -42,6 +42,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "bench.oid4vp",
     "bench.pdf",
     "bench.oid4vci",
+    "bench.oid4vci_replicas",
     "bench.rate_limit",
     "bench.storage",
 )
