@@ -348,6 +348,23 @@ async def test_invalid_award_creates_no_offer(stack: tuple[IssuerHarness, bytes]
     assert anonymous.status_code == 401
 
 
+async def test_a_body_that_is_not_strict_json_is_refused_naming_the_body(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, _ = stack
+    award = json_format.MessageToDict(valid_micro_credential())
+    hostile = [b'{"credentials": [NaN]}', b'{"credentials": ["\\ud800"]}',
+               b"[" * 100_000 + b"]" * 100_000, b'{"credentials": [\xff]}', b"{", b""]
+    async with httpx.AsyncClient(base_url=base(harness), verify=_context(harness, True), timeout=30) as http:
+        for body in hostile:
+            response = await http.post("/oid4vci/offers", content=body, headers={"content-type": "application/json"})
+            assert response.status_code == 400, (body[:40], response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["field"] == "body"
+        # a number past 64 bits is no JSON error: it reaches the award's validation, which names its field
+        award["workload"] = {"creditPoints": 10 ** 30}
+        big = await http.post("/oid4vci/offers", json={"credentials": [award]})
+        assert big.status_code == 400 and big.json()["field"] == "credentials[0]", big.text
+
+
 async def test_dpop_bound_token_and_replayed_proof(stack: tuple[IssuerHarness, bytes]) -> None:
     harness, document_ca = stack
     [offer] = await create_offers(harness)

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
@@ -200,8 +201,11 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
         if len(raw) > MAX_OFFER_BODY:
             return problem(400, f"the body is larger than {MAX_OFFER_BODY} bytes", field="body")
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            # orjson: a tenth of the issuer's CPU per offer went to json.loads of the cohort. It refuses what
+            # json.loads let through to fail later (NaN, lone surrogates, nesting past its depth limit), and
+            # reads an integer beyond 64 bits as a float, which the award's validation refuses all the same.
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
             return problem(400, "the body is not JSON", field="body")
         if not isinstance(body, dict) or not isinstance(body.get("credentials"), list) \
                 or not 1 <= len(body["credentials"]) <= MAX_COHORT:
@@ -240,10 +244,10 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
                                            for v in refusal.violations])
         created = await offers.create(caller, ident(request), awards, tx_code=tx_code, expires_in=expires_in,
                                       not_before=embargo, references=references)
-        return JSONResponse({"offers": [
+        return Response(orjson.dumps({"offers": [
             {"offer_id": c.offer_id, "credential_offer_uri": c.credential_offer_uri, "link": c.link,
-             "expires_in": c.expires_in, **({"tx_code": c.tx_code} if c.tx_code else {})} for c in created]},
-            201, headers=_NO_STORE)
+             "expires_in": c.expires_in, **({"tx_code": c.tx_code} if c.tx_code else {})} for c in created]}),
+            201, headers=_NO_STORE, media_type="application/json")
 
     @router.get("/oid4vci/offers", summary="List the caller's offers, newest first (issuer)", response_model=None)
     async def list_offers(request: Request, page_size: str = "0", page_token: str = "", state: str = "",
