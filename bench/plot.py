@@ -15,6 +15,14 @@ TARGETS: dict[str, tuple[str, float, str]] = {
     "revocation_visible_p50_ms": ("revocation visible p50, ms", 1000.0, "lower"),
     "revocation_visible_p99_ms": ("revocation visible p99, ms", 1000.0, "lower"),
     "issuance_rate_1m_over_10k": ("rate at 1M / rate at 10k", 1.0, "higher"),
+    # issues 19 to 21: the wallet ecosystem
+    "sd_jwt_issuance_e2e_per_s": ("SD-JWT VC issuance/s", 2000.0, "higher"),
+    "sd_jwt_gateway_verify_per_s": ("SD-JWT VC verifications/s", 3000.0, "higher"),
+    "sd_jwt_gateway_verify_p99_ms": ("SD-JWT VC verify p99, ms", 20.0, "lower"),
+    "oid4vci_offers_per_s": ("offers/s, one issuer process", 2000.0, "higher"),
+    "oid4vci_offers_2_replicas_per_s": ("offers/s, two issuer processes", 2000.0, "higher"),
+    "oid4vci_redemptions_per_s": ("OpenID4VCI redemptions/s", 500.0, "higher"),
+    "oid4vp_round_trips_per_s": ("OpenID4VP round trips/s", 300.0, "higher"),
 }
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import redis
 
 from microcred.infra.ports import free_ports
-from microcred.infra.redis_local import RedisStartError, redis_server_binary
+from microcred.infra.redis_local import RedisStartError, flush_node, redis_server_binary
 
 __all__ = ["MASTERS", "LocalRedisCluster", "cluster_url"]
 
@@ -63,11 +63,7 @@ class LocalRedisCluster:
     def flush(self) -> None:
         """``FLUSHALL`` on every master (what a fault test does to lose every read model at once)."""
         for port in self.ports:
-            client = redis.Redis(host="127.0.0.1", port=port)
-            try:
-                client.flushall()
-            finally:
-                client.close()
+            flush_node(port)
 
     def start(self, timeout: float = 60.0) -> None:
         """Start the nodes, create the cluster and wait until it serves every slot."""

@@ -22,6 +22,17 @@ class RedisStartError(RuntimeError):
     """redis-server is missing and could not be installed, or it did not become ready."""
 
 
+def flush_node(port: int) -> None:
+    """``FLUSHALL`` on the local Redis node at ``port`` (synchronously, from outside any event loop)."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    try:
+        client.flushall()
+    finally:
+        client.close()
+
+
 def redis_server_binary() -> str:
     """Path of redis-server, installing Debian's package when missing and we are root."""
     found = shutil.which("redis-server")
@@ -60,13 +71,7 @@ class LocalRedis:
 
     def flush(self) -> None:
         """``FLUSHALL`` (what a fault test does to lose every read model at once)."""
-        import redis
-
-        client = redis.Redis(host="127.0.0.1", port=self.port)
-        try:
-            client.flushall()
-        finally:
-            client.close()
+        flush_node(self.port)
 
     def start(self, timeout: float = 20.0) -> None:
         """Start redis-server and wait until it answers PING."""

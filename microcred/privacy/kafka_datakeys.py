@@ -65,7 +65,7 @@ _FORMAT = b"\x01"
 #: Cached values: ``P`` + wrapped (not yet acknowledged by Kafka), ``D`` + wrapped (on Kafka, written before
 #: offsets were kept), ``O`` + the record's offset (20 digits) + wrapped (on Kafka at that offset of the
 #: pseudonym's partition). The offset orders a cached key against a tombstone read later from the topic.
-_PENDING, _DURABLE, _AT = b"P", b"D", b"O"
+_PENDING, _AT = b"P", b"O"  # a legacy ``D`` value needs no name: :func:`_wrapped` strips its kind byte
 _OFFSET_DIGITS = 20
 #: Key of the no-op tombstone that makes Kafka roll the active segment (never a pseudonym).
 ROLL_KEY = "__roll__"
