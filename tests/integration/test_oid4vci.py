@@ -132,11 +132,13 @@ def error_of(response: httpx.Response) -> str:
 async def test_metadata_lists_both_configurations(stack: tuple[IssuerHarness, bytes]) -> None:
     harness, _ = stack
     async with wallet_http(harness) as http:
-        metadata = (await http.get(f"{base(harness)}/.well-known/openid-credential-issuer")).json()
-        server = (await http.get(f"{base(harness)}/.well-known/oauth-authorization-server")).json()
+        answers = [await http.get(f"{base(harness)}/.well-known/{name}")
+                   for name in ("openid-credential-issuer", "oauth-authorization-server")]
+        metadata, server = (answer.json() for answer in answers)
         paths = (await http.get(f"{base(harness)}/openapi.json")).json()["paths"]
     assert {"/oid4vci/token", "/oid4vci/nonce", "/oid4vci/credential", "/oid4vci/notification", "/oid4vci/offers",
             "/oid4vci/offers/{offer_id}", "/.well-known/openid-credential-issuer"} <= set(paths)
+    assert all(answer.headers["cache-control"] == "public, max-age=300" for answer in answers)  # wallets may keep it
     configurations = metadata["credential_configurations_supported"]
     sd = next(c for c in configurations.values() if c["format"] == "dc+sd-jwt")
     assert sd["vct"] == "https://microcred.eu/vct/eu-micro-credential/v1"

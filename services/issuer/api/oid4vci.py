@@ -35,6 +35,7 @@ from microcred.model.errors import INVALID_FORMAT, FieldViolation
 from microcred.oid4vci.dpop import DpopProof, check_dpop_proof
 from microcred.oid4vci.errors import INVALID_DPOP_PROOF, INVALID_REQUEST, INVALID_TOKEN, OAuthError
 from microcred.oid4vci.metadata import authorization_server_metadata, credential_issuer_metadata
+from services.issuer.api.issuer_metadata import CACHE
 from services.issuer.api.offer_listing import STATE_NAMES, offer_summary, query_problems, reference_violations
 from services.issuer.api.oid4vci_authorization import authorization_router
 from services.issuer.application.award_json import AwardParser
@@ -49,6 +50,9 @@ MAX_OFFER_BODY = 16 * 1024 * 1024
 #: Awards per offer-creation request (a 50,000 cohort is sent in chunks).
 MAX_COHORT = 5000
 _NO_STORE = {"Cache-Control": "no-store"}
+#: Both metadata documents change only with a release: a wallet (or a proxy) may keep them five minutes instead
+#: of reading them again for every offer (as the JWT VC Issuer Metadata is served).
+_METADATA_CACHE = {"Cache-Control": CACHE}
 
 CallerOf = Callable[[Request], Caller | Response]
 Problem = Callable[..., JSONResponse]
@@ -139,13 +143,14 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
     @router.get("/.well-known/openid-credential-issuer", summary="Credential Issuer metadata",
                 response_class=JSONResponse)
     async def issuer_metadata(request: Request) -> Response:
-        return Response(_metadata_bytes(credential_issuer_metadata, ident(request)), media_type="application/json")
+        return Response(_metadata_bytes(credential_issuer_metadata, ident(request)), media_type="application/json",
+                        headers=_METADATA_CACHE)
 
     @router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)",
                 response_class=JSONResponse)
     async def as_metadata(request: Request) -> Response:
         return Response(_metadata_bytes(authorization_server_metadata, ident(request)),
-                        media_type="application/json")
+                        media_type="application/json", headers=_METADATA_CACHE)
 
     @router.get("/oid4vci/offers/{offer_id}", summary="A Credential Offer by reference", response_model=None)
     async def get_offer(offer_id: str) -> Response:
