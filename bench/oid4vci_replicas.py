@@ -3,12 +3,14 @@
 ``bench.oid4vci`` runs one issuer in the bench's own process; its figure is bounded by one core (its
 ``oid4vci_offer_issuer_cpu_ms`` is the cost to lower). An agency runs several issuer replicas behind a load
 balancer (docs/operations.md), and on the 2-core machine two issuer processes are what uses both cores, as the
-verification gateway's two workers do in ``bench.verify``. Here the whole platform runs as processes
-(:class:`~microcred.infra.platform.Platform`: its own Kafka node and Redis, the revocation service, the wallet
-and the verifier beside the issuer), the issuer with a second process (:meth:`Platform.start_replica`: same
-data directory, keys, consumer groups, Redis and Kafka). An accredited issuer is onboarded through the
-registry RPCs. The cohort (distinct awards, learner ``n``) goes in requests of 1,000 from two client processes,
-each posting to one replica, one request in flight each, as a load balancer spreading connections would.
+verification gateway's two workers do in ``bench.verify``. Here the platform runs as processes
+(:class:`~microcred.infra.platform.Platform`: its own Kafka node and Redis), the issuer with a second process
+(:meth:`Platform.start_replica`: same data directory, keys, consumer groups, Redis and Kafka). An accredited
+issuer is onboarded through the registry RPCs; then the wallet and the verifier, which take no part in making
+offers, are stopped (as in ``bench.oid4vci``, the issuer shares the cores with the revocation service, Kafka,
+Redis and the clients only). The cohort (distinct awards, learner ``n``) goes in requests of 1,000 from two
+client processes, each posting to one replica, one request in flight each, as a load balancer spreading
+connections would.
 
 * ``oid4vci_offers_2_replicas_per_s``: offers created per second over the cohort (validated, sealed, in Redis,
   one ``CredentialOfferCreated`` per offer acknowledged by Kafka, answered);
@@ -70,6 +72,11 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
     work: Path = infra.work_dir / f"vci-replicas-{uuid.uuid4().hex[:6]}"
     async with fault_platform(work, kafka_nodes=1) as fault:
         await fault.onboard(AGENCY, ISSUER)
+        # The wallet and the verifier take no part in making offers (they would run on other machines): stopped,
+        # so that the two cores hold what bench.oid4vci holds, the issuer, the revocation service, Kafka, Redis
+        # and the clients. (Both read the credentials topic, offer events included.)
+        for svc in [s for s in fault.platform.services if s.spec.name in ("wallet", "verifier")]:
+            fault.platform.stop_process(svc)
         replica = await fault.platform.start_replica("issuer", timeout=180)
         first = next(s for s in fault.platform.services if s.spec.name == "issuer" and not s.own_ports)
         bases = [f"https://localhost:{fault.port('issuer-rest')}",
