@@ -21,14 +21,12 @@ connections would.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.oid4vci import CHUNK, _offer_client
+from bench.oid4vci import CHUNK, _offer_client, _run_clients
 from bench.verify import _cpu_seconds
 from microcred import pki
 from tests.fault.support import fault_platform
@@ -41,30 +39,11 @@ ISSUER = "bench-vci-replicas-uni"
 
 async def _post_cohort(targets: list[tuple[str, list[tuple[int, int]]]], ca_pem: str, cert: str,
                        key: str) -> tuple[list[str], float]:
-    """One spawned client process per (base URL, chunks); started together; the links and the wall seconds."""
-    import multiprocessing
-    from multiprocessing.queues import Queue
-
-    context = multiprocessing.get_context("spawn")
-    ready: Queue[Any] = context.Queue()
-    out: Queue[Any] = context.Queue()
-    go = context.Event()
-    processes = [context.Process(target=_offer_client, args=(base, ca_pem, cert, key, chunks, ready, go, out),
-                                 daemon=True) for base, chunks in targets]
-    for process in processes:
-        process.start()
-    try:
-        for _ in processes:
-            await asyncio.to_thread(ready.get, True, 600)
-        began = time.monotonic()
-        go.set()
-        results = [await asyncio.to_thread(out.get, True, 1800) for _ in processes]
-        return [link for links in results for link in links], time.monotonic() - began
-    finally:
-        for process in processes:
-            await asyncio.to_thread(process.join, 30)
-            if process.is_alive():
-                process.kill()
+    """One client process per (base URL, chunks), started together (:func:`bench.oid4vci._run_clients`); the
+    links and the wall seconds."""
+    results, _, seconds, _ = await _run_clients([(_offer_client, (base, ca_pem, cert, key, chunks))
+                                                 for base, chunks in targets])
+    return [link for links in results for link in links], seconds
 
 
 async def measure(infra: Any, quick: bool) -> dict[str, float]:

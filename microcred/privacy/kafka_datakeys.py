@@ -277,20 +277,19 @@ class KafkaDataKeys:
     # --------------------------------------------------------------------------------------------- internals
 
     async def _read(self, pseudonyms: list[str]) -> dict[str, bytes | None]:
+        return (await self._read_ready(pseudonyms, sentinel=False))[1]
+
+    async def _read_ready(self, pseudonyms: list[str], sentinel: bool = True) -> tuple[bool, dict[str, bytes | None]]:
+        """Whether the cache holds the topic (its sentinel, asked in the same round trip; True when not asked),
+        and the cached values."""
         async with self._redis.pipeline(transaction=False) as pipe:  # GETs, not MGET: keys live in many slots
+            if sentinel:
+                pipe.exists(self.sentinel)
             for p in pseudonyms:
                 pipe.get(self._key(p))
             found = await pipe.execute()
-        return {p: (bytes(v) if v is not None else None) for p, v in zip(pseudonyms, found, strict=True)}
-
-    async def _read_ready(self, pseudonyms: list[str]) -> tuple[bool, dict[str, bytes | None]]:
-        """Whether the cache holds the topic (the sentinel), and the cached values, in one round trip."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.exists(self.sentinel)
-            for p in pseudonyms:
-                pipe.get(self._key(p))
-            loaded, *found = await pipe.execute()
-        return bool(loaded), {p: (bytes(v) if v is not None else None) for p, v in zip(pseudonyms, found, strict=True)}
+        loaded = bool(found.pop(0)) if sentinel else True
+        return loaded, {p: (bytes(v) if v is not None else None) for p, v in zip(pseudonyms, found, strict=True)}
 
     def _unwrapped(self, values: Mapping[str, bytes | None]) -> dict[str, DataKey]:
         keys: dict[str, DataKey] = {}

@@ -39,9 +39,15 @@ class PromptSend(AbstractConnection):
     """Mixin: :meth:`send_packed_command` without a task per command, :meth:`pack_command` by hiredis (see the
     module docstring)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # hiredis encodes text as UTF-8, strictly: with another encoding redis-py packs (decided once, not per call)
+        self._hiredis_packs = (self.encoder.encoding.lower().replace("-", "") == "utf8"
+                               and self.encoder.encoding_errors == "strict")
+
     def pack_command(self, *args: Any) -> list[bytes]:
         """One command in the Redis protocol (what redis-py's packer gives, built in C)."""
-        if self.encoder.encoding.lower().replace("-", "") != "utf8" or self.encoder.encoding_errors != "strict":
+        if not self._hiredis_packs:
             return super().pack_command(*args)
         if isinstance(args[0], str):  # 'CONFIG GET': the server expects the words as separate arguments
             args = (*args[0].encode().split(), *args[1:])

@@ -386,7 +386,7 @@ class Offers:
             raise OAuthError(e.INVALID_TRANSACTION_ID, "the transaction_id is unknown, was issued with another "
                                                        "access token, or its credentials were already delivered")
         try:
-            answer = await self._issue(offer_id, keys)
+            answer = await self._issue_offer(offer_id, await self._store.offer(offer_id), keys)
         except _Pending as pending:
             await self._store.release_transaction(digest(transaction))
             return {"transaction_id": transaction, "interval": pending.interval}
@@ -399,10 +399,6 @@ class Offers:
         await self._store.delivered(token, offer_id, [answer["notification_id"]], spend_token=False)
         await self._store.finish_transaction(digest(transaction), token)
         return answer
-
-    async def _issue(self, offer_id: str, keys: list[dict[str, Any]]) -> dict[str, Any]:
-        """:meth:`_issue_offer` of the offer as stored now."""
-        return await self._issue_offer(offer_id, await self._store.offer(offer_id), keys)
 
     async def _issue_offer(self, offer_id: str, offer: Offer | None, keys: list[dict[str, Any]]) -> dict[str, Any]:
         """Issue the offer's credential (``offer`` as read, None: gone), one per holder (a JWK: SD-JWT VC;
