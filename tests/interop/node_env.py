@@ -1,4 +1,5 @@
-"""Runs the test-only OpenWallet Foundation SD-JWT library (tests/interop/sdjwt_interop.mjs) under node.
+"""Runs the test-only npm libraries under node: the OpenWallet Foundation SD-JWT library
+(tests/interop/sdjwt_interop.mjs) and its OpenID4VCI wallet client (tests/interop/oid4vci_wallet.mjs).
 
 :func:`ensure_installed` installs the pinned npm packages (``npm ci`` from package-lock.json into
 tests/interop/node_modules) when they are missing or older than the lock file, so ``make test`` on a fresh
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -37,11 +39,12 @@ def ensure_installed() -> None:
                        timeout=600, capture_output=True)
 
 
-def run(request: dict[str, Any]) -> dict[str, Any]:
-    """Send one request to the library bridge and return its answer."""
+def run(request: dict[str, Any], script: Path = SCRIPT, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Send one request to a library bridge (``script``, with ``env`` added to the environment) and return its
+    answer."""
     ensure_installed()
-    done = subprocess.run([_tool("node"), str(SCRIPT)], input=json.dumps(request), capture_output=True, text=True,
-                          timeout=120, check=False, cwd=INTEROP)
+    done = subprocess.run([_tool("node"), str(script)], input=json.dumps(request), capture_output=True, text=True,
+                          timeout=120, check=False, cwd=INTEROP, env={**os.environ, **(env or {})})
     if done.returncode != 0:
         raise RuntimeError(f"node failed ({done.returncode}): {done.stderr[-2000:]}")
     answer: dict[str, Any] = json.loads(done.stdout)

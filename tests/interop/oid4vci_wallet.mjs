@@ -1,0 +1,161 @@
+// Test-only bridge: an independent OpenID4VCI 1.0 wallet, the OpenWallet Foundation's @openid4vc/openid4vci
+// client (oid4vc-ts, the library behind Credo's wallets), driven by tests/interop/test_oid4vci_interop.py.
+// Never part of the product.
+//
+// stdin: {"offer": "openid-credential-offer://…", "flow": "pre-authorized_code" | "authorization_code",
+//         "tx_code": "…"?, "configuration": "…"?, "proofs": 1, "dpop": true, "notify": "credential_accepted"?,
+//         "redeem_twice": false}
+// The authorization code flow is the library's: PAR with PKCE S256 and the offer's issuer_state, then the
+// authorization endpoint (its redirect read, not followed), the response's `iss` checked, then the token.
+// stdout: {"configuration", "token_type", "credentials": [...], "holder_jwks": [...], "notification_id",
+//          "notified", "second_redemption_error"}; any failure: {"error": {"name", "message", "oauth_error"}}.
+// The issuer's CA reaches node's fetch through NODE_EXTRA_CA_CERTS (set by the Python side).
+import crypto from 'node:crypto'
+import {
+  authorizationCodeGrantIdentifier,
+  clientAuthenticationNone,
+  preAuthorizedCodeGrantIdentifier,
+} from '@openid4vc/oauth2'
+import { Openid4vciClient } from '@openid4vc/openid4vci'
+import * as jose from 'jose'
+
+const CLIENT_ID = 'oid4vc-ts-interop-wallet'
+const REDIRECT_URI = 'http://127.0.0.1/oid4vc-ts-callback'
+const privateKeys = new Map() // JWK thumbprint of a public key -> its private CryptoKey
+
+async function newKey() {
+  const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true })
+  const jwk = await jose.exportJWK(publicKey)
+  privateKeys.set(await jose.calculateJwkThumbprint(jwk), privateKey)
+  return jwk
+}
+
+const callbacks = {
+  fetch,
+  generateRandom: (bytes) => crypto.randomBytes(bytes),
+  hash: (data, alg) => crypto.createHash(alg.replace('-', '').toLowerCase()).update(data).digest(),
+  clientAuthentication: clientAuthenticationNone({ clientId: CLIENT_ID }),
+  signJwt: async (signer, { header, payload }) => {
+    if (signer.method !== 'jwk') throw new Error(`signer method ${signer.method} not used here`)
+    const key = privateKeys.get(await jose.calculateJwkThumbprint(signer.publicJwk))
+    if (!key) throw new Error('no private key for this public key')
+    const jwt = await new jose.SignJWT(payload).setProtectedHeader(header).sign(key)
+    return { jwt, signerJwk: signer.publicJwk }
+  },
+}
+
+function describe(error) {
+  const response = error?.response?.body ?? error?.errorResponse ?? error?.credentialErrorResponseResult?.data
+  return {
+    name: error?.constructor?.name ?? 'Error',
+    message: String(error?.message ?? error).slice(0, 2000),
+    oauth_error: error?.errorResponse?.error ?? response?.error ?? null,
+  }
+}
+
+async function authorizationCodeToken(client, offer, issuerMetadata, dpop) {
+  const { authorizationRequestUrl, pkce } = await client.createAuthorizationRequestUrlFromOffer({
+    credentialOffer: offer,
+    issuerMetadata,
+    clientId: CLIENT_ID,
+    redirectUri: REDIRECT_URI,
+  })
+  const authorized = await fetch(authorizationRequestUrl, { redirect: 'manual' })
+  const location = authorized.headers.get('location')
+  if (authorized.status !== 302 || !location) throw new Error(`authorization endpoint answered ${authorized.status}`)
+  const response = client.parseAndVerifyAuthorizationResponseRedirectUrl({
+    url: location,
+    authorizationServerMetadata: issuerMetadata.authorizationServers[0],
+  })
+  if (response.error) throw Object.assign(new Error(`authorization refused: ${response.error}`), {
+    errorResponse: response,
+  })
+  return client.retrieveAuthorizationCodeAccessTokenFromOffer({
+    credentialOffer: offer,
+    issuerMetadata,
+    authorizationCode: response.code,
+    pkceCodeVerifier: pkce?.codeVerifier,
+    redirectUri: REDIRECT_URI,
+    dpop,
+  })
+}
+
+async function redeem(client, request, offer, issuerMetadata, configuration) {
+  const dpopJwk = request.dpop ? await newKey() : undefined
+  const dpopSigner = dpopJwk ? { signer: { method: 'jwk', alg: 'ES256', publicJwk: dpopJwk } } : undefined
+  const { accessTokenResponse, dpop } = request.flow === 'authorization_code'
+    ? await authorizationCodeToken(client, offer, issuerMetadata, dpopSigner)
+    : await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
+        credentialOffer: offer,
+        issuerMetadata,
+        txCode: request.tx_code ?? undefined,
+        dpop: dpopSigner,
+      })
+  const { c_nonce: nonce } = await client.requestNonce({ issuerMetadata })
+  const holderJwks = []
+  const jwts = []
+  for (let i = 0; i < (request.proofs ?? 1); i++) {
+    const publicJwk = await newKey()
+    holderJwks.push(publicJwk)
+    const { jwt } = await client.createCredentialRequestJwtProof({
+      credentialConfigurationId: configuration,
+      issuerMetadata,
+      signer: { method: 'jwk', alg: 'ES256', publicJwk },
+      nonce,
+    })
+    jwts.push(jwt)
+  }
+  const { credentialResponse, dpop: dpopAfter } = await client.retrieveCredentials({
+    issuerMetadata,
+    accessToken: accessTokenResponse.access_token,
+    credentialConfigurationId: configuration,
+    dpop,
+    proofs: { jwt: jwts },
+  })
+  let notified = null
+  if (request.notify && credentialResponse.notification_id) {
+    const sent = await client.sendNotification({
+      issuerMetadata,
+      accessToken: accessTokenResponse.access_token,
+      dpop: dpopAfter ?? dpop,
+      notification: { notificationId: credentialResponse.notification_id, event: request.notify },
+    })
+    notified = sent.response.status
+  }
+  return {
+    token_type: accessTokenResponse.token_type,
+    credentials: (credentialResponse.credentials ?? []).map((c) => c.credential),
+    holder_jwks: holderJwks,
+    notification_id: credentialResponse.notification_id ?? null,
+    notified,
+  }
+}
+
+async function main() {
+  let input = ''
+  for await (const chunk of process.stdin) input += chunk
+  const request = JSON.parse(input)
+  const client = new Openid4vciClient({ callbacks })
+  const offer = await client.resolveCredentialOffer(request.offer)
+  const grant = request.flow === 'authorization_code' ? authorizationCodeGrantIdentifier
+    : preAuthorizedCodeGrantIdentifier
+  if (!offer.grants?.[grant]) throw new Error(`the offer has no ${grant} grant`)
+  const issuerMetadata = await client.resolveIssuerMetadata(offer.credential_issuer)
+  const configuration = request.configuration ?? offer.credential_configuration_ids[0]
+  const answer = { configuration, offered: offer.credential_configuration_ids,
+                   ...(await redeem(client, request, offer, issuerMetadata, configuration)) }
+  if (request.redeem_twice) {
+    try {
+      await redeem(client, request, offer, issuerMetadata, configuration)
+      answer.second_redemption_error = null
+    } catch (error) {
+      answer.second_redemption_error = describe(error)
+    }
+  }
+  return answer
+}
+
+main().then(
+  (answer) => process.stdout.write(JSON.stringify(answer)),
+  (error) => process.stdout.write(JSON.stringify({ error: describe(error) })),
+)

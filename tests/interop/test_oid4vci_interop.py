@@ -1,0 +1,139 @@
+"""Interoperability with an independent OpenID4VCI 1.0 wallet: the OpenWallet Foundation's @openid4vc/openid4vci
+client (oid4vc-ts, the library behind Credo's wallets), driven by tests/interop/oid4vci_wallet.mjs under node.
+
+The running issuer (HTTPS on port 0, real Kafka and Redis, its revocation service) makes offers; the library
+resolves each offer by reference and the issuer's metadata, takes the pre-authorized code (with a ``tx_code`` when
+the offer asks for one, with DPoP when asked to), fetches a nonce, proves its keys with ``openid4vci-proof+jwt``
+and receives the credentials. Each credential then verifies in the platform's verifier pipeline and names the key
+the library proved. What the library refuses or the issuer refuses is asserted by its OAuth error code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from google.protobuf import json_format
+
+from microcred import pki
+from microcred.oid4vci.holder_did import holder_did_key
+from microcred.oid4vci.metadata import LDP_CONFIGURATION, SD_JWT_CONFIGURATION
+from tests.conftest import Infrastructure
+from tests.harness.factories import valid_micro_credential
+from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.integration import test_oid4vci, test_oid4vci_ldp
+from tests.interop import node_env
+
+pytestmark = pytest.mark.integration
+
+TAG = uuid.uuid4().hex[:8]
+AGENCY = f"agency-owf-{TAG}"
+UNI = f"uni-owf-{TAG}"
+WALLET = node_env.INTEROP / "oid4vci_wallet.mjs"
+
+
+@pytest.fixture(scope="module")
+async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+                ) -> AsyncIterator[tuple[IssuerHarness, bytes, dict[str, str]]]:
+    """The issuer service with its REST app and revocation service, this module's issuer onboarded, and the
+    environment that lets node trust the platform's CA."""
+    work = tmp_path_factory.mktemp("oid4vci-interop")
+    document_ca = pki.create_ca("Agency document-signing CA", agency=AGENCY)
+    cert_file, key_file = document_ca.write(work / "document-ca", "ca")
+    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, work,
+                                         rest_port=0, document_signing_ca_cert_file=cert_file,
+                                         document_signing_ca_key_file=key_file)
+    ca_file = work / "platform-ca.pem"
+    ca_file.write_bytes(harness.ca.cert_pem)
+    try:
+        await harness.onboard(AGENCY, {UNI: 7})
+        yield harness, document_ca.cert_pem, {"NODE_EXTRA_CA_CERTS": str(ca_file)}
+    finally:
+        await harness.close()
+
+
+async def _offer(harness: IssuerHarness, **options: Any) -> dict[str, Any]:
+    """One offer made by this module's issuer over REST (its client certificate)."""
+    context = ssl.create_default_context(cadata=harness.ca.cert_pem.decode())
+    cert = pki.create_client_cert(harness.ca, UNI, AGENCY, pki.ROLE_ISSUER)
+    cert_path, key_path = cert.write(Path(harness.work_dir) / f"client-{uuid.uuid4().hex[:8]}", "client")
+    context.load_cert_chain(str(cert_path), str(key_path))
+    body = {"credentials": [json_format.MessageToDict(valid_micro_credential())], **options}
+    async with httpx.AsyncClient(base_url=test_oid4vci.base(harness), verify=context, timeout=30) as http:
+        response = await http.post("/oid4vci/offers", json=body)
+    assert response.status_code == 201, response.text
+    [offer] = response.json()["offers"]
+    assert isinstance(offer, dict)
+    return offer
+
+
+async def _wallet(env: dict[str, str], **request: Any) -> dict[str, Any]:
+    """The library's answer for one request (in a thread: the issuer serves from this test's event loop)."""
+    return await asyncio.to_thread(node_env.run, request, WALLET, env)
+
+
+def _cnf(credential: str) -> dict[str, Any]:
+    payload = jwt.decode(credential.split("~")[0], options={"verify_signature": False})
+    jwk: dict[str, Any] = payload["cnf"]["jwk"]
+    return {k: jwk[k] for k in ("kty", "crv", "x", "y")}
+
+
+async def test_a_batch_of_sd_jwt_vcs_with_dpop_and_notification(
+        stack: tuple[IssuerHarness, bytes, dict[str, str]]) -> None:
+    harness, document_ca, env = stack
+    offer = await _offer(harness)
+    answer = await _wallet(env, offer=offer["link"], proofs=3, dpop=True, notify="credential_accepted",
+                           redeem_twice=True)
+    assert "error" not in answer, answer
+    assert answer["offered"] == [SD_JWT_CONFIGURATION, LDP_CONFIGURATION]
+    assert answer["configuration"] == SD_JWT_CONFIGURATION
+    assert answer["token_type"] == "DPoP"  # the token is bound to the library's DPoP key
+    credentials, holders = answer["credentials"], answer["holder_jwks"]
+    assert len(credentials) == 3 and len(set(credentials)) == 3
+    # one instance per proved key, each bound (cnf) to its own key
+    assert [_cnf(c) for c in credentials] == [{k: h[k] for k in ("kty", "crv", "x", "y")} for h in holders]
+    for credential in credentials:
+        report = await test_oid4vci.verify_at_gateway(harness, document_ca, credential)
+        assert report["verdict"] == "valid", [c for c in report["checks"] if c["status"] != "valid"]
+    assert answer["notification_id"] and answer["notified"] == 204
+    # the pre-authorized code was spent: the library's second redemption is refused with invalid_grant
+    assert answer["second_redemption_error"]["oauth_error"] == "invalid_grant", answer["second_redemption_error"]
+
+
+async def test_an_ob3_ldp_vc_with_a_tx_code(stack: tuple[IssuerHarness, bytes, dict[str, str]]) -> None:
+    harness, _, env = stack
+    offer = await _offer(harness, tx_code=True)
+    wrong = "000000" if offer["tx_code"] != "000000" else "111111"
+    refused = await _wallet(env, offer=offer["link"], tx_code=wrong, configuration=LDP_CONFIGURATION)
+    assert refused.get("error", {}).get("oauth_error") == "invalid_grant", refused
+    answer = await _wallet(env, offer=offer["link"], tx_code=offer["tx_code"], configuration=LDP_CONFIGURATION)
+    assert "error" not in answer, answer
+    [credential] = answer["credentials"]
+    assert isinstance(credential, dict) and "AchievementCredential" in credential["type"]
+    [holder] = answer["holder_jwks"]
+    assert credential["credentialSubject"]["id"] == holder_did_key({k: holder[k] for k in ("kty", "crv", "x", "y")})
+    report = await test_oid4vci_ldp.verify_at_gateway(harness, credential)
+    assert report["verdict"] == "valid", [c for c in report["checks"] if c["status"] != "valid"]
+
+
+async def test_the_authorization_code_flow_with_par_and_pkce(
+        stack: tuple[IssuerHarness, bytes, dict[str, str]]) -> None:
+    harness, document_ca, env = stack
+    offer = await _offer(harness)
+    answer = await _wallet(env, offer=offer["link"], flow="authorization_code", dpop=True, redeem_twice=True)
+    assert "error" not in answer, answer
+    [credential] = answer["credentials"]
+    assert answer["token_type"] == "DPoP"
+    [holder] = answer["holder_jwks"]
+    assert _cnf(credential) == {k: holder[k] for k in ("kty", "crv", "x", "y")}
+    report = await test_oid4vci.verify_at_gateway(harness, document_ca, credential)
+    assert report["verdict"] == "valid", [c for c in report["checks"] if c["status"] != "valid"]
+    # the offer was redeemed: pushing another authorization request for it is refused
+    assert answer["second_redemption_error"]["oauth_error"] == "invalid_request", answer["second_redemption_error"]
