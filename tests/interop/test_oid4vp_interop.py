@@ -1,0 +1,113 @@
+"""Interoperability with an independent OpenID4VP 1.0 wallet: the OpenWallet Foundation's @openid4vc/openid4vp
+client (oid4vc-ts), presenting with @sd-jwt/sd-jwt-vc, driven by tests/interop/oid4vp_wallet.mjs under node.
+
+The gateway runs as the verifier (real sockets, real Redis and Kafka) with an ``x509_san_dns`` identity whose
+certificate names ``localhost``, the host its response URI is reached at. The library follows the
+``openid4vp://`` link, fetches the signed request object, checks its x5c chain to the platform CA and the client
+identifier, discloses what the DCQL query names, adds the Key Binding JWT for this request's nonce and client, and
+posts the answer (encrypted for ``direct_post.jwt``). The gateway's result then shows each check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+
+from microcred import pki
+from microcred.sdjwt.jose import public_jwk
+from microcred.sdjwt.type_metadata import VCT
+from services.verifier.app import create_app
+from services.verifier.config import Settings
+from tests.conftest import Infrastructure
+from tests.harness.sd_jwt import SdWorld, make_world
+from tests.interop import node_env
+from tests.verifier_support import RunningServer
+
+pytestmark = pytest.mark.integration
+
+WALLET = node_env.INTEROP / "oid4vp_wallet.mjs"
+HOST = "localhost"
+QUERY = {"credentials": [{"id": "mc", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
+                          "claims": [{"path": ["achievement_title"]}, {"path": ["family_name"]},
+                                     {"path": ["level_of_learning_experience", "eqf_level"], "values": [6, 7, 8]}]}]}
+
+
+@dataclass
+class Stack:
+    url: str
+    http: httpx.AsyncClient
+    sd: SdWorld
+    ca_pem: str
+
+
+@pytest.fixture
+async def stack(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator[Stack]:
+    """The gateway as an OpenID4VP verifier: x509_san_dns:localhost, the SD-JWT VC issuer's CA as anchor."""
+    sd = make_world()
+    anchors = tmp_path / "anchors.pem"
+    anchors.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in sd.anchors))
+    now = dt.datetime.now(dt.UTC)
+    ca = pki.create_ca("Platform CA", not_before=now - dt.timedelta(days=1))
+    cert = pki.create_signing_cert(ca, issuer_uri=f"https://{HOST}", common_name="Verifier gateway",
+                                   not_before=now - dt.timedelta(days=1))
+    cert_file, key_file = cert.write(tmp_path, "verifier")
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(kafka_bootstrap=infrastructure.kafka_bootstrap, redis_url=infrastructure.redis_url,
+                        http_port=0, environment="test", registry_namespace=f"vreg-{tag}",
+                        registry_group=f"vreg-{tag}", rate_limit_per_second=1e6, rate_limit_burst=1_000_000,
+                        x509_trust_anchors_file=anchors, oid4vp_client_host=HOST,
+                        oid4vp_signing_cert_file=cert_file, oid4vp_signing_key_file=key_file)
+    async with RunningServer(create_app(settings), proxy_headers=False) as server, \
+            httpx.AsyncClient(timeout=30) as http:
+        # the response URI is built from the URL the request was created at: its host must be the client's name
+        yield Stack(server.url.replace("127.0.0.1", HOST), http, sd, ca.cert_pem.decode())
+
+
+async def _present(stack: Stack, response_mode: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A request created at the gateway, answered by the library's wallet; (the wallet's answer, the result)."""
+    created = await stack.http.post(f"{stack.url}/v1/presentation-requests", json={
+        "dcql_query": QUERY, "response_mode": response_mode})
+    assert created.status_code == 201, created.text
+    holder = ec.generate_private_key(ec.SECP256R1())
+    credential = stack.sd.issue(holder_jwk=public_jwk(holder)).compact
+    answer: dict[str, Any] = await asyncio.to_thread(node_env.run, {
+        "link": created.json()["link"], "ca_pem": stack.ca_pem, "credential": credential,
+        "holder_private_jwk": ECAlgorithm.to_jwk(holder, as_dict=True)}, WALLET)
+    result = await stack.http.get(created.json()["result_url"])
+    assert result.status_code == 200, result.text
+    found: dict[str, Any] = result.json()
+    return answer, found
+
+
+def _checks(report: dict[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["status"] for c in report["checks"]}
+
+
+@pytest.mark.parametrize("response_mode", ["direct_post.jwt", "direct_post"])
+async def test_the_library_wallet_answers_a_dcql_request(stack: Stack, response_mode: str) -> None:
+    answer, result = await _present(stack, response_mode)
+    assert "error" not in answer, answer
+    assert answer["client_id"] == f"x509_san_dns:{HOST}" and answer["client_prefix"] == "x509_san_dns"
+    assert answer["response_mode"] == response_mode
+    assert answer["encrypted"] is (response_mode == "direct_post.jwt")
+    assert answer["status"] == 200, answer["body"]
+    assert sorted(answer["disclosed"]) == ["achievement_title", "family_name", "level_of_learning_experience"]
+    assert result["status"] == "verified" and result["encrypted"] is (response_mode == "direct_post.jwt")
+    body = result["en"]
+    assert body["query"]["satisfied"] is True, body["query"]
+    report = body["presentations"][0]["report"]
+    assert {k: _checks(report)[k] for k in ("signature", "disclosures", "holder_binding", "issuer_identity")} == {
+        "signature": "valid", "disclosures": "valid", "holder_binding": "valid", "issuer_identity": "valid"}
+    # accreditation and status cannot be established for this issuer here: never "valid" overall
+    assert body["verdict"] != "valid"
