@@ -10,9 +10,7 @@ and client_id, and the DCQL evaluation.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,23 +19,21 @@ from typing import Any, cast
 import httpx
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from redis.asyncio import Redis
 
-from microcred import pki
 from microcred.crypto.data_integrity import sign_eddsa_rdfc_2022
 from microcred.crypto.did_key import verification_method_id
 from microcred.crypto.multikey import decode_ed25519_secret_key
 from microcred.sdjwt.jose import public_jwk
 from microcred.sdjwt.type_metadata import VCT
 from services.verifier.app import create_app
-from services.verifier.config import Settings
 from tests.conftest import Infrastructure
 from tests.harness.factories import LEARNER_DID
+from tests.harness.oid4vp_gateway import gateway_settings, x509_verifier
 from tests.harness.oid4vp_wallet import FetchedRequest, TestWallet, sd_jwt_presentation
 from tests.harness.redis_cluster import RedisClients
-from tests.harness.sd_jwt import SdWorld, make_world
+from tests.harness.sd_jwt import SdWorld
 from tests.harness.waiting import eventually
 from tests.verifier_support import RunningServer
 
@@ -72,31 +68,14 @@ class Stack:
         return self.sd.issue(holder_jwk=public_jwk(self.holder)).compact
 
 
-def _settings(infrastructure: Infrastructure, tmp: Path, redis_url: str = "", **extra: Any) -> Settings:
-    tag = uuid.uuid4().hex[:8]
-    return Settings(kafka_bootstrap=infrastructure.kafka_bootstrap, redis_url=redis_url or infrastructure.redis_url,
-                    http_port=0,
-                    environment="test", registry_namespace=f"vreg-{tag}", registry_group=f"vreg-{tag}",
-                    rate_limit_per_second=1e6, rate_limit_burst=1_000_000, **extra)
-
-
 @pytest.fixture
 async def stack(infrastructure: Infrastructure, tmp_path: Path, redis_clients: RedisClients) -> AsyncIterator[Stack]:
     """The gateway on the session's single Redis node, then on the 3-master Redis Cluster (issue 24)."""
-    redis_url = redis_clients.service_url
-    sd = make_world()
-    anchors = tmp_path / "anchors.pem"
-    anchors.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in sd.anchors))
-    now = dt.datetime.now(dt.UTC)
-    ca = pki.create_ca("Platform CA", not_before=now - dt.timedelta(days=1))
-    cert = pki.create_signing_cert(ca, issuer_uri=f"https://{HOST}", common_name="Verifier gateway",
-                                   not_before=now - dt.timedelta(days=1))
-    cert_file, key_file = cert.write(tmp_path, "verifier")
-    settings = _settings(infrastructure, tmp_path, redis_url, x509_trust_anchors_file=anchors,
-                         oid4vp_client_host=HOST, oid4vp_signing_cert_file=cert_file, oid4vp_signing_key_file=key_file)
+    verifier = x509_verifier(infrastructure, tmp_path, HOST, redis_clients.service_url)
+    settings, sd, ca_pem = verifier.settings, verifier.sd, verifier.ca_pem
     async with RunningServer(create_app(settings), proxy_headers=False) as server, \
             httpx.AsyncClient(timeout=30) as http:
-        wallet = TestWallet(http, x509.load_pem_x509_certificate(ca.cert_pem))
+        wallet = TestWallet(http, x509.load_pem_x509_certificate(ca_pem))
         yield Stack(server.url, http, wallet, sd, ec.generate_private_key(ec.SECP256R1()),
                     cast("Redis", await redis_clients.new()))
 
@@ -234,7 +213,7 @@ async def test_a_refusal_bad_queries_and_unknown_requests(stack: Stack) -> None:
 
 
 async def test_an_expired_request_is_refused(infrastructure: Infrastructure, tmp_path: Path) -> None:
-    settings = _settings(infrastructure, tmp_path, oid4vp_request_seconds=10)
+    settings = gateway_settings(infrastructure, oid4vp_request_seconds=10)
     async with RunningServer(create_app(settings), proxy_headers=False) as server, \
             httpx.AsyncClient(timeout=30) as http:
         response = await http.post(f"{server.url}/v1/presentation-requests", json={"template": "micro-credential"})

@@ -11,8 +11,6 @@ posts the answer (encrypted for ``direct_post.jwt``). The gateway's result then 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,17 +18,15 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from microcred import pki
 from microcred.sdjwt.jose import public_jwk
 from microcred.sdjwt.type_metadata import VCT
 from services.verifier.app import create_app
-from services.verifier.config import Settings
 from tests.conftest import Infrastructure
-from tests.harness.sd_jwt import SdWorld, make_world
+from tests.harness.oid4vp_gateway import x509_verifier
+from tests.harness.sd_jwt import SdWorld
 from tests.interop import node_env
 from tests.verifier_support import RunningServer
 
@@ -54,24 +50,11 @@ class Stack:
 @pytest.fixture
 async def stack(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator[Stack]:
     """The gateway as an OpenID4VP verifier: x509_san_dns:localhost, the SD-JWT VC issuer's CA as anchor."""
-    sd = make_world()
-    anchors = tmp_path / "anchors.pem"
-    anchors.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in sd.anchors))
-    now = dt.datetime.now(dt.UTC)
-    ca = pki.create_ca("Platform CA", not_before=now - dt.timedelta(days=1))
-    cert = pki.create_signing_cert(ca, issuer_uri=f"https://{HOST}", common_name="Verifier gateway",
-                                   not_before=now - dt.timedelta(days=1))
-    cert_file, key_file = cert.write(tmp_path, "verifier")
-    tag = uuid.uuid4().hex[:8]
-    settings = Settings(kafka_bootstrap=infrastructure.kafka_bootstrap, redis_url=infrastructure.redis_url,
-                        http_port=0, environment="test", registry_namespace=f"vreg-{tag}",
-                        registry_group=f"vreg-{tag}", rate_limit_per_second=1e6, rate_limit_burst=1_000_000,
-                        x509_trust_anchors_file=anchors, oid4vp_client_host=HOST,
-                        oid4vp_signing_cert_file=cert_file, oid4vp_signing_key_file=key_file)
-    async with RunningServer(create_app(settings), proxy_headers=False) as server, \
+    verifier = x509_verifier(infrastructure, tmp_path, HOST)
+    async with RunningServer(create_app(verifier.settings), proxy_headers=False) as server, \
             httpx.AsyncClient(timeout=30) as http:
         # the response URI is built from the URL the request was created at: its host must be the client's name
-        yield Stack(server.url.replace("127.0.0.1", HOST), http, sd, ca.cert_pem.decode())
+        yield Stack(server.url.replace("127.0.0.1", HOST), http, verifier.sd, verifier.ca_pem.decode())
 
 
 async def _present(stack: Stack, response_mode: str) -> tuple[dict[str, Any], dict[str, Any]]:
