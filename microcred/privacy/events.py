@@ -18,6 +18,10 @@ pseudonyms of every identifier the credential names, so an operator finds the le
 A ``CredentialImported`` (the wallet's own topic) has its ``credential_json``, a ``PathwayCompleted`` its
 ``learner_did``, sealed the same way, under the data key of the wallet account's learner
 (:func:`account_identifier`).
+
+A ``CredentialOfferCreated`` has its learner's DID and e-mail, the offer's URI, title and awarding body
+(:data:`OFFER_FIELDS`) sealed the same way, under the data key of the learner the award names (the pseudonym its
+credential will have), so that erasing the learner makes the offers unreadable too.
 """
 
 from __future__ import annotations
@@ -35,15 +39,18 @@ from microcred.privacy.datakeys import DataKeys
 from microcred.privacy.pseudonym import Pseudonymizer, canonical_identifier
 from microcred.privacy.sealing import SealError, open_sealed, seal
 
-__all__ = ["PERSONAL_FIELDS", "EventPrivacy", "Opened", "account_identifier", "learner_identifier"]
+__all__ = ["OFFER_FIELDS", "PERSONAL_FIELDS", "EventPrivacy", "Opened", "account_identifier", "learner_identifier"]
 
 #: The personal fields of ``CredentialIssued``: sealed on the way out, never in clear on Kafka.
 PERSONAL_FIELDS = ("learner_did", "learner_hashed_id", "credential_json", "credential", "sd_jwt_vc",
                    "edc_jsonld")
 _ISSUED = events_pb2.CredentialIssued.DESCRIPTOR.full_name
+#: The personal fields of ``CredentialOfferCreated``.
+OFFER_FIELDS = ("learner_did", "learner_email", "offer_uri", "title", "awarding_body")
+_OFFER = events_pb2.CredentialOfferCreated.DESCRIPTOR.full_name
 #: Events of a wallet account (sealed under the account learner's key) and their one personal field.
 AccountEvent = events_pb2.CredentialImported | events_pb2.PathwayCompleted
-A = TypeVar("A", events_pb2.CredentialImported, events_pb2.PathwayCompleted)
+A = TypeVar("A", events_pb2.CredentialImported, events_pb2.PathwayCompleted, events_pb2.CredentialOfferCreated)
 _ACCOUNT_EVENTS: dict[str, type[AccountEvent]] = {
     events_pb2.CredentialImported.DESCRIPTOR.full_name: events_pb2.CredentialImported,
     events_pb2.PathwayCompleted.DESCRIPTOR.full_name: events_pb2.PathwayCompleted}
@@ -105,18 +112,33 @@ class EventPrivacy:
         main = learner_identifier(event)
         return tags.get(main) or self.pseudonyms.of_identifier(main), sorted(tags.values())
 
+    def _offer_learner(self, offer: events_pb2.CredentialOfferCreated) -> str:
+        """The pseudonym of the learner an offer names: the one its credential will be sealed under."""
+        try:
+            name = canonical_identifier(offer.learner_did, offer.learner_email)
+        except ValueError:
+            name = f"urn:microcred:offer:{offer.offer_ref}"
+        return self.pseudonyms.of_identifier(name)
+
     def tags_of(self, event: events_pb2.CredentialIssued) -> list[str]:
         """The pseudonyms of every identifier ``event`` names (its learner's DID and e-mail), sorted."""
         return self._identities(event)[1]
 
     async def seal(self, envelopes: Sequence[EventEnvelope]) -> list[EventEnvelope]:
         """The envelopes with the personal fields of every ``CredentialIssued`` (and of the wallet's
-        ``CredentialImported`` and ``PathwayCompleted``) sealed: new objects for those; others, and events already
-        sealed, returned as they are. One data-key round trip for the whole batch."""
+        ``CredentialImported`` and ``PathwayCompleted``, and of ``CredentialOfferCreated``) sealed: new objects for
+        those; others, and events already sealed, returned as they are. One data-key round trip for the whole
+        batch."""
         todo: list[tuple[int, events_pb2.CredentialIssued, str, list[str]]] = []
         out = list(envelopes)
         imported: list[tuple[int, AccountEvent, str]] = []
+        offers: list[tuple[int, events_pb2.CredentialOfferCreated, str]] = []
         for i, envelope in enumerate(envelopes):
+            if envelope.payload_type == _OFFER:
+                offer = events_pb2.CredentialOfferCreated.FromString(envelope.payload)
+                if any(field.name in OFFER_FIELDS for field, _ in offer.ListFields()):
+                    offers.append((i, offer, self._offer_learner(offer)))
+                continue
             if envelope.payload_type in _ACCOUNT_EVENTS:
                 held = _ACCOUNT_EVENTS[envelope.payload_type].FromString(envelope.payload)
                 if getattr(held, _ACCOUNT_FIELD[envelope.payload_type]):
@@ -132,9 +154,22 @@ class EventPrivacy:
             event = events_pb2.CredentialIssued.FromString(envelope.payload)
             if _has_personal(event):
                 todo.append((i, event, *self._identities(event)))
-        if not todo and not imported:
+        if not todo and not imported and not offers:
             return out
-        keys = await self.keys.ensure([*(p for _, _, p, _ in todo), *(p for _, _, p in imported)])
+        keys = await self.keys.ensure([*(p for _, _, p, _ in todo), *(p for _, _, p in imported),
+                                       *(p for _, _, p in offers)])
+        for i, offer, pseudonym in offers:
+            offered = events_pb2.CredentialOfferCreated()
+            offered.CopyFrom(offer)  # then only the personal fields are kept in it, and taken out of the offer
+            for field, _ in offer.ListFields():
+                if field.name in OFFER_FIELDS:
+                    offer.ClearField(field.name)
+                else:
+                    offered.ClearField(field.name)
+            offer.learner_pseudonym = pseudonym
+            offer.sealed_personal = seal(keys[pseudonym], offered.SerializeToString(deterministic=True),
+                                         envelopes[i].event_id)
+            out[i] = self._with_payload(envelopes[i], offer.SerializeToString(deterministic=True))
         for i, held, pseudonym in imported:
             name = _ACCOUNT_FIELD[envelopes[i].payload_type]
             part = type(held)()  # the same message type holding only the personal field
@@ -207,8 +242,8 @@ class EventPrivacy:
         return out
 
     async def open_imported(self, items: Sequence[tuple[EventEnvelope, A]]) -> list[tuple[A, bool]]:
-        """Each account event (``CredentialImported``, ``PathwayCompleted``) with its sealed field opened, and
-        whether it is erased (key gone)."""
+        """Each account event (``CredentialImported``, ``PathwayCompleted``) or ``CredentialOfferCreated`` with its
+        sealed fields opened, and whether it is erased (key gone)."""
         wanted = {e.learner_pseudonym for _, e in items if e.sealed_personal}
         keys = await self.keys.get(wanted) if wanted else {}
         out: list[tuple[A, bool]] = []

@@ -164,3 +164,34 @@ async def test_a_completed_pathway_names_the_holder_did_only_sealed() -> None:
     assert event.learner_id == "lrn_1" and event.credential_ids == ["urn:a"] and not event.learner_did
     [(opened, erased)] = await r.privacy.open_imported([(sealed, event)])
     assert not erased and opened.learner_did == LEARNER.did
+
+
+async def test_an_offer_names_its_learner_and_carries_its_link_only_sealed() -> None:
+    from microcred.events.envelope import new_envelope
+    from microcred.gen.microcred.v1 import elements_pb2
+
+    r = Rig()
+    uri = "https://issuer.example/oid4vci/offers/secret-offer-id"
+    made = events_pb2.CredentialOfferCreated(
+        offer_ref="ref-1", issuer_id="uni-a", credential_configuration_id="mc", tx_code_required=True,
+        learner_did=LEARNER.did, learner_email=LEARNER.email, offer_uri=uri,
+        title=elements_pb2.LangString(values={"en": "Data Literacy"}),
+        awarding_body=elements_pb2.LangString(values={"en": "University of Andromeda"}))
+    [sealed] = await r.privacy.seal([new_envelope(made, subject="ref-1")])
+    raw = sealed.SerializeToString()
+    assert clear_of_personal_data(raw) and b"secret-offer-id" not in raw and b"Data Literacy" not in raw
+    event = events_pb2.CredentialOfferCreated.FromString(sealed.payload)
+    assert (event.offer_ref, event.issuer_id, event.tx_code_required) == ("ref-1", "uni-a", True)
+    assert not event.learner_email and not event.offer_uri and not event.HasField("title")
+    # the learner's pseudonym: the one the credential the offer becomes is sealed under (erasure covers both)
+    issued = events_pb2.CredentialIssued(credential_id="c1", credential=valid_micro_credential())
+    assert event.learner_pseudonym == r.privacy.pseudonym_of(issued)
+    [(opened, erased)] = await r.privacy.open_imported([(sealed, event)])
+    assert not erased and opened.offer_uri == uri and opened.learner_email == LEARNER.email
+    assert opened.title.values["en"] == "Data Literacy" and opened.offer_ref == "ref-1"
+    await r.keys.destroy(event.learner_pseudonym)
+    [(gone, erased)] = await r.privacy.open_imported([(sealed, event)])
+    assert erased and not gone.offer_uri and gone.offer_ref == "ref-1"
+    # an offer without personal fields passes as it is
+    bare = new_envelope(events_pb2.CredentialOfferCreated(offer_ref="ref-2", issuer_id="uni-a"), subject="ref-2")
+    assert (await r.privacy.seal([bare]))[0] is bare

@@ -181,14 +181,26 @@ class Offers:
         kept: list[tuple[Offer, str, str, str]] = []
         created: list[CreatedOffer] = []
         ids = [new_secret() for _ in awards]
-        # The award is kept sealed under the learner's data key, in the form CredentialIssued has on Kafka (one
-        # data-key round trip for the batch); erasing the learner makes it unreadable, as everywhere else.
-        sealed = await self._privacy.seal([new_envelope(events_pb2.CredentialIssued(
+        expires_at = self._clock() + timedelta(seconds=ttl)
+        expires = Timestamp()
+        expires.FromDatetime(expires_at)
+        # The award is kept sealed under the learner's data key, in the form CredentialIssued has on Kafka; the
+        # CredentialOfferCreated event names the learner and carries the link for our wallet, sealed under the
+        # same key (one data-key round trip for both); erasing the learner makes both unreadable.
+        envelopes = [new_envelope(events_pb2.CredentialIssued(
             credential_id=f"urn:microcred:offer:{digest(offer_id)}", issuer_id=caller.issuer_id, credential=award),
             subject=digest(offer_id), tenant=caller.agency_id, issuer_id=caller.issuer_id)
-            for offer_id, award in zip(ids, awards, strict=True)])
+            for offer_id, award in zip(ids, awards, strict=True)]
+        envelopes += [new_envelope(events_pb2.CredentialOfferCreated(
+            offer_ref=digest(offer_id), issuer_id=caller.issuer_id, credential_configuration_id=SD_JWT_CONFIGURATION,
+            tx_code_required=tx_code, expires_at=expires, learner_did=award.learner.did,
+            learner_email=award.learner.email, offer_uri=offer_uri(credential_issuer, offer_id), title=award.title,
+            awarding_body=award.awarding_bodies[0].legal_name if award.awarding_bodies else None),
+            subject=digest(offer_id), tenant=caller.agency_id, issuer_id=caller.issuer_id, actor=caller.actor)
+            for offer_id, award in zip(ids, awards, strict=True)]
+        sealed = await self._privacy.seal(envelopes)
         refs = list(references) or [""] * len(ids)
-        for offer_id, envelope, reference in zip(ids, sealed, refs, strict=True):
+        for offer_id, envelope, reference in zip(ids, sealed[:len(ids)], refs, strict=True):
             code = new_secret()
             tx = new_tx_code() if tx_code else ""
             state = "" if tx_code else new_secret()
@@ -201,14 +213,10 @@ class Offers:
                          digest(code), digest(tx) if tx else "", digest(state) if state else ""))
             uri = offer_uri(credential_issuer, offer_id)
             created.append(CreatedOffer(offer_id, uri, offer_link(uri), tx, ttl))
-        expires_at = self._clock() + timedelta(seconds=ttl)
         await self._store.add_offers(kept, ttl, expires_at.timestamp())
-        expires = Timestamp()
-        expires.FromDatetime(expires_at)
-        await self._publish([(events_pb2.CredentialOfferCreated(
-            offer_ref=digest(c.offer_id), issuer_id=caller.issuer_id, credential_configuration_id=SD_JWT_CONFIGURATION,
-            tx_code_required=tx_code, expires_at=expires), digest(c.offer_id), caller.agency_id, caller.actor)
-            for c in created])
+        await self._publisher.publish_many(self._topic, [(digest(offer_id), envelope)
+                                                         for offer_id, envelope in zip(ids, sealed[len(ids):],
+                                                                                       strict=True)])
         return created
 
     async def list_offers(self, caller: Caller, *, size: int, cursor: Cursor, state: str = "",

@@ -371,18 +371,32 @@ class ShareLinkWithdrawn(_message.Message):
     def __init__(self, link: _Optional[_Union[ShareLink, _Mapping]] = ..., withdrawn_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CredentialOfferCreated(_message.Message):
-    __slots__ = ("offer_ref", "issuer_id", "credential_configuration_id", "tx_code_required", "expires_at")
+    __slots__ = ("offer_ref", "issuer_id", "credential_configuration_id", "tx_code_required", "expires_at", "learner_did", "learner_email", "offer_uri", "title", "awarding_body", "learner_pseudonym", "sealed_personal")
     OFFER_REF_FIELD_NUMBER: _ClassVar[int]
     ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_CONFIGURATION_ID_FIELD_NUMBER: _ClassVar[int]
     TX_CODE_REQUIRED_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    LEARNER_DID_FIELD_NUMBER: _ClassVar[int]
+    LEARNER_EMAIL_FIELD_NUMBER: _ClassVar[int]
+    OFFER_URI_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    AWARDING_BODY_FIELD_NUMBER: _ClassVar[int]
+    LEARNER_PSEUDONYM_FIELD_NUMBER: _ClassVar[int]
+    SEALED_PERSONAL_FIELD_NUMBER: _ClassVar[int]
     offer_ref: str
     issuer_id: str
     credential_configuration_id: str
     tx_code_required: bool
     expires_at: _timestamp_pb2.Timestamp
-    def __init__(self, offer_ref: _Optional[str] = ..., issuer_id: _Optional[str] = ..., credential_configuration_id: _Optional[str] = ..., tx_code_required: _Optional[bool] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    learner_did: str
+    learner_email: str
+    offer_uri: str
+    title: _elements_pb2.LangString
+    awarding_body: _elements_pb2.LangString
+    learner_pseudonym: str
+    sealed_personal: bytes
+    def __init__(self, offer_ref: _Optional[str] = ..., issuer_id: _Optional[str] = ..., credential_configuration_id: _Optional[str] = ..., tx_code_required: _Optional[bool] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., learner_did: _Optional[str] = ..., learner_email: _Optional[str] = ..., offer_uri: _Optional[str] = ..., title: _Optional[_Union[_elements_pb2.LangString, _Mapping]] = ..., awarding_body: _Optional[_Union[_elements_pb2.LangString, _Mapping]] = ..., learner_pseudonym: _Optional[str] = ..., sealed_personal: _Optional[bytes] = ...) -> None: ...
 
 class CredentialOfferRedeemed(_message.Message):
     __slots__ = ("offer_ref", "issuer_id", "credential_ids")
