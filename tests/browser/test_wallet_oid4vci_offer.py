@@ -6,7 +6,9 @@ wallet as its own process (``python -m services.wallet.main``) trusting that iss
 (``MICROCRED_WALLET_TRUSTED_ISSUERS``), on the session's real Kafka and Redis. The issuer creates offers with a
 transaction code. In English the learner opens the wallet's own offer link (``/?credential_offer_uri=...``, what
 a QR code points to), signs in, sees who offers what, types a wrong code and reads the plain-language refusal,
-then the right code, and sees the credential in the list. In Polish the learner pastes an
+then the right code, and sees the credential in the list. The same learner then finds an offer the issuer
+addressed to their e-mail in "Offered to you" (the wallet reads the issuer's events: it runs on the platform's
+own topics), opens it from the list and accepts it; it leaves the list. In Polish the learner pastes an
 ``openid-credential-offer://`` link, keyboard only, with the same refusal in Polish. axe-core reports no serious
 or critical violation on each step. The browser runs in a worker thread: the issuer answers on this event loop.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -34,7 +37,7 @@ from services.wallet.events.intake import WALLET_TOPICS
 from tests.browser.support import assert_accessible, chromium, screenshot, wait_until
 from tests.browser.test_wallet_page import start_wallet, stop
 from tests.conftest import Infrastructure
-from tests.harness.factories import valid_micro_credential
+from tests.harness.factories import identity_hash, valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_harness
 from tests.harness.wallet.oidc import LocalOidcProvider
 
@@ -44,10 +47,14 @@ TAG = uuid.uuid4().hex[:8]
 AGENCY, UNI = f"agency-bvci-{TAG}", f"uni-bvci-{TAG}"
 
 
-async def create_offer(harness: IssuerHarness, base: str, title: str) -> dict[str, Any]:
-    """One offer with a transaction code, as the issuer creates it (POST /oid4vci/offers, client certificate)."""
+async def create_offer(harness: IssuerHarness, base: str, title: str, email: str = "") -> dict[str, Any]:
+    """One offer with a transaction code, as the issuer creates it (POST /oid4vci/offers, client certificate),
+    for the factory's learner or the one with ``email``."""
     mc = valid_micro_credential()
     mc.title.values["en"] = title
+    if email:
+        mc.learner.email = email
+        mc.learner.hashed_id.identity_hash = identity_hash(email)
     cert = pki.create_client_cert(harness.ca, UNI, AGENCY, pki.ROLE_ISSUER)
     cert_file, key_file = cert.write(Path(harness.work_dir) / f"client-{uuid.uuid4().hex[:8]}", "client")
     context = ssl.create_default_context(cadata=harness.ca.cert_pem.decode())
@@ -109,6 +116,37 @@ def english_journey(driver: WebDriver, wallet: str, offer: dict[str, Any], title
     assert_accessible(driver, "wallet: the credential received (en)")
 
 
+def after_reloads(driver: WebDriver, url: str, condition: Any, what: str, timeout: float = 120.0) -> None:
+    """Load ``url`` until ``condition()`` holds within 5 s of a load (what the page shows follows Kafka)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        driver.get(url)
+        try:
+            wait_until(condition, what, 5.0)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+
+
+def addressed_journey(driver: WebDriver, wallet: str, offer: dict[str, Any], title: str) -> None:
+    """The offer addressed to the signed-in learner is listed; opened from the list and accepted, it leaves it."""
+    after_reloads(driver, f"{wallet}/?lang=en", lambda: driver.find_element(By.ID, "offer-addressed").is_displayed()
+                  and title in text(driver, "offer-addressed-list"), "the offer in Offered to you")
+    row = next(li for li in driver.find_elements(By.CSS_SELECTOR, "#offer-addressed-list li") if title in li.text)
+    assert "Can be accepted until" in row.text and "You will need the code" in row.text
+    screenshot(driver, "wallet-offer-addressed-en")
+    assert_accessible(driver, "wallet: offers addressed to the learner (en)")
+    row.find_element(By.TAG_NAME, "button").click()
+    wait_until(lambda: driver.find_element(By.ID, "offer-review").is_displayed(), "the offer to be shown", 60)
+    driver.find_element(By.ID, "offer-tx-code").send_keys(offer["tx_code"])
+    driver.find_element(By.ID, "offer-accept").click()
+    wait_until(lambda: text(driver, "offer-outcome").startswith("Received"), "the credential to be received", 90)
+    wait_until(lambda: listed(driver, title), "the credential in the list", 60)
+    after_reloads(driver, f"{wallet}/?lang=en", lambda: listed(driver, title) and not driver.find_element(
+        By.ID, "offer-addressed").is_displayed(), "the redeemed offer to leave Offered to you")
+
+
 def polish_journey(driver: WebDriver, wallet: str, offer: dict[str, Any], title: str) -> None:
     """Paste an openid-credential-offer:// link and accept it with the keyboard only, in Polish."""
     driver.get(f"{wallet}/?lang=pl")  # the token stays in the tab's sessionStorage
@@ -158,12 +196,15 @@ async def test_a_learner_receives_a_credential_through_an_offer_link(
         monkeypatch.setenv("MICROCRED_WALLET_ISSUER_TLS_CA_FILE", str(tmp_path / "issuer-tls.pem"))
         monkeypatch.setenv("MICROCRED_X509_TRUST_ANCHORS_FILE", str(tmp_path / "sd-jwt-anchors.pem"))
         port = free_port()
-        process = await start_wallet(infrastructure, provider, tmp_path, unique, port)
+        process = await start_wallet(infrastructure, provider, tmp_path, unique, port, topic_prefix="")
         wallet = f"http://127.0.0.1:{port}"
         first, second = f"Offered data skills {unique[:4]}", f"Kurs z oferty {unique[:4]}"
-        offers = [await create_offer(harness, base, first), await create_offer(harness, base, second)]
+        third = f"Addressed course {unique[:4]}"
+        offers = [await create_offer(harness, base, first), await create_offer(harness, base, second),
+                  await create_offer(harness, base, third, f"ola-{unique}@example.org")]
         driver = chromium()
         await asyncio.to_thread(english_journey, driver, wallet, offers[0], first, unique)
+        await asyncio.to_thread(addressed_journey, driver, wallet, offers[2], third)
         await asyncio.to_thread(polish_journey, driver, wallet, offers[1], second)
     finally:
         if driver is not None:

@@ -65,7 +65,9 @@ def launch(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
 
 
 async def start_wallet(infra: Infrastructure, provider: LocalOidcProvider, tmp: Path, unique: str,
-                       port: int) -> subprocess.Popen[bytes]:
+                       port: int, topic_prefix: str | None = None) -> subprocess.Popen[bytes]:
+    """The wallet process on the session's Kafka and Redis, on topics of its own (``t{unique}.``) unless
+    ``topic_prefix`` names others ('' for the platform's own)."""
     env = {
         **os.environ, "MICROCRED_KAFKA_BOOTSTRAP": infra.kafka_bootstrap, "MICROCRED_REDIS_URL": infra.redis_url,
         "MICROCRED_ENVIRONMENT": "test", "MICROCRED_HTTP_PORT": str(port), "MICROCRED_DATA_DIR": str(tmp / "wallet"),
@@ -73,7 +75,8 @@ async def start_wallet(infra: Infrastructure, provider: LocalOidcProvider, tmp: 
         "MICROCRED_OIDC_JWKS_URL": provider.jwks_url,
         "MICROCRED_OIDC_DEV_SIGNING_KEY_FILE": str(provider.write_private_jwks(tmp / "dev-keys.json")),
         "MICROCRED_WALLET_REDIS_PREFIX": f"w{unique}", "MICROCRED_WALLET_CONSUMER_GROUP": f"wallet-{unique}",
-        "MICROCRED_WALLET_TOPIC_PREFIX": f"t{unique}.", "MICROCRED_SHARE_URL_TEMPLATE": "https://verify.example/s/{token}",
+        "MICROCRED_WALLET_TOPIC_PREFIX": f"t{unique}." if topic_prefix is None else topic_prefix,
+        "MICROCRED_SHARE_URL_TEMPLATE": "https://verify.example/s/{token}",
         # The consumer group's join and coordinator lines, for the log this test keeps when it times out.
         "MICROCRED_KAFKA_LOG_LEVEL": "INFO",
     }

@@ -213,3 +213,58 @@ async def test_untrusted_issuers_and_malformed_links_are_refused_before_anything
     # the offer itself is untouched by all this: still redeemable
     still = await http.post("/v1/credential-offers/inspect", json={"offer": offer["link"]}, headers=headers)
     assert still.status_code == 200, still.text
+
+
+async def addressed(stack: Stack, headers: dict[str, str], lang: str = "en") -> list[dict[str, Any]]:
+    response = await stack.wallet.http.get(f"/v1/credential-offers?lang={lang}", headers=headers)
+    assert response.status_code == 200, response.text
+    offers: list[dict[str, Any]] = response.json()["offers"]
+    return offers
+
+
+async def test_the_offers_made_for_a_learner_are_listed_in_their_wallet_until_redeemed_or_withdrawn(
+        stack: Stack) -> None:
+    email, headers = learner(stack)
+    _, stranger = learner(stack)
+    title = f"Listed course {uuid.uuid4().hex[:6]}"
+    kept, withdrawn = await stack.offers(email, email, tx_code=True, title=title)
+
+    async def both_listed() -> list[dict[str, Any]]:
+        listed = await addressed(stack, headers)
+        return listed if len(listed) == 2 else []
+
+    # CredentialOfferCreated (its learner part sealed) reaches the wallet over Kafka and is filed under the e-mail
+    listed = await eventually(both_listed, 120, "the offers never reached the learner's wallet")
+    assert {o["link"] for o in listed} == {kept["link"], withdrawn["link"]}
+    for item in listed:
+        assert item["title"] == title and item["issuer_id"] == UNI and item["tx_code_required"] is True
+        assert item["awarding_body"] and item["expires_at"].endswith("Z")
+        assert "tx_code" not in item  # the code only ever travels out of band
+    assert await addressed(stack, stranger) == []  # another learner sees none of them
+
+    # withdrawn by the issuer (REST, its client certificate): it leaves the list
+    cert = pki.create_client_cert(stack.issuer.ca, UNI, AGENCY, pki.ROLE_ISSUER)
+    cert_file, key_file = cert.write(Path(stack.issuer.work_dir) / f"client-{uuid.uuid4().hex[:8]}", "client")
+    context = ssl.create_default_context(cafile=str(stack.issuer_tls))
+    context.load_cert_chain(str(cert_file), str(key_file))
+    async with httpx.AsyncClient(base_url=stack.base, verify=context, timeout=60) as issuer_http:
+        gone = await issuer_http.delete(f"/oid4vci/offers/{withdrawn['offer_id']}")
+    assert gone.status_code in (200, 204), gone.text
+
+    async def only_the_kept_one() -> bool:
+        return [o["link"] for o in await addressed(stack, headers)] == [kept["link"]]
+
+    await eventually(only_the_kept_one, 120, "a withdrawn offer stayed in the learner's list")
+    # accepted from the list's link: the credential is received and the offer leaves the list
+    accepted = await stack.wallet.http.post("/v1/credential-offers/accept",
+                                            json={"offer": kept["link"], "tx_code": kept["tx_code"]},
+                                            headers=headers)
+    assert accepted.status_code == 200, accepted.text
+
+    async def none_left() -> bool:
+        return await addressed(stack, headers) == []
+
+    await eventually(none_left, 120, "a redeemed offer stayed in the learner's list")
+    # a signed-out caller gets nothing
+    anonymous = await stack.wallet.http.get("/v1/credential-offers")
+    assert anonymous.status_code == 401

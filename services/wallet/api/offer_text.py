@@ -21,6 +21,9 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
         "offer_received": "Received: the credential is now in your list.",
         "offer_pending": "Received: the credential will appear in your list in a moment.",
         "offer_signin_first": "Sign in to receive the credential you were offered.",
+        "offer_addressed_h": "Offered to you", "offer_addressed_until": "Can be accepted until",
+        "offer_addressed_code": "You will need the code the issuer sent you.",
+        "offer_addressed_open": "See this offer",
         "OFFER_LINK_INVALID": "This is not a credential offer link. Copy the whole link from the issuer's message "
                               "and try again.",
         "OFFER_ISSUER_NOT_TRUSTED": "This wallet does not accept credentials from this issuer: only issuers the "
@@ -50,6 +53,9 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
         "offer_received": "Odebrano: poświadczenie jest już na Twojej liście.",
         "offer_pending": "Odebrano: poświadczenie za chwilę pojawi się na Twojej liście.",
         "offer_signin_first": "Zaloguj się, aby odebrać zaoferowane Ci poświadczenie.",
+        "offer_addressed_h": "Oferowane Tobie", "offer_addressed_until": "Można przyjąć do",
+        "offer_addressed_code": "Będzie potrzebny kod, który wysłał Ci wystawca.",
+        "offer_addressed_open": "Zobacz tę ofertę",
         "OFFER_LINK_INVALID": "To nie jest link oferty poświadczenia. Skopiuj cały link z wiadomości od wystawcy "
                               "i spróbuj ponownie.",
         "OFFER_ISSUER_NOT_TRUSTED": "Ten portfel nie przyjmuje poświadczeń od tego wystawcy: przesyłać je tutaj "

@@ -1,5 +1,8 @@
 """Our wallet as an OpenID4VCI 1.0 client (issue 20): the learner accepts a credential offer.
 
+* ``GET /v1/credential-offers``: the open offers issuers of this platform addressed to the learner (their verified
+  e-mail or a holder DID): each with its link (for ``inspect``/``accept``), issuer, title and awarding body in
+  ``lang``, expiry and whether a transaction code is needed. The link is the learner's: it redeems the offer.
 * ``POST /v1/credential-offers/inspect`` ``{offer}``: the offer (an ``openid-credential-offer://`` link, or any
   URL with ``credential_offer_uri``/``credential_offer``) read from a trusted issuer, with its metadata: who
   offers (identifier and display name in ``lang``), what (each offered configuration, named, and whether this
@@ -14,6 +17,7 @@ its code and the credential are never logged.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
@@ -23,6 +27,7 @@ from services.wallet.adapters.oid4vci_client import IssuerClient
 from services.wallet.api.deps import Learner, Session
 from services.wallet.api.i18n import pick_language
 from services.wallet.application.offers import CredentialOffers
+from services.wallet.domain.addressed_offers import pick_text
 from services.wallet.domain.errors import Unavailable, Unprocessable
 from services.wallet.domain.offers import ISSUER_UNAVAILABLE, MAX_LINK_CHARS, OfferError, display_name
 
@@ -54,6 +59,18 @@ def _problem(exc: OfferError) -> Exception:
     if exc.code == ISSUER_UNAVAILABLE:
         return Unavailable(exc.detail, code=exc.code)
     return Unprocessable(exc.detail, code=exc.code)
+
+
+@router.get("", summary="The offers issuers of this platform made for the signed-in learner")
+async def addressed(session: Learner, lang: Annotated[str | None, Query(max_length=35)] = None,
+                    accept_language: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    """Open offers only (not yet redeemed, withdrawn, locked or expired), soonest to expire first."""
+    chosen = pick_language(lang, accept_language)
+    offers = await session.ctx.addressed_offers(session.account)
+    return {"offers": [{"link": o.link, "issuer_id": o.issuer_id, "title": pick_text(o.title, chosen),
+                        "awarding_body": pick_text(o.awarding_body, chosen),
+                        "expires_at": datetime.fromtimestamp(o.expires_at, UTC).isoformat().replace("+00:00", "Z"),
+                        "tx_code_required": o.tx_code_required} for o in offers]}
 
 
 @router.post("/inspect", summary="Who offers which credential, and whether a code is needed")

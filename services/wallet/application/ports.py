@@ -17,6 +17,7 @@ port                   adapter
 ``TokenMinter``        ``adapters.auth.DevTokenMinter`` (dev/test only)
 ``CredentialVerifier`` ``adapters.importer.PipelineVerifier``, ``DataIntegrityVerifier``
 ``AccountDeleter``     ``adapters.account_deletion.AccountDeletion`` (tombstones, key store, data key)
+``OffersReader``       ``adapters.pending_offers.PendingOffers`` (offers addressed to learners)
 ``EventPublisher``     ``microcred.kafka.publisher`` (shared port)
 =====================  ==========================================================================
 """
@@ -32,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.wallet.domain.accounts import Account, HolderKey, LearnerClaims
+from services.wallet.domain.addressed_offers import AddressedOffer
 from services.wallet.domain.credentials import HeldCredential
 from services.wallet.domain.share_link import Resolution, Share
 from services.wallet.domain.stacking import Pathway, PathwayProgress
@@ -42,6 +44,14 @@ Clock = Callable[[], datetime]
 def utc_now() -> datetime:
     """The current time (UTC)."""
     return datetime.now(UTC)
+
+
+class OffersReader(Protocol):
+    """The open OpenID4VCI offers issuers of this platform addressed to learners."""
+
+    async def for_learner(self, dids: Iterable[str], email: str | None, now: float) -> list[AddressedOffer]:
+        """The open offers addressed to any of ``dids`` or to ``email``, soonest to expire first."""
+        ...
 
 
 class PathwayReader(Protocol):

@@ -27,12 +27,14 @@ from services.wallet.application.ports import (
     CredentialVerifier,
     HolderKeyStore,
     HoldingsReader,
+    OffersReader,
     PathwayReader,
     ShareLinkStore,
     TokenMinter,
 )
 from services.wallet.config import Settings
 from services.wallet.domain.accounts import Account, LearnerClaims
+from services.wallet.domain.addressed_offers import AddressedOffer
 from services.wallet.domain.credentials import CredentialFilter, HeldCredential, identity_hash
 from services.wallet.domain.elements import identity_from_document
 from services.wallet.domain.errors import Conflict, ImportRejected, NotFound, ShareGone, Unavailable, Unprocessable
@@ -73,12 +75,21 @@ class WalletContext:
     deletion: AccountDeleter | None = None
     # The trust registry's read model (issuers' names and logos on the PDF and the detail view); None: no logos.
     registry: RegistryReader | None = None
+    # The offers addressed to learners (OpenID4VCI, issue 20); None: none are listed.
+    offers: OffersReader | None = None
 
     async def _available(self) -> None:
         if not await self.ready():
             raise Unavailable("the wallet is rebuilding its state from Kafka; try again in a few seconds")
 
     # -------------------------------------------------------------------------------------- accounts
+
+    async def addressed_offers(self, account: Account) -> list[AddressedOffer]:
+        """The open offers issuers of this platform made for the account's verified e-mail or holder DIDs."""
+        await self._available()
+        if self.offers is None:
+            return []
+        return await self.offers.for_learner(account.dids, account.email, self.clock().timestamp())
 
     async def sign_in(self, claims: LearnerClaims) -> Account:
         """The caller's account (created on first sight, holder keys recovered from the key store)."""

@@ -16,7 +16,8 @@ from google.protobuf.message import Message
 from microcred.events.envelope import EventEnvelope
 from microcred.gen.microcred.v1 import events_pb2
 from services.wallet.adapters.sealing import Sealer
-from services.wallet.domain.credentials import HeldCredential, Source, StatusChange
+from services.wallet.domain.addressed_offers import AddressedOffer
+from services.wallet.domain.credentials import HeldCredential, Source, StatusChange, email_index
 from services.wallet.domain.elements import (
     elements_from_document,
     elements_from_event,
@@ -101,12 +102,29 @@ class ShareChanged:
 
 
 @dataclass(frozen=True)
+class OfferAddressed:
+    """``CredentialOfferCreated`` (its learner part opened): the offer, under the learner's e-mail and DID."""
+
+    offer: AddressedOffer
+    email_index: str
+    did: str
+    pseudonym: str
+
+
+@dataclass(frozen=True)
+class OfferClosed:
+    """``CredentialOfferRedeemed`` / ``Withdrawn`` / ``Expired``: the offer can no longer be redeemed."""
+
+    offer_ref: str
+
+
+@dataclass(frozen=True)
 class Nothing:
     """Any other event (e.g. status-list events): only the position moves."""
 
 
 Change = (Issued | StatusChange | PathwayDefined | PathwayDone | AccountLinked | HolderKeyAdded | Bound | Imported
-          | ShareChanged | Nothing)
+          | ShareChanged | OfferAddressed | OfferClosed | Nothing)
 
 
 def issued_credential(event: events_pb2.CredentialIssued, envelope_issuer: str = "",
@@ -182,7 +200,23 @@ def change_of(envelope: EventEnvelope, payload: Message, index_key: bytes, seale
             if not (payload.link.share_id and payload.link.account_id):
                 raise UnusableEvent(f"{payload.DESCRIPTOR.name} lacks the share id or the account")
             return ShareChanged(share_from_event(payload.link, isinstance(payload, events_pb2.ShareLinkWithdrawn)))
+        case events_pb2.CredentialOfferCreated():
+            return _offer(payload, index_key)
+        case events_pb2.CredentialOfferRedeemed() | events_pb2.CredentialOfferWithdrawn() \
+                | events_pb2.CredentialOfferExpired():
+            return OfferClosed(payload.offer_ref) if payload.offer_ref else Nothing()
     return Nothing()
+
+
+def _offer(event: events_pb2.CredentialOfferCreated, index_key: bytes) -> OfferAddressed | Nothing:
+    """The offer for the learner's list; Nothing for an offer that names no learner or carries no link (made
+    before offers were addressed)."""
+    if not (event.offer_ref and event.offer_uri and (event.learner_email.strip() or event.learner_did.strip())):
+        return Nothing()
+    offer = AddressedOffer(event.offer_ref, event.issuer_id, event.offer_uri, dict(event.title.values),
+                           dict(event.awarding_body.values), event.expires_at.seconds, event.tx_code_required)
+    return OfferAddressed(offer, email_index(event.learner_email, index_key) if event.learner_email.strip() else "",
+                          event.learner_did.strip(), event.learner_pseudonym)
 
 
 def _account(event: events_pb2.WalletAccountLinked, sealer: Sealer | None) -> AccountLinked:

@@ -15,8 +15,10 @@ CredentialSuspended      status SUSPENDED
 CredentialReinstated     status ACTIVE again (unless revoked)
 PathwayPublished         store the pathway
 PathwayCompleted         mark (pathway, learner) announced (our own event)
-LearnerErased            drop the erased learner's credentials (their sealed events no longer open either)
+LearnerErased            drop the erased learner's credentials and offers (their sealed events no longer open)
 (tombstone)              a deleted account's record on the wallet topic: drop what its key named
+CredentialOfferCreated   the offer (its learner part opened) under the learner's e-mail and DID
+CredentialOffer{Redeemed,Withdrawn,Expired}  the offer closed
 WalletAccountLinked      the account and its verified e-mail (opened with the KEK), e-mail/hash owners
 HolderKeyCreated         the holder DID, its owner and its key id in the encrypted key store
 CredentialBound          the binding
@@ -49,6 +51,7 @@ from microcred.storage.slot_groups import GroupEpochs, IdlePositions, each_group
 from services.wallet.adapters.account_state import AccountState
 from services.wallet.adapters.accounts import Accounts
 from services.wallet.adapters.holdings import PathwayCompletions, completed_key
+from services.wallet.adapters.pending_offers import PendingOffers
 from services.wallet.adapters.sealing import Sealer
 from services.wallet.adapters.share_links import ShareLinks
 from services.wallet.adapters.store import CredentialStore
@@ -89,6 +92,7 @@ class WalletIntake:
         self.accounts, self.completions, self.sealer = accounts, completions, sealer
         self.shares = shares or ShareLinks(redis, projection, DEFAULT_GONE_RETENTION)
         self.state = AccountState(accounts.keys, store)
+        self.offers = PendingOffers(redis, store.prefix, store.index_key)
         self.applied = 0
 
     async def stored_position(self, topic: str, partition: int) -> int | None:
@@ -116,13 +120,16 @@ class WalletIntake:
                 for cid in payload.credential_ids]
         if gone:
             await drop_credentials(self.store, gone)
+        for _, payload, _ in items:
+            if isinstance(payload, events_pb2.LearnerErased) and payload.learner_pseudonym:
+                await self.offers.drop_learner(payload.learner_pseudonym)
         # An erased learner's credential (data key destroyed) is dropped, not dead-lettered: only the position moves.
         changes = [Nothing() if gone else change_of(envelope, payload, self.store.index_key, self.sealer)
                    for (envelope, payload, _), gone in zip(items, erased, strict=True)]
         positions = [p for _, _, p in items]
         if self.documents is not None:  # the records first: an index never names a record not yet written
             await self._write_documents(positions, changes)
-        write = BatchWrite(self.store, self.state, self.shares, completed_key(self.projection), changes)
+        write = BatchWrite(self.store, self.state, self.shares, completed_key(self.projection), changes, self.offers)
         fresh = await apply_batch_at_positions(self.redis, self.projection, positions, write.queue, write.prepare,
                                                write.watch)
         self.applied += len(fresh)
@@ -160,13 +167,16 @@ class WalletIntake:
 
     async def _opened(self, items: Sequence[tuple[EventEnvelope, Message, Position]]
                       ) -> tuple[list[tuple[EventEnvelope, Message, Position]], list[bool]]:
-        """The items with every sealed ``CredentialIssued`` opened, and which of them are erased."""
+        """The items with every sealed ``CredentialIssued``, ``CredentialImported`` and ``CredentialOfferCreated``
+        opened, and which of them are erased."""
         out, erased = list(items), [False] * len(items)
         sealed = [i for i, (_, payload, _) in enumerate(items)
                   if isinstance(payload, events_pb2.CredentialIssued) and payload.sealed_personal]
         imported = [i for i, (_, payload, _) in enumerate(items)
                     if isinstance(payload, events_pb2.CredentialImported) and payload.sealed_personal]
-        if not sealed and not imported:
+        offered = [i for i, (_, payload, _) in enumerate(items)
+                   if isinstance(payload, events_pb2.CredentialOfferCreated) and payload.sealed_personal]
+        if not sealed and not imported and not offered:
             return out, erased
         if self.privacy is None:
             raise UnusableEvent("sealed personal data and no privacy key to open it")
@@ -181,6 +191,12 @@ class WalletIntake:
                 [(items[i][0], cast(events_pb2.CredentialImported, items[i][1])) for i in imported])
             for i, (payload, gone) in zip(imported, held, strict=True):
                 out[i] = (items[i][0], payload, items[i][2])
+                erased[i] = gone
+        if offered:
+            offers = await self.privacy.open_imported(
+                [(items[i][0], cast(events_pb2.CredentialOfferCreated, items[i][1])) for i in offered])
+            for i, (offer, gone) in zip(offered, offers, strict=True):
+                out[i] = (items[i][0], offer, items[i][2])
                 erased[i] = gone
         return out, erased
 

@@ -21,6 +21,7 @@ from redis.asyncio.client import Pipeline
 
 from services.wallet.adapters.account_state import AccountState
 from services.wallet.adapters.holdings import completion_marker
+from services.wallet.adapters.pending_offers import PendingOffers
 from services.wallet.adapters.share_links import ShareLinks
 from services.wallet.adapters.store import CredentialStore, text
 from services.wallet.domain.credentials import StatusChange
@@ -31,6 +32,8 @@ from services.wallet.events.changes import (
     HolderKeyAdded,
     Imported,
     Issued,
+    OfferAddressed,
+    OfferClosed,
     PathwayDefined,
     PathwayDone,
     ShareChanged,
@@ -47,8 +50,9 @@ class BatchWrite:
     """Reads what a batch of changes depends on, then queues all its writes (see the module docstring)."""
 
     def __init__(self, store: CredentialStore, state: AccountState, shares: ShareLinks, completed_key: str,
-                 changes: Sequence[Change]) -> None:
+                 changes: Sequence[Change], offers: PendingOffers | None = None) -> None:
         self.store, self.state, self.shares, self.completed_key = store, state, shares, completed_key
+        self.offers = offers or PendingOffers(store.redis, store.prefix, store.index_key)
         self.changes = changes
         self._known: set[str] = set()
         self._salts: set[str] = set()
@@ -112,3 +116,8 @@ class BatchWrite:
                     self.state.write_import(pipe, change.account_id, change.credential)
                 case ShareChanged():
                     self.shares.write(pipe, change.share)
+                case OfferAddressed():
+                    self.offers.write_offered(pipe, change.offer, email_index=change.email_index, did=change.did,
+                                              pseudonym=change.pseudonym)
+                case OfferClosed():
+                    self.offers.write_closed(pipe, change.offer_ref)

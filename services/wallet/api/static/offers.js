@@ -1,4 +1,5 @@
-// "Receive a credential" (OpenID4VCI offers, docs/wallet-oid4vci.md): the learner pastes
+// "Receive a credential" (OpenID4VCI offers, docs/wallet-oid4vci.md): the offers issuers of this platform made for
+// the learner are listed first (GET v1/credential-offers), each opening like a pasted link; or the learner pastes
 // an offer link, or opens the wallet's own link /?credential_offer_uri=... (what an issuer's QR code can point to);
 // the wallet API reads the offer from a trusted issuer and says who offers what; the learner enters the transaction
 // code when one is asked for and accepts; the credential then joins the list. Refusals come back as codes that are
@@ -14,10 +15,13 @@
 
   // The wallet API's answer, or an Error whose message is the plain-language text of the refusal's code.
   async function post(path, body) {
-    const response = await fetch(path + "?lang=" + document.documentElement.lang, {
-      method: "POST", body: JSON.stringify(body),
+    return call(path, { method: "POST", body: JSON.stringify(body) });
+  }
+
+  async function call(path, init) {
+    const response = await fetch(path + "?lang=" + document.documentElement.lang, Object.assign({
       headers: { "Content-Type": "application/json", Authorization: "Bearer " + sessionStorage.getItem(TOKEN_KEY) },
-    });
+    }, init));
     let data = {};
     try { data = await response.json(); } catch (e) { /* not JSON */ }
     if (!response.ok) {
@@ -76,6 +80,7 @@
       $("offer-outcome").textContent = t(got.credentials.length ? "offer_received" : "offer_pending");
       if (location.search.includes("credential_offer")) history.replaceState(null, "", location.pathname + location.hash);
       document.dispatchEvent(new Event("microcred:refresh"));  // wallet.js reloads the list
+      setTimeout(listAddressed, 1500);  // the redeemed offer leaves the list once the issuer's event is in
     } catch (e) {
       fail(e.message);
       if (!$("offer-tx").hidden) $("offer-tx-code").focus();
@@ -91,9 +96,38 @@
     return "openid-credential-offer://?" + carried.toString();
   }
 
+  // The offers addressed to the learner: title, awarding body, until when, whether a code is needed, and a
+  // button that opens the offer as if its link had been pasted.
+  async function listAddressed() {
+    let found = [];
+    try { found = (await call("v1/credential-offers", { method: "GET" })).offers; } catch (e) { return; }
+    const list = $("offer-addressed-list");
+    list.replaceChildren();
+    const until = new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: "long", timeStyle: "short" });
+    for (const item of found) {
+      const li = document.createElement("li");
+      const title = document.createElement("strong");
+      title.textContent = item.title || t("offer_what");
+      li.append(title);
+      if (item.awarding_body) li.append(" (" + item.awarding_body + ")");
+      const when = document.createElement("small");
+      when.textContent = t("offer_addressed_until") + " " + until.format(new Date(item.expires_at)) +
+        (item.tx_code_required ? ". " + t("offer_addressed_code") : "");
+      const open = document.createElement("button");
+      open.type = "button";
+      open.textContent = t("offer_addressed_open");
+      open.setAttribute("aria-label", t("offer_addressed_open") + ": " + (item.title || ""));
+      open.addEventListener("click", () => { $("offer-link").value = item.link; inspect(); });
+      li.append(" ", when, " ", open);
+      list.append(li);
+    }
+    $("offer-addressed").hidden = found.length === 0;
+  }
+
   function signedIn() {
     const link = fromAddress();
     if (link && !offer) { $("offer-link").value = link; inspect(); }
+    listAddressed();
   }
 
   // Registered now, before any DOMContentLoaded handler: wallet.js announces a sign-in from its own.
