@@ -23,6 +23,7 @@ import pytest
 from google.protobuf import json_format
 
 from microcred import pki
+from microcred.gen.microcred.v1 import privacy_pb2, privacy_pb2_grpc
 from microcred.sdjwt.view import sd_jwt_id
 from tests.conftest import Infrastructure
 from tests.harness.factories import identity_hash, valid_micro_credential
@@ -45,12 +46,15 @@ class Stack:
     base: str
     issuer_tls: Path
 
-    async def offers(self, *emails: str, tx_code: bool = False, title: str = "") -> list[dict[str, Any]]:
-        """One offer per learner e-mail, as the issuer creates them (POST /oid4vci/offers, client certificate)."""
+    async def offers(self, *emails: str, tx_code: bool = False, title: str = "", did: str = "") -> list[dict[str, Any]]:
+        """One offer per learner e-mail, as the issuer creates them (POST /oid4vci/offers, client certificate);
+        the learner's DID is the factory's unless ``did`` names another."""
         awards = []
         for email in emails:
             mc = valid_micro_credential()
             mc.learner.email = email
+            if did:
+                mc.learner.did = did
             mc.learner.hashed_id.identity_hash = identity_hash(email)
             if title:
                 mc.title.values["en"] = title
@@ -268,3 +272,28 @@ async def test_the_offers_made_for_a_learner_are_listed_in_their_wallet_until_re
     # a signed-out caller gets nothing
     anonymous = await stack.wallet.http.get("/v1/credential-offers")
     assert anonymous.status_code == 401
+
+
+async def test_an_erased_learners_offers_leave_their_wallet(stack: Stack) -> None:
+    email, headers = learner(stack)
+    did = f"did:example:erased-{uuid.uuid4().hex}"  # this learner's own: erasing it touches no other test
+    redeemed, still_open = await stack.offers(email, email, did=did)
+
+    async def both_listed() -> bool:
+        return len(await addressed(stack, headers)) == 2
+
+    await eventually(both_listed, 120, "the offers never reached the learner's wallet")
+    # one redeemed: the issuer has issued to this learner, so its operator may erase them
+    accepted = await stack.wallet.http.post("/v1/credential-offers/accept", json={"offer": redeemed["link"]},
+                                            headers=headers)
+    assert accepted.status_code == 200, accepted.text
+    as_issuer = privacy_pb2_grpc.PrivacyServiceStub(stack.issuer.channel(UNI, AGENCY, pki.ROLE_ISSUER))
+    erased = await as_issuer.DeleteLearnerData(privacy_pb2.DeleteLearnerDataRequest(
+        learner=privacy_pb2.LearnerRef(did=did), reason="learner's request (test)"))
+    assert erased.learner_pseudonyms
+
+    async def none_left() -> bool:
+        return await addressed(stack, headers) == []
+
+    # LearnerErased drops the learner's offers from the wallet's read model (the open one included)
+    await eventually(none_left, 120, f"an erased learner's offer ({still_open['offer_id'][:6]}…) stayed listed")
