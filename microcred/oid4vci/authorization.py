@@ -13,6 +13,10 @@ profiles it: the pure checks (no I/O). The store keeps what they return; :mod:`~
   :func:`redirect_location`.
 * The **token request** (``grant_type=authorization_code``) must name the ``client_id`` and ``redirect_uri`` the
   code was issued to (RFC 6749 §4.1.3) and carry the ``code_verifier``: :func:`check_code_exchange`.
+* **DPoP authorization code binding** (RFC 9449 §10): a pushed request with a ``DPoP`` proof header or a
+  ``dpop_jkt`` parameter (both: they must name the same key, §10.1) binds the code to that key; the token request
+  must then carry a DPoP proof by it (``invalid_dpop_proof`` otherwise). An intercepted code is useless without
+  the wallet's private key, beyond what PKCE already gives.
 
 Errors are :class:`~.errors.OAuthError` with the RFC 6749 §4.1.2.1 / §5.2 codes (``invalid_request``,
 ``unsupported_response_type``, ``invalid_grant``), RFC 9396's ``invalid_authorization_details`` and RFC 9101's
@@ -22,13 +26,14 @@ Errors are :class:`~.errors.OAuthError` with the RFC 6749 §4.1.2.1 / §5.2 code
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from microcred.oid4vci import pkce
-from microcred.oid4vci.errors import INVALID_GRANT, INVALID_REQUEST, OAuthError
+from microcred.oid4vci.errors import INVALID_DPOP_PROOF, INVALID_GRANT, INVALID_REQUEST, OAuthError
 
 __all__ = [
     "AUTHORIZATION_CODE_GRANT", "CODE_SECONDS", "INVALID_AUTHORIZATION_DETAILS", "INVALID_REQUEST_URI",
@@ -48,6 +53,8 @@ MAX_PARAMETER = 2048
 # Schemes a redirect must never go to, whatever a wallet registers (script and local-content schemes).
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "about", "blob", "filesystem"})
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+#: A JWK SHA-256 thumbprint (RFC 7638), base64url without padding.
+_THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class PushedRequest:
     state: str
     issuer_state: str
     configuration: str
+    dpop_jkt: str = ""  # the key the code is bound to (RFC 9449 §10), '' for none
 
     def to_json(self) -> str:
         """What the store keeps (the issuer_state is the offer's secret: the store keeps it only 60 s)."""
@@ -127,10 +135,22 @@ def _configuration(form: Mapping[str, str], offered: str | Sequence[str], suppor
     return next((o for o in offers if o in asked), offers[0])  # neither given: the offer says what is authorized
 
 
+def _dpop_jkt(form: Mapping[str, str], proof_jkt: str) -> str:
+    """The key the code is to be bound to: the DPoP proof's (``proof_jkt``, '' without a proof) and the
+    ``dpop_jkt`` parameter's must agree (RFC 9449 §10.1)."""
+    named = _text(form, "dpop_jkt", required=False)
+    if named and not _THUMBPRINT.fullmatch(named):
+        raise OAuthError(INVALID_REQUEST, "dpop_jkt must be a base64url SHA-256 JWK thumbprint (RFC 7638)")
+    if named and proof_jkt and named != proof_jkt:
+        raise OAuthError(INVALID_DPOP_PROOF, "dpop_jkt is not the thumbprint of the DPoP proof's key")
+    return proof_jkt or named
+
+
 def check_pushed_request(form: Mapping[str, str], offered: str | Sequence[str],
-                         supported: Collection[str]) -> PushedRequest:
+                         supported: Collection[str], *, dpop_jkt: str = "") -> PushedRequest:
     """Check a pushed authorization request whose ``issuer_state`` names an offer of ``offered`` (its credential
-    configuration id(s); ``supported``: all of them)."""
+    configuration id(s); ``supported``: all of them); ``dpop_jkt``: the thumbprint of the key of the request's
+    checked DPoP proof, if it had one."""
     if "request_uri" in form:
         raise OAuthError(INVALID_REQUEST, "request_uri must not be sent in a pushed authorization request")
     if form.get("response_type") != "code":
@@ -139,7 +159,8 @@ def check_pushed_request(form: Mapping[str, str], offered: str | Sequence[str],
     redirect_uri = check_redirect_uri(_text(form, "redirect_uri"))
     challenge = pkce.check_challenge(form.get("code_challenge"), form.get("code_challenge_method"))
     return PushedRequest(client_id, redirect_uri, challenge, _text(form, "state", required=False),
-                         _text(form, "issuer_state"), _configuration(form, offered, supported))
+                         _text(form, "issuer_state"), _configuration(form, offered, supported),
+                         _dpop_jkt(form, dpop_jkt))
 
 
 def request_uri_secret(request_uri: str) -> str:
@@ -157,9 +178,17 @@ def redirect_location(redirect_uri: str, params: Mapping[str, str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
-def check_code_exchange(form: Mapping[str, str], kept: Mapping[str, Any]) -> None:
-    """Check a token request against the code's record (``client_id``, ``redirect_uri``, ``code_challenge``):
-    another client or redirect URI, or a ``code_verifier`` that does not match, is ``invalid_grant``."""
+def check_code_exchange(form: Mapping[str, str], kept: Mapping[str, Any], dpop_jkt: str | None = None) -> None:
+    """Check a token request against the code's record (``client_id``, ``redirect_uri``, ``code_challenge``,
+    ``dpop_jkt``): another client or redirect URI, or a ``code_verifier`` that does not match, is
+    ``invalid_grant``; a code bound to a DPoP key needs a proof by it (``dpop_jkt``: the thumbprint of the
+    request's checked proof, None without one), else ``invalid_dpop_proof``."""
+    bound = str(kept.get("dpop_jkt") or "")
+    if bound and dpop_jkt is None:
+        raise OAuthError(INVALID_DPOP_PROOF, "this code is bound to a DPoP key (RFC 9449 §10): send a DPoP proof "
+                                             "by that key")
+    if bound and dpop_jkt != bound:
+        raise OAuthError(INVALID_DPOP_PROOF, "the DPoP proof's key is not the one this code is bound to")
     if form.get("client_id", "") != kept["client_id"]:
         raise OAuthError(INVALID_GRANT, "the code was issued to another client_id")
     if form.get("redirect_uri", "") != kept["redirect_uri"]:

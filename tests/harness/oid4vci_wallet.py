@@ -147,9 +147,11 @@ class Wallet:
     async def push_authorization(self, *, client_id: str = "wallet.example.org",
                                  redirect_uri: str = "https://wallet.example.org/cb", method: str = "S256",
                                  issuer_state: str | None = None, configuration: str | None = None,
+                                 dpop_key: ec.EllipticCurvePrivateKey | None = None,
                                  **extra: str) -> tuple[httpx.Response, Authorization]:
         """PAR (RFC 9126 §2.1) for the offer's authorization code grant, asking (``authorization_details``) for
-        ``configuration``, else the offer's first; returns the response and the session."""
+        ``configuration``, else the offer's first; with ``dpop_key``, a DPoP proof by it (the code is then bound
+        to it, RFC 9449 §10.1); returns the response and the session."""
         verifier, challenge = pkce_pair()
         state = secrets.token_urlsafe(16)
         grant = self.offer["grants"][AUTH_CODE]
@@ -159,7 +161,9 @@ class Wallet:
                 "state": state, "issuer_state": grant["issuer_state"] if issuer_state is None else issuer_state,
                 "authorization_details": json.dumps([{"type": "openid_credential",
                                                       "credential_configuration_id": wanted}]), **extra}
-        response = await self.http.post(self.as_metadata["pushed_authorization_request_endpoint"], data=form)
+        url = self.as_metadata["pushed_authorization_request_endpoint"]
+        headers = {} if dpop_key is None else {"DPoP": dpop_proof(dpop_key, "POST", url)}
+        response = await self.http.post(url, data=form, headers=headers)
         session = Authorization(client_id, redirect_uri, verifier, state)
         if response.status_code == 201:
             session.request_uri = response.json()["request_uri"]

@@ -15,17 +15,19 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from microcred import pki
 from microcred.gen.microcred.v1 import issuer_pb2
+from microcred.oid4vci.dpop import jwk_thumbprint
 from microcred.oid4vci.offers import digest
 from services.issuer.app import IssuerApp
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_harness
-from tests.harness.oid4vci_wallet import AUTH_CODE, PRE_AUTH, Wallet, public_jwk_of
+from tests.harness.oid4vci_wallet import AUTH_CODE, PRE_AUTH, Wallet, dpop_proof, public_jwk_of
 from tests.harness.revocation import start_harness
 from tests.integration.test_oid4vci import base, cnf_of, error_of, offer_events, verify_at_gateway, wallet_http
 
@@ -428,3 +430,53 @@ async def test_create_offers_over_grpc_with_not_before(stack: tuple[IssuerHarnes
         assert (await wallet.token()).status_code == 200
         accepted = await wallet.receive(1)
     assert accepted.status_code == 202 and accepted.json()["interval"] > 3000, accepted.text
+
+
+async def test_a_code_bound_to_a_dpop_key_needs_a_proof_by_that_key(stack: tuple[IssuerHarness, bytes]) -> None:
+    harness, document_ca = stack
+    key, other = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    first, second, third = await create_offers(harness, 3)
+    async with wallet_http(harness) as http:
+        # bound by the DPoP proof sent with the pushed request (RFC 9449 §10.1)
+        wallet = Wallet(http)
+        await _authorized(wallet, first["link"])
+        pushed, session = await wallet.push_authorization(dpop_key=key)
+        assert pushed.status_code == 201, pushed.text
+        assert (await wallet.authorize(session)).status_code == 302
+        for proof_key in (None, other):  # no proof, or a proof by another key: refused, nothing spent
+            wallet.dpop_key = proof_key
+            refused = await wallet.exchange(session)
+            assert refused.status_code == 400 and error_of(refused) == "invalid_dpop_proof", refused.text
+        wallet.dpop_key = key
+        token = await wallet.exchange(session)
+        assert token.status_code == 200 and token.json()["token_type"] == "DPoP", token.text
+        answer = await wallet.receive(1)
+        assert answer.status_code == 200, answer.text
+        report = await verify_at_gateway(harness, document_ca, answer.json()["credentials"][0]["credential"])
+        assert report["verdict"] == "valid", report["checks"]
+
+        # bound by the dpop_jkt parameter alone (§10): a Bearer exchange is refused, the key's proof accepted
+        wallet = Wallet(http)
+        await _authorized(wallet, second["link"])
+        pushed, session = await wallet.push_authorization(dpop_jkt=jwk_thumbprint(public_jwk_of(key)))
+        assert pushed.status_code == 201, pushed.text
+        assert (await wallet.authorize(session)).status_code == 302
+        refused = await wallet.exchange(session)
+        assert refused.status_code == 400 and error_of(refused) == "invalid_dpop_proof"
+        wallet.dpop_key = key
+        assert (await wallet.exchange(session)).status_code == 200
+
+        # the parameter and the proof naming different keys: the pushed request is refused
+        wallet = Wallet(http)
+        await _authorized(wallet, third["link"])
+        pushed, _ = await wallet.push_authorization(dpop_key=key, dpop_jkt=jwk_thumbprint(public_jwk_of(other)))
+        assert pushed.status_code == 400 and error_of(pushed) == "invalid_dpop_proof"
+        # a replayed PAR proof (same jti) is refused
+        url = wallet.as_metadata["pushed_authorization_request_endpoint"]
+        proof = dpop_proof(key, "POST", url)
+        base = {"response_type": "code", "client_id": "w", "redirect_uri": "https://w.example/cb",
+                "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "code_challenge_method": "S256",
+                "issuer_state": wallet.offer["grants"][AUTH_CODE]["issuer_state"]}
+        assert (await http.post(url, data=base, headers={"DPoP": proof})).status_code == 201
+        replayed = await http.post(url, data=base, headers={"DPoP": proof})
+        assert replayed.status_code == 400 and error_of(replayed) == "invalid_dpop_proof"

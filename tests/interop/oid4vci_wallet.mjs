@@ -6,7 +6,8 @@
 //         "tx_code": "…"?, "configuration": "…"?, "proofs": 1, "dpop": true, "notify": "credential_accepted"?,
 //         "redeem_twice": false}
 // The authorization code flow is the library's: PAR with PKCE S256 and the offer's issuer_state, then the
-// authorization endpoint (its redirect read, not followed), the response's `iss` checked, then the token.
+// authorization endpoint (its redirect read, not followed), the response's `iss` checked, then the token; with
+// "dpop", the pushed request carries a DPoP proof too, so the code is bound to the key the token request proves.
 // stdout: {"configuration", "token_type", "credentials": [...], "holder_jwks": [...], "notification_id",
 //          "notified", "second_redemption_error"}; any failure: {"error": {"name", "message", "oauth_error"}}.
 // The issuer's CA reaches node's fetch through NODE_EXTRA_CA_CERTS (set by the Python side).
@@ -59,6 +60,7 @@ async function authorizationCodeToken(client, offer, issuerMetadata, dpop) {
     issuerMetadata,
     clientId: CLIENT_ID,
     redirectUri: REDIRECT_URI,
+    dpop, // a DPoP proof with the pushed request binds the code to the key (RFC 9449 §10.1)
   })
   const authorized = await fetch(authorizationRequestUrl, { redirect: 'manual' })
   const location = authorized.headers.get('location')

@@ -139,3 +139,37 @@ def test_offer_carries_issuer_state_only_when_given() -> None:
     both = credential_offer(ISSUER, "code", tx_code=False, issuer_state="st")
     assert both["grants"][AUTHORIZATION_CODE_GRANT] == {"issuer_state": "st"}
     assert AUTHORIZATION_CODE_GRANT not in credential_offer(ISSUER, "code", tx_code=True)["grants"]
+
+
+JKT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"  # RFC 7638 §3.1's example thumbprint
+OTHER_JKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiGQ1W4"
+
+
+def test_a_dpop_proof_or_dpop_jkt_binds_the_code_to_a_key() -> None:
+    by_proof = az.check_pushed_request(form(), SD_JWT_CONFIGURATION, CONFIGS, dpop_jkt=JKT)
+    by_parameter = az.check_pushed_request(form(dpop_jkt=JKT), SD_JWT_CONFIGURATION, CONFIGS)
+    both = az.check_pushed_request(form(dpop_jkt=JKT), SD_JWT_CONFIGURATION, CONFIGS, dpop_jkt=JKT)
+    assert by_proof.dpop_jkt == by_parameter.dpop_jkt == both.dpop_jkt == JKT
+    assert az.PushedRequest.from_json(by_proof.to_json()) == by_proof
+    assert az.check_pushed_request(form(), SD_JWT_CONFIGURATION, CONFIGS).dpop_jkt == ""  # unbound
+    # RFC 9449 §10.1: the parameter and the proof's key must agree; the parameter is a thumbprint
+    with pytest.raises(OAuthError) as mismatch:
+        az.check_pushed_request(form(dpop_jkt=OTHER_JKT), SD_JWT_CONFIGURATION, CONFIGS, dpop_jkt=JKT)
+    assert mismatch.value.error == "invalid_dpop_proof"
+    for bad in ("short", JKT + "=", JKT[:-1] + "+"):
+        assert error_of(dpop_jkt=bad) == "invalid_request"
+
+
+def test_a_code_bound_to_a_key_needs_a_proof_by_that_key() -> None:
+    kept = {"client_id": "wallet", "redirect_uri": "https://wallet.example/cb", "code_challenge": CHALLENGE,
+            "dpop_jkt": JKT}
+    good = {"client_id": "wallet", "redirect_uri": "https://wallet.example/cb", "code_verifier": VERIFIER}
+    az.check_code_exchange(good, kept, JKT)
+    for proof in (None, OTHER_JKT):
+        with pytest.raises(OAuthError) as err:
+            az.check_code_exchange(good, kept, proof)
+        assert err.value.error == "invalid_dpop_proof", proof
+    # an unbound code takes a token request with or without a proof
+    unbound = {k: v for k, v in kept.items() if k != "dpop_jkt"}
+    az.check_code_exchange(good, unbound, None)
+    az.check_code_exchange(good, unbound, OTHER_JKT)

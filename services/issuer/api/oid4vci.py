@@ -192,7 +192,14 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
                          summary="Credential endpoint (one SD-JWT VC per key proof)", response_model=None)
     router.add_api_route("/oid4vci/deferred-credential", oauth_route(deferred), methods=["POST"],
                          summary="Deferred credential endpoint (transaction_id)", response_model=None)
-    router.include_router(authorization_router(offers.codes, _form, ident, MAX_BODY))
+    async def par_dpop(request: Request) -> DpopProof | None:
+        if "dpop" not in request.headers:
+            return None
+        proof = check_dpop_proof(request.headers["dpop"], method="POST", url=url(request), now=datetime.now(UTC))
+        await offers.spend_dpop_proof(proof)
+        return proof
+
+    router.include_router(authorization_router(offers.codes, _form, ident, MAX_BODY, par_dpop))
     router.add_api_route("/oid4vci/notification", oauth_route(notification), methods=["POST"],
                          summary="Notification endpoint", response_model=None)
 

@@ -3,7 +3,8 @@ the OpenID4VCI router (:mod:`.oid4vci`); the use cases are
 :class:`~services.issuer.application.oid4vci_authorization.AuthorizationCodes`.
 
 * ``POST /oid4vci/par`` (form): 201 ``{"request_uri", "expires_in": 60}``, ``Cache-Control: no-store``; a bad
-  request is a 400 OAuth error (RFC 9126 §2.3).
+  request is a 400 OAuth error (RFC 9126 §2.3). A ``DPoP`` proof header (checked, its ``jti`` spent) or a
+  ``dpop_jkt`` parameter binds the code to that key (RFC 9449 §10).
 * ``GET /oid4vci/authorize?client_id=...&request_uri=...``: 302 to the pushed ``redirect_uri`` with ``code``,
   ``state`` and ``iss``. An unknown, expired or used ``request_uri`` (or none) is a 400 OAuth error shown here,
   since there is no redirect URI to trust; an offer that can no longer be redeemed is redirected as
@@ -12,11 +13,12 @@ the OpenID4VCI router (:mod:`.oid4vci`); the use cases are
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from microcred.oid4vci.dpop import DpopProof
 from microcred.oid4vci.errors import OAuthError
 from services.issuer.application.oid4vci_authorization import AuthorizationCodes, Redirect
 
@@ -27,8 +29,10 @@ MAX_QUERY = 4096
 
 
 def authorization_router(codes: AuthorizationCodes, form_of: Callable[[bytes], dict[str, str]],
-                         ident: Callable[[Request], str], max_body: int) -> APIRouter:
-    """PAR and the authorization endpoint; ``ident``: the Credential Issuer identifier of a request (``iss``)."""
+                         ident: Callable[[Request], str], max_body: int,
+                         dpop_of: Callable[[Request], Awaitable[DpopProof | None]]) -> APIRouter:
+    """PAR and the authorization endpoint; ``ident``: the Credential Issuer identifier of a request (``iss``);
+    ``dpop_of``: a request's DPoP proof, checked and spent (None without one)."""
     router = APIRouter(tags=["OpenID4VCI"])
 
     @router.post("/oid4vci/par", summary="Pushed authorization request (RFC 9126)", status_code=201,
@@ -38,7 +42,7 @@ def authorization_router(codes: AuthorizationCodes, form_of: Callable[[bytes], d
         try:
             if len(raw) > max_body:
                 raise OAuthError("invalid_request", f"the body is larger than {max_body} bytes")
-            answer = await codes.push(form_of(raw))
+            answer = await codes.push(form_of(raw), await dpop_of(request))
         except OAuthError as exc:
             return JSONResponse(exc.body(), exc.status, headers=_NO_STORE)
         return JSONResponse(answer, 201, headers=_NO_STORE)

@@ -271,6 +271,10 @@ class Offers:
         document: dict[str, Any] = json.loads(offer.offer_json)
         return document
 
+    async def spend_dpop_proof(self, dpop: DpopProof) -> None:
+        """Refuse a replayed DPoP proof at the PAR endpoint (each ``jti`` once, as at the token endpoint)."""
+        await self._fresh(dpop)
+
     async def _fresh(self, dpop: DpopProof, status: int = 400) -> None:
         """Refuse a replayed DPoP proof (400 at the token endpoint, 401 at resource endpoints: RFC 9449 §7.1)."""
         if not await self._store.first_use(digest(dpop.jti), int(self._s.proof_max_age) + 120):

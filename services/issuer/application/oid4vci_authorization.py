@@ -91,12 +91,14 @@ class AuthorizationCodes:
             raise OAuthError(e.INVALID_REQUEST, _OFFER_STATES.get(state, "the offer cannot be redeemed"))
         return offer_id
 
-    async def push(self, form: Mapping[str, str]) -> dict[str, Any]:
-        """Pushed authorization request (RFC 9126 §2): ``{"request_uri", "expires_in"}``."""
+    async def push(self, form: Mapping[str, str], dpop: DpopProof | None = None) -> dict[str, Any]:
+        """Pushed authorization request (RFC 9126 §2): ``{"request_uri", "expires_in"}``; a checked (and spent)
+        DPoP proof, or a ``dpop_jkt``, binds the code to come to its key (RFC 9449 §10)."""
         if not form.get("issuer_state"):
             raise OAuthError(e.INVALID_REQUEST, "issuer_state is required: this issuer authorizes the offers it "
                                                 "made (take the authorization code grant of a Credential Offer)")
-        request = az.check_pushed_request(form, CONFIGURATIONS, CONFIGURATIONS)
+        request = az.check_pushed_request(form, CONFIGURATIONS, CONFIGURATIONS,
+                                          dpop_jkt=dpop.jkt if dpop is not None else "")
         await self._offer_of(request.issuer_state)
         secret = new_secret()
         await self._store.push_request(digest(secret), request.to_json(), az.REQUEST_URI_SECONDS)
@@ -125,7 +127,7 @@ class AuthorizationCodes:
         code = new_secret()
         await self._store.add_code(digest(code), offer_id, {
             "client_id": request.client_id, "redirect_uri": request.redirect_uri,
-            "code_challenge": request.code_challenge}, az.CODE_SECONDS)
+            "code_challenge": request.code_challenge, "dpop_jkt": request.dpop_jkt}, az.CODE_SECONDS)
         return az.redirect_location(request.redirect_uri, {"code": code, "state": request.state,
                                                            "iss": credential_issuer})
 
@@ -138,7 +140,7 @@ class AuthorizationCodes:
         kept = await self._store.code(digest(code))
         if kept is None:
             raise OAuthError(e.INVALID_GRANT, _CODE_ERRORS["unknown"])
-        az.check_code_exchange(form, kept)
+        az.check_code_exchange(form, kept, dpop.jkt if dpop is not None else None)
         token = new_secret()
         why, offer_id = await self._store.exchange_code(digest(code), digest(token), self._token_seconds,
                                                         dpop.jkt if dpop is not None else "")
