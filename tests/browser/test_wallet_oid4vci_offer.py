@@ -38,7 +38,7 @@ from tests.browser.support import assert_accessible, chromium, screenshot, wait_
 from tests.browser.test_wallet_page import start_wallet, stop
 from tests.conftest import Infrastructure
 from tests.harness.factories import identity_hash, valid_micro_credential
-from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.harness.issuer import IssuerHarness, start_issuer_with_document_ca
 from tests.harness.wallet.oidc import LocalOidcProvider
 
 pytestmark = pytest.mark.integration
@@ -178,11 +178,8 @@ async def test_a_learner_receives_a_credential_through_an_offer_link(
         infrastructure: Infrastructure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     unique = uuid.uuid4().hex[:10]
     await ensure_topics(infrastructure.kafka_bootstrap, topics=WALLET_TOPICS, prefix=f"t{unique}.")
-    document_ca = pki.create_ca("Agency document-signing CA", agency=AGENCY)
-    cert_file, key_file = document_ca.write(tmp_path / "document-ca", "ca")
-    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, tmp_path,
-                                         rest_port=0, document_signing_ca_cert_file=cert_file,
-                                         document_signing_ca_key_file=key_file)
+    harness, document_ca = await start_issuer_with_document_ca(
+        infrastructure.kafka_bootstrap, infrastructure.redis_url, tmp_path, AGENCY)
     provider = LocalOidcProvider()
     process = None
     driver = None

@@ -247,3 +247,15 @@ async def start_issuer_harness(kafka_bootstrap: str, redis_url: str, work_dir: P
             await child.close()
         raise
     return IssuerHarness(app, revocation, ca, work_dir, child)
+
+
+async def start_issuer_with_document_ca(kafka_bootstrap: str, redis_url: str, work_dir: Path, agency: str,
+                                        **overrides: Any) -> tuple[IssuerHarness, pki.CertifiedKey]:
+    """:func:`start_issuer_harness` with a document-signing CA of ``agency`` (the x5c chain of SD-JWT VCs), its
+    REST app on port 0 unless ``overrides`` say otherwise; the harness and the CA."""
+    document_ca = pki.create_ca("Agency document-signing CA", agency=agency)
+    cert_file, key_file = document_ca.write(work_dir / "document-ca", "ca")
+    harness = await start_issuer_harness(kafka_bootstrap, redis_url, work_dir, **{
+        "rest_port": 0, "document_signing_ca_cert_file": cert_file, "document_signing_ca_key_file": key_file,
+        **overrides})
+    return harness, document_ca

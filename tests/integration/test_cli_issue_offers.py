@@ -19,7 +19,7 @@ import pytest
 from microcred import pki
 from microcred.gen.microcred.v1 import issuer_pb2
 from tests.conftest import Infrastructure
-from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.harness.issuer import IssuerHarness, start_issuer_with_document_ca
 from tests.harness.oid4vci_wallet import Wallet
 from tests.integration.test_oid4vci import wallet_http
 from tests.integration.test_oid4vci_offer_listing import all_offers
@@ -37,11 +37,8 @@ ROWS, BAD_DATE, BAD_EMAIL = 25, 7, 19
 async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
                 ) -> AsyncIterator[IssuerHarness]:
     work = tmp_path_factory.mktemp("cli-offers")
-    document_ca = pki.create_ca("Agency document-signing CA", agency=AGENCY)
-    cert_file, key_file = document_ca.write(work / "document-ca", "ca")
-    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, work,
-                                         rest_port=0, document_signing_ca_cert_file=cert_file,
-                                         document_signing_ca_key_file=key_file)
+    harness, _ = await start_issuer_with_document_ca(
+        infrastructure.kafka_bootstrap, infrastructure.redis_url, work, AGENCY)
     try:
         await harness.onboard(AGENCY, {ISSUER: 7})
         yield harness

@@ -37,7 +37,7 @@ from services.verifier.api.routes import create_gateway_app
 from services.verifier.application import Gateway
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
-from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.harness.issuer import IssuerHarness, start_issuer_with_document_ca
 from tests.harness.oid4vci_wallet import Wallet, dpop_proof, ed25519_proof, key_proof, public_jwk_of
 from tests.integration.test_issuer_grpc import kafka_records
 from tests.verifier_support import DictStatusSource, Limits, RunningServer
@@ -53,11 +53,8 @@ UNI = f"uni-vci-{TAG}"
 async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
                 ) -> AsyncIterator[tuple[IssuerHarness, bytes]]:
     work = tmp_path_factory.mktemp("oid4vci")
-    document_ca = pki.create_ca("Agency document-signing CA", agency=AGENCY)
-    cert_file, key_file = document_ca.write(work / "document-ca", "ca")
-    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, work,
-                                         rest_port=0, document_signing_ca_cert_file=cert_file,
-                                         document_signing_ca_key_file=key_file, oid4vci_max_tx_attempts=3)
+    harness, document_ca = await start_issuer_with_document_ca(
+        infrastructure.kafka_bootstrap, infrastructure.redis_url, work, AGENCY, oid4vci_max_tx_attempts=3)
     try:
         await harness.onboard(AGENCY, {UNI: 7})
         yield harness, document_ca.cert_pem

@@ -26,7 +26,7 @@ from microcred.oid4vci.offers import digest
 from services.issuer.app import IssuerApp
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
-from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.harness.issuer import IssuerHarness, start_issuer_with_document_ca
 from tests.harness.oid4vci_wallet import AUTH_CODE, PRE_AUTH, Wallet, dpop_proof, public_jwk_of
 from tests.harness.revocation import start_harness
 from tests.integration.test_oid4vci import base, cnf_of, error_of, offer_events, verify_at_gateway, wallet_http
@@ -44,11 +44,8 @@ async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPat
     """An issuer service with its REST app and a revocation service, on real Kafka and Redis (this module's own
     agency and issuer)."""
     work = tmp_path_factory.mktemp("oid4vci-flows")
-    document_ca = pki.create_ca("Agency document-signing CA", agency=AGENCY)
-    cert_file, key_file = document_ca.write(work / "document-ca", "ca")
-    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, work,
-                                         rest_port=0, document_signing_ca_cert_file=cert_file,
-                                         document_signing_ca_key_file=key_file)
+    harness, document_ca = await start_issuer_with_document_ca(
+        infrastructure.kafka_bootstrap, infrastructure.redis_url, work, AGENCY)
     try:
         await harness.onboard(AGENCY, {UNI: 7})
         yield harness, document_ca.cert_pem

@@ -18,12 +18,11 @@ import pytest
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from microcred import pki
 from microcred.gen.microcred.v1 import issuer_pb2
 from services.issuer.adapters.offers import RedisOfferStore
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
-from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.harness.issuer import IssuerHarness, start_issuer_with_document_ca
 from tests.harness.oid4vci_wallet import Wallet
 from tests.harness.waiting import eventually
 from tests.integration.test_issuer_grpc import details
@@ -42,11 +41,8 @@ async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPat
                 ) -> AsyncIterator[IssuerHarness]:
     """An issuer service with its REST app (the Credential Issuer endpoints) and two issuers of one agency."""
     work = tmp_path_factory.mktemp("oid4vci-listing")
-    document_ca = pki.create_ca("Agency document-signing CA", agency=AGENCY)
-    cert_file, key_file = document_ca.write(work / "document-ca", "ca")
-    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, work,
-                                         rest_port=0, document_signing_ca_cert_file=cert_file,
-                                         document_signing_ca_key_file=key_file, oid4vci_max_tx_attempts=2)
+    harness, _ = await start_issuer_with_document_ca(
+        infrastructure.kafka_bootstrap, infrastructure.redis_url, work, AGENCY, oid4vci_max_tx_attempts=2)
     try:
         await harness.onboard(AGENCY, {UNI: 7, OTHER: 7})
         yield harness

@@ -27,7 +27,7 @@ from services.verifier.api.routes import create_gateway_app
 from services.verifier.application import Gateway
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
-from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.harness.issuer import IssuerHarness, start_issuer_with_document_ca
 from tests.verifier_support import DictStatusSource, Limits, RunningServer
 
 pytestmark = pytest.mark.integration
@@ -37,11 +37,8 @@ AGENCY = "agency-sd"
 
 @pytest.fixture
 async def platform(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator[tuple[IssuerHarness, bytes]]:
-    document_ca = pki.create_ca("Agency document-signing CA", agency=AGENCY)
-    cert_file, key_file = document_ca.write(tmp_path / "document-ca", "ca")
-    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, tmp_path,
-                                         document_signing_ca_cert_file=cert_file,
-                                         document_signing_ca_key_file=key_file)
+    harness, document_ca = await start_issuer_with_document_ca(
+        infrastructure.kafka_bootstrap, infrastructure.redis_url, tmp_path, AGENCY, rest_port=None)
     try:
         yield harness, document_ca.cert_pem
     finally:

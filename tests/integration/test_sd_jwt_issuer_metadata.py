@@ -16,13 +16,12 @@ import httpx
 import pytest
 from cryptography import x509
 
-from microcred import pki
 from microcred.gen.microcred.v1 import issuer_pb2
 from microcred.sdjwt.issuer_metadata import well_known_url
 from microcred.sdjwt.jose import parse_jws, public_jwk
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
-from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.harness.issuer import IssuerHarness, start_issuer_with_document_ca
 
 pytestmark = pytest.mark.integration
 
@@ -31,11 +30,8 @@ AGENCY = "agency-md"
 
 @pytest.fixture
 async def harness(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator[IssuerHarness]:
-    document_ca = pki.create_ca("Agency document-signing CA", agency=AGENCY)
-    cert_file, key_file = document_ca.write(tmp_path / "document-ca", "ca")
-    running = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, tmp_path,
-                                         rest_port=0, document_signing_ca_cert_file=cert_file,
-                                         document_signing_ca_key_file=key_file)
+    running, _ = await start_issuer_with_document_ca(
+        infrastructure.kafka_bootstrap, infrastructure.redis_url, tmp_path, AGENCY)
     try:
         yield running
     finally:

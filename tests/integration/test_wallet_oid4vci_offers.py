@@ -27,7 +27,7 @@ from microcred.gen.microcred.v1 import privacy_pb2, privacy_pb2_grpc
 from microcred.sdjwt.view import sd_jwt_id
 from tests.conftest import Infrastructure
 from tests.harness.factories import identity_hash, valid_micro_credential
-from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.harness.issuer import IssuerHarness, start_issuer_with_document_ca
 from tests.harness.waiting import eventually
 from tests.harness.wallet.harness import WalletUnderTest, running_wallet
 
@@ -73,11 +73,8 @@ class Stack:
 @pytest.fixture(scope="module")
 async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     work = tmp_path_factory.mktemp("wallet-oid4vci")
-    document_ca = pki.create_ca("Agency document-signing CA", agency=AGENCY)
-    cert_file, key_file = document_ca.write(work / "document-ca", "ca")
-    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, work,
-                                         rest_port=0, document_signing_ca_cert_file=cert_file,
-                                         document_signing_ca_key_file=key_file, oid4vci_max_tx_attempts=5)
+    harness, document_ca = await start_issuer_with_document_ca(
+        infrastructure.kafka_bootstrap, infrastructure.redis_url, work, AGENCY, oid4vci_max_tx_attempts=5)
     try:
         await harness.onboard(AGENCY, {UNI: 7})
         assert harness.app.rest is not None

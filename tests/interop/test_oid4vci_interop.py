@@ -27,7 +27,7 @@ from microcred.oid4vci.holder_did import holder_did_key
 from microcred.oid4vci.metadata import LDP_CONFIGURATION, SD_JWT_CONFIGURATION
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
-from tests.harness.issuer import IssuerHarness, start_issuer_harness
+from tests.harness.issuer import IssuerHarness, start_issuer_with_document_ca
 from tests.integration import test_oid4vci, test_oid4vci_ldp
 from tests.interop import node_env
 
@@ -45,11 +45,8 @@ async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPat
     """The issuer service with its REST app and revocation service, this module's issuer onboarded, and the
     environment that lets node trust the platform's CA."""
     work = tmp_path_factory.mktemp("oid4vci-interop")
-    document_ca = pki.create_ca("Agency document-signing CA", agency=AGENCY)
-    cert_file, key_file = document_ca.write(work / "document-ca", "ca")
-    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url, work,
-                                         rest_port=0, document_signing_ca_cert_file=cert_file,
-                                         document_signing_ca_key_file=key_file)
+    harness, document_ca = await start_issuer_with_document_ca(
+        infrastructure.kafka_bootstrap, infrastructure.redis_url, work, AGENCY)
     ca_file = work / "platform-ca.pem"
     ca_file.write_bytes(harness.ca.cert_pem)
     try:
