@@ -160,12 +160,15 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
                                  "redeemed or withdrawn)"}, 404, headers=_NO_STORE)
         return JSONResponse(document, headers=_NO_STORE)
 
+    def posted_proof(request: Request) -> DpopProof | None:
+        """The checked DPoP proof of a POST to the authorization server (token endpoint, PAR), if it has one."""
+        if "dpop" not in request.headers:
+            return None
+        return check_dpop_proof(request.headers["dpop"], method="POST", url=url(request), now=datetime.now(UTC))
+
     async def token(request: Request) -> Response:
         form = _form(await _body(request))
-        dpop = None
-        if "dpop" in request.headers:
-            dpop = check_dpop_proof(request.headers["dpop"], method="POST", url=url(request), now=datetime.now(UTC))
-        return JSONResponse(await offers.token(form, dpop), headers=_NO_STORE)
+        return JSONResponse(await offers.token(form, posted_proof(request)), headers=_NO_STORE)
 
     async def nonce(request: Request) -> Response:
         return JSONResponse({"c_nonce": await offers.nonce()}, headers=_NO_STORE)
@@ -193,10 +196,9 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
     router.add_api_route("/oid4vci/deferred-credential", oauth_route(deferred), methods=["POST"],
                          summary="Deferred credential endpoint (transaction_id)", response_model=None)
     async def par_dpop(request: Request) -> DpopProof | None:
-        if "dpop" not in request.headers:
-            return None
-        proof = check_dpop_proof(request.headers["dpop"], method="POST", url=url(request), now=datetime.now(UTC))
-        await offers.spend_dpop_proof(proof)
+        proof = posted_proof(request)
+        if proof is not None:
+            await offers.spend_dpop_proof(proof)
         return proof
 
     router.include_router(authorization_router(offers.codes, _form, ident, MAX_BODY, par_dpop))

@@ -34,7 +34,7 @@ idempotent), so a crash between the write and the publication is repaired on red
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import cast
 
 from google.protobuf.message import Message
@@ -180,24 +180,21 @@ class WalletIntake:
             return out, erased
         if self.privacy is None:
             raise UnusableEvent("sealed personal data and no privacy key to open it")
+        def put(at: list[int], results: Iterable[tuple[Message, bool]]) -> None:
+            for i, (payload, gone) in zip(at, results, strict=True):
+                out[i] = (items[i][0], payload, items[i][2])
+                erased[i] = gone
+
         if sealed:
             opened = await self.privacy.open([(items[i][0], cast(events_pb2.CredentialIssued, items[i][1]))
                                               for i in sealed])
-            for i, result in zip(sealed, opened, strict=True):
-                out[i] = (items[i][0], result.payload, items[i][2])
-                erased[i] = result.erased
+            put(sealed, ((result.payload, result.erased) for result in opened))
         if imported:
-            held = await self.privacy.open_imported(
-                [(items[i][0], cast(events_pb2.CredentialImported, items[i][1])) for i in imported])
-            for i, (payload, gone) in zip(imported, held, strict=True):
-                out[i] = (items[i][0], payload, items[i][2])
-                erased[i] = gone
+            put(imported, await self.privacy.open_imported(
+                [(items[i][0], cast(events_pb2.CredentialImported, items[i][1])) for i in imported]))
         if offered:
-            offers = await self.privacy.open_imported(
-                [(items[i][0], cast(events_pb2.CredentialOfferCreated, items[i][1])) for i in offered])
-            for i, (offer, gone) in zip(offered, offers, strict=True):
-                out[i] = (items[i][0], offer, items[i][2])
-                erased[i] = gone
+            put(offered, await self.privacy.open_imported(
+                [(items[i][0], cast(events_pb2.CredentialOfferCreated, items[i][1])) for i in offered]))
         return out, erased
 
     async def _policy(self, changes: Sequence[Change]) -> None:

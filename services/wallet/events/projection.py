@@ -50,9 +50,9 @@ class BatchWrite:
     """Reads what a batch of changes depends on, then queues all its writes (see the module docstring)."""
 
     def __init__(self, store: CredentialStore, state: AccountState, shares: ShareLinks, completed_key: str,
-                 changes: Sequence[Change], offers: PendingOffers | None = None) -> None:
+                 changes: Sequence[Change], offers: PendingOffers) -> None:
         self.store, self.state, self.shares, self.completed_key = store, state, shares, completed_key
-        self.offers = offers or PendingOffers(store.redis, store.prefix, store.index_key)
+        self.offers = offers
         self.changes = changes
         self._known: set[str] = set()
         self._salts: set[str] = set()
