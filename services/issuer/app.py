@@ -42,6 +42,7 @@ from microcred.privacy.setup import start_privacy
 from microcred.registry.projector import RegistryProjection, start_registry_projection
 from microcred.storage.slot_groups import SlotGroups
 from services.issuer.adapters.document_signing import CertifiedDocumentSigning
+from services.issuer.adapters.learner_login import learner_login
 from services.issuer.adapters.learner_records import KafkaLearnerRecords
 from services.issuer.adapters.offers import RedisOfferStore
 from services.issuer.adapters.sealed_store import SealedCredentialStore
@@ -164,7 +165,8 @@ class IssuerApp:
                             edc_check=EdcCheck(s.edc_shacl_check, s.edc_shacl_sample, s.edc_shacl_timeout_seconds))
         offers = Offers(RedisOfferStore(client, s.issuer_redis_prefix), issuance, self.publisher, privacy,
                         OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
-                                      max_tx_attempts=s.oid4vci_max_tx_attempts))  # OpenID4VCI (REST and gRPC)
+                                      max_tx_attempts=s.oid4vci_max_tx_attempts),  # OpenID4VCI (REST and gRPC)
+                        login=learner_login(s, client, self._oid4vci_issuer_url))
         self._offer_expiry = asyncio.create_task(offers.expire_forever(), name="oid4vci-offer-expiry")
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,
                                chunk_timeout=s.batch_chunk_timeout_seconds,

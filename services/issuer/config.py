@@ -34,6 +34,12 @@ Besides the shared Kafka/Redis/TLS/gRPC settings the service reads:
   (``MICROCRED_EDC_SHACL_SAMPLE``, 1, documents per chunk, chosen at random) or ``all`` (0.15-0.4 s per
   document: lower the chunk size or raise the chunk timeout); ``MICROCRED_EDC_SHACL_TIMEOUT_SECONDS`` (20): one
   validation still running then is not waited for (the item is refused UNAVAILABLE). See docs/elm-edc.md;
+* ``MICROCRED_OID4VCI_LOGIN_ISSUER`` (unset): the learners' OpenID Connect provider. Set, the OpenID4VCI
+  authorization code grant signs the learner in there and gives a code only to the offer's learner (a verified
+  e-mail address equal to the award's); ``MICROCRED_OID4VCI_LOGIN_CLIENT_ID`` (``microcred-issuer``),
+  ``MICROCRED_OID4VCI_LOGIN_CLIENT_SECRET_FILE`` (required with it) and ``MICROCRED_OID4VCI_LOGIN_CA_FILE``
+  (the provider's TLS trust; default the system's). The provider must accept ``<Credential Issuer>/oid4vci/
+  login/callback`` as this client's redirect URI;
 * ``MICROCRED_ISSUER_REDIS_PREFIX`` (``issuer``), ``MICROCRED_ISSUER_CONSUMER_GROUP`` (``issuer``) and
   ``MICROCRED_REGISTRY_NAMESPACE`` (``issuer-registry``): so tests and benchmarks can run isolated instances.
 """
@@ -46,7 +52,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from microcred.crypto.keystore import KeyStore, MissingKekError, open_service_keystore
 from microcred.pki import CertifiedKey
@@ -103,10 +109,25 @@ class Settings(GrpcServiceSettings):
                                            "(public https base URL of the REST API); unset: the request's own")
     oid4vci_offer_seconds: int = Field(default=7 * 86400, ge=1, description="longest lifetime of an offer")
     oid4vci_max_tx_attempts: int = Field(default=5, ge=1, le=100, description="wrong tx_codes that lock an offer")
+    oid4vci_login_issuer: str | None = Field(
+        default=None, pattern=r"^(https://[^\s#?]+|http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/[^\s#?]*)?)$",
+        description="the learners' OpenID Connect provider (https; http only on a loopback host): set, the "
+        "authorization code grant signs the offer's learner in there")
+    oid4vci_login_client_id: str = Field(default="microcred-issuer", min_length=1, max_length=200)
+    oid4vci_login_client_secret_file: Path | None = Field(default=None, description="the issuer's client secret "
+                                                          "at the learner login provider (a file)")
+    oid4vci_login_ca_file: Path | None = Field(default=None, description="CA certificates (PEM) trusted for the "
+                                               "login provider's TLS; unset: the system's")
     edc_shacl_check: Literal["off", "sample", "all"] = Field(default="off", description="SHACL-check EDCs at "
                                                              "issuance: off, a sample per chunk, or all")
     edc_shacl_sample: int = Field(default=1, ge=1, le=5000, description="EDCs checked per chunk in sample mode")
     edc_shacl_timeout_seconds: float = Field(default=20.0, gt=0, description="longest one SHACL check may take")
+
+    @model_validator(mode="after")
+    def _login_has_a_secret(self) -> Settings:
+        if self.oid4vci_login_issuer is not None and self.oid4vci_login_client_secret_file is None:
+            raise ValueError("MICROCRED_OID4VCI_LOGIN_ISSUER needs MICROCRED_OID4VCI_LOGIN_CLIENT_SECRET_FILE")
+        return self
 
     def document_signing_ca(self) -> CertifiedKey | None:
         """The CA certifying issuers' SD-JWT VC keys, when both files are configured."""

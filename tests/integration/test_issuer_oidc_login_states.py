@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.redis_topologies]
 
 
 async def test_a_state_is_taken_once_even_by_concurrent_replicas(redis: Redis, unique: str) -> None:
-    attempt = new_login("digest-1")
+    attempt = new_login("{}", "offer-1", "https://issuer.example")
     replicas = [LoginStates(redis, unique), LoginStates(redis, unique), LoginStates(redis, unique)]
     await replicas[0].put(attempt)
     taken = await asyncio.gather(*(r.take(attempt.state) for r in replicas for _ in range(4)))
@@ -23,7 +23,7 @@ async def test_a_state_is_taken_once_even_by_concurrent_replicas(redis: Redis, u
 
 
 async def test_the_store_keeps_no_raw_state_and_expires(redis: Redis, unique: str) -> None:
-    attempt = new_login("digest-2")
+    attempt = new_login("{}", "offer-2", "https://issuer.example")
     states = LoginStates(redis, unique, ttl_seconds=60)
     await states.put(attempt)
     keys = [k.decode() async for k in redis.scan_iter(match=f"{unique}:*")]
@@ -37,4 +37,4 @@ async def test_unknown_empty_and_oversized_states_are_none(redis: Redis, unique:
     states = LoginStates(redis, unique)
     assert await states.take("") is None
     assert await states.take("x" * 10_000) is None
-    assert await states.take(new_login("d").state) is None
+    assert await states.take(new_login("{}", "o", "https://issuer.example").state) is None

@@ -90,7 +90,8 @@ async def test_metadata_advertises_par_pkce_and_deferred(stack: tuple[IssuerHarn
     assert {"authorization_code", PRE_AUTH} <= set(server["grant_types_supported"])
     assert server["response_types_supported"] == ["code"]
     assert issuer["deferred_credential_endpoint"] == f"{base(harness)}/oid4vci/deferred-credential"
-    assert {"/oid4vci/par", "/oid4vci/authorize", "/oid4vci/deferred-credential"} <= set(paths)
+    assert {"/oid4vci/par", "/oid4vci/authorize", "/oid4vci/deferred-credential", "/oid4vci/login/callback"} <= set(
+        paths)
 
 
 async def test_authorization_code_flow_with_pkce_via_par(stack: tuple[IssuerHarness, bytes],

@@ -92,11 +92,11 @@ def test_hmac_and_none_are_refused(rsa_key: RSAKey) -> None:
 
 
 def test_the_authorization_request_carries_state_nonce_and_pkce_s256() -> None:
-    attempt = new_login("digest-of-request-uri")
+    attempt = new_login("{}", "offer-1", "https://issuer.example")
     query = parse_qs(urlsplit(authorization_url(f"{ISSUER}/auth", CLIENT, "https://issuer/cb", attempt)).query)
     assert query["response_type"] == ["code"] and query["code_challenge_method"] == ["S256"]
     assert query["state"] == [attempt.state] and query["nonce"] == [attempt.nonce]
     expected = base64.urlsafe_b64encode(hashlib.sha256(attempt.code_verifier.encode()).digest()).rstrip(b"=")
     assert query["code_challenge"] == [expected.decode()]
     assert "openid" in query["scope"][0].split()
-    assert len(attempt.code_verifier) >= 43 and new_login("x").state != attempt.state
+    assert len(attempt.code_verifier) >= 43 and new_login("{}", "x", "https://issuer.example").state != attempt.state

@@ -1,7 +1,8 @@
-"""The issuer as an OpenID Connect relying party of the platform's learner login (issue 20, building block).
+"""The issuer as an OpenID Connect relying party of the platform's learner login (issue 20).
 
-Not wired yet: the OpenID4VCI authorization endpoint does not call this module (docs/oid4vci.md, "Learner
-sign-in"). What it gives that endpoint:
+With ``MICROCRED_OID4VCI_LOGIN_ISSUER`` set, the OpenID4VCI authorization endpoint signs the learner in here
+before it gives a wallet a code (docs/oid4vci.md, "Learner sign-in"). :class:`OidcLearnerLogin` is that
+endpoint's :class:`~services.issuer.application.oid4vci_authorization.LearnerLogin`; its parts:
 
 * :func:`new_login` — a fresh login attempt: ``state``, ``nonce`` and a PKCE S256 verifier/challenge, all from
   :mod:`secrets`, and :func:`authorization_url`, the provider's authorization request carrying them.
@@ -24,9 +25,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jwt
-from redis.asyncio import Redis
 
 from microcred.crypto.jwks import TOKEN_ALGORITHMS, select_jwks_key
+from microcred.lifecycle import RedisClient
+from microcred.oid4vci.errors import OAuthError
 from microcred.oid4vci.pkce import s256_challenge
 
 # Asymmetric only: a JWKS's public key can then never be taken as an HMAC secret.
@@ -34,12 +36,8 @@ ID_TOKEN_ALGORITHMS: tuple[str, ...] = TOKEN_ALGORITHMS
 LEEWAY_SECONDS = 30
 
 
-class LoginRejected(Exception):
+class LoginRejected(OAuthError):
     """The provider's answer cannot sign the learner in; ``error`` is the OAuth error to give the wallet."""
-
-    def __init__(self, error: str, description: str) -> None:
-        super().__init__(description)
-        self.error, self.description = error, description
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,11 @@ class LoginAttempt:
     state: str
     nonce: str
     code_verifier: str
-    request_uri_digest: str  # which pushed request the sign-in completes
+    #: The pushed request the sign-in completes, without its issuer_state (the offer's secret is not kept for the
+    #: sign-in's ten minutes), and the offer that issuer_state named.
+    request_json: str
+    offer_id: str
+    credential_issuer: str  # the identifier the wallet used (the ``iss`` of the redirect back to it, RFC 9207)
 
     @property
     def code_challenge(self) -> str:
@@ -57,10 +59,10 @@ class LoginAttempt:
         return s256_challenge(self.code_verifier)
 
 
-def new_login(request_uri_digest: str) -> LoginAttempt:
+def new_login(request_json: str, offer_id: str, credential_issuer: str) -> LoginAttempt:
     """A fresh attempt with unguessable ``state``, ``nonce`` and PKCE verifier (43+ characters, RFC 7636)."""
     return LoginAttempt(secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(48),
-                        request_uri_digest)
+                        request_json, offer_id, credential_issuer)
 
 
 def authorization_url(endpoint: str, client_id: str, redirect_uri: str, attempt: LoginAttempt) -> str:
@@ -80,7 +82,7 @@ def _state_digest(state: str) -> str:
 class LoginStates:
     """Sign-in attempts in Redis: kept for ``ttl_seconds``, each taken at most once (``GETDEL``)."""
 
-    def __init__(self, redis: Redis, prefix: str, ttl_seconds: int = 600) -> None:
+    def __init__(self, redis: RedisClient, prefix: str, ttl_seconds: int = 600) -> None:
         self._redis, self._p, self._ttl = redis, prefix, ttl_seconds
 
     def _key(self, state: str) -> str:

@@ -60,4 +60,17 @@ def authorization_router(codes: AuthorizationCodes, form_of: Callable[[bytes], d
             return JSONResponse(exc.body(), exc.status, headers=_NO_STORE)
         return RedirectResponse(location, 302, headers=_NO_STORE)
 
+    @router.get("/oid4vci/login/callback", summary="The learner login provider's redirect back (OpenID Connect "
+                "authorization response); redirects to the wallet with the code or an error", response_model=None)
+    async def login_callback(request: Request) -> Response:
+        try:
+            if len(request.url.query) > MAX_QUERY:
+                raise OAuthError("invalid_request", "the query is too long")
+            location = await codes.signed_in(dict(request.query_params))
+        except Redirect as redirect:
+            return RedirectResponse(redirect.location, 302, headers=_NO_STORE)
+        except OAuthError as exc:
+            return JSONResponse(exc.body(), exc.status, headers=_NO_STORE)
+        return RedirectResponse(location, 302, headers=_NO_STORE)
+
     return router

@@ -73,7 +73,7 @@ from microcred.privacy.events import EventPrivacy
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
 from services.issuer.application.offer_listing import Cursor, OfferIndex, OfferPage, list_page
 from services.issuer.application.offer_records import Offer
-from services.issuer.application.oid4vci_authorization import AuthorizationCodes, GrantStore
+from services.issuer.application.oid4vci_authorization import AuthorizationCodes, GrantStore, LearnerLogin
 from services.issuer.application.validation_cache import CohortValidator
 
 __all__ = ["CreatedOffer", "OfferSettings", "OfferStore", "Offers"]
@@ -142,12 +142,24 @@ class Offers:
 
     def __init__(self, store: OfferStore, issuance: Issuance, publisher: EventPublisher, privacy: EventPrivacy,
                  settings: OfferSettings = OfferSettings(),
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), topic: str = CREDENTIALS.name) -> None:
-        """``privacy`` seals each award at rest (the learner's key, as the credential store does)."""
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), topic: str = CREDENTIALS.name,
+                 login: LearnerLogin | None = None) -> None:
+        """``privacy`` seals each award at rest (the learner's key, as the credential store does); with ``login``
+        the authorization code grant needs the offer's learner to sign in (:mod:`.oid4vci_authorization`)."""
         self._store, self._issuance, self._s, self._clock = store, issuance, settings, clock
         self._publisher, self._topic, self._privacy = publisher, topic, privacy
         self._validator = CohortValidator()
-        self.codes = AuthorizationCodes(store, settings.token_seconds)
+        self.codes = AuthorizationCodes(store, settings.token_seconds, login, self.learner_email)
+
+    async def learner_email(self, offer_id: str) -> str:
+        """The e-mail address of an offer's learner, from its sealed award ('' when the offer is gone or the
+        learner's data has been erased)."""
+        offer = await self._store.offer(offer_id)
+        if offer is None:
+            return ""
+        [opened] = await self._privacy.open_envelopes([offer.award])
+        kept = events_pb2.CredentialIssued.FromString(EventEnvelope.FromString(opened).payload)
+        return kept.credential.learner.email if kept.HasField("credential") else ""
 
     async def _publish(self, events: list[tuple[Message, str, str, str]]) -> None:
         """Publish (payload, offer_ref, agency id, actor) events."""

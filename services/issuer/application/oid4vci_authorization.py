@@ -1,10 +1,15 @@
 """The authorization code flow (OpenID4VCI 1.0 §5, PKCE S256, PAR required) of the issuer's OpenID4VCI use cases.
 
-There is no learner login at the issuer, so the authorization is the offer the learner holds: its
-``issuer_state`` (a 256-bit secret in the Credential Offer, like the pre-authorized code beside it) must be in
-the pushed request, and the offer must still be redeemable. The authorization endpoint then redirects at once
-with the code (no consent page: the learner's consent was following the offer link in their wallet, and a page
-here would show nothing the wallet did not already show from the offer and the metadata; docs/oid4vci.md).
+The pushed request must carry the offer's ``issuer_state`` (a 256-bit secret in the Credential Offer, like the
+pre-authorized code beside it), and the offer must still be redeemable. Then:
+
+* without a learner login configured, the offer the learner holds is the authorization: the authorization
+  endpoint redirects at once with the code (no consent page: the learner's consent was following the offer link
+  in their wallet, and a page here would show nothing the wallet did not already show; docs/oid4vci.md);
+* with the platform's learner login (:class:`LearnerLogin`), the authorization endpoint sends the learner to
+  the OpenID Connect provider, and :meth:`AuthorizationCodes.signed_in` gives the code only when the learner who
+  signed in has a verified e-mail address that is the award's learner's. Holding the offer link is then not
+  enough: a forwarded or leaked link cannot be redeemed by someone else through this grant.
 
 * **PAR** (:meth:`AuthorizationCodes.push`): the request is checked completely (pure,
   :func:`~microcred.oid4vci.authorization.check_pushed_request`) and kept 60 s under an unguessable
@@ -19,7 +24,9 @@ here would show nothing the wallet did not already show from the offer and the m
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from microcred.oid4vci import authorization as az
@@ -29,7 +36,7 @@ from microcred.oid4vci.errors import OAuthError
 from microcred.oid4vci.metadata import OFFERED_CONFIGURATIONS
 from microcred.oid4vci.offers import digest, new_secret
 
-__all__ = ["AuthorizationCodes", "GrantStore", "Redirect"]
+__all__ = ["AuthorizationCodes", "GrantStore", "LearnerLogin", "LoginAttemptLike", "Redirect", "SignedInLearner"]
 
 CONFIGURATIONS = OFFERED_CONFIGURATIONS  # what every offer is for (the credential endpoint issues each)
 
@@ -51,6 +58,42 @@ class GrantStore(Protocol):
                                 ) -> tuple[str, str, list[dict[str, Any]], float]: ...
     async def release_transaction(self, tx_digest: str) -> None: ...
     async def finish_transaction(self, tx_digest: str, token_digest: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SignedInLearner:
+    """Who signed in at the learner login: the provider's ``sub``, and their e-mail if the provider verified it."""
+
+    subject: str
+    verified_email: str  # '' when the provider gave none or did not verify it
+
+
+class LoginAttemptLike(Protocol):
+    """What a sign-in attempt keeps: the pushed request (without its issuer_state) and the offer it names."""
+
+    @property
+    def request_json(self) -> str: ...
+    @property
+    def offer_id(self) -> str: ...
+    @property
+    def credential_issuer(self) -> str: ...
+
+
+class LearnerLogin(Protocol):
+    """Port: the platform's learner login (:class:`~services.issuer.adapters.learner_login.OidcLearnerLogin`)."""
+
+    async def begin(self, request_json: str, offer_id: str, credential_issuer: str) -> str: ...
+    async def take(self, state: str) -> LoginAttemptLike | None: ...
+    async def learner(self, attempt: Any, answer: Mapping[str, str]) -> SignedInLearner: ...
+
+
+#: The e-mail address of an offer's learner, from its sealed award ('' once the learner's data is erased).
+LearnerEmailOf = Callable[[str], Awaitable[str]]
+
+
+def same_email(a: str, b: str) -> bool:
+    """Whether two e-mail addresses are the same mailbox as issuers hash them (trimmed, case-insensitive)."""
+    return bool(a.strip()) and a.strip().lower() == b.strip().lower()
 
 
 class Redirect(OAuthError):
@@ -78,8 +121,11 @@ _CODE_ERRORS = {
 class AuthorizationCodes:
     """PAR, the authorization endpoint and the authorization code grant (see the module docstring)."""
 
-    def __init__(self, store: GrantStore, token_seconds: int) -> None:
+    def __init__(self, store: GrantStore, token_seconds: int, login: LearnerLogin | None = None,
+                 learner_email: LearnerEmailOf | None = None) -> None:
+        """With ``login`` (and ``learner_email``, how the offer's learner is read), codes need a sign-in."""
         self._store, self._token_seconds = store, token_seconds
+        self._login, self._learner_email = login, learner_email
 
     async def _offer_of(self, issuer_state: str) -> str:
         """The redeemable offer an issuer_state names; else ``invalid_request`` saying why."""
@@ -121,9 +167,43 @@ class AuthorizationCodes:
         try:
             offer_id = await self._offer_of(request.issuer_state)
         except OAuthError as exc:  # the redirect URI is known now: the client hears it (§4.1.2.1)
-            raise Redirect("access_denied", exc.description, az.redirect_location(request.redirect_uri, {
-                "error": "access_denied", "error_description": exc.description, "state": request.state,
-                "iss": credential_issuer})) from exc
+            raise _denied(request, credential_issuer, exc.description) from exc
+        if self._login is not None:  # the learner signs in first; signed_in() gives the code
+            try:
+                return await self._login.begin(dataclasses.replace(request, issuer_state="").to_json(), offer_id,
+                                               credential_issuer)
+            except OAuthError as exc:
+                raise _denied(request, credential_issuer, exc.description, exc.error) from exc
+        return await self._code_for(request, offer_id, credential_issuer)
+
+    async def signed_in(self, answer: Mapping[str, str]) -> str:
+        """The login provider's redirect back (``/oid4vci/login/callback``): the wallet's redirect location with
+        the code when the learner who signed in is the offer's learner; :class:`Redirect` to the wallet with
+        ``access_denied`` (or ``temporarily_unavailable``) otherwise; :class:`OAuthError` for a callback whose
+        ``state`` is unknown, expired or already used (there is no wallet to tell then)."""
+        if self._login is None:
+            raise OAuthError(e.INVALID_REQUEST, "this issuer has no learner login")
+        attempt = await self._login.take(answer.get("state", ""))
+        if attempt is None:
+            raise OAuthError(e.INVALID_REQUEST, "the sign-in is unknown, expired or already completed")
+        request = az.PushedRequest.from_json(attempt.request_json)
+        credential_issuer = attempt.credential_issuer  # the identifier the wallet began with
+        try:
+            learner = await self._login.learner(attempt, answer)
+        except OAuthError as exc:
+            raise _denied(request, credential_issuer, exc.description, exc.error) from exc
+        state = await self._store.offer_state(attempt.offer_id)
+        if state != "offered":
+            raise _denied(request, credential_issuer, _OFFER_STATES.get(state or "expired", "the offer cannot be "
+                                                                                             "redeemed"))
+        email = await self._learner_email(attempt.offer_id) if self._learner_email is not None else ""
+        if not learner.verified_email or not same_email(learner.verified_email, email):
+            raise _denied(request, credential_issuer, "the learner who signed in is not the one this offer is for "
+                                                      "(or has no verified e-mail address)")
+        return await self._code_for(request, attempt.offer_id, credential_issuer)
+
+    async def _code_for(self, request: az.PushedRequest, offer_id: str, credential_issuer: str) -> str:
+        """A new code for the pushed request and its offer, as the redirect location to the wallet."""
         code = new_secret()
         await self._store.add_code(digest(code), offer_id, {
             "client_id": request.client_id, "redirect_uri": request.redirect_uri,
@@ -147,3 +227,11 @@ class AuthorizationCodes:
         if why != "ok":
             raise OAuthError(e.INVALID_GRANT, _CODE_ERRORS.get(why, "the authorization code is not valid"))
         return token, offer_id
+
+
+def _denied(request: az.PushedRequest, credential_issuer: str, description: str,
+            error: str = "access_denied") -> Redirect:
+    """The authorization error sent to the wallet's redirect URI (RFC 6749 §4.1.2.1, ``iss`` per RFC 9207)."""
+    error = error if error == "temporarily_unavailable" else "access_denied"
+    return Redirect(error, description, az.redirect_location(request.redirect_uri, {
+        "error": error, "error_description": description, "state": request.state, "iss": credential_issuer}))
