@@ -147,10 +147,13 @@ def _dpop_jkt(form: Mapping[str, str], proof_jkt: str) -> str:
 
 
 def check_pushed_request(form: Mapping[str, str], offered: str | Sequence[str],
-                         supported: Collection[str], *, dpop_jkt: str = "") -> PushedRequest:
+                         supported: Collection[str], *, dpop_jkt: str = "",
+                         wallet_initiated: bool = False) -> PushedRequest:
     """Check a pushed authorization request whose ``issuer_state`` names an offer of ``offered`` (its credential
     configuration id(s); ``supported``: all of them); ``dpop_jkt``: the thumbprint of the key of the request's
-    checked DPoP proof, if it had one."""
+    checked DPoP proof, if it had one. With ``wallet_initiated`` the request may come without ``issuer_state``
+    (OpenID4VCI §5.1.3); it must then name what it asks for (``authorization_details`` or a supported
+    ``scope``)."""
     if "request_uri" in form:
         raise OAuthError(INVALID_REQUEST, "request_uri must not be sent in a pushed authorization request")
     if form.get("response_type") != "code":
@@ -158,9 +161,13 @@ def check_pushed_request(form: Mapping[str, str], offered: str | Sequence[str],
     client_id = _text(form, "client_id")
     redirect_uri = check_redirect_uri(_text(form, "redirect_uri"))
     challenge = pkce.check_challenge(form.get("code_challenge"), form.get("code_challenge_method"))
+    issuer_state = _text(form, "issuer_state", required=not wallet_initiated)
+    if not issuer_state and not form.get("authorization_details") and not (
+            set(form.get("scope", "").split()) & set(supported)):
+        raise OAuthError("invalid_scope", "a request without issuer_state must name the credential it asks for: "
+                                          "authorization_details or a scope of the issuer's metadata")
     return PushedRequest(client_id, redirect_uri, challenge, _text(form, "state", required=False),
-                         _text(form, "issuer_state"), _configuration(form, offered, supported),
-                         _dpop_jkt(form, dpop_jkt))
+                         issuer_state, _configuration(form, offered, supported), _dpop_jkt(form, dpop_jkt))
 
 
 def request_uri_secret(request_uri: str) -> str:

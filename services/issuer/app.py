@@ -42,7 +42,7 @@ from microcred.privacy.setup import start_privacy
 from microcred.registry.projector import RegistryProjection, start_registry_projection
 from microcred.storage.slot_groups import SlotGroups
 from services.issuer.adapters.document_signing import CertifiedDocumentSigning
-from services.issuer.adapters.learner_login import learner_login
+from services.issuer.adapters.learner_login import OidcLearnerLogin, learner_index_key, learner_login
 from services.issuer.adapters.learner_records import KafkaLearnerRecords
 from services.issuer.adapters.offers import RedisOfferStore
 from services.issuer.adapters.sealed_store import SealedCredentialStore
@@ -108,6 +108,7 @@ class IssuerApp:
     privacy: EventPrivacy | None = field(default=None, init=False)
     _nudger: asyncio.Task[None] | None = field(default=None, init=False)
     _offer_expiry: asyncio.Task[None] | None = field(default=None, init=False)
+    _login: OidcLearnerLogin | None = field(default=None, init=False)
 
     @property
     def port(self) -> int:
@@ -163,10 +164,11 @@ class IssuerApp:
                             registry_available=self.registry_projection.available, documents=documents,
                             require_holder_key=s.sd_jwt_require_holder_key,
                             edc_check=EdcCheck(s.edc_shacl_check, s.edc_shacl_sample, s.edc_shacl_timeout_seconds))
+        self._login = login = learner_login(s, client, self._oid4vci_issuer_url)  # the learner sign-in, if any
         offers = Offers(RedisOfferStore(client, s.issuer_redis_prefix), issuance, self.publisher, privacy,
                         OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
                                       max_tx_attempts=s.oid4vci_max_tx_attempts),  # OpenID4VCI (REST and gRPC)
-                        login=learner_login(s, client, self._oid4vci_issuer_url))
+                        login=login, learner_index_key=learner_index_key(s) if login is not None else None)
         self._offer_expiry = asyncio.create_task(offers.expire_forever(), name="oid4vci-offer-expiry")
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,
                                chunk_timeout=s.batch_chunk_timeout_seconds,
@@ -235,6 +237,8 @@ class IssuerApp:
         if self._offer_expiry is not None:
             self._offer_expiry.cancel()
             await asyncio.gather(self._offer_expiry, return_exceptions=True)
+        if self._login is not None:
+            await self._login.aclose()
             self._offer_expiry = None
         if self.data_keys is not None:
             await self.data_keys.stop()

@@ -120,16 +120,20 @@ class Wallet:
         response = await self.http.get(uri)
         response.raise_for_status()
         self.offer = response.json()
-        issuer = self.offer["credential_issuer"]
+        await self.discover(self.offer["credential_issuer"])
+        return self.offer
+
+    async def discover(self, issuer: str) -> None:
+        """Read the Credential Issuer's and its authorization server's metadata (a wallet-initiated flow starts
+        here, without an offer)."""
         self.metadata = (await self.http.get(f"{issuer}/.well-known/openid-credential-issuer")).json()
         assert self.metadata["credential_issuer"] == issuer
         self.as_metadata = (await self.http.get(f"{issuer}/.well-known/oauth-authorization-server")).json()
-        return self.offer
 
     @property
     def issuer(self) -> str:
-        """The Credential Issuer identifier of the offer."""
-        return str(self.offer["credential_issuer"])
+        """The Credential Issuer identifier (of the offer; in a wallet-initiated flow, of the metadata read)."""
+        return str(self.offer["credential_issuer"] if self.offer else self.metadata["credential_issuer"])
 
     async def token(self, tx_code: str | None = None, code: str | None = None) -> httpx.Response:
         """POST the pre-authorized code (and tx_code) to the token endpoint; keeps the access token."""
@@ -151,16 +155,19 @@ class Wallet:
                                  **extra: str) -> tuple[httpx.Response, Authorization]:
         """PAR (RFC 9126 §2.1) for the offer's authorization code grant, asking (``authorization_details``) for
         ``configuration``, else the offer's first; with ``dpop_key``, a DPoP proof by it (the code is then bound
-        to it, RFC 9449 §10.1); returns the response and the session."""
+        to it, RFC 9449 §10.1); without an offer (wallet-initiated, after :meth:`discover`) no ``issuer_state``
+        is sent. Returns the response and the session."""
         verifier, challenge = pkce_pair()
         state = secrets.token_urlsafe(16)
-        grant = self.offer["grants"][AUTH_CODE]
+        grant = self.offer["grants"][AUTH_CODE] if self.offer else {"issuer_state": ""}
         wanted = configuration or self.offer["credential_configuration_ids"][0]
         form = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
                 "code_challenge": verifier if method == "plain" else challenge, "code_challenge_method": method,
                 "state": state, "issuer_state": grant["issuer_state"] if issuer_state is None else issuer_state,
                 "authorization_details": json.dumps([{"type": "openid_credential",
                                                       "credential_configuration_id": wanted}]), **extra}
+        if not form["issuer_state"]:
+            del form["issuer_state"]
         url = self.as_metadata["pushed_authorization_request_endpoint"]
         headers = {} if dpop_key is None else {"DPoP": dpop_proof(dpop_key, "POST", url)}
         response = await self.http.post(url, data=form, headers=headers)
@@ -218,7 +225,7 @@ class Wallet:
         """New keys, one nonce, ``count`` proofs, one credential request (for ``configuration``, else the offer's
         first: any id of the offer's ``credential_configuration_ids``, e.g. the ``ldp_vc`` one)."""
         if configuration is not None:
-            assert configuration in self.offer["credential_configuration_ids"], "not offered"
+            assert not self.offer or configuration in self.offer["credential_configuration_ids"], "not offered"
             assert configuration in self.metadata["credential_configurations_supported"], "not in the metadata"
         nonce = await self.nonce()
         new = [ec.generate_private_key(ec.SECP256R1()) for _ in range(count)]

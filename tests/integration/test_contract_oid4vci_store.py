@@ -41,9 +41,13 @@ async def test_offers_codes_and_index_on_both_topologies(redis_clients: RedisCli
     offers = [(offer("o-pre"), d("code-pre"), "", ""), (offer("o-tx"), d("code-tx"), d("1234"), ""),
               (offer("o-auth"), d("code-auth"), "", d("state-auth")), (offer("o-wd"), d("code-wd"), "", ""),
               (offer("o-late"), d("code-late"), "", ""), (offer("o-theirs", OTHER), d("code-theirs"), "", "")]
-    await one.add_offers(offers, 600, now + 600)
+    await one.add_offers(offers, 600, now + 600, ["lh-ana", "", "lh-ana", "", "", "lh-ben"])
     assert (await two.offer("o-pre")) == replace(offer("o-pre"), reference="", credential_issuer="")  # index's
     assert await two.offer("nope") is None
+    # filed for their learners' sign-in (keyed e-mail hashes), any state, read by every replica
+    assert await two.offers_to("lh-ana") == ["o-auth", "o-pre"] and await one.offers_to("lh-ben") == ["o-theirs"]
+    assert await one.offers_to("lh-nobody") == []
+    assert 600 < await one._redis.ttl(one._learner_key("lh-ana")) <= 600 + 86400  # as long as the codes are kept
 
     # a pre-authorized code: redeemed once, whichever of two replicas racing gets it
     outcomes = await asyncio.gather(*(store.redeem(d("code-pre"), "", 5, d(f"tok-{i}"), 300, "jkt")

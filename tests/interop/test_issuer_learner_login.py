@@ -14,27 +14,33 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import ssl
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
+from google.protobuf import json_format
 
+from microcred import pki
+from microcred.oid4vci.metadata import SD_JWT_CONFIGURATION
 from tests.conftest import Infrastructure
-from tests.harness.factories import LEARNER_EMAIL
+from tests.harness.factories import LEARNER_EMAIL, identity_hash, valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_with_document_ca
 from tests.harness.oid4vci_wallet import Authorization, Wallet, public_jwk_of
-from tests.integration import test_oid4vci_flows as flows
-from tests.integration.test_oid4vci import cnf_of, error_of, verify_at_gateway, wallet_http
+from tests.integration.test_oid4vci import base, cnf_of, error_of, verify_at_gateway, wallet_http
 from tests.interop import node_env
 
 pytestmark = pytest.mark.integration
 
 TAG = uuid.uuid4().hex[:8]
 CLIENT_ID = f"microcred-issuer-{TAG}"
+AGENCY = f"agency-login-{TAG}"
+UNI = f"uni-login-{TAG}"
 PROVIDER = node_env.INTEROP / "oidc_provider.mjs"
 
 
@@ -78,18 +84,27 @@ async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPat
     secret_file.write_text(secret + "\n")
     try:
         harness, document_ca = await start_issuer_with_document_ca(
-            infrastructure.kafka_bootstrap, infrastructure.redis_url, work, flows.AGENCY,
+            infrastructure.kafka_bootstrap, infrastructure.redis_url, work, AGENCY,
             oid4vci_login_issuer=provider.issuer, oid4vci_login_client_id=CLIENT_ID,
             oid4vci_login_client_secret_file=secret_file)
         try:
             await provider.configure(callback_url(harness), secret)
-            await harness.onboard(flows.AGENCY, {flows.UNI: 7})
+            await harness.onboard(AGENCY, {UNI: 7})
             yield harness, document_ca.cert_pem, provider
         finally:
             await harness.close()
     finally:
         provider.process.kill()
         await provider.process.wait()
+
+
+def issuer_context(harness: IssuerHarness) -> ssl.SSLContext:
+    """TLS to the REST app with this module's issuer's client certificate (OU=issuer)."""
+    context = ssl.create_default_context(cadata=harness.ca.cert_pem.decode())
+    cert = pki.create_client_cert(harness.ca, UNI, AGENCY, pki.ROLE_ISSUER)
+    cert_path, key_path = cert.write(harness.work_dir / f"client-{uuid.uuid4().hex[:8]}", "client")
+    context.load_cert_chain(str(cert_path), str(key_path))
+    return context
 
 
 def callback_url(harness: IssuerHarness) -> str:
@@ -128,7 +143,7 @@ async def _sign_in(harness: IssuerHarness, provider: Provider, wallet: Wallet, s
                    step: str) -> tuple[httpx.Response, dict[str, str]]:
     """The learner's browser from the issuer's authorization endpoint to the wallet's redirect URI: the issuer's
     last answer and the query of the redirect (or of the answer the provider sent back to the issuer)."""
-    async with httpx.AsyncClient(verify=flows.issuer_context(harness, flows.UNI), timeout=30) as browser:
+    async with httpx.AsyncClient(verify=issuer_context(harness), timeout=30) as browser:
         started = await browser.get(wallet.as_metadata["authorization_endpoint"],
                                     params={"client_id": session.client_id, "request_uri": session.request_uri})
         assert started.status_code == 302, started.text
@@ -144,7 +159,7 @@ async def _sign_in(harness: IssuerHarness, provider: Provider, wallet: Wallet, s
 async def test_the_awards_learner_signs_in_and_receives_the_credential(
         stack: tuple[IssuerHarness, bytes, Provider]) -> None:
     harness, document_ca, provider = stack
-    [offer] = await flows.create_offers(harness)
+    offer = await _offer_to(harness, LEARNER_EMAIL)
     async with wallet_http(harness) as http:
         wallet = Wallet(http)
         session = await _pushed(wallet, offer["link"])
@@ -159,7 +174,7 @@ async def test_the_awards_learner_signs_in_and_receives_the_credential(
         assert received.status_code == 200, received.text
         [credential] = [c["credential"] for c in received.json()["credentials"]]
         # the provider's answer is single use at the issuer too: a replayed callback finds no sign-in
-        async with httpx.AsyncClient(verify=flows.issuer_context(harness, flows.UNI), timeout=30) as browser:
+        async with httpx.AsyncClient(verify=issuer_context(harness), timeout=30) as browser:
             replayed = await browser.get(query["_callback"])
         assert replayed.status_code == 400 and error_of(replayed) == "invalid_request"
     report = await verify_at_gateway(harness, document_ca, credential)
@@ -171,7 +186,7 @@ async def test_the_awards_learner_signs_in_and_receives_the_credential(
 async def test_another_learner_or_a_refusal_is_access_denied_and_spends_nothing(
         stack: tuple[IssuerHarness, bytes, Provider], step: str) -> None:
     harness, _, provider = stack
-    [offer] = await flows.create_offers(harness)
+    offer = await _offer_to(harness, LEARNER_EMAIL)
     async with wallet_http(harness) as http:
         wallet = Wallet(http)
         session = await _pushed(wallet, offer["link"])
@@ -184,8 +199,62 @@ async def test_another_learner_or_a_refusal_is_access_denied_and_spends_nothing(
         assert (await wallet.token()).status_code == 200
 
 
+async def _offer_to(harness: IssuerHarness, email: str) -> dict[str, Any]:
+    """An offer by this module's issuer to a learner with the e-mail address ``email``."""
+    award = valid_micro_credential()
+    award.learner.email = email
+    award.learner.hashed_id.identity_hash = identity_hash(email)
+    async with httpx.AsyncClient(base_url=base(harness), timeout=30,
+                                 verify=issuer_context(harness)) as http:
+        response = await http.post("/oid4vci/offers",
+                                   json={"credentials": [json_format.MessageToDict(award)]})
+    assert response.status_code == 201, response.text
+    [offer] = response.json()["offers"]
+    assert isinstance(offer, dict)
+    return offer
+
+
+async def test_a_wallet_initiated_request_finds_the_signed_in_learners_offer(
+        stack: tuple[IssuerHarness, bytes, Provider]) -> None:
+    """OpenID4VCI §5.1.3 without issuer_state: the wallet asks by scope, the learner signs in, and their open
+    offer (made to their e-mail address) is the one redeemed."""
+    harness, document_ca, provider = stack
+    email = f"wallet.initiated.{TAG}@example.org"
+    offer = await _offer_to(harness, email)
+    async with wallet_http(harness) as http:
+        nobody = Wallet(http)  # a learner with no open offer signs in: access_denied
+        await nobody.discover(base(harness))
+        pushed, session = await nobody.push_authorization(configuration=SD_JWT_CONFIGURATION)
+        assert pushed.status_code == 201, pushed.text
+        answer, query = await _sign_in(harness, provider, nobody, session, f"login?account=no.offer.{TAG}@example.org")
+        assert query["error"] == "access_denied" and "no open offer" in query["error_description"]
+
+        wallet = Wallet(http)
+        await wallet.discover(base(harness))
+        pushed, session = await wallet.push_authorization(configuration=SD_JWT_CONFIGURATION,
+                                                          authorization_details="", scope=SD_JWT_CONFIGURATION)
+        assert pushed.status_code == 201, pushed.text
+        answer, query = await _sign_in(harness, provider, wallet, session, f"login?account={email}")
+        assert answer.status_code == 302 and "error" not in query, query
+        session.code = query["code"]
+        assert (await wallet.exchange(session)).status_code == 200
+        received = await wallet.receive(1, SD_JWT_CONFIGURATION)
+        assert received.status_code == 200, received.text
+        [credential] = [c["credential"] for c in received.json()["credentials"]]
+        # it was that offer: the issuer lists it redeemed
+        async with httpx.AsyncClient(base_url=base(harness), verify=issuer_context(harness),
+                                     timeout=30) as issuer:
+            page = await issuer.get("/oid4vci/offers", params={"state": "redeemed", "page_size": 100})
+        assert offer["offer_id"] in {o["offerId"] for o in page.json()["offers"]}, page.text
+        # a request without issuer_state must say what it asks for
+        bare, _ = await wallet.push_authorization(configuration=SD_JWT_CONFIGURATION, authorization_details="")
+        assert bare.status_code == 400 and error_of(bare) == "invalid_scope"
+    report = await verify_at_gateway(harness, document_ca, credential)
+    assert report["verdict"] == "valid", report["checks"]
+
+
 async def test_a_forged_callback_is_refused(stack: tuple[IssuerHarness, bytes, Provider]) -> None:
     harness, _, _ = stack
-    async with httpx.AsyncClient(verify=flows.issuer_context(harness, flows.UNI), timeout=30) as browser:
+    async with httpx.AsyncClient(verify=issuer_context(harness), timeout=30) as browser:
         forged = await browser.get(callback_url(harness), params={"state": "guessed", "code": "guessed"})
     assert forged.status_code == 400 and error_of(forged) == "invalid_request"

@@ -195,3 +195,73 @@ async def test_a_refused_code_exchange_is_access_denied() -> None:
     with pytest.raises(LoginRejected) as refused:
         await provider.exchange("code", "verifier", "https://issuer.example.eu/oid4vci/login/callback")
     assert refused.value.error == "access_denied"
+
+
+WALLET_INITIATED = {"response_type": "code", "client_id": "wallet.example.org",
+                    "redirect_uri": "https://wallet.example.org/cb", "code_challenge": CHALLENGE,
+                    "code_challenge_method": "S256", "state": "wallet-state", "scope": SD_JWT_CONFIGURATION}
+
+
+async def test_a_wallet_initiated_request_redeems_the_signed_in_learners_open_offer() -> None:
+    login = Login(SignedInLearner("sub-1", EMAIL))
+    grants = Grants(offers={"offer-0": "redeemed", "offer-1": "offered", "offer-2": "offered"})
+    asked: list[str] = []
+
+    async def email_of(offer_id: str) -> str:
+        return EMAIL
+
+    async def offers_to(email: str) -> list[str]:
+        asked.append(email)
+        return ["offer-2", "offer-0", "offer-1"]
+
+    codes = AuthorizationCodes(grants, 300, login, email_of, offers_to)  # type: ignore[arg-type]
+    assert codes.wallet_initiated
+    pushed = await codes.push(WALLET_INITIATED)
+    await codes.authorize({"client_id": "wallet.example.org", "request_uri": pushed["request_uri"]}, ISSUER)
+    [attempt] = login.attempts.values()
+    assert attempt.offer_id == ""  # no offer yet: the sign-in finds it
+    location = await codes.signed_in({"state": attempt.state, "code": "provider-code"})
+    assert "code" in _query(location) and asked == [EMAIL]
+    [(offer_id, _)] = grants.codes.values()
+    assert offer_id == "offer-1"  # the first open one in id order (offer-0 is redeemed)
+
+
+async def test_a_wallet_initiated_sign_in_without_an_open_offer_is_access_denied() -> None:
+    login = Login(SignedInLearner("sub-1", EMAIL))
+    grants = Grants(offers={"offer-0": "withdrawn"})
+
+    async def email_of(offer_id: str) -> str:
+        return EMAIL
+
+    async def offers_to(email: str) -> list[str]:
+        return ["offer-0"]
+
+    codes = AuthorizationCodes(grants, 300, login, email_of, offers_to)  # type: ignore[arg-type]
+    pushed = await codes.push(WALLET_INITIATED)
+    await codes.authorize({"client_id": "wallet.example.org", "request_uri": pushed["request_uri"]}, ISSUER)
+    [attempt] = login.attempts.values()
+    with pytest.raises(Redirect) as denied:
+        await codes.signed_in({"state": attempt.state, "code": "provider-code"})
+    assert _query(denied.value.location)["error"] == "access_denied" and not grants.codes
+
+
+async def test_without_the_learner_index_issuer_state_stays_required() -> None:
+    codes, _ = _setup(Login())  # a login, but no index of offers by learner
+    assert not codes.wallet_initiated
+    with pytest.raises(OAuthError) as refused:
+        await codes.push(WALLET_INITIATED)
+    assert refused.value.error == "invalid_request" and "issuer_state is required" in refused.value.description
+
+
+def test_a_wallet_initiated_request_must_name_what_it_asks_for() -> None:
+    form = {k: v for k, v in WALLET_INITIATED.items() if k != "scope"}
+    with pytest.raises(OAuthError) as refused:
+        az.check_pushed_request(form, [SD_JWT_CONFIGURATION], [SD_JWT_CONFIGURATION], wallet_initiated=True)
+    assert refused.value.error == "invalid_scope"
+    with pytest.raises(OAuthError) as unknown:  # a scope the issuer does not have does not count
+        az.check_pushed_request({**form, "scope": "openid"}, [SD_JWT_CONFIGURATION], [SD_JWT_CONFIGURATION],
+                                wallet_initiated=True)
+    assert unknown.value.error == "invalid_scope"
+    named = az.check_pushed_request(WALLET_INITIATED, [SD_JWT_CONFIGURATION], [SD_JWT_CONFIGURATION],
+                                    wallet_initiated=True)
+    assert named.issuer_state == "" and named.configuration == SD_JWT_CONFIGURATION

@@ -22,7 +22,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from microcred.crypto.keystore import resolve_service_kek
 from microcred.lifecycle import RedisClient
 from services.issuer.adapters.oidc_login import (
     LoginAttempt,
@@ -35,7 +38,7 @@ from services.issuer.adapters.oidc_login import (
 from services.issuer.application.oid4vci_authorization import SignedInLearner
 from services.issuer.config import Settings
 
-__all__ = ["OidcLearnerLogin", "ProviderClient", "ProviderSettings", "learner_login"]
+__all__ = ["OidcLearnerLogin", "ProviderClient", "ProviderSettings", "learner_index_key", "learner_login"]
 
 MAX_ANSWER_BYTES = 64 * 1024
 _UNAVAILABLE = "temporarily_unavailable"  # RFC 6749 §4.1.2.1: the provider could not be used just now
@@ -172,6 +175,10 @@ class OidcLearnerLogin:
         verified = claims.get("email_verified") is True and isinstance(email, str)
         return SignedInLearner(subject=str(claims["sub"]), verified_email=str(email) if verified else "")
 
+    async def aclose(self) -> None:
+        """Close the provider client."""
+        await self._provider.aclose()
+
 
 def learner_login(settings: Settings, redis: RedisClient,
                   issuer_url: Callable[[], str | None]) -> OidcLearnerLogin | None:
@@ -187,3 +194,11 @@ def learner_login(settings: Settings, redis: RedisClient,
                                                secret, verify))
     return OidcLearnerLogin(LoginStates(redis, settings.issuer_redis_prefix), provider,
                             lambda: f"{issuer_url() or ''}/oid4vci/login/callback")
+
+
+def learner_index_key(settings: Settings) -> bytes:
+    """The HMAC key of the offers' learner index: derived (HKDF-SHA256, its own ``info``) from the service's
+    key-encryption key, which every replica already shares, so no further secret is configured. A new KEK files
+    new offers under new hashes; offers filed before stay redeemable through their own ``issuer_state``."""
+    kek = resolve_service_kek(settings.data_dir, settings.environment, settings.kek_file)
+    return HKDF(hashes.SHA256(), 32, salt=None, info=b"microcred issuer: OpenID4VCI offers by learner").derive(kek)

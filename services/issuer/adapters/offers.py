@@ -29,7 +29,7 @@ On a Redis Cluster ``{p}`` is written as a hash tag, so all of the above is in o
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from microcred.lifecycle import RedisClient
@@ -173,10 +173,11 @@ class RedisOfferStore(RedisGrantStore):
         return f"{self._p}:o4i:offer:{offer_id}"
 
     async def add_offers(self, offers: list[tuple[Offer, str, str, str]], ttl_seconds: int,
-                         expires_at: float = 0.0) -> None:
+                         expires_at: float = 0.0, learners: Sequence[str] = ()) -> None:
         """Keep offers (each with its code digest, tx digest and issuer_state digest, '' for none), expiring
         after ``ttl_seconds`` (at ``expires_at``, epoch seconds, when their expiry is to be published); one
-        pipeline (a cohort's offers in one round trip)."""
+        pipeline (a cohort's offers in one round trip). ``learners`` (none, or one keyed e-mail hash per offer,
+        '' for none) files each offer for its learner's sign-in (:meth:`offers_to`)."""
         pipe = self._redis.pipeline(transaction=True)
         remembered = ttl_seconds + EXPIRED_MEMORY
         for offer, code_digest, tx_digest, state_digest in offers:
@@ -190,6 +191,10 @@ class RedisOfferStore(RedisGrantStore):
             pipe.set(f"{self._p}:o4i:code:{code_digest}", offer.offer_id, ex=remembered)
             if state_digest:
                 pipe.set(f"{self._p}:o4i:state:{state_digest}", offer.offer_id, ex=remembered)
+        for (offer, *_), learner in zip(offers, learners, strict=False):
+            if learner:  # a set per learner, as long-lived as its newest offer; ended offers are skipped on read
+                pipe.sadd(self._learner_key(learner), offer.offer_id)
+                pipe.expire(self._learner_key(learner), remembered)
         if expires_at:
             pipe.zadd(self._expiry, {offer.offer_id: expires_at for offer, *_ in offers})
             pipe.hset(self._who, mapping={offer.offer_id: f"{offer.issuer_id}\t{offer.agency_id}"
@@ -198,6 +203,13 @@ class RedisOfferStore(RedisGrantStore):
         self._index.stage(pipe, [(offer, bool(tx_digest)) for offer, _, tx_digest, _ in offers],
                           expires - ttl_seconds, expires)
         await pipe.execute()
+
+    def _learner_key(self, learner_digest: str) -> str:
+        return f"{self._p}:o4i:learner:{learner_digest}"
+
+    async def offers_to(self, learner_digest: str) -> list[str]:
+        """The offers filed under a learner's keyed e-mail hash (any state, until the newest expires)."""
+        return sorted(_text(member) for member in await self._redis.smembers(self._learner_key(learner_digest)))
 
     async def trim_offers(self, issuer_id: str, now: float) -> int:
         """Forget the index entries of ``issuer_id``'s offers that expired more than a day ago."""

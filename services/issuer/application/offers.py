@@ -73,7 +73,12 @@ from microcred.privacy.events import EventPrivacy
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
 from services.issuer.application.offer_listing import Cursor, OfferIndex, OfferPage, list_page
 from services.issuer.application.offer_records import Offer
-from services.issuer.application.oid4vci_authorization import AuthorizationCodes, GrantStore, LearnerLogin
+from services.issuer.application.oid4vci_authorization import (
+    AuthorizationCodes,
+    GrantStore,
+    LearnerLogin,
+    learner_digest,
+)
 from services.issuer.application.validation_cache import CohortValidator
 
 __all__ = ["CreatedOffer", "OfferSettings", "OfferStore", "Offers"]
@@ -88,7 +93,8 @@ class OfferStore(GrantStore, OfferIndex, Protocol):
     """Port: :class:`~services.issuer.adapters.offers.RedisOfferStore`."""
 
     async def add_offers(self, offers: list[tuple[Offer, str, str, str]], ttl_seconds: int,
-                         expires_at: float = 0.0) -> None: ...
+                         expires_at: float = 0.0, learners: Sequence[str] = ()) -> None: ...
+    async def offers_to(self, learner_digest: str) -> list[str]: ...
     async def offer(self, offer_id: str) -> Offer | None: ...
     async def redeem(self, code_digest: str, tx_digest: str, max_attempts: int, token_digest: str,
                      token_ttl: int, jkt: str = "") -> tuple[str, str]: ...
@@ -143,13 +149,17 @@ class Offers:
     def __init__(self, store: OfferStore, issuance: Issuance, publisher: EventPublisher, privacy: EventPrivacy,
                  settings: OfferSettings = OfferSettings(),
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), topic: str = CREDENTIALS.name,
-                 login: LearnerLogin | None = None) -> None:
+                 login: LearnerLogin | None = None, learner_index_key: bytes | None = None) -> None:
         """``privacy`` seals each award at rest (the learner's key, as the credential store does); with ``login``
-        the authorization code grant needs the offer's learner to sign in (:mod:`.oid4vci_authorization`)."""
+        the authorization code grant needs the offer's learner to sign in (:mod:`.oid4vci_authorization`), and
+        with ``learner_index_key`` as well offers are filed under their learner's keyed e-mail hash, so that a
+        wallet may start the grant without an offer."""
         self._store, self._issuance, self._s, self._clock = store, issuance, settings, clock
         self._publisher, self._topic, self._privacy = publisher, topic, privacy
         self._validator = CohortValidator()
-        self.codes = AuthorizationCodes(store, settings.token_seconds, login, self.learner_email)
+        self._learner_key = learner_index_key if login is not None else None
+        self.codes = AuthorizationCodes(store, settings.token_seconds, login, self.learner_email,
+                                        self.offers_to if self._learner_key is not None else None)
 
     async def learner_email(self, offer_id: str) -> str:
         """The e-mail address of an offer's learner, from its sealed award ('' when the offer is gone or the
@@ -160,6 +170,11 @@ class Offers:
         [opened] = await self._privacy.open_envelopes([offer.award])
         kept = events_pb2.CredentialIssued.FromString(EventEnvelope.FromString(opened).payload)
         return kept.credential.learner.email if kept.HasField("credential") else ""
+
+    async def offers_to(self, email: str) -> list[str]:
+        """The ids of the offers filed under ``email``'s keyed hash (any state; [] without the index)."""
+        digest_of = learner_digest(email, self._learner_key) if self._learner_key is not None else ""
+        return await self._store.offers_to(digest_of) if digest_of else []
 
     async def _publish(self, events: list[tuple[Message, str, str, str]]) -> None:
         """Publish (payload, offer_ref, agency id, actor) events."""
@@ -225,7 +240,9 @@ class Offers:
                          digest(code), digest(tx) if tx else "", digest(state) if state else ""))
             uri = offer_uri(credential_issuer, offer_id)
             created.append(CreatedOffer(offer_id, uri, offer_link(uri), tx, ttl))
-        await self._store.add_offers(kept, ttl, expires_at.timestamp())
+        learners = [learner_digest(award.learner.email, self._learner_key) for award in awards] \
+            if self._learner_key is not None else []
+        await self._store.add_offers(kept, ttl, expires_at.timestamp(), learners)
         await self._publisher.publish_many(self._topic, [(digest(offer_id), envelope)
                                                          for offer_id, envelope in zip(ids, sealed[len(ids):],
                                                                                        strict=True)])

@@ -25,6 +25,8 @@ pre-authorized code beside it), and the offer must still be redeemable. Then:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -89,11 +91,25 @@ class LearnerLogin(Protocol):
 
 #: The e-mail address of an offer's learner, from its sealed award ('' once the learner's data is erased).
 LearnerEmailOf = Callable[[str], Awaitable[str]]
+#: The ids of the offers made to an e-mail address (any state; from the issuer's keyed index of its offers).
+OffersToEmail = Callable[[str], Awaitable[list[str]]]
+
+
+def normalise_email(email: str) -> str:
+    """The form in which e-mail addresses are compared and hashed (trimmed, lower case: the form issuers hash)."""
+    return email.strip().lower()
 
 
 def same_email(a: str, b: str) -> bool:
-    """Whether two e-mail addresses are the same mailbox as issuers hash them (trimmed, case-insensitive)."""
-    return bool(a.strip()) and a.strip().lower() == b.strip().lower()
+    """Whether two e-mail addresses are the same mailbox (:func:`normalise_email`)."""
+    return bool(normalise_email(a)) and normalise_email(a) == normalise_email(b)
+
+
+def learner_digest(email: str, key: bytes) -> str:
+    """The keyed hash under which an offer is filed for its learner's sign-in (HMAC-SHA256; '' without an
+    e-mail address): the index holds no address, and without the key none can be guessed from it."""
+    normal = normalise_email(email)
+    return hmac.new(key, normal.encode("utf-8"), hashlib.sha256).hexdigest() if normal else ""
 
 
 class Redirect(OAuthError):
@@ -118,14 +134,24 @@ _CODE_ERRORS = {
 }
 
 
+#: How many of a learner's offers a wallet-initiated sign-in looks at (in id order: the same one each time).
+MAX_OFFERS_LOOKED_AT = 100
+
+
 class AuthorizationCodes:
     """PAR, the authorization endpoint and the authorization code grant (see the module docstring)."""
 
     def __init__(self, store: GrantStore, token_seconds: int, login: LearnerLogin | None = None,
-                 learner_email: LearnerEmailOf | None = None) -> None:
-        """With ``login`` (and ``learner_email``, how the offer's learner is read), codes need a sign-in."""
+                 learner_email: LearnerEmailOf | None = None, offers_to: OffersToEmail | None = None) -> None:
+        """With ``login`` (and ``learner_email``, how the offer's learner is read), codes need a sign-in; with
+        ``offers_to`` as well, a wallet may start without an offer (the signed-in learner's open offer is used)."""
         self._store, self._token_seconds = store, token_seconds
-        self._login, self._learner_email = login, learner_email
+        self._login, self._learner_email, self._offers_to = login, learner_email, offers_to
+
+    @property
+    def wallet_initiated(self) -> bool:
+        """Whether a pushed request may come without ``issuer_state`` (the learner then signs in)."""
+        return self._login is not None and self._offers_to is not None
 
     async def _offer_of(self, issuer_state: str) -> str:
         """The redeemable offer an issuer_state names; else ``invalid_request`` saying why."""
@@ -140,12 +166,14 @@ class AuthorizationCodes:
     async def push(self, form: Mapping[str, str], dpop: DpopProof | None = None) -> dict[str, Any]:
         """Pushed authorization request (RFC 9126 §2): ``{"request_uri", "expires_in"}``; a checked (and spent)
         DPoP proof, or a ``dpop_jkt``, binds the code to come to its key (RFC 9449 §10)."""
-        if not form.get("issuer_state"):
+        if not form.get("issuer_state") and not self.wallet_initiated:
             raise OAuthError(e.INVALID_REQUEST, "issuer_state is required: this issuer authorizes the offers it "
                                                 "made (take the authorization code grant of a Credential Offer)")
         request = az.check_pushed_request(form, CONFIGURATIONS, CONFIGURATIONS,
-                                          dpop_jkt=dpop.jkt if dpop is not None else "")
-        await self._offer_of(request.issuer_state)
+                                          dpop_jkt=dpop.jkt if dpop is not None else "",
+                                          wallet_initiated=self.wallet_initiated)
+        if request.issuer_state:
+            await self._offer_of(request.issuer_state)
         secret = new_secret()
         await self._store.push_request(digest(secret), request.to_json(), az.REQUEST_URI_SECONDS)
         return {"request_uri": az.REQUEST_URI_PREFIX + secret, "expires_in": az.REQUEST_URI_SECONDS}
@@ -164,10 +192,12 @@ class AuthorizationCodes:
         request = az.PushedRequest.from_json(kept)
         if query.get("client_id") != request.client_id:
             raise OAuthError(e.INVALID_REQUEST, "client_id must be the one of the pushed authorization request")
-        try:
-            offer_id = await self._offer_of(request.issuer_state)
-        except OAuthError as exc:  # the redirect URI is known now: the client hears it (§4.1.2.1)
-            raise _denied(request, credential_issuer, exc.description) from exc
+        offer_id = ""  # a wallet-initiated request: the signed-in learner's offer is found in signed_in()
+        if request.issuer_state:
+            try:
+                offer_id = await self._offer_of(request.issuer_state)
+            except OAuthError as exc:  # the redirect URI is known now: the client hears it (§4.1.2.1)
+                raise _denied(request, credential_issuer, exc.description) from exc
         if self._login is not None:  # the learner signs in first; signed_in() gives the code
             try:
                 return await self._login.begin(dataclasses.replace(request, issuer_state="").to_json(), offer_id,
@@ -192,15 +222,27 @@ class AuthorizationCodes:
             learner = await self._login.learner(attempt, answer)
         except OAuthError as exc:
             raise _denied(request, credential_issuer, exc.description, exc.error) from exc
-        state = await self._store.offer_state(attempt.offer_id)
+        offer_id = attempt.offer_id or await self._open_offer_to(learner)
+        if not offer_id:
+            raise _denied(request, credential_issuer, "there is no open offer for the learner who signed in")
+        state = await self._store.offer_state(offer_id)
         if state != "offered":
             raise _denied(request, credential_issuer, _OFFER_STATES.get(state or "expired", "the offer cannot be "
                                                                                              "redeemed"))
-        email = await self._learner_email(attempt.offer_id) if self._learner_email is not None else ""
+        email = await self._learner_email(offer_id) if self._learner_email is not None else ""
         if not learner.verified_email or not same_email(learner.verified_email, email):
             raise _denied(request, credential_issuer, "the learner who signed in is not the one this offer is for "
                                                       "(or has no verified e-mail address)")
-        return await self._code_for(request, attempt.offer_id, credential_issuer)
+        return await self._code_for(request, offer_id, credential_issuer)
+
+    async def _open_offer_to(self, learner: SignedInLearner) -> str:
+        """A redeemable offer made to the signed-in learner's verified e-mail ('' for none)."""
+        if self._offers_to is None or not learner.verified_email:
+            return ""
+        for offer_id in sorted(await self._offers_to(learner.verified_email))[:MAX_OFFERS_LOOKED_AT]:
+            if await self._store.offer_state(offer_id) == "offered":
+                return offer_id
+        return ""
 
     async def _code_for(self, request: az.PushedRequest, offer_id: str, credential_issuer: str) -> str:
         """A new code for the pushed request and its offer, as the redirect location to the wallet."""
