@@ -42,6 +42,7 @@ from services.wallet.adapters.auth import DevTokenMinter, TokenVerifier, build_a
 from services.wallet.adapters.holder_keys import HolderKeys
 from services.wallet.adapters.holdings import Holdings, PathwayCompletions
 from services.wallet.adapters.importer import PipelineVerifier
+from services.wallet.adapters.pending_authorizations import PendingAuthorizations
 from services.wallet.adapters.pending_offers import PendingOffers
 from services.wallet.adapters.sealing import Sealer
 from services.wallet.adapters.secret_keys import load_email_index_key, open_keystore, open_sealer
@@ -129,7 +130,8 @@ def build_wallet(settings: Settings, startup: Startup, client: RedisClient, publ
     context = WalletContext(
         settings, store, accounts, holdings, HolderKeys(accounts, wallet_log, startup.keystore), shares,
         completions, verifier, startup.tokens, startup.minter, publisher, startup.clock, ready, deletion, registry,
-        offers=PendingOffers(redis, prefix, startup.index_key))
+        offers=PendingOffers(redis, prefix, startup.index_key),
+        authorizations=PendingAuthorizations(redis, prefix))
     intake, runner = build_intake(
         redis, prefix, startup.index_key, settings.kafka_bootstrap, settings.wallet_consumer_group, topics(settings),
         sealer=startup.sealer, completions=completions, shares=shares, store=store, accounts=accounts, epoch=epoch,

@@ -31,10 +31,15 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 _AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-def chromium(width: int = 1280, height: int = 1600, lang: str = "en-GB", downloads: Path | None = None) -> WebDriver:
-    """A headless Chromium (Debian's chromium + chromium-driver), saving downloads to ``downloads`` if given."""
+def chromium(width: int = 1280, height: int = 1600, lang: str = "en-GB", downloads: Path | None = None,
+             accept_test_certificates: bool = False) -> WebDriver:
+    """A headless Chromium (Debian's chromium + chromium-driver), saving downloads to ``downloads`` if given;
+    ``accept_test_certificates``: HTTPS pages certified by a test's own CA open (the learner's browser visiting
+    an issuer whose certificate a real browser would trust)."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    if accept_test_certificates:
+        options.set_capability("acceptInsecureCerts", True)
     if downloads is not None:
         options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                                   "download.prompt_for_download": False})

@@ -16,6 +16,7 @@ or critical violation on each step. The browser runs in a worker thread: the iss
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 import time
 import uuid
@@ -47,9 +48,10 @@ TAG = uuid.uuid4().hex[:8]
 AGENCY, UNI = f"agency-bvci-{TAG}", f"uni-bvci-{TAG}"
 
 
-async def create_offer(harness: IssuerHarness, base: str, title: str, email: str = "") -> dict[str, Any]:
-    """One offer with a transaction code, as the issuer creates it (POST /oid4vci/offers, client certificate),
-    for the factory's learner or the one with ``email``."""
+async def create_offer(harness: IssuerHarness, base: str, title: str, email: str = "",
+                       tx_code: bool = True) -> dict[str, Any]:
+    """One offer (with a transaction code unless ``tx_code`` is False), as the issuer creates it (POST
+    /oid4vci/offers, client certificate), for the factory's learner or the one with ``email``."""
     mc = valid_micro_credential()
     mc.title.values["en"] = title
     if email:
@@ -61,7 +63,7 @@ async def create_offer(harness: IssuerHarness, base: str, title: str, email: str
     context.load_cert_chain(str(cert_file), str(key_file))
     async with httpx.AsyncClient(base_url=base, verify=context, timeout=60) as http:
         response = await http.post("/oid4vci/offers", json={"credentials": [json_format.MessageToDict(mc)],
-                                                            "tx_code": True})
+                                                            "tx_code": tx_code})
     assert response.status_code == 201, response.text
     offer: dict[str, Any] = response.json()["offers"][0]
     return offer
@@ -147,6 +149,37 @@ def addressed_journey(driver: WebDriver, wallet: str, offer: dict[str, Any], tit
         By.ID, "offer-addressed").is_displayed(), "the redeemed offer to leave Offered to you")
 
 
+async def authorization_code_link(harness: IssuerHarness, offer: dict[str, Any]) -> str:
+    """The offer, by value, with only its authorization code grant (its issuer_state): how an issuer that signs
+    its learners in offers credentials. The wallet then takes the learner to the issuer's pages."""
+    async with httpx.AsyncClient(verify=ssl.create_default_context(cadata=harness.ca.cert_pem.decode()),
+                                 timeout=30) as http:
+        document = (await http.get(offer["credential_offer_uri"])).json()
+    document["grants"] = {"authorization_code": document["grants"]["authorization_code"]}
+    return "openid-credential-offer://?credential_offer=" + quote(json.dumps(document), safe="")
+
+
+def authorization_code_journey(driver: WebDriver, wallet: str, link: str, title: str) -> None:
+    """An offer of the authorization code grant: "Continue at the issuer", the issuer's pages (no sign-in at this
+    issuer: it sends the browser straight back), and the credential received on the wallet's page."""
+    driver.get(f"{wallet}/?lang=en")
+    wait_until(lambda: driver.find_element(By.ID, "offer-link").is_displayed(), "the offer form")
+    field = driver.find_element(By.ID, "offer-link")
+    field.send_keys(link)
+    field.send_keys(Keys.ENTER)
+    wait_until(lambda: driver.find_element(By.ID, "offer-review").is_displayed(), "the offer to be shown", 60)
+    assert text(driver, "offer-accept") == "Continue at the issuer"
+    assert not driver.find_element(By.ID, "offer-tx").is_displayed()
+    assert "it may ask you to sign in" in text(driver, "offer-outcome")
+    assert_accessible(driver, "wallet: an offer taken at the issuer (en)")
+    driver.find_element(By.ID, "offer-accept").click()
+    wait_until(lambda: text(driver, "offer-outcome").startswith("Received"), "the credential to be received", 90)
+    assert "code=" not in str(driver.current_url) and "state=" not in str(driver.current_url)
+    wait_until(lambda: listed(driver, title), "the credential in the list", 60)
+    screenshot(driver, "wallet-offer-authorization-code-en")
+    assert_accessible(driver, "wallet: received through the issuer's pages (en)")
+
+
 def polish_journey(driver: WebDriver, wallet: str, offer: dict[str, Any], title: str) -> None:
     """Paste an openid-credential-offer:// link and accept it with the keyboard only, in Polish."""
     driver.get(f"{wallet}/?lang=pl")  # the token stays in the tab's sessionStorage
@@ -196,12 +229,15 @@ async def test_a_learner_receives_a_credential_through_an_offer_link(
         process = await start_wallet(infrastructure, provider, tmp_path, unique, port, topic_prefix="")
         wallet = f"http://127.0.0.1:{port}"
         first, second = f"Offered data skills {unique[:4]}", f"Kurs z oferty {unique[:4]}"
-        third = f"Addressed course {unique[:4]}"
+        third, fourth = f"Addressed course {unique[:4]}", f"Course signed in {unique[:4]}"
         offers = [await create_offer(harness, base, first), await create_offer(harness, base, second),
-                  await create_offer(harness, base, third, f"ola-{unique}@example.org")]
-        driver = chromium()
+                  await create_offer(harness, base, third, f"ola-{unique}@example.org"),
+                  await create_offer(harness, base, fourth, tx_code=False)]
+        by_login = await authorization_code_link(harness, offers[3])
+        driver = chromium(accept_test_certificates=True)
         await asyncio.to_thread(english_journey, driver, wallet, offers[0], first, unique)
         await asyncio.to_thread(addressed_journey, driver, wallet, offers[2], third)
+        await asyncio.to_thread(authorization_code_journey, driver, wallet, by_login, fourth)
         await asyncio.to_thread(polish_journey, driver, wallet, offers[1], second)
     finally:
         if driver is not None:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import jwt
@@ -244,13 +244,7 @@ async def test_the_offers_made_for_a_learner_are_listed_in_their_wallet_until_re
     assert await addressed(stack, stranger) == []  # another learner sees none of them
 
     # withdrawn by the issuer (REST, its client certificate): it leaves the list
-    cert = pki.create_client_cert(stack.issuer.ca, UNI, AGENCY, pki.ROLE_ISSUER)
-    cert_file, key_file = cert.write(Path(stack.issuer.work_dir) / f"client-{uuid.uuid4().hex[:8]}", "client")
-    context = ssl.create_default_context(cafile=str(stack.issuer_tls))
-    context.load_cert_chain(str(cert_file), str(key_file))
-    async with httpx.AsyncClient(base_url=stack.base, verify=context, timeout=60) as issuer_http:
-        gone = await issuer_http.delete(f"/oid4vci/offers/{withdrawn['offer_id']}")
-    assert gone.status_code in (200, 204), gone.text
+    assert await _withdraw(stack, withdrawn["offer_id"]) in (200, 204)
 
     async def only_the_kept_one() -> bool:
         return [o["link"] for o in await addressed(stack, headers)] == [kept["link"]]
@@ -294,3 +288,81 @@ async def test_an_erased_learners_offers_leave_their_wallet(stack: Stack) -> Non
 
     # LearnerErased drops the learner's offers from the wallet's read model (the open one included)
     await eventually(none_left, 120, f"an erased learner's offer ({still_open['offer_id'][:6]}…) stayed listed")
+
+
+async def _withdraw(stack: Stack, offer_id: str) -> int:
+    """The issuer withdraws an offer (REST, its client certificate): the HTTP status."""
+    cert = pki.create_client_cert(stack.issuer.ca, UNI, AGENCY, pki.ROLE_ISSUER)
+    cert_file, key_file = cert.write(Path(stack.issuer.work_dir) / f"client-{uuid.uuid4().hex[:8]}", "client")
+    context = ssl.create_default_context(cafile=str(stack.issuer_tls))
+    context.load_cert_chain(str(cert_file), str(key_file))
+    async with httpx.AsyncClient(base_url=stack.base, verify=context, timeout=60) as issuer_http:
+        gone = await issuer_http.delete(f"/oid4vci/offers/{offer_id}")
+    return gone.status_code
+
+
+async def _at_the_issuer(stack: Stack, url: str) -> dict[str, str]:
+    """The learner's browser at the issuer's authorization endpoint (this issuer has no learner login, so it
+    redirects at once): the query it brings back to the wallet's page, which must be that page."""
+    async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=str(stack.issuer_tls)), timeout=30) as web:
+        answer = await web.get(url)
+    assert answer.status_code == 302, answer.text
+    back = urlsplit(answer.headers["location"])
+    assert f"{back.scheme}://{back.netloc}" == str(stack.wallet.http.base_url).rstrip("/") and back.path == "/"
+    return {k: v[0] for k, v in parse_qs(back.query).items()}
+
+
+async def test_a_learner_takes_the_authorization_code_grant_through_the_issuers_pages(stack: Stack) -> None:
+    """The wallet as the client of the authorization code flow (PAR, PKCE S256, issuer_state, iss): begun with
+    /authorize, finished with /complete; the attempt is the learner's and is used once."""
+    email, headers = learner(stack)
+    [offer] = await stack.offers(email)
+    http = stack.wallet.http
+    seen = await http.post("/v1/credential-offers/inspect", json={"offer": offer["link"]}, headers=headers)
+    assert seen.json()["grant"] == "pre-authorized_code"  # both grants offered: the wallet prefers no trip
+    begun = await http.post("/v1/credential-offers/authorize", json={"offer": offer["link"]}, headers=headers)
+    assert begun.status_code == 200, begun.text
+    url = begun.json()["authorization_url"]
+    query = parse_qs(urlsplit(url).query)
+    assert url.startswith(f"{stack.base}/oid4vci/authorize?") and set(query) == {"client_id", "request_uri"}  # PAR
+    back = await _at_the_issuer(stack, url)
+    assert back["iss"] == stack.base and back["code"] and back["state"]
+
+    # another learner cannot finish this learner's attempt (and spends it trying)
+    _, other = learner(stack)
+    stolen = await http.post("/v1/credential-offers/complete", json=back, headers=other)
+    assert stolen.status_code == 422 and code_of(stolen) == "OFFER_AUTHORIZATION_UNKNOWN"
+    again = await http.post("/v1/credential-offers/complete", json=back, headers=headers)
+    assert again.status_code == 422 and code_of(again) == "OFFER_AUTHORIZATION_UNKNOWN"
+
+    # the learner begins again and finishes: the credential is theirs, bound to their key
+    begun = await http.post("/v1/credential-offers/authorize", json={"offer": offer["link"]}, headers=headers)
+    back = await _at_the_issuer(stack, begun.json()["authorization_url"])
+    mixed_up = await http.post("/v1/credential-offers/complete", json={**back, "iss": "https://evil.example"},
+                               headers=headers)
+    assert mixed_up.status_code == 422 and code_of(mixed_up) == "OFFER_AUTHORIZATION_DENIED"
+    begun = await http.post("/v1/credential-offers/authorize", json={"offer": offer["link"]}, headers=headers)
+    back = await _at_the_issuer(stack, begun.json()["authorization_url"])
+    done = await http.post("/v1/credential-offers/complete", json=back, headers=headers)
+    assert done.status_code == 200, done.text
+    assert done.json()["notified"] is True
+    await eventually(lambda: titles(stack, headers), until=lambda found: len(found) == 1)
+    # the offer is redeemed: its pre-authorized code no longer works
+    gone = await http.post("/v1/credential-offers/accept", json={"offer": offer["link"]}, headers=headers)
+    assert gone.status_code == 422 and code_of(gone) in ("OFFER_GONE", "OFFER_ISSUER_REFUSED")
+
+
+async def test_an_issuers_refusal_comes_back_as_access_denied(stack: Stack) -> None:
+    email, headers = learner(stack)
+    [offer] = await stack.offers(email)
+    http = stack.wallet.http
+    begun = await http.post("/v1/credential-offers/authorize", json={"offer": offer["link"]}, headers=headers)
+    state = parse_qs(urlsplit(begun.json()["authorization_url"]).query)  # PAR: the state is not in the URL
+    assert "state" not in state
+    # withdrawn meanwhile: the issuer redirects with error=access_denied, which the wallet names
+    assert await _withdraw(stack, offer["offer_id"]) in (200, 204)
+    back = await _at_the_issuer(stack, begun.json()["authorization_url"])
+    assert back["error"] == "access_denied"
+    refused = await http.post("/v1/credential-offers/complete", json=back, headers=headers)
+    assert refused.status_code == 422 and code_of(refused) == "OFFER_AUTHORIZATION_DENIED"
+    assert await titles(stack, headers) == []

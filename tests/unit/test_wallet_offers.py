@@ -66,10 +66,24 @@ def test_the_specifications_offer_example_is_read() -> None:
                                            "pre-authorized_code": "oaKazRN8I0IbtZ0C7JuMn5", "tx_code": "1234"}
 
 
+def test_an_offer_of_the_authorization_code_grant_only_is_taken_through_the_issuer() -> None:
+    # §4.1.1's first example: the authorization code grant with issuer_state; then one without issuer_state
+    offer = o.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
+                           "grants": {"authorization_code": {"issuer_state": "eyJhbGciOiJSU0Et"}}})
+    assert (offer.grant, offer.issuer_state, offer.pre_authorized_code) == (o.AUTHORIZATION_CODE_GRANT,
+                                                                             "eyJhbGciOiJSU0Et", "")
+    bare = o.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
+                          "grants": {"authorization_code": {}}})
+    assert bare.authorization_code and bare.issuer_state == ""
+    both = o.parse_offer({**SPEC_OFFER, "grants": {**SPEC_OFFER["grants"], "authorization_code": {}}})
+    assert both.grant == o.PRE_AUTHORIZED_GRANT and both.authorization_code  # no trip to the issuer's pages
+
+
 def test_offers_this_wallet_cannot_take_are_refused_by_name() -> None:
-    # the authorization code grant only (§4.1.1 example 1): the learner would have to sign in at the issuer
     refused(o.UNSUPPORTED, o.parse_offer, {"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
-                                           "grants": {"authorization_code": {"issuer_state": "eyJhbGciOiJSU0Et"}}})
+                                           "grants": {}})
+    refused(o.LINK_INVALID, o.parse_offer, {"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
+                                            "grants": {"authorization_code": {"issuer_state": 7}}})
     detail = refused(o.LINK_INVALID, o.parse_offer, {**SPEC_OFFER, "credential_configuration_ids": []})
     assert "credential_configuration_ids" in detail
     assert "credential_issuer" in refused(o.LINK_INVALID, o.parse_offer, {"credential_configuration_ids": ["x"]})

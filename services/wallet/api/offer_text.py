@@ -24,6 +24,9 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
         "offer_addressed_h": "Offered to you", "offer_addressed_until": "Can be accepted until",
         "offer_addressed_code": "You will need the code the issuer sent you.",
         "offer_addressed_open": "See this offer",
+        "offer_continue": "Continue at the issuer",
+        "offer_continue_hint": "The issuer's page opens; it may ask you to sign in. It then brings you back here.",
+        "offer_completing": "Receiving the credential from the issuer…",
         "OFFER_LINK_INVALID": "This is not a credential offer link. Copy the whole link from the issuer's message "
                               "and try again.",
         "OFFER_ISSUER_NOT_TRUSTED": "This wallet does not accept credentials from this issuer: only issuers the "
@@ -43,6 +46,10 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
         "OFFER_ISSUER_ANSWER_INVALID": "The issuer's answer could not be understood. Contact the issuer.",
         "OFFER_CREDENTIAL_REJECTED": "The credential the issuer sent did not pass the wallet's checks, so it was "
                                      "not kept. The issuer was told.",
+        "OFFER_AUTHORIZATION_DENIED": "The issuer did not let this wallet receive the credential: you may have "
+                                      "signed in as someone else, or cancelled. Open the offer again to retry.",
+        "OFFER_AUTHORIZATION_UNKNOWN": "This return from the issuer is not expected (it was already used, or took "
+                                       "more than ten minutes). Open the offer again.",
     },
     "pl": {
         "offer_h": "Odbierz poświadczenie", "offer_link": "Link oferty (openid-credential-offer://)",
@@ -56,6 +63,9 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
         "offer_addressed_h": "Oferowane Tobie", "offer_addressed_until": "Można przyjąć do",
         "offer_addressed_code": "Będzie potrzebny kod, który wysłał Ci wystawca.",
         "offer_addressed_open": "Zobacz tę ofertę",
+        "offer_continue": "Przejdź do wystawcy",
+        "offer_continue_hint": "Otworzy się strona wystawcy; może poprosić o zalogowanie. Potem wrócisz tutaj.",
+        "offer_completing": "Odbieranie poświadczenia od wystawcy…",
         "OFFER_LINK_INVALID": "To nie jest link oferty poświadczenia. Skopiuj cały link z wiadomości od wystawcy "
                               "i spróbuj ponownie.",
         "OFFER_ISSUER_NOT_TRUSTED": "Ten portfel nie przyjmuje poświadczeń od tego wystawcy: przesyłać je tutaj "
@@ -75,5 +85,9 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
         "OFFER_ISSUER_ANSWER_INVALID": "Nie udało się zrozumieć odpowiedzi wystawcy. Skontaktuj się z wystawcą.",
         "OFFER_CREDENTIAL_REJECTED": "Poświadczenie przesłane przez wystawcę nie przeszło kontroli portfela, więc "
                                      "nie zostało zachowane. Wystawca został o tym powiadomiony.",
+        "OFFER_AUTHORIZATION_DENIED": "Wystawca nie pozwolił temu portfelowi odebrać poświadczenia: być może "
+                                      "zalogowano się jako ktoś inny albo anulowano. Otwórz ofertę ponownie.",
+        "OFFER_AUTHORIZATION_UNKNOWN": "Ten powrót od wystawcy nie był oczekiwany (został już użyty albo trwał "
+                                       "dłużej niż dziesięć minut). Otwórz ofertę ponownie.",
     },
 }

@@ -9,6 +9,12 @@
   wallet can hold it), and the transaction code it asks for (length, input mode, the issuer's description).
 * ``POST /v1/credential-offers/accept`` ``{offer, tx_code?}``: redeems it and keeps the SD-JWT VC
   (:class:`~services.wallet.application.offers.CredentialOffers`); answers the credentials now listed.
+* ``POST /v1/credential-offers/authorize`` ``{offer}``: an offer of the authorization code grant (``inspect``
+  says ``grant: "authorization_code"``): ``{authorization_url}``, where the page sends the learner's browser. The
+  issuer sends it back to the wallet's page (``redirect_uri``: this wallet's own root URL; ``client_id``: its
+  origin) with ``code``, ``state`` and ``iss``;
+* ``POST /v1/credential-offers/complete`` ``{state, code?, iss?, error?, error_description?}``: what came back;
+  the code is redeemed as ``accept`` does, and the same answer given.
 
 A refusal is 422 problem+json whose ``code`` is one of :mod:`services.wallet.domain.offers`'s (the page words
 it in the learner's language); an issuer that cannot be reached is 503 ``OFFER_ISSUER_UNAVAILABLE``. The offer,
@@ -20,7 +26,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
 
 from services.wallet.adapters.oid4vci_client import IssuerClient
@@ -29,7 +35,13 @@ from services.wallet.api.i18n import pick_language
 from services.wallet.application.offers import CredentialOffers
 from services.wallet.domain.addressed_offers import pick_text
 from services.wallet.domain.errors import Unavailable, Unprocessable
-from services.wallet.domain.offers import ISSUER_UNAVAILABLE, MAX_LINK_CHARS, OfferError, display_name
+from services.wallet.domain.offers import (
+    ISSUER_UNAVAILABLE,
+    MAX_LINK_CHARS,
+    PRE_AUTHORIZED_GRANT,
+    OfferError,
+    display_name,
+)
 
 __all__ = ["router"]
 
@@ -42,6 +54,16 @@ class OfferBody(BaseModel):
     offer: str = Field(min_length=1, max_length=MAX_LINK_CHARS)
 
 
+class AuthorizationResponse(BaseModel):
+    """The issuer's authorization response (RFC 6749 §4.1.2), as the learner's browser brought it back."""
+
+    state: str = Field(min_length=1, max_length=512)
+    code: str | None = Field(default=None, max_length=4096)
+    iss: str | None = Field(default=None, max_length=2048)
+    error: str | None = Field(default=None, max_length=200)
+    error_description: str | None = Field(default=None, max_length=1000)
+
+
 class AcceptBody(OfferBody):
     """The offer and the transaction code the issuer sent separately, when it asks for one."""
 
@@ -52,7 +74,7 @@ def _offers(session: Session) -> tuple[CredentialOffers, IssuerClient]:
     settings, ctx = session.ctx.settings, session.ctx
     client = IssuerClient(settings.wallet_trusted_issuers, ca_file=settings.wallet_issuer_tls_ca_file)
     return CredentialOffers(settings.wallet_trusted_issuers, client, ctx.keys, ctx.verifier, ctx.accounts,
-                            ctx.holdings, ctx.clock), client
+                            ctx.holdings, ctx.clock, ctx.authorizations), client
 
 
 def _problem(exc: OfferError) -> Exception:
@@ -96,6 +118,7 @@ async def inspect(session: Learner, body: OfferBody, lang: Annotated[str | None,
                          "supported": cid == seen.configuration.configuration_id}
                         for cid in seen.offer.configuration_ids],
         "tx_code": None if seen.offer.tx_code is None else seen.offer.tx_code.to_json(),
+        "grant": "pre-authorized_code" if seen.offer.grant == PRE_AUTHORIZED_GRANT else "authorization_code",
     }
 
 
@@ -105,6 +128,35 @@ async def accept(session: Learner, body: AcceptBody) -> dict[str, Any]:
     offers, client = _offers(session)
     try:
         received = await offers.accept(session.account, body.offer, body.tx_code)
+    except OfferError as exc:
+        raise _problem(exc) from None
+    finally:
+        await client.aclose()
+    return {"credentials": [c.meta_json() for c in received.credentials], "pending": received.pending,
+            "notified": received.notified}
+
+
+@router.post("/authorize", summary="Begin the authorization code grant: where to send the learner's browser")
+async def authorize(session: Learner, body: OfferBody, request: Request) -> dict[str, Any]:
+    """PAR (when the issuer takes it) with PKCE S256 and the offer's issuer_state; the attempt waits 10 min."""
+    redirect_uri = str(request.base_url)  # the wallet's page, which reads the response and calls /complete
+    client_id = redirect_uri.rstrip("/")
+    offers, client = _offers(session)
+    try:
+        url = await offers.authorize(session.account, body.offer, client_id, redirect_uri)
+    except OfferError as exc:
+        raise _problem(exc) from None
+    finally:
+        await client.aclose()
+    return {"authorization_url": url}
+
+
+@router.post("/complete", summary="Redeem the code the issuer sent back, and keep the credential")
+async def complete(session: Learner, body: AuthorizationResponse) -> dict[str, Any]:
+    """The attempt is taken once (a replayed response is refused), ``iss`` checked, the code redeemed."""
+    offers, client = _offers(session)
+    try:
+        received = await offers.complete(session.account, body.model_dump(exclude_none=True))
     except OfferError as exc:
         raise _problem(exc) from None
     finally:

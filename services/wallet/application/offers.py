@@ -8,6 +8,12 @@ signed with the learner's custodial P-256 holder key, credential request; then i
 received (as an import is verified, and bound to the key it proved), keeps it in the learner's wallet and
 notifies the issuer (``credential_accepted``, or ``credential_failure`` when the wallet refused it).
 
+An offer of the authorization code grant only is taken in two steps: :meth:`CredentialOffers.authorize` pushes
+the authorization request (PKCE S256, the offer's ``issuer_state``) and answers the URL for the learner's
+browser, keeping the attempt (:mod:`services.wallet.domain.offer_authorization`); the issuer's pages (perhaps a
+sign-in) send the browser back to the wallet's page, whose :meth:`CredentialOffers.complete` takes the attempt
+once, checks the response's ``iss`` and redeems the code as above.
+
 The same credential may also reach the wallet over Kafka: when the Credential Issuer is this platform's issuer,
 its ``CredentialIssued`` carries the SD-JWT VC too and is filed under the learner's identifiers. The wallet
 shows it once (:class:`~services.wallet.adapters.holdings.Holdings` hides a received copy once the issued one
@@ -33,12 +39,25 @@ from services.wallet.application.ports import (
     CredentialVerifier,
     HolderKeyStore,
     HoldingsReader,
+    PendingAuthorizationStore,
 )
 from services.wallet.domain.accounts import Account
 from services.wallet.domain.credentials import HeldCredential
+from services.wallet.domain.offer_authorization import (
+    AUTHORIZATION_UNKNOWN,
+    authorization_server,
+    authorization_url,
+    code_from_response,
+    code_token_form,
+    new_pending,
+    pushed_request_form,
+)
 from services.wallet.domain.offers import (
     CREDENTIAL_REJECTED,
+    ISSUER_ANSWER_INVALID,
     ISSUER_NOT_TRUSTED,
+    PRE_AUTHORIZED_GRANT,
+    UNSUPPORTED,
     Configuration,
     CredentialOffer,
     IssuerMetadata,
@@ -93,6 +112,7 @@ class Inspected:
     configuration: Configuration
     token_endpoint: str
     dpop: bool  # the authorization server takes DPoP proofs (ES256)
+    server: Mapping[str, Any]  # the authorization server metadata (RFC 8414), checked to be the issuer's
 
 
 @dataclass(frozen=True)
@@ -115,14 +135,16 @@ def held_copy(held: Sequence[HeldCredential], received_id: str) -> HeldCredentia
 
 
 class CredentialOffers:
-    """The learner's side of the pre-authorized code flow (module docstring)."""
+    """The learner's side of the pre-authorized and authorization code flows (module docstring)."""
 
     def __init__(self, trusted: Sequence[str], issuers: IssuerPort, keys: HolderKeyStore,
                  verifier: CredentialVerifier, accounts: AccountStore, holdings: HoldingsReader,
-                 clock: Clock) -> None:
+                 clock: Clock, authorizations: PendingAuthorizationStore | None = None) -> None:
+        """``authorizations``: where the authorization code attempts wait (None: that grant is refused)."""
         self.trusted = tuple(normalize_issuer(t) for t in trusted)
         self.issuers, self.keys, self.verifier = issuers, keys, verifier
         self.accounts, self.holdings, self.clock = accounts, holdings, clock
+        self.authorizations = authorizations
 
     async def _json(self, stage: str, reply: IssuerReply) -> Any:
         if reply.status != 200:
@@ -144,22 +166,73 @@ class CredentialOffers:
         if offer.credential_issuer not in self.trusted:  # identifiers compare exactly (§12.2.1)
             raise OfferError(ISSUER_NOT_TRUSTED, f"credential_offer.credential_issuer: "
                                                  f"{offer.credential_issuer[:200]!r} is not trusted by this wallet")
-        issuer = offer.credential_issuer
+        metadata, server = await self._issuer(offer.credential_issuer)
+        configuration = chosen_configuration(offer, metadata)
+        return Inspected(offer, metadata, configuration, token_endpoint(server, offer.credential_issuer),
+                         uses_dpop(server), server)
+
+    async def _issuer(self, issuer: str) -> tuple[IssuerMetadata, Mapping[str, Any]]:
+        """The Credential Issuer's metadata and its authorization server's (the issuer itself)."""
         metadata = parse_issuer_metadata(await self._json(
             "metadata", await self.issuers.get(well_known(issuer, "openid-credential-issuer"))), issuer)
-        configuration = chosen_configuration(offer, metadata)
         server = await self._json("metadata", await self.issuers.get(well_known(issuer, "oauth-authorization-server")))
-        return Inspected(offer, metadata, configuration, token_endpoint(server, issuer), uses_dpop(server))
+        if not isinstance(server, Mapping):
+            raise OfferError(ISSUER_ANSWER_INVALID, "authorization server metadata: not a JSON object")
+        return metadata, server
 
     async def accept(self, account: Account, link: str, tx_code: str | None) -> Received:
         """Redeem the offer behind ``link`` with ``tx_code`` and keep what it gives (module docstring)."""
         seen = await self.inspect(link)
+        if seen.offer.grant != PRE_AUTHORIZED_GRANT:
+            raise OfferError(UNSUPPORTED, "credential_offer.grants: no pre-authorized code; this offer is taken "
+                                          "at the issuer (authorize)")
         code = check_tx_code(seen.offer, tx_code)
+        return await self._redeem(account, seen.metadata, seen.configuration.configuration_id, seen.token_endpoint,
+                                  seen.dpop, token_form(seen.offer, code), code is not None)
+
+    async def authorize(self, account: Account, link: str, client_id: str, redirect_uri: str) -> str:
+        """Begin the authorization code grant for the offer behind ``link``: the URL to send the learner's
+        browser to (the request pushed first when the issuer takes PAR). The attempt waits in the store."""
+        if self.authorizations is None:
+            raise OfferError(UNSUPPORTED, "this wallet does not take the authorization code grant")
+        seen = await self.inspect(link)
+        if not seen.offer.authorization_code:
+            raise OfferError(UNSUPPORTED, "credential_offer.grants: no authorization code grant")
+        server = authorization_server(seen.server, seen.offer.credential_issuer)
+        pending = new_pending(account.account_id, seen.offer.credential_issuer,
+                              seen.configuration.configuration_id, client_id, redirect_uri, server)
+        form = pushed_request_form(pending, seen.offer.issuer_state)
+        if server.pushed_authorization_request_endpoint is not None:
+            reply = await self.issuers.post_form(server.pushed_authorization_request_endpoint, form)
+            if reply.status not in (200, 201):
+                raise issuer_error("authorization", reply.status, reply.body)
+            request_uri = reply.body.get("request_uri") if isinstance(reply.body, Mapping) else None
+            if not isinstance(request_uri, str) or not request_uri or len(request_uri) > 2048:
+                raise OfferError(ISSUER_ANSWER_INVALID, "pushed authorization response: no request_uri")
+            form = {"client_id": client_id, "request_uri": request_uri}
+        await self.authorizations.put(pending)
+        return authorization_url(server.authorization_endpoint, form)
+
+    async def complete(self, account: Account, answer: Mapping[str, str]) -> Received:
+        """The learner came back from the issuer with ``answer`` (``code``/``error``, ``state``, ``iss``): the
+        code is redeemed like a pre-authorized one, and the credential kept. The attempt is spent either way."""
+        pending = await self.authorizations.take(answer.get("state", "")) if self.authorizations else None
+        if pending is None or pending.account_id != account.account_id:
+            raise OfferError(AUTHORIZATION_UNKNOWN, "authorization response: unknown, expired or already used "
+                                                    "state")
+        code = code_from_response(answer, pending)
+        metadata, server = await self._issuer(pending.credential_issuer)
+        return await self._redeem(account, metadata, pending.configuration_id,
+                                  token_endpoint(server, pending.credential_issuer), uses_dpop(server),
+                                  code_token_form(code, pending), False)
+
+    async def _redeem(self, account: Account, metadata: IssuerMetadata, configuration_id: str, token_url: str,
+                      dpop_offered: bool, form: Mapping[str, str], tx_code_sent: bool) -> Received:
+        """Token (``form``), nonce, key proof, credential, verification, keeping, notification."""
         key = await self._proof_key(account)
-        metadata = seen.metadata
         # DPoP (RFC 9449) when the server offers it, as HAIP asks of wallets: a fresh key per redemption, so two
         # redemptions cannot be linked by it.
-        dpop_key = ec.generate_private_key(ec.SECP256R1()) if seen.dpop else None
+        dpop_key = ec.generate_private_key(ec.SECP256R1()) if dpop_offered else None
 
         def dpop(url: str, token: str | None = None) -> str | None:
             if dpop_key is None:
@@ -167,10 +240,9 @@ class CredentialOffers:
             return dpop_proof(dpop_key, "POST", url, jti=secrets.token_urlsafe(16),
                               iat=int(self.clock().timestamp()), access_token=token)
 
-        reply = await self.issuers.post_form(seen.token_endpoint, token_form(seen.offer, code),
-                                             dpop(seen.token_endpoint))
+        reply = await self.issuers.post_form(token_url, form, dpop(token_url))
         if reply.status != 200:
-            raise issuer_error("token", reply.status, reply.body, tx_code_sent=code is not None)
+            raise issuer_error("token", reply.status, reply.body, tx_code_sent=tx_code_sent)
         token, kind = access_token(reply.body, dpop=dpop_key is not None)
         if kind == "Bearer":
             dpop_key = None  # the server did not bind the token to the key: plain Bearer from here on
@@ -179,7 +251,7 @@ class CredentialOffers:
             nonce = c_nonce(await self._json("nonce", await self.issuers.post_json(metadata.nonce_endpoint, None)))
         proof = key_proof(key, metadata.credential_issuer, nonce, int(self.clock().timestamp()))
         reply = await self.issuers.post_json(
-            metadata.credential_endpoint, credential_request(seen.configuration.configuration_id, proof), token,
+            metadata.credential_endpoint, credential_request(configuration_id, proof), token,
             dpop(metadata.credential_endpoint, token))
         if reply.status not in (200, 202):  # 202: deferred (§9), refused by name in issued_credentials
             raise issuer_error("credential", reply.status, reply.body)

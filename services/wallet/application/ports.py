@@ -18,6 +18,7 @@ port                   adapter
 ``CredentialVerifier`` ``adapters.importer.PipelineVerifier``, ``DataIntegrityVerifier``
 ``AccountDeleter``     ``adapters.account_deletion.AccountDeletion`` (tombstones, key store, data key)
 ``OffersReader``       ``adapters.pending_offers.PendingOffers`` (offers addressed to learners)
+``PendingAuthorizationStore``  ``adapters.pending_authorizations.PendingAuthorizations`` (code flow attempts)
 ``EventPublisher``     ``microcred.kafka.publisher`` (shared port)
 =====================  ==========================================================================
 """
@@ -35,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from services.wallet.domain.accounts import Account, HolderKey, LearnerClaims
 from services.wallet.domain.addressed_offers import AddressedOffer
 from services.wallet.domain.credentials import HeldCredential
+from services.wallet.domain.offer_authorization import PendingAuthorization
 from services.wallet.domain.share_link import Resolution, Share
 from services.wallet.domain.stacking import Pathway, PathwayProgress
 
@@ -51,6 +53,18 @@ class OffersReader(Protocol):
 
     async def for_learner(self, dids: Iterable[str], email: str | None, now: float) -> list[AddressedOffer]:
         """The open offers addressed to any of ``dids`` or to ``email``, soonest to expire first."""
+        ...
+
+
+class PendingAuthorizationStore(Protocol):
+    """The OpenID4VCI authorization code attempts in progress, each taken once."""
+
+    async def put(self, pending: PendingAuthorization) -> None:
+        """Keep an attempt until the learner comes back (or it expires)."""
+        ...
+
+    async def take(self, state: str) -> PendingAuthorization | None:
+        """The attempt of ``state``, removed in the same step (None: unknown, expired or taken)."""
         ...
 
 

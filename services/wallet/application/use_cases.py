@@ -29,6 +29,7 @@ from services.wallet.application.ports import (
     HoldingsReader,
     OffersReader,
     PathwayReader,
+    PendingAuthorizationStore,
     ShareLinkStore,
     TokenMinter,
 )
@@ -77,6 +78,8 @@ class WalletContext:
     registry: RegistryReader | None = None
     # The offers addressed to learners (OpenID4VCI, issue 20); None: none are listed.
     offers: OffersReader | None = None
+    # The authorization code attempts in progress (OpenID4VCI); None: offers of that grant are refused.
+    authorizations: PendingAuthorizationStore | None = None
 
     async def _available(self) -> None:
         if not await self.ready():

@@ -35,6 +35,7 @@ from microcred.sdjwt.jose import (
 )
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+AUTHORIZATION_CODE_GRANT = "authorization_code"
 PROOF_TYPE = "openid4vci-proof+jwt"
 SD_JWT_FORMATS = frozenset({"dc+sd-jwt", "vc+sd-jwt"})  # vc+sd-jwt: the name before SD-JWT VC draft 06
 MAX_LINK_CHARS = 8192
@@ -185,12 +186,21 @@ class TxCode:
 
 @dataclass(frozen=True)
 class CredentialOffer:
-    """A Credential Offer with a pre-authorized code (the only grant this wallet redeems)."""
+    """A Credential Offer with a pre-authorized code ('' for none) and/or the authorization code grant (its
+    ``issuer_state``, '' when the grant names none); at least one of the two."""
 
     credential_issuer: str
     configuration_ids: tuple[str, ...]
     pre_authorized_code: str
     tx_code: TxCode | None
+    authorization_code: bool = False
+    issuer_state: str = ""
+
+    @property
+    def grant(self) -> str:
+        """The grant the wallet takes: the pre-authorized code when offered (no trip to the issuer's pages),
+        else the authorization code grant (the learner goes to the issuer, which may ask them to sign in)."""
+        return PRE_AUTHORIZED_GRANT if self.pre_authorized_code else AUTHORIZATION_CODE_GRANT
 
 
 def _string(value: Any, field: str, limit: int = 2048) -> str:
@@ -200,8 +210,8 @@ def _string(value: Any, field: str, limit: int = 2048) -> str:
 
 
 def parse_offer(offer: Mapping[str, Any]) -> CredentialOffer:
-    """The Credential Offer object (§4.1.1); an offer without a pre-authorized code is ``OFFER_UNSUPPORTED``
-    (the authorization code flow needs the learner to sign in at the issuer: not built)."""
+    """The Credential Offer object (§4.1.1); an offer with neither a pre-authorized code nor the authorization
+    code grant is ``OFFER_UNSUPPORTED``."""
     if not isinstance(offer, Mapping):
         raise OfferError(LINK_INVALID, "credential_offer: not a JSON object")
     issuer = _string(offer.get("credential_issuer"), "credential_offer.credential_issuer")
@@ -210,10 +220,17 @@ def parse_offer(offer: Mapping[str, Any]) -> CredentialOffer:
         raise OfferError(LINK_INVALID, "credential_offer.credential_configuration_ids: a non-empty list is needed")
     configuration_ids = tuple(_string(i, "credential_offer.credential_configuration_ids[]", 256) for i in ids)
     grants = offer.get("grants")
-    grant = grants.get(PRE_AUTHORIZED_GRANT) if isinstance(grants, Mapping) else None
+    grants = grants if isinstance(grants, Mapping) else {}
+    grant, by_login = grants.get(PRE_AUTHORIZED_GRANT), grants.get(AUTHORIZATION_CODE_GRANT)
+    issuer_state = ""
+    if isinstance(by_login, Mapping) and by_login.get("issuer_state") is not None:
+        issuer_state = _string(by_login.get("issuer_state"), "credential_offer.grants.authorization_code."
+                                                              "issuer_state", 4096)
     if not isinstance(grant, Mapping):
-        raise OfferError(UNSUPPORTED, "credential_offer.grants: no pre-authorized code (only that grant is "
-                                      "supported by this wallet)")
+        if not isinstance(by_login, Mapping):
+            raise OfferError(UNSUPPORTED, "credential_offer.grants: neither a pre-authorized code nor the "
+                                          "authorization code grant")
+        return CredentialOffer(normalize_issuer(issuer), configuration_ids, "", None, True, issuer_state)
     code = _string(grant.get("pre-authorized_code"), "credential_offer.grants.pre-authorized_code", 4096)
     raw = grant.get("tx_code")
     tx_code = None
@@ -227,7 +244,8 @@ def parse_offer(offer: Mapping[str, Any]) -> CredentialOffer:
         if mode not in ("numeric", "text"):
             raise OfferError(LINK_INVALID, "credential_offer.grants.tx_code.input_mode: numeric or text")
         tx_code = TxCode(length, mode, description[:300] if isinstance(description, str) else None)
-    return CredentialOffer(normalize_issuer(issuer), configuration_ids, code, tx_code)
+    return CredentialOffer(normalize_issuer(issuer), configuration_ids, code, tx_code,
+                           isinstance(by_login, Mapping), issuer_state)
 
 
 def check_tx_code(offer: CredentialOffer, tx_code: str | None) -> str | None:

@@ -4,6 +4,9 @@
 // the wallet API reads the offer from a trusted issuer and says who offers what; the learner enters the transaction
 // code when one is asked for and accepts; the credential then joins the list. Refusals come back as codes that are
 // shown as plain sentences in the page's language (labels from api/offer_text.py). Plain DOM, textContent only.
+// An offer of the authorization code grant only is accepted at the issuer: the page goes to the issuer's pages
+// (which may ask the learner to sign in) and the issuer sends the browser back here with ?code&state&iss, which
+// the page hands to the wallet API (v1/credential-offers/complete) before removing them from the address.
 "use strict";
 (function () {
   const L = Object.assign(JSON.parse(document.getElementById("labels").textContent),
@@ -12,6 +15,7 @@
   const $ = (id) => document.getElementById(id);
   const t = (key) => L[key] || key;
   let offer = "";
+  let grant = "";
 
   // The wallet API's answer, or an Error whose message is the plain-language text of the refusal's code.
   async function post(path, body) {
@@ -48,6 +52,9 @@
     $("offer-review").hidden = true;
     try {
       const seen = await post("v1/credential-offers/inspect", { offer: offer });
+      grant = seen.grant;
+      $("offer-accept").textContent = t(grant === "authorization_code" ? "offer_continue" : "offer_accept");
+      if (grant === "authorization_code") $("offer-outcome").textContent = t("offer_continue_hint");
       $("offer-issuer").textContent = seen.issuer_name;
       $("offer-issuer").title = seen.credential_issuer;
       const wanted = seen.credentials.find((c) => c.supported) || seen.credentials[0];
@@ -74,6 +81,11 @@
     if (!$("offer-tx").hidden) body.tx_code = $("offer-tx-code").value.trim();
     $("offer-accept").disabled = true;
     try {
+      if (grant === "authorization_code") {  // to the issuer's pages; they send the browser back here
+        const started = await post("v1/credential-offers/authorize", { offer: offer });
+        location.assign(started.authorization_url);
+        return;
+      }
       const got = await post("v1/credential-offers/accept", body);
       $("offer-review").hidden = true;
       $("offer-link").value = "";
@@ -94,6 +106,35 @@
     const carried = new URLSearchParams();
     for (const name of ["credential_offer_uri", "credential_offer"]) if (query.has(name)) carried.set(name, query.get(name));
     return "openid-credential-offer://?" + carried.toString();
+  }
+
+  // Back from the issuer's pages: ?state with ?code (or ?error); removed from the address at once, so that a
+  // reload does not send them again.
+  function fromIssuer() {
+    const query = new URLSearchParams(location.search);
+    if (!query.has("state") || !(query.has("code") || query.has("error"))) return null;
+    const answer = {};
+    for (const name of ["state", "code", "iss", "error", "error_description", "error_uri"]) {
+      if (query.has(name) && name !== "error_uri") answer[name] = query.get(name);
+      query.delete(name);
+    }
+    const rest = query.toString();
+    history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
+    return answer;
+  }
+
+  async function complete(answer) {
+    clear();
+    $("offer-outcome").textContent = t("offer_completing");
+    try {
+      const got = await post("v1/credential-offers/complete", answer);
+      $("offer-outcome").textContent = t(got.credentials.length ? "offer_received" : "offer_pending");
+      document.dispatchEvent(new Event("microcred:refresh"));
+      setTimeout(listAddressed, 1500);
+    } catch (e) {
+      $("offer-outcome").textContent = "";
+      fail(e.message);
+    }
   }
 
   // The offers addressed to the learner: title, awarding body, until when, whether a code is needed, and a
@@ -124,7 +165,9 @@
     $("offer-addressed").hidden = found.length === 0;
   }
 
+  let returned = null;
   function signedIn() {
+    if (returned) { const answer = returned; returned = null; complete(answer); }
     const link = fromAddress();
     if (link && !offer) { $("offer-link").value = link; inspect(); }
     listAddressed();
@@ -132,10 +175,11 @@
 
   // Registered now, before any DOMContentLoaded handler: wallet.js announces a sign-in from its own.
   document.addEventListener("microcred:signed-in", signedIn);
+  returned = fromIssuer();  // read before wallet.js announces the sign-in
   document.addEventListener("DOMContentLoaded", () => {
     $("offer-form").addEventListener("submit", inspect);
     $("offer-review").addEventListener("submit", accept);
-    $("offer-cancel").addEventListener("click", () => { $("offer-review").hidden = true; clear(); offer = ""; });
+    $("offer-cancel").addEventListener("click", () => { $("offer-review").hidden = true; clear(); offer = ""; grant = ""; });
     if (fromAddress() && !sessionStorage.getItem(TOKEN_KEY)) $("status").textContent = t("offer_signin_first");
   });
 })();
