@@ -23,8 +23,9 @@ its code and the credential are never logged.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
@@ -32,7 +33,7 @@ from pydantic import BaseModel, Field
 from services.wallet.adapters.oid4vci_client import IssuerClient
 from services.wallet.api.deps import Learner, Session
 from services.wallet.api.i18n import pick_language
-from services.wallet.application.offers import CredentialOffers
+from services.wallet.application.offers import CredentialOffers, Received
 from services.wallet.domain.addressed_offers import pick_text
 from services.wallet.domain.errors import Unavailable, Unprocessable
 from services.wallet.domain.offers import (
@@ -46,6 +47,7 @@ from services.wallet.domain.offers import (
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/credential-offers", tags=["credential offers"])
+T = TypeVar("T")
 
 
 class OfferBody(BaseModel):
@@ -77,6 +79,23 @@ def _offers(session: Session) -> tuple[CredentialOffers, IssuerClient]:
                             ctx.holdings, ctx.clock, ctx.authorizations), client
 
 
+async def _with_offers(session: Session, use: Callable[[CredentialOffers], Awaitable[T]]) -> T:
+    """Run one use of :class:`CredentialOffers` with its own issuer client; a refusal becomes its problem."""
+    offers, client = _offers(session)
+    try:
+        return await use(offers)
+    except OfferError as exc:
+        raise _problem(exc) from None
+    finally:
+        await client.aclose()
+
+
+def _received(received: Received) -> dict[str, Any]:
+    """The answer of ``accept`` and ``complete``: the credentials now listed."""
+    return {"credentials": [c.meta_json() for c in received.credentials], "pending": received.pending,
+            "notified": received.notified}
+
+
 def _problem(exc: OfferError) -> Exception:
     if exc.code == ISSUER_UNAVAILABLE:
         return Unavailable(exc.detail, code=exc.code)
@@ -100,13 +119,7 @@ async def inspect(session: Learner, body: OfferBody, lang: Annotated[str | None,
                   accept_language: Annotated[str | None, Header()] = None) -> dict[str, Any]:
     """Read and check the offer and its issuer's metadata (only trusted issuers are contacted)."""
     chosen = pick_language(lang, accept_language)
-    offers, client = _offers(session)
-    try:
-        seen = await offers.inspect(body.offer)
-    except OfferError as exc:
-        raise _problem(exc) from None
-    finally:
-        await client.aclose()
+    seen = await _with_offers(session, lambda offers: offers.inspect(body.offer))
     metadata = seen.metadata
     return {
         "credential_issuer": metadata.credential_issuer,
@@ -125,15 +138,8 @@ async def inspect(session: Learner, body: OfferBody, lang: Annotated[str | None,
 @router.post("/accept", summary="Redeem the offer and keep the credential")
 async def accept(session: Learner, body: AcceptBody) -> dict[str, Any]:
     """Token, nonce, key proof by the learner's P-256 holder key, credential, verification, notification."""
-    offers, client = _offers(session)
-    try:
-        received = await offers.accept(session.account, body.offer, body.tx_code)
-    except OfferError as exc:
-        raise _problem(exc) from None
-    finally:
-        await client.aclose()
-    return {"credentials": [c.meta_json() for c in received.credentials], "pending": received.pending,
-            "notified": received.notified}
+    return _received(await _with_offers(session, lambda offers: offers.accept(session.account, body.offer,
+                                                                               body.tx_code)))
 
 
 @router.post("/authorize", summary="Begin the authorization code grant: where to send the learner's browser")
@@ -141,25 +147,13 @@ async def authorize(session: Learner, body: OfferBody, request: Request) -> dict
     """PAR (when the issuer takes it) with PKCE S256 and the offer's issuer_state; the attempt waits 10 min."""
     redirect_uri = str(request.base_url)  # the wallet's page, which reads the response and calls /complete
     client_id = redirect_uri.rstrip("/")
-    offers, client = _offers(session)
-    try:
-        url = await offers.authorize(session.account, body.offer, client_id, redirect_uri)
-    except OfferError as exc:
-        raise _problem(exc) from None
-    finally:
-        await client.aclose()
+    url = await _with_offers(session, lambda offers: offers.authorize(session.account, body.offer, client_id,
+                                                                      redirect_uri))
     return {"authorization_url": url}
 
 
 @router.post("/complete", summary="Redeem the code the issuer sent back, and keep the credential")
 async def complete(session: Learner, body: AuthorizationResponse) -> dict[str, Any]:
     """The attempt is taken once (a replayed response is refused), ``iss`` checked, the code redeemed."""
-    offers, client = _offers(session)
-    try:
-        received = await offers.complete(session.account, body.model_dump(exclude_none=True))
-    except OfferError as exc:
-        raise _problem(exc) from None
-    finally:
-        await client.aclose()
-    return {"credentials": [c.meta_json() for c in received.credentials], "pending": received.pending,
-            "notified": received.notified}
+    return _received(await _with_offers(session, lambda offers: offers.complete(
+        session.account, body.model_dump(exclude_none=True))))
