@@ -4,10 +4,13 @@
 //
 // stdin: {"offer": "openid-credential-offer://…", "flow": "pre-authorized_code" | "authorization_code",
 //         "tx_code": "…"?, "configuration": "…"?, "proofs": 1, "dpop": true, "notify": "credential_accepted"?,
-//         "redeem_twice": false}
+//         "redeem_twice": false, "login_account": "…"?}
 // The authorization code flow is the library's: PAR with PKCE S256 and the offer's issuer_state, then the
 // authorization endpoint (its redirect read, not followed), the response's `iss` checked, then the token; with
 // "dpop", the pushed request carries a DPoP proof too, so the code is bound to the key the token request proves.
+// With "login_account", the issuer signs the learner in at its OpenID Connect provider (tests/interop/
+// oidc_provider.mjs): the bridge plays the learner's browser (cookies kept for the provider) and signs that
+// account in, until the issuer redirects to the wallet; the library then reads that redirect as before.
 // stdout: {"configuration", "token_type", "credentials": [...], "holder_jwks": [...], "notification_id",
 //          "notified", "second_redemption_error"}; any failure: {"error": {"name", "message", "oauth_error"}}.
 // The issuer's CA reaches node's fetch through NODE_EXTRA_CA_CERTS (set by the Python side).
@@ -54,6 +57,37 @@ function describe(error) {
   }
 }
 
+let loginAccount = null
+
+// The learner's browser at the login provider: follow its redirects (its cookies kept), sign `account` in on its
+// login page, and come back through the issuer's callback: the issuer's redirect to the wallet.
+async function signIn(url, account) {
+  const provider = new URL(url).origin
+  const cookies = new Map()
+  for (let step = 0; step < 12; step++) {
+    const atProvider = new URL(url).origin === provider
+    const headers = atProvider && cookies.size ? { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}
+    const answer = await fetch(url, { redirect: 'manual', headers })
+    if (atProvider) {
+      for (const line of answer.headers.getSetCookie()) {
+        const [pair] = line.split(';')
+        const at = pair.indexOf('=')
+        cookies.set(pair.slice(0, at).trim(), pair.slice(at + 1))
+      }
+    }
+    const next = answer.headers.get('location')
+    if (!next) throw new Error(`the sign-in stopped at ${new URL(url).pathname} (${answer.status})`)
+    const target = new URL(next, url)
+    if (!atProvider) return target.toString() // the issuer's callback answered: this is the wallet's redirect
+    if (target.origin === provider && /^\/interaction\/[^/]+$/.test(target.pathname)) {
+      target.pathname += '/login'
+      target.searchParams.set('account', account)
+    }
+    url = target.toString()
+  }
+  throw new Error('the sign-in redirected in circles')
+}
+
 async function authorizationCodeToken(client, offer, issuerMetadata, dpop) {
   const { authorizationRequestUrl, pkce } = await client.createAuthorizationRequestUrlFromOffer({
     credentialOffer: offer,
@@ -63,8 +97,9 @@ async function authorizationCodeToken(client, offer, issuerMetadata, dpop) {
     dpop, // a DPoP proof with the pushed request binds the code to the key (RFC 9449 §10.1)
   })
   const authorized = await fetch(authorizationRequestUrl, { redirect: 'manual' })
-  const location = authorized.headers.get('location')
+  let location = authorized.headers.get('location')
   if (authorized.status !== 302 || !location) throw new Error(`authorization endpoint answered ${authorized.status}`)
+  if (loginAccount) location = await signIn(location, loginAccount)
   const response = client.parseAndVerifyAuthorizationResponseRedirectUrl({
     url: location,
     authorizationServerMetadata: issuerMetadata.authorizationServers[0],
@@ -137,6 +172,7 @@ async function main() {
   let input = ''
   for await (const chunk of process.stdin) input += chunk
   const request = JSON.parse(input)
+  loginAccount = request.login_account ?? null
   const client = new Openid4vciClient({ callbacks })
   const offer = await client.resolveCredentialOffer(request.offer)
   const grant = request.flow === 'authorization_code' ? authorizationCodeGrantIdentifier

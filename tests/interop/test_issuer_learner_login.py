@@ -258,3 +258,27 @@ async def test_a_forged_callback_is_refused(stack: tuple[IssuerHarness, bytes, P
     async with httpx.AsyncClient(verify=issuer_context(harness), timeout=30) as browser:
         forged = await browser.get(callback_url(harness), params={"state": "guessed", "code": "guessed"})
     assert forged.status_code == 400 and error_of(forged) == "invalid_request"
+
+
+async def test_an_independent_wallet_and_an_independent_provider(stack: tuple[IssuerHarness, bytes, Provider]
+                                                                 ) -> None:
+    """The OpenWallet Foundation's oid4vc-ts wallet (tests/interop/oid4vci_wallet.mjs) takes the authorization
+    code flow (PAR, PKCE, DPoP-bound code) while the learner signs in at oidc-provider: neither side is ours."""
+    harness, document_ca, _ = stack
+    email = f"owf.wallet.{TAG}@example.org"
+    offer = await _offer_to(harness, email)
+    ca_file = Path(harness.work_dir) / "platform-ca.pem"
+    ca_file.write_bytes(harness.ca.cert_pem)
+    answer = await asyncio.to_thread(node_env.run, {"offer": offer["link"], "flow": "authorization_code",
+                                                    "dpop": True, "login_account": email},
+                                     node_env.INTEROP / "oid4vci_wallet.mjs", {"NODE_EXTRA_CA_CERTS": str(ca_file)})
+    assert "error" not in answer, answer
+    [credential] = answer["credentials"]
+    report = await verify_at_gateway(harness, document_ca, credential)
+    assert report["verdict"] == "valid", report["checks"]
+    # someone else signing in: the library reads the issuer's access_denied
+    other = await _offer_to(harness, email)
+    refused = await asyncio.to_thread(node_env.run, {"offer": other["link"], "flow": "authorization_code",
+                                                     "login_account": f"not.them.{TAG}@example.org"},
+                                      node_env.INTEROP / "oid4vci_wallet.mjs", {"NODE_EXTRA_CA_CERTS": str(ca_file)})
+    assert refused["error"]["oauth_error"] == "access_denied", refused
