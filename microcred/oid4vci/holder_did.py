@@ -6,6 +6,9 @@
   ``nist-curves.json``).
 * Ed25519 (``kty: OKP``, ``crv: Ed25519``): ``did:key:z6Mk…`` (:mod:`microcred.crypto.did_key`).
 
+:func:`did_key_public_key` reads such a DID back (a key proof naming its key by ``kid``, a did:key DID URL,
+Appendix F.1): the inverse, for the same two key types, decoded locally (never fetched).
+
 Hand-written because :mod:`microcred.crypto.multikey` only encodes Ed25519 keys and no kept library encodes a
 P-256 multikey; the point itself comes from ``cryptography`` (compressed SEC1), only the two-byte header and the
 base58btc encoding (the project's own) are put together here. Anything else is ``invalid_proof``.
@@ -20,12 +23,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from microcred.crypto.did_key import did_key_from_public_key
-from microcred.crypto.multikey import encode_base58btc
+from microcred.crypto.did_key import DidKeyError, did_key_from_public_key, public_key_from_did_key
+from microcred.crypto.multikey import MultikeyError, decode_base58btc, encode_base58btc
 from microcred.oid4vci.errors import INVALID_PROOF, OAuthError
-from microcred.sdjwt.jose import JoseError, jwk_to_public_key
+from microcred.sdjwt.jose import JoseError, PublicKey, jwk_to_public_key
 
-__all__ = ["P256_PUB_HEADER", "holder_did_key"]
+__all__ = ["P256_PUB_HEADER", "did_key_public_key", "holder_did_key"]
 
 P256_PUB_HEADER = b"\x80\x24"  # multicodec p256-pub (0x1200) as an unsigned varint
 
@@ -42,3 +45,26 @@ def holder_did_key(jwk: Mapping[str, Any]) -> str:
     if isinstance(key, Ed25519PublicKey):
         return did_key_from_public_key(key)
     raise OAuthError(INVALID_PROOF, "the proof's key cannot be bound as a did:key (P-256 or Ed25519 only)")
+
+
+def did_key_public_key(did_url: str) -> PublicKey:
+    """The public key a ``did:key`` DID URL names (P-256 ``zDn…`` or Ed25519 ``z6Mk…``; a fragment must be the
+    DID's own multikey); ``invalid_proof`` otherwise."""
+    if not isinstance(did_url, str) or not did_url.startswith("did:key:") or len(did_url) > 512:
+        raise OAuthError(INVALID_PROOF, "kid must be a did:key DID URL (the only DIDs this issuer resolves)")
+    multikey, _, fragment = did_url[len("did:key:"):].partition("#")
+    if fragment and fragment != multikey:
+        raise OAuthError(INVALID_PROOF, "kid: the fragment does not name the did:key's own key")
+    try:
+        raw = decode_base58btc(multikey)
+    except MultikeyError as exc:
+        raise OAuthError(INVALID_PROOF, f"kid: not a did:key multikey: {exc}") from exc
+    if raw.startswith(P256_PUB_HEADER):
+        try:
+            return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw[len(P256_PUB_HEADER):])
+        except ValueError as exc:
+            raise OAuthError(INVALID_PROOF, "kid: the did:key's P-256 point is not valid") from exc
+    try:
+        return public_key_from_did_key(f"did:key:{multikey}")
+    except DidKeyError as exc:
+        raise OAuthError(INVALID_PROOF, "kid: the did:key holds neither a P-256 nor an Ed25519 key") from exc

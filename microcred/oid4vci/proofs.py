@@ -1,8 +1,11 @@
 """Key proofs of possession (OpenID4VCI 1.0 §8.2.1.1, Appendix F.1: ``jwt`` proof type).
 
 A proof is a JWS with header ``typ: openid4vci-proof+jwt``, ``alg`` ES256 (a P-256 key) or EdDSA (an Ed25519
-key: :data:`KEY_PROOF_ALGORITHMS`, the alg always the key type's own) and the holder's public ``jwk``
-(``kid`` and ``x5c`` are not accepted: the credential is bound to the key shown), signed by that key; claims
+key: :data:`KEY_PROOF_ALGORITHMS`, the alg always the key type's own) and the holder's key: its public ``jwk``,
+or a ``kid`` that is a ``did:key`` DID URL (a wallet whose holder is a did:key, as the ``ldp_vc`` configuration's
+``cryptographic_binding_methods_supported: ["did:key"]`` invites; decoded locally by
+:func:`~microcred.oid4vci.holder_did.did_key_public_key`, never fetched). Exactly one of the two; ``x5c`` is not
+accepted. The proof is signed by that key; claims
 ``aud`` = the Credential Issuer identifier, ``iat`` (not older than ``max_age``, not in the future beyond
 ``skew``) and ``nonce`` (the ``c_nonce`` from the nonce endpoint). This module checks everything but whether the
 nonce is fresh and unused: that needs the store (atomic consumption in Redis), so :func:`check_key_proof` returns
@@ -17,7 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from microcred.oid4vci.errors import INVALID_PROOF, OAuthError
-from microcred.oid4vci.self_keyed import header_key
+from microcred.oid4vci.holder_did import did_key_public_key
+from microcred.oid4vci.self_keyed import header_key, verified_by
 from microcred.sdjwt.jose import (
     JoseError,
     b64url_decode,
@@ -69,10 +73,15 @@ def check_key_proof(proof: object, *, audience: str, now: datetime, max_age: flo
         raise _fail(f"typ must be {PROOF_TYP}")
     if header.get("alg") not in KEY_PROOF_ALGORITHMS:
         raise _fail(f"alg must be one of {list(KEY_PROOF_ALGORITHMS)}")
-    if "kid" in header or "x5c" in header:
-        raise _fail("the key must be given as jwk (kid and x5c are not supported)")
-    key = header_key(proof, header, _fail, "the header must carry the holder's public key as jwk",
-                     KEY_PROOF_ALGORITHMS)
+    if "x5c" in header:
+        raise _fail("the key must be given as jwk or as a did:key kid (x5c is not supported)")
+    if "kid" in header:
+        if "jwk" in header:
+            raise _fail("kid and jwk must not both be present (Appendix F.1)")
+        key = verified_by(proof, header, did_key_public_key(header["kid"]), _fail, KEY_PROOF_ALGORITHMS, "kid")
+    else:
+        key = header_key(proof, header, _fail, "the header must carry the holder's public key as jwk or a "
+                                               "did:key kid", KEY_PROOF_ALGORITHMS)
     if claims.get("aud") != audience:
         raise _fail("aud must be this Credential Issuer's identifier")
     iat = claims.get("iat")

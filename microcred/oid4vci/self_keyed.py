@@ -11,7 +11,7 @@ from typing import Any
 from microcred.oid4vci.errors import OAuthError
 from microcred.sdjwt.jose import JoseError, PublicKey, algorithm_for_key, jwk_to_public_key, verify_jws_signature
 
-__all__ = ["ALGORITHMS", "header_key"]
+__all__ = ["ALGORITHMS", "header_key", "verified_by"]
 
 # DPoP proofs: ES256 only (HAIP 1.0 requires it and names no other); key proofs widen this (see proofs.py).
 ALGORITHMS: tuple[str, ...] = ("ES256",)
@@ -26,17 +26,27 @@ def header_key(proof: str, header: Mapping[str, Any], fail: Callable[[str], OAut
         raise fail(missing)
     try:
         key = jwk_to_public_key(jwk)
-        own = algorithm_for_key(key)
     except JoseError as exc:
         raise fail(f"jwk: {exc}") from exc
+    return verified_by(proof, header, key, fail, algorithms, "jwk")
+
+
+def verified_by(proof: str, header: Mapping[str, Any], key: PublicKey, fail: Callable[[str], OAuthError],
+                algorithms: tuple[str, ...], named: str) -> PublicKey:
+    """``key`` (``named``: how the header names it, for the messages), once ``proof`` verifies with it under the
+    header's ``alg`` (one of ``algorithms``, and the key type's own); else ``fail``."""
+    try:
+        own = algorithm_for_key(key)
+    except JoseError as exc:
+        raise fail(f"{named}: {exc}") from exc
     if own not in algorithms:
-        raise fail(f"the jwk's key type signs with {own}, which is not one of {list(algorithms)}")
+        raise fail(f"the {named}'s key type signs with {own}, which is not one of {list(algorithms)}")
     if header.get("alg") != own:
-        raise fail(f"alg {header.get('alg')!r} does not match the jwk's key type (which signs with {own})")
+        raise fail(f"alg {header.get('alg')!r} does not match the {named}'s key type (which signs with {own})")
     try:
         signed = verify_jws_signature(proof, key, algorithms)
     except JoseError as exc:
-        raise fail(f"jwk: {exc}") from exc
+        raise fail(f"{named}: {exc}") from exc
     if not signed:
-        raise fail("the signature does not verify with the header's jwk")
+        raise fail(f"the signature does not verify with the header's {named}")
     return key

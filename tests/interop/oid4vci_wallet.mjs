@@ -4,7 +4,9 @@
 //
 // stdin: {"offer": "openid-credential-offer://…", "flow": "pre-authorized_code" | "authorization_code",
 //         "tx_code": "…"?, "configuration": "…"?, "proofs": 1, "dpop": true, "notify": "credential_accepted"?,
-//         "redeem_twice": false, "login_account": "…"?}
+//         "redeem_twice": false, "login_account": "…"?, "holder": "jwk" | "did:key"}
+// With "holder": "did:key" each key proof names its key by kid, a did:key DID URL (the library's `did` signer;
+// the P-256 did:key is made here from the JWK: multicodec p256-pub, compressed point, base58btc).
 // The authorization code flow is the library's: PAR with PKCE S256 and the offer's issuer_state, then the
 // authorization endpoint (its redirect read, not followed), the response's `iss` checked, then the token; with
 // "dpop", the pushed request carries a DPoP proof too, so the code is bound to the key the token request proves.
@@ -25,7 +27,26 @@ import * as jose from 'jose'
 
 const CLIENT_ID = 'oid4vc-ts-interop-wallet'
 const REDIRECT_URI = 'http://127.0.0.1/oid4vc-ts-callback'
-const privateKeys = new Map() // JWK thumbprint of a public key -> its private CryptoKey
+const privateKeys = new Map() // JWK thumbprint of a public key (or a did:key DID URL) -> its private CryptoKey
+
+const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
+function base58btc(bytes) {
+  let n = BigInt('0x' + Buffer.from(bytes).toString('hex'))
+  let out = ''
+  while (n > 0n) { out = BASE58[Number(n % 58n)] + out; n /= 58n }
+  for (const b of bytes) { if (b !== 0) break; out = '1' + out }
+  return 'z' + out
+}
+
+// The did:key DID URL of a P-256 public JWK (registers its private key under that URL for signJwt).
+async function didKeyUrl(publicJwk) {
+  const x = Buffer.from(publicJwk.x, 'base64url')
+  const y = Buffer.from(publicJwk.y, 'base64url')
+  const multikey = base58btc(Buffer.concat([Buffer.from([0x80, 0x24, (y[y.length - 1] & 1) ? 3 : 2]), x]))
+  const url = `did:key:${multikey}#${multikey}`
+  privateKeys.set(url, privateKeys.get(await jose.calculateJwkThumbprint(publicJwk)))
+  return url
+}
 
 async function newKey() {
   const { publicKey, privateKey } = await jose.generateKeyPair('ES256', { extractable: true })
@@ -40,11 +61,11 @@ const callbacks = {
   hash: (data, alg) => crypto.createHash(alg.replace('-', '').toLowerCase()).update(data).digest(),
   clientAuthentication: clientAuthenticationNone({ clientId: CLIENT_ID }),
   signJwt: async (signer, { header, payload }) => {
-    if (signer.method !== 'jwk') throw new Error(`signer method ${signer.method} not used here`)
-    const key = privateKeys.get(await jose.calculateJwkThumbprint(signer.publicJwk))
+    if (signer.method !== 'jwk' && signer.method !== 'did') throw new Error(`signer method ${signer.method} not used here`)
+    const key = privateKeys.get(signer.method === 'did' ? signer.didUrl : await jose.calculateJwkThumbprint(signer.publicJwk))
     if (!key) throw new Error('no private key for this public key')
     const jwt = await new jose.SignJWT(payload).setProtectedHeader(header).sign(key)
-    return { jwt, signerJwk: signer.publicJwk }
+    return signer.method === 'did' ? { jwt } : { jwt, signerJwk: signer.publicJwk }
   },
 }
 
@@ -137,7 +158,9 @@ async function redeem(client, request, offer, issuerMetadata, configuration) {
     const { jwt } = await client.createCredentialRequestJwtProof({
       credentialConfigurationId: configuration,
       issuerMetadata,
-      signer: { method: 'jwk', alg: 'ES256', publicJwk },
+      signer: request.holder === 'did:key'
+        ? { method: 'did', alg: 'ES256', didUrl: await didKeyUrl(publicJwk) }
+        : { method: 'jwk', alg: 'ES256', publicJwk },
       nonce,
     })
     jwts.push(jwt)

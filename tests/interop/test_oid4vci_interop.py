@@ -134,3 +134,18 @@ async def test_the_authorization_code_flow_with_par_and_pkce(
     assert report["verdict"] == "valid", [c for c in report["checks"] if c["status"] != "valid"]
     # the offer was redeemed: pushing another authorization request for it is refused
     assert answer["second_redemption_error"]["oauth_error"] == "invalid_request", answer["second_redemption_error"]
+
+
+async def test_an_ob3_ldp_vc_to_a_holder_that_names_its_did_key_by_kid(
+        stack: tuple[IssuerHarness, bytes, dict[str, str]]) -> None:
+    """The ldp_vc configuration binds to did:key: the library's `did` signer puts the holder's did:key DID URL in
+    the proof's kid (Appendix F.1) instead of a jwk; the credential's subject is that DID."""
+    harness, _, env = stack
+    offer = await _offer(harness)
+    answer = await _wallet(env, offer=offer["link"], configuration=LDP_CONFIGURATION, holder="did:key")
+    assert "error" not in answer, answer
+    [credential] = answer["credentials"]
+    [holder] = answer["holder_jwks"]
+    assert credential["credentialSubject"]["id"] == holder_did_key({k: holder[k] for k in ("kty", "crv", "x", "y")})
+    report = await test_oid4vci_ldp.verify_at_gateway(harness, credential)
+    assert report["verdict"] == "valid", [c for c in report["checks"] if c["status"] != "valid"]

@@ -68,7 +68,8 @@ def test_a_good_proof_gives_the_public_key_and_nonce() -> None:
     ({"header": {"typ": "JWT"}}, "typ"),
     ({"drop": ("typ",)}, "typ"),
     ({"drop": ("jwk",)}, "jwk"),
-    ({"header": {"kid": "k1"}}, "kid"),
+    ({"header": {"kid": "k1"}}, "kid"),  # with the jwk: both at once
+    ({"header": {"x5c": ["MIIB"]}}, "x5c"),
     ({"claims": {"aud": "https://other.example"}}, "aud"),
     ({"drop": ("aud",)}, "aud"),
     ({"drop": ("iat",)}, "iat"),
@@ -249,3 +250,32 @@ def test_a_key_proof_by_a_small_order_ed25519_key_is_refused() -> None:
     code, description = error(forged)
 
     assert code == "invalid_proof" and "small order" in description
+
+
+def test_a_proof_may_name_its_key_by_a_did_key_kid() -> None:
+    """Appendix F.1: a holder bound by did:key (the ldp_vc configuration's binding method) names its key by kid,
+    a DID URL; P-256 (ES256) and Ed25519 (EdDSA) are read back locally and give the same key as a jwk would."""
+    p256 = ec.generate_private_key(ec.SECP256R1())
+    did = holder_did_key(public_jwk(p256))
+    for kid in (did, f"{did}#{did.removeprefix('did:key:')}"):
+        checked = check_key_proof(proof(p256, header={"kid": kid}, drop=("jwk",)), audience=ISSUER, now=NOW)
+        assert checked.jwk == public_jwk(p256) and holder_did_key(checked.jwk) == did
+    ed = ed25519.Ed25519PrivateKey.generate()
+    ed_did = holder_did_key(public_jwk(ed))
+    checked = check_key_proof(proof(ed, header={"kid": ed_did}, drop=("jwk",), alg="EdDSA"), audience=ISSUER,
+                              now=NOW)
+    assert holder_did_key(checked.jwk) == ed_did
+
+
+@pytest.mark.parametrize(("kid_of", "extra", "words"), [
+    ("other", {}, "signature"),  # the kid names another key than the one that signed
+    ("own", {"jwk": True}, "kid and jwk"),  # both at once
+    ("web", {}, "did:key"),  # a DID this issuer does not resolve
+])
+def test_a_kid_that_does_not_name_the_signing_did_key_is_invalid_proof(kid_of: str, extra: dict[str, Any],
+                                                                         words: str) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    kid = {"own": holder_did_key(public_jwk(key)), "web": "did:web:wallet.example#key-1",
+           "other": holder_did_key(public_jwk(ec.generate_private_key(ec.SECP256R1())))}[kid_of]
+    code, description = error(proof(key, header={"kid": kid}, drop=() if extra else ("jwk",)))
+    assert code == "invalid_proof" and words in description, description

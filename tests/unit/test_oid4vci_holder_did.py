@@ -14,7 +14,7 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 from microcred.crypto.did_key import public_key_from_did_key
 from microcred.crypto.multikey import decode_base58btc
 from microcred.oid4vci.errors import OAuthError
-from microcred.oid4vci.holder_did import P256_PUB_HEADER, holder_did_key
+from microcred.oid4vci.holder_did import P256_PUB_HEADER, did_key_public_key, holder_did_key
 
 # did:key method test vectors (nist-curves.json): publicKeyJwk -> DID
 VECTORS = [
@@ -59,3 +59,26 @@ def test_unreadable_keys_are_invalid_proof(jwk: dict[str, Any]) -> None:
     with pytest.raises(OAuthError) as caught:
         holder_did_key(jwk)
     assert caught.value.error == "invalid_proof"
+
+
+@pytest.mark.parametrize(("jwk", "did"), VECTORS)
+def test_a_did_key_reads_back_to_its_key(jwk: dict[str, Any], did: str) -> None:
+    """The did:key method's vectors backwards (a key proof naming its key by kid), with and without fragment."""
+    multikey = did.removeprefix("did:key:")
+    for url in (did, f"{did}#{multikey}"):
+        key = did_key_public_key(url)
+        assert isinstance(key, ec.EllipticCurvePublicKey)
+        assert holder_did_key(ECAlgorithm.to_jwk(key, as_dict=True)) == did
+    ed = Ed25519PrivateKey.generate().public_key()
+    ed_did = holder_did_key(OKPAlgorithm.to_jwk(ed, as_dict=True))
+    assert did_key_public_key(ed_did) == ed
+
+
+@pytest.mark.parametrize("url", ["did:web:wallet.example",
+                                 "did:key:zDnaerx9CtbPJ1q36T5Ln5wYt3MQYeGRG5ehnPAmxcf5mDZpv#x", "did:key:z0OIl",
+                                 "did:key:z2J9gaYxrKVpdoG9A4gRnmpnRCcxU6agDtFVVBVdn1JedouoZN7SzcyR",
+                                 "https://wallet.example/keys/1", "did:key:" + "z" * 600])
+def test_other_kids_are_invalid_proof(url: str) -> None:
+    with pytest.raises(OAuthError) as caught:
+        did_key_public_key(url)
+    assert caught.value.error == "invalid_proof" and "kid" in caught.value.description
