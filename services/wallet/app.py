@@ -123,7 +123,9 @@ def build_wallet(settings: Settings, startup: Startup, client: RedisClient, publ
             return await epoch.ready() is not None
         return await epoch.ready()
 
-    verifier = startup.verifier or PipelineVerifier(x509_anchors=x509_anchors(settings))
+    # The registry resolves the keys of this platform's own did:web issuers (an ldp_vc they issue, imported or
+    # received through OpenID4VCI, verifies); other did:web keys are never fetched.
+    verifier = startup.verifier or PipelineVerifier(registry=registry, x509_anchors=x509_anchors(settings))
     shredder = None if privacy is None else AccountKeyShredder(privacy.keys, privacy.pseudonyms)
     deletion = None if tombstones is None else AccountDeletion(accounts, shares, wallet_log, startup.keystore,
                                                                shredder)

@@ -366,3 +366,28 @@ async def test_an_issuers_refusal_comes_back_as_access_denied(stack: Stack) -> N
     refused = await http.post("/v1/credential-offers/complete", json=back, headers=headers)
     assert refused.status_code == 422 and code_of(refused) == "OFFER_AUTHORIZATION_DENIED"
     assert await titles(stack, headers) == []
+
+
+async def test_a_learner_receives_the_open_badge_ldp_vc_bound_to_their_did_key(stack: Stack) -> None:
+    """An offer of the OB 3.0 ldp_vc configuration only (by value): the wallet names its did:key in the key proof
+    (kid), and keeps the Data Integrity credential once it verifies (the issuer's did:web key through the
+    registry) and its subject is that did:key; listed once even when the issuer's event brings it too."""
+    email, headers = learner(stack)
+    [offer] = await stack.offers(email)
+    async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=str(stack.issuer_tls)), timeout=30) as web:
+        document = (await web.get(offer["credential_offer_uri"])).json()
+    document["credential_configuration_ids"] = ["ob3_achievement_credential_ldp"]
+    link = "openid-credential-offer://?credential_offer=" + quote(json.dumps(document), safe="")
+    http = stack.wallet.http
+    seen = await http.post("/v1/credential-offers/inspect", json={"offer": link}, headers=headers)
+    assert seen.status_code == 200, seen.text
+    assert [c["format"] for c in seen.json()["credentials"] if c["supported"]] == ["ldp_vc"]
+    accepted = await http.post("/v1/credential-offers/accept", json={"offer": link}, headers=headers)
+    assert accepted.status_code == 200, accepted.text
+    dids = {k["did"] for k in (await http.get("/v1/holder-keys", headers=headers)).json()["holder_keys"]}
+    listed = await eventually(lambda: titles(stack, headers), until=lambda found: len(found) == 1)
+    detail = await http.get(f"/v1/credentials/{quote(listed[0]['credential_id'], safe='')}", headers=headers)
+    assert detail.status_code == 200, detail.text
+    held = detail.json()["credential"]
+    assert "AchievementCredential" in held["type"] and held["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert held["credentialSubject"]["id"] in dids and held["credentialSubject"]["id"].startswith("did:key:zDn")

@@ -187,6 +187,23 @@ def test_the_key_proof_is_the_appendix_f1_jwt() -> None:
         "credential_configuration_id": "UniversityDegreeCredential", "proofs": {"jwt": [proof]}}
 
 
+def test_an_ldp_vc_bound_to_a_did_key_is_held_and_proved_by_kid() -> None:
+    """OpenID4VCI Appendix A.1.2 (ldp_vc) and F.1: a configuration bound to did:key is held; its key proof names
+    the key by the DID URL (kid) and shows no jwk."""
+    read = o.parse_issuer_metadata(metadata(credential_configurations_supported={
+        "OpenBadge": {"format": "ldp_vc", "cryptographic_binding_methods_supported": ["did:key"]},
+        "Jwk": {"format": "ldp_vc", "cryptographic_binding_methods_supported": ["jwk"]},
+        "WebOnly": {"format": "ldp_vc", "cryptographic_binding_methods_supported": ["did:web"]},
+        "Jwt": {"format": "jwt_vc_json"}}), ISSUER)
+    badge, jwk_bound = read.configurations["OpenBadge"], read.configurations["Jwk"]
+    assert badge.supported and badge.names_key_by_did and jwk_bound.supported and not jwk_bound.names_key_by_did
+    assert not read.configurations["WebOnly"].supported and not read.configurations["Jwt"].supported
+    key = ec.generate_private_key(ec.SECP256R1())
+    proof = o.key_proof(key, ISSUER, "n", 1_700_000_000, kid="did:key:zDnae#zDnae")
+    header = jwt.get_unverified_header(proof)
+    assert header["kid"] == "did:key:zDnae#zDnae" and "jwk" not in header
+
+
 def test_answers_of_the_token_nonce_and_credential_endpoints() -> None:
     assert o.access_token({"access_token": "t", "token_type": "Bearer", "expires_in": 300}) == ("t", "Bearer")
     refused(o.UNSUPPORTED, o.access_token, {"access_token": "t", "token_type": "DPoP"})
@@ -197,7 +214,10 @@ def test_answers_of_the_token_nonce_and_credential_endpoints() -> None:
     assert o.issued_credentials({"credentials": [{"credential": "a~b~"}], "notification_id": "3fwe98js"}) == \
         o.Issued(("a~b~",), "3fwe98js")
     refused(o.UNSUPPORTED, o.issued_credentials, {"transaction_id": "8xLOxBtZp8", "interval": 3600})
-    refused(o.ISSUER_ANSWER_INVALID, o.issued_credentials, {"credentials": [{"credential": {"mdoc": 1}}]})
+    refused(o.ISSUER_ANSWER_INVALID, o.issued_credentials, {"credentials": [{"credential": 7}]})
+    # an ldp_vc is a JSON object (Appendix A.1.2)
+    assert o.issued_credentials({"credentials": [{"credential": {"id": "urn:uuid:1"}}]}).credentials == (
+        {"id": "urn:uuid:1"},)
     assert o.notification("3fwe98js", True) == {"notification_id": "3fwe98js", "event": "credential_accepted"}
     assert o.notification("3fwe98js", False)["event"] == "credential_failure"
 

@@ -41,7 +41,7 @@ from services.wallet.application.ports import (
     HoldingsReader,
     PendingAuthorizationStore,
 )
-from services.wallet.domain.accounts import Account
+from services.wallet.domain.accounts import Account, HolderKey
 from services.wallet.domain.credentials import HeldCredential
 from services.wallet.domain.offer_authorization import (
     AUTHORIZATION_UNKNOWN,
@@ -56,6 +56,7 @@ from services.wallet.domain.offers import (
     CREDENTIAL_REJECTED,
     ISSUER_ANSWER_INVALID,
     ISSUER_NOT_TRUSTED,
+    LDP_FORMAT,
     PRE_AUTHORIZED_GRANT,
     UNSUPPORTED,
     Configuration,
@@ -187,7 +188,7 @@ class CredentialOffers:
             raise OfferError(UNSUPPORTED, "credential_offer.grants: no pre-authorized code; this offer is taken "
                                           "at the issuer (authorize)")
         code = check_tx_code(seen.offer, tx_code)
-        return await self._redeem(account, seen.metadata, seen.configuration.configuration_id, seen.token_endpoint,
+        return await self._redeem(account, seen.metadata, seen.configuration, seen.token_endpoint,
                                   seen.dpop, token_form(seen.offer, code), code is not None)
 
     async def authorize(self, account: Account, link: str, client_id: str, redirect_uri: str) -> str:
@@ -222,14 +223,17 @@ class CredentialOffers:
                                                     "state")
         code = code_from_response(answer, pending)
         metadata, server = await self._issuer(pending.credential_issuer)
-        return await self._redeem(account, metadata, pending.configuration_id,
+        configuration = metadata.configurations.get(pending.configuration_id)
+        if configuration is None or not configuration.supported:
+            raise OfferError(ISSUER_ANSWER_INVALID, "metadata: the configuration asked for is no longer offered")
+        return await self._redeem(account, metadata, configuration,
                                   token_endpoint(server, pending.credential_issuer), uses_dpop(server),
                                   code_token_form(code, pending), False)
 
-    async def _redeem(self, account: Account, metadata: IssuerMetadata, configuration_id: str, token_url: str,
-                      dpop_offered: bool, form: Mapping[str, str], tx_code_sent: bool) -> Received:
+    async def _redeem(self, account: Account, metadata: IssuerMetadata, configuration: Configuration,
+                      token_url: str, dpop_offered: bool, form: Mapping[str, str], tx_code_sent: bool) -> Received:
         """Token (``form``), nonce, key proof, credential, verification, keeping, notification."""
-        key = await self._proof_key(account)
+        key, holder = await self._proof_key(account)
         # DPoP (RFC 9449) when the server offers it, as HAIP asks of wallets: a fresh key per redemption, so two
         # redemptions cannot be linked by it.
         dpop_key = ec.generate_private_key(ec.SECP256R1()) if dpop_offered else None
@@ -249,9 +253,10 @@ class CredentialOffers:
         nonce = None
         if metadata.nonce_endpoint is not None:
             nonce = c_nonce(await self._json("nonce", await self.issuers.post_json(metadata.nonce_endpoint, None)))
-        proof = key_proof(key, metadata.credential_issuer, nonce, int(self.clock().timestamp()))
+        kid = holder.verification_method if configuration.names_key_by_did else None
+        proof = key_proof(key, metadata.credential_issuer, nonce, int(self.clock().timestamp()), kid)
         reply = await self.issuers.post_json(
-            metadata.credential_endpoint, credential_request(configuration_id, proof), token,
+            metadata.credential_endpoint, credential_request(configuration.configuration_id, proof), token,
             dpop(metadata.credential_endpoint, token))
         if reply.status not in (200, 202):  # 202: deferred (§9), refused by name in issued_credentials
             raise issuer_error("credential", reply.status, reply.body)
@@ -259,8 +264,11 @@ class CredentialOffers:
         kept: list[HeldCredential | None] = []
         accepted = False
         try:
-            for compact in issued.credentials:
-                kept.append(await self._keep(account, compact, key, metadata.credential_issuer))
+            for credential in issued.credentials:
+                if configuration.format == LDP_FORMAT:
+                    kept.append(await self._keep_ldp(account, credential, holder.did, metadata.credential_issuer))
+                else:
+                    kept.append(await self._keep(account, credential, key, metadata.credential_issuer))
             accepted = True
         finally:
             endpoint = metadata.notification_endpoint
@@ -269,23 +277,40 @@ class CredentialOffers:
         listed = tuple(c for c in kept if c is not None)
         return Received(listed, notified, len(kept) - len(listed))
 
-    async def _proof_key(self, account: Account) -> EllipticCurvePrivateKey:
-        """The learner's first P-256 holder key (SD-JWT VCs are bound with ES256 under HAIP); one is made when
-        the learner has none yet."""
+    async def _proof_key(self, account: Account) -> tuple[EllipticCurvePrivateKey, HolderKey]:
+        """The learner's first P-256 holder key and its did:key (SD-JWT VCs are bound with ES256 under HAIP); one
+        is made when the learner has none yet."""
         aid = account.account_id
         for held in await self.keys.for_account(aid):
             key = await self.keys.jose_key(aid, held.did)
             if isinstance(key, EllipticCurvePrivateKey):
-                return key
+                return key, held
         made = await self.keys.create(aid, "ES256")
         key = await self.keys.jose_key(aid, made.did)
         assert isinstance(key, EllipticCurvePrivateKey)
-        return key
+        return key, made
 
-    async def _keep(self, account: Account, compact: str, key: EllipticCurvePrivateKey, issuer: str
-                    ) -> HeldCredential | None:
+    async def _keep_ldp(self, account: Account, credential: str | Mapping[str, Any], did: str, issuer: str
+                        ) -> HeldCredential | None:
+        """Verify an ``ldp_vc`` (as an import is: its Data Integrity proof by a key the wallet can resolve), check
+        that its subject is the learner's did:key the wallet proved, and keep it (once)."""
+        if not isinstance(credential, Mapping):
+            raise OfferError(CREDENTIAL_REJECTED, "credential: an ldp_vc must be a JSON object")
+        subject = credential.get("credentialSubject")
+        if not isinstance(subject, Mapping) or subject.get("id") != did:
+            raise OfferError(CREDENTIAL_REJECTED, "credential: its subject is not the did:key the wallet proved")
+        received_id = credential.get("id")
+        if not isinstance(received_id, str) or not received_id:
+            raise OfferError(CREDENTIAL_REJECTED, "credential: no id")
+        return await self._file(account, dict(credential), received_id, issuer)
+
+    async def _keep(self, account: Account, credential: str | Mapping[str, Any], key: EllipticCurvePrivateKey,
+                    issuer: str) -> HeldCredential | None:
         """Verify the SD-JWT VC (as an import is), check it is bound to ``key``, and keep it (once); None when
         it is kept but the read model does not list it yet."""
+        if not isinstance(credential, str):
+            raise OfferError(CREDENTIAL_REJECTED, "credential: an SD-JWT VC must be a string")
+        compact = credential
         document = enveloped(compact)
         received_id = sd_jwt_id(document)
         if received_id is None:
@@ -296,6 +321,11 @@ class CredentialOffers:
             raise OfferError(CREDENTIAL_REJECTED, "credential: not a readable SD-JWT VC") from None
         if not same_key(holding.cnf_jwk, key):
             raise OfferError(CREDENTIAL_REJECTED, "credential: not bound (cnf) to the key the wallet proved")
+        return await self._file(account, document, received_id, issuer)
+
+    async def _file(self, account: Account, document: dict[str, Any], received_id: str, issuer: str
+                    ) -> HeldCredential | None:
+        """Verify ``document`` (refused unless it verifies), then keep it unless held already."""
         verdict = await self.verifier.verify(document, self.clock())
         if not verdict.accepted:
             raise OfferError(CREDENTIAL_REJECTED, f"credential: {verdict.code}: {verdict.message}")

@@ -38,6 +38,7 @@ PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 AUTHORIZATION_CODE_GRANT = "authorization_code"
 PROOF_TYPE = "openid4vci-proof+jwt"
 SD_JWT_FORMATS = frozenset({"dc+sd-jwt", "vc+sd-jwt"})  # vc+sd-jwt: the name before SD-JWT VC draft 06
+LDP_FORMAT = "ldp_vc"  # a W3C VC with a Data Integrity proof (OpenID4VCI Appendix A.1.2), e.g. Open Badges 3.0
 MAX_LINK_CHARS = 8192
 MAX_TX_CODE_CHARS = 64
 MAX_CONFIGURATIONS = 16
@@ -274,11 +275,21 @@ class Configuration:
     configuration_id: str
     format: str
     display: tuple[Mapping[str, Any], ...]
+    binding: tuple[str, ...] = ()  # cryptographic_binding_methods_supported
 
     @property
     def supported(self) -> bool:
-        """Whether this wallet can hold it (SD-JWT VC only, bound to a ``jwk`` by a ``jwt`` proof)."""
-        return self.format in SD_JWT_FORMATS
+        """Whether this wallet can hold it: an SD-JWT VC bound to a ``jwk``, or an ``ldp_vc`` (bound to a did:key
+        or a jwk, or not bound), each by a ``jwt`` key proof of the learner's P-256 key."""
+        if self.format in SD_JWT_FORMATS:
+            return True
+        return self.format == LDP_FORMAT and (not self.binding or bool({"did:key", "jwk"} & set(self.binding)))
+
+    @property
+    def names_key_by_did(self) -> bool:
+        """Whether the key proof names the key by its did:key (``kid``) rather than showing it (``jwk``): for an
+        ``ldp_vc`` bound to a did:key (Appendix F.1: a DID-bound key is named by a DID URL)."""
+        return self.format == LDP_FORMAT and "did:key" in self.binding
 
 
 @dataclass(frozen=True)
@@ -327,7 +338,9 @@ def parse_issuer_metadata(metadata: Any, issuer: str) -> IssuerMetadata:
             if isinstance(cid, str) and isinstance(value, Mapping):
                 inner = value.get("credential_metadata")
                 display = inner.get("display") if isinstance(inner, Mapping) else value.get("display")
-                configurations[cid] = Configuration(cid, str(value.get("format", "")), _displays(display))
+                methods = value.get("cryptographic_binding_methods_supported")
+                binding = tuple(m for m in methods if isinstance(m, str))[:16] if isinstance(methods, list) else ()
+                configurations[cid] = Configuration(cid, str(value.get("format", "")), _displays(display), binding)
     return IssuerMetadata(
         issuer, str(_endpoint(metadata, "credential_endpoint", issuer, True)),
         _endpoint(metadata, "nonce_endpoint", issuer, False),
@@ -360,7 +373,8 @@ def chosen_configuration(offer: CredentialOffer, metadata: IssuerMetadata) -> Co
         configuration = metadata.configurations.get(cid)
         if configuration is not None and configuration.supported:
             return configuration
-    raise OfferError(UNSUPPORTED, "credential_configuration_ids: none is an SD-JWT VC this wallet can hold")
+    raise OfferError(UNSUPPORTED, "credential_configuration_ids: none is an SD-JWT VC or an ldp_vc this wallet can "
+                                  "hold")
 
 
 # ------------------------------------------------------------------------------------------------ requests
@@ -374,14 +388,18 @@ def token_form(offer: CredentialOffer, tx_code: str | None) -> dict[str, str]:
     return form
 
 
-def key_proof(key: PrivateKey, audience: str, nonce: str | None, iat: int) -> str:
-    """A ``jwt`` key proof (Appendix F.1): ``typ`` openid4vci-proof+jwt, the public ``jwk`` in the header,
-    ``aud`` the Credential Issuer, ``iat``, ``nonce`` when the issuer gave one; no ``iss`` (anonymous
-    pre-authorized access: the wallet is no registered client)."""
+def key_proof(key: PrivateKey, audience: str, nonce: str | None, iat: int, kid: str | None = None) -> str:
+    """A ``jwt`` key proof (Appendix F.1): ``typ`` openid4vci-proof+jwt, the public ``jwk`` in the header (or,
+    with ``kid``, the key's DID URL instead), ``aud`` the Credential Issuer, ``iat``, ``nonce`` when the issuer
+    gave one; no ``iss`` (anonymous pre-authorized access: the wallet is no registered client)."""
     claims: dict[str, Any] = {"aud": audience, "iat": iat}
     if nonce is not None:
         claims["nonce"] = nonce
-    header = {"typ": PROOF_TYPE, "alg": algorithm_for_key(key), "jwk": public_jwk(key)}
+    header: dict[str, Any] = {"typ": PROOF_TYPE, "alg": algorithm_for_key(key)}
+    if kid is not None:
+        header["kid"] = kid
+    else:
+        header["jwk"] = public_jwk(key)
     return sign_jws(header, claims, key)
 
 
@@ -430,9 +448,10 @@ def c_nonce(response: Any) -> str:
 
 @dataclass(frozen=True)
 class Issued:
-    """What the credential endpoint returned: the credentials (compact) and the id to notify with."""
+    """What the credential endpoint returned: the credentials (an SD-JWT VC compact, an ``ldp_vc`` a JSON
+    object) and the id to notify with."""
 
-    credentials: tuple[str, ...]
+    credentials: tuple[str | Mapping[str, Any], ...]
     notification_id: str | None
 
 
@@ -446,9 +465,11 @@ def issued_credentials(response: Any) -> Issued:
     items = response.get("credentials")
     if not isinstance(items, list) or not items:
         raise OfferError(ISSUER_ANSWER_INVALID, "credential response: no credentials")
-    found = tuple(i["credential"] for i in items if isinstance(i, Mapping) and isinstance(i.get("credential"), str))
+    found = tuple(i["credential"] for i in items
+                  if isinstance(i, Mapping) and isinstance(i.get("credential"), str | Mapping))
     if len(found) != len(items):
-        raise OfferError(ISSUER_ANSWER_INVALID, "credential response: a credential is not a string (SD-JWT VC)")
+        raise OfferError(ISSUER_ANSWER_INVALID, "credential response: a credential is neither a string (SD-JWT VC) "
+                                                "nor an object (ldp_vc)")
     notification = response.get("notification_id")
     return Issued(found, notification if isinstance(notification, str) and notification else None)
 
