@@ -13,8 +13,6 @@ The wallet is a public client (no registration at the issuer, as OpenID4VCI's wa
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import json
 import secrets
@@ -23,6 +21,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from microcred.oid4vci.offers import digest
+from microcred.oid4vci.pkce import s256_challenge
 from services.wallet.domain.offers import (
     AUTHORIZATION_CODE_GRANT,
     ISSUER_ANSWER_INVALID,
@@ -93,8 +93,7 @@ class PendingAuthorization:
     @property
     def code_challenge(self) -> str:
         """The PKCE S256 challenge of the verifier (RFC 7636 §4.2)."""
-        digest = hashlib.sha256(self.code_verifier.encode("ascii")).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+        return s256_challenge(self.code_verifier)
 
     def to_json(self) -> str:
         """For the store."""
@@ -114,8 +113,9 @@ def new_pending(account_id: str, credential_issuer: str, configuration_id: str, 
 
 
 def state_digest(state: str) -> str:
-    """The key a pending attempt is kept under (the state itself is never a key)."""
-    return hashlib.sha256(state.encode("utf-8")).hexdigest()
+    """The key a pending attempt is kept under (the state itself is never a key): the platform's digest of a
+    256-bit secret."""
+    return digest(state)
 
 
 def pushed_request_form(pending: PendingAuthorization, issuer_state: str) -> dict[str, str]:
