@@ -39,6 +39,7 @@ from microcred.telemetry import configure_telemetry
 from services.wallet.adapters.account_deletion import AccountDeletion, AccountKeyShredder
 from services.wallet.adapters.accounts import Accounts
 from services.wallet.adapters.auth import DevTokenMinter, TokenVerifier, build_auth
+from services.wallet.adapters.deferred_issuances import DeferredIssuances
 from services.wallet.adapters.holder_keys import HolderKeys
 from services.wallet.adapters.holdings import Holdings, PathwayCompletions
 from services.wallet.adapters.importer import PipelineVerifier
@@ -133,7 +134,8 @@ def build_wallet(settings: Settings, startup: Startup, client: RedisClient, publ
         settings, store, accounts, holdings, HolderKeys(accounts, wallet_log, startup.keystore), shares,
         completions, verifier, startup.tokens, startup.minter, publisher, startup.clock, ready, deletion, registry,
         offers=PendingOffers(redis, prefix, startup.index_key),
-        authorizations=PendingAuthorizations(redis, prefix))
+        authorizations=PendingAuthorizations(redis, prefix),
+        deferred=DeferredIssuances(redis, accounts.keys, wallet_log, startup.sealer))
     intake, runner = build_intake(
         redis, prefix, startup.index_key, settings.kafka_bootstrap, settings.wallet_consumer_group, topics(settings),
         sealer=startup.sealer, completions=completions, shares=shares, store=store, accounts=accounts, epoch=epoch,

@@ -8,7 +8,8 @@ transaction code. In English the learner opens the wallet's own offer link (``/?
 a QR code points to), signs in, sees who offers what, types a wrong code and reads the plain-language refusal,
 then the right code, and sees the credential in the list. The same learner then finds an offer the issuer
 addressed to their e-mail in "Offered to you" (the wallet reads the issuer's events: it runs on the platform's
-own topics), opens it from the list and accepts it; it leaves the list. In Polish the learner pastes an
+own topics), opens it from the list and accepts it; it leaves the list. An offer whose credential the issuer
+defers a few seconds is shown "Being prepared by the issuer" and then arrives by itself. In Polish the learner pastes an
 ``openid-credential-offer://`` link, keyboard only, with the same refusal in Polish. axe-core reports no serious
 or critical violation on each step. The browser runs in a worker thread: the issuer answers on this event loop.
 """
@@ -20,6 +21,7 @@ import json
 import ssl
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -49,9 +51,10 @@ AGENCY, UNI = f"agency-bvci-{TAG}", f"uni-bvci-{TAG}"
 
 
 async def create_offer(harness: IssuerHarness, base: str, title: str, email: str = "",
-                       tx_code: bool = True) -> dict[str, Any]:
+                       tx_code: bool = True, not_before: str = "") -> dict[str, Any]:
     """One offer (with a transaction code unless ``tx_code`` is False), as the issuer creates it (POST
-    /oid4vci/offers, client certificate), for the factory's learner or the one with ``email``."""
+    /oid4vci/offers, client certificate), for the factory's learner or the one with ``email``; ``not_before``:
+    the issuer defers the credential until then."""
     mc = valid_micro_credential()
     mc.title.values["en"] = title
     if email:
@@ -63,7 +66,8 @@ async def create_offer(harness: IssuerHarness, base: str, title: str, email: str
     context.load_cert_chain(str(cert_file), str(key_file))
     async with httpx.AsyncClient(base_url=base, verify=context, timeout=60) as http:
         response = await http.post("/oid4vci/offers", json={"credentials": [json_format.MessageToDict(mc)],
-                                                            "tx_code": tx_code})
+                                                            "tx_code": tx_code,
+                                                            **({"not_before": not_before} if not_before else {})})
     assert response.status_code == 201, response.text
     offer: dict[str, Any] = response.json()["offers"][0]
     return offer
@@ -180,6 +184,31 @@ def authorization_code_journey(driver: WebDriver, wallet: str, link: str, title:
     assert_accessible(driver, "wallet: received through the issuer's pages (en)")
 
 
+def deferred_journey(driver: WebDriver, wallet: str, offer: dict[str, Any], title: str) -> None:
+    """An offer whose credential the issuer prepares for a few seconds more: accepted, "Being prepared by the
+    issuer" while the page waits, then received and listed without the learner doing anything."""
+    driver.get(f"{wallet}/?lang=en")
+    wait_until(lambda: driver.find_element(By.ID, "offer-link").is_displayed(), "the offer form")
+    field = driver.find_element(By.ID, "offer-link")
+    field.send_keys(offer["link"])
+    field.send_keys(Keys.ENTER)
+    wait_until(lambda: driver.find_element(By.ID, "offer-review").is_displayed(), "the offer to be shown", 60)
+    driver.find_element(By.ID, "offer-accept").click()
+    wait_until(lambda: text(driver, "offer-outcome").startswith("Accepted: the issuer is still preparing"),
+               "the credential to be deferred", 60)
+    wait_until(lambda: driver.find_element(By.ID, "offer-deferred").is_displayed(), "Being prepared", 30)
+    row = text(driver, "offer-deferred-list")
+    assert "(microcred)" in row and "Accepted on" in row, row
+    assert not listed(driver, title)
+    screenshot(driver, "wallet-offer-deferred-en")
+    assert_accessible(driver, "wallet: a credential the issuer is preparing (en)")
+    wait_until(lambda: text(driver, "offer-outcome").startswith("Received: a credential the issuer was preparing"),
+               "the deferred credential to arrive", 90)
+    wait_until(lambda: listed(driver, title), "the credential in the list", 60)
+    assert not driver.find_element(By.ID, "offer-deferred").is_displayed()
+    assert not driver.find_element(By.ID, "offer-error").is_displayed()
+
+
 def polish_journey(driver: WebDriver, wallet: str, offer: dict[str, Any], title: str) -> None:
     """Paste an openid-credential-offer:// link and accept it with the keyboard only, in Polish."""
     driver.get(f"{wallet}/?lang=pl")  # the token stays in the tab's sessionStorage
@@ -238,6 +267,10 @@ async def test_a_learner_receives_a_credential_through_an_offer_link(
         await asyncio.to_thread(english_journey, driver, wallet, offers[0], first, unique)
         await asyncio.to_thread(addressed_journey, driver, wallet, offers[2], third)
         await asyncio.to_thread(authorization_code_journey, driver, wallet, by_login, fourth)
+        fifth = f"Deferred course {unique[:4]}"
+        later = (datetime.now(UTC) + timedelta(seconds=8)).isoformat()
+        deferred = await create_offer(harness, base, fifth, tx_code=False, not_before=later)
+        await asyncio.to_thread(deferred_journey, driver, wallet, deferred, fifth)
         await asyncio.to_thread(polish_journey, driver, wallet, offers[1], second)
     finally:
         if driver is not None:

@@ -79,7 +79,7 @@ async def test_learner_exports_then_deletes_the_account_and_a_rebuild_brings_not
         assert answer["account_id"] == account and answer["learner_data_key_destroyed"] is True
         assert answer["deleted"] == {"holder_dids": [did], "bindings": [foreign.credential_id],
                                      "imported_credentials": [foreign.credential_id],
-                                     "share_links": [share["share_id"]], "records": 5}
+                                     "share_links": [share["share_id"]], "deferred_issuances": 0, "records": 5}
         # The account learner's data key is gone through the data-key port: the sealed import never opens again.
         pseudonym = deletion.shredder.pseudonyms.of_identifier(account_identifier(account))
         assert await deletion.shredder.keys.get([pseudonym]) == {}

@@ -13,6 +13,7 @@ import ssl
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -46,9 +47,11 @@ class Stack:
     base: str
     issuer_tls: Path
 
-    async def offers(self, *emails: str, tx_code: bool = False, title: str = "", did: str = "") -> list[dict[str, Any]]:
+    async def offers(self, *emails: str, tx_code: bool = False, title: str = "", did: str = "",
+                     not_before: str = "") -> list[dict[str, Any]]:
         """One offer per learner e-mail, as the issuer creates them (POST /oid4vci/offers, client certificate);
-        the learner's DID is the factory's unless ``did`` names another."""
+        the learner's DID is the factory's unless ``did`` names another; ``not_before``: the credential is not
+        issued before then (the wallet is answered with a deferred transaction)."""
         awards = []
         for email in emails:
             mc = valid_micro_credential()
@@ -64,7 +67,8 @@ class Stack:
         context = ssl.create_default_context(cafile=str(self.issuer_tls))
         context.load_cert_chain(str(cert_file), str(key_file))
         async with httpx.AsyncClient(base_url=self.base, verify=context, timeout=60) as http:
-            response = await http.post("/oid4vci/offers", json={"credentials": awards, "tx_code": tx_code})
+            response = await http.post("/oid4vci/offers", json={"credentials": awards, "tx_code": tx_code,
+                                                                 **({"not_before": not_before} if not_before else {})})
         assert response.status_code == 201, response.text
         offers: list[dict[str, Any]] = response.json()["offers"]
         return offers
@@ -391,3 +395,76 @@ async def test_a_learner_receives_the_open_badge_ldp_vc_bound_to_their_did_key(s
     held = detail.json()["credential"]
     assert "AchievementCredential" in held["type"] and held["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     assert held["credentialSubject"]["id"] in dids and held["credentialSubject"]["id"].startswith("did:key:zDn")
+
+
+async def test_a_credential_the_issuer_defers_is_kept_waiting_and_collected_when_ready(stack: Stack) -> None:
+    """The offer says "not before" a moment a few seconds on: the issuer answers the credential request with a
+    transaction_id (§8.3), the code is spent, and the wallet keeps the transaction (sealed, on its topic) and
+    collects the credential from the deferred credential endpoint (§9) once the issuer has it."""
+    email, headers = learner(stack)
+    title = f"Deferred course {uuid.uuid4().hex[:6]}"
+    not_before = datetime.now(UTC) + timedelta(seconds=4)
+    [offer] = await stack.offers(email, title=title, not_before=not_before.isoformat())
+    http = stack.wallet.http
+
+    accepted = await http.post("/v1/credential-offers/accept", json={"offer": offer["link"]}, headers=headers)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json() == {"credentials": [], "pending": 0, "notified": False, "deferred": 1}
+    again = await http.post("/v1/credential-offers/accept", json={"offer": offer["link"]}, headers=headers)
+    assert again.status_code == 422 and code_of(again) == "OFFER_GONE"  # the code is spent
+
+    waiting = await http.get("/v1/credential-offers/deferred?lang=en", headers=headers)
+    assert waiting.status_code == 200, waiting.text
+    [item] = waiting.json()["deferred"]
+    assert item["credential_issuer"] == stack.base and item["issuer_name"] == "microcred" and item["name"]
+    assert 1 <= item["interval"] <= 5 and len(item["id"]) == 64
+    # kept sealed: the projection holds the record as published, which names neither token nor transaction
+    aid = (await http.get("/v1/me", headers=headers)).json()["account_id"]
+    stored = await stack.wallet.redis.hgetall(f"{stack.wallet.prefix}:acct:{aid}:deferred")
+    assert list(stored) == [item["id"].encode()]
+    sealed = next(iter(stored.values()))
+    assert b"access_token" not in sealed and b"transaction_id" not in sealed and b"PRIVATE" not in sealed
+
+    # asked at once: not due yet (the issuer's interval), nothing asked, still waiting
+    early = await http.post("/v1/credential-offers/deferred/collect", headers=headers)
+    assert early.status_code == 200, early.text
+    assert early.json()["credentials"] == [] and [w["id"] for w in early.json()["waiting"]] == [item["id"]]
+    assert await titles(stack, headers) == []
+
+    async def collected() -> dict[str, Any] | None:
+        answer = await http.post("/v1/credential-offers/deferred/collect", headers=headers)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        assert body["ended"] == [], body
+        return body if body["credentials"] or body["pending"] else None
+
+    got = await eventually(collected, 60, "the deferred credential was never collected", interval=1.0)
+    assert got is not None and got["waiting"] == []
+    assert datetime.now(UTC) >= not_before  # not issued before the issuer allowed it
+    [received] = got["credentials"] or [None]
+    assert received is not None and received["elements"]["title"] == title and received["sd_jwt_vc"] is True
+    assert (await http.get("/v1/credential-offers/deferred", headers=headers)).json()["deferred"] == []
+
+    async def dropped() -> bool:
+        return not await stack.wallet.redis.exists(f"{stack.wallet.prefix}:acct:{aid}:deferred")
+
+    await eventually(dropped, 30, "the collected transaction was not dropped")
+    listed = await titles(stack, headers)
+    assert [c["elements"]["title"] for c in listed] == [title]
+
+
+async def test_deleting_the_account_drops_what_it_waited_for(stack: Stack) -> None:
+    email, headers = learner(stack)
+    not_before = datetime.now(UTC) + timedelta(hours=1)
+    [offer] = await stack.offers(email, not_before=not_before.isoformat())
+    http = stack.wallet.http
+    accepted = await http.post("/v1/credential-offers/accept", json={"offer": offer["link"]}, headers=headers)
+    assert accepted.status_code == 200 and accepted.json()["deferred"] == 1, accepted.text
+    aid = (await http.get("/v1/me", headers=headers)).json()["account_id"]
+    key = f"{stack.wallet.prefix}:acct:{aid}:deferred"
+    assert await stack.wallet.redis.hlen(key) == 1
+
+    deleted = await http.delete("/v1/me?confirm=delete-my-account", headers=headers)
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["deleted"]["deferred_issuances"] == 1
+    assert not await stack.wallet.redis.exists(key)

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from services.wallet.adapters.oid4vci_client import MAX_BODY_BYTES, IssuerClient
 from services.wallet.api.offer_text import OFFER_LABELS
+from services.wallet.domain import deferred
 from services.wallet.domain import offers as o
 
 ISSUER = "https://credential-issuer.example.com"
@@ -213,7 +214,12 @@ def test_answers_of_the_token_nonce_and_credential_endpoints() -> None:
     # §8.3 example: credentials as an array, with a notification id
     assert o.issued_credentials({"credentials": [{"credential": "a~b~"}], "notification_id": "3fwe98js"}) == \
         o.Issued(("a~b~",), "3fwe98js")
-    refused(o.UNSUPPORTED, o.issued_credentials, {"transaction_id": "8xLOxBtZp8", "interval": 3600})
+    # §8.3 example of a deferred answer: read by the deferred module, not as credentials
+    assert o.is_deferred(202, {"transaction_id": "8xLOxBtZp8", "interval": 3600})
+    assert o.is_deferred(200, {"transaction_id": "8xLOxBtZp8", "interval": 3600})
+    assert not o.is_deferred(200, {"credentials": [{"credential": "a~b~"}]})
+    assert deferred.deferred_answer({"transaction_id": "8xLOxBtZp8", "interval": 3600}) == ("8xLOxBtZp8", 3600)
+    refused(o.ISSUER_ANSWER_INVALID, o.issued_credentials, {"transaction_id": "8xLOxBtZp8", "interval": 3600})
     refused(o.ISSUER_ANSWER_INVALID, o.issued_credentials, {"credentials": [{"credential": 7}]})
     # an ldp_vc is a JSON object (Appendix A.1.2)
     assert o.issued_credentials({"credentials": [{"credential": {"id": "urn:uuid:1"}}]}).credentials == (
@@ -234,9 +240,9 @@ def test_issuer_errors_become_the_learners_plain_codes() -> None:
 
 def test_every_code_and_label_is_worded_in_english_and_polish() -> None:
     assert set(OFFER_LABELS["en"]) == set(OFFER_LABELS["pl"])
-    codes = {value for name, value in vars(o).items() if name.isupper() and isinstance(value, str)
-             and value.startswith("OFFER_")}
-    assert len(codes) == 11 and codes <= set(OFFER_LABELS["en"])
+    codes = {value for module in (o, deferred) for name, value in vars(module).items()
+             if name.isupper() and isinstance(value, str) and value.startswith("OFFER_")}
+    assert len(codes) == 13 and codes <= set(OFFER_LABELS["en"])
     for lang in ("en", "pl"):
         for code in codes:
             text = OFFER_LABELS[lang][code]

@@ -43,6 +43,9 @@ class FakeIssuer:
         self.world = make_world()
         self.notified: list[Mapping[str, Any]] = []
         self.compact = ""
+        self.proof_jwk: dict[str, Any] = {}  # the holder key the credential request proved
+        # the deferred credential endpoint's answers, in order (None: the credential, bound to proof_jwk)
+        self.deferred_answers: list[o.IssuerReply | None] = []
 
     async def get(self, url: str) -> o.IssuerReply:
         self.calls.append(("GET", url, None))
@@ -55,6 +58,7 @@ class FakeIssuer:
             f"{ISSUER}/.well-known/openid-credential-issuer": {
                 "credential_issuer": ISSUER, "credential_endpoint": f"{ISSUER}/credential",
                 "nonce_endpoint": f"{ISSUER}/nonce", "notification_endpoint": f"{ISSUER}/notification",
+                **({"deferred_credential_endpoint": f"{ISSUER}/deferred"} if self.deferred else {}),
                 "display": [{"name": "Issuer", "locale": "en"}],
                 "credential_configurations_supported": {"mc": {"format": "dc+sd-jwt"}}},
             f"{ISSUER}/.well-known/oauth-authorization-server": {
@@ -95,10 +99,18 @@ class FakeIssuer:
             assert body is not None
             self.notified.append(body)
             return o.IssuerReply(204, None)
-        if self.deferred:
-            return o.IssuerReply(202, {"transaction_id": "t-1", "interval": 5})
         assert body is not None
+        if url.endswith("/deferred"):
+            assert body == {"transaction_id": "t-1"}
+            answer = self.deferred_answers.pop(0)
+            if answer is not None:
+                return answer
+            self.compact = self.world.issue(holder_jwk=self.proof_jwk).compact
+            return o.IssuerReply(200, {"credentials": [{"credential": self.compact}], "notification_id": "note-2"})
         [proof] = body["proofs"]["jwt"]
+        if self.deferred:
+            self.proof_jwk = jwt.get_unverified_header(proof)["jwk"]
+            return o.IssuerReply(202, {"transaction_id": "t-1", "interval": 5})
         jwk = jwt.get_unverified_header(proof)["jwk"]
         claims = jwt.decode(proof, jwt.PyJWK(jwk).key, algorithms=["ES256"], audience=ISSUER,
                             options={"verify_iat": False})

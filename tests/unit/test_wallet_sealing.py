@@ -12,7 +12,14 @@ from microcred.events.envelope import new_envelope, open_envelope
 from microcred.gen.microcred.v1 import events_pb2
 from services.wallet.adapters.sealing import Sealer, SealError
 from services.wallet.domain.share_link import Share, share_id_of
-from services.wallet.events.changes import AccountLinked, HolderKeyAdded, ShareChanged, UnusableEvent, change_of
+from services.wallet.events.changes import (
+    AccountLinked,
+    DeferredKept,
+    HolderKeyAdded,
+    ShareChanged,
+    UnusableEvent,
+    change_of,
+)
 
 
 def test_a_sealed_email_is_not_in_clear_and_opens_only_for_its_account_and_kek() -> None:
@@ -28,8 +35,25 @@ def test_a_sealed_email_is_not_in_clear_and_opens_only_for_its_account_and_kek()
         sealer.open_email("lrn_a", sealed[:-1] + bytes([sealed[-1] ^ 1]))  # tampered
 
 
+def test_a_deferred_issuance_is_sealed_for_its_account_and_ref_and_decodes_still_sealed() -> None:
+    sealer = Sealer(os.urandom(32))
+    record = b'{"access_token":"at-secret","transaction_id":"t-1"}'
+    sealed = sealer.seal_deferred("lrn_a", "ref1", record)
+    assert b"secret" not in sealed and b"t-1" not in sealed
+    assert sealer.open_deferred("lrn_a", "ref1", sealed) == record
+    for account, ref in (("lrn_b", "ref1"), ("lrn_a", "ref2")):
+        with pytest.raises(SealError):
+            sealer.open_deferred(account, ref, sealed)  # copied onto another account or record
+    with pytest.raises(SealError):
+        sealer.open_email("lrn_a/ref1", sealed)  # the e-mail key is another subkey
+    event = events_pb2.WalletDeferredCredential(account_id="lrn_a", transaction_ref="ref1", sealed=sealed)
+    assert decoded(event, None) == DeferredKept("lrn_a", "ref1", sealed)  # the projection never opens it
+    with pytest.raises(UnusableEvent):
+        decoded(events_pb2.WalletDeferredCredential(account_id="lrn_a", transaction_ref="ref1"), None)
+
+
 def decoded(payload: events_pb2.WalletAccountLinked | events_pb2.HolderKeyCreated | events_pb2.ShareLinkCreated
-            | events_pb2.ShareLinkWithdrawn, sealer: Sealer | None) -> object:
+            | events_pb2.ShareLinkWithdrawn | events_pb2.WalletDeferredCredential, sealer: Sealer | None) -> object:
     envelope, message = open_envelope(new_envelope(payload, subject="k").SerializeToString())
     return change_of(envelope, message, b"i" * 32, sealer)
 

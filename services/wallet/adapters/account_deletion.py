@@ -1,8 +1,9 @@
 """A learner deletes their wallet account (issue 18, docs/privacy.md).
 
-Every record the account owns on the compacted wallet topic gets a tombstone (share links, bindings, imports and
-holder keys first, the account last), so compaction removes them from Kafka and the projection drops them from
-the read model (:class:`~services.wallet.events.erasure.WalletRecordDeletion`; never dead-lettered). Then:
+Every record the account owns on the compacted wallet topic gets a tombstone (share links, bindings, imports,
+deferred issuances and holder keys first, the account last), so compaction removes them from Kafka and the
+projection drops them from the read model (:class:`~services.wallet.events.erasure.WalletRecordDeletion`;
+never dead-lettered). Then:
 
 * the holder keys' private keys are deleted from the key store (else signing in again would recover them);
 * the account learner's data key is destroyed (:class:`~microcred.privacy.datakeys.DataKeys`): the imported
@@ -54,9 +55,10 @@ class AccountDeletion:
         holder_keys = await self.accounts.holder_keys(aid)
         bindings = sorted(await self.accounts.bindings(aid))
         imported = sorted(await self.accounts.imported_ids(aid))
+        deferred = sorted(await self.accounts.deferred_refs(aid))
         shares = [s.share_id for s in await self.shares.for_account(aid)]
         keys = ([record_key("share", s) for s in shares] + [record_key("binding", aid, c) for c in bindings]
-                + [record_key("import", aid, c) for c in imported]
+                + [record_key("import", aid, c) for c in imported] + [record_key("deferred", aid, d) for d in deferred]
                 + [record_key("holder-key", did) for did in sorted(holder_keys)] + [record_key("account", aid)])
         await self.log.delete(keys)
         for key_id in holder_keys.values():
@@ -67,5 +69,6 @@ class AccountDeletion:
         forgotten = await self.shares.forget_pdf_links(aid)
         return {"account_id": aid, "deleted": {
             "holder_dids": sorted(holder_keys), "bindings": bindings, "imported_credentials": imported,
-            "share_links": shares, "records": len(keys)}, "learner_data_key_destroyed": destroyed,
+            "share_links": shares, "deferred_issuances": len(deferred), "records": len(keys)},
+            "learner_data_key_destroyed": destroyed,
             "pdf_links_forgotten": forgotten}

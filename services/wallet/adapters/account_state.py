@@ -41,7 +41,8 @@ class AccountKeys:
     prefix: str
 
     def account(self, aid: str, suffix: str = "") -> str:
-        """``P:acct:{aid}`` plus ``suffix`` (``:keys``, ``:bindings``, ``:imported``, ``:imp:{id}``, ``:shares``)."""
+        """``P:acct:{aid}`` plus ``suffix`` (``:keys``, ``:bindings``, ``:imported``, ``:imp:{id}``, ``:shares``,
+        ``:deferred``)."""
         return f"{self.prefix}:acct:{aid}{suffix}"
 
     def holder_key(self, did: str) -> str:
@@ -105,6 +106,10 @@ class AccountState:
     def write_binding(self, pipe: Pipeline, aid: str, credential_id: str, did: str) -> None:
         """Bind a credential to one of the account's holder DIDs."""
         pipe.hset(self.keys.account(aid, ":bindings"), credential_id, did)
+
+    def write_deferred(self, pipe: Pipeline, aid: str, ref: str, sealed: bytes) -> None:
+        """Keep a deferred OpenID4VCI issuance the account waits for (sealed as published)."""
+        pipe.hset(self.keys.account(aid, ":deferred"), ref, sealed)
 
     def write_import(self, pipe: Pipeline, aid: str, credential: HeldCredential) -> None:
         """Store a verified imported credential in the account (its own namespace: no collisions)."""

@@ -134,6 +134,11 @@ class Accounts:
         """Ids of the account's imported credentials."""
         return {text(m) or "" for m in await r(self.redis.smembers(self.keys.account(aid, ":imported")))}
 
+    async def deferred_refs(self, aid: str) -> set[str]:
+        """Ids of the deferred OpenID4VCI issuances the account waits for
+        (:class:`~services.wallet.adapters.deferred_issuances.DeferredIssuances`)."""
+        return {text(f) or "" for f in await r(self.redis.hkeys(self.keys.account(aid, ":deferred")))}
+
     async def load_imported(self, aid: str, ids: list[str], bindings: dict[str, str]) -> list[HeldCredential]:
         """The account's imported credentials among ``ids``, with any status our events know of."""
         async with self.redis.pipeline(transaction=False) as pipe:

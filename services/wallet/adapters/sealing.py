@@ -1,4 +1,5 @@
-"""Sealing what the wallet publishes about learners: their verified e-mail addresses.
+"""Sealing what the wallet publishes about learners: their verified e-mail addresses, and the deferred OpenID4VCI
+issuances it waits for (each holds an access token and a DPoP private key).
 
 The wallet's own Kafka topic is the source of truth of its accounts, so it must carry what a rebuild needs,
 and Kafka (its replicas, backups, anyone with read access to the topic) must not learn personal data from it.
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _NONCE = 12
 _EMAIL_INFO = b"microcred wallet v1: account e-mail addresses"
+_DEFERRED_INFO = b"microcred wallet v1: deferred OpenID4VCI issuances"
 
 
 class SealError(Exception):
@@ -50,10 +52,12 @@ def _open(aead: AESGCM, sealed: bytes, bound_to: str) -> bytes:
 
 
 class Sealer:
-    """Seals and opens e-mail addresses (the key is derived from the KEK, the KEK is not kept)."""
+    """Seals and opens e-mail addresses and deferred issuances (one key each, derived from the KEK; the KEK is not
+    kept)."""
 
     def __init__(self, kek: bytes) -> None:
         self._emails = _subkey(kek, _EMAIL_INFO)
+        self._deferred = _subkey(kek, _DEFERRED_INFO)
 
     def __repr__(self) -> str:
         return "Sealer()"
@@ -65,3 +69,11 @@ class Sealer:
     def open_email(self, account_id: str, sealed: bytes) -> str:
         """The e-mail :meth:`seal_email` sealed for ``account_id``; :class:`SealError` otherwise."""
         return _open(self._emails, sealed, account_id).decode("utf-8")
+
+    def seal_deferred(self, account_id: str, ref: str, document: bytes) -> bytes:
+        """A deferred issuance's ``document`` sealed and bound to ``account_id`` and its ``ref``."""
+        return _seal(self._deferred, document, f"{account_id}/{ref}")
+
+    def open_deferred(self, account_id: str, ref: str, sealed: bytes) -> bytes:
+        """What :meth:`seal_deferred` sealed for ``account_id`` and ``ref``; :class:`SealError` otherwise."""
+        return _open(self._deferred, sealed, f"{account_id}/{ref}")

@@ -27,6 +27,15 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
         "offer_continue": "Continue at the issuer",
         "offer_continue_hint": "The issuer's page opens; it may ask you to sign in. It then brings you back here.",
         "offer_completing": "Receiving the credential from the issuer…",
+        "offer_deferred": "Accepted: the issuer is still preparing this credential. It will appear in your list "
+                          "when it is ready; this page checks for it.",
+        "deferred_h": "Being prepared by the issuer", "deferred_accepted": "Accepted on",
+        "deferred_check": "Check now",
+        "deferred_arrived": "Received: a credential the issuer was preparing is now in your list.",
+        "OFFER_DEFERRED_GONE": "The issuer will not send a credential it was preparing for you: it refused it or no "
+                               "longer has it. Contact the issuer.",
+        "OFFER_DEFERRED_EXPIRED": "The issuer did not send a credential it was preparing for you within 30 days, so "
+                                  "the wallet stopped waiting. Contact the issuer.",
         "OFFER_LINK_INVALID": "This is not a credential offer link. Copy the whole link from the issuer's message "
                               "and try again.",
         "OFFER_ISSUER_NOT_TRUSTED": "This wallet does not accept credentials from this issuer: only issuers the "
@@ -66,6 +75,15 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
         "offer_continue": "Przejdź do wystawcy",
         "offer_continue_hint": "Otworzy się strona wystawcy; może poprosić o zalogowanie. Potem wrócisz tutaj.",
         "offer_completing": "Odbieranie poświadczenia od wystawcy…",
+        "offer_deferred": "Przyjęto: wystawca wciąż przygotowuje to poświadczenie. Pojawi się na Twojej liście, "
+                          "gdy będzie gotowe; ta strona to sprawdza.",
+        "deferred_h": "Przygotowywane przez wystawcę", "deferred_accepted": "Przyjęto",
+        "deferred_check": "Sprawdź teraz",
+        "deferred_arrived": "Odebrano: poświadczenie przygotowywane przez wystawcę jest już na Twojej liście.",
+        "OFFER_DEFERRED_GONE": "Wystawca nie prześle poświadczenia, które dla Ciebie przygotowywał: odmówił go albo "
+                               "już go nie ma. Skontaktuj się z wystawcą.",
+        "OFFER_DEFERRED_EXPIRED": "Wystawca nie przesłał przygotowywanego dla Ciebie poświadczenia w ciągu 30 dni, "
+                                  "więc portfel przestał na nie czekać. Skontaktuj się z wystawcą.",
         "OFFER_LINK_INVALID": "To nie jest link oferty poświadczenia. Skopiuj cały link z wiadomości od wystawcy "
                               "i spróbuj ponownie.",
         "OFFER_ISSUER_NOT_TRUSTED": "Ten portfel nie przyjmuje poświadczeń od tego wystawcy: przesyłać je tutaj "

@@ -15,6 +15,10 @@
   origin) with ``code``, ``state`` and ``iss``;
 * ``POST /v1/credential-offers/complete`` ``{state, code?, iss?, error?, error_description?}``: what came back;
   the code is redeemed as ``accept`` does, and the same answer given.
+* ``GET /v1/credential-offers/deferred``: accepted credentials the issuer is still preparing (``accept`` and
+  ``complete`` answer ``deferred: 1`` for one); ``POST /v1/credential-offers/deferred/collect``: asks the issuers
+  of those due (no more often than each asked) and answers what arrived, what still waits and what never will,
+  with its code (:class:`~services.wallet.application.deferred_offers.DeferredCredentials`).
 
 A refusal is 422 problem+json whose ``code`` is one of :mod:`services.wallet.domain.offers`'s (the page words
 it in the learner's language); an issuer that cannot be reached is 503 ``OFFER_ISSUER_UNAVAILABLE``. The offer,
@@ -33,8 +37,10 @@ from pydantic import BaseModel, Field
 from services.wallet.adapters.oid4vci_client import IssuerClient
 from services.wallet.api.deps import Learner, Session
 from services.wallet.api.i18n import pick_language
+from services.wallet.application.deferred_offers import DeferredCredentials
 from services.wallet.application.offers import CredentialOffers, Received
 from services.wallet.domain.addressed_offers import pick_text
+from services.wallet.domain.deferred import DeferredIssuance
 from services.wallet.domain.errors import Unavailable, Unprocessable
 from services.wallet.domain.offers import (
     ISSUER_UNAVAILABLE,
@@ -76,7 +82,7 @@ def _offers(session: Session) -> tuple[CredentialOffers, IssuerClient]:
     settings, ctx = session.ctx.settings, session.ctx
     client = IssuerClient(settings.wallet_trusted_issuers, ca_file=settings.wallet_issuer_tls_ca_file)
     return CredentialOffers(settings.wallet_trusted_issuers, client, ctx.keys, ctx.verifier, ctx.accounts,
-                            ctx.holdings, ctx.clock, ctx.authorizations), client
+                            ctx.holdings, ctx.clock, ctx.authorizations, ctx.deferred), client
 
 
 async def _with_offers(session: Session, use: Callable[[CredentialOffers], Awaitable[T]]) -> T:
@@ -93,7 +99,19 @@ async def _with_offers(session: Session, use: Callable[[CredentialOffers], Await
 def _received(received: Received) -> dict[str, Any]:
     """The answer of ``accept`` and ``complete``: the credentials now listed."""
     return {"credentials": [c.meta_json() for c in received.credentials], "pending": received.pending,
-            "notified": received.notified}
+            "notified": received.notified, "deferred": received.deferred}
+
+
+def _waiting(item: DeferredIssuance, lang: str) -> dict[str, Any]:
+    """A deferred issuance as the learner's list shows it (never its token, key or transaction id)."""
+    return {"id": item.ref, "credential_issuer": item.credential_issuer,
+            "issuer_name": display_name(item.issuer_display, lang) or item.credential_issuer,
+            "name": display_name(item.display, lang) or item.configuration_id,
+            "accepted_at": _iso(item.created_at), "interval": item.interval}
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _problem(exc: OfferError) -> Exception:
@@ -110,7 +128,7 @@ async def addressed(session: Learner, lang: Annotated[str | None, Query(max_leng
     offers = await session.ctx.addressed_offers(session.account)
     return {"offers": [{"link": o.link, "issuer_id": o.issuer_id, "title": pick_text(o.title, chosen),
                         "awarding_body": pick_text(o.awarding_body, chosen),
-                        "expires_at": datetime.fromtimestamp(o.expires_at, UTC).isoformat().replace("+00:00", "Z"),
+                        "expires_at": _iso(o.expires_at),
                         "tx_code_required": o.tx_code_required} for o in offers]}
 
 
@@ -157,3 +175,37 @@ async def complete(session: Learner, body: AuthorizationResponse) -> dict[str, A
     """The attempt is taken once (a replayed response is refused), ``iss`` checked, the code redeemed."""
     return _received(await _with_offers(session, lambda offers: offers.complete(
         session.account, body.model_dump(exclude_none=True))))
+
+
+def _deferred(session: Session) -> tuple[DeferredCredentials, IssuerClient]:
+    offers, client = _offers(session)
+    if session.ctx.deferred is None:
+        raise Unavailable("this wallet keeps no deferred issuances", code=ISSUER_UNAVAILABLE)
+    return DeferredCredentials(offers, session.ctx.deferred), client
+
+
+@router.get("/deferred", summary="Credentials accepted whose issuer is still preparing them")
+async def deferred(session: Learner, lang: Annotated[str | None, Query(max_length=35)] = None,
+                   accept_language: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    """Oldest first: issuer, credential, when accepted, and the wait between two checks the issuer asked for."""
+    chosen = pick_language(lang, accept_language)
+    waiting, client = _deferred(session)
+    try:
+        return {"deferred": [_waiting(item, chosen) for item in await waiting.waiting(session.account)]}
+    finally:
+        await client.aclose()
+
+
+@router.post("/deferred/collect", summary="Ask the issuers for the deferred credentials that are due")
+async def collect(session: Learner, lang: Annotated[str | None, Query(max_length=35)] = None,
+                  accept_language: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    """What arrived (kept like an accepted offer's), what still waits, and what will not come, with its code."""
+    chosen = pick_language(lang, accept_language)
+    waiting, client = _deferred(session)
+    try:
+        got = await waiting.collect(session.account)
+    finally:
+        await client.aclose()
+    return {"credentials": [c.meta_json() for c in got.credentials], "pending": got.pending,
+            "waiting": [_waiting(item, chosen) for item in got.waiting],
+            "ended": [dict(_waiting(item, chosen), code=code) for item, code in got.ended]}

@@ -23,10 +23,11 @@ is there; docs/wallet-oid4vci.md).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
@@ -37,12 +38,14 @@ from services.wallet.application.ports import (
     AccountStore,
     Clock,
     CredentialVerifier,
+    DeferredStore,
     HolderKeyStore,
     HoldingsReader,
     PendingAuthorizationStore,
 )
 from services.wallet.domain.accounts import Account, HolderKey
 from services.wallet.domain.credentials import HeldCredential
+from services.wallet.domain.deferred import KEEP_SECONDS, DeferredIssuance, deferred_answer, transaction_ref
 from services.wallet.domain.offer_authorization import (
     AUTHORIZATION_UNKNOWN,
     authorization_server,
@@ -61,6 +64,7 @@ from services.wallet.domain.offers import (
     UNSUPPORTED,
     Configuration,
     CredentialOffer,
+    Issued,
     IssuerMetadata,
     IssuerReply,
     OfferError,
@@ -70,6 +74,7 @@ from services.wallet.domain.offers import (
     chosen_configuration,
     credential_request,
     dpop_proof,
+    is_deferred,
     issued_credentials,
     issuer_error,
     key_proof,
@@ -123,6 +128,11 @@ class Received:
     credentials: tuple[HeldCredential, ...]
     notified: bool
     pending: int = 0  # kept (durable on Kafka) but not in the read model yet: listed moments later
+    deferred: int = 0  # the issuer is still preparing it: collected later (application/deferred_offers.py)
+
+
+#: Makes a DPoP proof for a POST to a URL, with the access token when given (None: the token is not DPoP-bound).
+DpopSigner = Callable[[str, str | None], str | None]
 
 
 def held_copy(held: Sequence[HeldCredential], received_id: str) -> HeldCredential | None:
@@ -140,12 +150,14 @@ class CredentialOffers:
 
     def __init__(self, trusted: Sequence[str], issuers: IssuerPort, keys: HolderKeyStore,
                  verifier: CredentialVerifier, accounts: AccountStore, holdings: HoldingsReader,
-                 clock: Clock, authorizations: PendingAuthorizationStore | None = None) -> None:
-        """``authorizations``: where the authorization code attempts wait (None: that grant is refused)."""
+                 clock: Clock, authorizations: PendingAuthorizationStore | None = None,
+                 deferred: DeferredStore | None = None) -> None:
+        """``authorizations``: where the authorization code attempts wait (None: that grant is refused);
+        ``deferred``: where deferred issuances wait to be collected (None: a deferred answer is refused)."""
         self.trusted = tuple(normalize_issuer(t) for t in trusted)
         self.issuers, self.keys, self.verifier = issuers, keys, verifier
         self.accounts, self.holdings, self.clock = accounts, holdings, clock
-        self.authorizations = authorizations
+        self.authorizations, self.deferred = authorizations, deferred
 
     async def _json(self, stage: str, reply: IssuerReply) -> Any:
         if reply.status != 200:
@@ -167,12 +179,12 @@ class CredentialOffers:
         if offer.credential_issuer not in self.trusted:  # identifiers compare exactly (§12.2.1)
             raise OfferError(ISSUER_NOT_TRUSTED, f"credential_offer.credential_issuer: "
                                                  f"{offer.credential_issuer[:200]!r} is not trusted by this wallet")
-        metadata, server = await self._issuer(offer.credential_issuer)
+        metadata, server = await self.issuer_metadata(offer.credential_issuer)
         configuration = chosen_configuration(offer, metadata)
         return Inspected(offer, metadata, configuration, token_endpoint(server, offer.credential_issuer),
                          uses_dpop(server), server)
 
-    async def _issuer(self, issuer: str) -> tuple[IssuerMetadata, Mapping[str, Any]]:
+    async def issuer_metadata(self, issuer: str) -> tuple[IssuerMetadata, Mapping[str, Any]]:
         """The Credential Issuer's metadata and its authorization server's (the issuer itself)."""
         metadata = parse_issuer_metadata(await self._json(
             "metadata", await self.issuers.get(well_known(issuer, "openid-credential-issuer"))), issuer)
@@ -222,7 +234,7 @@ class CredentialOffers:
             raise OfferError(AUTHORIZATION_UNKNOWN, "authorization response: unknown, expired or already used "
                                                     "state")
         code = code_from_response(answer, pending)
-        metadata, server = await self._issuer(pending.credential_issuer)
+        metadata, server = await self.issuer_metadata(pending.credential_issuer)
         configuration = metadata.configurations.get(pending.configuration_id)
         if configuration is None or not configuration.supported:
             raise OfferError(ISSUER_ANSWER_INVALID, "metadata: the configuration asked for is no longer offered")
@@ -239,10 +251,7 @@ class CredentialOffers:
         dpop_key = ec.generate_private_key(ec.SECP256R1()) if dpop_offered else None
 
         def dpop(url: str, token: str | None = None) -> str | None:
-            if dpop_key is None:
-                return None
-            return dpop_proof(dpop_key, "POST", url, jti=secrets.token_urlsafe(16),
-                              iat=int(self.clock().timestamp()), access_token=token)
+            return self.dpop_for(dpop_key, url, token)
 
         reply = await self.issuers.post_form(token_url, form, dpop(token_url))
         if reply.status != 200:
@@ -258,15 +267,41 @@ class CredentialOffers:
         reply = await self.issuers.post_json(
             metadata.credential_endpoint, credential_request(configuration.configuration_id, proof), token,
             dpop(metadata.credential_endpoint, token))
-        if reply.status not in (200, 202):  # 202: deferred (§9), refused by name in issued_credentials
+        if reply.status not in (200, 202):
             raise issuer_error("credential", reply.status, reply.body)
-        issued = issued_credentials(reply.body)
+        if is_deferred(reply.status, reply.body):  # §8.3: collected later (application/deferred_offers.py)
+            await self._defer(account, metadata, configuration, reply.body, token, dpop_key, holder.did)
+            return Received((), False, deferred=1)
+        return await self.keep_issued(account, metadata, configuration.format, issued_credentials(reply.body),
+                                      key, holder.did, token, dpop)
+
+    async def _defer(self, account: Account, metadata: IssuerMetadata, configuration: Configuration, body: Any,
+                     token: str, dpop_key: EllipticCurvePrivateKey | None, did: str) -> None:
+        """Keep what collecting the deferred credential needs (the code is spent: this is the only way to it)."""
+        if self.deferred is None:
+            raise OfferError(UNSUPPORTED, "credential response: deferred issuance (this wallet keeps none)")
+        if metadata.deferred_credential_endpoint is None:
+            raise OfferError(ISSUER_ANSWER_INVALID, "credential response: deferred, but the issuer's metadata has "
+                                                    "no deferred_credential_endpoint")
+        transaction, interval = deferred_answer(body)
+        pem = "" if dpop_key is None else dpop_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+        now = int(self.clock().timestamp())
+        await self.deferred.put(DeferredIssuance(
+            account.account_id, metadata.credential_issuer, configuration.configuration_id, configuration.format,
+            transaction, token, pem, did, configuration.display, metadata.display, interval, now, now + KEEP_SECONDS))
+        await self.deferred.due(transaction_ref(metadata.credential_issuer, transaction), interval)
+
+    async def keep_issued(self, account: Account, metadata: IssuerMetadata, credential_format: str, issued: Issued,
+                          key: EllipticCurvePrivateKey, did: str, token: str, dpop: DpopSigner) -> Received:
+        """Verify and keep each credential the issuer gave (bound to ``key``, or to ``did`` for an ``ldp_vc``),
+        then notify the issuer either way."""
         kept: list[HeldCredential | None] = []
         accepted = False
         try:
             for credential in issued.credentials:
-                if configuration.format == LDP_FORMAT:
-                    kept.append(await self._keep_ldp(account, credential, holder.did, metadata.credential_issuer))
+                if credential_format == LDP_FORMAT:
+                    kept.append(await self._keep_ldp(account, credential, did, metadata.credential_issuer))
                 else:
                     kept.append(await self._keep(account, credential, key, metadata.credential_issuer))
             accepted = True
@@ -276,6 +311,13 @@ class CredentialOffers:
                                           dpop(endpoint, token) if endpoint else None)
         listed = tuple(c for c in kept if c is not None)
         return Received(listed, notified, len(kept) - len(listed))
+
+    def dpop_for(self, key: EllipticCurvePrivateKey | None, url: str, token: str | None) -> str | None:
+        """A fresh DPoP proof by ``key`` for a POST to ``url`` (None: no DPoP)."""
+        if key is None:
+            return None
+        return dpop_proof(key, "POST", url, jti=secrets.token_urlsafe(16), iat=int(self.clock().timestamp()),
+                          access_token=token)
 
     async def _proof_key(self, account: Account) -> tuple[EllipticCurvePrivateKey, HolderKey]:
         """The learner's first P-256 holder key and its did:key (SD-JWT VCs are bound with ES256 under HAIP); one

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from services.wallet.domain.accounts import Account, HolderKey, LearnerClaims
 from services.wallet.domain.addressed_offers import AddressedOffer
 from services.wallet.domain.credentials import HeldCredential
+from services.wallet.domain.deferred import DeferredIssuance
 from services.wallet.domain.offer_authorization import PendingAuthorization
 from services.wallet.domain.share_link import Resolution, Share
 from services.wallet.domain.stacking import Pathway, PathwayProgress
@@ -65,6 +66,26 @@ class PendingAuthorizationStore(Protocol):
 
     async def take(self, state: str) -> PendingAuthorization | None:
         """The attempt of ``state``, removed in the same step (None: unknown, expired or taken)."""
+        ...
+
+
+class DeferredStore(Protocol):
+    """The deferred OpenID4VCI issuances accounts wait for (durable; the secrets in them sealed at rest)."""
+
+    async def put(self, item: DeferredIssuance) -> None:
+        """Keep ``item`` until dropped."""
+        ...
+
+    async def of(self, account_id: str) -> list[DeferredIssuance]:
+        """The account's, oldest first."""
+        ...
+
+    async def due(self, ref: str, interval: int) -> bool:
+        """Whether the issuer may be asked about ``ref`` now (then not again for ``interval`` seconds)."""
+        ...
+
+    async def drop(self, account_id: str, ref: str) -> None:
+        """Stop waiting for ``ref``."""
         ...
 
 

@@ -25,6 +25,7 @@ from services.wallet.application.ports import (
     Clock,
     CompletionPolicy,
     CredentialVerifier,
+    DeferredStore,
     HolderKeyStore,
     HoldingsReader,
     OffersReader,
@@ -80,6 +81,8 @@ class WalletContext:
     offers: OffersReader | None = None
     # The authorization code attempts in progress (OpenID4VCI); None: offers of that grant are refused.
     authorizations: PendingAuthorizationStore | None = None
+    # The deferred OpenID4VCI issuances accounts wait for; None: a deferred answer is refused.
+    deferred: DeferredStore | None = None
 
     async def _available(self) -> None:
         if not await self.ready():

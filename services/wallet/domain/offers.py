@@ -303,6 +303,7 @@ class IssuerMetadata:
     authorization_server: str
     display: tuple[Mapping[str, Any], ...]
     configurations: Mapping[str, Configuration]
+    deferred_credential_endpoint: str | None = None
 
 
 def _displays(value: Any) -> tuple[Mapping[str, Any], ...]:
@@ -345,7 +346,7 @@ def parse_issuer_metadata(metadata: Any, issuer: str) -> IssuerMetadata:
         issuer, str(_endpoint(metadata, "credential_endpoint", issuer, True)),
         _endpoint(metadata, "nonce_endpoint", issuer, False),
         _endpoint(metadata, "notification_endpoint", issuer, False), server, _displays(metadata.get("display")),
-        configurations)
+        configurations, _endpoint(metadata, "deferred_credential_endpoint", issuer, False))
 
 
 def token_endpoint(as_metadata: Any, issuer: str) -> str:
@@ -456,12 +457,10 @@ class Issued:
 
 
 def issued_credentials(response: Any) -> Issued:
-    """The credentials of a credential response (§8.3); a deferred answer (``transaction_id``) is
-    ``OFFER_UNSUPPORTED``."""
+    """The credentials of a credential response (§8.3) or a deferred credential response (§9.2) that gives them
+    (a deferred answer is read by :func:`services.wallet.domain.deferred.deferred_answer`)."""
     if not isinstance(response, Mapping):
         raise OfferError(ISSUER_ANSWER_INVALID, "credential response: not a JSON object")
-    if "transaction_id" in response and "credentials" not in response:
-        raise OfferError(UNSUPPORTED, "credential response: deferred issuance (not supported by this wallet)")
     items = response.get("credentials")
     if not isinstance(items, list) or not items:
         raise OfferError(ISSUER_ANSWER_INVALID, "credential response: no credentials")
@@ -482,8 +481,15 @@ def notification(notification_id: str, accepted: bool) -> dict[str, str]:
 # -------------------------------------------------------------------------------------------- issuer errors
 
 
+def is_deferred(status: int, response: Any) -> bool:
+    """Whether a credential response defers the credential (§8.3: 202, a ``transaction_id`` and no
+    ``credentials``)."""
+    return status == 202 or (isinstance(response, Mapping) and "transaction_id" in response
+                             and "credentials" not in response)
+
+
 def issuer_error(stage: str, status: int, body: Any, *, tx_code_sent: bool = False) -> OfferError:
-    """An issuer's error answer at ``stage`` (offer, metadata, token, nonce, credential) as the learner's
+    """An issuer's error answer at ``stage`` (offer, metadata, token, nonce, credential, deferred) as the learner's
     plain-language code. The OAuth ``error`` decides (§6.3, §8.3.1); its ``error_description`` is kept for the
     detail only (issuers word it freely)."""
     error = body.get("error") if isinstance(body, Mapping) else None

@@ -95,6 +95,15 @@ class Imported:
 
 
 @dataclass(frozen=True)
+class DeferredKept:
+    """``WalletDeferredCredential``: a deferred issuance the account waits for, still sealed."""
+
+    account_id: str
+    ref: str
+    sealed: bytes
+
+
+@dataclass(frozen=True)
 class ShareChanged:
     """``ShareLinkCreated`` / ``ShareLinkWithdrawn``: the full link."""
 
@@ -124,7 +133,7 @@ class Nothing:
 
 
 Change = (Issued | StatusChange | PathwayDefined | PathwayDone | AccountLinked | HolderKeyAdded | Bound | Imported
-          | ShareChanged | OfferAddressed | OfferClosed | Nothing)
+          | DeferredKept | ShareChanged | OfferAddressed | OfferClosed | Nothing)
 
 
 def issued_credential(event: events_pb2.CredentialIssued, envelope_issuer: str = "",
@@ -196,6 +205,10 @@ def change_of(envelope: EventEnvelope, payload: Message, index_key: bytes, seale
             return Bound(payload.account_id, payload.credential_id, payload.holder_did)
         case events_pb2.CredentialImported():
             return Imported(payload.account_id, imported_credential(payload))
+        case events_pb2.WalletDeferredCredential():
+            if not (payload.account_id and payload.transaction_ref and payload.sealed):
+                raise UnusableEvent("WalletDeferredCredential lacks the account, the ref or the sealed record")
+            return DeferredKept(payload.account_id, payload.transaction_ref, payload.sealed)
         case events_pb2.ShareLinkCreated() | events_pb2.ShareLinkWithdrawn():
             if not (payload.link.share_id and payload.link.account_id):
                 raise UnusableEvent(f"{payload.DESCRIPTOR.name} lacks the share id or the account")

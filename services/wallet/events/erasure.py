@@ -62,8 +62,9 @@ class WalletRecordDeletion:
     named is dropped from the read model, with the record's position, in one transaction; never dead-lettered.
 
     ``account:{id}`` drops the account (its e-mail and the e-mail indexes pointing at it, holder keys and their
-    owners, bindings, imported credentials, the share-link index); ``holder-key:{did}``, ``binding:{id}/{cred}``,
-    ``import:{id}/{cred}`` and ``share:{id}`` drop that one thing. An unknown kind only moves the position.
+    owners, bindings, imported credentials, deferred issuances, the share-link index); ``holder-key:{did}``,
+    ``binding:{id}/{cred}``, ``import:{id}/{cred}``, ``deferred:{id}/{ref}`` and ``share:{id}`` drop that one
+    thing. An unknown kind only moves the position.
     """
 
     def __init__(self, redis: Redis, projection: str, keys: AccountKeys, store: CredentialStore,
@@ -102,7 +103,8 @@ class WalletRecordDeletion:
                     self._mark(pipe, share)
                 pipe.delete(*[k.account(ident, f":imp:{c}") for c in imported], k.account(ident),
                             k.account(ident, ":keys"), k.account(ident, ":bindings"),
-                            k.account(ident, ":imported"), k.account(ident, ":shares"))
+                            k.account(ident, ":imported"), k.account(ident, ":shares"),
+                            k.account(ident, ":deferred"))
 
             return drop_account
         if kind == "holder-key" and ident:
@@ -126,6 +128,11 @@ class WalletRecordDeletion:
                 pipe.delete(k.account(aid, f":imp:{cid}"))
 
             return drop_import
+        if kind == "deferred" and cid:  # collected, refused or gone: the issuance is no longer waited for
+            def drop_deferred(pipe: Pipeline) -> None:
+                pipe.hdel(k.account(aid, ":deferred"), cid)
+
+            return drop_deferred
         if kind == "share" and ident:
             owner = text(await awaited(r.hget(self._share_key(ident), "account"))) or ""
 

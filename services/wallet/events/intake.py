@@ -23,6 +23,7 @@ WalletAccountLinked      the account and its verified e-mail (opened with the KE
 HolderKeyCreated         the holder DID, its owner and its key id in the encrypted key store
 CredentialBound          the binding
 CredentialImported       the imported credential in the account
+WalletDeferredCredential a deferred OpenID4VCI issuance the account waits for (sealed)
 ShareLinkCreated/...     the full link (withdrawn or not), its TTL and the account's index
 anything else            position only (e.g. status-list events)
 =======================  ==========================================================================

@@ -29,6 +29,7 @@ from services.wallet.events.changes import (
     AccountLinked,
     Bound,
     Change,
+    DeferredKept,
     HolderKeyAdded,
     Imported,
     Issued,
@@ -114,6 +115,8 @@ class BatchWrite:
                     self.state.write_binding(pipe, change.account_id, change.credential_id, change.did)
                 case Imported():
                     self.state.write_import(pipe, change.account_id, change.credential)
+                case DeferredKept():
+                    self.state.write_deferred(pipe, change.account_id, change.ref, change.sealed)
                 case ShareChanged():
                     self.shares.write(pipe, change.share)
                 case OfferAddressed():

@@ -370,6 +370,18 @@ class ShareLinkWithdrawn(_message.Message):
     withdrawn_at: _timestamp_pb2.Timestamp
     def __init__(self, link: _Optional[_Union[ShareLink, _Mapping]] = ..., withdrawn_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class WalletDeferredCredential(_message.Message):
+    __slots__ = ("account_id", "transaction_ref", "sealed", "expires_at")
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_REF_FIELD_NUMBER: _ClassVar[int]
+    SEALED_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    account_id: str
+    transaction_ref: str
+    sealed: bytes
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, account_id: _Optional[str] = ..., transaction_ref: _Optional[str] = ..., sealed: _Optional[bytes] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class CredentialOfferCreated(_message.Message):
     __slots__ = ("offer_ref", "issuer_id", "credential_configuration_id", "tx_code_required", "expires_at", "learner_did", "learner_email", "offer_uri", "title", "awarding_body", "learner_pseudonym", "sealed_personal")
     OFFER_REF_FIELD_NUMBER: _ClassVar[int]

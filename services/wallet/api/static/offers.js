@@ -7,6 +7,8 @@
 // An offer of the authorization code grant only is accepted at the issuer: the page goes to the issuer's pages
 // (which may ask the learner to sign in) and the issuer sends the browser back here with ?code&state&iss, which
 // the page hands to the wallet API (v1/credential-offers/complete) before removing them from the address.
+// A credential the issuer is still preparing (deferred issuance) is listed under "Being prepared" and asked for
+// while the page is open, no more often than the issuer asked (v1/credential-offers/deferred/collect).
 "use strict";
 (function () {
   const L = Object.assign(JSON.parse(document.getElementById("labels").textContent),
@@ -89,7 +91,8 @@
       const got = await post("v1/credential-offers/accept", body);
       $("offer-review").hidden = true;
       $("offer-link").value = "";
-      $("offer-outcome").textContent = t(got.credentials.length ? "offer_received" : "offer_pending");
+      $("offer-outcome").textContent = t(outcome(got));
+      if (got.deferred) collectDeferred();
       if (location.search.includes("credential_offer")) history.replaceState(null, "", location.pathname + location.hash);
       document.dispatchEvent(new Event("microcred:refresh"));  // wallet.js reloads the list
       setTimeout(listAddressed, 1500);  // the redeemed offer leaves the list once the issuer's event is in
@@ -128,12 +131,54 @@
     $("offer-outcome").textContent = t("offer_completing");
     try {
       const got = await post("v1/credential-offers/complete", answer);
-      $("offer-outcome").textContent = t(got.credentials.length ? "offer_received" : "offer_pending");
+      $("offer-outcome").textContent = t(outcome(got));
+      if (got.deferred) collectDeferred();
       document.dispatchEvent(new Event("microcred:refresh"));
       setTimeout(listAddressed, 1500);
     } catch (e) {
       $("offer-outcome").textContent = "";
       fail(e.message);
+    }
+  }
+
+  function outcome(got) {
+    if (got.deferred) return "offer_deferred";
+    return got.credentials.length ? "offer_received" : "offer_pending";
+  }
+
+  // What the issuers are still preparing: the credential, its issuer, when the learner accepted it.
+  let deferredTimer = null;
+  function showDeferred(items) {
+    const list = $("offer-deferred-list");
+    list.replaceChildren();
+    const when = new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: "long", timeStyle: "short" });
+    for (const item of items) {
+      const li = document.createElement("li");
+      const title = document.createElement("strong");
+      title.textContent = item.name;
+      const small = document.createElement("small");
+      small.textContent = t("deferred_accepted") + " " + when.format(new Date(item.accepted_at));
+      li.append(title, " (" + item.issuer_name + ") ", small);
+      list.append(li);
+    }
+    $("offer-deferred").hidden = items.length === 0;
+  }
+
+  // Ask for what is due; again after the shortest interval the issuers named (2 s to 1 min) while any waits.
+  async function collectDeferred() {
+    clearTimeout(deferredTimer);
+    deferredTimer = null;
+    let got;
+    try { got = await post("v1/credential-offers/deferred/collect", {}); } catch (e) { return; }
+    showDeferred(got.waiting);
+    if (got.credentials.length || got.pending) {
+      $("offer-outcome").textContent = t("deferred_arrived");
+      document.dispatchEvent(new Event("microcred:refresh"));
+    }
+    if (got.ended.length) fail(got.ended.map((item) => item.name + ": " + t(item.code)).join(" "));
+    if (got.waiting.length) {
+      const wait = Math.min(60, Math.max(2, Math.min(...got.waiting.map((item) => item.interval))));
+      deferredTimer = setTimeout(collectDeferred, wait * 1000);
     }
   }
 
@@ -171,6 +216,7 @@
     const link = fromAddress();
     if (link && !offer) { $("offer-link").value = link; inspect(); }
     listAddressed();
+    collectDeferred();
   }
 
   // Registered now, before any DOMContentLoaded handler: wallet.js announces a sign-in from its own.
@@ -179,6 +225,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     $("offer-form").addEventListener("submit", inspect);
     $("offer-review").addEventListener("submit", accept);
+    $("offer-deferred-check").addEventListener("click", collectDeferred);
     $("offer-cancel").addEventListener("click", () => { $("offer-review").hidden = true; clear(); offer = ""; grant = ""; });
     if (fromAddress() && !sessionStorage.getItem(TOKEN_KEY)) $("status").textContent = t("offer_signin_first");
   });
