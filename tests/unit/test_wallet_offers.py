@@ -262,8 +262,11 @@ async def test_the_http_adapter_calls_only_trusted_issuers_follows_no_redirect_a
                                   content=b"[" + b"1," * MAX_BODY_BYTES + b"1]")
         if request.url.path == "/token":
             assert request.headers["content-type"] == "application/x-www-form-urlencoded"
-            return httpx.Response(200, json={"access_token": "t", "form": request.content.decode()})
-        return httpx.Response(200, json={"ok": True, "auth": request.headers.get("authorization")})
+            return httpx.Response(400, json={"error": "use_dpop_nonce", "form": request.content.decode()},
+                                  headers={"DPoP-Nonce": "eyJ7S_zG.eyJH0-Z.HX4w-7v"})
+        return httpx.Response(401 if request.url.path == "/notification" else 200,
+                              json={"ok": True, "auth": request.headers.get("authorization")},
+                              headers={"WWW-Authenticate": 'DPoP error="use_dpop_nonce"', "DPoP-Nonce": "n2"})
 
     client = IssuerClient([ISSUER], transport=httpx.MockTransport(handler))
     try:
@@ -278,8 +281,12 @@ async def test_the_http_adapter_calls_only_trusted_issuers_follows_no_redirect_a
         assert caught.value.code == o.ISSUER_UNAVAILABLE
         token = await client.post_form(f"{ISSUER}/token", {"tx_code": "1234"})
         assert token.body["form"] == "tx_code=1234"
+        assert token.dpop_nonce == "eyJ7S_zG.eyJH0-Z.HX4w-7v"  # RFC 9449 §8 example nonce, as the server sent it
         answer = await client.post_json(f"{ISSUER}/credential", {"a": 1}, "tok")
         assert answer.body == {"ok": True, "auth": "Bearer tok"}
+        challenged = await client.post_json(f"{ISSUER}/notification", {"a": 1}, "tok", "proof")
+        assert challenged.status == 401 and challenged.body["auth"] == "DPoP tok"
+        assert challenged.www_authenticate == 'DPoP error="use_dpop_nonce"' and challenged.dpop_nonce == "n2"
     finally:
         await client.aclose()
 

@@ -36,8 +36,11 @@ class FakeIssuer:
     """A Credential Issuer answering from the specification's shapes; ``bind`` picks the key it binds to."""
 
     def __init__(self, *, tx_code: str | None = None, deferred: bool = False, bind_to_proof: bool = True,
-                 dpop: bool = False) -> None:
+                 dpop: bool = False, dpop_nonces: bool = False) -> None:
         self.tx_code, self.deferred, self.bind_to_proof, self.dpop = tx_code, deferred, bind_to_proof, dpop
+        # RFC 9449 §8, §9: proofs must carry the server's nonce (the token endpoint's and the others' apart)
+        self.dpop_nonces = dpop_nonces
+        self.nonce_refusals: list[str] = []
         self.dpop_jwks: list[dict[str, Any]] = []  # the key of each DPoP proof received, in order
         self.calls: list[tuple[str, str, Any]] = []
         self.world = make_world()
@@ -67,7 +70,8 @@ class FakeIssuer:
         }
         return o.IssuerReply(200, documents[url]) if url in documents else o.IssuerReply(404, None)
 
-    def _dpop(self, proof: str | None, url: str, token: str | None) -> None:
+    def _dpop(self, proof: str | None, url: str, token: str | None) -> o.IssuerReply | None:
+        """Check the proof; an answer asking for the server's nonce when nonces are required and it lacks it."""
         assert proof is not None, url
         header = jwt.get_unverified_header(proof)
         assert header["typ"] == "dpop+jwt" and header["alg"] == "ES256"
@@ -75,13 +79,22 @@ class FakeIssuer:
         assert claims["htm"] == "POST" and claims["htu"] == url and claims["jti"]
         assert ("ath" in claims) is (token is not None)
         self.dpop_jwks.append(header["jwk"])
+        wanted = "as-nonce" if url.endswith("/token") else "rs-nonce"
+        if not self.dpop_nonces or claims.get("nonce") == wanted:
+            return None
+        self.nonce_refusals.append(url)
+        if url.endswith("/token"):
+            return o.IssuerReply(400, {"error": "use_dpop_nonce"}, dpop_nonce=wanted)
+        return o.IssuerReply(401, None, dpop_nonce=wanted, www_authenticate=(
+            'DPoP algs="ES256", error="use_dpop_nonce", error_description="Resource server requires nonce, '
+            'in DPoP proof"'))
 
     async def post_form(self, url: str, form: Mapping[str, str], dpop: str | None = None) -> o.IssuerReply:
         self.calls.append(("POST", url, dict(form)))
         if form.get("pre-authorized_code") != "code-1" or form.get("tx_code") != self.tx_code:
             return o.IssuerReply(400, {"error": "invalid_grant", "error_description": "no"})
-        if self.dpop:
-            self._dpop(dpop, url, None)
+        if self.dpop and (asked := self._dpop(dpop, url, None)) is not None:
+            return asked
         return o.IssuerReply(200, {"access_token": "at", "token_type": "DPoP" if dpop else "Bearer",
                                    "expires_in": 300})
 
@@ -92,7 +105,8 @@ class FakeIssuer:
             return o.IssuerReply(200, {"c_nonce": "n-1"})
         assert access_token == "at"
         if self.dpop:
-            self._dpop(dpop, url, access_token)
+            if (asked := self._dpop(dpop, url, access_token)) is not None:
+                return asked
         else:
             assert dpop is None
         if url.endswith("/notification"):
@@ -269,3 +283,32 @@ async def test_dpop_is_used_when_the_server_offers_it_with_one_fresh_key_per_red
     again, _, _ = flow(second, keys=keys)
     await again.accept(ACCOUNT, LINK, None)
     assert second.dpop_jwks[0]["x"] != issuer.dpop_jwks[0]["x"]  # another redemption, another key
+
+
+async def test_a_server_that_wants_dpop_nonces_gets_them_once_asked_and_each_server_its_own() -> None:
+    """RFC 9449 §8 (token endpoint: 400 use_dpop_nonce) and §9 (resource server: 401 with a DPoP challenge): the
+    request is sent once more with the nonce the answer carried; a nonce once learnt is used from then on."""
+    issuer = FakeIssuer(dpop=True, dpop_nonces=True)
+    offers, _, held = flow(issuer)
+    received = await offers.accept(ACCOUNT, LINK, None)
+    assert received.notified and len(held.imported) == 1
+    # asked once by the authorization server and once by the resource server; the notification used the nonce
+    assert issuer.nonce_refusals == [f"{ISSUER}/token", f"{ISSUER}/credential"]
+    assert issuer.notified == [{"notification_id": "note-1", "event": "credential_accepted"}]
+
+
+async def test_a_server_asking_for_a_nonce_without_giving_one_or_again_is_not_asked_forever() -> None:
+    class Stubborn(FakeIssuer):
+        async def post_form(self, url: str, form: Mapping[str, str], dpop: str | None = None) -> o.IssuerReply:
+            self.calls.append(("POST", url, dict(form)))
+            return o.IssuerReply(400, {"error": "use_dpop_nonce"}, dpop_nonce=self.given)
+
+    for given in ("", "same-nonce", "bad nonce with spaces"):
+        issuer = Stubborn(dpop=True)
+        issuer.given = given  # type: ignore[attr-defined]
+        offers, _, held = flow(issuer)
+        with pytest.raises(o.OfferError) as caught:
+            await offers.accept(ACCOUNT, LINK, None)
+        assert caught.value.code == o.ISSUER_REFUSED and "use_dpop_nonce" in caught.value.detail
+        token_calls = [c for c in issuer.calls if c[1].endswith("/token")]
+        assert len(token_calls) == (2 if given == "same-nonce" else 1) and held.imported == []

@@ -6,7 +6,7 @@ the wallet hold an arbitrarily large body; each client turns the outcome into it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -20,11 +20,12 @@ class TooLarge(Exception):
 
 @dataclass(frozen=True)
 class BoundedAnswer:
-    """Status, content type and the whole body (at most the limit)."""
+    """Status, content type and the whole body (at most the limit), and the answer's headers."""
 
     status: int
     content_type: str
     body: bytes
+    headers: httpx.Headers = field(default_factory=httpx.Headers)
 
 
 async def read_bounded(http: httpx.AsyncClient, method: str, url: str, limit: int, **kwargs: Any) -> BoundedAnswer:
@@ -36,4 +37,5 @@ async def read_bounded(http: httpx.AsyncClient, method: str, url: str, limit: in
             body.extend(chunk)
             if len(body) > limit:
                 raise TooLarge
-        return BoundedAnswer(response.status_code, response.headers.get("content-type", ""), bytes(body))
+        return BoundedAnswer(response.status_code, response.headers.get("content-type", ""), bytes(body),
+                             response.headers)

@@ -61,7 +61,9 @@ class IssuerClient:
                 parsed = strict_json_loads(body)
             except (JoseError, ValueError):
                 parsed = None
-        return IssuerReply(status, parsed)
+        # DPoP servers speak through two headers (RFC 9449 §8, §9); bounded as any header the wallet reads
+        return IssuerReply(status, parsed, answer.headers.get("dpop-nonce", "")[:1024],
+                           answer.headers.get("www-authenticate", "")[:4096])
 
     async def get(self, url: str) -> IssuerReply:
         """GET a JSON document (offer, metadata)."""

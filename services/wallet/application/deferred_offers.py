@@ -34,6 +34,7 @@ from services.wallet.domain.deferred import (
     deferred_request,
     deferred_verdict,
 )
+from services.wallet.domain.dpop import DpopSession
 from services.wallet.domain.offers import (
     ISSUER_ANSWER_INVALID,
     ISSUER_UNAVAILABLE,
@@ -104,13 +105,14 @@ class DeferredCredentials:
         endpoint = metadata.deferred_credential_endpoint
         if endpoint is None:
             raise OfferError(ISSUER_ANSWER_INVALID, "metadata: no deferred_credential_endpoint any more")
-        dpop_key = None
+        dpop = DpopSession(None)
         if item.dpop_key_pem:
             loaded = load_pem_private_key(item.dpop_key_pem.encode(), None)
             assert isinstance(loaded, EllipticCurvePrivateKey)
-            dpop_key = loaded
-        reply = await offers.issuers.post_json(endpoint, deferred_request(item.transaction_id), item.access_token,
-                                               offers.dpop_for(dpop_key, endpoint, item.access_token))
+            dpop.key = loaded
+        request, token = deferred_request(item.transaction_id), item.access_token
+        reply = await offers.with_dpop(dpop, endpoint, token,
+                                       lambda proof: offers.issuers.post_json(endpoint, request, token, proof))
         verdict = deferred_verdict(reply.status, reply.body)
         if verdict == "pending":
             return None
@@ -122,5 +124,4 @@ class DeferredCredentials:
         if not isinstance(key, EllipticCurvePrivateKey):
             raise OfferError(DEFERRED_GONE, "the holder key the wallet proved is no longer in the wallet")
         return await offers.keep_issued(account, metadata, item.format, issued_credentials(reply.body), key,
-                                        item.holder_did, item.access_token,
-                                        lambda url, token: offers.dpop_for(dpop_key, url, token))
+                                        item.holder_did, token, dpop)

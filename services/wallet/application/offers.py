@@ -22,8 +22,7 @@ is there; docs/wallet-oid4vci.md).
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,6 +45,7 @@ from services.wallet.application.ports import (
 from services.wallet.domain.accounts import Account, HolderKey
 from services.wallet.domain.credentials import HeldCredential
 from services.wallet.domain.deferred import KEEP_SECONDS, DeferredIssuance, deferred_answer, transaction_ref
+from services.wallet.domain.dpop import DpopSession
 from services.wallet.domain.offer_authorization import (
     AUTHORIZATION_UNKNOWN,
     authorization_server,
@@ -73,7 +73,6 @@ from services.wallet.domain.offers import (
     check_tx_code,
     chosen_configuration,
     credential_request,
-    dpop_proof,
     is_deferred,
     issued_credentials,
     issuer_error,
@@ -129,10 +128,6 @@ class Received:
     notified: bool
     pending: int = 0  # kept (durable on Kafka) but not in the read model yet: listed moments later
     deferred: int = 0  # the issuer is still preparing it: collected later (application/deferred_offers.py)
-
-
-#: Makes a DPoP proof for a POST to a URL, with the access token when given (None: the token is not DPoP-bound).
-DpopSigner = Callable[[str, str | None], str | None]
 
 
 def held_copy(held: Sequence[HeldCredential], received_id: str) -> HeldCredential | None:
@@ -247,33 +242,41 @@ class CredentialOffers:
         """Token (``form``), nonce, key proof, credential, verification, keeping, notification."""
         key, holder = await self._proof_key(account)
         # DPoP (RFC 9449) when the server offers it, as HAIP asks of wallets: a fresh key per redemption, so two
-        # redemptions cannot be linked by it.
-        dpop_key = ec.generate_private_key(ec.SECP256R1()) if dpop_offered else None
-
-        def dpop(url: str, token: str | None = None) -> str | None:
-            return self.dpop_for(dpop_key, url, token)
-
-        reply = await self.issuers.post_form(token_url, form, dpop(token_url))
+        # redemptions cannot be linked by it; the servers' nonces are kept and used (domain/dpop.py).
+        dpop = DpopSession(ec.generate_private_key(ec.SECP256R1()) if dpop_offered else None, token_url)
+        reply = await self.with_dpop(dpop, token_url, None, lambda proof: self.issuers.post_form(token_url, form,
+                                                                                                  proof))
         if reply.status != 200:
             raise issuer_error("token", reply.status, reply.body, tx_code_sent=tx_code_sent)
-        token, kind = access_token(reply.body, dpop=dpop_key is not None)
+        token, kind = access_token(reply.body, dpop=dpop.key is not None)
         if kind == "Bearer":
-            dpop_key = None  # the server did not bind the token to the key: plain Bearer from here on
+            dpop.key = None  # the server did not bind the token to the key: plain Bearer from here on
         nonce = None
         if metadata.nonce_endpoint is not None:
             nonce = c_nonce(await self._json("nonce", await self.issuers.post_json(metadata.nonce_endpoint, None)))
         kid = holder.verification_method if configuration.names_key_by_did else None
         proof = key_proof(key, metadata.credential_issuer, nonce, int(self.clock().timestamp()), kid)
-        reply = await self.issuers.post_json(
-            metadata.credential_endpoint, credential_request(configuration.configuration_id, proof), token,
-            dpop(metadata.credential_endpoint, token))
+        request = credential_request(configuration.configuration_id, proof)
+        endpoint = metadata.credential_endpoint
+        reply = await self.with_dpop(dpop, endpoint, token,
+                                     lambda dpop_proof: self.issuers.post_json(endpoint, request, token, dpop_proof))
         if reply.status not in (200, 202):
             raise issuer_error("credential", reply.status, reply.body)
         if is_deferred(reply.status, reply.body):  # §8.3: collected later (application/deferred_offers.py)
-            await self._defer(account, metadata, configuration, reply.body, token, dpop_key, holder.did)
+            await self._defer(account, metadata, configuration, reply.body, token, dpop.key, holder.did)
             return Received((), False, deferred=1)
         return await self.keep_issued(account, metadata, configuration.format, issued_credentials(reply.body),
                                       key, holder.did, token, dpop)
+
+    async def with_dpop(self, dpop: DpopSession, url: str, access_token: str | None,
+                        send: Callable[[str | None], Awaitable[IssuerReply]]) -> IssuerReply:
+        """``send`` with a fresh DPoP proof (None without DPoP); once more with the server's nonce when it asks
+        for one (RFC 9449 §8, §9)."""
+        reply = await send(dpop.proof(url, access_token, int(self.clock().timestamp())))
+        if dpop.learn(url, reply):
+            reply = await send(dpop.proof(url, access_token, int(self.clock().timestamp())))
+            dpop.learn(url, reply)
+        return reply
 
     async def _defer(self, account: Account, metadata: IssuerMetadata, configuration: Configuration, body: Any,
                      token: str, dpop_key: EllipticCurvePrivateKey | None, did: str) -> None:
@@ -293,7 +296,7 @@ class CredentialOffers:
         await self.deferred.due(transaction_ref(metadata.credential_issuer, transaction), interval)
 
     async def keep_issued(self, account: Account, metadata: IssuerMetadata, credential_format: str, issued: Issued,
-                          key: EllipticCurvePrivateKey, did: str, token: str, dpop: DpopSigner) -> Received:
+                          key: EllipticCurvePrivateKey, did: str, token: str, dpop: DpopSession) -> Received:
         """Verify and keep each credential the issuer gave (bound to ``key``, or to ``did`` for an ``ldp_vc``),
         then notify the issuer either way."""
         kept: list[HeldCredential | None] = []
@@ -306,18 +309,9 @@ class CredentialOffers:
                     kept.append(await self._keep(account, credential, key, metadata.credential_issuer))
             accepted = True
         finally:
-            endpoint = metadata.notification_endpoint
-            notified = await self._notify(metadata, issued.notification_id, token, accepted,
-                                          dpop(endpoint, token) if endpoint else None)
+            notified = await self._notify(metadata, issued.notification_id, token, accepted, dpop)
         listed = tuple(c for c in kept if c is not None)
         return Received(listed, notified, len(kept) - len(listed))
-
-    def dpop_for(self, key: EllipticCurvePrivateKey | None, url: str, token: str | None) -> str | None:
-        """A fresh DPoP proof by ``key`` for a POST to ``url`` (None: no DPoP)."""
-        if key is None:
-            return None
-        return dpop_proof(key, "POST", url, jti=secrets.token_urlsafe(16), iat=int(self.clock().timestamp()),
-                          access_token=token)
 
     async def _proof_key(self, account: Account) -> tuple[EllipticCurvePrivateKey, HolderKey]:
         """The learner's first P-256 holder key and its did:key (SD-JWT VCs are bound with ES256 under HAIP); one
@@ -381,13 +375,15 @@ class CredentialOffers:
         return held_copy(await self.holdings.of(account), received_id)
 
     async def _notify(self, metadata: IssuerMetadata, notification_id: str | None, token: str,
-                      accepted: bool, proof: str | None) -> bool:
+                      accepted: bool, dpop: DpopSession) -> bool:
         """Tell the issuer (§11); a failure to notify does not undo what the wallet kept."""
-        if notification_id is None or metadata.notification_endpoint is None:
+        endpoint = metadata.notification_endpoint
+        if notification_id is None or endpoint is None:
             return False
+        body = notification(notification_id, accepted)
         try:
-            reply = await self.issuers.post_json(metadata.notification_endpoint,
-                                                 notification(notification_id, accepted), token, proof)
+            reply = await self.with_dpop(dpop, endpoint, token,
+                                         lambda proof: self.issuers.post_json(endpoint, body, token, proof))
         except OfferError:
             return False
         return reply.status in (200, 204)

@@ -67,10 +67,13 @@ class OfferError(ValueError):
 
 @dataclass(frozen=True)
 class IssuerReply:
-    """An issuer's answer as the HTTP adapter read it: status and JSON body (None when the body is not JSON)."""
+    """An issuer's answer as the HTTP adapter read it: status and JSON body (None when the body is not JSON), and
+    the two headers DPoP servers speak through (RFC 9449 §8, §9): ``DPoP-Nonce`` and ``WWW-Authenticate``."""
 
     status: int
     body: Any
+    dpop_nonce: str = ""
+    www_authenticate: str = ""
 
 
 # ------------------------------------------------------------------------------------------------- the link
@@ -411,13 +414,16 @@ def uses_dpop(as_metadata: Any) -> bool:
     return isinstance(algs, list) and "ES256" in algs
 
 
-def dpop_proof(key: PrivateKey, method: str, url: str, *, jti: str, iat: int, access_token: str | None = None
-               ) -> str:
+def dpop_proof(key: PrivateKey, method: str, url: str, *, jti: str, iat: int, access_token: str | None = None,
+               nonce: str | None = None) -> str:
     """A DPoP proof (RFC 9449 §4.2): ``typ`` dpop+jwt, the public ``jwk``, ``jti``, ``htm``, ``htu`` (the URL
-    without query and fragment), ``iat`` and, with an access token, ``ath`` (its SHA-256, base64url)."""
+    without query and fragment), ``iat``, the server's ``nonce`` when it gave one (§8, §9) and, with an access
+    token, ``ath`` (its SHA-256, base64url)."""
     parts = urlsplit(url)
     claims: dict[str, Any] = {"jti": jti, "htm": method, "htu": f"{parts.scheme}://{parts.netloc}{parts.path}",
                               "iat": iat}
+    if nonce is not None:
+        claims["nonce"] = nonce
     if access_token is not None:
         claims["ath"] = b64url_encode(hashlib.sha256(access_token.encode("ascii")).digest())
     return sign_jws({"typ": "dpop+jwt", "alg": algorithm_for_key(key), "jwk": public_jwk(key)}, claims, key)
