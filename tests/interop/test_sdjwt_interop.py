@@ -152,14 +152,14 @@ def test_the_library_rejects_a_forged_disclosure(world: World) -> None:
 # --------------------------------------------------------------------------------------------- library -> ours
 
 
-def _frame(node: Any) -> tuple[Any, Any]:
+def library_frame(node: Any) -> tuple[Any, Any]:
     """(plain claims, the library's disclosure frame) from claims with Sd markers."""
     if isinstance(node, dict):
         plain: dict[str, Any] = {}
         frame: dict[str, Any] = {}
         for key, value in node.items():
             inner = value.value if isinstance(value, Sd) else value
-            plain[key], sub = _frame(inner)
+            plain[key], sub = library_frame(inner)
             if isinstance(value, Sd):
                 frame.setdefault("_sd", []).append(key)
             if sub:
@@ -168,7 +168,7 @@ def _frame(node: Any) -> tuple[Any, Any]:
             frame["_sd_decoy"] = 2
         return plain, frame
     if isinstance(node, list):
-        return [_frame(item)[0] for item in node], {}
+        return [library_frame(item)[0] for item in node], {}
     return node, {}
 
 
@@ -183,7 +183,7 @@ def _everything(frame: dict[str, Any]) -> dict[str, Any]:
 
 def test_a_credential_made_by_the_library_verifies_in_microcred(world: World) -> None:
     mc = valid_micro_credential()
-    claims, frame = _frame(micro_credential_claims(mc))
+    claims, frame = library_frame(micro_credential_claims(mc))
     iat = int(NOW.timestamp())
     registered = {"iss": world.issuer.iss, "iat": iat, "nbf": int(mc.valid_from.seconds),
                   "exp": int(mc.valid_until.seconds), "vct": VCT, "vct#integrity": integrity(type_metadata_bytes()),
