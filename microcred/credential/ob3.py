@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from microcred.credential.eu_elements import EUElements, missing_mandatory_elements, read_eu_elements
+from microcred.credential.identifiers import identity_hash, normalise_email
 from microcred.credential.jsontext import compact
 from microcred.credential.layout import (
     ACHIEVEMENT_TYPE,
@@ -134,11 +135,6 @@ def _markdown_text(text: str) -> str:
     return "\n".join("\\" + line if line.startswith("## ") else line for line in text.strip().splitlines())
 
 
-def identity_hash(value: str, salt: str) -> str:
-    """OB 3.0 ``identityHash``: ``"sha256$"`` + hex(sha256(value + salt))."""
-    return "sha256$" + hashlib.sha256((value + salt).encode("utf-8")).hexdigest()
-
-
 def _identity(identity_type: str, value: str, *, hashed: bool, salt: str | None = None) -> dict[str, Any]:
     obj: dict[str, Any] = {"type": "IdentityObject", "identityHash": value, "identityType": identity_type,
                            "hashed": hashed}
@@ -199,7 +195,7 @@ def _learner(p: pb.Person, salt: str) -> dict[str, Any]:
     name = p.full_name.strip() or f"{p.given_name.strip()} {p.family_name.strip()}".strip()
     identifiers = [_identity("name", name, hashed=False)] if name else []
     if p.email:
-        email = p.email.strip().lower()
+        email = normalise_email(p.email)
         identifiers.append(_identity("emailAddress", identity_hash(email, salt), hashed=True, salt=salt))
     if p.HasField("national_id") and p.national_id.value.strip():
         value = p.national_id.value.strip()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hmac
 
+from microcred.credential.identifiers import normalise_email
+
 __all__ = ["PREFIX", "Pseudonymizer", "canonical_identifier", "is_pseudonym"]
 
 PREFIX = "lp_"
@@ -20,7 +22,7 @@ _HEX_LEN = 64
 def canonical_identifier(did: str = "", email: str = "") -> str:
     """The identifier a learner's pseudonym is computed from: the DID, else ``mailto:`` + the e-mail (lower
     case, trimmed); ValueError when there is neither."""
-    did, email = did.strip(), email.strip().lower()
+    did, email = did.strip(), normalise_email(email)
     if did:
         return did
     if email:

@@ -12,6 +12,7 @@ import pytest
 from google.protobuf.message import Message
 from redis.asyncio import Redis
 
+from microcred.credential.identifiers import identity_hash
 from microcred.events.envelope import EventEnvelope, new_envelope, open_envelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.consumer import Position
@@ -19,7 +20,7 @@ from microcred.storage.slot_groups import GroupEpochs
 from services.wallet.adapters.accounts import Accounts
 from services.wallet.adapters.sealing import Sealer
 from services.wallet.adapters.store import CredentialStore
-from services.wallet.domain.credentials import account_id, email_index, identity_hash
+from services.wallet.domain.credentials import account_id, email_index
 from services.wallet.events.intake import WalletIntake, wallet_guard
 from tests.harness.wallet.credentials import TestIssuer
 from tests.harness.wallet.snapshot import dump

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from microcred.credential.identifiers import identity_hash
 from services.wallet.domain.credentials import (
     CredentialFilter,
     CredentialStatus,
@@ -13,7 +14,6 @@ from services.wallet.domain.credentials import (
     Identity,
     effective_status,
     email_index,
-    identity_hash,
 )
 from services.wallet.domain.elements import elements_from_document, elements_from_event, identity_from_event, issuer_of
 from services.wallet.events.intake import UnusableEvent, issued_credential

@@ -33,8 +33,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
+from microcred.credential.identifiers import identity_hash, normalise_email
 from microcred.credential.ids import credential_id_for, issued_event_id
-from microcred.credential.ob3 import identity_hash, issuer_profile
+from microcred.credential.ob3 import issuer_profile
 from microcred.credential.signing import IssueJob
 from microcred.crypto.keystore import KeyStore, KeyStoreError
 from microcred.events.envelope import SCHEMA_VERSION, EventEnvelope
@@ -549,7 +550,7 @@ class Issuance:
         hashed = learner.hashed_id if learner.HasField("hashed_id") else None
         if hashed is None and learner.email:
             hashed = pb.HashedIdentifier(identity_type="emailAddress", salt=salt,
-                                         identity_hash=identity_hash(learner.email.strip().lower(), salt))
+                                         identity_hash=identity_hash(normalise_email(learner.email), salt))
         event = events_pb2.CredentialIssued(credential_id=cid, issuer_id=caller.issuer_id, learner_did=learner.did,
                                             learner_hashed_id=hashed, credential_json=text, credential=mc,
                                             status_entries=list(pair), replaces=item.replaces,

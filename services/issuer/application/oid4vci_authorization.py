@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from microcred.credential.identifiers import normalise_email
 from microcred.oid4vci import authorization as az
 from microcred.oid4vci import errors as e
 from microcred.oid4vci.dpop import DpopProof
@@ -93,11 +94,6 @@ class LearnerLogin(Protocol):
 LearnerEmailOf = Callable[[str], Awaitable[str]]
 #: The ids of the offers made to an e-mail address (any state; from the issuer's keyed index of its offers).
 OffersToEmail = Callable[[str], Awaitable[list[str]]]
-
-
-def normalise_email(email: str) -> str:
-    """The form in which e-mail addresses are compared and hashed (trimmed, lower case: the form issuers hash)."""
-    return email.strip().lower()
 
 
 def same_email(a: str, b: str) -> bool:

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 from redis.asyncio.client import Pipeline
 
+from microcred.credential.identifiers import identity_hash
 from services.wallet.adapters.store import CredentialStore, record_fields
-from services.wallet.domain.credentials import HeldCredential, identity_hash
+from services.wallet.domain.credentials import HeldCredential
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 
 from redis.asyncio import Redis
 
+from microcred.credential.identifiers import identity_hash
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.sdjwt.view import sd_jwt_id
 from services.wallet.adapters.account_state import AccountKeys
@@ -27,7 +28,7 @@ from services.wallet.adapters.sealing import Sealer
 from services.wallet.adapters.store import CredentialStore, parse_record, r, text
 from services.wallet.adapters.wallet_log import WalletLog, record_key
 from services.wallet.domain.accounts import Account, LearnerClaims
-from services.wallet.domain.credentials import HeldCredential, Identity, identity_hash
+from services.wallet.domain.credentials import HeldCredential, Identity
 
 
 class Accounts:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from microcred.credential.identifiers import identity_hash
 from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import PATHWAYS
 from microcred.registry.ports import RegistryReader
@@ -37,7 +38,7 @@ from services.wallet.application.ports import (
 from services.wallet.config import Settings
 from services.wallet.domain.accounts import Account, LearnerClaims
 from services.wallet.domain.addressed_offers import AddressedOffer
-from services.wallet.domain.credentials import CredentialFilter, HeldCredential, identity_hash
+from services.wallet.domain.credentials import CredentialFilter, HeldCredential
 from services.wallet.domain.elements import identity_from_document
 from services.wallet.domain.errors import Conflict, ImportRejected, NotFound, ShareGone, Unavailable, Unprocessable
 from services.wallet.domain.export import build_bundle

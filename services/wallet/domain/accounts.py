@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.wallet.domain.credentials import account_id, normalise_email
+from microcred.credential.identifiers import normalise_email
+from services.wallet.domain.credentials import account_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from microcred.credential.identifiers import normalise_email
 from microcred.sdjwt.view import compact_of
 from microcred.verification.document import parse_datetime
 
@@ -178,16 +179,6 @@ class StatusChange:
     suspended: bool | None = None
     reason: str = ""
     superseded_by: str = ""  # a revocation by correction: the replacement's id
-
-
-def normalise_email(email: str) -> str:
-    """The e-mail form that issuers hash (trimmed, lower case), as the OB 3.0 renderer does."""
-    return email.strip().lower()
-
-
-def identity_hash(value: str, salt: str) -> str:
-    """OB 3.0 ``identityHash``: ``"sha256$"`` + hex(sha256(value + salt))."""
-    return "sha256$" + hashlib.sha256((value + salt).encode("utf-8")).hexdigest()
 
 
 def email_index(email: str, key: bytes) -> str:

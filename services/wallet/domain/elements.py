@@ -18,20 +18,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from microcred.credential.eu_elements import EUElements, read_eu_elements
+from microcred.credential.identifiers import identity_hash, normalise_email
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.model import vocab
 from microcred.sdjwt.view import ob3_view
 from microcred.verification.document import parse_datetime
-from services.wallet.domain.credentials import (
-    EMAIL_IDENTITY_TYPE,
-    EuElements,
-    HashedId,
-    Identity,
-    email_index,
-    identity_hash,
-    normalise_email,
-)
+from services.wallet.domain.credentials import EMAIL_IDENTITY_TYPE, EuElements, HashedId, Identity, email_index
 
 ECTS_URI = vocab.CREDIT_SYSTEMS.uri(pb.CREDIT_SYSTEM_ECTS)
 

@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from microcred.credential.identifiers import identity_hash
 from microcred.kafka.consumer import Position
 from microcred.storage.positions import apply_at_position
 from microcred.storage.replies import awaited, text
 from services.wallet.adapters.account_state import AccountKeys
 from services.wallet.adapters.store import CredentialStore
-from services.wallet.domain.credentials import identity_hash
 
 __all__ = ["WalletRecordDeletion", "drop_credentials"]
 
