@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+import grpc
 import httpx
 import jwt
 import pytest
@@ -292,6 +293,40 @@ async def test_an_erased_learners_offers_leave_their_wallet(stack: Stack) -> Non
 
     # LearnerErased drops the learner's offers from the wallet's read model (the open one included)
     await eventually(none_left, 120, f"an erased learner's offer ({still_open['offer_id'][:6]}…) stayed listed")
+
+
+async def test_a_learner_only_offered_a_credential_can_be_erased_and_the_offer_no_longer_gives_it(
+        stack: Stack) -> None:
+    """An offer holds the learner's data sealed under their key (the award, the learner part of its event):
+    erasing a learner who has not redeemed anything yet must work too (it was refused: "issued no credential")."""
+    email, headers = learner(stack)
+    did = f"did:example:offered-only-{uuid.uuid4().hex}"
+    [offer] = await stack.offers(email, did=did)
+
+    async def listed() -> bool:
+        return len(await addressed(stack, headers)) == 1
+
+    await eventually(listed, 120, "the offer never reached the learner's wallet")
+    as_issuer = privacy_pb2_grpc.PrivacyServiceStub(stack.issuer.channel(UNI, AGENCY, pki.ROLE_ISSUER))
+    erased = await as_issuer.DeleteLearnerData(privacy_pb2.DeleteLearnerDataRequest(
+        learner=privacy_pb2.LearnerRef(did=did), reason="learner's request (test)"))
+    assert list(erased.learner_pseudonyms) and list(erased.credential_ids) == []
+
+    async def gone() -> bool:
+        return await addressed(stack, headers) == []
+
+    await eventually(gone, 120, "the erased learner's offer stayed listed")
+    # the award no longer opens: the offer cannot give the credential any more, and nothing is kept
+    taken = await stack.wallet.http.post("/v1/credential-offers/accept", json={"offer": offer["link"]},
+                                         headers=headers)
+    assert taken.status_code in (422, 503) and code_of(taken) in ("OFFER_ISSUER_REFUSED", "OFFER_GONE"), taken.text
+    assert await titles(stack, headers) == []
+    # another issuer's operator still may not erase this learner
+    other = privacy_pb2_grpc.PrivacyServiceStub(stack.issuer.channel("uni-other", AGENCY, pki.ROLE_ISSUER))
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await other.DeleteLearnerData(privacy_pb2.DeleteLearnerDataRequest(
+            learner=privacy_pb2.LearnerRef(did=did), reason="not mine"))
+    assert refused.value.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND)
 
 
 async def _withdraw(stack: Stack, offer_id: str) -> int:

@@ -26,6 +26,7 @@ from services.issuer.application.learner_data import StatusEvent
 __all__ = ["KafkaLearnerRecords"]
 
 _ISSUED = events_pb2.CredentialIssued.DESCRIPTOR.full_name
+_OFFERED = events_pb2.CredentialOfferCreated.DESCRIPTOR.full_name
 _CHANGES = {t.DESCRIPTOR.full_name: t for t in (events_pb2.CredentialRevoked, events_pb2.CredentialSuspended,
                                                 events_pb2.CredentialReinstated)}
 
@@ -80,6 +81,23 @@ class KafkaLearnerRecords:
             named = event.learner_pseudonym in wanted or not wanted.isdisjoint(event.learner_tags)
             if named and event.credential_id not in seen:
                 seen.add(event.credential_id)
+                out.append((envelope, event))
+        return out
+
+    async def offered_to(self, pseudonyms: Sequence[str]
+                         ) -> list[tuple[EventEnvelope, events_pb2.CredentialOfferCreated]]:
+        """The ``CredentialOfferCreated`` events whose pseudonym is one of ``pseudonyms``, once per offer."""
+        wanted, seen = set(pseudonyms), set()
+        out = []
+        for envelope in await self._envelopes(self._credentials):
+            if envelope.payload_type != _OFFERED:
+                continue
+            try:
+                event = events_pb2.CredentialOfferCreated.FromString(envelope.payload)
+            except DecodeError:
+                continue
+            if event.learner_pseudonym in wanted and event.offer_ref not in seen:
+                seen.add(event.offer_ref)
                 out.append((envelope, event))
         return out
 

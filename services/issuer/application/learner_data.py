@@ -57,6 +57,12 @@ class LearnerRecords(Protocol):
         """The ``CredentialIssued`` events (sealed as on Kafka) whose pseudonym or tags name one of those."""
         ...
 
+    async def offered_to(self, pseudonyms: Sequence[str]
+                         ) -> list[tuple[EventEnvelope, events_pb2.CredentialOfferCreated]]:
+        """The ``CredentialOfferCreated`` events (OpenID4VCI offers, their learner part sealed) whose pseudonym is
+        one of those."""
+        ...
+
     async def status_of(self, credential_ids: Sequence[str]) -> list[StatusEvent]:
         """The status changes of those credentials, oldest first."""
         ...
@@ -120,17 +126,35 @@ class LearnerData:
             raise PermissionDenied(f"issuer {caller.subject_id!r} issued no credential to this learner")
         return mine
 
+    async def _offered(self, caller: Identity, pseudonyms: list[str]) -> list[events_pb2.CredentialOfferCreated]:
+        """The caller's offers to the learner (an agency's under it, an issuer's own), redeemed or not."""
+        offered = await self._records.offered_to(pseudonyms)
+        if caller.role == ROLE_AGENCY:
+            return [ev for env, ev in offered if env.tenant == caller.agency_id]
+        return [ev for _, ev in offered if ev.issuer_id == caller.subject_id]
+
     async def erase(self, caller: Identity, did: str, email: str, reason: str) -> Erased:
-        """Destroy the learner's data keys, then publish ``LearnerErased`` for each pseudonym."""
+        """Destroy the learner's data keys, then publish ``LearnerErased`` for each pseudonym.
+
+        A learner the caller only offered a credential to (OpenID4VCI, not redeemed yet) is erased too: the offer
+        holds their data sealed under the same key, and the learner's wallet lists it."""
         bad = _violations(did, email, reason)
         if bad:
             raise InvalidArgument(bad)
-        issued = await self._visible(caller, self.pseudonyms(did, email))
-        if not issued:
+        asked = self.pseudonyms(did, email)
+        offered = await self._offered(caller, asked) if caller.role in (ROLE_AGENCY, ROLE_ISSUER) else []
+        try:
+            issued = await self._visible(caller, asked)
+        except PermissionDenied:
+            if not offered:
+                raise
+            issued = []
+        if not issued and not offered:
             # Only a learner the caller's credentials name: an operator never destroys another agency's learner.
             raise NotFound(f"no credential under agency {caller.agency_id!r} names this learner")
         # The data keys are the events' own pseudonyms (a credential naming DID and e-mail is keyed by the DID).
-        pseudonyms = sorted({ev.learner_pseudonym for _, ev in issued if ev.learner_pseudonym})
+        pseudonyms = sorted({ev.learner_pseudonym for _, ev in issued if ev.learner_pseudonym}
+                            | {ev.learner_pseudonym for ev in offered if ev.learner_pseudonym})
         destroyed = False
         for p in pseudonyms:  # the key first: once it is gone, no replay can bring the data back
             destroyed = await self._privacy.keys.destroy(p) or destroyed
