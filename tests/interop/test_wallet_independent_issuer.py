@@ -143,10 +143,15 @@ async def bound_to_the_learners_key(stack: Stack, headers: dict[str, str], crede
     assert jwt.get_unverified_header(compact.split("~")[0])["typ"] == "dc+sd-jwt"
 
 
-async def test_a_credential_from_an_issuer_that_requires_dpop_nonces(stack: Stack) -> None:
+async def new_offer(stack: Stack, defer_seconds: int) -> tuple[dict[str, str], int, str]:
+    """A new learner's headers, how many events the issuer logged so far, and an offer link for them."""
     headers = learner(stack)
     before = len(await stack.issuer.events())
-    link = (await stack.issuer.ask({"op": "offer", "defer_seconds": 0}))["link"]
+    return headers, before, (await stack.issuer.ask({"op": "offer", "defer_seconds": defer_seconds}))["link"]
+
+
+async def test_a_credential_from_an_issuer_that_requires_dpop_nonces(stack: Stack) -> None:
+    headers, before, link = await new_offer(stack, 0)
     seen = await stack.wallet.http.post("/v1/credential-offers/inspect", json={"offer": link}, headers=headers)
     assert seen.status_code == 200, seen.text
     assert seen.json()["issuer_name"] == "oid4vc-ts test issuer"
@@ -171,9 +176,7 @@ async def test_a_credential_from_an_issuer_that_requires_dpop_nonces(stack: Stac
 
 
 async def test_a_credential_the_independent_issuer_defers_is_collected(stack: Stack) -> None:
-    headers = learner(stack)
-    before = len(await stack.issuer.events())
-    link = (await stack.issuer.ask({"op": "offer", "defer_seconds": 3}))["link"]
+    headers, before, link = await new_offer(stack, 3)
     accepted = await stack.wallet.http.post("/v1/credential-offers/accept", json={"offer": link}, headers=headers)
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["deferred"] == 1 and accepted.json()["credentials"] == []

@@ -177,11 +177,12 @@ async def complete(session: Learner, body: AuthorizationResponse) -> dict[str, A
         session.account, body.model_dump(exclude_none=True))))
 
 
-def _deferred(session: Session) -> tuple[DeferredCredentials, IssuerClient]:
-    offers, client = _offers(session)
+async def _with_deferred(session: Session, use: Callable[[DeferredCredentials], Awaitable[T]]) -> T:
+    """Run one use of :class:`DeferredCredentials` with its own issuer client."""
     if session.ctx.deferred is None:
         raise Unavailable("this wallet keeps no deferred issuances", code=ISSUER_UNAVAILABLE)
-    return DeferredCredentials(offers, session.ctx.deferred), client
+    deferred_store = session.ctx.deferred
+    return await _with_offers(session, lambda offers: use(DeferredCredentials(offers, deferred_store)))
 
 
 @router.get("/deferred", summary="Credentials accepted whose issuer is still preparing them")
@@ -189,11 +190,8 @@ async def deferred(session: Learner, lang: Annotated[str | None, Query(max_lengt
                    accept_language: Annotated[str | None, Header()] = None) -> dict[str, Any]:
     """Oldest first: issuer, credential, when accepted, and the wait between two checks the issuer asked for."""
     chosen = pick_language(lang, accept_language)
-    waiting, client = _deferred(session)
-    try:
-        return {"deferred": [_waiting(item, chosen) for item in await waiting.waiting(session.account)]}
-    finally:
-        await client.aclose()
+    waiting = await _with_deferred(session, lambda credentials: credentials.waiting(session.account))
+    return {"deferred": [_waiting(item, chosen) for item in waiting]}
 
 
 @router.post("/deferred/collect", summary="Ask the issuers for the deferred credentials that are due")
@@ -201,11 +199,7 @@ async def collect(session: Learner, lang: Annotated[str | None, Query(max_length
                   accept_language: Annotated[str | None, Header()] = None) -> dict[str, Any]:
     """What arrived (kept like an accepted offer's), what still waits, and what will not come, with its code."""
     chosen = pick_language(lang, accept_language)
-    waiting, client = _deferred(session)
-    try:
-        got = await waiting.collect(session.account)
-    finally:
-        await client.aclose()
+    got = await _with_deferred(session, lambda credentials: credentials.collect(session.account))
     return {"credentials": [c.meta_json() for c in got.credentials], "pending": got.pending,
             "waiting": [_waiting(item, chosen) for item in got.waiting],
             "ended": [dict(_waiting(item, chosen), code=code) for item, code in got.ended]}
