@@ -8,12 +8,15 @@
 // server's check of each request's token and DPoP proof (with `ath`), the credential and deferred requests'
 // parsing, the key proof's check (`aud`, `nonce`), the credential, deferred and nonce responses, the
 // WWW-Authenticate challenge; @sd-jwt signs the SD-JWT VC (x5c header) bound to the proved key.
-// What this file adds: HTTPS routing, the codes and nonces it hands out, and two behaviours a HAIP issuer may
-// have: DPoP nonces required at both servers (RFC 9449 §8, §9), and credentials deferred for a while (§9).
+// What this file adds: HTTPS routing, the codes and nonces it hands out, and three behaviours a HAIP issuer may
+// have: DPoP nonces required at both servers (RFC 9449 §8, §9), credentials deferred for a while (§9), and an
+// authorization server of its own apart from the Credential Issuer (§12.2.4 authorization_servers, as EUDI
+// issuers with Keycloak have): with "separate_as", the server answers as the authorization server when called as
+// https://127.0.0.1:<port> and as the Credential Issuer when called as https://localhost:<port>.
 //
 // Protocol (one JSON object per line). First line in: {"tls_cert_pem", "tls_key_pem", "x5c", "issuer_private_jwk",
-// "claims", "disclosure_frame", "require_dpop_nonce"}; out: {"credential_issuer"} once listening (127.0.0.1,
-// port 0; named localhost, as the TLS certificate). Then in: {"op": "offer", "defer_seconds"} -> out: {"link"};
+// "claims", "disclosure_frame", "require_dpop_nonce", "separate_as"}; out: {"credential_issuer"} once listening
+// (127.0.0.1, port 0; named localhost, as the TLS certificate). Then in: {"op": "offer", "defer_seconds"} -> out: {"link"};
 // {"op": "log"} -> out: {"events": [...]} (what happened, in order: nonce refusals, deferrals, notifications).
 import crypto from 'node:crypto'
 import https from 'node:https'
@@ -60,7 +63,7 @@ const issuer = new Openid4vciIssuer({ callbacks })
 const authorizationServer = new Oauth2AuthorizationServer({ callbacks })
 const resourceServer = new Oauth2ResourceServer({ callbacks })
 
-let base, config, metadata, tokenSigner
+let base, asBase, config, metadata, tokenSigner
 const codes = new Map() // pre-authorized code -> {deferUntil}
 const tokens = new Map() // access token -> {deferUntil}
 const cNonces = new Set()
@@ -80,7 +83,7 @@ async function body(req) {
 }
 
 function requestLike(req) {
-  return { method: req.method, url: `${base}${req.url}`, headers: new Headers(req.headers) }
+  return { method: req.method, url: `https://${req.headers.host}${req.url}`, headers: new Headers(req.headers) }
 }
 
 // RFC 9449 §8/§9: a proof without the server's current nonce is refused, with the nonce to use.
@@ -122,7 +125,7 @@ async function token(req, res) {
   })
   codes.delete(code) // single use
   const answer = await authorizationServer.createAccessTokenResponse({
-    authorizationServer: base, audience: base, subject: code, expiresInSeconds: 600, signer: tokenSigner,
+    authorizationServer: asBase, audience: base, subject: code, expiresInSeconds: 600, signer: tokenSigner,
     dpop: verified.dpop ? { jwk: verified.dpop.jwk } : undefined,
   })
   tokens.set(answer.access_token, offer)
@@ -213,9 +216,14 @@ const routes = {
   'POST /notification': notification,
 }
 
+// The two servers' endpoints, by the host the request was sent to (one server when they are the same).
+const AS_ROUTES = new Set(['GET /.well-known/oauth-authorization-server', 'GET /jwks', 'POST /token'])
+
 async function handle(req, res) {
   const path = req.url.split('?')[0]
-  const route = routes[`${req.method} ${path}`]
+  const asked = `${req.method} ${path}`
+  const atServer = `https://${req.headers.host}` === asBase
+  const route = (asBase === base || AS_ROUTES.has(asked) === atServer) ? routes[asked] : undefined
   try {
     if (route) return await route(req, res)
     if (req.method === 'GET' && offers.has(path)) return json(res, 200, offers.get(path))
@@ -251,9 +259,11 @@ async function start(first) {
   const server = https.createServer({ cert: config.tls_cert_pem, key: config.tls_key_pem }, handle)
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   base = `https://localhost:${server.address().port}`
+  asBase = config.separate_as ? `https://127.0.0.1:${server.address().port}` : base
   const credentialIssuer = issuer.createCredentialIssuerMetadata({
     credential_issuer: base, credential_endpoint: `${base}/credential`, nonce_endpoint: `${base}/nonce`,
     deferred_credential_endpoint: `${base}/deferred`, notification_endpoint: `${base}/notification`,
+    ...(asBase === base ? {} : { authorization_servers: [asBase] }),
     display: [{ name: 'oid4vc-ts test issuer', locale: 'en' }],
     credential_configurations_supported: {
       [CONFIGURATION]: {
@@ -265,7 +275,7 @@ async function start(first) {
     },
   })
   const asMetadata = {
-    issuer: base, token_endpoint: `${base}/token`, jwks_uri: `${base}/jwks`,
+    issuer: asBase, token_endpoint: `${asBase}/token`, jwks_uri: `${asBase}/jwks`,
     dpop_signing_alg_values_supported: ['ES256'], 'pre-authorized_grant_anonymous_access_supported': true,
   }
   routes['GET /.well-known/openid-credential-issuer'] = (req, res) => json(res, 200, credentialIssuer)

@@ -72,12 +72,15 @@ class NodeIssuer:
 class Stack:
     issuer: NodeIssuer
     wallet: WalletUnderTest
+    apart: NodeIssuer  # one whose authorization server is another origin (§12.2.4 authorization_servers)
 
 
 def _sd_jwt_issuer(work: Path, now: dt.datetime) -> dict[str, Any]:
     """The signing key, chain and claims of the SD-JWT VC the library issues; the chain's CA goes to the
     wallet's trust anchors."""
-    ca = pki.create_ca("oid4vc-ts issuer CA", agency="agency-oid4vc-ts", not_before=now - dt.timedelta(days=30))
+    # each issuer its own CA names: a verifier finds a chain's next certificate by its subject
+    ca = pki.create_ca(f"oid4vc-ts issuer CA {work.name}", agency="agency-oid4vc-ts",
+                       not_before=now - dt.timedelta(days=30))
     cert = pki.create_signing_cert(ca, issuer_uri=ISS, common_name="oid4vc-ts issuer",
                                    not_before=now - dt.timedelta(days=1))
     key = serialization.load_pem_private_key(cert.key_pem, password=None)
@@ -94,11 +97,11 @@ def _sd_jwt_issuer(work: Path, now: dt.datetime) -> dict[str, Any]:
             "claims": {**registered, **claims}, "disclosure_frame": frame}
 
 
-async def start_node_issuer(work: Path) -> NodeIssuer:
+async def start_node_issuer(work: Path, *, separate_as: bool = False) -> NodeIssuer:
     node_env.ensure_installed()
     node = shutil.which("node")
     assert node is not None, "node is needed for the independent issuer"
-    tls_ca = pki.create_ca("oid4vc-ts test TLS CA")
+    tls_ca = pki.create_ca(f"oid4vc-ts test TLS CA {work.name}")
     server = pki.create_server_cert(tls_ca, "localhost")
     (work / "issuer-tls-ca.pem").write_bytes(tls_ca.cert_pem)
     # node's fetch (the library reading this issuer's own metadata and keys) trusts the test CA too
@@ -108,7 +111,7 @@ async def start_node_issuer(work: Path) -> NodeIssuer:
         env={**os.environ, "NODE_EXTRA_CA_CERTS": str(work / "issuer-tls-ca.pem")})
     issuer = NodeIssuer(process)
     first = await issuer.ask({"tls_cert_pem": server.cert_pem.decode(), "tls_key_pem": server.key_pem.decode(),
-                              "require_dpop_nonce": True,
+                              "require_dpop_nonce": True, "separate_as": separate_as,
                               **_sd_jwt_issuer(work, dt.datetime.now(dt.UTC).replace(microsecond=0))})
     issuer.base = first["credential_issuer"]
     return issuer
@@ -118,15 +121,24 @@ async def start_node_issuer(work: Path) -> NodeIssuer:
 async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     work = tmp_path_factory.mktemp("independent-issuer")
     issuer = await start_node_issuer(work)
+    apart_work = work / "apart"
+    apart_work.mkdir()
+    apart = await start_node_issuer(apart_work, separate_as=True)
+    (work / "tls-cas.pem").write_bytes((work / "issuer-tls-ca.pem").read_bytes()
+                                       + (apart_work / "issuer-tls-ca.pem").read_bytes())
+    (work / "anchors.pem").write_bytes((work / "sd-jwt-anchors.pem").read_bytes()
+                                       + (apart_work / "sd-jwt-anchors.pem").read_bytes())
     try:
-        async with running_wallet(infrastructure, TAG, work / "wallet", wallet_trusted_issuers=[issuer.base],
-                                  wallet_issuer_tls_ca_file=work / "issuer-tls-ca.pem",
-                                  x509_trust_anchors_file=work / "sd-jwt-anchors.pem") as wallet:
-            yield Stack(issuer, wallet)
+        async with running_wallet(infrastructure, TAG, work / "wallet",
+                                  wallet_trusted_issuers=[issuer.base, apart.base],
+                                  wallet_issuer_tls_ca_file=work / "tls-cas.pem",
+                                  x509_trust_anchors_file=work / "anchors.pem") as wallet:
+            yield Stack(issuer, wallet, apart)
     finally:
-        if issuer.process.returncode is None:
-            issuer.process.kill()
-            await issuer.process.wait()
+        for node in (issuer, apart):
+            if node.process.returncode is None:
+                node.process.kill()
+                await node.process.wait()
 
 
 def learner(stack: Stack) -> dict[str, str]:
@@ -202,3 +214,18 @@ async def test_a_credential_the_independent_issuer_defers_is_collected(stack: St
     assert "deferred_issued" in kinds and kinds[-1] == "notification", kinds
     assert "error" not in kinds
     assert (await stack.issuer.events())[-1]["request"]["event"] == "credential_accepted"
+
+
+async def test_an_issuer_whose_authorization_server_is_another_origin(stack: Stack) -> None:
+    """The issuer lists its authorization server in ``authorization_servers`` (another origin, as an EUDI issuer
+    with its Keycloak): the wallet reads that server's metadata and redeems the code there, and asks the
+    Credential Issuer for the credential; the wallet was never told to trust that server, only the issuer."""
+    headers = learner(stack)
+    link = (await stack.apart.ask({"op": "offer", "defer_seconds": 0}))["link"]
+    accepted = await stack.wallet.http.post("/v1/credential-offers/accept", json={"offer": link}, headers=headers)
+    assert accepted.status_code == 200, accepted.text
+    [received] = accepted.json()["credentials"]
+    assert received["elements"]["title"] == TITLE and accepted.json()["notified"] is True
+    await bound_to_the_learners_key(stack, headers, received["credential_id"])
+    nonces = [e["path"] for e in await stack.apart.events() if e["event"] == "dpop_nonce_required"]
+    assert nonces == ["/token", "/credential"]  # the token at the authorization server, each with its nonce

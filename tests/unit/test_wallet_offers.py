@@ -78,6 +78,13 @@ def test_an_offer_of_the_authorization_code_grant_only_is_taken_through_the_issu
     assert bare.authorization_code and bare.issuer_state == ""
     both = o.parse_offer({**SPEC_OFFER, "grants": {**SPEC_OFFER["grants"], "authorization_code": {}}})
     assert both.grant == o.PRE_AUTHORIZED_GRANT and both.authorization_code  # no trip to the issuer's pages
+    # a grant may name which of the issuer's authorization servers to use (§4.1.1)
+    named = o.parse_offer({**SPEC_OFFER, "grants": {o.PRE_AUTHORIZED_GRANT: {
+        "pre-authorized_code": "c", "authorization_server": "https://as.example/"}}})
+    assert named.authorization_server == "https://as.example" and bare.authorization_server == ""
+    by_login = o.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
+                              "grants": {"authorization_code": {"authorization_server": "https://b.example"}}})
+    assert by_login.authorization_server == "https://b.example"
 
 
 def test_offers_this_wallet_cannot_take_are_refused_by_name() -> None:
@@ -166,7 +173,19 @@ def test_metadata_is_read_and_its_endpoints_must_be_the_issuers_own() -> None:
                 metadata(nonce_endpoint="http://credential-issuer.example.com/nonce"),
                 metadata(credential_issuer="https://other.example"), metadata(credential_endpoint=None)):
         refused(o.ISSUER_ANSWER_INVALID, o.parse_issuer_metadata, bad, ISSUER)
-    refused(o.UNSUPPORTED, o.parse_issuer_metadata, metadata(authorization_servers=["https://as.example"]), ISSUER)
+    # §12.2.4: the authorization servers the issuer relies on, https identifiers only
+    listed = o.parse_issuer_metadata(metadata(authorization_servers=["https://as.example/realm/", "https://b.example"]),
+                                     ISSUER)
+    assert listed.authorization_servers == ("https://as.example/realm", "https://b.example")
+    assert o.chosen_authorization_server(listed) == "https://as.example/realm"  # the first, unless the grant names
+    assert o.chosen_authorization_server(listed, "https://b.example") == "https://b.example"
+    refused(o.ISSUER_ANSWER_INVALID, o.chosen_authorization_server, listed, "https://evil.example")
+    own = o.parse_issuer_metadata(metadata(), ISSUER)
+    assert own.authorization_servers == () and o.chosen_authorization_server(own) == ISSUER
+    refused(o.ISSUER_ANSWER_INVALID, o.chosen_authorization_server, own, "https://as.example")
+    for bad in (["http://as.example"], ["https://as.example?x=1"], ["https://u@as.example"], [], "https://as.example",
+                ["https://as.example"] * 9, [7], ["https://as.example#f"]):
+        refused(o.ISSUER_ANSWER_INVALID, o.parse_issuer_metadata, metadata(authorization_servers=bad), ISSUER)
     only_mdl = {**SPEC_OFFER, "credential_configuration_ids": ["org.iso.18013.5.1.mDL"]}
     refused(o.UNSUPPORTED, o.chosen_configuration, o.parse_offer(only_mdl), read)
     assert o.token_endpoint({"issuer": ISSUER, "token_endpoint": f"{ISSUER}/token"}, ISSUER) == f"{ISSUER}/token"

@@ -27,6 +27,7 @@ from services.wallet.domain.credentials import EuElements, HeldCredential, Ident
 from tests.harness.sd_jwt import make_world
 
 ISSUER = "https://issuer.example"
+AS = "https://login.issuer.example/realms/learners"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 OFFER_URI = f"{ISSUER}/offers/1"
 LINK = "openid-credential-offer://?credential_offer_uri=" + quote(OFFER_URI, safe="")
@@ -36,10 +37,13 @@ class FakeIssuer:
     """A Credential Issuer answering from the specification's shapes; ``bind`` picks the key it binds to."""
 
     def __init__(self, *, tx_code: str | None = None, deferred: bool = False, bind_to_proof: bool = True,
-                 dpop: bool = False, dpop_nonces: bool = False) -> None:
+                 dpop: bool = False, dpop_nonces: bool = False, separate_as: bool = False) -> None:
         self.tx_code, self.deferred, self.bind_to_proof, self.dpop = tx_code, deferred, bind_to_proof, dpop
         # RFC 9449 §8, §9: proofs must carry the server's nonce (the token endpoint's and the others' apart)
         self.dpop_nonces = dpop_nonces
+        # §12.2.4: the issuer relies on an authorization server of its own origin (as EUDI issuers do)
+        self.server = AS if separate_as else ISSUER
+        self.trusted: list[str] = []  # the servers the wallet was told to trust too
         self.nonce_refusals: list[str] = []
         self.dpop_jwks: list[dict[str, Any]] = []  # the key of each DPoP proof received, in order
         self.calls: list[tuple[str, str, Any]] = []
@@ -49,6 +53,9 @@ class FakeIssuer:
         self.proof_jwk: dict[str, Any] = {}  # the holder key the credential request proved
         # the deferred credential endpoint's answers, in order (None: the credential, bound to proof_jwk)
         self.deferred_answers: list[o.IssuerReply | None] = []
+
+    def trust(self, authorization_server: str) -> None:
+        self.trusted.append(authorization_server)
 
     async def get(self, url: str) -> o.IssuerReply:
         self.calls.append(("GET", url, None))
@@ -62,10 +69,11 @@ class FakeIssuer:
                 "credential_issuer": ISSUER, "credential_endpoint": f"{ISSUER}/credential",
                 "nonce_endpoint": f"{ISSUER}/nonce", "notification_endpoint": f"{ISSUER}/notification",
                 **({"deferred_credential_endpoint": f"{ISSUER}/deferred"} if self.deferred else {}),
+                **({"authorization_servers": [AS]} if self.server == AS else {}),
                 "display": [{"name": "Issuer", "locale": "en"}],
                 "credential_configurations_supported": {"mc": {"format": "dc+sd-jwt"}}},
-            f"{ISSUER}/.well-known/oauth-authorization-server": {
-                "issuer": ISSUER, "token_endpoint": f"{ISSUER}/token",
+            o.well_known(self.server, "oauth-authorization-server"): {
+                "issuer": self.server, "token_endpoint": f"{self.server}/token",
                 **({"dpop_signing_alg_values_supported": ["ES256"]} if self.dpop else {})},
         }
         return o.IssuerReply(200, documents[url]) if url in documents else o.IssuerReply(404, None)
@@ -312,3 +320,18 @@ async def test_a_server_asking_for_a_nonce_without_giving_one_or_again_is_not_as
         assert caught.value.code == o.ISSUER_REFUSED and "use_dpop_nonce" in caught.value.detail
         token_calls = [c for c in issuer.calls if c[1].endswith("/token")]
         assert len(token_calls) == (2 if given == "same-nonce" else 1) and held.imported == []
+
+
+async def test_an_issuer_relying_on_its_own_authorization_server_is_redeemed_there() -> None:
+    """§12.2.4 ``authorization_servers`` (RFC 8414 metadata at the server's own well-known address, path
+    inserted): the token is asked there, with DPoP and its nonces as anywhere; the credential at the issuer."""
+    issuer = FakeIssuer(separate_as=True, dpop=True, dpop_nonces=True)
+    offers, _, held = flow(issuer)
+    seen = await offers.inspect(LINK)
+    assert seen.server_id == AS and seen.token_endpoint == f"{AS}/token" and issuer.trusted == [AS]
+    received = await offers.accept(ACCOUNT, LINK, None)
+    assert received.notified and len(held.imported) == 1
+    assert [c[1] for c in issuer.calls if c[0] == "POST"][:2] == [f"{AS}/token"] * 2  # once more with the nonce
+    assert "https://login.issuer.example/.well-known/oauth-authorization-server/realms/learners" in [
+        c[1] for c in issuer.calls]
+    assert issuer.nonce_refusals == [f"{AS}/token", f"{ISSUER}/credential"]  # each server its own nonce

@@ -65,6 +65,12 @@ class IssuerClient:
         return IssuerReply(status, parsed, answer.headers.get("dpop-nonce", "")[:1024],
                            answer.headers.get("www-authenticate", "")[:4096])
 
+    def trust(self, authorization_server: str) -> None:
+        """Also call ``authorization_server`` (and what is under it): a trusted issuer's metadata names it
+        (``authorization_servers``); the domain checked it is an https identifier. For this client only, which
+        serves one learner's request."""
+        self.trusted = (*self.trusted, authorization_server)
+
     async def get(self, url: str) -> IssuerReply:
         """GET a JSON document (offer, metadata)."""
         return await self._call("GET", url)

@@ -101,7 +101,7 @@ class DeferredCredentials:
     async def _ask(self, account: Account, item: DeferredIssuance) -> Received | None:
         """One deferred credential request (§9.1); None: not yet."""
         offers = self.offers
-        metadata, _ = await offers.issuer_metadata(item.credential_issuer)
+        metadata, _, _ = await offers.issuer_metadata(item.credential_issuer)
         endpoint = metadata.deferred_credential_endpoint
         if endpoint is None:
             raise OfferError(ISSUER_ANSWER_INVALID, "metadata: no deferred_credential_endpoint any more")

@@ -71,6 +71,7 @@ from services.wallet.domain.offers import (
     access_token,
     c_nonce,
     check_tx_code,
+    chosen_authorization_server,
     chosen_configuration,
     credential_request,
     is_deferred,
@@ -98,6 +99,10 @@ class IssuerPort(Protocol):
         """GET a JSON document."""
         ...
 
+    def trust(self, authorization_server: str) -> None:
+        """Also call ``authorization_server``: a trusted issuer's metadata names it as its own."""
+        ...
+
     async def post_form(self, url: str, form: Mapping[str, str], dpop: str | None = None) -> IssuerReply:
         """POST a form, with a DPoP proof when given."""
         ...
@@ -118,6 +123,7 @@ class Inspected:
     token_endpoint: str
     dpop: bool  # the authorization server takes DPoP proofs (ES256)
     server: Mapping[str, Any]  # the authorization server metadata (RFC 8414), checked to be the issuer's
+    server_id: str  # that server's identifier: the issuer itself, or one its metadata lists
 
 
 @dataclass(frozen=True)
@@ -174,19 +180,26 @@ class CredentialOffers:
         if offer.credential_issuer not in self.trusted:  # identifiers compare exactly (§12.2.1)
             raise OfferError(ISSUER_NOT_TRUSTED, f"credential_offer.credential_issuer: "
                                                  f"{offer.credential_issuer[:200]!r} is not trusted by this wallet")
-        metadata, server = await self.issuer_metadata(offer.credential_issuer)
+        metadata, server, server_id = await self.issuer_metadata(offer.credential_issuer, offer.authorization_server)
         configuration = chosen_configuration(offer, metadata)
-        return Inspected(offer, metadata, configuration, token_endpoint(server, offer.credential_issuer),
-                         uses_dpop(server), server)
+        return Inspected(offer, metadata, configuration, token_endpoint(server, server_id), uses_dpop(server),
+                         server, server_id)
 
-    async def issuer_metadata(self, issuer: str) -> tuple[IssuerMetadata, Mapping[str, Any]]:
-        """The Credential Issuer's metadata and its authorization server's (the issuer itself)."""
+    async def issuer_metadata(self, issuer: str, named_server: str = ""
+                              ) -> tuple[IssuerMetadata, Mapping[str, Any], str]:
+        """The Credential Issuer's metadata, its authorization server's (RFC 8414) and that server's identifier:
+        the issuer itself, or one its metadata lists in ``authorization_servers`` (the offer's grant may name
+        which: ``named_server``). Such a server is called because the trusted issuer's own metadata names it."""
         metadata = parse_issuer_metadata(await self._json(
             "metadata", await self.issuers.get(well_known(issuer, "openid-credential-issuer"))), issuer)
-        server = await self._json("metadata", await self.issuers.get(well_known(issuer, "oauth-authorization-server")))
+        server_id = chosen_authorization_server(metadata, named_server)
+        if server_id != issuer:
+            self.issuers.trust(server_id)
+        server = await self._json("metadata", await self.issuers.get(well_known(server_id,
+                                                                                "oauth-authorization-server")))
         if not isinstance(server, Mapping):
             raise OfferError(ISSUER_ANSWER_INVALID, "authorization server metadata: not a JSON object")
-        return metadata, server
+        return metadata, server, server_id
 
     async def accept(self, account: Account, link: str, tx_code: str | None) -> Received:
         """Redeem the offer behind ``link`` with ``tx_code`` and keep what it gives (module docstring)."""
@@ -206,7 +219,7 @@ class CredentialOffers:
         seen = await self.inspect(link)
         if not seen.offer.authorization_code:
             raise OfferError(UNSUPPORTED, "credential_offer.grants: no authorization code grant")
-        server = authorization_server(seen.server, seen.offer.credential_issuer)
+        server = authorization_server(seen.server, seen.server_id)
         pending = new_pending(account.account_id, seen.offer.credential_issuer,
                               seen.configuration.configuration_id, client_id, redirect_uri, server)
         form = pushed_request_form(pending, seen.offer.issuer_state)
@@ -229,12 +242,12 @@ class CredentialOffers:
             raise OfferError(AUTHORIZATION_UNKNOWN, "authorization response: unknown, expired or already used "
                                                     "state")
         code = code_from_response(answer, pending)
-        metadata, server = await self.issuer_metadata(pending.credential_issuer)
+        metadata, server, server_id = await self.issuer_metadata(pending.credential_issuer, pending.server_issuer)
         configuration = metadata.configurations.get(pending.configuration_id)
         if configuration is None or not configuration.supported:
             raise OfferError(ISSUER_ANSWER_INVALID, "metadata: the configuration asked for is no longer offered")
         return await self._redeem(account, metadata, configuration,
-                                  token_endpoint(server, pending.credential_issuer), uses_dpop(server),
+                                  token_endpoint(server, server_id), uses_dpop(server),
                                   code_token_form(code, pending), False)
 
     async def _redeem(self, account: Account, metadata: IssuerMetadata, configuration: Configuration,

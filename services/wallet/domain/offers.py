@@ -42,6 +42,7 @@ LDP_FORMAT = "ldp_vc"  # a W3C VC with a Data Integrity proof (OpenID4VCI Append
 MAX_LINK_CHARS = 8192
 MAX_TX_CODE_CHARS = 64
 MAX_CONFIGURATIONS = 16
+MAX_SERVERS = 8  # authorization servers one Credential Issuer may list
 
 # Codes the page explains in plain language (api/offer_text.py has one text per code and language).
 LINK_INVALID = "OFFER_LINK_INVALID"
@@ -199,6 +200,7 @@ class CredentialOffer:
     tx_code: TxCode | None
     authorization_code: bool = False
     issuer_state: str = ""
+    authorization_server: str = ""  # the grant's, when the issuer lists several (§4.1.1); '' for none named
 
     @property
     def grant(self) -> str:
@@ -234,7 +236,8 @@ def parse_offer(offer: Mapping[str, Any]) -> CredentialOffer:
         if not isinstance(by_login, Mapping):
             raise OfferError(UNSUPPORTED, "credential_offer.grants: neither a pre-authorized code nor the "
                                           "authorization code grant")
-        return CredentialOffer(normalize_issuer(issuer), configuration_ids, "", None, True, issuer_state)
+        return CredentialOffer(normalize_issuer(issuer), configuration_ids, "", None, True, issuer_state,
+                               _named_server(by_login, AUTHORIZATION_CODE_GRANT))
     code = _string(grant.get("pre-authorized_code"), "credential_offer.grants.pre-authorized_code", 4096)
     raw = grant.get("tx_code")
     tx_code = None
@@ -249,7 +252,14 @@ def parse_offer(offer: Mapping[str, Any]) -> CredentialOffer:
             raise OfferError(LINK_INVALID, "credential_offer.grants.tx_code.input_mode: numeric or text")
         tx_code = TxCode(length, mode, description[:300] if isinstance(description, str) else None)
     return CredentialOffer(normalize_issuer(issuer), configuration_ids, code, tx_code,
-                           isinstance(by_login, Mapping), issuer_state)
+                           isinstance(by_login, Mapping), issuer_state, _named_server(grant, PRE_AUTHORIZED_GRANT))
+
+
+def _named_server(grant: Mapping[str, Any], name: str) -> str:
+    """The grant's ``authorization_server`` (§4.1.1), '' when it names none."""
+    value = grant.get("authorization_server")
+    return "" if value is None else normalize_issuer(_string(value, f"credential_offer.grants.{name}."
+                                                                     "authorization_server"))
 
 
 def check_tx_code(offer: CredentialOffer, tx_code: str | None) -> str | None:
@@ -303,7 +313,7 @@ class IssuerMetadata:
     credential_endpoint: str
     nonce_endpoint: str | None
     notification_endpoint: str | None
-    authorization_server: str
+    authorization_servers: tuple[str, ...]  # empty: the Credential Issuer is its own (§12.2.4)
     display: tuple[Mapping[str, Any], ...]
     configurations: Mapping[str, Configuration]
     deferred_credential_endpoint: str | None = None
@@ -330,11 +340,11 @@ def parse_issuer_metadata(metadata: Any, issuer: str) -> IssuerMetadata:
     if normalize_issuer(str(metadata.get("credential_issuer", ""))) != issuer:
         raise OfferError(ISSUER_ANSWER_INVALID, "metadata.credential_issuer: not the offer's credential issuer")
     servers = metadata.get("authorization_servers")
-    server = issuer
-    if isinstance(servers, list) and servers and not all(
-            isinstance(s, str) and normalize_issuer(s) == issuer for s in servers):
-        raise OfferError(UNSUPPORTED, "metadata.authorization_servers: another authorization server than the "
-                                      "credential issuer (not supported by this wallet)")
+    if servers is not None and (not isinstance(servers, list) or not servers or len(servers) > MAX_SERVERS
+                                or not all(isinstance(s, str) and _https_identifier(s) for s in servers)):
+        raise OfferError(ISSUER_ANSWER_INVALID, "metadata.authorization_servers: not a short list of https "
+                                                "identifiers")
+    server = tuple(normalize_issuer(s) for s in servers) if servers else ()
     configurations: dict[str, Configuration] = {}
     raw = metadata.get("credential_configurations_supported")
     if isinstance(raw, Mapping):
@@ -350,6 +360,33 @@ def parse_issuer_metadata(metadata: Any, issuer: str) -> IssuerMetadata:
         _endpoint(metadata, "nonce_endpoint", issuer, False),
         _endpoint(metadata, "notification_endpoint", issuer, False), server, _displays(metadata.get("display")),
         configurations, _endpoint(metadata, "deferred_credential_endpoint", issuer, False))
+
+
+def _https_identifier(url: str) -> bool:
+    """Whether ``url`` can identify an authorization server (RFC 8414 §2: https, no query or fragment)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
+    except ValueError:
+        return False
+    return (parts.scheme == "https" and bool(parts.hostname) and not parts.username and not parts.password
+            and not parts.query and not parts.fragment and "\\" not in url and len(url) <= 2048)
+
+
+def chosen_authorization_server(metadata: IssuerMetadata, named: str = "") -> str:
+    """The authorization server to redeem at (§12.2.4, §4.1.1): the Credential Issuer itself when it lists none;
+    the one the offer's grant names, which must be listed; else the first listed."""
+    if not metadata.authorization_servers:
+        if named and named != metadata.credential_issuer:
+            raise OfferError(ISSUER_ANSWER_INVALID, "credential_offer: names an authorization server the issuer "
+                                                    "does not list")
+        return metadata.credential_issuer
+    if named:
+        if named not in metadata.authorization_servers:
+            raise OfferError(ISSUER_ANSWER_INVALID, "credential_offer: names an authorization server the issuer "
+                                                    "does not list")
+        return named
+    return metadata.authorization_servers[0]
 
 
 def token_endpoint(as_metadata: Any, issuer: str) -> str:
