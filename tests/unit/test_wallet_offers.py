@@ -180,6 +180,14 @@ def test_metadata_is_read_and_its_endpoints_must_be_the_issuers_own() -> None:
     assert o.chosen_authorization_server(listed) == "https://as.example/realm"  # the first, unless the grant names
     assert o.chosen_authorization_server(listed, "https://b.example") == "https://b.example"
     refused(o.ISSUER_ANSWER_INVALID, o.chosen_authorization_server, listed, "https://evil.example")
+    # RFC 8414 insertion first, then the appended forms many servers (Keycloak realms) publish
+    assert o.server_metadata_urls("https://kc.example/realms/edu") == [
+        "https://kc.example/.well-known/oauth-authorization-server/realms/edu",
+        "https://kc.example/realms/edu/.well-known/oauth-authorization-server",
+        "https://kc.example/realms/edu/.well-known/openid-configuration"]
+    assert o.server_metadata_urls("https://as.example") == [
+        "https://as.example/.well-known/oauth-authorization-server",
+        "https://as.example/.well-known/openid-configuration"]
     own = o.parse_issuer_metadata(metadata(), ISSUER)
     assert own.authorization_servers == () and o.chosen_authorization_server(own) == ISSUER
     refused(o.ISSUER_ANSWER_INVALID, o.chosen_authorization_server, own, "https://as.example")

@@ -72,7 +72,9 @@ class FakeIssuer:
                 **({"authorization_servers": [AS]} if self.server == AS else {}),
                 "display": [{"name": "Issuer", "locale": "en"}],
                 "credential_configurations_supported": {"mc": {"format": "dc+sd-jwt"}}},
-            o.well_known(self.server, "oauth-authorization-server"): {
+            # an issuer of its own serves RFC 8414's address; the separate server only OpenID Connect's
+            (f"{AS}/.well-known/openid-configuration" if self.server == AS
+             else o.well_known(ISSUER, "oauth-authorization-server")): {
                 "issuer": self.server, "token_endpoint": f"{self.server}/token",
                 **({"dpop_signing_alg_values_supported": ["ES256"]} if self.dpop else {})},
         }
@@ -332,6 +334,7 @@ async def test_an_issuer_relying_on_its_own_authorization_server_is_redeemed_the
     received = await offers.accept(ACCOUNT, LINK, None)
     assert received.notified and len(held.imported) == 1
     assert [c[1] for c in issuer.calls if c[0] == "POST"][:2] == [f"{AS}/token"] * 2  # once more with the nonce
-    assert "https://login.issuer.example/.well-known/oauth-authorization-server/realms/learners" in [
-        c[1] for c in issuer.calls]
+    asked = [c[1] for c in issuer.calls if c[0] == "GET" and "login." in c[1]]
+    assert asked[:3] == ["https://login.issuer.example/.well-known/oauth-authorization-server/realms/learners",
+                         f"{AS}/.well-known/oauth-authorization-server", f"{AS}/.well-known/openid-configuration"]
     assert issuer.nonce_refusals == [f"{AS}/token", f"{ISSUER}/credential"]  # each server its own nonce

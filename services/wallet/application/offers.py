@@ -84,6 +84,7 @@ from services.wallet.domain.offers import (
     parse_offer,
     parse_offer_link,
     require_trusted,
+    server_metadata_urls,
     token_endpoint,
     token_form,
     uses_dpop,
@@ -195,11 +196,22 @@ class CredentialOffers:
         server_id = chosen_authorization_server(metadata, named_server)
         if server_id != issuer:
             self.issuers.trust(server_id)
-        server = await self._json("metadata", await self.issuers.get(well_known(server_id,
-                                                                                "oauth-authorization-server")))
+        return metadata, await self._server_metadata(server_id), server_id
+
+    async def _server_metadata(self, server_id: str) -> Mapping[str, Any]:
+        """The authorization server's metadata from the first address that has it
+        (:func:`~services.wallet.domain.offers.server_metadata_urls`)."""
+        urls = server_metadata_urls(server_id)
+        for url in urls[:-1]:
+            reply = await self.issuers.get(url)
+            if reply.status != 404:  # 404: not published there, the next address
+                break
+        else:
+            reply = await self.issuers.get(urls[-1])
+        server = await self._json("metadata", reply)
         if not isinstance(server, Mapping):
             raise OfferError(ISSUER_ANSWER_INVALID, "authorization server metadata: not a JSON object")
-        return metadata, server, server_id
+        return server
 
     async def accept(self, account: Account, link: str, tx_code: str | None) -> Received:
         """Redeem the offer behind ``link`` with ``tx_code`` and keep what it gives (module docstring)."""

@@ -173,6 +173,16 @@ def well_known(issuer: str, name: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/.well-known/{name}{path}"
 
 
+def server_metadata_urls(server: str) -> list[str]:
+    """Where an authorization server's metadata may be, in the order asked: RFC 8414 §3.1 (well-known path
+    inserted), then appended as many servers (Keycloak realms) publish it, then OpenID Connect Discovery
+    (``openid-configuration`` appended). Each answer's ``issuer`` must still be ``server``."""
+    base = server.rstrip("/")
+    found = [well_known(server, "oauth-authorization-server"), f"{base}/.well-known/oauth-authorization-server",
+             f"{base}/.well-known/openid-configuration"]
+    return list(dict.fromkeys(found))
+
+
 # ------------------------------------------------------------------------------------------------ the offer
 
 
