@@ -62,6 +62,7 @@ from services.issuer.application.edc import EdcCheck
 from services.issuer.application.issuance import Issuance
 from services.issuer.application.learner_data import LearnerData
 from services.issuer.application.listing import CredentialListing
+from services.issuer.application.offer_erasure import ErasedLearnerOffers
 from services.issuer.application.offers import Offers, OfferSettings
 from services.issuer.application.ports import StatusIndexSource, Supersession
 from services.issuer.application.status_indexes import StatusIndexPool
@@ -165,7 +166,8 @@ class IssuerApp:
                             require_holder_key=s.sd_jwt_require_holder_key,
                             edc_check=EdcCheck(s.edc_shacl_check, s.edc_shacl_sample, s.edc_shacl_timeout_seconds))
         self._login = login = learner_login(s, client, self._oid4vci_issuer_url)  # the learner sign-in, if any
-        offers = Offers(RedisOfferStore(client, s.issuer_redis_prefix), issuance, self.publisher, privacy,
+        offer_store = RedisOfferStore(client, s.issuer_redis_prefix)
+        offers = Offers(offer_store, issuance, self.publisher, privacy,
                         OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
                                       max_tx_attempts=s.oid4vci_max_tx_attempts),  # OpenID4VCI (REST and gRPC)
                         login=login, learner_index_key=learner_index_key(s) if login is not None else None)
@@ -181,7 +183,8 @@ class IssuerApp:
         await self.audit.start()
         self._audit_task = asyncio.create_task(self.audit.run(), name="audit-projection")
         audit_api = AuditApi(audit_log)
-        privacy_api = PrivacyApi(LearnerData(privacy, KafkaLearnerRecords(s.kafka_bootstrap), self.publisher))
+        privacy_api = PrivacyApi(LearnerData(privacy, KafkaLearnerRecords(s.kafka_bootstrap), self.publisher,
+                                             offers=ErasedLearnerOffers(offer_store, self.publisher)))
 
         def register(server: grpc.aio.Server) -> None:
             issuer_pb2_grpc.add_IssuerServiceServicer_to_server(issuer_api, server)

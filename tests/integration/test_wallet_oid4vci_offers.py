@@ -316,10 +316,13 @@ async def test_a_learner_only_offered_a_credential_can_be_erased_and_the_offer_n
         return await addressed(stack, headers) == []
 
     await eventually(gone, 120, "the erased learner's offer stayed listed")
-    # the award no longer opens: the offer cannot give the credential any more, and nothing is kept
+    # the issuer's own list says so too: withdrawn by the erasure (its award no longer opens anyway)
+    withdrawn = await _issuer_get(stack, "/oid4vci/offers", {"state": "withdrawn", "page_size": 500})
+    [listed] = [o for o in withdrawn["offers"] if o["offer_id"] == offer["offer_id"]]
+    assert listed["withdrawal_reason"] == "withdrawn" and "link" not in listed
     taken = await stack.wallet.http.post("/v1/credential-offers/accept", json={"offer": offer["link"]},
                                          headers=headers)
-    assert taken.status_code in (422, 503) and code_of(taken) in ("OFFER_ISSUER_REFUSED", "OFFER_GONE"), taken.text
+    assert taken.status_code == 422 and code_of(taken) == "OFFER_GONE", taken.text
     assert await titles(stack, headers) == []
     # another issuer's operator still may not erase this learner
     other = privacy_pb2_grpc.PrivacyServiceStub(stack.issuer.channel("uni-other", AGENCY, pki.ROLE_ISSUER))
@@ -327,6 +330,19 @@ async def test_a_learner_only_offered_a_credential_can_be_erased_and_the_offer_n
         await other.DeleteLearnerData(privacy_pb2.DeleteLearnerDataRequest(
             learner=privacy_pb2.LearnerRef(did=did), reason="not mine"))
     assert refused.value.code() in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND)
+
+
+async def _issuer_get(stack: Stack, path: str, params: dict[str, Any]) -> dict[str, Any]:
+    """GET from the issuer's REST app with its client certificate (200 expected)."""
+    cert = pki.create_client_cert(stack.issuer.ca, UNI, AGENCY, pki.ROLE_ISSUER)
+    cert_file, key_file = cert.write(Path(stack.issuer.work_dir) / f"client-{uuid.uuid4().hex[:8]}", "client")
+    context = ssl.create_default_context(cafile=str(stack.issuer_tls))
+    context.load_cert_chain(str(cert_file), str(key_file))
+    async with httpx.AsyncClient(base_url=stack.base, verify=context, timeout=60) as issuer_http:
+        answer = await issuer_http.get(path, params=params)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
 
 
 async def _withdraw(stack: Stack, offer_id: str) -> int:

@@ -245,7 +245,7 @@ async def test_a_wallet_initiated_request_finds_the_signed_in_learners_offer(
         async with httpx.AsyncClient(base_url=base(harness), verify=issuer_context(harness),
                                      timeout=30) as issuer:
             page = await issuer.get("/oid4vci/offers", params={"state": "redeemed", "page_size": 100})
-        assert offer["offer_id"] in {o["offerId"] for o in page.json()["offers"]}, page.text
+        assert offer["offer_id"] in {o["offer_id"] for o in page.json()["offers"]}, page.text
         # a request without issuer_state must say what it asks for
         bare, _ = await wallet.push_authorization(configuration=SD_JWT_CONFIGURATION, authorization_details="")
         assert bare.status_code == 400 and error_of(bare) == "invalid_scope"

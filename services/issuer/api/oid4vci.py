@@ -289,7 +289,9 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
                            violations=[{"field": v.field, "description": v.description} for v in violations])
         page = await offers.list_offers(caller, size=size or DEFAULT_PAGE, cursor=cursor, state=state,
                                         since=after)
-        listed = [json_format.MessageToDict(offer_summary(entry, now_state, reason, ident(request)))
+        # the field names as documented and as CreateOffers answers them (offer_id, not offerId)
+        listed = [json_format.MessageToDict(offer_summary(entry, now_state, reason, ident(request)),
+                                            preserving_proto_field_name=True)
                   for entry, now_state, reason in page.entries]
         return JSONResponse({"offers": listed, "next_page_token": page.next_token}, headers=_NO_STORE)
 

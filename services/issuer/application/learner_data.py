@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any, Protocol
@@ -68,6 +68,14 @@ class LearnerRecords(Protocol):
         ...
 
 
+class OfferWithdrawal(Protocol):
+    """Port: :class:`~services.issuer.application.offer_erasure.ErasedLearnerOffers`."""
+
+    async def withdraw(self, issuer_id: str, agency_id: str, offer_refs: Collection[str], actor: str) -> int:
+        """Withdraw those of ``offer_refs`` that are ``issuer_id``'s and still offered; how many."""
+        ...
+
+
 @dataclass(frozen=True)
 class Erased:
     """What an erasure did."""
@@ -102,8 +110,10 @@ class LearnerData:
     """Erasure and export of one learner's personal data; see the module docstring."""
 
     def __init__(self, privacy: EventPrivacy, records: LearnerRecords, publisher: EventPublisher,
-                 topic: str = CREDENTIALS.name) -> None:
+                 topic: str = CREDENTIALS.name, offers: OfferWithdrawal | None = None) -> None:
+        """``offers``: withdraws an erased learner's open OpenID4VCI offers (None: they stay listed)."""
         self._privacy, self._records, self._publisher, self._topic = privacy, records, publisher, topic
+        self._offers = offers
 
     def pseudonyms(self, did: str, email: str) -> list[str]:
         """One pseudonym per identifier given (a learner's credentials may name either)."""
@@ -126,12 +136,13 @@ class LearnerData:
             raise PermissionDenied(f"issuer {caller.subject_id!r} issued no credential to this learner")
         return mine
 
-    async def _offered(self, caller: Identity, pseudonyms: list[str]) -> list[events_pb2.CredentialOfferCreated]:
+    async def _offered(self, caller: Identity, pseudonyms: list[str]
+                       ) -> list[tuple[EventEnvelope, events_pb2.CredentialOfferCreated]]:
         """The caller's offers to the learner (an agency's under it, an issuer's own), redeemed or not."""
         offered = await self._records.offered_to(pseudonyms)
         if caller.role == ROLE_AGENCY:
-            return [ev for env, ev in offered if env.tenant == caller.agency_id]
-        return [ev for _, ev in offered if ev.issuer_id == caller.subject_id]
+            return [(env, ev) for env, ev in offered if env.tenant == caller.agency_id]
+        return [(env, ev) for env, ev in offered if ev.issuer_id == caller.subject_id]
 
     async def erase(self, caller: Identity, did: str, email: str, reason: str) -> Erased:
         """Destroy the learner's data keys, then publish ``LearnerErased`` for each pseudonym.
@@ -154,7 +165,7 @@ class LearnerData:
             raise NotFound(f"no credential under agency {caller.agency_id!r} names this learner")
         # The data keys are the events' own pseudonyms (a credential naming DID and e-mail is keyed by the DID).
         pseudonyms = sorted({ev.learner_pseudonym for _, ev in issued if ev.learner_pseudonym}
-                            | {ev.learner_pseudonym for ev in offered if ev.learner_pseudonym})
+                            | {ev.learner_pseudonym for _, ev in offered if ev.learner_pseudonym})
         destroyed = False
         for p in pseudonyms:  # the key first: once it is gone, no replay can bring the data back
             destroyed = await self._privacy.keys.destroy(p) or destroyed
@@ -167,8 +178,24 @@ class LearnerData:
                                              credential_ids=mine)
             await self._publisher.publish(self._topic, p, new_envelope(
                 event, subject=p, tenant=caller.agency_id, actor=caller.actor))
-        log.info("learner erased", extra={"pseudonyms": pseudonyms, "credentials": len(ids), "actor": caller.actor})
+        withdrawn = await self._withdraw_offers(offered, caller.actor)
+        log.info("learner erased", extra={"pseudonyms": pseudonyms, "credentials": len(ids), "actor": caller.actor,
+                                          "offers_withdrawn": withdrawn})
         return Erased(pseudonyms, ids, destroyed)
+
+    async def _withdraw_offers(self, offered: list[tuple[EventEnvelope, events_pb2.CredentialOfferCreated]],
+                               actor: str) -> int:
+        """Withdraw the erased learner's offers still open, issuer by issuer (their credential can no longer be
+        issued: the award is sealed under the destroyed key)."""
+        if self._offers is None:
+            return 0
+        by_issuer: dict[tuple[str, str], list[str]] = {}
+        for envelope, event in offered:
+            by_issuer.setdefault((event.issuer_id, envelope.tenant), []).append(event.offer_ref)
+        withdrawn = 0
+        for (issuer_id, agency_id), refs in sorted(by_issuer.items()):
+            withdrawn += await self._offers.withdraw(issuer_id, agency_id, refs, actor)
+        return withdrawn
 
     async def export(self, caller: Identity, did: str, email: str) -> tuple[list[str], str]:
         """The pseudonyms and a JSON document of everything held about the learner."""
