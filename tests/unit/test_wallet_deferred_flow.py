@@ -24,6 +24,7 @@ class Store:
         self.items: dict[tuple[str, str], DeferredIssuance] = {}
         self.due_now = True
         self.asked: list[tuple[str, int]] = []
+        self.waits: list[tuple[str, int]] = []
 
     async def put(self, item: DeferredIssuance) -> None:
         self.items[(item.account_id, item.ref)] = item
@@ -37,6 +38,9 @@ class Store:
 
     async def drop(self, account_id: str, ref: str) -> None:
         self.items.pop((account_id, ref), None)
+
+    async def wait(self, ref: str, seconds: int) -> None:
+        self.waits.append((ref, seconds))
 
 
 class Clock:
@@ -69,6 +73,7 @@ async def test_a_deferred_answer_is_kept_with_its_dpop_key_and_collected_bound_t
     clock.now += timedelta(seconds=6)
     first = await deferred.collect(ACCOUNT)
     assert first.credentials == () and first.waiting == (item,) and first.ended == ()
+    assert store.waits == [(item.ref, 9)]  # not before the interval the issuer's 202 named
     second = await deferred.collect(ACCOUNT)
     [credential] = second.credentials
     assert credential.credential_id == sd_jwt_id(issuer.compact) and second.waiting == () and store.items == {}

@@ -58,10 +58,16 @@ class DeferredIssuances:
                 log.warning("a deferred issuance record does not open", extra={"ref": ref[:12]})
         return sorted(found, key=lambda item: (item.created_at, item.ref))
 
+    def _asked(self, ref: str) -> str:
+        return f"{self._keys.prefix}:oid4vci-deferred-asked:{ref}"
+
     async def due(self, ref: str, interval: int) -> bool:
         """Whether the issuer may be asked about ``ref`` now; if so, the next time is ``interval`` seconds on."""
-        return bool(await self._redis.set(f"{self._keys.prefix}:oid4vci-deferred-asked:{ref}", b"1",
-                                          ex=max(1, interval), nx=True))
+        return bool(await self._redis.set(self._asked(ref), b"1", ex=max(1, interval), nx=True))
+
+    async def wait(self, ref: str, seconds: int) -> None:
+        """Not before ``seconds`` from now (the interval the issuer's last answer named)."""
+        await self._redis.set(self._asked(ref), b"1", ex=max(1, seconds))
 
     async def drop(self, account_id: str, ref: str) -> None:
         """Stop waiting for ``ref`` (a tombstone; durable when this returns)."""

@@ -18,6 +18,7 @@ learners' behalf).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
@@ -31,6 +32,7 @@ from services.wallet.domain.deferred import (
     DEFERRED_EXPIRED,
     DEFERRED_GONE,
     DeferredIssuance,
+    bounded_interval,
     deferred_request,
     deferred_verdict,
 )
@@ -114,7 +116,9 @@ class DeferredCredentials:
         reply = await offers.with_dpop(dpop, endpoint, token,
                                        lambda proof: offers.issuers.post_json(endpoint, request, token, proof))
         verdict = deferred_verdict(reply.status, reply.body)
-        if verdict == "pending":
+        if verdict == "pending":  # §9.2: not before the interval this answer names
+            interval = reply.body.get("interval") if isinstance(reply.body, Mapping) else None
+            await self.store.wait(item.ref, bounded_interval(interval))
             return None
         if verdict == "gone":
             raise OfferError(DEFERRED_GONE, issuer_error("deferred", reply.status, reply.body).detail)

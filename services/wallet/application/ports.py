@@ -84,6 +84,10 @@ class DeferredStore(Protocol):
         """Whether the issuer may be asked about ``ref`` now (then not again for ``interval`` seconds)."""
         ...
 
+    async def wait(self, ref: str, seconds: int) -> None:
+        """Do not ask the issuer about ``ref`` for ``seconds`` from now (the interval its last answer named)."""
+        ...
+
     async def drop(self, account_id: str, ref: str) -> None:
         """Stop waiting for ``ref``."""
         ...

@@ -25,7 +25,7 @@ from typing import Any
 from services.wallet.domain.offers import ISSUER_ANSWER_INVALID, OfferError
 
 __all__ = ["DEFAULT_INTERVAL", "DEFERRED_EXPIRED", "DEFERRED_GONE", "KEEP_SECONDS", "DeferredIssuance",
-           "deferred_answer", "deferred_request", "deferred_verdict", "transaction_ref"]
+           "bounded_interval", "deferred_answer", "deferred_request", "deferred_verdict", "transaction_ref"]
 
 # Codes the page explains in plain language (api/offer_text.py).
 DEFERRED_GONE = "OFFER_DEFERRED_GONE"  # the issuer will not give it any more (refused, forgotten, token gone)
