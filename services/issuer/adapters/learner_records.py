@@ -1,8 +1,9 @@
 """What the event log holds under a learner's pseudonyms, read from Kafka (the source of truth).
 
 Erasure and export are rare operator requests, so they read the topics from the beginning rather than keep an
-index per learner in Redis (one more read model that would have to be erased too): ``CredentialIssued`` events
-on the credentials topic whose ``learner_pseudonym`` matches, and the status changes of those credentials on the
+index per learner in Redis (one more read model that would have to be erased too): ``CredentialIssued`` and
+``CredentialOfferCreated`` events on the credentials topic whose ``learner_pseudonym`` matches (one read for
+both), and the status changes of those credentials on the
 status topic. The cost grows with the topics (a few seconds per hundred thousand credentials on one machine).
 """
 
@@ -12,16 +13,16 @@ import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 
 from microcred.events.envelope import EventEnvelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.topics import CREDENTIALS, STATUS
 from microcred.status.cache import topic_end_offsets
-from services.issuer.application.learner_data import StatusEvent
+from services.issuer.application.learner_data import Issued, Offered, StatusEvent
 
 __all__ = ["KafkaLearnerRecords"]
 
@@ -29,6 +30,18 @@ _ISSUED = events_pb2.CredentialIssued.DESCRIPTOR.full_name
 _OFFERED = events_pb2.CredentialOfferCreated.DESCRIPTOR.full_name
 _CHANGES = {t.DESCRIPTOR.full_name: t for t in (events_pb2.CredentialRevoked, events_pb2.CredentialSuspended,
                                                 events_pb2.CredentialReinstated)}
+
+
+M = TypeVar("M", bound=Message)
+
+
+def _decoded(kind: type[M], envelope: EventEnvelope) -> M | None:
+    """The envelope's payload as ``kind``; None for one that does not decode (poison is the dead-letter topic's
+    business, not an erasure's)."""
+    try:
+        return kind.FromString(envelope.payload)
+    except DecodeError:
+        return None
 
 
 class KafkaLearnerRecords:
@@ -66,40 +79,26 @@ class KafkaLearnerRecords:
                 await consumer.stop()
         return out
 
-    async def issued_to(self, pseudonyms: Sequence[str]) -> list[tuple[EventEnvelope, events_pb2.CredentialIssued]]:
-        """The sealed ``CredentialIssued`` events whose pseudonym or tags name one of ``pseudonyms``, once per
-        credential."""
-        wanted, seen = set(pseudonyms), set()
-        out = []
+    async def named(self, pseudonyms: Sequence[str]) -> tuple[Issued, Offered]:
+        """In one read of the credentials topic: the sealed ``CredentialIssued`` events whose pseudonym or tags
+        name one of ``pseudonyms`` (once per credential), and the ``CredentialOfferCreated`` events whose
+        pseudonym does (once per offer)."""
+        wanted, credentials, offers = set(pseudonyms), set(), set()
+        issued: Issued = []
+        offered: Offered = []
         for envelope in await self._envelopes(self._credentials):
-            if envelope.payload_type != _ISSUED:
-                continue
-            try:
-                event = events_pb2.CredentialIssued.FromString(envelope.payload)
-            except DecodeError:
-                continue
-            named = event.learner_pseudonym in wanted or not wanted.isdisjoint(event.learner_tags)
-            if named and event.credential_id not in seen:
-                seen.add(event.credential_id)
-                out.append((envelope, event))
-        return out
-
-    async def offered_to(self, pseudonyms: Sequence[str]
-                         ) -> list[tuple[EventEnvelope, events_pb2.CredentialOfferCreated]]:
-        """The ``CredentialOfferCreated`` events whose pseudonym is one of ``pseudonyms``, once per offer."""
-        wanted, seen = set(pseudonyms), set()
-        out = []
-        for envelope in await self._envelopes(self._credentials):
-            if envelope.payload_type != _OFFERED:
-                continue
-            try:
-                event = events_pb2.CredentialOfferCreated.FromString(envelope.payload)
-            except DecodeError:
-                continue
-            if event.learner_pseudonym in wanted and event.offer_ref not in seen:
-                seen.add(event.offer_ref)
-                out.append((envelope, event))
-        return out
+            if envelope.payload_type == _ISSUED:
+                event = _decoded(events_pb2.CredentialIssued, envelope)
+                if event is not None and event.credential_id not in credentials and (
+                        event.learner_pseudonym in wanted or not wanted.isdisjoint(event.learner_tags)):
+                    credentials.add(event.credential_id)
+                    issued.append((envelope, event))
+            elif envelope.payload_type == _OFFERED:
+                offer = _decoded(events_pb2.CredentialOfferCreated, envelope)
+                if offer is not None and offer.offer_ref not in offers and offer.learner_pseudonym in wanted:
+                    offers.add(offer.offer_ref)
+                    offered.append((envelope, offer))
+        return issued, offered
 
     async def status_of(self, credential_ids: Sequence[str]) -> list[StatusEvent]:
         """Revocations, suspensions and reinstatements of ``credential_ids``, oldest first."""

@@ -50,17 +50,17 @@ class StatusEvent:
     occurred_at: str
 
 
+Issued = list[tuple[EventEnvelope, events_pb2.CredentialIssued]]
+Offered = list[tuple[EventEnvelope, events_pb2.CredentialOfferCreated]]
+
+
 class LearnerRecords(Protocol):
     """Port: what the event log holds under some learner pseudonyms."""
 
-    async def issued_to(self, pseudonyms: Sequence[str]) -> list[tuple[EventEnvelope, events_pb2.CredentialIssued]]:
-        """The ``CredentialIssued`` events (sealed as on Kafka) whose pseudonym or tags name one of those."""
-        ...
-
-    async def offered_to(self, pseudonyms: Sequence[str]
-                         ) -> list[tuple[EventEnvelope, events_pb2.CredentialOfferCreated]]:
-        """The ``CredentialOfferCreated`` events (OpenID4VCI offers, their learner part sealed) whose pseudonym is
-        one of those."""
+    async def named(self, pseudonyms: Sequence[str]) -> tuple[Issued, Offered]:
+        """In one read of the log: the ``CredentialIssued`` events (sealed as on Kafka) whose pseudonym or tags
+        name one of those, and the ``CredentialOfferCreated`` events (OpenID4VCI offers, their learner part
+        sealed) whose pseudonym does."""
         ...
 
     async def status_of(self, credential_ids: Sequence[str]) -> list[StatusEvent]:
@@ -124,25 +124,21 @@ class LearnerData:
             found.append(self._privacy.pseudonyms.of(email=email))
         return found
 
-    async def _visible(self, caller: Identity, pseudonyms: list[str]
-                       ) -> list[tuple[EventEnvelope, events_pb2.CredentialIssued]]:
+    async def _visible(self, caller: Identity, pseudonyms: list[str], *, offers: bool = False
+                       ) -> tuple[Issued, Offered]:
+        """The caller's credentials issued to the learner and, with ``offers``, its offers to them (redeemed or
+        not): an agency's under it, an issuer's own. An issuer with none of either may not act on the learner."""
         if caller.role not in (ROLE_AGENCY, ROLE_ISSUER):
             raise PermissionDenied(f"a {caller.role} certificate may not act on learners' personal data")
-        issued = await self._records.issued_to(pseudonyms)
+        issued, offered = await self._records.named(pseudonyms)
         if caller.role == ROLE_AGENCY:
-            return [(env, ev) for env, ev in issued if env.tenant == caller.agency_id]
+            return ([(env, ev) for env, ev in issued if env.tenant == caller.agency_id],
+                    [(env, ev) for env, ev in offered if env.tenant == caller.agency_id] if offers else [])
         mine = [(env, ev) for env, ev in issued if ev.issuer_id == caller.subject_id]
-        if not mine:
+        made = [(env, ev) for env, ev in offered if ev.issuer_id == caller.subject_id] if offers else []
+        if not mine and not made:
             raise PermissionDenied(f"issuer {caller.subject_id!r} issued no credential to this learner")
-        return mine
-
-    async def _offered(self, caller: Identity, pseudonyms: list[str]
-                       ) -> list[tuple[EventEnvelope, events_pb2.CredentialOfferCreated]]:
-        """The caller's offers to the learner (an agency's under it, an issuer's own), redeemed or not."""
-        offered = await self._records.offered_to(pseudonyms)
-        if caller.role == ROLE_AGENCY:
-            return [(env, ev) for env, ev in offered if env.tenant == caller.agency_id]
-        return [(env, ev) for env, ev in offered if ev.issuer_id == caller.subject_id]
+        return mine, made
 
     async def erase(self, caller: Identity, did: str, email: str, reason: str) -> Erased:
         """Destroy the learner's data keys, then publish ``LearnerErased`` for each pseudonym.
@@ -152,14 +148,7 @@ class LearnerData:
         bad = _violations(did, email, reason)
         if bad:
             raise InvalidArgument(bad)
-        asked = self.pseudonyms(did, email)
-        offered = await self._offered(caller, asked) if caller.role in (ROLE_AGENCY, ROLE_ISSUER) else []
-        try:
-            issued = await self._visible(caller, asked)
-        except PermissionDenied:
-            if not offered:
-                raise
-            issued = []
+        issued, offered = await self._visible(caller, self.pseudonyms(did, email), offers=True)
         if not issued and not offered:
             # Only a learner the caller's credentials name: an operator never destroys another agency's learner.
             raise NotFound(f"no credential under agency {caller.agency_id!r} names this learner")
@@ -183,8 +172,7 @@ class LearnerData:
                                           "offers_withdrawn": withdrawn})
         return Erased(pseudonyms, ids, destroyed)
 
-    async def _withdraw_offers(self, offered: list[tuple[EventEnvelope, events_pb2.CredentialOfferCreated]],
-                               actor: str) -> int:
+    async def _withdraw_offers(self, offered: Offered, actor: str) -> int:
         """Withdraw the erased learner's offers still open, issuer by issuer (their credential can no longer be
         issued: the award is sealed under the destroyed key)."""
         if self._offers is None:
@@ -203,7 +191,7 @@ class LearnerData:
         if bad:
             raise InvalidArgument(bad)
         pseudonyms = self.pseudonyms(did, email)
-        issued = await self._visible(caller, pseudonyms) if pseudonyms else []
+        issued, _ = await self._visible(caller, pseudonyms) if pseudonyms else ([], [])
         opened = await self._privacy.open(issued)
         statuses = await self._records.status_of([ev.credential_id for _, ev in issued])
         credentials: list[dict[str, Any]] = []

@@ -44,7 +44,7 @@ from services.wallet.application.ports import (
 )
 from services.wallet.domain.accounts import Account, HolderKey
 from services.wallet.domain.credentials import HeldCredential
-from services.wallet.domain.deferred import KEEP_SECONDS, DeferredIssuance, deferred_answer, transaction_ref
+from services.wallet.domain.deferred import KEEP_SECONDS, DeferredIssuance, deferred_answer
 from services.wallet.domain.dpop import DpopSession
 from services.wallet.domain.offer_authorization import (
     AUTHORIZATION_UNKNOWN,
@@ -315,10 +315,11 @@ class CredentialOffers:
         pem = "" if dpop_key is None else dpop_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
         now = int(self.clock().timestamp())
-        await self.deferred.put(DeferredIssuance(
+        item = DeferredIssuance(
             account.account_id, metadata.credential_issuer, configuration.configuration_id, configuration.format,
-            transaction, token, pem, did, configuration.display, metadata.display, interval, now, now + KEEP_SECONDS))
-        await self.deferred.due(transaction_ref(metadata.credential_issuer, transaction), interval)
+            transaction, token, pem, did, configuration.display, metadata.display, interval, now, now + KEEP_SECONDS)
+        await self.deferred.put(item)
+        await self.deferred.due(item.ref, interval)  # the first ask waits the interval the issuer named
 
     async def keep_issued(self, account: Account, metadata: IssuerMetadata, credential_format: str, issued: Issued,
                           key: EllipticCurvePrivateKey, did: str, token: str, dpop: DpopSession) -> Received:

@@ -146,21 +146,24 @@
     return got.credentials.length ? "offer_received" : "offer_pending";
   }
 
+  // One line of the page's offer lists: the title in bold, who offers it in parentheses, then a small note.
+  const dated = () => new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: "long", timeStyle: "short" });
+  function listRow(title, by, note) {
+    const li = document.createElement("li");
+    const strong = document.createElement("strong");
+    strong.textContent = title;
+    const small = document.createElement("small");
+    small.textContent = note;
+    li.append(strong, by ? " (" + by + ")" : "", " ", small);
+    return li;
+  }
+
   // What the issuers are still preparing: the credential, its issuer, when the learner accepted it.
   let deferredTimer = null;
   function showDeferred(items) {
-    const list = $("offer-deferred-list");
-    list.replaceChildren();
-    const when = new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: "long", timeStyle: "short" });
-    for (const item of items) {
-      const li = document.createElement("li");
-      const title = document.createElement("strong");
-      title.textContent = item.name;
-      const small = document.createElement("small");
-      small.textContent = t("deferred_accepted") + " " + when.format(new Date(item.accepted_at));
-      li.append(title, " (" + item.issuer_name + ") ", small);
-      list.append(li);
-    }
+    const when = dated();
+    $("offer-deferred-list").replaceChildren(...items.map((item) => listRow(item.name, item.issuer_name,
+      t("deferred_accepted") + " " + when.format(new Date(item.accepted_at)))));
     $("offer-deferred").hidden = items.length === 0;
   }
 
@@ -189,22 +192,17 @@
     try { found = (await call("v1/credential-offers", { method: "GET" })).offers; } catch (e) { return; }
     const list = $("offer-addressed-list");
     list.replaceChildren();
-    const until = new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: "long", timeStyle: "short" });
+    const until = dated();
     for (const item of found) {
-      const li = document.createElement("li");
-      const title = document.createElement("strong");
-      title.textContent = item.title || t("offer_what");
-      li.append(title);
-      if (item.awarding_body) li.append(" (" + item.awarding_body + ")");
-      const when = document.createElement("small");
-      when.textContent = t("offer_addressed_until") + " " + until.format(new Date(item.expires_at)) +
-        (item.tx_code_required ? ". " + t("offer_addressed_code") : "");
+      const li = listRow(item.title || t("offer_what"), item.awarding_body,
+        t("offer_addressed_until") + " " + until.format(new Date(item.expires_at)) +
+        (item.tx_code_required ? ". " + t("offer_addressed_code") : ""));
       const open = document.createElement("button");
       open.type = "button";
       open.textContent = t("offer_addressed_open");
       open.setAttribute("aria-label", t("offer_addressed_open") + ": " + (item.title || ""));
       open.addEventListener("click", () => { $("offer-link").value = item.link; inspect(); });
-      li.append(" ", when, " ", open);
+      li.append(" ", open);
       list.append(li);
     }
     $("offer-addressed").hidden = found.length === 0;
