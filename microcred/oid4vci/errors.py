@@ -11,8 +11,8 @@ from __future__ import annotations
 
 __all__ = [
     "CREDENTIAL_REQUEST_DENIED", "INVALID_CREDENTIAL_REQUEST", "INVALID_DPOP_PROOF", "INVALID_GRANT", "INVALID_NONCE",
-    "INVALID_PROOF", "INVALID_REQUEST", "INVALID_TOKEN", "INVALID_TRANSACTION_ID", "UNKNOWN_CREDENTIAL_CONFIGURATION",
-    "UNSUPPORTED_GRANT_TYPE", "OAuthError",
+    "INVALID_PROOF", "INVALID_REQUEST", "INVALID_TOKEN", "INVALID_TRANSACTION_ID", "TEMPORARILY_UNAVAILABLE",
+    "UNKNOWN_CREDENTIAL_CONFIGURATION", "UNSUPPORTED_GRANT_TYPE", "OAuthError",
 ]
 
 INVALID_REQUEST = "invalid_request"
@@ -26,6 +26,9 @@ INVALID_PROOF = "invalid_proof"
 INVALID_NONCE = "invalid_nonce"
 CREDENTIAL_REQUEST_DENIED = "credential_request_denied"
 INVALID_TRANSACTION_ID = "invalid_transaction_id"
+#: RFC 6749 §4.1.2.1 (the authorization endpoint's), also answered with 503 by the token endpoint and the offer
+#: by reference while the issuer cannot tell yet whether a code may be spent (offers being rebuilt).
+TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
 
 
 class OAuthError(Exception):

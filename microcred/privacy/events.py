@@ -19,7 +19,8 @@ A ``CredentialImported`` (the wallet's own topic) has its ``credential_json``, a
 ``learner_did``, sealed the same way, under the data key of the wallet account's learner
 (:func:`account_identifier`).
 
-A ``CredentialOfferCreated`` has its learner's DID and e-mail, the offer's URI, title and awarding body
+A ``CredentialOfferCreated`` has its learner's DID and e-mail, the offer's URI, title and awarding body and the
+issuer's record of the offer (``recovery``: its id, codes' digests and sealed award, for a rebuild by replay)
 (:data:`OFFER_FIELDS`) sealed the same way, under the data key of the learner the award names (the pseudonym its
 credential will have), so that erasing the learner makes the offers unreadable too.
 """
@@ -46,7 +47,7 @@ PERSONAL_FIELDS = ("learner_did", "learner_hashed_id", "credential_json", "crede
                    "edc_jsonld")
 _ISSUED = events_pb2.CredentialIssued.DESCRIPTOR.full_name
 #: The personal fields of ``CredentialOfferCreated``.
-OFFER_FIELDS = ("learner_did", "learner_email", "offer_uri", "title", "awarding_body")
+OFFER_FIELDS = ("learner_did", "learner_email", "offer_uri", "title", "awarding_body", "recovery")
 _OFFER = events_pb2.CredentialOfferCreated.DESCRIPTOR.full_name
 #: Events of a wallet account (sealed under the account learner's key) and their one personal field.
 AccountEvent = events_pb2.CredentialImported | events_pb2.PathwayCompleted

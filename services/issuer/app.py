@@ -3,7 +3,8 @@
 :class:`IssuerApp` is what ``main.py`` runs and what integration tests and the benchmark start in-process
 (gRPC port 0). Start order: Redis and the Kafka producer; the registry projection and the credential-store
 projection (rebuild by replay when Redis is empty); the revocation client and the status-index pool; the
-signing workers; the audit projection; then the mTLS gRPC server with IssuerService, RegistryService and
+signing workers; the offer projection (open OpenID4VCI offers rebuilt by replay when Redis was lost); the audit
+projection; then the mTLS gRPC server with IssuerService, RegistryService and
 AuditService, once the credential store and the trust-registry read model have caught up (or after
 ``MICROCRED_STORE_CATCH_UP_SECONDS`` each; issuing answers UNAVAILABLE until they have).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import cast
 
 import grpc
@@ -44,6 +46,7 @@ from microcred.storage.slot_groups import SlotGroups
 from services.issuer.adapters.document_signing import CertifiedDocumentSigning
 from services.issuer.adapters.learner_login import OidcLearnerLogin, learner_index_key, learner_login
 from services.issuer.adapters.learner_records import KafkaLearnerRecords
+from services.issuer.adapters.offer_replay import RedisOfferReplay
 from services.issuer.adapters.offers import RedisOfferStore
 from services.issuer.adapters.sealed_store import SealedCredentialStore
 from services.issuer.adapters.signing import SigningPool
@@ -63,6 +66,7 @@ from services.issuer.application.issuance import Issuance
 from services.issuer.application.learner_data import LearnerData
 from services.issuer.application.listing import CredentialListing
 from services.issuer.application.offer_erasure import ErasedLearnerOffers
+from services.issuer.application.offer_replay import OfferReplay
 from services.issuer.application.offers import Offers, OfferSettings
 from services.issuer.application.ports import StatusIndexSource, Supersession
 from services.issuer.application.status_indexes import StatusIndexPool
@@ -70,6 +74,7 @@ from services.issuer.application.vc_issuance import VcIssuance
 from services.issuer.audit.api import AuditApi
 from services.issuer.audit.projector import audit_runner
 from services.issuer.config import Settings, open_keystore
+from services.issuer.events.offer_projection import OfferProjection
 from services.issuer.events.projection import CredentialStoreProjection
 
 __all__ = ["SERVICE_NAMES", "IssuerApp"]
@@ -103,6 +108,7 @@ class IssuerApp:
     server: GrpcServer | None = field(default=None, init=False)
     audit: ConsumerRunner | None = field(default=None, init=False)
     _audit_task: asyncio.Task[None] | None = field(default=None, init=False)
+    offer_projection: OfferProjection | None = field(default=None, init=False)
     _revocation: grpc.aio.Channel | None = field(default=None, init=False)
     rest: RestServer | None = field(default=None, init=False)
     data_keys: KafkaDataKeys | None = field(default=None, init=False)
@@ -167,10 +173,18 @@ class IssuerApp:
                             edc_check=EdcCheck(s.edc_shacl_check, s.edc_shacl_sample, s.edc_shacl_timeout_seconds))
         self._login = login = learner_login(s, client, self._oid4vci_issuer_url)  # the learner sign-in, if any
         offer_store = RedisOfferStore(client, s.issuer_redis_prefix)
+        index_key = learner_index_key(s) if login is not None else None
+        # The open offers are rebuilt from their events when Redis is lost (docs/oid4vci.md)
+        replay_store = RedisOfferReplay(client, s.issuer_redis_prefix)
+        self.offer_projection = OfferProjection(
+            s.kafka_bootstrap, client, replay_store, OfferReplay(replay_store, privacy, lambda: datetime.now(UTC),
+                                                                 index_key), f"{s.issuer_consumer_group}-offers")
+        await self.offer_projection.start()
         offers = Offers(offer_store, issuance, self.publisher, privacy,
                         OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
                                       max_tx_attempts=s.oid4vci_max_tx_attempts),  # OpenID4VCI (REST and gRPC)
-                        login=login, learner_index_key=learner_index_key(s) if login is not None else None)
+                        login=login, learner_index_key=index_key,
+                        replaying=lambda: self.offer_projection is not None and self.offer_projection.replaying)
         self._offer_expiry = asyncio.create_task(offers.expire_forever(), name="oid4vci-offer-expiry")
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,
                                chunk_timeout=s.batch_chunk_timeout_seconds,
@@ -198,6 +212,8 @@ class IssuerApp:
         # means a normal start (Redis intact, little to catch up) never shows that to anyone.
         if not await self.store_projection.wait_caught_up(s.store_catch_up_seconds):
             log.warning("credential store still catching up; issuing answers UNAVAILABLE until it has")
+        if not await self.offer_projection.wait_caught_up(s.store_catch_up_seconds):
+            log.warning("offers still being restored; the token endpoint answers temporarily_unavailable until then")
         if not await self.registry_projection.wait_available(s.store_catch_up_seconds):
             log.warning("trust registry still catching up; issuing answers UNAVAILABLE until it has")
         await self.server.start()
@@ -240,9 +256,12 @@ class IssuerApp:
         if self._offer_expiry is not None:
             self._offer_expiry.cancel()
             await asyncio.gather(self._offer_expiry, return_exceptions=True)
+        self._offer_expiry = None
         if self._login is not None:
             await self._login.aclose()
-            self._offer_expiry = None
+        if self.offer_projection is not None:
+            await self.offer_projection.stop()
+            self.offer_projection = None
         if self.data_keys is not None:
             await self.data_keys.stop()
         if self.store_projection is not None:

@@ -73,11 +73,18 @@ class RedisOfferIndex:
         for issuer_id, own in by_issuer.items():
             base = self.base(issuer_id)
             pipe.zadd(f"{base}:created", {offer.offer_id: created for offer, _ in own})
-            pipe.zadd(f"{base}:forget", {offer.offer_id: expires_at + self._memory for offer, _ in own})
-            head = f"{created!r}\t{expires_at!r}"
-            pipe.hset(f"{base}:entries", mapping={
-                offer.offer_id: f"{head}\t{int(tx)}\t{offer.credential_issuer}\t{offer.reference}"
-                for offer, tx in own})
+            pipe.zadd(f"{base}:forget", {offer.offer_id: self.forget_at(expires_at) for offer, _ in own})
+            pipe.hset(f"{base}:entries", mapping={offer.offer_id: self.entry(offer, tx, created, expires_at)
+                                                  for offer, tx in own})
+
+    def forget_at(self, expires_at: float) -> float:
+        """When the index forgets an offer that expires at ``expires_at``."""
+        return expires_at + self._memory
+
+    @staticmethod
+    def entry(offer: Offer, tx: bool, created: float, expires_at: float) -> str:
+        """An offer's entry (module docstring)."""
+        return f"{created!r}\t{expires_at!r}\t{int(tx)}\t{offer.credential_issuer}\t{offer.reference}"
 
     async def trim(self, issuer_id: str, now: float) -> int:
         """Forget the entries whose time has come (a day after their offer expired); how many."""

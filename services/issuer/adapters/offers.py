@@ -182,11 +182,7 @@ class RedisOfferStore(RedisGrantStore):
         remembered = ttl_seconds + EXPIRED_MEMORY
         for offer, code_digest, tx_digest, state_digest in offers:
             key = self._offer_key(offer.offer_id)
-            pipe.hset(key, mapping={"state": "offered", "code_digest": code_digest, "tx_digest": tx_digest,
-                                    "attempts": 0, "issuer_id": offer.issuer_id, "agency_id": offer.agency_id,
-                                    "offer": offer.offer_json, "award": offer.award,
-                                    "not_before": repr(float(offer.not_before)),
-                                    "index": self._index.base(offer.issuer_id)})
+            pipe.hset(key, mapping=self._offer_fields(offer, code_digest, tx_digest))
             pipe.expire(key, ttl_seconds)
             pipe.set(f"{self._p}:o4i:code:{code_digest}", offer.offer_id, ex=remembered)
             if state_digest:
@@ -203,6 +199,13 @@ class RedisOfferStore(RedisGrantStore):
         self._index.stage(pipe, [(offer, bool(tx_digest)) for offer, _, tx_digest, _ in offers],
                           expires - ttl_seconds, expires)
         await pipe.execute()
+
+    def _offer_fields(self, offer: Offer, code_digest: str, tx_digest: str) -> Mapping[Any, str | bytes | int]:
+        """An open offer's hash."""
+        return {"state": "offered", "code_digest": code_digest, "tx_digest": tx_digest, "attempts": 0,
+                "issuer_id": offer.issuer_id, "agency_id": offer.agency_id, "offer": offer.offer_json,
+                "award": offer.award, "not_before": repr(float(offer.not_before)),
+                "index": self._index.base(offer.issuer_id)}
 
     def _learner_key(self, learner_digest: str) -> str:
         return f"{self._p}:o4i:learner:{learner_digest}"

@@ -60,6 +60,8 @@ Problem = Callable[..., JSONResponse]
 
 def _oauth(exc: OAuthError) -> JSONResponse:
     headers = dict(_NO_STORE)
+    if exc.status == 503:  # RFC 9110 §10.2.3: when to ask again
+        headers["Retry-After"] = "2"
     if exc.status == 401:  # RFC 6750 §3 / RFC 9449 §7.1
         scheme = "DPoP" if exc.error == INVALID_DPOP_PROOF else "Bearer"
         headers["WWW-Authenticate"] = f'{scheme} error="{exc.error}", algs="ES256"' if scheme == "DPoP" \
@@ -154,7 +156,10 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
 
     @router.get("/oid4vci/offers/{offer_id}", summary="A Credential Offer by reference", response_model=None)
     async def get_offer(offer_id: str) -> Response:
-        document = await offers.offer_document(offer_id[:128])
+        try:
+            document = await offers.offer_document(offer_id[:128])
+        except OAuthError as exc:  # offers being rebuilt: "try again", not "no such offer"
+            return _oauth(exc)
         if document is None:
             return JSONResponse({"error": "not_found", "error_description": "no such offer (unknown, expired, "
                                  "redeemed or withdrawn)"}, 404, headers=_NO_STORE)

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Offer"]
+from microcred.events.envelope import EventEnvelope, new_envelope
+from microcred.gen.microcred.v1 import elements_pb2 as pb
+from microcred.gen.microcred.v1 import events_pb2
+
+__all__ = ["Offer", "award_envelope"]
 
 
 @dataclass(frozen=True)
@@ -24,3 +28,11 @@ class Offer:
     not_before: float = 0.0
     reference: str = ""
     credential_issuer: str = ""
+
+
+def award_envelope(offer_ref: str, issuer_id: str, agency_id: str, award: pb.MicroCredential) -> EventEnvelope:
+    """The award of offer ``offer_ref`` in the form the store keeps it once sealed (:attr:`Offer.award`): a
+    ``CredentialIssued`` envelope, so that the learner's key seals and erases it as it does issued credentials."""
+    return new_envelope(events_pb2.CredentialIssued(credential_id=f"urn:microcred:offer:{offer_ref}",
+                                                    issuer_id=issuer_id, credential=award),
+                        subject=offer_ref, tenant=agency_id, issuer_id=issuer_id)

@@ -72,7 +72,7 @@ from microcred.oid4vci.proofs import check_key_proof
 from microcred.privacy.events import EventPrivacy
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
 from services.issuer.application.offer_listing import Cursor, OfferIndex, OfferPage, list_page
-from services.issuer.application.offer_records import Offer
+from services.issuer.application.offer_records import Offer, award_envelope
 from services.issuer.application.oid4vci_authorization import (
     AuthorizationCodes,
     GrantStore,
@@ -149,12 +149,15 @@ class Offers:
     def __init__(self, store: OfferStore, issuance: Issuance, publisher: EventPublisher, privacy: EventPrivacy,
                  settings: OfferSettings = OfferSettings(),
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), topic: str = CREDENTIALS.name,
-                 login: LearnerLogin | None = None, learner_index_key: bytes | None = None) -> None:
+                 login: LearnerLogin | None = None, learner_index_key: bytes | None = None,
+                 replaying: Callable[[], bool] = lambda: False) -> None:
         """``privacy`` seals each award at rest (the learner's key, as the credential store does); with ``login``
         the authorization code grant needs the offer's learner to sign in (:mod:`.oid4vci_authorization`), and
         with ``learner_index_key`` as well offers are filed under their learner's keyed e-mail hash, so that a
-        wallet may start the grant without an offer."""
+        wallet may start the grant without an offer. ``replaying``: whether the offers are being rebuilt from
+        their events (:mod:`.offer_replay`), when no code is spent and an unknown offer is "try again"."""
         self._store, self._issuance, self._s, self._clock = store, issuance, settings, clock
+        self._replaying = replaying
         self._publisher, self._topic, self._privacy = publisher, topic, privacy
         self._validator = CohortValidator()
         self._learner_key = learner_index_key if login is not None else None
@@ -207,45 +210,46 @@ class Offers:
         ttl = min(expires_in or self._s.offer_seconds, self._s.offer_seconds)
         kept: list[tuple[Offer, str, str, str]] = []
         created: list[CreatedOffer] = []
-        ids = [new_secret() for _ in awards]
-        expires_at = self._clock() + timedelta(seconds=ttl)
-        expires = Timestamp()
+        secrets = [_OfferSecrets.new(credential_issuer, tx_code) for _ in awards]
+        now = self._clock()
+        expires_at = now + timedelta(seconds=ttl)
+        expires, made = Timestamp(), Timestamp()
         expires.FromDatetime(expires_at)
+        made.FromDatetime(now)
+        refs = list(references) or [""] * len(awards)
+        after = not_before.timestamp() if not_before is not None else 0.0
         # The award is kept sealed under the learner's data key, in the form CredentialIssued has on Kafka; the
-        # CredentialOfferCreated event names the learner and carries the link for our wallet, sealed under the
-        # same key (one data-key round trip for both); erasing the learner makes both unreadable.
-        envelopes = [new_envelope(events_pb2.CredentialIssued(
-            credential_id=f"urn:microcred:offer:{digest(offer_id)}", issuer_id=caller.issuer_id, credential=award),
-            subject=digest(offer_id), tenant=caller.agency_id, issuer_id=caller.issuer_id)
-            for offer_id, award in zip(ids, awards, strict=True)]
+        # CredentialOfferCreated event names the learner and carries the link for our wallet, and what the issuer
+        # keeps here (the recovery part, for a rebuild of a lost Redis by replay), sealed under the same key (one
+        # data-key round trip for both); erasing the learner makes both unreadable.
+        envelopes = [award_envelope(digest(x.offer_id), caller.issuer_id, caller.agency_id, award)
+                     for x, award in zip(secrets, awards, strict=True)]
         envelopes += [new_envelope(events_pb2.CredentialOfferCreated(
-            offer_ref=digest(offer_id), issuer_id=caller.issuer_id, credential_configuration_id=SD_JWT_CONFIGURATION,
-            tx_code_required=tx_code, expires_at=expires, learner_did=award.learner.did,
-            learner_email=award.learner.email, offer_uri=offer_uri(credential_issuer, offer_id), title=award.title,
-            awarding_body=award.awarding_bodies[0].legal_name if award.awarding_bodies else None),
-            subject=digest(offer_id), tenant=caller.agency_id, issuer_id=caller.issuer_id, actor=caller.actor)
-            for offer_id, award in zip(ids, awards, strict=True)]
+            offer_ref=digest(x.offer_id), issuer_id=caller.issuer_id,
+            credential_configuration_id=SD_JWT_CONFIGURATION, tx_code_required=tx_code, expires_at=expires,
+            learner_did=award.learner.did, learner_email=award.learner.email,
+            offer_uri=offer_uri(credential_issuer, x.offer_id), title=award.title,
+            awarding_body=award.awarding_bodies[0].legal_name if award.awarding_bodies else None,
+            recovery=events_pb2.OfferRecovery(
+                offer_id=x.offer_id, offer_document=x.document, code_digest=digest(x.code),
+                tx_digest=digest(x.tx) if x.tx else "", state_digest=digest(x.state) if x.state else "",
+                award=award, not_before=after, reference=reference, credential_issuer=credential_issuer,
+                created_at=made)),
+            subject=digest(x.offer_id), tenant=caller.agency_id, issuer_id=caller.issuer_id, actor=caller.actor)
+            for x, award, reference in zip(secrets, awards, refs, strict=True)]
         sealed = await self._privacy.seal(envelopes)
-        refs = list(references) or [""] * len(ids)
-        for offer_id, envelope, reference in zip(ids, sealed[:len(ids)], refs, strict=True):
-            code = new_secret()
-            tx = new_tx_code() if tx_code else ""
-            state = "" if tx_code else new_secret()
-            document = json.dumps(credential_offer(credential_issuer, code, tx_code=tx_code, issuer_state=state,
-                                                   configurations=OFFERED_CONFIGURATIONS))
-            kept.append((Offer(offer_id, "offered", caller.issuer_id, caller.agency_id, document,
-                               envelope.SerializeToString(deterministic=True),
-                               not_before.timestamp() if not_before is not None else 0.0, reference,
-                               credential_issuer),
-                         digest(code), digest(tx) if tx else "", digest(state) if state else ""))
-            uri = offer_uri(credential_issuer, offer_id)
-            created.append(CreatedOffer(offer_id, uri, offer_link(uri), tx, ttl))
+        for x, envelope, reference in zip(secrets, sealed[:len(secrets)], refs, strict=True):
+            kept.append((Offer(x.offer_id, "offered", caller.issuer_id, caller.agency_id, x.document,
+                               envelope.SerializeToString(deterministic=True), after, reference, credential_issuer),
+                         digest(x.code), digest(x.tx) if x.tx else "", digest(x.state) if x.state else ""))
+            uri = offer_uri(credential_issuer, x.offer_id)
+            created.append(CreatedOffer(x.offer_id, uri, offer_link(uri), x.tx, ttl))
         learners = [learner_digest(award.learner.email, self._learner_key) for award in awards] \
             if self._learner_key is not None else []
         await self._store.add_offers(kept, ttl, expires_at.timestamp(), learners)
-        await self._publisher.publish_many(self._topic, [(digest(offer_id), envelope)
-                                                         for offer_id, envelope in zip(ids, sealed[len(ids):],
-                                                                                       strict=True)])
+        await self._publisher.publish_many(self._topic, [(digest(x.offer_id), envelope)
+                                                         for x, envelope in zip(secrets, sealed[len(secrets):],
+                                                                                strict=True)])
         return created
 
     async def list_offers(self, caller: Caller, *, size: int, cursor: Cursor, state: str = "",
@@ -295,6 +299,8 @@ class Offers:
     async def offer_document(self, offer_id: str) -> dict[str, Any] | None:
         """The Credential Offer served at its ``credential_offer_uri`` while it can still be redeemed."""
         offer = await self._store.offer(offer_id)
+        if offer is None and self._replaying():
+            raise _restoring()
         if offer is None or offer.state != "offered":
             return None
         document: dict[str, Any] = json.loads(offer.offer_json)
@@ -311,7 +317,11 @@ class Offers:
 
     async def token(self, form: Mapping[str, str], dpop: DpopProof | None = None) -> dict[str, Any]:
         """Token endpoint (§6: pre-authorized code or authorization code grant): the access token answer, or
-        :class:`OAuthError`; with a checked DPoP proof the token is bound to its key (``token_type: DPoP``)."""
+        :class:`OAuthError`; with a checked DPoP proof the token is bound to its key (``token_type: DPoP``).
+        While the offers are rebuilt from their events no code is spent: an offer back as offered may not have its
+        end (redeemed, withdrawn) applied yet."""
+        if self._replaying():
+            raise _restoring()
         if form.get("grant_type") == AUTHORIZATION_CODE_GRANT:
             if dpop is not None:
                 await self._fresh(dpop)
@@ -488,6 +498,33 @@ class Offers:
             raise OAuthError("invalid_notification_request", f"event must be one of {list(NOTIFICATION_EVENTS)}")
         if not await self._store.notification_known(token, body["notification_id"]):
             raise OAuthError("invalid_notification_id", "the notification_id was not issued with this token")
+
+
+@dataclass(frozen=True)
+class _OfferSecrets:
+    """A new offer's id, pre-authorized code, ``tx_code`` and ``issuer_state`` ('' for none) and its Credential
+    Offer document."""
+
+    offer_id: str
+    code: str
+    tx: str
+    state: str
+    document: str
+
+    @classmethod
+    def new(cls, credential_issuer: str, tx_code: bool) -> _OfferSecrets:
+        """Fresh secrets: a ``tx_code`` when asked for, else an ``issuer_state`` (the authorization code grant would
+        skip the ``tx_code``)."""
+        code, tx = new_secret(), new_tx_code() if tx_code else ""
+        state = "" if tx_code else new_secret()
+        document = json.dumps(credential_offer(credential_issuer, code, tx_code=tx_code, issuer_state=state,
+                                               configurations=OFFERED_CONFIGURATIONS))
+        return cls(new_secret(), code, tx, state, document)
+
+
+def _restoring() -> OAuthError:
+    return OAuthError(e.TEMPORARILY_UNAVAILABLE, "the issuer is restoring its offers after a storage failure; "
+                      "try again in a few seconds", 503)
 
 
 class _Pending(Exception):

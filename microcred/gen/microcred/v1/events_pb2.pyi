@@ -383,7 +383,7 @@ class WalletDeferredCredential(_message.Message):
     def __init__(self, account_id: _Optional[str] = ..., transaction_ref: _Optional[str] = ..., sealed: _Optional[bytes] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CredentialOfferCreated(_message.Message):
-    __slots__ = ("offer_ref", "issuer_id", "credential_configuration_id", "tx_code_required", "expires_at", "learner_did", "learner_email", "offer_uri", "title", "awarding_body", "learner_pseudonym", "sealed_personal")
+    __slots__ = ("offer_ref", "issuer_id", "credential_configuration_id", "tx_code_required", "expires_at", "learner_did", "learner_email", "offer_uri", "title", "awarding_body", "learner_pseudonym", "sealed_personal", "recovery")
     OFFER_REF_FIELD_NUMBER: _ClassVar[int]
     ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_CONFIGURATION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -396,6 +396,7 @@ class CredentialOfferCreated(_message.Message):
     AWARDING_BODY_FIELD_NUMBER: _ClassVar[int]
     LEARNER_PSEUDONYM_FIELD_NUMBER: _ClassVar[int]
     SEALED_PERSONAL_FIELD_NUMBER: _ClassVar[int]
+    RECOVERY_FIELD_NUMBER: _ClassVar[int]
     offer_ref: str
     issuer_id: str
     credential_configuration_id: str
@@ -408,7 +409,32 @@ class CredentialOfferCreated(_message.Message):
     awarding_body: _elements_pb2.LangString
     learner_pseudonym: str
     sealed_personal: bytes
-    def __init__(self, offer_ref: _Optional[str] = ..., issuer_id: _Optional[str] = ..., credential_configuration_id: _Optional[str] = ..., tx_code_required: _Optional[bool] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., learner_did: _Optional[str] = ..., learner_email: _Optional[str] = ..., offer_uri: _Optional[str] = ..., title: _Optional[_Union[_elements_pb2.LangString, _Mapping]] = ..., awarding_body: _Optional[_Union[_elements_pb2.LangString, _Mapping]] = ..., learner_pseudonym: _Optional[str] = ..., sealed_personal: _Optional[bytes] = ...) -> None: ...
+    recovery: OfferRecovery
+    def __init__(self, offer_ref: _Optional[str] = ..., issuer_id: _Optional[str] = ..., credential_configuration_id: _Optional[str] = ..., tx_code_required: _Optional[bool] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., learner_did: _Optional[str] = ..., learner_email: _Optional[str] = ..., offer_uri: _Optional[str] = ..., title: _Optional[_Union[_elements_pb2.LangString, _Mapping]] = ..., awarding_body: _Optional[_Union[_elements_pb2.LangString, _Mapping]] = ..., learner_pseudonym: _Optional[str] = ..., sealed_personal: _Optional[bytes] = ..., recovery: _Optional[_Union[OfferRecovery, _Mapping]] = ...) -> None: ...
+
+class OfferRecovery(_message.Message):
+    __slots__ = ("offer_id", "offer_document", "code_digest", "tx_digest", "state_digest", "award", "not_before", "reference", "credential_issuer", "created_at")
+    OFFER_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFER_DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    CODE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    TX_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    STATE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    AWARD_FIELD_NUMBER: _ClassVar[int]
+    NOT_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_ISSUER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    offer_id: str
+    offer_document: str
+    code_digest: str
+    tx_digest: str
+    state_digest: str
+    award: _elements_pb2.MicroCredential
+    not_before: float
+    reference: str
+    credential_issuer: str
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, offer_id: _Optional[str] = ..., offer_document: _Optional[str] = ..., code_digest: _Optional[str] = ..., tx_digest: _Optional[str] = ..., state_digest: _Optional[str] = ..., award: _Optional[_Union[_elements_pb2.MicroCredential, _Mapping]] = ..., not_before: _Optional[float] = ..., reference: _Optional[str] = ..., credential_issuer: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CredentialOfferRedeemed(_message.Message):
     __slots__ = ("offer_ref", "issuer_id", "credential_ids")

@@ -1,0 +1,122 @@
+"""The offer projection's writes in Redis: open offers restored and closed by replay, with the positions.
+
+:class:`RedisOfferReplay` writes what :mod:`services.issuer.application.offer_replay` decides, in the keys of
+:class:`~.offers.RedisOfferStore` (same prefix, same slot on a cluster), each fetch in one ``MULTI`` together
+with its positions (:func:`~microcred.storage.positions.apply_batch_at_positions`), so a replayed fetch changes
+nothing twice. Besides the offer's own keys a restore writes ``{p}:o4i:ref:{offer_ref}`` -> offer id (as long as
+the code is remembered): the end events name the offer only by its ref, and only an offer this replay restored
+needs its end written (any other already has it, written by the script that ended it).
+
+Both scripts go as ``EVAL``: a cluster pipeline refuses ``EVALSHA``, and a replay is not a hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from redis.asyncio import Redis
+
+from microcred.kafka.consumer import Position
+from microcred.lifecycle import RedisClient
+from microcred.storage.positions import apply_batch_at_positions, stored_position
+from services.issuer.adapters.offers import EXPIRED_MEMORY, RedisOfferStore
+from services.issuer.application.offer_replay import Action, Close, Restore
+
+__all__ = ["RedisOfferReplay"]
+
+# KEYS: 1 offer, 2 code, 3 issuer_state (= KEYS[2] for none), 4 ref, 5 expiry, 6 expiry:who, 7 index created,
+# 8 index forget, 9 index entries, 10 learner set (= KEYS[2] for none). ARGV: 1 offer id, 2 ttl, 3 remembered
+# (ttl + a day), 4 expires at, 5 who, 6 created, 7 forget at, 8 index entry, 9 '1' with an issuer_state, 10 '1'
+# with a learner set, 11.. the offer hash's fields and values. Nothing when Redis knows the code (the offer is
+# live or ended there: never overwritten); else the offer exactly as add_offers wrote it.
+_RESTORE = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 11))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+redis.call('SET', KEYS[2], ARGV[1], 'EX', tonumber(ARGV[3]))
+if ARGV[9] == '1' then redis.call('SET', KEYS[3], ARGV[1], 'EX', tonumber(ARGV[3])) end
+redis.call('SET', KEYS[4], ARGV[1], 'EX', tonumber(ARGV[3]))
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
+redis.call('HSET', KEYS[6], ARGV[1], ARGV[5])
+redis.call('ZADD', KEYS[7], ARGV[6], ARGV[1])
+redis.call('ZADD', KEYS[8], ARGV[7], ARGV[1])
+redis.call('HSET', KEYS[9], ARGV[1], ARGV[8])
+if ARGV[10] == '1' then
+  redis.call('SADD', KEYS[10], ARGV[1])
+  if redis.call('TTL', KEYS[10]) < tonumber(ARGV[3]) then redis.call('EXPIRE', KEYS[10], tonumber(ARGV[3])) end
+end
+return 1
+"""
+# KEYS: 1 offer, 2 expiry, 3 expiry:who, 4 index states. ARGV: 1 offer id, 2 state. The offer leaves the expiry
+# set; a redeemed one drops its award (as delivery does); expiry is read from the clock, not recorded.
+_CLOSE = """
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+if ARGV[2] == 'expired' then return 1 end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'state', ARGV[2])
+  if ARGV[2] == 'redeemed' then redis.call('HDEL', KEYS[1], 'award') end
+end
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
+return 1
+"""
+
+
+def _text(value: bytes | str | None) -> str:
+    return value.decode() if isinstance(value, bytes) else (value or "")
+
+
+class RedisOfferReplay(RedisOfferStore):
+    """The offer store seen by its projection: positions, restores and closes (module docstring)."""
+
+    def __init__(self, redis: RedisClient, prefix: str) -> None:
+        super().__init__(redis, prefix)
+        #: The projection's name: its positions and epoch sentinel, in the offers' slot on a cluster.
+        self.namespace = f"{self._p}:o4i:replay"
+
+    async def position(self, topic: str, partition: int) -> int | None:
+        """Where the projection resumes on ``topic/partition``."""
+        return await stored_position(cast("Redis", self._redis), self.namespace, topic, partition)
+
+    def _ref_key(self, offer_ref: str) -> str:
+        return f"{self._p}:o4i:ref:{offer_ref}"
+
+    async def replay(self, positions: Sequence[Position], actions: Sequence[Action | None]) -> None:
+        """Apply the actions of the records at ``positions`` not applied yet, with their positions, at once."""
+        restored = {a.offer_ref: a.offer.offer_id for a in actions if isinstance(a, Restore)}
+        wanted = sorted({a.offer_ref for a in actions if isinstance(a, Close)} - set(restored))
+        if wanted:  # the offers restored by an earlier fetch (written only by this projection, in order)
+            found = await self._redis.mget([self._ref_key(ref) for ref in wanted])
+            restored |= {ref: _text(offer_id) for ref, offer_id in zip(wanted, found, strict=True) if offer_id}
+
+        def write(pipe: Any, fresh: list[int]) -> None:
+            for i in fresh:
+                action = actions[i]
+                if isinstance(action, Restore):
+                    self._queue_restore(pipe, action)
+                elif isinstance(action, Close) and action.offer_ref in restored:
+                    offer_id = restored[action.offer_ref]
+                    keys = [self._offer_key(offer_id), self._expiry, self._who,
+                            f"{self._index.base(action.issuer_id)}:states"]
+                    pipe.eval(_CLOSE, len(keys), *keys, offer_id, action.state)
+
+        await apply_batch_at_positions(cast("Redis", self._redis), self.namespace, positions, write)
+
+    def _queue_restore(self, pipe: Any, r: Restore) -> None:
+        offer = r.offer
+        code = f"{self._p}:o4i:code:{r.code_digest}"
+        keys = [self._offer_key(offer.offer_id), code,
+                f"{self._p}:o4i:state:{r.state_digest}" if r.state_digest else code,
+                self._ref_key(r.offer_ref), self._expiry, self._who, *self._index_keys(offer.issuer_id),
+                self._learner_key(r.learner) if r.learner else code]
+        fields = [v for pair in self._offer_fields(offer, r.code_digest, r.tx_digest).items() for v in pair]
+        args = [offer.offer_id, r.ttl, r.ttl + EXPIRED_MEMORY, repr(r.expires_at),
+                f"{offer.issuer_id}\t{offer.agency_id}", repr(r.created), repr(self._index.forget_at(r.expires_at)),
+                self._index.entry(offer, bool(r.tx_digest), r.created, r.expires_at),
+                "1" if r.state_digest else "", "1" if r.learner else "", *fields]
+        pipe.eval(_RESTORE, len(keys), *keys, *args)
+
+    def _index_keys(self, issuer_id: str) -> list[str]:
+        base = self._index.base(issuer_id)
+        return [f"{base}:created", f"{base}:forget", f"{base}:entries"]
