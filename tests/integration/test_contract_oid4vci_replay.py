@@ -51,6 +51,7 @@ async def test_a_replay_restores_open_offers_and_their_ends_on_both_topologies(r
     # a live offer (the issuer wrote it before publishing) that a wallet already redeemed
     await store.add_offers([(offer("o-live"), d("code-o-live"), "", "")], 600, now + 600)
     assert (await store.redeem(d("code-o-live"), "", 5, d("tok"), 300))[0] == "ok"
+    assert await replay.known([d("o-live"), d("o-open")]) == {d("o-live")}  # its record is not even opened
 
     await replay.replay([at(0), at(1), at(2), at(3), at(4), at(0, 1)], [
         restore("o-live", now), restore("o-open", now, tx=d("1234")), restore("o-auth", now, state=d("st"),
@@ -67,6 +68,7 @@ async def test_a_replay_restores_open_offers_and_their_ends_on_both_topologies(r
     assert await store.offer_state("o-wd") == "withdrawn" and await store.offer_state("o-live") == "redeemed"
     assert await store.offer("o-red") == replace(offer("o-red"), state="redeemed", award=b"", reference="",
                                                  credential_issuer="")
+    assert await replay.known([d("o-open"), d("o-red")]) == {d("o-open"), d("o-red")}
     # a restore and its end in one fetch
     await replay.replay([at(7), at(8)], [restore("o-lock", now, tx=d("9")), Close(d("o-lock"), ISSUER, "locked")])
     assert await store.offer_state("o-lock") == "locked"

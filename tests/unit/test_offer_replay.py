@@ -7,13 +7,12 @@ close; while replaying no code is spent and an unknown offer is "try again"."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from microcred.events.envelope import EventEnvelope, open_envelope
+from microcred.events.envelope import EventEnvelope, new_envelope, open_envelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.consumer import Position
 from microcred.kafka.publisher import InMemoryEventPublisher
@@ -50,9 +49,15 @@ class KeptOffers:
 class ReplayedStore:
     def __init__(self) -> None:
         self.calls: list[tuple[list[Position], list[Action | None]]] = []
+        self.asked: list[list[str]] = []
+        self.has: set[str] = set()
 
     async def position(self, topic: str, partition: int) -> int | None:
         return None
+
+    async def known(self, offer_refs: Sequence[str]) -> set[str]:
+        self.asked.append(list(offer_refs))
+        return set(offer_refs) & self.has
 
     async def replay(self, positions: Sequence[Position], actions: Sequence[Action | None]) -> None:
         self.calls.append((list(positions), list(actions)))
@@ -101,16 +106,14 @@ async def test_each_restore_is_what_the_store_was_given() -> None:
     restores = [a for a in actions if isinstance(a, Restore)]
     assert len(restores) == len(rig.store.kept) == 3
     for restore, (kept, code, tx, state), learner in zip(restores, rig.store.kept, rig.store.learners, strict=True):
-        assert replace(restore.offer, award=b"") == replace(kept, award=b"")  # id, document, issuer, agency, refs
+        assert restore.offer == kept  # id, document, issuer, agency, reference, the award as the store keeps it
         assert (restore.code_digest, restore.tx_digest, restore.state_digest) == (code, tx, state)
         assert restore.offer_ref == digest(kept.offer_id) and restore.learner == learner != ""
         assert restore.learner == learner_digest(valid_micro_credential().learner.email, KEY)
         assert restore.ttl == 3600 and restore.expires_at == restore.created + 3600 == NOW.timestamp() + 3600
-        # the award is sealed again under the learner's key; it opens to the same element model
-        [opened] = await rig.privacy.open_envelopes([restore.offer.award])
-        award = events_pb2.CredentialIssued.FromString(EventEnvelope.FromString(opened).payload).credential
-        assert award == valid_micro_credential() and valid_micro_credential().title.values["en"].encode() \
-            not in restore.offer.award
+        # the award (the event as published, sealed) opens to the same element model
+        assert await rig.offers._award(restore.offer.award) == valid_micro_credential()
+        assert valid_micro_credential().title.values["en"].encode() not in restore.offer.award
     assert [bool(r.tx_digest) for r in restores] == [False, False, True]
     assert [r.offer.reference for r in restores] == ["r-1", "r-2", ""]
     assert restores[0].offer.not_before == (NOW + timedelta(hours=1)).timestamp()
@@ -133,6 +136,13 @@ async def test_expired_erased_and_forged_offers_restore_nothing() -> None:
     await rig.replay.apply_batch([(envelope, forged, position)])
     assert rig.replayed.calls[-1][1] == [None]
     assert isinstance(payload, events_pb2.CredentialOfferCreated)
+    rig.replayed.has = {payload.offer_ref}  # Redis has the offer (the normal case): not even opened
+    opened = rig.privacy.open_imported
+    rig.privacy.open_imported = None  # type: ignore[assignment, method-assign]
+    await rig.replay.apply_batch(records)
+    assert rig.replayed.calls[-1][1] == [None] and rig.replayed.asked[-1] == [payload.offer_ref]
+    rig.privacy.open_imported = opened  # type: ignore[method-assign]
+    rig.replayed.has = set()
     await rig.keys.destroy(payload.learner_pseudonym)  # the learner was erased
     await rig.replay.apply_batch(records)
     assert rig.replayed.calls[-1][1] == [None]
@@ -174,3 +184,19 @@ async def test_while_replaying_no_code_is_spent_and_an_unknown_offer_is_try_agai
     assert unknown.value.status == 503
     replaying[0] = False
     assert await offers.offer_document("nope") is None
+
+
+async def test_an_offer_made_before_keeps_its_award_in_a_credential_issued_envelope() -> None:
+    """Offers made before the award travelled in ``CredentialOfferCreated`` keep a sealed ``CredentialIssued`` of
+    their own; both forms open to the award, and to nothing once the learner is erased."""
+    rig = Rig()
+    [sealed] = await rig.privacy.seal([new_envelope(events_pb2.CredentialIssued(
+        credential_id="urn:microcred:offer:r", issuer_id="uni-a", credential=valid_micro_credential()),
+        subject="r", tenant="agency-a", issuer_id="uni-a")])
+    old = sealed.SerializeToString()
+    await make(rig, tx_code=False, count=1)
+    [(new, *_)] = rig.store.kept
+    assert await rig.offers._award(old) == valid_micro_credential() == await rig.offers._award(new.award)
+    issued = events_pb2.CredentialIssued.FromString(sealed.payload)
+    await rig.keys.destroy(issued.learner_pseudonym)
+    assert await rig.offers._award(old) is None and await rig.offers._award(new.award) is None

@@ -3,9 +3,9 @@
 :class:`RedisOfferReplay` writes what :mod:`services.issuer.application.offer_replay` decides, in the keys of
 :class:`~.offers.RedisOfferStore` (same prefix, same slot on a cluster), each fetch in one ``MULTI`` together
 with its positions (:func:`~microcred.storage.positions.apply_batch_at_positions`), so a replayed fetch changes
-nothing twice. Besides the offer's own keys a restore writes ``{p}:o4i:ref:{offer_ref}`` -> offer id (as long as
-the code is remembered): the end events name the offer only by its ref, and only an offer this replay restored
-needs its end written (any other already has it, written by the script that ended it).
+nothing twice. ``{p}:o4i:ref:{offer_ref}`` -> offer id (written with every offer, and by a restore; kept as long as
+the code) tells which offers Redis has (their records are not even opened) and which offer an end event, naming
+it only by its ref, closes (writing an end the offer already has changes nothing).
 
 Both scripts go as ``EVAL``: a cluster pipeline refuses ``EVALSHA``, and a replay is not a hot path.
 """
@@ -49,16 +49,19 @@ end
 return 1
 """
 # KEYS: 1 offer, 2 expiry, 3 expiry:who, 4 index states. ARGV: 1 offer id, 2 state. The offer leaves the expiry
-# set; a redeemed one drops its award (as delivery does); expiry is read from the clock, not recorded.
+# set; an offer still offered takes the state (a redeemed one drops its award, as delivery does); one already
+# ended keeps its own (an offer has one end); expiry is read from the clock, not recorded.
 _CLOSE = """
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 if ARGV[2] == 'expired' then return 1 end
-if redis.call('EXISTS', KEYS[1]) == 1 then
+local state = redis.call('HGET', KEYS[1], 'state')
+if state and state ~= 'offered' then return 0 end
+if state then
   redis.call('HSET', KEYS[1], 'state', ARGV[2])
   if ARGV[2] == 'redeemed' then redis.call('HDEL', KEYS[1], 'award') end
 end
-redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
+redis.call('HSETNX', KEYS[4], ARGV[1], ARGV[2])
 return 1
 """
 
@@ -79,14 +82,16 @@ class RedisOfferReplay(RedisOfferStore):
         """Where the projection resumes on ``topic/partition``."""
         return await stored_position(cast("Redis", self._redis), self.namespace, topic, partition)
 
-    def _ref_key(self, offer_ref: str) -> str:
-        return f"{self._p}:o4i:ref:{offer_ref}"
+    async def known(self, offer_refs: Sequence[str]) -> set[str]:
+        """Those of ``offer_refs`` whose offer Redis has (live or ended, until its code is forgotten)."""
+        found = await self._redis.mget([self._ref_key(ref) for ref in offer_refs]) if offer_refs else []
+        return {ref for ref, offer_id in zip(offer_refs, found, strict=True) if offer_id}
 
     async def replay(self, positions: Sequence[Position], actions: Sequence[Action | None]) -> None:
         """Apply the actions of the records at ``positions`` not applied yet, with their positions, at once."""
         restored = {a.offer_ref: a.offer.offer_id for a in actions if isinstance(a, Restore)}
         wanted = sorted({a.offer_ref for a in actions if isinstance(a, Close)} - set(restored))
-        if wanted:  # the offers restored by an earlier fetch (written only by this projection, in order)
+        if wanted:  # the offers Redis has (made here, or restored by an earlier fetch)
             found = await self._redis.mget([self._ref_key(ref) for ref in wanted])
             restored |= {ref: _text(offer_id) for ref, offer_id in zip(wanted, found, strict=True) if offer_id}
 

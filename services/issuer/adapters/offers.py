@@ -7,6 +7,7 @@ nothing (except a wrong ``tx_code``, which counts an attempt). Keys (``{p}`` the
 * ``{p}:o4i:offer:{offer_id}`` hash: ``state`` (offered, redeemed, withdrawn), ``code_digest``, ``tx_digest``,
   ``attempts``, ``issuer_id``, ``agency_id``, ``offer`` (the Credential Offer JSON), ``award`` (the
   ``MicroCredential`` in a ``CredentialIssued`` envelope sealed under the learner's key); expires with the offer;
+* ``{p}:o4i:ref:{sha256(offer id)}`` -> offer id (the offer's events name it by that digest), as long as its code;
 * ``{p}:o4i:code:{sha256(code)}`` -> offer id, kept :data:`EXPIRED_MEMORY` seconds longer than the offer (gone:
   ``invalid_grant``; it stays after redemption, withdrawal, locking and expiry, so the error says which);
 * ``{p}:o4i:token:{sha256(token)}`` hash: ``offer_id``, ``state`` (ready, issuing, spent), ``jkt`` (DPoP);
@@ -33,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from microcred.lifecycle import RedisClient
+from microcred.oid4vci.offers import digest
 from services.issuer.adapters.offer_index import RedisOfferIndex
 from services.issuer.adapters.oid4vci_grants import RedisGrantStore
 from services.issuer.application.offer_listing import OfferEntry
@@ -185,6 +187,7 @@ class RedisOfferStore(RedisGrantStore):
             pipe.hset(key, mapping=self._offer_fields(offer, code_digest, tx_digest))
             pipe.expire(key, ttl_seconds)
             pipe.set(f"{self._p}:o4i:code:{code_digest}", offer.offer_id, ex=remembered)
+            pipe.set(self._ref_key(digest(offer.offer_id)), offer.offer_id, ex=remembered)
             if state_digest:
                 pipe.set(f"{self._p}:o4i:state:{state_digest}", offer.offer_id, ex=remembered)
         for (offer, *_), learner in zip(offers, learners, strict=False):
@@ -206,6 +209,11 @@ class RedisOfferStore(RedisGrantStore):
                 "issuer_id": offer.issuer_id, "agency_id": offer.agency_id, "offer": offer.offer_json,
                 "award": offer.award, "not_before": repr(float(offer.not_before)),
                 "index": self._index.base(offer.issuer_id)}
+
+    def _ref_key(self, offer_ref: str) -> str:
+        """offer_ref (the digest its events are keyed by) -> offer id, kept as long as the code: what the offer
+        projection reads to skip offers Redis has (:mod:`.offer_replay`)."""
+        return f"{self._p}:o4i:ref:{offer_ref}"
 
     def _learner_key(self, learner_digest: str) -> str:
         return f"{self._p}:o4i:learner:{learner_digest}"

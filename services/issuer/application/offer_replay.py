@@ -5,12 +5,13 @@ credentials topic. ``CredentialOfferCreated`` carries, sealed under the learner'
 the offer (``recovery``: its id, Credential Offer, code digests, award, reference); the later events of the same
 offer (same key, same partition, in order) say how it ended. Replaying them:
 
-* a ``CredentialOfferCreated`` whose offer has not expired is **restored**, unless Redis still knows its
-  pre-authorized code (the normal case: the issuer wrote Redis before it published; the code is remembered a day
-  past the offer, so a live offer is never overwritten, whatever happened to it since);
+* a ``CredentialOfferCreated`` whose offer has not expired is **restored**, unless Redis still has the offer
+  (the normal case: the issuer wrote Redis before it published; an offer's ref and code are remembered a day
+  past it, so a live offer is never overwritten, whatever happened to it since, and its record is not even
+  opened);
 * ``CredentialOfferRedeemed``, ``CredentialOfferWithdrawn`` (withdrawn, locked, learner erased) and
-  ``CredentialOfferExpired`` **close** an offer this replay restored (the adapter finds those by ``offer_ref``;
-  others already have the state the event reports).
+  ``CredentialOfferExpired`` **close** the offer again (the adapter finds it by ``offer_ref``; one that already
+  has the state the event reports is left as it is).
 
 An offer whose learner was erased cannot be opened and stays gone; events made before offers carried
 ``recovery`` restore nothing. What a replay does not bring back: access tokens, nonces and deferred transactions
@@ -26,19 +27,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from google.protobuf.message import Message
 
 from microcred.events.envelope import EventEnvelope
-from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.consumer import Position
 from microcred.oid4vci.offers import digest
 from microcred.privacy.events import EventPrivacy
-from services.issuer.application.offer_records import Offer, award_envelope
+from services.issuer.application.offer_records import Offer
 from services.issuer.application.oid4vci_authorization import learner_digest
 
 __all__ = ["Action", "Close", "OfferReplay", "OfferReplayStore", "Restore", "closing_state"]
@@ -80,6 +80,7 @@ class OfferReplayStore(Protocol):
     """Port: :class:`~services.issuer.adapters.offer_replay.RedisOfferReplay`."""
 
     async def position(self, topic: str, partition: int) -> int | None: ...
+    async def known(self, offer_refs: Sequence[str]) -> set[str]: ...
     async def replay(self, positions: Sequence[Position], actions: Sequence[Action | None]) -> None: ...
 
 
@@ -113,24 +114,20 @@ class OfferReplay:
         await self.apply_batch([(envelope, payload, position)])
 
     async def apply_batch(self, items: Sequence[tuple[EventEnvelope, Message, Position]]) -> None:
-        """A fetch: the sealed parts of its ``CredentialOfferCreated`` events opened in one data-key read, then
-        every action with the positions in one transaction."""
+        """A fetch: the sealed parts of its ``CredentialOfferCreated`` events whose offer Redis lacks opened in one
+        data-key read, then every action with the positions in one transaction."""
         made = [(i, envelope, payload) for i, (envelope, payload, _) in enumerate(items)
                 if isinstance(payload, events_pb2.CredentialOfferCreated) and payload.sealed_personal]
+        if made:  # normally every one: the issuer wrote Redis before it published (not opened, not sealed again)
+            known = await self._store.known([payload.offer_ref for _, _, payload in made])
+            made = [(i, envelope, payload) for i, envelope, payload in made if payload.offer_ref not in known]
         opened = await self._privacy.open_imported([(envelope, payload) for _, envelope, payload in made]) \
             if made else []
         now = self._clock().timestamp()
         actions: list[Action | None] = [None] * len(items)
-        awards: list[tuple[int, Restore, pb.MicroCredential]] = []
         for (i, envelope, _), (event, erased) in zip(made, opened, strict=True):
-            restore = None if erased else self.restore(envelope, event, now)
-            if restore is not None:
-                awards.append((i, restore, event.recovery.award))
-        if awards:  # each award sealed again under its learner's key, as Offers.create keeps it
-            sealed = await self._privacy.seal([award_envelope(r.offer_ref, r.offer.issuer_id, r.offer.agency_id,
-                                                              award) for _, r, award in awards])
-            for (i, r, _), envelope in zip(awards, sealed, strict=True):
-                actions[i] = replace(r, offer=replace(r.offer, award=envelope.SerializeToString(deterministic=True)))
+            if not erased:
+                actions[i] = self.restore(envelope, event, now)
         for i, (_, payload, _) in enumerate(items):
             state = closing_state(payload)
             offer_ref = str(getattr(payload, "offer_ref", ""))
@@ -140,8 +137,8 @@ class OfferReplay:
 
     def restore(self, envelope: EventEnvelope, event: events_pb2.CredentialOfferCreated,
                 now: float) -> Restore | None:
-        """The restore an opened ``CredentialOfferCreated`` asks for (award not yet sealed), or None: no
-        recovery part (made before offers carried one) or too little time left."""
+        """The restore an opened ``CredentialOfferCreated`` (``envelope``: as published, sealed) asks for, or None:
+        no recovery part (made before offers carried one) or too little time left."""
         if not event.HasField("recovery") or not event.recovery.offer_id or not event.recovery.code_digest:
             return None
         r = event.recovery
@@ -151,8 +148,9 @@ class OfferReplay:
         left = math.floor(expires - now)
         if left < MIN_SECONDS_LEFT:
             return None
-        offer = Offer(r.offer_id, "offered", event.issuer_id, envelope.tenant, r.offer_document, b"", r.not_before,
-                      r.reference, r.credential_issuer)
+        # the award is kept as the event itself, sealed as it was published (Offers.create keeps it so)
+        offer = Offer(r.offer_id, "offered", event.issuer_id, envelope.tenant, r.offer_document,
+                      envelope.SerializeToString(deterministic=True), r.not_before, r.reference, r.credential_issuer)
         learner = learner_digest(event.learner_email, self._learner_key) \
             if self._learner_key is not None and event.learner_email.strip() else ""
         return Restore(offer, event.offer_ref, r.code_digest, r.tx_digest, r.state_digest,

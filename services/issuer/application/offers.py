@@ -26,8 +26,10 @@ Events (on the credentials topic, keyed by ``offer_ref`` = SHA-256 of the offer 
 secret): ``CredentialOfferCreated``, ``CredentialOfferRedeemed`` (with the issued credential ids),
 ``CredentialOfferWithdrawn`` (reason ``withdrawn`` or ``locked``), ``CredentialOfferExpired`` (an offer that
 expired unredeemed, published by :meth:`Offers.publish_expired`, which :meth:`Offers.expire_forever` runs on every
-replica, each expired offer handed to one). They carry no personal data: the award is in
-the ``CredentialIssued`` events, sealed under the learner's key.
+replica, each expired offer handed to one). Nothing personal or secret is in clear in them: the learner, the link
+and the issuer's record of the offer (with its award) are sealed under the learner's key in
+``CredentialOfferCreated``, which is also what the store keeps as the offer's award; an issued credential is in
+its ``CredentialIssued``, sealed the same way.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ from microcred.oid4vci.proofs import check_key_proof
 from microcred.privacy.events import EventPrivacy
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
 from services.issuer.application.offer_listing import Cursor, OfferIndex, OfferPage, list_page
-from services.issuer.application.offer_records import Offer, award_envelope
+from services.issuer.application.offer_records import Offer
 from services.issuer.application.oid4vci_authorization import (
     AuthorizationCodes,
     GrantStore,
@@ -84,6 +86,7 @@ from services.issuer.application.validation_cache import CohortValidator
 __all__ = ["CreatedOffer", "OfferSettings", "OfferStore", "Offers"]
 
 log = logging.getLogger(__name__)
+_OFFER_CREATED = events_pb2.CredentialOfferCreated.DESCRIPTOR.full_name
 
 MAX_BATCH = 10
 NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
@@ -168,11 +171,21 @@ class Offers:
         """The e-mail address of an offer's learner, from its sealed award ('' when the offer is gone or the
         learner's data has been erased)."""
         offer = await self._store.offer(offer_id)
-        if offer is None:
-            return ""
-        [opened] = await self._privacy.open_envelopes([offer.award])
-        kept = events_pb2.CredentialIssued.FromString(EventEnvelope.FromString(opened).payload)
-        return kept.credential.learner.email if kept.HasField("credential") else ""
+        award = await self._award(offer.award) if offer is not None else None
+        return award.learner.email if award is not None else ""
+
+    async def _award(self, kept: bytes) -> pb.MicroCredential | None:
+        """The award an offer keeps sealed (None: its learner's data was erased): its ``CredentialOfferCreated``
+        as published (the award in its sealed recovery part), or, for offers made before that, a
+        ``CredentialIssued`` envelope of its own."""
+        envelope = EventEnvelope.FromString(kept)
+        if envelope.payload_type == _OFFER_CREATED:
+            made = events_pb2.CredentialOfferCreated.FromString(envelope.payload)
+            [(opened, erased)] = await self._privacy.open_imported([(envelope, made)])
+            return None if erased or not opened.recovery.HasField("award") else opened.recovery.award
+        [raw] = await self._privacy.open_envelopes([kept])
+        issued = events_pb2.CredentialIssued.FromString(EventEnvelope.FromString(raw).payload)
+        return issued.credential if issued.HasField("credential") else None
 
     async def offers_to(self, email: str) -> list[str]:
         """The ids of the offers filed under ``email``'s keyed hash (any state; [] without the index)."""
@@ -218,38 +231,33 @@ class Offers:
         made.FromDatetime(now)
         refs = list(references) or [""] * len(awards)
         after = not_before.timestamp() if not_before is not None else 0.0
-        # The award is kept sealed under the learner's data key, in the form CredentialIssued has on Kafka; the
-        # CredentialOfferCreated event names the learner and carries the link for our wallet, and what the issuer
-        # keeps here (the recovery part, for a rebuild of a lost Redis by replay), sealed under the same key (one
-        # data-key round trip for both); erasing the learner makes both unreadable.
-        envelopes = [award_envelope(digest(x.offer_id), caller.issuer_id, caller.agency_id, award)
-                     for x, award in zip(secrets, awards, strict=True)]
-        envelopes += [new_envelope(events_pb2.CredentialOfferCreated(
-            offer_ref=digest(x.offer_id), issuer_id=caller.issuer_id,
-            credential_configuration_id=SD_JWT_CONFIGURATION, tx_code_required=tx_code, expires_at=expires,
-            learner_did=award.learner.did, learner_email=award.learner.email,
-            offer_uri=offer_uri(credential_issuer, x.offer_id), title=award.title,
+        # The CredentialOfferCreated event names the learner and carries the link for our wallet and the issuer's
+        # record of the offer (the recovery part, with the award: a lost Redis is rebuilt from it), sealed under
+        # the learner's data key; the sealed event is also what Redis keeps as the offer's award. Erasing the
+        # learner makes both unreadable.
+        envelopes = [new_envelope(events_pb2.CredentialOfferCreated(
+            offer_ref=x.ref, issuer_id=caller.issuer_id, credential_configuration_id=SD_JWT_CONFIGURATION,
+            tx_code_required=tx_code, expires_at=expires, learner_did=award.learner.did,
+            learner_email=award.learner.email, offer_uri=offer_uri(credential_issuer, x.offer_id), title=award.title,
             awarding_body=award.awarding_bodies[0].legal_name if award.awarding_bodies else None,
             recovery=events_pb2.OfferRecovery(
-                offer_id=x.offer_id, offer_document=x.document, code_digest=digest(x.code),
-                tx_digest=digest(x.tx) if x.tx else "", state_digest=digest(x.state) if x.state else "",
-                award=award, not_before=after, reference=reference, credential_issuer=credential_issuer,
-                created_at=made)),
-            subject=digest(x.offer_id), tenant=caller.agency_id, issuer_id=caller.issuer_id, actor=caller.actor)
+                offer_id=x.offer_id, offer_document=x.document, code_digest=x.code_digest, tx_digest=x.tx_digest,
+                state_digest=x.state_digest, award=award, not_before=after, reference=reference,
+                credential_issuer=credential_issuer, created_at=made)),
+            subject=x.ref, tenant=caller.agency_id, issuer_id=caller.issuer_id, actor=caller.actor)
             for x, award, reference in zip(secrets, awards, refs, strict=True)]
         sealed = await self._privacy.seal(envelopes)
-        for x, envelope, reference in zip(secrets, sealed[:len(secrets)], refs, strict=True):
+        for x, envelope, reference in zip(secrets, sealed, refs, strict=True):
             kept.append((Offer(x.offer_id, "offered", caller.issuer_id, caller.agency_id, x.document,
                                envelope.SerializeToString(deterministic=True), after, reference, credential_issuer),
-                         digest(x.code), digest(x.tx) if x.tx else "", digest(x.state) if x.state else ""))
+                         x.code_digest, x.tx_digest, x.state_digest))
             uri = offer_uri(credential_issuer, x.offer_id)
             created.append(CreatedOffer(x.offer_id, uri, offer_link(uri), x.tx, ttl))
         learners = [learner_digest(award.learner.email, self._learner_key) for award in awards] \
             if self._learner_key is not None else []
         await self._store.add_offers(kept, ttl, expires_at.timestamp(), learners)
-        await self._publisher.publish_many(self._topic, [(digest(x.offer_id), envelope)
-                                                         for x, envelope in zip(secrets, sealed[len(secrets):],
-                                                                                strict=True)])
+        await self._publisher.publish_many(self._topic, [(x.ref, envelope)
+                                                         for x, envelope in zip(secrets, sealed, strict=True)])
         return created
 
     async def list_offers(self, caller: Caller, *, size: int, cursor: Cursor, state: str = "",
@@ -459,11 +467,9 @@ class Offers:
         wait = offer.not_before - self._clock().timestamp()
         if wait > 0:  # the issuer asked for the credential not to be issued before then
             raise _Pending(max(1, math.ceil(wait)), offer.not_before)
-        [opened] = await self._privacy.open_envelopes([offer.award])
-        kept = events_pb2.CredentialIssued.FromString(EventEnvelope.FromString(opened).payload)
-        if not kept.HasField("credential"):
+        award = await self._award(offer.award)
+        if award is None:
             raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "the award is no longer available (learner data erased)")
-        award = kept.credential
         caller = Caller(offer.issuer_id, offer.agency_id)
         items = [_ldp_item(offer_id, n, award, key["did"]) if "did" in key
                  else IssueItem(f"oid4vci:{offer_id}:{n}", award, sd_jwt_vc=True, holder_jwk=key)
@@ -502,24 +508,29 @@ class Offers:
 
 @dataclass(frozen=True)
 class _OfferSecrets:
-    """A new offer's id, pre-authorized code, ``tx_code`` and ``issuer_state`` ('' for none) and its Credential
-    Offer document."""
+    """A new offer's id, pre-authorized code, ``tx_code`` and ``issuer_state`` ('' for none), their digests ('' for
+    none), the ``offer_ref`` its events are keyed by, and its Credential Offer document."""
 
     offer_id: str
     code: str
     tx: str
     state: str
     document: str
+    ref: str
+    code_digest: str
+    tx_digest: str
+    state_digest: str
 
     @classmethod
     def new(cls, credential_issuer: str, tx_code: bool) -> _OfferSecrets:
         """Fresh secrets: a ``tx_code`` when asked for, else an ``issuer_state`` (the authorization code grant would
         skip the ``tx_code``)."""
-        code, tx = new_secret(), new_tx_code() if tx_code else ""
+        offer_id, code, tx = new_secret(), new_secret(), new_tx_code() if tx_code else ""
         state = "" if tx_code else new_secret()
         document = json.dumps(credential_offer(credential_issuer, code, tx_code=tx_code, issuer_state=state,
                                                configurations=OFFERED_CONFIGURATIONS))
-        return cls(new_secret(), code, tx, state, document)
+        return cls(offer_id, code, tx, state, document, digest(offer_id), digest(code), digest(tx) if tx else "",
+                   digest(state) if state else "")
 
 
 def _restoring() -> OAuthError:
