@@ -74,6 +74,17 @@ def unique() -> Iterator[str]:
     yield uuid.uuid4().hex[:12]
 
 
+@pytest.fixture(scope="module")
+def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
+    """A Redis server of the test module's own, for tests that wipe it whole (as a lost node comes back)."""
+    redis = LocalRedis(Path(tmp_path_factory.mktemp("own-redis")))
+    redis.start()
+    try:
+        yield redis
+    finally:
+        redis.stop()
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """``@pytest.mark.redis_topologies``: the test's ``redis`` (and ``redis_service_url``) on the single node and
     on the 3-master cluster, in every run (the read models' integration suites, issue 24)."""

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import ssl
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -31,17 +30,6 @@ pytestmark = pytest.mark.integration
 
 TAG = uuid.uuid4().hex[:8]
 AGENCY, UNI = f"agency-vcr-{TAG}", f"uni-vcr-{TAG}"
-
-
-@pytest.fixture(scope="module")
-def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
-    """A Redis server of this module's own: wiped whole, as a lost node would come back."""
-    redis = LocalRedis(Path(tmp_path_factory.mktemp("offer-rebuild-redis")))
-    redis.start()
-    try:
-        yield redis
-    finally:
-        redis.stop()
 
 
 @pytest.fixture(scope="module")

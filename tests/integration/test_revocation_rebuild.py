@@ -8,7 +8,7 @@ its read model in one slot and the test deletes every key of it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,16 +32,6 @@ pytestmark = pytest.mark.integration
 
 REVOCATION = status_pb2.STATUS_PURPOSE_REVOCATION
 SUSPENSION = status_pb2.STATUS_PURPOSE_SUSPENSION
-
-
-@pytest.fixture(scope="module")
-def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedis]:
-    redis = LocalRedis(Path(tmp_path_factory.mktemp("rebuild-redis")))
-    redis.start()
-    try:
-        yield redis
-    finally:
-        redis.stop()
 
 
 @dataclass
