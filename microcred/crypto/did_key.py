@@ -1,4 +1,4 @@
-"""did:key for Ed25519 keys (W3C CCG did:key method, Multikey representation).
+"""did:key for Ed25519 keys (W3C CCG did:key method, Multikey representation), and the P-256 encoding.
 
 ``did:key:<mb>`` where ``<mb>`` is the Ed25519 public multikey (``z6Mk…``). The single verification
 method is ``did:key:<mb>#<mb>``. Resolution is purely local: the DID *is* the key.
@@ -6,18 +6,34 @@ method is ``did:key:<mb>#<mb>``. Resolution is purely local: the DID *is* the ke
 The verification method forms accepted by :func:`public_key_from_did_key` and :func:`resolve_key`
 are ``did:key:<mb>#<mb>`` (W3C vectors) and bare ``did:key:<mb>`` (Bitstring Status List REC
 examples).
+
+:func:`did_key_from_p256` encodes a P-256 key: ``"did:key:z" + base58btc(varint(0x1200) || compressed point)``
+(multicodec ``p256-pub``, :data:`P256_PUB_HEADER`; the did:key method's ``nist-curves.json`` vectors). Hand-written
+because no kept library encodes a P-256 multikey: the point comes from ``cryptography`` (compressed SEC1), only
+the two-byte header and the project's base58btc are put together here. Holders use such DIDs (our wallet's ES256
+keys, an OpenID4VCI wallet's proof key); reading one back, with its protocol's errors, is theirs
+(:mod:`microcred.oid4vci.holder_did`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from microcred.crypto.multikey import MultikeyError, decode_ed25519_public_key, encode_ed25519_public_key
+from microcred.crypto.multikey import (
+    MultikeyError,
+    decode_ed25519_public_key,
+    encode_base58btc,
+    encode_ed25519_public_key,
+)
 
 __all__ = [
+    "P256_PUB_HEADER",
     "DidKeyError",
+    "did_key_from_p256",
     "did_key_from_public_key",
     "public_key_from_did_key",
     "resolve_did_key",
@@ -26,6 +42,8 @@ __all__ = [
 ]
 
 _PREFIX = "did:key:"
+#: Multicodec ``p256-pub`` (0x1200) as an unsigned varint: the header of a P-256 did:key's multikey.
+P256_PUB_HEADER = b"\x80\x24"
 _DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
 
 
@@ -36,6 +54,12 @@ class DidKeyError(ValueError):
 def did_key_from_public_key(public_key: Ed25519PublicKey | bytes) -> str:
     """Return ``did:key:z6Mk…`` for an Ed25519 public key."""
     return _PREFIX + encode_ed25519_public_key(public_key)
+
+
+def did_key_from_p256(public_key: ec.EllipticCurvePublicKey) -> str:
+    """Return ``did:key:zDn…`` for a P-256 public key (module docstring)."""
+    point = public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+    return _PREFIX + encode_base58btc(P256_PUB_HEADER + point)
 
 
 def verification_method_id(did: str) -> str:

@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
-from microcred.crypto.did_key import public_key_from_did_key
+from microcred.crypto.did_key import P256_PUB_HEADER, did_key_from_p256, public_key_from_did_key
 from microcred.crypto.multikey import decode_base58btc
 from microcred.oid4vci.errors import OAuthError
-from microcred.oid4vci.holder_did import P256_PUB_HEADER, did_key_public_key, holder_did_key
+from microcred.oid4vci.holder_did import did_key_public_key, holder_did_key
 
 # did:key method test vectors (nist-curves.json): publicKeyJwk -> DID
 VECTORS = [
@@ -30,6 +30,7 @@ VECTORS = [
 @pytest.mark.parametrize(("jwk", "did"), VECTORS)
 def test_p256_spec_vectors(jwk: dict[str, Any], did: str) -> None:
     assert holder_did_key(jwk) == did
+    assert did_key_from_p256(ECAlgorithm.from_jwk(jwk)) == did  # the wallet's ES256 keys' DIDs too
 
 
 def test_p256_is_the_compressed_point_after_the_p256_pub_header() -> None:

@@ -28,9 +28,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from microcred.crypto.did_key import verification_method_id
+from microcred.crypto.did_key import did_key_from_p256, verification_method_id
 from microcred.crypto.keystore import KeyStore, KeyStoreError
-from microcred.crypto.multikey import encode_base58btc
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.sdjwt.jose import PrivateKey
 from services.wallet.adapters.accounts import Accounts
@@ -43,7 +42,6 @@ _KEY_PREFIX = "holder:"
 _P256_MARK = "p256-"
 EDDSA, ES256 = "EdDSA", "ES256"
 HOLDER_KEY_ALGS = (EDDSA, ES256)
-_P256_MULTICODEC = b"\x80\x24"  # varint of 0x1200, p256-pub
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
@@ -61,8 +59,7 @@ def p256_from_secret(secret_key: Ed25519PrivateKey) -> ec.EllipticCurvePrivateKe
 
 def p256_did(key: ec.EllipticCurvePrivateKey) -> str:
     """The ``did:key`` of a P-256 key (compressed point under multicodec 0x1200)."""
-    point = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
-    return "did:key:" + encode_base58btc(_P256_MULTICODEC + point)
+    return did_key_from_p256(key.public_key())
 
 
 def _is_p256(key_id: str) -> bool:
