@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
 from microcred.events.envelope import EventEnvelope, PoisonEvent, open_envelope, record_trace_context
 from microcred.kafka.dead_letters import DeadLetters
@@ -208,7 +208,7 @@ class ConsumerRunner:
                  guard: StateGuard | None = None, guard_interval: float = 1.0,
                  batch_handler: BatchHandler | None = None, dead_letter_name: str | None = None,
                  tombstones: Mapping[str, TombstoneHandler] | None = None,
-                 idle_handler: IdleHandler | None = None) -> None:
+                 idle_handler: IdleHandler | None = None, payload_types: Collection[str] | None = None) -> None:
         # ``tombstones``: topic -> handler, for compacted topics where a null value deletes the key's state (a
         # wallet account deletion); elsewhere a null value is poison.
         # ``dead_letter_name`` names the consumer in dead letters (default: the group). A consumer whose group
@@ -225,6 +225,10 @@ class ConsumerRunner:
         # ``idle_handler``: called with the owned (topic, partition)s when a fetch brings nothing (a projection
         # writes what it held back: slot groups' positions, microcred.storage.slot_groups.IdlePositions).
         self._idle_handler = idle_handler
+        # ``payload_types``: only records of these reach the handlers (a projection of a few event types on a busy
+        # topic); the others cost an envelope decode, no payload, span or metric, and the guard stores the
+        # position past them (as past a dead letter) so that a projection waiting for an end offset sees it.
+        self._wanted = frozenset(payload_types) if payload_types is not None else None
         self._tombstones = dict(tombstones or {})
         self._skip: Callable[[Position], Awaitable[None]] | None = getattr(guard, "skip", None)
         self._group, self._max_records = group_id, max_records
@@ -342,6 +346,10 @@ class ConsumerRunner:
                 try:
                     if record.value is None:
                         raise PoisonEvent("empty record value")
+                    if not self._wants(record.value):
+                        if record is records[-1]:
+                            trailing.append(position)
+                        continue
                     envelope, payload = open_envelope(record.value)
                 except PoisonEvent as exc:
                     await self._dead_letter(position, record, str(exc), skip=False)
@@ -353,7 +361,8 @@ class ConsumerRunner:
                 contexts.append(record_trace_context(record.headers, envelope))
         if items and not await self._apply_items(items, sources, contexts):
             return
-        # Only now, with everything before them applied, may the stored positions move past trailing poison.
+        # Only now, with everything before them applied, may the stored positions move past trailing poison (or
+        # records passed over).
         for position in trailing:
             await self._skip_past(position)
 
@@ -410,6 +419,9 @@ class ConsumerRunner:
                     return
                 if record.value is None:
                     raise PoisonEvent("empty record value")
+                if not self._wants(record.value):
+                    await self._skip_past(position)
+                    return
                 envelope, payload = open_envelope(record.value)
                 with consumer_span(tp.topic, record_trace_context(record.headers, envelope),
                                    envelope.event_type, envelope.event_id, self._group):
@@ -430,6 +442,17 @@ class ConsumerRunner:
                                                       "offset": record.offset, "error": type(exc).__name__})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    def _wants(self, value: bytes) -> bool:
+        """Whether the record goes to the handlers (:class:`PoisonEvent` when its envelope does not decode)."""
+        if self._wanted is None:
+            return True
+        envelope = EventEnvelope()
+        try:
+            envelope.ParseFromString(value)
+        except DecodeError as exc:
+            raise PoisonEvent(f"undecodable envelope: {exc}") from None
+        return envelope.payload_type in self._wanted
 
     async def _skip_past(self, position: Position) -> None:
         if self._skip is None:

@@ -144,3 +144,58 @@ async def test_the_stored_position_moves_past_a_trailing_dead_letter(infrastruct
         keys = [k async for k in redis.scan_iter(match=f"*trailing-{unique}-{int(batched)}*")]
         if keys:
             await redis.delete(*keys)
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["per-record", "batched"])
+async def test_records_of_other_types_are_passed_over_and_the_position_moves_past_them(
+        infrastructure: Infrastructure, unique: str, batched: bool, redis: Redis) -> None:
+    """A runner given ``payload_types`` hands only those to its handlers; the others (after the last wanted one
+    too) are passed over and the stored position reaches the partition's end; poison is still dead-lettered."""
+    bootstrap = infrastructure.kafka_bootstrap
+    prefix = f"w{unique}{int(batched)}."
+    await ensure_topics(bootstrap, topics=(TopicSpec("wanted", 1, "-", "-"),), prefix=prefix)
+    topic = prefix + "wanted"
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for n, payload in enumerate([events_pb2.CredentialRevoked(credential_id="urn:uuid:a"),
+                                     events_pb2.CredentialSuspended(credential_id="urn:uuid:b"),
+                                     events_pb2.CredentialRevoked(credential_id="urn:uuid:c")]):
+            await producer.send_and_wait(topic, new_envelope(payload, subject=str(n)).SerializeToString(), key=b"k")
+        await producer.send_and_wait(topic, b"\xff typed poison", key=b"p")
+        last = await producer.send_and_wait(topic, new_envelope(events_pb2.CredentialSuspended(
+            credential_id="urn:uuid:d"), subject="d").SerializeToString(), key=b"k")
+    finally:
+        await producer.stop()
+
+    projection = one_slot(redis, f"wanted-{unique}-{int(batched)}")
+    seen: list[tuple[str, int]] = []
+
+    async def handler(envelope: EventEnvelope, payload: Message, position: Position) -> None:
+        if await apply_at_position(redis, projection, position, lambda pipe: None):
+            seen.append((type(payload).__name__, position.offset))
+
+    async def batch(items: Sequence[tuple[EventEnvelope, Message, Position]]) -> None:
+        for item in items:
+            await handler(*item)
+
+    async def lookup(topic: str, partition: int) -> int | None:
+        return await stored_position(redis, projection, topic, partition)
+
+    runner = ConsumerRunner(bootstrap, f"wanted-{unique}-{int(batched)}", [topic], handler, lookup,
+                            guard=ProjectionEpoch(redis, projection), batch_handler=batch if batched else None,
+                            payload_types={events_pb2.CredentialRevoked.DESCRIPTOR.full_name})
+    await runner.start()
+    task = asyncio.create_task(runner.run())
+    try:
+        async def at_the_end() -> bool:
+            return (await lookup(topic, 0) or 0) > last.offset
+        await eventually(at_the_end, timeout=60)
+    finally:
+        await runner.stop()
+        await task
+        keys = [k async for k in redis.scan_iter(match=f"*wanted-{unique}-{int(batched)}*")]
+        if keys:
+            await redis.delete(*keys)
+    assert seen == [("CredentialRevoked", 0), ("CredentialRevoked", 2)]
+    assert runner.processed == 2 and runner.dead_lettered == 1

@@ -41,8 +41,12 @@ from microcred.privacy.events import EventPrivacy
 from services.issuer.application.offer_records import Offer
 from services.issuer.application.oid4vci_authorization import learner_digest
 
-__all__ = ["Action", "Close", "OfferReplay", "OfferReplayStore", "Restore", "closing_state"]
+__all__ = ["OFFER_EVENTS", "Action", "Close", "OfferReplay", "OfferReplayStore", "Restore", "closing_state"]
 
+#: The payload types the projection reads (everything else on the topic is passed over).
+OFFER_EVENTS = frozenset(m.DESCRIPTOR.full_name for m in (
+    events_pb2.CredentialOfferCreated, events_pb2.CredentialOfferRedeemed, events_pb2.CredentialOfferWithdrawn,
+    events_pb2.CredentialOfferExpired))
 #: An offer with less than this left is not restored (it would expire before anyone could use it).
 MIN_SECONDS_LEFT = 2
 

@@ -28,7 +28,7 @@ from microcred.lifecycle import RedisClient
 from microcred.status.cache import topic_end_offsets
 from microcred.storage.positions import ProjectionEpoch
 from services.issuer.adapters.offer_replay import RedisOfferReplay
-from services.issuer.application.offer_replay import OfferReplay
+from services.issuer.application.offer_replay import OFFER_EVENTS, OfferReplay
 
 __all__ = ["OfferProjection"]
 
@@ -43,8 +43,9 @@ class OfferProjection:
         """``redis``: the client ``store`` writes with (the epoch sentinel is kept there too)."""
         self._bootstrap, self._store, self._topic, self._check = bootstrap, store, topic, check_seconds
         guard = ProjectionEpoch(cast("Redis", redis), store.namespace)
+        # Only the offer events: the topic is mostly CredentialIssued, passed over at an envelope decode each.
         self.runner = ConsumerRunner(bootstrap, group_id, [topic], replay.apply, replay.position, guard=guard,
-                                     batch_handler=replay.apply_batch)
+                                     batch_handler=replay.apply_batch, payload_types=OFFER_EVENTS)
         self._behind: dict[int, int] = {}
         self._caught_up = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
