@@ -21,7 +21,9 @@ bad record is dead-lettered. Dead letters go through :class:`~microcred.kafka.de
 writes each (group, source record) once even when a replay meets the record again. Once a record is on the
 dead-letter topic, a guard that can (:class:`PositionSkipper`, e.g. ``ProjectionEpoch``) stores the position
 past it, as if it had been applied: otherwise a partition whose last record is poison would never look caught
-up, and every restart would meet the record again.
+up, and every restart would meet the record again. A runner given ``payload_types`` (a projection of a few event
+types on a busy topic) passes over the other records at the cost of an envelope decode, and its guard stores the
+position past them in the same way.
 """
 
 from __future__ import annotations
