@@ -183,8 +183,7 @@ class IssuerApp:
         offers = Offers(offer_store, issuance, self.publisher, privacy,
                         OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
                                       max_tx_attempts=s.oid4vci_max_tx_attempts),  # OpenID4VCI (REST and gRPC)
-                        login=login, learner_index_key=index_key,
-                        replaying=lambda: self.offer_projection is not None and self.offer_projection.replaying)
+                        login=login, learner_index_key=index_key, replay=self.offer_projection)
         self._offer_expiry = asyncio.create_task(offers.expire_forever(), name="oid4vci-offer-expiry")
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,
                                chunk_timeout=s.batch_chunk_timeout_seconds,

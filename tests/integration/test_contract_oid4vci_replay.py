@@ -96,3 +96,22 @@ async def test_a_replay_restores_open_offers_and_their_ends_on_both_topologies(r
     keys = [k async for k in store._redis.scan_iter(match=f"*{prefix}*")]
     if redis_clients.topology == "cluster":
         assert {key_slot(k) for k in keys} == {key_slot(f"{{{prefix}}}".encode())}
+
+
+async def test_a_replay_is_done_for_every_replica_once_the_positions_reach_its_targets(
+        redis_clients: RedisClients, unique: str) -> None:
+    """The targets one replica notes are every replica's: behind until the shared positions reach them (the first
+    target of a partition stays), then dropped; partitions already there or empty get none."""
+    prefix = f"iss-{unique}"
+    one = RedisOfferReplay(await redis_clients.new(), prefix)
+    two = RedisOfferReplay(await redis_clients.new(), prefix)
+    assert await one.behind(TOPIC) == 0 and await one.epoch() is None
+    await one.replay([at(4)], [None])  # partition 0 applied up to 5
+    await one.note_targets(TOPIC, {0: 5, 1: 3, 2: 0})
+    await two.note_targets(TOPIC, {1: 9, 3: 1})  # noticed a moment later: partition 1 keeps its first target
+    assert await one.behind(TOPIC) == 2 and await two.behind(TOPIC) == 2  # partitions 1 and 3
+    await two.replay([at(2, 1), at(0, 3)], [None, None])
+    assert await one.behind(TOPIC) == 0
+    assert not [k async for k in one._redis.scan_iter(match=f"*{prefix}*targets*")]  # dropped once reached
+    await one.note_targets(TOPIC, {0: 5, 1: 3})  # nothing behind: no target
+    assert await two.behind(TOPIC) == 0

@@ -85,6 +85,13 @@ async def test_open_offers_are_rebuilt_after_redis_is_lost(stack: tuple[IssuerHa
             await redis.flushall()  # the issuer's Redis is lost while it runs
         finally:
             await redis.aclose()
+        # at once, before any periodic look noticed: "try again", never "no such offer" or "unknown code"
+        gone = await http.get(opened.credential_offer_uri)
+        assert gone.status_code == 503 and gone.json()["error"] == "temporarily_unavailable", gone.text
+        assert gone.headers["retry-after"] == "2"
+        early = Wallet(http)
+        early.offer, early.metadata, early.as_metadata = first.offer, first.metadata, first.as_metadata  # read before
+        assert (await early.token()).status_code == 503
         projection = harness.app.offer_projection
         assert projection is not None
 

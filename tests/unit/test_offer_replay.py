@@ -171,19 +171,53 @@ class Unknown:
         raise AssertionError("no code is spent while the offers are replayed")
 
 
+class Replay:
+    """The projection's state: replaying, and whether a look now finds Redis lost."""
+
+    def __init__(self) -> None:
+        self.replaying, self.lost_now, self.looks = True, False, 0
+
+    async def lost(self) -> bool:
+        self.looks += 1
+        return self.replaying or self.lost_now
+
+
+class UnknownCodes(Unknown):
+    async def redeem(self, *args: Any) -> tuple[str, str]:
+        return "unknown", ""
+
+
+PRE = {"grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code", "pre-authorized_code": "c"}
+
+
 async def test_while_replaying_no_code_is_spent_and_an_unknown_offer_is_try_again() -> None:
-    replaying = [True]
+    replay = Replay()
     offers = Offers(Unknown(), issuance=None, publisher=None, privacy=None,  # type: ignore[arg-type]
-                    replaying=lambda: replaying[0])
+                    replay=replay)
     with pytest.raises(OAuthError) as refused:
-        await offers.token({"grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code",
-                            "pre-authorized_code": "c"})
+        await offers.token(PRE)
     assert (refused.value.error, refused.value.status) == ("temporarily_unavailable", 503)
     with pytest.raises(OAuthError) as unknown:
         await offers.offer_document("nope")
     assert unknown.value.status == 503
-    replaying[0] = False
-    assert await offers.offer_document("nope") is None
+    replay.replaying = False
+    assert await offers.offer_document("nope") is None and replay.looks == 1  # looked again before "unknown"
+
+
+async def test_an_unknown_code_just_after_a_loss_is_try_again_not_unknown() -> None:
+    replay = Replay()
+    replay.replaying = False
+    offers = Offers(UnknownCodes(), issuance=None, publisher=None, privacy=None,  # type: ignore[arg-type]
+                    replay=replay)
+    with pytest.raises(OAuthError) as unknown:
+        await offers.token(PRE)
+    assert unknown.value.error == "invalid_grant" and replay.looks == 1
+    replay.lost_now = True  # Redis was wiped a moment ago, not noticed by the periodic look yet
+    with pytest.raises(OAuthError) as later:
+        await offers.token(PRE)
+    assert (later.value.error, later.value.status) == ("temporarily_unavailable", 503)
+    with pytest.raises(OAuthError):
+        await offers.offer_document("nope")
 
 
 async def test_an_offer_made_before_keeps_its_award_in_a_credential_issued_envelope() -> None:

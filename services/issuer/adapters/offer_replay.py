@@ -8,18 +8,22 @@ the code) tells which offers Redis has (their records are not even opened) and w
 it only by its ref, closes (writing an end the offer already has changes nothing).
 
 Both scripts go as ``EVAL``: a cluster pipeline refuses ``EVALSHA``, and a replay is not a hot path.
+
+**When a replay is done**, for every replica: ``{ns}:targets`` (partition -> the end offset the topic had when
+the loss was noticed) beside the positions; behind while a position is short of its target, and the targets are
+dropped once none is (:meth:`RedisOfferReplay.behind`, one script). Every key is in the offers' slot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from redis.asyncio import Redis
 
 from microcred.kafka.consumer import Position
 from microcred.lifecycle import RedisClient
-from microcred.storage.positions import apply_batch_at_positions, stored_position
+from microcred.storage.positions import apply_batch_at_positions, epoch_key, position_key, stored_position
 from services.issuer.adapters.offers import EXPIRED_MEMORY, RedisOfferStore
 from services.issuer.application.offer_replay import Action, Close, Restore
 
@@ -66,6 +70,20 @@ return 1
 """
 
 
+# KEYS[1] the replay's targets (partition -> end offset), KEYS[2] the positions. How many partitions are behind
+# their target; when none is, the targets are dropped (in the same step: a target a new wipe wrote is never lost).
+_BEHIND = """
+local targets = redis.call('HGETALL', KEYS[1])
+local behind = 0
+for i = 1, #targets, 2 do
+  local at = redis.call('HGET', KEYS[2], targets[i])
+  if not at or tonumber(at) < tonumber(targets[i + 1]) then behind = behind + 1 end
+end
+if behind == 0 and #targets > 0 then redis.call('DEL', KEYS[1]) end
+return behind
+"""
+
+
 def _text(value: bytes | str | None) -> str:
     return value.decode() if isinstance(value, bytes) else (value or "")
 
@@ -77,6 +95,31 @@ class RedisOfferReplay(RedisOfferStore):
         super().__init__(redis, prefix)
         #: The projection's name: its positions and epoch sentinel, in the offers' slot on a cluster.
         self.namespace = f"{self._p}:o4i:replay"
+        self._targets = f"{self.namespace}:targets"
+
+    async def note_targets(self, topic: str, ends: Mapping[int, int]) -> None:
+        """A replay of ``topic`` is done when its positions reach ``ends`` (partition -> end offset), for every
+        replica (each reads the same targets); a partition already at or past its end, or already given a target
+        (by another replica, a moment earlier), is left as it is."""
+        stored = await self._redis.hgetall(position_key(self.namespace, topic))
+        at = {int(_text(k)): int(_text(v)) for k, v in stored.items()}
+        behind = {str(partition): end for partition, end in ends.items() if end > 0 and at.get(partition, -1) < end}
+        if behind:
+            pipe = self._redis.pipeline(transaction=False)
+            for partition, end in behind.items():
+                pipe.hsetnx(self._targets, partition, end)
+            await pipe.execute()
+
+    async def behind(self, topic: str) -> int:
+        """How many partitions of ``topic`` are behind the replay's targets (0: none, or no replay)."""
+        keys = [self._targets, position_key(self.namespace, topic)]
+        return int(await self._redis.eval(_BEHIND, len(keys), *keys))
+
+    async def epoch(self) -> bytes | str | None:
+        """The projection's sentinel (:class:`~microcred.storage.positions.ProjectionEpoch`): None after a wipe,
+        another value after a wipe another replica noticed first."""
+        value: bytes | str | None = await self._redis.get(epoch_key(self.namespace))
+        return value
 
     async def position(self, topic: str, partition: int) -> int | None:
         """Where the projection resumes on ``topic/partition``."""

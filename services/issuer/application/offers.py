@@ -83,7 +83,7 @@ from services.issuer.application.oid4vci_authorization import (
 )
 from services.issuer.application.validation_cache import CohortValidator
 
-__all__ = ["CreatedOffer", "OfferSettings", "OfferStore", "Offers"]
+__all__ = ["CreatedOffer", "OfferSettings", "OfferStore", "Offers", "ReplayState"]
 
 log = logging.getLogger(__name__)
 _OFFER_CREATED = events_pb2.CredentialOfferCreated.DESCRIPTOR.full_name
@@ -113,6 +113,15 @@ class OfferStore(GrantStore, OfferIndex, Protocol):
     async def withdraw(self, issuer_id: str, offer_id: str) -> str: ...
     async def claim_expired(self, due: float, lease_until: float, limit: int) -> list[tuple[str, str, str]]: ...
     async def forget_expired(self, offer_ids: list[str]) -> None: ...
+
+
+class ReplayState(Protocol):
+    """Port: :class:`~services.issuer.events.offer_projection.OfferProjection` (whether offers are being rebuilt
+    from their events)."""
+
+    @property
+    def replaying(self) -> bool: ...
+    async def lost(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -153,14 +162,14 @@ class Offers:
                  settings: OfferSettings = OfferSettings(),
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), topic: str = CREDENTIALS.name,
                  login: LearnerLogin | None = None, learner_index_key: bytes | None = None,
-                 replaying: Callable[[], bool] = lambda: False) -> None:
+                 replay: ReplayState | None = None) -> None:
         """``privacy`` seals each award at rest (the learner's key, as the credential store does); with ``login``
         the authorization code grant needs the offer's learner to sign in (:mod:`.oid4vci_authorization`), and
         with ``learner_index_key`` as well offers are filed under their learner's keyed e-mail hash, so that a
-        wallet may start the grant without an offer. ``replaying``: whether the offers are being rebuilt from
-        their events (:mod:`.offer_replay`), when no code is spent and an unknown offer is "try again"."""
+        wallet may start the grant without an offer. ``replay``: whether the offers are being rebuilt from their
+        events (:mod:`.offer_replay`), when no code is spent and an unknown offer or code is "try again"."""
         self._store, self._issuance, self._s, self._clock = store, issuance, settings, clock
-        self._replaying = replaying
+        self._replay = replay
         self._publisher, self._topic, self._privacy = publisher, topic, privacy
         self._validator = CohortValidator()
         self._learner_key = learner_index_key if login is not None else None
@@ -307,7 +316,7 @@ class Offers:
     async def offer_document(self, offer_id: str) -> dict[str, Any] | None:
         """The Credential Offer served at its ``credential_offer_uri`` while it can still be redeemed."""
         offer = await self._store.offer(offer_id)
-        if offer is None and self._replaying():
+        if offer is None and self._replay is not None and (self._replay.replaying or await self._replay.lost()):
             raise _restoring()
         if offer is None or offer.state != "offered":
             return None
@@ -328,7 +337,7 @@ class Offers:
         :class:`OAuthError`; with a checked DPoP proof the token is bound to its key (``token_type: DPoP``).
         While the offers are rebuilt from their events no code is spent: an offer back as offered may not have its
         end (redeemed, withdrawn) applied yet."""
-        if self._replaying():
+        if self._replay is not None and self._replay.replaying:
             raise _restoring()
         if form.get("grant_type") == AUTHORIZATION_CODE_GRANT:
             if dpop is not None:
@@ -350,6 +359,8 @@ class Offers:
         why, offer_id = await self._store.redeem(digest(code), digest(tx) if tx else "", self._s.max_tx_attempts,
                                                  digest(token), self._s.token_seconds,
                                                  dpop.jkt if dpop is not None else "")
+        if why == "unknown" and self._replay is not None and await self._replay.lost():
+            raise _restoring()  # Redis was lost a moment ago: the offer may come back
         if why == "locked":
             offer = await self._store.offer(offer_id)
             if offer is not None:
