@@ -53,6 +53,7 @@ class OfferProjection:
         self._behind = True  # until the first look
         self._epoch: bytes | str | None = None
         self._caught_up = asyncio.Event()
+        self._looking = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -93,6 +94,10 @@ class OfferProjection:
         return self.replaying
 
     async def _look_out(self) -> None:
+        async with self._looking:  # one look at a time: many requests failing at once after a loss make one
+            await self._look_out_now()
+
+    async def _look_out_now(self) -> None:
         epoch = await self._store.epoch()
         if epoch is None or epoch != self._epoch:  # Redis lost since the last look (gone, or made anew)
             self._behind = True
