@@ -45,7 +45,7 @@ CONSUMERS = {
     "issuer-credentials": (CREDENTIALS.name,),  # the issuer's credential-store projection (its own loop)
     "verifier-registry": (REGISTRY.name,),
     "issuer-audit": (CREDENTIALS.name, STATUS.name, REGISTRY.name),  # the audit log's projection
-    "issuer-offers": (CREDENTIALS.name,),  # the OpenID4VCI offers' projection (rebuilt by replay)
+    # (the issuer's OpenID4VCI offer projection reads only while it replays a lost Redis: it dead-letters then)
     "status-list-cache": (STATUS.name,),  # per-process groups, one stable dead-letter name
 }
 

@@ -13,6 +13,7 @@ import pytest
 from redis.crc import key_slot
 
 from microcred.kafka.consumer import Position
+from microcred.storage.positions import ProjectionEpoch
 from services.issuer.adapters.offer_replay import RedisOfferReplay
 from services.issuer.adapters.offers import RedisOfferStore
 from services.issuer.application.offer_records import Offer
@@ -115,3 +116,21 @@ async def test_a_replay_is_done_for_every_replica_once_the_positions_reach_its_t
     assert not [k async for k in one._redis.scan_iter(match=f"*{prefix}*targets*")]  # dropped once reached
     await one.note_targets(TOPIC, {0: 5, 1: 3})  # nothing behind: no target
     assert await two.behind(TOPIC) == 0
+
+
+async def test_positions_move_to_the_end_only_under_the_adopted_sentinel_and_never_during_a_replay(
+        redis_clients: RedisClients, unique: str) -> None:
+    prefix = f"iss-{unique}"
+    client = await redis_clients.new()
+    replay = RedisOfferReplay(client, prefix)
+    guard = ProjectionEpoch(client, replay.namespace)  # type: ignore[arg-type]
+    await guard.open()
+    assert guard.token is not None
+    await replay.replay([at(6)], [None])  # partition 0 at 7
+    assert await replay.advance(TOPIC, {0: 5, 1: 4}, guard.token)  # never back; an unknown one set
+    assert await replay.position(TOPIC, 0) == 7 and await replay.position(TOPIC, 1) == 4
+    assert not await replay.advance(TOPIC, {1: 9}, "another replica's token")  # Redis lost since, or not ours
+    await replay.note_targets(TOPIC, {1: 8})  # a replay is under way: its records must be read, not jumped
+    assert not await replay.advance(TOPIC, {1: 9}, guard.token) and await replay.position(TOPIC, 1) == 4
+    await client.delete(f"epoch:{replay.namespace}")  # wiped
+    assert not await replay.advance(TOPIC, {1: 9}, guard.token)

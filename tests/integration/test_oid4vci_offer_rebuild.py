@@ -79,6 +79,13 @@ async def test_open_offers_are_rebuilt_after_redis_is_lost(stack: tuple[IssuerHa
         await first.take_offer(redeemed.link)
         assert (await first.token()).status_code == 200 and (await first.receive(1)).status_code == 200
 
+        projection = harness.app.offer_projection
+        assert projection is not None
+
+        async def resting() -> bool:  # between replays nothing is read (the start's replay is over)
+            return projection.runner is None
+        await eventually(resting, 30, "the start's replay never ended")
+        before = projection.replays
         redis = Redis.from_url(own_redis.url)
         try:
             assert await redis.dbsize() > 0
@@ -92,11 +99,9 @@ async def test_open_offers_are_rebuilt_after_redis_is_lost(stack: tuple[IssuerHa
         early = Wallet(http)
         early.offer, early.metadata, early.as_metadata = first.offer, first.metadata, first.as_metadata  # read before
         assert (await early.token()).status_code == 503
-        projection = harness.app.offer_projection
-        assert projection is not None
 
         async def rebuilt() -> bool:
-            return projection.runner.rebuilds >= 1 and not projection.replaying \
+            return projection.replays == before + 1 and not projection.replaying \
                 and await served(http, opened) == 200
         await eventually(rebuilt, 60, "the open offer was never served again")
 
@@ -126,6 +131,7 @@ async def test_open_offers_are_rebuilt_after_redis_is_lost(stack: tuple[IssuerHa
         again = await first.token()
         assert again.status_code == 400 and "already been used" in again.json()["error_description"]
 
+    await eventually(resting, 30, "the replay never ended")
     listed = {o.reference: o.state for o in await all_offers(stub)}
     assert listed == {"open": issuer_pb2.OFFER_STATE_REDEEMED, "withdrawn": issuer_pb2.OFFER_STATE_WITHDRAWN,
                       "redeemed": issuer_pb2.OFFER_STATE_REDEEMED, "with-tx": issuer_pb2.OFFER_STATE_REDEEMED}

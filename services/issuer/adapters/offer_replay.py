@@ -9,9 +9,11 @@ it only by its ref, closes (writing an end the offer already has changes nothing
 
 Both scripts go as ``EVAL``: a cluster pipeline refuses ``EVALSHA``, and a replay is not a hot path.
 
-**When a replay is done**, for every replica: ``{ns}:targets`` (partition -> the end offset the topic had when
-the loss was noticed) beside the positions; behind while a position is short of its target, and the targets are
-dropped once none is (:meth:`RedisOfferReplay.behind`, one script). Every key is in the offers' slot.
+**Between replays** nothing is read: :meth:`RedisOfferReplay.advance` moves the positions to the topic's ends
+(checked against the sentinel and the targets in the same script). **When a replay is done**, for every
+replica: ``{ns}:targets`` (partition -> the end offset the topic had when the loss was noticed) beside the
+positions; behind while a position is short of its target, and the targets are dropped once none is
+(:meth:`RedisOfferReplay.behind`, one script). Every key is in the offers' slot.
 """
 
 from __future__ import annotations
@@ -84,6 +86,19 @@ return behind
 """
 
 
+# KEYS[1] the sentinel, KEYS[2] the positions, KEYS[3] the targets. ARGV[1] the sentinel's token as adopted, then
+# partition/end pairs. Only while Redis is the one the token was adopted from and no replay is under way: every
+# position moves up to its end.
+_ADVANCE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+for i = 2, #ARGV, 2 do
+  local at = redis.call('HGET', KEYS[2], ARGV[i])
+  if not at or tonumber(at) < tonumber(ARGV[i + 1]) then redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+end
+return 1
+"""
+
+
 def _text(value: bytes | str | None) -> str:
     return value.decode() if isinstance(value, bytes) else (value or "")
 
@@ -114,6 +129,17 @@ class RedisOfferReplay(RedisOfferStore):
         """How many partitions of ``topic`` are behind the replay's targets (0: none, or no replay)."""
         keys = [self._targets, position_key(self.namespace, topic)]
         return int(await self._redis.eval(_BEHIND, len(keys), *keys))
+
+    async def advance(self, topic: str, ends: Mapping[int, int], token: bytes | str) -> bool:
+        """Move the positions on ``topic`` up to ``ends`` without reading the records, as long as the sentinel
+        holds ``token`` and no replay is under way (False otherwise). Sound because the issuer writes an offer's
+        change to Redis before it publishes the change: every record below the end is in this Redis already,
+        unless it was lost, which changes the sentinel."""
+        keys = [epoch_key(self.namespace), position_key(self.namespace, topic), self._targets]
+        args: list[bytes | str | int] = [token]
+        for partition, end in sorted(ends.items()):
+            args += [partition, end]
+        return bool(await self._redis.eval(_ADVANCE, len(keys), *keys, *args))
 
     async def epoch(self) -> bytes | str | None:
         """The projection's sentinel (:class:`~microcred.storage.positions.ProjectionEpoch`): None after a wipe,

@@ -1,20 +1,24 @@
-"""Runs the offer projection (:mod:`services.issuer.application.offer_replay`) and says when it is replaying.
+"""Runs the offer projection (:mod:`services.issuer.application.offer_replay`) when, and only when, it replays.
 
-A consumer group over the credentials topic (each replica its share of the partitions; only the offer events
-are read), its positions stored with its writes, and a :class:`~microcred.storage.positions.ProjectionEpoch`
-sentinel in the offers' slot: a wiped Redis is noticed within a second and the offers are rebuilt by replay
-while the issuer keeps running.
+The issuer writes every change of an offer to Redis before it publishes it, so while Redis is intact the offer
+events on the credentials topic hold nothing Redis lacks: between replays nothing is read, and every
+``advance_seconds`` the stored positions move to the topic's end offsets (only while the projection's
+:class:`~microcred.storage.positions.ProjectionEpoch` sentinel is the one this replica adopted, in the same
+script). A replay reads the topic from the stored positions (from its beginning after a loss: the positions went
+with it) with a :class:`~microcred.kafka.consumer.ConsumerRunner` (a consumer group: replicas replaying at once
+share the partitions; only the offer events reach the handler), and stops once caught up. The issuer process
+thus pays nothing per credential issued for the offers' durability.
 
-**Replaying** (:attr:`OfferProjection.replaying`): while an offer may be back in Redis as ``offered`` before the
-event that ended it is applied again, the token endpoint refuses to spend codes (``temporarily_unavailable``)
-rather than let a withdrawn offer be redeemed. A replay's end is shared by every replica: whichever notices
-the loss (at start: stored positions behind the topic's end, e.g. a Redis lost while the issuer was down, or
-the few records since the last stop; while running: the sentinel gone or replaced) notes the topic's end
-offsets as targets in Redis (:meth:`~services.issuer.adapters.offer_replay.RedisOfferReplay.note_targets`), and
-every replica counts as replaying until the shared positions reach them, whichever replica owns which
-partition. Each replica looks every ``check_seconds`` (its own runner's rebuild counts at once), and at once
-when a code or an offer is not found (:meth:`OfferProjection.lost`): a wallet is then told to try again, not
-that its offer is unknown, also in the moment before the loss was noticed.
+**A loss** is noticed by each replica's look-out every ``check_seconds``, and at once when a code or an offer
+is not found (:meth:`OfferProjection.lost`): the sentinel gone, or another's than the adopted one. At start, the
+stored positions behind the topic's end are one too (a Redis lost while the issuer was down; or only the
+records since the last advance). Whoever notices one notes the topic's end offsets as targets in Redis
+(:meth:`~services.issuer.adapters.offer_replay.RedisOfferReplay.note_targets`), shared by every replica.
+
+**Replaying** (:attr:`OfferProjection.replaying`) until the shared positions reach the targets, whichever
+replica owns which partition: an offer may be back in Redis as ``offered`` before the event that ended it is
+applied again, so the token endpoint spends no code then (``temporarily_unavailable``), and an unknown offer
+or code is "try again", not "unknown", also in the moment before the periodic look.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import contextlib
 import logging
 from typing import cast
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from redis.asyncio import Redis
 
 from microcred.kafka.consumer import ConsumerRunner
@@ -40,35 +45,42 @@ log = logging.getLogger(__name__)
 
 
 class OfferProjection:
-    """The offer projection's consumer and its shared catch-up (module docstring)."""
+    """The offer projection's look-out, its replays and its catch-up (module docstring)."""
 
     def __init__(self, bootstrap: str, redis: RedisClient, store: RedisOfferReplay, replay: OfferReplay,
-                 group_id: str, topic: str = CREDENTIALS.name, check_seconds: float = 0.5) -> None:
+                 group_id: str, topic: str = CREDENTIALS.name, check_seconds: float = 0.5,
+                 advance_seconds: float = 5.0) -> None:
         """``redis``: the client ``store`` writes with (the epoch sentinel is kept there too)."""
-        self._bootstrap, self._store, self._topic, self._check = bootstrap, store, topic, check_seconds
-        guard = ProjectionEpoch(cast("Redis", redis), store.namespace)
-        # Only the offer events: the topic is mostly CredentialIssued, passed over at an envelope decode each.
-        self.runner = ConsumerRunner(bootstrap, group_id, [topic], replay.apply, replay.position, guard=guard,
-                                     batch_handler=replay.apply_batch, payload_types=OFFER_EVENTS)
+        self._bootstrap, self._redis, self._store, self._replay = bootstrap, cast("Redis", redis), store, replay
+        self._group, self._topic, self._check, self._advance = group_id, topic, check_seconds, advance_seconds
+        self._guard = ProjectionEpoch(self._redis, store.namespace)  # the sentinel as this replica adopted it
+        self._ends = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                      isolation_level="read_committed")  # end offsets only, never a fetch
+        self._partitions: list[TopicPartition] = []
+        self.runner: ConsumerRunner | None = None  # while replaying
+        self._running: asyncio.Task[None] | None = None
+        self.replays = 0
         self._behind = True  # until the first look
-        self._epoch: bytes | str | None = None
         self._caught_up = asyncio.Event()
         self._looking = asyncio.Lock()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._follower: asyncio.Task[None] | None = None
 
     @property
     def replaying(self) -> bool:
         """True while a restored offer may not have its end yet (module docstring)."""
-        return self._behind or self.runner.rebuilding
+        return self._behind or (self.runner is not None and self.runner.rebuilding)
 
     async def start(self) -> None:
-        """Note how far behind the stored positions are, then consume and look in the background."""
+        """Adopt the sentinel, note how far behind the stored positions are (replaying if they are), then look
+        out in the background."""
+        self._partitions = sorted(await topic_end_offsets(self._bootstrap, [self._topic]),
+                                  key=lambda tp: tp.partition)
+        await self._ends.start()
+        await self._guard.open()
         await self._note_targets()
-        await self.runner.start()  # adopts (or makes) the sentinel
-        self._epoch = await self._store.epoch()
         await self._look()
-        self._tasks = [asyncio.create_task(self.runner.run(), name="oid4vci-offer-projection"),
-                       asyncio.create_task(self._follow(), name="oid4vci-offer-catch-up")]
+        await self._run_or_rest()
+        self._follower = asyncio.create_task(self._follow(), name="oid4vci-offer-look-out")
 
     async def wait_caught_up(self, timeout: float) -> bool:
         """Wait until no replay is under way (False on timeout)."""
@@ -76,9 +88,18 @@ class OfferProjection:
             await asyncio.wait_for(self._caught_up.wait(), timeout)
         return self._caught_up.is_set()
 
+    async def lost(self) -> bool:
+        """Look now (an offer or code was not found: is that because Redis was lost a moment ago?): whether the
+        offers are being replayed."""
+        await self._look_out()
+        return self.replaying
+
+    async def _end_offsets(self) -> dict[int, int]:
+        ends = await self._ends.end_offsets(self._partitions)
+        return {tp.partition: int(end) for tp, end in ends.items()}
+
     async def _note_targets(self) -> None:
-        ends = await topic_end_offsets(self._bootstrap, [self._topic])
-        await self._store.note_targets(self._topic, {tp.partition: end for tp, end in ends.items()})
+        await self._store.note_targets(self._topic, await self._end_offsets())
 
     async def _look(self) -> None:
         self._behind = await self._store.behind(self._topic) > 0
@@ -87,40 +108,57 @@ class OfferProjection:
         else:
             self._caught_up.set()
 
-    async def lost(self) -> bool:
-        """Look now (an offer or code was not found: is that because Redis was lost a moment ago?): whether the
-        offers are being replayed."""
-        await self._look_out()
-        return self.replaying
-
     async def _look_out(self) -> None:
         async with self._looking:  # one look at a time: many requests failing at once after a loss make one
-            await self._look_out_now()
-
-    async def _look_out_now(self) -> None:
-        epoch = await self._store.epoch()
-        if epoch is None or epoch != self._epoch:  # Redis lost since the last look (gone, or made anew)
-            self._behind = True
-            await self._note_targets()
-            if self._epoch is not None:
+            if not await self._guard.intact():  # Redis lost since the last look (sentinel gone, or made anew)
+                await self._guard.open()
+                await self._note_targets()
                 log.warning("offer projection: Redis lost; no code is spent until the offers are replayed")
-            self._epoch = epoch
-        await self._look()
+            await self._look()
+
+    async def _run_or_rest(self) -> None:
+        """Start a replay when behind and none runs; stop the one that caught up; else move the positions on."""
+        if self._behind and self.runner is None:
+            self.runner = ConsumerRunner(self._bootstrap, self._group, [self._topic], self._replay.apply,
+                                         self._replay.position, guard=ProjectionEpoch(self._redis,
+                                                                                      self._store.namespace),
+                                         batch_handler=self._replay.apply_batch, payload_types=OFFER_EVENTS)
+            await self.runner.start()
+            self._running = asyncio.create_task(self.runner.run(), name="oid4vci-offer-replay")
+            self.replays += 1
+        elif not self._behind and self.runner is not None and not self.runner.rebuilding:
+            await self._stop_runner()
+
+    async def _stop_runner(self) -> None:
+        if self.runner is not None:
+            await self.runner.stop()
+        if self._running is not None:
+            await asyncio.gather(self._running, return_exceptions=True)
+        self.runner, self._running = None, None
 
     async def _follow(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_advance = loop.time() + self._advance
         while True:
             await asyncio.sleep(self._check)
             try:
                 await self._look_out()
+                await self._run_or_rest()
+                if self.runner is None and loop.time() >= next_advance:
+                    next_advance = loop.time() + self._advance
+                    token = self._guard.token
+                    if token is not None:
+                        await self._store.advance(self._topic, await self._end_offsets(), token)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis or Kafka unreachable for a moment: look again
-                log.warning("offer projection catch-up check failed", extra={"error": type(exc).__name__})
+                log.warning("offer projection look-out failed", extra={"error": type(exc).__name__})
 
     async def stop(self) -> None:
-        """Finish the current batch and leave the group."""
-        await self.runner.stop()
-        if len(self._tasks) == 2:
-            self._tasks[1].cancel()  # the look-out; the runner finishes its batch
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        """Stop looking out; finish a replay's current batch and leave the group."""
+        if self._follower is not None:
+            self._follower.cancel()
+            await asyncio.gather(self._follower, return_exceptions=True)
+            self._follower = None
+        await self._stop_runner()
+        await self._ends.stop()
