@@ -19,8 +19,9 @@ An offer whose learner was erased cannot be opened and stays gone; events made b
 issuance under the offer's idempotency keys never makes a second credential), and the count of wrong
 ``tx_code`` attempts.
 
-:meth:`OfferReplay.actions` is pure (decide per record); :class:`OfferReplay` opens the sealed parts and hands
-the actions to the store with the records' positions.
+:meth:`OfferReplay.restore` and :func:`closing_state` decide per record (pure); :meth:`OfferReplay.apply_batch`
+opens the sealed parts of the offers Redis lacks and hands the actions to the store with the records' positions.
+When it runs (only to replay) is :mod:`services.issuer.events.offer_projection`'s business.
 """
 
 from __future__ import annotations
