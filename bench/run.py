@@ -43,6 +43,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "bench.pdf",
     "bench.oid4vci",
     "bench.oid4vci_replicas",
+    "bench.oid4vci_rebuild",
     "bench.rate_limit",
     "bench.storage",
 )
