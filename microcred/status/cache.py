@@ -64,8 +64,8 @@ class CachedStatusList:
     issuer: str
 
 
-async def topic_end_offsets(bootstrap: str, topics: Iterable[str]) -> dict[TopicPartition, int]:
-    """The current end offset of every partition of ``topics`` (a snapshot, for "caught up" checks)."""
+async def topic_partitions(bootstrap: str, topics: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of ``topics``, in order (RuntimeError when one of them does not exist)."""
     names = list(topics)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
     await admin.start()
@@ -73,11 +73,17 @@ async def topic_end_offsets(bootstrap: str, topics: Iterable[str]) -> dict[Topic
         described = await admin.describe_topics(names)
     finally:
         await admin.close()
-    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described if not t["error_code"]
-                  for p in t["partitions"]]
+    partitions = sorted((TopicPartition(t["topic"], p["partition"]) for t in described if not t["error_code"]
+                         for p in t["partitions"]), key=lambda tp: (tp.topic, tp.partition))
     missing = set(names) - {tp.topic for tp in partitions}
     if missing:
         raise RuntimeError(f"topics {sorted(missing)} do not exist")
+    return partitions
+
+
+async def topic_end_offsets(bootstrap: str, topics: Iterable[str]) -> dict[TopicPartition, int]:
+    """The current end offset of every partition of ``topics`` (a snapshot, for "caught up" checks)."""
+    partitions = await topic_partitions(bootstrap, topics)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                 isolation_level="read_committed")
     await consumer.start()

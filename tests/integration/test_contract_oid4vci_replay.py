@@ -52,26 +52,32 @@ async def test_a_replay_restores_open_offers_and_their_ends_on_both_topologies(r
     # a live offer (the issuer wrote it before publishing) that a wallet already redeemed
     await store.add_offers([(offer("o-live"), d("code-o-live"), "", "")], 600, now + 600)
     assert (await store.redeem(d("code-o-live"), "", 5, d("tok"), 300))[0] == "ok"
-    assert await replay.known([d("o-live"), d("o-open")]) == {d("o-live")}  # its record is not even opened
+    assert await replay.offer_ids([d("o-live"), d("o-open")]) == {d("o-live"): "o-live"}  # not even opened
 
     await replay.replay([at(0), at(1), at(2), at(3), at(4), at(0, 1)], [
         restore("o-live", now), restore("o-open", now, tx=d("1234")), restore("o-auth", now, state=d("st"),
                                                                               learner="lh-ana"),
-        restore("o-wd", now), None, restore("o-red", now)])
+        restore("o-wd", now), None, restore("o-red", now)], {d("o-live"): "o-live"})
     assert await store.offer_state("o-live") == "redeemed"  # known code: never overwritten
     assert await store.offer("o-open") == replace(offer("o-open"), reference="", credential_issuer="")
     assert await store.state_offer(d("st")) == "o-auth" and await store.offers_to("lh-ana") == ["o-auth"]
 
-    # the end events: only restored offers are touched; a redeemed one drops its award
-    await replay.replay([at(5), at(1, 1), at(6)], [Close(d("o-wd"), ISSUER, "withdrawn"),
-                                                    Close(d("o-red"), ISSUER, "redeemed"),
-                                                    Close(d("o-live"), ISSUER, "withdrawn")])
+    # the end events: only offers Redis has are touched; a redeemed one drops its award
+    ends = [d("o-wd"), d("o-red"), d("o-live"), d("o-never")]
+    known = await replay.offer_ids(ends)
+    assert known == {d("o-wd"): "o-wd", d("o-red"): "o-red", d("o-live"): "o-live"}
+    await replay.replay([at(5), at(1, 1), at(6), at(0, 2)], [Close(d("o-wd"), ISSUER, "withdrawn"),
+                                                          Close(d("o-red"), ISSUER, "redeemed"),
+                                                          Close(d("o-live"), ISSUER, "withdrawn"),
+                                                          Close(d("o-never"), ISSUER, "withdrawn")], known)
     assert await store.offer_state("o-wd") == "withdrawn" and await store.offer_state("o-live") == "redeemed"
+    assert await store.offer_state("o-never") == ""  # an end of an offer Redis lacks writes nothing
     assert await store.offer("o-red") == replace(offer("o-red"), state="redeemed", award=b"", reference="",
                                                  credential_issuer="")
-    assert await replay.known([d("o-open"), d("o-red")]) == {d("o-open"), d("o-red")}
+    assert await replay.offer_ids([d("o-open"), d("o-red")]) == {d("o-open"): "o-open", d("o-red"): "o-red"}
     # a restore and its end in one fetch
-    await replay.replay([at(7), at(8)], [restore("o-lock", now, tx=d("9")), Close(d("o-lock"), ISSUER, "locked")])
+    await replay.replay([at(7), at(8)], [restore("o-lock", now, tx=d("9")), Close(d("o-lock"), ISSUER, "locked")],
+                        {})
     assert await store.offer_state("o-lock") == "locked"
 
     # restored offers behave as made: redeemed once, with their tx_code; ended ones refuse
@@ -81,7 +87,7 @@ async def test_a_replay_restores_open_offers_and_their_ends_on_both_topologies(r
     assert (await store.redeem(d("code-o-red"), "", 5, d("t3"), 300))[0] == "redeemed"
 
     # a fetch met again (a restart before the commit) changes nothing: o-open stays redeemed
-    await replay.replay([at(1)], [restore("o-open", now)])
+    await replay.replay([at(1)], [restore("o-open", now)], {})
     assert await store.offer_state("o-open") == "redeemed"
     assert await replay.position(TOPIC, 0) == 9 and await replay.position(TOPIC, 1) == 2
 
@@ -107,11 +113,11 @@ async def test_a_replay_is_done_for_every_replica_once_the_positions_reach_its_t
     one = RedisOfferReplay(await redis_clients.new(), prefix)
     two = RedisOfferReplay(await redis_clients.new(), prefix)
     assert await one.behind(TOPIC) == 0 and await one.epoch() is None
-    await one.replay([at(4)], [None])  # partition 0 applied up to 5
+    await one.replay([at(4)], [None], {})  # partition 0 applied up to 5
     await one.note_targets(TOPIC, {0: 5, 1: 3, 2: 0})
     await two.note_targets(TOPIC, {1: 9, 3: 1})  # noticed a moment later: partition 1 keeps its first target
     assert await one.behind(TOPIC) == 2 and await two.behind(TOPIC) == 2  # partitions 1 and 3
-    await two.replay([at(2, 1), at(0, 3)], [None, None])
+    await two.replay([at(2, 1), at(0, 3)], [None, None], {})
     assert await one.behind(TOPIC) == 0
     assert not [k async for k in one._redis.scan_iter(match=f"*{prefix}*targets*")]  # dropped once reached
     await one.note_targets(TOPIC, {0: 5, 1: 3})  # nothing behind: no target
@@ -126,7 +132,7 @@ async def test_positions_move_to_the_end_only_under_the_adopted_sentinel_and_nev
     guard = ProjectionEpoch(client, replay.namespace)  # type: ignore[arg-type]
     await guard.open()
     assert guard.token is not None
-    await replay.replay([at(6)], [None])  # partition 0 at 7
+    await replay.replay([at(6)], [None], {})  # partition 0 at 7
     assert await replay.advance(TOPIC, {0: 5, 1: 4}, guard.token)  # never back; an unknown one set
     assert await replay.position(TOPIC, 0) == 7 and await replay.position(TOPIC, 1) == 4
     assert not await replay.advance(TOPIC, {1: 9}, "another replica's token")  # Redis lost since, or not ours

@@ -1,9 +1,10 @@
 """Withdrawing an erased learner's open offers (services/issuer/application/offer_erasure.py) over an in-memory
-index: every wanted offer is found across pages, whatever creation times they share, and only open ones are
-withdrawn and announced."""
+index: an offer whose ref the store keeps is found in one read; one it does not keep (made before refs were kept)
+is found across pages, whatever creation times they share; only open ones are withdrawn and announced."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from microcred.events.envelope import EventEnvelope
@@ -16,10 +17,16 @@ from services.issuer.application.offer_listing import OfferEntry
 class Index:
     """One issuer's offers: (id, created_at, state), windowed as the Redis index does (newest first)."""
 
-    def __init__(self, offers: list[tuple[str, float, str]]) -> None:
+    def __init__(self, offers: list[tuple[str, float, str]], kept: Sequence[str] = ()) -> None:
         self.offers = {o[0]: o for o in offers}
+        self.kept = {digest(offer_id): offer_id for offer_id in kept}  # ref -> id, as the store keeps them
         self.withdrawn: list[str] = []
         self.windows = 0
+        self.asked: list[list[str]] = []
+
+    async def offer_ids(self, offer_refs: Sequence[str]) -> dict[str, str]:
+        self.asked.append(list(offer_refs))
+        return {ref: self.kept[ref] for ref in offer_refs if ref in self.kept}
 
     async def offer_window(self, issuer_id: str, max_score: float, offset: int, count: int,
                            min_score: float) -> list[OfferEntry]:
@@ -29,6 +36,8 @@ class Index:
         return [OfferEntry(i, t, t + 60, False, "", s) for i, t, s in ranked[offset:offset + count]]
 
     async def withdraw(self, issuer_id: str, offer_id: str) -> str:
+        if offer_id not in self.offers:
+            return "unknown"  # another issuer's
         _, created, state = self.offers[offer_id]
         if state != "offered":
             return state
@@ -70,3 +79,18 @@ async def test_nothing_open_nothing_published_and_the_scan_stops_once_all_are_fo
     assert await ErasedLearnerOffers(index, publisher, page=10).withdraw(  # type: ignore[arg-type]
         "uni-1", "agency-1", [digest("o99")], "op") == 0  # withdrawn already: nothing again
     assert len(publisher.sent) == 1
+
+
+async def test_offers_whose_refs_the_store_keeps_are_found_without_reading_the_index() -> None:
+    index = Index([(f"o{n}", float(n), "redeemed" if n == 7 else "offered") for n in range(100)],
+                  kept=[f"o{n}" for n in range(100)] + ["theirs"])
+    publisher = Publisher()
+    withdrawn = await ErasedLearnerOffers(index, publisher, page=10).withdraw(  # type: ignore[arg-type]
+        "uni-1", "agency-1", [digest("o3"), digest("o7"), digest("o50"), digest("theirs")], "op")
+    assert withdrawn == 2 and sorted(index.withdrawn) == ["o3", "o50"]  # o7 redeemed; "theirs" another issuer's
+    assert index.windows == 0 and len(index.asked) == 1
+    # one kept, one not (made before refs were kept): only the other is looked for in the index
+    index = Index([(f"o{n}", float(n), "offered") for n in range(100)], kept=["o99"])
+    assert await ErasedLearnerOffers(index, Publisher(), page=10).withdraw(  # type: ignore[arg-type]
+        "uni-1", "agency-1", [digest("o99"), digest("o95")], "op") == 2
+    assert index.windows == 1 and sorted(index.withdrawn) == ["o95", "o99"]

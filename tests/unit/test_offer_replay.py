@@ -6,7 +6,7 @@ close; while replaying no code is spent and an unknown offer is "try again"."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,18 +49,21 @@ class KeptOffers:
 class ReplayedStore:
     def __init__(self) -> None:
         self.calls: list[tuple[list[Position], list[Action | None]]] = []
+        self.handed: list[dict[str, str]] = []
         self.asked: list[list[str]] = []
         self.has: set[str] = set()
 
     async def position(self, topic: str, partition: int) -> int | None:
         return None
 
-    async def known(self, offer_refs: Sequence[str]) -> set[str]:
+    async def offer_ids(self, offer_refs: Sequence[str]) -> dict[str, str]:
         self.asked.append(list(offer_refs))
-        return set(offer_refs) & self.has
+        return {ref: f"id-of-{ref}" for ref in offer_refs if ref in self.has}
 
-    async def replay(self, positions: Sequence[Position], actions: Sequence[Action | None]) -> None:
+    async def replay(self, positions: Sequence[Position], actions: Sequence[Action | None],
+                     known: Mapping[str, str]) -> None:
         self.calls.append((list(positions), list(actions)))
+        self.handed.append(dict(known))
 
 
 class Rig:
@@ -157,10 +160,14 @@ async def test_end_events_close() -> None:
              events_pb2.CredentialIssued(credential_id="c")]
     assert [closing_state(e) for e in ended] == ["redeemed", "withdrawn", "locked", "withdrawn", "expired", ""]
     rig = Rig()
+    rig.replayed.has = {"r2", "r5"}
     await rig.replay.apply_batch([(EventEnvelope(), e, Position("t", 0, n)) for n, e in enumerate(ended)])
     assert rig.replayed.calls[0][1] == [Close("r1", "uni-a", "redeemed"), Close("r2", "uni-a", "withdrawn"),
                                         Close("r3", "uni-a", "locked"), Close("r4", "uni-a", "withdrawn"),
                                         Close("r5", "uni-a", "expired"), None]
+    # one read per fetch names the offers Redis has, and the store is handed it with the actions
+    assert rig.replayed.asked == [["r1", "r2", "r3", "r4", "r5"]]
+    assert rig.replayed.handed == [{"r2": "id-of-r2", "r5": "id-of-r5"}]
 
 
 class Unknown:

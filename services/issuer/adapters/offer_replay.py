@@ -151,18 +151,12 @@ class RedisOfferReplay(RedisOfferStore):
         """Where the projection resumes on ``topic/partition``."""
         return await stored_position(cast("Redis", self._redis), self.namespace, topic, partition)
 
-    async def known(self, offer_refs: Sequence[str]) -> set[str]:
-        """Those of ``offer_refs`` whose offer Redis has (live or ended, until its code is forgotten)."""
-        found = await self._redis.mget([self._ref_key(ref) for ref in offer_refs]) if offer_refs else []
-        return {ref for ref, offer_id in zip(offer_refs, found, strict=True) if offer_id}
-
-    async def replay(self, positions: Sequence[Position], actions: Sequence[Action | None]) -> None:
-        """Apply the actions of the records at ``positions`` not applied yet, with their positions, at once."""
-        restored = {a.offer_ref: a.offer.offer_id for a in actions if isinstance(a, Restore)}
-        wanted = sorted({a.offer_ref for a in actions if isinstance(a, Close)} - set(restored))
-        if wanted:  # the offers Redis has (made here, or restored by an earlier fetch)
-            found = await self._redis.mget([self._ref_key(ref) for ref in wanted])
-            restored |= {ref: _text(offer_id) for ref, offer_id in zip(wanted, found, strict=True) if offer_id}
+    async def replay(self, positions: Sequence[Position], actions: Sequence[Action | None],
+                     known: Mapping[str, str]) -> None:
+        """Apply the actions of the records at ``positions`` not applied yet, with their positions, at once;
+        ``known``: what :meth:`offer_ids` said of the fetch's offers (an end closes one of those, or one restored in
+        the same fetch)."""
+        restored = {**known, **{a.offer_ref: a.offer.offer_id for a in actions if isinstance(a, Restore)}}
 
         def write(pipe: Any, fresh: list[int]) -> None:
             for i in fresh:

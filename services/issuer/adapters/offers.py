@@ -210,6 +210,12 @@ class RedisOfferStore(RedisGrantStore):
                 "award": offer.award, "not_before": repr(float(offer.not_before)),
                 "index": self._index.base(offer.issuer_id)}
 
+    async def offer_ids(self, offer_refs: Sequence[str]) -> dict[str, str]:
+        """Those of ``offer_refs`` whose offer Redis has (live or ended, until its code is forgotten; made since
+        offers kept their ref), with their ids: one read."""
+        found = await self._redis.mget([self._ref_key(ref) for ref in offer_refs]) if offer_refs else []
+        return {ref: _text(offer_id) for ref, offer_id in zip(offer_refs, found, strict=True) if offer_id}
+
     def _ref_key(self, offer_ref: str) -> str:
         """offer_ref (the digest its events are keyed by) -> offer id, kept as long as the code: what the offer
         projection reads to skip offers Redis has (:mod:`.offer_replay`)."""

@@ -5,15 +5,17 @@ under that key) and the learner's wallet drops it. Left open, it would still be 
 "offered", and an issuer could send its link again. :meth:`ErasedLearnerOffers.withdraw` withdraws it, as the
 issuer would, and publishes ``CredentialOfferWithdrawn`` with the reason ``learner erased``.
 
-The events name an offer by its digest (``offer_ref``), the store by its id, so the issuer's index is read page by
-page, newest first, each id digested, until every wanted ref is found or the index ends (erasures are rare; a
-50,000-offer index is 50,000 SHA-256s). The pages follow the creation time, not an offset, so offers created
-meanwhile do not shift the window.
+The events name an offer by its digest (``offer_ref``), the store by its id: the store's ``ref -> id`` keys
+(written with every offer, kept as long as its code) give the ids in one read. A ref they do not know (an offer
+made before they were kept, or one already forgotten) is looked for in the issuer's index, read page by page,
+newest first, each id digested, until every such ref is found or the index ends (a 50,000-offer index is
+50,000 SHA-256s). The pages follow the creation time, not an offset, so offers created meanwhile do not shift
+the window. The withdrawal itself checks that the offer is the issuer's and still offered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from microcred.events.envelope import new_envelope
@@ -36,6 +38,10 @@ class WithdrawingIndex(OfferIndex, Protocol):
         """'ok', or the offer's state ('unknown' for others' offers)."""
         ...
 
+    async def offer_ids(self, offer_refs: Sequence[str]) -> dict[str, str]:
+        """Those of ``offer_refs`` the store keeps a ref for, with their offer ids."""
+        ...
+
 
 class ErasedLearnerOffers:
     """Withdraws the open offers an erasure names (see the module docstring)."""
@@ -46,9 +52,11 @@ class ErasedLearnerOffers:
 
     async def withdraw(self, issuer_id: str, agency_id: str, offer_refs: Collection[str], actor: str) -> int:
         """Withdraw those of ``offer_refs`` (digests) that are ``issuer_id``'s and still offered; how many."""
-        wanted, found = set(offer_refs), []
+        ids = await self._store.offer_ids(sorted(set(offer_refs)))
+        found = [(offer_id, ref) for ref, offer_id in ids.items()]
+        wanted = set(offer_refs) - set(ids)
         top, skip = float("inf"), 0
-        while wanted:
+        while wanted:  # refs the store does not keep: look in the index
             page = await self._store.offer_window(issuer_id, top, skip, self._page, float("-inf"))
             if not page:
                 break

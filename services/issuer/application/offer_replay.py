@@ -27,7 +27,7 @@ When it runs (only to replay) is :mod:`services.issuer.events.offer_projection`'
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -85,8 +85,9 @@ class OfferReplayStore(Protocol):
     """Port: :class:`~services.issuer.adapters.offer_replay.RedisOfferReplay`."""
 
     async def position(self, topic: str, partition: int) -> int | None: ...
-    async def known(self, offer_refs: Sequence[str]) -> set[str]: ...
-    async def replay(self, positions: Sequence[Position], actions: Sequence[Action | None]) -> None: ...
+    async def offer_ids(self, offer_refs: Sequence[str]) -> dict[str, str]: ...
+    async def replay(self, positions: Sequence[Position], actions: Sequence[Action | None],
+                     known: Mapping[str, str]) -> None: ...
 
 
 def closing_state(payload: Message) -> str:
@@ -119,13 +120,15 @@ class OfferReplay:
         await self.apply_batch([(envelope, payload, position)])
 
     async def apply_batch(self, items: Sequence[tuple[EventEnvelope, Message, Position]]) -> None:
-        """A fetch: the sealed parts of its ``CredentialOfferCreated`` events whose offer Redis lacks opened in one
-        data-key read, then every action with the positions in one transaction."""
+        """A fetch: which of its offers Redis has (one read), the sealed parts of the ``CredentialOfferCreated``
+        events whose offer Redis lacks opened in one data-key read, then every action with the positions in one
+        transaction."""
+        refs = {str(getattr(payload, "offer_ref", "")) for _, payload, _ in items} - {""}
+        known = await self._store.offer_ids(sorted(refs)) if refs else {}
+        # normally none is left: the issuer wrote Redis before it published (not opened, not sealed again)
         made = [(i, envelope, payload) for i, (envelope, payload, _) in enumerate(items)
-                if isinstance(payload, events_pb2.CredentialOfferCreated) and payload.sealed_personal]
-        if made:  # normally every one: the issuer wrote Redis before it published (not opened, not sealed again)
-            known = await self._store.known([payload.offer_ref for _, _, payload in made])
-            made = [(i, envelope, payload) for i, envelope, payload in made if payload.offer_ref not in known]
+                if isinstance(payload, events_pb2.CredentialOfferCreated) and payload.sealed_personal
+                and payload.offer_ref not in known]
         opened = await self._privacy.open_imported([(envelope, payload) for _, envelope, payload in made]) \
             if made else []
         now = self._clock().timestamp()
@@ -138,7 +141,7 @@ class OfferReplay:
             offer_ref = str(getattr(payload, "offer_ref", ""))
             if state and offer_ref:
                 actions[i] = Close(offer_ref, str(getattr(payload, "issuer_id", "")), state)
-        await self._store.replay([p for _, _, p in items], actions)
+        await self._store.replay([p for _, _, p in items], actions, known)
 
     def restore(self, envelope: EventEnvelope, event: events_pb2.CredentialOfferCreated,
                 now: float) -> Restore | None:

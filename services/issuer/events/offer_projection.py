@@ -34,7 +34,7 @@ from redis.asyncio import Redis
 from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.topics import CREDENTIALS
 from microcred.lifecycle import RedisClient
-from microcred.status.cache import topic_end_offsets
+from microcred.status.cache import topic_partitions
 from microcred.storage.positions import ProjectionEpoch
 from services.issuer.adapters.offer_replay import RedisOfferReplay
 from services.issuer.application.offer_replay import OFFER_EVENTS, OfferReplay
@@ -73,8 +73,7 @@ class OfferProjection:
     async def start(self) -> None:
         """Adopt the sentinel, note how far behind the stored positions are (replaying if they are), then look
         out in the background."""
-        self._partitions = sorted(await topic_end_offsets(self._bootstrap, [self._topic]),
-                                  key=lambda tp: tp.partition)
+        self._partitions = await topic_partitions(self._bootstrap, [self._topic])  # their ends: self._ends
         await self._ends.start()
         await self._guard.open()
         await self._note_targets()
