@@ -4,25 +4,27 @@ OpenID4VCI draft 15), driven by tests/interop/eudi/src/main/kotlin/microcred/int
 the bridge (tests/interop/eudi/pom.xml, the libraries cached in ~/.m2, the build in tests/interop/eudi/target/);
 each test runs it once under the machine's JDK 17. The library is never part of the product.
 
-The running issuer (HTTPS on port 0 with the platform's test CA, which is the only CA the bridge's client trusts;
-real Kafka and Redis; its revocation service) makes offers; the library resolves each offer by reference, the
-issuer's metadata and its authorization server's, redeems the pre-authorized code (with the ``tx_code`` when the
-offer asks for one; with DPoP when asked to, which the library uses because the authorization server advertises
-``dpop_signing_alg_values_supported``), fetches a ``c_nonce``, proves fresh P-256 keys with
-``openid4vci-proof+jwt`` and receives SD-JWT VCs (or Open Badges 3.0 ``ldp_vc`` credentials), then notifies.
-Each credential verifies in the platform's verifier pipeline and is bound to a key the library proved; what the
-issuer refuses is asserted by its OAuth error code, as the library reports it.
+The running issuer (HTTPS on port 0 with the platform's test CA, which is the only CA the bridge's HTTP client
+trusts, verification on; real Kafka and Redis; its revocation service) makes offers; the library resolves each offer
+by reference, the issuer's metadata and its authorization server's, redeems the pre-authorized code (with the
+``tx_code`` when the offer asks for one; with DPoP when asked to, which the library uses because the authorization
+server advertises ``dpop_signing_alg_values_supported``) or goes through the authorization code flow (PAR, PKCE,
+the offer's ``issuer_state``, DPoP), fetches a ``c_nonce``, proves fresh P-256 keys with ``openid4vci-proof+jwt``
+and receives SD-JWT VCs (or Open Badges 3.0 ``ldp_vc`` credentials), then notifies. Each credential verifies in the
+platform's verifier pipeline and is bound to a key the library proved; what the issuer refuses is asserted by its
+OAuth error code, as the library reports it, and the bridge records each HTTP exchange (status, DPoP, the body's
+member names) so that the tests also see what went over the wire.
 
 Limitation of 0.7.1 (the library's, not the issuer's): with one key the library sends draft 15's single
 ``"proof": {"proof_type": "jwt", "jwt": …}`` (``CredentialRequestTO.proofOrProofs`` in its
 ``internal/http/IssuanceRequestJsonMapper.kt``: one proof → ``proof``, more → ``proofs``). OpenID4VCI 1.0 removed
 ``proof``; the Credential Request carries ``proofs`` only (§8.2), and a request without it is ``invalid_proof``
-(§8.3.1.2), which is what the issuer answers. So 0.7.1 receives a single credential from a 1.0 issuer only by
-proving two keys or more (then it sends ``proofs``); the refused request changes nothing, and its access token
-still serves. The library itself dropped ``proof`` for 1.0 after 0.8.2 (upstream commit 94dc1851, "Updates on
-issuance and deferred issuance request and response payloads", #451; 0.9.x targets 1.0), a release our mirror does
-not have. The issuer is not bent to draft 15: ``test_one_key_is_refused_as_draft_15_proof_then_two_keys_succeed``
-pins the refusal.
+(§8.3.1.2), which is what the issuer answers. So 0.7.1 receives credentials from a 1.0 issuer only by proving two
+keys or more in one request (then it sends ``proofs``), never a single one; the refused request changes nothing,
+and its access token still serves. The library itself dropped ``proof`` for 1.0 after 0.8.2 (upstream commit
+94dc1851, "Updates on issuance and deferred issuance request and response payloads", #451; 0.9.x targets 1.0), a
+release our mirror does not have. The issuer is not bent to draft 15:
+``test_one_key_is_refused_as_draft_15_proof_then_two_keys_succeed`` pins the refusal.
 """
 
 from __future__ import annotations
@@ -209,3 +211,28 @@ async def test_the_bridge_trusts_only_the_ca_it_is_given(classpath: str, stack: 
     assert answer["error"]["name"] == "CredentialOfferRequestException", answer["error"]
     assert "SSLHandshakeException" in answer["error"]["message"] and "PKIX" in answer["error"]["message"]
     assert answer["exchanges"] == []
+
+
+async def test_the_authorization_code_flow_with_par_pkce_and_dpop(classpath: str, stack: Stack) -> None:
+    """The library's authorization code flow: a pushed request with PKCE, the offer's issuer_state and a DPoP proof
+    (so the code is bound to the key), the authorization endpoint's redirect, the code for a DPoP-bound token."""
+    offer = await _offer(stack[0])
+    answer = await _wallet(classpath, stack, offer, flow="authorization_code", dpop=True, proofs=FEWEST,
+                           redeem_twice=True)
+    assert "error" not in answer, answer
+    assert answer["token_type"] == "DPoP"
+    par, again = _calls(answer, "/oid4vci/par")
+    assert par["status"] == 201 and par["dpop"]
+    # the library asks by scope (its default, the configurations' scope values)
+    assert par["body_members"] == ["client_id", "code_challenge", "code_challenge_method", "issuer_state",
+                                   "redirect_uri", "response_type", "scope", "state"]
+    [authorize] = _calls(answer, "/oid4vci/authorize")
+    # the redirect names the issuer (RFC 9207): the offer's Credential Issuer (0.7.1 does not check it itself)
+    assert authorize["status"] == 302
+    assert answer["redirect_iss"] == offer.credential_offer_uri.split("/oid4vci/")[0]
+    [token] = _calls(answer, "/oid4vci/token")
+    assert token["status"] == 200 and token["dpop"]
+    assert token["body_members"] == ["client_id", "code", "code_verifier", "grant_type", "redirect_uri"]
+    await _assert_bound_and_valid(stack, answer, FEWEST)
+    # the offer was redeemed: pushing another authorization request for it is refused
+    assert again["status"] == 400 and answer["second_redemption_error"]["oauth_error"] == "invalid_request", answer

@@ -8,6 +8,9 @@ import io.ktor.client.plugins.HttpSend
 import io.ktor.client.plugins.contentnegotiation.ContentNegotiation
 import io.ktor.client.plugins.plugin
 import io.ktor.client.request.forms.FormDataContent
+import io.ktor.client.request.get
+import io.ktor.http.HttpHeaders
+import io.ktor.http.HttpStatusCode
 import io.ktor.http.content.TextContent
 import io.ktor.serialization.kotlinx.json.json
 import kotlinx.serialization.json.Json
@@ -34,6 +37,20 @@ internal class Http(private val sslContext: SSLContext) {
             install(ContentNegotiation) { json(lenient) }
         }.also(::record)
     }
+
+    /** Where [url] redirects to (a GET whose redirect is read, not followed: the browser's step). */
+    suspend fun redirectOf(url: String): String =
+        HttpClient(Java) {
+            followRedirects = false
+            engine {
+                protocolVersion = java.net.http.HttpClient.Version.HTTP_1_1
+                config { sslContext(sslContext) }
+            }
+        }.also(::record).use { client ->
+            val response = client.get(url)
+            check(response.status == HttpStatusCode.Found) { "the authorization endpoint answered ${response.status}" }
+            requireNotNull(response.headers[HttpHeaders.Location]) { "a redirect without Location" }
+        }
 
     private fun record(client: HttpClient) {
         client.plugin(HttpSend).intercept { request ->

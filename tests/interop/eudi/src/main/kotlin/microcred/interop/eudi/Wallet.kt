@@ -2,14 +2,18 @@
 // eudi-lib-jvm-openid4vci-kt 0.7.1 (OpenID4VCI draft 15), driven by tests/interop/test_oid4vci_eudi.py.
 // Never part of the product.
 //
-// stdin: {"offer": "openid-credential-offer://…", "tx_code": "…"?, "configuration": "…"?, "proofs": 1,
-//         "retry_proofs": N?, "dpop": true, "notify": "credential_accepted"?, "redeem_twice": false,
-//         "ca_file": "platform-ca.pem"}
+// stdin: {"offer": "openid-credential-offer://…", "flow": "pre-authorized_code" | "authorization_code",
+//         "tx_code": "…"?, "configuration": "…"?, "proofs": 1, "retry_proofs": N?, "dpop": true,
+//         "notify": "credential_accepted"?, "redeem_twice": false, "ca_file": "platform-ca.pem"}
 // The library resolves the offer by reference and the issuer's metadata, takes the pre-authorized code (with the
 // tx_code, with DPoP when the authorization server advertises it and "dpop" is asked), fetches a c_nonce and proves
 // `proofs` fresh P-256 keys in one credential request. With "retry_proofs", a credential request the issuer refuses
 // is placed once more with that many fresh keys on the same access token. With "notify", the notification_id is
 // sent back with that event; with "redeem_twice", the same pre-authorized code is redeemed once more.
+// The authorization code flow is the library's: a pushed authorization request (PKCE S256, the offer's
+// issuer_state, scopes; a DPoP proof with "dpop"), then the authorization endpoint (played here as the browser: its
+// redirect read, not followed), then the token request with the code and state; with "redeem_twice", a second
+// pushed authorization request for the same offer.
 // stdout: {"offered", "configuration", "token_type", "credentials": [...], "holder_jwks": [...], "notification_id",
 //          "notified", "refused": {...}?, "second_redemption_error": {...}?, "exchanges": [...]}; any failure:
 //          {"error": {"name", "message", "oauth_error", "description"}, "exchanges": [...]}.
@@ -23,6 +27,7 @@ import com.nimbusds.jose.jwk.Curve
 import com.nimbusds.jose.jwk.ECKey
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator
 import eu.europa.ec.eudi.openid4vci.AccessToken
+import eu.europa.ec.eudi.openid4vci.AuthorizationCode
 import eu.europa.ec.eudi.openid4vci.AuthorizedRequest
 import eu.europa.ec.eudi.openid4vci.Client
 import eu.europa.ec.eudi.openid4vci.Credential
@@ -64,6 +69,11 @@ private class Request(private val json: JsonObject) {
     val proofs: Int = int("proofs") ?: 1
     val retryProofs: Int? = int("retry_proofs")
     val dpop: Boolean = flag("dpop")
+    val authorizationCode: Boolean = when (val flow = text("flow") ?: "pre-authorized_code") {
+        "pre-authorized_code" -> false
+        "authorization_code" -> true
+        else -> error("unknown flow $flow")
+    }
     val notify: String? = text("notify")
     val redeemTwice: Boolean = flag("redeem_twice")
 }
@@ -99,13 +109,14 @@ private fun oauthError(error: Throwable): String? = when (error) {
 
 private fun description(error: Throwable): String? = when (error) {
     is CredentialIssuanceError.AccessTokenRequestFailed -> error.errorDescription
+    is CredentialIssuanceError.PushedAuthorizationRequestFailed -> error.errorDescription
     is CredentialIssuanceError.IssuanceRequestFailed -> error.errorDescription
     is CredentialIssuanceError.InvalidProof -> error.errorDescription
     is CredentialIssuanceError.IrrecoverableInvalidProof -> error.errorDescription
     else -> null
 }
 
-/** The library's errors are sometimes wrapped (offer resolution): the innermost cause that says most. */
+/** An error as the Python side reads it: named by the first of its causes that carries an OAuth error code. */
 private fun describe(error: Throwable): Map<String, Any?> {
     val chain = generateSequence(error) { it.cause }.take(8).toList()
     val named = chain.firstOrNull { oauthError(it) != null } ?: error
@@ -137,7 +148,8 @@ private class Wallet(private val request: Request, private val http: Http) {
         answer["configuration"] = configuration
         answer["dpop_used"] = issuer.dPoPJwtFactory != null
 
-        val authorized = issuer.authorizeWithPreAuthorizationCode(request.txCode).getOrThrow()
+        val authorized = if (request.authorizationCode) authorizeWithCode(issuer) else
+            issuer.authorizeWithPreAuthorizationCode(request.txCode).getOrThrow()
         answer["token_type"] = if (authorized.accessToken is AccessToken.DPoP) "DPoP" else "Bearer"
         val payload = IssuanceRequestPayload.ConfigurationBased(CredentialConfigurationIdentifier(configuration))
 
@@ -179,9 +191,20 @@ private class Wallet(private val request: Request, private val http: Http) {
             }
         }
         if (request.redeemTwice) {
-            answer["second_redemption_error"] = issuer.authorizeWithPreAuthorizationCode(request.txCode)
-                .fold(onSuccess = { null }, onFailure = ::describe)
+            val again = if (request.authorizationCode) issuer.prepareAuthorizationRequest() else
+                issuer.authorizeWithPreAuthorizationCode(request.txCode)
+            answer["second_redemption_error"] = again.fold(onSuccess = { null }, onFailure = ::describe)
         }
+    }
+
+    /** PAR, the authorization endpoint's redirect (the learner's browser), then the code for a token. */
+    private suspend fun authorizeWithCode(issuer: Issuer): AuthorizedRequest {
+        val prepared = issuer.prepareAuthorizationRequest().getOrThrow()
+        val redirect = io.ktor.http.Url(http.redirectOf(prepared.authorizationCodeURL.value.toString()))
+        val code = requireNotNull(redirect.parameters["code"]) { "no code in the redirect: $redirect" }
+        val state = requireNotNull(redirect.parameters["state"]) { "no state in the redirect: $redirect" }
+        answer["redirect_iss"] = redirect.parameters["iss"]
+        return with(issuer) { prepared.authorizeWithAuthorizationCode(AuthorizationCode(code), state) }.getOrThrow()
     }
 
     private suspend fun requestCredentials(
