@@ -1,10 +1,13 @@
 """OpenID4VP 1.0 authorization requests: client identifiers, the request object (JAR, RFC 9101) and the link.
 
-Two client identifier prefixes (§5.9):
+Three client identifier prefixes (§5.9):
 
 - ``x509_san_dns:<host>`` for production: the request object is signed (ES256) with the key of a platform PKI
   certificate (:func:`microcred.pki.create_signing_cert`) whose SAN holds ``<host>``; its chain travels in
   ``x5c``. A wallet checks the chain and that ``<host>`` is a SAN dNSName of the leaf.
+- ``x509_hash:<hash>`` (§5.9.3), the prefix HAIP 1.0 requires of verifiers for signed requests: the same key and
+  chain, the client identifier being the base64url SHA-256 of the leaf certificate's DER. A wallet checks that
+  hash and the signature (and, by its own policy, the chain).
 - ``redirect_uri:<response_uri>`` for development: the spec forbids signing such a request, so the request object
   is an unsecured JWT (``alg: none``, RFC 7519 §6), still served by reference.
 
@@ -16,6 +19,8 @@ The request object is ``typ: oauth-authz-req+jwt`` with ``aud: https://self-issu
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +33,7 @@ from microcred.sdjwt.jose import b64url_encode, compact_json, sign_jws
 
 __all__ = [
     "ENC_VALUES", "REQUEST_TYP", "RESPONSE_MODES", "SIOP_AUD", "ClientIdentity", "PresentationRequest",
-    "authorization_link", "build_request", "new_token", "request_object",
+    "authorization_link", "build_request", "new_token", "request_object", "x509_hash",
 ]
 
 REQUEST_TYP = "oauth-authz-req+jwt"
@@ -41,6 +46,12 @@ VP_FORMATS: dict[str, Any] = {
     "ldp_vc": {"proof_type_values": ["DataIntegrityProof"], "cryptosuite_values": ["eddsa-rdfc-2022",
                                                                                    "ecdsa-rdfc-2019"]},
 }
+
+
+def x509_hash(leaf_der: bytes) -> str:
+    """The ``x509_hash`` client identifier's value for a leaf certificate (§5.9.3): base64url (no padding) of
+    the SHA-256 of its DER encoding."""
+    return base64.urlsafe_b64encode(hashlib.sha256(leaf_der).digest()).rstrip(b"=").decode()
 
 
 def new_token() -> str:
@@ -67,6 +78,14 @@ class ClientIdentity:
         return cls(f"x509_san_dns:{host}", key, tuple(x5c))
 
     @classmethod
+    def x509_hash(cls, key: ec.EllipticCurvePrivateKey, x5c: Sequence[str]) -> ClientIdentity:
+        """The HAIP identity: ``x509_hash:<base64url SHA-256 of the leaf's DER>``, signing with ``key`` under
+        ``x5c`` (leaf first)."""
+        if not x5c:
+            raise ValueError("x509_hash needs the certificate chain")
+        return cls(f"x509_hash:{x509_hash(base64.b64decode(x5c[0], validate=True))}", key, tuple(x5c))
+
+    @classmethod
     def redirect_uri(cls, response_uri: str) -> ClientIdentity:
         """The development identity: ``redirect_uri:<response_uri>`` (requests unsigned, per the spec)."""
         if urlsplit(response_uri).scheme not in ("http", "https"):
@@ -75,7 +94,7 @@ class ClientIdentity:
 
     @property
     def signed(self) -> bool:
-        """Whether request objects are signed (x509_san_dns) or unsecured (redirect_uri)."""
+        """Whether request objects are signed (x509_san_dns, x509_hash) or unsecured (redirect_uri)."""
         return self.key is not None
 
 
@@ -132,8 +151,8 @@ def _client_metadata(request: PresentationRequest) -> dict[str, Any]:
 
 
 def request_object(request: PresentationRequest, identity: ClientIdentity) -> str:
-    """The request object JWT the wallet fetches at ``request_uri`` (signed with x509_san_dns, unsecured with
-    redirect_uri)."""
+    """The request object JWT the wallet fetches at ``request_uri`` (signed with x509_san_dns and x509_hash,
+    unsecured with redirect_uri)."""
     if identity.client_id != request.client_id:
         raise ValueError("the request belongs to another client identifier")
     claims: dict[str, Any] = {

@@ -131,8 +131,9 @@ def create_app(settings: Settings) -> FastAPI:
         webhooks = None
         if settings.oid4vp_webhook_hosts:  # signed result webhooks (docs/oid4vp.md)
             if identity is None or identity.key is None:
-                raise ValueError("MICROCRED_OID4VP_WEBHOOK_HOSTS needs the x509_san_dns signing key (webhooks are "
-                                 "signed with it)")
+                raise ValueError("MICROCRED_OID4VP_WEBHOOK_HOSTS needs the gateway's signing key and host "
+                                 "(MICROCRED_OID4VP_CLIENT_HOST, _SIGNING_CERT_FILE, _SIGNING_KEY_FILE): webhooks are "
+                                 "signed with it")
             webhooks = WebhookDispatcher(
                 WebhookOutbox(deps["redis"]), HttpWebhookSender(settings.oid4vp_webhook_timeout_seconds),
                 key=identity.key, x5c=identity.x5c, document=lambda rid: app.state.presentations.document(rid),

@@ -41,6 +41,9 @@ Besides the shared Kafka/Redis/HTTP settings:
   default: each request's own), ``MICROCRED_OID4VP_CLIENT_HOST`` with ``MICROCRED_OID4VP_SIGNING_CERT_FILE``
   (PEM chain, leaf first, its SAN naming the host) and ``MICROCRED_OID4VP_SIGNING_KEY_FILE``: the
   ``x509_san_dns`` client identifier (unset: the development ``redirect_uri`` scheme, unsigned requests);
+  ``MICROCRED_OID4VP_CLIENT_ID_PREFIX`` (``x509_san_dns``, or ``x509_hash``, which HAIP 1.0 requires: the same
+  key and certificate, the client identifier being the hash of the leaf; the host still names the webhooks'
+  signer);
   ``MICROCRED_OID4VP_REQUEST_SECONDS`` (300) and ``MICROCRED_OID4VP_RESULT_RETENTION_SECONDS`` (600);
   signed result webhooks: ``MICROCRED_OID4VP_WEBHOOK_HOSTS`` (JSON list of the hosts a webhook URL may name;
   empty: webhooks refused; needs the x509_san_dns key), ``MICROCRED_OID4VP_WEBHOOK_TIMEOUT_SECONDS`` (5),
@@ -52,6 +55,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -93,6 +97,7 @@ class Settings(HttpServiceSettings):
     registry_cache_seconds: float = Field(default=1.0, ge=0)
     http_fetch_timeout_seconds: float = Field(default=2.0, gt=0)
     oid4vp_public_url: str | None = None
+    oid4vp_client_id_prefix: Literal["x509_san_dns", "x509_hash"] = "x509_san_dns"
     oid4vp_client_host: str | None = None
     oid4vp_signing_cert_file: Path | None = None
     oid4vp_signing_key_file: Path | None = None

@@ -37,8 +37,10 @@ class X509Verifier:
     ca_pem: bytes
 
 
-def x509_verifier(infrastructure: Infrastructure, tmp: Path, host: str, redis_url: str = "") -> X509Verifier:
-    """A gateway whose client identifier is ``x509_san_dns:{host}``."""
+def x509_verifier(infrastructure: Infrastructure, tmp: Path, host: str, redis_url: str = "",
+                  prefix: str = "x509_san_dns") -> X509Verifier:
+    """A gateway whose client identifier is ``x509_san_dns:{host}`` (or, with ``prefix="x509_hash"``, the hash of
+    its certificate naming ``host``)."""
     sd = make_world()
     anchors = tmp / "anchors.pem"
     anchors.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in sd.anchors))
@@ -48,5 +50,6 @@ def x509_verifier(infrastructure: Infrastructure, tmp: Path, host: str, redis_ur
                                    not_before=now - dt.timedelta(days=1))
     cert_file, key_file = cert.write(tmp, "verifier")
     settings = gateway_settings(infrastructure, redis_url, x509_trust_anchors_file=anchors, oid4vp_client_host=host,
-                                oid4vp_signing_cert_file=cert_file, oid4vp_signing_key_file=key_file)
+                                oid4vp_signing_cert_file=cert_file, oid4vp_signing_key_file=key_file,
+                                oid4vp_client_id_prefix=prefix)
     return X509Verifier(settings, sd, ca.cert_pem)

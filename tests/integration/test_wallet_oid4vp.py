@@ -13,6 +13,7 @@ reachable), as in tests/integration/test_wallet_sd_jwt.py, so a correct presenta
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import uuid
@@ -23,6 +24,8 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from microcred import pki
@@ -59,6 +62,7 @@ class Stack:
     family_name: str
     sd: SdWorld
     holder_jwk: dict[str, Any]
+    client_id: str = f"x509_san_dns:{HOST}"
 
     async def create(self, **body: Any) -> dict[str, Any]:
         response = await self.http.post(f"{self.verifier_url}/v1/presentation-requests", json=body)
@@ -78,7 +82,11 @@ class Stack:
 
 
 @pytest.fixture
-async def stack(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator[Stack]:
+async def stack(infrastructure: Infrastructure, tmp_path: Path, request: pytest.FixtureRequest
+                ) -> AsyncIterator[Stack]:
+    """The wallet and the gateway, whose client identifier prefix is x509_san_dns unless the test asks for
+    x509_hash (``indirect`` parametrization)."""
+    prefix = getattr(request, "param", "x509_san_dns")
     sd: SdWorld = make_world()
     issuer_anchors = tmp_path / "agency-ca.pem"
     issuer_anchors.write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in sd.anchors))
@@ -94,7 +102,11 @@ async def stack(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator
         kafka_bootstrap=infrastructure.kafka_bootstrap, redis_url=infrastructure.redis_url, http_port=0,
         environment="test", registry_namespace=f"vreg-{tag}", registry_group=f"vreg-{tag}",
         rate_limit_per_second=1e6, rate_limit_burst=1_000_000, x509_trust_anchors_file=issuer_anchors,
-        oid4vp_client_host=HOST, oid4vp_signing_cert_file=cert_file, oid4vp_signing_key_file=key_file)
+        oid4vp_client_host=HOST, oid4vp_signing_cert_file=cert_file, oid4vp_signing_key_file=key_file,
+        oid4vp_client_id_prefix=prefix)
+    leaf = x509.load_pem_x509_certificate(cert.cert_pem)
+    client_id = f"x509_san_dns:{HOST}" if prefix == "x509_san_dns" else \
+        "x509_hash:" + base64.urlsafe_b64encode(leaf.fingerprint(hashes.SHA256())).rstrip(b"=").decode()
     gateway = create_verifier_app(settings)
     async with running_wallet(infrastructure, uuid.uuid4().hex[:10], tmp_path / "wallet",
                               x509_trust_anchors_file=issuer_anchors,
@@ -121,15 +133,16 @@ async def stack(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator
         assert credential_id is not None
         await until_held(wallet, learner, credential_id)
         yield Stack(wallet, server.url, http, learner, credential_id, mc.learner.given_name,
-                    mc.learner.family_name, sd, key["jwk"])
+                    mc.learner.family_name, sd, key["jwk"], client_id)
 
 
+@pytest.mark.parametrize("stack", ["x509_san_dns", "x509_hash"], indirect=True)
 async def test_the_learner_inspects_and_answers_with_chosen_claims(stack: Stack) -> None:
     created = await stack.create(dcql_query=QUERY)  # direct_post.jwt: the answer is encrypted (HAIP)
     inspected = await stack.call("inspect", link=created["link"])
     assert inspected.status_code == 200, inspected.text
     seen = inspected.json()
-    assert seen["client_id"] == f"x509_san_dns:{HOST}" and seen["verified"] is True and seen["verifier"] == HOST
+    assert seen["client_id"] == stack.client_id and seen["verified"] is True and seen["verifier"] == HOST
     assert seen["response_mode"] == "direct_post.jwt"
     (found,) = seen["matches"]
     assert found["credential_id"] == stack.credential_id and found["query"] == "mc"

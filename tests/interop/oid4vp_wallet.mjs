@@ -5,7 +5,7 @@
 // stdin: {"link": "openid4vp://?client_id=…&request_uri=…", "ca_pem": "…" (the request signer's trust anchor),
 //         "credential": "<SD-JWT VC issued to the holder>", "holder_private_jwk": {…}}
 // The library parses the link, fetches the signed request object (JAR), checks its x5c signature (through the
-// callbacks below) and the x509_san_dns client identifier, and builds (for direct_post.jwt: encrypts) and posts the
+// callbacks below) and the client identifier (x509_san_dns, or x509_hash: the leaf's SHA-256), and builds (for direct_post.jwt: encrypts) and posts the
 // response. The wallet discloses exactly the claims the DCQL query names (the first path element of each).
 // stdout: {"client_id", "response_mode", "nonce", "disclosed", "status", "body"}; any failure: {"error": {…}}.
 import crypto, { X509Certificate } from 'node:crypto'

@@ -2,7 +2,8 @@
 client (oid4vc-ts), presenting with @sd-jwt/sd-jwt-vc, driven by tests/interop/oid4vp_wallet.mjs under node.
 
 The gateway runs as the verifier (real sockets, real Redis and Kafka) with an ``x509_san_dns`` identity whose
-certificate names ``localhost``, the host its response URI is reached at. The library follows the
+certificate names ``localhost``, the host its response URI is reached at, or with the ``x509_hash`` identity HAIP
+1.0 has verifiers use (the same certificate, named by its SHA-256). The library follows the
 ``openid4vp://`` link, fetches the signed request object, checks its x5c chain to the platform CA and the client
 identifier, discloses what the DCQL query names, adds the Key Binding JWT for this request's nonce and client, and
 posts the answer (encrypted for ``direct_post.jwt``). The gateway's result then shows each check.
@@ -11,6 +12,7 @@ posts the answer (encrypted for ``direct_post.jwt``). The gateway's result then 
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
@@ -45,16 +49,24 @@ class Stack:
     http: httpx.AsyncClient
     sd: SdWorld
     ca_pem: str
+    client_id: str
 
 
-@pytest.fixture
-async def stack(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator[Stack]:
-    """The gateway as an OpenID4VP verifier: x509_san_dns:localhost, the SD-JWT VC issuer's CA as anchor."""
-    verifier = x509_verifier(infrastructure, tmp_path, HOST)
+@pytest.fixture(params=["x509_san_dns", "x509_hash"])
+async def stack(infrastructure: Infrastructure, tmp_path: Path, request: pytest.FixtureRequest
+                ) -> AsyncIterator[Stack]:
+    """The gateway as an OpenID4VP verifier: x509_san_dns:localhost, or x509_hash of that certificate; the SD-JWT
+    VC issuer's CA as anchor."""
+    verifier = x509_verifier(infrastructure, tmp_path, HOST, prefix=request.param)
+    assert verifier.settings.oid4vp_signing_cert_file is not None
+    leaf = x509.load_pem_x509_certificate(verifier.settings.oid4vp_signing_cert_file.read_bytes())
+    # §5.9.3, computed here with cryptography's fingerprint, not the product's code
+    hashed = base64.urlsafe_b64encode(leaf.fingerprint(hashes.SHA256())).rstrip(b"=").decode()
+    client_id = f"x509_san_dns:{HOST}" if request.param == "x509_san_dns" else f"x509_hash:{hashed}"
     async with RunningServer(create_app(verifier.settings), proxy_headers=False) as server, \
             httpx.AsyncClient(timeout=30) as http:
         # the response URI is built from the URL the request was created at: its host must be the client's name
-        yield Stack(server.url.replace("127.0.0.1", HOST), http, verifier.sd, verifier.ca_pem.decode())
+        yield Stack(server.url.replace("127.0.0.1", HOST), http, verifier.sd, verifier.ca_pem.decode(), client_id)
 
 
 async def _present(stack: Stack, response_mode: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -81,7 +93,7 @@ def _checks(report: dict[str, Any]) -> dict[str, str]:
 async def test_the_library_wallet_answers_a_dcql_request(stack: Stack, response_mode: str) -> None:
     answer, result = await _present(stack, response_mode)
     assert "error" not in answer, answer
-    assert answer["client_id"] == f"x509_san_dns:{HOST}" and answer["client_prefix"] == "x509_san_dns"
+    assert answer["client_id"] == stack.client_id and answer["client_prefix"] == stack.client_id.split(":")[0]
     assert answer["response_mode"] == response_mode
     assert answer["encrypted"] is (response_mode == "direct_post.jwt")
     assert answer["status"] == 200, answer["body"]

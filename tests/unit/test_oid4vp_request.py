@@ -1,14 +1,16 @@
-"""OpenID4VP request objects: x509_san_dns signed under the platform PKI, redirect_uri unsecured, the link."""
+"""OpenID4VP request objects: x509_san_dns and x509_hash signed under the platform PKI, redirect_uri unsecured,
+the link."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from microcred import pki
@@ -56,6 +58,26 @@ def test_an_x509_san_dns_request_object_is_signed_by_the_certificate_naming_the_
     sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert "verifier.example" in sans.get_values_for_type(x509.DNSName)
     assert PresentationRequest.from_dict(request.to_dict()) == request
+
+
+def test_an_x509_hash_identity_is_named_by_the_sha256_of_its_leaf_and_signs_alike() -> None:
+    san_dns, leaf = identity()
+    assert san_dns.key is not None
+    ident = ClientIdentity.x509_hash(san_dns.key, san_dns.x5c)
+    fingerprint = base64.urlsafe_b64encode(leaf.fingerprint(hashes.SHA256())).rstrip(b"=").decode()
+    assert ident.client_id == f"x509_hash:{fingerprint}" and ident.signed and ident.x5c == san_dns.x5c
+    assert len(fingerprint) == 43 and "=" not in ident.client_id  # base64url, unpadded
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    request = build_request(client_id=ident.client_id, response_uri=RESPONSE_URI, response_mode="direct_post",
+                            dcql_query=QUERY, now=now, lifetime=300)
+    token = request_object(request, ident)
+    assert jwt.get_unverified_header(token)["x5c"] == list(san_dns.x5c)
+    claims = jwt.decode(token, leaf.public_key(), algorithms=["ES256"], audience=SIOP_AUD)  # type: ignore[arg-type]
+    assert claims["client_id"] == claims["iss"] == ident.client_id
+    with pytest.raises(ValueError, match="another client identifier"):
+        request_object(request, san_dns)
+    with pytest.raises(ValueError):
+        ClientIdentity.x509_hash(san_dns.key, ())
 
 
 def test_nonces_and_states_are_fresh_and_long() -> None:

@@ -107,6 +107,33 @@ def test_a_signed_request_is_accepted_only_from_the_certified_host(verifier: Any
         check_request_object(token, CLIENT_ID, anchors, NOW + dt.timedelta(minutes=10))
 
 
+def test_an_x509_hash_request_is_accepted_only_for_the_certificate_its_hash_names(verifier: Any) -> None:
+    san_dns, anchors = verifier
+    identity = ClientIdentity.x509_hash(san_dns.key, san_dns.x5c)
+    request = build_request(client_id=identity.client_id, response_uri=RESPONSE_URI, response_mode="direct_post",
+                            dcql_query=QUERY, now=int(NOW.timestamp()), lifetime=300)
+    token = request_object(request, identity)
+    assert parse_link(authorization_link(identity.client_id, "https://a/r")).client_id == identity.client_id
+    checked = check_request_object(token, identity.client_id, anchors, NOW)
+    assert checked.verified and checked.host == HOST and checked.nonce == request.nonce  # the leaf's SAN shown
+    # another certificate's hash (a verifier certified by the same CA) is not this one
+    other = pki.create_signing_cert(pki.create_ca("Other CA", not_before=NOW - dt.timedelta(days=1)),
+                                    issuer_uri=f"https://{HOST}", common_name="V", not_before=NOW)
+    other_id = ClientIdentity.x509_hash(san_dns.key, x5c_header([other.cert_pem])).client_id
+    assert other_id != identity.client_id
+    with pytest.raises(PresentationRequestError, match="x509_hash") as caught:
+        check_request_object(token, other_id, anchors, NOW)
+    assert caught.value.field in ("request.x5c", "request.client_id")
+    with pytest.raises(PresentationRequestError) as caught:  # an untrusted chain, whatever the hash
+        check_request_object(token, identity.client_id, tuple(load_certificates(
+            pki.create_ca("Else", not_before=NOW - dt.timedelta(days=1)).cert_pem)), NOW)
+    assert caught.value.field == "request.x5c"
+    unsigned = request_object(request, ClientIdentity(identity.client_id))  # alg none, no key
+    with pytest.raises(PresentationRequestError) as caught:  # an unsigned object cannot claim a certificate
+        check_request_object(unsigned, identity.client_id, anchors, NOW)
+    assert caught.value.field == "request.alg"
+
+
 def test_an_unsigned_request_needs_the_redirect_uri_scheme_and_is_not_verified(verifier: Any) -> None:
     _, anchors = verifier
     dev_id = f"redirect_uri:{RESPONSE_URI}"

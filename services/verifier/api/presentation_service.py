@@ -77,7 +77,8 @@ class PresentationService:
                  identity: ClientIdentity | None, lifetime: int = 300,
                  clock: Callable[[], float] = time.time, webhooks: WebhookDispatcher | None = None,
                  webhook_policy: WebhookPolicy | None = None) -> None:
-        """``identity``: the x509_san_dns identity, or None for the development ``redirect_uri`` scheme;
+        """``identity``: the signed identity (x509_san_dns or x509_hash), or None for the development
+        ``redirect_uri`` scheme;
         ``webhooks``: the signed result webhooks (None: a request naming one is refused)."""
         self.store, self.ports, self.identity, self.lifetime, self.clock = store, ports, identity, lifetime, clock
         self.webhooks, self.webhook_policy = webhooks, webhook_policy or WebhookPolicy(frozenset())
@@ -93,7 +94,7 @@ class PresentationService:
         if webhook is not None:
             if self.webhooks is None or self.identity is None:
                 raise WebhookUrlError("webhooks are not enabled on this gateway (they need an allow-list and the "
-                                      "x509_san_dns signing key)")
+                                      "signing key of the gateway's signed client identifier)")
             self.webhook_policy.check(webhook)
         if (query is None) == (template_name is None):
             raise DcqlError("dcql_query", "give either dcql_query or template")
@@ -208,23 +209,28 @@ class PresentationService:
 
 
 class _IdentitySettings(Protocol):
+    @property
+    def oid4vp_client_id_prefix(self) -> str: ...  # read-only here: the settings narrow it to a Literal
     oid4vp_client_host: str | None
     oid4vp_signing_cert_file: PathType | None
     oid4vp_signing_key_file: PathType | None
 
 
 def client_identity(settings: _IdentitySettings) -> ClientIdentity | None:
-    """The x509_san_dns identity the settings name (all three set), None for the development scheme; a partial
-    or unusable configuration fails start-up rather than silently falling back."""
+    """The signed identity the settings name (host, certificate and key all set): ``x509_san_dns:<host>``, or
+    ``x509_hash:<leaf hash>`` as ``oid4vp_client_id_prefix`` says; None for the development scheme. A partial or
+    unusable configuration fails start-up rather than silently falling back."""
     named = (settings.oid4vp_client_host, settings.oid4vp_signing_cert_file, settings.oid4vp_signing_key_file)
     if not any(named):
         return None
     if not all(named):
-        raise ValueError("OpenID4VP x509_san_dns needs MICROCRED_OID4VP_CLIENT_HOST, _SIGNING_CERT_FILE and "
+        raise ValueError("a signed OpenID4VP identity needs MICROCRED_OID4VP_CLIENT_HOST, _SIGNING_CERT_FILE and "
                          "_SIGNING_KEY_FILE together")
     assert settings.oid4vp_signing_cert_file and settings.oid4vp_signing_key_file and settings.oid4vp_client_host
     key = serialization.load_pem_private_key(settings.oid4vp_signing_key_file.read_bytes(), password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise ValueError("the OpenID4VP signing key must be an EC key")
     chain = x5c_header([settings.oid4vp_signing_cert_file.read_bytes()])  # leaf first, as the file lists them
+    if settings.oid4vp_client_id_prefix == "x509_hash":
+        return ClientIdentity.x509_hash(key, chain)
     return ClientIdentity.x509_san_dns(settings.oid4vp_client_host, key, chain)

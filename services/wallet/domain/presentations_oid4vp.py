@@ -3,7 +3,9 @@
 * :func:`parse_link`: an ``openid4vp://?client_id=…&request_uri=…`` link (request by reference only).
 * :func:`check_request_object`: the request object the verifier serves at ``request_uri`` (RFC 9101). With
   ``x509_san_dns:<host>`` the ``x5c`` chain must reach one of the wallet's trust anchors, the leaf must name
-  ``<host>`` as a SAN dNSName and its key must sign the JWT (ES256/384/512); with ``redirect_uri:<uri>`` the
+  ``<host>`` as a SAN dNSName and its key must sign the JWT (ES256/384/512); with ``x509_hash:<hash>`` (the
+  prefix HAIP 1.0 has verifiers use) the same, except that the client identifier is the base64url SHA-256 of
+  the leaf's DER, and the learner is shown the leaf's first SAN dNSName; with ``redirect_uri:<uri>`` the
   spec forbids a signature (``alg: none``) and ``response_uri`` must be ``<uri>``, so the verifier is *not*
   authenticated (``verified`` is False and the learner is told so). Anything else is refused.
 * :func:`match`: which of the learner's SD-JWT VCs meets each DCQL credential query, and which claims each
@@ -19,7 +21,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from joserfc import jwe
 from joserfc.errors import JoseError as JoserfcError
 from joserfc.jwk import ECKey
@@ -59,7 +64,8 @@ __all__ = [
     "same_key",
 ]
 
-X509_SAN_DNS, REDIRECT_URI = "x509_san_dns:", "redirect_uri:"
+X509_SAN_DNS, X509_HASH, REDIRECT_URI = "x509_san_dns:", "x509_hash:", "redirect_uri:"
+PREFIXES = (X509_SAN_DNS, X509_HASH, REDIRECT_URI)
 REQUEST_TYP = "oauth-authz-req+jwt"
 RESPONSE_MODES = ("direct_post", "direct_post.jwt")
 SIGNED_ALGS = ("ES256", "ES384", "ES512")
@@ -101,8 +107,9 @@ def parse_link(link: Any) -> Link:
         found[name] = values[0]
     if "request" in query:
         raise PresentationRequestError("link.request", "requests by value are not accepted, only request_uri")
-    if not found["client_id"].startswith((X509_SAN_DNS, REDIRECT_URI)):
-        raise PresentationRequestError("link.client_id", "only the x509_san_dns: and redirect_uri: schemes")
+    if not found["client_id"].startswith(PREFIXES):
+        raise PresentationRequestError("link.client_id", "only the x509_san_dns:, x509_hash: and redirect_uri: "
+                                                         "prefixes")
     return Link(found["client_id"], found["request_uri"])
 
 
@@ -111,9 +118,10 @@ class VerifierRequest:
     """A request object we accepted."""
 
     client_id: str
-    verified: bool  # True: x509_san_dns with a trusted chain; False: redirect_uri (development scheme)
+    verified: bool  # True: x509_san_dns or x509_hash with a trusted chain; False: redirect_uri (development)
     claims: Mapping[str, Any]
     query: DcqlQuery
+    certified: str = ""  # the host the trusted certificate names (x509_san_dns, x509_hash)
 
     @property
     def nonce(self) -> str:
@@ -135,8 +143,8 @@ class VerifierRequest:
     @property
     def host(self) -> str:
         """Who is asking, as people read it: the certified host, or the response URI's host."""
-        if self.client_id.startswith(X509_SAN_DNS):
-            return self.client_id.removeprefix(X509_SAN_DNS)
+        if self.certified:
+            return self.certified
         return urlsplit(self.response_uri).hostname or self.response_uri
 
     @property
@@ -156,10 +164,13 @@ def _segment(text: str, name: str) -> Any:
     return value
 
 
-def _check_signed(token: str, header: Mapping[str, Any], host: str, anchors: Sequence[x509.Certificate],
-                  now: dt.datetime) -> None:
+def _check_signed(token: str, header: Mapping[str, Any], client_id: str, anchors: Sequence[x509.Certificate],
+                  now: dt.datetime) -> str:
+    """A signed request object's certificate and signature for ``client_id`` (x509_san_dns or x509_hash): the
+    host its trusted leaf certifies."""
+    prefix = X509_SAN_DNS if client_id.startswith(X509_SAN_DNS) else X509_HASH
     if header.get("alg") not in SIGNED_ALGS:
-        raise PresentationRequestError("request.alg", "an x509_san_dns request must be signed with ES256/384/512")
+        raise PresentationRequestError("request.alg", f"an {prefix[:-1]} request must be signed with ES256/384/512")
     try:
         leaf, key = validate_x5c(header.get("x5c"), anchors, now)
     except ChainError as exc:
@@ -169,14 +180,25 @@ def _check_signed(token: str, header: Mapping[str, Any], host: str, anchors: Seq
         dns = names.get_values_for_type(x509.DNSName)
     except x509.ExtensionNotFound:
         dns = []
-    if host not in dns:
-        raise PresentationRequestError("request.x5c", f"the certificate does not name {host} (SAN dNSName)")
+    if prefix == X509_SAN_DNS:
+        host = client_id.removeprefix(X509_SAN_DNS)
+        if host not in dns:
+            raise PresentationRequestError("request.x5c", f"the certificate does not name {host} (SAN dNSName)")
+    else:  # §5.9.3: base64url (unpadded) SHA-256 of the leaf's DER
+        digest = hashlib.sha256(leaf.public_bytes(serialization.Encoding.DER)).digest()
+        if client_id.removeprefix(X509_HASH) != base64.urlsafe_b64encode(digest).rstrip(b"=").decode():
+            raise PresentationRequestError("request.x5c", "the certificate is not the one the x509_hash client "
+                                                          "identifier names")
+        if not dns:
+            raise PresentationRequestError("request.x5c", "the certificate names no host (SAN dNSName) to show")
+        host = dns[0]
     try:
         ok = verify_jws_signature(token, key, SIGNED_ALGS)
     except JoseError:
         ok = False
     if not ok:
         raise PresentationRequestError("request.signature", "does not verify with the x5c certificate's key")
+    return host
 
 
 def check_request_object(token: str, client_id: str, anchors: Sequence[x509.Certificate],
@@ -190,8 +212,9 @@ def check_request_object(token: str, client_id: str, anchors: Sequence[x509.Cert
     header, claims = _segment(segments[0], "request.header"), _segment(segments[1], "request.payload")
     if header.get("typ") != REQUEST_TYP:
         raise PresentationRequestError("request.typ", f"must be {REQUEST_TYP}")
-    if client_id.startswith(X509_SAN_DNS):
-        _check_signed(token.strip(), header, client_id.removeprefix(X509_SAN_DNS), anchors, now)
+    certified = ""
+    if client_id.startswith((X509_SAN_DNS, X509_HASH)):
+        certified = _check_signed(token.strip(), header, client_id, anchors, now)
         verified = True
     elif client_id.startswith(REDIRECT_URI):
         if header.get("alg") != "none" or segments[2]:
@@ -200,7 +223,7 @@ def check_request_object(token: str, client_id: str, anchors: Sequence[x509.Cert
             raise PresentationRequestError("request.response_uri", "must be the redirect_uri: client id")
         verified = False
     else:
-        raise PresentationRequestError("client_id", "only the x509_san_dns: and redirect_uri: schemes")
+        raise PresentationRequestError("client_id", "only the x509_san_dns:, x509_hash: and redirect_uri: prefixes")
     if claims.get("client_id") != client_id:
         raise PresentationRequestError("request.client_id", "does not match the link's client_id")
     if claims.get("response_type") != "vp_token":
@@ -221,7 +244,7 @@ def check_request_object(token: str, client_id: str, anchors: Sequence[x509.Cert
         raise PresentationRequestError(f"request.dcql_query.{exc.field}", exc.problem) from None
     if claims["response_mode"] == "direct_post.jwt":
         _encryption_key(claims)  # refuse now, not after the learner chose
-    return VerifierRequest(client_id, verified, claims, query)
+    return VerifierRequest(client_id, verified, claims, query, certified)
 
 
 # --------------------------------------------------------------------------------------------- holdings
