@@ -9,6 +9,12 @@ Claims path pointers (§7): a string selects an object member, ``null`` every el
 integer one element. ``values`` matches when a selected value equals one of them (strings, integers, booleans).
 Formats handled: ``dc+sd-jwt`` (``meta.vct_values``) and ``ldp_vc`` (``meta.type_values``: the credential's
 ``type`` must contain every type of one inner list).
+
+``trusted_authorities`` (§6.1.1; HAIP 1.0 requires the ``aki`` type): a credential meets the query only if an
+Authority Key Identifier in its issuer's certificate chain is one of the values (base64url ``keyIdentifier``s) of
+an ``aki`` entry. The evaluation counts only chains that were validated to a trust anchor (a forged certificate
+can name any authority): :class:`Presented` carries them only then. Other types (``etsi_tl``,
+``openid_federation``) are read but cannot be checked here, so they are never met (:data:`CHECKED_AUTHORITIES`).
 """
 
 from __future__ import annotations
@@ -18,9 +24,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from microcred.sdjwt.jose import JoseError, b64url_decode
+
 __all__ = [
-    "FORMATS", "ClaimQuery", "CredentialQuery", "CredentialSetQuery", "DcqlError", "DcqlQuery", "Presented",
-    "QueryOutcome", "QueryResult", "evaluate", "parse_query", "select",
+    "CHECKED_AUTHORITIES", "FORMATS", "ClaimQuery", "CredentialQuery", "CredentialSetQuery", "DcqlError",
+    "DcqlQuery", "Presented",
+    "QueryOutcome", "QueryResult", "TrustedAuthority", "evaluate", "parse_query", "select",
 ]
 
 SD_JWT, LDP = "dc+sd-jwt", "ldp_vc"
@@ -28,6 +37,8 @@ FORMATS = (SD_JWT, LDP)
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 #: Bounds on hostile queries (a verifier's own employer sends them, but through a public API).
 MAX_CREDENTIALS, MAX_CLAIMS, MAX_PATH, MAX_VALUES, MAX_SETS = 16, 64, 16, 64, 32
+#: The trusted authority types this code can evaluate.
+CHECKED_AUTHORITIES = ("aki",)
 
 
 class DcqlError(ValueError):
@@ -53,6 +64,16 @@ class ClaimQuery:
 
 
 @dataclass(frozen=True)
+class TrustedAuthority:
+    """One ``trusted_authorities`` entry: its ``type`` and ``values`` (for ``aki``, decoded key identifiers in
+    ``key_ids``)."""
+
+    type: str
+    values: tuple[str, ...]
+    key_ids: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
 class CredentialQuery:
     """One requested credential."""
 
@@ -64,6 +85,7 @@ class CredentialQuery:
     claim_sets: tuple[tuple[str, ...], ...] = ()
     multiple: bool = False
     require_cryptographic_holder_binding: bool = True
+    trusted_authorities: tuple[TrustedAuthority, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +167,29 @@ def _meta(value: Any, fmt: str, name: str) -> tuple[tuple[str, ...], tuple[tuple
     return (), tuple(types)
 
 
+def _trusted_authorities(value: Any, name: str) -> tuple[TrustedAuthority, ...]:
+    out = []
+    for i, entry in enumerate(_list(value, name, MAX_SETS)):
+        where = f"{name}[{i}]"
+        if not isinstance(entry, Mapping):
+            raise DcqlError(where, "must be an object")
+        kind = entry.get("type")
+        if not isinstance(kind, str) or not kind:
+            raise DcqlError(f"{where}.type", "must be a string")
+        values = _list(entry.get("values"), f"{where}.values", MAX_VALUES)
+        if not all(isinstance(v, str) and v for v in values):
+            raise DcqlError(f"{where}.values", "must be strings")
+        key_ids: list[bytes] = []
+        if kind == "aki":
+            for j, v in enumerate(values):
+                try:
+                    key_ids.append(b64url_decode(v))
+                except JoseError:
+                    raise DcqlError(f"{where}.values[{j}]", "an aki value is a base64url key identifier") from None
+        out.append(TrustedAuthority(kind, tuple(values), tuple(key_ids)))
+    return tuple(out)
+
+
 def _credential(value: Any, name: str) -> CredentialQuery:
     if not isinstance(value, Mapping):
         raise DcqlError(name, "must be an object")
@@ -173,8 +218,10 @@ def _credential(value: Any, name: str) -> CredentialQuery:
     for flag in ("multiple", "require_cryptographic_holder_binding"):
         if flag in value and not isinstance(value[flag], bool):
             raise DcqlError(f"{name}.{flag}", "must be a boolean")
+    authorities = _trusted_authorities(value["trusted_authorities"], f"{name}.trusted_authorities") \
+        if "trusted_authorities" in value else ()
     return CredentialQuery(query_id, fmt, vcts, types, claims, tuple(claim_sets), bool(value.get("multiple", False)),
-                           bool(value.get("require_cryptographic_holder_binding", True)))
+                           bool(value.get("require_cryptographic_holder_binding", True)), authorities)
 
 
 def parse_query(value: Any) -> DcqlQuery:
@@ -257,6 +304,9 @@ class Presented:
     holder_bound: bool = True
     verified: bool = True
     """False when the credential did not verify: then its claims count for nothing."""
+    authority_key_ids: tuple[bytes, ...] = ()
+    """The Authority Key Identifiers of its issuer's certificate chain, only when that chain was validated to a
+    trust anchor (empty otherwise: no ``aki`` trusted authority is then met)."""
 
 
 @dataclass(frozen=True)
@@ -299,6 +349,10 @@ def _one(query: CredentialQuery, presented: Presented) -> list[str]:
         return ["type is not one of " + " | ".join("+".join(t) for t in query.type_values)]
     if query.require_cryptographic_holder_binding and not presented.holder_bound:
         return ["no proof of possession (holder binding)"]
+    if query.trusted_authorities and not _trusted(query.trusted_authorities, presented):
+        return ["the issuer is not under one of the trusted authorities ("
+                + "; ".join(f"{t.type}: {', '.join(t.values)}" for t in query.trusted_authorities) + ")"
+                + ("" if presented.authority_key_ids else ": its certificate chain was not established")]
     if not query.claims:
         return []
     problems = {c.id or c.label(): _claim_missing(c, presented.claims) for c in query.claims}
@@ -313,6 +367,12 @@ def _one(query: CredentialQuery, presented: Presented) -> list[str]:
         if best is None or len(lacking) < len(best):
             best = lacking
     return best or []
+
+
+def _trusted(authorities: Sequence[TrustedAuthority], presented: Presented) -> bool:
+    """An ``aki`` entry names an Authority Key Identifier of the validated chain (other types cannot be checked
+    here: never met)."""
+    return any(t.type == "aki" and set(t.key_ids) & set(presented.authority_key_ids) for t in authorities)
 
 
 def evaluate(query: DcqlQuery, presented: Mapping[str, Sequence[Presented]]) -> QueryResult:

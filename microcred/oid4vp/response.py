@@ -30,6 +30,7 @@ from microcred.oid4vp.dcql import LDP, SD_JWT, DcqlError, Presented, QueryResult
 from microcred.oid4vp.request import ENC_VALUES, PresentationRequest
 from microcred.sdjwt.core import SdJwtError, disclose, split_sd_jwt
 from microcred.sdjwt.jose import JoseError, parse_jws, strict_json_loads
+from microcred.sdjwt.x5c import ChainError, authority_key_ids
 from microcred.verification.checks import CheckId, CheckStatus
 from microcred.verification.document import as_list
 from microcred.verification.pipeline import verify_presentation
@@ -165,12 +166,18 @@ def _sd_jwt_claims(text: str, report: VerificationReport) -> Presented:
             return unverified
     try:  # re-reads what verify_sd_jwt_credential verified (pure hashing; the report does not carry claims)
         parts = split_sd_jwt(text)
-        processed = disclose(parse_jws(parts.issuer_jwt, max_length=len(text)).payload, parts.disclosures)
-    except (SdJwtError, JoseError, ValueError):
+        jws = parse_jws(parts.issuer_jwt, max_length=len(text))
+        processed = disclose(jws.payload, parts.disclosures)
+        # the chain's authorities count (DCQL trusted_authorities) only once it was validated to an anchor
+        identity = report.check(CheckId.ISSUER_IDENTITY)
+        authorities = authority_key_ids(jws.header.get("x5c")) \
+            if identity is not None and identity.status is CheckStatus.VALID else ()
+    except (SdJwtError, JoseError, ChainError, ValueError):
         return unverified
     claims = processed.claims
     vct = claims.get("vct")
-    return Presented(SD_JWT, claims, vct if isinstance(vct, str) else None, holder_bound=_bound(report))
+    return Presented(SD_JWT, claims, vct if isinstance(vct, str) else None, holder_bound=_bound(report),
+                     authority_key_ids=authorities)
 
 
 def _bound(report: VerificationReport) -> bool:

@@ -30,6 +30,7 @@ from microcred.sdjwt.jose import PublicKey
 __all__ = [
     "MAX_CHAIN_LENGTH",
     "ChainError",
+    "authority_key_ids",
     "certificate_names",
     "issuer_named_by",
     "load_certificates",
@@ -83,6 +84,21 @@ def _decode_chain(x5c: object) -> list[x509.Certificate]:
         except (binascii.Error, ValueError) as exc:
             raise ChainError("MALFORMED_X5C", f"x5c[{index}] is not a DER certificate") from exc
     return certs
+
+
+def authority_key_ids(x5c: object) -> tuple[bytes, ...]:
+    """The ``keyIdentifier`` of the Authority Key Identifier of every certificate in an ``x5c`` header that has
+    one (what DCQL's ``aki`` trusted authority matches, OpenID4VP 1.0 §6.1.1.1); :class:`ChainError` for a
+    malformed header. Says nothing of trust: callers use it only for a chain :func:`validate_x5c` accepted."""
+    found = []
+    for cert in _decode_chain(x5c):
+        try:
+            identifier = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+        except x509.ExtensionNotFound:
+            continue
+        if identifier:
+            found.append(identifier)
+    return tuple(found)
 
 
 def validate_x5c(x5c: object, trust_anchors: Sequence[x509.Certificate], at: dt.datetime

@@ -208,6 +208,12 @@ async def test_a_refusal_bad_queries_and_unknown_requests(stack: Stack) -> None:
     bad = await stack.http.post(f"{stack.url}/v1/presentation-requests",
                                 json={"dcql_query": {"credentials": [{"id": "x", "format": "jwt_vc_json"}]}})
     assert bad.status_code == 400 and bad.json()["field"] == "credentials[0].format"
+    # a trusted authority type the gateway cannot check would never be met: refused when the request is made
+    uncheckable = await stack.http.post(f"{stack.url}/v1/presentation-requests", json={"dcql_query": {
+        "credentials": [{"id": "x", "format": "dc+sd-jwt", "meta": {"vct_values": ["v"]},
+                         "trusted_authorities": [{"type": "etsi_tl", "values": ["https://tl.example/tl.xml"]}]}]}})
+    assert uncheckable.status_code == 400, uncheckable.text
+    assert uncheckable.json()["field"] == "credentials[0].trusted_authorities[0].type"
     missing = await stack.http.get(f"{stack.url}/oid4vp/requests/{'A' * 43}")
     assert missing.status_code == 404 and missing.json()["error"] == "invalid_request_uri"
 

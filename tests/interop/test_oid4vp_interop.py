@@ -69,10 +69,11 @@ async def stack(infrastructure: Infrastructure, tmp_path: Path, request: pytest.
         yield Stack(server.url.replace("127.0.0.1", HOST), http, verifier.sd, verifier.ca_pem.decode(), client_id)
 
 
-async def _present(stack: Stack, response_mode: str) -> tuple[dict[str, Any], dict[str, Any]]:
+async def _present(stack: Stack, response_mode: str, query: dict[str, Any] = QUERY
+                   ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A request created at the gateway, answered by the library's wallet; (the wallet's answer, the result)."""
     created = await stack.http.post(f"{stack.url}/v1/presentation-requests", json={
-        "dcql_query": QUERY, "response_mode": response_mode})
+        "dcql_query": query, "response_mode": response_mode})
     assert created.status_code == 201, created.text
     holder = ec.generate_private_key(ec.SECP256R1())
     credential = stack.sd.issue(holder_jwk=public_jwk(holder)).compact
@@ -106,3 +107,15 @@ async def test_the_library_wallet_answers_a_dcql_request(stack: Stack, response_
         "signature": "valid", "disclosures": "valid", "holder_binding": "valid", "issuer_identity": "valid"}
     # accreditation and status cannot be established for this issuer here: never "valid" overall
     assert body["verdict"] != "valid"
+
+
+async def test_a_query_naming_the_issuers_authority_by_aki(stack: Stack) -> None:
+    """DCQL ``trusted_authorities`` of type ``aki`` (HAIP 1.0): the library reads the request with it, and the
+    gateway counts the answer only because the credential's validated chain is under that authority."""
+    [anchor] = stack.sd.anchors
+    aki = base64.urlsafe_b64encode(anchor.extensions.get_extension_for_class(
+        x509.SubjectKeyIdentifier).value.digest).rstrip(b"=").decode()
+    query = {"credentials": [{**QUERY["credentials"][0], "trusted_authorities": [{"type": "aki", "values": [aki]}]}]}
+    answer, result = await _present(stack, "direct_post.jwt", query)
+    assert "error" not in answer and answer["status"] == 200, answer
+    assert result["status"] == "verified" and result["en"]["query"]["satisfied"] is True, result["en"]["query"]

@@ -55,6 +55,15 @@ def test_the_spec_example_parses() -> None:
      "dcql_query.extra"),
     ({"credentials": [{"id": str(i), "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]}} for i in range(17)]},
      "credentials"),
+    (sd_query(trusted_authorities=[]), "credentials[0].trusted_authorities"),
+    (sd_query(trusted_authorities=["aki"]), "credentials[0].trusted_authorities[0]"),
+    (sd_query(trusted_authorities=[{"values": ["s9tIpPmhxdiuNkHMEWNpYim8S8Y"]}]),
+     "credentials[0].trusted_authorities[0].type"),
+    (sd_query(trusted_authorities=[{"type": "aki", "values": []}]), "credentials[0].trusted_authorities[0].values"),
+    (sd_query(trusted_authorities=[{"type": "aki", "values": ["not base64url!"]}]),
+     "credentials[0].trusted_authorities[0].values[0]"),
+    (sd_query(trusted_authorities=[{"type": "aki", "values": ["padded=="]}]),
+     "credentials[0].trusted_authorities[0].values[0]"),
 ])
 def test_bad_queries_name_the_field(query: dict[str, Any], field: str) -> None:
     with pytest.raises(DcqlError) as caught:
@@ -202,3 +211,24 @@ def test_the_spec_claim_sets_example() -> None:
     assert evaluate(query, {"pid": [Presented("dc+sd-jwt", second, vct)]}).satisfied
     lacking = evaluate(query, {"pid": [Presented("dc+sd-jwt", {"last_name": "D", "locality": "L"}, vct)]})
     assert not lacking.satisfied and len(lacking.outcomes[0].missing) == 2  # the closest option's two gaps
+
+
+def test_the_spec_trusted_authorities_example_and_its_evaluation() -> None:
+    # OpenID4VP 1.0 §6.1.1.1: the aki value is the base64url keyIdentifier, as in the spec's example
+    query = parse_query(sd_query(trusted_authorities=[{"type": "aki", "values": ["s9tIpPmhxdiuNkHMEWNpYim8S8Y"]}]))
+    [authority] = query.credentials[0].trusted_authorities
+    assert authority.type == "aki" and len(authority.key_ids[0]) == 20  # a SHA-1 sized key identifier
+    under = Presented("dc+sd-jwt", CLAIMS, VCT, authority_key_ids=(b"other", authority.key_ids[0]))
+    assert evaluate(query, {"mc": [under]}).satisfied
+    elsewhere = Presented("dc+sd-jwt", CLAIMS, VCT, authority_key_ids=(b"other",))
+    [why] = evaluate(query, {"mc": [elsewhere]}).outcomes[0].missing
+    assert why == "the issuer is not under one of the trusted authorities (aki: s9tIpPmhxdiuNkHMEWNpYim8S8Y)"
+    unknown = Presented("dc+sd-jwt", CLAIMS, VCT)  # a chain not validated: no authority counts
+    assert evaluate(query, {"mc": [unknown]}).outcomes[0].missing[0].endswith(
+        "its certificate chain was not established")
+    # a type this code cannot check is read, and never met
+    federation = parse_query(sd_query(trusted_authorities=[{"type": "openid_federation",
+                                                            "values": ["https://trustanchor.example.com"]}]))
+    assert not evaluate(federation, {"mc": [under]}).satisfied
+    assert not parse_query(sd_query()).credentials[0].trusted_authorities  # absent: no constraint
+    assert evaluate(parse_query(sd_query()), {"mc": [unknown]}).satisfied

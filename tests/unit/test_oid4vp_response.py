@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwe
 from joserfc.jwk import ECKey
@@ -17,7 +18,7 @@ from microcred.crypto.multikey import decode_ed25519_secret_key
 from microcred.oid4vp.request import PresentationRequest, build_request
 from microcred.oid4vp.response import ResponseError, check_response, decrypt_response, read_response
 from microcred.sdjwt.core import SdJwtParts, key_binding_jwt
-from microcred.sdjwt.jose import public_jwk
+from microcred.sdjwt.jose import b64url_encode, public_jwk
 from microcred.sdjwt.type_metadata import VCT
 from microcred.verification import CheckId, CheckStatus, Reason, Verdict
 from tests.harness.factories import LEARNER_DID
@@ -161,3 +162,33 @@ async def test_a_credential_bound_to_another_holder_cannot_be_presented(sd: SdWo
     assert outcome.verdict is Verdict.INVALID
     assert checks(outcome.reports[0][1])["holder_binding"][0] == "invalid"
     assert outcome.query.outcomes[0].missing == ("no proof of possession (holder binding)",)
+
+
+def _authority(sd: SdWorld) -> str:
+    """The agency CA's key identifier, base64url (what a verifier names in an ``aki`` trusted authority),
+    read from the CA certificate with ``cryptography``."""
+    [ca] = sd.anchors
+    return b64url_encode(ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest)
+
+
+async def test_trusted_authorities_aki_is_met_only_by_a_validated_chain_under_that_authority(sd: SdWorld) -> None:
+    query = sd_query()
+    query["credentials"][0]["trusted_authorities"] = [{"type": "aki", "values": [_authority(sd)]}]
+    req = request(query)
+    outcome = await check_response(req, {"mc": [present(sd, req)]}, sd.ports(), NOW)
+    assert outcome.query.satisfied and outcome.verdict is Verdict.VALID, outcome.to_dict()
+
+    other = make_world()  # another agency's CA: its key identifier is not the credential's authority
+    query["credentials"][0]["trusted_authorities"] = [{"type": "aki", "values": [_authority(other)]},
+                                                      {"type": "etsi_tl", "values": ["https://tl.example"]}]
+    req = request(query)
+    outcome = await check_response(req, {"mc": [present(sd, req)]}, sd.ports(), NOW)
+    assert not outcome.query.satisfied and outcome.verdict is Verdict.INVALID
+    [why] = outcome.query.outcomes[0].missing
+    assert why.startswith("the issuer is not under one of the trusted authorities (aki: ") and "etsi_tl" in why
+
+    # the right authority, but the chain cannot be validated here (no anchors): never satisfied
+    query["credentials"][0]["trusted_authorities"] = [{"type": "aki", "values": [_authority(sd)]}]
+    req = request(query)
+    outcome = await check_response(req, {"mc": [present(sd, req)]}, sd.ports(x509_anchors=()), NOW)
+    assert not outcome.query.satisfied and outcome.verdict is not Verdict.VALID

@@ -175,6 +175,20 @@ async def test_matching_and_a_presentation_with_only_the_chosen_claims(sd: SdWor
         build_presentation(mine, query, (), ed25519.Ed25519PrivateKey.generate(), nonce="n", aud=CLIENT_ID, iat=0)
 
 
+def test_only_credentials_under_a_trusted_authority_the_request_names_are_offered(sd: SdWorld,
+                                                                                 verifier: Any) -> None:
+    identity, anchors = verifier
+    [agency_ca] = sd.anchors
+    ours = b64url_encode(agency_ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest)
+    mine = parse_holding("c1", sd.issue(holder_jwk=public_jwk(HOLDER)).compact)
+    assert mine.authority_key_ids  # the agency CA's, from the credential's x5c
+    for values, offered in (([ours], ["c1"]), (["s9tIpPmhxdiuNkHMEWNpYim8S8Y"], [])):
+        query = {**QUERY, "credentials": [{**QUERY["credentials"][0],
+                                           "trusted_authorities": [{"type": "aki", "values": values}]}]}
+        checked = check_request_object(request_object(new_request(query), identity), CLIENT_ID, anchors, NOW)
+        assert [c.credential_id for c in match(checked, [mine])] == offered
+
+
 def test_answers_encrypted_plain_and_refusals(sd: SdWorld, verifier: Any) -> None:
     identity, anchors = verifier
     key = ECKey.generate_key("P-256", parameters={"kid": "k1", "use": "enc", "alg": "ECDH-ES"})

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc.jwk import ECKey
 
-from microcred.oid4vp.dcql import DcqlError, parse_query
+from microcred.oid4vp.dcql import CHECKED_AUTHORITIES, DcqlError, DcqlQuery, parse_query
 from microcred.oid4vp.request import (
     ClientIdentity,
     PresentationRequest,
@@ -102,7 +102,7 @@ class PresentationService:
             query = template(template_name)
             if query is None:
                 raise DcqlError("template", "unknown template")
-        parse_query(query)
+        _checkable(parse_query(query))
         assert query is not None
         now = int(self.clock())
         public = private = None
@@ -206,6 +206,16 @@ class PresentationService:
             if outcome is not None:
                 found["webhook"] = outcome
         return found
+
+
+def _checkable(query: DcqlQuery) -> None:
+    """Refuse a query naming trusted authorities of a type this gateway cannot check (it would never be met)."""
+    for i, credential in enumerate(query.credentials):
+        for j, authority in enumerate(credential.trusted_authorities):
+            if authority.type not in CHECKED_AUTHORITIES:
+                raise DcqlError(f"credentials[{i}].trusted_authorities[{j}].type",
+                                f"this verifier checks only {', '.join(CHECKED_AUTHORITIES)} (the Authority Key "
+                                "Identifiers of the issuer's certificate chain)")
 
 
 class _IdentitySettings(Protocol):

@@ -56,7 +56,7 @@ from microcred.sdjwt.jose import (
     strict_json_loads,
     verify_jws_signature,
 )
-from microcred.sdjwt.x5c import ChainError, validate_x5c
+from microcred.sdjwt.x5c import ChainError, authority_key_ids, validate_x5c
 
 __all__ = [
     "Candidate", "Holding", "Link", "PresentationRequestError", "VerifierRequest", "answer_form",
@@ -260,6 +260,7 @@ class Holding:
     disclosures: tuple[tuple[tuple[str | int, ...], str], ...]  # (path as issued, encoded Disclosure)
     vct: str | None
     cnf_jwk: Mapping[str, Any] | None
+    authority_key_ids: tuple[bytes, ...] = ()  # of the issuer's x5c: which trusted authorities it may meet
 
 
 def parse_holding(credential_id: str, compact: str) -> Holding:
@@ -271,6 +272,11 @@ def parse_holding(credential_id: str, compact: str) -> Holding:
     payload = strict_json_loads(b64url_decode(segments[1]))
     if not isinstance(payload, dict):
         raise SdJwtError("MALFORMED_SD_JWT", "the payload is not an object")
+    header = strict_json_loads(b64url_decode(segments[0]))
+    try:  # the chain was checked when the credential arrived; here it only says which authorities it names
+        authorities = authority_key_ids(header.get("x5c")) if isinstance(header, dict) and "x5c" in header else ()
+    except ChainError:
+        authorities = ()
     processed = disclose(payload, parts.disclosures)
     alg = str(payload.get("_sd_alg", "sha-256"))
     encoded = {digest(d, alg): d for d in parts.disclosures}
@@ -279,7 +285,7 @@ def parse_holding(credential_id: str, compact: str) -> Holding:
     jwk = cnf.get("jwk") if isinstance(cnf, Mapping) else None
     vct = payload.get("vct")
     return Holding(credential_id, parts, processed.claims, disclosures, vct if isinstance(vct, str) else None,
-                   jwk if isinstance(jwk, Mapping) else None)
+                   jwk if isinstance(jwk, Mapping) else None, authorities)
 
 
 def same_key(jwk: Mapping[str, Any] | None, key: PrivateKey) -> bool:
@@ -301,14 +307,16 @@ class Candidate:
 
 def _chosen_claims(query: CredentialQuery, holding: Holding) -> tuple[ClaimQuery, ...] | None:
     """The claims of ``query`` this holding would disclose, or None when it cannot meet the query."""
-    everything = Presented(SD_JWT, holding.claims, vct=holding.vct, holder_bound=holding.cnf_jwk is not None)
+    everything = Presented(SD_JWT, holding.claims, vct=holding.vct, holder_bound=holding.cnf_jwk is not None,
+                           authority_key_ids=holding.authority_key_ids)
     if not evaluate(DcqlQuery((query,)), {query.id: [everything]}).satisfied:
         return None
     if not query.claim_sets:
         return query.claims
     by_id = {c.id: c for c in query.claims}
     for option in query.claim_sets:  # the first option this holding meets (the gateway reads it the same way)
-        one = CredentialQuery(query.id, query.format, query.vct_values, (), tuple(by_id[i] for i in option))
+        one = CredentialQuery(query.id, query.format, query.vct_values, (), tuple(by_id[i] for i in option),
+                              trusted_authorities=query.trusted_authorities)
         if evaluate(DcqlQuery((one,)), {query.id: [everything]}).satisfied:
             return one.claims
     return None
