@@ -142,6 +142,24 @@ async def test_employer_asks_our_wallet_answers_and_the_employer_sees_it_verifie
             WebDriverWait(employer, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".verdict-valid"))
             screenshot(employer, "employer-oid4vp-verified-en")
             assert_accessible(employer, "employer: verified presentation (en)")
+
+            # same device: a page in the learner's own browser asked (redirect_uri); once sent, the wallet takes
+            # the browser back there, the response code in the fragment (OpenID4VP §8.2, HAIP)
+            back = f"{verifier_url}/presentations/new?lang=pl"
+            async with httpx.AsyncClient(timeout=30) as api:
+                made = await api.post(f"{verifier_url}/v1/presentation-requests",
+                                      json={"template": "micro-credential", "redirect_uri": back})
+            assert made.status_code == 201, made.text
+            learner.get(f"{base}/?lang=pl")
+            wait.until(ec.visibility_of_element_located((By.ID, "vp-link"))).send_keys(made.json()["link"])
+            learner.find_element(By.ID, "vp-inspect").click()
+            wait.until(ec.visibility_of_element_located((By.ID, "vp-request")))
+            learner.find_element(By.ID, "vp-send").click()
+            wait.until(lambda d: d.current_url.startswith(back + "#response_code="))
+            code = learner.current_url.split("#response_code=", 1)[1]
+            async with httpx.AsyncClient(timeout=30) as api:
+                shown = await api.get(made.json()["result_url"], params={"response_code": code})
+            assert shown.json()["status"] == "verified" and "en" in shown.json(), shown.text
     finally:
         employer.quit()
         learner.quit()

@@ -218,6 +218,38 @@ async def test_a_refusal_bad_queries_and_unknown_requests(stack: Stack) -> None:
     assert missing.status_code == 404 and missing.json()["error"] == "invalid_request_uri"
 
 
+async def test_a_same_device_answer_redirects_and_its_result_needs_the_response_code(stack: Stack) -> None:
+    """OpenID4VP §8.2/§13.3 (HAIP: verifiers MUST include redirect_uri in same-device flows): the wallet is sent
+    back to the page that asked, with a response_code; the result shows its outcome only with that code."""
+    page = "https://jobs.example/apply/42?step=credentials"
+    created = await stack.create(dcql_query=QUERY, redirect_uri=page)
+    request = await stack.wallet.fetch(created["link"])
+    response = await stack.wallet.answer(request, {"mc": [await present_sd(stack, request)]})
+    assert response.status_code == 200, response.text
+    redirect = response.json()["redirect_uri"]
+    assert redirect.startswith(page + "#response_code=")
+    code = redirect.split("#response_code=", 1)[1]
+    assert len(code) >= 43
+    hidden = await stack.result(created)  # the result id alone (whoever started the request) sees no outcome
+    assert hidden == {"status": "verified", "request_id": created["request_id"],
+                      "answered_at": hidden["answered_at"], "response_code_required": True}
+    wrong = await stack.http.get(created["result_url"], params={"response_code": "A" * 43})
+    assert wrong.status_code == 200 and "en" not in wrong.json()
+    shown = await stack.http.get(created["result_url"], params={"response_code": code})
+    assert shown.status_code == 200 and shown.json()["en"]["query"]["satisfied"] is True
+    assert "response_code_sha256" not in shown.json()
+    # a cross-device request (no redirect_uri) answers {} and shows its result as before
+    plain = await stack.create(dcql_query=QUERY)
+    request = await stack.wallet.fetch(plain["link"])
+    answered = await stack.wallet.answer(request, {"mc": [await present_sd(stack, request)]})
+    assert answered.status_code == 200 and answered.json() == {}
+    assert "en" in await stack.result(plain)
+    for bad in ("http://jobs.example/", "https://jobs.example/#x", "https://u:p@jobs.example/", "jobs.example"):
+        refused = await stack.http.post(f"{stack.url}/v1/presentation-requests",
+                                        json={"dcql_query": QUERY, "redirect_uri": bad})
+        assert refused.status_code == 400 and refused.json()["field"] == "redirect_uri", bad
+
+
 async def test_an_expired_request_is_refused(infrastructure: Infrastructure, tmp_path: Path) -> None:
     settings = gateway_settings(infrastructure, oid4vp_request_seconds=10)
     async with RunningServer(create_app(settings), proxy_headers=False) as server, \

@@ -172,6 +172,20 @@ async def test_a_refusal_reaches_the_employer(stack: Stack) -> None:
     assert result["status"] == "refused" and result["error"] == "access_denied"
 
 
+async def test_a_same_device_request_sends_the_learner_back_with_the_response_code(stack: Stack) -> None:
+    page = "https://jobs.example/apply/9"
+    created = await stack.create(dcql_query=QUERY, redirect_uri=page)
+    answered = await stack.call("answer", link=created["link"], credential_id=stack.credential_id, disclose=CLAIMS)
+    assert answered.status_code == 200 and answered.json()["accepted"] is True, answered.text
+    back = answered.json()["continue_to"]
+    assert back.startswith(page + "#response_code=")
+    shown = await stack.http.get(created["result_url"], params={"response_code": back.split("=", 1)[1]})
+    assert shown.json()["en"]["query"]["satisfied"] is True
+    plain = await stack.create(dcql_query=QUERY, response_mode="direct_post")  # cross-device: nowhere to go
+    refused = await stack.call("refuse", link=plain["link"])
+    assert refused.json()["accepted"] is True and refused.json()["continue_to"] is None
+
+
 async def test_withholding_a_requested_claim_leaves_the_query_not_satisfied(stack: Stack) -> None:
     created = await stack.create(dcql_query=QUERY, response_mode="direct_post")
     chosen = [c for c in CLAIMS if c != "family_name"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,11 +70,11 @@ async def stack(infrastructure: Infrastructure, tmp_path: Path, request: pytest.
         yield Stack(server.url.replace("127.0.0.1", HOST), http, verifier.sd, verifier.ca_pem.decode(), client_id)
 
 
-async def _present(stack: Stack, response_mode: str, query: dict[str, Any] = QUERY
+async def _present(stack: Stack, response_mode: str, query: dict[str, Any] = QUERY, **extra: Any
                    ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A request created at the gateway, answered by the library's wallet; (the wallet's answer, the result)."""
     created = await stack.http.post(f"{stack.url}/v1/presentation-requests", json={
-        "dcql_query": query, "response_mode": response_mode})
+        "dcql_query": query, "response_mode": response_mode, **extra})
     assert created.status_code == 201, created.text
     holder = ec.generate_private_key(ec.SECP256R1())
     credential = stack.sd.issue(holder_jwk=public_jwk(holder)).compact
@@ -119,3 +120,12 @@ async def test_a_query_naming_the_issuers_authority_by_aki(stack: Stack) -> None
     answer, result = await _present(stack, "direct_post.jwt", query)
     assert "error" not in answer and answer["status"] == 200, answer
     assert result["status"] == "verified" and result["en"]["query"]["satisfied"] is True, result["en"]["query"]
+
+
+async def test_a_same_device_request_sends_the_library_back_with_a_response_code(stack: Stack) -> None:
+    page = "https://jobs.example/apply/7"
+    answer, result = await _present(stack, "direct_post.jwt", redirect_uri=page)
+    assert "error" not in answer and answer["status"] == 200, answer
+    redirect = json.loads(answer["body"])["redirect_uri"]
+    assert redirect.startswith(page + "#response_code=")
+    assert result["status"] == "verified" and result["response_code_required"] is True and "en" not in result

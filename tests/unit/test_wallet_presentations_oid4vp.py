@@ -33,6 +33,7 @@ from services.wallet.domain.presentations_oid4vp import (
     answer_form,
     build_presentation,
     check_request_object,
+    continue_to,
     match,
     parse_holding,
     parse_link,
@@ -204,3 +205,13 @@ def test_answers_encrypted_plain_and_refusals(sd: SdWorld, verifier: Any) -> Non
     assert not read.encrypted and read.vp_token == {"mc": ["a~b~"]}
     refusal = read_response(refusal_form(plain), plain_request, None)
     assert refusal.error == "access_denied" and refusal.state == plain_request.state
+
+
+def test_the_wallet_follows_only_an_https_redirect_the_verifier_gives() -> None:
+    assert continue_to({"redirect_uri": "https://jobs.example/a#response_code=x"}) == \
+        "https://jobs.example/a#response_code=x"
+    assert continue_to({"redirect_uri": "http://localhost:8080/back"}) == "http://localhost:8080/back"
+    for answer in ({}, None, "x", {"redirect_uri": 5}, {"redirect_uri": "javascript:alert(1)"},
+                   {"redirect_uri": "http://jobs.example/"}, {"redirect_uri": "https://u:p@jobs.example/"},
+                   {"redirect_uri": "https://jobs.example/" + "a" * 2048}, {"redirect_uri": "https://"}):
+        assert continue_to(answer) is None, answer

@@ -49,17 +49,21 @@ class StoredRequest:
     request: PresentationRequest
     result_id: str
     private_jwk: Mapping[str, Any] | None = None
+    redirect_uri: str | None = None
+    """Same-device flow: where the wallet sends the learner's browser once it answered (OpenID4VP §8.2)."""
 
     def dumps(self) -> bytes:
         """JSON bytes."""
         return json.dumps({"request": self.request.to_dict(), "result_id": self.result_id,
-                           "private_jwk": dict(self.private_jwk) if self.private_jwk else None}).encode()
+                           "private_jwk": dict(self.private_jwk) if self.private_jwk else None,
+                           "redirect_uri": self.redirect_uri}).encode()
 
     @classmethod
     def loads(cls, raw: bytes | str) -> StoredRequest:
         """Back from :meth:`dumps`."""
         value = json.loads(raw)
-        return cls(PresentationRequest.from_dict(value["request"]), value["result_id"], value.get("private_jwk"))
+        return cls(PresentationRequest.from_dict(value["request"]), value["result_id"], value.get("private_jwk"),
+                   value.get("redirect_uri"))
 
 
 def _request_uri(link: str) -> str:

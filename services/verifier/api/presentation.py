@@ -7,7 +7,8 @@
 ``GET  /v1/presentation-results/{id}/qr.svg``  the pending request's link as a QR code (SVG)
 ``GET  /v1/presentation-results/{id}/events``  the same as server-sent events, until it is no longer pending
 ``GET  /oid4vp/requests/{request_id}``     wallet: the request object (``application/oauth-authz-req+jwt``)
-``POST /oid4vp/responses/{request_id}``    wallet: direct_post / direct_post.jwt form
+``POST /oid4vp/responses/{request_id}``    wallet: direct_post / direct_post.jwt form (``{}``, or in a
+                                           same-device flow ``{"redirect_uri"}``: :mod:`.same_device`)
 =========================================  ==========================================================
 
 The employer endpoints answer problem+json; the wallet endpoints answer OAuth errors (``error``,
@@ -26,7 +27,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import segno
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -36,6 +37,7 @@ from microcred.oid4vp.response import MAX_RESPONSE_BYTES, ResponseError
 from microcred.oid4vp.webhook import MAX_URL_LENGTH, WebhookUrlError
 from services.verifier.api.presentation_service import PresentationService, RequestGone, RequestUnknown
 from services.verifier.api.problems import problem
+from services.verifier.api.same_device import MAX_REDIRECT_URI, RedirectUriError
 
 __all__ = ["CreateRequestIn", "CreatedRequestOut", "presentation_router", "qr_svg"]
 
@@ -59,6 +61,10 @@ class CreateRequestIn(BaseModel):
     webhook: str | None = Field(default=None, max_length=MAX_URL_LENGTH,
                                 description="https URL (its host in the gateway's allow-list) the final result is "
                                             "POSTed to, signed (docs/oid4vp.md, Signed webhook)")
+    redirect_uri: str | None = Field(default=None, max_length=MAX_REDIRECT_URI,
+                                     description="same-device flow: the https page the wallet sends the learner's "
+                                                 "browser to once it answered, with #response_code=…; the result "
+                                                 "is then released only with that code (docs/oid4vp.md)")
 
 
 class CreatedRequestOut(BaseModel):
@@ -105,9 +111,12 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
         """Create an OpenID4VP presentation request (signed request object by reference)."""
         try:
             made = await _service(request).create(base(request), query=body.dcql_query, template_name=body.template,
-                                                  response_mode=body.response_mode, webhook=body.webhook)
+                                                  response_mode=body.response_mode, webhook=body.webhook,
+                                                  redirect_uri=body.redirect_uri)
         except DcqlError as exc:
             return problem(400, exc.problem, code="invalid-dcql-query", field=exc.field)
+        except RedirectUriError as exc:
+            return problem(400, f"redirect_uri: {exc.problem}", code="invalid-redirect-uri", field="redirect_uri")
         except WebhookUrlError as exc:
             return problem(400, f"webhook: {exc.problem}", code="invalid-webhook", field="webhook")
         r = made.request
@@ -119,11 +128,15 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
             status_code=201, headers=_NO_STORE)
 
     @router.get("/v1/presentation-results/{result_id}")
-    async def result(request: Request, result_id: str = _id()) -> Any:
+    async def result(request: Request, result_id: str = _id(),
+                     response_code: str | None = Query(default=None, min_length=16, max_length=64,
+                                                       pattern=r"^[A-Za-z0-9_-]+$")) -> Any:
         """The result of a request: ``pending``, ``expired``, ``refused`` (the wallet's error) or ``verified``
-        (``en``/``pl``: the verdict, the DCQL evaluation and a per-check report per presentation)."""
+        (``en``/``pl``: the verdict, the DCQL evaluation and a per-check report per presentation). A request
+        made with ``redirect_uri`` shows its outcome only with the ``response_code`` the wallet's redirect
+        carried (else ``response_code_required``)."""
         try:
-            found = await _service(request).result(result_id)
+            found = await _service(request).result(result_id, response_code)
         except RequestUnknown:
             return problem(404, "no such presentation result (unknown, or past its retention)",
                            code="unknown-presentation-result")
@@ -200,9 +213,9 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
             return _oauth_error(400, "invalid_request", "a form member is repeated")
         form = {k: v[0] for k, v in parsed.items()}
         try:
-            await _service(request).answer(request_id, form)
+            _, redirect = await _service(request).answer(request_id, form)
         except ResponseError as exc:
             return _oauth_error(400, exc.error, exc.description)
-        return JSONResponse({}, headers=_NO_STORE)
+        return JSONResponse({"redirect_uri": redirect} if redirect else {}, headers=_NO_STORE)
 
     return router

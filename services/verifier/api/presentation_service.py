@@ -40,6 +40,7 @@ from microcred.verification.checks import CheckId, CheckStatus
 from microcred.verification.ports import VerificationPorts
 from services.verifier.adapters.presentation_store import PresentationStore, StoredRequest
 from services.verifier.adapters.webhook import WebhookDispatcher
+from services.verifier.api.same_device import CODE_DIGEST, check_redirect_uri, new_response_code, redirect_to, released
 
 __all__ = ["CreatedRequest", "PresentationService", "RequestGone", "RequestUnknown", "client_identity"]
 
@@ -87,10 +88,15 @@ class PresentationService:
         return self.identity or ClientIdentity.redirect_uri(request.response_uri)
 
     async def create(self, base_url: str, *, query: Mapping[str, Any] | None, template_name: str | None,
-                     response_mode: str, webhook: str | None = None) -> CreatedRequest:
+                     response_mode: str, webhook: str | None = None,
+                     redirect_uri: str | None = None) -> CreatedRequest:
         """A new request (``query``, or the named template) answered at ``base_url``, its result POSTed signed
-        to ``webhook`` when given; raises :class:`~microcred.oid4vp.dcql.DcqlError` naming the field,
-        :class:`~microcred.oid4vp.webhook.WebhookUrlError` (field ``webhook``), or ValueError."""
+        to ``webhook`` when given, the wallet sending the browser to ``redirect_uri`` when given (same-device
+        flow: :mod:`.same_device`); raises :class:`~microcred.oid4vp.dcql.DcqlError` naming the field,
+        :class:`~microcred.oid4vp.webhook.WebhookUrlError` (field ``webhook``),
+        :class:`~.same_device.RedirectUriError` (field ``redirect_uri``), or ValueError."""
+        if redirect_uri is not None:
+            check_redirect_uri(redirect_uri)
         if webhook is not None:
             if self.webhooks is None or self.identity is None:
                 raise WebhookUrlError("webhooks are not enabled on this gateway (they need an allow-list and the "
@@ -115,7 +121,7 @@ class PresentationService:
         request = build_request(client_id=client_id, response_uri=response_uri, response_mode=response_mode,
                                 dcql_query=query, now=now, lifetime=self.lifetime, encryption_jwk=public,
                                 request_id=request_id)
-        stored = StoredRequest(request, new_token(), private)
+        stored = StoredRequest(request, new_token(), private, redirect_uri)
         request_uri = f"{base}/oid4vp/requests/{request_id}"
         link = authorization_link(client_id, request_uri)
         await self.store.create(stored, now, link)
@@ -138,11 +144,12 @@ class PresentationService:
         stored = await self._live(request_id)
         return request_object(stored.request, self._identity(stored.request))
 
-    async def answer(self, request_id: str, form: Mapping[str, str]) -> dict[str, Any]:
-        """Take a wallet's posted form; returns the stored result, raises :class:`ResponseError` (OAuth error
-        code and reason) for what is refused. A refused answer changes nothing, except a wrong ``aud`` or
-        ``nonce`` in an otherwise well-formed answer: it spends the request (a replay attempt) and the employer
-        sees why."""
+    async def answer(self, request_id: str, form: Mapping[str, str]) -> tuple[dict[str, Any], str | None]:
+        """Take a wallet's posted form; returns the stored result and, in a same-device flow, the
+        ``redirect_uri`` (with this answer's ``response_code``) for the wallet; raises :class:`ResponseError`
+        (OAuth error code and reason) for what is refused. A refused answer changes nothing, except a wrong
+        ``aud`` or ``nonce`` in an otherwise well-formed answer: it spends the request (a replay attempt) and the
+        employer sees why."""
         try:
             stored = await self._live(request_id)
         except RequestUnknown:
@@ -157,12 +164,16 @@ class PresentationService:
             log.warning("presentation replay refused", extra={"request_id": request_id[:8]})
             raise ResponseError("invalid_request", "the request was already answered (replay)")
         now = datetime.fromtimestamp(self.clock(), UTC)
+        code, code_digest = new_response_code()
+        coded = {CODE_DIGEST: code_digest} if stored.redirect_uri else {}
+        redirect = redirect_to(stored.redirect_uri, code) if stored.redirect_uri else None
         if response.error is not None:
             result: dict[str, Any] = {"status": "refused", "request_id": request_id, "error": response.error,
-                      "error_description": response.error_description, "answered_at": now.isoformat()}
+                                      "error_description": response.error_description,
+                                      "answered_at": now.isoformat(), **coded}
             await self._finish(stored, result)
             log.info("presentation refused by the wallet", extra={"request_id": request_id[:8]})
-            return result
+            return result, redirect
         assert response.vp_token is not None
         try:
             outcome = await check_response(request, response.vp_token, self.ports(), now)
@@ -170,10 +181,10 @@ class PresentationService:
             # the class only: an exception's text could quote the presentation (personal data)
             log.error("presentation check failed", extra={"request_id": request_id[:8], "error": type(exc).__name__})
             await self._finish(stored, {"status": "failed", "request_id": request_id,
-                                             "answered_at": now.isoformat(), "error": type(exc).__name__})
+                                        "answered_at": now.isoformat(), "error": type(exc).__name__, **coded})
             raise ResponseError("server_error", "the presentation could not be checked") from exc
         result = {"status": "verified", "request_id": request_id, "answered_at": now.isoformat(),
-                  "encrypted": response.encrypted, "en": outcome.to_dict("en"), "pl": outcome.to_dict("pl")}
+                  "encrypted": response.encrypted, "en": outcome.to_dict("en"), "pl": outcome.to_dict("pl"), **coded}
         await self._finish(stored, result)
         log.info("presentation verified", extra={"request_id": request_id[:8], "verdict": outcome.verdict.value})
         for _, report in outcome.reports:
@@ -181,27 +192,36 @@ class PresentationService:
             if binding is not None and binding.status is CheckStatus.INVALID:
                 raise ResponseError("invalid_request", f"holder binding: {binding.reason_code.value} "
                                     "(the presentation is not bound to this request's nonce and client_id)")
-        return result
+        return result, redirect
 
     async def _finish(self, stored: StoredRequest, result: dict[str, Any]) -> None:
         await self.store.finish(stored, result)
         if self.webhooks is not None:
             self.webhooks.finished(stored.result_id)  # in the background: the wallet's answer never waits
 
-    async def document(self, result_id: str) -> dict[str, Any] | None:
-        """The result as the employer reads it, without its ``webhook`` member (what a webhook carries)."""
+    async def _read(self, result_id: str) -> dict[str, Any] | None:
         found = await self.store.result(result_id)
         if found is not None and found.get("status") == "pending" and self.clock() >= int(found.get("expires_at", 0)):
             found["status"] = "expired"
         return found
 
-    async def result(self, result_id: str) -> dict[str, Any]:
+    async def document(self, result_id: str) -> dict[str, Any] | None:
+        """The result as the employer reads it, without its ``webhook`` member (what a webhook carries: the
+        creator's own endpoint, so the whole outcome, without the response code's digest)."""
+        found = await self._read(result_id)
+        if found is not None:
+            found.pop(CODE_DIGEST, None)
+        return found
+
+    async def result(self, result_id: str, response_code: str | None = None) -> dict[str, Any]:
         """What the employer polls (``pending``, ``expired``, ``refused`` or ``verified``), with ``webhook``
-        (the delivery's status and attempts) when the request named one."""
-        found = await self.document(result_id)
-        if found is None:
+        (the delivery's status and attempts) when the request named one; an answer given in a same-device flow
+        only with its ``response_code`` (:func:`~.same_device.released`)."""
+        kept = await self._read(result_id)
+        if kept is None:
             raise RequestUnknown(result_id)
-        if self.webhooks is not None:
+        found = released(kept, response_code)
+        if self.webhooks is not None and not found.get("response_code_required"):
             outcome = await self.webhooks.outcome(result_id)
             if outcome is not None:
                 found["webhook"] = outcome

@@ -28,6 +28,7 @@ APP_LABELS: Mapping[str, Mapping[str, str]] = {
         "vp_choose": "Choose a credential and what to show", "vp_none": "None of your credentials meets this request.",
         "vp_send": "Send", "vp_refuse": "Refuse", "vp_sent": "Sent. The employer now sees the result.",
         "vp_refused": "Refused. The employer was told you declined.", "vp_rejected": "The employer did not accept it:",
+        "vp_returning": "Taking you back to the page that asked…",
     },
     "pl": {
         "search": "Szukaj w swoich poświadczeniach", "search_hint": "Po tytule, wystawcy lub roku.",
@@ -47,5 +48,6 @@ APP_LABELS: Mapping[str, Mapping[str, str]] = {
         "vp_none": "Żadne z twoich poświadczeń nie spełnia tej prośby.",
         "vp_send": "Wyślij", "vp_refuse": "Odmów", "vp_sent": "Wysłano. Pracodawca widzi teraz wynik.",
         "vp_refused": "Odmówiono. Pracodawca wie, że odmówiłeś.", "vp_rejected": "Pracodawca tego nie przyjął:",
+        "vp_returning": "Wracasz na stronę, która prosiła…",
     },
 }

@@ -40,6 +40,7 @@ from services.wallet.domain.presentations_oid4vp import (
     answer_form,
     build_presentation,
     check_request_object,
+    continue_to,
     disclosed_values,
     match,
     parse_holding,
@@ -171,7 +172,8 @@ async def answer(session: Learner, body: AnswerBody) -> dict[str, Any]:
         await client.aclose()
     return {**_who(request), "accepted": reply.status == 200, "verifier_status": reply.status,
             "verifier_answer": reply.body, "query": query.id, "credential_id": body.credential_id,
-            "disclosed": list(dict.fromkeys(body.disclose))}
+            "disclosed": list(dict.fromkeys(body.disclose)),
+            "continue_to": continue_to(reply.body) if reply.status == 200 else None}
 
 
 @router.post("/presentation-requests/refuse", summary="Decline a presentation request")
@@ -184,7 +186,7 @@ async def refuse(session: Learner, body: LinkBody) -> dict[str, Any]:
     finally:
         await client.aclose()
     return {**_who(request), "accepted": reply.status == 200, "verifier_status": reply.status,
-            "verifier_answer": reply.body}
+            "verifier_answer": reply.body, "continue_to": continue_to(reply.body) if reply.status == 200 else None}
 
 
 @router.get("/holder-keys/jwks", summary="The public JWK of each holder key (for SD-JWT VC issuance)")

@@ -17,6 +17,8 @@
 * :func:`answer_form` / :func:`refusal_form`: the ``direct_post`` form, or for ``direct_post.jwt`` a JWE
   (ECDH-ES to the request's ``client_metadata.jwks`` key, made with joserfc); a refusal is
   ``error=access_denied`` (OpenID4VP §8.5).
+* :func:`continue_to`: the ``redirect_uri`` a verifier answers the POST with in a same-device flow (§8.2): the
+  wallet sends the learner's browser there (an https URL; http only on a loopback host).
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ from microcred.sdjwt.x5c import ChainError, authority_key_ids, validate_x5c
 
 __all__ = [
     "Candidate", "Holding", "Link", "PresentationRequestError", "VerifierRequest", "answer_form",
-    "build_presentation", "check_request_object", "match", "parse_holding", "parse_link", "refusal_form",
+    "build_presentation", "check_request_object", "continue_to", "match", "parse_holding", "parse_link", "refusal_form",
     "same_key",
 ]
 
@@ -408,3 +410,21 @@ def refusal_form(request: VerifierRequest) -> dict[str, str]:
     if request.state is not None:
         form["state"] = request.state
     return form
+
+
+def continue_to(answer: Any) -> str | None:
+    """The page to send the learner's browser to after the verifier took the answer (its ``redirect_uri``, §8.2),
+    or None: none given, or not an https URL (http only on a loopback host) of at most 2,048 characters."""
+    uri = answer.get("redirect_uri") if isinstance(answer, Mapping) else None
+    if not isinstance(uri, str) or not 0 < len(uri) <= 2048 or not uri.isascii():
+        return None
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if not host or parts.username is not None or any(c.isspace() for c in uri):
+        return None
+    if parts.scheme == "https" or (parts.scheme == "http" and host in ("localhost", "127.0.0.1", "::1")):
+        return uri
+    return None

@@ -355,6 +355,10 @@
       $("vp-outcome").textContent = reply.accepted ? t(refuse ? "vp_refused" : "vp_sent")
         : t("vp_rejected") + " " + (said || reply.verifier_status);
       $("vp-request").hidden = true;
+      if (reply.continue_to) {  // same-device flow: OpenID4VP has the wallet send the browser back (§8.2)
+        $("vp-outcome").textContent += " " + t("vp_returning");
+        setTimeout(() => window.location.assign(reply.continue_to), 1500);
+      }
     } catch (e) { say(t("error") + " " + e.message); }
   }
 
