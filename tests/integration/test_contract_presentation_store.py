@@ -26,7 +26,8 @@ DCQL = {"credentials": [{"id": "mc", "format": "dc+sd-jwt", "meta": {"vct_values
 def _stored(now: int) -> StoredRequest:
     request = build_request(client_id="redirect_uri:https://v.example/cb", response_uri="https://v.example/cb",
                             response_mode="direct_post", dcql_query=DCQL, now=now, lifetime=300)
-    return StoredRequest(request, new_token(), {"kty": "EC", "crv": "P-256", "d": "secret-part"})
+    return StoredRequest(request, new_token(), {"kty": "EC", "crv": "P-256", "d": "secret-part"},
+                         "https://jobs.example/apply/1")  # a same-device request: its redirect is kept too
 
 
 async def test_requests_are_answered_once_across_replicas_on_both_topologies(redis_clients: RedisClients,
