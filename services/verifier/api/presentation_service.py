@@ -164,9 +164,11 @@ class PresentationService:
             log.warning("presentation replay refused", extra={"request_id": request_id[:8]})
             raise ResponseError("invalid_request", "the request was already answered (replay)")
         now = datetime.fromtimestamp(self.clock(), UTC)
-        code, code_digest = new_response_code()
-        coded = {CODE_DIGEST: code_digest} if stored.redirect_uri else {}
-        redirect = redirect_to(stored.redirect_uri, code) if stored.redirect_uri else None
+        coded: dict[str, str] = {}  # same-device flow: the code's digest, kept with the result
+        redirect = None
+        if stored.redirect_uri:
+            code, coded[CODE_DIGEST] = new_response_code()
+            redirect = redirect_to(stored.redirect_uri, code)
         if response.error is not None:
             result: dict[str, Any] = {"status": "refused", "request_id": request_id, "error": response.error,
                                       "error_description": response.error_description,
