@@ -93,9 +93,13 @@ def credential_issuer_metadata(credential_issuer: str) -> dict[str, Any]:
     }
 
 
-def authorization_server_metadata(credential_issuer: str) -> dict[str, Any]:
-    """RFC 8414 metadata at ``/.well-known/oauth-authorization-server`` (the issuer is its own AS)."""
-    return {
+def authorization_server_metadata(credential_issuer: str, client_auth: tuple[str, ...] = ("none",)
+                                  ) -> dict[str, Any]:
+    """RFC 8414 metadata at ``/.well-known/oauth-authorization-server`` (the issuer is its own AS).
+    ``client_auth``: how wallets may authenticate at PAR and token endpoints: ``none`` (public clients) and/or
+    ``attest_jwt_client_auth`` (wallet attestation, :mod:`~microcred.oid4vci.client_attestation`); without
+    ``none`` a pre-authorized code needs an authenticated wallet too."""
+    document: dict[str, Any] = {
         "issuer": credential_issuer,
         "token_endpoint": endpoint(credential_issuer, "token"),
         "authorization_endpoint": endpoint(credential_issuer, "authorize"),
@@ -103,8 +107,8 @@ def authorization_server_metadata(credential_issuer: str) -> dict[str, Any]:
         "require_pushed_authorization_requests": True,
         "code_challenge_methods_supported": ["S256"],
         "grant_types_supported": [AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT],
-        "pre-authorized_grant_anonymous_access_supported": True,
-        "token_endpoint_auth_methods_supported": ["none"],
+        "pre-authorized_grant_anonymous_access_supported": "none" in client_auth,
+        "token_endpoint_auth_methods_supported": list(client_auth),
         "dpop_signing_alg_values_supported": ["ES256"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -112,3 +116,7 @@ def authorization_server_metadata(credential_issuer: str) -> dict[str, Any]:
         "authorization_details_types_supported": ["openid_credential"],
         "scopes_supported": [SD_JWT_CONFIGURATION, LDP_CONFIGURATION],
     }
+    if "attest_jwt_client_auth" in client_auth:
+        document["client_attestation_signing_alg_values_supported"] = ["ES256"]
+        document["client_attestation_pop_signing_alg_values_supported"] = ["ES256"]
+    return document

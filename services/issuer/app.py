@@ -42,6 +42,7 @@ from microcred.privacy.kafka_datakeys import KafkaDataKeys, roll_nudger
 from microcred.privacy.publishing import SealingPublisher
 from microcred.privacy.setup import start_privacy
 from microcred.registry.projector import RegistryProjection, start_registry_projection
+from microcred.sdjwt.x5c import load_certificates
 from microcred.storage.slot_groups import SlotGroups
 from services.issuer.adapters.document_signing import CertifiedDocumentSigning
 from services.issuer.adapters.learner_login import OidcLearnerLogin, learner_index_key, learner_login
@@ -53,6 +54,7 @@ from services.issuer.adapters.signing import SigningPool
 from services.issuer.adapters.status_pool import GrpcStatusIndexSource
 from services.issuer.adapters.store import RedisCredentialStore
 from services.issuer.adapters.supersession import GrpcSupersession
+from services.issuer.api.client_auth import ClientAuthentication
 from services.issuer.api.grpc import IssuerApi
 from services.issuer.api.issuer_metadata import issuer_metadata_router
 from services.issuer.api.oauth import TokenIssuer, load_clients
@@ -219,8 +221,11 @@ class IssuerApp:
         if s.rest_port is not None:  # the REST API (VC-API) over the same issuance, when configured
             vc_issuance = VcIssuance(registry=registry, keystore=keystore, status=self.pool, publisher=sealing,
                                      store=store, registry_available=self.registry_projection.available)
+            wallets = s.oid4vci_wallet_attestation_anchors_file
+            client_auth = ClientAuthentication(load_certificates(wallets.read_bytes()) if wallets else (),
+                                               s.oid4vci_require_wallet_attestation, offers.first_attestation_pop)
             rest_app = create_rest_app(issuance, vc_issuance, TokenIssuer(load_clients(s.oauth_clients_file)),
-                                       offers, s.oid4vci_issuer_url)
+                                       offers, s.oid4vci_issuer_url, client_auth)
             rest_app.include_router(issuer_metadata_router(registry, documents))  # SD-JWT VC keys
             self.rest = RestServer(rest_app, s.rest_host, s.rest_port, s.tls_dir)
             await self.rest.start()

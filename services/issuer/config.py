@@ -118,6 +118,13 @@ class Settings(GrpcServiceSettings):
                                                           "at the learner login provider (a file)")
     oid4vci_login_ca_file: Path | None = Field(default=None, description="CA certificates (PEM) trusted for the "
                                                "login provider's TLS; unset: the system's")
+    oid4vci_wallet_attestation_anchors_file: Path | None = Field(
+        default=None, description="PEM CA certificates of the wallet providers whose attestations authenticate "
+                                  "wallets at PAR and token endpoints (attest_jwt_client_auth); unset: public "
+                                  "clients only, attestation headers not read")
+    oid4vci_require_wallet_attestation: bool = Field(
+        default=False, description="refuse wallets without an attestation (HAIP 1.0: issuers require client "
+                                   "authentication); needs the anchors file")
     edc_shacl_check: Literal["off", "sample", "all"] = Field(default="off", description="SHACL-check EDCs at "
                                                              "issuance: off, a sample per chunk, or all")
     edc_shacl_sample: int = Field(default=1, ge=1, le=5000, description="EDCs checked per chunk in sample mode")
@@ -127,6 +134,9 @@ class Settings(GrpcServiceSettings):
     def _login_has_a_secret(self) -> Settings:
         if self.oid4vci_login_issuer is not None and self.oid4vci_login_client_secret_file is None:
             raise ValueError("MICROCRED_OID4VCI_LOGIN_ISSUER needs MICROCRED_OID4VCI_LOGIN_CLIENT_SECRET_FILE")
+        if self.oid4vci_require_wallet_attestation and self.oid4vci_wallet_attestation_anchors_file is None:
+            raise ValueError("MICROCRED_OID4VCI_REQUIRE_WALLET_ATTESTATION needs "
+                             "MICROCRED_OID4VCI_WALLET_ATTESTATION_ANCHORS_FILE")
         return self
 
     def document_signing_ca(self) -> CertifiedKey | None:

@@ -4,7 +4,10 @@
 //
 // stdin: {"offer": "openid-credential-offer://…", "flow": "pre-authorized_code" | "authorization_code",
 //         "tx_code": "…"?, "configuration": "…"?, "proofs": 1, "dpop": true, "notify": "credential_accepted"?,
-//         "redeem_twice": false, "login_account": "…"?, "holder": "jwk" | "did:key"}
+//         "redeem_twice": false, "login_account": "…"?, "holder": "jwk" | "did:key",
+//         "client_attestation": "<wallet attestation JWT>"?, "instance_private_jwk": {…}? (its cnf key)}
+// With "client_attestation" the library authenticates at PAR and token endpoints by attest_jwt_client_auth: the
+// attestation and a fresh PoP signed by the instance key in the OAuth-Client-Attestation(-PoP) headers.
 // With "holder": "did:key" each key proof names its key by kid, a did:key DID URL (the library's `did` signer;
 // the P-256 did:key is made here from the JWK: multicodec p256-pub, compressed point, base58btc).
 // The authorization code flow is the library's: PAR with PKCE S256 and the offer's issuer_state, then the
@@ -19,6 +22,7 @@
 import crypto from 'node:crypto'
 import {
   authorizationCodeGrantIdentifier,
+  clientAuthenticationClientAttestationJwt,
   clientAuthenticationNone,
   preAuthorizedCodeGrantIdentifier,
 } from '@openid4vc/oauth2'
@@ -196,7 +200,15 @@ async function main() {
   for await (const chunk of process.stdin) input += chunk
   const request = JSON.parse(input)
   loginAccount = request.login_account ?? null
-  const client = new Openid4vciClient({ callbacks })
+  let clientCallbacks = callbacks
+  if (request.client_attestation) { // wallet attestation (attest_jwt_client_auth): the library signs each PoP
+    const instance = await jose.importJWK(request.instance_private_jwk, 'ES256')
+    const { d, ...instancePublic } = request.instance_private_jwk
+    privateKeys.set(await jose.calculateJwkThumbprint(instancePublic), instance)
+    clientCallbacks = { ...callbacks, clientAuthentication: clientAuthenticationClientAttestationJwt({
+      clientAttestationJwt: request.client_attestation, callbacks }) }
+  }
+  const client = new Openid4vciClient({ callbacks: clientCallbacks })
   const offer = await client.resolveCredentialOffer(request.offer)
   const grant = request.flow === 'authorization_code' ? authorizationCodeGrantIdentifier
     : preAuthorizedCodeGrantIdentifier

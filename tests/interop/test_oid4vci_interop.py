@@ -21,6 +21,7 @@ import httpx
 import jwt
 import pytest
 from google.protobuf import json_format
+from jwt.algorithms import ECAlgorithm
 
 from microcred import pki
 from microcred.oid4vci.holder_did import holder_did_key
@@ -28,6 +29,7 @@ from microcred.oid4vci.metadata import LDP_CONFIGURATION, SD_JWT_CONFIGURATION
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_with_document_ca
+from tests.harness.wallet_attestation import WalletProvider
 from tests.integration import test_oid4vci, test_oid4vci_ldp
 from tests.interop import node_env
 
@@ -56,10 +58,11 @@ async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPat
         await harness.close()
 
 
-async def _offer(harness: IssuerHarness, **options: Any) -> dict[str, Any]:
-    """One offer made by this module's issuer over REST (its client certificate)."""
+async def _offer(harness: IssuerHarness, *, issuer: tuple[str, str] = (UNI, AGENCY), **options: Any
+                 ) -> dict[str, Any]:
+    """One offer made by ``issuer`` (this module's, unless given) over REST (its client certificate)."""
     context = ssl.create_default_context(cadata=harness.ca.cert_pem.decode())
-    cert = pki.create_client_cert(harness.ca, UNI, AGENCY, pki.ROLE_ISSUER)
+    cert = pki.create_client_cert(harness.ca, *issuer, pki.ROLE_ISSUER)
     cert_path, key_path = cert.write(Path(harness.work_dir) / f"client-{uuid.uuid4().hex[:8]}", "client")
     context.load_cert_chain(str(cert_path), str(key_path))
     body = {"credentials": [json_format.MessageToDict(valid_micro_credential())], **options}
@@ -149,3 +152,55 @@ async def test_an_ob3_ldp_vc_to_a_holder_that_names_its_did_key_by_kid(
     assert credential["credentialSubject"]["id"] == holder_did_key({k: holder[k] for k in ("kty", "crv", "x", "y")})
     report = await test_oid4vci_ldp.verify_at_gateway(harness, credential)
     assert report["verdict"] == "valid", [c for c in report["checks"] if c["status"] != "valid"]
+
+
+ATTESTED = (f"uni-owf-att-{TAG}", f"agency-owf-att-{TAG}")
+
+
+@pytest.fixture(scope="module")
+async def attested(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+                   ) -> AsyncIterator[tuple[IssuerHarness, bytes, dict[str, str], WalletProvider]]:
+    """An issuer that requires wallets to authenticate by their attestation (HAIP 1.0), trusting one test wallet
+    provider."""
+    work = tmp_path_factory.mktemp("oid4vci-attested")
+    provider = WalletProvider()
+    anchors = work / "wallet-providers.pem"
+    anchors.write_bytes(provider.ca.cert_pem)
+    harness, document_ca = await start_issuer_with_document_ca(
+        infrastructure.kafka_bootstrap, infrastructure.redis_url, work, ATTESTED[1],
+        oid4vci_wallet_attestation_anchors_file=anchors, oid4vci_require_wallet_attestation=True)
+    ca_file = work / "platform-ca.pem"
+    ca_file.write_bytes(harness.ca.cert_pem)
+    try:
+        await harness.onboard(ATTESTED[1], {ATTESTED[0]: 7})
+        yield harness, document_ca.cert_pem, {"NODE_EXTRA_CA_CERTS": str(ca_file)}, provider
+    finally:
+        await harness.close()
+
+
+async def test_a_wallet_authenticated_by_its_attestation(
+        attested: tuple[IssuerHarness, bytes, dict[str, str], WalletProvider]) -> None:
+    """The library authenticates by attest_jwt_client_auth (the attestation and a PoP it signs with the instance
+    key) at the token endpoint and at PAR; without an attestation the issuer refuses it with invalid_client."""
+    harness, document_ca, env, provider = attested
+    instance = ECAlgorithm.to_jwk(provider.instance, as_dict=True)
+    attestation = provider.attestation("oid4vc-ts-interop-wallet")
+    for flow in ("pre-authorized_code", "authorization_code"):
+        offer = await _offer(harness, issuer=ATTESTED)
+        answer = await _wallet(env, offer=offer["link"], flow=flow, dpop=True, client_attestation=attestation,
+                               instance_private_jwk=instance)
+        assert "error" not in answer, (flow, answer)
+        [credential] = answer["credentials"]
+        report = await test_oid4vci.verify_at_gateway(harness, document_ca, credential)
+        assert report["verdict"] == "valid", [c for c in report["checks"] if c["status"] != "valid"]
+    offer = await _offer(harness, issuer=ATTESTED)
+    refused = await _wallet(env, offer=offer["link"])  # a public client
+    assert refused["error"]["oauth_error"] == "invalid_client", refused
+    untrusted = WalletProvider()  # a provider this issuer does not trust
+    refused = await _wallet(env, offer=offer["link"], client_attestation=untrusted.attestation(
+        "oid4vc-ts-interop-wallet"), instance_private_jwk=ECAlgorithm.to_jwk(untrusted.instance, as_dict=True))
+    assert refused["error"]["oauth_error"] == "invalid_client", refused
+    async with httpx.AsyncClient(verify=ssl.create_default_context(cadata=harness.ca.cert_pem.decode())) as http:
+        metadata = (await http.get(test_oid4vci.base(harness) + "/.well-known/oauth-authorization-server")).json()
+    assert metadata["token_endpoint_auth_methods_supported"] == ["attest_jwt_client_auth"]
+    assert metadata["pre-authorized_grant_anonymous_access_supported"] is False

@@ -35,6 +35,7 @@ from microcred.model.errors import INVALID_FORMAT, FieldViolation
 from microcred.oid4vci.dpop import DpopProof, check_dpop_proof
 from microcred.oid4vci.errors import INVALID_DPOP_PROOF, INVALID_REQUEST, INVALID_TOKEN, OAuthError
 from microcred.oid4vci.metadata import authorization_server_metadata, credential_issuer_metadata
+from services.issuer.api.client_auth import ClientAuthentication
 from services.issuer.api.issuer_metadata import CACHE
 from services.issuer.api.offer_listing import STATE_NAMES, offer_summary, query_problems, reference_violations
 from services.issuer.api.oid4vci_authorization import authorization_router
@@ -121,10 +122,15 @@ def _metadata_bytes(document: Callable[[str], dict[str, Any]], credential_issuer
                       separators=(",", ":")).encode("utf-8")
 
 
-def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer_url: str | None) -> APIRouter:
-    """The routes; ``issuer_url``: the Credential Issuer identifier (None: the request's own base URL)."""
+def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer_url: str | None,
+                   client_auth: ClientAuthentication | None = None) -> APIRouter:
+    """The routes; ``issuer_url``: the Credential Issuer identifier (None: the request's own base URL);
+    ``client_auth``: how wallets authenticate at PAR and token endpoints (None: public clients)."""
     router = APIRouter(tags=["OpenID4VCI"])
     award_parser = AwardParser()  # a cohort's repeated parts (the achievement, the awarding body) parsed once
+    clients = client_auth or ClientAuthentication((), False, offers.first_attestation_pop)
+    # one object per router: the metadata cache below is keyed by it
+    as_document = functools.partial(authorization_server_metadata, client_auth=clients.methods)
 
     def ident(request: Request) -> str:
         return issuer_url or str(request.base_url).rstrip("/")
@@ -151,7 +157,7 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
     @router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)",
                 response_class=JSONResponse)
     async def as_metadata(request: Request) -> Response:
-        return Response(_metadata_bytes(authorization_server_metadata, ident(request)),
+        return Response(_metadata_bytes(as_document, ident(request)),
                         media_type="application/json", headers=_METADATA_CACHE)
 
     @router.get("/oid4vci/offers/{offer_id}", summary="A Credential Offer by reference", response_model=None)
@@ -171,8 +177,16 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
             return None
         return check_dpop_proof(request.headers["dpop"], method="POST", url=url(request), now=datetime.now(UTC))
 
+    async def authenticate(request: Request, form: dict[str, str]) -> None:
+        """The wallet's client authentication; an attested wallet is the client its attestation names, whether
+        or not the form repeats its client_id (the code a PAR bound to it is then its own)."""
+        attested = await clients.check(request.headers, form, ident(request))
+        if attested is not None:
+            form.setdefault("client_id", attested.client_id)
+
     async def token(request: Request) -> Response:
         form = _form(await _body(request))
+        await authenticate(request, form)
         return JSONResponse(await offers.token(form, posted_proof(request)), headers=_NO_STORE)
 
     async def nonce(request: Request) -> Response:
@@ -206,7 +220,7 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
             await offers.spend_dpop_proof(proof)
         return proof
 
-    router.include_router(authorization_router(offers.codes, _form, ident, MAX_BODY, par_dpop))
+    router.include_router(authorization_router(offers.codes, _form, ident, MAX_BODY, par_dpop, authenticate))
     router.add_api_route("/oid4vci/notification", oauth_route(notification), methods=["POST"],
                          summary="Notification endpoint", response_model=None)
 

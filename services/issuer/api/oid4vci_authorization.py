@@ -30,9 +30,11 @@ MAX_QUERY = 4096
 
 def authorization_router(codes: AuthorizationCodes, form_of: Callable[[bytes], dict[str, str]],
                          ident: Callable[[Request], str], max_body: int,
-                         dpop_of: Callable[[Request], Awaitable[DpopProof | None]]) -> APIRouter:
+                         dpop_of: Callable[[Request], Awaitable[DpopProof | None]],
+                         authenticate: Callable[[Request, dict[str, str]], Awaitable[None]]) -> APIRouter:
     """PAR and the authorization endpoint; ``ident``: the Credential Issuer identifier of a request (``iss``);
-    ``dpop_of``: a request's DPoP proof, checked and spent (None without one)."""
+    ``dpop_of``: a request's DPoP proof, checked and spent (None without one); ``authenticate``: the wallet's
+    client authentication at PAR (:class:`~.client_auth.ClientAuthentication`)."""
     router = APIRouter(tags=["OpenID4VCI"])
 
     @router.post("/oid4vci/par", summary="Pushed authorization request (RFC 9126)", status_code=201,
@@ -42,7 +44,9 @@ def authorization_router(codes: AuthorizationCodes, form_of: Callable[[bytes], d
         try:
             if len(raw) > max_body:
                 raise OAuthError("invalid_request", f"the body is larger than {max_body} bytes")
-            answer = await codes.push(form_of(raw), await dpop_of(request))
+            form = form_of(raw)
+            await authenticate(request, form)
+            answer = await codes.push(form, await dpop_of(request))
         except OAuthError as exc:
             return JSONResponse(exc.body(), exc.status, headers=_NO_STORE)
         return JSONResponse(answer, 201, headers=_NO_STORE)

@@ -323,6 +323,11 @@ class Offers:
         document: dict[str, Any] = json.loads(offer.offer_json)
         return document
 
+    async def first_attestation_pop(self, jti: str) -> bool:
+        """True the first time a wallet attestation PoP's ``jti`` is seen (each once, across replicas)."""
+        return await self._store.first_use(digest(f"client-attestation-pop:{jti}"),
+                                           int(self._s.proof_max_age) + 120)
+
     async def spend_dpop_proof(self, dpop: DpopProof) -> None:
         """Refuse a replayed DPoP proof at the PAR endpoint (each ``jti`` once, as at the token endpoint)."""
         await self._fresh(dpop)
