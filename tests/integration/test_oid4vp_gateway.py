@@ -238,6 +238,10 @@ async def test_a_same_device_answer_redirects_and_its_result_needs_the_response_
     shown = await stack.http.get(created["result_url"], params={"response_code": code})
     assert shown.status_code == 200 and shown.json()["en"]["query"]["satisfied"] is True
     assert "response_code_sha256" not in shown.json()
+    for params, outcome in (({}, False), ({"response_code": code}, True)):  # the event stream says the same
+        async with stack.http.stream("GET", created["result_url"] + "/events", params=params) as stream:
+            [event] = [json.loads(line[6:]) async for line in stream.aiter_lines() if line.startswith("data: ")]
+        assert event["status"] == "verified" and ("en" in event) is outcome, event
     # a cross-device request (no redirect_uri) answers {} and shows its result as before
     plain = await stack.create(dcql_query=QUERY)
     request = await stack.wallet.fetch(plain["link"])

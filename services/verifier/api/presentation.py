@@ -46,6 +46,12 @@ def _id() -> Any:
     return Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
+def _code() -> Any:
+    """The optional ``response_code`` query parameter of a same-device answer (:mod:`.same_device`)."""
+    return Query(default=None, min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                 description="the response_code the wallet's redirect carried (same-device requests)")
+
+
 _NO_STORE = {"Cache-Control": "no-store"}
 _SSE_MAX_SECONDS = 15 * 60
 
@@ -128,9 +134,7 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
             status_code=201, headers=_NO_STORE)
 
     @router.get("/v1/presentation-results/{result_id}")
-    async def result(request: Request, result_id: str = _id(),
-                     response_code: str | None = Query(default=None, min_length=16, max_length=64,
-                                                       pattern=r"^[A-Za-z0-9_-]+$")) -> Any:
+    async def result(request: Request, result_id: str = _id(), response_code: str | None = _code()) -> Any:
         """The result of a request: ``pending``, ``expired``, ``refused`` (the wallet's error) or ``verified``
         (``en``/``pl``: the verdict, the DCQL evaluation and a per-check report per presentation). A request
         made with ``redirect_uri`` shows its outcome only with the ``response_code`` the wallet's redirect
@@ -157,13 +161,14 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
 
     @router.get("/v1/presentation-results/{result_id}/events", response_class=StreamingResponse,
                 responses={200: {"content": {"text/event-stream": {}}}})
-    async def events(request: Request, result_id: str = _id()) -> Response:
+    async def events(request: Request, result_id: str = _id(), response_code: str | None = _code()) -> Response:
         """Server-sent events: ``event: result`` with the result JSON now and whenever its status changes; the
         stream ends once the status is no longer ``pending`` (or after ``_SSE_MAX_SECONDS``). Redis is read every
-        half second (results live there, shared by every replica; a pub/sub channel would save those reads)."""
+        half second (results live there, shared by every replica; a pub/sub channel would save those reads). A
+        same-device answer's outcome, as on the result URL, only with its ``response_code``."""
         service = _service(request)
         try:
-            first = await service.result(result_id)
+            first = await service.result(result_id, response_code)
         except RequestUnknown:
             return problem(404, "no such presentation result (unknown, or past its retention)",
                            code="unknown-presentation-result")
@@ -179,7 +184,7 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
                     return
                 await asyncio.sleep(0.5)
                 try:
-                    current = await service.result(result_id)
+                    current = await service.result(result_id, response_code)
                 except RequestUnknown:
                     return
 
