@@ -28,10 +28,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 # Measurement modules, run in this order; each contributes keys to the results object.
 MEASUREMENTS: tuple[str, ...] = (
-    # First: its issuer starts on a Redis of its own, so its start replays the credentials topic from the
-    # beginning; after the issuance benchmarks (millions of records) that start replay alone outlasts its
-    # 600 s bound (docs/performance.md). Its figure is the offers' rebuild, not a crowded topic's.
-    "bench.oid4vci_rebuild",
     "bench.issuance",
     "bench.issuance_scaling",
     "bench.issuance_cluster",
@@ -47,6 +43,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "bench.pdf",
     "bench.oid4vci",
     "bench.oid4vci_replicas",
+    "bench.oid4vci_rebuild",
     "bench.rate_limit",
     "bench.storage",
 )
