@@ -51,7 +51,7 @@ VP_FORMATS: dict[str, Any] = {
 def x509_hash(leaf_der: bytes) -> str:
     """The ``x509_hash`` client identifier's value for a leaf certificate (§5.9.3): base64url (no padding) of
     the SHA-256 of its DER encoding."""
-    return base64.urlsafe_b64encode(hashlib.sha256(leaf_der).digest()).rstrip(b"=").decode()
+    return b64url_encode(hashlib.sha256(leaf_der).digest())
 
 
 def new_token() -> str:

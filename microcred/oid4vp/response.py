@@ -156,9 +156,10 @@ class PresentationOutcome:
                 "presentations": [{"query": q, "report": r.to_dict(lang)} for q, r in self.reports]}
 
 
-def _sd_jwt_claims(text: str, report: VerificationReport) -> Presented:
+def _sd_jwt_claims(text: str, report: VerificationReport, authorities: bool) -> Presented:
     """The disclosed claims of an SD-JWT VC whose signature and Disclosures verified (otherwise a Presented
-    marked unverified: its claims count for nothing)."""
+    marked unverified: its claims count for nothing); with ``authorities`` (the query names trusted
+    authorities), also its validated chain's Authority Key Identifiers (decoded only then: a hot path)."""
     unverified = Presented(SD_JWT, {}, verified=False)
     for check in (CheckId.SIGNATURE, CheckId.DISCLOSURES):
         result = report.check(check)
@@ -170,14 +171,14 @@ def _sd_jwt_claims(text: str, report: VerificationReport) -> Presented:
         processed = disclose(jws.payload, parts.disclosures)
         # the chain's authorities count (DCQL trusted_authorities) only once it was validated to an anchor
         identity = report.check(CheckId.ISSUER_IDENTITY)
-        authorities = authority_key_ids(jws.header.get("x5c")) \
-            if identity is not None and identity.status is CheckStatus.VALID else ()
+        key_ids = authority_key_ids(jws.header.get("x5c")) \
+            if authorities and identity is not None and identity.status is CheckStatus.VALID else ()
     except (SdJwtError, JoseError, ChainError, ValueError):
         return unverified
     claims = processed.claims
     vct = claims.get("vct")
     return Presented(SD_JWT, claims, vct if isinstance(vct, str) else None, holder_bound=_bound(report),
-                     authority_key_ids=authorities)
+                     authority_key_ids=key_ids)
 
 
 def _bound(report: VerificationReport) -> bool:
@@ -216,7 +217,8 @@ async def check_response(request: PresentationRequest, vp_token: Mapping[str, li
                 if cq is not None and cq.format != SD_JWT:
                     presented.setdefault(query_id, []).append(Presented(SD_JWT, {}, holder_bound=_bound(report)))
                 else:
-                    presented.setdefault(query_id, []).append(_sd_jwt_claims(item, report))
+                    presented.setdefault(query_id, []).append(
+                        _sd_jwt_claims(item, report, cq is not None and bool(cq.trusted_authorities)))
             elif isinstance(item, Mapping):
                 report = await verify_presentation(item, request.nonce, request.client_id, ports, now)
                 presented.setdefault(query_id, []).extend(_ldp_claims(item, report))

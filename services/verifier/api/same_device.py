@@ -16,15 +16,15 @@ import hashlib
 import hmac
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
+
+from microcred.oid4vp.page_url import MAX_PAGE_URL, page_url_problem
 
 __all__ = ["MAX_REDIRECT_URI", "RedirectUriError", "check_redirect_uri", "new_response_code", "redirect_to",
            "released"]
 
-MAX_REDIRECT_URI = 2048
+MAX_REDIRECT_URI = MAX_PAGE_URL
 #: The result's member holding the code's digest (never shown).
 CODE_DIGEST = "response_code_sha256"
-_LOCAL = ("localhost", "127.0.0.1", "::1")
 
 
 class RedirectUriError(ValueError):
@@ -37,22 +37,10 @@ class RedirectUriError(ValueError):
 
 def check_redirect_uri(uri: str) -> str:
     """``uri`` if it is an absolute https URL without user info or fragment (http only for a loopback host, for
-    development); :class:`RedirectUriError` otherwise."""
-    if not uri or len(uri) > MAX_REDIRECT_URI or not uri.isascii() or any(c.isspace() for c in uri):
-        raise RedirectUriError(f"must be an absolute URL of 1..{MAX_REDIRECT_URI} ASCII characters")
-    try:
-        parts = urlsplit(uri)
-        host = parts.hostname
-    except ValueError:
-        raise RedirectUriError("not a URL") from None
-    if parts.scheme not in ("https", "http") or not host:
-        raise RedirectUriError("must be an https URL")
-    if parts.scheme == "http" and host not in _LOCAL:
-        raise RedirectUriError("must be an https URL (http only for localhost)")
-    if parts.username is not None or parts.password is not None:
-        raise RedirectUriError("must not carry user information")
-    if parts.fragment or "#" in uri:
-        raise RedirectUriError("must not have a fragment (the gateway adds the response_code there)")
+    development: :func:`~microcred.oid4vp.page_url.page_url_problem`); :class:`RedirectUriError` otherwise."""
+    problem = page_url_problem(uri, fragment=False)
+    if problem is not None:
+        raise RedirectUriError(problem)
     return uri
 
 

@@ -23,9 +23,7 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +47,8 @@ from microcred.oid4vp.dcql import (
     parse_query,
     select,
 )
+from microcred.oid4vp.page_url import page_url_problem
+from microcred.oid4vp.request import x509_hash
 from microcred.sdjwt.core import SdJwtError, SdJwtParts, digest, disclose, key_binding_jwt, split_sd_jwt
 from microcred.sdjwt.jose import (
     JoseError,
@@ -187,8 +187,7 @@ def _check_signed(token: str, header: Mapping[str, Any], client_id: str, anchors
         if host not in dns:
             raise PresentationRequestError("request.x5c", f"the certificate does not name {host} (SAN dNSName)")
     else:  # §5.9.3: base64url (unpadded) SHA-256 of the leaf's DER
-        digest = hashlib.sha256(leaf.public_bytes(serialization.Encoding.DER)).digest()
-        if client_id.removeprefix(X509_HASH) != base64.urlsafe_b64encode(digest).rstrip(b"=").decode():
+        if client_id.removeprefix(X509_HASH) != x509_hash(leaf.public_bytes(serialization.Encoding.DER)):
             raise PresentationRequestError("request.x5c", "the certificate is not the one the x509_hash client "
                                                           "identifier names")
         if not dns:
@@ -414,17 +413,9 @@ def refusal_form(request: VerifierRequest) -> dict[str, str]:
 
 def continue_to(answer: Any) -> str | None:
     """The page to send the learner's browser to after the verifier took the answer (its ``redirect_uri``, §8.2),
-    or None: none given, or not an https URL (http only on a loopback host) of at most 2,048 characters."""
+    or None: none given, or not such a page (:func:`~microcred.oid4vp.page_url.page_url_problem`; its fragment
+    carries the response code)."""
     uri = answer.get("redirect_uri") if isinstance(answer, Mapping) else None
-    if not isinstance(uri, str) or not 0 < len(uri) <= 2048 or not uri.isascii():
+    if not isinstance(uri, str) or page_url_problem(uri, fragment=True) is not None:
         return None
-    try:
-        parts = urlsplit(uri)
-        host = parts.hostname
-    except ValueError:
-        return None
-    if not host or parts.username is not None or any(c.isspace() for c in uri):
-        return None
-    if parts.scheme == "https" or (parts.scheme == "http" and host in ("localhost", "127.0.0.1", "::1")):
-        return uri
-    return None
+    return uri
