@@ -180,7 +180,8 @@ class IssuerApp:
         replay_store = RedisOfferReplay(client, s.issuer_redis_prefix)
         self.offer_projection = OfferProjection(
             s.kafka_bootstrap, client, replay_store, OfferReplay(replay_store, privacy, lambda: datetime.now(UTC),
-                                                                 index_key), f"{s.issuer_consumer_group}-offers")
+                                                                 index_key), f"{s.issuer_consumer_group}-offers",
+            horizon_seconds=s.resolved_offer_replay_seconds)
         await self.offer_projection.start()
         offers = Offers(offer_store, issuance, self.publisher, privacy,
                         OfferSettings(offer_seconds=s.oid4vci_offer_seconds,

@@ -108,6 +108,10 @@ class Settings(GrpcServiceSettings):
     oid4vci_issuer_url: str | None = Field(default=None, description="OpenID4VCI Credential Issuer identifier "
                                            "(public https base URL of the REST API); unset: the request's own")
     oid4vci_offer_seconds: int = Field(default=7 * 86400, ge=1, description="longest lifetime of an offer")
+    oid4vci_offer_replay_seconds: int | None = Field(
+        default=None, ge=1, description="how far back the offer projection replays after a Redis loss (seconds of "
+        "the credentials topic); unset: the longest offer lifetime plus an hour. Keep it at the old lifetime for a "
+        "while after lowering MICROCRED_OID4VCI_OFFER_SECONDS: offers made under that one are still open")
     oid4vci_max_tx_attempts: int = Field(default=5, ge=1, le=100, description="wrong tx_codes that lock an offer")
     oid4vci_login_issuer: str | None = Field(
         default=None, pattern=r"^(https://[^\s#?]+|http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/[^\s#?]*)?)$",
@@ -145,6 +149,14 @@ class Settings(GrpcServiceSettings):
             return None
         return CertifiedKey(self.document_signing_ca_cert_file.read_bytes(),
                             self.document_signing_ca_key_file.read_bytes())
+
+    @property
+    def resolved_offer_replay_seconds(self) -> int:
+        """``oid4vci_offer_replay_seconds``, or the longest offer lifetime plus an hour (producers' clocks may lag
+        the issuer's a little; a record's time is its producer's)."""
+        if self.oid4vci_offer_replay_seconds is not None:
+            return self.oid4vci_offer_replay_seconds
+        return self.oid4vci_offer_seconds + 3600
 
     @property
     def resolved_signing_workers(self) -> int:

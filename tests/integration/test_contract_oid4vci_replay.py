@@ -140,3 +140,24 @@ async def test_positions_move_to_the_end_only_under_the_adopted_sentinel_and_nev
     assert not await replay.advance(TOPIC, {1: 9}, guard.token) and await replay.position(TOPIC, 1) == 4
     await client.delete(f"epoch:{replay.namespace}")  # wiped
     assert not await replay.advance(TOPIC, {1: 9}, guard.token)
+
+
+async def test_a_replay_starts_no_earlier_than_its_floors_under_the_adopted_sentinel(redis_clients: RedisClients,
+                                                                                    unique: str) -> None:
+    prefix = f"iss-{unique}"
+    client = await redis_clients.new()
+    replay = RedisOfferReplay(client, prefix)
+    guard = ProjectionEpoch(client, replay.namespace)  # type: ignore[arg-type]
+    await guard.open()
+    assert guard.token is not None
+    await replay.replay([at(6)], [None], {})  # partition 0 at 7
+    await replay.note_targets(TOPIC, {0: 9, 1: 8})  # a replay is under way: that is when floors are set
+    assert await replay.skip_to(TOPIC, {0: 3, 1: 5}, guard.token)  # never back; a missing one set
+    assert await replay.position(TOPIC, 0) == 7 and await replay.position(TOPIC, 1) == 5
+    assert await replay.behind(TOPIC) == 2
+    assert not await replay.skip_to(TOPIC, {1: 8}, "another replica's token")
+    assert await replay.position(TOPIC, 1) == 5
+    assert await replay.skip_to(TOPIC, {0: 9, 1: 8}, guard.token)  # nothing young enough: the targets reached
+    assert await replay.behind(TOPIC) == 0
+    await client.delete(f"epoch:{replay.namespace}")  # wiped
+    assert not await replay.skip_to(TOPIC, {1: 20}, guard.token) and await replay.position(TOPIC, 1) == 8

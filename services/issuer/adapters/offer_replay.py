@@ -13,7 +13,8 @@ Both scripts go as ``EVAL``: a cluster pipeline refuses ``EVALSHA``, and a repla
 (checked against the sentinel and the targets in the same script). **When a replay is done**, for every
 replica: ``{ns}:targets`` (partition -> the end offset the topic had when the loss was noticed) beside the
 positions; behind while a position is short of its target, and the targets are dropped once none is
-(:meth:`RedisOfferReplay.behind`, one script). Every key is in the offers' slot.
+(:meth:`RedisOfferReplay.behind`, one script). **Before a replay reads**, the positions short of the offset where
+the offers still open can begin are moved up to it (:meth:`RedisOfferReplay.skip_to`). Every key is in the offers' slot.
 """
 
 from __future__ import annotations
@@ -86,18 +87,22 @@ return behind
 """
 
 
-# KEYS[1] the sentinel, KEYS[2] the positions, KEYS[3] the targets. ARGV[1] the sentinel's token as adopted, then
-# partition/end pairs. Only while Redis is the one the token was adopted from and no replay is under way: every
-# position moves up to its end.
-_ADVANCE = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+# After a guard line, ARGV[1] being the sentinel's token: partition/offset pairs from ARGV[2]; a position short of
+# its offset (or none) moves up to it, none moves down.
+_RAISE_POSITIONS = """
 for i = 2, #ARGV, 2 do
   local at = redis.call('HGET', KEYS[2], ARGV[i])
   if not at or tonumber(at) < tonumber(ARGV[i + 1]) then redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 end
 return 1
 """
-
+# KEYS[1] the sentinel, KEYS[2] the positions, KEYS[3] the targets. Only while Redis is the one the token was
+# adopted from and no replay is under way: every position moves up to the topic's end.
+_ADVANCE = ("if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end"
+            + _RAISE_POSITIONS)
+# KEYS[1] the sentinel, KEYS[2] the positions (KEYS[3] unread). Only while Redis is the one the token was
+# adopted from: the positions move up to where a replay need begin.
+_SKIP_TO = "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end" + _RAISE_POSITIONS
 
 def _text(value: bytes | str | None) -> str:
     return value.decode() if isinstance(value, bytes) else (value or "")
@@ -135,11 +140,20 @@ class RedisOfferReplay(RedisOfferStore):
         holds ``token`` and no replay is under way (False otherwise). Sound because the issuer writes an offer's
         change to Redis before it publishes the change: every record below the end is in this Redis already,
         unless it was lost, which changes the sentinel."""
+        return await self._raise(_ADVANCE, topic, ends, token)
+
+    async def skip_to(self, topic: str, floors: Mapping[int, int], token: bytes | str) -> bool:
+        """Start a replay of ``topic`` no earlier than ``floors`` (partition -> offset; the records before them
+        can hold no offer still open), as long as the sentinel holds ``token`` (False otherwise). Unlike
+        :meth:`advance`, also during a replay: that is when it is called, before the replay reads."""
+        return await self._raise(_SKIP_TO, topic, floors, token)
+
+    async def _raise(self, script: str, topic: str, offsets: Mapping[int, int], token: bytes | str) -> bool:
         keys = [epoch_key(self.namespace), position_key(self.namespace, topic), self._targets]
         args: list[bytes | str | int] = [token]
-        for partition, end in sorted(ends.items()):
-            args += [partition, end]
-        return bool(await self._redis.eval(_ADVANCE, len(keys), *keys, *args))
+        for partition, offset in sorted(offsets.items()):
+            args += [partition, offset]
+        return bool(await self._redis.eval(script, len(keys), *keys, *args))
 
     async def epoch(self) -> bytes | str | None:
         """The projection's sentinel (:class:`~microcred.storage.positions.ProjectionEpoch`): None after a wipe,

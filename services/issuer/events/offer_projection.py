@@ -5,9 +5,11 @@ events on the credentials topic hold nothing Redis lacks: between replays nothin
 ``advance_seconds`` the stored positions move to the topic's end offsets (only while the projection's
 :class:`~microcred.storage.positions.ProjectionEpoch` sentinel is the one this replica adopted, in the same
 script). A replay reads the topic from the stored positions (from its beginning after a loss: the positions went
-with it) with a :class:`~microcred.kafka.consumer.ConsumerRunner` (a consumer group: replicas replaying at once
-share the partitions; only the offer events reach the handler), and stops once caught up. The issuer process
-thus pays nothing per credential issued for the offers' durability.
+with it), but never from before the horizon (the longest offer lifetime and a margin, found with
+``offsets_for_times``: no older offer can still be open, so a topic holding every credential ever issued costs a
+replay only its recent records), with a :class:`~microcred.kafka.consumer.ConsumerRunner` (a consumer group:
+replicas replaying at once share the partitions; only the offer events reach the handler), and stops once caught
+up. The issuer process thus pays nothing per credential issued for the offers' durability.
 
 **A loss** is noticed by each replica's look-out every ``check_seconds``, and at once when a code or an offer
 is not found (:meth:`OfferProjection.lost`): the sentinel gone, or another's than the adopted one. At start, the
@@ -26,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import cast
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -49,10 +52,12 @@ class OfferProjection:
 
     def __init__(self, bootstrap: str, redis: RedisClient, store: RedisOfferReplay, replay: OfferReplay,
                  group_id: str, topic: str = CREDENTIALS.name, check_seconds: float = 0.5,
-                 advance_seconds: float = 5.0) -> None:
-        """``redis``: the client ``store`` writes with (the epoch sentinel is kept there too)."""
+                 advance_seconds: float = 5.0, horizon_seconds: float = 8 * 86400) -> None:
+        """``redis``: the client ``store`` writes with (the epoch sentinel is kept there too); ``horizon_seconds``:
+        how far back a replay reads (no offer older than that can still be open)."""
         self._bootstrap, self._redis, self._store, self._replay = bootstrap, cast("Redis", redis), store, replay
         self._group, self._topic, self._check, self._advance = group_id, topic, check_seconds, advance_seconds
+        self._horizon = horizon_seconds
         self._guard = ProjectionEpoch(self._redis, store.namespace)  # the sentinel as this replica adopted it
         self._ends = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                       isolation_level="read_committed")  # end offsets only, never a fetch
@@ -118,6 +123,7 @@ class OfferProjection:
     async def _run_or_rest(self) -> None:
         """Start a replay when behind and none runs; stop the one that caught up; else move the positions on."""
         if self._behind and self.runner is None:
+            await self._skip_older()
             self.runner = ConsumerRunner(self._bootstrap, self._group, [self._topic], self._replay.apply,
                                          self._replay.position, guard=ProjectionEpoch(self._redis,
                                                                                       self._store.namespace),
@@ -127,6 +133,21 @@ class OfferProjection:
             self.replays += 1
         elif not self._behind and self.runner is not None and not self.runner.rebuilding:
             await self._stop_runner()
+
+    async def _skip_older(self) -> None:
+        """Move the positions up to the first record younger than the horizon: an offer made before it has expired
+        (every offer's lifetime is shorter), and every end of a younger one comes after its creation. The end
+        offsets are read first, so a partition with nothing that young starts there and passes over no record
+        appended since."""
+        token = self._guard.token
+        if token is None:
+            return
+        ends = await self._end_offsets()
+        since = int((time.time() - self._horizon) * 1000)  # a record's time is its producer's wall clock
+        found = await self._ends.offsets_for_times({tp: since for tp in self._partitions})
+        floors = {tp.partition: ends[tp.partition] if hit is None else min(hit.offset, ends[tp.partition])
+                  for tp, hit in found.items()}
+        await self._store.skip_to(self._topic, floors, token)
 
     async def _stop_runner(self) -> None:
         if self.runner is not None:
