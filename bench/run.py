@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import importlib
 import json
 import os
 import platform
+import secrets
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +25,7 @@ from pathlib import Path
 from microcred.infra.kafka_local import LocalKafka
 from microcred.infra.redis_local import LocalRedis
 from microcred.kafka.topics import ensure_topics
+from microcred.privacy.wrapping import PRIVACY_KEK_ENV
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -70,6 +73,10 @@ async def run(quick: bool, only: list[str] | None) -> dict[str, object]:
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
+    # One privacy KEK for every service the run starts, as in a deployment: the benchmarks share one Kafka, so a
+    # service reads the learner data keys every earlier one wrapped (with a KEK each, a replaying issuer stalls
+    # on an earlier benchmark's offers: "a learner data key does not unwrap under this KEK").
+    os.environ.setdefault(PRIVACY_KEK_ENV, base64.b64encode(secrets.token_bytes(32)).decode())
     with tempfile.TemporaryDirectory(prefix="microcred-bench-") as tmp:
         work = Path(tmp)
         redis = LocalRedis(work / "redis")
