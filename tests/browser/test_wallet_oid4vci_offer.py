@@ -151,6 +151,10 @@ def addressed_journey(driver: WebDriver, wallet: str, offer: dict[str, Any], tit
     wait_until(lambda: listed(driver, title), "the credential in the list", 60)
     after_reloads(driver, f"{wallet}/?lang=en", lambda: listed(driver, title) and not driver.find_element(
         By.ID, "offer-addressed").is_displayed(), "the redeemed offer to leave Offered to you")
+    # two credentials received, each bound to a P-256 key the wallet made for it: not among the learner's keys
+    wait_until(lambda: bool(driver.find_elements(By.CSS_SELECTOR, "#keys li")), "the holder keys to be listed")
+    keys = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#keys li")]
+    assert keys == ["Nothing here yet."], keys
 
 
 async def authorization_code_link(harness: IssuerHarness, offer: dict[str, Any]) -> str:

@@ -25,7 +25,9 @@ import pytest
 from google.protobuf import json_format
 
 from microcred import pki
+from microcred.crypto.did_key import did_key_from_p256
 from microcred.gen.microcred.v1 import privacy_pb2, privacy_pb2_grpc
+from microcred.sdjwt.jose import jwk_to_public_key
 from microcred.sdjwt.view import sd_jwt_id
 from tests.conftest import Infrastructure
 from tests.harness.factories import identity_hash, valid_micro_credential
@@ -102,6 +104,18 @@ def learner(stack: Stack) -> tuple[str, dict[str, str]]:
     return email, stack.wallet.auth(email.split("@")[0], email)
 
 
+async def bound_to_a_key_of_its_own(http: httpx.AsyncClient, headers: dict[str, str], compact: str) -> str:
+    """The did:key of the SD-JWT VC's ``cnf``: one of the learner's holder keys, made for one credential, and
+    not among the keys the learner gives issuers (``/v1/holder-keys/jwks``)."""
+    cnf = jwt.decode(compact.split("~")[0], options={"verify_signature": False})["cnf"]["jwk"]
+    did = did_key_from_p256(jwk_to_public_key(cnf))  # type: ignore[arg-type]
+    listed = {k["did"]: k for k in (await http.get("/v1/holder-keys", headers=headers)).json()["holder_keys"]}
+    assert listed[did]["for_credential"] is True
+    handed_out = (await http.get("/v1/holder-keys/jwks", headers=headers)).json()["keys"]
+    assert did not in {k["did"] for k in handed_out}
+    return did
+
+
 async def titles(stack: Stack, headers: dict[str, str]) -> list[dict[str, Any]]:
     response = await stack.wallet.http.get("/v1/credentials", headers=headers)
     assert response.status_code == 200, response.text
@@ -148,14 +162,11 @@ async def test_a_learner_accepts_an_offer_with_a_transaction_code_and_holds_it_o
     [received] = answer["credentials"]
     assert received["elements"]["title"] == title and received["sd_jwt_vc"] is True
 
-    # bound to the learner's custodial P-256 key (made for this offer: the learner had none)
-    keys = (await http.get("/v1/holder-keys/jwks", headers=headers)).json()["keys"]
-    [p256] = [k["jwk"] for k in keys if k["jwk"].get("crv") == "P-256"]
+    # bound to a custodial P-256 key the wallet made for this credential (not one the learner hands out)
     download = await http.get(f"/v1/credentials/{received['credential_id']}/sd-jwt", headers=headers)
     assert download.status_code == 200, download.text
     compact = download.text
-    cnf = jwt.decode(compact.split("~")[0], options={"verify_signature": False})["cnf"]["jwk"]
-    assert {k: cnf[k] for k in ("kty", "crv", "x", "y")} == {k: p256[k] for k in ("kty", "crv", "x", "y")}
+    await bound_to_a_key_of_its_own(http, headers, compact)
     received_id = sd_jwt_id(compact)
 
     again = await http.post("/v1/credential-offers/accept", json={"offer": link, "tx_code": tx_code},

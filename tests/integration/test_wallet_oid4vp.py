@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from microcred import pki
+from microcred.sdjwt.jose import public_jwk
 from microcred.sdjwt.type_metadata import VCT
 from microcred.sdjwt.view import sd_jwt_id
 from services.verifier.app import create_app as create_verifier_app
@@ -223,3 +224,27 @@ async def test_a_credential_issued_as_an_sd_jwt_vc_over_kafka_is_presented(stack
     assert answered.status_code == 200 and answered.json()["accepted"] is True, answered.text
     body = (await stack.result(created))["en"]
     assert body["verdict"] == "valid" and body["query"]["satisfied"] is True, body
+
+
+async def test_a_credential_bound_to_a_key_made_for_it_is_presented_with_that_key(stack: Stack) -> None:
+    """A credential received over OpenID4VCI is bound to a key the wallet made for it alone (never listed among
+    the keys a learner hands issuers): the wallet finds that key from the ``cnf`` and signs the KB-JWT with it."""
+    ctx = stack.wallet.app.state.wallet
+    account_id = (await stack.wallet.http.get("/v1/me", headers=stack.learner.headers)).json()["account_id"]
+    made = await ctx.keys.create(account_id, "ES256", for_credential=True)  # as the OpenID4VCI flow makes it
+    jwk = public_jwk(await ctx.keys.jose_key(account_id, made.did))
+    mc = valid_micro_credential()
+    mc.learner.email = stack.learner.email.lower()
+    compact = stack.sd.issue(mc=mc, holder_jwk=jwk).compact
+    imported = await stack.wallet.http.post("/v1/import", content=compact.encode(),
+                                            headers={**stack.learner.headers, "content-type": "application/dc+sd-jwt"})
+    assert imported.status_code == 201, imported.text
+    credential_id = sd_jwt_id(compact)
+    assert credential_id is not None and jwk != stack.holder_jwk
+    await until_held(stack.wallet, stack.learner, credential_id)
+    created = await stack.create(dcql_query=QUERY, response_mode="direct_post")
+    answered = await stack.call("answer", link=created["link"], credential_id=credential_id, disclose=CLAIMS)
+    assert answered.status_code == 200 and answered.json()["accepted"] is True, answered.text
+    result = await stack.result(created)
+    # valid for a presentation only with its holder binding checked (the KB-JWT by the cnf key)
+    assert result["status"] == "verified" and result["en"]["verdict"] == "valid", result

@@ -37,6 +37,7 @@ from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
 from tests.harness.waiting import eventually
 from tests.harness.wallet.harness import WalletUnderTest, running_wallet
+from tests.integration.test_wallet_oid4vci_offers import bound_to_a_key_of_its_own
 from tests.interop import node_env
 from tests.interop.test_sdjwt_interop import library_frame
 
@@ -147,11 +148,9 @@ def learner(stack: Stack) -> dict[str, str]:
 
 
 async def bound_to_the_learners_key(stack: Stack, headers: dict[str, str], credential_id: str) -> None:
-    keys = (await stack.wallet.http.get("/v1/holder-keys/jwks", headers=headers)).json()["keys"]
-    [p256] = [k["jwk"] for k in keys if k["jwk"].get("crv") == "P-256"]
+    """Bound to a key of the learner's that the wallet made for this credential alone."""
     compact = (await stack.wallet.http.get(f"/v1/credentials/{credential_id}/sd-jwt", headers=headers)).text
-    cnf = jwt.decode(compact.split("~")[0], options={"verify_signature": False})["cnf"]["jwk"]
-    assert {k: cnf[k] for k in ("x", "y")} == {k: p256[k] for k in ("x", "y")}
+    await bound_to_a_key_of_its_own(stack.wallet.http, headers, compact)
     assert jwt.get_unverified_header(compact.split("~")[0])["typ"] == "dc+sd-jwt"
 
 

@@ -146,22 +146,27 @@ class FakeIssuer:
 
 
 class Keys:
-    """The learner's holder keys (one Ed25519 key to start with: not usable for SD-JWT VC proofs)."""
+    """The learner's holder keys (one Ed25519 key to start with: not usable for SD-JWT VC proofs); ``made``: the
+    DIDs of the keys made for one credential, in order."""
 
     def __init__(self) -> None:
         self.keys: dict[str, Ed25519PrivateKey | ec.EllipticCurvePrivateKey] = {
             "did:key:ed": Ed25519PrivateKey.generate()}
+        self.made: list[str] = []
 
-    async def for_account(self, aid: str) -> list[HolderKey]:
-        return [HolderKey(did, verification_method_id(did)) for did in sorted(self.keys)]
+    async def for_account(self, aid: str, *, credential_keys: bool = False) -> list[HolderKey]:
+        return [HolderKey(did, verification_method_id(did), did in self.made) for did in sorted(self.keys)
+                if credential_keys or did not in self.made]
 
     async def jose_key(self, aid: str, did: str) -> Ed25519PrivateKey | ec.EllipticCurvePrivateKey:
         return self.keys[did]
 
-    async def create(self, aid: str, alg: str = "EdDSA") -> HolderKey:
-        assert alg == "ES256"
-        self.keys["did:key:zp256"] = ec.generate_private_key(ec.SECP256R1())
-        return HolderKey("did:key:zp256", verification_method_id("did:key:zp256"))
+    async def create(self, aid: str, alg: str = "EdDSA", *, for_credential: bool = False) -> HolderKey:
+        assert alg == "ES256" and for_credential  # the wallet proves a key made for the credential
+        did = f"did:key:zp256-{len(self.made)}"
+        self.keys[did] = ec.generate_private_key(ec.SECP256R1())
+        self.made.append(did)
+        return HolderKey(did, verification_method_id(did), True)
 
 
 class Verifier:
@@ -215,11 +220,26 @@ async def test_an_offer_is_redeemed_with_a_new_p256_key_verified_kept_and_notifi
     assert compact_of(document) == issuer.compact
     assert check["received_by"] == "openid4vci" and check["received_from"] == ISSUER
     assert check["unknown_checks"] == ["revocation"]  # said, never hidden
-    assert isinstance(keys.keys["did:key:zp256"], ec.EllipticCurvePrivateKey)  # made: the Ed25519 key cannot sign
+    [made] = keys.made  # a P-256 key made for this credential (the Ed25519 key cannot sign an ES256 proof)
+    assert isinstance(keys.keys[made], ec.EllipticCurvePrivateKey)
     assert issuer.notified == [{"notification_id": "note-1", "event": "credential_accepted"}]
     token_calls = [c for c in issuer.calls if c[1].endswith("/token")]
     assert token_calls == [("POST", f"{ISSUER}/token", {"grant_type": o.PRE_AUTHORIZED_GRANT,
                                                         "pre-authorized_code": "code-1", "tx_code": "123456"})]
+
+
+async def test_every_credential_received_is_bound_to_a_key_of_its_own() -> None:
+    """No two of a learner's credentials carry the same ``cnf``: a verifier shown both cannot link them by it."""
+    keys = Keys()
+    bound = []
+    for _ in range(3):
+        issuer = FakeIssuer()
+        offers, _, _ = flow(issuer, keys=keys)
+        await offers.accept(ACCOUNT, LINK, None)
+        bound.append(jwt.decode(issuer.compact.split("~")[0], options={"verify_signature": False})["cnf"]["jwk"])
+    assert len(keys.made) == 3 and len({jwk["x"] for jwk in bound}) == 3
+    assert [jwk["x"] for jwk in bound] == [public_jwk(keys.keys[did])["x"] for did in keys.made]
+    assert [k.did for k in await keys.for_account(ACCOUNT.account_id)] == ["did:key:ed"]  # none listed as made
 
 
 async def test_a_credential_bound_to_another_key_or_failing_verification_is_not_kept_and_the_issuer_is_told() -> None:
@@ -287,7 +307,7 @@ async def test_dpop_is_used_when_the_server_offers_it_with_one_fresh_key_per_red
     assert received.notified and len(held.imported) == 1
     # token, credential, notification: each with a proof by the same key, which is not the holder key
     assert len(issuer.dpop_jwks) == 3 and all(j == issuer.dpop_jwks[0] for j in issuer.dpop_jwks)
-    holder = public_jwk(keys.keys["did:key:zp256"])
+    holder = public_jwk(keys.keys[keys.made[0]])
     assert issuer.dpop_jwks[0]["x"] != holder["x"]
     second = FakeIssuer(dpop=True)
     again, _, _ = flow(second, keys=keys)

@@ -16,22 +16,31 @@ lives in the same encrypted store, in the same file format, is recovered and del
 keys, and exists unencrypted only in memory. Its key id carries ``p256-`` and its DID is the P-256 ``did:key``
 (multicodec ``0x1200``, compressed point). Such a key signs Key Binding JWTs (:meth:`HolderKeys.jose_key`), not
 ``eddsa-rdfc-2022`` presentations (:meth:`HolderKeys.signing_key` refuses it).
+
+**A key per received credential.** The wallet proves a fresh P-256 key for every credential it receives over
+OpenID4VCI (``create(..., for_credential=True)``: key id mark ``p256c-``), so no two of a learner's SD-JWT VCs
+carry the same ``cnf``: verifiers (or issuers) comparing presentations cannot link them by the key (HAIP asks
+wallets to keep presentations unlinkable). Such keys are the account's like any other (recovered, erased and
+exported with it; a credential's key is found from its ``cnf`` by :meth:`HolderKeys.bound_key`), but the
+learner's list of holder keys, which are what a learner hands an issuer, shows only those the learner made.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from microcred.crypto.did_key import did_key_from_p256, verification_method_id
+from microcred.crypto.did_key import did_key_from_p256, did_key_from_public_key, verification_method_id
 from microcred.crypto.keystore import KeyStore, KeyStoreError
 from microcred.gen.microcred.v1 import events_pb2
-from microcred.sdjwt.jose import PrivateKey
+from microcred.sdjwt.jose import JoseError, PrivateKey, jwk_to_public_key
 from services.wallet.adapters.accounts import Accounts
 from services.wallet.adapters.store import r
 from services.wallet.adapters.wallet_log import WalletLog, record_key
@@ -40,6 +49,7 @@ from services.wallet.domain.errors import Conflict, NotFound
 
 _KEY_PREFIX = "holder:"
 _P256_MARK = "p256-"
+_CREDENTIAL_MARK = "p256c-"  # a P-256 key made for one received credential
 EDDSA, ES256 = "EdDSA", "ES256"
 HOLDER_KEY_ALGS = (EDDSA, ES256)
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -63,7 +73,11 @@ def p256_did(key: ec.EllipticCurvePrivateKey) -> str:
 
 
 def _is_p256(key_id: str) -> bool:
-    return key_id.rsplit(":", 1)[-1].startswith(_P256_MARK)
+    return key_id.rsplit(":", 1)[-1].startswith((_P256_MARK, _CREDENTIAL_MARK))
+
+
+def _for_credential(key_id: str) -> bool:
+    return key_id.rsplit(":", 1)[-1].startswith(_CREDENTIAL_MARK)
 
 
 class HolderKeys:
@@ -72,16 +86,19 @@ class HolderKeys:
     def __init__(self, accounts: Accounts, log: WalletLog, keystore: KeyStore) -> None:
         self.accounts, self.log, self.keystore = accounts, log, keystore
 
-    async def create(self, aid: str, alg: str = EDDSA) -> HolderKey:
-        """Generate a key (``alg``: EdDSA, or ES256 for P-256) for account ``aid`` in the key store, publish its
-        DID and return it."""
+    async def create(self, aid: str, alg: str = EDDSA, *, for_credential: bool = False) -> HolderKey:
+        """Generate a key (``alg``: EdDSA, or ES256 for P-256; ``for_credential``: a P-256 key for one received
+        credential, module docstring) for account ``aid`` in the key store, publish its DID and return it."""
         if alg not in HOLDER_KEY_ALGS:
             raise ValueError(f"alg must be one of {', '.join(HOLDER_KEY_ALGS)}")
-        key_id = f"{_KEY_PREFIX}{aid}:{_P256_MARK if alg == ES256 else ''}{secrets.token_hex(8)}"
+        mark = _CREDENTIAL_MARK if for_credential else _P256_MARK if alg == ES256 else ""
+        if for_credential and alg != ES256:
+            raise ValueError("a key for one credential is P-256 (ES256)")
+        key_id = f"{_KEY_PREFIX}{aid}:{mark}{secrets.token_hex(8)}"
         multikey = await asyncio.to_thread(self.keystore.create_key, key_id)
         did = await self._did(key_id) if alg == ES256 else f"did:key:{multikey}"
         await self._publish(aid, key_id, did)
-        return HolderKey(did, verification_method_id(did))
+        return HolderKey(did, verification_method_id(did), for_credential)
 
     async def _did(self, key_id: str) -> str:
         if _is_p256(key_id):
@@ -104,9 +121,29 @@ class HolderKeys:
                 found += 1
         return found
 
-    async def for_account(self, aid: str) -> list[HolderKey]:
-        """The account's holder keys, ordered by DID."""
-        return [HolderKey(did, verification_method_id(did)) for did in sorted(await self.accounts.holder_keys(aid))]
+    async def for_account(self, aid: str, *, credential_keys: bool = False) -> list[HolderKey]:
+        """The holder keys the learner made (with ``credential_keys``, those made for one received credential
+        too), ordered by DID."""
+        held = await self.accounts.holder_keys(aid)
+        keys = [HolderKey(did, verification_method_id(did), _for_credential(held[did])) for did in sorted(held)]
+        return [k for k in keys if credential_keys or not k.for_credential]
+
+    async def bound_key(self, aid: str, jwk: Mapping[str, Any] | None) -> PrivateKey | None:
+        """The private key of ``aid`` whose public half is ``jwk`` (a credential's ``cnf.jwk``), found by the
+        ``did:key`` it has: None when it is none of the account's keys, or not a key a did:key names."""
+        try:
+            public = jwk_to_public_key(jwk) if jwk is not None else None
+        except JoseError:
+            return None
+        if isinstance(public, ec.EllipticCurvePublicKey) and isinstance(public.curve, ec.SECP256R1):
+            did = did_key_from_p256(public)
+        elif isinstance(public, Ed25519PublicKey):
+            did = did_key_from_public_key(public)
+        else:
+            return None
+        if did not in await self.accounts.holder_keys(aid):
+            return None
+        return await self.jose_key(aid, did)
 
     async def _secret(self, aid: str, did: str) -> tuple[str, Ed25519PrivateKey]:
         key_id = (await self.accounts.holder_keys(aid)).get(did)

@@ -52,7 +52,7 @@ class HolderKeyRequest(BaseModel):
 
 
 @router.post("/holder-keys", status_code=201, summary="Create a holder key (did:key)")
-async def create_holder_key(session: Learner, body: HolderKeyRequest | None = None) -> dict[str, str]:
+async def create_holder_key(session: Learner, body: HolderKeyRequest | None = None) -> dict[str, str | bool]:
     """Generate a custodial key (Ed25519, or P-256 with ``{"alg": "ES256"}``) in the wallet's encrypted key store
     and return its did:key (its public JWK: ``GET /v1/holder-keys/jwks``)."""
     key = await session.ctx.keys.create(session.account.account_id, body.alg if body is not None else "EdDSA")
@@ -61,8 +61,10 @@ async def create_holder_key(session: Learner, body: HolderKeyRequest | None = No
 
 @router.get("/holder-keys", summary="List the learner's holder keys")
 async def list_holder_keys(session: Learner) -> dict[str, Any]:
-    """The learner's holder DIDs with their verification methods."""
-    return {"holder_keys": [k.to_json() for k in await session.ctx.keys.for_account(session.account.account_id)]}
+    """The learner's holder DIDs with their verification methods; ``for_credential``: made by the wallet for one
+    credential it received (a key per credential, so that no two can be linked by their key)."""
+    keys = await session.ctx.keys.for_account(session.account.account_id, credential_keys=True)
+    return {"holder_keys": [k.to_json() for k in keys]}
 
 
 @router.get("/credentials", summary="List the learner's credentials")

@@ -105,12 +105,10 @@ async def _holdings(session: Session) -> dict[str, tuple[HeldCredential, Holding
 
 
 async def _holder_key(session: Session, holding: Holding) -> PrivateKey:
-    """The learner's key that the credential's ``cnf`` names."""
-    aid = session.account.account_id
-    for key in await session.ctx.keys.for_account(aid):
-        private = await session.ctx.keys.jose_key(aid, key.did)
-        if same_key(holding.cnf_jwk, private):
-            return private
+    """The learner's key that the credential's ``cnf`` names (found by its did:key, not by opening every key)."""
+    private = await session.ctx.keys.bound_key(session.account.account_id, holding.cnf_jwk)
+    if private is not None and same_key(holding.cnf_jwk, private):
+        return private
     raise Conflict("the credential is not bound to any of your holder keys", code="NOT_BOUND_TO_HOLDER_KEY")
 
 

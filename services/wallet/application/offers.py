@@ -4,7 +4,8 @@
 says who offers what; :meth:`CredentialOffers.accept` does the same again (nothing is kept between the two
 calls: the offer is the state) and redeems it: token (pre-authorized code, ``tx_code``; DPoP when the server
 takes it), nonce, a key proof
-signed with the learner's custodial P-256 holder key, credential request; then it verifies the SD-JWT VC it
+signed with a custodial P-256 holder key made for this credential (a key per credential: no two of a learner's
+credentials can be linked by their ``cnf``), credential request; then it verifies the SD-JWT VC it
 received (as an import is verified, and bound to the key it proved), keeps it in the learner's wallet and
 notifies the issuer (``credential_accepted``, or ``credential_failure`` when the wallet refused it).
 
@@ -265,7 +266,6 @@ class CredentialOffers:
     async def _redeem(self, account: Account, metadata: IssuerMetadata, configuration: Configuration,
                       token_url: str, dpop_offered: bool, form: Mapping[str, str], tx_code_sent: bool) -> Received:
         """Token (``form``), nonce, key proof, credential, verification, keeping, notification."""
-        key, holder = await self._proof_key(account)
         # DPoP (RFC 9449) when the server offers it, as HAIP asks of wallets: a fresh key per redemption, so two
         # redemptions cannot be linked by it; the servers' nonces are kept and used (domain/dpop.py).
         dpop = DpopSession(ec.generate_private_key(ec.SECP256R1()) if dpop_offered else None, token_url)
@@ -279,6 +279,7 @@ class CredentialOffers:
         nonce = None
         if metadata.nonce_endpoint is not None:
             nonce = c_nonce(await self._json("nonce", await self.issuers.post_json(metadata.nonce_endpoint, None)))
+        key, holder = await self._proof_key(account)  # once the token is granted: no key made for a refusal
         kid = holder.verification_method if configuration.names_key_by_did else None
         proof = key_proof(key, metadata.credential_issuer, nonce, int(self.clock().timestamp()), kid)
         request = credential_request(configuration.configuration_id, proof)
@@ -340,14 +341,10 @@ class CredentialOffers:
         return Received(listed, notified, len(kept) - len(listed))
 
     async def _proof_key(self, account: Account) -> tuple[EllipticCurvePrivateKey, HolderKey]:
-        """The learner's first P-256 holder key and its did:key (SD-JWT VCs are bound with ES256 under HAIP); one
-        is made when the learner has none yet."""
+        """A P-256 holder key made for the credential being received, and its did:key (SD-JWT VCs are bound with
+        ES256 under HAIP; a fresh key each time, so the learner's credentials share no ``cnf``)."""
         aid = account.account_id
-        for held in await self.keys.for_account(aid):
-            key = await self.keys.jose_key(aid, held.did)
-            if isinstance(key, EllipticCurvePrivateKey):
-                return key, held
-        made = await self.keys.create(aid, "ES256")
+        made = await self.keys.create(aid, "ES256", for_credential=True)
         key = await self.keys.jose_key(aid, made.did)
         assert isinstance(key, EllipticCurvePrivateKey)
         return key, made

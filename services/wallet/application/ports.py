@@ -156,16 +156,23 @@ class HoldingsReader(Protocol):
 class HolderKeyStore(Protocol):
     """The learners' custodial holder keys (private keys never leave the store)."""
 
-    async def create(self, aid: str, alg: str = "EdDSA") -> HolderKey:
-        """Generate a key (``alg``: EdDSA, or ES256 for P-256) for the account and publish its DID."""
+    async def create(self, aid: str, alg: str = "EdDSA", *, for_credential: bool = False) -> HolderKey:
+        """Generate a key (``alg``: EdDSA, or ES256 for P-256; ``for_credential``: a P-256 key for one received
+        credential, not listed) for the account and publish its DID."""
         ...
 
     async def recover(self, aid: str) -> int:
         """Publish keys of the account found in the store but unknown to the read model; return how many."""
         ...
 
-    async def for_account(self, aid: str) -> list[HolderKey]:
-        """The account's holder keys, ordered by DID."""
+    async def for_account(self, aid: str, *, credential_keys: bool = False) -> list[HolderKey]:
+        """The holder keys the learner made (with ``credential_keys``, those made for one received credential
+        too), ordered by DID."""
+        ...
+
+    async def bound_key(self, aid: str, jwk: Mapping[str, Any] | None
+                        ) -> Ed25519PrivateKey | EllipticCurvePrivateKey | None:
+        """The account's private key whose public half is ``jwk`` (a credential's ``cnf.jwk``), or None."""
         ...
 
     async def signing_key(self, aid: str, did: str) -> Ed25519PrivateKey:

@@ -174,7 +174,7 @@ class WalletContext:
         """The export bundle (zip) of everything the account holds."""
         held = await self.holdings.of(account)
         now = self.clock()
-        keys = await self.keys.for_account(account.account_id)
+        keys = await self.keys.for_account(account.account_id, credential_keys=True)
         my_data = {
             "account": {"account_id": account.account_id, "email": account.email},
             "holder_keys": [k.to_json() for k in keys],

@@ -56,7 +56,10 @@ class HolderKey:
 
     did: str
     verification_method: str
+    #: Made by the wallet for one credential it received (a key per credential), not by the learner.
+    for_credential: bool = False
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, str | bool]:
         """JSON-ready form."""
-        return {"did": self.did, "verification_method": self.verification_method}
+        return {"did": self.did, "verification_method": self.verification_method,
+                "for_credential": self.for_credential}

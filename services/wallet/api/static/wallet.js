@@ -279,8 +279,9 @@
     const data = await api("v1/holder-keys");
     const list = $("keys");
     list.replaceChildren();
-    for (const k of data.holder_keys) { const li = document.createElement("li"); li.textContent = k.did; list.appendChild(li); }
-    if (!data.holder_keys.length) { const li = document.createElement("li"); li.textContent = t("none"); list.appendChild(li); }
+    const made = data.holder_keys.filter((k) => !k.for_credential); // a key per received credential is not shown
+    for (const k of made) { const li = document.createElement("li"); li.textContent = k.did; list.appendChild(li); }
+    if (!made.length) { const li = document.createElement("li"); li.textContent = t("none"); list.appendChild(li); }
   }
 
   // Respond to an OpenID4VP request (docs/oid4vp.md, "Our wallet as responder"): the wallet API fetches and checks
