@@ -97,7 +97,7 @@ class Settings(HttpServiceSettings):
     registry_cache_seconds: float = Field(default=1.0, ge=0)
     http_fetch_timeout_seconds: float = Field(default=2.0, gt=0)
     oid4vp_public_url: str | None = None
-    oid4vp_client_id_prefix: Literal["x509_san_dns", "x509_hash"] = "x509_san_dns"
+    oid4vp_client_id_prefix: Literal["x509_san_dns", "x509_hash"] = "x509_hash"  # HAIP 1.0 (docs/oid4vp.md)
     oid4vp_client_host: str | None = None
     oid4vp_signing_cert_file: Path | None = None
     oid4vp_signing_key_file: Path | None = None

@@ -1,6 +1,7 @@
 """A test OpenID4VP 1.0 wallet, written from the spec (not from the gateway's code): it follows an
-``openid4vp://`` link, fetches and checks the request object (RFC 9101; x509_san_dns: the ``x5c`` leaf signs it
-and names the host as a SAN dNSName; redirect_uri: unsigned, the response_uri is the client id), builds the
+``openid4vp://`` link, fetches and checks the request object (RFC 9101; x509_san_dns or x509_hash: the ``x5c``
+leaf signs it and names the host as a SAN dNSName, or is the certificate the hash names; redirect_uri: unsigned,
+the response_uri is the client id), builds the
 presentation the DCQL query asks for and posts it to ``response_uri``.
 
 SD-JWT VC presentations are put together here from RFC 9901: the chosen Disclosures, and a Key Binding JWT
@@ -88,12 +89,17 @@ class TestWallet:
         token = response.text
         header = _b64url_json(token.split(".")[0])
         assert header["typ"] == "oauth-authz-req+jwt"
-        if client_id.startswith("x509_san_dns:"):
-            leaf = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
+        if client_id.startswith(("x509_san_dns:", "x509_hash:")):
+            der = base64.b64decode(header["x5c"][0])
+            leaf = x509.load_der_x509_certificate(der)
             if self.anchor is not None:  # the chain: here a leaf issued directly by the anchor
                 leaf.verify_directly_issued_by(self.anchor)
-            sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-            assert client_id.removeprefix("x509_san_dns:") in sans.get_values_for_type(x509.DNSName)
+            if client_id.startswith("x509_hash:"):  # base64url of the leaf DER's SHA-256 (OpenID4VP 1.0 §5.9.3)
+                digest = base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode()
+                assert client_id == f"x509_hash:{digest}"
+            else:
+                sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+                assert client_id.removeprefix("x509_san_dns:") in sans.get_values_for_type(x509.DNSName)
             claims = jwt.decode(token, leaf.public_key(), algorithms=["ES256"],  # type: ignore[arg-type]
                                 audience="https://self-issued.me/v2")
         else:
