@@ -150,9 +150,9 @@ def _client_metadata(request: PresentationRequest) -> dict[str, Any]:
     return metadata
 
 
-def request_object(request: PresentationRequest, identity: ClientIdentity) -> str:
+def request_object(request: PresentationRequest, identity: ClientIdentity, wallet_nonce: str | None = None) -> str:
     """The request object JWT the wallet fetches at ``request_uri`` (signed with x509_san_dns and x509_hash,
-    unsecured with redirect_uri)."""
+    unsecured with redirect_uri); ``wallet_nonce``: the one a wallet POSTed (§5.10), carried back as is."""
     if identity.client_id != request.client_id:
         raise ValueError("the request belongs to another client identifier")
     claims: dict[str, Any] = {
@@ -161,12 +161,21 @@ def request_object(request: PresentationRequest, identity: ClientIdentity) -> st
         "nonce": request.nonce, "state": request.state, "dcql_query": dict(request.dcql_query),
         "client_metadata": _client_metadata(request), "iat": request.issued_at, "exp": request.expires_at,
     }
+    if wallet_nonce is not None:
+        claims["wallet_nonce"] = wallet_nonce
     if identity.key is None:
         header = {"alg": "none", "typ": REQUEST_TYP}
         return f"{b64url_encode(compact_json(header))}.{b64url_encode(compact_json(claims))}."
     return sign_jws({"typ": REQUEST_TYP, "x5c": list(identity.x5c)}, claims, identity.key)
 
 
-def authorization_link(client_id: str, request_uri: str, scheme: str = "openid4vp") -> str:
-    """The ``openid4vp://`` link (and QR code content): ``client_id`` and ``request_uri`` only (§5.10)."""
-    return f"{scheme}://?" + urlencode({"client_id": client_id, "request_uri": request_uri})
+def authorization_link(client_id: str, request_uri: str, scheme: str = "openid4vp", *,
+                       request_uri_method: str = "get") -> str:
+    """The ``openid4vp://`` link (and QR code content): ``client_id`` and ``request_uri`` (§5.10), and
+    ``request_uri_method=post`` when the wallet is asked to POST there (``get``, the default, is not written)."""
+    params = {"client_id": client_id, "request_uri": request_uri}
+    if request_uri_method == "post":
+        params["request_uri_method"] = "post"
+    elif request_uri_method != "get":
+        raise ValueError("request_uri_method must be get or post")
+    return f"{scheme}://?" + urlencode(params)

@@ -79,11 +79,21 @@ class TestWallet:
     def __init__(self, http: httpx.AsyncClient, trust_anchor: x509.Certificate | None = None) -> None:
         self.http, self.anchor = http, trust_anchor
 
-    async def fetch(self, link: str) -> FetchedRequest:
-        """Follow the link: GET request_uri, check the request object (§5, RFC 9101)."""
+    async def fetch(self, link: str, *, wallet_nonce: str | None = None,
+                    wallet_metadata: Mapping[str, Any] | None = None) -> FetchedRequest:
+        """Follow the link: GET request_uri, or POST there (with ``wallet_nonce`` and ``wallet_metadata`` when
+        given) when the link says ``request_uri_method=post`` (§5.10); check the request object (§5, RFC 9101)
+        and that it carries back the wallet's nonce."""
         query = parse_qs(urlsplit(link).query)
         client_id, request_uri = query["client_id"][0], query["request_uri"][0]
-        response = await self.http.get(request_uri)
+        if query.get("request_uri_method") == ["post"]:
+            form = {"wallet_nonce": wallet_nonce, "wallet_metadata": None if wallet_metadata is None
+                    else json.dumps(wallet_metadata)}
+            response = await self.http.post(request_uri, data={k: v for k, v in form.items() if v is not None},
+                                            headers={"accept": "application/oauth-authz-req+jwt"})
+        else:
+            assert wallet_nonce is None and wallet_metadata is None, "only a POST carries them"
+            response = await self.http.get(request_uri)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("application/oauth-authz-req+jwt")
         token = response.text
@@ -107,6 +117,7 @@ class TestWallet:
             claims = _b64url_json(token.split(".")[1])
             assert claims["response_uri"] == client_id.removeprefix("redirect_uri:")
         assert claims["client_id"] == client_id and claims["response_type"] == "vp_token"
+        assert claims.get("wallet_nonce") == wallet_nonce  # this fetch's, never an older object replayed
         return FetchedRequest(client_id, claims, header)
 
     async def answer(self, request: FetchedRequest, vp_token: Mapping[str, list[Any]], *, enc: str = "A128GCM",

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -298,3 +299,42 @@ async def test_the_employer_page_from_template_to_result_in_polish(stack: Stack)
     assert bad.status_code == 400 and "credentials: must be a non-empty array" in bad.text
     gone = await stack.http.get(f"{stack.url}/presentations/{'Z' * 43}")
     assert gone.status_code == 404
+
+
+async def test_request_uri_method_post_carries_the_wallets_nonce_back(stack: Stack) -> None:
+    """OpenID4VP 1.0 §5.10: the link asks for a POST; the wallet's nonce comes back inside the signed request
+    object; metadata the gateway cannot serve is refused naming the member, and changes nothing."""
+    created = await stack.create(dcql_query=QUERY, request_uri_method="post")
+    assert parse_qs(urlsplit(created["link"]).query)["request_uri_method"] == ["post"]
+    request_uri = created["request_uri"]
+    for form, problem in (
+            ({"wallet_metadata": json.dumps({"client_id_prefixes_supported": ["decentralized_identifier"]})},
+             "client_id_prefixes_supported"),
+            ({"wallet_metadata": json.dumps({"request_object_signing_alg_values_supported": ["EdDSA"]})},
+             "request_object_signing_alg_values_supported"),
+            ({"wallet_metadata": "[1, 2]"}, "must be a JSON object"),
+            ({"wallet_metadata": '{"a": 1, "a": 2}'}, "not JSON"),
+            ({"wallet_nonce": "tab\there"}, "wallet_nonce")):
+        refused = await stack.http.post(request_uri, data=form)
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_request", refused.text
+        assert problem in refused.json()["error_description"]
+    wrong_type = await stack.http.post(request_uri, content=b'{"wallet_nonce": "n"}',
+                                       headers={"content-type": "application/json"})
+    assert wrong_type.status_code == 400 and wrong_type.json()["error"] == "invalid_request"
+    unknown = await stack.http.post(request_uri.rsplit("/", 1)[0] + "/" + "A" * 43, data={"wallet_nonce": "n"})
+    assert unknown.status_code == 404 and unknown.json()["error"] == "invalid_request_uri"
+
+    nonce = "wallet-" + "n" * 40
+    metadata = {"vp_formats_supported": {"dc+sd-jwt": {"sd-jwt_alg_values": ["ES256"]}},
+                "client_id_prefixes_supported": ["x509_hash", "x509_san_dns"],
+                "request_object_signing_alg_values_supported": ["ES256"]}
+    request = await stack.wallet.fetch(created["link"], wallet_nonce=nonce, wallet_metadata=metadata)
+    assert request.claims["wallet_nonce"] == nonce  # inside the signature the test wallet checked
+    again = await stack.wallet.fetch(created["link"], wallet_nonce="another")  # each fetch its own nonce
+    assert again.claims["wallet_nonce"] == "another" and again.nonce == request.nonce
+    plain = await stack.http.get(request_uri)  # GET is served as well
+    assert plain.status_code == 200
+    vp = await present_sd(stack, request)
+    response = await stack.wallet.answer(request, {"mc": [vp]})
+    assert response.status_code == 200, response.text
+    assert (await stack.result(created))["status"] == "verified"

@@ -35,6 +35,7 @@ from microcred.sdjwt.view import sd_jwt_id
 from services.verifier.app import create_app as create_verifier_app
 from services.verifier.application import Gateway
 from services.verifier.config import Settings as VerifierSettings
+from services.wallet.adapters.presentation_client import VerifierClient
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
 from tests.harness.sd_jwt import SdWorld, make_world
@@ -248,3 +249,27 @@ async def test_a_credential_bound_to_a_key_made_for_it_is_presented_with_that_ke
     result = await stack.result(created)
     # valid for a presentation only with its holder binding checked (the KB-JWT by the cnf key)
     assert result["status"] == "verified" and result["en"]["verdict"] == "valid", result
+
+
+async def test_a_link_asking_for_a_post_is_fetched_with_the_wallets_nonce(stack: Stack,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``request_uri_method=post`` (OpenID4VP 1.0 §5.10): the wallet POSTs its metadata and a nonce to the
+    gateway's request_uri and accepts only a request object carrying that nonce back; then answers as usual."""
+    fetched: list[dict[str, str] | None] = []
+    real = VerifierClient.fetch_request_object
+
+    async def spy(self: VerifierClient, request_uri: str, posted: Any = None) -> str:
+        fetched.append(None if posted is None else dict(posted))
+        return await real(self, request_uri, posted)
+    monkeypatch.setattr(VerifierClient, "fetch_request_object", spy)
+    created = await stack.create(dcql_query=QUERY, request_uri_method="post")
+    inspected = await stack.call("inspect", link=created["link"])
+    assert inspected.status_code == 200, inspected.text
+    assert [m["credential_id"] for m in inspected.json()["matches"]] == [stack.credential_id]
+    answered = await stack.call("answer", link=created["link"], credential_id=stack.credential_id, disclose=CLAIMS)
+    assert answered.status_code == 200 and answered.json()["accepted"] is True, answered.text
+    assert (await stack.result(created))["en"]["verdict"] == "valid"
+    assert len(fetched) == 2 and all(f is not None for f in fetched)  # inspect, then answer: a POST each
+    nonces = [f["wallet_nonce"] for f in fetched if f is not None]
+    assert len(set(nonces)) == 2 and all(len(n) >= 43 for n in nonces)  # fresh and unguessable per fetch
+    assert all(json.loads(f["wallet_metadata"])["vp_formats_supported"] for f in fetched if f is not None)

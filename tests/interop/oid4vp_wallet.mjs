@@ -7,7 +7,8 @@
 // The library parses the link, fetches the signed request object (JAR), checks its x5c signature (through the
 // callbacks below) and the client identifier (x509_san_dns, or x509_hash: the leaf's SHA-256), and builds (for direct_post.jwt: encrypts) and posts the
 // response. The wallet discloses exactly the claims the DCQL query names (the first path element of each).
-// stdout: {"client_id", "response_mode", "nonce", "disclosed", "status", "body"}; any failure: {"error": {…}}.
+// stdout: {"client_id", "response_mode", "nonce", "disclosed", "status", "body", "calls"}; any failure:
+// {"error": {…}}.
 import crypto, { X509Certificate } from 'node:crypto'
 import { ES256, digest, generateSalt } from '@sd-jwt/crypto-nodejs'
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc'
@@ -23,9 +24,16 @@ function certificate(base64) {
   return new X509Certificate(Buffer.from(base64, 'base64'))
 }
 
+// Every HTTP call the library makes, as [method, url] (a test checks the request object was POSTed for
+// request_uri_method=post).
+const calls = []
+
 function callbacks(anchor) {
   return {
-    fetch,
+    fetch: (url, init) => {
+      calls.push([(init?.method ?? 'GET').toUpperCase(), String(url)])
+      return fetch(url, init)
+    },
     generateRandom: (bytes) => crypto.randomBytes(bytes),
     hash: (data, alg) => crypto.createHash(alg.replace('-', '').toLowerCase()).update(data).digest(),
     // The request object's x5c: each certificate signed by the next, the last by the trust anchor; then the JWS
@@ -104,6 +112,7 @@ async function main() {
     disclosed: Object.keys(frame),
     status: submitted.response.status,
     body: await submitted.response.text(),
+    calls,
   }
 }
 

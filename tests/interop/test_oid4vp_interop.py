@@ -110,6 +110,16 @@ async def test_the_library_wallet_answers_a_dcql_request(stack: Stack, response_
     assert body["verdict"] != "valid"
 
 
+async def test_the_library_wallet_posts_to_request_uri_when_the_link_asks(stack: Stack) -> None:
+    """``request_uri_method=post`` (§5.10): the library fetches the request object with a POST (it sends no
+    wallet_nonce: an empty form, which the gateway takes) and answers it."""
+    answer, result = await _present(stack, "direct_post.jwt", request_uri_method="post")
+    assert "error" not in answer and answer["status"] == 200, answer
+    [(method, _)] = [call for call in answer["calls"] if "/oid4vp/requests/" in call[1]]
+    assert method == "POST", answer["calls"]
+    assert result["status"] == "verified" and result["en"]["query"]["satisfied"] is True, result["en"]["query"]
+
+
 async def test_a_query_naming_the_issuers_authority_by_aki(stack: Stack) -> None:
     """DCQL ``trusted_authorities`` of type ``aki`` (HAIP 1.0): the library reads the request with it, and the
     gateway counts the answer only because the credential's validated chain is under that authority."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from cryptography import x509
@@ -23,6 +24,7 @@ from microcred.oid4vp.request import (
     build_request,
     request_object,
 )
+from microcred.oid4vp.request_uri_post import read_wallet_fetch
 from microcred.oid4vp.response import check_response, read_response
 from microcred.sdjwt.jose import b64url_decode, b64url_encode, compact_json, public_jwk
 from microcred.sdjwt.type_metadata import VCT
@@ -38,6 +40,7 @@ from services.wallet.domain.presentations_oid4vp import (
     parse_holding,
     parse_link,
     refusal_form,
+    wallet_metadata,
 )
 from tests.harness.sd_jwt import NOW, SdWorld, make_world
 
@@ -82,6 +85,27 @@ def test_links_are_read_and_bad_ones_named() -> None:
         with pytest.raises(PresentationRequestError) as caught:
             parse_link(bad)
         assert caught.value.field == field, bad
+
+
+def test_request_uri_method_post_is_read_and_the_nonce_must_come_back(verifier: Any) -> None:
+    """§5.10: a link asking for a POST; the request object must carry the wallet's nonce of that fetch."""
+    uri = "https://verifier.example/oid4vp/requests/abc"
+    assert parse_link(authorization_link(CLIENT_ID, uri)).request_uri_method == "get"
+    assert parse_link(authorization_link(CLIENT_ID, uri, request_uri_method="post")).request_uri_method == "post"
+    for bad in ("PUT", "POST"):
+        with pytest.raises(PresentationRequestError) as caught:
+            parse_link(f"openid4vp://?client_id={CLIENT_ID}&request_uri={uri}&request_uri_method={bad}")
+        assert caught.value.field == "link.request_uri_method"
+    identity, anchors = verifier
+    request = new_request()
+    assert check_request_object(request_object(request, identity, "n-1"), CLIENT_ID, anchors, NOW, "n-1").verified
+    for served in (request_object(request, identity), request_object(request, identity, "n-0")):
+        with pytest.raises(PresentationRequestError) as caught:
+            check_request_object(served, CLIENT_ID, anchors, NOW, "n-1")
+        assert caught.value.field == "request.wallet_nonce"
+    metadata = wallet_metadata()  # what the wallet POSTs: the gateway's own reading accepts it
+    assert read_wallet_fetch(urlencode({"wallet_nonce": "n-1", "wallet_metadata": json.dumps(metadata)}).encode(),
+                             CLIENT_ID).wallet_metadata == metadata
 
 
 def test_a_signed_request_is_accepted_only_from_the_certified_host(verifier: Any) -> None:

@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field
 
 from microcred.oid4vp.dcql import DcqlError
 from microcred.oid4vp.request import REQUEST_TYP
+from microcred.oid4vp.request_uri_post import MAX_FORM_BYTES, WalletFetchError
 from microcred.oid4vp.response import MAX_RESPONSE_BYTES, ResponseError
 from microcred.oid4vp.webhook import MAX_URL_LENGTH, WebhookUrlError
 from services.verifier.api.presentation_service import PresentationService, RequestGone, RequestUnknown
@@ -67,6 +68,10 @@ class CreateRequestIn(BaseModel):
     webhook: str | None = Field(default=None, max_length=MAX_URL_LENGTH,
                                 description="https URL (its host in the gateway's allow-list) the final result is "
                                             "POSTed to, signed (docs/oid4vp.md, Signed webhook)")
+    request_uri_method: Literal["get", "post"] = Field(
+        default="get", description="post: the link asks wallets to POST to request_uri with their metadata and a "
+                                   "nonce, which the signed request object carries back (OpenID4VP 1.0 §5.10); GET "
+                                   "is served either way")
     redirect_uri: str | None = Field(default=None, max_length=MAX_REDIRECT_URI,
                                      description="same-device flow: the https page the wallet sends the learner's "
                                                  "browser to once it answered, with #response_code=…; the result "
@@ -118,7 +123,8 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
         try:
             made = await _service(request).create(base(request), query=body.dcql_query, template_name=body.template,
                                                   response_mode=body.response_mode, webhook=body.webhook,
-                                                  redirect_uri=body.redirect_uri)
+                                                  redirect_uri=body.redirect_uri,
+                                                  request_uri_method=body.request_uri_method)
         except DcqlError as exc:
             return problem(400, exc.problem, code="invalid-dcql-query", field=exc.field)
         except RedirectUriError as exc:
@@ -190,17 +196,36 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
 
         return StreamingResponse(stream(), media_type="text/event-stream", headers=_NO_STORE)
 
-    @router.get("/oid4vp/requests/{request_id}", response_class=Response,
-                responses={200: {"content": {f"application/{REQUEST_TYP}": {}}}})
-    async def request_object(request: Request, request_id: str = _id()) -> Response:
-        """The request object a wallet fetches at ``request_uri``."""
+    async def serve_request_object(request: Request, request_id: str, posted: bytes | None) -> Response:
         try:
-            token = await _service(request).request_object(request_id)
+            token = await _service(request).request_object(request_id, posted)
         except RequestUnknown:
             return _oauth_error(404, "invalid_request_uri", "unknown request")
         except RequestGone:
             return _oauth_error(410, "invalid_request_uri", "the request expired")
+        except WalletFetchError as exc:
+            return _oauth_error(400, "invalid_request", str(exc))
         return Response(token, media_type=f"application/{REQUEST_TYP}", headers=_NO_STORE)
+
+    @router.get("/oid4vp/requests/{request_id}", response_class=Response,
+                responses={200: {"content": {f"application/{REQUEST_TYP}": {}}}})
+    async def request_object(request: Request, request_id: str = _id()) -> Response:
+        """The request object a wallet fetches at ``request_uri``."""
+        return await serve_request_object(request, request_id, None)
+
+    @router.post("/oid4vp/requests/{request_id}", response_class=Response,
+                 responses={200: {"content": {f"application/{REQUEST_TYP}": {}}}})
+    async def request_object_posted(request: Request, request_id: str = _id()) -> Response:
+        """``request_uri_method=post`` (§5.10): the wallet's ``wallet_nonce`` and ``wallet_metadata``
+        (``application/x-www-form-urlencoded``, both optional), answered with the request object carrying that
+        nonce. Served for every request, whatever its link says."""
+        body = await request.body()
+        content_type = request.headers.get("content-type", "")
+        if body and not content_type.startswith("application/x-www-form-urlencoded"):
+            return _oauth_error(400, "invalid_request", "the body must be application/x-www-form-urlencoded")
+        if len(body) > MAX_FORM_BYTES:
+            return _oauth_error(400, "invalid_request", "the form is too large")
+        return await serve_request_object(request, request_id, body)
 
     @router.post("/oid4vp/responses/{request_id}")
     async def response(request: Request, request_id: str = _id()) -> Any:

@@ -32,6 +32,7 @@ from microcred.oid4vp.request import (
     new_token,
     request_object,
 )
+from microcred.oid4vp.request_uri_post import read_wallet_fetch
 from microcred.oid4vp.response import ResponseError, check_response, read_response
 from microcred.oid4vp.templates import template
 from microcred.oid4vp.webhook import WebhookPolicy, WebhookUrlError
@@ -89,11 +90,12 @@ class PresentationService:
 
     async def create(self, base_url: str, *, query: Mapping[str, Any] | None, template_name: str | None,
                      response_mode: str, webhook: str | None = None,
-                     redirect_uri: str | None = None) -> CreatedRequest:
+                     redirect_uri: str | None = None, request_uri_method: str = "get") -> CreatedRequest:
         """A new request (``query``, or the named template) answered at ``base_url``, its result POSTed signed
         to ``webhook`` when given, the wallet sending the browser to ``redirect_uri`` when given (same-device
-        flow: :mod:`.same_device`); raises :class:`~microcred.oid4vp.dcql.DcqlError` naming the field,
-        :class:`~microcred.oid4vp.webhook.WebhookUrlError` (field ``webhook``),
+        flow: :mod:`.same_device`), the link asking wallets to POST to ``request_uri`` with ``request_uri_method``
+        ``post`` (:mod:`microcred.oid4vp.request_uri_post`); raises :class:`~microcred.oid4vp.dcql.DcqlError`
+        naming the field, :class:`~microcred.oid4vp.webhook.WebhookUrlError` (field ``webhook``),
         :class:`~.same_device.RedirectUriError` (field ``redirect_uri``), or ValueError."""
         if redirect_uri is not None:
             check_redirect_uri(redirect_uri)
@@ -123,7 +125,7 @@ class PresentationService:
                                 request_id=request_id)
         stored = StoredRequest(request, new_token(), private, redirect_uri)
         request_uri = f"{base}/oid4vp/requests/{request_id}"
-        link = authorization_link(client_id, request_uri)
+        link = authorization_link(client_id, request_uri, request_uri_method=request_uri_method)
         await self.store.create(stored, now, link)
         if webhook is not None and self.webhooks is not None:
             await self.webhooks.register(stored.result_id, request_id, webhook, request.expires_at,
@@ -139,10 +141,14 @@ class PresentationService:
             raise RequestGone(request_id)
         return stored
 
-    async def request_object(self, request_id: str) -> str:
-        """The request object JWT at ``request_uri``."""
+    async def request_object(self, request_id: str, posted: bytes | None = None) -> str:
+        """The request object JWT at ``request_uri``; ``posted``: the body of a wallet's POST there (§5.10: its
+        ``wallet_nonce`` goes into the object; raises :class:`~microcred.oid4vp.request_uri_post.WalletFetchError`
+        for a form to refuse)."""
         stored = await self._live(request_id)
-        return request_object(stored.request, self._identity(stored.request))
+        fetch = None if posted is None else read_wallet_fetch(posted, stored.request.client_id)
+        return request_object(stored.request, self._identity(stored.request),
+                              None if fetch is None else fetch.wallet_nonce)
 
     async def answer(self, request_id: str, form: Mapping[str, str]) -> tuple[dict[str, Any], str | None]:
         """Take a wallet's posted form; returns the stored result and, in a same-device flow, the

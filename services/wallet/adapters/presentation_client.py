@@ -79,11 +79,15 @@ class VerifierClient:
                               code="VERIFIER_UNREACHABLE") from None
         return answer.status, answer.content_type, answer.body
 
-    async def fetch_request_object(self, request_uri: str) -> str:
-        """GET ``request_uri``: the request object (a JWT), or Unprocessable saying why not."""
+    async def fetch_request_object(self, request_uri: str, posted: Mapping[str, str] | None = None) -> str:
+        """GET ``request_uri`` (or, with ``posted``, POST that form there: ``request_uri_method=post``): the
+        request object (a JWT), or Unprocessable saying why not."""
         check_url(request_uri, "link.request_uri", allow_loopback_http=self.allow_loopback_http)
-        status, content_type, body = await self._read(
-            "GET", request_uri, headers={"accept": "application/oauth-authz-req+jwt"})
+        accept = {"accept": "application/oauth-authz-req+jwt"}
+        if posted is None:
+            status, content_type, body = await self._read("GET", request_uri, headers=accept)
+        else:
+            status, content_type, body = await self._read("POST", request_uri, data=dict(posted), headers=accept)
         if status != 200:
             raise Unprocessable(f"request_uri: the verifier answered {status} (expired or unknown request)",
                                 code="PRESENTATION_REQUEST_GONE")

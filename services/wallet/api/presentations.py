@@ -18,6 +18,8 @@ Neither the presentation nor the verifier's request is logged (personal data, an
 from __future__ import annotations
 
 import functools
+import json
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,7 @@ from services.wallet.domain.presentations_oid4vp import (
     parse_link,
     refusal_form,
     same_key,
+    wallet_metadata,
 )
 
 __all__ = ["router"]
@@ -83,9 +86,13 @@ def _client(session: Session) -> VerifierClient:
 async def _request(session: Session, link_text: str, client: VerifierClient) -> VerifierRequest:
     try:
         link = parse_link(link_text)
-        token = await client.fetch_request_object(link.request_uri)
+        nonce = posted = None
+        if link.request_uri_method == "post":  # §5.10: a nonce of this fetch, which the signed object carries back
+            nonce = secrets.token_urlsafe(32)
+            posted = {"wallet_nonce": nonce, "wallet_metadata": json.dumps(wallet_metadata())}
+        token = await client.fetch_request_object(link.request_uri, posted)
         return check_request_object(token, link.client_id, _anchors(session.ctx.settings.oid4vp_trust_anchors_file),
-                                    session.ctx.now())
+                                    session.ctx.now(), nonce)
     except PresentationRequestError as exc:
         raise Unprocessable(str(exc), code=_CODE) from None
 

@@ -1,6 +1,8 @@
 """Our wallet as an OpenID4VP 1.0 responder (issue 21): pure logic, no I/O.
 
-* :func:`parse_link`: an ``openid4vp://?client_id=…&request_uri=…`` link (request by reference only).
+* :func:`parse_link`: an ``openid4vp://?client_id=…&request_uri=…`` link (request by reference only), and its
+  ``request_uri_method``: with ``post`` (§5.10) the wallet POSTs its :func:`wallet_metadata` and a fresh
+  ``wallet_nonce`` there, and the request object must carry that nonce back (else an older object was replayed).
 * :func:`check_request_object`: the request object the verifier serves at ``request_uri`` (RFC 9101). With
   ``x509_san_dns:<host>`` the ``x5c`` chain must reach one of the wallet's trust anchors, the leaf must name
   ``<host>`` as a SAN dNSName and its key must sign the JWT (ES256/384/512); with ``x509_hash:<hash>`` (the
@@ -63,7 +65,7 @@ from microcred.sdjwt.x5c import ChainError, authority_key_ids, validate_x5c
 __all__ = [
     "Candidate", "Holding", "Link", "PresentationRequestError", "VerifierRequest", "answer_form",
     "build_presentation", "check_request_object", "continue_to", "match", "parse_holding", "parse_link", "refusal_form",
-    "same_key",
+    "same_key", "wallet_metadata",
 ]
 
 X509_SAN_DNS, X509_HASH, REDIRECT_URI = "x509_san_dns:", "x509_hash:", "redirect_uri:"
@@ -91,6 +93,18 @@ class Link:
 
     client_id: str
     request_uri: str
+    request_uri_method: str = "get"
+
+
+def wallet_metadata() -> dict[str, Any]:
+    """What the wallet sends a verifier with ``request_uri_method=post`` (§10: the formats, prefixes and
+    algorithms it takes)."""
+    return {"vp_formats_supported": {SD_JWT: {"sd-jwt_alg_values": ["ES256", "ES384", "ES512", "EdDSA"],
+                                              "kb-jwt_alg_values": ["ES256"]}},
+            "client_id_prefixes_supported": [p.rstrip(":") for p in PREFIXES],
+            "request_object_signing_alg_values_supported": list(SIGNED_ALGS),
+            "authorization_encryption_alg_values_supported": ["ECDH-ES"],
+            "authorization_encryption_enc_values_supported": list(ENC_PREFERENCE)}
 
 
 def parse_link(link: Any) -> Link:
@@ -112,7 +126,10 @@ def parse_link(link: Any) -> Link:
     if not found["client_id"].startswith(PREFIXES):
         raise PresentationRequestError("link.client_id", "only the x509_san_dns:, x509_hash: and redirect_uri: "
                                                          "prefixes")
-    return Link(found["client_id"], found["request_uri"])
+    methods = query.get("request_uri_method", ["get"])
+    if len(methods) != 1 or methods[0] not in ("get", "post"):
+        raise PresentationRequestError("link.request_uri_method", "must be get or post (invalid_request_uri_method)")
+    return Link(found["client_id"], found["request_uri"], methods[0])
 
 
 @dataclass(frozen=True)
@@ -203,8 +220,9 @@ def _check_signed(token: str, header: Mapping[str, Any], client_id: str, anchors
 
 
 def check_request_object(token: str, client_id: str, anchors: Sequence[x509.Certificate],
-                         now: dt.datetime) -> VerifierRequest:
-    """Check the request object fetched for a link with ``client_id`` and return what it asks."""
+                         now: dt.datetime, wallet_nonce: str | None = None) -> VerifierRequest:
+    """Check the request object fetched for a link with ``client_id`` (``wallet_nonce``: the one the wallet
+    POSTed for it, which it must carry) and return what it asks."""
     if not isinstance(token, str) or len(token) > MAX_REQUEST_OBJECT or not token.isascii():
         raise PresentationRequestError("request", "not a request object")
     segments = token.strip().split(".")
@@ -227,6 +245,9 @@ def check_request_object(token: str, client_id: str, anchors: Sequence[x509.Cert
         raise PresentationRequestError("client_id", "only the x509_san_dns:, x509_hash: and redirect_uri: prefixes")
     if claims.get("client_id") != client_id:
         raise PresentationRequestError("request.client_id", "does not match the link's client_id")
+    if wallet_nonce is not None and claims.get("wallet_nonce") != wallet_nonce:
+        raise PresentationRequestError("request.wallet_nonce", "is not the nonce this wallet sent for it (a "
+                                                               "request object made for another fetch)")
     if claims.get("response_type") != "vp_token":
         raise PresentationRequestError("request.response_type", "must be vp_token")
     if claims.get("response_mode") not in RESPONSE_MODES:
