@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from redis.crc import key_slot
@@ -124,40 +125,39 @@ async def test_a_replay_is_done_for_every_replica_once_the_positions_reach_its_t
     assert await two.behind(TOPIC) == 0
 
 
-async def test_positions_move_to_the_end_only_under_the_adopted_sentinel_and_never_during_a_replay(
-        redis_clients: RedisClients, unique: str) -> None:
-    prefix = f"iss-{unique}"
+async def adopted_at_seven(redis_clients: RedisClients, unique: str) -> tuple[Any, RedisOfferReplay, bytes | str]:
+    """A client, the projection's store with its sentinel adopted (the token), partition 0 at position 7."""
     client = await redis_clients.new()
-    replay = RedisOfferReplay(client, prefix)
+    replay = RedisOfferReplay(client, f"iss-{unique}")
     guard = ProjectionEpoch(client, replay.namespace)  # type: ignore[arg-type]
     await guard.open()
     assert guard.token is not None
-    await replay.replay([at(6)], [None], {})  # partition 0 at 7
-    assert await replay.advance(TOPIC, {0: 5, 1: 4}, guard.token)  # never back; an unknown one set
+    await replay.replay([at(6)], [None], {})
+    return client, replay, guard.token
+
+
+async def test_positions_move_to_the_end_only_under_the_adopted_sentinel_and_never_during_a_replay(
+        redis_clients: RedisClients, unique: str) -> None:
+    client, replay, token = await adopted_at_seven(redis_clients, unique)
+    assert await replay.advance(TOPIC, {0: 5, 1: 4}, token)  # never back; an unknown one set
     assert await replay.position(TOPIC, 0) == 7 and await replay.position(TOPIC, 1) == 4
     assert not await replay.advance(TOPIC, {1: 9}, "another replica's token")  # Redis lost since, or not ours
     await replay.note_targets(TOPIC, {1: 8})  # a replay is under way: its records must be read, not jumped
-    assert not await replay.advance(TOPIC, {1: 9}, guard.token) and await replay.position(TOPIC, 1) == 4
+    assert not await replay.advance(TOPIC, {1: 9}, token) and await replay.position(TOPIC, 1) == 4
     await client.delete(f"epoch:{replay.namespace}")  # wiped
-    assert not await replay.advance(TOPIC, {1: 9}, guard.token)
+    assert not await replay.advance(TOPIC, {1: 9}, token)
 
 
 async def test_a_replay_starts_no_earlier_than_its_floors_under_the_adopted_sentinel(redis_clients: RedisClients,
                                                                                     unique: str) -> None:
-    prefix = f"iss-{unique}"
-    client = await redis_clients.new()
-    replay = RedisOfferReplay(client, prefix)
-    guard = ProjectionEpoch(client, replay.namespace)  # type: ignore[arg-type]
-    await guard.open()
-    assert guard.token is not None
-    await replay.replay([at(6)], [None], {})  # partition 0 at 7
+    client, replay, token = await adopted_at_seven(redis_clients, unique)
     await replay.note_targets(TOPIC, {0: 9, 1: 8})  # a replay is under way: that is when floors are set
-    assert await replay.skip_to(TOPIC, {0: 3, 1: 5}, guard.token)  # never back; a missing one set
+    assert await replay.skip_to(TOPIC, {0: 3, 1: 5}, token)  # never back; a missing one set
     assert await replay.position(TOPIC, 0) == 7 and await replay.position(TOPIC, 1) == 5
     assert await replay.behind(TOPIC) == 2
     assert not await replay.skip_to(TOPIC, {1: 8}, "another replica's token")
     assert await replay.position(TOPIC, 1) == 5
-    assert await replay.skip_to(TOPIC, {0: 9, 1: 8}, guard.token)  # nothing young enough: the targets reached
+    assert await replay.skip_to(TOPIC, {0: 9, 1: 8}, token)  # nothing young enough: the targets reached
     assert await replay.behind(TOPIC) == 0
     await client.delete(f"epoch:{replay.namespace}")  # wiped
-    assert not await replay.skip_to(TOPIC, {1: 20}, guard.token) and await replay.position(TOPIC, 1) == 8
+    assert not await replay.skip_to(TOPIC, {1: 20}, token) and await replay.position(TOPIC, 1) == 8
