@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
+from microcred.oid4vp.form import FormError, read_form
 from microcred.sdjwt.jose import JoseError, strict_json_loads
 
 __all__ = ["MAX_FORM_BYTES", "WalletFetch", "WalletFetchError", "read_wallet_fetch"]
@@ -42,20 +42,6 @@ class WalletFetch:
 
     wallet_nonce: str | None
     wallet_metadata: Mapping[str, Any] | None
-
-
-def _form(body: bytes) -> dict[str, str]:
-    if len(body) > MAX_FORM_BYTES:
-        raise WalletFetchError("the form is too large")
-    if not body:
-        return {}
-    try:
-        parsed = parse_qs(body.decode("ascii"), max_num_fields=16, strict_parsing=True, keep_blank_values=True)
-    except (UnicodeDecodeError, ValueError):
-        raise WalletFetchError("the body is not a form") from None
-    if any(len(values) != 1 for values in parsed.values()):
-        raise WalletFetchError("a form member is repeated")
-    return {name: values[0] for name, values in parsed.items()}
 
 
 def _nonce(value: str | None) -> str | None:
@@ -102,5 +88,8 @@ def _metadata(value: str | None, client_id: str) -> Mapping[str, Any] | None:
 def read_wallet_fetch(body: bytes, client_id: str) -> WalletFetch:
     """Read a wallet's POST to ``request_uri`` for a request of ``client_id``; raises :class:`WalletFetchError`
     naming the member at fault. Members other than the two of §5.10.1 are ignored (as OAuth parameters are)."""
-    form = _form(body)
+    try:  # blank members kept: an empty wallet_nonce is refused, not taken as absent
+        form = read_form(body, max_bytes=MAX_FORM_BYTES, max_fields=16, keep_blank_values=True)
+    except FormError as exc:
+        raise WalletFetchError(str(exc)) from None
     return WalletFetch(_nonce(form.get("wallet_nonce")), _metadata(form.get("wallet_metadata"), client_id))

@@ -24,7 +24,6 @@ import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal
-from urllib.parse import parse_qs
 
 import segno
 from fastapi import APIRouter, Path, Query, Request
@@ -32,8 +31,9 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from microcred.oid4vp.dcql import DcqlError
+from microcred.oid4vp.form import FormError, read_form
 from microcred.oid4vp.request import REQUEST_TYP
-from microcred.oid4vp.request_uri_post import MAX_FORM_BYTES, WalletFetchError
+from microcred.oid4vp.request_uri_post import WalletFetchError
 from microcred.oid4vp.response import MAX_RESPONSE_BYTES, ResponseError
 from microcred.oid4vp.webhook import MAX_URL_LENGTH, WebhookUrlError
 from services.verifier.api.presentation_service import PresentationService, RequestGone, RequestUnknown
@@ -219,12 +219,10 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
         """``request_uri_method=post`` (§5.10): the wallet's ``wallet_nonce`` and ``wallet_metadata``
         (``application/x-www-form-urlencoded``, both optional), answered with the request object carrying that
         nonce. Served for every request, whatever its link says."""
-        body = await request.body()
+        body = await request.body()  # read, bounded and refused by read_wallet_fetch once the request is known
         content_type = request.headers.get("content-type", "")
         if body and not content_type.startswith("application/x-www-form-urlencoded"):
             return _oauth_error(400, "invalid_request", "the body must be application/x-www-form-urlencoded")
-        if len(body) > MAX_FORM_BYTES:
-            return _oauth_error(400, "invalid_request", "the form is too large")
         return await serve_request_object(request, request_id, body)
 
     @router.post("/oid4vp/responses/{request_id}")
@@ -232,16 +230,10 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
         """A wallet's authorization response (``application/x-www-form-urlencoded``)."""
         if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             return _oauth_error(400, "invalid_request", "the response must be application/x-www-form-urlencoded")
-        body = await request.body()
-        if len(body) > MAX_RESPONSE_BYTES:
-            return _oauth_error(400, "invalid_request", "the response is too large")
         try:
-            parsed = parse_qs(body.decode("ascii"), max_num_fields=8, strict_parsing=True)
-        except (UnicodeDecodeError, ValueError):
-            return _oauth_error(400, "invalid_request", "the body is not a form")
-        if any(len(v) != 1 for v in parsed.values()):
-            return _oauth_error(400, "invalid_request", "a form member is repeated")
-        form = {k: v[0] for k, v in parsed.items()}
+            form = read_form(await request.body(), max_bytes=MAX_RESPONSE_BYTES, max_fields=8, what="response")
+        except FormError as exc:
+            return _oauth_error(400, "invalid_request", str(exc))
         try:
             _, redirect = await _service(request).answer(request_id, form)
         except ResponseError as exc:
