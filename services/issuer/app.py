@@ -65,6 +65,7 @@ from services.issuer.api.rest_tls import RestServer
 from services.issuer.application.correction import Correction
 from services.issuer.application.edc import EdcCheck
 from services.issuer.application.issuance import Issuance
+from services.issuer.application.issue_batching import IssueBatcher
 from services.issuer.application.learner_data import LearnerData
 from services.issuer.application.listing import CredentialListing
 from services.issuer.application.offer_erasure import ErasedLearnerOffers
@@ -183,7 +184,9 @@ class IssuerApp:
                                                                  index_key), f"{s.issuer_consumer_group}-offers",
             horizon_seconds=s.resolved_offer_replay_seconds)
         await self.offer_projection.start()
-        offers = Offers(offer_store, issuance, self.publisher, privacy,
+        # Redemptions arriving together are issued together (application/issue_batching.py).
+        batched = IssueBatcher(issuance, in_flight=s.oid4vci_issue_batches_in_flight)
+        offers = Offers(offer_store, batched, self.publisher, privacy,
                         OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
                                       max_tx_attempts=s.oid4vci_max_tx_attempts),  # OpenID4VCI (REST and gRPC)
                         login=login, learner_index_key=index_key, replay=self.offer_projection)

@@ -112,6 +112,9 @@ class Settings(GrpcServiceSettings):
         default=None, ge=1, description="how far back the offer projection replays after a Redis loss (seconds of "
         "the credentials topic); unset: the longest offer lifetime plus an hour. Keep it at the old lifetime for a "
         "while after lowering MICROCRED_OID4VCI_OFFER_SECONDS: offers made under that one are still open")
+    oid4vci_issue_batches_in_flight: int = Field(
+        default=1, ge=1, le=64, description="credential requests of one issuer being issued at once; those that "
+                                            "come meanwhile wait and are issued together (a group commit)")
     oid4vci_max_tx_attempts: int = Field(default=5, ge=1, le=100, description="wrong tx_codes that lock an offer")
     oid4vci_login_issuer: str | None = Field(
         default=None, pattern=r"^(https://[^\s#?]+|http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/[^\s#?]*)?)$",

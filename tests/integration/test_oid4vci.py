@@ -250,6 +250,43 @@ async def test_batch_of_three_instances_with_distinct_keys(stack: tuple[IssuerHa
         assert report["verdict"] == "valid", report["checks"]
 
 
+async def test_concurrent_redemptions_issued_together_each_get_their_own_credential(
+        stack: tuple[IssuerHarness, bytes], infrastructure: Infrastructure) -> None:
+    """Twelve wallets redeem twelve offers at once (the issuer gathers their issuances into batches): each gets
+    one credential, bound to its own key, for its own offer, redeemed once; a bad proof among them changes only
+    its own request."""
+    harness, document_ca = stack
+    offers = await create_offers(harness, 13)
+    clients = [wallet_http(harness) for _ in offers]
+    try:
+        wallets = [Wallet(http) for http in clients]
+        for wallet, offer in zip(wallets, offers, strict=True):
+            await wallet.take_offer(offer["link"])
+            assert (await wallet.token()).status_code == 200
+        good, spoiled = wallets[:12], wallets[12]
+        nonce = await spoiled.nonce()
+        bad_proof = key_proof(ec.generate_private_key(ec.SECP256R1()), "https://elsewhere.example", nonce)
+        answers = await asyncio.gather(*(w.receive(1) for w in good), spoiled.credential([bad_proof]))
+    finally:
+        for http in clients:
+            await http.aclose()
+    assert [a.status_code for a in answers] == [200] * 12 + [400], [a.text for a in answers]
+    assert error_of(answers[12]) == "invalid_proof"
+    credentials = [a.json()["credentials"][0]["credential"] for a in answers[:12]]
+    assert [cnf_of(c) for c in credentials] == [public_jwk_of(w.keys[0]) for w in good]
+    assert len({a.json()["notification_id"] for a in answers[:12]}) == 12
+    for credential in credentials[:2]:
+        assert (await verify_at_gateway(harness, document_ca, credential))["verdict"] == "valid"
+    redeemed_ids = []
+    for offer in offers[:12]:
+        events, _ = await offer_events(infrastructure, offer["offer_id"])
+        assert [type(e).__name__ for e in events] == ["CredentialOfferCreated", "CredentialOfferRedeemed"]
+        redeemed_ids.extend(events[1].credential_ids)
+    assert len(set(redeemed_ids)) == 12
+    events, _ = await offer_events(infrastructure, offers[12]["offer_id"])
+    assert [type(e).__name__ for e in events] == ["CredentialOfferCreated"]  # the spoiled request issued nothing
+
+
 async def test_expired_code(stack: tuple[IssuerHarness, bytes]) -> None:
     harness, _ = stack
     [offer] = await create_offers(harness, expires_in=1)

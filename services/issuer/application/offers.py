@@ -72,7 +72,8 @@ from microcred.oid4vci.offers import (
 )
 from microcred.oid4vci.proofs import check_key_proof
 from microcred.privacy.events import EventPrivacy
-from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
+from services.issuer.application.issuance import Caller, IssueItem, Refusal
+from services.issuer.application.issue_batching import IssuesCredentials
 from services.issuer.application.offer_listing import Cursor, OfferIndex, OfferPage, list_page
 from services.issuer.application.offer_records import Offer
 from services.issuer.application.oid4vci_authorization import (
@@ -158,7 +159,7 @@ class CreatedOffer:
 class Offers:
     """The use cases (see the module docstring)."""
 
-    def __init__(self, store: OfferStore, issuance: Issuance, publisher: EventPublisher, privacy: EventPrivacy,
+    def __init__(self, store: OfferStore, issuance: IssuesCredentials, publisher: EventPublisher, privacy: EventPrivacy,
                  settings: OfferSettings = OfferSettings(),
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), topic: str = CREDENTIALS.name,
                  login: LearnerLogin | None = None, learner_index_key: bytes | None = None,
