@@ -28,7 +28,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import grpc
 
@@ -62,6 +62,7 @@ async def _client(target: str, tls: TlsFiles, issuer: str, count: int, prefix: s
     """Stream ``count`` pre-serialised requests (the load generator should cost little) and count answers;
     ``formats``: the formats each request asks for besides Data Integrity (bench.sd_jwt)."""
     template = _credential(0)
+    wanted = cast(list[issuer_pb2.CredentialFormat], list(formats))  # the enum's values, as plain ints
     payloads = []
     for n in range(count):
         mc = pb.MicroCredential()
@@ -69,7 +70,7 @@ async def _client(target: str, tls: TlsFiles, issuer: str, count: int, prefix: s
         mc.learner.full_name = f"Learner {n}"
         mc.learner.email = f"learner{n}@example.org"
         payloads.append(issuer_pb2.IssueCredentialsRequest(idempotency_key=f"{prefix}-{n}", credential=mc,
-                                                           formats=formats).SerializeToString())
+                                                           formats=wanted).SerializeToString())
 
     async def requests() -> AsyncIterator[bytes]:
         for payload in payloads:

@@ -9,14 +9,20 @@ event loop): what this process spends is the issuer's work.
   requests of 5,000 by the issuer (client certificate), one request in flight per client process: validation,
   sealing, Redis and one ``CredentialOfferCreated`` per offer acknowledged by Kafka. ``oid4vci_offers_cohort``:
   the cohort size. ``oid4vci_offer_issuer_cpu_ms``: CPU milliseconds of the issuer process per offer.
-* ``oid4vci_redemptions_per_s``, ``oid4vci_redemption_p50_ms``, ``oid4vci_redemption_p99_ms``: distinct offers
-  redeemed by the spec-written test wallet (a fresh P-256 key per redemption), ``CONCURRENCY`` closed loops over
-  the client processes, each loop with its own HTTP connection: token (code spent), nonce, credential (one ES256
-  key proof checked; SD-JWT VC and its Data Integrity sibling signed; CredentialIssued sealed and
-  CredentialOfferRedeemed on Kafka); latency of the three requests together. ``oid4vci_redemption_issuer_cpu_ms``
-  and ``oid4vci_redemption_signer_cpu_ms``: CPU milliseconds per redemption of the issuer process and of its
-  signing workers; ``oid4vci_redemption_wallet_cpu_ms``: of the wallet processes (the load generator, on the
-  same cores). ``load_average_1m`` at the end: other work on the machine.
+* ``oid4vci_offer_resolutions_per_s``: the offers to be redeemed, resolved first by the wallet processes
+  (``GET credential_offer_uri``: the offer document of a distinct offer, read from Redis), ``CONCURRENCY``
+  closed loops; each wallet process reads the issuer's two metadata documents once beforehand, as a wallet
+  caches them. ``oid4vci_offer_resolution_issuer_cpu_ms``: CPU milliseconds of the issuer process per offer
+  resolved. A learner opens an offer and accepts it later, so resolving is its own figure.
+* ``oid4vci_redemptions_per_s``, ``oid4vci_redemption_p50_ms``, ``oid4vci_redemption_p99_ms``: the resolved
+  offers, distinct, redeemed by the spec-written test wallet (a fresh P-256 key per redemption), ``CONCURRENCY``
+  closed loops over the client processes, each loop with its own HTTP connection: token (code spent), nonce,
+  credential (one ES256 key proof checked; SD-JWT VC and its Data Integrity sibling signed; CredentialIssued
+  sealed and CredentialOfferRedeemed on Kafka), the three requests the issue names; latency of the three
+  together. ``oid4vci_redemption_issuer_cpu_ms`` and ``oid4vci_redemption_signer_cpu_ms``: CPU milliseconds
+  per redemption of the issuer process and of its signing workers; ``oid4vci_redemption_wallet_cpu_ms``: of
+  the wallet processes (the load generator, on the same cores). ``load_average_1m`` at the end: other work on
+  the machine.
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ AGENCY = "bench-vci-agency"
 CHUNK = 1000
 CLIENTS = int(os.environ.get("MICROCRED_BENCH_OID4VCI_CLIENTS", "2"))
 CONCURRENCY = int(os.environ.get("MICROCRED_BENCH_OID4VCI_CONCURRENCY", "16"))
+#: Redemptions measured (0: 1,000 in a quick run, else 5,000); a profile wants a longer phase.
+REDEMPTIONS = int(os.environ.get("MICROCRED_BENCH_OID4VCI_REDEMPTIONS", "0"))
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -79,38 +87,78 @@ def _offer_client(base: str, ca_pem: str, cert: str, key: str, ranges: list[tupl
     out.put(asyncio.run(run()))
 
 
-def _wallet_client(ca_pem: str, warm: str, links: list[str], loops: int, ready: Queue[Any], go: Any,
-                   out: Queue[Any]) -> None:
-    """A client process redeeming ``links`` with ``loops`` closed loops (each its own connection); puts the
-    latencies, its start and end (``time.monotonic``, shared by the processes of the machine) and its CPU
-    seconds in between."""
+def _resolve_client(ca_pem: str, links: list[str], loops: int, ready: Queue[Any], go: Any,
+                    out: Queue[Any]) -> None:
+    """A client process resolving ``links`` (``GET credential_offer_uri``) with ``loops`` closed loops, each its
+    own connection, after reading the issuer's two metadata documents once (as a wallet caches them); puts the
+    offers in the order of ``links``, the two metadata documents, its start and end (``time.monotonic``) and its
+    CPU seconds in between."""
     context = ssl.create_default_context(cadata=ca_pem)
 
-    async def redeem(http: httpx.AsyncClient, link: str) -> float:
-        wallet = Wallet(http)
-        await wallet.take_offer(link)  # not timed: the wallet reads the offer and metadata first
+    async def run() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any], float, float, float]:
+        clients = [httpx.AsyncClient(verify=context, timeout=120, limits=httpx.Limits(max_connections=1))
+                   for _ in range(loops)]
+        try:
+            first = Wallet(clients[0])
+            await first.take_offer(links[0])  # warm-up: the metadata, and the first offer
+            for http in clients[1:]:
+                assert (await http.get(_metadata_url(links[0]))).is_success  # every connection opened
+            offers: list[dict[str, Any]] = [{} for _ in links]
+            offers[0] = first.offer
+
+            async def loop(http: httpx.AsyncClient, indexes: range) -> None:
+                for n in indexes:
+                    [uri] = parse_qs(urlsplit(links[n]).query)["credential_offer_uri"]
+                    response = await http.get(uri)
+                    response.raise_for_status()
+                    offers[n] = response.json()
+
+            ready.put("ready")
+            go.wait()
+            started, cpu = time.monotonic(), time.process_time()
+            await asyncio.gather(*(loop(http, range(1 + n, len(links), loops)) for n, http in enumerate(clients)))
+            return offers, first.metadata, first.as_metadata, started, time.monotonic(), time.process_time() - cpu
+        finally:
+            for http in clients:
+                await http.aclose()
+
+    out.put(asyncio.run(run()))
+
+
+def _wallet_client(ca_pem: str, offers: list[dict[str, Any]], metadata: dict[str, Any],
+                   as_metadata: dict[str, Any], loops: int, ready: Queue[Any], go: Any, out: Queue[Any]) -> None:
+    """A client process redeeming ``offers`` (resolved, with the issuer's ``metadata`` and ``as_metadata``
+    already read) with ``loops`` closed loops, each its own connection: token, nonce, credential; the first
+    offer warms every connection up. Puts the latencies, its start and end (``time.monotonic``, shared by the
+    processes of the machine) and its CPU seconds in between."""
+    context = ssl.create_default_context(cadata=ca_pem)
+
+    async def redeem(http: httpx.AsyncClient, offer: dict[str, Any]) -> float:
+        wallet = Wallet(http, offer=offer, metadata=metadata, as_metadata=as_metadata)
         began = time.perf_counter()
         assert (await wallet.token()).status_code == 200
         answer = await wallet.receive(1)
         assert answer.status_code == 200, answer.text
         return time.perf_counter() - began
 
-    async def loop(http: httpx.AsyncClient, mine: list[str], latencies: list[float]) -> None:
-        for link in mine:
-            latencies.append(await redeem(http, link))
+    async def loop(http: httpx.AsyncClient, mine: list[dict[str, Any]], latencies: list[float]) -> None:
+        for offer in mine:
+            latencies.append(await redeem(http, offer))
 
     async def run() -> tuple[list[float], float, float, float]:
         clients = [httpx.AsyncClient(verify=context, timeout=120, limits=httpx.Limits(max_connections=1))
                    for _ in range(loops)]
+        warm, rest = offers[0], offers[1:]
         try:
             await redeem(clients[0], warm)  # warm-up (its own offer), then every connection opened
             for http in clients[1:]:
-                assert (await http.get(_metadata_url(warm))).is_success
+                assert (await http.get(metadata["credential_issuer"] + "/.well-known/openid-credential-issuer")
+                        ).is_success
             ready.put("ready")
             go.wait()
             latencies: list[float] = []
             started, cpu = time.monotonic(), time.process_time()
-            await asyncio.gather(*(loop(http, links[n::loops], latencies) for n, http in enumerate(clients)))
+            await asyncio.gather(*(loop(http, rest[n::loops], latencies) for n, http in enumerate(clients)))
             return latencies, started, time.monotonic(), time.process_time() - cpu
         finally:
             for http in clients:
@@ -186,7 +234,7 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
         cert_path, key_path = pki.create_client_cert(harness.ca, issuer_id, AGENCY, pki.ROLE_ISSUER).write(
             work / "client", "client")
         cohort = 10000 if quick else 50000
-        redemptions = 1000 if quick else 5000
+        redemptions = REDEMPTIONS or (1000 if quick else 5000)
         warm = [(cohort + n, cohort + n + 10) for n in range(0, CLIENTS * 10, 10)]  # own learners: distinct
         await _run_clients([(_offer_client, (base, ca_pem, str(cert_path), str(key_path), [w])) for w in warm])
         chunks = [(start, min(cohort, start + CHUNK)) for start in range(0, cohort, CHUNK)]
@@ -199,10 +247,16 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
             "oid4vci_offers_cohort": float(cohort), "oid4vci_offers_per_s": round(cohort / seconds, 1),
             "oid4vci_offer_issuer_cpu_ms": round(cpu * 1000 / cohort, 3)}
         loops = max(1, CONCURRENCY // CLIENTS)
-        mine = [links[n:redemptions:CLIENTS] for n in range(CLIENTS)]
-        warmups = links[redemptions:redemptions + CLIENTS]
+        # Each client process: a warm-up offer of its own, then its share of the distinct offers redeemed.
+        mine = [[links[redemptions + n], *links[n:redemptions:CLIENTS]] for n in range(CLIENTS)]
+        results, cpu, _, _ = await _run_clients([(_resolve_client, (ca_pem, mine[n], loops)) for n in range(CLIENTS)])
+        window = max(r[4] for r in results) - min(r[3] for r in results)
+        resolved = sum(len(r[0]) - 1 for r in results)
+        figures.update({
+            "oid4vci_offer_resolutions_per_s": round(resolved / window, 1),
+            "oid4vci_offer_resolution_issuer_cpu_ms": round(cpu * 1000 / resolved, 3)})
         results, cpu, _, signer = await _run_clients(
-            [(_wallet_client, (ca_pem, warmups[n], mine[n], loops)) for n in range(CLIENTS)])
+            [(_wallet_client, (ca_pem, r[0], r[1], r[2], loops)) for r in results])
         latencies = [latency for result in results for latency in result[0]]
         assert len(latencies) == redemptions
         window = max(r[2] for r in results) - min(r[1] for r in results)
