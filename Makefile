@@ -47,7 +47,7 @@ typecheck: install
 
 check: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy microcred services
+	$(BIN)/mypy microcred services bench
 	bash scripts/gen_protos.sh --check
 
 test-unit: install
