@@ -27,7 +27,7 @@ from google.protobuf import json_format
 from microcred import pki
 from microcred.crypto.did_key import did_key_from_p256
 from microcred.gen.microcred.v1 import privacy_pb2, privacy_pb2_grpc
-from microcred.sdjwt.jose import jwk_to_public_key
+from microcred.sdjwt.jose import jwk_to_public_key, public_jwk
 from microcred.sdjwt.view import sd_jwt_id
 from tests.conftest import Infrastructure
 from tests.harness.factories import identity_hash, valid_micro_credential
@@ -183,6 +183,34 @@ async def test_a_learner_accepts_an_offer_with_a_transaction_code_and_holds_it_o
     assert len(listed) == 1 and listed[0]["elements"]["title"] == title, listed
     issued_sd_jwt = await http.get(f"/v1/credentials/{listed[0]['credential_id']}/sd-jwt", headers=headers)
     assert sd_jwt_id(issued_sd_jwt.text) == received_id  # the very credential the wallet received
+
+
+async def test_a_key_made_for_a_credential_is_published_only_when_kept(stack: Stack) -> None:
+    """The running wallet's key store and read model: a key made for a credential is not the account's until
+    published; discarded (its request failed) it is gone from the store, so nothing recovers it; one left by a
+    crash between making and publishing is recovered as the account's."""
+    _, headers = learner(stack)
+    http = stack.wallet.http
+    account_id = (await http.get("/v1/me", headers=headers)).json()["account_id"]
+    keys = stack.wallet.app.state.wallet.keys
+
+    async def listed() -> set[str]:
+        answer = (await http.get("/v1/holder-keys", headers=headers)).json()["holder_keys"]
+        return {k["did"] for k in answer}
+
+    before = await listed()
+    refused = await keys.make_for_credential(account_id)
+    assert refused.holder.did not in await listed()
+    await keys.discard(refused)
+    assert await keys.recover(account_id) == 0 and refused.holder.did not in await listed()
+    kept = await keys.make_for_credential(account_id)
+    await keys.publish_for_credential(account_id, kept)
+    assert await eventually(listed, 30, until=lambda dids: kept.holder.did in dids)
+    crashed = await keys.make_for_credential(account_id)  # never published: recovered as any stored key is
+    assert await keys.recover(account_id) == 1
+    assert await eventually(listed, 30, until=lambda dids: dids == before | {kept.holder.did, crashed.holder.did})
+    jwk = public_jwk(await keys.jose_key(account_id, crashed.holder.did))
+    assert jwk == public_jwk(crashed.private)
 
 
 async def test_an_offer_for_another_identity_is_kept_as_received_without_a_code(stack: Stack) -> None:

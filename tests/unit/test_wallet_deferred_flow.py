@@ -51,19 +51,21 @@ class Clock:
         return self.now
 
 
-def setup(issuer: FakeIssuer) -> tuple[CredentialOffers, DeferredCredentials, Store, Held, Clock]:
+def setup(issuer: FakeIssuer, keys: Keys | None = None
+          ) -> tuple[CredentialOffers, DeferredCredentials, Store, Held, Clock]:
     store, held, clock = Store(), Held(), Clock()
-    offers = CredentialOffers((ISSUER,), issuer, Keys(), Verifier(), held, held,  # type: ignore[arg-type]
+    offers = CredentialOffers((ISSUER,), issuer, keys or Keys(), Verifier(), held, held,  # type: ignore[arg-type]
                               clock, deferred=store)
     return offers, DeferredCredentials(offers, store), store, held, clock
 
 
 async def test_a_deferred_answer_is_kept_with_its_dpop_key_and_collected_bound_to_the_proved_key() -> None:
-    issuer = FakeIssuer(deferred=True, dpop=True)
-    offers, deferred, store, held, clock = setup(issuer)
+    issuer, keys = FakeIssuer(deferred=True, dpop=True), Keys()
+    offers, deferred, store, held, clock = setup(issuer, keys)
     received = await offers.accept(ACCOUNT, LINK, None)
     assert received.deferred == 1 and received.credentials == () and not received.notified
     [item] = store.items.values()
+    assert keys.made == [item.holder_did] and keys.discarded == []  # published: the credential will be bound to it
     assert item.transaction_id == "t-1" and item.access_token == "at" and item.interval == 5
     assert item.dpop_key_pem.startswith("-----BEGIN PRIVATE KEY-----") and item.format == "dc+sd-jwt"
     assert item.expires_at - item.created_at == KEEP_SECONDS

@@ -22,7 +22,7 @@ from microcred.sdjwt.view import compact_of, sd_jwt_id
 from services.wallet.application.offers import CredentialOffers
 from services.wallet.application.ports import ImportVerdict
 from services.wallet.domain import offers as o
-from services.wallet.domain.accounts import Account, HolderKey
+from services.wallet.domain.accounts import Account, CredentialKey, HolderKey
 from services.wallet.domain.credentials import EuElements, HeldCredential, Identity, Source
 from tests.harness.sd_jwt import make_world
 
@@ -53,6 +53,7 @@ class FakeIssuer:
         self.proof_jwk: dict[str, Any] = {}  # the holder key the credential request proved
         # the deferred credential endpoint's answers, in order (None: the credential, bound to proof_jwk)
         self.deferred_answers: list[o.IssuerReply | None] = []
+        self.credential_refusal: o.IssuerReply | None = None  # the credential endpoint's answer instead
 
     def trust(self, authorization_server: str) -> None:
         self.trusted.append(authorization_server)
@@ -132,6 +133,8 @@ class FakeIssuer:
             self.compact = self.world.issue(holder_jwk=self.proof_jwk).compact
             return o.IssuerReply(200, {"credentials": [{"credential": self.compact}], "notification_id": "note-2"})
         [proof] = body["proofs"]["jwt"]
+        if self.credential_refusal is not None:
+            return self.credential_refusal
         if self.deferred:
             self.proof_jwk = jwt.get_unverified_header(proof)["jwk"]
             return o.IssuerReply(202, {"transaction_id": "t-1", "interval": 5})
@@ -147,12 +150,14 @@ class FakeIssuer:
 
 class Keys:
     """The learner's holder keys (one Ed25519 key to start with: not usable for SD-JWT VC proofs); ``made``: the
-    DIDs of the keys made for one credential, in order."""
+    DIDs of the keys made for one credential and published, in order; ``discarded``: those deleted unpublished."""
 
     def __init__(self) -> None:
         self.keys: dict[str, Ed25519PrivateKey | ec.EllipticCurvePrivateKey] = {
             "did:key:ed": Ed25519PrivateKey.generate()}
         self.made: list[str] = []
+        self.unpublished: dict[str, ec.EllipticCurvePrivateKey] = {}
+        self.discarded: list[str] = []
 
     async def for_account(self, aid: str, *, credential_keys: bool = False) -> list[HolderKey]:
         return [HolderKey(did, verification_method_id(did), did in self.made) for did in sorted(self.keys)
@@ -161,12 +166,18 @@ class Keys:
     async def jose_key(self, aid: str, did: str) -> Ed25519PrivateKey | ec.EllipticCurvePrivateKey:
         return self.keys[did]
 
-    async def create(self, aid: str, alg: str = "EdDSA", *, for_credential: bool = False) -> HolderKey:
-        assert alg == "ES256" and for_credential  # the wallet proves a key made for the credential
-        did = f"did:key:zp256-{len(self.made)}"
-        self.keys[did] = ec.generate_private_key(ec.SECP256R1())
-        self.made.append(did)
-        return HolderKey(did, verification_method_id(did), True)
+    async def make_for_credential(self, aid: str) -> CredentialKey:
+        did = f"did:key:zp256-{len(self.made) + len(self.discarded)}"
+        self.unpublished[did] = ec.generate_private_key(ec.SECP256R1())
+        return CredentialKey(HolderKey(did, verification_method_id(did), True), self.unpublished[did], did)
+
+    async def publish_for_credential(self, aid: str, key: CredentialKey) -> None:
+        self.keys[key.holder.did] = self.unpublished.pop(key.holder.did)
+        self.made.append(key.holder.did)
+
+    async def discard(self, key: CredentialKey) -> None:
+        del self.unpublished[key.key_id]
+        self.discarded.append(key.key_id)
 
 
 class Verifier:
@@ -240,6 +251,25 @@ async def test_every_credential_received_is_bound_to_a_key_of_its_own() -> None:
     assert len(keys.made) == 3 and len({jwk["x"] for jwk in bound}) == 3
     assert [jwk["x"] for jwk in bound] == [public_jwk(keys.keys[did])["x"] for did in keys.made]
     assert [k.did for k in await keys.for_account(ACCOUNT.account_id)] == ["did:key:ed"]  # none listed as made
+
+
+async def test_a_refused_credential_request_leaves_no_key() -> None:
+    """The key proved for a credential is published only once the issuer answered with something bound to it."""
+    for refusal in (o.IssuerReply(400, {"error": "invalid_proof"}), o.IssuerReply(503, {"error": "server_error"})):
+        issuer, keys = FakeIssuer(), Keys()
+        issuer.credential_refusal = refusal
+        offers, _, held = flow(issuer, keys=keys)
+        with pytest.raises(o.OfferError):
+            await offers.accept(ACCOUNT, LINK, None)
+        assert keys.made == [] and keys.unpublished == {} and len(keys.discarded) == 1
+        assert await keys.for_account(ACCOUNT.account_id, credential_keys=True) == \
+            await keys.for_account(ACCOUNT.account_id)
+        assert held.imported == []
+    keys = Keys()  # a deferred answer this wallet cannot keep (no store): nothing will be bound to the key
+    offers, _, _ = flow(FakeIssuer(deferred=True), keys=keys)
+    with pytest.raises(o.OfferError):
+        await offers.accept(ACCOUNT, LINK, None)
+    assert keys.made == [] and len(keys.discarded) == 1
 
 
 async def test_a_credential_bound_to_another_key_or_failing_verification_is_not_kept_and_the_issuer_is_told() -> None:

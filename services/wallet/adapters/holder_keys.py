@@ -23,6 +23,11 @@ carry the same ``cnf``: verifiers (or issuers) comparing presentations cannot li
 wallets to keep presentations unlinkable). Such keys are the account's like any other (recovered, erased and
 exported with it; a credential's key is found from its ``cnf`` by :meth:`HolderKeys.bound_key`), but the
 learner's list of holder keys, which are what a learner hands an issuer, shows only those the learner made.
+The OpenID4VCI flow makes such a key unpublished (:meth:`HolderKeys.make_for_credential`: in the key store, not
+in the read model), proves it, and publishes it only once the issuer answered with a credential or a deferred
+transaction (:meth:`HolderKeys.publish_for_credential`); a refused or failed request deletes it
+(:meth:`HolderKeys.discard`), so the account gains no key that nothing is bound to. A crash in between leaves
+the key in the store, and :meth:`HolderKeys.recover` publishes it as for any key.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from microcred.sdjwt.jose import JoseError, PrivateKey, jwk_to_public_key
 from services.wallet.adapters.accounts import Accounts
 from services.wallet.adapters.store import r
 from services.wallet.adapters.wallet_log import WalletLog, record_key
-from services.wallet.domain.accounts import HolderKey
+from services.wallet.domain.accounts import CredentialKey, HolderKey
 from services.wallet.domain.errors import Conflict, NotFound
 
 _KEY_PREFIX = "holder:"
@@ -91,14 +96,34 @@ class HolderKeys:
         credential, module docstring) for account ``aid`` in the key store, publish its DID and return it."""
         if alg not in HOLDER_KEY_ALGS:
             raise ValueError(f"alg must be one of {', '.join(HOLDER_KEY_ALGS)}")
-        mark = _CREDENTIAL_MARK if for_credential else _P256_MARK if alg == ES256 else ""
-        if for_credential and alg != ES256:
-            raise ValueError("a key for one credential is P-256 (ES256)")
-        key_id = f"{_KEY_PREFIX}{aid}:{mark}{secrets.token_hex(8)}"
+        if for_credential:
+            if alg != ES256:
+                raise ValueError("a key for one credential is P-256 (ES256)")
+            made = await self.make_for_credential(aid)
+            await self.publish_for_credential(aid, made)
+            return made.holder
+        key_id = f"{_KEY_PREFIX}{aid}:{_P256_MARK if alg == ES256 else ''}{secrets.token_hex(8)}"
         multikey = await asyncio.to_thread(self.keystore.create_key, key_id)
         did = await self._did(key_id) if alg == ES256 else f"did:key:{multikey}"
         await self._publish(aid, key_id, did)
-        return HolderKey(did, verification_method_id(did), for_credential)
+        return HolderKey(did, verification_method_id(did), False)
+
+    async def make_for_credential(self, aid: str) -> CredentialKey:
+        """A P-256 key for one credential about to be received: in the key store, not yet published (module
+        docstring)."""
+        key_id = f"{_KEY_PREFIX}{aid}:{_CREDENTIAL_MARK}{secrets.token_hex(8)}"
+        await asyncio.to_thread(self.keystore.create_key, key_id)
+        private = p256_from_secret(await asyncio.to_thread(self.keystore.get_signing_key, key_id))
+        did = p256_did(private)
+        return CredentialKey(HolderKey(did, verification_method_id(did), True), private, key_id)
+
+    async def publish_for_credential(self, aid: str, key: CredentialKey) -> None:
+        """Publish a key of :meth:`make_for_credential`: the issuer answered, something is bound to it."""
+        await self._publish(aid, key.key_id, key.holder.did)
+
+    async def discard(self, key: CredentialKey) -> None:
+        """Delete an unpublished key of :meth:`make_for_credential` from the key store (its request failed)."""
+        await asyncio.to_thread(self.keystore.delete_key, key.key_id)
 
     async def _did(self, key_id: str) -> str:
         if _is_p256(key_id):

@@ -43,7 +43,7 @@ from services.wallet.application.ports import (
     HoldingsReader,
     PendingAuthorizationStore,
 )
-from services.wallet.domain.accounts import Account, HolderKey
+from services.wallet.domain.accounts import Account
 from services.wallet.domain.credentials import HeldCredential
 from services.wallet.domain.deferred import KEEP_SECONDS, DeferredIssuance, deferred_answer
 from services.wallet.domain.dpop import DpopSession
@@ -279,20 +279,30 @@ class CredentialOffers:
         nonce = None
         if metadata.nonce_endpoint is not None:
             nonce = c_nonce(await self._json("nonce", await self.issuers.post_json(metadata.nonce_endpoint, None)))
-        key, holder = await self._proof_key(account)  # once the token is granted: no key made for a refusal
-        kid = holder.verification_method if configuration.names_key_by_did else None
-        proof = key_proof(key, metadata.credential_issuer, nonce, int(self.clock().timestamp()), kid)
-        request = credential_request(configuration.configuration_id, proof)
-        endpoint = metadata.credential_endpoint
-        reply = await self.with_dpop(dpop, endpoint, token,
-                                     lambda dpop_proof: self.issuers.post_json(endpoint, request, token, dpop_proof))
-        if reply.status not in (200, 202):
-            raise issuer_error("credential", reply.status, reply.body)
-        if is_deferred(reply.status, reply.body):  # §8.3: collected later (application/deferred_offers.py)
-            await self._defer(account, metadata, configuration, reply.body, token, dpop.key, holder.did)
+        # A key of its own for this credential, published only once the issuer answered with something bound
+        # to it: a refused or failed request leaves the account no key (adapters/holder_keys.py).
+        made = await self.keys.make_for_credential(account.account_id)
+        try:
+            kid = made.holder.verification_method if configuration.names_key_by_did else None
+            proof = key_proof(made.private, metadata.credential_issuer, nonce, int(self.clock().timestamp()), kid)
+            request = credential_request(configuration.configuration_id, proof)
+            endpoint = metadata.credential_endpoint
+            reply = await self.with_dpop(dpop, endpoint, token, lambda dpop_proof: self.issuers.post_json(
+                endpoint, request, token, dpop_proof))
+            if reply.status not in (200, 202):
+                raise issuer_error("credential", reply.status, reply.body)
+            deferral = None
+            if is_deferred(reply.status, reply.body):  # §8.3: collected later (application/deferred_offers.py)
+                deferral = self._deferrable(metadata), *deferred_answer(reply.body)
+        except BaseException:
+            await self.keys.discard(made)
+            raise
+        await self.keys.publish_for_credential(account.account_id, made)
+        if deferral is not None:
+            await self._defer(account, metadata, configuration, deferral, token, dpop.key, made.holder.did)
             return Received((), False, deferred=1)
         return await self.keep_issued(account, metadata, configuration.format, issued_credentials(reply.body),
-                                      key, holder.did, token, dpop)
+                                      made.private, made.holder.did, token, dpop)
 
     async def with_dpop(self, dpop: DpopSession, url: str, access_token: str | None,
                         send: Callable[[str | None], Awaitable[IssuerReply]]) -> IssuerReply:
@@ -304,23 +314,30 @@ class CredentialOffers:
             dpop.learn(url, reply)
         return reply
 
-    async def _defer(self, account: Account, metadata: IssuerMetadata, configuration: Configuration, body: Any,
-                     token: str, dpop_key: EllipticCurvePrivateKey | None, did: str) -> None:
-        """Keep what collecting the deferred credential needs (the code is spent: this is the only way to it)."""
+    def _deferrable(self, metadata: IssuerMetadata) -> DeferredStore:
+        """Where a deferred answer is kept; refused when this wallet cannot collect it (it keeps none, or the
+        issuer names no endpoint)."""
         if self.deferred is None:
             raise OfferError(UNSUPPORTED, "credential response: deferred issuance (this wallet keeps none)")
         if metadata.deferred_credential_endpoint is None:
             raise OfferError(ISSUER_ANSWER_INVALID, "credential response: deferred, but the issuer's metadata has "
                                                     "no deferred_credential_endpoint")
-        transaction, interval = deferred_answer(body)
+        return self.deferred
+
+    async def _defer(self, account: Account, metadata: IssuerMetadata, configuration: Configuration,
+                     deferral: tuple[DeferredStore, str, int], token: str, dpop_key: EllipticCurvePrivateKey | None,
+                     did: str) -> None:
+        """Keep what collecting the deferred credential needs (the code is spent: this is the only way to it):
+        ``deferral`` is where (:meth:`_deferrable`) and the issuer's transaction id and interval."""
+        store, transaction, interval = deferral
         pem = "" if dpop_key is None else dpop_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
         now = int(self.clock().timestamp())
         item = DeferredIssuance(
             account.account_id, metadata.credential_issuer, configuration.configuration_id, configuration.format,
             transaction, token, pem, did, configuration.display, metadata.display, interval, now, now + KEEP_SECONDS)
-        await self.deferred.put(item)
-        await self.deferred.due(item.ref, interval)  # the first ask waits the interval the issuer named
+        await store.put(item)
+        await store.due(item.ref, interval)  # the first ask waits the interval the issuer named
 
     async def keep_issued(self, account: Account, metadata: IssuerMetadata, credential_format: str, issued: Issued,
                           key: EllipticCurvePrivateKey, did: str, token: str, dpop: DpopSession) -> Received:
@@ -339,15 +356,6 @@ class CredentialOffers:
             notified = await self._notify(metadata, issued.notification_id, token, accepted, dpop)
         listed = tuple(c for c in kept if c is not None)
         return Received(listed, notified, len(kept) - len(listed))
-
-    async def _proof_key(self, account: Account) -> tuple[EllipticCurvePrivateKey, HolderKey]:
-        """A P-256 holder key made for the credential being received, and its did:key (SD-JWT VCs are bound with
-        ES256 under HAIP; a fresh key each time, so the learner's credentials share no ``cnf``)."""
-        aid = account.account_id
-        made = await self.keys.create(aid, "ES256", for_credential=True)
-        key = await self.keys.jose_key(aid, made.did)
-        assert isinstance(key, EllipticCurvePrivateKey)
-        return key, made
 
     async def _keep_ldp(self, account: Account, credential: str | Mapping[str, Any], did: str, issuer: str
                         ) -> HeldCredential | None:

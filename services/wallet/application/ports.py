@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from services.wallet.domain.accounts import Account, HolderKey, LearnerClaims
+from services.wallet.domain.accounts import Account, CredentialKey, HolderKey, LearnerClaims
 from services.wallet.domain.addressed_offers import AddressedOffer
 from services.wallet.domain.credentials import HeldCredential
 from services.wallet.domain.deferred import DeferredIssuance
@@ -159,6 +159,18 @@ class HolderKeyStore(Protocol):
     async def create(self, aid: str, alg: str = "EdDSA", *, for_credential: bool = False) -> HolderKey:
         """Generate a key (``alg``: EdDSA, or ES256 for P-256; ``for_credential``: a P-256 key for one received
         credential, not listed) for the account and publish its DID."""
+        ...
+
+    async def make_for_credential(self, aid: str) -> CredentialKey:
+        """A P-256 key for one credential about to be received: stored, not yet published (nor listed)."""
+        ...
+
+    async def publish_for_credential(self, aid: str, key: CredentialKey) -> None:
+        """Publish a key of :meth:`make_for_credential` once the issuer answered (a credential, or deferred)."""
+        ...
+
+    async def discard(self, key: CredentialKey) -> None:
+        """Delete a key of :meth:`make_for_credential` that was never published (its request failed)."""
         ...
 
     async def recover(self, aid: str) -> int:

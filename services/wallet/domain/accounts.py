@@ -9,6 +9,10 @@ are kept (Redis read model, Kafka wallet topic) is :mod:`services.wallet.adapter
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
 from microcred.credential.identifiers import normalise_email
 from services.wallet.domain.credentials import account_id
@@ -63,3 +67,14 @@ class HolderKey:
         """JSON-ready form."""
         return {"did": self.did, "verification_method": self.verification_method,
                 "for_credential": self.for_credential}
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialKey:
+    """A P-256 key made for one credential being received, not yet published (the wallet's key store has it;
+    services/wallet/adapters/holder_keys.py says when it is published or deleted)."""
+
+    holder: HolderKey
+    private: EllipticCurvePrivateKey
+    #: Where the key store keeps it.
+    key_id: str
