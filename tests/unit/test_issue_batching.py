@@ -19,7 +19,8 @@ UNI, OTHER = Caller("uni", "agency"), Caller("other-uni", "agency")
 
 class RecordingIssuance:
     """Answers each item with a credential named after its key (a key starting "bad" is refused); each batch
-    waits for ``release`` when ``hold`` is set, and raises when its first key starts with "outage"."""
+    waits for ``release`` when ``hold`` is set; a batch with a key starting "poison" raises, and every batch
+    while ``down``."""
 
     def __init__(self, hold: bool = False) -> None:
         self.batches: list[tuple[Caller, list[str]]] = []
@@ -28,6 +29,7 @@ class RecordingIssuance:
             self.release.set()
         self.running = 0
         self.most_running = 0
+        self.down = False
 
     async def issue(self, caller: Caller, items: Sequence[IssueItem]) -> list[Outcome]:
         keys = [i.idempotency_key for i in items]
@@ -38,8 +40,10 @@ class RecordingIssuance:
             await self.release.wait()
         finally:
             self.running -= 1
-        if keys[0].startswith("outage"):
+        if self.down:
             raise ConnectionError("redis is gone")
+        if any(k.startswith("poison") for k in keys):
+            raise ValueError("this award breaks the renderer")
         return [Refusal(3, f"refused {k}") if k.startswith("bad") else
                 issuer_pb2.IssuedCredential(credential_id=f"{caller.issuer_id}/{k}") for k in keys]
 
@@ -85,14 +89,33 @@ async def test_an_outage_reaches_every_call_of_its_batch_and_the_next_batch_stil
     batcher = IssueBatcher(issuance)
     first = asyncio.create_task(batcher.issue(UNI, items("a")))
     await settle()
-    doomed = [asyncio.create_task(batcher.issue(UNI, items(k))) for k in ("outage-1", "b")]
+    doomed = [asyncio.create_task(batcher.issue(UNI, items(k))) for k in ("b", "c")]
     await settle()
+    issuance.down = True
     issuance.release.set()
-    assert ids(await first) == ["uni/a"]
+    with pytest.raises(ConnectionError):
+        await first
     for task in doomed:
         with pytest.raises(ConnectionError):
             await task
-    assert ids(await batcher.issue(UNI, items("c"))) == ["uni/c"]
+    issuance.down = False
+    assert ids(await batcher.issue(UNI, items("d"))) == ["uni/d"]
+
+
+async def test_a_call_that_breaks_its_batch_fails_alone_and_the_others_are_issued() -> None:
+    issuance = RecordingIssuance(hold=True)
+    batcher = IssueBatcher(issuance)
+    first = asyncio.create_task(batcher.issue(UNI, items("a")))
+    await settle()
+    later = [asyncio.create_task(batcher.issue(UNI, items(*keys))) for keys in (["b"], ["poison-1", "c"], ["d"])]
+    await settle()
+    issuance.release.set()
+    assert ids(await first) == ["uni/a"]
+    assert ids(await later[0]) == ["uni/b"] and ids(await later[2]) == ["uni/d"]
+    with pytest.raises(ValueError, match="breaks"):
+        await later[1]
+    assert issuance.batches[1] == (UNI, ["b", "poison-1", "c", "d"])  # together first, then each call alone
+    assert sorted(keys for _, keys in issuance.batches[2:]) == [["b"], ["d"], ["poison-1", "c"]]
 
 
 async def test_callers_are_never_mixed_and_each_has_its_own_batches_in_flight() -> None:
@@ -149,3 +172,15 @@ async def test_a_call_that_goes_away_leaves_the_batch_to_finish_for_the_others()
 def test_bounds_below_one_are_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         IssueBatcher(RecordingIssuance(), in_flight=0)
+
+
+async def test_a_batch_cancelled_at_shutdown_cancels_its_calls() -> None:
+    issuance = RecordingIssuance(hold=True)
+    batcher = IssueBatcher(issuance)
+    call = asyncio.create_task(batcher.issue(UNI, items("a")))
+    await settle()
+    [batch] = batcher._tasks  # the batch's own task, as the loop's shutdown cancels it
+    batch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert call.cancelled()

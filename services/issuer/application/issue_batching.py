@@ -7,9 +7,11 @@ key, the signing workers' dispatch, the pending write, the Kafka produce and its
 being issued, later calls of that caller wait, and go together as one batch when one of those ends. A call that
 finds the caller idle starts at once, so nothing waits when there is no load, and batches grow with the load.
 
-A batch is one :meth:`Issuance.issue` call: outcomes stay per item (a refusal of one item is that item's only),
-and an exception (an outage) reaches every call of the batch, each of which then handles it as it would its
-own. Items of different calls never share an idempotency key by accident: a redemption's keys name its offer.
+A batch is one :meth:`Issuance.issue` call: outcomes stay per item (a refusal of one item is that item's only).
+When a batch of several calls raises, each call is issued again alone, so that an exception one call's items
+cause (a poison request) reaches that call only, and an outage reaches every call, each of which then handles it
+as it would its own. Repeating is safe: issuance is idempotent per item key, and items of different calls never
+share a key by accident (a redemption's keys name its offer).
 Pure asyncio, no I/O of its own.
 """
 
@@ -77,20 +79,45 @@ class IssueBatcher:
 
     async def _run(self, caller: Caller, batch: _Waiting) -> None:
         try:
-            outcomes = await self._issuance.issue(caller, batch.items)
+            try:
+                outcomes = await self._issuance.issue(caller, batch.items)
+            except Exception:
+                if len(batch.calls) == 1:
+                    raise
+                await self._one_by_one(caller, batch)  # a call that fails the batch must not fail the others
+            else:
+                for start, end, future in batch.calls:
+                    if not future.done():  # a call whose request went away still had its credential issued
+                        future.set_result(outcomes[start:end])
         except BaseException as exc:  # an outage, or cancellation at shutdown: every call of the batch learns it
             for _, _, future in batch.calls:
-                if not future.done():
-                    future.set_exception(exc if isinstance(exc, Exception) else asyncio.CancelledError())
+                if future.done():
+                    continue
+                if isinstance(exc, Exception):
+                    future.set_exception(exc)
+                else:
+                    future.cancel()
             if not isinstance(exc, Exception):
                 raise
-        else:
-            for start, end, future in batch.calls:
-                if not future.done():  # a call whose request went away still had its credential issued
-                    future.set_result(outcomes[start:end])
         finally:
             self._running[caller] -= 1
             if not self._running[caller]:
                 del self._running[caller]
             if caller in self._waiting and self._running.get(caller, 0) < self._in_flight:
                 self._start(caller)
+
+    async def _one_by_one(self, caller: Caller, batch: _Waiting) -> None:
+        """Issue each call of a failed batch alone (together): what one call's items broke stays that call's,
+        an outage fails them all again. Safe to repeat: items already issued are answered under their keys."""
+
+        async def alone(start: int, end: int, future: asyncio.Future[list[Outcome]]) -> None:
+            try:
+                outcomes = await self._issuance.issue(caller, batch.items[start:end])
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(outcomes)
+
+        await asyncio.gather(*(alone(*call) for call in batch.calls if not call[2].done()))
