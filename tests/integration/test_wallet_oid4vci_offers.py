@@ -188,7 +188,8 @@ async def test_a_learner_accepts_an_offer_with_a_transaction_code_and_holds_it_o
 async def test_a_key_made_for_a_credential_is_published_only_when_kept(stack: Stack) -> None:
     """The running wallet's key store and read model: a key made for a credential is not the account's until
     published; discarded (its request failed) it is gone from the store, so nothing recovers it; one left by a
-    crash between making and publishing is recovered as the account's."""
+    crash between making and publishing is recovered as the account's; a published one whose credential was
+    not kept is tombstoned and deleted, and a key the learner made never is."""
     _, headers = learner(stack)
     http = stack.wallet.http
     account_id = (await http.get("/v1/me", headers=headers)).json()["account_id"]
@@ -211,6 +212,14 @@ async def test_a_key_made_for_a_credential_is_published_only_when_kept(stack: St
     assert await eventually(listed, 30, until=lambda dids: dids == before | {kept.holder.did, crashed.holder.did})
     jwk = public_jwk(await keys.jose_key(account_id, crashed.holder.did))
     assert jwk == public_jwk(crashed.private)
+    # a published key whose credential was not kept after all: its record and its private key go
+    assert await keys.forget_for_credential(account_id, kept.holder.did) is True
+    assert await eventually(listed, 30, until=lambda dids: dids == before | {crashed.holder.did})
+    assert await keys.recover(account_id) == 0
+    # a key the learner made is never deleted this way
+    made = await keys.create(account_id)
+    assert await eventually(listed, 30, until=lambda dids: made.did in dids)
+    assert await keys.forget_for_credential(account_id, made.did) is False
 
 
 async def test_an_offer_for_another_identity_is_kept_as_received_without_a_code(stack: Stack) -> None:

@@ -104,32 +104,35 @@ async def test_a_refused_forgotten_or_expired_transaction_ends_with_its_code() -
                         (o.IssuerReply(400, {"error": "credential_request_denied"}), DEFERRED_GONE),
                         (o.IssuerReply(401, {"error": "invalid_token"}), DEFERRED_GONE),
                         (o.IssuerReply(400, {"error": "invalid_request"}), o.ISSUER_REFUSED)):
-        issuer = FakeIssuer(deferred=True)
-        offers, deferred, store, held, _ = setup(issuer)
+        issuer, keys = FakeIssuer(deferred=True), Keys()
+        offers, deferred, store, held, _ = setup(issuer, keys)
         await offers.accept(ACCOUNT, LINK, None)
+        [proved] = keys.made
         issuer.deferred_answers = [reply]
         answer = await deferred.collect(ACCOUNT)
         assert [c for _, c in answer.ended] == [code] and store.items == {} and held.imported == []
+        assert keys.forgotten == [proved] and keys.made == []  # the key made for it went with it
 
-    issuer = FakeIssuer(deferred=True)
-    offers, deferred, store, _, clock = setup(issuer)
+    issuer, keys = FakeIssuer(deferred=True), Keys()
+    offers, deferred, store, _, clock = setup(issuer, keys)
     await offers.accept(ACCOUNT, LINK, None)
     clock.now += timedelta(seconds=KEEP_SECONDS)
     calls = len(issuer.calls)
     answer = await deferred.collect(ACCOUNT)
     assert [c for _, c in answer.ended] == [DEFERRED_EXPIRED] and store.items == {} and len(issuer.calls) == calls
+    assert len(keys.forgotten) == 1 and keys.made == []
 
 
 async def test_a_collected_credential_bound_to_another_key_is_refused_and_the_issuer_told() -> None:
-    issuer = FakeIssuer(deferred=True)
-    offers, deferred, store, held, _ = setup(issuer)
+    issuer, keys = FakeIssuer(deferred=True), Keys()
+    offers, deferred, store, held, _ = setup(issuer, keys)
     await offers.accept(ACCOUNT, LINK, None)
     issuer.proof_jwk = public_jwk(ec.generate_private_key(ec.SECP256R1()))  # not the key the wallet proved
     issuer.deferred_answers = [None]
     answer = await deferred.collect(ACCOUNT)
     assert [c for _, c in answer.ended] == [o.CREDENTIAL_REJECTED] and held.imported == []
     assert issuer.notified == [{"notification_id": "note-2", "event": "credential_failure"}]
-    assert store.items == {}
+    assert store.items == {} and len(keys.forgotten) == 1 and keys.made == []
 
 
 async def test_without_a_store_a_deferred_answer_is_refused_by_name() -> None:

@@ -150,7 +150,8 @@ class FakeIssuer:
 
 class Keys:
     """The learner's holder keys (one Ed25519 key to start with: not usable for SD-JWT VC proofs); ``made``: the
-    DIDs of the keys made for one credential and published, in order; ``discarded``: those deleted unpublished."""
+    DIDs of the keys made for one credential and published (and not forgotten), in order; ``discarded``: those
+    deleted unpublished."""
 
     def __init__(self) -> None:
         self.keys: dict[str, Ed25519PrivateKey | ec.EllipticCurvePrivateKey] = {
@@ -158,6 +159,7 @@ class Keys:
         self.made: list[str] = []
         self.unpublished: dict[str, ec.EllipticCurvePrivateKey] = {}
         self.discarded: list[str] = []
+        self.forgotten: list[str] = []  # published, then deleted: what was bound to them was not kept
 
     async def for_account(self, aid: str, *, credential_keys: bool = False) -> list[HolderKey]:
         return [HolderKey(did, verification_method_id(did), did in self.made) for did in sorted(self.keys)
@@ -178,6 +180,14 @@ class Keys:
     async def discard(self, key: CredentialKey) -> None:
         del self.unpublished[key.key_id]
         self.discarded.append(key.key_id)
+
+    async def forget_for_credential(self, aid: str, did: str) -> bool:
+        if did not in self.made:
+            return False
+        self.made.remove(did)
+        del self.keys[did]
+        self.forgotten.append(did)
+        return True
 
 
 class Verifier:
@@ -274,12 +284,14 @@ async def test_a_refused_credential_request_leaves_no_key() -> None:
 
 async def test_a_credential_bound_to_another_key_or_failing_verification_is_not_kept_and_the_issuer_is_told() -> None:
     for issuer, verifier in ((FakeIssuer(bind_to_proof=False), Verifier()), (FakeIssuer(), Verifier(False))):
-        offers, _, held = flow(issuer, verifier=verifier)
+        offers, keys, held = flow(issuer, verifier=verifier)
         with pytest.raises(o.OfferError) as caught:
             await offers.accept(ACCOUNT, LINK, None)
         assert caught.value.code == o.CREDENTIAL_REJECTED
         assert held.imported == []
         assert issuer.notified == [{"notification_id": "note-1", "event": "credential_failure"}]
+        # the key made for it is gone again: nothing the wallet keeps is bound to it
+        assert keys.made == [] and len(keys.forgotten) == 1 and keys.forgotten[0] not in keys.keys
 
 
 async def test_a_credential_already_issued_over_kafka_is_not_kept_twice() -> None:

@@ -27,7 +27,10 @@ The OpenID4VCI flow makes such a key unpublished (:meth:`HolderKeys.make_for_cre
 in the read model), proves it, and publishes it only once the issuer answered with a credential or a deferred
 transaction (:meth:`HolderKeys.publish_for_credential`); a refused or failed request deletes it
 (:meth:`HolderKeys.discard`), so the account gains no key that nothing is bound to. A crash in between leaves
-the key in the store, and :meth:`HolderKeys.recover` publishes it as for any key.
+the key in the store, and :meth:`HolderKeys.recover` publishes it as for any key. A published key whose
+credential the wallet then does not keep (it fails verification or is bound elsewhere; a deferred issuance ends
+without it) is deleted too (:meth:`HolderKeys.forget_for_credential`: its record tombstoned, its private key
+deleted).
 """
 
 from __future__ import annotations
@@ -124,6 +127,17 @@ class HolderKeys:
     async def discard(self, key: CredentialKey) -> None:
         """Delete an unpublished key of :meth:`make_for_credential` from the key store (its request failed)."""
         await asyncio.to_thread(self.keystore.delete_key, key.key_id)
+
+    async def forget_for_credential(self, aid: str, did: str) -> bool:
+        """Delete a published key made for one credential that the wallet did not keep after all (rejected, or
+        its deferred issuance ended without it): its record tombstoned, then the private key deleted, as an
+        account's deletion does. False for any other key (a key the learner made is never deleted here)."""
+        key_id = (await self.accounts.holder_keys(aid)).get(did)
+        if key_id is None or not _for_credential(key_id):
+            return False
+        await self.log.delete([record_key("holder-key", did)])
+        await asyncio.to_thread(self.keystore.delete_key, key_id)
+        return True
 
     async def _did(self, key_id: str) -> str:
         if _is_p256(key_id):

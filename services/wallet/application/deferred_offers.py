@@ -77,7 +77,7 @@ class DeferredCredentials:
         ended: list[tuple[DeferredIssuance, str]] = []
         for item in await self.store.of(account.account_id):
             if item.expires_at <= now:
-                await self.store.drop(account.account_id, item.ref)
+                await self._end(account, item)
                 ended.append((item, DEFERRED_EXPIRED))
                 continue
             if not await self.store.due(item.ref, item.interval):
@@ -89,7 +89,7 @@ class DeferredCredentials:
                 if exc.code == ISSUER_UNAVAILABLE:
                     waiting.append(item)
                     continue
-                await self.store.drop(account.account_id, item.ref)
+                await self._end(account, item)
                 ended.append((item, exc.code))
                 continue
             if received is None:
@@ -99,6 +99,11 @@ class DeferredCredentials:
             got.extend(received.credentials)
             pending += received.pending
         return Collected(tuple(got), pending, tuple(waiting), tuple(ended))
+
+    async def _end(self, account: Account, item: DeferredIssuance) -> None:
+        """Drop an issuance that ended without its credential, and the key made for it."""
+        await self.store.drop(account.account_id, item.ref)
+        await self.offers.keys.forget_for_credential(account.account_id, item.holder_did)
 
     async def _ask(self, account: Account, item: DeferredIssuance) -> Received | None:
         """One deferred credential request (§9.1); None: not yet."""

@@ -173,6 +173,11 @@ class HolderKeyStore(Protocol):
         """Delete a key of :meth:`make_for_credential` that was never published (its request failed)."""
         ...
 
+    async def forget_for_credential(self, aid: str, did: str) -> bool:
+        """Delete a published key made for one credential that was not kept after all (False: no such key, or
+        a key the learner made, which is never deleted here)."""
+        ...
+
     async def recover(self, aid: str) -> int:
         """Publish keys of the account found in the store but unknown to the read model; return how many."""
         ...
