@@ -353,9 +353,9 @@ class CredentialOffers:
                     kept.append(await self._keep(account, credential, key, metadata.credential_issuer))
             accepted = True
         finally:
+            notified = await self._notify(metadata, issued.notification_id, token, accepted, dpop)
             if not accepted and not kept:  # nothing is bound to the key made for it: it goes too
                 await self.keys.forget_for_credential(account.account_id, did)
-            notified = await self._notify(metadata, issued.notification_id, token, accepted, dpop)
         listed = tuple(c for c in kept if c is not None)
         return Received(listed, notified, len(kept) - len(listed))
 
