@@ -37,7 +37,6 @@ import uuid
 from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from google.protobuf import json_format
@@ -102,16 +101,13 @@ def _resolve_client(ca_pem: str, links: list[str], loops: int, ready: Queue[Any]
             first = Wallet(clients[0])
             await first.take_offer(links[0])  # warm-up: the metadata, and the first offer
             for http in clients[1:]:
-                assert (await http.get(_metadata_url(links[0]))).is_success  # every connection opened
+                assert (await http.get(_metadata_url(first.issuer))).is_success  # every connection opened
             offers: list[dict[str, Any]] = [{} for _ in links]
             offers[0] = first.offer
 
             async def loop(http: httpx.AsyncClient, indexes: range) -> None:
                 for n in indexes:
-                    [uri] = parse_qs(urlsplit(links[n]).query)["credential_offer_uri"]
-                    response = await http.get(uri)
-                    response.raise_for_status()
-                    offers[n] = response.json()
+                    offers[n] = await Wallet(http).resolve(links[n])
 
             ready.put("ready")
             go.wait()
@@ -152,8 +148,7 @@ def _wallet_client(ca_pem: str, offers: list[dict[str, Any]], metadata: dict[str
         try:
             await redeem(clients[0], warm)  # warm-up (its own offer), then every connection opened
             for http in clients[1:]:
-                assert (await http.get(metadata["credential_issuer"] + "/.well-known/openid-credential-issuer")
-                        ).is_success
+                assert (await http.get(_metadata_url(metadata["credential_issuer"]))).is_success
             ready.put("ready")
             go.wait()
             latencies: list[float] = []
@@ -167,9 +162,8 @@ def _wallet_client(ca_pem: str, offers: list[dict[str, Any]], metadata: dict[str
     out.put(asyncio.run(run()))
 
 
-def _metadata_url(link: str) -> str:
-    [uri] = parse_qs(urlsplit(link).query)["credential_offer_uri"]
-    return uri.split("/oid4vci/")[0] + "/.well-known/openid-credential-issuer"
+def _metadata_url(issuer: str) -> str:
+    return f"{issuer}/.well-known/openid-credential-issuer"
 
 
 async def _run_clients(targets: list[tuple[Any, tuple[Any, ...]]]) -> tuple[list[Any], float, float, float]:

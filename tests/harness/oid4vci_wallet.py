@@ -114,13 +114,19 @@ class Wallet:
 
     async def take_offer(self, link: str) -> dict[str, Any]:
         """Resolve an ``openid-credential-offer://`` link and read both metadata documents."""
+        await self.resolve(link)
+        await self.discover(self.offer["credential_issuer"])
+        return self.offer
+
+    async def resolve(self, link: str) -> dict[str, Any]:
+        """Fetch the Credential Offer an ``openid-credential-offer://`` link refers to (``credential_offer_uri``),
+        without reading the metadata (a wallet that has it already)."""
         parts = urlsplit(link)
         assert parts.scheme == "openid-credential-offer", link
         [uri] = parse_qs(parts.query)["credential_offer_uri"]
         response = await self.http.get(uri)
         response.raise_for_status()
         self.offer = response.json()
-        await self.discover(self.offer["credential_issuer"])
         return self.offer
 
     async def discover(self, issuer: str) -> None:

@@ -232,7 +232,9 @@ async def test_a_credential_bound_to_a_key_made_for_it_is_presented_with_that_ke
     the keys a learner hands issuers): the wallet finds that key from the ``cnf`` and signs the KB-JWT with it."""
     ctx = stack.wallet.app.state.wallet
     account_id = (await stack.wallet.http.get("/v1/me", headers=stack.learner.headers)).json()["account_id"]
-    made = await ctx.keys.create(account_id, "ES256", for_credential=True)  # as the OpenID4VCI flow makes it
+    key = await ctx.keys.make_for_credential(account_id)  # as the OpenID4VCI flow makes and publishes it
+    await ctx.keys.publish_for_credential(account_id, key)
+    made = key.holder
     jwk = public_jwk(await ctx.keys.jose_key(account_id, made.did))
     mc = valid_micro_credential()
     mc.learner.email = stack.learner.email.lower()

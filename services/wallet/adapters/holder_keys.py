@@ -18,7 +18,7 @@ keys, and exists unencrypted only in memory. Its key id carries ``p256-`` and it
 ``eddsa-rdfc-2022`` presentations (:meth:`HolderKeys.signing_key` refuses it).
 
 **A key per received credential.** The wallet proves a fresh P-256 key for every credential it receives over
-OpenID4VCI (``create(..., for_credential=True)``: key id mark ``p256c-``), so no two of a learner's SD-JWT VCs
+OpenID4VCI (:meth:`HolderKeys.make_for_credential`: key id mark ``p256c-``), so no two of a learner's SD-JWT VCs
 carry the same ``cnf``: verifiers (or issuers) comparing presentations cannot link them by the key (HAIP asks
 wallets to keep presentations unlinkable). Such keys are the account's like any other (recovered, erased and
 exported with it; a credential's key is found from its ``cnf`` by :meth:`HolderKeys.bound_key`), but the
@@ -94,17 +94,11 @@ class HolderKeys:
     def __init__(self, accounts: Accounts, log: WalletLog, keystore: KeyStore) -> None:
         self.accounts, self.log, self.keystore = accounts, log, keystore
 
-    async def create(self, aid: str, alg: str = EDDSA, *, for_credential: bool = False) -> HolderKey:
-        """Generate a key (``alg``: EdDSA, or ES256 for P-256; ``for_credential``: a P-256 key for one received
-        credential, module docstring) for account ``aid`` in the key store, publish its DID and return it."""
+    async def create(self, aid: str, alg: str = EDDSA) -> HolderKey:
+        """Generate a key the learner asked for (``alg``: EdDSA, or ES256 for P-256) for account ``aid`` in the
+        key store, publish its DID and return it."""
         if alg not in HOLDER_KEY_ALGS:
             raise ValueError(f"alg must be one of {', '.join(HOLDER_KEY_ALGS)}")
-        if for_credential:
-            if alg != ES256:
-                raise ValueError("a key for one credential is P-256 (ES256)")
-            made = await self.make_for_credential(aid)
-            await self.publish_for_credential(aid, made)
-            return made.holder
         key_id = f"{_KEY_PREFIX}{aid}:{_P256_MARK if alg == ES256 else ''}{secrets.token_hex(8)}"
         multikey = await asyncio.to_thread(self.keystore.create_key, key_id)
         did = await self._did(key_id) if alg == ES256 else f"did:key:{multikey}"

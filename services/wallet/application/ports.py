@@ -156,9 +156,9 @@ class HoldingsReader(Protocol):
 class HolderKeyStore(Protocol):
     """The learners' custodial holder keys (private keys never leave the store)."""
 
-    async def create(self, aid: str, alg: str = "EdDSA", *, for_credential: bool = False) -> HolderKey:
-        """Generate a key (``alg``: EdDSA, or ES256 for P-256; ``for_credential``: a P-256 key for one received
-        credential, not listed) for the account and publish its DID."""
+    async def create(self, aid: str, alg: str = "EdDSA") -> HolderKey:
+        """Generate a key the learner asked for (``alg``: EdDSA, or ES256 for P-256) and publish its DID (keys
+        for one received credential: :meth:`make_for_credential`)."""
         ...
 
     async def make_for_credential(self, aid: str) -> CredentialKey:
