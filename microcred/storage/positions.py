@@ -142,8 +142,13 @@ class ProjectionEpoch:
 
     async def open(self) -> None:
         """Create the sentinel unless it exists, and adopt whatever token it holds."""
-        await self._redis.set(self._key, uuid.uuid4().hex, nx=True)
+        await self.adopt()
+
+    async def adopt(self) -> bool:
+        """:meth:`open`, answering whether this call created the sentinel (Redis is new, or lost what it held)."""
+        created = bool(await self._redis.set(self._key, uuid.uuid4().hex, nx=True))
         self._token = await self._redis.get(self._key)
+        return created
 
     async def intact(self) -> bool:
         """True while the sentinel holds the token this guard adopted."""

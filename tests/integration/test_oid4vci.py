@@ -436,13 +436,41 @@ async def test_dpop_bound_token_and_replayed_proof(stack: tuple[IssuerHarness, b
         assert "replayed" in replayed.json()["error_description"]
 
 
+def second_replica(harness: IssuerHarness) -> IssuerApp:
+    """Another issuer replica on the same Redis, Kafka and key store (REST on a port of its own)."""
+    s = harness.app.settings
+    return IssuerApp(s.model_copy(update={"grpc_port": 0, "rest_port": 0, "oid4vci_issuer_url": base(harness),
+                                          "issuer_consumer_group": f"{s.issuer_consumer_group}-r2"}))
+
+
+async def test_a_replica_starting_on_an_intact_redis_makes_no_replica_refuse_codes(
+        stack: tuple[IssuerHarness, bytes]) -> None:
+    """The stored offer positions lag the topic's end between advances, but what lies between is in Redis: a
+    replica that starts then must not start a replay, during which every replica answers codes with "try
+    again" (it did: the test below saw 503s when the topic was long enough for the replay to last)."""
+    harness, _ = stack
+    projection = harness.app.offer_projection
+    assert projection is not None
+    [offer] = await create_offers(harness)  # the topic's end moves past the stored positions
+    replica = second_replica(harness)
+    await replica.start()
+    try:
+        assert replica.offer_projection is not None and replica.offer_projection.replays == 0
+        assert not replica.offer_projection.replaying and not await projection.lost()
+        async with wallet_http(harness) as http:
+            wallet = Wallet(http)
+            await wallet.take_offer(offer["link"])
+            answer = await wallet.token()
+        assert answer.status_code == 200, answer.text
+    finally:
+        await replica.stop()
+
+
 async def test_a_code_and_a_token_are_redeemed_once_across_replicas(stack: tuple[IssuerHarness, bytes]) -> None:
     """A second issuer replica on the same Redis, Kafka and key store: the same code sent to both at once gives
     one access token; the same token sent to both at once gives one credential response."""
     harness, _ = stack
-    s = harness.app.settings
-    replica = IssuerApp(s.model_copy(update={"grpc_port": 0, "rest_port": 0, "oid4vci_issuer_url": base(harness),
-                                             "issuer_consumer_group": f"{s.issuer_consumer_group}-r2"}))
+    replica = second_replica(harness)
     await replica.start()
     try:
         assert replica.rest is not None

@@ -12,9 +12,10 @@ replicas replaying at once share the partitions; only the offer events reach the
 up. The issuer process thus pays nothing per credential issued for the offers' durability.
 
 **A loss** is noticed by each replica's look-out every ``check_seconds``, and at once when a code or an offer
-is not found (:meth:`OfferProjection.lost`): the sentinel gone, or another's than the adopted one. At start, the
-stored positions behind the topic's end are one too (a Redis lost while the issuer was down; or only the
-records since the last advance). Whoever notices one notes the topic's end offsets as targets in Redis
+is not found (:meth:`OfferProjection.lost`): the sentinel gone, or another's than the adopted one. At start,
+a replica that has to make the sentinel (Redis new, or lost while the issuer was down) has noticed one too; one
+that finds it intact has not, though the stored positions may lag by the records since the last advance (they
+are in Redis already). Whoever notices one notes the topic's end offsets as targets in Redis
 (:meth:`~services.issuer.adapters.offer_replay.RedisOfferReplay.note_targets`), shared by every replica.
 
 **Replaying** (:attr:`OfferProjection.replaying`) until the shared positions reach the targets, whichever
@@ -76,12 +77,16 @@ class OfferProjection:
         return self._behind or (self.runner is not None and self.runner.rebuilding)
 
     async def start(self) -> None:
-        """Adopt the sentinel, note how far behind the stored positions are (replaying if they are), then look
-        out in the background."""
+        """Adopt the sentinel; when this replica made it (Redis is new, or lost while no replica ran), note the
+        topic's ends as the replay's targets; look (replaying if behind), then look out in the background.
+
+        With the sentinel intact the stored positions may lag the topic's end (they move every
+        ``advance_seconds``), but every record in between is in Redis already (the module docstring): noting
+        targets then would make every replica refuse codes until a needless replay ends, at each start."""
         self._partitions = await topic_partitions(self._bootstrap, [self._topic])  # their ends: self._ends
         await self._ends.start()
-        await self._guard.open()
-        await self._note_targets()
+        if await self._guard.adopt():
+            await self._note_targets()
         await self._look()
         await self._run_or_rest()
         self._follower = asyncio.create_task(self._follow(), name="oid4vci-offer-look-out")
