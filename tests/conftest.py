@@ -60,6 +60,23 @@ async def infrastructure(session_dir: Path) -> AsyncIterator[Infrastructure]:
             redis.stop()
 
 
+@pytest.fixture(scope="module")
+async def own_kafka(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+                    ) -> AsyncIterator[Infrastructure]:
+    """A Kafka broker of the module's own (its topics start empty), with the session's Redis.
+
+    For tests that consume a topic from its start or read the broker's files: on the session's broker they would
+    replay or scan every record the run has written so far (slow late in a run, and a cost that grows with it).
+    """
+    kafka = LocalKafka(tmp_path_factory.mktemp("own-kafka"))
+    await kafka.start()
+    try:
+        await ensure_topics(kafka.bootstrap)
+        yield Infrastructure(kafka.bootstrap, infrastructure.redis_url, infrastructure.redis, kafka)
+    finally:
+        kafka.stop()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def privacy_kek() -> Iterator[None]:
     """One privacy KEK for every service a test starts, in process or not: the wallet must open what the

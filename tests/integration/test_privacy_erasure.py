@@ -1,11 +1,12 @@
 """Issue 18's acceptance, on real Kafka and Redis: issue to a learner, export, erase, wipe Redis and rebuild.
 
 The platform here is the issuer service (with its registry, credential store and audit projections), the
-revocation service and the wallet (consuming the real credentials and status topics), all with the privacy KEK
-of one run. After the erasure and a rebuild of every read model from Kafka: no Redis key or value and no byte of
-any topic's log segment files holds the learner's name, e-mail, DID, national id or grade; the credential can
-still be revoked, and the audit log still counts it. The logs and spans of the whole run never name the
-learners.
+revocation service and the wallet (consuming the real credentials and status topics of a Kafka broker of the
+module's own, so that the rebuild replays this module's records, not the whole test run's), all with the
+privacy KEK of one run. After the erasure and a rebuild of every read model from Kafka: no Redis key or value
+and no byte of any topic's log segment files holds the learner's name, e-mail, DID, national id or grade; the
+credential can still be revoked, and the audit log still counts it. The logs and spans of the whole run never
+name the learners.
 """
 
 from __future__ import annotations
@@ -159,13 +160,13 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 async def test_an_erased_learner_is_gone_from_kafka_and_every_read_model(
-        infrastructure: Infrastructure, redis: Redis, redis_service_url: str, tmp_path: Path,
+        own_kafka: Infrastructure, redis: Redis, redis_service_url: str, tmp_path: Path,
         caplog: pytest.LogCaptureFixture, spans: InMemorySpanExporter) -> None:
     caplog.set_level(logging.INFO)
     tag = uuid.uuid4().hex[:10]
     agency, uni, operator = f"pv-{tag}", f"uni-{tag}", f"pv-{tag}-operator"
     ana, bob = Learner(tag, "Anneliese"), Learner(tag, "Bartholomew")
-    bootstrap = infrastructure.kafka_bootstrap
+    bootstrap = own_kafka.kafka_bootstrap
     certs = tmp_path / "operator-certs"
     stack: IssuerHarness = await start_issuer_harness(bootstrap, redis_service_url, tmp_path,
                                                       status_block_size=20)
@@ -185,7 +186,7 @@ async def test_an_erased_learner_is_gone_from_kafka_and_every_read_model(
             idempotency_key=f"{ana.name}-second", credential=ana.credential())))
         ana_ids = sorted({*ana_ids, replies[-1].credential.credential_id})
 
-        async with running_wallet(infrastructure, tag, tmp_path / "wallet", wallet_topic_prefix="",
+        async with running_wallet(own_kafka, tag, tmp_path / "wallet", wallet_topic_prefix="",
                                   redis_url=redis_service_url) as w:
             store = w.intake.store
 
@@ -248,7 +249,7 @@ async def test_an_erased_learner_is_gone_from_kafka_and_every_read_model(
             # Nothing of Ana anywhere: Redis (every read model), every topic's log segment files.
             assert await redis_holding(redis, ana.secrets) == {}
             assert bob.name in await redis_holding(redis, [bob.name])  # (the scan sees what is there: Bob's wallet)
-            files = segment_files(infrastructure)
+            files = segment_files(own_kafka)
             on_disk = await asyncio.to_thread(files_holding, files, ana.secrets + bob.secrets)
             assert on_disk == {}, on_disk
             assert uni in await asyncio.to_thread(files_holding, files, [uni])  # routing fields are in clear

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -21,8 +21,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from microcred.gen.microcred.v1 import issuer_pb2
-from microcred.infra.kafka_local import LocalKafka
-from microcred.kafka.topics import CREDENTIALS, ensure_topics
+from microcred.kafka.topics import CREDENTIALS
 from microcred.telemetry import configure_telemetry
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
@@ -32,19 +31,6 @@ from tests.harness.wallet.harness import running_wallet
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 AGENCY, ISSUER = "ie-trace", "uni-trace"
-
-
-@pytest.fixture(scope="module")
-async def own_kafka(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
-                    ) -> AsyncIterator[Infrastructure]:
-    """A broker of this module's own (empty topics), with the session's Redis."""
-    kafka = LocalKafka(tmp_path_factory.mktemp("trace-kafka"))
-    await kafka.start()
-    try:
-        await ensure_topics(kafka.bootstrap)
-        yield Infrastructure(kafka.bootstrap, infrastructure.redis_url, None, kafka)
-    finally:
-        kafka.stop()
 
 
 @pytest.fixture
