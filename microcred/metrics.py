@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
-from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest, start_http_server
+
+# Starlette's classes (FastAPI re-exports them): importing FastAPI itself costs a gRPC-only process, and the CLI,
+# a quarter of a second at start.
+from starlette.requests import Request
+from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 REQUESTS = Counter("microcred_requests_total", "Requests handled", ["service", "method", "code"])
 LATENCY = Histogram("microcred_request_seconds", "Request latency", ["service", "method"],
