@@ -1,6 +1,8 @@
 """``mcred issue`` end to end: 10,000 CSV rows (1% bad) through the batch RPC, then the same command again.
 
-The CLI runs as a real subprocess against an in-process issuer and revocation service (real Kafka and Redis).
+The CLI runs as a real subprocess against an in-process issuer and revocation service (real Kafka and Redis). The
+module has a Kafka broker of its own: its 10,000 credentials on the session's broker would be replayed by every
+later test's new consumer groups.
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ MCRED = Path(sys.executable).with_name("mcred")
 
 
 @pytest.fixture(scope="module")
-async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+async def stack(own_kafka: Infrastructure, tmp_path_factory: pytest.TempPathFactory
                 ) -> AsyncIterator[IssuerHarness]:
-    harness = await start_issuer_harness(infrastructure.kafka_bootstrap, infrastructure.redis_url,
+    harness = await start_issuer_harness(own_kafka.kafka_bootstrap, own_kafka.redis_url,
                                          tmp_path_factory.mktemp("cohort-stack"), status_block_size=2000)
     try:
         await harness.onboard(AGENCY, {ISSUER: 7})
@@ -103,13 +105,13 @@ def results(path: Path) -> dict[int, dict[str, str]]:
 
 
 async def test_a_cohort_of_10000_issues_9900_reports_100_and_reruns_safely(
-        stack: IssuerHarness, infrastructure: Infrastructure, tmp_path: Path) -> None:
+        stack: IssuerHarness, own_kafka: Infrastructure, tmp_path: Path) -> None:
     csv_path = tmp_path / "cohort.csv"
     bad = write_cohort(csv_path)
     tls_dir = tmp_path / "uni"
     pki.create_client_cert(stack.ca, ISSUER, AGENCY, pki.ROLE_ISSUER).write(tls_dir, ISSUER)
     stack.ca.write(tls_dir, "ca")
-    before = await credentials_end_offset(infrastructure.kafka_bootstrap)
+    before = await credentials_end_offset(own_kafka.kafka_bootstrap)
 
     code, out, err = await run_cli(stack, csv_path, tls_dir, "--json")
     assert code == 1, err  # some rows were not issued
@@ -130,7 +132,7 @@ async def test_a_cohort_of_10000_issues_9900_reports_100_and_reruns_safely(
         assert expected in line["errors"], line
     ids = {line["credential_id"] for line in first.values() if line["status"] == "issued"}
     assert len(ids) == 9_900
-    published = await credentials_end_offset(infrastructure.kafka_bootstrap)
+    published = await credentials_end_offset(own_kafka.kafka_bootstrap)
     assert published - before == 9_900
 
     first_bytes = content(first_path)
@@ -142,7 +144,7 @@ async def test_a_cohort_of_10000_issues_9900_reports_100_and_reruns_safely(
     assert {n: line["credential_id"] for n, line in second.items()} == {
         n: line["credential_id"] for n, line in first.items()}
     assert {line["status"] for n, line in second.items() if n not in bad} == {"already_issued"}
-    assert await credentials_end_offset(infrastructure.kafka_bootstrap) == published
+    assert await credentials_end_offset(own_kafka.kafka_bootstrap) == published
 
     # A corrected name under the same key is a conflict naming the field, never a silent "issued".
     change_row(csv_path, 7, "Learner 7,", "Learner Seven,")
@@ -153,7 +155,7 @@ async def test_a_cohort_of_10000_issues_9900_reports_100_and_reruns_safely(
     assert third[7]["status"] == "conflict" and third[7]["code"] == "ALREADY_EXISTS"
     assert third[7]["errors"] == "fields that differ from the credential issued under this key: learner.full_name"
     assert [n for n, line in third.items() if line["status"] == "conflict"] == [7]
-    assert await credentials_end_offset(infrastructure.kafka_bootstrap) == published
+    assert await credentials_end_offset(own_kafka.kafka_bootstrap) == published
 
     stub = stack.issuer_stub(ISSUER, AGENCY)
     registry = stack.app_registry()
@@ -169,10 +171,10 @@ async def test_a_cohort_of_10000_issues_9900_reports_100_and_reruns_safely(
 
 
 async def test_a_client_the_service_refuses_stops_the_run_before_anything_is_sent(
-        stack: IssuerHarness, infrastructure: Infrastructure, tmp_path: Path) -> None:
+        stack: IssuerHarness, own_kafka: Infrastructure, tmp_path: Path) -> None:
     csv_path = tmp_path / "cohort.csv"
     csv_path.write_bytes(content(FIXTURES / "cohort.csv"))
-    before = await credentials_end_offset(infrastructure.kafka_bootstrap)
+    before = await credentials_end_offset(own_kafka.kafka_bootstrap)
     agency_dir, foreign_dir = tmp_path / "agency", tmp_path / "foreign"
     pki.create_client_cert(stack.ca, AGENCY, AGENCY, pki.ROLE_AGENCY).write(agency_dir, AGENCY)  # not an issuer
     stack.ca.write(agency_dir, "ca")
@@ -184,4 +186,4 @@ async def test_a_client_the_service_refuses_stops_the_run_before_anything_is_sen
         assert code == 2, (tls_dir, out, err)
         assert "refuses this client; no retry can help" in err and says in err, err
         assert results_files(tmp_path) == []  # stopped before any row
-    assert await credentials_end_offset(infrastructure.kafka_bootstrap) == before
+    assert await credentials_end_offset(own_kafka.kafka_bootstrap) == before
