@@ -1,9 +1,9 @@
 """OpenID4VCI figures (issue 20): offers created for a cohort, and redemptions end to end.
 
-The issuer service runs in this process (REST app over HTTPS on port 0, its signing workers, the revocation
-service in process, real Kafka and Redis). The clients (the issuer posting the cohort, the wallets) run in
-``CLIENTS`` processes of their own, spawned (the load generator shares the machine's cores, not the issuer's
-event loop): what this process spends is the issuer's work.
+The issuer service runs in this process (REST app over HTTPS on port 0, its signing workers, real Kafka and
+Redis); the revocation service runs as its own process, as in production. The clients (the issuer posting the
+cohort, the wallets) run in ``CLIENTS`` processes of their own, spawned (the load generator shares the
+machine's cores, not the issuer's event loop): what this process spends is the issuer's work.
 
 * ``oid4vci_offers_per_s``: a cohort of distinct awards (learner ``n``) posted to ``POST /oid4vci/offers`` in
   requests of 5,000 by the issuer (client certificate), one request in flight per client process: validation,
@@ -20,7 +20,8 @@ event loop): what this process spends is the issuer's work.
   credential (one ES256 key proof checked; SD-JWT VC and its Data Integrity sibling signed; CredentialIssued
   sealed and CredentialOfferRedeemed on Kafka), the three requests the issue names; latency of the three
   together. ``oid4vci_redemption_issuer_cpu_ms`` and ``oid4vci_redemption_signer_cpu_ms``: CPU milliseconds
-  per redemption of the issuer process and of its signing workers; ``oid4vci_redemption_wallet_cpu_ms``: of
+  per redemption of the issuer process and of its signing workers; ``oid4vci_redemption_revocation_cpu_ms``:
+  of the revocation service (it indexes each CredentialIssued); ``oid4vci_redemption_wallet_cpu_ms``: of
   the wallet processes (the load generator, on the same cores). ``load_average_1m`` at the end: other work on
   the machine.
 """
@@ -41,7 +42,7 @@ from typing import Any
 import httpx
 from google.protobuf import json_format
 
-from bench.issuance import _credential
+from bench.issuance import _credential, _process_cpu
 from bench.verify import _cpu_seconds
 from microcred import pki
 from tests.harness.issuer import start_issuer_harness
@@ -218,7 +219,7 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
     cert_file, key_file = document_ca.write(work / "document-ca", "ca")
     harness = await start_issuer_harness(infra.kafka_bootstrap, infra.redis_url, work, rest_port=0,
                                          document_signing_ca_cert_file=cert_file,
-                                         document_signing_ca_key_file=key_file)
+                                         document_signing_ca_key_file=key_file, revocation_process=True)
     issuer_id = "bench-vci-uni"
     try:
         await harness.onboard(AGENCY, {issuer_id: 7})
@@ -249,8 +250,10 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
         figures.update({
             "oid4vci_offer_resolutions_per_s": round(resolved / window, 1),
             "oid4vci_offer_resolution_issuer_cpu_ms": round(cpu * 1000 / resolved, 3)})
+        revocation = _process_cpu()["revocation"]
         results, cpu, _, signer = await _run_clients(
             [(_wallet_client, (ca_pem, r[0], r[1], r[2], loops)) for r in results])
+        revocation = _process_cpu()["revocation"] - revocation
         latencies = [latency for result in results for latency in result[0]]
         assert len(latencies) == redemptions
         window = max(r[2] for r in results) - min(r[1] for r in results)
@@ -260,6 +263,7 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
             "oid4vci_redemption_p99_ms": round(_percentile(latencies, 0.99) * 1000, 1),
             "oid4vci_redemption_issuer_cpu_ms": round(cpu * 1000 / redemptions, 2),
             "oid4vci_redemption_signer_cpu_ms": round(signer * 1000 / redemptions, 2),
+            "oid4vci_redemption_revocation_cpu_ms": round(revocation * 1000 / redemptions, 2),
             "oid4vci_redemption_wallet_cpu_ms": round(sum(r[3] for r in results) * 1000 / redemptions, 2),
             "oid4vci_redemption_concurrency": float(loops * CLIENTS),
             "load_average_1m": round(os.getloadavg()[0], 2)})
