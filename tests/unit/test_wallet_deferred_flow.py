@@ -123,6 +123,17 @@ async def test_a_refused_forgotten_or_expired_transaction_ends_with_its_code() -
     assert len(keys.forgotten) == 1 and keys.made == []
 
 
+async def test_a_key_that_cannot_be_deleted_does_not_hide_the_end_of_a_transaction() -> None:
+    issuer, keys = FakeIssuer(deferred=True), Keys()
+    offers, deferred, store, _, _ = setup(issuer, keys)
+    await offers.accept(ACCOUNT, LINK, None)
+    keys.forget_fails = True
+    issuer.deferred_answers = [o.IssuerReply(400, {"error": "invalid_transaction_id"})]
+    answer = await deferred.collect(ACCOUNT)
+    assert [c for _, c in answer.ended] == [DEFERRED_GONE] and store.items == {}
+    assert len(keys.made) == 1 and keys.forgotten == []  # the key stays, unused
+
+
 async def test_a_collected_credential_bound_to_another_key_is_refused_and_the_issuer_told() -> None:
     issuer, keys = FakeIssuer(deferred=True), Keys()
     offers, deferred, store, held, _ = setup(issuer, keys)

@@ -160,6 +160,7 @@ class Keys:
         self.unpublished: dict[str, ec.EllipticCurvePrivateKey] = {}
         self.discarded: list[str] = []
         self.forgotten: list[str] = []  # published, then deleted: what was bound to them was not kept
+        self.forget_fails = False  # as when Kafka is down
 
     async def for_account(self, aid: str, *, credential_keys: bool = False) -> list[HolderKey]:
         return [HolderKey(did, verification_method_id(did), did in self.made) for did in sorted(self.keys)
@@ -182,6 +183,8 @@ class Keys:
         self.discarded.append(key.key_id)
 
     async def forget_for_credential(self, aid: str, did: str) -> bool:
+        if self.forget_fails:
+            raise ConnectionError("the wallet topic is unavailable")
         if did not in self.made:
             return False
         self.made.remove(did)
@@ -292,6 +295,20 @@ async def test_a_credential_bound_to_another_key_or_failing_verification_is_not_
         assert issuer.notified == [{"notification_id": "note-1", "event": "credential_failure"}]
         # the key made for it is gone again: nothing the wallet keeps is bound to it
         assert keys.made == [] and len(keys.forgotten) == 1 and keys.forgotten[0] not in keys.keys
+
+
+async def test_a_key_that_cannot_be_deleted_leaves_the_rejection_as_the_answer(
+        caplog: pytest.LogCaptureFixture) -> None:
+    keys = Keys()
+    keys.forget_fails = True
+    offers, keys, held = flow(FakeIssuer(bind_to_proof=False), keys=keys)
+    with pytest.raises(o.OfferError) as caught:
+        await offers.accept(ACCOUNT, LINK, None)
+    assert caught.value.code == o.CREDENTIAL_REJECTED  # not the key store's failure
+    assert held.imported == [] and keys.forgotten == [] and len(keys.made) == 1  # the key stays, unused
+    assert [r.__dict__.get("error") for r in caplog.records if "could not be deleted" in r.getMessage()] == [
+        "ConnectionError"]
+    assert not [r for r in caplog.records if keys.made[0] in r.getMessage() or r.exc_info]
 
 
 async def test_a_credential_already_issued_over_kafka_is_not_kept_twice() -> None:

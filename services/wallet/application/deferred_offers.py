@@ -103,7 +103,7 @@ class DeferredCredentials:
     async def _end(self, account: Account, item: DeferredIssuance) -> None:
         """Drop an issuance that ended without its credential, and the key made for it."""
         await self.store.drop(account.account_id, item.ref)
-        await self.offers.keys.forget_for_credential(account.account_id, item.holder_did)
+        await self.offers.forget_key(account, item.holder_did)
 
     async def _ask(self, account: Account, item: DeferredIssuance) -> Received | None:
         """One deferred credential request (§9.1); None: not yet."""

@@ -23,6 +23,7 @@ is there; docs/wallet-oid4vci.md).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -92,6 +93,8 @@ from services.wallet.domain.offers import (
     well_known,
 )
 from services.wallet.domain.presentations_oid4vp import parse_holding, same_key
+
+log = logging.getLogger(__name__)
 
 
 class IssuerPort(Protocol):
@@ -355,9 +358,20 @@ class CredentialOffers:
         finally:
             notified = await self._notify(metadata, issued.notification_id, token, accepted, dpop)
             if not accepted and not kept:  # nothing is bound to the key made for it: it goes too
-                await self.keys.forget_for_credential(account.account_id, did)
+                await self.forget_key(account, did)
         listed = tuple(c for c in kept if c is not None)
         return Received(listed, notified, len(kept) - len(listed))
+
+    async def forget_key(self, account: Account, did: str) -> None:
+        """Delete the key made for a credential the wallet did not keep. A failure (Kafka or the key store
+        down) is logged, not raised: the learner's answer stays why the credential was not kept, and the key
+        left behind is harmless (it is not listed and nothing is bound to it)."""
+        try:
+            await self.keys.forget_for_credential(account.account_id, did)
+        except Exception as exc:  # whatever failed, the rejection is what the learner must hear
+            # The error's class only: its text may name the key (an identifier of the learner's).
+            log.warning("the key made for a credential not kept could not be deleted; it stays unused",
+                        extra={"error": type(exc).__name__})
 
     async def _keep_ldp(self, account: Account, credential: str | Mapping[str, Any], did: str, issuer: str
                         ) -> HeldCredential | None:
