@@ -28,8 +28,9 @@ from microcred.crypto.keystore import KeyStore
 from microcred.gen.microcred.v1 import revocation_pb2, revocation_pb2_grpc
 from microcred.grpc_server import GrpcServer, TlsFiles, create_server
 from microcred.http_service import EmbeddedUvicorn
-from microcred.kafka.consumer import ConsumerRunner
+from microcred.kafka.consumer import BATCHING_FETCH, ConsumerRunner
 from microcred.kafka.publisher import EventPublisher, KafkaEventPublisher
+from microcred.kafka.topic_ends import TopicEnds
 from microcred.kafka.topics import CREDENTIALS, STATUS
 from microcred.lifecycle import connect_redis_client, one_slot
 from microcred.registry.projector import RegistryProjection, start_registry_projection
@@ -94,6 +95,8 @@ class RevocationApp:
         self.commands: RevocationCommands | None = None
         self.registry_projection: RegistryProjection | None = None
         self.registry: RedisRegistry | None = None
+        self.credential_ends: TopicEnds | None = None
+        """Where the credentials topic ends: a credential not found is looked up again once it is read."""
         self.http_port = 0
         self.base_url = ""
 
@@ -140,9 +143,11 @@ class RevocationApp:
         self.guard = ProjectionEpoch(self.redis, self.store.projection)
         self.runner = ConsumerRunner(s.kafka_bootstrap, s.revocation_consumer_group, TOPICS,
                                      self.projector.handle, self.projector.lookup, guard=self.guard,
-                                     batch_handler=self.projector.handle_batch)
+                                     batch_handler=self.projector.handle_batch, fetch=BATCHING_FETCH)
         await self.runner.start()
         self._tasks.append(asyncio.create_task(self.runner.run(), name="revocation-projector"))
+        self.credential_ends = TopicEnds(s.kafka_bootstrap, CREDENTIALS.name)
+        await self.credential_ends.start()
         await self._catch_up()
         if not await self.registry_projection.wait_available(self._catch_up_timeout):
             log.warning("trust registry still replaying after start-up timeout; issuer calls answer UNAVAILABLE")
@@ -157,7 +162,8 @@ class RevocationApp:
             max_block_size=s.max_block_size, max_bulk_items=s.max_bulk_items,
             projection_wait_seconds=s.projection_wait_seconds, guard=self.guard,
             registry=self.registry, registry_available=self.registry_projection.available,
-            list_size=s.status_list_size, on_lists_changed=self.publisher.notify)
+            list_size=s.status_list_size, on_lists_changed=self.publisher.notify,
+            credential_ends=self.credential_ends.last_records)
         servicer = RevocationServicer(self.commands)
 
         def register(server: grpc.aio.Server) -> None:
@@ -231,6 +237,8 @@ class RevocationApp:
         self._tasks.clear()
         if self.events is not None:
             await self.events.stop()
+        if self.credential_ends is not None:
+            await self.credential_ends.stop()
         if self.redis is not None:
             await self.redis.aclose()
         log.info("revocation stopped")

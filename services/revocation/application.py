@@ -172,6 +172,11 @@ class ReadModelUnavailable(Unavailable):
     """The read model was lost (Redis wiped) and is being rebuilt from Kafka; retry shortly (UNAVAILABLE)."""
 
 
+class NotYetRead(Unavailable):
+    """A credential is unknown, and the service could not read the credentials topic to its end in time to be
+    sure that it was never issued: retry shortly (UNAVAILABLE, never a NOT_FOUND that may be wrong)."""
+
+
 class RevocationCommands:
     """The application service behind the gRPC API.
 
@@ -187,11 +192,16 @@ class RevocationCommands:
                  projection_wait_seconds: float = 10.0, guard: ReadModelGuard | None = None,
                  registry: RegistryReader | None = None,
                  registry_available: Callable[[], Awaitable[bool]] | None = None, list_size: int = LIST_SIZE,
-                 on_lists_changed: Callable[[set[str]], None] | None = None) -> None:
+                 on_lists_changed: Callable[[set[str]], None] | None = None,
+                 credential_ends: Callable[[], Awaitable[Sequence[Published]]] | None = None,
+                 unknown_wait_seconds: float = 2.0) -> None:
         """``registry`` (the trust registry's read side) holds the issuers' pinned certificate fingerprints;
         None skips that check (unit tests of the rules). ``registry_available`` is False while it rebuilds.
         ``list_size``: entries of each *new* list (an existing list keeps the size it was created with).
-        ``on_lists_changed``: told the lists a status change wrote (the publisher, to re-sign them)."""
+        ``on_lists_changed``: told the lists a status change wrote (the publisher, to re-sign them).
+        ``credential_ends``: the last record of each partition of the credentials topic, now; with it, a
+        credential not found is looked up again once the projection applied them (up to
+        ``unknown_wait_seconds``), see :meth:`_records`. None: not found is final at once (unit tests)."""
         self.store = store
         self.registry = registry
         self.registry_available = registry_available
@@ -205,6 +215,8 @@ class RevocationCommands:
         self.projection_wait_seconds = projection_wait_seconds
         self.guard = guard
         self.on_lists_changed = on_lists_changed
+        self.credential_ends = credential_ends
+        self.unknown_wait_seconds = unknown_wait_seconds
         self._reserve_locks: defaultdict[tuple[str, Purpose], asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -------------------------------------------------------------------------------- caller
@@ -268,6 +280,23 @@ class RevocationCommands:
                                                    "lists": [b.meta.list_id for b in blocks]})
         return reservation_id, blocks
 
+    async def _records(self, credential_ids: Sequence[str]) -> list[CredentialRecord | None]:
+        """The credentials' records, read your writes: a credential the issuer was just answered for is on Kafka
+        but may not be applied yet (the projection fetches in batches). So when one is missing, wait until every
+        record on the credentials topic *now* is applied, and look again; only then is it unknown. Could not
+        tell in time (Kafka unreachable, the projection stuck): :class:`NotYetRead`."""
+        records = await self.store.credentials(credential_ids)
+        if self.credential_ends is None or all(record is not None for record in records):
+            return records
+        try:
+            async with asyncio.timeout(self.unknown_wait_seconds):
+                ends = await self.credential_ends()
+        except Exception as exc:  # Kafka unreachable or slow: whatever it was, we cannot tell
+            raise NotYetRead("cannot tell yet whether the credential was issued; retry shortly") from exc
+        if not await self.tracker.wait(ends, self.unknown_wait_seconds):
+            raise NotYetRead("the revocation service has not yet read every issued credential; retry shortly")
+        return await self.store.credentials(credential_ids)
+
     async def _require_read_model(self) -> tuple[str, bytes | str] | None:
         """The guard's (sentinel key, token) while the read model is usable; raise while it is lost/rebuilding."""
         if self.guard is None:
@@ -327,7 +356,7 @@ class RevocationCommands:
         """Revoke, suspend or reinstate one credential; return its status afterwards."""
         validate_change(credential_id, reason)
         await self._require_read_model()
-        record = await self.store.credential(credential_id)
+        [record] = await self._records([credential_id])
         if record is None:
             raise NotFound(f"credential {credential_id!r} is not known to the revocation service")
         authorize_change(identity, record, action)
@@ -351,7 +380,7 @@ class RevocationCommands:
         """
         validate_supersede(credential_id, superseded_by, issuer_id, actor)
         await self._require_read_model()
-        record = await self.store.credential(credential_id)
+        [record] = await self._records([credential_id])
         if record is None:
             raise NotFound(f"credential {credential_id!r} is not known to the revocation service")
         authorize_supersede(identity, record, issuer_id)
@@ -379,7 +408,7 @@ class RevocationCommands:
             raise InvalidArgument([FieldViolation("items", f"at most {self.max_bulk_items} per request",
                                                   OUT_OF_RANGE)])
         await self._require_read_model()
-        records = await self.store.credentials([item.credential_id for item in items])
+        records = await self._records([item.credential_id for item in items])
         metas: dict[str, ListMeta | None] = {}
         results: list[ItemResult] = []
         batch: list[tuple[str, EventEnvelope]] = []
@@ -419,7 +448,7 @@ class RevocationCommands:
         if violations:
             raise InvalidArgument(violations)
         await self._require_read_model()
-        record = await self.store.credential(credential_id)
+        [record] = await self._records([credential_id])
         if record is None:
             raise NotFound(f"credential {credential_id!r} is not known to the revocation service")
         authorize_read(identity, record)

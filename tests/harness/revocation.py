@@ -78,8 +78,11 @@ class Harness:
         return self.stub("issuer-service", "platform", pki.ROLE_SERVICE)
 
     async def issue(self, issuer_id: str, agency_id: str, count: int,
-                    purposes: tuple[status_pb2.StatusPurpose, ...] = BOTH_PURPOSES) -> list[IssuedCredential]:
-        """Simulate the issuer service: reserve ``count`` indexes per purpose, publish ``CredentialIssued``."""
+                    purposes: tuple[status_pb2.StatusPurpose, ...] = BOTH_PURPOSES, *,
+                    wait: bool = True) -> list[IssuedCredential]:
+        """Simulate the issuer service: reserve ``count`` indexes per purpose, publish ``CredentialIssued``
+        (``wait``: until the service has projected them; else only until Kafka acknowledged them, as the issuer
+        answers its client)."""
         issued: list[IssuedCredential] = []
         stub = self.service_stub()
         for start in range(0, count, 10_000):
@@ -91,11 +94,12 @@ class Harness:
                     status_list_id=b.status_list_id, status_list_index=b.indexes[i], status_purpose=b.status_purpose,
                     status_list_credential=b.status_list_credential) for b in reply.blocks)
                 issued.append(IssuedCredential(f"urn:uuid:{uuid.uuid4()}", issuer_id, agency_id, entries))
-        await self.publish_issued(issued)
+        await self.publish_issued(issued, wait=wait)
         return issued
 
-    async def publish_issued(self, credentials: list[IssuedCredential]) -> list[Published]:
-        """Publish ``CredentialIssued`` for each credential and wait until the service has projected them."""
+    async def publish_issued(self, credentials: list[IssuedCredential], *, wait: bool = True) -> list[Published]:
+        """Publish ``CredentialIssued`` for each credential and wait until the service has projected them
+        (``wait``) or only until Kafka acknowledged them."""
         items = [(c.credential_id, new_envelope(events_pb2.CredentialIssued(
             credential_id=c.credential_id, issuer_id=c.issuer_id, credential_json="{}",
             status_entries=list(c.entries)), subject=c.credential_id, tenant=c.agency_id, issuer_id=c.issuer_id))
@@ -104,7 +108,7 @@ class Harness:
         for start in range(0, len(items), 5_000):
             published += await self.events.publish_many(CREDENTIALS.name, items[start:start + 5_000])
         assert self.app.projector is not None
-        if not await self.app.projector.tracker.wait(published, timeout=60):
+        if wait and not await self.app.projector.tracker.wait(published, timeout=60):
             raise TimeoutError("the revocation service did not project the issued credentials")
         return published
 

@@ -264,6 +264,26 @@ async def test_unknown_credential_is_not_found_and_changes_nothing(harness: Harn
     assert not status.status.revoked and not status.status.suspended
 
 
+async def test_a_credential_revoked_as_soon_as_kafka_has_it_is_found(harness: Harness) -> None:
+    """Read your writes: the issuer is answered once Kafka has its CredentialIssued; the projection fetches in
+    batches (up to 50 ms later), so a revocation at once must wait for it rather than answer NOT_FOUND."""
+    issuer = issuer_id()
+    stub = harness.stub(issuer, "PL", pki.ROLE_ISSUER)
+    for _ in range(5):
+        (a,) = await harness.issue(issuer, "PL", 1, wait=False)
+        reply = await stub.RevokeCredential(revoke(a.credential_id))
+        assert reply.status.revoked
+    for _ in range(3):  # the bulk form too, and the status read
+        fresh = await harness.issue(issuer, "PL", 2, wait=False)
+        status = await harness.service_stub().GetCredentialStatus(
+            revocation_pb2.GetCredentialStatusRequest(credential_id=fresh[0].credential_id))
+        assert not status.status.revoked
+        bulk = await stub.RevokeCredentials(revocation_pb2.RevokeCredentialsRequest(
+            items=[revocation_pb2.RevokeCredentialsItem(credential_id=c.credential_id) for c in fresh],
+            reason="issued in error"))
+        assert [r.code for r in bulk.results] == [0, 0], bulk
+
+
 async def status_records_since(bootstrap: str, ends: dict[TopicPartition, int]) -> list[bytes | None]:
     """Keys of the records written to the status topic after the ``ends`` snapshot."""
     start = {tp.partition: offset for tp, offset in ends.items() if tp.topic == STATUS.name}
