@@ -8,6 +8,7 @@ platform launcher, about two seconds before ``mcred status show`` could start it
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from importlib import import_module
 from typing import Any
 
@@ -18,58 +19,60 @@ from typer.core import TyperGroup
 __all__ = ["app"]
 
 
-def _module(name: str) -> typer.Typer:
-    return import_module(f"microcred.cli.{name}").app  # type: ignore[no-any-return]
+def _sub_app(module: str, attribute: str = "app") -> Any:
+    """``module``'s Typer app as a command group (a group even with one command: ``mcred keys generate``)."""
+    return typer.main.get_group(getattr(import_module(f"microcred.cli.{module}"), attribute))
 
 
-def _single(module: str, function: str, name: str) -> typer.Typer:
-    """A one-command app: typer turns it into that command itself (``mcred verify``, not ``mcred verify verify``)."""
+def _single(module: str, function: str, name: str) -> Any:
+    """One function as the command itself (``mcred verify``, not ``mcred verify verify``)."""
     single = typer.Typer()
     single.command(name)(getattr(import_module(f"microcred.cli.{module}"), function))
-    return single
+    return typer.main.get_command(single)
 
 
-def _registry(attribute: str) -> typer.Typer:
-    import_module("microcred.cli.admin")  # registers its commands on the registry apps
-    return getattr(import_module("microcred.cli.registry"), attribute)  # type: ignore[no-any-return]
+@cache  # admin registers its commands on the registry apps once per process
+def _with_admin() -> None:
+    import_module("microcred.cli.admin")
 
 
-def _credential() -> typer.Typer:
+@cache  # the credential app gains other modules' commands once per process (tests invoke often)
+def _credential_commands() -> None:
     from microcred.cli import admin, credential, edc_export, issued
     from microcred.pdf import cohort as pdf_cohort
 
-    if "get" not in {c.name for c in credential.app.registered_commands}:  # once per process (tests invoke often)
-        credential.app.command("get")(admin.credential_get)
-        credential.app.command("correct")(issued.credential_correct)
-        credential.app.command("list")(issued.credential_list)
-        credential.app.command("export-edc")(edc_export.export_edc)
-        credential.app.command("pdf")(pdf_cohort.pdf_command)
-    return credential.app
+    credential.app.command("get")(admin.credential_get)
+    credential.app.command("correct")(issued.credential_correct)
+    credential.app.command("list")(issued.credential_list)
+    credential.app.command("export-edc")(edc_export.export_edc)
+    credential.app.command("pdf")(pdf_cohort.pdf_command)
 
 
-def _accreditation() -> typer.Typer:
-    from microcred.cli import admin
+def _registry(attribute: str) -> Any:
+    _with_admin()
+    return _sub_app("registry", attribute)
 
-    return admin.accreditation_app
+
+def _credential() -> Any:
+    _credential_commands()
+    return _sub_app("credential")
 
 
-# In the order ``mcred --help`` lists them.
-_COMMANDS: dict[str, Callable[[], typer.Typer]] = {
-    "dev": lambda: _module("dev"),
+# In the order ``mcred --help`` lists them; each builds its (typer._click) command.
+_COMMANDS: dict[str, Callable[[], Any]] = {
+    "dev": lambda: _sub_app("dev"),
     "agency": lambda: _registry("agency_app"),
     "issuer": lambda: _registry("issuer_app"),
     "verify": lambda: _single("verify", "verify_command", "verify"),
-    "keys": lambda: _module("keys"),
+    "keys": lambda: _sub_app("keys"),
     "credential": _credential,
     "issue": lambda: _single("issue", "issue_command", "issue"),
-    "audit": lambda: _module("audit"),
-    "accreditation": _accreditation,
-    "status": lambda: _module("status"),
-    "trust": lambda: _module("trust"),
-    "learner": lambda: _module("learner"),
+    "audit": lambda: _sub_app("audit"),
+    "accreditation": lambda: _sub_app("admin", "accreditation_app"),
+    "status": lambda: _sub_app("status"),
+    "trust": lambda: _sub_app("trust"),
+    "learner": lambda: _sub_app("learner"),
 }
-
-_SINGLES = frozenset({"verify", "issue"})
 
 
 class _LazyGroup(TyperGroup):
@@ -85,9 +88,7 @@ class _LazyGroup(TyperGroup):
         load = _COMMANDS.get(cmd_name)
         if load is None:
             return super().get_command(ctx, cmd_name)
-        loaded = load()
-        # A sub-app stays a group even with one command (``mcred keys generate``); a single is that command.
-        command = typer.main.get_command(loaded) if cmd_name in _SINGLES else typer.main.get_group(loaded)
+        command = load()
         command.name = cmd_name
         return command
 

@@ -288,12 +288,12 @@ class RevocationCommands:
         records = await self.store.credentials(credential_ids)
         if self.credential_ends is None or all(record is not None for record in records):
             return records
-        try:
+        try:  # one deadline for both steps (the bound the README states)
             async with asyncio.timeout(self.unknown_wait_seconds):
-                ends = await self.credential_ends()
+                caught_up = await self.tracker.wait(await self.credential_ends(), self.unknown_wait_seconds)
         except Exception as exc:  # Kafka unreachable or slow: whatever it was, we cannot tell
             raise NotYetRead("cannot tell yet whether the credential was issued; retry shortly") from exc
-        if not await self.tracker.wait(ends, self.unknown_wait_seconds):
+        if not caught_up:
             raise NotYetRead("the revocation service has not yet read every issued credential; retry shortly")
         return await self.store.credentials(credential_ids)
 

@@ -32,13 +32,12 @@ import logging
 import time
 from typing import cast
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from redis.asyncio import Redis
 
 from microcred.kafka.consumer import ConsumerRunner
+from microcred.kafka.topic_ends import TopicEnds
 from microcred.kafka.topics import CREDENTIALS
 from microcred.lifecycle import RedisClient
-from microcred.status.cache import topic_partitions
 from microcred.storage.positions import ProjectionEpoch
 from services.issuer.adapters.offer_replay import RedisOfferReplay
 from services.issuer.application.offer_replay import OFFER_EVENTS, OfferReplay
@@ -60,9 +59,7 @@ class OfferProjection:
         self._group, self._topic, self._check, self._advance = group_id, topic, check_seconds, advance_seconds
         self._horizon = horizon_seconds
         self._guard = ProjectionEpoch(self._redis, store.namespace)  # the sentinel as this replica adopted it
-        self._ends = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                      isolation_level="read_committed")  # end offsets only, never a fetch
-        self._partitions: list[TopicPartition] = []
+        self._ends = TopicEnds(bootstrap, topic)
         self.runner: ConsumerRunner | None = None  # while replaying
         self._running: asyncio.Task[None] | None = None
         self.replays = 0
@@ -83,7 +80,6 @@ class OfferProjection:
         With the sentinel intact the stored positions may lag the topic's end (they move every
         ``advance_seconds``), but every record in between is in Redis already (the module docstring): noting
         targets then would make every replica refuse codes until a needless replay ends, at each start."""
-        self._partitions = await topic_partitions(self._bootstrap, [self._topic])  # their ends: self._ends
         await self._ends.start()
         if await self._guard.adopt():
             await self._note_targets()
@@ -104,8 +100,7 @@ class OfferProjection:
         return self.replaying
 
     async def _end_offsets(self) -> dict[int, int]:
-        ends = await self._ends.end_offsets(self._partitions)
-        return {tp.partition: int(end) for tp, end in ends.items()}
+        return await self._ends.ends()
 
     async def _note_targets(self) -> None:
         await self._store.note_targets(self._topic, await self._end_offsets())
@@ -149,9 +144,9 @@ class OfferProjection:
             return
         ends = await self._end_offsets()
         since = int((time.time() - self._horizon) * 1000)  # a record's time is its producer's wall clock
-        found = await self._ends.offsets_for_times({tp: since for tp in self._partitions})
-        floors = {tp.partition: ends[tp.partition] if hit is None else min(hit.offset, ends[tp.partition])
-                  for tp, hit in found.items()}
+        found = await self._ends.first_offsets_since(since)
+        floors = {partition: ends[partition] if hit is None else min(hit, ends[partition])
+                  for partition, hit in found.items()}
         await self._store.skip_to(self._topic, floors, token)
 
     async def _stop_runner(self) -> None:
