@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from microcred.credential.layout import CONTEXTS, CREDENTIAL_TYPES
+from microcred.oid4vci.key_attestation import KeyAttestationPolicy
 from microcred.oid4vci.proofs import KEY_PROOF_ALGORITHMS
 from microcred.sdjwt.type_metadata import VCT, type_metadata_bytes
 
@@ -54,8 +55,24 @@ def _type_display() -> tuple[dict[str, str], ...]:
                  for d in document["display"] if d.get("locale") in LANGUAGES)
 
 
-def credential_issuer_metadata(credential_issuer: str) -> dict[str, Any]:
-    """The document served at ``/.well-known/openid-credential-issuer`` (§12.2.4)."""
+def _proof_types(key_attestations: KeyAttestationPolicy | None) -> dict[str, Any]:
+    """``proof_types_supported`` (§12.2.4): ``jwt`` key proofs (ES256, EdDSA: microcred.oid4vci.proofs) and, for
+    an issuer that checks key attestations, the ``attestation`` proof type (HAIP 1.0 requires both). Each names
+    ``key_attestations_required`` only where one is required, as the parameter must be absent otherwise."""
+    jwt: dict[str, Any] = {"proof_signing_alg_values_supported": list(KEY_PROOF_ALGORITHMS)}
+    if key_attestations is None:
+        return {"jwt": jwt}
+    attestation: dict[str, Any] = {"proof_signing_alg_values_supported": list(key_attestations.algorithms),
+                                   "key_attestations_required": key_attestations.requirements()}
+    if key_attestations.required:
+        jwt["key_attestations_required"] = key_attestations.requirements()
+    return {"jwt": jwt, "attestation": attestation}
+
+
+def credential_issuer_metadata(credential_issuer: str, key_attestations: KeyAttestationPolicy | None = None
+                               ) -> dict[str, Any]:
+    """The document served at ``/.well-known/openid-credential-issuer`` (§12.2.4); ``key_attestations``: what
+    key attestations this issuer checks (None: none)."""
     display = [dict(d) for d in _type_display()]
     return {
         "credential_issuer": credential_issuer,
@@ -72,8 +89,7 @@ def credential_issuer_metadata(credential_issuer: str) -> dict[str, Any]:
                 "scope": SD_JWT_CONFIGURATION,
                 "cryptographic_binding_methods_supported": ["jwk"],
                 "credential_signing_alg_values_supported": ["ES256"],
-                # the key proofs accepted (microcred.oid4vci.proofs): ES256 and EdDSA
-                "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": list(KEY_PROOF_ALGORITHMS)}},
+                "proof_types_supported": _proof_types(key_attestations),
                 "credential_metadata": {"display": display},
             },
             LDP_CONFIGURATION: {
@@ -81,9 +97,9 @@ def credential_issuer_metadata(credential_issuer: str) -> dict[str, Any]:
                 "scope": LDP_CONFIGURATION,
                 "cryptographic_binding_methods_supported": ["did:key"],
                 "credential_signing_alg_values_supported": ["eddsa-rdfc-2022"],
-                # the key proofs accepted (microcred.oid4vci.proofs), as for the SD-JWT VC; an Ed25519 key
-                # becomes a did:key z6Mk subject, a P-256 key a did:key zDn one (microcred.oid4vci.holder_did)
-                "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": list(KEY_PROOF_ALGORITHMS)}},
+                # as for the SD-JWT VC; an Ed25519 key becomes a did:key z6Mk subject, a P-256 key a did:key zDn
+                # one (microcred.oid4vci.holder_did)
+                "proof_types_supported": _proof_types(key_attestations),
                 # exactly what the issuer signs (microcred.credential.ob3)
                 "credential_definition": {"@context": list(CONTEXTS), "type": list(CREDENTIAL_TYPES)},
                 "credential_metadata": {"display": [{"name": _OB3_NAMES[lang], "locale": lang}

@@ -10,6 +10,13 @@ accepted. The proof is signed by that key; claims
 ``skew``) and ``nonce`` (the ``c_nonce`` from the nonce endpoint). This module checks everything but whether the
 nonce is fresh and unused: that needs the store (atomic consumption in Redis), so :func:`check_key_proof` returns
 the nonce for the caller to spend. Every failure is ``invalid_proof`` (a bad nonce, ``invalid_nonce``).
+
+With a :class:`~microcred.oid4vci.key_attestation.KeyAttestationPolicy` (an issuer that checks key attestations), a
+proof may carry a key attestation in its ``key_attestation`` header (Appendix F.1): it is checked, the proof must be
+signed by one of its attested keys (named by ``jwk``, by a ``did:key`` ``kid``, or by another ``kid``, such as the
+key's position in ``attested_keys``, the attested key that verifies the signature then being the one), and every
+attested key gets a credential (§F.1: "SHOULD issue a Credential for each"). An issuer that requires key
+attestations refuses a proof without one. Without a policy the header is not read.
 """
 
 from __future__ import annotations
@@ -21,10 +28,13 @@ from typing import Any
 
 from microcred.oid4vci.errors import INVALID_PROOF, OAuthError
 from microcred.oid4vci.holder_did import did_key_public_key
+from microcred.oid4vci.key_attestation import KeyAttestation, KeyAttestationPolicy, check_key_attestation
 from microcred.oid4vci.self_keyed import header_key, verified_by
 from microcred.sdjwt.jose import (
     JoseError,
+    PublicKey,
     b64url_decode,
+    jwk_to_public_key,
     public_jwk,
     strict_json_loads,
 )
@@ -37,15 +47,17 @@ __all__ = ["KEY_PROOF_ALGORITHMS", "MAX_PROOF_LENGTH", "PROOF_TYP", "KeyProof", 
 KEY_PROOF_ALGORITHMS: tuple[str, ...] = ("ES256", "EdDSA")
 
 PROOF_TYP = "openid4vci-proof+jwt"
-MAX_PROOF_LENGTH = 8192
+MAX_PROOF_LENGTH = 24_576  # room for a key attestation (16 kB, base64url again in the header)
 
 
 @dataclass(frozen=True)
 class KeyProof:
-    """A checked proof: the holder's public JWK (only ``kty``, ``crv``, ``x`` [, ``y``]) and the nonce it names."""
+    """A checked proof: the holder's public JWK (only ``kty``, ``crv``, ``x`` [, ``y``]) and the nonce it names,
+    with the key attestation it carried (None: none, or not read)."""
 
     jwk: dict[str, Any]
     nonce: str
+    attestation: KeyAttestation | None = None
 
 
 def _fail(description: str) -> OAuthError:
@@ -62,9 +74,27 @@ def _decode(segment: str, what: str) -> Mapping[str, Any]:
     return value
 
 
+def _attested_signer(proof: str, header: Mapping[str, Any], attested: KeyAttestation) -> PublicKey:
+    """The attested key that signed ``proof``, whose header names it by a ``kid`` that is not a DID (or not at
+    all): the key at that position when the ``kid`` is one, else the first that verifies (at most ``max_keys``
+    tries, the attestation's bound)."""
+    kid = header.get("kid")
+    keys = list(attested.keys)
+    if isinstance(kid, str) and kid.isdecimal() and int(kid) < len(keys):
+        keys.insert(0, keys.pop(int(kid)))
+    for jwk in keys:
+        try:
+            return verified_by(proof, header, jwk_to_public_key(jwk), _fail, KEY_PROOF_ALGORITHMS, "attested key")
+        except (OAuthError, JoseError):
+            continue
+    raise _fail("the proof is not signed by any of the key attestation's attested_keys")
+
+
 def check_key_proof(proof: object, *, audience: str, now: datetime, max_age: float = 300.0,
-                    skew: float = 60.0) -> KeyProof:
-    """Check one ``jwt`` key proof for ``audience`` at ``now``; raise ``invalid_proof`` naming what is wrong."""
+                    skew: float = 60.0, attestations: KeyAttestationPolicy | None = None,
+                    max_keys: int = 10) -> KeyProof:
+    """Check one ``jwt`` key proof for ``audience`` at ``now`` (with its key attestation, under ``attestations``
+    when given); raise ``invalid_proof`` naming what is wrong."""
     if not isinstance(proof, str) or len(proof) > MAX_PROOF_LENGTH or proof.count(".") != 2:
         raise _fail(f"a proof must be a compact JWS of at most {MAX_PROOF_LENGTH} characters")
     head, body, _ = proof.split(".")
@@ -75,13 +105,25 @@ def check_key_proof(proof: object, *, audience: str, now: datetime, max_age: flo
         raise _fail(f"alg must be one of {list(KEY_PROOF_ALGORITHMS)}")
     if "x5c" in header:
         raise _fail("the key must be given as jwk or as a did:key kid (x5c is not supported)")
-    if "kid" in header:
-        if "jwk" in header:
-            raise _fail("kid and jwk must not both be present (Appendix F.1)")
+    if "kid" in header and "jwk" in header:
+        raise _fail("kid and jwk must not both be present (Appendix F.1)")
+    attested = None
+    if attestations is not None and "key_attestation" in header:
+        attested = check_key_attestation(header["key_attestation"], policy=attestations, use="jwt", now=now,
+                                         max_keys=max_keys)
+    elif attestations is not None and attestations.required:
+        raise _fail("this Credential Issuer requires a key attestation (key_attestations_required): send it in "
+                    "the proof's key_attestation header, or use the attestation proof type")
+    kid = header.get("kid")
+    if attested is not None and "jwk" not in header and not (isinstance(kid, str) and kid.startswith("did:")):
+        key = _attested_signer(proof, header, attested)
+    elif "kid" in header:
         key = verified_by(proof, header, did_key_public_key(header["kid"]), _fail, KEY_PROOF_ALGORITHMS, "kid")
     else:
         key = header_key(proof, header, _fail, "the header must carry the holder's public key as jwk or a "
                                                "did:key kid", KEY_PROOF_ALGORITHMS)
+    if attested is not None and public_jwk(key) not in attested.keys:
+        raise _fail("the proof's key is not one of the key attestation's attested_keys")
     if claims.get("aud") != audience:
         raise _fail("aud must be this Credential Issuer's identifier")
     iat = claims.get("iat")
@@ -93,4 +135,4 @@ def check_key_proof(proof: object, *, audience: str, now: datetime, max_age: flo
     nonce = claims.get("nonce")
     if not isinstance(nonce, str) or not nonce or len(nonce) > 256:
         raise OAuthError("invalid_nonce", "the proof must carry the c_nonce from the nonce endpoint")
-    return KeyProof(public_jwk(key), nonce)
+    return KeyProof(public_jwk(key), nonce, attested)

@@ -188,7 +188,8 @@ class IssuerApp:
         batched = IssueBatcher(issuance, in_flight=s.oid4vci_issue_batches_in_flight)
         offers = Offers(offer_store, batched, self.publisher, privacy,
                         OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
-                                      max_tx_attempts=s.oid4vci_max_tx_attempts),  # OpenID4VCI (REST and gRPC)
+                                      max_tx_attempts=s.oid4vci_max_tx_attempts,
+                                      key_attestations=s.key_attestation_policy()),  # OpenID4VCI (REST and gRPC)
                         login=login, learner_index_key=index_key, replay=self.offer_projection)
         self._offer_expiry = asyncio.create_task(offers.expire_forever(), name="oid4vci-offer-expiry")
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,

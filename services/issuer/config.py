@@ -40,6 +40,11 @@ Besides the shared Kafka/Redis/TLS/gRPC settings the service reads:
   ``MICROCRED_OID4VCI_LOGIN_CLIENT_SECRET_FILE`` (required with it) and ``MICROCRED_OID4VCI_LOGIN_CA_FILE``
   (the provider's TLS trust; default the system's). The provider must accept ``<Credential Issuer>/oid4vci/
   login/callback`` as this client's redirect URI;
+* ``MICROCRED_OID4VCI_KEY_ATTESTATION_ANCHORS_FILE`` (unset): the CAs (PEM) of the wallet providers whose key
+  attestations the credential endpoint accepts (OpenID4VCI Appendix D; the ``attestation`` proof type is offered
+  only then); ``MICROCRED_OID4VCI_REQUIRE_KEY_ATTESTATION`` (false): refuse keys that are not attested;
+  ``MICROCRED_OID4VCI_KEY_STORAGE_ACCEPTED`` / ``MICROCRED_OID4VCI_USER_AUTHENTICATION_ACCEPTED`` (JSON arrays,
+  empty: any): the attack potentials of which an attestation must assert one. See docs/oid4vci.md;
 * ``MICROCRED_ISSUER_REDIS_PREFIX`` (``issuer``), ``MICROCRED_ISSUER_CONSUMER_GROUP`` (``issuer``) and
   ``MICROCRED_REGISTRY_NAMESPACE`` (``issuer-registry``): so tests and benchmarks can run isolated instances.
 """
@@ -55,7 +60,10 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from microcred.crypto.keystore import KeyStore, MissingKekError, open_service_keystore
+from microcred.oid4vci.key_attestation import KeyAttestationPolicy
+from microcred.oid4vci.proofs import KEY_PROOF_ALGORITHMS
 from microcred.pki import CertifiedKey
+from microcred.sdjwt.x5c import load_certificates
 from microcred.settings import GrpcServiceSettings
 from microcred.storage.slot_groups import GROUPS_ON_CLUSTER
 
@@ -132,6 +140,20 @@ class Settings(GrpcServiceSettings):
     oid4vci_require_wallet_attestation: bool = Field(
         default=False, description="refuse wallets without an attestation (HAIP 1.0: issuers require client "
                                    "authentication); needs the anchors file")
+    oid4vci_key_attestation_anchors_file: Path | None = Field(
+        default=None, description="PEM CA certificates of the wallet providers (or key storage components) whose "
+                                  "key attestations the credential endpoint accepts (OpenID4VCI Appendix D: in a "
+                                  "jwt proof's key_attestation header, and the attestation proof type); unset: "
+                                  "key attestations are not read")
+    oid4vci_require_key_attestation: bool = Field(
+        default=False, description="refuse credential requests whose keys are not attested (metadata: "
+                                   "key_attestations_required); needs the key attestation anchors file")
+    oid4vci_key_storage_accepted: list[str] = Field(
+        default_factory=list, description="key_storage values of which a key attestation must assert one, e.g. "
+                                          '["iso_18045_high","iso_18045_moderate"]; empty: any')
+    oid4vci_user_authentication_accepted: list[str] = Field(
+        default_factory=list, description="user_authentication values of which a key attestation must assert one; "
+                                          "empty: any")
     edc_shacl_check: Literal["off", "sample", "all"] = Field(default="off", description="SHACL-check EDCs at "
                                                              "issuance: off, a sample per chunk, or all")
     edc_shacl_sample: int = Field(default=1, ge=1, le=5000, description="EDCs checked per chunk in sample mode")
@@ -144,7 +166,26 @@ class Settings(GrpcServiceSettings):
         if self.oid4vci_require_wallet_attestation and self.oid4vci_wallet_attestation_anchors_file is None:
             raise ValueError("MICROCRED_OID4VCI_REQUIRE_WALLET_ATTESTATION needs "
                              "MICROCRED_OID4VCI_WALLET_ATTESTATION_ANCHORS_FILE")
+        key_attestations = (self.oid4vci_require_key_attestation or self.oid4vci_key_storage_accepted
+                            or self.oid4vci_user_authentication_accepted)
+        if key_attestations and self.oid4vci_key_attestation_anchors_file is None:
+            raise ValueError("MICROCRED_OID4VCI_REQUIRE_KEY_ATTESTATION and the accepted key_storage and "
+                             "user_authentication values need MICROCRED_OID4VCI_KEY_ATTESTATION_ANCHORS_FILE")
+        if not all(0 < len(v) <= 256 for v in (*self.oid4vci_key_storage_accepted,
+                                              *self.oid4vci_user_authentication_accepted)):
+            raise ValueError("accepted key_storage and user_authentication values must be non-empty strings")
         return self
+
+    def key_attestation_policy(self) -> KeyAttestationPolicy | None:
+        """What the credential endpoint accepts as key attestations (None: they are not read)."""
+        if self.oid4vci_key_attestation_anchors_file is None:
+            return None
+        anchors = tuple(load_certificates(self.oid4vci_key_attestation_anchors_file.read_bytes()))
+        if not anchors:
+            raise ValueError("MICROCRED_OID4VCI_KEY_ATTESTATION_ANCHORS_FILE holds no PEM certificate")
+        return KeyAttestationPolicy(anchors, KEY_PROOF_ALGORITHMS, self.oid4vci_require_key_attestation,
+                                    tuple(self.oid4vci_key_storage_accepted),
+                                    tuple(self.oid4vci_user_authentication_accepted))
 
     def document_signing_ca(self) -> CertifiedKey | None:
         """The CA certifying issuers' SD-JWT VC keys, when both files are configured."""

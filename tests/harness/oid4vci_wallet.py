@@ -220,12 +220,13 @@ class Wallet:
         assert response.headers.get("cache-control") == "no-store"
         return str(response.json()["c_nonce"])
 
-    async def credential(self, proofs: list[str], configuration: str | None = None) -> httpx.Response:
-        """POST a credential request with ``proofs.jwt``."""
+    async def credential(self, proofs: list[str], configuration: str | None = None,
+                         proof_type: str = "jwt") -> httpx.Response:
+        """POST a credential request with ``proofs.<proof_type>`` (``jwt``, or ``attestation``)."""
         wanted = configuration or self.offer["credential_configuration_ids"][0]
         url = self.metadata["credential_endpoint"]
-        return await self.http.post(url, json={"credential_configuration_id": wanted, "proofs": {"jwt": proofs}},
-                                    headers=self._auth("POST", url))
+        return await self.http.post(url, json={"credential_configuration_id": wanted,
+                                               "proofs": {proof_type: proofs}}, headers=self._auth("POST", url))
 
     async def receive(self, count: int = 1, configuration: str | None = None) -> httpx.Response:
         """New keys, one nonce, ``count`` proofs, one credential request (for ``configuration``, else the offer's

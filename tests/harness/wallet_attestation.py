@@ -1,5 +1,6 @@
 """A test wallet provider: its CA and signing certificate, and the wallet attestations (OpenID4VCI Appendix E) and
-PoPs it and its wallet instances sign, written from the spec for the issuer's client authentication tests."""
+PoPs it and its wallet instances sign, and the key attestations it signs (Appendix D), written from the spec for the
+issuer's client authentication and key attestation tests."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from microcred.sdjwt.jose import public_jwk, sign_jws
 from microcred.sdjwt.x5c import x5c_header
 
 ATTESTATION_TYP, POP_TYP = "oauth-client-attestation+jwt", "oauth-client-attestation-pop+jwt"
+KEY_ATTESTATION_TYP = "key-attestation+jwt"
 
 
 @dataclass
@@ -48,3 +50,30 @@ class WalletProvider:
         body = {"iss": client_id, "aud": audience, "jti": secrets.token_urlsafe(16), "iat": now, "exp": now + 60,
                 **claims}
         return sign_jws({"typ": POP_TYP}, body, key or self.instance)
+
+    def key_attestation(self, keys: list[dict[str, Any]], *, nonce: str | None = None, lifetime: int | None = 3600,
+                        key_storage: Any = ("iso_18045_high",), user_authentication: Any = ("iso_18045_high",),
+                        typ: str = KEY_ATTESTATION_TYP, **claims: Any) -> str:
+        """A key attestation of the public JWKs ``keys`` (``lifetime`` None: no ``exp``; a claim given as None is
+        left out)."""
+        now = int(dt.datetime.now(dt.UTC).timestamp())
+        body: dict[str, Any] = {"iss": "https://wallet-provider.example", "iat": now, "attested_keys": keys,
+                                "key_storage": list(key_storage) if isinstance(key_storage, tuple) else key_storage,
+                                "user_authentication": list(user_authentication)
+                                if isinstance(user_authentication, tuple) else user_authentication}
+        if lifetime is not None:
+            body["exp"] = now + lifetime
+        if nonce is not None:
+            body["nonce"] = nonce
+        body.update(claims)
+        body = {k: v for k, v in body.items() if v is not None}
+        return sign_jws({"typ": typ, "x5c": x5c_header([self.cert.cert_pem])}, body, self.key)
+
+
+def attested_key_proof(key: ec.EllipticCurvePrivateKey, audience: str, nonce: str, attestation: str, *,
+                       kid: str | None = None) -> str:
+    """A ``jwt`` key proof carrying ``attestation`` in its ``key_attestation`` header, naming its key by ``jwk``, or
+    by ``kid`` when given (e.g. its position in ``attested_keys``, as the spec's example does)."""
+    header: dict[str, Any] = {"typ": "openid4vci-proof+jwt", "key_attestation": attestation}
+    header.update({"kid": kid} if kid is not None else {"jwk": public_jwk(key)})
+    return sign_jws(header, {"aud": audience, "iat": int(dt.datetime.now(dt.UTC).timestamp()), "nonce": nonce}, key)

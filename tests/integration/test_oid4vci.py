@@ -62,10 +62,10 @@ async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPat
         await harness.close()
 
 
-def _context(harness: IssuerHarness, issuer: bool) -> ssl.SSLContext:
+def _context(harness: IssuerHarness, issuer: bool, named: tuple[str, str] = (UNI, AGENCY)) -> ssl.SSLContext:
     context = ssl.create_default_context(cadata=harness.ca.cert_pem.decode())
     if issuer:
-        cert = pki.create_client_cert(harness.ca, UNI, AGENCY, pki.ROLE_ISSUER)
+        cert = pki.create_client_cert(harness.ca, *named, pki.ROLE_ISSUER)
         cert_path, key_path = cert.write(Path(harness.work_dir) / f"client-{uuid.uuid4().hex[:8]}", "client")
         context.load_cert_chain(str(cert_path), str(key_path))
     return context
@@ -76,9 +76,11 @@ def base(harness: IssuerHarness) -> str:
     return f"https://localhost:{harness.app.rest.port}"
 
 
-async def create_offers(harness: IssuerHarness, count: int = 1, **options: Any) -> list[dict[str, Any]]:
+async def create_offers(harness: IssuerHarness, count: int = 1, *, issuer: tuple[str, str] = (UNI, AGENCY),
+                        **options: Any) -> list[dict[str, Any]]:
+    """``count`` offers made over REST by ``issuer`` (its id and agency; this module's unless given)."""
     body = {"credentials": [json_format.MessageToDict(valid_micro_credential()) for _ in range(count)], **options}
-    async with httpx.AsyncClient(base_url=base(harness), verify=_context(harness, True), timeout=30) as http:
+    async with httpx.AsyncClient(base_url=base(harness), verify=_context(harness, True, issuer), timeout=30) as http:
         response = await http.post("/oid4vci/offers", json=body)
     assert response.status_code == 201, response.text
     offers: list[dict[str, Any]] = response.json()["offers"]

@@ -131,6 +131,7 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
     clients = client_auth or ClientAuthentication((), False, offers.first_attestation_pop)
     # one object per router: the metadata cache below is keyed by it
     as_document = functools.partial(authorization_server_metadata, client_auth=clients.methods)
+    issuer_document = functools.partial(credential_issuer_metadata, key_attestations=offers.key_attestations)
 
     def ident(request: Request) -> str:
         return issuer_url or str(request.base_url).rstrip("/")
@@ -151,7 +152,7 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
     @router.get("/.well-known/openid-credential-issuer", summary="Credential Issuer metadata",
                 response_class=JSONResponse)
     async def issuer_metadata(request: Request) -> Response:
-        return Response(_metadata_bytes(credential_issuer_metadata, ident(request)), media_type="application/json",
+        return Response(_metadata_bytes(issuer_document, ident(request)), media_type="application/json",
                         headers=_METADATA_CACHE)
 
     @router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)",

@@ -56,6 +56,7 @@ from microcred.oid4vci import errors as e
 from microcred.oid4vci.dpop import DpopProof
 from microcred.oid4vci.errors import OAuthError
 from microcred.oid4vci.holder_did import holder_did_key
+from microcred.oid4vci.key_attestation import KeyAttestationPolicy, check_key_attestation
 from microcred.oid4vci.metadata import (
     AUTHORIZATION_CODE_GRANT,
     OFFERED_CONFIGURATIONS,
@@ -138,6 +139,8 @@ class OfferSettings:
     #: issuance is unavailable.
     deferred_seconds: int = 86400
     deferred_interval: int = 5
+    #: The key attestations checked at the credential endpoint (None: not read; no ``attestation`` proof type).
+    key_attestations: KeyAttestationPolicy | None = None
     #: How often each replica looks for expired offers; how long after its expiry an offer is counted expired
     #: (Redis expires keys by its own clock); how long a replica has to publish the expiries it took.
     expiry_sweep_seconds: float = 2.0
@@ -176,6 +179,11 @@ class Offers:
         self._learner_key = learner_index_key if login is not None else None
         self.codes = AuthorizationCodes(store, settings.token_seconds, login, self.learner_email,
                                         self.offers_to if self._learner_key is not None else None)
+
+    @property
+    def key_attestations(self) -> KeyAttestationPolicy | None:
+        """The key attestations the credential endpoint checks (None: none), as its metadata advertises them."""
+        return self._s.key_attestations
 
     async def learner_email(self, offer_id: str) -> str:
         """The e-mail address of an offer's learner, from its sealed award ('' when the offer is gone or the
@@ -411,18 +419,16 @@ class Offers:
         ``cnf``, or ``ldp_vc`` bound by its subject's ``did:key``), or :class:`OAuthError` with nothing changed."""
         token = digest(access_token)
         found = await self._token(access_token, dpop)
-        configuration, proofs = _request_proofs(body)
-        now = self._clock()
-        checked = [check_key_proof(p, audience=credential_issuer, now=now, max_age=self._s.proof_max_age)
-                   for p in proofs]
+        policy = self._s.key_attestations
+        configuration, kind, proofs = _request_proofs(body, policy is not None)
+        jwks, nonces = _proven_keys(kind, proofs, credential_issuer, self._clock(), self._s.proof_max_age, policy)
         # A holder is its proof's JWK (SD-JWT VC) or {"did": its did:key} (ldp_vc): kept as such with a deferred
         # transaction, so the deferred endpoint issues the same format. Derived before any nonce is spent.
-        keys = [k.jwk for k in checked] if configuration == SD_JWT_CONFIGURATION else \
-            [{"did": holder_did_key(k.jwk)} for k in checked]
+        keys = jwks if configuration == SD_JWT_CONFIGURATION else [{"did": holder_did_key(k)} for k in jwks]
         if found[1] != "ready":
             raise OAuthError(e.INVALID_TOKEN, "the access token has been used", 401)
         # nonces spent and the token moved to issuing in one step, which also reads the offer
-        moved, offer = await self._store.begin_issuing(token, found[0], [digest(k.nonce) for k in checked])
+        moved, offer = await self._store.begin_issuing(token, found[0], [digest(n) for n in nonces])
         if moved == "nonce":
             raise OAuthError(e.INVALID_NONCE, "the proof's nonce is unknown, expired or already used")
         if moved != "ok":
@@ -584,10 +590,11 @@ def _ldp_item(offer_id: str, n: int, award: pb.MicroCredential, did: str) -> Iss
     return IssueItem(f"oid4vci:{offer_id}:ldp:{n}", bound)
 
 
-def _request_proofs(body: Any) -> tuple[str, list[str]]:
-    """The configuration and proofs of a credential request (§8.2): ``credential_configuration_id`` (or
-    ``credential_identifier``) and ``proofs: {"jwt": [...]}`` with 1..MAX_BATCH entries (the single ``proof``
-    form was removed in 1.0)."""
+def _request_proofs(body: Any, attestations: bool) -> tuple[str, str, list[Any]]:
+    """The configuration, proof type and proofs of a credential request (§8.2): ``credential_configuration_id``
+    (or ``credential_identifier``) and ``proofs: {"jwt": [...]}`` with 1..MAX_BATCH entries (the single ``proof``
+    form was removed in 1.0), or, with ``attestations`` (an issuer that checks key attestations),
+    ``proofs: {"attestation": [one key attestation]}`` (Appendix F.3)."""
     if not isinstance(body, dict):
         raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "the body must be a JSON object")
     wanted = body.get("credential_configuration_id", body.get("credential_identifier"))
@@ -596,7 +603,39 @@ def _request_proofs(body: Any) -> tuple[str, list[str]]:
                          else e.INVALID_CREDENTIAL_REQUEST,
                          f"credential_configuration_id must be one of {list(OFFERED_CONFIGURATIONS)}")
     proofs = body.get("proofs")
+    if attestations and isinstance(proofs, dict) and set(proofs) == {"attestation"}:
+        if not isinstance(proofs["attestation"], list) or len(proofs["attestation"]) != 1:
+            raise OAuthError(e.INVALID_PROOF, "proofs.attestation must hold exactly one key attestation")
+        return str(wanted), "attestation", list(proofs["attestation"])
     if not isinstance(proofs, dict) or set(proofs) != {"jwt"} or not isinstance(proofs["jwt"], list) \
             or not 1 <= len(proofs["jwt"]) <= MAX_BATCH:
-        raise OAuthError(e.INVALID_PROOF, f"proofs must be {{\"jwt\": [1..{MAX_BATCH} key proofs]}}")
-    return str(wanted), list(proofs["jwt"])
+        also = ' or {"attestation": [one key attestation]}' if attestations else ""
+        raise OAuthError(e.INVALID_PROOF, f"proofs must be {{\"jwt\": [1..{MAX_BATCH} key proofs]}}{also}")
+    return str(wanted), "jwt", list(proofs["jwt"])
+
+
+def _proven_keys(kind: str, proofs: list[Any], credential_issuer: str, now: datetime, max_age: float,
+                 attestations: KeyAttestationPolicy | None) -> tuple[list[dict[str, Any]], list[str]]:
+    """The holder keys the credentials are bound to (one credential each) and the nonces to spend, from checked
+    proofs: each ``jwt`` proof's key, then the keys its key attestation attests that are not listed yet (§F.1:
+    the issuer "SHOULD issue a Credential for each"); or the keys of an ``attestation`` proof. At most
+    MAX_BATCH keys."""
+    if kind == "attestation":
+        assert attestations is not None
+        attested = check_key_attestation(proofs[0], policy=attestations, use="attestation", now=now,
+                                         max_keys=MAX_BATCH)
+        assert attested.nonce is not None  # required for this use: checked
+        return list(attested.keys), [attested.nonce]
+    checked = [check_key_proof(p, audience=credential_issuer, now=now, max_age=max_age, attestations=attestations,
+                               max_keys=MAX_BATCH) for p in proofs]
+    keys = [k.jwk for k in checked]
+    nonces = [k.nonce for k in checked]
+    for proof in checked:
+        if proof.attestation is not None:
+            keys += [jwk for jwk in proof.attestation.keys if jwk not in keys]
+            if proof.attestation.nonce is not None:
+                nonces.append(proof.attestation.nonce)
+    if len(keys) > MAX_BATCH:
+        raise OAuthError(e.INVALID_PROOF, f"the proofs and their key attestations name {len(keys)} keys; at most "
+                                          f"{MAX_BATCH} credentials are issued per request")
+    return keys, nonces
