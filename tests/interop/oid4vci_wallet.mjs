@@ -5,7 +5,12 @@
 // stdin: {"offer": "openid-credential-offer://…", "flow": "pre-authorized_code" | "authorization_code",
 //         "tx_code": "…"?, "configuration": "…"?, "proofs": 1, "dpop": true, "notify": "credential_accepted"?,
 //         "redeem_twice": false, "login_account": "…"?, "holder": "jwk" | "did:key",
-//         "client_attestation": "<wallet attestation JWT>"?, "instance_private_jwk": {…}? (its cnf key)}
+//         "client_attestation": "<wallet attestation JWT>"?, "instance_private_jwk": {…}? (its cnf key),
+//         "key_attestation": {"provider_private_jwk": {…}, "provider_x5c": [...], "proof_type": "jwt" | "attestation",
+//                             "keys": 2, "key_storage": [...]}?}
+// With "key_attestation" the library signs a key attestation (OpenID4VCI Appendix D) as the wallet provider (x5c
+// signer) for "keys" new holder keys, with the c_nonce, then either carries it in one jwt key proof's
+// key_attestation header (signed by the first key) or sends it as the attestation proof type.
 // With "client_attestation" the library authenticates at PAR and token endpoints by attest_jwt_client_auth: the
 // attestation and a fresh PoP signed by the instance key in the OAuth-Client-Attestation(-PoP) headers.
 // With "holder": "did:key" each key proof names its key by kid, a did:key DID URL (the library's `did` signer;
@@ -26,12 +31,12 @@ import {
   clientAuthenticationNone,
   preAuthorizedCodeGrantIdentifier,
 } from '@openid4vc/oauth2'
-import { Openid4vciClient } from '@openid4vc/openid4vci'
+import { Openid4vciClient, createKeyAttestationJwt } from '@openid4vc/openid4vci'
 import * as jose from 'jose'
 
 const CLIENT_ID = 'oid4vc-ts-interop-wallet'
 const REDIRECT_URI = 'http://127.0.0.1/oid4vc-ts-callback'
-const privateKeys = new Map() // JWK thumbprint of a public key (or a did:key DID URL) -> its private CryptoKey
+const privateKeys = new Map() // JWK thumbprint of a public key, a did:key DID URL or an x5c leaf -> private key
 
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
 function base58btc(bytes) {
@@ -65,16 +70,19 @@ const callbacks = {
   hash: (data, alg) => crypto.createHash(alg.replace('-', '').toLowerCase()).update(data).digest(),
   clientAuthentication: clientAuthenticationNone({ clientId: CLIENT_ID }),
   signJwt: async (signer, { header, payload }) => {
-    if (signer.method !== 'jwk' && signer.method !== 'did') throw new Error(`signer method ${signer.method} not used here`)
-    const key = privateKeys.get(signer.method === 'did' ? signer.didUrl : await jose.calculateJwkThumbprint(signer.publicJwk))
+    const lookup = { did: () => signer.didUrl, x5c: () => signer.x5c?.[0],
+                     jwk: () => jose.calculateJwkThumbprint(signer.publicJwk) }[signer.method]
+    if (!lookup) throw new Error(`signer method ${signer.method} not used here`)
+    const key = privateKeys.get(await lookup())
     if (!key) throw new Error('no private key for this public key')
     const jwt = await new jose.SignJWT(payload).setProtectedHeader(header).sign(key)
-    return signer.method === 'did' ? { jwt } : { jwt, signerJwk: signer.publicJwk }
+    return signer.method === 'jwk' ? { jwt, signerJwk: signer.publicJwk } : { jwt }
   },
 }
 
 function describe(error) {
-  const response = error?.response?.body ?? error?.errorResponse ?? error?.credentialErrorResponseResult?.data
+  const response = error?.response?.credentialErrorResponseResult?.data ?? error?.response?.body
+    ?? error?.errorResponse ?? error?.credentialErrorResponseResult?.data
   return {
     name: error?.constructor?.name ?? 'Error',
     message: String(error?.message ?? error).slice(0, 2000),
@@ -156,7 +164,37 @@ async function redeem(client, request, offer, issuerMetadata, configuration) {
   const { c_nonce: nonce } = await client.requestNonce({ issuerMetadata })
   const holderJwks = []
   const jwts = []
-  for (let i = 0; i < (request.proofs ?? 1); i++) {
+  let proofs = { jwt: jwts }
+  if (request.key_attestation) {
+    const wanted = request.key_attestation
+    const provider = await jose.importJWK(wanted.provider_private_jwk, 'ES256')
+    privateKeys.set(wanted.provider_x5c[0], provider)
+    for (let i = 0; i < (wanted.keys ?? 1); i++) holderJwks.push(await newKey())
+    const asAttestation = wanted.proof_type === 'attestation'
+    const keyAttestationJwt = await createKeyAttestationJwt({
+      callbacks,
+      signer: { method: 'x5c', alg: 'ES256', x5c: wanted.provider_x5c },
+      attestedKeys: holderJwks,
+      nonce,
+      expiresAt: new Date(Date.now() + 3600 * 1000),
+      keyStorage: wanted.key_storage ?? ['iso_18045_high'],
+      userAuthentication: ['iso_18045_high'],
+      use: asAttestation ? 'proof_type.attestation' : 'proof_type.jwt',
+    })
+    if (asAttestation) {
+      proofs = { attestation: [keyAttestationJwt] }
+    } else {
+      const { jwt } = await client.createCredentialRequestJwtProof({
+        credentialConfigurationId: configuration,
+        issuerMetadata,
+        signer: { method: 'jwk', alg: 'ES256', publicJwk: holderJwks[0] },
+        nonce,
+        keyAttestationJwt,
+      })
+      jwts.push(jwt)
+    }
+  }
+  for (let i = 0; i < (request.key_attestation ? 0 : (request.proofs ?? 1)); i++) {
     const publicJwk = await newKey()
     holderJwks.push(publicJwk)
     const { jwt } = await client.createCredentialRequestJwtProof({
@@ -174,7 +212,7 @@ async function redeem(client, request, offer, issuerMetadata, configuration) {
     accessToken: accessTokenResponse.access_token,
     credentialConfigurationId: configuration,
     dpop,
-    proofs: { jwt: jwts },
+    proofs,
   })
   let notified = null
   if (request.notify && credentialResponse.notification_id) {

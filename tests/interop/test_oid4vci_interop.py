@@ -26,6 +26,7 @@ from jwt.algorithms import ECAlgorithm
 from microcred import pki
 from microcred.oid4vci.holder_did import holder_did_key
 from microcred.oid4vci.metadata import LDP_CONFIGURATION, SD_JWT_CONFIGURATION
+from microcred.sdjwt.x5c import x5c_header
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_with_document_ca
@@ -160,15 +161,17 @@ ATTESTED = (f"uni-owf-att-{TAG}", f"agency-owf-att-{TAG}")
 @pytest.fixture(scope="module")
 async def attested(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
                    ) -> AsyncIterator[tuple[IssuerHarness, bytes, dict[str, str], WalletProvider]]:
-    """An issuer that requires wallets to authenticate by their attestation (HAIP 1.0), trusting one test wallet
-    provider."""
+    """An issuer that requires wallets to authenticate by their attestation and their keys to be attested (HAIP
+    1.0), trusting one test wallet provider for both."""
     work = tmp_path_factory.mktemp("oid4vci-attested")
     provider = WalletProvider()
     anchors = work / "wallet-providers.pem"
     anchors.write_bytes(provider.ca.cert_pem)
     harness, document_ca = await start_issuer_with_document_ca(
         infrastructure.kafka_bootstrap, infrastructure.redis_url, work, ATTESTED[1],
-        oid4vci_wallet_attestation_anchors_file=anchors, oid4vci_require_wallet_attestation=True)
+        oid4vci_wallet_attestation_anchors_file=anchors, oid4vci_require_wallet_attestation=True,
+        oid4vci_key_attestation_anchors_file=anchors, oid4vci_require_key_attestation=True,
+        oid4vci_key_storage_accepted=["iso_18045_high"])
     ca_file = work / "platform-ca.pem"
     ca_file.write_bytes(harness.ca.cert_pem)
     try:
@@ -188,7 +191,7 @@ async def test_a_wallet_authenticated_by_its_attestation(
     for flow in ("pre-authorized_code", "authorization_code"):
         offer = await _offer(harness, issuer=ATTESTED)
         answer = await _wallet(env, offer=offer["link"], flow=flow, dpop=True, client_attestation=attestation,
-                               instance_private_jwk=instance)
+                               instance_private_jwk=instance, key_attestation=_key_attestation(provider, "jwt", 1))
         assert "error" not in answer, (flow, answer)
         [credential] = answer["credentials"]
         report = await test_oid4vci.verify_at_gateway(harness, document_ca, credential)
@@ -204,3 +207,38 @@ async def test_a_wallet_authenticated_by_its_attestation(
         metadata = (await http.get(test_oid4vci.base(harness) + "/.well-known/oauth-authorization-server")).json()
     assert metadata["token_endpoint_auth_methods_supported"] == ["attest_jwt_client_auth"]
     assert metadata["pre-authorized_grant_anonymous_access_supported"] is False
+
+
+def _key_attestation(provider: WalletProvider, proof_type: str, keys: int, key_storage: tuple[str, ...] = (
+        "iso_18045_high",)) -> dict[str, Any]:
+    """What the bridge needs to sign key attestations as ``provider`` with the library."""
+    return {"provider_private_jwk": ECAlgorithm.to_jwk(provider.key, as_dict=True),
+            "provider_x5c": x5c_header([provider.cert.cert_pem]), "proof_type": proof_type, "keys": keys,
+            "key_storage": list(key_storage)}
+
+
+async def test_keys_attested_by_the_wallet_provider(
+        attested: tuple[IssuerHarness, bytes, dict[str, str], WalletProvider]) -> None:
+    """The library signs a key attestation as the wallet provider (its own JWT, typ ``keyattestation+jwt`` as its
+    version names it) and sends it in a jwt key proof's ``key_attestation`` header, or as the ``attestation``
+    proof type; each attested key gets a credential bound to it. An attestation by a provider this issuer does not
+    trust, or of a storage weaker than it accepts, is ``invalid_proof``."""
+    harness, document_ca, env, provider = attested
+    instance = ECAlgorithm.to_jwk(provider.instance, as_dict=True)
+    client = {"client_attestation": provider.attestation("oid4vc-ts-interop-wallet"), "instance_private_jwk": instance}
+    for proof_type, keys in (("jwt", 3), ("attestation", 2)):
+        offer = await _offer(harness, issuer=ATTESTED)
+        answer = await _wallet(env, offer=offer["link"], dpop=True, **client,
+                               key_attestation=_key_attestation(provider, proof_type, keys))
+        assert "error" not in answer, (proof_type, answer)
+        assert len(answer["credentials"]) == keys
+        assert [_cnf(c) for c in answer["credentials"]] == answer["holder_jwks"], proof_type
+        report = await test_oid4vci.verify_at_gateway(harness, document_ca, answer["credentials"][-1])
+        assert report["verdict"] == "valid", [c for c in report["checks"] if c["status"] != "valid"]
+    untrusted = WalletProvider()
+    for proof_type, signer, storage in (("jwt", untrusted, "iso_18045_high"),
+                                        ("attestation", provider, "iso_18045_moderate")):
+        offer = await _offer(harness, issuer=ATTESTED)
+        refused = await _wallet(env, offer=offer["link"], dpop=True, **client,
+                                key_attestation=_key_attestation(signer, proof_type, 1, (storage,)))
+        assert refused["error"]["oauth_error"] == "invalid_proof", refused
