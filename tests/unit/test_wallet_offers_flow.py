@@ -37,8 +37,10 @@ class FakeIssuer:
     """A Credential Issuer answering from the specification's shapes; ``bind`` picks the key it binds to."""
 
     def __init__(self, *, tx_code: str | None = None, deferred: bool = False, bind_to_proof: bool = True,
-                 dpop: bool = False, dpop_nonces: bool = False, separate_as: bool = False) -> None:
+                 dpop: bool = False, dpop_nonces: bool = False, separate_as: bool = False,
+                 proof_types: dict[str, Any] | None = None) -> None:
         self.tx_code, self.deferred, self.bind_to_proof, self.dpop = tx_code, deferred, bind_to_proof, dpop
+        self.proof_types = proof_types  # the configuration's proof_types_supported (None: not listed)
         # RFC 9449 §8, §9: proofs must carry the server's nonce (the token endpoint's and the others' apart)
         self.dpop_nonces = dpop_nonces
         # §12.2.4: the issuer relies on an authorization server of its own origin (as EUDI issuers do)
@@ -72,7 +74,9 @@ class FakeIssuer:
                 **({"deferred_credential_endpoint": f"{ISSUER}/deferred"} if self.deferred else {}),
                 **({"authorization_servers": [AS]} if self.server == AS else {}),
                 "display": [{"name": "Issuer", "locale": "en"}],
-                "credential_configurations_supported": {"mc": {"format": "dc+sd-jwt"}}},
+                "credential_configurations_supported": {"mc": {
+                    "format": "dc+sd-jwt",
+                    **({"proof_types_supported": self.proof_types} if self.proof_types is not None else {})}}},
             # an issuer of its own serves RFC 8414's address; the separate server only OpenID Connect's
             (f"{AS}/.well-known/openid-configuration" if self.server == AS
              else o.well_known(ISSUER, "oauth-authorization-server")): {
@@ -356,6 +360,26 @@ async def test_untrusted_offers_are_refused_without_calling_anyone() -> None:
     with pytest.raises(o.OfferError) as caught:
         await nobody.inspect(LINK)
     assert caught.value.code == o.ISSUER_NOT_TRUSTED and issuer.calls == []
+
+
+async def test_an_issuer_requiring_key_attestations_is_told_apart_before_the_code_is_spent() -> None:
+    """This wallet's keys are not attested by a wallet provider (OpenID4VCI Appendix D): an issuer that requires
+    key attestations is refused before the token request, so the offer stays open for a wallet that can."""
+    for proof_types in ({"jwt": {"proof_signing_alg_values_supported": ["ES256"], "key_attestations_required": {}}},
+                        {"attestation": {"proof_signing_alg_values_supported": ["ES256"],
+                                         "key_attestations_required": {"key_storage": ["iso_18045_high"]}}}):
+        issuer = FakeIssuer(proof_types=proof_types)
+        offers, keys, held = flow(issuer)
+        with pytest.raises(o.OfferError) as caught:
+            await offers.accept(ACCOUNT, LINK, None)
+        assert caught.value.code == o.KEY_ATTESTATION_REQUIRED and "key attestations" in caught.value.detail
+        assert not [c for c in issuer.calls if c[0] == "POST"] and keys.made == [] and held.imported == []
+    # a jwt proof type that only allows key attestations (not requiring them) is taken as before
+    issuer = FakeIssuer(proof_types={"jwt": {"proof_signing_alg_values_supported": ["ES256"]},
+                                     "attestation": {"proof_signing_alg_values_supported": ["ES256"],
+                                                     "key_attestations_required": {}}})
+    offers, _, held = flow(issuer)
+    assert (await offers.accept(ACCOUNT, LINK, None)).credentials and len(held.imported) == 1
 
 
 async def test_dpop_is_used_when_the_server_offers_it_with_one_fresh_key_per_redemption() -> None:

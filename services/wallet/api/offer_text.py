@@ -42,6 +42,10 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
                                     "platform trusts can send credentials here.",
         "OFFER_UNSUPPORTED": "This offer is for a kind of credential, or uses a way of issuing it, that this wallet "
                              "cannot receive yet.",
+        "OFFER_KEY_ATTESTATION_REQUIRED": "This issuer sends its credentials only to wallets whose maker vouches "
+                                          "for how the key is kept, such as an EU Digital Identity Wallet. This "
+                                          "wallet cannot, so nothing was accepted: the offer is still open. Open "
+                                          "the link in such a wallet.",
         "OFFER_GONE": "This offer can no longer be used: it was already accepted, withdrawn by the issuer, or it "
                       "expired. Ask the issuer for a new one.",
         "OFFER_TX_CODE_REQUIRED": "Enter the transaction code the issuer sent you.",
@@ -90,6 +94,10 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
                                     "mogą tylko wystawcy zaufani przez platformę.",
         "OFFER_UNSUPPORTED": "Ta oferta dotyczy rodzaju poświadczenia lub sposobu jego wydania, których ten portfel "
                              "jeszcze nie obsługuje.",
+        "OFFER_KEY_ATTESTATION_REQUIRED": "Ten wystawca wysyła poświadczenia tylko do portfeli, których twórca "
+                                          "poręcza za sposób przechowywania klucza, np. do Europejskiego Portfela "
+                                          "Tożsamości Cyfrowej. Ten portfel tego nie potrafi, więc niczego nie "
+                                          "przyjęto: oferta jest nadal otwarta. Otwórz link w takim portfelu.",
         "OFFER_GONE": "Tej oferty nie można już użyć: została już przyjęta, wycofana przez wystawcę albo wygasła. "
                       "Poproś wystawcę o nową.",
         "OFFER_TX_CODE_REQUIRED": "Wpisz kod transakcji, który wysłał Ci wystawca.",

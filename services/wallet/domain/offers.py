@@ -48,6 +48,7 @@ MAX_SERVERS = 8  # authorization servers one Credential Issuer may list
 LINK_INVALID = "OFFER_LINK_INVALID"
 ISSUER_NOT_TRUSTED = "OFFER_ISSUER_NOT_TRUSTED"
 UNSUPPORTED = "OFFER_UNSUPPORTED"
+KEY_ATTESTATION_REQUIRED = "OFFER_KEY_ATTESTATION_REQUIRED"
 GONE = "OFFER_GONE"
 TX_CODE_REQUIRED = "OFFER_TX_CODE_REQUIRED"
 TX_CODE_WRONG = "OFFER_TX_CODE_WRONG"
@@ -299,11 +300,17 @@ class Configuration:
     format: str
     display: tuple[Mapping[str, Any], ...]
     binding: tuple[str, ...] = ()  # cryptographic_binding_methods_supported
+    #: whether the issuer takes a ``jwt`` key proof without a key attestation (Appendix D), as this wallet sends:
+    #: its keys sit in the platform's encrypted key store, and no wallet provider attests them
+    plain_proofs: bool = True
 
     @property
     def supported(self) -> bool:
         """Whether this wallet can hold it: an SD-JWT VC bound to a ``jwk``, or an ``ldp_vc`` (bound to a did:key
-        or a jwk, or not bound), each by a ``jwt`` key proof of the learner's P-256 key."""
+        or a jwk, or not bound), each by a ``jwt`` key proof of the learner's P-256 key, which the issuer takes
+        without a key attestation."""
+        if not self.plain_proofs:
+            return False
         if self.format in SD_JWT_FORMATS:
             return True
         return self.format == LDP_FORMAT and (not self.binding or bool({"did:key", "jwk"} & set(self.binding)))
@@ -364,12 +371,22 @@ def parse_issuer_metadata(metadata: Any, issuer: str) -> IssuerMetadata:
                 display = inner.get("display") if isinstance(inner, Mapping) else value.get("display")
                 methods = value.get("cryptographic_binding_methods_supported")
                 binding = tuple(m for m in methods if isinstance(m, str))[:16] if isinstance(methods, list) else ()
-                configurations[cid] = Configuration(cid, str(value.get("format", "")), _displays(display), binding)
+                configurations[cid] = Configuration(cid, str(value.get("format", "")), _displays(display), binding,
+                                                    _plain_proofs(value.get("proof_types_supported")))
     return IssuerMetadata(
         issuer, str(_endpoint(metadata, "credential_endpoint", issuer, True)),
         _endpoint(metadata, "nonce_endpoint", issuer, False),
         _endpoint(metadata, "notification_endpoint", issuer, False), server, _displays(metadata.get("display")),
         configurations, _endpoint(metadata, "deferred_credential_endpoint", issuer, False))
+
+
+def _plain_proofs(types: Any) -> bool:
+    """Whether ``proof_types_supported`` (§12.2.4; absent: no proof needed) takes a ``jwt`` proof that carries no
+    key attestation: ``jwt`` is listed without ``key_attestations_required``."""
+    if types is None:
+        return True
+    jwt = types.get("jwt") if isinstance(types, Mapping) else None
+    return isinstance(jwt, Mapping) and "key_attestations_required" not in jwt
 
 
 def _https_identifier(url: str) -> bool:
@@ -424,6 +441,12 @@ def chosen_configuration(offer: CredentialOffer, metadata: IssuerMetadata) -> Co
         configuration = metadata.configurations.get(cid)
         if configuration is not None and configuration.supported:
             return configuration
+    if any(not c.plain_proofs for c in (metadata.configurations.get(cid) for cid in offer.configuration_ids) if c):
+        # said before the code is redeemed, so that the learner can still take the offer with another wallet
+        raise OfferError(KEY_ATTESTATION_REQUIRED, "proof_types_supported: the issuer requires key attestations "
+                                                   "(a wallet provider's statement of how the key is kept), which "
+                                                   "this wallet cannot give; the offer is still open for a wallet "
+                                                   "that can")
     raise OfferError(UNSUPPORTED, "credential_configuration_ids: none is an SD-JWT VC or an ldp_vc this wallet can "
                                   "hold")
 
