@@ -33,10 +33,9 @@ from microcred.oid4vci.self_keyed import verified_by
 from microcred.sdjwt.jose import (
     JoseError,
     algorithm_for_key,
-    b64url_decode,
     jwk_to_public_key,
+    parse_jws,
     public_jwk,
-    strict_json_loads,
 )
 from microcred.sdjwt.x5c import ChainError, validate_x5c
 
@@ -86,16 +85,13 @@ def _fail(description: str) -> OAuthError:
 
 
 def _parts(token: object) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-    if not isinstance(token, str) or len(token) > MAX_ATTESTATION or token.count(".") != 2:
-        raise _fail(f"must be a compact JWS of at most {MAX_ATTESTATION} characters")
-    head, body, _ = token.split(".")
+    if not isinstance(token, str):
+        raise _fail("must be a compact JWS")
     try:
-        header, claims = strict_json_loads(b64url_decode(head)), strict_json_loads(b64url_decode(body))
+        jws = parse_jws(token, max_length=MAX_ATTESTATION)
     except (JoseError, ValueError, UnicodeDecodeError) as exc:
-        raise _fail("not a JWS of JSON objects") from exc
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise _fail("not a JWS of JSON objects")
-    return header, claims
+        raise _fail(f"not a compact JWS of JSON objects ({exc})") from None
+    return jws.header, jws.payload
 
 
 def _time(claims: Mapping[str, Any], name: str) -> float | None:
