@@ -76,11 +76,12 @@ def _decode(segment: str, what: str) -> Mapping[str, Any]:
 
 def _attested_signer(proof: str, header: Mapping[str, Any], attested: KeyAttestation) -> PublicKey:
     """The attested key that signed ``proof``, whose header names it by a ``kid`` that is not a DID (or not at
-    all): the key at that position when the ``kid`` is one, else the first that verifies (at most ``max_keys``
-    tries, the attestation's bound)."""
+    all): the key at that position when the ``kid`` is one, else the first that verifies (as many tries at most
+    as the attestation has keys, which it bounds)."""
     kid = header.get("kid")
     keys = list(attested.keys)
-    if isinstance(kid, str) and kid.isdecimal() and int(kid) < len(keys):
+    # short ASCII digits only: int() of thousands of digits raises, and other scripts' digits are no position
+    if isinstance(kid, str) and kid.isascii() and kid.isdigit() and len(kid) <= 3 and int(kid) < len(keys):
         keys.insert(0, keys.pop(int(kid)))
     for jwk in keys:
         try:

@@ -110,7 +110,7 @@ def test_a_jwt_proof_carrying_an_attestation(provider: WalletProvider) -> None:
                              attestations=accepting)
     assert by_jwk.jwk == jwks[1] and by_jwk.attestation is not None and list(by_jwk.attestation.keys) == jwks
     # named by its position in attested_keys (the spec's example), or by a kid that names nothing known
-    for kid in ("2", "holder-key"):
+    for kid in ("2", "holder-key", "9" * 5000, "٣"):  # no int() of thousands of digits; no other script's digits
         named = check_key_proof(attested_key_proof(holders[2], ISSUER, "n", attestation, kid=kid), audience=ISSUER,
                                 now=now(), attestations=accepting)
         assert named.jwk == jwks[2]
