@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -127,6 +128,32 @@ def _refuse_constant(name: str) -> Any:
     raise JoseError(f"{name} is not JSON")
 
 
+# Numbers beyond an IEEE 754 double (RFC 7493 §2.2: I-JSON has none) are refused where they are read, as JSON that
+# these checks cannot use: such an integer cannot become a float (a time claim compared with the clock raised
+# OverflowError, not an error naming the claim), and one of over 4,300 digits makes int() itself raise; a float
+# that overflows would be an infinity, which nothing signed here means.
+_MAX_INTEGER_DIGITS = 320  # a double's largest integer has 309; the exact bound is float()'s
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > _MAX_INTEGER_DIGITS:
+        raise JoseError("a number beyond the range of a double")
+    value = int(text)
+    if len(text) > 15:  # shorter ones are far inside the range: no float() for them
+        try:
+            float(value)
+        except OverflowError:
+            raise JoseError("a number beyond the range of a double") from None
+    return value
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise JoseError("a number beyond the range of a double")
+    return value
+
+
 def _depth(value: Any, limit: int) -> None:
     """Refuse nesting deeper than ``limit``: one level of containers at a time (a list per level, built by a
     comprehension, rather than a stack entry per node)."""
@@ -154,9 +181,11 @@ def _openings(data: bytes | str) -> int:
 
 
 def strict_json_loads(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Parse JSON refusing duplicate names, NaN/Infinity, lone surrogates and nesting deeper than ``max_depth``."""
+    """Parse JSON refusing duplicate names, NaN/Infinity, numbers beyond a double's range, lone surrogates and
+    nesting deeper than ``max_depth``."""
     try:
-        value = json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+        value = json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant,
+                           parse_int=_bounded_int, parse_float=_finite_float)
     except JoseError:
         raise
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:

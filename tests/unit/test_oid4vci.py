@@ -279,3 +279,21 @@ def test_a_kid_that_does_not_name_the_signing_did_key_is_invalid_proof(kid_of: s
            "other": holder_did_key(public_jwk(ec.generate_private_key(ec.SECP256R1())))}[kid_of]
     code, description = error(proof(key, header={"kid": kid}, drop=() if extra else ("jwk",)))
     assert code == "invalid_proof" and words in description, description
+
+
+def test_a_time_claim_beyond_a_double_is_the_proofs_fault_not_a_server_error() -> None:
+    """An ``iat`` of 400 digits raised OverflowError where it was compared with the clock (a 500); it is now
+    refused as JSON these checks cannot read, naming the proof."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    huge = 10 ** 400
+    proof = jwt.encode({"aud": "https://i.example", "iat": huge, "nonce": "n"}, key, algorithm="ES256",
+                       headers={"typ": "openid4vci-proof+jwt", "jwk": public_jwk(key)})
+    with pytest.raises(OAuthError) as caught:
+        check_key_proof(proof, audience="https://i.example", now=now)
+    assert caught.value.error == "invalid_proof"
+    dpop = jwt.encode({"jti": "j", "htm": "POST", "htu": "https://i.example/t", "iat": huge}, key,
+                      algorithm="ES256", headers={"typ": "dpop+jwt", "jwk": public_jwk(key)})
+    with pytest.raises(OAuthError) as caught:
+        check_dpop_proof(dpop, method="POST", url="https://i.example/t", now=now)
+    assert caught.value.error == "invalid_dpop_proof"

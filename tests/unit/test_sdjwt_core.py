@@ -130,13 +130,17 @@ def test_split_reads_key_binding_and_disclosures() -> None:
 
 @pytest.mark.parametrize("text", ['{"a":1,"a":2}', '{"a":NaN}', "[" * 40 + "]" * 40, "{", '["\\ud800"]',
                                   '{"a":"\\uDFFF"}', b'["\xed\xa0\x80"]', ("[" * 40 + "]" * 40).encode(),
-                                  '{"a":' * 33 + "1" + "}" * 33])
+                                  '{"a":' * 33 + "1" + "}" * 33,
+                                  # numbers beyond a double: no OverflowError where a time is compared, no inf
+                                  '{"iat":' + "9" * 309 + "}", '{"iat":-' + "9" * 5000 + "}", '{"exp":1e400}',
+                                  "[-1e999]"])
 def test_strict_json_refuses_ambiguous_or_hostile_input(text: str | bytes) -> None:
     with pytest.raises(JoseError):
         strict_json_loads(text)
 
 
-@pytest.mark.parametrize("text", ['["\\ud83d\\ude00"]', '["\\\\ud800"]', '{"a":' * 32 + "1" + "}" * 32,
+@pytest.mark.parametrize("text", ['{"iat":1' + "0" * 307 + ', "x": 1.7976931348623157e308, "n": -5, "f": 0.5}',
+                                  '["\\ud83d\\ude00"]', '["\\\\ud800"]', '{"a":' * 32 + "1" + "}" * 32,
                                   '["' + "[" * 40 + '"]', "[" + "{}," * 50 + "{}]"])
 def test_strict_json_keeps_what_is_well_formed(text: str) -> None:
     """A surrogate pair, an escaped backslash before 'ud800', 32 levels, brackets inside a string, many flat
