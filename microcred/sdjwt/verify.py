@@ -220,6 +220,10 @@ def _issuer_key(run: _Run, jws: JwsParts) -> tuple[PublicKey | None, x509.Certif
     return key, None
 
 
+_FIRST_SECOND = -62_135_596_800  # 0001-01-01T00:00:00Z, the first moment a datetime holds
+_LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z, the last
+
+
 def _validity(run: _Run, claims: Mapping[str, Any]) -> None:
     now, skew = run.now.timestamp(), run.policy.clock_skew
     try:
@@ -227,6 +231,13 @@ def _validity(run: _Run, claims: Mapping[str, Any]) -> None:
     except JoseError as exc:
         run.add(r.check_invalid(_VALIDITY, "MALFORMED_CLAIM", field="iat", problem=str(exc)))
         return
+    for name, value in (("iat", iat), ("nbf", nbf), ("exp", exp)):
+        # a NumericDate outside the calendar (years 1-9999) is no date at all: said so, instead of the OSError or
+        # OverflowError its rendering raised, which made the whole verification fail
+        if value is not None and not _FIRST_SECOND <= value <= _LAST_SECOND:
+            run.add(r.check_invalid(_VALIDITY, "MALFORMED_CLAIM", field=name,
+                                    problem=f"{name} is not a date between the years 1 and 9999"))
+            return
 
     def iso(value: float) -> str:
         return dt.datetime.fromtimestamp(value, dt.UTC).isoformat()

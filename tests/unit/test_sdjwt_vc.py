@@ -24,7 +24,7 @@ from microcred.sdjwt.issue import (
     issue_micro_credential,
     issue_sd_jwt_vc,
 )
-from microcred.sdjwt.jose import b64url_decode, public_jwk
+from microcred.sdjwt.jose import b64url_decode, public_jwk, sign_jws
 from microcred.sdjwt.result import CheckStatus
 from microcred.sdjwt.type_metadata import (
     VCT,
@@ -307,6 +307,18 @@ def test_validity_window(world: Pki) -> None:
     early = NOW - dt.timedelta(minutes=3)  # iat is NOW; the clock skew allowed is one minute
     assert statuses(verify_sd_jwt_vc(issued.compact, policy(world), early))["validity_window"] == (
         "invalid", "ISSUED_IN_FUTURE")
+
+
+@pytest.mark.parametrize("iat", [10 ** 18, 1e300, -10 ** 12])
+def test_a_signed_time_outside_the_calendar_is_a_malformed_claim(world: Pki, iat: float) -> None:
+    """An iat the issuer signed but no date can hold (OSError or OverflowError when it was rendered, which failed
+    the whole verification) is a malformed claim, said as such."""
+    issuer_jwt, rest = issue(world).compact.split("~", 1)
+    header, payload = (json.loads(b64url_decode(part)) for part in issuer_jwt.split(".")[:2])
+    resigned = sign_jws(header, {**payload, "iat": iat}, world.issuer.key)
+    result = verify_sd_jwt_vc(f"{resigned}~{rest}", policy(world), NOW)
+    assert statuses(result)["validity_window"] == ("invalid", "MALFORMED_CLAIM")
+    assert statuses(result)["signature"][0] == "valid"
 
 
 def test_the_header_carries_typ_and_x5c(world: Pki) -> None:
