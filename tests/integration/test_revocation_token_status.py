@@ -45,7 +45,7 @@ from services.revocation.api.token_status import (
     TokenStatusStore,
     add_token_status_routes,
 )
-from services.revocation.domain import CredentialRecord, EntryRef, StatusWrite
+from services.revocation.domain import CredentialRecord, EntryRef, ListMeta, StatusWrite
 from tests.conftest import Infrastructure
 from tests.harness.redis_cluster import RedisClients
 from tests.harness.revocation import Harness, start_harness
@@ -195,6 +195,32 @@ async def test_the_route_serves_a_verifiable_token_and_shows_changes_at_once(
         assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
         bad = await client.get("/token-status/%2e%2e")
         assert bad.status_code == 404
+
+
+async def test_a_revocation_list_no_credential_was_projected_into_is_served_all_valid(
+        store: TokenStatusStore, signer: tuple[IssuerKey, list[x509.Certificate]]) -> None:
+    """The issuer answers once Kafka has a CredentialIssued; the projector writes its entry a moment later. A
+    verifier asking in between for a new list got 404 (status unknown). A revocation list registered at
+    reservation is served at once, every entry valid; a suspension list, or no list, is still 404."""
+    key, anchors = signer
+    publisher = TokenStatusPublisher(store, key, base_url="https://status.example/", ttl_seconds=30,
+                                     lifetime_seconds=120)
+    app = FastAPI()
+    add_token_status_routes(app, publisher)
+    rev_store = RevocationStore(store.redis, store.prefix)
+    for list_id, purpose in (("issuer-b-1", "revocation"), ("issuer-b-s-1", "suspension")):
+        usable, created = await rev_store.create_list(ListMeta(list_id, "issuer-b", purpose,
+                                                               f"https://status.example/{list_id}", 1, 131_072))
+        assert usable and created
+    reference = StatusReference(publisher.uri_for("issuer-b-1"), 4_242)
+    async with RunningServer(app) as server, httpx.AsyncClient(base_url=server.url) as client:
+        served = await client.get("/token-status/issuer-b-1")
+        assert served.status_code == 200, served.text
+        revocation, suspension = check_token_status(reference, served.text, trust_anchors=anchors,
+                                                    now=dt.datetime.now(dt.UTC))
+        assert (revocation.reason_code, suspension.reason_code) == ("NOT_REVOKED", "NOT_SUSPENDED")
+        assert (await client.get("/token-status/issuer-b-s-1")).status_code == 404
+        assert (await client.get("/token-status/issuer-b-9")).status_code == 404
 
 
 async def test_revoke_suspend_reinstate_over_grpc_flip_the_served_token_status_list(
