@@ -29,7 +29,7 @@ from typing import Any, Literal
 from cryptography import x509
 
 from microcred.oid4vci.errors import INVALID_PROOF, OAuthError
-from microcred.oid4vci.self_keyed import verified_by
+from microcred.oid4vci.self_keyed import KEY_PROOF_ALGORITHMS, verified_by
 from microcred.sdjwt.jose import (
     JoseError,
     algorithm_for_key,
@@ -39,12 +39,10 @@ from microcred.sdjwt.jose import (
 )
 from microcred.sdjwt.x5c import ChainError, validate_x5c
 
-__all__ = ["ATTACK_POTENTIALS", "KEY_ATTESTATION_TYPES", "KeyAttestation", "KeyAttestationPolicy",
+__all__ = ["KEY_ATTESTATION_TYPES", "KeyAttestation", "KeyAttestationPolicy",
            "check_key_attestation"]
 
 KEY_ATTESTATION_TYPES = ("key-attestation+jwt", "keyattestation+jwt")  # 1.0's name first, then the drafts'
-#: The values Appendix D.2 defines for ``key_storage`` and ``user_authentication``, strongest first.
-ATTACK_POTENTIALS = ("iso_18045_high", "iso_18045_moderate", "iso_18045_enhanced-basic", "iso_18045_basic")
 MAX_ATTESTATION = 16_384  # it carries a certificate chain
 MAX_LEVELS = 16
 
@@ -58,7 +56,6 @@ class KeyAttestationPolicy:
     ``user_authentication`` values of which an attestation must assert at least one (empty: no constraint)."""
 
     anchors: tuple[x509.Certificate, ...]
-    algorithms: tuple[str, ...]
     required: bool = False
     key_storage: tuple[str, ...] = ()
     user_authentication: tuple[str, ...] = ()
@@ -113,8 +110,7 @@ def _levels(claims: Mapping[str, Any], name: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _attested_keys(claims: Mapping[str, Any], algorithms: tuple[str, ...], max_keys: int
-                   ) -> tuple[dict[str, Any], ...]:
+def _attested_keys(claims: Mapping[str, Any], max_keys: int) -> tuple[dict[str, Any], ...]:
     value = claims.get("attested_keys")
     if not isinstance(value, list) or not value:
         raise _fail("attested_keys must be a non-empty array of JWKs")
@@ -127,8 +123,8 @@ def _attested_keys(claims: Mapping[str, Any], algorithms: tuple[str, ...], max_k
             own = algorithm_for_key(key)
         except JoseError as exc:
             raise _fail(f"attested_keys[{n}]: {exc}") from None
-        if own not in algorithms:
-            raise _fail(f"attested_keys[{n}] signs with {own}, which is not one of {list(algorithms)}")
+        if own not in KEY_PROOF_ALGORITHMS:
+            raise _fail(f"attested_keys[{n}] signs with {own}, which is not one of {list(KEY_PROOF_ALGORITHMS)}")
         public = public_jwk(key)
         if public not in keys:  # the same key twice is bound once
             keys.append(public)
@@ -147,15 +143,15 @@ def check_key_attestation(token: object, *, policy: KeyAttestationPolicy, use: U
     header, claims = _parts(token)
     if header.get("typ") not in KEY_ATTESTATION_TYPES:
         raise _fail(f"typ must be {KEY_ATTESTATION_TYPES[0]}")
-    if header.get("alg") not in policy.algorithms:
-        raise _fail(f"alg must be one of {list(policy.algorithms)}")
+    if header.get("alg") not in KEY_PROOF_ALGORITHMS:
+        raise _fail(f"alg must be one of {list(KEY_PROOF_ALGORITHMS)}")
     if "x5c" not in header:
         raise _fail("the signer's certificate chain must be in x5c (kid and trust_chain are not resolved here)")
     try:
         _, signer = validate_x5c(header["x5c"], policy.anchors, now)
     except ChainError as exc:
         raise _fail(f"x5c: {exc.problem}") from None
-    verified_by(str(token), header, signer, _fail, policy.algorithms, "x5c certificate")
+    verified_by(str(token), header, signer, _fail, KEY_PROOF_ALGORITHMS, "x5c certificate")
     moment = now.timestamp()
     issued, expires = _time(claims, "iat"), _time(claims, "exp")
     if issued is None:
@@ -166,7 +162,7 @@ def check_key_attestation(token: object, *, policy: KeyAttestationPolicy, use: U
         raise _fail("exp is required when the attestation rides in a jwt key proof")
     if expires is not None and expires <= moment:
         raise _fail("it has expired")
-    keys = _attested_keys(claims, policy.algorithms, max_keys)
+    keys = _attested_keys(claims, max_keys)
     storage, authentication = _levels(claims, "key_storage"), _levels(claims, "user_authentication")
     _accepted(storage, policy.key_storage, "key_storage")
     _accepted(authentication, policy.user_authentication, "user_authentication")

@@ -62,7 +62,7 @@ def _proof_types(key_attestations: KeyAttestationPolicy | None) -> dict[str, Any
     jwt: dict[str, Any] = {"proof_signing_alg_values_supported": list(KEY_PROOF_ALGORITHMS)}
     if key_attestations is None:
         return {"jwt": jwt}
-    attestation: dict[str, Any] = {"proof_signing_alg_values_supported": list(key_attestations.algorithms),
+    attestation: dict[str, Any] = {"proof_signing_alg_values_supported": list(KEY_PROOF_ALGORITHMS),
                                    "key_attestations_required": key_attestations.requirements()}
     if key_attestations.required:
         jwt["key_attestations_required"] = key_attestations.requirements()

@@ -29,7 +29,7 @@ from typing import Any
 from microcred.oid4vci.errors import INVALID_PROOF, OAuthError
 from microcred.oid4vci.holder_did import did_key_public_key
 from microcred.oid4vci.key_attestation import KeyAttestation, KeyAttestationPolicy, check_key_attestation
-from microcred.oid4vci.self_keyed import header_key, verified_by
+from microcred.oid4vci.self_keyed import KEY_PROOF_ALGORITHMS, header_key, verified_by
 from microcred.sdjwt.jose import (
     JoseError,
     PublicKey,
@@ -41,10 +41,6 @@ from microcred.sdjwt.jose import (
 
 __all__ = ["KEY_PROOF_ALGORITHMS", "MAX_PROOF_LENGTH", "PROOF_TYP", "KeyProof", "check_key_proof"]
 
-# What a wallet may prove its holder key with: HAIP's ES256, and EdDSA (Ed25519) for the wallets whose keys are
-# Ed25519 (did:key z6Mk holders). "EdDSA" is the name RFC 8037 registered and PyJWT implements; the fully
-# specified "Ed25519" of RFC 9864 is not accepted yet (no wallet here sends it and PyJWT does not know it).
-KEY_PROOF_ALGORITHMS: tuple[str, ...] = ("ES256", "EdDSA")
 
 PROOF_TYP = "openid4vci-proof+jwt"
 MAX_PROOF_LENGTH = 24_576  # room for a key attestation (16 kB, base64url again in the header)

@@ -11,10 +11,15 @@ from typing import Any
 from microcred.oid4vci.errors import OAuthError
 from microcred.sdjwt.jose import JoseError, PublicKey, algorithm_for_key, jwk_to_public_key, verify_jws_signature
 
-__all__ = ["ALGORITHMS", "header_key", "verified_by"]
+__all__ = ["ALGORITHMS", "KEY_PROOF_ALGORITHMS", "header_key", "verified_by"]
 
 # DPoP proofs: ES256 only (HAIP 1.0 requires it and names no other); key proofs widen this (see proofs.py).
 ALGORITHMS: tuple[str, ...] = ("ES256",)
+# What a wallet may prove its holder key with (key proofs and key attestations): HAIP's ES256, and EdDSA (Ed25519)
+# for the wallets whose keys are Ed25519 (did:key z6Mk holders). "EdDSA" is the name RFC 8037 registered and PyJWT
+# implements; the fully specified "Ed25519" of RFC 9864 is not accepted yet (no wallet here sends it and PyJWT
+# does not know it).
+KEY_PROOF_ALGORITHMS: tuple[str, ...] = ("ES256", "EdDSA")
 
 
 def header_key(proof: str, header: Mapping[str, Any], fail: Callable[[str], OAuthError],

@@ -61,7 +61,6 @@ from pydantic import Field, model_validator
 
 from microcred.crypto.keystore import KeyStore, MissingKekError, open_service_keystore
 from microcred.oid4vci.key_attestation import KeyAttestationPolicy
-from microcred.oid4vci.proofs import KEY_PROOF_ALGORITHMS
 from microcred.pki import CertifiedKey
 from microcred.sdjwt.x5c import load_certificates
 from microcred.settings import GrpcServiceSettings
@@ -183,7 +182,7 @@ class Settings(GrpcServiceSettings):
         anchors = tuple(load_certificates(self.oid4vci_key_attestation_anchors_file.read_bytes()))
         if not anchors:
             raise ValueError("MICROCRED_OID4VCI_KEY_ATTESTATION_ANCHORS_FILE holds no PEM certificate")
-        return KeyAttestationPolicy(anchors, KEY_PROOF_ALGORITHMS, self.oid4vci_require_key_attestation,
+        return KeyAttestationPolicy(anchors, self.oid4vci_require_key_attestation,
                                     tuple(self.oid4vci_key_storage_accepted),
                                     tuple(self.oid4vci_user_authentication_accepted))
 

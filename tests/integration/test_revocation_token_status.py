@@ -151,14 +151,19 @@ async def test_a_replay_in_another_order_gives_the_same_entries(store: TokenStat
     assert (decoded.get(10), decoded.get(11)) == (SUSPENDED, INVALID)
 
 
-async def test_the_route_serves_a_verifiable_token_and_shows_changes_at_once(
-        store: TokenStatusStore, signer: tuple[IssuerKey, list[x509.Certificate]]) -> None:
-    key, anchors = signer
+def _served(store: TokenStatusStore, key: IssuerKey) -> tuple[TokenStatusPublisher, FastAPI, RevocationStore]:
+    """The token route over ``store`` (tokens valid 120 s, cacheable 30 s), and the revocation store beside it."""
     publisher = TokenStatusPublisher(store, key, base_url="https://status.example/", ttl_seconds=30,
                                      lifetime_seconds=120)
     app = FastAPI()
     add_token_status_routes(app, publisher)
-    rev_store = RevocationStore(store.redis, store.prefix)
+    return publisher, app, RevocationStore(store.redis, store.prefix)
+
+
+async def test_the_route_serves_a_verifiable_token_and_shows_changes_at_once(
+        store: TokenStatusStore, signer: tuple[IssuerKey, list[x509.Certificate]]) -> None:
+    anchors = signer[1]
+    publisher, app, rev_store = _served(store, signer[0])
     record = CredentialRecord("urn:uuid:route", "issuer-a", "PL", (EntryRef("issuer-a-1", 77_777, "revocation"),
                                                                    EntryRef("issuer-a-s-1", 5, "suspension")))
     async with store.redis.pipeline(transaction=True) as pipe:
@@ -202,16 +207,16 @@ async def test_a_revocation_list_no_credential_was_projected_into_is_served_all_
     """The issuer answers once Kafka has a CredentialIssued; the projector writes its entry a moment later. A
     verifier asking in between for a new list got 404 (status unknown). A revocation list registered at
     reservation is served at once, every entry valid; a suspension list, or no list, is still 404."""
-    key, anchors = signer
-    publisher = TokenStatusPublisher(store, key, base_url="https://status.example/", ttl_seconds=30,
-                                     lifetime_seconds=120)
-    app = FastAPI()
-    add_token_status_routes(app, publisher)
-    rev_store = RevocationStore(store.redis, store.prefix)
+    anchors = signer[1]
+    publisher, app, rev_store = _served(store, signer[0])
     for list_id, purpose in (("issuer-b-1", "revocation"), ("issuer-b-s-1", "suspension")):
         usable, created = await rev_store.create_list(ListMeta(list_id, "issuer-b", purpose,
                                                                f"https://status.example/{list_id}", 1, 131_072))
         assert usable and created
+    async with store.redis.pipeline(transaction=True) as pipe:  # a list registered by a replay after a Redis loss
+        rev_store.write_list(pipe, ListMeta("issuer-b-2", "issuer-b", "revocation", "https://status.example/issuer-b-2",
+                                            2, 131_072))
+        await pipe.execute()
     reference = StatusReference(publisher.uri_for("issuer-b-1"), 4_242)
     async with RunningServer(app) as server, httpx.AsyncClient(base_url=server.url) as client:
         served = await client.get("/token-status/issuer-b-1")
@@ -219,6 +224,7 @@ async def test_a_revocation_list_no_credential_was_projected_into_is_served_all_
         revocation, suspension = check_token_status(reference, served.text, trust_anchors=anchors,
                                                     now=dt.datetime.now(dt.UTC))
         assert (revocation.reason_code, suspension.reason_code) == ("NOT_REVOKED", "NOT_SUSPENDED")
+        assert (await client.get("/token-status/issuer-b-2")).status_code == 200
         assert (await client.get("/token-status/issuer-b-s-1")).status_code == 404
         assert (await client.get("/token-status/issuer-b-9")).status_code == 404
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from microcred.oid4vci.errors import OAuthError
 from microcred.oid4vci.key_attestation import KeyAttestationPolicy, check_key_attestation
 from microcred.oid4vci.metadata import SD_JWT_CONFIGURATION, credential_issuer_metadata
-from microcred.oid4vci.proofs import KEY_PROOF_ALGORITHMS, check_key_proof
+from microcred.oid4vci.proofs import check_key_proof
 from microcred.sdjwt.jose import public_jwk
 from microcred.sdjwt.x5c import load_certificates
 from tests.harness.oid4vci_wallet import key_proof
@@ -28,7 +28,7 @@ def provider() -> WalletProvider:
 
 
 def policy(provider: WalletProvider, **options: Any) -> KeyAttestationPolicy:
-    return KeyAttestationPolicy(tuple(load_certificates(provider.ca.cert_pem)), KEY_PROOF_ALGORITHMS, **options)
+    return KeyAttestationPolicy(tuple(load_certificates(provider.ca.cert_pem)), **options)
 
 
 def keys(n: int) -> list[ec.EllipticCurvePrivateKey]:

@@ -99,11 +99,8 @@ class OfferProjection:
         await self._look_out()
         return self.replaying
 
-    async def _end_offsets(self) -> dict[int, int]:
-        return await self._ends.ends()
-
     async def _note_targets(self) -> None:
-        await self._store.note_targets(self._topic, await self._end_offsets())
+        await self._store.note_targets(self._topic, await self._ends.ends())
 
     async def _look(self) -> None:
         self._behind = await self._store.behind(self._topic) > 0
@@ -142,7 +139,7 @@ class OfferProjection:
         token = self._guard.token
         if token is None:
             return
-        ends = await self._end_offsets()
+        ends = await self._ends.ends()
         since = int((time.time() - self._horizon) * 1000)  # a record's time is its producer's wall clock
         found = await self._ends.first_offsets_since(since)
         floors = {partition: ends[partition] if hit is None else min(hit, ends[partition])
@@ -168,7 +165,7 @@ class OfferProjection:
                     next_advance = loop.time() + self._advance
                     token = self._guard.token
                     if token is not None:
-                        await self._store.advance(self._topic, await self._end_offsets(), token)
+                        await self._store.advance(self._topic, await self._ends.ends(), token)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis or Kafka unreachable for a moment: look again

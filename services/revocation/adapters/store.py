@@ -14,7 +14,8 @@ Keys (``{p}`` is the configured prefix, ``rev`` by default)::
     {p}:lock:{list id}             string signing lock (token, expires)
     {p}:tsl:{list id}              string IETF Token Status List bytes (2 bits per credential, at its revocation
                                           index; see services/revocation/api/token_status.py)
-    {p}:tsl-lists                  set    list ids that have a Token Status List
+    {p}:tsl-lists                  set    list ids that have a Token Status List: every revocation list, from
+                                          its registration (its entries valid until credentials are projected)
     offsets:{p}:{topic}            hash   Kafka positions stored with the state (microcred.storage.positions)
 
 Everything except the signing locks is written by the projector from Kafka events, inside the same ``MULTI``
@@ -79,6 +80,8 @@ end
 return written
 """
 
+# A revocation list has a Token Status List from the start (KEYS[4]): its entries are the credentials' revocation
+# indexes, written when the projector applies their CredentialIssued; a verifier may ask before that.
 _CREATE_LIST = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return {redis.call('HGET', KEYS[1], 'issuer'), redis.call('HGET', KEYS[1], 'purpose'), '0'}
@@ -86,6 +89,7 @@ end
 redis.call('HSET', KEYS[1], 'issuer', ARGV[1], 'purpose', ARGV[2], 'url', ARGV[3], 'number', ARGV[4], 'size', ARGV[5])
 redis.call('SADD', KEYS[2], ARGV[6])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[6])
+if ARGV[2] == 'revocation' then redis.call('SADD', KEYS[4], ARGV[6]) end
 return {ARGV[1], ARGV[2], '1'}
 """
 
@@ -226,6 +230,10 @@ class RevocationStore:
         return f"{self.prefix}:lists"
 
     @property
+    def _token_lists(self) -> str:
+        return f"{self.prefix}:tsl-lists"
+
+    @property
     def _dirty(self) -> str:
         return f"{self.prefix}:dirty"
 
@@ -339,6 +347,8 @@ class RevocationStore:
         pipe.hset(self._list(meta.list_id), mapping=self._meta_mapping(meta))
         pipe.sadd(self._lists, meta.list_id)
         pipe.zadd(self._issuer_lists(meta.issuer_id, meta.purpose), {meta.list_id: meta.number})
+        if meta.purpose == "revocation":  # as _CREATE_LIST: its Token Status List exists from the start
+            pipe.sadd(self._token_lists, meta.list_id)
 
     async def create_list(self, meta: ListMeta) -> tuple[bool, bool]:
         """Register a new list ahead of its reservation event, atomically.
@@ -347,8 +357,8 @@ class RevocationStore:
         purpose; ``created`` is False when the list already existed (e.g. another instance created it).
         """
         result: Any = await self.redis.eval(
-            _CREATE_LIST, 3, self._list(meta.list_id), self._lists, self._issuer_lists(meta.issuer_id, meta.purpose),
-            meta.issuer_id, meta.purpose, meta.url, meta.number, meta.size, meta.list_id)
+            _CREATE_LIST, 4, self._list(meta.list_id), self._lists, self._issuer_lists(meta.issuer_id, meta.purpose),
+            self._token_lists, meta.issuer_id, meta.purpose, meta.url, meta.number, meta.size, meta.list_id)
         issuer, purpose, created = (_s(v) for v in result)
         return (issuer, purpose) == (meta.issuer_id, meta.purpose), created == "1"
 

@@ -96,19 +96,10 @@ class TokenStatusStore:
         return f"{self.prefix}:tsl-pub:{list_id}"
 
     async def exists(self, list_id: str) -> bool:
-        """Whether the list is known: it has entries, or it is a revocation list, whose entries are then all
-        0x00 (valid) until the projector writes them.
-
-        Why both: a credential's entry is written when the projector applies its ``CredentialIssued``, which it
-        fetches in batches (a few tens of milliseconds later, more under load), while the issuer's answer goes out
-        once Kafka has the event. A verifier asking at once for the token list of an issuer's first SD-JWT VC got
-        404 (the status unknown). The revocation list itself is registered before its indexes are handed out, so
-        every list a credential can name is known here first; a credential not yet projected is valid, and a
-        status change waits for its projection (read your writes) and writes the entry itself."""
-        if await self.redis.sismember(self._lists, list_id):
-            return True
-        purpose: Any = await self.redis.hget(f"{self.prefix}:list:{list_id}", "purpose")
-        return purpose in (b"revocation", "revocation")
+        """Whether the list is known: every revocation list is, from its registration, before any credential
+        names it (:mod:`services.revocation.adapters.store`), its entries valid until the projector writes them.
+        A verifier asking right after an issuer's first SD-JWT VC therefore gets the list, not 404."""
+        return bool(await self.redis.sismember(self._lists, list_id))
 
     async def list_bytes(self, list_id: str) -> bytes:
         """The byte array as stored (Redis drops nothing, but a list never written to is empty)."""
