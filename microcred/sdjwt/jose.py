@@ -155,15 +155,21 @@ def _finite_float(text: str) -> float:
 
 
 def _depth(value: Any, limit: int) -> None:
-    """Refuse nesting deeper than ``limit``: one level of containers at a time (a list per level, built by a
-    comprehension, rather than a stack entry per node)."""
-    level = [value] if isinstance(value, dict | list) else []
+    """Refuse nesting deeper than ``limit``: one level of containers at a time. Only the containers are kept
+    (exact type tests: both parsers make plain dicts and lists), about three times faster than a comprehension
+    with ``isinstance`` for an SD-JWT VC's payload, which has more brackets than the limit and so is walked."""
+    level = [value] if type(value) is dict or type(value) is list else []
     depth = 1
     while level:
         if depth > limit:
             raise JoseError(f"JSON nested deeper than {limit}")
-        level = [child for node in level for child in (node.values() if isinstance(node, dict) else node)
-                 if isinstance(child, dict | list)]
+        deeper: list[Any] = []
+        for node in level:
+            for child in node.values() if type(node) is dict else node:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    deeper.append(child)
+        level = deeper
         depth += 1
 
 
@@ -180,16 +186,44 @@ def _openings(data: bytes | str) -> int:
     return data.count(b"{") + data.count(b"[")
 
 
+_NOT_CANONICAL = object()
+
+
+def _canonical_orjson(data: bytes) -> Any:
+    """``orjson``'s parse of ``data`` when ``orjson`` writes that value back as exactly ``data``, else
+    ``_NOT_CANONICAL``.
+
+    The strict parser below calls Python for every object and number (to see duplicate names and huge numbers),
+    seven times ``orjson``'s cost on an SD-JWT VC's payload, and a verification parses a dozen texts. When the
+    round trip gives the same bytes, the strict parser would have read the same value: a duplicate name would
+    be missing from the text written back, an integer ``orjson`` reads as a float (beyond 64 bits) would come
+    back spelled as a float, and what ``orjson`` refuses (NaN, lone surrogates, invalid UTF-8, a BOM) never
+    gets this far. Texts written by ``orjson`` (the platform's, :func:`compact_json`) take this path; any other
+    spelling (spaces, escapes, another float notation) is parsed by the strict parser, as before.
+    """
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return _NOT_CANONICAL
+    try:
+        written = orjson.dumps(value)
+    except TypeError:  # nothing orjson reads should be refused, but if it were, the strict parser decides
+        return _NOT_CANONICAL
+    return value if written == data else _NOT_CANONICAL
+
+
 def strict_json_loads(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """Parse JSON refusing duplicate names, NaN/Infinity, numbers beyond a double's range, lone surrogates and
     nesting deeper than ``max_depth``."""
-    try:
-        value = json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant,
-                           parse_int=_bounded_int, parse_float=_finite_float)
-    except JoseError:
-        raise
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise JoseError(f"not JSON: {exc.__class__.__name__}") from exc
+    value = _canonical_orjson(data) if isinstance(data, bytes) else _NOT_CANONICAL
+    if value is _NOT_CANONICAL:
+        try:
+            value = json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant,
+                               parse_int=_bounded_int, parse_float=_finite_float)
+        except JoseError:
+            raise
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise JoseError(f"not JSON: {exc.__class__.__name__}") from exc
     # Nesting is never deeper than the number of opening brackets: a Disclosure or a JOSE header has fewer than
     # the limit, and walking the parsed value (the most expensive part for them) is skipped.
     if _openings(data) > max_depth:

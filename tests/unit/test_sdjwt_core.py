@@ -7,6 +7,8 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from microcred.sdjwt.core import (
     DecoyPolicy,
@@ -135,8 +137,11 @@ def test_split_reads_key_binding_and_disclosures() -> None:
                                   '{"iat":' + "9" * 309 + "}", '{"iat":-' + "9" * 5000 + "}", '{"exp":1e400}',
                                   "[-1e999]"])
 def test_strict_json_refuses_ambiguous_or_hostile_input(text: str | bytes) -> None:
-    with pytest.raises(JoseError):
-        strict_json_loads(text)
+    """As text and as the bytes a JWS segment decodes to (bytes written as orjson writes them are read by orjson
+    first: a duplicate, a huge number or deep nesting must still be refused)."""
+    for form in (text, text.encode() if isinstance(text, str) else text):
+        with pytest.raises(JoseError):
+            strict_json_loads(form)
 
 
 @pytest.mark.parametrize("text", ['{"iat":1' + "0" * 307 + ', "x": 1.7976931348623157e308, "n": -5, "f": 0.5}',
@@ -147,6 +152,29 @@ def test_strict_json_keeps_what_is_well_formed(text: str) -> None:
     objects: all JSON as it should be read (the bracket count only decides whether the depth is walked)."""
     assert strict_json_loads(text) == json.loads(text)
     assert strict_json_loads(text.encode()) == json.loads(text)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES, st.sampled_from([(",", ":"), (", ", ": ")]), st.booleans(), st.data())
+def test_strict_json_reads_bytes_as_the_standard_library_does(value: Any, separators: tuple[str, str],
+                                                             ascii_only: bool, data: st.DataObject) -> None:
+    """Whatever path parses the bytes, the value is the standard library's, to the type (an integer beyond 64
+    bits stays an int), and a member written twice is refused."""
+    text = json.dumps(value, separators=separators, ensure_ascii=ascii_only)
+    expected = json.loads(text)
+    assert repr(strict_json_loads(text.encode())) == repr(expected)
+    if isinstance(value, dict) and value:
+        name = data.draw(st.sampled_from(sorted(value)))
+        doubled = json.dumps(value, separators=(",", ":"))[:-1] + "," + json.dumps(name) + ":0}"
+        with pytest.raises(JoseError):
+            strict_json_loads(doubled.encode())
 
 
 @pytest.mark.parametrize("text", ["YQ==", "Y+E", "Y/E", "a b", "a", "YR"])  # "YR": "a" with non-zero unused bits
