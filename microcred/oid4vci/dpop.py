@@ -52,8 +52,12 @@ def access_token_hash(token: str) -> str:
     return b64url_encode(hashlib.sha256(token.encode("ascii", "replace")).digest())
 
 
-def _normal_url(url: str) -> str:
-    parts = urlsplit(url)
+def _normal_url(url: str) -> str | None:
+    """The URL compared for ``htu`` (RFC 9449 §4.3: without query and fragment), None when it is not one."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 literal in the proof's htu
+        return None
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", "", ""))
 
 
@@ -89,7 +93,7 @@ def check_dpop_proof(proof: str | None, *, method: str, url: str, now: datetime,
     if claims.get("htm") != method:
         raise _fail("htm must be the request's method")
     htu = claims.get("htu")
-    if not isinstance(htu, str) or _normal_url(htu) != _normal_url(url):
+    if not isinstance(htu, str) or _normal_url(htu) is None or _normal_url(htu) != _normal_url(url):
         raise _fail("htu must be the request's URL")
     iat = claims.get("iat")
     if isinstance(iat, bool) or not isinstance(iat, int | float) or not -skew <= now.timestamp() - iat <= max_age:

@@ -74,7 +74,10 @@ def did_web_of_https(url: str) -> str | None:
     """The did:web naming the same place as an ``https`` identifier (an SD-JWT VC ``iss``): the mapping of
     :func:`did_web_url` read backwards (``https://host:port/issuers/a`` -> ``did:web:host%3Aport:issuers:a``), or
     None for a URL that no did:web names (another scheme, no host, a query or a fragment)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 literal: no did:web names it
+        return None
     if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment or "@" in parts.netloc:
         return None
     segments = [quote(unquote(s), safe="") for s in parts.path.strip("/").split("/") if s]

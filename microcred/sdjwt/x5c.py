@@ -166,6 +166,9 @@ def issuer_named_by(iss: str, leaf: x509.Certificate) -> bool:
         return False
     if iss in sans.get_values_for_type(x509.UniformResourceIdentifier):
         return True
-    parts = urlsplit(iss)
+    try:
+        parts = urlsplit(iss)
+    except ValueError:  # e.g. an unclosed IPv6 literal: a signed iss is the issuer's text, not ours
+        return False
     host = parts.hostname if parts.scheme == "https" else None
     return bool(host) and host in [name.lower() for name in sans.get_values_for_type(x509.DNSName)]

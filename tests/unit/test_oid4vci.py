@@ -214,6 +214,7 @@ def test_rfc7638_thumbprint_example() -> None:
     ({"header": {"typ": "JWT"}}, {}),
     ({"claims": {"htm": "GET"}}, {}),
     ({"claims": {"htu": "https://other.example/oid4vci/credential"}}, {}),
+    ({"claims": {"htu": "https://[::1/oid4vci/credential"}}, {}),  # urlsplit raises: refused, not a 500
     ({"claims": {"iat": int(NOW.timestamp()) - 3600}}, {}),
     ({"claims": {"jti": "short"}}, {}),
     ({"claims": {"ath": access_token_hash("another token")}}, {}),

@@ -16,7 +16,7 @@ from microcred.gen.microcred.v1 import elements_pb2, events_pb2
 from microcred.registry.did_web import did_web_of_https
 from microcred.sdjwt.claims import PERSONAL_CLAIMS
 from microcred.sdjwt.core import SdJwtParts, key_binding_jwt
-from microcred.sdjwt.issue import issue_micro_credential, issue_sd_jwt_vc
+from microcred.sdjwt.issue import IssuerKey, issue_micro_credential, issue_sd_jwt_vc
 from microcred.sdjwt.jose import public_jwk
 from microcred.sdjwt.view import compact_of, enveloped, ob3_view
 from microcred.status.token_status_list import INVALID, SUSPENDED
@@ -39,7 +39,8 @@ def statuses(report: Any) -> dict[str, tuple[str, str]]:
 def test_the_https_issuer_names_the_did_web_the_registry_knows() -> None:
     assert did_web_of_https(ISS) == World(host=HOST, issuer_id=ISSUER_ID).did
     assert did_web_of_https("https://Trust.Example:8443/issuers/a") == "did:web:trust.example%3A8443:issuers:a"
-    for other in ("http://uniz.example/issuers/x", "https://uniz.example/x?y=1", "did:web:uniz.example", "https://"):
+    for other in ("http://uniz.example/issuers/x", "https://uniz.example/x?y=1", "did:web:uniz.example", "https://",
+                  "https://[::1/issuers/x"):
         assert did_web_of_https(other) is None
 
 
@@ -82,6 +83,16 @@ async def test_what_could_not_be_checked_is_never_valid(sd: SdWorld) -> None:
     report = await verify_sd_jwt_credential(issued.compact, sd.ports(trust=None), NOW)  # no registry
     assert report.verdict is V.UNDETERMINED
     assert statuses(report)["accreditation"] == ("unknown", "REGISTRY_UNAVAILABLE")
+
+
+async def test_an_iss_that_is_not_a_url_is_a_finding_not_an_exception(sd: SdWorld) -> None:
+    """A signed ``iss`` with an unclosed IPv6 literal made ``urlsplit`` raise where the certificate's names are
+    compared with it: the gateway's 500. It is an issuer the certificate does not name."""
+    unclosed = IssuerKey("https://[::1/issuers/x", sd.issuer.key, sd.issuer.x5c)
+    report = await verify_sd_jwt_credential(
+        issue_micro_credential(valid_micro_credential(), issuer=unclosed, now=NOW).compact, sd.ports(), NOW)
+    assert report.verdict is not V.VALID
+    assert statuses(report)["issuer_identity"][0] != "valid"
 
 
 async def test_an_issuer_outside_the_registry_is_undetermined_and_a_withdrawn_one_invalid() -> None:

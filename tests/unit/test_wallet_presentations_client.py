@@ -17,6 +17,7 @@ from services.wallet.domain.errors import Unavailable, Unprocessable
     ("http://127.0.0.1:8080/r", True, True), ("http://localhost/r", True, True), ("http://[::1]/r", True, True),
     ("http://127.0.0.1/r", False, False), ("file:///etc/passwd", True, False), ("https:///r", False, False),
     ("https://user:pw@verifier.example/r", False, False), ("ftp://verifier.example/r", True, False),
+    ("https://[::1/r", True, False),  # an unclosed IPv6 literal: urlsplit raises
 ])
 def test_only_https_or_dev_loopback_is_called(url: str, dev: bool, ok: bool) -> None:
     if ok:

@@ -5,6 +5,7 @@ gateway's own response checker (microcred.oid4vp.response), not by the code that
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from typing import Any
@@ -81,7 +82,8 @@ def test_links_are_read_and_bad_ones_named() -> None:
                        ("openid4vp://?request_uri=b", "link.client_id"),
                        ("openid4vp://?client_id=x509_san_dns:a", "link.request_uri"),
                        ("openid4vp://?client_id=did:web:a&request_uri=https://a", "link.client_id"),
-                       ("openid4vp://?client_id=x509_san_dns:a&request_uri=b&request_uri=c", "link.request_uri")):
+                       ("openid4vp://?client_id=x509_san_dns:a&request_uri=b&request_uri=c", "link.request_uri"),
+                       ("openid4vp://[::1?client_id=x509_san_dns:a&request_uri=b", "link")):  # urlsplit raises
         with pytest.raises(PresentationRequestError) as caught:
             parse_link(bad)
         assert caught.value.field == field, bad
@@ -130,6 +132,10 @@ def test_a_signed_request_is_accepted_only_from_the_certified_host(verifier: Any
     assert caught.value.field == "request.signature"
     with pytest.raises(PresentationRequestError, match="expired"):
         check_request_object(token, CLIENT_ID, anchors, NOW + dt.timedelta(minutes=10))
+    unclosed = request_object(dataclasses.replace(request, response_uri="https://[::1/response"), identity)
+    with pytest.raises(PresentationRequestError) as caught:  # signed, but not a URL (urlsplit raises)
+        check_request_object(unclosed, CLIENT_ID, anchors, NOW)
+    assert caught.value.field == "request.response_uri"
 
 
 def test_an_x509_hash_request_is_accepted_only_for_the_certificate_its_hash_names(verifier: Any) -> None:

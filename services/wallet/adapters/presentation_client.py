@@ -39,9 +39,12 @@ def _loopback(host: str) -> bool:
 
 def check_url(url: str, field: str, *, allow_loopback_http: bool) -> str:
     """``url`` if the wallet may call it (see the module docstring), else Unprocessable naming ``field``."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if not host or parts.username or parts.password:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # e.g. an unclosed IPv6 literal
+        parts, host = None, ""
+    if parts is None or not host or parts.username or parts.password:
         raise Unprocessable(f"{field}: not an absolute URL with a host", code="INVALID_PRESENTATION_REQUEST")
     if parts.scheme == "https" or (parts.scheme == "http" and allow_loopback_http and _loopback(host)):
         return url

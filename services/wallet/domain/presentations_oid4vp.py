@@ -111,7 +111,10 @@ def parse_link(link: Any) -> Link:
     """Read an ``openid4vp://`` (or ``haip://``) link: exactly one ``client_id`` and one ``request_uri``."""
     if not isinstance(link, str) or not link or len(link) > MAX_LINK:
         raise PresentationRequestError("link", f"must be a text of 1..{MAX_LINK} characters")
-    parts = urlsplit(link.strip())
+    try:
+        parts = urlsplit(link.strip())
+    except ValueError:  # e.g. an unclosed IPv6 literal
+        raise PresentationRequestError("link", "must be an openid4vp:// link") from None
     if parts.scheme not in ("openid4vp", "haip", "https"):
         raise PresentationRequestError("link", "must be an openid4vp:// link")
     query = parse_qs(parts.query)
@@ -258,7 +261,11 @@ def check_request_object(token: str, client_id: str, anchors: Sequence[x509.Cert
     for name in ("nonce", "response_uri"):
         if not isinstance(claims.get(name), str) or not claims[name]:
             raise PresentationRequestError(f"request.{name}", "missing")
-    if urlsplit(claims["response_uri"]).scheme not in ("https", "http"):
+    try:
+        scheme = urlsplit(claims["response_uri"]).scheme
+    except ValueError:  # e.g. an unclosed IPv6 literal
+        scheme = ""
+    if scheme not in ("https", "http"):
         raise PresentationRequestError("request.response_uri", "must be an https URL")
     try:
         query = parse_query(claims.get("dcql_query"))
