@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from microcred import vcdm
 from microcred.jsonld.compacted import TOO_COMPLEX, Refusal, ShapeKey, compaction_problem, read_compacted
 from microcred.jsonld.loader import (
@@ -235,9 +237,50 @@ def refusal(document: Mapping[str, Any]) -> tuple[CheckResult | None, ShapeKey |
     """FORMAT ``invalid`` NOT_COMPACTED or ``unknown`` TOO_COMPLEX when the document is not read at all (see
     :mod:`microcred.jsonld.compacted`), else None; and, from the same walk, the shape of the document without its
     proof (:func:`microcred.jsonld.compacted.read_compacted`: None for a presentation or a refused document).
-    Cheap: one pass over the JSON, no JSON-LD processing."""
+    Cheap: one pass over the JSON, no JSON-LD processing.
+
+    A string or member name holding a lone surrogate (``"\\ud800"`` is valid JSON escaping but not Unicode text,
+    and the standard library's parser lets it through) is refused first, as INVALID_FIELD naming where: it can be
+    neither canonicalised nor hashed, and the signature check reported it as an internal error."""
+    where = lone_surrogate_path(document)
+    if where is not None:
+        return invalid(_F, Reason.INVALID_FIELD, field=where, problem="a string holds a lone surrogate "
+                       "(not Unicode text)"), None
     refused, shape = read_compacted(document)
     return _refusal(refused), shape
+
+
+def lone_surrogate_path(document: Any) -> str | None:
+    """The path (``a.b[2]``) of the first string or member name in ``document`` holding a lone surrogate, else
+    None. ``orjson`` writes any JSON value whose strings are all Unicode text in a few microseconds and refuses
+    the others: only a document it refuses is walked."""
+    try:
+        orjson.dumps(document)
+        return None
+    except TypeError:  # a lone surrogate, or something else orjson does not write (an int beyond 64 bits...)
+        pass
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, str):
+            if not _is_text(node):
+                return path or "(document)"
+        elif isinstance(node, Mapping):
+            for name, value in reversed(list(node.items())):
+                if isinstance(name, str) and not _is_text(name):
+                    return f"{path}.{name!a}" if path else ascii(name)
+                stack.append((f"{path}.{name}" if path else str(name), value))
+        elif isinstance(node, list | tuple):
+            stack.extend((f"{path}[{n}]", item) for n, item in reversed(list(enumerate(node))))
+    return None
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _refusal(refused: Refusal | None) -> CheckResult | None:
