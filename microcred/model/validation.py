@@ -48,6 +48,7 @@ __all__ = [
     "MAX_CREDIT_POINTS",
     "PER_LEARNER_FIELDS",
     "FieldViolation",
+    "check_timestamp",
     "validate_micro_credential",
     "validate_per_learner",
 ]
@@ -82,6 +83,15 @@ _NQF_URI = re.compile(re.escape(vocab.NQF_PREFIX) + r"[A-Za-z0-9_]+")
 _LANG_TAG = re.compile(r"([a-z]{2})(?:-[A-Za-z0-9]{2,8})*")
 _DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _MIN_TS, _MAX_TS = -62135596800, 253402300799  # 0001-01-01 .. 9999-12-31T23:59:59Z
+
+
+def check_timestamp(path: str, ts: timestamp_pb2.Timestamp) -> list[FieldViolation]:
+    """[] when ``ts`` names an instant, else the violation naming ``path``. A Timestamp's fields can hold any
+    int64/int32; outside years 1-9999 (or with nanos outside 0..999,999,999) ``ToDatetime`` raises ValueError, so
+    every Timestamp a caller sends is checked here before it is read."""
+    if _MIN_TS <= ts.seconds <= _MAX_TS and 0 <= ts.nanos < 1_000_000_000:
+        return []
+    return [FieldViolation(path, "is not a valid timestamp (years 1-9999)", INVALID_FORMAT)]
 
 
 def _is_http_url(url: str) -> bool:
@@ -156,8 +166,9 @@ class _Checker:
         return False
 
     def timestamp(self, path: str, ts: timestamp_pb2.Timestamp) -> datetime | None:
-        if not (_MIN_TS <= ts.seconds <= _MAX_TS and 0 <= ts.nanos < 1_000_000_000):
-            self.add(path, "is not a valid timestamp", INVALID_FORMAT)
+        problems = check_timestamp(path, ts)
+        if problems:
+            self.violations.extend(problems)
             return None
         return ts.ToDatetime(tzinfo=UTC)
 

@@ -42,6 +42,7 @@ from microcred.model.errors import (
     UNKNOWN_VOCABULARY,
     FieldViolation,
 )
+from microcred.model.validation import check_timestamp
 from microcred.registry.ports import IssuanceDecision, IssuanceRefusal, KeyProblem, KeyResolution, Logo
 
 Status = registry_pb2.AccreditationStatus
@@ -410,9 +411,14 @@ def check_accreditation(path: str, acc: registry_pb2.Accreditation) -> list[Fiel
     if not 1 <= acc.max_eqf_level <= 8:
         out.append(FieldViolation(f"{path}.max_eqf_level", "highest allowed EQF level (1..8) is required",
                                   REQUIRED if acc.max_eqf_level == 0 else OUT_OF_RANGE))
+    # Stored as sent and read at every later issuance and verification: a Timestamp outside years 1-9999 would
+    # make each of those raise, so it is refused here.
+    unreadable = [v for name in ("valid_from", "valid_until") if acc.HasField(name)
+                  for v in check_timestamp(f"{path}.{name}", getattr(acc, name))]
+    out.extend(unreadable)
     if not acc.HasField("valid_from"):
         out.append(FieldViolation(f"{path}.valid_from", "start of validity is required", REQUIRED))
-    elif acc.HasField("valid_until") and to_datetime(acc.valid_until) <= to_datetime(acc.valid_from):
+    elif not unreadable and acc.HasField("valid_until") and to_datetime(acc.valid_until) <= to_datetime(acc.valid_from):
         out.append(FieldViolation(f"{path}.valid_until", "must be after valid_from", INCONSISTENT))
     if not acc.decision_reference.strip():
         out.append(FieldViolation(f"{path}.decision_reference", "decision reference is required", REQUIRED))

@@ -108,3 +108,9 @@ async def test_audit_log_returns_the_exact_sequence(infrastructure: Infrastructu
         with pytest.raises(grpc.aio.AioRpcError) as denied:
             await stub.ListAuditEntries(audit_pb2.ListAuditEntriesRequest(agency_id=f"CZ{unique}"))
         assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        beyond = audit_pb2.ListAuditEntriesRequest(agency_id=agency)
+        beyond.until.seconds = 10**15  # not an instant (reading it raised: the call failed UNKNOWN)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.ListAuditEntries(beyond)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "until" in (refused.value.details() or "")

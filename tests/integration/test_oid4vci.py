@@ -512,6 +512,12 @@ async def test_offers_over_grpc(stack: tuple[IssuerHarness, bytes]) -> None:
         await stub.CreateOffers(issuer_pb2.CreateOffersRequest(credentials=[valid_micro_credential(), bad]))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "credentials[1]" in (refused.value.details() or "")
+    beyond = issuer_pb2.CreateOffersRequest(credentials=[valid_micro_credential()])
+    beyond.not_before.seconds = 10**15  # not an instant (reading it raised: the call failed UNKNOWN)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.CreateOffers(beyond)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "not_before" in (refused.value.details() or "")
     answer = await stub.CreateOffers(issuer_pb2.CreateOffersRequest(
         credentials=[valid_micro_credential(), valid_micro_credential()], tx_code=True))
     assert len(answer.offers) == 2 and len({o.offer_id for o in answer.offers}) == 2

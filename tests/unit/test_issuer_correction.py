@@ -166,3 +166,7 @@ async def test_list_pages_newest_first_without_repeats_and_filters_by_time() -> 
     assert not isinstance(bad, issuer_pb2.ListCredentialsResponse)
     assert bad.code == code_pb2.INVALID_ARGUMENT
     assert {v.field for v in bad.violations} == {"page_size", "page_token", "issued_before"}
+    bad = await listing.page(UNI_A, issuer_pb2.ListCredentialsRequest(issued_since=Timestamp(nanos=-1),
+                                                                      issued_before=Timestamp(seconds=10**15)))
+    assert not isinstance(bad, issuer_pb2.ListCredentialsResponse)
+    assert {v.field for v in bad.violations} == {"issued_since", "issued_before"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from microcred.gen.microcred.v1 import issuer_pb2
 from services.issuer.api.offer_listing import list_offers_query, offer_summary, reference_violations
@@ -135,6 +136,8 @@ def test_list_offers_query_names_every_bad_field() -> None:
     refused = list_offers_query(issuer_pb2.ListOffersRequest(page_size=501, page_token="x", state=9))  # type: ignore[arg-type]
     assert isinstance(refused, Refusal)
     assert [v.field for v in refused.violations] == ["page_size", "page_token", "state"]
+    refused = list_offers_query(issuer_pb2.ListOffersRequest(since=Timestamp(seconds=10**15)))
+    assert isinstance(refused, Refusal) and [v.field for v in refused.violations] == ["since"]  # not a ValueError
     size, cursor, state, since = list_offers_query(issuer_pb2.ListOffersRequest(  # type: ignore[misc]
         state=issuer_pb2.OFFER_STATE_EXPIRED))
     assert (size, cursor, state, since) == (50, Cursor(), "expired", None)

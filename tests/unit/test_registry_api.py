@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import grpc
 import pytest
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped, unused-ignore]
 from PIL import Image
 
@@ -346,6 +347,16 @@ async def test_invalid_accreditation_lists_every_violation(stack: Stack) -> None
     err = await rpc_error(stack.call("agency_a", "SuspendAccreditation",
                                      registry_pb2.SuspendAccreditationRequest(issuer_id="uni-a")))
     assert field_violations(err) == {"accreditation_id": "REQUIRED", "reason": "REQUIRED"}
+    # A Timestamp outside years 1-9999 would be stored and then raise at every issuance and verification read
+    before = len(stack.events())
+    beyond = accreditation()
+    beyond.valid_from.seconds = 10**15
+    beyond.valid_until.nanos = -1
+    err = await rpc_error(stack.call("agency_a", "AccreditIssuer",
+                                     registry_pb2.AccreditIssuerRequest(issuer_id="uni-a", accreditation=beyond)))
+    assert field_violations(err) == {"accreditation.valid_from": "INVALID_FORMAT",
+                                     "accreditation.valid_until": "INVALID_FORMAT"}
+    assert len(stack.events()) == before
 
 
 # ------------------------------------------------------------------------------------------------ keys
@@ -382,6 +393,9 @@ async def test_rotation_refusals(stack: Stack) -> None:
     err = await rpc_error(stack.call("agency_a", "RotateIssuerKey", registry_pb2.RotateIssuerKeyRequest(
         issuer_id="uni-a", retired_verification_method_id="did:web:x#key-7")))
     assert field_violations(err) == {"retired_verification_method_id": "INCONSISTENT"}
+    err = await rpc_error(stack.call("agency_a", "RotateIssuerKey", registry_pb2.RotateIssuerKeyRequest(
+        issuer_id="uni-a", retire_at=Timestamp(seconds=-10**15))))  # not an instant: ToDatetime would raise
+    assert field_violations(err) == {"retire_at": "INVALID_FORMAT"}
     err = await rpc_error(stack.call("agency_a", "RotateIssuerKey", registry_pb2.RotateIssuerKeyRequest(
         issuer_id="uni-zz")))
     assert err.code() == grpc.StatusCode.NOT_FOUND
@@ -450,6 +464,9 @@ async def test_retire_key_refusals_change_nothing(stack: Stack) -> None:
     err = await rpc_error(stack.call("agency_a", "RetireIssuerKey", registry_pb2.RetireIssuerKeyRequest(
         issuer_id="uni-a", verification_method_id="did:web:x#key-9")))
     assert field_violations(err) == {"verification_method_id": "INCONSISTENT"}
+    err = await rpc_error(stack.call("agency_a", "RetireIssuerKey", registry_pb2.RetireIssuerKeyRequest(
+        issuer_id="uni-a", verification_method_id="did:web:x#key-1", retire_at=Timestamp(seconds=10**15))))
+    assert field_violations(err) == {"retire_at": "INVALID_FORMAT"}
     err = await rpc_error(stack.call("agency_a", "RetireIssuerKey", registry_pb2.RetireIssuerKeyRequest(
         issuer_id="uni-p", verification_method_id="did:web:x#key-1")))
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED

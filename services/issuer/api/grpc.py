@@ -34,6 +34,7 @@ from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.gen.microcred.v1 import issuer_pb2, issuer_pb2_grpc
 from microcred.grpc_server import abort_with_details, caller_identity
 from microcred.model.errors import INVALID_FORMAT, FieldViolation, to_bad_request
+from microcred.model.validation import check_timestamp
 from microcred.pki import ROLE_ISSUER, certificate_sha256
 from microcred.sdjwt.jose import JoseError, jwk_to_public_key, strict_json_loads
 from services.issuer.api.offer_listing import list_offers_query, offer_summary, reference_violations
@@ -156,10 +157,12 @@ class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
         if not 1 <= len(request.credentials) <= MAX_OFFERS:
             await _refuse(context, Refusal(code_pb2.INVALID_ARGUMENT, f"credentials: 1..{MAX_OFFERS} awards", (
                 FieldViolation("credentials", f"must hold 1..{MAX_OFFERS} awards", INVALID_FORMAT),)))
-        bad_references = reference_violations(list(request.references), len(request.credentials))
-        if bad_references:
-            await _refuse(context, Refusal(code_pb2.INVALID_ARGUMENT, "invalid references: " + "; ".join(
-                f"{v.field}: {v.description}" for v in bad_references), tuple(bad_references)))
+        problems = reference_violations(list(request.references), len(request.credentials))
+        if request.HasField("not_before"):
+            problems += check_timestamp("not_before", request.not_before)
+        if problems:
+            await _refuse(context, Refusal(code_pb2.INVALID_ARGUMENT, "invalid request: " + "; ".join(
+                f"{v.field}: {v.description}" for v in problems), tuple(problems)))
         for n, refusal in enumerate(self._offers.validate(request.credentials)):
             if refusal is not None:
                 await _refuse(context, Refusal(refusal.code, f"credentials[{n}]: {refusal.message}", tuple(

@@ -12,6 +12,7 @@ from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred.gen.microcred.v1 import issuer_pb2
 from microcred.model.errors import INVALID_FORMAT, FieldViolation
+from microcred.model.validation import check_timestamp
 from microcred.oid4vci.offers import offer_link, offer_uri
 from services.issuer.application.issuance import Refusal
 from services.issuer.application.offer_listing import (
@@ -58,6 +59,8 @@ def list_offers_query(request: issuer_pb2.ListOffersRequest
                       ) -> tuple[int, Cursor, str, datetime | None] | Refusal:
     """(page size, cursor, state name or '', since) of a request, or INVALID_ARGUMENT naming every bad field."""
     violations, cursor = query_problems(request.page_size, request.page_token)
+    if request.HasField("since"):
+        violations += check_timestamp("since", request.since)
     if request.state != issuer_pb2.OFFER_STATE_UNSPECIFIED and request.state not in STATE_NAMES:
         violations.append(FieldViolation("state", "is not a known offer state", INVALID_FORMAT))
     if violations:

@@ -16,6 +16,7 @@ from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred.gen.microcred.v1 import issuer_pb2
 from microcred.model.errors import INCONSISTENT, INVALID_FORMAT, OUT_OF_RANGE, FieldViolation
+from microcred.model.validation import check_timestamp
 from services.issuer.application.issuance import Caller, Refusal, issued_credential
 from services.issuer.application.ports import CredentialStore, PageCursor, StoreNotReady
 
@@ -66,6 +67,9 @@ class CredentialListing:
             if cursor is None:
                 violations.append(FieldViolation("page_token", "is not a token from a previous response",
                                                  INVALID_FORMAT))
+        for name in ("issued_since", "issued_before"):
+            if request.HasField(name):
+                violations += check_timestamp(name, getattr(request, name))
         since = micros(request.issued_since) if request.HasField("issued_since") else None
         if request.HasField("issued_before"):
             before = micros(request.issued_before) - 1  # the cursor's bound is inclusive, the filter's is not

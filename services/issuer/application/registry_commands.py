@@ -43,6 +43,7 @@ from microcred.gen.microcred.v1 import events_pb2, registry_pb2
 from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import REGISTRY
 from microcred.model.errors import INCONSISTENT, INVALID_FORMAT, REQUIRED, FieldViolation, to_bad_request
+from microcred.model.validation import check_timestamp
 from microcred.pki import ROLE_AGENCY, ROLE_ISSUER, ROLE_PLATFORM, ROLE_SERVICE, Identity
 from microcred.registry import did_web, domain
 from microcred.registry.logo import check_logo
@@ -71,6 +72,18 @@ class RegistryRefused(Exception):
 
 def _fail(code: int, message: str, *details: Message) -> NoReturn:
     raise RegistryRefused(code, message, *details)
+
+
+def _retire_at(request: registry_pb2.RotateIssuerKeyRequest | registry_pb2.RetireIssuerKeyRequest,
+               now: datetime) -> datetime:
+    """When the key stops signing: the request's ``retire_at`` (INVALID_ARGUMENT outside years 1-9999, where
+    reading it would raise), else ``now``."""
+    if not request.HasField("retire_at"):
+        return now
+    problems = check_timestamp("retire_at", request.retire_at)
+    if problems:
+        _invalid(problems)
+    return domain.to_datetime(request.retire_at)
 
 
 def _invalid(violations: Sequence[FieldViolation]) -> NoReturn:
@@ -312,7 +325,7 @@ class RegistryCommands:
             _invalid(problems)
         issuer = await self._own_issuer(caller, request.issuer_id, "rotate the keys of")
         now = self._clock()
-        retire_at = domain.to_datetime(request.retire_at) if request.HasField("retire_at") else now
+        retire_at = _retire_at(request, now)
         retired = self._retired_method(issuer, request, retire_at)
         n = max((did_web.key_number(vm.id) or 0 for vm in issuer.verification_methods), default=0) + 1
         if request.new_verification_method_id and request.new_verification_method_id != did_web.method_id(
@@ -350,7 +363,7 @@ class RegistryCommands:
             _invalid(problems)
         issuer = await self._own_issuer(caller, request.issuer_id, "retire the keys of")
         now = self._clock()
-        retire_at = domain.to_datetime(request.retire_at) if request.HasField("retire_at") else now
+        retire_at = _retire_at(request, now)
         vm = domain.verification_method(issuer, request.verification_method_id)
         if vm is None:
             _invalid([FieldViolation("verification_method_id", f"issuer {issuer.issuer_id!r} has no verification "

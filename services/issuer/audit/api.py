@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import grpc
 
 from microcred.gen.microcred.v1 import audit_pb2, audit_pb2_grpc
 from microcred.grpc_server import caller_identity
+from microcred.model.validation import check_timestamp
 from microcred.pki import ROLE_AGENCY, ROLE_SERVICE
 from services.issuer.audit.store import RedisAuditLog
 
@@ -16,7 +17,7 @@ def _time(ts: object) -> datetime | None:
     from google.protobuf.timestamp_pb2 import Timestamp
 
     assert isinstance(ts, Timestamp)
-    return ts.ToDatetime().astimezone() if ts.seconds or ts.nanos else None
+    return ts.ToDatetime(tzinfo=UTC) if ts.seconds or ts.nanos else None
 
 
 class AuditApi(audit_pb2_grpc.AuditServiceServicer):
@@ -43,6 +44,9 @@ class AuditApi(audit_pb2_grpc.AuditServiceServicer):
         except ValueError:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "page_token: not a token from this service")
             raise AssertionError("unreachable") from None
+        for name in ("since", "until"):
+            for problem in check_timestamp(name, getattr(request, name)):
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{problem.field}: {problem.description}")
         since, until = _time(request.since), _time(request.until)
         if since and until and until <= since:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "until: must be after since")
