@@ -129,6 +129,9 @@ async def test_invalid_eu_model_names_every_violation(stack: IssuerHarness) -> N
     assert len(response.json()["violations"]) >= 1
     assert missing_key.status_code == 400 and missing_key.json()["field"] in ("options.idempotencyKey", "title",
                                                                               "learning_outcomes")
+    async with https(stack, (UNI_A, AGENCY, pki.ROLE_ISSUER)) as http:  # nested past the parser's stack
+        deep = await http.post("/credentials/issue", content=b"[" * 30000 + b"]" * 30000)
+    assert deep.status_code == 400 and deep.json()["field"] == "body"
 
 
 async def test_authentication_is_required(stack: IssuerHarness) -> None:

@@ -275,6 +275,10 @@ async def test_another_tokens_transaction_is_invalid(stack: tuple[IssuerHarness,
         assert no_token.status_code == 401 and error_of(no_token) == "invalid_token"
         malformed = await owner.deferred("")
         assert malformed.status_code == 400 and error_of(malformed) == "invalid_credential_request"
+        url = owner.metadata["deferred_credential_endpoint"]  # nested past the parser's stack: not a 500
+        deep = await http.post(url, content=b"[" * 30000 + b"]" * 30000, headers={
+            **owner._auth("POST", url), "content-type": "application/json"})
+        assert deep.status_code == 400 and error_of(deep) == "invalid_request"
 
 
 async def test_not_before_must_be_a_date_time(stack: tuple[IssuerHarness, bytes]) -> None:

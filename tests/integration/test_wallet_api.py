@@ -359,6 +359,8 @@ async def test_export_bundle_and_verified_import(wallet: WalletUnderTest) -> Non
                           422)["code"] == "NO_PROOF"
     not_json = await wallet.http.post("/v1/import", headers=learner.headers, content=b"{nope")
     assert assert_problem(not_json, 422)["code"] == "MALFORMED"
+    too_deep = await wallet.http.post("/v1/import", headers=learner.headers, content=b"[" * 30000 + b"]" * 30000)
+    assert assert_problem(too_deep, 422)["code"] == "MALFORMED"  # RecursionError in the parser: not a 500
 
     exported = await wallet.http.get("/v1/export", headers=learner.headers)
     assert exported.status_code == 200 and exported.headers["content-type"] == "application/zip"

@@ -96,7 +96,7 @@ class ProviderClient:
             raise LoginRejected(_UNAVAILABLE, f"the login provider cannot be reached ({type(exc).__name__})") from None
         try:
             document = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
             document = None
         if not isinstance(document, dict):
             raise LoginRejected(_UNAVAILABLE, f"the login provider answered {status} without a JSON object")

@@ -110,7 +110,7 @@ async def _body(request: Request, limit: int = MAX_BODY) -> bytes:
 def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested past the stack
         raise OAuthError(INVALID_REQUEST, "the body is not JSON") from exc
 
 

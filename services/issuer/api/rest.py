@@ -153,7 +153,7 @@ def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIs
             return _problem(exc.status, str(exc), headers=headers)
         try:
             body = await _json_body(request)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested past the stack
             return _problem(400, f"the body is not a JSON object: {str(exc)[:200]}", field="body")
         if not isinstance(body, dict) or not isinstance(body.get("credential"), dict):
             return _problem(400, "credential must be a JSON object", field="credential")

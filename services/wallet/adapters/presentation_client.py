@@ -110,7 +110,7 @@ class VerifierClient:
         if content_type.startswith("application/json"):
             try:
                 parsed = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
                 parsed = None
         else:
             parsed = body[:500].decode("utf-8", "replace")

@@ -126,7 +126,7 @@ async def import_credential(session: Learner, request: Request) -> dict[str, Any
     else:
         try:
             document = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
             raise Unprocessable("the body is not JSON", code="MALFORMED") from None
         if isinstance(document, str) and compact_of(document) is not None:
             document = enveloped(document)
