@@ -10,11 +10,12 @@ Signing a credential serialises it at least twice, so this matters at a thousand
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-__all__ = ["compact"]
+__all__ = ["compact", "lone_surrogate_path"]
 
 
 def compact(value: Any) -> str:
@@ -23,3 +24,37 @@ def compact(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def lone_surrogate_path(document: Any) -> str | None:
+    """The path (``a.b[2]``) of the first string or member name in ``document`` holding a lone surrogate (valid
+    JSON escaping, not Unicode text: no UTF-8 can carry it, so nothing can write or sign it), else None.
+    ``orjson`` writes any JSON value whose strings are all Unicode text in a few microseconds and refuses the
+    others: only a document it refuses is walked."""
+    try:
+        orjson.dumps(document)
+        return None
+    except TypeError:  # a lone surrogate, or something else orjson does not write (an int beyond 64 bits...)
+        pass
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, str):
+            if not _is_text(node):
+                return path or "(document)"
+        elif isinstance(node, Mapping):
+            for name, value in reversed(list(node.items())):
+                if isinstance(name, str) and not _is_text(name):
+                    return f"{path}.{name!a}" if path else ascii(name)
+                stack.append((f"{path}.{name}" if path else str(name), value))
+        elif isinstance(node, list | tuple):
+            stack.extend((f"{path}[{n}]", item) for n, item in reversed(list(enumerate(node))))
+    return None
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from microcred.credential.jsontext import lone_surrogate_path
 from microcred.sdjwt.jose import JoseError, b64url_decode
 
 __all__ = [
@@ -231,6 +232,11 @@ def parse_query(value: Any) -> DcqlQuery:
     unknown = set(value) - {"credentials", "credential_sets"}
     if unknown:
         raise DcqlError(f"dcql_query.{sorted(unknown)[0]}", "unknown member")
+    # The query is signed into the request object a wallet fetches: a string that is not Unicode text (a lone
+    # surrogate, which JSON escaping allows) could not be written, and every fetch failed.
+    where = lone_surrogate_path(value)
+    if where is not None:
+        raise DcqlError(where, "a string holds a lone surrogate (not Unicode text)")
     credentials = tuple(_credential(c, f"credentials[{i}]")
                         for i, c in enumerate(_list(value.get("credentials"), "credentials", MAX_CREDENTIALS)))
     ids = [c.id for c in credentials]

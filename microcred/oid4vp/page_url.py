@@ -21,6 +21,7 @@ def page_url_problem(uri: str, *, fragment: bool) -> str | None:
     try:
         parts = urlsplit(uri)
         host = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
     except ValueError:
         return "not a URL"
     if parts.scheme not in ("https", "http") or not host:

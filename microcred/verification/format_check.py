@@ -22,9 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from microcred import vcdm
+from microcred.credential.jsontext import lone_surrogate_path
 from microcred.jsonld.compacted import TOO_COMPLEX, Refusal, ShapeKey, compaction_problem, read_compacted
 from microcred.jsonld.loader import (
     CanonicalizationError,
@@ -248,39 +247,6 @@ def refusal(document: Mapping[str, Any]) -> tuple[CheckResult | None, ShapeKey |
                        "(not Unicode text)"), None
     refused, shape = read_compacted(document)
     return _refusal(refused), shape
-
-
-def lone_surrogate_path(document: Any) -> str | None:
-    """The path (``a.b[2]``) of the first string or member name in ``document`` holding a lone surrogate, else
-    None. ``orjson`` writes any JSON value whose strings are all Unicode text in a few microseconds and refuses
-    the others: only a document it refuses is walked."""
-    try:
-        orjson.dumps(document)
-        return None
-    except TypeError:  # a lone surrogate, or something else orjson does not write (an int beyond 64 bits...)
-        pass
-    stack: list[tuple[str, Any]] = [("", document)]
-    while stack:
-        path, node = stack.pop()
-        if isinstance(node, str):
-            if not _is_text(node):
-                return path or "(document)"
-        elif isinstance(node, Mapping):
-            for name, value in reversed(list(node.items())):
-                if isinstance(name, str) and not _is_text(name):
-                    return f"{path}.{name!a}" if path else ascii(name)
-                stack.append((f"{path}.{name}" if path else str(name), value))
-        elif isinstance(node, list | tuple):
-            stack.extend((f"{path}[{n}]", item) for n, item in reversed(list(enumerate(node))))
-    return None
-
-
-def _is_text(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _refusal(refused: Refusal | None) -> CheckResult | None:

@@ -215,6 +215,12 @@ async def test_a_refusal_bad_queries_and_unknown_requests(stack: Stack) -> None:
                          "trusted_authorities": [{"type": "etsi_tl", "values": ["https://tl.example/tl.xml"]}]}]}})
     assert uncheckable.status_code == 400, uncheckable.text
     assert uncheckable.json()["field"] == "credentials[0].trusted_authorities[0].type"
+    # a lone surrogate ("\ud800" in the JSON text) was accepted here, and then every fetch of the request
+    # object failed (500): it cannot be written into the signed request
+    lone = await stack.http.post(f"{stack.url}/v1/presentation-requests", content=json.dumps({"dcql_query": {
+        "credentials": [{"id": "x", "format": "dc+sd-jwt", "meta": {"vct_values": ["v\ud800"]}}]}}).encode(),
+        headers={"content-type": "application/json"})
+    assert lone.status_code == 400 and lone.json()["field"] == "credentials[0].meta.vct_values[0]", lone.text
     missing = await stack.http.get(f"{stack.url}/oid4vp/requests/{'A' * 43}")
     assert missing.status_code == 404 and missing.json()["error"] == "invalid_request_uri"
 
@@ -249,7 +255,8 @@ async def test_a_same_device_answer_redirects_and_its_result_needs_the_response_
     answered = await stack.wallet.answer(request, {"mc": [await present_sd(stack, request)]})
     assert answered.status_code == 200 and answered.json() == {}
     assert "en" in await stack.result(plain)
-    for bad in ("http://jobs.example/", "https://jobs.example/#x", "https://u:p@jobs.example/", "jobs.example"):
+    for bad in ("http://jobs.example/", "https://jobs.example/#x", "https://u:p@jobs.example/", "jobs.example",
+                "https://jobs.example:99999/", "https://[::1/"):
         refused = await stack.http.post(f"{stack.url}/v1/presentation-requests",
                                         json={"dcql_query": QUERY, "redirect_uri": bad})
         assert refused.status_code == 400 and refused.json()["field"] == "redirect_uri", bad

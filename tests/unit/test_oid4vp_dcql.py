@@ -56,6 +56,10 @@ def test_the_spec_example_parses() -> None:
     ({"credentials": [{"id": str(i), "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]}} for i in range(17)]},
      "credentials"),
     (sd_query(trusted_authorities=[]), "credentials[0].trusted_authorities"),
+    # not Unicode text: it could not be signed into the request object
+    ({"credentials": [{"id": "a", "format": "dc+sd-jwt", "meta": {"vct_values": ["x\ud800"]}}]},
+     "credentials[0].meta.vct_values[0]"),
+    (sd_query(claims=[{"path": ["a", "\udfff"]}]), "credentials[0].claims[0].path[1]"),
     (sd_query(trusted_authorities=["aki"]), "credentials[0].trusted_authorities[0]"),
     (sd_query(trusted_authorities=[{"values": ["s9tIpPmhxdiuNkHMEWNpYim8S8Y"]}]),
      "credentials[0].trusted_authorities[0].type"),

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from microcred.credential.jsontext import lone_surrogate_path
 from microcred.verification import verify
-from microcred.verification.format_check import lone_surrogate_path
 from services.verifier.api.routes import create_gateway_app
 from services.verifier.application import Gateway
 from tests.verifier_support import NOW, Limits, RunningServer, World
