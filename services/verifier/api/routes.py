@@ -280,7 +280,7 @@ async def view(request: Request, lang: str | None = Query(None, max_length=35),
         document: Any = text if is_sd_jwt(text) else json.loads(text)
         if non_finite_field(document) is not None:
             raise ValueError("a number is not finite")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
         return HTMLResponse(render_error(language, _ERROR_TEXT[language][422], path="/"), status_code=422)
     report = await verify_one(_gateway(request), document, None, None)
     return HTMLResponse(render_reports([report], language, path="/", logos=await _logos(request, [report])))
