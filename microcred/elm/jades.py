@@ -195,14 +195,14 @@ def verify_jades(document: Mapping[str, Any] | bytes | str, *, anchors: Sequence
             raise JadesError("document too large")
         try:
             document = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser's stack
             raise JadesError("not JSON") from exc
     if not isinstance(document, Mapping):
         raise JadesError("a JAdES JSON serialisation is a JSON object")
     payload, protected_b64, unprotected, signature_b64 = _one_signature(document)
     try:
         header = json.loads(_b64url(protected_b64))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser's stack
         raise JadesError("protected header is not JSON") from exc
     if not isinstance(header, dict):
         raise JadesError("protected header must be a JSON object")

@@ -108,6 +108,9 @@ def test_unsupported_or_inconsistent_headers_are_refused(changes: dict[str, Any]
 
 
 def test_not_a_seal_is_refused() -> None:
-    for document in (b"[]", b"{}", b"not json", {"payload": "{}", "signatures": []}):
+    deep = {"payload": "e30", "signatures": [{"protected": base64.urlsafe_b64encode(b"[" * 30000 + b"]" * 30000)
+                                              .decode().rstrip("="), "signature": "AA"}]}
+    for document in (b"[]", b"{}", b"not json", {"payload": "{}", "signatures": []},
+                     b"[" * 30000 + b"]" * 30000, deep):  # nested past the parser's stack: RecursionError
         with pytest.raises(JadesError):
             verify_jades(document)
