@@ -52,13 +52,26 @@ def access_token_hash(token: str) -> str:
     return b64url_encode(hashlib.sha256(token.encode("ascii", "replace")).digest())
 
 
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
 def _normal_url(url: str) -> str | None:
-    """The URL compared for ``htu`` (RFC 9449 §4.3: without query and fragment), None when it is not one."""
+    """The URL compared for ``htu`` (RFC 9449 §4.3: without query and fragment, after RFC 3986's syntax- and
+    scheme-based normalisation of scheme, host and port: ``HTTPS://Issuer.Example:443/x`` is
+    ``https://issuer.example/x``), None when it is not an absolute URL without user information."""
     try:
         parts = urlsplit(url)
-    except ValueError:  # e.g. an unclosed IPv6 literal in the proof's htu
+        port = parts.port
+    except ValueError:  # e.g. an unclosed IPv6 literal, or a port out of range, in the proof's htu
         return None
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", "", ""))
+    host = parts.hostname
+    if not host or parts.username is not None:
+        return None
+    scheme = parts.scheme.lower()
+    if ":" in host:  # an IPv6 literal: hostname drops its brackets
+        host = f"[{host}]"
+    netloc = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, parts.path or "/", "", ""))
 
 
 def _fail(description: str) -> OAuthError:

@@ -201,6 +201,13 @@ def test_dpop_proof_gives_the_thumbprint_and_jti() -> None:
     checked = check_dpop_proof(dpop(key), method="POST", url=f"{ISSUER}/oid4vci/credential?x=1", now=NOW,
                                access_token="tok")
     assert checked.jti == "jti-12345678" and checked.jkt == jwk_thumbprint(public_jwk(key))
+    # RFC 9449 §4.3 compares htu after RFC 3986 normalisation: case of scheme and host, the default port
+    host = urlsplit(ISSUER).netloc
+    for htu in (f"HTTPS://{host.upper()}/oid4vci/credential", f"https://{host}:443/oid4vci/credential"):
+        check_dpop_proof(dpop(key, claims={"htu": htu}), method="POST", url=f"{ISSUER}/oid4vci/credential",
+                         now=NOW, access_token="tok")
+    for url, htu in (("https://[::1]:8443/t", "https://[::1]:8443/t"), ("http://127.0.0.1/t", "http://127.0.0.1:80/t")):
+        check_dpop_proof(dpop(key, claims={"htu": htu}), method="POST", url=url, now=NOW, access_token="tok")
 
 
 def test_rfc7638_thumbprint_example() -> None:
@@ -215,6 +222,8 @@ def test_rfc7638_thumbprint_example() -> None:
     ({"claims": {"htm": "GET"}}, {}),
     ({"claims": {"htu": "https://other.example/oid4vci/credential"}}, {}),
     ({"claims": {"htu": "https://[::1/oid4vci/credential"}}, {}),  # urlsplit raises: refused, not a 500
+    ({"claims": {"htu": f"{ISSUER}:8443/oid4vci/credential"}}, {}),  # another port is another endpoint
+    ({"claims": {"htu": ISSUER.replace("https://", "https://u@") + "/oid4vci/credential"}}, {}),
     ({"claims": {"iat": int(NOW.timestamp()) - 3600}}, {}),
     ({"claims": {"jti": "short"}}, {}),
     ({"claims": {"ath": access_token_hash("another token")}}, {}),
