@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["compact", "lone_surrogate_path"]
+__all__ = ["compact", "lone_surrogate_path", "parse"]
 
 
 def compact(value: Any) -> str:
@@ -24,6 +24,16 @@ def compact(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse(text: str | bytes) -> Any:
+    """``json.loads(text)`` for text from outside, where JSON nested deeper than the parser's stack (30,000 brackets
+    fit in any body limit here) is the ``ValueError`` every malformed text is: ``json.loads`` raises
+    ``RecursionError`` for it, which a caller catching ``ValueError`` would let through as a server error."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested deeper than the parser's stack") from None
 
 
 def lone_surrogate_path(document: Any) -> str | None:

@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import verification
 from jwt.algorithms import get_default_algorithms
 
+from microcred.credential.jsontext import parse
+
 __all__ = ["JadesError", "JadesVerdict", "parse_sig_t", "signing_input", "verify_jades"]
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
@@ -194,15 +196,15 @@ def verify_jades(document: Mapping[str, Any] | bytes | str, *, anchors: Sequence
         if len(raw) > MAX_DOCUMENT_BYTES:
             raise JadesError("document too large")
         try:
-            document = json.loads(raw)
-        except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser's stack
+            document = parse(raw)
+        except ValueError as exc:
             raise JadesError("not JSON") from exc
     if not isinstance(document, Mapping):
         raise JadesError("a JAdES JSON serialisation is a JSON object")
     payload, protected_b64, unprotected, signature_b64 = _one_signature(document)
     try:
-        header = json.loads(_b64url(protected_b64))
-    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser's stack
+        header = parse(_b64url(protected_b64))
+    except ValueError as exc:
         raise JadesError("protected header is not JSON") from exc
     if not isinstance(header, dict):
         raise JadesError("protected header must be a JSON object")

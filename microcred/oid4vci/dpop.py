@@ -105,8 +105,8 @@ def check_dpop_proof(proof: str | None, *, method: str, url: str, now: datetime,
         raise _fail("jti is required (8..256 characters)")
     if claims.get("htm") != method:
         raise _fail("htm must be the request's method")
-    htu = claims.get("htu")
-    if not isinstance(htu, str) or _normal_url(htu) is None or _normal_url(htu) != _normal_url(url):
+    htu = _normal_url(claims["htu"]) if isinstance(claims.get("htu"), str) else None
+    if htu is None or htu != _normal_url(url):
         raise _fail("htu must be the request's URL")
     iat = claims.get("iat")
     if isinstance(iat, bool) or not isinstance(iat, int | float) or not -skew <= now.timestamp() - iat <= max_age:

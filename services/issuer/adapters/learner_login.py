@@ -13,7 +13,6 @@ POST. Answers are size-bounded and time-bounded, so a slow or hostile provider c
 from __future__ import annotations
 
 import hmac
-import json
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ import httpx
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from microcred.credential.jsontext import parse
 from microcred.crypto.keystore import resolve_service_kek
 from microcred.lifecycle import RedisClient
 from services.issuer.adapters.oidc_login import (
@@ -95,8 +95,8 @@ class ProviderClient:
         except httpx.HTTPError as exc:
             raise LoginRejected(_UNAVAILABLE, f"the login provider cannot be reached ({type(exc).__name__})") from None
         try:
-            document = json.loads(body)
-        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
+            document = parse(body)
+        except ValueError:
             document = None
         if not isinstance(document, dict):
             raise LoginRejected(_UNAVAILABLE, f"the login provider answered {status} without a JSON object")

@@ -31,6 +31,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
 
+from microcred.credential.jsontext import parse
 from microcred.model.errors import INVALID_FORMAT, FieldViolation
 from microcred.oid4vci.dpop import DpopProof, check_dpop_proof
 from microcred.oid4vci.errors import INVALID_DPOP_PROOF, INVALID_REQUEST, INVALID_TOKEN, OAuthError
@@ -109,8 +110,8 @@ async def _body(request: Request, limit: int = MAX_BODY) -> bytes:
 
 def _json(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested past the stack
+        return parse(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
         raise OAuthError(INVALID_REQUEST, "the body is not JSON") from exc
 
 

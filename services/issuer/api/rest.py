@@ -32,6 +32,7 @@ from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
 from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
+from microcred.credential.jsontext import parse
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.pki import ROLE_ISSUER, certificate_sha256, identity_from_pem
 from services.issuer.api.client_auth import ClientAuthentication
@@ -104,7 +105,7 @@ async def _json_body(request: Request) -> Any:
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise ValueError(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    return json.loads(raw)
+    return parse(raw)
 
 
 def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIssuer,
@@ -153,7 +154,7 @@ def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIs
             return _problem(exc.status, str(exc), headers=headers)
         try:
             body = await _json_body(request)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested past the stack
+        except (ValueError, UnicodeDecodeError) as exc:
             return _problem(400, f"the body is not a JSON object: {str(exc)[:200]}", field="body")
         if not isinstance(body, dict) or not isinstance(body.get("credential"), dict):
             return _problem(400, "credential must be a JSON object", field="credential")

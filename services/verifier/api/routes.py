@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -31,6 +30,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from microcred.credential.jsontext import parse
 from microcred.pdf.embedded import PdfInputError, extract_embedded_credentials
 from microcred.verification.edc import is_jades
 from microcred.verification.messages import pick_language
@@ -277,10 +277,10 @@ async def view(request: Request, lang: str | None = Query(None, max_length=35),
             return found
         text = found
     try:
-        document: Any = text if is_sd_jwt(text) else json.loads(text)
+        document: Any = text if is_sd_jwt(text) else parse(text)
         if non_finite_field(document) is not None:
             raise ValueError("a number is not finite")
-    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
+    except ValueError:
         return HTMLResponse(render_error(language, _ERROR_TEXT[language][422], path="/"), status_code=422)
     report = await verify_one(_gateway(request), document, None, None)
     return HTMLResponse(render_reports([report], language, path="/", logos=await _logos(request, [report])))

@@ -12,7 +12,6 @@ These are the only calls the wallet makes to a party it does not know in advance
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from microcred.credential.jsontext import parse
 from services.wallet.adapters.bounded_http import TooLarge, read_bounded
 from services.wallet.domain.errors import Unavailable, Unprocessable
 
@@ -39,13 +39,14 @@ def _loopback(host: str) -> bool:
 
 def check_url(url: str, field: str, *, allow_loopback_http: bool) -> str:
     """``url`` if the wallet may call it (see the module docstring), else Unprocessable naming ``field``."""
+    problem = Unprocessable(f"{field}: not an absolute URL with a host", code="INVALID_PRESENTATION_REQUEST")
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
     except ValueError:  # e.g. an unclosed IPv6 literal
-        parts, host = None, ""
-    if parts is None or not host or parts.username or parts.password:
-        raise Unprocessable(f"{field}: not an absolute URL with a host", code="INVALID_PRESENTATION_REQUEST")
+        raise problem from None
+    if not host or parts.username or parts.password:
+        raise problem
     if parts.scheme == "https" or (parts.scheme == "http" and allow_loopback_http and _loopback(host)):
         return url
     raise Unprocessable(f"{field}: only https URLs are called", code="INVALID_PRESENTATION_REQUEST")
@@ -109,8 +110,8 @@ class VerifierClient:
         parsed: Any
         if content_type.startswith("application/json"):
             try:
-                parsed = json.loads(body)
-            except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
+                parsed = parse(body)
+            except ValueError:
                 parsed = None
         else:
             parsed = body[:500].decode("utf-8", "replace")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from microcred.credential.jsontext import parse
 from microcred.sdjwt.view import compact_of, enveloped
 from services.wallet.api.deps import Learner
 from services.wallet.domain.credentials import CredentialFilter, CredentialStatus, HeldCredential
@@ -125,8 +125,8 @@ async def import_credential(session: Learner, request: Request) -> dict[str, Any
         document: Any = enveloped(text)
     else:
         try:
-            document = json.loads(raw)
-        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
+            document = parse(raw)
+        except ValueError:
             raise Unprocessable("the body is not JSON", code="MALFORMED") from None
         if isinstance(document, str) and compact_of(document) is not None:
             document = enveloped(document)
