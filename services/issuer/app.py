@@ -230,7 +230,7 @@ class IssuerApp:
             client_auth = ClientAuthentication(load_certificates(wallets.read_bytes()) if wallets else (),
                                                s.oid4vci_require_wallet_attestation, offers.first_attestation_pop)
             rest_app = create_rest_app(issuance, vc_issuance, TokenIssuer(load_clients(s.oauth_clients_file)),
-                                       offers, s.oid4vci_issuer_url, client_auth)
+                                       offers, s.oid4vci_issuer_url, client_auth, documents)
             rest_app.include_router(issuer_metadata_router(registry, documents))  # SD-JWT VC keys
             self.rest = RestServer(rest_app, s.rest_host, s.rest_port, s.tls_dir)
             await self.rest.start()

@@ -12,6 +12,7 @@ import ssl
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from microcred import pki
 from microcred.events.envelope import open_envelope
 from microcred.gen.microcred.v1 import events_pb2, issuer_pb2
 from microcred.oid4vci.metadata import SD_JWT_CONFIGURATION
+from microcred.oid4vci.signed_metadata import SignedMetadataError, read_signed_issuer_metadata
 from microcred.sdjwt.x5c import load_certificates
 from microcred.verification import VerificationPorts
 from microcred.verification.keys import ChainKeyResolver, DidKeyResolver
@@ -126,6 +128,33 @@ async def offer_events(infrastructure: Infrastructure, offer_id: str,
 def error_of(response: httpx.Response) -> str:
     assert response.headers.get("content-type", "").startswith("application/json"), response.text
     return str(response.json()["error"])
+
+
+async def test_metadata_signed_for_a_wallet_that_asks(stack: tuple[IssuerHarness, bytes]) -> None:
+    """OpenID4VCI §12.2.3 / HAIP: Accept application/jwt gets the same document signed under the document CA."""
+    harness, document_ca = stack
+    url = f"{base(harness)}/.well-known/openid-credential-issuer"
+    async with wallet_http(harness) as http:
+        plain = await http.get(url, headers={"accept": "application/json"})
+        signed = await http.get(url, headers={"accept": "application/jwt, application/json;q=0.9"})
+        browser = await http.get(url, headers={"accept": "text/html,*/*;q=0.8"})
+        preferring_json = await http.get(url, headers={"accept": "application/json, application/jwt;q=0.5"})
+        # an identifier from a caller's Host header is not certified (the CA must not sign what a caller names)
+        other_host = await http.get(url, headers={"accept": "application/jwt", "host": "evil.example"})
+    assert signed.status_code == 200 and signed.headers["content-type"] == "application/jwt"
+    assert all(r.headers["content-type"] == "application/json" for r in (plain, browser, preferring_json,
+                                                                          other_host))
+    assert other_host.json()["credential_issuer"] == "https://evil.example"  # reflected, as before, but unsigned
+    assert all(r.headers["vary"] == "Accept" for r in (plain, signed))  # caches keep the two forms apart
+    now = datetime.now(UTC)
+    read = read_signed_issuer_metadata(signed.text, base(harness), load_certificates(document_ca), now)
+    assert read == plain.json()
+    assert jwt.get_unverified_header(signed.text)["typ"] == "openidvci-issuer-metadata+jwt"
+    # another identifier, or anchors that are not the document CA, are refused
+    with pytest.raises(SignedMetadataError, match=r"sub|name"):
+        read_signed_issuer_metadata(signed.text, "https://elsewhere.example", load_certificates(document_ca), now)
+    with pytest.raises(SignedMetadataError, match="x5c"):
+        read_signed_issuer_metadata(signed.text, base(harness), load_certificates(harness.ca.cert_pem), now)
 
 
 async def test_metadata_lists_both_configurations(stack: tuple[IssuerHarness, bytes]) -> None:

@@ -21,8 +21,13 @@
 // With "login_account", the issuer signs the learner in at its OpenID Connect provider (tests/interop/
 // oidc_provider.mjs): the bridge plays the learner's browser (cookies kept for the provider) and signs that
 // account in, until the issuer redirects to the wallet; the library then reads that redirect as before.
+// With "metadata_anchor_pem" the wallet asks for signed Credential Issuer Metadata (OpenID4VCI §12.2.3; the bridge
+// adds the Accept header the library does not send) and the library takes the application/jwt answer through this
+// bridge's verifyJwt callback, which trusts an x5c chain only when its last certificate is issued by that CA (node's
+// X509Certificate) and the JWS verifies with the leaf's key (jose); the library checks typ, sub, iat and exp.
 // stdout: {"configuration", "token_type", "credentials": [...], "holder_jwks": [...], "notification_id",
-//          "notified", "second_redemption_error"}; any failure: {"error": {"name", "message", "oauth_error"}}.
+//          "notified", "second_redemption_error", "metadata_signed", "metadata_sub"};
+// any failure: {"error": {"name", "message", "oauth_error"}}.
 // The issuer's CA reaches node's fetch through NODE_EXTRA_CA_CERTS (set by the Python side).
 import crypto from 'node:crypto'
 import {
@@ -78,6 +83,28 @@ const callbacks = {
     const jwt = await new jose.SignJWT(payload).setProtectedHeader(header).sign(key)
     return signer.method === 'jwk' ? { jwt, signerJwk: signer.publicJwk } : { jwt }
   },
+}
+
+// A verifyJwt callback trusting x5c chains to one CA (PEM): each certificate issued by the next, the last by the
+// CA, all within their validity; then the JWS signature by the leaf's key.
+function x5cVerifier(anchorPem) {
+  const anchor = new crypto.X509Certificate(anchorPem)
+  return async (signer, { compact }) => {
+    if (signer.method !== 'x5c') return { verified: false }
+    const chain = signer.x5c.map((der) => new crypto.X509Certificate(Buffer.from(der, 'base64')))
+    const now = new Date()
+    const inTime = (c) => new Date(c.validFrom) <= now && now <= new Date(c.validTo)
+    const linked = chain.every((c, i) => inTime(c) && (i + 1 < chain.length
+      ? c.checkIssued(chain[i + 1]) && c.verify(chain[i + 1].publicKey)
+      : c.checkIssued(anchor) && c.verify(anchor.publicKey)))
+    if (!linked) return { verified: false }
+    try {
+      await jose.compactVerify(compact, chain[0].publicKey)
+    } catch {
+      return { verified: false }
+    }
+    return { verified: true, signerJwk: await jose.exportJWK(chain[0].publicKey) }
+  }
 }
 
 function describe(error) {
@@ -239,11 +266,17 @@ async function main() {
   const request = JSON.parse(input)
   loginAccount = request.login_account ?? null
   let clientCallbacks = callbacks
+  if (request.metadata_anchor_pem) { // the library reads a signed answer but sends no Accept: say it (§12.2.2)
+    const asking = (url, init = {}) => String(url).includes('/.well-known/openid-credential-issuer')
+      ? fetch(url, { ...init, headers: { ...(init.headers ?? {}), accept: 'application/jwt, application/json;q=0.9' } })
+      : fetch(url, init)
+    clientCallbacks = { ...callbacks, fetch: asking, verifyJwt: x5cVerifier(request.metadata_anchor_pem) }
+  }
   if (request.client_attestation) { // wallet attestation (attest_jwt_client_auth): the library signs each PoP
     const instance = await jose.importJWK(request.instance_private_jwk, 'ES256')
     const { d, ...instancePublic } = request.instance_private_jwk
     privateKeys.set(await jose.calculateJwkThumbprint(instancePublic), instance)
-    clientCallbacks = { ...callbacks, clientAuthentication: clientAuthenticationClientAttestationJwt({
+    clientCallbacks = { ...clientCallbacks, clientAuthentication: clientAuthenticationClientAttestationJwt({
       clientAttestationJwt: request.client_attestation, callbacks }) }
   }
   const client = new Openid4vciClient({ callbacks: clientCallbacks })
@@ -253,7 +286,9 @@ async function main() {
   if (!offer.grants?.[grant]) throw new Error(`the offer has no ${grant} grant`)
   const issuerMetadata = await client.resolveIssuerMetadata(offer.credential_issuer)
   const configuration = request.configuration ?? offer.credential_configuration_ids[0]
+  const signed = issuerMetadata.signedCredentialIssuer
   const answer = { configuration, offered: offer.credential_configuration_ids,
+                   metadata_signed: Boolean(signed), metadata_sub: signed?.jwt?.payload?.sub ?? null,
                    ...(await redeem(client, request, offer, issuerMetadata, configuration)) }
   if (request.redeem_twice) {
     try {

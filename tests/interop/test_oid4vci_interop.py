@@ -108,6 +108,25 @@ async def test_a_batch_of_sd_jwt_vcs_with_dpop_and_notification(
     assert answer["second_redemption_error"]["oauth_error"] == "invalid_grant", answer["second_redemption_error"]
 
 
+async def test_signed_metadata_checked_by_the_library(stack: tuple[IssuerHarness, bytes, dict[str, str]]) -> None:
+    """OpenID4VCI §12.2.3 / HAIP: the library asks for signed metadata, checks its x5c chain to the document CA and
+    its signature, and redeems with it; the same chain against another CA fails the library's check."""
+    harness, document_ca, env = stack
+    offer = await _offer(harness)
+    answer = await _wallet(env, offer=offer["link"], metadata_anchor_pem=document_ca.decode())
+    assert "error" not in answer, answer
+    assert answer["metadata_signed"] is True and answer["metadata_sub"] == test_oid4vci.base(harness)
+    [credential] = answer["credentials"]
+    report = await test_oid4vci.verify_at_gateway(harness, document_ca, credential)
+    assert report["verdict"] == "valid", [c for c in report["checks"] if c["status"] != "valid"]
+    refused = await _wallet(env, offer=(await _offer(harness))["link"],
+                            metadata_anchor_pem=harness.ca.cert_pem.decode())
+    assert "verification failed" in refused.get("error", {}).get("message", ""), refused
+    # a wallet that cannot check signatures is served JSON, as before
+    plain = await _wallet(env, offer=(await _offer(harness))["link"])
+    assert "error" not in plain and plain["metadata_signed"] is False, plain
+
+
 async def test_an_ob3_ldp_vc_with_a_tx_code(stack: tuple[IssuerHarness, bytes, dict[str, str]]) -> None:
     harness, _, env = stack
     offer = await _offer(harness, tx_code=True)

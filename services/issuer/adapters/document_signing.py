@@ -13,12 +13,16 @@ needed and kept in memory, per issuer key; ``x5c`` carries it alone (the CA is t
 ``iss`` is the ``https`` form of the issuer's did:web (:func:`microcred.registry.did_web.https_of_did_web`), so a
 verifier finds the issuer in the trust registry from ``iss`` alone. An issuer without a did:web cannot issue SD-JWT
 VCs (there is no ``https`` identifier to certify).
+
+The same CA certifies the key that signs the Credential Issuer Metadata (:meth:`metadata_key`, OpenID4VCI
+§12.2.3): a P-256 key made for it in memory, never stored, its certificate naming the Credential Issuer identifier
+and lasting ``METADATA_CERTIFICATE_DAYS``. Replicas each hold their own: a wallet trusts the chain, not the key.
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -33,7 +37,10 @@ from microcred.sdjwt.issue import IssuerKey
 from microcred.sdjwt.x5c import x5c_header
 from services.issuer.application.ports import DocumentSigningUnavailable
 
-__all__ = ["CertifiedDocumentSigning", "derive_document_key"]
+__all__ = ["METADATA_CERTIFICATE_DAYS", "CertifiedDocumentSigning", "derive_document_key"]
+
+#: Validity of a metadata-signing certificate; a new key and certificate are made when a day of it is left.
+METADATA_CERTIFICATE_DAYS = 7
 
 _LABEL = b"microcred/sd-jwt-vc/es256/v1"
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -54,7 +61,28 @@ class CertifiedDocumentSigning:
         """``ca``: the CA certifying issuers' SD-JWT keys; None: no issuer can sign SD-JWT VCs here."""
         self._keystore, self._ca, self._days = keystore, ca, certificate_days
         self._issued: dict[tuple[str, str], IssuerKey] = {}
+        self._metadata: dict[str, tuple[IssuerKey, datetime]] = {}
         self._lock = threading.Lock()
+
+    def metadata_key(self, credential_issuer: str, now: datetime) -> IssuerKey:
+        """The key signing the Credential Issuer Metadata of ``credential_issuer`` (module docstring)."""
+        if self._ca is None:
+            raise DocumentSigningUnavailable("this issuer service has no document-signing CA to certify a "
+                                             "metadata-signing key (MICROCRED_DOCUMENT_SIGNING_CA_CERT_FILE)")
+        kept = self._metadata.get(credential_issuer)
+        if kept is not None and kept[1] - now > timedelta(days=1):
+            return kept[0]
+        key = ec.generate_private_key(ec.SECP256R1())
+        start = now - timedelta(minutes=5)  # a verifier's clock a little behind ours still accepts it
+        certified = pki.create_signing_cert(self._ca, issuer_uri=credential_issuer, key=key,
+                                            common_name="OpenID4VCI Credential Issuer metadata",
+                                            days=METADATA_CERTIFICATE_DAYS, not_before=start)
+        signer = IssuerKey(credential_issuer, key, tuple(x5c_header([certified.cert_pem])))
+        with self._lock:
+            if len(self._metadata) >= 64:  # identifiers taken from requests' base URLs stay few; bound them anyway
+                self._metadata.clear()
+            self._metadata[credential_issuer] = (signer, start + timedelta(days=METADATA_CERTIFICATE_DAYS))
+        return signer
 
     def issuer_key(self, issuer: registry_pb2.Issuer, now: datetime) -> IssuerKey:
         """The issuer's SD-JWT VC key and chain (certified on first use, kept per issuer key)."""

@@ -36,6 +36,7 @@ from microcred.model.errors import INVALID_FORMAT, FieldViolation
 from microcred.oid4vci.dpop import DpopProof, check_dpop_proof
 from microcred.oid4vci.errors import INVALID_DPOP_PROOF, INVALID_REQUEST, INVALID_TOKEN, OAuthError
 from microcred.oid4vci.metadata import authorization_server_metadata, credential_issuer_metadata
+from microcred.oid4vci.signed_metadata import JWT_MEDIA_TYPE, sign_issuer_metadata, wants_signed
 from services.issuer.api.client_auth import ClientAuthentication
 from services.issuer.api.issuer_metadata import CACHE
 from services.issuer.api.offer_listing import STATE_NAMES, offer_summary, query_problems, reference_violations
@@ -44,6 +45,7 @@ from services.issuer.application.award_json import AwardParser
 from services.issuer.application.issuance import Caller
 from services.issuer.application.offer_listing import DEFAULT_PAGE
 from services.issuer.application.offers import Offers
+from services.issuer.application.ports import DocumentSigningUnavailable, MetadataSigning
 
 __all__ = ["MAX_COHORT", "oid4vci_router"]
 
@@ -52,9 +54,10 @@ MAX_OFFER_BODY = 16 * 1024 * 1024
 #: Awards per offer-creation request (a 50,000 cohort is sent in chunks).
 MAX_COHORT = 5000
 _NO_STORE = {"Cache-Control": "no-store"}
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 #: Both metadata documents change only with a release: a wallet (or a proxy) may keep them five minutes instead
 #: of reading them again for every offer (as the JWT VC Issuer Metadata is served).
-_METADATA_CACHE = {"Cache-Control": CACHE}
+_METADATA_CACHE = {"Cache-Control": CACHE, "Vary": "Accept"}
 
 CallerOf = Callable[[Request], Caller | Response]
 Problem = Callable[..., JSONResponse]
@@ -124,9 +127,11 @@ def _metadata_bytes(document: Callable[[str], dict[str, Any]], credential_issuer
 
 
 def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer_url: str | None,
-                   client_auth: ClientAuthentication | None = None) -> APIRouter:
+                   client_auth: ClientAuthentication | None = None,
+                   metadata_signing: MetadataSigning | None = None) -> APIRouter:
     """The routes; ``issuer_url``: the Credential Issuer identifier (None: the request's own base URL);
-    ``client_auth``: how wallets authenticate at PAR and token endpoints (None: public clients)."""
+    ``client_auth``: how wallets authenticate at PAR and token endpoints (None: public clients);
+    ``metadata_signing``: the key for signed Credential Issuer Metadata (None: only the JSON form is served)."""
     router = APIRouter(tags=["OpenID4VCI"])
     award_parser = AwardParser()  # a cohort's repeated parts (the achievement, the awarding body) parsed once
     clients = client_auth or ClientAuthentication((), False, offers.first_attestation_pop)
@@ -153,7 +158,24 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
     @router.get("/.well-known/openid-credential-issuer", summary="Credential Issuer metadata",
                 response_class=JSONResponse)
     async def issuer_metadata(request: Request) -> Response:
-        return Response(_metadata_bytes(issuer_document, ident(request)), media_type="application/json",
+        """JSON, or signed (§12.2.3, ``application/jwt``) for a wallet that asks for it and when a key can be
+        certified here; the JSON form otherwise, which every wallet must take (§12.2.2).
+
+        Signed only for the configured identifier (or, in development, a loopback one): an identifier taken from
+        the request's ``Host`` is the caller's word, and the agency's CA must not certify whatever a caller names
+        (a copy of metadata signed for ``https://evil.example`` would let that host pass for a trusted issuer)."""
+        credential_issuer = ident(request)
+        if metadata_signing is not None and wants_signed(request.headers.get("accept")) \
+                and (issuer_url is not None or request.url.hostname in _LOOPBACK):
+            now = datetime.now(UTC)
+            try:
+                key = metadata_signing.metadata_key(credential_issuer, now)
+            except DocumentSigningUnavailable:
+                key = None
+            if key is not None:
+                token = sign_issuer_metadata(issuer_document(credential_issuer), key, now)
+                return Response(token, media_type=JWT_MEDIA_TYPE, headers=_METADATA_CACHE)
+        return Response(_metadata_bytes(issuer_document, credential_issuer), media_type="application/json",
                         headers=_METADATA_CACHE)
 
     @router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)",

@@ -41,6 +41,7 @@ from services.issuer.api.oid4vci import oid4vci_router
 from services.issuer.api.rest_tls import client_certificate_pem
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
 from services.issuer.application.offers import Offers
+from services.issuer.application.ports import MetadataSigning
 from services.issuer.application.vc_issuance import VcIssuance
 
 __all__ = ["MAX_BODY_BYTES", "create_rest_app"]
@@ -110,9 +111,11 @@ async def _json_body(request: Request) -> Any:
 
 def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIssuer,
                     offers: Offers | None = None, oid4vci_issuer_url: str | None = None,
-                    client_auth: ClientAuthentication | None = None) -> FastAPI:
+                    client_auth: ClientAuthentication | None = None,
+                    metadata_signing: MetadataSigning | None = None) -> FastAPI:
     """The REST application (served over TLS by :class:`~.app.IssuerApp` with :mod:`~.rest_tls`); with
-    ``offers``, also the OpenID4VCI routes (:mod:`~.oid4vci`), wallets authenticating as ``client_auth`` says."""
+    ``offers``, also the OpenID4VCI routes (:mod:`~.oid4vci`), wallets authenticating as ``client_auth`` says,
+    the Credential Issuer Metadata also signed when ``metadata_signing`` can certify a key."""
     app = FastAPI(title="microcred issuer REST API", version="1",
                   description="VC-API POST /credentials/issue for issuers integrating over HTTPS (mTLS or "
                               "OAuth 2.0 client credentials). Errors are RFC 9457 problem+json.")
@@ -123,7 +126,8 @@ def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIs
             except _Unauthorized as exc:
                 headers = {"WWW-Authenticate": 'Bearer realm="issuer"'} if exc.status == 401 else None
                 return _problem(exc.status, str(exc), headers=headers)
-        app.include_router(oid4vci_router(offers, caller_of, _problem, oid4vci_issuer_url, client_auth))
+        app.include_router(oid4vci_router(offers, caller_of, _problem, oid4vci_issuer_url, client_auth,
+                                          metadata_signing))
 
     @app.post("/oauth2/token", summary="OAuth 2.0 client-credentials token", tags=["auth"], response_model=None)
     async def token(request: Request) -> Response:

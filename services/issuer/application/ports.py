@@ -24,7 +24,8 @@ from microcred.errors import FailedPrecondition, Unavailable
 from microcred.gen.microcred.v1 import registry_pb2, status_pb2
 from microcred.sdjwt.issue import IssuerKey, SdJwtChunk
 
-__all__ = ["CredentialState", "CredentialStore", "DocumentSigning", "DocumentSigningUnavailable", "PageCursor",
+__all__ = ["CredentialState", "CredentialStore", "DocumentSigning", "DocumentSigningUnavailable", "MetadataSigning",
+           "PageCursor",
            "RevocationUnavailable", "Signer", "SigningUnavailable", "StatusIndexSource", "StatusIndexUnavailable",
            "StatusPair", "StoreNotReady", "Supersession"]
 
@@ -134,6 +135,15 @@ class Signer(Protocol):
 
 class DocumentSigningUnavailable(FailedPrecondition):
     """The issuer cannot sign SD-JWT VCs (no document-signing CA configured, no did:web, no current key)."""
+
+
+class MetadataSigning(Protocol):
+    """Port: the key that signs the Credential Issuer Metadata (OpenID4VCI §12.2.3), certified for the identifier."""
+
+    def metadata_key(self, credential_issuer: str, now: datetime) -> IssuerKey:
+        """A key whose ``x5c`` leaf names ``credential_issuer`` (``iss``); raise
+        :class:`DocumentSigningUnavailable` when none can be certified here."""
+        ...
 
 
 class DocumentSigning(Protocol):
