@@ -64,6 +64,7 @@ from services.wallet.api.web import install_web
 from services.wallet.application.ports import Clock, CredentialVerifier, utc_now
 from services.wallet.application.use_cases import WalletContext
 from services.wallet.config import Settings
+from services.wallet.domain.offers import MetadataTrust
 from services.wallet.events.intake import WALLET_TOPICS, WalletIntake, build_intake, wallet_guard
 
 DESCRIPTION = """Learners' wallet for EU micro-credentials (W3C VC 2.0 / Open Badges 3.0).
@@ -135,7 +136,8 @@ def build_wallet(settings: Settings, startup: Startup, client: RedisClient, publ
         completions, verifier, startup.tokens, startup.minter, publisher, startup.clock, ready, deletion, registry,
         offers=PendingOffers(redis, prefix, startup.index_key),
         authorizations=PendingAuthorizations(redis, prefix),
-        deferred=DeferredIssuances(redis, accounts.keys, wallet_log, startup.sealer))
+        deferred=DeferredIssuances(redis, accounts.keys, wallet_log, startup.sealer),
+        issuer_metadata_trust=MetadataTrust(x509_anchors(settings), settings.wallet_require_signed_issuer_metadata))
     intake, runner = build_intake(
         redis, prefix, startup.index_key, settings.kafka_bootstrap, settings.wallet_consumer_group, topics(settings),
         sealer=startup.sealer, completions=completions, shares=shares, store=store, accounts=accounts, epoch=epoch,

@@ -21,7 +21,9 @@ Besides the shared Kafka/Redis/HTTP settings the wallet reads:
   (default 7 days, short on purpose: docs/privacy.md's retention table) is how long an expired or withdrawn
   link and its access count are kept after the link's expiry (it answers 410 meanwhile, then 404).
 * ``MICROCRED_X509_TRUST_ANCHORS_FILE``: PEM file of the CA certificates (the agencies') that an imported SD-JWT
-  VC's ``x5c`` chain must reach; unset, no SD-JWT VC can be imported (its issuer could not be checked);
+  VC's ``x5c`` chain must reach; unset, no SD-JWT VC can be imported (its issuer could not be checked). Set, the
+  wallet also asks issuers for signed metadata (OpenID4VCI §12.2.3) and checks it against them;
+  ``MICROCRED_WALLET_REQUIRE_SIGNED_ISSUER_METADATA``: take no unsigned metadata (docs/wallet-oid4vci.md);
 * ``MICROCRED_OID4VP_TRUST_ANCHORS_FILE``: PEM file of the CA certificates an OpenID4VP verifier's signed
   (``x509_san_dns``) request object must chain to; unset, only unsigned development requests can be inspected
   (docs/oid4vp.md, "Our wallet as responder").
@@ -79,6 +81,9 @@ class Settings(HttpServiceSettings):
     wallet_trusted_issuers: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="OpenID4VCI issuers whose offers are accepted (docs/wallet-oid4vci.md)")
     wallet_issuer_tls_ca_file: Path | None = Field(default=None, description="PEM CAs of the issuers' TLS")
+    wallet_require_signed_issuer_metadata: bool = Field(
+        default=False, description="take only signed Credential Issuer Metadata (OpenID4VCI §12.2.3), checked "
+                                   "against MICROCRED_X509_TRUST_ANCHORS_FILE")
     wallet_redis_prefix: str = Field(default="wallet", pattern=r"^[A-Za-z0-9_.-]{1,40}$")
     wallet_document_slot_groups: int = Field(
         default=GROUPS_ON_CLUSTER, ge=1, le=1024,
@@ -109,6 +114,9 @@ class Settings(HttpServiceSettings):
             raise ValueError("share_default_seconds must not exceed share_max_seconds")
         if "{token}" not in self.share_url_template:
             raise ValueError("share_url_template must contain {token}")
+        if self.wallet_require_signed_issuer_metadata and self.x509_trust_anchors_file is None:
+            raise ValueError("MICROCRED_WALLET_REQUIRE_SIGNED_ISSUER_METADATA needs MICROCRED_X509_TRUST_ANCHORS_FILE "
+                             "(the CAs signed metadata must chain to)")
         # A configured anchors file that is not there stops the wallet at startup, not its first request (a 500).
         for name in ("x509_trust_anchors_file", "oid4vp_trust_anchors_file"):
             path = getattr(self, name)

@@ -93,7 +93,9 @@ async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPat
         # The issuer's own topics (no prefix), so its CredentialIssued events reach this wallet too.
         async with running_wallet(infrastructure, TAG, work / "wallet", wallet_topic_prefix="",
                                   wallet_trusted_issuers=[base], wallet_issuer_tls_ca_file=issuer_tls,
-                                  x509_trust_anchors_file=anchors) as wallet:
+                                  x509_trust_anchors_file=anchors,
+                                  # each redemption here also proves the issuer's metadata came signed and checked
+                                  wallet_require_signed_issuer_metadata=True) as wallet:
             yield Stack(harness, wallet, base, issuer_tls)
     finally:
         await harness.close()

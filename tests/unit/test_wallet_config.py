@@ -89,3 +89,12 @@ def test_a_missing_anchors_file_stops_the_wallet_at_startup(name: str, tmp_path:
         settings(**{name: tmp_path / "absent.pem"})
     (tmp_path / "anchors.pem").write_text("")
     assert getattr(settings(**{name: tmp_path / "anchors.pem"}), name) == tmp_path / "anchors.pem"
+
+
+def test_requiring_signed_issuer_metadata_needs_the_anchors_to_check_it(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="MICROCRED_WALLET_REQUIRE_SIGNED_ISSUER_METADATA needs"):
+        settings(wallet_require_signed_issuer_metadata=True)
+    (tmp_path / "anchors.pem").write_text("")
+    assert settings(wallet_require_signed_issuer_metadata=True,
+                    x509_trust_anchors_file=tmp_path / "anchors.pem").wallet_require_signed_issuer_metadata
+    assert settings().wallet_require_signed_issuer_metadata is False

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -16,9 +16,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from microcred import pki
 from microcred.crypto.did_key import verification_method_id
+from microcred.oid4vci.signed_metadata import sign_issuer_metadata, wants_signed
+from microcred.sdjwt.issue import IssuerKey
 from microcred.sdjwt.jose import public_jwk
 from microcred.sdjwt.view import compact_of, sd_jwt_id
+from microcred.sdjwt.x5c import load_certificates, x5c_header
 from services.wallet.application.offers import CredentialOffers
 from services.wallet.application.ports import ImportVerdict
 from services.wallet.domain import offers as o
@@ -56,12 +60,16 @@ class FakeIssuer:
         # the deferred credential endpoint's answers, in order (None: the credential, bound to proof_jwk)
         self.deferred_answers: list[o.IssuerReply | None] = []
         self.credential_refusal: o.IssuerReply | None = None  # the credential endpoint's answer instead
+        # signs its metadata with this key for a wallet whose Accept names application/jwt (None: JSON only)
+        self.metadata_key: IssuerKey | None = None
+        self.accepts: list[str] = []  # the Accept header of each GET
 
     def trust(self, authorization_server: str) -> None:
         self.trusted.append(authorization_server)
 
-    async def get(self, url: str) -> o.IssuerReply:
+    async def get(self, url: str, accept: str = "application/json") -> o.IssuerReply:
         self.calls.append(("GET", url, None))
+        self.accepts.append(accept)
         grant: dict[str, Any] = {"pre-authorized_code": "code-1"}
         if self.tx_code:
             grant["tx_code"] = {"length": len(self.tx_code), "input_mode": "numeric"}
@@ -83,7 +91,12 @@ class FakeIssuer:
                 "issuer": self.server, "token_endpoint": f"{self.server}/token",
                 **({"dpop_signing_alg_values_supported": ["ES256"]} if self.dpop else {})},
         }
-        return o.IssuerReply(200, documents[url]) if url in documents else o.IssuerReply(404, None)
+        if url not in documents:
+            return o.IssuerReply(404, None)
+        if url.endswith("/openid-credential-issuer") and self.metadata_key and wants_signed(accept):
+            token = sign_issuer_metadata(documents[url], self.metadata_key, NOW)
+            return o.IssuerReply(200, token, media_type="application/jwt")
+        return o.IssuerReply(200, documents[url])
 
     def _dpop(self, proof: str | None, url: str, token: str | None) -> o.IssuerReply | None:
         """Check the proof; an answer asking for the server's nonce when nonces are required and it lacks it."""
@@ -225,10 +238,11 @@ class Held:
 
 
 def flow(issuer: FakeIssuer, keys: Keys | None = None, verifier: Verifier | None = None,
-         held: Held | None = None, trusted: tuple[str, ...] = (ISSUER,)) -> tuple[CredentialOffers, Keys, Held]:
+         held: Held | None = None, trusted: tuple[str, ...] = (ISSUER,),
+         metadata_trust: o.MetadataTrust | None = None) -> tuple[CredentialOffers, Keys, Held]:
     keys, held = keys or Keys(), held or Held()
     offers = CredentialOffers(trusted, issuer, keys, verifier or Verifier(), held, held,  # type: ignore[arg-type]
-                              lambda: NOW)
+                              lambda: NOW, metadata_trust=metadata_trust)
     return offers, keys, held
 
 
@@ -441,3 +455,65 @@ async def test_an_issuer_relying_on_its_own_authorization_server_is_redeemed_the
     assert asked[:3] == ["https://login.issuer.example/.well-known/oauth-authorization-server/realms/learners",
                          f"{AS}/.well-known/oauth-authorization-server", f"{AS}/.well-known/openid-configuration"]
     assert issuer.nonce_refusals == [f"{AS}/token", f"{ISSUER}/credential"]  # each server its own nonce
+
+
+METADATA_CA = pki.create_ca("Agency document-signing CA", agency="agency-ie", not_before=NOW - timedelta(days=1))
+
+
+def metadata_key(identifier: str = ISSUER, ca: pki.CertifiedKey = METADATA_CA) -> IssuerKey:
+    private = ec.generate_private_key(ec.SECP256R1())
+    cert = pki.create_signing_cert(ca, issuer_uri=identifier, common_name="metadata", key=private,
+                                   not_before=NOW - timedelta(minutes=5))
+    return IssuerKey(identifier, private, tuple(x5c_header([cert.cert_pem])))
+
+
+async def test_signed_metadata_is_asked_for_checked_and_used_when_the_wallet_has_anchors() -> None:
+    issuer = FakeIssuer()
+    issuer.metadata_key = metadata_key()
+    trust = o.MetadataTrust(tuple(load_certificates(METADATA_CA.cert_pem)), required=True)
+    offers, _, held = flow(issuer, metadata_trust=trust)
+    received = await offers.accept(ACCOUNT, LINK, None)
+    assert received.credentials and held.imported
+    metadata_gets = [a for (m, u, _), a in zip(issuer.calls, issuer.accepts, strict=False)
+                     if u.endswith("/openid-credential-issuer")]
+    assert metadata_gets and all(a.startswith("application/jwt") for a in metadata_gets)
+    # without anchors the wallet asks for JSON only, and takes it
+    plain = FakeIssuer()
+    plain.metadata_key = metadata_key()
+    offers, _, _ = flow(plain)
+    assert (await offers.inspect(LINK)).configuration.configuration_id == "mc"
+    assert set(plain.accepts) == {"application/json"}
+
+
+@pytest.mark.parametrize(("signer", "required", "problem"), [
+    (lambda: metadata_key(ca=pki.create_ca("Someone else", agency="agency-xx", not_before=NOW - timedelta(days=1))),
+     False, "CHAIN_UNTRUSTED"),
+    (lambda: metadata_key("https://other.example"), False, "does not name"),
+    (lambda: None, True, "does not sign its metadata"),
+])
+async def test_signed_metadata_that_fails_or_is_missing_when_required_stops_before_any_code_is_spent(
+        signer: Any, required: bool, problem: str) -> None:
+    issuer = FakeIssuer()
+    key = signer()
+    if key is not None and key.iss != ISSUER:  # a certificate for another identifier, used anyway
+        key = IssuerKey(ISSUER, key.key, key.x5c)
+    issuer.metadata_key = key
+    offers, keys, held = flow(issuer, metadata_trust=o.MetadataTrust(
+        tuple(load_certificates(METADATA_CA.cert_pem)), required=required))
+    with pytest.raises(o.OfferError, match=problem) as caught:
+        await offers.accept(ACCOUNT, LINK, None)
+    assert caught.value.code == o.ISSUER_ANSWER_INVALID
+    assert not [c for c in issuer.calls if c[0] == "POST"] and not keys.made and not held.imported
+
+
+async def test_signed_metadata_the_wallet_did_not_ask_for_is_refused() -> None:
+    issuer = FakeIssuer()
+    issuer.metadata_key = metadata_key()
+    offers, _, _ = flow(issuer)
+
+    async def always_signed(url: str, accept: str = "application/json") -> o.IssuerReply:
+        return await FakeIssuer.get(issuer, url, "application/jwt")
+
+    issuer.get = always_signed  # type: ignore[method-assign]
+    with pytest.raises(o.OfferError, match="no trust anchors"):
+        await offers.inspect(LINK)

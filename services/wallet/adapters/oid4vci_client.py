@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from microcred.oid4vci.signed_metadata import JWT_MEDIA_TYPE
 from microcred.sdjwt.jose import JoseError, strict_json_loads
 from services.wallet.adapters.bounded_http import TooLarge, read_bounded
 from services.wallet.domain.offers import ISSUER_UNAVAILABLE, IssuerReply, OfferError, require_trusted
@@ -56,14 +57,17 @@ class IssuerClient:
             raise OfferError(ISSUER_UNAVAILABLE, f"the issuer could not be reached ({type(exc).__name__})") from None
         status, kind, body = answer.status, answer.content_type, answer.body
         parsed: Any = None
-        if "json" in kind and body:
+        media_type = kind.partition(";")[0].strip().lower()
+        if media_type == JWT_MEDIA_TYPE:  # signed metadata: the token's text, checked by the domain
+            parsed = body.decode("ascii", "replace").strip()
+        elif "json" in kind and body:
             try:
                 parsed = strict_json_loads(body)
             except (JoseError, ValueError):
                 parsed = None
         # DPoP servers speak through two headers (RFC 9449 §8, §9); bounded as any header the wallet reads
         return IssuerReply(status, parsed, answer.headers.get("dpop-nonce", "")[:1024],
-                           answer.headers.get("www-authenticate", "")[:4096])
+                           answer.headers.get("www-authenticate", "")[:4096], media_type)
 
     def trust(self, authorization_server: str) -> None:
         """Also call ``authorization_server`` (and what is under it): a trusted issuer's metadata names it
@@ -71,9 +75,9 @@ class IssuerClient:
         serves one learner's request."""
         self.trusted = (*self.trusted, authorization_server)
 
-    async def get(self, url: str) -> IssuerReply:
-        """GET a JSON document (offer, metadata)."""
-        return await self._call("GET", url)
+    async def get(self, url: str, accept: str = "application/json") -> IssuerReply:
+        """GET a JSON document (offer, metadata), or signed metadata when ``accept`` asks for it."""
+        return await self._call("GET", url, headers={"accept": accept})
 
     async def post_form(self, url: str, form: Mapping[str, str], dpop: str | None = None) -> IssuerReply:
         """POST a form (token request), with a ``DPoP`` proof header when given."""

@@ -82,7 +82,8 @@ def _offers(session: Session) -> tuple[CredentialOffers, IssuerClient]:
     settings, ctx = session.ctx.settings, session.ctx
     client = IssuerClient(settings.wallet_trusted_issuers, ca_file=settings.wallet_issuer_tls_ca_file)
     return CredentialOffers(settings.wallet_trusted_issuers, client, ctx.keys, ctx.verifier, ctx.accounts,
-                            ctx.holdings, ctx.clock, ctx.authorizations, ctx.deferred), client
+                            ctx.holdings, ctx.clock, ctx.authorizations, ctx.deferred,
+                            ctx.issuer_metadata_trust), client
 
 
 async def _with_offers(session: Session, use: Callable[[CredentialOffers], Awaitable[T]]) -> T:

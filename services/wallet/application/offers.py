@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
+from microcred.oid4vci.signed_metadata import JWT_MEDIA_TYPE, SignedMetadataError, read_signed_issuer_metadata
 from microcred.sdjwt.core import SdJwtError
 from microcred.sdjwt.jose import JoseError
 from microcred.sdjwt.view import enveloped, sd_jwt_id
@@ -69,6 +70,7 @@ from services.wallet.domain.offers import (
     Issued,
     IssuerMetadata,
     IssuerReply,
+    MetadataTrust,
     OfferError,
     access_token,
     c_nonce,
@@ -96,12 +98,15 @@ from services.wallet.domain.presentations_oid4vp import parse_holding, same_key
 
 log = logging.getLogger(__name__)
 
+#: What the wallet asks an issuer's metadata in when it can check signed metadata: that form first.
+SIGNED_METADATA_ACCEPT = f"{JWT_MEDIA_TYPE}, application/json;q=0.9"
+
 
 class IssuerPort(Protocol):
     """HTTP to trusted Credential Issuers (:class:`~services.wallet.adapters.oid4vci_client.IssuerClient`)."""
 
-    async def get(self, url: str) -> IssuerReply:
-        """GET a JSON document."""
+    async def get(self, url: str, accept: str = "application/json") -> IssuerReply:
+        """GET a JSON document (or, when ``accept`` names it, a signed one: ``application/jwt``)."""
         ...
 
     def trust(self, authorization_server: str) -> None:
@@ -157,13 +162,15 @@ class CredentialOffers:
     def __init__(self, trusted: Sequence[str], issuers: IssuerPort, keys: HolderKeyStore,
                  verifier: CredentialVerifier, accounts: AccountStore, holdings: HoldingsReader,
                  clock: Clock, authorizations: PendingAuthorizationStore | None = None,
-                 deferred: DeferredStore | None = None) -> None:
+                 deferred: DeferredStore | None = None, metadata_trust: MetadataTrust | None = None) -> None:
         """``authorizations``: where the authorization code attempts wait (None: that grant is refused);
-        ``deferred``: where deferred issuances wait to be collected (None: a deferred answer is refused)."""
+        ``deferred``: where deferred issuances wait to be collected (None: a deferred answer is refused);
+        ``metadata_trust``: whether issuers' metadata is asked for (and must come) signed (None: plain JSON)."""
         self.trusted = tuple(normalize_issuer(t) for t in trusted)
         self.issuers, self.keys, self.verifier = issuers, keys, verifier
         self.accounts, self.holdings, self.clock = accounts, holdings, clock
         self.authorizations, self.deferred = authorizations, deferred
+        self.metadata_trust = metadata_trust or MetadataTrust()
 
     async def _json(self, stage: str, reply: IssuerReply) -> Any:
         if reply.status != 200:
@@ -195,12 +202,32 @@ class CredentialOffers:
         """The Credential Issuer's metadata, its authorization server's (RFC 8414) and that server's identifier:
         the issuer itself, or one its metadata lists in ``authorization_servers`` (the offer's grant may name
         which: ``named_server``). Such a server is called because the trusted issuer's own metadata names it."""
-        metadata = parse_issuer_metadata(await self._json(
-            "metadata", await self.issuers.get(well_known(issuer, "openid-credential-issuer"))), issuer)
+        metadata = parse_issuer_metadata(await self._issuer_document(issuer), issuer)
         server_id = chosen_authorization_server(metadata, named_server)
         if server_id != issuer:
             self.issuers.trust(server_id)
         return metadata, await self._server_metadata(server_id), server_id
+
+    async def _issuer_document(self, issuer: str) -> Any:
+        """The Credential Issuer Metadata as the issuer serves it: signed (checked, §12.2.3) when this wallet has
+        anchors to check it and the issuer signs, else JSON (refused when signed metadata is required)."""
+        trust = self.metadata_trust
+        reply = await self.issuers.get(well_known(issuer, "openid-credential-issuer"),
+                                       SIGNED_METADATA_ACCEPT if trust.anchors else "application/json")
+        if reply.status == 200 and reply.media_type == JWT_MEDIA_TYPE:
+            if not trust.anchors:  # not asked for: nothing to check it against, so it cannot be taken
+                raise OfferError(ISSUER_ANSWER_INVALID, "metadata: signed, but this wallet has no trust anchors "
+                                                        "to check it (MICROCRED_X509_TRUST_ANCHORS_FILE)")
+            try:
+                return read_signed_issuer_metadata(reply.body, issuer, trust.anchors, self.clock())
+            except SignedMetadataError as exc:
+                raise OfferError(ISSUER_ANSWER_INVALID, f"signed metadata: {exc}") from None
+        document = await self._json("metadata", reply)
+        if trust.required:
+            raise OfferError(ISSUER_ANSWER_INVALID, "metadata: the issuer does not sign its metadata, and this "
+                                                    "wallet takes only signed metadata "
+                                                    "(MICROCRED_WALLET_REQUIRE_SIGNED_ISSUER_METADATA)")
+        return document
 
     async def _server_metadata(self, server_id: str) -> Mapping[str, Any]:
         """The authorization server's metadata from the first address that has it

@@ -42,6 +42,7 @@ from services.wallet.domain.credentials import CredentialFilter, HeldCredential
 from services.wallet.domain.elements import identity_from_document
 from services.wallet.domain.errors import Conflict, ImportRejected, NotFound, ShareGone, Unavailable, Unprocessable
 from services.wallet.domain.export import build_bundle
+from services.wallet.domain.offers import MetadataTrust
 from services.wallet.domain.pathway_codec import published_envelope
 from services.wallet.domain.presentations import build_presentation, sign_presentation
 from services.wallet.domain.share_link import Resolution, Share
@@ -84,6 +85,8 @@ class WalletContext:
     authorizations: PendingAuthorizationStore | None = None
     # The deferred OpenID4VCI issuances accounts wait for; None: a deferred answer is refused.
     deferred: DeferredStore | None = None
+    # Whether issuers' metadata is asked for signed, checked against which CAs, and required so; None: plain JSON.
+    issuer_metadata_trust: MetadataTrust | None = None
 
     async def _available(self) -> None:
         if not await self.ready():

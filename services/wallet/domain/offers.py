@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from cryptography import x509
+
 from microcred.sdjwt.jose import (
     JoseError,
     PrivateKey,
@@ -76,6 +78,18 @@ class IssuerReply:
     body: Any
     dpop_nonce: str = ""
     www_authenticate: str = ""
+    #: ``application/jwt`` (signed metadata: ``body`` is the token's text), else the JSON reading above.
+    media_type: str = ""
+
+
+@dataclass(frozen=True)
+class MetadataTrust:
+    """How the wallet takes an issuer's metadata (OpenID4VCI §12.2.3, HAIP 1.0 §4.1): with ``anchors`` it asks
+    for the signed form and checks it against them (the agencies' document-signing CAs); ``required``: an
+    unsigned answer is refused."""
+
+    anchors: tuple[x509.Certificate, ...] = ()
+    required: bool = False
 
 
 # ------------------------------------------------------------------------------------------------- the link
