@@ -3,14 +3,16 @@
 Token endpoint (RFC 6749 §5.2, OpenID4VCI §6.3): ``invalid_request``, ``invalid_grant`` (unknown, used, expired
 or withdrawn pre-authorized code; wrong ``tx_code``), ``unsupported_grant_type``. Credential endpoint (§8.3.1.2):
 ``invalid_credential_request``, ``unknown_credential_configuration``, ``invalid_proof``, ``invalid_nonce``,
-``credential_request_denied``; deferred credential endpoint (§9.3): ``invalid_transaction_id``; the
+``credential_request_denied``, ``invalid_encryption_parameters`` (an encrypted request or response asked of an
+issuer that encrypts neither); deferred credential endpoint (§9.3): ``invalid_transaction_id``; the
 bearer token (RFC 6750 §3.1): ``invalid_token``; DPoP (RFC 9449 §7.1): ``invalid_dpop_proof``.
 """
 
 from __future__ import annotations
 
 __all__ = [
-    "CREDENTIAL_REQUEST_DENIED", "INVALID_CREDENTIAL_REQUEST", "INVALID_DPOP_PROOF", "INVALID_GRANT", "INVALID_NONCE",
+    "CREDENTIAL_REQUEST_DENIED", "INVALID_CREDENTIAL_REQUEST", "INVALID_DPOP_PROOF", "INVALID_ENCRYPTION_PARAMETERS",
+    "INVALID_GRANT", "INVALID_NONCE",
     "INVALID_PROOF", "INVALID_REQUEST", "INVALID_TOKEN", "INVALID_TRANSACTION_ID", "TEMPORARILY_UNAVAILABLE",
     "UNKNOWN_CREDENTIAL_CONFIGURATION", "UNSUPPORTED_GRANT_TYPE", "OAuthError",
 ]
@@ -26,6 +28,7 @@ INVALID_PROOF = "invalid_proof"
 INVALID_NONCE = "invalid_nonce"
 CREDENTIAL_REQUEST_DENIED = "credential_request_denied"
 INVALID_TRANSACTION_ID = "invalid_transaction_id"
+INVALID_ENCRYPTION_PARAMETERS = "invalid_encryption_parameters"
 #: RFC 6749 §4.1.2.1 (the authorization endpoint's), also answered with 503 by the token endpoint and the offer
 #: by reference while the issuer cannot tell yet whether a code may be spent (offers being rebuilt).
 TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"

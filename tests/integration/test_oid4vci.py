@@ -368,6 +368,17 @@ async def test_bad_proofs_and_nonces_change_nothing(stack: tuple[IssuerHarness, 
         assert error_of(wrong_typ) == "invalid_proof"
         no_token = await http.post(wallet.metadata["credential_endpoint"], json={})
         assert no_token.status_code == 401 and error_of(no_token) == "invalid_token"
+        # encryption this issuer does not offer (§10): asked by name, refused by name, not answered in clear
+        assert "credential_response_encryption" not in wallet.metadata
+        url = wallet.metadata["credential_endpoint"]
+        wants_jwe = await http.post(url, headers=wallet._auth("POST", url), json={
+            "credential_configuration_id": wallet.offer["credential_configuration_ids"][0],
+            "proofs": {"jwt": [key_proof(key, wallet.issuer, nonce)]},
+            "credential_response_encryption": {"jwk": public_jwk_of(key), "enc": "A128GCM"}})
+        assert wants_jwe.status_code == 400 and error_of(wants_jwe) == "invalid_encryption_parameters"
+        sent_jwe = await http.post(url, content=b"eyJhbGciOiJFQ0RILUVTIn0..a.b.c",
+                                   headers={**wallet._auth("POST", url), "content-type": "application/jwt"})
+        assert sent_jwe.status_code == 400 and error_of(sent_jwe) == "invalid_encryption_parameters"
         # none of that spent the nonce or the token
         good = await wallet.credential([key_proof(key, wallet.issuer, nonce)])
         assert good.status_code == 200, good.text

@@ -224,6 +224,10 @@ async def test_deferred_issuance_until_not_before(stack: tuple[IssuerHarness, by
         wallet.keys = wallet.keys[:2]
         unknown = await wallet.deferred("no-such-transaction")
         assert unknown.status_code == 400 and error_of(unknown) == "invalid_transaction_id"
+        url = wallet.metadata["deferred_credential_endpoint"]  # an encrypted answer asked: refused, nothing spent
+        wants_jwe = await http.post(url, headers=wallet._auth("POST", url), json={
+            "transaction_id": transaction, "credential_response_encryption": {"jwk": {}, "enc": "A128GCM"}})
+        assert wants_jwe.status_code == 400 and error_of(wants_jwe) == "invalid_encryption_parameters"
         while time.time() < not_before.timestamp():  # pending until then
             answer = await wallet.deferred(transaction)
             if time.time() < not_before.timestamp():

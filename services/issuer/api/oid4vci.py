@@ -34,7 +34,13 @@ from google.protobuf import json_format
 from microcred.credential.jsontext import parse
 from microcred.model.errors import INVALID_FORMAT, FieldViolation
 from microcred.oid4vci.dpop import DpopProof, check_dpop_proof
-from microcred.oid4vci.errors import INVALID_DPOP_PROOF, INVALID_REQUEST, INVALID_TOKEN, OAuthError
+from microcred.oid4vci.errors import (
+    INVALID_DPOP_PROOF,
+    INVALID_ENCRYPTION_PARAMETERS,
+    INVALID_REQUEST,
+    INVALID_TOKEN,
+    OAuthError,
+)
 from microcred.oid4vci.metadata import authorization_server_metadata, credential_issuer_metadata
 from microcred.oid4vci.signed_metadata import JWT_MEDIA_TYPE, sign_issuer_metadata, wants_signed
 from services.issuer.api.client_auth import ClientAuthentication
@@ -116,6 +122,16 @@ def _json(raw: bytes) -> Any:
         return parse(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise OAuthError(INVALID_REQUEST, "the body is not JSON") from exc
+
+
+async def _credential_body(request: Request) -> Any:
+    """The JSON body of a (deferred) credential request; an encrypted one (§10: a JWE, ``application/jwt``) is
+    refused by name, as this issuer's metadata offers no ``credential_request_encryption``."""
+    if request.headers.get("content-type", "").partition(";")[0].strip().lower() == JWT_MEDIA_TYPE:
+        raise OAuthError(INVALID_ENCRYPTION_PARAMETERS, "this issuer takes no encrypted credential requests (its "
+                                                        "metadata has no credential_request_encryption): send "
+                                                        "application/json")
+    return _json(await _body(request))
 
 
 @functools.lru_cache(maxsize=32)  # a new wallet reads both documents per learner; they change only with the code
@@ -218,12 +234,12 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
 
     async def credential(request: Request) -> Response:
         access, dpop = _access(request, url(request))
-        body = _json(await _body(request))
+        body = await _credential_body(request)
         return _issued(await offers.credential(access, body, ident(request), dpop))
 
     async def deferred(request: Request) -> Response:
         access, dpop = _access(request, url(request))
-        return _issued(await offers.deferred(access, _json(await _body(request)), dpop))
+        return _issued(await offers.deferred(access, await _credential_body(request), dpop))
 
     async def notification(request: Request) -> Response:
         access, dpop = _access(request, url(request))

@@ -457,6 +457,8 @@ class Offers:
         for good, the transaction dropped)."""
         token = digest(access_token)
         await self._token(access_token, dpop)
+        if isinstance(body, dict):
+            _refuse_encryption(body)
         if not isinstance(body, dict) or not isinstance(body.get("transaction_id"), str) \
                 or not 0 < len(body["transaction_id"]) <= 256:
             raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "transaction_id (a string) is required")
@@ -590,6 +592,15 @@ def _ldp_item(offer_id: str, n: int, award: pb.MicroCredential, did: str) -> Iss
     return IssueItem(f"oid4vci:{offer_id}:ldp:{n}", bound)
 
 
+def _refuse_encryption(body: dict[str, Any]) -> None:
+    """A request asking for an encrypted response (§8.2, §10) is refused rather than answered in clear: this
+    issuer's metadata offers no ``credential_response_encryption``, and a wallet that asks expects a JWE."""
+    if "credential_response_encryption" in body:
+        raise OAuthError(e.INVALID_ENCRYPTION_PARAMETERS, "this issuer does not encrypt credential responses (its "
+                                                          "metadata has no credential_response_encryption): ask "
+                                                          "without credential_response_encryption")
+
+
 def _request_proofs(body: Any, attestations: bool) -> tuple[str, str, list[Any]]:
     """The configuration, proof type and proofs of a credential request (§8.2): ``credential_configuration_id``
     (or ``credential_identifier``) and ``proofs: {"jwt": [...]}`` with 1..MAX_BATCH entries (the single ``proof``
@@ -597,6 +608,7 @@ def _request_proofs(body: Any, attestations: bool) -> tuple[str, str, list[Any]]
     ``proofs: {"attestation": [one key attestation]}`` (Appendix F.3)."""
     if not isinstance(body, dict):
         raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "the body must be a JSON object")
+    _refuse_encryption(body)
     wanted = body.get("credential_configuration_id", body.get("credential_identifier"))
     if wanted not in OFFERED_CONFIGURATIONS:
         raise OAuthError(e.UNKNOWN_CREDENTIAL_CONFIGURATION if "credential_configuration_id" in body
