@@ -7,7 +7,7 @@ both sides to support it "when ecosystem policies require Issuer Authentication 
 with TLS alone", and to resolve the key through ``x5c``. So:
 
 * :func:`wants_signed` reads a wallet's ``Accept`` header: the signed form goes only to a client that names
-  ``application/jwt`` itself (a browser's ``*/*`` gets JSON) at a quality no lower than JSON's;
+  ``application/jwt`` itself (a browser's ``*/*`` gets JSON) and prefers it to JSON;
 * :func:`sign_issuer_metadata` makes the JWT with a key whose certificate (``x5c``) names the identifier;
 * :func:`read_signed_issuer_metadata` is the wallet's check: chain to its trust anchors, the leaf naming the
   identifier, ``typ``, ``alg``, signature, ``sub``, ``iat``, ``exp``; it returns the metadata parameters alone.
@@ -70,8 +70,11 @@ def _quality(parameters: list[str]) -> float:
 
 def wants_signed(accept: str | None) -> bool:
     """Whether an ``Accept`` header (RFC 9110 §12.5.1) asks for the signed form: ``application/jwt`` named
-    explicitly, at a quality above zero and no lower than the best match of ``application/json`` (itself,
-    ``application/*`` or ``*/*``). A tie goes to the signed form: a client names it only if it can check it."""
+    explicitly, at a quality above zero and above the best match of ``application/json`` (itself,
+    ``application/*`` or ``*/*``). A tie goes to JSON, which every wallet must take (§12.2.2): a wallet that
+    merely *prefers* signed metadata (the EUDI library's ``PreferSigned`` sends both types at equal quality)
+    would otherwise fail on a signature it cannot check, where the JSON serves it; one that requires it names
+    ``application/jwt`` alone or ranks it first by quality."""
     if not accept:
         return False
     jwt_q = json_q = 0.0
@@ -83,7 +86,7 @@ def wants_signed(accept: str | None) -> bool:
             jwt_q = max(jwt_q, q)
         elif media in ("application/json", "application/*", "*/*"):
             json_q = max(json_q, q)
-    return jwt_q > 0.0 and jwt_q >= json_q
+    return jwt_q > json_q
 
 
 def _epoch(moment: dt.datetime) -> int:

@@ -139,10 +139,11 @@ async def test_metadata_signed_for_a_wallet_that_asks(stack: tuple[IssuerHarness
         signed = await http.get(url, headers={"accept": "application/jwt, application/json;q=0.9"})
         browser = await http.get(url, headers={"accept": "text/html,*/*;q=0.8"})
         preferring_json = await http.get(url, headers={"accept": "application/json, application/jwt;q=0.5"})
+        tie = await http.get(url, headers={"accept": "application/jwt, application/json"})  # EUDI PreferSigned
         # an identifier from a caller's Host header is not certified (the CA must not sign what a caller names)
         other_host = await http.get(url, headers={"accept": "application/jwt", "host": "evil.example"})
     assert signed.status_code == 200 and signed.headers["content-type"] == "application/jwt"
-    assert all(r.headers["content-type"] == "application/json" for r in (plain, browser, preferring_json,
+    assert all(r.headers["content-type"] == "application/json" for r in (plain, browser, preferring_json, tie,
                                                                           other_host))
     assert other_host.json()["credential_issuer"] == "https://evil.example"  # reflected, as before, but unsigned
     assert all(r.headers["vary"] == "Accept" for r in (plain, signed))  # caches keep the two forms apart

@@ -45,9 +45,9 @@ def metadata() -> dict[str, Any]:
 
 @pytest.mark.parametrize(("accept", "signed"), [
     (None, False), ("", False), ("application/json", False), ("*/*", False), ("text/html,*/*;q=0.8", False),
-    ("application/jwt", True), ("application/jwt, application/json", True),
-    ("application/json, application/jwt", True),  # a tie goes to the signed form
-    ("application/jwt;q=0.8, */*;q=0.8", True), ("APPLICATION/JWT", True),
+    ("application/jwt", True), ("application/jwt, application/json;q=0.9", True), ("APPLICATION/JWT", True),
+    ("application/jwt, application/json", False), ("application/json, application/jwt", False),  # ties: JSON
+    ("application/jwt;q=0.8, */*;q=0.8", False), ("application/jwt;q=0.9, */*;q=0.8", True),
     ("application/json, application/jwt;q=0.5", False), ("application/jwt;q=0", False),
     ("application/jwt;q=abc", False), ("application/jwt;q=2", False), ("application/jwt-x", False),
 ])
