@@ -30,7 +30,7 @@ from microcred.sdjwt.jose import JoseError, b64url_decode
 __all__ = [
     "CHECKED_AUTHORITIES", "FORMATS", "ClaimQuery", "CredentialQuery", "CredentialSetQuery", "DcqlError",
     "DcqlQuery", "Presented",
-    "QueryOutcome", "QueryResult", "TrustedAuthority", "evaluate", "parse_query", "select",
+    "QueryOutcome", "QueryResult", "TrustedAuthority", "aka_vcts_of", "evaluate", "parse_query", "select",
 ]
 
 SD_JWT, LDP = "dc+sd-jwt", "ldp_vc"
@@ -298,6 +298,13 @@ def _claim_missing(claim: ClaimQuery, claims: Mapping[str, Any]) -> str | None:
     return None
 
 
+def aka_vcts_of(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``aka_vcts`` of an SD-JWT VC's processed claims: its strings (the verifier's format check refuses a
+    credential whose ``aka_vcts`` is anything else; here only what could count is taken)."""
+    value = claims.get("aka_vcts")
+    return tuple(t for t in value if isinstance(t, str)) if isinstance(value, list) else ()
+
+
 @dataclass(frozen=True)
 class Presented:
     """A credential the wallet presented for a credential query: its format, type(s) and the claims it
@@ -307,6 +314,9 @@ class Presented:
     claims: Mapping[str, Any]
     vct: str | None = None
     types: tuple[str, ...] = ()
+    aka_vcts: tuple[str, ...] = ()
+    """SD-JWT VC: the more types its issuer says it also is (``aka_vcts``, SD-JWT VC draft -18 §2.2.2.2), which
+    meet ``vct_values`` as its ``vct`` does."""
     holder_bound: bool = True
     verified: bool = True
     """False when the credential did not verify: then its claims count for nothing."""
@@ -349,8 +359,10 @@ def _one(query: CredentialQuery, presented: Presented) -> list[str]:
         return ["the credential did not verify, so its claims cannot count"]
     if presented.format != query.format:
         return [f"format {presented.format} instead of {query.format}"]
-    if query.vct_values and presented.vct not in query.vct_values:
-        return [f"vct {presented.vct} is not one of {', '.join(query.vct_values)}"]
+    if query.vct_values and presented.vct not in query.vct_values \
+            and not any(t in query.vct_values for t in presented.aka_vcts):
+        also = f" (nor is any of aka_vcts {', '.join(presented.aka_vcts)})" if presented.aka_vcts else ""
+        return [f"vct {presented.vct} is not one of {', '.join(query.vct_values)}{also}"]
     if query.type_values and not any(set(t) <= set(presented.types) for t in query.type_values):
         return ["type is not one of " + " | ".join("+".join(t) for t in query.type_values)]
     if query.require_cryptographic_holder_binding and not presented.holder_bound:

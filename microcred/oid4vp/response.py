@@ -26,7 +26,16 @@ from joserfc import jwe
 from joserfc.errors import JoseError as JoseRfcError
 from joserfc.jwk import ECKey
 
-from microcred.oid4vp.dcql import LDP, SD_JWT, DcqlError, Presented, QueryResult, evaluate, parse_query
+from microcred.oid4vp.dcql import (
+    LDP,
+    SD_JWT,
+    DcqlError,
+    Presented,
+    QueryResult,
+    aka_vcts_of,
+    evaluate,
+    parse_query,
+)
 from microcred.oid4vp.request import ENC_VALUES, PresentationRequest
 from microcred.sdjwt.core import SdJwtError, disclose, split_sd_jwt
 from microcred.sdjwt.jose import JoseError, parse_jws, strict_json_loads
@@ -178,7 +187,7 @@ def _sd_jwt_claims(text: str, report: VerificationReport, authorities: bool) -> 
     claims = processed.claims
     vct = claims.get("vct")
     return Presented(SD_JWT, claims, vct if isinstance(vct, str) else None, holder_bound=_bound(report),
-                     authority_key_ids=key_ids)
+                     authority_key_ids=key_ids, aka_vcts=aka_vcts_of(claims))
 
 
 def _bound(report: VerificationReport) -> bool:

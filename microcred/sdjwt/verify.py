@@ -64,8 +64,10 @@ from microcred.sdjwt.x5c import ChainError, certificate_names, issuer_named_by, 
 __all__ = ["SdJwtVerification", "VerifierPolicy", "looks_like_sd_jwt", "verify_sd_jwt_vc"]
 
 _MAX_JWT = 200_000
-#: Registered claims SD-JWT VC §2.2.2.3 forbids to disclose selectively.
-_CLEAR_ONLY = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status"})
+#: Registered claims SD-JWT VC §2.2.2.3 (draft -19) forbids to disclose selectively, their sub-claims included.
+_CLEAR_ONLY = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "aka_vcts", "status"})
+#: Depth to which a clear-only claim is searched for digests (deeper is malformed for these small claims anyway).
+_CLEAR_ONLY_DEPTH = 16
 _FORMAT, _SIGNATURE, _ISSUER = r.FORMAT, r.SIGNATURE, r.ISSUER_IDENTITY
 _VALIDITY, _HOLDER = r.VALIDITY_WINDOW, r.HOLDER_BINDING
 _ORDER = (_FORMAT, _ISSUER, _SIGNATURE, r.DISCLOSURES, r.TYPE_METADATA, _VALIDITY, _HOLDER)
@@ -163,6 +165,12 @@ def _format(run: _Run, jws: JwsParts) -> StatusReference | None:
         run.add(r.check_invalid(_FORMAT, "UNSUPPORTED_ALGORITHM", alg=alg))
         return None
     problems: list[tuple[str, str]] = []
+    if run.policy.expected_typ == SD_JWT_VC_TYP:
+        # digests under iss, cnf, status...: their sub-claims must not be selectively disclosable either
+        # (draft -19 §2.2.2.3), so what a verifier reads of them is in the signed payload itself
+        problems += [(name, "holds selectively disclosable sub-claims, which it must not")
+                     for name in sorted(_CLEAR_ONLY) if name in payload
+                     and _holds_digests(payload[name], _CLEAR_ONLY_DEPTH)]
     for name in ("iat", "nbf", "exp"):
         try:
             _number(payload, name)
@@ -170,6 +178,11 @@ def _format(run: _Run, jws: JwsParts) -> StatusReference | None:
             problems.append((name, str(exc)))
     if run.policy.expected_typ == SD_JWT_VC_TYP and not (isinstance(payload.get("vct"), str) and payload["vct"]):
         problems.append(("vct", "an SD-JWT VC needs a vct string"))
+    if "aka_vcts" in payload:  # draft -18 §2.2.2.2: more types, a non-empty array of strings other than vct
+        aka = payload["aka_vcts"]
+        if not (isinstance(aka, list) and aka and all(isinstance(t, str) and t for t in aka)) \
+                or payload.get("vct") in aka:
+            problems.append(("aka_vcts", "must be a non-empty array of type strings without the vct"))
     if "iss" in payload and not isinstance(payload["iss"], str):
         problems.append(("iss", "must be a string"))
     cnf = payload.get("cnf")
@@ -347,17 +360,32 @@ def _holder_binding(run: _Run, parts: SdJwtParts, payload: Mapping[str, Any]) ->
         run.add(r.check_valid(_HOLDER, "KEY_BINDING_VALID"))
 
 
+def _holds_digests(value: Any, depth: int) -> bool:
+    """Whether ``value`` holds selective-disclosure digests (an ``_sd`` member, or a ``{"...": digest}`` array
+    element) at any level (too deep counts as holding them: refused rather than searched further)."""
+    if depth <= 0:
+        return isinstance(value, dict | list)
+    if isinstance(value, dict):
+        return "_sd" in value or any(_holds_digests(v, depth - 1) for v in value.values())
+    if isinstance(value, list):
+        return any((isinstance(v, dict) and "..." in v) or _holds_digests(v, depth - 1) for v in value)
+    return False
+
+
 def _disclosures(run: _Run, jws: JwsParts, parts: SdJwtParts) -> Processed | None:
     try:
         processed = disclose(jws.payload, parts.disclosures)
     except SdJwtError as exc:
         run.add(r.check_invalid(r.DISCLOSURES, exc.reason, problem=exc.problem))
         return None
-    in_clear_only = sorted({d.name for d in processed.disclosed if len(d.path) == 1 and d.name in _CLEAR_ONLY})
-    if in_clear_only and run.policy.expected_typ == SD_JWT_VC_TYP:
-        run.add(r.check_invalid(r.DISCLOSURES, "MISPLACED_DISCLOSURE",
-                                problem=f"{in_clear_only[0]} must not be selectively disclosable"))
-        return None
+    if run.policy.expected_typ == SD_JWT_VC_TYP:
+        # a clear-only claim disclosed as a whole (digests under one were refused by the format check)
+        in_clear_only = sorted({str(d.path[0]) for d in processed.disclosed if d.path and d.path[0] in _CLEAR_ONLY})
+        if in_clear_only:
+            run.add(r.check_invalid(r.DISCLOSURES, "MISPLACED_DISCLOSURE",
+                                    problem=f"{in_clear_only[0]} (and its sub-claims) must not be selectively "
+                                            f"disclosable"))
+            return None
     run.add(r.check_valid(r.DISCLOSURES, "DISCLOSURES_VALID", count=len(processed.disclosed)))
     return processed
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from microcred.oid4vp.dcql import DcqlError, Presented, evaluate, parse_query, select
+from microcred.oid4vp.dcql import DcqlError, Presented, aka_vcts_of, evaluate, parse_query, select
 
 VCT = "urn:eu.europa.ec.eudi:learning:credential:1"
 
@@ -88,6 +88,18 @@ def test_claims_path_pointers() -> None:
 def test_a_credential_meeting_the_query_satisfies_it() -> None:
     result = evaluate(parse_query(sd_query()), {"mc": [Presented("dc+sd-jwt", CLAIMS, VCT)]})
     assert result.satisfied and result.outcomes[0].satisfied and not result.missing
+
+
+def test_a_credential_whose_aka_vcts_names_the_type_asked_for_meets_vct_values() -> None:
+    """SD-JWT VC draft -18 §2.2.2.2: a verifier asking for type X may take a credential of vct Y whose issuer says
+    (aka_vcts) it is also of type X; no other type does."""
+    own = "https://microcred.eu/vct/eu-micro-credential/v1"
+    aka = Presented("dc+sd-jwt", {**CLAIMS, "vct": own}, own, aka_vcts=(VCT,))
+    assert evaluate(parse_query(sd_query()), {"mc": [aka]}).satisfied
+    other = Presented("dc+sd-jwt", {**CLAIMS, "vct": own}, own, aka_vcts=("urn:example:other",))
+    result = evaluate(parse_query(sd_query()), {"mc": [other]})
+    assert not result.satisfied and "aka_vcts urn:example:other" in result.outcomes[0].missing[0]
+    assert aka_vcts_of({"aka_vcts": ["a", 1, "b"]}) == ("a", "b") and aka_vcts_of({"aka_vcts": "a"}) == ()
 
 
 def test_a_value_outside_the_list_is_named() -> None:

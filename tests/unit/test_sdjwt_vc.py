@@ -297,6 +297,44 @@ def test_clear_only_claims_cannot_be_selectively_disclosed(world: Pki) -> None:
     assert statuses(result)["disclosures"] == ("invalid", "MISPLACED_DISCLOSURE")
 
 
+def test_aka_vcts_cannot_be_selectively_disclosed(world: Pki) -> None:
+    issued = issue_sd_jwt_vc({**micro_credential_claims(valid_micro_credential()),
+                              "aka_vcts": Sd(["urn:example:learning"])}, issuer=world.issuer, vct=VCT, now=NOW)
+    result = verify_sd_jwt_vc(issued.compact, policy(world), NOW)
+    assert statuses(result)["disclosures"] == ("invalid", "MISPLACED_DISCLOSURE")
+
+
+@pytest.mark.parametrize(("claims", "field"), [
+    ({"aka_vcts": ["urn:example:a", Sd("urn:example:learning")]}, "aka_vcts"),  # an element of it
+    ({"status": {"status_list": {"idx": 1, "uri": Sd("https://x")}}}, "status"),  # a sub-claim (draft -19)
+    ({"cnf": {"jwk": public_jwk(ec.generate_private_key(ec.SECP256R1()).public_key()), "kid": Sd("k-1")}}, "cnf"),
+])
+def test_sub_claims_of_clear_only_claims_cannot_be_selectively_disclosed(world: Pki, claims: dict[str, Any],
+                                                                         field: str) -> None:
+    issued = issue_sd_jwt_vc({**micro_credential_claims(valid_micro_credential()), **claims},
+                             issuer=world.issuer, vct=VCT, now=NOW)
+    # with its Disclosure or without (withholding it does not help: the digest is in the signed payload)
+    for compact in (issued.compact, issued.compact.split("~")[0] + "~"):
+        result = verify_sd_jwt_vc(compact, policy(world), NOW)
+        assert statuses(result)["format"] == ("invalid", "MALFORMED_CLAIM")
+        assert field in str(result)
+
+
+@pytest.mark.parametrize(("aka", "valid"), [
+    (["urn:eu.europa.ec.eudi:learning:credential:1"], True), (["urn:a", "urn:b"], True),
+    ([], False), ("urn:a", False), ([1], False), ([""], False), ([VCT], False),
+])
+def test_aka_vcts_is_a_non_empty_array_of_other_types(world: Pki, aka: Any, valid: bool) -> None:
+    issued = issue_sd_jwt_vc({**micro_credential_claims(valid_micro_credential()), "aka_vcts": aka},
+                             issuer=world.issuer, vct=VCT, now=NOW, vct_integrity=integrity(type_metadata_bytes()))
+    result = verify_sd_jwt_vc(issued.compact, policy(world), NOW)
+    if valid:
+        assert statuses(result)["format"][0] == "valid"
+    else:
+        assert statuses(result)["format"] == ("invalid", "MALFORMED_CLAIM")
+        assert "aka_vcts" in str(result)
+
+
 # --------------------------------------------------------------------------------------------- validity, header
 
 

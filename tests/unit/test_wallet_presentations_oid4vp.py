@@ -27,8 +27,10 @@ from microcred.oid4vp.request import (
 )
 from microcred.oid4vp.request_uri_post import read_wallet_fetch
 from microcred.oid4vp.response import check_response, read_response
+from microcred.sdjwt.claims import micro_credential_claims
+from microcred.sdjwt.issue import StatusReference, issue_sd_jwt_vc
 from microcred.sdjwt.jose import b64url_decode, b64url_encode, compact_json, public_jwk
-from microcred.sdjwt.type_metadata import VCT
+from microcred.sdjwt.type_metadata import VCT, integrity, type_metadata_bytes
 from microcred.sdjwt.x5c import load_certificates, x5c_header
 from microcred.verification import Verdict
 from services.wallet.domain.presentations_oid4vp import (
@@ -43,7 +45,8 @@ from services.wallet.domain.presentations_oid4vp import (
     refusal_form,
     wallet_metadata,
 )
-from tests.harness.sd_jwt import NOW, SdWorld, make_world
+from tests.harness.factories import valid_micro_credential
+from tests.harness.sd_jwt import LIST_URI, NOW, SdWorld, make_world
 
 HOST = "verifier.example"
 CLIENT_ID = f"x509_san_dns:{HOST}"
@@ -204,6 +207,29 @@ async def test_matching_and_a_presentation_with_only_the_chosen_claims(sd: SdWor
         build_presentation(mine, query, ("birthdate",), HOLDER, nonce="n", aud=CLIENT_ID, iat=0)
     with pytest.raises(PresentationRequestError, match="not bound"):
         build_presentation(mine, query, (), ed25519.Ed25519PrivateKey.generate(), nonce="n", aud=CLIENT_ID, iat=0)
+
+
+async def test_a_credential_that_is_also_of_the_type_asked_for_is_offered_and_accepted(sd: SdWorld,
+                                                                                      verifier: Any) -> None:
+    """A verifier asks for the EC Learning Credential type; the wallet holds our micro-credential whose issuer
+    says (aka_vcts, SD-JWT VC draft -18) it is also of that type: offered, presented and the query met at the
+    gateway; without aka_vcts it is not offered."""
+    identity, anchors = verifier
+    learning = "urn:eu.europa.ec.eudi:learning:credential:1"
+    query = {**QUERY, "credentials": [{**QUERY["credentials"][0], "meta": {"vct_values": [learning]}}]}
+    request = new_request(query)
+    checked = check_request_object(request_object(request, identity), CLIENT_ID, anchors, NOW)
+    claims = {**micro_credential_claims(valid_micro_credential()), "aka_vcts": [learning]}
+    also = issue_sd_jwt_vc(claims, issuer=sd.issuer, vct=VCT, now=NOW, vct_integrity=integrity(type_metadata_bytes()),
+                           status=StatusReference(LIST_URI, 17), holder_jwk=public_jwk(HOLDER))
+    mine = parse_holding("c1", also.compact)
+    plain = parse_holding("c2", sd.issue(holder_jwk=public_jwk(HOLDER)).compact)
+    found = match(checked, [mine, plain])
+    assert [c.credential_id for c in found] == ["c1"]
+    vp = build_presentation(mine, checked.query.credentials[0], found[0].claims, HOLDER, nonce=checked.nonce,
+                            aud=checked.client_id, iat=int(NOW.timestamp()))
+    outcome = await check_response(request, {"mc": [vp]}, sd.ports(), NOW)
+    assert outcome.verdict is Verdict.VALID and outcome.query.satisfied, outcome.to_dict()
 
 
 def test_only_credentials_under_a_trusted_authority_the_request_names_are_offered(sd: SdWorld,

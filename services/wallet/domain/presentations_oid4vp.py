@@ -45,6 +45,7 @@ from microcred.oid4vp.dcql import (
     DcqlError,
     DcqlQuery,
     Presented,
+    aka_vcts_of,
     evaluate,
     parse_query,
     select,
@@ -337,7 +338,7 @@ class Candidate:
 def _chosen_claims(query: CredentialQuery, holding: Holding) -> tuple[ClaimQuery, ...] | None:
     """The claims of ``query`` this holding would disclose, or None when it cannot meet the query."""
     everything = Presented(SD_JWT, holding.claims, vct=holding.vct, holder_bound=holding.cnf_jwk is not None,
-                           authority_key_ids=holding.authority_key_ids)
+                           authority_key_ids=holding.authority_key_ids, aka_vcts=aka_vcts_of(holding.claims))
     if not evaluate(DcqlQuery((query,)), {query.id: [everything]}).satisfied:
         return None
     if not query.claim_sets:
