@@ -33,6 +33,7 @@ from microcred.oid4vci.self_keyed import KEY_PROOF_ALGORITHMS, verified_by
 from microcred.sdjwt.jose import (
     JoseError,
     algorithm_for_key,
+    algorithms_for_key,
     jwk_to_public_key,
     parse_jws,
     public_jwk,
@@ -123,7 +124,7 @@ def _attested_keys(claims: Mapping[str, Any], max_keys: int) -> tuple[dict[str, 
             own = algorithm_for_key(key)
         except JoseError as exc:
             raise _fail(f"attested_keys[{n}]: {exc}") from None
-        if own not in KEY_PROOF_ALGORITHMS:
+        if not set(algorithms_for_key(key)) & set(KEY_PROOF_ALGORITHMS):
             raise _fail(f"attested_keys[{n}] signs with {own}, which is not one of {list(KEY_PROOF_ALGORITHMS)}")
         public = public_jwk(key)
         if public not in keys:  # the same key twice is bound once

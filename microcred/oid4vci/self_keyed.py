@@ -9,17 +9,23 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from microcred.oid4vci.errors import OAuthError
-from microcred.sdjwt.jose import JoseError, PublicKey, algorithm_for_key, jwk_to_public_key, verify_jws_signature
+from microcred.sdjwt.jose import (
+    JoseError,
+    PublicKey,
+    algorithm_for_key,
+    algorithms_for_key,
+    jwk_to_public_key,
+    verify_jws_signature,
+)
 
 __all__ = ["ALGORITHMS", "KEY_PROOF_ALGORITHMS", "header_key", "verified_by"]
 
 # DPoP proofs: ES256 only (HAIP 1.0 requires it and names no other); key proofs widen this (see proofs.py).
 ALGORITHMS: tuple[str, ...] = ("ES256",)
-# What a wallet may prove its holder key with (key proofs and key attestations): HAIP's ES256, and EdDSA (Ed25519)
-# for the wallets whose keys are Ed25519 (did:key z6Mk holders). "EdDSA" is the name RFC 8037 registered and PyJWT
-# implements; the fully specified "Ed25519" of RFC 9864 is not accepted yet (no wallet here sends it and PyJWT
-# does not know it).
-KEY_PROOF_ALGORITHMS: tuple[str, ...] = ("ES256", "EdDSA")
+# What a wallet may prove its holder key with (key proofs and key attestations): HAIP's ES256, and Ed25519 keys
+# for the wallets whose keys are Ed25519 (did:key z6Mk holders), named "EdDSA" (RFC 8037) or by RFC 9864's fully
+# specified "Ed25519", which deprecates it.
+KEY_PROOF_ALGORITHMS: tuple[str, ...] = ("ES256", "EdDSA", "Ed25519")
 
 
 def header_key(proof: str, header: Mapping[str, Any], fail: Callable[[str], OAuthError],
@@ -41,13 +47,15 @@ def verified_by(proof: str, header: Mapping[str, Any], key: PublicKey, fail: Cal
     """``key`` (``named``: how the header names it, for the messages), once ``proof`` verifies with it under the
     header's ``alg`` (one of ``algorithms``, and the key type's own); else ``fail``."""
     try:
-        own = algorithm_for_key(key)
+        own = [alg for alg in algorithms_for_key(key) if alg in algorithms]
     except JoseError as exc:
         raise fail(f"{named}: {exc}") from exc
-    if own not in algorithms:
-        raise fail(f"the {named}'s key type signs with {own}, which is not one of {list(algorithms)}")
-    if header.get("alg") != own:
-        raise fail(f"alg {header.get('alg')!r} does not match the {named}'s key type (which signs with {own})")
+    if not own:
+        raise fail(f"the {named}'s key type signs with {algorithm_for_key(key)}, which is not one of "
+                   f"{list(algorithms)}")
+    if header.get("alg") not in own:
+        raise fail(f"alg {header.get('alg')!r} does not match the {named}'s key type (which signs with "
+                   f"{' or '.join(own)})")
     try:
         signed = verify_jws_signature(proof, key, algorithms)
     except JoseError as exc:

@@ -42,7 +42,8 @@ RESPONSE_MODES = ("direct_post", "direct_post.jwt")
 #: Content encryption the verifier accepts for direct_post.jwt (HAIP: A128GCM and A256GCM with ECDH-ES).
 ENC_VALUES = ("A128GCM", "A256GCM")
 VP_FORMATS: dict[str, Any] = {
-    "dc+sd-jwt": {"sd-jwt_alg_values": ["ES256", "ES384", "EdDSA"], "kb-jwt_alg_values": ["ES256", "ES384", "EdDSA"]},
+    "dc+sd-jwt": {"sd-jwt_alg_values": ["ES256", "ES384", "EdDSA", "Ed25519"],
+                  "kb-jwt_alg_values": ["ES256", "ES384", "EdDSA", "Ed25519"]},
     "ldp_vc": {"proof_type_values": ["DataIntegrityProof"], "cryptosuite_values": ["eddsa-rdfc-2022",
                                                                                    "ecdsa-rdfc-2019"]},
 }

@@ -39,6 +39,7 @@ __all__ = [
     "PrivateKey",
     "PublicKey",
     "algorithm_for_key",
+    "algorithms_for_key",
     "b64url_decode",
     "b64url_encode",
     "compact_json",
@@ -50,8 +51,10 @@ __all__ = [
     "verify_jws_signature",
 ]
 
-#: Signature algorithms accepted anywhere in SD-JWT processing (HAIP requires ES256).
-ASYMMETRIC_ALGORITHMS: tuple[str, ...] = ("ES256", "ES384", "ES512", "EdDSA")
+#: Signature algorithms accepted anywhere in SD-JWT processing (HAIP requires ES256). ``Ed25519`` is RFC 9864's
+#: fully specified name for EdDSA over Ed25519, which deprecates the polymorphic ``EdDSA`` (RFC 8037): both are
+#: accepted for an Ed25519 key; we sign with ``EdDSA``, which every deployed verifier knows.
+ASYMMETRIC_ALGORITHMS: tuple[str, ...] = ("ES256", "ES384", "ES512", "EdDSA", "Ed25519")
 #: Deepest JSON nesting accepted in a header, payload or disclosure.
 MAX_JSON_DEPTH = 32
 
@@ -62,7 +65,9 @@ _B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 _B64URL_VALUE = {c: n for n, c in enumerate(_B64URL_ALPHABET)}
 _URL_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 _CURVE_ALG = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
-_JWS = jwt.api_jws.PyJWS(algorithms=list(ASYMMETRIC_ALGORITHMS))
+_JWS = jwt.api_jws.PyJWS(algorithms=["ES256", "ES384", "ES512", "EdDSA"])
+# PyJWT knows Ed25519 signatures only as "EdDSA" (its OKPAlgorithm); RFC 9864's name is the same signature.
+_JWS.register_algorithm("Ed25519", OKPAlgorithm())
 
 
 class JoseError(ValueError):
@@ -279,6 +284,13 @@ def algorithm_for_key(key: PrivateKey | PublicKey) -> str:
         raise JoseError(f"unsupported curve {key.curve.name}") from exc
 
 
+def algorithms_for_key(key: PrivateKey | PublicKey) -> tuple[str, ...]:
+    """Every JWS ``alg`` a signature by ``key`` may name: its :func:`algorithm_for_key`, and for an Ed25519 key
+    also RFC 9864's ``Ed25519``."""
+    own = algorithm_for_key(key)
+    return (own, "Ed25519") if own == "EdDSA" else (own,)
+
+
 def sign_jws(header: Mapping[str, Any], payload: Mapping[str, Any], key: PrivateKey) -> str:
     """Sign ``payload`` (compact JSON) with ``key``; ``header`` gives ``typ``, ``x5c``... (``alg`` is derived)."""
     alg = algorithm_for_key(key)
@@ -301,7 +313,7 @@ def verify_jws_signature(compact: str, key: PublicKey, algorithms: Sequence[str]
     if not isinstance(alg, str) or alg not in algorithms or alg not in ASYMMETRIC_ALGORITHMS:
         return False
     try:
-        if algorithm_for_key(key) != alg:
+        if alg not in algorithms_for_key(key):
             return False
     except JoseError:
         return False

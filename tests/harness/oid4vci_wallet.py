@@ -73,12 +73,14 @@ def key_proof(key: ec.EllipticCurvePrivateKey, audience: str, nonce: str | None,
     return jwt.encode(claims, key, algorithm="ES256", headers={"typ": typ, "jwk": public_jwk_of(key)})
 
 
-def ed25519_proof(key: OKPKey, audience: str, nonce: str, jwk: dict[str, Any] | None = None) -> str:
-    """An EdDSA key proof of an Ed25519 key, made with joserfc (another JOSE library than the PyJWT the issuer
-    checks with); ``jwk``: another key to show in the header than the one that signs."""
-    header = {"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": jwk or key.as_dict(private=False)}
+def ed25519_proof(key: OKPKey, audience: str, nonce: str, jwk: dict[str, Any] | None = None,
+                  alg: str = "EdDSA") -> str:
+    """A key proof of an Ed25519 key (``alg`` EdDSA, or RFC 9864's Ed25519), made with joserfc (another JOSE
+    library than the PyJWT the issuer checks with); ``jwk``: another key to show in the header than the one that
+    signs."""
+    header = {"typ": "openid4vci-proof+jwt", "alg": alg, "jwk": jwk or key.as_dict(private=False)}
     claims = {"aud": audience, "iat": int(time.time()), "nonce": nonce}
-    return jws.serialize_compact(header, json.dumps(claims).encode(), key, algorithms=["EdDSA"])
+    return jws.serialize_compact(header, json.dumps(claims).encode(), key, algorithms=[alg])
 
 
 def dpop_proof(key: ec.EllipticCurvePrivateKey, method: str, url: str, access_token: str | None = None,

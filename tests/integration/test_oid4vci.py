@@ -172,7 +172,7 @@ async def test_metadata_lists_both_configurations(stack: tuple[IssuerHarness, by
     sd = next(c for c in configurations.values() if c["format"] == "dc+sd-jwt")
     assert sd["vct"] == "https://microcred.eu/vct/eu-micro-credential/v1"
     assert sd["cryptographic_binding_methods_supported"] == ["jwk"]
-    assert sd["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256", "EdDSA"]
+    assert sd["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256", "EdDSA", "Ed25519"]
     assert {d["locale"] for d in sd["credential_metadata"]["display"]} == {"en", "pl", "de", "fr"}
     assert any(c["format"] == "ldp_vc" for c in configurations.values())
     assert server["issuer"] == metadata["credential_issuer"] == base(harness)
@@ -403,15 +403,18 @@ async def test_an_ed25519_key_proof_binds_the_sd_jwt_vc_to_an_okp_key(stack: tup
         wallet = Wallet(http)
         await wallet.take_offer(offer["link"])
         sd = wallet.metadata["credential_configurations_supported"][SD_JWT_CONFIGURATION]
-        assert sd["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256", "EdDSA"]
+        assert sd["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256", "EdDSA", "Ed25519"]
         assert (await wallet.token()).status_code == 200
-        key = OKPKey.generate_key("Ed25519")
-        answer = await wallet.credential([ed25519_proof(key, wallet.issuer, await wallet.nonce())])
+        keys = [OKPKey.generate_key("Ed25519") for _ in range(2)]
+        nonce = await wallet.nonce()  # a batch of two: the algorithm named as RFC 8037 does, and as RFC 9864 does
+        answer = await wallet.credential([ed25519_proof(keys[0], wallet.issuer, nonce),
+                                          ed25519_proof(keys[1], wallet.issuer, nonce, alg="Ed25519")])
         assert answer.status_code == 200, answer.text
-        credential = answer.json()["credentials"][0]["credential"]
-        assert cnf_of(credential) == {"kty": "OKP", "crv": "Ed25519", "x": key.as_dict(private=False)["x"]}
-        report = await verify_at_gateway(harness, document_ca, credential)
-        assert report["verdict"] == "valid", report["checks"]
+        for key, item in zip(keys, answer.json()["credentials"], strict=True):
+            credential = item["credential"]
+            assert cnf_of(credential) == {"kty": "OKP", "crv": "Ed25519", "x": key.as_dict(private=False)["x"]}
+            report = await verify_at_gateway(harness, document_ca, credential)
+            assert report["verdict"] == "valid", report["checks"]
 
 
 async def test_invalid_award_creates_no_offer(stack: tuple[IssuerHarness, bytes]) -> None:

@@ -69,7 +69,7 @@ async def test_the_metadata_requires_attested_keys(stack: Stack) -> None:
     for configuration in metadata["credential_configurations_supported"].values():
         types = configuration["proof_types_supported"]
         assert types["jwt"]["key_attestations_required"] == {"key_storage": ACCEPTED}
-        assert types["attestation"] == {"proof_signing_alg_values_supported": ["ES256", "EdDSA"],
+        assert types["attestation"] == {"proof_signing_alg_values_supported": ["ES256", "EdDSA", "Ed25519"],
                                         "key_attestations_required": {"key_storage": ACCEPTED}}
 
 

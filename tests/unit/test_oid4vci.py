@@ -98,18 +98,20 @@ def test_no_private_jwk_and_no_other_algorithm() -> None:
     private = {**public_jwk(key), "d": "AAAA"}
     assert "private" in error(proof(key, header={"jwk": private}))[1]
     p384 = ec.generate_private_key(ec.SECP384R1())
-    assert error(proof(p384, alg="ES384")) == ("invalid_proof", "alg must be one of ['ES256', 'EdDSA']")
+    assert error(proof(p384, alg="ES384")) == ("invalid_proof", "alg must be one of ['ES256', 'EdDSA', 'Ed25519']")
     labelled = _hand_signed({"typ": "openid4vci-proof+jwt", "alg": "ES256", "jwk": public_jwk(p384)}, None)
     assert "ES384" in error(labelled)[1]  # a P-384 key signs with ES384, which is not taken
 
 
-def test_an_ed25519_proof_made_by_another_library_gives_its_okp_key() -> None:
-    """An EdDSA proof signed with joserfc (not the PyJWT the product checks with)."""
+@pytest.mark.parametrize("alg", ["EdDSA", "Ed25519"])
+def test_an_ed25519_proof_made_by_another_library_gives_its_okp_key(alg: str) -> None:
+    """An Ed25519 proof signed with joserfc (not the PyJWT the product checks with), its algorithm named as RFC 8037
+    did (EdDSA) or as RFC 9864 does (Ed25519)."""
     key = OKPKey.generate_key("Ed25519")
     public = key.as_dict(private=False)
-    header = {"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": public}
+    header = {"typ": "openid4vci-proof+jwt", "alg": alg, "jwk": public}
     claims = {"aud": ISSUER, "iat": int(NOW.timestamp()), "nonce": "n-2"}
-    text = jws.serialize_compact(header, json.dumps(claims).encode(), key, algorithms=["EdDSA"])
+    text = jws.serialize_compact(header, json.dumps(claims).encode(), key, algorithms=[alg])
     checked = check_key_proof(text, audience=ISSUER, now=NOW)
     assert checked.jwk == {"kty": "OKP", "crv": "Ed25519", "x": public["x"]} and checked.nonce == "n-2"
     assert holder_did_key(checked.jwk).startswith("did:key:z6Mk")
@@ -131,13 +133,20 @@ def test_the_alg_must_be_the_jwk_key_types_own() -> None:
     # an Ed25519 signature labelled ES256, over an OKP jwk
     labelled = _hand_signed({"typ": "openid4vci-proof+jwt", "alg": "ES256", "jwk": public_jwk(ed)}, ed)
     assert error(labelled) == ("invalid_proof", "alg 'ES256' does not match the jwk's key type (which signs "
-                                                "with EdDSA)")
+                                                "with EdDSA or Ed25519)")
     # EdDSA over an EC jwk (the signature is by an Ed25519 key)
     crossed = _hand_signed({"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": public_jwk(p256)}, ed)
     assert "does not match" in error(crossed)[1]
-    # the right pairing verifies
-    good = _hand_signed({"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "jwk": public_jwk(ed)}, ed)
-    assert check_key_proof(good, audience=ISSUER, now=NOW).jwk == public_jwk(ed)
+    # Ed25519 (RFC 9864) over an EC jwk, or over an OKP jwk whose key did not sign
+    crossed = _hand_signed({"typ": "openid4vci-proof+jwt", "alg": "Ed25519", "jwk": public_jwk(p256)}, ed)
+    assert "does not match" in error(crossed)[1]
+    other = _hand_signed({"typ": "openid4vci-proof+jwt", "alg": "Ed25519",
+                          "jwk": public_jwk(ed25519.Ed25519PrivateKey.generate())}, ed)
+    assert "signature" in error(other)[1]
+    # the right pairings verify, under either name of the algorithm
+    for alg in ("EdDSA", "Ed25519"):
+        good = _hand_signed({"typ": "openid4vci-proof+jwt", "alg": alg, "jwk": public_jwk(ed)}, ed)
+        assert check_key_proof(good, audience=ISSUER, now=NOW).jwk == public_jwk(ed)
 
 
 def test_dpop_stays_es256_only() -> None:
@@ -178,7 +187,7 @@ def test_metadata() -> None:
     metadata = credential_issuer_metadata(ISSUER)
     sd = metadata["credential_configurations_supported"][SD_JWT_CONFIGURATION]
     assert sd["format"] == "dc+sd-jwt" and sd["vct"].startswith("https://")
-    assert sd["proof_types_supported"] == {"jwt": {"proof_signing_alg_values_supported": ["ES256", "EdDSA"]}}
+    assert sd["proof_types_supported"] == {"jwt": {"proof_signing_alg_values_supported": ["ES256", "EdDSA", "Ed25519"]}}
     ldp = metadata["credential_configurations_supported"][LDP_CONFIGURATION]
     assert ldp["proof_types_supported"] == sd["proof_types_supported"]
     assert [d["locale"] for d in sd["credential_metadata"]["display"]] == ["en", "pl", "de", "fr"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -11,11 +12,14 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from joserfc import jws
+from joserfc.jwk import OKPKey
 
 from microcred import pki
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.sdjwt.claims import PERSONAL_CLAIMS, micro_credential_claims, read_micro_credential
-from microcred.sdjwt.core import Sd, key_binding_jwt, split_sd_jwt
+from microcred.sdjwt.core import Sd, key_binding_jwt, sd_hash, split_sd_jwt
 from microcred.sdjwt.issue import (
     HolderKeyMissing,
     IssuedSdJwtVc,
@@ -171,6 +175,29 @@ def test_holder_bound_credential_with_key_binding(world: Pki, holder: ec.Ellipti
     kb = key_binding_jwt(parts, holder, nonce="nonce-1", aud="https://verifier.example", iat=int(NOW.timestamp()))
     result = verify_sd_jwt_vc(parts.serialize() + kb, policy(world, require_key_binding=True), NOW)
     assert result.failed == () and statuses(result)["holder_binding"] == ("valid", "KEY_BINDING_VALID")
+
+
+@pytest.mark.parametrize("alg", ["EdDSA", "Ed25519"])
+def test_an_ed25519_holder_binds_under_either_name_of_its_algorithm(world: Pki, alg: str) -> None:
+    """A KB-JWT by an Ed25519 holder key, signed with joserfc and its alg named as RFC 8037 (EdDSA) or RFC 9864
+    (Ed25519) names it; labelled ES256 it fails."""
+    ed = OKPKey.generate_key("Ed25519")
+    issued = issue(world, holder_jwk=ed.as_dict(private=False))
+    parts = split_sd_jwt(issued.compact)
+    claims = {"iat": int(NOW.timestamp()), "aud": "https://verifier.example", "nonce": "nonce-1",
+              "sd_hash": sd_hash(parts)}
+    for name, expected in ((alg, ("valid", "KEY_BINDING_VALID")), ("ES256", ("invalid", "KB_JWT_INVALID"))):
+        header = {"typ": "kb+jwt", "alg": name}
+        if name == "ES256":  # an Ed25519 signature under another label, put together by hand
+            head = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
+            body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+            raw = Ed25519PrivateKey.from_private_bytes(b64url_decode(ed.as_dict(private=True)["d"]))
+            signature = base64.urlsafe_b64encode(raw.sign(f"{head}.{body}".encode())).rstrip(b"=").decode()
+            kb = f"{head}.{body}.{signature}"
+        else:
+            kb = jws.serialize_compact(header, json.dumps(claims).encode(), ed, algorithms=[name])
+        result = verify_sd_jwt_vc(parts.serialize() + kb, policy(world, require_key_binding=True), NOW)
+        assert statuses(result)["holder_binding"] == expected
 
 
 def test_key_binding_by_another_key_fails(world: Pki, holder: ec.EllipticCurvePrivateKey) -> None:

@@ -100,7 +100,7 @@ class Link:
 def wallet_metadata() -> dict[str, Any]:
     """What the wallet sends a verifier with ``request_uri_method=post`` (§10: the formats, prefixes and
     algorithms it takes)."""
-    return {"vp_formats_supported": {SD_JWT: {"sd-jwt_alg_values": ["ES256", "ES384", "ES512", "EdDSA"],
+    return {"vp_formats_supported": {SD_JWT: {"sd-jwt_alg_values": ["ES256", "ES384", "ES512", "EdDSA", "Ed25519"],
                                               "kb-jwt_alg_values": ["ES256"]}},
             "client_id_prefixes_supported": [p.rstrip(":") for p in PREFIXES],
             "request_object_signing_alg_values_supported": list(SIGNED_ALGS),
