@@ -27,15 +27,17 @@ from services.issuer.adapters.document_signing import METADATA_CERTIFICATE_DAYS,
 from services.issuer.application.ports import DocumentSigningUnavailable
 
 CI = "https://issuer.example.eu"
-CA = pki.create_ca("Agency document-signing CA", agency="agency-ie")
-OTHER_CA = pki.create_ca("Someone else's CA", agency="agency-xx")
+#: A fixed moment, every certificate valid around it: no test depends on how long after collection it runs.
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+CA = pki.create_ca("Agency document-signing CA", agency="agency-ie", not_before=NOW - timedelta(days=30))
+OTHER_CA = pki.create_ca("Someone else's CA", agency="agency-xx", not_before=NOW - timedelta(days=30))
 ANCHORS = load_certificates(CA.cert_pem)
-NOW = datetime.now(UTC)
 
 
 def key_for(identifier: str = CI, ca: pki.CertifiedKey = CA) -> IssuerKey:
     private = ec.generate_private_key(ec.SECP256R1())
-    cert = pki.create_signing_cert(ca, issuer_uri=identifier, common_name="metadata", key=private)
+    cert = pki.create_signing_cert(ca, issuer_uri=identifier, common_name="metadata", key=private,
+                                   not_before=NOW - timedelta(days=1))
     return IssuerKey(identifier, private, tuple(x5c_header([cert.cert_pem])))
 
 
