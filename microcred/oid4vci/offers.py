@@ -17,11 +17,10 @@ from urllib.parse import quote
 from microcred.oid4vci.metadata import AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT, SD_JWT_CONFIGURATION, endpoint
 
 __all__ = [
-    "OFFER_SCHEME", "TX_CODE_LENGTH", "credential_offer", "digest", "new_secret", "new_tx_code", "offer_link",
-    "offer_uri", "tx_code_matches",
+    "OFFER_SCHEMES", "TX_CODE_LENGTH", "credential_offer", "digest", "new_secret", "new_tx_code",
+    "offer_link", "offer_uri", "tx_code_matches",
 ]
 
-OFFER_SCHEME = "openid-credential-offer://"
 TX_CODE_LENGTH = 6
 
 
@@ -65,6 +64,15 @@ def offer_uri(credential_issuer: str, offer_id: str) -> str:
     return endpoint(credential_issuer, "offer") + offer_id
 
 
-def offer_link(uri: str) -> str:
-    """The ``openid-credential-offer://`` link (and QR code content) for an offer by reference."""
-    return f"{OFFER_SCHEME}?credential_offer_uri={quote(uri, safe='')}"
+#: The wallet-invoking schemes an issuer may give its offer links (``MICROCRED_OID4VCI_OFFER_SCHEME``): OpenID4VCI's
+#: own (§4.1) and HAIP 1.0's ``haip-vci`` (§4.2, which ecosystems may choose: "Wallets register for the haip-vci://
+#: custom scheme ... also used to communicate Credential Offer").
+OFFER_SCHEMES = ("openid-credential-offer", "haip-vci")
+
+
+def offer_link(uri: str, scheme: str = OFFER_SCHEMES[0]) -> str:
+    """The ``openid-credential-offer://`` (or ``haip-vci://``) link (and QR code content) for an offer by
+    reference."""
+    if scheme not in OFFER_SCHEMES:
+        raise ValueError(f"offer links use one of {OFFER_SCHEMES}")
+    return f"{scheme}://?credential_offer_uri={quote(uri, safe='')}"

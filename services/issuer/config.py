@@ -123,6 +123,8 @@ class Settings(GrpcServiceSettings):
         default=1, ge=1, le=64, description="credential requests of one issuer being issued at once; those that "
                                             "come meanwhile wait and are issued together (a group commit)")
     oid4vci_max_tx_attempts: int = Field(default=5, ge=1, le=100, description="wrong tx_codes that lock an offer")
+    oid4vci_offer_scheme: Literal["openid-credential-offer", "haip-vci"] = Field(
+        default="openid-credential-offer", description="scheme of the offer links handed out (HAIP 1.0: haip-vci)")
     oid4vci_login_issuer: str | None = Field(
         default=None, pattern=r"^(https://[^\s#?]+|http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/[^\s#?]*)?)$",
         description="the learners' OpenID Connect provider (https; http only on a loopback host): set, the "

@@ -142,7 +142,8 @@ def create_app(settings: Settings) -> FastAPI:
                 timeout=settings.oid4vp_webhook_timeout_seconds)  # with the retries, sets the lease
         app.state.presentations = PresentationService(  # OpenID4VP (docs/oid4vp.md)
             store, lambda: app.state.gateway.ports, identity=identity, lifetime=settings.oid4vp_request_seconds,
-            webhooks=webhooks, webhook_policy=WebhookPolicy.of(settings.oid4vp_webhook_hosts, settings.environment))
+            webhooks=webhooks, webhook_policy=WebhookPolicy.of(settings.oid4vp_webhook_hosts, settings.environment),
+            link_scheme=settings.oid4vp_link_scheme)
         if webhooks is not None:
             webhooks.start()  # this worker's sweep for unanswered requests (their results read "expired")
         app.state.status_cache = cache

@@ -81,7 +81,8 @@ class Stack:
 async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     work = tmp_path_factory.mktemp("wallet-oid4vci")
     harness, document_ca = await start_issuer_with_document_ca(
-        infrastructure.kafka_bootstrap, infrastructure.redis_url, work, AGENCY, oid4vci_max_tx_attempts=5)
+        infrastructure.kafka_bootstrap, infrastructure.redis_url, work, AGENCY, oid4vci_max_tx_attempts=5,
+        oid4vci_offer_scheme="haip-vci")  # HAIP 1.0 §4.2's scheme for the links: the wallet takes them as any
     try:
         await harness.onboard(AGENCY, {UNI: 7})
         assert harness.app.rest is not None
@@ -271,6 +272,12 @@ async def test_untrusted_issuers_and_malformed_links_are_refused_before_anything
     assert still.status_code == 200, still.text
 
 
+def offer_uri_of(link: str) -> str:
+    """The credential_offer_uri an offer link carries, whatever its scheme."""
+    [uri] = parse_qs(urlsplit(link).query)["credential_offer_uri"]
+    return uri
+
+
 async def addressed(stack: Stack, headers: dict[str, str], lang: str = "en") -> list[dict[str, Any]]:
     response = await stack.wallet.http.get(f"/v1/credential-offers?lang={lang}", headers=headers)
     assert response.status_code == 200, response.text
@@ -291,7 +298,12 @@ async def test_the_offers_made_for_a_learner_are_listed_in_their_wallet_until_re
 
     # CredentialOfferCreated (its learner part sealed) reaches the wallet over Kafka and is filed under the e-mail
     listed = await eventually(both_listed, 120, "the offers never reached the learner's wallet")
-    assert {o["link"] for o in listed} == {kept["link"], withdrawn["link"]}
+    # the issuer hands out haip-vci:// links; the wallet's own listing writes openid-credential-offer:// (its own
+    # "Receive a credential" view takes either): the same offers by reference
+    assert {offer_uri_of(o["link"]) for o in listed} == {kept["credential_offer_uri"],
+                                                         withdrawn["credential_offer_uri"]}
+    assert kept["link"].startswith("haip-vci://?") and all(o["link"].startswith("openid-credential-offer://?")
+                                                          for o in listed)
     for item in listed:
         assert item["title"] == title and item["issuer_id"] == UNI and item["tx_code_required"] is True
         assert item["awarding_body"] and item["expires_at"].endswith("Z")
@@ -302,7 +314,7 @@ async def test_the_offers_made_for_a_learner_are_listed_in_their_wallet_until_re
     assert await _withdraw(stack, withdrawn["offer_id"]) in (200, 204)
 
     async def only_the_kept_one() -> bool:
-        return [o["link"] for o in await addressed(stack, headers)] == [kept["link"]]
+        return [offer_uri_of(o["link"]) for o in await addressed(stack, headers)] == [kept["credential_offer_uri"]]
 
     await eventually(only_the_kept_one, 120, "a withdrawn offer stayed in the learner's list")
     # accepted from the list's link: the credential is received and the offer leaves the list

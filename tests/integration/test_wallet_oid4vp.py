@@ -87,7 +87,7 @@ class Stack:
 async def stack(infrastructure: Infrastructure, tmp_path: Path, request: pytest.FixtureRequest
                 ) -> AsyncIterator[Stack]:
     """The wallet and the gateway, whose client identifier prefix is x509_san_dns unless the test asks for
-    x509_hash (``indirect`` parametrization)."""
+    x509_hash (``indirect`` parametrization); with x509_hash the gateway also gives HAIP's haip-vp:// links."""
     prefix = getattr(request, "param", "x509_san_dns")
     sd: SdWorld = make_world()
     issuer_anchors = tmp_path / "agency-ca.pem"
@@ -105,7 +105,7 @@ async def stack(infrastructure: Infrastructure, tmp_path: Path, request: pytest.
         environment="test", registry_namespace=f"vreg-{tag}", registry_group=f"vreg-{tag}",
         rate_limit_per_second=1e6, rate_limit_burst=1_000_000, x509_trust_anchors_file=issuer_anchors,
         oid4vp_client_host=HOST, oid4vp_signing_cert_file=cert_file, oid4vp_signing_key_file=key_file,
-        oid4vp_client_id_prefix=prefix)
+        oid4vp_client_id_prefix=prefix, oid4vp_link_scheme="haip-vp" if prefix == "x509_hash" else "openid4vp")
     leaf = x509.load_pem_x509_certificate(cert.cert_pem)
     client_id = f"x509_san_dns:{HOST}" if prefix == "x509_san_dns" else \
         "x509_hash:" + base64.urlsafe_b64encode(leaf.fingerprint(hashes.SHA256())).rstrip(b"=").decode()
@@ -141,6 +141,7 @@ async def stack(infrastructure: Infrastructure, tmp_path: Path, request: pytest.
 @pytest.mark.parametrize("stack", ["x509_san_dns", "x509_hash"], indirect=True)
 async def test_the_learner_inspects_and_answers_with_chosen_claims(stack: Stack) -> None:
     created = await stack.create(dcql_query=QUERY)  # direct_post.jwt: the answer is encrypted (HAIP)
+    assert created["link"].startswith("haip-vp://?" if stack.client_id.startswith("x509_hash:") else "openid4vp://?")
     inspected = await stack.call("inspect", link=created["link"])
     assert inspected.status_code == 200, inspected.text
     seen = inspected.json()

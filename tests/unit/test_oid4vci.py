@@ -168,6 +168,10 @@ def test_offer_link_and_document() -> None:
     parts = urlsplit(link)
     assert parts.scheme == "openid-credential-offer"
     assert parse_qs(parts.query)["credential_offer_uri"] == [f"{ISSUER}/oid4vci/offers/abc"]
+    haip = urlsplit(offer_link(uri, "haip-vci"))  # HAIP 1.0 §4.2
+    assert haip.scheme == "haip-vci" and parse_qs(haip.query) == parse_qs(parts.query)
+    with pytest.raises(ValueError, match="offer links use one of"):
+        offer_link(uri, "javascript")
     offer = credential_offer(ISSUER, "code-1", tx_code=True)
     assert offer["credential_configuration_ids"] == [SD_JWT_CONFIGURATION]
     grant = offer["grants"][PRE_AUTHORIZED_GRANT]

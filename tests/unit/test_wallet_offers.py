@@ -46,6 +46,7 @@ def test_links_by_reference_by_value_and_the_wallets_own_address() -> None:
     assert o.parse_offer_link(f"openid-credential-offer://?credential_offer_uri={quote(uri, safe='')}") \
         == o.OfferLink(offer_uri=uri)
     assert o.parse_offer_link(f"  https://wallet.example/?lang=pl&credential_offer_uri={quote(uri)}\n").offer_uri == uri
+    assert o.parse_offer_link(f"haip-vci://?credential_offer_uri={quote(uri, safe='')}").offer_uri == uri  # HAIP
     by_value = o.parse_offer_link("openid-credential-offer://?credential_offer=" + quote(json.dumps(SPEC_OFFER)))
     assert by_value.offer == SPEC_OFFER
     for bad in ("", "openid-credential-offer://", "openid-credential-offer://?credential_offer_uri=a&credential_offer=b",

@@ -81,7 +81,10 @@ def new_request(query: dict[str, Any] = QUERY, mode: str = "direct_post",
 def test_links_are_read_and_bad_ones_named() -> None:
     link = parse_link(authorization_link(CLIENT_ID, "https://verifier.example/oid4vp/requests/abc"))
     assert link.client_id == CLIENT_ID and link.request_uri.endswith("/requests/abc")
+    for scheme in ("haip-vp", "HAIP-VP", "haip", "eudi-openid4vp"):  # HAIP 1.0 §5.1, its drafts, EUDI wallets
+        assert parse_link(authorization_link(CLIENT_ID, "https://v.example/r/1", scheme)).client_id == CLIENT_ID
     for bad, field in (("", "link"), ("http://x?client_id=a&request_uri=b", "link"),
+                       (f"haip-vci://?client_id={CLIENT_ID}&request_uri=https://v.example/r/1", "link"),
                        ("openid4vp://?request_uri=b", "link.client_id"),
                        ("openid4vp://?client_id=x509_san_dns:a", "link.request_uri"),
                        ("openid4vp://?client_id=did:web:a&request_uri=https://a", "link.client_id"),

@@ -191,7 +191,8 @@ class IssuerApi(issuer_pb2_grpc.IssuerServiceServicer):
         size, cursor, state, since = query
         page = await self._offers.list_offers(caller, size=size, cursor=cursor, state=state, since=since)
         return issuer_pb2.ListOffersResponse(offers=[
-            offer_summary(entry, now_state, reason, issuer_url) for entry, now_state, reason in page.entries],
+            offer_summary(entry, now_state, reason, issuer_url, self._offers.offer_scheme)
+            for entry, now_state, reason in page.entries],
             next_page_token=page.next_token)
 
     async def GetCredential(self, request: issuer_pb2.GetCredentialRequest,

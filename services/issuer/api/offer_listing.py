@@ -76,11 +76,13 @@ def _timestamp(epoch: float) -> Timestamp:
     return stamp
 
 
-def offer_summary(entry: OfferEntry, state: str, reason: str, credential_issuer: str) -> issuer_pb2.OfferSummary:
-    """One listed offer; its link only while it is open (the tx_code is never kept, only its digest), made with
-    the Credential Issuer identifier it was created with (``credential_issuer`` for entries without one)."""
+def offer_summary(entry: OfferEntry, state: str, reason: str, credential_issuer: str,
+                  scheme: str = "openid-credential-offer") -> issuer_pb2.OfferSummary:
+    """One listed offer; its link (in ``scheme``) only while it is open (the tx_code is never kept, only its
+    digest), made with the Credential Issuer identifier it was created with (``credential_issuer`` for entries
+    without one)."""
     uri = offer_uri(entry.credential_issuer or credential_issuer, entry.offer_id) if state == "open" else ""
     return issuer_pb2.OfferSummary(
         offer_id=entry.offer_id, state=_STATES[state], created_at=_timestamp(entry.created_at),
         expires_at=_timestamp(entry.expires_at), reference=entry.reference, credential_offer_uri=uri,
-        link=offer_link(uri) if uri else "", tx_code_required=entry.tx_code_required, withdrawal_reason=reason)
+        link=offer_link(uri, scheme) if uri else "", tx_code_required=entry.tx_code_required, withdrawal_reason=reason)

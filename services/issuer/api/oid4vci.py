@@ -349,7 +349,8 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
         page = await offers.list_offers(caller, size=size or DEFAULT_PAGE, cursor=cursor, state=state,
                                         since=after)
         # the field names as documented and as CreateOffers answers them (offer_id, not offerId)
-        listed = [json_format.MessageToDict(offer_summary(entry, now_state, reason, ident(request)),
+        listed = [json_format.MessageToDict(offer_summary(entry, now_state, reason, ident(request),
+                                                          offers.offer_scheme),
                                             preserving_proto_field_name=True)
                   for entry, now_state, reason in page.entries]
         return JSONResponse({"offers": listed, "next_page_token": page.next_token}, headers=_NO_STORE)

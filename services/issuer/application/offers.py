@@ -146,6 +146,8 @@ class OfferSettings:
     expiry_sweep_seconds: float = 2.0
     expiry_grace_seconds: float = 2.0
     expiry_lease_seconds: float = 60.0
+    #: The scheme of the offer links handed out (``openid-credential-offer``, or HAIP's ``haip-vci``).
+    offer_scheme: str = "openid-credential-offer"
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,11 @@ class Offers:
         self._learner_key = learner_index_key if login is not None else None
         self.codes = AuthorizationCodes(store, settings.token_seconds, login, self.learner_email,
                                         self.offers_to if self._learner_key is not None else None)
+
+    @property
+    def offer_scheme(self) -> str:
+        """The scheme of this issuer's offer links."""
+        return self._s.offer_scheme
 
     @property
     def key_attestations(self) -> KeyAttestationPolicy | None:
@@ -270,7 +277,7 @@ class Offers:
                                envelope.SerializeToString(deterministic=True), after, reference, credential_issuer),
                          x.code_digest, x.tx_digest, x.state_digest))
             uri = offer_uri(credential_issuer, x.offer_id)
-            created.append(CreatedOffer(x.offer_id, uri, offer_link(uri), x.tx, ttl))
+            created.append(CreatedOffer(x.offer_id, uri, offer_link(uri, self._s.offer_scheme), x.tx, ttl))
         learners = [learner_digest(award.learner.email, self._learner_key) for award in awards] \
             if self._learner_key is not None else []
         await self._store.add_offers(kept, ttl, expires_at.timestamp(), learners)

@@ -78,11 +78,13 @@ class PresentationService:
     def __init__(self, store: PresentationStore, ports: Callable[[], VerificationPorts], *,
                  identity: ClientIdentity | None, lifetime: int = 300,
                  clock: Callable[[], float] = time.time, webhooks: WebhookDispatcher | None = None,
-                 webhook_policy: WebhookPolicy | None = None) -> None:
+                 webhook_policy: WebhookPolicy | None = None, link_scheme: str = "openid4vp") -> None:
         """``identity``: the signed identity (x509_san_dns or x509_hash), or None for the development
         ``redirect_uri`` scheme;
-        ``webhooks``: the signed result webhooks (None: a request naming one is refused)."""
+        ``webhooks``: the signed result webhooks (None: a request naming one is refused);
+        ``link_scheme``: of the links that invoke a wallet (``openid4vp``, or HAIP's ``haip-vp``)."""
         self.store, self.ports, self.identity, self.lifetime, self.clock = store, ports, identity, lifetime, clock
+        self.link_scheme = link_scheme
         self.webhooks, self.webhook_policy = webhooks, webhook_policy or WebhookPolicy(frozenset())
 
     def _identity(self, request: PresentationRequest) -> ClientIdentity:
@@ -125,7 +127,7 @@ class PresentationService:
                                 request_id=request_id)
         stored = StoredRequest(request, new_token(), private, redirect_uri)
         request_uri = f"{base}/oid4vp/requests/{request_id}"
-        link = authorization_link(client_id, request_uri, request_uri_method=request_uri_method)
+        link = authorization_link(client_id, request_uri, self.link_scheme, request_uri_method=request_uri_method)
         await self.store.create(stored, now, link)
         if webhook is not None and self.webhooks is not None:
             await self.webhooks.register(stored.result_id, request_id, webhook, request.expires_at,

@@ -108,16 +108,22 @@ def wallet_metadata() -> dict[str, Any]:
             "authorization_encryption_enc_values_supported": list(ENC_PREFERENCE)}
 
 
+#: Schemes of the links that invoke a wallet for a presentation: OpenID4VP's own, HAIP 1.0's ``haip-vp`` (and its
+#: drafts' ``haip``), the EUDI wallets' ``eudi-openid4vp``, and a verifier's claimed ``https`` link.
+LINK_SCHEMES = frozenset({"openid4vp", "haip-vp", "haip", "eudi-openid4vp", "https"})
+
+
 def parse_link(link: Any) -> Link:
-    """Read an ``openid4vp://`` (or ``haip://``) link: exactly one ``client_id`` and one ``request_uri``."""
+    """Read an ``openid4vp://`` (or ``haip-vp://``...: :data:`LINK_SCHEMES`) link: exactly one ``client_id`` and
+    one ``request_uri``."""
     if not isinstance(link, str) or not link or len(link) > MAX_LINK:
         raise PresentationRequestError("link", f"must be a text of 1..{MAX_LINK} characters")
     try:
         parts = urlsplit(link.strip())
     except ValueError:  # e.g. an unclosed IPv6 literal
         raise PresentationRequestError("link", "must be an openid4vp:// link") from None
-    if parts.scheme not in ("openid4vp", "haip", "https"):
-        raise PresentationRequestError("link", "must be an openid4vp:// link")
+    if parts.scheme not in LINK_SCHEMES:
+        raise PresentationRequestError("link", "must be an openid4vp:// (or haip-vp://) link")
     query = parse_qs(parts.query)
     found: dict[str, str] = {}
     for name in ("client_id", "request_uri"):
