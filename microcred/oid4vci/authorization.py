@@ -37,8 +37,8 @@ from microcred.oid4vci.errors import INVALID_DPOP_PROOF, INVALID_GRANT, INVALID_
 
 __all__ = [
     "AUTHORIZATION_CODE_GRANT", "CODE_SECONDS", "INVALID_AUTHORIZATION_DETAILS", "INVALID_REQUEST_URI",
-    "REQUEST_URI_PREFIX", "REQUEST_URI_SECONDS", "UNSUPPORTED_RESPONSE_TYPE", "PushedRequest", "check_code_exchange",
-    "check_pushed_request", "check_redirect_uri", "redirect_location", "request_uri_secret",
+    "LOOPBACK_HOSTS", "REQUEST_URI_PREFIX", "REQUEST_URI_SECONDS", "UNSUPPORTED_RESPONSE_TYPE", "PushedRequest",
+    "check_code_exchange", "check_pushed_request", "check_redirect_uri", "redirect_location", "request_uri_secret",
 ]
 
 AUTHORIZATION_CODE_GRANT = "authorization_code"
@@ -52,7 +52,8 @@ INVALID_REQUEST_URI = "invalid_request_uri"
 MAX_PARAMETER = 2048
 # Schemes a redirect must never go to, whatever a wallet registers (script and local-content schemes).
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "about", "blob", "filesystem"})
-_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+#: Hosts that are this machine: where ``http`` is accepted for development, and identifiers need no configuration.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 #: A JWK SHA-256 thumbprint (RFC 7638), base64url without padding.
 _THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -103,7 +104,7 @@ def check_redirect_uri(uri: str) -> str:
         raise OAuthError(INVALID_REQUEST, f"redirect_uri may not use the {scheme} scheme")
     if scheme in ("https", "http") and not host:
         raise OAuthError(INVALID_REQUEST, "redirect_uri must name a host")
-    if scheme == "http" and host not in _LOOPBACK:
+    if scheme == "http" and host not in LOOPBACK_HOSTS:
         raise OAuthError(INVALID_REQUEST, "an http redirect_uri must be a loopback address (else use https)")
     return uri
 

@@ -105,7 +105,7 @@ def test_the_wallet_rejects(token: Any, problem: str) -> None:
 
 def test_an_altered_payload_fails_the_signature() -> None:
     token = sign_issuer_metadata(metadata(), key_for(), NOW)
-    head, body, signature = token.split(".")
+    head, _, signature = token.split(".")
     other = sign_issuer_metadata({**metadata(), "credential_endpoint": "https://evil.example/c"}, key_for(), NOW)
     with pytest.raises(SignedMetadataError, match="signature"):
         read_signed_issuer_metadata(f"{head}.{other.split('.')[1]}.{signature}", CI, ANCHORS, NOW)
@@ -113,7 +113,6 @@ def test_an_altered_payload_fails_the_signature() -> None:
                     headers={"typ": TYP, "x5c": list(key_for().x5c)})
     with pytest.raises(SignedMetadataError, match="alg"):
         read_signed_issuer_metadata(hs, CI, ANCHORS, NOW)
-    assert body  # the original stays readable
     assert read_signed_issuer_metadata(token, CI, ANCHORS, NOW)["credential_issuer"] == CI
 
 

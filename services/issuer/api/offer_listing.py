@@ -13,7 +13,7 @@ from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 from microcred.gen.microcred.v1 import issuer_pb2
 from microcred.model.errors import INVALID_FORMAT, FieldViolation
 from microcred.model.validation import check_timestamp
-from microcred.oid4vci.offers import offer_link, offer_uri
+from microcred.oid4vci.offers import OFFER_SCHEMES, offer_link, offer_uri
 from services.issuer.application.issuance import Refusal
 from services.issuer.application.offer_listing import (
     DEFAULT_PAGE,
@@ -77,7 +77,7 @@ def _timestamp(epoch: float) -> Timestamp:
 
 
 def offer_summary(entry: OfferEntry, state: str, reason: str, credential_issuer: str,
-                  scheme: str = "openid-credential-offer") -> issuer_pb2.OfferSummary:
+                  scheme: str = OFFER_SCHEMES[0]) -> issuer_pb2.OfferSummary:
     """One listed offer; its link (in ``scheme``) only while it is open (the tx_code is never kept, only its
     digest), made with the Credential Issuer identifier it was created with (``credential_issuer`` for entries
     without one)."""

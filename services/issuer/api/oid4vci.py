@@ -33,6 +33,7 @@ from google.protobuf import json_format
 
 from microcred.credential.jsontext import parse
 from microcred.model.errors import INVALID_FORMAT, FieldViolation
+from microcred.oid4vci.authorization import LOOPBACK_HOSTS
 from microcred.oid4vci.dpop import DpopProof, check_dpop_proof
 from microcred.oid4vci.errors import (
     INVALID_DPOP_PROOF,
@@ -60,7 +61,6 @@ MAX_OFFER_BODY = 16 * 1024 * 1024
 #: Awards per offer-creation request (a 50,000 cohort is sent in chunks).
 MAX_COHORT = 5000
 _NO_STORE = {"Cache-Control": "no-store"}
-_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 #: Both metadata documents change only with a release: a wallet (or a proxy) may keep them five minutes instead
 #: of reading them again for every offer (as the JWT VC Issuer Metadata is served).
 _METADATA_CACHE = {"Cache-Control": CACHE, "Vary": "Accept"}
@@ -182,7 +182,7 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
         (a copy of metadata signed for ``https://evil.example`` would let that host pass for a trusted issuer)."""
         credential_issuer = ident(request)
         if metadata_signing is not None and wants_signed(request.headers.get("accept")) \
-                and (issuer_url is not None or request.url.hostname in _LOOPBACK):
+                and (issuer_url is not None or request.url.hostname in LOOPBACK_HOSTS):
             now = datetime.now(UTC)
             try:
                 key = metadata_signing.metadata_key(credential_issuer, now)

@@ -64,6 +64,7 @@ from microcred.oid4vci.metadata import (
     SD_JWT_CONFIGURATION,
 )
 from microcred.oid4vci.offers import (
+    OFFER_SCHEMES,
     credential_offer,
     digest,
     new_secret,
@@ -147,7 +148,7 @@ class OfferSettings:
     expiry_grace_seconds: float = 2.0
     expiry_lease_seconds: float = 60.0
     #: The scheme of the offer links handed out (``openid-credential-offer``, or HAIP's ``haip-vci``).
-    offer_scheme: str = "openid-credential-offer"
+    offer_scheme: str = OFFER_SCHEMES[0]
 
 
 @dataclass(frozen=True)
