@@ -43,7 +43,12 @@ from microcred.elm.trusted_list import load_trusted_lists
 from microcred.sdjwt.verify import looks_like_sd_jwt
 from microcred.sdjwt.x5c import load_certificates
 from microcred.verification import Verdict, VerificationPorts, VerificationReport, verify
-from microcred.verification.keys import ChainKeyResolver, ControllerDocumentResolver, DidKeyResolver
+from microcred.verification.keys import (
+    ChainKeyResolver,
+    ControllerDocumentResolver,
+    DidJwkResolver,
+    DidKeyResolver,
+)
 from microcred.verification.ports import KeyResolver
 
 __all__ = ["EXIT_CODES", "FileStatusSource", "verify_command"]
@@ -152,7 +157,7 @@ def _split_bundle(data: Any) -> tuple[Any, list[Mapping[str, Any]]]:
 async def _local(document: Any, bundled: list[Mapping[str, Any]], offline: bool,
                  controllers: list[Mapping[str, Any]], challenge: str | None, domain: str | None,
                  now: datetime | None = None, anchors: tuple[x509.Certificate, ...] = ()) -> dict[str, Any]:
-    resolvers: list[KeyResolver] = [DidKeyResolver()]
+    resolvers: list[KeyResolver] = [DidKeyResolver(), DidJwkResolver()]
     if controllers:
         resolvers.append(ControllerDocumentResolver(controllers))
     ports = VerificationPorts(keys=ChainKeyResolver(*resolvers),

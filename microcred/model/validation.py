@@ -75,7 +75,8 @@ MAX_CLOCK_SKEW = timedelta(days=1)
 MAX_CREDIT_POINTS = Decimal(60)
 
 # All patterns are used with fullmatch (no "$ before a trailing newline" surprises).
-_DID = re.compile(r"did:[a-z0-9]+:[A-Za-z0-9._:%-]+(?:[/?#]\S*)?")
+# DID Core §3.1: idchar = ALPHA / DIGIT / "." / "-" / "_" / pct-encoded (a did:jwk is base64url: "_" and "-").
+_DID = re.compile(r"did:[a-z0-9]+:[A-Za-z0-9._:%_-]+(?:[/?#]\S*)?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _HASH = re.compile(r"sha256\$[0-9a-f]{64}")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")

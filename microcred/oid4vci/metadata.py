@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from microcred.credential.layout import CONTEXTS, CREDENTIAL_TYPES
+from microcred.oid4vci.holder_did import HOLDER_DID_METHODS
 from microcred.oid4vci.key_attestation import KeyAttestationPolicy
 from microcred.oid4vci.proofs import KEY_PROOF_ALGORITHMS
 from microcred.sdjwt.type_metadata import VCT, type_metadata_bytes
@@ -95,10 +96,10 @@ def credential_issuer_metadata(credential_issuer: str, key_attestations: KeyAtte
             LDP_CONFIGURATION: {
                 "format": "ldp_vc",
                 "scope": LDP_CONFIGURATION,
-                "cryptographic_binding_methods_supported": ["did:key"],
+                "cryptographic_binding_methods_supported": list(HOLDER_DID_METHODS),
                 "credential_signing_alg_values_supported": ["eddsa-rdfc-2022"],
-                # as for the SD-JWT VC; an Ed25519 key becomes a did:key z6Mk subject, a P-256 key a did:key zDn
-                # one (microcred.oid4vci.holder_did)
+                # as for the SD-JWT VC; the subject is the DID a proof's kid names (did:key or did:jwk), else its
+                # key's did:key: z6Mk for Ed25519, zDn for P-256 (microcred.oid4vci.holder_did)
                 "proof_types_supported": _proof_types(key_attestations),
                 # exactly what the issuer signs (microcred.credential.ob3)
                 "credential_definition": {"@context": list(CONTEXTS), "type": list(CREDENTIAL_TYPES)},

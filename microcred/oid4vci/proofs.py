@@ -2,18 +2,18 @@
 
 A proof is a JWS with header ``typ: openid4vci-proof+jwt``, ``alg`` ES256 (a P-256 key) or EdDSA (an Ed25519
 key: :data:`KEY_PROOF_ALGORITHMS`, the alg always the key type's own) and the holder's key: its public ``jwk``,
-or a ``kid`` that is a ``did:key`` DID URL (a wallet whose holder is a did:key, as the ``ldp_vc`` configuration's
-``cryptographic_binding_methods_supported: ["did:key"]`` invites; decoded locally by
-:func:`~microcred.oid4vci.holder_did.did_key_public_key`, never fetched). Exactly one of the two; ``x5c`` is not
-accepted. The proof is signed by that key; claims
-``aud`` = the Credential Issuer identifier, ``iat`` (not older than ``max_age``, not in the future beyond
+or a ``kid`` that is a ``did:key`` or ``did:jwk`` DID URL (a wallet whose holder is a DID, as the ``ldp_vc``
+configuration's ``cryptographic_binding_methods_supported: ["did:key", "did:jwk"]`` invites; decoded locally by
+:func:`~microcred.oid4vci.holder_did.holder_did_public_key`, never fetched; the proof then names that DID, which an
+``ldp_vc`` is bound to as written). Exactly one of the two; ``x5c`` is not accepted. The proof is signed by that
+key; claims ``aud`` = the Credential Issuer identifier, ``iat`` (not older than ``max_age``, not in the future beyond
 ``skew``) and ``nonce`` (the ``c_nonce`` from the nonce endpoint). This module checks everything but whether the
 nonce is fresh and unused: that needs the store (atomic consumption in Redis), so :func:`check_key_proof` returns
 the nonce for the caller to spend. Every failure is ``invalid_proof`` (a bad nonce, ``invalid_nonce``).
 
 With a :class:`~microcred.oid4vci.key_attestation.KeyAttestationPolicy` (an issuer that checks key attestations), a
 proof may carry a key attestation in its ``key_attestation`` header (Appendix F.1): it is checked, the proof must be
-signed by one of its attested keys (named by ``jwk``, by a ``did:key`` ``kid``, or by another ``kid``, such as the
+signed by one of its attested keys (named by ``jwk``, by a DID ``kid``, or by another ``kid``, such as the
 key's position in ``attested_keys``, the attested key that verifies the signature then being the one), and every
 attested key gets a credential (§F.1: "SHOULD issue a Credential for each"). An issuer that requires key
 attestations refuses a proof without one. Without a policy the header is not read.
@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from microcred.oid4vci.errors import INVALID_PROOF, OAuthError
-from microcred.oid4vci.holder_did import did_key_public_key
+from microcred.oid4vci.holder_did import holder_did_public_key
 from microcred.oid4vci.key_attestation import KeyAttestation, KeyAttestationPolicy, check_key_attestation
 from microcred.oid4vci.self_keyed import KEY_PROOF_ALGORITHMS, header_key, verified_by
 from microcred.sdjwt.jose import (
@@ -49,11 +49,13 @@ MAX_PROOF_LENGTH = 24_576  # room for a key attestation (16 kB, base64url again 
 @dataclass(frozen=True)
 class KeyProof:
     """A checked proof: the holder's public JWK (only ``kty``, ``crv``, ``x`` [, ``y``]) and the nonce it names,
-    with the key attestation it carried (None: none, or not read)."""
+    with the key attestation it carried (None: none, or not read) and the DID its ``kid`` named the key by (None:
+    a ``jwk`` header, or an attested key)."""
 
     jwk: dict[str, Any]
     nonce: str
     attestation: KeyAttestation | None = None
+    did: str | None = None
 
 
 def _fail(description: str) -> OAuthError:
@@ -101,7 +103,7 @@ def check_key_proof(proof: object, *, audience: str, now: datetime, max_age: flo
     if header.get("alg") not in KEY_PROOF_ALGORITHMS:
         raise _fail(f"alg must be one of {list(KEY_PROOF_ALGORITHMS)}")
     if "x5c" in header:
-        raise _fail("the key must be given as jwk or as a did:key kid (x5c is not supported)")
+        raise _fail("the key must be given as jwk or as a did:key or did:jwk kid (x5c is not supported)")
     if "kid" in header and "jwk" in header:
         raise _fail("kid and jwk must not both be present (Appendix F.1)")
     attested = None
@@ -111,14 +113,15 @@ def check_key_proof(proof: object, *, audience: str, now: datetime, max_age: flo
     elif attestations is not None and attestations.required:
         raise _fail("this Credential Issuer requires a key attestation (key_attestations_required): send it in "
                     "the proof's key_attestation header, or use the attestation proof type")
-    kid = header.get("kid")
+    kid, did = header.get("kid"), None
     if attested is not None and "jwk" not in header and not (isinstance(kid, str) and kid.startswith("did:")):
         key = _attested_signer(proof, header, attested)
     elif "kid" in header:
-        key = verified_by(proof, header, did_key_public_key(header["kid"]), _fail, KEY_PROOF_ALGORITHMS, "kid")
+        did, named = holder_did_public_key(header["kid"])
+        key = verified_by(proof, header, named, _fail, KEY_PROOF_ALGORITHMS, "kid")
     else:
         key = header_key(proof, header, _fail, "the header must carry the holder's public key as jwk or a "
-                                               "did:key kid", KEY_PROOF_ALGORITHMS)
+                                               "did:key or did:jwk kid", KEY_PROOF_ALGORITHMS)
     if attested is not None and public_jwk(key) not in attested.keys:
         raise _fail("the proof's key is not one of the key attestation's attested_keys")
     if claims.get("aud") != audience:
@@ -132,4 +135,4 @@ def check_key_proof(proof: object, *, audience: str, now: datetime, max_age: flo
     nonce = claims.get("nonce")
     if not isinstance(nonce, str) or not nonce or len(nonce) > 256:
         raise OAuthError("invalid_nonce", "the proof must carry the c_nonce from the nonce endpoint")
-    return KeyProof(public_jwk(key), nonce, attested)
+    return KeyProof(public_jwk(key), nonce, attested, did)

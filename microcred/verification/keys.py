@@ -1,6 +1,7 @@
 """Key resolvers (adapters of :class:`~microcred.verification.ports.KeyResolver`).
 
 * :class:`DidKeyResolver`: ``did:key`` (the DID *is* the key; always valid, nothing to fetch).
+* :class:`DidJwkResolver`: ``did:jwk`` (the DID *is* a JWK, :mod:`microcred.crypto.did_jwk`; likewise local).
 * :class:`RegistryKeyResolver`: the platform's own ``did:web`` issuers through the trust registry read model,
   with key validity at the signing time (rotation: a retired key cannot vouch for a later signature).
 * :class:`ControllerDocumentResolver`: DID documents or controller documents held in memory (configured
@@ -25,6 +26,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from microcred.crypto.did_jwk import DID_JWK_PREFIX, DidJwkError, did_jwk_of, public_key_from_did_jwk
 from microcred.crypto.did_key import DidKeyError, public_key_from_did_key
 from microcred.crypto.multikey import MultikeyError, decode_ed25519_public_key
 from microcred.registry.ports import KeyProblem, RegistryReader
@@ -32,7 +36,8 @@ from microcred.verification.ports import KeyLookup, KeyLookupProblem, KeyResolve
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ChainKeyResolver", "ControllerDocumentResolver", "DidKeyResolver", "RegistryKeyResolver", "controller_of"]
+__all__ = ["ChainKeyResolver", "ControllerDocumentResolver", "DidJwkResolver", "DidKeyResolver", "RegistryKeyResolver",
+           "controller_of"]
 
 _UNRESOLVABLE = KeyLookupProblem.UNRESOLVABLE
 _ASSERTION = "assertionMethod"
@@ -69,21 +74,61 @@ def _did_key_lookup(verification_method: str) -> KeyLookup:
     return KeyLookup(key, frozenset({controller_of(verification_method)}), source="did:key")
 
 
-class DidKeyResolver:
-    """did:key verification methods (``did:key:z6Mk…#z6Mk…`` or bare ``did:key:z6Mk…``)."""
+class _KeyInDidResolver:
+    """A DID method whose DID holds its one key (``method``: ``did:key``, ``did:jwk``), resolved by ``lookup``
+    (cached, pure); the key is listed under the relationships of a did:key document (:data:`_DID_KEY_RELATIONS`)."""
+
+    method: str
+
+    @staticmethod
+    def lookup(verification_method: str) -> KeyLookup:
+        """The method's reading of ``verification_method`` (UNRESOLVABLE when it is not one of its DIDs)."""
+        raise NotImplementedError
 
     async def resolve(self, verification_method: str, signed_at: datetime,
                       purpose: str = _ASSERTION) -> KeyLookup:
-        """The key encoded in the DID, or UNRESOLVABLE for anything that is not an Ed25519 did:key."""
-        lookup = _did_key_lookup(verification_method)
+        """The key the DID holds, or UNRESOLVABLE for anything that is not one of this method's DIDs."""
+        lookup = self.lookup(verification_method)
         if lookup.public_key is not None and purpose not in _DID_KEY_RELATIONS:
             return _not_under(verification_method, purpose, "listed under " + ", ".join(sorted(_DID_KEY_RELATIONS)),
-                              "did:key")
+                              self.method)
         return lookup
 
     async def knows_issuer(self, issuer_id: str) -> bool:
-        """A did:key's only key is the DID itself."""
-        return issuer_id.startswith("did:key:")
+        """Such a DID's only key is the DID itself."""
+        return issuer_id.startswith(self.method + ":")
+
+
+class DidKeyResolver(_KeyInDidResolver):
+    """did:key verification methods (``did:key:z6Mk…#z6Mk…`` or bare ``did:key:z6Mk…``), Ed25519 keys."""
+
+    method = "did:key"
+    lookup = staticmethod(_did_key_lookup)
+
+
+@lru_cache(maxsize=4096)
+def _did_jwk_lookup(verification_method: str) -> KeyLookup:
+    if not verification_method.startswith(DID_JWK_PREFIX):
+        return KeyLookup(None, problem=_UNRESOLVABLE, message="not a did:jwk")
+    try:
+        did, _ = did_jwk_of(verification_method)
+        key = public_key_from_did_jwk(verification_method)
+    except DidJwkError as exc:
+        return KeyLookup(None, problem=KeyLookupProblem.UNKNOWN_VERIFICATION_METHOD, message=str(exc),
+                         source="did:jwk")
+    if not isinstance(key, Ed25519PublicKey):  # the Data Integrity cryptosuites verified here are EdDSA
+        return KeyLookup(None, problem=KeyLookupProblem.UNKNOWN_VERIFICATION_METHOD, source="did:jwk",
+                         message="the did:jwk's key is not an Ed25519 key (the eddsa cryptosuites' key type)")
+    return KeyLookup(key, frozenset({did}), source="did:jwk")
+
+
+class DidJwkResolver(_KeyInDidResolver):
+    """did:jwk verification methods (``did:jwk:<base64url JWK>#0``, or the bare DID), Ed25519 keys. A signing key
+    (``use`` absent or ``sig``) is listed under the same relationships as a did:key's; an ``enc`` key under
+    ``keyAgreement`` only, so it verifies nothing."""
+
+    method = "did:jwk"
+    lookup = staticmethod(_did_jwk_lookup)
 
 
 class RegistryKeyResolver:

@@ -43,6 +43,7 @@ from microcred.verification.canonical import Canonicalizer, ProcessRunner
 from microcred.verification.keys import (
     ChainKeyResolver,
     ControllerDocumentResolver,
+    DidJwkResolver,
     DidKeyResolver,
     RegistryKeyResolver,
 )
@@ -113,8 +114,8 @@ def create_app(settings: Settings) -> FastAPI:
         await asyncio.to_thread(runner.start)
         canon = Canonicalizer(runner)
         ports = VerificationPorts(
-            keys=ChainKeyResolver(DidKeyResolver(), RegistryKeyResolver(registry, ttl=settings.registry_cache_seconds),
-                                  controllers),
+            keys=ChainKeyResolver(DidKeyResolver(), DidJwkResolver(),
+                                  RegistryKeyResolver(registry, ttl=settings.registry_cache_seconds), controllers),
             status=GatewayStatusSource(cache, http, settings.status_url_prefixes),
             trust=registry,
             cache=ResultCache(settings.result_cache_entries) if settings.result_cache_entries else None,

@@ -131,7 +131,7 @@ async def test_offer_lists_both_and_pre_authorized_flow_delivers_ldp_vc(stack: I
         await wallet.take_offer(offer["link"])
         assert wallet.offer["credential_configuration_ids"] == [SD_JWT_CONFIGURATION, LDP_CONFIGURATION]
         ldp = wallet.metadata["credential_configurations_supported"][LDP_CONFIGURATION]
-        assert ldp["format"] == "ldp_vc" and ldp["cryptographic_binding_methods_supported"] == ["did:key"]
+        assert ldp["format"] == "ldp_vc" and ldp["cryptographic_binding_methods_supported"] == ["did:key", "did:jwk"]
         assert ldp["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == ["ES256", "EdDSA",
                                                                                           "Ed25519"]
         token = await wallet.token()

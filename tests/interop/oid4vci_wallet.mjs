@@ -4,7 +4,7 @@
 //
 // stdin: {"offer": "openid-credential-offer://…", "flow": "pre-authorized_code" | "authorization_code",
 //         "tx_code": "…"?, "configuration": "…"?, "proofs": 1, "dpop": true, "notify": "credential_accepted"?,
-//         "redeem_twice": false, "login_account": "…"?, "holder": "jwk" | "did:key",
+//         "redeem_twice": false, "login_account": "…"?, "holder": "jwk" | "did:key" | "did:jwk",
 //         "client_attestation": "<wallet attestation JWT>"?, "instance_private_jwk": {…}? (its cnf key),
 //         "key_attestation": {"provider_private_jwk": {…}, "provider_x5c": [...], "proof_type": "jwt" | "attestation",
 //                             "keys": 2, "key_storage": [...]}?}
@@ -14,7 +14,8 @@
 // With "client_attestation" the library authenticates at PAR and token endpoints by attest_jwt_client_auth: the
 // attestation and a fresh PoP signed by the instance key in the OAuth-Client-Attestation(-PoP) headers.
 // With "holder": "did:key" each key proof names its key by kid, a did:key DID URL (the library's `did` signer;
-// the P-256 did:key is made here from the JWK: multicodec p256-pub, compressed point, base58btc).
+// the P-256 did:key is made here from the JWK: multicodec p256-pub, compressed point, base58btc); with "did:jwk", by
+// a did:jwk DID URL (the did:jwk method specification: "did:jwk:" + base64url of the JWK's JSON, then "#0").
 // The authorization code flow is the library's: PAR with PKCE S256 and the offer's issuer_state, then the
 // authorization endpoint (its redirect read, not followed), the response's `iss` checked, then the token; with
 // "dpop", the pushed request carries a DPoP proof too, so the code is bound to the key the token request proves.
@@ -25,7 +26,8 @@
 // adds the Accept header the library does not send) and the library takes the application/jwt answer through this
 // bridge's verifyJwt callback, which trusts an x5c chain only when its last certificate is issued by that CA (node's
 // X509Certificate) and the JWS verifies with the leaf's key (jose); the library checks typ, sub, iat and exp.
-// stdout: {"configuration", "token_type", "credentials": [...], "holder_jwks": [...], "notification_id",
+// stdout: {"configuration", "token_type", "credentials": [...], "holder_jwks": [...], "holder_dids": [DID URLs
+//          the key proofs named their keys by, with "holder": "did:…"], "notification_id",
 //          "notified", "second_redemption_error", "metadata_signed", "metadata_sub"};
 // any failure: {"error": {"name", "message", "oauth_error"}}.
 // The issuer's CA reaches node's fetch through NODE_EXTRA_CA_CERTS (set by the Python side).
@@ -58,6 +60,13 @@ async function didKeyUrl(publicJwk) {
   const y = Buffer.from(publicJwk.y, 'base64url')
   const multikey = base58btc(Buffer.concat([Buffer.from([0x80, 0x24, (y[y.length - 1] & 1) ? 3 : 2]), x]))
   const url = `did:key:${multikey}#${multikey}`
+  privateKeys.set(url, privateKeys.get(await jose.calculateJwkThumbprint(publicJwk)))
+  return url
+}
+
+// The did:jwk DID URL of a public JWK (registers its private key under that URL for signJwt).
+async function didJwkUrl(publicJwk) {
+  const url = `did:jwk:${Buffer.from(JSON.stringify(publicJwk)).toString('base64url')}#0`
   privateKeys.set(url, privateKeys.get(await jose.calculateJwkThumbprint(publicJwk)))
   return url
 }
@@ -190,6 +199,7 @@ async function redeem(client, request, offer, issuerMetadata, configuration) {
       })
   const { c_nonce: nonce } = await client.requestNonce({ issuerMetadata })
   const holderJwks = []
+  const holderDids = []
   const jwts = []
   let proofs = { jwt: jwts }
   if (request.key_attestation) {
@@ -224,12 +234,16 @@ async function redeem(client, request, offer, issuerMetadata, configuration) {
   for (let i = 0; i < (request.key_attestation ? 0 : (request.proofs ?? 1)); i++) {
     const publicJwk = await newKey()
     holderJwks.push(publicJwk)
+    let signer = { method: 'jwk', alg: 'ES256', publicJwk }
+    if (request.holder === 'did:key' || request.holder === 'did:jwk') {
+      const didUrl = await (request.holder === 'did:key' ? didKeyUrl : didJwkUrl)(publicJwk)
+      holderDids.push(didUrl)
+      signer = { method: 'did', alg: 'ES256', didUrl }
+    }
     const { jwt } = await client.createCredentialRequestJwtProof({
       credentialConfigurationId: configuration,
       issuerMetadata,
-      signer: request.holder === 'did:key'
-        ? { method: 'did', alg: 'ES256', didUrl: await didKeyUrl(publicJwk) }
-        : { method: 'jwk', alg: 'ES256', publicJwk },
+      signer,
       nonce,
     })
     jwts.push(jwt)
@@ -255,6 +269,7 @@ async function redeem(client, request, offer, issuerMetadata, configuration) {
     token_type: accessTokenResponse.token_type,
     credentials: (credentialResponse.credentials ?? []).map((c) => c.credential),
     holder_jwks: holderJwks,
+    holder_dids: holderDids,
     notification_id: credentialResponse.notification_id ?? null,
     notified,
   }

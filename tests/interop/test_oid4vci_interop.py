@@ -174,6 +174,29 @@ async def test_an_ob3_ldp_vc_to_a_holder_that_names_its_did_key_by_kid(
     assert report["verdict"] == "valid", [c for c in report["checks"] if c["status"] != "valid"]
 
 
+async def test_a_holder_that_names_its_key_by_a_did_jwk(stack: tuple[IssuerHarness, bytes, dict[str, str]]) -> None:
+    """did:jwk, as the metadata lists it for ldp_vc: the library's `did` signer puts a did:jwk DID URL (the bridge
+    serialises the JWK as node's JSON.stringify does) in the kid of a batch of two proofs. The ldp_vc subjects are
+    those DIDs exactly as the wallet wrote them; an SD-JWT VC's cnf is the key such a DID holds."""
+    harness, document_ca, env = stack
+    offer = await _offer(harness)
+    answer = await _wallet(env, offer=offer["link"], configuration=LDP_CONFIGURATION, holder="did:jwk", proofs=2)
+    assert "error" not in answer, answer
+    dids = answer["holder_dids"]
+    assert len(dids) == 2 and all(d.startswith("did:jwk:") and d.endswith("#0") for d in dids)
+    assert sorted(c["credentialSubject"]["id"] for c in answer["credentials"]) == sorted(d[:-2] for d in dids)
+    for credential in answer["credentials"]:
+        report = await test_oid4vci_ldp.verify_at_gateway(harness, credential)
+        assert report["verdict"] == "valid", [c for c in report["checks"] if c["status"] != "valid"]
+    offer = await _offer(harness)
+    answer = await _wallet(env, offer=offer["link"], holder="did:jwk")
+    assert "error" not in answer, answer
+    [credential], [holder] = answer["credentials"], answer["holder_jwks"]
+    assert _cnf(credential) == {k: holder[k] for k in ("kty", "crv", "x", "y")}
+    report = await test_oid4vci.verify_at_gateway(harness, document_ca, credential)
+    assert report["verdict"] == "valid", [c for c in report["checks"] if c["status"] != "valid"]
+
+
 ATTESTED = (f"uni-owf-att-{TAG}", f"agency-owf-att-{TAG}")
 
 

@@ -288,18 +288,37 @@ def test_a_proof_may_name_its_key_by_a_did_key_kid() -> None:
     checked = check_key_proof(proof(ed, header={"kid": ed_did}, drop=("jwk",), alg="EdDSA"), audience=ISSUER,
                               now=NOW)
     assert holder_did_key(checked.jwk) == ed_did
+    assert checked.did == ed_did
+
+
+def test_a_proof_may_name_its_key_by_a_did_jwk_kid() -> None:
+    """did:jwk (the method specification's Create steps here): the key the DID holds signs; the proof names the DID
+    as written (fragment ``#0`` dropped), which an ldp_vc is bound to; a jwk header names no DID."""
+    keys: list[tuple[Any, str]] = [(ec.generate_private_key(ec.SECP256R1()), "ES256"),
+                                   (ed25519.Ed25519PrivateKey.generate(), "EdDSA")]
+    for key, alg in keys:
+        did = "did:jwk:" + base64.urlsafe_b64encode(json.dumps(public_jwk(key)).encode()).decode().rstrip("=")
+        for kid in (did, did + "#0"):
+            checked = check_key_proof(proof(key, header={"kid": kid}, drop=("jwk",), alg=alg), audience=ISSUER, now=NOW)
+            assert checked.jwk == public_jwk(key) and checked.did == did
+        code, description = error(proof(key, header={"kid": did + "#1"}, drop=("jwk",), alg=alg))
+        assert code == "invalid_proof" and "#0" in description, description
+    assert check_key_proof(proof(), audience=ISSUER, now=NOW).did is None
 
 
 @pytest.mark.parametrize(("kid_of", "extra", "words"), [
     ("other", {}, "signature"),  # the kid names another key than the one that signed
     ("own", {"jwk": True}, "kid and jwk"),  # both at once
-    ("web", {}, "did:key"),  # a DID this issuer does not resolve
+    ("web", {}, "did:key or did:jwk"),  # a DID this issuer does not resolve
+    ("jwk-other", {}, "signature"),  # a did:jwk of another key
 ])
 def test_a_kid_that_does_not_name_the_signing_did_key_is_invalid_proof(kid_of: str, extra: dict[str, Any],
                                                                          words: str) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     kid = {"own": holder_did_key(public_jwk(key)), "web": "did:web:wallet.example#key-1",
-           "other": holder_did_key(public_jwk(ec.generate_private_key(ec.SECP256R1())))}[kid_of]
+           "other": holder_did_key(public_jwk(ec.generate_private_key(ec.SECP256R1()))),
+           "jwk-other": "did:jwk:" + base64.urlsafe_b64encode(json.dumps(public_jwk(
+               ec.generate_private_key(ec.SECP256R1()))).encode()).decode().rstrip("=") + "#0"}[kid_of]
     code, description = error(proof(key, header={"kid": kid}, drop=() if extra else ("jwk",)))
     assert code == "invalid_proof" and words in description, description
 

@@ -61,7 +61,7 @@ def test_a_configuration_the_offer_does_not_list_is_refused() -> None:
 
 def test_the_ldp_vc_metadata_says_what_is_delivered() -> None:
     ldp = credential_issuer_metadata(ISSUER)["credential_configurations_supported"][LDP_CONFIGURATION]
-    assert ldp["format"] == "ldp_vc" and ldp["cryptographic_binding_methods_supported"] == ["did:key"]
+    assert ldp["format"] == "ldp_vc" and ldp["cryptographic_binding_methods_supported"] == ["did:key", "did:jwk"]
     # the key proofs checked by microcred.oid4vci.proofs: ES256, and Ed25519 keys under either name
     assert ldp["proof_types_supported"] == {"jwt": {"proof_signing_alg_values_supported": ["ES256", "EdDSA",
                                                                                            "Ed25519"]}}

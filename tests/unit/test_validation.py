@@ -508,6 +508,10 @@ PASSING: list[tuple[str, Mutation]] = [
     ("no-valid-until", _clear("valid_until")),
     ("valid-until-after-issued", _clear("valid_from")),
     ("language-with-region", _set("language", "pt-BR")),
+    # DID Core idchar includes "_" (a did:jwk is base64url): the did:jwk method specification's P-256 example
+    ("learner-did-jwk", _set("learner.did", "did:jwk:eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6ImFjYklRaXVNczNpOF91c3pF"
+                                            "akoydHBUdFJNNEVVM3l6OTFQSDZDZEgyVjAiLCJ5IjoiX0tjeUxqOXZXTXB0bm1LdG00NkdxRHo4d2Y"
+                                            "3NEk1TEtncmwyR3pIM25TRSJ9")),
 ]
 
 

@@ -14,8 +14,9 @@ Open Badges 3.0 with a Data Integrity proof (``ldp_vc``).
   status entries from the reserved blocks, signature and sealed ``CredentialIssued`` event as ``IssueCredential``
   with ``CREDENTIAL_FORMAT_SD_JWT_VC``, each SD-JWT VC bound (``cnf``) to its proof's key. For ``ldp_vc`` each
   credential is the Open Badges 3.0 ``AchievementCredential`` signed (``eddsa-rdfc-2022``) by the same issuance,
-  with ``credentialSubject.id`` the ``did:key`` of its proof's key
-  (:func:`~microcred.oid4vci.holder_did.holder_did_key`), i.e. the award's learner DID set to it. If issuance fails
+  with ``credentialSubject.id`` the DID its proof's ``kid`` names (a did:key or did:jwk, as the wallet wrote it),
+  else the ``did:key`` of its proof's key (:func:`~microcred.oid4vci.holder_did.holder_did_key`), i.e. the award's
+  learner DID set to it. If issuance fails
   for good the token goes back to ``ready``.
 * **Deferred** (§9): when the credential cannot be issued at once (the offer's ``not_before`` has not come, or
   issuance is UNAVAILABLE for a while: status indexes, signing workers, registry rebuilding, Kafka), the
@@ -424,15 +425,17 @@ class Offers:
     async def credential(self, access_token: str, body: Any, credential_issuer: str,
                          dpop: DpopProof | None = None) -> dict[str, Any]:
         """Credential endpoint (§8): one credential per proof in the requested configuration (SD-JWT VC bound by
-        ``cnf``, or ``ldp_vc`` bound by its subject's ``did:key``), or :class:`OAuthError` with nothing changed."""
+        ``cnf``, or ``ldp_vc`` bound by its subject's DID), or :class:`OAuthError` with nothing changed."""
         token = digest(access_token)
         found = await self._token(access_token, dpop)
         policy = self._s.key_attestations
         configuration, kind, proofs = _request_proofs(body, policy is not None)
-        jwks, nonces = _proven_keys(kind, proofs, credential_issuer, self._clock(), self._s.proof_max_age, policy)
-        # A holder is its proof's JWK (SD-JWT VC) or {"did": its did:key} (ldp_vc): kept as such with a deferred
-        # transaction, so the deferred endpoint issues the same format. Derived before any nonce is spent.
-        keys = jwks if configuration == SD_JWT_CONFIGURATION else [{"did": holder_did_key(k)} for k in jwks]
+        holders, nonces = _proven_keys(kind, proofs, credential_issuer, self._clock(), self._s.proof_max_age, policy)
+        # A holder is its proof's JWK (SD-JWT VC) or {"did": the DID its kid named, else its key's did:key} (ldp_vc):
+        # kept as such with a deferred transaction, so the deferred endpoint issues the same format. Derived before
+        # any nonce is spent.
+        keys = [jwk for jwk, _ in holders] if configuration == SD_JWT_CONFIGURATION \
+            else [{"did": did or holder_did_key(jwk)} for jwk, did in holders]
         if found[1] != "ready":
             raise OAuthError(e.INVALID_TOKEN, "the access token has been used", 401)
         # nonces spent and the token moved to issuing in one step, which also reads the offer
@@ -634,25 +637,30 @@ def _request_proofs(body: Any, attestations: bool) -> tuple[str, str, list[Any]]
     return str(wanted), "jwt", list(proofs["jwt"])
 
 
+#: A holder key a credential is bound to: its public JWK, and the DID a proof's ``kid`` named it by (else None).
+_Holder = tuple[dict[str, Any], str | None]
+
+
 def _proven_keys(kind: str, proofs: list[Any], credential_issuer: str, now: datetime, max_age: float,
-                 attestations: KeyAttestationPolicy | None) -> tuple[list[dict[str, Any]], list[str]]:
-    """The holder keys the credentials are bound to (one credential each) and the nonces to spend, from checked
-    proofs: each ``jwt`` proof's key, then the keys its key attestation attests that are not listed yet (§F.1:
-    the issuer "SHOULD issue a Credential for each"); or the keys of an ``attestation`` proof. At most
-    MAX_BATCH keys."""
+                 attestations: KeyAttestationPolicy | None) -> tuple[list[_Holder], list[str]]:
+    """The holder keys the credentials are bound to (one credential each), each with the DID a proof's ``kid``
+    named it by (else None), and the nonces to spend, from checked proofs: each ``jwt`` proof's key, then the keys
+    its key attestation attests that are not listed yet (§F.1: the issuer "SHOULD issue a Credential for each");
+    or the keys of an ``attestation`` proof. At most MAX_BATCH keys."""
     if kind == "attestation":
         assert attestations is not None
         attested = check_key_attestation(proofs[0], policy=attestations, use="attestation", now=now,
                                          max_keys=MAX_BATCH)
         assert attested.nonce is not None  # required for this use: checked
-        return list(attested.keys), [attested.nonce]
+        return [(jwk, None) for jwk in attested.keys], [attested.nonce]
     checked = [check_key_proof(p, audience=credential_issuer, now=now, max_age=max_age, attestations=attestations,
                                max_keys=MAX_BATCH) for p in proofs]
-    keys = [k.jwk for k in checked]
+    keys: list[_Holder] = [(k.jwk, k.did) for k in checked]
     nonces = [k.nonce for k in checked]
     for proof in checked:
         if proof.attestation is not None:
-            keys += [jwk for jwk in proof.attestation.keys if jwk not in keys]
+            listed = [jwk for jwk, _ in keys]
+            keys += [(jwk, None) for jwk in proof.attestation.keys if jwk not in listed]
             if proof.attestation.nonce is not None:
                 nonces.append(proof.attestation.nonce)
     if len(keys) > MAX_BATCH:

@@ -34,7 +34,7 @@ from microcred.verification import (
 )
 from microcred.verification.canonical import Canonicalizer, ProcessRunner
 from microcred.verification.document import parse_datetime
-from microcred.verification.keys import ChainKeyResolver, DidKeyResolver, RegistryKeyResolver
+from microcred.verification.keys import ChainKeyResolver, DidJwkResolver, DidKeyResolver, RegistryKeyResolver
 from services.wallet.application.ports import ImportVerdict
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -135,7 +135,7 @@ class PipelineVerifier:
     def __init__(self, registry: RegistryReader | None = None, status: StatusListSource | None = None,
                  canon: Canonicalizer | None = None, x509_anchors: tuple[x509.Certificate, ...] = ()) -> None:
         """``x509_anchors``: the CAs an SD-JWT VC issuer's ``x5c`` must chain to (without them none imports)."""
-        resolvers: list[KeyResolver] = [DidKeyResolver()]
+        resolvers: list[KeyResolver] = [DidKeyResolver(), DidJwkResolver()]
         if registry is not None:
             resolvers.append(RegistryKeyResolver(registry))
         # JSON-LD processing of unknown shapes in a child process with a deadline (never on the event loop)
