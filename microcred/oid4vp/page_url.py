@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-__all__ = ["MAX_PAGE_URL", "page_url_problem"]
+__all__ = ["LOOPBACK_HOSTS", "MAX_PAGE_URL", "page_url_problem"]
 
 MAX_PAGE_URL = 2048
-_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+#: Hosts on which plain http is allowed (development on this machine).
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 def page_url_problem(uri: str, *, fragment: bool) -> str | None:
@@ -26,7 +27,7 @@ def page_url_problem(uri: str, *, fragment: bool) -> str | None:
         return "not a URL"
     if parts.scheme not in ("https", "http") or not host:
         return "must be an https URL"
-    if parts.scheme == "http" and host not in _LOOPBACK:
+    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
         return "must be an https URL (http only for localhost)"
     if parts.username is not None or parts.password is not None:
         return "must not carry user information"

@@ -33,7 +33,7 @@ from microcred.sdjwt.jose import b64url_encode, compact_json, sign_jws
 
 __all__ = [
     "ENC_VALUES", "REQUEST_TYP", "RESPONSE_MODES", "SIOP_AUD", "ClientIdentity", "PresentationRequest",
-    "authorization_link", "build_request", "new_token", "request_object", "x509_hash",
+    "authorization_link", "build_request", "client_metadata", "new_token", "request_object", "x509_hash",
 ]
 
 REQUEST_TYP = "oauth-authz-req+jwt"
@@ -114,36 +114,41 @@ class PresentationRequest:
     expires_at: int
     encryption_jwk: Mapping[str, Any] | None = None
     """The public ephemeral key a direct_post.jwt response is encrypted to (``kid``, ``use: enc``, ``alg``)."""
+    expected_origins: tuple[str, ...] = ()
+    """The origins of the pages that may ask a wallet through the Digital Credentials API (:mod:`.dc_api`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (as stored)."""
         return {"request_id": self.request_id, "client_id": self.client_id, "response_uri": self.response_uri,
                 "response_mode": self.response_mode, "nonce": self.nonce, "state": self.state,
                 "dcql_query": dict(self.dcql_query), "issued_at": self.issued_at, "expires_at": self.expires_at,
-                "encryption_jwk": dict(self.encryption_jwk) if self.encryption_jwk else None}
+                "encryption_jwk": dict(self.encryption_jwk) if self.encryption_jwk else None,
+                "expected_origins": list(self.expected_origins)}
 
     @classmethod
     def from_dict(cls, value: Mapping[str, Any]) -> PresentationRequest:
-        """Back from :meth:`to_dict`."""
+        """Back from :meth:`to_dict` (a record kept before ``expected_origins`` existed has none)."""
         return cls(value["request_id"], value["client_id"], value["response_uri"], value["response_mode"],
                    value["nonce"], value["state"], value["dcql_query"], int(value["issued_at"]),
-                   int(value["expires_at"]), value.get("encryption_jwk"))
+                   int(value["expires_at"]), value.get("encryption_jwk"), tuple(value.get("expected_origins", ())))
 
 
 def build_request(*, client_id: str, response_uri: str, response_mode: str, dcql_query: Mapping[str, Any],
                   now: int, lifetime: int, encryption_jwk: Mapping[str, Any] | None = None,
-                  request_id: str | None = None) -> PresentationRequest:
+                  request_id: str | None = None, expected_origins: Sequence[str] = ()) -> PresentationRequest:
     """A new request with fresh ``nonce``, ``state`` and (unless given) ``request_id``; direct_post.jwt needs
-    ``encryption_jwk``."""
+    ``encryption_jwk``; ``expected_origins``: the pages that may also ask for it over the DC API."""
     if response_mode not in RESPONSE_MODES:
         raise ValueError(f"response_mode must be one of {', '.join(RESPONSE_MODES)}")
     if response_mode == "direct_post.jwt" and not encryption_jwk:
         raise ValueError("direct_post.jwt needs the verifier's encryption key")
     return PresentationRequest(request_id or new_token(), client_id, response_uri, response_mode, new_token(),
-                               new_token(), dcql_query, now, now + lifetime, encryption_jwk)
+                               new_token(), dcql_query, now, now + lifetime, encryption_jwk, tuple(expected_origins))
 
 
-def _client_metadata(request: PresentationRequest) -> dict[str, Any]:
+def client_metadata(request: PresentationRequest) -> dict[str, Any]:
+    """The request's ``client_metadata``: the formats this verifier accepts, and (encrypted answers) the
+    ephemeral key with the content encryption it takes."""
     metadata: dict[str, Any] = {"vp_formats_supported": VP_FORMATS}
     if request.encryption_jwk is not None:
         metadata["jwks"] = {"keys": [dict(request.encryption_jwk)]}
@@ -160,7 +165,7 @@ def request_object(request: PresentationRequest, identity: ClientIdentity, walle
         "iss": identity.client_id, "aud": SIOP_AUD, "client_id": request.client_id,
         "response_type": "vp_token", "response_mode": request.response_mode, "response_uri": request.response_uri,
         "nonce": request.nonce, "state": request.state, "dcql_query": dict(request.dcql_query),
-        "client_metadata": _client_metadata(request), "iat": request.issued_at, "exp": request.expires_at,
+        "client_metadata": client_metadata(request), "iat": request.issued_at, "exp": request.expires_at,
     }
     if wallet_nonce is not None:
         claims["wallet_nonce"] = wallet_nonce

@@ -4,14 +4,17 @@ checking them against their request.
 :func:`read_response` takes the form a wallet posted to the request's ``response_uri``: ``vp_token`` and
 ``state`` (direct_post), or ``response``, a JWE (ECDH-ES with A128GCM/A256GCM, HAIP) to the request's ephemeral
 key whose payload holds them (direct_post.jwt; decrypted with joserfc, a kept JOSE library: pyjwt has no JWE).
-A wallet's refusal (``error``) is read as such. Anything else is a :class:`ResponseError` with the OAuth error
-code and a description naming the member, and the state of the request is untouched by the caller.
+A wallet's refusal (``error``) is read as such. An answer over the Digital Credentials API (``dc_api``,
+``dc_api.jwt``: :mod:`.dc_api`), posted by the page, has the same members, without ``state``. Anything else is a
+:class:`ResponseError` with the OAuth error code and a description naming the member, and the state of the
+request is untouched by the caller.
 
 :func:`check_response` verifies every presentation of the ``vp_token`` (a JSON object: credential query id ->
-array of presentations) with :mod:`microcred.verification` and this request's ``nonce`` and ``client_id``:
-an SD-JWT VC's Key Binding JWT must name them as ``nonce`` and ``aud``; an ``ldp_vp``'s proof as ``challenge``
-and ``domain``. Each presentation gets the same per-check report as a posted credential; then the disclosed
-claims are evaluated against the DCQL query (:mod:`.dcql`), a "query" result naming what is missing.
+array of presentations) with :mod:`microcred.verification` and this request's ``nonce`` and ``client_id`` (over
+the Digital Credentials API: ``origin:`` + the page's origin instead, :mod:`.dc_api`): an SD-JWT VC's Key Binding
+JWT must name them as ``nonce`` and ``aud``; an ``ldp_vp``'s proof as ``challenge`` and ``domain``. Each
+presentation gets the same per-check report as a posted credential; then the disclosed claims are evaluated
+against the DCQL query (:mod:`.dcql`), a "query" result naming what is missing.
 """
 
 from __future__ import annotations
@@ -209,8 +212,11 @@ def _ldp_claims(vp: Mapping[str, Any], report: VerificationReport) -> list[Prese
 
 
 async def check_response(request: PresentationRequest, vp_token: Mapping[str, list[Any]],
-                         ports: VerificationPorts, now: datetime) -> PresentationOutcome:
-    """Verify every presentation in ``vp_token`` for ``request`` and evaluate its DCQL query."""
+                         ports: VerificationPorts, now: datetime, audience: str | None = None) -> PresentationOutcome:
+    """Verify every presentation in ``vp_token`` for ``request`` and evaluate its DCQL query; the presentations
+    must name ``audience`` (a KB-JWT's ``aud``, an ``ldp_vp``'s ``domain``): the request's ``client_id`` unless
+    given (an answer over the DC API names ``origin:`` + the page's origin, :mod:`.dc_api`)."""
+    audience = audience or request.client_id
     try:
         query = parse_query(request.dcql_query)
     except DcqlError as exc:  # stored requests were parsed when made: this is a bug, never a pass
@@ -221,15 +227,14 @@ async def check_response(request: PresentationRequest, vp_token: Mapping[str, li
         cq = query.by_id(query_id)
         for item in items:
             if isinstance(item, str):
-                report = await verify_sd_jwt_credential(item, ports, now, nonce=request.nonce,
-                                                        audience=request.client_id)
+                report = await verify_sd_jwt_credential(item, ports, now, nonce=request.nonce, audience=audience)
                 if cq is not None and cq.format != SD_JWT:
                     presented.setdefault(query_id, []).append(Presented(SD_JWT, {}, holder_bound=_bound(report)))
                 else:
                     presented.setdefault(query_id, []).append(
                         _sd_jwt_claims(item, report, cq is not None and bool(cq.trusted_authorities)))
             elif isinstance(item, Mapping):
-                report = await verify_presentation(item, request.nonce, request.client_id, ports, now)
+                report = await verify_presentation(item, request.nonce, audience, ports, now)
                 presented.setdefault(query_id, []).extend(_ldp_claims(item, report))
             else:
                 raise ResponseError("invalid_request", f"vp_token.{query_id}: a presentation is a string or object")

@@ -56,8 +56,11 @@ SD_JWT_MESSAGES: Mapping[str, Mapping[str, str]] = {
                               "pl": "Algorytm podpisu {alg} nie jest akceptowany."},
     "MALFORMED_CLAIM": {"en": "The claim {field} is not valid: {problem}.",
                         "pl": "Atrybut {field} jest nieprawidłowy: {problem}."},
-    "DISCLOSURES_VALID": {"en": "All {count} disclosures match digests signed by the issuer.",
-                          "pl": "Wszystkie ujawnienia ({count}) zgadzają się ze skrótami podpisanymi przez wystawcę."},
+    # read by employers whatever the count: "All 0 disclosures …" said nothing to them
+    "DISCLOSURES_VALID": {"en": "The claims shown are the ones the issuer signed ({count} of them disclosed "
+                                "selectively by the holder).",
+                          "pl": "Pokazane atrybuty to te, które podpisał wystawca (wybiórczo ujawnionych przez "
+                                "posiadacza: {count})."},
     "MALFORMED_DISCLOSURE": {"en": "A disclosure is malformed: {problem}.",
                              "pl": "Ujawnienie jest nieprawidłowe: {problem}."},
     "MISPLACED_DISCLOSURE": {"en": "A disclosure is used in the wrong place: {problem}.",

@@ -9,6 +9,13 @@
 // response. The wallet discloses exactly the claims the DCQL query names (the first path element of each).
 // stdout: {"client_id", "response_mode", "nonce", "disclosed", "status", "body", "calls"}; any failure:
 // {"error": {…}}.
+// Digital Credentials API (OpenID4VP Appendix A): with "dc_api": {"protocol", "data"} (what the page passes to
+// navigator.credentials.get) and "origin" (the page's, which the browser would give the wallet) instead of "link",
+// the library resolves the request for that origin (for a signed request: the JWS, its x5c, and that the origin is
+// one of its expected_origins), the Key Binding JWT names "origin:" + the origin as its aud (A.4: "even for signed
+// requests"; the library's own effective client id for a signed request is its client_id, so the bridge writes
+// the audience itself, from the spec), and the answer the wallet would return through the browser is printed as
+// "dc_api_answer" (encrypted for dc_api.jwt), not posted: the page posts it.
 import crypto, { X509Certificate } from 'node:crypto'
 import { ES256, digest, generateSalt } from '@sd-jwt/crypto-nodejs'
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc'
@@ -71,8 +78,14 @@ async function main() {
   for await (const chunk of process.stdin) input += chunk
   const request = JSON.parse(input)
   const client = new Openid4vpClient({ callbacks: callbacks(new X509Certificate(request.ca_pem)) })
-  const parsed = client.parseOpenid4vpAuthorizationRequest({ authorizationRequest: request.link })
-  const resolved = await client.resolveOpenId4vpAuthorizationRequest({ authorizationRequestPayload: parsed.params })
+  const dcApi = request.dc_api ?? null
+  if (dcApi && !['openid4vp-v1-signed', 'openid4vp-v1-unsigned'].includes(dcApi.protocol)) {
+    throw new Error(`protocol ${dcApi.protocol} is not an OpenID4VP 1.0 DC API protocol`)
+  }
+  const parsed = dcApi ? null : client.parseOpenid4vpAuthorizationRequest({ authorizationRequest: request.link })
+  const resolved = await client.resolveOpenId4vpAuthorizationRequest(dcApi
+    ? { authorizationRequestPayload: dcApi.data, origin: request.origin }
+    : { authorizationRequestPayload: parsed.params })
   const payload = resolved.authorizationRequestPayload
   const [query] = resolved.dcql.query.credentials
   const frame = Object.fromEntries(query.claims.map((claim) => [claim.path[0], true]))
@@ -84,12 +97,14 @@ async function main() {
     kbSignAlg: 'ES256',
   })
   const presentation = await sdjwt.present(request.credential, frame, {
-    kb: { payload: { iat: Math.floor(Date.now() / 1000), aud: resolved.client.original.clientId, nonce: payload.nonce } },
+    kb: { payload: { iat: Math.floor(Date.now() / 1000), nonce: payload.nonce,
+                     aud: dcApi ? `origin:${request.origin}` : resolved.client.original.clientId } },
   })
   const response = await client.createOpenid4vpAuthorizationResponse({
     authorizationRequestPayload: payload,
     authorizationResponsePayload: { vp_token: { [query.id]: [presentation] } },
-    jarm: payload.response_mode === 'direct_post.jwt' ? {
+    origin: dcApi ? request.origin : undefined,
+    jarm: payload.response_mode === 'direct_post.jwt' || payload.response_mode === 'dc_api.jwt' ? {
       encryption: { nonce: payload.nonce },
       serverMetadata: {
         authorization_signing_alg_values_supported: ['ES256'],
@@ -98,6 +113,19 @@ async function main() {
       },
     } : undefined,
   })
+  if (dcApi) {
+    return {
+      client_id: resolved.client.original.clientId ?? null,
+      client_prefix: resolved.client.prefix,
+      effective_client_id: resolved.client.effective,
+      response_mode: payload.response_mode,
+      expected_origins: payload.expected_origins ?? null,
+      encrypted: Boolean(response.jarm?.responseJwt),
+      nonce: payload.nonce,
+      disclosed: Object.keys(frame),
+      dc_api_answer: response.jarm ? { response: response.jarm.responseJwt } : response.authorizationResponsePayload,
+    }
+  }
   const submitted = await client.submitOpenid4vpAuthorizationResponse({
     authorizationRequestPayload: payload,
     authorizationResponsePayload: response.authorizationResponsePayload,

@@ -139,3 +139,79 @@ async def test_a_same_device_request_sends_the_library_back_with_a_response_code
     redirect = json.loads(answer["body"])["redirect_uri"]
     assert redirect.startswith(page + "#response_code=")
     assert result["status"] == "verified" and result["response_code_required"] is True and "en" not in result
+
+
+def _form(answer: dict[str, Any]) -> dict[str, str]:
+    """What a page posts: the members of the wallet's DC API answer, JSON for those that are not strings."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in answer.items()}
+
+
+async def _over_dc_api(stack: Stack, response_mode: str, *, wallet_origin: str | None = None,
+                       post_origin: str | None = None, **extra: Any
+                       ) -> tuple[dict[str, Any], dict[str, Any], httpx.Response, dict[str, Any]]:
+    """A request created at the gateway, asked for through the Digital Credentials API by a page at
+    ``wallet_origin`` (default: the gateway's own), answered by the library's wallet, and its answer posted back by
+    the page with ``post_origin`` (default: the same) as its Origin header; (what the page passed to the
+    browser, the wallet's answer, the gateway's reply to the page, the result)."""
+    created = await stack.http.post(f"{stack.url}/v1/presentation-requests", json={
+        "dcql_query": QUERY, "response_mode": response_mode, **extra})
+    assert created.status_code == 201, created.text
+    asked = await stack.http.get(created.json()["dc_api_url"])
+    assert asked.status_code == 200 and asked.headers["cache-control"] == "no-store", asked.text
+    origin = wallet_origin or stack.url
+    holder = ec.generate_private_key(ec.SECP256R1())
+    credential = stack.sd.issue(holder_jwk=public_jwk(holder)).compact
+    answer: dict[str, Any] = await asyncio.to_thread(node_env.run, {
+        "dc_api": asked.json(), "origin": origin, "ca_pem": stack.ca_pem, "credential": credential,
+        "holder_private_jwk": ECAlgorithm.to_jwk(holder, as_dict=True)}, WALLET)
+    posted = httpx.Response(599)
+    if "error" not in answer:
+        posted = await stack.http.post(created.json()["dc_api_url"], data=_form(answer["dc_api_answer"]),
+                                       headers={"Origin": post_origin or origin})
+    result = (await stack.http.get(created.json()["result_url"])).json()
+    return asked.json(), answer, posted, result
+
+
+@pytest.mark.parametrize(("response_mode", "dc_mode"), [("direct_post.jwt", "dc_api.jwt"), ("direct_post", "dc_api")])
+async def test_the_library_wallet_answers_over_the_digital_credentials_api(
+        stack: Stack, response_mode: str, dc_mode: str) -> None:
+    """OpenID4VP Appendix A: a signed request (the library checks its x5c and client identifier, and that the
+    page's origin is one of its expected_origins), answered through the page (encrypted for dc_api.jwt, HAIP),
+    every presentation naming origin:<the page's origin>."""
+    asked, answer, posted, result = await _over_dc_api(stack, response_mode)
+    assert asked["protocol"] == "openid4vp-v1-signed" and set(asked["data"]) == {"request"}
+    assert "error" not in answer, answer
+    assert answer["client_id"] == stack.client_id and answer["response_mode"] == dc_mode
+    assert answer["expected_origins"] == [stack.url] and answer["encrypted"] is (dc_mode == "dc_api.jwt")
+    assert posted.status_code == 200 and posted.json() == {}, posted.text
+    assert result["status"] == "verified" and result["channel"] == "dc_api", result
+    assert result["encrypted"] is (dc_mode == "dc_api.jwt")
+    body = result["en"]
+    assert body["query"]["satisfied"] is True, body["query"]
+    checks = _checks(body["presentations"][0]["report"])
+    assert (checks["holder_binding"], checks["signature"], checks["disclosures"]) == ("valid", "valid", "valid")
+
+
+async def test_a_page_on_another_origin_gets_no_answer_from_the_wallet(stack: Stack) -> None:
+    """A page elsewhere that replays the gateway's signed request is not one of its expected_origins: the library
+    refuses to answer it (A.2), so nothing reaches the gateway, whose request stays pending."""
+    _, answer, _, result = await _over_dc_api(stack, "direct_post.jwt", wallet_origin="https://evil.example")
+    assert "error" in answer and "expected_origins" in answer["error"]["message"], answer
+    assert result["status"] == "pending"
+
+
+async def test_an_answer_made_for_one_origin_is_refused_from_another(stack: Stack) -> None:
+    """Two expected origins; the wallet answers the page at the first (its presentation names origin:<first>); the
+    answer posted as if from the second does not bind to it (holder binding invalid: refused, the request spent as
+    a replay attempt), and one from an origin the request does not list is refused before anything is read."""
+    other = "https://jobs.example"
+    _, answer, posted, result = await _over_dc_api(stack, "direct_post.jwt", post_origin=other,
+                                                   expected_origins=[stack.url, other])
+    assert "error" not in answer, answer
+    assert posted.status_code == 400 and posted.json()["error"] == "invalid_request", posted.text
+    assert "holder binding" in posted.json()["error_description"]
+    checks = _checks(result["en"]["presentations"][0]["report"])
+    assert checks["holder_binding"] == "invalid" and result["en"]["verdict"] == "invalid"
+    _, answer, posted, result = await _over_dc_api(stack, "direct_post.jwt", post_origin="https://evil.example")
+    assert posted.status_code == 400 and "expected_origins" in posted.json()["error_description"], posted.text
+    assert result["status"] == "pending"

@@ -55,7 +55,7 @@ async def test_a_platform_sd_jwt_vc_is_valid_on_every_check(sd: SdWorld) -> None
     accreditation = report.check(C.ACCREDITATION)
     assert accreditation is not None and accreditation.details["framework"] == "Irish NFQ"
     assert report.summary["title"] == valid_micro_credential().title.values["en"]
-    assert report.to_dict("pl")["checks"][1]["message"].startswith("Wszystkie ujawnienia")
+    assert report.to_dict("pl")["checks"][1]["message"].startswith("Pokazane atrybuty to te, które podpisał")
     assert sd.tokens.asked == [LIST_URI]
 
 

@@ -9,7 +9,14 @@
 ``GET  /oid4vp/requests/{request_id}``     wallet: the request object (``application/oauth-authz-req+jwt``)
 ``POST /oid4vp/responses/{request_id}``    wallet: direct_post / direct_post.jwt form (``{}``, or in a
                                            same-device flow ``{"redirect_uri"}``: :mod:`.same_device`)
+``GET  /oid4vp/dc-api/{request_id}``       page: ``{"protocol", "data"}`` for ``navigator.credentials.get``
+``POST /oid4vp/dc-api/{request_id}``       page: the wallet's DC API answer as a form, with its origin
 =========================================  ==========================================================
+
+The two ``dc-api`` routes are OpenID4VP over the W3C Digital Credentials API (:mod:`microcred.oid4vp.dc_api`):
+the page (ours, or an employer's on one of the request's ``expected_origins``) fetches what to pass to the
+browser, and posts back what the browser returned: the wallet's ``response`` (``dc_api.jwt``) or ``vp_token``
+(``dc_api``), and the page's ``origin`` (the form member, else the ``Origin`` header a browser sends).
 
 The employer endpoints answer problem+json; the wallet endpoints answer OAuth errors (``error``,
 ``error_description``) as OpenID4VP requires. Handlers reach :class:`~.presentation_service.PresentationService`
@@ -23,20 +30,26 @@ import io
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import segno
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
+from microcred.oid4vp.dc_api import MAX_EXPECTED_ORIGINS
 from microcred.oid4vp.dcql import DcqlError
 from microcred.oid4vp.form import FormError, read_form
 from microcred.oid4vp.request import REQUEST_TYP
 from microcred.oid4vp.request_uri_post import WalletFetchError
 from microcred.oid4vp.response import MAX_RESPONSE_BYTES, ResponseError
 from microcred.oid4vp.webhook import MAX_URL_LENGTH, WebhookUrlError
-from services.verifier.api.presentation_service import PresentationService, RequestGone, RequestUnknown
+from services.verifier.api.presentation_service import (
+    OriginError,
+    PresentationService,
+    RequestGone,
+    RequestUnknown,
+)
 from services.verifier.api.problems import problem
 from services.verifier.api.same_device import MAX_REDIRECT_URI, RedirectUriError
 
@@ -76,6 +89,11 @@ class CreateRequestIn(BaseModel):
                                      description="same-device flow: the https page the wallet sends the learner's "
                                                  "browser to once it answered, with #response_code=…; the result "
                                                  "is then released only with that code (docs/oid4vp.md)")
+    expected_origins: list[Annotated[str, StringConstraints(max_length=256)]] | None = Field(
+        default=None, max_length=MAX_EXPECTED_ORIGINS,
+        description="the origins (https://host[:port]) of the pages that may also ask a wallet for this request "
+                    "through the W3C Digital Credentials API (OpenID4VP Appendix A; the signed request lists them, "
+                    "a wallet answers no other page); default: this gateway's own origin; [] for none")
 
 
 class CreatedRequestOut(BaseModel):
@@ -89,6 +107,8 @@ class CreatedRequestOut(BaseModel):
     response_mode: str
     expires_at: int
     link: str = Field(description="openid4vp://?client_id=...&request_uri=...")
+    dc_api_url: str | None = Field(description="GET: {protocol, data} for navigator.credentials.get; POST: the "
+                                               "wallet's answer (None: no expected origins)")
     qr_url: str = Field(description="the link as a QR code (SVG), while the request is pending")
     result_id: str
     result_url: str
@@ -124,19 +144,24 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
             made = await _service(request).create(base(request), query=body.dcql_query, template_name=body.template,
                                                   response_mode=body.response_mode, webhook=body.webhook,
                                                   redirect_uri=body.redirect_uri,
-                                                  request_uri_method=body.request_uri_method)
+                                                  request_uri_method=body.request_uri_method,
+                                                  expected_origins=body.expected_origins)
         except DcqlError as exc:
             return problem(400, exc.problem, code="invalid-dcql-query", field=exc.field)
         except RedirectUriError as exc:
             return problem(400, f"redirect_uri: {exc.problem}", code="invalid-redirect-uri", field="redirect_uri")
         except WebhookUrlError as exc:
             return problem(400, f"webhook: {exc.problem}", code="invalid-webhook", field="webhook")
+        except OriginError as exc:
+            return problem(400, f"{exc.field}: {exc.problem}", code="invalid-expected-origin", field=exc.field)
         r = made.request
+        dc_api_url = f"{base(request).rstrip('/')}/oid4vp/dc-api/{r.request_id}" if r.expected_origins else None
         result_url = f"{base(request).rstrip('/')}/v1/presentation-results/{made.result_id}"
         return JSONResponse(CreatedRequestOut(
             request_id=r.request_id, client_id=r.client_id, request_uri=made.request_uri, nonce=r.nonce,
             state=r.state, response_mode=r.response_mode, expires_at=r.expires_at, link=made.link,
-            qr_url=result_url + "/qr.svg", result_id=made.result_id, result_url=result_url).model_dump(),
+            dc_api_url=dc_api_url, qr_url=result_url + "/qr.svg", result_id=made.result_id,
+            result_url=result_url).model_dump(),
             status_code=201, headers=_NO_STORE)
 
     @router.get("/v1/presentation-results/{result_id}")
@@ -225,19 +250,48 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
             return _oauth_error(400, "invalid_request", "the body must be application/x-www-form-urlencoded")
         return await serve_request_object(request, request_id, body)
 
-    @router.post("/oid4vp/responses/{request_id}")
-    async def response(request: Request, request_id: str = _id()) -> Any:
-        """A wallet's authorization response (``application/x-www-form-urlencoded``)."""
+    async def take_answer(request: Request, request_id: str, dc_api: bool) -> Response:
         if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             return _oauth_error(400, "invalid_request", "the response must be application/x-www-form-urlencoded")
         try:
             form = read_form(await request.body(), max_bytes=MAX_RESPONSE_BYTES, max_fields=8, what="response")
         except FormError as exc:
             return _oauth_error(400, "invalid_request", str(exc))
+        origin = None
+        if dc_api:
+            origin = form.pop("origin", None) or request.headers.get("origin")
+            if not origin:
+                return _oauth_error(400, "invalid_request", "origin: the page's origin is required (form member "
+                                                            "origin, or the Origin header)")
         try:
-            _, redirect = await _service(request).answer(request_id, form)
+            _, redirect = await _service(request).answer(request_id, form, origin)
         except ResponseError as exc:
             return _oauth_error(400, exc.error, exc.description)
         return JSONResponse({"redirect_uri": redirect} if redirect else {}, headers=_NO_STORE)
+
+    @router.post("/oid4vp/responses/{request_id}")
+    async def response(request: Request, request_id: str = _id()) -> Any:
+        """A wallet's authorization response (``application/x-www-form-urlencoded``)."""
+        return await take_answer(request, request_id, dc_api=False)
+
+    @router.get("/oid4vp/dc-api/{request_id}")
+    async def dc_api_request(request: Request, request_id: str = _id()) -> Any:
+        """What a page on one of the request's expected origins passes to ``navigator.credentials.get``:
+        ``{"protocol": "openid4vp-v1-signed", "data": {"request": <JWS>}}`` (``openid4vp-v1-unsigned`` and the
+        parameters themselves with the development identity)."""
+        try:
+            protocol, data = await _service(request).dc_api_request(request_id)
+        except RequestUnknown:
+            return _oauth_error(404, "invalid_request", "unknown request, or not one to ask for over the DC API")
+        except RequestGone:
+            return _oauth_error(410, "invalid_request", "the request expired")
+        return JSONResponse({"protocol": protocol, "data": data}, headers=_NO_STORE)
+
+    @router.post("/oid4vp/dc-api/{request_id}")
+    async def dc_api_response(request: Request, request_id: str = _id()) -> Any:
+        """The wallet's answer a page got from the Digital Credentials API, as a form: ``response``
+        (``dc_api.jwt``) or ``vp_token`` (``dc_api``), or ``error``; ``origin``: the page's (else the ``Origin``
+        header), which must be one of the request's expected origins and which the presentations must name."""
+        return await take_answer(request, request_id, dc_api=True)
 
     return router

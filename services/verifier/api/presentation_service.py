@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc.jwk import ECKey
 
+from microcred.oid4vp.dc_api import dc_api_audience, dc_api_request, origin_of, origin_problem
 from microcred.oid4vp.dcql import CHECKED_AUTHORITIES, DcqlError, DcqlQuery, parse_query
 from microcred.oid4vp.request import (
     ClientIdentity,
@@ -43,7 +44,8 @@ from services.verifier.adapters.presentation_store import PresentationStore, Sto
 from services.verifier.adapters.webhook import WebhookDispatcher
 from services.verifier.api.same_device import CODE_DIGEST, check_redirect_uri, new_response_code, redirect_to, released
 
-__all__ = ["CreatedRequest", "PresentationService", "RequestGone", "RequestUnknown", "client_identity"]
+__all__ = ["CreatedRequest", "OriginError", "PresentationService", "RequestGone", "RequestUnknown",
+           "client_identity"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,14 @@ class RequestUnknown(LookupError):
 
 class RequestGone(LookupError):
     """The request expired."""
+
+
+class OriginError(ValueError):
+    """An expected origin that cannot be one (``field``: which, ``problem``: why)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field, self.problem = field, problem
 
 
 @dataclass(frozen=True)
@@ -92,13 +102,21 @@ class PresentationService:
 
     async def create(self, base_url: str, *, query: Mapping[str, Any] | None, template_name: str | None,
                      response_mode: str, webhook: str | None = None,
-                     redirect_uri: str | None = None, request_uri_method: str = "get") -> CreatedRequest:
+                     redirect_uri: str | None = None, request_uri_method: str = "get",
+                     expected_origins: list[str] | None = None) -> CreatedRequest:
         """A new request (``query``, or the named template) answered at ``base_url``, its result POSTed signed
         to ``webhook`` when given, the wallet sending the browser to ``redirect_uri`` when given (same-device
         flow: :mod:`.same_device`), the link asking wallets to POST to ``request_uri`` with ``request_uri_method``
-        ``post`` (:mod:`microcred.oid4vp.request_uri_post`); raises :class:`~microcred.oid4vp.dcql.DcqlError`
-        naming the field, :class:`~microcred.oid4vp.webhook.WebhookUrlError` (field ``webhook``),
-        :class:`~.same_device.RedirectUriError` (field ``redirect_uri``), or ValueError."""
+        ``post`` (:mod:`microcred.oid4vp.request_uri_post`), pages of ``expected_origins`` (default: the origin of
+        ``base_url``, this gateway's own pages) also asking for it over the Digital Credentials API
+        (:mod:`microcred.oid4vp.dc_api`); raises :class:`~microcred.oid4vp.dcql.DcqlError` naming the field,
+        :class:`~microcred.oid4vp.webhook.WebhookUrlError` (field ``webhook``),
+        :class:`~.same_device.RedirectUriError` (field ``redirect_uri``), :class:`OriginError`, or ValueError."""
+        origins = [origin_of(base_url)] if expected_origins is None else list(expected_origins)
+        for i, origin in enumerate(origins):
+            why = origin_problem(origin)
+            if why is not None:
+                raise OriginError(f"expected_origins[{i}]", why)
         if redirect_uri is not None:
             check_redirect_uri(redirect_uri)
         if webhook is not None:
@@ -124,7 +142,7 @@ class PresentationService:
         client_id = self.identity.client_id if self.identity else f"redirect_uri:{response_uri}"
         request = build_request(client_id=client_id, response_uri=response_uri, response_mode=response_mode,
                                 dcql_query=query, now=now, lifetime=self.lifetime, encryption_jwk=public,
-                                request_id=request_id)
+                                request_id=request_id, expected_origins=origins)
         stored = StoredRequest(request, new_token(), private, redirect_uri)
         request_uri = f"{base}/oid4vp/requests/{request_id}"
         link = authorization_link(client_id, request_uri, self.link_scheme, request_uri_method=request_uri_method)
@@ -152,12 +170,24 @@ class PresentationService:
         return request_object(stored.request, self._identity(stored.request),
                               None if fetch is None else fetch.wallet_nonce)
 
-    async def answer(self, request_id: str, form: Mapping[str, str]) -> tuple[dict[str, Any], str | None]:
-        """Take a wallet's posted form; returns the stored result and, in a same-device flow, the
-        ``redirect_uri`` (with this answer's ``response_code``) for the wallet; raises :class:`ResponseError`
-        (OAuth error code and reason) for what is refused. A refused answer changes nothing, except a wrong
-        ``aud`` or ``nonce`` in an otherwise well-formed answer: it spends the request (a replay attempt) and the
-        employer sees why."""
+    async def dc_api_request(self, request_id: str) -> tuple[str, dict[str, Any]]:
+        """The Digital Credentials API ``protocol`` and ``data`` a page passes to ``navigator.credentials.get``
+        (:func:`~microcred.oid4vp.dc_api.dc_api_request`); a request made without expected origins is
+        :class:`RequestUnknown` here (it cannot be asked for that way)."""
+        stored = await self._live(request_id)
+        if not stored.request.expected_origins:
+            raise RequestUnknown(request_id)
+        return dc_api_request(stored.request, self._identity(stored.request))
+
+    async def answer(self, request_id: str, form: Mapping[str, str],
+                     origin: str | None = None) -> tuple[dict[str, Any], str | None]:
+        """Take a wallet's posted form (``origin``: a page's, posting the wallet's answer over the Digital
+        Credentials API: it must be one of the request's expected origins, the presentations must name
+        ``origin:`` + it, and there is no ``state``); returns the stored result and, in a same-device flow, the
+        ``redirect_uri`` (with this answer's ``response_code``) for the wallet or page; raises
+        :class:`ResponseError` (OAuth error code and reason) for what is refused. A refused answer changes
+        nothing, except a wrong ``aud`` or ``nonce`` in an otherwise well-formed answer: it spends the request (a
+        replay attempt) and the employer sees why."""
         try:
             stored = await self._live(request_id)
         except RequestUnknown:
@@ -165,8 +195,10 @@ class PresentationService:
         except RequestGone:
             raise ResponseError("invalid_request", "the request expired") from None
         request = stored.request
+        if origin is not None and origin not in request.expected_origins:
+            raise ResponseError("invalid_request", "origin: not one of this request's expected_origins")
         response = read_response(form, request, stored.private_jwk)
-        if response.state != request.state:
+        if origin is None and response.state != request.state:  # A.2: no state over the DC API
             raise ResponseError("invalid_request", "state: does not match this request")
         if not await self.store.claim(request_id, request.expires_at - int(self.clock()) + 60):
             log.warning("presentation replay refused", extra={"request_id": request_id[:8]})
@@ -186,7 +218,8 @@ class PresentationService:
             return result, redirect
         assert response.vp_token is not None
         try:
-            outcome = await check_response(request, response.vp_token, self.ports(), now)
+            outcome = await check_response(request, response.vp_token, self.ports(), now,
+                                           None if origin is None else dc_api_audience(origin))
         except Exception as exc:  # the request is spent: the employer is told it failed, never left "pending"
             # the class only: an exception's text could quote the presentation (personal data)
             log.error("presentation check failed", extra={"request_id": request_id[:8], "error": type(exc).__name__})
@@ -194,14 +227,15 @@ class PresentationService:
                                         "answered_at": now.isoformat(), "error": type(exc).__name__, **coded})
             raise ResponseError("server_error", "the presentation could not be checked") from exc
         result = {"status": "verified", "request_id": request_id, "answered_at": now.isoformat(),
-                  "encrypted": response.encrypted, "en": outcome.to_dict("en"), "pl": outcome.to_dict("pl"), **coded}
+                  "encrypted": response.encrypted, "channel": "redirect" if origin is None else "dc_api",
+                  "en": outcome.to_dict("en"), "pl": outcome.to_dict("pl"), **coded}
         await self._finish(stored, result)
         log.info("presentation verified", extra={"request_id": request_id[:8], "verdict": outcome.verdict.value})
         for _, report in outcome.reports:
             binding = report.check(CheckId.HOLDER_BINDING)
             if binding is not None and binding.status is CheckStatus.INVALID:
                 raise ResponseError("invalid_request", f"holder binding: {binding.reason_code.value} "
-                                    "(the presentation is not bound to this request's nonce and client_id)")
+                                    "(the presentation is not bound to this request's nonce and audience)")
         return result, redirect
 
     async def _finish(self, stored: StoredRequest, result: dict[str, Any]) -> None:
