@@ -5,6 +5,7 @@ gateway's own response checker (microcred.oid4vp.response), not by the code that
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import json
@@ -258,6 +259,9 @@ def test_answers_encrypted_plain_and_refusals(sd: SdWorld, verifier: Any) -> Non
     assert set(form) == {"response"}
     read = read_response(form, request, key.as_dict(private=True))
     assert read.encrypted and read.vp_token == {"mc": ["a~b~"]} and read.state == request.state
+    # the gateway lists A128GCM and A256GCM (HAIP: verifiers list both); a wallet with both uses A256GCM (HAIP 1.0)
+    protected = form["response"].split(".")[0]
+    assert json.loads(base64.urlsafe_b64decode(protected + "=" * (-len(protected) % 4)))["enc"] == "A256GCM"
     plain_request = new_request()
     plain = check_request_object(request_object(plain_request, identity), CLIENT_ID, anchors, NOW)
     read = read_response(answer_form(plain, {"mc": ["a~b~"]}), plain_request, None)

@@ -74,8 +74,9 @@ PREFIXES = (X509_SAN_DNS, X509_HASH, REDIRECT_URI)
 REQUEST_TYP = "oauth-authz-req+jwt"
 RESPONSE_MODES = ("direct_post", "direct_post.jwt")
 SIGNED_ALGS = ("ES256", "ES384", "ES512")
-#: Content encryption we use, in order of preference, among those the verifier lists (HAIP: A128GCM, A256GCM).
-ENC_PREFERENCE = ("A128GCM", "A256GCM")
+#: Content encryption we use, in order of preference, among those the verifier lists (HAIP 1.0 §5: a wallet
+#: supporting both "SHOULD use A256GCM"; a verifier listing none takes the default, A128GCM).
+ENC_PREFERENCE = ("A256GCM", "A128GCM")
 MAX_LINK, MAX_REQUEST_OBJECT = 4096, 256 * 1024
 
 
