@@ -45,6 +45,7 @@ PROTOCOL_SIGNED = "openid4vp-v1-signed"
 PROTOCOL_UNSIGNED = "openid4vp-v1-unsigned"
 MAX_EXPECTED_ORIGINS = 8
 _MAX_ORIGIN = 256
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 def origin_problem(origin: str) -> str | None:
@@ -62,15 +63,22 @@ def origin_problem(origin: str) -> str | None:
         return "must be an https origin (https://host[:port])"
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         return "must be an https origin (http only for localhost, in development)"
-    if origin != f"{parts.scheme}://{parts.netloc}" or "@" in parts.netloc or origin != origin.lower():
-        return "must be the origin alone, in lower case: scheme://host[:port], no path, query or user information"
+    if origin != origin_of(origin) or "@" in parts.netloc:
+        return "must be the origin alone, as a browser writes it: scheme://host[:port] in lower case, no default " \
+               "port, no path, query or user information"
     return None
 
 
 def origin_of(url: str) -> str:
-    """The origin (``scheme://host[:port]``, lower case) of an absolute URL, such as the gateway's public URL."""
+    """The origin of an absolute URL (such as the gateway's public URL) as a browser serialises it:
+    ``scheme://host[:port]`` in lower case, without the scheme's default port."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    host = parts.hostname or ""
+    port = parts.port
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    default = _DEFAULT_PORTS.get(parts.scheme.lower())
+    return f"{parts.scheme.lower()}://{host}" + ("" if port is None or port == default else f":{port}")
 
 
 def dc_api_response_mode(request: PresentationRequest) -> str:

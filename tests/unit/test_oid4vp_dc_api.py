@@ -71,10 +71,13 @@ def test_modes_and_audience() -> None:
     assert dc_api_response_mode(_request(ident.client_id, encrypted=False)) == "dc_api"
     assert dc_api_audience("https://verifier.example") == "origin:https://verifier.example"  # A.4
     assert origin_of("https://Verifier.Example:8443/presentations/new?x=1") == "https://verifier.example:8443"
+    # as a browser writes an origin: no default port (a wallet compares strings)
+    assert origin_of("https://verifier.example:443/") == "https://verifier.example"
+    assert origin_of("http://[::1]:80/x") == "http://[::1]" and origin_of("http://[::1]:8080") == "http://[::1]:8080"
 
 
 @pytest.mark.parametrize("origin", ["https://verifier.example", "https://verifier.example:8443",
-                                    "http://localhost:8080", "http://127.0.0.1:9", "http://[::1]:80"])
+                                    "http://localhost:8080", "http://127.0.0.1:9", "http://[::1]:8080"])
 def test_origins_that_may_be_expected(origin: str) -> None:
     assert origin_problem(origin) is None
 
@@ -84,7 +87,7 @@ def test_origins_that_may_be_expected(origin: str) -> None:
     "https://v.example#f", "https://user@v.example", "https://Verifier.example", "http://verifier.example",
     "ftp://verifier.example", "javascript://verifier.example", "data://x", "wss://verifier.example",
     "https://verifier.example:99999", "https://verifier.example:port", "https:// v.example", "https://" + "a" * 300,
-    "https://vérifier.example",
+    "https://vérifier.example", "https://verifier.example:443", "http://localhost:80",
 ])
 def test_origins_that_may_not(origin: str) -> None:
     """A.2: the wallet compares strings, so only the serialised origin counts; unsafe schemes never, http only
