@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from microcred.credential.layout import CONTEXTS, CREDENTIAL_TYPES
+from microcred.oid4vci.di_vp_proof import DI_VP_CRYPTOSUITES
 from microcred.oid4vci.holder_did import HOLDER_DID_METHODS
 from microcred.oid4vci.key_attestation import KeyAttestationPolicy
 from microcred.oid4vci.proofs import KEY_PROOF_ALGORITHMS
@@ -70,10 +71,21 @@ def _proof_types(key_attestations: KeyAttestationPolicy | None) -> dict[str, Any
     return {"jwt": jwt, "attestation": attestation}
 
 
-def credential_issuer_metadata(credential_issuer: str, key_attestations: KeyAttestationPolicy | None = None
-                               ) -> dict[str, Any]:
+def _ldp_proof_types(key_attestations: KeyAttestationPolicy | None, di_vp: bool) -> dict[str, Any]:
+    """The ``ldp_vc`` configuration's proof types: those of :func:`_proof_types`, and with ``di_vp`` (an issuer
+    that canonicalises presentations, :mod:`microcred.oid4vci.di_vp_proof`) the ``di_vp`` type (Appendix F.2), its
+    algorithms being cryptosuites; not where key attestations are required (a presentation carries none)."""
+    types = _proof_types(key_attestations)
+    if di_vp and (key_attestations is None or not key_attestations.required):
+        types["di_vp"] = {"proof_signing_alg_values_supported": list(DI_VP_CRYPTOSUITES)}
+    return types
+
+
+def credential_issuer_metadata(credential_issuer: str, key_attestations: KeyAttestationPolicy | None = None,
+                               di_vp: bool = False) -> dict[str, Any]:
     """The document served at ``/.well-known/openid-credential-issuer`` (§12.2.4); ``key_attestations``: what
-    key attestations this issuer checks (None: none)."""
+    key attestations this issuer checks (None: none); ``di_vp``: whether the ``ldp_vc`` configuration takes
+    ``di_vp`` key proofs."""
     display = [dict(d) for d in _type_display()]
     return {
         "credential_issuer": credential_issuer,
@@ -99,8 +111,9 @@ def credential_issuer_metadata(credential_issuer: str, key_attestations: KeyAtte
                 "cryptographic_binding_methods_supported": list(HOLDER_DID_METHODS),
                 "credential_signing_alg_values_supported": ["eddsa-rdfc-2022"],
                 # as for the SD-JWT VC; the subject is the DID a proof's kid names (did:key or did:jwk), else its
-                # key's did:key: z6Mk for Ed25519, zDn for P-256 (microcred.oid4vci.holder_did)
-                "proof_types_supported": _proof_types(key_attestations),
+                # key's did:key: z6Mk for Ed25519, zDn for P-256 (microcred.oid4vci.holder_did); di_vp binds to
+                # the DID of its verification method
+                "proof_types_supported": _ldp_proof_types(key_attestations, di_vp),
                 # exactly what the issuer signs (microcred.credential.ob3)
                 "credential_definition": {"@context": list(CONTEXTS), "type": list(CREDENTIAL_TYPES)},
                 "credential_metadata": {"display": [{"name": _OB3_NAMES[lang], "locale": lang}

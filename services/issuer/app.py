@@ -44,6 +44,7 @@ from microcred.privacy.setup import start_privacy
 from microcred.registry.projector import RegistryProjection, start_registry_projection
 from microcred.sdjwt.x5c import load_certificates
 from microcred.storage.slot_groups import SlotGroups
+from microcred.verification.canonical import Canonicalizer, ProcessRunner
 from services.issuer.adapters.document_signing import CertifiedDocumentSigning
 from services.issuer.adapters.learner_login import OidcLearnerLogin, learner_index_key, learner_login
 from services.issuer.adapters.learner_records import KafkaLearnerRecords
@@ -119,6 +120,7 @@ class IssuerApp:
     _nudger: asyncio.Task[None] | None = field(default=None, init=False)
     _offer_expiry: asyncio.Task[None] | None = field(default=None, init=False)
     _login: OidcLearnerLogin | None = field(default=None, init=False)
+    _canon: Canonicalizer | None = field(default=None, init=False)
 
     @property
     def port(self) -> int:
@@ -186,12 +188,15 @@ class IssuerApp:
         await self.offer_projection.start()
         # Redemptions arriving together are issued together (application/issue_batching.py).
         batched = IssueBatcher(issuance, in_flight=s.oid4vci_issue_batches_in_flight)
+        # di_vp key proofs: presentations canonicalised by pyld in a child process with a deadline (started on
+        # first use: an issuer whose wallets send jwt proofs never starts it)
+        self._canon = Canonicalizer(ProcessRunner())
         offers = Offers(offer_store, batched, self.publisher, privacy,
                         OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
                                       max_tx_attempts=s.oid4vci_max_tx_attempts,
                                       offer_scheme=s.oid4vci_offer_scheme,
                                       key_attestations=s.key_attestation_policy()),  # OpenID4VCI (REST and gRPC)
-                        login=login, learner_index_key=index_key, replay=self.offer_projection)
+                        login=login, learner_index_key=index_key, replay=self.offer_projection, canon=self._canon)
         self._offer_expiry = asyncio.create_task(offers.expire_forever(), name="oid4vci-offer-expiry")
         issuer_api = IssuerApi(issuance, chunk_size=s.batch_chunk_size, in_flight=s.batch_in_flight,
                                chunk_timeout=s.batch_chunk_timeout_seconds,
@@ -269,6 +274,9 @@ class IssuerApp:
         self._offer_expiry = None
         if self._login is not None:
             await self._login.aclose()
+        if self._canon is not None:
+            await asyncio.to_thread(self._canon.close)
+            self._canon = None
         if self.offer_projection is not None:
             await self.offer_projection.stop()
             self.offer_projection = None

@@ -222,9 +222,9 @@ class Wallet:
         assert response.headers.get("cache-control") == "no-store"
         return str(response.json()["c_nonce"])
 
-    async def credential(self, proofs: list[str], configuration: str | None = None,
+    async def credential(self, proofs: list[Any], configuration: str | None = None,
                          proof_type: str = "jwt") -> httpx.Response:
-        """POST a credential request with ``proofs.<proof_type>`` (``jwt``, or ``attestation``)."""
+        """POST a credential request with ``proofs.<proof_type>`` (``jwt``, ``attestation``, or ``di_vp``: objects)."""
         wanted = configuration or self.offer["credential_configuration_ids"][0]
         url = self.metadata["credential_endpoint"]
         return await self.http.post(url, json={"credential_configuration_id": wanted,

@@ -30,6 +30,7 @@ from microcred.sdjwt.x5c import x5c_header
 from tests.conftest import Infrastructure
 from tests.harness.factories import valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_with_document_ca
+from tests.harness.oid4vci_wallet import Wallet
 from tests.harness.wallet_attestation import WalletProvider
 from tests.integration import test_oid4vci, test_oid4vci_ldp
 from tests.interop import node_env
@@ -284,3 +285,49 @@ async def test_keys_attested_by_the_wallet_provider(
         refused = await _wallet(env, offer=offer["link"], dpop=True, **client,
                                 key_attestation=_key_attestation(signer, proof_type, 1, (storage,)))
         assert refused["error"]["oauth_error"] == "invalid_proof", refused
+
+
+DI_VP = node_env.INTEROP / "di_vp_proof.mjs"
+
+
+async def test_ldp_vcs_to_holders_proven_by_di_vp_presentations(
+        stack: tuple[IssuerHarness, bytes, dict[str, str]]) -> None:
+    """OpenID4VCI 1.0 Appendix F.2: the metadata offers the ``di_vp`` proof type for the ldp_vc configuration;
+    Digital Bazaar's libraries sign two presentations (eddsa-rdfc-2022, proofPurpose authentication, the c_nonce as
+    challenge, the issuer as domain) for two did:key holders; each credential's subject is its holder. The same
+    presentations again (the nonce spent) and one for another domain are refused, naming why."""
+    harness, _, _ = stack
+    offer = await _offer(harness)
+    async with test_oid4vci.wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offer["link"])
+        ldp = wallet.metadata["credential_configurations_supported"][LDP_CONFIGURATION]
+        assert ldp["proof_types_supported"]["di_vp"] == {"proof_signing_alg_values_supported": ["eddsa-rdfc-2022"]}
+        assert "di_vp" not in wallet.metadata["credential_configurations_supported"][SD_JWT_CONFIGURATION][
+            "proof_types_supported"]
+        assert (await wallet.token()).status_code == 200
+        made = await asyncio.to_thread(node_env.run, {"challenge": await wallet.nonce(), "domain": wallet.issuer,
+                                                      "count": 2}, DI_VP)
+        assert "error" not in made, made
+        answer = await wallet.credential(made["proofs"], LDP_CONFIGURATION, proof_type="di_vp")
+        assert answer.status_code == 200, answer.text
+        credentials = [c["credential"] for c in answer.json()["credentials"]]
+        assert [c["credentialSubject"]["id"] for c in credentials] == made["holders"]
+        for credential in credentials:
+            report = await test_oid4vci_ldp.verify_at_gateway(harness, credential)
+            assert report["verdict"] == "valid", [c for c in report["checks"] if c["status"] != "valid"]
+
+    offer = await _offer(harness)
+    async with test_oid4vci.wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offer["link"])
+        assert (await wallet.token()).status_code == 200
+        again = await wallet.credential(made["proofs"][:1], LDP_CONFIGURATION, proof_type="di_vp")
+        assert again.status_code == 400 and again.json()["error"] == "invalid_nonce", again.text
+        elsewhere = await asyncio.to_thread(node_env.run, {"challenge": await wallet.nonce(),
+                                                           "domain": "https://other-issuer.example"}, DI_VP)
+        refused = await wallet.credential(elsewhere["proofs"], LDP_CONFIGURATION, proof_type="di_vp")
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_proof", refused.text
+        assert "domain" in refused.json()["error_description"]
+        for_sd_jwt = await wallet.credential(elsewhere["proofs"], SD_JWT_CONFIGURATION, proof_type="di_vp")
+        assert for_sd_jwt.status_code == 400 and for_sd_jwt.json()["error"] == "invalid_proof", for_sd_jwt.text

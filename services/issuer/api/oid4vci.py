@@ -153,7 +153,8 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
     clients = client_auth or ClientAuthentication((), False, offers.first_attestation_pop)
     # one object per router: the metadata cache below is keyed by it
     as_document = functools.partial(authorization_server_metadata, client_auth=clients.methods)
-    issuer_document = functools.partial(credential_issuer_metadata, key_attestations=offers.key_attestations)
+    issuer_document = functools.partial(credential_issuer_metadata, key_attestations=offers.key_attestations,
+                                        di_vp=offers.takes_di_vp)
 
     def ident(request: Request) -> str:
         return issuer_url or str(request.base_url).rstrip("/")

@@ -54,12 +54,14 @@ from microcred.gen.microcred.v1 import events_pb2, issuer_pb2
 from microcred.kafka.publisher import EventPublisher
 from microcred.kafka.topics import CREDENTIALS
 from microcred.oid4vci import errors as e
+from microcred.oid4vci.di_vp_proof import check_di_vp_proof
 from microcred.oid4vci.dpop import DpopProof
 from microcred.oid4vci.errors import OAuthError
 from microcred.oid4vci.holder_did import holder_did_key
 from microcred.oid4vci.key_attestation import KeyAttestationPolicy, check_key_attestation
 from microcred.oid4vci.metadata import (
     AUTHORIZATION_CODE_GRANT,
+    LDP_CONFIGURATION,
     OFFERED_CONFIGURATIONS,
     PRE_AUTHORIZED_GRANT,
     SD_JWT_CONFIGURATION,
@@ -75,6 +77,7 @@ from microcred.oid4vci.offers import (
 )
 from microcred.oid4vci.proofs import check_key_proof
 from microcred.privacy.events import EventPrivacy
+from microcred.verification.canonical import Canonicalizer
 from services.issuer.application.issuance import Caller, IssueItem, Refusal
 from services.issuer.application.issue_batching import IssuesCredentials
 from services.issuer.application.offer_listing import Cursor, OfferIndex, OfferPage, list_page
@@ -170,13 +173,15 @@ class Offers:
                  settings: OfferSettings = OfferSettings(),
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), topic: str = CREDENTIALS.name,
                  login: LearnerLogin | None = None, learner_index_key: bytes | None = None,
-                 replay: ReplayState | None = None) -> None:
+                 replay: ReplayState | None = None, canon: Canonicalizer | None = None) -> None:
         """``privacy`` seals each award at rest (the learner's key, as the credential store does); with ``login``
         the authorization code grant needs the offer's learner to sign in (:mod:`.oid4vci_authorization`), and
         with ``learner_index_key`` as well offers are filed under their learner's keyed e-mail hash, so that a
         wallet may start the grant without an offer. ``replay``: whether the offers are being rebuilt from their
-        events (:mod:`.offer_replay`), when no code is spent and an unknown offer or code is "try again"."""
+        events (:mod:`.offer_replay`), when no code is spent and an unknown offer or code is "try again".
+        ``canon``: canonicalises the presentations of ``di_vp`` key proofs (None: that proof type is not taken)."""
         self._store, self._issuance, self._s, self._clock = store, issuance, settings, clock
+        self._canon = canon
         self._replay = replay
         self._publisher, self._topic, self._privacy = publisher, topic, privacy
         self._validator = CohortValidator()
@@ -188,6 +193,12 @@ class Offers:
     def offer_scheme(self) -> str:
         """The scheme of this issuer's offer links."""
         return self._s.offer_scheme
+
+    @property
+    def takes_di_vp(self) -> bool:
+        """Whether the ``ldp_vc`` configuration takes ``di_vp`` key proofs (as its metadata advertises)."""
+        policy = self._s.key_attestations
+        return self._canon is not None and (policy is None or not policy.required)
 
     @property
     def key_attestations(self) -> KeyAttestationPolicy | None:
@@ -429,8 +440,12 @@ class Offers:
         token = digest(access_token)
         found = await self._token(access_token, dpop)
         policy = self._s.key_attestations
-        configuration, kind, proofs = _request_proofs(body, policy is not None)
-        holders, nonces = _proven_keys(kind, proofs, credential_issuer, self._clock(), self._s.proof_max_age, policy)
+        configuration, kind, proofs = _request_proofs(body, policy is not None, self.takes_di_vp)
+        if kind == "di_vp":
+            holders, nonces = await self._di_vp_holders(proofs, credential_issuer)
+        else:
+            holders, nonces = _proven_keys(kind, proofs, credential_issuer, self._clock(), self._s.proof_max_age,
+                                           policy)
         # A holder is its proof's JWK (SD-JWT VC) or {"did": the DID its kid named, else its key's did:key} (ldp_vc):
         # kept as such with a deferred transaction, so the deferred endpoint issues the same format. Derived before
         # any nonce is spent.
@@ -460,6 +475,14 @@ class Offers:
             raise
         await self._store.delivered(token, offer_id, [answer["notification_id"]], spend_token=True)
         return answer
+
+    async def _di_vp_holders(self, proofs: list[Any], credential_issuer: str) -> tuple[list[_Holder], list[str]]:
+        """The holders (JWK, DID) of checked ``di_vp`` proofs, and their nonces
+        (:mod:`microcred.oid4vci.di_vp_proof`; one after the other: each may need the JSON-LD worker)."""
+        assert self._canon is not None
+        checked = [await check_di_vp_proof(p, audience=credential_issuer, now=self._clock(), canon=self._canon,
+                                           max_age=self._s.proof_max_age) for p in proofs]
+        return [(c.jwk, c.did) for c in checked], [c.nonce for c in checked]
 
     async def deferred(self, access_token: str, body: Any, dpop: DpopProof | None = None) -> dict[str, Any]:
         """Deferred credential endpoint (§9): the credentials (then the ``transaction_id`` is spent), or
@@ -612,11 +635,12 @@ def _refuse_encryption(body: dict[str, Any]) -> None:
                                                           "without credential_response_encryption")
 
 
-def _request_proofs(body: Any, attestations: bool) -> tuple[str, str, list[Any]]:
+def _request_proofs(body: Any, attestations: bool, di_vp: bool = False) -> tuple[str, str, list[Any]]:
     """The configuration, proof type and proofs of a credential request (§8.2): ``credential_configuration_id``
     (or ``credential_identifier``) and ``proofs: {"jwt": [...]}`` with 1..MAX_BATCH entries (the single ``proof``
     form was removed in 1.0), or, with ``attestations`` (an issuer that checks key attestations),
-    ``proofs: {"attestation": [one key attestation]}`` (Appendix F.3)."""
+    ``proofs: {"attestation": [one key attestation]}`` (Appendix F.3), or, with ``di_vp`` and for the ``ldp_vc``
+    configuration, ``proofs: {"di_vp": [...]}`` with 1..MAX_BATCH presentations (Appendix F.2)."""
     if not isinstance(body, dict):
         raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "the body must be a JSON object")
     _refuse_encryption(body)
@@ -630,6 +654,12 @@ def _request_proofs(body: Any, attestations: bool) -> tuple[str, str, list[Any]]
         if not isinstance(proofs["attestation"], list) or len(proofs["attestation"]) != 1:
             raise OAuthError(e.INVALID_PROOF, "proofs.attestation must hold exactly one key attestation")
         return str(wanted), "attestation", list(proofs["attestation"])
+    if di_vp and isinstance(proofs, dict) and set(proofs) == {"di_vp"}:
+        if wanted != LDP_CONFIGURATION:
+            raise OAuthError(e.INVALID_PROOF, f"di_vp proofs are taken for {LDP_CONFIGURATION} only")
+        if not isinstance(proofs["di_vp"], list) or not 1 <= len(proofs["di_vp"]) <= MAX_BATCH:
+            raise OAuthError(e.INVALID_PROOF, f"proofs.di_vp must hold 1..{MAX_BATCH} presentations")
+        return str(wanted), "di_vp", list(proofs["di_vp"])
     if not isinstance(proofs, dict) or set(proofs) != {"jwt"} or not isinstance(proofs["jwt"], list) \
             or not 1 <= len(proofs["jwt"]) <= MAX_BATCH:
         also = ' or {"attestation": [one key attestation]}' if attestations else ""
