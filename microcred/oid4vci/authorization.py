@@ -32,12 +32,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from microcred.loopback import LOOPBACK_HOSTS
 from microcred.oid4vci import pkce
 from microcred.oid4vci.errors import INVALID_DPOP_PROOF, INVALID_GRANT, INVALID_REQUEST, OAuthError
 
 __all__ = [
     "AUTHORIZATION_CODE_GRANT", "CODE_SECONDS", "INVALID_AUTHORIZATION_DETAILS", "INVALID_REQUEST_URI",
-    "LOOPBACK_HOSTS", "REQUEST_URI_PREFIX", "REQUEST_URI_SECONDS", "UNSUPPORTED_RESPONSE_TYPE", "PushedRequest",
+    "REQUEST_URI_PREFIX", "REQUEST_URI_SECONDS", "UNSUPPORTED_RESPONSE_TYPE", "PushedRequest",
     "check_code_exchange", "check_pushed_request", "check_redirect_uri", "redirect_location", "request_uri_secret",
 ]
 
@@ -52,8 +53,6 @@ INVALID_REQUEST_URI = "invalid_request_uri"
 MAX_PARAMETER = 2048
 # Schemes a redirect must never go to, whatever a wallet registers (script and local-content schemes).
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "about", "blob", "filesystem"})
-#: Hosts that are this machine: where ``http`` is accepted for development, and identifiers need no configuration.
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 #: A JWK SHA-256 thumbprint (RFC 7638), base64url without padding.
 _THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
 

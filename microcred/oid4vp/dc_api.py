@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from microcred.oid4vp.page_url import LOOPBACK_HOSTS
+from microcred.loopback import LOOPBACK_HOSTS
 from microcred.oid4vp.request import (
     REQUEST_TYP,
     SIOP_AUD,

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-__all__ = ["LOOPBACK_HOSTS", "MAX_PAGE_URL", "page_url_problem"]
+from microcred.loopback import LOOPBACK_HOSTS
+
+__all__ = ["MAX_PAGE_URL", "page_url_problem"]
 
 MAX_PAGE_URL = 2048
-#: Hosts on which plain http is allowed (development on this machine).
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 def page_url_problem(uri: str, *, fragment: bool) -> str | None:

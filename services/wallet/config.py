@@ -47,6 +47,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from microcred.loopback import LOOPBACK_HOSTS
 from microcred.settings import HttpServiceSettings
 from microcred.storage.slot_groups import GROUPS_ON_CLUSTER
 
@@ -104,7 +105,7 @@ class Settings(HttpServiceSettings):
     def _fail_fast(self) -> Settings:
         for issuer in self.wallet_trusted_issuers:
             parts = urlsplit(issuer)
-            loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+            loopback = parts.hostname in LOOPBACK_HOSTS
             if not parts.hostname or parts.query or parts.fragment or not (
                     parts.scheme == "https" or (parts.scheme == "http" and loopback and self.is_dev)):
                 raise ValueError(f"MICROCRED_WALLET_TRUSTED_ISSUERS: {issuer!r} is not an https issuer identifier")

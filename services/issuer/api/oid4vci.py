@@ -32,8 +32,8 @@ from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
 
 from microcred.credential.jsontext import parse
+from microcred.loopback import LOOPBACK_HOSTS
 from microcred.model.errors import INVALID_FORMAT, FieldViolation
-from microcred.oid4vci.authorization import LOOPBACK_HOSTS
 from microcred.oid4vci.dpop import DpopProof, check_dpop_proof
 from microcred.oid4vci.errors import (
     INVALID_DPOP_PROOF,
