@@ -26,7 +26,7 @@ from typing import Any
 from cryptography import x509
 
 from microcred.sdjwt.issue import IssuerKey
-from microcred.sdjwt.jose import JoseError, parse_jws, sign_jws, verify_jws_signature
+from microcred.sdjwt.jose import JoseError, numeric_date, parse_jws, sign_jws, verify_jws_signature
 from microcred.sdjwt.x5c import ChainError, issuer_named_by, validate_x5c
 
 __all__ = [
@@ -89,15 +89,12 @@ def wants_signed(accept: str | None) -> bool:
     return jwt_q > json_q
 
 
-def _epoch(moment: dt.datetime) -> int:
-    return int(moment.timestamp())
-
-
 def sign_issuer_metadata(metadata: Mapping[str, Any], key: IssuerKey, now: dt.datetime) -> str:
     """The signed form of ``metadata`` (whose ``credential_issuer`` is ``key.iss``): ``x5c`` carries the chain."""
     if metadata.get("credential_issuer") != key.iss:
         raise ValueError("the signing key's certificate must name the metadata's credential_issuer")
-    payload = {**metadata, "iss": key.iss, "sub": key.iss, "iat": _epoch(now), "exp": _epoch(now + LIFETIME)}
+    payload = {**metadata, "iss": key.iss, "sub": key.iss, "iat": numeric_date(now),
+               "exp": numeric_date(now + LIFETIME)}
     return sign_jws({"typ": TYP, "x5c": list(key.x5c)}, payload, key.key)
 
 
@@ -143,11 +140,11 @@ def read_signed_issuer_metadata(token: str, credential_issuer: str, anchors: Seq
     iat = _numeric(payload, "iat", required=True)
     exp = _numeric(payload, "exp", required=False)
     nbf = _numeric(payload, "nbf", required=False)
-    moment = _epoch(now)
+    moment = numeric_date(now)
     assert iat is not None
-    if iat > _epoch(now + _SKEW):
+    if iat > numeric_date(now + _SKEW):
         raise SignedMetadataError("iat: is in the future")
-    if nbf is not None and nbf > _epoch(now + _SKEW):
+    if nbf is not None and nbf > numeric_date(now + _SKEW):
         raise SignedMetadataError("nbf: the signed metadata is not valid yet")
     if exp is not None and exp <= moment:
         raise SignedMetadataError("exp: the signed metadata has expired")

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.sdjwt.claims import micro_credential_claims
 from microcred.sdjwt.core import DEFAULT_HASH, DecoyPolicy, Disclosure, Randomness, SdJwtParts, conceal
-from microcred.sdjwt.jose import PrivateKey, jwk_to_public_key, public_jwk, sign_jws
+from microcred.sdjwt.jose import PrivateKey, jwk_to_public_key, numeric_date, public_jwk, sign_jws
 from microcred.sdjwt.type_metadata import VCT, integrity, type_metadata_bytes
 
 __all__ = ["SD_JWT_VC_TYP", "HolderKeyMissing", "IssuedSdJwtVc", "IssuerKey", "SdJwtChunk", "SdJwtJob",
@@ -96,23 +96,17 @@ class IssuedSdJwtVc:
         return SdJwtParts(jwt, tuple(d for d in rest if d), None)
 
 
-def _epoch(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        raise ValueError("datetimes must be timezone-aware")
-    return int(moment.timestamp())
-
-
 def issue_sd_jwt_vc(claims: Mapping[str, Any], *, issuer: IssuerKey, vct: str, now: datetime,
                     vct_integrity: str | None = None, not_before: datetime | None = None,
                     expires: datetime | None = None, status: StatusReference | None = None,
                     holder_jwk: Mapping[str, Any] | None = None, rng: Randomness | None = None,
                     decoys: DecoyPolicy | None = None, alg: str = DEFAULT_HASH) -> IssuedSdJwtVc:
     """Sign ``claims`` (values marked with Sd become Disclosures) as an SD-JWT VC of type ``vct``."""
-    clear: dict[str, Any] = {"iss": issuer.iss, "iat": _epoch(now)}
+    clear: dict[str, Any] = {"iss": issuer.iss, "iat": numeric_date(now)}
     if not_before is not None:
-        clear["nbf"] = _epoch(not_before)
+        clear["nbf"] = numeric_date(not_before)
     if expires is not None:
-        clear["exp"] = _epoch(expires)
+        clear["exp"] = numeric_date(expires)
     clear["vct"] = vct
     if vct_integrity:
         clear["vct#integrity"] = vct_integrity

@@ -22,6 +22,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import jwt
@@ -44,6 +45,7 @@ __all__ = [
     "b64url_encode",
     "compact_json",
     "jwk_to_public_key",
+    "numeric_date",
     "parse_jws",
     "public_jwk",
     "sign_jws",
@@ -72,6 +74,14 @@ _JWS.register_algorithm("Ed25519", OKPAlgorithm())
 
 class JoseError(ValueError):
     """A JWS, JWK, base64url or JSON value that is malformed (``problem`` says how)."""
+
+
+def numeric_date(moment: datetime) -> int:
+    """A JWT NumericDate (RFC 7519 §2: whole seconds since the epoch) of a timezone-aware ``moment``; a naive
+    one is refused (read as local time it would shift every ``iat``/``exp`` by the host's offset)."""
+    if moment.tzinfo is None:
+        raise ValueError("datetimes must be timezone-aware")
+    return int(moment.timestamp())
 
 
 def b64url_encode(data: bytes) -> str:
