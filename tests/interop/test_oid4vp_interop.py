@@ -147,7 +147,7 @@ def _form(answer: dict[str, Any]) -> dict[str, str]:
 
 
 async def _over_dc_api(stack: Stack, response_mode: str, *, wallet_origin: str | None = None,
-                       post_origin: str | None = None, **extra: Any
+                       post_origin: str | None = None, as_json: bool = False, **extra: Any
                        ) -> tuple[dict[str, Any], dict[str, Any], httpx.Response, dict[str, Any]]:
     """A request created at the gateway, asked for through the Digital Credentials API by a page at
     ``wallet_origin`` (default: the gateway's own), answered by the library's wallet, and its answer posted back by
@@ -165,7 +165,10 @@ async def _over_dc_api(stack: Stack, response_mode: str, *, wallet_origin: str |
         "dc_api": asked.json(), "origin": origin, "ca_pem": stack.ca_pem, "credential": credential,
         "holder_private_jwk": ECAlgorithm.to_jwk(holder, as_dict=True)}, WALLET)
     posted = httpx.Response(599)
-    if "error" not in answer:
+    if "error" not in answer and as_json:  # the DigitalCredential's data object as it is, the origin beside it
+        posted = await stack.http.post(created.json()["dc_api_url"],
+                                       json={**answer["dc_api_answer"], "origin": post_origin or origin})
+    elif "error" not in answer:
         posted = await stack.http.post(created.json()["dc_api_url"], data=_form(answer["dc_api_answer"]),
                                        headers={"Origin": post_origin or origin})
     result = (await stack.http.get(created.json()["result_url"])).json()
@@ -215,3 +218,13 @@ async def test_an_answer_made_for_one_origin_is_refused_from_another(stack: Stac
     _, answer, posted, result = await _over_dc_api(stack, "direct_post.jwt", post_origin="https://evil.example")
     assert posted.status_code == 400 and "expected_origins" in posted.json()["error_description"], posted.text
     assert result["status"] == "pending"
+
+
+async def test_a_page_may_post_the_wallets_answer_as_json(stack: Stack) -> None:
+    """The page's post is the gateway's own API (OpenID4VP leaves it to the verifier): the ``data`` object a
+    DigitalCredential holds may be posted as JSON, with the page's origin as a member."""
+    _, answer, posted, result = await _over_dc_api(stack, "direct_post", as_json=True)
+    assert "error" not in answer and answer["response_mode"] == "dc_api", answer
+    assert posted.status_code == 200, posted.text
+    assert result["status"] == "verified" and result["channel"] == "dc_api", result
+    assert result["en"]["query"]["satisfied"] is True

@@ -44,6 +44,7 @@ from microcred.oid4vp.request import REQUEST_TYP
 from microcred.oid4vp.request_uri_post import WalletFetchError
 from microcred.oid4vp.response import MAX_RESPONSE_BYTES, ResponseError
 from microcred.oid4vp.webhook import MAX_URL_LENGTH, WebhookUrlError
+from microcred.sdjwt.jose import JoseError, strict_json_loads
 from services.verifier.api.presentation_service import (
     OriginError,
     PresentationService,
@@ -124,6 +125,20 @@ def qr_svg(link: str) -> str:
 def _service(request: Request) -> PresentationService:
     service: PresentationService = request.app.state.presentations
     return service
+
+
+def _json_form(body: bytes) -> dict[str, str]:
+    """A DC API answer posted as JSON (a ``DigitalCredential``'s ``data`` object, with the page's ``origin``) as
+    the members of a form: strings as they are, other values as compact JSON (``vp_token``)."""
+    if len(body) > MAX_RESPONSE_BYTES:
+        raise FormError("the response is too large")
+    try:
+        value = strict_json_loads(body)
+    except (JoseError, ValueError) as exc:
+        raise FormError("the body is not JSON") from exc
+    if not isinstance(value, dict) or len(value) > 8:
+        raise FormError("the body must be a JSON object of at most 8 members")
+    return {str(k): v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for k, v in value.items()}
 
 
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
@@ -251,10 +266,15 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
         return await serve_request_object(request, request_id, body)
 
     async def take_answer(request: Request, request_id: str, dc_api: bool) -> Response:
-        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            return _oauth_error(400, "invalid_request", "the response must be application/x-www-form-urlencoded")
+        content_type = request.headers.get("content-type", "")
+        json_body = dc_api and content_type.startswith("application/json")
+        if not json_body and not content_type.startswith("application/x-www-form-urlencoded"):
+            also = " or application/json" if dc_api else ""
+            return _oauth_error(400, "invalid_request", f"the response must be application/x-www-form-urlencoded{also}")
         try:
-            form = read_form(await request.body(), max_bytes=MAX_RESPONSE_BYTES, max_fields=8, what="response")
+            body = await request.body()
+            form = _json_form(body) if json_body else read_form(body, max_bytes=MAX_RESPONSE_BYTES, max_fields=8,
+                                                                 what="response")
         except FormError as exc:
             return _oauth_error(400, "invalid_request", str(exc))
         origin = None
@@ -289,9 +309,10 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
 
     @router.post("/oid4vp/dc-api/{request_id}")
     async def dc_api_response(request: Request, request_id: str = _id()) -> Any:
-        """The wallet's answer a page got from the Digital Credentials API, as a form: ``response``
-        (``dc_api.jwt``) or ``vp_token`` (``dc_api``), or ``error``; ``origin``: the page's (else the ``Origin``
-        header), which must be one of the request's expected origins and which the presentations must name."""
+        """The wallet's answer a page got from the Digital Credentials API, as a form or a JSON object (the
+        ``DigitalCredential``'s ``data``): ``response`` (``dc_api.jwt``) or ``vp_token`` (``dc_api``), or ``error``;
+        ``origin``: the page's (else the ``Origin`` header), which must be one of the request's expected origins
+        and which the presentations must name."""
         return await take_answer(request, request_id, dc_api=True)
 
     return router
