@@ -22,7 +22,8 @@ from typing import Any
 
 from microcred.sdjwt.jose import JoseError, PublicKey, b64url_decode, jwk_to_public_key, strict_json_loads
 
-__all__ = ["DID_JWK_PREFIX", "MAX_DID_JWK_LENGTH", "DidJwkError", "did_jwk_of", "public_key_from_did_jwk"]
+__all__ = ["DID_JWK_PREFIX", "MAX_DID_JWK_LENGTH", "DidJwkError", "did_jwk_of", "public_key_from_did_jwk",
+           "read_did_jwk"]
 
 DID_JWK_PREFIX = "did:jwk:"
 #: An EC P-521 JWK is under 300 characters; room for a few extra members, never megabytes.
@@ -58,10 +59,16 @@ def did_jwk_of(did_url: str) -> tuple[str, dict[str, Any]]:
     return did, jwk
 
 
-def public_key_from_did_jwk(did_url: str) -> PublicKey:
-    """The public signing key a did:jwk DID (URL) holds (:func:`did_jwk_of`'s checks, then a usable key)."""
-    _, jwk = did_jwk_of(did_url)
+def read_did_jwk(did_url: str) -> tuple[str, PublicKey]:
+    """The DID (without fragment) and the public signing key a did:jwk DID (URL) holds (:func:`did_jwk_of`'s
+    checks, then a usable key), decoded once."""
+    did, jwk = did_jwk_of(did_url)
     try:
-        return jwk_to_public_key(jwk)
+        return did, jwk_to_public_key(jwk)
     except JoseError as exc:
         raise DidJwkError(f"the did:jwk's key: {exc}") from exc
+
+
+def public_key_from_did_jwk(did_url: str) -> PublicKey:
+    """The public signing key a did:jwk DID (URL) holds (:func:`read_did_jwk`)."""
+    return read_did_jwk(did_url)[1]

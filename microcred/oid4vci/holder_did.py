@@ -19,7 +19,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from microcred.crypto.did_jwk import DID_JWK_PREFIX, DidJwkError, did_jwk_of, public_key_from_did_jwk
+from microcred.crypto.did_jwk import DID_JWK_PREFIX, DidJwkError, read_did_jwk
 from microcred.crypto.did_key import (
     P256_PUB_HEADER,
     DidKeyError,
@@ -80,7 +80,7 @@ def holder_did_public_key(did_url: str) -> tuple[str, PublicKey]:
     did:jwk (``#0`` or no fragment); ``invalid_proof`` otherwise."""
     if isinstance(did_url, str) and did_url.startswith(DID_JWK_PREFIX):
         try:
-            return did_jwk_of(did_url)[0], public_key_from_did_jwk(did_url)
+            return read_did_jwk(did_url)
         except DidJwkError as exc:
             raise OAuthError(INVALID_PROOF, f"kid: {exc}") from exc
     key = did_key_public_key(did_url)  # checks that it is a did:key DID URL (a string) first

@@ -73,10 +73,10 @@ def _proof_types(key_attestations: KeyAttestationPolicy | None) -> dict[str, Any
 
 def _ldp_proof_types(key_attestations: KeyAttestationPolicy | None, di_vp: bool) -> dict[str, Any]:
     """The ``ldp_vc`` configuration's proof types: those of :func:`_proof_types`, and with ``di_vp`` (an issuer
-    that canonicalises presentations, :mod:`microcred.oid4vci.di_vp_proof`) the ``di_vp`` type (Appendix F.2), its
-    algorithms being cryptosuites; not where key attestations are required (a presentation carries none)."""
+    that takes them, :mod:`microcred.oid4vci.di_vp_proof`; never one that requires key attestations, which a
+    presentation does not carry) the ``di_vp`` type (Appendix F.2), its algorithms being cryptosuites."""
     types = _proof_types(key_attestations)
-    if di_vp and (key_attestations is None or not key_attestations.required):
+    if di_vp:
         types["di_vp"] = {"proof_signing_alg_values_supported": list(DI_VP_CRYPTOSUITES)}
     return types
 

@@ -28,13 +28,12 @@ from urllib.parse import urlsplit
 
 from microcred.loopback import LOOPBACK_HOSTS
 from microcred.oid4vp.request import (
-    REQUEST_TYP,
     SIOP_AUD,
     ClientIdentity,
     PresentationRequest,
     client_metadata,
+    encode_request_object,
 )
-from microcred.sdjwt.jose import sign_jws
 
 __all__ = [
     "MAX_EXPECTED_ORIGINS", "PROTOCOL_SIGNED", "PROTOCOL_UNSIGNED", "dc_api_audience", "dc_api_request",
@@ -83,7 +82,7 @@ def origin_of(url: str) -> str:
 
 def dc_api_response_mode(request: PresentationRequest) -> str:
     """``dc_api.jwt`` for a request whose answers are encrypted (``direct_post.jwt``), else ``dc_api``."""
-    return "dc_api.jwt" if request.encryption_jwk is not None else "dc_api"
+    return "dc_api.jwt" if request.encrypted else "dc_api"
 
 
 def dc_api_audience(origin: str) -> str:
@@ -107,5 +106,4 @@ def dc_api_request(request: PresentationRequest, identity: ClientIdentity) -> tu
     claims = {"iss": identity.client_id, "aud": SIOP_AUD, "client_id": request.client_id, **params,
               "expected_origins": list(request.expected_origins), "iat": request.issued_at,
               "exp": request.expires_at}
-    return PROTOCOL_SIGNED, {"request": sign_jws({"typ": REQUEST_TYP, "x5c": list(identity.x5c)}, claims,
-                                                 identity.key)}
+    return PROTOCOL_SIGNED, {"request": encode_request_object(claims, identity)}

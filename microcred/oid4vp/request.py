@@ -33,7 +33,8 @@ from microcred.sdjwt.jose import b64url_encode, compact_json, sign_jws
 
 __all__ = [
     "ENC_VALUES", "REQUEST_TYP", "RESPONSE_MODES", "SIOP_AUD", "ClientIdentity", "PresentationRequest",
-    "authorization_link", "build_request", "client_metadata", "new_token", "request_object", "x509_hash",
+    "authorization_link", "build_request", "client_metadata", "encode_request_object", "new_token", "request_object",
+    "x509_hash",
 ]
 
 REQUEST_TYP = "oauth-authz-req+jwt"
@@ -117,6 +118,12 @@ class PresentationRequest:
     expected_origins: tuple[str, ...] = ()
     """The origins of the pages that may ask a wallet through the Digital Credentials API (:mod:`.dc_api`)."""
 
+    @property
+    def encrypted(self) -> bool:
+        """Whether answers must come encrypted to :attr:`encryption_jwk` (``direct_post.jwt``, and over the DC API
+        ``dc_api.jwt``)."""
+        return self.response_mode == "direct_post.jwt"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON form (as stored)."""
         return {"request_id": self.request_id, "client_id": self.client_id, "response_uri": self.response_uri,
@@ -169,6 +176,12 @@ def request_object(request: PresentationRequest, identity: ClientIdentity, walle
     }
     if wallet_nonce is not None:
         claims["wallet_nonce"] = wallet_nonce
+    return encode_request_object(claims, identity)
+
+
+def encode_request_object(claims: Mapping[str, Any], identity: ClientIdentity) -> str:
+    """``claims`` as a request object JWT (``typ: oauth-authz-req+jwt``): signed under a signed identity with its
+    chain in ``x5c``, else unsecured (``alg: none``, an empty signature)."""
     if identity.key is None:
         header = {"alg": "none", "typ": REQUEST_TYP}
         return f"{b64url_encode(compact_json(header))}.{b64url_encode(compact_json(claims))}."

@@ -131,7 +131,7 @@ def read_response(form: Mapping[str, str], request: PresentationRequest,
         return WalletResponse(form.get("state"), error=form["error"][:100],
                               error_description=(form.get("error_description") or "")[:500] or None)
     fields: Mapping[str, Any] = form
-    encrypted = request.response_mode == "direct_post.jwt"
+    encrypted = request.encrypted
     if encrypted:
         if "vp_token" in form:
             raise ResponseError("invalid_request", "vp_token: this request asks for an encrypted response")

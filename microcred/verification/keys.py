@@ -28,7 +28,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from microcred.crypto.did_jwk import DID_JWK_PREFIX, DidJwkError, did_jwk_of, public_key_from_did_jwk
+from microcred.crypto.did_jwk import DID_JWK_PREFIX, DidJwkError, read_did_jwk
 from microcred.crypto.did_key import DidKeyError, public_key_from_did_key
 from microcred.crypto.multikey import MultikeyError, decode_ed25519_public_key
 from microcred.registry.ports import KeyProblem, RegistryReader
@@ -111,8 +111,7 @@ def _did_jwk_lookup(verification_method: str) -> KeyLookup:
     if not verification_method.startswith(DID_JWK_PREFIX):
         return KeyLookup(None, problem=_UNRESOLVABLE, message="not a did:jwk")
     try:
-        did, _ = did_jwk_of(verification_method)
-        key = public_key_from_did_jwk(verification_method)
+        did, key = read_did_jwk(verification_method)
     except DidJwkError as exc:
         return KeyLookup(None, problem=KeyLookupProblem.UNKNOWN_VERIFICATION_METHOD, message=str(exc),
                          source="did:jwk")

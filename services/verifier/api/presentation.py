@@ -39,12 +39,11 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from microcred.oid4vp.dc_api import MAX_EXPECTED_ORIGINS
 from microcred.oid4vp.dcql import DcqlError
-from microcred.oid4vp.form import FormError, read_form
+from microcred.oid4vp.form import FormError, read_form, read_json_form
 from microcred.oid4vp.request import REQUEST_TYP
 from microcred.oid4vp.request_uri_post import WalletFetchError
 from microcred.oid4vp.response import MAX_RESPONSE_BYTES, ResponseError
 from microcred.oid4vp.webhook import MAX_URL_LENGTH, WebhookUrlError
-from microcred.sdjwt.jose import JoseError, strict_json_loads
 from services.verifier.api.presentation_service import (
     OriginError,
     PresentationService,
@@ -125,20 +124,6 @@ def qr_svg(link: str) -> str:
 def _service(request: Request) -> PresentationService:
     service: PresentationService = request.app.state.presentations
     return service
-
-
-def _json_form(body: bytes) -> dict[str, str]:
-    """A DC API answer posted as JSON (a ``DigitalCredential``'s ``data`` object, with the page's ``origin``) as
-    the members of a form: strings as they are, other values as compact JSON (``vp_token``)."""
-    if len(body) > MAX_RESPONSE_BYTES:
-        raise FormError("the response is too large")
-    try:
-        value = strict_json_loads(body)
-    except (JoseError, ValueError) as exc:
-        raise FormError("the body is not JSON") from exc
-    if not isinstance(value, dict) or len(value) > 8:
-        raise FormError("the body must be a JSON object of at most 8 members")
-    return {str(k): v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for k, v in value.items()}
 
 
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
@@ -273,8 +258,8 @@ def presentation_router(public_url: str | None = None) -> APIRouter:
             return _oauth_error(400, "invalid_request", f"the response must be application/x-www-form-urlencoded{also}")
         try:
             body = await request.body()
-            form = _json_form(body) if json_body else read_form(body, max_bytes=MAX_RESPONSE_BYTES, max_fields=8,
-                                                                 what="response")
+            read = read_json_form if json_body else read_form
+            form = read(body, max_bytes=MAX_RESPONSE_BYTES, max_fields=8, what="response")
         except FormError as exc:
             return _oauth_error(400, "invalid_request", str(exc))
         origin = None
