@@ -45,6 +45,26 @@ async def broker(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterato
         own.stop()
 
 
+def thread_states(pid: int) -> set[str]:
+    """The scheduler states (R, S, T, …) of the threads of ``pid``, from /proc."""
+    states = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:  # the state is the field after the parenthesised command name
+            states.add((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a thread that ended meanwhile
+    return states
+
+
+async def frozen(pid: int, timeout: float = 10.0) -> None:
+    """Return once every thread of ``pid`` is stopped: kill() only queues SIGSTOP, and a JVM thread already
+    running may still answer a request before it takes the stop (a run once saw the publish acknowledged)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (states := thread_states(pid)) <= {"T", "t"}:
+        assert asyncio.get_running_loop().time() < deadline, f"broker {pid} not stopped: thread states {states}"
+        await asyncio.sleep(0.01)
+
+
 def event(n: int) -> events_pb2.CredentialRevoked:
     return events_pb2.CredentialRevoked(credential_id=f"urn:uuid:bounded-{n}")
 
@@ -60,6 +80,7 @@ async def test_an_unacknowledged_publish_is_bounded_and_the_publisher_keeps_work
         await publisher.publish(topic, "k", new_envelope(event(0)))
         os.kill(pid, signal.SIGSTOP)  # the broker stops answering (its socket stays open)
         try:
+            await frozen(pid)
             with pytest.raises(PublishTimeout, match="not acknowledged within 3s"):
                 # The outer bound only keeps a regression from hanging the session.
                 await asyncio.wait_for(publisher.publish(topic, "k", new_envelope(event(1))), 30)
