@@ -11,13 +11,13 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import quote
 
 from microcred.oid4vci.metadata import AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT, SD_JWT_CONFIGURATION, endpoint
 
 __all__ = [
-    "OFFER_SCHEMES", "TX_CODE_LENGTH", "credential_offer", "digest", "new_secret", "new_tx_code",
+    "OFFER_SCHEMES", "TX_CODE_LENGTH", "OfferScheme", "credential_offer", "digest", "new_secret", "new_tx_code",
     "offer_link", "offer_uri", "tx_code_matches",
 ]
 
@@ -67,7 +67,8 @@ def offer_uri(credential_issuer: str, offer_id: str) -> str:
 #: The wallet-invoking schemes an issuer may give its offer links (``MICROCRED_OID4VCI_OFFER_SCHEME``): OpenID4VCI's
 #: own (§4.1) and HAIP 1.0's ``haip-vci`` (§4.2, which ecosystems may choose: "Wallets register for the haip-vci://
 #: custom scheme ... also used to communicate Credential Offer").
-OFFER_SCHEMES = ("openid-credential-offer", "haip-vci")
+OfferScheme = Literal["openid-credential-offer", "haip-vci"]
+OFFER_SCHEMES: tuple[OfferScheme, ...] = get_args(OfferScheme)
 
 
 def offer_link(uri: str, scheme: str = OFFER_SCHEMES[0]) -> str:

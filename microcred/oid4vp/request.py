@@ -24,7 +24,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import urlencode, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -32,7 +32,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from microcred.sdjwt.jose import b64url_encode, compact_json, sign_jws
 
 __all__ = [
-    "ENC_VALUES", "REQUEST_TYP", "RESPONSE_MODES", "SIOP_AUD", "ClientIdentity", "PresentationRequest",
+    "ENC_VALUES", "LINK_SCHEMES", "REQUEST_TYP", "RESPONSE_MODES", "SIOP_AUD", "ClientIdentity", "LinkScheme",
+    "PresentationRequest",
     "authorization_link", "build_request", "client_metadata", "encode_request_object", "new_token", "request_object",
     "x509_hash",
 ]
@@ -188,7 +189,12 @@ def encode_request_object(claims: Mapping[str, Any], identity: ClientIdentity) -
     return sign_jws({"typ": REQUEST_TYP, "x5c": list(identity.x5c)}, claims, identity.key)
 
 
-def authorization_link(client_id: str, request_uri: str, scheme: str = "openid4vp", *,
+#: The wallet-invoking schemes of the request links and QR codes: OpenID4VP's own and HAIP 1.0's (§5.1).
+LinkScheme = Literal["openid4vp", "haip-vp"]
+LINK_SCHEMES: tuple[LinkScheme, ...] = get_args(LinkScheme)
+
+
+def authorization_link(client_id: str, request_uri: str, scheme: str = LINK_SCHEMES[0], *,
                        request_uri_method: str = "get") -> str:
     """The ``openid4vp://`` link (and QR code content): ``client_id`` and ``request_uri`` (§5.10), and
     ``request_uri_method=post`` when the wallet is asked to POST there (``get``, the default, is not written)."""

@@ -61,6 +61,7 @@ from pydantic import Field, model_validator
 
 from microcred.crypto.keystore import KeyStore, MissingKekError, open_service_keystore
 from microcred.oid4vci.key_attestation import KeyAttestationPolicy
+from microcred.oid4vci.offers import OfferScheme
 from microcred.pki import CertifiedKey
 from microcred.sdjwt.x5c import load_certificates
 from microcred.settings import GrpcServiceSettings
@@ -123,7 +124,7 @@ class Settings(GrpcServiceSettings):
         default=1, ge=1, le=64, description="credential requests of one issuer being issued at once; those that "
                                             "come meanwhile wait and are issued together (a group commit)")
     oid4vci_max_tx_attempts: int = Field(default=5, ge=1, le=100, description="wrong tx_codes that lock an offer")
-    oid4vci_offer_scheme: Literal["openid-credential-offer", "haip-vci"] = Field(
+    oid4vci_offer_scheme: OfferScheme = Field(
         default="openid-credential-offer", description="scheme of the offer links handed out (HAIP 1.0: haip-vci)")
     oid4vci_login_issuer: str | None = Field(
         default=None, pattern=r"^(https://[^\s#?]+|http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/[^\s#?]*)?)$",

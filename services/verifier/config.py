@@ -59,6 +59,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from microcred.oid4vp.request import LinkScheme
 from microcred.settings import HttpServiceSettings
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -98,8 +99,7 @@ class Settings(HttpServiceSettings):
     http_fetch_timeout_seconds: float = Field(default=2.0, gt=0)
     oid4vp_public_url: str | None = None
     oid4vp_client_id_prefix: Literal["x509_san_dns", "x509_hash"] = "x509_hash"  # HAIP 1.0 (docs/oid4vp.md)
-    # the wallet-invoking scheme of the links and QR codes: OpenID4VP's own, or HAIP 1.0's haip-vp (§5.1)
-    oid4vp_link_scheme: Literal["openid4vp", "haip-vp"] = "openid4vp"
+    oid4vp_link_scheme: LinkScheme = "openid4vp"  # of the links and QR codes (LINK_SCHEMES)
     oid4vp_client_host: str | None = None
     oid4vp_signing_cert_file: Path | None = None
     oid4vp_signing_key_file: Path | None = None

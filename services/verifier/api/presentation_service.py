@@ -27,6 +27,7 @@ from microcred.oid4vp.dc_api import dc_api_audience, dc_api_request, origin_of, 
 from microcred.oid4vp.dcql import CHECKED_AUTHORITIES, DcqlError, DcqlQuery, parse_query
 from microcred.oid4vp.request import (
     ClientIdentity,
+    LinkScheme,
     PresentationRequest,
     authorization_link,
     build_request,
@@ -88,7 +89,7 @@ class PresentationService:
     def __init__(self, store: PresentationStore, ports: Callable[[], VerificationPorts], *,
                  identity: ClientIdentity | None, lifetime: int = 300,
                  clock: Callable[[], float] = time.time, webhooks: WebhookDispatcher | None = None,
-                 webhook_policy: WebhookPolicy | None = None, link_scheme: str = "openid4vp") -> None:
+                 webhook_policy: WebhookPolicy | None = None, link_scheme: LinkScheme = "openid4vp") -> None:
         """``identity``: the signed identity (x509_san_dns or x509_hash), or None for the development
         ``redirect_uri`` scheme;
         ``webhooks``: the signed result webhooks (None: a request naming one is refused);
