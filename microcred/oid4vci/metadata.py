@@ -24,7 +24,7 @@ from microcred.oid4vci.proofs import KEY_PROOF_ALGORITHMS
 from microcred.sdjwt.type_metadata import VCT, type_metadata_bytes
 
 __all__ = [
-    "AUTHORIZATION_CODE_GRANT", "LANGUAGES",
+    "AUTHORIZATION_CODE_GRANT", "BATCH_SIZE", "LANGUAGES",
     "LDP_CONFIGURATION", "OFFERED_CONFIGURATIONS", "PRE_AUTHORIZED_GRANT", "SD_JWT_CONFIGURATION",
     "authorization_server_metadata",
     "credential_issuer_metadata", "endpoint",
@@ -37,6 +37,8 @@ LDP_CONFIGURATION = "ob3_achievement_credential_ldp"
 #: What every offer is for, and the credential endpoint delivers (the SD-JWT VC first: a wallet's default).
 OFFERED_CONFIGURATIONS = (SD_JWT_CONFIGURATION, LDP_CONFIGURATION)
 LANGUAGES = ("en", "pl", "de", "fr")
+#: Credentials issued for one credential request at most (§12.2.4 ``batch_credential_issuance.batch_size``).
+BATCH_SIZE = 10
 #: Paths below the Credential Issuer identifier.
 PATHS = {"credential": "/oid4vci/credential", "nonce": "/oid4vci/nonce", "token": "/oid4vci/token",
          "notification": "/oid4vci/notification", "offer": "/oid4vci/offers/", "par": "/oid4vci/par",
@@ -93,7 +95,7 @@ def credential_issuer_metadata(credential_issuer: str, key_attestations: KeyAtte
         "nonce_endpoint": endpoint(credential_issuer, "nonce"),
         "notification_endpoint": endpoint(credential_issuer, "notification"),
         "deferred_credential_endpoint": endpoint(credential_issuer, "deferred"),
-        "batch_credential_issuance": {"batch_size": 10},
+        "batch_credential_issuance": {"batch_size": BATCH_SIZE},
         "display": [{"name": "microcred", "locale": lang} for lang in LANGUAGES],
         "credential_configurations_supported": {
             SD_JWT_CONFIGURATION: {

@@ -58,10 +58,9 @@ from microcred.oid4vci.di_vp_proof import check_di_vp_proof
 from microcred.oid4vci.dpop import DpopProof
 from microcred.oid4vci.errors import OAuthError
 from microcred.oid4vci.holder_did import holder_did_key
-from microcred.oid4vci.key_attestation import KeyAttestationPolicy, check_key_attestation
+from microcred.oid4vci.key_attestation import KeyAttestationPolicy
 from microcred.oid4vci.metadata import (
     AUTHORIZATION_CODE_GRANT,
-    LDP_CONFIGURATION,
     OFFERED_CONFIGURATIONS,
     PRE_AUTHORIZED_GRANT,
     SD_JWT_CONFIGURATION,
@@ -75,9 +74,9 @@ from microcred.oid4vci.offers import (
     offer_link,
     offer_uri,
 )
-from microcred.oid4vci.proofs import check_key_proof
 from microcred.privacy.events import EventPrivacy
 from microcred.verification.canonical import Canonicalizer
+from services.issuer.application.credential_request import Holder, proven_keys, refuse_encryption, request_proofs
 from services.issuer.application.issuance import Caller, IssueItem, Refusal
 from services.issuer.application.issue_batching import IssuesCredentials
 from services.issuer.application.offer_listing import Cursor, OfferIndex, OfferPage, list_page
@@ -95,7 +94,6 @@ __all__ = ["CreatedOffer", "OfferSettings", "OfferStore", "Offers", "ReplayState
 log = logging.getLogger(__name__)
 _OFFER_CREATED = events_pb2.CredentialOfferCreated.DESCRIPTOR.full_name
 
-MAX_BATCH = 10
 NOTIFICATION_EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
 
 
@@ -440,12 +438,12 @@ class Offers:
         token = digest(access_token)
         found = await self._token(access_token, dpop)
         policy = self._s.key_attestations
-        configuration, kind, proofs = _request_proofs(body, policy is not None, self.takes_di_vp)
+        configuration, kind, proofs = request_proofs(body, policy is not None, self.takes_di_vp)
         if kind == "di_vp":
             holders, nonces = await self._di_vp_holders(proofs, credential_issuer)
         else:
-            holders, nonces = _proven_keys(kind, proofs, credential_issuer, self._clock(), self._s.proof_max_age,
-                                           policy)
+            holders, nonces = proven_keys(kind, proofs, credential_issuer, self._clock(), self._s.proof_max_age,
+                                          policy)
         # A holder is its proof's JWK (SD-JWT VC) or {"did": the DID its kid named, else its key's did:key} (ldp_vc):
         # kept as such with a deferred transaction, so the deferred endpoint issues the same format. Derived before
         # any nonce is spent.
@@ -476,7 +474,7 @@ class Offers:
         await self._store.delivered(token, offer_id, [answer["notification_id"]], spend_token=True)
         return answer
 
-    async def _di_vp_holders(self, proofs: list[Any], credential_issuer: str) -> tuple[list[_Holder], list[str]]:
+    async def _di_vp_holders(self, proofs: list[Any], credential_issuer: str) -> tuple[list[Holder], list[str]]:
         """The holders (JWK, DID) of checked ``di_vp`` proofs, and their nonces
         (:mod:`microcred.oid4vci.di_vp_proof`; one after the other: each may need the JSON-LD worker)."""
         assert self._canon is not None
@@ -492,7 +490,7 @@ class Offers:
         token = digest(access_token)
         await self._token(access_token, dpop)
         if isinstance(body, dict):
-            _refuse_encryption(body)
+            refuse_encryption(body)
         if not isinstance(body, dict) or not isinstance(body.get("transaction_id"), str) \
                 or not 0 < len(body["transaction_id"]) <= 256:
             raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "transaction_id (a string) is required")
@@ -624,76 +622,3 @@ def _ldp_item(offer_id: str, n: int, award: pb.MicroCredential, did: str) -> Iss
     bound.CopyFrom(award)
     bound.learner.did = did
     return IssueItem(f"oid4vci:{offer_id}:ldp:{n}", bound)
-
-
-def _refuse_encryption(body: dict[str, Any]) -> None:
-    """A request asking for an encrypted response (§8.2, §10) is refused rather than answered in clear: this
-    issuer's metadata offers no ``credential_response_encryption``, and a wallet that asks expects a JWE."""
-    if "credential_response_encryption" in body:
-        raise OAuthError(e.INVALID_ENCRYPTION_PARAMETERS, "this issuer does not encrypt credential responses (its "
-                                                          "metadata has no credential_response_encryption): ask "
-                                                          "without credential_response_encryption")
-
-
-def _request_proofs(body: Any, attestations: bool, di_vp: bool = False) -> tuple[str, str, list[Any]]:
-    """The configuration, proof type and proofs of a credential request (§8.2): ``credential_configuration_id``
-    (or ``credential_identifier``) and ``proofs: {"jwt": [...]}`` with 1..MAX_BATCH entries (the single ``proof``
-    form was removed in 1.0), or, with ``attestations`` (an issuer that checks key attestations),
-    ``proofs: {"attestation": [one key attestation]}`` (Appendix F.3), or, with ``di_vp`` and for the ``ldp_vc``
-    configuration, ``proofs: {"di_vp": [...]}`` with 1..MAX_BATCH presentations (Appendix F.2)."""
-    if not isinstance(body, dict):
-        raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "the body must be a JSON object")
-    _refuse_encryption(body)
-    wanted = body.get("credential_configuration_id", body.get("credential_identifier"))
-    if wanted not in OFFERED_CONFIGURATIONS:
-        raise OAuthError(e.UNKNOWN_CREDENTIAL_CONFIGURATION if "credential_configuration_id" in body
-                         else e.INVALID_CREDENTIAL_REQUEST,
-                         f"credential_configuration_id must be one of {list(OFFERED_CONFIGURATIONS)}")
-    proofs = body.get("proofs")
-    if attestations and isinstance(proofs, dict) and set(proofs) == {"attestation"}:
-        if not isinstance(proofs["attestation"], list) or len(proofs["attestation"]) != 1:
-            raise OAuthError(e.INVALID_PROOF, "proofs.attestation must hold exactly one key attestation")
-        return str(wanted), "attestation", list(proofs["attestation"])
-    if di_vp and isinstance(proofs, dict) and set(proofs) == {"di_vp"}:
-        if wanted != LDP_CONFIGURATION:
-            raise OAuthError(e.INVALID_PROOF, f"di_vp proofs are taken for {LDP_CONFIGURATION} only")
-        if not isinstance(proofs["di_vp"], list) or not 1 <= len(proofs["di_vp"]) <= MAX_BATCH:
-            raise OAuthError(e.INVALID_PROOF, f"proofs.di_vp must hold 1..{MAX_BATCH} presentations")
-        return str(wanted), "di_vp", list(proofs["di_vp"])
-    if not isinstance(proofs, dict) or set(proofs) != {"jwt"} or not isinstance(proofs["jwt"], list) \
-            or not 1 <= len(proofs["jwt"]) <= MAX_BATCH:
-        also = ' or {"attestation": [one key attestation]}' if attestations else ""
-        raise OAuthError(e.INVALID_PROOF, f"proofs must be {{\"jwt\": [1..{MAX_BATCH} key proofs]}}{also}")
-    return str(wanted), "jwt", list(proofs["jwt"])
-
-
-#: A holder key a credential is bound to: its public JWK, and the DID a proof's ``kid`` named it by (else None).
-_Holder = tuple[dict[str, Any], str | None]
-
-
-def _proven_keys(kind: str, proofs: list[Any], credential_issuer: str, now: datetime, max_age: float,
-                 attestations: KeyAttestationPolicy | None) -> tuple[list[_Holder], list[str]]:
-    """The holder keys the credentials are bound to (one credential each), each with the DID a proof's ``kid``
-    named it by (else None), and the nonces to spend, from checked proofs: each ``jwt`` proof's key, then the keys
-    its key attestation attests that are not listed yet (§F.1: the issuer "SHOULD issue a Credential for each");
-    or the keys of an ``attestation`` proof. At most MAX_BATCH keys."""
-    if kind == "attestation":
-        assert attestations is not None
-        attested = check_key_attestation(proofs[0], policy=attestations, use="attestation", now=now,
-                                         max_keys=MAX_BATCH)
-        assert attested.nonce is not None  # required for this use: checked
-        return [(jwk, None) for jwk in attested.keys], [attested.nonce]
-    checked = [check_key_proof(p, audience=credential_issuer, now=now, max_age=max_age, attestations=attestations,
-                               max_keys=MAX_BATCH) for p in proofs]
-    keys: list[_Holder] = [(k.jwk, k.did) for k in checked]
-    nonces = [k.nonce for k in checked]
-    for proof in checked:
-        if proof.attestation is not None:
-            listed = [jwk for jwk, _ in keys]
-            keys += [(jwk, None) for jwk in proof.attestation.keys if jwk not in listed]
-            if proof.attestation.nonce is not None:
-                nonces.append(proof.attestation.nonce)
-    if len(keys) > MAX_BATCH:
-        raise OAuthError(e.INVALID_PROOF, f"the proofs and their key attestations name {len(keys)} keys; at most "
-                                          f"{MAX_BATCH} credentials are issued per request")
-    return keys, nonces
