@@ -9,6 +9,9 @@ machine's cores, not the issuer's event loop): what this process spends is the i
   requests of 5,000 by the issuer (client certificate), one request in flight per client process: validation,
   sealing, Redis and one ``CredentialOfferCreated`` per offer acknowledged by Kafka. ``oid4vci_offers_cohort``:
   the cohort size. ``oid4vci_offer_issuer_cpu_ms``: CPU milliseconds of the issuer process per offer.
+* ``oid4vci_offers_grpc_per_s``, ``oid4vci_offer_grpc_issuer_cpu_ms``: the same, for a second cohort of as many
+  distinct learners, through the gRPC API issuers integrate with (``IssuerService/CreateOffers``, mTLS, requests
+  of ``CHUNK`` awards as protobuf): no JSON to parse, otherwise the same work.
 * ``oid4vci_offer_resolutions_per_s``: the offers to be redeemed, resolved first by the wallet processes
   (``GET credential_offer_uri``: the offer document of a distinct offer, read from Redis), ``CONCURRENCY``
   closed loops; each wallet process reads the issuer's two metadata documents once beforehand, as a wallet
@@ -39,12 +42,14 @@ from multiprocessing.queues import Queue
 from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
 from google.protobuf import json_format
 
 from bench.issuance import _credential, _process_cpu
 from bench.verify import _cpu_seconds
 from microcred import pki
+from microcred.gen.microcred.v1 import issuer_pb2
 from tests.harness.issuer import start_issuer_harness
 from tests.harness.oid4vci_wallet import Wallet
 
@@ -82,6 +87,29 @@ def _offer_client(base: str, ca_pem: str, cert: str, key: str, ranges: list[tupl
                 if not response.is_success:
                     raise RuntimeError(f"offers refused: {response.status_code} {response.text[:500]}")
                 links.extend(o["link"] for o in response.json()["offers"])
+        return links
+
+    out.put(asyncio.run(run()))
+
+
+def _offer_grpc_client(target: str, ca_pem: bytes, cert_pem: bytes, key_pem: bytes, ranges: list[tuple[int, int]],
+                       ready: Queue[Any], go: Any, out: Queue[Any]) -> None:
+    """A client process sending the cohort chunks ``ranges`` to ``IssuerService/CreateOffers``, one call at a
+    time, the requests serialised beforehand (the load generator should cost little)."""
+    bodies = [issuer_pb2.CreateOffersRequest(credentials=[_credential(n) for n in range(start, end)])
+              .SerializeToString() for start, end in ranges]
+
+    async def run() -> list[str]:
+        links: list[str] = []
+        credentials = grpc.ssl_channel_credentials(root_certificates=ca_pem, private_key=key_pem,
+                                                   certificate_chain=cert_pem)
+        async with grpc.aio.secure_channel(target, credentials) as channel:
+            create = channel.unary_unary("/microcred.v1.IssuerService/CreateOffers")  # bytes in, bytes out
+            ready.put("ready")
+            go.wait()
+            for body in bodies:
+                answer = issuer_pb2.CreateOffersResponse.FromString(await create(body, timeout=600))
+                links.extend(o.link for o in answer.offers)
         return links
 
     out.put(asyncio.run(run()))
@@ -230,7 +258,7 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
             work / "client", "client")
         cohort = 10000 if quick else 50000
         redemptions = REDEMPTIONS or (1000 if quick else 5000)
-        warm = [(cohort + n, cohort + n + 10) for n in range(0, CLIENTS * 10, 10)]  # own learners: distinct
+        warm = [(2 * cohort + n, 2 * cohort + n + 10) for n in range(0, CLIENTS * 10, 10)]  # own learners: distinct
         await _run_clients([(_offer_client, (base, ca_pem, str(cert_path), str(key_path), [w])) for w in warm])
         chunks = [(start, min(cohort, start + CHUNK)) for start in range(0, cohort, CHUNK)]
         results, cpu, seconds, _ = await _run_clients(
@@ -241,6 +269,15 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
         figures: dict[str, float] = {
             "oid4vci_offers_cohort": float(cohort), "oid4vci_offers_per_s": round(cohort / seconds, 1),
             "oid4vci_offer_issuer_cpu_ms": round(cpu * 1000 / cohort, 3)}
+        grpc_client = pki.create_client_cert(harness.ca, issuer_id, AGENCY, pki.ROLE_ISSUER)
+        grpc_chunks = [(start, min(2 * cohort, start + CHUNK)) for start in range(cohort, 2 * cohort, CHUNK)]
+        grpc_args = (harness.target, harness.ca.cert_pem, grpc_client.cert_pem, grpc_client.key_pem)
+        await _run_clients([(_offer_grpc_client, (*grpc_args, [(start + 100, end + 100)])) for start, end in warm])
+        results, cpu, seconds, _ = await _run_clients(
+            [(_offer_grpc_client, (*grpc_args, grpc_chunks[n::CLIENTS])) for n in range(CLIENTS)])
+        assert sum(len(r) for r in results) == cohort == len({link for r in results for link in r})
+        figures.update({"oid4vci_offers_grpc_per_s": round(cohort / seconds, 1),
+                        "oid4vci_offer_grpc_issuer_cpu_ms": round(cpu * 1000 / cohort, 3)})
         loops = max(1, CONCURRENCY // CLIENTS)
         # Each client process: a warm-up offer of its own, then its share of the distinct offers redeemed.
         mine = [[links[redemptions + n], *links[n:redemptions:CLIENTS]] for n in range(CLIENTS)]
