@@ -14,14 +14,14 @@ whose scripts write its states: :func:`~.oid4vci_grants.oid4vci_prefix`):
 * ``B:forget`` sorted set: offer id scored by when the index forgets it, a day (``EXPIRED_MEMORY``) after its
   expiry, when its code is forgotten too; :meth:`RedisOfferIndex.trim` drops those entries from all four.
 
-The entries are written in the same MULTI/EXEC as the offers themselves (:meth:`RedisOfferIndex.stage`), so an
+The entries are written by the same script as the offers themselves (``write_offer`` in :mod:`.offers`), so an
 offer is never without its index entry, nor an entry without its offer.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, cast
+from typing import cast
 
 from microcred.lifecycle import RedisClient
 from services.issuer.application.offer_listing import OfferEntry
@@ -64,18 +64,6 @@ class RedisOfferIndex:
     def base(self, issuer_id: str) -> str:
         """See :func:`index_base`."""
         return index_base(self._p, issuer_id)
-
-    def stage(self, pipe: Any, offers: list[tuple[Offer, bool]], created: float, expires_at: float) -> None:
-        """Queue the index entries of new offers (each with whether it needs a tx_code) on ``pipe``."""
-        by_issuer: dict[str, list[tuple[Offer, bool]]] = {}
-        for offer, tx in offers:
-            by_issuer.setdefault(offer.issuer_id, []).append((offer, tx))
-        for issuer_id, own in by_issuer.items():
-            base = self.base(issuer_id)
-            pipe.zadd(f"{base}:created", {offer.offer_id: created for offer, _ in own})
-            pipe.zadd(f"{base}:forget", {offer.offer_id: self.forget_at(expires_at) for offer, _ in own})
-            pipe.hset(f"{base}:entries", mapping={offer.offer_id: self.entry(offer, tx, created, expires_at)
-                                                  for offer, tx in own})
 
     def forget_at(self, expires_at: float) -> float:
         """When the index forgets an offer that expires at ``expires_at``."""

@@ -27,32 +27,16 @@ from redis.asyncio import Redis
 from microcred.kafka.consumer import Position
 from microcred.lifecycle import RedisClient
 from microcred.storage.positions import apply_batch_at_positions, epoch_key, position_key, stored_position
-from services.issuer.adapters.offers import EXPIRED_MEMORY, RedisOfferStore
+from services.issuer.adapters.offers import WRITE_OFFER_LUA, RedisOfferStore
 from services.issuer.application.offer_replay import Action, Close, Restore
 
 __all__ = ["RedisOfferReplay"]
 
-# KEYS: 1 offer, 2 code, 3 issuer_state (= KEYS[2] for none), 4 ref, 5 expiry, 6 expiry:who, 7 index created,
-# 8 index forget, 9 index entries, 10 learner set (= KEYS[2] for none). ARGV: 1 offer id, 2 ttl, 3 remembered
-# (ttl + a day), 4 expires at, 5 who, 6 created, 7 forget at, 8 index entry, 9 '1' with an issuer_state, 10 '1'
-# with a learner set, 11.. the offer hash's fields and values. Nothing when Redis knows the code (the offer is
-# live or ended there: never overwritten); else the offer exactly as add_offers wrote it.
-_RESTORE = """
+# Nothing when Redis knows the code (KEYS[2]: the offer is live or ended there, never overwritten); else the offer
+# exactly as add_offers writes it (the same write_offer, its KEYS and ARGV from RedisOfferStore.offer_written).
+_RESTORE = WRITE_OFFER_LUA + """
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 11))
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
-redis.call('SET', KEYS[2], ARGV[1], 'EX', tonumber(ARGV[3]))
-if ARGV[9] == '1' then redis.call('SET', KEYS[3], ARGV[1], 'EX', tonumber(ARGV[3])) end
-redis.call('SET', KEYS[4], ARGV[1], 'EX', tonumber(ARGV[3]))
-redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
-redis.call('HSET', KEYS[6], ARGV[1], ARGV[5])
-redis.call('ZADD', KEYS[7], ARGV[6], ARGV[1])
-redis.call('ZADD', KEYS[8], ARGV[7], ARGV[1])
-redis.call('HSET', KEYS[9], ARGV[1], ARGV[8])
-if ARGV[10] == '1' then
-  redis.call('SADD', KEYS[10], ARGV[1])
-  if redis.call('TTL', KEYS[10]) < tonumber(ARGV[3]) then redis.call('EXPIRE', KEYS[10], tonumber(ARGV[3])) end
-end
+write_offer(0, 0, #ARGV - 10)
 return 1
 """
 # KEYS: 1 offer, 2 expiry, 3 expiry:who, 4 index states. ARGV: 1 offer id, 2 state. The offer leaves the expiry
@@ -186,19 +170,6 @@ class RedisOfferReplay(RedisOfferStore):
         await apply_batch_at_positions(cast("Redis", self._redis), self.namespace, positions, write)
 
     def _queue_restore(self, pipe: Any, r: Restore) -> None:
-        offer = r.offer
-        code = f"{self._p}:o4i:code:{r.code_digest}"
-        keys = [self._offer_key(offer.offer_id), code,
-                f"{self._p}:o4i:state:{r.state_digest}" if r.state_digest else code,
-                self._ref_key(r.offer_ref), self._expiry, self._who, *self._index_keys(offer.issuer_id),
-                self._learner_key(r.learner) if r.learner else code]
-        fields = [v for pair in self._offer_fields(offer, r.code_digest, r.tx_digest).items() for v in pair]
-        args = [offer.offer_id, r.ttl, r.ttl + EXPIRED_MEMORY, repr(r.expires_at),
-                f"{offer.issuer_id}\t{offer.agency_id}", repr(r.created), repr(self._index.forget_at(r.expires_at)),
-                self._index.entry(offer, bool(r.tx_digest), r.created, r.expires_at),
-                "1" if r.state_digest else "", "1" if r.learner else "", *fields]
+        keys, args = self.offer_written(r.offer, r.code_digest, r.tx_digest, r.state_digest, r.learner, r.ttl,
+                                        r.created, r.expires_at)
         pipe.eval(_RESTORE, len(keys), *keys, *args)
-
-    def _index_keys(self, issuer_id: str) -> list[str]:
-        base = self._index.base(issuer_id)
-        return [f"{base}:created", f"{base}:forget", f"{base}:entries"]

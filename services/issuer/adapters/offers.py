@@ -40,12 +40,47 @@ from services.issuer.adapters.oid4vci_grants import RedisGrantStore
 from services.issuer.application.offer_listing import OfferEntry
 from services.issuer.application.offer_records import Offer
 
-__all__ = ["EXPIRED_MEMORY", "Offer", "RedisOfferStore"]
+__all__ = ["EXPIRED_MEMORY", "WRITE_OFFER_LUA", "Offer", "RedisOfferStore"]
 
 #: How long after an offer expired its code (and issuer_state) is remembered, so that a late redemption is told
 #: "expired" rather than "unknown".
 EXPIRED_MEMORY = 86400
 
+# How an offer is written (add_offers, and a replay's restore: the same keys and values either way). KEYS[k+1..k+10]:
+# offer, code, issuer_state (= the code's for none), ref, expiry, expiry:who, index created, index forget, index
+# entries, learner set (= the code's for none); ARGV[a+1..a+10]: offer id, ttl, remembered (ttl + a day), expires
+# at ('' for none: not in the expiry set), who, created, forget at, index entry, '1' with an issuer_state, '1' with
+# a learner set; then the offer hash's fields and values up to ARGV[a+10+n]. A learner set lives as long as its
+# newest offer's code.
+WRITE_OFFER_LUA = """
+local function write_offer(k, a, n)
+  local id, remembered = ARGV[a + 1], tonumber(ARGV[a + 3])
+  redis.call('HSET', KEYS[k + 1], unpack(ARGV, a + 11, a + 10 + n))
+  redis.call('EXPIRE', KEYS[k + 1], tonumber(ARGV[a + 2]))
+  redis.call('SET', KEYS[k + 2], id, 'EX', remembered)
+  if ARGV[a + 9] == '1' then redis.call('SET', KEYS[k + 3], id, 'EX', remembered) end
+  redis.call('SET', KEYS[k + 4], id, 'EX', remembered)
+  if ARGV[a + 4] ~= '' then
+    redis.call('ZADD', KEYS[k + 5], ARGV[a + 4], id)
+    redis.call('HSET', KEYS[k + 6], id, ARGV[a + 5])
+  end
+  redis.call('ZADD', KEYS[k + 7], ARGV[a + 6], id)
+  redis.call('ZADD', KEYS[k + 8], ARGV[a + 7], id)
+  redis.call('HSET', KEYS[k + 9], id, ARGV[a + 8])
+  if ARGV[a + 10] == '1' then
+    redis.call('SADD', KEYS[k + 10], id)
+    if redis.call('TTL', KEYS[k + 10]) < remembered then redis.call('EXPIRE', KEYS[k + 10], remembered) end
+  end
+end
+"""
+# ARGV[1]: the ARGV of each offer (10 + its hash's fields and values, the same for all); then the offers'
+# KEYS and ARGV one after the other. One script for a cohort: a MULTI/EXEC of its commands cost the client a reply
+# to parse for every command queued (most of the issuer's Redis time per offer).
+_ADD_OFFERS = WRITE_OFFER_LUA + """
+local size = tonumber(ARGV[1])
+for i = 0, #KEYS / 10 - 1 do write_offer(i * 10, 1 + i * size, size - 10) end
+return #KEYS / 10
+"""
 # KEYS[1] code key (on a cluster also every key below, :meth:`RedisGrantStore._declared`); ARGV: tx digest
 # given ('' none), max attempts, token key suffix, token ttl, key prefix, DPoP key thumbprint ('' for a Bearer
 # token)
@@ -168,6 +203,7 @@ class RedisOfferStore(RedisGrantStore):
         self._token_state = redis.register_script(_TOKEN_STATE)
         self._withdraw = redis.register_script(_WITHDRAW)
         self._claim_expired = redis.register_script(_CLAIM_EXPIRED)
+        self._add_offers = redis.register_script(_ADD_OFFERS)
         self._expiry, self._who = f"{self._p}:o4i:expiry", f"{self._p}:o4i:expiry:who"
         self._index = RedisOfferIndex(redis, self._p, EXPIRED_MEMORY)
 
@@ -178,30 +214,38 @@ class RedisOfferStore(RedisGrantStore):
                          expires_at: float = 0.0, learners: Sequence[str] = ()) -> None:
         """Keep offers (each with its code digest, tx digest and issuer_state digest, '' for none), expiring
         after ``ttl_seconds`` (at ``expires_at``, epoch seconds, when their expiry is to be published); one
-        pipeline (a cohort's offers in one round trip). ``learners`` (none, or one keyed e-mail hash per offer,
-        '' for none) files each offer for its learner's sign-in (:meth:`offers_to`)."""
-        pipe = self._redis.pipeline(transaction=True)
-        remembered = ttl_seconds + EXPIRED_MEMORY
-        for offer, code_digest, tx_digest, state_digest in offers:
-            key = self._offer_key(offer.offer_id)
-            pipe.hset(key, mapping=self._offer_fields(offer, code_digest, tx_digest))
-            pipe.expire(key, ttl_seconds)
-            pipe.set(f"{self._p}:o4i:code:{code_digest}", offer.offer_id, ex=remembered)
-            pipe.set(self._ref_key(digest(offer.offer_id)), offer.offer_id, ex=remembered)
-            if state_digest:
-                pipe.set(f"{self._p}:o4i:state:{state_digest}", offer.offer_id, ex=remembered)
-        for (offer, *_), learner in zip(offers, learners, strict=False):
-            if learner:  # a set per learner, as long-lived as its newest offer; ended offers are skipped on read
-                pipe.sadd(self._learner_key(learner), offer.offer_id)
-                pipe.expire(self._learner_key(learner), remembered)
-        if expires_at:
-            pipe.zadd(self._expiry, {offer.offer_id: expires_at for offer, *_ in offers})
-            pipe.hset(self._who, mapping={offer.offer_id: f"{offer.issuer_id}\t{offer.agency_id}"
-                                          for offer, *_ in offers})
+        script (a cohort's offers in one round trip, atomically). ``learners`` (none, or one keyed e-mail hash per
+        offer, '' for none) files each offer for its learner's sign-in (:meth:`offers_to`)."""
+        if not offers:
+            return
         expires = expires_at or time.time() + ttl_seconds
-        self._index.stage(pipe, [(offer, bool(tx_digest)) for offer, _, tx_digest, _ in offers],
-                          expires - ttl_seconds, expires)
-        await pipe.execute()
+        keys: list[str] = []
+        args: list[str | bytes | int] = []
+        for (offer, code_digest, tx_digest, state_digest), learner in zip(
+                offers, [*learners, *[""] * (len(offers) - len(learners))], strict=True):
+            written = self.offer_written(offer, code_digest, tx_digest, state_digest, learner, ttl_seconds,
+                                         expires - ttl_seconds, expires, expiring=bool(expires_at))
+            keys += written[0]
+            args += written[1]
+        await self._add_offers(keys=keys, args=[len(args) // len(offers), *args])
+
+    def offer_written(self, offer: Offer, code_digest: str, tx_digest: str, state_digest: str, learner: str,
+                      ttl: int, created: float, expires_at: float, *, expiring: bool = True
+                      ) -> tuple[list[str], list[str | bytes | int]]:
+        """The KEYS and ARGV with which ``write_offer`` (:data:`WRITE_OFFER_LUA`) writes an open offer; ``expiring``:
+        whether it enters the expiry set (its expiry is to be published)."""
+        code = f"{self._p}:o4i:code:{code_digest}"
+        base = self._index.base(offer.issuer_id)
+        keys = [self._offer_key(offer.offer_id), code, f"{self._p}:o4i:state:{state_digest}" if state_digest else code,
+                self._ref_key(digest(offer.offer_id)), self._expiry, self._who, f"{base}:created", f"{base}:forget",
+                f"{base}:entries", self._learner_key(learner) if learner else code]
+        fields = [v for pair in self._offer_fields(offer, code_digest, tx_digest).items() for v in pair]
+        args: list[str | bytes | int] = [
+            offer.offer_id, ttl, ttl + EXPIRED_MEMORY, repr(expires_at) if expiring else "",
+            f"{offer.issuer_id}\t{offer.agency_id}", repr(created), repr(self._index.forget_at(expires_at)),
+            self._index.entry(offer, bool(tx_digest), created, expires_at), "1" if state_digest else "",
+            "1" if learner else "", *fields]
+        return keys, args
 
     def _offer_fields(self, offer: Offer, code_digest: str, tx_digest: str) -> Mapping[Any, str | bytes | int]:
         """An open offer's hash."""
