@@ -125,18 +125,24 @@ class EventPrivacy:
         """The pseudonyms of every identifier ``event`` names (its learner's DID and e-mail), sorted."""
         return self._identities(event)[1]
 
-    async def seal(self, envelopes: Sequence[EventEnvelope]) -> list[EventEnvelope]:
+    async def seal(self, envelopes: Sequence[EventEnvelope],
+                   offers_made: Sequence[events_pb2.CredentialOfferCreated] = ()) -> list[EventEnvelope]:
         """The envelopes with the personal fields of every ``CredentialIssued`` (and of the wallet's
         ``CredentialImported`` and ``PathwayCompleted``, and of ``CredentialOfferCreated``) sealed: new objects for
         those; others, and events already sealed, returned as they are. One data-key round trip for the whole
-        batch."""
+        batch. ``offers_made``: the payloads of ``envelopes`` (all of them ``CredentialOfferCreated``) as the
+        caller made them, taken instead of parsing them again (a cohort's offers carry their awards), and
+        changed."""
+        if offers_made and len(offers_made) != len(envelopes):
+            raise ValueError("offers_made must hold the payload of every envelope")
         todo: list[tuple[int, events_pb2.CredentialIssued, str, list[str]]] = []
         out = list(envelopes)
         imported: list[tuple[int, AccountEvent, str]] = []
         offers: list[tuple[int, events_pb2.CredentialOfferCreated, str]] = []
         for i, envelope in enumerate(envelopes):
             if envelope.payload_type == _OFFER:
-                offer = events_pb2.CredentialOfferCreated.FromString(envelope.payload)
+                offer = offers_made[i] if offers_made else events_pb2.CredentialOfferCreated.FromString(
+                    envelope.payload)
                 if any(field.name in OFFER_FIELDS for field, _ in offer.ListFields()):
                     offers.append((i, offer, self._offer_learner(offer)))
                 continue

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from microcred.credential.ids import credential_id_for
 from microcred.crypto.keystore import InMemoryKeyStore
 from microcred.events.envelope import EventEnvelope, open_envelope
@@ -195,3 +197,12 @@ async def test_an_offer_names_its_learner_and_carries_its_link_only_sealed() -> 
     # an offer without personal fields passes as it is
     bare = new_envelope(events_pb2.CredentialOfferCreated(offer_ref="ref-2", issuer_id="uni-a"), subject="ref-2")
     assert (await r.privacy.seal([bare]))[0] is bare
+    # the offers a caller made, handed over as messages, are sealed exactly as their envelopes parsed again
+    envelope = new_envelope(made, subject="ref-1")
+    [parsed] = await r.privacy.seal([envelope])
+    given = events_pb2.CredentialOfferCreated()
+    given.CopyFrom(made)
+    [handed] = await r.privacy.seal([envelope], [given])
+    assert handed == parsed and handed.payload == parsed.payload and handed is not envelope
+    with pytest.raises(ValueError, match="every envelope"):
+        await r.privacy.seal([envelope, bare], [given])

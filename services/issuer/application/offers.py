@@ -262,16 +262,16 @@ class Offers:
         secrets = [_OfferSecrets.new(credential_issuer, tx_code) for _ in awards]
         now = self._clock()
         expires_at = now + timedelta(seconds=ttl)
-        expires, made = Timestamp(), Timestamp()
+        expires, made_at = Timestamp(), Timestamp()
         expires.FromDatetime(expires_at)
-        made.FromDatetime(now)
+        made_at.FromDatetime(now)
         refs = list(references) or [""] * len(awards)
         after = not_before.timestamp() if not_before is not None else 0.0
         # The CredentialOfferCreated event names the learner and carries the link for our wallet and the issuer's
         # record of the offer (the recovery part, with the award: a lost Redis is rebuilt from it), sealed under
         # the learner's data key; the sealed event is also what Redis keeps as the offer's award. Erasing the
         # learner makes both unreadable.
-        envelopes = [new_envelope(events_pb2.CredentialOfferCreated(
+        made = [events_pb2.CredentialOfferCreated(
             offer_ref=x.ref, issuer_id=caller.issuer_id, credential_configuration_id=SD_JWT_CONFIGURATION,
             tx_code_required=tx_code, expires_at=expires, learner_did=award.learner.did,
             learner_email=award.learner.email, offer_uri=offer_uri(credential_issuer, x.offer_id), title=award.title,
@@ -279,10 +279,12 @@ class Offers:
             recovery=events_pb2.OfferRecovery(
                 offer_id=x.offer_id, offer_document=x.document, code_digest=x.code_digest, tx_digest=x.tx_digest,
                 state_digest=x.state_digest, award=award, not_before=after, reference=reference,
-                credential_issuer=credential_issuer, created_at=made)),
-            subject=x.ref, tenant=caller.agency_id, issuer_id=caller.issuer_id, actor=caller.actor)
+                credential_issuer=credential_issuer, created_at=made_at))
             for x, award, reference in zip(secrets, awards, refs, strict=True)]
-        sealed = await self._privacy.seal(envelopes)
+        actor = caller.actor
+        envelopes = [new_envelope(event, subject=x.ref, tenant=caller.agency_id, issuer_id=caller.issuer_id,
+                                  actor=actor) for x, event in zip(secrets, made, strict=True)]
+        sealed = await self._privacy.seal(envelopes, made)
         for x, envelope, reference in zip(secrets, sealed, refs, strict=True):
             kept.append((Offer(x.offer_id, "offered", caller.issuer_id, caller.agency_id, x.document,
                                envelope.SerializeToString(deterministic=True), after, reference, credential_issuer),
