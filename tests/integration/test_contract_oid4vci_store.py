@@ -15,7 +15,7 @@ from dataclasses import replace
 import pytest
 from redis.crc import key_slot
 
-from services.issuer.adapters.offers import RedisOfferStore
+from services.issuer.adapters.offers import ADD_SLICE, RedisOfferStore
 from services.issuer.application.offer_records import Offer
 from tests.harness.redis_cluster import RedisClients
 
@@ -154,3 +154,20 @@ async def test_the_credential_step_spends_nonces_and_moves_the_token_once_on_bot
     assert await one.token_offer(cred) == ("o-cred", "spent", "")
     assert await two.notification_known(cred, "nid-3") and (await one.offer("o-cred") or offer("x")).award == b""
     assert await one.begin_issuing(d("no-token"), "o-cred", [d("n1")]) == ("unknown", None)
+
+
+async def test_a_cohort_larger_than_a_slice_is_written_whole_on_both_topologies(redis_clients: RedisClients,
+                                                                                 unique: str) -> None:
+    store = RedisOfferStore(await redis_clients.new(), f"iss-{unique}")
+    count = ADD_SLICE * 2 + 7  # three scripts, the last one short
+    cohort = [(offer(f"o-{n}"), d(f"code-{n}"), d(f"tx-{n}") if n % 2 else "", "" if n % 2 else d(f"st-{n}"))
+              for n in range(count)]
+    now = time.time()
+    await store.add_offers(cohort, 600, now + 600, [f"lh-{n % 3}" for n in range(count)])
+    for n in (0, ADD_SLICE - 1, ADD_SLICE, count - 1):  # either side of each slice's edge
+        assert (await store.offer(f"o-{n}") or offer("none")).offer_id == f"o-{n}"
+    assert len(await store.offer_window(ISSUER, float("inf"), 0, count + 10, float("-inf"))) == count
+    assert len(await store.offers_to("lh-1")) == len(range(1, count, 3))
+    claimed = await store.claim_expired(now + 601, now + 700, count + 10)
+    assert sorted(offer_id for offer_id, _, _ in claimed) == sorted(f"o-{n}" for n in range(count))
+    assert (await store.redeem(d(f"code-{count - 1}"), d(f"tx-{count - 1}"), 5, d("tok"), 300))[0] == "ok"
