@@ -12,6 +12,10 @@ machine's cores, not the issuer's event loop): what this process spends is the i
 * ``oid4vci_offers_grpc_per_s``, ``oid4vci_offer_grpc_issuer_cpu_ms``: the same, for a second cohort of as many
   distinct learners, through the gRPC API issuers integrate with (``IssuerService/CreateOffers``, mTLS, requests
   of ``CHUNK`` awards as protobuf): no JSON to parse, otherwise the same work.
+* ``oid4vci_offer_write_issuer_us``, ``oid4vci_offer_write_redis_us``: writing a cohort's offers alone
+  (``RedisOfferStore.add_offers``, ``WRITE_OFFERS`` distinct offers with learner sets, in this process against the
+  bench's Redis before anything else runs): CPU microseconds per offer of this process and of the Redis server
+  (``INFO cpu``), the store's share of each figure above.
 * ``oid4vci_offer_resolutions_per_s``: the offers to be redeemed, resolved first by the wallet processes
   (``GET credential_offer_uri``: the offer document of a distinct offer, read from Redis), ``CONCURRENCY``
   closed loops; each wallet process reads the issuer's two metadata documents once beforehand, as a wallet
@@ -45,15 +49,20 @@ from typing import Any
 import grpc
 import httpx
 from google.protobuf import json_format
+from redis.asyncio import Redis
 
 from bench.issuance import _credential, _process_cpu
 from bench.verify import _cpu_seconds
 from microcred import pki
 from microcred.gen.microcred.v1 import issuer_pb2
+from services.issuer.adapters.offers import RedisOfferStore
+from services.issuer.application.offer_records import Offer
 from tests.harness.issuer import start_issuer_harness
 from tests.harness.oid4vci_wallet import Wallet
 
 __all__ = ["measure"]
+
+WRITE_OFFERS = 5000
 
 AGENCY = "bench-vci-agency"
 CHUNK = 1000
@@ -240,9 +249,35 @@ def _children_cpu(exclude: set[int | None]) -> float:
     return total
 
 
+async def _offer_writes(redis_url: str) -> dict[str, float]:
+    """CPU per offer of ``add_offers`` here and in Redis: ``WRITE_OFFERS`` distinct offers, in cohorts of 1,000."""
+    redis = Redis.from_url(redis_url)
+    try:
+        store = RedisOfferStore(redis, f"bench-write-{uuid.uuid4().hex[:8]}")
+        award = os.urandom(1500)  # about a sealed award's size
+        cohorts = [[(Offer(f"o-{c}-{n}", "offered", "bench-uni", AGENCY, '{"credential_issuer": "https://i.example"}',
+                           award, 0.0, "", "https://i.example"), uuid.uuid4().hex, "", uuid.uuid4().hex)
+                    for n in range(1000)] for c in range(WRITE_OFFERS // 1000 + 1)]
+        await store.add_offers(cohorts[0], 600, time.time() + 600)  # warm-up: the script loaded
+        before, cpu = await _redis_cpu(redis), time.process_time()
+        for cohort in cohorts[1:]:
+            await store.add_offers(cohort, 600, time.time() + 600, [f"lh-{o.offer_id}" for o, *_ in cohort])
+        cpu, server = time.process_time() - cpu, await _redis_cpu(redis) - before
+        return {"oid4vci_offer_write_issuer_us": round(cpu * 1e6 / WRITE_OFFERS, 1),
+                "oid4vci_offer_write_redis_us": round(server * 1e6 / WRITE_OFFERS, 1)}
+    finally:
+        await redis.aclose()
+
+
+async def _redis_cpu(redis: Redis) -> float:
+    info = await redis.info("cpu")
+    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+
+
 async def measure(infra: Any, quick: bool) -> dict[str, float]:
     """Run both measurements (``quick``: a 10,000 cohort and 1,000 redemptions; else 50,000 and 5,000)."""
     work: Path = infra.work_dir / f"oid4vci-{uuid.uuid4().hex[:6]}"
+    writes = await _offer_writes(infra.redis_url)
     document_ca = pki.create_ca("bench document-signing CA", agency=AGENCY)
     cert_file, key_file = document_ca.write(work / "document-ca", "ca")
     harness = await start_issuer_harness(infra.kafka_bootstrap, infra.redis_url, work, rest_port=0,
@@ -268,7 +303,7 @@ async def measure(infra: Any, quick: bool) -> dict[str, float]:
         assert len(links) == cohort == len(set(links))
         figures: dict[str, float] = {
             "oid4vci_offers_cohort": float(cohort), "oid4vci_offers_per_s": round(cohort / seconds, 1),
-            "oid4vci_offer_issuer_cpu_ms": round(cpu * 1000 / cohort, 3)}
+            "oid4vci_offer_issuer_cpu_ms": round(cpu * 1000 / cohort, 3), **writes}
         grpc_client = pki.create_client_cert(harness.ca, issuer_id, AGENCY, pki.ROLE_ISSUER)
         grpc_chunks = [(start, min(2 * cohort, start + CHUNK)) for start in range(cohort, 2 * cohort, CHUNK)]
         grpc_args = (harness.target, harness.ca.cert_pem, grpc_client.cert_pem, grpc_client.key_pem)

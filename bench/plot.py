@@ -20,6 +20,7 @@ TARGETS: dict[str, tuple[str, float, str]] = {
     "sd_jwt_gateway_verify_per_s": ("SD-JWT VC verifications/s", 3000.0, "higher"),
     "sd_jwt_gateway_verify_p99_ms": ("SD-JWT VC verify p99, ms", 20.0, "lower"),
     "oid4vci_offers_per_s": ("offers/s, one issuer process", 2000.0, "higher"),
+    "oid4vci_offers_grpc_per_s": ("offers/s, one process, gRPC", 2000.0, "higher"),
     "oid4vci_offers_2_replicas_per_s": ("offers/s, two issuer processes", 2000.0, "higher"),
     "oid4vci_redemptions_per_s": ("OpenID4VCI redemptions/s", 500.0, "higher"),
     "oid4vp_round_trips_per_s": ("OpenID4VP round trips/s", 300.0, "higher"),
