@@ -224,15 +224,12 @@ class RedisOfferStore(RedisGrantStore):
         expires = expires_at or time.time() + ttl_seconds
         filed = [*learners, *[""] * (len(offers) - len(learners))]
         for start in range(0, len(offers), ADD_SLICE):
-            keys: list[str] = []
-            args: list[str | bytes | int] = []
-            for (offer, code_digest, tx_digest, state_digest), learner in zip(
-                    offers[start:start + ADD_SLICE], filed[start:start + ADD_SLICE], strict=True):
-                written = self.offer_written(offer, code_digest, tx_digest, state_digest, learner, ttl_seconds,
-                                             expires - ttl_seconds, expires, expiring=bool(expires_at))
-                keys += written[0]
-                args += written[1]
-            await self._add_offers(keys=keys, args=[len(args) // (len(keys) // 10), *args])
+            written = [self.offer_written(offer, code_digest, tx_digest, state_digest, learner, ttl_seconds,
+                                          expires - ttl_seconds, expires, expiring=bool(expires_at))
+                       for (offer, code_digest, tx_digest, state_digest), learner in zip(
+                           offers[start:start + ADD_SLICE], filed[start:start + ADD_SLICE], strict=True)]
+            await self._add_offers(keys=[key for keys, _ in written for key in keys],
+                                   args=[len(written[0][1]), *(arg for _, args in written for arg in args)])
 
     def offer_written(self, offer: Offer, code_digest: str, tx_digest: str, state_digest: str, learner: str,
                       ttl: int, created: float, expires_at: float, *, expiring: bool = True
