@@ -165,12 +165,15 @@ def _format(run: _Run, jws: JwsParts) -> StatusReference | None:
         run.add(r.check_invalid(_FORMAT, "UNSUPPORTED_ALGORITHM", alg=alg))
         return None
     problems: list[tuple[str, str]] = []
-    if run.policy.expected_typ == SD_JWT_VC_TYP:
-        # digests under iss, cnf, status...: their sub-claims must not be selectively disclosable either
-        # (draft -19 §2.2.2.3), so what a verifier reads of them is in the signed payload itself
-        problems += [(name, "holds selectively disclosable sub-claims, which it must not")
-                     for name in sorted(_CLEAR_ONLY) if name in payload
-                     and _holds_digests(payload[name], _CLEAR_ONLY_DEPTH)]
+    status = payload.get("status")
+    if run.policy.expected_typ == SD_JWT_VC_TYP and isinstance(status, Mapping) and "status_list" not in status \
+            and _holds_digests(status, _CLEAR_ONLY_DEPTH):
+        # SD-JWT VC (draft -19 §2.2.2.3) forbids Disclosures for iss, cnf, status... and their sub-claims, not
+        # digests: one without a Disclosure reads as a decoy (SD-JWT §4.2.5 allows decoys in any _sd array, and
+        # the specification's reference implementation adds some to every object), and a Disclosure presented
+        # for one is refused as MISPLACED_DISCLOSURE by the disclosures check. What the verdict reads must still
+        # be in clear: a status whose status_list may be a withheld Disclosure would hide a revocation.
+        problems.append(("status", "holds digests but no status_list in clear, which may have been withheld"))
     for name in ("iat", "nbf", "exp"):
         try:
             _number(payload, name)
@@ -189,8 +192,8 @@ def _format(run: _Run, jws: JwsParts) -> StatusReference | None:
     if cnf is not None and not (isinstance(cnf, Mapping) and isinstance(cnf.get("jwk"), Mapping)):
         problems.append(("cnf", "must be an object with a jwk"))
     reference = None
-    if "status" in payload:
-        status_list = payload["status"].get("status_list") if isinstance(payload["status"], Mapping) else None
+    if status is not None:
+        status_list = status.get("status_list") if isinstance(status, Mapping) else None
         idx = status_list.get("idx") if isinstance(status_list, Mapping) else None
         uri = status_list.get("uri") if isinstance(status_list, Mapping) else None
         if isinstance(idx, int) and not isinstance(idx, bool) and idx >= 0 and isinstance(uri, str) and uri:
@@ -379,7 +382,7 @@ def _disclosures(run: _Run, jws: JwsParts, parts: SdJwtParts) -> Processed | Non
         run.add(r.check_invalid(r.DISCLOSURES, exc.reason, problem=exc.problem))
         return None
     if run.policy.expected_typ == SD_JWT_VC_TYP:
-        # a clear-only claim disclosed as a whole (digests under one were refused by the format check)
+        # a clear-only claim, or one of its sub-claims, disclosed (its digests alone are taken for decoys)
         in_clear_only = sorted({str(d.path[0]) for d in processed.disclosed if d.path and d.path[0] in _CLEAR_ONLY})
         if in_clear_only:
             run.add(r.check_invalid(r.DISCLOSURES, "MISPLACED_DISCLOSURE",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -331,20 +332,52 @@ def test_aka_vcts_cannot_be_selectively_disclosed(world: Pki) -> None:
     assert statuses(result)["disclosures"] == ("invalid", "MISPLACED_DISCLOSURE")
 
 
-@pytest.mark.parametrize(("claims", "field"), [
-    ({"aka_vcts": ["urn:example:a", Sd("urn:example:learning")]}, "aka_vcts"),  # an element of it
-    ({"status": {"status_list": {"idx": 1, "uri": Sd("https://x")}}}, "status"),  # a sub-claim (draft -19)
-    ({"cnf": {"jwk": public_jwk(ec.generate_private_key(ec.SECP256R1()).public_key()), "kid": Sd("k-1")}}, "cnf"),
+@pytest.mark.parametrize(("claims", "field", "withheld"), [
+    # an element of aka_vcts: withheld, the array holds a non-string
+    ({"aka_vcts": ["urn:example:a", Sd("urn:example:learning")]}, "aka_vcts", ("format", "MALFORMED_CLAIM")),
+    # a sub-claim of status (draft -19): withheld, the status_list has no uri
+    ({"status": {"status_list": {"idx": 1, "uri": Sd("https://x")}}}, "status", ("format", "MALFORMED_CLAIM")),
+    # the whole status_list: withheld, it could hide a revocation
+    ({"status": {"status_list": Sd({"idx": 1, "uri": "https://x"})}}, "status", ("format", "MALFORMED_CLAIM")),
+    # a sub-claim of cnf: withheld, what is read (the jwk) is in clear, and the digest is a decoy to the verifier
+    ({"cnf": {"jwk": public_jwk(ec.generate_private_key(ec.SECP256R1()).public_key()), "kid": Sd("k-1")}}, "cnf",
+     None),
 ])
-def test_sub_claims_of_clear_only_claims_cannot_be_selectively_disclosed(world: Pki, claims: dict[str, Any],
-                                                                         field: str) -> None:
+def test_sub_claims_of_clear_only_claims_cannot_be_selectively_disclosed(
+        world: Pki, claims: dict[str, Any], field: str, withheld: tuple[str, str] | None) -> None:
     issued = issue_sd_jwt_vc({**micro_credential_claims(valid_micro_credential()), **claims},
                              issuer=world.issuer, vct=VCT, now=NOW)
-    # with its Disclosure or without (withholding it does not help: the digest is in the signed payload)
-    for compact in (issued.compact, issued.compact.split("~")[0] + "~"):
-        result = verify_sd_jwt_vc(compact, policy(world), NOW)
-        assert statuses(result)["format"] == ("invalid", "MALFORMED_CLAIM")
+    result = verify_sd_jwt_vc(issued.compact, policy(world), NOW)  # with its Disclosure: refused as misplaced
+    assert statuses(result)["format"][0] == "valid" or withheld == ("format", "MALFORMED_CLAIM")
+    if statuses(result)["format"][0] == "valid":
+        assert statuses(result)["disclosures"] == ("invalid", "MISPLACED_DISCLOSURE")
         assert field in str(result)
+    # without it: refused where what the verdict reads is missing, a decoy otherwise
+    result = verify_sd_jwt_vc(issued.compact.split("~")[0] + "~", policy(world), NOW)
+    if withheld is None:
+        assert statuses(result)["format"][0] == "valid" and statuses(result)["disclosures"][0] == "valid"
+    else:
+        assert statuses(result)[withheld[0]] == ("invalid", withheld[1])
+        assert field in str(result)
+
+
+def test_decoy_digests_in_clear_only_claims_are_not_disclosures(world: Pki) -> None:
+    """SD-JWT §4.2.5 allows decoys in any _sd array (the reference implementation puts some in every object):
+    digests under cnf, status and status_list, with no Disclosure, leave the credential valid and its reading
+    unchanged."""
+    claims = micro_credential_claims(valid_micro_credential())
+    decoy = [base64.urlsafe_b64encode(hashlib.sha256(b"decoy %d" % n).digest()).rstrip(b"=").decode()
+             for n in range(2)]
+    issued = issue_sd_jwt_vc({**claims, "status": {"status_list": {"idx": 7, "uri": "https://status.example/1"}}},
+                             issuer=world.issuer, vct=VCT, now=NOW)
+    issuer_jwt, rest = issued.compact.split("~", 1)
+    header, payload = (json.loads(b64url_decode(part)) for part in issuer_jwt.split(".")[:2])
+    payload["status"] = {"_sd": decoy[:1], "status_list": {**payload["status"]["status_list"], "_sd": decoy[1:]}}
+    result = verify_sd_jwt_vc(f"{sign_jws(header, payload, world.issuer.key)}~{rest}", policy(world), NOW)
+    assert statuses(result)["format"][0] == "valid" and statuses(result)["disclosures"][0] == "valid"
+    assert result.status_reference == StatusReference("https://status.example/1", 7)
+    assert result.claims is not None and result.claims["status"] == {
+        "status_list": {"idx": 7, "uri": "https://status.example/1"}}
 
 
 @pytest.mark.parametrize(("aka", "valid"), [
