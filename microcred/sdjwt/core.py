@@ -358,9 +358,9 @@ class _Discloser:
     def array(self, node: list[Any], path: tuple[str | int, ...]) -> list[Any]:
         out: list[Any] = []
         for index, item in enumerate(node):
-            if isinstance(item, dict) and "..." in item:
-                if len(item) != 1 or not isinstance(item["..."], str):
-                    raise SdJwtError("MALFORMED_SD_JWT", f"array element {list((*path, index))} misuses '...'")
+            # RFC 9901 §7.1 step 3.c: only an object whose one key is "..." referring to a string stands for an
+            # element; {"...": 1} or {"...": "x", "a": 1} is data, as signed
+            if isinstance(item, dict) and len(item) == 1 and isinstance(item.get("..."), str):
                 encoded = self.reference(item["..."])
                 if encoded is None:
                     self.hidden.add((*path, index))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jwcrypto.jwk import JWK
 from sd_jwt.common import SDObj
 from sd_jwt.holder import SDJWTHolder
@@ -31,7 +34,7 @@ from sd_jwt.verifier import SDJWTVerifier
 from microcred import pki
 from microcred.sdjwt.claims import micro_credential_claims, read_micro_credential
 from microcred.sdjwt.core import Sd, key_binding_jwt, split_sd_jwt
-from microcred.sdjwt.issue import IssuedSdJwtVc, IssuerKey, StatusReference, issue_micro_credential
+from microcred.sdjwt.issue import IssuedSdJwtVc, IssuerKey, StatusReference, issue_micro_credential, issue_sd_jwt_vc
 from microcred.sdjwt.jose import b64url_decode, public_jwk
 from microcred.sdjwt.result import CheckStatus
 from microcred.sdjwt.type_metadata import VCT, integrity, type_metadata_bytes
@@ -213,3 +216,124 @@ def test_a_credential_issued_by_the_library_verifies_in_microcred(world: World) 
     ours = verify_sd_jwt_vc(holder.sd_jwt_presentation, _policy(world), _now())
     assert all(c.status is CheckStatus.VALID for c in ours.checks)
     assert {k: v for k, v in theirs.items() if k != "_sd_alg"} == dict(ours.claims or {})
+
+
+# --------------------------------------------------------------------------------------------- differential
+
+
+_RESERVED = {"_sd", "_sd_alg", "iss", "iat", "nbf", "exp", "cnf", "vct", "status", "sub"}
+_KEYS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=6)
+_SCALARS = (st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.text(max_size=8)
+            | st.floats(allow_nan=False, allow_infinity=False))
+def _trees(dots: bool) -> Any:
+    """Trees whose members and elements each carry "selectively disclosable or not"; with ``dots``, objects may
+    have a "..." member (data unless it is the object's only member, RFC 9901 §7.1 step 3.c; microcred's issuer
+    refuses the name, its verifier reads it)."""
+    names = _KEYS.filter(lambda k: k != "_sd") | st.just("...") if dots else _KEYS.filter(lambda k: k not in (
+        "_sd", "..."))
+    return st.recursive(_SCALARS, lambda inner: (
+        st.lists(st.tuples(st.booleans(), inner), max_size=3)
+        | st.dictionaries(names, st.tuples(st.booleans(), inner), max_size=4).filter(lambda d: set(d) != {"..."})),
+        max_leaves=14)
+
+
+def _as_library(node: Any) -> Any:
+    if isinstance(node, dict):
+        # a Disclosure named "..." must be refused (RFC 9901 §7.1), which the library does not do: kept in clear
+        return {SDObj(k) if sd and k != "..." else k: _as_library(v) for k, (sd, v) in node.items()}
+    if isinstance(node, list):
+        return [SDObj(_as_library(v)) if sd else _as_library(v) for sd, v in node]
+    return node
+
+
+def _digest(disclosure: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(disclosure.encode("ascii")).digest()).rstrip(b"=").decode()
+
+
+def _children(value: Any) -> set[str]:
+    """The digests a Disclosure's value references (in _sd arrays and ``...`` elements, at any depth)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        found.update(d for d in value.get("_sd", ()) if isinstance(d, str))
+        for v in value.values():
+            found |= _children(v)
+    elif isinstance(value, list):
+        for v in value:
+            if isinstance(v, dict) and set(v) == {"..."} and isinstance(v["..."], str):
+                found.add(v["..."])
+            else:
+                found |= _children(v)
+    return found
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(claims=st.dictionaries(_KEYS.filter(lambda k: k not in _RESERVED and k != "..."),
+                              st.tuples(st.booleans(), _trees(True)), min_size=1, max_size=5),
+       decoys=st.booleans(), keep=st.lists(st.booleans(), max_size=40))
+def test_any_claims_the_library_conceals_read_the_same_in_both(world: World, claims: dict[str, Any], decoys: bool,
+                                                                keep: list[bool]) -> None:
+    """Random claim trees (objects and arrays, members and elements concealed at any depth, with or without decoys),
+    issued by the library and presented with any subset of their Disclosures: where every Disclosure presented is
+    reachable, both read the same claims; a Disclosure whose parent is withheld is refused by microcred
+    (RFC 9901 §7.1: every Disclosure must be referenced), which the library does not check."""
+    key = public_jwk(world.issuer.key.public_key())
+    issuer = SDJWTIssuer({"iss": "https://differential.example", **_as_library(claims)}, _jwk(world.issuer.key),
+                         sign_alg="ES256", add_decoy_claims=decoys, extra_header_parameters={"typ": "example+sd-jwt"})
+    jwt_part, *disclosures = issuer.sd_jwt_issuance.split("~")[:-1]
+    payload = json.loads(b64url_decode(jwt_part.split(".")[1]))
+    digest_of = {d: _digest(d) for d in disclosures}
+    parent: dict[str, str | None] = {digest_of[d]: None for d in disclosures}
+    for d in disclosures:
+        for child in _children(json.loads(b64url_decode(d))[-1]):
+            parent[child] = digest_of[d]
+    assert all(parent[digest_of[d]] is not None or digest_of[d] in _children(payload) for d in disclosures)
+    chosen = {digest_of[d] for d, k in zip(disclosures, keep + [True] * len(disclosures), strict=False) if k}
+
+    def reachable(h: str) -> bool:
+        up = parent.get(h)
+        return h in chosen and (up is None or reachable(up))
+
+    policy = VerifierPolicy(pinned_issuer_keys={"https://differential.example": key}, expected_typ=None,
+                            type_metadata=None)
+    closed = [d for d in disclosures if reachable(digest_of[d])]
+    text = "~".join([jwt_part, *closed, ""])
+    ours = verify_sd_jwt_vc(text, policy, _now())
+    assert _statuses(ours)["disclosures"] == "valid", [c.to_dict() for c in ours.checks]
+    theirs = SDJWTVerifier(text, lambda iss, header: _jwk(world.issuer.key)).get_verified_payload()
+    assert dict(ours.claims or {}) == theirs
+    orphans = [d for d in disclosures if digest_of[d] in chosen and not reachable(digest_of[d])]
+    if orphans:
+        refused = verify_sd_jwt_vc("~".join([jwt_part, *closed, *orphans, ""]), policy, _now())
+        assert _statuses(refused)["disclosures"] == "invalid"
+
+
+def _as_ours(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: Sd(_as_ours(v)) if sd and k != "..." else _as_ours(v) for k, (sd, v) in node.items()}
+    if isinstance(node, list):
+        return [Sd(_as_ours(v)) if sd else _as_ours(v) for sd, v in node]
+    return node
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, (_, v) in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for _, v in node]
+    return node
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(claims=st.dictionaries(_KEYS.filter(lambda k: k not in _RESERVED and k != "..."),
+                              st.tuples(st.booleans(), _trees(False)), min_size=1, max_size=5))
+def test_any_claims_microcred_conceals_read_the_same_in_the_library(world: World, claims: dict[str, Any]) -> None:
+    """The other way round: random claim trees concealed by microcred (decoys included) read, in the library's
+    verifier, as the claims that were marked, and as microcred reads them."""
+    issuer = IssuerKey("https://differential.example", world.issuer.key, ())
+    issued = issue_sd_jwt_vc(_as_ours(claims), issuer=issuer, vct="urn:example:differential", now=_now())
+    theirs = SDJWTVerifier(issued.compact, lambda iss, header: _jwk(world.issuer.key)).get_verified_payload()
+    assert {k: v for k, v in theirs.items() if k not in ("iss", "iat", "vct")} == _plain(claims)
+    policy = VerifierPolicy(pinned_issuer_keys={issuer.iss: public_jwk(world.issuer.key.public_key())},
+                            type_metadata=None)
+    ours = verify_sd_jwt_vc(issued.compact, policy, _now())
+    assert _statuses(ours)["disclosures"] == "valid" and dict(ours.claims or {}) == theirs

@@ -109,12 +109,24 @@ def _payload_with(digests: list[str], **claims: Any) -> dict[str, Any]:
     (lambda d: {"_sd_alg": "md5"}, [], "UNSUPPORTED_HASH"),
     # a Disclosure that nothing references
     (lambda d: _payload_with([]), [disclosure("salt", "name", "x")], "DISCLOSURE_NOT_REFERENCED"),
+    # an element's digest beside another member is data, not a reference: its Disclosure is referenced by nothing
+    (lambda d: {"list": [{"...": digest(d), "a": 1}]}, [disclosure("salt", "x")], "DISCLOSURE_NOT_REFERENCED"),
 ])
 def test_processing_rejects_what_rfc9901_forbids(payload_of: Any, disclosures: list[str], reason: str) -> None:
     payload = payload_of(disclosures[0] if disclosures else "")
     with pytest.raises(SdJwtError) as caught:
         disclose(payload, disclosures)
     assert caught.value.reason == reason
+
+
+def test_only_an_object_whose_one_member_is_a_digest_string_stands_for_an_array_element() -> None:
+    """RFC 9901 §7.1 step 3.c: ``{"...": <string>}`` alone is a reference; other objects with a "..." member are
+    claims as signed (the specification's reference implementation issues them as such)."""
+    element = disclosure("salt", "hidden")
+    data = [{"...": "not-a-digest", "a": 1}, {"...": 5}, {"...": None, "b": [1]}]
+    processed = disclose({"list": [*data, {"...": digest(element)}, {"...": digest(disclosure("s2", "x"))}]},
+                         [element])
+    assert processed.claims == {"list": [*data, "hidden"]}
 
 
 @pytest.mark.parametrize("text", ["abc", "a.b.c", "a~~b~", "~"])
