@@ -6,7 +6,10 @@ disclosed, whether the query is satisfied, with one :class:`QueryOutcome` per cr
 missing. Hand-written: no kept Python library implements DCQL (the spec is small and its semantics are exact).
 
 Claims path pointers (§7): a string selects an object member, ``null`` every element of an array, a non-negative
-integer one element. ``values`` matches when a selected value equals one of them (strings, integers, booleans).
+integer one element; processing aborts (nothing selected) where a component meets a selected element of the
+wrong kind, as §7.1 says. An index names the element's place in the credential as issued, also when an SD-JWT's
+holder withheld elements before it. ``values`` matches when a selected value equals one of them (strings,
+integers, booleans).
 Formats handled: ``dc+sd-jwt`` (``meta.vct_values``) and ``ldp_vc`` (``meta.type_values``: the credential's
 ``type`` must contain every type of one inner list).
 
@@ -264,24 +267,39 @@ def parse_query(value: Any) -> DcqlQuery:
 _MISSING = object()
 
 
-def select(document: Any, path: Sequence[str | int | None]) -> list[Any]:
-    """The values a claims path pointer selects in ``document`` (empty: nothing there)."""
-    current: list[Any] = [document]
+def select(document: Any, path: Sequence[str | int | None],
+           hidden: frozenset[tuple[str | int, ...]] = frozenset()) -> list[Any]:
+    """The values a claims path pointer selects in ``document``, processed as OpenID4VP 1.0 §7.1 says (empty:
+    nothing there, or the processing aborted: a string met a selected element that is not an object, or ``null``
+    or an index one that is not an array).
+
+    ``hidden``: the paths, as issued, of the array elements an SD-JWT's holder withheld. They are absent from the
+    processed claims, so the elements after them moved up; an index names the element's place in the credential
+    as issued, which is recovered here (as :func:`microcred.sdjwt.type_metadata` does for its claim paths).
+    """
+    current: list[tuple[tuple[str | int, ...], Any]] = [((), document)]
     for part in path:
-        selected: list[Any] = []
-        for node in current:
-            if part is None:
-                if isinstance(node, list):
-                    selected.extend(node)
-            elif isinstance(part, int):
-                if isinstance(node, list) and part < len(node):
-                    selected.append(node[part])
-            elif isinstance(node, Mapping) and part in node:
-                selected.append(node[part])
+        selected: list[tuple[tuple[str | int, ...], Any]] = []
+        for at, node in current:
+            if isinstance(part, str):
+                if not isinstance(node, Mapping):
+                    return []
+                if part in node:
+                    selected.append(((*at, part), node[part]))
+                continue
+            if not isinstance(node, list):
+                return []
+            indexes: Sequence[int] = range(len(node))
+            if hidden:
+                gone = {p[-1] for p in hidden if len(p) == len(at) + 1 and p[:-1] == at}
+                indexes = [i for i in range(len(node) + len(gone)) if i not in gone]
+            for index, item in zip(indexes, node, strict=True):
+                if part is None or part == index:
+                    selected.append(((*at, index), item))
         current = selected
         if not current:
             return []
-    return current
+    return [node for _, node in current]
 
 
 def _equal(a: Any, b: Any) -> bool:
@@ -289,8 +307,8 @@ def _equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _claim_missing(claim: ClaimQuery, claims: Mapping[str, Any]) -> str | None:
-    found = select(claims, claim.path)
+def _claim_missing(claim: ClaimQuery, presented: Presented) -> str | None:
+    found = select(presented.claims, claim.path, presented.hidden)
     if not found:
         return "not disclosed"
     if claim.values and not any(_equal(v, want) for v in found for want in claim.values):
@@ -323,6 +341,8 @@ class Presented:
     authority_key_ids: tuple[bytes, ...] = ()
     """The Authority Key Identifiers of its issuer's certificate chain, only when that chain was validated to a
     trust anchor (empty otherwise: no ``aki`` trusted authority is then met)."""
+    hidden: frozenset[tuple[str | int, ...]] = frozenset()
+    """SD-JWT VC: the paths, as issued, of the array elements the holder withheld (see :func:`select`)."""
 
 
 @dataclass(frozen=True)
@@ -373,7 +393,7 @@ def _one(query: CredentialQuery, presented: Presented) -> list[str]:
                 + ("" if presented.authority_key_ids else ": its certificate chain was not established")]
     if not query.claims:
         return []
-    problems = {c.id or c.label(): _claim_missing(c, presented.claims) for c in query.claims}
+    problems = {c.id or c.label(): _claim_missing(c, presented) for c in query.claims}
     labels = {c.id or c.label(): c.label() for c in query.claims}
     if not query.claim_sets:
         return [f"{labels[k]}: {why}" for k, why in problems.items() if why]

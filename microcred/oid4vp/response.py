@@ -190,7 +190,8 @@ def _sd_jwt_claims(text: str, report: VerificationReport, authorities: bool) -> 
     claims = processed.claims
     vct = claims.get("vct")
     return Presented(SD_JWT, claims, vct if isinstance(vct, str) else None, holder_bound=_bound(report),
-                     authority_key_ids=key_ids, aka_vcts=aka_vcts_of(claims))
+                     authority_key_ids=key_ids, aka_vcts=aka_vcts_of(claims),
+                     hidden=processed.hidden_array_elements)
 
 
 def _bound(report: VerificationReport) -> bool:

@@ -85,6 +85,34 @@ def test_claims_path_pointers() -> None:
     assert select(doc, ["d", None]) == []  # null needs an array
 
 
+@pytest.mark.parametrize(("doc", "path"), [
+    ({"a": [{"b": 1}, "x"]}, ["a", None, "b"]),  # a string meets a selected element that is not an object
+    ({"a": [[1], {"b": 2}]}, ["a", None, 0]),  # an index meets one that is not an array
+    ({"a": [[1], 2]}, ["a", None, None]),  # null meets one that is not an array
+    ({"a": "text"}, ["a", "b"]),
+])
+def test_claims_path_processing_aborts_where_openid4vp_says_so(doc: dict[str, Any], path: list[Any]) -> None:
+    """OpenID4VP 1.0 §7.1: "If any of the currently selected element(s) is not an object [an array], abort
+    processing and return an error": nothing is selected, even where other elements would have matched."""
+    assert select(doc, path) == []
+
+
+def test_an_index_names_the_element_as_issued_when_the_holder_withheld_others() -> None:
+    """An SD-JWT's withheld array elements are gone from the processed claims: index 2 as issued is the first
+    element left when elements 0 and 1 were withheld."""
+    claims = {"langs": ["fr"], "deep": [{"v": ["z"]}]}
+    hidden = frozenset({("langs", 0), ("langs", 1), ("deep", 0, "v", 0)})
+    assert select(claims, ["langs", 2], hidden) == ["fr"]
+    assert select(claims, ["langs", 0], hidden) == []
+    assert select(claims, ["langs", None], hidden) == ["fr"]
+    assert select(claims, ["deep", 0, "v", 1], hidden) == ["z"]
+    assert select(claims, ["langs", 0]) == ["fr"]  # without them, as processed
+    query = parse_query({"credentials": [{"id": "q", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
+                                          "claims": [{"path": ["langs", 2], "values": ["fr"]}]}]})
+    assert evaluate(query, {"q": [Presented("dc+sd-jwt", claims, VCT, hidden=hidden)]}).satisfied
+    assert not evaluate(query, {"q": [Presented("dc+sd-jwt", {"langs": ["fr"]}, VCT)]}).satisfied
+
+
 def test_a_credential_meeting_the_query_satisfies_it() -> None:
     result = evaluate(parse_query(sd_query()), {"mc": [Presented("dc+sd-jwt", CLAIMS, VCT)]})
     assert result.satisfied and result.outcomes[0].satisfied and not result.missing

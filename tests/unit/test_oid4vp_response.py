@@ -17,11 +17,13 @@ from microcred.crypto.did_key import verification_method_id
 from microcred.crypto.multikey import decode_ed25519_secret_key
 from microcred.oid4vp.request import PresentationRequest, build_request
 from microcred.oid4vp.response import ResponseError, check_response, decrypt_response, read_response
-from microcred.sdjwt.core import SdJwtParts, key_binding_jwt
+from microcred.sdjwt.claims import micro_credential_claims
+from microcred.sdjwt.core import Sd, SdJwtParts, key_binding_jwt
+from microcred.sdjwt.issue import issue_sd_jwt_vc
 from microcred.sdjwt.jose import b64url_encode, public_jwk
-from microcred.sdjwt.type_metadata import VCT
+from microcred.sdjwt.type_metadata import VCT, integrity, type_metadata_bytes
 from microcred.verification import CheckId, CheckStatus, Reason, Verdict
-from tests.harness.factories import LEARNER_DID
+from tests.harness.factories import LEARNER_DID, valid_micro_credential
 from tests.harness.sd_jwt import NOW, SdWorld, make_world
 
 CLIENT_ID = "x509_san_dns:verifier.example"
@@ -192,3 +194,26 @@ async def test_trusted_authorities_aki_is_met_only_by_a_validated_chain_under_th
     req = request(query)
     outcome = await check_response(req, {"mc": [present(sd, req)]}, sd.ports(x509_anchors=()), NOW)
     assert not outcome.query.satisfied and outcome.verdict is not Verdict.VALID
+
+
+async def test_an_index_in_the_query_names_the_element_as_issued_when_others_are_withheld(sd: SdWorld) -> None:
+    """Array elements disclosed one by one: the holder shows only the third; the query's index 2 is that element
+    in the credential as issued, though it is the first left in what was disclosed (OpenID4VP §7 applies a claims
+    path pointer to the credential)."""
+    claims = {**micro_credential_claims(valid_micro_credential()), "languages": [Sd("ga"), Sd("en"), Sd("pl")]}
+    issued = issue_sd_jwt_vc(claims, issuer=sd.issuer, vct=VCT, now=NOW, holder_jwk=public_jwk(HOLDER),
+                             vct_integrity=integrity(type_metadata_bytes()))
+    query = {"credentials": [{"id": "mc", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
+                              "claims": [{"path": ["languages", 2], "values": ["pl"]}]}]}
+    req = request(query)
+    element = {d.value: d.encoded for d in issued.disclosures if d.name is None}
+    outcomes = []
+    for shown in (("pl",), ("en",)):
+        parts = SdJwtParts(issued.compact.split("~")[0], tuple(element[v] for v in shown), None)
+        text = parts.without_key_binding + key_binding_jwt(parts, HOLDER, nonce=req.nonce, aud=CLIENT_ID,
+                                                           iat=int(NOW.timestamp()))
+        outcomes.append(await check_response(req, {"mc": [text]}, sd.ports(), NOW))
+    assert outcomes[0].reports[0][1].verdict is not Verdict.INVALID, outcomes[0].to_dict()
+    assert outcomes[0].query.satisfied
+    assert not outcomes[1].query.satisfied
+    assert outcomes[1].query.outcomes[0].missing == ("languages.2: not disclosed",)
