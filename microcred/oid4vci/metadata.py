@@ -13,11 +13,13 @@ pushed authorization requests required (HAIP 1.0; :mod:`~.authorization`). Two c
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from microcred.credential.layout import CONTEXTS, CREDENTIAL_TYPES
 from microcred.oid4vci.di_vp_proof import DI_VP_CRYPTOSUITES
+from microcred.oid4vci.encryption import request_encryption_metadata, response_encryption_metadata
 from microcred.oid4vci.holder_did import HOLDER_DID_METHODS
 from microcred.oid4vci.key_attestation import KeyAttestationPolicy
 from microcred.oid4vci.proofs import KEY_PROOF_ALGORITHMS
@@ -84,17 +86,25 @@ def _ldp_proof_types(key_attestations: KeyAttestationPolicy | None, di_vp: bool)
 
 
 def credential_issuer_metadata(credential_issuer: str, key_attestations: KeyAttestationPolicy | None = None,
-                               di_vp: bool = False) -> dict[str, Any]:
+                               di_vp: bool = False, encryption_jwk: Mapping[str, Any] | None = None,
+                               encryption_required: bool = False) -> dict[str, Any]:
     """The document served at ``/.well-known/openid-credential-issuer`` (§12.2.4); ``key_attestations``: what
     key attestations this issuer checks (None: none); ``di_vp``: whether the ``ldp_vc`` configuration takes
-    ``di_vp`` key proofs."""
+    ``di_vp`` key proofs; ``encryption_jwk``: the key wallets encrypt credential requests to (§10; None: no
+    encryption offered), with ``encryption_required`` for both directions."""
     display = [dict(d) for d in _type_display()]
+    encryption: dict[str, Any] = {}
+    if encryption_jwk is not None:
+        encryption = {"credential_request_encryption": request_encryption_metadata(encryption_jwk,
+                                                                                   encryption_required),
+                      "credential_response_encryption": response_encryption_metadata(encryption_required)}
     return {
         "credential_issuer": credential_issuer,
         "credential_endpoint": endpoint(credential_issuer, "credential"),
         "nonce_endpoint": endpoint(credential_issuer, "nonce"),
         "notification_endpoint": endpoint(credential_issuer, "notification"),
         "deferred_credential_endpoint": endpoint(credential_issuer, "deferred"),
+        **encryption,
         "batch_credential_issuance": {"batch_size": BATCH_SIZE},
         "display": [{"name": "microcred", "locale": lang} for lang in LANGUAGES],
         "credential_configurations_supported": {

@@ -142,6 +142,12 @@ class Settings(GrpcServiceSettings):
     oid4vci_require_wallet_attestation: bool = Field(
         default=False, description="refuse wallets without an attestation (HAIP 1.0: issuers require client "
                                    "authentication); needs the anchors file")
+    oid4vci_encryption: bool = Field(
+        default=True, description="offer encrypted credential requests and responses (OpenID4VCI §10: ECDH-ES with "
+                                  "A128GCM/A256GCM, to a key derived from the key store and shared by replicas)")
+    oid4vci_require_encryption: bool = Field(
+        default=False, description="refuse credential requests that are not encrypted or do not ask for an "
+                                   "encrypted response (metadata: encryption_required)")
     oid4vci_key_attestation_anchors_file: Path | None = Field(
         default=None, description="PEM CA certificates of the wallet providers (or key storage components) whose "
                                   "key attestations the credential endpoint accepts (OpenID4VCI Appendix D: in a "
@@ -165,6 +171,8 @@ class Settings(GrpcServiceSettings):
     def _login_has_a_secret(self) -> Settings:
         if self.oid4vci_login_issuer is not None and self.oid4vci_login_client_secret_file is None:
             raise ValueError("MICROCRED_OID4VCI_LOGIN_ISSUER needs MICROCRED_OID4VCI_LOGIN_CLIENT_SECRET_FILE")
+        if self.oid4vci_require_encryption and not self.oid4vci_encryption:
+            raise ValueError("MICROCRED_OID4VCI_REQUIRE_ENCRYPTION needs MICROCRED_OID4VCI_ENCRYPTION")
         if self.oid4vci_require_wallet_attestation and self.oid4vci_wallet_attestation_anchors_file is None:
             raise ValueError("MICROCRED_OID4VCI_REQUIRE_WALLET_ATTESTATION needs "
                              "MICROCRED_OID4VCI_WALLET_ATTESTATION_ANCHORS_FILE")

@@ -1,5 +1,5 @@
 """A test wallet for OpenID4VCI 1.0 (pre-authorized code flow), written from the specification, not from the
-server's code: it uses only httpx, PyJWT and cryptography.
+server's code: it uses only httpx, PyJWT and cryptography (jwcrypto for encrypted requests and responses, §10).
 
 Flow (§3.5): follow the offer link (``openid-credential-offer://?credential_offer_uri=...``, §4.1.3) to the
 Credential Offer; read the Credential Issuer metadata (§12.2.2: ``/.well-known/openid-credential-issuer``) and
@@ -33,6 +33,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jws
 from joserfc.jwk import OKPKey
+from jwcrypto.jwe import JWE
+from jwcrypto.jwk import JWK
 from jwt.algorithms import ECAlgorithm
 
 PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
@@ -246,3 +248,30 @@ class Wallet:
         url = self.metadata["notification_endpoint"]
         return await self.http.post(url, json={"notification_id": notification_id, "event": event},
                                     headers=self._auth("POST", url))
+
+    async def encrypted(self, endpoint: str, body: dict[str, Any], *, enc: str = "A256GCM",
+                        response_enc: str | None = "A128GCM") -> tuple[httpx.Response, dict[str, Any] | None]:
+        """§10: POST ``body`` to the metadata's ``endpoint`` (``credential_endpoint``, ``deferred_credential_endpoint``)
+        as a JWE to the issuer's ``credential_request_encryption`` key, asking (unless ``response_enc`` is None) for
+        the response encrypted to a fresh key of this wallet; returns the response and, when it is an encrypted
+        one, its JSON. The JOSE work is jwcrypto's: another implementation than the issuer's joserfc."""
+        offered = self.metadata["credential_request_encryption"]
+        issuer_key = offered["jwks"]["keys"][0]
+        message = dict(body)
+        mine = None
+        if response_enc is not None:
+            mine = JWK.generate(kty="EC", crv="P-256")
+            message["credential_response_encryption"] = {
+                "jwk": {**json.loads(mine.export_public()), "alg": "ECDH-ES", "kid": "wallet-1"}, "enc": response_enc}
+        token = JWE(json.dumps(message).encode(),
+                    protected=json.dumps({"alg": issuer_key["alg"], "enc": enc, "kid": issuer_key["kid"]}))
+        token.add_recipient(JWK(**issuer_key))
+        url = self.metadata[endpoint]
+        response = await self.http.post(url, content=token.serialize(compact=True),
+                                        headers={**self._auth("POST", url), "content-type": "application/jwt"})
+        if mine is None or response.headers.get("content-type") != "application/jwt":
+            return response, None
+        answer = JWE()
+        answer.deserialize(response.text, key=mine)
+        assert answer.jose_header["kid"] == "wallet-1" and answer.jose_header["enc"] == response_enc
+        return response, json.loads(answer.payload)

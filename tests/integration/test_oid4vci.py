@@ -282,6 +282,51 @@ async def test_batch_of_three_instances_with_distinct_keys(stack: tuple[IssuerHa
         assert report["verdict"] == "valid", report["checks"]
 
 
+async def test_encrypted_requests_and_responses(stack: tuple[IssuerHarness, bytes]) -> None:
+    """§10: the metadata offers both directions (ECDH-ES, A128GCM and A256GCM, not required); a batch requested
+    in a JWE to the issuer's key, with the response encrypted to the wallet's, comes back as a JWE that decrypts to
+    the credentials; another replica decrypts what was encrypted to the key the first one's metadata names."""
+    harness, document_ca = stack
+    [offer] = await create_offers(harness)
+    replica = second_replica(harness)
+    await replica.start()
+    try:
+        assert replica.rest is not None
+        async with wallet_http(harness) as http:
+            wallet = Wallet(http)
+            await wallet.take_offer(offer["link"])
+            request_encryption = wallet.metadata["credential_request_encryption"]
+            assert request_encryption["enc_values_supported"] == ["A128GCM", "A256GCM"]
+            assert request_encryption["encryption_required"] is False
+            [issuer_key] = request_encryption["jwks"]["keys"]
+            assert issuer_key["alg"] == "ECDH-ES" and issuer_key["use"] == "enc" and issuer_key["kid"]
+            assert "d" not in issuer_key
+            assert wallet.metadata["credential_response_encryption"] == {
+                "alg_values_supported": ["ECDH-ES"], "enc_values_supported": ["A128GCM", "A256GCM"],
+                "encryption_required": False}
+            other = (await http.get(f"https://localhost:{replica.rest.port}/.well-known/openid-credential-issuer"))
+            assert other.json()["credential_request_encryption"]["jwks"]["keys"] == [issuer_key]
+            assert (await wallet.token()).status_code == 200
+            nonce = await wallet.nonce()
+            keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(2)]
+            wallet.metadata["credential_endpoint"] = wallet.metadata["credential_endpoint"].replace(
+                base(harness), f"https://localhost:{replica.rest.port}")  # sent to the other replica
+            response, answer = await wallet.encrypted("credential_endpoint", {
+                "credential_configuration_id": wallet.offer["credential_configuration_ids"][0],
+                "proofs": {"jwt": [key_proof(k, wallet.issuer, nonce) for k in keys]}})
+            assert response.status_code == 200, response.text
+            assert response.headers["content-type"] == "application/jwt"
+            assert response.headers["cache-control"] == "no-store"
+            assert answer is not None and "credential" not in response.text
+    finally:
+        await replica.stop()
+    credentials = [c["credential"] for c in answer["credentials"]]
+    assert [cnf_of(c) for c in credentials] == [public_jwk_of(k) for k in keys]
+    for credential in credentials:
+        report = await verify_at_gateway(harness, document_ca, credential)
+        assert report["verdict"] == "valid", report["checks"]
+
+
 async def test_concurrent_redemptions_issued_together_each_get_their_own_credential(
         stack: tuple[IssuerHarness, bytes], infrastructure: Infrastructure) -> None:
     """Twelve wallets redeem twelve offers at once (the issuer gathers their issuances into batches): each gets
@@ -369,17 +414,24 @@ async def test_bad_proofs_and_nonces_change_nothing(stack: tuple[IssuerHarness, 
         assert error_of(wrong_typ) == "invalid_proof"
         no_token = await http.post(wallet.metadata["credential_endpoint"], json={})
         assert no_token.status_code == 401 and error_of(no_token) == "invalid_token"
-        # encryption this issuer does not offer (§10): asked by name, refused by name, not answered in clear
-        assert "credential_response_encryption" not in wallet.metadata
+        # an encrypted response asked in a request in clear (§8.2: the key could be swapped), a JWE that does not
+        # decrypt, a response key without its alg or with another curve: refused by name, not answered in clear
         url = wallet.metadata["credential_endpoint"]
+        request = {"credential_configuration_id": wallet.offer["credential_configuration_ids"][0],
+                   "proofs": {"jwt": [key_proof(key, wallet.issuer, nonce)]}}
         wants_jwe = await http.post(url, headers=wallet._auth("POST", url), json={
-            "credential_configuration_id": wallet.offer["credential_configuration_ids"][0],
-            "proofs": {"jwt": [key_proof(key, wallet.issuer, nonce)]},
-            "credential_response_encryption": {"jwk": public_jwk_of(key), "enc": "A128GCM"}})
+            **request, "credential_response_encryption": {"jwk": {**public_jwk_of(key), "alg": "ECDH-ES"},
+                                                          "enc": "A128GCM"}})
         assert wants_jwe.status_code == 400 and error_of(wants_jwe) == "invalid_encryption_parameters"
         sent_jwe = await http.post(url, content=b"eyJhbGciOiJFQ0RILUVTIn0..a.b.c",
                                    headers={**wallet._auth("POST", url), "content-type": "application/jwt"})
         assert sent_jwe.status_code == 400 and error_of(sent_jwe) == "invalid_encryption_parameters"
+        for bad in ({"jwk": public_jwk_of(key), "enc": "A128GCM"},  # no alg on the key
+                    {"jwk": {**public_jwk_of(key), "alg": "ECDH-ES"}, "enc": "A192CBC-HS384"},
+                    {"jwk": {**public_jwk_of(key), "alg": "ECDH-ES"}, "enc": "A128GCM", "zip": "DEF"}):
+            refused, _ = await wallet.encrypted("credential_endpoint", {**request, "credential_response_encryption":
+                                                                        bad}, response_enc=None)
+            assert refused.status_code == 400 and error_of(refused) == "invalid_encryption_parameters", bad
         # none of that spent the nonce or the token
         good = await wallet.credential([key_proof(key, wallet.issuer, nonce)])
         assert good.status_code == 200, good.text

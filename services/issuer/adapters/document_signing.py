@@ -37,7 +37,7 @@ from microcred.sdjwt.issue import IssuerKey
 from microcred.sdjwt.x5c import x5c_header
 from services.issuer.application.ports import DocumentSigningUnavailable
 
-__all__ = ["METADATA_CERTIFICATE_DAYS", "CertifiedDocumentSigning", "derive_document_key"]
+__all__ = ["METADATA_CERTIFICATE_DAYS", "CertifiedDocumentSigning", "derive_document_key", "derive_p256_key"]
 
 #: Validity of a metadata-signing certificate; a new key and certificate are made when a day of it is left.
 METADATA_CERTIFICATE_DAYS = 7
@@ -47,9 +47,14 @@ _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 def derive_document_key(seed: bytes) -> ec.EllipticCurvePrivateKey:
-    """The P-256 key derived from an Ed25519 seed (HKDF-SHA256, 48 bytes reduced mod n-1, plus 1: uniform enough
-    per FIPS 186-5 A.2.1's "extra random bits" method)."""
-    material = HKDF(algorithm=hashes.SHA256(), length=48, salt=None, info=_LABEL).derive(seed)
+    """The SD-JWT VC signing key derived from an issuer's Ed25519 seed (:func:`derive_p256_key`)."""
+    return derive_p256_key(seed, _LABEL)
+
+
+def derive_p256_key(seed: bytes, label: bytes) -> ec.EllipticCurvePrivateKey:
+    """The P-256 key derived from an Ed25519 seed for the purpose ``label`` (HKDF-SHA256, 48 bytes reduced mod
+    n-1, plus 1: uniform enough per FIPS 186-5 A.2.1's "extra random bits" method)."""
+    material = HKDF(algorithm=hashes.SHA256(), length=48, salt=None, info=label).derive(seed)
     scalar = int.from_bytes(material, "big") % (_P256_ORDER - 1) + 1
     return ec.derive_private_key(scalar, ec.SECP256R1())
 

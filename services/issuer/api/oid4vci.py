@@ -35,6 +35,14 @@ from microcred.credential.jsontext import parse
 from microcred.loopback import LOOPBACK_HOSTS
 from microcred.model.errors import INVALID_FORMAT, FieldViolation
 from microcred.oid4vci.dpop import DpopProof, check_dpop_proof
+from microcred.oid4vci.encryption import (
+    MAX_JWE,
+    EncryptionKey,
+    ResponseEncryption,
+    decrypt_message,
+    encrypt_message,
+    read_response_encryption,
+)
 from microcred.oid4vci.errors import (
     INVALID_DPOP_PROOF,
     INVALID_ENCRYPTION_PARAMETERS,
@@ -57,6 +65,7 @@ from services.issuer.application.ports import DocumentSigningUnavailable, Metada
 __all__ = ["MAX_COHORT", "oid4vci_router"]
 
 MAX_BODY = 64 * 1024
+MAX_JWE_BODY = min(MAX_JWE, 2 * MAX_BODY)  # a request's JSON, base64url-encoded under a JWE header
 MAX_OFFER_BODY = 16 * 1024 * 1024
 #: Awards per offer-creation request (a 50,000 cohort is sent in chunks).
 MAX_COHORT = 5000
@@ -105,9 +114,14 @@ def _form(raw: bytes) -> dict[str, str]:
         raise OAuthError(INVALID_REQUEST, "the form has too many fields") from exc
 
 
-def _issued(answer: dict[str, Any]) -> JSONResponse:
-    """A (deferred) credential response: 200 with the credentials, 202 with a ``transaction_id`` (§8.3)."""
-    return JSONResponse(answer, 202 if "transaction_id" in answer else 200, headers=_NO_STORE)
+def _issued(answer: dict[str, Any], encrypted: ResponseEncryption | None) -> Response:
+    """A (deferred) credential response: 200 with the credentials, 202 with a ``transaction_id`` (§8.3); a JWE
+    (``application/jwt``) when the wallet asked for an encrypted one (§10)."""
+    status = 202 if "transaction_id" in answer else 200
+    if encrypted is not None:
+        return Response(encrypt_message(answer, encrypted.jwk, encrypted.enc), status, headers=_NO_STORE,
+                        media_type=JWT_MEDIA_TYPE)
+    return JSONResponse(answer, status, headers=_NO_STORE)
 
 
 async def _body(request: Request, limit: int = MAX_BODY) -> bytes:
@@ -124,14 +138,39 @@ def _json(raw: bytes) -> Any:
         raise OAuthError(INVALID_REQUEST, "the body is not JSON") from exc
 
 
-async def _credential_body(request: Request) -> Any:
-    """The JSON body of a (deferred) credential request; an encrypted one (§10: a JWE, ``application/jwt``) is
-    refused by name, as this issuer's metadata offers no ``credential_request_encryption``."""
+async def _credential_body(request: Request, key: EncryptionKey | None,
+                           required: bool) -> tuple[Any, ResponseEncryption | None]:
+    """A (deferred) credential request's JSON, and how to encrypt its response (None: in clear).
+
+    Encrypted (§10: a JWE to ``key``, ``application/jwt``), it may ask for an encrypted response
+    (``credential_response_encryption``, checked here, before anything is issued, so that encrypting cannot fail
+    after). In clear, it may not (§8.2: the response key must come encrypted, or it could be swapped), nor at all
+    when ``required``. Without ``key`` the issuer encrypts nothing, and says so."""
     if request.headers.get("content-type", "").partition(";")[0].strip().lower() == JWT_MEDIA_TYPE:
-        raise OAuthError(INVALID_ENCRYPTION_PARAMETERS, "this issuer takes no encrypted credential requests (its "
-                                                        "metadata has no credential_request_encryption): send "
-                                                        "application/json")
-    return _json(await _body(request))
+        if key is None:
+            raise OAuthError(INVALID_ENCRYPTION_PARAMETERS, "this issuer takes no encrypted credential requests "
+                                                            "(its metadata has no credential_request_encryption): "
+                                                            "send application/json")
+        raw = await _body(request, MAX_JWE_BODY)
+        body = decrypt_message(raw.decode("ascii", "replace"), key.private, key.kid, "credential request")
+        asked = body.pop("credential_response_encryption", None)
+        respond = None if asked is None else read_response_encryption(asked)
+        if respond is None and required:
+            raise OAuthError(INVALID_ENCRYPTION_PARAMETERS, "this issuer encrypts every credential response: the "
+                                                            "request needs credential_response_encryption")
+        return body, respond
+    if required:
+        raise OAuthError(INVALID_ENCRYPTION_PARAMETERS, "this issuer takes only encrypted credential requests "
+                                                        "(application/jwt to its credential_request_encryption "
+                                                        "key)")
+    body = _json(await _body(request))
+    if isinstance(body, dict) and "credential_response_encryption" in body:
+        raise OAuthError(INVALID_ENCRYPTION_PARAMETERS,
+                         "credential_response_encryption comes only in an encrypted request (OpenID4VCI §8.2), "
+                         "to this issuer's credential_request_encryption key" if key is not None else
+                         "this issuer encrypts no credential responses (its metadata has no "
+                         "credential_response_encryption): ask without credential_response_encryption")
+    return body, None
 
 
 @functools.lru_cache(maxsize=32)  # a new wallet reads both documents per learner; they change only with the code
@@ -144,17 +183,23 @@ def _metadata_bytes(document: Callable[[str], dict[str, Any]], credential_issuer
 
 def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer_url: str | None,
                    client_auth: ClientAuthentication | None = None,
-                   metadata_signing: MetadataSigning | None = None) -> APIRouter:
+                   metadata_signing: MetadataSigning | None = None, encryption: EncryptionKey | None = None,
+                   encryption_required: bool = False) -> APIRouter:
     """The routes; ``issuer_url``: the Credential Issuer identifier (None: the request's own base URL);
     ``client_auth``: how wallets authenticate at PAR and token endpoints (None: public clients);
-    ``metadata_signing``: the key for signed Credential Issuer Metadata (None: only the JSON form is served)."""
+    ``metadata_signing``: the key for signed Credential Issuer Metadata (None: only the JSON form is served);
+    ``encryption``: the key wallets encrypt credential requests to (§10; None: no encryption offered), and
+    whether every request and response must be encrypted."""
     router = APIRouter(tags=["OpenID4VCI"])
     award_parser = AwardParser()  # a cohort's repeated parts (the achievement, the awarding body) parsed once
     clients = client_auth or ClientAuthentication((), False, offers.first_attestation_pop)
     # one object per router: the metadata cache below is keyed by it
     as_document = functools.partial(authorization_server_metadata, client_auth=clients.methods)
     issuer_document = functools.partial(credential_issuer_metadata, key_attestations=offers.key_attestations,
-                                        di_vp=offers.takes_di_vp)
+                                        di_vp=offers.takes_di_vp,
+                                        encryption_jwk=None if encryption is None else encryption.jwk,
+                                        encryption_required=encryption is not None and encryption_required)
+    required = encryption is not None and encryption_required
 
     def ident(request: Request) -> str:
         return issuer_url or str(request.base_url).rstrip("/")
@@ -235,12 +280,13 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
 
     async def credential(request: Request) -> Response:
         access, dpop = _access(request, url(request))
-        body = await _credential_body(request)
-        return _issued(await offers.credential(access, body, ident(request), dpop))
+        body, respond = await _credential_body(request, encryption, required)
+        return _issued(await offers.credential(access, body, ident(request), dpop), respond)
 
     async def deferred(request: Request) -> Response:
         access, dpop = _access(request, url(request))
-        return _issued(await offers.deferred(access, await _credential_body(request), dpop))
+        body, respond = await _credential_body(request, encryption, required)
+        return _issued(await offers.deferred(access, body, dpop), respond)
 
     async def notification(request: Request) -> Response:
         access, dpop = _access(request, url(request))

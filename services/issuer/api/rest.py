@@ -34,6 +34,7 @@ from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred.credential.jsontext import parse
 from microcred.gen.microcred.v1 import elements_pb2 as pb
+from microcred.oid4vci.encryption import EncryptionKey
 from microcred.pki import ROLE_ISSUER, certificate_sha256, identity_from_pem
 from services.issuer.api.client_auth import ClientAuthentication
 from services.issuer.api.oauth import OAuthError, TokenIssuer
@@ -112,10 +113,12 @@ async def _json_body(request: Request) -> Any:
 def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIssuer,
                     offers: Offers | None = None, oid4vci_issuer_url: str | None = None,
                     client_auth: ClientAuthentication | None = None,
-                    metadata_signing: MetadataSigning | None = None) -> FastAPI:
+                    metadata_signing: MetadataSigning | None = None, encryption: EncryptionKey | None = None,
+                    encryption_required: bool = False) -> FastAPI:
     """The REST application (served over TLS by :class:`~.app.IssuerApp` with :mod:`~.rest_tls`); with
     ``offers``, also the OpenID4VCI routes (:mod:`~.oid4vci`), wallets authenticating as ``client_auth`` says,
-    the Credential Issuer Metadata also signed when ``metadata_signing`` can certify a key."""
+    the Credential Issuer Metadata also signed when ``metadata_signing`` can certify a key, credential requests
+    and responses encrypted with ``encryption`` when a wallet asks (always when ``encryption_required``)."""
     app = FastAPI(title="microcred issuer REST API", version="1",
                   description="VC-API POST /credentials/issue for issuers integrating over HTTPS (mTLS or "
                               "OAuth 2.0 client credentials). Errors are RFC 9457 problem+json.")
@@ -127,7 +130,7 @@ def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIs
                 headers = {"WWW-Authenticate": 'Bearer realm="issuer"'} if exc.status == 401 else None
                 return _problem(exc.status, str(exc), headers=headers)
         app.include_router(oid4vci_router(offers, caller_of, _problem, oid4vci_issuer_url, client_auth,
-                                          metadata_signing))
+                                          metadata_signing, encryption, encryption_required))
 
     @app.post("/oauth2/token", summary="OAuth 2.0 client-credentials token", tags=["auth"], response_model=None)
     async def token(request: Request) -> Response:
