@@ -143,8 +143,10 @@ class Settings(GrpcServiceSettings):
         default=False, description="refuse wallets without an attestation (HAIP 1.0: issuers require client "
                                    "authentication); needs the anchors file")
     oid4vci_encryption: bool = Field(
-        default=True, description="offer encrypted credential requests and responses (OpenID4VCI §10: ECDH-ES with "
-                                  "A128GCM/A256GCM, to a key derived from the key store and shared by replicas)")
+        default=False, description="offer encrypted credential requests and responses (OpenID4VCI §10: ECDH-ES with "
+                                   "A128GCM/A256GCM, to a key derived from the key store and shared by replicas). "
+                                   "Off by default: draft-15 wallets (EUDI 0.7) then ask for encrypted responses "
+                                   "in requests sent in clear, which 1.0 forbids and this issuer refuses")
     oid4vci_require_encryption: bool = Field(
         default=False, description="refuse credential requests that are not encrypted or do not ask for an "
                                    "encrypted response (metadata: encryption_required)")

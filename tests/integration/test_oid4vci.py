@@ -56,7 +56,8 @@ async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPat
                 ) -> AsyncIterator[tuple[IssuerHarness, bytes]]:
     work = tmp_path_factory.mktemp("oid4vci")
     harness, document_ca = await start_issuer_with_document_ca(
-        infrastructure.kafka_bootstrap, infrastructure.redis_url, work, AGENCY, oid4vci_max_tx_attempts=3)
+        infrastructure.kafka_bootstrap, infrastructure.redis_url, work, AGENCY, oid4vci_max_tx_attempts=3,
+        oid4vci_encryption=True)  # offered (not required): every flow here also shows plain requests still work
     try:
         await harness.onboard(AGENCY, {UNI: 7})
         yield harness, document_ca.cert_pem
