@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from microcred.credential.jsontext import lone_surrogate_path
+from microcred.sdjwt.core import issued_indexes
 from microcred.sdjwt.jose import JoseError, b64url_decode
 
 __all__ = [
@@ -275,7 +276,8 @@ def select(document: Any, path: Sequence[str | int | None],
 
     ``hidden``: the paths, as issued, of the array elements an SD-JWT's holder withheld. They are absent from the
     processed claims, so the elements after them moved up; an index names the element's place in the credential
-    as issued, which is recovered here (as :func:`microcred.sdjwt.type_metadata` does for its claim paths).
+    as issued, which is recovered here (:func:`microcred.sdjwt.core.issued_indexes`, as for the type metadata's
+    claim paths).
     """
     current: list[tuple[tuple[str | int, ...], Any]] = [((), document)]
     for part in path:
@@ -289,11 +291,7 @@ def select(document: Any, path: Sequence[str | int | None],
                 continue
             if not isinstance(node, list):
                 return []
-            indexes: Sequence[int] = range(len(node))
-            if hidden:
-                gone = {p[-1] for p in hidden if len(p) == len(at) + 1 and p[:-1] == at}
-                indexes = [i for i in range(len(node) + len(gone)) if i not in gone]
-            for index, item in zip(indexes, node, strict=True):
+            for index, item in zip(issued_indexes(at, len(node), hidden), node, strict=True):
                 if part is None or part == index:
                     selected.append(((*at, index), item))
         current = selected

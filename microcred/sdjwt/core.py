@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -51,6 +51,7 @@ __all__ = [
     "digest",
     "disclose",
     "hash_function",
+    "issued_indexes",
     "key_binding_jwt",
     "sd_hash",
     "split_sd_jwt",
@@ -377,6 +378,17 @@ class _Discloser:
             else:
                 out.append(item)
         return out
+
+
+def issued_indexes(path: tuple[str | int, ...], length: int,
+                   hidden: frozenset[tuple[str | int, ...]]) -> Sequence[int]:
+    """The index, as issued, of each of the ``length`` elements left in the processed array at ``path``, given
+    the issued paths of the array elements the holder withheld (:attr:`Processed.hidden_array_elements`): they
+    are gone from the processed claims, and the elements after them moved up."""
+    if not hidden:
+        return range(length)
+    gone = {p[-1] for p in hidden if len(p) == len(path) + 1 and p[:-1] == path}
+    return [i for i in range(length + len(gone)) if i not in gone]
 
 
 def disclose(payload: Mapping[str, Any], disclosures: Iterable[str]) -> Processed:

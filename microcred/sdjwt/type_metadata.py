@@ -24,7 +24,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-from microcred.sdjwt.core import Processed
+from microcred.sdjwt.core import Processed, issued_indexes
 from microcred.sdjwt.jose import strict_json_loads
 
 __all__ = [
@@ -120,11 +120,7 @@ def _select(node: Any, path: list[Any], hidden: frozenset[Path]) -> list[tuple[P
                 continue
             # array elements the holder did not disclose are absent from the processed payload: recover the
             # issued index of each remaining element so that paths compare with the Disclosures' paths
-            indexes: Any = range(len(value))
-            if hidden:
-                hidden_here = {p[-1] for p in hidden if len(p) == len(issued_path) + 1 and p[:-1] == issued_path}
-                indexes = [i for i in range(len(value) + len(hidden_here)) if i not in hidden_here]
-            for index, item in zip(indexes, value, strict=True):
+            for index, item in zip(issued_indexes(issued_path, len(value), hidden), value, strict=True):
                 if head is None or head == index:
                     following.append(((*issued_path, index), item))
         frontier = following

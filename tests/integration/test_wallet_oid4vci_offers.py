@@ -2,7 +2,8 @@
 in process with its REST app on HTTPS (port 0), the wallet served over HTTP on a socket, real Kafka and Redis.
 The issuer creates offers over REST with its client certificate; a signed-in learner's wallet inspects and
 accepts them through ``/v1/credential-offers``: the SD-JWT VC arrives bound to the learner's custodial P-256
-key, is listed and downloadable like any other, and when the issuer's ``CredentialIssued`` for the same
+key (the issuer requiring encrypted requests and responses, OpenID4VCI §10), is listed and downloadable like
+any other, and when the issuer's ``CredentialIssued`` for the same
 credential reaches the wallet over Kafka it is still listed once. A wrong, a missing and a reused code, an
 untrusted issuer and a malformed link are each refused with their own code."""
 
@@ -82,7 +83,10 @@ async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPat
     work = tmp_path_factory.mktemp("wallet-oid4vci")
     harness, document_ca = await start_issuer_with_document_ca(
         infrastructure.kafka_bootstrap, infrastructure.redis_url, work, AGENCY, oid4vci_max_tx_attempts=5,
-        oid4vci_offer_scheme="haip-vci")  # HAIP 1.0 §4.2's scheme for the links: the wallet takes them as any
+        oid4vci_offer_scheme="haip-vci",  # HAIP 1.0 §4.2's scheme for the links: the wallet takes them as any
+        # every (deferred) credential request and response encrypted (OpenID4VCI §10): the issuer refuses any
+        # other, so each flow here passing shows the wallet encrypts both ways
+        oid4vci_encryption=True, oid4vci_require_encryption=True)
     try:
         await harness.onboard(AGENCY, {UNI: 7})
         assert harness.app.rest is not None

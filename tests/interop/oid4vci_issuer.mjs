@@ -15,7 +15,7 @@
 // https://127.0.0.1:<port> and as the Credential Issuer when called as https://localhost:<port>.
 //
 // Protocol (one JSON object per line). First line in: {"tls_cert_pem", "tls_key_pem", "x5c", "issuer_private_jwk",
-// "claims", "disclosure_frame", "require_dpop_nonce", "separate_as"}; out: {"credential_issuer"} once listening
+// "claims", "disclosure_frame", "require_dpop_nonce", "separate_as", "encryption"}; out: {"credential_issuer"} once listening
 // (127.0.0.1, port 0; named localhost, as the TLS certificate). Then in: {"op": "offer", "defer_seconds"} -> out: {"link"};
 // {"op": "log"} -> out: {"events": [...]} (what happened, in order: nonce refusals, deferrals, notifications).
 import crypto from 'node:crypto'
@@ -38,6 +38,7 @@ import * as jose from 'jose'
 const CONFIGURATION = 'eu-micro-credential-oid4vc-ts'
 const privateKeys = new Map() // JWK thumbprint -> private CryptoKey (the access token signer)
 const events = []
+let encryptionKey = null // with "encryption": this issuer's ECDH-ES key pair (privateKey, publicJwk)
 
 const callbacks = {
   fetch,
@@ -148,10 +149,45 @@ async function signCredential(jwk) {
                         { header: { x5c: config.x5c } })
 }
 
+// Encrypted requests and responses (OpenID4VCI 1.0 §10), done with panva's jose: with "encryption" in the
+// config, the metadata offers (and requires) both; a request must come as a JWE to this issuer's ECDH-ES key
+// and carry credential_response_encryption, and the answer is a JWE to the key named there.
+async function readRequest(req) {
+  const text = await body(req)
+  if (!encryptionKey) return { request: JSON.parse(text) }
+  if (req.headers['content-type'] !== 'application/jwt') throw Object.assign(new Error('not encrypted'), { clear: true })
+  const { plaintext, protectedHeader } = await jose.compactDecrypt(text, encryptionKey.privateKey,
+    { keyManagementAlgorithms: ['ECDH-ES'], contentEncryptionAlgorithms: ['A128GCM', 'A256GCM'] })
+  if (protectedHeader.kid !== encryptionKey.publicJwk.kid) throw new Error('another kid')
+  const request = JSON.parse(new TextDecoder().decode(plaintext))
+  const respond = request.credential_response_encryption
+  delete request.credential_response_encryption
+  if (!respond?.jwk || respond.jwk.alg !== 'ECDH-ES' || !['A128GCM', 'A256GCM'].includes(respond.enc)) {
+    throw Object.assign(new Error('no usable credential_response_encryption'), { clear: true })
+  }
+  events.push({ event: 'encrypted_request', enc: protectedHeader.enc, response_enc: respond.enc,
+                wallet_kid: respond.jwk.kid ?? null })
+  return { request, respond }
+}
+
+async function answer(res, status, payload, respond) {
+  if (!respond) return json(res, status, payload)
+  const key = await jose.importJWK(respond.jwk, 'ECDH-ES')
+  const header = { alg: 'ECDH-ES', enc: respond.enc, ...(respond.jwk.kid ? { kid: respond.jwk.kid } : {}) }
+  const token = await new jose.CompactEncrypt(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader(header).encrypt(key)
+  res.writeHead(status, { 'content-type': 'application/jwt', 'cache-control': 'no-store' })
+  res.end(token)
+}
+
 async function credential(req, res) {
   const verified = await resource(req, res)
   if (!verified) return
-  const parsed = issuer.parseCredentialRequest({ issuerMetadata: metadata, credentialRequest: JSON.parse(await body(req)) })
+  let read
+  try { read = await readRequest(req) } catch (error) {
+    return json(res, 400, { error: 'invalid_encryption_parameters', error_description: String(error.message) })
+  }
+  const parsed = issuer.parseCredentialRequest({ issuerMetadata: metadata, credentialRequest: read.request })
   const [proof] = parsed.proofs?.jwt ?? []
   const nonce = JSON.parse(Buffer.from(proof.split('.')[1], 'base64url')).nonce
   if (!cNonces.delete(nonce)) return json(res, 400, { error: 'invalid_nonce' })
@@ -162,34 +198,39 @@ async function credential(req, res) {
     transactions.set(transactionId, { jwk: checked.signer.publicJwk, token: verified.accessToken, deferUntil: offer.deferUntil })
     events.push({ event: 'deferred' })
     const interval = Math.max(1, Math.ceil((offer.deferUntil - Date.now()) / 1000))
-    return json(res, 202, issuer.createCredentialResponse({ credentialRequest: parsed, transactionId, interval }))
+    return answer(res, 202, issuer.createCredentialResponse({ credentialRequest: parsed, transactionId, interval }),
+                  read.respond)
   }
-  json(res, 200, issuer.createCredentialResponse({
+  await answer(res, 200, issuer.createCredentialResponse({
     credentialRequest: parsed, credentials: [{ credential: await signCredential(checked.signer.publicJwk) }],
     notificationId: crypto.randomBytes(16).toString('base64url'),
-  }))
+  }), read.respond)
 }
 
 async function deferred(req, res) {
   const verified = await resource(req, res)
   if (!verified) return
-  const { deferredCredentialRequest } = issuer.parseDeferredCredentialRequest({ deferredCredentialRequest: JSON.parse(await body(req)) })
+  let read
+  try { read = await readRequest(req) } catch (error) {
+    return json(res, 400, { error: 'invalid_encryption_parameters', error_description: String(error.message) })
+  }
+  const { deferredCredentialRequest } = issuer.parseDeferredCredentialRequest({ deferredCredentialRequest: read.request })
   const transaction = transactions.get(deferredCredentialRequest.transaction_id)
   if (!transaction || transaction.token !== verified.accessToken) return json(res, 400, { error: 'invalid_transaction_id' })
   if (Date.now() < transaction.deferUntil) {
     events.push({ event: 'still_pending' })
-    return json(res, 202, issuer.createDeferredCredentialResponse({
-      transactionId: deferredCredentialRequest.transaction_id, interval: 1 }))
+    return answer(res, 202, issuer.createDeferredCredentialResponse({
+      transactionId: deferredCredentialRequest.transaction_id, interval: 1 }), read.respond)
   }
   transactions.delete(deferredCredentialRequest.transaction_id)
   events.push({ event: 'deferred_issued' })
   // §9.2 allows a notification_id beside the credentials; oid4vc-ts 0.4.6 refuses that pair (its check is the
   // reverse of its own message: "MUST NOT be defined when 'credentials' is not defined"), so it is added after
   // the library built the rest of the answer.
-  json(res, 200, {
+  await answer(res, 200, {
     ...issuer.createDeferredCredentialResponse({ credentials: [{ credential: await signCredential(transaction.jwk) }] }),
     notification_id: crypto.randomBytes(16).toString('base64url'),
-  })
+  }, read.respond)
 }
 
 async function notification(req, res) {
@@ -278,7 +319,20 @@ async function start(first) {
     issuer: asBase, token_endpoint: `${asBase}/token`, jwks_uri: `${asBase}/jwks`,
     dpop_signing_alg_values_supported: ['ES256'], 'pre-authorized_grant_anonymous_access_supported': true,
   }
-  routes['GET /.well-known/openid-credential-issuer'] = (req, res) => json(res, 200, credentialIssuer)
+  if (config.encryption) {
+    const pair = await jose.generateKeyPair('ECDH-ES', { crv: 'P-256', extractable: true })
+    const publicJwk = { ...(await jose.exportJWK(pair.publicKey)), kid: 'enc-1', use: 'enc', alg: 'ECDH-ES' }
+    encryptionKey = { privateKey: pair.privateKey, publicJwk }
+  }
+  // added after the library built the document: its 0.4.6 schema predates credential_request_encryption
+  const published = !encryptionKey ? credentialIssuer : {
+    ...credentialIssuer,
+    credential_request_encryption: { jwks: { keys: [encryptionKey.publicJwk] }, enc_values_supported: ['A128GCM', 'A256GCM'],
+                                     encryption_required: true },
+    credential_response_encryption: { alg_values_supported: ['ECDH-ES'], enc_values_supported: ['A128GCM', 'A256GCM'],
+                                      encryption_required: true },
+  }
+  routes['GET /.well-known/openid-credential-issuer'] = (req, res) => json(res, 200, published)
   routes['GET /.well-known/oauth-authorization-server'] = (req, res) => json(res, 200, asMetadata)
   // the library's own reading of what this server publishes (over HTTPS): the metadata every step checks against
   metadata = await new Openid4vciClient({ callbacks }).resolveIssuerMetadata(base)

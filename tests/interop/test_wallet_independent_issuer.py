@@ -98,7 +98,7 @@ def _sd_jwt_issuer(work: Path, now: dt.datetime) -> dict[str, Any]:
             "claims": {**registered, **claims}, "disclosure_frame": frame}
 
 
-async def start_node_issuer(work: Path, *, separate_as: bool = False) -> NodeIssuer:
+async def start_node_issuer(work: Path, *, separate_as: bool = False, encryption: bool = False) -> NodeIssuer:
     node_env.ensure_installed()
     node = shutil.which("node")
     assert node is not None, "node is needed for the independent issuer"
@@ -112,7 +112,7 @@ async def start_node_issuer(work: Path, *, separate_as: bool = False) -> NodeIss
         env={**os.environ, "NODE_EXTRA_CA_CERTS": str(work / "issuer-tls-ca.pem")})
     issuer = NodeIssuer(process)
     first = await issuer.ask({"tls_cert_pem": server.cert_pem.decode(), "tls_key_pem": server.key_pem.decode(),
-                              "require_dpop_nonce": True, "separate_as": separate_as,
+                              "require_dpop_nonce": True, "separate_as": separate_as, "encryption": encryption,
                               **_sd_jwt_issuer(work, dt.datetime.now(dt.UTC).replace(microsecond=0))})
     issuer.base = first["credential_issuer"]
     return issuer
@@ -124,7 +124,7 @@ async def stack(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPat
     issuer = await start_node_issuer(work)
     apart_work = work / "apart"
     apart_work.mkdir()
-    apart = await start_node_issuer(apart_work, separate_as=True)
+    apart = await start_node_issuer(apart_work, separate_as=True, encryption=True)
     (work / "tls-cas.pem").write_bytes((work / "issuer-tls-ca.pem").read_bytes()
                                        + (apart_work / "issuer-tls-ca.pem").read_bytes())
     (work / "anchors.pem").write_bytes((work / "sd-jwt-anchors.pem").read_bytes()
@@ -218,7 +218,10 @@ async def test_a_credential_the_independent_issuer_defers_is_collected(stack: St
 async def test_an_issuer_whose_authorization_server_is_another_origin(stack: Stack) -> None:
     """The issuer lists its authorization server in ``authorization_servers`` (another origin, as an EUDI issuer
     with its Keycloak): the wallet reads that server's metadata and redeems the code there, and asks the
-    Credential Issuer for the credential; the wallet was never told to trust that server, only the issuer."""
+    Credential Issuer for the credential; the wallet was never told to trust that server, only the issuer.
+    This issuer also requires encrypted credential requests and responses (OpenID4VCI §10), done with panva's
+    jose on its side: the wallet encrypts to its key (A256GCM, preferred) and has the answer encrypted to a
+    fresh key of its own."""
     headers = learner(stack)
     link = (await stack.apart.ask({"op": "offer", "defer_seconds": 0}))["link"]
     accepted = await stack.wallet.http.post("/v1/credential-offers/accept", json={"offer": link}, headers=headers)
@@ -226,5 +229,8 @@ async def test_an_issuer_whose_authorization_server_is_another_origin(stack: Sta
     [received] = accepted.json()["credentials"]
     assert received["elements"]["title"] == TITLE and accepted.json()["notified"] is True
     await bound_to_the_learners_key(stack, headers, received["credential_id"])
-    nonces = [e["path"] for e in await stack.apart.events() if e["event"] == "dpop_nonce_required"]
+    events = await stack.apart.events()
+    nonces = [e["path"] for e in events if e["event"] == "dpop_nonce_required"]
     assert nonces == ["/token", "/credential"]  # the token at the authorization server, each with its nonce
+    [encrypted] = [e for e in events if e["event"] == "encrypted_request"]
+    assert encrypted["enc"] == "A256GCM" and encrypted["response_enc"] == "A256GCM" and encrypted["wallet_kid"]

@@ -58,7 +58,7 @@ class IssuerClient:
         status, kind, body = answer.status, answer.content_type, answer.body
         parsed: Any = None
         media_type = kind.partition(";")[0].strip().lower()
-        if media_type == JWT_MEDIA_TYPE:  # signed metadata: the token's text, checked by the domain
+        if media_type == JWT_MEDIA_TYPE:  # signed metadata, an encrypted answer: the token's text, for the domain
             parsed = body.decode("ascii", "replace").strip()
         elif "json" in kind and body:
             try:
@@ -95,3 +95,11 @@ class IssuerClient:
         if body is None:
             return await self._call("POST", url, headers=headers)
         return await self._call("POST", url, json=dict(body), headers=headers)
+
+    async def post_jwt(self, url: str, token: str, access_token: str, dpop: str | None = None) -> IssuerReply:
+        """POST an encrypted (deferred) credential request (``application/jwt``, OpenID4VCI §10), with the
+        access token as :meth:`post_json` sends it."""
+        headers = {"authorization": f"{'DPoP' if dpop else 'Bearer'} {access_token}", "content-type": JWT_MEDIA_TYPE}
+        if dpop:
+            headers["dpop"] = dpop
+        return await self._call("POST", url, content=token.encode("ascii"), headers=headers)

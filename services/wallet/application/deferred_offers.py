@@ -118,8 +118,7 @@ class DeferredCredentials:
             assert isinstance(loaded, EllipticCurvePrivateKey)
             dpop.key = loaded
         request, token = deferred_request(item.transaction_id), item.access_token
-        reply = await offers.with_dpop(dpop, endpoint, token,
-                                       lambda proof: offers.issuers.post_json(endpoint, request, token, proof))
+        reply = await offers.send_credential_request(metadata, endpoint, request, token, dpop)
         verdict = deferred_verdict(reply.status, reply.body)
         if verdict == "pending":  # §9.2: not before the interval this answer names
             interval = reply.body.get("interval") if isinstance(reply.body, Mapping) else None

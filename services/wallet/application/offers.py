@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import serialization
@@ -46,6 +46,7 @@ from services.wallet.application.ports import (
     PendingAuthorizationStore,
 )
 from services.wallet.domain.accounts import Account
+from services.wallet.domain.credential_encryption import UnreadableAnswer, open_answer, seal_request
 from services.wallet.domain.credentials import HeldCredential
 from services.wallet.domain.deferred import KEEP_SECONDS, DeferredIssuance, deferred_answer
 from services.wallet.domain.dpop import DpopSession
@@ -120,6 +121,10 @@ class IssuerPort(Protocol):
     async def post_json(self, url: str, body: Mapping[str, Any] | None, access_token: str | None = None,
                         dpop: str | None = None) -> IssuerReply:
         """POST JSON with an optional access token (Bearer, or DPoP with the proof ``dpop``)."""
+        ...
+
+    async def post_jwt(self, url: str, token: str, access_token: str, dpop: str | None = None) -> IssuerReply:
+        """POST an encrypted request (``application/jwt``) with the access token, as :meth:`post_json`."""
         ...
 
 
@@ -316,9 +321,7 @@ class CredentialOffers:
             kid = made.holder.verification_method if configuration.names_key_by_did else None
             proof = key_proof(made.private, metadata.credential_issuer, nonce, int(self.clock().timestamp()), kid)
             request = credential_request(configuration.configuration_id, proof)
-            endpoint = metadata.credential_endpoint
-            reply = await self.with_dpop(dpop, endpoint, token, lambda dpop_proof: self.issuers.post_json(
-                endpoint, request, token, dpop_proof))
+            reply = await self.send_credential_request(metadata, metadata.credential_endpoint, request, token, dpop)
             if reply.status not in (200, 202):
                 raise issuer_error("credential", reply.status, reply.body)
             deferral = None
@@ -333,6 +336,22 @@ class CredentialOffers:
             return Received((), False, deferred=1)
         return await self.keep_issued(account, metadata, configuration.format, issued_credentials(reply.body),
                                       made.private, made.holder.did, token, dpop)
+
+    async def send_credential_request(self, metadata: IssuerMetadata, endpoint: str, body: Mapping[str, Any],
+                                      token: str, dpop: DpopSession) -> IssuerReply:
+        """POST a (deferred) credential request, encrypted when the issuer offers it (§10,
+        :mod:`services.wallet.domain.credential_encryption`); the answer's body decrypted."""
+        if metadata.encryption is None:
+            return await self.with_dpop(dpop, endpoint, token, lambda proof: self.issuers.post_json(
+                endpoint, body, token, proof))
+        sealed, mine = seal_request(metadata.encryption, body)
+        reply = await self.with_dpop(dpop, endpoint, token, lambda proof: self.issuers.post_jwt(
+            endpoint, sealed, token, proof))
+        try:
+            return replace(reply, body=open_answer(reply.status, reply.media_type, reply.body, mine),
+                           media_type="application/json" if mine is not None else reply.media_type)
+        except UnreadableAnswer as exc:
+            raise OfferError(ISSUER_ANSWER_INVALID, str(exc)) from None
 
     async def with_dpop(self, dpop: DpopSession, url: str, access_token: str | None,
                         send: Callable[[str | None], Awaitable[IssuerReply]]) -> IssuerReply:

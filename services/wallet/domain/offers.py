@@ -35,6 +35,7 @@ from microcred.sdjwt.jose import (
     sign_jws,
     strict_json_loads,
 )
+from services.wallet.domain.credential_encryption import EncryptionUnsupported, IssuerEncryption, issuer_encryption
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 AUTHORIZATION_CODE_GRANT = "authorization_code"
@@ -348,6 +349,8 @@ class IssuerMetadata:
     display: tuple[Mapping[str, Any], ...]
     configurations: Mapping[str, Configuration]
     deferred_credential_endpoint: str | None = None
+    #: How (deferred) credential requests and responses are encrypted (§10; None: in clear).
+    encryption: IssuerEncryption | None = None
 
 
 def _displays(value: Any) -> tuple[Mapping[str, Any], ...]:
@@ -387,11 +390,15 @@ def parse_issuer_metadata(metadata: Any, issuer: str) -> IssuerMetadata:
                 binding = tuple(m for m in methods if isinstance(m, str))[:16] if isinstance(methods, list) else ()
                 configurations[cid] = Configuration(cid, str(value.get("format", "")), _displays(display), binding,
                                                     _plain_proofs(value.get("proof_types_supported")))
+    try:
+        encryption = issuer_encryption(metadata)
+    except EncryptionUnsupported as exc:
+        raise OfferError(UNSUPPORTED, f"metadata: {exc}") from None
     return IssuerMetadata(
         issuer, str(_endpoint(metadata, "credential_endpoint", issuer, True)),
         _endpoint(metadata, "nonce_endpoint", issuer, False),
         _endpoint(metadata, "notification_endpoint", issuer, False), server, _displays(metadata.get("display")),
-        configurations, _endpoint(metadata, "deferred_credential_endpoint", issuer, False))
+        configurations, _endpoint(metadata, "deferred_credential_endpoint", issuer, False), encryption)
 
 
 def _plain_proofs(types: Any) -> bool:
