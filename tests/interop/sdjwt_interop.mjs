@@ -10,7 +10,7 @@
 //
 // Nothing here is product code; tests/interop/test_sdjwt_interop.py drives it.
 import { X509Certificate, createHash } from "node:crypto";
-import { SDJwt } from "@sd-jwt/core";
+import { SDJwt, SDJwtInstance } from "@sd-jwt/core";
 import { ES256, digest, generateSalt } from "@sd-jwt/crypto-nodejs";
 import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
 
@@ -128,11 +128,42 @@ async function issue(req) {
   return { ok: true, credential, presentation };
 }
 
+// {"op": "many", "issue": [{"claims", "frame"}], "verify": [credential]}: plain SD-JWTs (@sd-jwt/core's
+// SDJwtInstance, typ example+sd-jwt) issued from claims and a disclosure frame and presented with every
+// Disclosure; and credentials microcred issued, verified with "issuer_public_jwk" and read into claims. For the
+// differential properties of tests/interop/test_sdjwt_interop.py.
+async function many(req) {
+  const instance = new SDJwtInstance({
+    signer: await ES256.getSigner(req.issuer_private_jwk), signAlg: "ES256",
+    verifier: await ES256.getVerifier(req.issuer_public_jwk),
+    hasher: digest, hashAlg: "sha-256", saltGenerator: generateSalt,
+  });
+  const issued = [];
+  for (const item of req.issue ?? []) {
+    try {
+      const credential = await instance.issue(item.claims, item.frame, { header: { typ: "example+sd-jwt" } });
+      issued.push({ credential, claims: (await instance.verify(credential)).payload });
+    } catch (error) {
+      issued.push({ error: String(error?.message ?? error) });
+    }
+  }
+  const read = [];
+  for (const credential of req.verify ?? []) {
+    try {
+      read.push({ claims: (await instance.verify(credential)).payload });
+    } catch (error) {
+      read.push({ error: String(error?.message ?? error) });
+    }
+  }
+  return { ok: true, issued, read };
+}
+
 let input = "";
 for await (const chunk of process.stdin) input += chunk;
 const request = JSON.parse(input);
 try {
-  const answer = request.op === "verify" ? await verify(request) : await issue(request);
+  const answer = request.op === "verify" ? await verify(request)
+    : request.op === "many" ? await many(request) : await issue(request);
   process.stdout.write(JSON.stringify(answer));
 } catch (error) {
   process.stdout.write(JSON.stringify({ ok: false, error: String(error?.message ?? error) }));
