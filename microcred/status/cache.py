@@ -34,6 +34,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from google.protobuf.message import Message
 
 from microcred.crypto.data_integrity import verify_data_integrity
@@ -64,13 +65,27 @@ class CachedStatusList:
     issuer: str
 
 
+#: Attempts at describing topics while a broker cannot be reached (each one after a longer pause).
+DESCRIBE_ATTEMPTS = 5
+
+
 async def topic_partitions(bootstrap: str, topics: Iterable[str]) -> list[TopicPartition]:
     """Every partition of ``topics``, in order (RuntimeError when one of them does not exist)."""
     names = list(topics)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
     await admin.start()
     try:
-        described = await admin.describe_topics(names)
+        for attempt in range(1, DESCRIBE_ATTEMPTS + 1):
+            try:
+                described = await admin.describe_topics(names)
+                break
+            except KafkaError as exc:
+                # The admin client sends the request to one node at random and does not try another: a broker
+                # that is down, or restarting (listed in the cluster metadata before it takes connections), fails
+                # the call (NodeNotReadyError) though the others answer. Retriable errors are tried again.
+                if not exc.retriable or attempt == DESCRIBE_ATTEMPTS:
+                    raise
+                await asyncio.sleep(0.2 * attempt)
     finally:
         await admin.close()
     partitions = sorted((TopicPartition(t["topic"], p["partition"]) for t in described if not t["error_code"]
