@@ -2,9 +2,10 @@
 
 A message is a JWT claims set (the request or response JSON) in a compact JWE, media type ``application/jwt``:
 key agreement ``ECDH-ES`` on P-256 (the ``alg`` of the recipient's JWK, which must carry one), content encryption
-``A128GCM`` or ``A256GCM`` (the algorithms HAIP 1.0 names for OpenID4VP's encrypted responses: one set for the
-platform), no compression (``zip`` is neither offered nor accepted). The JWE names the recipient key's ``kid``
-when it has one (§10). joserfc does the JOSE work; only the choice of algorithms and the checks are here.
+``A128GCM`` or ``A256GCM`` (the algorithms HAIP 1.0 names for OpenID4VP's encrypted responses,
+:data:`microcred.oid4vp.request.ENC_VALUES`: one set for the platform), no compression (``zip`` is neither
+offered nor accepted). The JWE names the recipient key's ``kid`` when it has one (§10). joserfc does the JOSE
+work; only the choice of algorithms and the checks are here.
 
 The issuer offers both directions (``credential_request_encryption`` with its public key,
 ``credential_response_encryption``); a wallet that wants an encrypted response must encrypt its request, so that
@@ -15,7 +16,7 @@ the response key it sends cannot be swapped (§8.2). Errors are ``invalid_encryp
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from joserfc.jwk import ECKey
 
 from microcred.oid4vci.errors import INVALID_CREDENTIAL_REQUEST, INVALID_ENCRYPTION_PARAMETERS, OAuthError
 from microcred.oid4vci.signed_metadata import JWT_MEDIA_TYPE
+from microcred.oid4vp.request import ENC_VALUES
 from microcred.sdjwt.jose import JoseError, public_jwk, strict_json_loads
 
 __all__ = [
@@ -34,7 +36,6 @@ __all__ = [
 ]
 
 ALG = "ECDH-ES"
-ENC_VALUES = ("A128GCM", "A256GCM")
 #: Bound on an encrypted message (a batch of credentials in a response is the largest).
 MAX_JWE = 2 * 1024 * 1024
 
@@ -90,7 +91,7 @@ def _problem(description: str) -> OAuthError:
     return OAuthError(INVALID_ENCRYPTION_PARAMETERS, description)
 
 
-def read_response_encryption(value: Any, enc_values: Sequence[str] = ENC_VALUES) -> ResponseEncryption:
+def read_response_encryption(value: Any) -> ResponseEncryption:
     """A request's ``credential_response_encryption`` (§8.2), checked so that encrypting the response cannot fail
     after the credential is made: a public P-256 JWK whose ``alg`` is ECDH-ES, an ``enc`` offered, no ``zip``."""
     if not isinstance(value, Mapping):
@@ -98,8 +99,8 @@ def read_response_encryption(value: Any, enc_values: Sequence[str] = ENC_VALUES)
     jwk, enc = value.get("jwk"), value.get("enc")
     if "zip" in value:
         raise _problem("credential_response_encryption.zip: this issuer compresses no responses")
-    if enc not in enc_values:
-        raise _problem(f"credential_response_encryption.enc: one of {', '.join(enc_values)}")
+    if enc not in ENC_VALUES:
+        raise _problem(f"credential_response_encryption.enc: one of {', '.join(ENC_VALUES)}")
     if not isinstance(jwk, Mapping) or jwk.get("alg") != ALG:
         raise _problem(f"credential_response_encryption.jwk: a JWK with alg {ALG} is needed")
     if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256" or "d" in jwk:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 
-from cryptography.hazmat.primitives import serialization
-
 from microcred.crypto.keystore import KeyExistsError, KeyNotFoundError, KeyStore
 from microcred.oid4vci.encryption import EncryptionKey
 from services.issuer.adapters.document_signing import derive_p256_key
@@ -32,6 +30,4 @@ def request_encryption_key(keystore: KeyStore) -> EncryptionKey:
         with contextlib.suppress(KeyExistsError):  # another replica made it meanwhile
             keystore.create_key(KEY_ID)
         seed_key = keystore.get_signing_key(KEY_ID)
-    seed = seed_key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                  serialization.NoEncryption())
-    return EncryptionKey.of(derive_p256_key(seed, _LABEL))
+    return EncryptionKey.of(derive_p256_key(seed_key.private_bytes_raw(), _LABEL))

@@ -195,11 +195,11 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
     clients = client_auth or ClientAuthentication((), False, offers.first_attestation_pop)
     # one object per router: the metadata cache below is keyed by it
     as_document = functools.partial(authorization_server_metadata, client_auth=clients.methods)
+    required = encryption is not None and encryption_required
     issuer_document = functools.partial(credential_issuer_metadata, key_attestations=offers.key_attestations,
                                         di_vp=offers.takes_di_vp,
                                         encryption_jwk=None if encryption is None else encryption.jwk,
-                                        encryption_required=encryption is not None and encryption_required)
-    required = encryption is not None and encryption_required
+                                        encryption_required=required)
 
     def ident(request: Request) -> str:
         return issuer_url or str(request.base_url).rstrip("/")

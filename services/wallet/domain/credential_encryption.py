@@ -18,13 +18,10 @@ from typing import Any
 
 from microcred.oid4vci.encryption import ALG, JWT_MEDIA_TYPE, EncryptionKey, decrypt_message, encrypt_message
 from microcred.oid4vci.errors import OAuthError
+from services.wallet.domain.presentations_oid4vp import ENC_PREFERENCE  # HAIP's order, as for OpenID4VP answers
 
 __all__ = ["EncryptionUnsupported", "IssuerEncryption", "UnreadableAnswer", "issuer_encryption", "open_answer",
            "seal_request"]
-
-#: In order of preference (HAIP 1.0: a wallet supporting both should use A256GCM).
-_ENC_PREFERENCE = ("A256GCM", "A128GCM")
-
 
 class EncryptionUnsupported(ValueError):
     """The issuer requires encryption this wallet cannot do."""
@@ -46,7 +43,7 @@ class IssuerEncryption:
 
 def _preferred(values: Any) -> str | None:
     offered = values if isinstance(values, list) else []
-    return next((enc for enc in _ENC_PREFERENCE if enc in offered), None)
+    return next((enc for enc in ENC_PREFERENCE if enc in offered), None)
 
 
 def _usable_key(offered: Mapping[str, Any]) -> Mapping[str, Any] | None:
