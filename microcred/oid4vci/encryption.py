@@ -16,9 +16,9 @@ the response key it sends cannot be swapped (§8.2). Errors are ``invalid_encryp
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwe
@@ -28,11 +28,12 @@ from joserfc.jwk import ECKey
 from microcred.oid4vci.errors import INVALID_CREDENTIAL_REQUEST, INVALID_ENCRYPTION_PARAMETERS, OAuthError
 from microcred.oid4vci.signed_metadata import JWT_MEDIA_TYPE
 from microcred.oid4vp.request import ENC_VALUES
-from microcred.sdjwt.jose import JoseError, public_jwk, strict_json_loads
+from microcred.sdjwt.jose import JoseError, b64url_decode, public_jwk, strict_json_loads
 
 __all__ = [
-    "ALG", "ENC_VALUES", "JWT_MEDIA_TYPE", "MAX_JWE", "EncryptionKey", "ResponseEncryption", "decrypt_message",
-    "encrypt_message", "read_response_encryption", "request_encryption_metadata", "response_encryption_metadata",
+    "ALG", "ENC_VALUES", "JWT_MEDIA_TYPE", "MAX_JWE", "EncryptionKey", "RequestKeys", "ResponseEncryption",
+    "decrypt_message", "decrypt_request", "encrypt_message", "read_response_encryption", "request_encryption_metadata",
+    "response_encryption_metadata",
 ]
 
 ALG = "ECDH-ES"
@@ -66,6 +67,27 @@ class EncryptionKey:
     def fresh(cls) -> EncryptionKey:
         """A new key (a wallet's, for one response)."""
         return cls.of(ec.generate_private_key(ec.SECP256R1()))
+
+    def current(self) -> EncryptionKey:
+        """Itself: one key that never rotates is a :class:`RequestKeys` too."""
+        return self
+
+    def accepted(self) -> Sequence[EncryptionKey]:
+        """Itself alone."""
+        return (self,)
+
+
+class RequestKeys(Protocol):
+    """The keys an issuer takes encrypted credential requests to: the one its metadata lists now, and any it listed
+    recently enough that a wallet holding that metadata may still encrypt to it (a rotation's previous key)."""
+
+    def current(self) -> EncryptionKey:
+        """The key the metadata lists now."""
+        ...
+
+    def accepted(self) -> Sequence[EncryptionKey]:
+        """Every key a request may be encrypted to, the current one first."""
+        ...
 
 
 def request_encryption_metadata(issuer_jwk: Mapping[str, Any], required: bool) -> dict[str, Any]:
@@ -122,6 +144,28 @@ def encrypt_message(payload: Mapping[str, Any], jwk: Mapping[str, Any], enc: str
     key = ECKey.import_key({k: jwk[k] for k in ("kty", "crv", "x", "y")})
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     return jwe.encrypt_compact(header, body, key, algorithms=[ALG, *ENC_VALUES])
+
+
+def decrypt_request(token: Any, keys: RequestKeys, what: str = "credential request") -> dict[str, Any]:
+    """The JSON object of a request encrypted to one of ``keys``: the one its JWE header's ``kid`` names (§10: a
+    wallet names the key it chose), the current one when it names none. A ``kid`` naming no key taken (retired by
+    a rotation, or never this issuer's) is refused by name before any key agreement."""
+    if not isinstance(token, str) or not token or len(token) > MAX_JWE:
+        raise _problem(f"{what}: not a compact JWE of at most {MAX_JWE} bytes")
+    # only the header's kid is read here, to choose the key; joserfc reads and checks the whole JWE after
+    try:
+        header = strict_json_loads(b64url_decode(token.strip().split(".", 1)[0]))
+    except (JoseError, ValueError) as exc:
+        raise _problem(f"{what}: not a compact JWE (its protected header is not base64url JSON)") from exc
+    kid = header.get("kid") if isinstance(header, dict) else None
+    if not isinstance(header, dict) or (kid is not None and not isinstance(kid, str)):
+        raise _problem(f"{what}: the JWE's protected header must be an object, its kid a string")
+    accepted = keys.accepted()
+    key = accepted[0] if kid is None else next((k for k in accepted if k.kid == kid), None)
+    if key is None:
+        raise _problem(f"{what}: encrypted to a key this issuer does not take (kid {str(kid)[:64]!r}: retired by a "
+                       "rotation, or not this issuer's); read the Credential Issuer Metadata again")
+    return decrypt_message(token, key.private, key.kid, what)
 
 
 def decrypt_message(token: Any, key: ec.EllipticCurvePrivateKey, kid: str | None, what: str,

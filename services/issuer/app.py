@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import grpc
@@ -50,7 +50,7 @@ from services.issuer.adapters.learner_login import OidcLearnerLogin, learner_ind
 from services.issuer.adapters.learner_records import KafkaLearnerRecords
 from services.issuer.adapters.offer_replay import RedisOfferReplay
 from services.issuer.adapters.offers import RedisOfferStore
-from services.issuer.adapters.request_encryption import request_encryption_key
+from services.issuer.adapters.request_encryption import request_encryption_keys
 from services.issuer.adapters.sealed_store import SealedCredentialStore
 from services.issuer.adapters.signing import SigningPool
 from services.issuer.adapters.status_pool import GrpcStatusIndexSource
@@ -236,7 +236,9 @@ class IssuerApp:
             wallets = s.oid4vci_wallet_attestation_anchors_file
             client_auth = ClientAuthentication(load_certificates(wallets.read_bytes()) if wallets else (),
                                                s.oid4vci_require_wallet_attestation, offers.first_attestation_pop)
-            encryption = request_encryption_key(keystore) if s.oid4vci_encryption else None
+            days = s.oid4vci_encryption_key_days
+            encryption = request_encryption_keys(keystore, timedelta(days=days) if days else None) \
+                if s.oid4vci_encryption else None
             rest_app = create_rest_app(issuance, vc_issuance, TokenIssuer(load_clients(s.oauth_clients_file)),
                                        offers, s.oid4vci_issuer_url, client_auth, documents, encryption,
                                        s.oid4vci_require_encryption)

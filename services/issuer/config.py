@@ -147,6 +147,10 @@ class Settings(GrpcServiceSettings):
                                    "A128GCM/A256GCM, to a key derived from the key store and shared by replicas). "
                                    "Off by default: draft-15 wallets (EUDI 0.7) then ask for encrypted responses "
                                    "in requests sent in clear, which 1.0 forbids and this issuer refuses")
+    oid4vci_encryption_key_days: float = Field(
+        default=30.0, ge=0, description="how many days the metadata lists one request-encryption key before the "
+                                        "next (a request may use the previous period's key too; at least 1, "
+                                        "since a signed metadata copy stays good a day); 0: never rotated")
     oid4vci_require_encryption: bool = Field(
         default=False, description="refuse credential requests that are not encrypted or do not ask for an "
                                    "encrypted response (metadata: encryption_required)")
@@ -173,6 +177,9 @@ class Settings(GrpcServiceSettings):
     def _login_has_a_secret(self) -> Settings:
         if self.oid4vci_login_issuer is not None and self.oid4vci_login_client_secret_file is None:
             raise ValueError("MICROCRED_OID4VCI_LOGIN_ISSUER needs MICROCRED_OID4VCI_LOGIN_CLIENT_SECRET_FILE")
+        if 0 < self.oid4vci_encryption_key_days < 1:
+            raise ValueError("MICROCRED_OID4VCI_ENCRYPTION_KEY_DAYS must be 0 (never rotated) or at least 1: a "
+                             "signed metadata copy naming a key stays good a day")
         if self.oid4vci_require_encryption and not self.oid4vci_encryption:
             raise ValueError("MICROCRED_OID4VCI_REQUIRE_ENCRYPTION needs MICROCRED_OID4VCI_ENCRYPTION")
         if self.oid4vci_require_wallet_attestation and self.oid4vci_wallet_attestation_anchors_file is None:

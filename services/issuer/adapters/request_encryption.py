@@ -1,33 +1,80 @@
-"""The issuer's key for encrypted credential requests (OpenID4VCI 1.0 §10, :mod:`microcred.oid4vci.encryption`).
+"""The issuer's keys for encrypted credential requests (OpenID4VCI 1.0 §10, :mod:`microcred.oid4vci.encryption`).
 
 Wallets encrypt their credential requests to the public key the Credential Issuer Metadata lists
 (``credential_request_encryption.jwks``); any replica must decrypt what a wallet encrypted after reading another
-replica's metadata, so every replica holds the same key. It is derived, as the SD-JWT VC keys are
+replica's metadata, so every replica holds the same keys. They are derived, as the SD-JWT VC keys are
 (:mod:`.document_signing`), from an Ed25519 seed in the key store (encrypted at rest under the service's KEK):
 the key ``oid4vci-request-encryption``, made by whichever replica starts first (the key store never overwrites
-a key, so a race leaves one) and read by the others. Its ``kid`` is its RFC 7638 thumbprint. It is not rotated.
+a key, so a race leaves one) and read by the others. A key's ``kid`` is its RFC 7638 thumbprint.
+
+**Rotation.** With a period, the key of period *g* (the Unix time divided by the period) is derived for *g*: the
+replicas agree on it with no coordination but their clocks. The metadata lists the current key; a request may be
+encrypted to it or to the previous period's, so a wallet that read the metadata (or a signed copy, good for a
+day: hence a period of a day at least) just before a rotation is still served, and a key is taken for between
+one and two periods, never again after. A leaked request key thus opens the requests of two periods at most.
+Without a period the key is the one key of the seed (as before rotation existed).
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from microcred.crypto.keystore import KeyExistsError, KeyNotFoundError, KeyStore
 from microcred.oid4vci.encryption import EncryptionKey
 from services.issuer.adapters.document_signing import derive_p256_key
 
-__all__ = ["KEY_ID", "request_encryption_key"]
+__all__ = ["KEY_ID", "MIN_PERIOD", "RotatingRequestKeys", "request_encryption_keys"]
 
 KEY_ID = "oid4vci-request-encryption"
 _LABEL = b"microcred/oid4vci/credential-request-encryption/ecdh-es/v1"
+#: The shortest rotation period: a signed metadata copy stays good a day, and its key must be taken all that time.
+MIN_PERIOD = timedelta(days=1)
 
 
-def request_encryption_key(keystore: KeyStore) -> EncryptionKey:
-    """The shared key (made in ``keystore`` if no replica made it yet)."""
+class RotatingRequestKeys:
+    """:class:`~microcred.oid4vci.encryption.RequestKeys` derived from one seed, per period (module docstring)."""
+
+    def __init__(self, seed: bytes, period: timedelta | None, clock: Callable[[], float] = time.time) -> None:
+        """``period``: how long a key is listed (at least :data:`MIN_PERIOD`); None: one key, never rotated."""
+        if period is not None and period < MIN_PERIOD:
+            raise ValueError(f"a request-encryption key period of {period} is shorter than {MIN_PERIOD}")
+        self._seed, self._clock = seed, clock
+        self._seconds = None if period is None else period.total_seconds()
+        self._keys: dict[int | None, EncryptionKey] = {}
+
+    def _key(self, generation: int | None) -> EncryptionKey:
+        key = self._keys.get(generation)
+        if key is None:
+            label = _LABEL if generation is None else b"%s/period/%d" % (_LABEL, generation)
+            key = self._keys[generation] = EncryptionKey.of(derive_p256_key(self._seed, label))
+            for old in [g for g in self._keys if g is not None and generation is not None and g < generation - 1]:
+                del self._keys[old]  # only the current and the previous period's are ever asked for again
+        return key
+
+    def _generation(self) -> int | None:
+        return None if self._seconds is None else int(self._clock() // self._seconds)
+
+    def current(self) -> EncryptionKey:
+        """The key the metadata lists now."""
+        return self._key(self._generation())
+
+    def accepted(self) -> Sequence[EncryptionKey]:
+        """The current key, then the previous period's."""
+        generation = self._generation()
+        if generation is None:
+            return (self._key(None),)
+        return self._key(generation), self._key(generation - 1)
+
+
+def request_encryption_keys(keystore: KeyStore, period: timedelta | None) -> RotatingRequestKeys:
+    """The shared keys (their seed made in ``keystore`` if no replica made it yet), rotated every ``period``."""
     try:
         seed_key = keystore.get_signing_key(KEY_ID)
     except KeyNotFoundError:
         with contextlib.suppress(KeyExistsError):  # another replica made it meanwhile
             keystore.create_key(KEY_ID)
         seed_key = keystore.get_signing_key(KEY_ID)
-    return EncryptionKey.of(derive_p256_key(seed_key.private_bytes_raw(), _LABEL))
+    return RotatingRequestKeys(seed_key.private_bytes_raw(), period)

@@ -37,9 +37,9 @@ from microcred.model.errors import INVALID_FORMAT, FieldViolation
 from microcred.oid4vci.dpop import DpopProof, check_dpop_proof
 from microcred.oid4vci.encryption import (
     MAX_JWE,
-    EncryptionKey,
+    RequestKeys,
     ResponseEncryption,
-    decrypt_message,
+    decrypt_request,
     encrypt_message,
     read_response_encryption,
 )
@@ -138,11 +138,11 @@ def _json(raw: bytes) -> Any:
         raise OAuthError(INVALID_REQUEST, "the body is not JSON") from exc
 
 
-async def _credential_body(request: Request, key: EncryptionKey | None,
+async def _credential_body(request: Request, key: RequestKeys | None,
                            required: bool) -> tuple[Any, ResponseEncryption | None]:
     """A (deferred) credential request's JSON, and how to encrypt its response (None: in clear).
 
-    Encrypted (§10: a JWE to ``key``, ``application/jwt``), it may ask for an encrypted response
+    Encrypted (§10: a JWE to one of the ``key`` taken, ``application/jwt``), it may ask for an encrypted response
     (``credential_response_encryption``, checked here, before anything is issued, so that encrypting cannot fail
     after). In clear, it may not (§8.2: the response key must come encrypted, or it could be swapped), nor at all
     when ``required``. Without ``key`` the issuer encrypts nothing, and says so."""
@@ -152,7 +152,7 @@ async def _credential_body(request: Request, key: EncryptionKey | None,
                                                             "(its metadata has no credential_request_encryption): "
                                                             "send application/json")
         raw = await _body(request, MAX_JWE_BODY)
-        body = decrypt_message(raw.decode("ascii", "replace"), key.private, key.kid, "credential request")
+        body = decrypt_request(raw.decode("ascii", "replace"), key)
         asked = body.pop("credential_response_encryption", None)
         respond = None if asked is None else read_response_encryption(asked)
         if respond is None and required:
@@ -183,12 +183,12 @@ def _metadata_bytes(document: Callable[[str], dict[str, Any]], credential_issuer
 
 def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer_url: str | None,
                    client_auth: ClientAuthentication | None = None,
-                   metadata_signing: MetadataSigning | None = None, encryption: EncryptionKey | None = None,
+                   metadata_signing: MetadataSigning | None = None, encryption: RequestKeys | None = None,
                    encryption_required: bool = False) -> APIRouter:
     """The routes; ``issuer_url``: the Credential Issuer identifier (None: the request's own base URL);
     ``client_auth``: how wallets authenticate at PAR and token endpoints (None: public clients);
     ``metadata_signing``: the key for signed Credential Issuer Metadata (None: only the JSON form is served);
-    ``encryption``: the key wallets encrypt credential requests to (§10; None: no encryption offered), and
+    ``encryption``: the keys wallets encrypt credential requests to (§10; None: no encryption offered), and
     whether every request and response must be encrypted."""
     router = APIRouter(tags=["OpenID4VCI"])
     award_parser = AwardParser()  # a cohort's repeated parts (the achievement, the awarding body) parsed once
@@ -196,10 +196,21 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
     # one object per router: the metadata cache below is keyed by it
     as_document = functools.partial(authorization_server_metadata, client_auth=clients.methods)
     required = encryption is not None and encryption_required
-    issuer_document = functools.partial(credential_issuer_metadata, key_attestations=offers.key_attestations,
-                                        di_vp=offers.takes_di_vp,
-                                        encryption_jwk=None if encryption is None else encryption.jwk,
-                                        encryption_required=required)
+    base_document = functools.partial(credential_issuer_metadata, key_attestations=offers.key_attestations,
+                                      di_vp=offers.takes_di_vp, encryption_required=required)
+    by_kid: dict[str, Callable[[str], dict[str, Any]]] = {}
+
+    def issuer_document() -> Callable[[str], dict[str, Any]]:
+        """The metadata builder listing the current request-encryption key: one object per key, since the cache
+        of :func:`_metadata_bytes` is keyed by it (a rotation makes a new one)."""
+        if encryption is None:
+            return base_document
+        key = encryption.current()
+        document = by_kid.get(key.kid)
+        if document is None:
+            by_kid.clear()  # a key rotated out is never listed again
+            document = by_kid[key.kid] = functools.partial(base_document, encryption_jwk=key.jwk)
+        return document
 
     def ident(request: Request) -> str:
         return issuer_url or str(request.base_url).rstrip("/")
@@ -235,9 +246,9 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
             except DocumentSigningUnavailable:
                 key = None
             if key is not None:
-                token = sign_issuer_metadata(issuer_document(credential_issuer), key, now)
+                token = sign_issuer_metadata(issuer_document()(credential_issuer), key, now)
                 return Response(token, media_type=JWT_MEDIA_TYPE, headers=_METADATA_CACHE)
-        return Response(_metadata_bytes(issuer_document, credential_issuer), media_type="application/json",
+        return Response(_metadata_bytes(issuer_document(), credential_issuer), media_type="application/json",
                         headers=_METADATA_CACHE)
 
     @router.get("/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)",

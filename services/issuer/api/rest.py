@@ -34,7 +34,7 @@ from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred.credential.jsontext import parse
 from microcred.gen.microcred.v1 import elements_pb2 as pb
-from microcred.oid4vci.encryption import EncryptionKey
+from microcred.oid4vci.encryption import RequestKeys
 from microcred.pki import ROLE_ISSUER, certificate_sha256, identity_from_pem
 from services.issuer.api.client_auth import ClientAuthentication
 from services.issuer.api.oauth import OAuthError, TokenIssuer
@@ -113,7 +113,7 @@ async def _json_body(request: Request) -> Any:
 def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIssuer,
                     offers: Offers | None = None, oid4vci_issuer_url: str | None = None,
                     client_auth: ClientAuthentication | None = None,
-                    metadata_signing: MetadataSigning | None = None, encryption: EncryptionKey | None = None,
+                    metadata_signing: MetadataSigning | None = None, encryption: RequestKeys | None = None,
                     encryption_required: bool = False) -> FastAPI:
     """The REST application (served over TLS by :class:`~.app.IssuerApp` with :mod:`~.rest_tls`); with
     ``offers``, also the OpenID4VCI routes (:mod:`~.oid4vci`), wallets authenticating as ``client_auth`` says,
