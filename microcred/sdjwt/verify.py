@@ -56,6 +56,7 @@ from microcred.sdjwt.type_metadata import (
     TypeMetadataRegistry,
     claim_metadata_violations,
     default_registry,
+    document_claim_rules,
     integrity_matches,
     parsed_type_metadata,
 )
@@ -304,7 +305,7 @@ def _type_metadata(run: _Run, payload: Mapping[str, Any], processed: Processed) 
     if not isinstance(metadata, Mapping) or metadata.get("vct") != vct:
         run.add(r.check_invalid(r.TYPE_METADATA, "INTEGRITY_MISMATCH", problem="the document describes another vct"))
         return
-    violations = claim_metadata_violations(metadata, processed)
+    violations = claim_metadata_violations(document_claim_rules(document), processed)
     if violations:
         path, problem = violations[0]
         run.add(r.check_invalid(r.TYPE_METADATA, "CLAIM_METADATA_VIOLATION", path=path, problem=problem,
