@@ -11,9 +11,9 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from microcred.oid4vci.encryption import EncryptionKey, decrypt_request
 from microcred.oid4vci.errors import OAuthError
@@ -124,20 +124,31 @@ async def test_the_endpoint_reads_a_request_to_either_key_it_takes() -> None:
     assert body == {"transaction_id": "t"} and respond is None
 
 
-def test_the_metadata_lists_the_current_key_and_follows_a_rotation() -> None:
+async def test_the_metadata_lists_the_current_key_and_follows_a_rotation() -> None:
     rotating, clock = keys()
     offers: Any = SimpleNamespace(first_attestation_pop=None, key_attestations=None, takes_di_vp=False, codes=None)
     app = FastAPI()
     app.include_router(oid4vci_router(offers, lambda _: None, lambda *a, **k: None,  # type: ignore[arg-type]
                                       "https://issuer.example", encryption=rotating))
 
-    def listed() -> list[str]:
-        document = json.loads(client.get("/.well-known/openid-credential-issuer").content)
+    async def listed(client: httpx.AsyncClient) -> list[str]:
+        document = json.loads((await client.get("/.well-known/openid-credential-issuer")).content)
         return [k["kid"] for k in document["credential_request_encryption"]["jwks"]["keys"]]
 
-    with TestClient(app) as client:
-        first = listed()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="https://issuer.example") as client:
+        first = await listed(client)
         assert first == [rotating.current().kid]
         clock.now += DAY
-        second = listed()
+        second = await listed(client)
         assert second == [rotating.current().kid] and second != first
+
+
+def test_a_replica_a_little_behind_takes_the_key_one_a_little_ahead_lists_already() -> None:
+    ahead, _ = keys(start=101 * DAY + 60)  # a minute into the next period
+    behind, clock_behind = keys(start=101 * DAY - 60)  # a minute before it
+    listed = ahead.current()
+    assert behind.current().kid != listed.kid
+    raw = jwcrypto_jwe({"a": 1}, dict(listed.jwk))
+    assert decrypt_request(raw, behind) == {"a": 1}
+    clock_behind.now = 100 * DAY + 3600  # early in a period, the next one's key is not taken
+    assert listed.kid not in {k.kid for k in behind.accepted()} and len(behind.accepted()) == 2

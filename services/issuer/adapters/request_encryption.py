@@ -10,8 +10,10 @@ a key, so a race leaves one) and read by the others. A key's ``kid`` is its RFC 
 **Rotation.** With a period, the key of period *g* (the Unix time divided by the period) is derived for *g*: the
 replicas agree on it with no coordination but their clocks. The metadata lists the current key; a request may be
 encrypted to it or to the previous period's, so a wallet that read the metadata (or a signed copy, good for a
-day: hence a period of a day at least) just before a rotation is still served, and a key is taken for between
-one and two periods, never again after. A leaked request key thus opens the requests of two periods at most.
+day: hence a period of a day at least) just before a rotation is still served; in the last minutes of a period
+(:data:`CLOCK_SKEW`) the next period's key is taken too, since a replica whose clock runs a little ahead lists it
+already. A key is taken for a little over one to two periods, never again after: a leaked request key opens the
+requests of two periods at most.
 Without a period the key is the one key of the seed (as before rotation existed).
 """
 
@@ -26,12 +28,14 @@ from microcred.crypto.keystore import KeyExistsError, KeyNotFoundError, KeyStore
 from microcred.oid4vci.encryption import EncryptionKey
 from services.issuer.adapters.document_signing import derive_p256_key
 
-__all__ = ["KEY_ID", "MIN_PERIOD", "RotatingRequestKeys", "request_encryption_keys"]
+__all__ = ["CLOCK_SKEW", "KEY_ID", "MIN_PERIOD", "RotatingRequestKeys", "request_encryption_keys"]
 
 KEY_ID = "oid4vci-request-encryption"
 _LABEL = b"microcred/oid4vci/credential-request-encryption/ecdh-es/v1"
 #: The shortest rotation period: a signed metadata copy stays good a day, and its key must be taken all that time.
 MIN_PERIOD = timedelta(days=1)
+#: How far the replicas' clocks may be apart: this close to a rotation, the next period's key is taken already.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class RotatingRequestKeys:
@@ -50,8 +54,8 @@ class RotatingRequestKeys:
         if key is None:
             label = _LABEL if generation is None else b"%s/period/%d" % (_LABEL, generation)
             key = self._keys[generation] = EncryptionKey.of(derive_p256_key(self._seed, label))
-            for old in [g for g in self._keys if g is not None and generation is not None and g < generation - 1]:
-                del self._keys[old]  # only the current and the previous period's are ever asked for again
+            for old in [g for g in self._keys if g is not None and generation is not None and g < generation - 2]:
+                del self._keys[old]  # only the previous, current and next period's are ever asked for again
         return key
 
     def _generation(self) -> int | None:
@@ -62,11 +66,15 @@ class RotatingRequestKeys:
         return self._key(self._generation())
 
     def accepted(self) -> Sequence[EncryptionKey]:
-        """The current key, then the previous period's."""
+        """The current key, then the previous period's; near the end of a period also the next one's (a replica
+        whose clock is a little ahead lists it already)."""
         generation = self._generation()
-        if generation is None:
+        if generation is None or self._seconds is None:
             return (self._key(None),)
-        return self._key(generation), self._key(generation - 1)
+        keys = [self._key(generation), self._key(generation - 1)]
+        if self._clock() + CLOCK_SKEW.total_seconds() >= (generation + 1) * self._seconds:
+            keys.append(self._key(generation + 1))
+        return keys
 
 
 def request_encryption_keys(keystore: KeyStore, period: timedelta | None) -> RotatingRequestKeys:
