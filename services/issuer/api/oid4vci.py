@@ -138,21 +138,21 @@ def _json(raw: bytes) -> Any:
         raise OAuthError(INVALID_REQUEST, "the body is not JSON") from exc
 
 
-async def _credential_body(request: Request, key: RequestKeys | None,
+async def _credential_body(request: Request, keys: RequestKeys | None,
                            required: bool) -> tuple[Any, ResponseEncryption | None]:
     """A (deferred) credential request's JSON, and how to encrypt its response (None: in clear).
 
-    Encrypted (§10: a JWE to one of the ``key`` taken, ``application/jwt``), it may ask for an encrypted response
+    Encrypted (§10: a JWE to one of the ``keys``, ``application/jwt``), it may ask for an encrypted response
     (``credential_response_encryption``, checked here, before anything is issued, so that encrypting cannot fail
     after). In clear, it may not (§8.2: the response key must come encrypted, or it could be swapped), nor at all
-    when ``required``. Without ``key`` the issuer encrypts nothing, and says so."""
+    when ``required``. Without ``keys`` the issuer encrypts nothing, and says so."""
     if request.headers.get("content-type", "").partition(";")[0].strip().lower() == JWT_MEDIA_TYPE:
-        if key is None:
+        if keys is None:
             raise OAuthError(INVALID_ENCRYPTION_PARAMETERS, "this issuer takes no encrypted credential requests "
                                                             "(its metadata has no credential_request_encryption): "
                                                             "send application/json")
         raw = await _body(request, MAX_JWE_BODY)
-        body = decrypt_request(raw.decode("ascii", "replace"), key)
+        body = decrypt_request(raw.decode("ascii", "replace"), keys)
         asked = body.pop("credential_response_encryption", None)
         respond = None if asked is None else read_response_encryption(asked)
         if respond is None and required:
@@ -167,7 +167,7 @@ async def _credential_body(request: Request, key: RequestKeys | None,
     if isinstance(body, dict) and "credential_response_encryption" in body:
         raise OAuthError(INVALID_ENCRYPTION_PARAMETERS,
                          "credential_response_encryption comes only in an encrypted request (OpenID4VCI §8.2), "
-                         "to this issuer's credential_request_encryption key" if key is not None else
+                         "to this issuer's credential_request_encryption key" if keys is not None else
                          "this issuer encrypts no credential responses (its metadata has no "
                          "credential_response_encryption): ask without credential_response_encryption")
     return body, None
