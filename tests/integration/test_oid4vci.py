@@ -23,6 +23,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from google.protobuf import json_format
 from joserfc.jwk import OKPKey
+from jwcrypto.jwe import JWE
+from jwcrypto.jwk import JWK
 
 from microcred import pki
 from microcred.events.envelope import open_envelope
@@ -427,6 +429,14 @@ async def test_bad_proofs_and_nonces_change_nothing(stack: tuple[IssuerHarness, 
         sent_jwe = await http.post(url, content=b"eyJhbGciOiJFQ0RILUVTIn0..a.b.c",
                                    headers={**wallet._auth("POST", url), "content-type": "application/jwt"})
         assert sent_jwe.status_code == 400 and error_of(sent_jwe) == "invalid_encryption_parameters"
+        retired = JWK.generate(kty="EC", crv="P-256", kid="a-retired-key")  # a key the issuer does not take (now)
+        to_retired = JWE(json.dumps(request).encode(),
+                         protected=json.dumps({"alg": "ECDH-ES", "enc": "A128GCM", "kid": "a-retired-key"}))
+        to_retired.add_recipient(retired)
+        refused = await http.post(url, content=to_retired.serialize(compact=True),
+                                  headers={**wallet._auth("POST", url), "content-type": "application/jwt"})
+        assert refused.status_code == 400 and error_of(refused) == "invalid_encryption_parameters"
+        assert "does not take" in refused.json()["error_description"]
         for bad in ({"jwk": public_jwk_of(key), "enc": "A128GCM"},  # no alg on the key
                     {"jwk": {**public_jwk_of(key), "alg": "ECDH-ES"}, "enc": "A192CBC-HS384"},
                     {"jwk": {**public_jwk_of(key), "alg": "ECDH-ES"}, "enc": "A128GCM", "zip": "DEF"}):
