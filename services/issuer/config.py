@@ -148,9 +148,10 @@ class Settings(GrpcServiceSettings):
                                    "Off by default: draft-15 wallets (EUDI 0.7) then ask for encrypted responses "
                                    "in requests sent in clear, which 1.0 forbids and this issuer refuses")
     oid4vci_encryption_key_days: float = Field(
-        default=30.0, ge=0, description="how many days the metadata lists one request-encryption key before the "
-                                        "next (a request may use the previous period's key too; at least 1, "
-                                        "since a signed metadata copy stays good a day); 0: never rotated")
+        default=30.0, ge=0, le=36500, description="how many days the metadata lists one request-encryption key "
+                                                  "before the next (a request may use the previous period's key too; "
+                                                  "at least 1, since a signed metadata copy stays good a day; at "
+                                                  "most a century); 0: never rotated")
     oid4vci_require_encryption: bool = Field(
         default=False, description="refuse credential requests that are not encrypted or do not ask for an "
                                    "encrypted response (metadata: encryption_required)")

@@ -45,3 +45,15 @@ def test_prod_takes_the_kek_from_the_environment(tmp_path: Path) -> None:
 def test_signing_workers_default_to_cores_minus_one(tmp_path: Path) -> None:
     assert settings(tmp_path, "dev").resolved_signing_workers == max(0, min(8, (os.cpu_count() or 1) - 1))
     assert settings(tmp_path, "dev", signing_workers=0).resolved_signing_workers == 0
+
+
+@pytest.mark.parametrize("days", [0.5, 0.01, -1, 40000])
+def test_a_request_encryption_key_period_under_a_day_or_past_a_century_is_refused(tmp_path: Path,
+                                                                                days: float) -> None:
+    with pytest.raises(ValueError, match=r"ENCRYPTION_KEY_DAYS|greater than or equal|less than or equal"):
+        settings(tmp_path, "dev", oid4vci_encryption_key_days=days)
+
+
+@pytest.mark.parametrize("days", [0, 1, 30, 36500])
+def test_a_request_encryption_key_period_of_none_or_a_day_or_more_is_taken(tmp_path: Path, days: float) -> None:
+    assert settings(tmp_path, "dev", oid4vci_encryption_key_days=days).oid4vci_encryption_key_days == days

@@ -12,9 +12,9 @@ replicas agree on it with no coordination but their clocks. The metadata lists t
 encrypted to it or to the previous period's, so a wallet that read the metadata (or a signed copy, good for a
 day: hence a period of a day at least) just before a rotation is still served; in the last minutes of a period
 (:data:`CLOCK_SKEW`) the next period's key is taken too, since a replica whose clock runs a little ahead lists it
-already. A key is taken for a little over one to two periods, never again after: a leaked request key opens the
-requests of two periods at most.
-Without a period the key is the one key of the seed (as before rotation existed).
+already. A key is taken from five minutes before its period to the end of the next, never again after: a leaked
+request key opens the requests of two periods (and five minutes) at most. Without a period the key is the one key
+of the seed (as before rotation existed).
 """
 
 from __future__ import annotations
