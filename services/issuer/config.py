@@ -54,6 +54,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -62,6 +63,7 @@ from pydantic import Field, model_validator
 from microcred.crypto.keystore import KeyStore, MissingKekError, open_service_keystore
 from microcred.oid4vci.key_attestation import KeyAttestationPolicy
 from microcred.oid4vci.offers import OfferScheme
+from microcred.oid4vci.signed_metadata import LIFETIME
 from microcred.pki import CertifiedKey
 from microcred.sdjwt.x5c import load_certificates
 from microcred.settings import GrpcServiceSettings
@@ -178,9 +180,10 @@ class Settings(GrpcServiceSettings):
     def _login_has_a_secret(self) -> Settings:
         if self.oid4vci_login_issuer is not None and self.oid4vci_login_client_secret_file is None:
             raise ValueError("MICROCRED_OID4VCI_LOGIN_ISSUER needs MICROCRED_OID4VCI_LOGIN_CLIENT_SECRET_FILE")
-        if 0 < self.oid4vci_encryption_key_days < 1:
-            raise ValueError("MICROCRED_OID4VCI_ENCRYPTION_KEY_DAYS must be 0 (never rotated) or at least 1: a "
-                             "signed metadata copy naming a key stays good a day")
+        if self.oid4vci_encryption_key_days > 0 and timedelta(days=self.oid4vci_encryption_key_days) < LIFETIME:
+            raise ValueError(f"MICROCRED_OID4VCI_ENCRYPTION_KEY_DAYS must be 0 (never rotated) or at least "
+                             f"{LIFETIME.total_seconds() / 86400:g}: a signed metadata copy naming a key stays good "
+                             f"that long")
         if self.oid4vci_require_encryption and not self.oid4vci_encryption:
             raise ValueError("MICROCRED_OID4VCI_REQUIRE_ENCRYPTION needs MICROCRED_OID4VCI_ENCRYPTION")
         if self.oid4vci_require_wallet_attestation and self.oid4vci_wallet_attestation_anchors_file is None:

@@ -26,14 +26,15 @@ from datetime import timedelta
 
 from microcred.crypto.keystore import KeyExistsError, KeyNotFoundError, KeyStore
 from microcred.oid4vci.encryption import EncryptionKey
+from microcred.oid4vci.signed_metadata import LIFETIME as SIGNED_METADATA_LIFETIME
 from services.issuer.adapters.document_signing import derive_p256_key
 
 __all__ = ["CLOCK_SKEW", "KEY_ID", "MIN_PERIOD", "RotatingRequestKeys", "request_encryption_keys"]
 
 KEY_ID = "oid4vci-request-encryption"
 _LABEL = b"microcred/oid4vci/credential-request-encryption/ecdh-es/v1"
-#: The shortest rotation period: a signed metadata copy stays good a day, and its key must be taken all that time.
-MIN_PERIOD = timedelta(days=1)
+#: The shortest rotation period: a signed metadata copy stays good this long, and its key must be taken all that time.
+MIN_PERIOD = SIGNED_METADATA_LIFETIME
 #: How far the replicas' clocks may be apart: this close to a rotation, the next period's key is taken already.
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -58,21 +59,19 @@ class RotatingRequestKeys:
                 del self._keys[old]  # only the previous, current and next period's are ever asked for again
         return key
 
-    def _generation(self) -> int | None:
-        return None if self._seconds is None else int(self._clock() // self._seconds)
-
     def current(self) -> EncryptionKey:
         """The key the metadata lists now."""
-        return self._key(self._generation())
+        return self._key(None if self._seconds is None else int(self._clock() // self._seconds))
 
     def accepted(self) -> Sequence[EncryptionKey]:
         """The current key, then the previous period's; near the end of a period also the next one's (a replica
         whose clock is a little ahead lists it already)."""
-        generation = self._generation()
-        if generation is None or self._seconds is None:
+        if self._seconds is None:
             return (self._key(None),)
+        now = self._clock()
+        generation = int(now // self._seconds)
         keys = [self._key(generation), self._key(generation - 1)]
-        if self._clock() + CLOCK_SKEW.total_seconds() >= (generation + 1) * self._seconds:
+        if now + CLOCK_SKEW.total_seconds() >= (generation + 1) * self._seconds:
             keys.append(self._key(generation + 1))
         return keys
 
