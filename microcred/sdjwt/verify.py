@@ -193,8 +193,10 @@ def _format(run: _Run, jws: JwsParts) -> StatusReference | None:
     if cnf is not None and not (isinstance(cnf, Mapping) and isinstance(cnf.get("jwk"), Mapping)):
         problems.append(("cnf", "must be an object with a jwk"))
     reference = None
-    if status is not None:
-        status_list = status.get("status_list") if isinstance(status, Mapping) else None
+    if status is not None and not isinstance(status, Mapping):
+        problems.append(("status", "must be an object (Token Status List: status.status_list)"))
+    elif status is not None:
+        status_list = status.get("status_list")
         idx = status_list.get("idx") if isinstance(status_list, Mapping) else None
         uri = status_list.get("uri") if isinstance(status_list, Mapping) else None
         if isinstance(idx, int) and not isinstance(idx, bool) and idx >= 0 and isinstance(uri, str) and uri:

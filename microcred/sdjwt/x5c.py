@@ -7,7 +7,8 @@ Path validation is ``cryptography``'s RFC 5280 verifier (``cryptography.x509.ver
 must meet the Web PKI CA profile (basic constraints, key usage), the end-entity certificate may carry any
 extensions. The end-entity certificate of an issuer must additionally allow digital signatures and name the
 issuer: SD-JWT VC §2.5 makes the subject of that certificate the issuer, and we bind it to ``iss`` through a
-``uniformResourceIdentifier`` SAN equal to ``iss`` (or a ``dNSName`` SAN equal to its host).
+``uniformResourceIdentifier`` SAN equal to ``iss`` (or, in a certificate without URI SANs and for an ``iss``
+that is an https origin alone, a ``dNSName`` SAN equal to its host).
 """
 
 from __future__ import annotations
@@ -158,17 +159,26 @@ def certificate_names(cert: x509.Certificate) -> tuple[str, str]:
 
 @functools.lru_cache(maxsize=1024)
 def issuer_named_by(iss: str, leaf: x509.Certificate) -> bool:
-    """Whether the end-entity certificate names ``iss``: a URI SAN equal to it, or a DNS SAN equal to its host.
-    A pure function of the two (remembered, as :func:`certificate_names`)."""
+    """Whether the end-entity certificate names ``iss``: a URI SAN equal to it, or, in a certificate without URI
+    SANs and for an ``iss`` that is an https origin alone (no path, query or fragment), a DNS SAN equal to its
+    host. A pure function of the two
+    (remembered, as :func:`certificate_names`).
+
+    Why a DNS SAN never names an ``iss`` with a path: the issuers of one host (this platform's tenants,
+    ``https://<host>/issuers/<id>``) would all be named by any of their certificates, so one tenant's key could
+    sign as another (SD-JWT VC, issuer key validation: a key that cannot be shown to belong to the issuer is
+    refused)."""
     try:
         sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return False
-    if iss in sans.get_values_for_type(x509.UniformResourceIdentifier):
-        return True
+    uris = sans.get_values_for_type(x509.UniformResourceIdentifier)
+    if uris:  # a certificate that names its issuer by URI names no other (not the origin its DNS SAN holds)
+        return iss in uris
     try:
         parts = urlsplit(iss)
     except ValueError:  # e.g. an unclosed IPv6 literal: a signed iss is the issuer's text, not ours
         return False
-    host = parts.hostname if parts.scheme == "https" else None
+    origin_only = parts.scheme == "https" and parts.path in ("", "/") and not parts.query and not parts.fragment
+    host = parts.hostname if origin_only else None
     return bool(host) and host in [name.lower() for name in sans.get_values_for_type(x509.DNSName)]

@@ -11,8 +11,12 @@ same one a Data Integrity credential gives.
 
 What is required for ``valid`` (see :mod:`~.policy`): the always-required checks, DISCLOSURES; for our EU
 micro-credential type also TYPE_METADATA, EU_ELEMENTS and ACCREDITATION (for another ``vct`` they are advisory,
-as for a third-party Data Integrity credential); HOLDER_BINDING when the SD-JWT carries a Key Binding JWT or the
-caller gave a nonce (a presentation). The learner's identity claims are selectively disclosable: when a holder
+as for a third-party Data Integrity credential); HOLDER_BINDING when the caller gave a nonce (a presentation):
+decided by the caller, never by whether a Key Binding JWT came along (RFC 9901 §7.3). Without a nonce a
+holder-bound credential (``cnf``) still shows HOLDER_BINDING, as advisory (unknown: not proven, or invalid: a
+KB-JWT that fails). REVOCATION and SUSPENSION are not fetched for a credential another check already found
+invalid (Token Status List §8.3); a ``status`` of another mechanism than ``status_list`` leaves them unknown.
+The learner's identity claims are selectively disclosable: when a holder
 withholds them, EU_ELEMENTS stays valid and names them as withheld, since withholding is what the format is for.
 """
 
@@ -83,6 +87,14 @@ def _result(check: r.SdJwtCheck) -> CheckResult:
 
 async def _statuses(verified: SdJwtVerification, ports: VerificationPorts, now: datetime) -> list[CheckResult]:
     reference = verified.status_reference
+    status = (verified.claims or {}).get("status")
+    if reference is None and status is not None:
+        # a status mechanism other than the Token Status List (HAIP requires status_list): the credential may
+        # well be revoked there, which this verifier cannot see, so never "no status entry"
+        mechanisms = sorted(str(name) for name in status) if isinstance(status, Mapping) else []
+        return [unknown(c, Reason.UNSUPPORTED_STATUS_TYPE, problem="the credential's status is not a Token Status "
+                        "List (status.status_list), the only mechanism this verifier reads", mechanisms=mechanisms)
+                for c in (CheckId.REVOCATION, CheckId.SUSPENSION)]
     if reference is None:
         return [valid(CheckId.REVOCATION, Reason.NO_STATUS_ENTRY, purpose="revocation"),
                 valid(CheckId.SUSPENSION, Reason.NO_STATUS_ENTRY, purpose="suspension")]
@@ -142,10 +154,14 @@ async def verify_sd_jwt_credential(text: str, ports: VerificationPorts, now: dat
                             require_type_metadata=False)
     verified = verify_sd_jwt_vc(text, policy, now)
     micro = verified.vct == VCT
-    presented = nonce is not None or _has_key_binding(text)
+    # Whether holder binding is required is the caller's decision (a challenge given), never whether a KB-JWT
+    # came with the credential (RFC 9901 §7.3: stripping it must not change what is asked)
+    presented = nonce is not None
     required = sd_jwt_required_checks(micro_credential=micro, presented=presented)
     checks = [_result(c) for c in verified.checks]
-    if not presented:  # a credential on its own: holder binding is not asked for (as for Data Integrity)
+    if not presented and not _holder_bound(verified, text):
+        # a bearer credential on its own: there is no holder to bind (as for Data Integrity); a holder-bound one
+        # keeps the check in the report, advisory, so that what was not proven is said
         checks = [c for c in checks if c.id is not CheckId.HOLDER_BINDING]
     summary: dict[str, Any] = {}
     if verified.claims is None:  # not verified far enough to read: the rest could not be checked
@@ -161,13 +177,22 @@ async def verify_sd_jwt_credential(text: str, ports: VerificationPorts, now: dat
         issued = mc.issued_at.ToDatetime(tzinfo=UTC) if mc.HasField("issued_at") else now
         checks.append(await check_issuer_accreditation(verified.issuer or "?", _eqf(mc), issued,
                                                        ports.trust_directory(), now))
-        checks += await _statuses(verified, ports, now)
+        if any(c.status is CheckStatus.INVALID for c in checks):
+            # Token Status List §8.3: no status list is fetched for a credential already found invalid (the
+            # fetch tells its issuer which credential is being looked at, for nothing)
+            checks += [unknown(c, Reason.NOT_CHECKED, problem="the credential already failed another check")
+                       for c in (CheckId.REVOCATION, CheckId.SUSPENSION)]
+        else:
+            checks += await _statuses(verified, ports, now)
         summary = summarize(document, elements) if document is not None and isinstance(elements, EUElements) else {}
     ordered = tuple(sorted(checks, key=lambda c: _POSITION[c.id]))
     return VerificationReport("credential", decide(ordered, required), ordered, now, required, None,
                               verified.issuer, micro, summary=summary)
 
 
-def _has_key_binding(text: str) -> bool:
-    """An SD-JWT+KB ends with the KB-JWT after the last ``~`` (an SD-JWT without one ends with ``~``)."""
+def _holder_bound(verified: SdJwtVerification, text: str) -> bool:
+    """Whether the credential names a holder key (``cnf``), or, when its claims could not be read, carries a
+    KB-JWT (an SD-JWT+KB ends with the KB-JWT after the last ``~``; an SD-JWT without one ends with ``~``)."""
+    if verified.claims is not None:
+        return "cnf" in verified.claims
     return not text.strip().endswith("~")

@@ -6,6 +6,7 @@ an agency CA with ``iss`` the HTTPS form of its did:web; its Token Status List i
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -154,9 +155,48 @@ async def test_a_presentation_with_key_binding_must_answer_this_verifier(sd: SdW
     assert C.HOLDER_BINDING in report.required
     report = await verify_sd_jwt_credential(presented, sd.ports(), NOW, nonce="n-2", audience="https://verifier.example")
     assert report.verdict is V.INVALID and statuses(report)["holder_binding"] == ("invalid", "CHALLENGE_MISMATCH")
-    # a key-bound presentation checked without a nonce of ours cannot prove it was made for us
-    report = await verify_sd_jwt_credential(presented, sd.ports(), NOW)
-    assert report.verdict is V.UNDETERMINED and statuses(report)["holder_binding"] == ("unknown", "NO_CHALLENGE")
+    # checked without a nonce of ours, a key-bound presentation cannot prove it was made for us: the report says
+    # so, but holder binding was not asked for, and whether a KB-JWT came along does not change what is asked
+    # (RFC 9901 §7.3): with it or stripped of it, the verdict is the same and the check is advisory
+    with_kb = await verify_sd_jwt_credential(presented, sd.ports(), NOW)
+    stripped = await verify_sd_jwt_credential(parts.without_key_binding, sd.ports(), NOW)
+    assert statuses(with_kb)["holder_binding"] == ("unknown", "NO_CHALLENGE")
+    assert statuses(stripped)["holder_binding"] == ("unknown", "NO_KEY_BINDING")
+    assert with_kb.verdict is stripped.verdict is V.VALID
+    assert C.HOLDER_BINDING not in with_kb.required | stripped.required
+    # a KB-JWT that fails is still a failure, asked for or not
+    forged = parts.without_key_binding + key_binding_jwt(parts, ec.generate_private_key(ec.SECP256R1()), nonce="n",
+                                                         aud="https://verifier.example", iat=int(NOW.timestamp()))
+    report = await verify_sd_jwt_credential(forged, sd.ports(), NOW)
+    assert report.verdict is V.INVALID and statuses(report)["holder_binding"] == ("invalid", "KB_JWT_INVALID")
+    # asked for (a nonce given), a stripped presentation is not proven: never valid
+    report = await verify_sd_jwt_credential(parts.without_key_binding, sd.ports(), NOW, nonce="n-1",
+                                            audience="https://verifier.example")
+    assert report.verdict is not V.VALID and statuses(report)["holder_binding"][1] == "NO_KEY_BINDING"
+
+
+async def test_a_bearer_credential_on_its_own_shows_no_holder_binding(sd: SdWorld) -> None:
+    report = await verify_sd_jwt_credential(sd.issue().compact, sd.ports(), NOW)
+    assert "holder_binding" not in statuses(report) and report.verdict is V.VALID
+
+
+async def test_a_status_other_than_a_token_status_list_is_never_taken_for_no_status(sd: SdWorld) -> None:
+    for status, expected in (({"status_attestation": {"x": 1}}, V.UNDETERMINED), ("revoked", V.INVALID)):
+        other = issue_sd_jwt_vc({"given_name": "Ada", "status": status}, issuer=sd.issuer,
+                                vct="https://example.org/other", now=NOW)
+        report = await verify_sd_jwt_credential(other.compact, sd.ports(), NOW)
+        assert report.verdict is expected, statuses(report)
+        assert statuses(report)["revocation"] != ("valid", "NO_STATUS_ENTRY")
+    assert statuses(report)["format"] == ("invalid", "MALFORMED_CLAIM")
+
+
+async def test_no_status_list_is_fetched_for_a_credential_already_invalid(sd: SdWorld) -> None:
+    mc = valid_micro_credential()
+    mc.valid_from.FromDatetime(NOW - dt.timedelta(days=30))
+    mc.valid_until.FromDatetime(NOW - dt.timedelta(days=1))
+    report = await verify_sd_jwt_credential(sd.issue(mc=mc).compact, sd.ports(), NOW)
+    assert report.verdict is V.INVALID
+    assert statuses(report)["revocation"] == ("unknown", "NOT_CHECKED")
 
 
 async def test_another_type_is_judged_on_its_own_checks_with_the_eu_ones_advisory(sd: SdWorld) -> None:
