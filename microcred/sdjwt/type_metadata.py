@@ -16,6 +16,7 @@ held against the issuer (the holder may simply not have disclosed it).
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from microcred.sdjwt.jose import strict_json_loads
 
 __all__ = [
     "VCT",
+    "ClaimPathError",
     "ClaimRules",
     "TypeMetadataRegistry",
     "claim_metadata_violations",
@@ -77,8 +79,20 @@ def integrity_matches(data: bytes, metadata: str) -> bool:
     if not by_alg:
         raise ValueError("no supported hash algorithm in the integrity metadata")
     strongest = max(by_alg, key=_SRI_STRENGTH.index)
-    expected = base64.b64encode(_SRI[strongest](data).digest()).decode("ascii")
-    return any(hmac.compare_digest(expected, value) for value in by_alg[strongest])
+    expected = _SRI[strongest](data).digest()
+    # compared as octets after base64 decoding (SD-JWT VC, integrity of referenced documents), so that a value
+    # written without its '=' padding matches too
+    return any(hmac.compare_digest(expected, _sri_octets(value)) for value in by_alg[strongest])
+
+
+def _sri_octets(value: str) -> bytes:
+    """The octets of an SRI base64 value (standard or URL-safe alphabet, padding optional); b'' when it is not
+    base64 (matches no digest)."""
+    text = value.strip().replace("-", "+").replace("_", "/")
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return b""
 
 
 @dataclass(frozen=True)
@@ -106,8 +120,18 @@ def parsed_type_metadata(document: bytes) -> Any:
 # --------------------------------------------------------------------------------------------- claim metadata
 
 
+class ClaimPathError(ValueError):
+    """A claim path met an element of the wrong type (SD-JWT VC, processing of ``path``: "abort processing and
+    return an error"; claim metadata that fails to process rejects the credential)."""
+
+
+def _wrong_type(issued_path: Path, expected: str) -> ClaimPathError:
+    return ClaimPathError(f"the path meets {list(issued_path)}, which is not an {expected}")
+
+
 def _select(node: Any, path: list[Any], hidden: frozenset[Path]) -> list[tuple[Path, Any]]:
-    """(issued path, value) of every claim the §4.6.1 ``path`` selects in the processed payload ``node``.
+    """(issued path, value) of every claim the ``path`` selects in the processed payload ``node`` (SD-JWT VC,
+    processing of ``path``); :class:`ClaimPathError` when a component meets an element of the wrong type.
 
     Breadth-first over the path's components (a list per step rather than nested generators: this runs for
     every claim metadata entry of every credential verified)."""
@@ -116,11 +140,13 @@ def _select(node: Any, path: list[Any], hidden: frozenset[Path]) -> list[tuple[P
         following: list[tuple[Path, Any]] = []
         for issued_path, value in frontier:
             if isinstance(head, str):
-                if isinstance(value, Mapping) and head in value:
+                if not isinstance(value, Mapping):
+                    raise _wrong_type(issued_path, "object")
+                if head in value:
                     following.append(((*issued_path, head), value[head]))
                 continue
             if not isinstance(value, list):
-                continue
+                raise _wrong_type(issued_path, "array")
             # array elements the holder did not disclose are absent from the processed payload: recover the
             # issued index of each remaining element so that paths compare with the Disclosures' paths
             for index, item in zip(issued_indexes(issued_path, len(value), hidden), value, strict=True):
@@ -140,10 +166,12 @@ def _valid_path(path: Any) -> bool:
 
 def _present(claims: Any, path: tuple[Any, ...]) -> list[Path]:
     """``[path]`` when the claim at a path of names only is in the processed payload, else none (what
-    :func:`_select` finds for such a path, without its frontier lists)."""
+    :func:`_select` finds for such a path, without its frontier lists, and the same :class:`ClaimPathError`)."""
     value = claims
-    for name in path:
-        if not isinstance(value, dict) or name not in value:
+    for depth, name in enumerate(path):
+        if not isinstance(value, dict):
+            raise _wrong_type(path[:depth], "object")
+        if name not in value:
             return []
         value = value[name]
     return [path]
@@ -205,8 +233,12 @@ def claim_metadata_violations(rules: ClaimRules | Mapping[str, Any], processed: 
         if not isinstance(rule, _Rule):
             problems.append(rule)
             continue
-        selected = _present(processed.claims, rule.path) if rule.names_only else \
-            [p for p, _ in _select(processed.claims, list(rule.path), processed.hidden_array_elements)]
+        try:
+            selected = _present(processed.claims, rule.path) if rule.names_only else \
+                [p for p, _ in _select(processed.claims, list(rule.path), processed.hidden_array_elements)]
+        except ClaimPathError as exc:
+            problems.append((str(list(rule.path)), str(exc)))
+            continue
         for issued_path in selected:
             if rule.sd == "always" and issued_path not in disclosed:
                 problems.append((str(list(issued_path)), "must be selectively disclosable, but is signed in clear"))

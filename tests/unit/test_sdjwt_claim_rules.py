@@ -55,3 +55,22 @@ def test_a_document_is_read_into_rules_once() -> None:
     assert claim_metadata_violations(document_claim_rules(document), processed()) == [
         ("['given_name']", "must be selectively disclosable, but is signed in clear")]
     assert document_claim_rules(b"[1]") == ()
+
+
+def test_a_path_that_meets_a_value_of_the_wrong_type_fails_the_claim_metadata() -> None:
+    """SD-JWT VC, processing of ``path``: a string component over a non-object, or null or an index over a
+    non-array, aborts with an error, and claim metadata that fails to process rejects the credential."""
+    claims = {"iss": "https://u.example", "learner": "Ana", "grades": {"score": 1}}
+    wrong = Processed(claims, (), frozenset())
+    metadata = {"claims": [
+        {"path": ["learner", "email"], "sd": "always"},  # names only: the fast path
+        {"path": ["grades", None], "sd": "never"},
+        {"path": ["grades", 0], "sd": "never"},
+        {"path": ["learner", None, "x"], "sd": "never"},
+        {"path": ["absent", "deeper"], "sd": "always"},  # a missing key selects nothing: no error
+    ]}
+    problems = claim_metadata_violations(metadata, wrong)
+    assert [path for path, _ in problems] == [
+        "['learner', 'email']", "['grades', None]", "['grades', 0]", "['learner', None, 'x']"]
+    assert problems[0][1] == "the path meets ['learner'], which is not an object"
+    assert problems[1][1] == "the path meets ['grades'], which is not an array"

@@ -292,6 +292,15 @@ def test_altered_type_metadata_fails_integrity(world: Pki) -> None:
     assert statuses(result)["type_metadata"] == ("invalid", "INTEGRITY_MISMATCH")
 
 
+def test_integrity_compares_octets_so_unpadded_base64_matches() -> None:
+    data = b'{"vct":"urn:x"}'  # its sha256 in base64 ends in one '='
+    padded = integrity(data)
+    assert padded.endswith("=") and integrity_matches(data, padded)
+    assert integrity_matches(data, padded.rstrip("="))
+    assert not integrity_matches(data + b" ", padded.rstrip("="))
+    assert not integrity_matches(data, "sha256-not*base64")
+
+
 def test_an_unknown_vct_fails_when_type_metadata_is_required(world: Pki) -> None:
     result = verify_sd_jwt_vc(issue(world).compact, policy(world, type_metadata=TypeMetadataRegistry({})), NOW)
     assert statuses(result)["type_metadata"] == ("invalid", "UNKNOWN_VCT")
