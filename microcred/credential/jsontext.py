@@ -10,12 +10,12 @@ Signing a credential serialises it at least twice, so this matters at a thousand
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 
-__all__ = ["compact", "lone_surrogate_path", "parse"]
+__all__ = ["compact", "first_path", "lone_surrogate_path", "nested_deeper_than", "parse"]
 
 
 def compact(value: Any) -> str:
@@ -46,20 +46,75 @@ def lone_surrogate_path(document: Any) -> str | None:
         return None
     except TypeError:  # a lone surrogate, or something else orjson does not write (an int beyond 64 bits...)
         pass
-    stack: list[tuple[str, Any]] = [("", document)]
+    found = first_path(document, lambda v: isinstance(v, str) and not _is_text(v),
+                       lambda name: isinstance(name, str) and not _is_text(name))
+    if found is None:
+        return None
+    keys, at_name = found
+    if not keys:
+        return "(document)"
+    text = ""
+    for n, key in enumerate(keys):
+        last_name = at_name and n == len(keys) - 1
+        name = ascii(key) if last_name else str(key)
+        text += f"[{key}]" if isinstance(key, int) else (f".{name}" if text else name)
+    return text
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests objects and arrays more than ``limit`` levels deep. Iterative and linear, for
+    documents from outside before anything recursive reads them (a thousand levels fit in a small body and
+    exhaust Python's stack: a server error instead of an answer)."""
+    stack: list[tuple[int, Any]] = [(0, value)]
     while stack:
-        path, node = stack.pop()
-        if isinstance(node, str):
-            if not _is_text(node):
-                return path or "(document)"
-        elif isinstance(node, Mapping):
-            for name, value in reversed(list(node.items())):
-                if isinstance(name, str) and not _is_text(name):
-                    return f"{path}.{name!a}" if path else ascii(name)
-                stack.append((f"{path}.{name}" if path else str(name), value))
+        depth, node = stack.pop()
+        if isinstance(node, Mapping):
+            children: Any = node.values()
         elif isinstance(node, list | tuple):
-            stack.extend((f"{path}[{n}]", item) for n, item in reversed(list(enumerate(node))))
+            children = node
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((depth + 1, child) for child in children if isinstance(child, Mapping | list | tuple))
+    return False
+
+
+#: A path under construction: None at the root, else (the parent's path, the member name or array index).
+_Chain = tuple[Any, str | int] | None
+
+
+def first_path(document: Any, bad_value: Callable[[Any], bool],
+               bad_name: Callable[[Any], bool] | None = None) -> tuple[tuple[str | int, ...], bool] | None:
+    """The keys to the first value (depth first, in document order) for which ``bad_value`` holds, or to the
+    first member whose name ``bad_name`` holds (then the flag is True), else None.
+
+    Iterative (no stack to exhaust), and the path is kept as links to its parent and written only for the hit:
+    a text path per node cost memory quadratic in the input (260 levels of 200-character names over a long list
+    asked for gigabytes)."""
+    stack: list[tuple[_Chain, Any]] = [(None, document)]
+    while stack:
+        chain, node = stack.pop()
+        if bad_value(node):
+            return _keys(chain), False
+        if isinstance(node, Mapping):
+            items = list(node.items())
+            if bad_name is not None:
+                for name, _ in items:
+                    if bad_name(name):
+                        return _keys((chain, name)), True
+            stack.extend(((chain, name), value) for name, value in reversed(items))
+        elif isinstance(node, list | tuple):
+            stack.extend(((chain, n), item) for n, item in reversed(list(enumerate(node))))
     return None
+
+
+def _keys(chain: _Chain) -> tuple[str | int, ...]:
+    keys: list[str | int] = []
+    while chain is not None:
+        chain, key = chain
+        keys.append(key)
+    return tuple(reversed(keys))
 
 
 def _is_text(value: str) -> bool:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from typing import Any
@@ -37,8 +38,14 @@ def document_digest(document: Mapping[str, Any]) -> str:
     try:
         return hashlib.sha256(b"o" + orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
     except TypeError:
+        pass
+    try:
         data = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(b"j" + data.encode("utf-8", "surrogatepass")).hexdigest()
+    except RecursionError:
+        # nested past Python's stack (orjson stops at 255 levels): such a document is refused by its nesting
+        # before anything is cached, so a digest of its own, never shared, keeps the caller from a server error
+        return secrets.token_hex(32)
+    return hashlib.sha256(b"j" + data.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def body_digest(body: bytes) -> str:

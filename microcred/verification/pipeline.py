@@ -20,10 +20,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from microcred.credential.jsontext import nested_deeper_than
 from microcred.sdjwt.view import compact_of
 from microcred.vcdm import is_presentation
 from microcred.verification.cache import document_digest
-from microcred.verification.checks import CheckId, CheckResult, Reason, unknown
+from microcred.verification.checks import CheckId, CheckResult, Reason, invalid, unknown
 from microcred.verification.document import as_list, issuer_id
 from microcred.verification.edc import is_jades, verify_edc_credential
 from microcred.verification.eu_check import is_micro_credential
@@ -77,6 +78,17 @@ async def _run_rows(subject: Subject) -> tuple[CheckResult, ...]:
     return in_table_order(results)
 
 
+#: Nesting beyond which a document is refused before anything reads it (the compaction rule refuses past 24;
+#: this guard keeps recursive readers, the digest and the shape among them, from a stack overflow).
+MAX_NESTING = 64
+
+
+def _format_refusal(document: Any, presentation: bool = False) -> CheckResult:
+    if isinstance(document, Mapping):
+        return invalid(CheckId.FORMAT, Reason.TOO_COMPLEX, problem=f"nested deeper than {MAX_NESTING} levels")
+    return check_format(document, presentation=presentation)
+
+
 def _document_id(document: Mapping[str, Any]) -> str | None:
     value = document.get("id")
     return value if isinstance(value, str) else None
@@ -101,8 +113,8 @@ async def _verify_credential(document: Any, ports: VerificationPorts, now: datet
     if is_jades(document):  # a JAdES-sealed European Digital Credential
         return await verify_edc_credential(document, ports, now)
     required = required_checks(presentation=False, micro_credential=False)
-    if not isinstance(document, Mapping):
-        bad: tuple[CheckResult, ...] = (check_format(document),)
+    if not isinstance(document, Mapping) or nested_deeper_than(document, MAX_NESTING):
+        bad: tuple[CheckResult, ...] = (_format_refusal(document),)
         return VerificationReport("credential", decide(bad, required), bad, now, required)
     digest = digest or document_digest(document)
     micro = is_micro_credential(document)
@@ -127,8 +139,8 @@ async def verify_presentation(presentation: Any, challenge: str | None, domain: 
     (``digest``: the presentation's :func:`~.cache.document_digest` when the caller already has it)."""
     now = now or datetime.now(UTC)
     required = required_checks(presentation=True, micro_credential=False)
-    if not isinstance(presentation, Mapping):
-        bad: tuple[CheckResult, ...] = (check_format(presentation, presentation=True),)
+    if not isinstance(presentation, Mapping) or nested_deeper_than(presentation, MAX_NESTING):
+        bad: tuple[CheckResult, ...] = (_format_refusal(presentation, presentation=True),)
         return VerificationReport("presentation", decide(bad, required), bad, now, required)
     digest = digest or document_digest(presentation)
     embedded = [vc for vc in as_list(presentation.get("verifiableCredential")) if isinstance(vc, Mapping)]

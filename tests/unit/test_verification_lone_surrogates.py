@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import tracemalloc
 from typing import Any
 
 import httpx
@@ -67,3 +68,27 @@ async def test_through_the_gateway_a_lone_surrogate_is_a_report_not_an_error() -
     report = response.json()
     assert _checks(report)["format"] == ("invalid", "INVALID_FIELD") and report["verdict"] == "invalid"
     assert report["checks"][0]["details"]["field"] == "name"
+
+
+def _path_bomb(tail: str) -> Any:
+    """260 levels of 200-character names over a list of 5,000 numbers (about 60 KB of JSON): a text path kept
+    per node asked for gigabytes."""
+    return json.loads('{"a":' + '{"%s":' % ("k" * 200) * 260 + "[" + ",".join(["1"] * 5000) + tail + "]"
+                      + "}" * 260 + "}")
+
+
+def test_the_walks_cost_memory_linear_in_the_input() -> None:
+    from services.verifier.api.problems import non_finite_field
+
+    # an integer beyond 64 bits makes orjson refuse the document, so it is walked
+    clean, lone, infinite = _path_bomb(",1" + "0" * 30), _path_bomb(',"\\ud800"'), _path_bomb(",1e999")
+    tracemalloc.start()
+    try:
+        assert lone_surrogate_path(clean) is None
+        assert (lone_surrogate_path(lone) or "").endswith("k[5000]")
+        assert non_finite_field(clean) is None
+        assert (non_finite_field(infinite) or "").endswith("k.5000")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000, peak  # the paths of the hits (52 KB each) and the walk's links, not gigabytes

@@ -16,6 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from microcred.credential.jsontext import first_path
+
 __all__ = ["PROBLEM_BASE", "PROBLEM_MEDIA_TYPE", "Problem", "install_problem_handlers", "non_finite_field",
            "non_finite_problem", "problem"]
 
@@ -60,18 +62,15 @@ def non_finite_field(value: Any, prefix: str = "") -> str | None:
 
     The stdlib parser accepts ``NaN``, ``Infinity`` and overflowing literals (``1e999``); orjson writes them as
     ``null``, so such a document would share a result-cache digest with its ``null`` twin. Iterative, so a
-    deeply nested body cannot exhaust the stack.
+    deeply nested body cannot exhaust the stack, and the path is written only for the hit
+    (:func:`~microcred.credential.jsontext.first_path`).
     """
-    stack: list[tuple[str, Any]] = [(prefix, value)]
-    while stack:
-        path, item = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            return path or "body"
-        if isinstance(item, dict):
-            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(list(item.items())))
-        elif isinstance(item, list):
-            stack.extend((f"{path}.{i}" if path else str(i), v) for i, v in reversed(list(enumerate(item))))
-    return None
+    found = first_path(value, lambda item: isinstance(item, float) and not math.isfinite(item))
+    if found is None:
+        return None
+    keys = [prefix] if prefix else []
+    keys += [str(key) for key in found[0]]
+    return ".".join(keys) or "body"
 
 
 def non_finite_problem(field: str) -> JSONResponse:
