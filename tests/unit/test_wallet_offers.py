@@ -214,6 +214,8 @@ def test_the_key_proof_is_the_appendix_f1_jwt() -> None:
     assert claims == {"aud": ISSUER, "iat": 1_700_000_000, "nonce": "wKI4LT17ac15ES9bw8ac4"}  # no iss: anonymous
     assert o.credential_request("UniversityDegreeCredential", proof) == {
         "credential_configuration_id": "UniversityDegreeCredential", "proofs": {"jwt": [proof]}}
+    assert o.credential_request("UniversityDegreeCredential", proof, "CivilEngineeringDegree-2023") == {
+        "credential_identifier": "CivilEngineeringDegree-2023", "proofs": {"jwt": [proof]}}  # never both (§8.2)
 
 
 def test_an_ldp_vc_bound_to_a_did_key_is_held_and_proved_by_kid() -> None:

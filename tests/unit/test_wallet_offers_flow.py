@@ -42,8 +42,12 @@ class FakeIssuer:
 
     def __init__(self, *, tx_code: str | None = None, deferred: bool = False, bind_to_proof: bool = True,
                  dpop: bool = False, dpop_nonces: bool = False, separate_as: bool = False,
-                 proof_types: dict[str, Any] | None = None) -> None:
+                 proof_types: dict[str, Any] | None = None, details: list[Any] | None = None) -> None:
         self.tx_code, self.deferred, self.bind_to_proof, self.dpop = tx_code, deferred, bind_to_proof, dpop
+        # the token response's authorization_details (§6.2; None: not sent): then the credential request must
+        # name the first credential_identifier given for "mc" (§8.2)
+        self.details = details
+        self.requested: list[dict[str, Any]] = []  # what each credential request named, without its proofs
         self.proof_types = proof_types  # the configuration's proof_types_supported (None: not listed)
         # RFC 9449 §8, §9: proofs must carry the server's nonce (the token endpoint's and the others' apart)
         self.dpop_nonces = dpop_nonces
@@ -124,7 +128,8 @@ class FakeIssuer:
         if self.dpop and (asked := self._dpop(dpop, url, None)) is not None:
             return asked
         return o.IssuerReply(200, {"access_token": "at", "token_type": "DPoP" if dpop else "Bearer",
-                                   "expires_in": 300})
+                                   "expires_in": 300,
+                                   **({"authorization_details": self.details} if self.details is not None else {})})
 
     async def post_json(self, url: str, body: Mapping[str, Any] | None, access_token: str | None = None,
                         dpop: str | None = None) -> o.IssuerReply:
@@ -150,6 +155,7 @@ class FakeIssuer:
             self.compact = self.world.issue(holder_jwk=self.proof_jwk).compact
             return o.IssuerReply(200, {"credentials": [{"credential": self.compact}], "notification_id": "note-2"})
         [proof] = body["proofs"]["jwt"]
+        self.requested.append({k: v for k, v in body.items() if k != "proofs"})
         if self.credential_refusal is not None:
             return self.credential_refusal
         if self.deferred:
@@ -516,3 +522,37 @@ async def test_signed_metadata_the_wallet_did_not_ask_for_is_refused() -> None:
     issuer.get = always_signed  # type: ignore[method-assign]
     with pytest.raises(o.OfferError, match="no trust anchors"):
         await offers.inspect(LINK)
+
+
+async def test_the_credential_is_asked_for_by_the_identifier_the_token_response_gave() -> None:
+    """§8.2: ``credential_identifier`` (the first of ``credential_identifiers`` for the configuration) when the
+    token response returned ``authorization_details`` of type openid_credential, and then no
+    ``credential_configuration_id``; else the configuration id."""
+    plain = FakeIssuer(details=[{"type": "other", "credential_identifiers": ["x"]}])  # another type: ignored
+    offers, _, _ = flow(plain)
+    await offers.accept(ACCOUNT, LINK, None)
+    assert plain.requested == [{"credential_configuration_id": "mc"}]
+    issuer = FakeIssuer(details=[
+        {"type": "openid_credential", "credential_configuration_id": "other", "credential_identifiers": ["o-1"]},
+        {"type": "openid_credential", "credential_configuration_id": "mc", "unknown": 1,
+         "credential_identifiers": ["CivilEngineeringDegree-2023", "ElectricalEngineeringDegree-2023"]}])
+    offers, _, held = flow(issuer)
+    assert (await offers.accept(ACCOUNT, LINK, None)).credentials and len(held.imported) == 1
+    assert issuer.requested == [{"credential_identifier": "CivilEngineeringDegree-2023"}]
+
+
+@pytest.mark.parametrize("details", [
+    "not a list", [7], [{"type": "openid_credential", "credential_configuration_id": "mc"}],
+    [{"type": "openid_credential", "credential_configuration_id": "mc", "credential_identifiers": []}],
+    [{"type": "openid_credential", "credential_configuration_id": "mc", "credential_identifiers": [3]}],
+    [{"type": "openid_credential", "credential_configuration_id": "other", "credential_identifiers": ["o"]}],
+    [{"type": "openid_credential", "credential_configuration_id": "mc", "credential_identifiers": ["x" * 1025]}],
+])
+async def test_token_response_authorization_details_the_wallet_cannot_use_make_no_request_and_no_key(
+        details: Any) -> None:
+    issuer = FakeIssuer(details=details)
+    offers, keys, held = flow(issuer)
+    with pytest.raises(o.OfferError) as caught:
+        await offers.accept(ACCOUNT, LINK, None)
+    assert caught.value.code == o.ISSUER_ANSWER_INVALID and "authorization_details" in caught.value.detail
+    assert issuer.requested == [] and keys.made == [] and not keys.discarded and held.imported == []

@@ -78,6 +78,7 @@ from services.wallet.domain.offers import (
     check_tx_code,
     chosen_authorization_server,
     chosen_configuration,
+    credential_identifier,
     credential_request,
     is_deferred,
     issued_credentials,
@@ -311,6 +312,7 @@ class CredentialOffers:
         token, kind = access_token(reply.body, dpop=dpop.key is not None)
         if kind == "Bearer":
             dpop.key = None  # the server did not bind the token to the key: plain Bearer from here on
+        identifier = credential_identifier(reply.body, configuration.configuration_id)
         nonce = None
         if metadata.nonce_endpoint is not None:
             nonce = c_nonce(await self._json("nonce", await self.issuers.post_json(metadata.nonce_endpoint, None)))
@@ -320,7 +322,7 @@ class CredentialOffers:
         try:
             kid = made.holder.verification_method if configuration.names_key_by_did else None
             proof = key_proof(made.private, metadata.credential_issuer, nonce, int(self.clock().timestamp()), kid)
-            request = credential_request(configuration.configuration_id, proof)
+            request = credential_request(configuration.configuration_id, proof, identifier)
             reply = await self.send_credential_request(metadata, metadata.credential_endpoint, request, token, dpop)
             if reply.status not in (200, 202):
                 raise issuer_error("credential", reply.status, reply.body)

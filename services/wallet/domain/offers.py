@@ -46,6 +46,8 @@ MAX_LINK_CHARS = 8192
 MAX_TX_CODE_CHARS = 64
 MAX_CONFIGURATIONS = 16
 MAX_SERVERS = 8  # authorization servers one Credential Issuer may list
+MAX_DETAILS = 16  # authorization_details entries of a token response
+OPENID_CREDENTIAL = "openid_credential"  # the authorization details type of OpenID4VCI (§5.1.1)
 
 # Codes the page explains in plain language (api/offer_text.py has one text per code and language).
 LINK_INVALID = "OFFER_LINK_INVALID"
@@ -520,9 +522,40 @@ def dpop_proof(key: PrivateKey, method: str, url: str, *, jti: str, iat: int, ac
     return sign_jws({"typ": "dpop+jwt", "alg": algorithm_for_key(key), "jwk": public_jwk(key)}, claims, key)
 
 
-def credential_request(configuration_id: str, proof: str) -> dict[str, Any]:
-    """The credential request (§8.2): one instance, bound to the proved key."""
-    return {"credential_configuration_id": configuration_id, "proofs": {"jwt": [proof]}}
+def credential_request(configuration_id: str, proof: str, identifier: str | None = None) -> dict[str, Any]:
+    """The credential request (§8.2): one instance, bound to the proved key; named by the ``credential_identifier``
+    the token response gave (:func:`credential_identifier`), else by the configuration (never both)."""
+    named = {"credential_identifier": identifier} if identifier is not None else {
+        "credential_configuration_id": configuration_id}
+    return {**named, "proofs": {"jwt": [proof]}}
+
+
+def credential_identifier(response: Any, configuration_id: str) -> str | None:
+    """The ``credential_identifier`` to ask for ``configuration_id`` by (§6.2, §8.2): the first of the
+    ``credential_identifiers`` of the token response's ``authorization_details`` of type ``openid_credential``
+    for that configuration; None when the response has none of that type (the request then names the
+    configuration). Details of other types and unknown fields are ignored (§6.2); details of that type that give
+    the configuration no identifiers, or are malformed, are ``OFFER_ISSUER_ANSWER_INVALID`` (no request could be
+    right)."""
+    details = response.get("authorization_details") if isinstance(response, Mapping) else None
+    if details is None:
+        return None
+    if not isinstance(details, list) or len(details) > MAX_DETAILS or not all(isinstance(d, Mapping)
+                                                                                for d in details):
+        raise OfferError(ISSUER_ANSWER_INVALID, "token response: authorization_details is not a short list of "
+                                                "objects")
+    ours = [d for d in details if d.get("type") == OPENID_CREDENTIAL]
+    if not ours:
+        return None
+    for detail in ours:
+        if detail.get("credential_configuration_id") == configuration_id:
+            ids = detail.get("credential_identifiers")
+            if not isinstance(ids, list) or not ids or not isinstance(ids[0], str) or not 0 < len(ids[0]) <= 1024:
+                raise OfferError(ISSUER_ANSWER_INVALID, "token response: authorization_details without "
+                                                        "credential_identifiers (non-empty strings)")
+            return ids[0]
+    raise OfferError(ISSUER_ANSWER_INVALID, f"token response: authorization_details name no credential_identifiers "
+                                            f"for {configuration_id[:100]!r}")
 
 
 def access_token(response: Any, *, dpop: bool = False) -> tuple[str, str]:
