@@ -42,12 +42,16 @@ class FakeIssuer:
 
     def __init__(self, *, tx_code: str | None = None, deferred: bool = False, bind_to_proof: bool = True,
                  dpop: bool = False, dpop_nonces: bool = False, separate_as: bool = False,
-                 proof_types: dict[str, Any] | None = None, details: list[Any] | None = None) -> None:
+                 proof_types: dict[str, Any] | None = None, details: list[Any] | None = None,
+                 identifier: str = ISSUER) -> None:
         self.tx_code, self.deferred, self.bind_to_proof, self.dpop = tx_code, deferred, bind_to_proof, dpop
         # the token response's authorization_details (§6.2; None: not sent): then the credential request must
         # name the first credential_identifier given for "mc" (§8.2)
         self.details = details
         self.requested: list[dict[str, Any]] = []  # what each credential request named, without its proofs
+        self.identifier = identifier  # the Credential Issuer Identifier as offer and metadata spell it
+        self.nonce_answer = o.IssuerReply(200, {"c_nonce": "n-1"})  # the nonce endpoint's
+        self.notification_status = 204
         self.proof_types = proof_types  # the configuration's proof_types_supported (None: not listed)
         # RFC 9449 §8, §9: proofs must carry the server's nonce (the token endpoint's and the others' apart)
         self.dpop_nonces = dpop_nonces
@@ -78,10 +82,10 @@ class FakeIssuer:
         if self.tx_code:
             grant["tx_code"] = {"length": len(self.tx_code), "input_mode": "numeric"}
         documents: dict[str, Any] = {
-            OFFER_URI: {"credential_issuer": ISSUER, "credential_configuration_ids": ["mc"],
+            OFFER_URI: {"credential_issuer": self.identifier, "credential_configuration_ids": ["mc"],
                         "grants": {o.PRE_AUTHORIZED_GRANT: grant}},
             f"{ISSUER}/.well-known/openid-credential-issuer": {
-                "credential_issuer": ISSUER, "credential_endpoint": f"{ISSUER}/credential",
+                "credential_issuer": self.identifier, "credential_endpoint": f"{ISSUER}/credential",
                 "nonce_endpoint": f"{ISSUER}/nonce", "notification_endpoint": f"{ISSUER}/notification",
                 **({"deferred_credential_endpoint": f"{ISSUER}/deferred"} if self.deferred else {}),
                 **({"authorization_servers": [AS]} if self.server == AS else {}),
@@ -135,7 +139,7 @@ class FakeIssuer:
                         dpop: str | None = None) -> o.IssuerReply:
         self.calls.append(("POST", url, body))
         if url.endswith("/nonce"):
-            return o.IssuerReply(200, {"c_nonce": "n-1"})
+            return self.nonce_answer
         assert access_token == "at"
         if self.dpop:
             if (asked := self._dpop(dpop, url, access_token)) is not None:
@@ -145,7 +149,7 @@ class FakeIssuer:
         if url.endswith("/notification"):
             assert body is not None
             self.notified.append(body)
-            return o.IssuerReply(204, None)
+            return o.IssuerReply(self.notification_status, None)
         assert body is not None
         if url.endswith("/deferred"):
             assert body == {"transaction_id": "t-1"}
@@ -162,8 +166,9 @@ class FakeIssuer:
             self.proof_jwk = jwt.get_unverified_header(proof)["jwk"]
             return o.IssuerReply(202, {"transaction_id": "t-1", "interval": 5})
         jwk = jwt.get_unverified_header(proof)["jwk"]
-        claims = jwt.decode(proof, jwt.PyJWK(jwk).key, algorithms=["ES256"], audience=ISSUER,
-                            options={"verify_iat": False})
+        claims = jwt.decode(proof, jwt.PyJWK(jwk).key, algorithms=["ES256"], options={
+            "verify_iat": False, "verify_aud": False})
+        assert claims["aud"] == self.identifier  # exactly, no normalisation (§12.2.4, Appendix F.1)
         assert claims["nonce"] == "n-1" and "iss" not in claims
         if not self.bind_to_proof:
             jwk = public_jwk(ec.generate_private_key(ec.SECP256R1()))
@@ -556,3 +561,38 @@ async def test_token_response_authorization_details_the_wallet_cannot_use_make_n
         await offers.accept(ACCOUNT, LINK, None)
     assert caught.value.code == o.ISSUER_ANSWER_INVALID and "authorization_details" in caught.value.detail
     assert issuer.requested == [] and keys.made == [] and not keys.discarded and held.imported == []
+
+
+async def test_the_proof_audience_is_the_issuer_identifier_exactly_as_the_issuer_writes_it() -> None:
+    """§12.2.4 compares identifiers 'with no normalization': an issuer whose identifier ends in '/' checks the
+    proof's ``aud`` against that, while the wallet's list may spell it without."""
+    issuer = FakeIssuer(identifier=ISSUER + "/")
+    offers, _, held = flow(issuer)
+    assert (await offers.accept(ACCOUNT, LINK, None)).credentials and len(held.imported) == 1
+
+
+async def test_any_2xx_from_the_nonce_and_notification_endpoints_is_success() -> None:
+    """§7.2 (nonce: 'a 2xx status code') and §11.2 (notification: 'in the 2xx range', 204 recommended)."""
+    for nonce_status, notification_status in ((201, 200), (200, 202)):
+        issuer = FakeIssuer()
+        issuer.nonce_answer = o.IssuerReply(nonce_status, {"c_nonce": "n-1"})
+        issuer.notification_status = notification_status
+        offers, _, held = flow(issuer)
+        received = await offers.accept(ACCOUNT, LINK, None)
+        assert received.notified and len(held.imported) == 1
+    issuer = FakeIssuer()
+    issuer.nonce_answer = o.IssuerReply(302, None)
+    offers, keys, _ = flow(issuer)
+    with pytest.raises(o.OfferError) as caught:
+        await offers.accept(ACCOUNT, LINK, None)
+    assert caught.value.code == o.ISSUER_REFUSED and keys.made == []
+
+
+async def test_a_dpop_nonce_the_nonce_endpoint_gives_is_used_at_the_credential_endpoint() -> None:
+    """§7.2: the nonce response may carry a ``DPoP-Nonce`` for the credential endpoint; a proof with it is not
+    refused there (only the token endpoint, whose nonce the wallet could not know, asks)."""
+    issuer = FakeIssuer(dpop=True, dpop_nonces=True)
+    issuer.nonce_answer = o.IssuerReply(200, {"c_nonce": "n-1"}, dpop_nonce="rs-nonce")
+    offers, _, held = flow(issuer)
+    assert (await offers.accept(ACCOUNT, LINK, None)).notified and len(held.imported) == 1
+    assert issuer.nonce_refusals == [f"{ISSUER}/token"]

@@ -179,7 +179,9 @@ class CredentialOffers:
         self.metadata_trust = metadata_trust or MetadataTrust()
 
     async def _json(self, stage: str, reply: IssuerReply) -> Any:
-        if reply.status != 200:
+        """The body of a successful answer (any 2xx: §7.2 says so of the nonce endpoint), else the issuer's
+        error."""
+        if not 200 <= reply.status < 300:
             raise issuer_error(stage, reply.status, reply.body)
         return reply.body
 
@@ -315,13 +317,15 @@ class CredentialOffers:
         identifier = credential_identifier(reply.body, configuration.configuration_id)
         nonce = None
         if metadata.nonce_endpoint is not None:
-            nonce = c_nonce(await self._json("nonce", await self.issuers.post_json(metadata.nonce_endpoint, None)))
+            answer = await self.issuers.post_json(metadata.nonce_endpoint, None)
+            dpop.learn(metadata.nonce_endpoint, answer)  # §7.2: a DPoP nonce for the credential endpoint
+            nonce = c_nonce(await self._json("nonce", answer))
         # A key of its own for this credential, published only once the issuer answered with something bound
         # to it: a refused or failed request leaves the account no key (adapters/holder_keys.py).
         made = await self.keys.make_for_credential(account.account_id)
         try:
             kid = made.holder.verification_method if configuration.names_key_by_did else None
-            proof = key_proof(made.private, metadata.credential_issuer, nonce, int(self.clock().timestamp()), kid)
+            proof = key_proof(made.private, metadata.audience, nonce, int(self.clock().timestamp()), kid)
             request = credential_request(configuration.configuration_id, proof, identifier)
             reply = await self.send_credential_request(metadata, metadata.credential_endpoint, request, token, dpop)
             if reply.status not in (200, 202):
@@ -481,4 +485,4 @@ class CredentialOffers:
                                          lambda proof: self.issuers.post_json(endpoint, body, token, proof))
         except OfferError:
             return False
-        return reply.status in (200, 204)
+        return 200 <= reply.status < 300  # §11.2: 204 is recommended, any 2xx is success

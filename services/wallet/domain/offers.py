@@ -353,6 +353,16 @@ class IssuerMetadata:
     deferred_credential_endpoint: str | None = None
     #: How (deferred) credential requests and responses are encrypted (§10; None: in clear).
     encryption: IssuerEncryption | None = None
+    #: The identifier exactly as the metadata spells it, a trailing '/' included ('': ``credential_issuer``):
+    #: ``credential_issuer`` above is normalised for comparing with the operator's list, this is what the
+    #: issuer compares with (§12.2.4: "no normalization"; the key proof's ``aud``, the ``locations`` of an
+    #: authorization detail).
+    identifier: str = ""
+
+    @property
+    def audience(self) -> str:
+        """The Credential Issuer Identifier as the issuer itself writes it (see ``identifier``)."""
+        return self.identifier or self.credential_issuer
 
 
 def _displays(value: Any) -> tuple[Mapping[str, Any], ...]:
@@ -373,7 +383,8 @@ def parse_issuer_metadata(metadata: Any, issuer: str) -> IssuerMetadata:
     the issuer's origin (the wallet calls nothing else)."""
     if not isinstance(metadata, Mapping):
         raise OfferError(ISSUER_ANSWER_INVALID, "metadata: not a JSON object")
-    if normalize_issuer(str(metadata.get("credential_issuer", ""))) != issuer:
+    identifier = metadata.get("credential_issuer")
+    if not isinstance(identifier, str) or normalize_issuer(identifier) != issuer:
         raise OfferError(ISSUER_ANSWER_INVALID, "metadata.credential_issuer: not the offer's credential issuer")
     servers = metadata.get("authorization_servers")
     if servers is not None and (not isinstance(servers, list) or not servers or len(servers) > MAX_SERVERS
@@ -400,7 +411,7 @@ def parse_issuer_metadata(metadata: Any, issuer: str) -> IssuerMetadata:
         issuer, str(_endpoint(metadata, "credential_endpoint", issuer, True)),
         _endpoint(metadata, "nonce_endpoint", issuer, False),
         _endpoint(metadata, "notification_endpoint", issuer, False), server, _displays(metadata.get("display")),
-        configurations, _endpoint(metadata, "deferred_credential_endpoint", issuer, False), encryption)
+        configurations, _endpoint(metadata, "deferred_credential_endpoint", issuer, False), encryption, identifier)
 
 
 def _plain_proofs(types: Any) -> bool:
