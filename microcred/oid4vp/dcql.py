@@ -13,6 +13,14 @@ integers, booleans).
 Formats handled: ``dc+sd-jwt`` (``meta.vct_values``) and ``ldp_vc`` (``meta.type_values``: the credential's
 ``type`` must contain every type of one inner list).
 
+Two ways to read a query. The verifier's (the default, ``lenient=False``) is strict: it makes the queries it sends,
+so it refuses what it could not evaluate (another format, an unknown member, an id past 64 characters: a bound of
+its public API). A wallet reads a query another verifier made (``lenient=True``), as §6 says a wallet must: unknown
+members are ignored ("Implementations MUST ignore any unknown properties"), a credential query of a format not
+handled here is kept, unread, and never met (§6.4.2: such a credential is "treated as if [it] would not exist in
+the Wallet"; :attr:`CredentialQuery.supported` is False), and an id is any non-empty run of ``A-Z a-z 0-9 _ -``
+(§6.1, §6.3: no length is set).
+
 ``trusted_authorities`` (§6.1.1; HAIP 1.0 requires the ``aki`` type): a credential meets the query only if an
 Authority Key Identifier in its issuer's certificate chain is one of the values (base64url ``keyIdentifier``s) of
 an ``aki`` entry. The evaluation counts only chains that were validated to a trust anchor (a forged certificate
@@ -40,6 +48,7 @@ __all__ = [
 SD_JWT, LDP = "dc+sd-jwt", "ldp_vc"
 FORMATS = (SD_JWT, LDP)
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ANY_ID = re.compile(r"^[A-Za-z0-9_-]+$")  # §6.1, §6.3: "a non-empty string consisting of alphanumeric, _ or -"
 #: Bounds on hostile queries (a verifier's own employer sends them, but through a public API).
 MAX_CREDENTIALS, MAX_CLAIMS, MAX_PATH, MAX_VALUES, MAX_SETS = 16, 64, 16, 64, 32
 #: The trusted authority types this code can evaluate.
@@ -92,6 +101,11 @@ class CredentialQuery:
     require_cryptographic_holder_binding: bool = True
     trusted_authorities: tuple[TrustedAuthority, ...] = ()
 
+    @property
+    def supported(self) -> bool:
+        """Whether its format is one handled here (a lenient reading keeps the others, never met)."""
+        return self.format in FORMATS
+
 
 @dataclass(frozen=True)
 class CredentialSetQuery:
@@ -122,8 +136,11 @@ def _list(value: Any, name: str, limit: int, *, empty: bool = False) -> list[Any
     return value
 
 
-def _ident(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not _ID.match(value):
+def _ident(value: Any, name: str, lenient: bool = False) -> str:
+    if lenient:
+        if not isinstance(value, str) or not _ANY_ID.match(value):
+            raise DcqlError(name, "must be a non-empty string of A-Z a-z 0-9 _ -")
+    elif not isinstance(value, str) or not _ID.match(value):
         raise DcqlError(name, "must be 1-64 characters of A-Z a-z 0-9 _ -")
     return value
 
@@ -139,10 +156,10 @@ def _path(value: Any, name: str) -> tuple[str | int | None, ...]:
     return tuple(out)
 
 
-def _claim(value: Any, name: str, with_id: bool) -> ClaimQuery:
+def _claim(value: Any, name: str, with_id: bool, lenient: bool) -> ClaimQuery:
     if not isinstance(value, Mapping):
         raise DcqlError(name, "must be an object")
-    claim_id = _ident(value["id"], f"{name}.id") if "id" in value else None
+    claim_id = _ident(value["id"], f"{name}.id", lenient) if "id" in value else None
     if with_id and claim_id is None:
         raise DcqlError(f"{name}.id", "required when claim_sets is present")
     values: list[str | int | bool] = []
@@ -195,16 +212,18 @@ def _trusted_authorities(value: Any, name: str) -> tuple[TrustedAuthority, ...]:
     return tuple(out)
 
 
-def _credential(value: Any, name: str) -> CredentialQuery:
+def _credential(value: Any, name: str, lenient: bool) -> CredentialQuery:
     if not isinstance(value, Mapping):
         raise DcqlError(name, "must be an object")
-    query_id = _ident(value.get("id"), f"{name}.id")
+    query_id = _ident(value.get("id"), f"{name}.id", lenient)
     fmt = value.get("format")
     if fmt not in FORMATS:
+        if lenient and isinstance(fmt, str) and fmt:  # another format's meta and claims are not ours to read
+            return CredentialQuery(query_id, fmt)
         raise DcqlError(f"{name}.format", f"supported formats: {', '.join(FORMATS)}")
     vcts, types = _meta(value.get("meta"), fmt, f"{name}.meta")
     claim_sets_raw = value.get("claim_sets")
-    claims = tuple(_claim(c, f"{name}.claims[{i}]", claim_sets_raw is not None)
+    claims = tuple(_claim(c, f"{name}.claims[{i}]", claim_sets_raw is not None, lenient)
                    for i, c in enumerate(_list(value.get("claims"), f"{name}.claims", MAX_CLAIMS)))\
         if "claims" in value else ()
     claim_sets: list[tuple[str, ...]] = []
@@ -215,7 +234,7 @@ def _credential(value: Any, name: str) -> CredentialQuery:
         if len(known) != len(claims):
             raise DcqlError(f"{name}.claims", "claim ids must be unique")
         for i, option in enumerate(_list(claim_sets_raw, f"{name}.claim_sets", MAX_SETS)):
-            ids = tuple(_ident(x, f"{name}.claim_sets[{i}]") for x in _list(option, f"{name}.claim_sets[{i}]",
+            ids = tuple(_ident(x, f"{name}.claim_sets[{i}]", lenient) for x in _list(option, f"{name}.claim_sets[{i}]",
                                                                              MAX_CLAIMS))
             if not set(ids) <= known:
                 raise DcqlError(f"{name}.claim_sets[{i}]", "names a claim id the claims do not define")
@@ -229,19 +248,20 @@ def _credential(value: Any, name: str) -> CredentialQuery:
                            bool(value.get("require_cryptographic_holder_binding", True)), authorities)
 
 
-def parse_query(value: Any) -> DcqlQuery:
-    """A :class:`DcqlQuery` from its JSON (:class:`DcqlError` naming the field otherwise)."""
+def parse_query(value: Any, *, lenient: bool = False) -> DcqlQuery:
+    """A :class:`DcqlQuery` from its JSON (:class:`DcqlError` naming the field otherwise); ``lenient``: a
+    wallet's reading of another verifier's query (see the module docstring)."""
     if not isinstance(value, Mapping):
         raise DcqlError("dcql_query", "must be an object")
     unknown = set(value) - {"credentials", "credential_sets"}
-    if unknown:
+    if unknown and not lenient:
         raise DcqlError(f"dcql_query.{sorted(unknown)[0]}", "unknown member")
     # The query is signed into the request object a wallet fetches: a string that is not Unicode text (a lone
     # surrogate, which JSON escaping allows) could not be written, and every fetch failed.
     where = lone_surrogate_path(value)
     if where is not None:
         raise DcqlError(where, "a string holds a lone surrogate (not Unicode text)")
-    credentials = tuple(_credential(c, f"credentials[{i}]")
+    credentials = tuple(_credential(c, f"credentials[{i}]", lenient)
                         for i, c in enumerate(_list(value.get("credentials"), "credentials", MAX_CREDENTIALS)))
     ids = [c.id for c in credentials]
     if len(set(ids)) != len(ids):
@@ -253,7 +273,7 @@ def parse_query(value: Any) -> DcqlQuery:
             raise DcqlError(f"credential_sets[{i}]", "must be an object")
         options = []
         for j, option in enumerate(_list(raw.get("options"), f"credential_sets[{i}].options", MAX_SETS)):
-            members = tuple(_ident(x, f"credential_sets[{i}].options[{j}]")
+            members = tuple(_ident(x, f"credential_sets[{i}].options[{j}]", lenient)
                             for x in _list(option, f"credential_sets[{i}].options[{j}]", MAX_CREDENTIALS))
             if not set(members) <= set(ids):
                 raise DcqlError(f"credential_sets[{i}].options[{j}]", "names an unknown credential query id")
@@ -375,6 +395,8 @@ def _one(query: CredentialQuery, presented: Presented) -> list[str]:
     """What ``presented`` lacks for ``query`` (empty: it meets it)."""
     if not presented.verified:
         return ["the credential did not verify, so its claims cannot count"]
+    if not query.supported:
+        return [f"format {query.format} is not supported"]
     if presented.format != query.format:
         return [f"format {presented.format} instead of {query.format}"]
     if query.vct_values and presented.vct not in query.vct_values \

@@ -276,3 +276,35 @@ def test_the_spec_trusted_authorities_example_and_its_evaluation() -> None:
     assert not evaluate(federation, {"mc": [under]}).satisfied
     assert not parse_query(sd_query()).credentials[0].trusted_authorities  # absent: no constraint
     assert evaluate(parse_query(sd_query()), {"mc": [unknown]}).satisfied
+
+
+def test_a_wallet_reads_leniently_what_the_verifier_refuses() -> None:
+    """§6: "Implementations MUST ignore any unknown properties"; §6.1/§6.3 set no length on ids. The verifier
+    keeps its strict reading (its own API's bounds); a wallet's reading takes both and keeps unknown formats."""
+    long_id = "pid_" + "x" * 96
+    raw = {"credentials": [{"id": long_id, "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]}, "new_member": 1,
+                            "claims": [{"id": "c" * 80, "path": ["achievement_title"]}],
+                            "claim_sets": [["c" * 80]]},
+                           {"id": "pid_mdoc", "format": "mso_mdoc",
+                            "meta": {"doctype_value": "eu.europa.ec.eudi.pid.1"},
+                            "claims": [{"path": ["eu.europa.ec.eudi.pid.1", "family_name"],
+                                        "intent_to_retain": False}]}],
+           "credential_sets": [{"options": [[long_id], ["pid_mdoc"]], "purpose": "x"}], "future": True}
+    for strict_refusal in (raw, {**raw, "credentials": raw["credentials"][:1],
+                                 "credential_sets": [{"options": [[long_id]]}]}):
+        with pytest.raises(DcqlError):
+            parse_query(strict_refusal)
+    read = parse_query(raw, lenient=True)
+    assert [c.id for c in read.credentials] == [long_id, "pid_mdoc"]
+    assert [c.supported for c in read.credentials] == [True, False]
+    assert read.credential_sets[0].options == ((long_id,), ("pid_mdoc",))
+    met = evaluate(read, {long_id: [Presented("dc+sd-jwt", CLAIMS, VCT)]})
+    assert met.satisfied, met.to_dict()  # the option this wallet can meet answers the set
+    for bad, field in (({"credentials": [{"id": "", "format": "mso_mdoc"}]}, "credentials[0].id"),
+                       ({"credentials": [{"id": "a b", "format": "mso_mdoc"}]}, "credentials[0].id"),
+                       ({"credentials": [{"id": "a", "format": 5}]}, "credentials[0].format"),
+                       ({"credentials": [{"id": "a", "format": "dc+sd-jwt", "meta": {}}]},
+                        "credentials[0].meta.vct_values")):
+        with pytest.raises(DcqlError) as caught:  # what the spec itself requires is still required
+            parse_query(bad, lenient=True)
+        assert caught.value.field == field

@@ -75,3 +75,17 @@ def test_credentials_alternatives_need_one_required_option_whole() -> None:
 def test_value_matching_compares_type_and_value(family_name: str, postal_code: Any, met: bool) -> None:
     claims = {**PERSON, "family_name": family_name, "postal_code": postal_code}
     assert evaluate(query("value_matching_simple"), {"my_credential": [sd(PID, **claims)]}).satisfied is met
+
+
+def test_a_wallet_reads_every_example_keeping_mdoc_queries_unmet() -> None:
+    """OpenID4VP 1.0 §6, §6.4.2: a wallet (``lenient``) ignores unknown members and keeps a credential query of a
+    format it does not hold, which nothing meets; the verifier's strict reading above refuses them."""
+    for name in ("simple_mdoc", "complex_mdoc", "multi_credentials"):
+        raw = json.loads((FIXTURES / f"{name}.json").read_text())
+        read = parse_query({**raw, "future_extension": {"x": 1}}, lenient=True)
+        mdoc = [c for c in read.credentials if c.format == "mso_mdoc"]
+        assert mdoc and not any(c.supported for c in mdoc) and not any(c.claims for c in mdoc), name
+    multi = parse_query(json.loads((FIXTURES / "multi_credentials.json").read_text()), lenient=True)
+    pid = sd(PID, **PERSON)
+    result = evaluate(multi, {"pid": [pid], "mdl": [Presented("mso_mdoc", PERSON)]})
+    assert not result.satisfied and result.outcomes[1].missing == ("format mso_mdoc is not supported",)

@@ -278,3 +278,23 @@ def test_the_wallet_follows_only_an_https_redirect_the_verifier_gives() -> None:
                    {"redirect_uri": "http://jobs.example/"}, {"redirect_uri": "https://u:p@jobs.example/"},
                    {"redirect_uri": "https://jobs.example/" + "a" * 2048}, {"redirect_uri": "https://"}):
         assert continue_to(answer) is None, answer
+
+
+#: An EUDI-style request: the same credential in two formats, either one answers (OpenID4VP 1.0 §6.4.2), with a
+#: member DCQL does not define yet (§6: ignored) and a long query id (§6.1 sets no length).
+PID_ID = "pid_" + "x" * 70
+EUDI_QUERY = {"credentials": [{**QUERY["credentials"][0], "id": PID_ID},
+                              {"id": "pid_mdoc", "format": "mso_mdoc",
+                               "meta": {"doctype_value": "eu.europa.ec.eudi.pid.1"},
+                               "claims": [{"path": ["eu.europa.ec.eudi.pid.1", "family_name"],
+                                           "intent_to_retain": False}]}],
+              "credential_sets": [{"options": [[PID_ID], ["pid_mdoc"]]}], "extension": {"v": 1}}
+
+
+def test_a_query_with_a_format_we_do_not_hold_is_answered_with_the_option_we_can_meet(sd: SdWorld,
+                                                                                      verifier: Any) -> None:
+    identity, anchors = verifier
+    checked = check_request_object(request_object(new_request(EUDI_QUERY), identity), CLIENT_ID, anchors, NOW)
+    assert [(q.id, q.supported) for q in checked.query.credentials] == [(PID_ID, True), ("pid_mdoc", False)]
+    mine = parse_holding("c1", sd.issue(holder_jwk=public_jwk(HOLDER)).compact)
+    assert [(c.query_id, c.credential_id) for c in match(checked, [mine])] == [(PID_ID, "c1")]

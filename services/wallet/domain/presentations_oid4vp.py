@@ -276,7 +276,7 @@ def check_request_object(token: str, client_id: str, anchors: Sequence[x509.Cert
     if scheme not in ("https", "http"):
         raise PresentationRequestError("request.response_uri", "must be an https URL")
     try:
-        query = parse_query(claims.get("dcql_query"))
+        query = parse_query(claims.get("dcql_query"), lenient=True)  # another verifier's query: §6 (dcql.py)
     except DcqlError as exc:
         raise PresentationRequestError(f"request.dcql_query.{exc.field}", exc.problem) from None
     if claims["response_mode"] == "direct_post.jwt":
@@ -364,7 +364,7 @@ def match(request: VerifierRequest, holdings: Sequence[Holding]) -> list[Candida
     found: list[Candidate] = []
     for query in request.query.credentials:
         if query.format != SD_JWT:
-            continue  # ldp_vc answers are not built by this responder yet
+            continue  # ldp_vc answers are not built by this responder yet; other formats are never met
         for holding in holdings:
             chosen = _chosen_claims(query, holding)
             if chosen is not None:
