@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from microcred.crypto.data_integrity import verify_data_integrity
 from microcred.jsonld.compacted import Limits, compaction_problem
 from microcred.jsonld.loader import CanonicalizationError, ContextIntegrityError, RemoteContextRefused, TooComplex
-from microcred.oid4vci.errors import INVALID_PROOF, OAuthError
+from microcred.oid4vci.errors import INVALID_PROOF, OAuthError, proof_nonce
 from microcred.oid4vci.holder_did import holder_did_public_key
 from microcred.sdjwt.jose import public_jwk
 from microcred.verification.canonical import Canonicalizer
@@ -78,9 +78,8 @@ def _proof_options(vp: Any, audience: str, now: datetime, max_age: float, skew: 
         raise _fail("proofPurpose must be authentication")
     if proof.get("domain") != audience:
         raise _fail("domain must be this Credential Issuer's identifier")
-    nonce = proof.get("challenge")
-    if not isinstance(nonce, str) or not nonce or len(nonce) > 256:
-        raise OAuthError("invalid_nonce", "di_vp: the proof's challenge must be the c_nonce from the nonce endpoint")
+    nonce = proof_nonce(proof.get("challenge"), "di_vp: the proof's challenge must be the c_nonce from the nonce "
+                                                "endpoint")
     created = parse_datetime(proof.get("created"))
     if created is None:
         raise _fail("created is required (an XML Schema dateTime with a time zone)")
@@ -103,7 +102,7 @@ def _proof_options(vp: Any, audience: str, now: datetime, max_age: float, skew: 
 async def check_di_vp_proof(vp: Any, *, audience: str, now: datetime, canon: Canonicalizer,
                             max_age: float = 300.0, skew: float = 60.0) -> DiVpProof:
     """Check one ``di_vp`` proof for ``audience`` at ``now`` (module docstring); raise ``invalid_proof`` (a
-    missing challenge: ``invalid_nonce``) naming what is wrong."""
+    missing challenge too) naming what is wrong."""
     proof, nonce, did, key = _proof_options(vp, audience, now, max_age, skew)
     try:
         processed = await canon.process({k: v for k, v in vp.items() if k != "proof"})

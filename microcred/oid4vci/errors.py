@@ -14,7 +14,7 @@ __all__ = [
     "CREDENTIAL_REQUEST_DENIED", "INVALID_CREDENTIAL_REQUEST", "INVALID_DPOP_PROOF", "INVALID_ENCRYPTION_PARAMETERS",
     "INVALID_GRANT", "INVALID_NONCE",
     "INVALID_PROOF", "INVALID_REQUEST", "INVALID_TOKEN", "INVALID_TRANSACTION_ID", "TEMPORARILY_UNAVAILABLE",
-    "UNKNOWN_CREDENTIAL_CONFIGURATION", "UNSUPPORTED_GRANT_TYPE", "OAuthError",
+    "UNKNOWN_CREDENTIAL_CONFIGURATION", "UNSUPPORTED_GRANT_TYPE", "OAuthError", "proof_nonce",
 ]
 
 INVALID_REQUEST = "invalid_request"
@@ -44,3 +44,19 @@ class OAuthError(Exception):
     def body(self) -> dict[str, str]:
         """The JSON error body (RFC 6749 §5.2)."""
         return {"error": self.error, "error_description": self.description}
+
+
+#: The longest ``c_nonce`` this issuer could have handed out is far shorter; a longer one is no nonce of ours.
+MAX_NONCE = 256
+
+
+def proof_nonce(value: object, missing: str) -> str:
+    """The ``c_nonce`` a key proof names (``value``: its ``nonce`` claim or ``challenge``). A proof without one is
+    ``invalid_proof`` (§8.3.1.2: "at least one of the key proofs does not contain a c_nonce value"), saying
+    ``missing``; ``invalid_nonce`` is for a nonce that is there but not live (unknown, expired or used), which the
+    store decides, or one longer than any this issuer gives."""
+    if not isinstance(value, str) or not value:
+        raise OAuthError(INVALID_PROOF, missing)
+    if len(value) > MAX_NONCE:
+        raise OAuthError(INVALID_NONCE, "the proof's nonce is not a c_nonce from this issuer's nonce endpoint")
+    return value

@@ -16,7 +16,7 @@ provider's status list at run time, and the platform makes no calls outside itse
 :class:`KeyAttestationPolicy` is what the issuer accepts: its anchors, whether a key attestation is required,
 and the ``key_storage`` / ``user_authentication`` values it accepts (empty: any). :func:`check_key_attestation`
 checks one attestation against it (pure; the time is given) and returns the attested keys and the nonce for the
-caller to spend. Every failure is ``invalid_proof``; a missing nonce is ``invalid_nonce``.
+caller to spend. Every failure is ``invalid_proof``, a missing nonce too (§8.3.1.2).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from cryptography import x509
 
-from microcred.oid4vci.errors import INVALID_PROOF, OAuthError
+from microcred.oid4vci.errors import INVALID_PROOF, OAuthError, proof_nonce
 from microcred.oid4vci.self_keyed import KEY_PROOF_ALGORITHMS, verified_by
 from microcred.sdjwt.jose import (
     JoseError,
@@ -168,10 +168,8 @@ def check_key_attestation(token: object, *, policy: KeyAttestationPolicy, use: U
     _accepted(storage, policy.key_storage, "key_storage")
     _accepted(authentication, policy.user_authentication, "user_authentication")
     nonce = claims.get("nonce")
-    if nonce is not None and (not isinstance(nonce, str) or not 0 < len(nonce) <= 256):
-        raise _fail("nonce must be a c_nonce string")
-    if nonce is None and use == "attestation":
-        raise OAuthError("invalid_nonce", "key attestation: the attestation proof type must carry the c_nonce "
-                                          "from the nonce endpoint in its nonce claim")
+    if nonce is not None or use == "attestation":  # the attestation proof type has no other freshness
+        nonce = proof_nonce(nonce, "key attestation: nonce must be the c_nonce from the nonce endpoint (the "
+                                   "attestation proof type requires one)")
     return KeyAttestation(keys, nonce, storage, authentication)
 

@@ -9,7 +9,8 @@ configuration's ``cryptographic_binding_methods_supported: ["did:key", "did:jwk"
 key; claims ``aud`` = the Credential Issuer identifier, ``iat`` (not older than ``max_age``, not in the future beyond
 ``skew``) and ``nonce`` (the ``c_nonce`` from the nonce endpoint). This module checks everything but whether the
 nonce is fresh and unused: that needs the store (atomic consumption in Redis), so :func:`check_key_proof` returns
-the nonce for the caller to spend. Every failure is ``invalid_proof`` (a bad nonce, ``invalid_nonce``).
+the nonce for the caller to spend. Every failure is ``invalid_proof``, a missing ``nonce`` too (§8.3.1.2);
+``invalid_nonce`` is for a nonce that is there but not live.
 
 With a :class:`~microcred.oid4vci.key_attestation.KeyAttestationPolicy` (an issuer that checks key attestations), a
 proof may carry a key attestation in its ``key_attestation`` header (Appendix F.1): it is checked, the proof must be
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from microcred.oid4vci.errors import INVALID_PROOF, OAuthError
+from microcred.oid4vci.errors import INVALID_PROOF, OAuthError, proof_nonce
 from microcred.oid4vci.holder_did import holder_did_public_key
 from microcred.oid4vci.key_attestation import KeyAttestation, KeyAttestationPolicy, check_key_attestation
 from microcred.oid4vci.self_keyed import KEY_PROOF_ALGORITHMS, header_key, verified_by
@@ -132,7 +133,6 @@ def check_key_proof(proof: object, *, audience: str, now: datetime, max_age: flo
     age = now.timestamp() - iat
     if age > max_age or age < -skew:
         raise _fail(f"iat is outside the accepted window ({int(max_age)} s old, {int(skew)} s ahead)")
-    nonce = claims.get("nonce")
-    if not isinstance(nonce, str) or not nonce or len(nonce) > 256:
-        raise OAuthError("invalid_nonce", "the proof must carry the c_nonce from the nonce endpoint")
+    nonce = proof_nonce(claims.get("nonce"), "the proof must carry the c_nonce from the nonce endpoint in its "
+                                             "nonce claim")
     return KeyProof(public_jwk(key), nonce, attested, did)

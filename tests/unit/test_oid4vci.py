@@ -82,9 +82,13 @@ def test_each_rule_refuses_with_invalid_proof(change: dict[str, Any], words: str
     assert code == "invalid_proof" and words in description
 
 
-def test_a_missing_nonce_is_invalid_nonce() -> None:
-    assert error(proof(drop=("nonce",)))[0] == "invalid_nonce"
-    assert error(proof(claims={"nonce": ""}))[0] == "invalid_nonce"
+def test_a_missing_nonce_is_invalid_proof_and_a_foreign_one_invalid_nonce() -> None:
+    """§8.3.1.2: invalid_proof "if at least one of the key proofs does not contain a c_nonce value"; invalid_nonce
+    for one that is there but not a live c_nonce (the store decides that; one longer than any given, here)."""
+    for missing in (proof(drop=("nonce",)), proof(claims={"nonce": ""}), proof(claims={"nonce": 7})):
+        code, description = error(missing)
+        assert code == "invalid_proof" and "nonce" in description
+    assert error(proof(claims={"nonce": "n" * 257}))[0] == "invalid_nonce"
 
 
 def test_signature_by_another_key_than_the_jwk_is_refused() -> None:

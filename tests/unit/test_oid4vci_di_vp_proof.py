@@ -80,7 +80,8 @@ async def test_tampering_is_caught_by_the_signature() -> None:
 @pytest.mark.parametrize(("options", "words", "error"), [
     ({"domain": "https://other.example"}, "domain", "invalid_proof"),
     ({"purpose": "assertionMethod"}, "proofPurpose", "invalid_proof"),
-    ({"challenge": None}, "c_nonce", "invalid_nonce"),
+    ({"challenge": None}, "c_nonce", "invalid_proof"),  # §8.3.1.2: a proof without a c_nonce
+    ({"challenge": "n" * 257}, "c_nonce", "invalid_nonce"),
     ({"created": NOW - timedelta(minutes=10)}, "created is outside", "invalid_proof"),
     ({"created": NOW + timedelta(minutes=5)}, "created is outside", "invalid_proof"),
     ({"method": "did:web:wallet.example#key-1"}, "did:key or did:jwk", "invalid_proof"),

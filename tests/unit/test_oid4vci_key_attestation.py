@@ -82,7 +82,7 @@ def test_every_flaw_of_an_attestation_is_invalid_proof(provider: WalletProvider)
     with pytest.raises(OAuthError) as caught:
         check_key_attestation(provider.key_attestation(holder), policy=policy(provider), use="attestation",
                               now=now(), max_keys=10)
-    assert caught.value.error == "invalid_nonce"
+    assert caught.value.error == "invalid_proof" and "nonce" in caught.value.description  # §8.3.1.2
     with pytest.raises(OAuthError, match="exp is required"):
         check_key_attestation(provider.key_attestation(holder, lifetime=None), policy=policy(provider), use="jwt",
                               now=now(), max_keys=10)
