@@ -9,12 +9,17 @@ follow one convention:
 - ``credential-edc.jsonld``: a European Digital Credential (ELM 3.x, JAdES/JSON-LD), ``application/ld+json``.
 
 Reading is bounded: the PDF, each attachment and their count have limits, so a hostile file costs bounded memory.
+An attachment is read only when stored plainly or with a single ``/FlateDecode`` (no predictor), which is what
+pikepdf and every PDF writer we know produce; this module inflates it itself and stops at the limit, because the
+``/Length`` of a stream is its encoded length and qpdf's decoder would inflate a stacked-filter bomb (2.7 KB of
+PDF, 1.9 GB decoded) completely before any check.
 pikepdf (qpdf) does the PDF parsing; nothing here is hand-written PDF syntax.
 """
 
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -65,17 +70,46 @@ def extract_embedded_credentials(pdf: bytes) -> list[tuple[str, bytes]]:
         out: list[tuple[str, bytes]] = []
         for name in names:
             stream = attachments[name].get_file().obj
-            declared = stream.get("/Length")
-            if isinstance(declared, int) and declared > MAX_ATTACHMENT_BYTES:
-                raise PdfInputError(f"pdf: attachment {name!r} larger than {MAX_ATTACHMENT_BYTES} bytes")
-            try:
-                data = stream.read_bytes()
-            except pikepdf.PdfError as exc:
-                raise PdfInputError(f"pdf: attachment {name!r} unreadable ({type(exc).__name__})") from exc
-            if len(data) > MAX_ATTACHMENT_BYTES:
-                raise PdfInputError(f"pdf: attachment {name!r} larger than {MAX_ATTACHMENT_BYTES} bytes")
-            out.append((name, data))
+            out.append((name, _attachment_bytes(name, stream)))
         return out
+
+
+def _attachment_bytes(name: str, stream: pikepdf.Object) -> bytes:
+    """The decoded bytes of one embedded file stream, never more than ``MAX_ATTACHMENT_BYTES`` of them in memory.
+
+    Only no filter or one ``/FlateDecode`` without a predictor is accepted (anything else is a
+    :class:`PdfInputError` naming the filter); the raw stream is inflated here with an output bound.
+    """
+    too_big = f"pdf: attachment {name!r} larger than {MAX_ATTACHMENT_BYTES} bytes"
+    declared = stream.get("/Length")
+    if isinstance(declared, int) and declared > MAX_ATTACHMENT_BYTES:
+        raise PdfInputError(too_big)
+    filters = _one_level(stream.get("/Filter"))
+    if filters not in ([], [pikepdf.Name.FlateDecode]):
+        raise PdfInputError(f"pdf: attachment {name!r} is encoded with {' '.join(str(f) for f in filters)}; only "
+                            "none or a single /FlateDecode is read")
+    parms = _one_level(stream.get("/DecodeParms"))
+    if any(isinstance(p, pikepdf.Dictionary) and p.get("/Predictor", 1) != 1 for p in parms):
+        raise PdfInputError(f"pdf: attachment {name!r} uses a /FlateDecode predictor, which is not read")
+    try:
+        raw = stream.read_raw_bytes()
+    except pikepdf.PdfError as exc:
+        raise PdfInputError(f"pdf: attachment {name!r} unreadable ({type(exc).__name__})") from exc
+    if filters:
+        try:
+            raw = zlib.decompressobj().decompress(raw, MAX_ATTACHMENT_BYTES + 1)
+        except zlib.error as exc:
+            raise PdfInputError(f"pdf: attachment {name!r} unreadable (bad /FlateDecode data)") from exc
+    if len(raw) > MAX_ATTACHMENT_BYTES:
+        raise PdfInputError(too_big)
+    return raw
+
+
+def _one_level(value: pikepdf.Object | None) -> list[pikepdf.Object]:
+    """A ``/Filter`` or ``/DecodeParms`` entry as a list: absent or null is empty, one name or dictionary is one."""
+    if value is None:  # pikepdf gives PDF null as None
+        return []
+    return list(value) if isinstance(value, pikepdf.Array) else [value]
 
 
 def attach(doc: pikepdf.Pdf, files: Sequence[tuple[str, bytes]], at: datetime) -> None:

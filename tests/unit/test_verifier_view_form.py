@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+import threading
+import zlib
 
 import httpx
+import pikepdf
+import pytest
 
+from microcred.pdf import embedded
+from services.verifier.api import routes
 from services.verifier.api.routes import create_gateway_app
 from services.verifier.application import Gateway
 from tests.verifier_support import Limits, RunningServer, World
@@ -25,3 +33,30 @@ async def test_hostile_pasted_text_gets_a_page_not_a_server_error() -> None:
         surrogate = await http.post("/view", data={"document": lone})
         assert surrogate.status_code == 200 and "text/html" in surrogate.headers["content-type"]
         assert 'data-verdict="invalid"' in surrogate.text and "lone surrogate" in surrogate.text
+
+
+async def test_pdf_upload_with_stacked_filters_is_refused_off_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A doubled /FlateDecode on the embedded file (a decompression bomb) gets the unreadable-PDF page, and the
+    PDF is parsed in a worker thread, not on the event loop."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.attachments["credential.json"] = pikepdf.AttachedFileSpec(pdf, b"x", filename="credential.json")
+    bomb = zlib.compress(zlib.compress(b"\0" * (32 * 1024 * 1024), 9), 9)
+    pdf.attachments["credential.json"].get_file().obj.write(bomb, filter=[pikepdf.Name.FlateDecode] * 2)
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=False)
+    threads: list[str] = []
+
+    def extract(data: bytes) -> list[tuple[str, bytes]]:
+        threads.append(threading.current_thread().name)
+        return embedded.extract_embedded_credentials(data)
+
+    monkeypatch.setattr(routes, "extract_embedded_credentials", extract)
+    world = World()
+    world.publish()
+    app = create_gateway_app(Limits())
+    app.state.gateway = Gateway(world.ports())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test") as http:
+        page = await http.post("/view", data={"document": "", "pdf": base64.b64encode(out.getvalue()).decode()})
+    assert page.status_code == 422 and "not a readable PDF" in page.text
+    assert threads and threads[0] != threading.main_thread().name

@@ -18,6 +18,7 @@ Messages follow ``?lang=`` or ``Accept-Language`` (English, Polish). Errors are 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from collections.abc import Sequence
@@ -272,7 +273,7 @@ async def view(request: Request, lang: str | None = Query(None, max_length=35),
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     text = form.get("document", [""])[0].strip()
     if form.get("pdf", [""])[0]:
-        found = _from_pdf(form["pdf"][0], language)
+        found = await _from_pdf(form["pdf"][0], language)
         if isinstance(found, HTMLResponse):
             return found
         text = found
@@ -309,13 +310,20 @@ _PDF_TEXT = {
 }
 
 
-def _from_pdf(encoded: str, language: str) -> str | HTMLResponse:
-    """The text of the credential embedded in an uploaded PDF, or the error page saying plainly why not."""
+def _pdf_attachments(encoded: str) -> dict[str, bytes]:
+    return dict(extract_embedded_credentials(base64.b64decode(encoded, validate=True)))
+
+
+async def _from_pdf(encoded: str, language: str) -> str | HTMLResponse:
+    """The text of the credential embedded in an uploaded PDF, or the error page saying plainly why not.
+
+    Decoding and parsing (qpdf, bounded by :mod:`microcred.pdf.embedded`) run in a worker thread, off the loop.
+    """
     words = _PDF_TEXT.get(language, _PDF_TEXT["en"])
     if len(encoded) > MAX_PDF_UPLOAD_BYTES * 4 // 3 + 4:
         return HTMLResponse(render_error(language, words["too_big"], path="/"), status_code=413)
     try:
-        files = dict(extract_embedded_credentials(base64.b64decode(encoded, validate=True)))
+        files = await asyncio.to_thread(_pdf_attachments, encoded)
     except (binascii.Error, PdfInputError):
         return HTMLResponse(render_error(language, words["unreadable"], path="/"), status_code=422)
     for name in _PDF_ATTACHMENTS:
