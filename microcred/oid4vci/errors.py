@@ -5,16 +5,19 @@ or withdrawn pre-authorized code; wrong ``tx_code``), ``unsupported_grant_type``
 ``invalid_credential_request``, ``unknown_credential_configuration``, ``invalid_proof``, ``invalid_nonce``,
 ``credential_request_denied``, ``invalid_encryption_parameters`` (an encrypted request or response asked of an
 issuer that encrypts neither); deferred credential endpoint (§9.3): ``invalid_transaction_id``; the
-bearer token (RFC 6750 §3.1): ``invalid_token``; DPoP (RFC 9449 §7.1): ``invalid_dpop_proof``.
+bearer token (RFC 6750 §3.1): ``invalid_token``; DPoP (RFC 9449 §7.1): ``invalid_dpop_proof``. A description is
+sent in the characters RFC 6749 §5.2 allows (:func:`error_description`), whatever a check wrote.
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 __all__ = [
     "CREDENTIAL_REQUEST_DENIED", "INVALID_CREDENTIAL_REQUEST", "INVALID_DPOP_PROOF", "INVALID_ENCRYPTION_PARAMETERS",
     "INVALID_GRANT", "INVALID_NONCE",
     "INVALID_PROOF", "INVALID_REQUEST", "INVALID_TOKEN", "INVALID_TRANSACTION_ID", "TEMPORARILY_UNAVAILABLE",
-    "UNKNOWN_CREDENTIAL_CONFIGURATION", "UNSUPPORTED_GRANT_TYPE", "OAuthError", "proof_nonce",
+    "UNKNOWN_CREDENTIAL_CONFIGURATION", "UNSUPPORTED_GRANT_TYPE", "OAuthError", "error_description", "proof_nonce",
 ]
 
 INVALID_REQUEST = "invalid_request"
@@ -34,6 +37,24 @@ INVALID_ENCRYPTION_PARAMETERS = "invalid_encryption_parameters"
 TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
 
 
+#: Characters an ``error_description`` may not hold, and what stands for them: RFC 6749 §5.2 and OpenID4VCI
+#: §8.3.1.2 allow only ``%x20-21 / %x23-5B / %x5D-7E`` (printable ASCII without ``"`` and ``\``).
+_DESCRIPTION_STAND_INS = str.maketrans({
+    '"': "'", "\\": "/", "\u00a7": "section ", "\u2018": "'", "\u2019": "'", "\u201c": "'", "\u201d": "'",
+    "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u2192": "->", "\u00a0": " ", "\t": " ", "\n": " ", "\r": " "})
+
+
+def error_description(text: str) -> str:
+    """``text`` as an ``error_description`` may carry it (``%x20-21 / %x23-5B / %x5D-7E``): ``"`` becomes ``'``,
+    ``\\`` ``/``, ``§`` ``section ``, typographic quotes and dashes their ASCII forms, a letter with an accent the
+    letter (NFKD), and anything else (other scripts, control characters) ``?``."""
+    text = text.translate(_DESCRIPTION_STAND_INS)
+    if text.isascii() and text.isprintable():
+        return text
+    plain = unicodedata.normalize("NFKD", text).translate(_DESCRIPTION_STAND_INS)  # a full-width " is a "
+    return "".join(c if " " <= c <= "~" else "?" for c in plain if not unicodedata.combining(c))
+
+
 class OAuthError(Exception):
     """An OAuth/OpenID4VCI error: ``error`` (the code), ``description`` (no personal data), HTTP ``status``."""
 
@@ -42,8 +63,9 @@ class OAuthError(Exception):
         self.error, self.description, self.status = error, description, status
 
     def body(self) -> dict[str, str]:
-        """The JSON error body (RFC 6749 §5.2)."""
-        return {"error": self.error, "error_description": self.description}
+        """The JSON error body (RFC 6749 §5.2), its description in the characters it may hold
+        (:func:`error_description`)."""
+        return {"error": self.error, "error_description": error_description(self.description)}
 
 
 #: The longest ``c_nonce`` this issuer could have handed out is far shorter; a longer one is no nonce of ours.

@@ -35,7 +35,7 @@ from microcred.credential.identifiers import normalise_email
 from microcred.oid4vci import authorization as az
 from microcred.oid4vci import errors as e
 from microcred.oid4vci.dpop import DpopProof
-from microcred.oid4vci.errors import OAuthError
+from microcred.oid4vci.errors import OAuthError, error_description
 from microcred.oid4vci.metadata import OFFERED_CONFIGURATIONS
 from microcred.oid4vci.offers import digest, new_secret
 
@@ -269,7 +269,9 @@ class AuthorizationCodes:
 
 def _denied(request: az.PushedRequest, credential_issuer: str, description: str,
             error: str = "access_denied") -> Redirect:
-    """The authorization error sent to the wallet's redirect URI (RFC 6749 §4.1.2.1, ``iss`` per RFC 9207)."""
+    """The authorization error sent to the wallet's redirect URI (RFC 6749 §4.1.2.1, ``iss`` per RFC 9207; its
+    ``error_description`` in the characters that section allows)."""
     error = error if error == "temporarily_unavailable" else "access_denied"
     return Redirect(error, description, az.redirect_location(request.redirect_uri, {
-        "error": error, "error_description": description, "state": request.state, "iss": credential_issuer}))
+        "error": error, "error_description": error_description(description), "state": request.state,
+        "iss": credential_issuer}))
