@@ -29,6 +29,7 @@ from microcred.oid4vp.request import (
 from microcred.oid4vp.request_uri_post import read_wallet_fetch
 from microcred.oid4vp.response import check_response, read_response
 from microcred.sdjwt.claims import micro_credential_claims
+from microcred.sdjwt.core import sd_hash, split_sd_jwt
 from microcred.sdjwt.issue import StatusReference, issue_sd_jwt_vc
 from microcred.sdjwt.jose import b64url_decode, b64url_encode, compact_json, public_jwk
 from microcred.sdjwt.type_metadata import VCT, integrity, type_metadata_bytes
@@ -298,3 +299,21 @@ def test_a_query_with_a_format_we_do_not_hold_is_answered_with_the_option_we_can
     assert [(q.id, q.supported) for q in checked.query.credentials] == [(PID_ID, True), ("pid_mdoc", False)]
     mine = parse_holding("c1", sd.issue(holder_jwk=public_jwk(HOLDER)).compact)
     assert [(c.query_id, c.credential_id) for c in match(checked, [mine])] == [(PID_ID, "c1")]
+
+
+async def test_the_key_binding_jwt_hashes_with_the_credentials_own_sd_alg(sd: SdWorld, verifier: Any) -> None:
+    """RFC 9901 §4.3.1: sd_hash uses the hash algorithm of the SD-JWT's _sd_alg (here sha-384, not sha-256)."""
+    identity, anchors = verifier
+    request = new_request()
+    checked = check_request_object(request_object(request, identity), CLIENT_ID, anchors, NOW)
+    issued = issue_sd_jwt_vc(micro_credential_claims(valid_micro_credential()), issuer=sd.issuer, vct=VCT, now=NOW,
+                             vct_integrity=integrity(type_metadata_bytes()), status=StatusReference(LIST_URI, 17),
+                             holder_jwk=public_jwk(HOLDER), alg="sha-384")
+    mine = parse_holding("c1", issued.compact)
+    assert mine.sd_alg == "sha-384"
+    vp = build_presentation(mine, checked.query.credentials[0], match(checked, [mine])[0].claims, HOLDER,
+                            nonce=checked.nonce, aud=checked.client_id, iat=int(NOW.timestamp()))
+    kb = json.loads(b64url_decode(vp.rsplit("~", 1)[1].split(".")[1]))
+    assert kb["sd_hash"] == sd_hash(split_sd_jwt(vp), "sha-384")
+    outcome = await check_response(request, {"mc": [vp]}, sd.ports(), NOW)
+    assert outcome.verdict is Verdict.VALID and outcome.query.satisfied, outcome.to_dict()

@@ -15,7 +15,8 @@
   evaluates answers with), applied here to every claim the credential holds.
 * :func:`build_presentation`: the SD-JWT with only the Disclosures of the chosen claims (and the Disclosures
   of the objects that contain them) and a Key Binding JWT (``typ: kb+jwt``, ``iat``, ``aud`` = client_id,
-  ``nonce``, ``sd_hash``) signed with the holder key the credential binds (``cnf.jwk``).
+  ``nonce``, ``sd_hash`` with the credential's own ``_sd_alg``, RFC 9901 §4.3.1) signed with the holder key the
+  credential binds (``cnf.jwk``).
 * :func:`answer_form` / :func:`refusal_form`: the ``direct_post`` form, or for ``direct_post.jwt`` a JWE
   (ECDH-ES to the request's ``client_metadata.jwks`` key, made with joserfc); a refusal is
   ``error=access_denied`` (OpenID4VP §8.5).
@@ -52,7 +53,15 @@ from microcred.oid4vp.dcql import (
 )
 from microcred.oid4vp.page_url import page_url_problem
 from microcred.oid4vp.request import x509_hash
-from microcred.sdjwt.core import SdJwtError, SdJwtParts, digest, disclose, key_binding_jwt, split_sd_jwt
+from microcred.sdjwt.core import (
+    DEFAULT_HASH,
+    SdJwtError,
+    SdJwtParts,
+    digest,
+    disclose,
+    key_binding_jwt,
+    split_sd_jwt,
+)
 from microcred.sdjwt.jose import (
     JoseError,
     PrivateKey,
@@ -298,6 +307,7 @@ class Holding:
     vct: str | None
     cnf_jwk: Mapping[str, Any] | None
     authority_key_ids: tuple[bytes, ...] = ()  # of the issuer's x5c: which trusted authorities it may meet
+    sd_alg: str = DEFAULT_HASH  # its _sd_alg: the KB-JWT's sd_hash uses the same hash (RFC 9901 §4.3.1)
 
 
 def parse_holding(credential_id: str, compact: str) -> Holding:
@@ -315,14 +325,14 @@ def parse_holding(credential_id: str, compact: str) -> Holding:
     except ChainError:
         authorities = ()
     processed = disclose(payload, parts.disclosures)
-    alg = str(payload.get("_sd_alg", "sha-256"))
+    alg = str(payload.get("_sd_alg", DEFAULT_HASH))
     encoded = {digest(d, alg): d for d in parts.disclosures}
     disclosures = tuple((item.path, encoded[item.digest]) for item in processed.disclosed)
     cnf = payload.get("cnf")
     jwk = cnf.get("jwk") if isinstance(cnf, Mapping) else None
     vct = payload.get("vct")
     return Holding(credential_id, parts, processed.claims, disclosures, vct if isinstance(vct, str) else None,
-                   jwk if isinstance(jwk, Mapping) else None, authorities)
+                   jwk if isinstance(jwk, Mapping) else None, authorities, alg)
 
 
 def same_key(jwk: Mapping[str, Any] | None, key: PrivateKey) -> bool:
@@ -394,7 +404,7 @@ def build_presentation(holding: Holding, query: CredentialQuery, disclose_labels
         paths = []
     kept = tuple(encoded for path, encoded in holding.disclosures if any(_reaches(path, p) for p in paths))
     parts = SdJwtParts(holding.parts.issuer_jwt, kept, None)
-    return parts.without_key_binding + key_binding_jwt(parts, key, nonce=nonce, aud=aud, iat=iat)
+    return parts.without_key_binding + key_binding_jwt(parts, key, nonce=nonce, aud=aud, iat=iat, alg=holding.sd_alg)
 
 
 def disclosed_values(holding: Holding, labels: Sequence[str], query: CredentialQuery) -> dict[str, list[Any]]:
