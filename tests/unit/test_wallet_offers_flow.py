@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -43,7 +44,7 @@ class FakeIssuer:
     def __init__(self, *, tx_code: str | None = None, deferred: bool = False, bind_to_proof: bool = True,
                  dpop: bool = False, dpop_nonces: bool = False, separate_as: bool = False,
                  proof_types: dict[str, Any] | None = None, details: list[Any] | None = None,
-                 identifier: str = ISSUER) -> None:
+                 identifier: str = ISSUER, binding: list[str] | None = None) -> None:
         self.tx_code, self.deferred, self.bind_to_proof, self.dpop = tx_code, deferred, bind_to_proof, dpop
         # the token response's authorization_details (§6.2; None: not sent): then the credential request must
         # name the first credential_identifier given for "mc" (§8.2)
@@ -53,6 +54,7 @@ class FakeIssuer:
         self.nonce_answer = o.IssuerReply(200, {"c_nonce": "n-1"})  # the nonce endpoint's
         self.notification_status = 204
         self.proof_types = proof_types  # the configuration's proof_types_supported (None: not listed)
+        self.binding = binding  # its cryptographic_binding_methods_supported (None: not listed)
         # RFC 9449 §8, §9: proofs must carry the server's nonce (the token endpoint's and the others' apart)
         self.dpop_nonces = dpop_nonces
         # §12.2.4: the issuer relies on an authorization server of its own origin (as EUDI issuers do)
@@ -92,6 +94,7 @@ class FakeIssuer:
                 "display": [{"name": "Issuer", "locale": "en"}],
                 "credential_configurations_supported": {"mc": {
                     "format": "dc+sd-jwt",
+                    **({"cryptographic_binding_methods_supported": self.binding} if self.binding is not None else {}),
                     **({"proof_types_supported": self.proof_types} if self.proof_types is not None else {})}}},
             # an issuer of its own serves RFC 8414's address; the separate server only OpenID Connect's
             (f"{AS}/.well-known/openid-configuration" if self.server == AS
@@ -596,3 +599,44 @@ async def test_a_dpop_nonce_the_nonce_endpoint_gives_is_used_at_the_credential_e
     offers, _, held = flow(issuer)
     assert (await offers.accept(ACCOUNT, LINK, None)).notified and len(held.imported) == 1
     assert issuer.nonce_refusals == [f"{ISSUER}/token"]
+
+
+@pytest.mark.parametrize(("binding", "proof_types"), [
+    (["jwk"], {"jwt": {"proof_signing_alg_values_supported": ["EdDSA", "ES384"]}}),  # Appendix F.1: alg MUST match
+    (["jwk"], {"jwt": {"proof_signing_alg_values_supported": "ES256"}}),  # not a list: nothing the wallet can meet
+    (["cose_key", "did:web"], {"jwt": {"proof_signing_alg_values_supported": ["ES256"]}}),  # no jwk to bind to
+    (["jwk"], {"di_vp": {"proof_signing_alg_values_supported": ["ecdsa-rdfc-2019"]}}),  # no jwt proof type
+])
+async def test_a_configuration_whose_keys_or_proofs_the_wallet_cannot_meet_is_refused_before_the_code_is_spent(
+        binding: list[str], proof_types: dict[str, Any]) -> None:
+    issuer = FakeIssuer(binding=binding, proof_types=proof_types)
+    offers, keys, held = flow(issuer)
+    with pytest.raises(o.OfferError) as caught:
+        await offers.inspect(LINK)
+    assert caught.value.code == o.KEY_UNSUPPORTED and "still open" in caught.value.detail
+    with pytest.raises(o.OfferError) as caught:
+        await offers.accept(ACCOUNT, LINK, None)
+    assert caught.value.code == o.KEY_UNSUPPORTED
+    assert not [c for c in issuer.calls if c[0] == "POST"] and keys.made == [] and held.imported == []
+
+
+async def test_a_configuration_the_wallet_can_meet_is_taken_and_one_it_cannot_is_passed_over() -> None:
+    issuer = FakeIssuer(binding=["jwk", "cose_key"], proof_types={"jwt": {
+        "proof_signing_alg_values_supported": ["EdDSA", "ES256"]}})
+    offers, _, held = flow(issuer)
+    assert (await offers.accept(ACCOUNT, LINK, None)).credentials and len(held.imported) == 1
+    document = o.parse_issuer_metadata({
+        "credential_issuer": ISSUER, "credential_endpoint": f"{ISSUER}/credential",
+        "credential_configurations_supported": {
+            "es384": {"format": "dc+sd-jwt", "cryptographic_binding_methods_supported": ["jwk"],
+                      "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["ES384"]}}},
+            "mdl": {"format": "mso_mdoc"},
+            "es256": {"format": "dc+sd-jwt", "cryptographic_binding_methods_supported": ["jwk"],
+                      "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["ES256"]}}}}}, ISSUER)
+    offer = o.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["mdl", "es384", "es256"],
+                           "grants": {o.PRE_AUTHORIZED_GRANT: {"pre-authorized_code": "c"}}})
+    assert o.chosen_configuration(offer, document).configuration_id == "es256"
+    # none can be held: the reason about keys is said rather than 'unsupported'
+    with pytest.raises(o.OfferError) as caught:
+        o.chosen_configuration(replace(offer, configuration_ids=("mdl", "es384")), document)
+    assert caught.value.code == o.KEY_UNSUPPORTED and "ES256" in caught.value.detail

@@ -46,6 +46,9 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
                                           "for how the key is kept, such as an EU Digital Identity Wallet. This "
                                           "wallet cannot, so nothing was accepted: the offer is still open. Open "
                                           "the link in such a wallet.",
+        "OFFER_KEY_UNSUPPORTED": "This issuer binds its credentials to a kind of key, or asks for a kind of "
+                                 "signature, that this wallet cannot give, so nothing was accepted: the offer is "
+                                 "still open. Open the link in another wallet.",
         "OFFER_GONE": "This offer can no longer be used: it was already accepted, withdrawn by the issuer, or it "
                       "expired. Ask the issuer for a new one.",
         "OFFER_TX_CODE_REQUIRED": "Enter the transaction code the issuer sent you.",
@@ -98,6 +101,9 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
                                           "poręcza za sposób przechowywania klucza, np. do Europejskiego Portfela "
                                           "Tożsamości Cyfrowej. Ten portfel tego nie potrafi, więc niczego nie "
                                           "przyjęto: oferta jest nadal otwarta. Otwórz link w takim portfelu.",
+        "OFFER_KEY_UNSUPPORTED": "Ten wystawca wiąże poświadczenia z rodzajem klucza lub żąda rodzaju podpisu, "
+                                 "których ten portfel nie potrafi dać, więc niczego nie przyjęto: oferta jest nadal "
+                                 "otwarta. Otwórz link w innym portfelu.",
         "OFFER_GONE": "Tej oferty nie można już użyć: została już przyjęta, wycofana przez wystawcę albo wygasła. "
                       "Poproś wystawcę o nową.",
         "OFFER_TX_CODE_REQUIRED": "Wpisz kod transakcji, który wysłał Ci wystawca.",

@@ -40,6 +40,7 @@ from services.wallet.domain.credential_encryption import EncryptionUnsupported, 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 AUTHORIZATION_CODE_GRANT = "authorization_code"
 PROOF_TYPE = "openid4vci-proof+jwt"
+PROOF_ALG = "ES256"  # the key proofs' algorithm: the learner's keys made for credentials are P-256
 SD_JWT_FORMATS = frozenset({"dc+sd-jwt", "vc+sd-jwt"})  # vc+sd-jwt: the name before SD-JWT VC draft 06
 LDP_FORMAT = "ldp_vc"  # a W3C VC with a Data Integrity proof (OpenID4VCI Appendix A.1.2), e.g. Open Badges 3.0
 MAX_LINK_CHARS = 8192
@@ -54,6 +55,7 @@ LINK_INVALID = "OFFER_LINK_INVALID"
 ISSUER_NOT_TRUSTED = "OFFER_ISSUER_NOT_TRUSTED"
 UNSUPPORTED = "OFFER_UNSUPPORTED"
 KEY_ATTESTATION_REQUIRED = "OFFER_KEY_ATTESTATION_REQUIRED"
+KEY_UNSUPPORTED = "OFFER_KEY_UNSUPPORTED"
 GONE = "OFFER_GONE"
 TX_CODE_REQUIRED = "OFFER_TX_CODE_REQUIRED"
 TX_CODE_WRONG = "OFFER_TX_CODE_WRONG"
@@ -320,17 +322,42 @@ class Configuration:
     #: whether the issuer takes a ``jwt`` key proof without a key attestation (Appendix D), as this wallet sends:
     #: its keys sit in the platform's encrypted key store, and no wallet provider attests them
     plain_proofs: bool = True
+    #: whether a proof type requires key attestations (then that is why ``plain_proofs`` is False)
+    attestations_required: bool = False
+    #: the ``jwt`` proof type's ``proof_signing_alg_values_supported`` (None: not listed, nothing to meet)
+    proof_algs: tuple[str, ...] | None = None
 
     @property
     def supported(self) -> bool:
-        """Whether this wallet can hold it: an SD-JWT VC bound to a ``jwk``, or an ``ldp_vc`` (bound to a did:key
-        or a jwk, or not bound), each by a ``jwt`` key proof of the learner's P-256 key, which the issuer takes
-        without a key attestation."""
+        """Whether this wallet can hold it (:meth:`refusal`)."""
+        return self.refusal() is None
+
+    def refusal(self) -> OfferError | None:
+        """Why this wallet cannot hold it, None when it can: an SD-JWT VC bound to a ``jwk`` (or not bound), or an
+        ``ldp_vc`` bound to a did:key or a jwk (or not bound), each by a ``jwt`` key proof signed ES256 with a
+        P-256 key, which the issuer takes without a key attestation. Said from the metadata, before any code is
+        redeemed, so that the offer stays open for a wallet that can (Appendix F.1: the proof's ``alg`` MUST be
+        one the issuer lists)."""
+        if self.format not in SD_JWT_FORMATS and self.format != LDP_FORMAT:
+            return OfferError(UNSUPPORTED, f"format {self.format[:40]!r}: not an SD-JWT VC or an ldp_vc")
         if not self.plain_proofs:
-            return False
-        if self.format in SD_JWT_FORMATS:
-            return True
-        return self.format == LDP_FORMAT and (not self.binding or bool({"did:key", "jwk"} & set(self.binding)))
+            if self.attestations_required:
+                return OfferError(KEY_ATTESTATION_REQUIRED, "proof_types_supported: the issuer requires key "
+                                                            "attestations (a wallet provider's statement of how the "
+                                                            "key is kept), which this wallet cannot give; the offer "
+                                                            "is still open for a wallet that can")
+            return OfferError(KEY_UNSUPPORTED, "proof_types_supported: no jwt proof type, the only one this wallet "
+                                               "signs; the offer is still open for a wallet that can")
+        held = {"jwk"} if self.format in SD_JWT_FORMATS else {"did:key", "jwk"}
+        if self.binding and not held & set(self.binding):
+            return OfferError(KEY_UNSUPPORTED, f"cryptographic_binding_methods_supported: none of "
+                                               f"{', '.join(sorted(held))}, the only ones this wallet binds to; the "
+                                               f"offer is still open for a wallet that can")
+        if self.proof_algs is not None and PROOF_ALG not in self.proof_algs:
+            return OfferError(KEY_UNSUPPORTED, f"proof_types_supported.jwt.proof_signing_alg_values_supported: no "
+                                               f"{PROOF_ALG}, the only algorithm this wallet's keys sign with; the "
+                                               f"offer is still open for a wallet that can")
+        return None
 
     @property
     def names_key_by_did(self) -> bool:
@@ -401,8 +428,10 @@ def parse_issuer_metadata(metadata: Any, issuer: str) -> IssuerMetadata:
                 display = inner.get("display") if isinstance(inner, Mapping) else value.get("display")
                 methods = value.get("cryptographic_binding_methods_supported")
                 binding = tuple(m for m in methods if isinstance(m, str))[:16] if isinstance(methods, list) else ()
+                types = value.get("proof_types_supported")
                 configurations[cid] = Configuration(cid, str(value.get("format", "")), _displays(display), binding,
-                                                    _plain_proofs(value.get("proof_types_supported")))
+                                                    _plain_proofs(types), _attestations_required(types),
+                                                    _jwt_algs(types))
     try:
         encryption = issuer_encryption(metadata)
     except EncryptionUnsupported as exc:
@@ -421,6 +450,22 @@ def _plain_proofs(types: Any) -> bool:
         return True
     jwt = types.get("jwt") if isinstance(types, Mapping) else None
     return isinstance(jwt, Mapping) and "key_attestations_required" not in jwt
+
+
+def _attestations_required(types: Any) -> bool:
+    """Whether a proof type of ``proof_types_supported`` requires key attestations (Appendix D)."""
+    return isinstance(types, Mapping) and any(isinstance(t, Mapping) and "key_attestations_required" in t
+                                              for t in types.values())
+
+
+def _jwt_algs(types: Any) -> tuple[str, ...] | None:
+    """The ``jwt`` proof type's ``proof_signing_alg_values_supported`` (REQUIRED, §12.2.4; a list that is not one
+    of strings is taken as listing nothing this wallet signs with), None when the ``jwt`` type is not listed."""
+    jwt = types.get("jwt") if isinstance(types, Mapping) else None
+    if not isinstance(jwt, Mapping):
+        return None
+    algs = jwt.get("proof_signing_alg_values_supported")
+    return tuple(a for a in algs if isinstance(a, str))[:32] if isinstance(algs, list) else ()
 
 
 def _https_identifier(url: str) -> bool:
@@ -470,17 +515,21 @@ def display_name(displays: Sequence[Mapping[str, Any]], lang: str) -> str | None
 
 
 def chosen_configuration(offer: CredentialOffer, metadata: IssuerMetadata) -> Configuration:
-    """The first offered configuration this wallet can hold; ``OFFER_UNSUPPORTED`` if none."""
+    """The first offered configuration this wallet can hold; else why not, from the metadata and before any code
+    is redeemed: the first offered configuration's reason that is about keys or proofs
+    (``OFFER_KEY_ATTESTATION_REQUIRED``, ``OFFER_KEY_UNSUPPORTED``: the learner can take the offer with another
+    wallet), else ``OFFER_UNSUPPORTED``."""
+    refusals = []
     for cid in offer.configuration_ids:
         configuration = metadata.configurations.get(cid)
-        if configuration is not None and configuration.supported:
-            return configuration
-    if any(not c.plain_proofs for c in (metadata.configurations.get(cid) for cid in offer.configuration_ids) if c):
-        # said before the code is redeemed, so that the learner can still take the offer with another wallet
-        raise OfferError(KEY_ATTESTATION_REQUIRED, "proof_types_supported: the issuer requires key attestations "
-                                                   "(a wallet provider's statement of how the key is kept), which "
-                                                   "this wallet cannot give; the offer is still open for a wallet "
-                                                   "that can")
+        if configuration is not None:
+            refusal = configuration.refusal()
+            if refusal is None:
+                return configuration
+            refusals.append(refusal)
+    for refusal in refusals:
+        if refusal.code != UNSUPPORTED:
+            raise refusal
     raise OfferError(UNSUPPORTED, "credential_configuration_ids: none is an SD-JWT VC or an ldp_vc this wallet can "
                                   "hold")
 
