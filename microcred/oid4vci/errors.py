@@ -1,12 +1,13 @@
 """OAuth 2.0 / OpenID4VCI 1.0 error codes and the error every check here raises.
 
-Token endpoint (RFC 6749 §5.2, OpenID4VCI §6.3): ``invalid_request``, ``invalid_grant`` (unknown, used, expired
-or withdrawn pre-authorized code; wrong ``tx_code``), ``unsupported_grant_type``. Credential endpoint (§8.3.1.2):
-``invalid_credential_request``, ``unknown_credential_configuration``, ``invalid_proof``, ``invalid_nonce``,
-``credential_request_denied``, ``invalid_encryption_parameters`` (an encrypted request or response asked of an
-issuer that encrypts neither); deferred credential endpoint (§9.3): ``invalid_transaction_id``; the
-bearer token (RFC 6750 §3.1): ``invalid_token``; DPoP (RFC 9449 §7.1): ``invalid_dpop_proof``. A description is
-sent in the characters RFC 6749 §5.2 allows (:func:`error_description`), whatever a check wrote.
+Token endpoint (RFC 6749 §5.2, OpenID4VCI §6.3): ``invalid_request``, ``invalid_grant`` (unknown, used,
+expired or withdrawn pre-authorized code; wrong ``tx_code``), ``unsupported_grant_type``. Credential endpoint
+(§8.3.1.2): ``invalid_credential_request``, ``unknown_credential_configuration``,
+``unknown_credential_identifier``, ``invalid_proof``, ``invalid_nonce``, ``credential_request_denied`` (refused
+for good: the wallet stops asking), ``invalid_encryption_parameters`` (an encrypted request or response asked of
+an issuer that encrypts neither); deferred credential endpoint (§9.3): ``invalid_transaction_id``; the bearer
+token (RFC 6750 §3.1): ``invalid_token``; DPoP (RFC 9449 §7.1): ``invalid_dpop_proof``. A description is sent in
+the characters RFC 6749 §5.2 allows (:func:`error_description`), whatever a check wrote.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import unicodedata
 
 __all__ = [
     "CREDENTIAL_REQUEST_DENIED", "INVALID_CREDENTIAL_REQUEST", "INVALID_DPOP_PROOF", "INVALID_ENCRYPTION_PARAMETERS",
-    "INVALID_GRANT", "INVALID_NONCE",
-    "INVALID_PROOF", "INVALID_REQUEST", "INVALID_TOKEN", "INVALID_TRANSACTION_ID", "TEMPORARILY_UNAVAILABLE",
-    "UNKNOWN_CREDENTIAL_CONFIGURATION", "UNSUPPORTED_GRANT_TYPE", "OAuthError", "error_description", "proof_nonce",
+    "INVALID_GRANT", "INVALID_NONCE", "INVALID_PROOF", "INVALID_REQUEST", "INVALID_TOKEN", "INVALID_TRANSACTION_ID",
+    "TEMPORARILY_UNAVAILABLE", "UNKNOWN_CREDENTIAL_CONFIGURATION", "UNKNOWN_CREDENTIAL_IDENTIFIER",
+    "UNSUPPORTED_GRANT_TYPE", "OAuthError", "error_description", "proof_nonce",
 ]
 
 INVALID_REQUEST = "invalid_request"
@@ -27,6 +28,7 @@ INVALID_TOKEN = "invalid_token"
 INVALID_DPOP_PROOF = "invalid_dpop_proof"
 INVALID_CREDENTIAL_REQUEST = "invalid_credential_request"
 UNKNOWN_CREDENTIAL_CONFIGURATION = "unknown_credential_configuration"
+UNKNOWN_CREDENTIAL_IDENTIFIER = "unknown_credential_identifier"
 INVALID_PROOF = "invalid_proof"
 INVALID_NONCE = "invalid_nonce"
 CREDENTIAL_REQUEST_DENIED = "credential_request_denied"

@@ -17,7 +17,7 @@ from microcred.oid4vci.key_attestation import KeyAttestationPolicy, check_key_at
 from microcred.oid4vci.metadata import BATCH_SIZE, LDP_CONFIGURATION, OFFERED_CONFIGURATIONS
 from microcred.oid4vci.proofs import check_key_proof
 
-__all__ = ["MAX_BATCH", "Holder", "proven_keys", "refuse_encryption", "request_proofs"]
+__all__ = ["MAX_BATCH", "Holder", "proven_keys", "refuse_encryption", "request_proofs", "requested_configuration"]
 
 #: Credentials (proofs, attested keys) per request at most: the batch size the metadata announces.
 MAX_BATCH = BATCH_SIZE
@@ -32,36 +32,54 @@ def refuse_encryption(body: dict[str, Any]) -> None:
                                                           "without credential_response_encryption")
 
 
+def requested_configuration(body: dict[str, Any]) -> str:
+    """The configuration a credential request names (§8.2): by ``credential_identifier`` (the token response's
+    ``credential_identifiers``, here the configuration ids) or by ``credential_configuration_id``, exactly one of
+    the two (both: ``invalid_credential_request``, "When this parameter is used, the credential_configuration_id
+    MUST NOT be present"); an identifier this issuer did not give is ``unknown_credential_identifier``, a
+    configuration it does not offer ``unknown_credential_configuration``."""
+    named = [name for name in ("credential_identifier", "credential_configuration_id") if name in body]
+    if len(named) != 1:
+        raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "the request must name exactly one of credential_identifier "
+                                                       "(from the token response) and credential_configuration_id")
+    [name] = named
+    wanted = body[name]
+    if not isinstance(wanted, str):
+        raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, f"{name} must be a string")
+    if wanted not in OFFERED_CONFIGURATIONS:
+        raise OAuthError(e.UNKNOWN_CREDENTIAL_IDENTIFIER if name == "credential_identifier"
+                         else e.UNKNOWN_CREDENTIAL_CONFIGURATION,
+                         f"{name} must be one of {list(OFFERED_CONFIGURATIONS)}")
+    return wanted
+
+
 def request_proofs(body: Any, attestations: bool, di_vp: bool = False) -> tuple[str, str, list[Any]]:
-    """The configuration, proof type and proofs of a credential request (§8.2): ``credential_configuration_id``
-    (or ``credential_identifier``) and ``proofs: {"jwt": [...]}`` with 1..MAX_BATCH entries (the single ``proof``
-    form was removed in 1.0), or, with ``attestations`` (an issuer that checks key attestations),
-    ``proofs: {"attestation": [one key attestation]}`` (Appendix F.3), or, with ``di_vp`` and for the ``ldp_vc``
-    configuration, ``proofs: {"di_vp": [...]}`` with 1..MAX_BATCH presentations (Appendix F.2)."""
+    """The configuration, proof type and proofs of a credential request (§8.2): ``credential_identifier`` or
+    ``credential_configuration_id`` (:func:`requested_configuration`) and ``proofs: {"jwt": [...]}`` with
+    1..MAX_BATCH entries (the single ``proof`` form was removed in 1.0), or, with ``attestations`` (an issuer that
+    checks key attestations), ``proofs: {"attestation": [one key attestation]}`` (Appendix F.3), or, with ``di_vp``
+    and for the ``ldp_vc`` configuration, ``proofs: {"di_vp": [...]}`` with 1..MAX_BATCH presentations (Appendix
+    F.2)."""
     if not isinstance(body, dict):
         raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "the body must be a JSON object")
     refuse_encryption(body)
-    wanted = body.get("credential_configuration_id", body.get("credential_identifier"))
-    if wanted not in OFFERED_CONFIGURATIONS:
-        raise OAuthError(e.UNKNOWN_CREDENTIAL_CONFIGURATION if "credential_configuration_id" in body
-                         else e.INVALID_CREDENTIAL_REQUEST,
-                         f"credential_configuration_id must be one of {list(OFFERED_CONFIGURATIONS)}")
+    wanted = requested_configuration(body)
     proofs = body.get("proofs")
     if attestations and isinstance(proofs, dict) and set(proofs) == {"attestation"}:
         if not isinstance(proofs["attestation"], list) or len(proofs["attestation"]) != 1:
             raise OAuthError(e.INVALID_PROOF, "proofs.attestation must hold exactly one key attestation")
-        return str(wanted), "attestation", list(proofs["attestation"])
+        return wanted, "attestation", list(proofs["attestation"])
     if di_vp and isinstance(proofs, dict) and set(proofs) == {"di_vp"}:
         if wanted != LDP_CONFIGURATION:
             raise OAuthError(e.INVALID_PROOF, f"di_vp proofs are taken for {LDP_CONFIGURATION} only")
         if not isinstance(proofs["di_vp"], list) or not 1 <= len(proofs["di_vp"]) <= MAX_BATCH:
             raise OAuthError(e.INVALID_PROOF, f"proofs.di_vp must hold 1..{MAX_BATCH} presentations")
-        return str(wanted), "di_vp", list(proofs["di_vp"])
+        return wanted, "di_vp", list(proofs["di_vp"])
     if not isinstance(proofs, dict) or set(proofs) != {"jwt"} or not isinstance(proofs["jwt"], list) \
             or not 1 <= len(proofs["jwt"]) <= MAX_BATCH:
         also = ' or {"attestation": [one key attestation]}' if attestations else ""
         raise OAuthError(e.INVALID_PROOF, f"proofs must be {{\"jwt\": [1..{MAX_BATCH} key proofs]}}{also}")
-    return str(wanted), "jwt", list(proofs["jwt"])
+    return wanted, "jwt", list(proofs["jwt"])
 
 
 #: A holder key a credential is bound to: its public JWK, and the DID a proof's ``kid`` named it by (else None).
