@@ -157,3 +157,16 @@ async def test_without_a_store_a_deferred_answer_is_refused_by_name() -> None:
         assert exc.code == o.UNSUPPORTED and "deferred" in exc.detail
     else:
         raise AssertionError("a deferred answer was taken without a store")
+
+
+async def test_a_deferred_credential_of_a_configuration_that_binds_no_key_is_collected_without_one() -> None:
+    """No key was made for it (§8.2: no proof), so none is looked up when it comes, nor deleted when it ends."""
+    issuer, keys = FakeIssuer(deferred=True, binding=None, proof_types=None), Keys()
+    offers, deferred, store, held, _ = setup(issuer, keys)
+    assert (await offers.accept(ACCOUNT, LINK, None)).deferred == 1
+    [item] = store.items.values()
+    assert item.holder_did == "" and keys.made == [] and keys.discarded == []
+    issuer.deferred_answers = [None]
+    [credential] = (await deferred.collect(ACCOUNT)).credentials
+    assert credential.credential_id == sd_jwt_id(issuer.compact) and len(held.imported) == 1
+    assert store.items == {} and keys.forgotten == []

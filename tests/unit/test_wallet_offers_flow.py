@@ -36,6 +36,7 @@ AS = "https://login.issuer.example/realms/learners"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 OFFER_URI = f"{ISSUER}/offers/1"
 LINK = "openid-credential-offer://?credential_offer_uri=" + quote(OFFER_URI, safe="")
+JWT_ES256: dict[str, Any] = {"jwt": {"proof_signing_alg_values_supported": ["ES256"]}}
 
 
 class FakeIssuer:
@@ -43,8 +44,8 @@ class FakeIssuer:
 
     def __init__(self, *, tx_code: str | None = None, deferred: bool = False, bind_to_proof: bool = True,
                  dpop: bool = False, dpop_nonces: bool = False, separate_as: bool = False,
-                 proof_types: dict[str, Any] | None = None, details: list[Any] | None = None,
-                 identifier: str = ISSUER, binding: list[str] | None = None) -> None:
+                 proof_types: dict[str, Any] | None = JWT_ES256, details: list[Any] | None = None,
+                 identifier: str = ISSUER, binding: list[str] | None = ("jwk",)) -> None:  # type: ignore[assignment]
         self.tx_code, self.deferred, self.bind_to_proof, self.dpop = tx_code, deferred, bind_to_proof, dpop
         # the token response's authorization_details (§6.2; None: not sent): then the credential request must
         # name the first credential_identifier given for "mc" (§8.2)
@@ -53,8 +54,9 @@ class FakeIssuer:
         self.identifier = identifier  # the Credential Issuer Identifier as offer and metadata spell it
         self.nonce_answer = o.IssuerReply(200, {"c_nonce": "n-1"})  # the nonce endpoint's
         self.notification_status = 204
-        self.proof_types = proof_types  # the configuration's proof_types_supported (None: not listed)
-        self.binding = binding  # its cryptographic_binding_methods_supported (None: not listed)
+        # the configuration's proof_types_supported and cryptographic_binding_methods_supported (None: not listed,
+        # both None: no key binding, §12.2.4)
+        self.proof_types, self.binding = proof_types, binding
         # RFC 9449 §8, §9: proofs must carry the server's nonce (the token endpoint's and the others' apart)
         self.dpop_nonces = dpop_nonces
         # §12.2.4: the issuer relies on an authorization server of its own origin (as EUDI issuers do)
@@ -94,7 +96,8 @@ class FakeIssuer:
                 "display": [{"name": "Issuer", "locale": "en"}],
                 "credential_configurations_supported": {"mc": {
                     "format": "dc+sd-jwt",
-                    **({"cryptographic_binding_methods_supported": self.binding} if self.binding is not None else {}),
+                    **({"cryptographic_binding_methods_supported": list(self.binding)}
+                       if self.binding is not None else {}),
                     **({"proof_types_supported": self.proof_types} if self.proof_types is not None else {})}}},
             # an issuer of its own serves RFC 8414's address; the separate server only OpenID Connect's
             (f"{AS}/.well-known/openid-configuration" if self.server == AS
@@ -159,10 +162,16 @@ class FakeIssuer:
             answer = self.deferred_answers.pop(0)
             if answer is not None:
                 return answer
-            self.compact = self.world.issue(holder_jwk=self.proof_jwk).compact
+            self.compact = self.world.issue(holder_jwk=self.proof_jwk or None).compact
             return o.IssuerReply(200, {"credentials": [{"credential": self.compact}], "notification_id": "note-2"})
-        [proof] = body["proofs"]["jwt"]
         self.requested.append({k: v for k, v in body.items() if k != "proofs"})
+        if self.binding is None:  # §8.2: no proofs asked, none sent; the credential bound to no key
+            assert "proofs" not in body
+            if self.deferred:
+                return o.IssuerReply(202, {"transaction_id": "t-1", "interval": 5})
+            self.compact = self.world.issue().compact
+            return o.IssuerReply(200, {"credentials": [{"credential": self.compact}], "notification_id": "note-1"})
+        [proof] = body["proofs"]["jwt"]
         if self.credential_refusal is not None:
             return self.credential_refusal
         if self.deferred:
@@ -640,3 +649,32 @@ async def test_a_configuration_the_wallet_can_meet_is_taken_and_one_it_cannot_is
     with pytest.raises(o.OfferError) as caught:
         o.chosen_configuration(replace(offer, configuration_ids=("mdl", "es384")), document)
     assert caught.value.code == o.KEY_UNSUPPORTED and "ES256" in caught.value.detail
+
+
+async def test_a_configuration_that_binds_no_key_is_asked_for_without_a_proof_and_kept() -> None:
+    """§12.2.4: without cryptographic_binding_methods_supported (and so without proof_types_supported) no key
+    binding is required; §8.2 and Implementation Considerations: then no ``proofs`` are sent. No key is made, no
+    nonce asked; the unbound credential is verified and kept. One that comes bound to a key anyway is useless
+    here (the wallet holds no such key): refused, the issuer told."""
+    issuer = FakeIssuer(binding=None, proof_types=None)
+    offers, keys, held = flow(issuer)
+    received = await offers.accept(ACCOUNT, LINK, None)
+    assert received.notified and len(held.imported) == 1 and keys.made == [] and not keys.discarded
+    assert issuer.requested == [{"credential_configuration_id": "mc"}]
+    assert not [c for c in issuer.calls if c[1].endswith("/nonce")]
+
+    class BindsAnyway(FakeIssuer):
+        async def post_json(self, url: str, body: Mapping[str, Any] | None, access_token: str | None = None,
+                            dpop: str | None = None) -> o.IssuerReply:
+            reply = await super().post_json(url, body, access_token, dpop)
+            if url.endswith("/credential"):
+                self.compact = self.world.issue(holder_jwk=public_jwk(ec.generate_private_key(ec.SECP256R1()))).compact
+                return o.IssuerReply(200, {"credentials": [{"credential": self.compact}], "notification_id": "n"})
+            return reply
+
+    issuer = BindsAnyway(binding=None, proof_types=None)
+    offers, keys, held = flow(issuer)
+    with pytest.raises(o.OfferError) as caught:
+        await offers.accept(ACCOUNT, LINK, None)
+    assert caught.value.code == o.CREDENTIAL_REJECTED and "binds none" in caught.value.detail
+    assert held.imported == [] and keys.made == [] and issuer.notified[-1]["event"] == "credential_failure"

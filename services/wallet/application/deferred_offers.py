@@ -128,8 +128,11 @@ class DeferredCredentials:
             raise OfferError(DEFERRED_GONE, issuer_error("deferred", reply.status, reply.body).detail)
         if verdict == "error":
             raise issuer_error("deferred", reply.status, reply.body)
-        key = await offers.keys.jose_key(account.account_id, item.holder_did)
-        if not isinstance(key, EllipticCurvePrivateKey):
-            raise OfferError(DEFERRED_GONE, "the holder key the wallet proved is no longer in the wallet")
+        key: EllipticCurvePrivateKey | None = None
+        if item.holder_did:  # '': the configuration binds no key
+            found = await offers.keys.jose_key(account.account_id, item.holder_did)
+            if not isinstance(found, EllipticCurvePrivateKey):
+                raise OfferError(DEFERRED_GONE, "the holder key the wallet proved is no longer in the wallet")
+            key = found
         return await offers.keep_issued(account, metadata, item.format, issued_credentials(reply.body), key,
                                         item.holder_did, token, dpop)

@@ -316,16 +316,19 @@ class CredentialOffers:
             dpop.key = None  # the server did not bind the token to the key: plain Bearer from here on
         identifier = credential_identifier(reply.body, configuration.configuration_id)
         nonce = None
-        if metadata.nonce_endpoint is not None:
+        if metadata.nonce_endpoint is not None and configuration.bound:  # a c_nonce is for key proofs (§7)
             answer = await self.issuers.post_json(metadata.nonce_endpoint, None)
             dpop.learn(metadata.nonce_endpoint, answer)  # §7.2: a DPoP nonce for the credential endpoint
             nonce = c_nonce(await self._json("nonce", answer))
-        # A key of its own for this credential, published only once the issuer answered with something bound
-        # to it: a refused or failed request leaves the account no key (adapters/holder_keys.py).
-        made = await self.keys.make_for_credential(account.account_id)
+        # A key of its own for this credential when the configuration binds one (§8.2: else no proof is sent),
+        # published only once the issuer answered with something bound to it: a refused or failed request leaves
+        # the account no key (adapters/holder_keys.py).
+        made = await self.keys.make_for_credential(account.account_id) if configuration.bound else None
         try:
-            kid = made.holder.verification_method if configuration.names_key_by_did else None
-            proof = key_proof(made.private, metadata.audience, nonce, int(self.clock().timestamp()), kid)
+            proof = None
+            if made is not None:
+                kid = made.holder.verification_method if configuration.names_key_by_did else None
+                proof = key_proof(made.private, metadata.audience, nonce, int(self.clock().timestamp()), kid)
             request = credential_request(configuration.configuration_id, proof, identifier)
             reply = await self.send_credential_request(metadata, metadata.credential_endpoint, request, token, dpop)
             if reply.status not in (200, 202):
@@ -334,14 +337,17 @@ class CredentialOffers:
             if is_deferred(reply.status, reply.body):  # §8.3: collected later (application/deferred_offers.py)
                 deferral = self._deferrable(metadata), *deferred_answer(reply.body)
         except BaseException:
-            await self.keys.discard(made)
+            if made is not None:
+                await self.keys.discard(made)
             raise
-        await self.keys.publish_for_credential(account.account_id, made)
+        if made is not None:
+            await self.keys.publish_for_credential(account.account_id, made)
+        did = made.holder.did if made is not None else ""  # '': not bound
         if deferral is not None:
-            await self._defer(account, metadata, configuration, deferral, token, dpop.key, made.holder.did)
+            await self._defer(account, metadata, configuration, deferral, token, dpop.key, did)
             return Received((), False, deferred=1)
         return await self.keep_issued(account, metadata, configuration.format, issued_credentials(reply.body),
-                                      made.private, made.holder.did, token, dpop)
+                                      made.private if made is not None else None, did, token, dpop)
 
     async def send_credential_request(self, metadata: IssuerMetadata, endpoint: str, body: Mapping[str, Any],
                                       token: str, dpop: DpopSession) -> IssuerReply:
@@ -395,9 +401,10 @@ class CredentialOffers:
         await store.due(item.ref, interval)  # the first ask waits the interval the issuer named
 
     async def keep_issued(self, account: Account, metadata: IssuerMetadata, credential_format: str, issued: Issued,
-                          key: EllipticCurvePrivateKey, did: str, token: str, dpop: DpopSession) -> Received:
-        """Verify and keep each credential the issuer gave (bound to ``key``, or to ``did`` for an ``ldp_vc``),
-        then notify the issuer either way."""
+                          key: EllipticCurvePrivateKey | None, did: str, token: str, dpop: DpopSession
+                          ) -> Received:
+        """Verify and keep each credential the issuer gave (bound to ``key``, or to ``did`` for an ``ldp_vc``;
+        None and '' for a configuration that binds no key), then notify the issuer either way."""
         kept: list[HeldCredential | None] = []
         accepted = False
         try:
@@ -417,7 +424,9 @@ class CredentialOffers:
     async def forget_key(self, account: Account, did: str) -> None:
         """Delete the key made for a credential the wallet did not keep. A failure (Kafka or the key store
         down) is logged, not raised: the learner's answer stays why the credential was not kept, and the key
-        left behind is harmless (it is not listed and nothing is bound to it)."""
+        left behind is harmless (it is not listed and nothing is bound to it). ``did`` '': none was made."""
+        if not did:
+            return
         try:
             await self.keys.forget_for_credential(account.account_id, did)
         except Exception as exc:  # whatever failed, the rejection is what the learner must hear
@@ -428,21 +437,22 @@ class CredentialOffers:
     async def _keep_ldp(self, account: Account, credential: str | Mapping[str, Any], did: str, issuer: str
                         ) -> HeldCredential | None:
         """Verify an ``ldp_vc`` (as an import is: its Data Integrity proof by a key the wallet can resolve), check
-        that its subject is the learner's did:key the wallet proved, and keep it (once)."""
+        that its subject is the learner's did:key the wallet proved (``did``; '': not bound, not checked), and keep
+        it (once)."""
         if not isinstance(credential, Mapping):
             raise OfferError(CREDENTIAL_REJECTED, "credential: an ldp_vc must be a JSON object")
         subject = credential.get("credentialSubject")
-        if not isinstance(subject, Mapping) or subject.get("id") != did:
+        if did and (not isinstance(subject, Mapping) or subject.get("id") != did):
             raise OfferError(CREDENTIAL_REJECTED, "credential: its subject is not the did:key the wallet proved")
         received_id = credential.get("id")
         if not isinstance(received_id, str) or not received_id:
             raise OfferError(CREDENTIAL_REJECTED, "credential: no id")
         return await self._file(account, dict(credential), received_id, issuer)
 
-    async def _keep(self, account: Account, credential: str | Mapping[str, Any], key: EllipticCurvePrivateKey,
-                    issuer: str) -> HeldCredential | None:
-        """Verify the SD-JWT VC (as an import is), check it is bound to ``key``, and keep it (once); None when
-        it is kept but the read model does not list it yet."""
+    async def _keep(self, account: Account, credential: str | Mapping[str, Any],
+                    key: EllipticCurvePrivateKey | None, issuer: str) -> HeldCredential | None:
+        """Verify the SD-JWT VC (as an import is), check it is bound to ``key`` (None: to no key, as the
+        configuration said), and keep it (once); None when it is kept but the read model does not list it yet."""
         if not isinstance(credential, str):
             raise OfferError(CREDENTIAL_REJECTED, "credential: an SD-JWT VC must be a string")
         compact = credential
@@ -454,7 +464,10 @@ class CredentialOffers:
             holding = parse_holding(received_id, compact)
         except (SdJwtError, JoseError, ValueError):
             raise OfferError(CREDENTIAL_REJECTED, "credential: not a readable SD-JWT VC") from None
-        if not same_key(holding.cnf_jwk, key):
+        if key is None and holding.cnf_jwk is not None:  # bound to a key nobody here holds: of no use
+            raise OfferError(CREDENTIAL_REJECTED, "credential: bound (cnf) to a key, though the issuer binds none "
+                                                  "for this configuration and the wallet proved none")
+        if key is not None and not same_key(holding.cnf_jwk, key):
             raise OfferError(CREDENTIAL_REJECTED, "credential: not bound (cnf) to the key the wallet proved")
         return await self._file(account, document, received_id, issuer)
 

@@ -360,6 +360,12 @@ class Configuration:
         return None
 
     @property
+    def bound(self) -> bool:
+        """Whether the credential is bound to a key the wallet proves (§12.2.4: binding methods or proof types
+        listed; with neither, no key binding is required and no proof is sent, §8.2)."""
+        return bool(self.binding) or self.proof_algs is not None or not self.plain_proofs
+
+    @property
     def names_key_by_did(self) -> bool:
         """Whether the key proof names the key by its did:key (``kid``) rather than showing it (``jwk``): for an
         ``ldp_vc`` bound to a did:key (Appendix F.1: a DID-bound key is named by a DID URL)."""
@@ -582,12 +588,13 @@ def dpop_proof(key: PrivateKey, method: str, url: str, *, jti: str, iat: int, ac
     return sign_jws({"typ": "dpop+jwt", "alg": algorithm_for_key(key), "jwk": public_jwk(key)}, claims, key)
 
 
-def credential_request(configuration_id: str, proof: str, identifier: str | None = None) -> dict[str, Any]:
-    """The credential request (§8.2): one instance, bound to the proved key; named by the ``credential_identifier``
-    the token response gave (:func:`credential_identifier`), else by the configuration (never both)."""
-    named = {"credential_identifier": identifier} if identifier is not None else {
+def credential_request(configuration_id: str, proof: str | None, identifier: str | None = None) -> dict[str, Any]:
+    """The credential request (§8.2): one instance, bound to the proved key (``proof`` None: the configuration
+    binds none, and no ``proofs`` are sent); named by the ``credential_identifier`` the token response gave
+    (:func:`credential_identifier`), else by the configuration (never both)."""
+    named: dict[str, Any] = {"credential_identifier": identifier} if identifier is not None else {
         "credential_configuration_id": configuration_id}
-    return {**named, "proofs": {"jwt": [proof]}}
+    return {**named, "proofs": {"jwt": [proof]}} if proof is not None else named
 
 
 def credential_identifier(response: Any, configuration_id: str) -> str | None:
