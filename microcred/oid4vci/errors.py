@@ -1,13 +1,14 @@
 """OAuth 2.0 / OpenID4VCI 1.0 error codes and the error every check here raises.
 
-Token endpoint (RFC 6749 §5.2, OpenID4VCI §6.3): ``invalid_request``, ``invalid_grant`` (unknown, used,
-expired or withdrawn pre-authorized code; wrong ``tx_code``), ``unsupported_grant_type``. Credential endpoint
-(§8.3.1.2): ``invalid_credential_request``, ``unknown_credential_configuration``,
-``unknown_credential_identifier``, ``invalid_proof``, ``invalid_nonce``, ``credential_request_denied`` (refused
-for good: the wallet stops asking), ``invalid_encryption_parameters`` (an encrypted request or response asked of
-an issuer that encrypts neither); deferred credential endpoint (§9.3): ``invalid_transaction_id``; the bearer
-token (RFC 6750 §3.1): ``invalid_token``; DPoP (RFC 9449 §7.1): ``invalid_dpop_proof``. A description is sent in
-the characters RFC 6749 §5.2 allows (:func:`error_description`), whatever a check wrote.
+Token endpoint (RFC 6749 §5.2, OpenID4VCI §6.3): ``invalid_request`` (a ``tx_code`` missing or not expected
+too), ``invalid_grant`` (unknown, used, expired or withdrawn pre-authorized code; wrong ``tx_code``),
+``unsupported_grant_type``. Credential endpoint (§8.3.1.2): ``invalid_credential_request``,
+``unknown_credential_configuration``, ``unknown_credential_identifier``, ``invalid_proof``, ``invalid_nonce``,
+``credential_request_denied`` (refused for good: the wallet stops asking), ``invalid_encryption_parameters`` (an
+encrypted request or response asked of an issuer that encrypts neither); deferred credential endpoint (§9.3):
+``invalid_transaction_id``; the bearer token (RFC 6750 §3.1): ``invalid_token``; DPoP (RFC 9449 §7.1):
+``invalid_dpop_proof``. A description is sent in the characters RFC 6749 §5.2 allows (:func:`error_description`),
+whatever a check wrote.
 """
 
 from __future__ import annotations

@@ -58,8 +58,14 @@ async def test_offers_codes_and_index_on_both_topologies(redis_clients: RedisCli
     assert await one.token_offer(d("tok-x")) is None and await one.offer_state("o-pre") == "redeemed"
     assert await one.redeem(d("no-such-code"), "", 5, d("t"), 300) == ("unknown", "")
 
-    # tx_code: missing, wrong (counted), locked at the limit; the right one is then refused too
-    assert (await one.redeem(d("code-tx"), "", 3, d("t1"), 300))[0] == "tx_missing"
+    # tx_code: missing (never counted, however often), wrong (counted), locked at the limit; the right one is then
+    # refused too. One the offer does not expect is refused and changes nothing either.
+    for _ in range(4):
+        assert (await one.redeem(d("code-tx"), "", 3, d("t1"), 300))[0] == "tx_missing"
+    assert await one._redis.hget(one._offer_key("o-tx"), "attempts") == b"0"
+    before = await one._redis.hgetall(one._offer_key("o-wd"))
+    assert await two.redeem(d("code-wd"), d("1234"), 3, d("t0"), 300) == ("tx_unexpected", "")
+    assert await one._redis.hgetall(one._offer_key("o-wd")) == before and await one.token_offer(d("t0")) is None
     assert (await one.redeem(d("code-tx"), d("0000"), 3, d("t1"), 300))[0] == "tx_wrong"
     assert (await two.redeem(d("code-tx"), d("0000"), 3, d("t1"), 300))[0] == "tx_wrong"
     assert await one.redeem(d("code-tx"), d("0000"), 3, d("t1"), 300) == ("locked", "o-tx")
@@ -170,4 +176,5 @@ async def test_a_cohort_larger_than_a_slice_is_written_whole_on_both_topologies(
     assert len(await store.offers_to("lh-1")) == len(range(1, count, 3))
     claimed = await store.claim_expired(now + 601, now + 700, count + 10)
     assert sorted(offer_id for offer_id, _, _ in claimed) == sorted(f"o-{n}" for n in range(count))
-    assert (await store.redeem(d(f"code-{count - 1}"), d(f"tx-{count - 1}"), 5, d("tok"), 300))[0] == "ok"
+    assert (await store.redeem(d(f"code-{count - 2}"), d(f"tx-{count - 2}"), 5, d("tok"), 300))[0] == "ok"  # odd: tx
+    assert (await store.redeem(d(f"code-{count - 1}"), "", 5, d("tok-2"), 300))[0] == "ok"

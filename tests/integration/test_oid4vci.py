@@ -240,10 +240,14 @@ async def test_pre_authorized_code_with_tx_code(stack: tuple[IssuerHarness, byte
         await wallet.take_offer(offer["link"])
         grant = wallet.offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
         assert grant["tx_code"]["input_mode"] == "numeric" and grant["tx_code"]["length"] == 6
-        missing = await wallet.token()
-        assert error_of(missing) == "invalid_grant"
-        wrong = await wallet.token(tx_code="000000" if tx_code != "000000" else "111111")
-        assert wrong.status_code == 400 and error_of(wrong) == "invalid_grant"
+        # §6.3: a missing tx_code is invalid_request, and counts no attempt (3 wrong ones lock the offer here)
+        for _ in range(4):
+            missing = await wallet.token()
+            assert missing.status_code == 400 and error_of(missing) == "invalid_request", missing.text
+            assert "tx_code" in missing.json()["error_description"]
+        for _ in range(2):
+            wrong = await wallet.token(tx_code="000000" if tx_code != "000000" else "111111")
+            assert wrong.status_code == 400 and error_of(wrong) == "invalid_grant"
         token = await wallet.token(tx_code=tx_code)
         assert token.status_code == 200, token.text
         answer = await wallet.receive(1)
@@ -251,6 +255,21 @@ async def test_pre_authorized_code_with_tx_code(stack: tuple[IssuerHarness, byte
         credential = answer.json()["credentials"][0]["credential"]
         report = await verify_at_gateway(harness, document_ca, credential)
         assert report["verdict"] == "valid", report["checks"]
+
+
+async def test_a_tx_code_the_offer_does_not_expect_is_invalid_request_and_changes_nothing(
+        stack: tuple[IssuerHarness, bytes]) -> None:
+    """§6.3: a Transaction Code sent for an offer that expects none is invalid_request; the code is not spent."""
+    harness, _ = stack
+    [offer] = await create_offers(harness)
+    async with wallet_http(harness) as http:
+        wallet = Wallet(http)
+        await wallet.take_offer(offer["link"])
+        unexpected = await wallet.token(tx_code="123456")
+        assert unexpected.status_code == 400 and error_of(unexpected) == "invalid_request", unexpected.text
+        assert "no tx_code" in unexpected.json()["error_description"]
+        assert (await http.get(offer["credential_offer_uri"])).status_code == 200  # still offered
+        assert (await wallet.token()).status_code == 200
 
 
 async def test_wrong_tx_codes_lock_the_offer(stack: tuple[IssuerHarness, bytes]) -> None:

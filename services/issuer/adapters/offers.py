@@ -2,7 +2,8 @@
 
 Redis, not process memory, so that a code is redeemed once across all issuer replicas: each script runs
 atomically on the server, and every check it makes happens before any write, so a refused request changes
-nothing (except a wrong ``tx_code``, which counts an attempt). Keys (``{p}`` the issuer's Redis prefix):
+nothing (except a wrong ``tx_code``, which counts an attempt; a missing or unexpected one counts none). Keys
+(``{p}`` the issuer's Redis prefix):
 
 * ``{p}:o4i:offer:{offer_id}`` hash: ``state`` (offered, redeemed, withdrawn), ``code_digest``, ``tx_digest``,
   ``attempts``, ``issuer_id``, ``agency_id``, ``offer`` (the Credential Offer JSON), ``award`` (the
@@ -88,7 +89,8 @@ ADD_SLICE = 250
 
 # KEYS[1] code key (on a cluster also every key below, :meth:`RedisGrantStore._declared`); ARGV: tx digest
 # given ('' none), max attempts, token key suffix, token ttl, key prefix, DPoP key thumbprint ('' for a Bearer
-# token)
+# token). Refusals change nothing, except a wrong tx_code (counted, locking the offer at the limit): a missing one
+# ('tx_missing') and one the offer does not expect ('tx_unexpected') are the request's fault, not a guess.
 _REDEEM = """
 local offer_id = redis.call('GET', KEYS[1])
 if not offer_id then return {'unknown'} end
@@ -98,7 +100,7 @@ local state, tx, attempts, index = unpack(redis.call('HMGET', offer_key, 'state'
 if not state then return {'expired'} end
 if state ~= 'offered' then return {state} end
 if tx and tx ~= '' then
-  if ARGV[1] == '' then return {'tx_missing'} end
+  if ARGV[1] == '' then return {'tx_missing'} end  -- counts no attempt: the wallet may not have asked yet
   if ARGV[1] ~= tx then
     local n = redis.call('HINCRBY', offer_key, 'attempts', 1)
     if n >= tonumber(ARGV[2]) then
@@ -110,6 +112,8 @@ if tx and tx ~= '' then
     end
     return {'tx_wrong'}
   end
+elseif ARGV[1] ~= '' then
+  return {'tx_unexpected'}
 end
 redis.call('HSET', offer_key, 'state', 'redeemed')
 redis.call('ZREM', ARGV[5] .. ':o4i:expiry', offer_id)

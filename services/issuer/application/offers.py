@@ -401,6 +401,8 @@ class Offers:
                 await self._publish([(events_pb2.CredentialOfferWithdrawn(
                     offer_ref=digest(offer_id), issuer_id=offer.issuer_id, reason="locked"), digest(offer_id),
                     offer.agency_id, "")])
+        if why in _TX_REQUEST_ERRORS:  # §6.3: the request's fault, invalid_request (nothing counted or spent)
+            raise OAuthError(e.INVALID_REQUEST, _TX_REQUEST_ERRORS[why])
         if why != "ok":
             raise OAuthError(e.INVALID_GRANT, _GRANT_ERRORS.get(why, "the pre-authorized code is not valid"))
         return self._token_answer(token, dpop)
@@ -611,8 +613,12 @@ _GRANT_ERRORS = {
     "redeemed": "the pre-authorized code has already been used",
     "withdrawn": "the offer has been withdrawn by the issuer",
     "locked": "too many wrong tx_code attempts: the offer is locked",
-    "tx_missing": "this offer requires a tx_code",
     "tx_wrong": "the tx_code is wrong",
+}
+#: OpenID4VCI §6.3: "invalid_request" when a Transaction Code is expected but not sent, or sent but not expected.
+_TX_REQUEST_ERRORS = {
+    "tx_missing": "this offer requires a tx_code (the Transaction Code sent to the learner apart from the offer)",
+    "tx_unexpected": "this offer has no tx_code: send the token request without one",
 }
 
 
