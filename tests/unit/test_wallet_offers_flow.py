@@ -61,6 +61,7 @@ class FakeIssuer:
         self.dpop_nonces = dpop_nonces
         # §12.2.4: the issuer relies on an authorization server of its own origin (as EUDI issuers do)
         self.server = AS if separate_as else ISSUER
+        self.server_metadata: dict[str, Any] = {}  # more of the authorization server's metadata (RFC 8414)
         self.trusted: list[str] = []  # the servers the wallet was told to trust too
         self.nonce_refusals: list[str] = []
         self.dpop_jwks: list[dict[str, Any]] = []  # the key of each DPoP proof received, in order
@@ -103,7 +104,7 @@ class FakeIssuer:
             (f"{AS}/.well-known/openid-configuration" if self.server == AS
              else o.well_known(ISSUER, "oauth-authorization-server")): {
                 "issuer": self.server, "token_endpoint": f"{self.server}/token",
-                **({"dpop_signing_alg_values_supported": ["ES256"]} if self.dpop else {})},
+                **({"dpop_signing_alg_values_supported": ["ES256"]} if self.dpop else {}), **self.server_metadata},
         }
         if url not in documents:
             return o.IssuerReply(404, None)
@@ -678,3 +679,35 @@ async def test_a_configuration_that_binds_no_key_is_asked_for_without_a_proof_an
         await offers.accept(ACCOUNT, LINK, None)
     assert caught.value.code == o.CREDENTIAL_REJECTED and "binds none" in caught.value.detail
     assert held.imported == [] and keys.made == [] and issuer.notified[-1]["event"] == "credential_failure"
+
+
+@pytest.mark.parametrize(("server", "refused"), [
+    ({"token_endpoint_auth_methods_supported": ["attest_jwt_client_auth"]}, True),
+    ({"token_endpoint_auth_methods_supported": ["attest_jwt_client_auth"],
+      "pre-authorized_grant_anonymous_access_supported": False}, True),
+    # anonymous pre-authorized token requests taken: no client authentication is needed for this grant
+    ({"token_endpoint_auth_methods_supported": ["attest_jwt_client_auth"],
+      "pre-authorized_grant_anonymous_access_supported": True}, False),
+    ({"token_endpoint_auth_methods_supported": ["attest_jwt_client_auth", "none"]}, False),
+    # not clearly a requirement: Keycloak realms list only confidential clients' methods and take public ones
+    ({"token_endpoint_auth_methods_supported": ["private_key_jwt", "client_secret_basic"]}, False),
+    ({}, False),
+])
+async def test_a_server_that_requires_wallet_attestations_is_told_apart_before_the_code_is_spent(
+        server: dict[str, Any], refused: bool) -> None:
+    """HAIP 1.0 (Wallet Attestation) and OpenID4VCI Appendix E, §12.3: this wallet is a public client no wallet
+    provider attests. A server that takes only wallet attestations is refused by name before the token request,
+    so the offer stays open for a wallet that can; any other metadata, the wallet proceeds."""
+    issuer = FakeIssuer()
+    issuer.server_metadata = server
+    offers, keys, held = flow(issuer)
+    if not refused:
+        assert (await offers.accept(ACCOUNT, LINK, None)).credentials and len(held.imported) == 1
+        return
+    with pytest.raises(o.OfferError) as caught:
+        await offers.inspect(LINK)
+    assert caught.value.code == o.WALLET_ATTESTATION_REQUIRED and "still open" in caught.value.detail
+    with pytest.raises(o.OfferError) as caught:
+        await offers.accept(ACCOUNT, LINK, None)
+    assert caught.value.code == o.WALLET_ATTESTATION_REQUIRED
+    assert not [c for c in issuer.calls if c[0] == "POST"] and keys.made == [] and held.imported == []

@@ -46,6 +46,10 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
                                           "for how the key is kept, such as an EU Digital Identity Wallet. This "
                                           "wallet cannot, so nothing was accepted: the offer is still open. Open "
                                           "the link in such a wallet.",
+        "OFFER_WALLET_ATTESTATION_REQUIRED": "This issuer gives credentials only to wallets whose maker vouches "
+                                             "for the wallet, such as an EU Digital Identity Wallet. This wallet "
+                                             "cannot, so nothing was accepted: the offer is still open. Open the "
+                                             "link in such a wallet.",
         "OFFER_KEY_UNSUPPORTED": "This issuer binds its credentials to a kind of key, or asks for a kind of "
                                  "signature, that this wallet cannot give, so nothing was accepted: the offer is "
                                  "still open. Open the link in another wallet.",
@@ -101,6 +105,10 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
                                           "poręcza za sposób przechowywania klucza, np. do Europejskiego Portfela "
                                           "Tożsamości Cyfrowej. Ten portfel tego nie potrafi, więc niczego nie "
                                           "przyjęto: oferta jest nadal otwarta. Otwórz link w takim portfelu.",
+        "OFFER_WALLET_ATTESTATION_REQUIRED": "Ten wystawca wydaje poświadczenia tylko portfelom, za które "
+                                             "poręcza ich twórca, np. Europejskiemu Portfelowi Tożsamości "
+                                             "Cyfrowej. Ten portfel tego nie potrafi, więc niczego nie przyjęto: "
+                                             "oferta jest nadal otwarta. Otwórz link w takim portfelu.",
         "OFFER_KEY_UNSUPPORTED": "Ten wystawca wiąże poświadczenia z rodzajem klucza lub żąda rodzaju podpisu, "
                                  "których ten portfel nie potrafi dać, więc niczego nie przyjęto: oferta jest nadal "
                                  "otwarta. Otwórz link w innym portfelu.",

@@ -75,6 +75,7 @@ from services.wallet.domain.offers import (
     OfferError,
     access_token,
     c_nonce,
+    check_client_authentication,
     check_tx_code,
     chosen_authorization_server,
     chosen_configuration,
@@ -202,6 +203,7 @@ class CredentialOffers:
                                                  f"{offer.credential_issuer[:200]!r} is not trusted by this wallet")
         metadata, server, server_id = await self.issuer_metadata(offer.credential_issuer, offer.authorization_server)
         configuration = chosen_configuration(offer, metadata)
+        check_client_authentication(server, offer.grant)
         return Inspected(offer, metadata, configuration, token_endpoint(server, server_id), uses_dpop(server),
                          server, server_id)
 

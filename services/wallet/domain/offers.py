@@ -48,6 +48,9 @@ MAX_TX_CODE_CHARS = 64
 MAX_CONFIGURATIONS = 16
 MAX_SERVERS = 8  # authorization servers one Credential Issuer may list
 MAX_DETAILS = 16  # authorization_details entries of a token response
+#: Client authentication methods that need a wallet provider's attestation of the wallet (OpenID4VCI Appendix E,
+#: HAIP 1.0 "Wallet Attestation"), which this wallet, a public client no wallet provider attests, cannot give.
+WALLET_ATTESTATION_METHODS = frozenset({"attest_jwt_client_auth"})
 OPENID_CREDENTIAL = "openid_credential"  # the authorization details type of OpenID4VCI (§5.1.1)
 
 # Codes the page explains in plain language (api/offer_text.py has one text per code and language).
@@ -56,6 +59,7 @@ ISSUER_NOT_TRUSTED = "OFFER_ISSUER_NOT_TRUSTED"
 UNSUPPORTED = "OFFER_UNSUPPORTED"
 KEY_ATTESTATION_REQUIRED = "OFFER_KEY_ATTESTATION_REQUIRED"
 KEY_UNSUPPORTED = "OFFER_KEY_UNSUPPORTED"
+WALLET_ATTESTATION_REQUIRED = "OFFER_WALLET_ATTESTATION_REQUIRED"
 GONE = "OFFER_GONE"
 TX_CODE_REQUIRED = "OFFER_TX_CODE_REQUIRED"
 TX_CODE_WRONG = "OFFER_TX_CODE_WRONG"
@@ -506,6 +510,24 @@ def token_endpoint(as_metadata: Any, issuer: str) -> str:
     if not isinstance(as_metadata, Mapping) or normalize_issuer(str(as_metadata.get("issuer", ""))) != issuer:
         raise OfferError(ISSUER_ANSWER_INVALID, "authorization server metadata: missing, or another issuer")
     return str(_endpoint(as_metadata, "token_endpoint", issuer, True))
+
+
+def check_client_authentication(as_metadata: Mapping[str, Any], grant: str) -> None:
+    """Refuse, before any code is spent or request pushed, an authorization server whose metadata clearly requires
+    a client authentication this wallet cannot do (``OFFER_WALLET_ATTESTATION_REQUIRED``): its
+    ``token_endpoint_auth_methods_supported`` are all wallet attestations (HAIP 1.0: issuers MUST require client
+    authentication, at the PAR and token endpoints) and, for a pre-authorized code, it does not say it takes
+    token requests without a client (``pre-authorized_grant_anonymous_access_supported``, default false, §12.3).
+    Any other list is not taken as a requirement (many servers that list only confidential clients' methods, e.g.
+    Keycloak realms, take public clients too): the wallet proceeds, and a refusal comes from the server."""
+    if grant == PRE_AUTHORIZED_GRANT and as_metadata.get("pre-authorized_grant_anonymous_access_supported") is True:
+        return
+    methods = as_metadata.get("token_endpoint_auth_methods_supported")
+    if isinstance(methods, list) and methods and all(m in WALLET_ATTESTATION_METHODS for m in methods):
+        raise OfferError(WALLET_ATTESTATION_REQUIRED, "authorization server metadata: "
+                                                      "token_endpoint_auth_methods_supported lists only wallet "
+                                                      "attestations (attest_jwt_client_auth), which this wallet "
+                                                      "cannot give; the offer is still open for a wallet that can")
 
 
 def display_name(displays: Sequence[Mapping[str, Any]], lang: str) -> str | None:
