@@ -21,14 +21,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
+from fastapi import FastAPI, Request, Response
 
 from microcred import pki
+from microcred.oid4vp.request import ClientIdentity, authorization_link, encode_request_object
 from microcred.sdjwt.jose import public_jwk
 from microcred.sdjwt.type_metadata import VCT
 from microcred.sdjwt.view import sd_jwt_id
@@ -276,3 +279,78 @@ async def test_a_link_asking_for_a_post_is_fetched_with_the_wallets_nonce(stack:
     nonces = [f["wallet_nonce"] for f in fetched if f is not None]
     assert len(set(nonces)) == 2 and all(len(n) >= 43 for n in nonces)  # fresh and unguessable per fetch
     assert all(json.loads(f["wallet_metadata"])["vp_formats_supported"] for f in fetched if f is not None)
+
+
+class OtherVerifier:
+    """A verifier other than our gateway, unsigned (``redirect_uri:``, development), whose request object the
+    test writes: it records what the wallet POSTs to its request_uri and to its response_uri."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.claims: dict[str, Any] = {}
+        self.fetches: list[dict[str, str]] = []
+        self.answers: list[dict[str, str]] = []
+        self.app = FastAPI()
+        self.app.add_api_route("/request", self._request, methods=["GET", "POST"])
+        self.app.add_api_route("/response", self._response, methods=["POST"])
+
+    @property
+    def client_id(self) -> str:
+        return f"redirect_uri:{self.url}/response"
+
+    def link(self, method: str = "get") -> str:
+        return authorization_link(self.client_id, f"{self.url}/request", request_uri_method=method)
+
+    def ask(self, **claims: Any) -> None:
+        self.claims = {"client_id": self.client_id, "response_type": "vp_token", "response_mode": "direct_post",
+                       "response_uri": f"{self.url}/response", "nonce": "n-" + uuid.uuid4().hex,
+                       "state": "s-" + uuid.uuid4().hex, "dcql_query": QUERY, **claims}
+
+    async def _request(self, request: Request) -> Response:
+        form = dict(parse_qsl((await request.body()).decode())) if request.method == "POST" else {}
+        self.fetches.append(form)
+        claims = {**self.claims, **({"wallet_nonce": form["wallet_nonce"]} if "wallet_nonce" in form else {})}
+        token = encode_request_object(claims, ClientIdentity.redirect_uri(f"{self.url}/response"))
+        return Response(token, media_type="application/oauth-authz-req+jwt")
+
+    async def _response(self, request: Request) -> dict[str, Any]:
+        self.answers.append(dict(parse_qsl((await request.body()).decode())))
+        return {}
+
+
+@pytest.mark.parametrize(("claims", "error", "field"), [
+    ({"redirect_uri": "https://elsewhere.example/back"}, "invalid_request", "request.redirect_uri"),
+    ({"transaction_data": ["eyJ0eXBlIjoicGF5bWVudCIsImNyZWRlbnRpYWxfaWRzIjpbIm1jIl19"]}, "invalid_request",
+     "request.transaction_data"),
+    ({"client_metadata": {"vp_formats_supported": {"dc+sd-jwt": {"kb-jwt_alg_values": ["ES512"]}}}},
+     "vp_formats_not_supported", "request.client_metadata.vp_formats_supported"),
+])
+async def test_a_request_this_wallet_must_refuse_is_answered_with_the_error(stack: Stack, claims: dict[str, Any],
+                                                                            error: str, field: str) -> None:
+    """OpenID4VP 1.0 §8.2 (redirect_uri beside response_uri), §5 (transaction_data, unsupported), §8.5
+    (vp_formats_not_supported): the learner is told why, and the verifier gets the error with its state."""
+    other = OtherVerifier()
+    async with RunningServer(other.app) as server:
+        other.url = server.url
+        other.ask(**claims)
+        refused = await stack.call("inspect", link=other.link())
+        problem = assert_problem(refused, 422)
+        assert problem["code"] == "PRESENTATION_REQUEST_REFUSED" and problem["detail"].startswith(field), problem
+        assert f"the verifier was told {error}" in problem["detail"]
+        (told,) = other.answers
+        assert told["error"] == error and told["state"] == other.claims["state"] and "vp_token" not in told
+
+
+async def test_an_unsigned_request_fetched_by_post_gets_no_signing_algorithms(stack: Stack) -> None:
+    """§5.10: the wallet "MUST NOT include request_object_signing_alg_values_supported if the Client Identifier
+    Prefix precludes signed Request Objects" (redirect_uri:); what it lists for KB-JWTs is what its keys sign."""
+    other = OtherVerifier()
+    async with RunningServer(other.app) as server:
+        other.url = server.url
+        other.ask()
+        inspected = await stack.call("inspect", link=other.link("post"))
+        assert inspected.status_code == 200, inspected.text
+        (fetch,) = other.fetches
+        metadata = json.loads(fetch["wallet_metadata"])
+        assert "request_object_signing_alg_values_supported" not in metadata
+        assert metadata["vp_formats_supported"]["dc+sd-jwt"]["kb-jwt_alg_values"] == ["ES256", "EdDSA"]

@@ -24,6 +24,7 @@ from microcred.oid4vp.request import (
     PresentationRequest,
     authorization_link,
     build_request,
+    encode_request_object,
     request_object,
 )
 from microcred.oid4vp.request_uri_post import read_wallet_fetch
@@ -31,16 +32,20 @@ from microcred.oid4vp.response import check_response, read_response
 from microcred.sdjwt.claims import micro_credential_claims
 from microcred.sdjwt.core import sd_hash, split_sd_jwt
 from microcred.sdjwt.issue import StatusReference, issue_sd_jwt_vc
-from microcred.sdjwt.jose import b64url_decode, b64url_encode, compact_json, public_jwk
+from microcred.sdjwt.jose import algorithm_for_key, b64url_decode, b64url_encode, compact_json, public_jwk
 from microcred.sdjwt.type_metadata import VCT, integrity, type_metadata_bytes
 from microcred.sdjwt.x5c import load_certificates, x5c_header
 from microcred.verification import Verdict
+from services.wallet.adapters.holder_keys import HOLDER_KEY_ALGS
 from services.wallet.domain.presentations_oid4vp import (
+    KB_ALGS,
     PresentationRequestError,
+    RefusedRequest,
     answer_form,
     build_presentation,
     check_request_object,
     continue_to,
+    error_form,
     match,
     parse_holding,
     parse_link,
@@ -113,7 +118,7 @@ def test_request_uri_method_post_is_read_and_the_nonce_must_come_back(verifier: 
         with pytest.raises(PresentationRequestError) as caught:
             check_request_object(served, CLIENT_ID, anchors, NOW, "n-1")
         assert caught.value.field == "request.wallet_nonce"
-    metadata = wallet_metadata()  # what the wallet POSTs: the gateway's own reading accepts it
+    metadata = wallet_metadata(CLIENT_ID)  # what the wallet POSTs: the gateway's own reading accepts it
     assert read_wallet_fetch(urlencode({"wallet_nonce": "n-1", "wallet_metadata": json.dumps(metadata)}).encode(),
                              CLIENT_ID).wallet_metadata == metadata
 
@@ -317,3 +322,79 @@ async def test_the_key_binding_jwt_hashes_with_the_credentials_own_sd_alg(sd: Sd
     assert kb["sd_hash"] == sd_hash(split_sd_jwt(vp), "sha-384")
     outcome = await check_response(request, {"mc": [vp]}, sd.ports(), NOW)
     assert outcome.verdict is Verdict.VALID and outcome.query.satisfied, outcome.to_dict()
+
+
+def resigned(token: str, identity: ClientIdentity, **changes: Any) -> str:
+    """The request object ``token`` with claims changed (None removes one), signed again by the verifier."""
+    claims = json.loads(b64url_decode(token.split(".")[1]))
+    claims.update(changes)
+    return encode_request_object({k: v for k, v in claims.items() if v is not None}, identity)
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"redirect_uri": "https://verifier.example/back"}, "request.redirect_uri"),  # §8.2 with response_uri
+    ({"transaction_data": [b64url_encode(compact_json({"type": "payment", "credential_ids": ["mc"]}))]},
+     "request.transaction_data"),  # §5: a wallet not supporting it MUST reject it
+])
+def test_what_this_wallet_must_reject_is_refused_with_invalid_request(verifier: Any, changes: dict[str, Any],
+                                                                      field: str) -> None:
+    identity, anchors = verifier
+    request = new_request()
+    for mode in ("direct_post", "direct_post.jwt"):
+        token = resigned(request_object(request, identity), identity, response_mode=mode, **changes)
+        with pytest.raises(RefusedRequest) as caught:
+            check_request_object(token, CLIENT_ID, anchors, NOW)
+        refused = caught.value
+        assert (refused.field, refused.error, refused.response_uri, refused.state) == \
+            (field, "invalid_request", RESPONSE_URI, request.state)
+        form = error_form(refused.error, refused.problem, refused.state)  # what the wallet posts to response_uri
+        read = read_response(form, request, None)
+        assert read.error == "invalid_request" and read.state == request.state
+
+
+def test_wallet_metadata_declares_what_the_holder_keys_sign_and_no_signing_algs_for_redirect_uri() -> None:
+    signed, unsigned = wallet_metadata(CLIENT_ID), wallet_metadata(f"redirect_uri:{RESPONSE_URI}")
+    assert signed["request_object_signing_alg_values_supported"] == ["ES256", "ES384", "ES512"]
+    assert "request_object_signing_alg_values_supported" not in unsigned  # §5.10: MUST NOT for redirect_uri:
+    assert set(signed["vp_formats_supported"]["dc+sd-jwt"]["kb-jwt_alg_values"]) == set(HOLDER_KEY_ALGS)
+    ed = ed25519.Ed25519PrivateKey.generate()
+    assert {algorithm_for_key(HOLDER), algorithm_for_key(ed)} == set(KB_ALGS)  # what a KB-JWT's header names
+
+
+def test_a_verifier_taking_none_of_our_formats_or_kb_algorithms_is_refused(sd: SdWorld, verifier: Any) -> None:
+    """§8.5 vp_formats_not_supported; a verifier taking some of our KB-JWT algorithms is offered only the
+    credentials bound to a key signing with one of them."""
+    identity, anchors = verifier
+    request = new_request()
+    token = request_object(request, identity)
+    for formats in ({"mso_mdoc": {}}, {"dc+sd-jwt": {"kb-jwt_alg_values": ["ES384", "Ed25519"]}}):
+        with pytest.raises(RefusedRequest) as caught:
+            check_request_object(resigned(token, identity, client_metadata={"vp_formats_supported": formats}),
+                                 CLIENT_ID, anchors, NOW)
+        assert caught.value.error == "vp_formats_not_supported" and caught.value.state == request.state
+    p256 = parse_holding("p", sd.issue(holder_jwk=public_jwk(HOLDER)).compact)
+    ed = parse_holding("e", sd.issue(holder_jwk=public_jwk(ed25519.Ed25519PrivateKey.generate())).compact)
+    assert (p256.kb_alg, ed.kb_alg) == ("ES256", "EdDSA")
+    for algs, offered in ((["ES256"], ["p"]), (["EdDSA", "ES384"], ["e"]), (None, ["p", "e"])):
+        metadata = {"vp_formats_supported": {"dc+sd-jwt": {} if algs is None else {"kb-jwt_alg_values": algs}}}
+        checked = check_request_object(resigned(token, identity, client_metadata=metadata), CLIENT_ID, anchors, NOW)
+        assert [c.credential_id for c in match(checked, [p256, ed])] == offered, algs
+
+
+def test_the_answer_is_encrypted_only_to_a_key_whose_alg_is_ours(verifier: Any) -> None:
+    """§8.3: "The JWE alg algorithm used MUST be equal to the alg value of the chosen jwk"."""
+    identity, anchors = verifier
+    other = ECKey.generate_key("P-256", parameters={"kid": "kw", "use": "enc", "alg": "ECDH-ES+A128KW"})
+    ours = ECKey.generate_key("P-256", parameters={"kid": "es", "use": "enc", "alg": "ECDH-ES"})
+    request = new_request(mode="direct_post.jwt", jwk=ours.as_dict(private=False))
+    token = request_object(request, identity)
+    jwks = {"keys": [other.as_dict(private=False), ours.as_dict(private=False)]}
+    metadata = {"jwks": jwks, "encrypted_response_enc_values_supported": ["A128GCM"]}
+    checked = check_request_object(resigned(token, identity, client_metadata=metadata), CLIENT_ID, anchors, NOW)
+    form = answer_form(checked, {"mc": ["a~b~"]})
+    assert json.loads(b64url_decode(form["response"].split(".")[0]))["kid"] == "es"
+    assert read_response(form, request, ours.as_dict(private=True)).vp_token == {"mc": ["a~b~"]}
+    only_other = {**metadata, "jwks": {"keys": [other.as_dict(private=False)]}}
+    with pytest.raises(PresentationRequestError) as caught:
+        check_request_object(resigned(token, identity, client_metadata=only_other), CLIENT_ID, anchors, NOW)
+    assert caught.value.field == "request.client_metadata.jwks"

@@ -34,16 +34,18 @@ from microcred.sdjwt.x5c import load_certificates
 from services.wallet.adapters.presentation_client import VerifierClient
 from services.wallet.api.deps import Learner, Session
 from services.wallet.domain.credentials import CredentialStatus, HeldCredential
-from services.wallet.domain.errors import Conflict, NotFound, Unprocessable
+from services.wallet.domain.errors import Conflict, NotFound, Unavailable, Unprocessable
 from services.wallet.domain.presentations_oid4vp import (
     Holding,
     PresentationRequestError,
+    RefusedRequest,
     VerifierRequest,
     answer_form,
     build_presentation,
     check_request_object,
     continue_to,
     disclosed_values,
+    error_form,
     match,
     parse_holding,
     parse_link,
@@ -56,6 +58,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["presentations"])
 _CODE = "INVALID_PRESENTATION_REQUEST"
+_REFUSED = "PRESENTATION_REQUEST_REFUSED"  # valid enough to answer, but asking what this wallet does not do
 
 
 class LinkBody(BaseModel):
@@ -89,12 +92,26 @@ async def _request(session: Session, link_text: str, client: VerifierClient) -> 
         nonce = posted = None
         if link.request_uri_method == "post":  # §5.10: a nonce of this fetch, which the signed object carries back
             nonce = secrets.token_urlsafe(32)
-            posted = {"wallet_nonce": nonce, "wallet_metadata": json.dumps(wallet_metadata())}
+            posted = {"wallet_nonce": nonce, "wallet_metadata": json.dumps(wallet_metadata(link.client_id))}
         token = await client.fetch_request_object(link.request_uri, posted)
         return check_request_object(token, link.client_id, _anchors(session.ctx.settings.oid4vp_trust_anchors_file),
                                     session.ctx.now(), nonce)
+    except RefusedRequest as exc:  # authenticated, but not one we answer: the verifier is told why (§8.5)
+        told = await _tell_verifier(client, exc)
+        raise Unprocessable(f"{exc} ({told})", code=_REFUSED) from None
     except PresentationRequestError as exc:
         raise Unprocessable(str(exc), code=_CODE) from None
+
+
+async def _tell_verifier(client: VerifierClient, refused: RefusedRequest) -> str:
+    """Post the error response of a refused request to its ``response_uri``; what became of it, in words."""
+    try:
+        reply = await client.post_response(refused.response_uri,
+                                           error_form(refused.error, refused.problem, refused.state))
+    except (Unavailable, Unprocessable):
+        return f"the verifier could not be told {refused.error}"
+    return f"the verifier was told {refused.error}" if reply.status == 200 else \
+        f"the verifier was told {refused.error} and answered {reply.status}"
 
 
 async def _holdings(session: Session) -> dict[str, tuple[HeldCredential, Holding]]:

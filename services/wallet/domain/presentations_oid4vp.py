@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -65,7 +65,9 @@ from microcred.sdjwt.core import (
 from microcred.sdjwt.jose import (
     JoseError,
     PrivateKey,
+    algorithm_for_key,
     b64url_decode,
+    jwk_to_public_key,
     public_jwk,
     strict_json_loads,
     verify_jws_signature,
@@ -73,9 +75,9 @@ from microcred.sdjwt.jose import (
 from microcred.sdjwt.x5c import ChainError, authority_key_ids, validate_x5c
 
 __all__ = [
-    "Candidate", "Holding", "Link", "PresentationRequestError", "VerifierRequest", "answer_form",
-    "build_presentation", "check_request_object", "continue_to", "match", "parse_holding", "parse_link", "refusal_form",
-    "same_key", "wallet_metadata",
+    "KB_ALGS", "Candidate", "Holding", "Link", "PresentationRequestError", "RefusedRequest", "VerifierRequest",
+    "answer_form", "build_presentation", "check_request_object", "continue_to", "error_form", "match",
+    "parse_holding", "parse_link", "refusal_form", "same_key", "wallet_metadata",
 ]
 
 X509_SAN_DNS, X509_HASH, REDIRECT_URI = "x509_san_dns:", "x509_hash:", "redirect_uri:"
@@ -83,6 +85,11 @@ PREFIXES = (X509_SAN_DNS, X509_HASH, REDIRECT_URI)
 REQUEST_TYP = "oauth-authz-req+jwt"
 RESPONSE_MODES = ("direct_post", "direct_post.jwt")
 SIGNED_ALGS = ("ES256", "ES384", "ES512")
+#: What the learners' holder keys sign KB-JWTs with: ES256 (P-256) and EdDSA (Ed25519, the default key), as
+#: :func:`microcred.sdjwt.jose.algorithm_for_key` names them (services.wallet.adapters.holder_keys.HOLDER_KEY_ALGS).
+KB_ALGS = ("ES256", "EdDSA")
+#: The JWE key agreement of encrypted answers (§8.3: a verifier's key naming another ``alg`` is not used).
+JWE_ALG = "ECDH-ES"
 #: Content encryption we use, in order of preference, among those the verifier lists (HAIP 1.0 §5: a wallet
 #: supporting both "SHOULD use A256GCM"; a verifier listing none takes the default, A128GCM).
 ENC_PREFERENCE = ("A256GCM", "A128GCM")
@@ -98,6 +105,18 @@ class PresentationRequestError(ValueError):
         self.problem = problem
 
 
+class RefusedRequest(PresentationRequestError):
+    """An authenticated request the wallet refuses with an Authorization Error Response (OpenID4VP 1.0 §8.5):
+    ``error`` is the OAuth error code, posted with the request's ``state`` to its ``response_uri``
+    (:func:`error_form`)."""
+
+    def __init__(self, field_name: str, problem: str, *, error: str, response_uri: str, state: str | None) -> None:
+        super().__init__(field_name, problem)
+        self.error = error
+        self.response_uri = response_uri
+        self.state = state
+
+
 @dataclass(frozen=True)
 class Link:
     """What an ``openid4vp://`` link carries."""
@@ -107,14 +126,17 @@ class Link:
     request_uri_method: str = "get"
 
 
-def wallet_metadata() -> dict[str, Any]:
+def wallet_metadata(client_id: str) -> dict[str, Any]:
     """What the wallet sends a verifier with ``request_uri_method=post`` (§10: the formats, prefixes and
-    algorithms it takes)."""
-    return {"vp_formats_supported": {SD_JWT: {"sd-jwt_alg_values": ["ES256", "ES384", "ES512", "EdDSA", "Ed25519"],
-                                              "kb-jwt_alg_values": ["ES256"]}},
-            "client_id_prefixes_supported": [p.rstrip(":") for p in PREFIXES],
-            "request_object_signing_alg_values_supported": list(SIGNED_ALGS),
-            "authorization_encryption_alg_values_supported": ["ECDH-ES"],
+    algorithms it takes) for a link with ``client_id``: no ``request_object_signing_alg_values_supported`` when
+    its prefix precludes signed request objects (``redirect_uri:``, §5.10 "MUST NOT include")."""
+    metadata: dict[str, Any] = {
+        "vp_formats_supported": {SD_JWT: {"sd-jwt_alg_values": ["ES256", "ES384", "ES512", "EdDSA", "Ed25519"],
+                                          "kb-jwt_alg_values": list(KB_ALGS)}},
+        "client_id_prefixes_supported": [p.rstrip(":") for p in PREFIXES]}
+    if not client_id.startswith(REDIRECT_URI):
+        metadata["request_object_signing_alg_values_supported"] = list(SIGNED_ALGS)
+    return {**metadata, "authorization_encryption_alg_values_supported": [JWE_ALG],
             "authorization_encryption_enc_values_supported": list(ENC_PREFERENCE)}
 
 
@@ -161,6 +183,7 @@ class VerifierRequest:
     claims: Mapping[str, Any]
     query: DcqlQuery
     certified: str = ""  # the host the trusted certificate names (x509_san_dns, x509_hash)
+    kb_algs: frozenset[str] | None = None  # the KB-JWT algorithms the verifier takes (None: it names none)
 
     @property
     def nonce(self) -> str:
@@ -284,13 +307,48 @@ def check_request_object(token: str, client_id: str, anchors: Sequence[x509.Cert
         scheme = ""
     if scheme not in ("https", "http"):
         raise PresentationRequestError("request.response_uri", "must be an https URL")
+    # From here the request is authenticated (or, redirect_uri:, answers its own client id): what is refused is
+    # told to its response_uri as an error response (§8.5), not only to the learner.
+    def refuse(field_name: str, problem: str, error: str = "invalid_request") -> RefusedRequest:
+        state = claims.get("state")
+        return RefusedRequest(field_name, problem, error=error, response_uri=claims["response_uri"],
+                              state=state if isinstance(state, str) else None)
+    if "redirect_uri" in claims:  # §8.2: with response_uri (direct_post, direct_post.jwt) "MUST return invalid_request"
+        raise refuse("request.redirect_uri", "must not be present with response_mode direct_post(.jwt)")
+    if "transaction_data" in claims:  # §5: "Wallets that do not support this parameter MUST reject requests [with it]"
+        raise refuse("request.transaction_data", "this wallet does not support transaction data")
+    kb_algs = _verifier_kb_algs(claims, refuse)
     try:
         query = parse_query(claims.get("dcql_query"), lenient=True)  # another verifier's query: §6 (dcql.py)
     except DcqlError as exc:
         raise PresentationRequestError(f"request.dcql_query.{exc.field}", exc.problem) from None
     if claims["response_mode"] == "direct_post.jwt":
         _encryption_key(claims)  # refuse now, not after the learner chose
-    return VerifierRequest(client_id, verified, claims, query, certified)
+    return VerifierRequest(client_id, verified, claims, query, certified, kb_algs)
+
+
+def _verifier_kb_algs(claims: Mapping[str, Any],
+                      refuse: Callable[[str, str, str], RefusedRequest]) -> frozenset[str] | None:
+    """The KB-JWT algorithms the verifier's ``client_metadata.vp_formats_supported`` takes for ``dc+sd-jwt``
+    (None: it names none, so any); a verifier taking no SD-JWT VC, or none of the algorithms our holder keys
+    sign with, is refused with ``vp_formats_not_supported`` (§8.5)."""
+    metadata = claims.get("client_metadata")
+    formats = metadata.get("vp_formats_supported") if isinstance(metadata, Mapping) else None
+    if not isinstance(formats, Mapping):
+        return None
+    name = "request.client_metadata.vp_formats_supported"
+    if SD_JWT not in formats:
+        raise refuse(name, f"the verifier takes no {SD_JWT}, the only format this wallet presents",
+                     "vp_formats_not_supported")
+    entry = formats[SD_JWT]
+    listed = entry.get("kb-jwt_alg_values") if isinstance(entry, Mapping) else None
+    if listed is None:
+        return None
+    algs = frozenset(a for a in listed if isinstance(a, str)) if isinstance(listed, list) else frozenset()
+    if not algs & set(KB_ALGS):
+        raise refuse(f"{name}.{SD_JWT}.kb-jwt_alg_values", f"none of {', '.join(KB_ALGS)}, which the holder keys "
+                                                           "sign with", "vp_formats_not_supported")
+    return algs
 
 
 # --------------------------------------------------------------------------------------------- holdings
@@ -308,6 +366,16 @@ class Holding:
     cnf_jwk: Mapping[str, Any] | None
     authority_key_ids: tuple[bytes, ...] = ()  # of the issuer's x5c: which trusted authorities it may meet
     sd_alg: str = DEFAULT_HASH  # its _sd_alg: the KB-JWT's sd_hash uses the same hash (RFC 9901 §4.3.1)
+
+    @property
+    def kb_alg(self) -> str | None:
+        """The ``alg`` of the KB-JWTs its ``cnf`` key signs (None: no usable key)."""
+        if self.cnf_jwk is None:
+            return None
+        try:
+            return algorithm_for_key(jwk_to_public_key(self.cnf_jwk))
+        except (JoseError, ValueError):
+            return None
 
 
 def parse_holding(credential_id: str, compact: str) -> Holding:
@@ -376,6 +444,8 @@ def match(request: VerifierRequest, holdings: Sequence[Holding]) -> list[Candida
         if query.format != SD_JWT:
             continue  # ldp_vc answers are not built by this responder yet; other formats are never met
         for holding in holdings:
+            if request.kb_algs is not None and holding.cnf_jwk is not None and holding.kb_alg not in request.kb_algs:
+                continue  # its KB-JWT would be signed with an algorithm the verifier does not take
             chosen = _chosen_claims(query, holding)
             if chosen is not None:
                 found.append(Candidate(query.id, holding.credential_id, tuple(c.label() for c in chosen)))
@@ -420,10 +490,12 @@ def _encryption_key(claims: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
     metadata = claims.get("client_metadata")
     jwks = metadata.get("jwks") if isinstance(metadata, Mapping) else None
     keys = jwks.get("keys") if isinstance(jwks, Mapping) else None
+    # §8.3: "The JWE alg algorithm used MUST be equal to the alg value of the chosen jwk" (a key without one is
+    # taken: the gateways of OpenID4VP drafts sent none)
     usable = [k for k in keys if isinstance(k, Mapping) and k.get("kty") == "EC" and k.get("crv") == "P-256"
-              and k.get("use", "enc") == "enc"] if isinstance(keys, list) else []
+              and k.get("use", "enc") == "enc" and k.get("alg", JWE_ALG) == JWE_ALG] if isinstance(keys, list) else []
     if not usable:
-        raise PresentationRequestError("request.client_metadata.jwks", "no P-256 encryption key")
+        raise PresentationRequestError("request.client_metadata.jwks", f"no P-256 encryption key for {JWE_ALG}")
     offered = metadata.get("encrypted_response_enc_values_supported", ["A128GCM"]) \
         if isinstance(metadata, Mapping) else []
     enc = next((e for e in ENC_PREFERENCE if isinstance(offered, list) and e in offered), None)
@@ -441,7 +513,7 @@ def answer_form(request: VerifierRequest, vp_token: Mapping[str, list[Any]]) -> 
     if request.response_mode != "direct_post.jwt":
         return {"vp_token": json.dumps(payload["vp_token"]), **({"state": request.state} if request.state else {})}
     jwk, enc = _encryption_key(request.claims)
-    header = {"alg": "ECDH-ES", "enc": enc, **({"kid": jwk["kid"]} if isinstance(jwk.get("kid"), str) else {})}
+    header = {"alg": JWE_ALG, "enc": enc, **({"kid": jwk["kid"]} if isinstance(jwk.get("kid"), str) else {})}
     try:
         token = jwe.encrypt_compact(header, json.dumps(payload).encode(), ECKey.import_key(dict(jwk)))
     except (JoserfcError, ValueError) as exc:
@@ -449,12 +521,18 @@ def answer_form(request: VerifierRequest, vp_token: Mapping[str, list[Any]]) -> 
     return {"response": token}
 
 
-def refusal_form(request: VerifierRequest) -> dict[str, str]:
-    """The learner declined (OpenID4VP §8.5): ``error=access_denied``, in the clear in either mode."""
-    form = {"error": "access_denied", "error_description": "the holder declined"}
-    if request.state is not None:
-        form["state"] = request.state
+def error_form(error: str, description: str, state: str | None) -> dict[str, str]:
+    """An Authorization Error Response (OpenID4VP §8.5) to POST to ``response_uri``, in the clear in either mode
+    (§8.3.1: a wallet "MAY send an error response without encryption")."""
+    form = {"error": error, "error_description": description}
+    if state is not None:
+        form["state"] = state
     return form
+
+
+def refusal_form(request: VerifierRequest) -> dict[str, str]:
+    """The learner declined (OpenID4VP §8.5): ``error=access_denied``."""
+    return error_form("access_denied", "the holder declined", request.state)
 
 
 def continue_to(answer: Any) -> str | None:
