@@ -4,7 +4,8 @@
   before it is called, whatever domain code decided before (:func:`services.wallet.domain.offers.trusted_issuer`);
 * no redirects followed (an issuer could otherwise bounce the wallet anywhere);
 * a timeout (connect, read, write, pool: ``TIMEOUT_SECONDS``) and a bound on what is read (``MAX_BODY_BYTES``: the
-  body is streamed and the read stops past the bound, whatever ``Content-Length`` says); JSON parsed with
+  body is streamed and the read stops past the bound, whatever ``Content-Length`` says; no content coding: asked
+  for ``identity``, a gzip/br/zstd answer is refused, see :mod:`~.bounded_http`); JSON parsed with
   :func:`~microcred.sdjwt.jose.strict_json_loads` (bounded depth, no duplicate names);
 * TLS verified against the system's CAs, or the PEM file ``MICROCRED_WALLET_ISSUER_TLS_CA_FILE`` (a private CA,
   e.g. the development platform's).
@@ -23,7 +24,7 @@ import httpx
 
 from microcred.oid4vci.signed_metadata import JWT_MEDIA_TYPE
 from microcred.sdjwt.jose import JoseError, strict_json_loads
-from services.wallet.adapters.bounded_http import TooLarge, read_bounded
+from services.wallet.adapters.bounded_http import EncodedAnswer, TooLarge, read_bounded
 from services.wallet.domain.offers import ISSUER_UNAVAILABLE, IssuerReply, OfferError, require_trusted
 
 TIMEOUT_SECONDS = 10.0
@@ -53,6 +54,8 @@ class IssuerClient:
             answer = await read_bounded(self._http, method, url, MAX_BODY_BYTES, **kwargs)
         except TooLarge:
             raise OfferError(ISSUER_UNAVAILABLE, f"the issuer's answer is larger than {MAX_BODY_BYTES} bytes") from None
+        except EncodedAnswer as exc:
+            raise OfferError(ISSUER_UNAVAILABLE, f"the issuer's answer has {exc}") from None
         except httpx.HTTPError as exc:
             raise OfferError(ISSUER_UNAVAILABLE, f"the issuer could not be reached ({type(exc).__name__})") from None
         status, kind, body = answer.status, answer.content_type, answer.body

@@ -6,7 +6,8 @@ These are the only calls the wallet makes to a party it does not know in advance
 * only ``https``; ``http`` only to ``localhost``/loopback and only in the ``dev``/``test`` environments;
 * no redirects followed (a verifier could otherwise bounce the wallet anywhere);
 * a timeout (connect, read, write: ``TIMEOUT_SECONDS``) and a bound on what is read (``MAX_BODY_BYTES``; the
-  body is streamed and the read stops past the bound, whatever ``Content-Length`` claims).
+  body is streamed and the read stops past the bound, whatever ``Content-Length`` claims); no content coding
+  (asked for ``identity``; a gzip/br/zstd answer is refused, see :mod:`~.bounded_http`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from microcred.credential.jsontext import parse
-from services.wallet.adapters.bounded_http import TooLarge, read_bounded
+from services.wallet.adapters.bounded_http import EncodedAnswer, TooLarge, read_bounded
 from services.wallet.domain.errors import Unavailable, Unprocessable
 
 TIMEOUT_SECONDS = 5.0
@@ -77,6 +78,9 @@ class VerifierClient:
             answer = await read_bounded(self._http, method, url, MAX_BODY_BYTES, **kwargs)
         except TooLarge:
             raise Unprocessable(f"{url.split('?')[0]}: the verifier's answer is larger than {MAX_BODY_BYTES} bytes",
+                                code="INVALID_PRESENTATION_REQUEST") from None
+        except EncodedAnswer as exc:
+            raise Unprocessable(f"{url.split('?')[0]}: the verifier's answer has {exc}",
                                 code="INVALID_PRESENTATION_REQUEST") from None
         except httpx.HTTPError as exc:
             raise Unavailable(f"the verifier could not be reached ({type(exc).__name__})",
