@@ -436,6 +436,16 @@ async def test_bad_proofs_and_nonces_change_nothing(stack: tuple[IssuerHarness, 
         assert error_of(wrong_typ) == "invalid_proof"
         no_token = await http.post(wallet.metadata["credential_endpoint"], json={})
         assert no_token.status_code == 401 and error_of(no_token) == "invalid_token"
+        # RFC 6750 §3.1: no error code in the challenge of a request without authentication; both schemes offered
+        assert no_token.headers["www-authenticate"] == 'Bearer, DPoP algs="ES256"'
+        unknown_token = await http.post(wallet.metadata["credential_endpoint"], json={},
+                                        headers={"Authorization": "Bearer not-a-token"})
+        assert unknown_token.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+        as_dpop = await http.post(wallet.metadata["credential_endpoint"], json={}, headers={
+            "Authorization": "DPoP not-a-token", "DPoP": dpop_proof(key, "POST", wallet.metadata["credential_endpoint"],
+                                                                    "not-a-token")})
+        assert as_dpop.status_code == 401 and error_of(as_dpop) == "invalid_token"
+        assert as_dpop.headers["www-authenticate"] == 'DPoP error="invalid_token", algs="ES256"'  # RFC 9449 §7.1
         # an encrypted response asked in a request in clear (§8.2: the key could be swapped), a JWE that does not
         # decrypt, a response key without its alg or with another curve: refused by name, not answered in clear
         url = wallet.metadata["credential_endpoint"]
@@ -546,6 +556,8 @@ async def test_dpop_bound_token_and_replayed_proof(stack: tuple[IssuerHarness, b
                 "proofs": {"jwt": [key_proof(key, wallet.issuer, nonce)]}}
         as_bearer = await http.post(url, json=body, headers={"Authorization": f"Bearer {wallet.access_token}"})
         assert as_bearer.status_code == 401 and error_of(as_bearer) == "invalid_dpop_proof"
+        # a DPoP-bound token: the DPoP scheme's challenge, even to a request that said Bearer (RFC 9449 §7.1)
+        assert as_bearer.headers["www-authenticate"] == 'DPoP error="invalid_dpop_proof", algs="ES256"'
         thief = Wallet(http, dpop_key=ec.generate_private_key(ec.SECP256R1()), access_token=wallet.access_token,
                        offer=wallet.offer, metadata=wallet.metadata)
         stolen = await thief.credential(body["proofs"]["jwt"])

@@ -5,7 +5,9 @@ Issuers MUST require, an OAuth2 Client authentication mechanism"; the mechanism 
 With no wallet-provider trust anchors configured, wallets are public clients as before and attestation headers
 are not read. With anchors, a wallet that sends the two headers must pass the check (and its PoP's ``jti`` is
 spent once, across replicas); one that sends none is still served unless attestation is required. A ``client_id``
-in the form must be the attestation's ``sub``. Every refusal is ``invalid_client`` (401).
+in the form must be the attestation's ``sub``. Every refusal is ``invalid_client``, answered 400 without
+``WWW-Authenticate`` (:mod:`.oauth_errors`: RFC 6749 §5.2 has a 401 and a challenge only for a client that
+authenticated through the ``Authorization`` header, which these do not).
 """
 
 from __future__ import annotations

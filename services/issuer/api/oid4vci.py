@@ -14,7 +14,8 @@ DPoP (RFC 9449, HAIP): a ``DPoP`` header at the token endpoint binds the access 
 is then only accepted as ``Authorization: DPoP`` with a fresh proof (``ath``) by that key, each ``jti`` once.
 
 Errors on the OAuth/OpenID4VCI endpoints are ``{"error", "error_description"}`` (RFC 6749 §5.2, OpenID4VCI
-§8.3.1.2) with ``Cache-Control: no-store``; on the issuer-facing ones problem+json like the rest of the API.
+§8.3.1.2) with ``Cache-Control: no-store`` and, where one belongs, ``WWW-Authenticate``
+(:mod:`.oauth_errors`); on the issuer-facing ones problem+json like the rest of the API.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ from microcred.oid4vci.encryption import (
     read_response_encryption,
 )
 from microcred.oid4vci.errors import (
-    INVALID_DPOP_PROOF,
     INVALID_ENCRYPTION_PARAMETERS,
     INVALID_REQUEST,
     INVALID_TOKEN,
@@ -54,6 +54,8 @@ from microcred.oid4vci.metadata import authorization_server_metadata, credential
 from microcred.oid4vci.signed_metadata import JWT_MEDIA_TYPE, sign_issuer_metadata, wants_signed
 from services.issuer.api.client_auth import ClientAuthentication
 from services.issuer.api.issuer_metadata import CACHE
+from services.issuer.api.oauth_errors import NO_STORE as _NO_STORE
+from services.issuer.api.oauth_errors import oauth_response
 from services.issuer.api.offer_listing import STATE_NAMES, offer_summary, query_problems, reference_violations
 from services.issuer.api.oid4vci_authorization import authorization_router
 from services.issuer.application.award_json import AwardParser
@@ -69,24 +71,12 @@ MAX_JWE_BODY = min(MAX_JWE, 2 * MAX_BODY)  # a request's JSON, base64url-encoded
 MAX_OFFER_BODY = 16 * 1024 * 1024
 #: Awards per offer-creation request (a 50,000 cohort is sent in chunks).
 MAX_COHORT = 5000
-_NO_STORE = {"Cache-Control": "no-store"}
 #: Both metadata documents change only with a release: a wallet (or a proxy) may keep them five minutes instead
 #: of reading them again for every offer (as the JWT VC Issuer Metadata is served).
 _METADATA_CACHE = {"Cache-Control": CACHE, "Vary": "Accept"}
 
 CallerOf = Callable[[Request], Caller | Response]
 Problem = Callable[..., JSONResponse]
-
-
-def _oauth(exc: OAuthError) -> JSONResponse:
-    headers = dict(_NO_STORE)
-    if exc.status == 503:  # RFC 9110 §10.2.3: when to ask again
-        headers["Retry-After"] = "2"
-    if exc.status == 401:  # RFC 6750 §3 / RFC 9449 §7.1
-        scheme = "DPoP" if exc.error == INVALID_DPOP_PROOF else "Bearer"
-        headers["WWW-Authenticate"] = f'{scheme} error="{exc.error}", algs="ES256"' if scheme == "DPoP" \
-            else f'Bearer error="{exc.error}"'
-    return JSONResponse(exc.body(), exc.status, headers=headers)
 
 
 def _access(request: Request, url: str) -> tuple[str, DpopProof | None]:
@@ -218,12 +208,14 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
     def url(request: Request) -> str:  # the public URL of this request (DPoP htu)
         return ident(request) + request.url.path
 
-    def oauth_route(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    def oauth_route(handler: Callable[[Request], Awaitable[Response]],
+                    resource: bool = False) -> Callable[[Request], Awaitable[Response]]:
+        """``handler`` answering its OAuth errors (``resource``: an endpoint taking an access token)."""
         async def run(request: Request) -> Response:
             try:
                 return await handler(request)
             except OAuthError as exc:
-                return _oauth(exc)
+                return oauth_response(exc, request.headers.get("authorization"), resource=resource)
         run.__doc__ = handler.__doc__
         run.__name__ = handler.__name__
         return run
@@ -262,7 +254,7 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
         try:
             document = await offers.offer_document(offer_id[:128])
         except OAuthError as exc:  # offers being rebuilt: "try again", not "no such offer"
-            return _oauth(exc)
+            return oauth_response(exc, None)
         if document is None:
             return JSONResponse({"error": "not_found", "error_description": "no such offer (unknown, expired, "
                                  "redeemed or withdrawn)"}, 404, headers=_NO_STORE)
@@ -308,9 +300,9 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
                          "(pre-authorized code with tx_code; authorization code with PKCE)", response_model=None)
     router.add_api_route("/oid4vci/nonce", oauth_route(nonce), methods=["POST"], summary="Nonce endpoint",
                          response_model=None)
-    router.add_api_route("/oid4vci/credential", oauth_route(credential), methods=["POST"],
+    router.add_api_route("/oid4vci/credential", oauth_route(credential, resource=True), methods=["POST"],
                          summary="Credential endpoint (one SD-JWT VC per key proof)", response_model=None)
-    router.add_api_route("/oid4vci/deferred-credential", oauth_route(deferred), methods=["POST"],
+    router.add_api_route("/oid4vci/deferred-credential", oauth_route(deferred, resource=True), methods=["POST"],
                          summary="Deferred credential endpoint (transaction_id)", response_model=None)
     async def par_dpop(request: Request) -> DpopProof | None:
         proof = posted_proof(request)
@@ -319,7 +311,7 @@ def oid4vci_router(offers: Offers, caller_of: CallerOf, problem: Problem, issuer
         return proof
 
     router.include_router(authorization_router(offers.codes, _form, ident, MAX_BODY, par_dpop, authenticate))
-    router.add_api_route("/oid4vci/notification", oauth_route(notification), methods=["POST"],
+    router.add_api_route("/oid4vci/notification", oauth_route(notification, resource=True), methods=["POST"],
                          summary="Notification endpoint", response_model=None)
 
     @router.post("/oid4vci/offers", summary="Create one offer per award (issuer)", status_code=201,

@@ -20,11 +20,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from microcred.oid4vci.dpop import DpopProof
 from microcred.oid4vci.errors import OAuthError
+from services.issuer.api.oauth_errors import NO_STORE, oauth_response
 from services.issuer.application.oid4vci_authorization import AuthorizationCodes, Redirect
 
 __all__ = ["authorization_router"]
 
-_NO_STORE = {"Cache-Control": "no-store"}
 MAX_QUERY = 4096
 
 
@@ -48,8 +48,8 @@ def authorization_router(codes: AuthorizationCodes, form_of: Callable[[bytes], d
             await authenticate(request, form)
             answer = await codes.push(form, await dpop_of(request))
         except OAuthError as exc:
-            return JSONResponse(exc.body(), exc.status, headers=_NO_STORE)
-        return JSONResponse(answer, 201, headers=_NO_STORE)
+            return oauth_response(exc, request.headers.get("authorization"))
+        return JSONResponse(answer, 201, headers=NO_STORE)
 
     @router.get("/oid4vci/authorize", summary="Authorization endpoint (request_uri from PAR only)",
                 response_model=None)
@@ -59,10 +59,10 @@ def authorization_router(codes: AuthorizationCodes, form_of: Callable[[bytes], d
                 raise OAuthError("invalid_request", "the query is too long")
             location = await codes.authorize(dict(request.query_params), ident(request))
         except Redirect as redirect:
-            return RedirectResponse(redirect.location, 302, headers=_NO_STORE)
+            return RedirectResponse(redirect.location, 302, headers=NO_STORE)
         except OAuthError as exc:
-            return JSONResponse(exc.body(), exc.status, headers=_NO_STORE)
-        return RedirectResponse(location, 302, headers=_NO_STORE)
+            return oauth_response(exc, request.headers.get("authorization"))
+        return RedirectResponse(location, 302, headers=NO_STORE)
 
     @router.get("/oid4vci/login/callback", summary="The learner login provider's redirect back (OpenID Connect "
                 "authorization response); redirects to the wallet with the code or an error", response_model=None)
@@ -72,9 +72,9 @@ def authorization_router(codes: AuthorizationCodes, form_of: Callable[[bytes], d
                 raise OAuthError("invalid_request", "the query is too long")
             location = await codes.signed_in(dict(request.query_params))
         except Redirect as redirect:
-            return RedirectResponse(redirect.location, 302, headers=_NO_STORE)
+            return RedirectResponse(redirect.location, 302, headers=NO_STORE)
         except OAuthError as exc:
-            return JSONResponse(exc.body(), exc.status, headers=_NO_STORE)
-        return RedirectResponse(location, 302, headers=_NO_STORE)
+            return oauth_response(exc, request.headers.get("authorization"))
+        return RedirectResponse(location, 302, headers=NO_STORE)
 
     return router
