@@ -90,7 +90,9 @@ def test_an_offer_of_the_authorization_code_grant_only_is_taken_through_the_issu
 
 def test_offers_this_wallet_cannot_take_are_refused_by_name() -> None:
     refused(o.UNSUPPORTED, o.parse_offer, {"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
-                                           "grants": {}})
+                                           "grants": {"urn:example:grant": {}}})  # only grants it does not know
+    refused(o.LINK_INVALID, o.parse_offer, {"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
+                                            "grants": ["authorization_code"]})
     refused(o.LINK_INVALID, o.parse_offer, {"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
                                             "grants": {"authorization_code": {"issuer_state": 7}}})
     detail = refused(o.LINK_INVALID, o.parse_offer, {**SPEC_OFFER, "credential_configuration_ids": []})
@@ -99,6 +101,22 @@ def test_offers_this_wallet_cannot_take_are_refused_by_name() -> None:
     bad_tx = json.loads(json.dumps(SPEC_OFFER))
     bad_tx["grants"][o.PRE_AUTHORIZED_GRANT]["tx_code"]["length"] = 1000
     refused(o.LINK_INVALID, o.parse_offer, bad_tx)
+
+
+def test_an_offer_without_grants_leaves_the_grant_to_the_authorization_server() -> None:
+    """§4.1.1: grants absent or empty: 'the Wallet MUST determine the Grant Types ... using the respective
+    metadata' (RFC 8414 §2: grant_types_supported defaults to authorization_code and implicit)."""
+    for grants in ({}, None):
+        offer = o.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
+                               **({} if grants is None else {"grants": grants})})
+        assert offer.grants_from_server and not offer.authorization_code and offer.pre_authorized_code == ""
+        for server in ({}, {"grant_types_supported": ["authorization_code"]}):
+            taken = o.with_server_grants(offer, server)
+            assert taken.authorization_code and taken.grant == o.AUTHORIZATION_CODE_GRANT
+        for server in ({"grant_types_supported": [o.PRE_AUTHORIZED_GRANT]}, {"grant_types_supported": "x"}):
+            refused(o.UNSUPPORTED, o.with_server_grants, offer, server)
+    named = o.parse_offer(SPEC_OFFER)
+    assert o.with_server_grants(named, {"grant_types_supported": []}) == named  # its own grants stand
 
 
 def test_the_transaction_code_is_asked_for_and_its_form_checked() -> None:

@@ -29,6 +29,7 @@ from services.wallet.application.ports import ImportVerdict
 from services.wallet.domain import offers as o
 from services.wallet.domain.accounts import Account, CredentialKey, HolderKey
 from services.wallet.domain.credentials import EuElements, HeldCredential, Identity, Source
+from services.wallet.domain.offer_authorization import PendingAuthorization
 from tests.harness.sd_jwt import make_world
 
 ISSUER = "https://issuer.example"
@@ -62,6 +63,8 @@ class FakeIssuer:
         # §12.2.4: the issuer relies on an authorization server of its own origin (as EUDI issuers do)
         self.server = AS if separate_as else ISSUER
         self.server_metadata: dict[str, Any] = {}  # more of the authorization server's metadata (RFC 8414)
+        self.offer_changes: dict[str, Any] = {}  # over the offer's members (None: left out)
+        self.pushed: list[dict[str, str]] = []  # the pushed authorization requests (RFC 9126)
         self.trusted: list[str] = []  # the servers the wallet was told to trust too
         self.nonce_refusals: list[str] = []
         self.dpop_jwks: list[dict[str, Any]] = []  # the key of each DPoP proof received, in order
@@ -87,8 +90,9 @@ class FakeIssuer:
         if self.tx_code:
             grant["tx_code"] = {"length": len(self.tx_code), "input_mode": "numeric"}
         documents: dict[str, Any] = {
-            OFFER_URI: {"credential_issuer": self.identifier, "credential_configuration_ids": ["mc"],
-                        "grants": {o.PRE_AUTHORIZED_GRANT: grant}},
+            OFFER_URI: {k: v for k, v in {"credential_issuer": self.identifier, "credential_configuration_ids": ["mc"],
+                                           "grants": {o.PRE_AUTHORIZED_GRANT: grant}, **self.offer_changes}.items()
+                        if v is not None},
             f"{ISSUER}/.well-known/openid-credential-issuer": {
                 "credential_issuer": self.identifier, "credential_endpoint": f"{ISSUER}/credential",
                 "nonce_endpoint": f"{ISSUER}/nonce", "notification_endpoint": f"{ISSUER}/notification",
@@ -104,6 +108,8 @@ class FakeIssuer:
             (f"{AS}/.well-known/openid-configuration" if self.server == AS
              else o.well_known(ISSUER, "oauth-authorization-server")): {
                 "issuer": self.server, "token_endpoint": f"{self.server}/token",
+                "authorization_endpoint": f"{self.server}/authorize",
+                "pushed_authorization_request_endpoint": f"{self.server}/par",
                 **({"dpop_signing_alg_values_supported": ["ES256"]} if self.dpop else {}), **self.server_metadata},
         }
         if url not in documents:
@@ -134,6 +140,9 @@ class FakeIssuer:
 
     async def post_form(self, url: str, form: Mapping[str, str], dpop: str | None = None) -> o.IssuerReply:
         self.calls.append(("POST", url, dict(form)))
+        if url.endswith("/par"):
+            self.pushed.append(dict(form))
+            return o.IssuerReply(201, {"request_uri": "urn:ietf:params:oauth:request_uri:1", "expires_in": 60})
         if form.get("pre-authorized_code") != "code-1" or form.get("tx_code") != self.tx_code:
             return o.IssuerReply(400, {"error": "invalid_grant", "error_description": "no"})
         if self.dpop and (asked := self._dpop(dpop, url, None)) is not None:
@@ -261,12 +270,25 @@ class Held:
         return [*self.issued, *imported]
 
 
+class Attempts:
+    """The pending authorization store's twin: each attempt taken once."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, PendingAuthorization] = {}
+
+    async def put(self, pending: PendingAuthorization) -> None:
+        self.kept[pending.state] = pending
+
+    async def take(self, state: str) -> PendingAuthorization | None:
+        return self.kept.pop(state, None)
+
+
 def flow(issuer: FakeIssuer, keys: Keys | None = None, verifier: Verifier | None = None,
          held: Held | None = None, trusted: tuple[str, ...] = (ISSUER,),
          metadata_trust: o.MetadataTrust | None = None) -> tuple[CredentialOffers, Keys, Held]:
     keys, held = keys or Keys(), held or Held()
     offers = CredentialOffers(trusted, issuer, keys, verifier or Verifier(), held, held,  # type: ignore[arg-type]
-                              lambda: NOW, metadata_trust=metadata_trust)
+                              lambda: NOW, Attempts(), metadata_trust=metadata_trust)
     return offers, keys, held
 
 
@@ -711,3 +733,52 @@ async def test_a_server_that_requires_wallet_attestations_is_told_apart_before_t
         await offers.accept(ACCOUNT, LINK, None)
     assert caught.value.code == o.WALLET_ATTESTATION_REQUIRED
     assert not [c for c in issuer.calls if c[0] == "POST"] and keys.made == [] and held.imported == []
+
+
+async def authorized(offers: CredentialOffers) -> tuple[str, dict[str, str]]:
+    """Begin the authorization code grant for LINK: the URL for the learner's browser, and the request pushed."""
+    url = await offers.authorize(ACCOUNT, LINK, "https://wallet.example", "https://wallet.example/")
+    issuer = offers.issuers
+    assert isinstance(issuer, FakeIssuer)
+    [pushed] = issuer.pushed
+    return url, pushed
+
+
+@pytest.mark.parametrize("grants", [None, {}])
+async def test_an_offer_without_grants_takes_the_grant_the_authorization_server_supports(grants: Any) -> None:
+    """§4.1.1: without ``grants`` (or with an empty one) the wallet determines the grant from the authorization
+    server's metadata: the authorization code grant when listed in grant_types_supported, or when that is absent
+    (RFC 8414 §2 default)."""
+    for listed in (None, ["authorization_code", o.PRE_AUTHORIZED_GRANT]):
+        issuer = FakeIssuer()
+        issuer.offer_changes = {"grants": grants}
+        issuer.server_metadata = {} if listed is None else {"grant_types_supported": listed}
+        offers, _, _ = flow(issuer)
+        seen = await offers.inspect(LINK)
+        assert seen.offer.grant == o.AUTHORIZATION_CODE_GRANT and seen.offer.issuer_state == ""
+        url, pushed = await authorized(offers)
+        assert url.startswith(f"{ISSUER}/authorize?") and "issuer_state" not in pushed
+        with pytest.raises(o.OfferError) as caught:  # no pre-authorized code to redeem
+            await offers.accept(ACCOUNT, LINK, None)
+        assert caught.value.code == o.UNSUPPORTED
+    issuer = FakeIssuer()
+    issuer.offer_changes = {"grants": grants}
+    issuer.server_metadata = {"grant_types_supported": [o.PRE_AUTHORIZED_GRANT]}  # no code can come from here
+    offers, _, _ = flow(issuer)
+    with pytest.raises(o.OfferError) as caught:
+        await offers.inspect(LINK)
+    assert caught.value.code == o.UNSUPPORTED and "grant_types_supported" in caught.value.detail
+    assert not [c for c in issuer.calls if c[0] == "POST"]
+
+
+async def test_the_authorization_code_grant_is_not_begun_at_a_server_that_takes_only_wallet_attestations() -> None:
+    """HAIP 1.0: the PAR endpoint authenticates clients as the token endpoint does; the anonymous pre-authorized
+    flag says nothing about this grant."""
+    issuer = FakeIssuer()
+    issuer.offer_changes = {"grants": {"authorization_code": {"issuer_state": "s-1"}}}
+    issuer.server_metadata = {"token_endpoint_auth_methods_supported": ["attest_jwt_client_auth"],
+                              "pre-authorized_grant_anonymous_access_supported": True}
+    offers, _, _ = flow(issuer)
+    with pytest.raises(o.OfferError) as caught:
+        await authorized(offers)
+    assert caught.value.code == o.WALLET_ATTESTATION_REQUIRED and issuer.pushed == []

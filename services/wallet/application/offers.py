@@ -96,6 +96,7 @@ from services.wallet.domain.offers import (
     token_form,
     uses_dpop,
     well_known,
+    with_server_grants,
 )
 from services.wallet.domain.presentations_oid4vp import parse_holding, same_key
 
@@ -202,6 +203,7 @@ class CredentialOffers:
             raise OfferError(ISSUER_NOT_TRUSTED, f"credential_offer.credential_issuer: "
                                                  f"{offer.credential_issuer[:200]!r} is not trusted by this wallet")
         metadata, server, server_id = await self.issuer_metadata(offer.credential_issuer, offer.authorization_server)
+        offer = with_server_grants(offer, server)
         configuration = chosen_configuration(offer, metadata)
         check_client_authentication(server, offer.grant)
         return Inspected(offer, metadata, configuration, token_endpoint(server, server_id), uses_dpop(server),

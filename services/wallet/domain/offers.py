@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -226,7 +226,8 @@ class TxCode:
 @dataclass(frozen=True)
 class CredentialOffer:
     """A Credential Offer with a pre-authorized code ('' for none) and/or the authorization code grant (its
-    ``issuer_state``, '' when the grant names none); at least one of the two."""
+    ``issuer_state``, '' when the grant names none); at least one of the two once read with the authorization
+    server's metadata (an offer without ``grants``: :func:`with_server_grants`)."""
 
     credential_issuer: str
     configuration_ids: tuple[str, ...]
@@ -235,6 +236,8 @@ class CredentialOffer:
     authorization_code: bool = False
     issuer_state: str = ""
     authorization_server: str = ""  # the grant's, when the issuer lists several (§4.1.1); '' for none named
+    #: no ``grants`` (or an empty object): the grant is the authorization server's to say (§4.1.1)
+    grants_from_server: bool = False
 
     @property
     def grant(self) -> str:
@@ -250,8 +253,9 @@ def _string(value: Any, field: str, limit: int = 2048) -> str:
 
 
 def parse_offer(offer: Mapping[str, Any]) -> CredentialOffer:
-    """The Credential Offer object (§4.1.1); an offer with neither a pre-authorized code nor the authorization
-    code grant is ``OFFER_UNSUPPORTED``."""
+    """The Credential Offer object (§4.1.1); an offer whose ``grants`` name neither a pre-authorized code nor the
+    authorization code grant is ``OFFER_UNSUPPORTED``; one without ``grants`` (or with ``{}``) leaves the grant to
+    the authorization server's metadata (:func:`with_server_grants`)."""
     if not isinstance(offer, Mapping):
         raise OfferError(LINK_INVALID, "credential_offer: not a JSON object")
     issuer = _string(offer.get("credential_issuer"), "credential_offer.credential_issuer")
@@ -260,13 +264,17 @@ def parse_offer(offer: Mapping[str, Any]) -> CredentialOffer:
         raise OfferError(LINK_INVALID, "credential_offer.credential_configuration_ids: a non-empty list is needed")
     configuration_ids = tuple(_string(i, "credential_offer.credential_configuration_ids[]", 256) for i in ids)
     grants = offer.get("grants")
-    grants = grants if isinstance(grants, Mapping) else {}
+    if grants is not None and not isinstance(grants, Mapping):
+        raise OfferError(LINK_INVALID, "credential_offer.grants: not an object")
+    grants = grants or {}
     grant, by_login = grants.get(PRE_AUTHORIZED_GRANT), grants.get(AUTHORIZATION_CODE_GRANT)
     issuer_state = ""
     if isinstance(by_login, Mapping) and by_login.get("issuer_state") is not None:
         issuer_state = _string(by_login.get("issuer_state"), "credential_offer.grants.authorization_code."
                                                               "issuer_state", 4096)
     if not isinstance(grant, Mapping):
+        if not grants:  # §4.1.1: "the Wallet MUST determine the Grant Types ... using the respective metadata"
+            return CredentialOffer(normalize_issuer(issuer), configuration_ids, "", None, grants_from_server=True)
         if not isinstance(by_login, Mapping):
             raise OfferError(UNSUPPORTED, "credential_offer.grants: neither a pre-authorized code nor the "
                                           "authorization code grant")
@@ -287,6 +295,20 @@ def parse_offer(offer: Mapping[str, Any]) -> CredentialOffer:
         tx_code = TxCode(length, mode, description[:300] if isinstance(description, str) else None)
     return CredentialOffer(normalize_issuer(issuer), configuration_ids, code, tx_code,
                            isinstance(by_login, Mapping), issuer_state, _named_server(grant, PRE_AUTHORIZED_GRANT))
+
+
+def with_server_grants(offer: CredentialOffer, as_metadata: Mapping[str, Any]) -> CredentialOffer:
+    """An offer without ``grants`` with the grant its authorization server supports (§4.1.1): the authorization
+    code grant when ``grant_types_supported`` lists it or is absent (RFC 8414 §2: then ``["authorization_code",
+    "implicit"]``); a pre-authorized code comes only in an offer, so a server without the authorization code grant
+    leaves nothing to take: ``OFFER_UNSUPPORTED``. An offer with ``grants`` is returned as it is."""
+    if not offer.grants_from_server:
+        return offer
+    grants = as_metadata.get("grant_types_supported")
+    if grants is None or (isinstance(grants, list) and AUTHORIZATION_CODE_GRANT in grants):
+        return replace(offer, authorization_code=True)
+    raise OfferError(UNSUPPORTED, "credential_offer: no grants, and the authorization server's "
+                                  "grant_types_supported lacks the authorization code grant")
 
 
 def _named_server(grant: Mapping[str, Any], name: str) -> str:
