@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from microcred.oid4vp.dcql import (
     LDP,
     SD_JWT,
     DcqlError,
+    DcqlQuery,
     Presented,
     QueryResult,
     aka_vcts_of,
@@ -43,9 +44,10 @@ from microcred.oid4vp.request import ENC_VALUES, PresentationRequest
 from microcred.sdjwt.core import SdJwtError, disclose, split_sd_jwt
 from microcred.sdjwt.jose import JoseError, parse_jws, strict_json_loads
 from microcred.sdjwt.x5c import ChainError, authority_key_ids
+from microcred.vcdm import is_presentation
 from microcred.verification.checks import CheckId, CheckStatus
 from microcred.verification.document import as_list
-from microcred.verification.pipeline import verify_presentation
+from microcred.verification.pipeline import verify_credential, verify_presentation
 from microcred.verification.policy import Verdict, combine
 from microcred.verification.ports import VerificationPorts
 from microcred.verification.report import VerificationReport
@@ -59,6 +61,8 @@ __all__ = [
 #: A response larger than this is refused before it is parsed (bounded memory/CPU for hostile input).
 MAX_RESPONSE_BYTES = 512 * 1024
 MAX_PRESENTATIONS = 16
+#: Presentations in one response, over all its credential queries (each is verified: bounded work per answer).
+MAX_TOTAL_PRESENTATIONS = 32
 
 
 class ResponseError(ValueError):
@@ -114,6 +118,8 @@ def _vp_token(value: Any) -> Mapping[str, list[Any]]:
             raise ResponseError("invalid_request", "vp_token: not JSON") from exc
     if not isinstance(value, dict) or not value:
         raise ResponseError("invalid_request", "vp_token: must be a non-empty JSON object keyed by query id")
+    if sum(len(items) for items in value.values() if isinstance(items, list)) > MAX_TOTAL_PRESENTATIONS:
+        raise ResponseError("invalid_request", f"vp_token: more than {MAX_TOTAL_PRESENTATIONS} presentations")
     out: dict[str, list[Any]] = {}
     for query_id, items in value.items():
         if not isinstance(items, list) or not items or len(items) > MAX_PRESENTATIONS:
@@ -146,7 +152,19 @@ def read_response(form: Mapping[str, str], request: PresentationRequest,
         raise ResponseError("invalid_request", "response: this request asks for direct_post")
     if "vp_token" not in fields:
         raise ResponseError("invalid_request", "vp_token: missing")
-    return WalletResponse(_str(fields.get("state")), _vp_token(fields["vp_token"]), encrypted=encrypted)
+    vp_token = _vp_token(fields["vp_token"])
+    _check_keys(vp_token, request)
+    return WalletResponse(_str(fields.get("state")), vp_token, encrypted=encrypted)
+
+
+def _check_keys(vp_token: Mapping[str, Any], request: PresentationRequest) -> None:
+    """§8.1: the keys of a ``vp_token`` are ids of the request's credential queries; any other is refused
+    (``invalid_request``) before anything is verified or the request is spent."""
+    credentials = request.dcql_query.get("credentials") if isinstance(request.dcql_query, Mapping) else None
+    ids = {c.get("id") for c in credentials if isinstance(c, Mapping)} if isinstance(credentials, list) else set()
+    for query_id in vp_token:
+        if query_id not in ids:
+            raise ResponseError("invalid_request", f"vp_token.{query_id}: not a credential query of this request")
 
 
 def _str(value: Any) -> str | None:
@@ -155,7 +173,10 @@ def _str(value: Any) -> str | None:
 
 @dataclass(frozen=True)
 class PresentationOutcome:
-    """The verdict on a whole response: one report per presentation, and the DCQL evaluation."""
+    """The verdict on a whole response: one report per presentation, and the DCQL evaluation. A presentation
+    whose report is ``invalid`` is discarded (§8.6: "the affected Presentation MUST be discarded"): the query is
+    evaluated on the others, and the verdict is theirs and the query's; the discarded ones stay in ``reports``,
+    marked, so the employer sees what was presented and why it did not count."""
 
     verdict: Verdict
     reports: tuple[tuple[str, VerificationReport], ...]
@@ -163,9 +184,10 @@ class PresentationOutcome:
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """JSON form: ``verdict``, ``query`` (satisfied, per credential query what is missing) and
-        ``presentations`` (the query id and the per-check report of each)."""
+        ``presentations`` (the query id, whether it was discarded, and the per-check report of each)."""
         return {"verdict": self.verdict.value, "query": self.query.to_dict(),
-                "presentations": [{"query": q, "report": r.to_dict(lang)} for q, r in self.reports]}
+                "presentations": [{"query": q, "discarded": r.verdict is Verdict.INVALID, "report": r.to_dict(lang)}
+                                  for q, r in self.reports]}
 
 
 def _sd_jwt_claims(text: str, report: VerificationReport, authorities: bool) -> Presented:
@@ -199,14 +221,16 @@ def _bound(report: VerificationReport) -> bool:
     return binding is not None and binding.status is CheckStatus.VALID
 
 
+def _ldp_claim(vc: Mapping[str, Any], report: VerificationReport, *, holder_bound: bool) -> Presented:
+    types = tuple(t for t in as_list(vc.get("type")) if isinstance(t, str))
+    # A credential that did not verify discloses nothing a query can count on.
+    return Presented(LDP, vc, types=types, holder_bound=holder_bound, verified=report.verdict is not Verdict.INVALID)
+
+
 def _ldp_claims(vp: Mapping[str, Any], report: VerificationReport) -> list[Presented]:
-    out = []
-    for vc, vc_report in zip([v for v in as_list(vp.get("verifiableCredential")) if isinstance(v, Mapping)],
-                             report.credentials, strict=False):
-        types = tuple(t for t in as_list(vc.get("type")) if isinstance(t, str))
-        # A credential that did not verify discloses nothing a query can count on.
-        out.append(Presented(LDP, vc, types=types, holder_bound=_bound(report),
-                             verified=vc_report.verdict is not Verdict.INVALID))
+    out = [_ldp_claim(vc, vc_report, holder_bound=_bound(report))
+           for vc, vc_report in zip([v for v in as_list(vp.get("verifiableCredential")) if isinstance(v, Mapping)],
+                                    report.credentials, strict=False)]
     if not out:
         out.append(Presented(LDP, {}, holder_bound=False, verified=False))
     return out
@@ -216,33 +240,62 @@ async def check_response(request: PresentationRequest, vp_token: Mapping[str, li
                          ports: VerificationPorts, now: datetime, audience: str | None = None) -> PresentationOutcome:
     """Verify every presentation in ``vp_token`` for ``request`` and evaluate its DCQL query; the presentations
     must name ``audience`` (a KB-JWT's ``aud``, an ``ldp_vp``'s ``domain``): the request's ``client_id`` unless
-    given (an answer over the DC API names ``origin:`` + the page's origin, :mod:`.dc_api`)."""
+    given (an answer over the DC API names ``origin:`` + the page's origin, :mod:`.dc_api`).
+
+    Holder binding is required for ``valid`` as the credential query asks (``require_cryptographic_holder_binding``,
+    true by default; B.3: without it an SD-JWT may come without its KB-JWT, B.1: an ``ldp_vc`` as the credential
+    itself rather than a presentation). :class:`ResponseError` (``invalid_request``) for a key that is not a
+    credential query of the request, before anything is verified."""
     audience = audience or request.client_id
     try:
         query = parse_query(request.dcql_query)
     except DcqlError as exc:  # stored requests were parsed when made: this is a bug, never a pass
         raise ResponseError("server_error", f"the stored query is unusable: {exc}") from exc
+    _check_keys(vp_token, request)
     reports: list[tuple[str, VerificationReport]] = []
-    presented: dict[str, list[Presented]] = {}
+    presented: dict[str, list[tuple[Presented, Verdict]]] = {}
     for query_id, items in vp_token.items():
         cq = query.by_id(query_id)
+        assert cq is not None
+        bound = cq.require_cryptographic_holder_binding
         for item in items:
             if isinstance(item, str):
-                report = await verify_sd_jwt_credential(item, ports, now, nonce=request.nonce, audience=audience)
-                if cq is not None and cq.format != SD_JWT:
-                    presented.setdefault(query_id, []).append(Presented(SD_JWT, {}, holder_bound=_bound(report)))
-                else:
-                    presented.setdefault(query_id, []).append(
-                        _sd_jwt_claims(item, report, cq is not None and bool(cq.trusted_authorities)))
+                report = await verify_sd_jwt_credential(item, ports, now, nonce=request.nonce, audience=audience,
+                                                        require_holder_binding=bound)
+                found = [Presented(SD_JWT, {}, holder_bound=_bound(report)) if cq.format != SD_JWT
+                         else _sd_jwt_claims(item, report, bool(cq.trusted_authorities))]
+            elif isinstance(item, Mapping) and not bound and cq.format == LDP and not is_presentation(item):
+                report = await verify_credential(item, ports, now)  # B.1: the credential itself, unbound
+                found = [_ldp_claim(item, report, holder_bound=False)]
             elif isinstance(item, Mapping):
                 report = await verify_presentation(item, request.nonce, audience, ports, now)
-                presented.setdefault(query_id, []).extend(_ldp_claims(item, report))
+                found = _ldp_claims(item, report)
             else:
                 raise ResponseError("invalid_request", f"vp_token.{query_id}: a presentation is a string or object")
+            presented.setdefault(query_id, []).extend((p, report.verdict) for p in found)
             reports.append((query_id, report))
-    result = evaluate(query, presented)
-    verdicts = [r.verdict for _, r in reports] + [Verdict.VALID if result.satisfied else Verdict.INVALID]
-    return PresentationOutcome(combine(verdicts), tuple(reports), result)
+    result = evaluate(query, _kept(query, presented))
+    verdicts = [r.verdict for _, r in reports if r.verdict is not Verdict.INVALID]
+    return PresentationOutcome(combine([*verdicts, Verdict.VALID if result.satisfied else Verdict.INVALID]),
+                               tuple(reports), result)
+
+
+def _kept(query: DcqlQuery, presented: Mapping[str, list[tuple[Presented, Verdict]]]) -> dict[str, list[Presented]]:
+    """The presentations the query is evaluated on: per credential query, those whose report is not invalid
+    (§8.6: the others are discarded); when none is left, all of them marked as not verified (so the query is
+    not met, and what is missing says why rather than "no credential presented")."""
+    out: dict[str, list[Presented]] = {}
+    for query_id, items in presented.items():
+        kept = [p for p, verdict in items if verdict is not Verdict.INVALID]
+        if not kept:
+            cq = query.by_id(query_id)
+            binding = cq is None or cq.require_cryptographic_holder_binding
+            # one that already fails the query says its own reason (no holder binding); the others, which an
+            # invalid report must keep from counting, are marked as not verified
+            kept = [p if not p.verified or (binding and not p.holder_bound) else replace(p, verified=False)
+                    for p, _ in items]
+        out[query_id] = kept
+    return out
 
 
 def json_form(outcome: PresentationOutcome, lang: str = "en") -> str:

@@ -147,8 +147,12 @@ def _eqf(mc: pb.MicroCredential) -> int | None:
 
 
 async def verify_sd_jwt_credential(text: str, ports: VerificationPorts, now: datetime | None = None, *,
-                                   nonce: str | None = None, audience: str | None = None) -> VerificationReport:
-    """Verify a compact SD-JWT VC (or SD-JWT+KB with the verifier's ``nonce`` and ``audience``) at ``now``."""
+                                   nonce: str | None = None, audience: str | None = None,
+                                   require_holder_binding: bool | None = None) -> VerificationReport:
+    """Verify a compact SD-JWT VC (or SD-JWT+KB with the verifier's ``nonce`` and ``audience``) at ``now``.
+    ``require_holder_binding``: whether a valid KB-JWT is required for ``valid``; by default, when a nonce is
+    given (a verifier that asked for no holder binding, OpenID4VP's ``require_cryptographic_holder_binding:
+    false``, gives its nonce and False: a KB-JWT that comes along is still checked against it)."""
     now = now or datetime.now(UTC)
     policy = VerifierPolicy(trust_anchors=tuple(ports.x509_anchors), expected_nonce=nonce, expected_aud=audience,
                             require_type_metadata=False)
@@ -156,7 +160,7 @@ async def verify_sd_jwt_credential(text: str, ports: VerificationPorts, now: dat
     micro = verified.vct == VCT
     # Whether holder binding is required is the caller's decision (a challenge given), never whether a KB-JWT
     # came with the credential (RFC 9901 §7.3: stripping it must not change what is asked)
-    presented = nonce is not None
+    presented = nonce is not None if require_holder_binding is None else require_holder_binding
     required = sd_jwt_required_checks(micro_credential=micro, presented=presented)
     checks = [_result(c) for c in verified.checks]
     if not presented and not _holder_bound(verified, text):

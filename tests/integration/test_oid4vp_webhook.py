@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -175,6 +176,31 @@ async def test_the_result_is_posted_once_signed_and_equal_to_the_api_result(stac
     assert result["status"] == "verified" and result["en"]["query"]["satisfied"] is True
     assert stack.verified("a") == [result]  # exactly one POST, signed, carrying what the API gives
     assert await redis.zscore(HOOKS, created["result_id"]) is None  # delivered and removed: nobody sends it again
+
+
+async def test_a_same_device_result_tells_the_receiver_which_response_code_releases_it(stack: Stack) -> None:
+    """HAIP §5.1: the outcome counts only for the session whose browser brought the response_code back, so the
+    webhook says a code is required and which one (its SHA-256), and the receiver can check it."""
+    created = await stack.create(dcql_query=QUERY, webhook=stack.receiver.hook_url("sd"),
+                                 redirect_uri="https://jobs.example/apply/42")
+    request = await stack.wallet.fetch(created["link"])
+    vp = sd_jwt_presentation(stack.sd.issue(holder_jwk=public_jwk(stack.holder)).compact, stack.holder,
+                             nonce=request.nonce, aud=request.client_id)
+    answered = await stack.wallet.answer(request, {"mc": [vp]})
+    assert answered.status_code == 200, answered.text
+    code = answered.json()["redirect_uri"].split("#response_code=", 1)[1]
+
+    async def released() -> dict[str, Any]:  # without the code, the API shows the status alone
+        response = await stack.http.get(created["result_url"], params={"response_code": code})
+        found: dict[str, Any] = response.json()
+        return found
+
+    await eventually(released, timeout=60, message="webhook not delivered",
+                     until=lambda r: r.get("webhook", {}).get("status") == "delivered")
+    [delivered] = stack.verified("sd")
+    assert delivered["status"] == "verified" and delivered["en"]["query"]["satisfied"] is True
+    assert delivered["response_code_required"] is True
+    assert delivered["response_code_sha256"] == hashlib.sha256(code.encode()).hexdigest()
 
 
 async def _now(value: bool) -> bool:

@@ -217,3 +217,63 @@ async def test_an_index_in_the_query_names_the_element_as_issued_when_others_are
     assert outcomes[0].query.satisfied
     assert not outcomes[1].query.satisfied
     assert outcomes[1].query.outcomes[0].missing == ("languages.2: not disclosed",)
+
+
+def test_a_vp_token_key_that_is_no_credential_query_is_refused_before_anything_is_verified() -> None:
+    req = request(sd_query())
+    with pytest.raises(ResponseError) as caught:
+        read_response({"vp_token": json.dumps({"mc": ["a~"], "extra": ["b~"]}), "state": req.state}, req, None)
+    assert caught.value.error == "invalid_request" and caught.value.description.startswith("vp_token.extra")
+
+
+def test_the_presentations_of_one_response_are_bounded_over_all_its_queries() -> None:
+    query = {"credentials": [{"id": f"q{n}", "format": "dc+sd-jwt", "multiple": True} for n in range(3)]}
+    req = request(query)
+    with pytest.raises(ResponseError) as caught:
+        read_response({"vp_token": json.dumps({f"q{n}": ["a~"] * 11 for n in range(3)}), "state": req.state}, req,
+                      None)
+    assert caught.value.description == "vp_token: more than 32 presentations"
+
+
+def _unbound(query: dict[str, Any]) -> dict[str, Any]:
+    return {"credentials": [{**c, "require_cryptographic_holder_binding": False} for c in query["credentials"]]}
+
+
+async def test_without_holder_binding_asked_an_sd_jwt_may_come_without_its_kb_jwt(sd: SdWorld) -> None:
+    req = request(_unbound(sd_query()))
+    kb_less = present(sd, req).rsplit("~", 1)[0] + "~"
+    outcome = await check_response(req, {"mc": [kb_less]}, sd.ports(), NOW)
+    assert outcome.verdict is Verdict.VALID and outcome.query.satisfied, outcome.to_dict()
+    assert checks(outcome.reports[0][1])["holder_binding"] == ("unknown", "NO_KEY_BINDING")
+    # a KB-JWT that comes along is still checked, and one for another verifier fails
+    outcome = await check_response(req, {"mc": [present(sd, req, aud="x509_san_dns:evil.example")]}, sd.ports(), NOW)
+    assert outcome.verdict is Verdict.INVALID
+    # asked for (the default), the same KB-less SD-JWT never counts
+    bound = request(sd_query())
+    outcome = await check_response(bound, {"mc": [kb_less]}, sd.ports(), NOW)
+    assert outcome.verdict is not Verdict.VALID and not outcome.query.satisfied
+
+
+async def test_without_holder_binding_asked_an_ldp_vc_may_come_as_the_credential_itself(sd: SdWorld) -> None:
+    sd.world.publish(NOW)
+    req = request(_unbound(LDP_QUERY))
+    outcome = await check_response(req, {"ob": [sd.world.credential()]}, sd.ports(), NOW)
+    assert outcome.verdict is Verdict.VALID and outcome.query.satisfied, outcome.to_dict()
+    assert outcome.reports[0][1].kind == "credential"
+    bound = request(LDP_QUERY)  # asked for: a credential is no presentation
+    outcome = await check_response(bound, {"ob": [sd.world.credential()]}, sd.ports(), NOW)
+    assert outcome.verdict is Verdict.INVALID
+
+
+async def test_a_presentation_that_fails_is_discarded_and_the_others_answer_the_query(sd: SdWorld) -> None:
+    query = {"credentials": [{**sd_query()["credentials"][0], "multiple": True}]}
+    req = request(query)
+    good = present(sd, req)
+    signature = good.split("~")[0].split(".")[2]
+    forged = good.replace(signature, ("A" if signature[0] != "A" else "B") + signature[1:], 1)
+    outcome = await check_response(req, {"mc": [good, forged]}, sd.ports(), NOW)
+    assert outcome.verdict is Verdict.VALID and outcome.query.satisfied, outcome.to_dict()
+    assert [p["discarded"] for p in outcome.to_dict()["presentations"]] == [False, True]
+    outcome = await check_response(req, {"mc": [forged]}, sd.ports(), NOW)  # nothing left: the query is not met
+    assert outcome.verdict is Verdict.INVALID and not outcome.query.satisfied
+    assert "did not verify" in outcome.query.outcomes[0].missing[0]

@@ -56,6 +56,7 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "verdict_undetermined": "Not fully verified: some checks could not be carried out (below).",
         "query_ok": "The credential shows everything you asked for.",
         "query_missing": "The credential does not show everything you asked for:",
+        "discarded": "Not counted: this credential failed a check, so what it shows was set aside.",
         "presentation": "Presented credential", "check": "Check", "status": "Result", "message": "What it means",
         "valid": "Passed", "invalid": "Failed", "unknown": "Not checked", "again": "Ask for another credential",
         "unknown_result": "No such request, or its result is no longer kept.", "bad_query": "The query is not valid",
@@ -80,6 +81,7 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "verdict_undetermined": "Nie w pełni zweryfikowano: niektórych sprawdzeń nie dało się wykonać (poniżej).",
         "query_ok": "Poświadczenie pokazuje wszystko, o co proszono.",
         "query_missing": "Poświadczenie nie pokazuje wszystkiego, o co proszono:",
+        "discarded": "Nie uwzględniono: to poświadczenie nie przeszło sprawdzenia, więc jego treść pominięto.",
         "presentation": "Przedstawione poświadczenie", "check": "Sprawdzenie", "status": "Wynik",
         "message": "Co to znaczy", "valid": "Zaliczone", "invalid": "Niezaliczone", "unknown": "Niesprawdzone",
         "again": "Poproś o inne poświadczenie",
@@ -109,7 +111,8 @@ def _checks(outcome: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
         for inner in report.get("credentials", []):
             rows += [{"title": check_title(c["id"], lang), "status": c["status"], "message": c["message"]}
                      for c in inner.get("checks", [])]
-        out.append({"query": item["query"], "verdict": report["verdict"], "rows": rows})
+        out.append({"query": item["query"], "verdict": report["verdict"], "rows": rows,
+                    "discarded": bool(item.get("discarded"))})
     return out
 
 

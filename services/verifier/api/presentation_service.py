@@ -251,11 +251,13 @@ class PresentationService:
         return found
 
     async def document(self, result_id: str) -> dict[str, Any] | None:
-        """The result as the employer reads it, without its ``webhook`` member (what a webhook carries: the
-        creator's own endpoint, so the whole outcome, without the response code's digest)."""
+        """The result as a webhook carries it (to the creator's own endpoint): the whole outcome. Answered in a
+        same-device flow, it also says ``response_code_required`` with the code's SHA-256 (hex), so that the
+        receiver ties the outcome to a session only when that session's browser brought the code back (HAIP
+        §5.1: a redirect not followed, or arriving in another session, must not count)."""
         found = await self._read(result_id)
-        if found is not None:
-            found.pop(CODE_DIGEST, None)
+        if found is not None and found.get(CODE_DIGEST):
+            found["response_code_required"] = True
         return found
 
     async def result(self, result_id: str, response_code: str | None = None) -> dict[str, Any]:
