@@ -64,6 +64,7 @@ class FakeIssuer:
         self.server = AS if separate_as else ISSUER
         self.server_metadata: dict[str, Any] = {}  # more of the authorization server's metadata (RFC 8414)
         self.offer_changes: dict[str, Any] = {}  # over the offer's members (None: left out)
+        self.scope: str | None = None  # the configuration's scope (§5.1.2)
         self.pushed: list[dict[str, str]] = []  # the pushed authorization requests (RFC 9126)
         self.trusted: list[str] = []  # the servers the wallet was told to trust too
         self.nonce_refusals: list[str] = []
@@ -100,7 +101,7 @@ class FakeIssuer:
                 **({"authorization_servers": [AS]} if self.server == AS else {}),
                 "display": [{"name": "Issuer", "locale": "en"}],
                 "credential_configurations_supported": {"mc": {
-                    "format": "dc+sd-jwt",
+                    "format": "dc+sd-jwt", **({"scope": self.scope} if self.scope else {}),
                     **({"cryptographic_binding_methods_supported": list(self.binding)}
                        if self.binding is not None else {}),
                     **({"proof_types_supported": self.proof_types} if self.proof_types is not None else {})}}},
@@ -782,3 +783,24 @@ async def test_the_authorization_code_grant_is_not_begun_at_a_server_that_takes_
     with pytest.raises(o.OfferError) as caught:
         await authorized(offers)
     assert caught.value.code == o.WALLET_ATTESTATION_REQUIRED and issuer.pushed == []
+
+
+async def test_the_authorization_request_asks_by_scope_and_names_the_issuer_to_its_authorization_server() -> None:
+    """HAIP 1.0 (scope), §5.1.1 (authorization_details with locations when the issuer names authorization
+    servers, sent because the server lists openid_credential), §5.1.2 (resource)."""
+    issuer = FakeIssuer(separate_as=True)
+    issuer.scope = "mc-scope"
+    issuer.offer_changes = {"grants": {"authorization_code": {"issuer_state": "s-1"}}}
+    issuer.server_metadata = {"authorization_details_types_supported": ["openid_credential"]}
+    offers, _, _ = flow(issuer)
+    url, pushed = await authorized(offers)
+    assert url.startswith(f"{AS}/authorize?") and pushed["issuer_state"] == "s-1"
+    assert pushed["scope"] == "mc-scope" and pushed["resource"] == ISSUER
+    assert json.loads(pushed["authorization_details"]) == [
+        {"type": "openid_credential", "credential_configuration_id": "mc", "locations": [ISSUER]}]
+    issuer = FakeIssuer()  # its own server, which does not list openid_credential: the scope alone
+    issuer.scope = "mc-scope"
+    issuer.offer_changes = {"grants": {"authorization_code": {}}}
+    offers, _, _ = flow(issuer)
+    _, pushed = await authorized(offers)
+    assert pushed["scope"] == "mc-scope" and "authorization_details" not in pushed and "resource" not in pushed

@@ -52,6 +52,7 @@ from services.wallet.domain.deferred import KEEP_SECONDS, DeferredIssuance, defe
 from services.wallet.domain.dpop import DpopSession
 from services.wallet.domain.offer_authorization import (
     AUTHORIZATION_UNKNOWN,
+    asked_for,
     authorization_server,
     authorization_url,
     code_from_response,
@@ -277,7 +278,8 @@ class CredentialOffers:
         server = authorization_server(seen.server, seen.server_id)
         pending = new_pending(account.account_id, seen.offer.credential_issuer,
                               seen.configuration.configuration_id, client_id, redirect_uri, server)
-        form = pushed_request_form(pending, seen.offer.issuer_state)
+        form = pushed_request_form(pending, seen.offer.issuer_state,
+                                   asked_for(seen.configuration, seen.server, seen.metadata))
         if server.pushed_authorization_request_endpoint is not None:
             reply = await self.issuers.post_form(server.pushed_authorization_request_endpoint, form)
             if reply.status not in (200, 201):

@@ -26,13 +26,16 @@ from microcred.oid4vci.pkce import s256_challenge
 from services.wallet.domain.offers import (
     AUTHORIZATION_CODE_GRANT,
     ISSUER_ANSWER_INVALID,
+    OPENID_CREDENTIAL,
     UNSUPPORTED,
+    Configuration,
+    IssuerMetadata,
     OfferError,
     normalize_issuer,
     same_origin,
 )
 
-__all__ = ["AuthorizationServer", "PendingAuthorization", "authorization_server", "authorization_url",
+__all__ = ["AuthorizationServer", "PendingAuthorization", "asked_for", "authorization_server", "authorization_url",
            "code_from_response", "code_token_form", "new_pending", "pushed_request_form", "state_digest"]
 
 # Codes the page explains in plain language (api/offer_text.py).
@@ -118,13 +121,37 @@ def state_digest(state: str) -> str:
     return digest(state)
 
 
-def pushed_request_form(pending: PendingAuthorization, issuer_state: str) -> dict[str, str]:
-    """The authorization request (RFC 6749 §4.1.1 with PKCE, OpenID4VCI §5.1.1 ``authorization_details``), to
+def asked_for(configuration: Configuration, as_metadata: Mapping[str, Any], metadata: IssuerMetadata
+              ) -> dict[str, str]:
+    """How the authorization request names the credential: the configuration's ``scope`` when it has one
+    (OpenID4VCI §5.1.2; HAIP 1.0: the Wallet MUST use it), with ``resource`` = the Credential Issuer Identifier
+    when the issuer names authorization servers (§5.1.2, RFC 8707, RECOMMENDED); ``authorization_details`` of type
+    openid_credential (§5.1.1) when the server lists that type in ``authorization_details_types_supported``, or
+    when there is no scope (§12.2.4: then the only way), with ``locations`` = that identifier when the issuer
+    names authorization servers (§5.1.1 MUST). The identifier as the issuer spells it (no normalisation)."""
+    asked: dict[str, str] = {}
+    elsewhere = bool(metadata.authorization_servers)
+    if configuration.scope is not None:
+        asked["scope"] = configuration.scope
+        if elsewhere:
+            asked["resource"] = metadata.audience
+    types = as_metadata.get("authorization_details_types_supported")
+    if configuration.scope is None or (isinstance(types, list) and OPENID_CREDENTIAL in types):
+        detail: dict[str, Any] = {"type": OPENID_CREDENTIAL,
+                                  "credential_configuration_id": configuration.configuration_id}
+        if elsewhere:
+            detail["locations"] = [metadata.audience]
+        asked["authorization_details"] = json.dumps([detail])
+    return asked
+
+
+def pushed_request_form(pending: PendingAuthorization, issuer_state: str, asked: Mapping[str, str]
+                        ) -> dict[str, str]:
+    """The authorization request (RFC 6749 §4.1.1 with PKCE; what it asks for: ``asked``, :func:`asked_for`), to
     push (RFC 9126) or to send as the query of the authorization endpoint."""
     form = {"response_type": "code", "client_id": pending.client_id, "redirect_uri": pending.redirect_uri,
             "state": pending.state, "code_challenge": pending.code_challenge, "code_challenge_method": "S256",
-            "authorization_details": json.dumps([{"type": "openid_credential",
-                                                  "credential_configuration_id": pending.configuration_id}])}
+            **asked}
     if issuer_state:
         form["issuer_state"] = issuer_state
     return form

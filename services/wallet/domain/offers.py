@@ -19,6 +19,7 @@ Polish, :mod:`services.wallet.api.offer_text`); the ``detail`` says what exactly
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -48,6 +49,7 @@ MAX_TX_CODE_CHARS = 64
 MAX_CONFIGURATIONS = 16
 MAX_SERVERS = 8  # authorization servers one Credential Issuer may list
 MAX_DETAILS = 16  # authorization_details entries of a token response
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,256}")  # RFC 6749 §3.3 scope-token, bounded
 #: Client authentication methods that need a wallet provider's attestation of the wallet (OpenID4VCI Appendix E,
 #: HAIP 1.0 "Wallet Attestation"), which this wallet, a public client no wallet provider attests, cannot give.
 WALLET_ATTESTATION_METHODS = frozenset({"attest_jwt_client_auth"})
@@ -352,6 +354,8 @@ class Configuration:
     attestations_required: bool = False
     #: the ``jwt`` proof type's ``proof_signing_alg_values_supported`` (None: not listed, nothing to meet)
     proof_algs: tuple[str, ...] | None = None
+    #: the ``scope`` an authorization request asks for it by (§5.1.2; None: none, or not one RFC 6749 scope token)
+    scope: str | None = None
 
     @property
     def supported(self) -> bool:
@@ -463,7 +467,7 @@ def parse_issuer_metadata(metadata: Any, issuer: str) -> IssuerMetadata:
                 types = value.get("proof_types_supported")
                 configurations[cid] = Configuration(cid, str(value.get("format", "")), _displays(display), binding,
                                                     _plain_proofs(types), _attestations_required(types),
-                                                    _jwt_algs(types))
+                                                    _jwt_algs(types), _scope(value.get("scope")))
     try:
         encryption = issuer_encryption(metadata)
     except EncryptionUnsupported as exc:
@@ -482,6 +486,12 @@ def _plain_proofs(types: Any) -> bool:
         return True
     jwt = types.get("jwt") if isinstance(types, Mapping) else None
     return isinstance(jwt, Mapping) and "key_attestations_required" not in jwt
+
+
+def _scope(value: Any) -> str | None:
+    """A configuration's ``scope`` if it is one scope token (RFC 6749 §3.3: no space, no quote or backslash;
+    bounded), else None: a value that would ask for more than one scope is never sent."""
+    return value if isinstance(value, str) and _SCOPE_TOKEN.fullmatch(value) else None
 
 
 def _attestations_required(types: Any) -> bool:
