@@ -107,7 +107,8 @@ def validate_x5c(x5c: object, trust_anchors: Sequence[x509.Certificate], at: dt.
     """Validate an ``x5c`` header chain at time ``at``; return the end-entity certificate and its public key.
 
     Raises :class:`ChainError` with reason ``MALFORMED_X5C``, ``NO_TRUST_ANCHORS``, ``CHAIN_UNTRUSTED``
-    (no path to an anchor, a certificate outside its validity, a constraint broken) or
+    (no path to an anchor, a certificate outside its validity, a constraint broken, a self-issued or anchor
+    end-entity certificate) or
     ``KEY_USAGE_MISMATCH`` (the end-entity certificate may not sign).
     """
     if not trust_anchors:
@@ -120,6 +121,10 @@ def validate_x5c(x5c: object, trust_anchors: Sequence[x509.Certificate], at: dt.
         return kept[0], kept[1]
     certs = _decode_chain(x5c)
     leaf, intermediates = certs[0], certs[1:]
+    if leaf.subject == leaf.issuer or leaf in trust_anchors:
+        # HAIP 1.0 (x5c): the signer's certificate MUST NOT be self-signed, and the trust anchor is not in x5c;
+        # an anchor (or any self-issued certificate) signing documents itself is refused, not trusted by fiat
+        raise ChainError("CHAIN_UNTRUSTED", "the end-entity certificate is self-issued or a trust anchor")
     builder = (
         verification.PolicyBuilder().store(verification.Store(list(trust_anchors))).time(at)
         .max_chain_depth(MAX_CHAIN_LENGTH)

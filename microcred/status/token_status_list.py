@@ -230,6 +230,7 @@ def verify_status_list_token(token: str, *, expected_uri: str, trust_anchors: Se
     if payload.get("sub") != expected_uri:
         raise StatusVerificationError(f"sub {payload.get('sub')!r} is not the referenced {expected_uri}")
     iat = _int_claim(payload, "iat", required=True)
+    nbf = _int_claim(payload, "nbf", required=False)  # RFC 7519 §4.1.5: a JWT "MUST NOT be accepted" before it
     exp = _int_claim(payload, "exp", required=False)
     ttl = _int_claim(payload, "ttl", required=False)
     if ttl is not None and ttl <= 0:
@@ -239,6 +240,8 @@ def verify_status_list_token(token: str, *, expected_uri: str, trust_anchors: Se
         raise StatusListValidityError(f"the list expired at {exp}", reason="expired")
     if iat is not None and iat > moment + clock_skew:
         raise StatusListValidityError(f"the list is issued in the future ({iat})", reason="not_yet_valid")
+    if nbf is not None and nbf > moment + clock_skew:
+        raise StatusListValidityError(f"the list is not valid before {nbf}", reason="not_yet_valid")
     claim = payload.get("status_list")
     if not isinstance(claim, Mapping) or not isinstance(claim.get("lst"), str):
         raise MalformedValueError("status_list must be an object with bits and lst")

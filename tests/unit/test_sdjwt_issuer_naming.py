@@ -11,12 +11,14 @@ import datetime as dt
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from microcred import pki
-from microcred.sdjwt.x5c import issuer_named_by, load_certificates
+from microcred.sdjwt.jose import sign_jws
+from microcred.sdjwt.verify import VerifierPolicy, verify_sd_jwt_vc
+from microcred.sdjwt.x5c import ChainError, issuer_named_by, load_certificates, validate_x5c, x5c_header
 
 
 def _leaf_with(*names: x509.GeneralName) -> x509.Certificate:
@@ -68,3 +70,19 @@ def test_no_san_names_nothing() -> None:
 def test_a_certificate_naming_a_uri_does_not_name_its_dns_origin_too() -> None:
     leaf = _leaf_with(x509.UniformResourceIdentifier("https://issuer.example/a"), x509.DNSName("issuer.example"))
     assert not issuer_named_by("https://issuer.example", leaf)
+
+
+def test_a_trust_anchor_or_a_self_signed_certificate_never_signs_as_an_issuer() -> None:
+    """HAIP 1.0: the signer's certificate MUST NOT be self-signed, and the anchor is not carried in x5c."""
+    ca = pki.create_ca("Agency CA")
+    ca_key = serialization.load_pem_private_key(ca.key_pem, None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    anchors = load_certificates(ca.cert_pem)
+    now = dt.datetime.now(dt.UTC)
+    jwt = sign_jws({"typ": "dc+sd-jwt", "x5c": x5c_header([ca.cert_pem])},
+                   {"iss": "https://issuer.example", "iat": int(now.timestamp()), "vct": "urn:x"}, ca_key)
+    result = verify_sd_jwt_vc(jwt + "~", VerifierPolicy(trust_anchors=anchors, require_type_metadata=False), now)
+    identity = {c.id: (c.status.value, c.reason_code) for c in result.checks}["issuer_identity"]
+    assert identity == ("invalid", "CHAIN_UNTRUSTED")
+    with pytest.raises(ChainError, match="self-issued"):
+        validate_x5c(x5c_header([ca.cert_pem]), anchors, now)

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from microcred import pki
 from microcred.sdjwt.issue import IssuerKey, StatusReference
-from microcred.sdjwt.jose import b64url_decode, b64url_encode
+from microcred.sdjwt.jose import b64url_decode, b64url_encode, sign_jws
 from microcred.sdjwt.x5c import load_certificates, x5c_header
 from microcred.status.allocator import IndexAllocator
 from microcred.status.errors import (
@@ -185,6 +185,19 @@ def test_status_list_token_refusals(signer: tuple[IssuerKey, list[Any]]) -> None
     forged = ".".join([head, b64url_encode(json.dumps(claims).encode()), sig])
     with pytest.raises(StatusVerificationError, match="signature"):
         verify_status_list_token(forged, expected_uri=URI, trust_anchors=signer[1], now=NOW)
+
+
+def test_a_status_list_token_is_not_taken_before_its_nbf(signer: tuple[IssuerKey, list[Any]]) -> None:
+    """RFC 7519 §4.1.5 (the draft: a Status List Token invalid per RFC 7519 is refused)."""
+    header, claims = (json.loads(b64url_decode(part)) for part in _token(signer, {}).split(".")[:2])
+    for nbf, taken in ((int(NOW.timestamp()) + 3600, False), (int(NOW.timestamp()) - 10, True)):
+        token = sign_jws({k: v for k, v in header.items() if k != "alg"}, {**claims, "nbf": nbf}, signer[0].key)
+        if taken:
+            verify_status_list_token(token, expected_uri=URI, trust_anchors=signer[1], now=NOW)
+            continue
+        with pytest.raises(StatusListValidityError, match="not valid before") as refused:
+            verify_status_list_token(token, expected_uri=URI, trust_anchors=signer[1], now=NOW)
+        assert refused.value.reason == "not_yet_valid"
 
 
 @pytest.mark.parametrize(("status", "revocation", "suspension"), [
