@@ -204,3 +204,22 @@ def test_a_known_shape_is_judged_as_the_walk_judges_it(data: st.DataObject) -> N
     assert refused == compaction_problem(document)
     if refused is None:
         assert shape == shape_key(unsecured(document))
+
+
+def test_a_document_listing_more_contexts_than_the_limit_is_too_complex_before_any_json_ld() -> None:
+    """Each context costs the JSON-LD processor about 1.4 ms to apply: a thousand copies of one URL kept the one
+    worker past its deadline. Sixteen are allowed, the limit is counted before anything is expanded."""
+    document = unsecured(WORLD.credential())
+    document["@context"] = [VC2] + [VC2] * 15
+    allowed = compaction_problem(document)
+    assert allowed is None or allowed.reason != "TOO_COMPLEX"
+    document["@context"] = [VC2] * 17
+    refusal = compaction_problem(document)
+    assert refusal is not None and (refusal.reason, refusal.path) == ("TOO_COMPLEX", "@context")
+
+
+def test_the_object_limit_is_counted_over_the_document() -> None:
+    document = unsecured(WORLD.credential())
+    document["evidence"] = [{"id": f"https://e.example/{n}", "name": f"n{n}"} for n in range(1_001)]
+    refusal = compaction_problem(document)
+    assert refusal is not None and refusal.reason == "TOO_COMPLEX"
