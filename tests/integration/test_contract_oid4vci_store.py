@@ -91,23 +91,29 @@ async def test_offers_codes_and_index_on_both_topologies(redis_clients: RedisCli
     assert await one.offer_state("o-auth") == "redeemed"
     assert await one.exchange_code(d("nope"), d("t"), 300) == ("unknown", "")
 
-    # tokens, deferred transactions, nonces, DPoP jtis, notifications
+    # tokens, deferred transactions, nonces, DPoP jtis, notifications: the award moved from the offer into the token
     token = d(f"tok-{winner}")
-    assert await one.move_token(token, "ready", "issuing") == ("ok", "o-pre")
-    assert await two.move_token(token, "ready", "issuing") == ("issuing", "")
-    assert await one.defer(token, d("tx"), "o-pre", [{"kty": "EC"}], 0.0, 900)
-    assert (await two.claim_transaction(d("tx"), token))[:3] == ("ok", "o-pre", [{"kty": "EC"}])
+    assert (await one.offer("o-pre")) == replace(offer("o-pre"), state="redeemed", award=b"", reference="",
+                                                 credential_issuer="")
+    assert await one._redis.hget(f"{one._p}:o4i:token:{token}", "award") == b"sealed-award"
+    assert 0 < await one._redis.ttl(f"{one._p}:o4i:token:{token}") <= 300  # it goes with the token
+    assert (await one.begin_issuing(token, "o-pre", "sd", []))[0] == "ok"
+    assert await two.begin_issuing(token, "o-pre", "sd", []) == ("issuing", None)
+    assert await one.defer(token, d("tx"), "o-pre", "sd", [{"kty": "EC"}], 0.0, 900)
+    assert not await one.defer(token, d("tx2"), "o-pre", "sd", [{"kty": "EC"}], 0.0, 900)  # no longer issuing
+    assert 300 < await one._redis.ttl(f"{one._p}:o4i:token:{token}") <= 900  # it lives as long as the transaction
+    assert await two.claim_transaction(d("tx"), token) == ("ok", "o-pre", [{"kty": "EC"}], 0.0, "sd")
     assert (await one.claim_transaction(d("tx"), token))[0] == "issuing"
     await two.release_transaction(d("tx"))
     assert (await one.claim_transaction(d("tx"), d("other-token")))[0] == "unknown"
     assert (await one.claim_transaction(d("tx"), token))[0] == "ok"
-    await one.finish_transaction(d("tx"), token)
-    assert await one.token_offer(token) == ("o-pre", "spent", "jkt")
+    assert (await two.issuing_offer("o-pre", token) or offer("x")).award == b"sealed-award"
+    await one.delivered(token, "o-pre", "sd", ["sd", "ldp"], ["nid-1"], d("tx"))  # the transaction spent with it
+    assert (await one.claim_transaction(d("tx"), token))[0] == "unknown"
+    assert await one.token_offer(token) == ("o-pre", "ready", "jkt")  # the other configuration is still owed
+    assert await two.begin_issuing(token, "o-pre", "sd", []) == ("delivered", None)
     assert await one.first_use(d("jti"), 60) and not await two.first_use(d("jti"), 60)
-    await one.delivered(token, "o-pre", ["nid-1"], spend_token=False)
     assert await two.notification_known(token, "nid-1") and not await two.notification_known(token, "nid-2")
-    assert (await one.offer("o-pre")) == replace(offer("o-pre"), state="redeemed", award=b"", reference="",
-                                                 credential_issuer="")
 
     # expiry: only offers never ended are claimed (leased to one replica), then forgotten
     claimed = await one.claim_expired(now + 601, now + 700, 100)
@@ -133,10 +139,12 @@ async def test_offers_codes_and_index_on_both_topologies(redis_clients: RedisCli
         assert all(k.startswith(f"{prefix}:o4i:".encode()) for k in keys)  # a single node's keys as before
 
 
-async def test_the_credential_step_spends_nonces_and_moves_the_token_once_on_both_topologies(
+async def test_the_credential_step_spends_nonces_and_issues_each_configuration_once_on_both_topologies(
         redis_clients: RedisClients, unique: str) -> None:
-    """A ready token's nonces are spent (all or none) in the step that moves it to issuing and reads its offer;
-    of replicas racing, one wins; the delivery step drops the award, keeps the notification ids, spends the token."""
+    """A ready token's nonces are spent (all or none) in the step that starts issuing a configuration and reads its
+    offer with the award the token holds; of replicas racing for one configuration, one wins, while another
+    configuration of the same token goes its own way; a failed issuance owes it again; the delivery of the last
+    configuration spends the token and drops its award; a refused step changes nothing."""
     prefix = f"iss-{unique}"
     one = RedisOfferStore(await redis_clients.new(), prefix)
     two = RedisOfferStore(await redis_clients.new(), prefix)
@@ -146,20 +154,48 @@ async def test_the_credential_step_spends_nonces_and_moves_the_token_once_on_bot
     cred = d("tok-cred")
     await one.add_nonce(d("n1"), 60)
     await one.add_nonce(d("n2"), 60)
-    assert await two.begin_issuing(cred, "o-cred", [d("n1"), d("n3")]) == ("nonce", None)  # all or none
+    assert await two.begin_issuing(cred, "o-cred", "sd", [d("n1"), d("n3")]) == ("nonce", None)  # all or none
     assert await one.token_offer(cred) == ("o-cred", "ready", "")
-    outcomes = await asyncio.gather(*(store.begin_issuing(cred, "o-cred", [d("n1"), d("n2")])
+    assert await one._redis.exists(f"{one._p}:o4i:nonce:{d('n1')}")  # not spent by the refusal
+    outcomes = await asyncio.gather(*(store.begin_issuing(cred, "o-cred", "sd", [d("n1"), d("n2")])
                                       for store in (one, two, one, two)))
     assert sorted(why for why, _ in outcomes) == ["issuing"] * 3 + ["ok"]  # one replica wins
     assert next(o for why, o in outcomes if why == "ok") == replace(
-        offer("o-cred"), state="redeemed", reference="", credential_issuer="")
+        offer("o-cred"), state="redeemed", reference="", credential_issuer="")  # the token's award
     await one.add_nonce(d("n1"), 60)
-    assert await two.begin_issuing(cred, "o-cred", [d("n1")]) == ("issuing", None)  # the token's state first
-    assert await one.token_offer(cred) == ("o-cred", "issuing", "")
-    await one.delivered(cred, "o-cred", ["nid-2", "nid-3"], spend_token=True)
+    assert await two.begin_issuing(cred, "o-cred", "sd", [d("n1")]) == ("issuing", None)  # the state first
+    assert await one._redis.exists(f"{one._p}:o4i:nonce:{d('n1')}")
+    # the other configuration of the same token meanwhile: issued, failed (owed again), issued
+    assert (await two.begin_issuing(cred, "o-cred", "ldp", [d("n1")]))[0] == "ok"
+    await two.release(cred, "ldp")
+    await one.add_nonce(d("n4"), 60)
+    assert (await one.begin_issuing(cred, "o-cred", "ldp", [d("n4")]))[0] == "ok"
+    await one.delivered(cred, "o-cred", "ldp", ["sd", "ldp"], ["nid-2"])
+    assert await one._redis.hget(f"{one._p}:o4i:token:{cred}", "award") == b"sealed-award"  # sd still owed
+    assert await one.begin_issuing(cred, "o-cred", "ldp", []) == ("delivered", None)
+    await one.delivered(cred, "o-cred", "sd", ["sd", "ldp"], ["nid-3"])
     assert await one.token_offer(cred) == ("o-cred", "spent", "")
-    assert await two.notification_known(cred, "nid-3") and (await one.offer("o-cred") or offer("x")).award == b""
-    assert await one.begin_issuing(d("no-token"), "o-cred", [d("n1")]) == ("unknown", None)
+    assert not await one._redis.hexists(f"{one._p}:o4i:token:{cred}", "award")  # every configuration delivered
+    assert await two.notification_known(cred, "nid-2") and await two.notification_known(cred, "nid-3")
+    assert await one.begin_issuing(cred, "o-cred", "sd", []) == ("delivered", None)
+    assert await one.begin_issuing(d("no-token"), "o-cred", "sd", [d("n1")]) == ("unknown", None)
+    # a token whose offer expired since: refused before anything is spent
+    await one.add_offers([(offer("o-gone"), d("code-gone"), "", "")], 600, now + 600)
+    assert (await one.redeem(d("code-gone"), "", 5, d("tok-gone"), 300))[0] == "ok"
+    await one._redis.delete(one._offer_key("o-gone"))
+    await one.add_nonce(d("n5"), 60)
+    assert await one.begin_issuing(d("tok-gone"), "o-gone", "sd", [d("n5")]) == ("expired", None)
+    assert await one._redis.exists(f"{one._p}:o4i:nonce:{d('n5')}")
+    assert await one._redis.hget(f"{one._p}:o4i:token:{d('tok-gone')}", "c:sd") is None
+    # a transaction refused for good: dropped, its configuration denied
+    await one.add_nonce(d("n6"), 60)
+    await one.add_offers([(offer("o-deny"), d("code-deny"), "", "")], 600, now + 600)
+    assert (await one.redeem(d("code-deny"), "", 5, d("tok-deny"), 300))[0] == "ok"
+    assert (await one.begin_issuing(d("tok-deny"), "o-deny", "ldp", [d("n6")]))[0] == "ok"
+    assert await one.defer(d("tok-deny"), d("tx-deny"), "o-deny", "ldp", [{"did": "did:key:z"}], 0.0, 900)
+    await two.deny_transaction(d("tx-deny"), d("tok-deny"), "ldp")
+    assert (await one.claim_transaction(d("tx-deny"), d("tok-deny")))[0] == "unknown"
+    assert await one.begin_issuing(d("tok-deny"), "o-deny", "ldp", []) == ("denied", None)
 
 
 async def test_a_cohort_larger_than_a_slice_is_written_whole_on_both_topologies(redis_clients: RedisClients,

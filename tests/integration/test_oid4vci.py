@@ -29,12 +29,13 @@ from jwcrypto.jwk import JWK
 from microcred import pki
 from microcred.events.envelope import open_envelope
 from microcred.gen.microcred.v1 import events_pb2, issuer_pb2
-from microcred.oid4vci.metadata import SD_JWT_CONFIGURATION
+from microcred.oid4vci.metadata import LDP_CONFIGURATION, SD_JWT_CONFIGURATION
 from microcred.oid4vci.signed_metadata import SignedMetadataError, read_signed_issuer_metadata
 from microcred.sdjwt.x5c import load_certificates
 from microcred.verification import VerificationPorts
 from microcred.verification.keys import ChainKeyResolver, DidKeyResolver
 from services.issuer.app import IssuerApp
+from services.issuer.application.offers import OfferSettings
 from services.verifier.adapters.sources import PlatformUrls
 from services.verifier.adapters.token_status import TokenStatusHttpSource
 from services.verifier.api.routes import create_gateway_app
@@ -215,9 +216,10 @@ async def test_pre_authorized_code_without_tx_code(stack: tuple[IssuerHarness, b
         again = await wallet.token()
         assert again.status_code == 400 and error_of(again) == "invalid_grant"
         assert (await http.get(offer["credential_offer_uri"])).status_code == 404
-        # the access token was spent by the credential request
+        # the access token obtained this configuration: asked again, it is refused for good (§8.3.1.2)
         reused = await wallet.receive(1)
-        assert reused.status_code == 401 and error_of(reused) == "invalid_token"
+        assert reused.status_code == 400 and error_of(reused) == "credential_request_denied", reused.text
+        assert "already delivered" in reused.json()["error_description"]
     # on Kafka: created and redeemed (no personal data), and the credential's CredentialIssued with its personal
     # fields (the SD-JWT VC among them) sealed, never in clear
     events, _ = await offer_events(infrastructure, offer["offer_id"])
@@ -284,6 +286,69 @@ async def test_wrong_tx_codes_lock_the_offer(stack: tuple[IssuerHarness, bytes])
         locked = await wallet.token(tx_code=offer["tx_code"])
         assert locked.status_code == 400 and error_of(locked) == "invalid_grant"
         assert "locked" in locked.json()["error_description"]
+
+
+async def test_one_token_obtains_each_offered_configuration_once(stack: tuple[IssuerHarness, bytes],
+                                                                infrastructure: Infrastructure) -> None:
+    """§6.2: the token response's credential_identifiers name what "can be issued using the Access Token"; a wallet
+    that asks for every offered configuration (as walt.id does) gets each once, by credential_identifier, asked
+    concurrently on two replicas; the same configuration again is credential_request_denied. The award is the
+    token's (it expires with it) and goes once both are delivered; both deliveries' notification ids are taken."""
+    harness, document_ca = stack
+    [offer] = await create_offers(harness)
+    replica = second_replica(harness)
+    await replica.start()
+    assert harness.app.redis is not None and replica.rest is not None
+    redis, prefix = harness.app.redis, harness.app.settings.issuer_redis_prefix
+    try:
+        async with wallet_http(harness) as http:
+            wallet = Wallet(http)
+            await wallet.take_offer(offer["link"])
+            token = await wallet.token()
+            assert token.status_code == 200, token.text
+            identifiers = {d["credential_configuration_id"]: d["credential_identifiers"]
+                           for d in token.json()["authorization_details"]}
+            assert identifiers == {SD_JWT_CONFIGURATION: [SD_JWT_CONFIGURATION],
+                                   LDP_CONFIGURATION: [LDP_CONFIGURATION]}
+            token_key = f"{prefix}:o4i:token:{hashlib.sha256(wallet.access_token.encode()).hexdigest()}"
+            assert await redis.hexists(token_key, "award")  # moved from the offer at redemption
+            assert not await redis.hexists(f"{prefix}:o4i:offer:{offer['offer_id']}", "award")
+            assert 0 < await redis.ttl(token_key) <= OfferSettings().token_seconds
+
+            url = wallet.metadata["credential_endpoint"]
+            hosts = [url, url.replace(base(harness), f"https://localhost:{replica.rest.port}")]
+
+            async def ask(identifier: str, host: str) -> httpx.Response:
+                key = ec.generate_private_key(ec.SECP256R1())
+                return await http.post(host, headers={"Authorization": f"Bearer {wallet.access_token}"}, json={
+                    "credential_identifier": identifier, "proofs": {"jwt": [key_proof(key, wallet.issuer,
+                                                                                      await wallet.nonce())]}})
+
+            answers = await asyncio.gather(*(ask(identifier, host) for identifier in (SD_JWT_CONFIGURATION,
+                                                                                      LDP_CONFIGURATION)
+                                             for host in hosts * 2))
+            sd_jwt, ldp = answers[:4], answers[4:]
+            for asked in (sd_jwt, ldp):  # each configuration once, whichever replica got it
+                assert sorted(a.status_code for a in asked) == [200, 400, 400, 400], [a.text for a in asked]
+                assert all(error_of(a) == "credential_request_denied" for a in asked if a.status_code == 400)
+            [sd_jwt_answer] = [a.json() for a in sd_jwt if a.status_code == 200]
+            [ldp_answer] = [a.json() for a in ldp if a.status_code == 200]
+            assert isinstance(sd_jwt_answer["credentials"][0]["credential"], str)
+            assert "AchievementCredential" in ldp_answer["credentials"][0]["credential"]["type"]
+            report = await verify_at_gateway(harness, document_ca, sd_jwt_answer["credentials"][0]["credential"])
+            assert report["verdict"] == "valid", report["checks"]
+            # both delivered: the token is spent and the award gone; either configuration again is refused
+            assert not await redis.hexists(token_key, "award")
+            again = await ask(SD_JWT_CONFIGURATION, hosts[0])
+            assert again.status_code == 400 and error_of(again) == "credential_request_denied"
+            assert "already delivered" in again.json()["error_description"]
+            for answer in (sd_jwt_answer, ldp_answer):  # each delivery's notification id is taken
+                assert (await wallet.notify(answer["notification_id"])).status_code == 204
+    finally:
+        await replica.stop()
+    events, _ = await offer_events(infrastructure, offer["offer_id"])
+    assert [type(e).__name__ for e in events] == ["CredentialOfferCreated", "CredentialOfferRedeemed",
+                                                  "CredentialOfferRedeemed"]  # one per delivery
 
 
 async def test_batch_of_three_instances_with_distinct_keys(stack: tuple[IssuerHarness, bytes]) -> None:
@@ -608,7 +673,8 @@ async def test_a_replica_starting_on_an_intact_redis_makes_no_replica_refuse_cod
 
 async def test_a_code_and_a_token_are_redeemed_once_across_replicas(stack: tuple[IssuerHarness, bytes]) -> None:
     """A second issuer replica on the same Redis, Kafka and key store: the same code sent to both at once gives
-    one access token; the same token sent to both at once gives one credential response."""
+    one access token; the same token sent to both at once for one configuration gives one credential response (the
+    others credential_request_denied: being issued, or delivered)."""
     harness, _ = stack
     replica = second_replica(harness)
     await replica.start()
@@ -634,8 +700,8 @@ async def test_a_code_and_a_token_are_redeemed_once_across_replicas(stack: tuple
                                         "proofs": {"jwt": [key_proof(key, wallet.issuer, nonce)]}})
                         for host, key, nonce in zip([base(harness), other] * 3, keys, nonces, strict=True)]
             results = await asyncio.gather(*requests)
-        assert sorted(r.status_code for r in results) == [200] + [401] * 5, [r.text for r in results]
-        assert all(error_of(r) == "invalid_token" for r in results if r.status_code == 401)
+        assert sorted(r.status_code for r in results) == [200] + [400] * 5, [r.text for r in results]
+        assert all(error_of(r) == "credential_request_denied" for r in results if r.status_code == 400)
     finally:
         await replica.stop()
 

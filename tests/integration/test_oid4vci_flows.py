@@ -22,6 +22,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from microcred import pki
 from microcred.gen.microcred.v1 import issuer_pb2
 from microcred.oid4vci.dpop import jwk_thumbprint
+from microcred.oid4vci.metadata import LDP_CONFIGURATION
 from microcred.oid4vci.offers import digest
 from services.issuer.app import IssuerApp
 from tests.conftest import Infrastructure
@@ -219,8 +220,13 @@ async def test_deferred_issuance_until_not_before(stack: tuple[IssuerHarness, by
         body = accepted.json()
         assert set(body) == {"transaction_id", "interval"} and 1 <= body["interval"] <= 5
         transaction = body["transaction_id"]
-        # the token that was deferred cannot ask for another credential
-        assert error_of(await wallet.receive(1)) == "invalid_token"
+        # the configuration that was deferred is not asked again with the token; the other one is deferred too
+        pending = await wallet.receive(1)
+        assert error_of(pending) == "credential_request_denied" and "deferred" in pending.json()["error_description"]
+        wallet.keys = wallet.keys[:2]
+        other = await wallet.receive(1, LDP_CONFIGURATION)
+        assert other.status_code == 202, other.text
+        ldp_transaction = other.json()["transaction_id"]
         wallet.keys = wallet.keys[:2]
         unknown = await wallet.deferred("no-such-transaction")
         assert unknown.status_code == 400 and error_of(unknown) == "invalid_transaction_id"
@@ -249,8 +255,15 @@ async def test_deferred_issuance_until_not_before(stack: tuple[IssuerHarness, by
         # the transaction_id is spent once delivered
         used = await wallet.deferred(transaction)
         assert used.status_code == 400 and error_of(used) == "invalid_transaction_id"
-    assert harness.app.redis is not None
-    prefix = harness.app.settings.issuer_redis_prefix
+        assert harness.app.redis is not None
+        prefix = harness.app.settings.issuer_redis_prefix
+        token_key = f"{prefix}:o4i:token:{digest(wallet.access_token)}"
+        assert await harness.app.redis.hexists(token_key, "award")  # the ldp_vc is still owed
+        ldp = await wallet.deferred(ldp_transaction)
+        assert ldp.status_code == 200, ldp.text
+        assert "AchievementCredential" in ldp.json()["credentials"][0]["credential"]["type"]
+        assert (await wallet.notify(ldp.json()["notification_id"])).status_code == 204
+        assert not await harness.app.redis.hexists(token_key, "award")  # both delivered: the award is gone
     assert not await harness.app.redis.exists(f"{prefix}:o4i:tx:{digest(transaction)}")
 
 

@@ -7,11 +7,15 @@ nothing (except a wrong ``tx_code``, which counts an attempt; a missing or unexp
 
 * ``{p}:o4i:offer:{offer_id}`` hash: ``state`` (offered, redeemed, withdrawn), ``code_digest``, ``tx_digest``,
   ``attempts``, ``issuer_id``, ``agency_id``, ``offer`` (the Credential Offer JSON), ``award`` (the
-  ``MicroCredential`` in a ``CredentialIssued`` envelope sealed under the learner's key); expires with the offer;
+  ``MicroCredential`` sealed under the learner's key, until redemption moves it into the access token); expires
+  with the offer;
 * ``{p}:o4i:ref:{sha256(offer id)}`` -> offer id (the offer's events name it by that digest), as long as its code;
 * ``{p}:o4i:code:{sha256(code)}`` -> offer id, kept :data:`EXPIRED_MEMORY` seconds longer than the offer (gone:
   ``invalid_grant``; it stays after redemption, withdrawal, locking and expiry, so the error says which);
-* ``{p}:o4i:token:{sha256(token)}`` hash: ``offer_id``, ``state`` (ready, issuing, spent), ``jkt`` (DPoP);
+* ``{p}:o4i:token:{sha256(token)}`` hash: ``offer_id``, ``state`` (ready; spent once every configuration the
+  offer lists was delivered), ``jkt`` (DPoP), ``award`` (the offer's sealed award: it lives as long as the token,
+  and goes once every configuration was delivered), and per configuration ``c:{configuration id}`` (absent: still
+  owed; issuing, deferred, delivered, denied): one token obtains each offered configuration once;
 * ``{p}:o4i:notify:{sha256(token)}`` set: the notification ids answered to the token;
 * ``{p}:o4i:nonce:{sha256(nonce)}``: a c_nonce, deleted when a proof spends it;
 * ``{p}:o4i:jti:{sha256(jti)}``: a DPoP proof seen (SET NX: a replay is refused on every replica);
@@ -32,12 +36,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from microcred.lifecycle import RedisClient
 from microcred.oid4vci.offers import digest
 from services.issuer.adapters.offer_index import RedisOfferIndex
-from services.issuer.adapters.oid4vci_grants import RedisGrantStore
+from services.issuer.adapters.oid4vci_grants import REDEEM_OFFER_LUA, RedisGrantStore, configuration_field
 from services.issuer.application.offer_listing import OfferEntry
 from services.issuer.application.offer_records import Offer
 
@@ -91,7 +96,7 @@ ADD_SLICE = 250
 # given ('' none), max attempts, token key suffix, token ttl, key prefix, DPoP key thumbprint ('' for a Bearer
 # token). Refusals change nothing, except a wrong tx_code (counted, locking the offer at the limit): a missing one
 # ('tx_missing') and one the offer does not expect ('tx_unexpected') are the request's fault, not a guess.
-_REDEEM = """
+_REDEEM = REDEEM_OFFER_LUA + """
 local offer_id = redis.call('GET', KEYS[1])
 if not offer_id then return {'unknown'} end
 local offer_key = ARGV[5] .. ':o4i:offer:' .. offer_id
@@ -115,46 +120,55 @@ if tx and tx ~= '' then
 elseif ARGV[1] ~= '' then
   return {'tx_unexpected'}
 end
-redis.call('HSET', offer_key, 'state', 'redeemed')
-redis.call('ZREM', ARGV[5] .. ':o4i:expiry', offer_id)
-redis.call('HDEL', ARGV[5] .. ':o4i:expiry:who', offer_id)
-if index then redis.call('HSET', index .. ':states', offer_id, 'redeemed') end
-local token_key = ARGV[5] .. ':o4i:token:' .. ARGV[3]
-redis.call('HSET', token_key, 'offer_id', offer_id, 'state', 'ready', 'jkt', ARGV[6])
-redis.call('EXPIRE', token_key, tonumber(ARGV[4]))
+redeem_offer(ARGV[5], offer_id, ARGV[3], ARGV[6], tonumber(ARGV[4]))
 return {'ok', offer_id}
 """
-# KEYS[1] token key, KEYS[2] its offer's key, KEYS[3..] nonce keys. The token must be ready and every nonce live
-# (checked in that order, before any write); then the nonces are deleted, the token is issuing, and the offer's
-# fields come back: one round trip for the credential endpoint's checks and its read of the offer.
+# KEYS[1] token key, KEYS[2] its offer's key, KEYS[3..] nonce keys; ARGV[1] the requested configuration's field
+# in the token (:func:`~.oid4vci_grants.configuration_field`). The token must be live and still owe that
+# configuration (nothing delivered, pending, denied or being issued for it), its offer must not have expired, and
+# every nonce must be live: checked in that order, before any write. Then the nonces are deleted, the
+# configuration is 'issuing', and the offer's fields and the token's award come back: one round trip for the
+# credential endpoint's checks and its read of the offer. Another configuration of the same token may be issued
+# meanwhile (its own field); the same one once.
 _BEGIN_ISSUING = """
-local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'ready' then return {state or 'unknown'} end
+local state, given = unpack(redis.call('HMGET', KEYS[1], 'state', ARGV[1]))
+if not state then return {'unknown'} end
+if given then return {given} end
+if state ~= 'ready' then return {state} end
+if redis.call('EXISTS', KEYS[2]) == 0 then return {'expired'} end
 for i = 3, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 0 then return {'nonce'} end
 end
-redis.call('DEL', unpack(KEYS, 3))
-redis.call('HSET', KEYS[1], 'state', 'issuing')
-return {'ok', redis.call('HGETALL', KEYS[2])}
+if #KEYS > 2 then redis.call('DEL', unpack(KEYS, 3)) end
+redis.call('HSET', KEYS[1], ARGV[1], 'issuing')
+return {'ok', redis.call('HGETALL', KEYS[2]), redis.call('HGET', KEYS[1], 'award') or ''}
 """
-# KEYS[1] offer key, KEYS[2] the token's notification set, KEYS[3] token key; ARGV[1] '1' to move the token from
-# issuing to spent, ARGV[2] the set's ttl, ARGV[3..] notification ids. The award is dropped (it is in the issued
-# credentials now; the state stays).
+# KEYS[1] token key, KEYS[2] the token's notification set, KEYS[3] the offer's key, KEYS[4] (deferred delivery
+# only) the transaction's key; ARGV[1] the delivered configuration's field, ARGV[2] the set's ttl, ARGV[3] n,
+# ARGV[4..3+n] the fields of every configuration the token covers, then the notification ids. The ids are
+# remembered, the transaction_id is spent, the configuration delivered; once every configuration is, the token is
+# 'spent' and its award (in the issued credentials now) dropped. An award an older release left in the offer's
+# hash is dropped at the first delivery, as it was then.
 _DELIVERED = """
-redis.call('HDEL', KEYS[1], 'award')
-redis.call('SADD', KEYS[2], unpack(ARGV, 3))
+local n = tonumber(ARGV[3])
+redis.call('SADD', KEYS[2], unpack(ARGV, 4 + n))
 redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
-if ARGV[1] == '1' and redis.call('HGET', KEYS[3], 'state') == 'issuing' then
-  redis.call('HSET', KEYS[3], 'state', 'spent')
+if KEYS[4] then redis.call('DEL', KEYS[4]) end
+redis.call('HDEL', KEYS[3], 'award')
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], 'delivered')
+for _, done in ipairs(redis.call('HMGET', KEYS[1], unpack(ARGV, 4, 3 + n))) do
+  if done ~= 'delivered' then return 1 end
 end
-return 1
+redis.call('HDEL', KEYS[1], 'award')
+redis.call('HSET', KEYS[1], 'state', 'spent')
+return 2
 """
-# KEYS[1] token key; ARGV[1] from state, ARGV[2] to state
-_TOKEN_STATE = """
-local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= ARGV[1] then return {state or 'unknown'} end
-redis.call('HSET', KEYS[1], 'state', ARGV[2])
-return {'ok', redis.call('HGET', KEYS[1], 'offer_id')}
+# KEYS[1] token key; ARGV[1] a configuration's field: owed again if it was being issued (issuing failed).
+_RELEASE = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'issuing' then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 1
 """
 # KEYS[1] offer key, KEYS[2] expiry set, KEYS[3] expiry:who, KEYS[4] the issuer's index states (the offer's own
 # index when it is the issuer's); ARGV[1] issuer id, ARGV[2] offer id (the code key stays, so a later redemption
@@ -191,6 +205,13 @@ def _bytes(value: bytes | str | None) -> bytes:
     return value.encode() if isinstance(value, str) else (value or b"")
 
 
+def _issuing(offer_id: str, fields: Mapping[Any, Any], award: bytes | str | None) -> Offer | None:
+    """An offer from its hash's fields with the award its token holds (the offer's own, if an older release left it
+    there)."""
+    offer = _offer(offer_id, fields)
+    return replace(offer, award=_bytes(award)) if offer is not None and award else offer
+
+
 def _offer(offer_id: str, fields: Mapping[Any, Any]) -> Offer | None:
     """An offer from its hash's fields (None: no fields, the offer is unknown or expired)."""
     if not fields:
@@ -209,7 +230,7 @@ class RedisOfferStore(RedisGrantStore):
         self._redeem = redis.register_script(_REDEEM)
         self._begin = redis.register_script(_BEGIN_ISSUING)
         self._delivered = redis.register_script(_DELIVERED)
-        self._token_state = redis.register_script(_TOKEN_STATE)
+        self._release = redis.register_script(_RELEASE)
         self._withdraw = redis.register_script(_WITHDRAW)
         self._claim_expired = redis.register_script(_CLAIM_EXPIRED)
         self._add_offers = redis.register_script(_ADD_OFFERS)
@@ -308,23 +329,31 @@ class RedisOfferStore(RedisGrantStore):
         """Keep a fresh c_nonce."""
         await self._redis.set(f"{self._p}:o4i:nonce:{nonce_digest}", b"1", ex=ttl_seconds)
 
-    async def begin_issuing(self, token_digest: str, offer_id: str,
+    async def begin_issuing(self, token_digest: str, offer_id: str, configuration: str,
                             nonce_digests: list[str]) -> tuple[str, Offer | None]:
-        """Spend the proofs' nonces and move the token (of offer ``offer_id``) from ready to issuing, atomically:
-        ('ok', the offer or None when it expired), or ('nonce', None) when a nonce is not live, or (the token's
-        state, None) when it is not ready; nothing changes unless 'ok'."""
+        """Spend the proofs' nonces and start issuing ``configuration`` under the token (of offer ``offer_id``),
+        atomically: ('ok', the offer with the award the token holds), or (why, None) with nothing changed: 'unknown'
+        (no such token), what became of that configuration ('issuing', 'deferred', 'delivered', 'denied'), the
+        token's state when it owes nothing ('spent'), 'expired' (the offer), 'nonce' (one is not live)."""
         keys = [f"{self._p}:o4i:token:{token_digest}", self._offer_key(offer_id),
                 *(f"{self._p}:o4i:nonce:{d}" for d in sorted(set(nonce_digests)))]  # a batch shares one c_nonce
-        result = await self._begin(keys=keys, args=[])
+        result = await self._begin(keys=keys, args=[configuration_field(configuration)])
         if _text(result[0]) != "ok":
             return _text(result[0]), None
         flat = result[1]
-        return "ok", _offer(offer_id, dict(zip(flat[::2], flat[1::2], strict=True)))
+        return "ok", _issuing(offer_id, dict(zip(flat[::2], flat[1::2], strict=True)), result[2])
 
-    async def move_token(self, token_digest: str, from_state: str, to_state: str) -> tuple[str, str]:
-        """Move an access token between states: ('ok', offer id) or (the state it is in, '')."""
-        result = await self._token_state(keys=[f"{self._p}:o4i:token:{token_digest}"], args=[from_state, to_state])
-        return _text(result[0]), _text(result[1]) if len(result) > 1 else ""
+    async def issuing_offer(self, offer_id: str, token_digest: str) -> Offer | None:
+        """The offer (None: expired) with the award its token holds (a deferred delivery's read): one round trip."""
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hgetall(self._offer_key(offer_id))
+        pipe.hget(f"{self._p}:o4i:token:{token_digest}", "award")
+        fields, award = await pipe.execute()
+        return _issuing(offer_id, fields, award)
+
+    async def release(self, token_digest: str, configuration: str) -> None:
+        """Issuing ``configuration`` failed: the token owes it again."""
+        await self._release(keys=[f"{self._p}:o4i:token:{token_digest}"], args=[configuration_field(configuration)])
 
     async def token_offer(self, token_digest: str) -> tuple[str, str, str] | None:
         """(offer id, state, DPoP jkt or '') of a live access token."""
@@ -337,14 +366,18 @@ class RedisOfferStore(RedisGrantStore):
         proof is accepted)."""
         return bool(await self._redis.set(f"{self._p}:o4i:jti:{jti_digest}", b"1", nx=True, ex=ttl_seconds))
 
-    async def delivered(self, token_digest: str, offer_id: str, notification_ids: list[str],
-                        spend_token: bool) -> None:
-        """After the credentials were answered: drop the offer's award (it is in the issued credentials now; the
-        state stays), remember the notification ids answered to the token (accepted at the notification
-        endpoint, a day), and with ``spend_token`` move the token from issuing to spent; one round trip."""
-        await self._delivered(keys=[self._offer_key(offer_id), f"{self._p}:o4i:notify:{token_digest}",
-                                    f"{self._p}:o4i:token:{token_digest}"],
-                              args=["1" if spend_token else "", 86400, *notification_ids])
+    async def delivered(self, token_digest: str, offer_id: str, configuration: str, covered: Sequence[str],
+                        notification_ids: list[str], transaction_digest: str = "") -> None:
+        """After ``configuration``'s credentials were answered (with ``transaction_digest``: by the deferred
+        endpoint, the transaction_id then spent): remember the notification ids answered to the token (accepted at
+        the notification endpoint, a day) and mark the configuration delivered; once every configuration the token
+        ``covered`` is, the token is spent and the award it holds dropped. One round trip."""
+        keys = [f"{self._p}:o4i:token:{token_digest}", f"{self._p}:o4i:notify:{token_digest}",
+                self._offer_key(offer_id)]
+        if transaction_digest:
+            keys.append(f"{self._p}:o4i:tx:{transaction_digest}")
+        await self._delivered(keys=keys, args=[configuration_field(configuration), 86400, len(covered),
+                                               *map(configuration_field, covered), *notification_ids])
 
     async def notification_known(self, token_digest: str, notification_id: str) -> bool:
         """Whether ``notification_id`` was answered to this token."""

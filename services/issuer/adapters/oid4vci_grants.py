@@ -9,7 +9,8 @@ once across all issuer replicas. Keys (``{p}`` the issuer's Redis prefix; every 
   code_challenge), ``offer_id``, ``token`` (the digest of the token it gave); 60 s after issue, kept a while once
   used so that a replay revokes that token (RFC 6749 §4.1.2);
 * ``{p}:o4i:tx:{sha256(transaction_id)}`` hash: ``state`` (pending, issuing), ``claimed_at``, ``offer_id``,
-  ``token``, ``keys`` (the proved public JWKs, JSON), ``not_before``; deleted once its credentials are handed out.
+  ``token``, ``keys`` (the proved public JWKs, JSON), ``not_before``, ``configuration`` (the one it will deliver);
+  deleted once its credentials are handed out (or refused for good).
 
 On a Redis Cluster ``{p}`` is the prefix written as a hash tag (``{issuer}:o4i:...``, :func:`oid4vci_prefix`):
 every OpenID4VCI key of the service (offers, codes, tokens, nonces, the expiry set, the issuers' offer indexes)
@@ -17,8 +18,9 @@ is in one slot, so every script and ``MULTI`` stays as atomic as on one node (a 
 state with its index entry and its expiry entry, a cohort's offers with their entries). The scripts name every
 key they touch in ``KEYS`` there; where a key is only known from what Redis holds (the offer a code names),
 it is read first and the script checks it did not change meanwhile. This state is transient (offers live days,
-awards are dropped once redeemed), so one slot is affordable where issued credentials are not
-(docs/redis-keys.md). A single node keeps the plain prefix: its keys are the ones written before.
+an award leaves its offer at redemption and lives only as long as the token), so one slot is affordable where
+issued credentials are not (docs/redis-keys.md). A single node keeps the plain prefix: its keys are the ones
+written before.
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ from typing import Any
 from redis.asyncio import Redis
 
 from microcred.lifecycle import RedisClient, one_slot
+from microcred.oid4vci.metadata import LDP_CONFIGURATION, SD_JWT_CONFIGURATION
 
-__all__ = ["CLAIM_LEASE", "USED_CODE_SECONDS", "RedisGrantStore", "oid4vci_prefix"]
+__all__ = ["CLAIM_LEASE", "REDEEM_OFFER_LUA", "USED_CODE_SECONDS", "RedisGrantStore", "configuration_field",
+           "oid4vci_prefix"]
 
 #: Seconds a deferred transaction stays claimed by the request issuing it; after that (the replica died while
 #: issuing) another request may issue it, under the same idempotency keys.
@@ -40,11 +44,32 @@ CLAIM_LEASE = 120
 #: How long a used code is remembered, so that its replay is told apart and revokes the token it gave.
 USED_CODE_SECONDS = 600
 
+# How a redemption ends an offer and makes its access token (both grants' scripts): the offer redeemed, out of the
+# expiry set, its index entry redeemed; the token ready (for every configuration the offer lists) and bound to the
+# DPoP key ``jkt`` ('' for none), and the offer's sealed award moved into it, so that the award lives as long as the
+# token (dropped with it when it expires, or once every configuration has been delivered: :mod:`.offers`).
+REDEEM_OFFER_LUA = """
+local function redeem_offer(prefix, offer_id, token_digest, jkt, ttl)
+  local offer_key = prefix .. ':o4i:offer:' .. offer_id
+  local index, award = unpack(redis.call('HMGET', offer_key, 'index', 'award'))
+  redis.call('HSET', offer_key, 'state', 'redeemed')
+  redis.call('ZREM', prefix .. ':o4i:expiry', offer_id)
+  redis.call('HDEL', prefix .. ':o4i:expiry:who', offer_id)
+  if index then redis.call('HSET', index .. ':states', offer_id, 'redeemed') end
+  local token_key = prefix .. ':o4i:token:' .. token_digest
+  redis.call('HSET', token_key, 'offer_id', offer_id, 'state', 'ready', 'jkt', jkt)
+  if award then
+    redis.call('HSET', token_key, 'award', award)
+    redis.call('HDEL', offer_key, 'award')
+  end
+  redis.call('EXPIRE', token_key, ttl)
+end
+"""
 # KEYS[1] code key (on a cluster also every key below, :meth:`RedisGrantStore._declared`); ARGV: prefix, token
 # digest, token ttl, DPoP jkt, used-code ttl, and on a cluster the code's token as read before (a change since:
 # 'retry'). The code is spent and the offer redeemed together; a replayed code revokes the token it gave (RFC
 # 6749 §4.1.2).
-_EXCHANGE = """
+_EXCHANGE = REDEEM_OFFER_LUA + """
 local state, offer_id, given = unpack(redis.call('HMGET', KEYS[1], 'state', 'offer_id', 'token'))
 if not state then return {'unknown'} end
 if #KEYS > 1 and (given or '') ~= ARGV[6] then return {'retry'} end
@@ -52,33 +77,25 @@ if state ~= 'issued' then
   if given and given ~= '' then redis.call('DEL', ARGV[1] .. ':o4i:token:' .. given) end
   return {'code_used'}
 end
-local offer_key = ARGV[1] .. ':o4i:offer:' .. offer_id
-local offer_state = redis.call('HGET', offer_key, 'state')
+local offer_state = redis.call('HGET', ARGV[1] .. ':o4i:offer:' .. offer_id, 'state')
 if not offer_state then return {'expired'} end
 if offer_state ~= 'offered' then return {offer_state} end
-redis.call('HSET', offer_key, 'state', 'redeemed')
-redis.call('ZREM', ARGV[1] .. ':o4i:expiry', offer_id)
-redis.call('HDEL', ARGV[1] .. ':o4i:expiry:who', offer_id)
-local index = redis.call('HGET', offer_key, 'index')
-if index then redis.call('HSET', index .. ':states', offer_id, 'redeemed') end
 redis.call('HSET', KEYS[1], 'state', 'used', 'token', ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
-local token_key = ARGV[1] .. ':o4i:token:' .. ARGV[2]
-redis.call('HSET', token_key, 'offer_id', offer_id, 'state', 'ready', 'jkt', ARGV[4])
-redis.call('EXPIRE', token_key, tonumber(ARGV[3]))
+redeem_offer(ARGV[1], offer_id, ARGV[2], ARGV[4], tonumber(ARGV[3]))
 return {'ok', offer_id}
 """
 # KEYS[1] token key, KEYS[2] transaction key, KEYS[3] offer key; ARGV: transaction ttl, offer id, keys JSON,
-# not_before, prefix.
-# The token (state issuing) becomes 'deferred' and lives as long as the transaction, and so does the offer's
-# sealed award; nothing happens unless the token is still 'issuing'.
+# not_before, prefix, the configuration's field in the token, the configuration id.
+# The token's configuration (being issued) becomes 'deferred'; the token, with the sealed award it holds, and the
+# offer live at least as long as the transaction. Nothing happens unless that configuration is still 'issuing'.
 _DEFER = """
-if redis.call('HGET', KEYS[1], 'state') ~= 'issuing' then return 0 end
+if redis.call('HGET', KEYS[1], ARGV[6]) ~= 'issuing' then return 0 end
 local ttl = tonumber(ARGV[1])
-redis.call('HSET', KEYS[1], 'state', 'deferred')
-redis.call('EXPIRE', KEYS[1], ttl)
+redis.call('HSET', KEYS[1], ARGV[6], 'deferred')
+if redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
 redis.call('HSET', KEYS[2], 'state', 'pending', 'offer_id', ARGV[2], 'token', KEYS[1], 'keys', ARGV[3],
-           'not_before', ARGV[4])
+           'not_before', ARGV[4], 'configuration', ARGV[7])
 redis.call('EXPIRE', KEYS[2], ttl)
 local offer_key = ARGV[5] .. ':o4i:offer:' .. ARGV[2]
 if redis.call('TTL', offer_key) < ttl then redis.call('EXPIRE', offer_key, ttl) end
@@ -87,25 +104,32 @@ return 1
 # KEYS[1] transaction key; ARGV: the token key presenting it, now, lease (seconds). 'unknown' also for another
 # token's transaction. A claim older than the lease (its replica died while issuing) may be taken again.
 _CLAIM = """
-local state, token, offer_id, keys, not_before, claimed = unpack(redis.call('HMGET', KEYS[1], 'state', 'token',
-                                                                 'offer_id', 'keys', 'not_before', 'claimed_at'))
+local state, token, offer_id, keys, not_before, claimed, configuration = unpack(redis.call(
+  'HMGET', KEYS[1], 'state', 'token', 'offer_id', 'keys', 'not_before', 'claimed_at', 'configuration'))
 if not state or token ~= ARGV[1] then return {'unknown'} end
 if state == 'issuing' and tonumber(claimed or '0') + tonumber(ARGV[3]) > tonumber(ARGV[2]) then
   return {'issuing'}
 end
 redis.call('HSET', KEYS[1], 'state', 'issuing', 'claimed_at', ARGV[2])
-return {'ok', offer_id, keys, not_before}
+return {'ok', offer_id, keys, not_before, configuration or ''}
 """
-# KEYS[1] transaction key, KEYS[2] token key: the credentials were handed out, the transaction_id is spent.
-_FINISH = """
+# KEYS[1] transaction key, KEYS[2] token key; ARGV[1] the configuration's field: its credential was refused for
+# good, the transaction_id is dropped and the configuration 'denied' (asked again: credential_request_denied).
+_DENY = """
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[2], 'state', 'spent')
+if redis.call('HGET', KEYS[2], ARGV[1]) == 'deferred' then redis.call('HSET', KEYS[2], ARGV[1], 'denied') end
 return 1
 """
 
 
 def _text(value: bytes | str | None) -> str:
     return value.decode() if isinstance(value, bytes) else (value or "")
+
+
+def configuration_field(configuration: str) -> str:
+    """The field of an access token's hash holding what became of one configuration it covers (absent: owed;
+    'issuing', 'deferred', 'delivered', 'denied')."""
+    return f"c:{configuration}"
 
 
 def oid4vci_prefix(redis: RedisClient, prefix: str) -> str:
@@ -124,7 +148,7 @@ class RedisGrantStore:
         self._exchange = redis.register_script(_EXCHANGE)
         self._defer = redis.register_script(_DEFER)
         self._claim = redis.register_script(_CLAIM)
-        self._finish = redis.register_script(_FINISH)
+        self._deny = redis.register_script(_DENY)
 
     async def _declared(self, offer_id: str, token_digests: list[str]) -> list[str]:
         """The keys a script ending the offer ``offer_id`` touches besides its first (its hash, the expiry set,
@@ -188,23 +212,30 @@ class RedisGrantStore:
                 return _text(result[0]), _text(result[1]) if len(result) > 1 else ""
         raise RuntimeError("authorization code changed under every attempt")  # a code changes once: unreachable
 
-    async def defer(self, token_digest: str, tx_digest: str, offer_id: str, keys: list[dict[str, Any]],
-                    not_before: float, ttl_seconds: int) -> bool:
-        """Turn an ``issuing`` token into a deferred transaction (False: the token is no longer issuing)."""
+    async def defer(self, token_digest: str, tx_digest: str, offer_id: str, configuration: str,
+                    keys: list[dict[str, Any]], not_before: float, ttl_seconds: int) -> bool:
+        """Turn the token's ``configuration``, being issued, into a deferred transaction (False: it is no longer
+        being issued)."""
         return bool(await self._defer(
             keys=[f"{self._p}:o4i:token:{token_digest}", f"{self._p}:o4i:tx:{tx_digest}",
                   f"{self._p}:o4i:offer:{offer_id}"],
-            args=[ttl_seconds, offer_id, json.dumps(keys), repr(float(not_before)), self._p]))
+            args=[ttl_seconds, offer_id, json.dumps(keys), repr(float(not_before)), self._p,
+                  configuration_field(configuration), configuration]))
 
     async def claim_transaction(self, tx_digest: str, token_digest: str
-                                ) -> tuple[str, str, list[dict[str, Any]], float]:
+                                ) -> tuple[str, str, list[dict[str, Any]], float, str]:
         """Take a pending transaction for issuing (or one whose claim is older than :data:`CLAIM_LEASE`):
-        ('ok', offer id, keys, not_before), else (why: 'unknown' or 'issuing', '', [], 0)."""
+        ('ok', offer id, keys, not_before, configuration), else (why: 'unknown' or 'issuing', '', [], 0, '').
+        A transaction kept before it named its configuration is the ``ldp_vc`` one if its keys are DIDs."""
         result = await self._claim(keys=[f"{self._p}:o4i:tx:{tx_digest}"],
                                    args=[f"{self._p}:o4i:token:{token_digest}", repr(time.time()), CLAIM_LEASE])
         if _text(result[0]) != "ok":
-            return _text(result[0]), "", [], 0.0
-        return "ok", _text(result[1]), json.loads(_text(result[2])), float(_text(result[3]) or 0)
+            return _text(result[0]), "", [], 0.0, ""
+        keys = json.loads(_text(result[2]))
+        configuration = _text(result[4]) if len(result) > 4 else ""
+        if not configuration:
+            configuration = LDP_CONFIGURATION if keys and "did" in keys[0] else SD_JWT_CONFIGURATION
+        return "ok", _text(result[1]), keys, float(_text(result[3]) or 0), configuration
 
     async def release_transaction(self, tx_digest: str) -> None:
         """Back to pending (issuing failed, or it is not time yet)."""
@@ -212,6 +243,7 @@ class RedisGrantStore:
         if await self._redis.exists(key):
             await self._redis.hset(key, "state", "pending")
 
-    async def finish_transaction(self, tx_digest: str, token_digest: str) -> None:
-        """The credentials were handed out: the transaction_id is gone and the token spent."""
-        await self._finish(keys=[f"{self._p}:o4i:tx:{tx_digest}", f"{self._p}:o4i:token:{token_digest}"], args=[])
+    async def deny_transaction(self, tx_digest: str, token_digest: str, configuration: str) -> None:
+        """Its credential was refused for good: the transaction_id is gone and the token's configuration denied."""
+        await self._deny(keys=[f"{self._p}:o4i:tx:{tx_digest}", f"{self._p}:o4i:token:{token_digest}"],
+                         args=[configuration_field(configuration)])

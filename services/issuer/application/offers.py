@@ -8,16 +8,17 @@ Open Badges 3.0 with a Data Integrity proof (``ldp_vc``).
 * **Token**: the pre-authorized code is spent atomically in Redis (one replica wins), with the ``tx_code`` when
   the offer has one (``max_tx_attempts`` wrong codes lock the offer); or an authorization code, from PAR and the
   authorization endpoint with PKCE (:mod:`~.oid4vci_authorization`; offers without ``tx_code`` only).
-* **Credential**: every proof is checked (pure), then all their nonces are spent in the same atomic step that moves
-  the token from ``ready`` to ``issuing`` (and reads the offer); then :class:`~.issuance.Issuance` issues one
+* **Credential**: every proof is checked (pure), then all their nonces are spent in the same atomic step that starts
+  issuing the requested configuration under the token (and reads the offer with the award the token holds); a
+  token obtains each offered configuration once (:data:`TOKEN_CONFIGURATIONS`), and the award it holds goes with
+  the last delivery or with the token; then :class:`~.issuance.Issuance` issues one
   credential per proof under idempotency key ``oid4vci:{offer id}:{n}``: the same validation, registry checks,
   status entries from the reserved blocks, signature and sealed ``CredentialIssued`` event as ``IssueCredential``
   with ``CREDENTIAL_FORMAT_SD_JWT_VC``, each SD-JWT VC bound (``cnf``) to its proof's key. For ``ldp_vc`` each
   credential is the Open Badges 3.0 ``AchievementCredential`` signed (``eddsa-rdfc-2022``) by the same issuance,
   with ``credentialSubject.id`` the DID its proof's ``kid`` names (a did:key or did:jwk, as the wallet wrote it),
   else the ``did:key`` of its proof's key (:func:`~microcred.oid4vci.holder_did.holder_did_key`), i.e. the award's
-  learner DID set to it. If issuance fails
-  for good the token goes back to ``ready``.
+  learner DID set to it. If issuance fails, the token owes that configuration again.
 * **Deferred** (§9): when the credential cannot be issued at once (the offer's ``not_before`` has not come, or
   issuance is UNAVAILABLE for a while: status indexes, signing workers, registry rebuilding, Kafka), the
   checked request is kept under a ``transaction_id`` (202); the deferred credential endpoint issues it once it
@@ -89,7 +90,7 @@ from services.issuer.application.oid4vci_authorization import (
 )
 from services.issuer.application.validation_cache import CohortValidator
 
-__all__ = ["CreatedOffer", "OfferSettings", "OfferStore", "Offers", "ReplayState"]
+__all__ = ["TOKEN_CONFIGURATIONS", "CreatedOffer", "OfferSettings", "OfferStore", "Offers", "ReplayState"]
 
 log = logging.getLogger(__name__)
 _OFFER_CREATED = events_pb2.CredentialOfferCreated.DESCRIPTOR.full_name
@@ -108,12 +109,13 @@ class OfferStore(GrantStore, OfferIndex, Protocol):
                      token_ttl: int, jkt: str = "") -> tuple[str, str]: ...
     async def first_use(self, jti_digest: str, ttl_seconds: int) -> bool: ...
     async def add_nonce(self, nonce_digest: str, ttl_seconds: int) -> None: ...
-    async def begin_issuing(self, token_digest: str, offer_id: str,
+    async def begin_issuing(self, token_digest: str, offer_id: str, configuration: str,
                             nonce_digests: list[str]) -> tuple[str, Offer | None]: ...
-    async def move_token(self, token_digest: str, from_state: str, to_state: str) -> tuple[str, str]: ...
+    async def issuing_offer(self, offer_id: str, token_digest: str) -> Offer | None: ...
+    async def release(self, token_digest: str, configuration: str) -> None: ...
     async def token_offer(self, token_digest: str) -> tuple[str, str, str] | None: ...
-    async def delivered(self, token_digest: str, offer_id: str, notification_ids: list[str],
-                        spend_token: bool) -> None: ...
+    async def delivered(self, token_digest: str, offer_id: str, configuration: str, covered: Sequence[str],
+                        notification_ids: list[str], transaction_digest: str = "") -> None: ...
     async def notification_known(self, token_digest: str, notification_id: str) -> bool: ...
     async def withdraw(self, issuer_id: str, offer_id: str) -> str: ...
     async def claim_expired(self, due: float, lease_until: float, limit: int) -> list[tuple[str, str, str]]: ...
@@ -204,10 +206,10 @@ class Offers:
         return self._s.key_attestations
 
     async def learner_email(self, offer_id: str) -> str:
-        """The e-mail address of an offer's learner, from its sealed award ('' when the offer is gone or the
-        learner's data has been erased)."""
+        """The e-mail address of an offer's learner, from its sealed award ('' when the offer is gone, redeemed
+        (the award is its token's then) or the learner's data has been erased)."""
         offer = await self._store.offer(offer_id)
-        award = await self._award(offer.award) if offer is not None else None
+        award = await self._award(offer.award) if offer is not None and offer.award else None
         return award.learner.email if award is not None else ""
 
     async def _award(self, kept: bytes) -> pb.MicroCredential | None:
@@ -408,11 +410,13 @@ class Offers:
         return self._token_answer(token, dpop)
 
     def _token_answer(self, token: str, dpop: DpopProof | None) -> dict[str, Any]:
+        """§6.2: the token, and the configurations it obtains (each once), each with its one Credential Dataset
+        (its ``credential_identifiers``: the configuration id)."""
         return {"access_token": token, "token_type": "DPoP" if dpop is not None else "Bearer",
                 "expires_in": self._s.token_seconds,
                 "authorization_details": [{"type": "openid_credential", "credential_configuration_id": configuration,
                                            "credential_identifiers": [configuration]}
-                                          for configuration in OFFERED_CONFIGURATIONS]}
+                                          for configuration in TOKEN_CONFIGURATIONS]}
 
     async def nonce(self) -> str:
         """A fresh c_nonce (§7)."""
@@ -453,14 +457,10 @@ class Offers:
         # any nonce is spent.
         keys = [jwk for jwk, _ in holders] if configuration == SD_JWT_CONFIGURATION \
             else [{"did": did or holder_did_key(jwk)} for jwk, did in holders]
-        if found[1] != "ready":
-            raise OAuthError(e.INVALID_TOKEN, "the access token has been used", 401)
-        # nonces spent and the token moved to issuing in one step, which also reads the offer
-        moved, offer = await self._store.begin_issuing(token, found[0], [digest(n) for n in nonces])
-        if moved == "nonce":
-            raise OAuthError(e.INVALID_NONCE, "the proof's nonce is unknown, expired or already used")
+        # nonces spent and the token's configuration moved to issuing in one step, which also reads the offer
+        moved, offer = await self._store.begin_issuing(token, found[0], configuration, [digest(n) for n in nonces])
         if moved != "ok":
-            raise OAuthError(e.INVALID_TOKEN, "the access token has been used", 401)
+            raise _not_issued(moved, configuration)
         offer_id = found[0]
         try:
             answer = await self._issue_offer(offer_id, offer, keys)
@@ -468,14 +468,15 @@ class Offers:
             transaction = new_secret()
             # kept a day past not_before too, however far ahead the issuer put it
             wait = max(0, math.ceil(pending.not_before - self._clock().timestamp()))
-            if not await self._store.defer(token, digest(transaction), offer_id, keys, pending.not_before,
-                                           self._s.deferred_seconds + wait):
-                raise OAuthError(e.INVALID_TOKEN, "the access token has been used", 401) from None
+            if not await self._store.defer(token, digest(transaction), offer_id, configuration, keys,
+                                           pending.not_before, self._s.deferred_seconds + wait):
+                raise OAuthError(e.INVALID_TOKEN, "the access token was revoked", 401) from None
             return {"transaction_id": transaction, "interval": pending.interval}
         except BaseException:
-            await self._store.move_token(token, "issuing", "ready")
+            await self._store.release(token, configuration)
             raise
-        await self._store.delivered(token, offer_id, [answer["notification_id"]], spend_token=True)
+        await self._store.delivered(token, offer_id, configuration, TOKEN_CONFIGURATIONS,
+                                    [answer["notification_id"]])
         return answer
 
     async def _di_vp_holders(self, proofs: list[Any], credential_issuer: str) -> tuple[list[Holder], list[str]]:
@@ -499,36 +500,38 @@ class Offers:
                 or not 0 < len(body["transaction_id"]) <= 256:
             raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "transaction_id (a string) is required")
         transaction = body["transaction_id"]
-        why, offer_id, keys, _ = await self._store.claim_transaction(digest(transaction), token)
+        why, offer_id, keys, _, configuration = await self._store.claim_transaction(digest(transaction), token)
         if why == "issuing":  # another request (maybe on another replica) is issuing it right now
             return {"transaction_id": transaction, "interval": 1}
         if why != "ok":
             raise OAuthError(e.INVALID_TRANSACTION_ID, "the transaction_id is unknown, was issued with another "
                                                        "access token, or its credentials were already delivered")
         try:
-            answer = await self._issue_offer(offer_id, await self._store.offer(offer_id), keys)
+            answer = await self._issue_offer(offer_id, await self._store.issuing_offer(offer_id, token), keys)
         except _Pending as pending:
             await self._store.release_transaction(digest(transaction))
             return {"transaction_id": transaction, "interval": pending.interval}
         except OAuthError as exc:  # refused for good: the wallet should stop asking (§9.3)
-            await self._store.finish_transaction(digest(transaction), token)
+            await self._store.deny_transaction(digest(transaction), token, configuration)
             raise OAuthError(e.CREDENTIAL_REQUEST_DENIED, exc.description) from exc
         except BaseException:
             await self._store.release_transaction(digest(transaction))
             raise
-        await self._store.delivered(token, offer_id, [answer["notification_id"]], spend_token=False)
-        await self._store.finish_transaction(digest(transaction), token)
+        # delivered and the transaction_id spent in one step
+        await self._store.delivered(token, offer_id, configuration, TOKEN_CONFIGURATIONS,
+                                    [answer["notification_id"]], digest(transaction))
         return answer
 
     async def _issue_offer(self, offer_id: str, offer: Offer | None, keys: list[dict[str, Any]]) -> dict[str, Any]:
-        """Issue the offer's credential (``offer`` as read, None: gone), one per holder (a JWK: SD-JWT VC;
-        ``{"did": …}``: ``ldp_vc`` whose subject is that DID); :class:`_Pending` when it cannot be issued yet."""
+        """Issue the offer's credential (``offer`` as read, with the award its token holds; None: gone), one per
+        holder (a JWK: SD-JWT VC; ``{"did": …}``: ``ldp_vc`` whose subject is that DID); :class:`_Pending` when it
+        cannot be issued yet."""
         if offer is None:
             raise OAuthError(e.INVALID_TOKEN, "the offer has expired", 401)
         wait = offer.not_before - self._clock().timestamp()
         if wait > 0:  # the issuer asked for the credential not to be issued before then
             raise _Pending(max(1, math.ceil(wait)), offer.not_before)
-        award = await self._award(offer.award)
+        award = await self._award(offer.award) if offer.award else None
         if award is None:
             raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "the award is no longer available (learner data erased)")
         caller = Caller(offer.issuer_id, offer.agency_id)
@@ -605,6 +608,33 @@ class _Pending(Exception):
     def __init__(self, interval: int, not_before: float) -> None:
         super().__init__(f"pending for {interval} s")
         self.interval, self.not_before = interval, not_before
+
+
+#: The configurations an access token obtains, each once (every offer lists them all; the token response names
+#: them): the last one delivered spends the token and drops the award it holds.
+TOKEN_CONFIGURATIONS = OFFERED_CONFIGURATIONS
+
+#: Why the credential endpoint does not issue a configuration under a token (the token's or the configuration's
+#: state, from the store's first step), as credential_request_denied: for good, the wallet stops asking (§8.3.1.2).
+_DENIED = {
+    "delivered": "the {} credential was already delivered with this access token (a token obtains each offered "
+                 "configuration once)",
+    "spent": "every offered credential was already delivered with this access token",
+    "issuing": "the {} credential is being issued to another request with this access token",
+    "deferred": "the {} credential is pending under a transaction_id: ask the deferred credential endpoint",
+    "denied": "the {} credential was refused for this access token",
+    "expired": "the offer has expired since the access token was issued",
+}
+
+
+def _not_issued(why: str, configuration: str) -> OAuthError:
+    """The error of a credential request the store's first step refused (nothing changed)."""
+    if why == "nonce":
+        return OAuthError(e.INVALID_NONCE, "the proof's nonce is unknown, expired or already used")
+    if why == "unknown":
+        return OAuthError(e.INVALID_TOKEN, "the access token is unknown or expired", 401)
+    reason = _DENIED.get(why, "this access token can no longer obtain the {} credential")
+    return OAuthError(e.CREDENTIAL_REQUEST_DENIED, reason.format(configuration))
 
 
 _GRANT_ERRORS = {
