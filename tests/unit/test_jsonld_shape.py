@@ -220,6 +220,6 @@ def test_a_document_listing_more_contexts_than_the_limit_is_too_complex_before_a
 
 def test_the_object_limit_is_counted_over_the_document() -> None:
     document = unsecured(WORLD.credential())
-    document["evidence"] = [{"id": f"https://e.example/{n}", "name": f"n{n}"} for n in range(1_001)]
+    document["evidence"] = [{"id": f"https://e.example/{n}", "name": f"n{n}"} for n in range(1_501)]
     refusal = compaction_problem(document)
     assert refusal is not None and refusal.reason == "TOO_COMPLEX"
