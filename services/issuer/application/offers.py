@@ -525,15 +525,18 @@ class Offers:
     async def _issue_offer(self, offer_id: str, offer: Offer | None, keys: list[dict[str, Any]]) -> dict[str, Any]:
         """Issue the offer's credential (``offer`` as read, with the award its token holds; None: gone), one per
         holder (a JWK: SD-JWT VC; ``{"did": …}``: ``ldp_vc`` whose subject is that DID); :class:`_Pending` when it
-        cannot be issued yet."""
+        cannot be issued yet. What can never be issued (the offer expired, the learner erased, the award refused:
+        invalid, or its issuer no longer accredited) is ``credential_request_denied`` (§8.3.1.2: the wallet treats
+        it as unrecoverable); a failure that may pass is ``server_error`` (503)."""
         if offer is None:
-            raise OAuthError(e.INVALID_TOKEN, "the offer has expired", 401)
+            raise OAuthError(e.CREDENTIAL_REQUEST_DENIED, _DENIED["expired"])
         wait = offer.not_before - self._clock().timestamp()
         if wait > 0:  # the issuer asked for the credential not to be issued before then
             raise _Pending(max(1, math.ceil(wait)), offer.not_before)
         award = await self._award(offer.award) if offer.award else None
         if award is None:
-            raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "the award is no longer available (learner data erased)")
+            raise OAuthError(e.CREDENTIAL_REQUEST_DENIED, "the award is no longer available (the learner's data was "
+                                                          "erased)")
         caller = Caller(offer.issuer_id, offer.agency_id)
         items = [_ldp_item(offer_id, n, award, key["did"]) if "did" in key
                  else IssueItem(f"oid4vci:{offer_id}:{n}", award, sd_jwt_vc=True, holder_jwk=key)
@@ -546,7 +549,7 @@ class Offers:
                 if outcome.code == code_pb2.UNAVAILABLE:  # for a while: the wallet gets a transaction_id
                     raise _Pending(self._s.deferred_interval, offer.not_before)
                 final = outcome.code in (code_pb2.INVALID_ARGUMENT, code_pb2.PERMISSION_DENIED)
-                raise OAuthError(e.INVALID_CREDENTIAL_REQUEST if final else "server_error",
+                raise OAuthError(e.CREDENTIAL_REQUEST_DENIED if final else "server_error",
                                  f"the credential cannot be issued: {outcome.message[:200]}", 400 if final else 503)
             assert isinstance(outcome, issuer_pb2.IssuedCredential)
             # §8.3: an SD-JWT VC is a string, an ldp_vc the JSON object itself
