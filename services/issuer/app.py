@@ -241,7 +241,7 @@ class IssuerApp:
                 if s.oid4vci_encryption else None
             rest_app = create_rest_app(issuance, vc_issuance, TokenIssuer(load_clients(s.oauth_clients_file)),
                                        offers, s.oid4vci_issuer_url, client_auth, documents, encryption,
-                                       s.oid4vci_require_encryption)
+                                       s.oid4vci_require_encryption, max_body_bytes=s.rest_max_body_bytes)
             rest_app.include_router(issuer_metadata_router(registry, documents))  # SD-JWT VC keys
             self.rest = RestServer(rest_app, s.rest_host, s.rest_port, s.tls_dir)
             await self.rest.start()

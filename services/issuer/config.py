@@ -109,6 +109,10 @@ class Settings(GrpcServiceSettings):
     rest_port: int | None = Field(default=None, ge=0, le=65535,
                                   description="HTTPS port of the REST API (VC-API /credentials/issue); unset = none")
     rest_host: str = "127.0.0.1"
+    rest_max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="request bodies of the REST API larger than this are refused before "
+        "they are read (not /credentials/issue: 1 MiB, POST /oid4vci/offers: 16 MiB, /oauth2/token: 8 KiB); "
+        "docs/operations.md")
     oauth_clients_file: Path | None = Field(default=None, description="OAuth 2.0 clients of the REST API, each "
                                             "bound to one issuer (services/issuer/api/oauth.py)")
     document_signing_ca_cert_file: Path | None = None

@@ -22,6 +22,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from redis.asyncio import Redis
 
 from microcred.crypto.keystore import KeyStore
+from microcred.http_limits import BodyLimitMiddleware
 from microcred.http_service import add_health_route
 from microcred.kafka.consumer import ConsumerRunner
 from microcred.kafka.publisher import EventPublisher, KafkaEventPublisher
@@ -59,7 +60,7 @@ from services.wallet.api import presentations as api_presentations
 from services.wallet.api import sd_jwt as api_sd_jwt
 from services.wallet.api import sharing as api_sharing
 from services.wallet.api import verification_links as api_verification_links
-from services.wallet.api.problems import install_problem_handlers
+from services.wallet.api.problems import body_too_large, install_problem_handlers
 from services.wallet.api.web import install_web
 from services.wallet.application.ports import Clock, CredentialVerifier, utc_now
 from services.wallet.application.use_cases import WalletContext
@@ -210,4 +211,8 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
     app.include_router(api_pathways.admin)
     install_web(app, minter)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
+    # before FastAPI reads and parses a body (500 MB to /v1/credential-offers/inspect reached 1.6 GB)
+    import_bytes = max(settings.max_import_bytes, settings.wallet_max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.wallet_max_body_bytes, refuse=body_too_large,
+                       per_path={app.url_path_for("import_credential"): import_bytes})
     return app

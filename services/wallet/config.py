@@ -75,6 +75,9 @@ class Settings(HttpServiceSettings):
     share_gone_retention_seconds: int = Field(default=7 * 24 * 3600, ge=0)
     pathway_publisher_scope: str = "microcred:pathways.publish"
     max_import_bytes: int = Field(default=512 * 1024, ge=1024)
+    wallet_max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="request bodies larger than this get 413 problem+json, on every "
+        "route but POST /v1/import (MICROCRED_MAX_IMPORT_BYTES); docs/operations.md")
     x509_trust_anchors_file: Path | None = Field(
         default=None, description="PEM CA certificates an imported SD-JWT VC's x5c must chain to (none: refused)")
     oid4vp_trust_anchors_file: Path | None = Field(

@@ -17,6 +17,13 @@ credential is issued in the caller's name only, and a document naming another is
 
 201 ``{"verifiableCredential": {...}}``. Errors are problem+json: 400 invalid input (``field`` and every
 violation named), 401 no or bad credentials, 403 the registry refuses (``reason``), 409 no usable key, 503 retry.
+
+Every route has a body limit, enforced before a body is read (:class:`microcred.http_limits.BodyLimitMiddleware`):
+``max_body_bytes`` (``MICROCRED_REST_MAX_BODY_BYTES``, 256 KiB), ``MAX_BODY_BYTES`` for ``/credentials/issue``,
+the cohort bound for ``POST /oid4vci/offers`` and ``TOKEN_MAX_BODY_BYTES`` for ``/oauth2/token``. Over it, the
+OAuth 2.0 / OpenID4VCI endpoints (``/oauth2/token`` and the wallet-facing ``/oid4vci/...`` ones) answer as their own
+size checks do, a 400 ``invalid_request`` (RFC 6749 §5.2) with ``Cache-Control: no-store``; every other route a
+413 problem+json naming ``body``.
 """
 
 from __future__ import annotations
@@ -34,22 +41,31 @@ from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from microcred.credential.jsontext import parse
 from microcred.gen.microcred.v1 import elements_pb2 as pb
+from microcred.http_limits import BodyLimitMiddleware
 from microcred.oid4vci.encryption import RequestKeys
+from microcred.oid4vci.errors import INVALID_REQUEST
+from microcred.oid4vci.errors import OAuthError as WalletFacingError
 from microcred.pki import ROLE_ISSUER, certificate_sha256, identity_from_pem
 from services.issuer.api.client_auth import ClientAuthentication
 from services.issuer.api.oauth import OAuthError, TokenIssuer
-from services.issuer.api.oid4vci import oid4vci_router
+from services.issuer.api.oauth_errors import oauth_response
+from services.issuer.api.oid4vci import MAX_OFFER_BODY, oid4vci_router
 from services.issuer.api.rest_tls import client_certificate_pem
 from services.issuer.application.issuance import Caller, Issuance, IssueItem, Refusal
 from services.issuer.application.offers import Offers
 from services.issuer.application.ports import MetadataSigning
 from services.issuer.application.vc_issuance import VcIssuance
 
-__all__ = ["MAX_BODY_BYTES", "create_rest_app"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "MAX_BODY_BYTES", "TOKEN_MAX_BODY_BYTES", "create_rest_app"]
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+#: Every other route's body bound unless the settings say otherwise (the OpenID4VCI endpoints' own checks are lower:
+#: 64 KiB, 128 KiB encrypted).
+DEFAULT_MAX_BODY_BYTES = 256 * 1024
+TOKEN_MAX_BODY_BYTES = 8192
+_OFFERS_PATH = "/oid4vci/offers"
 PROBLEM_BASE = "https://microcred.example/problems/issuer/"
 _HTTP = {code_pb2.INVALID_ARGUMENT: 400, code_pb2.UNAUTHENTICATED: 401, code_pb2.PERMISSION_DENIED: 403,
          code_pb2.NOT_FOUND: 404, code_pb2.FAILED_PRECONDITION: 409, code_pb2.UNAVAILABLE: 503,
@@ -65,6 +81,18 @@ def _problem(status: int, detail: str, *, field: str | None = None, headers: Map
         body["field"] = field
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def _oauth_path(path: str) -> bool:
+    """Whether ``path`` is an OAuth 2.0 / OpenID4VCI endpoint (its errors are OAuth's), not an issuer-facing one."""
+    return path == "/oauth2/token" or (path.startswith("/oid4vci/") and not path.startswith(_OFFERS_PATH))
+
+
+def _body_too_large(path: str, limit: int) -> Response:
+    """The answer to a body over ``limit`` (the refusal of the app's ``BodyLimitMiddleware``)."""
+    if _oauth_path(path):
+        return oauth_response(WalletFacingError(INVALID_REQUEST, f"the body is larger than {limit} bytes"), None)
+    return _problem(413, f"request bodies are limited to {limit} bytes", field="body")
 
 
 def _refused(refusal: Refusal) -> JSONResponse:
@@ -114,11 +142,12 @@ def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIs
                     offers: Offers | None = None, oid4vci_issuer_url: str | None = None,
                     client_auth: ClientAuthentication | None = None,
                     metadata_signing: MetadataSigning | None = None, encryption: RequestKeys | None = None,
-                    encryption_required: bool = False) -> FastAPI:
+                    encryption_required: bool = False, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
     """The REST application (served over TLS by :class:`~.app.IssuerApp` with :mod:`~.rest_tls`); with
     ``offers``, also the OpenID4VCI routes (:mod:`~.oid4vci`), wallets authenticating as ``client_auth`` says,
     the Credential Issuer Metadata also signed when ``metadata_signing`` can certify a key, credential requests
-    and responses encrypted with ``encryption`` when a wallet asks (always when ``encryption_required``)."""
+    and responses encrypted with ``encryption`` when a wallet asks (always when ``encryption_required``).
+    Request bodies are bounded as the module docstring says (``max_body_bytes``: the default bound)."""
     app = FastAPI(title="microcred issuer REST API", version="1",
                   description="VC-API POST /credentials/issue for issuers integrating over HTTPS (mTLS or "
                               "OAuth 2.0 client credentials). Errors are RFC 9457 problem+json.")
@@ -135,7 +164,7 @@ def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIs
     @app.post("/oauth2/token", summary="OAuth 2.0 client-credentials token", tags=["auth"], response_model=None)
     async def token(request: Request) -> Response:
         raw = await request.body()
-        if len(raw) > 8192:
+        if len(raw) > TOKEN_MAX_BODY_BYTES:
             return JSONResponse({"error": "invalid_request", "error_description": "body too large"}, 400)
         form = dict(parse_qsl(raw.decode("utf-8", "replace")))
         try:
@@ -181,6 +210,10 @@ def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIs
             return JSONResponse({"verifiableCredential": outcome}, status_code=201)
         return await _issue_eu(issuance, caller, credential, options)
 
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, refuse=_body_too_large,
+                       per_path={"/credentials/issue": max(MAX_BODY_BYTES, max_body_bytes),
+                                 _OFFERS_PATH: max(MAX_OFFER_BODY, max_body_bytes),
+                                 "/oauth2/token": TOKEN_MAX_BODY_BYTES})
     return app
 
 

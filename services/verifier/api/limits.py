@@ -1,7 +1,8 @@
 """Request limits of the public gateway: body size, per-client rate, CORS.
 
-* :class:`BodyLimitMiddleware` refuses bodies over ``max_bytes`` with 413 problem+json, from the declared
-  ``Content-Length`` or while the body streams in (chunked uploads cannot slip past).
+* The body limit is :class:`microcred.http_limits.BodyLimitMiddleware` (shared with the wallet and the issuer):
+  bodies over ``max_bytes`` get 413 problem+json (:func:`body_too_large`), from the declared ``Content-Length``
+  or while the body streams in (chunked uploads cannot slip past).
 * :class:`ClientBuckets` keeps one token bucket per client address (``rate`` tokens a second, ``burst`` deep);
   :mod:`~.admission` consults it before anything else runs and answers 429 problem+json with ``Retry-After``
   when the bucket is empty. Buckets are per process and bounded in number (idle ones are dropped); they are the
@@ -14,8 +15,6 @@
   what the trusted proxies appended is believed.
 * CORS: :func:`add_cors` (Starlette's middleware; the API is public and read-only, so any origin may call it
   without credentials).
-
-The body limit is plain ASGI middleware (no per-request task overhead).
 """
 
 from __future__ import annotations
@@ -24,23 +23,18 @@ import ipaddress
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 
-from services.verifier.api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from microcred.http_limits import Scope, Send
+from services.verifier.api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, problem
 from services.verifier.config import parse_networks
 
-__all__ = ["BodyLimitMiddleware", "ClientBuckets", "TokenBucket", "TrustedProxies", "add_cors", "parse_networks",
+__all__ = ["ClientBuckets", "TokenBucket", "TrustedProxies", "add_cors", "body_too_large", "parse_networks",
            "send_problem"]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 async def send_problem(send: Send, status: int, title: str, detail: str, code: str,
@@ -53,48 +47,9 @@ async def send_problem(send: Send, status: int, title: str, detail: str, code: s
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
-
-
-class BodyLimitMiddleware:
-    """413 for request bodies larger than ``max_bytes``."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int, per_path: dict[str, int] | None = None) -> None:
-        self.app, self.default_max, self.per_path = app, max_bytes, per_path or {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        max_bytes = self.per_path.get(scope.get("path", ""), self.default_max)  # e.g. the page's PDF upload
-        detail = f"request bodies are limited to {max_bytes} bytes"
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > max_bytes:
-                await send_problem(send, 413, "Request body too large", detail, "body-too-large")
-                return
-        received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > max_bytes:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await send_problem(send, 413, "Request body too large", detail, "body-too-large")
+def body_too_large(path: str, limit: int) -> Response:
+    """The gateway's answer to a body over ``limit`` (the refusal of its ``BodyLimitMiddleware``)."""
+    return problem(413, f"request bodies are limited to {limit} bytes", code="body-too-large", field="body")
 
 
 class TokenBucket:

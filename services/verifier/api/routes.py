@@ -32,6 +32,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from microcred.credential.jsontext import parse
+from microcred.http_limits import BodyLimitMiddleware
 from microcred.pdf.embedded import PdfInputError, extract_embedded_credentials
 from microcred.verification.edc import is_jades
 from microcred.verification.messages import pick_language
@@ -42,7 +43,7 @@ from services.verifier.api.admission import Admission
 from services.verifier.api.edge import GatewayApp
 from services.verifier.api.fastpath import FastVerify
 from services.verifier.api.issuer_logos import registry_logos
-from services.verifier.api.limits import BodyLimitMiddleware, TrustedProxies, add_cors
+from services.verifier.api.limits import TrustedProxies, add_cors, body_too_large
 from services.verifier.api.pages import flatten_reports, render_error, render_home, render_reports
 from services.verifier.api.problems import (
     Problem,
@@ -348,7 +349,7 @@ def create_gateway_app(settings: GatewayLimits, *, lifespan: Any = None, extra_r
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
     for extra in extra_routers:
         app.include_router(extra, tags=["trust registry"])
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, refuse=body_too_large,
                        per_path={"/view": max(settings.max_body_bytes, VIEW_MAX_BODY_BYTES)})
     add_cors(app, settings.cors_origins)
     admission = Admission(settings.rate_limit_per_second, settings.rate_limit_burst,

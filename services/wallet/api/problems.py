@@ -21,15 +21,24 @@ def status_of(error: WalletError) -> int:
     return http_status(error)
 
 
-def problem(status: int, code: str, detail: str, title: str | None = None, retry_after: int | None = None
-            ) -> JSONResponse:
-    """A problem+json response."""
-    body = {"type": PROBLEM_BASE + code.lower().replace("_", "-"), "title": title or code.replace("_", " ").title(),
-            "status": status, "detail": detail, "code": code}
+def problem(status: int, code: str, detail: str, title: str | None = None, retry_after: int | None = None,
+            field: str | None = None) -> JSONResponse:
+    """A problem+json response (``field``: the request member that failed, when one did)."""
+    body: dict[str, object] = {"type": PROBLEM_BASE + code.lower().replace("_", "-"),
+                               "title": title or code.replace("_", " ").title(), "status": status, "detail": detail,
+                               "code": code}
+    if field is not None:
+        body["field"] = field
     headers = {"WWW-Authenticate": 'Bearer realm="microcred-wallet"'} if status == 401 else {}
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def body_too_large(path: str, limit: int) -> JSONResponse:
+    """413 for a request body over ``limit`` (the refusal of the wallet's ``BodyLimitMiddleware``)."""
+    return problem(413, "BODY_TOO_LARGE", f"request bodies are limited to {limit} bytes",
+                   title="Request body too large", field="body")
 
 
 def install_problem_handlers(app: FastAPI) -> None:
