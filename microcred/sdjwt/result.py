@@ -115,6 +115,10 @@ SD_JWT_MESSAGES: Mapping[str, Mapping[str, str]] = {
     "NO_HOLDER_KEY": {"en": "The credential names no holder key (cnf), so key binding cannot be checked.",
                       "pl": "Poświadczenie nie wskazuje klucza posiadacza (cnf), więc nie można sprawdzić "
                             "powiązania."},
+    "UNSUPPORTED_HOLDER_KEY": {"en": "The credential names its holder key by a method this verifier does not read "
+                                     "({methods}), so key binding cannot be checked.",
+                               "pl": "Poświadczenie wskazuje klucz posiadacza metodą, której ten weryfikator nie "
+                                     "obsługuje ({methods}), więc nie można sprawdzić powiązania."},
     "KB_JWT_INVALID": {"en": "The key binding JWT is not valid: {problem}.",
                        "pl": "JWT powiązania z kluczem jest nieprawidłowy: {problem}."},
     "SD_HASH_MISMATCH": {"en": "The key binding JWT was made for other disclosures (sd_hash mismatch).",

@@ -190,8 +190,8 @@ def _format(run: _Run, jws: JwsParts) -> StatusReference | None:
     if "iss" in payload and not isinstance(payload["iss"], str):
         problems.append(("iss", "must be a string"))
     cnf = payload.get("cnf")
-    if cnf is not None and not (isinstance(cnf, Mapping) and isinstance(cnf.get("jwk"), Mapping)):
-        problems.append(("cnf", "must be an object with a jwk"))
+    if cnf is not None and not isinstance(cnf, Mapping):  # RFC 7800: an object; jwk is one method of several
+        problems.append(("cnf", "must be an object"))
     reference = None
     if status is not None and not isinstance(status, Mapping):
         problems.append(("status", "must be an object (Token Status List: status.status_list)"))
@@ -323,8 +323,11 @@ def _holder_binding(run: _Run, parts: SdJwtParts, payload: Mapping[str, Any]) ->
         run.add(status(_HOLDER, "NO_KEY_BINDING"))
         return
     cnf = payload.get("cnf")
-    if not isinstance(cnf, Mapping) or not isinstance(cnf.get("jwk"), Mapping):
+    if not isinstance(cnf, Mapping):
         run.add(r.check_invalid(_HOLDER, "NO_HOLDER_KEY"))
+        return
+    if not isinstance(cnf.get("jwk"), Mapping):  # another confirmation method (RFC 7800: kid, jku...): not read
+        run.add(r.check_unknown(_HOLDER, "UNSUPPORTED_HOLDER_KEY", methods=", ".join(sorted(map(str, cnf)))))
         return
     try:
         kb = parse_jws(parts.key_binding_jwt, max_length=_MAX_JWT)

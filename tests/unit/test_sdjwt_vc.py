@@ -222,6 +222,21 @@ def test_without_a_holder_key_the_credential_has_no_cnf_and_says_so(world: Pki,
         issue(world, require_holder_key=True)
 
 
+def test_a_holder_key_named_by_another_confirmation_method_is_unknown_not_malformed(
+        world: Pki, holder: ec.EllipticCurvePrivateKey) -> None:
+    """RFC 7800 / RFC 9901 §4.1.2: jwk is one confirmation method of several; one we do not read leaves holder
+    binding unknown, and the credential is not malformed."""
+    payload = {"iss": ISS, "iat": int(NOW.timestamp()), "vct": "urn:x", "cnf": {"kid": "holder-key-1"}}
+    jwt = sign_jws({"typ": "dc+sd-jwt", "x5c": list(world.issuer.x5c)}, payload, world.issuer.key)
+    parts = split_sd_jwt(jwt + "~")
+    kb = key_binding_jwt(parts, holder, nonce="nonce-1", aud="https://verifier.example", iat=int(NOW.timestamp()))
+    result = verify_sd_jwt_vc(parts.serialize() + kb, policy(world, require_type_metadata=False), NOW)
+    assert statuses(result)["format"][0] == "valid"
+    assert statuses(result)["holder_binding"] == ("unknown", "UNSUPPORTED_HOLDER_KEY")
+    jwt = sign_jws({"typ": "dc+sd-jwt", "x5c": list(world.issuer.x5c)}, {**payload, "cnf": "k"}, world.issuer.key)
+    assert statuses(verify_sd_jwt_vc(jwt + "~", policy(world), NOW))["format"] == ("invalid", "MALFORMED_CLAIM")
+
+
 def test_a_private_holder_key_is_refused(world: Pki, holder: ec.EllipticCurvePrivateKey) -> None:
     private = {**public_jwk(holder), "d": "AAAA"}
     with pytest.raises(ValueError, match="private"):
