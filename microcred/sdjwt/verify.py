@@ -65,6 +65,8 @@ from microcred.sdjwt.x5c import ChainError, certificate_names, issuer_named_by, 
 __all__ = ["SdJwtVerification", "VerifierPolicy", "looks_like_sd_jwt", "verify_sd_jwt_vc"]
 
 _MAX_JWT = 200_000
+#: JWS signature algorithms (RFC 7518) with a public verification key that this verifier does not implement.
+_OTHER_SIGNATURE_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256K"})
 #: Registered claims SD-JWT VC §2.2.2.3 (draft -19) forbids to disclose selectively, their sub-claims included.
 _CLEAR_ONLY = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "aka_vcts", "status"})
 #: Depth to which a clear-only claim is searched for digests (deeper is malformed for these small claims anyway).
@@ -163,7 +165,10 @@ def _format(run: _Run, jws: JwsParts) -> StatusReference | None:
         return None
     alg = header.get("alg")
     if alg not in run.policy.algorithms:
-        run.add(r.check_invalid(_FORMAT, "UNSUPPORTED_ALGORITHM", alg=alg))
+        # a registered signature algorithm this verifier does not implement (RSA) could not be checked: unknown;
+        # "none", a MAC (no issuer key can be public) or anything else is refused
+        known = alg in _OTHER_SIGNATURE_ALGORITHMS
+        run.add((r.check_unknown if known else r.check_invalid)(_FORMAT, "UNSUPPORTED_ALGORITHM", alg=alg))
         return None
     problems: list[tuple[str, str]] = []
     status = payload.get("status")

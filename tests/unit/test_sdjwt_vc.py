@@ -29,7 +29,7 @@ from microcred.sdjwt.issue import (
     issue_micro_credential,
     issue_sd_jwt_vc,
 )
-from microcred.sdjwt.jose import b64url_decode, public_jwk, sign_jws
+from microcred.sdjwt.jose import b64url_decode, b64url_encode, public_jwk, sign_jws
 from microcred.sdjwt.result import CheckStatus
 from microcred.sdjwt.type_metadata import (
     VCT,
@@ -455,3 +455,14 @@ def test_status_reference_is_returned_for_the_status_check(world: Pki) -> None:
     result = verify_sd_jwt_vc(issued.compact, policy(world), NOW)
     assert result.status_reference == StatusReference("https://uniz.example/status/3", 123456)
     assert all(c.status is CheckStatus.VALID for c in result.checks if c.id != "holder_binding")
+
+
+@pytest.mark.parametrize(("alg", "status"), [("RS256", "unknown"), ("PS384", "unknown"), ("none", "invalid"),
+                                             ("HS256", "invalid"), ("XYZ", "invalid")])
+def test_an_algorithm_we_do_not_implement_is_unknown_and_none_or_a_mac_is_invalid(world: Pki, alg: str,
+                                                                                 status: str) -> None:
+    header = b64url_encode(json.dumps({"typ": "dc+sd-jwt", "alg": alg}).encode())
+    body = b64url_encode(json.dumps({"iss": ISS, "iat": int(NOW.timestamp()), "vct": "urn:x"}).encode())
+    result = verify_sd_jwt_vc(f"{header}.{body}.c2ln~", policy(world), NOW)
+    assert statuses(result)["format"] == (status, "UNSUPPORTED_ALGORITHM")
+    assert result.failed if status == "invalid" else not result.failed
