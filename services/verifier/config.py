@@ -56,8 +56,9 @@ import ipaddress
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from microcred.oid4vp.request import LinkScheme
 from microcred.settings import HttpServiceSettings
@@ -109,6 +110,20 @@ class Settings(HttpServiceSettings):
     oid4vp_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     oid4vp_webhook_attempts: int = Field(default=4, ge=1, le=10)
     oid4vp_webhook_backoff_seconds: float = Field(default=1.0, ge=0, le=60)
+
+    @model_validator(mode="after")
+    def _response_uri_names_the_client_host(self) -> Settings:
+        """With ``x509_san_dns``, a wallet without a list of trusted verifiers takes the request only when the
+        host of its ``response_uri`` is the client identifier's (OpenID4VP 1.0 §5.9.3): a public URL on another
+        host would have every such wallet refuse every request, found only then."""
+        if self.oid4vp_client_id_prefix != "x509_san_dns" or not self.oid4vp_public_url \
+                or not self.oid4vp_client_host:
+            return self
+        host = urlsplit(self.oid4vp_public_url).hostname
+        if host != self.oid4vp_client_host.lower():
+            raise ValueError(f"oid4vp_public_url's host {host!r} must be oid4vp_client_host "
+                             f"{self.oid4vp_client_host!r} with the x509_san_dns client identifier prefix")
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod
