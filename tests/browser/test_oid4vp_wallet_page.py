@@ -25,6 +25,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from microcred import pki
 from microcred.infra.ports import free_port
 from microcred.kafka.topics import ensure_topics
+from microcred.sdjwt.type_metadata import VCT
 from microcred.sdjwt.view import sd_jwt_id
 from services.verifier.app import create_app as create_verifier_app
 from services.verifier.application import Gateway
@@ -130,6 +131,10 @@ async def test_employer_asks_our_wallet_answers_and_the_employer_sees_it_verifie
             assert "potwierdzona" in learner.find_element(By.ID, "vp-verified").text
             choices = learner.find_element(By.ID, "vp-choices").text
             assert "achievement_title" in choices and "given_name" not in choices and "[object" not in choices
+            # every claim listed goes with the credential (no box to untick: OpenID4VP 1.0 §6.4); not sharing is
+            # refusing, as the page says
+            assert not learner.find_elements(By.CSS_SELECTOR, "#vp-choices input[type=checkbox]")
+            assert "odmów" in learner.find_element(By.ID, "vp-all").text
             screenshot(learner, "wallet-oid4vp-respond-pl")
             assert_accessible(learner, "wallet: respond to a request (pl)")
             learner.find_element(By.ID, "vp-send").click()
@@ -160,6 +165,35 @@ async def test_employer_asks_our_wallet_answers_and_the_employer_sees_it_verifie
             async with httpx.AsyncClient(timeout=30) as api:
                 shown = await api.get(made.json()["result_url"], params={"response_code": code})
             assert shown.json()["status"] == "verified" and "en" in shown.json(), shown.text
+
+            # a request with a choice: a credential set's options (one the learner's credentials meet) and two
+            # claim sets; the learner picks the second variant, and only its claims are sent
+            query = {"credentials": [
+                {"id": "other", "format": "dc+sd-jwt", "meta": {"vct_values": ["https://other.example/vct"]}},
+                {"id": "mc", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
+                 "claims": [{"id": "t", "path": ["achievement_title"]}, {"id": "f", "path": ["family_name"]},
+                            {"id": "g", "path": ["given_name"]}], "claim_sets": [["t", "f"], ["t", "g"]]}],
+                "credential_sets": [{"options": [["other"], ["mc"]]}]}
+            async with httpx.AsyncClient(timeout=30) as api:
+                made = await api.post(f"{verifier_url}/v1/presentation-requests",
+                                      json={"dcql_query": query, "response_mode": "direct_post"})
+            assert made.status_code == 201, made.text
+            learner.get(f"{base}/?lang=en")
+            wait.until(ec.visibility_of_element_located((By.ID, "vp-link"))).send_keys(made.json()["link"])
+            learner.find_element(By.ID, "vp-inspect").click()
+            wait.until(ec.visibility_of_element_located((By.ID, "vp-request")))
+            picks = learner.find_elements(By.CSS_SELECTOR, "#vp-choices input.vp-pick")
+            assert len(picks) == 2 and "variant 2" in learner.find_element(By.ID, "vp-choices").text
+            learner.find_element(By.CSS_SELECTOR, f"label[for='{picks[1].get_attribute('id')}']").click()
+            screenshot(learner, "wallet-oid4vp-claim-sets-en")
+            assert_accessible(learner, "wallet: a request with claim sets (en)")
+            learner.find_element(By.ID, "vp-send").click()
+            wait.until(lambda d: "Sent" in d.find_element(By.ID, "vp-outcome").text
+                       or d.find_element(By.ID, "status").text)
+            async with httpx.AsyncClient(timeout=30) as api:
+                result = (await api.get(made.json()["result_url"])).json()
+            assert result["en"]["query"]["satisfied"] is True, result
+            assert mc.learner.given_name in str(result) and mc.learner.family_name not in str(result)
     finally:
         employer.quit()
         learner.quit()

@@ -3,9 +3,10 @@
 An SD-JWT VC bound (``cnf``) to one of the learner's custodial P-256 holder keys is imported into the wallet; the
 employer creates a request on the gateway (signed, ``x509_san_dns``, ``direct_post.jwt``); the wallet inspects
 it through its API (who asks, certified or not, which credential matches, what it would disclose) and answers
-with the claims the learner chose. The employer's result is valid with the withheld claims absent; a refusal
-reaches the employer as ``refused``; a request for a claim the learner withholds is "not satisfied". A
-credential issued as an SD-JWT VC (``CredentialIssued.sd_jwt_vc`` over Kafka) is presented the same way.
+with the claims asked for (of the claim set the learner chose). The employer's result is valid with the claims
+not asked for absent; a refusal reaches the employer as ``refused``; an answer withholding a requested claim or
+credential is not sent. A credential issued as an SD-JWT VC (``CredentialIssued.sd_jwt_vc`` over Kafka) is
+presented the same way.
 
 The gateway's verification ports are the SD-JWT test world's (its issuer in the registry, its status list
 reachable), as in tests/integration/test_wallet_sd_jwt.py, so a correct presentation can read ``valid``.
@@ -153,6 +154,7 @@ async def test_the_learner_inspects_and_answers_with_chosen_claims(stack: Stack)
     (found,) = seen["matches"]
     assert found["credential_id"] == stack.credential_id and found["query"] == "mc"
     assert [c["claim"] for c in found["claims"]] == CLAIMS
+    assert seen["answerable"] is True and found["options"] == [{"claim_set": None, "claims": found["claims"]}]
     assert (await stack.result(created))["status"] == "pending"  # inspecting answers nothing
 
     answered = await stack.call("answer", link=created["link"], credential_id=stack.credential_id, disclose=CLAIMS)
@@ -192,15 +194,64 @@ async def test_a_same_device_request_sends_the_learner_back_with_the_response_co
     assert refused.json()["accepted"] is True and refused.json()["continue_to"] is None
 
 
-async def test_withholding_a_requested_claim_leaves_the_query_not_satisfied(stack: Stack) -> None:
+async def test_withholding_a_requested_claim_is_not_an_answer_the_learner_refuses(stack: Stack) -> None:
+    """OpenID4VP 1.0 §6.4.1: a credential goes with every claim asked for or not at all; the learner who does not
+    want to share one refuses the request (access_denied)."""
     created = await stack.create(dcql_query=QUERY, response_mode="direct_post")
     chosen = [c for c in CLAIMS if c != "family_name"]
     answered = await stack.call("answer", link=created["link"], credential_id=stack.credential_id, disclose=chosen)
+    problem = assert_problem(answered, 422)
+    assert problem["code"] == "ANSWER_INCOMPLETE" and "family_name" in problem["detail"], problem
+    assert (await stack.result(created))["status"] == "pending"  # nothing was sent
+    refused = await stack.call("refuse", link=created["link"])
+    assert refused.status_code == 200 and refused.json()["accepted"] is True, refused.text
+    assert (await stack.result(created))["status"] == "refused"
+
+
+SETS_QUERY = {
+    "credentials": [{"id": "other", "format": "dc+sd-jwt", "meta": {"vct_values": ["https://other.example/vct"]}},
+                    {"id": "mc", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
+                     "claims": [{"id": "title", "path": ["achievement_title"]},
+                                {"id": "family", "path": ["family_name"]}, {"id": "given", "path": ["given_name"]}],
+                     "claim_sets": [["title", "family"], ["title", "given"]]}],
+    "credential_sets": [{"options": [["other"], ["mc"]]}]}
+
+
+async def test_the_learner_answers_the_credential_set_option_and_claim_set_they_can_and_choose(stack: Stack) -> None:
+    """§6.4.2: a credential set answered with the option the learner's credentials meet; §6.4.1: the second
+    claim set, which the learner picked, and nothing of the first."""
+    created = await stack.create(dcql_query=SETS_QUERY, response_mode="direct_post")
+    seen = (await stack.call("inspect", link=created["link"])).json()
+    assert seen["answerable"] is True
+    assert seen["credential_sets"] == [{"required": True, "options": [{"queries": ["other"], "met": False},
+                                                                      {"queries": ["mc"], "met": True}]}]
+    assert seen["requests"][1]["claim_sets"] == [["achievement_title", "family_name"],
+                                                 ["achievement_title", "given_name"]]
+    (found,) = seen["matches"]
+    assert [o["claim_set"] for o in found["options"]] == [0, 1]
+    assert [c["claim"] for c in found["options"][1]["claims"]] == ["achievement_title", "given_name"]
+    answered = await stack.call("answer", link=created["link"],
+                                answers=[{"query": "mc", "credential_id": stack.credential_id, "claim_set": 1}])
     assert answered.status_code == 200 and answered.json()["accepted"] is True, answered.text
-    body = (await stack.result(created))["en"]
-    assert body["query"]["satisfied"] is False and body["verdict"] == "invalid"
-    assert body["query"]["credentials"][0]["missing"] == ["family_name: not disclosed"]
-    assert body["presentations"][0]["report"]["verdict"] == "valid"  # the credential itself is fine
+    assert answered.json()["presented"] == [{"query": "mc", "credential_id": stack.credential_id, "claim_set": 1,
+                                             "disclosed": ["achievement_title", "given_name"]}]
+    result = await stack.result(created)
+    assert result["en"]["verdict"] == "valid" and result["en"]["query"]["satisfied"] is True, result
+    shown = json.dumps(result)
+    assert stack.given_name in shown and stack.family_name not in shown
+
+
+async def test_a_request_the_learners_credentials_cannot_answer_whole_is_only_refused(stack: Stack) -> None:
+    """Without credential_sets every credential query is needed: one the learner cannot meet makes the request
+    unanswerable (§6.4.2: "MUST NOT return any Credential(s)"): the page offers only Refuse."""
+    both = {"credentials": SETS_QUERY["credentials"][:1] + QUERY["credentials"]}
+    created = await stack.create(dcql_query=both, response_mode="direct_post")
+    seen = (await stack.call("inspect", link=created["link"])).json()
+    assert seen["answerable"] is False and [m["query"] for m in seen["matches"]] == ["mc"]
+    answered = await stack.call("answer", link=created["link"], credential_id=stack.credential_id, disclose=CLAIMS)
+    problem = assert_problem(answered, 422)
+    assert problem["code"] == "ANSWER_INCOMPLETE" and "other" in problem["detail"], problem
+    assert (await stack.result(created))["status"] == "pending"
 
 
 async def test_bad_input_is_refused_by_name_and_sends_nothing(stack: Stack) -> None:

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from joserfc.jwk import ECKey
 
 from microcred import pki
+from microcred.oid4vp.dcql import Presented, evaluate
 from microcred.oid4vp.request import (
     ClientIdentity,
     PresentationRequest,
@@ -38,10 +39,16 @@ from microcred.sdjwt.x5c import load_certificates, x5c_header
 from microcred.verification import Verdict
 from services.wallet.adapters.holder_keys import HOLDER_KEY_ALGS
 from services.wallet.domain.presentations_oid4vp import (
+    INCOMPLETE,
     KB_ALGS,
+    NO_MATCH,
+    NOT_ASKED,
+    AnswerError,
+    Choice,
     PresentationRequestError,
     RefusedRequest,
     answer_form,
+    answerable,
     build_presentation,
     check_request_object,
     continue_to,
@@ -49,6 +56,7 @@ from services.wallet.domain.presentations_oid4vp import (
     match,
     parse_holding,
     parse_link,
+    plan_answer,
     refusal_form,
     wallet_metadata,
 )
@@ -59,6 +67,7 @@ HOST = "verifier.example"
 CLIENT_ID = f"x509_san_dns:{HOST}"
 RESPONSE_URI = f"https://{HOST}/oid4vp/responses/r1"
 HOLDER = ec.generate_private_key(ec.SECP256R1())
+CLAIMS = ("achievement_title", "family_name", "level_of_learning_experience.eqf_level")
 QUERY = {"credentials": [{"id": "mc", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
                           "claims": [{"path": ["achievement_title"]}, {"path": ["family_name"]},
                                      {"path": ["level_of_learning_experience", "eqf_level"], "values": [6, 7, 8]}]}]}
@@ -192,7 +201,7 @@ def test_an_unsigned_request_needs_the_redirect_uri_scheme_and_is_not_verified(v
         check_request_object(token, "redirect_uri:https://evil.example/r", anchors, NOW)
 
 
-async def test_matching_and_a_presentation_with_only_the_chosen_claims(sd: SdWorld, verifier: Any) -> None:
+async def test_matching_and_a_presentation_with_only_the_claims_asked_for(sd: SdWorld, verifier: Any) -> None:
     identity, anchors = verifier
     request = new_request()
     checked = check_request_object(request_object(request, identity), CLIENT_ID, anchors, NOW)
@@ -200,23 +209,24 @@ async def test_matching_and_a_presentation_with_only_the_chosen_claims(sd: SdWor
     unbound = parse_holding("c2", sd.issue().compact)  # no cnf: cannot meet a query asking for holder binding
     found = match(checked, [mine, unbound])
     assert [(c.query_id, c.credential_id) for c in found] == [("mc", "c1")]
-    assert found[0].claims == ("achievement_title", "family_name", "level_of_learning_experience.eqf_level")
-    query = checked.query.credentials[0]
-    vp = build_presentation(mine, query, found[0].claims, HOLDER, nonce=checked.nonce, aud=checked.client_id,
-                            iat=int(NOW.timestamp()))
+    assert found[0].claims == CLAIMS
+    held = {"c1": mine, "c2": unbound}
+    (planned,) = plan_answer(checked, held, [Choice("mc", "c1", disclose=CLAIMS)])
+    vp = build_presentation(planned, HOLDER, nonce=checked.nonce, aud=checked.client_id, iat=int(NOW.timestamp()))
     assert len(vp.split("~")) - 2 < len(mine.disclosures)  # given_name, birthdate... are not in it
     outcome = await check_response(request, {"mc": [vp]}, sd.ports(), NOW)
     assert outcome.verdict is Verdict.VALID and outcome.query.satisfied, outcome.to_dict()
-    # withholding a claim the verifier asked for: the presentation is genuine, the query not satisfied
-    vp = build_presentation(mine, query, ("achievement_title", "level_of_learning_experience.eqf_level"), HOLDER,
-                            nonce=checked.nonce, aud=checked.client_id, iat=int(NOW.timestamp()))
-    outcome = await check_response(request, {"mc": [vp]}, sd.ports(), NOW)
-    assert outcome.reports[0][1].verdict is Verdict.VALID
-    assert outcome.query.outcomes[0].missing == ("family_name: not disclosed",)
-    with pytest.raises(PresentationRequestError, match="not asked for"):
-        build_presentation(mine, query, ("birthdate",), HOLDER, nonce="n", aud=CLIENT_ID, iat=0)
+    # withholding a claim the verifier asked for is not an answer (§6.4.1): the learner refuses instead
+    for disclose, code, said in ((CLAIMS[::2], INCOMPLETE, "needs family_name"),
+                                 ((*CLAIMS, "birthdate"), NOT_ASKED, "not asked for by the verifier: birthdate")):
+        with pytest.raises(AnswerError, match=said) as caught:
+            plan_answer(checked, held, [Choice("mc", "c1", disclose=disclose)])
+        assert caught.value.code == code and caught.value.field == "answers[0].disclose"
+    with pytest.raises(AnswerError) as caught:
+        plan_answer(checked, held, [Choice("mc", "c2")])
+    assert caught.value.code == NO_MATCH
     with pytest.raises(PresentationRequestError, match="not bound"):
-        build_presentation(mine, query, (), ed25519.Ed25519PrivateKey.generate(), nonce="n", aud=CLIENT_ID, iat=0)
+        build_presentation(planned, ed25519.Ed25519PrivateKey.generate(), nonce="n", aud=CLIENT_ID, iat=0)
 
 
 async def test_a_credential_that_is_also_of_the_type_asked_for_is_offered_and_accepted(sd: SdWorld,
@@ -236,8 +246,8 @@ async def test_a_credential_that_is_also_of_the_type_asked_for_is_offered_and_ac
     plain = parse_holding("c2", sd.issue(holder_jwk=public_jwk(HOLDER)).compact)
     found = match(checked, [mine, plain])
     assert [c.credential_id for c in found] == ["c1"]
-    vp = build_presentation(mine, checked.query.credentials[0], found[0].claims, HOLDER, nonce=checked.nonce,
-                            aud=checked.client_id, iat=int(NOW.timestamp()))
+    (planned,) = plan_answer(checked, {"c1": mine}, [Choice("mc", "c1")])
+    vp = build_presentation(planned, HOLDER, nonce=checked.nonce, aud=checked.client_id, iat=int(NOW.timestamp()))
     outcome = await check_response(request, {"mc": [vp]}, sd.ports(), NOW)
     assert outcome.verdict is Verdict.VALID and outcome.query.satisfied, outcome.to_dict()
 
@@ -316,8 +326,8 @@ async def test_the_key_binding_jwt_hashes_with_the_credentials_own_sd_alg(sd: Sd
                              holder_jwk=public_jwk(HOLDER), alg="sha-384")
     mine = parse_holding("c1", issued.compact)
     assert mine.sd_alg == "sha-384"
-    vp = build_presentation(mine, checked.query.credentials[0], match(checked, [mine])[0].claims, HOLDER,
-                            nonce=checked.nonce, aud=checked.client_id, iat=int(NOW.timestamp()))
+    (planned,) = plan_answer(checked, {"c1": mine}, [Choice("mc", "c1")])
+    vp = build_presentation(planned, HOLDER, nonce=checked.nonce, aud=checked.client_id, iat=int(NOW.timestamp()))
     kb = json.loads(b64url_decode(vp.rsplit("~", 1)[1].split(".")[1]))
     assert kb["sd_hash"] == sd_hash(split_sd_jwt(vp), "sha-384")
     outcome = await check_response(request, {"mc": [vp]}, sd.ports(), NOW)
@@ -398,3 +408,98 @@ def test_the_answer_is_encrypted_only_to_a_key_whose_alg_is_ours(verifier: Any) 
     with pytest.raises(PresentationRequestError) as caught:
         check_request_object(resigned(token, identity, client_metadata=only_other), CLIENT_ID, anchors, NOW)
     assert caught.value.field == "request.client_metadata.jwks"
+
+
+def disclosed_names(vp: str) -> set[str]:
+    """The claim names of a presentation's Disclosures (object members only)."""
+    names = set()
+    for encoded in vp.split("~")[1:-1]:
+        decoded = json.loads(b64url_decode(encoded))
+        if len(decoded) == 3:
+            names.add(decoded[1])
+    return names
+
+
+CLAIM_SETS_QUERY = {"credentials": [{
+    "id": "mc", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT]},
+    "claims": [{"id": "title", "path": ["achievement_title"]}, {"id": "family", "path": ["family_name"]},
+               {"id": "given", "path": ["given_name"]}, {"id": "nobody", "path": ["no_such_claim"]}],
+    "claim_sets": [["title", "nobody"], ["title", "family"], ["title", "given"]]}]}
+
+
+async def test_one_whole_claim_set_the_learner_picks_and_nothing_of_the_others(sd: SdWorld, verifier: Any) -> None:
+    """§6.4.1: one combination of claim_sets; the first the credential meets unless the learner picks another;
+    a claim of another option is never sent along (§6.4: "MUST NOT send selectively disclosable claims that have
+    not been selected")."""
+    identity, anchors = verifier
+    request = new_request(CLAIM_SETS_QUERY)
+    checked = check_request_object(request_object(request, identity), CLIENT_ID, anchors, NOW)
+    mine = parse_holding("c1", sd.issue(holder_jwk=public_jwk(HOLDER)).compact)
+    (found,) = match(checked, [mine])
+    assert [(o.claim_set, o.labels) for o in found.options] == [(1, ("achievement_title", "family_name")),
+                                                                 (2, ("achievement_title", "given_name"))]
+    iat = int(NOW.timestamp())
+    for choice, shown in ((Choice("mc", "c1"), "family_name"), (Choice("mc", "c1", 2), "given_name")):
+        (planned,) = plan_answer(checked, {"c1": mine}, [choice])
+        vp = build_presentation(planned, HOLDER, nonce=checked.nonce, aud=checked.client_id, iat=iat)
+        assert disclosed_names(vp) & {"family_name", "given_name"} == {shown}  # (the title is always visible)
+        outcome = await check_response(request, {"mc": [vp]}, sd.ports(), NOW)
+        assert outcome.verdict is Verdict.VALID and outcome.query.satisfied, outcome.to_dict()
+    for choice, code, field in (
+            (Choice("mc", "c1", 1, ("achievement_title", "family_name", "given_name")), NOT_ASKED,
+             "answers[0].disclose"),  # labels of two options: not in the chosen claim set
+            (Choice("mc", "c1", 1, ("family_name",)), INCOMPLETE, "answers[0].disclose"),
+            (Choice("mc", "c1", 0), NO_MATCH, "answers[0].claim_set"),  # an option it does not meet
+            (Choice("mc", "c1", 7), NO_MATCH, "answers[0].claim_set")):
+        with pytest.raises(AnswerError) as caught:
+            plan_answer(checked, {"c1": mine}, [choice])
+        assert (caught.value.code, caught.value.field) == (code, field), caught.value
+
+
+def test_every_required_credential_query_or_set_is_answered_or_nothing_is_sent(sd: SdWorld, verifier: Any) -> None:
+    """§6.4.2: "If the Wallet cannot deliver all non-optional Credentials [...] it MUST NOT return any"."""
+    identity, anchors = verifier
+    mine = parse_holding("c1", sd.issue(holder_jwk=public_jwk(HOLDER)).compact)
+    other = {**QUERY["credentials"][0], "id": "other", "meta": {"vct_values": ["https://other.example/vct"]}}
+    also = {**QUERY["credentials"][0], "id": "also"}
+
+    def checked(query: dict[str, Any]) -> Any:
+        return check_request_object(request_object(new_request(query), identity), CLIENT_ID, anchors, NOW)
+
+    def refused(query: dict[str, Any], choices: list[Choice]) -> AnswerError:
+        with pytest.raises(AnswerError) as caught:
+            plan_answer(checked(query), {"c1": mine}, choices)
+        return caught.value
+
+    both = {"credentials": [QUERY["credentials"][0], other]}  # no credential_sets: both are needed
+    assert not answerable(checked(both).query, ["mc"])
+    assert refused(both, [Choice("mc", "c1")]).code == INCOMPLETE
+    assert refused(both, []).code == INCOMPLETE
+    either = {**both, "credential_sets": [{"options": [["other"], ["mc"]]}]}
+    assert answerable(checked(either).query, ["mc"])
+    assert [p.query.id for p in plan_answer(checked(either), {"c1": mine}, [Choice("mc", "c1")])] == ["mc"]
+    optional = {"credentials": [QUERY["credentials"][0], also],
+                "credential_sets": [{"options": [["mc"]]}, {"options": [["also"]], "required": False}]}
+    assert len(plan_answer(checked(optional), {"c1": mine}, [Choice("mc", "c1")])) == 1  # the optional one left out
+    assert len(plan_answer(checked(optional), {"c1": mine}, [Choice("mc", "c1"), Choice("also", "c1")])) == 2
+    assert refused(optional, [Choice("also", "c1")]).code == INCOMPLETE  # the required set unmet
+    pair = {"credentials": [QUERY["credentials"][0], also, other],
+            "credential_sets": [{"options": [["other"], ["mc", "also"]]}]}
+    assert refused(pair, [Choice("mc", "c1")]).code == INCOMPLETE  # half an option
+    stray = {**pair, "credential_sets": [{"options": [["mc"], ["also", "other"]]}]}
+    assert refused(stray, [Choice("mc", "c1"), Choice("also", "c1")]).code == NOT_ASKED  # part of no whole option
+    assert refused(QUERY, [Choice("mc", "c1"), Choice("mc", "c1")]).code == NOT_ASKED  # multiple is false
+    assert refused(QUERY, [Choice("zz", "c1")]).code == NOT_ASKED
+
+
+async def test_the_eudi_style_request_is_answered_with_the_sd_jwt_option(sd: SdWorld, verifier: Any) -> None:
+    """The request of the first test above ([[pid], [pid_mdoc]]): answered with pid, which meets its set."""
+    identity, anchors = verifier
+    checked = check_request_object(request_object(new_request(EUDI_QUERY), identity), CLIENT_ID, anchors, NOW)
+    mine = parse_holding("c1", sd.issue(holder_jwk=public_jwk(HOLDER)).compact)
+    assert answerable(checked.query, [c.query_id for c in match(checked, [mine])])
+    (planned,) = plan_answer(checked, {"c1": mine}, [Choice(PID_ID, "c1")])
+    vp = build_presentation(planned, HOLDER, nonce=checked.nonce, aud=checked.client_id, iat=int(NOW.timestamp()))
+    presented = parse_holding("p", vp.rsplit("~", 1)[0] + "~")
+    result = evaluate(checked.query, {PID_ID: [Presented("dc+sd-jwt", presented.claims, vct=presented.vct)]})
+    assert result.satisfied, result.to_dict()

@@ -2,12 +2,17 @@
 
 * ``POST /v1/presentation-requests/inspect`` ``{link}``: fetches the request object, checks it
   (:mod:`services.wallet.domain.presentations_oid4vp`) and says who is asking (client id, whether its identity
-  is certified), what for (``purpose`` when given), what it asks for and which of the learner's SD-JWT VCs meet
-  it, with the claims each would disclose and their values.
-* ``POST /v1/presentation-requests/answer`` ``{link, credential_id, disclose: [claims], query?}``: fetches and
-  checks the request again (nothing is kept between the two calls: the request object is the state), builds
-  the SD-JWT+KB with only the chosen claims, signed with the holder key the credential is bound to, and posts
-  it in the request's response mode (encrypted with ``direct_post.jwt``); returns the verifier's answer.
+  is certified), what for (``purpose`` when given), what it asks for (its credential sets, and whether the
+  learner can answer them) and which of the learner's SD-JWT VCs meet it, with the claims each claim set it
+  meets would disclose and their values.
+* ``POST /v1/presentation-requests/answer`` ``{link, answers: [{query, credential_id, claim_set?}]}`` (or
+  ``{link, credential_id, query?, claim_set?}`` for one credential): fetches and checks the request again
+  (nothing is kept between the two calls: the request object is the state); when the choices answer everything
+  the request needs (every required credential query or set, each credential with a whole claim set: OpenID4VP
+  1.0 §6.4), builds each SD-JWT+KB with that claim set's claims only, signed with the holder key the credential
+  is bound to, and posts them in the request's response mode (encrypted with ``direct_post.jwt``); returns the
+  verifier's answer. Anything less is 422 and nothing is sent: a learner who does not want to share what is
+  asked refuses.
 * ``POST /v1/presentation-requests/refuse`` ``{link}``: posts ``error=access_denied``.
 * ``GET /v1/holder-keys/jwks``: the public JWK of each holder key, what an issuer binds an SD-JWT VC to
   (``cnf``, e.g. gRPC ``holder_jwk_json``).
@@ -27,7 +32,7 @@ from cryptography import x509
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from microcred.oid4vp.dcql import SD_JWT
+from microcred.oid4vp.dcql import SD_JWT, CredentialSetQuery, DcqlQuery
 from microcred.sdjwt.core import SdJwtError
 from microcred.sdjwt.jose import JoseError, PrivateKey, public_jwk
 from microcred.sdjwt.x5c import load_certificates
@@ -36,11 +41,16 @@ from services.wallet.api.deps import Learner, Session
 from services.wallet.domain.credentials import CredentialStatus, HeldCredential
 from services.wallet.domain.errors import Conflict, NotFound, Unavailable, Unprocessable
 from services.wallet.domain.presentations_oid4vp import (
+    NOT_ASKED,
+    AnswerError,
+    Choice,
+    ClaimOption,
     Holding,
     PresentationRequestError,
     RefusedRequest,
     VerifierRequest,
     answer_form,
+    answerable,
     build_presentation,
     check_request_object,
     continue_to,
@@ -49,6 +59,7 @@ from services.wallet.domain.presentations_oid4vp import (
     match,
     parse_holding,
     parse_link,
+    plan_answer,
     refusal_form,
     same_key,
     wallet_metadata,
@@ -67,13 +78,28 @@ class LinkBody(BaseModel):
     link: str = Field(max_length=4096)
 
 
-class AnswerBody(LinkBody):
-    """The learner's choice: one credential and which of the requested claims it discloses."""
+class ChoiceBody(BaseModel):
+    """One credential of the answer: for which credential query, which of the learner's credentials, and which
+    of the query's claim sets it discloses (all of its claims)."""
 
+    query: str = Field(max_length=1024)
     credential_id: str = Field(max_length=512)
-    disclose: list[str] = Field(default_factory=list, max_length=64)
-    query: str | None = Field(default=None, max_length=64, description="the credential query id (default: the "
-                                                                        "first one the credential meets)")
+    claim_set: int | None = Field(default=None, ge=0, le=1024,
+                                  description="index in the query's claim_sets (default: the first one met)")
+    disclose: list[str] | None = Field(default=None, max_length=64,
+                                       description="the claims the learner was shown; when given, the claim set's")
+
+
+class AnswerBody(LinkBody):
+    """The learner's answer: a credential per credential query the answer needs (``answers``), or, for a request
+    that one credential answers, ``credential_id`` (with ``query``, ``claim_set`` and ``disclose`` as in
+    ``answers``; ``query`` defaults to the first one the credential meets)."""
+
+    answers: list[ChoiceBody] = Field(default_factory=list, max_length=16)
+    credential_id: str | None = Field(default=None, max_length=512)
+    query: str | None = Field(default=None, max_length=1024)
+    claim_set: int | None = Field(default=None, ge=0, le=1024)
+    disclose: list[str] | None = Field(default=None, max_length=64)
 
 
 @functools.lru_cache(maxsize=4)
@@ -143,6 +169,18 @@ def _who(request: VerifierRequest) -> dict[str, Any]:
             "expires_at": exp if isinstance(exp, int) else None}
 
 
+def _credential_sets(query: DcqlQuery, met: set[str]) -> list[dict[str, Any]]:
+    """The request's credential sets (without ``credential_sets``: one, required, of every credential query),
+    each option saying whether the learner's credentials meet all of its queries."""
+    sets = query.credential_sets or (CredentialSetQuery((tuple(c.id for c in query.credentials),)),)
+    return [{"required": cs.required, "options": [{"queries": list(o), "met": set(o) <= met} for o in cs.options]}
+            for cs in sets]
+
+
+def _claims(holding: Holding, option: ClaimOption) -> list[dict[str, Any]]:
+    return [{"claim": label, "values": values} for label, values in disclosed_values(holding, option).items()]
+
+
 @router.post("/presentation-requests/inspect", summary="Who asks for what, and what of mine meets it")
 async def inspect(session: Learner, body: LinkBody) -> dict[str, Any]:
     """Fetch and check the request behind ``link``; list the learner's credentials that meet it."""
@@ -152,49 +190,76 @@ async def inspect(session: Learner, body: LinkBody) -> dict[str, Any]:
     finally:
         await client.aclose()
     held = await _holdings(session)
-    asks = [{"query": q.id, "format": q.format, "claims": [c.label() for c in q.claims],
-             "supported": q.format == SD_JWT} for q in request.query.credentials]
+    asks = []
+    for q in request.query.credentials:
+        labels = {c.id: c.label() for c in q.claims}
+        asks.append({"query": q.id, "format": q.format, "claims": [c.label() for c in q.claims],
+                     "claim_sets": [[labels[i] for i in option] for option in q.claim_sets],
+                     "supported": q.format == SD_JWT})
     matches = []
-    for candidate in match(request, [h for _, h in held.values()]):
+    found = match(request, [h for _, h in held.values()])
+    for candidate in found:
         credential, holding = held[candidate.credential_id]
-        query = request.query.by_id(candidate.query_id)
-        assert query is not None  # match() only names the request's own queries
         matches.append({"query": candidate.query_id, "credential_id": candidate.credential_id,
                         "title": credential.elements.title, "issuer_name": credential.issuer_name,
-                        "claims": [{"claim": label, "values": values} for label, values
-                                   in disclosed_values(holding, candidate.claims, query).items()]})
-    return {**_who(request), "requests": asks, "matches": matches}
+                        "claims": _claims(holding, candidate.options[0]),
+                        "options": [{"claim_set": o.claim_set, "claims": _claims(holding, o)}
+                                    for o in candidate.options]})
+    met = {c.query_id for c in found}
+    return {**_who(request), "requests": asks, "credential_sets": _credential_sets(request.query, met),
+            "answerable": answerable(request.query, met), "matches": matches}
 
 
-@router.post("/presentation-requests/answer", summary="Present a credential with the chosen claims")
+def _choices(body: AnswerBody, request: VerifierRequest,
+             held: dict[str, tuple[HeldCredential, Holding]]) -> list[Choice]:
+    """The learner's choices (a credential of theirs named that is not held: 404)."""
+    if body.answers and body.credential_id is not None:
+        raise Unprocessable("answers: give answers, or credential_id for a one-credential answer, not both",
+                            code=NOT_ASKED)
+    picked = body.answers or ([ChoiceBody(query=body.query or "", credential_id=body.credential_id,
+                                          claim_set=body.claim_set, disclose=body.disclose)]
+                              if body.credential_id is not None else [])
+    choices = []
+    for one in picked:
+        if one.credential_id not in held:
+            raise NotFound("no such SD-JWT VC among your active credentials")
+        query_id = one.query or next((c.query_id for c in match(request, [held[one.credential_id][1]])),
+                                     request.query.credentials[0].id)  # none met: said so by plan_answer
+        choices.append(Choice(query_id, one.credential_id, one.claim_set,
+                              None if one.disclose is None else tuple(one.disclose)))
+    return choices
+
+
+@router.post("/presentation-requests/answer", summary="Present the chosen credentials")
 async def answer(session: Learner, body: AnswerBody) -> dict[str, Any]:
-    """Build the presentation with only the ``disclose`` claims and post it to the verifier."""
+    """Build a presentation of each chosen credential with its claim set's claims only and post them to the
+    verifier, when together they answer everything the request needs (else 422, nothing sent)."""
     client = _client(session)
     try:
         request = await _request(session, body.link, client)
         held = await _holdings(session)
-        if body.credential_id not in held:
-            raise NotFound("no such SD-JWT VC among your active credentials")
-        _, holding = held[body.credential_id]
-        met = [c.query_id for c in match(request, [holding])]
-        query_id = body.query or (met[0] if met else None)
-        query = request.query.by_id(query_id) if query_id is not None else None
-        if query is None or query_id not in met:
-            raise Unprocessable("credential_id: this credential does not meet what the verifier asks for",
-                                code="CREDENTIAL_DOES_NOT_MATCH")
-        key = await _holder_key(session, holding)
+        choices = _choices(body, request, held)
         try:
-            vp = build_presentation(holding, query, body.disclose, key, nonce=request.nonce,
-                                    aud=request.client_id, iat=int(session.ctx.now().timestamp()))
-            form = answer_form(request, {query.id: [vp]})
+            planned = plan_answer(request, {k: h for k, (_, h) in held.items()}, choices)
+        except AnswerError as exc:
+            raise Unprocessable(str(exc), code=exc.code) from None
+        vp_token: dict[str, list[str]] = {}
+        iat = int(session.ctx.now().timestamp())
+        for one in planned:
+            key = await _holder_key(session, one.holding)
+            vp_token.setdefault(one.query.id, []).append(
+                build_presentation(one, key, nonce=request.nonce, aud=request.client_id, iat=iat))
+        try:
+            form = answer_form(request, vp_token)
         except PresentationRequestError as exc:
             raise Unprocessable(str(exc), code=_CODE) from None
         reply = await client.post_response(request.response_uri, form)
     finally:
         await client.aclose()
     return {**_who(request), "accepted": reply.status == 200, "verifier_status": reply.status,
-            "verifier_answer": reply.body, "query": query.id, "credential_id": body.credential_id,
-            "disclosed": list(dict.fromkeys(body.disclose)),
+            "verifier_answer": reply.body,
+            "presented": [{"query": p.query.id, "credential_id": p.holding.credential_id,
+                           "claim_set": p.option.claim_set, "disclosed": list(p.option.labels)} for p in planned],
             "continue_to": continue_to(reply.body) if reply.status == 200 else None}
 
 

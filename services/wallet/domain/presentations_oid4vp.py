@@ -10,10 +10,13 @@
   the leaf's DER, and the learner is shown the leaf's first SAN dNSName; with ``redirect_uri:<uri>`` the
   spec forbids a signature (``alg: none``) and ``response_uri`` must be ``<uri>``, so the verifier is *not*
   authenticated (``verified`` is False and the learner is told so). Anything else is refused.
-* :func:`match`: which of the learner's SD-JWT VCs meets each DCQL credential query, and which claims each
-  would disclose. The DCQL semantics are the shared :mod:`microcred.oid4vp.dcql` (the very code the gateway
-  evaluates answers with), applied here to every claim the credential holds.
-* :func:`build_presentation`: the SD-JWT with only the Disclosures of the chosen claims (and the Disclosures
+* :func:`match`: which of the learner's SD-JWT VCs meets each DCQL credential query, and with which claim sets
+  (each discloses all its claims). The DCQL semantics are the shared :mod:`microcred.oid4vp.dcql` (the very
+  code the gateway evaluates answers with), applied here to every claim the credential holds.
+* :func:`plan_answer`: the learner's :class:`Choice` of a credential (and claim set) per credential query, when
+  it makes an answer the wallet may send (§6.4): whole claim sets, every required credential query or set met;
+  otherwise :class:`AnswerError` (the learner refuses instead, ``access_denied``).
+* :func:`build_presentation`: the SD-JWT with only the Disclosures of the chosen claim set (and the Disclosures
   of the objects that contain them) and a Key Binding JWT (``typ: kb+jwt``, ``iat``, ``aud`` = client_id,
   ``nonce``, ``sd_hash`` with the credential's own ``_sd_alg``, RFC 9901 §4.3.1) signed with the holder key the
   credential binds (``cnf.jwk``).
@@ -28,8 +31,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -75,9 +78,10 @@ from microcred.sdjwt.jose import (
 from microcred.sdjwt.x5c import ChainError, authority_key_ids, validate_x5c
 
 __all__ = [
-    "KB_ALGS", "Candidate", "Holding", "Link", "PresentationRequestError", "RefusedRequest", "VerifierRequest",
-    "answer_form", "build_presentation", "check_request_object", "continue_to", "error_form", "match",
-    "parse_holding", "parse_link", "refusal_form", "same_key", "wallet_metadata",
+    "INCOMPLETE", "KB_ALGS", "NOT_ASKED", "NO_MATCH", "AnswerError", "Candidate", "Choice", "ClaimOption", "Holding",
+    "Link", "Planned", "PresentationRequestError", "RefusedRequest", "VerifierRequest", "answer_form", "answerable",
+    "build_presentation", "check_request_object", "continue_to", "disclosed_values", "error_form", "match",
+    "parse_holding", "parse_link", "plan_answer", "refusal_form", "same_key", "wallet_metadata",
 ]
 
 X509_SAN_DNS, X509_HASH, REDIRECT_URI = "x509_san_dns:", "x509_hash:", "redirect_uri:"
@@ -412,44 +416,178 @@ def same_key(jwk: Mapping[str, Any] | None, key: PrivateKey) -> bool:
 
 
 @dataclass(frozen=True)
+class ClaimOption:
+    """One way a held credential meets a credential query: the index of the claim set it meets (None: the query
+    has no ``claim_sets``) and the claims it then discloses, every one of them (§6.4.1)."""
+
+    claim_set: int | None
+    claims: tuple[ClaimQuery, ...]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The claims as people read them (``credentialSubject.level``)."""
+        return tuple(c.label() for c in self.claims)
+
+
+@dataclass(frozen=True)
 class Candidate:
-    """A held credential that meets a credential query, and the claims it would disclose (labels)."""
+    """A held credential that meets a credential query, with each claim set it meets in the verifier's order of
+    preference (the first is presented unless the learner picks another)."""
 
     query_id: str
     credential_id: str
-    claims: tuple[str, ...]
+    options: tuple[ClaimOption, ...]
+
+    @property
+    def claims(self) -> tuple[str, ...]:
+        """The claims the first option discloses."""
+        return self.options[0].labels
 
 
-def _chosen_claims(query: CredentialQuery, holding: Holding) -> tuple[ClaimQuery, ...] | None:
-    """The claims of ``query`` this holding would disclose, or None when it cannot meet the query."""
+def _options(request: VerifierRequest, query: CredentialQuery, holding: Holding) -> tuple[ClaimOption, ...]:
+    """The claim sets of ``query`` that ``holding`` meets (empty: it does not meet the query, and is treated as
+    if the wallet did not hold it, §6.4.2)."""
+    if query.format != SD_JWT:
+        return ()  # ldp_vc answers are not built by this responder yet; other formats are never met
+    if request.kb_algs is not None and holding.cnf_jwk is not None and holding.kb_alg not in request.kb_algs:
+        return ()  # its KB-JWT would be signed with an algorithm the verifier does not take
     everything = Presented(SD_JWT, holding.claims, vct=holding.vct, holder_bound=holding.cnf_jwk is not None,
                            authority_key_ids=holding.authority_key_ids, aka_vcts=aka_vcts_of(holding.claims))
-    if not evaluate(DcqlQuery((query,)), {query.id: [everything]}).satisfied:
-        return None
+
+    def met(claims: tuple[ClaimQuery, ...]) -> bool:
+        alone = replace(query, claims=claims, claim_sets=())
+        return evaluate(DcqlQuery((alone,)), {query.id: [everything]}).satisfied
+
     if not query.claim_sets:
-        return query.claims
+        return (ClaimOption(None, query.claims),) if met(query.claims) else ()
     by_id = {c.id: c for c in query.claims}
-    for option in query.claim_sets:  # the first option this holding meets (the gateway reads it the same way)
-        one = CredentialQuery(query.id, query.format, query.vct_values, (), tuple(by_id[i] for i in option),
-                              trusted_authorities=query.trusted_authorities)
-        if evaluate(DcqlQuery((one,)), {query.id: [everything]}).satisfied:
-            return one.claims
-    return None
+    sets = ((i, tuple(by_id[x] for x in ids)) for i, ids in enumerate(query.claim_sets))
+    return tuple(ClaimOption(i, claims) for i, claims in sets if met(claims))
 
 
 def match(request: VerifierRequest, holdings: Sequence[Holding]) -> list[Candidate]:
-    """Every (credential query, held credential) pair where the credential meets the query, with its claims."""
+    """Every (credential query, held credential) pair where the credential meets the query, with its options."""
     found: list[Candidate] = []
     for query in request.query.credentials:
-        if query.format != SD_JWT:
-            continue  # ldp_vc answers are not built by this responder yet; other formats are never met
         for holding in holdings:
-            if request.kb_algs is not None and holding.cnf_jwk is not None and holding.kb_alg not in request.kb_algs:
-                continue  # its KB-JWT would be signed with an algorithm the verifier does not take
-            chosen = _chosen_claims(query, holding)
-            if chosen is not None:
-                found.append(Candidate(query.id, holding.credential_id, tuple(c.label() for c in chosen)))
+            options = _options(request, query, holding)
+            if options:
+                found.append(Candidate(query.id, holding.credential_id, options))
     return found
+
+
+def answerable(query: DcqlQuery, met: Iterable[str]) -> bool:
+    """Whether the credential queries ``met`` (by a credential the learner holds) can satisfy ``query``: every
+    credential query (without ``credential_sets``), or one option of every required set (§6.4.2)."""
+    ids = set(met)
+    if not query.credential_sets:
+        return all(c.id in ids for c in query.credentials)
+    return all(any(set(o) <= ids for o in s.options) for s in query.credential_sets if s.required)
+
+
+# --------------------------------------------------------------------------------------------- the learner's choice
+
+#: Why an answer is not sent (the wallet API's error codes).
+NO_MATCH, INCOMPLETE, NOT_ASKED = "CREDENTIAL_DOES_NOT_MATCH", "ANSWER_INCOMPLETE", "INVALID_ANSWER"
+
+
+class AnswerError(PresentationRequestError):
+    """An answer the wallet does not send (``code``: :data:`NO_MATCH`, :data:`INCOMPLETE`, :data:`NOT_ASKED`)."""
+
+    def __init__(self, field_name: str, problem: str, code: str) -> None:
+        super().__init__(field_name, problem)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The learner's pick for one credential query: which held credential, which of its claim sets (None: the
+    first it meets), and, when the caller passes them, the claims the learner saw (they must be that set)."""
+
+    query_id: str
+    credential_id: str
+    claim_set: int | None = None
+    disclose: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One presentation of the answer: the credential query, the credential and the claims it discloses."""
+
+    query: CredentialQuery
+    holding: Holding
+    option: ClaimOption
+
+
+_REFUSE = "share it or refuse the request"
+
+
+def plan_answer(request: VerifierRequest, holdings: Mapping[str, Holding],
+                choices: Sequence[Choice]) -> tuple[Planned, ...]:
+    """The presentations answering ``request`` with the learner's ``choices``, when they make an answer the
+    wallet may send (OpenID4VP 1.0 §6.4): each credential meets its query with one whole claim set (§6.4.1:
+    "If the Wallet cannot deliver all claims requested [...] it MUST NOT return the respective Credential"),
+    no claim beyond it, and together they meet every required credential query or set (§6.4.2: "If the Wallet
+    cannot deliver all non-optional Credentials [...] it MUST NOT return any Credential(s)"). A learner who
+    does not want to share that refuses the request instead (``access_denied``)."""
+    if not choices:
+        raise AnswerError("answers", "nothing chosen: choose what to present, or refuse the request", INCOMPLETE)
+    planned: list[Planned] = []
+    for i, choice in enumerate(choices):
+        where = f"answers[{i}]"
+        query = request.query.by_id(choice.query_id)
+        if query is None:
+            raise AnswerError(f"{where}.query", f"the verifier asks for no credential {choice.query_id}", NOT_ASKED)
+        holding = holdings.get(choice.credential_id)
+        options = _options(request, query, holding) if holding is not None else ()
+        if holding is None or not options:
+            raise AnswerError(f"{where}.credential_id", f"this credential does not meet what the verifier asks for "
+                                                        f"({query.id})", NO_MATCH)
+        option = options[0] if choice.claim_set is None else \
+            next((o for o in options if o.claim_set == choice.claim_set), None)
+        if option is None:
+            raise AnswerError(f"{where}.claim_set", f"the credential does not meet claim set {choice.claim_set} of "
+                                                    f"{query.id}", NO_MATCH)
+        if choice.disclose is not None:
+            _same_claims(f"{where}.disclose", query, option, choice.disclose)
+        if any(p.query.id == query.id and (p.holding.credential_id == holding.credential_id or not query.multiple)
+               for p in planned):
+            raise AnswerError(f"{where}.query", f"{query.id} is answered once (multiple is false)" if not query.multiple
+                              else f"{query.id}: the same credential twice", NOT_ASKED)
+        planned.append(Planned(query, holding, option))
+    _complete(request.query, {p.query.id for p in planned})
+    return tuple(planned)
+
+
+def _same_claims(where: str, query: CredentialQuery, option: ClaimOption, disclose: Sequence[str]) -> None:
+    """``disclose`` (what the learner saw) must be the claims of ``option``: none more, none fewer."""
+    asked = {c.label() for c in query.claims}
+    beyond = [x for x in dict.fromkeys(disclose) if x not in option.labels]
+    if beyond:
+        why = "not asked for by the verifier" if any(x not in asked for x in beyond) else "not in the chosen claim set"
+        raise AnswerError(where, f"{why}: {', '.join(beyond)}", NOT_ASKED)
+    withheld = [x for x in option.labels if x not in disclose]
+    if withheld:
+        raise AnswerError(where, f"the verifier needs {', '.join(withheld)} as well (a credential goes with every "
+                                 f"claim asked for, or not at all): {_REFUSE}", INCOMPLETE)
+
+
+def _complete(query: DcqlQuery, answered: set[str]) -> None:
+    """The answered credential queries meet ``query`` (§6.4.2), and each is part of what it asks."""
+    if not query.credential_sets:
+        missing = [c.id for c in query.credentials if c.id not in answered]
+        if missing:
+            raise AnswerError("answers", f"the verifier needs {', '.join(missing)} as well: {_REFUSE}", INCOMPLETE)
+        return
+    for i, cs in enumerate(query.credential_sets):
+        if cs.required and not any(set(o) <= answered for o in cs.options):
+            needed = " | ".join("+".join(o) for o in cs.options)
+            raise AnswerError("answers", f"credential set {i + 1} needs one of {needed}: {_REFUSE}", INCOMPLETE)
+    used = {x for cs in query.credential_sets for o in cs.options if set(o) <= answered for x in o}
+    stray = sorted(answered - used)
+    if stray:
+        raise AnswerError("answers", f"not part of a whole option of the credential sets: {', '.join(stray)}",
+                          NOT_ASKED)
 
 
 def _reaches(disclosed: tuple[str | int, ...], wanted: tuple[str | int | None, ...]) -> bool:
@@ -459,28 +597,21 @@ def _reaches(disclosed: tuple[str | int, ...], wanted: tuple[str | int | None, .
     return all((w is None and isinstance(d, int)) or w == d for d, w in zip(disclosed[:n], wanted[:n], strict=True))
 
 
-def build_presentation(holding: Holding, query: CredentialQuery, disclose_labels: Sequence[str],
-                       key: PrivateKey, *, nonce: str, aud: str, iat: int) -> str:
-    """The SD-JWT+KB presenting ``holding`` for ``query`` with only the claims ``disclose_labels`` (labels of
-    the query's claims; anything the query does not ask for is refused: we never disclose more)."""
-    by_label = {c.label(): c for c in query.claims}
-    unknown = [label for label in disclose_labels if label not in by_label]
-    if unknown:
-        raise PresentationRequestError("disclose", f"not asked for by the verifier: {', '.join(unknown)}")
+def build_presentation(planned: Planned, key: PrivateKey, *, nonce: str, aud: str, iat: int) -> str:
+    """The SD-JWT+KB presenting ``planned.holding`` with the Disclosures of its chosen claim set only (and of the
+    objects containing them): §6.4 "MUST NOT send selectively disclosable claims that have not been selected"."""
+    holding = planned.holding
     if not same_key(holding.cnf_jwk, key):
         raise PresentationRequestError("credential_id", "the credential is not bound to this holder key")
-    paths = [by_label[label].path for label in dict.fromkeys(disclose_labels)]
-    if not query.claims:  # the query asks for the credential only: no selectively disclosable claim
-        paths = []
+    paths = [c.path for c in planned.option.claims]  # no claims: the credential only, no Disclosure (§6.4.1)
     kept = tuple(encoded for path, encoded in holding.disclosures if any(_reaches(path, p) for p in paths))
     parts = SdJwtParts(holding.parts.issuer_jwt, kept, None)
     return parts.without_key_binding + key_binding_jwt(parts, key, nonce=nonce, aud=aud, iat=iat, alg=holding.sd_alg)
 
 
-def disclosed_values(holding: Holding, labels: Sequence[str], query: CredentialQuery) -> dict[str, list[Any]]:
-    """What each chosen claim would show (for the learner to see before sending)."""
-    by_label = {c.label(): c for c in query.claims}
-    return {label: select(holding.claims, by_label[label].path) for label in labels if label in by_label}
+def disclosed_values(holding: Holding, option: ClaimOption) -> dict[str, list[Any]]:
+    """What each claim of ``option`` would show (for the learner to see before sending)."""
+    return {c.label(): select(holding.claims, c.path) for c in option.claims}
 
 
 # --------------------------------------------------------------------------------------------- the answer

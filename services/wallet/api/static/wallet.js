@@ -285,7 +285,9 @@
   }
 
   // Respond to an OpenID4VP request (docs/oid4vp.md, "Our wallet as responder"): the wallet API fetches and checks
-  // the request; the learner picks one credential and which of the requested claims to show, then sends or refuses.
+  // the request; the learner picks, where the request leaves a choice, which credentials (and which of the claim sets
+  // the verifier accepts) to send, and sees every claim that goes with them. A credential goes with all the claims
+  // asked for, or not at all (OpenID4VP 1.0 §6.4): a learner who does not want to share them refuses.
   let vpLink = "";
 
   // A claim's value as text: nested objects (learning outcomes...) by their leaves, never "[object Object]".
@@ -299,6 +301,80 @@
       body: JSON.stringify(Object.assign({ link: vpLink }, extra || {})) };
   }
 
+  function radio(name, id, checked) {
+    const input = document.createElement("input");
+    input.type = "radio"; input.name = name; input.id = id; input.checked = checked;
+    return input;
+  }
+
+  function labelFor(input, text) {
+    const label = document.createElement("label");
+    label.htmlFor = input.id; label.textContent = text;
+    return label;
+  }
+
+  // One credential query of an option: a radio per (credential, claim set) that meets it, with the claims it sends.
+  function renderQuery(query, matches, prefix) {
+    const div = document.createElement("div");
+    div.className = "vp-query"; div.dataset.query = query;
+    let n = 0;
+    matches.filter((m) => m.query === query).forEach((m) => m.options.forEach((o, k) => {
+      const pick = radio(prefix + "-" + query, prefix + "-" + query + "-" + n, n === 0);
+      pick.className = "vp-pick"; pick.dataset.credential = m.credential_id;
+      pick.dataset.claimSet = o.claim_set === null ? "" : String(o.claim_set);
+      pick.dataset.claims = JSON.stringify(o.claims.map((c) => c.claim));
+      const variant = m.options.length > 1 ? " (" + t("vp_variant") + " " + (k + 1) + ")" : "";
+      const title = (m.title || m.credential_id) + variant;
+      const row = document.createElement("div");
+      row.className = "vp-match";
+      row.append(pick, " ", labelFor(pick, title));
+      const list = document.createElement("ul");
+      o.claims.forEach((c) => {
+        const li = document.createElement("li");
+        li.textContent = c.claim + ": " + c.values.map(plain).join(", ");
+        list.appendChild(li);
+      });
+      row.appendChild(list);
+      div.appendChild(row);
+      n += 1;
+    }));
+    return div;
+  }
+
+  // A credential set: its options the learner's credentials meet (a radio each when there is a choice, and "do not
+  // share" for an optional set), each with its credential queries.
+  function renderSet(set, si, matches) {
+    const met = set.options.map((o, oi) => ({ o, oi })).filter((x) => x.o.met);
+    const group = document.createElement("div");
+    group.className = "vp-set";
+    if (!met.length) return group;
+    const choice = met.length > 1 || !set.required;
+    if (choice) {
+      const head = document.createElement("p");
+      head.textContent = t(set.required ? "vp_one_of" : "vp_optional");
+      group.appendChild(head);
+    }
+    if (!set.required) {
+      const skip = radio("vp-set-" + si, "vp-set-" + si + "-skip", true);
+      skip.className = "vp-option"; skip.value = "";
+      group.append(skip, " ", labelFor(skip, t("vp_skip")));
+    }
+    met.forEach(({ o, oi }, k) => {
+      const div = document.createElement("div");
+      div.className = "vp-option-box"; div.dataset.option = String(oi);
+      if (choice) {
+        const pick = radio("vp-set-" + si, "vp-set-" + si + "-" + oi, set.required && k === 0);
+        pick.className = "vp-option"; pick.value = String(oi);
+        div.append(pick, " ", labelFor(pick, t("vp_option") + " " + (k + 1)));
+      } else {
+        div.dataset.only = "1";
+      }
+      o.queries.forEach((q) => div.appendChild(renderQuery(q, matches, "vp-s" + si + "o" + oi)));
+      group.appendChild(div);
+    });
+    return group;
+  }
+
   async function inspectRequest(event) {
     event.preventDefault();
     vpLink = $("vp-link").value.trim();
@@ -310,48 +386,43 @@
       $("vp-purpose").hidden = !seen.purpose;
       $("vp-purpose").textContent = seen.purpose ? t("vp_purpose") + ": " + seen.purpose : "";
       const box = $("vp-choices");
-      box.querySelectorAll("div.vp-match").forEach((x) => x.remove());
-      seen.matches.forEach((m, i) => {
-        const div = document.createElement("div");
-        div.className = "vp-match";
-        const pick = document.createElement("input");
-        pick.type = "radio"; pick.name = "vp-credential"; pick.id = "vp-c" + i; pick.value = m.credential_id;
-        pick.dataset.query = m.query; pick.checked = i === 0;
-        const label = document.createElement("label");
-        label.htmlFor = pick.id; label.textContent = m.title || m.credential_id;
-        div.append(pick, " ", label);
-        const list = document.createElement("ul");
-        m.claims.forEach((c, j) => {
-          const li = document.createElement("li");
-          const claim = document.createElement("input");
-          claim.type = "checkbox"; claim.checked = true; claim.id = "vp-c" + i + "-" + j; claim.value = c.claim;
-          claim.className = "vp-claim";
-          const text = document.createElement("label");
-          text.htmlFor = claim.id; text.textContent = c.claim + ": " + c.values.map(plain).join(", ");
-          li.append(claim, " ", text);
-          list.appendChild(li);
-        });
-        div.appendChild(list);
-        box.appendChild(div);
-      });
-      $("vp-none").hidden = seen.matches.length > 0;
-      $("vp-send").disabled = !seen.matches.length;
+      box.querySelectorAll("div.vp-set").forEach((x) => x.remove());
+      if (seen.answerable) seen.credential_sets.forEach((set, si) => box.appendChild(renderSet(set, si, seen.matches)));
+      box.hidden = !seen.answerable;
+      $("vp-all").hidden = !seen.answerable;
+      $("vp-none").hidden = seen.answerable;
+      $("vp-none").textContent = t(seen.matches.length ? "vp_cannot" : "vp_none");
+      $("vp-send").disabled = !seen.answerable;
       $("vp-request").hidden = false;
     } catch (e) { $("vp-request").hidden = true; say(t("error") + " " + e.message); }
   }
 
+  // What the learner chose: in each credential set, the chosen option's credential queries, each with its picked
+  // credential and claim set (and the claims the learner was shown, which the wallet checks are those it sends).
+  function vpAnswers() {
+    const answers = [];
+    const seen = new Set();
+    document.querySelectorAll("#vp-choices div.vp-set").forEach((group) => {
+      const picked = group.querySelector("input.vp-option:checked");
+      const box = picked ? group.querySelector("div.vp-option-box[data-option='" + picked.value + "']")
+        : group.querySelector("div.vp-option-box[data-only]");
+      if (!box) return; // an optional set the learner does not share
+      box.querySelectorAll("div.vp-query").forEach((q) => {
+        const pick = q.querySelector("input.vp-pick:checked");
+        if (!pick || seen.has(q.dataset.query)) return;
+        seen.add(q.dataset.query);
+        answers.push({ query: q.dataset.query, credential_id: pick.dataset.credential,
+          claim_set: pick.dataset.claimSet === "" ? null : Number(pick.dataset.claimSet),
+          disclose: JSON.parse(pick.dataset.claims) });
+      });
+    });
+    return answers;
+  }
+
   async function answerRequest(refuse) {
     try {
-      let reply;
-      if (refuse) {
-        reply = await api("v1/presentation-requests/refuse", vpBody());
-      } else {
-        const pick = document.querySelector("input[name=vp-credential]:checked");
-        const claims = Array.from(pick.closest("div.vp-match").querySelectorAll("input.vp-claim:checked"))
-          .map((x) => x.value);
-        reply = await api("v1/presentation-requests/answer",
-          vpBody({ credential_id: pick.value, query: pick.dataset.query, disclose: claims }));
-      }
+      const reply = refuse ? await api("v1/presentation-requests/refuse", vpBody())
+        : await api("v1/presentation-requests/answer", vpBody({ answers: vpAnswers() }));
       const said = reply.verifier_answer && reply.verifier_answer.error_description;
       $("vp-outcome").textContent = reply.accepted ? t(refuse ? "vp_refused" : "vp_sent")
         : t("vp_rejected") + " " + (said || reply.verifier_status);
