@@ -10,10 +10,14 @@ A request's document is an EDC when it is a JAdES JWS JSON serialisation (``payl
   ``organizationIdentifier`` equal to the issuer's ``eIDASIdentifier``). No anchor reached: ``unknown``, so the
   verdict is undetermined, never valid.
 * FORMAT: SHACL against the EC's ``EDC-generic-no-cv`` shapes (:func:`microcred.elm.shacl.validate_edc`), run only
-  for a payload whose seal verified (an unsigned or broken document is invalid already and costs no SHACL), in a
-  worker thread, one at a time per process and within :data:`SHACL_TIMEOUT_SECONDS` (past it: ``unknown``
-  ``TOO_COMPLEX``); the payload size is bounded by :data:`microcred.elm.jades.MAX_DOCUMENT_BYTES` and its
-  shape by :data:`MAX_DEPTH` / :data:`MAX_OBJECTS` / :data:`MAX_VALUES` before any JSON-LD work.
+  for a payload whose seal verified **and** whose seal certificate chains to a trusted anchor: the seal is checked
+  with ``x5c[0]``, so anyone can seal with a self-signed certificate, and 157 KB cost 0.6 s of pyshacl CPU holding
+  the GIL. Otherwise FORMAT is ``unknown`` ``DATA_MODEL_UNCHECKED`` (``cause`` ``untrusted-seal``; the verdict is
+  undetermined by ISSUER_IDENTITY anyway). It runs in a worker thread, one at a time per process, waiting at most
+  :data:`SHACL_WAIT_SECONDS` for that slot (then ``unknown`` ``DATA_MODEL_UNCHECKED``, ``cause`` ``busy``) and
+  within :data:`SHACL_TIMEOUT_SECONDS` (past it: ``unknown`` ``TOO_COMPLEX``); the payload size is bounded by
+  :data:`microcred.elm.jades.MAX_DOCUMENT_BYTES` and its shape by :data:`MAX_DEPTH` / :data:`MAX_OBJECTS` /
+  :data:`MAX_VALUES` before any JSON-LD work.
 * EU_ELEMENTS (:mod:`microcred.elm.elements`): all 11 mandatory Annex I elements present makes the EDC an EU
   micro-credential (EU_ELEMENTS and ACCREDITATION then required); an EDC lacking some does not claim to be one
   (the generic profile does not require them): ``unknown`` ``NOT_A_MICRO_CREDENTIAL`` naming what is missing.
@@ -45,7 +49,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from microcred.elm.elements import eqf_level, issuer_id, missing_elements
-from microcred.elm.jades import JadesError, JadesVerdict, verify_jades
+from microcred.elm.jades import JadesError, JadesVerdict, TrustState, verify_jades
 from microcred.elm.shacl import validate_edc
 from microcred.elm.status import EdcStatusError, read_status_reference, status_uri
 from microcred.sdjwt.result import SdJwtCheck
@@ -58,7 +62,7 @@ from microcred.verification.ports import VerificationPorts
 from microcred.verification.report import VerificationReport
 from microcred.verification.validity import check_validity_window
 
-__all__ = ["ORDER", "SHACL_TIMEOUT_SECONDS", "is_jades", "verify_edc_credential"]
+__all__ = ["ORDER", "SHACL_TIMEOUT_SECONDS", "SHACL_WAIT_SECONDS", "is_jades", "verify_edc_credential"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,10 @@ _POSITION = {check: i for i, check in enumerate(ORDER)}
 _STATUS_CHECKS = (CheckId.REVOCATION, CheckId.SUSPENSION)
 #: Longest a SHACL validation may take before FORMAT is reported unknown (0.15-0.4 s of CPU is typical).
 SHACL_TIMEOUT_SECONDS = 20.0
+#: Longest a request waits for the process's SHACL slot before FORMAT is reported unknown (busy): without a bound,
+#: requests piled up behind one slow validation.
+SHACL_WAIT_SECONDS = 2.0
+_SHACL_RULE = "EDC-generic-no-cv (SHACL)"
 #: One SHACL validation at a time per event loop (pure-Python pyshacl holds the GIL anyway).
 _SHACL_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 _MAX_VIOLATIONS_SHOWN = 10
@@ -139,12 +147,21 @@ def _too_complex(document: Any) -> str | None:
     return None
 
 
-async def _format(document: Mapping[str, Any]) -> CheckResult:
+async def _format(document: Mapping[str, Any], trust: TrustState) -> CheckResult:
     too_complex = _too_complex(document)
     if too_complex is not None:
         return unknown(CheckId.FORMAT, Reason.TOO_COMPLEX, field="payload", problem=too_complex)
+    if trust != "trusted":
+        return unknown(CheckId.FORMAT, Reason.DATA_MODEL_UNCHECKED, rule=_SHACL_RULE, field="payload",
+                       cause="untrusted-seal", problem="SHACL is run only for a seal whose certificate chains to a "
+                       "trusted anchor, and this one does not")
     slot = _slot()
-    await slot.acquire()
+    try:
+        await asyncio.wait_for(slot.acquire(), SHACL_WAIT_SECONDS)
+    except TimeoutError:
+        return unknown(CheckId.FORMAT, Reason.DATA_MODEL_UNCHECKED, rule=_SHACL_RULE, field="payload", cause="busy",
+                       problem=f"busy: the SHACL validator stayed taken for {SHACL_WAIT_SECONDS:g} s; retry later",
+                       limit_seconds=SHACL_WAIT_SECONDS)
     task = asyncio.ensure_future(asyncio.to_thread(validate_edc, document))
     done, _ = await asyncio.wait({task}, timeout=SHACL_TIMEOUT_SECONDS)
     if not done:  # the thread cannot be stopped: its slot stays taken until it ends, so the cost stays bounded
@@ -158,7 +175,7 @@ async def _format(document: Mapping[str, Any]) -> CheckResult:
         return unknown(CheckId.FORMAT, Reason.JSONLD_ERROR, problem=f"{type(exc).__name__}: {exc}"[:300])
     if report.violations:
         shown = [str(v) for v in report.violations[:_MAX_VIOLATIONS_SHOWN]]
-        return invalid(CheckId.FORMAT, Reason.DATA_MODEL_VIOLATION, rule="EDC-generic-no-cv (SHACL)",
+        return invalid(CheckId.FORMAT, Reason.DATA_MODEL_VIOLATION, rule=_SHACL_RULE,
                        field="payload", problem=shown[0][:300], violations=shown, count=len(report.violations))
     return valid(CheckId.FORMAT, Reason.FORMAT_OK, kind="European Digital Credential", vc_version="1.1",
                  profile="EDC-generic-no-cv")
@@ -249,7 +266,7 @@ async def verify_edc_credential(document: Mapping[str, Any], ports: Verification
         why = "the seal does not verify: nothing it covers is read"
         results += [unknown(c, Reason.NOT_CHECKED, problem=why) for c in ORDER if c is not CheckId.SIGNATURE]
     else:
-        results.append(await _format(payload))
+        results.append(await _format(payload, verdict.trust))
         results.append(_identity(verdict, _leaf(document), payload))
         results.append(valid(CheckId.EU_ELEMENTS, Reason.EU_ELEMENTS_PRESENT, withheld=[]) if micro
                        else unknown(CheckId.EU_ELEMENTS, Reason.NOT_A_MICRO_CREDENTIAL, missing=missing))

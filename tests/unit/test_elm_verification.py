@@ -2,10 +2,13 @@
 the gateway over a real socket and with ``mcred verify``: signature valid and issuer identity unknown offline
 (verdict undetermined, never valid), identity valid with the sample's chain top as an anchor (a PEM file or an EU
 trusted list XML), one changed literal -> signature invalid; a platform-sealed credential is valid with the
-platform CA as anchor and its SHACL FORMAT check passes; a non-seal is a named FORMAT failure."""
+platform CA as anchor and its SHACL FORMAT check passes; a non-seal is a named FORMAT failure. SHACL runs only for
+a seal chaining to an anchor, and a request waits a bounded time for the SHACL slot (FORMAT unknown, never
+valid, either way)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import UTC, datetime
@@ -24,7 +27,7 @@ from microcred.elm.issue import elm_issuer, sealed_edc
 from microcred.elm.trusted_list import TrustedListError, anchors_from_trusted_list
 from microcred.gen.microcred.v1 import registry_pb2
 from microcred.sdjwt.x5c import x5c_header
-from microcred.verification import verify
+from microcred.verification import edc, verify
 from services.verifier.api.routes import create_gateway_app
 from services.verifier.application import Gateway
 from tests.harness.factories import valid_micro_credential
@@ -86,11 +89,13 @@ async def test_the_ec_sample_at_the_gateway_over_a_socket() -> None:
         checks = _checks(report)
         assert checks["signature"] == ("valid", "SIGNATURE_VALID")
         assert checks["issuer_identity"] == ("unknown", "NO_TRUST_ANCHORS")
-        assert checks["format"] == ("valid", "FORMAT_OK")  # SHACL, EDC-generic-no-cv
+        # SHACL runs only for a seal chaining to a trusted anchor (anyone can seal with a self-signed certificate)
+        assert checks["format"] == ("unknown", "DATA_MODEL_UNCHECKED")
         assert report["verdict"] == "undetermined"
         report = (await http.post(trusting.url + "/v1/verify", json={"credential": _sample()})).json()
         assert _checks(report)["issuer_identity"] == ("valid", "ISSUER_CERTIFICATE_VALID"), report["checks"]
         assert _checks(report)["signature"][0] == "valid"
+        assert _checks(report)["format"] == ("valid", "FORMAT_OK")  # SHACL, EDC-generic-no-cv
         # the sample lacks Annex I quality assurance: not claiming to be an EU micro-credential (advisory)
         assert _checks(report)["eu_elements"] == ("unknown", "NOT_A_MICRO_CREDENTIAL")
         # authentic and in force; the issuer is not in this platform's registry (advisory for a non-micro EDC)
@@ -175,3 +180,60 @@ async def test_an_oversized_sealed_payload_is_not_run_through_shacl() -> None:
     sealed = seal_edc(document, key=key, chain=chain, signing_time=datetime.now(UTC))  # type: ignore[arg-type]
     report = (await verify(sealed, World().ports())).to_dict()
     assert _checks(report)["format"] == ("unknown", "TOO_COMPLEX") and report["verdict"] != "valid"
+
+
+def _platform_sealed(world: World) -> tuple[dict[str, Any], x509.Certificate]:
+    """A micro-credential EDC sealed under a fresh CA, and that CA."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    ca = pki.create_ca("Platform CA")
+    issuer_uri = f"https://{world.host}/issuers/{world.issuer_id}"
+    certified = pki.create_signing_cert(ca, issuer_uri=issuer_uri, common_name="University of Zed")
+    mc = valid_micro_credential()
+    mc.quality_assurance.qa_body.id = "https://qqi.example"
+    issuer = registry_pb2.Issuer(issuer_id=world.issuer_id, organisation=mc.awarding_bodies[0])
+    text = sealed_edc(mc, issuer=elm_issuer(issuer, issuer_uri), credential_id="urn:uuid:1b1c9e0e-2f4e-4d67-9a52-"
+                      "0c7d8c6f3a11", issued_at=datetime.now(UTC),
+                      key=load_pem_private_key(certified.key_pem, password=None),  # type: ignore[arg-type]
+                      x5c=x5c_header([certified.cert_pem]))
+    return json.loads(text), x509.load_pem_x509_certificate(ca.cert_pem)
+
+
+async def test_a_self_sealed_edc_costs_no_shacl(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seal verifies with x5c[0], which anyone can self-sign: SHACL (0.6 s of GIL-holding CPU for 157 KB)
+    runs only when that certificate chains to a trusted anchor; otherwise FORMAT is unknown, never valid."""
+    world = World()
+    document, anchor = _platform_sealed(world)
+    runs: list[Any] = []
+    real = edc.validate_edc
+    monkeypatch.setattr(edc, "validate_edc", lambda payload: runs.append(payload) or real(payload))
+    other = x509.load_pem_x509_certificate(pki.create_ca("Another CA").cert_pem)
+    for anchors in ((), (other,)):
+        report = (await verify(document, world.ports(x509_anchors=anchors))).to_dict()
+        [check] = [c for c in report["checks"] if c["id"] == "format"]
+        assert (check["status"], check["reason_code"], check["details"]["cause"]) == (
+            "unknown", "DATA_MODEL_UNCHECKED", "untrusted-seal")
+        assert "trusted anchor" in check["message"] and report["verdict"] == "undetermined"
+        assert _checks(report)["signature"] == ("valid", "SIGNATURE_VALID")
+    assert runs == []
+    report = (await verify(document, world.ports(x509_anchors=(anchor,)))).to_dict()
+    assert _checks(report)["format"] == ("valid", "FORMAT_OK") and len(runs) == 1
+
+
+async def test_a_busy_shacl_slot_is_unknown_busy_not_a_wait_without_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    world = World()
+    document, anchor = _platform_sealed(world)
+    monkeypatch.setattr(edc, "SHACL_WAIT_SECONDS", 0.01)
+    slot = edc._slot()
+    await slot.acquire()  # another request's validation holds the process's one slot
+    try:
+        report = (await asyncio.wait_for(verify(document, world.ports(x509_anchors=(anchor,))), 60)).to_dict()
+    finally:
+        slot.release()
+    [check] = [c for c in report["checks"] if c["id"] == "format"]
+    assert (check["status"], check["reason_code"], check["details"]["cause"]) == (
+        "unknown", "DATA_MODEL_UNCHECKED", "busy")
+    assert check["message"].endswith("busy: the SHACL validator stayed taken for 0.01 s; retry later.")
+    assert report["verdict"] == "undetermined"
+    report = (await verify(document, world.ports(x509_anchors=(anchor,)))).to_dict()
+    assert _checks(report)["format"] == ("valid", "FORMAT_OK")  # the slot free again: validated
