@@ -60,3 +60,20 @@ async def test_pdf_upload_with_stacked_filters_is_refused_off_the_loop(monkeypat
         page = await http.post("/view", data={"document": "", "pdf": base64.b64encode(out.getvalue()).decode()})
     assert page.status_code == 422 and "not a readable PDF" in page.text
     assert threads and threads[0] != threading.main_thread().name
+
+
+async def test_a_form_with_more_fields_than_the_page_sends_is_a_400_problem() -> None:
+    world = World()
+    world.publish()
+    app = create_gateway_app(Limits())
+    app.state.gateway = Gateway(world.ports())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test") as http:
+        flood = await http.post("/view", content=b"&".join([b"a=1"] * 50_000),
+                                headers={"content-type": "application/x-www-form-urlencoded"})
+        assert flood.status_code == 400 and flood.headers["content-type"] == "application/problem+json"
+        assert flood.json()["field"] == "body" and flood.json()["type"].endswith("/too-many-fields")
+        assert "more than 2 fields (document, pdf)" in flood.json()["detail"]
+        three = await http.post("/view", data={"document": "{}", "pdf": "", "x": "y"})
+        assert three.status_code == 400
+        page = await http.post("/view", data={"document": json.dumps(world.credential()), "pdf": ""})
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]

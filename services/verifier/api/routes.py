@@ -265,13 +265,21 @@ async def home(request: Request, lang: str | None = Query(None, max_length=35),
     return HTMLResponse(render_home(pick_language(lang, accept_language), path=request.url.path))
 
 
+#: The fields of the start page's form (templates/home.html); ``lang`` travels in the query.
+_VIEW_FIELDS = ("document", "pdf")
+
+
 @router.post("/view", response_class=HTMLResponse, include_in_schema=False, responses=_HTML_ERRORS)
 async def view(request: Request, lang: str | None = Query(None, max_length=35),
-               accept_language: str | None = Header(None, max_length=500)) -> HTMLResponse:
+               accept_language: str | None = Header(None, max_length=500)) -> Response:
     """The page for a pasted document (form field ``document``, URL-encoded): JSON, or a compact SD-JWT VC; or for
     an uploaded PDF (field ``pdf``, base64, put there by the page's script) whose embedded credential is verified."""
     language = pick_language(lang, accept_language)
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    try:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=len(_VIEW_FIELDS))
+    except ValueError:  # the page sends its two fields; thousands of them cost parse time and memory for nothing
+        return problem(400, f"the form has more than {len(_VIEW_FIELDS)} fields ({', '.join(_VIEW_FIELDS)})",
+                       code="too-many-fields", field="body")
     text = form.get("document", [""])[0].strip()
     if form.get("pdf", [""])[0]:
         found = await _from_pdf(form["pdf"][0], language)
