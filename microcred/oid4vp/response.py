@@ -40,6 +40,7 @@ from microcred.oid4vp.dcql import (
     evaluate,
     parse_query,
 )
+from microcred.oid4vp.ldp_types import credential_types
 from microcred.oid4vp.request import ENC_VALUES, PresentationRequest
 from microcred.sdjwt.core import SdJwtError, disclose, split_sd_jwt
 from microcred.sdjwt.jose import JoseError, parse_jws, strict_json_loads
@@ -222,7 +223,8 @@ def _bound(report: VerificationReport) -> bool:
 
 
 def _ldp_claim(vc: Mapping[str, Any], report: VerificationReport, *, holder_bound: bool) -> Presented:
-    types = tuple(t for t in as_list(vc.get("type")) if isinstance(t, str))
+    # the terms as written and their IRIs: type_values names IRIs (B.1.1), earlier queries named terms
+    types = credential_types(vc)
     # A credential that did not verify discloses nothing a query can count on.
     return Presented(LDP, vc, types=types, holder_bound=holder_bound, verified=report.verdict is not Verdict.INVALID)
 

@@ -33,7 +33,9 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     "micro-credential-eqf6": _micro_credential(6),
     "open-badge": {"credentials": [{
         "id": "open_badge", "format": "ldp_vc",
-        "meta": {"type_values": [["VerifiableCredential", "AchievementCredential"]]},
+        # fully expanded IRIs (B.1.1); the Open Badges 3.0 context maps AchievementCredential to this IRI
+        "meta": {"type_values": [["https://www.w3.org/2018/credentials#VerifiableCredential",
+                                  "https://purl.imsglobal.org/spec/vc/ob/vocab.html#OpenBadgeCredential"]]},
         "claims": [{"path": ["credentialSubject", "achievement", "name"]}, {"path": ["issuer"]}]}]},
 }
 

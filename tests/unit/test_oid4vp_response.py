@@ -277,3 +277,40 @@ async def test_a_presentation_that_fails_is_discarded_and_the_others_answer_the_
     outcome = await check_response(req, {"mc": [forged]}, sd.ports(), NOW)  # nothing left: the query is not met
     assert outcome.verdict is Verdict.INVALID and not outcome.query.satisfied
     assert "did not verify" in outcome.query.outcomes[0].missing[0]
+
+
+LDP_IRI_QUERY = {"credentials": [{"id": "ob", "format": "ldp_vc", "meta": {"type_values": [[
+    "https://www.w3.org/2018/credentials#VerifiableCredential",
+    "https://purl.imsglobal.org/spec/vc/ob/vocab.html#OpenBadgeCredential"]]},
+    "claims": [{"path": ["credentialSubject", "achievement", "name"]}]}]}
+
+
+async def test_ldp_type_values_are_met_by_the_types_expanded_with_the_credential_contexts(sd: SdWorld) -> None:
+    """OpenID4VP 1.0 B.1.1: type_values are fully expanded IRIs (the term AchievementCredential of the Open
+    Badges context is the IRI …#OpenBadgeCredential); terms, as earlier queries wrote them, still meet too."""
+    req = request(LDP_IRI_QUERY)
+    outcome = await check_response(req, {"ob": [ldp_vp(sd, req.nonce, CLIENT_ID)]}, sd.ports(), NOW)
+    assert outcome.verdict is Verdict.VALID and outcome.query.satisfied, outcome.to_dict()
+    other = {"credentials": [{**LDP_IRI_QUERY["credentials"][0],
+                              "meta": {"type_values": [["https://example.org/vocab#Other"]]}}]}
+    req = request(other)
+    outcome = await check_response(req, {"ob": [ldp_vp(sd, req.nonce, CLIENT_ID)]}, sd.ports(), NOW)
+    assert not outcome.query.satisfied
+
+
+def test_the_open_badge_template_names_iris() -> None:
+    from microcred.oid4vp.templates import template
+
+    query = template("open-badge")
+    assert query is not None
+    assert all(":" in t for types in query["credentials"][0]["meta"]["type_values"] for t in types)
+
+
+def test_types_of_a_credential_whose_contexts_do_not_expand_are_its_terms_alone() -> None:
+    from microcred.oid4vp.ldp_types import credential_types
+
+    assert credential_types({"@context": ["https://evil.example/ctx"], "type": ["VerifiableCredential"]}) == (
+        "VerifiableCredential",)
+    assert credential_types({"@context": ["https://www.w3.org/ns/credentials/v2"],
+                             "type": ["VerifiableCredential"]}) == (
+        "VerifiableCredential", "https://www.w3.org/2018/credentials#VerifiableCredential")
