@@ -91,6 +91,10 @@ class Settings(HttpServiceSettings):
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     trusted_proxies: list[str] = Field(default_factory=list, description="CIDRs of trusted reverse proxies")
     max_in_flight: int = Field(default=256, ge=0)
+    max_event_streams: int = Field(default=128, ge=0, description="server-sent event streams open at once per "
+                                   "process (not counted in max_in_flight; 0: no limit)")
+    max_event_streams_per_client: int = Field(default=4, ge=0, description="event streams open at once per client "
+                                              "address (0: no limit)")
     shed_queue_delay_ms: float = Field(default=20.0, ge=0)
     http_workers: int = Field(default=1, ge=1, le=64)
     registry_namespace: str = "verifier-registry"

@@ -1,16 +1,18 @@
 """Admission control: refusals are 429 with Retry-After, decided before the body is read, and saturation
-(in-flight count, sustained event-loop queueing delay) sheds new requests while short spikes do not."""
+(in-flight count, sustained event-loop queueing delay) sheds new requests while short spikes do not; long-lived
+event streams hold stream slots (per process, per client), not in-flight ones."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import MutableMapping
+from collections.abc import AsyncIterator, MutableMapping
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from services.verifier.api.admission import Admission, QueueDelayProbe
 from services.verifier.api.edge import GatewayApp
@@ -58,7 +60,7 @@ def test_client_buckets_refuse_with_the_wait_until_the_next_token() -> None:
     assert admission.admit(scope("10.0.0.2")) is None  # another client has its own bucket
     clock.now += 0.5
     assert admission.admit(scope()) is None
-    assert admission.shed == {"rate-limited": 1, "overloaded": 0} and admission.in_flight == 4
+    assert admission.shed == {"rate-limited": 1, "overloaded": 0, "too-many-streams": 0} and admission.in_flight == 4
 
 
 def test_in_flight_limit_sheds_until_a_request_is_released() -> None:
@@ -171,3 +173,85 @@ async def test_refusal_cors_headers_follow_the_allowed_origins(origins: list[str
     status, headers = await _call(app, "/v1/verify", [(b"origin", b"https://a.example")])
     assert status == 429 and headers.get(b"access-control-allow-origin") == expected
     assert headers[b"vary"] == b"Origin"
+
+
+def _stream_scope(client: str, result: str = "r" * 16) -> dict[str, Any]:
+    path = f"/v1/presentation-results/{result}/events"
+    return {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
+            "headers": [(b"host", b"gw.test")], "client": (client, 5), "server": ("gw", 80), "scheme": "http",
+            "root_path": "", "http_version": "1.1", "asgi": {"version": "3.0"}}
+
+
+class _Open:
+    """One request driven at the ASGI level, held open until :meth:`close`: its status once it starts."""
+
+    def __init__(self, app: GatewayApp, scope: dict[str, Any]) -> None:
+        self.started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.gone = asyncio.Event()
+        self.requested = False
+        self.task = asyncio.create_task(app(scope, self.receive, self.send))
+
+    async def receive(self) -> dict[str, Any]:
+        if not self.requested:
+            self.requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await self.gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start" and not self.started.done():
+            self.started.set_result(message["status"])
+
+    async def close(self) -> None:
+        self.gone.set()
+        await self.task
+
+
+async def test_event_streams_take_stream_slots_not_in_flight_ones() -> None:
+    """256 event streams on a pending result (held open up to 15 minutes) made the process answer 429 to every
+    request: streams no longer count as in flight, and are capped per client and per process instead."""
+    settings = SimpleNamespace(max_body_bytes=256 * 1024, rate_limit_per_second=1e6, rate_limit_burst=10**6,
+                               cors_origins=["*"], max_in_flight=2, max_event_streams=3,
+                               max_event_streams_per_client=2)
+    app = create_gateway_app(settings)  # type: ignore[arg-type]
+    app.state.gateway = Gateway(World().ports())
+    finish = asyncio.Event()
+
+    @app.get("/v1/presentation-results/{result_id}/events")
+    async def events(result_id: str) -> StreamingResponse:
+        async def stream() -> AsyncIterator[bytes]:
+            yield b"event: result\ndata: {}\n\n"
+            await finish.wait()
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
+    admission = app.admission
+    assert admission is not None
+    first = [_Open(app, _stream_scope("10.0.0.1")) for _ in range(2)]
+    assert [await s.started for s in first] == [200, 200]
+    assert (admission.streams, admission.in_flight) == (2, 0)
+    over = _Open(app, _stream_scope("10.0.0.1"))  # the client's third
+    assert await over.started == 429
+    await over.close()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("10.0.0.1", 9)),
+                                 base_url="http://gw.test") as http:
+        page = await http.get("/")  # the process is not starved by the streams
+        assert page.status_code == 200
+        other = _Open(app, _stream_scope("10.0.0.2"))
+        assert await other.started == 200
+        full = _Open(app, _stream_scope("10.0.0.3"))  # the process's fourth
+        assert await full.started == 429
+        await full.close()
+        refused = await http.get(f"/v1/presentation-results/{'r' * 16}/events")
+        assert refused.status_code == 429 and refused.headers["content-type"] == "application/problem+json"
+        assert refused.headers["retry-after"] == "5"
+        problem = refused.json()
+        assert problem["type"].endswith("/too-many-streams") and "2 event streams at once per client" in \
+            problem["detail"]
+        finish.set()
+        for s in (*first, other):
+            await s.close()
+        assert (admission.streams, admission.in_flight) == (0, 0)
+        assert admission.shed["too-many-streams"] == 3
+        again = _Open(app, _stream_scope("10.0.0.3"))
+        assert await again.started == 200
+        await again.close()

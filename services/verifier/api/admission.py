@@ -21,6 +21,12 @@ replay at start-up) while a client or two ask; and a sustained overload is met b
 the delay hovers near the limit, instead of all-or-nothing swings (shed everything, queue drains, take
 everything, queue builds up again).
 
+Long-lived server-sent event streams (``GET /v1/presentation-results/{id}/events``, open up to 15 minutes while a
+result is pending) are not requests in flight: counted as such, 256 of them on a pending result made the process
+answer 429 to everyone. They are capped on their own instead (``too-many-streams``, 429 with ``Retry-After``):
+``max_streams`` open at once per process and ``max_streams_per_client`` per client address. The per-client bucket
+and saturation shedding apply to them as to any request when they open.
+
 Never a 5xx for load: the issue says excess load is shed with 429. ``/healthz`` is exempt (probes must see
 a busy gateway as alive). The saturation figures are per process (with several workers, each has its own).
 The per-client buckets are per process too, unless :meth:`Admission.use_shared` gives it buckets that every
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import time
 from collections.abc import Callable, Collection, MutableMapping
 from dataclasses import dataclass
@@ -44,7 +51,12 @@ from typing import Any
 from services.verifier.api.limits import ClientBuckets, TrustedProxies
 from services.verifier.api.rate_limit import SharedClientBuckets
 
-__all__ = ["Admission", "QueueDelayProbe", "Refusal"]
+__all__ = ["EVENT_STREAM", "Admission", "QueueDelayProbe", "Refusal"]
+
+#: The paths of long-lived event streams (GET), admitted by stream slots, not as requests in flight.
+EVENT_STREAM = re.compile(r"/v1/presentation-results/[^/]+/events")
+#: The wait a refused event stream is told: one is held while its result is pending (minutes, not seconds).
+_STREAM_RETRY_AFTER = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +109,7 @@ class Admission:
     """Per-client token buckets plus process saturation limits (0 disables a limit)."""
 
     def __init__(self, rate: float, burst: int, *, max_in_flight: int = 0, max_queue_delay: float = 0.0,
+                 max_streams: int = 128, max_streams_per_client: int = 4,
                  interval: float = 0.1, min_arrivals: int = 20, step: float = 0.01,
                  exempt: Collection[str] = ("/healthz",),
                  buckets: ClientBuckets | None = None, probe: QueueDelayProbe | None = None,
@@ -115,13 +128,17 @@ class Admission:
         self.probe = probe or QueueDelayProbe(clock)
         self.clock = clock
         self.in_flight = 0
+        self.max_streams, self.max_streams_per_client = max_streams, max_streams_per_client
+        self.streams = 0
+        """Event streams open now (not counted in :attr:`in_flight`)."""
+        self._client_streams: dict[str, int] = {}
         self._above_since: float | None = None
         self._arrivals = 0
         self._adjusted_at = -math.inf
         self._credit = 0.0
         self.taken_fraction = 1.0
         """The fraction of requests (past their client's bucket) that saturation control currently takes."""
-        self.shed: dict[str, int] = {"rate-limited": 0, "overloaded": 0}
+        self.shed: dict[str, int] = {"rate-limited": 0, "overloaded": 0, "too-many-streams": 0}
         self._rate_detail = f"at most {rate:g} requests a second (burst {burst}) per client"
 
     def use_shared(self, shared: SharedClientBuckets | None) -> None:
@@ -133,16 +150,19 @@ class Admission:
 
         Per-process buckets only: with :attr:`shared` buckets set, await :meth:`admit_shared` instead.
         """
-        return self._decide(self.buckets.take(self.proxies.client(scope)))
+        client = self.proxies.client(scope)
+        return self._decide(self.buckets.take(client), client, _is_stream(scope))
 
     async def admit_shared(self, scope: MutableMapping[str, Any]) -> Refusal | None:
         """As :meth:`admit`, with the client's token taken from the :attr:`shared` buckets."""
         if self.shared is None:
             return self.admit(scope)
-        return self._decide(await self.shared.take(self.proxies.client(scope)))
+        client = self.proxies.client(scope)
+        return self._decide(await self.shared.take(client), client, _is_stream(scope))
 
-    def _decide(self, wait: float) -> Refusal | None:
-        """The refusal, given the client's wait for a token (0: it had one), else take the request."""
+    def _decide(self, wait: float, client: str, stream: bool) -> Refusal | None:
+        """The refusal, given the client's wait for a token (0: it had one), else take the request (an event
+        ``stream`` takes a stream slot, not an in-flight one)."""
         if wait > 0:
             self.shed["rate-limited"] += 1
             return Refusal("rate-limited", self._rate_detail, max(1, math.ceil(wait)))
@@ -150,6 +170,8 @@ class Admission:
             self.shed["overloaded"] += 1
             return Refusal("overloaded", f"the gateway is saturated (it takes {self.taken_fraction:.0%} of requests "
                                          "now); retry in a second", 1)
+        if stream:
+            return self._open_stream(client)
         if self.max_in_flight and self.in_flight >= self.max_in_flight:
             self.shed["overloaded"] += 1
             return Refusal("overloaded", f"the gateway is answering {self.in_flight} requests; retry in a second", 1)
@@ -180,6 +202,33 @@ class Admission:
             return False
         return True
 
-    def release(self) -> None:
-        """A request taken by :meth:`admit` has been answered."""
-        self.in_flight -= 1
+    def _open_stream(self, client: str) -> Refusal | None:
+        held = self._client_streams.get(client, 0)
+        if self.max_streams_per_client and held >= self.max_streams_per_client:
+            detail = f"at most {self.max_streams_per_client} event streams at once per client"
+        elif self.max_streams and self.streams >= self.max_streams:
+            detail = f"the gateway holds {self.streams} event streams, its most; poll the result instead"
+        else:
+            self.streams += 1
+            self._client_streams[client] = held + 1
+            return None
+        self.shed["too-many-streams"] += 1
+        return Refusal("too-many-streams", detail, _STREAM_RETRY_AFTER)
+
+    def release(self, scope: MutableMapping[str, Any] | None = None) -> None:
+        """A request taken by :meth:`admit` has been answered (``scope``: the request's, which tells an event
+        stream's slot from an in-flight one; None: an in-flight request)."""
+        if scope is None or not _is_stream(scope):
+            self.in_flight -= 1
+            return
+        client = self.proxies.client(scope)
+        self.streams -= 1
+        held = self._client_streams.pop(client, 1) - 1
+        if held:
+            self._client_streams[client] = held
+
+
+def _is_stream(scope: MutableMapping[str, Any]) -> bool:
+    """Whether the request opens a long-lived event stream (:data:`EVENT_STREAM`)."""
+    path = scope.get("path", "")
+    return path.endswith("/events") and scope.get("method") == "GET" and EVENT_STREAM.fullmatch(path) is not None

@@ -5,7 +5,8 @@ its ASGI entry point in front of FastAPI's middleware stack:
 
 1. ``/healthz`` and ``OPTIONS`` (CORS preflights) go straight to the application (never shed, as before);
 2. :class:`~.admission.Admission` decides from the scope alone (client address, in-flight count, event-loop
-   queueing delay; the client's bucket shared with the other replicas in Redis, when configured) whether the
+   queueing delay, open event streams; the client's bucket shared with the other replicas in Redis, when
+   configured) whether the
    request is taken; a refusal is a 429 problem+json with ``Retry-After`` and the
    CORS header a browser needs to read it, written before the body is read, without routing or tracing;
 3. ``POST /v1/verify`` goes to :class:`~.fastpath.FastVerify`, everything else through FastAPI's stack
@@ -66,7 +67,7 @@ class GatewayApp(FastAPI):
             else:
                 await super().__call__(scope, receive, send)
         finally:
-            admission.release()
+            admission.release(scope)  # an event stream gives back its stream slot, anything else its in-flight one
 
     async def _refuse(self, scope: Scope, send: Send, refusal: Refusal) -> None:
         body = dumps({"type": PROBLEM_BASE + refusal.code, "title": "Too many requests", "status": 429,

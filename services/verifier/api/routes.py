@@ -71,7 +71,8 @@ _TOKEN_PATH = Path(min_length=1, max_length=256, description="the share token fr
 class GatewayLimits(Protocol):
     """The settings :func:`create_gateway_app` reads (a subset of ``services.verifier.config.Settings``).
 
-    ``max_in_flight`` and ``shed_queue_delay_ms`` (process saturation, see :mod:`~.admission`) and
+    ``max_in_flight`` and ``shed_queue_delay_ms`` (process saturation, see :mod:`~.admission`),
+    ``max_event_streams`` and ``max_event_streams_per_client`` (event streams, 128 and 4 without them) and
     ``trusted_proxies`` are read when present; without them only the per-client limit applies, per peer.
     """
 
@@ -363,6 +364,8 @@ def create_gateway_app(settings: GatewayLimits, *, lifespan: Any = None, extra_r
     admission = Admission(settings.rate_limit_per_second, settings.rate_limit_burst,
                           proxies=TrustedProxies(getattr(settings, "trusted_proxies", [])),
                           max_in_flight=getattr(settings, "max_in_flight", 0),
+                          max_streams=getattr(settings, "max_event_streams", 128),
+                          max_streams_per_client=getattr(settings, "max_event_streams_per_client", 4),
                           max_queue_delay=getattr(settings, "shed_queue_delay_ms", 0.0) / 1000)
     fast = FastVerify(app.full_stack, app.state, settings.max_body_bytes, unwrap) if fast_path else None
     app.configure_edge(admission, fast, settings.cors_origins)
