@@ -126,26 +126,14 @@ def test_the_ec_sample_with_mcred_verify(tmp_path: Path) -> None:
 
 async def test_a_platform_sealed_edc_is_valid_with_the_platform_ca_as_anchor() -> None:
     world = World()
-    ca = pki.create_ca("Platform CA")
-    issuer_uri = f"https://{world.host}/issuers/{world.issuer_id}"
-    certified = pki.create_signing_cert(ca, issuer_uri=issuer_uri, common_name="University of Zed")
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    key = load_pem_private_key(certified.key_pem, password=None)
-    mc = valid_micro_credential()
-    mc.quality_assurance.qa_body.id = "https://qqi.example"
-    issuer = registry_pb2.Issuer(issuer_id=world.issuer_id, organisation=mc.awarding_bodies[0])
-    text = sealed_edc(mc, issuer=elm_issuer(issuer, issuer_uri), credential_id="urn:uuid:1b1c9e0e-2f4e-4d67-9a52-"
-                      "0c7d8c6f3a11", issued_at=datetime.now(UTC), key=key,  # type: ignore[arg-type]
-                      x5c=x5c_header([certified.cert_pem]))
-    anchor = x509.load_pem_x509_certificate(ca.cert_pem)
-    report = (await verify(json.loads(text), world.ports(x509_anchors=(anchor,)))).to_dict()
+    document, anchor = _platform_sealed(world)
+    report = (await verify(document, world.ports(x509_anchors=(anchor,)))).to_dict()
     checks = _checks(report)
     assert checks["format"] == ("valid", "FORMAT_OK")
     assert checks["signature"][0] == "valid" and checks["issuer_identity"] == ("valid", "ISSUER_CERTIFICATE_VALID")
     assert checks["eu_elements"] == ("valid", "EU_ELEMENTS_PRESENT") and report["micro_credential"]
     other = x509.load_pem_x509_certificate(pki.create_ca("Another CA").cert_pem)
-    report = (await verify(json.loads(text), world.ports(x509_anchors=(other,)))).to_dict()
+    report = (await verify(document, world.ports(x509_anchors=(other,)))).to_dict()
     assert _checks(report)["issuer_identity"][0] == "unknown" and report["verdict"] == "undetermined"
 
 
