@@ -42,6 +42,9 @@ class IssuerKey:
     iss: str
     key: PrivateKey
     x5c: tuple[str, ...]
+    kid: str | None = None
+    """Written in the header when set: the key's id in the issuer's JWT VC Issuer Metadata (SD-JWT VC §3.5,
+    recommended), :func:`microcred.sdjwt.issuer_metadata.key_id`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,8 @@ def issue_sd_jwt_vc(claims: Mapping[str, Any], *, issuer: IssuerKey, vct: str, n
         raise ValueError(f"claims may not set the registered claims {clashes}")
     payload, disclosures = conceal({**clear, **claims}, alg=alg, rng=rng, decoys=decoys)
     header: dict[str, Any] = {"typ": SD_JWT_VC_TYP}
+    if issuer.kid:
+        header["kid"] = issuer.kid
     if issuer.x5c:
         header["x5c"] = list(issuer.x5c)
     issuer_jwt = sign_jws(header, payload, issuer.key)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from microcred.sdjwt.issue import IssuerKey
 from microcred.sdjwt.jose import algorithm_for_key, b64url_encode, public_jwk
 
-__all__ = ["WELL_KNOWN", "issuer_metadata", "well_known_url"]
+__all__ = ["WELL_KNOWN", "issuer_metadata", "key_id", "well_known_url"]
 
 WELL_KNOWN = "/.well-known/jwt-vc-issuer"
 
@@ -35,6 +35,12 @@ def _thumbprint(jwk: dict[str, Any]) -> str:
     members = {name: jwk[name] for name in ("crv", "kty", "x", "y") if name in jwk}  # RFC 7638 §3.2: EC and OKP
     canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
     return b64url_encode(hashlib.sha256(canonical).digest())
+
+
+def key_id(key: IssuerKey) -> str:
+    """The ``kid`` of an issuer key: the RFC 7638 thumbprint of its public JWK (what :func:`issuer_metadata`
+    publishes it under, and what the SD-JWT VC's header names)."""
+    return _thumbprint(public_jwk(key.key))
 
 
 def issuer_metadata(iss: str, keys: Sequence[IssuerKey]) -> dict[str, Any]:

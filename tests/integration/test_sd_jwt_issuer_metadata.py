@@ -61,6 +61,7 @@ async def test_the_metadata_of_the_credentials_iss_publishes_its_x5c_leaf_key(ha
                     if {m: k.get(m) for m in leaf_key} == leaf_key]
         assert len(matching) == 1, (leaf_key, metadata)
         assert matching[0]["x5c"] == x5c and matching[0]["alg"] == jws.header["alg"] and "d" not in matching[0]
+        assert matching[0]["kid"] == jws.header["kid"]  # the credential names its key (SD-JWT VC §3.5)
 
         unknown = await http.get("/.well-known/jwt-vc-issuer/issuers/no-such-issuer")
         assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("application/problem+json")

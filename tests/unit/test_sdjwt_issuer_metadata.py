@@ -44,3 +44,21 @@ def test_a_key_of_another_issuer_is_not_published() -> None:
     key = IssuerKey("https://other.example", ec.generate_private_key(ec.SECP256R1()), ())
     with pytest.raises(ValueError):
         issuer_metadata("https://uni.example", [key])
+
+
+def test_an_sd_jwt_vc_names_its_key_by_the_kid_the_metadata_publishes() -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from microcred.sdjwt.issue import issue_sd_jwt_vc
+    from microcred.sdjwt.issuer_metadata import key_id
+    from microcred.sdjwt.jose import parse_jws
+
+    unnamed = IssuerKey("https://uni.example", ec.generate_private_key(ec.SECP256R1()), ())
+    named = replace(unnamed, kid=key_id(unnamed))
+    [published] = issuer_metadata("https://uni.example", [named])["jwks"]["keys"]
+    header = parse_jws(issue_sd_jwt_vc({}, issuer=named, vct="urn:x", now=datetime.now(UTC)).compact.split("~")[0],
+                       max_length=10_000).header
+    assert header["kid"] == published["kid"] == named.kid
+    plain = issue_sd_jwt_vc({}, issuer=unnamed, vct="urn:x", now=datetime.now(UTC)).compact.split("~")[0]
+    assert "kid" not in parse_jws(plain, max_length=10_000).header  # no kid set, none written

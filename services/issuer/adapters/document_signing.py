@@ -22,6 +22,7 @@ and lasting ``METADATA_CERTIFICATE_DAYS``. Replicas each hold their own: a walle
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives import hashes
@@ -32,8 +33,9 @@ from microcred import pki
 from microcred.crypto.keystore import KeyStore, KeyStoreError
 from microcred.gen.microcred.v1 import registry_pb2
 from microcred.registry.did_web import https_of_did_web
-from microcred.registry.domain import current_verification_method
+from microcred.registry.domain import current_verification_method, key_valid_at
 from microcred.sdjwt.issue import IssuerKey
+from microcred.sdjwt.issuer_metadata import key_id
 from microcred.sdjwt.x5c import x5c_header
 from services.issuer.application.ports import DocumentSigningUnavailable
 
@@ -91,6 +93,23 @@ class CertifiedDocumentSigning:
 
     def issuer_key(self, issuer: registry_pb2.Issuer, now: datetime) -> IssuerKey:
         """The issuer's SD-JWT VC key and chain (certified on first use, kept per issuer key)."""
+        iss = self._iss(issuer)
+        method = current_verification_method(issuer, now)
+        if method is None:
+            raise DocumentSigningUnavailable("the issuer has no current verification method")
+        return self._certified(issuer, iss, method)
+
+    def issuer_keys(self, issuer: registry_pb2.Issuer, now: datetime) -> list[IssuerKey]:
+        """Every SD-JWT VC key of the issuer that may sign now (a rotation's old and new keys alike), newest
+        first: what its JWT VC Issuer Metadata publishes."""
+        iss = self._iss(issuer)
+        methods = sorted((vm for vm in issuer.verification_methods if key_valid_at(vm, now) is None),
+                         key=lambda vm: vm.created_at.ToDatetime(), reverse=True)
+        if not methods:
+            raise DocumentSigningUnavailable("the issuer has no current verification method")
+        return [self._certified(issuer, iss, method) for method in methods]
+
+    def _iss(self, issuer: registry_pb2.Issuer) -> str:
         if self._ca is None:
             raise DocumentSigningUnavailable("this issuer service has no document-signing CA, so it cannot issue "
                                              "SD-JWT VCs (MICROCRED_DOCUMENT_SIGNING_CA_CERT_FILE)")
@@ -98,9 +117,11 @@ class CertifiedDocumentSigning:
         if iss is None:
             raise DocumentSigningUnavailable("SD-JWT VCs need an issuer with a did:web (its https identifier "
                                              "is the credential's iss)")
-        method = current_verification_method(issuer, now)
-        if method is None:
-            raise DocumentSigningUnavailable("the issuer has no current verification method")
+        return iss
+
+    def _certified(self, issuer: registry_pb2.Issuer, iss: str,
+                   method: registry_pb2.VerificationMethod) -> IssuerKey:
+        assert self._ca is not None
         cache_key = (issuer.issuer_id, method.id)
         kept = self._issued.get(cache_key)
         if kept is not None and kept.iss == iss:
@@ -114,7 +135,8 @@ class CertifiedDocumentSigning:
         certified = pki.create_signing_cert(self._ca, issuer_uri=iss, common_name=name[:64], days=self._days,
                                             key=key)
         # x5c without the CA: a verifier must reach it as a configured anchor (RFC 7515 §4.1.6, HAIP)
-        signer = IssuerKey(iss, key, tuple(x5c_header([certified.cert_pem])))
+        unnamed = IssuerKey(iss, key, tuple(x5c_header([certified.cert_pem])))
+        signer = replace(unnamed, kid=key_id(unnamed))
         with self._lock:
             self._issued[cache_key] = signer
         return signer

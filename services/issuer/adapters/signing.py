@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from cryptography import x509
@@ -37,6 +38,7 @@ from cryptography import x509
 from microcred.credential.signing import IssueJob, render_and_sign, signing_stats, warm_up
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.sdjwt.issue import IssuerKey, SdJwtChunk, StatusReference, issue_micro_credential
+from microcred.sdjwt.issuer_metadata import key_id
 from services.issuer.adapters.document_signing import derive_document_key
 from services.issuer.application.ports import SigningUnavailable
 
@@ -61,7 +63,8 @@ def _document_key(seed: bytes, iss: str, x5c: tuple[str, ...]) -> IssuerKey:
     certified = x509.load_der_x509_certificate(base64.b64decode(x5c[0])).public_key()
     if certified != key.public_key():
         raise ValueError("the x5c certificate does not certify the issuer's SD-JWT VC key")
-    kept = _document_keys[cache_key] = IssuerKey(iss, key, x5c)
+    unnamed = IssuerKey(iss, key, x5c)
+    kept = _document_keys[cache_key] = replace(unnamed, kid=key_id(unnamed))  # as the issuer metadata names it
     while len(_document_keys) > _DOCUMENT_KEYS_KEPT:
         _document_keys.popitem(last=False)
     return kept

@@ -2,9 +2,11 @@
 
 ``GET /.well-known/jwt-vc-issuer/issuers/{issuer_id}`` answers ``{issuer, jwks}`` for an SD-JWT VC whose ``iss`` is
 ``https://{did web host}/issuers/{issuer_id}`` (the issuer's did:web in https form, §3.1: the well-known segment goes
-between host and path). The JWKS holds the issuer's *current* SD-JWT VC key, the P-256 key derived from its current
-signing key and certified by the document-signing CA (its ``x5c`` leaf,
-:mod:`~services.issuer.adapters.document_signing`), so a wallet can match an SD-JWT VC's ``x5c`` leaf against it.
+between host and path). The JWKS holds every SD-JWT VC key of the issuer that may sign now (during a rotation the
+old and the new), each the P-256 key derived from one of its signing keys and certified by the document-signing CA
+(its ``x5c`` leaf, :mod:`~services.issuer.adapters.document_signing`), under the ``kid`` its SD-JWT VCs name in
+their header, so a wallet can match an SD-JWT VC by ``kid`` or by its ``x5c`` leaf. A retired key is no longer
+published: its credentials still carry their ``x5c`` chain.
 
 Served by the issuer service's REST front because the key is derived from the issuer's private key, which only
 this service holds: a deployment routes ``/.well-known/jwt-vc-issuer/`` of the did:web host here
@@ -54,9 +56,9 @@ def issuer_metadata_router(registry: RegistryReader, documents: DocumentSigning,
         if issuer is None or iss is None or urlsplit(well_known_url(iss)).path != request.url.path:
             return _not_found(f"no SD-JWT VC issuer {issuer_id!r} here")
         try:
-            key = documents.issuer_key(issuer, clock())
+            keys = documents.issuer_keys(issuer, clock())
         except DocumentSigningUnavailable as exc:
             return _not_found(f"issuer {issuer_id!r} has no SD-JWT VC key here: {exc}")
-        return JSONResponse(issuer_metadata(iss, [key]), headers={"Cache-Control": CACHE})
+        return JSONResponse(issuer_metadata(iss, keys), headers={"Cache-Control": CACHE})
 
     return router

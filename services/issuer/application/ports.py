@@ -152,3 +152,8 @@ class DocumentSigning(Protocol):
     def issuer_key(self, issuer: registry_pb2.Issuer, now: datetime) -> IssuerKey:
         """The key to sign ``issuer``'s SD-JWT VCs with now; raise :class:`DocumentSigningUnavailable`."""
         ...
+
+    def issuer_keys(self, issuer: registry_pb2.Issuer, now: datetime) -> list[IssuerKey]:
+        """Every SD-JWT VC key of ``issuer`` that may sign now, newest first (its JWT VC Issuer Metadata); raise
+        :class:`DocumentSigningUnavailable`."""
+        ...
