@@ -121,7 +121,11 @@ def validate_x5c(x5c: object, trust_anchors: Sequence[x509.Certificate], at: dt.
         return kept[0], kept[1]
     certs = _decode_chain(x5c)
     leaf, intermediates = certs[0], certs[1:]
-    if leaf.subject == leaf.issuer or leaf in trust_anchors:
+    try:
+        self_issued = leaf.subject == leaf.issuer  # names are parsed lazily: a malformed one raises here
+    except ValueError as exc:
+        raise ChainError("MALFORMED_X5C", f"x5c[0] has a malformed name: {exc}") from exc
+    if self_issued or leaf in trust_anchors:
         # HAIP 1.0 (x5c): the signer's certificate MUST NOT be self-signed, and the trust anchor is not in x5c;
         # an anchor (or any self-issued certificate) signing documents itself is refused, not trusted by fiat
         raise ChainError("CHAIN_UNTRUSTED", "the end-entity certificate is self-issued or a trust anchor")
