@@ -195,7 +195,7 @@ class IssuerApp:
         offers = Offers(offer_store, batched, self.publisher, privacy,
                         OfferSettings(offer_seconds=s.oid4vci_offer_seconds,
                                       max_tx_attempts=s.oid4vci_max_tx_attempts,
-                                      offer_scheme=s.oid4vci_offer_scheme,
+                                      offer_scheme=s.oid4vci_offer_scheme, require_dpop=s.oid4vci_require_dpop,
                                       key_attestations=s.key_attestation_policy()),  # OpenID4VCI (REST and gRPC)
                         login=login, learner_index_key=index_key, replay=self.offer_projection, canon=self._canon)
         self._offer_expiry = asyncio.create_task(offers.expire_forever(), name="oid4vci-offer-expiry")

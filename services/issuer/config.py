@@ -145,6 +145,10 @@ class Settings(GrpcServiceSettings):
         default=None, description="PEM CA certificates of the wallet providers whose attestations authenticate "
                                   "wallets at PAR and token endpoints (attest_jwt_client_auth); unset: public "
                                   "clients only, attestation headers not read")
+    oid4vci_require_dpop: bool = Field(
+        default=False, description="refuse token requests without a DPoP proof, so every access token is "
+                                   "sender-constrained (HAIP 1.0 by way of FAPI 2.0); off: Bearer tokens for wallets "
+                                   "without DPoP")
     oid4vci_require_wallet_attestation: bool = Field(
         default=False, description="refuse wallets without an attestation (HAIP 1.0: issuers require client "
                                    "authentication); needs the anchors file")

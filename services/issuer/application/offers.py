@@ -153,6 +153,9 @@ class OfferSettings:
     expiry_lease_seconds: float = 60.0
     #: The scheme of the offer links handed out (``openid-credential-offer``, or HAIP's ``haip-vci``).
     offer_scheme: str = OFFER_SCHEMES[0]
+    #: Every access token sender-constrained: a token request without a DPoP proof is refused (HAIP 1.0 §4 by
+    #: way of FAPI 2.0). Off: a token without DPoP is a Bearer token, as wallets without DPoP need.
+    require_dpop: bool = False
 
 
 @dataclass(frozen=True)
@@ -375,6 +378,9 @@ class Offers:
         end (redeemed, withdrawn) applied yet."""
         if self._replay is not None and self._replay.replaying:
             raise _restoring()
+        if dpop is None and self._s.require_dpop:  # before any code is looked at: nothing is spent
+            raise OAuthError(e.INVALID_DPOP_PROOF, "this issuer binds every access token to a key: send a DPoP "
+                                                   "proof (RFC 9449) with the token request")
         if form.get("grant_type") == AUTHORIZATION_CODE_GRANT:
             if dpop is not None:
                 await self._fresh(dpop)
