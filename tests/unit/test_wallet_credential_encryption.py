@@ -20,7 +20,8 @@ from services.wallet.domain.credential_encryption import (
     open_answer,
     seal_request,
 )
-from services.wallet.domain.offers import UNSUPPORTED, OfferError, parse_issuer_metadata
+from services.wallet.domain.issuer_metadata import parse_issuer_metadata
+from services.wallet.domain.offers import UNSUPPORTED, OfferError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "oid4vci"
 SPEC = json.loads((FIXTURES / "credential_issuer_metadata_sd_jwt_long.json").read_text())

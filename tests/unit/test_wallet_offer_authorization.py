@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from services.wallet.domain import offer_authorization as oa
-from services.wallet.domain.offers import ISSUER_ANSWER_INVALID, UNSUPPORTED, OfferError, parse_issuer_metadata
+from services.wallet.domain.issuer_metadata import parse_issuer_metadata
+from services.wallet.domain.offers import ISSUER_ANSWER_INVALID, UNSUPPORTED, OfferError
 
 ISSUER = "https://issuer.example.eu"
 SERVER = {"issuer": ISSUER, "authorization_endpoint": f"{ISSUER}/authorize",

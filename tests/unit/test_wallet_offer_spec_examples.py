@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from services.wallet.domain.offers import PRE_AUTHORIZED_GRANT, parse_offer
+from services.wallet.domain.credential_offer import parse_offer
+from services.wallet.domain.offers import PRE_AUTHORIZED_GRANT
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "oid4vci"
 

@@ -15,7 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from services.wallet.adapters.oid4vci_client import MAX_BODY_BYTES, IssuerClient
 from services.wallet.api.offer_text import OFFER_LABELS
+from services.wallet.domain import credential_offer as co
 from services.wallet.domain import deferred
+from services.wallet.domain import issuer_metadata as im
+from services.wallet.domain import issuer_requests as ir
 from services.wallet.domain import offers as o
 
 ISSUER = "https://credential-issuer.example.com"
@@ -43,92 +46,93 @@ def refused(code: str, call: Any, *args: Any) -> str:
 
 def test_links_by_reference_by_value_and_the_wallets_own_address() -> None:
     uri = f"{ISSUER}/offers/abc"
-    assert o.parse_offer_link(f"openid-credential-offer://?credential_offer_uri={quote(uri, safe='')}") \
-        == o.OfferLink(offer_uri=uri)
-    assert o.parse_offer_link(f"  https://wallet.example/?lang=pl&credential_offer_uri={quote(uri)}\n").offer_uri == uri
-    assert o.parse_offer_link(f"haip-vci://?credential_offer_uri={quote(uri, safe='')}").offer_uri == uri  # HAIP
-    by_value = o.parse_offer_link("openid-credential-offer://?credential_offer=" + quote(json.dumps(SPEC_OFFER)))
+    assert co.parse_offer_link(f"openid-credential-offer://?credential_offer_uri={quote(uri, safe='')}") \
+        == co.OfferLink(offer_uri=uri)
+    assert co.parse_offer_link(f"  https://wallet.example/?lang=pl&credential_offer_uri={quote(uri)}\n").offer_uri \
+        == uri
+    assert co.parse_offer_link(f"haip-vci://?credential_offer_uri={quote(uri, safe='')}").offer_uri == uri  # HAIP
+    by_value = co.parse_offer_link("openid-credential-offer://?credential_offer=" + quote(json.dumps(SPEC_OFFER)))
     assert by_value.offer == SPEC_OFFER
     for bad in ("", "openid-credential-offer://", "openid-credential-offer://?credential_offer_uri=a&credential_offer=b",
                 "openid-credential-offer://?credential_offer=%7Bnot-json", "openid-credential-offer://?credential_offer=%5B%5D",
-                "openid-credential-offer://?credential_offer_uri=" + "a" * o.MAX_LINK_CHARS,
+                "openid-credential-offer://?credential_offer_uri=" + "a" * co.MAX_LINK_CHARS,
                 "openid-credential-offer://?credential_offer=" + "[" * 4000 + "]" * 4000,  # bounded depth
                 'openid-credential-offer://?credential_offer={"a":1,"a":2}', "https://[::1?credential_offer_uri=x",
                 "openid-credential-offer://?" + "&".join(f"p{i}=1" for i in range(30))):
-        refused(o.LINK_INVALID, o.parse_offer_link, bad)
+        refused(o.LINK_INVALID, co.parse_offer_link, bad)
 
 
 def test_the_specifications_offer_example_is_read() -> None:
-    offer = o.parse_offer(SPEC_OFFER)
+    offer = co.parse_offer(SPEC_OFFER)
     assert offer.credential_issuer == ISSUER
     assert offer.configuration_ids == ("UniversityDegreeCredential", "org.iso.18013.5.1.mDL")
     assert offer.pre_authorized_code == "oaKazRN8I0IbtZ0C7JuMn5"
-    assert offer.tx_code == o.TxCode(4, "numeric", "Please provide the one-time code that was sent via e-mail")
-    assert o.token_form(offer, "1234") == {"grant_type": o.PRE_AUTHORIZED_GRANT,
-                                           "pre-authorized_code": "oaKazRN8I0IbtZ0C7JuMn5", "tx_code": "1234"}
+    assert offer.tx_code == co.TxCode(4, "numeric", "Please provide the one-time code that was sent via e-mail")
+    assert ir.token_form(offer, "1234") == {"grant_type": o.PRE_AUTHORIZED_GRANT,
+                                            "pre-authorized_code": "oaKazRN8I0IbtZ0C7JuMn5", "tx_code": "1234"}
 
 
 def test_an_offer_of_the_authorization_code_grant_only_is_taken_through_the_issuer() -> None:
     # §4.1.1's first example: the authorization code grant with issuer_state; then one without issuer_state
-    offer = o.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
-                           "grants": {"authorization_code": {"issuer_state": "eyJhbGciOiJSU0Et"}}})
+    offer = co.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
+                            "grants": {"authorization_code": {"issuer_state": "eyJhbGciOiJSU0Et"}}})
     assert (offer.grant, offer.issuer_state, offer.pre_authorized_code) == (o.AUTHORIZATION_CODE_GRANT,
                                                                              "eyJhbGciOiJSU0Et", "")
-    bare = o.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
-                          "grants": {"authorization_code": {}}})
+    bare = co.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
+                           "grants": {"authorization_code": {}}})
     assert bare.authorization_code and bare.issuer_state == ""
-    both = o.parse_offer({**SPEC_OFFER, "grants": {**SPEC_OFFER["grants"], "authorization_code": {}}})
+    both = co.parse_offer({**SPEC_OFFER, "grants": {**SPEC_OFFER["grants"], "authorization_code": {}}})
     assert both.grant == o.PRE_AUTHORIZED_GRANT and both.authorization_code  # no trip to the issuer's pages
     # a grant may name which of the issuer's authorization servers to use (§4.1.1)
-    named = o.parse_offer({**SPEC_OFFER, "grants": {o.PRE_AUTHORIZED_GRANT: {
+    named = co.parse_offer({**SPEC_OFFER, "grants": {o.PRE_AUTHORIZED_GRANT: {
         "pre-authorized_code": "c", "authorization_server": "https://as.example/"}}})
     assert named.authorization_server == "https://as.example" and bare.authorization_server == ""
-    by_login = o.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
-                              "grants": {"authorization_code": {"authorization_server": "https://b.example"}}})
+    by_login = co.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
+                               "grants": {"authorization_code": {"authorization_server": "https://b.example"}}})
     assert by_login.authorization_server == "https://b.example"
 
 
 def test_offers_this_wallet_cannot_take_are_refused_by_name() -> None:
-    refused(o.UNSUPPORTED, o.parse_offer, {"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
-                                           "grants": {"urn:example:grant": {}}})  # only grants it does not know
-    refused(o.LINK_INVALID, o.parse_offer, {"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
-                                            "grants": ["authorization_code"]})
-    refused(o.LINK_INVALID, o.parse_offer, {"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
-                                            "grants": {"authorization_code": {"issuer_state": 7}}})
-    detail = refused(o.LINK_INVALID, o.parse_offer, {**SPEC_OFFER, "credential_configuration_ids": []})
+    refused(o.UNSUPPORTED, co.parse_offer, {"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
+                                            "grants": {"urn:example:grant": {}}})  # only grants it does not know
+    refused(o.LINK_INVALID, co.parse_offer, {"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
+                                             "grants": ["authorization_code"]})
+    refused(o.LINK_INVALID, co.parse_offer, {"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
+                                             "grants": {"authorization_code": {"issuer_state": 7}}})
+    detail = refused(o.LINK_INVALID, co.parse_offer, {**SPEC_OFFER, "credential_configuration_ids": []})
     assert "credential_configuration_ids" in detail
-    assert "credential_issuer" in refused(o.LINK_INVALID, o.parse_offer, {"credential_configuration_ids": ["x"]})
+    assert "credential_issuer" in refused(o.LINK_INVALID, co.parse_offer, {"credential_configuration_ids": ["x"]})
     bad_tx = json.loads(json.dumps(SPEC_OFFER))
     bad_tx["grants"][o.PRE_AUTHORIZED_GRANT]["tx_code"]["length"] = 1000
-    refused(o.LINK_INVALID, o.parse_offer, bad_tx)
+    refused(o.LINK_INVALID, co.parse_offer, bad_tx)
 
 
 def test_an_offer_without_grants_leaves_the_grant_to_the_authorization_server() -> None:
     """§4.1.1: grants absent or empty: 'the Wallet MUST determine the Grant Types ... using the respective
     metadata' (RFC 8414 §2: grant_types_supported defaults to authorization_code and implicit)."""
     for grants in ({}, None):
-        offer = o.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
-                               **({} if grants is None else {"grants": grants})})
+        offer = co.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["x"],
+                                **({} if grants is None else {"grants": grants})})
         assert offer.grants_from_server and not offer.authorization_code and offer.pre_authorized_code == ""
         for server in ({}, {"grant_types_supported": ["authorization_code"]}):
-            taken = o.with_server_grants(offer, server)
+            taken = co.with_server_grants(offer, server)
             assert taken.authorization_code and taken.grant == o.AUTHORIZATION_CODE_GRANT
         for server in ({"grant_types_supported": [o.PRE_AUTHORIZED_GRANT]}, {"grant_types_supported": "x"}):
-            refused(o.UNSUPPORTED, o.with_server_grants, offer, server)
-    named = o.parse_offer(SPEC_OFFER)
-    assert o.with_server_grants(named, {"grant_types_supported": []}) == named  # its own grants stand
+            refused(o.UNSUPPORTED, co.with_server_grants, offer, server)
+    named = co.parse_offer(SPEC_OFFER)
+    assert co.with_server_grants(named, {"grant_types_supported": []}) == named  # its own grants stand
 
 
 def test_the_transaction_code_is_asked_for_and_its_form_checked() -> None:
-    offer = o.parse_offer(SPEC_OFFER)
-    assert o.check_tx_code(offer, " 0042 ") == "0042"
-    refused(o.TX_CODE_REQUIRED, o.check_tx_code, offer, None)
-    refused(o.TX_CODE_REQUIRED, o.check_tx_code, offer, "  ")
-    refused(o.TX_CODE_FORMAT, o.check_tx_code, offer, "12345")
-    refused(o.TX_CODE_FORMAT, o.check_tx_code, offer, "12a4")
-    refused(o.TX_CODE_FORMAT, o.check_tx_code, offer, "١٢٣٤")  # Arabic-Indic digits are not the ASCII ones asked for
-    without = o.parse_offer({**SPEC_OFFER, "grants": {o.PRE_AUTHORIZED_GRANT: {"pre-authorized_code": "c"}}})
-    assert o.check_tx_code(without, "1234") is None  # never sent when not asked for
+    offer = co.parse_offer(SPEC_OFFER)
+    assert co.check_tx_code(offer, " 0042 ") == "0042"
+    refused(o.TX_CODE_REQUIRED, co.check_tx_code, offer, None)
+    refused(o.TX_CODE_REQUIRED, co.check_tx_code, offer, "  ")
+    refused(o.TX_CODE_FORMAT, co.check_tx_code, offer, "12345")
+    refused(o.TX_CODE_FORMAT, co.check_tx_code, offer, "12a4")
+    refused(o.TX_CODE_FORMAT, co.check_tx_code, offer, "١٢٣٤")  # Arabic-Indic digits are not the ASCII ones asked for
+    without = co.parse_offer({**SPEC_OFFER, "grants": {o.PRE_AUTHORIZED_GRANT: {"pre-authorized_code": "c"}}})
+    assert co.check_tx_code(without, "1234") is None  # never sent when not asked for
 
 
 @pytest.mark.parametrize(("url", "trusted"), [
@@ -179,26 +183,26 @@ def metadata(**changes: Any) -> dict[str, Any]:
 
 
 def test_metadata_is_read_and_its_endpoints_must_be_the_issuers_own() -> None:
-    read = o.parse_issuer_metadata(metadata(), ISSUER)
+    read = im.parse_issuer_metadata(metadata(), ISSUER)
     assert read.credential_endpoint == f"{ISSUER}/credential" and read.nonce_endpoint == f"{ISSUER}/nonce"
-    assert o.display_name(read.display, "pl") == "Przykładowy Uniwersytet"
-    assert o.display_name(read.display, "en") == "Example University"
-    assert o.display_name(read.display, "de") == "Example University"
+    assert im.display_name(read.display, "pl") == "Przykładowy Uniwersytet"
+    assert im.display_name(read.display, "en") == "Example University"
+    assert im.display_name(read.display, "de") == "Example University"
     mdl = read.configurations["org.iso.18013.5.1.mDL"]
-    assert o.display_name(mdl.display, "en") == "Mobile Driving Licence" and not mdl.supported
-    assert o.chosen_configuration(o.parse_offer(SPEC_OFFER), read).configuration_id == "UniversityDegreeCredential"
-    assert o.parse_issuer_metadata(metadata(nonce_endpoint=None), ISSUER).nonce_endpoint is None
+    assert im.display_name(mdl.display, "en") == "Mobile Driving Licence" and not mdl.supported
+    assert im.chosen_configuration(co.parse_offer(SPEC_OFFER), read).configuration_id == "UniversityDegreeCredential"
+    assert im.parse_issuer_metadata(metadata(nonce_endpoint=None), ISSUER).nonce_endpoint is None
     for bad in (metadata(credential_endpoint="https://evil.example/credential"),
                 metadata(nonce_endpoint="http://credential-issuer.example.com/nonce"),
                 metadata(credential_issuer="https://other.example"), metadata(credential_endpoint=None)):
-        refused(o.ISSUER_ANSWER_INVALID, o.parse_issuer_metadata, bad, ISSUER)
+        refused(o.ISSUER_ANSWER_INVALID, im.parse_issuer_metadata, bad, ISSUER)
     # §12.2.4: the authorization servers the issuer relies on, https identifiers only
-    listed = o.parse_issuer_metadata(metadata(authorization_servers=["https://as.example/realm/", "https://b.example"]),
-                                     ISSUER)
+    listed = im.parse_issuer_metadata(metadata(authorization_servers=["https://as.example/realm/", "https://b.example"]),
+                                      ISSUER)
     assert listed.authorization_servers == ("https://as.example/realm", "https://b.example")
-    assert o.chosen_authorization_server(listed) == "https://as.example/realm"  # the first, unless the grant names
-    assert o.chosen_authorization_server(listed, "https://b.example") == "https://b.example"
-    refused(o.ISSUER_ANSWER_INVALID, o.chosen_authorization_server, listed, "https://evil.example")
+    assert im.chosen_authorization_server(listed) == "https://as.example/realm"  # the first, unless the grant names
+    assert im.chosen_authorization_server(listed, "https://b.example") == "https://b.example"
+    refused(o.ISSUER_ANSWER_INVALID, im.chosen_authorization_server, listed, "https://evil.example")
     # RFC 8414 insertion first, then the appended forms many servers (Keycloak realms) publish
     assert o.server_metadata_urls("https://kc.example/realms/edu") == [
         "https://kc.example/.well-known/oauth-authorization-server/realms/edu",
@@ -207,39 +211,39 @@ def test_metadata_is_read_and_its_endpoints_must_be_the_issuers_own() -> None:
     assert o.server_metadata_urls("https://as.example") == [
         "https://as.example/.well-known/oauth-authorization-server",
         "https://as.example/.well-known/openid-configuration"]
-    own = o.parse_issuer_metadata(metadata(), ISSUER)
-    assert own.authorization_servers == () and o.chosen_authorization_server(own) == ISSUER
-    refused(o.ISSUER_ANSWER_INVALID, o.chosen_authorization_server, own, "https://as.example")
+    own = im.parse_issuer_metadata(metadata(), ISSUER)
+    assert own.authorization_servers == () and im.chosen_authorization_server(own) == ISSUER
+    refused(o.ISSUER_ANSWER_INVALID, im.chosen_authorization_server, own, "https://as.example")
     for bad in (["http://as.example"], ["https://as.example?x=1"], ["https://u@as.example"], [], "https://as.example",
                 ["https://as.example"] * 9, [7], ["https://as.example#f"]):
-        refused(o.ISSUER_ANSWER_INVALID, o.parse_issuer_metadata, metadata(authorization_servers=bad), ISSUER)
+        refused(o.ISSUER_ANSWER_INVALID, im.parse_issuer_metadata, metadata(authorization_servers=bad), ISSUER)
     only_mdl = {**SPEC_OFFER, "credential_configuration_ids": ["org.iso.18013.5.1.mDL"]}
-    refused(o.UNSUPPORTED, o.chosen_configuration, o.parse_offer(only_mdl), read)
-    assert o.token_endpoint({"issuer": ISSUER, "token_endpoint": f"{ISSUER}/token"}, ISSUER) == f"{ISSUER}/token"
-    refused(o.ISSUER_ANSWER_INVALID, o.token_endpoint, {"issuer": ISSUER, "token_endpoint": "https://x.example/t"},
+    refused(o.UNSUPPORTED, im.chosen_configuration, co.parse_offer(only_mdl), read)
+    assert im.token_endpoint({"issuer": ISSUER, "token_endpoint": f"{ISSUER}/token"}, ISSUER) == f"{ISSUER}/token"
+    refused(o.ISSUER_ANSWER_INVALID, im.token_endpoint, {"issuer": ISSUER, "token_endpoint": "https://x.example/t"},
             ISSUER)
-    refused(o.ISSUER_ANSWER_INVALID, o.token_endpoint, {"issuer": "https://x.example"}, ISSUER)
+    refused(o.ISSUER_ANSWER_INVALID, im.token_endpoint, {"issuer": "https://x.example"}, ISSUER)
 
 
 def test_the_key_proof_is_the_appendix_f1_jwt() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    proof = o.key_proof(key, ISSUER, "wKI4LT17ac15ES9bw8ac4", 1_700_000_000)
+    proof = ir.key_proof(key, ISSUER, "wKI4LT17ac15ES9bw8ac4", 1_700_000_000)
     header = jwt.get_unverified_header(proof)
     assert header["typ"] == "openid4vci-proof+jwt" and header["alg"] == "ES256"
     assert set(header["jwk"]) == {"kty", "crv", "x", "y"}  # the public key only
     claims = jwt.decode(proof, key.public_key(), algorithms=["ES256"], audience=ISSUER,
                         options={"verify_iat": False})
     assert claims == {"aud": ISSUER, "iat": 1_700_000_000, "nonce": "wKI4LT17ac15ES9bw8ac4"}  # no iss: anonymous
-    assert o.credential_request("UniversityDegreeCredential", proof) == {
+    assert ir.credential_request("UniversityDegreeCredential", proof) == {
         "credential_configuration_id": "UniversityDegreeCredential", "proofs": {"jwt": [proof]}}
-    assert o.credential_request("UniversityDegreeCredential", proof, "CivilEngineeringDegree-2023") == {
+    assert ir.credential_request("UniversityDegreeCredential", proof, "CivilEngineeringDegree-2023") == {
         "credential_identifier": "CivilEngineeringDegree-2023", "proofs": {"jwt": [proof]}}  # never both (§8.2)
 
 
 def test_an_ldp_vc_bound_to_a_did_key_is_held_and_proved_by_kid() -> None:
     """OpenID4VCI Appendix A.1.2 (ldp_vc) and F.1: a configuration bound to did:key is held; its key proof names
     the key by the DID URL (kid) and shows no jwk."""
-    read = o.parse_issuer_metadata(metadata(credential_configurations_supported={
+    read = im.parse_issuer_metadata(metadata(credential_configurations_supported={
         "OpenBadge": {"format": "ldp_vc", "cryptographic_binding_methods_supported": ["did:key"]},
         "Jwk": {"format": "ldp_vc", "cryptographic_binding_methods_supported": ["jwk"]},
         "WebOnly": {"format": "ldp_vc", "cryptographic_binding_methods_supported": ["did:web"]},
@@ -248,32 +252,32 @@ def test_an_ldp_vc_bound_to_a_did_key_is_held_and_proved_by_kid() -> None:
     assert badge.supported and badge.names_key_by_did and jwk_bound.supported and not jwk_bound.names_key_by_did
     assert not read.configurations["WebOnly"].supported and not read.configurations["Jwt"].supported
     key = ec.generate_private_key(ec.SECP256R1())
-    proof = o.key_proof(key, ISSUER, "n", 1_700_000_000, kid="did:key:zDnae#zDnae")
+    proof = ir.key_proof(key, ISSUER, "n", 1_700_000_000, kid="did:key:zDnae#zDnae")
     header = jwt.get_unverified_header(proof)
     assert header["kid"] == "did:key:zDnae#zDnae" and "jwk" not in header
 
 
 def test_answers_of_the_token_nonce_and_credential_endpoints() -> None:
-    assert o.access_token({"access_token": "t", "token_type": "Bearer", "expires_in": 300}) == ("t", "Bearer")
-    refused(o.UNSUPPORTED, o.access_token, {"access_token": "t", "token_type": "DPoP"})
-    refused(o.ISSUER_ANSWER_INVALID, o.access_token, {"token_type": "Bearer"})
-    assert o.c_nonce({"c_nonce": "n"}) == "n"
-    refused(o.ISSUER_ANSWER_INVALID, o.c_nonce, [])
+    assert ir.access_token({"access_token": "t", "token_type": "Bearer", "expires_in": 300}) == ("t", "Bearer")
+    refused(o.UNSUPPORTED, ir.access_token, {"access_token": "t", "token_type": "DPoP"})
+    refused(o.ISSUER_ANSWER_INVALID, ir.access_token, {"token_type": "Bearer"})
+    assert ir.c_nonce({"c_nonce": "n"}) == "n"
+    refused(o.ISSUER_ANSWER_INVALID, ir.c_nonce, [])
     # §8.3 example: credentials as an array, with a notification id
-    assert o.issued_credentials({"credentials": [{"credential": "a~b~"}], "notification_id": "3fwe98js"}) == \
-        o.Issued(("a~b~",), "3fwe98js")
+    assert ir.issued_credentials({"credentials": [{"credential": "a~b~"}], "notification_id": "3fwe98js"}) == \
+        ir.Issued(("a~b~",), "3fwe98js")
     # §8.3 example of a deferred answer: read by the deferred module, not as credentials
-    assert o.is_deferred(202, {"transaction_id": "8xLOxBtZp8", "interval": 3600})
-    assert o.is_deferred(200, {"transaction_id": "8xLOxBtZp8", "interval": 3600})
-    assert not o.is_deferred(200, {"credentials": [{"credential": "a~b~"}]})
+    assert ir.is_deferred(202, {"transaction_id": "8xLOxBtZp8", "interval": 3600})
+    assert ir.is_deferred(200, {"transaction_id": "8xLOxBtZp8", "interval": 3600})
+    assert not ir.is_deferred(200, {"credentials": [{"credential": "a~b~"}]})
     assert deferred.deferred_answer({"transaction_id": "8xLOxBtZp8", "interval": 3600}) == ("8xLOxBtZp8", 3600)
-    refused(o.ISSUER_ANSWER_INVALID, o.issued_credentials, {"transaction_id": "8xLOxBtZp8", "interval": 3600})
-    refused(o.ISSUER_ANSWER_INVALID, o.issued_credentials, {"credentials": [{"credential": 7}]})
+    refused(o.ISSUER_ANSWER_INVALID, ir.issued_credentials, {"transaction_id": "8xLOxBtZp8", "interval": 3600})
+    refused(o.ISSUER_ANSWER_INVALID, ir.issued_credentials, {"credentials": [{"credential": 7}]})
     # an ldp_vc is a JSON object (Appendix A.1.2)
-    assert o.issued_credentials({"credentials": [{"credential": {"id": "urn:uuid:1"}}]}).credentials == (
+    assert ir.issued_credentials({"credentials": [{"credential": {"id": "urn:uuid:1"}}]}).credentials == (
         {"id": "urn:uuid:1"},)
-    assert o.notification("3fwe98js", True) == {"notification_id": "3fwe98js", "event": "credential_accepted"}
-    assert o.notification("3fwe98js", False)["event"] == "credential_failure"
+    assert ir.notification("3fwe98js", True) == {"notification_id": "3fwe98js", "event": "credential_accepted"}
+    assert ir.notification("3fwe98js", False)["event"] == "credential_failure"
 
 
 def test_issuer_errors_become_the_learners_plain_codes() -> None:
@@ -354,17 +358,17 @@ async def test_an_unreachable_issuer_is_unavailable_not_an_error_page() -> None:
 
 def test_dpop_proofs_follow_rfc_9449() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    assert o.uses_dpop({"dpop_signing_alg_values_supported": ["ES256"]})
-    assert not o.uses_dpop({"dpop_signing_alg_values_supported": ["RS256"]}) and not o.uses_dpop({})
-    proof = o.dpop_proof(key, "POST", f"{ISSUER}/credential?x=1#f", jti="j-1", iat=1_700_000_000,
-                         access_token="Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU")
+    assert ir.uses_dpop({"dpop_signing_alg_values_supported": ["ES256"]})
+    assert not ir.uses_dpop({"dpop_signing_alg_values_supported": ["RS256"]}) and not ir.uses_dpop({})
+    proof = ir.dpop_proof(key, "POST", f"{ISSUER}/credential?x=1#f", jti="j-1", iat=1_700_000_000,
+                          access_token="Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU")
     header = jwt.get_unverified_header(proof)
     assert header["typ"] == "dpop+jwt" and header["alg"] == "ES256" and set(header["jwk"]) == {"kty", "crv", "x", "y"}
     claims = jwt.decode(proof, key.public_key(), algorithms=["ES256"], options={"verify_iat": False})
     # RFC 9449 §7.1 example: the ath of that access token
     assert claims == {"jti": "j-1", "htm": "POST", "htu": f"{ISSUER}/credential", "iat": 1_700_000_000,
                       "ath": "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo"}
-    assert "ath" not in jwt.decode(o.dpop_proof(key, "POST", ISSUER, jti="j", iat=1), key.public_key(),
+    assert "ath" not in jwt.decode(ir.dpop_proof(key, "POST", ISSUER, jti="j", iat=1), key.public_key(),
                                    algorithms=["ES256"], options={"verify_iat": False})
-    assert o.access_token({"access_token": "t", "token_type": "DPoP"}, dpop=True) == ("t", "DPoP")
-    assert o.access_token({"access_token": "t", "token_type": "Bearer"}, dpop=True) == ("t", "Bearer")
+    assert ir.access_token({"access_token": "t", "token_type": "DPoP"}, dpop=True) == ("t", "DPoP")
+    assert ir.access_token({"access_token": "t", "token_type": "Bearer"}, dpop=True) == ("t", "Bearer")

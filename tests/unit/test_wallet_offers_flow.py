@@ -26,6 +26,8 @@ from microcred.sdjwt.view import compact_of, sd_jwt_id
 from microcred.sdjwt.x5c import load_certificates, x5c_header
 from services.wallet.application.offers import CredentialOffers
 from services.wallet.application.ports import ImportVerdict
+from services.wallet.domain import credential_offer as co
+from services.wallet.domain import issuer_metadata as im
 from services.wallet.domain import offers as o
 from services.wallet.domain.accounts import Account, CredentialKey, HolderKey
 from services.wallet.domain.credentials import EuElements, HeldCredential, Identity, Source
@@ -300,7 +302,7 @@ async def test_an_offer_is_redeemed_with_a_new_p256_key_verified_kept_and_notifi
     issuer = FakeIssuer(tx_code="123456")
     offers, keys, held = flow(issuer)
     seen = await offers.inspect(LINK)
-    assert seen.offer.tx_code == o.TxCode(6) and seen.configuration.configuration_id == "mc"
+    assert seen.offer.tx_code == co.TxCode(6) and seen.configuration.configuration_id == "mc"
     received = await offers.accept(ACCOUNT, LINK, "123456")
     assert received.notified and received.pending == 0
     [credential] = received.credentials
@@ -663,7 +665,7 @@ async def test_a_configuration_the_wallet_can_meet_is_taken_and_one_it_cannot_is
         "proof_signing_alg_values_supported": ["EdDSA", "ES256"]}})
     offers, _, held = flow(issuer)
     assert (await offers.accept(ACCOUNT, LINK, None)).credentials and len(held.imported) == 1
-    document = o.parse_issuer_metadata({
+    document = im.parse_issuer_metadata({
         "credential_issuer": ISSUER, "credential_endpoint": f"{ISSUER}/credential",
         "credential_configurations_supported": {
             "es384": {"format": "dc+sd-jwt", "cryptographic_binding_methods_supported": ["jwk"],
@@ -671,12 +673,12 @@ async def test_a_configuration_the_wallet_can_meet_is_taken_and_one_it_cannot_is
             "mdl": {"format": "mso_mdoc"},
             "es256": {"format": "dc+sd-jwt", "cryptographic_binding_methods_supported": ["jwk"],
                       "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": ["ES256"]}}}}}, ISSUER)
-    offer = o.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["mdl", "es384", "es256"],
-                           "grants": {o.PRE_AUTHORIZED_GRANT: {"pre-authorized_code": "c"}}})
-    assert o.chosen_configuration(offer, document).configuration_id == "es256"
+    offer = co.parse_offer({"credential_issuer": ISSUER, "credential_configuration_ids": ["mdl", "es384", "es256"],
+                            "grants": {o.PRE_AUTHORIZED_GRANT: {"pre-authorized_code": "c"}}})
+    assert im.chosen_configuration(offer, document).configuration_id == "es256"
     # none can be held: the reason about keys is said rather than 'unsupported'
     with pytest.raises(o.OfferError) as caught:
-        o.chosen_configuration(replace(offer, configuration_ids=("mdl", "es384")), document)
+        im.chosen_configuration(replace(offer, configuration_ids=("mdl", "es384")), document)
     assert caught.value.code == o.KEY_UNSUPPORTED and "ES256" in caught.value.detail
 
 

@@ -40,15 +40,11 @@ from services.wallet.api.i18n import pick_language
 from services.wallet.application.deferred_offers import DeferredCredentials
 from services.wallet.application.offers import CredentialOffers, Received
 from services.wallet.domain.addressed_offers import pick_text
+from services.wallet.domain.credential_offer import MAX_LINK_CHARS
 from services.wallet.domain.deferred import DeferredIssuance
 from services.wallet.domain.errors import Unavailable, Unprocessable
-from services.wallet.domain.offers import (
-    ISSUER_UNAVAILABLE,
-    MAX_LINK_CHARS,
-    PRE_AUTHORIZED_GRANT,
-    OfferError,
-    display_name,
-)
+from services.wallet.domain.issuer_metadata import display_name
+from services.wallet.domain.offers import ISSUER_UNAVAILABLE, PRE_AUTHORIZED_GRANT, OfferError
 
 __all__ = ["router"]
 

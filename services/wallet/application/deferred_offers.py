@@ -37,13 +37,8 @@ from services.wallet.domain.deferred import (
     deferred_verdict,
 )
 from services.wallet.domain.dpop import DpopSession
-from services.wallet.domain.offers import (
-    ISSUER_ANSWER_INVALID,
-    ISSUER_UNAVAILABLE,
-    OfferError,
-    issued_credentials,
-    issuer_error,
-)
+from services.wallet.domain.issuer_requests import issued_credentials
+from services.wallet.domain.offers import ISSUER_ANSWER_INVALID, ISSUER_UNAVAILABLE, OfferError, issuer_error
 
 __all__ = ["Collected", "DeferredCredentials"]
 

@@ -47,9 +47,39 @@ from services.wallet.application.ports import (
 )
 from services.wallet.domain.accounts import Account
 from services.wallet.domain.credential_encryption import UnreadableAnswer, open_answer, seal_request
+from services.wallet.domain.credential_offer import (
+    CredentialOffer,
+    check_tx_code,
+    parse_offer,
+    parse_offer_link,
+    with_server_grants,
+)
 from services.wallet.domain.credentials import HeldCredential
 from services.wallet.domain.deferred import KEEP_SECONDS, DeferredIssuance, deferred_answer
 from services.wallet.domain.dpop import DpopSession
+from services.wallet.domain.issuer_metadata import (
+    LDP_FORMAT,
+    Configuration,
+    IssuerMetadata,
+    check_client_authentication,
+    chosen_authorization_server,
+    chosen_configuration,
+    parse_issuer_metadata,
+    token_endpoint,
+)
+from services.wallet.domain.issuer_requests import (
+    Issued,
+    access_token,
+    c_nonce,
+    credential_identifier,
+    credential_request,
+    is_deferred,
+    issued_credentials,
+    key_proof,
+    notification,
+    token_form,
+    uses_dpop,
+)
 from services.wallet.domain.offer_authorization import (
     AUTHORIZATION_UNKNOWN,
     asked_for,
@@ -64,40 +94,16 @@ from services.wallet.domain.offers import (
     CREDENTIAL_REJECTED,
     ISSUER_ANSWER_INVALID,
     ISSUER_NOT_TRUSTED,
-    LDP_FORMAT,
     PRE_AUTHORIZED_GRANT,
     UNSUPPORTED,
-    Configuration,
-    CredentialOffer,
-    Issued,
-    IssuerMetadata,
     IssuerReply,
     MetadataTrust,
     OfferError,
-    access_token,
-    c_nonce,
-    check_client_authentication,
-    check_tx_code,
-    chosen_authorization_server,
-    chosen_configuration,
-    credential_identifier,
-    credential_request,
-    is_deferred,
-    issued_credentials,
     issuer_error,
-    key_proof,
     normalize_issuer,
-    notification,
-    parse_issuer_metadata,
-    parse_offer,
-    parse_offer_link,
     require_trusted,
     server_metadata_urls,
-    token_endpoint,
-    token_form,
-    uses_dpop,
     well_known,
-    with_server_grants,
 )
 from services.wallet.domain.presentations_oid4vp import parse_holding, same_key
 

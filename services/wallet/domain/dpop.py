@@ -19,7 +19,8 @@ from collections.abc import Mapping
 
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
-from services.wallet.domain.offers import IssuerReply, dpop_proof
+from services.wallet.domain.issuer_requests import dpop_proof
+from services.wallet.domain.offers import IssuerReply
 
 __all__ = ["DpopSession", "challenge_error"]
 

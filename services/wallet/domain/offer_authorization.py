@@ -23,13 +23,12 @@ from urllib.parse import urlencode, urlsplit
 
 from microcred.oid4vci.offers import digest
 from microcred.oid4vci.pkce import s256_challenge
+from services.wallet.domain.issuer_metadata import Configuration, IssuerMetadata
 from services.wallet.domain.offers import (
     AUTHORIZATION_CODE_GRANT,
     ISSUER_ANSWER_INVALID,
     OPENID_CREDENTIAL,
     UNSUPPORTED,
-    Configuration,
-    IssuerMetadata,
     OfferError,
     normalize_issuer,
     same_origin,
