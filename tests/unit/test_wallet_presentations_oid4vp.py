@@ -38,26 +38,24 @@ from microcred.sdjwt.type_metadata import VCT, integrity, type_metadata_bytes
 from microcred.sdjwt.x5c import load_certificates, x5c_header
 from microcred.verification import Verdict
 from services.wallet.adapters.holder_keys import HOLDER_KEY_ALGS
-from services.wallet.domain.presentations_oid4vp import (
+from services.wallet.domain.oid4vp_answers import answer_form, build_presentation, continue_to, error_form, refusal_form
+from services.wallet.domain.oid4vp_matching import (
     INCOMPLETE,
-    KB_ALGS,
     NO_MATCH,
     NOT_ASKED,
     AnswerError,
     Choice,
-    PresentationRequestError,
-    RefusedRequest,
-    answer_form,
     answerable,
-    build_presentation,
-    check_request_object,
-    continue_to,
-    error_form,
     match,
     parse_holding,
-    parse_link,
     plan_answer,
-    refusal_form,
+)
+from services.wallet.domain.presentations_oid4vp import (
+    KB_ALGS,
+    PresentationRequestError,
+    RefusedRequest,
+    check_request_object,
+    parse_link,
     wallet_metadata,
 )
 from tests.harness.factories import valid_micro_credential

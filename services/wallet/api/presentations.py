@@ -40,28 +40,32 @@ from services.wallet.adapters.presentation_client import VerifierClient
 from services.wallet.api.deps import Learner, Session
 from services.wallet.domain.credentials import CredentialStatus, HeldCredential
 from services.wallet.domain.errors import Conflict, NotFound, Unavailable, Unprocessable
-from services.wallet.domain.presentations_oid4vp import (
+from services.wallet.domain.oid4vp_answers import (
+    answer_form,
+    build_presentation,
+    continue_to,
+    disclosed_values,
+    error_form,
+    refusal_form,
+)
+from services.wallet.domain.oid4vp_matching import (
     NOT_ASKED,
     AnswerError,
     Choice,
     ClaimOption,
     Holding,
+    answerable,
+    match,
+    parse_holding,
+    plan_answer,
+    same_key,
+)
+from services.wallet.domain.presentations_oid4vp import (
     PresentationRequestError,
     RefusedRequest,
     VerifierRequest,
-    answer_form,
-    answerable,
-    build_presentation,
     check_request_object,
-    continue_to,
-    disclosed_values,
-    error_form,
-    match,
-    parse_holding,
     parse_link,
-    plan_answer,
-    refusal_form,
-    same_key,
     wallet_metadata,
 )
 

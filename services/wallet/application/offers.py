@@ -105,7 +105,7 @@ from services.wallet.domain.offers import (
     server_metadata_urls,
     well_known,
 )
-from services.wallet.domain.presentations_oid4vp import parse_holding, same_key
+from services.wallet.domain.oid4vp_matching import parse_holding, same_key
 
 log = logging.getLogger(__name__)
 

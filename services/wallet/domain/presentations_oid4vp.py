@@ -1,4 +1,8 @@
-"""Our wallet as an OpenID4VP 1.0 responder (issue 21): pure logic, no I/O.
+"""Our wallet as an OpenID4VP 1.0 responder (issue 21), pure logic, no I/O: the link and the request object, and
+what the wallet's other OpenID4VP modules share (the errors, the verifier's accepted :class:`VerifierRequest`,
+how an answer is encrypted). Matching the learner's credentials and planning the answer are
+:mod:`~services.wallet.domain.oid4vp_matching`; building the presentations and the forms posted to the verifier,
+:mod:`~services.wallet.domain.oid4vp_answers`.
 
 * :func:`parse_link`: an ``openid4vp://?client_id=…&request_uri=…`` link (request by reference only), and its
   ``request_uri_method``: with ``post`` (§5.10) the wallet POSTs its :func:`wallet_metadata` and a fresh
@@ -10,78 +14,29 @@
   the leaf's DER, and the learner is shown the leaf's first SAN dNSName; with ``redirect_uri:<uri>`` the
   spec forbids a signature (``alg: none``) and ``response_uri`` must be ``<uri>``, so the verifier is *not*
   authenticated (``verified`` is False and the learner is told so). Anything else is refused.
-* :func:`match`: which of the learner's SD-JWT VCs meets each DCQL credential query, and with which claim sets
-  (each discloses all its claims). The DCQL semantics are the shared :mod:`microcred.oid4vp.dcql` (the very
-  code the gateway evaluates answers with), applied here to every claim the credential holds.
-* :func:`plan_answer`: the learner's :class:`Choice` of a credential (and claim set) per credential query, when
-  it makes an answer the wallet may send (§6.4): whole claim sets, every required credential query or set met;
-  otherwise :class:`AnswerError` (the learner refuses instead, ``access_denied``).
-* :func:`build_presentation`: the SD-JWT with only the Disclosures of the chosen claim set (and the Disclosures
-  of the objects that contain them) and a Key Binding JWT (``typ: kb+jwt``, ``iat``, ``aud`` = client_id,
-  ``nonce``, ``sd_hash`` with the credential's own ``_sd_alg``, RFC 9901 §4.3.1) signed with the holder key the
-  credential binds (``cnf.jwk``).
-* :func:`answer_form` / :func:`refusal_form`: the ``direct_post`` form, or for ``direct_post.jwt`` a JWE
-  (ECDH-ES to the request's ``client_metadata.jwks`` key, made with joserfc); a refusal is
-  ``error=access_denied`` (OpenID4VP §8.5).
-* :func:`continue_to`: the ``redirect_uri`` a verifier answers the POST with in a same-device flow (§8.2): the
-  wallet sends the learner's browser there (an https URL; http only on a loopback host).
+* :func:`answer_encryption`: for ``direct_post.jwt``, the request's ``client_metadata.jwks`` key (ECDH-ES) and
+  content encryption; a request without a usable one is refused before the learner chooses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from joserfc import jwe
-from joserfc.errors import JoseError as JoserfcError
-from joserfc.jwk import ECKey
 
-from microcred.oid4vp.dcql import (
-    SD_JWT,
-    ClaimQuery,
-    CredentialQuery,
-    DcqlError,
-    DcqlQuery,
-    Presented,
-    aka_vcts_of,
-    evaluate,
-    parse_query,
-    select,
-)
-from microcred.oid4vp.page_url import page_url_problem
+from microcred.oid4vp.dcql import SD_JWT, DcqlError, DcqlQuery, parse_query
 from microcred.oid4vp.request import x509_hash
-from microcred.sdjwt.core import (
-    DEFAULT_HASH,
-    SdJwtError,
-    SdJwtParts,
-    digest,
-    disclose,
-    key_binding_jwt,
-    split_sd_jwt,
-)
-from microcred.sdjwt.jose import (
-    JoseError,
-    PrivateKey,
-    algorithm_for_key,
-    b64url_decode,
-    jwk_to_public_key,
-    public_jwk,
-    strict_json_loads,
-    verify_jws_signature,
-)
-from microcred.sdjwt.x5c import ChainError, authority_key_ids, validate_x5c
+from microcred.sdjwt.jose import JoseError, b64url_decode, strict_json_loads, verify_jws_signature
+from microcred.sdjwt.x5c import ChainError, validate_x5c
 
 __all__ = [
-    "INCOMPLETE", "KB_ALGS", "NOT_ASKED", "NO_MATCH", "AnswerError", "Candidate", "Choice", "ClaimOption", "Holding",
-    "Link", "Planned", "PresentationRequestError", "RefusedRequest", "VerifierRequest", "answer_form", "answerable",
-    "build_presentation", "check_request_object", "continue_to", "disclosed_values", "error_form", "match",
-    "parse_holding", "parse_link", "plan_answer", "refusal_form", "same_key", "wallet_metadata",
+    "KB_ALGS", "Link", "PresentationRequestError", "RefusedRequest", "VerifierRequest", "answer_encryption",
+    "check_request_object", "parse_link", "wallet_metadata",
 ]
 
 X509_SAN_DNS, X509_HASH, REDIRECT_URI = "x509_san_dns:", "x509_hash:", "redirect_uri:"
@@ -327,7 +282,7 @@ def check_request_object(token: str, client_id: str, anchors: Sequence[x509.Cert
     except DcqlError as exc:
         raise PresentationRequestError(f"request.dcql_query.{exc.field}", exc.problem) from None
     if claims["response_mode"] == "direct_post.jwt":
-        _encryption_key(claims)  # refuse now, not after the learner chose
+        answer_encryption(claims)  # refuse now, not after the learner chose
     return VerifierRequest(client_id, verified, claims, query, certified, kb_algs)
 
 
@@ -355,269 +310,13 @@ def _verifier_kb_algs(claims: Mapping[str, Any],
     return algs
 
 
-# --------------------------------------------------------------------------------------------- holdings
-
-
-@dataclass(frozen=True)
-class Holding:
-    """One of the learner's SD-JWT VCs, as the wallet holds it (every Disclosure)."""
-
-    credential_id: str
-    parts: SdJwtParts
-    claims: Mapping[str, Any]  # processed, with every Disclosure applied
-    disclosures: tuple[tuple[tuple[str | int, ...], str], ...]  # (path as issued, encoded Disclosure)
-    vct: str | None
-    cnf_jwk: Mapping[str, Any] | None
-    authority_key_ids: tuple[bytes, ...] = ()  # of the issuer's x5c: which trusted authorities it may meet
-    sd_alg: str = DEFAULT_HASH  # its _sd_alg: the KB-JWT's sd_hash uses the same hash (RFC 9901 §4.3.1)
-
-    @property
-    def kb_alg(self) -> str | None:
-        """The ``alg`` of the KB-JWTs its ``cnf`` key signs (None: no usable key)."""
-        if self.cnf_jwk is None:
-            return None
-        try:
-            return algorithm_for_key(jwk_to_public_key(self.cnf_jwk))
-        except (JoseError, ValueError):
-            return None
-
-
-def parse_holding(credential_id: str, compact: str) -> Holding:
-    """Read a held SD-JWT VC (the wallet verified it when it arrived; here only its structure is read)."""
-    parts = split_sd_jwt(compact)
-    segments = parts.issuer_jwt.split(".")
-    if len(segments) != 3:
-        raise SdJwtError("MALFORMED_SD_JWT", "the issuer-signed JWT is not a compact JWS")
-    payload = strict_json_loads(b64url_decode(segments[1]))
-    if not isinstance(payload, dict):
-        raise SdJwtError("MALFORMED_SD_JWT", "the payload is not an object")
-    header = strict_json_loads(b64url_decode(segments[0]))
-    try:  # the chain was checked when the credential arrived; here it only says which authorities it names
-        authorities = authority_key_ids(header.get("x5c")) if isinstance(header, dict) and "x5c" in header else ()
-    except ChainError:
-        authorities = ()
-    processed = disclose(payload, parts.disclosures)
-    alg = str(payload.get("_sd_alg", DEFAULT_HASH))
-    encoded = {digest(d, alg): d for d in parts.disclosures}
-    disclosures = tuple((item.path, encoded[item.digest]) for item in processed.disclosed)
-    cnf = payload.get("cnf")
-    jwk = cnf.get("jwk") if isinstance(cnf, Mapping) else None
-    vct = payload.get("vct")
-    return Holding(credential_id, parts, processed.claims, disclosures, vct if isinstance(vct, str) else None,
-                   jwk if isinstance(jwk, Mapping) else None, authorities, alg)
-
-
-def same_key(jwk: Mapping[str, Any] | None, key: PrivateKey) -> bool:
-    """Whether the ``cnf.jwk`` is the public half of ``key``."""
-    if jwk is None:
-        return False
-    mine = public_jwk(key)
-    return all(jwk.get(name) == value for name, value in mine.items())
-
-
-@dataclass(frozen=True)
-class ClaimOption:
-    """One way a held credential meets a credential query: the index of the claim set it meets (None: the query
-    has no ``claim_sets``) and the claims it then discloses, every one of them (§6.4.1)."""
-
-    claim_set: int | None
-    claims: tuple[ClaimQuery, ...]
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        """The claims as people read them (``credentialSubject.level``)."""
-        return tuple(c.label() for c in self.claims)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A held credential that meets a credential query, with each claim set it meets in the verifier's order of
-    preference (the first is presented unless the learner picks another)."""
-
-    query_id: str
-    credential_id: str
-    options: tuple[ClaimOption, ...]
-
-    @property
-    def claims(self) -> tuple[str, ...]:
-        """The claims the first option discloses."""
-        return self.options[0].labels
-
-
-def _options(request: VerifierRequest, query: CredentialQuery, holding: Holding) -> tuple[ClaimOption, ...]:
-    """The claim sets of ``query`` that ``holding`` meets (empty: it does not meet the query, and is treated as
-    if the wallet did not hold it, §6.4.2)."""
-    if query.format != SD_JWT:
-        return ()  # ldp_vc answers are not built by this responder yet; other formats are never met
-    if request.kb_algs is not None and holding.cnf_jwk is not None and holding.kb_alg not in request.kb_algs:
-        return ()  # its KB-JWT would be signed with an algorithm the verifier does not take
-    everything = Presented(SD_JWT, holding.claims, vct=holding.vct, holder_bound=holding.cnf_jwk is not None,
-                           authority_key_ids=holding.authority_key_ids, aka_vcts=aka_vcts_of(holding.claims))
-
-    def met(claims: tuple[ClaimQuery, ...]) -> bool:
-        alone = replace(query, claims=claims, claim_sets=())
-        return evaluate(DcqlQuery((alone,)), {query.id: [everything]}).satisfied
-
-    if not query.claim_sets:
-        return (ClaimOption(None, query.claims),) if met(query.claims) else ()
-    by_id = {c.id: c for c in query.claims}
-    sets = ((i, tuple(by_id[x] for x in ids)) for i, ids in enumerate(query.claim_sets))
-    return tuple(ClaimOption(i, claims) for i, claims in sets if met(claims))
-
-
-def match(request: VerifierRequest, holdings: Sequence[Holding]) -> list[Candidate]:
-    """Every (credential query, held credential) pair where the credential meets the query, with its options."""
-    found: list[Candidate] = []
-    for query in request.query.credentials:
-        for holding in holdings:
-            options = _options(request, query, holding)
-            if options:
-                found.append(Candidate(query.id, holding.credential_id, options))
-    return found
-
-
-def answerable(query: DcqlQuery, met: Iterable[str]) -> bool:
-    """Whether the credential queries ``met`` (by a credential the learner holds) can satisfy ``query``: every
-    credential query (without ``credential_sets``), or one option of every required set (§6.4.2)."""
-    ids = set(met)
-    if not query.credential_sets:
-        return all(c.id in ids for c in query.credentials)
-    return all(any(set(o) <= ids for o in s.options) for s in query.credential_sets if s.required)
-
-
-# --------------------------------------------------------------------------------------------- the learner's choice
-
-#: Why an answer is not sent (the wallet API's error codes).
-NO_MATCH, INCOMPLETE, NOT_ASKED = "CREDENTIAL_DOES_NOT_MATCH", "ANSWER_INCOMPLETE", "INVALID_ANSWER"
-
-
-class AnswerError(PresentationRequestError):
-    """An answer the wallet does not send (``code``: :data:`NO_MATCH`, :data:`INCOMPLETE`, :data:`NOT_ASKED`)."""
-
-    def __init__(self, field_name: str, problem: str, code: str) -> None:
-        super().__init__(field_name, problem)
-        self.code = code
-
-
-@dataclass(frozen=True)
-class Choice:
-    """The learner's pick for one credential query: which held credential, which of its claim sets (None: the
-    first it meets), and, when the caller passes them, the claims the learner saw (they must be that set)."""
-
-    query_id: str
-    credential_id: str
-    claim_set: int | None = None
-    disclose: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class Planned:
-    """One presentation of the answer: the credential query, the credential and the claims it discloses."""
-
-    query: CredentialQuery
-    holding: Holding
-    option: ClaimOption
-
-
-_REFUSE = "share it or refuse the request"
-
-
-def plan_answer(request: VerifierRequest, holdings: Mapping[str, Holding],
-                choices: Sequence[Choice]) -> tuple[Planned, ...]:
-    """The presentations answering ``request`` with the learner's ``choices``, when they make an answer the
-    wallet may send (OpenID4VP 1.0 §6.4): each credential meets its query with one whole claim set (§6.4.1:
-    "If the Wallet cannot deliver all claims requested [...] it MUST NOT return the respective Credential"),
-    no claim beyond it, and together they meet every required credential query or set (§6.4.2: "If the Wallet
-    cannot deliver all non-optional Credentials [...] it MUST NOT return any Credential(s)"). A learner who
-    does not want to share that refuses the request instead (``access_denied``)."""
-    if not choices:
-        raise AnswerError("answers", "nothing chosen: choose what to present, or refuse the request", INCOMPLETE)
-    planned: list[Planned] = []
-    for i, choice in enumerate(choices):
-        where = f"answers[{i}]"
-        query = request.query.by_id(choice.query_id)
-        if query is None:
-            raise AnswerError(f"{where}.query", f"the verifier asks for no credential {choice.query_id}", NOT_ASKED)
-        holding = holdings.get(choice.credential_id)
-        options = _options(request, query, holding) if holding is not None else ()
-        if holding is None or not options:
-            raise AnswerError(f"{where}.credential_id", f"this credential does not meet what the verifier asks for "
-                                                        f"({query.id})", NO_MATCH)
-        option = options[0] if choice.claim_set is None else \
-            next((o for o in options if o.claim_set == choice.claim_set), None)
-        if option is None:
-            raise AnswerError(f"{where}.claim_set", f"the credential does not meet claim set {choice.claim_set} of "
-                                                    f"{query.id}", NO_MATCH)
-        if choice.disclose is not None:
-            _same_claims(f"{where}.disclose", query, option, choice.disclose)
-        if any(p.query.id == query.id and (p.holding.credential_id == holding.credential_id or not query.multiple)
-               for p in planned):
-            raise AnswerError(f"{where}.query", f"{query.id} is answered once (multiple is false)" if not query.multiple
-                              else f"{query.id}: the same credential twice", NOT_ASKED)
-        planned.append(Planned(query, holding, option))
-    _complete(request.query, {p.query.id for p in planned})
-    return tuple(planned)
-
-
-def _same_claims(where: str, query: CredentialQuery, option: ClaimOption, disclose: Sequence[str]) -> None:
-    """``disclose`` (what the learner saw) must be the claims of ``option``: none more, none fewer."""
-    asked = {c.label() for c in query.claims}
-    beyond = [x for x in dict.fromkeys(disclose) if x not in option.labels]
-    if beyond:
-        why = "not asked for by the verifier" if any(x not in asked for x in beyond) else "not in the chosen claim set"
-        raise AnswerError(where, f"{why}: {', '.join(beyond)}", NOT_ASKED)
-    withheld = [x for x in option.labels if x not in disclose]
-    if withheld:
-        raise AnswerError(where, f"the verifier needs {', '.join(withheld)} as well (a credential goes with every "
-                                 f"claim asked for, or not at all): {_REFUSE}", INCOMPLETE)
-
-
-def _complete(query: DcqlQuery, answered: set[str]) -> None:
-    """The answered credential queries meet ``query`` (§6.4.2), and each is part of what it asks."""
-    if not query.credential_sets:
-        missing = [c.id for c in query.credentials if c.id not in answered]
-        if missing:
-            raise AnswerError("answers", f"the verifier needs {', '.join(missing)} as well: {_REFUSE}", INCOMPLETE)
-        return
-    for i, cs in enumerate(query.credential_sets):
-        if cs.required and not any(set(o) <= answered for o in cs.options):
-            needed = " | ".join("+".join(o) for o in cs.options)
-            raise AnswerError("answers", f"credential set {i + 1} needs one of {needed}: {_REFUSE}", INCOMPLETE)
-    used = {x for cs in query.credential_sets for o in cs.options if set(o) <= answered for x in o}
-    stray = sorted(answered - used)
-    if stray:
-        raise AnswerError("answers", f"not part of a whole option of the credential sets: {', '.join(stray)}",
-                          NOT_ASKED)
-
-
-def _reaches(disclosed: tuple[str | int, ...], wanted: tuple[str | int | None, ...]) -> bool:
-    """Whether a Disclosure at ``disclosed`` is needed to show the claim at ``wanted``: it lies on the way to it
-    (a containing object or array element) or inside it."""
-    n = min(len(disclosed), len(wanted))
-    return all((w is None and isinstance(d, int)) or w == d for d, w in zip(disclosed[:n], wanted[:n], strict=True))
-
-
-def build_presentation(planned: Planned, key: PrivateKey, *, nonce: str, aud: str, iat: int) -> str:
-    """The SD-JWT+KB presenting ``planned.holding`` with the Disclosures of its chosen claim set only (and of the
-    objects containing them): §6.4 "MUST NOT send selectively disclosable claims that have not been selected"."""
-    holding = planned.holding
-    if not same_key(holding.cnf_jwk, key):
-        raise PresentationRequestError("credential_id", "the credential is not bound to this holder key")
-    paths = [c.path for c in planned.option.claims]  # no claims: the credential only, no Disclosure (§6.4.1)
-    kept = tuple(encoded for path, encoded in holding.disclosures if any(_reaches(path, p) for p in paths))
-    parts = SdJwtParts(holding.parts.issuer_jwt, kept, None)
-    return parts.without_key_binding + key_binding_jwt(parts, key, nonce=nonce, aud=aud, iat=iat, alg=holding.sd_alg)
-
-
-def disclosed_values(holding: Holding, option: ClaimOption) -> dict[str, list[Any]]:
-    """What each claim of ``option`` would show (for the learner to see before sending)."""
-    return {c.label(): select(holding.claims, c.path) for c in option.claims}
-
-
 # --------------------------------------------------------------------------------------------- the answer
 
 
-def _encryption_key(claims: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
+def answer_encryption(claims: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
+    """How an answer to the request with ``claims`` is encrypted (``direct_post.jwt``): the verifier's
+    ``client_metadata.jwks`` key for :data:`JWE_ALG` and the content encryption of :data:`ENC_PREFERENCE` it
+    takes."""
     metadata = claims.get("client_metadata")
     jwks = metadata.get("jwks") if isinstance(metadata, Mapping) else None
     keys = jwks.get("keys") if isinstance(jwks, Mapping) else None
@@ -635,42 +334,3 @@ def _encryption_key(claims: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
                                        "none of A128GCM, A256GCM")
     return usable[0], enc
 
-
-def answer_form(request: VerifierRequest, vp_token: Mapping[str, list[Any]]) -> dict[str, str]:
-    """The form to POST to ``response_uri`` carrying ``vp_token`` in the request's response mode."""
-    payload: dict[str, Any] = {"vp_token": dict(vp_token)}
-    if request.state is not None:
-        payload["state"] = request.state
-    if request.response_mode != "direct_post.jwt":
-        return {"vp_token": json.dumps(payload["vp_token"]), **({"state": request.state} if request.state else {})}
-    jwk, enc = _encryption_key(request.claims)
-    header = {"alg": JWE_ALG, "enc": enc, **({"kid": jwk["kid"]} if isinstance(jwk.get("kid"), str) else {})}
-    try:
-        token = jwe.encrypt_compact(header, json.dumps(payload).encode(), ECKey.import_key(dict(jwk)))
-    except (JoserfcError, ValueError) as exc:
-        raise PresentationRequestError("request.client_metadata.jwks", f"unusable key ({exc})") from None
-    return {"response": token}
-
-
-def error_form(error: str, description: str, state: str | None) -> dict[str, str]:
-    """An Authorization Error Response (OpenID4VP §8.5) to POST to ``response_uri``, in the clear in either mode
-    (§8.3.1: a wallet "MAY send an error response without encryption")."""
-    form = {"error": error, "error_description": description}
-    if state is not None:
-        form["state"] = state
-    return form
-
-
-def refusal_form(request: VerifierRequest) -> dict[str, str]:
-    """The learner declined (OpenID4VP §8.5): ``error=access_denied``."""
-    return error_form("access_denied", "the holder declined", request.state)
-
-
-def continue_to(answer: Any) -> str | None:
-    """The page to send the learner's browser to after the verifier took the answer (its ``redirect_uri``, §8.2),
-    or None: none given, or not such a page (:func:`~microcred.oid4vp.page_url.page_url_problem`; its fragment
-    carries the response code)."""
-    uri = answer.get("redirect_uri") if isinstance(answer, Mapping) else None
-    if not isinstance(uri, str) or page_url_problem(uri, fragment=True) is not None:
-        return None
-    return uri
