@@ -71,8 +71,9 @@ from services.issuer.application.issue_batching import IssueBatcher
 from services.issuer.application.learner_data import LearnerData
 from services.issuer.application.listing import CredentialListing
 from services.issuer.application.offer_erasure import ErasedLearnerOffers
+from services.issuer.application.offer_ports import OfferSettings
 from services.issuer.application.offer_replay import OfferReplay
-from services.issuer.application.offers import Offers, OfferSettings
+from services.issuer.application.offers import Offers
 from services.issuer.application.ports import StatusIndexSource, Supersession
 from services.issuer.application.status_indexes import StatusIndexPool
 from services.issuer.application.vc_issuance import VcIssuance

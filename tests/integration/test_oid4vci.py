@@ -35,7 +35,7 @@ from microcred.sdjwt.x5c import load_certificates
 from microcred.verification import VerificationPorts
 from microcred.verification.keys import ChainKeyResolver, DidKeyResolver
 from services.issuer.app import IssuerApp
-from services.issuer.application.offers import OfferSettings
+from services.issuer.application.offer_ports import OfferSettings
 from services.verifier.adapters.sources import PlatformUrls
 from services.verifier.adapters.token_status import TokenStatusHttpSource
 from services.verifier.api.routes import create_gateway_app

@@ -12,7 +12,8 @@ from microcred.events.envelope import open_envelope
 from microcred.gen.microcred.v1 import events_pb2
 from microcred.kafka.publisher import InMemoryEventPublisher
 from microcred.oid4vci.offers import digest
-from services.issuer.application.offers import Offers, OfferSettings
+from services.issuer.application.offer_ports import OfferSettings
+from services.issuer.application.offers import Offers
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 

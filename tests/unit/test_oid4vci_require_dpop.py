@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from microcred.oid4vci.errors import OAuthError
-from services.issuer.application.offers import Offers, OfferSettings
+from services.issuer.application.offer_ports import OfferSettings
+from services.issuer.application.offers import Offers
 
 PRE = {"grant_type": "urn:ietf:params:oauth:grant-type:pre-authorized_code", "pre-authorized_code": "c"}
 CODE = {"grant_type": "authorization_code", "code": "c", "code_verifier": "v" * 43, "redirect_uri": "x"}
