@@ -75,7 +75,11 @@ def _activate(browser: WebDriver, element: Any, keyboard: bool) -> None:
 
 
 def _downloads(downloads: Path, suffix: str) -> list[Path]:
-    return [p for p in downloads.iterdir() if p.name.endswith(suffix)] if downloads.exists() else []
+    """The finished downloads: Chromium may show a file under its final name before its bytes are written (seen
+    empty on a loaded machine), so a file counts once it has some."""
+    if not downloads.exists():
+        return []
+    return [p for p in downloads.iterdir() if p.name.endswith(suffix) and p.stat().st_size > 0]
 
 
 def _pdf_text(pdf: Path) -> str:
