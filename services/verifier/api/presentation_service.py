@@ -39,7 +39,6 @@ from microcred.oid4vp.response import ResponseError, check_response, read_respon
 from microcred.oid4vp.templates import template
 from microcred.oid4vp.webhook import WebhookPolicy, WebhookUrlError
 from microcred.sdjwt.x5c import x5c_header
-from microcred.verification.checks import CheckId, CheckStatus
 from microcred.verification.ports import VerificationPorts
 from services.verifier.adapters.presentation_store import PresentationStore, StoredRequest
 from services.verifier.adapters.webhook import WebhookDispatcher
@@ -232,11 +231,9 @@ class PresentationService:
                   "en": outcome.to_dict("en"), "pl": outcome.to_dict("pl"), **coded}
         await self._finish(stored, result)
         log.info("presentation verified", extra={"request_id": request_id[:8], "verdict": outcome.verdict.value})
-        for _, report in outcome.reports:
-            binding = report.check(CheckId.HOLDER_BINDING)
-            if binding is not None and binding.status is CheckStatus.INVALID:
-                raise ResponseError("invalid_request", f"holder binding: {binding.reason_code.value} "
-                                    "(the presentation is not bound to this request's nonce and audience)")
+        # §8.2: a response processed is answered 200 (with the redirect of a same-device flow), whatever its
+        # verdict: a presentation that fails (holder binding included) is the employer's result, not a malformed
+        # answer, and a wallet told 400 would leave the learner's browser where it was
         return result, redirect
 
     async def _finish(self, stored: StoredRequest, result: dict[str, Any]) -> None:
