@@ -64,20 +64,30 @@ def lone_surrogate_path(document: Any) -> str | None:
 def nested_deeper_than(value: Any, limit: int) -> bool:
     """Whether ``value`` nests objects and arrays more than ``limit`` levels deep. Iterative and linear, for
     documents from outside before anything recursive reads them (a thousand levels fit in a small body and
-    exhaust Python's stack: a server error instead of an answer)."""
-    stack: list[tuple[int, Any]] = [(0, value)]
-    while stack:
-        depth, node = stack.pop()
-        if isinstance(node, Mapping):
-            children: Any = node.values()
-        elif isinstance(node, list | tuple):
-            children = node
-        else:
-            continue
+    exhaust Python's stack: a server error instead of an answer).
+
+    Level by level, scalars set aside by their exact type before any ``isinstance`` against the abstract
+    ``Mapping`` (slow): this runs for every document verified, and the first version cost a tenth of a
+    verification's CPU."""
+    level = [value] if _container(value) else []
+    depth = 0
+    while level:
         if depth >= limit:
             return True
-        stack.extend((depth + 1, child) for child in children if isinstance(child, Mapping | list | tuple))
+        following: list[Any] = []
+        for node in level:
+            children = node.values() if isinstance(node, Mapping) else node
+            following += [child for child in children if _container(child)]
+        level = following
+        depth += 1
     return False
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _container(node: Any) -> bool:
+    return type(node) not in _SCALARS and isinstance(node, Mapping | list | tuple)
 
 
 #: A path under construction: None at the root, else (the parent's path, the member name or array index).

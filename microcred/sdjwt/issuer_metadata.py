@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from microcred.sdjwt.issue import IssuerKey
 from microcred.sdjwt.jose import algorithm_for_key, b64url_encode, public_jwk
 
-__all__ = ["WELL_KNOWN", "issuer_metadata", "key_id", "well_known_url"]
+__all__ = ["WELL_KNOWN", "issuer_metadata", "key_id", "named", "well_known_url"]
 
 WELL_KNOWN = "/.well-known/jwt-vc-issuer"
 
@@ -41,6 +42,11 @@ def key_id(key: IssuerKey) -> str:
     """The ``kid`` of an issuer key: the RFC 7638 thumbprint of its public JWK (what :func:`issuer_metadata`
     publishes it under, and what the SD-JWT VC's header names)."""
     return _thumbprint(public_jwk(key.key))
+
+
+def named(key: IssuerKey) -> IssuerKey:
+    """``key`` with its :func:`key_id` as ``kid`` (what its SD-JWT VCs' header names)."""
+    return replace(key, kid=key_id(key))
 
 
 def issuer_metadata(iss: str, keys: Sequence[IssuerKey]) -> dict[str, Any]:

@@ -22,7 +22,6 @@ and lasting ``METADATA_CERTIFICATE_DAYS``. Replicas each hold their own: a walle
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives import hashes
@@ -35,7 +34,7 @@ from microcred.gen.microcred.v1 import registry_pb2
 from microcred.registry.did_web import https_of_did_web
 from microcred.registry.domain import current_verification_method, key_valid_at
 from microcred.sdjwt.issue import IssuerKey
-from microcred.sdjwt.issuer_metadata import key_id
+from microcred.sdjwt.issuer_metadata import named
 from microcred.sdjwt.x5c import x5c_header
 from services.issuer.application.ports import DocumentSigningUnavailable
 
@@ -135,8 +134,7 @@ class CertifiedDocumentSigning:
         certified = pki.create_signing_cert(self._ca, issuer_uri=iss, common_name=name[:64], days=self._days,
                                             key=key)
         # x5c without the CA: a verifier must reach it as a configured anchor (RFC 7515 §4.1.6, HAIP)
-        unnamed = IssuerKey(iss, key, tuple(x5c_header([certified.cert_pem])))
-        signer = replace(unnamed, kid=key_id(unnamed))
+        signer = named(IssuerKey(iss, key, tuple(x5c_header([certified.cert_pem]))))
         with self._lock:
             self._issued[cache_key] = signer
         return signer

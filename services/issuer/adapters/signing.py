@@ -30,7 +30,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from cryptography import x509
@@ -38,7 +37,7 @@ from cryptography import x509
 from microcred.credential.signing import IssueJob, render_and_sign, signing_stats, warm_up
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.sdjwt.issue import IssuerKey, SdJwtChunk, StatusReference, issue_micro_credential
-from microcred.sdjwt.issuer_metadata import key_id
+from microcred.sdjwt.issuer_metadata import named
 from services.issuer.adapters.document_signing import derive_document_key
 from services.issuer.application.ports import SigningUnavailable
 
@@ -63,8 +62,7 @@ def _document_key(seed: bytes, iss: str, x5c: tuple[str, ...]) -> IssuerKey:
     certified = x509.load_der_x509_certificate(base64.b64decode(x5c[0])).public_key()
     if certified != key.public_key():
         raise ValueError("the x5c certificate does not certify the issuer's SD-JWT VC key")
-    unnamed = IssuerKey(iss, key, x5c)
-    kept = _document_keys[cache_key] = replace(unnamed, kid=key_id(unnamed))  # as the issuer metadata names it
+    kept = _document_keys[cache_key] = named(IssuerKey(iss, key, x5c))  # as the issuer metadata names it
     while len(_document_keys) > _DOCUMENT_KEYS_KEPT:
         _document_keys.popitem(last=False)
     return kept
