@@ -128,6 +128,27 @@ def span_exit(span: Span) -> Callable[[type[BaseException] | None, BaseException
     return exit_
 
 
+#: What the ASGI instrumentation copies from the request line into a server span (either semantic conventions).
+_REQUEST_LINE = ("http.target", "http.url", "url.path", "url.full", "url.query")
+
+
+def http_server_request_hook(span: Span, scope: Mapping[str, Any]) -> None:
+    """``server_request_hook`` of every service's FastAPI instrumentation: the request line's path and query in
+    the server span are replaced by the route template (``/share/{token}``; '' when no route matched).
+
+    Why: bearer secrets travel in URLs (a share link's token, a presentation result id, its ``response_code``,
+    the authorization code and ``state`` an issuer sends the learner's browser back to the wallet with), and the
+    instrumentation would export them to the trace store with every request. The route says which endpoint was
+    called, which is all an operator needs; the span name is already built from it."""
+    if not span.is_recording():
+        return
+    recorded: Mapping[str, Any] = getattr(span, "attributes", None) or {}
+    route = str(recorded.get("http.route") or "")
+    for key in _REQUEST_LINE:
+        if key in recorded:
+            span.set_attribute(key, "" if key == "url.query" else route)
+
+
 def start_consumer_span(topic: str, trace_context: Mapping[str, str], event_type: str, event_id: str,
                         group: str) -> Span:
     """:func:`consumer_span`'s span, started but not made current; the caller ends it. For the records of a

@@ -36,7 +36,7 @@ from microcred.registry.projector import start_registry_projection
 from microcred.registry.redis_registry import RedisRegistry
 from microcred.sdjwt.x5c import load_certificates
 from microcred.status.cache import StatusListCache
-from microcred.telemetry import configure_telemetry
+from microcred.telemetry import configure_telemetry, http_server_request_hook
 from microcred.verification import ResultCache, VerificationPorts
 from microcred.verification.accreditation import TrustDirectory
 from microcred.verification.canonical import Canonicalizer, ProcessRunner
@@ -187,7 +187,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(presentation_pages_router(settings.oid4vp_public_url))  # the employer's OpenID4VP pages
     add_health_route(app, deps)
     # one server span per request; the per-message receive/send spans cost more than they tell
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz", exclude_spans=["receive", "send"])
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz", exclude_spans=["receive", "send"],
+                                       server_request_hook=http_server_request_hook)  # routes, not secrets
     return app
 
 

@@ -36,7 +36,7 @@ from microcred.registry.ports import RegistryReader
 from microcred.registry.projector import start_registry_projection
 from microcred.sdjwt.x5c import load_certificates
 from microcred.storage.positions import ProjectionEpoch
-from microcred.telemetry import configure_telemetry
+from microcred.telemetry import configure_telemetry, http_server_request_hook
 from services.wallet.adapters.account_deletion import AccountDeletion, AccountKeyShredder
 from services.wallet.adapters.accounts import Accounts
 from services.wallet.adapters.auth import DevTokenMinter, TokenVerifier, build_auth
@@ -210,7 +210,7 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
     app.include_router(api_pathways.router)
     app.include_router(api_pathways.admin)
     install_web(app, minter)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz")
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz", server_request_hook=http_server_request_hook)
     # before FastAPI reads and parses a body (500 MB to /v1/credential-offers/inspect reached 1.6 GB)
     import_bytes = max(settings.max_import_bytes, settings.wallet_max_body_bytes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.wallet_max_body_bytes, refuse=body_too_large,
