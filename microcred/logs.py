@@ -44,4 +44,9 @@ def configure_logging(service: str, level: str = "INFO") -> logging.Logger:
     # aiokafka's INFO lines (every join, every coordinator found) drown a service's own; MICROCRED_KAFKA_LOG_LEVEL
     # brings them back when a consumer group's behaviour is what is being looked at.
     logging.getLogger("aiokafka").setLevel(os.environ.get("MICROCRED_KAFKA_LOG_LEVEL", "WARNING").upper())
+    # httpx logs every request's URL at INFO, and the URLs the services call carry bearer secrets (a share link's
+    # token, an offer's credential_offer_uri, a presentation's request_uri); httpcore logs the same at DEBUG.
+    # Their warnings still go out; a URL never does (docs/privacy.md, "logs and traces").
+    for client in ("httpx", "httpcore"):
+        logging.getLogger(client).setLevel(logging.WARNING)
     return logging.getLogger(f"microcred.{service}")
