@@ -16,6 +16,7 @@ import pytest
 from redis.crc import key_slot
 
 from services.issuer.adapters.offers import ADD_SLICE, RedisOfferStore
+from services.issuer.adapters.oid4vci_grants import CLAIM_LEASE
 from services.issuer.application.offer_records import Offer
 from tests.harness.redis_cluster import RedisClients
 
@@ -102,9 +103,10 @@ async def test_offers_codes_and_index_on_both_topologies(redis_clients: RedisCli
     assert await one.defer(token, d("tx"), "o-pre", "sd", [{"kty": "EC"}], 0.0, 900)
     assert not await one.defer(token, d("tx2"), "o-pre", "sd", [{"kty": "EC"}], 0.0, 900)  # no longer issuing
     assert 300 < await one._redis.ttl(f"{one._p}:o4i:token:{token}") <= 900  # it lives as long as the transaction
-    assert await two.claim_transaction(d("tx"), token) == ("ok", "o-pre", [{"kty": "EC"}], 0.0, "sd")
+    claimed = await two.claim_transaction(d("tx"), token)
+    assert claimed[:5] == ("ok", "o-pre", [{"kty": "EC"}], 0.0, "sd")
     assert (await one.claim_transaction(d("tx"), token))[0] == "issuing"
-    await two.release_transaction(d("tx"))
+    await two.release_transaction(d("tx"), claimed[5])
     assert (await one.claim_transaction(d("tx"), d("other-token")))[0] == "unknown"
     assert (await one.claim_transaction(d("tx"), token))[0] == "ok"
     assert (await two.issuing_offer("o-pre", token) or offer("x")).award == b"sealed-award"
@@ -214,3 +216,31 @@ async def test_a_cohort_larger_than_a_slice_is_written_whole_on_both_topologies(
     assert sorted(offer_id for offer_id, _, _ in claimed) == sorted(f"o-{n}" for n in range(count))
     assert (await store.redeem(d(f"code-{count - 2}"), d(f"tx-{count - 2}"), 5, d("tok"), 300))[0] == "ok"  # odd: tx
     assert (await store.redeem(d(f"code-{count - 1}"), "", 5, d("tok-2"), 300))[0] == "ok"
+
+
+async def test_a_deferred_transaction_is_put_back_only_by_the_claim_that_holds_it_on_both_topologies(
+        redis_clients: RedisClients, unique: str) -> None:
+    """A replica that stalled past the claim lease while issuing a deferred transaction, whose claim another
+    replica has taken over since, cannot put the transaction back to pending when its own issuance then fails: a
+    third request would claim it while the second is still issuing it (two deliveries of one transaction_id). A
+    stale claim's release after the transaction was delivered leaves nothing behind either."""
+    prefix = f"iss-{unique}"
+    one, two, three = [RedisOfferStore(await redis_clients.new(), prefix) for _ in range(3)]
+    now = time.time()
+    await one.add_offers([(offer("o-def"), d("code-def"), "", "")], 600, now + 600)
+    assert (await one.redeem(d("code-def"), "", 5, d("tok-def"), 300))[0] == "ok"
+    token, tx_key = d("tok-def"), f"{one._p}:o4i:tx:{d('tx-def')}"
+    assert (await one.begin_issuing(token, "o-def", "sd", []))[0] == "ok"
+    assert await one.defer(token, d("tx-def"), "o-def", "sd", [{"kty": "EC"}], 0.0, 900)
+    stalled = await one.claim_transaction(d("tx-def"), token)
+    assert stalled[0] == "ok"
+    await one._redis.hset(tx_key, "claimed_at", repr(time.time() - CLAIM_LEASE - 1))  # its replica stalled
+    taken_over = await two.claim_transaction(d("tx-def"), token)
+    assert taken_over[0] == "ok"
+    await one.release_transaction(d("tx-def"), stalled[5])  # the stalled replica's issuance fails at last
+    assert (await three.claim_transaction(d("tx-def"), token))[0] == "issuing"  # still the second's
+    await two.delivered(token, "o-def", "sd", ["sd", "ldp"], ["nid-def"], d("tx-def"))
+    await one.release_transaction(d("tx-def"), stalled[5])
+    await two.release_transaction(d("tx-def"), taken_over[5])  # its own, but delivered: nothing comes back
+    assert not await one._redis.exists(tx_key)
+    assert (await three.claim_transaction(d("tx-def"), token))[0] == "unknown"

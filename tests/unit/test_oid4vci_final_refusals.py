@@ -48,8 +48,8 @@ class Store:
         self.calls.append(("delivered", configuration))
 
     async def claim_transaction(self, tx_digest: str, token_digest: str
-                                ) -> tuple[str, str, list[dict[str, Any]], float, str]:
-        return "ok", "offer-1", [{"kty": "EC"}], 0.0, SD_JWT_CONFIGURATION
+                                ) -> tuple[str, str, list[dict[str, Any]], float, str, str]:
+        return "ok", "offer-1", [{"kty": "EC"}], 0.0, SD_JWT_CONFIGURATION, "claim-1"
 
     async def issuing_offer(self, offer_id: str, token_digest: str) -> Offer | None:
         return self.offer
@@ -57,7 +57,7 @@ class Store:
     async def deny_transaction(self, tx_digest: str, token_digest: str, configuration: str) -> None:
         self.calls.append(("deny", configuration))
 
-    async def release_transaction(self, tx_digest: str) -> None:
+    async def release_transaction(self, tx_digest: str, claim: str) -> None:
         self.calls.append(("release_transaction", ""))
 
 

@@ -8,7 +8,8 @@ once across all issuer replicas. Keys (``{p}`` the issuer's Redis prefix; every 
 * ``{p}:o4i:authz:{sha256(code)}`` hash: ``state`` (issued, used), ``request`` (client_id, redirect_uri,
   code_challenge), ``offer_id``, ``token`` (the digest of the token it gave); 60 s after issue, kept a while once
   used so that a replay revokes that token (RFC 6749 §4.1.2);
-* ``{p}:o4i:tx:{sha256(transaction_id)}`` hash: ``state`` (pending, issuing), ``claimed_at``, ``offer_id``,
+* ``{p}:o4i:tx:{sha256(transaction_id)}`` hash: ``state`` (pending, issuing), ``claimed_at``, ``claim`` (the
+  claim id of the request issuing it), ``offer_id``,
   ``token``, ``keys`` (the proved public JWKs, JSON), ``not_before``, ``configuration`` (the one it will deliver);
   deleted once its credentials are handed out (or refused for good).
 
@@ -26,6 +27,7 @@ written before.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from typing import Any
 
@@ -101,8 +103,9 @@ local offer_key = ARGV[5] .. ':o4i:offer:' .. ARGV[2]
 if redis.call('TTL', offer_key) < ttl then redis.call('EXPIRE', offer_key, ttl) end
 return 1
 """
-# KEYS[1] transaction key; ARGV: the token key presenting it, now, lease (seconds). 'unknown' also for another
-# token's transaction. A claim older than the lease (its replica died while issuing) may be taken again.
+# KEYS[1] transaction key; ARGV: the token key presenting it, now, lease (seconds), this claim's id. 'unknown'
+# also for another token's transaction. A claim older than the lease (its replica died while issuing) may be taken
+# again; the claim id names the holder, so that only it puts the transaction back (_RELEASE_TRANSACTION).
 _CLAIM = """
 local state, token, offer_id, keys, not_before, claimed, configuration = unpack(redis.call(
   'HMGET', KEYS[1], 'state', 'token', 'offer_id', 'keys', 'not_before', 'claimed_at', 'configuration'))
@@ -110,8 +113,18 @@ if not state or token ~= ARGV[1] then return {'unknown'} end
 if state == 'issuing' and tonumber(claimed or '0') + tonumber(ARGV[3]) > tonumber(ARGV[2]) then
   return {'issuing'}
 end
-redis.call('HSET', KEYS[1], 'state', 'issuing', 'claimed_at', ARGV[2])
+redis.call('HSET', KEYS[1], 'state', 'issuing', 'claimed_at', ARGV[2], 'claim', ARGV[4])
 return {'ok', offer_id, keys, not_before, configuration or ''}
+"""
+# KEYS[1] transaction key; ARGV[1] the claim id. Back to pending only while that claim still holds it: a replica
+# that stalled past the lease, its claim taken over since, must not free a transaction another one is issuing
+# (a third would claim it: two deliveries of one transaction_id), nor write a delivered one back (a key without
+# expiry). One script: an EXISTS then an HSET let both through.
+_RELEASE_TRANSACTION = """
+local state, claim = unpack(redis.call('HMGET', KEYS[1], 'state', 'claim'))
+if state ~= 'issuing' or claim ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'pending')
+return 1
 """
 # KEYS[1] transaction key, KEYS[2] token key; ARGV[1] the configuration's field: its credential was refused for
 # good, the transaction_id is dropped and the configuration 'denied' (asked again: credential_request_denied).
@@ -148,6 +161,7 @@ class RedisGrantStore:
         self._exchange = redis.register_script(_EXCHANGE)
         self._defer = redis.register_script(_DEFER)
         self._claim = redis.register_script(_CLAIM)
+        self._release_transaction = redis.register_script(_RELEASE_TRANSACTION)
         self._deny = redis.register_script(_DENY)
 
     async def _declared(self, offer_id: str, token_digests: list[str]) -> list[str]:
@@ -223,25 +237,26 @@ class RedisGrantStore:
                   configuration_field(configuration), configuration]))
 
     async def claim_transaction(self, tx_digest: str, token_digest: str
-                                ) -> tuple[str, str, list[dict[str, Any]], float, str]:
+                                ) -> tuple[str, str, list[dict[str, Any]], float, str, str]:
         """Take a pending transaction for issuing (or one whose claim is older than :data:`CLAIM_LEASE`):
-        ('ok', offer id, keys, not_before, configuration), else (why: 'unknown' or 'issuing', '', [], 0, '').
-        A transaction kept before it named its configuration is the ``ldp_vc`` one if its keys are DIDs."""
+        ('ok', offer id, keys, not_before, configuration, claim id), else (why: 'unknown' or 'issuing', '', [], 0,
+        '', ''). A transaction kept before it named its configuration is the ``ldp_vc`` one if its keys are DIDs.
+        The claim id is what :meth:`release_transaction` needs to put it back."""
+        claim = secrets.token_urlsafe(16)
         result = await self._claim(keys=[f"{self._p}:o4i:tx:{tx_digest}"],
-                                   args=[f"{self._p}:o4i:token:{token_digest}", repr(time.time()), CLAIM_LEASE])
+                                   args=[f"{self._p}:o4i:token:{token_digest}", repr(time.time()), CLAIM_LEASE, claim])
         if _text(result[0]) != "ok":
-            return _text(result[0]), "", [], 0.0, ""
+            return _text(result[0]), "", [], 0.0, "", ""
         keys = json.loads(_text(result[2]))
         configuration = _text(result[4]) if len(result) > 4 else ""
         if not configuration:
             configuration = LDP_CONFIGURATION if keys and "did" in keys[0] else SD_JWT_CONFIGURATION
-        return "ok", _text(result[1]), keys, float(_text(result[3]) or 0), configuration
+        return "ok", _text(result[1]), keys, float(_text(result[3]) or 0), configuration, claim
 
-    async def release_transaction(self, tx_digest: str) -> None:
-        """Back to pending (issuing failed, or it is not time yet)."""
-        key = f"{self._p}:o4i:tx:{tx_digest}"
-        if await self._redis.exists(key):
-            await self._redis.hset(key, "state", "pending")
+    async def release_transaction(self, tx_digest: str, claim: str) -> None:
+        """Back to pending (issuing failed, or it is not time yet), if the claim ``claim`` still holds it (not
+        taken over by another request since its lease ran out, nor delivered meanwhile)."""
+        await self._release_transaction(keys=[f"{self._p}:o4i:tx:{tx_digest}"], args=[claim])
 
     async def deny_transaction(self, tx_digest: str, token_digest: str, configuration: str) -> None:
         """Its credential was refused for good: the transaction_id is gone and the token's configuration denied."""

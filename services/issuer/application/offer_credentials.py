@@ -150,7 +150,8 @@ class OfferCredentials(OfferTokens):
                 or not 0 < len(body["transaction_id"]) <= 256:
             raise OAuthError(e.INVALID_CREDENTIAL_REQUEST, "transaction_id (a string) is required")
         transaction = body["transaction_id"]
-        why, offer_id, keys, _, configuration = await self._store.claim_transaction(digest(transaction), token)
+        claimed = await self._store.claim_transaction(digest(transaction), token)
+        why, offer_id, keys, _, configuration, claim = claimed
         if why == "issuing":  # another request (maybe on another replica) is issuing it right now
             return {"transaction_id": transaction, "interval": 1}
         if why != "ok":
@@ -159,13 +160,13 @@ class OfferCredentials(OfferTokens):
         try:
             answer = await self._issue_offer(offer_id, await self._store.issuing_offer(offer_id, token), keys)
         except _Pending as pending:
-            await self._store.release_transaction(digest(transaction))
+            await self._store.release_transaction(digest(transaction), claim)
             return {"transaction_id": transaction, "interval": pending.interval}
         except OAuthError as exc:  # refused for good: the wallet should stop asking (§9.3)
             await self._store.deny_transaction(digest(transaction), token, configuration)
             raise OAuthError(e.CREDENTIAL_REQUEST_DENIED, exc.description) from exc
         except BaseException:
-            await self._store.release_transaction(digest(transaction))
+            await self._store.release_transaction(digest(transaction), claim)
             raise
         # delivered and the transaction_id spent in one step
         await self._store.delivered(token, offer_id, configuration, TOKEN_CONFIGURATIONS,
