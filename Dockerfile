@@ -55,6 +55,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     MICROCRED_GRPC_HOST=0.0.0.0 \
     MICROCRED_HTTP_HOST=0.0.0.0 \
+    MICROCRED_REST_HOST=0.0.0.0 \
     MICROCRED_TLS_DIR=/etc/microcred/tls \
     MICROCRED_DATA_DIR=/var/lib/microcred \
     MICROCRED_KEYSTORE_DIR=/var/lib/microcred/keys

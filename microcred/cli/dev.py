@@ -132,6 +132,8 @@ def infra(data_dir: Path = typer.Option(DEFAULT_DATA, help="where data and logs 
 
 @app.command("pki")
 def dev_pki(out: Path = typer.Option(..., help="directory for ca.crt, server.crt/key and client.crt/key")) -> None:
-    """Create development mTLS material (CA, server and operator client certificates) if it is missing."""
+    """Create development PKI material if it is missing: the CA, server and operator client certificates, and the
+    document-signing certificates of the Token Status Lists and of the gateway's OpenID4VP requests."""
     ensure_dev_pki(out)
-    console.print(f"development PKI in {out}: ca.crt, server.crt, server.key, client.crt, client.key")
+    console.print(f"development PKI in {out}: ca.crt, ca.key, server.crt, server.key, client.crt, client.key, "
+                  "token-status.crt, token-status.key, oid4vp.crt, oid4vp.key")

@@ -119,9 +119,10 @@ def check_ports_free(ports: dict[str, int]) -> None:
 
 
 def ensure_dev_pki(directory: Path) -> Path:
-    """Create (once) a development CA, a server certificate, an operator client certificate and the Token Status
-    List signer's document-signing certificate. In development the platform CA also certifies issuers' SD-JWT VC
-    keys (in production: the agency's document-signing CA)."""
+    """Create (once) a development CA, a server certificate, an operator client certificate, the Token Status
+    List signer's document-signing certificate and the gateway's OpenID4VP request-signing certificate (SAN
+    ``localhost``). In development the platform CA also certifies issuers' SD-JWT VC keys (in production: the
+    agency's document-signing CA)."""
     if not (directory / "ca.crt").exists():
         ca = pki.create_ca("microcred dev platform CA")
         ca.write(directory, "ca")
@@ -133,6 +134,10 @@ def ensure_dev_pki(directory: Path) -> Path:
         ca = pki.CertifiedKey((directory / "ca.crt").read_bytes(), (directory / "ca.key").read_bytes())
         pki.create_signing_cert(ca, issuer_uri="https://status.microcred.local",
                                 common_name="microcred dev token status lists").write(directory, "token-status")
+    if not (directory / "oid4vp.crt").exists():  # the gateway's OpenID4VP request signer (docker compose)
+        ca = pki.CertifiedKey((directory / "ca.crt").read_bytes(), (directory / "ca.key").read_bytes())
+        pki.create_signing_cert(ca, issuer_uri="https://localhost",
+                                common_name="microcred dev OpenID4VP verifier").write(directory, "oid4vp")
     return directory
 
 
