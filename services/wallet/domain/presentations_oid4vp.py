@@ -116,14 +116,14 @@ def parse_link(link: Any) -> Link:
     if parts.scheme not in LINK_SCHEMES:
         raise PresentationRequestError("link", "must be an openid4vp:// (or haip-vp://) link")
     query = parse_qs(parts.query)
+    if "request" in query:  # named before request_uri is missed: a request object by value (§5.1, RFC 9101)
+        raise PresentationRequestError("link.request", "requests by value are not accepted, only request_uri")
     found: dict[str, str] = {}
     for name in ("client_id", "request_uri"):
         values = query.get(name, [])
         if len(values) != 1 or not values[0]:
             raise PresentationRequestError(f"link.{name}", "missing, or given more than once")
         found[name] = values[0]
-    if "request" in query:
-        raise PresentationRequestError("link.request", "requests by value are not accepted, only request_uri")
     if not found["client_id"].startswith(PREFIXES):
         raise PresentationRequestError("link.client_id", "only the x509_san_dns:, x509_hash: and redirect_uri: "
                                                          "prefixes")
