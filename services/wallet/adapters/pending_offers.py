@@ -3,19 +3,22 @@ sees in the wallet the offers an issuer of this platform made for them and can a
 
 Fed by the issuer's ``CredentialOfferCreated`` events (their learner part opened with the learner's data key):
 
-==========================================  ====================================================================
-``{prefix}:offer:{offer_ref}``              hash: the offer's URI, issuer, title, awarding body, expiry,
-                                            whether a ``tx_code`` is needed; expires with the offer
-``{prefix}:offers:by:email:{index}``        set of offer refs addressed to an e-mail (the wallet's keyed hash)
-``{prefix}:offers:by:did:{did}``            set of offer refs addressed to a DID
-``{prefix}:offers:by:learner:{pseudonym}``  set of offer refs of a learner (for ``LearnerErased``)
-==========================================  ====================================================================
+==================================================  ==============================================================
+``{prefix}:offer:{offer_ref}``                      hash: the offer's URI, issuer, title, awarding body, expiry,
+                                                    whether a ``tx_code`` is needed; expires with the offer
+``{prefix}:offers:by:email:{index}``                set of offer refs addressed to an e-mail (its keyed hash)
+``{prefix}:offers:by:did:{did}``                    set of offer refs addressed to a DID
+``{prefix}:offers:by:learner:{pseudonym}``          set of offer refs of a learner (for ``LearnerErased``)
+``{prefix}:offers:by:learner:{pseudonym}:indexes``  the e-mail and DID sets above that name the learner's offers
+==================================================  ==============================================================
 
 A redeemed, withdrawn, locked or expired offer keeps only a ``closed`` mark in its hash (until the offer would
 have expired, or :data:`CLOSED_KEPT` seconds when the close came first), so that a late duplicate of its
 ``CredentialOfferCreated`` cannot show it again; the index entries naming it are dropped the next time they are
-read, and each set expires with the latest offer it names. Everything is under ``prefix``, the wallet read
-model's one slot.
+read, and each set expires with the latest offer it names. ``LearnerErased`` names the learner by pseudonym only
+(their DID no longer opens from anywhere), so the learner's own set lists the index sets to take the erased offers
+out of: a set keyed by the DID must not outlive the erasure by days. Everything is under ``prefix``, the wallet
+read model's one slot.
 """
 
 from __future__ import annotations
@@ -61,6 +64,16 @@ class PendingOffers:
         """Offers of the learner ``pseudonym`` (what an erasure drops)."""
         return f"{self.prefix}:offers:by:learner:{pseudonym}"
 
+    def indexes_key(self, pseudonym: str) -> str:
+        """The index sets (e-mail, DID) that name offers of the learner ``pseudonym``."""
+        return f"{self.learner_key(pseudonym)}:indexes"
+
+    @staticmethod
+    def _expire_with(pipe: Pipeline, key: str, expires_at: int) -> None:
+        # a new set takes the offer's expiry; a set already expiring is extended to it, never shortened
+        pipe.expireat(key, expires_at, nx=True)
+        pipe.expireat(key, expires_at, gt=True)
+
     def write_offered(self, pipe: Pipeline, offer: AddressedOffer, *, email_index: str, did: str,
                       pseudonym: str) -> None:
         """Queue an offer and its index entries, all expiring with it (nothing for an offer already expired: a
@@ -73,13 +86,14 @@ class PendingOffers:
                                 "body": json.dumps(dict(offer.awarding_body)),
                                 "exp": str(offer.expires_at), "tx": "1" if offer.tx_code_required else "0"})
         pipe.expireat(key, offer.expires_at)
-        for index in [self.email_key(email_index) if email_index else "", self.did_key(did) if did else "",
-                      self.learner_key(pseudonym) if pseudonym else ""]:
+        naming = [*([self.email_key(email_index)] if email_index else []), *([self.did_key(did)] if did else [])]
+        for index in [*naming, self.learner_key(pseudonym) if pseudonym else ""]:
             if index:
                 pipe.sadd(index, offer.offer_ref)
-                # a new set takes the offer's expiry; a set already expiring is extended to it, never shortened
-                pipe.expireat(index, offer.expires_at, nx=True)
-                pipe.expireat(index, offer.expires_at, gt=True)
+                self._expire_with(pipe, index, offer.expires_at)
+        if pseudonym and naming:
+            pipe.sadd(self.indexes_key(pseudonym), *naming)
+            self._expire_with(pipe, self.indexes_key(pseudonym), offer.expires_at)
 
     def write_closed(self, pipe: Pipeline, offer_ref: str) -> None:
         """Queue the close of an offer that can no longer be redeemed (see the module docstring)."""
@@ -120,10 +134,16 @@ class PendingOffers:
         return sorted(found, key=lambda o: (o.expires_at, o.offer_ref))
 
     async def drop_learner(self, pseudonym: str) -> None:
-        """Delete every offer of an erased learner (idempotent)."""
-        key = self.learner_key(pseudonym)
+        """Delete every offer of an erased learner and take them out of the sets that index them (idempotent; a set
+        left empty goes with them)."""
+        key, indexes = self.learner_key(pseudonym), self.indexes_key(pseudonym)
         refs = [text(r) or "" for r in await awaited(self.redis.smembers(key))]
-        await self.redis.delete(key, *(self.offer_key(r) for r in refs))
+        named = [text(k) or "" for k in await awaited(self.redis.smembers(indexes))]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for index in named if refs else []:
+                pipe.srem(index, *refs)
+            pipe.delete(key, indexes, *(self.offer_key(r) for r in refs))
+            await pipe.execute()
 
 
 def _parse(offer_ref: str, fields: Mapping[bytes, bytes]) -> AddressedOffer | None:
