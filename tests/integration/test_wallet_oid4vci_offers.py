@@ -9,6 +9,7 @@ untrusted issuer and a malformed link are each refused with their own code."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 import uuid
@@ -30,6 +31,7 @@ from microcred.crypto.did_key import did_key_from_p256
 from microcred.gen.microcred.v1 import privacy_pb2, privacy_pb2_grpc
 from microcred.sdjwt.jose import jwk_to_public_key, public_jwk
 from microcred.sdjwt.view import sd_jwt_id
+from services.wallet.application.offers import CredentialOffers
 from tests.conftest import Infrastructure
 from tests.harness.factories import identity_hash, valid_micro_credential
 from tests.harness.issuer import IssuerHarness, start_issuer_with_document_ca
@@ -585,3 +587,42 @@ async def test_deleting_the_account_drops_what_it_waited_for(stack: Stack) -> No
     assert deleted.status_code == 200, deleted.text
     assert deleted.json()["deleted"]["deferred_issuances"] == 1
     assert not await stack.wallet.redis.exists(key)
+
+
+async def test_two_collections_racing_for_one_deferred_credential_keep_it_and_its_key(
+        stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two collections of one deferred credential (two tabs, or two wallet replicas on one Redis): while the
+    first, having got the credential from the issuer (its transaction_id spent there), is still keeping it, the
+    issuer's interval runs out. The second must not ask the issuer meanwhile: it would be told
+    ``invalid_transaction_id``, end the issuance as gone and delete the holder key the kept credential is bound
+    to."""
+    email, headers = learner(stack)
+    not_before = datetime.now(UTC) + timedelta(seconds=2)
+    [offer] = await stack.offers(email, title="Raced deferral", not_before=not_before.isoformat())
+    http = stack.wallet.http
+    accepted = await http.post("/v1/credential-offers/accept", json={"offer": offer["link"]}, headers=headers)
+    assert accepted.status_code == 200 and accepted.json()["deferred"] == 1, accepted.text
+    [item] = (await http.get("/v1/credential-offers/deferred", headers=headers)).json()["deferred"]
+    asked = f"{stack.wallet.prefix}:oid4vci-deferred-asked:{item['id']}"
+
+    async def due() -> bool:
+        return datetime.now(UTC) > not_before + timedelta(seconds=1) and not await stack.wallet.redis.exists(asked)
+
+    await eventually(due, 30, "the deferred credential never became due")
+    keeping, keep = asyncio.Event(), CredentialOffers.keep_issued
+
+    async def slow_keep(self: CredentialOffers, *args: Any, **kwargs: Any) -> Any:
+        keeping.set()
+        await asyncio.sleep(item["interval"] + 2)  # the issuer's interval runs out while the first keeps it
+        return await keep(self, *args, **kwargs)
+
+    monkeypatch.setattr(CredentialOffers, "keep_issued", slow_keep)
+    first = asyncio.create_task(http.post("/v1/credential-offers/deferred/collect", headers=headers))
+    await asyncio.wait_for(keeping.wait(), 30)
+    await asyncio.sleep(item["interval"] + 0.5)
+    second = await http.post("/v1/credential-offers/deferred/collect", headers=headers)
+    assert second.status_code == 200 and second.json()["ended"] == [], second.text
+    got = (await first).json()
+    assert len(got["credentials"]) + got["pending"] == 1 and got["ended"] == [], got
+    keys = (await http.get("/v1/holder-keys", headers=headers)).json()["holder_keys"]
+    assert [k["for_credential"] for k in keys] == [True]  # the key the credential is bound to is still there

@@ -9,6 +9,8 @@ and opened only here, when the learner's wallet asks the issuer again.
 
 How often the issuer is asked is throttled per record by a plain Redis key (``P:oid4vci-deferred-asked:{ref}``,
 ``SET NX EX interval``): shared by every replica, and if it is lost with Redis the issuer is only asked once early.
+A collection holds it for the whole of its ask (:data:`~services.wallet.application.deferred_offers.ASK_SECONDS`),
+so that no other collection asks the issuer about a transaction this one is being handed.
 """
 
 from __future__ import annotations

@@ -40,7 +40,12 @@ from services.wallet.domain.dpop import DpopSession
 from services.wallet.domain.issuer_requests import issued_credentials
 from services.wallet.domain.offers import ISSUER_ANSWER_INVALID, ISSUER_UNAVAILABLE, OfferError, issuer_error
 
-__all__ = ["Collected", "DeferredCredentials"]
+__all__ = ["ASK_SECONDS", "Collected", "DeferredCredentials"]
+
+#: How long one collection holds a deferred issuance it asks about, against every other (across replicas): longer
+#: than an ask takes (the issuer's metadata, the deferred request and its DPoP nonce retry at 10 s each, then
+#: verifying, keeping and notifying). A collection that dies meanwhile delays the next ask by this much.
+ASK_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -75,13 +80,18 @@ class DeferredCredentials:
                 await self._end(account, item)
                 ended.append((item, DEFERRED_EXPIRED))
                 continue
-            if not await self.store.due(item.ref, item.interval):
+            # Leased for the whole ask, not only the issuer's interval: a second collection (another tab, another
+            # replica) finding it due while this one still keeps what the issuer handed over would be told
+            # invalid_transaction_id (spent by this delivery), end it as gone and delete the key the credential
+            # is bound to. The ask's outcome sets the next time (wait, or drop).
+            if not await self.store.due(item.ref, max(item.interval, ASK_SECONDS)):
                 waiting.append(item)
                 continue
             try:
                 received = await self._ask(account, item)
             except OfferError as exc:
                 if exc.code == ISSUER_UNAVAILABLE:
+                    await self.store.wait(item.ref, item.interval)  # the lease ends: asked again as before
                     waiting.append(item)
                     continue
                 await self._end(account, item)

@@ -81,7 +81,8 @@ class DeferredStore(Protocol):
         ...
 
     async def due(self, ref: str, interval: int) -> bool:
-        """Whether the issuer may be asked about ``ref`` now (then not again for ``interval`` seconds)."""
+        """Whether the issuer may be asked about ``ref`` now (then not again for ``interval`` seconds, on any
+        replica: a collection passes the length of its ask here, so that no other asks meanwhile)."""
         ...
 
     async def wait(self, ref: str, seconds: int) -> None:
