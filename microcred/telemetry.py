@@ -130,11 +130,16 @@ def span_exit(span: Span) -> Callable[[type[BaseException] | None, BaseException
 
 #: What the ASGI instrumentation copies from the request line into a server span (either semantic conventions).
 _REQUEST_LINE = ("http.target", "http.url", "url.path", "url.full", "url.query")
+#: The client's address and port, under the old and the new semantic conventions: an IP address is personal data
+#: (GDPR recital 30), and the per-client rate limit, the only thing that needs it, reads it from the request.
+_CLIENT_ADDRESS = ("net.peer.ip", "net.peer.port", "net.sock.peer.addr", "net.sock.peer.port", "client.address",
+                   "client.port", "network.peer.address", "network.peer.port", "http.client_ip")
 
 
 def http_server_request_hook(span: Span, scope: Mapping[str, Any]) -> None:
     """``server_request_hook`` of every service's FastAPI instrumentation: the request line's path and query in
-    the server span are replaced by the route template (``/share/{token}``; '' when no route matched).
+    the server span are replaced by the route template (``/share/{token}``; '' when no route matched), and the
+    client's address and port by '' (attributes cannot be removed once set).
 
     Why: bearer secrets travel in URLs (a share link's token, a presentation result id, its ``response_code``,
     the authorization code and ``state`` an issuer sends the learner's browser back to the wallet with), and the
@@ -147,6 +152,9 @@ def http_server_request_hook(span: Span, scope: Mapping[str, Any]) -> None:
     for key in _REQUEST_LINE:
         if key in recorded:
             span.set_attribute(key, "" if key == "url.query" else route)
+    for key in _CLIENT_ADDRESS:
+        if key in recorded:
+            span.set_attribute(key, "")
 
 
 def start_consumer_span(topic: str, trace_context: Mapping[str, str], event_type: str, event_id: str,

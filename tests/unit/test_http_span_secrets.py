@@ -4,8 +4,8 @@ A share link's token, a presentation result id and its ``response_code``, and th
 an issuer sends the learner's browser back to the wallet with, all travel in a URL. OpenTelemetry's ASGI
 instrumentation copies the request line into ``http.target`` and ``http.url`` (``url.path``, ``url.query``
 with the newer conventions); the services' hook (:func:`microcred.telemetry.http_server_request_hook`) puts the
-route template there instead. Both apps are built as they run (``create_app``), without their lifespans: a
-request that fails for want of Redis is still traced.
+route template there instead, and blanks the client's address and port (personal data). Both apps are built
+as they run (``create_app``), without their lifespans: a request that fails for want of Redis is still traced.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from opentelemetry.trace import SpanKind
 from microcred.telemetry import configure_telemetry
 
 TOKEN = "Tq" + "k" * 41  # a share link's token: 43 URL-safe base64 characters
+CLIENT = ("203.0.113.77", 50417)  # the caller's address: personal data, not for the trace store either
 SECRETS = {"token": TOKEN, "code": "authz-code-7f3a9c", "state": "state-91be02", "rc": "response-code-5d1e",
-           "rid": "res_c0ffee4242"}
+           "rid": "res_c0ffee4242", "client address": CLIENT[0], "client port": str(CLIENT[1])}
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 def _client(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False, client=CLIENT),
                              base_url="http://service.test")
 
 
