@@ -52,6 +52,7 @@ from services.issuer.adapters.offer_replay import RedisOfferReplay
 from services.issuer.adapters.offers import RedisOfferStore
 from services.issuer.adapters.request_encryption import request_encryption_keys
 from services.issuer.adapters.sealed_store import SealedCredentialStore
+from services.issuer.adapters.shared_seed import shared_key
 from services.issuer.adapters.signing import SigningPool
 from services.issuer.adapters.status_pool import GrpcStatusIndexSource
 from services.issuer.adapters.store import RedisCredentialStore
@@ -59,7 +60,7 @@ from services.issuer.adapters.supersession import GrpcSupersession
 from services.issuer.api.client_auth import ClientAuthentication
 from services.issuer.api.grpc import IssuerApi
 from services.issuer.api.issuer_metadata import issuer_metadata_router
-from services.issuer.api.oauth import TokenIssuer, load_clients
+from services.issuer.api.oauth import TOKEN_KEY_ID, TOKEN_MAC, TokenIssuer, load_clients
 from services.issuer.api.privacy import PrivacyApi
 from services.issuer.api.registry import RegistryApi
 from services.issuer.api.rest import create_rest_app
@@ -240,7 +241,9 @@ class IssuerApp:
             days = s.oid4vci_encryption_key_days
             encryption = request_encryption_keys(keystore, timedelta(days=days) if days else None) \
                 if s.oid4vci_encryption else None
-            rest_app = create_rest_app(issuance, vc_issuance, TokenIssuer(load_clients(s.oauth_clients_file)),
+            # the REST API's bearer tokens: checked by any replica under one shared MAC key (api/oauth.py)
+            tokens = TokenIssuer(load_clients(s.oauth_clients_file), shared_key(keystore, TOKEN_KEY_ID, TOKEN_MAC))
+            rest_app = create_rest_app(issuance, vc_issuance, tokens,
                                        offers, s.oid4vci_issuer_url, client_auth, documents, encryption,
                                        s.oid4vci_require_encryption, max_body_bytes=s.rest_max_body_bytes)
             rest_app.include_router(issuer_metadata_router(registry, documents))  # SD-JWT VC keys

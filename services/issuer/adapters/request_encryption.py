@@ -19,15 +19,15 @@ of the seed (as before rotation existed).
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from microcred.crypto.keystore import KeyExistsError, KeyNotFoundError, KeyStore
+from microcred.crypto.keystore import KeyStore
 from microcred.oid4vci.encryption import EncryptionKey
 from microcred.oid4vci.signed_metadata import LIFETIME as SIGNED_METADATA_LIFETIME
 from services.issuer.adapters.document_signing import derive_p256_key
+from services.issuer.adapters.shared_seed import shared_seed
 
 __all__ = ["CLOCK_SKEW", "KEY_ID", "MIN_PERIOD", "RotatingRequestKeys", "request_encryption_keys"]
 
@@ -78,10 +78,4 @@ class RotatingRequestKeys:
 
 def request_encryption_keys(keystore: KeyStore, period: timedelta | None) -> RotatingRequestKeys:
     """The shared keys (their seed made in ``keystore`` if no replica made it yet), rotated every ``period``."""
-    try:
-        seed_key = keystore.get_signing_key(KEY_ID)
-    except KeyNotFoundError:
-        with contextlib.suppress(KeyExistsError):  # another replica made it meanwhile
-            keystore.create_key(KEY_ID)
-        seed_key = keystore.get_signing_key(KEY_ID)
-    return RotatingRequestKeys(seed_key.private_bytes_raw(), period)
+    return RotatingRequestKeys(shared_seed(keystore, KEY_ID), period)

@@ -7,8 +7,14 @@ A client is registered in a JSON file (``MICROCRED_OAUTH_CLIENTS_FILE``)::
 Only the SHA-256 of the secret is kept. ``POST /oauth2/token`` (``grant_type=client_credentials``, the client
 authenticated by HTTP Basic or ``client_id``/``client_secret`` form fields) returns an opaque bearer token valid
 for :data:`TOKEN_SECONDS`; the token stands for that client's issuer and agency exactly as a client certificate
-with OU ``issuer`` does (the trust registry then decides what the issuer may issue). Tokens live in this
-process's memory only: a restart asks clients for a new token, which the standard flow does anyway.
+with OU ``issuer`` does (the trust registry then decides what the issuer may issue).
+
+**Tokens are checked by any replica, with no state.** A token names its client and expiry and carries an HMAC
+over them and the client's registered secret digest, under a key every replica derives from the same key-store
+seed (:func:`services.issuer.adapters.shared_seed.shared_key`); nothing is stored. Before, tokens lived in one
+process's memory, so behind a load balancer a token from one replica was refused by the next. A token stops
+working when it expires, when its client leaves the clients file, or when the client's secret changes (the MAC
+covers the digest), on every replica alike. Wall-clock time, since replicas compare expiries.
 """
 
 from __future__ import annotations
@@ -25,10 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-__all__ = ["TOKEN_SECONDS", "OAuthClient", "OAuthError", "TokenIssuer", "load_clients"]
+__all__ = ["TOKEN_KEY_ID", "TOKEN_MAC", "TOKEN_SECONDS", "OAuthClient", "OAuthError", "TokenIssuer", "load_clients"]
 
 TOKEN_SECONDS = 3600
-_MAX_TOKENS = 10_000
+#: The key-store seed the tokens' MAC key is derived from, and the derivation's label.
+TOKEN_KEY_ID = "rest-oauth-tokens"
+TOKEN_MAC = b"microcred/issuer/rest/oauth-token-mac/v1"
+_PREFIX = "mct1"
+#: A token is short; anything longer is not one of ours (and is not hashed or split at length).
+_MAX_TOKEN_CHARS = 512
 
 
 @dataclass(frozen=True)
@@ -67,12 +78,24 @@ def load_clients(path: Path | None) -> dict[str, OAuthClient]:
     return clients
 
 
-class TokenIssuer:
-    """Checks client credentials and issues/resolves bearer tokens (hashes of tokens kept, never tokens)."""
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
-    def __init__(self, clients: Mapping[str, OAuthClient], clock: Callable[[], float] = time.monotonic) -> None:
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class TokenIssuer:
+    """Checks client credentials and issues/resolves stateless bearer tokens (module docstring)."""
+
+    def __init__(self, clients: Mapping[str, OAuthClient], key: bytes,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``key``: the MAC key, the same on every replica (at least 32 bytes)."""
+        if len(key) < 32:
+            raise ValueError("the token MAC key must have at least 32 bytes")
         self._clients = dict(clients)
-        self._tokens: dict[bytes, tuple[OAuthClient, float]] = {}
+        self._key = key
         self._clock = clock
 
     @property
@@ -91,22 +114,30 @@ class TokenIssuer:
         expected = client.secret_sha256 if client is not None else "0" * 64
         if not hmac.compare_digest(digest, expected) or client is None:
             raise OAuthError("invalid_client", "client authentication failed", 401)
-        now = self._clock()
-        self._tokens = {k: v for k, v in self._tokens.items() if v[1] > now}
-        if len(self._tokens) >= _MAX_TOKENS:
-            raise OAuthError("temporarily_unavailable", "too many live tokens; retry later", 503)
-        token = secrets.token_urlsafe(32)
-        self._tokens[hashlib.sha256(token.encode()).digest()] = (client, now + TOKEN_SECONDS)
-        return {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_SECONDS}
+        body = ".".join((_PREFIX, _b64(client.client_id.encode()), str(int(self._clock()) + TOKEN_SECONDS),
+                         _b64(secrets.token_bytes(16))))
+        return {"access_token": f"{body}.{self._mac(body, client)}", "token_type": "Bearer",
+                "expires_in": TOKEN_SECONDS}
 
     def resolve(self, authorization: str | None) -> OAuthClient | None:
-        """The client a ``Bearer`` Authorization header stands for (None: absent, unknown or expired)."""
-        if not authorization or not authorization.startswith("Bearer "):
+        """The client a ``Bearer`` Authorization header stands for (None: absent, malformed, forged, expired,
+        or its client gone or its secret changed)."""
+        if not authorization or not authorization.startswith("Bearer ") or len(authorization) > _MAX_TOKEN_CHARS:
             return None
-        found = self._tokens.get(hashlib.sha256(authorization[7:].strip().encode()).digest())
-        if found is None or found[1] <= self._clock():
+        parts = authorization[7:].strip().split(".")
+        if len(parts) != 5 or parts[0] != _PREFIX or not parts[2].isdigit():
             return None
-        return found[0]
+        try:
+            client = self._clients.get(_unb64(parts[1]).decode())
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        if client is None or not hmac.compare_digest(parts[4], self._mac(".".join(parts[:4]), client)):
+            return None
+        return client if int(parts[2]) > self._clock() else None
+
+    def _mac(self, body: str, client: OAuthClient) -> str:
+        message = f"{body}\n{client.secret_sha256}".encode()
+        return _b64(hmac.digest(self._key, message, "sha256"))
 
     @staticmethod
     def _credentials(form: Mapping[str, str], authorization: str | None) -> tuple[str, str]:
