@@ -7,10 +7,11 @@ connecting somewhere unexpected.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -61,8 +62,25 @@ class GrpcServiceSettings(CommonSettings):
         return None if self.grpc_health_port is None else f"{self.grpc_host}:{self.grpc_health_port}"
 
 
+#: Who may read an HTTP service's ``GET /metrics`` by default: loopback and the private ranges (a cluster's pods).
+LOCAL_NETWORKS = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+
+
 class HttpServiceSettings(CommonSettings):
     """Settings of a service that serves HTTP."""
 
     http_host: str = "127.0.0.1"
     http_port: int = 0
+    metrics_clients: list[str] = Field(
+        default_factory=lambda: list(LOCAL_NETWORKS),
+        description="CIDRs whose direct requests GET /metrics answers (JSON list; [] : nobody); see microcred.metrics")
+
+    @field_validator("metrics_clients")
+    @classmethod
+    def _metrics_cidrs(cls, value: list[str]) -> list[str]:
+        try:
+            for cidr in value:
+                ipaddress.ip_network(cidr.strip(), strict=False)
+        except ValueError as exc:
+            raise ValueError(f"metrics_clients must be IP networks in CIDR form: {exc}") from exc
+        return value
