@@ -31,6 +31,7 @@ from microcred.elm.trusted_list import load_trusted_lists
 from microcred.http_service import add_health_route
 from microcred.lifecycle import connect_redis_client, one_slot, redis_client_from_url
 from microcred.logs import configure_logging
+from microcred.metrics import add_metrics_endpoint
 from microcred.oid4vp.webhook import WebhookPolicy
 from microcred.registry.projector import start_registry_projection
 from microcred.registry.redis_registry import RedisRegistry
@@ -186,8 +187,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(presentation_router(settings.oid4vp_public_url))  # OpenID4VP verifier (issue 21)
     app.include_router(presentation_pages_router(settings.oid4vp_public_url))  # the employer's OpenID4VP pages
     add_health_route(app, deps)
+    # Prometheus: counted at the gateway's entry point (the fast path and refusals never reach FastAPI's stack);
+    # /metrics sums every worker's (microcred.metrics, multiprocess mode) for the allowed clients only
+    add_metrics_endpoint(app, settings.metrics_clients)
+    app.measure("verifier")
     # one server span per request; the per-message receive/send spans cost more than they tell
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz", exclude_spans=["receive", "send"],
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics", exclude_spans=["receive", "send"],
                                        server_request_hook=http_server_request_hook)  # routes, not secrets
     return app
 

@@ -29,6 +29,7 @@ from microcred.kafka.publisher import EventPublisher, KafkaEventPublisher
 from microcred.kafka.topics import PATHWAYS, WALLET
 from microcred.lifecycle import RedisClient, connect_redis_client, one_slot
 from microcred.logs import configure_logging
+from microcred.metrics import add_metrics_route
 from microcred.privacy.events import EventPrivacy
 from microcred.privacy.publishing import SealingPublisher
 from microcred.privacy.setup import start_privacy
@@ -210,9 +211,12 @@ def create_app(settings: Settings, *, keystore: KeyStore | None = None, verifier
     app.include_router(api_pathways.router)
     app.include_router(api_pathways.admin)
     install_web(app, minter)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz", server_request_hook=http_server_request_hook)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,metrics",
+                                       server_request_hook=http_server_request_hook)
     # before FastAPI reads and parses a body (500 MB to /v1/credential-offers/inspect reached 1.6 GB)
     import_bytes = max(settings.max_import_bytes, settings.wallet_max_body_bytes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.wallet_max_body_bytes, refuse=body_too_large,
                        per_path={app.url_path_for("import_credential"): import_bytes})
+    # last, so outermost of the middleware added here: body-limit refusals are counted too
+    add_metrics_route(app, "wallet", settings.metrics_clients)
     return app

@@ -11,6 +11,10 @@ its ASGI entry point in front of FastAPI's middleware stack:
    CORS header a browser needs to read it, written before the body is read, without routing or tracing;
 3. ``POST /v1/verify`` goes to :class:`~.fastpath.FastVerify`, everything else through FastAPI's stack
    (OpenTelemetry, CORS, body limit, routing, problem+json errors).
+
+Request metrics (:meth:`GatewayApp.measure`) wrap all of this: refusals and fast-path answers never reach
+FastAPI's stack or its router, so the edge names ``POST /v1/verify``'s route template for them
+(:data:`microcred.metrics.ROUTE_LABEL`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Sequence
 
 from fastapi import FastAPI
 
+from microcred.metrics import ROUTE_LABEL, RequestMetrics
 from services.verifier.api.admission import Admission, Refusal
 from services.verifier.api.fastpath import ROUTE, FastVerify, Message, Receive, Scope, Send, dumps
 from services.verifier.api.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
@@ -38,6 +43,7 @@ class GatewayApp(FastAPI):
     fast_verify: FastVerify | None = None
     _cors_all: bool = False
     _cors_origins: frozenset[str] = frozenset()
+    _measured: RequestMetrics | None = None
 
     def configure_edge(self, admission: Admission, fast_verify: FastVerify | None,
                        cors_origins: Sequence[str]) -> None:
@@ -45,17 +51,30 @@ class GatewayApp(FastAPI):
         self.admission, self.fast_verify = admission, fast_verify
         self._cors_all, self._cors_origins = "*" in cors_origins, frozenset(cors_origins)
 
+    def measure(self, service: str) -> None:
+        """Count and time every HTTP request at the entry point, refusals and fast-path answers included."""
+        self._measured = RequestMetrics(self._edge, service)
+
     async def full_stack(self, scope: Scope, receive: Receive, send: Send) -> None:
         """FastAPI's own entry point (middleware stack, routing), bypassing admission and the fast path."""
         await super().__call__(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
+        measured = self._measured
+        if measured is None:
+            await self._edge(scope, receive, send)
+        else:
+            await measured(scope, receive, send)
+
+    async def _edge(self, scope: Scope, receive: Receive, send: Send) -> None:
         admission = self.admission
         if (scope["type"] != "http" or admission is None or scope["path"] in admission.exempt
                 or scope["method"] == "OPTIONS"):  # CORS preflights are answered by the CORS middleware, unlimited
             await super().__call__(scope, receive, send)
             return
+        if scope["path"] == ROUTE:  # the fast path's answers and its refusals are never routed: name the route here
+            scope[ROUTE_LABEL] = ROUTE
         # shared buckets (every replica's, in Redis) cost one awaited round trip; per-process ones a call
         refusal = admission.admit(scope) if admission.shared is None else await admission.admit_shared(scope)
         if refusal is not None:

@@ -361,7 +361,8 @@ def create_gateway_app(settings: GatewayLimits, *, lifespan: Any = None, extra_r
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, refuse=body_too_large,
                        per_path={"/view": max(settings.max_body_bytes, VIEW_MAX_BODY_BYTES)})
     add_cors(app, settings.cors_origins)
-    admission = Admission(settings.rate_limit_per_second, settings.rate_limit_burst,
+    # /metrics (when create_app serves it) is exempt: a scrape must see an overloaded gateway, not be shed by it
+    admission = Admission(settings.rate_limit_per_second, settings.rate_limit_burst, exempt=("/healthz", "/metrics"),
                           proxies=TrustedProxies(getattr(settings, "trusted_proxies", [])),
                           max_in_flight=getattr(settings, "max_in_flight", 0),
                           max_streams=getattr(settings, "max_event_streams", 128),
