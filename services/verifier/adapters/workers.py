@@ -13,20 +13,27 @@ process the listeners it is given by pickling them; :class:`ReusePortListener` u
 socket of that worker's own, bound with ``SO_REUSEPORT``. Linux only lets sockets of the same user join such a
 group. A port of 0 (tests) cannot be shared this way (each worker would get another port): the caller keeps
 uvicorn's shared socket then (see :func:`reuse_port_possible`).
+
+In prometheus_client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, :mod:`microcred.metrics`) the supervisor
+also hands back the live gauges of a worker that died or was replaced (``mark_process_dead``), so that /metrics
+stops reporting them.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 from typing import Any, cast
 
 import uvicorn
+from prometheus_client.multiprocess import mark_process_dead
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from microcred.http_protocol import CoalescingHttpToolsProtocol
+from microcred.metrics import MULTIPROC_ENV
 
 __all__ = ["ReusePortListener", "reuse_port_possible", "run_workers"]
 
@@ -68,6 +75,24 @@ class ReusePortListener:
         """Nothing to close in the supervisor: it never listens."""
 
 
+class _Supervisor(Multiprocess):
+    """uvicorn's supervisor, which also marks the workers that are gone as dead for prometheus_client."""
+
+    _known: frozenset[int] = frozenset()
+
+    def keep_subprocess_alive(self) -> None:
+        """Restart dead workers (uvicorn), then forget the live gauges of every worker no longer in service: the
+        supervisor calls this after handling signals (restarts, fewer workers) every half second."""
+        super().keep_subprocess_alive()
+        path = os.environ.get(MULTIPROC_ENV)
+        if not path:
+            return
+        serving = frozenset(p.pid for p in self.processes if p.pid is not None)
+        for pid in self._known - serving:
+            mark_process_dead(pid, path)  # type: ignore[no-untyped-call]
+        self._known = serving
+
+
 def run_workers(app: str, host: str, port: int, workers: int) -> None:
     """Serve the application factory ``app`` ("module:callable") from ``workers`` uvicorn worker processes, each
     on its own ``SO_REUSEPORT`` socket; returns when the supervisor stops (SIGINT/SIGTERM)."""
@@ -75,7 +100,7 @@ def run_workers(app: str, host: str, port: int, workers: int) -> None:
                             access_log=False, lifespan="on", loop="auto", http=CoalescingHttpToolsProtocol,
                             proxy_headers=False)
     # the supervisor only passes its listeners on to the workers (see the module docstring)
-    supervisor = Multiprocess(config, sockets=[cast("socket.socket", ReusePortListener(host, port))])
+    supervisor = _Supervisor(config, sockets=[cast("socket.socket", ReusePortListener(host, port))])
     supervisor.run()
     if any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
         sys.exit(STARTUP_FAILURE)  # a worker could not start (e.g. the port is taken): say so to the orchestrator
