@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from microcred.crypto.data_integrity import verify_data_integrity
 from microcred.crypto.did_key import resolve_key
@@ -190,12 +191,20 @@ async def test_a_failed_publication_keeps_the_list_dirty(parts: Any) -> None:
 # ------------------------------------------------------------------------------------------ HTTP
 
 
+def _served(code: str) -> float:
+    """Requests for a status list counted on the service's metrics (by route template, never the list id)."""
+    return REGISTRY.get_sample_value("microcred_requests_total", {
+        "service": "revocation", "method": "GET /status/{list_id}", "code": code}) or 0.0
+
+
 async def test_http_endpoint(parts: Any) -> None:
     store, _, publisher, clock = parts
     await publisher.publish(["uni-a-revocation-0"])
     app = create_http_app(store, 60, {"redis": None, "kafka_ready": True}, clock=clock)
+    served, missed = _served("200"), _served("404")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         ok = await client.get("/status/uni-a-revocation-0")
+        assert _served("200") == served + 1
         assert ok.status_code == 200 and ok.content == store.pub["uni-a-revocation-0"].body
         assert ok.headers["etag"] == store.pub["uni-a-revocation-0"].etag
         assert ok.headers["cache-control"] == "public, max-age=60"
@@ -213,6 +222,7 @@ async def test_http_endpoint(parts: Any) -> None:
             assert missing.status_code == 404
             assert missing.headers["content-type"] == "application/problem+json"
             assert missing.json()["type"] == "https://www.w3.org/ns/credentials/status-list#STATUS_RETRIEVAL_ERROR"
+        assert _served("404") == missed + 2
         assert (await client.get("/healthz")).status_code == 503  # no Redis behind the fake
 
 

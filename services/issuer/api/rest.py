@@ -42,6 +42,7 @@ from google.rpc import code_pb2  # type: ignore[import-untyped, unused-ignore]
 from microcred.credential.jsontext import parse
 from microcred.gen.microcred.v1 import elements_pb2 as pb
 from microcred.http_limits import BodyLimitMiddleware
+from microcred.metrics import RequestMetrics
 from microcred.oid4vci.encryption import RequestKeys
 from microcred.oid4vci.errors import INVALID_REQUEST
 from microcred.oid4vci.errors import OAuthError as WalletFacingError
@@ -214,6 +215,8 @@ def create_rest_app(issuance: Issuance, vc_issuance: VcIssuance, tokens: TokenIs
                        per_path={"/credentials/issue": max(MAX_BODY_BYTES, max_body_bytes),
                                  _OFFERS_PATH: max(MAX_OFFER_BODY, max_body_bytes),
                                  "/oauth2/token": TOKEN_MAX_BODY_BYTES})
+    # outermost: body-limit refusals are counted too; exported on the service's metrics port with the gRPC series
+    app.add_middleware(RequestMetrics, service="issuer")
     return app
 
 

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from microcred.http_service import add_health_route
+from microcred.metrics import RequestMetrics
 from microcred.status.errors import StatusErrorCode, problem_type
 from services.revocation.adapters.store import RevocationStore
 
@@ -105,4 +106,6 @@ def create_http_app(store: RevocationStore, ttl_seconds: int, health: dict[str, 
                                etag=published.etag, ttl_seconds=ttl_seconds, expires=published.valid_until,
                                now=now())
 
+    # counted by route template; exported on the service's metrics port with the gRPC series
+    app.add_middleware(RequestMetrics, service="revocation")
     return app
