@@ -22,10 +22,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from microcred.i18n import country_name, format_number, format_when
 from microcred.oid4vp.dcql import DcqlError
 from microcred.oid4vp.templates import TEMPLATES
 from microcred.sdjwt.jose import strict_json_loads
 from microcred.verification.messages import check_title, pick_language
+from services.verifier.api.page_text import CHECK_PLAIN, LABELS
 from services.verifier.api.presentation_service import PresentationService, RequestUnknown
 
 __all__ = ["TEXT", "presentation_pages_router"]
@@ -41,8 +43,9 @@ TEXT: Mapping[str, Mapping[str, str]] = {
                  "the QR code.",
         "template": "What to ask for", "template_micro-credential": "A micro-credential (title, learning outcomes, "
         "issuer)", "template_micro-credential-eqf6": "A micro-credential at EQF level 6 or higher",
-        "template_open-badge": "An Open Badge 3.0 achievement", "template_custom": "My own DCQL query (below)",
-        "query": "DCQL query (JSON), for “My own query”", "mode": "How the wallet answers",
+        "template_open-badge": "An Open Badge 3.0 achievement",
+        "template_custom": "A custom query from your IT team (below)",
+        "query": "Custom query (DCQL, JSON), only for the option above", "mode": "How the wallet answers",
         "mode_direct_post.jwt": "Encrypted (recommended)", "mode_direct_post": "Not encrypted",
         "create": "Create the request", "scan": "Scan this code with the learner's wallet",
         "qr_alt": "QR code of the request",
@@ -51,12 +54,21 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "waiting": "Waiting for the wallet's answer. This page updates by itself.",
         "expired": "The request expired before the wallet answered. Create a new one.",
         "refused": "The learner declined to share the credential.",
+        "wallet_error": "The learner's wallet could not answer this request: it may not support what you asked "
+                        "for. Ask the learner to try again, or ask for a micro-credential (the first choice).",
+        "failed": "The wallet answered, but its answer could not be checked, so nothing from it is shown. Create a "
+                  "new request and ask the learner to answer it again.",
         "result": "Result", "verdict_valid": "Verified: every required check passed and you got what you asked for.",
         "verdict_invalid": "Not verified: see what failed below.",
         "verdict_undetermined": "Not fully verified: some checks could not be carried out (below).",
         "query_ok": "The credential shows everything you asked for.",
-        "query_missing": "The credential does not show everything you asked for:",
+        "query_missing": "The learner's wallet did not show everything you asked for.",
         "discarded": "Not counted: this credential failed a check, so what it shows was set aside.",
+        "why_failed": "What failed, and what to do:", "why_unknown": "What could not be checked, and what to do:",
+        "not_confirmed": "Not confirmed:", "not_checked": "Could not be checked:",
+        "content": "What the credential shows", "technical": "Technical details",
+        "technical_intro": "For IT staff: what the wallet sent and every check, as the verifier reports them.",
+        "missing_details": "What the query lacks", "wallet_said": "The wallet's answer",
         "presentation": "Presented credential", "check": "Check", "status": "Result", "message": "What it means",
         "valid": "Passed", "invalid": "Failed", "unknown": "Not checked", "again": "Ask for another credential",
         "unknown_result": "No such request, or its result is no longer kept.", "bad_query": "The query is not valid",
@@ -67,8 +79,9 @@ TEXT: Mapping[str, Mapping[str, str]] = {
                  "a potem pokaż jej kod QR.",
         "template": "O co poprosić", "template_micro-credential": "Mikropoświadczenie (tytuł, efekty uczenia się, "
         "wystawca)", "template_micro-credential-eqf6": "Mikropoświadczenie na poziomie ERK 6 lub wyższym",
-        "template_open-badge": "Osiągnięcie Open Badge 3.0", "template_custom": "Własne zapytanie DCQL (poniżej)",
-        "query": "Zapytanie DCQL (JSON), dla „Własne zapytanie”", "mode": "Jak odpowiada portfel",
+        "template_open-badge": "Osiągnięcie Open Badge 3.0",
+        "template_custom": "Własne zapytanie przygotowane przez dział IT (poniżej)",
+        "query": "Własne zapytanie (DCQL, JSON), tylko dla opcji powyżej", "mode": "Jak odpowiada portfel",
         "mode_direct_post.jwt": "Zaszyfrowana odpowiedź (zalecane)", "mode_direct_post": "Bez szyfrowania",
         "create": "Utwórz prośbę", "scan": "Zeskanuj ten kod portfelem osoby uczącej się", "qr_alt": "Kod QR prośby",
         "or_link": "Albo otwórz ten link na jej telefonie:", "dc_api": "Zapytaj portfel na tym urządzeniu",
@@ -76,12 +89,21 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "waiting": "Czekamy na odpowiedź portfela. Ta strona odświeża się sama.",
         "expired": "Prośba wygasła, zanim portfel odpowiedział. Utwórz nową.",
         "refused": "Osoba ucząca się odmówiła udostępnienia poświadczenia.",
+        "wallet_error": "Portfel osoby uczącej się nie mógł odpowiedzieć na tę prośbę: być może nie obsługuje tego, "
+                        "o co poproszono. Poproś o ponowną próbę albo poproś o mikropoświadczenie (pierwsza opcja).",
+        "failed": "Portfel odpowiedział, ale nie udało się sprawdzić odpowiedzi, więc nic z niej nie pokazano. "
+                  "Utwórz nową prośbę i poproś osobę uczącą się o ponowną odpowiedź.",
         "result": "Wynik", "verdict_valid": "Zweryfikowano: wszystkie wymagane sprawdzenia przeszły i otrzymano "
         "to, o co proszono.", "verdict_invalid": "Nie zweryfikowano: poniżej, co się nie powiodło.",
         "verdict_undetermined": "Nie w pełni zweryfikowano: niektórych sprawdzeń nie dało się wykonać (poniżej).",
         "query_ok": "Poświadczenie pokazuje wszystko, o co proszono.",
-        "query_missing": "Poświadczenie nie pokazuje wszystkiego, o co proszono:",
+        "query_missing": "Portfel osoby uczącej się nie pokazał wszystkiego, o co proszono.",
         "discarded": "Nie uwzględniono: to poświadczenie nie przeszło sprawdzenia, więc jego treść pominięto.",
+        "why_failed": "Co się nie powiodło i co zrobić:", "why_unknown": "Czego nie dało się sprawdzić i co zrobić:",
+        "not_confirmed": "Nie potwierdzono:", "not_checked": "Nie dało się sprawdzić:",
+        "content": "Co pokazuje poświadczenie", "technical": "Szczegóły techniczne",
+        "technical_intro": "Dla działu IT: co wysłał portfel i wszystkie sprawdzenia, tak jak podaje je weryfikator.",
+        "missing_details": "Czego brakuje w odpowiedzi na zapytanie", "wallet_said": "Odpowiedź portfela",
         "presentation": "Przedstawione poświadczenie", "check": "Sprawdzenie", "status": "Wynik",
         "message": "Co to znaczy", "valid": "Zaliczone", "invalid": "Niezaliczone", "unknown": "Niesprawdzone",
         "again": "Poproś o inne poświadczenie",
@@ -101,18 +123,46 @@ def _page(name: str, lang: str, path: str, status: int = 200, **values: Any) -> 
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
+def _value(key: str, value: Any, lang: str) -> Any:
+    """A summary value as the reader reads it (dates, numbers, country names in their language)."""
+    if isinstance(value, list | tuple):
+        return [_value(key, v, lang) for v in value]
+    if key == "country" and isinstance(value, str):
+        return country_name(value, lang)
+    if key in ("issued_at", "valid_until", "valid_from") and isinstance(value, str):
+        return format_when(value, lang)
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return format_number(value, lang)
+    return str(value)
+
+
 def _checks(outcome: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
-    """Each presentation's checks with their titles, for the template."""
+    """Each presentation for the template: its title and content (only when it counts), the failed checks in
+    plain words with what to do (when it was discarded), and every check (for the technical details)."""
     out = []
+    labels = LABELS[lang]
     for item in outcome.get("presentations", []):
         report = item["report"]
-        rows = [{"title": check_title(c["id"], lang), "status": c["status"], "message": c["message"]}
-                for c in report.get("checks", [])]
+        checks = list(report.get("checks", []))
         for inner in report.get("credentials", []):
-            rows += [{"title": check_title(c["id"], lang), "status": c["status"], "message": c["message"]}
-                     for c in inner.get("checks", [])]
-        out.append({"query": item["query"], "verdict": report["verdict"], "rows": rows,
-                    "discarded": bool(item.get("discarded"))})
+            checks += inner.get("checks", [])
+        rows = [{"title": check_title(c["id"], lang), "status": c["status"], "message": c["message"],
+                 "code": c.get("reason_code", "")} for c in checks]
+        discarded = bool(item.get("discarded"))
+        summary = report.get("summary") or {}
+        # in plain words: what failed (a discarded presentation) or could not be checked (one that counts), and
+        # what to do; a check without plain words yet is named by its title
+        shown = "invalid" if discarded else "unknown"
+        failed = []
+        for c in checks:
+            if c["status"] == shown:
+                means, todo_failed, todo_unknown = CHECK_PLAIN.get(c["id"], {}).get(
+                    lang, (check_title(c["id"], lang), "", ""))
+                failed.append({"means": means, "todo": todo_failed if discarded else todo_unknown})
+        out.append({"query": item["query"], "verdict": report["verdict"], "rows": rows, "discarded": discarded,
+                    "title": "" if discarded else str(summary.get("title") or ""), "failed": failed,
+                    "content": [] if discarded else [(labels.get(k, k), _value(k, v, lang)) for k, v in summary.items()
+                                                     if v not in (None, "", [])]})
     return out
 
 
