@@ -118,9 +118,19 @@ async def test_employer_asks_our_wallet_answers_and_the_employer_sees_it_verifie
             link = employer.find_element(By.CSS_SELECTOR, "a[href^='openid4vp://']").get_attribute("href")
             assert link
 
-            # the learner opens the request in our wallet, sees who asks and what, and sends
+            # a link that is not a request: a plain sentence in Polish in the section, the wallet's own words only
+            # behind "technical details"
             learner.get(f"{base}/?lang=pl")
             wait = WebDriverWait(learner, 60)
+            wait.until(ec.visibility_of_element_located((By.ID, "vp-link"))).send_keys("https://example.org/")
+            learner.find_element(By.ID, "vp-inspect").click()
+            refusal = wait.until(ec.visibility_of_element_located((By.ID, "vp-error"))).text
+            assert refusal.startswith("Ten portfel nie potrafi odczytać tej prośby"), refusal
+            assert "openid4vp" not in refusal and "link:" not in refusal, refusal
+            assert_accessible(learner, "wallet: a link that is not a request (pl)")
+
+            # the learner opens the request in our wallet, sees who asks and what, and sends
+            learner.get(f"{base}/?lang=pl")
             wait.until(ec.visibility_of_element_located((By.ID, "vp-link"))).send_keys(link)
             learner.find_element(By.ID, "vp-inspect").click()
             try:
@@ -130,7 +140,9 @@ async def test_employer_asks_our_wallet_answers_and_the_employer_sees_it_verifie
             assert learner.find_element(By.ID, "vp-verifier").text == HOST
             assert "potwierdzona" in learner.find_element(By.ID, "vp-verified").text
             choices = learner.find_element(By.ID, "vp-choices").text
-            assert "achievement_title" in choices and "given_name" not in choices and "[object" not in choices
+            # each claim by its name in the learner's language (the type metadata's), never its path
+            assert "Tytuł mikropoświadczenia" in choices and "achievement_title" not in choices, choices
+            assert "given_name" not in choices and "[object" not in choices
             # every claim listed goes with the credential (no box to untick: OpenID4VP 1.0 §6.4); not sharing is
             # refusing, as the page says
             assert not learner.find_elements(By.CSS_SELECTOR, "#vp-choices input[type=checkbox]")

@@ -13,9 +13,9 @@ __all__ = ["OFFER_LABELS"]
 
 OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
     "en": {
-        "offer_h": "Receive a credential", "offer_link": "Offer link (openid-credential-offer://)",
+        "offer_h": "Receive a credential", "offer_link": "Offer link",
         "offer_link_hint": "Paste the link from the issuer's e-mail or QR code.", "offer_inspect": "See the offer",
-        "offer_from": "Offered by", "offer_what": "Credential", "offer_tx_code": "Transaction code",
+        "offer_from": "Offered by", "offer_what": "Credential", "offer_tx_code": "Code from the issuer",
         "offer_tx_hint": "The issuer sent you this code separately (by e-mail or text message).",
         "offer_accept": "Accept", "offer_cancel": "Not now",
         "offer_received": "Received: the credential is now in your list.",
@@ -55,7 +55,7 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
                                  "still open. Open the link in another wallet.",
         "OFFER_GONE": "This offer can no longer be used: it was already accepted, withdrawn by the issuer, or it "
                       "expired. Ask the issuer for a new one.",
-        "OFFER_TX_CODE_REQUIRED": "Enter the transaction code the issuer sent you.",
+        "OFFER_TX_CODE_REQUIRED": "Enter the code the issuer sent you.",
         "OFFER_TX_CODE_FORMAT": "The code does not have the expected form. Check it and try again.",
         "OFFER_TX_CODE_WRONG": "The issuer did not accept the code you entered. Check it and try again: after "
                                "several wrong codes the offer is locked. If the offer expired or was already "
@@ -72,9 +72,9 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
                                        "more than ten minutes). Open the offer again.",
     },
     "pl": {
-        "offer_h": "Odbierz poświadczenie", "offer_link": "Link oferty (openid-credential-offer://)",
+        "offer_h": "Odbierz poświadczenie", "offer_link": "Link oferty",
         "offer_link_hint": "Wklej link z e-maila lub kodu QR od wystawcy.", "offer_inspect": "Zobacz ofertę",
-        "offer_from": "Oferuje", "offer_what": "Poświadczenie", "offer_tx_code": "Kod transakcji",
+        "offer_from": "Oferuje", "offer_what": "Poświadczenie", "offer_tx_code": "Kod od wystawcy",
         "offer_tx_hint": "Wystawca wysłał Ci ten kod osobno (e-mailem lub SMS-em).",
         "offer_accept": "Przyjmij", "offer_cancel": "Nie teraz",
         "offer_received": "Odebrano: poświadczenie jest już na Twojej liście.",
@@ -114,7 +114,7 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
                                  "otwarta. Otwórz link w innym portfelu.",
         "OFFER_GONE": "Tej oferty nie można już użyć: została już przyjęta, wycofana przez wystawcę albo wygasła. "
                       "Poproś wystawcę o nową.",
-        "OFFER_TX_CODE_REQUIRED": "Wpisz kod transakcji, który wysłał Ci wystawca.",
+        "OFFER_TX_CODE_REQUIRED": "Wpisz kod, który wysłał Ci wystawca.",
         "OFFER_TX_CODE_FORMAT": "Kod nie ma oczekiwanej postaci. Sprawdź go i spróbuj ponownie.",
         "OFFER_TX_CODE_WRONG": "Wystawca nie przyjął wpisanego kodu. Sprawdź go i spróbuj ponownie: po kilku "
                                "błędnych kodach oferta zostaje zablokowana. Jeśli oferta wygasła lub została już "

@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field
 from microcred.oid4vp.dcql import SD_JWT, CredentialSetQuery, DcqlQuery
 from microcred.sdjwt.core import SdJwtError
 from microcred.sdjwt.jose import JoseError, PrivateKey, public_jwk
+from microcred.sdjwt.type_metadata import type_metadata_bytes
 from microcred.sdjwt.x5c import load_certificates
 from services.wallet.adapters.presentation_client import VerifierClient
 from services.wallet.api.deps import Learner, Session
@@ -130,7 +131,17 @@ async def _request(session: Session, link_text: str, client: VerifierClient) -> 
         told = await _tell_verifier(client, exc)
         raise Unprocessable(f"{exc} ({told})", code=_REFUSED) from None
     except PresentationRequestError as exc:
-        raise Unprocessable(str(exc), code=_CODE) from None
+        raise Unprocessable(str(exc), code=_request_code(exc.field)) from None
+
+
+def _request_code(field: str) -> str:
+    """The refusal's code, so the page says in plain words what the learner can do: an expired request, a verifier
+    whose identity does not check out, or (any other problem) a request this wallet cannot read."""
+    if field == "request.exp":
+        return "PRESENTATION_REQUEST_EXPIRED"
+    if field.startswith(("request.x5c", "request.signature", "request.alg")):
+        return "VERIFIER_NOT_TRUSTED"
+    return _CODE
 
 
 async def _tell_verifier(client: VerifierClient, refused: RefusedRequest) -> str:
@@ -181,8 +192,27 @@ def _credential_sets(query: DcqlQuery, met: set[str]) -> list[dict[str, Any]]:
             for cs in sets]
 
 
+@functools.cache
+def _claim_names() -> dict[str, dict[str, str]]:
+    """Each claim path of our SD-JWT VC type (``level_of_learning_experience.eqf_level``) with its name per language
+    from the type metadata's ``display``, so the learner reads "Title of the micro-credential", not a path."""
+    names: dict[str, dict[str, str]] = {}
+    for claim in json.loads(type_metadata_bytes()).get("claims", []):
+        path = ".".join("[*]" if p is None else str(p) for p in claim.get("path", []))
+        names[path] = {d["locale"]: d["label"] for d in claim.get("display", []) if "locale" in d and "label" in d}
+    return names
+
+
 def _claims(holding: Holding, option: ClaimOption) -> list[dict[str, Any]]:
-    return [{"claim": label, "values": values} for label, values in disclosed_values(holding, option).items()]
+    """The claims ``option`` discloses, with their values and, where the type metadata names them (the path or the
+    claim it is part of), their names per language (``names``)."""
+    known = _claim_names()
+    out = []
+    for label, values in disclosed_values(holding, option).items():
+        parts = label.split(".")
+        names = next((known[p] for p in (".".join(parts[:i]) for i in range(len(parts), 0, -1)) if p in known), {})
+        out.append({"claim": label, "values": values, "names": names})
+    return out
 
 
 @router.post("/presentation-requests/inspect", summary="Who asks for what, and what of mine meets it")

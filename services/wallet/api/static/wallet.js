@@ -20,9 +20,10 @@
     const response = await fetch(path, opts);
     if (response.status === 401) { signOut(); throw new Error(t("signin")); }
     if (!response.ok) {
-      let detail = response.statusText;
-      try { detail = (await response.json()).detail || detail; } catch (e) { /* not JSON */ }
-      throw new Error(detail);
+      let detail = response.statusText, code = "";
+      try { const problem = await response.json(); detail = problem.detail || detail; code = problem.code || ""; }
+      catch (e) { /* not JSON */ }
+      throw Object.assign(new Error(detail), { code: code });
     }
     const type = response.headers.get("content-type") || "";
     return !asFile && type.includes("json") ? response.json() : response.blob();
@@ -331,7 +332,8 @@
       const list = document.createElement("ul");
       o.claims.forEach((c) => {
         const li = document.createElement("li");
-        li.textContent = c.claim + ": " + c.values.map(plain).join(", ");
+        const name = (c.names || {})[document.documentElement.lang] || (c.names || {}).en || c.claim;
+        li.textContent = name + ": " + c.values.map(plain).join(", ");
         list.appendChild(li);
       });
       row.appendChild(list);
@@ -375,10 +377,21 @@
     return group;
   }
 
+  // A refusal in plain words, in the "Respond to a request" section: what happened and what to do (the wallet
+  // API's code picks the sentence); its technical words only behind "Technical details".
+  function vpFail(e) {
+    const known = e.code && L["VP_" + e.code];
+    $("vp-error-text").textContent = known || t("VP_FAILED");
+    $("vp-error-detail").textContent = e.message;
+    $("vp-error").hidden = false;
+    $("vp-error").focus();
+  }
+
   async function inspectRequest(event) {
     event.preventDefault();
     vpLink = $("vp-link").value.trim();
     $("vp-outcome").textContent = "";
+    $("vp-error").hidden = true;
     try {
       const seen = await api("v1/presentation-requests/inspect", vpBody());
       $("vp-verifier").textContent = seen.verifier;
@@ -394,7 +407,7 @@
       $("vp-none").textContent = t(seen.matches.length ? "vp_cannot" : "vp_none");
       $("vp-send").disabled = !seen.answerable;
       $("vp-request").hidden = false;
-    } catch (e) { $("vp-request").hidden = true; say(t("error") + " " + e.message); }
+    } catch (e) { $("vp-request").hidden = true; vpFail(e); }
   }
 
   // What the learner chose: in each credential set, the chosen option's credential queries, each with its picked
@@ -424,14 +437,17 @@
       const reply = refuse ? await api("v1/presentation-requests/refuse", vpBody())
         : await api("v1/presentation-requests/answer", vpBody({ answers: vpAnswers() }));
       const said = reply.verifier_answer && reply.verifier_answer.error_description;
-      $("vp-outcome").textContent = reply.accepted ? t(refuse ? "vp_refused" : "vp_sent")
-        : t("vp_rejected") + " " + (said || reply.verifier_status);
       $("vp-request").hidden = true;
+      if (!reply.accepted) {
+        vpFail({ code: "REJECTED", message: String(said || reply.verifier_status) });
+        return;
+      }
+      $("vp-outcome").textContent = t(refuse ? "vp_refused" : "vp_sent");
       if (reply.continue_to) {  // same-device flow: OpenID4VP has the wallet send the browser back (§8.2)
         $("vp-outcome").textContent += " " + t("vp_returning");
         setTimeout(() => window.location.assign(reply.continue_to), 1500);
       }
-    } catch (e) { say(t("error") + " " + e.message); }
+    } catch (e) { vpFail(e); }
   }
 
   async function refresh() {
