@@ -1,6 +1,6 @@
-"""Words of the wallet app's "Receive a credential" view (OpenID4VCI offers, issue 20), English and Polish: the
-labels, and one plain-language sentence per refusal code of :mod:`services.wallet.domain.offers` (what happened
-and what the learner can do), so an issuer's OAuth error never reaches the learner as jargon.
+"""Words of the wallet app's "Receive a credential" view (OpenID4VCI offers, issue 20), English, Polish, German and
+French: the labels, and one plain-language sentence per refusal code of :mod:`services.wallet.domain.offers` (what
+happened and what the learner can do), so an issuer's OAuth error never reaches the learner as jargon.
 
 Merged over the other labels when the page is rendered (:func:`services.wallet.api.web.render_page`).
 """
@@ -129,5 +129,140 @@ OFFER_LABELS: Mapping[str, Mapping[str, str]] = {
                                       "zalogowano się jako ktoś inny albo anulowano. Otwórz ofertę ponownie.",
         "OFFER_AUTHORIZATION_UNKNOWN": "Ten powrót od wystawcy nie był oczekiwany (został już użyty albo trwał "
                                        "dłużej niż dziesięć minut). Otwórz ofertę ponownie.",
+    },
+    "de": {
+        "offer_h": "Einen Nachweis empfangen", "offer_link": "Link des Angebots",
+        "offer_link_hint": "Fügen Sie den Link aus der E-Mail oder dem QR-Code des Ausstellers ein.",
+        "offer_inspect": "Angebot ansehen",
+        "offer_from": "Angeboten von", "offer_what": "Nachweis", "offer_tx_code": "Code des Ausstellers",
+        "offer_tx_hint": "Der Aussteller hat Ihnen diesen Code getrennt geschickt (per E-Mail oder SMS).",
+        "offer_accept": "Annehmen", "offer_cancel": "Nicht jetzt",
+        "offer_received": "Empfangen: Der Nachweis ist jetzt in Ihrer Liste.",
+        "offer_pending": "Empfangen: Der Nachweis erscheint gleich in Ihrer Liste.",
+        "offer_signin_first": "Melden Sie sich an, um den Ihnen angebotenen Nachweis zu empfangen.",
+        "offer_addressed_h": "Ihnen angeboten", "offer_addressed_until": "Kann angenommen werden bis",
+        "offer_addressed_code": "Sie brauchen den Code, den der Aussteller Ihnen geschickt hat.",
+        "offer_addressed_open": "Dieses Angebot ansehen",
+        "offer_continue": "Beim Aussteller fortfahren",
+        "offer_continue_hint": "Die Seite des Ausstellers öffnet sich; dort werden Sie eventuell gebeten, sich "
+                               "anzumelden. Danach kommen Sie hierher zurück.",
+        "offer_completing": "Der Nachweis wird vom Aussteller abgeholt…",
+        "offer_deferred": "Angenommen: Der Aussteller bereitet diesen Nachweis noch vor. Er erscheint in Ihrer "
+                          "Liste, sobald er fertig ist; diese Seite prüft das.",
+        "deferred_h": "Wird vom Aussteller vorbereitet", "deferred_accepted": "Angenommen am",
+        "deferred_check": "Jetzt prüfen",
+        "deferred_arrived": "Empfangen: Ein Nachweis, den der Aussteller vorbereitet hat, ist jetzt in Ihrer Liste.",
+        "OFFER_DEFERRED_GONE": "Der Aussteller wird einen für Sie vorbereiteten Nachweis nicht senden: Er hat ihn "
+                               "abgelehnt oder hat ihn nicht mehr. Wenden Sie sich an den Aussteller.",
+        "OFFER_DEFERRED_EXPIRED": "Der Aussteller hat einen für Sie vorbereiteten Nachweis nicht innerhalb von 30 "
+                                  "Tagen gesendet, daher wartet die Wallet nicht mehr darauf. Wenden Sie sich an "
+                                  "den Aussteller.",
+        "OFFER_LINK_INVALID": "Das ist kein Link zu einem Nachweis-Angebot. Kopieren Sie den ganzen Link aus der "
+                              "Nachricht des Ausstellers und versuchen Sie es erneut.",
+        "OFFER_ISSUER_NOT_TRUSTED": "Diese Wallet nimmt keine Nachweise von diesem Aussteller an: Nur Aussteller, "
+                                    "denen die Plattform vertraut, können hierher Nachweise senden.",
+        "OFFER_UNSUPPORTED": "Dieses Angebot betrifft eine Art von Nachweis oder eine Art der Ausstellung, die diese "
+                             "Wallet noch nicht empfangen kann.",
+        "OFFER_KEY_ATTESTATION_REQUIRED": "Dieser Aussteller sendet seine Nachweise nur an Wallets, deren Hersteller "
+                                          "dafür bürgt, wie der Schlüssel aufbewahrt wird, etwa an eine "
+                                          "Europäische Brieftasche für die Digitale Identität (EUDI-Wallet). Diese "
+                                          "Wallet kann das nicht, daher wurde nichts angenommen: Das Angebot ist "
+                                          "noch offen. Öffnen Sie den Link in einer solchen Wallet.",
+        "OFFER_WALLET_ATTESTATION_REQUIRED": "Dieser Aussteller gibt Nachweise nur an Wallets, für die ihr "
+                                             "Hersteller bürgt, etwa an eine Europäische Brieftasche für die "
+                                             "Digitale Identität (EUDI-Wallet). Diese Wallet kann das nicht, daher "
+                                             "wurde nichts angenommen: Das Angebot ist noch offen. Öffnen Sie den "
+                                             "Link in einer solchen Wallet.",
+        "OFFER_KEY_UNSUPPORTED": "Dieser Aussteller bindet seine Nachweise an eine Art von Schlüssel oder verlangt "
+                                 "eine Art von Signatur, die diese Wallet nicht liefern kann, daher wurde nichts "
+                                 "angenommen: Das Angebot ist noch offen. Öffnen Sie den Link in einer anderen "
+                                 "Wallet.",
+        "OFFER_GONE": "Dieses Angebot kann nicht mehr genutzt werden: Es wurde bereits angenommen, vom Aussteller "
+                      "zurückgezogen, oder es ist abgelaufen. Bitten Sie den Aussteller um ein neues.",
+        "OFFER_TX_CODE_REQUIRED": "Geben Sie den Code ein, den der Aussteller Ihnen geschickt hat.",
+        "OFFER_TX_CODE_FORMAT": "Der Code hat nicht die erwartete Form. Prüfen Sie ihn und versuchen Sie es erneut.",
+        "OFFER_TX_CODE_WRONG": "Der Aussteller hat den eingegebenen Code nicht angenommen. Prüfen Sie ihn und "
+                               "versuchen Sie es erneut: Nach mehreren falschen Codes wird das Angebot gesperrt. "
+                               "Wenn das Angebot abgelaufen ist oder schon genutzt wurde, bitten Sie den "
+                               "Aussteller um ein neues.",
+        "OFFER_ISSUER_REFUSED": "Der Aussteller hat es abgelehnt, den Nachweis auszustellen. Versuchen Sie es später "
+                                "erneut oder wenden Sie sich an den Aussteller.",
+        "OFFER_ISSUER_UNAVAILABLE": "Der Aussteller war nicht erreichbar. Versuchen Sie es in einigen Minuten "
+                                    "erneut.",
+        "OFFER_ISSUER_ANSWER_INVALID": "Die Antwort des Ausstellers war nicht verständlich. Wenden Sie sich an den "
+                                       "Aussteller.",
+        "OFFER_CREDENTIAL_REJECTED": "Der Nachweis, den der Aussteller gesendet hat, hat die Prüfungen der Wallet "
+                                     "nicht bestanden und wurde daher nicht behalten. Der Aussteller wurde "
+                                     "informiert.",
+        "OFFER_AUTHORIZATION_DENIED": "Der Aussteller hat dieser Wallet nicht erlaubt, den Nachweis zu empfangen: "
+                                      "Vielleicht wurden Sie als jemand anderes angemeldet, oder der Vorgang wurde "
+                                      "abgebrochen. Öffnen Sie das Angebot erneut, um es noch einmal zu versuchen.",
+        "OFFER_AUTHORIZATION_UNKNOWN": "Diese Rückkehr vom Aussteller wurde nicht erwartet (sie wurde schon "
+                                       "verwendet oder hat länger als zehn Minuten gedauert). Öffnen Sie das "
+                                       "Angebot erneut.",
+    },
+    "fr": {
+        "offer_h": "Recevoir une attestation", "offer_link": "Lien de l’offre",
+        "offer_link_hint": "Collez le lien du courriel ou du code QR de l’émetteur.", "offer_inspect": "Voir l’offre",
+        "offer_from": "Proposée par", "offer_what": "Attestation", "offer_tx_code": "Code de l’émetteur",
+        "offer_tx_hint": "L’émetteur vous a envoyé ce code séparément (par courriel ou SMS).",
+        "offer_accept": "Accepter", "offer_cancel": "Pas maintenant",
+        "offer_received": "Reçue\u00a0: l’attestation est maintenant dans votre liste.",
+        "offer_pending": "Reçue\u00a0: l’attestation apparaîtra dans votre liste dans un instant.",
+        "offer_signin_first": "Connectez-vous pour recevoir l’attestation qui vous a été proposée.",
+        "offer_addressed_h": "Proposées pour vous", "offer_addressed_until": "Peut être acceptée jusqu’au",
+        "offer_addressed_code": "Vous aurez besoin du code que l’émetteur vous a envoyé.",
+        "offer_addressed_open": "Voir cette offre",
+        "offer_continue": "Continuer chez l’émetteur",
+        "offer_continue_hint": "La page de l’émetteur s’ouvre\u00a0; elle peut vous demander de vous connecter. "
+                               "Elle vous ramène ensuite ici.",
+        "offer_completing": "Réception de l’attestation auprès de l’émetteur…",
+        "offer_deferred": "Acceptée\u00a0: l’émetteur prépare encore cette attestation. Elle apparaîtra dans votre "
+                          "liste dès qu’elle sera prête\u00a0; cette page vérifie si elle est arrivée.",
+        "deferred_h": "En préparation chez l’émetteur", "deferred_accepted": "Acceptée le",
+        "deferred_check": "Vérifier maintenant",
+        "deferred_arrived": "Reçue\u00a0: une attestation que l’émetteur préparait est maintenant dans votre liste.",
+        "OFFER_DEFERRED_GONE": "L’émetteur n’enverra pas une attestation qu’il préparait pour vous\u00a0: il l’a "
+                               "refusée ou ne l’a plus. Contactez l’émetteur.",
+        "OFFER_DEFERRED_EXPIRED": "L’émetteur n’a pas envoyé dans les 30 jours une attestation qu’il préparait pour "
+                                  "vous, le portefeuille a donc cessé de l’attendre. Contactez l’émetteur.",
+        "OFFER_LINK_INVALID": "Ce n’est pas un lien d’offre d’attestation. Copiez le lien complet du message de "
+                              "l’émetteur et réessayez.",
+        "OFFER_ISSUER_NOT_TRUSTED": "Ce portefeuille n’accepte pas d’attestations de cet émetteur\u00a0: seuls les "
+                                    "émetteurs auxquels la plateforme fait confiance peuvent envoyer des "
+                                    "attestations ici.",
+        "OFFER_UNSUPPORTED": "Cette offre porte sur un type d’attestation, ou utilise un mode de délivrance, que ce "
+                             "portefeuille ne peut pas encore recevoir.",
+        "OFFER_KEY_ATTESTATION_REQUIRED": "Cet émetteur n’envoie ses attestations qu’aux portefeuilles dont le "
+                                          "fabricant garantit la manière dont la clé est conservée, comme un "
+                                          "portefeuille européen d’identité numérique. Ce portefeuille ne le peut "
+                                          "pas, donc rien n’a été accepté\u00a0: l’offre reste ouverte. Ouvrez le "
+                                          "lien dans un tel portefeuille.",
+        "OFFER_WALLET_ATTESTATION_REQUIRED": "Cet émetteur ne délivre d’attestations qu’aux portefeuilles dont le "
+                                             "fabricant se porte garant, comme un portefeuille européen d’identité "
+                                             "numérique. Ce portefeuille ne le peut pas, donc rien n’a été "
+                                             "accepté\u00a0: l’offre reste ouverte. Ouvrez le lien dans un tel "
+                                             "portefeuille.",
+        "OFFER_KEY_UNSUPPORTED": "Cet émetteur lie ses attestations à un type de clé, ou demande un type de "
+                                 "signature, que ce portefeuille ne peut pas fournir, donc rien n’a été "
+                                 "accepté\u00a0: l’offre reste ouverte. Ouvrez le lien dans un autre portefeuille.",
+        "OFFER_GONE": "Cette offre ne peut plus être utilisée\u00a0: elle a déjà été acceptée, retirée par "
+                      "l’émetteur, ou elle a expiré. Demandez-en une nouvelle à l’émetteur.",
+        "OFFER_TX_CODE_REQUIRED": "Saisissez le code que l’émetteur vous a envoyé.",
+        "OFFER_TX_CODE_FORMAT": "Le code n’a pas la forme attendue. Vérifiez-le et réessayez.",
+        "OFFER_TX_CODE_WRONG": "L’émetteur n’a pas accepté le code saisi. Vérifiez-le et réessayez\u00a0: après "
+                               "plusieurs codes erronés, l’offre est bloquée. Si l’offre a expiré ou a déjà été "
+                               "utilisée, demandez-en une nouvelle à l’émetteur.",
+        "OFFER_ISSUER_REFUSED": "L’émetteur a refusé de délivrer l’attestation. Réessayez plus tard, ou contactez "
+                                "l’émetteur.",
+        "OFFER_ISSUER_UNAVAILABLE": "L’émetteur est injoignable. Réessayez dans quelques minutes.",
+        "OFFER_ISSUER_ANSWER_INVALID": "La réponse de l’émetteur est incompréhensible. Contactez l’émetteur.",
+        "OFFER_CREDENTIAL_REJECTED": "L’attestation envoyée par l’émetteur n’a pas passé les contrôles du "
+                                     "portefeuille, elle n’a donc pas été conservée. L’émetteur en a été informé.",
+        "OFFER_AUTHORIZATION_DENIED": "L’émetteur n’a pas autorisé ce portefeuille à recevoir l’attestation\u00a0: "
+                                      "la connexion s’est peut-être faite sous une autre identité, ou a été "
+                                      "annulée. Rouvrez l’offre pour réessayer.",
+        "OFFER_AUTHORIZATION_UNKNOWN": "Ce retour de l’émetteur n’était pas attendu (il a déjà été utilisé, ou a "
+                                       "pris plus de dix minutes). Rouvrez l’offre.",
     },
 }

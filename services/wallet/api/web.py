@@ -1,8 +1,9 @@
 """The learner wallet app (plain HTML + a small script over the API, no build step; see docs/wallet-app.md) and the
 dev-only login.
 
-``GET /`` (also ``/app``) renders ``static/index.html`` in English or Polish (``?lang=en|pl``, else
-``Accept-Language``); the script keeps the bearer token in ``sessionStorage`` and calls the ``/v1`` API.
+``GET /`` (also ``/app``) renders ``static/index.html`` in English, Polish, German or French
+(``?lang=en|pl|de|fr``, else ``Accept-Language``; a word a catalogue lacks in the language is in English); the
+script keeps the bearer token in ``sessionStorage`` and calls the ``/v1`` API.
 
 Two helpers for the app, both for the signed-in learner only:
 
@@ -39,7 +40,7 @@ from microcred.pdf.labels import LANGUAGES as PDF_LANGUAGES
 from microcred.verification.summary import summarize
 from services.wallet.api.app_text import APP_LABELS
 from services.wallet.api.deps import Context, Learner
-from services.wallet.api.i18n import LABELS, pick_language
+from services.wallet.api.i18n import LABELS, LANGUAGE_NAMES, in_language, pick_language
 from services.wallet.api.offer_text import OFFER_LABELS
 from services.wallet.api.registry_issuer import vouched_issuer
 from services.wallet.application.ports import TokenMinter
@@ -59,11 +60,22 @@ def _template() -> Template:
 
 def render_page(lang: str, dev_login: bool) -> str:
     """The learner page in ``lang``."""
-    app_labels = {**APP_LABELS[lang], **OFFER_LABELS[lang]}
-    values = {key: html.escape(value) for key, value in {**LABELS[lang], **app_labels}.items()}
-    return _template().safe_substitute(values, lang=lang, labels_json=_script_json(LABELS[lang]),
+    labels = in_language(LABELS, lang)
+    app_labels = {**in_language(APP_LABELS, lang), **in_language(OFFER_LABELS, lang)}
+    values = {key: html.escape(value) for key, value in {**labels, **app_labels}.items()}
+    return _template().safe_substitute(values, lang=lang, labels_json=_script_json(labels),
                                        app_labels_json=_script_json(app_labels),
+                                       language_links=_language_links(lang),
                                        dev_login="true" if dev_login else "false")
+
+
+def _language_links(lang: str) -> str:
+    """The language picker's links, each language named in itself; the page's own marked as current."""
+    links = []
+    for code, name in LANGUAGE_NAMES.items():
+        current = ' aria-current="page"' if code == lang else ""
+        links.append(f'<a href="?lang={code}" lang="{code}" hreflang="{code}"{current}>{html.escape(name)}</a>')
+    return " · ".join(links)
 
 
 def _script_json(labels: Mapping[str, str]) -> str:

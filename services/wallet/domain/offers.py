@@ -17,8 +17,8 @@ says which listed issuer a URL belongs to (same scheme, host and port, and a pat
 the offer's ``credential_issuer`` must be a listed identifier exactly, and every endpoint the metadata names must
 be on that issuer's origin.
 
-Every refusal is an :class:`OfferError` whose ``code`` the wallet page turns into plain language (English and
-Polish, :mod:`services.wallet.api.offer_text`); the ``detail`` says what exactly, for a developer.
+Every refusal is an :class:`OfferError` whose ``code`` the wallet page turns into plain language (English,
+Polish, German, French: :mod:`services.wallet.api.offer_text`); the ``detail`` says what exactly, for a developer.
 """
 
 from __future__ import annotations
