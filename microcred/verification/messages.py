@@ -1,10 +1,12 @@
-"""Human messages for reason codes, check names and verdicts, in English and Polish.
+"""Human messages for reason codes, check names and verdicts, in English, Polish, German and French.
 
 Messages are templates over a check's ``details`` (``{field}``, ``{missing}``...); a placeholder the details
 lack renders as "?" rather than failing, and lists render comma-separated. Keys are the plain string values of
 :class:`~microcred.verification.checks.Reason` / ``CheckId`` / ``Verdict`` so this module imports nothing from
-them (no cycle). Adding a language means adding one column here; ``tests/unit/test_verification_messages.py``
-checks that every code has every language.
+them (no cycle). English and Polish are written here; German and French are columns of their own modules
+(:mod:`.messages_de`, :mod:`.messages_fr`) merged in below. Adding a language means adding one column;
+``tests/unit/test_verification_policy.py`` checks that every code has every language. A language without a text
+falls back to English.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from typing import Any
 
 from microcred.i18n import accepted_languages
 from microcred.sdjwt.result import SD_JWT_CHECK_TITLES, SD_JWT_MESSAGES
+from microcred.verification.messages_de import CHECK_TITLES_DE, MESSAGES_DE, VERDICTS_DE
+from microcred.verification.messages_fr import CHECK_TITLES_FR, MESSAGES_FR, VERDICTS_FR
 
 __all__ = ["CHECK_TITLES", "LANGUAGES", "MESSAGES", "VERDICTS", "check_title", "pick_language", "render",
            "verdict_text"]
 
-LANGUAGES: tuple[str, ...] = ("en", "pl")
+LANGUAGES: tuple[str, ...] = ("en", "pl", "de", "fr")
 
 _MESSAGES: Mapping[str, Mapping[str, str]] = {
     # format
@@ -224,10 +228,20 @@ _MESSAGES: Mapping[str, Mapping[str, str]] = {
                        "pl": "Sprawdzenie nieoczekiwanie się nie powiodło ({problem}); wynik jest nieznany."},
 }
 
-# The SD-JWT VC codes and titles live beside their checks (microcred.sdjwt.result imports nothing of ours).
-MESSAGES: Mapping[str, Mapping[str, str]] = {**_MESSAGES, **SD_JWT_MESSAGES}
 
-CHECK_TITLES: Mapping[str, Mapping[str, str]] = {
+
+def _columns(table: Mapping[str, Mapping[str, str]], de: Mapping[str, str],
+             fr: Mapping[str, str]) -> Mapping[str, Mapping[str, str]]:
+    """``table`` with the German and French columns added (a key a column lacks stays without that language)."""
+    return {key: {**texts, **{lang: column[key] for lang, column in (("de", de), ("fr", fr)) if key in column}}
+            for key, texts in table.items()}
+
+
+# The SD-JWT VC codes and titles live beside their checks (microcred.sdjwt.result imports nothing of ours); their
+# German and French texts are in this package's columns.
+MESSAGES: Mapping[str, Mapping[str, str]] = _columns({**_MESSAGES, **SD_JWT_MESSAGES}, MESSAGES_DE, MESSAGES_FR)
+
+_CHECK_TITLES: Mapping[str, Mapping[str, str]] = {
     "format": {"en": "Format and schema", "pl": "Format i schemat"},
     "eu_elements": {"en": "EU mandatory elements", "pl": "Obowiązkowe elementy UE"},
     "signature": {"en": "Digital signature", "pl": "Podpis cyfrowy"},
@@ -239,8 +253,9 @@ CHECK_TITLES: Mapping[str, Mapping[str, str]] = {
     "holder_binding": {"en": "Holder binding", "pl": "Powiązanie z posiadaczem"},
     **SD_JWT_CHECK_TITLES,
 }
+CHECK_TITLES: Mapping[str, Mapping[str, str]] = _columns(_CHECK_TITLES, CHECK_TITLES_DE, CHECK_TITLES_FR)
 
-VERDICTS: Mapping[str, Mapping[str, str]] = {
+_VERDICTS: Mapping[str, Mapping[str, str]] = {
     "valid": {"en": "Valid: every required check passed.",
               "pl": "Ważne: wszystkie wymagane sprawdzenia zakończyły się powodzeniem."},
     "invalid": {"en": "Not valid: at least one check failed.",
@@ -248,6 +263,7 @@ VERDICTS: Mapping[str, Mapping[str, str]] = {
     "undetermined": {"en": "Undetermined: some required checks could not be carried out.",
                      "pl": "Nieustalone: części wymaganych sprawdzeń nie udało się przeprowadzić."},
 }
+VERDICTS: Mapping[str, Mapping[str, str]] = _columns(_VERDICTS, VERDICTS_DE, VERDICTS_FR)
 
 
 class _Lenient(dict[str, str]):

@@ -69,11 +69,23 @@ def test_render_fills_details_and_tolerates_missing_ones() -> None:
 
 
 @pytest.mark.parametrize(("requested", "header", "expected"), [
-    ("pl", "en", "pl"), (None, "pl-PL,pl;q=0.9,en;q=0.8", "pl"), (None, "de-DE, en;q=0.5", "en"),
+    ("pl", "en", "pl"), (None, "pl-PL,pl;q=0.9,en;q=0.8", "pl"), (None, "de-DE, en;q=0.5", "de"),
     (None, "en;q=0.4, pl;q=0.6", "pl"), ("xx", None, "en"), (None, "*", "en"), (None, "pl;q=0", "en"),
+    (None, "fr-BE", "fr"), ("de-AT", None, "de"), (None, "it-IT, en;q=0.5", "en"),
 ])
 def test_language_choice(requested: str | None, header: str | None, expected: str) -> None:
     assert pick_language(requested, header) == expected
+
+
+def test_an_unknown_language_falls_back_to_english() -> None:
+    from microcred.verification.messages import check_title, verdict_text
+
+    assert LANGUAGES == ("en", "pl", "de", "fr")
+    assert render("EXPIRED", "it", {"valid_until": "2025"}) == render("EXPIRED", "en", {"valid_until": "2025"})
+    assert check_title("signature", "xx") == "Digital signature"
+    assert verdict_text("valid", "") == VERDICTS["valid"]["en"]
+    assert render("REVOKED", "de", {}) == "Der Aussteller hat diesen Nachweis widerrufen."
+    assert check_title("disclosures", "fr") == "Divulgations sélectives"  # the SD-JWT VC checks too
 
 
 def test_every_message_shows_its_details_as_the_full_conversion_would() -> None:
