@@ -3,6 +3,8 @@ search, open its detail (every element in the chosen language), see the pathway 
 download the signed JSON, share it (link + QR code of exactly that link), open the link as an employer's verifier
 would, and withdraw it; the Polish journey is done keyboard-only (Tab to each control, Enter). axe-core reports
 no serious or critical violation on any view; a phone-sized window shows the app without sideways scrolling.
+In German and French the list and the detail carry no English label (every word of the page's catalogues is
+translated) and pass axe-core, and a 390 px wide window shows them without sideways scrolling.
 Screenshots go to ``artifacts/``.
 
 The wallet runs as its own process against the session's real Kafka and Redis (as in test_wallet_page.py).
@@ -11,6 +13,7 @@ The wallet runs as its own process against the session's real Kafka and Redis (a
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -31,6 +34,9 @@ from microcred.infra.ports import free_port
 from microcred.kafka.publisher import KafkaEventPublisher
 from microcred.kafka.topics import CREDENTIALS, ensure_topics
 from microcred.pdf.labels import PDF_LABELS
+from services.wallet.api.app_text import APP_LABELS
+from services.wallet.api.i18n import LABELS
+from services.wallet.api.offer_text import OFFER_LABELS
 from services.wallet.events.intake import WALLET_TOPICS
 from tests.browser.support import assert_accessible, chromium, screenshot, wait_until
 from tests.browser.test_wallet_page import TOKEN_KEY, credential_in_api, start_wallet, stop
@@ -47,7 +53,83 @@ A1, A2 = "https://uniz.example/achievements/a1", "https://uniz.example/achieveme
 WORDS = {"en": {"title": "Title", "h1": "My micro-credentials", "active": "Active", "withdrawn": "Withdrawn",
                 "bar": "5 of 10 ECTS", "country": "Ireland"},
          "pl": {"title": "Tytuł", "h1": "Moje mikropoświadczenia", "active": "Aktywny", "withdrawn": "Wycofany",
-                "bar": "5 z 10 ECTS", "country": "Irlandia"}}
+                "bar": "5 z 10 ECTS", "country": "Irlandia"},
+         "de": {"title": "Titel", "h1": "Meine Microcredentials", "bar": "5 von 10 ECTS", "country": "Irland"},
+         "fr": {"title": "Intitulé", "h1": "Mes microcertifications", "bar": "5 sur 10 ECTS", "country": "Irlande"}}
+#: The page's own words (text and labelling attributes of every element, hidden ones too, since a hidden message
+#: shows later), for the English-left check: not the language picker (each language in its own name) nor what the
+#: credential says (the issuer's words, in the language it was issued in).
+_PAGE_WORDS = ("return Array.from(document.querySelectorAll('body *')).filter(e => e.tagName !== 'SCRIPT'"
+               " && !e.closest('nav') && !e.closest('#detail-elements td')).flatMap(e => ["
+               "Array.from(e.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join(' '),"
+               " e.getAttribute('aria-label') || '', e.getAttribute('alt') || '']"
+               ").concat([document.title]).join(' | ')")
+
+
+def _words(lang: str) -> dict[str, str]:
+    return {**LABELS[lang], **APP_LABELS[lang], **OFFER_LABELS[lang]}
+
+
+def _english_left(browser: WebDriver, lang: str) -> list[str]:
+    """English labels on the page in ``lang``: its own words are taken out first (a German label may contain an
+    English one, e.g. "Open Badges"), then any English label differing from its translation is looked for."""
+    text = str(browser.execute_script(_PAGE_WORDS))
+    own = _words(lang)
+    for word in sorted(own.values(), key=len, reverse=True):
+        text = text.replace(word, " | ")
+    return [english for key, english in _words("en").items() if english != own[key]
+            and re.search("[A-Za-z]", english) and re.search(rf"(?<!\w){re.escape(english)}(?!\w)", text)]
+
+
+def _fits(browser: WebDriver) -> None:
+    """Nothing wider than the window but the tables' own scrolling boxes, and no sideways scrolling."""
+    wider = browser.execute_script(
+        "return Array.from(document.querySelectorAll('body *')).filter(e => e.offsetParent !== null"
+        " && !e.closest('.scroll') && e.getBoundingClientRect().right > window.innerWidth + 1)"
+        ".map(e => e.tagName + '#' + e.id + '.' + e.className)")
+    assert not wider, f"wider than the phone: {wider}"
+    widths = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
+
+
+def _german_and_french(browser: WebDriver, base: str) -> None:
+    """The signed-in list and a credential's detail in German and French: the language's words, no English label,
+    axe-core clean; then the same at 390 px wide (a phone), nothing overflowing."""
+    for width in (1280, 390):
+        browser.set_window_size(width, 1400 if width > 400 else 844)
+        for lang in ("de", "fr"):
+            _in_language(browser, base, lang, width)
+
+
+def _in_language(browser: WebDriver, base: str, lang: str, width: int) -> None:
+    words, wait, phone = WORDS[lang], WebDriverWait(browser, 60), width < 400
+    browser.get(f"{base}/?lang={lang}")
+    wait.until(lambda d: any(TITLE in r.text for r in d.find_elements(By.CSS_SELECTOR, "#credentials tbody tr")))
+    wait.until(lambda d: words["bar"] in d.find_element(By.ID, "progress").text)
+    assert browser.find_element(By.TAG_NAME, "h1").text == words["h1"]
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+    assert not _english_left(browser, lang), f"English on the {lang} list: {_english_left(browser, lang)}"
+    screenshot(browser, f"wallet-list-{lang}-{width}")
+    assert_accessible(browser, f"wallet list ({lang}, {width} px)")
+    if phone:
+        _fits(browser)
+    row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#credentials tbody tr") if TITLE in r.text)
+    row.find_element(By.CSS_SELECTOR, "a.open").click()
+    wait.until(lambda d: words["title"] in d.find_element(By.ID, "detail-elements").text
+               and words["country"] in d.find_element(By.ID, "detail-elements").text)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#downloads button"))
+    assert not _english_left(browser, lang), f"English on the {lang} detail: {_english_left(browser, lang)}"
+    screenshot(browser, f"wallet-detail-{lang}-{width}")
+    assert_accessible(browser, f"wallet detail ({lang}, {width} px)")
+    if phone:
+        _fits(browser)
+        browser.find_element(By.ID, "detail-back").click()
+        wait.until(lambda d: d.find_element(By.ID, "list-view").is_displayed())
+        browser.find_element(By.ID, "delete-start").click()  # the longest text of the page
+        wait.until(ec.visibility_of_element_located((By.ID, "delete-text")))
+        _fits(browser)
+        screenshot(browser, f"wallet-delete-{lang}-{width}")
+        browser.find_element(By.ID, "delete-cancel").click()
 
 
 async def _publish_pathway(port: int) -> None:
@@ -217,6 +299,8 @@ async def test_learner_journey_in_english_and_polish(infrastructure: Infrastruct
 
         for lang, keyboard in (("en", False), ("pl", True)):  # the Polish journey keyboard-only
             await _journey(browser, base, lang, issued, offered, downloads, port, keyboard)
+        _german_and_french(browser, base)
+        browser.set_window_size(1280, 1400)
 
         # a credential held as an EDC offers the sealed .jsonld too, and it is what the issuer sealed
         browser.get(f"{base}/?lang=en")

@@ -178,7 +178,7 @@
       $("offer-outcome").textContent = t("deferred_arrived");
       document.dispatchEvent(new Event("microcred:refresh"));
     }
-    if (got.ended.length) fail(got.ended.map((item) => item.name + ": " + t(item.code)).join(" "));
+    if (got.ended.length) fail(got.ended.map((item) => item.name + t("colon") + " " + t(item.code)).join(" "));
     if (got.waiting.length) {
       const wait = Math.min(60, Math.max(2, Math.min(...got.waiting.map((item) => item.interval))));
       deferredTimer = setTimeout(collectDeferred, wait * 1000);
@@ -200,7 +200,7 @@
       const open = document.createElement("button");
       open.type = "button";
       open.textContent = t("offer_addressed_open");
-      open.setAttribute("aria-label", t("offer_addressed_open") + ": " + (item.title || ""));
+      open.setAttribute("aria-label", t("offer_addressed_open") + t("colon") + " " + (item.title || ""));
       open.addEventListener("click", () => { $("offer-link").value = item.link; inspect(); });
       li.append(" ", open);
       list.append(li);

@@ -49,13 +49,13 @@
       const row = document.createElement("tr");
       const pick = document.createElement("input");
       pick.type = "checkbox"; pick.value = c.credential_id; pick.className = "pick";
-      pick.setAttribute("aria-label", t("select") + ": " + (c.elements.title || c.credential_id));
+      pick.setAttribute("aria-label", t("select") + t("colon") + " " + (c.elements.title || c.credential_id));
       const first = document.createElement("td"); first.appendChild(pick); row.appendChild(first);
       const name = cell(row, c.elements.title || c.credential_id);
       const open = document.createElement("a");
       open.href = "#/credential/" + encodeURIComponent(c.credential_id);
       open.className = "open"; open.textContent = t("open");
-      open.setAttribute("aria-label", t("open") + ": " + (c.elements.title || c.credential_id));
+      open.setAttribute("aria-label", t("open") + t("colon") + " " + (c.elements.title || c.credential_id));
       name.append(" "); name.appendChild(open);
       cell(row, c.issuer_name || c.issuer_did || c.issuer_id).title = c.issuer_did || c.issuer_id;
       cell(row, day(c.elements.issued_at));
@@ -99,7 +99,7 @@
 
   async function showQr(url) {
     const img = document.createElement("img");
-    img.id = "share-qr"; img.alt = t("qr_alt") + ": " + url;
+    img.id = "share-qr"; img.alt = t("qr_alt") + t("colon") + " " + url;
     img.src = (await api("app/qr", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ text: url }) })).svg;
     return img;
@@ -242,13 +242,13 @@
           t("progress_of").replace("{gathered}", number(p.ects_gathered)).replace("{needed}", number(p.pathway.min_total_ects))]);
       } else {
         const ects = document.createElement("p");
-        ects.textContent = t("ects_gathered") + ": " + number(p.ects_gathered);
+        ects.textContent = t("ects_gathered") + t("colon") + " " + number(p.ects_gathered);
         article.appendChild(ects);
       }
       const required = p.pathway.required_achievement_ids || [];
       if (required.length) {
         const have = required.length - p.missing_achievement_ids.length;
-        bars.push([have, required.length, t("missing") + ": " + p.missing_achievement_ids.length + " / " + required.length]);
+        bars.push([have, required.length, t("missing") + t("colon") + " " + p.missing_achievement_ids.length + " / " + required.length]);
       }
       bars.forEach(([value, max, text], i) => {
         const id = "bar-" + box.children.length + "-" + i;
@@ -261,13 +261,13 @@
       });
       if (p.missing_achievement_ids.length) {
         const m = document.createElement("p");
-        m.textContent = t("missing") + ": " + p.missing_achievement_ids.join(", ");
+        m.textContent = t("missing") + t("colon") + " " + p.missing_achievement_ids.join(", ");
         article.appendChild(m);
       }
       const list = document.createElement("ul");
       for (const a of p.credentials) {
         const li = document.createElement("li");
-        li.textContent = titleOf(a.credential_id) + ": " + (a.counts ? t("counts") + " (" + a.ects + " ECTS)"
+        li.textContent = titleOf(a.credential_id) + t("colon") + " " + (a.counts ? t("counts") + " (" + a.ects + " ECTS)"
           : t("does_not_count") + " — " + a.reasons.map(t).join(", "));
         list.appendChild(li);
       }
@@ -333,7 +333,7 @@
       o.claims.forEach((c) => {
         const li = document.createElement("li");
         const name = (c.names || {})[document.documentElement.lang] || (c.names || {}).en || c.claim;
-        li.textContent = name + ": " + c.values.map(plain).join(", ");
+        li.textContent = name + t("colon") + " " + c.values.map(plain).join(", ");
         list.appendChild(li);
       });
       row.appendChild(list);
@@ -397,7 +397,7 @@
       $("vp-verifier").textContent = seen.verifier;
       $("vp-verified").textContent = t(seen.verified ? "vp_verified" : "vp_unverified");
       $("vp-purpose").hidden = !seen.purpose;
-      $("vp-purpose").textContent = seen.purpose ? t("vp_purpose") + ": " + seen.purpose : "";
+      $("vp-purpose").textContent = seen.purpose ? t("vp_purpose") + t("colon") + " " + seen.purpose : "";
       const box = $("vp-choices");
       box.querySelectorAll("div.vp-set").forEach((x) => x.remove());
       if (seen.answerable) seen.credential_sets.forEach((set, si) => box.appendChild(renderSet(set, si, seen.matches)));
