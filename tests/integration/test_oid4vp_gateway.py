@@ -28,6 +28,7 @@ from microcred.crypto.did_key import verification_method_id
 from microcred.crypto.multikey import decode_ed25519_secret_key
 from microcred.sdjwt.jose import public_jwk
 from microcred.sdjwt.type_metadata import VCT
+from microcred.verification.messages import VERDICTS
 from services.verifier.app import create_app
 from tests.conftest import Infrastructure
 from tests.harness.factories import LEARNER_DID
@@ -116,6 +117,9 @@ async def test_sd_jwt_vc_with_chosen_disclosures_over_an_encrypted_response(stac
         "signature": "valid", "disclosures": "valid", "holder_binding": "valid", "issuer_identity": "valid"}
     assert body["verdict"] != "valid"  # accreditation and status could not be established here: never valid
     assert result["pl"]["presentations"][0]["report"]["verdict_message"] != report["verdict_message"]
+    for lang in ("de", "fr"):  # the outcome in every page language, as in English and Polish
+        assert result[lang]["presentations"][0]["report"]["verdict_message"] == \
+            VERDICTS[report["verdict"]][lang], lang
     # personal data: kept briefly (docs/privacy.md)
     ttl = await stack.redis.ttl(f"oid4vp:res:{{{created['result_id']}}}")
     assert 0 < ttl <= 600

@@ -1,5 +1,6 @@
-"""The employer page's words, in English and Polish: labels, plain-language verdicts, and what each check means
-and what to do when it did not pass.
+"""The employer page's words, in English, Polish, German and French: labels, plain-language verdicts, and what each
+check means and what to do when it did not pass. English and Polish are written here; German and French are in
+:mod:`.page_text_de` and :mod:`.page_text_fr` (one module per language, merged in below).
 
 The technical messages of :mod:`microcred.verification.messages` (cryptosuite names, DIDs, reason codes, status
 list ages) are shown only in the page's "technical details"; everything a reader sees first comes from here.
@@ -9,8 +10,26 @@ list ages) are shown only in the page's "technical details"; everything a reader
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeVar
 
-__all__ = ["CHECK_PLAIN", "DETAIL_VALUES", "HEADLINES", "LABELS"]
+from services.verifier.api.page_text_de import CHECK_PLAIN_DE, DETAIL_VALUES_DE, HEADLINES_DE, LABELS_DE
+from services.verifier.api.page_text_fr import CHECK_PLAIN_FR, DETAIL_VALUES_FR, HEADLINES_FR, LABELS_FR
+
+__all__ = ["CHECK_PLAIN", "DETAIL_VALUES", "HEADLINES", "LABELS", "LANGUAGE_NAMES"]
+
+#: The language picker of every page: each language named in itself.
+LANGUAGE_NAMES: tuple[tuple[str, str], ...] = (("en", "English"), ("pl", "Polski"), ("de", "Deutsch"),
+                                               ("fr", "Français"))
+
+_T = TypeVar("_T")
+
+
+def _columns(table: Mapping[str, Mapping[str, _T]], de: Mapping[str, _T],
+             fr: Mapping[str, _T]) -> Mapping[str, Mapping[str, _T]]:
+    """``table`` (key -> language -> text) with the German and French columns added."""
+    return {key: {**texts, **{lang: column[key] for lang, column in (("de", de), ("fr", fr)) if key in column}}
+            for key, texts in table.items()}
+
 
 LABELS: Mapping[str, Mapping[str, str]] = {
     "en": {
@@ -57,6 +76,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "code": "Code", "message": "Technical message", "document_id": "Credential identifier",
         "issuer_id": "Issuer identifier", "todo": "What to do", "print": "Print this report",
         "no_reason": "the issuer's status list does not say",
+        "colon": ":",  # after a label (French puts a no-break space before it)
     },
     "pl": {
         "page_title": "Weryfikacja poświadczenia", "skip": "Przejdź do wyniku", "language": "Język",
@@ -103,11 +123,14 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "code": "Kod", "message": "Komunikat techniczny", "document_id": "Identyfikator poświadczenia",
         "issuer_id": "Identyfikator wystawcy", "todo": "Co zrobić", "print": "Drukuj ten raport",
         "no_reason": "lista statusów wystawcy go nie podaje",
+        "colon": ":",
     },
+    "de": LABELS_DE,
+    "fr": LABELS_FR,
 }
 
 #: Headline of each kind of outcome: (title, sentence). Placeholders: {issuer}, {date}, {reason}, {checks}.
-HEADLINES: Mapping[str, Mapping[str, tuple[str, str]]] = {
+_HEADLINES: Mapping[str, Mapping[str, tuple[str, str]]] = {
     "valid": {
         "en": ("Valid", "Authentic, issued by {issuer}, in force, and neither revoked nor suspended."),
         "pl": ("Ważne", "Autentyczne, wystawione przez: {issuer}, obowiązuje, nie zostało unieważnione ani "
@@ -178,7 +201,7 @@ HEADLINES: Mapping[str, Mapping[str, tuple[str, str]]] = {
 }
 
 #: Per check: (what it means, what to do when it failed, what to do when it could not be checked).
-CHECK_PLAIN: Mapping[str, Mapping[str, tuple[str, str, str]]] = {
+_CHECK_PLAIN: Mapping[str, Mapping[str, tuple[str, str, str]]] = {
     "format": {
         "en": ("The file is a digital credential in a recognised standard format.",
                "Ask the holder for the original file from their wallet.",
@@ -273,9 +296,14 @@ CHECK_PLAIN: Mapping[str, Mapping[str, tuple[str, str, str]]] = {
     },
 }
 
+HEADLINES: Mapping[str, Mapping[str, tuple[str, str]]] = _columns(_HEADLINES, HEADLINES_DE, HEADLINES_FR)
+CHECK_PLAIN: Mapping[str, Mapping[str, tuple[str, str, str]]] = _columns(_CHECK_PLAIN, CHECK_PLAIN_DE, CHECK_PLAIN_FR)
+
 #: Detail values the technical messages show, in the reader's language (the verifier reports them in English).
 DETAIL_VALUES: Mapping[str, Mapping[str, str]] = {
     "pl": {"credential": "poświadczenie", "presentation": "prezentacja",
            "did:web (trust registry)": "did:web (rejestr zaufania)", "revocation": "unieważnienie",
            "suspension": "zawieszenie", "controller document": "dokument kontrolera"},
+    "de": DETAIL_VALUES_DE,
+    "fr": DETAIL_VALUES_FR,
 }

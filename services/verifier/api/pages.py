@@ -36,14 +36,16 @@ from microcred.sharing.linkedin import add_to_profile_url, share_url
 from microcred.verification.checks import CheckId, CheckResult
 from microcred.verification.messages import check_title, render
 from microcred.verification.report import POLICY_URL, VerificationReport
-from services.verifier.api.page_text import CHECK_PLAIN, DETAIL_VALUES, HEADLINES, LABELS
+from services.verifier.api.page_text import CHECK_PLAIN, DETAIL_VALUES, HEADLINES, LABELS, LANGUAGE_NAMES
+from services.verifier.api.page_text_de import LINKEDIN_DE
+from services.verifier.api.page_text_fr import LINKEDIN_FR
 
 __all__ = ["LABELS", "flatten_reports", "headline_kind", "linkedin_links", "render_error", "render_home",
            "render_reports"]
 
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-_LANGUAGES = [("en", "English"), ("pl", "Polski")]
+_LANGUAGES = list(LANGUAGE_NAMES)
 _ACCREDITATION_FIELDS = ("agency", "framework", "type", "max_eqf_level", "accrediting_body", "decision_reference",
                          "valid_until")
 _MARKS = {"valid": "✔", "invalid": "✘", "unknown": "?"}
@@ -56,7 +58,8 @@ _DATES = frozenset({"issued_at", "valid_until", "valid_from"})
 _LINKEDIN = {"en": {"h": "Share on LinkedIn", "add": "Add to LinkedIn profile", "share": "Share on LinkedIn",
                     "new_tab": "(opens LinkedIn in a new tab)"},
              "pl": {"h": "Udostępnij w LinkedIn", "add": "Dodaj do profilu LinkedIn", "share": "Udostępnij w LinkedIn",
-                    "new_tab": "(otwiera LinkedIn w nowej karcie)"}}
+                    "new_tab": "(otwiera LinkedIn w nowej karcie)"},
+             "de": LINKEDIN_DE, "fr": LINKEDIN_FR}
 
 
 def _status(report: VerificationReport, check: CheckId) -> str | None:

@@ -1,4 +1,4 @@
-"""The employer's OpenID4VP pages, in English and Polish (issue 21).
+"""The employer's OpenID4VP pages, in English, Polish, German and French (issue 21).
 
 * ``GET /presentations/new``: pick a template or paste a DCQL query, and the response mode;
 * ``POST /presentations/new`` (form): create the request, then 303 to its page;
@@ -7,8 +7,8 @@
   whether the query was satisfied and what is missing, and every check of every presentation in plain words.
 
 No script is needed: a pending page refreshes itself every 3 seconds (``<meta http-equiv=refresh>``); the
-script only adds the Digital Credentials API button. Words are in :data:`TEXT` (the shared report words of
-``page_text.py`` belong to the verdict page, which another change is reworking).
+script only adds the Digital Credentials API button. Words are in :data:`TEXT` (English and Polish here, German
+and French from ``page_text_de.py`` / ``page_text_fr.py``).
 """
 
 from __future__ import annotations
@@ -27,14 +27,16 @@ from microcred.oid4vp.dcql import DcqlError
 from microcred.oid4vp.templates import TEMPLATES
 from microcred.sdjwt.jose import strict_json_loads
 from microcred.verification.messages import check_title, pick_language
-from services.verifier.api.page_text import CHECK_PLAIN, LABELS
+from services.verifier.api.page_text import CHECK_PLAIN, LABELS, LANGUAGE_NAMES
+from services.verifier.api.page_text_de import PRESENTATION_TEXT_DE
+from services.verifier.api.page_text_fr import PRESENTATION_TEXT_FR
 from services.verifier.api.presentation_service import PresentationService, RequestUnknown
 
 __all__ = ["TEXT", "presentation_pages_router"]
 
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-_LANGUAGES = [("en", "English"), ("pl", "Polski")]
+_LANGUAGES = list(LANGUAGE_NAMES)
 
 TEXT: Mapping[str, Mapping[str, str]] = {
     "en": {
@@ -72,6 +74,7 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "presentation": "Presented credential", "check": "Check", "status": "Result", "message": "What it means",
         "valid": "Passed", "invalid": "Failed", "unknown": "Not checked", "again": "Ask for another credential",
         "unknown_result": "No such request, or its result is no longer kept.", "bad_query": "The query is not valid",
+        "colon": ":",  # after a label (French puts a no-break space before it)
     },
     "pl": {
         "page_title": "Poproś o poświadczenie", "skip": "Przejdź do treści", "language": "Język",
@@ -109,7 +112,10 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "again": "Poproś o inne poświadczenie",
         "unknown_result": "Nie ma takiej prośby albo jej wynik nie jest już przechowywany.",
         "bad_query": "Zapytanie jest nieprawidłowe",
+        "colon": ":",
     },
+    "de": PRESENTATION_TEXT_DE,
+    "fr": PRESENTATION_TEXT_FR,
 }
 
 

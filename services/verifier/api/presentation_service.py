@@ -39,6 +39,7 @@ from microcred.oid4vp.response import ResponseError, check_response, read_respon
 from microcred.oid4vp.templates import template
 from microcred.oid4vp.webhook import WebhookPolicy, WebhookUrlError
 from microcred.sdjwt.x5c import x5c_header
+from microcred.verification.messages import LANGUAGES
 from microcred.verification.ports import VerificationPorts
 from services.verifier.adapters.presentation_store import PresentationStore, StoredRequest
 from services.verifier.adapters.webhook import WebhookDispatcher
@@ -228,7 +229,7 @@ class PresentationService:
             raise ResponseError("server_error", "the presentation could not be checked") from exc
         result = {"status": "verified", "request_id": request_id, "answered_at": now.isoformat(),
                   "encrypted": response.encrypted, "channel": "redirect" if origin is None else "dc_api",
-                  "en": outcome.to_dict("en"), "pl": outcome.to_dict("pl"), **coded}
+                  **{lang: outcome.to_dict(lang) for lang in LANGUAGES}, **coded}
         await self._finish(stored, result)
         log.info("presentation verified", extra={"request_id": request_id[:8], "verdict": outcome.verdict.value})
         # §8.2: a response processed is answered 200 (with the redirect of a same-device flow), whatever its

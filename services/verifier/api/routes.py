@@ -11,7 +11,7 @@
 ``GET  /trust-list``, ``/issuers/...``   the trust registry view (``trust_router``), mounted by ``app``
 =======================================  ==================================================================
 
-Messages follow ``?lang=`` or ``Accept-Language`` (English, Polish). Errors are RFC 9457 problem+json
+Messages follow ``?lang=`` or ``Accept-Language`` (English, Polish, German, French). Errors are RFC 9457 problem+json
 (:mod:`~.problems`). Handlers reach their dependencies through ``request.app.state.gateway``
 (:class:`~services.verifier.application.Gateway`), set by :mod:`services.verifier.app` at start-up or by tests.
 """
@@ -44,6 +44,8 @@ from services.verifier.api.edge import GatewayApp
 from services.verifier.api.fastpath import FastVerify
 from services.verifier.api.issuer_logos import registry_logos
 from services.verifier.api.limits import TrustedProxies, add_cors, body_too_large
+from services.verifier.api.page_text_de import ERROR_TEXT_DE, PDF_TEXT_DE
+from services.verifier.api.page_text_fr import ERROR_TEXT_FR, PDF_TEXT_FR
 from services.verifier.api.pages import flatten_reports, render_error, render_home, render_reports
 from services.verifier.api.problems import (
     Problem,
@@ -189,7 +191,7 @@ async def verify_document(
     body: dict[str, Any] = Body(..., description="a VC 2.0/1.1 credential, a presentation, or a wrapper object"),
     challenge: str | None = Query(None, max_length=_MAX_PARAM, description="expected proof challenge (presentations)"),
     domain: str | None = Query(None, max_length=_MAX_PARAM, description="expected proof domain (presentations)"),
-    lang: str | None = Query(None, max_length=35, description="message language (en, pl)"),
+    lang: str | None = Query(None, max_length=35, description="message language (en, pl, de, fr)"),
     accept_language: str | None = Header(None, max_length=500),
 ) -> Response:
     """Run every check and return the report; the verdict follows the documented policy."""
@@ -232,6 +234,7 @@ _ERROR_TEXT = {
            410: "Ten link wygasł albo został wycofany przez uczącego się.",
            503: "Nie udało się połączyć z portfelem; spróbuj ponownie za chwilę.",
            422: "Wklejony tekst nie jest poprawnym JSON-em."},
+    "de": ERROR_TEXT_DE, "fr": ERROR_TEXT_FR,
 }
 
 
@@ -317,6 +320,8 @@ _PDF_TEXT = {
                    "uczącego się o plik poświadczenia albo użyj kodu QR lub linku wydrukowanego w PDF-ie.",
            "unreadable": "Ten plik nie jest czytelnym PDF-em.",
            "too_big": f"Ten PDF jest większy niż {MAX_PDF_UPLOAD_BYTES // (1024 * 1024)} MB."},
+    **{lang: {k: v.format(mb=MAX_PDF_UPLOAD_BYTES // (1024 * 1024)) for k, v in words.items()}
+       for lang, words in (("de", PDF_TEXT_DE), ("fr", PDF_TEXT_FR))},
 }
 
 

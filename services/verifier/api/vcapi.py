@@ -19,7 +19,7 @@ input; conformance suites take any 400/422 as "rejected"):
 Options: ``returnCredential`` (echo the document), ``returnResults``/``returnProblemDetails`` (always returned),
 ``checks`` (accepted for older VC-API clients; every check runs regardless: a verdict never skips one), and for
 presentations ``challenge``/``domain``. Any other option is refused (400, naming it). The full per-check report
-(messages in English or Polish) is the platform's own ``POST /v1/verify``.
+(messages in English, Polish, German or French) is the platform's own ``POST /v1/verify``.
 """
 
 from __future__ import annotations
