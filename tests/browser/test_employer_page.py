@@ -4,14 +4,16 @@ A gateway on a real loopback socket (in-memory ports, a fake wallet holding one 
 a valid credential, a tampered one (the learner's name changed after signing), a revoked, a suspended and an
 expired one. Each page must read its own plain-language verdict, show nothing of a tampered document as fact
 (its claims only behind "show what the altered document claims"), keep jargon behind "technical details", show
-dates/countries/numbers the reader's way, leave no English on the Polish page, and have no serious or critical
-axe-core violation. The employer journey uploads a JSON file and an SD-JWT VC file from the start page; the
-journeys are also done keyboard-only. Screenshots of every page in English and Polish go to ``artifacts/``.
+dates/countries/numbers the reader's way, leave no English on the Polish, German and French pages (outside the
+credential's own content), fit a phone, and have no serious or critical axe-core violation. The employer journey
+uploads a JSON file and an SD-JWT VC file from the start page; the journeys are also done keyboard-only.
+Screenshots of every page go to ``artifacts/``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,17 +39,45 @@ TOKENS = {kind: letter * 43 for kind, letter in
 FORGED_NAME = "Aoife Smith"
 REAL_NAME = "Ana Andromeda"
 JARGON = ("eddsa-rdfc-2022", "did:web:", "SIGNATURE_VALID", "INVALID_SIGNATURE", "status list checked")
+LANGUAGES = ["en", "pl", "de", "fr"]
 HEADLINES = {
-    "valid": ("Valid", "Ważne"),
-    "tampered": ("Altered or forged", "Zmieniony lub podrobiony"),
-    "revoked": ("Revoked by the issuer", "Unieważnione przez wystawcę"),
-    "suspended": ("Suspended by the issuer", "Zawieszone przez wystawcę"),
-    "expired": ("Expired", "Wygasło"),
+    "valid": {"en": "Valid", "pl": "Ważne", "de": "Gültig", "fr": "Valide"},
+    "tampered": {"en": "Altered or forged", "pl": "Zmieniony lub podrobiony", "de": "Verändert oder gefälscht",
+                 "fr": "Modifié ou falsifié"},
+    "revoked": {"en": "Revoked by the issuer", "pl": "Unieważnione przez wystawcę", "de": "Vom Aussteller widerrufen",
+                "fr": "Révoquée par l’émetteur"},
+    "suspended": {"en": "Suspended by the issuer", "pl": "Zawieszone przez wystawcę", "de": "Vom Aussteller ausgesetzt",
+                  "fr": "Suspendue par l’émetteur"},
+    "expired": {"en": "Expired", "pl": "Wygasło", "de": "Abgelaufen", "fr": "Expirée"},
+}
+#: What each language's page says where the test looks: the country and a date the reader's way, the altered
+#: claims' caption, the suspension's sentence and its reason, the expiry, the accreditation heading.
+SAYS = {
+    "en": {"country": "Ireland", "date": "14 March 2025", "altered": "altered", "reason": "reason",
+           "suspended": "Suspended by the issuer since", "expired": "valid until",
+           "accreditation": "Issuer's accreditation"},
+    "pl": {"country": "Irlandia", "date": "14 marca 2025", "altered": "zmieniony", "reason": "powód",
+           "suspended": "Zawieszone przez wystawcę co najmniej od", "expired": "ważne do",
+           "accreditation": "Akredytacja wystawcy"},
+    "de": {"country": "Irland", "date": "14. März 2025", "altered": "veränderte", "reason": "Grund",
+           "suspended": "Vom Aussteller ausgesetzt seit mindestens", "expired": "gültig bis",
+           "accreditation": "Akkreditierung des Ausstellers"},
+    "fr": {"country": "Irlande", "date": "14 mars 2025", "altered": "modifié", "reason": "motif",
+           "suspended": "Suspendue par l’émetteur depuis au moins", "expired": "valable jusqu’au",
+           "accreditation": "Accréditation de l’émetteur"},
 }
 KINDS = {"valid": "valid", "tampered": "altered", "revoked": "revoked", "suspended": "suspended",
          "expired": "expired"}
-#: English words that must not be left on a Polish page (outside codes and identifiers).
-ENGLISH = ("credential", "trust registry", "Passed", "Failed", "Verdict", "Valid", "Learner", "Issuer")
+#: English words that must not be left on a Polish, German or French page (outside codes and identifiers), as
+#: whole words ("Valide" is French).
+ENGLISH = ("credential", "trust registry", "Passed", "Failed", "Verdict", "Valid", "Learner", "Issuer", "issuer",
+           "What it means", "Check", "Checks", "Result", "Technical details", "Verified at", "Print this report",
+           "Learning outcomes", "Country", "Date of issue", "Revocation", "Digital signature", "the", "and", "not",
+           "Skip to the result", "Language")
+
+
+def _english_left(texts: list[str]) -> list[str]:
+    return [f"{word!r} in {text!r}" for text in texts for word in ENGLISH if re.search(rf"\b{word}\b", text)]
 
 
 def _credentials(world: World) -> dict[str, dict[str, Any]]:
@@ -106,7 +136,7 @@ def _visible(browser: WebDriver) -> str:
     return str(browser.find_element(By.TAG_NAME, "body").text)
 
 
-@pytest.mark.parametrize("lang", ["en", "pl"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("case", list(TOKENS))
 def test_each_outcome_reads_its_own_plain_verdict(gateway_url: str, browser: WebDriver, case: str,
                                                   lang: str) -> None:
@@ -114,7 +144,7 @@ def test_each_outcome_reads_its_own_plain_verdict(gateway_url: str, browser: Web
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
     verdict = browser.find_element(By.CSS_SELECTOR, "[data-testid=verdict]")
     assert verdict.get_attribute("data-kind") == KINDS[case]
-    headline = HEADLINES[case][0 if lang == "en" else 1]
+    headline = HEADLINES[case][lang]
     assert headline in verdict.find_element(By.CSS_SELECTOR, "[data-testid=headline]").text
     seen = _visible(browser)
     screenshot(browser, f"employer-{case}-{lang}")  # as the reader first sees it
@@ -127,37 +157,36 @@ def test_each_outcome_reads_its_own_plain_verdict(gateway_url: str, browser: Web
         assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid=accreditation]")
         claims = browser.find_element(By.CSS_SELECTOR, "[data-testid=claims]")
         claims.find_element(By.TAG_NAME, "summary").click()
-        assert FORGED_NAME in claims.text and "altered" in claims.text.lower() if lang == "en" else \
-            FORGED_NAME in claims.text and "zmieniony" in claims.text.lower()
+        assert FORGED_NAME in claims.text and SAYS[lang]["altered"] in claims.text.lower()
     else:
         details = browser.find_element(By.CSS_SELECTOR, "[data-testid=details]").text
         assert REAL_NAME in details
-        assert ("Ireland" if lang == "en" else "Irlandia") in details  # country names, not codes
-        assert ("14 March 2025" if lang == "en" else "14 marca 2025") in details  # dates the reader's way
+        assert SAYS[lang]["country"] in details  # country names, not codes
+        assert SAYS[lang]["date"] in details  # dates the reader's way
         assert "125.0" not in details and "125,0" not in details and "125" in details
         content_top = browser.find_element(By.CSS_SELECTOR, "[data-testid=details]").location["y"]
         assert content_top < browser.find_element(By.CSS_SELECTOR, "[data-testid=checks]").location["y"]
-        assert len(browser.find_elements(By.XPATH, "//*[normalize-space()=\"Issuer's accreditation\" or "
-                                                   "normalize-space()='Akredytacja wystawcy']")) <= 1
+        heading = SAYS[lang]["accreditation"]
+        assert len(browser.find_elements(By.XPATH, f"//*[normalize-space()=\"{heading}\"]")) <= 1
     text = verdict.text
     if case == "suspended":
-        assert ("Suspended by the issuer since" if lang == "en" else "Zawieszone przez wystawcę co najmniej od") \
-            in text and ("reason" if lang == "en" else "powód") in text
+        assert SAYS[lang]["suspended"] in text and SAYS[lang]["reason"] in text
     if case == "expired":
-        assert ("valid until" if lang == "en" else "ważne do") in text
+        assert SAYS[lang]["expired"] in text
     if case != "valid":
-        assert ("Valid" if lang == "en" else "Ważne") not in browser.find_element(
+        assert HEADLINES["valid"][lang] not in browser.find_element(
             By.CSS_SELECTOR, "[data-testid=headline]").text
-    if lang == "pl":  # the page's own words, not the credential's (its title is in English)
+    if lang != "en":  # the page's own words, not the credential's (its title and content are in English)
         own = [browser.find_element(By.CSS_SELECTOR, sel).text for sel in
                ("header", "footer", "[data-testid=checks]", "[data-testid=headline]", "main > p")]
-        own += [e.text for e in browser.find_elements(By.CSS_SELECTOR, "th, caption, summary, h2")]
-        for word in ENGLISH:
-            assert not [text for text in own if word in text], (case, word)
+        own += [e.text for e in browser.find_elements(By.CSS_SELECTOR, "th, caption, summary, h2, time")]
+        assert not _english_left(own), (case, _english_left(own))
     assert_accessible(browser, f"{case} ({lang})")
     technical = browser.find_element(By.CSS_SELECTOR, "[data-testid=technical]")
     technical.find_element(By.TAG_NAME, "summary").click()
     assert "did:web:" in technical.text  # the jargon is there for who asks for it
+    if lang in ("de", "fr"):  # and in the reader's language too
+        assert not _english_left([technical.text]), (case, _english_left([technical.text]))
     assert_accessible(browser, f"{case} ({lang}), disclosures open")
 
 
@@ -286,11 +315,12 @@ def test_an_untrusted_sealed_edc_upload_is_not_presented_as_fact(gateway_url: st
     screenshot(browser, "employer-upload-edc-en")
 
 
-@pytest.mark.parametrize("lang", ["en", "pl"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_report_reads_on_a_phone(gateway_url: str, lang: str) -> None:
     phone = chromium(width=375, height=812)
     try:
-        for case in ("valid", "tampered"):
+        # German and French words are longer: every outcome must still fit
+        for case in ("valid", "tampered") if lang in ("en", "pl") else list(TOKENS):
             phone.get(f"{gateway_url}/share/{TOKENS[case]}?lang={lang}")
             for summary in phone.find_elements(By.TAG_NAME, "summary"):
                 summary.click()  # the technical details' identifiers are the longest words on the page
