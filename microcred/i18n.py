@@ -103,11 +103,29 @@ ELEMENT_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+#: ``Stackable`` / ``Stand-alone``, the words a summary's stackability starts with, in each page language.
+STACKABILITY_WORDS: dict[str, dict[str, str]] = {
+    "pl": {"Stackable": "Możliwe do łączenia", "Stand-alone": "Samodzielne"},  # Annex I, Polish text
+    "de": {"Stackable": "Kombinierbar", "Stand-alone": "Eigenständig"},
+    "fr": {"Stackable": "Combinable", "Stand-alone": "Autonome"},
+}
+
+
+def _stackability(value: str, lang: str) -> str:
+    """The summary's leading English word in ``lang`` (the issuer's description after it stays as written)."""
+    for english, translated in STACKABILITY_WORDS.get(lang, {}).items():
+        if value == english or value.startswith(english + ": "):
+            return translated + value[len(english):]
+    return value
+
+
 def element_value(key: str, value: Any, lang: str) -> Any:
     """A summary value (:func:`microcred.verification.summary.summarize`) as the reader reads it: dates, numbers
-    and country names in their locale; lists element by element."""
+    and country names in their locale, the stackability's word in their language; lists element by element."""
     if isinstance(value, list | tuple):
         return [element_value(key, v, lang) for v in value]
+    if key == "stackability" and isinstance(value, str):
+        return _stackability(value, lang)
     if key == "country" and isinstance(value, str):
         return country_name(value, lang)
     if key in ("issued_at", "valid_until", "valid_from") and isinstance(value, str):

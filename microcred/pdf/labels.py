@@ -15,12 +15,12 @@ PDF_LABELS: dict[str, dict[str, str]] = {
                           "poświadczenie jest też załączone do tego pliku PDF, więc można zweryfikować sam plik.",
            "credential_id": "Identyfikator poświadczenia", "linkedin": "Dodaj do profilu LinkedIn",
            "elements": "Co poświadcza ten dokument"},
-    "de": {"heading": "Micro-Credential", "issued_by": "Ausgestellt von", "verify": "Diesen Nachweis prüfen",
+    "de": {"heading": "Microcredential", "issued_by": "Ausgestellt von", "verify": "Diesen Nachweis prüfen",
            "verify_text": "Scannen Sie den Code oder öffnen Sie den Link, um diesen Nachweis online zu prüfen. Der "
                           "signierte Nachweis ist dieser PDF-Datei beigefügt, sodass die Datei selbst prüfbar ist.",
            "credential_id": "Nachweis-ID", "linkedin": "Zum LinkedIn-Profil hinzufügen",
            "elements": "Was dieser Nachweis bescheinigt"},
-    "fr": {"heading": "Micro-certification", "issued_by": "Délivré par", "verify": "Vérifier cette attestation",
+    "fr": {"heading": "Microcertification", "issued_by": "Délivré par", "verify": "Vérifier cette attestation",
            "verify_text": "Scannez le code ou ouvrez le lien pour vérifier cette attestation en ligne. L’attestation "
                           "signée est jointe à ce fichier PDF : le fichier lui-même peut être vérifié.",
            "credential_id": "Identifiant de l’attestation", "linkedin": "Ajouter au profil LinkedIn",

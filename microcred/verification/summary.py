@@ -53,10 +53,15 @@ def _credits(e: EUElements) -> str:
     return f"{e.credit_points} {system}"
 
 
+#: The words a summary's ``stackability`` starts with (the report's summary is English; pages put them in the
+#: reader's language: :func:`microcred.i18n.element_value`).
+STACKABLE, STAND_ALONE = "Stackable", "Stand-alone"
+
+
 def _stackability(e: EUElements) -> str:
     if e.stackable is None:
         return ""
-    text = "Stackable" if e.stackable else "Stand-alone"
+    text = STACKABLE if e.stackable else STAND_ALONE
     return f"{text}: {e.stackability_description}" if e.stackability_description else text
 
 

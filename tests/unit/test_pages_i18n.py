@@ -211,3 +211,17 @@ def test_wallet_detail_rows_are_labelled_and_formatted_in_the_chosen_language() 
     held = {"title": "Data literacy", "ects": "5", "eqf_level": 6, "issued_at": "2025-03-14T10:00:00Z"}
     assert dict(_elements(envelope, held, "en")) == {"Title": "Data literacy", "Date of issue": "14 March 2025",
                                                      "Workload (credits)": "5 ECTS", "EQF level": "6"}
+
+
+def test_stackability_word_is_in_the_readers_language_and_the_issuers_description_as_written() -> None:
+    from microcred.i18n import STACKABILITY_WORDS, element_value
+    from microcred.verification.summary import STACKABLE, STAND_ALONE
+
+    assert element_value("stackability", f"{STACKABLE}: counts towards the MSc", "de") == \
+        "Kombinierbar: counts towards the MSc"
+    assert element_value("stackability", STAND_ALONE, "fr") == "Autonome"
+    assert element_value("stackability", STAND_ALONE, "pl") == "Samodzielne"
+    assert element_value("stackability", STACKABLE, "en") == STACKABLE
+    assert element_value("stackability", "Stackableish", "de") == "Stackableish"  # not the summary's word
+    assert element_value("title", STACKABLE, "de") == STACKABLE  # another element is never touched
+    assert all(set(words) == {STACKABLE, STAND_ALONE} for words in STACKABILITY_WORDS.values())

@@ -31,7 +31,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from microcred.i18n import country_name, format_number, format_when
+from microcred.i18n import element_value, format_when
 from microcred.sharing.linkedin import add_to_profile_url, share_url
 from microcred.verification.checks import CheckId, CheckResult
 from microcred.verification.messages import check_title, render
@@ -53,7 +53,6 @@ _MARKS = {"valid": "✔", "invalid": "✘", "unknown": "?"}
 _ISSUER_CLAIMS = frozenset({"issuer", "awarding_body", "country", "eqf_level", "quality_assurance"})
 #: Checks whose failure means the content is not the issuer's: then nothing it says is shown as fact.
 _AUTHENTICITY = (CheckId.FORMAT, CheckId.SIGNATURE, CheckId.ISSUER_IDENTITY)
-_DATES = frozenset({"issued_at", "valid_until", "valid_from"})
 #: The LinkedIn links' words (kept here, next to the only template that shows them).
 _LINKEDIN = {"en": {"h": "Share on LinkedIn", "add": "Add to LinkedIn profile", "share": "Share on LinkedIn",
                     "new_tab": "(opens LinkedIn in a new tab)"},
@@ -100,16 +99,9 @@ def _authentic(report: VerificationReport) -> bool:
 
 
 def _value(key: str, value: Any, lang: str) -> Any:
-    """A summary value as the reader reads it (dates, numbers, country names in their locale)."""
-    if isinstance(value, list | tuple):
-        return [_value(key, v, lang) for v in value]
-    if key == "country" and isinstance(value, str):
-        return country_name(value, lang)
-    if key in _DATES and isinstance(value, str):
-        return format_when(value, lang)
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        return format_number(value, lang)
-    return str(value)
+    """A summary value as the reader reads it (dates, numbers, country names in their locale; the stackability's
+    word in their language): the wallet's detail shows them alike."""
+    return element_value(key, value, lang)
 
 
 def _technical(check: CheckResult, lang: str) -> str:
