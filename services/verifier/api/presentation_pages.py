@@ -22,7 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from microcred.i18n import country_name, format_number, format_when
+from microcred.i18n import element_value
 from microcred.oid4vp.dcql import DcqlError
 from microcred.oid4vp.templates import TEMPLATES
 from microcred.sdjwt.jose import strict_json_loads
@@ -129,19 +129,6 @@ def _page(name: str, lang: str, path: str, status: int = 200, **values: Any) -> 
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def _value(key: str, value: Any, lang: str) -> Any:
-    """A summary value as the reader reads it (dates, numbers, country names in their language)."""
-    if isinstance(value, list | tuple):
-        return [_value(key, v, lang) for v in value]
-    if key == "country" and isinstance(value, str):
-        return country_name(value, lang)
-    if key in ("issued_at", "valid_until", "valid_from") and isinstance(value, str):
-        return format_when(value, lang)
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        return format_number(value, lang)
-    return str(value)
-
-
 def _checks(outcome: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
     """Each presentation for the template: its title and content (only when it counts), the failed checks in
     plain words with what to do (when it was discarded), and every check (for the technical details)."""
@@ -167,8 +154,8 @@ def _checks(outcome: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
                 failed.append({"means": means, "todo": todo_failed if discarded else todo_unknown})
         out.append({"query": item["query"], "verdict": report["verdict"], "rows": rows, "discarded": discarded,
                     "title": "" if discarded else str(summary.get("title") or ""), "failed": failed,
-                    "content": [] if discarded else [(labels.get(k, k), _value(k, v, lang)) for k, v in summary.items()
-                                                     if v not in (None, "", [])]})
+                    "content": [] if discarded else [(labels.get(k, k), element_value(k, v, lang))
+                                                     for k, v in summary.items() if v not in (None, "", [])]})
     return out
 
 
