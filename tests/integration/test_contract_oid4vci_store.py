@@ -244,3 +244,23 @@ async def test_a_deferred_transaction_is_put_back_only_by_the_claim_that_holds_i
     await two.release_transaction(d("tx-def"), taken_over[5])  # its own, but delivered: nothing comes back
     assert not await one._redis.exists(tx_key)
     assert (await three.claim_transaction(d("tx-def"), token))[0] == "unknown"
+
+
+async def test_a_deferred_token_keeps_its_authorization_code_so_a_replay_still_revokes_it(
+        redis_clients: RedisClients, unique: str) -> None:
+    # RFC 6749 §4.1.2: a code used twice revokes the tokens it gave. A used code was remembered 10 minutes, but a
+    # token that defers a credential lives as long as the transaction (a day): the code now lives as long.
+    prefix = f"iss-{unique}"
+    one = RedisOfferStore(await redis_clients.new(), prefix)
+    two = RedisOfferStore(await redis_clients.new(), prefix)  # another replica
+    await one.add_offers([(offer("o-code"), d("code-x"), "", d("state-x"))], 600, time.time() + 600)
+    await one.add_code(d("authz-x"), "o-code", {"client_id": "w"}, 60)
+    assert await one.exchange_code(d("authz-x"), d("tok-x"), 300, "k") == ("ok", "o-code")
+    code_key = f"{one._p}:o4i:authz:{d('authz-x')}"
+    assert 0 < await one._redis.ttl(code_key) <= 600
+    assert (await one.begin_issuing(d("tok-x"), "o-code", "sd", []))[0] == "ok"
+    assert await two.defer(d("tok-x"), d("tx-x"), "o-code", "sd", [{"kty": "EC"}], 0.0, 5_000)
+    assert 4_900 < await one._redis.ttl(code_key) <= 5_000  # as long as the token now
+    assert await two.exchange_code(d("authz-x"), d("tok-y"), 300, "k") == ("code_used", "")
+    assert await one.token_offer(d("tok-x")) is None  # the replay revoked the deferred token
+    assert await one.token_offer(d("tok-y")) is None

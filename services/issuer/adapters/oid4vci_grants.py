@@ -43,7 +43,8 @@ __all__ = ["CLAIM_LEASE", "REDEEM_OFFER_LUA", "USED_CODE_SECONDS", "RedisGrantSt
 #: issuing) another request may issue it, under the same idempotency keys.
 CLAIM_LEASE = 120
 
-#: How long a used code is remembered, so that its replay is told apart and revokes the token it gave.
+#: How long a used code is remembered, so that its replay is told apart and revokes the token it gave; a token
+#: that defers a credential keeps its code that much longer (RFC 6749 §4.1.2: a replay revokes what the code gave).
 USED_CODE_SECONDS = 600
 
 # How a redemption ends an offer and makes its access token (both grants' scripts): the offer redeemed, out of the
@@ -85,17 +86,21 @@ if offer_state ~= 'offered' then return {offer_state} end
 redis.call('HSET', KEYS[1], 'state', 'used', 'token', ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
 redeem_offer(ARGV[1], offer_id, ARGV[2], ARGV[4], tonumber(ARGV[3]))
+redis.call('HSET', ARGV[1] .. ':o4i:token:' .. ARGV[2], 'code', KEYS[1])  -- a deferral keeps the code as long
 return {'ok', offer_id}
 """
 # KEYS[1] token key, KEYS[2] transaction key, KEYS[3] offer key; ARGV: transaction ttl, offer id, keys JSON,
 # not_before, prefix, the configuration's field in the token, the configuration id.
-# The token's configuration (being issued) becomes 'deferred'; the token, with the sealed award it holds, and the
-# offer live at least as long as the transaction. Nothing happens unless that configuration is still 'issuing'.
+# The token's configuration (being issued) becomes 'deferred'; the token, with the sealed award it holds, the
+# offer, and the used authorization code it came from (if any: its replay must still revoke the token) live at least
+# as long as the transaction. Nothing happens unless that configuration is still 'issuing'.
 _DEFER = """
 if redis.call('HGET', KEYS[1], ARGV[6]) ~= 'issuing' then return 0 end
 local ttl = tonumber(ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[6], 'deferred')
 if redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
+local code = redis.call('HGET', KEYS[1], 'code')
+if code and redis.call('TTL', code) > 0 and redis.call('TTL', code) < ttl then redis.call('EXPIRE', code, ttl) end
 redis.call('HSET', KEYS[2], 'state', 'pending', 'offer_id', ARGV[2], 'token', KEYS[1], 'keys', ARGV[3],
            'not_before', ARGV[4], 'configuration', ARGV[7])
 redis.call('EXPIRE', KEYS[2], ttl)
