@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,6 +102,16 @@ ELEMENT_LABELS: dict[str, dict[str, str]] = {
            "quality_assurance": "Assurance qualité", "grade": "Note", "stackability": "Possibilité de combinaison",
            "prerequisites": "Prérequis", "further_information": "Informations complémentaires"},
 }
+
+
+#: What follows a label before its value, by language: French puts a no-break space before the colon.
+_COLONS = {"fr": "\u00a0:"}
+
+
+def with_colon(tables: Mapping[str, Mapping[str, str]]) -> dict[str, Mapping[str, str]]:
+    """Page catalogues (language -> key -> text), each with its language's ``colon``: derived here once rather
+    than written into every catalogue of every page."""
+    return {lang: {**table, "colon": _COLONS.get(lang, ":")} for lang, table in tables.items()}
 
 
 #: ``Stackable`` / ``Stand-alone``, the words a summary's stackability starts with, in each page language.

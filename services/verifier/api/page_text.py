@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeVar
 
+from microcred.i18n import with_colon
 from services.verifier.api.page_text_de import CHECK_PLAIN_DE, DETAIL_VALUES_DE, HEADLINES_DE, LABELS_DE
 from services.verifier.api.page_text_fr import CHECK_PLAIN_FR, DETAIL_VALUES_FR, HEADLINES_FR, LABELS_FR
 
@@ -31,7 +32,7 @@ def _columns(table: Mapping[str, Mapping[str, _T]], de: Mapping[str, _T],
             for key, texts in table.items()}
 
 
-LABELS: Mapping[str, Mapping[str, str]] = {
+LABELS: Mapping[str, Mapping[str, str]] = with_colon({
     "en": {
         "page_title": "Credential verification", "skip": "Skip to the result", "language": "Language",
         "verdict": "Verdict", "credential": "Credential", "details": "What the credential says",
@@ -76,7 +77,6 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "code": "Code", "message": "Technical message", "document_id": "Credential identifier",
         "issuer_id": "Issuer identifier", "todo": "What to do", "print": "Print this report",
         "no_reason": "the issuer's status list does not say",
-        "colon": ":",  # after a label (French puts a no-break space before it)
     },
     "pl": {
         "page_title": "Weryfikacja poświadczenia", "skip": "Przejdź do wyniku", "language": "Język",
@@ -123,11 +123,10 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "code": "Kod", "message": "Komunikat techniczny", "document_id": "Identyfikator poświadczenia",
         "issuer_id": "Identyfikator wystawcy", "todo": "Co zrobić", "print": "Drukuj ten raport",
         "no_reason": "lista statusów wystawcy go nie podaje",
-        "colon": ":",
     },
     "de": LABELS_DE,
     "fr": LABELS_FR,
-}
+})
 
 #: Headline of each kind of outcome: (title, sentence). Placeholders: {issuer}, {date}, {reason}, {checks}.
 _HEADLINES: Mapping[str, Mapping[str, tuple[str, str]]] = {

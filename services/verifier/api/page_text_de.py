@@ -52,7 +52,6 @@ LABELS_DE: Mapping[str, str] = {
     "code": "Code", "message": "Technische Meldung", "document_id": "Kennung des Nachweises",
     "issuer_id": "Kennung des Ausstellers", "todo": "Was zu tun ist", "print": "Diesen Bericht drucken",
     "no_reason": "die Statusliste des Ausstellers nennt ihn nicht",
-    "colon": ":",
 }
 
 HEADLINES_DE: Mapping[str, tuple[str, str]] = {
@@ -195,5 +194,4 @@ PRESENTATION_TEXT_DE: Mapping[str, str] = {
     "again": "Einen anderen Nachweis anfordern",
     "unknown_result": "Diese Anfrage gibt es nicht, oder ihr Ergebnis wird nicht mehr aufbewahrt.",
     "bad_query": "Die Abfrage ist ungültig",
-    "colon": ":",
 }

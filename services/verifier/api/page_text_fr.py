@@ -54,7 +54,6 @@ LABELS_FR: Mapping[str, str] = {
     "code": "Code", "message": "Message technique", "document_id": "Identifiant de l’attestation",
     "issuer_id": "Identifiant de l’émetteur", "todo": "Que faire", "print": "Imprimer ce rapport",
     "no_reason": "la liste de statuts de l’émetteur ne l’indique pas",
-    "colon": "\u00a0:",  # a no-break space before the colon, as French writes it
 }
 
 HEADLINES_FR: Mapping[str, tuple[str, str]] = {
@@ -195,7 +194,6 @@ PRESENTATION_TEXT_FR: Mapping[str, str] = {
     "again": "Demander une autre attestation",
     "unknown_result": "Cette demande n’existe pas, ou son résultat n’est plus conservé.",
     "bad_query": "La requête n’est pas valide",
-    "colon": "\u00a0:",
 }
 
 

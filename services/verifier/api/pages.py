@@ -98,12 +98,6 @@ def _authentic(report: VerificationReport) -> bool:
         _status(report, CheckId.SIGNATURE) == "valid"
 
 
-def _value(key: str, value: Any, lang: str) -> Any:
-    """A summary value as the reader reads it (dates, numbers, country names in their locale; the stackability's
-    word in their language): the wallet's detail shows them alike."""
-    return element_value(key, value, lang)
-
-
 def _technical(check: CheckResult, lang: str) -> str:
     """The verifier's own message, its English detail words (kind, key source) in the reader's language."""
     words = DETAIL_VALUES.get(lang, {})
@@ -149,10 +143,10 @@ def _view(report: VerificationReport, lang: str) -> dict[str, Any]:
     accreditation = report.check(CheckId.ACCREDITATION)
     acc_rows = []
     if accreditation is not None and authentic:
-        acc_rows = [(labels.get(k, k), _value(k, accreditation.details[k], lang)) for k in _ACCREDITATION_FIELDS
+        acc_rows = [(labels.get(k, k), element_value(k, accreditation.details[k], lang)) for k in _ACCREDITATION_FIELDS
                     if accreditation.details.get(k) not in (None, "")]
     vouched = report.kind != "credential" or report.issuer_vouched
-    summary = [(_summary_label(k, labels, vouched), _value(k, v, lang)) for k, v in report.summary.items()]
+    summary = [(_summary_label(k, labels, vouched), element_value(k, v, lang)) for k, v in report.summary.items()]
     title = report.summary.get("title") if authentic else None
     return {"verdict": report.verdict.value, "kind": kind, "headline": headline, "verdict_text": sentence,
             "verdict_mark": {"valid": "✔", "invalid": "✘", "undetermined": "?"}[report.verdict.value],

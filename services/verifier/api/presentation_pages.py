@@ -22,7 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from microcred.i18n import element_value
+from microcred.i18n import element_value, with_colon
 from microcred.oid4vp.dcql import DcqlError
 from microcred.oid4vp.templates import TEMPLATES
 from microcred.sdjwt.jose import strict_json_loads
@@ -38,7 +38,7 @@ _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 _LANGUAGES = list(LANGUAGE_NAMES)
 
-TEXT: Mapping[str, Mapping[str, str]] = {
+TEXT: Mapping[str, Mapping[str, str]] = with_colon({
     "en": {
         "page_title": "Ask for a credential", "skip": "Skip to the content", "language": "Language",
         "intro": "Ask a learner to show you a credential from their wallet. Pick what you need, then show them "
@@ -74,7 +74,6 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "presentation": "Presented credential", "check": "Check", "status": "Result", "message": "What it means",
         "valid": "Passed", "invalid": "Failed", "unknown": "Not checked", "again": "Ask for another credential",
         "unknown_result": "No such request, or its result is no longer kept.", "bad_query": "The query is not valid",
-        "colon": ":",  # after a label (French puts a no-break space before it)
     },
     "pl": {
         "page_title": "Poproś o poświadczenie", "skip": "Przejdź do treści", "language": "Język",
@@ -112,11 +111,10 @@ TEXT: Mapping[str, Mapping[str, str]] = {
         "again": "Poproś o inne poświadczenie",
         "unknown_result": "Nie ma takiej prośby albo jej wynik nie jest już przechowywany.",
         "bad_query": "Zapytanie jest nieprawidłowe",
-        "colon": ":",
     },
     "de": PRESENTATION_TEXT_DE,
     "fr": PRESENTATION_TEXT_FR,
-}
+})
 
 
 def _lang(request: Request) -> str:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from microcred.i18n import accepted_languages
+from microcred.i18n import accepted_languages, with_colon
 
 DEFAULT_LANGUAGE = "en"
 
-LABELS: Mapping[str, Mapping[str, str]] = {
+LABELS: Mapping[str, Mapping[str, str]] = with_colon({
     "en": {
         "title": "My micro-credentials", "skip": "Skip to content", "language": "Language",
-        "colon": ":",  # after a label, before its value
         "signin": "Sign in", "signout": "Sign out", "signin_dev": "Development sign-in (dev/test only)",
         "signin_token": "Paste the access token from your identity provider", "subject": "User id",
         "email": "E-mail", "token": "Access token", "signed_in_as": "Signed in as",
@@ -52,7 +51,6 @@ LABELS: Mapping[str, Mapping[str, str]] = {
     },
     "pl": {
         "title": "Moje mikropoświadczenia", "skip": "Przejdź do treści", "language": "Język",
-        "colon": ":",  # after a label, before its value
         "signin": "Zaloguj się", "signout": "Wyloguj się", "signin_dev": "Logowanie deweloperskie (tylko dev/test)",
         "signin_token": "Wklej token dostępu od dostawcy tożsamości", "subject": "Identyfikator użytkownika",
         "email": "E-mail", "token": "Token dostępu", "signed_in_as": "Zalogowano jako",
@@ -88,7 +86,6 @@ LABELS: Mapping[str, Mapping[str, str]] = {
     },
     "de": {
         "title": "Meine Microcredentials", "skip": "Zum Inhalt springen", "language": "Sprache",
-        "colon": ":",  # after a label, before its value
         "signin": "Anmelden", "signout": "Abmelden", "signin_dev": "Anmeldung für die Entwicklung (nur dev/test)",
         "signin_token": "Fügen Sie das Zugriffstoken Ihres Identitätsanbieters ein", "subject": "Benutzerkennung",
         "email": "E-Mail", "token": "Zugriffstoken", "signed_in_as": "Angemeldet als",
@@ -126,7 +123,6 @@ LABELS: Mapping[str, Mapping[str, str]] = {
     },
     "fr": {
         "title": "Mes microcertifications", "skip": "Aller au contenu", "language": "Langue",
-        "colon": "\u00a0:",  # after a label, before its value
         "signin": "Se connecter", "signout": "Se déconnecter",
         "signin_dev": "Connexion de développement (dev/test uniquement)",
         "signin_token": "Collez le jeton d’accès fourni par votre fournisseur d’identité",
@@ -164,7 +160,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "delete_confirm": "Oui, supprimer mon compte", "delete_cancel": "Annuler",
         "deleted": "Votre compte a été supprimé.",
     },
-}
+})
 
 
 #: The language picker: each language of the page in its own name, in this order.
